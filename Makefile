@@ -1,0 +1,42 @@
+# radlads - build, test, benchmark.
+#   make            build the tests, tools and examples
+#   make test       run every test; ends with "N passed, N failed"
+#   make test-asan  the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      benchmarks (tools/bench; needs libopenblas-dev)
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -std=c99 -Wall -Wextra -Werror
+LDLIBS  := -lm -lpthread
+B       := build
+
+TEST_NAMES := test_base test_kernels test_grad
+TESTS      := $(TEST_NAMES:%=$(B)/tests/%)
+ASAN_TESTS := $(TEST_NAMES:%=$(B)/asan/%)
+SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: all test test-asan bench clean
+all: $(TESTS)
+
+$(B)/tests/%: tests/%.c radlads.h tests/rl_test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
+
+$(B)/asan/%: tests/%.c radlads.h tests/rl_test.h
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LDLIBS)
+
+test: $(TESTS)
+	@sh tests/run.sh $(TESTS)
+
+test-asan: $(ASAN_TESTS)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/run.sh $(ASAN_TESTS)
+
+$(B)/bench_gemm: tools/bench/bench_gemm.c radlads.h
+	@mkdir -p $(B)
+	$(CC) -O2 -std=c99 -o $@ $< -lopenblas $(LDLIBS)
+
+bench: $(B)/bench_gemm
+	$(B)/bench_gemm
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,85 @@
+/* rl_test.h - the few helpers every test program shares.
+   A test program is a list of groups; each group prints one line
+       PASS name (n checks)      FAIL name: first failure      SKIP name: why
+   and tests/run.sh adds the lines of all programs up into "N passed, N failed". */
+#ifndef RL_TEST_H
+#define RL_TEST_H
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#define RLT_MAYBE_UNUSED __attribute__((unused))
+#else
+#define RLT_MAYBE_UNUSED
+#endif
+
+static int rlt_checks, rlt_fails, rlt_groups_failed;
+static char rlt_first[512];
+static const char *rlt_group;
+
+RLT_MAYBE_UNUSED static void rlt_begin(const char *name) {
+    rlt_group = name;
+    rlt_checks = rlt_fails = 0;
+    rlt_first[0] = 0;
+}
+
+RLT_MAYBE_UNUSED static void rlt_failf(const char *file, int line, const char *fmt, ...) {
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!rlt_fails++) snprintf(rlt_first, sizeof rlt_first, "%s:%d: %s", file, line, msg);
+    if (getenv("RLT_VERBOSE")) fprintf(stderr, "  %s:%d: %s\n", file, line, msg);
+}
+
+#define RLT_CHECK(cond, ...)                                          \
+    do {                                                              \
+        rlt_checks++;                                                 \
+        if (!(cond)) rlt_failf(__FILE__, __LINE__, __VA_ARGS__);      \
+    } while (0)
+
+/* |a - b| <= atol + rtol * |b| */
+#define RLT_CLOSE(a, b, atol, rtol, ...)                                                         \
+    do {                                                                                         \
+        double rlt_a_ = (a), rlt_b_ = (b);                                                       \
+        rlt_checks++;                                                                            \
+        if (!(fabs(rlt_a_ - rlt_b_) <= (atol) + (rtol) * fabs(rlt_b_)))                          \
+            rlt_failf(__FILE__, __LINE__, "%g vs %g: " __VA_ARGS__);                             \
+    } while (0)
+
+RLT_MAYBE_UNUSED static void rlt_end(void) {
+    if (rlt_fails) {
+        printf("FAIL %s: %s (%d of %d checks failed)\n", rlt_group, rlt_first, rlt_fails, rlt_checks);
+        rlt_groups_failed++;
+    } else {
+        printf("PASS %s (%d checks)\n", rlt_group, rlt_checks);
+    }
+    fflush(stdout);
+}
+
+RLT_MAYBE_UNUSED static void rlt_skip(const char *name, const char *why) {
+    printf("SKIP %s: %s\n", name, why);
+    fflush(stdout);
+}
+
+RLT_MAYBE_UNUSED static int rlt_exit(void) { return rlt_groups_failed ? 1 : 0; }
+
+/* Largest |a-b| / (atol + rtol*|b|) over arrays: <= 1 means all close. */
+RLT_MAYBE_UNUSED static double rlt_worst(const float *a, const float *b, long n, double atol, double rtol, long *at) {
+    double w = 0;
+    long i;
+    if (at) *at = -1;
+    for (i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]), e = d == 0 ? 0 : d / (atol + rtol * fabs((double)b[i]));
+        if (e > w || e != e) {
+            w = e != e ? INFINITY : e;
+            if (at) *at = i;
+        }
+    }
+    return w;
+}
+#endif

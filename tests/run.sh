@@ -1,0 +1,55 @@
+#!/bin/sh
+# Run test programs, echo their PASS/FAIL/SKIP lines, and end with the summary line
+# "N passed, N failed[, N skipped]". Exit status 1 if anything failed.
+# The first group checks that radlads.h compiles warning-free as C99 and C++.
+pass=0; fail=0; skip=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+here=$(cd "$(dirname "$0")/.." && pwd)
+programs="$*"
+
+count() { # classify the lines of a program's output
+    while IFS= read -r line; do
+        echo "$line"
+        case "$line" in
+        PASS*) pass=$((pass + 1)) ;;
+        FAIL*) fail=$((fail + 1)) ;;
+        SKIP*) skip=$((skip + 1)) ;;
+        esac
+    done < "$1"
+}
+
+# header hygiene: gcc/clang, C99/C++, -Wall -Wextra -Werror
+printf '#define RADLADS_IMPLEMENTATION\n#include "radlads.h"\nint main(void){return 0;}\n' > "$tmp/h.c"
+cp "$tmp/h.c" "$tmp/h.cpp"
+for cc in "gcc -std=c99" "clang -std=c99" "g++ -std=c++11" "clang++ -std=c++11"; do
+    bin=${cc%% *}
+    src="$tmp/h.c"; case "$bin" in *++) src="$tmp/h.cpp" ;; esac
+    if ! command -v "$bin" >/dev/null 2>&1; then
+        echo "SKIP header compiles with $cc: $bin not installed" > "$tmp/out"
+    elif $cc -Wall -Wextra -Werror -I"$here" -c "$src" -o "$tmp/h.o" 2> "$tmp/err"; then
+        echo "PASS header compiles warning-free with $cc" > "$tmp/out"
+    else
+        echo "FAIL header compiles warning-free with $cc: $(head -c 300 "$tmp/err" | tr '\n' ' ')" > "$tmp/out"
+    fi
+    count "$tmp/out"
+done
+
+for t in $programs; do
+    "$t" > "$tmp/out" 2> "$tmp/err"
+    rc=$?
+    count "$tmp/out"
+    if [ $rc -ne 0 ] && ! grep -q '^FAIL' "$tmp/out"; then
+        echo "FAIL $(basename "$t"): exited with status $rc: $(tail -c 600 "$tmp/err" | tr '\n' ' ')"
+        fail=$((fail + 1))
+    elif [ -s "$tmp/err" ] && grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$tmp/err"; then
+        echo "FAIL $(basename "$t"): sanitizer report: $(grep -m1 -E 'ERROR|runtime error' "$tmp/err")"
+        fail=$((fail + 1))
+    fi
+done
+if [ $skip -gt 0 ]; then
+    echo "$pass passed, $fail failed, $skip skipped"
+else
+    echo "$pass passed, $fail failed"
+fi
+[ $fail -eq 0 ]

@@ -1,0 +1,297 @@
+/* Finite-difference gradient checks for every autodiff op.
+   For each op: random inputs, loss = Σ out ⊙ w with a fixed random w, analytic
+   gradients from rl_backward, numeric gradients from the 4-point central stencil
+   (f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / 12h with the loss summed in double.
+   Shapes include odd sizes (1, 3, 17, 65). */
+#define RADLADS_IMPLEMENTATION
+#include "../radlads.h"
+#include "rl_test.h"
+
+#define MAXIN 4
+static rl_rng rng;
+static rl_pool *pool;
+
+typedef rl_tensor *(*build_fn)(rl_ctx *c, rl_tensor **in, const void *ud);
+
+typedef struct {
+    int n_in;
+    int ndim[MAXIN];
+    int64_t shape[MAXIN][3];
+    float lo[MAXIN], hi[MAXIN];
+    int no_grad_mask; /* bit i: input i is a constant (no gradient checked) */
+} spec_t;
+
+static double loss_of(rl_ctx *c, build_fn f, rl_tensor **in, const void *ud, const float *w, int64_t *n_out) {
+    rl_tensor *y;
+    double s = 0;
+    int64_t i;
+    rl_ctx_reset(c);
+    rl_no_grad_push(c);
+    y = f(c, in, ud);
+    rl_no_grad_pop(c);
+    if (!y) return NAN;
+    if (n_out) *n_out = y->n;
+    if (w)
+        for (i = 0; i < y->n; i++) s += (double)rl_f32(y)[i] * w[i];
+    return s;
+}
+
+static void gradcheck(const char *name, const spec_t *sp, build_fn f, const void *ud, double rtol) {
+    rl_ctx c;
+    rl_tensor in[MAXIN], *inp[MAXIN];
+    float *w = NULL;
+    int64_t n_out = 0, e;
+    int i, bad = 0;
+    rl_ctx_init(&c, pool);
+    for (i = 0; i < sp->n_in; i++) {
+        int64_t k;
+        in[i] = rl_wrap(NULL, RL_F32, sp->ndim[i], sp->shape[i], !(sp->no_grad_mask >> i & 1));
+        in[i].data = malloc(sizeof(float) * (size_t)in[i].n);
+        in[i].grad = (float *)calloc((size_t)in[i].n, sizeof(float));
+        for (k = 0; k < in[i].n; k++) rl_f32(&in[i])[k] = sp->lo[i] + (sp->hi[i] - sp->lo[i]) * rl_rng_uniform(&rng);
+        inp[i] = &in[i];
+    }
+    /* forward once to learn the output size, then the projection w */
+    loss_of(&c, f, inp, ud, NULL, &n_out);
+    RLT_CHECK(c.err == RL_OK && n_out > 0, "%s: forward failed: %s", name, rl_last_error());
+    if (c.err || n_out <= 0) goto done;
+    w = (float *)malloc(sizeof(float) * (size_t)n_out);
+    for (e = 0; e < n_out; e++) w[e] = rl_rng_uniform(&rng) * 2 - 1;
+    /* analytic */
+    {
+        rl_tensor *y, *L;
+        rl_ctx_reset(&c);
+        y = f(&c, inp, ud);
+        L = rl_dot_const(&c, y, w);
+        RLT_CHECK(rl_backward(&c, L) == RL_OK, "%s: backward: %s", name, rl_last_error());
+    }
+    /* numeric, on at most 48 sampled elements of each input */
+    for (i = 0; i < sp->n_in; i++) {
+        int64_t n = in[i].n, k, cnt = n < 48 ? n : 48;
+        if (sp->no_grad_mask >> i & 1) continue;
+        for (k = 0; k < cnt; k++) {
+            int64_t idx = n <= 48 ? k : (int64_t)(rl_rng_u64(&rng) % (uint64_t)n);
+            float *x = rl_f32(&in[i]) + idx, x0 = *x;
+            double h = 1e-2 * (fabs(x0) > 1 ? fabs(x0) : 1), fp1, fm1, fp2, fm2, num, ana = in[i].grad[idx];
+            *x = (float)(x0 + h); fp1 = loss_of(&c, f, inp, ud, w, NULL);
+            *x = (float)(x0 - h); fm1 = loss_of(&c, f, inp, ud, w, NULL);
+            *x = (float)(x0 + 2 * h); fp2 = loss_of(&c, f, inp, ud, w, NULL);
+            *x = (float)(x0 - 2 * h); fm2 = loss_of(&c, f, inp, ud, w, NULL);
+            *x = x0;
+            num = (fm2 - 8 * fm1 + 8 * fp1 - fp2) / (12 * h);
+            if (!(fabs(num - ana) <= 2e-3 + rtol * fmax(fabs(num), fabs(ana)))) {
+                if (!bad++) rlt_failf(__FILE__, __LINE__, "%s: d/d in%d[%lld]: analytic %.6g numeric %.6g", name, i, (long long)idx, ana, num);
+            }
+        }
+    }
+    rlt_checks++;
+    if (bad) rlt_fails += 0; /* already counted by rlt_failf */
+done:
+    for (i = 0; i < sp->n_in; i++) {
+        free(in[i].data);
+        free(in[i].grad);
+    }
+    free(w);
+    rl_ctx_free(&c);
+}
+
+/* ---- op builders ---- */
+static rl_tensor *b_add(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_add(c, in[0], in[1]); }
+static rl_tensor *b_sub(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_sub(c, in[0], in[1]); }
+static rl_tensor *b_mul(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_mul(c, in[0], in[1]); }
+static rl_tensor *b_add_row(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_add_row(c, in[0], in[1]); }
+static rl_tensor *b_mul_row(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_mul_row(c, in[0], in[1]); }
+static rl_tensor *b_scale(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_scale(c, in[0], -0.7f); }
+static rl_tensor *b_linear(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_linear(c, in[0], in[1], in[2]); }
+static rl_tensor *b_linear_nb(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_linear(c, in[0], in[1], NULL); }
+static rl_tensor *b_matmul(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_matmul(c, in[0], in[1]); }
+static rl_tensor *b_rmsnorm(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_rmsnorm(c, in[0], in[1], 1e-6f); }
+static rl_tensor *b_rmsnorm_nw(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_rmsnorm(c, in[0], NULL, 1e-5f); }
+static rl_tensor *b_groupnorm(rl_ctx *c, rl_tensor **in, const void *u) { return rl_groupnorm(c, in[0], in[1], in[2], *(const int *)u, 1e-3f); }
+static rl_tensor *b_softmax(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_softmax(c, in[0]); }
+static rl_tensor *b_logsoftmax(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_logsoftmax(c, in[0]); }
+static rl_tensor *b_exp(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_exp(c, in[0]); }
+static rl_tensor *b_sigmoid(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_sigmoid(c, in[0]); }
+static rl_tensor *b_tanh(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_tanh(c, in[0]); }
+static rl_tensor *b_softplus(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_softplus(c, in[0]); }
+static rl_tensor *b_silu(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_silu(c, in[0]); }
+static rl_tensor *b_swiglu(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_swiglu(c, in[0], in[1]); }
+static rl_tensor *b_l2norm(rl_ctx *c, rl_tensor **in, const void *u) { return rl_l2norm(c, in[0], *(const int *)u, 1e-12f); }
+static const float inv_freq8[4] = {1.0f, 0.31f, 0.1f, 0.031f};
+static rl_tensor *b_rope(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_rope(c, in[0], 5, 8, inv_freq8, 3); }
+static rl_tensor *b_attn(rl_ctx *c, rl_tensor **in, const void *u) {
+    const int *a = (const int *)u; /* T, H, KVH */
+    return rl_attention(c, in[0], in[1], in[2], a[0], a[1], a[2]);
+}
+static const int32_t ids[7] = {3, 0, 4, 3, 1, 4, 2};
+static rl_tensor *b_embedding(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_embedding(c, ids, 7, in[0]); }
+static const int32_t targets[7] = {3, -1, 16, 0, 5, 5, 1};
+static rl_tensor *b_ce(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_cross_entropy(c, in[0], targets); }
+static rl_tensor *b_kl(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_kl_div(c, in[0], in[1]); }
+static rl_tensor *b_l2d(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_l2_dist(c, in[0], in[1]); }
+static rl_tensor *b_sum(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_sum(c, in[0]); }
+/* a small network reusing its input twice: grads must add up across uses */
+static rl_tensor *b_chain(rl_ctx *c, rl_tensor **in, const void *u) {
+    rl_tensor *h = rl_rmsnorm(c, in[0], in[3], 1e-6f);
+    rl_tensor *g = rl_linear(c, h, in[1], NULL), *v = rl_linear(c, h, in[2], NULL);
+    rl_tensor *m = rl_swiglu(c, g, v);
+    (void)u;
+    return rl_add(c, rl_matmul(c, m, in[1]), in[0]); /* reuses W1 as a K×N matrix: shapes chosen square */
+}
+
+static spec_t S1(int64_t r, int64_t cols, float lo, float hi) {
+    spec_t s;
+    memset(&s, 0, sizeof s);
+    s.n_in = 1; s.ndim[0] = 2; s.shape[0][0] = r; s.shape[0][1] = cols; s.lo[0] = lo; s.hi[0] = hi;
+    return s;
+}
+static void add_in(spec_t *s, int64_t r, int64_t cols, float lo, float hi) {
+    int i = s->n_in++;
+    s->ndim[i] = r ? 2 : 1;
+    if (r) { s->shape[i][0] = r; s->shape[i][1] = cols; } else s->shape[i][0] = cols;
+    s->lo[i] = lo; s->hi[i] = hi;
+}
+
+int main(void) {
+    static const int64_t dims[][2] = {{1, 1}, {3, 17}, {2, 65}};
+    int d;
+    pool = rl_pool_create(2);
+    rl_rng_seed(&rng, 42);
+
+    rlt_begin("grad elementwise (add sub mul scale exp sigmoid tanh softplus silu swiglu)");
+    for (d = 0; d < 3; d++) {
+        int64_t r = dims[d][0], n = dims[d][1];
+        spec_t s = S1(r, n, -2, 2);
+        add_in(&s, r, n, -2, 2);
+        gradcheck("add", &s, b_add, NULL, 1e-3);
+        gradcheck("sub", &s, b_sub, NULL, 1e-3);
+        gradcheck("mul", &s, b_mul, NULL, 1e-3);
+        gradcheck("swiglu", &s, b_swiglu, NULL, 1e-3);
+        s = S1(r, n, -3, 3);
+        gradcheck("scale", &s, b_scale, NULL, 1e-3);
+        gradcheck("exp", &s, b_exp, NULL, 1e-3);
+        gradcheck("sigmoid", &s, b_sigmoid, NULL, 1e-3);
+        gradcheck("tanh", &s, b_tanh, NULL, 1e-3);
+        gradcheck("softplus", &s, b_softplus, NULL, 1e-3);
+        gradcheck("silu", &s, b_silu, NULL, 1e-3);
+    }
+    rlt_end();
+
+    rlt_begin("grad row broadcasts (add_row mul_row) and sum");
+    for (d = 0; d < 3; d++) {
+        spec_t s = S1(dims[d][0], dims[d][1], -2, 2);
+        gradcheck("sum", &s, b_sum, NULL, 1e-3);
+        add_in(&s, 0, dims[d][1], -2, 2);
+        gradcheck("add_row", &s, b_add_row, NULL, 1e-3);
+        gradcheck("mul_row", &s, b_mul_row, NULL, 1e-3);
+    }
+    rlt_end();
+
+    rlt_begin("grad linear and matmul");
+    {
+        static const int64_t mk[][3] = {{1, 1, 1}, {3, 17, 5}, {5, 65, 33}, {2, 3, 70}};
+        for (d = 0; d < 4; d++) {
+            spec_t s = S1(mk[d][0], mk[d][1], -1, 1);
+            add_in(&s, mk[d][2], mk[d][1], -1, 1);
+            gradcheck("linear no bias", &s, b_linear_nb, NULL, 1e-3);
+            add_in(&s, 0, mk[d][2], -1, 1);
+            gradcheck("linear", &s, b_linear, NULL, 1e-3);
+            s = S1(mk[d][0], mk[d][1], -1, 1);
+            add_in(&s, mk[d][1], mk[d][2], -1, 1);
+            gradcheck("matmul", &s, b_matmul, NULL, 1e-3);
+        }
+    }
+    rlt_end();
+
+    rlt_begin("grad norms (rmsnorm groupnorm l2norm)");
+    for (d = 0; d < 3; d++) {
+        spec_t s = S1(dims[d][0], dims[d][1], -2, 2);
+        gradcheck("rmsnorm no weight", &s, b_rmsnorm_nw, NULL, 2e-3);
+        add_in(&s, 0, dims[d][1], 0.5f, 1.5f);
+        gradcheck("rmsnorm", &s, b_rmsnorm, NULL, 2e-3);
+    }
+    {
+        static const int gn[][2] = {{1, 4}, {3, 12}, {4, 68}}; /* groups, channels */
+        for (d = 0; d < 3; d++) {
+            spec_t s = S1(3, gn[d][1], -2, 2);
+            add_in(&s, 0, gn[d][1], 0.5f, 1.5f);
+            add_in(&s, 0, gn[d][1], -1, 1);
+            gradcheck("groupnorm", &s, b_groupnorm, &gn[d][0], 3e-3);
+        }
+        for (d = 0; d < 3; d++) {
+            static const int hd[] = {1, 3, 17};
+            spec_t s = S1(2, 3 * hd[d], -2, 2);
+            gradcheck("l2norm", &s, b_l2norm, &hd[d], 2e-3);
+        }
+    }
+    rlt_end();
+
+    rlt_begin("grad softmax, log-softmax");
+    for (d = 0; d < 3; d++) {
+        spec_t s = S1(dims[d][0], dims[d][1], -3, 3);
+        gradcheck("softmax", &s, b_softmax, NULL, 2e-3);
+        gradcheck("logsoftmax", &s, b_logsoftmax, NULL, 2e-3);
+    }
+    rlt_end();
+
+    rlt_begin("grad rope and attention (GQA)");
+    {
+        spec_t s = S1(10, 3 * 8, -2, 2); /* B=2, T=5, 3 heads of 8 */
+        static const int a1[3] = {5, 4, 2}, a2[3] = {7, 3, 1}, a3[3] = {1, 2, 2};
+        gradcheck("rope", &s, b_rope, NULL, 1e-3);
+        s = S1(10, 4 * 3, -1.5f, 1.5f); add_in(&s, 10, 2 * 3, -1.5f, 1.5f); add_in(&s, 10, 2 * 3, -1.5f, 1.5f);
+        gradcheck("attention B=2 T=5 H=4 KVH=2 d=3", &s, b_attn, a1, 3e-3);
+        s = S1(7, 3 * 4, -1.5f, 1.5f); add_in(&s, 7, 4, -1.5f, 1.5f); add_in(&s, 7, 4, -1.5f, 1.5f);
+        gradcheck("attention B=1 T=7 H=3 KVH=1 d=4", &s, b_attn, a2, 3e-3);
+        s = S1(3, 2 * 5, -1.5f, 1.5f); add_in(&s, 3, 2 * 5, -1.5f, 1.5f); add_in(&s, 3, 2 * 5, -1.5f, 1.5f);
+        gradcheck("attention B=3 T=1 MHA", &s, b_attn, a3, 3e-3);
+    }
+    rlt_end();
+
+    rlt_begin("grad embedding and losses (cross_entropy kl_div l2_dist)");
+    {
+        spec_t s = S1(5, 3, -1, 1);
+        gradcheck("embedding", &s, b_embedding, NULL, 1e-3);
+        s = S1(7, 17, -3, 3);
+        gradcheck("cross_entropy", &s, b_ce, NULL, 2e-3);
+        add_in(&s, 7, 17, -3, 3);
+        gradcheck("kl_div (student and teacher)", &s, b_kl, NULL, 2e-3);
+        s = S1(3, 17, -1, 1); add_in(&s, 3, 17, -1, 1);
+        gradcheck("l2_dist", &s, b_l2d, NULL, 2e-3);
+        s = S1(1, 1, -1, 1); add_in(&s, 1, 1, 2, 3);
+        gradcheck("l2_dist 1x1", &s, b_l2d, NULL, 2e-3);
+    }
+    rlt_end();
+
+    rlt_begin("grad composed network (input and weight used twice)");
+    {
+        spec_t s = S1(3, 9, -1, 1);
+        add_in(&s, 9, 9, -0.5f, 0.5f);
+        add_in(&s, 9, 9, -0.5f, 0.5f);
+        add_in(&s, 0, 9, 0.5f, 1.5f);
+        gradcheck("rmsnorm→linear×2→swiglu→matmul→add", &s, b_chain, NULL, 3e-3);
+    }
+    rlt_end();
+
+    rlt_begin("autodiff errors");
+    {
+        rl_ctx c;
+        int64_t sh[2] = {2, 3}, sh2[2] = {3, 2};
+        float a[6] = {0}, b[6] = {0};
+        rl_tensor ta = rl_wrap(a, RL_F32, 2, sh, 1), tb = rl_wrap(b, RL_F32, 2, sh2, 0);
+        rl_ctx_init(&c, NULL);
+        RLT_CHECK(rl_linear(&c, &ta, &tb, NULL) == NULL && c.err == RL_ERR_ARG, "mismatched linear must fail");
+        RLT_CHECK(strstr(rl_last_error(), "linear") != NULL, "error names the op: %s", rl_last_error());
+        RLT_CHECK(rl_add(&c, &ta, &ta) == NULL, "ops after an error return NULL");
+        rl_ctx_reset(&c);
+        RLT_CHECK(rl_add(&c, &ta, &ta) != NULL, "reset clears the error");
+        {
+            int32_t bad_ids[2] = {0, 9};
+            RLT_CHECK(rl_embedding(&c, bad_ids, 2, &ta) == NULL && strstr(rl_last_error(), "token id 9"), "out-of-range id: %s", rl_last_error());
+        }
+        rl_ctx_free(&c);
+    }
+    rlt_end();
+    rl_pool_free(pool);
+    return rlt_exit();
+}

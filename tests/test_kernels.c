@@ -1,0 +1,173 @@
+/* Every fast kernel against its naive twin, on every ISA path this machine has,
+   on random inputs of odd and even sizes. */
+#define RADLADS_IMPLEMENTATION
+#include "../radlads.h"
+#include "rl_test.h"
+
+static rl_rng rng;
+
+static void fill(float *x, long n, float lo, float hi) {
+    long i;
+    for (i = 0; i < n; i++) x[i] = lo + (hi - lo) * rl_rng_uniform(&rng);
+}
+
+static const long sizes[] = {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 65, 127, 1000, 4099};
+#define NSIZES (long)(sizeof sizes / sizeof sizes[0])
+
+typedef void (*unary_fn)(float *, const float *, int64_t);
+
+static void check_unary(const char *name, unary_fn fast, unary_fn ref, float lo, float hi, double atol, double rtol) {
+    long s;
+    for (s = 0; s < NSIZES; s++) {
+        long n = sizes[s], at;
+        float *x = (float *)malloc(sizeof(float) * n), *y = (float *)malloc(sizeof(float) * n), *r = (float *)malloc(sizeof(float) * n);
+        double w;
+        fill(x, n, lo, hi);
+        if (n > 2) { x[0] = lo; x[1] = hi; x[2] = 0.0f; }
+        fast(y, x, n);
+        ref(r, x, n);
+        w = rlt_worst(y, r, n, atol, rtol, &at);
+        RLT_CHECK(w <= 1.0, "%s n=%ld: x=%g fast %g naive %g", name, n, at >= 0 ? x[at] : 0, at >= 0 ? y[at] : 0, at >= 0 ? r[at] : 0);
+        free(x); free(y); free(r);
+    }
+}
+
+static void test_table(rl_isa isa) {
+    const rl__kern *K = rl__isa_table(isa), *N = &rl__naive_table;
+    char gname[64];
+    long s;
+    snprintf(gname, sizeof gname, "kernels[%s] elementwise", rl_isa_name(isa));
+    rlt_begin(gname);
+    check_unary("exp", K->exp, N->exp, -87.0f, 88.0f, 1e-37, 4e-7);
+    check_unary("exp-small", K->exp, N->exp, -5.0f, 5.0f, 0, 4e-7);
+    check_unary("sigmoid", K->sigmoid, N->sigmoid, -30.0f, 30.0f, 1e-7, 1e-6);
+    check_unary("tanh", K->tanh, N->tanh, -12.0f, 12.0f, 1e-7, 1e-6);
+    check_unary("tanh-tiny", K->tanh, N->tanh, -0.1f, 0.1f, 1e-9, 1e-6);
+    check_unary("silu", K->silu, N->silu, -30.0f, 30.0f, 1e-7, 1e-6);
+    check_unary("softplus", K->softplus, N->softplus, -30.0f, 30.0f, 1e-7, 1e-6);
+    for (s = 0; s < NSIZES; s++) {
+        long n = sizes[s], i;
+        float *a = (float *)malloc(sizeof(float) * n * 6), *b = a + n, *y = b + n, *r = y + n, *w = r + n, *bias = w + n;
+        uint16_t *bh = (uint16_t *)malloc(sizeof(uint16_t) * n);
+        float fa, fb, m1, m2, rs1, rs2;
+        fill(a, n, -3, 3);
+        fill(b, n, -3, 3);
+        fill(w, n, 0.5f, 1.5f);
+        fill(bias, n, -1, 1);
+        for (i = 0; i < n; i++) bh[i] = rl_f32_to_bf16(b[i]);
+#define CMP(label, atol, rtol) RLT_CHECK(rlt_worst(y, r, n, atol, rtol, NULL) <= 1.0, "%s n=%ld", label, n)
+        K->add(y, a, b, n); N->add(r, a, b, n); CMP("add", 0, 0);
+        K->sub(y, a, b, n); N->sub(r, a, b, n); CMP("sub", 0, 0);
+        K->mul(y, a, b, n); N->mul(r, a, b, n); CMP("mul", 0, 0);
+        K->scale(y, a, 0.37f, n); N->scale(r, a, 0.37f, n); CMP("scale", 0, 0);
+        memcpy(y, b, sizeof(float) * n); memcpy(r, b, sizeof(float) * n);
+        K->axpy(y, -1.7f, a, n); N->axpy(r, -1.7f, a, n); CMP("axpy", 1e-6, 1e-6);
+        K->swiglu(y, a, b, n); N->swiglu(r, a, b, n); CMP("swiglu", 1e-6, 1e-5);
+        RLT_CLOSE(K->dot(a, b, n), N->dot(a, b, n), 1e-5 * n, 1e-5, "dot n=%ld", n);
+        RLT_CLOSE(K->dot_bf16(a, bh, n), N->dot_bf16(a, bh, n), 1e-5 * n, 1e-5, "dot_bf16 n=%ld", n);
+        RLT_CLOSE(K->sum(a, n), N->sum(a, n), 1e-5 * n, 1e-5, "sum n=%ld", n);
+        RLT_CLOSE(K->max(a, n), N->max(a, n), 0, 0, "max n=%ld", n);
+        rs1 = K->rmsnorm(y, a, w, n, 1e-6f); rs2 = N->rmsnorm(r, a, w, n, 1e-6f);
+        CMP("rmsnorm", 1e-6, 1e-5);
+        RLT_CLOSE(rs1, rs2, 0, 1e-5, "rmsnorm rstd n=%ld", n);
+        K->rmsnorm(y, a, NULL, n, 1e-5f); N->rmsnorm(r, a, NULL, n, 1e-5f); CMP("rmsnorm-noweight", 1e-6, 1e-5);
+        K->layernorm(y, a, w, bias, n, 1e-5f, &m1, &rs1); N->layernorm(r, a, w, bias, n, 1e-5f, &m2, &rs2);
+        CMP("layernorm", 1e-5, 1e-4);
+        RLT_CLOSE(m1, m2, 1e-5, 1e-5, "layernorm mean n=%ld", n);
+        fa = K->softmax(y, a, n); fb = N->softmax(r, a, n); CMP("softmax", 1e-7, 1e-5);
+        RLT_CLOSE(fa, fb, 1e-6, 1e-6, "softmax lse n=%ld", n);
+        fa = K->logsoftmax(y, a, n); fb = N->logsoftmax(r, a, n); CMP("logsoftmax", 1e-5, 1e-5);
+        RLT_CLOSE(fa, fb, 1e-6, 1e-6, "logsoftmax lse n=%ld", n);
+        K->l2norm(y, a, n, 1e-12f); N->l2norm(r, a, n, 1e-12f); CMP("l2norm", 1e-7, 1e-5);
+        if (n % 2 == 0) {
+            K->rope(y, a, w, bias, n / 2); N->rope(r, a, w, bias, n / 2); CMP("rope", 1e-6, 1e-5);
+        }
+#undef CMP
+        free(a);
+        free(bh);
+    }
+    /* softmax with masked (-inf) entries */
+    {
+        float x[19], y[19], r[19];
+        int i;
+        for (i = 0; i < 19; i++) x[i] = (i % 3 == 0) ? -INFINITY : (float)i * 0.3f;
+        K->softmax(y, x, 19);
+        N->softmax(r, x, 19);
+        RLT_CHECK(rlt_worst(y, r, 19, 1e-7, 1e-5, NULL) <= 1.0, "softmax with -inf");
+        RLT_CHECK(y[0] == 0.0f, "exp(-inf) must be exactly 0, got %g", y[0]);
+    }
+    rlt_end();
+}
+
+static void gemm_case(rl_pool *pool, long M, long N, long K, int layout, rl_dtype bt, int acc) {
+    /* layout 0: A row-major, B rows contiguous; 1: A transposed; 2: B transposed (x·Wᵀ) */
+    float *A = (float *)malloc(sizeof(float) * (M * K + 1)), *Bf = (float *)malloc(sizeof(float) * (K * N + 1));
+    uint16_t *Bh = (uint16_t *)malloc(sizeof(uint16_t) * (K * N + 1));
+    float *C = (float *)malloc(sizeof(float) * (M * N + 1)), *R = (float *)malloc(sizeof(float) * (M * N + 1));
+    rl__gemm_args g;
+    long i, at;
+    double w;
+    fill(A, M * K, -1, 1);
+    fill(Bf, K * N, -1, 1);
+    for (i = 0; i < K * N; i++) Bh[i] = rl_f32_to_bf16(Bf[i]);
+    fill(C, M * N, -1, 1);
+    memcpy(R, C, sizeof(float) * M * N);
+    g.M = M; g.N = N; g.K = K; g.A = A; g.B = bt == RL_BF16 ? (const void *)Bh : (const void *)Bf; g.bt = bt;
+    g.a_rs = layout == 1 ? 1 : K; g.a_cs = layout == 1 ? M : 1;
+    g.b_rs = layout == 2 ? 1 : N; g.b_cs = layout == 2 ? K : 1;
+    g.C = R; g.ldc = N; g.accumulate = acc;
+    rl_gemm(pool, M, N, K, A, g.a_rs, g.a_cs, g.B, bt, g.b_rs, g.b_cs, C, N, acc);
+    rl__naive_gemm(&g);
+    w = rlt_worst(C, R, M * N, 1e-5 * sqrt((double)K + 1), 1e-5, &at);
+    RLT_CHECK(w <= 1.0, "gemm M=%ld N=%ld K=%ld layout=%d %s acc=%d: C[%ld] %g vs %g", M, N, K, layout,
+              bt == RL_BF16 ? "bf16" : "f32", acc, at, at >= 0 ? C[at] : 0, at >= 0 ? R[at] : 0);
+    free(A); free(Bf); free(Bh); free(C); free(R);
+}
+
+static void test_gemm(rl_isa isa, rl_pool *pool) {
+    static const long dims[] = {1, 2, 5, 13, 33, 65, 150};
+    char gname[64];
+    int a, b, c, layout, bt;
+    snprintf(gname, sizeof gname, "kernels[%s] gemm %d threads", rl_isa_name(isa), rl_pool_size(pool));
+    rlt_begin(gname);
+    rl_isa_set(isa);
+    for (a = 0; a < 7; a++)
+        for (b = 0; b < 7; b += 2)
+            for (c = 0; c < 7; c += 3)
+                for (layout = 0; layout < 3; layout++)
+                    for (bt = 0; bt < 2; bt++) gemm_case(pool, dims[a], dims[b], dims[c], layout, bt ? RL_BF16 : RL_F32, (a + b) & 1);
+    /* blocks larger than MC/KC/NC, and K = 0 */
+    gemm_case(pool, 300, 1100, 600, 2, RL_F32, 0);
+    gemm_case(pool, 97, 1030, 520, 0, RL_BF16, 1);
+    gemm_case(pool, 260, 70, 300, 1, RL_F32, 1);
+    gemm_case(pool, 7, 9, 0, 0, RL_F32, 0);
+    gemm_case(pool, 7, 9, 0, 2, RL_F32, 1);
+    rlt_end();
+}
+
+int main(void) {
+    rl_pool *pool = rl_pool_create(2);
+    int i;
+    rl_rng_seed(&rng, 1234);
+    for (i = 0; i <= RL_ISA_NEON; i++) {
+        char name[64];
+        if (!rl__isa_supported((rl_isa)i)) {
+            snprintf(name, sizeof name, "kernels[%s]", rl_isa_name((rl_isa)i));
+            rlt_skip(name, "not supported by this CPU or build");
+            continue;
+        }
+        test_table((rl_isa)i);
+        test_gemm((rl_isa)i, NULL);
+        test_gemm((rl_isa)i, pool);
+    }
+    rlt_begin("kernels dispatch");
+    RLT_CHECK(rl_isa_set(rl_isa_best()) == RL_OK, "best path must be settable");
+    RLT_CHECK(rl_isa_active() == rl_isa_best(), "active path");
+    for (i = 0; i <= RL_ISA_NEON; i++)
+        if (!rl__isa_supported((rl_isa)i))
+            RLT_CHECK(rl_isa_set((rl_isa)i) == RL_ERR_UNSUPPORTED && strstr(rl_last_error(), rl_isa_name((rl_isa)i)),
+                      "forcing an unavailable path must fail with a message naming it");
+    rlt_end();
+    rl_pool_free(pool);
+    return rlt_exit();
+}
