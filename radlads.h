@@ -230,6 +230,82 @@ rl_tensor *rl_kl_div(rl_ctx *c, rl_tensor *student_logits, rl_tensor *teacher_lo
 rl_tensor *rl_l2_dist(rl_ctx *c, rl_tensor *y, rl_tensor *target); /* mean_rows ‖y−t‖₂/√cols */
 rl_tensor *rl_sum(rl_ctx *c, rl_tensor *x);
 rl_tensor *rl_dot_const(rl_ctx *c, rl_tensor *x, const float *w); /* Σ x⊙w (w constant) */
+rl_tensor *rl_add_scalar(rl_ctx *c, rl_tensor *x, float s);        /* x + s */
+rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t len); /* x[:, start:start+len] */
+/* [R, kv_heads*d] -> [R, heads*d]: query head h takes kv head h / (heads/kv_heads) */
+rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads);
+/* Token shift: row t of each length-T sequence gets row t-1; the first row of sequence b
+   gets shift_in[b] (NULL = zeros). shift_in may require a gradient. */
+rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_in);
+
+
+/* ==== 5. models (declarations) ============================================ */
+
+/* RAD-RWKV6 gated-linear-attention scan (spec §4.2-4.4). Per query head h, which reads
+   kv head h/(H/KVH):  w = exp(logw), k' = k ⊙ (1 − w), S = diag(w)·S + k'ᵀv,
+   o = N^-½ · r·S   (current token included, no bonus).
+   r, logw: [B*T, H*N]; k, v: [B*T, KVH*N]; state: [B, H, N, N] holding S[j][i] (key j,
+   value i), NULL = zeros. Returns o [B*T, H*N]; *state_out gets the final state. */
+rl_tensor *rl_wkv6(rl_ctx *c, rl_tensor *r, rl_tensor *k, rl_tensor *v, rl_tensor *logw, int64_t T, int H, int KVH,
+                   rl_tensor *state, rl_tensor **state_out);
+/* RWKV-7 generalized delta rule (spec §5.3), every input [B*T, H*N] (heads expanded):
+   per head sa = S·a, S = S·diag(w) + sa·bᵀ + v·kᵀ, y = S·r, with S[i][j] (value i, key j).
+   RADLADS passes a = −κ, b = κ ⊙ a_iclr, k = k̃. */
+rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl_tensor *v, rl_tensor *a, rl_tensor *b,
+                   int64_t T, int H, rl_tensor *state, rl_tensor **state_out);
+/* RAD-RWKV6 log-decay with the clamp: max(−exp(d), −5) */
+rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d);
+/* Last row of each length-T sequence: [B*T, C] -> [B, C] */
+rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T);
+
+/* A sequence mixer: the teacher's softmax attention, or a RAD-RWKV6/7 student mixer that
+   reuses the teacher's q/k/v/o projections as r/k/v/o. */
+typedef enum rl_mixer_kind { RL_MIXER_ATTENTION = 0, RL_MIXER_RWKV6 = 6, RL_MIXER_RWKV7 = 7 } rl_mixer_kind;
+
+typedef struct rl_mixer_cfg {
+    rl_mixer_kind kind;
+    int layer, n_layers;       /* this layer's index and the model's depth (for inits) */
+    int64_t C, H, KVH, N;      /* model width, query heads, kv heads, head size */
+    int attn_bias;             /* q/k/v have biases (Qwen2) */
+    int use_tokenshift;        /* RWKV6: ddlerp token shift */
+    int balance_state;         /* RWKV6: k·(1−w). RWKV7: κ = normalize(k), k̃ = k⊙(1−w+a) (paper v4);
+                                  0 = κ = normalize(k⊙k_k), k̃ = k⊙(1+(a−1)⊙k_a) (release) */
+    int groupnorm_att;         /* RWKV7: GroupNorm ln_x after the scan; 0 = scale by N^-½ */
+    int use_rope;              /* RoPE on r and k (attention and RWKV7: yes; RWKV6: ablation) */
+    int r_ts, r_d;             /* RWKV6 LoRA ranks: token shift, decay */
+    int r_w, r_a, r_v, r_g;    /* RWKV7 LoRA ranks: decay, in-context rate, value residual, gate */
+    float ln_eps;              /* RWKV7 GroupNorm eps (spec: N·1e-5) */
+    const float *inv_freq;     /* N/2 RoPE inverse frequencies (borrowed) */
+} rl_mixer_cfg;
+
+typedef struct rl_mixer {
+    rl_mixer_cfg cfg;
+    /* from the teacher: q/k/v/o (r/k/v/o in the students) */
+    rl_tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w;
+    /* RAD-RWKV6 (spec §4.1) */
+    rl_tensor maa_x, maa_r, maa_k, maa_v, maa_w, maa_g, maa_w1, maa_w2, decay, decay_w1, decay_w2, gate_w;
+    /* RAD-RWKV7 (spec §5.2) */
+    rl_tensor w0, w1, w2, a0, a1, a2, v0, v1, v2, g1, g2, k_k, k_a, r_k, lnx_w, lnx_b;
+} rl_mixer;
+
+/* Visit every parameter of a mixer with its checkpoint name (no layer prefix), e.g.
+   "q_proj.weight", "time_maa_w1", "w0", "ln_x.weight". */
+typedef void (*rl_param_fn)(void *user, const char *name, rl_tensor *t);
+void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user);
+/* Set shapes from cfg and allocate parameters (zeroed) in `params`, and F32 gradient
+   buffers in `grads` when it is not NULL. */
+rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params, rl_arena *grads);
+/* LoRA rank of the paper's helper: max(1, round(C^e · m / 32)) · 32 (spec §3.0) */
+int rl_lora_rank(int64_t C, double e, double m);
+
+/* Inputs and outputs of one mixer call besides x. NULL inputs mean zeros. */
+typedef struct rl_mixer_io {
+    rl_tensor *state_in, *shift_in;    /* [B,H,N,N] scan state; [B,C] RWKV6 shift state */
+    rl_tensor *state_out, *shift_out;  /* set by the call */
+    rl_tensor *v_first;                /* RWKV7: input for layer > 0, output of layer 0 */
+} rl_mixer_io;
+/* x [B*T, C] (the normalized residual), positions pos0 .. pos0+T-1. Returns [B*T, C]. */
+rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io);
 
 #ifdef __cplusplus
 }
@@ -1794,7 +1870,8 @@ extern "C" {
 
 struct rl__node {
     void (*backward)(rl_ctx *c, rl__node *n);
-    rl_tensor *out, *in[4];
+    rl_tensor *out, *in[8];
+    rl_tensor *out2;  /* second output (the scans' final state); its grad may be NULL */
     int64_t i[4];     /* integer arguments */
     float f[2];       /* float arguments */
     float *aux;       /* values saved by the forward pass (per-row statistics, tables) */
@@ -1894,25 +1971,23 @@ static float *rl__grad(rl_ctx *c, rl_tensor *t) {
     return t->grad;
 }
 
-/* A node for an op; appended to the tape only when a gradient will be needed. */
-static rl__node *rl__node_new(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *), rl_tensor *out,
-                              rl_tensor *a, rl_tensor *b, rl_tensor *d, rl_tensor *e) {
+/* A node for an op with up to 8 inputs; appended to the tape only when a gradient will
+   be needed (grad mode on and some input requires one). */
+static rl__node *rl__node_newv(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *), rl_tensor *out, int n_in, rl_tensor *const *in) {
     rl__node *n = (rl__node *)rl_arena_zalloc(&c->arena, sizeof *n);
-    int need;
+    int need = 0, i;
     if (!n) {
         rl__op_fail(c, RL_ERR_NOMEM, "tape: out of memory");
         return NULL;
     }
     n->backward = bwd;
     n->out = out;
-    n->in[0] = a;
-    n->in[1] = b;
-    n->in[2] = d;
-    n->in[3] = e;
     n->c = c;
-    need = !c->no_grad && ((a && a->requires_grad) || (b && b->requires_grad) || (d && d->requires_grad) ||
-                           (e && e->requires_grad));
-    if (need) {
+    for (i = 0; i < n_in; i++) {
+        n->in[i] = in[i];
+        need |= in[i] && in[i]->requires_grad;
+    }
+    if (need && !c->no_grad) {
         if (c->n_tape == c->cap_tape) {
             int cap = c->cap_tape ? 2 * c->cap_tape : 256;
             rl__node **t = (rl__node **)RL_REALLOC((void *)c->tape, sizeof(rl__node *) * (size_t)cap);
@@ -1928,6 +2003,12 @@ static rl__node *rl__node_new(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *), rl_t
     }
     return n;
 }
+static rl__node *rl__node_new(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *), rl_tensor *out, rl_tensor *a, rl_tensor *b,
+                              rl_tensor *d, rl_tensor *e) {
+    rl_tensor *in[4];
+    in[0] = a; in[1] = b; in[2] = d; in[3] = e;
+    return rl__node_newv(c, bwd, out, 4, in);
+}
 
 static int rl__wants(const rl_tensor *t) { return t && t->requires_grad; }
 
@@ -1940,7 +2021,7 @@ rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
     loss->grad[0] += 1.0f;
     for (i = c->n_tape - 1; i >= 0; i--) {
         rl__node *n = c->tape[i];
-        if (n->out->grad) n->backward(c, n);
+        if (n->out->grad || (n->out2 && n->out2->grad)) n->backward(c, n);
         if (c->err) return c->err;
     }
     return RL_OK;
@@ -2719,6 +2800,661 @@ rl_tensor *rl_dot_const(rl_ctx *c, rl_tensor *x, const float *w) {
     return y;
 }
 rl_tensor *rl_sum(rl_ctx *c, rl_tensor *x) { return rl_dot_const(c, x, NULL); }
+
+/* ---- x + s ---- */
+
+static void rl__add_scalar_bwd(rl_ctx *c, rl__node *n) {
+    rl__kern_get()->axpy(rl__grad(c, n->in[0]), 1.0f, n->out->grad, n->out->n);
+}
+rl_tensor *rl_add_scalar(rl_ctx *c, rl_tensor *x, float s) {
+    rl_tensor *y;
+    int64_t i;
+    if (rl__bad(c, x) || !(y = rl__like(c, x))) return NULL;
+    for (i = 0; i < x->n; i++) rl_f32(y)[i] = rl_f32(x)[i] + s;
+    rl__node_new(c, rl__add_scalar_bwd, y, x, NULL, NULL, NULL);
+    return y;
+}
+
+/* ---- column slice ---- */
+
+static void rl__slice_cols_bwd(rl_ctx *c, rl__node *n) {
+    int64_t R = rl_rows(n->out), L = rl_cols(n->out), C = rl_cols(n->in[0]), r;
+    float *gx = rl__grad(c, n->in[0]);
+    for (r = 0; r < R; r++) rl__kern_get()->axpy(gx + r * C + n->i[0], 1.0f, n->out->grad + r * L, L);
+}
+rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t len) {
+    rl_tensor *y;
+    rl__node *n;
+    int64_t R, C, r;
+    if (rl__bad(c, x)) return NULL;
+    R = rl_rows(x);
+    C = rl_cols(x);
+    if (start < 0 || len < 1 || start + len > C)
+        return rl__op_fail(c, RL_ERR_ARG, "slice_cols: [%lld, %lld) is outside rows of %lld", (long long)start, (long long)(start + len), (long long)C);
+    if (!(y = rl_new2(c, R, len)) || !(n = rl__node_new(c, rl__slice_cols_bwd, y, x, NULL, NULL, NULL))) return NULL;
+    n->i[0] = start;
+    for (r = 0; r < R; r++) memcpy(rl_f32(y) + r * len, rl_f32(x) + r * C + start, sizeof(float) * (size_t)len);
+    return y;
+}
+
+/* ---- GQA head expansion ---- */
+
+static void rl__repeat_kv_bwd(rl_ctx *c, rl__node *n) {
+    int64_t R = rl_rows(n->out), H = n->i[0], KVH = n->i[1], d = rl_cols(n->out) / H, r, h;
+    float *gx = rl__grad(c, n->in[0]);
+    for (r = 0; r < R; r++)
+        for (h = 0; h < H; h++)
+            rl__kern_get()->axpy(gx + r * KVH * d + (h / (H / KVH)) * d, 1.0f, n->out->grad + r * H * d + h * d, d);
+}
+rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads) {
+    rl_tensor *y;
+    rl__node *n;
+    int64_t R, d, r, h;
+    if (rl__bad(c, x)) return NULL;
+    if (kv_heads < 1 || heads % kv_heads || rl_cols(x) % kv_heads)
+        return rl__op_fail(c, RL_ERR_ARG, "repeat_kv: %d heads from %d kv heads over rows of %lld", heads, kv_heads, (long long)rl_cols(x));
+    R = rl_rows(x);
+    d = rl_cols(x) / kv_heads;
+    if (!(y = rl_new2(c, R, heads * d)) || !(n = rl__node_new(c, rl__repeat_kv_bwd, y, x, NULL, NULL, NULL))) return NULL;
+    n->i[0] = heads;
+    n->i[1] = kv_heads;
+    for (r = 0; r < R; r++)
+        for (h = 0; h < heads; h++)
+            memcpy(rl_f32(y) + (r * heads + h) * d, rl_f32(x) + r * kv_heads * d + (h / (heads / kv_heads)) * d, sizeof(float) * (size_t)d);
+    return y;
+}
+
+/* ---- token shift ---- */
+
+static void rl__token_shift_bwd(rl_ctx *c, rl__node *n) {
+    int64_t T = n->i[0], C = rl_cols(n->out), R = rl_rows(n->out), r;
+    const float *g = n->out->grad;
+    if (rl__wants(n->in[0])) {
+        float *gx = rl__grad(c, n->in[0]);
+        for (r = 0; r < R; r++)
+            if ((r + 1) % T) rl__kern_get()->axpy(gx + r * C, 1.0f, g + (r + 1) * C, C);
+    }
+    if (rl__wants(n->in[1])) {
+        float *gs = rl__grad(c, n->in[1]);
+        for (r = 0; r < R; r += T) rl__kern_get()->axpy(gs + (r / T) * C, 1.0f, g + r * C, C);
+    }
+}
+rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_in) {
+    rl_tensor *y;
+    rl__node *n;
+    int64_t R, C, r;
+    if (rl__bad(c, x) || (shift_in && rl__bad(c, shift_in))) return NULL;
+    R = rl_rows(x);
+    C = rl_cols(x);
+    if (T < 1 || R % T || (shift_in && shift_in->n != (R / T) * C))
+        return rl__op_fail(c, RL_ERR_ARG, "token_shift: %lld rows are not whole sequences of %lld, or shift state is not [%lld, %lld]",
+                           (long long)R, (long long)T, (long long)(R / (T > 0 ? T : 1)), (long long)C);
+    if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__token_shift_bwd, y, x, shift_in, NULL, NULL))) return NULL;
+    n->i[0] = T;
+    for (r = 0; r < R; r++) {
+        float *dst = rl_f32(y) + r * C;
+        if (r % T) memcpy(dst, rl_f32(x) + (r - 1) * C, sizeof(float) * (size_t)C);
+        else if (shift_in) memcpy(dst, rl_f32(shift_in) + (r / T) * C, sizeof(float) * (size_t)C);
+    }
+    return y;
+}
+
+
+/* ==== 5. models =========================================================== */
+
+/* ---- 5a. the recurrent scans as autodiff ops ----
+   The forward runs the exact token-by-token recurrence (decoding is the case T = 1) in
+   fp32, one task per (sequence, head). When a gradient will be needed it also keeps
+   the state every RL__SCAN_CK tokens; the backward walks each stretch backwards after
+   recomputing its states from the kept one. No division by the decay, so the backward
+   is exact whatever the decay (spec §4.4, §5.4: "chunked recompute").
+   Node inputs: RWKV6 in[] = r, k, v, logw, state; RWKV7 in[] = r, w, k, v, a, b, state.
+   out2 is the final state. */
+#define RL__SCAN_CK 16
+
+typedef struct {
+    rl__node *n;
+    int64_t B, T, H, KVH, N, n_ck;
+    float *ck; /* kept states: [B*H][n_ck][N*N], NULL when no gradient is needed */
+} rl__scan_job;
+
+static void rl__scan_load_state(rl__node *n, int slot, int64_t bh, int64_t N, float *S) {
+    if (n->in[slot]) memcpy(S, rl_f32(n->in[slot]) + bh * N * N, sizeof(float) * (size_t)(N * N));
+    else memset(S, 0, sizeof(float) * (size_t)(N * N));
+}
+
+/* RWKV6 step: S[j][i] = w[j]·S[j][i] + k[j](1−w[j])·v[i]; o[i] = scale·Σ_j r[j]·S[j][i] */
+static void rl__wkv6_step(float *S, const float *r, const float *k, const float *v, const float *logw, float *o,
+                          int64_t N, float scale) {
+    int64_t i, j;
+    if (o) memset(o, 0, sizeof(float) * (size_t)N);
+    for (j = 0; j < N; j++) {
+        float w = expf(logw[j]), kj = k[j] * (1.0f - w);
+        float *Sj = S + j * N;
+        for (i = 0; i < N; i++) Sj[i] = w * Sj[i] + kj * v[i];
+        if (o) {
+            float rj = r[j] * scale;
+            for (i = 0; i < N; i++) o[i] += rj * Sj[i];
+        }
+    }
+}
+
+static void rl__wkv6_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
+    rl__scan_job *j = (rl__scan_job *)ctx;
+    rl__node *n = j->n;
+    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, C = H * N, Ck = KVH * N, task, t;
+    float scale = 1.0f / sqrtf((float)N);
+    RL__UNUSED(tid);
+    for (task = t0; task < t1; task++) {
+        int64_t b = task / H, h = task % H, kvh = h / (H / KVH);
+        float *S = rl_f32(n->out2) + task * N * N;
+        rl__scan_load_state(n, 4, task, N, S);
+        for (t = 0; t < T; t++) {
+            int64_t row = b * T + t;
+            if (j->ck && t % RL__SCAN_CK == 0) memcpy(j->ck + (task * j->n_ck + t / RL__SCAN_CK) * N * N, S, sizeof(float) * (size_t)(N * N));
+            rl__wkv6_step(S, rl_f32(n->in[0]) + row * C + h * N, rl_f32(n->in[1]) + row * Ck + kvh * N,
+                          rl_f32(n->in[2]) + row * Ck + kvh * N, rl_f32(n->in[3]) + row * C + h * N,
+                          rl_f32(n->out) + row * C + h * N, N, scale);
+        }
+    }
+}
+
+/* One task per (sequence, kv head): it owns dk and dv of that kv head.
+   G = dL/dS_t:  G_T = dS_out;  G_t += scale·r_tᵀdy_t;  then
+   dr = scale·S_t·dy, dk' = G·v, dv += k'·G, dw = Σ_i S_{t−1}⊙G, G_{t−1} = diag(w_t)·G_t. */
+static void rl__wkv6_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
+    rl__scan_job *j = (rl__scan_job *)ctx;
+    rl__node *n = j->n;
+    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, C = H * N, Ck = KVH * N, G = H / KVH, task, t, i, jj, hh;
+    size_t NN = (size_t)(N * N);
+    float scale = 1.0f / sqrtf((float)N);
+    float *Sb = (float *)RL_MALLOC(sizeof(float) * ((RL__SCAN_CK + 2) * NN)), *Gm;
+    const float *R = rl_f32(n->in[0]), *K = rl_f32(n->in[1]), *V = rl_f32(n->in[2]), *LW = rl_f32(n->in[3]);
+    const float *dY = n->out->grad, *dS_out = n->out2->grad;
+    float *dR = rl__wants(n->in[0]) ? n->in[0]->grad : NULL, *dK = rl__wants(n->in[1]) ? n->in[1]->grad : NULL;
+    float *dV = rl__wants(n->in[2]) ? n->in[2]->grad : NULL, *dLW = rl__wants(n->in[3]) ? n->in[3]->grad : NULL;
+    float *dS_in = rl__wants(n->in[4]) ? n->in[4]->grad : NULL;
+    RL__UNUSED(tid);
+    if (!Sb) return;
+    Gm = Sb + (RL__SCAN_CK + 1) * NN;
+    for (task = t0; task < t1; task++) {
+        int64_t b = task / KVH, kvh = task % KVH;
+        for (hh = 0; hh < G; hh++) {
+            int64_t h = kvh * G + hh, bh = b * H + h, seg;
+            if (dS_out) memcpy(Gm, dS_out + bh * N * N, sizeof(float) * NN);
+            else memset(Gm, 0, sizeof(float) * NN);
+            for (seg = j->n_ck - 1; seg >= 0; seg--) {
+                int64_t s0 = seg * RL__SCAN_CK, s1 = RL__MIN(T, s0 + RL__SCAN_CK);
+                memcpy(Sb, j->ck + (bh * j->n_ck + seg) * N * N, sizeof(float) * NN);
+                for (t = s0; t < s1; t++) {
+                    int64_t row = b * T + t;
+                    memcpy(Sb + (t - s0 + 1) * NN, Sb + (t - s0) * NN, sizeof(float) * NN);
+                    rl__wkv6_step(Sb + (t - s0 + 1) * NN, NULL, K + row * Ck + kvh * N, V + row * Ck + kvh * N,
+                                  LW + row * C + h * N, NULL, N, scale);
+                }
+                for (t = s1 - 1; t >= s0; t--) {
+                    int64_t row = b * T + t;
+                    const float *r = R + row * C + h * N, *k = K + row * Ck + kvh * N, *v = V + row * Ck + kvh * N;
+                    const float *lw = LW + row * C + h * N, *dy = dY ? dY + row * C + h * N : NULL;
+                    const float *St = Sb + (t - s0 + 1) * NN, *Sp = Sb + (t - s0) * NN;
+                    for (jj = 0; jj < N; jj++) {
+                        float w = expf(lw[jj]), kp = k[jj] * (1.0f - w), dr = 0, dk = 0, dw = 0;
+                        float *Gj = Gm + jj * N;
+                        const float *Stj = St + jj * N, *Spj = Sp + jj * N;
+                        if (dy)
+                            for (i = 0; i < N; i++) {
+                                Gj[i] += scale * r[jj] * dy[i];
+                                dr += Stj[i] * dy[i];
+                            }
+                        for (i = 0; i < N; i++) {
+                            dk += Gj[i] * v[i];
+                            dw += Spj[i] * Gj[i];
+                        }
+                        if (dV)
+                            for (i = 0; i < N; i++) dV[row * Ck + kvh * N + i] += kp * Gj[i];
+                        if (dR) dR[row * C + h * N + jj] += scale * dr;
+                        if (dK) dK[row * Ck + kvh * N + jj] += dk * (1.0f - w);
+                        if (dLW) dLW[row * C + h * N + jj] += w * (dw - dk * k[jj]); /* via w and k' = k(1−w) */
+                        for (i = 0; i < N; i++) Gj[i] *= w;
+                    }
+                }
+            }
+            if (dS_in) rl__kern_get()->axpy(dS_in + bh * N * N, 1.0f, Gm, N * N);
+        }
+    }
+    RL_FREE(Sb);
+}
+
+/* RWKV7 step: sa = S·a; S = S·diag(w) + sa·bᵀ + v·kᵀ; y = S·r (y may be NULL). */
+static void rl__wkv7_step(float *S, const float *r, const float *w, const float *k, const float *v, const float *a,
+                          const float *b, float *y, int64_t N) {
+    int64_t i, j;
+    for (i = 0; i < N; i++) {
+        float *Si = S + i * N, sa = 0, yi = 0;
+        for (j = 0; j < N; j++) sa += Si[j] * a[j];
+        for (j = 0; j < N; j++) Si[j] = Si[j] * w[j] + sa * b[j] + v[i] * k[j];
+        if (y) {
+            for (j = 0; j < N; j++) yi += Si[j] * r[j];
+            y[i] = yi;
+        }
+    }
+}
+
+static void rl__wkv7_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
+    rl__scan_job *j = (rl__scan_job *)ctx;
+    rl__node *n = j->n;
+    int64_t N = j->N, H = j->H, T = j->T, C = H * N, task, t;
+    RL__UNUSED(tid);
+    for (task = t0; task < t1; task++) {
+        int64_t b = task / H, h = task % H;
+        float *S = rl_f32(n->out2) + task * N * N;
+        rl__scan_load_state(n, 6, task, N, S);
+        for (t = 0; t < T; t++) {
+            int64_t o = (b * T + t) * C + h * N;
+            if (j->ck && t % RL__SCAN_CK == 0) memcpy(j->ck + (task * j->n_ck + t / RL__SCAN_CK) * N * N, S, sizeof(float) * (size_t)(N * N));
+            rl__wkv7_step(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
+                          rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, rl_f32(n->out) + o, N);
+        }
+    }
+}
+
+/* G = dL/dS_t (S[i][j]): G_T = dS_out; G_t += dy_t·r_tᵀ; dr = S_tᵀdy, dk = Gᵀv, dv = G·k,
+   sa = S_{t−1}·a, db = Gᵀsa, dw = Σ_i G⊙S_{t−1}, gb = G·b, da = S_{t−1}ᵀgb,
+   G_{t−1} = G·diag(w) + gb·aᵀ. */
+static void rl__wkv7_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
+    rl__scan_job *j = (rl__scan_job *)ctx;
+    rl__node *n = j->n;
+    int64_t N = j->N, H = j->H, T = j->T, C = H * N, task, t, i, jj, q;
+    size_t NN = (size_t)(N * N);
+    float *Sb = (float *)RL_MALLOC(sizeof(float) * ((RL__SCAN_CK + 2) * NN + 2 * (size_t)N)), *Gm, *sa, *gb;
+    float *d[7];
+    RL__UNUSED(tid);
+    if (!Sb) return;
+    Gm = Sb + (RL__SCAN_CK + 1) * NN;
+    sa = Gm + NN;
+    gb = sa + N;
+    for (q = 0; q < 7; q++) d[q] = rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
+    for (task = t0; task < t1; task++) {
+        int64_t b = task / H, h = task % H, seg;
+        if (n->out2->grad) memcpy(Gm, n->out2->grad + task * N * N, sizeof(float) * NN);
+        else memset(Gm, 0, sizeof(float) * NN);
+        for (seg = j->n_ck - 1; seg >= 0; seg--) {
+            int64_t s0 = seg * RL__SCAN_CK, s1 = RL__MIN(T, s0 + RL__SCAN_CK);
+            memcpy(Sb, j->ck + (task * j->n_ck + seg) * N * N, sizeof(float) * NN);
+            for (t = s0; t < s1; t++) {
+                int64_t o = (b * T + t) * C + h * N;
+                memcpy(Sb + (t - s0 + 1) * NN, Sb + (t - s0) * NN, sizeof(float) * NN);
+                rl__wkv7_step(Sb + (t - s0 + 1) * NN, NULL, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o,
+                              rl_f32(n->in[3]) + o, rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, NULL, N);
+            }
+            for (t = s1 - 1; t >= s0; t--) {
+                int64_t o = (b * T + t) * C + h * N;
+                const float *r = rl_f32(n->in[0]) + o, *w = rl_f32(n->in[1]) + o, *k = rl_f32(n->in[2]) + o;
+                const float *v = rl_f32(n->in[3]) + o, *a = rl_f32(n->in[4]) + o, *bb = rl_f32(n->in[5]) + o;
+                const float *dy = n->out->grad ? n->out->grad + o : NULL;
+                const float *St = Sb + (t - s0 + 1) * NN, *Sp = Sb + (t - s0) * NN;
+                for (i = 0; i < N; i++) {
+                    float s = 0, g = 0, dv = 0;
+                    float *Gi = Gm + i * N;
+                    const float *Spi = Sp + i * N;
+                    if (dy)
+                        for (jj = 0; jj < N; jj++) Gi[jj] += dy[i] * r[jj];
+                    for (jj = 0; jj < N; jj++) {
+                        s += Spi[jj] * a[jj];
+                        g += Gi[jj] * bb[jj];
+                        dv += Gi[jj] * k[jj];
+                    }
+                    sa[i] = s;
+                    gb[i] = g;
+                    if (d[3]) d[3][o + i] += dv;
+                }
+                for (jj = 0; jj < N; jj++) {
+                    float dr = 0, dk = 0, db = 0, dw = 0, da = 0;
+                    for (i = 0; i < N; i++) {
+                        float gij = Gm[i * N + jj], sp = Sp[i * N + jj];
+                        if (dy) dr += St[i * N + jj] * dy[i];
+                        dk += gij * v[i];
+                        db += gij * sa[i];
+                        dw += gij * sp;
+                        da += sp * gb[i];
+                    }
+                    if (d[0]) d[0][o + jj] += dr;
+                    if (d[1]) d[1][o + jj] += dw;
+                    if (d[2]) d[2][o + jj] += dk;
+                    if (d[4]) d[4][o + jj] += da;
+                    if (d[5]) d[5][o + jj] += db;
+                }
+                for (i = 0; i < N; i++)
+                    for (jj = 0; jj < N; jj++) Gm[i * N + jj] = Gm[i * N + jj] * w[jj] + gb[i] * a[jj];
+            }
+        }
+        if (d[6]) rl__kern_get()->axpy(d[6] + task * N * N, 1.0f, Gm, N * N);
+    }
+    RL_FREE(Sb);
+}
+
+static rl_tensor *rl__state_like(rl_ctx *c, int64_t B, int64_t H, int64_t N) {
+    int64_t s[4];
+    s[0] = B; s[1] = H; s[2] = N; s[3] = N;
+    return rl_new(c, 4, s);
+}
+
+static void rl__scan_bwd(rl_ctx *c, rl__node *n) {
+    rl__scan_job *j = (rl__scan_job *)(void *)n->aux;
+    int q, nin = n->i[0] == 6 ? 5 : 7;
+    for (q = 0; q < nin; q++)
+        if (rl__wants(n->in[q]) && !rl__grad(c, n->in[q])) return;
+    j->n = n;
+    if (n->i[0] == 6) rl_pool_for(c->pool, j->B * j->KVH, 1, rl__wkv6_bwd_task, j);
+    else rl_pool_for(c->pool, j->B * j->H, 1, rl__wkv7_bwd_task, j);
+}
+
+/* shared set-up of both scans: shapes, outputs, node, kept-state buffer */
+static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, int64_t T, int H, int KVH,
+                           rl_tensor **state_out) {
+    rl_tensor *y, *S;
+    rl__node *n;
+    rl__scan_job *j;
+    rl_tensor *r = in[0], *state = in[n_in - 1];
+    int64_t R, N, B;
+    int q;
+    for (q = 0; q < n_in - 1; q++)
+        if (rl__bad(c, in[q])) return NULL;
+    if (state && rl__bad(c, state)) return NULL;
+    R = rl_rows(r);
+    if (H < 1 || KVH < 1 || H % KVH || rl_cols(r) % H || T < 1 || R % T)
+        return rl__op_fail(c, RL_ERR_ARG, "wkv%d: %d heads / %d kv heads / T %lld do not fit r [%lld, %lld]", kind, H, KVH,
+                           (long long)T, (long long)R, (long long)rl_cols(r));
+    N = rl_cols(r) / H;
+    B = R / T;
+    for (q = 1; q < n_in - 1; q++) {
+        int64_t want = (kind == 6 && (q == 1 || q == 2)) ? KVH * N : H * N;
+        if (rl_rows(in[q]) != R || rl_cols(in[q]) != want)
+            return rl__op_fail(c, RL_ERR_ARG, "wkv%d: input %d is [%lld, %lld], expected [%lld, %lld]", kind, q,
+                               (long long)rl_rows(in[q]), (long long)rl_cols(in[q]), (long long)R, (long long)want);
+    }
+    if (state && state->n != B * H * N * N)
+        return rl__op_fail(c, RL_ERR_ARG, "wkv%d: state has %lld values, expected [%lld, %lld, %lld, %lld]", kind,
+                           (long long)state->n, (long long)B, (long long)H, (long long)N, (long long)N);
+    if (!(y = rl__like(c, r)) || !(S = rl__state_like(c, B, H, N)) || !(n = rl__node_newv(c, rl__scan_bwd, y, n_in, in)))
+        return NULL;
+    n->out2 = S;
+    n->i[0] = kind;
+    S->requires_grad = y->requires_grad;
+    j = (rl__scan_job *)rl_arena_zalloc(&c->arena, sizeof *j);
+    if (!j) return rl__op_fail(c, RL_ERR_NOMEM, "wkv: out of memory");
+    n->aux = (float *)(void *)j;
+    j->n = n;
+    j->B = B; j->T = T; j->H = H; j->KVH = KVH; j->N = N;
+    j->n_ck = (T + RL__SCAN_CK - 1) / RL__SCAN_CK;
+    if (y->requires_grad && !(j->ck = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(B * H * j->n_ck * N * N))))
+        return rl__op_fail(c, RL_ERR_NOMEM, "wkv: out of memory for kept states");
+    rl_pool_for(c->pool, B * H, 1, kind == 6 ? rl__wkv6_fwd_task : rl__wkv7_fwd_task, j);
+    if (state_out) *state_out = S;
+    return y;
+}
+
+rl_tensor *rl_wkv6(rl_ctx *c, rl_tensor *r, rl_tensor *k, rl_tensor *v, rl_tensor *logw, int64_t T, int H, int KVH,
+                   rl_tensor *state, rl_tensor **state_out) {
+    rl_tensor *in[5];
+    in[0] = r; in[1] = k; in[2] = v; in[3] = logw; in[4] = state;
+    return rl__scan(c, 6, in, 5, T, H, KVH, state_out);
+}
+
+rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl_tensor *v, rl_tensor *a, rl_tensor *b,
+                   int64_t T, int H, rl_tensor *state, rl_tensor **state_out) {
+    rl_tensor *in[7];
+    in[0] = r; in[1] = w; in[2] = k; in[3] = v; in[4] = a; in[5] = b; in[6] = state;
+    return rl__scan(c, 7, in, 7, T, H, H, state_out);
+}
+
+/* ---- small ops the mixers need ---- */
+
+static void rl__logdecay_bwd(rl_ctx *c, rl__node *n) {
+    int64_t i;
+    float *gd = rl__grad(c, n->in[0]);
+    for (i = 0; i < n->out->n; i++) /* d/dd of −exp(d) where not clamped, 0 where clamped */
+        if (rl_f32(n->out)[i] > -5.0f) gd[i] += n->out->grad[i] * rl_f32(n->out)[i];
+}
+rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d) {
+    rl_tensor *y;
+    int64_t i;
+    if (rl__bad(c, d) || !(y = rl__like(c, d))) return NULL;
+    for (i = 0; i < d->n; i++) {
+        float v = -expf(rl_f32(d)[i]);
+        rl_f32(y)[i] = v > -5.0f ? v : -5.0f;
+    }
+    rl__node_new(c, rl__logdecay_bwd, y, d, NULL, NULL, NULL);
+    return y;
+}
+
+static void rl__seq_last_bwd(rl_ctx *c, rl__node *n) {
+    int64_t T = n->i[0], C = rl_cols(n->out), b;
+    float *gx = rl__grad(c, n->in[0]);
+    for (b = 0; b < rl_rows(n->out); b++) rl__kern_get()->axpy(gx + ((b + 1) * T - 1) * C, 1.0f, n->out->grad + b * C, C);
+}
+rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T) {
+    rl_tensor *y;
+    rl__node *n;
+    int64_t C, B, b;
+    if (rl__bad(c, x)) return NULL;
+    if (T < 1 || rl_rows(x) % T) return rl__op_fail(c, RL_ERR_ARG, "seq_last: %lld rows are not sequences of %lld", (long long)rl_rows(x), (long long)T);
+    C = rl_cols(x);
+    B = rl_rows(x) / T;
+    if (!(y = rl_new2(c, B, C)) || !(n = rl__node_new(c, rl__seq_last_bwd, y, x, NULL, NULL, NULL))) return NULL;
+    n->i[0] = T;
+    for (b = 0; b < B; b++) memcpy(rl_f32(y) + b * C, rl_f32(x) + ((b + 1) * T - 1) * C, sizeof(float) * (size_t)C);
+    return y;
+}
+
+/* A 2-D view of rows [row0, row0+rows) of a parameter (data and gradient shared). */
+static rl_tensor *rl__param_rows(rl_ctx *c, rl_tensor *p, int64_t row0, int64_t rows, int64_t cols) {
+    rl_tensor *v = (rl_tensor *)rl_arena_alloc(&c->arena, sizeof *v);
+    int64_t s[2];
+    if (!v) return rl__op_fail(c, RL_ERR_NOMEM, "view: out of memory");
+    s[0] = rows;
+    s[1] = cols;
+    *v = rl_wrap((float *)p->data + row0 * cols, RL_F32, 2, s, p->requires_grad && p->grad);
+    v->grad = p->grad ? p->grad + row0 * cols : NULL;
+    v->name = p->name;
+    return v;
+}
+
+/* ---- 5b. sequence mixers ---- */
+
+int rl_lora_rank(int64_t C, double e, double m) {
+    double v = floor(pow((double)C, e) * m / 32.0 + 0.5);
+    return (int)(v < 1 ? 1 : v) * 32;
+}
+
+typedef struct { const char *name; size_t off; int kinds; } rl__pdesc;
+#define RL__PD(name, field, kinds) { name, offsetof(rl_mixer, field), kinds }
+enum { RL__KA = 1, RL__K6 = 2, RL__K7 = 4, RL__KALL = 7 };
+static const rl__pdesc rl__mixer_pdesc[] = {
+    RL__PD("q_proj.weight", q_w, RL__KALL), RL__PD("q_proj.bias", q_b, RL__KALL),
+    RL__PD("k_proj.weight", k_w, RL__KALL), RL__PD("k_proj.bias", k_b, RL__KALL),
+    RL__PD("v_proj.weight", v_w, RL__KALL), RL__PD("v_proj.bias", v_b, RL__KALL),
+    RL__PD("o_proj.weight", o_w, RL__KALL),
+    RL__PD("time_maa_x", maa_x, RL__K6), RL__PD("time_maa_r", maa_r, RL__K6), RL__PD("time_maa_k", maa_k, RL__K6),
+    RL__PD("time_maa_v", maa_v, RL__K6), RL__PD("time_maa_w", maa_w, RL__K6), RL__PD("time_maa_g", maa_g, RL__K6),
+    RL__PD("time_maa_w1", maa_w1, RL__K6), RL__PD("time_maa_w2", maa_w2, RL__K6),
+    RL__PD("time_decay", decay, RL__K6), RL__PD("time_decay_w1", decay_w1, RL__K6),
+    RL__PD("time_decay_w2", decay_w2, RL__K6), RL__PD("gate.weight", gate_w, RL__K6),
+    RL__PD("w0", w0, RL__K7), RL__PD("w1", w1, RL__K7), RL__PD("w2", w2, RL__K7),
+    RL__PD("a0", a0, RL__K7), RL__PD("a1", a1, RL__K7), RL__PD("a2", a2, RL__K7),
+    RL__PD("v0", v0, RL__K7), RL__PD("v1", v1, RL__K7), RL__PD("v2", v2, RL__K7),
+    RL__PD("g1", g1, RL__K7), RL__PD("g2", g2, RL__K7), RL__PD("k_k", k_k, RL__K7), RL__PD("k_a", k_a, RL__K7),
+    RL__PD("r_k", r_k, RL__K7), RL__PD("ln_x.weight", lnx_w, RL__K7), RL__PD("ln_x.bias", lnx_b, RL__K7)};
+#undef RL__PD
+
+static int rl__mixer_kindbit(rl_mixer_kind k) { return k == RL_MIXER_RWKV6 ? RL__K6 : k == RL_MIXER_RWKV7 ? RL__K7 : RL__KA; }
+
+/* Shape of parameter `name` under cfg; 0 = the parameter does not exist in this config. */
+static int rl__mixer_shape(const rl_mixer_cfg *g, const char *name, int64_t *s) {
+    int64_t C = g->C, HN = g->H * g->N, KN = g->KVH * g->N;
+    int i;
+    for (i = 0; i < 4; i++) s[i] = 1;
+#define RL__IS(x) (!strcmp(name, x))
+    if (RL__IS("q_proj.weight")) { s[0] = HN; s[1] = C; return 2; }
+    if (RL__IS("k_proj.weight") || RL__IS("v_proj.weight")) { s[0] = KN; s[1] = C; return 2; }
+    if (RL__IS("q_proj.bias")) { s[0] = HN; return g->attn_bias ? 1 : 0; }
+    if (RL__IS("k_proj.bias") || RL__IS("v_proj.bias")) { s[0] = KN; return g->attn_bias ? 1 : 0; }
+    if (RL__IS("o_proj.weight")) { s[0] = C; s[1] = HN; return 2; }
+    if (!strncmp(name, "time_maa_", 9) && name[9] && !name[10]) { s[2] = C; return 3; }
+    if (RL__IS("time_maa_w1")) { s[0] = C; s[1] = 5 * g->r_ts; return 2; }
+    if (RL__IS("time_maa_w2")) { s[0] = 5; s[1] = g->r_ts; s[2] = C; return 3; }
+    if (RL__IS("time_decay")) { s[2] = C; return 3; }
+    if (RL__IS("time_decay_w1")) { s[0] = C; s[1] = g->r_d; return 2; }
+    if (RL__IS("time_decay_w2")) { s[0] = g->r_d; s[1] = C; return 2; }
+    if (RL__IS("gate.weight")) { s[0] = C; s[1] = C; return 2; }
+    if (RL__IS("w0") || RL__IS("a0") || RL__IS("v0") || RL__IS("k_k") || RL__IS("k_a")) { s[2] = C; return 3; }
+    if (RL__IS("w1") || RL__IS("a1") || RL__IS("v1") || RL__IS("g1")) {
+        s[0] = C;
+        s[1] = name[0] == 'w' ? g->r_w : name[0] == 'a' ? g->r_a : name[0] == 'v' ? g->r_v : g->r_g;
+        return 2;
+    }
+    if (RL__IS("w2") || RL__IS("a2") || RL__IS("v2") || RL__IS("g2")) {
+        s[0] = name[0] == 'w' ? g->r_w : name[0] == 'a' ? g->r_a : name[0] == 'v' ? g->r_v : g->r_g;
+        s[1] = C;
+        return 2;
+    }
+    if (RL__IS("r_k")) { s[0] = g->H; s[1] = g->N; return 2; }
+    if (RL__IS("ln_x.weight") || RL__IS("ln_x.bias")) { s[0] = C; return g->groupnorm_att ? 1 : 0; }
+#undef RL__IS
+    return 0;
+}
+
+void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user) {
+    size_t i;
+    int bit = rl__mixer_kindbit(m->cfg.kind);
+    for (i = 0; i < sizeof rl__mixer_pdesc / sizeof rl__mixer_pdesc[0]; i++) {
+        rl_tensor *t = (rl_tensor *)(void *)((char *)m + rl__mixer_pdesc[i].off);
+        if ((rl__mixer_pdesc[i].kinds & bit) && t->data) fn(user, rl__mixer_pdesc[i].name, t);
+    }
+}
+
+rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params, rl_arena *grads) {
+    size_t i;
+    int bit = rl__mixer_kindbit(cfg->kind);
+    if (cfg->C < 1 || cfg->H < 1 || cfg->KVH < 1 || cfg->N < 2 || cfg->H % cfg->KVH || cfg->N % 2)
+        return rl__fail(RL_ERR_ARG, "mixer: C=%lld H=%lld KVH=%lld N=%lld do not fit (H must be a multiple of KVH, N even)",
+                        (long long)cfg->C, (long long)cfg->H, (long long)cfg->KVH, (long long)cfg->N);
+    if (cfg->kind == RL_MIXER_RWKV6 && (cfg->r_ts < 1 || cfg->r_d < 1))
+        return rl__fail(RL_ERR_ARG, "RAD-RWKV6 mixer: LoRA ranks must be positive (token shift %d, decay %d)", cfg->r_ts, cfg->r_d);
+    if (cfg->kind == RL_MIXER_RWKV7 && (cfg->r_w < 1 || cfg->r_a < 1 || cfg->r_v < 1 || cfg->r_g < 1))
+        return rl__fail(RL_ERR_ARG, "RAD-RWKV7 mixer: LoRA ranks must be positive (w %d, a %d, v %d, g %d)", cfg->r_w, cfg->r_a, cfg->r_v, cfg->r_g);
+    if ((cfg->use_rope || cfg->kind == RL_MIXER_ATTENTION) && !cfg->inv_freq)
+        return rl__fail(RL_ERR_ARG, "mixer: RoPE needs inv_freq");
+    if (cfg->kind == RL_MIXER_ATTENTION ? cfg->H * cfg->N < 1 : cfg->H * cfg->N != cfg->C)
+        return rl__fail(RL_ERR_UNSUPPORTED, "RAD-RWKV mixer: heads × head size (%lld) must equal the model width %lld",
+                        (long long)(cfg->H * cfg->N), (long long)cfg->C);
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    for (i = 0; i < sizeof rl__mixer_pdesc / sizeof rl__mixer_pdesc[0]; i++) {
+        rl_tensor *t = (rl_tensor *)(void *)((char *)m + rl__mixer_pdesc[i].off);
+        int64_t s[4];
+        int nd;
+        if (!(rl__mixer_pdesc[i].kinds & bit) || !(nd = rl__mixer_shape(cfg, rl__mixer_pdesc[i].name, s))) continue;
+        *t = rl_wrap(NULL, RL_F32, nd, s, grads != NULL);
+        t->name = rl__mixer_pdesc[i].name;
+        if (!(t->data = rl_arena_zalloc(params, sizeof(float) * (size_t)t->n)) ||
+            (grads && !(t->grad = (float *)rl_arena_zalloc(grads, sizeof(float) * (size_t)t->n))))
+            return rl__fail(RL_ERR_NOMEM, "mixer: out of memory for %s", t->name);
+    }
+    return RL_OK;
+}
+
+static rl_tensor *rl__opt(rl_tensor *t) { return t->data ? t : NULL; }
+
+static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
+    const rl_mixer_cfg *g = &m->cfg;
+    rl_tensor *xs[5], *r, *k, *v, *d, *logw, *gate, *p;
+    int i;
+    if (g->use_tokenshift) {
+        static const size_t mu_off[5] = {offsetof(rl_mixer, maa_r), offsetof(rl_mixer, maa_k), offsetof(rl_mixer, maa_v),
+                                         offsetof(rl_mixer, maa_w), offsetof(rl_mixer, maa_g)};
+        rl_tensor *dx = rl_sub(c, rl_token_shift(c, x, T, io ? io->shift_in : NULL), x);          /* δ = x_prev − x */
+        rl_tensor *h = rl_tanh(c, rl_matmul(c, rl_add(c, x, rl_mul_row(c, dx, &m->maa_x)), &m->maa_w1));
+        for (i = 0; i < 5; i++) { /* x_□ = x + δ ⊙ (μ_□ + tanh(xxx·W1)_□ · W2[□]), □ = r, k, v, w, g */
+            rl_tensor *mu = (rl_tensor *)(void *)((char *)m + mu_off[i]);
+            rl_tensor *mi = rl_matmul(c, rl_slice_cols(c, h, i * g->r_ts, g->r_ts), rl__param_rows(c, &m->maa_w2, i * g->r_ts, g->r_ts, g->C));
+            xs[i] = rl_add(c, x, rl_mul(c, dx, rl_add_row(c, mi, mu)));
+        }
+        if (io) io->shift_out = rl_seq_last(c, x, T);
+    } else {
+        for (i = 0; i < 5; i++) xs[i] = x;
+    }
+    r = rl_linear(c, xs[0], &m->q_w, rl__opt(&m->q_b));
+    k = rl_linear(c, xs[1], &m->k_w, rl__opt(&m->k_b));
+    v = rl_linear(c, xs[2], &m->v_w, rl__opt(&m->v_b));
+    d = rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, xs[3], &m->decay_w1)), &m->decay_w2), &m->decay);
+    logw = rl_rwkv6_logdecay(c, d);
+    gate = rl_sigmoid(c, rl_linear(c, xs[4], &m->gate_w, NULL));
+    if (g->use_rope) {
+        r = rl_rope(c, r, T, (int)g->N, g->inv_freq, pos0);
+        k = rl_rope(c, k, T, (int)g->N, g->inv_freq, pos0);
+    }
+    p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->KVH, io ? io->state_in : NULL, io ? &io->state_out : NULL);
+    return rl_linear(c, rl_mul(c, gate, p), &m->o_w, NULL);
+}
+
+static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
+    const rl_mixer_cfg *g = &m->cfg;
+    int H = (int)g->H, KVH = (int)g->KVH, N = (int)g->N;
+    rl_tensor *r, *k, *v, *w, *a, *gate, *kappa, *ktil, *y;
+    r = rl_linear(c, x, &m->q_w, rl__opt(&m->q_b));
+    k = rl_linear(c, x, &m->k_w, rl__opt(&m->k_b));
+    v = rl_linear(c, x, &m->v_w, rl__opt(&m->v_b));
+    /* w = exp(−e^−0.5 · σ(w0 + tanh(x·w1)·w2)) */
+    w = rl_exp(c, rl_scale(c, rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, x, &m->w1)), &m->w2), &m->w0)), -0.60653065971263342f));
+    a = rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_matmul(c, x, &m->a1), &m->a2), &m->a0));
+    gate = rl_matmul(c, rl_sigmoid(c, rl_matmul(c, x, &m->g1)), &m->g2);
+    if (g->use_rope) {
+        r = rl_rope(c, r, T, N, g->inv_freq, pos0);
+        k = rl_rope(c, k, T, N, g->inv_freq, pos0);
+    }
+    if (KVH != H) {
+        k = rl_repeat_kv(c, k, H, KVH);
+        v = rl_repeat_kv(c, v, H, KVH);
+    }
+    if (g->balance_state) { /* paper v4: κ = normalize(k), k̃ = k ⊙ (1 − w + a) */
+        kappa = rl_l2norm(c, k, N, 1e-12f);
+        ktil = rl_mul(c, k, rl_add_scalar(c, rl_sub(c, a, w), 1.0f));
+    } else { /* release: κ = normalize(k ⊙ k_k), k̃ = k ⊙ (1 + (a − 1) ⊙ k_a) */
+        kappa = rl_l2norm(c, rl_mul_row(c, k, &m->k_k), N, 1e-12f);
+        ktil = rl_mul(c, k, rl_add_scalar(c, rl_mul_row(c, rl_add_scalar(c, a, -1.0f), &m->k_a), 1.0f));
+    }
+    if (g->layer == 0) {
+        if (io) io->v_first = v;
+    } else { /* value residual: v ← v + (v_first − v) ⊙ σ(v0 + x·v1·v2) */
+        rl_tensor *nu = rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_matmul(c, x, &m->v1), &m->v2), &m->v0));
+        if (!io || !io->v_first) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV7 layer %d: needs v_first from layer 0", g->layer);
+        v = rl_add(c, v, rl_mul(c, rl_sub(c, io->v_first, v), nu));
+    }
+    y = rl_wkv7(c, r, w, ktil, v, rl_scale(c, kappa, -1.0f), rl_mul(c, kappa, a), T, H, io ? io->state_in : NULL,
+                io ? &io->state_out : NULL);
+    y = g->groupnorm_att ? rl_groupnorm(c, y, &m->lnx_w, &m->lnx_b, H, g->ln_eps) : rl_scale(c, y, 1.0f / sqrtf((float)N));
+    return rl_linear(c, rl_mul(c, y, gate), &m->o_w, NULL);
+}
+
+static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0) {
+    const rl_mixer_cfg *g = &m->cfg;
+    rl_tensor *q = rl_linear(c, x, &m->q_w, rl__opt(&m->q_b));
+    rl_tensor *k = rl_linear(c, x, &m->k_w, rl__opt(&m->k_b));
+    rl_tensor *v = rl_linear(c, x, &m->v_w, rl__opt(&m->v_b));
+    q = rl_rope(c, q, T, (int)g->N, g->inv_freq, pos0);
+    k = rl_rope(c, k, T, (int)g->N, g->inv_freq, pos0);
+    return rl_linear(c, rl_attention(c, q, k, v, T, (int)g->H, (int)g->KVH), &m->o_w, NULL);
+}
+
+rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
+    if (!x || c->err) return NULL;
+    switch (m->cfg.kind) {
+    case RL_MIXER_RWKV6: return rl__rwkv6_forward(c, m, x, T, pos0, io);
+    case RL_MIXER_RWKV7: return rl__rwkv7_forward(c, m, x, T, pos0, io);
+    default: return rl__attention_forward(c, m, x, T, pos0);
+    }
+}
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,7 @@
 #include "../radlads.h"
 #include "rl_test.h"
 
-#define MAXIN 4
+#define MAXIN 8
 static rl_rng rng;
 static rl_pool *pool;
 
@@ -130,6 +130,26 @@ static rl_tensor *b_ce(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; retu
 static rl_tensor *b_kl(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_kl_div(c, in[0], in[1]); }
 static rl_tensor *b_l2d(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_l2_dist(c, in[0], in[1]); }
 static rl_tensor *b_sum(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_sum(c, in[0]); }
+static rl_tensor *b_add_scalar(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_add_scalar(c, in[0], 0.3f); }
+static rl_tensor *b_slice(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_slice_cols(c, in[0], 2, 7); }
+static rl_tensor *b_repeat_kv(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_repeat_kv(c, in[0], 6, 2); }
+static rl_tensor *b_shift(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_token_shift(c, in[0], 4, in[1]); }
+static rl_tensor *b_shift0(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_token_shift(c, in[0], 3, NULL); }
+static rl_tensor *b_logdecay(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_rwkv6_logdecay(c, in[0]); }
+static rl_tensor *b_seq_last(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_seq_last(c, in[0], 5); }
+static float wstate[2 * 3 * 4 * 4];
+/* scans: loss includes the final state, so gradients from a next chunk are covered */
+static rl_tensor *b_wkv6(rl_ctx *c, rl_tensor **in, const void *u) {
+    const int *a = (const int *)u; /* T, H, KVH */
+    rl_tensor *S = NULL, *y = rl_wkv6(c, in[0], in[1], in[2], rl_rwkv6_logdecay(c, in[3]), a[0], a[1], a[2], in[4], &S);
+    return y ? rl_add(c, rl_sum(c, y), rl_dot_const(c, S, wstate)) : NULL;
+}
+static rl_tensor *b_wkv7(rl_ctx *c, rl_tensor **in, const void *u) {
+    const int *a = (const int *)u; /* T, H */
+    rl_tensor *S = NULL, *w = rl_exp(c, rl_scale(c, rl_sigmoid(c, in[1]), -0.6065f));
+    rl_tensor *y = rl_wkv7(c, in[0], w, in[2], in[3], rl_l2norm(c, in[4], 4, 1e-12f), in[5], a[0], a[1], in[6], &S);
+    return y ? rl_add(c, rl_sum(c, y), rl_dot_const(c, S, wstate)) : NULL;
+}
 /* a small network reusing its input twice: grads must add up across uses */
 static rl_tensor *b_chain(rl_ctx *c, rl_tensor **in, const void *u) {
     rl_tensor *h = rl_rmsnorm(c, in[0], in[3], 1e-6f);
@@ -260,6 +280,47 @@ int main(void) {
         gradcheck("l2_dist", &s, b_l2d, NULL, 2e-3);
         s = S1(1, 1, -1, 1); add_in(&s, 1, 1, 2, 3);
         gradcheck("l2_dist 1x1", &s, b_l2d, NULL, 2e-3);
+    }
+    rlt_end();
+
+    rlt_begin("grad shape ops (add_scalar slice_cols repeat_kv token_shift seq_last) and RWKV6 log-decay");
+    {
+        spec_t s = S1(3, 12, -2, 2);
+        gradcheck("add_scalar", &s, b_add_scalar, NULL, 1e-3);
+        gradcheck("slice_cols", &s, b_slice, NULL, 1e-3);
+        s = S1(5, 2 * 3, -2, 2);
+        gradcheck("repeat_kv 2->6 heads", &s, b_repeat_kv, NULL, 1e-3);
+        s = S1(8, 5, -2, 2); add_in(&s, 2, 5, -2, 2);
+        gradcheck("token_shift with shift_in", &s, b_shift, NULL, 1e-3);
+        s = S1(6, 5, -2, 2);
+        gradcheck("token_shift zeros", &s, b_shift0, NULL, 1e-3);
+        s = S1(10, 3, -2, 2);
+        gradcheck("seq_last", &s, b_seq_last, NULL, 1e-3);
+        s = S1(4, 9, -3.0f, 1.2f); /* -exp(d) crosses -5 at d = 1.609; stay clear of the kink */
+        gradcheck("rwkv6_logdecay", &s, b_logdecay, NULL, 2e-3);
+    }
+    rlt_end();
+
+    rlt_begin("grad scans (wkv6 GQA, wkv7) incl. initial and final state");
+    {
+        static const int a6[3] = {19, 3, 1}, a6b[3] = {5, 2, 2}, a7[2] = {19, 3}, a7b[2] = {1, 3};
+        int q;
+        spec_t s;
+        for (q = 0; q < (int)(sizeof wstate / sizeof wstate[0]); q++) wstate[q] = rl_rng_uniform(&rng) - 0.5f;
+        /* B=2, T=19 (crosses the 16-token kept-state boundary), H=3, KVH=1, N=4 */
+        s = S1(38, 12, -1, 1); add_in(&s, 38, 4, -1, 1); add_in(&s, 38, 4, -1, 1); add_in(&s, 38, 12, -3, 1.0f);
+        s.ndim[4] = 1; s.shape[4][0] = 2 * 3 * 4 * 4; s.lo[4] = -1; s.hi[4] = 1; s.n_in = 5;
+        gradcheck("wkv6 B=2 T=19 H=3 KVH=1 N=4", &s, b_wkv6, a6, 3e-3);
+        s = S1(10, 8, -1, 1); add_in(&s, 10, 8, -1, 1); add_in(&s, 10, 8, -1, 1); add_in(&s, 10, 8, -3, 1.0f);
+        s.n_in = 5; s.ndim[4] = 1; s.shape[4][0] = 2 * 2 * 4 * 4; s.lo[4] = -1; s.hi[4] = 1;
+        gradcheck("wkv6 B=2 T=5 MHA", &s, b_wkv6, a6b, 3e-3);
+        /* RWKV7: r, d (decay pre-activation), k, v, κ-precursor (normalised inside), b, state */
+        s = S1(38, 12, -1, 1);
+        for (q = 1; q < 6; q++) add_in(&s, 38, 12, -1, 1);
+        s.n_in = 7; s.ndim[6] = 1; s.shape[6][0] = 2 * 3 * 4 * 4; s.lo[6] = -1; s.hi[6] = 1;
+        gradcheck("wkv7 B=2 T=19 H=3 N=4", &s, b_wkv7, a7, 3e-3);
+        s.shape[0][0] = s.shape[1][0] = s.shape[2][0] = s.shape[3][0] = s.shape[4][0] = s.shape[5][0] = 2;
+        gradcheck("wkv7 B=2 T=1 (one decode step)", &s, b_wkv7, a7b, 3e-3);
     }
     rlt_end();
 
