@@ -9,19 +9,19 @@ WARN    := -std=c99 -Wall -Wextra -Werror
 LDLIBS  := -lm -lpthread
 B       := build
 
-TEST_NAMES := test_base test_kernels test_grad
+TEST_NAMES := $(sort $(notdir $(basename $(wildcard tests/test_*.c))))
 TESTS      := $(TEST_NAMES:%=$(B)/tests/%)
 ASAN_TESTS := $(TEST_NAMES:%=$(B)/asan/%)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all test test-asan bench clean
+.PHONY: all test test-asan test-neon bench clean
 all: $(TESTS)
 
-$(B)/tests/%: tests/%.c radlads.h tests/rl_test.h
+$(B)/tests/%: tests/%.c radlads.h tests/rl_test.h $(wildcard wip/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
 
-$(B)/asan/%: tests/%.c radlads.h tests/rl_test.h
+$(B)/asan/%: tests/%.c radlads.h tests/rl_test.h $(wildcard wip/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LDLIBS)
 
@@ -40,3 +40,12 @@ bench: $(B)/bench_gemm
 
 clean:
 	rm -rf $(B)
+
+# NEON path: cross-compile the kernel tests for AArch64 and run them under qemu
+# (apt-get install gcc-aarch64-linux-gnu qemu-user)
+$(B)/arm/test_kernels: tests/test_kernels.c radlads.h tests/rl_test.h
+	@mkdir -p $(dir $@)
+	aarch64-linux-gnu-gcc -O2 -static $(WARN) -o $@ $< $(LDLIBS)
+
+test-neon: $(B)/arm/test_kernels
+	@RL_RUNNER=qemu-aarch64 sh tests/run.sh $(B)/arm/test_kernels

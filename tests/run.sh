@@ -7,6 +7,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 here=$(cd "$(dirname "$0")/.." && pwd)
 programs="$*"
+runner=${RL_RUNNER:-}   # e.g. qemu-aarch64 for cross-compiled tests
 
 count() { # classify the lines of a program's output
     while IFS= read -r line; do
@@ -22,7 +23,7 @@ count() { # classify the lines of a program's output
 # header hygiene: gcc/clang, C99/C++, -Wall -Wextra -Werror
 printf '#define RADLADS_IMPLEMENTATION\n#include "radlads.h"\nint main(void){return 0;}\n' > "$tmp/h.c"
 cp "$tmp/h.c" "$tmp/h.cpp"
-for cc in "gcc -std=c99" "clang -std=c99" "g++ -std=c++11" "clang++ -std=c++11"; do
+[ -n "$runner" ] || for cc in "gcc -std=c99" "clang -std=c99" "g++ -std=c++11" "clang++ -std=c++11"; do
     bin=${cc%% *}
     src="$tmp/h.c"; case "$bin" in *++) src="$tmp/h.cpp" ;; esac
     if ! command -v "$bin" >/dev/null 2>&1; then
@@ -36,7 +37,7 @@ for cc in "gcc -std=c99" "clang -std=c99" "g++ -std=c++11" "clang++ -std=c++11";
 done
 
 for t in $programs; do
-    "$t" > "$tmp/out" 2> "$tmp/err"
+    $runner "$t" > "$tmp/out" 2> "$tmp/err"
     rc=$?
     count "$tmp/out"
     if [ $rc -ne 0 ] && ! grep -q '^FAIL' "$tmp/out"; then
