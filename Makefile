@@ -14,7 +14,7 @@ TESTS      := $(TEST_NAMES:%=$(B)/tests/%)
 ASAN_TESTS := $(TEST_NAMES:%=$(B)/asan/%)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all test test-asan test-neon bench clean
+.PHONY: all test test-asan test-neon bench bench-scan clean
 all: $(TESTS)
 
 $(B)/tests/%: tests/%.c radlads.h tests/rl_test.h $(wildcard wip/*.h)
@@ -49,3 +49,10 @@ $(B)/arm/test_kernels: tests/test_kernels.c radlads.h tests/rl_test.h
 
 test-neon: $(B)/arm/test_kernels
 	@RL_RUNNER=qemu-aarch64 sh tests/run.sh $(B)/arm/test_kernels
+
+$(B)/bench_scan: tools/bench/bench_scan.c radlads.h
+	@mkdir -p $(B)
+	$(CC) -O2 -std=c99 -o $@ $< $(LDLIBS)
+
+bench-scan: $(B)/bench_scan
+	$(B)/bench_scan

@@ -177,6 +177,8 @@ typedef struct rl_ctx {
     rl__node **tape; /* recorded ops, in execution order */
     int n_tape, cap_tape;
     int no_grad;     /* > 0: record nothing (frozen parts, evaluation) */
+    int scan_chunk;  /* scans without gradient: 0 = token by token (default), L > 0 = the
+                        chunked parallel form with chunks of L tokens (same result) */
     rl_status err;   /* first error raised by an op since rl_ctx_reset (sticky) */
 } rl_ctx;
 
@@ -292,8 +294,8 @@ typedef struct rl_mixer {
    "q_proj.weight", "time_maa_w1", "w0", "ln_x.weight". */
 typedef void (*rl_param_fn)(void *user, const char *name, rl_tensor *t);
 void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user);
-/* Set shapes from cfg and allocate parameters (zeroed) in `params`, and F32 gradient
-   buffers in `grads` when it is not NULL. */
+/* Set shapes from cfg and allocate parameters (zeroed) in `params` (NULL: shapes only),
+   and F32 gradient buffers in `grads` when it is not NULL. */
 rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params, rl_arena *grads);
 /* LoRA rank of the paper's helper: max(1, round(C^e · m / 32)) · 32 (spec §3.0) */
 int rl_lora_rank(int64_t C, double e, double m);
@@ -303,6 +305,8 @@ typedef struct rl_mixer_io {
     rl_tensor *state_in, *shift_in;    /* [B,H,N,N] scan state; [B,C] RWKV6 shift state */
     rl_tensor *state_out, *shift_out;  /* set by the call */
     rl_tensor *v_first;                /* RWKV7: input for layer > 0, output of layer 0 */
+    float *kcache, *vcache;            /* attention while decoding (B = 1): [cache_cap, KVH*N] */
+    int64_t cache_cap;
 } rl_mixer_io;
 /* x [B*T, C] (the normalized residual), positions pos0 .. pos0+T-1. Returns [B*T, C]. */
 rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io);
@@ -3133,6 +3137,135 @@ static void rl__wkv7_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
     RL_FREE(Sb);
 }
 
+/* ---- chunked parallel forms (no gradient) ----
+   Unrolling either recurrence over a chunk that starts from state S0 gives closed forms
+   in which every token reads S0 once and the other tokens of the chunk through scalar
+   coefficients (γ_t/γ_s = Π_{s<u≤t} w_u, per channel):
+     RWKV6: o_t = N^-½ [ (r_t⊙γ_t)·S0 + Σ_{s≤t} (Σ_j r_t[j] k'_s[j] γ_t[j]/γ_s[j]) v_s ]
+            S_L = diag(γ_L) S0 + Σ_s (k'_s ⊙ γ_L/γ_s) v_sᵀ
+     RWKV7: sa_t = S0 (γ_{t−1}⊙a_t) + Σ_{s<t} (b_s⊙γ_{t−1}/γ_s · a_t) sa_s + Σ_{s<t} (k_s⊙γ_{t−1}/γ_s · a_t) v_s
+            (a triangular system solved token by token), then
+            y_t = S0 (γ_t⊙r_t) + Σ_{s≤t} (b_s⊙γ_t/γ_s · r_t) sa_s + Σ_{s≤t} (k_s⊙γ_t/γ_s · r_t) v_s
+            S_L = S0 diag(γ_L) + Σ_s sa_s (b_s⊙γ_L/γ_s)ᵀ + Σ_s v_s (k_s⊙γ_L/γ_s)ᵀ
+   Ratios are formed as exp(cum_t − cum_s) of summed log-decays, so nothing overflows. */
+typedef struct {
+    rl__node *n;
+    int64_t B, T, H, KVH, N, L;
+} rl__chunk_job;
+
+static void rl__wkv6_chunk_task(void *ctx, int64_t t0, int64_t t1, int tid) {
+    rl__chunk_job *j = (rl__chunk_job *)ctx;
+    rl__node *n = j->n;
+    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, L = j->L, C = H * N, Ck = KVH * N, task, c0, m, s, q, i;
+    float scale = 1.0f / sqrtf((float)N);
+    float *cum = (float *)RL_MALLOC(sizeof(float) * (size_t)(L * N * 2 + N)), *kp = cum + L * N, *tmp = kp + L * N;
+    RL__UNUSED(tid);
+    if (!cum) return;
+    for (task = t0; task < t1; task++) {
+        int64_t b = task / H, h = task % H, kvh = h / (H / KVH);
+        float *S = rl_f32(n->out2) + task * N * N;
+        rl__scan_load_state(n, 4, task, N, S);
+        for (c0 = 0; c0 < T; c0 += L) {
+            int64_t len = RL__MIN(L, T - c0);
+            for (m = 0; m < len; m++) {
+                const float *lw = rl_f32(n->in[3]) + (b * T + c0 + m) * C + h * N, *k = rl_f32(n->in[1]) + (b * T + c0 + m) * Ck + kvh * N;
+                for (q = 0; q < N; q++) {
+                    cum[m * N + q] = (m ? cum[(m - 1) * N + q] : 0.0f) + lw[q];
+                    kp[m * N + q] = k[q] * (1.0f - expf(lw[q]));
+                }
+            }
+            for (m = 0; m < len; m++) {
+                int64_t row = b * T + c0 + m;
+                const float *r = rl_f32(n->in[0]) + row * C + h * N;
+                float *o = rl_f32(n->out) + row * C + h * N;
+                for (i = 0; i < N; i++) o[i] = 0;
+                for (q = 0; q < N; q++) tmp[q] = r[q] * expf(cum[m * N + q]);
+                for (q = 0; q < N; q++) rl__kern_get()->axpy(o, tmp[q], S + q * N, N); /* (r⊙γ)·S0 */
+                for (s = 0; s <= m; s++) {
+                    float coef = 0;
+                    for (q = 0; q < N; q++) coef += r[q] * kp[s * N + q] * expf(cum[m * N + q] - cum[s * N + q]);
+                    rl__kern_get()->axpy(o, coef, rl_f32(n->in[2]) + (b * T + c0 + s) * Ck + kvh * N, N);
+                }
+                rl__kern_get()->scale(o, o, scale, N);
+            }
+            for (q = 0; q < N; q++) { /* S_L = diag(γ_L) S0 + Σ_s (k'_s ⊙ γ_L/γ_s) v_sᵀ */
+                float *Sq = S + q * N;
+                rl__kern_get()->scale(Sq, Sq, expf(cum[(len - 1) * N + q]), N);
+                for (s = 0; s < len; s++)
+                    rl__kern_get()->axpy(Sq, kp[s * N + q] * expf(cum[(len - 1) * N + q] - cum[s * N + q]),
+                                         rl_f32(n->in[2]) + (b * T + c0 + s) * Ck + kvh * N, N);
+            }
+        }
+    }
+    RL_FREE(cum);
+}
+
+static void rl__wkv7_chunk_task(void *ctx, int64_t t0, int64_t t1, int tid) {
+    rl__chunk_job *j = (rl__chunk_job *)ctx;
+    rl__node *n = j->n;
+    int64_t N = j->N, H = j->H, T = j->T, L = j->L, C = H * N, task, c0, m, s, q, i;
+    float *cum = (float *)RL_MALLOC(sizeof(float) * (size_t)(L * N * 2 + N)), *sa = cum + L * N, *tmp = sa + L * N;
+    const rl__kern *K = rl__kern_get();
+    RL__UNUSED(tid);
+    if (!cum) return;
+    for (task = t0; task < t1; task++) {
+        int64_t b = task / H, h = task % H;
+        float *S = rl_f32(n->out2) + task * N * N;
+#define RL__IN(slot, t) (rl_f32(n->in[slot]) + (b * T + (t)) * C + h * N)
+        rl__scan_load_state(n, 6, task, N, S);
+        for (c0 = 0; c0 < T; c0 += L) {
+            int64_t len = RL__MIN(L, T - c0);
+            for (m = 0; m < len; m++)
+                for (q = 0; q < N; q++) cum[m * N + q] = (m ? cum[(m - 1) * N + q] : 0.0f) + logf(RL__IN(1, c0 + m)[q]);
+            for (m = 0; m < len; m++) {
+                const float *a = RL__IN(4, c0 + m), *r = RL__IN(0, c0 + m);
+                float *sam = sa + m * N, *y = rl_f32(n->out) + (b * T + c0 + m) * C + h * N;
+                /* sa_m = S0 (γ_{m−1}⊙a_m) + Σ_{s<m} (...) sa_s + Σ_{s<m} (...) v_s */
+                for (q = 0; q < N; q++) tmp[q] = a[q] * (m ? expf(cum[(m - 1) * N + q]) : 1.0f);
+                for (i = 0; i < N; i++) sam[i] = K->dot(S + i * N, tmp, N);
+                for (s = 0; s < m; s++) {
+                    const float *bs = RL__IN(5, c0 + s), *ks = RL__IN(2, c0 + s);
+                    float cb = 0, ck = 0;
+                    for (q = 0; q < N; q++) {
+                        float e = a[q] * expf(cum[(m - 1) * N + q] - cum[s * N + q]);
+                        cb += bs[q] * e;
+                        ck += ks[q] * e;
+                    }
+                    K->axpy(sam, cb, sa + s * N, N);
+                    K->axpy(sam, ck, RL__IN(3, c0 + s), N);
+                }
+                /* y_m = S0 (γ_m⊙r_m) + Σ_{s≤m} (...) sa_s + Σ_{s≤m} (...) v_s */
+                for (q = 0; q < N; q++) tmp[q] = r[q] * expf(cum[m * N + q]);
+                for (i = 0; i < N; i++) y[i] = K->dot(S + i * N, tmp, N);
+                for (s = 0; s <= m; s++) {
+                    const float *bs = RL__IN(5, c0 + s), *ks = RL__IN(2, c0 + s);
+                    float cb = 0, ck = 0;
+                    for (q = 0; q < N; q++) {
+                        float e = r[q] * expf(cum[m * N + q] - cum[s * N + q]);
+                        cb += bs[q] * e;
+                        ck += ks[q] * e;
+                    }
+                    K->axpy(y, cb, sa + s * N, N);
+                    K->axpy(y, ck, RL__IN(3, c0 + s), N);
+                }
+            }
+            /* S_L = S0 diag(γ_L) + Σ_s sa_s (b_s⊙γ_L/γ_s)ᵀ + Σ_s v_s (k_s⊙γ_L/γ_s)ᵀ */
+            for (q = 0; q < N; q++) tmp[q] = expf(cum[(len - 1) * N + q]);
+            for (i = 0; i < N; i++) K->mul(S + i * N, S + i * N, tmp, N);
+            for (s = 0; s < len; s++) {
+                const float *bs = RL__IN(5, c0 + s), *ks = RL__IN(2, c0 + s), *vs = RL__IN(3, c0 + s);
+                for (q = 0; q < N; q++) tmp[q] = expf(cum[(len - 1) * N + q] - cum[s * N + q]);
+                for (i = 0; i < N; i++) {
+                    float *Si = S + i * N;
+                    for (q = 0; q < N; q++) Si[q] += (sa[s * N + i] * bs[q] + vs[i] * ks[q]) * tmp[q];
+                }
+            }
+        }
+#undef RL__IN
+    }
+    RL_FREE(cum);
+}
+
 static rl_tensor *rl__state_like(rl_ctx *c, int64_t B, int64_t H, int64_t N) {
     int64_t s[4];
     s[0] = B; s[1] = H; s[2] = N; s[3] = N;
@@ -3189,7 +3322,14 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
     j->n_ck = (T + RL__SCAN_CK - 1) / RL__SCAN_CK;
     if (y->requires_grad && !(j->ck = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(B * H * j->n_ck * N * N))))
         return rl__op_fail(c, RL_ERR_NOMEM, "wkv: out of memory for kept states");
-    rl_pool_for(c->pool, B * H, 1, kind == 6 ? rl__wkv6_fwd_task : rl__wkv7_fwd_task, j);
+    if (c->scan_chunk > 0 && !y->requires_grad) {
+        rl__chunk_job cj;
+        cj.n = n;
+        cj.B = B; cj.T = T; cj.H = H; cj.KVH = KVH; cj.N = N; cj.L = c->scan_chunk;
+        rl_pool_for(c->pool, B * H, 1, kind == 6 ? rl__wkv6_chunk_task : rl__wkv7_chunk_task, &cj);
+    } else {
+        rl_pool_for(c->pool, B * H, 1, kind == 6 ? rl__wkv6_fwd_task : rl__wkv7_fwd_task, j);
+    }
     if (state_out) *state_out = S;
     return y;
 }
@@ -3329,7 +3469,7 @@ void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user) {
     int bit = rl__mixer_kindbit(m->cfg.kind);
     for (i = 0; i < sizeof rl__mixer_pdesc / sizeof rl__mixer_pdesc[0]; i++) {
         rl_tensor *t = (rl_tensor *)(void *)((char *)m + rl__mixer_pdesc[i].off);
-        if ((rl__mixer_pdesc[i].kinds & bit) && t->data) fn(user, rl__mixer_pdesc[i].name, t);
+        if ((rl__mixer_pdesc[i].kinds & bit) && t->n > 0) fn(user, rl__mixer_pdesc[i].name, t);
     }
 }
 
@@ -3357,6 +3497,7 @@ rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params,
         if (!(rl__mixer_pdesc[i].kinds & bit) || !(nd = rl__mixer_shape(cfg, rl__mixer_pdesc[i].name, s))) continue;
         *t = rl_wrap(NULL, RL_F32, nd, s, grads != NULL);
         t->name = rl__mixer_pdesc[i].name;
+        if (!params) continue;
         if (!(t->data = rl_arena_zalloc(params, sizeof(float) * (size_t)t->n)) ||
             (grads && !(t->grad = (float *)rl_arena_zalloc(grads, sizeof(float) * (size_t)t->n))))
             return rl__fail(RL_ERR_NOMEM, "mixer: out of memory for %s", t->name);
@@ -3437,14 +3578,56 @@ static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
     return rl_linear(c, rl_mul(c, y, gate), &m->o_w, NULL);
 }
 
-static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0) {
+/* Decoding attention (no gradient, one sequence): the T new rows of k and v are appended
+   to the cache at pos0, and query t attends to cache rows 0 .. pos0+t. */
+typedef struct {
+    const float *q, *kc, *vc;
+    float *out;
+    int64_t T, pos0, H, KVH, N;
+} rl__attn_cache_job;
+static void rl__attn_cache_task(void *ctx, int64_t h0, int64_t h1, int tid) {
+    rl__attn_cache_job *j = (rl__attn_cache_job *)ctx;
+    const rl__kern *K = rl__kern_get();
+    int64_t N = j->N, Cq = j->H * N, Ck = j->KVH * N, h, t, s, len = j->pos0 + j->T;
+    float scale = 1.0f / sqrtf((float)N), *p = (float *)RL_MALLOC(sizeof(float) * (size_t)len);
+    RL__UNUSED(tid);
+    if (!p) return;
+    for (h = h0; h < h1; h++) {
+        int64_t kvh = h / (j->H / j->KVH);
+        for (t = 0; t < j->T; t++) {
+            int64_t upto = j->pos0 + t + 1;
+            float *o = j->out + t * Cq + h * N;
+            for (s = 0; s < upto; s++) p[s] = K->dot(j->q + t * Cq + h * N, j->kc + s * Ck + kvh * N, N) * scale;
+            K->softmax(p, p, upto);
+            memset(o, 0, sizeof(float) * (size_t)N);
+            for (s = 0; s < upto; s++) K->axpy(o, p[s], j->vc + s * Ck + kvh * N, N);
+        }
+    }
+    RL_FREE(p);
+}
+
+static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
     const rl_mixer_cfg *g = &m->cfg;
     rl_tensor *q = rl_linear(c, x, &m->q_w, rl__opt(&m->q_b));
     rl_tensor *k = rl_linear(c, x, &m->k_w, rl__opt(&m->k_b));
-    rl_tensor *v = rl_linear(c, x, &m->v_w, rl__opt(&m->v_b));
+    rl_tensor *v = rl_linear(c, x, &m->v_w, rl__opt(&m->v_b)), *y;
     q = rl_rope(c, q, T, (int)g->N, g->inv_freq, pos0);
     k = rl_rope(c, k, T, (int)g->N, g->inv_freq, pos0);
-    return rl_linear(c, rl_attention(c, q, k, v, T, (int)g->H, (int)g->KVH), &m->o_w, NULL);
+    if (!io || !io->kcache || !q || !k || !v) {
+        y = rl_attention(c, q, k, v, T, (int)g->H, (int)g->KVH);
+    } else {
+        rl__attn_cache_job j;
+        int64_t Ck = g->KVH * g->N;
+        if (rl_rows(x) != T || pos0 + T > io->cache_cap)
+            return rl__op_fail(c, RL_ERR_ARG, "attention cache: one sequence of %lld tokens at %lld exceeds %lld", (long long)T, (long long)pos0, (long long)io->cache_cap);
+        memcpy(io->kcache + pos0 * Ck, rl_f32(k), sizeof(float) * (size_t)(T * Ck));
+        memcpy(io->vcache + pos0 * Ck, rl_f32(v), sizeof(float) * (size_t)(T * Ck));
+        if (!(y = rl__like(c, q))) return NULL;
+        j.q = rl_f32(q); j.kc = io->kcache; j.vc = io->vcache; j.out = rl_f32(y);
+        j.T = T; j.pos0 = pos0; j.H = g->H; j.KVH = g->KVH; j.N = g->N;
+        rl_pool_for(c->pool, g->H, 1, rl__attn_cache_task, &j);
+    }
+    return rl_linear(c, y, &m->o_w, NULL);
 }
 
 rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
@@ -3452,7 +3635,7 @@ rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int
     switch (m->cfg.kind) {
     case RL_MIXER_RWKV6: return rl__rwkv6_forward(c, m, x, T, pos0, io);
     case RL_MIXER_RWKV7: return rl__rwkv7_forward(c, m, x, T, pos0, io);
-    default: return rl__attention_forward(c, m, x, T, pos0);
+    default: return rl__attention_forward(c, m, x, T, pos0, io);
     }
 }
 
