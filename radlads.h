@@ -241,6 +241,231 @@ rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads);
 rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_in);
 
 
+/* ==== 4. formats (declarations) =========================================== */
+
+
+/* ---- 4a. JSON ---------------------------------------------------------------------------
+   A strict RFC 8259 parser into a read-only tree that lives in the document's arena.
+   - no comments, no trailing commas, no NaN/Infinity, no leading zeros, no byte order mark;
+   - strings must be valid UTF-8 (overlong forms and encoded surrogates are errors);
+     \uXXXX escapes combine surrogate pairs, a lone surrogate is an error, \u0000 is kept
+     (STR n counts bytes; keys have their lengths in klen);
+   - nesting deeper than RL_JSON_MAX_DEPTH arrays/objects is an error (no stack overflow);
+   - numbers out of double range (1e400) are an error;
+   - duplicate keys in an object are accepted, "last wins" as in Python's json module: the
+     object keeps one member per key, at the position of the first occurrence, with the value
+     of the last one. The document counts them (n_dup) and remembers the first duplicate
+     (dup_key, dup_line, dup_col) so a strict reader (the safetensors header) can refuse them.
+   Errors are RL_ERR_FORMAT with "source:line:column: what" (column counts characters). */
+#define RL_JSON_MAX_DEPTH 256
+
+typedef enum rl_json_type { RL_JSON_NULL, RL_JSON_BOOL, RL_JSON_NUM, RL_JSON_STR, RL_JSON_ARR, RL_JSON_OBJ } rl_json_type;
+typedef struct rl_json {
+    rl_json_type type;
+    int64_t n;             /* ARR/OBJ: number of children; STR: byte length (may contain \0) */
+    double num;            /* NUM value; BOOL: 0 or 1 */
+    int is_int;            /* NUM written without fraction/exponent and fits int64 */
+    int64_t i;             /* NUM as int64 when is_int */
+    const char *str;       /* STR: UTF-8, NUL-terminated */
+    const char **keys;     /* OBJ: keys[k], NUL-terminated UTF-8 */
+    struct rl_json *kids;  /* ARR/OBJ: n children */
+    const int64_t *klen;   /* OBJ: byte length of keys[k] (a key may contain \0) */
+} rl_json;
+typedef struct rl_json_doc {
+    rl_json root;
+    rl_arena arena;        /* every node and string of the tree */
+    int64_t n_dup;         /* duplicate keys seen (all objects, any depth) */
+    const char *dup_key;   /* the first duplicate key, or NULL */
+    int dup_line, dup_col; /* where that duplicate was written */
+} rl_json_doc;
+
+/* Parse text (len bytes; need not be NUL-terminated). `source` names the input in errors
+   ("config.json"; NULL = "json"). On error the document is left empty (rl_json_free is
+   still allowed). */
+rl_status rl_json_parse(rl_json_doc *doc, const char *text, size_t len, const char *source);
+/* Read and parse a file; max_bytes = 0 means 1 GiB. Errors name the path. */
+rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_bytes);
+void rl_json_free(rl_json_doc *doc);
+int rl_json_has_dup(const rl_json_doc *doc);
+/* Member `key` of an object: NULL if absent or obj is not an OBJ (linear search). */
+const rl_json *rl_json_get(const rl_json *obj, const char *key);
+/* "null", "a boolean", "a number", "a string", "an array", "an object" */
+const char *rl_json_type_name(rl_json_type t);
+
+/* Typed access with error messages. `source` names the file, `field` the place, e.g.
+   rl_json_as_int(v, "config.json", "eos_token_id[2]", &x) fails with
+   "config.json: eos_token_id[2]: expected an integer, got a string". v = NULL means missing:
+   "config.json: eos_token_id[2]: missing (expected an integer)". Integers must be written
+   without fraction or exponent and fit int64. All return RL_OK or RL_ERR_FORMAT. */
+rl_status rl_json_expect(const rl_json *v, rl_json_type t, const char *source, const char *field);
+rl_status rl_json_as_int(const rl_json *v, const char *source, const char *field, int64_t *out);
+rl_status rl_json_as_num(const rl_json *v, const char *source, const char *field, double *out);
+rl_status rl_json_as_bool(const rl_json *v, const char *source, const char *field, int *out);
+rl_status rl_json_as_str(const rl_json *v, const char *source, const char *field, const char **out);
+/* The same for obj[key] (field = key). The _or forms store dflt and succeed when the key is
+   absent or JSON null. */
+rl_status rl_json_get_int(const rl_json *obj, const char *key, const char *source, int64_t *out);
+rl_status rl_json_get_num(const rl_json *obj, const char *key, const char *source, double *out);
+rl_status rl_json_get_bool(const rl_json *obj, const char *key, const char *source, int *out);
+rl_status rl_json_get_str(const rl_json *obj, const char *key, const char *source, const char **out);
+rl_status rl_json_get_int_or(const rl_json *obj, const char *key, const char *source, int64_t dflt, int64_t *out);
+rl_status rl_json_get_num_or(const rl_json *obj, const char *key, const char *source, double dflt, double *out);
+rl_status rl_json_get_bool_or(const rl_json *obj, const char *key, const char *source, int dflt, int *out);
+rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const char *source, const char *dflt, const char **out);
+
+/* ---- 4b. safetensors ---------------------------------------------------------------------
+   Reader: rl_st_open() maps a .safetensors file read-only (mmap PROT_READ, MAP_PRIVATE) and
+   validates it at least as strictly as the reference Rust reader (formats.md §1.3):
+   header length <= 100 MB and inside the file; the header a JSON object (whitespace around it
+   allowed); every tensor {"dtype", "shape": [non-negative ints], "data_offsets": [b, e]}
+   with a known dtype; sorted by offsets the tensors tile the data section exactly from 0 (no
+   gap, no overlap, no alias); e - b == bytes of dtype × shape; the file ends exactly at the
+   last tensor (no trailing bytes); __metadata__ (optional) maps strings to strings. Stricter
+   than Rust: duplicate keys anywhere in the header and a tensor named "__metadata__" are
+   refused, and so is a tensor with more than RL_ST_MAX_DIMS dimensions. Unknown fields inside
+   a tensor entry are ignored, as Rust does. Errors are RL_ERR_FORMAT naming the file, the
+   tensor and the problem. Little-endian hosts only (RL_ERR_UNSUPPORTED otherwise).
+
+   rl_st_open_dir() opens a Hugging Face model folder: model.safetensors if present, else
+   model.safetensors.index.json and every shard its weight_map names. A tensor in two shards
+   is an error unless the index names which one owns it; every index entry must exist in its
+   shard; tensors in a shard but not in the index are kept (transformers loads them too).
+
+   Tensor data points into the mapping (zero copy). The format does not align data: a
+   writer that does not pad the header (old ones) leaves tensors at odd addresses, so read
+   elements with memcpy or check `aligned`. The data stays valid until rl_st_close(). */
+#define RL_ST_MAX_DIMS 8
+#define RL_ST_MAX_HEADER 100000000
+
+/* Every safetensors dtype, in the reference "alignment order" (the writer's sort key). */
+typedef enum rl_st_dtype {
+    RL_ST_BOOL, RL_ST_F4, RL_ST_F6_E2M3, RL_ST_F6_E3M2, RL_ST_U8, RL_ST_I8, RL_ST_F8_E5M2,
+    RL_ST_F8_E4M3, RL_ST_F8_E8M0, RL_ST_F8_E4M3FNUZ, RL_ST_F8_E5M2FNUZ, RL_ST_I16, RL_ST_U16,
+    RL_ST_F16, RL_ST_BF16, RL_ST_I32, RL_ST_U32, RL_ST_F32, RL_ST_C64, RL_ST_F64, RL_ST_I64,
+    RL_ST_U64, RL_ST_NDTYPES
+} rl_st_dtype;
+const char *rl_st_dtype_name(rl_st_dtype t); /* "BF16" */
+int rl_st_dtype_bits(rl_st_dtype t);         /* 16 */
+
+typedef struct rl_st_tensor {
+    const char *name;
+    rl_dtype dtype;          /* RL_F32/RL_BF16/RL_F16/RL_I32 when `supported` (else RL_F32) */
+    int supported;           /* 1: the data can be used in place as `dtype`; 0: other dtype,
+                                listed but only readable through the rl_st_read_* converters
+                                where they say so (F64 -> f32, I64 -> i32) */
+    rl_st_dtype st_dtype;    /* the dtype written in the file */
+    const char *dtype_str;   /* its name, "BF16" */
+    int ndim;                /* 0 for a scalar (shape [], one element) */
+    int64_t shape[RL_ST_MAX_DIMS];
+    int64_t n;               /* number of elements */
+    const void *data;        /* into the mapping (little-endian, row-major) */
+    uint64_t nbytes;
+    int file;                /* shard index, see rl_st_file_path() */
+    int aligned;             /* data is aligned to its element size */
+} rl_st_tensor;
+
+typedef struct rl__st_file rl__st_file;
+typedef struct rl_st {
+    int n_tensors;
+    rl_st_tensor *tensors;   /* sorted by name */
+    int n_files;
+    rl__st_file *files;
+    int n_meta;              /* __metadata__ of the (first) file */
+    const char **meta_keys, **meta_vals;
+    const char *path;        /* what was opened, for messages */
+    rl_arena arena;
+} rl_st;
+
+rl_status rl_st_open(rl_st *st, const char *path);      /* a .safetensors file (a folder: rl_st_open_dir) */
+rl_status rl_st_open_dir(rl_st *st, const char *dir);   /* model.safetensors, else the index + shards */
+/* Validate and list a safetensors image in memory (not copied: keep it alive while st is
+   open). `name` is used in messages. */
+rl_status rl_st_open_memory(rl_st *st, const void *data, size_t len, const char *name);
+void rl_st_close(rl_st *st);
+const rl_st_tensor *rl_st_find(const rl_st *st, const char *name); /* NULL if absent */
+int rl_st_count(const rl_st *st);
+const rl_st_tensor *rl_st_at(const rl_st *st, int i);             /* i in [0, count), by name */
+const char *rl_st_file_path(const rl_st *st, int file);
+const char *rl_st_meta(const rl_st *st, const char *key);          /* __metadata__ value or NULL */
+/* Copy tensor `name` into dst as F32 (F32 copied, BF16/F16/F64 converted), after checking it
+   has exactly the shape the caller expects (ndim dims). Errors name the file and tensor. */
+rl_status rl_st_read_f32(const rl_st *st, const char *name, float *dst, int ndim, const int64_t *shape);
+/* The same for integer tensors (I32 copied; I64, I16, U16, I8, U8, BOOL converted; an I64
+   value outside int32 is an error). */
+rl_status rl_st_read_i32(const rl_st *st, const char *name, int32_t *dst, int ndim, const int64_t *shape);
+
+/* Writer. Output is byte for byte what the reference writer produces (formats.md §1.4):
+   tensors sorted by dtype alignment order descending, then by name; compact JSON header
+   with __metadata__ first, right-padded with spaces to a multiple of 8; data back to back.
+   Written to "<path>.tmp.<random>" in the same folder, fsync'ed, then renamed over path: a
+   reader sees the old file or the complete new one, never a half-written one. */
+typedef struct rl_st_entry {
+    const char *name;        /* UTF-8, unique, not "__metadata__" */
+    rl_dtype dtype;
+    int ndim;                /* 0..RL_ST_MAX_DIMS */
+    int64_t shape[RL_ST_MAX_DIMS];
+    const void *data;        /* n × element size bytes, little-endian */
+} rl_st_entry;
+enum { RL_ST_WRITE_NO_FORMAT = 1 }; /* do not add "format": "pt" (only for golden tests) */
+/* meta: NULL or NULL-terminated key, value, key, value, ..., NULL. "format": "pt" is always
+   added (transformers refuses files without it) unless flags has RL_ST_WRITE_NO_FORMAT; a
+   caller's own "format" must be "pt". Metadata keys are written in byte order. */
+rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags);
+/* The same file image in a malloc'd buffer (free with RL_FREE / free). */
+rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags,
+                          unsigned char **out, size_t *out_len);
+
+/* ---- 4c. config.json (the teacher) -------------------------------------------------------
+   Reads a Hugging Face config.json of a Qwen2ForCausalLM (Qwen2/Qwen2.5) or LlamaForCausalLM
+   (Llama-3.x, SmolLM2) checkpoint, in the transformers v4 form (top-level rope_theta,
+   rope_scaling, torch_dtype) or the v5 form (rope_parameters, dtype), formats.md §2.
+   Required: vocab_size, hidden_size, intermediate_size, num_hidden_layers,
+   num_attention_heads. Defaults as in Qwen2Config/LlamaConfig otherwise: num_key_value_heads
+   = heads, head_dim = hidden/heads, max_position_embeddings 32768 (Qwen2) / 2048 (Llama),
+   rms_norm_eps 1e-6, rope_theta 10000, tie_word_embeddings false, bos/eos none (Qwen2) or
+   1/2 (Llama). Qwen2 always has q/k/v biases (no o bias); Llama's attention_bias puts
+   biases on q, k, v and o, mlp_bias on gate/up/down. RoPE scaling: default, linear, llama3;
+   others (dynamic, yarn, longrope) and partial_rotary_factor != 1 are RL_ERR_UNSUPPORTED, as
+   are hidden_act other than silu and any layer with sliding-window attention (Qwen2
+   use_sliding_window true with max_window_layers < layers, or "sliding_attention" in
+   layer_types). Unknown architectures/model_type: RL_ERR_UNSUPPORTED naming it. */
+typedef enum rl_arch { RL_ARCH_LLAMA = 1, RL_ARCH_QWEN2 = 2 } rl_arch;
+enum { RL_ROPE_NONE = 0, RL_ROPE_LLAMA3 = 1, RL_ROPE_LINEAR = 2 };
+#define RL_CONFIG_MAX_EOS 8
+typedef struct rl_config {
+    rl_arch arch;
+    char model_type[32];
+    int64_t vocab_size, hidden_size, intermediate_size, n_layers, n_heads, n_kv_heads, head_dim, max_pos;
+    float rms_eps;
+    double rope_theta;
+    int rope_scaling;        /* RL_ROPE_NONE, RL_ROPE_LLAMA3, RL_ROPE_LINEAR */
+    double rope_factor, rope_low_freq, rope_high_freq; /* llama3: factor, low/high_freq_factor; linear: factor */
+    int64_t rope_orig_max_pos;                         /* llama3: original_max_position_embeddings */
+    int tie_embeddings;
+    int attn_bias;           /* q/k/v bias (Qwen2: always; Llama: attention_bias) */
+    int o_bias;              /* o_proj bias (Llama attention_bias) */
+    int mlp_bias;            /* gate/up/down bias (Llama mlp_bias) */
+    int32_t bos_id;          /* -1 if none */
+    int32_t eos_ids[RL_CONFIG_MAX_EOS];
+    int n_eos;
+    rl_dtype dtype;          /* torch_dtype (v4) / dtype (v5); RL_F32 when absent */
+    /* RADLADS students (architectures RWKV6Qwen2ForCausalLM / RWKV7Qwen2ForCausalLM,
+       model_type rwkv6qwen2 / rwkv7qwen2, formats.md §5.2); arch is then RL_ARCH_QWEN2 and
+       attention_bias (default true) says whether q/k/v have biases */
+    int student;             /* 0: a transformer; 6: RAD-RWKV6; 7: RAD-RWKV7 */
+    int lora_tokenshift, lora_decay, lora_iclr, lora_value_residual, lora_gate; /* 0: the paper's formula */
+    int gate_rank_type, balance_state, groupnorm_att, use_tokenshift, use_rope;
+    int n_attention_layers;  /* hybrid: the last n layers keep softmax attention */
+} rl_config;
+
+rl_status rl_config_load(rl_config *cfg, const char *path_to_config_json);
+/* The same from text in memory; `source` names it in messages. */
+rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const char *source);
+/* RoPE inverse frequencies, head_dim/2 of them: theta^(-2i/head_dim), then the scaling rule
+   (llama3 exactly as transformers' _compute_llama3_parameters; linear: / factor), computed in
+   double and rounded to float once. */
+void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq);
+
 /* ==== 5. models (declarations) ============================================ */
 
 /* RAD-RWKV6 gated-linear-attention scan (spec §4.2-4.4). Per query head h, which reads
@@ -311,6 +536,194 @@ typedef struct rl_mixer_io {
 /* x [B*T, C] (the normalized residual), positions pos0 .. pos0+T-1. Returns [B*T, C]. */
 rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io);
 
+
+/* ---- the whole model: teacher transformer or RAD-RWKV student ---- */
+
+typedef struct rl_student_opts {
+    rl_mixer_kind kind;      /* RL_MIXER_RWKV6 or RL_MIXER_RWKV7 */
+    int keep_attention;      /* hybrid: the last n layers stay softmax attention (paper: 0) */
+    int use_rope;            /* RoPE on r,k: default RWKV7 1, RWKV6 0 (ablation) */
+    int use_tokenshift;      /* RWKV6 token shift: default 1 */
+    int balance_state;       /* default 1 (RWKV6 k·(1−w); RWKV7 paper-v4 variant B) */
+    int groupnorm_att;       /* RWKV7 ln_x: default 0 (variant B); 1 with balance_state 0 = variant A */
+    int r_ts, r_d, r_w, r_a, r_v, r_g; /* LoRA ranks; 0 = the paper's formula (spec §3.0) */
+    uint64_t seed;           /* initialisation of the new parameters */
+} rl_student_opts;
+void rl_student_opts_default(rl_student_opts *o, rl_mixer_kind kind);
+
+typedef struct rl_block {
+    rl_tensor ln1, ln2;          /* input_layernorm, post_attention_layernorm [C] */
+    rl_mixer mix;                /* self_attn */
+    rl_tensor gate, up, down;    /* mlp.{gate,up,down}_proj */
+} rl_block;
+
+typedef struct rl_model {
+    rl_config cfg;               /* the teacher's shape (config.json) */
+    rl_student_opts student;     /* kind RL_MIXER_ATTENTION for a teacher */
+    rl_block *blocks;
+    rl_tensor embed, norm, head; /* head shares embed's storage when tied */
+    float *inv_freq;             /* head_dim/2 RoPE inverse frequencies */
+    int trainable;               /* parameters are F32 with gradient buffers */
+    rl_arena params, grads;
+    rl_st weights;               /* kept open: frozen BF16/F32 matrices point into it */
+    int has_weights;
+} rl_model;
+
+/* Load a Hugging Face Qwen2/Llama folder (config.json + safetensors). trainable = 0 keeps
+   2-D weights in the file's BF16/F32, memory-mapped (a frozen teacher); 1 converts every
+   parameter to F32 and allocates gradients. */
+rl_status rl_model_load(rl_model *m, const char *dir, int trainable);
+/* A student made from a teacher (spec §3.0): q/k/v/o, embeddings, norms, MLPs and head
+   copied (widened to F32), every new parameter initialised by the spec's formulas. */
+rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl_student_opts *o);
+void rl_model_free(rl_model *m);
+/* Every parameter with its checkpoint name ("model.layers.3.self_attn.w0"). A tied head is
+   visited once, as the embedding. */
+void rl_model_params(rl_model *m, rl_param_fn fn, void *user);
+int64_t rl_model_n_params(rl_model *m);
+
+/* What a forward pass should produce besides the logits. */
+typedef struct rl_forward_opts {
+    int64_t B, T;                /* B sequences of T tokens, ids row-major [B*T] */
+    int64_t pos0;                /* position of the first token (RoPE) */
+    rl_tensor **attn_in;         /* if set, [n_layers] receive each mixer's input (RMSNorm₁ output) */
+    rl_tensor **attn_out;        /*   and each mixer's output (before the residual add) */
+    int no_head;                 /* return the final normed hidden states instead of logits */
+} rl_forward_opts;
+/* Training / scoring forward over whole sequences (states start at zero). */
+rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o);
+
+/* Inference state of one sequence: KV cache for attention layers, recurrent state for
+   RAD-RWKV layers. Memory: attention layers grow with max_ctx, RWKV layers do not. */
+typedef struct rl_state {
+    int64_t pos, max_ctx;
+    int n_layers;
+    int64_t s_n, shift_n;        /* floats per RWKV state and shift buffer */
+    float **k, **v;              /* attention: [max_ctx, KVH*N] each */
+    float **S, **shift;          /* RWKV: [H, N, N] and [C] */
+} rl_state;
+rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx);
+void rl_state_reset(rl_state *s);
+void rl_state_free(rl_state *s);
+/* Feed n tokens at s->pos (prefill when n > 1, one decode step when n = 1); writes the
+   logits of the last token to logits[vocab] and advances the state. */
+rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits);
+
+/* Sampling: temperature <= 0 is greedy; top_k 0 and top_p 1 disable those filters. */
+typedef struct rl_sampler { float temperature, top_p; int top_k; } rl_sampler;
+int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *rng);
+
+/* ==== 6. conversion (declarations): rl_student_from_teacher, above ======== */
+
+/* ==== 7. training (declarations) ========================================== */
+
+/* A stream of token ids (documents joined with EOS). */
+typedef struct rl_tokens {
+    int32_t *ids;
+    int64_t n;
+} rl_tokens;
+void rl_tokens_free(rl_tokens *t);
+/* RWKV/Megatron binidx (prefix.idx + prefix.bin, uint16 or int32 tokens, formats.md §4.1). */
+rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix);
+/* llm.c token file (header of 256 int32: magic 20240520, version 1|2, count; uint16|uint32 ids). */
+rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path);
+
+/* Training windows of T+1 tokens at slot boundaries i·T (spec §3.6). The first
+   (1 − heldout) of the stream trains, the rest is held out. Training slots are visited
+   in the RADLADS "magic prime" order: slot = (⌊p·(√5−1)/2⌋ · (1+k)³) mod p, a
+   permutation for a prime p ≡ 2 (mod 3), here the largest such p below the number of
+   training slots (slots >= p are never visited, as in the reference). */
+typedef struct rl_loader {
+    const rl_tokens *data;
+    int64_t T, n_train, n_heldout; /* slots */
+    uint64_t p, mult, k;           /* prime, multiplier, samples drawn so far */
+} rl_loader;
+rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double heldout);
+/* the window of training sample number k (x = w[0:T], y = w[1:T+1]) */
+const int32_t *rl_loader_train(const rl_loader *L, uint64_t k);
+const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i); /* i < n_heldout */
+
+/* Learning rate of the RADLADS trainer (spec §3.5) at an optimizer step. */
+typedef struct rl_lr_sched {
+    double lr_init, lr_final;      /* everything but the sequence mixers */
+    double lr2_init, lr2_final;    /* sequence mixers (".self_attn."); negative: as above */
+    double wait, endpoint;         /* decay between these fractions of the post-warm-up tokens */
+    int cosine;                    /* 1: quarter cosine, 0: linear */
+    int64_t warmup_steps, tokens_per_step, exit_tokens;
+} rl_lr_sched;
+void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mixer);
+
+/* AdamW with two groups (mixers / rest), bias correction, global gradient-norm clip. */
+enum { RL_TRAIN_ALL = 0, RL_TRAIN_MIXERS = 1, RL_TRAIN_DECAY = 2 /* step 3a */ };
+typedef struct rl_adamw {
+    float beta1, beta2, eps, weight_decay, clip;
+    int64_t step;
+    int n;
+    rl_tensor **p;
+    const char **names;
+    float **m, **v;
+    unsigned char *mixer;          /* 1: parameter of a sequence mixer */
+    rl_arena mem;
+} rl_adamw;
+rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which);
+/* One update from the accumulated gradients (then zeroed). Returns the gradient norm
+   before clipping, or a negative value (and no update) if it is not finite. */
+double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer);
+void rl_adamw_zero_grad(rl_adamw *o);
+void rl_adamw_free(rl_adamw *o);
+
+/* Progress of a run, given to the callback after every optimizer step. */
+typedef struct rl_progress {
+    int stage;
+    int64_t step, steps, tokens, tokens_total;
+    double loss, lr, grad_norm, tok_per_s, eta_s;
+} rl_progress;
+
+/* One RADLADS stage on a token stream (spec §3.1-3.5):
+     1: attention alignment: student mixers on the teacher's normalized residual stream,
+        loss mean_l ‖y_teacher − y_student‖₂/√C (rl_l2_dist), only mixers train;
+     2: KL(teacher ‖ student) at T = 1 over the whole vocabulary, everything trains
+        (2a: lr2_* give the mixers their own schedule);
+     3: next-token cross entropy, no teacher; with carry_state the recurrent state of
+        window i feeds window i+1 of the same stream (no gradient through it).
+   Checkpoints hold weights, Adam moments, counters and the data cursor; resume continues
+   exactly. */
+typedef struct rl_stage_opts {
+    int stage;                     /* 1, 2 or 3 */
+    int64_t ctx, batch, micro_batch; /* window length; sequences per optimizer step; per forward */
+    int64_t tokens;                /* token budget of the stage */
+    rl_lr_sched lr;                /* tokens_per_step / exit_tokens are filled in */
+    float clip, beta1, beta2, eps, weight_decay;
+    int train;                     /* RL_TRAIN_ALL / MIXERS / DECAY; stage 1 forces MIXERS */
+    int carry_state;               /* stage 3 */
+    double heldout;                /* fraction of the stream held out (not trained on) */
+    const char *checkpoint;        /* file written atomically every ckpt_every steps and at the end */
+    int64_t ckpt_every;
+    int resume;                    /* continue from `checkpoint` */
+    int64_t max_steps;             /* stop (with a checkpoint) after this many steps of this call; 0 = no limit */
+    const char *csv;               /* per-step log (step,tokens,loss,lr,grad_norm,tok_per_s), appended */
+    volatile int *stop;            /* polled each step: non-zero saves a checkpoint and returns RL_ERR_INTERRUPTED */
+    void (*progress)(void *user, const rl_progress *p);
+    void *user;
+} rl_stage_opts;
+void rl_stage_opts_default(rl_stage_opts *o, int stage);
+rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o);
+/* Save a model as a Hugging Face folder: config.json (students: model_type rwkv6qwen2 /
+   rwkv7qwen2 with the RADLADS keys), model.safetensors, and the tokenizer files copied from
+   tok_dir (may be NULL). rl_model_load reads it back. */
+rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir);
+
+/* ==== 8. inference and evaluation (declarations) =========================== */
+/* (rl_state, rl_model_step and rl_sample are declared with the model, section 5) */
+
+/* Perplexity: mean next-token NLL over the held-out windows (ctx tokens each, one forward
+   per window, every position scored). */
+rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_windows, double *nll);
+/* Teacher–student comparison on held-out windows: mean KL(teacher‖student) per token and
+   top-1 agreement. */
+rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
+                          double *kl, double *top1);
+
 #ifdef __cplusplus
 }
 #endif
@@ -340,6 +753,11 @@ rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int
 #include <string.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <locale.h>
+#include <fcntl.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define RL__X86 1
@@ -2904,6 +3322,2192 @@ rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_i
 }
 
 
+/* ==== 4. formats ========================================================== */
+
+/* ---- 4a. JSON ---- */
+
+typedef struct rl__jkey {
+    const char *k;
+    int64_t len;
+    size_t at; /* byte offset of the key in the text (for the duplicate report) */
+} rl__jkey;
+
+typedef struct rl__jp {
+    const unsigned char *s, *end; /* whole text */
+    const char *source;
+    rl_json_doc *doc;
+    unsigned char *chunk; /* bump allocation inside arena blocks */
+    size_t chunk_left;
+    rl_json *stk; /* children of the open arrays/objects */
+    size_t nstk, capstk;
+    rl__jkey *keys; /* keys of the open objects */
+    size_t nkeys, capkeys;
+    uint32_t *ht; /* scratch hash table for duplicate detection */
+    size_t htcap;
+    int depth;
+    char dec_point; /* the C library's decimal point under the current locale */
+    size_t dup_at;  /* offset of the textually first duplicate key (SIZE_MAX: none) */
+} rl__jp;
+
+/* line:column (1-based, column in characters) of byte offset `at` */
+static void rl__json_linecol(const unsigned char *s, size_t at, int *line, int *col) {
+    size_t i;
+    int l = 1, c = 1;
+    for (i = 0; i < at; i++) {
+        if (s[i] == '\n') {
+            l++;
+            c = 1;
+        } else if ((s[i] & 0xC0) != 0x80) {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int rl__jerr(rl__jp *jp, const unsigned char *at, const char *fmt, ...) {
+    char msg[512];
+    int line, col;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (at > jp->end) at = jp->end;
+    rl__json_linecol(jp->s, (size_t)(at - jp->s), &line, &col);
+    rl__fail(RL_ERR_FORMAT, "%s:%d:%d: %s", jp->source, line, col, msg);
+    return -1;
+}
+
+static int rl__jnomem(rl__jp *jp) {
+    rl__fail(RL_ERR_NOMEM, "%s: out of memory while parsing JSON", jp->source);
+    return -2;
+}
+
+static void *rl__jalloc(rl__jp *jp, size_t bytes, size_t align) {
+    uintptr_t p = (uintptr_t)jp->chunk, q = (p + align - 1) & ~(uintptr_t)(align - 1);
+    size_t pad = (size_t)(q - p);
+    if (!jp->chunk || pad > jp->chunk_left || bytes > jp->chunk_left - pad) {
+        size_t sz = bytes > 16384 ? bytes : (size_t)65536 - 64;
+        unsigned char *c = (unsigned char *)rl_arena_alloc(&jp->doc->arena, sz);
+        if (!c) return NULL;
+        if (sz == bytes) return c; /* a big block of its own; keep the current chunk */
+        jp->chunk = c;
+        jp->chunk_left = sz;
+        pad = 0;
+        q = (uintptr_t)c;
+    }
+    jp->chunk = (unsigned char *)q + bytes;
+    jp->chunk_left -= pad + bytes;
+    return (void *)q;
+}
+
+/* Grow a malloc'd array to hold `need` elements: the (possibly moved) array, or NULL
+   (the old one stays valid) when out of memory. */
+static void *rl__grow(void *p, size_t *cap, size_t need, size_t elem) {
+    size_t nc;
+    void *q;
+    if (need <= *cap) return p;
+    nc = *cap ? *cap * 2 : 64;
+    while (nc < need) nc *= 2;
+    if (nc > SIZE_MAX / elem) return NULL;
+    q = RL_REALLOC(p, nc * elem);
+    if (!q) return NULL;
+    *cap = nc;
+    return q;
+}
+
+static const unsigned char *rl__jws(const unsigned char *p, const unsigned char *end) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return p;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid (Unicode Table 3-7). */
+static int rl__utf8_len(const unsigned char *p, const unsigned char *end) {
+    unsigned c = p[0], lo = 0x80, hi = 0xBF;
+    int n, i;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else
+        return 0;
+    if (end - p < n) return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    return n;
+}
+
+static int rl__jhex4(const unsigned char *p, const unsigned char *end, unsigned *out) {
+    unsigned v = 0;
+    int i;
+    if (end - p < 4) return -1;
+    for (i = 0; i < 4; i++) {
+        unsigned c = p[i], d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+        else return -1;
+        v = v * 16 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static unsigned char *rl__utf8_put(unsigned char *o, unsigned cp) {
+    if (cp < 0x80) *o++ = (unsigned char)cp;
+    else if (cp < 0x800) {
+        *o++ = (unsigned char)(0xC0 | (cp >> 6));
+        *o++ = (unsigned char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *o++ = (unsigned char)(0xE0 | (cp >> 12));
+        *o++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (unsigned char)(0x80 | (cp & 0x3F));
+    } else {
+        *o++ = (unsigned char)(0xF0 | (cp >> 18));
+        *o++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        *o++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (unsigned char)(0x80 | (cp & 0x3F));
+    }
+    return o;
+}
+
+/* String at *pp (on the opening quote): decoded into the arena; *pp moves past the close. */
+static int rl__jstring(rl__jp *jp, const unsigned char **pp, const char **out, int64_t *outlen) {
+    const unsigned char *open = *pp, *p = open + 1, *end = jp->end, *q;
+    unsigned char *buf, *o;
+    /* find the closing quote to size the buffer (decoded text is never longer) */
+    for (q = p; q < end && *q != '"'; q++)
+        if (*q == '\\' && ++q >= end) break;
+    if (q >= end) return rl__jerr(jp, open, "unterminated string");
+    buf = (unsigned char *)rl__jalloc(jp, (size_t)(q - p) + 1, 1);
+    if (!buf) return rl__jnomem(jp);
+    o = buf;
+    while (p < q) {
+        unsigned c = *p;
+        if (c == '\\') {
+            unsigned cp, lo;
+            switch (p[1]) {
+            case '"': *o++ = '"'; p += 2; continue;
+            case '\\': *o++ = '\\'; p += 2; continue;
+            case '/': *o++ = '/'; p += 2; continue;
+            case 'b': *o++ = '\b'; p += 2; continue;
+            case 'f': *o++ = '\f'; p += 2; continue;
+            case 'n': *o++ = '\n'; p += 2; continue;
+            case 'r': *o++ = '\r'; p += 2; continue;
+            case 't': *o++ = '\t'; p += 2; continue;
+            case 'u': break;
+            default:
+                if (p[1] >= 0x20 && p[1] < 0x7F) return rl__jerr(jp, p, "invalid escape '\\%c' in string", p[1]);
+                return rl__jerr(jp, p, "invalid escape (backslash followed by byte 0x%02x) in string", p[1]);
+            }
+            if (rl__jhex4(p + 2, q, &cp)) return rl__jerr(jp, p, "invalid \\u escape: expected 4 hex digits");
+            if (cp >= 0xDC00 && cp <= 0xDFFF)
+                return rl__jerr(jp, p, "lone low surrogate \\u%04X in string (JSON text must be valid Unicode)", cp);
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (q - (p + 6) < 6 || p[6] != '\\' || p[7] != 'u' || rl__jhex4(p + 8, q, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                    return rl__jerr(jp, p, "lone high surrogate \\u%04X in string (must be followed by a \\uDC00-\\uDFFF escape)", cp);
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                p += 12;
+            } else {
+                p += 6;
+            }
+            o = rl__utf8_put(o, cp);
+        } else if (c < 0x20) {
+            return rl__jerr(jp, p, "control character 0x%02x in string (must be escaped)", c);
+        } else if (c < 0x80) {
+            *o++ = (unsigned char)c;
+            p++;
+        } else {
+            int n = rl__utf8_len(p, q);
+            if (!n) return rl__jerr(jp, p, "invalid UTF-8 (byte 0x%02x) in string", c);
+            memcpy(o, p, (size_t)n);
+            o += n;
+            p += n;
+        }
+    }
+    *o = 0;
+    *out = (const char *)buf;
+    *outlen = (int64_t)(o - buf);
+    *pp = q + 1;
+    return 0;
+}
+
+static int rl__jnumber(rl__jp *jp, const unsigned char **pp, rl_json *v) {
+    const unsigned char *p = *pp, *start = p, *end = jp->end, *d0;
+    int neg = 0, frac = 0;
+    char local[64], *buf = local;
+    size_t len;
+    if (p < end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (p >= end || *p < '0' || *p > '9') {
+        if (p < end && *p == 'I') return rl__jerr(jp, start, "-Infinity is not valid JSON");
+        return rl__jerr(jp, start, "invalid number: expected a digit after '-'");
+    }
+    d0 = p;
+    if (*p == '0') {
+        p++;
+        if (p < end && *p >= '0' && *p <= '9') return rl__jerr(jp, start, "invalid number: leading zeros are not allowed");
+    } else {
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    if (p < end && *p == '.') {
+        frac = 1;
+        p++;
+        if (p >= end || *p < '0' || *p > '9') return rl__jerr(jp, p, "invalid number: expected a digit after '.'");
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        frac = 1;
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        if (p >= end || *p < '0' || *p > '9') return rl__jerr(jp, p, "invalid number: expected a digit in the exponent");
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    v->type = RL_JSON_NUM;
+    if (!frac) { /* integer: exact int64 when it fits */
+        uint64_t u = 0, lim = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
+        const unsigned char *d;
+        int fits = 1;
+        for (d = d0; d < p; d++) {
+            unsigned dig = (unsigned)(*d - '0');
+            if (u > (lim - dig) / 10) {
+                fits = 0;
+                break;
+            }
+            u = u * 10 + dig;
+        }
+        if (fits) {
+            v->is_int = 1;
+            v->i = neg ? (u == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)u) : (int64_t)u;
+            v->num = (double)v->i;
+            if (neg && u == 0) v->num = -0.0;
+            *pp = p;
+            return 0;
+        }
+    }
+    len = (size_t)(p - start);
+    if (len >= sizeof local) {
+        buf = (char *)RL_MALLOC(len + 1);
+        if (!buf) return rl__jnomem(jp);
+    }
+    memcpy(buf, start, len);
+    buf[len] = 0;
+    if (jp->dec_point != '.') { /* strtod follows the locale's decimal point */
+        size_t k;
+        for (k = 0; k < len; k++)
+            if (buf[k] == '.') buf[k] = jp->dec_point;
+    }
+    v->num = strtod(buf, NULL);
+    if (buf != local) RL_FREE(buf);
+    if (v->num == HUGE_VAL || v->num == -HUGE_VAL) return rl__jerr(jp, start, "number out of range (larger than a double)");
+    *pp = p;
+    return 0;
+}
+
+static uint64_t rl__hash_bytes(const char *s, int64_t n) {
+    uint64_t h = 1469598103934665603ull;
+    int64_t i;
+    for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Close an object whose n members sit at stk[sb..] / keys[kb..]: drop duplicate keys
+   (value of the last occurrence at the position of the first), copy into the arena. */
+static int rl__jclose_obj(rl__jp *jp, rl_json *v, size_t sb, size_t kb) {
+    size_t n = jp->nstk - sb, i, j, m;
+    rl_json *vals = n ? jp->stk + sb : NULL;
+    rl__jkey *ks = n ? jp->keys + kb : NULL;
+    size_t ndup = 0;
+    if (n > 1) {
+        /* mark duplicates: ks[j].len = -1 - i where i is the first occurrence */
+        if (n <= 12) {
+            for (j = 1; j < n; j++)
+                for (i = 0; i < j; i++)
+                    if (ks[i].len >= 0 && ks[i].len == ks[j].len && !memcmp(ks[i].k, ks[j].k, (size_t)ks[j].len)) {
+                        vals[i] = vals[j];
+                        ks[j].len = -1 - (int64_t)i;
+                        ndup++;
+                        break;
+                    }
+        } else {
+            size_t cap = 16, mask;
+            while (cap < 2 * n) cap *= 2;
+            if (cap > jp->htcap) {
+                uint32_t *t = (uint32_t *)RL_REALLOC(jp->ht, cap * sizeof(uint32_t));
+                if (!t) return rl__jnomem(jp);
+                jp->ht = t;
+                jp->htcap = cap;
+            }
+            if (n > 0xFFFFFFFEu) return rl__jerr(jp, jp->end, "object has too many members");
+            memset(jp->ht, 0xFF, cap * sizeof(uint32_t));
+            mask = cap - 1;
+            for (j = 0; j < n; j++) {
+                size_t h = (size_t)rl__hash_bytes(ks[j].k, ks[j].len) & mask;
+                for (;;) {
+                    uint32_t e = jp->ht[h];
+                    if (e == 0xFFFFFFFFu) {
+                        jp->ht[h] = (uint32_t)j;
+                        break;
+                    }
+                    if (ks[e].len == ks[j].len && !memcmp(ks[e].k, ks[j].k, (size_t)ks[j].len)) {
+                        vals[e] = vals[j];
+                        ks[j].len = -1 - (int64_t)e;
+                        ndup++;
+                        break;
+                    }
+                    h = (h + 1) & mask;
+                }
+            }
+        }
+    }
+    if (ndup) { /* objects close inner first: keep the duplicate written first */
+        for (j = 0; j < n && ks[j].len >= 0; j++) {}
+        if (j < n && ks[j].at < jp->dup_at) {
+            jp->dup_at = ks[j].at;
+            jp->doc->dup_key = ks[j].k;
+        }
+        jp->doc->n_dup += (int64_t)ndup;
+    }
+    m = n - ndup;
+    v->type = RL_JSON_OBJ;
+    v->n = (int64_t)m;
+    if (m) {
+        rl_json *kids = (rl_json *)rl__jalloc(jp, m * sizeof(rl_json), 8);
+        const char **keys = (const char **)rl__jalloc(jp, m * sizeof(char *), 8);
+        int64_t *klen = (int64_t *)rl__jalloc(jp, m * sizeof(int64_t), 8);
+        if (!kids || !keys || !klen) return rl__jnomem(jp);
+        for (i = 0, j = 0; i < n; i++) {
+            if (ks[i].len < 0) continue;
+            kids[j] = vals[i];
+            keys[j] = ks[i].k;
+            klen[j] = ks[i].len;
+            j++;
+        }
+        v->kids = kids;
+        v->keys = keys;
+        v->klen = klen;
+    }
+    jp->nstk = sb;
+    jp->nkeys = kb;
+    return 0;
+}
+
+static int rl__jvalue(rl__jp *jp, const unsigned char **pp, rl_json *v);
+
+static int rl__jcontainer(rl__jp *jp, const unsigned char **pp, rl_json *v) {
+    const unsigned char *p = *pp, *end = jp->end;
+    int is_obj = *p == '{', rc;
+    unsigned char close = is_obj ? '}' : ']';
+    size_t sb = jp->nstk, kb = jp->nkeys;
+    if (++jp->depth > RL_JSON_MAX_DEPTH) return rl__jerr(jp, p, "nesting deeper than %d arrays/objects", RL_JSON_MAX_DEPTH);
+    p = rl__jws(p + 1, end);
+    if (p < end && *p == close) {
+        p++;
+    } else {
+        for (;;) {
+            rl_json child;
+            memset(&child, 0, sizeof child);
+            if (is_obj) {
+                rl__jkey key;
+                if (p >= end) return rl__jerr(jp, p, "unexpected end of input inside an object (missing '}')");
+                if (*p != '"') {
+                    if (*p == '}') return rl__jerr(jp, p, "trailing comma before '}'");
+                    if (*p == '\'') return rl__jerr(jp, p, "object keys must use double quotes");
+                    return rl__jerr(jp, p, "expected a string key in object");
+                }
+                key.at = (size_t)(p - jp->s);
+                if ((rc = rl__jstring(jp, &p, &key.k, &key.len))) return rc;
+                {
+                    rl__jkey *nk = (rl__jkey *)rl__grow(jp->keys, &jp->capkeys, jp->nkeys + 1, sizeof(rl__jkey));
+                    if (!nk) return rl__jnomem(jp);
+                    jp->keys = nk;
+                }
+                jp->keys[jp->nkeys++] = key;
+                p = rl__jws(p, end);
+                if (p >= end || *p != ':') return rl__jerr(jp, p, "expected ':' after object key");
+                p = rl__jws(p + 1, end);
+            } else if (p < end && *p == ']') {
+                return rl__jerr(jp, p, "trailing comma before ']'");
+            }
+            if ((rc = rl__jvalue(jp, &p, &child))) return rc;
+            {
+                rl_json *ns = (rl_json *)rl__grow(jp->stk, &jp->capstk, jp->nstk + 1, sizeof(rl_json));
+                if (!ns) return rl__jnomem(jp);
+                jp->stk = ns;
+            }
+            jp->stk[jp->nstk++] = child;
+            p = rl__jws(p, end);
+            if (p < end && *p == ',') {
+                p = rl__jws(p + 1, end);
+                continue;
+            }
+            if (p < end && *p == close) {
+                p++;
+                break;
+            }
+            if (p >= end) return rl__jerr(jp, p, "unexpected end of input inside an %s (missing '%c')", is_obj ? "object" : "array", close);
+            return rl__jerr(jp, p, "expected ',' or '%c' in %s", close, is_obj ? "object" : "array");
+        }
+    }
+    if (is_obj) {
+        if ((rc = rl__jclose_obj(jp, v, sb, kb))) return rc;
+    } else {
+        size_t n = jp->nstk - sb;
+        v->type = RL_JSON_ARR;
+        v->n = (int64_t)n;
+        if (n) {
+            v->kids = (rl_json *)rl__jalloc(jp, n * sizeof(rl_json), 8);
+            if (!v->kids) return rl__jnomem(jp);
+            memcpy(v->kids, jp->stk + sb, n * sizeof(rl_json));
+        }
+        jp->nstk = sb;
+    }
+    jp->depth--;
+    *pp = p;
+    return 0;
+}
+
+static int rl__jlit(const unsigned char *p, const unsigned char *end, const char *lit) {
+    size_t n = strlen(lit);
+    return (size_t)(end - p) >= n && !memcmp(p, lit, n);
+}
+
+static int rl__jvalue(rl__jp *jp, const unsigned char **pp, rl_json *v) {
+    const unsigned char *p = rl__jws(*pp, jp->end), *end = jp->end;
+    int rc;
+    if (p >= end) return rl__jerr(jp, p, "unexpected end of input (expected a value)");
+    switch (*p) {
+    case '{':
+    case '[':
+        rc = rl__jcontainer(jp, &p, v);
+        break;
+    case '"':
+        v->type = RL_JSON_STR;
+        rc = rl__jstring(jp, &p, &v->str, &v->n);
+        break;
+    case 't':
+    case 'f':
+    case 'n':
+        if (rl__jlit(p, end, "true")) {
+            v->type = RL_JSON_BOOL;
+            v->num = 1;
+            p += 4;
+        } else if (rl__jlit(p, end, "false")) {
+            v->type = RL_JSON_BOOL;
+            p += 5;
+        } else if (rl__jlit(p, end, "null")) {
+            v->type = RL_JSON_NULL;
+            p += 4;
+        } else {
+            return rl__jerr(jp, p, "invalid literal (expected true, false or null)");
+        }
+        rc = 0;
+        break;
+    case 'N': return rl__jerr(jp, p, "NaN is not valid JSON");
+    case 'I': return rl__jerr(jp, p, "Infinity is not valid JSON");
+    case '/': return rl__jerr(jp, p, "comments are not allowed in JSON");
+    case '\'': return rl__jerr(jp, p, "strings must use double quotes");
+    default:
+        if (*p == '-' || (*p >= '0' && *p <= '9')) {
+            rc = rl__jnumber(jp, &p, v);
+        } else if (*p == ']' || *p == '}' || *p == ',') {
+            return rl__jerr(jp, p, "unexpected '%c' (expected a value)", *p);
+        } else if (*p >= 0x20 && *p < 0x7F) {
+            return rl__jerr(jp, p, "unexpected character '%c'", *p);
+        } else {
+            return rl__jerr(jp, p, "unexpected byte 0x%02x", *p);
+        }
+    }
+    if (rc) return rc;
+    *pp = p;
+    return 0;
+}
+
+rl_status rl_json_parse(rl_json_doc *doc, const char *text, size_t len, const char *source) {
+    rl__jp jp;
+    const unsigned char *p;
+    struct lconv *lc = localeconv();
+    int rc;
+    memset(doc, 0, sizeof *doc);
+    rl_arena_init(&doc->arena, (size_t)1 << 16);
+    memset(&jp, 0, sizeof jp);
+    jp.s = (const unsigned char *)(text ? text : "");
+    jp.end = jp.s + (text ? len : 0);
+    jp.source = source ? source : "json";
+    jp.doc = doc;
+    jp.dup_at = SIZE_MAX;
+    jp.dec_point = lc && lc->decimal_point && lc->decimal_point[0] ? lc->decimal_point[0] : '.';
+    p = jp.s;
+    if (jp.end - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+        rc = rl__jerr(&jp, p, "starts with a UTF-8 byte order mark (not allowed in JSON)");
+    } else if (rl__jws(p, jp.end) == jp.end) {
+        rc = rl__jerr(&jp, jp.end, "empty input (no JSON value)");
+    } else {
+        rc = rl__jvalue(&jp, &p, &doc->root);
+        if (!rc) {
+            p = rl__jws(p, jp.end);
+            if (p < jp.end) rc = rl__jerr(&jp, p, "unexpected data after the JSON value");
+        }
+        if (!rc && doc->dup_key) rl__json_linecol(jp.s, jp.dup_at, &doc->dup_line, &doc->dup_col);
+    }
+    RL_FREE(jp.stk);
+    RL_FREE(jp.keys);
+    RL_FREE(jp.ht);
+    if (rc) {
+        rl_status s = rc == -2 ? RL_ERR_NOMEM : RL_ERR_FORMAT;
+        rl_json_free(doc);
+        return s;
+    }
+    return RL_OK;
+}
+
+/* Read a whole file into a malloc'd buffer (NUL-terminated); errors name the path. */
+static rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len) {
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    *out = NULL;
+    *out_len = 0;
+    if (max_bytes > SIZE_MAX / 4) max_bytes = SIZE_MAX / 4;
+    if (!f) return rl__fail(RL_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    for (;;) {
+        size_t got;
+        if (len + 1 >= cap) {
+            size_t nc = cap ? cap * 2 : 65536;
+            char *nb;
+            if (nc > max_bytes + 2) nc = max_bytes + 2;
+            if (nc <= len + 1) {
+                fclose(f);
+                RL_FREE(buf);
+                return rl__fail(RL_ERR_FORMAT, "%s: file is larger than the limit of %zu bytes", path, max_bytes);
+            }
+            nb = (char *)RL_REALLOC(buf, nc);
+            if (!nb) {
+                fclose(f);
+                RL_FREE(buf);
+                return rl__fail(RL_ERR_NOMEM, "%s: out of memory reading the file", path);
+            }
+            buf = nb;
+            cap = nc;
+        }
+        got = fread(buf + len, 1, cap - 1 - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    if (ferror(f)) {
+        int e = errno;
+        fclose(f);
+        RL_FREE(buf);
+        return rl__fail(RL_ERR_IO, "%s: read error (%s)", path, strerror(e));
+    }
+    fclose(f);
+    if (len > max_bytes) {
+        RL_FREE(buf);
+        return rl__fail(RL_ERR_FORMAT, "%s: file is larger than the limit of %zu bytes", path, max_bytes);
+    }
+    buf[len] = 0;
+    *out = buf;
+    *out_len = len;
+    return RL_OK;
+}
+
+rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_bytes) {
+    char *text;
+    size_t len;
+    rl_status s;
+    memset(doc, 0, sizeof *doc);
+    if (!max_bytes) max_bytes = (size_t)1 << 30;
+    if ((s = rl__read_file(path, max_bytes, &text, &len)) != RL_OK) return s;
+    s = rl_json_parse(doc, text, len, path);
+    RL_FREE(text);
+    return s;
+}
+
+void rl_json_free(rl_json_doc *doc) {
+    if (!doc) return;
+    rl_arena_free(&doc->arena);
+    memset(doc, 0, sizeof *doc);
+}
+
+int rl_json_has_dup(const rl_json_doc *doc) { return doc && doc->n_dup > 0; }
+
+const rl_json *rl_json_get(const rl_json *obj, const char *key) {
+    int64_t k, n;
+    if (!obj || obj->type != RL_JSON_OBJ || !key) return NULL;
+    n = (int64_t)strlen(key);
+    for (k = 0; k < obj->n; k++)
+        if (obj->klen[k] == n && !memcmp(obj->keys[k], key, (size_t)n)) return &obj->kids[k];
+    return NULL;
+}
+
+const char *rl_json_type_name(rl_json_type t) {
+    switch (t) {
+    case RL_JSON_NULL: return "null";
+    case RL_JSON_BOOL: return "a boolean";
+    case RL_JSON_NUM: return "a number";
+    case RL_JSON_STR: return "a string";
+    case RL_JSON_ARR: return "an array";
+    case RL_JSON_OBJ: return "an object";
+    }
+    return "?";
+}
+
+static rl_status rl__jwant(const rl_json *v, const char *source, const char *field, const char *what) {
+    if (!source) source = "json";
+    if (!field) field = "value";
+    if (!v) return rl__fail(RL_ERR_FORMAT, "%s: %s: missing (expected %s)", source, field, what);
+    return rl__fail(RL_ERR_FORMAT, "%s: %s: expected %s, got %s", source, field, what, rl_json_type_name(v->type));
+}
+
+rl_status rl_json_expect(const rl_json *v, rl_json_type t, const char *source, const char *field) {
+    if (v && v->type == t) return RL_OK;
+    return rl__jwant(v, source, field, rl_json_type_name(t));
+}
+
+rl_status rl_json_as_int(const rl_json *v, const char *source, const char *field, int64_t *out) {
+    if (v && v->type == RL_JSON_NUM && v->is_int) {
+        *out = v->i;
+        return RL_OK;
+    }
+    if (v && v->type == RL_JSON_NUM)
+        return rl__fail(RL_ERR_FORMAT, "%s: %s: expected an integer, got %.17g", source ? source : "json", field ? field : "value", v->num);
+    return rl__jwant(v, source, field, "an integer");
+}
+
+rl_status rl_json_as_num(const rl_json *v, const char *source, const char *field, double *out) {
+    if (v && v->type == RL_JSON_NUM) {
+        *out = v->num;
+        return RL_OK;
+    }
+    return rl__jwant(v, source, field, "a number");
+}
+
+rl_status rl_json_as_bool(const rl_json *v, const char *source, const char *field, int *out) {
+    if (v && v->type == RL_JSON_BOOL) {
+        *out = v->num != 0;
+        return RL_OK;
+    }
+    return rl__jwant(v, source, field, "a boolean");
+}
+
+rl_status rl_json_as_str(const rl_json *v, const char *source, const char *field, const char **out) {
+    if (v && v->type == RL_JSON_STR) {
+        *out = v->str;
+        return RL_OK;
+    }
+    return rl__jwant(v, source, field, "a string");
+}
+
+rl_status rl_json_get_int(const rl_json *obj, const char *key, const char *source, int64_t *out) {
+    return rl_json_as_int(rl_json_get(obj, key), source, key, out);
+}
+rl_status rl_json_get_num(const rl_json *obj, const char *key, const char *source, double *out) {
+    return rl_json_as_num(rl_json_get(obj, key), source, key, out);
+}
+rl_status rl_json_get_bool(const rl_json *obj, const char *key, const char *source, int *out) {
+    return rl_json_as_bool(rl_json_get(obj, key), source, key, out);
+}
+rl_status rl_json_get_str(const rl_json *obj, const char *key, const char *source, const char **out) {
+    return rl_json_as_str(rl_json_get(obj, key), source, key, out);
+}
+
+static int rl__jabsent(const rl_json *v) { return !v || v->type == RL_JSON_NULL; }
+
+rl_status rl_json_get_int_or(const rl_json *obj, const char *key, const char *source, int64_t dflt, int64_t *out) {
+    const rl_json *v = rl_json_get(obj, key);
+    if (rl__jabsent(v)) {
+        *out = dflt;
+        return RL_OK;
+    }
+    return rl_json_as_int(v, source, key, out);
+}
+rl_status rl_json_get_num_or(const rl_json *obj, const char *key, const char *source, double dflt, double *out) {
+    const rl_json *v = rl_json_get(obj, key);
+    if (rl__jabsent(v)) {
+        *out = dflt;
+        return RL_OK;
+    }
+    return rl_json_as_num(v, source, key, out);
+}
+rl_status rl_json_get_bool_or(const rl_json *obj, const char *key, const char *source, int dflt, int *out) {
+    const rl_json *v = rl_json_get(obj, key);
+    if (rl__jabsent(v)) {
+        *out = dflt;
+        return RL_OK;
+    }
+    return rl_json_as_bool(v, source, key, out);
+}
+rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const char *source, const char *dflt, const char **out) {
+    const rl_json *v = rl_json_get(obj, key);
+    if (rl__jabsent(v)) {
+        *out = dflt;
+        return RL_OK;
+    }
+    return rl_json_as_str(v, source, key, out);
+}
+
+/* ---- 4b. safetensors ---- */
+
+
+static const char *const rl__st_names[RL_ST_NDTYPES] = {
+    "BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ",
+    "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64", "F64", "I64", "U64"};
+static const unsigned char rl__st_bits[RL_ST_NDTYPES] = {8, 4, 6, 6, 8, 8, 8, 8, 8, 8, 8,
+                                                         16, 16, 16, 16, 32, 32, 32, 64, 64, 64, 64};
+
+const char *rl_st_dtype_name(rl_st_dtype t) { return (unsigned)t < RL_ST_NDTYPES ? rl__st_names[t] : "?"; }
+int rl_st_dtype_bits(rl_st_dtype t) { return (unsigned)t < RL_ST_NDTYPES ? rl__st_bits[t] : 0; }
+
+struct rl__st_file {
+    const char *path;          /* in st->arena */
+    const unsigned char *base; /* the whole file */
+    size_t size;
+    int kind;                  /* 0 borrowed, 1 mmap, 2 malloc */
+};
+
+static int rl__st_host_le(void) {
+    uint16_t x = 1;
+    unsigned char c;
+    memcpy(&c, &x, 1);
+    return c == 1;
+}
+
+static char *rl__st_strdup(rl_arena *a, const char *s, size_t n) {
+    char *d = (char *)rl_arena_alloc(a, n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+/* "[2, 3]" */
+static const char *rl__fmt_shape(char *buf, size_t cap, int ndim, const int64_t *shape) {
+    size_t o = 0;
+    int i;
+    buf[0] = 0;
+    o += (size_t)snprintf(buf + o, cap - o, "[");
+    for (i = 0; i < ndim && o < cap; i++) o += (size_t)snprintf(buf + o, cap - o, i ? ", %lld" : "%lld", (long long)shape[i]);
+    if (o < cap) snprintf(buf + o, cap - o, "]");
+    return buf;
+}
+
+/* Map (or, failing that, read) a whole file. */
+static rl_status rl__st_map(rl__st_file *f, const char *path) {
+    struct stat sb;
+    int fd = open(path, O_RDONLY);
+    void *p;
+    if (fd < 0) return rl__fail(RL_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return rl__fail(RL_ERR_IO, "%s: cannot stat (%s)", path, strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return rl__fail(RL_ERR_IO, "%s: not a regular file", path);
+    }
+    if ((uint64_t)sb.st_size > (uint64_t)SIZE_MAX) {
+        close(fd);
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: file too large for this address space", path);
+    }
+    f->size = (size_t)sb.st_size;
+    f->kind = 0;
+    f->base = (const unsigned char *)"";
+    if (f->size == 0) {
+        close(fd);
+        return RL_OK;
+    }
+    p = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p != MAP_FAILED) {
+        f->base = (const unsigned char *)p;
+        f->kind = 1;
+    } else { /* a file system without mmap: read it */
+        unsigned char *buf = (unsigned char *)RL_MALLOC(f->size);
+        size_t got = 0;
+        if (!buf) {
+            close(fd);
+            return rl__fail(RL_ERR_NOMEM, "%s: cannot map or allocate %zu bytes", path, f->size);
+        }
+        while (got < f->size) {
+            ssize_t r = read(fd, buf + got, f->size - got > ((size_t)1 << 30) ? ((size_t)1 << 30) : f->size - got);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) {
+                int e = errno;
+                RL_FREE(buf);
+                close(fd);
+                return rl__fail(RL_ERR_IO, "%s: read error (%s)", path, r < 0 ? strerror(e) : "file shrank while reading");
+            }
+            got += (size_t)r;
+        }
+        f->base = buf;
+        f->kind = 2;
+    }
+    close(fd);
+    return RL_OK;
+}
+
+typedef struct rl__st_list {
+    rl_st_tensor *t;
+    size_t n, cap;
+} rl__st_list;
+
+typedef struct rl__st_span {
+    uint64_t b, e;
+    size_t idx;
+} rl__st_span;
+
+static int rl__st_span_cmp(const void *a, const void *b) {
+    const rl__st_span *x = (const rl__st_span *)a, *y = (const rl__st_span *)b;
+    if (x->b != y->b) return x->b < y->b ? -1 : 1;
+    if (x->e != y->e) return x->e < y->e ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int rl__st_name_cmp(const void *a, const void *b) {
+    const rl_st_tensor *x = (const rl_st_tensor *)a, *y = (const rl_st_tensor *)b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->file > y->file) - (x->file < y->file);
+}
+
+/* A non-negative JSON integer. */
+static int rl__st_uint(const rl_json *v, uint64_t *out) {
+    if (!v || v->type != RL_JSON_NUM || !v->is_int || v->i < 0) return 0;
+    *out = (uint64_t)v->i;
+    return 1;
+}
+
+/* One tensor entry of a header. */
+static rl_status rl__st_entry(rl_st *st, const char *fn, const char *name, const rl_json *v, const unsigned char *data,
+                              uint64_t data_len, int file, rl_st_tensor *t, uint64_t *b, uint64_t *e) {
+    const rl_json *dt = rl_json_get(v, "dtype"), *sh = rl_json_get(v, "shape"), *off = rl_json_get(v, "data_offsets");
+    uint64_t numel = 1, bits;
+    int k;
+    (void)st;
+    if (v->type != RL_JSON_OBJ)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: expected an object {dtype, shape, data_offsets}, got %s", fn, name,
+                        rl_json_type_name(v->type));
+    if (!dt || dt->type != RL_JSON_STR)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: \"dtype\" %s", fn, name, dt ? "must be a string" : "is missing");
+    for (k = 0; k < RL_ST_NDTYPES; k++)
+        if ((size_t)dt->n == strlen(rl__st_names[k]) && !strcmp(dt->str, rl__st_names[k])) break;
+    if (k == RL_ST_NDTYPES) return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: unknown dtype \"%.40s\"", fn, name, dt->str);
+    memset(t, 0, sizeof *t);
+    t->st_dtype = (rl_st_dtype)k;
+    t->dtype_str = rl__st_names[k];
+    t->file = file;
+    t->dtype = RL_F32;
+    t->supported = 1;
+    switch (t->st_dtype) {
+    case RL_ST_F32: t->dtype = RL_F32; break;
+    case RL_ST_BF16: t->dtype = RL_BF16; break;
+    case RL_ST_F16: t->dtype = RL_F16; break;
+    case RL_ST_I32: t->dtype = RL_I32; break;
+    default: t->supported = 0;
+    }
+    if (!sh || sh->type != RL_JSON_ARR)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: \"shape\" %s", fn, name, sh ? "must be an array of integers" : "is missing");
+    if (sh->n > RL_ST_MAX_DIMS)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor %s: %lld dimensions (at most %d are supported)", fn, name, (long long)sh->n,
+                        RL_ST_MAX_DIMS);
+    t->ndim = (int)sh->n;
+    for (k = 0; k < t->ndim; k++) {
+        uint64_t d;
+        if (!rl__st_uint(&sh->kids[k], &d))
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: shape[%d] must be a non-negative integer", fn, name, k);
+        if (d && numel > UINT64_MAX / d) return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: shape overflows", fn, name);
+        numel *= d;
+        t->shape[k] = (int64_t)d;
+    }
+    if (numel > (uint64_t)INT64_MAX) return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: shape overflows", fn, name);
+    bits = rl__st_bits[t->st_dtype];
+    if (numel > UINT64_MAX / bits) return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: shape overflows", fn, name);
+    if ((numel * bits) % 8)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: %llu elements of %s do not fill whole bytes", fn, name,
+                        (unsigned long long)numel, t->dtype_str);
+    t->n = (int64_t)numel;
+    t->nbytes = numel * bits / 8;
+    if (!off || off->type != RL_JSON_ARR || off->n != 2 || !rl__st_uint(&off->kids[0], b) || !rl__st_uint(&off->kids[1], e))
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: \"data_offsets\" %s", fn, name,
+                        off ? "must be [begin, end] with non-negative integers" : "is missing");
+    if (*e < *b)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu] end before they begin", fn, name,
+                        (unsigned long long)*b, (unsigned long long)*e);
+    if (*e > data_len)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu] past end of file (data section is %llu bytes)", fn,
+                        name, (unsigned long long)*b, (unsigned long long)*e, (unsigned long long)data_len);
+    if (*e - *b != t->nbytes) {
+        char sb[200];
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: dtype %s and shape %s need %llu bytes, but data_offsets [%llu, %llu] hold %llu",
+                        fn, name, t->dtype_str, rl__fmt_shape(sb, sizeof sb, t->ndim, t->shape), (unsigned long long)t->nbytes,
+                        (unsigned long long)*b, (unsigned long long)*e, (unsigned long long)(*e - *b));
+    }
+    t->data = data + *b;
+    t->aligned = ((uintptr_t)t->data % (bits >= 8 ? bits / 8 : 1)) == 0;
+    return RL_OK;
+}
+
+/* Validate file `file` of st and append its tensors to the list. */
+static rl_status rl__st_parse(rl_st *st, int file, rl__st_list *list) {
+    rl__st_file *f = &st->files[file];
+    const char *fn = f->path;
+    const unsigned char *p = f->base;
+    uint64_t hlen = 0, data_len, end = 0;
+    rl_json_doc doc;
+    rl__st_span *spans = NULL;
+    size_t first = list->n, ns = 0, i;
+    char *src;
+    rl_status s = RL_OK;
+    int k;
+    if (f->size < 8)
+        return rl__fail(RL_ERR_FORMAT, "%s: file is %zu bytes, too small for a safetensors header (8-byte length + JSON)", fn, f->size);
+    for (k = 7; k >= 0; k--) hlen = (hlen << 8) | p[k];
+    if (hlen > RL_ST_MAX_HEADER)
+        return rl__fail(RL_ERR_FORMAT, "%s: header length %llu is larger than the %d-byte limit (corrupt, or not a safetensors file)",
+                        fn, (unsigned long long)hlen, RL_ST_MAX_HEADER);
+    if (hlen > f->size - 8)
+        return rl__fail(RL_ERR_FORMAT, "%s: header length %llu runs past end of file (size %zu)", fn, (unsigned long long)hlen, f->size);
+    data_len = f->size - 8 - hlen;
+    src = (char *)RL_MALLOC(strlen(fn) + 16);
+    if (!src) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
+    sprintf(src, "%s: header", fn);
+    s = rl_json_parse(&doc, (const char *)p + 8, (size_t)hlen, src);
+    RL_FREE(src);
+    if (s != RL_OK) return s;
+    if (doc.root.type != RL_JSON_OBJ) {
+        s = rl__fail(RL_ERR_FORMAT, "%s: header is %s, expected a JSON object", fn, rl_json_type_name(doc.root.type));
+        goto done;
+    }
+    if (rl_json_has_dup(&doc)) {
+        s = rl__fail(RL_ERR_FORMAT, "%s: header: duplicate key \"%.200s\" (at %d:%d)", fn, doc.dup_key, doc.dup_line, doc.dup_col);
+        goto done;
+    }
+    spans = (rl__st_span *)RL_MALLOC((size_t)(doc.root.n ? doc.root.n : 1) * sizeof *spans);
+    if (!spans) {
+        s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
+        goto done;
+    }
+    for (i = 0; i < (size_t)doc.root.n; i++) {
+        const char *key = doc.root.keys[i];
+        const rl_json *v = &doc.root.kids[i];
+        if ((size_t)doc.root.klen[i] != strlen(key)) {
+            s = rl__fail(RL_ERR_FORMAT, "%s: tensor name \"%s...\" contains a NUL character", fn, key);
+            goto done;
+        }
+        if (!strcmp(key, "__metadata__")) {
+            int64_t m;
+            if (v->type == RL_JSON_OBJ && (rl_json_get(v, "dtype") || rl_json_get(v, "data_offsets"))) {
+                s = rl__fail(RL_ERR_FORMAT, "%s: a tensor may not be named \"__metadata__\" (reserved for metadata)", fn);
+                goto done;
+            }
+            if (v->type != RL_JSON_OBJ) {
+                s = rl__fail(RL_ERR_FORMAT, "%s: __metadata__ must be an object of strings, got %s", fn, rl_json_type_name(v->type));
+                goto done;
+            }
+            for (m = 0; m < v->n; m++)
+                if (v->kids[m].type != RL_JSON_STR) {
+                    s = rl__fail(RL_ERR_FORMAT, "%s: __metadata__: value of \"%.100s\" must be a string, got %s", fn, v->keys[m],
+                                 rl_json_type_name(v->kids[m].type));
+                    goto done;
+                }
+            if (file == 0 && v->n) {
+                st->n_meta = (int)v->n;
+                st->meta_keys = (const char **)rl_arena_alloc(&st->arena, (size_t)v->n * sizeof(char *));
+                st->meta_vals = (const char **)rl_arena_alloc(&st->arena, (size_t)v->n * sizeof(char *));
+                if (!st->meta_keys || !st->meta_vals) {
+                    s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
+                    goto done;
+                }
+                for (m = 0; m < v->n; m++) {
+                    st->meta_keys[m] = rl__st_strdup(&st->arena, v->keys[m], (size_t)v->klen[m]);
+                    st->meta_vals[m] = rl__st_strdup(&st->arena, v->kids[m].str, (size_t)v->kids[m].n);
+                    if (!st->meta_keys[m] || !st->meta_vals[m]) {
+                        s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
+                        goto done;
+                    }
+                }
+            }
+            continue;
+        }
+        {
+            rl_st_tensor t;
+            uint64_t b = 0, e = 0;
+            rl_st_tensor *nl;
+            if ((s = rl__st_entry(st, fn, key, v, p + 8 + hlen, data_len, file, &t, &b, &e)) != RL_OK) goto done;
+            t.name = rl__st_strdup(&st->arena, key, strlen(key));
+            nl = (rl_st_tensor *)rl__grow(list->t, &list->cap, list->n + 1, sizeof(rl_st_tensor));
+            if (!t.name || !nl) {
+                s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
+                goto done;
+            }
+            list->t = nl;
+            spans[ns].b = b;
+            spans[ns].e = e;
+            spans[ns].idx = list->n;
+            ns++;
+            list->t[list->n++] = t;
+        }
+    }
+    /* the tensors must tile the data section: sorted by offsets, each starts where the last ended */
+    qsort(spans, ns, sizeof *spans, rl__st_span_cmp);
+    for (i = 0; i < ns; i++) {
+        const char *name = list->t[spans[i].idx].name;
+        if (spans[i].b > end) {
+            if (i == 0)
+                s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu]: the first tensor must start at 0 (gap of %llu bytes)",
+                             fn, name, (unsigned long long)spans[i].b, (unsigned long long)spans[i].e, (unsigned long long)spans[i].b);
+            else
+                s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu] leave a gap of %llu bytes after tensor %s (ends at %llu)",
+                             fn, name, (unsigned long long)spans[i].b, (unsigned long long)spans[i].e,
+                             (unsigned long long)(spans[i].b - end), list->t[spans[i - 1].idx].name, (unsigned long long)end);
+            goto done;
+        }
+        if (spans[i].b < end) {
+            s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu] overlap tensor %s [%llu, %llu]", fn, name,
+                         (unsigned long long)spans[i].b, (unsigned long long)spans[i].e, list->t[spans[i - 1].idx].name,
+                         (unsigned long long)spans[i - 1].b, (unsigned long long)spans[i - 1].e);
+            goto done;
+        }
+        end = spans[i].e;
+    }
+    if (end != data_len) {
+        s = rl__fail(RL_ERR_FORMAT, "%s: %llu trailing bytes after the last tensor's data (the data section ends at byte %llu of %zu)", fn,
+                     (unsigned long long)(data_len - end), (unsigned long long)(8 + hlen + end), f->size);
+        goto done;
+    }
+done:
+    if (s != RL_OK) list->n = first;
+    RL_FREE(spans);
+    rl_json_free(&doc);
+    return s;
+}
+
+/* Move the list into st, sorted by name; duplicate names are an error. */
+static rl_status rl__st_finish(rl_st *st, rl__st_list *list) {
+    size_t i;
+    if (list->n > (size_t)INT32_MAX) return rl__fail(RL_ERR_UNSUPPORTED, "%s: too many tensors", st->path);
+    if (list->n > 1) qsort(list->t, list->n, sizeof(rl_st_tensor), rl__st_name_cmp);
+    for (i = 1; i < list->n; i++)
+        if (!strcmp(list->t[i].name, list->t[i - 1].name))
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor %s is in two files: %s and %s", st->path, list->t[i].name,
+                            st->files[list->t[i - 1].file].path, st->files[list->t[i].file].path);
+    st->tensors = (rl_st_tensor *)rl_arena_alloc(&st->arena, (list->n ? list->n : 1) * sizeof(rl_st_tensor));
+    if (!st->tensors) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", st->path);
+    if (list->n) memcpy(st->tensors, list->t, list->n * sizeof(rl_st_tensor));
+    st->n_tensors = (int)list->n;
+    return RL_OK;
+}
+
+static rl_status rl__st_begin(rl_st *st, const char *path, int n_files) {
+    memset(st, 0, sizeof *st);
+    rl_arena_init(&st->arena, (size_t)1 << 16);
+    if (!rl__st_host_le()) return rl__fail(RL_ERR_UNSUPPORTED, "%s: safetensors reading needs a little-endian host", path);
+    st->path = rl__st_strdup(&st->arena, path, strlen(path));
+    st->files = (rl__st_file *)RL_MALLOC((size_t)(n_files ? n_files : 1) * sizeof(rl__st_file));
+    if (!st->path || !st->files) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
+    memset(st->files, 0, (size_t)(n_files ? n_files : 1) * sizeof(rl__st_file));
+    return RL_OK;
+}
+
+rl_status rl_st_open_memory(rl_st *st, const void *data, size_t len, const char *name) {
+    rl__st_list list = {NULL, 0, 0};
+    rl_status s;
+    if (!name) name = "safetensors";
+    if ((s = rl__st_begin(st, name, 1)) == RL_OK) {
+        st->n_files = 1;
+        st->files[0].path = st->path;
+        st->files[0].base = (const unsigned char *)(data ? data : "");
+        st->files[0].size = data ? len : 0;
+        if ((s = rl__st_parse(st, 0, &list)) == RL_OK) s = rl__st_finish(st, &list);
+    }
+    RL_FREE(list.t);
+    if (s != RL_OK) rl_st_close(st);
+    return s;
+}
+
+static int rl__is_dir(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+static int rl__is_file(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+rl_status rl_st_open(rl_st *st, const char *path) {
+    rl__st_list list = {NULL, 0, 0};
+    rl_status s;
+    if (rl__is_dir(path)) return rl_st_open_dir(st, path);
+    if ((s = rl__st_begin(st, path, 1)) == RL_OK) {
+        st->n_files = 1;
+        st->files[0].path = st->path;
+        if ((s = rl__st_map(&st->files[0], path)) == RL_OK && (s = rl__st_parse(st, 0, &list)) == RL_OK) s = rl__st_finish(st, &list);
+    }
+    RL_FREE(list.t);
+    if (s != RL_OK) rl_st_close(st);
+    return s;
+}
+
+/* dir + "/" + name in the arena */
+static char *rl__path_join(rl_arena *a, const char *dir, const char *name) {
+    size_t dl = strlen(dir), nl = strlen(name);
+    char *p;
+    while (dl > 1 && dir[dl - 1] == '/') dl--;
+    p = (char *)rl_arena_alloc(a, dl + nl + 2);
+    if (!p) return NULL;
+    memcpy(p, dir, dl);
+    p[dl] = '/';
+    memcpy(p + dl + 1, name, nl + 1);
+    return p;
+}
+
+typedef struct rl__st_wm {
+    const char *name;
+    int file;
+} rl__st_wm;
+
+static int rl__st_wm_cmp(const void *a, const void *b) {
+    return strcmp(((const rl__st_wm *)a)->name, ((const rl__st_wm *)b)->name);
+}
+
+static int rl__str_cmp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* A shard name from the index must stay inside the folder. */
+static int rl__st_shard_name_ok(const char *s) {
+    const char *c = s;
+    if (!*s || *s == '/' || *s == '\\') return 0;
+    while (*c) { /* no ".." path component */
+        const char *e = c;
+        while (*e && *e != '/' && *e != '\\') e++;
+        if (e - c == 2 && c[0] == '.' && c[1] == '.') return 0;
+        c = *e ? e + 1 : e;
+    }
+    return 1;
+}
+
+rl_status rl_st_open_dir(rl_st *st, const char *dir) {
+    rl_arena tmp;
+    char *single, *index;
+    rl_json_doc doc;
+    const rl_json *wm;
+    rl__st_wm *map = NULL;
+    const char **shards = NULL;
+    rl__st_list list = {NULL, 0, 0};
+    int n_shards = 0, nm = 0, i, j;
+    rl_status s;
+    memset(&doc, 0, sizeof doc);
+    rl_arena_init(&tmp, 4096);
+    single = rl__path_join(&tmp, dir, "model.safetensors");
+    index = rl__path_join(&tmp, dir, "model.safetensors.index.json");
+    if (!single || !index) {
+        rl_arena_free(&tmp);
+        memset(st, 0, sizeof *st);
+        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", dir);
+    }
+    if (rl__is_file(single)) {
+        s = rl_st_open(st, single);
+        rl_arena_free(&tmp);
+        return s;
+    }
+    if (!rl__is_file(index)) {
+        rl_arena_free(&tmp);
+        memset(st, 0, sizeof *st);
+        if (!rl__is_dir(dir)) return rl__fail(RL_ERR_IO, "%s: not a folder (%s)", dir, strerror(errno));
+        return rl__fail(RL_ERR_IO, "%s: no model.safetensors or model.safetensors.index.json in this folder", dir);
+    }
+    if ((s = rl_json_parse_file(&doc, index, (size_t)64 << 20)) != RL_OK) goto fail0;
+    if (rl_json_has_dup(&doc)) {
+        s = rl__fail(RL_ERR_FORMAT, "%s: duplicate key \"%.200s\" (at %d:%d)", index, doc.dup_key, doc.dup_line, doc.dup_col);
+        goto fail0;
+    }
+    wm = rl_json_get(&doc.root, "weight_map");
+    if ((s = rl_json_expect(wm, RL_JSON_OBJ, index, "weight_map")) != RL_OK) goto fail0;
+    if (wm->n > 10000000) {
+        s = rl__fail(RL_ERR_UNSUPPORTED, "%s: weight_map has too many entries", index);
+        goto fail0;
+    }
+    nm = (int)wm->n;
+    map = (rl__st_wm *)RL_MALLOC((size_t)(nm ? nm : 1) * sizeof *map);
+    shards = (const char **)RL_MALLOC((size_t)(nm ? nm : 1) * sizeof *shards);
+    if (!map || !shards) {
+        s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", index);
+        goto fail0;
+    }
+    for (i = 0; i < nm; i++) {
+        const rl_json *v = &wm->kids[i];
+        if (v->type != RL_JSON_STR || (size_t)v->n != strlen(v->str) || !rl__st_shard_name_ok(v->str)) {
+            s = rl__fail(RL_ERR_FORMAT, "%s: weight_map: \"%.200s\" must map to a shard file name in the same folder", index, wm->keys[i]);
+            goto fail0;
+        }
+        map[i].name = wm->keys[i];
+        shards[i] = v->str;
+    }
+    /* distinct shard names, sorted: file index = position */
+    if (nm) qsort(shards, (size_t)nm, sizeof *shards, rl__str_cmp);
+    for (i = 0; i < nm; i++)
+        if (!n_shards || strcmp(shards[n_shards - 1], shards[i])) shards[n_shards++] = shards[i];
+    if (!n_shards) {
+        s = rl__fail(RL_ERR_FORMAT, "%s: weight_map is empty", index);
+        goto fail0;
+    }
+    for (i = 0; i < nm; i++) {
+        const char *sh = wm->kids[i].str;
+        int lo = 0, hi = n_shards - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (strcmp(shards[mid], sh) < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        map[i].file = lo;
+    }
+    if (nm) qsort(map, (size_t)nm, sizeof *map, rl__st_wm_cmp);
+    if ((s = rl__st_begin(st, dir, n_shards)) != RL_OK) goto fail;
+    st->n_files = n_shards;
+    for (i = 0; i < n_shards; i++) {
+        char *path = rl__path_join(&st->arena, dir, shards[i]);
+        if (!path) {
+            s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", dir);
+            goto fail;
+        }
+        st->files[i].path = path;
+        if (!rl__is_file(path)) {
+            s = rl__fail(RL_ERR_IO, "%s: names shard %s, which is missing (%s)", index, shards[i], strerror(errno ? errno : ENOENT));
+            goto fail;
+        }
+        if ((s = rl__st_map(&st->files[i], path)) != RL_OK || (s = rl__st_parse(st, i, &list)) != RL_OK) goto fail;
+    }
+    /* resolve names found in several shards through the index; check the index against the shards */
+    if (list.n > 1) qsort(list.t, list.n, sizeof(rl_st_tensor), rl__st_name_cmp);
+    {
+        size_t r, w = 0, g;
+        for (r = 0; r < list.n; r = g) {
+            rl__st_wm key, *hit;
+            size_t keep = r;
+            for (g = r + 1; g < list.n && !strcmp(list.t[g].name, list.t[r].name); g++) {}
+            key.name = list.t[r].name;
+            hit = nm ? (rl__st_wm *)bsearch(&key, map, (size_t)nm, sizeof *map, rl__st_wm_cmp) : NULL;
+            if (hit) {
+                for (keep = r; keep < g && list.t[keep].file != hit->file; keep++) {}
+                if (keep == g) {
+                    s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: the index says it is in %s, but it is in %s", index, key.name,
+                                 shards[hit->file], shards[list.t[r].file]);
+                    goto fail;
+                }
+            } else if (g - r > 1) {
+                s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is in two shards (%s and %s) and the index does not say which one owns it", dir,
+                             key.name, shards[list.t[r].file], shards[list.t[r + 1].file]);
+                goto fail;
+            }
+            list.t[w++] = list.t[keep];
+        }
+        list.n = w;
+        for (j = 0; j < nm; j++) {
+            rl_st_tensor key;
+            key.name = map[j].name;
+            key.file = map[j].file;
+            if (!list.n || !bsearch(&key, list.t, list.n, sizeof(rl_st_tensor), rl__st_name_cmp)) {
+                s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: not found in shard %s", index, map[j].name, shards[map[j].file]);
+                goto fail;
+            }
+        }
+    }
+    s = rl__st_finish(st, &list);
+    if (s != RL_OK) goto fail;
+    RL_FREE(list.t);
+    RL_FREE(map);
+    RL_FREE(shards);
+    rl_json_free(&doc);
+    rl_arena_free(&tmp);
+    return RL_OK;
+fail0:
+    memset(st, 0, sizeof *st);
+fail:
+    RL_FREE(list.t);
+    RL_FREE(map);
+    RL_FREE(shards);
+    rl_json_free(&doc);
+    rl_arena_free(&tmp);
+    rl_st_close(st);
+    return s;
+}
+
+void rl_st_close(rl_st *st) {
+    int i;
+    if (!st) return;
+    for (i = 0; st->files && i < st->n_files; i++) {
+        rl__st_file *f = &st->files[i];
+        if (f->kind == 1) munmap((void *)(uintptr_t)f->base, f->size);
+        else if (f->kind == 2) RL_FREE((void *)(uintptr_t)f->base);
+    }
+    RL_FREE(st->files);
+    rl_arena_free(&st->arena);
+    memset(st, 0, sizeof *st);
+}
+
+const rl_st_tensor *rl_st_find(const rl_st *st, const char *name) {
+    int lo = 0, hi;
+    if (!st || !name || !st->n_tensors) return NULL;
+    hi = st->n_tensors - 1;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (strcmp(st->tensors[mid].name, name) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return strcmp(st->tensors[lo].name, name) ? NULL : &st->tensors[lo];
+}
+
+int rl_st_count(const rl_st *st) { return st ? st->n_tensors : 0; }
+const rl_st_tensor *rl_st_at(const rl_st *st, int i) { return st && i >= 0 && i < st->n_tensors ? &st->tensors[i] : NULL; }
+const char *rl_st_file_path(const rl_st *st, int file) { return st && file >= 0 && file < st->n_files ? st->files[file].path : NULL; }
+
+const char *rl_st_meta(const rl_st *st, const char *key) {
+    int i;
+    for (i = 0; st && key && i < st->n_meta; i++)
+        if (!strcmp(st->meta_keys[i], key)) return st->meta_vals[i];
+    return NULL;
+}
+
+/* Find `name` and check its shape against the caller's. */
+static rl_status rl__st_lookup(const rl_st *st, const char *name, int ndim, const int64_t *shape, const rl_st_tensor **out) {
+    const rl_st_tensor *t = rl_st_find(st, name);
+    int k, ok;
+    *out = NULL;
+    if (!st || !name) return rl__fail(RL_ERR_ARG, "rl_st_read: no checkpoint or no name");
+    if (!t) return rl__fail(RL_ERR_FORMAT, "%s: no tensor named %s", st->path ? st->path : "safetensors", name);
+    ok = ndim == t->ndim && (ndim == 0 || shape);
+    for (k = 0; ok && k < ndim; k++) ok = shape[k] == t->shape[k];
+    if (!ok) {
+        char a[200], b[200];
+        if (ndim < 0 || ndim > RL_ST_MAX_DIMS || (ndim && !shape)) snprintf(b, sizeof b, "(%d dimensions)", ndim);
+        else rl__fmt_shape(b, sizeof b, ndim, shape);
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: shape %s, expected %s", st->files[t->file].path, name,
+                        rl__fmt_shape(a, sizeof a, t->ndim, t->shape), b);
+    }
+    *out = t;
+    return RL_OK;
+}
+
+rl_status rl_st_read_f32(const rl_st *st, const char *name, float *dst, int ndim, const int64_t *shape) {
+    const rl_st_tensor *t;
+    const unsigned char *src;
+    int64_t i;
+    rl_status s = rl__st_lookup(st, name, ndim, shape, &t);
+    if (s != RL_OK) return s;
+    src = (const unsigned char *)t->data;
+    switch (t->st_dtype) {
+    case RL_ST_F32:
+        if (t->nbytes) memcpy(dst, src, (size_t)t->nbytes);
+        break;
+    case RL_ST_BF16:
+        for (i = 0; i < t->n; i++) {
+            uint16_t h;
+            uint32_t u;
+            memcpy(&h, src + 2 * i, 2);
+            u = (uint32_t)h << 16;
+            memcpy(&dst[i], &u, 4);
+        }
+        break;
+    case RL_ST_F16:
+        for (i = 0; i < t->n; i++) {
+            uint16_t h;
+            memcpy(&h, src + 2 * i, 2);
+            dst[i] = rl_f16_to_f32(h);
+        }
+        break;
+    case RL_ST_F64:
+        for (i = 0; i < t->n; i++) {
+            double d;
+            memcpy(&d, src + 8 * i, 8);
+            dst[i] = (float)d;
+        }
+        break;
+    default:
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor %s: dtype %s cannot be read as floats (F32, BF16, F16 and F64 can)",
+                        st->files[t->file].path, name, t->dtype_str);
+    }
+    return RL_OK;
+}
+
+rl_status rl_st_read_i32(const rl_st *st, const char *name, int32_t *dst, int ndim, const int64_t *shape) {
+    const rl_st_tensor *t;
+    const unsigned char *src;
+    int64_t i;
+    rl_status s = rl__st_lookup(st, name, ndim, shape, &t);
+    if (s != RL_OK) return s;
+    src = (const unsigned char *)t->data;
+    switch (t->st_dtype) {
+    case RL_ST_I32:
+        if (t->nbytes) memcpy(dst, src, (size_t)t->nbytes);
+        break;
+    case RL_ST_I64:
+        for (i = 0; i < t->n; i++) {
+            int64_t v;
+            memcpy(&v, src + 8 * i, 8);
+            if (v < INT32_MIN || v > INT32_MAX)
+                return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: element %lld = %lld does not fit int32", st->files[t->file].path, name,
+                                (long long)i, (long long)v);
+            dst[i] = (int32_t)v;
+        }
+        break;
+    case RL_ST_I16:
+    case RL_ST_U16:
+        for (i = 0; i < t->n; i++) {
+            uint16_t h;
+            memcpy(&h, src + 2 * i, 2);
+            dst[i] = t->st_dtype == RL_ST_I16 ? (int32_t)(int16_t)h : (int32_t)h;
+        }
+        break;
+    case RL_ST_I8:
+        for (i = 0; i < t->n; i++) dst[i] = (int32_t)(signed char)src[i];
+        break;
+    case RL_ST_U8:
+    case RL_ST_BOOL:
+        for (i = 0; i < t->n; i++) dst[i] = (int32_t)src[i];
+        break;
+    default:
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor %s: dtype %s cannot be read as integers (I32, I64, I16, U16, I8, U8, BOOL can)",
+                        st->files[t->file].path, name, t->dtype_str);
+    }
+    return RL_OK;
+}
+
+/* ---- safetensors writer ---- */
+
+typedef struct rl__sbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} rl__sbuf;
+
+static void rl__sb_put(rl__sbuf *b, const char *s, size_t n) {
+    char *np;
+    if (b->oom) return;
+    np = (char *)rl__grow(b->p, &b->cap, b->n + n + 1, 1);
+    if (!np) {
+        b->oom = 1;
+        return;
+    }
+    b->p = np;
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+static void rl__sb_str(rl__sbuf *b, const char *s) { rl__sb_put(b, s, strlen(s)); }
+static void rl__sb_u64(rl__sbuf *b, uint64_t v) {
+    char t[32];
+    rl__sb_put(b, t, (size_t)snprintf(t, sizeof t, "%llu", (unsigned long long)v));
+}
+/* A JSON string as serde_json writes it: escapes ", \, control characters; UTF-8 as is. */
+static void rl__sb_json_str(rl__sbuf *b, const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    rl__sb_put(b, "\"", 1);
+    for (; *p; p++) {
+        char e[8];
+        switch (*p) {
+        case '"': rl__sb_put(b, "\\\"", 2); break;
+        case '\\': rl__sb_put(b, "\\\\", 2); break;
+        case '\b': rl__sb_put(b, "\\b", 2); break;
+        case '\f': rl__sb_put(b, "\\f", 2); break;
+        case '\n': rl__sb_put(b, "\\n", 2); break;
+        case '\r': rl__sb_put(b, "\\r", 2); break;
+        case '\t': rl__sb_put(b, "\\t", 2); break;
+        default:
+            if (*p < 0x20) {
+                snprintf(e, sizeof e, "\\u%04x", *p);
+                rl__sb_put(b, e, 6);
+            } else {
+                rl__sb_put(b, (const char *)p, 1);
+            }
+        }
+    }
+    rl__sb_put(b, "\"", 1);
+}
+
+static int rl__utf8_valid(const char *s) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    while (p < end) {
+        int n = rl__utf8_len(p, end);
+        if (!n) return 0;
+        p += n;
+    }
+    return 1;
+}
+
+static rl_st_dtype rl__st_from_dtype(rl_dtype d) {
+    switch (d) {
+    case RL_F32: return RL_ST_F32;
+    case RL_BF16: return RL_ST_BF16;
+    case RL_F16: return RL_ST_F16;
+    case RL_I32: return RL_ST_I32;
+    }
+    return RL_ST_NDTYPES;
+}
+
+typedef struct rl__st_word {
+    const rl_st_entry *e;
+    rl_st_dtype dt;
+    uint64_t nbytes;
+} rl__st_word;
+
+static int rl__st_word_cmp(const void *a, const void *b) {
+    const rl__st_word *x = (const rl__st_word *)a, *y = (const rl__st_word *)b;
+    if (x->dt != y->dt) return x->dt > y->dt ? -1 : 1; /* dtype descending */
+    return strcmp(x->e->name, y->e->name);
+}
+
+static int rl__st_wname_cmp(const void *a, const void *b) {
+    return strcmp(((const rl__st_word *)a)->e->name, ((const rl__st_word *)b)->e->name);
+}
+
+/* Validate, order and build the header (padded). ord: n items in file order. */
+static rl_status rl__st_header(const char *what, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags,
+                               rl__st_word **ord_out, rl__sbuf *hb) {
+    rl__st_word *ord;
+    const char **mk = NULL;
+    int nmeta = 0, i, j, k;
+    uint64_t off = 0;
+    rl_status s = RL_OK;
+    *ord_out = NULL;
+    memset(hb, 0, sizeof *hb);
+    if (n < 0 || (n && !tensors)) return rl__fail(RL_ERR_ARG, "%s: bad tensor list", what);
+    ord = (rl__st_word *)RL_MALLOC((size_t)(n ? n : 1) * sizeof *ord);
+    if (!ord) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
+    for (i = 0; i < n; i++) {
+        const rl_st_entry *e = &tensors[i];
+        uint64_t numel = 1;
+        ord[i].e = e;
+        ord[i].dt = rl__st_from_dtype(e->dtype);
+        if (!e->name || !rl__utf8_valid(e->name) || !strcmp(e->name, "__metadata__")) {
+            s = rl__fail(RL_ERR_ARG, "%s: tensor %d: name %s", what, i, !e->name ? "missing" : "is not valid UTF-8 or is reserved");
+            goto fail;
+        }
+        if (ord[i].dt == RL_ST_NDTYPES) {
+            s = rl__fail(RL_ERR_ARG, "%s: tensor %s: unknown dtype %d", what, e->name, (int)e->dtype);
+            goto fail;
+        }
+        if (e->ndim < 0 || e->ndim > RL_ST_MAX_DIMS) {
+            s = rl__fail(RL_ERR_ARG, "%s: tensor %s: ndim %d (0..%d)", what, e->name, e->ndim, RL_ST_MAX_DIMS);
+            goto fail;
+        }
+        for (k = 0; k < e->ndim; k++)
+            if (e->shape[k] < 0) {
+                s = rl__fail(RL_ERR_ARG, "%s: tensor %s: negative dimension in shape", what, e->name);
+                goto fail;
+            } else if (e->shape[k] == 0) {
+                numel = 0;
+            }
+        for (k = 0; numel && k < e->ndim; k++) { /* as the reader: any dims when one is 0 */
+            if (numel > ((uint64_t)1 << 60) / (uint64_t)e->shape[k]) {
+                s = rl__fail(RL_ERR_ARG, "%s: tensor %s: shape too large", what, e->name);
+                goto fail;
+            }
+            numel *= (uint64_t)e->shape[k];
+        }
+        ord[i].nbytes = numel * (rl__st_bits[ord[i].dt] / 8);
+        if (ord[i].nbytes && !e->data) {
+            s = rl__fail(RL_ERR_ARG, "%s: tensor %s: no data", what, e->name);
+            goto fail;
+        }
+    }
+    if (n > 1) {
+        qsort(ord, (size_t)n, sizeof *ord, rl__st_wname_cmp);
+        for (i = 1; i < n; i++)
+            if (!strcmp(ord[i].e->name, ord[i - 1].e->name)) {
+                s = rl__fail(RL_ERR_ARG, "%s: tensor name %s given twice", what, ord[i].e->name);
+                goto fail;
+            }
+        qsort(ord, (size_t)n, sizeof *ord, rl__st_word_cmp);
+    }
+    /* metadata: format=pt plus the caller's, sorted by key */
+    for (i = 0; meta && meta[i]; i += 2) {
+        if (!meta[i + 1]) {
+            s = rl__fail(RL_ERR_ARG, "%s: metadata key %s has no value", what, meta[i]);
+            goto fail;
+        }
+        nmeta++;
+    }
+    mk = (const char **)RL_MALLOC((size_t)(2 * nmeta + 2) * sizeof *mk);
+    if (!mk) {
+        s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
+        goto fail;
+    }
+    k = 0;
+    if (!(flags & RL_ST_WRITE_NO_FORMAT)) {
+        mk[0] = "format";
+        mk[1] = "pt";
+        k = 1;
+    }
+    for (i = 0; i < nmeta; i++) {
+        const char *key = meta[2 * i], *val = meta[2 * i + 1];
+        if (!rl__utf8_valid(key) || !rl__utf8_valid(val)) {
+            s = rl__fail(RL_ERR_ARG, "%s: metadata %s: not valid UTF-8", what, key);
+            goto fail;
+        }
+        for (j = 0; j < k; j++)
+            if (!strcmp(mk[2 * j], key)) break;
+        if (j < k) {
+            if (!strcmp(key, "format") && !(flags & RL_ST_WRITE_NO_FORMAT) && j == 0) {
+                if (strcmp(val, "pt")) {
+                    s = rl__fail(RL_ERR_ARG, "%s: metadata format must be \"pt\" (transformers refuses \"%s\")", what, val);
+                    goto fail;
+                }
+                continue;
+            }
+            s = rl__fail(RL_ERR_ARG, "%s: metadata key %s given twice", what, key);
+            goto fail;
+        }
+        mk[2 * k] = key;
+        mk[2 * k + 1] = val;
+        k++;
+    }
+    /* insertion sort of the k pairs by key */
+    for (i = 1; i < k; i++)
+        for (j = i; j > 0 && strcmp(mk[2 * j - 2], mk[2 * j]) > 0; j--) {
+            const char *t0 = mk[2 * j - 2], *t1 = mk[2 * j - 1];
+            mk[2 * j - 2] = mk[2 * j];
+            mk[2 * j - 1] = mk[2 * j + 1];
+            mk[2 * j] = t0;
+            mk[2 * j + 1] = t1;
+        }
+    rl__sb_str(hb, "{");
+    if (k) {
+        rl__sb_str(hb, "\"__metadata__\":{");
+        for (i = 0; i < k; i++) {
+            if (i) rl__sb_str(hb, ",");
+            rl__sb_json_str(hb, mk[2 * i]);
+            rl__sb_str(hb, ":");
+            rl__sb_json_str(hb, mk[2 * i + 1]);
+        }
+        rl__sb_str(hb, "}");
+    }
+    for (i = 0; i < n; i++) {
+        const rl_st_entry *e = ord[i].e;
+        if (i || k) rl__sb_str(hb, ",");
+        rl__sb_json_str(hb, e->name);
+        rl__sb_str(hb, ":{\"dtype\":\"");
+        rl__sb_str(hb, rl__st_names[ord[i].dt]);
+        rl__sb_str(hb, "\",\"shape\":[");
+        for (j = 0; j < e->ndim; j++) {
+            if (j) rl__sb_str(hb, ",");
+            rl__sb_u64(hb, (uint64_t)e->shape[j]);
+        }
+        rl__sb_str(hb, "],\"data_offsets\":[");
+        rl__sb_u64(hb, off);
+        rl__sb_str(hb, ",");
+        off += ord[i].nbytes;
+        rl__sb_u64(hb, off);
+        rl__sb_str(hb, "]}");
+    }
+    rl__sb_str(hb, "}");
+    while (!hb->oom && hb->n % 8) rl__sb_str(hb, " ");
+    if (hb->oom) {
+        s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
+        goto fail;
+    }
+    if (hb->n > RL_ST_MAX_HEADER) {
+        s = rl__fail(RL_ERR_ARG, "%s: header would be %zu bytes, more than the %d-byte limit of the format", what, hb->n, RL_ST_MAX_HEADER);
+        goto fail;
+    }
+    RL_FREE(mk);
+    *ord_out = ord;
+    return RL_OK;
+fail:
+    RL_FREE(mk);
+    RL_FREE(ord);
+    RL_FREE(hb->p);
+    memset(hb, 0, sizeof *hb);
+    return s;
+}
+
+static void rl__st_le64(unsigned char *o, uint64_t v) {
+    int k;
+    for (k = 0; k < 8; k++) o[k] = (unsigned char)(v >> (8 * k));
+}
+
+rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags, unsigned char **out,
+                          size_t *out_len) {
+    rl__st_word *ord;
+    rl__sbuf hb;
+    uint64_t total;
+    unsigned char *buf, *o;
+    int i;
+    rl_status s;
+    *out = NULL;
+    *out_len = 0;
+    if (!rl__st_host_le()) return rl__fail(RL_ERR_UNSUPPORTED, "safetensors writing needs a little-endian host");
+    if ((s = rl__st_header("safetensors", tensors, n, meta, flags, &ord, &hb)) != RL_OK) return s;
+    total = 8 + hb.n;
+    for (i = 0; i < n; i++) total += ord[i].nbytes;
+    buf = total <= (uint64_t)SIZE_MAX ? (unsigned char *)RL_MALLOC((size_t)total) : NULL;
+    if (!buf) {
+        RL_FREE(ord);
+        RL_FREE(hb.p);
+        return rl__fail(RL_ERR_NOMEM, "safetensors: cannot allocate %llu bytes", (unsigned long long)total);
+    }
+    rl__st_le64(buf, hb.n);
+    memcpy(buf + 8, hb.p, hb.n);
+    o = buf + 8 + hb.n;
+    for (i = 0; i < n; i++) {
+        if (ord[i].nbytes) memcpy(o, ord[i].e->data, (size_t)ord[i].nbytes);
+        o += ord[i].nbytes;
+    }
+    RL_FREE(ord);
+    RL_FREE(hb.p);
+    *out = buf;
+    *out_len = (size_t)total;
+    return RL_OK;
+}
+
+static int rl__write_all(int fd, const void *data, uint64_t n) {
+    const unsigned char *p = (const unsigned char *)data;
+    while (n) {
+        size_t chunk = n > ((uint64_t)1 << 30) ? ((size_t)1 << 30) : (size_t)n;
+        ssize_t w = write(fd, p, chunk);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (uint64_t)w;
+    }
+    return 0;
+}
+
+/* Create "<path>.tmp.<8 hex>" exclusively; returns the fd and the name (malloc'd). */
+static int rl__open_tmp(const char *path, char **tmp_out) {
+    static unsigned counter;
+    size_t len = strlen(path) + 16;
+    char *tmp = (char *)RL_MALLOC(len);
+    int tries, fd = -1;
+    uint64_t x = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid() << 20 ^ (uint64_t)(uintptr_t)&tries;
+    *tmp_out = NULL;
+    if (!tmp) return -1;
+    for (tries = 0; tries < 100; tries++) {
+        x = (x + ++counter) * 0x9E3779B97F4A7C15ull;
+        x ^= x >> 29;
+        snprintf(tmp, len, "%s.tmp.%08x", path, (unsigned)(x >> 32));
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd >= 0 || errno != EEXIST) break;
+    }
+    if (fd < 0) {
+        RL_FREE(tmp);
+        return -1;
+    }
+    *tmp_out = tmp;
+    return fd;
+}
+
+/* fsync the folder holding path, so the rename itself is durable (best effort). */
+static void rl__sync_dir(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    int fd;
+    size_t n = slash ? (size_t)(slash - path) : 1;
+    if (slash == path) n = 1;
+    dir = (char *)RL_MALLOC(n + 1);
+    if (!dir) return;
+    if (slash) memcpy(dir, path, n);
+    else dir[0] = '.';
+    dir[n] = 0;
+    fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    RL_FREE(dir);
+}
+
+rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags) {
+    rl__st_word *ord;
+    rl__sbuf hb;
+    unsigned char len8[8];
+    char *tmp = NULL;
+    int fd, i, e = 0;
+    rl_status s;
+    if (!path) return rl__fail(RL_ERR_ARG, "rl_st_write: no path");
+    if (!rl__st_host_le()) return rl__fail(RL_ERR_UNSUPPORTED, "%s: safetensors writing needs a little-endian host", path);
+    if ((s = rl__st_header(path, tensors, n, meta, flags, &ord, &hb)) != RL_OK) return s;
+    fd = rl__open_tmp(path, &tmp);
+    if (fd < 0) {
+        e = errno;
+        RL_FREE(ord);
+        RL_FREE(hb.p);
+        return rl__fail(RL_ERR_IO, "%s: cannot create a temporary file next to it (%s)", path, strerror(e));
+    }
+    rl__st_le64(len8, hb.n);
+    if (rl__write_all(fd, len8, 8) || rl__write_all(fd, hb.p, hb.n)) e = errno ? errno : EIO;
+    for (i = 0; !e && i < n; i++)
+        if (ord[i].nbytes && rl__write_all(fd, ord[i].e->data, ord[i].nbytes)) e = errno ? errno : EIO;
+    if (!e && fsync(fd) != 0) e = errno;
+    if (close(fd) != 0 && !e) e = errno;
+    RL_FREE(ord);
+    RL_FREE(hb.p);
+    if (e) {
+        unlink(tmp);
+        RL_FREE(tmp);
+        return rl__fail(RL_ERR_IO, "%s: write failed (%s); the old file, if any, is unchanged", path, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        RL_FREE(tmp);
+        return rl__fail(RL_ERR_IO, "%s: cannot rename the temporary file into place (%s)", path, strerror(e));
+    }
+    RL_FREE(tmp);
+    rl__sync_dir(path);
+    return RL_OK;
+}
+
+/* ---- 4c. config.json ---- */
+
+#define RL__TRY(x)                         \
+    do {                                   \
+        if ((s = (x)) != RL_OK) goto done; \
+    } while (0)
+
+static rl_status rl__cfg_arch(rl_config *cfg, const rl_json *root, const char *src) {
+    const rl_json *ar = rl_json_get(root, "architectures"), *mt = rl_json_get(root, "model_type");
+    const char *a = NULL, *m = NULL;
+    int from_a = 0, from_m = 0;
+    if (ar && ar->type != RL_JSON_NULL) {
+        if (ar->type != RL_JSON_ARR || ar->n < 1 || ar->kids[0].type != RL_JSON_STR)
+            return rl__fail(RL_ERR_FORMAT, "%s: architectures: expected a list of class names like [\"Qwen2ForCausalLM\"]", src);
+        a = ar->kids[0].str;
+        if (!strcmp(a, "Qwen2ForCausalLM")) from_a = RL_ARCH_QWEN2;
+        else if (!strcmp(a, "LlamaForCausalLM")) from_a = RL_ARCH_LLAMA;
+        else if (!strcmp(a, "RWKV6Qwen2ForCausalLM") || !strcmp(a, "RWKV7Qwen2ForCausalLM")) {
+            from_a = RL_ARCH_QWEN2;
+            cfg->student = a[4] - '0';
+        } else
+            return rl__fail(RL_ERR_UNSUPPORTED,
+                            "%s: architectures: \"%.100s\" is not supported (supported: Qwen2ForCausalLM, LlamaForCausalLM, "
+                            "RWKV6Qwen2ForCausalLM, RWKV7Qwen2ForCausalLM)", src, a);
+    }
+    if (mt && mt->type != RL_JSON_NULL) {
+        if (mt->type != RL_JSON_STR) return rl_json_expect(mt, RL_JSON_STR, src, "model_type");
+        m = mt->str;
+        if (!strcmp(m, "qwen2")) from_m = RL_ARCH_QWEN2;
+        else if (!strcmp(m, "llama")) from_m = RL_ARCH_LLAMA;
+        else if (!strcmp(m, "rwkv6qwen2") || !strcmp(m, "rwkv7qwen2")) {
+            from_m = RL_ARCH_QWEN2;
+            if (cfg->student && cfg->student != m[4] - '0')
+                return rl__fail(RL_ERR_FORMAT, "%s: architectures says %s but model_type says %s", src, a, m);
+            cfg->student = m[4] - '0';
+        } else
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: model_type \"%.100s\" is not supported (supported: qwen2, llama, rwkv6qwen2, rwkv7qwen2)", src, m);
+    }
+    if (!from_a && !from_m)
+        return rl__fail(RL_ERR_FORMAT, "%s: no architectures or model_type key says what model this is (supported: Qwen2ForCausalLM, LlamaForCausalLM)", src);
+    if (from_a && from_m && from_a != from_m)
+        return rl__fail(RL_ERR_FORMAT, "%s: architectures says %s but model_type says %s", src, a, m);
+    cfg->arch = (rl_arch)(from_a ? from_a : from_m);
+    snprintf(cfg->model_type, sizeof cfg->model_type, "%s",
+             cfg->student == 6 ? "rwkv6qwen2" : cfg->student == 7 ? "rwkv7qwen2" : cfg->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
+    return RL_OK;
+}
+
+/* The RADLADS keys of a student's config.json, with the HF config classes' defaults
+   (RWKV6: gate_rank_type 1, token shift on, RoPE off; RWKV7: gate_rank_type 2, token shift
+   off, RoPE off unless use_rope says so; both: balance_state true, groupnorm_att false). */
+static rl_status rl__cfg_student(rl_config *cfg, const rl_json *root, const char *src) {
+    rl_status s;
+    int64_t v;
+    int six = cfg->student == 6;
+    struct { const char *key; int *dst; } ranks[5];
+    int i;
+    ranks[0].key = "lora_rank_tokenshift"; ranks[0].dst = &cfg->lora_tokenshift;
+    ranks[1].key = "lora_rank_decay"; ranks[1].dst = &cfg->lora_decay;
+    ranks[2].key = "lora_rank_iclr"; ranks[2].dst = &cfg->lora_iclr;
+    ranks[3].key = "lora_rank_value_residual_mix"; ranks[3].dst = &cfg->lora_value_residual;
+    ranks[4].key = "lora_rank_gate"; ranks[4].dst = &cfg->lora_gate;
+    for (i = 0; i < 5; i++) {
+        if ((s = rl_json_get_int_or(root, ranks[i].key, src, 0, &v)) != RL_OK) return s;
+        if (v < 0 || v > 1 << 20) return rl__fail(RL_ERR_FORMAT, "%s: %s: %lld is not a LoRA rank", src, ranks[i].key, (long long)v);
+        *ranks[i].dst = (int)v;
+    }
+    if ((s = rl_json_get_int_or(root, "gate_rank_type", src, six ? 1 : 2, &v)) != RL_OK) return s;
+    cfg->gate_rank_type = (int)v;
+    if (cfg->gate_rank_type != (six ? 1 : 2))
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: gate_rank_type %d is not supported for RAD-RWKV%d (only %d)", src, cfg->gate_rank_type,
+                        cfg->student, six ? 1 : 2);
+    if ((s = rl_json_get_bool_or(root, "balance_state", src, 1, &cfg->balance_state)) != RL_OK) return s;
+    if ((s = rl_json_get_bool_or(root, "groupnorm_att", src, 0, &cfg->groupnorm_att)) != RL_OK) return s;
+    if ((s = rl_json_get_bool_or(root, "use_tokenshift", src, six, &cfg->use_tokenshift)) != RL_OK) return s;
+    if ((s = rl_json_get_bool_or(root, "use_rope", src, 0, &cfg->use_rope)) != RL_OK) return s;
+    if (!six && cfg->use_tokenshift) return rl__fail(RL_ERR_UNSUPPORTED, "%s: use_tokenshift is not supported for RAD-RWKV7", src);
+    if (six && cfg->groupnorm_att) return rl__fail(RL_ERR_UNSUPPORTED, "%s: groupnorm_att is not supported for RAD-RWKV6", src);
+    if ((s = rl_json_get_int_or(root, "num_attention_layers", src, 0, &v)) != RL_OK) return s;
+    if (v < 0 || v > cfg->n_layers)
+        return rl__fail(RL_ERR_FORMAT, "%s: num_attention_layers %lld is outside [0, %lld]", src, (long long)v, (long long)cfg->n_layers);
+    cfg->n_attention_layers = (int)v;
+    return RL_OK;
+}
+
+static rl_status rl__cfg_token_id(const rl_json *v, const char *src, const char *field, int32_t *out) {
+    int64_t x = 0;
+    rl_status s = rl_json_as_int(v, src, field, &x);
+    if (s != RL_OK) return s;
+    if (x < 0 || x > INT32_MAX) return rl__fail(RL_ERR_FORMAT, "%s: %s: token id %lld out of range", src, field, (long long)x);
+    *out = (int32_t)x;
+    return RL_OK;
+}
+
+static rl_status rl__cfg_rope(rl_config *cfg, const rl_json *root, const char *src) {
+    const rl_json *rp = rl_json_get(root, "rope_parameters"), *ty;
+    const char *rp_name = "rope_parameters", *type = "default";
+    char field[64];
+    double prf = 1.0;
+    rl_status s;
+    if (!rp || rp->type == RL_JSON_NULL) {
+        rp = rl_json_get(root, "rope_scaling");
+        rp_name = "rope_scaling";
+    }
+    if (rp && rp->type == RL_JSON_NULL) rp = NULL;
+    if (rp && rp->type != RL_JSON_OBJ) return rl_json_expect(rp, RL_JSON_OBJ, src, rp_name);
+    /* theta: rope_parameters.rope_theta (v5), else top-level rope_theta (v4), else 10000 */
+    if (rp && rl_json_get(rp, "rope_theta")) {
+        snprintf(field, sizeof field, "%s.rope_theta", rp_name);
+        if ((s = rl_json_as_num(rl_json_get(rp, "rope_theta"), src, field, &cfg->rope_theta)) != RL_OK) return s;
+    } else if ((s = rl_json_get_num_or(root, "rope_theta", src, 10000.0, &cfg->rope_theta)) != RL_OK) {
+        return s;
+    }
+    if (!(cfg->rope_theta > 1.0) || cfg->rope_theta > 1e30)
+        return rl__fail(RL_ERR_FORMAT, "%s: rope_theta %g must be greater than 1", src, cfg->rope_theta);
+    if ((s = rl_json_get_num_or(root, "partial_rotary_factor", src, 1.0, &prf)) != RL_OK) return s;
+    if (rp && rl_json_get(rp, "partial_rotary_factor")) {
+        snprintf(field, sizeof field, "%s.partial_rotary_factor", rp_name);
+        if ((s = rl_json_as_num(rl_json_get(rp, "partial_rotary_factor"), src, field, &prf)) != RL_OK) return s;
+    }
+    if (prf != 1.0) return rl__fail(RL_ERR_UNSUPPORTED, "%s: partial_rotary_factor %g is not supported (only 1.0)", src, prf);
+    cfg->rope_scaling = RL_ROPE_NONE;
+    cfg->rope_factor = 1.0;
+    if (!rp) return RL_OK;
+    ty = rl_json_get(rp, "rope_type");
+    if (!ty || ty->type == RL_JSON_NULL) ty = rl_json_get(rp, "type");
+    if (ty && ty->type != RL_JSON_NULL) {
+        snprintf(field, sizeof field, "%s.rope_type", rp_name);
+        if ((s = rl_json_as_str(ty, src, field, &type)) != RL_OK) return s;
+    } else if (rp == rl_json_get(root, "rope_scaling")) {
+        return rl__fail(RL_ERR_FORMAT, "%s: rope_scaling has no rope_type (or type)", src);
+    }
+    if (!strcmp(type, "default")) return RL_OK;
+    if (!strcmp(type, "linear") || !strcmp(type, "llama3")) {
+        snprintf(field, sizeof field, "%s.factor", rp_name);
+        if ((s = rl_json_as_num(rl_json_get(rp, "factor"), src, field, &cfg->rope_factor)) != RL_OK) return s;
+        if (!(cfg->rope_factor > 0) || cfg->rope_factor > 1e9)
+            return rl__fail(RL_ERR_FORMAT, "%s: %s.factor %g must be positive", src, rp_name, cfg->rope_factor);
+        cfg->rope_scaling = type[1] == 'i' ? RL_ROPE_LINEAR : RL_ROPE_LLAMA3;
+        if (cfg->rope_scaling == RL_ROPE_LINEAR) return RL_OK;
+        snprintf(field, sizeof field, "%s.low_freq_factor", rp_name);
+        if ((s = rl_json_as_num(rl_json_get(rp, "low_freq_factor"), src, field, &cfg->rope_low_freq)) != RL_OK) return s;
+        snprintf(field, sizeof field, "%s.high_freq_factor", rp_name);
+        if ((s = rl_json_as_num(rl_json_get(rp, "high_freq_factor"), src, field, &cfg->rope_high_freq)) != RL_OK) return s;
+        snprintf(field, sizeof field, "%s.original_max_position_embeddings", rp_name);
+        if ((s = rl_json_as_int(rl_json_get(rp, "original_max_position_embeddings"), src, field, &cfg->rope_orig_max_pos)) != RL_OK)
+            return s;
+        if (!(cfg->rope_low_freq > 0) || !(cfg->rope_high_freq > cfg->rope_low_freq) || cfg->rope_high_freq > 1e9 ||
+            cfg->rope_orig_max_pos <= 0)
+            return rl__fail(RL_ERR_FORMAT,
+                            "%s: %s: llama3 needs 0 < low_freq_factor < high_freq_factor and original_max_position_embeddings > 0 "
+                            "(got %g, %g, %lld)", src, rp_name, cfg->rope_low_freq, cfg->rope_high_freq, (long long)cfg->rope_orig_max_pos);
+        return RL_OK;
+    }
+    return rl__fail(RL_ERR_UNSUPPORTED, "%s: %s: rope_type \"%.60s\" is not supported (supported: default, linear, llama3)", src, rp_name,
+                    type);
+}
+
+rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const char *source) {
+    rl_json_doc doc;
+    const rl_json *root, *v;
+    const char *src = source ? source : "config.json", *str;
+    int64_t x;
+    int b;
+    double d;
+    rl_status s;
+    memset(cfg, 0, sizeof *cfg);
+    if ((s = rl_json_parse(&doc, text, len, src)) != RL_OK) return s;
+    root = &doc.root;
+    if (root->type != RL_JSON_OBJ) {
+        s = rl__fail(RL_ERR_FORMAT, "%s: expected a JSON object, got %s", src, rl_json_type_name(root->type));
+        goto done;
+    }
+    RL__TRY(rl__cfg_arch(cfg, root, src));
+    RL__TRY(rl_json_get_int(root, "vocab_size", src, &cfg->vocab_size));
+    RL__TRY(rl_json_get_int(root, "hidden_size", src, &cfg->hidden_size));
+    RL__TRY(rl_json_get_int(root, "intermediate_size", src, &cfg->intermediate_size));
+    RL__TRY(rl_json_get_int(root, "num_hidden_layers", src, &cfg->n_layers));
+    RL__TRY(rl_json_get_int(root, "num_attention_heads", src, &cfg->n_heads));
+    {
+        static const char *const names[] = {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"};
+        const int64_t vals[] = {cfg->vocab_size, cfg->hidden_size, cfg->intermediate_size, cfg->n_layers, cfg->n_heads};
+        const int64_t lims[] = {INT32_MAX, 1 << 20, 1 << 22, 1 << 16, 1 << 16};
+        int k;
+        for (k = 0; k < 5; k++)
+            if (vals[k] <= 0 || vals[k] > lims[k]) {
+                s = rl__fail(RL_ERR_FORMAT, "%s: %s = %lld, expected 1..%lld", src, names[k], (long long)vals[k], (long long)lims[k]);
+                goto done;
+            }
+    }
+    RL__TRY(rl_json_get_int_or(root, "num_key_value_heads", src, cfg->n_heads, &cfg->n_kv_heads));
+    if (cfg->n_kv_heads <= 0 || cfg->n_heads % cfg->n_kv_heads) {
+        s = rl__fail(RL_ERR_FORMAT, "%s: num_key_value_heads (%lld) must be positive and divide num_attention_heads (%lld)", src,
+                     (long long)cfg->n_kv_heads, (long long)cfg->n_heads);
+        goto done;
+    }
+    v = rl_json_get(root, "head_dim");
+    if (v && v->type != RL_JSON_NULL) {
+        RL__TRY(rl_json_as_int(v, src, "head_dim", &cfg->head_dim));
+    } else {
+        if (cfg->hidden_size % cfg->n_heads) {
+            s = rl__fail(RL_ERR_FORMAT, "%s: num_attention_heads (%lld) must divide hidden_size (%lld) when head_dim is not given", src,
+                         (long long)cfg->n_heads, (long long)cfg->hidden_size);
+            goto done;
+        }
+        cfg->head_dim = cfg->hidden_size / cfg->n_heads;
+    }
+    if (cfg->head_dim <= 0 || cfg->head_dim > 65536 || cfg->head_dim % 2) {
+        s = rl__fail(RL_ERR_FORMAT, "%s: head_dim %lld must be positive and even (RoPE rotates pairs)", src, (long long)cfg->head_dim);
+        goto done;
+    }
+    RL__TRY(rl_json_get_int_or(root, "max_position_embeddings", src, cfg->arch == RL_ARCH_QWEN2 ? 32768 : 2048, &cfg->max_pos));
+    if (cfg->max_pos <= 0) {
+        s = rl__fail(RL_ERR_FORMAT, "%s: max_position_embeddings %lld must be positive", src, (long long)cfg->max_pos);
+        goto done;
+    }
+    RL__TRY(rl_json_get_num_or(root, "rms_norm_eps", src, 1e-6, &d));
+    if (!(d > 0) || d > 1) {
+        s = rl__fail(RL_ERR_FORMAT, "%s: rms_norm_eps %g must be in (0, 1]", src, d);
+        goto done;
+    }
+    cfg->rms_eps = (float)d;
+    RL__TRY(rl_json_get_str_or(root, "hidden_act", src, "silu", &str));
+    if (strcmp(str, "silu")) {
+        s = rl__fail(RL_ERR_UNSUPPORTED, "%s: hidden_act \"%.60s\" is not supported (only silu)", src, str);
+        goto done;
+    }
+    RL__TRY(rl_json_get_bool_or(root, "tie_word_embeddings", src, 0, &cfg->tie_embeddings));
+    if (cfg->student) {
+        RL__TRY(rl_json_get_bool_or(root, "attention_bias", src, 1, &cfg->attn_bias));
+        RL__TRY(rl_json_get_bool_or(root, "attention_output_bias", src, 0, &cfg->o_bias));
+    } else if (cfg->arch == RL_ARCH_QWEN2) {
+        cfg->attn_bias = 1; /* hard-coded in Qwen2Attention: q/k/v bias, no o bias */
+    } else {
+        RL__TRY(rl_json_get_bool_or(root, "attention_bias", src, 0, &b));
+        cfg->attn_bias = cfg->o_bias = b;
+        RL__TRY(rl_json_get_bool_or(root, "mlp_bias", src, 0, &cfg->mlp_bias));
+    }
+    /* token ids */
+    cfg->bos_id = -1;
+    v = rl_json_get(root, "bos_token_id");
+    if (!v && cfg->arch == RL_ARCH_LLAMA) cfg->bos_id = 1;
+    else if (v && v->type != RL_JSON_NULL) RL__TRY(rl__cfg_token_id(v, src, "bos_token_id", &cfg->bos_id));
+    v = rl_json_get(root, "eos_token_id");
+    if (!v && cfg->arch == RL_ARCH_LLAMA) {
+        cfg->eos_ids[0] = 2;
+        cfg->n_eos = 1;
+    } else if (v && v->type == RL_JSON_ARR) {
+        int64_t k;
+        if (v->n > RL_CONFIG_MAX_EOS) {
+            s = rl__fail(RL_ERR_UNSUPPORTED, "%s: eos_token_id lists %lld ids (at most %d supported)", src, (long long)v->n, RL_CONFIG_MAX_EOS);
+            goto done;
+        }
+        for (k = 0; k < v->n; k++) {
+            char field[48];
+            snprintf(field, sizeof field, "eos_token_id[%lld]", (long long)k);
+            RL__TRY(rl__cfg_token_id(&v->kids[k], src, field, &cfg->eos_ids[k]));
+        }
+        cfg->n_eos = (int)v->n;
+    } else if (v && v->type != RL_JSON_NULL) {
+        RL__TRY(rl__cfg_token_id(v, src, "eos_token_id", &cfg->eos_ids[0]));
+        cfg->n_eos = 1;
+    }
+    /* dtype (informational; the weights say what they are) */
+    cfg->dtype = RL_F32;
+    v = rl_json_get(root, "dtype");
+    if (!v || v->type == RL_JSON_NULL) v = rl_json_get(root, "torch_dtype");
+    if (v && v->type != RL_JSON_NULL) {
+        RL__TRY(rl_json_as_str(v, src, "dtype", &str));
+        if (!strcmp(str, "bfloat16")) cfg->dtype = RL_BF16;
+        else if (!strcmp(str, "float16")) cfg->dtype = RL_F16;
+        else if (strcmp(str, "float32")) rl_log(RL_LOG_WARN, "%s: dtype \"%.40s\" not recognised, assuming float32", src, str);
+    }
+    RL__TRY(rl__cfg_rope(cfg, root, src));
+    if (cfg->student) RL__TRY(rl__cfg_student(cfg, root, src));
+    /* sliding-window attention (Qwen2): unsupported wherever a layer would use it */
+    v = rl_json_get(root, "layer_types");
+    if (v && v->type == RL_JSON_ARR) {
+        int64_t k;
+        for (k = 0; k < v->n; k++) {
+            char field[48];
+            snprintf(field, sizeof field, "layer_types[%lld]", (long long)k);
+            RL__TRY(rl_json_as_str(&v->kids[k], src, field, &str));
+            if (strcmp(str, "full_attention")) {
+                s = rl__fail(RL_ERR_UNSUPPORTED, "%s: layer_types[%lld] is \"%.40s\" (only full_attention is supported)", src, (long long)k, str);
+                goto done;
+            }
+        }
+    }
+    RL__TRY(rl_json_get_bool_or(root, "use_sliding_window", src, 0, &b));
+    if (b) {
+        v = rl_json_get(root, "sliding_window");
+        RL__TRY(rl_json_get_int_or(root, "max_window_layers", src, 28, &x));
+        if (v && v->type != RL_JSON_NULL && x < cfg->n_layers) {
+            s = rl__fail(RL_ERR_UNSUPPORTED, "%s: use_sliding_window is true (layers %lld and up would use sliding-window attention, "
+                         "which is not supported)", src, (long long)x);
+            goto done;
+        }
+    }
+done:
+    rl_json_free(&doc);
+    if (s != RL_OK) memset(cfg, 0, sizeof *cfg);
+    return s;
+}
+
+rl_status rl_config_load(rl_config *cfg, const char *path) {
+    char *text;
+    size_t len;
+    rl_status s;
+    memset(cfg, 0, sizeof *cfg);
+    if ((s = rl__read_file(path, (size_t)16 << 20, &text, &len)) != RL_OK) return s;
+    s = rl_config_parse(cfg, text, len, path);
+    RL_FREE(text);
+    return s;
+}
+
+void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq) {
+    const double two_pi = 6.283185307179586476925286766559;
+    int64_t i, half = cfg->head_dim / 2;
+    for (i = 0; i < half; i++) {
+        double f = 1.0 / pow(cfg->rope_theta, (double)(2 * i) / (double)cfg->head_dim);
+        if (cfg->rope_scaling == RL_ROPE_LINEAR) {
+            f /= cfg->rope_factor;
+        } else if (cfg->rope_scaling == RL_ROPE_LLAMA3) {
+            double old = (double)cfg->rope_orig_max_pos, lo = cfg->rope_low_freq, hi = cfg->rope_high_freq;
+            double low_wl = old / lo, high_wl = old / hi, wl = two_pi / f;
+            if (wl < high_wl) {
+                /* high frequency: kept */
+            } else if (wl > low_wl) {
+                f /= cfg->rope_factor;
+            } else {
+                double sm = (old / wl - lo) / (hi - lo);
+                f = (1 - sm) * f / cfg->rope_factor + sm * f;
+            }
+        }
+        inv_freq[i] = (float)f;
+    }
+}
+#undef RL__TRY
+
 /* ==== 5. models =========================================================== */
 
 /* ---- 5a. the recurrent scans as autodiff ops ----
@@ -3637,6 +6241,1273 @@ rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int
     case RL_MIXER_RWKV7: return rl__rwkv7_forward(c, m, x, T, pos0, io);
     default: return rl__attention_forward(c, m, x, T, pos0, io);
     }
+}
+
+/* ---- 5c. the model: teacher transformer or student ---- */
+
+void rl_student_opts_default(rl_student_opts *o, rl_mixer_kind kind) {
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->use_rope = kind == RL_MIXER_RWKV7;
+    o->use_tokenshift = kind == RL_MIXER_RWKV6;
+    o->balance_state = 1;
+    o->groupnorm_att = 0;
+    o->seed = 1337;
+}
+
+typedef struct {
+    rl_param_fn fn;
+    void *user;
+    char name[160];
+    size_t pre;
+} rl__pvisit;
+static void rl__pvisit_fn(void *u, const char *name, rl_tensor *t) {
+    rl__pvisit *v = (rl__pvisit *)u;
+    snprintf(v->name + v->pre, sizeof v->name - v->pre, "%s", name);
+    v->fn(v->user, v->name, t);
+}
+
+void rl_model_params(rl_model *m, rl_param_fn fn, void *user) {
+    rl__pvisit v;
+    int64_t l;
+    v.fn = fn;
+    v.user = user;
+    fn(user, "model.embed_tokens.weight", &m->embed);
+    for (l = 0; l < m->cfg.n_layers; l++) {
+        rl_block *b = &m->blocks[l];
+        char nm[160];
+#define RL__BP(field, s) (snprintf(nm, sizeof nm, "model.layers.%lld." s, (long long)l), fn(user, nm, &b->field))
+        RL__BP(ln1, "input_layernorm.weight");
+        v.pre = (size_t)snprintf(v.name, sizeof v.name, "model.layers.%lld.self_attn.", (long long)l);
+        rl_mixer_params(&b->mix, rl__pvisit_fn, &v);
+        RL__BP(ln2, "post_attention_layernorm.weight");
+        RL__BP(gate, "mlp.gate_proj.weight");
+        RL__BP(up, "mlp.up_proj.weight");
+        RL__BP(down, "mlp.down_proj.weight");
+#undef RL__BP
+    }
+    fn(user, "model.norm.weight", &m->norm);
+    if (!m->cfg.tie_embeddings) fn(user, "lm_head.weight", &m->head);
+}
+
+static void rl__count_fn(void *u, const char *name, rl_tensor *t) {
+    RL__UNUSED(name);
+    *(int64_t *)u += t->n;
+}
+int64_t rl_model_n_params(rl_model *m) {
+    int64_t n = 0;
+    rl_model_params(m, rl__count_fn, &n);
+    return n;
+}
+
+static rl_tensor rl__shape2(int64_t a, int64_t b, int nd) {
+    int64_t s[2];
+    s[0] = a;
+    s[1] = b;
+    return rl_wrap(NULL, RL_F32, nd, nd == 1 ? s + 1 : s, 0);
+}
+
+/* Shapes of every parameter from cfg and the student options (data not allocated). */
+/* The student options a config.json describes; LoRA ranks it does not give are read
+   from the tensor shapes (formats.md: released checkpoints differ from the formula). */
+static void rl__student_opts_from_config(rl_student_opts *o, const rl_config *c, const rl_st *w) {
+    char nm[128];
+    int64_t l = c->n_layers > c->n_attention_layers ? 0 : -1, lv = c->n_layers - c->n_attention_layers > 1 ? 1 : l;
+    const rl_st_tensor *t;
+    rl_student_opts_default(o, c->student == 6 ? RL_MIXER_RWKV6 : RL_MIXER_RWKV7);
+    o->keep_attention = c->n_attention_layers;
+    o->use_rope = c->use_rope;
+    o->use_tokenshift = c->use_tokenshift;
+    o->balance_state = c->balance_state;
+    o->groupnorm_att = c->groupnorm_att;
+    o->r_ts = c->lora_tokenshift;
+    o->r_d = o->r_w = c->lora_decay;
+    o->r_a = c->lora_iclr;
+    o->r_v = c->lora_value_residual;
+    o->r_g = c->lora_gate;
+#define RL__RANK(field, layer, name, div)                                                               \
+    if (!o->field && layer >= 0) {                                                                      \
+        snprintf(nm, sizeof nm, "model.layers.%lld.self_attn." name, (long long)layer);                 \
+        if ((t = rl_st_find(w, nm)) && t->ndim == 2) o->field = (int)(t->shape[1] / div);               \
+    }
+    RL__RANK(r_ts, l, "time_maa_w1", 5)
+    RL__RANK(r_d, l, "time_decay_w1", 1)
+    RL__RANK(r_w, l, "w1", 1)
+    RL__RANK(r_a, l, "a1", 1)
+    RL__RANK(r_v, lv, "v1", 1)
+    RL__RANK(r_g, l, "g1", 1)
+#undef RL__RANK
+}
+
+static rl_status rl__model_shape(rl_model *m, const rl_config *cfg, const rl_student_opts *so) {
+    int64_t l, C = cfg->hidden_size, F = cfg->intermediate_size; /* m: zeroed, or with weights opened */
+    if (cfg->o_bias || cfg->mlp_bias)
+        return rl__fail(RL_ERR_UNSUPPORTED, "model: biases on o_proj or on the MLP (Llama attention_bias/mlp_bias) are not supported");
+    if (cfg->n_heads * cfg->head_dim != cfg->hidden_size && so && so->kind != RL_MIXER_ATTENTION)
+        return rl__fail(RL_ERR_UNSUPPORTED, "student: heads × head_dim (%lld) must equal hidden_size (%lld) for RAD-RWKV mixers",
+                        (long long)(cfg->n_heads * cfg->head_dim), (long long)cfg->hidden_size);
+    m->cfg = *cfg;
+    if (so) m->student = *so;
+    else m->student.kind = RL_MIXER_ATTENTION;
+    m->blocks = (rl_block *)RL_MALLOC(sizeof(rl_block) * (size_t)cfg->n_layers);
+    m->inv_freq = (float *)RL_MALLOC(sizeof(float) * (size_t)(cfg->head_dim / 2 + 1));
+    if (!m->blocks || !m->inv_freq) return rl__fail(RL_ERR_NOMEM, "model: out of memory");
+    memset(m->blocks, 0, sizeof(rl_block) * (size_t)cfg->n_layers);
+    rl_rope_inv_freq(cfg, m->inv_freq);
+    rl_arena_init(&m->params, (size_t)64 << 20);
+    rl_arena_init(&m->grads, (size_t)64 << 20);
+    m->embed = rl__shape2(cfg->vocab_size, C, 2);
+    m->norm = rl__shape2(1, C, 1);
+    m->head = rl__shape2(cfg->vocab_size, C, 2);
+    for (l = 0; l < cfg->n_layers; l++) {
+        rl_block *b = &m->blocks[l];
+        rl_mixer_cfg mc;
+        rl_status st;
+        int attn = !so || so->kind == RL_MIXER_ATTENTION || l >= cfg->n_layers - so->keep_attention;
+        memset(&mc, 0, sizeof mc);
+        mc.kind = attn ? RL_MIXER_ATTENTION : so->kind;
+        mc.layer = (int)l;
+        mc.n_layers = (int)cfg->n_layers;
+        mc.C = C;
+        mc.H = cfg->n_heads;
+        mc.KVH = cfg->n_kv_heads;
+        mc.N = cfg->head_dim;
+        mc.attn_bias = cfg->attn_bias;
+        mc.inv_freq = m->inv_freq;
+        mc.use_rope = attn ? 1 : so->use_rope;
+        if (!attn) {
+            mc.use_tokenshift = so->use_tokenshift;
+            mc.balance_state = so->balance_state;
+            mc.groupnorm_att = so->groupnorm_att;
+            mc.ln_eps = 1e-5f * (float)cfg->head_dim;
+            mc.r_ts = so->r_ts ? so->r_ts : rl_lora_rank(C, 0.5, 1.8);
+            mc.r_d = so->r_d ? so->r_d : rl_lora_rank(C, 0.5, 1.8);
+            mc.r_w = so->r_w ? so->r_w : rl_lora_rank(C, 0.5, 1.8);
+            mc.r_a = so->r_a ? so->r_a : rl_lora_rank(C, 0.5, 1.8);
+            mc.r_v = so->r_v ? so->r_v : rl_lora_rank(C, 0.5, 1.3);
+            mc.r_g = so->r_g ? so->r_g : rl_lora_rank(C, 0.8, 0.6);
+        }
+        if ((st = rl_mixer_alloc(&b->mix, &mc, NULL, NULL)) != RL_OK) return st;
+        b->ln1 = rl__shape2(1, C, 1);
+        b->ln2 = rl__shape2(1, C, 1);
+        b->gate = rl__shape2(F, C, 2);
+        b->up = rl__shape2(F, C, 2);
+        b->down = rl__shape2(C, F, 2);
+    }
+    return RL_OK;
+}
+
+/* F32 storage (and gradients when trainable) for every parameter. */
+typedef struct { rl_model *m; rl_status st; } rl__alloc_ctx;
+static void rl__alloc_fn(void *u, const char *name, rl_tensor *t) {
+    rl__alloc_ctx *a = (rl__alloc_ctx *)u;
+    if (a->st) return;
+    t->name = NULL;
+    t->dtype = RL_F32;
+    t->requires_grad = a->m->trainable;
+    if (!(t->data = rl_arena_zalloc(&a->m->params, sizeof(float) * (size_t)t->n)) ||
+        (a->m->trainable && !(t->grad = (float *)rl_arena_zalloc(&a->m->grads, sizeof(float) * (size_t)t->n))))
+        a->st = rl__fail(RL_ERR_NOMEM, "model: out of memory for %s (%lld values)", name, (long long)t->n);
+}
+
+/* Loading: 2-D matrices of a frozen model point into the mapped file when its dtype is
+   usable in place (BF16/F32, aligned); everything else is read as F32. */
+typedef struct { rl_model *m; const char *dir; rl_status st; } rl__load_ctx;
+static void rl__load_fn(void *u, const char *name, rl_tensor *t) {
+    rl__load_ctx *lc = (rl__load_ctx *)u;
+    const rl_st_tensor *f;
+    const char *src = name;
+    rl__alloc_ctx ac;
+    if (lc->st) return;
+    f = rl_st_find(&lc->m->weights, name);
+    if (!f && !strcmp(name, "lm_head.weight")) { /* untied config without a head: the embeddings */
+        rl_log(RL_LOG_WARN, "%s: no lm_head.weight although tie_word_embeddings is false; using the embeddings", lc->dir);
+        src = "model.embed_tokens.weight";
+        f = rl_st_find(&lc->m->weights, src);
+    }
+    if (!f) {
+        lc->st = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is missing from the checkpoint", lc->dir, name);
+        return;
+    }
+    if (!lc->m->trainable && t->ndim == 2 && f->supported && f->aligned && (f->dtype == RL_BF16 || f->dtype == RL_F32) &&
+        f->ndim == 2 && f->shape[0] == t->shape[0] && f->shape[1] == t->shape[1]) {
+        t->data = (void *)(uintptr_t)f->data; /* read-only mapping: frozen weights are never written */
+        t->dtype = f->dtype;
+        return;
+    }
+    ac.m = lc->m;
+    ac.st = RL_OK;
+    rl__alloc_fn(&ac, name, t);
+    if ((lc->st = ac.st) != RL_OK) return;
+    lc->st = rl_st_read_f32(&lc->m->weights, src, (float *)t->data, t->ndim, t->shape);
+}
+
+static void rl__tie_head(rl_model *m) {
+    if (m->cfg.tie_embeddings) {
+        m->head = m->embed; /* same storage and gradient */
+        m->head.name = "lm_head.weight";
+    }
+}
+
+rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
+    rl_config cfg;
+    char path[4096];
+    rl_status st;
+    rl__load_ctx lc;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if ((st = rl_config_load(&cfg, path)) != RL_OK) return st;
+    memset(m, 0, sizeof *m);
+    if ((st = rl_st_open_dir(&m->weights, dir)) != RL_OK) return st;
+    if (cfg.student) { /* a RADLADS student written by rl_model_save or the reference code */
+        rl_student_opts so;
+        rl__student_opts_from_config(&so, &cfg, &m->weights);
+        st = rl__model_shape(m, &cfg, &so);
+    } else {
+        st = rl__model_shape(m, &cfg, NULL);
+    }
+    m->has_weights = 1;
+    if (st != RL_OK) {
+        rl_model_free(m);
+        return st;
+    }
+    m->trainable = trainable;
+    lc.m = m;
+    lc.dir = dir;
+    lc.st = RL_OK;
+    rl_model_params(m, rl__load_fn, &lc);
+    if (lc.st != RL_OK) {
+        rl_model_free(m);
+        return lc.st;
+    }
+    rl__tie_head(m);
+    return RL_OK;
+}
+
+void rl_model_free(rl_model *m) {
+    rl_arena_free(&m->params);
+    rl_arena_free(&m->grads);
+    if (m->has_weights) rl_st_close(&m->weights);
+    RL_FREE(m->blocks);
+    RL_FREE(m->inv_freq);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- forward (training and scoring) ---- */
+
+static rl_tensor *rl__mlp(rl_ctx *c, rl_block *b, rl_tensor *h) {
+    return rl_linear(c, rl_swiglu(c, rl_linear(c, h, &b->gate, NULL), rl_linear(c, h, &b->up, NULL)), &b->down, NULL);
+}
+
+/* The shared body of rl_model_forward (state NULL) and rl_model_step (state set, B = 1). */
+static rl_tensor *rl__forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o, rl_state *s) {
+    rl_tensor *x = rl_embedding(c, ids, o->B * o->T, &m->embed), *v_first = NULL;
+    int64_t l, B = o->B, H = m->cfg.n_heads, N = m->cfg.head_dim, C = m->cfg.hidden_size;
+    float eps = m->cfg.rms_eps;
+    for (l = 0; l < m->cfg.n_layers && x; l++) {
+        rl_block *b = &m->blocks[l];
+        rl_tensor *h = rl_rmsnorm(c, x, &b->ln1, eps), *a, sin, shin;
+        rl_mixer_io io;
+        memset(&io, 0, sizeof io);
+        io.v_first = v_first;
+        if (s && b->mix.cfg.kind == RL_MIXER_ATTENTION) {
+            io.kcache = s->k[l];
+            io.vcache = s->v[l];
+            io.cache_cap = s->max_ctx;
+        } else if (s) {
+            int64_t ss[4];
+            ss[0] = B; ss[1] = H; ss[2] = N; ss[3] = N;
+            sin = rl_wrap(s->S[l], RL_F32, 4, ss, 0);
+            io.state_in = &sin;
+            ss[1] = C;
+            shin = rl_wrap(s->shift[l], RL_F32, 2, ss, 0);
+            io.shift_in = &shin;
+        }
+        a = rl_mixer_forward(c, &b->mix, h, o->T, o->pos0, &io);
+        if (b->mix.cfg.kind == RL_MIXER_RWKV7 && b->mix.cfg.layer == 0) v_first = io.v_first;
+        if (s && io.state_out) memcpy(s->S[l], io.state_out->data, sizeof(float) * (size_t)(H * N * N));
+        if (s && io.shift_out) memcpy(s->shift[l], io.shift_out->data, sizeof(float) * (size_t)C);
+        if (o->attn_in) o->attn_in[l] = h;
+        if (o->attn_out) o->attn_out[l] = a;
+        x = rl_add(c, x, a);
+        x = rl_add(c, x, rl__mlp(c, b, rl_rmsnorm(c, x, &b->ln2, eps)));
+    }
+    x = rl_rmsnorm(c, x, &m->norm, eps);
+    return o->no_head ? x : rl_linear(c, x, &m->head, NULL);
+}
+
+rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o) {
+    if (o->B < 1 || o->T < 1) return rl__op_fail(c, RL_ERR_ARG, "model forward: B and T must be positive");
+    return rl__forward(c, m, ids, o, NULL);
+}
+
+
+/* ==== 6. conversion ======================================================= */
+/* ---- 6a. initial values of the new student parameters (spec §3.0) ---- */
+
+/* Orthogonal init with gain (PyTorch orthogonal_): rows of a Gaussian matrix made
+   orthonormal by modified Gram-Schmidt in double (columns when rows > cols), times gain
+   (times sqrt(rows/cols) when rows > cols, as the spec's ortho()). */
+static void rl__ortho(float *w, int64_t rows, int64_t cols, double gain, rl_rng *rng) {
+    int64_t big = RL__MAX(rows, cols), small = RL__MIN(rows, cols), i, j, p;
+    double *q = (double *)RL_MALLOC(sizeof(double) * (size_t)(big * small));
+    if (!q) return;
+    for (i = 0; i < small * big; i++) q[i] = rl_rng_normal(rng);
+    for (i = 0; i < small; i++) { /* q holds `small` vectors of length `big` */
+        double nrm = 0;
+        for (p = 0; p < i; p++) {
+            double d = 0;
+            for (j = 0; j < big; j++) d += q[i * big + j] * q[p * big + j];
+            for (j = 0; j < big; j++) q[i * big + j] -= d * q[p * big + j];
+        }
+        for (j = 0; j < big; j++) nrm += q[i * big + j] * q[i * big + j];
+        nrm = 1.0 / sqrt(nrm);
+        for (j = 0; j < big; j++) q[i * big + j] *= nrm;
+    }
+    if (rows > cols) gain *= sqrt((double)rows / (double)cols);
+    for (i = 0; i < rows; i++)
+        for (j = 0; j < cols; j++) w[i * cols + j] = (float)(gain * (rows <= cols ? q[i * cols + j] : q[j * rows + i]));
+    RL_FREE(q);
+}
+
+static void rl__fill(rl_tensor *t, float v) {
+    int64_t i;
+    for (i = 0; i < t->n; i++) rl_f32(t)[i] = v;
+}
+static void rl__fill_uniform(rl_tensor *t, float lo, float hi, rl_rng *rng) {
+    int64_t i;
+    for (i = 0; i < t->n; i++) rl_f32(t)[i] = lo + (hi - lo) * rl_rng_uniform(rng);
+}
+
+/* Every parameter a student has and the teacher has not. ratio01 = l/(L−1); n is the
+   channel over all heads. RWKV6 gate: the code's effective PyTorch Linear default
+   U(−1/√C, 1/√C) (spec §3.0 note; σ ≈ 0.5 either way). */
+static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
+    const rl_mixer_cfg *g = &m->cfg;
+    double r01 = g->n_layers > 1 ? (double)g->layer / (double)(g->n_layers - 1) : 0.0;
+    int64_t n, C = g->C;
+    if (g->kind == RL_MIXER_RWKV6) {
+        rl__fill(&m->maa_x, 1.0f);
+        rl__fill(&m->maa_r, 0); rl__fill(&m->maa_k, 0); rl__fill(&m->maa_v, 0); rl__fill(&m->maa_w, 0); rl__fill(&m->maa_g, 0);
+        rl__fill(&m->maa_w1, 0);
+        rl__fill_uniform(&m->maa_w2, -0.01f, 0.01f, rng);
+        for (n = 0; n < C; n++) rl_f32(&m->decay)[n] = (float)(-6.0 + 5.0 * pow((double)n / (double)(C > 1 ? C - 1 : 1), 0.7 + 1.3 * r01));
+        rl__fill(&m->decay_w1, 0);
+        rl__fill_uniform(&m->decay_w2, -0.01f, 0.01f, rng);
+        rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
+    } else if (g->kind == RL_MIXER_RWKV7) {
+        for (n = 0; n < C; n++)
+            rl_f32(&m->w0)[n] = (float)(-7.0 + 5.0 * pow((double)n / (double)(C > 1 ? C - 1 : 1), 0.85 + sqrt(r01)) + 0.5);
+        rl__fill(&m->w1, 0);
+        rl__ortho(rl_f32(&m->w2), m->w2.shape[0], m->w2.shape[1], 0.1, rng);
+        rl__fill(&m->a0, 0);
+        rl__fill(&m->a1, 0);
+        rl__ortho(rl_f32(&m->a2), m->a2.shape[0], m->a2.shape[1], 0.1, rng);
+        rl__fill(&m->v0, g->layer > 0 ? 1.0f : 0.0f); /* unused at layer 0 (torch.empty there) */
+        rl__fill(&m->v1, 0);
+        rl__ortho(rl_f32(&m->v2), m->v2.shape[0], m->v2.shape[1], 0.1, rng);
+        rl__fill(&m->g1, 0);
+        rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+        rl__fill(&m->k_k, 0.85f);
+        rl__fill(&m->k_a, 1.0f);
+        rl__fill(&m->r_k, 0);
+        if (m->lnx_w.n) {
+            rl__fill(&m->lnx_w, 1.0f);
+            rl__fill(&m->lnx_b, 0.0f);
+        }
+    }
+}
+
+
+/* ---- 6b. the student from the teacher ---- */
+
+typedef struct { rl_model *src; const char *want; rl_tensor *found; } rl__find_ctx;
+static void rl__find_fn(void *u, const char *name, rl_tensor *t) {
+    rl__find_ctx *f = (rl__find_ctx *)u;
+    if (!f->found && !strcmp(name, f->want)) f->found = t;
+}
+typedef struct { rl_model *teacher; rl_status st; int64_t copied; } rl__copy_ctx;
+static void rl__copy_fn(void *u, const char *name, rl_tensor *t) {
+    rl__copy_ctx *cc = (rl__copy_ctx *)u;
+    rl__find_ctx f;
+    int64_t i;
+    f.src = cc->teacher;
+    f.want = name;
+    f.found = NULL;
+    rl_model_params(cc->teacher, rl__find_fn, &f);
+    if (!f.found) return; /* a new parameter */
+    if (f.found->n != t->n) {
+        cc->st = rl__fail(RL_ERR_ARG, "student %s: %lld values, teacher has %lld", name, (long long)t->n, (long long)f.found->n);
+        return;
+    }
+    if (f.found->dtype == RL_BF16)
+        for (i = 0; i < t->n; i++) rl_f32(t)[i] = rl_bf16_to_f32(((const uint16_t *)f.found->data)[i]);
+    else memcpy(t->data, f.found->data, sizeof(float) * (size_t)t->n);
+    cc->copied++;
+}
+
+rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl_student_opts *o) {
+    rl_student_opts so;
+    rl__alloc_ctx ac;
+    rl__copy_ctx cc;
+    rl_rng rng;
+    rl_status st;
+    int64_t l;
+    if (!o) rl_student_opts_default(&so, RL_MIXER_RWKV7);
+    else so = *o;
+    if (so.kind != RL_MIXER_RWKV6 && so.kind != RL_MIXER_RWKV7)
+        return rl__fail(RL_ERR_ARG, "student: kind must be RL_MIXER_RWKV6 or RL_MIXER_RWKV7");
+    if (so.keep_attention < 0 || so.keep_attention > teacher->cfg.n_layers)
+        return rl__fail(RL_ERR_ARG, "student: keep_attention %d is outside [0, %lld]", so.keep_attention, (long long)teacher->cfg.n_layers);
+    if (so.kind == RL_MIXER_RWKV6 && so.groupnorm_att)
+        return rl__fail(RL_ERR_UNSUPPORTED, "RAD-RWKV6 with GroupNorm (the paper's ablation) is not supported");
+    memset(s, 0, sizeof *s);
+    if ((st = rl__model_shape(s, &teacher->cfg, &so)) != RL_OK) {
+        rl_model_free(s);
+        return st;
+    }
+    s->trainable = 1;
+    ac.m = s;
+    ac.st = RL_OK;
+    rl_model_params(s, rl__alloc_fn, &ac);
+    if (ac.st != RL_OK) {
+        rl_model_free(s);
+        return ac.st;
+    }
+    rl__tie_head(s);
+    cc.teacher = (rl_model *)(uintptr_t)teacher; /* only read */
+    cc.st = RL_OK;
+    cc.copied = 0;
+    rl_model_params(s, rl__copy_fn, &cc);
+    if (cc.st != RL_OK) {
+        rl_model_free(s);
+        return cc.st;
+    }
+    rl_rng_seed(&rng, so.seed);
+    for (l = 0; l < s->cfg.n_layers; l++) rl__mixer_init_new(&s->blocks[l].mix, &rng);
+    return RL_OK;
+}
+
+
+
+/* ==== 7. training ========================================================= */
+
+static double rl__now(void) {
+#if defined(CLOCK_MONOTONIC)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#else
+    return (double)time(NULL);
+#endif
+}
+
+void rl_tokens_free(rl_tokens *t) {
+    RL_FREE(t->ids);
+    t->ids = NULL;
+    t->n = 0;
+}
+
+static uint64_t rl__le(const unsigned char *p, int bytes) {
+    uint64_t v = 0;
+    int i;
+    for (i = bytes - 1; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+/* binidx: the .idx header says the dtype (code 8 = uint16, 4 = int32, 5 = int64 ...);
+   the .bin is the raw token array. Documents are used back to back. */
+rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix) {
+    char path[4096];
+    unsigned char *idx = NULL, *bin = NULL;
+    size_t li, lb, i, esz;
+    rl_status st;
+    int code;
+    memset(t, 0, sizeof *t);
+    snprintf(path, sizeof path, "%s.idx", prefix);
+    if ((st = rl__read_file(path, (size_t)1 << 40, (char **)&idx, &li)) != RL_OK) return st;
+    if (li < 18 || memcmp(idx, "MMIDIDX\0\0", 9) != 0) {
+        RL_FREE(idx);
+        return rl__fail(RL_ERR_FORMAT, "%s: not a binidx index (magic 'MMIDIDX\\0\\0' missing)", path);
+    }
+    code = idx[17];
+    RL_FREE(idx);
+    esz = code == 8 ? 2 : code == 4 ? 4 : code == 1 ? 1 : 0;
+    if (!esz) return rl__fail(RL_ERR_UNSUPPORTED, "%s: token dtype code %d (supported: 8 uint16, 4 int32, 1 uint8)", path, code);
+    snprintf(path, sizeof path, "%s.bin", prefix);
+    if ((st = rl__read_file(path, (size_t)1 << 40, (char **)&bin, &lb)) != RL_OK) return st;
+    if (lb % esz) {
+        RL_FREE(bin);
+        return rl__fail(RL_ERR_FORMAT, "%s: size %zu is not a multiple of the token size %zu", path, lb, esz);
+    }
+    t->n = (int64_t)(lb / esz);
+    t->ids = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(t->n + 1));
+    if (!t->ids) {
+        RL_FREE(bin);
+        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (i = 0; i < (size_t)t->n; i++) t->ids[i] = (int32_t)rl__le(bin + i * esz, (int)esz);
+    RL_FREE(bin);
+    return RL_OK;
+}
+
+rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path) {
+    unsigned char *b = NULL;
+    size_t len, i, esz;
+    rl_status st;
+    uint64_t magic, ver, n;
+    memset(t, 0, sizeof *t);
+    if ((st = rl__read_file(path, (size_t)1 << 40, (char **)&b, &len)) != RL_OK) return st;
+    if (len < 1024 || (magic = rl__le(b, 4)) != 20240520) {
+        RL_FREE(b);
+        return rl__fail(RL_ERR_FORMAT, "%s: not an llm.c token file (header magic 20240520 missing)", path);
+    }
+    ver = rl__le(b + 4, 4);
+    n = rl__le(b + 8, 4);
+    esz = ver == 1 ? 2 : ver == 2 ? 4 : 0;
+    if (!esz || 1024 + n * esz != len) {
+        RL_FREE(b);
+        return rl__fail(RL_ERR_FORMAT, "%s: version %llu / %llu tokens do not match the file size %zu", path,
+                        (unsigned long long)ver, (unsigned long long)n, len);
+    }
+    t->n = (int64_t)n;
+    t->ids = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(n + 1));
+    if (!t->ids) {
+        RL_FREE(b);
+        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (i = 0; i < n; i++) t->ids[i] = (int32_t)rl__le(b + 1024 + i * esz, (int)esz);
+    RL_FREE(b);
+    return RL_OK;
+}
+
+static uint64_t rl__mulmod(uint64_t a, uint64_t b, uint64_t m) {
+#if defined(__SIZEOF_INT128__)
+    return (uint64_t)((unsigned __int128)a * b % m);
+#else
+    uint64_t r = 0;
+    a %= m;
+    while (b) { /* double and add, no overflow for m < 2^63 */
+        if (b & 1) r = (r + a) % m;
+        a = (a + a) % m;
+        b >>= 1;
+    }
+    return r;
+#endif
+}
+
+static int rl__is_prime(uint64_t n) {
+    uint64_t d;
+    if (n < 2) return 0;
+    for (d = 2; d * d <= n; d++)
+        if (n % d == 0) return 0;
+    return 1;
+}
+
+rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double heldout) {
+    int64_t slots;
+    memset(L, 0, sizeof *L);
+    if (T < 1) return rl__fail(RL_ERR_ARG, "loader: context length must be positive");
+    if (heldout < 0 || heldout >= 1) return rl__fail(RL_ERR_ARG, "loader: held-out fraction %g is outside [0, 1)", heldout);
+    slots = (data->n - 1) / T; /* a window needs T+1 tokens */
+    L->data = data;
+    L->T = T;
+    L->n_heldout = (int64_t)((double)slots * heldout);
+    if (heldout > 0 && L->n_heldout < 1 && slots > 1) L->n_heldout = 1;
+    L->n_train = slots - L->n_heldout;
+    if (L->n_train < 2)
+        return rl__fail(RL_ERR_ARG, "loader: %lld tokens give %lld training windows of %lld (need at least 2); use more text or a shorter context",
+                        (long long)data->n, (long long)L->n_train, (long long)T);
+    for (L->p = (uint64_t)L->n_train; L->p > 2; L->p--)
+        if (L->p % 3 == 2 && rl__is_prime(L->p)) break;
+    L->mult = (uint64_t)floor((double)L->p * (sqrt(5.0) - 1.0) / 2.0);
+    return RL_OK;
+}
+
+const int32_t *rl_loader_train(const rl_loader *L, uint64_t k) {
+    uint64_t ii = (1 + k) % L->p, slot = rl__mulmod(L->mult, rl__mulmod(ii, rl__mulmod(ii, ii, L->p), L->p), L->p);
+    return L->data->ids + (int64_t)slot * L->T;
+}
+
+const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i) { return L->data->ids + (L->n_train + i) * L->T; }
+
+void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mixer) {
+    double warm = (double)s->warmup_steps * (double)s->tokens_per_step, tok = (double)step * (double)s->tokens_per_step;
+    double span = (double)s->exit_tokens - warm, p, q, f = 1.0;
+    double i2 = s->lr2_init < 0 ? s->lr_init : s->lr2_init, f2 = s->lr2_final < 0 ? s->lr_final : s->lr2_final;
+    p = span > 0 ? (tok - warm) / span : 1.0;
+    p = p < 0 ? 0 : p > 1 ? 1 : p;
+    q = s->endpoint > s->wait ? (p - s->wait) / (s->endpoint - s->wait) : (p >= s->wait);
+    q = q < 0 ? 0 : q > 1 ? 1 : q;
+    q = s->cosine ? cos(1.5707963267948966 * q) : 1.0 - q;
+    if (step < s->warmup_steps) f = 0.01 + 0.99 * (double)step / (double)s->warmup_steps;
+    *lr_main = (s->lr_final + (s->lr_init - s->lr_final) * q) * f;
+    *lr_mixer = (f2 + (i2 - f2) * q) * f;
+}
+
+/* ---- AdamW ---- */
+
+typedef struct { rl_adamw *o; int which, pass; rl_status st; } rl__adam_ctx;
+static int rl__is_decay_param(const char *name) {
+    static const char *const keep[] = {"time_maa_w", "time_maa_w1", "time_maa_w2", "time_decay", "time_decay_w1", "time_decay_w2", "w0", "w1", "w2"};
+    const char *leaf = strrchr(name, '.');
+    size_t i;
+    leaf = leaf ? leaf + 1 : name;
+    for (i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        if (!strcmp(leaf, keep[i])) return 1;
+    return 0;
+}
+static void rl__adam_fn(void *u, const char *name, rl_tensor *t) {
+    rl__adam_ctx *a = (rl__adam_ctx *)u;
+    rl_adamw *o = a->o;
+    int mixer = strstr(name, ".self_attn.") != NULL;
+    if (a->st || !t->grad) return;
+    if ((a->which == RL_TRAIN_MIXERS && !mixer) || (a->which == RL_TRAIN_DECAY && !(mixer && rl__is_decay_param(name)))) return;
+    if (a->pass == 0) {
+        o->n++;
+        return;
+    }
+    o->p[o->n] = t;
+    o->mixer[o->n] = (unsigned char)mixer;
+    o->names[o->n] = (const char *)rl_arena_alloc(&o->mem, strlen(name) + 1);
+    o->m[o->n] = (float *)rl_arena_zalloc(&o->mem, sizeof(float) * (size_t)t->n);
+    o->v[o->n] = (float *)rl_arena_zalloc(&o->mem, sizeof(float) * (size_t)t->n);
+    if (!o->names[o->n] || !o->m[o->n] || !o->v[o->n]) {
+        a->st = rl__fail(RL_ERR_NOMEM, "optimizer: out of memory for %s", name);
+        return;
+    }
+    strcpy((char *)(uintptr_t)o->names[o->n], name);
+    o->n++;
+}
+
+rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which) {
+    rl__adam_ctx a;
+    memset(o, 0, sizeof *o);
+    o->beta1 = 0.9f;
+    o->beta2 = 0.95f;
+    o->eps = 1e-8f;
+    o->clip = 1.0f;
+    rl_arena_init(&o->mem, (size_t)64 << 20);
+    if (!m->trainable) return rl__fail(RL_ERR_ARG, "optimizer: the model was not created trainable");
+    a.o = o;
+    a.which = which;
+    a.st = RL_OK;
+    a.pass = 0;
+    rl_model_params(m, rl__adam_fn, &a);
+    if (!o->n) return rl__fail(RL_ERR_ARG, "optimizer: no parameter selected");
+    o->p = (rl_tensor **)rl_arena_alloc(&o->mem, sizeof(rl_tensor *) * (size_t)o->n);
+    o->names = (const char **)rl_arena_alloc(&o->mem, sizeof(char *) * (size_t)o->n);
+    o->m = (float **)rl_arena_alloc(&o->mem, sizeof(float *) * (size_t)o->n);
+    o->v = (float **)rl_arena_alloc(&o->mem, sizeof(float *) * (size_t)o->n);
+    o->mixer = (unsigned char *)rl_arena_alloc(&o->mem, (size_t)o->n);
+    if (!o->p || !o->names || !o->m || !o->v || !o->mixer) return rl__fail(RL_ERR_NOMEM, "optimizer: out of memory");
+    o->n = 0;
+    a.pass = 1;
+    rl_model_params(m, rl__adam_fn, &a);
+    return a.st;
+}
+
+void rl_adamw_zero_grad(rl_adamw *o) {
+    int i;
+    for (i = 0; i < o->n; i++) memset(o->p[i]->grad, 0, sizeof(float) * (size_t)o->p[i]->n);
+}
+
+double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
+    double ss = 0, norm, b1c, b2c;
+    float scale;
+    int i;
+    int64_t j;
+    for (i = 0; i < o->n; i++)
+        for (j = 0; j < o->p[i]->n; j++) ss += (double)o->p[i]->grad[j] * o->p[i]->grad[j];
+    norm = sqrt(ss);
+    if (!(norm < INFINITY)) { /* NaN or Inf: skip the update, keep the weights */
+        rl_adamw_zero_grad(o);
+        return -1.0;
+    }
+    scale = o->clip > 0 && norm > o->clip ? (float)(o->clip / (norm + 1e-6)) : 1.0f;
+    o->step++;
+    b1c = 1.0 - pow(o->beta1, (double)o->step);
+    b2c = 1.0 - pow(o->beta2, (double)o->step);
+    for (i = 0; i < o->n; i++) {
+        float *p = rl_f32(o->p[i]), *g = o->p[i]->grad, *m = o->m[i], *v = o->v[i];
+        float lr = (float)(o->mixer[i] ? lr_mixer : lr_main);
+        for (j = 0; j < o->p[i]->n; j++) {
+            float gj = g[j] * scale;
+            m[j] = o->beta1 * m[j] + (1.0f - o->beta1) * gj;
+            v[j] = o->beta2 * v[j] + (1.0f - o->beta2) * gj * gj;
+            p[j] -= lr * ((float)(m[j] / b1c) / (sqrtf((float)(v[j] / b2c)) + o->eps) + o->weight_decay * p[j]);
+            g[j] = 0;
+        }
+    }
+    return norm;
+}
+
+void rl_adamw_free(rl_adamw *o) {
+    rl_arena_free(&o->mem);
+    memset(o, 0, sizeof *o);
+}
+
+/* ---- checkpoints ----
+   One safetensors file: every trainable parameter under its name, the Adam moments as
+   "optim.m.<name>" / "optim.v.<name>", and in __metadata__ the counters
+   (radlads.stage, radlads.step, radlads.adam_step, radlads.tokens). Written to a
+   temporary file and renamed (rl_st_write), so an interrupted save leaves the previous
+   checkpoint intact. */
+
+typedef struct { rl_st_entry *e; int n, cap; rl_arena *names; rl_status st; } rl__ck_ctx;
+static void rl__ck_add(rl__ck_ctx *k, const char *name, const rl_tensor *t, const void *data) {
+    rl_st_entry *e;
+    int d;
+    char *nm;
+    if (k->st) return;
+    if (k->n == k->cap) {
+        int cap = k->cap ? 2 * k->cap : 256;
+        rl_st_entry *ne = (rl_st_entry *)RL_REALLOC(k->e, sizeof(rl_st_entry) * (size_t)cap);
+        if (!ne) {
+            k->st = rl__fail(RL_ERR_NOMEM, "checkpoint: out of memory");
+            return;
+        }
+        k->e = ne;
+        k->cap = cap;
+    }
+    if (!(nm = (char *)rl_arena_alloc(k->names, strlen(name) + 1))) {
+        k->st = rl__fail(RL_ERR_NOMEM, "checkpoint: out of memory");
+        return;
+    }
+    strcpy(nm, name);
+    e = &k->e[k->n++];
+    memset(e, 0, sizeof *e);
+    e->name = nm;
+    e->dtype = data == t->data ? t->dtype : RL_F32; /* a parameter as stored, or its F32 moments */
+    e->ndim = t->ndim;
+    for (d = 0; d < t->ndim; d++) e->shape[d] = t->shape[d];
+    e->data = data;
+}
+static void rl__ck_param(void *u, const char *name, rl_tensor *t) { rl__ck_add((rl__ck_ctx *)u, name, t, t->data); }
+
+static rl_status rl__save_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t step, int64_t tokens) {
+    rl__ck_ctx k;
+    rl_arena names;
+    char buf[4][32], nm[300];
+    const char *meta[11];
+    rl_status st;
+    int i;
+    memset(&k, 0, sizeof k);
+    rl_arena_init(&names, 1 << 20);
+    k.names = &names;
+    rl_model_params(m, rl__ck_param, &k);
+    for (i = 0; i < o->n; i++) {
+        snprintf(nm, sizeof nm, "optim.m.%s", o->names[i]);
+        rl__ck_add(&k, nm, o->p[i], o->m[i]);
+        snprintf(nm, sizeof nm, "optim.v.%s", o->names[i]);
+        rl__ck_add(&k, nm, o->p[i], o->v[i]);
+    }
+    snprintf(buf[0], sizeof buf[0], "%d", stage);
+    snprintf(buf[1], sizeof buf[1], "%lld", (long long)step);
+    snprintf(buf[2], sizeof buf[2], "%lld", (long long)o->step);
+    snprintf(buf[3], sizeof buf[3], "%lld", (long long)tokens);
+    meta[0] = "radlads.stage"; meta[1] = buf[0];
+    meta[2] = "radlads.step"; meta[3] = buf[1];
+    meta[4] = "radlads.adam_step"; meta[5] = buf[2];
+    meta[6] = "radlads.tokens"; meta[7] = buf[3];
+    meta[8] = "radlads.kind"; meta[9] = "checkpoint";
+    meta[10] = NULL;
+    st = k.st ? k.st : rl_st_write(path, k.e, k.n, meta, 0);
+    RL_FREE(k.e);
+    rl_arena_free(&names);
+    return st;
+}
+
+typedef struct { const rl_st *st; rl_status s; } rl__ld_ctx;
+static void rl__ck_load_param(void *u, const char *name, rl_tensor *t) {
+    rl__ld_ctx *l = (rl__ld_ctx *)u;
+    if (l->s == RL_OK) l->s = rl_st_read_f32(l->st, name, rl_f32(t), t->ndim, t->shape);
+}
+
+static rl_status rl__load_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t *step) {
+    rl_st st;
+    rl__ld_ctx l;
+    const char *v;
+    char nm[300];
+    int i;
+    rl_status s;
+    if ((s = rl_st_open(&st, path)) != RL_OK) return s;
+    v = rl_st_meta(&st, "radlads.stage");
+    if (!v || atoi(v) != stage || !rl_st_meta(&st, "radlads.step") || !rl_st_meta(&st, "radlads.adam_step")) {
+        rl_st_close(&st);
+        return rl__fail(RL_ERR_FORMAT, "%s: not a checkpoint of stage %d (metadata radlads.stage is %s); start this stage without --resume",
+                        path, stage, v ? v : "missing");
+    }
+    *step = strtoll(rl_st_meta(&st, "radlads.step"), NULL, 10);
+    o->step = strtoll(rl_st_meta(&st, "radlads.adam_step"), NULL, 10);
+    l.st = &st;
+    l.s = RL_OK;
+    rl_model_params(m, rl__ck_load_param, &l);
+    for (i = 0; i < o->n && l.s == RL_OK; i++) {
+        snprintf(nm, sizeof nm, "optim.m.%s", o->names[i]);
+        l.s = rl_st_read_f32(&st, nm, o->m[i], o->p[i]->ndim, o->p[i]->shape);
+        snprintf(nm, sizeof nm, "optim.v.%s", o->names[i]);
+        if (l.s == RL_OK) l.s = rl_st_read_f32(&st, nm, o->v[i], o->p[i]->ndim, o->p[i]->shape);
+    }
+    rl_st_close(&st);
+    return l.s;
+}
+
+/* ---- stages ---- */
+
+void rl_stage_opts_default(rl_stage_opts *o, int stage) {
+    memset(o, 0, sizeof *o);
+    o->stage = stage;
+    o->ctx = 512;
+    o->batch = stage == 1 ? 32 : stage == 2 ? 96 : 16;
+    o->micro_batch = 1;
+    o->tokens = stage == 1 ? 100000000 : stage == 2 ? 500000000 : 100000000;
+    o->lr.lr_init = stage == 1 ? 1e-3 : 1e-5;
+    o->lr.lr_final = 1e-5;
+    o->lr.lr2_init = o->lr.lr2_final = -1;
+    o->lr.wait = 0;
+    o->lr.endpoint = 1;
+    o->lr.cosine = 1;
+    o->lr.warmup_steps = 50;
+    o->clip = 1.0f;
+    o->beta1 = 0.9f;
+    o->beta2 = 0.95f;
+    o->eps = 1e-8f;
+    o->train = stage == 1 ? RL_TRAIN_MIXERS : RL_TRAIN_ALL;
+    o->carry_state = stage == 3;
+    o->heldout = 0.05;
+    o->ckpt_every = 100;
+}
+
+/* Loss of one micro-batch of B windows (ids: B×(T+1), row-major). */
+static rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T,
+                                 int32_t *x, int32_t *y, float **carry) {
+    rl_forward_opts fo;
+    int64_t b, l, L = s->cfg.n_layers, n_mix = 0;
+    rl_tensor *loss = NULL;
+    for (b = 0; b < B; b++) {
+        memcpy(x + b * T, win + b * (T + 1), sizeof(int32_t) * (size_t)T);
+        memcpy(y + b * T, win + b * (T + 1) + 1, sizeof(int32_t) * (size_t)T);
+    }
+    memset(&fo, 0, sizeof fo);
+    fo.B = B;
+    fo.T = T;
+    if (stage == 1) { /* every student mixer on the teacher's own residual stream */
+        rl_tensor **ain = (rl_tensor **)rl_arena_alloc(&c->arena, sizeof(rl_tensor *) * 2 * (size_t)L), **aout, *v_first = NULL;
+        if (!ain) return rl__op_fail(c, RL_ERR_NOMEM, "stage 1: out of memory");
+        aout = ain + L;
+        fo.attn_in = ain;
+        fo.attn_out = aout;
+        fo.no_head = 1;
+        rl_no_grad_push(c);
+        rl_model_forward(c, t, x, &fo);
+        rl_no_grad_pop(c);
+        for (l = 0; l < L && !c->err; l++) {
+            rl_mixer *m = &s->blocks[l].mix;
+            rl_mixer_io io;
+            rl_tensor *ys, *d;
+            if (m->cfg.kind == RL_MIXER_ATTENTION) continue; /* kept attention: identical to the teacher */
+            memset(&io, 0, sizeof io);
+            io.v_first = v_first;
+            ys = rl_mixer_forward(c, m, ain[l], T, 0, &io);
+            if (m->cfg.kind == RL_MIXER_RWKV7 && m->cfg.layer == 0) v_first = io.v_first;
+            d = rl_l2_dist(c, ys, aout[l]);
+            loss = loss ? rl_add(c, loss, d) : d;
+            n_mix++;
+        }
+        return n_mix ? rl_scale(c, loss, 1.0f / (float)n_mix) : loss;
+    }
+    if (stage == 2) {
+        rl_tensor *tl, *sl;
+        rl_no_grad_push(c);
+        tl = rl_model_forward(c, t, x, &fo);
+        rl_no_grad_pop(c);
+        sl = rl_model_forward(c, s, x, &fo);
+        return rl_kl_div(c, sl, tl);
+    }
+    RL__UNUSED(carry); /* stage 3 state carrying: see rl_train_stage (not yet wired, see README) */
+    return rl_cross_entropy(c, rl_model_forward(c, s, x, &fo), y);
+}
+
+rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
+    rl_loader L;
+    rl_adamw opt;
+    rl_status st;
+    rl_lr_sched lr = o->lr;
+    int64_t step = 0, steps, tps = o->batch * o->ctx, mb = o->micro_batch > 0 ? o->micro_batch : 1, done_here = 0;
+    int32_t *win = NULL, *x, *y;
+    FILE *csv = NULL;
+    double t0, lr_m = 0, lr_x = 0;
+    if (o->stage < 1 || o->stage > 3) return rl__fail(RL_ERR_ARG, "train: stage must be 1, 2 or 3");
+    if (o->stage < 3 && !teacher) return rl__fail(RL_ERR_ARG, "train: stage %d needs the teacher", o->stage);
+    if (o->batch < 1 || o->batch % mb) return rl__fail(RL_ERR_ARG, "train: batch %lld is not a multiple of the micro-batch %lld", (long long)o->batch, (long long)mb);
+    if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
+    if ((st = rl_adamw_init(&opt, student, o->stage == 1 ? RL_TRAIN_MIXERS : o->train)) != RL_OK) return st;
+    opt.beta1 = o->beta1;
+    opt.beta2 = o->beta2;
+    opt.eps = o->eps;
+    opt.weight_decay = o->weight_decay;
+    opt.clip = o->clip;
+    steps = (o->tokens + tps - 1) / tps;
+    lr.tokens_per_step = tps;
+    lr.exit_tokens = steps * tps;
+    if (o->resume && (st = rl__load_checkpoint(o->checkpoint, student, &opt, o->stage, &step)) != RL_OK) goto out;
+    win = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(mb * (3 * o->ctx + 1)));
+    if (!win) {
+        st = rl__fail(RL_ERR_NOMEM, "train: out of memory");
+        goto out;
+    }
+    x = win + mb * (o->ctx + 1);
+    y = x + mb * o->ctx;
+    if (o->csv && !(csv = fopen(o->csv, "a"))) {
+        st = rl__fail(RL_ERR_IO, "%s: cannot open the log: %s", o->csv, strerror(errno));
+        goto out;
+    }
+    t0 = rl__now();
+    for (; step < steps; step++) {
+        double loss_sum = 0, gn;
+        int64_t k;
+        rl_progress p;
+        for (k = 0; k < o->batch; k += mb) {
+            rl_tensor *loss;
+            int64_t b;
+            for (b = 0; b < mb; b++)
+                memcpy(win + b * (o->ctx + 1), rl_loader_train(&L, (uint64_t)(step * o->batch + k + b)), sizeof(int32_t) * (size_t)(o->ctx + 1));
+            rl_ctx_reset(c);
+            loss = rl__stage_loss(c, student, teacher, o->stage, win, mb, o->ctx, x, y, NULL);
+            if (loss) loss = rl_scale(c, loss, (float)mb / (float)o->batch); /* mean over the batch */
+            if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
+                st = c->err ? c->err : st ? st : RL_ERR_STATE;
+                goto out;
+            }
+            loss_sum += rl_f32(loss)[0];
+        }
+        rl_lr_at(&lr, step, &lr_m, &lr_x);
+        gn = rl_adamw_step(&opt, lr_m, lr_x);
+        done_here++;
+        memset(&p, 0, sizeof p);
+        p.stage = o->stage;
+        p.step = step + 1;
+        p.steps = steps;
+        p.tokens = (step + 1) * tps;
+        p.tokens_total = steps * tps;
+        p.loss = loss_sum;
+        p.lr = o->stage == 1 ? lr_x : lr_m;
+        p.grad_norm = gn;
+        p.tok_per_s = (double)(done_here * tps) / RL__MAX(rl__now() - t0, 1e-9);
+        p.eta_s = (double)(steps - step - 1) * tps / RL__MAX(p.tok_per_s, 1e-9);
+        if (gn < 0) rl_log(RL_LOG_WARN, "stage %d step %lld: gradient is not finite; update skipped", o->stage, (long long)(step + 1));
+        if (csv) {
+            fprintf(csv, "%d,%lld,%lld,%.6f,%.3e,%.4f,%.1f\n", o->stage, (long long)p.step, (long long)p.tokens, p.loss, p.lr, gn, p.tok_per_s);
+            fflush(csv);
+        }
+        if (o->progress) o->progress(o->user, &p);
+        if (o->checkpoint && ((o->ckpt_every > 0 && (step + 1) % o->ckpt_every == 0) || step + 1 == steps ||
+                              (o->stop && *o->stop) || (o->max_steps && done_here >= o->max_steps))) {
+            if ((st = rl__save_checkpoint(o->checkpoint, student, &opt, o->stage, step + 1, p.tokens)) != RL_OK) goto out;
+        }
+        if (o->stop && *o->stop) {
+            st = rl__fail(RL_ERR_INTERRUPTED, "stage %d stopped at step %lld of %lld; checkpoint %s", o->stage, (long long)(step + 1),
+                          (long long)steps, o->checkpoint ? o->checkpoint : "(none)");
+            goto out;
+        }
+        if (o->max_steps && done_here >= o->max_steps) break;
+    }
+    st = RL_OK;
+out:
+    if (csv) fclose(csv);
+    RL_FREE(win);
+    rl_adamw_free(&opt);
+    return st;
+}
+
+/* Write a small file the way rl_st_write does: a temporary file next to it, fsync, rename. */
+static rl_status rl__write_atomic(const char *path, const char *data, size_t len) {
+    char *tmp = NULL;
+    int fd = rl__open_tmp(path, &tmp), e = 0;
+    if (fd < 0) return rl__fail(RL_ERR_IO, "%s: cannot create a temporary file next to it (%s)", path, strerror(errno));
+    if (rl__write_all(fd, data, len)) e = errno ? errno : EIO;
+    if (!e && fsync(fd) != 0) e = errno;
+    if (close(fd) != 0 && !e) e = errno;
+    if (!e && rename(tmp, path) != 0) e = errno;
+    if (e) unlink(tmp);
+    RL_FREE(tmp);
+    if (e) return rl__fail(RL_ERR_IO, "%s: write failed (%s); the old file, if any, is unchanged", path, strerror(e));
+    rl__sync_dir(path);
+    return RL_OK;
+}
+
+static rl_status rl__copy_file(const char *from, const char *to) {
+    char *d = NULL;
+    size_t n;
+    rl_status st = rl__read_file(from, (size_t)1 << 32, &d, &n);
+    if (st == RL_OK) st = rl__write_atomic(to, d, n);
+    RL_FREE(d);
+    return st;
+}
+
+/* A Hugging Face folder: config.json (Qwen2 keys + the RADLADS keys of formats.md §5.2),
+   model.safetensors (F32) and the tokenizer files copied from tok_dir. */
+rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
+    rl__ck_ctx k;
+    rl_arena names;
+    char path[4200], cfg[4096];
+    const rl_config *c = &m->cfg;
+    rl_mixer_cfg mc;
+    int64_t l;
+    int n = 0, i;
+    rl_status st;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return rl__fail(RL_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
+    memset(&mc, 0, sizeof mc);
+    for (l = 0; l < c->n_layers; l++)
+        if (m->blocks[l].mix.cfg.kind != RL_MIXER_ATTENTION) {
+            mc = m->blocks[l].mix.cfg;
+            break;
+        }
+    n += snprintf(cfg + n, sizeof cfg - (size_t)n, "{\n  \"architectures\": [\"%s\"],\n  \"model_type\": \"%s\",\n",
+                  m->student.kind == RL_MIXER_RWKV6 ? "RWKV6Qwen2ForCausalLM" : m->student.kind == RL_MIXER_RWKV7 ? "RWKV7Qwen2ForCausalLM"
+                  : c->arch == RL_ARCH_QWEN2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM",
+                  m->student.kind == RL_MIXER_RWKV6 ? "rwkv6qwen2" : m->student.kind == RL_MIXER_RWKV7 ? "rwkv7qwen2"
+                  : c->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
+    n += snprintf(cfg + n, sizeof cfg - (size_t)n,
+                  "  \"vocab_size\": %lld,\n  \"hidden_size\": %lld,\n  \"intermediate_size\": %lld,\n  \"num_hidden_layers\": %lld,\n"
+                  "  \"num_attention_heads\": %lld,\n  \"num_key_value_heads\": %lld,\n  \"head_dim\": %lld,\n  \"max_position_embeddings\": %lld,\n"
+                  "  \"rms_norm_eps\": %.9g,\n  \"rope_theta\": %.17g,\n  \"tie_word_embeddings\": %s,\n  \"attention_bias\": %s,\n"
+                  "  \"attention_output_bias\": false,\n  \"hidden_act\": \"silu\",\n  \"torch_dtype\": \"float32\",\n",
+                  (long long)c->vocab_size, (long long)c->hidden_size, (long long)c->intermediate_size, (long long)c->n_layers,
+                  (long long)c->n_heads, (long long)c->n_kv_heads, (long long)c->head_dim, (long long)c->max_pos, c->rms_eps, c->rope_theta,
+                  c->tie_embeddings ? "true" : "false", c->attn_bias ? "true" : "false");
+    if (c->rope_scaling == RL_ROPE_LLAMA3)
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n,
+                      "  \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": %.17g, \"low_freq_factor\": %.17g, \"high_freq_factor\": %.17g, "
+                      "\"original_max_position_embeddings\": %lld},\n",
+                      c->rope_factor, c->rope_low_freq, c->rope_high_freq, (long long)c->rope_orig_max_pos);
+    else if (c->rope_scaling == RL_ROPE_LINEAR)
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": %.17g},\n", c->rope_factor);
+    if (c->bos_id >= 0) n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"bos_token_id\": %d,\n", c->bos_id);
+    if (c->n_eos > 0) {
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"eos_token_id\": [");
+        for (i = 0; i < c->n_eos; i++) n += snprintf(cfg + n, sizeof cfg - (size_t)n, "%s%d", i ? ", " : "", c->eos_ids[i]);
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n, "],\n");
+    }
+    if (m->student.kind != RL_MIXER_ATTENTION)
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n,
+                      "  \"lora_rank_tokenshift\": %d,\n  \"lora_rank_decay\": %d,\n  \"lora_rank_iclr\": %d,\n  \"lora_rank_value_residual_mix\": %d,\n"
+                      "  \"lora_rank_gate\": %d,\n  \"gate_rank_type\": %d,\n  \"balance_state\": %s,\n  \"groupnorm_att\": %s,\n"
+                      "  \"use_tokenshift\": %s,\n  \"use_rope\": %s,\n  \"num_attention_layers\": %d,\n"
+                      "  \"radlads_teacher_architecture\": \"%s\",\n",
+                      mc.r_ts, m->student.kind == RL_MIXER_RWKV6 ? mc.r_d : mc.r_w, mc.r_a, mc.r_v, mc.r_g, m->student.kind == RL_MIXER_RWKV6 ? 1 : 2,
+                      mc.balance_state ? "true" : "false", mc.groupnorm_att ? "true" : "false", mc.use_tokenshift ? "true" : "false",
+                      mc.use_rope ? "true" : "false", m->student.keep_attention, c->arch == RL_ARCH_QWEN2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
+    n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"radlads_version\": \"%s\"\n}\n", RADLADS_VERSION);
+    if (n >= (int)sizeof cfg) return rl__fail(RL_ERR_STATE, "config.json: too long");
+    memset(&k, 0, sizeof k);
+    rl_arena_init(&names, 1 << 20);
+    k.names = &names;
+    rl_model_params(m, rl__ck_param, &k);
+    for (i = 0; i < k.n && !k.st; i++)
+        if (k.e[i].data == NULL) k.st = rl__fail(RL_ERR_STATE, "save: %s has no data", k.e[i].name);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    st = k.st ? k.st : rl_st_write(path, k.e, k.n, NULL, 0);
+    RL_FREE(k.e);
+    rl_arena_free(&names);
+    if (st != RL_OK) return st;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if ((st = rl__write_atomic(path, cfg, (size_t)n)) != RL_OK) return st;
+    if (tok_dir) {
+        static const char *const files[] = {"tokenizer.json", "tokenizer_config.json", "generation_config.json"};
+        char from[4200];
+        size_t f;
+        for (f = 0; f < 3; f++) {
+            FILE *probe;
+            snprintf(from, sizeof from, "%s/%s", tok_dir, files[f]);
+            snprintf(path, sizeof path, "%s/%s", dir, files[f]);
+            if (!(probe = fopen(from, "rb"))) continue;
+            fclose(probe);
+            if ((st = rl__copy_file(from, path)) != RL_OK) return st;
+        }
+    }
+    return RL_OK;
+}
+
+/* ==== 8. inference and evaluation ========================================= */
+
+/* ---- 8a. inference: state, prefill and decode, sampling ---- */
+
+rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx) {
+    int64_t l, H = m->cfg.n_heads, N = m->cfg.head_dim, KV = m->cfg.n_kv_heads * N, C = m->cfg.hidden_size;
+    memset(s, 0, sizeof *s);
+    s->n_layers = (int)m->cfg.n_layers;
+    s->max_ctx = max_ctx;
+    s->s_n = H * N * N;
+    s->shift_n = C;
+    s->k = (float **)RL_MALLOC(sizeof(float *) * 4 * (size_t)s->n_layers);
+    if (!s->k) return rl__fail(RL_ERR_NOMEM, "state: out of memory");
+    memset(s->k, 0, sizeof(float *) * 4 * (size_t)s->n_layers);
+    s->v = s->k + s->n_layers;
+    s->S = s->v + s->n_layers;
+    s->shift = s->S + s->n_layers;
+    for (l = 0; l < s->n_layers; l++) {
+        if (m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION) {
+            s->k[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)(max_ctx * KV));
+            s->v[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)(max_ctx * KV));
+            if (!s->k[l] || !s->v[l]) break;
+        } else {
+            s->S[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)(H * N * N));
+            s->shift[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)C);
+            if (!s->S[l] || !s->shift[l]) break;
+        }
+    }
+    if (l < s->n_layers) {
+        rl_state_free(s);
+        return rl__fail(RL_ERR_NOMEM, "state: out of memory for a context of %lld tokens", (long long)max_ctx);
+    }
+    rl_state_reset(s);
+    return RL_OK;
+}
+
+void rl_state_reset(rl_state *s) {
+    int l;
+    s->pos = 0;
+    for (l = 0; l < s->n_layers; l++) {
+        if (s->S[l]) memset(s->S[l], 0, sizeof(float) * (size_t)s->s_n);
+        if (s->shift[l]) memset(s->shift[l], 0, sizeof(float) * (size_t)s->shift_n);
+    }
+}
+
+void rl_state_free(rl_state *s) {
+    int l;
+    if (!s->k) return;
+    for (l = 0; l < 4 * s->n_layers; l++) RL_FREE(s->k[l]);
+    RL_FREE(s->k);
+    memset(s, 0, sizeof *s);
+}
+
+rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits) {
+    rl_forward_opts o;
+    rl_tensor *y;
+    int64_t V = m->cfg.vocab_size;
+    if (n < 1) return rl__fail(RL_ERR_ARG, "model step: no tokens");
+    if (s->pos + n > s->max_ctx)
+        return rl__fail(RL_ERR_ARG, "model step: %lld tokens at position %lld exceed the context of %lld tokens",
+                        (long long)n, (long long)s->pos, (long long)s->max_ctx);
+    memset(&o, 0, sizeof o);
+    o.B = 1;
+    o.T = n;
+    o.pos0 = s->pos;
+    rl_ctx_reset(c);
+    rl_no_grad_push(c);
+    y = rl__forward(c, m, ids, &o, s);
+    rl_no_grad_pop(c);
+    if (!y) return c->err ? c->err : RL_ERR_STATE;
+    memcpy(logits, rl_f32(y) + (n - 1) * V, sizeof(float) * (size_t)V);
+    s->pos += n;
+    return RL_OK;
+}
+
+/* ---- sampling ---- */
+
+typedef struct { float v; int32_t i; } rl__cand;
+static int rl__cand_desc(const void *a, const void *b) {
+    float x = ((const rl__cand *)a)->v, y = ((const rl__cand *)b)->v;
+    return x < y ? 1 : x > y ? -1 : (((const rl__cand *)a)->i > ((const rl__cand *)b)->i) - (((const rl__cand *)a)->i < ((const rl__cand *)b)->i);
+}
+
+int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *rng) {
+    int64_t i, k, best = 0;
+    rl__cand *c;
+    double sum = 0, acc = 0, u;
+    for (i = 1; i < n; i++)
+        if (logits[i] > logits[best]) best = i;
+    if (!s || s->temperature <= 0 || n == 1) return (int32_t)best;
+    c = (rl__cand *)RL_MALLOC(sizeof(rl__cand) * (size_t)n);
+    if (!c) return (int32_t)best;
+    for (i = 0; i < n; i++) {
+        c[i].v = logits[i];
+        c[i].i = (int32_t)i;
+    }
+    qsort(c, (size_t)n, sizeof *c, rl__cand_desc);
+    k = s->top_k > 0 && s->top_k < n ? s->top_k : n;
+    for (i = 0; i < k; i++) {
+        c[i].v = expf((c[i].v - c[0].v) / s->temperature);
+        sum += c[i].v;
+    }
+    if (s->top_p > 0 && s->top_p < 1) { /* smallest prefix whose mass reaches top_p */
+        for (i = 0; i < k; i++) {
+            acc += c[i].v / sum;
+            if (acc >= s->top_p) break;
+        }
+        k = RL__MIN(k, i + 1);
+        for (sum = 0, i = 0; i < k; i++) sum += c[i].v;
+    }
+    u = (double)rl_rng_uniform(rng) * sum;
+    for (acc = 0, i = 0; i < k - 1; i++) {
+        acc += c[i].v;
+        if (u < acc) break;
+    }
+    best = c[i].i;
+    RL_FREE(c);
+    return (int32_t)best;
+}
+
+
+/* ---- 8b. evaluation ---- */
+
+rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_windows, double *nll) {
+    int64_t i, n = max_windows > 0 ? RL__MIN(max_windows, L->n_heldout) : L->n_heldout;
+    double sum = 0;
+    rl_forward_opts fo;
+    if (n < 1) return rl__fail(RL_ERR_ARG, "eval: no held-out windows (use a larger held-out fraction or more text)");
+    memset(&fo, 0, sizeof fo);
+    fo.B = 1;
+    fo.T = L->T;
+    for (i = 0; i < n; i++) {
+        const int32_t *w = rl_loader_heldout(L, i);
+        rl_tensor *lg, *ce;
+        rl_ctx_reset(c);
+        rl_no_grad_push(c);
+        lg = rl_model_forward(c, m, w, &fo);
+        ce = rl_cross_entropy(c, lg, w + 1);
+        rl_no_grad_pop(c);
+        if (!ce) return c->err;
+        sum += rl_f32(ce)[0];
+    }
+    *nll = sum / (double)n;
+    return RL_OK;
+}
+
+rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
+                          double *kl, double *top1) {
+    int64_t i, t, v, n = max_windows > 0 ? RL__MIN(max_windows, L->n_heldout) : L->n_heldout, V = student->cfg.vocab_size, agree = 0;
+    double sum = 0;
+    rl_forward_opts fo;
+    if (n < 1) return rl__fail(RL_ERR_ARG, "eval: no held-out windows");
+    memset(&fo, 0, sizeof fo);
+    fo.B = 1;
+    fo.T = L->T;
+    for (i = 0; i < n; i++) {
+        const int32_t *w = rl_loader_heldout(L, i);
+        rl_tensor *a, *b, *k;
+        rl_ctx_reset(c);
+        rl_no_grad_push(c);
+        a = rl_model_forward(c, teacher, w, &fo);
+        b = rl_model_forward(c, student, w, &fo);
+        k = rl_kl_div(c, b, a);
+        rl_no_grad_pop(c);
+        if (!k) return c->err;
+        sum += rl_f32(k)[0];
+        for (t = 0; t < L->T; t++) {
+            const float *pa = rl_f32(a) + t * V, *pb = rl_f32(b) + t * V;
+            int64_t ia = 0, ib = 0;
+            for (v = 1; v < V; v++) {
+                if (pa[v] > pa[ia]) ia = v;
+                if (pb[v] > pb[ib]) ib = v;
+            }
+            agree += ia == ib;
+        }
+    }
+    *kl = sum / (double)n;
+    *top1 = (double)agree / (double)(n * L->T);
+    return RL_OK;
 }
 
 #ifdef __cplusplus

@@ -1,0 +1,116 @@
+/* The teacher transformer against transformers (tests/fixtures/tiny-*, tools/ref):
+   logits of a batched forward, the per-layer attention input/output used by RADLADS
+   step 1, and a greedy continuation through the KV-cache decoding path. */
+#define _POSIX_C_SOURCE 200809L
+#define RADLADS_IMPLEMENTATION
+#include "../radlads.h"
+#include "rl_test.h"
+
+static rl_pool *pool;
+
+static float *read_ref(rl_st *st, const char *name, int64_t *n) {
+    const rl_st_tensor *t = rl_st_find(st, name);
+    float *v;
+    if (!t) return NULL;
+    v = (float *)malloc(sizeof(float) * (size_t)t->n);
+    if (rl_st_read_f32(st, name, v, t->ndim, t->shape) != RL_OK) {
+        free(v);
+        return NULL;
+    }
+    if (n) *n = t->n;
+    return v;
+}
+
+/* atol: fp32 weights 1e-4 (tools/ref/README: a float64 forward differs by <= 2.5e-6) */
+static void check_model(const char *dir, double atol, int has_attn_refs) {
+    rl_model m;
+    rl_st ref;
+    rl_ctx c;
+    char path[512], gname[256];
+    int32_t ids[22], greedy[16];
+    int64_t n, l, L;
+    snprintf(gname, sizeof gname, "teacher parity %s", dir + sizeof "tests/fixtures/" - 1);
+    rlt_begin(gname);
+    if (rl_model_load(&m, dir, 0) != RL_OK) {
+        RLT_CHECK(0, "load %s: %s", dir, rl_last_error());
+        rlt_end();
+        return;
+    }
+    snprintf(path, sizeof path, "%s/ref.safetensors", dir);
+    RLT_CHECK(rl_st_open(&ref, path) == RL_OK, "open %s: %s", path, rl_last_error());
+    {
+        int64_t s2[2] = {2, 11}, s1[1] = {16};
+        RLT_CHECK(rl_st_read_i32(&ref, "input_ids", ids, 2, s2) == RL_OK, "input_ids");
+        RLT_CHECK(rl_st_read_i32(&ref, "greedy", greedy, 1, s1) == RL_OK, "greedy");
+    }
+    L = m.cfg.n_layers;
+    rl_ctx_init(&c, pool);
+    {
+        rl_forward_opts o;
+        rl_tensor *ain[64], *aout[64], *y;
+        float *logits = read_ref(&ref, "logits", &n);
+        long at;
+        memset(&o, 0, sizeof o);
+        o.B = 2;
+        o.T = 11;
+        o.attn_in = ain;
+        o.attn_out = aout;
+        y = rl_model_forward(&c, &m, ids, &o);
+        RLT_CHECK(y && c.err == RL_OK, "forward: %s", rl_last_error());
+        if (y && logits) {
+            double w = rlt_worst(rl_f32(y), logits, (long)n, atol, 0, &at);
+            RLT_CHECK(y->n == n && w <= 1.0, "logits [%ld]: %g vs %g (atol %g)", at, rl_f32(y)[at], logits[at], atol);
+        }
+        for (l = 0; y && has_attn_refs && l < L; l++) {
+            char nm[64];
+            float *r;
+            snprintf(nm, sizeof nm, "attn_in.%lld", (long long)l);
+            r = read_ref(&ref, nm, &n);
+            RLT_CHECK(r && rlt_worst(rl_f32(ain[l]), r, (long)n, atol, 0, &at) <= 1.0, "%s [%ld]", nm, at);
+            free(r);
+            snprintf(nm, sizeof nm, "attn_out.%lld", (long long)l);
+            r = read_ref(&ref, nm, &n);
+            RLT_CHECK(r && rlt_worst(rl_f32(aout[l]), r, (long)n, atol, 0, &at) <= 1.0, "%s [%ld]", nm, at);
+            free(r);
+        }
+        free(logits);
+    }
+    { /* greedy decoding with the KV cache: prefill row 0, then one token at a time */
+        rl_state s;
+        float *lg = (float *)malloc(sizeof(float) * (size_t)m.cfg.vocab_size);
+        int32_t tok;
+        int i, same = 1;
+        RLT_CHECK(rl_state_init(&s, &m, 64) == RL_OK, "state: %s", rl_last_error());
+        RLT_CHECK(rl_model_step(&c, &m, &s, ids, 11, lg) == RL_OK, "prefill: %s", rl_last_error());
+        for (i = 0; i < 16; i++) {
+            tok = rl_sample(lg, m.cfg.vocab_size, NULL, NULL);
+            same &= tok == greedy[i];
+            if (rl_model_step(&c, &m, &s, &tok, 1, lg) != RL_OK) break;
+        }
+        RLT_CHECK(same && i == 16, "greedy continuation differs from transformers at step %d", i);
+        rl_state_free(&s);
+        free(lg);
+    }
+    rl_ctx_free(&c);
+    rl_st_close(&ref);
+    rl_model_free(&m);
+    rlt_end();
+}
+
+int main(void) {
+    pool = rl_pool_create(2);
+    check_model("tests/fixtures/tiny-qwen2", 1e-4, 1);
+    /* bf16 weights, fp32 math: the reference is fp32 math on the same bf16 weights */
+    check_model("tests/fixtures/tiny-qwen2-bf16", 1e-4, 1);
+    check_model("tests/fixtures/tiny-llama", 1e-4, 0);
+    check_model("tests/fixtures/tiny-llama-sharded", 1e-4, 0);
+    rlt_begin("teacher errors");
+    {
+        rl_model m;
+        RLT_CHECK(rl_model_load(&m, "tests/fixtures/does-not-exist", 0) != RL_OK && strstr(rl_last_error(), "does-not-exist"),
+                  "missing folder: %s", rl_last_error());
+    }
+    rlt_end();
+    rl_pool_free(pool);
+    return rlt_exit();
+}

@@ -1,0 +1,249 @@
+/* Distillation (section 7): schedules, data order, data files, the three stages on the
+   tiny Qwen2 fixture teacher (losses must fall by stated factors), and an exact resume. */
+#define _POSIX_C_SOURCE 200809L
+#define RADLADS_IMPLEMENTATION
+#include "../radlads.h"
+#include "rl_test.h"
+
+static rl_pool *pool;
+
+typedef struct { double first, last; int n; } losses_t;
+static void on_progress(void *u, const rl_progress *p) {
+    losses_t *l = (losses_t *)u;
+    if (!l->n++) l->first = p->loss;
+    l->last = p->loss;
+}
+
+/* tokens sampled from the teacher itself, so the student has something to learn */
+static void teacher_text(rl_model *t, rl_tokens *out, int64_t n) {
+    rl_ctx c;
+    rl_state s;
+    rl_rng g;
+    rl_sampler smp;
+    float *lg = (float *)malloc(sizeof(float) * (size_t)t->cfg.vocab_size);
+    int64_t i;
+    int32_t tok = 1;
+    rl_ctx_init(&c, pool);
+    rl_rng_seed(&g, 5);
+    smp.temperature = 1.0f;
+    smp.top_k = 0;
+    smp.top_p = 1.0f;
+    out->ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)n);
+    out->n = n;
+    rl_state_init(&s, t, 64);
+    for (i = 0; i < n; i++) {
+        if (s.pos == 64) rl_state_reset(&s);
+        rl_model_step(&c, t, &s, &tok, 1, lg);
+        tok = rl_sample(lg, t->cfg.vocab_size, &smp, &g);
+        out->ids[i] = tok;
+    }
+    rl_state_free(&s);
+    rl_ctx_free(&c);
+    free(lg);
+}
+
+static int same_weights_fn_state;
+static void cmp_fn(void *u, const char *name, rl_tensor *t) {
+    rl_model *o = (rl_model *)u;
+    (void)name;
+    (void)o;
+    (void)t;
+}
+
+int main(void) {
+    rl_model teacher;
+    rl_tokens data;
+    pool = rl_pool_create(2);
+    (void)cmp_fn;
+    (void)same_weights_fn_state;
+
+    rlt_begin("train lr schedule (spec 3.5)");
+    {
+        rl_lr_sched s;
+        double a, b;
+        memset(&s, 0, sizeof s);
+        s.lr_init = 1e-3; s.lr_final = 1e-5; s.lr2_init = s.lr2_final = -1; s.wait = 0; s.endpoint = 1; s.cosine = 1;
+        s.warmup_steps = 50; s.tokens_per_step = 100; s.exit_tokens = 1050 * 100;
+        rl_lr_at(&s, 0, &a, &b);
+        RLT_CLOSE(a, 1e-3 * 0.01, 1e-12, 1e-9, "warm-up starts at 1%%");
+        rl_lr_at(&s, 25, &a, &b);
+        RLT_CLOSE(a, 1e-3 * (0.01 + 0.99 * 0.5), 1e-12, 1e-9, "half-way through warm-up");
+        rl_lr_at(&s, 50, &a, &b);
+        RLT_CLOSE(a, 1e-3, 1e-12, 1e-9, "peak after warm-up");
+        rl_lr_at(&s, 550, &a, &b);
+        RLT_CLOSE(a, 1e-5 + (1e-3 - 1e-5) * cos(3.14159265358979 / 4), 1e-12, 1e-9, "quarter cosine at half the tokens");
+        rl_lr_at(&s, 1050, &a, &b);
+        RLT_CLOSE(a, 1e-5, 1e-12, 1e-9, "final");
+        RLT_CLOSE(b, a, 0, 0, "mixer group follows the main one by default");
+        /* step 2a: mixers 1e-4 held until 83.3%, cosine to 7e-6 by 87.5% */
+        s.lr_init = s.lr_final = 7e-6; s.lr2_init = 1e-4; s.lr2_final = 7e-6; s.wait = 0.833; s.endpoint = 0.875;
+        rl_lr_at(&s, 50 + 800, &a, &b);
+        RLT_CLOSE(b, 1e-4, 1e-12, 1e-9, "2a: mixer LR held at 80%%");
+        RLT_CLOSE(a, 7e-6, 1e-12, 1e-9, "2a: main LR flat");
+        rl_lr_at(&s, 50 + 900, &a, &b);
+        RLT_CLOSE(b, 7e-6, 1e-12, 1e-9, "2a: mixer LR final after 87.5%%");
+    }
+    rlt_end();
+
+    rlt_begin("train data order (magic prime) and token files");
+    {
+        rl_tokens t;
+        rl_loader L;
+        int64_t i;
+        unsigned char *seen;
+        int distinct = 1;
+        t.n = 100001;
+        t.ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)t.n);
+        for (i = 0; i < t.n; i++) t.ids[i] = (int32_t)i;
+        RLT_CHECK(rl_loader_init(&L, &t, 100, 0.1) == RL_OK, "loader");
+        RLT_CHECK(L.n_train == 900 && L.n_heldout == 100, "split %lld/%lld", (long long)L.n_train, (long long)L.n_heldout);
+        RLT_CHECK(L.p % 3 == 2 && L.p <= 900 && L.p > 800, "prime %llu", (unsigned long long)L.p);
+        seen = (unsigned char *)calloc((size_t)L.p, 1);
+        for (i = 0; i < (int64_t)L.p; i++) {
+            int64_t slot = (rl_loader_train(&L, (uint64_t)i)[0]) / 100;
+            distinct &= slot < (int64_t)L.p && !seen[slot];
+            seen[slot] = 1;
+        }
+        RLT_CHECK(distinct, "p samples visit p distinct training slots");
+        RLT_CHECK(rl_loader_heldout(&L, 0)[0] == 90000, "held-out windows follow the training ones");
+        free(seen);
+        /* binidx and llm.c files */
+        {
+            FILE *f = fopen("/tmp/rl_test_tok.idx", "wb");
+            unsigned char hdr[34] = {'M', 'M', 'I', 'D', 'I', 'D', 'X', 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 8};
+            uint16_t u16[5] = {7, 65535, 0, 3, 12};
+            rl_tokens r;
+            fwrite(hdr, 1, sizeof hdr, f);
+            fclose(f);
+            f = fopen("/tmp/rl_test_tok.bin", "wb");
+            fwrite(u16, 2, 5, f);
+            fclose(f);
+            RLT_CHECK(rl_tokens_load_binidx(&r, "/tmp/rl_test_tok") == RL_OK && r.n == 5 && r.ids[1] == 65535 && r.ids[4] == 12, "binidx uint16: %s", rl_last_error());
+            rl_tokens_free(&r);
+            f = fopen("/tmp/rl_test_tok.idx", "wb");
+            fwrite("NOTANIDX0123456789", 1, 18, f);
+            fclose(f);
+            RLT_CHECK(rl_tokens_load_binidx(&r, "/tmp/rl_test_tok") == RL_ERR_FORMAT && strstr(rl_last_error(), "rl_test_tok.idx"), "bad magic: %s", rl_last_error());
+            remove("/tmp/rl_test_tok.idx");
+            remove("/tmp/rl_test_tok.bin");
+        }
+        {
+            FILE *f = fopen("/tmp/rl_test.llmc", "wb");
+            int32_t h[256] = {20240520, 1, 3};
+            uint16_t v[3] = {5, 6, 50000};
+            rl_tokens r;
+            fwrite(h, 4, 256, f);
+            fwrite(v, 2, 3, f);
+            fclose(f);
+            RLT_CHECK(rl_tokens_load_llmc(&r, "/tmp/rl_test.llmc") == RL_OK && r.n == 3 && r.ids[2] == 50000, "llm.c file: %s", rl_last_error());
+            rl_tokens_free(&r);
+            remove("/tmp/rl_test.llmc");
+        }
+        free(t.ids);
+    }
+    rlt_end();
+
+    if (rl_model_load(&teacher, "tests/fixtures/tiny-qwen2", 0) != RL_OK) {
+        printf("FAIL train: cannot load the fixture teacher: %s\n", rl_last_error());
+        return 1;
+    }
+    teacher_text(&teacher, &data, 6000);
+
+    rlt_begin("train stages 1 and 2 on the tiny teacher: losses fall");
+    {
+        rl_model st;
+        rl_student_opts so;
+        rl_stage_opts o;
+        rl_ctx c;
+        losses_t l1, l2;
+        double nll_t, nll_s0, nll_s2, kl0, kl2, top0, top2;
+        rl_loader L;
+        rl_ctx_init(&c, pool);
+        rl_student_opts_default(&so, RL_MIXER_RWKV7);
+        RLT_CHECK(rl_student_from_teacher(&st, &teacher, &so) == RL_OK, "student: %s", rl_last_error());
+        rl_loader_init(&L, &data, 32, 0.05);
+        rl_eval_ppl(&c, &teacher, &L, 8, &nll_t);
+        rl_eval_ppl(&c, &st, &L, 8, &nll_s0);
+        rl_eval_compare(&c, &st, &teacher, &L, 8, &kl0, &top0);
+        rl_stage_opts_default(&o, 1);
+        o.ctx = 32; o.batch = 4; o.tokens = 40 * 4 * 32; o.lr.warmup_steps = 5; o.lr.lr_init = 3e-3; o.lr.lr_final = 3e-4;
+        memset(&l1, 0, sizeof l1);
+        o.progress = on_progress; o.user = &l1;
+        RLT_CHECK(rl_train_stage(&c, &st, &teacher, &data, &o) == RL_OK, "stage 1: %s", rl_last_error());
+        RLT_CHECK(l1.n == 40 && l1.last < 0.75 * l1.first, "stage 1 L2 loss %.4f -> %.4f (must fall by 25%%)", l1.first, l1.last);
+        rl_stage_opts_default(&o, 2);
+        o.ctx = 32; o.batch = 4; o.tokens = 40 * 4 * 32; o.lr.warmup_steps = 5; o.lr.lr_init = o.lr.lr_final = 1e-3;
+        memset(&l2, 0, sizeof l2);
+        o.progress = on_progress; o.user = &l2;
+        RLT_CHECK(rl_train_stage(&c, &st, &teacher, &data, &o) == RL_OK, "stage 2: %s", rl_last_error());
+        RLT_CHECK(l2.n == 40 && l2.last < 0.7 * l2.first, "stage 2 KL %.4f -> %.4f (must fall by 30%%)", l2.first, l2.last);
+        rl_eval_ppl(&c, &st, &L, 8, &nll_s2);
+        rl_eval_compare(&c, &st, &teacher, &L, 8, &kl2, &top2);
+        RLT_CHECK(kl2 < kl0 && top2 > top0, "held-out KL %.4f -> %.4f, top-1 %.3f -> %.3f", kl0, kl2, top0, top2);
+        printf("  info: held-out ppl teacher %.2f, student init %.2f, after stages 1+2 %.2f; KL %.4f -> %.4f; top-1 %.3f -> %.3f\n",
+               exp(nll_t), exp(nll_s0), exp(nll_s2), kl0, kl2, top0, top2);
+        rl_model_free(&st);
+        rl_ctx_free(&c);
+    }
+    rlt_end();
+
+    rlt_begin("train resume: N steps == N/2, stop, resume, N/2 (bit-identical)");
+    {
+        rl_model a, b;
+        rl_student_opts so;
+        rl_stage_opts o;
+        rl_ctx c;
+        losses_t la, lb;
+        int stage;
+        rl_ctx_init(&c, pool);
+        for (stage = 1; stage <= 3; stage++) {
+            int64_t n = 0, diff = 0;
+            rl_student_opts_default(&so, stage == 2 ? RL_MIXER_RWKV6 : RL_MIXER_RWKV7);
+            rl_student_from_teacher(&a, &teacher, &so);
+            rl_student_from_teacher(&b, &teacher, &so);
+            rl_stage_opts_default(&o, stage);
+            o.ctx = 16; o.batch = 2; o.micro_batch = 1; o.tokens = 6 * 2 * 16; o.lr.warmup_steps = 2;
+            if (stage > 1) o.lr.lr_init = o.lr.lr_final = 1e-3;
+            o.checkpoint = "/tmp/rl_test_resume_a.safetensors";
+            memset(&la, 0, sizeof la);
+            o.progress = on_progress; o.user = &la;
+            RLT_CHECK(rl_train_stage(&c, &a, &teacher, &data, &o) == RL_OK, "straight: %s", rl_last_error());
+            o.checkpoint = "/tmp/rl_test_resume_b.safetensors";
+            o.max_steps = 3;
+            memset(&lb, 0, sizeof lb);
+            o.user = &lb;
+            RLT_CHECK(rl_train_stage(&c, &b, &teacher, &data, &o) == RL_OK, "first half: %s", rl_last_error());
+            rl_model_free(&b);
+            rl_student_from_teacher(&b, &teacher, &so); /* a fresh process would start from scratch */
+            o.resume = 1;
+            o.max_steps = 0;
+            RLT_CHECK(rl_train_stage(&c, &b, &teacher, &data, &o) == RL_OK, "resumed: %s", rl_last_error());
+            RLT_CHECK(lb.n == 6 && la.n == 6 && la.last == lb.last, "stage %d: final loss straight %.9g vs resumed %.9g", stage, la.last, lb.last);
+            {
+                rl_st sa, sb;
+                int i;
+                rl_st_open(&sa, "/tmp/rl_test_resume_a.safetensors");
+                rl_st_open(&sb, "/tmp/rl_test_resume_b.safetensors");
+                for (i = 0; i < rl_st_count(&sa); i++) {
+                    const rl_st_tensor *x = rl_st_at(&sa, i), *y = rl_st_find(&sb, x->name);
+                    n++;
+                    diff += !y || y->nbytes != x->nbytes || memcmp(x->data, y->data, x->nbytes) != 0;
+                }
+                rl_st_close(&sa);
+                rl_st_close(&sb);
+            }
+            RLT_CHECK(n > 0 && diff == 0, "stage %d: %lld of %lld checkpoint tensors differ", stage, (long long)diff, (long long)n);
+            rl_model_free(&a);
+            rl_model_free(&b);
+            remove("/tmp/rl_test_resume_a.safetensors");
+            remove("/tmp/rl_test_resume_b.safetensors");
+        }
+        rl_ctx_free(&c);
+    }
+    rlt_end();
+
+    rl_tokens_free(&data);
+    rl_model_free(&teacher);
+    rl_pool_free(pool);
+    return rlt_exit();
+}
