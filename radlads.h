@@ -466,6 +466,227 @@ rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const ch
    double and rounded to float once. */
 void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq);
 
+/* ---- GGUF (llama.cpp's model container; formats.md §5.3-5.7) ----
+   Little-endian GGUF versions 2 and 3. The file is mmap()ed read-only; tensor data is
+   read in place. Every key, tensor name and string value is copied as a NUL-terminated
+   string (its length is kept too, since GGUF strings may hold NUL bytes). */
+
+typedef enum rl_gguf_type { /* metadata value types */
+    RL_GGUF_UINT8 = 0, RL_GGUF_INT8 = 1, RL_GGUF_UINT16 = 2, RL_GGUF_INT16 = 3,
+    RL_GGUF_UINT32 = 4, RL_GGUF_INT32 = 5, RL_GGUF_FLOAT32 = 6, RL_GGUF_BOOL = 7,
+    RL_GGUF_STRING = 8, RL_GGUF_ARRAY = 9, RL_GGUF_UINT64 = 10, RL_GGUF_INT64 = 11,
+    RL_GGUF_FLOAT64 = 12
+} rl_gguf_type;
+
+typedef enum rl_ggml_type { /* tensor element types (ggml.h numbering) */
+    RL_GGML_F32 = 0, RL_GGML_F16 = 1, RL_GGML_Q4_0 = 2, RL_GGML_Q4_1 = 3,
+    RL_GGML_Q5_0 = 6, RL_GGML_Q5_1 = 7, RL_GGML_Q8_0 = 8, RL_GGML_Q8_1 = 9,
+    RL_GGML_Q2_K = 10, RL_GGML_Q3_K = 11, RL_GGML_Q4_K = 12, RL_GGML_Q5_K = 13,
+    RL_GGML_Q6_K = 14, RL_GGML_Q8_K = 15, RL_GGML_IQ2_XXS = 16, RL_GGML_IQ2_XS = 17,
+    RL_GGML_IQ3_XXS = 18, RL_GGML_IQ1_S = 19, RL_GGML_IQ4_NL = 20, RL_GGML_IQ3_S = 21,
+    RL_GGML_IQ2_S = 22, RL_GGML_IQ4_XS = 23, RL_GGML_I8 = 24, RL_GGML_I16 = 25,
+    RL_GGML_I32 = 26, RL_GGML_I64 = 27, RL_GGML_F64 = 28, RL_GGML_IQ1_M = 29,
+    RL_GGML_BF16 = 30, RL_GGML_TQ1_0 = 34, RL_GGML_TQ2_0 = 35, RL_GGML_MXFP4 = 39,
+    RL_GGML_NVFP4 = 40, RL_GGML_Q1_0 = 41
+} rl_ggml_type;
+
+typedef struct rl_gguf_str {
+    const char *s; /* NUL-terminated copy */
+    uint64_t len;  /* bytes, without the NUL */
+} rl_gguf_str;
+
+/* One metadata value. Numbers are widened: an integer or bool sets i (and u when it is
+   not negative) and f; a float sets f. */
+typedef struct rl_gguf_value {
+    rl_gguf_type type;
+    int64_t i;
+    uint64_t u;
+    double f;
+    rl_gguf_str str;               /* STRING */
+    rl_gguf_type elem_type;        /* ARRAY: type of the elements */
+    uint64_t n;                    /* ARRAY: number of elements */
+    const unsigned char *raw;      /* ARRAY of numbers/bools: packed little-endian elements in the file */
+    rl_gguf_str *strs;             /* ARRAY of STRING: n strings */
+    struct rl_gguf_value *elems;   /* ARRAY of ARRAY: n values */
+} rl_gguf_value;
+
+typedef struct rl_gguf_kv {
+    const char *key;
+    rl_gguf_value val;
+} rl_gguf_kv;
+
+typedef struct rl_gguf_tensor {
+    const char *name;
+    rl_ggml_type type;
+    int n_dims;          /* as stored, 0..4 */
+    int64_t ne[4];       /* ggml order: ne[0] varies fastest; unused dims are 1 */
+    int64_t n;           /* number of elements */
+    uint64_t offset;     /* from the start of the data section */
+    uint64_t nbytes;
+    const void *data;    /* in the read-only mapping; file offset is a multiple of the
+                            alignment, but a hostile file may use alignment 1: read
+                            through rl_gguf_tensor_f32, or memcpy, not as float* */
+} rl_gguf_tensor;
+
+typedef struct rl_gguf {
+    char *path;             /* the name used in messages */
+    uint32_t version;       /* 2 or 3 */
+    uint32_t alignment;     /* general.alignment, default 32 */
+    int64_t n_kv, n_tensors;
+    rl_gguf_kv *kv;         /* in file order */
+    rl_gguf_tensor *tensors;/* in file order */
+    uint64_t data_offset;   /* file offset of the data section */
+    uint64_t size;          /* file size in bytes */
+    const unsigned char *base; /* the whole file */
+    /* private */
+    int64_t *kv_order_, *t_order_; /* indices sorted by key / name, for lookups */
+    rl_arena arena_;
+    char *pool_;
+    size_t pool_left_;
+    int map_kind_;          /* 0 borrowed, 1 mmap, 2 malloc */
+} rl_gguf;
+
+/* Open and validate a GGUF file: header, every metadata value, every tensor info, data
+   ranges, alignment, overlaps. On failure *g is left closed and rl_last_error() names
+   the file and the key or tensor at fault. */
+rl_status rl_gguf_open(rl_gguf *g, const char *path);
+/* The same over bytes already in memory (borrowed until rl_gguf_close); name is used in
+   messages. */
+rl_status rl_gguf_open_memory(rl_gguf *g, const void *data, size_t size, const char *name);
+void rl_gguf_close(rl_gguf *g);
+
+const rl_gguf_kv *rl_gguf_find(const rl_gguf *g, const char *key);               /* NULL if absent */
+const rl_gguf_tensor *rl_gguf_find_tensor(const rl_gguf *g, const char *name);   /* NULL if absent */
+/* Typed getters; RL_ERR_FORMAT naming file and key if the key is missing or has another
+   type. get_int takes any integer type (u64 only up to INT64_MAX); get_float takes
+   FLOAT32/FLOAT64; get_array checks the element type (pass RL_GGUF_ARRAY for arrays of
+   arrays). */
+rl_status rl_gguf_get_int(const rl_gguf *g, const char *key, int64_t *out);
+rl_status rl_gguf_get_float(const rl_gguf *g, const char *key, double *out);
+rl_status rl_gguf_get_bool(const rl_gguf *g, const char *key, int *out);
+rl_status rl_gguf_get_str(const rl_gguf *g, const char *key, const char **s, uint64_t *len);
+rl_status rl_gguf_get_array(const rl_gguf *g, const char *key, rl_gguf_type elem_type, const rl_gguf_value **arr);
+/* Element i of an ARRAY of numbers/bools (RL_ERR_ARG if out of range or not numeric). */
+rl_status rl_gguf_arr_int(const rl_gguf_value *arr, uint64_t i, int64_t *out);
+rl_status rl_gguf_arr_float(const rl_gguf_value *arr, uint64_t i, double *out);
+
+const char *rl_gguf_type_name(rl_gguf_type t);  /* "UINT32", ... */
+const char *rl_ggml_type_name(int type);        /* "Q4_K", ...; "unknown" */
+/* Block size (elements) and bytes per block of a ggml type; 0 if the type is unknown. */
+int rl_ggml_type_size(int type, int64_t *block_size, int64_t *type_size);
+/* 1 for the types rl_ggml_dequantize handles: F32 F16 BF16 F64 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0
+   Q4_K Q5_K Q6_K. */
+int rl_ggml_can_dequantize(int type);
+/* Convert n elements (a multiple of the block size) to fp32. */
+rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_t n);
+/* A tensor as fp32; dst holds t->n floats. */
+rl_status rl_gguf_tensor_f32(const rl_gguf *g, const rl_gguf_tensor *t, float *dst);
+/* Row-major (PyTorch) shape = ne reversed; returns the number of dims (>= 1). */
+int rl_gguf_tensor_shape(const rl_gguf_tensor *t, int64_t shape[4]);
+
+/* ---- Llama / Qwen2 teachers stored as GGUF ---- */
+typedef struct rl_gguf_llama_hparams {
+    char arch[16];              /* general.architecture: "llama" or "qwen2" */
+    int64_t n_layers;           /* {arch}.block_count */
+    int64_t hidden_size;        /* {arch}.embedding_length */
+    int64_t intermediate_size;  /* {arch}.feed_forward_length */
+    int64_t n_heads;            /* {arch}.attention.head_count */
+    int64_t n_kv_heads;         /* {arch}.attention.head_count_kv (default n_heads) */
+    int64_t head_dim;           /* {arch}.attention.key_length (default hidden/heads) */
+    int64_t rope_dim;           /* {arch}.rope.dimension_count (default head_dim) */
+    int64_t context_length;     /* {arch}.context_length (0 if absent) */
+    int64_t vocab_size;         /* tokenizer.ggml.tokens length, else {arch}.vocab_size, else token_embd rows */
+    double rope_theta;          /* {arch}.rope.freq_base (default 10000) */
+    double rms_norm_eps;        /* {arch}.attention.layer_norm_rms_epsilon */
+    int tie_word_embeddings;    /* 1: no output.weight, lm_head is the embedding */
+    int qk_permuted;            /* 1 (arch llama): Q/K rows are in llama.cpp's interleaved RoPE
+                                   order; rl_gguf_llama_tensors restores HF's rotate-half order */
+    int has_rope_freqs;         /* 1: rope_freqs.weight present: per-frequency divisors of the
+                                   inverse frequencies (how the converter stores Llama-3.1 scaling) */
+    char rope_scaling_type[16]; /* {arch}.rope.scaling.type ("linear", "yarn", "none"), "" if absent */
+    double rope_scaling_factor; /* {arch}.rope.scaling.factor, 0 if absent */
+    int64_t rope_scaling_orig_ctx; /* {arch}.rope.scaling.original_context_length, 0 if absent */
+    int attn_bias;              /* 1: blk.0.attn_q.bias present (Qwen2) */
+    int o_bias;                 /* 1: blk.0.attn_output.bias present */
+} rl_gguf_llama_hparams;
+
+rl_status rl_gguf_llama_hparams_read(const rl_gguf *g, rl_gguf_llama_hparams *hp);
+/* GGUF tensor name -> Hugging Face name ("blk.3.attn_q.weight" ->
+   "model.layers.3.self_attn.q_proj.weight"); RL_ERR_UNSUPPORTED if it has none. */
+rl_status rl_gguf_hf_name(const char *gguf_name, char *out, size_t cap);
+/* Called once per tensor in file order. hf_name is NULL for a tensor with no HF
+   counterpart (rope_freqs.weight, or anything outside the llama/qwen2 tensor set: the
+   caller decides whether that is an error); such a tensor's data is NULL when its type
+   cannot be converted to fp32. shape is row-major (HF); data is fp32 in HF layout, valid
+   only during the call. A non-OK return stops the walk and is returned. */
+typedef rl_status (*rl_gguf_tensor_fn)(void *user, const char *hf_name, const rl_gguf_tensor *t,
+                                       int ndim, const int64_t *shape, const float *data);
+/* Dequantize every tensor, undo the Q/K permutation where hp->qk_permuted, check each
+   shape against hp, and hand it to fn. */
+rl_status rl_gguf_llama_tensors(const rl_gguf *g, const rl_gguf_llama_hparams *hp, rl_gguf_tensor_fn fn, void *user);
+/* llama.cpp's convert_hf_to_gguf permute of a [n_heads*head_dim, cols] Q or K weight
+   (or bias, cols = 1), in place: HF rotate-half row order <-> interleaved pairs.
+   rl_gguf_permute_qk is the converter's direction (for export), unpermute its inverse. */
+rl_status rl_gguf_permute_qk(float *w, int64_t rows, int64_t cols, int64_t n_heads);
+rl_status rl_gguf_unpermute_qk(float *w, int64_t rows, int64_t cols, int64_t n_heads);
+
+/* ---- tokenizer arrays (tokenizer.ggml.*) ----
+   The strings are g's own: valid until rl_gguf_close(g). */
+typedef struct rl_gguf_vocab {
+    const char *model;        /* tokenizer.ggml.model: "gpt2" = byte-level BPE ("" if absent) */
+    const char *pre;          /* tokenizer.ggml.pre, e.g. "smollm", "qwen2", "llama-bpe"; NULL if absent */
+    int64_t n_tokens;
+    const char **tokens;      /* [n_tokens], id = index */
+    const uint64_t *token_len;/* [n_tokens] bytes of each token */
+    int32_t *token_type;      /* [n_tokens] or NULL: 1 normal 2 unknown 3 control 4 user-defined 5 unused 6 byte */
+    float *scores;            /* [n_tokens] or NULL (SentencePiece models) */
+    int64_t n_merges;
+    const char **merges;      /* [n_merges] "left right" in rank order, or NULL */
+    int64_t bos_id, eos_id, unk_id, pad_id, sep_id, mask_id, eot_id, eom_id; /* -1 if absent */
+    int add_bos, add_eos, add_space_prefix;   /* -1 if absent, else 0/1 */
+    const char *chat_template;/* tokenizer.chat_template or NULL */
+} rl_gguf_vocab;
+
+rl_status rl_gguf_vocab_read(const rl_gguf *g, rl_gguf_vocab *v);
+void rl_gguf_vocab_free(rl_gguf_vocab *v);
+
+/* ---- GGUF writer ----
+   Collects metadata and tensors, then rl_gguf_write() writes version 3 to
+   "<path>.tmp" and renames it over path. Setting "general.alignment" (UINT32, power of
+   two) changes the data alignment from 32. Errors are sticky: after a failed add, every
+   later call returns the same status, so a sequence of adds can be checked once. */
+typedef struct rl_gguf_writer rl_gguf_writer;
+/* Fills nbytes of a tensor's data into dst when the file is written. */
+typedef rl_status (*rl_gguf_fill_fn)(void *user, const char *name, void *dst, uint64_t nbytes);
+
+rl_gguf_writer *rl_gguf_writer_new(void);
+void rl_gguf_writer_free(rl_gguf_writer *w);
+rl_status rl_gguf_add_u32(rl_gguf_writer *w, const char *key, uint32_t v);
+rl_status rl_gguf_add_i32(rl_gguf_writer *w, const char *key, int32_t v);
+rl_status rl_gguf_add_u64(rl_gguf_writer *w, const char *key, uint64_t v);
+rl_status rl_gguf_add_i64(rl_gguf_writer *w, const char *key, int64_t v);
+rl_status rl_gguf_add_f32(rl_gguf_writer *w, const char *key, float v);
+rl_status rl_gguf_add_f64(rl_gguf_writer *w, const char *key, double v);
+rl_status rl_gguf_add_bool(rl_gguf_writer *w, const char *key, int v);
+rl_status rl_gguf_add_str(rl_gguf_writer *w, const char *key, const char *s);
+/* Any scalar type; value points to a uint8_t/int8_t/.../double/char (bool) of that type,
+   or to a const char * for STRING. */
+rl_status rl_gguf_add_scalar(rl_gguf_writer *w, const char *key, rl_gguf_type type, const void *value);
+/* Array of n scalars; elems is a C array of the element type (uint8_t[], float[], ...,
+   char[] of 0/1 for BOOL, const char *[] for STRING). */
+rl_status rl_gguf_add_array(rl_gguf_writer *w, const char *key, rl_gguf_type elem_type, const void *elems, uint64_t n);
+/* Any value tree, nested arrays included (e.g. one read by rl_gguf_open). */
+rl_status rl_gguf_add_value(rl_gguf_writer *w, const char *key, const rl_gguf_value *v);
+/* A tensor of n_dims (0..4; 0 = scalar) with ggml dims ne (ne[0] fastest); data is borrowed until
+   rl_gguf_write and holds exactly the bytes the type and dims call for. */
+rl_status rl_gguf_add_tensor(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims,
+                             const int64_t *ne, const void *data);
+/* The same with the data produced by fill() at write time. */
+rl_status rl_gguf_add_tensor_fn(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims,
+                                const int64_t *ne, rl_gguf_fill_fn fill, void *user);
+rl_status rl_gguf_write(rl_gguf_writer *w, const char *path);
+
+
 /* ==== 5. models (declarations) ============================================ */
 
 /* RAD-RWKV6 gated-linear-attention scan (spec §4.2-4.4). Per query head h, which reads
@@ -5507,6 +5728,1740 @@ void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq) {
     }
 }
 #undef RL__TRY
+
+/* ---- 4d. GGUF ---- */
+
+#define RL__GGUF_MAGIC "GGUF"
+#define RL__GGUF_MAX_DEPTH 8    /* nesting of arrays in arrays */
+#define RL__GGUF_MAX_NAME 64    /* tensor names are shorter (llama.cpp GGML_MAX_NAME) */
+
+/* ---- little-endian loads/stores (any host, any alignment) ---- */
+static uint16_t rl__le16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static uint32_t rl__le32(const unsigned char *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static uint64_t rl__le64(const unsigned char *p) { return (uint64_t)rl__le32(p) | ((uint64_t)rl__le32(p + 4) << 32); }
+static float rl__lef32(const unsigned char *p) {
+    uint32_t u = rl__le32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static double rl__lef64(const unsigned char *p) {
+    uint64_t u = rl__le64(p);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+static int rl__little_endian(void) {
+    uint16_t x = 1;
+    unsigned char c;
+    memcpy(&c, &x, 1);
+    return c == 1;
+}
+static void rl__st_le(unsigned char *b, uint64_t v, int n) {
+    int i;
+    for (i = 0; i < n; i++) b[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* ---- ggml type table (block size in elements, bytes per block) ---- */
+typedef struct rl__ggml_info {
+    int type;
+    const char *name;
+    int block, size;
+} rl__ggml_info;
+
+static const rl__ggml_info rl__ggml_types[] = {
+    {0, "F32", 1, 4},        {1, "F16", 1, 2},        {2, "Q4_0", 32, 18},     {3, "Q4_1", 32, 20},
+    {6, "Q5_0", 32, 22},     {7, "Q5_1", 32, 24},     {8, "Q8_0", 32, 34},     {9, "Q8_1", 32, 40},
+    {10, "Q2_K", 256, 84},   {11, "Q3_K", 256, 110},  {12, "Q4_K", 256, 144},  {13, "Q5_K", 256, 176},
+    {14, "Q6_K", 256, 210},  {15, "Q8_K", 256, 292},  {16, "IQ2_XXS", 256, 66},{17, "IQ2_XS", 256, 74},
+    {18, "IQ3_XXS", 256, 98},{19, "IQ1_S", 256, 50},  {20, "IQ4_NL", 32, 18},  {21, "IQ3_S", 256, 110},
+    {22, "IQ2_S", 256, 82},  {23, "IQ4_XS", 256, 136},{24, "I8", 1, 1},        {25, "I16", 1, 2},
+    {26, "I32", 1, 4},       {27, "I64", 1, 8},       {28, "F64", 1, 8},       {29, "IQ1_M", 256, 56},
+    {30, "BF16", 1, 2},      {34, "TQ1_0", 256, 54},  {35, "TQ2_0", 256, 66},  {39, "MXFP4", 32, 17},
+    {40, "NVFP4", 64, 36},   {41, "Q1_0", 128, 18},
+};
+
+static const rl__ggml_info *rl__ggml_find(int type) {
+    size_t i;
+    for (i = 0; i < sizeof rl__ggml_types / sizeof rl__ggml_types[0]; i++)
+        if (rl__ggml_types[i].type == type) return &rl__ggml_types[i];
+    return NULL;
+}
+
+const char *rl_ggml_type_name(int type) {
+    const rl__ggml_info *t = rl__ggml_find(type);
+    return t ? t->name : "unknown";
+}
+
+int rl_ggml_type_size(int type, int64_t *block_size, int64_t *type_size) {
+    const rl__ggml_info *t = rl__ggml_find(type);
+    if (!t) return 0;
+    if (block_size) *block_size = t->block;
+    if (type_size) *type_size = t->size;
+    return 1;
+}
+
+const char *rl_gguf_type_name(rl_gguf_type t) {
+    static const char *const names[] = {"UINT8", "INT8", "UINT16", "INT16", "UINT32", "INT32", "FLOAT32",
+                                        "BOOL", "STRING", "ARRAY", "UINT64", "INT64", "FLOAT64"};
+    return (unsigned)t < 13 ? names[t] : "unknown";
+}
+
+/* bytes of one scalar of a metadata type; 0 for STRING/ARRAY/unknown */
+static int rl__gguf_scalar_size(int t) {
+    static const int sz[] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
+    return (t >= 0 && t < 13) ? sz[t] : 0;
+}
+
+static int rl__gguf_signed(int t) { return t == RL_GGUF_INT8 || t == RL_GGUF_INT16 || t == RL_GGUF_INT32 || t == RL_GGUF_INT64; }
+
+/* ---- dequantization (block layouts of ggml-common.h / ggml-quants.c) ----
+   Products and sums are separate statements so that no compiler fuses them into an
+   FMA: the results then equal gguf-py's numpy formulas bit for bit. */
+
+static float rl__h2f(const unsigned char *p) { return rl_f16_to_f32(rl__le16(p)); }
+
+/* Q4_0, 32 elements in 18 bytes: f16 d, then 16 bytes; element j is the low nibble of
+   byte j, element j+16 the high nibble; value (q - 8)·d. */
+static void rl__deq_q4_0(const unsigned char *b, float *y) {
+    float d = rl__h2f(b);
+    int j;
+    for (j = 0; j < 16; j++) {
+        y[j] = (float)((b[2 + j] & 15) - 8) * d;
+        y[j + 16] = (float)((b[2 + j] >> 4) - 8) * d;
+    }
+}
+/* Q4_1, 20 bytes: f16 d, f16 m, nibbles as Q4_0; value q·d + m. */
+static void rl__deq_q4_1(const unsigned char *b, float *y) {
+    float d = rl__h2f(b), m = rl__h2f(b + 2), t;
+    int j;
+    for (j = 0; j < 16; j++) {
+        t = (float)(b[4 + j] & 15) * d;
+        y[j] = t + m;
+        t = (float)(b[4 + j] >> 4) * d;
+        y[j + 16] = t + m;
+    }
+}
+/* Q5_0, 22 bytes: f16 d, u32 of fifth bits (bit j belongs to element j), nibbles as
+   Q4_0; value (q - 16)·d. */
+static void rl__deq_q5_0(const unsigned char *b, float *y) {
+    float d = rl__h2f(b);
+    uint32_t qh = rl__le32(b + 2);
+    int j;
+    for (j = 0; j < 16; j++) {
+        int lo = (b[6 + j] & 15) | (int)(((qh >> j) & 1u) << 4);
+        int hi = (b[6 + j] >> 4) | (int)(((qh >> (j + 16)) & 1u) << 4);
+        y[j] = (float)(lo - 16) * d;
+        y[j + 16] = (float)(hi - 16) * d;
+    }
+}
+/* Q5_1, 24 bytes: f16 d, f16 m, u32 fifth bits, nibbles; value q·d + m. */
+static void rl__deq_q5_1(const unsigned char *b, float *y) {
+    float d = rl__h2f(b), m = rl__h2f(b + 2), t;
+    uint32_t qh = rl__le32(b + 4);
+    int j;
+    for (j = 0; j < 16; j++) {
+        int lo = (b[8 + j] & 15) | (int)(((qh >> j) & 1u) << 4);
+        int hi = (b[8 + j] >> 4) | (int)(((qh >> (j + 16)) & 1u) << 4);
+        t = (float)lo * d;
+        y[j] = t + m;
+        t = (float)hi * d;
+        y[j + 16] = t + m;
+    }
+}
+/* Q8_0, 34 bytes: f16 d, 32 int8; value q·d. */
+static void rl__deq_q8_0(const unsigned char *b, float *y) {
+    float d = rl__h2f(b);
+    int j;
+    for (j = 0; j < 32; j++) y[j] = (float)(int8_t)b[2 + j] * d;
+}
+/* The 8 six-bit (scale, min) pairs of a Q4_K/Q5_K super-block, packed in 12 bytes:
+   bytes 0-3 hold scales 0-3 (low 6 bits) and, in their top 2 bits, the high bits of
+   scales 4-7; bytes 4-7 the same for the mins; bytes 8-11 the low 4 bits of scale 4-7
+   (low nibble) and of min 4-7 (high nibble). */
+static void rl__kq_scale_min(const unsigned char *s, int j, int *sc, int *mn) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *mn = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
+        *mn = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+/* Q4_K, 256 elements (8 sub-blocks of 32) in 144 bytes: f16 d, f16 dmin, 12 bytes of
+   scales/mins, 128 bytes of nibbles; bytes 32p..32p+31 hold sub-block 2p in their low
+   nibbles and sub-block 2p+1 in their high nibbles. Value (d·sc)·q - dmin·m. */
+static void rl__deq_q4_k(const unsigned char *b, float *y) {
+    float d = rl__h2f(b), dmin = rl__h2f(b + 2), t;
+    const unsigned char *sc = b + 4, *qs = b + 16;
+    int p, l, s0, m0, s1, m1;
+    for (p = 0; p < 4; p++) {
+        float d0, mm0, d1, mm1;
+        rl__kq_scale_min(sc, 2 * p, &s0, &m0);
+        rl__kq_scale_min(sc, 2 * p + 1, &s1, &m1);
+        d0 = d * (float)s0;
+        mm0 = dmin * (float)m0;
+        d1 = d * (float)s1;
+        mm1 = dmin * (float)m1;
+        for (l = 0; l < 32; l++) {
+            t = d0 * (float)(qs[32 * p + l] & 15);
+            y[64 * p + l] = t - mm0;
+            t = d1 * (float)(qs[32 * p + l] >> 4);
+            y[64 * p + 32 + l] = t - mm1;
+        }
+    }
+}
+/* Q5_K, 176 bytes: as Q4_K with 32 bytes of fifth bits between the scales and the
+   nibbles: bit s of byte l is the fifth bit of element l of sub-block s. */
+static void rl__deq_q5_k(const unsigned char *b, float *y) {
+    float d = rl__h2f(b), dmin = rl__h2f(b + 2), t;
+    const unsigned char *sc = b + 4, *qh = b + 16, *qs = b + 48;
+    int p, l, s0, m0, s1, m1;
+    for (p = 0; p < 4; p++) {
+        float d0, mm0, d1, mm1;
+        rl__kq_scale_min(sc, 2 * p, &s0, &m0);
+        rl__kq_scale_min(sc, 2 * p + 1, &s1, &m1);
+        d0 = d * (float)s0;
+        mm0 = dmin * (float)m0;
+        d1 = d * (float)s1;
+        mm1 = dmin * (float)m1;
+        for (l = 0; l < 32; l++) {
+            int q0 = (qs[32 * p + l] & 15) | (((qh[l] >> (2 * p)) & 1) << 4);
+            int q1 = (qs[32 * p + l] >> 4) | (((qh[l] >> (2 * p + 1)) & 1) << 4);
+            t = d0 * (float)q0;
+            y[64 * p + l] = t - mm0;
+            t = d1 * (float)q1;
+            y[64 * p + 32 + l] = t - mm1;
+        }
+    }
+}
+/* Q6_K, 256 elements in 210 bytes: 128 bytes of low nibbles, 64 bytes of 2-bit high
+   parts, 16 int8 scales (one per 16 elements), f16 d. Each half of 128 elements uses 64
+   low bytes and 32 high bytes: element 32k + l (k = 0..3, l = 0..31) takes the low
+   (k < 2) or high (k >= 2) nibble of low byte l + 32·(k odd), and bits 2k, 2k+1 of high
+   byte l. Value (d·scale)·(q - 32). */
+static void rl__deq_q6_k(const unsigned char *b, float *y) {
+    const unsigned char *ql = b, *qh = b + 128;
+    const signed char *scales = (const signed char *)(b + 192);
+    float d = rl__h2f(b + 208);
+    int h, l, k;
+    for (h = 0; h < 2; h++) {
+        for (k = 0; k < 4; k++) {
+            for (l = 0; l < 32; l++) {
+                int lowbyte = ql[64 * h + l + ((k & 1) ? 32 : 0)];
+                int nib = k < 2 ? (lowbyte & 15) : (lowbyte >> 4);
+                int q = (nib | (((qh[32 * h + l] >> (2 * k)) & 3) << 4)) - 32;
+                float ds = d * (float)scales[8 * h + 2 * k + l / 16];
+                y[128 * h + 32 * k + l] = ds * (float)q;
+            }
+        }
+    }
+}
+
+int rl_ggml_can_dequantize(int type) {
+    switch (type) {
+    case RL_GGML_F32: case RL_GGML_F16: case RL_GGML_BF16: case RL_GGML_F64:
+    case RL_GGML_Q4_0: case RL_GGML_Q4_1: case RL_GGML_Q5_0: case RL_GGML_Q5_1: case RL_GGML_Q8_0:
+    case RL_GGML_Q4_K: case RL_GGML_Q5_K: case RL_GGML_Q6_K:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_t n) {
+    const unsigned char *s = (const unsigned char *)src;
+    const rl__ggml_info *ti = rl__ggml_find(type);
+    int64_t i, nb;
+    void (*blk)(const unsigned char *, float *) = NULL;
+    if (!ti) return rl__fail(RL_ERR_UNSUPPORTED, "dequantize: unknown ggml type %d", type);
+    if (n < 0 || n % ti->block)
+        return rl__fail(RL_ERR_ARG, "dequantize: %lld elements is not a whole number of %s blocks of %d", (long long)n, ti->name, ti->block);
+    switch (type) {
+    case RL_GGML_F32:
+        if (rl__little_endian()) {
+            if (n) memcpy(dst, src, (size_t)n * 4);
+        } else {
+            for (i = 0; i < n; i++) dst[i] = rl__lef32(s + 4 * i);
+        }
+        return RL_OK;
+    case RL_GGML_F16:
+        for (i = 0; i < n; i++) dst[i] = rl_f16_to_f32(rl__le16(s + 2 * i));
+        return RL_OK;
+    case RL_GGML_BF16:
+        for (i = 0; i < n; i++) dst[i] = rl_bf16_to_f32(rl__le16(s + 2 * i));
+        return RL_OK;
+    case RL_GGML_F64:
+        for (i = 0; i < n; i++) dst[i] = (float)rl__lef64(s + 8 * i);
+        return RL_OK;
+    case RL_GGML_Q4_0: blk = rl__deq_q4_0; break;
+    case RL_GGML_Q4_1: blk = rl__deq_q4_1; break;
+    case RL_GGML_Q5_0: blk = rl__deq_q5_0; break;
+    case RL_GGML_Q5_1: blk = rl__deq_q5_1; break;
+    case RL_GGML_Q8_0: blk = rl__deq_q8_0; break;
+    case RL_GGML_Q4_K: blk = rl__deq_q4_k; break;
+    case RL_GGML_Q5_K: blk = rl__deq_q5_k; break;
+    case RL_GGML_Q6_K: blk = rl__deq_q6_k; break;
+    default:
+        return rl__fail(RL_ERR_UNSUPPORTED, "dequantize: ggml type %s is not supported (supported: F32 F16 BF16 F64 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K Q6_K)", ti->name);
+    }
+    nb = n / ti->block;
+    for (i = 0; i < nb; i++) blk(s + i * ti->size, dst + i * ti->block);
+    return RL_OK;
+}
+
+/* ---- reader ---- */
+
+typedef struct rl__gguf_rd {
+    rl_gguf *g;
+    uint64_t pos;
+} rl__gguf_rd;
+
+/* NUL-terminated copy of a string of the file, from a bump pool carved out of the arena
+   (so 100k short vocabulary strings cost their bytes, not an arena block each). */
+static char *rl__gguf_strdup(rl_gguf *g, const unsigned char *src, uint64_t len) {
+    char *p;
+    size_t need;
+    if (len >= (uint64_t)(SIZE_MAX / 4)) return NULL;
+    need = (size_t)len + 1;
+    if (need > g->pool_left_) {
+        size_t chunk = need > 65536 ? need : 65536;
+        g->pool_ = (char *)rl_arena_alloc(&g->arena_, chunk);
+        if (!g->pool_) {
+            g->pool_left_ = 0;
+            return NULL;
+        }
+        g->pool_left_ = chunk;
+    }
+    p = g->pool_;
+    g->pool_ += need;
+    g->pool_left_ -= need;
+    if (len) memcpy(p, src, (size_t)len);
+    p[len] = 0;
+    return p;
+}
+
+/* zeroed array of count elements from the arena; NULL if too large or out of memory */
+static void *rl__gguf_alloc(rl_gguf *g, uint64_t count, size_t elem) {
+    size_t bytes;
+    if (count > (uint64_t)(SIZE_MAX / 4) / elem) return NULL;
+    bytes = (size_t)count * elem;
+    return rl_arena_zalloc(&g->arena_, bytes ? bytes : 1);
+}
+
+/* what the parser is reading, for messages: "key 'x'", "tensor 'y'", "tensor info #3" */
+typedef struct rl__gguf_ctx {
+    const char *what;
+    const char *name; /* NULL before the name is known */
+    int64_t index;
+} rl__gguf_ctx;
+
+static const char *rl__gguf_where(const rl__gguf_ctx *c, char *buf, size_t cap) {
+    if (c->name) snprintf(buf, cap, "%s '%s'", c->what, c->name);
+    else snprintf(buf, cap, "%s #%lld", c->what, (long long)c->index);
+    return buf;
+}
+
+static rl_status rl__gguf_need(rl__gguf_rd *r, uint64_t n, const rl__gguf_ctx *c, const char *field) {
+    char w[200];
+    if (n > r->g->size - r->pos)
+        return rl__fail(RL_ERR_FORMAT, "%s: truncated: %s: %s needs %llu bytes at offset %llu but the file has %llu bytes",
+                        r->g->path, rl__gguf_where(c, w, sizeof w), field, (unsigned long long)n,
+                        (unsigned long long)r->pos, (unsigned long long)r->g->size);
+    return RL_OK;
+}
+
+/* a GGUF string (u64 length + bytes) -> NUL-terminated copy */
+static rl_status rl__gguf_read_str(rl__gguf_rd *r, rl_gguf_str *out, const rl__gguf_ctx *c, const char *field) {
+    uint64_t len;
+    char w[200];
+    rl_status s = rl__gguf_need(r, 8, c, field);
+    if (s) return s;
+    len = rl__le64(r->g->base + r->pos);
+    r->pos += 8;
+    if (len > r->g->size - r->pos)
+        return rl__fail(RL_ERR_FORMAT, "%s: %s: %s: string length %llu at offset %llu runs past the end of the file (size %llu)",
+                        r->g->path, rl__gguf_where(c, w, sizeof w), field, (unsigned long long)len,
+                        (unsigned long long)(r->pos - 8), (unsigned long long)r->g->size);
+    out->s = rl__gguf_strdup(r->g, r->g->base + r->pos, len);
+    if (!out->s) return rl__fail(RL_ERR_NOMEM, "%s: out of memory reading strings", r->g->path);
+    out->len = len;
+    r->pos += len;
+    return RL_OK;
+}
+
+/* widen a scalar at p of type t into v */
+static void rl__gguf_scalar(rl_gguf_value *v, int t, const unsigned char *p) {
+    v->type = (rl_gguf_type)t;
+    switch (t) {
+    case RL_GGUF_UINT8: v->u = p[0]; break;
+    case RL_GGUF_INT8: v->i = (int8_t)p[0]; break;
+    case RL_GGUF_UINT16: v->u = rl__le16(p); break;
+    case RL_GGUF_INT16: v->i = (int16_t)rl__le16(p); break;
+    case RL_GGUF_UINT32: v->u = rl__le32(p); break;
+    case RL_GGUF_INT32: v->i = (int32_t)rl__le32(p); break;
+    case RL_GGUF_BOOL: v->u = p[0]; break;
+    case RL_GGUF_UINT64: v->u = rl__le64(p); break;
+    case RL_GGUF_INT64: v->i = (int64_t)rl__le64(p); break;
+    case RL_GGUF_FLOAT32: v->f = rl__lef32(p); return;
+    case RL_GGUF_FLOAT64: v->f = rl__lef64(p); return;
+    default: return;
+    }
+    if (rl__gguf_signed(t)) {
+        v->u = v->i >= 0 ? (uint64_t)v->i : 0;
+        v->f = (double)v->i;
+    } else {
+        v->i = v->u <= (uint64_t)INT64_MAX ? (int64_t)v->u : INT64_MAX;
+        v->f = (double)v->u;
+    }
+}
+
+static rl_status rl__gguf_read_value(rl__gguf_rd *r, rl_gguf_value *v, uint32_t type, int depth, const rl__gguf_ctx *c) {
+    char w[200];
+    rl_gguf *g = r->g;
+    rl_status s;
+    int sz = rl__gguf_scalar_size((int)type);
+    v->type = (rl_gguf_type)type;
+    if (sz) {
+        if ((s = rl__gguf_need(r, (uint64_t)sz, c, rl_gguf_type_name((rl_gguf_type)type)))) return s;
+        if (type == RL_GGUF_BOOL && g->base[r->pos] > 1)
+            return rl__fail(RL_ERR_FORMAT, "%s: %s: BOOL value %u at offset %llu is neither 0 nor 1", g->path,
+                            rl__gguf_where(c, w, sizeof w), g->base[r->pos], (unsigned long long)r->pos);
+        rl__gguf_scalar(v, (int)type, g->base + r->pos);
+        r->pos += (uint64_t)sz;
+        return RL_OK;
+    }
+    if (type == RL_GGUF_STRING) return rl__gguf_read_str(r, &v->str, c, "STRING value");
+    if (type == RL_GGUF_ARRAY) {
+        uint32_t et;
+        uint64_t n, i, left;
+        int esz;
+        if (depth >= RL__GGUF_MAX_DEPTH)
+            return rl__fail(RL_ERR_FORMAT, "%s: %s: arrays nested more than %d deep", g->path, rl__gguf_where(c, w, sizeof w), RL__GGUF_MAX_DEPTH);
+        if ((s = rl__gguf_need(r, 12, c, "ARRAY header"))) return s;
+        et = rl__le32(g->base + r->pos);
+        n = rl__le64(g->base + r->pos + 4);
+        r->pos += 12;
+        if (et > RL_GGUF_FLOAT64)
+            return rl__fail(RL_ERR_FORMAT, "%s: %s: array element type %u is not a GGUF value type (0..12)", g->path, rl__gguf_where(c, w, sizeof w), et);
+        v->elem_type = (rl_gguf_type)et;
+        v->n = n;
+        left = g->size - r->pos;
+        esz = rl__gguf_scalar_size((int)et);
+        /* the smallest an element can be: a scalar's size, a string's length field, an array's header */
+        if (n > left / (uint64_t)(esz ? esz : et == RL_GGUF_STRING ? 8 : 12))
+            return rl__fail(RL_ERR_FORMAT, "%s: %s: array of %llu %s elements cannot fit in the %llu bytes left in the file",
+                            g->path, rl__gguf_where(c, w, sizeof w), (unsigned long long)n, rl_gguf_type_name((rl_gguf_type)et),
+                            (unsigned long long)left);
+        if (esz) {
+            v->raw = g->base + r->pos;
+            if (et == RL_GGUF_BOOL)
+                for (i = 0; i < n; i++)
+                    if (v->raw[i] > 1)
+                        return rl__fail(RL_ERR_FORMAT, "%s: %s: element %llu: BOOL value %u is neither 0 nor 1", g->path,
+                                        rl__gguf_where(c, w, sizeof w), (unsigned long long)i, v->raw[i]);
+            r->pos += n * (uint64_t)esz;
+            return RL_OK;
+        }
+        if (et == RL_GGUF_STRING) {
+            v->strs = (rl_gguf_str *)rl__gguf_alloc(g, n, sizeof(rl_gguf_str));
+            if (!v->strs) return rl__fail(RL_ERR_NOMEM, "%s: %s: out of memory for %llu strings", g->path, rl__gguf_where(c, w, sizeof w), (unsigned long long)n);
+            for (i = 0; i < n; i++) {
+                char field[64];
+                snprintf(field, sizeof field, "element %llu", (unsigned long long)i);
+                if ((s = rl__gguf_read_str(r, &v->strs[i], c, field))) return s;
+            }
+            return RL_OK;
+        }
+        v->elems = (rl_gguf_value *)rl__gguf_alloc(g, n, sizeof(rl_gguf_value));
+        if (!v->elems) return rl__fail(RL_ERR_NOMEM, "%s: %s: out of memory for %llu arrays", g->path, rl__gguf_where(c, w, sizeof w), (unsigned long long)n);
+        for (i = 0; i < n; i++)
+            if ((s = rl__gguf_read_value(r, &v->elems[i], RL_GGUF_ARRAY, depth + 1, c))) return s;
+        return RL_OK;
+    }
+    return rl__fail(RL_ERR_FORMAT, "%s: %s: value type %u is not a GGUF value type (0..12)", g->path, rl__gguf_where(c, w, sizeof w), type);
+}
+
+/* a bottom-up merge sort of indices (qsort has no context pointer) */
+typedef int (*rl__gguf_cmp)(const rl_gguf *g, int64_t a, int64_t b);
+static int rl__gguf_cmp_key(const rl_gguf *g, int64_t a, int64_t b) { return strcmp(g->kv[a].key, g->kv[b].key); }
+static int rl__gguf_cmp_name(const rl_gguf *g, int64_t a, int64_t b) { return strcmp(g->tensors[a].name, g->tensors[b].name); }
+static int rl__gguf_cmp_off(const rl_gguf *g, int64_t a, int64_t b) {
+    uint64_t x = g->tensors[a].offset, y = g->tensors[b].offset;
+    return x < y ? -1 : x > y ? 1 : (a < b ? -1 : a > b);
+}
+static void rl__gguf_sort(const rl_gguf *g, int64_t *idx, int64_t *tmp, int64_t n, rl__gguf_cmp cmp) {
+    int64_t w, i, lo, mid, hi, a, b, k;
+    for (w = 1; w < n; w *= 2) {
+        for (lo = 0; lo < n; lo += 2 * w) {
+            mid = RL__MIN(lo + w, n);
+            hi = RL__MIN(lo + 2 * w, n);
+            a = lo, b = mid, k = lo;
+            while (a < mid && b < hi) tmp[k++] = cmp(g, idx[a], idx[b]) <= 0 ? idx[a++] : idx[b++];
+            while (a < mid) tmp[k++] = idx[a++];
+            while (b < hi) tmp[k++] = idx[b++];
+        }
+        for (i = 0; i < n; i++) idx[i] = tmp[i];
+    }
+}
+
+static rl_status rl__gguf_parse(rl_gguf *g) {
+    rl__gguf_rd r;
+    rl__gguf_ctx c;
+    rl_status s;
+    uint64_t n_tensors, n_kv, left, avail;
+    int64_t i, *tmp, *idx, prev;
+    const rl_gguf_kv *al;
+    r.g = g;
+    r.pos = 0;
+    c.what = "header";
+    c.name = "header";
+    c.index = 0;
+    if (g->size < 4 || memcmp(g->base, RL__GGUF_MAGIC, 4) != 0) {
+        unsigned char m[4] = {0, 0, 0, 0};
+        memcpy(m, g->base, (size_t)RL__MIN(g->size, (uint64_t)4));
+        if (g->size < 4 && memcmp(g->base, RL__GGUF_MAGIC, (size_t)g->size) == 0)
+            return rl__fail(RL_ERR_FORMAT, "%s: truncated: %llu bytes, a GGUF header is 24 bytes", g->path, (unsigned long long)g->size);
+        return rl__fail(RL_ERR_FORMAT, "%s: not a GGUF file: magic bytes %02x %02x %02x %02x, expected 47 47 55 46 (\"GGUF\")",
+                        g->path, m[0], m[1], m[2], m[3]);
+    }
+    if ((s = rl__gguf_need(&r, 24, &c, "the 24-byte header"))) return s;
+    g->version = rl__le32(g->base + 4);
+    if (g->version != 2 && g->version != 3) {
+        if (g->version >= 0x10000 && (g->version & 0xffff) == 0)
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: GGUF version field 0x%08x looks byte-swapped: big-endian GGUF files are not supported",
+                            g->path, g->version);
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: GGUF version %u is not supported (this reader handles versions 2 and 3)", g->path, g->version);
+    }
+    n_tensors = rl__le64(g->base + 8);
+    n_kv = rl__le64(g->base + 16);
+    r.pos = 24;
+    left = g->size - 24;
+    /* a key-value pair takes at least 13 bytes (8 key length + 1 key byte + 4 type),
+       a tensor info at least 25 (8 + 1 name byte + 4 n_dims + 4 type + 8 offset) */
+    if (n_kv > left / 13 || n_tensors > left / 25 || n_kv * 13 + n_tensors * 25 > left)
+        return rl__fail(RL_ERR_FORMAT, "%s: header counts %llu metadata entries and %llu tensors, which cannot fit in a file of %llu bytes",
+                        g->path, (unsigned long long)n_kv, (unsigned long long)n_tensors, (unsigned long long)g->size);
+    g->n_kv = (int64_t)n_kv;
+    g->n_tensors = (int64_t)n_tensors;
+    g->kv = (rl_gguf_kv *)rl__gguf_alloc(g, n_kv + 1, sizeof(rl_gguf_kv));
+    g->tensors = (rl_gguf_tensor *)rl__gguf_alloc(g, n_tensors + 1, sizeof(rl_gguf_tensor));
+    g->kv_order_ = (int64_t *)rl__gguf_alloc(g, n_kv + 1, sizeof(int64_t));
+    g->t_order_ = (int64_t *)rl__gguf_alloc(g, n_tensors + 1, sizeof(int64_t));
+    tmp = (int64_t *)rl__gguf_alloc(g, RL__MAX(n_kv, n_tensors) + 1, sizeof(int64_t));
+    idx = (int64_t *)rl__gguf_alloc(g, n_tensors + 1, sizeof(int64_t));
+    if (!g->kv || !g->tensors || !g->kv_order_ || !g->t_order_ || !tmp || !idx) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", g->path);
+
+    /* metadata */
+    for (i = 0; i < g->n_kv; i++) {
+        rl_gguf_str key;
+        uint32_t type;
+        c.what = "metadata entry";
+        c.name = NULL;
+        c.index = i;
+        if ((s = rl__gguf_read_str(&r, &key, &c, "key"))) return s;
+        if (key.len == 0) return rl__fail(RL_ERR_FORMAT, "%s: metadata entry #%lld has an empty key", g->path, (long long)i);
+        if (strlen(key.s) != key.len) return rl__fail(RL_ERR_FORMAT, "%s: metadata entry #%lld: key contains a NUL byte", g->path, (long long)i);
+        g->kv[i].key = key.s;
+        c.what = "key";
+        c.name = key.s;
+        if ((s = rl__gguf_need(&r, 4, &c, "value type"))) return s;
+        type = rl__le32(g->base + r.pos);
+        r.pos += 4;
+        if ((s = rl__gguf_read_value(&r, &g->kv[i].val, type, 0, &c))) return s;
+    }
+    for (i = 0; i < g->n_kv; i++) g->kv_order_[i] = i;
+    rl__gguf_sort(g, g->kv_order_, tmp, g->n_kv, rl__gguf_cmp_key);
+    for (i = 1; i < g->n_kv; i++)
+        if (!strcmp(g->kv[g->kv_order_[i]].key, g->kv[g->kv_order_[i - 1]].key))
+            return rl__fail(RL_ERR_FORMAT, "%s: key '%s' appears twice", g->path, g->kv[g->kv_order_[i]].key);
+    g->alignment = 32;
+    if ((al = rl_gguf_find(g, "general.alignment"))) {
+        if (al->val.type != RL_GGUF_UINT32)
+            return rl__fail(RL_ERR_FORMAT, "%s: key 'general.alignment' has type %s, expected UINT32", g->path, rl_gguf_type_name(al->val.type));
+        if (al->val.u == 0 || (al->val.u & (al->val.u - 1)) != 0)
+            return rl__fail(RL_ERR_FORMAT, "%s: key 'general.alignment' is %llu, which is not a power of two", g->path, (unsigned long long)al->val.u);
+        g->alignment = (uint32_t)al->val.u;
+    }
+
+    /* tensor infos */
+    for (i = 0; i < g->n_tensors; i++) {
+        rl_gguf_tensor *t = &g->tensors[i];
+        rl_gguf_str name;
+        uint32_t nd, type;
+        const rl__ggml_info *ti;
+        int d;
+        int64_t n = 1;
+        c.what = "tensor info";
+        c.name = NULL;
+        c.index = i;
+        if ((s = rl__gguf_read_str(&r, &name, &c, "name"))) return s;
+        if (name.len == 0) return rl__fail(RL_ERR_FORMAT, "%s: tensor #%lld has an empty name", g->path, (long long)i);
+        if (strlen(name.s) != name.len) return rl__fail(RL_ERR_FORMAT, "%s: tensor #%lld: name contains a NUL byte", g->path, (long long)i);
+        if (name.len >= RL__GGUF_MAX_NAME)
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%.40s...': name is %llu bytes, the limit is %d", g->path, name.s,
+                            (unsigned long long)name.len, RL__GGUF_MAX_NAME - 1);
+        t->name = name.s;
+        c.what = "tensor";
+        c.name = name.s;
+        if ((s = rl__gguf_need(&r, 4, &c, "n_dims"))) return s;
+        nd = rl__le32(g->base + r.pos);
+        r.pos += 4;
+        if (nd > 4) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': %u dimensions, at most 4 are allowed", g->path, name.s, nd);
+        t->n_dims = (int)nd;
+        if ((s = rl__gguf_need(&r, 8 * (uint64_t)nd + 12, &c, "dims, type and offset"))) return s;
+        for (d = 0; d < 4; d++) t->ne[d] = 1;
+        for (d = 0; d < (int)nd; d++) {
+            uint64_t e = rl__le64(g->base + r.pos + 8 * (uint64_t)d);
+            if (e > (uint64_t)INT64_MAX)
+                return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': dimension %d is %llu, too large", g->path, name.s, d, (unsigned long long)e);
+            t->ne[d] = (int64_t)e;
+        }
+        for (d = 0; d < 4; d++)
+            if (t->ne[d] == 0) n = 0;
+        for (d = 0; d < 4 && n; d++) {
+            if (n > INT64_MAX / t->ne[d])
+                return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': dims [%lld, %lld, %lld, %lld] overflow the element count", g->path, name.s,
+                                (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3]);
+            n *= t->ne[d];
+        }
+        t->n = n;
+        r.pos += 8 * (uint64_t)nd;
+        type = rl__le32(g->base + r.pos);
+        t->offset = rl__le64(g->base + r.pos + 4);
+        r.pos += 12;
+        ti = rl__ggml_find((int)type);
+        if (!ti) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': unknown ggml type %u", g->path, name.s, type);
+        t->type = (rl_ggml_type)type;
+        if (t->ne[0] % ti->block)
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': row length ne[0] = %lld is not a multiple of the %s block size %d", g->path,
+                            name.s, (long long)t->ne[0], ti->name, ti->block);
+        if ((uint64_t)(n / ti->block) > UINT64_MAX / (uint64_t)ti->size)
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': byte size overflows", g->path, name.s);
+        t->nbytes = (uint64_t)(n / ti->block) * (uint64_t)ti->size;
+    }
+    for (i = 0; i < g->n_tensors; i++) g->t_order_[i] = i;
+    rl__gguf_sort(g, g->t_order_, tmp, g->n_tensors, rl__gguf_cmp_name);
+    for (i = 1; i < g->n_tensors; i++)
+        if (!strcmp(g->tensors[g->t_order_[i]].name, g->tensors[g->t_order_[i - 1]].name))
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' appears twice", g->path, g->tensors[g->t_order_[i]].name);
+
+    /* data section: starts at the next multiple of the alignment */
+    g->data_offset = r.pos + (g->alignment - r.pos % g->alignment) % g->alignment;
+    avail = g->data_offset <= g->size ? g->size - g->data_offset : 0;
+    for (i = 0; i < g->n_tensors; i++) {
+        rl_gguf_tensor *t = &g->tensors[i];
+        if (t->offset % g->alignment)
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': data offset %llu is not a multiple of the alignment %u", g->path, t->name,
+                            (unsigned long long)t->offset, g->alignment);
+        if (t->offset > avail || t->nbytes > avail - t->offset)
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': data [%llu, %llu) of the data section (at file offset %llu) runs past the end of the file (size %llu)",
+                            g->path, t->name, (unsigned long long)t->offset, (unsigned long long)(t->offset + t->nbytes),
+                            (unsigned long long)g->data_offset, (unsigned long long)g->size);
+        t->data = g->base + g->data_offset + t->offset;
+    }
+    /* overlaps: sort by offset, compare each tensor with the previous one holding data */
+    for (i = 0; i < g->n_tensors; i++) idx[i] = i;
+    rl__gguf_sort(g, idx, tmp, g->n_tensors, rl__gguf_cmp_off);
+    prev = -1;
+    for (i = 0; i < g->n_tensors; i++) {
+        const rl_gguf_tensor *t = &g->tensors[idx[i]];
+        if (!t->nbytes) continue;
+        if (prev >= 0) {
+            const rl_gguf_tensor *p = &g->tensors[prev];
+            if (p->offset + p->nbytes > t->offset)
+                return rl__fail(RL_ERR_FORMAT, "%s: tensors '%s' [%llu, %llu) and '%s' [%llu, %llu) overlap", g->path, p->name,
+                                (unsigned long long)p->offset, (unsigned long long)(p->offset + p->nbytes), t->name,
+                                (unsigned long long)t->offset, (unsigned long long)(t->offset + t->nbytes));
+        }
+        prev = idx[i];
+    }
+    return RL_OK;
+}
+
+static rl_status rl__gguf_start(rl_gguf *g, const char *name) {
+    size_t len = strlen(name);
+    rl_arena_init(&g->arena_, 1 << 16);
+    g->path = (char *)rl_arena_alloc(&g->arena_, len + 1);
+    if (!g->path) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", name);
+    memcpy(g->path, name, len + 1);
+    return RL_OK;
+}
+
+rl_status rl_gguf_open_memory(rl_gguf *g, const void *data, size_t size, const char *name) {
+    rl_status s;
+    static const unsigned char empty[4] = {0, 0, 0, 0};
+    memset(g, 0, sizeof *g);
+    if (!name) name = "(memory)";
+    if ((s = rl__gguf_start(g, name))) return s;
+    g->base = data ? (const unsigned char *)data : empty;
+    g->size = data ? (uint64_t)size : 0;
+    g->map_kind_ = 0;
+    if ((s = rl__gguf_parse(g))) rl_gguf_close(g);
+    return s;
+}
+
+rl_status rl_gguf_open(rl_gguf *g, const char *path) {
+    rl_status s;
+    memset(g, 0, sizeof *g);
+    if (!path) return rl__fail(RL_ERR_ARG, "rl_gguf_open: path is NULL");
+    if ((s = rl__gguf_start(g, path))) return s;
+#if !defined(_WIN32)
+    {
+        struct stat st;
+        int fd = open(path, O_RDONLY);
+        void *map;
+        if (fd < 0) {
+            s = rl__fail(RL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+            rl_gguf_close(g);
+            return s;
+        }
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            close(fd);
+            rl_gguf_close(g);
+            return rl__fail(RL_ERR_IO, "%s: not a regular file", path);
+        }
+        if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
+            close(fd);
+            rl_gguf_close(g);
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: file of %llu bytes is too large to map", path, (unsigned long long)st.st_size);
+        }
+        if (st.st_size == 0) {
+            close(fd);
+            rl_gguf_close(g);
+            return rl__fail(RL_ERR_FORMAT, "%s: empty file, not a GGUF file", path);
+        }
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (map == MAP_FAILED) {
+            s = rl__fail(RL_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
+            rl_gguf_close(g);
+            return s;
+        }
+        g->base = (const unsigned char *)map;
+        g->size = (uint64_t)st.st_size;
+        g->map_kind_ = 1;
+    }
+#else
+    {
+        FILE *f = fopen(path, "rb");
+        long sz;
+        unsigned char *buf;
+        if (!f) {
+            s = rl__fail(RL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+            rl_gguf_close(g);
+            return s;
+        }
+        if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+            fclose(f);
+            rl_gguf_close(g);
+            return rl__fail(RL_ERR_IO, "%s: cannot determine the file size", path);
+        }
+        buf = (unsigned char *)RL_MALLOC((size_t)sz + 1);
+        if (!buf || fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
+            RL_FREE(buf);
+            fclose(f);
+            rl_gguf_close(g);
+            return rl__fail(RL_ERR_IO, "%s: read failed", path);
+        }
+        fclose(f);
+        g->base = buf;
+        g->size = (uint64_t)sz;
+        g->map_kind_ = 2;
+    }
+#endif
+    if ((s = rl__gguf_parse(g))) rl_gguf_close(g);
+    return s;
+}
+
+void rl_gguf_close(rl_gguf *g) {
+    if (!g) return;
+#if !defined(_WIN32)
+    if (g->map_kind_ == 1 && g->base) munmap((void *)(uintptr_t)g->base, (size_t)g->size);
+#endif
+    if (g->map_kind_ == 2) RL_FREE((void *)(uintptr_t)g->base);
+    rl_arena_free(&g->arena_);
+    memset(g, 0, sizeof *g);
+}
+
+const rl_gguf_kv *rl_gguf_find(const rl_gguf *g, const char *key) {
+    int64_t lo = 0, hi, mid;
+    int c;
+    if (!g || !key || !g->kv_order_) return NULL;
+    hi = g->n_kv;
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        c = strcmp(g->kv[g->kv_order_[mid]].key, key);
+        if (c == 0) return &g->kv[g->kv_order_[mid]];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+const rl_gguf_tensor *rl_gguf_find_tensor(const rl_gguf *g, const char *name) {
+    int64_t lo = 0, hi, mid;
+    int c;
+    if (!g || !name || !g->t_order_) return NULL;
+    hi = g->n_tensors;
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        c = strcmp(g->tensors[g->t_order_[mid]].name, name);
+        if (c == 0) return &g->tensors[g->t_order_[mid]];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+static rl_status rl__gguf_get(const rl_gguf *g, const char *key, const rl_gguf_kv **kv) {
+    *kv = rl_gguf_find(g, key);
+    if (!*kv) return rl__fail(RL_ERR_FORMAT, "%s: key '%s' is missing", g && g->path ? g->path : "(no file)", key ? key : "(null)");
+    return RL_OK;
+}
+
+static int rl__gguf_is_int(rl_gguf_type t) {
+    return t == RL_GGUF_UINT8 || t == RL_GGUF_INT8 || t == RL_GGUF_UINT16 || t == RL_GGUF_INT16 || t == RL_GGUF_UINT32 ||
+           t == RL_GGUF_INT32 || t == RL_GGUF_UINT64 || t == RL_GGUF_INT64;
+}
+
+rl_status rl_gguf_get_int(const rl_gguf *g, const char *key, int64_t *out) {
+    const rl_gguf_kv *kv;
+    rl_status s = rl__gguf_get(g, key, &kv);
+    if (s) return s;
+    if (!rl__gguf_is_int(kv->val.type))
+        return rl__fail(RL_ERR_FORMAT, "%s: key '%s' has type %s, expected an integer", g->path, key, rl_gguf_type_name(kv->val.type));
+    if (kv->val.type == RL_GGUF_UINT64 && kv->val.u > (uint64_t)INT64_MAX)
+        return rl__fail(RL_ERR_FORMAT, "%s: key '%s' is %llu, too large", g->path, key, (unsigned long long)kv->val.u);
+    *out = kv->val.i;
+    return RL_OK;
+}
+
+rl_status rl_gguf_get_float(const rl_gguf *g, const char *key, double *out) {
+    const rl_gguf_kv *kv;
+    rl_status s = rl__gguf_get(g, key, &kv);
+    if (s) return s;
+    if (kv->val.type != RL_GGUF_FLOAT32 && kv->val.type != RL_GGUF_FLOAT64)
+        return rl__fail(RL_ERR_FORMAT, "%s: key '%s' has type %s, expected FLOAT32 or FLOAT64", g->path, key, rl_gguf_type_name(kv->val.type));
+    *out = kv->val.f;
+    return RL_OK;
+}
+
+rl_status rl_gguf_get_bool(const rl_gguf *g, const char *key, int *out) {
+    const rl_gguf_kv *kv;
+    rl_status s = rl__gguf_get(g, key, &kv);
+    if (s) return s;
+    if (kv->val.type != RL_GGUF_BOOL)
+        return rl__fail(RL_ERR_FORMAT, "%s: key '%s' has type %s, expected BOOL", g->path, key, rl_gguf_type_name(kv->val.type));
+    *out = kv->val.u != 0;
+    return RL_OK;
+}
+
+rl_status rl_gguf_get_str(const rl_gguf *g, const char *key, const char **str, uint64_t *len) {
+    const rl_gguf_kv *kv;
+    rl_status s = rl__gguf_get(g, key, &kv);
+    if (s) return s;
+    if (kv->val.type != RL_GGUF_STRING)
+        return rl__fail(RL_ERR_FORMAT, "%s: key '%s' has type %s, expected STRING", g->path, key, rl_gguf_type_name(kv->val.type));
+    *str = kv->val.str.s;
+    if (len) *len = kv->val.str.len;
+    return RL_OK;
+}
+
+rl_status rl_gguf_get_array(const rl_gguf *g, const char *key, rl_gguf_type elem_type, const rl_gguf_value **arr) {
+    const rl_gguf_kv *kv;
+    rl_status s = rl__gguf_get(g, key, &kv);
+    if (s) return s;
+    if (kv->val.type != RL_GGUF_ARRAY)
+        return rl__fail(RL_ERR_FORMAT, "%s: key '%s' has type %s, expected an ARRAY of %s", g->path, key, rl_gguf_type_name(kv->val.type),
+                        rl_gguf_type_name(elem_type));
+    if (kv->val.elem_type != elem_type)
+        return rl__fail(RL_ERR_FORMAT, "%s: key '%s' is an ARRAY of %s, expected an ARRAY of %s", g->path, key,
+                        rl_gguf_type_name(kv->val.elem_type), rl_gguf_type_name(elem_type));
+    *arr = &kv->val;
+    return RL_OK;
+}
+
+static rl_status rl__gguf_arr_elem(const rl_gguf_value *a, uint64_t i, rl_gguf_value *e) {
+    int sz;
+    if (!a || a->type != RL_GGUF_ARRAY || !(sz = rl__gguf_scalar_size(a->elem_type)))
+        return rl__fail(RL_ERR_ARG, "gguf: not an array of numbers");
+    if (i >= a->n) return rl__fail(RL_ERR_ARG, "gguf: array index %llu out of range (%llu elements)", (unsigned long long)i, (unsigned long long)a->n);
+    memset(e, 0, sizeof *e);
+    rl__gguf_scalar(e, a->elem_type, a->raw + i * (uint64_t)sz);
+    return RL_OK;
+}
+
+rl_status rl_gguf_arr_int(const rl_gguf_value *a, uint64_t i, int64_t *out) {
+    rl_gguf_value e;
+    rl_status s = rl__gguf_arr_elem(a, i, &e);
+    if (s) return s;
+    if (e.type == RL_GGUF_FLOAT32 || e.type == RL_GGUF_FLOAT64) return rl__fail(RL_ERR_ARG, "gguf: array of %s read as integers", rl_gguf_type_name(e.type));
+    *out = e.i;
+    return RL_OK;
+}
+
+rl_status rl_gguf_arr_float(const rl_gguf_value *a, uint64_t i, double *out) {
+    rl_gguf_value e;
+    rl_status s = rl__gguf_arr_elem(a, i, &e);
+    if (s) return s;
+    *out = e.f;
+    return RL_OK;
+}
+
+rl_status rl_gguf_tensor_f32(const rl_gguf *g, const rl_gguf_tensor *t, float *dst) {
+    rl_status s;
+    if (!rl_ggml_can_dequantize(t->type))
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor '%s': ggml type %s cannot be converted to F32 (supported: F32 F16 BF16 F64 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K Q6_K)",
+                        g->path, t->name, rl_ggml_type_name(t->type));
+    if ((s = rl_ggml_dequantize(t->type, t->data, dst, t->n))) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", rl_last_error());
+        return rl__fail(s, "%s: tensor '%s': %s", g->path, t->name, why);
+    }
+    return RL_OK;
+}
+
+int rl_gguf_tensor_shape(const rl_gguf_tensor *t, int64_t shape[4]) {
+    int nd = t->n_dims < 1 ? 1 : t->n_dims, d;
+    for (d = 0; d < 4; d++) shape[d] = 1;
+    for (d = 0; d < nd; d++) shape[d] = t->ne[nd - 1 - d];
+    return nd;
+}
+
+/* ---- Llama / Qwen2 ---- */
+
+/* {arch}.suffix as an integer (or a per-layer array whose entries are all equal) */
+static rl_status rl__gguf_hp_int(const rl_gguf *g, const char *arch, const char *suffix, int required, int64_t def, int64_t *out) {
+    char key[128];
+    const rl_gguf_kv *kv;
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    kv = rl_gguf_find(g, key);
+    if (!kv) {
+        if (required) return rl__fail(RL_ERR_FORMAT, "%s: key '%s' is missing (required for a %s model)", g->path, key, arch);
+        *out = def;
+        return RL_OK;
+    }
+    if (kv->val.type == RL_GGUF_ARRAY) {
+        uint64_t i;
+        int64_t first = 0, x = 0;
+        if (!kv->val.n || !rl__gguf_is_int(kv->val.elem_type))
+            return rl__fail(RL_ERR_FORMAT, "%s: key '%s' is an ARRAY of %llu %s, expected an integer", g->path, key,
+                            (unsigned long long)kv->val.n, rl_gguf_type_name(kv->val.elem_type));
+        for (i = 0; i < kv->val.n; i++) {
+            rl_gguf_arr_int(&kv->val, i, &x);
+            if (i == 0) first = x;
+            else if (x != first)
+                return rl__fail(RL_ERR_UNSUPPORTED, "%s: key '%s' differs between layers (%lld and %lld); per-layer sizes are not supported",
+                                g->path, key, (long long)first, (long long)x);
+        }
+        *out = first;
+        return RL_OK;
+    }
+    return rl_gguf_get_int(g, key, out);
+}
+
+rl_status rl_gguf_llama_hparams_read(const rl_gguf *g, rl_gguf_llama_hparams *hp) {
+    const char *arch;
+    char key[128];
+    rl_status s;
+    const rl_gguf_kv *kv;
+    const rl_gguf_tensor *emb;
+    memset(hp, 0, sizeof *hp);
+    if ((s = rl_gguf_get_str(g, "general.architecture", &arch, NULL))) return s;
+    if (strcmp(arch, "llama") != 0 && strcmp(arch, "qwen2") != 0)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: general.architecture is '%s'; teachers must be 'llama' or 'qwen2'", g->path, arch);
+    snprintf(hp->arch, sizeof hp->arch, "%s", arch);
+    hp->qk_permuted = !strcmp(arch, "llama"); /* convert_hf_to_gguf permutes Q/K for LlamaModel only */
+    if ((s = rl__gguf_hp_int(g, arch, "block_count", 1, 0, &hp->n_layers)) ||
+        (s = rl__gguf_hp_int(g, arch, "embedding_length", 1, 0, &hp->hidden_size)) ||
+        (s = rl__gguf_hp_int(g, arch, "feed_forward_length", 1, 0, &hp->intermediate_size)) ||
+        (s = rl__gguf_hp_int(g, arch, "attention.head_count", 1, 0, &hp->n_heads)))
+        return s;
+    if ((s = rl__gguf_hp_int(g, arch, "attention.head_count_kv", 0, hp->n_heads, &hp->n_kv_heads)) ||
+        (s = rl__gguf_hp_int(g, arch, "context_length", 0, 0, &hp->context_length)))
+        return s;
+    if (hp->n_layers <= 0 || hp->hidden_size <= 0 || hp->intermediate_size <= 0 || hp->n_heads <= 0 || hp->n_kv_heads <= 0 ||
+        hp->n_layers > 100000 || hp->hidden_size > (1 << 24) || hp->intermediate_size > (1 << 26) || hp->n_heads > 65536)
+        return rl__fail(RL_ERR_FORMAT, "%s: implausible sizes: %lld layers, hidden %lld, ffn %lld, %lld heads, %lld kv heads", g->path,
+                        (long long)hp->n_layers, (long long)hp->hidden_size, (long long)hp->intermediate_size, (long long)hp->n_heads,
+                        (long long)hp->n_kv_heads);
+    if (hp->n_heads % hp->n_kv_heads)
+        return rl__fail(RL_ERR_FORMAT, "%s: %lld attention heads is not a multiple of %lld kv heads", g->path, (long long)hp->n_heads, (long long)hp->n_kv_heads);
+    snprintf(key, sizeof key, "%s.attention.key_length", arch);
+    if (!rl_gguf_find(g, key) && hp->hidden_size % hp->n_heads)
+        return rl__fail(RL_ERR_FORMAT, "%s: hidden size %lld is not a multiple of %lld heads", g->path, (long long)hp->hidden_size, (long long)hp->n_heads);
+    if ((s = rl__gguf_hp_int(g, arch, "attention.key_length", 0, hp->hidden_size / hp->n_heads, &hp->head_dim))) return s;
+    if (hp->head_dim <= 0 || hp->head_dim % 2 || hp->head_dim > 65536)
+        return rl__fail(RL_ERR_FORMAT, "%s: head size %lld must be positive and even", g->path, (long long)hp->head_dim);
+    if ((s = rl__gguf_hp_int(g, arch, "rope.dimension_count", 0, hp->head_dim, &hp->rope_dim))) return s;
+    if (hp->rope_dim != hp->head_dim)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: partial RoPE (rope.dimension_count %lld, head size %lld) is not supported", g->path,
+                        (long long)hp->rope_dim, (long long)hp->head_dim);
+    snprintf(key, sizeof key, "%s.rope.freq_base", arch);
+    hp->rope_theta = 10000.0;
+    if (rl_gguf_find(g, key) && (s = rl_gguf_get_float(g, key, &hp->rope_theta))) return s;
+    snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", arch);
+    if ((s = rl_gguf_get_float(g, key, &hp->rms_norm_eps))) return s;
+    if (!(hp->rms_norm_eps > 0) || !(hp->rope_theta > 0))
+        return rl__fail(RL_ERR_FORMAT, "%s: rms epsilon %g and rope base %g must be positive", g->path, hp->rms_norm_eps, hp->rope_theta);
+    emb = rl_gguf_find_tensor(g, "token_embd.weight");
+    if ((kv = rl_gguf_find(g, "tokenizer.ggml.tokens")) && kv->val.type == RL_GGUF_ARRAY) {
+        hp->vocab_size = (int64_t)kv->val.n;
+    } else {
+        snprintf(key, sizeof key, "%s.vocab_size", arch);
+        if (rl_gguf_find(g, key)) {
+            if ((s = rl_gguf_get_int(g, key, &hp->vocab_size))) return s;
+        } else if (emb) {
+            hp->vocab_size = emb->ne[1];
+        }
+    }
+    if (hp->vocab_size <= 0)
+        return rl__fail(RL_ERR_FORMAT, "%s: vocabulary size unknown (no tokenizer.ggml.tokens, %s.vocab_size or token_embd.weight)", g->path, arch);
+    if (!emb) return rl__fail(RL_ERR_FORMAT, "%s: tensor 'token_embd.weight' is missing", g->path);
+    if (emb->ne[1] != hp->vocab_size)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor 'token_embd.weight' has %lld rows but the vocabulary has %lld tokens", g->path,
+                        (long long)emb->ne[1], (long long)hp->vocab_size);
+    hp->tie_word_embeddings = rl_gguf_find_tensor(g, "output.weight") == NULL;
+    hp->has_rope_freqs = rl_gguf_find_tensor(g, "rope_freqs.weight") != NULL;
+    hp->attn_bias = rl_gguf_find_tensor(g, "blk.0.attn_q.bias") != NULL;
+    hp->o_bias = rl_gguf_find_tensor(g, "blk.0.attn_output.bias") != NULL;
+    snprintf(key, sizeof key, "%s.rope.scaling.type", arch);
+    if (rl_gguf_find(g, key)) {
+        const char *st;
+        if ((s = rl_gguf_get_str(g, key, &st, NULL))) return s;
+        snprintf(hp->rope_scaling_type, sizeof hp->rope_scaling_type, "%s", st);
+    }
+    snprintf(key, sizeof key, "%s.rope.scaling.factor", arch);
+    if (rl_gguf_find(g, key) && (s = rl_gguf_get_float(g, key, &hp->rope_scaling_factor))) return s;
+    if ((s = rl__gguf_hp_int(g, arch, "rope.scaling.original_context_length", 0, 0, &hp->rope_scaling_orig_ctx))) return s;
+    return RL_OK;
+}
+
+/* GGUF per-layer suffix -> HF per-layer suffix (gguf-py tensor_mapping.py, llama arch) */
+static const char *const rl__gguf_layer_names[][2] = {
+    {"attn_norm.weight", "input_layernorm.weight"},
+    {"attn_q.weight", "self_attn.q_proj.weight"},
+    {"attn_q.bias", "self_attn.q_proj.bias"},
+    {"attn_k.weight", "self_attn.k_proj.weight"},
+    {"attn_k.bias", "self_attn.k_proj.bias"},
+    {"attn_v.weight", "self_attn.v_proj.weight"},
+    {"attn_v.bias", "self_attn.v_proj.bias"},
+    {"attn_output.weight", "self_attn.o_proj.weight"},
+    {"attn_output.bias", "self_attn.o_proj.bias"},
+    {"ffn_norm.weight", "post_attention_layernorm.weight"},
+    {"ffn_gate.weight", "mlp.gate_proj.weight"},
+    {"ffn_up.weight", "mlp.up_proj.weight"},
+    {"ffn_down.weight", "mlp.down_proj.weight"},
+};
+
+/* layer index and suffix of "blk.N.suffix"; -1 if not a layer tensor */
+static int64_t rl__gguf_layer(const char *name, const char **suffix) {
+    const char *p = name + 4;
+    int64_t n = 0;
+    if (strncmp(name, "blk.", 4) != 0 || *p < '0' || *p > '9') return -1;
+    if (*p == '0' && p[1] != '.') return -1; /* no leading zeros */
+    while (*p >= '0' && *p <= '9') {
+        if (n > 100000000) return -1;
+        n = n * 10 + (*p++ - '0');
+    }
+    if (*p != '.') return -1;
+    *suffix = p + 1;
+    return n;
+}
+
+rl_status rl_gguf_hf_name(const char *gname, char *out, size_t cap) {
+    const char *suffix = NULL, *hf = NULL;
+    int64_t layer;
+    size_t i;
+    int len = -1;
+    if (!strcmp(gname, "token_embd.weight")) hf = "model.embed_tokens.weight";
+    else if (!strcmp(gname, "output_norm.weight")) hf = "model.norm.weight";
+    else if (!strcmp(gname, "output.weight")) hf = "lm_head.weight";
+    if (hf) {
+        len = snprintf(out, cap, "%s", hf);
+    } else if ((layer = rl__gguf_layer(gname, &suffix)) >= 0) {
+        for (i = 0; i < sizeof rl__gguf_layer_names / sizeof rl__gguf_layer_names[0]; i++)
+            if (!strcmp(suffix, rl__gguf_layer_names[i][0])) {
+                len = snprintf(out, cap, "model.layers.%lld.%s", (long long)layer, rl__gguf_layer_names[i][1]);
+                break;
+            }
+    }
+    if (len < 0) return rl__fail(RL_ERR_UNSUPPORTED, "tensor '%s' has no Hugging Face counterpart", gname);
+    if ((size_t)len >= cap) return rl__fail(RL_ERR_ARG, "tensor '%s': name buffer of %zu bytes too small", gname, cap);
+    return RL_OK;
+}
+
+/* convert_hf_to_gguf.py LlamaModel.permute: the rows of each head, viewed as [2][half],
+   are transposed to [half][2]; so GGUF row 2i + j of a head holds HF row j·half + i. */
+static rl_status rl__gguf_permute(float *w, int64_t rows, int64_t cols, int64_t n_heads, int inverse) {
+    int64_t hd, half, h, i, j;
+    float *tmp;
+    if (n_heads <= 0 || rows <= 0 || rows % n_heads || (rows / n_heads) % 2 || cols <= 0)
+        return rl__fail(RL_ERR_ARG, "Q/K permute: %lld rows do not split into %lld heads of even size", (long long)rows, (long long)n_heads);
+    hd = rows / n_heads;
+    half = hd / 2;
+    if ((uint64_t)hd * (uint64_t)cols > SIZE_MAX / sizeof(float)) return rl__fail(RL_ERR_NOMEM, "Q/K permute: head too large");
+    tmp = (float *)RL_MALLOC((size_t)(hd * cols) * sizeof(float));
+    if (!tmp) return rl__fail(RL_ERR_NOMEM, "Q/K permute: out of memory");
+    for (h = 0; h < n_heads; h++) {
+        float *head = w + h * hd * cols;
+        for (i = 0; i < half; i++)
+            for (j = 0; j < 2; j++) {
+                int64_t g_row = 2 * i + j, hf_row = j * half + i;
+                int64_t dst = inverse ? hf_row : g_row, src = inverse ? g_row : hf_row;
+                memcpy(tmp + dst * cols, head + src * cols, (size_t)cols * sizeof(float));
+            }
+        memcpy(head, tmp, (size_t)(hd * cols) * sizeof(float));
+    }
+    RL_FREE(tmp);
+    return RL_OK;
+}
+
+rl_status rl_gguf_permute_qk(float *w, int64_t rows, int64_t cols, int64_t n_heads) { return rl__gguf_permute(w, rows, cols, n_heads, 0); }
+rl_status rl_gguf_unpermute_qk(float *w, int64_t rows, int64_t cols, int64_t n_heads) { return rl__gguf_permute(w, rows, cols, n_heads, 1); }
+
+/* expected row-major shape of the HF tensor of a GGUF name; returns ndim, 0 if unknown */
+static int rl__gguf_expect(const rl_gguf_llama_hparams *hp, const char *gname, int64_t shape[2]) {
+    const char *suf = NULL;
+    int64_t C = hp->hidden_size, qd = hp->n_heads * hp->head_dim, kd = hp->n_kv_heads * hp->head_dim, F = hp->intermediate_size;
+    shape[0] = shape[1] = 1;
+    if (!strcmp(gname, "token_embd.weight") || !strcmp(gname, "output.weight")) {
+        shape[0] = hp->vocab_size;
+        shape[1] = C;
+        return 2;
+    }
+    if (!strcmp(gname, "output_norm.weight")) {
+        shape[0] = C;
+        return 1;
+    }
+    if (rl__gguf_layer(gname, &suf) < 0) return 0;
+    if (!strcmp(suf, "attn_norm.weight") || !strcmp(suf, "ffn_norm.weight") || !strcmp(suf, "attn_output.bias")) shape[0] = C;
+    else if (!strcmp(suf, "attn_q.bias")) shape[0] = qd;
+    else if (!strcmp(suf, "attn_k.bias") || !strcmp(suf, "attn_v.bias")) shape[0] = kd;
+    else {
+        if (!strcmp(suf, "attn_q.weight")) shape[0] = qd, shape[1] = C;
+        else if (!strcmp(suf, "attn_k.weight") || !strcmp(suf, "attn_v.weight")) shape[0] = kd, shape[1] = C;
+        else if (!strcmp(suf, "attn_output.weight")) shape[0] = C, shape[1] = qd;
+        else if (!strcmp(suf, "ffn_gate.weight") || !strcmp(suf, "ffn_up.weight")) shape[0] = F, shape[1] = C;
+        else if (!strcmp(suf, "ffn_down.weight")) shape[0] = C, shape[1] = F;
+        else return 0;
+        return 2;
+    }
+    return 1;
+}
+
+rl_status rl_gguf_llama_tensors(const rl_gguf *g, const rl_gguf_llama_hparams *hp, rl_gguf_tensor_fn fn, void *user) {
+    int64_t i, maxn = 1;
+    float *buf;
+    rl_status s = RL_OK;
+    for (i = 0; i < g->n_tensors; i++) maxn = RL__MAX(maxn, g->tensors[i].n);
+    if ((uint64_t)maxn > SIZE_MAX / sizeof(float)) return rl__fail(RL_ERR_NOMEM, "%s: tensor too large", g->path);
+    buf = (float *)RL_MALLOC((size_t)maxn * sizeof(float));
+    if (!buf) return rl__fail(RL_ERR_NOMEM, "%s: out of memory for a %lld-element tensor", g->path, (long long)maxn);
+    for (i = 0; i < g->n_tensors && !s; i++) {
+        const rl_gguf_tensor *t = &g->tensors[i];
+        char hf[160];
+        const char *suf = "";
+        int64_t shape[4], want[2], layer;
+        int nd = rl_gguf_tensor_shape(t, shape), wnd = 0, mapped = rl_gguf_hf_name(t->name, hf, sizeof hf) == RL_OK;
+        if (!mapped && !rl_ggml_can_dequantize(t->type)) { /* not ours and not convertible: data NULL */
+            s = fn(user, NULL, t, nd, shape, NULL);
+            continue;
+        }
+        layer = rl__gguf_layer(t->name, &suf);
+        if (layer >= hp->n_layers) {
+            s = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': layer %lld but the model has %lld layers", g->path, t->name, (long long)layer,
+                         (long long)hp->n_layers);
+            break;
+        }
+        if (mapped) {
+            wnd = rl__gguf_expect(hp, t->name, want);
+            while (nd > wnd && shape[0] == 1) { /* ggml dims of 1 beyond the HF ones */
+                memmove(shape, shape + 1, 3 * sizeof(int64_t));
+                shape[3] = 1;
+                nd--;
+            }
+            if (nd != wnd || want[0] != shape[0] || (wnd == 2 && want[1] != shape[1])) {
+                s = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) has shape [%lld, %lld] (ne reversed), expected [%lld, %lld]", g->path, t->name, hf,
+                             (long long)shape[0], nd > 1 ? (long long)shape[1] : 1LL, (long long)want[0], (long long)want[1]);
+                break;
+            }
+        }
+        if ((s = rl_gguf_tensor_f32(g, t, buf))) break;
+        if (mapped && hp->qk_permuted && layer >= 0) {
+            int64_t cols = nd == 2 ? shape[1] : 1;
+            if (!strcmp(suf, "attn_q.weight") || !strcmp(suf, "attn_q.bias")) s = rl_gguf_unpermute_qk(buf, shape[0], cols, hp->n_heads);
+            else if (!strcmp(suf, "attn_k.weight") || !strcmp(suf, "attn_k.bias")) s = rl_gguf_unpermute_qk(buf, shape[0], cols, hp->n_kv_heads);
+            if (s) break;
+        }
+        s = fn(user, mapped ? hf : NULL, t, nd, shape, buf);
+    }
+    RL_FREE(buf);
+    return s;
+}
+
+/* ---- tokenizer arrays ---- */
+
+static rl_status rl__gguf_opt_id(const rl_gguf *g, const char *key, int64_t n_tokens, int64_t *out) {
+    rl_status s;
+    *out = -1;
+    if (!rl_gguf_find(g, key)) return RL_OK;
+    if ((s = rl_gguf_get_int(g, key, out))) return s;
+    if (*out < 0 || *out >= n_tokens)
+        return rl__fail(RL_ERR_FORMAT, "%s: key '%s' is %lld, outside the vocabulary of %lld tokens", g->path, key, (long long)*out, (long long)n_tokens);
+    return RL_OK;
+}
+
+static rl_status rl__gguf_opt_bool(const rl_gguf *g, const char *key, int *out) {
+    *out = -1;
+    if (!rl_gguf_find(g, key)) return RL_OK;
+    return rl_gguf_get_bool(g, key, out);
+}
+
+rl_status rl_gguf_vocab_read(const rl_gguf *g, rl_gguf_vocab *v) {
+    const rl_gguf_value *a;
+    rl_status s;
+    int64_t i;
+    uint64_t *lens;
+    memset(v, 0, sizeof *v);
+    v->model = "";
+    if (rl_gguf_find(g, "tokenizer.ggml.model") && (s = rl_gguf_get_str(g, "tokenizer.ggml.model", &v->model, NULL))) return s;
+    if (rl_gguf_find(g, "tokenizer.ggml.pre") && (s = rl_gguf_get_str(g, "tokenizer.ggml.pre", &v->pre, NULL))) return s;
+    if (rl_gguf_find(g, "tokenizer.chat_template") && (s = rl_gguf_get_str(g, "tokenizer.chat_template", &v->chat_template, NULL))) return s;
+    if ((s = rl_gguf_get_array(g, "tokenizer.ggml.tokens", RL_GGUF_STRING, &a))) return s;
+    v->n_tokens = (int64_t)a->n;
+    v->tokens = (const char **)RL_MALLOC((size_t)(a->n + 1) * sizeof(char *));
+    v->token_len = lens = (uint64_t *)RL_MALLOC((size_t)(a->n + 1) * sizeof(uint64_t));
+    if (!v->tokens || !lens) goto nomem;
+    for (i = 0; i < v->n_tokens; i++) {
+        v->tokens[i] = a->strs[i].s;
+        lens[i] = a->strs[i].len;
+    }
+    if (rl_gguf_find(g, "tokenizer.ggml.token_type")) {
+        if ((s = rl_gguf_get_array(g, "tokenizer.ggml.token_type", RL_GGUF_INT32, &a))) goto fail;
+        if ((int64_t)a->n != v->n_tokens) {
+            s = rl__fail(RL_ERR_FORMAT, "%s: key 'tokenizer.ggml.token_type' has %llu entries for %lld tokens", g->path, (unsigned long long)a->n,
+                         (long long)v->n_tokens);
+            goto fail;
+        }
+        v->token_type = (int32_t *)RL_MALLOC((size_t)(a->n + 1) * sizeof(int32_t));
+        if (!v->token_type) goto nomem;
+        for (i = 0; i < v->n_tokens; i++) v->token_type[i] = (int32_t)rl__le32(a->raw + 4 * i);
+    }
+    if (rl_gguf_find(g, "tokenizer.ggml.scores")) {
+        if ((s = rl_gguf_get_array(g, "tokenizer.ggml.scores", RL_GGUF_FLOAT32, &a))) goto fail;
+        if ((int64_t)a->n != v->n_tokens) {
+            s = rl__fail(RL_ERR_FORMAT, "%s: key 'tokenizer.ggml.scores' has %llu entries for %lld tokens", g->path, (unsigned long long)a->n,
+                         (long long)v->n_tokens);
+            goto fail;
+        }
+        v->scores = (float *)RL_MALLOC((size_t)(a->n + 1) * sizeof(float));
+        if (!v->scores) goto nomem;
+        for (i = 0; i < v->n_tokens; i++) v->scores[i] = rl__lef32(a->raw + 4 * i);
+    }
+    if (rl_gguf_find(g, "tokenizer.ggml.merges")) {
+        if ((s = rl_gguf_get_array(g, "tokenizer.ggml.merges", RL_GGUF_STRING, &a))) goto fail;
+        v->n_merges = (int64_t)a->n;
+        v->merges = (const char **)RL_MALLOC((size_t)(a->n + 1) * sizeof(char *));
+        if (!v->merges) goto nomem;
+        for (i = 0; i < v->n_merges; i++) {
+            v->merges[i] = a->strs[i].s;
+            if (!strchr(v->merges[i], ' ')) {
+                s = rl__fail(RL_ERR_FORMAT, "%s: key 'tokenizer.ggml.merges': merge %lld '%.60s' has no space between its two parts", g->path,
+                             (long long)i, v->merges[i]);
+                goto fail;
+            }
+        }
+    }
+    if ((s = rl__gguf_opt_id(g, "tokenizer.ggml.bos_token_id", v->n_tokens, &v->bos_id)) ||
+        (s = rl__gguf_opt_id(g, "tokenizer.ggml.eos_token_id", v->n_tokens, &v->eos_id)) ||
+        (s = rl__gguf_opt_id(g, "tokenizer.ggml.unknown_token_id", v->n_tokens, &v->unk_id)) ||
+        (s = rl__gguf_opt_id(g, "tokenizer.ggml.padding_token_id", v->n_tokens, &v->pad_id)) ||
+        (s = rl__gguf_opt_id(g, "tokenizer.ggml.seperator_token_id", v->n_tokens, &v->sep_id)) ||
+        (s = rl__gguf_opt_id(g, "tokenizer.ggml.mask_token_id", v->n_tokens, &v->mask_id)) ||
+        (s = rl__gguf_opt_id(g, "tokenizer.ggml.eot_token_id", v->n_tokens, &v->eot_id)) ||
+        (s = rl__gguf_opt_id(g, "tokenizer.ggml.eom_token_id", v->n_tokens, &v->eom_id)) ||
+        (s = rl__gguf_opt_bool(g, "tokenizer.ggml.add_bos_token", &v->add_bos)) ||
+        (s = rl__gguf_opt_bool(g, "tokenizer.ggml.add_eos_token", &v->add_eos)) ||
+        (s = rl__gguf_opt_bool(g, "tokenizer.ggml.add_space_prefix", &v->add_space_prefix)))
+        goto fail;
+    return RL_OK;
+nomem:
+    s = rl__fail(RL_ERR_NOMEM, "%s: out of memory reading the vocabulary", g->path);
+fail:
+    rl_gguf_vocab_free(v);
+    return s;
+}
+
+void rl_gguf_vocab_free(rl_gguf_vocab *v) {
+    if (!v) return;
+    RL_FREE((void *)(uintptr_t)v->tokens);
+    RL_FREE((void *)(uintptr_t)v->token_len);
+    RL_FREE(v->token_type);
+    RL_FREE(v->scores);
+    RL_FREE((void *)(uintptr_t)v->merges);
+    memset(v, 0, sizeof *v);
+}
+
+/* ---- writer ---- */
+
+typedef struct rl__gguf_wtensor {
+    char *name;
+    rl_ggml_type type;
+    int n_dims;
+    int64_t ne[4];
+    uint64_t nbytes;
+    const void *data;
+    rl_gguf_fill_fn fill;
+    void *user;
+} rl__gguf_wtensor;
+
+struct rl_gguf_writer {
+    unsigned char *kv; /* the serialized key-value pairs */
+    size_t kv_len, kv_cap;
+    char **keys;
+    int64_t n_kv, cap_keys;
+    rl__gguf_wtensor *t;
+    int64_t n_t, cap_t;
+    uint32_t alignment;
+    rl_status err; /* sticky */
+};
+
+static rl_status rl__gw_fail(rl_gguf_writer *w, rl_status s) {
+    if (w && !w->err) w->err = s;
+    return s;
+}
+
+static int rl__gw_put(rl_gguf_writer *w, const void *p, size_t n) {
+    if (n > SIZE_MAX / 4 - w->kv_len) return 0;
+    if (w->kv_len + n > w->kv_cap) {
+        size_t cap = w->kv_cap ? w->kv_cap : 256;
+        unsigned char *q;
+        while (cap < w->kv_len + n) cap *= 2;
+        q = (unsigned char *)RL_REALLOC(w->kv, cap);
+        if (!q) return 0;
+        w->kv = q;
+        w->kv_cap = cap;
+    }
+    if (n) memcpy(w->kv + w->kv_len, p, n);
+    w->kv_len += n;
+    return 1;
+}
+static int rl__gw_u32(rl_gguf_writer *w, uint32_t v) {
+    unsigned char b[4];
+    rl__st_le(b, v, 4);
+    return rl__gw_put(w, b, 4);
+}
+static int rl__gw_u64(rl_gguf_writer *w, uint64_t v) {
+    unsigned char b[8];
+    rl__st_le(b, v, 8);
+    return rl__gw_put(w, b, 8);
+}
+static int rl__gw_str(rl_gguf_writer *w, const char *s, uint64_t len) { return rl__gw_u64(w, len) && rl__gw_put(w, s, (size_t)len); }
+
+rl_gguf_writer *rl_gguf_writer_new(void) {
+    rl_gguf_writer *w = (rl_gguf_writer *)RL_MALLOC(sizeof *w);
+    if (!w) {
+        rl__fail(RL_ERR_NOMEM, "gguf writer: out of memory");
+        return NULL;
+    }
+    memset(w, 0, sizeof *w);
+    w->alignment = 32;
+    return w;
+}
+
+void rl_gguf_writer_free(rl_gguf_writer *w) {
+    int64_t i;
+    if (!w) return;
+    for (i = 0; i < w->n_kv; i++) RL_FREE(w->keys[i]);
+    for (i = 0; i < w->n_t; i++) RL_FREE(w->t[i].name);
+    RL_FREE(w->keys);
+    RL_FREE(w->t);
+    RL_FREE(w->kv);
+    RL_FREE(w);
+}
+
+static char *rl__gw_strdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = (char *)RL_MALLOC(n);
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+/* the bytes of a scalar of type t whose host value is at p */
+static int rl__gw_scalar(rl_gguf_writer *w, int t, const void *p) {
+    unsigned char b[8];
+    uint16_t u16;
+    uint32_t u32;
+    uint64_t u64;
+    const char *s;
+    switch (t) {
+    case RL_GGUF_UINT8: case RL_GGUF_INT8:
+        b[0] = *(const unsigned char *)p;
+        return rl__gw_put(w, b, 1);
+    case RL_GGUF_BOOL:
+        b[0] = *(const char *)p ? 1 : 0;
+        return rl__gw_put(w, b, 1);
+    case RL_GGUF_UINT16: case RL_GGUF_INT16:
+        memcpy(&u16, p, 2);
+        rl__st_le(b, u16, 2);
+        return rl__gw_put(w, b, 2);
+    case RL_GGUF_UINT32: case RL_GGUF_INT32: case RL_GGUF_FLOAT32:
+        memcpy(&u32, p, 4);
+        rl__st_le(b, u32, 4);
+        return rl__gw_put(w, b, 4);
+    case RL_GGUF_UINT64: case RL_GGUF_INT64: case RL_GGUF_FLOAT64:
+        memcpy(&u64, p, 8);
+        rl__st_le(b, u64, 8);
+        return rl__gw_put(w, b, 8);
+    case RL_GGUF_STRING:
+        s = *(const char *const *)p;
+        return rl__gw_str(w, s ? s : "", s ? strlen(s) : 0);
+    default:
+        return 0;
+    }
+}
+
+/* start a key: check it, remember it, write key and value type; *mark is where to roll back to */
+static rl_status rl__gw_key(rl_gguf_writer *w, const char *key, rl_gguf_type type, size_t *mark) {
+    int64_t i;
+    if (!w) return rl__fail(RL_ERR_ARG, "gguf writer is NULL");
+    if (w->err) return w->err;
+    if (!key || !*key) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: empty key"));
+    if ((unsigned)type > RL_GGUF_FLOAT64) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: key '%s': bad value type %d", key, (int)type));
+    for (i = 0; i < w->n_kv; i++)
+        if (!strcmp(w->keys[i], key)) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: key '%s' added twice", key));
+    if (w->n_kv == w->cap_keys) {
+        int64_t cap = w->cap_keys ? w->cap_keys * 2 : 32;
+        char **k = (char **)RL_REALLOC(w->keys, (size_t)cap * sizeof(char *));
+        if (!k) return rl__gw_fail(w, rl__fail(RL_ERR_NOMEM, "gguf writer: out of memory"));
+        w->keys = k;
+        w->cap_keys = cap;
+    }
+    *mark = w->kv_len;
+    if (!(w->keys[w->n_kv] = rl__gw_strdup(key)) || !rl__gw_str(w, key, strlen(key)) || !rl__gw_u32(w, (uint32_t)type)) {
+        RL_FREE(w->keys[w->n_kv]);
+        w->kv_len = *mark;
+        return rl__gw_fail(w, rl__fail(RL_ERR_NOMEM, "gguf writer: out of memory"));
+    }
+    w->n_kv++;
+    return RL_OK;
+}
+
+/* finish a key: on failure forget it */
+static rl_status rl__gw_end(rl_gguf_writer *w, int ok, size_t mark) {
+    if (ok) return RL_OK;
+    w->kv_len = mark;
+    w->n_kv--;
+    RL_FREE(w->keys[w->n_kv]);
+    return rl__gw_fail(w, rl__fail(RL_ERR_NOMEM, "gguf writer: out of memory"));
+}
+
+rl_status rl_gguf_add_scalar(rl_gguf_writer *w, const char *key, rl_gguf_type type, const void *value) {
+    size_t mark;
+    rl_status s;
+    if (w && w->err) return w->err;
+    if (type == RL_GGUF_ARRAY || (unsigned)type > RL_GGUF_FLOAT64 || !value)
+        return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: key '%s': not a scalar (use rl_gguf_add_array for arrays)", key ? key : ""));
+    if (w && key && !strcmp(key, "general.alignment")) {
+        uint32_t a;
+        if (type != RL_GGUF_UINT32) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: general.alignment must be UINT32"));
+        memcpy(&a, value, 4);
+        if (!a || (a & (a - 1))) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: general.alignment %u is not a power of two", a));
+        w->alignment = a;
+    }
+    if ((s = rl__gw_key(w, key, type, &mark))) return s;
+    return rl__gw_end(w, rl__gw_scalar(w, type, value), mark);
+}
+
+rl_status rl_gguf_add_u32(rl_gguf_writer *w, const char *key, uint32_t v) { return rl_gguf_add_scalar(w, key, RL_GGUF_UINT32, &v); }
+rl_status rl_gguf_add_i32(rl_gguf_writer *w, const char *key, int32_t v) { return rl_gguf_add_scalar(w, key, RL_GGUF_INT32, &v); }
+rl_status rl_gguf_add_u64(rl_gguf_writer *w, const char *key, uint64_t v) { return rl_gguf_add_scalar(w, key, RL_GGUF_UINT64, &v); }
+rl_status rl_gguf_add_i64(rl_gguf_writer *w, const char *key, int64_t v) { return rl_gguf_add_scalar(w, key, RL_GGUF_INT64, &v); }
+rl_status rl_gguf_add_f32(rl_gguf_writer *w, const char *key, float v) { return rl_gguf_add_scalar(w, key, RL_GGUF_FLOAT32, &v); }
+rl_status rl_gguf_add_f64(rl_gguf_writer *w, const char *key, double v) { return rl_gguf_add_scalar(w, key, RL_GGUF_FLOAT64, &v); }
+rl_status rl_gguf_add_bool(rl_gguf_writer *w, const char *key, int v) {
+    char b = v ? 1 : 0;
+    return rl_gguf_add_scalar(w, key, RL_GGUF_BOOL, &b);
+}
+rl_status rl_gguf_add_str(rl_gguf_writer *w, const char *key, const char *s) { return rl_gguf_add_scalar(w, key, RL_GGUF_STRING, &s); }
+
+rl_status rl_gguf_add_array(rl_gguf_writer *w, const char *key, rl_gguf_type et, const void *elems, uint64_t n) {
+    size_t mark;
+    rl_status s;
+    uint64_t i;
+    int ok, sz = rl__gguf_scalar_size(et);
+    if (w && w->err) return w->err;
+    if (et == RL_GGUF_ARRAY || (unsigned)et > RL_GGUF_FLOAT64)
+        return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: key '%s': element type %d (use rl_gguf_add_value for nested arrays)", key ? key : "", (int)et));
+    if (n && !elems) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: key '%s': no elements", key ? key : ""));
+    if ((s = rl__gw_key(w, key, RL_GGUF_ARRAY, &mark))) return s;
+    ok = rl__gw_u32(w, (uint32_t)et) && rl__gw_u64(w, n);
+    for (i = 0; ok && i < n; i++)
+        ok = et == RL_GGUF_STRING ? rl__gw_scalar(w, et, (const char *const *)elems + i)
+                                  : rl__gw_scalar(w, et, (const unsigned char *)elems + i * (uint64_t)sz);
+    return rl__gw_end(w, ok, mark);
+}
+
+/* the bytes of a STRING or ARRAY value after its type: 1 ok, 0 out of memory, -1 malformed */
+static int rl__gw_value(rl_gguf_writer *w, const rl_gguf_value *v, int depth) {
+    uint64_t i;
+    int sz, ok;
+    if (depth > RL__GGUF_MAX_DEPTH) return -1;
+    if (v->type == RL_GGUF_STRING) return v->str.s || !v->str.len ? rl__gw_str(w, v->str.s ? v->str.s : "", v->str.len) : -1;
+    if (v->type != RL_GGUF_ARRAY || (unsigned)v->elem_type > RL_GGUF_FLOAT64) return -1;
+    if (!rl__gw_u32(w, (uint32_t)v->elem_type) || !rl__gw_u64(w, v->n)) return 0;
+    if ((sz = rl__gguf_scalar_size(v->elem_type))) {
+        if (v->n && !v->raw) return -1;
+        if (v->n > (uint64_t)(SIZE_MAX / 16)) return 0;
+        return !v->n || rl__gw_put(w, v->raw, (size_t)(v->n * (uint64_t)sz));
+    }
+    if (v->n && !(v->elem_type == RL_GGUF_STRING ? (const void *)v->strs : (const void *)v->elems)) return -1;
+    for (i = 0; i < v->n; i++) {
+        if (v->elem_type == RL_GGUF_STRING) ok = v->strs[i].s || !v->strs[i].len ? rl__gw_str(w, v->strs[i].s ? v->strs[i].s : "", v->strs[i].len) : -1;
+        else ok = v->elems[i].type == RL_GGUF_ARRAY ? rl__gw_value(w, &v->elems[i], depth + 1) : -1;
+        if (ok != 1) return ok;
+    }
+    return 1;
+}
+
+rl_status rl_gguf_add_value(rl_gguf_writer *w, const char *key, const rl_gguf_value *v) {
+    size_t mark;
+    rl_status s;
+    int ok;
+    if (!v || (unsigned)v->type > RL_GGUF_FLOAT64)
+        return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: key '%s': missing value or bad value type", key ? key : ""));
+    switch (v->type) { /* scalars go through add_scalar, so general.alignment is honoured */
+    case RL_GGUF_UINT8: { uint8_t x = (uint8_t)v->u; return rl_gguf_add_scalar(w, key, v->type, &x); }
+    case RL_GGUF_INT8: { int8_t x = (int8_t)v->i; return rl_gguf_add_scalar(w, key, v->type, &x); }
+    case RL_GGUF_UINT16: { uint16_t x = (uint16_t)v->u; return rl_gguf_add_scalar(w, key, v->type, &x); }
+    case RL_GGUF_INT16: { int16_t x = (int16_t)v->i; return rl_gguf_add_scalar(w, key, v->type, &x); }
+    case RL_GGUF_UINT32: { uint32_t x = (uint32_t)v->u; return rl_gguf_add_scalar(w, key, v->type, &x); }
+    case RL_GGUF_INT32: { int32_t x = (int32_t)v->i; return rl_gguf_add_scalar(w, key, v->type, &x); }
+    case RL_GGUF_UINT64: { uint64_t x = v->u; return rl_gguf_add_scalar(w, key, v->type, &x); }
+    case RL_GGUF_INT64: { int64_t x = v->i; return rl_gguf_add_scalar(w, key, v->type, &x); }
+    case RL_GGUF_FLOAT32: { float x = (float)v->f; return rl_gguf_add_scalar(w, key, v->type, &x); }
+    case RL_GGUF_FLOAT64: { double x = v->f; return rl_gguf_add_scalar(w, key, v->type, &x); }
+    case RL_GGUF_BOOL: { char x = v->u != 0; return rl_gguf_add_scalar(w, key, v->type, &x); }
+    default: break;
+    }
+    if ((s = rl__gw_key(w, key, v->type, &mark))) return s;
+    ok = rl__gw_value(w, v, 0); /* STRING (length kept: may hold NUL bytes) or ARRAY */
+    if (ok < 0) {
+        w->kv_len = mark;
+        w->n_kv--;
+        RL_FREE(w->keys[w->n_kv]);
+        return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: key '%s': malformed value (bad element type, missing elements or nesting deeper than %d)",
+                                       key, RL__GGUF_MAX_DEPTH));
+    }
+    return rl__gw_end(w, ok, mark);
+}
+
+static rl_status rl__gw_tensor(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims, const int64_t *ne, const void *data,
+                               rl_gguf_fill_fn fill, void *user) {
+    const rl__ggml_info *ti;
+    rl__gguf_wtensor *t;
+    int64_t i, n = 1;
+    int d;
+    if (!w) return rl__fail(RL_ERR_ARG, "gguf writer is NULL");
+    if (w->err) return w->err;
+    if (!name || !*name || strlen(name) >= RL__GGUF_MAX_NAME)
+        return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: tensor name '%s' must have 1 to %d bytes", name ? name : "", RL__GGUF_MAX_NAME - 1));
+    if (!(ti = rl__ggml_find(type))) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: tensor '%s': unknown ggml type %d", name, (int)type));
+    if (n_dims < 0 || n_dims > 4 || (n_dims && !ne)) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: tensor '%s': %d dims (0 to 4 allowed)", name, n_dims));
+    for (d = 0; d < n_dims; d++) {
+        if (ne[d] < 0 || (ne[d] && n > INT64_MAX / ne[d])) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: tensor '%s': bad dims", name));
+        n *= ne[d];
+    }
+    if (n_dims && ne[0] % ti->block)
+        return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: tensor '%s': ne[0] = %lld is not a multiple of the %s block size %d", name,
+                                       (long long)ne[0], ti->name, ti->block));
+    if (n && !data && !fill) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: tensor '%s': no data", name));
+    for (i = 0; i < w->n_t; i++)
+        if (!strcmp(w->t[i].name, name)) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: tensor '%s' added twice", name));
+    if (w->n_t == w->cap_t) {
+        int64_t cap = w->cap_t ? w->cap_t * 2 : 64;
+        rl__gguf_wtensor *p = (rl__gguf_wtensor *)RL_REALLOC(w->t, (size_t)cap * sizeof *p);
+        if (!p) return rl__gw_fail(w, rl__fail(RL_ERR_NOMEM, "gguf writer: out of memory"));
+        w->t = p;
+        w->cap_t = cap;
+    }
+    t = &w->t[w->n_t];
+    memset(t, 0, sizeof *t);
+    if (!(t->name = rl__gw_strdup(name))) return rl__gw_fail(w, rl__fail(RL_ERR_NOMEM, "gguf writer: out of memory"));
+    t->type = type;
+    t->n_dims = n_dims;
+    for (d = 0; d < 4; d++) t->ne[d] = d < n_dims ? ne[d] : 1;
+    t->nbytes = (uint64_t)(n / ti->block) * (uint64_t)ti->size;
+    t->data = data;
+    t->fill = fill;
+    t->user = user;
+    w->n_t++;
+    return RL_OK;
+}
+
+rl_status rl_gguf_add_tensor(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims, const int64_t *ne, const void *data) {
+    return rl__gw_tensor(w, name, type, n_dims, ne, data, NULL, NULL);
+}
+rl_status rl_gguf_add_tensor_fn(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims, const int64_t *ne, rl_gguf_fill_fn fill,
+                                void *user) {
+    if (!fill) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: tensor '%s': NULL fill function", name ? name : ""));
+    return rl__gw_tensor(w, name, type, n_dims, ne, NULL, fill, user);
+}
+
+/* buffered output to the temporary file: a file descriptor (so it can be fsync()ed) */
+typedef struct rl__gw_out {
+#if defined(_WIN32)
+    FILE *f;
+#else
+    int fd;
+#endif
+    unsigned char buf[1 << 16];
+    size_t n;
+    int ok;
+} rl__gw_out;
+
+static void rl__gw_flush(rl__gw_out *o) {
+    size_t done = 0;
+    while (o->ok && done < o->n) {
+#if defined(_WIN32)
+        size_t k = fwrite(o->buf + done, 1, o->n - done, o->f);
+        if (k == 0) o->ok = 0;
+        done += k;
+#else
+        ssize_t k = write(o->fd, o->buf + done, o->n - done);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) o->ok = 0;
+        else done += (size_t)k;
+#endif
+    }
+    o->n = 0;
+}
+
+static void rl__gw_write(rl__gw_out *o, const void *p, uint64_t n) {
+    const unsigned char *c = (const unsigned char *)p;
+    while (n && o->ok) {
+        size_t k = (size_t)RL__MIN(n, (uint64_t)(sizeof o->buf - o->n));
+        memcpy(o->buf + o->n, c, k);
+        o->n += k;
+        c += k;
+        n -= k;
+        if (o->n == sizeof o->buf) rl__gw_flush(o);
+    }
+}
+
+static void rl__gw_le(rl__gw_out *o, uint64_t v, int bytes) {
+    unsigned char b[8];
+    rl__st_le(b, v, bytes);
+    rl__gw_write(o, b, (uint64_t)bytes);
+}
+
+static void rl__gw_pad(rl__gw_out *o, uint64_t pos, uint32_t align) {
+    static const unsigned char zeros[64] = {0};
+    uint64_t pad = (align - pos % align) % align;
+    while (pad) {
+        uint64_t k = RL__MIN(pad, (uint64_t)sizeof zeros);
+        rl__gw_write(o, zeros, k);
+        pad -= k;
+    }
+}
+
+rl_status rl_gguf_write(rl_gguf_writer *w, const char *path) {
+    rl__gw_out *o;
+    char *tmp;
+    size_t plen;
+    uint64_t pos, off = 0;
+    int64_t i;
+    int d, ok;
+    rl_status s = RL_OK;
+    void *buf = NULL;
+    uint64_t buf_cap = 0;
+    if (!w) return rl__fail(RL_ERR_ARG, "gguf writer is NULL");
+    if (w->err) return rl__fail(w->err, "gguf writer: an earlier add failed (%s); nothing written", rl_status_name(w->err));
+    if (!path || !*path) return rl__fail(RL_ERR_ARG, "gguf writer: no output path");
+    plen = strlen(path);
+    tmp = (char *)RL_MALLOC(plen + 5);
+    o = (rl__gw_out *)RL_MALLOC(sizeof *o);
+    if (!tmp || !o) {
+        RL_FREE(tmp);
+        RL_FREE(o);
+        return rl__fail(RL_ERR_NOMEM, "gguf writer: out of memory");
+    }
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+    o->n = 0;
+    o->ok = 1;
+#if defined(_WIN32)
+    o->f = fopen(tmp, "wb");
+    if (!o->f) {
+#else
+    o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (o->fd < 0) {
+#endif
+        s = rl__fail(RL_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+        RL_FREE(tmp);
+        RL_FREE(o);
+        return s;
+    }
+    /* header, metadata, tensor infos */
+    rl__gw_write(o, RL__GGUF_MAGIC, 4);
+    rl__gw_le(o, 3, 4);
+    rl__gw_le(o, (uint64_t)w->n_t, 8);
+    rl__gw_le(o, (uint64_t)w->n_kv, 8);
+    rl__gw_write(o, w->kv, w->kv_len);
+    pos = 24 + w->kv_len;
+    for (i = 0; i < w->n_t; i++) {
+        const rl__gguf_wtensor *t = &w->t[i];
+        uint64_t nl = strlen(t->name);
+        rl__gw_le(o, nl, 8);
+        rl__gw_write(o, t->name, nl);
+        rl__gw_le(o, (uint64_t)t->n_dims, 4);
+        for (d = 0; d < t->n_dims; d++) rl__gw_le(o, (uint64_t)t->ne[d], 8);
+        rl__gw_le(o, (uint64_t)t->type, 4);
+        rl__gw_le(o, off, 8);
+        pos += 8 + nl + 4 + 8 * (uint64_t)t->n_dims + 4 + 8;
+        off += t->nbytes + (w->alignment - t->nbytes % w->alignment) % w->alignment;
+    }
+    /* data, each tensor padded to the alignment */
+    rl__gw_pad(o, pos, w->alignment);
+    for (i = 0; o->ok && i < w->n_t; i++) {
+        const rl__gguf_wtensor *t = &w->t[i];
+        const void *src = t->data;
+        if (t->fill && t->nbytes) {
+            if (t->nbytes > buf_cap) {
+                void *nb = t->nbytes > (uint64_t)(SIZE_MAX / 2) ? NULL : RL_REALLOC(buf, (size_t)t->nbytes);
+                if (!nb) {
+                    s = rl__fail(RL_ERR_NOMEM, "%s: out of memory for tensor '%s' (%llu bytes)", path, t->name, (unsigned long long)t->nbytes);
+                    break;
+                }
+                buf = nb;
+                buf_cap = t->nbytes;
+            }
+            if ((s = t->fill(t->user, t->name, buf, t->nbytes))) break;
+            src = buf;
+        }
+        rl__gw_write(o, src, t->nbytes);
+        rl__gw_pad(o, t->nbytes, w->alignment);
+    }
+    RL_FREE(buf);
+    rl__gw_flush(o);
+    ok = o->ok;
+#if defined(_WIN32)
+    if (fclose(o->f) != 0) ok = 0;
+#else
+    if (ok && !s && fsync(o->fd) != 0) ok = 0;
+    if (close(o->fd) != 0) ok = 0;
+#endif
+    if (!s && !ok) s = rl__fail(RL_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
+    if (!s && rename(tmp, path) != 0) s = rl__fail(RL_ERR_IO, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
+    if (s) remove(tmp);
+    RL_FREE(tmp);
+    RL_FREE(o);
+    return s;
+}
 
 /* ==== 5. models =========================================================== */
 
