@@ -14,7 +14,7 @@ TESTS      := $(TEST_NAMES:%=$(B)/tests/%)
 ASAN_TESTS := $(TEST_NAMES:%=$(B)/asan/%)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all test test-asan test-neon bench bench-scan clean
+.PHONY: all test test-asan test-neon bench bench-scan bench-decode fuzz clean
 all: $(TESTS)
 
 $(B)/tests/%: tests/%.c radlads.h tests/rl_test.h $(wildcard wip/*.h)
@@ -38,6 +38,13 @@ $(B)/bench_gemm: tools/bench/bench_gemm.c radlads.h
 bench: $(B)/bench_gemm
 	$(B)/bench_gemm
 
+# libFuzzer targets (clang; apt-get install clang libclang-rt-14-dev), FUZZ_SECS each
+FUZZ_SECS ?= 20
+fuzz:
+	sh tests/fuzz/run.sh $(FUZZ_SECS)
+	sh tests/fuzz/run_gguf.sh $(FUZZ_SECS)
+	@if [ -f tests/fuzz/run_tokenizer.sh ]; then sh tests/fuzz/run_tokenizer.sh $(FUZZ_SECS); fi
+
 clean:
 	rm -rf $(B)
 
@@ -56,3 +63,10 @@ $(B)/bench_scan: tools/bench/bench_scan.c radlads.h
 
 bench-scan: $(B)/bench_scan
 	$(B)/bench_scan
+
+$(B)/bench_decode: tools/bench/bench_decode.c radlads.h
+	@mkdir -p $(B)
+	$(CC) -O2 -std=c99 -o $@ $< $(LDLIBS)
+
+bench-decode: $(B)/bench_decode
+	$(B)/bench_decode
