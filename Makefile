@@ -14,8 +14,21 @@ TESTS      := $(TEST_NAMES:%=$(B)/tests/%)
 ASAN_TESTS := $(TEST_NAMES:%=$(B)/asan/%)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all test test-asan test-neon bench bench-scan bench-decode fuzz clean
-all: $(TESTS)
+.PHONY: all demo test test-asan test-neon bench bench-scan bench-decode fuzz clean
+all: $(TESTS) $(B)/radlads $(B)/generate
+
+# the command-line tool and the example program
+$(B)/radlads: tools/radlads.c radlads.h
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
+
+$(B)/generate: examples/generate.c radlads.h
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
+
+# convert the demo teacher (examples/tiny-teacher) to RAD-RWKV7 on ../shared/data text
+demo: $(B)/radlads
+	sh tools/demo.sh
 
 $(B)/tests/%: tests/%.c radlads.h tests/rl_test.h $(wildcard wip/*.h)
 	@mkdir -p $(dir $@)
@@ -25,7 +38,7 @@ $(B)/asan/%: tests/%.c radlads.h tests/rl_test.h $(wildcard wip/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LDLIBS)
 
-test: $(TESTS)
+test: $(TESTS) $(B)/radlads $(B)/generate
 	@sh tests/run.sh $(TESTS)
 
 test-asan: $(ASAN_TESTS)

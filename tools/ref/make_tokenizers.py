@@ -1,6 +1,10 @@
 """Build the three byte-level BPE tokenizer fixtures and the encode/decode cases.
 
-Writes tests/fixtures/tok/{qwen2,llama3,gpt2}.json and tests/fixtures/tok/cases.json.
+Writes tests/fixtures/tok/{qwen2,llama3,gpt2}.json and tests/fixtures/tok/cases.json, then
+tests/fixtures/tok/corpus.json (HF ids of real text sampled from ../shared/data, stored as byte
+offsets into those files, plus random Unicode strings and added-token flag cases) and
+tests/fixtures/tok/flags.json (qwen2.json with added tokens that use lstrip / rstrip /
+single_word / normalized).
 The tokenizers are trained (HF `tokenizers`, BpeTrainer) on the small mixed corpus below,
 then their JSON is rebuilt by hand so that every field matches the layout of the real
 Qwen2 / Llama-3 / SmolLM2 files (formats.md §3). The ids in cases.json are produced by
@@ -9,15 +13,17 @@ HF tokenizers does with these files.
 
 Run through `python3 tools/ref/make_fixtures.py` (or alone: `python3 tools/ref/make_tokenizers.py`).
 """
+import copy
 import json
 import os
+import random
 import sys
 import unicodedata
 
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import FIX, write_json  # noqa: E402
+from common import FIX, REPO, write_json  # noqa: E402
 
 TOK_DIR = os.path.join(FIX, "tok")
 BPE_VOCAB = 600  # base BPE vocabulary (256 byte symbols + merges [+ specials for gpt2])
@@ -309,6 +315,152 @@ def ignore_merges_words(tokj):
     return out
 
 
+# ---- corpus.json: real text (by byte offsets into ../shared/data), Unicode strings, flags ----
+
+DATA_FILES = {"wiki": "wikitext-2-raw/wiki.test.raw", "shakespeare": "tinyshakespeare/input.txt"}
+
+
+def data_dir():
+    return os.environ.get("RADLADS_DATA") or os.path.join(REPO, "..", "shared", "data")
+
+
+def fnv1a64(b):
+    h = 0xcbf29ce484222325
+    for x in b:
+        h = ((h ^ x) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def corpus_spans(blobs):
+    """(file, start, end) byte spans: whole lines (with their newline) sampled at random,
+    plus one contiguous block of each file."""
+    rnd = random.Random(20250505)
+    spans = []
+    for key, n_pick, max_lines in (("wiki", 40, 1), ("shakespeare", 80, 3)):
+        b = blobs[key]
+        starts = [0] + [i + 1 for i, c in enumerate(b) if c == 0x0A][:-1]
+        ends = starts[1:] + [len(b)]
+        good = [i for i in range(len(starts)) if b[starts[i]:ends[i]].strip()]
+        for i in sorted(rnd.sample(good, n_pick)):
+            j = min(i + rnd.randint(1, max_lines), len(starts))
+            spans.append((key, starts[i], ends[j - 1]))
+        blk = starts[len(starts) // 3]
+        spans.append((key, blk, ends[next(k for k in range(len(starts)) if ends[k] >= blk + 3000)]))
+    return spans
+
+
+def unicode_texts():
+    """Random strings over code points where the Unicode data matters: letters new in
+    Unicode 16 (Oniguruma) or unknown to Unicode 9 (HF's NFC), marks of many classes, Hangul
+    jamo, decomposable letters, numerics of every kind, every White_Space character and the
+    look-alikes that are not, long s in contractions, symbols that are \\w but not letters."""
+    rnd = random.Random(777)
+    pool = (list("aAzZ09 .,'!?_-") + [chr(c) for c in (
+        0x17F, 0x1C89, 0xA7CB, 0xA7DC, 0x10D4A, 0x1E4D0, 0x0E01, 0x05D0, 0x0627, 0x4E00, 0x3042, 0xAC00, 0xD7A3,
+        0x0300, 0x0301, 0x0308, 0x0316, 0x0323, 0x0345, 0x0591, 0x05B0, 0x0651, 0x093C, 0x0F71, 0x0F72, 0x0F80,
+        0x1DFA, 0x302A, 0x1D165, 0x1D16E, 0x16FF0, 0x1E2EC, 0x113B8, 0x113C2, 0x113C9, 0x0B47, 0x0B3E, 0x0CC6,
+        0x0CD5, 0x0DD9, 0x0DCF, 0x1100, 0x1112, 0x1161, 0x1175, 0x11A8, 0x11C2, 0x212B, 0x2126, 0x0340, 0x0344,
+        0x0F73, 0x1E9B, 0xFB1D, 0x2ADC, 0xF900, 0x2F800, 0x105D2, 0x0307, 0x11382, 0x16121, 0x1611E,
+        0x0660, 0x0669, 0x06F5, 0x00B2, 0x00BD, 0x2162, 0x2460, 0x3007, 0x1D7D8, 0x11DE0, 0x16FF4, 0x3250,
+        0x1F100, 0x09F4, 0x0009, 0x000A, 0x000B, 0x000C, 0x000D, 0x0085, 0x00A0, 0x1680, 0x2000, 0x2007, 0x200A,
+        0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0x180E, 0x200B, 0x200C, 0x200D, 0xFEFF, 0x001C, 0x001F,
+        0x24B6, 0x24D0, 0x1F130, 0x2C2F, 0x203F, 0xFE33, 0x00AD, 0xFFFD, 0xE000, 0xFFFF, 0x10FFFD, 0x0000,
+        0x1F600, 0x1F3FD, 0x1F1EF, 0x20E3, 0xFE0F, 0xE0100)])
+    texts = []
+    for _ in range(200):
+        texts.append("".join(rnd.choice(pool) for _ in range(rnd.randint(1, 10))))
+    for c in pool:  # each code point alone and between letters, so every class decision shows
+        texts.append("x" + c + "y " + c)
+    texts += [  # contractions with long s (Oniguruma case-folds it to s), odd whitespace runs
+        "it'\u017f x'\u017fy '\u017f\u017f 'Sa '\u017ft", "DON'T'\u017f'LL'Re'VE 'ſ1 ''\u017f",
+        "a\u3000\u3000b  c\u00a0\u00a0d \u2028\u2028y \u0085\u0085z\u3000", "1\u0660\u0661\u0662\u0663 \u00b2\u00b3x"]
+    return texts
+
+
+FLAG_TOKENS = [  # (content, single_word, lstrip, rstrip, normalized, special)
+    ("<mask>", False, True, False, False, True),
+    ("[R]", False, False, True, False, False),
+    ("ab", True, False, False, False, False),
+    ("\u00e9", False, False, False, True, False),       # é: matched after NFC (also in "e\u0301")
+    ("\u2126", False, False, False, True, False),       # OHM SIGN: NFC makes it U+03A9
+    ("<lr>", False, True, True, False, True),
+    ("q\u0301", True, False, False, True, False),       # normalized, single_word, NFC-stable
+]
+
+FLAG_TEXTS = [
+    "a <mask> b", "a   <mask>", "<mask>", "  <mask>  x", "x[R]   y", "[R]\n\nz", "[R]",
+    "ab abc cab ab. (ab) _ab ab_ \u24d0ab ab\u24d0 ab1 1ab ab\u0301 \u00e9ab", "ab", " ab ", "abab ab",
+    "caf\u00e9 cafe\u0301 e\u0301 \u00e9\u00e9", "\u2126 \u03a9 x\u2126y", "  <lr>  q", "<mask><mask>",
+    "ab<lr>ab", "<mask> <lr> [R]", "q\u0301 xq\u0301 q\u0301", "<mask>\u3000<lr>\u3000end",
+]
+
+
+def flags_tokenizer(qwen2):
+    j = copy.deepcopy(qwen2)
+    n = len(j["model"]["vocab"]) + len(j["added_tokens"])
+    for k, (content, sw, ls, rs, norm, sp) in enumerate(FLAG_TOKENS):
+        j["added_tokens"].append({"id": n + k, "content": content, "single_word": sw, "lstrip": ls,
+                                  "rstrip": rs, "normalized": norm, "special": sp})
+    return j
+
+
+def make_corpus(toks, loaded):
+    root = data_dir()
+    blobs = {}
+    for key, rel in DATA_FILES.items():
+        path = os.path.join(root, rel)
+        assert os.path.exists(path), f"{path} missing: set RADLADS_DATA to the shared data folder"
+        with open(path, "rb") as f:
+            blobs[key] = f.read()
+    files = {key: {"path": rel, "size": len(blobs[key]), "fnv1a64": "%016x" % fnv1a64(blobs[key])}
+             for key, rel in DATA_FILES.items()}
+    samples = []
+    n_bytes = 0
+    for key, a, b in corpus_spans(blobs):
+        text = blobs[key][a:b].decode("utf-8")
+        c = {"file": key, "start": a, "end": b}
+        for name, t in loaded.items():
+            c[name] = t.encode(text, add_special_tokens=False).ids
+            assert t.decode(c[name]) == (unicodedata.normalize("NFC", text) if name == "qwen2" else text)
+        samples.append(c)
+        n_bytes += b - a
+    ucases = []
+    nfc = normalizers.NFC()
+    for text in unicode_texts():
+        c = {"text": text}  # "nfc" and "<tok>_decoded" only where they differ from the text
+        if nfc.normalize_str(text) != text:
+            c["nfc"] = nfc.normalize_str(text)
+        for name, t in loaded.items():
+            c[name] = t.encode(text, add_special_tokens=False).ids
+            if t.decode(c[name]) != text:
+                c[name + "_decoded"] = t.decode(c[name])
+        ucases.append(c)
+    fj = flags_tokenizer(toks["qwen2"])
+    # HF ignores the ids written in added_tokens: a content already in model.vocab keeps its
+    # vocab id ("\u00e9" is the ByteLevel symbol of byte 0xE9), the others are numbered on.
+    # Write the ids HF assigns, as its own serializer would.
+    ft = Tokenizer.from_str(json.dumps(fj))
+    for a in fj["added_tokens"]:
+        a["id"] = ft.token_to_id(a["content"])
+    assert fj["added_tokens"][FLAG_TOKENS.index(("\u00e9", False, False, False, True, False)) + 5]["id"] < 600
+    fj["added_tokens"].sort(key=lambda a: a["id"])
+    write_json(os.path.join(TOK_DIR, "flags.json"), fj, ensure_ascii=False, indent=1)
+    ft = Tokenizer.from_file(os.path.join(TOK_DIR, "flags.json"))
+    for a in fj["added_tokens"]:
+        assert ft.token_to_id(a["content"]) == a["id"], a
+    fcases = []
+    for text in FLAG_TEXTS:
+        ids = ft.encode(text, add_special_tokens=False).ids
+        fcases.append({"text": text, "ids": ids, "decoded": ft.decode(ids, skip_special_tokens=False),
+                       "decoded_skip_special": ft.decode(ids, skip_special_tokens=True)})
+    with open(os.path.join(TOK_DIR, "corpus.json"), "w", encoding="utf-8", newline="\n") as f:
+        json.dump({"files": files, "samples": samples, "unicode_cases": ucases, "flag_cases": fcases}, f,
+                  ensure_ascii=True, separators=(",", ":"))
+        f.write("\n")
+    print(f"corpus: {len(samples)} spans, {n_bytes} bytes of text (by offset), "
+          f"{sum(len(c['qwen2']) for c in samples)} qwen2 ids; {len(ucases)} unicode cases; {len(fcases)} flag cases")
+
+
 def main():
     os.makedirs(TOK_DIR, exist_ok=True)
     toks = {"qwen2": build_qwen2(), "llama3": build_llama3(), "gpt2": build_gpt2()}
@@ -379,6 +531,7 @@ def main():
             for name in toks}
     print("tokenizers:", info, "cases:", len(cases), "ignore_merges diffs:", n_im_diff,
           "natural ignore_merges words:", len(imw))
+    make_corpus(toks, loaded)
     return info
 
 

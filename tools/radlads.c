@@ -1,0 +1,415 @@
+/* radlads - the command-line tool: convert a Hugging Face transformer into a RAD-RWKV
+   student (RADLADS steps 1-3), generate text, evaluate.
+
+     radlads generate --model DIR [--prompt TEXT] [-n 64] [--temperature 0] [--top-k 0] [--top-p 1] [--seed 1]
+     radlads convert  --teacher DIR --data FILE --out DIR [--arch rwkv7|rwkv6] [options]
+     radlads eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 32]
+     radlads info     --model DIR
+
+   A model DIR is a Hugging Face folder (config.json, *.safetensors, tokenizer.json): a
+   Qwen2/Llama teacher, or a student written by `convert` (model_type rwkv6qwen2/rwkv7qwen2).
+   Data: a text file (one document), a .jsonl file ({"text": ...} per line, one document
+   each), an RWKV binidx prefix (FILE.bin + FILE.idx) or an llm.c token file (.bin). */
+#define _POSIX_C_SOURCE 200809L
+#define RADLADS_IMPLEMENTATION
+#include "../radlads.h"
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static volatile int g_stop;
+static void on_sigint(int sig) {
+    (void)sig;
+    g_stop = 1;
+}
+
+static void log_cb(void *user, int level, const char *msg) {
+    (void)user;
+    fprintf(stderr, "%s%s\n", level == RL_LOG_ERROR ? "error: " : level == RL_LOG_WARN ? "warning: " : "", msg);
+}
+
+/* mkdir -p; 0 on success */
+static int mkdir_p(const char *path) {
+    char buf[4096];
+    size_t i, n = strlen(path);
+    if (n == 0 || n >= sizeof buf) return -1;
+    memcpy(buf, path, n + 1);
+    for (i = 1; i <= n; i++)
+        if (buf[i] == '/' || buf[i] == 0) {
+            char ch = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+                fprintf(stderr, "radlads: cannot create %s: %s\n", buf, strerror(errno));
+                return -1;
+            }
+            buf[i] = ch;
+        }
+    return 0;
+}
+
+static int die(const char *what) {
+    fprintf(stderr, "radlads: %s: %s\n", what, rl_last_error());
+    return 1;
+}
+
+/* ---- options ---- */
+typedef struct {
+    int argc;
+    char **argv;
+} args_t;
+static const char *opt_str(args_t *a, const char *name, const char *dflt) {
+    int i;
+    for (i = 0; i < a->argc - 1; i++)
+        if (!strcmp(a->argv[i], name)) return a->argv[i + 1];
+    return dflt;
+}
+static int opt_flag(args_t *a, const char *name) {
+    int i;
+    for (i = 0; i < a->argc; i++)
+        if (!strcmp(a->argv[i], name)) return 1;
+    return 0;
+}
+static double opt_num(args_t *a, const char *name, double dflt) {
+    const char *s = opt_str(a, name, NULL);
+    char *end;
+    double v;
+    if (!s) return dflt;
+    v = strtod(s, &end);
+    if (*end == 'k' || *end == 'K') v *= 1e3, end++;
+    else if (*end == 'M' || *end == 'm') v *= 1e6, end++;
+    else if (*end == 'G' || *end == 'g') v *= 1e9, end++;
+    if (*end) {
+        fprintf(stderr, "radlads: %s: '%s' is not a number\n", name, s);
+        exit(2);
+    }
+    return v;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static const char *human(double v, char *buf, size_t n) {
+    if (v >= 1e9) snprintf(buf, n, "%.2fG", v / 1e9);
+    else if (v >= 1e6) snprintf(buf, n, "%.2fM", v / 1e6);
+    else if (v >= 1e3) snprintf(buf, n, "%.1fk", v / 1e3);
+    else snprintf(buf, n, "%.0f", v);
+    return buf;
+}
+
+static void progress_cb(void *user, const rl_progress *p) {
+    static double last;
+    char a[32], b[32];
+    int eta = (int)p->eta_s, tty = isatty(2);
+    (void)user;
+    /* on a terminal one line is redrawn; in a log, one line every 10 s and at the end */
+    if (!tty && p->step != p->steps && p->step != 1 && now_s() - last < 10) return;
+    last = now_s();
+    fprintf(stderr, "%sstage %d  step %lld/%lld  tokens %s/%s  loss %.5f  lr %.2e  |g| %.3f  %.0f tok/s  ETA %d:%02d:%02d   ", tty ? "\r" : "", p->stage,
+            (long long)p->step, (long long)p->steps, human((double)p->tokens, a, sizeof a), human((double)p->tokens_total, b, sizeof b), p->loss,
+            p->lr, p->grad_norm, p->tok_per_s, eta / 3600, eta / 60 % 60, eta % 60);
+    if (p->step == p->steps || !tty) fputc('\n', stderr);
+}
+
+static int load_model(rl_model *m, const char *dir) {
+    if (rl_model_load(m, dir, 0) != RL_OK) return die(dir);
+    return 0;
+}
+
+static int load_tok(rl_tokenizer **tok, const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    if (rl_tokenizer_load(tok, path) != RL_OK) return die(path);
+    return 0;
+}
+
+/* ---- generate ---- */
+static int generate(rl_pool *pool, rl_model *m, rl_tokenizer *tok, const char *prompt, int n, const rl_sampler *smp, uint64_t seed,
+                    int echo_stats) {
+    rl_ctx c;
+    rl_state s;
+    rl_rng rng;
+    rl_detok dt;
+    int32_t *ids = NULL, t;
+    int64_t n_ids = 0, i;
+    float *lg = (float *)malloc(sizeof(float) * (size_t)m->cfg.vocab_size);
+    double t0, t1;
+    const char *txt;
+    size_t len;
+    int k;
+    if (rl_tokenizer_encode(tok, prompt, strlen(prompt), 1, &ids, &n_ids) != RL_OK) return die("encode");
+    if (n_ids == 0) { /* an empty prompt starts from EOS */
+        RL_FREE(ids);
+        ids = (int32_t *)malloc(sizeof(int32_t));
+        ids[0] = m->cfg.n_eos ? m->cfg.eos_ids[0] : 0;
+        n_ids = 1;
+    }
+    rl_ctx_init(&c, pool);
+    c.scan_chunk = 32;
+    rl_rng_seed(&rng, seed);
+    if (rl_state_init(&s, m, n_ids + n + 1) != RL_OK) return die("state");
+    rl_detok_init(&dt, 0);
+    fputs(prompt, stdout);
+    fflush(stdout);
+    t0 = now_s();
+    if (rl_model_step(&c, m, &s, ids, n_ids, lg) != RL_OK) return die("prefill");
+    t1 = now_s();
+    for (k = 0; k < n; k++) {
+        t = rl_sample(lg, m->cfg.vocab_size, smp, &rng);
+        for (i = 0; i < m->cfg.n_eos; i++)
+            if (t == m->cfg.eos_ids[i]) k = n;
+        if (k == n) break;
+        if (rl_detok_push(tok, &dt, t, &txt, &len) == RL_OK) fwrite(txt, 1, len, stdout);
+        fflush(stdout);
+        if (rl_model_step(&c, m, &s, &t, 1, lg) != RL_OK) return die("decode");
+    }
+    if (rl_detok_flush(&dt, &txt, &len) == RL_OK) fwrite(txt, 1, len, stdout);
+    fputc('\n', stdout);
+    if (echo_stats)
+        fprintf(stderr, "[prompt %lld tokens: %.1f tok/s; generated %d tokens: %.1f tok/s]\n", (long long)n_ids,
+                (double)n_ids / (t1 - t0), k, (double)k / (now_s() - t1));
+    rl_detok_free(&dt);
+    rl_state_free(&s);
+    rl_ctx_free(&c);
+    RL_FREE(ids);
+    free(lg);
+    return 0;
+}
+
+/* ---- data ---- */
+static int load_data(rl_tokens *t, const char *path, rl_tokenizer *tok, int32_t eos) {
+    char idx[4096];
+    size_t n = strlen(path);
+    FILE *f;
+    snprintf(idx, sizeof idx, "%s.idx", path);
+    if ((f = fopen(idx, "rb"))) {
+        fclose(f);
+        if (rl_tokens_load_binidx(t, path) != RL_OK) return die(path);
+        return 0;
+    }
+    if (n > 4 && !strcmp(path + n - 4, ".bin")) {
+        if (rl_tokens_load_llmc(t, path) != RL_OK) return die(path);
+        return 0;
+    }
+    if (rl_tokens_from_text(t, tok, path, eos) != RL_OK) return die(path);
+    return 0;
+}
+
+static int cmd_generate(args_t *a, rl_pool *pool) {
+    rl_model m;
+    rl_tokenizer *tok;
+    rl_sampler smp;
+    const char *dir = opt_str(a, "--model", NULL);
+    int rc;
+    if (!dir) {
+        fprintf(stderr, "radlads generate: --model DIR is required\n");
+        return 2;
+    }
+    if (load_model(&m, dir) || load_tok(&tok, dir)) return 1;
+    smp.temperature = (float)opt_num(a, "--temperature", 0);
+    smp.top_k = (int)opt_num(a, "--top-k", 0);
+    smp.top_p = (float)opt_num(a, "--top-p", 1);
+    rc = generate(pool, &m, tok, opt_str(a, "--prompt", ""), (int)opt_num(a, "-n", 64), &smp, (uint64_t)opt_num(a, "--seed", 1), 1);
+    rl_tokenizer_free(tok);
+    rl_model_free(&m);
+    return rc;
+}
+
+static int cmd_info(args_t *a) {
+    rl_model m;
+    const char *dir = opt_str(a, "--model", NULL);
+    char b[32];
+    if (!dir) {
+        fprintf(stderr, "radlads info: --model DIR is required\n");
+        return 2;
+    }
+    if (load_model(&m, dir)) return 1;
+    printf("%s: %s, %s parameters, %lld layers, d_model %lld, %lld heads (%lld kv) of %lld, MLP %lld, vocab %lld\n", dir,
+           m.student.kind == RL_MIXER_RWKV7 ? "RAD-RWKV7 student" : m.student.kind == RL_MIXER_RWKV6 ? "RAD-RWKV6 student" : "transformer",
+           human((double)rl_model_n_params(&m), b, sizeof b), (long long)m.cfg.n_layers, (long long)m.cfg.hidden_size,
+           (long long)m.cfg.n_heads, (long long)m.cfg.n_kv_heads, (long long)m.cfg.head_dim, (long long)m.cfg.intermediate_size,
+           (long long)m.cfg.vocab_size);
+    rl_model_free(&m);
+    return 0;
+}
+
+static int cmd_eval(args_t *a, rl_pool *pool) {
+    rl_model m, t;
+    rl_tokenizer *tok;
+    rl_tokens data;
+    rl_loader L;
+    rl_ctx c;
+    double nll, kl, top1;
+    const char *dir = opt_str(a, "--model", NULL), *tdir = opt_str(a, "--teacher", NULL), *dpath = opt_str(a, "--data", NULL);
+    int64_t ctx = (int64_t)opt_num(a, "--ctx", 512), windows = (int64_t)opt_num(a, "--windows", 32);
+    if (!dir || !dpath) {
+        fprintf(stderr, "radlads eval: --model DIR and --data FILE are required\n");
+        return 2;
+    }
+    if (load_model(&m, dir) || load_tok(&tok, dir) || load_data(&data, dpath, tok, m.cfg.n_eos ? m.cfg.eos_ids[0] : -1)) return 1;
+    if (rl_loader_init(&L, &data, ctx, opt_num(a, "--heldout", 0.05)) != RL_OK) return die("data");
+    rl_ctx_init(&c, pool);
+    if (rl_eval_ppl(&c, &m, &L, windows, &nll) != RL_OK) return die("eval");
+    printf("%s: held-out perplexity %.4f (nll %.5f) over %lld windows of %lld tokens (last %.0f%% of %s)\n", dir, exp(nll), nll,
+           (long long)RL__MIN(windows, L.n_heldout), (long long)ctx, 100 * opt_num(a, "--heldout", 0.05), dpath);
+    if (tdir) {
+        if (load_model(&t, tdir)) return 1;
+        if (rl_eval_compare(&c, &m, &t, &L, windows, &kl, &top1) != RL_OK) return die("compare");
+        printf("vs teacher %s: KL(teacher||student) %.5f per token, top-1 agreement %.2f%%\n", tdir, kl, 100 * top1);
+        rl_model_free(&t);
+    }
+    rl_ctx_free(&c);
+    rl_tokens_free(&data);
+    rl_tokenizer_free(tok);
+    rl_model_free(&m);
+    return 0;
+}
+
+/* held-out perplexity, KL and top-1 of a model against the teacher, one line; then a
+   greedy sample when a prompt is given */
+static void report(rl_ctx *c, rl_pool *pool, const char *label, rl_model *m, rl_model *t, rl_tokenizer *tok, const rl_loader *L,
+                   int64_t windows, const char *prompt) {
+    double nll, kl = 0, top1 = 1;
+    if (rl_eval_ppl(c, m, L, windows, &nll) != RL_OK) return;
+    if (m != t && rl_eval_compare(c, m, t, L, windows, &kl, &top1) != RL_OK) return;
+    printf("%-22s held-out ppl %9.3f   KL %.4f   top-1 %.1f%%\n", label, exp(nll), kl, 100 * top1);
+    fflush(stdout);
+    if (prompt) {
+        rl_sampler greedy = {0, 1, 0};
+        printf("  sample: ");
+        generate(pool, m, tok, prompt, 32, &greedy, 1, 0);
+    }
+}
+
+static int cmd_convert(args_t *a, rl_pool *pool) {
+    rl_model teacher, student;
+    rl_tokenizer *tok;
+    rl_tokens data;
+    rl_loader L;
+    rl_student_opts so;
+    rl_ctx c;
+    char path[4096];
+    const char *tdir = opt_str(a, "--teacher", NULL), *dpath = opt_str(a, "--data", NULL), *out = opt_str(a, "--out", NULL);
+    const char *arch = opt_str(a, "--arch", "rwkv7"), *samples = opt_str(a, "--samples", NULL);
+    int64_t ctx = (int64_t)opt_num(a, "--ctx", 512), windows = (int64_t)opt_num(a, "--eval-windows", 16);
+    int stage, resume = opt_flag(a, "--resume"), reports = !opt_flag(a, "--no-report");
+    rl_status st;
+    if (!tdir || !dpath || !out) {
+        fprintf(stderr, "radlads convert: --teacher DIR, --data FILE and --out DIR are required\n");
+        return 2;
+    }
+    if (load_model(&teacher, tdir) || load_tok(&tok, tdir)) return 1;
+    if (load_data(&data, dpath, tok, teacher.cfg.n_eos ? teacher.cfg.eos_ids[0] : -1)) return 1;
+    rl_student_opts_default(&so, !strcmp(arch, "rwkv6") ? RL_MIXER_RWKV6 : RL_MIXER_RWKV7);
+    if (strcmp(arch, "rwkv6") && strcmp(arch, "rwkv7")) {
+        fprintf(stderr, "radlads convert: --arch must be rwkv7 or rwkv6, not '%s'\n", arch);
+        return 2;
+    }
+    so.keep_attention = (int)opt_num(a, "--keep-attention", 0);
+    so.seed = (uint64_t)opt_num(a, "--seed", 1337);
+    if (opt_flag(a, "--variant-a")) { /* RWKV7 as released: GroupNorm, k_k/k_a */
+        so.balance_state = 0;
+        so.groupnorm_att = 1;
+    }
+    if (rl_student_from_teacher(&student, &teacher, &so) != RL_OK) return die("student");
+    if (mkdir_p(out) != 0) return 1;
+    if (rl_loader_init(&L, &data, ctx, opt_num(a, "--heldout", 0.05)) != RL_OK) return die("data");
+    rl_ctx_init(&c, pool);
+    {
+        char b1[32], b2[32];
+        printf("teacher %s (%s params), student RAD-RWKV%c, data %s: %s tokens (%lld training windows of %lld, %lld held out)\n", tdir,
+               human((double)rl_model_n_params(&teacher), b1, sizeof b1), so.kind == RL_MIXER_RWKV6 ? '6' : '7', dpath,
+               human((double)data.n, b2, sizeof b2), (long long)L.n_train, (long long)ctx, (long long)L.n_heldout);
+    }
+    if (reports) {
+        report(&c, pool, "teacher", &teacher, &teacher, tok, &L, windows, samples);
+        report(&c, pool, "student at init", &student, &teacher, tok, &L, windows, samples);
+    }
+    signal(SIGINT, on_sigint);
+    for (stage = 1; stage <= 3; stage++) {
+        rl_stage_opts o;
+        char key[32], ck[4096];
+        FILE *f;
+        rl_stage_opts_default(&o, stage);
+        snprintf(key, sizeof key, "--step%d-tokens", stage);
+        o.tokens = (int64_t)opt_num(a, key, stage == 1 ? 100e6 : stage == 2 ? 500e6 : 0);
+        if (o.tokens <= 0) continue;
+        o.ctx = stage == 3 ? (int64_t)opt_num(a, "--step3-ctx", (double)ctx) : ctx;
+        snprintf(key, sizeof key, "--batch%d", stage);
+        o.batch = (int64_t)opt_num(a, key, opt_num(a, "--batch", (double)o.batch));
+        o.micro_batch = (int64_t)opt_num(a, "--micro-batch", 1);
+        snprintf(key, sizeof key, "--lr%d", stage);
+        o.lr.lr_init = opt_num(a, key, o.lr.lr_init);
+        snprintf(key, sizeof key, "--lr%d-final", stage);
+        o.lr.lr_final = opt_num(a, key, o.lr.lr_final);
+        o.lr.warmup_steps = (int64_t)opt_num(a, "--warmup", 50);
+        o.ckpt_every = (int64_t)opt_num(a, "--ckpt-every", 100);
+        o.heldout = opt_num(a, "--heldout", 0.05);
+        snprintf(ck, sizeof ck, "%s/stage%d.ckpt.safetensors", out, stage);
+        o.checkpoint = ck;
+        o.resume = resume && (f = fopen(ck, "rb")) && !fclose(f);
+        snprintf(path, sizeof path, "%s/train.csv", out);
+        o.csv = path;
+        o.stop = &g_stop;
+        o.progress = progress_cb;
+        st = rl_train_stage(&c, &student, &teacher, &data, &o);
+        if (st == RL_ERR_INTERRUPTED) {
+            fprintf(stderr, "\ninterrupted: %s\nresume with the same command and --resume\n", rl_last_error());
+            return 130;
+        }
+        if (st != RL_OK) return die("training");
+        if (reports) {
+            snprintf(key, sizeof key, "after step %d", stage);
+            report(&c, pool, key, &student, &teacher, tok, &L, windows, samples);
+        }
+    }
+    snprintf(path, sizeof path, "%s/model", out);
+    if (rl_model_save(&student, path, tdir) != RL_OK) return die(path);
+    printf("student written to %s\n", path);
+    rl_ctx_free(&c);
+    rl_tokens_free(&data);
+    rl_tokenizer_free(tok);
+    rl_model_free(&student);
+    rl_model_free(&teacher);
+    return 0;
+}
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: radlads <command> [options]\n"
+            "  generate --model DIR [--prompt TEXT] [-n 64] [--temperature 0] [--top-k 0] [--top-p 1] [--seed 1]\n"
+            "  convert  --teacher DIR --data FILE --out DIR [--arch rwkv7|rwkv6] [--ctx 512]\n"
+            "           [--step1-tokens 100M] [--step2-tokens 500M] [--step3-tokens 0 --step3-ctx N]\n"
+            "           [--batch N | --batch1/2/3 N] [--micro-batch 1] [--lr1 1e-3 --lr1-final 1e-5 --lr2 1e-5 --lr3 1e-5]\n"
+            "           [--warmup 50] [--keep-attention 0] [--variant-a] [--heldout 0.05] [--ckpt-every 100] [--resume]\n"
+            "           [--eval-windows 16] [--no-report] [--samples PROMPT]\n"
+            "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 32] [--heldout 0.05]\n"
+            "  info     --model DIR\n"
+            "common: --threads N (default: all cores)\n");
+}
+
+int main(int argc, char **argv) {
+    args_t a;
+    rl_pool *pool;
+    int rc;
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage();
+        return argc < 2 ? 2 : 0;
+    }
+    a.argc = argc - 2;
+    a.argv = argv + 2;
+    rl_set_log(log_cb, NULL);
+    pool = rl_pool_create((int)opt_num(&a, "--threads", 0));
+    if (!strcmp(argv[1], "generate")) rc = cmd_generate(&a, pool);
+    else if (!strcmp(argv[1], "convert")) rc = cmd_convert(&a, pool);
+    else if (!strcmp(argv[1], "eval")) rc = cmd_eval(&a, pool);
+    else if (!strcmp(argv[1], "info")) rc = cmd_info(&a);
+    else {
+        usage();
+        rc = 2;
+    }
+    rl_pool_free(pool);
+    return rc;
+}
