@@ -182,6 +182,29 @@ int main(void) {
         RLT_CHECK(kl2 < kl0 && top2 > top0, "held-out KL %.4f -> %.4f, top-1 %.3f -> %.3f", kl0, kl2, top0, top2);
         printf("  info: held-out ppl teacher %.2f, student init %.2f, after stages 1+2 %.2f; KL %.4f -> %.4f; top-1 %.3f -> %.3f\n",
                exp(nll_t), exp(nll_s0), exp(nll_s2), kl0, kl2, top0, top2);
+        { /* save as a Hugging Face folder, load back: identical tensors, identical perplexity */
+            rl_model back;
+            rl_st a, b;
+            double nll_b;
+            int i, same = 1;
+            RLT_CHECK(rl_model_save(&st, "/tmp/rl_test_student", "tests/fixtures/tiny-qwen2") == RL_OK, "save: %s", rl_last_error());
+            RLT_CHECK(rl_model_load(&back, "/tmp/rl_test_student", 0) == RL_OK, "load: %s", rl_last_error());
+            RLT_CHECK(back.student.kind == RL_MIXER_RWKV7 && back.blocks[0].mix.cfg.r_w == st.blocks[0].mix.cfg.r_w, "student kind and ranks");
+            rl_eval_ppl(&c, &back, &L, 8, &nll_b);
+            RLT_CHECK(nll_b == nll_s2, "reloaded student's held-out nll %.9g vs %.9g", nll_b, nll_s2);
+            rl_model_save(&back, "/tmp/rl_test_student2", NULL);
+            rl_st_open(&a, "/tmp/rl_test_student/model.safetensors");
+            rl_st_open(&b, "/tmp/rl_test_student2/model.safetensors");
+            for (i = 0; i < rl_st_count(&a); i++) {
+                const rl_st_tensor *x = rl_st_at(&a, i), *y = rl_st_find(&b, x->name);
+                same &= y && x->nbytes == y->nbytes && !memcmp(x->data, y->data, x->nbytes);
+            }
+            RLT_CHECK(same && rl_st_count(&a) == rl_st_count(&b), "save -> load -> save is bit-identical");
+            rl_st_close(&a);
+            rl_st_close(&b);
+            rl_model_free(&back);
+            RLT_CHECK(rl_model_load(&back, "tests/fixtures/mixers", 0) != RL_OK && strstr(rl_last_error(), "config.json"), "a folder without config.json: %s", rl_last_error());
+        }
         rl_model_free(&st);
         rl_ctx_free(&c);
     }
