@@ -1009,8 +1009,10 @@ typedef struct rl_progress {
         loss mean_l ‖y_teacher − y_student‖₂/√C (rl_l2_dist), only mixers train;
      2: KL(teacher ‖ student) at T = 1 over the whole vocabulary, everything trains
         (2a: lr2_* give the mixers their own schedule);
-     3: next-token cross entropy, no teacher; with carry_state the recurrent state of
-        window i feeds window i+1 of the same stream (no gradient through it).
+     3: next-token cross entropy, no teacher; with carry_state each window is run in
+        chunks of `chunk` tokens, the recurrent state of one chunk feeding the next (RAD's
+        carried state: memory of one chunk for any context, gradients truncated at chunk
+        boundaries; students without attention layers only).
    Checkpoints hold weights, Adam moments, counters and the data cursor; resume continues
    exactly. */
 typedef struct rl_stage_opts {
@@ -1020,7 +1022,8 @@ typedef struct rl_stage_opts {
     rl_lr_sched lr;                /* tokens_per_step / exit_tokens are filled in */
     float clip, beta1, beta2, eps, weight_decay;
     int train;                     /* RL_TRAIN_ALL / MIXERS / DECAY; stage 1 forces MIXERS */
-    int carry_state;               /* stage 3 */
+    int carry_state;               /* stage 3: run windows in chunks with the state carried */
+    int64_t chunk;                 /* chunk length for carry_state (default 512) */
     double heldout;                /* fraction of the stream held out (not trained on) */
     const char *checkpoint;        /* file written atomically every ckpt_every steps and at the end */
     int64_t ckpt_every;
@@ -11648,13 +11651,14 @@ void rl_stage_opts_default(rl_stage_opts *o, int stage) {
     o->eps = 1e-8f;
     o->train = stage == 1 ? RL_TRAIN_MIXERS : RL_TRAIN_ALL;
     o->carry_state = stage == 3;
+    o->chunk = 512;
     o->heldout = 0.05;
     o->ckpt_every = 100;
 }
 
 /* Loss of one micro-batch of B windows (ids: B×(T+1), row-major). */
 static rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T,
-                                 int32_t *x, int32_t *y, float **carry) {
+                                 int32_t *x, int32_t *y, rl_state *carry) {
     rl_forward_opts fo;
     int64_t b, l, L = s->cfg.n_layers, n_mix = 0;
     rl_tensor *loss = NULL;
@@ -11698,7 +11702,11 @@ static rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage,
         sl = rl_model_forward(c, s, x, &fo);
         return rl_kl_div(c, sl, tl);
     }
-    RL__UNUSED(carry); /* stage 3 state carrying: see rl_train_stage (not yet wired, see README) */
+    if (carry) { /* one chunk of one sequence, continuing from the carried state */
+        fo.pos0 = carry->pos;
+        carry->pos += T;
+        return rl_cross_entropy(c, rl__forward(c, s, x, &fo, carry), y);
+    }
     return rl_cross_entropy(c, rl_model_forward(c, s, x, &fo), y);
 }
 
@@ -11707,7 +11715,8 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
     rl_adamw opt;
     rl_status st;
     rl_lr_sched lr = o->lr;
-    int64_t step = 0, steps, tps = o->batch * o->ctx, mb = o->micro_batch > 0 ? o->micro_batch : 1, done_here = 0;
+    rl_state cstate, *carry = NULL;
+    int64_t step = 0, steps, tps = o->batch * o->ctx, mb = o->micro_batch > 0 ? o->micro_batch : 1, done_here = 0, l;
     int32_t *win = NULL, *x, *y;
     FILE *csv = NULL;
     double t0, lr_m = 0, lr_x = 0;
@@ -11715,7 +11724,18 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
     if (o->stage < 3 && !teacher) return rl__fail(RL_ERR_ARG, "train: stage %d needs the teacher", o->stage);
     if (o->batch < 1 || o->batch % mb) return rl__fail(RL_ERR_ARG, "train: batch %lld is not a multiple of the micro-batch %lld", (long long)o->batch, (long long)mb);
     if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
-    if ((st = rl_adamw_init(&opt, student, o->stage == 1 ? RL_TRAIN_MIXERS : o->train)) != RL_OK) return st;
+    if (o->stage == 3 && o->carry_state && o->chunk > 0 && o->chunk < o->ctx) {
+        for (l = 0; l < student->cfg.n_layers; l++)
+            if (student->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION)
+                return rl__fail(RL_ERR_UNSUPPORTED, "stage 3: carry_state needs a student without attention layers (layer %lld is attention); "
+                                "train hybrids with whole windows (carry_state 0)", (long long)l);
+        if ((st = rl_state_init(&cstate, student, o->ctx)) != RL_OK) return st;
+        carry = &cstate;
+    }
+    if ((st = rl_adamw_init(&opt, student, o->stage == 1 ? RL_TRAIN_MIXERS : o->train)) != RL_OK) {
+        if (carry) rl_state_free(carry);
+        return st;
+    }
     opt.beta1 = o->beta1;
     opt.beta2 = o->beta2;
     opt.eps = o->eps;
@@ -11741,7 +11761,25 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
         double loss_sum = 0, gn;
         int64_t k;
         rl_progress p;
-        for (k = 0; k < o->batch; k += mb) {
+        for (k = 0; k < o->batch && carry; k++) { /* stage 3, state carried across chunks */
+            const int32_t *w = rl_loader_train(&L, (uint64_t)(step * o->batch + k));
+            int64_t c0;
+            rl_state_reset(carry);
+            for (c0 = 0; c0 < o->ctx; c0 += o->chunk) {
+                int64_t len = RL__MIN(o->chunk, o->ctx - c0);
+                rl_tensor *loss;
+                memcpy(win, w + c0, sizeof(int32_t) * (size_t)(len + 1));
+                rl_ctx_reset(c);
+                loss = rl__stage_loss(c, student, NULL, 3, win, 1, len, x, y, carry);
+                if (loss) loss = rl_scale(c, loss, (float)len / (float)(o->ctx * o->batch));
+                if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
+                    st = c->err ? c->err : st ? st : RL_ERR_STATE;
+                    goto out;
+                }
+                loss_sum += rl_f32(loss)[0];
+            }
+        }
+        for (k = 0; k < o->batch && !carry; k += mb) {
             rl_tensor *loss;
             int64_t b;
             for (b = 0; b < mb; b++)
@@ -11791,6 +11829,7 @@ out:
     if (csv) fclose(csv);
     RL_FREE(win);
     rl_adamw_free(&opt);
+    if (carry) rl_state_free(carry);
     return st;
 }
 

@@ -26,6 +26,9 @@ RLT_MAYBE_UNUSED static void rlt_begin(const char *name) {
     rlt_first[0] = 0;
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
 RLT_MAYBE_UNUSED static void rlt_failf(const char *file, int line, const char *fmt, ...) {
     char msg[400];
     va_list ap;
@@ -42,13 +45,17 @@ RLT_MAYBE_UNUSED static void rlt_failf(const char *file, int line, const char *f
         if (!(cond)) rlt_failf(__FILE__, __LINE__, __VA_ARGS__);      \
     } while (0)
 
-/* |a - b| <= atol + rtol * |b| */
+/* |a - b| <= atol + rtol * |b|; the message (a format and its arguments) is printed
+   after the two values */
 #define RLT_CLOSE(a, b, atol, rtol, ...)                                                         \
     do {                                                                                         \
         double rlt_a_ = (a), rlt_b_ = (b);                                                       \
         rlt_checks++;                                                                            \
-        if (!(fabs(rlt_a_ - rlt_b_) <= (atol) + (rtol) * fabs(rlt_b_)))                          \
-            rlt_failf(__FILE__, __LINE__, "%g vs %g: " __VA_ARGS__);                             \
+        if (!(fabs(rlt_a_ - rlt_b_) <= (atol) + (rtol) * fabs(rlt_b_))) {                        \
+            char rlt_m_[300];                                                                    \
+            snprintf(rlt_m_, sizeof rlt_m_, __VA_ARGS__);                                        \
+            rlt_failf(__FILE__, __LINE__, "%.9g vs %.9g: %s", rlt_a_, rlt_b_, rlt_m_);           \
+        }                                                                                        \
     } while (0)
 
 RLT_MAYBE_UNUSED static void rlt_end(void) {

@@ -4,7 +4,8 @@ transformers, tokenizers, safetensors, numpy; no network).
     python3 tools/ref/make_fixtures.py            # regenerate, print files and sizes
     python3 tools/ref/make_fixtures.py --verify   # regenerate and fail if any byte changed
 
-Order matters: the tokenizers come first (the models copy them and size their vocab from them).
+Order matters: the tokenizers come first (the models copy them and size their vocab from them),
+and the training-step references last (their students copy tiny-qwen2).
 See tools/ref/README.md for what each fixture holds.
 """
 import hashlib
@@ -20,7 +21,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import FIX  # noqa: E402
 
-OWNED = ["tok", "tiny-qwen2", "tiny-qwen2-bf16", "tiny-llama", "tiny-llama-sharded", "mixers"]
+OWNED = ["tok", "tiny-qwen2", "tiny-qwen2-bf16", "tiny-llama", "tiny-llama-sharded", "mixers", "train"]
 
 
 def listing():
@@ -42,9 +43,11 @@ def main():
     import make_tokenizers
     import make_models
     import make_mixers
+    import make_train_ref
     make_tokenizers.main()
     make_models.main()
     make_mixers.main()
+    make_train_ref.main()  # after make_models: the students copy tiny-qwen2
 
     after = listing()
     for rel in after:  # git keeps only the x bit, but keep the working tree tidy
