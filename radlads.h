@@ -11423,7 +11423,7 @@ void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mi
 
 /* ---- AdamW ---- */
 
-typedef struct { rl_adamw *o; int which, pass; rl_status st; } rl__adam_ctx;
+typedef struct { rl_adamw *o; rl_model *m; int which, pass; rl_status st; } rl__adam_ctx;
 static int rl__is_decay_param(const char *name) {
     static const char *const keep[] = {"time_maa_w", "time_maa_w1", "time_maa_w2", "time_decay", "time_decay_w1", "time_decay_w2", "w0", "w1", "w2"};
     const char *leaf = strrchr(name, '.');
@@ -11436,8 +11436,13 @@ static int rl__is_decay_param(const char *name) {
 static void rl__adam_fn(void *u, const char *name, rl_tensor *t) {
     rl__adam_ctx *a = (rl__adam_ctx *)u;
     rl_adamw *o = a->o;
-    int mixer = strstr(name, ".self_attn.") != NULL;
+    const char *sa = strstr(name, ".self_attn.");
+    int mixer = sa != NULL;
     if (a->st || !t->grad) return;
+    if (mixer && a->which != RL_TRAIN_ALL) { /* kept softmax-attention layers of a hybrid are not "mixers to distil" */
+        long l = strtol(name + sizeof "model.layers." - 1, NULL, 10);
+        if (l >= 0 && l < a->m->cfg.n_layers && a->m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION) return;
+    }
     if ((a->which == RL_TRAIN_MIXERS && !mixer) || (a->which == RL_TRAIN_DECAY && !(mixer && rl__is_decay_param(name)))) return;
     if (a->pass == 0) {
         o->n++;
@@ -11466,6 +11471,7 @@ rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which) {
     rl_arena_init(&o->mem, (size_t)64 << 20);
     if (!m->trainable) return rl__fail(RL_ERR_ARG, "optimizer: the model was not created trainable");
     a.o = o;
+    a.m = m;
     a.which = which;
     a.st = RL_OK;
     a.pass = 0;
@@ -11558,6 +11564,11 @@ static void rl__ck_add(rl__ck_ctx *k, const char *name, const rl_tensor *t, cons
     e->ndim = t->ndim;
     for (d = 0; d < t->ndim; d++) e->shape[d] = t->shape[d];
     e->data = data;
+}
+static void rl__zero_grad_fn(void *u, const char *name, rl_tensor *t) {
+    RL__UNUSED(u);
+    RL__UNUSED(name);
+    if (t->grad) memset(t->grad, 0, sizeof(float) * (size_t)t->n);
 }
 static void rl__ck_param(void *u, const char *name, rl_tensor *t) { rl__ck_add((rl__ck_ctx *)u, name, t, t->data); }
 
@@ -11795,6 +11806,7 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
         }
         rl_lr_at(&lr, step, &lr_m, &lr_x);
         gn = rl_adamw_step(&opt, lr_m, lr_x);
+        if (o->stage != 1 && o->train != RL_TRAIN_ALL) rl_model_params(student, rl__zero_grad_fn, NULL);
         done_here++;
         memset(&p, 0, sizeof p);
         p.stage = o->stage;

@@ -238,6 +238,23 @@ int main(void) {
         RLT_CHECK(la.last < la.first - 0.1, "stage 3 CE %.4f -> %.4f (must fall by 0.1 nats)", la.first, la.last);
         rl_model_free(&a);
         rl_model_free(&b);
+        { /* step 3a: only the decay and token-shift parameters train */
+            rl_model d;
+            float q0, w0, e0;
+            rl_student_opts_default(&so, RL_MIXER_RWKV6);
+            rl_student_from_teacher(&d, &teacher, &so);
+            q0 = rl_f32(&d.blocks[1].mix.q_w)[5];
+            w0 = rl_f32(&d.blocks[1].mix.decay_w2)[5];
+            e0 = rl_f32(&d.embed)[77];
+            o.train = RL_TRAIN_DECAY; o.carry_state = 0; o.tokens = 3 * 2 * 48; o.lr.lr_init = o.lr.lr_final = 1e-2;
+            o.user = &lb;
+            RLT_CHECK(rl_train_stage(&c, &d, NULL, &data, &o) == RL_OK, "3a: %s", rl_last_error());
+            RLT_CHECK(rl_f32(&d.blocks[1].mix.decay_w2)[5] != w0 && rl_f32(&d.blocks[1].mix.q_w)[5] == q0 && rl_f32(&d.embed)[77] == e0,
+                      "3a trains time_decay_w2 only, not q_proj or the embeddings");
+            rl_model_free(&d);
+            o.train = RL_TRAIN_ALL;
+            rl_student_opts_default(&so, RL_MIXER_RWKV7);
+        }
         so.keep_attention = 1;
         rl_student_from_teacher(&a, &teacher, &so);
         o.carry_state = 1;
