@@ -350,6 +350,53 @@ static void report_speed(void) {
     free(text);
 }
 
+/* The pre-tokenizer alone (no normalizer, no added tokens): where each piece ends. Walks the
+   library's stages as rl__pretok_run does, collecting pieces instead of running BPE. */
+typedef struct { int64_t end[1024]; int n; } pieces_t;
+static void collect_pieces(const rl_tokenizer *t, int stage, const unsigned char *base, const unsigned char *s, size_t n,
+                           pieces_t *p) {
+    size_t i = 0, j, l;
+    uint32_t cp;
+    if (stage == t->n_stages) {
+        if (n && p->n < 1024) p->end[p->n++] = (int64_t)(s + n - base);
+        return;
+    }
+    while (i < n) {
+        if (t->stage_kind[stage] == RL__PT_SPLIT_LLAMA) j = rl__re_llama(s, n, i, t->stage_arg[stage]);
+        else if (t->stage_kind[stage] == RL__PT_SPLIT_GPT2) j = rl__re_gpt2(s, n, i);
+        else {
+            unsigned num = rl__char_at(s, n, i, &cp, &l) & RL__U_NUM;
+            j = i + l;
+            if (!(num && t->stage_arg[stage]))
+                while (j < n && (rl__char_at(s, n, j, &cp, &l) & RL__U_NUM) == num) j += l;
+        }
+        collect_pieces(t, stage + 1, base, s + i, j - i, p);
+        i = j;
+    }
+}
+
+static void test_pretok(const rl_json *ucases) {
+    int ti;
+    int64_t k, i;
+    static pieces_t p;
+    rlt_begin("tokenizer pre-tokenizer pieces = HF pre_tokenize_str (unicode cases)");
+    for (ti = 0; ti < 3; ti++)
+        for (k = 0; k < ucases->n; k++) {
+            const rl_json *c = &ucases->kids[k], *text = rl_json_get(c, "text"), *want;
+            char key[64];
+            int ok;
+            snprintf(key, sizeof key, "%s_pretok", names[ti]);
+            want = rl_json_get(c, key);
+            p.n = 0;
+            collect_pieces(toks[ti], 0, (const unsigned char *)text->str, (const unsigned char *)text->str, (size_t)text->n, &p);
+            ok = want && want->n == p.n;
+            for (i = 0; ok && i < p.n; i++) ok = want->kids[i].i == p.end[i];
+            RLT_CHECK(ok, "%s unicode case %lld: pieces differ (%d pieces, HF %lld)", names[ti], (long long)k, p.n,
+                      want ? (long long)want->n : -1LL);
+        }
+    rlt_end();
+}
+
 static void test_unicode_cases(const rl_json *ucases) {
     int ti;
     int64_t k;
@@ -602,6 +649,7 @@ int main(void) {
     test_nfc(rl_json_get(&corpus.root, "unicode_cases"));
     test_cases(rl_json_get(&cases.root, "cases"), rl_json_get(&cases.root, "decode_cases"));
     test_unicode_cases(rl_json_get(&corpus.root, "unicode_cases"));
+    test_pretok(rl_json_get(&corpus.root, "unicode_cases"));
     test_flags(rl_json_get(&corpus.root, "flag_cases"));
     test_api();
     test_from_vocab(rl_json_get(&cases.root, "cases"));
