@@ -7,6 +7,7 @@
 #include "rl_test.h"
 
 static rl_pool *pool;
+static const char *rlt_skips_note;
 
 static float *read_ref(rl_st *st, const char *name, int64_t *n) {
     const rl_st_tensor *t = rl_st_find(st, name);
@@ -97,8 +98,108 @@ static void check_model(const char *dir, double atol, int has_attn_refs) {
     rlt_end();
 }
 
+/* The demo teacher (examples/tiny-teacher, trained by tools/ref/make_tiny_teacher.py):
+   logits and greedy continuation as transformers computed them on its bf16 weights, and
+   its held-out perplexity on the tinyshakespeare tail as heldout.json states it. */
+static void check_demo_teacher(void) {
+    const char *dir = "examples/tiny-teacher";
+    rl_model m;
+    rl_tokenizer *tok;
+    rl_st ref;
+    rl_ctx c;
+    int32_t ids[32], greedy[32];
+    int64_t n, s1[2] = {1, 32}, s0[1] = {32};
+    float *logits;
+    rlt_begin("teacher parity examples/tiny-teacher (the demo teacher)");
+    if (rl_model_load(&m, dir, 0) != RL_OK || rl_tokenizer_load(&tok, dir) != RL_OK || rl_st_open(&ref, "examples/tiny-teacher/ref.safetensors") != RL_OK) {
+        RLT_CHECK(0, "load: %s", rl_last_error());
+        rlt_end();
+        return;
+    }
+    rl_st_read_i32(&ref, "input_ids", ids, 2, s1);
+    rl_st_read_i32(&ref, "greedy", greedy, 1, s0);
+    logits = read_ref(&ref, "logits", &n);
+    rl_ctx_init(&c, pool);
+    {
+        rl_forward_opts o;
+        rl_tensor *y;
+        long at = 0;
+        memset(&o, 0, sizeof o);
+        o.B = 1;
+        o.T = 32;
+        y = rl_model_forward(&c, &m, ids, &o);
+        RLT_CHECK(y && y->n == n && rlt_worst(rl_f32(y), logits, (long)n, 1e-4, 0, &at) <= 1.0, "logits [%ld]: %g vs %g", at, y ? rl_f32(y)[at] : 0, logits[at]);
+    }
+    {
+        rl_state s;
+        float *lg = (float *)malloc(sizeof(float) * (size_t)m.cfg.vocab_size);
+        int32_t t;
+        int i, same = 1;
+        rl_state_init(&s, &m, 80);
+        rl_model_step(&c, &m, &s, ids, 32, lg);
+        for (i = 0; i < 32; i++) {
+            t = rl_sample(lg, m.cfg.vocab_size, NULL, NULL);
+            same &= t == greedy[i];
+            rl_model_step(&c, &m, &s, &t, 1, lg);
+        }
+        RLT_CHECK(same, "greedy 32 tokens equal transformers'");
+        rl_state_free(&s);
+        free(lg);
+    }
+    { /* held-out perplexity: tokens of the tail from text_offset + EOS, windows of 256 from position 0,
+         every token but each window's first scored (examples/tiny-teacher/README.md) */
+        const char *data = getenv("RADLADS_DATA");
+        char path[1024];
+        FILE *f;
+        snprintf(path, sizeof path, "%s/tinyshakespeare/input.txt", data ? data : "../shared/data");
+        if ((f = fopen(path, "rb")) == NULL) {
+            rlt_skips_note = "no ../shared/data: held-out perplexity not checked";
+        } else {
+            static char text[70000];
+            size_t len;
+            int32_t *tids;
+            int64_t nt, w, scored = 0;
+            double nll = 0;
+            fseek(f, 1059682, SEEK_SET);
+            len = fread(text, 1, sizeof text - 1, f);
+            fclose(f);
+            rl_tokenizer_encode(tok, text, len, 0, &tids, &nt);
+            tids = (int32_t *)realloc(tids, sizeof(int32_t) * (size_t)(nt + 1));
+            tids[nt++] = m.cfg.eos_ids[0];
+            for (w = 0; w < nt; w += 256) {
+                int64_t T = nt - w < 256 ? nt - w : 256;
+                rl_forward_opts o;
+                rl_tensor *y, *ce;
+                if (T < 2) break;
+                memset(&o, 0, sizeof o);
+                o.B = 1;
+                o.T = T - 1;
+                rl_ctx_reset(&c);
+                rl_no_grad_push(&c);
+                y = rl_model_forward(&c, &m, tids + w, &o);
+                ce = rl_cross_entropy(&c, y, tids + w + 1);
+                rl_no_grad_pop(&c);
+                nll += (double)rl_f32(ce)[0] * (double)(T - 1);
+                scored += T - 1;
+            }
+            RLT_CHECK(scored == 19741, "scored %lld tokens (heldout.json: 19741)", (long long)scored);
+            RLT_CLOSE(exp(nll / (double)scored), 88.063225, 0, 1e-3, "held-out perplexity (heldout.json: 88.063225 from transformers)");
+            printf("  info: demo teacher held-out perplexity %.4f (transformers 88.0632)\n", exp(nll / (double)scored));
+            free(tids);
+        }
+    }
+    free(logits);
+    rl_ctx_free(&c);
+    rl_st_close(&ref);
+    rl_tokenizer_free(tok);
+    rl_model_free(&m);
+    rlt_end();
+    if (rlt_skips_note) rlt_skip("teacher demo held-out perplexity", rlt_skips_note);
+}
+
 int main(void) {
     pool = rl_pool_create(2);
+    check_demo_teacher();
     check_model("tests/fixtures/tiny-qwen2", 1e-4, 1);
     /* bf16 weights, fp32 math: the reference is fp32 math on the same bf16 weights */
     check_model("tests/fixtures/tiny-qwen2-bf16", 1e-4, 1);
