@@ -494,12 +494,138 @@ static void test_transfer(const char *dir) {
     rlt_end();
 }
 
+/* ---- finite differences through a whole mixer: every parameter tensor and the input ----
+   loss = Σ y ⊙ w (+ Σ state_out ⊙ w2) from the fixture's parameters and inputs; a few
+   sampled elements of every parameter, of x and of the initial state are perturbed
+   (4-point central stencil, loss summed in double) and compared with rl_backward. */
+typedef struct { rl_mixer *m; rl_tensor *x, *st, *vf; int64_t T; const float *w, *w2; } fd_ctx;
+static double fd_loss(fd_ctx *f, int with_grad) {
+    rl_ctx c;
+    rl_mixer_io io;
+    rl_tensor *y, *L;
+    double v;
+    rl_ctx_init(&c, pool);
+    if (!with_grad) rl_no_grad_push(&c);
+    memset(&io, 0, sizeof io);
+    io.state_in = f->st;
+    io.v_first = f->vf;
+    y = rl_mixer_forward(&c, f->m, f->x, f->T, 3, &io);
+    L = rl_add(&c, rl_dot_const(&c, y, f->w), rl_dot_const(&c, io.state_out, f->w2));
+    if (with_grad) rl_backward(&c, L);
+    v = L ? rl_f32(L)[0] : NAN;
+    rl_ctx_free(&c);
+    return v;
+}
+typedef struct { fd_ctx *f; rl_rng *g; int bad, n; char first[200]; } fd_visit;
+static void fd_check_tensor(fd_visit *v, const char *name, rl_tensor *t) {
+    int k;
+    for (k = 0; k < 3; k++) {
+        int64_t i = (int64_t)(rl_rng_u64(v->g) % (uint64_t)t->n);
+        float *x = rl_f32(t) + i, x0 = *x;
+        double h = 1e-2 * fmax(1.0, fabs(x0)), fp1, fm1, fp2, fm2, num, ana = t->grad[i];
+        *x = (float)(x0 + h); fp1 = fd_loss(v->f, 0);
+        *x = (float)(x0 - h); fm1 = fd_loss(v->f, 0);
+        *x = (float)(x0 + 2 * h); fp2 = fd_loss(v->f, 0);
+        *x = (float)(x0 - 2 * h); fm2 = fd_loss(v->f, 0);
+        *x = x0;
+        num = (fm2 - 8 * fm1 + 8 * fp1 - fp2) / (12 * h);
+        v->n++;
+        if (!(fabs(num - ana) <= 2e-3 + 5e-3 * fmax(fabs(num), fabs(ana)))) {
+            if (!v->bad++) snprintf(v->first, sizeof v->first, "%s[%lld]: analytic %.6g numeric %.6g", name, (long long)i, ana, num);
+        }
+    }
+}
+static void fd_param(void *u, const char *name, rl_tensor *t) {
+    fd_visit *v = (fd_visit *)u;
+    if (!strcmp(name, "r_k")) return; /* dead parameter (bonus removed): gradient 0 by design */
+    fd_check_tensor(v, name, t);
+}
+
+static void test_mixer_fd(const char *file) {
+    rl_st st;
+    rl_mixer m;
+    rl_mixer_cfg cfg;
+    rl_arena params, grads;
+    float inv_freq[64];
+    char path[256], gname[128];
+    rl_rng g;
+    snprintf(path, sizeof path, FIX "%s.safetensors", file);
+    snprintf(gname, sizeof gname, "students finite differences through the whole mixer %s (every parameter, x, state)", file);
+    rlt_begin(gname);
+    rl_rng_seed(&g, 3);
+    if (rl_st_open(&st, path) != RL_OK) {
+        RLT_CHECK(0, "open %s", path);
+        rlt_end();
+        return;
+    }
+    memset(&cfg, 0, sizeof cfg);
+    cfg.H = scalar_i(&st, "H"); cfg.KVH = scalar_i(&st, "KVH"); cfg.N = scalar_i(&st, "N"); cfg.C = cfg.H * cfg.N;
+    cfg.layer = scalar_i(&st, "layer"); cfg.n_layers = 2; cfg.attn_bias = 1;
+    cfg.use_tokenshift = scalar_i(&st, "use_tokenshift"); cfg.balance_state = scalar_i(&st, "balance_state");
+    cfg.groupnorm_att = scalar_i(&st, "groupnorm_att"); cfg.use_rope = scalar_i(&st, "use_rope");
+    if (rl_st_find(&st, "time_maa_w1")) {
+        cfg.kind = RL_MIXER_RWKV6;
+        cfg.r_ts = (int)(rl_st_find(&st, "time_maa_w1")->shape[1] / 5);
+        cfg.r_d = (int)rl_st_find(&st, "time_decay_w1")->shape[1];
+    } else {
+        int64_t i;
+        cfg.kind = RL_MIXER_RWKV7;
+        cfg.r_w = (int)rl_st_find(&st, "w1")->shape[1]; cfg.r_a = (int)rl_st_find(&st, "a1")->shape[1];
+        cfg.r_v = (int)rl_st_find(&st, "v1")->shape[1]; cfg.r_g = (int)rl_st_find(&st, "g1")->shape[1];
+        cfg.ln_eps = scalar_f(&st, "ln_x_eps");
+        for (i = 0; i < cfg.N / 2; i++) inv_freq[i] = (float)(1.0 / pow(scalar_f(&st, "rope_theta"), 2.0 * (double)i / (double)cfg.N));
+        cfg.inv_freq = inv_freq;
+    }
+    rl_arena_init(&params, 0);
+    rl_arena_init(&grads, 0);
+    rl_mixer_alloc(&m, &cfg, &params, &grads);
+    {
+        load_ctx lc;
+        fd_ctx f;
+        fd_visit v;
+        rl_tensor x = load(&st, "s.x", 1), sin = load(&st, "s.state_in", 1), vf = load(&st, "s.v_first", 1);
+        float *w, *w2;
+        int64_t i;
+        lc.st = &st;
+        lc.ok = 1;
+        rl_mixer_params(&m, load_param, &lc);
+        f.T = x.shape[1];
+        x.ndim = 2; x.shape[0] = x.shape[0] * f.T; x.shape[1] = cfg.C; x.shape[2] = 1;
+        if (vf.data) { vf.ndim = 2; vf.shape[0] = x.shape[0]; vf.shape[1] = cfg.C; vf.shape[2] = 1; }
+        w = (float *)malloc(sizeof(float) * (size_t)x.n);
+        w2 = (float *)malloc(sizeof(float) * (size_t)sin.n);
+        for (i = 0; i < x.n; i++) w[i] = rl_rng_uniform(&g) - 0.5f;
+        for (i = 0; i < sin.n; i++) w2[i] = rl_rng_uniform(&g) - 0.5f;
+        f.m = &m; f.x = &x; f.st = &sin; f.vf = vf.data ? &vf : NULL; f.w = w; f.w2 = w2;
+        rl_mixer_params(&m, zero_grad, NULL);
+        fd_loss(&f, 1);
+        memset(&v, 0, sizeof v);
+        v.f = &f;
+        v.g = &g;
+        rl_mixer_params(&m, fd_param, &v);
+        fd_check_tensor(&v, "x", &x);
+        fd_check_tensor(&v, "state_in", &sin);
+        if (vf.data) fd_check_tensor(&v, "v_first", &vf);
+        rlt_checks++;
+        if (v.bad) rlt_failf(__FILE__, __LINE__, "%d of %d sampled derivatives differ; first: %s", v.bad, v.n, v.first);
+        free(w); free(w2); free(x.data); free(x.grad); free(sin.data); free(sin.grad); free(vf.data); free(vf.grad);
+    }
+    rl_arena_free(&params);
+    rl_arena_free(&grads);
+    rl_st_close(&st);
+    rlt_end();
+}
+
 int main(void) {
     pool = rl_pool_create(2);
     run_fixture("rwkv6");
     run_fixture("rwkv7a");
     run_fixture("rwkv7b");
     run_fixture("rwkv7a_l0");
+    test_mixer_fd("rwkv6");
+    test_mixer_fd("rwkv7a");
+    test_mixer_fd("rwkv7b");
+    test_mixer_fd("rwkv7a_l0");
     test_forms();
     test_transfer("tests/fixtures/tiny-qwen2");
     test_transfer("tests/fixtures/tiny-qwen2-bf16");
