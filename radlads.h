@@ -937,6 +937,64 @@ int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *r
 
 /* ==== 6. conversion (declarations): rl_student_from_teacher, above ======== */
 
+/* ---- 6c. teachers from GGUF (llama.cpp files) ---- */
+/* ---- import: GGUF (llama.cpp) teachers --------------------------------------------------
+   A Llama or Qwen2 GGUF (general.architecture "llama" / "qwen2", formats.md §5.3) becomes a
+   frozen teacher: hyper-parameters -> rl_config, every tensor dequantized to F32 (any type
+   rl_ggml_can_dequantize takes), Q/K rows of "llama" files put back in Hugging Face's
+   rotate-half order. The result is what rl_model_load makes of the same model's Hugging
+   Face folder, up to the quantization the GGUF applied.
+
+   rl_config from the GGUF: arch and model_type from general.architecture; vocab_size = rows
+   of token_embd.weight; hidden/intermediate sizes, layers, heads, kv heads, head_dim
+   ({arch}.attention.key_length or hidden/heads); max_position_embeddings =
+   {arch}.context_length (else 2048 llama / 32768 qwen2); rope_theta = {arch}.rope.freq_base;
+   rms_norm_eps; tie_word_embeddings = no output.weight; attention_bias = blk.0.attn_q.bias
+   present (always for qwen2); bos/eos from tokenizer.ggml.bos_token_id / eos_token_id (the
+   eos list also takes eot_token_id and eom_token_id when they differ); dtype float32.
+   RoPE scaling: {arch}.rope.scaling.type "linear" -> linear; a rope_freqs.weight tensor
+   (how convert_hf_to_gguf stores Llama-3.1/3.2 "llama3" scaling) is accepted when its
+   divisors are all 1 (no scaling) or exactly those of rope_type llama3 with low/high
+   frequency factors 1/4 and original context {arch}.rope.scaling.original_context_length
+   (default 8192) -- then rope_scaling is RL_ROPE_LLAMA3 -- and refused otherwise; other
+   scaling types (yarn, ...) are RL_ERR_UNSUPPORTED.
+   Errors name the file, the tensor or key, and the problem, e.g.
+   "m.gguf: tensor 'blk.3.ffn_up.weight' (model.layers.3.mlp.up_proj.weight) is missing". */
+rl_status rl_model_load_gguf(rl_model *m, const char *path);
+/* The same from a GGUF already open (g stays open and is not referenced afterwards). */
+rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
+/* Only the configuration (no tensor data is read, except rope_freqs.weight). */
+rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
+
+/* The tokenizer of a GGUF: tokenizer.ggml.model must be "gpt2" (byte-level BPE);
+   tokenizer.ggml.pre selects the pre-tokenizer: "smollm" -> RL_PRETOK_SMOLLM, "qwen2" and
+   "deepseek-r1-qwen" -> RL_PRETOK_QWEN2, "llama-bpe", "llama3", "llama-v3" ->
+   RL_PRETOK_LLAMA3, "gpt-2" and "gpt2" -> RL_PRETOK_GPT2; any other value, or none (llama.cpp's
+   "default", which matches no Hugging Face tokenizer), is RL_ERR_UNSUPPORTED naming it.
+   Control / user-defined token types become special / non-special added tokens, unused ones
+   holes; BOS is prepended by encode(add_special) when tokenizer.ggml.add_bos_token is true
+   (absent: true for the Llama-3 pre-tokenizer, as llama.cpp, false otherwise). */
+rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
+
+/* Write tok as a Hugging Face tokenizer.json (formats.md §3) that rl_tokenizer_load and HF
+   `tokenizers` read back to the same tokenizer: model BPE (model.vocab in id order, merges
+   as [a, b] pairs, ignore_merges / fuse_unk / unk_token as tok has them), added_tokens sorted
+   by id with their flags, and normalizer / pre_tokenizer / post_processor / decoder as the
+   real files of the preset write them (formats.md §3.4: Qwen2, Llama-3, SmolLM2, GPT-2); a
+   tokenizer that matches no preset gets its own pipeline spelled out. A Template post-
+   processor is written when encode(add_special) adds tokens (e.g. Llama-3's BOS). Tokens
+   must be valid UTF-8 (JSON holds nothing else). Written to a temporary file and renamed. */
+rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path);
+
+/* `radlads import`: a GGUF teacher -> a Hugging Face folder out_dir (created if needed):
+   config.json + model.safetensors (F32) through rl_model_save, tokenizer.json,
+   tokenizer_config.json (tokenizer_class PreTrainedTokenizerFast, bos/eos/unk/pad token
+   strings, chat_template, model_max_length) and generation_config.json (bos/eos ids).
+   transformers' AutoModelForCausalLM / AutoTokenizer and rl_model_load read it. */
+rl_status rl_import_gguf(const char *gguf_path, const char *out_dir);
+
+
+
 /* ==== 7. training (declarations) ========================================== */
 
 /* A stream of token ids (documents joined with EOS). */
@@ -1035,6 +1093,19 @@ typedef struct rl_stage_opts {
     void *user;
 } rl_stage_opts;
 void rl_stage_opts_default(rl_stage_opts *o, int stage);
+
+/* What a stage will cost, before it runs: exact parameter, gradient and optimizer bytes,
+   an estimate of the activation arena (per micro-batch, from per-token counts of the ops
+   each layer records) and FLOPs per trained token (2 per weight for a forward, 6 for
+   forward + backward, plus attention and scans). */
+typedef struct rl_plan {
+    int64_t params, trained;        /* student parameters; those the optimizer updates */
+    double weights_bytes;           /* student + teacher weights as stored */
+    double grads_bytes, optim_bytes;
+    double act_bytes;               /* activations + their gradients, one micro-batch (estimate) */
+    double flops_per_token, flops_total;
+} rl_plan;
+rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p);
 rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o);
 /* Save a model as a Hugging Face folder: config.json (students: model_type rwkv6qwen2 /
    rwkv7qwen2 with the RADLADS keys), model.safetensors, and the tokenizer files copied from
@@ -11667,6 +11738,51 @@ void rl_stage_opts_default(rl_stage_opts *o, int stage) {
     o->ckpt_every = 100;
 }
 
+typedef struct { rl_plan *p; int which; int64_t bytes; } rl__plan_ctx;
+static void rl__plan_fn(void *u, const char *name, rl_tensor *t) {
+    rl__plan_ctx *c = (rl__plan_ctx *)u;
+    int mixer = strstr(name, ".self_attn.") != NULL;
+    int trained = c->which == RL_TRAIN_ALL || (mixer && (c->which == RL_TRAIN_MIXERS || rl__is_decay_param(name)));
+    c->p->params += t->n;
+    c->bytes += t->n * (t->dtype == RL_BF16 ? 2 : 4);
+    if (trained) c->p->trained += t->n;
+}
+static void rl__bytes_fn(void *u, const char *name, rl_tensor *t) {
+    RL__UNUSED(name);
+    *(int64_t *)u += t->n * (t->dtype == RL_BF16 ? 2 : 4);
+}
+
+rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p) {
+    rl__plan_ctx pc;
+    int64_t tb = 0, T = o->ctx, mb = o->micro_batch > 0 ? o->micro_batch : 1, C = student->cfg.hidden_size, F = student->cfg.intermediate_size;
+    int64_t V = student->cfg.vocab_size, L = student->cfg.n_layers, H = student->cfg.n_heads, N = student->cfg.head_dim, l, n_attn = 0;
+    double per_tok_floats, dense_s, dense_t;
+    memset(p, 0, sizeof *p);
+    pc.p = p;
+    pc.which = o->stage == 1 ? RL_TRAIN_MIXERS : o->train;
+    pc.bytes = 0;
+    rl_model_params(student, rl__plan_fn, &pc);
+    if (teacher && o->stage < 3) rl_model_params(teacher, rl__bytes_fn, &tb);
+    for (l = 0; l < L; l++) n_attn += student->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION;
+    p->weights_bytes = (double)(pc.bytes + tb);
+    p->grads_bytes = 4.0 * (double)p->params;
+    p->optim_bytes = 8.0 * (double)p->trained;
+    /* floats per token kept on the tape, forward values and gradients (x2): a RAD-RWKV
+       layer records ~40 vectors of C and 3 of F; the head V (KL/CE need ~4 of them) */
+    per_tok_floats = 2.0 * (double)(L * (40 * C + 3 * F)) + (o->stage == 1 ? (double)(L * 12 * C) : 4.0 * (double)V);
+    p->act_bytes = 4.0 * per_tok_floats * (double)(T * mb);
+    if (o->stage == 3 && o->carry_state && o->chunk > 0 && o->chunk < T) p->act_bytes *= (double)o->chunk / (double)T;
+    dense_s = (double)(p->params - (student->cfg.tie_embeddings ? 0 : V * C)); /* the embedding lookup costs nothing */
+    dense_t = (double)(tb / 2 > 0 ? teacher ? rl_model_n_params(teacher) - V * C : 0 : 0);
+    if (o->stage == 1) /* teacher forward + forward/backward of the mixers only */
+        p->flops_per_token = 2.0 * dense_t + 6.0 * (double)p->trained + 4.0 * (double)(L * T * C) / 2 + 12.0 * (double)(L * H * N * N);
+    else
+        p->flops_per_token = (o->stage == 2 ? 2.0 * dense_t + 4.0 * (double)(L * T * C) / 2 : 0.0) + 6.0 * dense_s +
+                             12.0 * (double)((L - n_attn) * H * N * N) + 12.0 * (double)(n_attn * T * C) / 2;
+    p->flops_total = p->flops_per_token * (double)o->tokens;
+    return RL_OK;
+}
+
 /* Loss of one micro-batch of B windows (ids: B×(T+1), row-major). */
 static rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T,
                                  int32_t *x, int32_t *y, rl_state *carry) {
@@ -11952,6 +12068,723 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
         }
     }
     return RL_OK;
+}
+
+/* ---- 6c. teachers from GGUF (written after section 7: it saves with rl_model_save) ---- */
+
+/* ---- import: configuration ---- */
+
+/* HF parameter name -> GGUF tensor name (the inverse of rl_gguf_hf_name), for messages. */
+static void rl__gguf_name_of(const char *hf, char *out, size_t cap) {
+    size_t i;
+    const char *p;
+    long long layer = -1;
+    int used = 0;
+    if (!strcmp(hf, "model.embed_tokens.weight")) p = "token_embd.weight";
+    else if (!strcmp(hf, "model.norm.weight")) p = "output_norm.weight";
+    else if (!strcmp(hf, "lm_head.weight")) p = "output.weight";
+    else p = NULL;
+    if (p) {
+        snprintf(out, cap, "%s", p);
+        return;
+    }
+    if (sscanf(hf, "model.layers.%lld.%n", &layer, &used) == 1 && used > 0)
+        for (i = 0; i < sizeof rl__gguf_layer_names / sizeof rl__gguf_layer_names[0]; i++)
+            if (!strcmp(hf + used, rl__gguf_layer_names[i][1])) {
+                snprintf(out, cap, "blk.%lld.%s", layer, rl__gguf_layer_names[i][0]);
+                return;
+            }
+    snprintf(out, cap, "%s", hf);
+}
+
+/* an optional token-id key: -1 if absent; an error if present and not a valid id */
+static rl_status rl__gguf_token_key(const rl_gguf *g, const char *key, int64_t vocab, int32_t *out) {
+    int64_t v;
+    rl_status s;
+    *out = -1;
+    if (!rl_gguf_find(g, key)) return RL_OK;
+    if ((s = rl_gguf_get_int(g, key, &v))) return s;
+    if (v < 0 || v >= vocab)
+        return rl__fail(RL_ERR_FORMAT, "%s: key '%s' is %lld, outside the vocabulary of %lld tokens", g->path, key, (long long)v, (long long)vocab);
+    *out = (int32_t)v;
+    return RL_OK;
+}
+
+/* rope_freqs.weight (per-frequency divisors of the inverse frequencies, llama.cpp's
+   freq_factors): no scaling, or exactly the llama3 rule; anything else is refused. */
+static rl_status rl__gguf_rope_freqs(const rl_gguf *g, const rl_gguf_llama_hparams *hp, rl_config *cfg) {
+    const rl_gguf_tensor *t = rl_gguf_find_tensor(g, "rope_freqs.weight");
+    int64_t i, half = cfg->head_dim / 2;
+    float *div, *base, *mine;
+    double fmax = 0;
+    int trivial = 1, ok = 1;
+    rl_status s;
+    if (t->n != half)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor 'rope_freqs.weight' has %lld values, expected head_dim/2 = %lld", g->path, (long long)t->n,
+                        (long long)half);
+    div = (float *)RL_MALLOC(sizeof(float) * (size_t)(3 * half + 3));
+    if (!div) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", g->path);
+    base = div + half + 1;
+    mine = base + half + 1;
+    if ((s = rl_gguf_tensor_f32(g, t, div))) {
+        RL_FREE(div);
+        return s;
+    }
+    for (i = 0; i < half; i++) {
+        if (!(div[i] > 0) || !(div[i] < 1e30f)) {
+            double bad = div[i];
+            RL_FREE(div);
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor 'rope_freqs.weight': value %g at %lld is not a positive number", g->path, bad, (long long)i);
+        }
+        if (fabs(div[i] - 1.0) > 1e-6) trivial = 0;
+        if (div[i] > fmax) fmax = div[i];
+    }
+    if (!trivial) {
+        rl_config c = *cfg;
+        rl_rope_inv_freq(&c, base); /* unscaled */
+        c.rope_scaling = RL_ROPE_LLAMA3;
+        c.rope_factor = fmax;
+        c.rope_low_freq = 1.0;
+        c.rope_high_freq = 4.0;
+        c.rope_orig_max_pos = hp->rope_scaling_orig_ctx > 0 ? hp->rope_scaling_orig_ctx : 8192;
+        rl_rope_inv_freq(&c, mine);
+        for (i = 0; i < half && ok; i++) {
+            double want = (double)base[i] / (double)div[i];
+            if (fabs((double)mine[i] - want) > 1e-5 * fabs(want)) ok = 0;
+        }
+        if (!ok) {
+            RL_FREE(div);
+            return rl__fail(RL_ERR_UNSUPPORTED,
+                            "%s: tensor 'rope_freqs.weight' holds RoPE frequency divisors that are not the llama3 rule (factor %g, low/high "
+                            "frequency factors 1/4, original context %lld); this RoPE scaling is not supported",
+                            g->path, fmax, (long long)c.rope_orig_max_pos);
+        }
+        cfg->rope_scaling = RL_ROPE_LLAMA3;
+        cfg->rope_factor = c.rope_factor;
+        cfg->rope_low_freq = c.rope_low_freq;
+        cfg->rope_high_freq = c.rope_high_freq;
+        cfg->rope_orig_max_pos = c.rope_orig_max_pos;
+    }
+    RL_FREE(div);
+    return RL_OK;
+}
+
+static rl_status rl__config_from_hp(rl_config *cfg, const rl_gguf *g, const rl_gguf_llama_hparams *hp) {
+    static const char *const eos_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"};
+    const char *st = hp->rope_scaling_type;
+    rl_status s;
+    size_t k;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->arch = !strcmp(hp->arch, "qwen2") ? RL_ARCH_QWEN2 : RL_ARCH_LLAMA;
+    snprintf(cfg->model_type, sizeof cfg->model_type, "%s", cfg->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
+    cfg->vocab_size = hp->vocab_size; /* = rows of token_embd.weight (checked by rl_gguf_llama_hparams_read) */
+    cfg->hidden_size = hp->hidden_size;
+    cfg->intermediate_size = hp->intermediate_size;
+    cfg->n_layers = hp->n_layers;
+    cfg->n_heads = hp->n_heads;
+    cfg->n_kv_heads = hp->n_kv_heads;
+    cfg->head_dim = hp->head_dim;
+    cfg->max_pos = hp->context_length > 0 ? hp->context_length : cfg->arch == RL_ARCH_QWEN2 ? 32768 : 2048;
+    cfg->rms_eps = (float)hp->rms_norm_eps;
+    cfg->rope_theta = hp->rope_theta;
+    cfg->rope_factor = 1.0; /* as rl_config_parse without scaling */
+    cfg->tie_embeddings = hp->tie_word_embeddings;
+    cfg->attn_bias = cfg->arch == RL_ARCH_QWEN2 || hp->attn_bias;
+    cfg->o_bias = hp->o_bias;
+    cfg->dtype = RL_F32;
+    if (cfg->vocab_size > INT32_MAX)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: vocabulary of %lld tokens is too large", g->path, (long long)cfg->vocab_size);
+    if (hp->o_bias)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor 'blk.0.attn_output.bias': a bias on the attention output projection is not supported", g->path);
+    if (rl_gguf_find_tensor(g, "blk.0.ffn_up.bias") || rl_gguf_find_tensor(g, "blk.0.ffn_gate.bias") || rl_gguf_find_tensor(g, "blk.0.ffn_down.bias"))
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: biases on the MLP (blk.0.ffn_*.bias) are not supported", g->path);
+    if (*st && strcmp(st, "none")) {
+        if (strcmp(st, "linear"))
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: key '%s.rope.scaling.type' is '%s'; only linear RoPE scaling (or llama3 through rope_freqs) is supported",
+                            g->path, hp->arch, st);
+        if (!(hp->rope_scaling_factor > 0))
+            return rl__fail(RL_ERR_FORMAT, "%s: linear RoPE scaling needs a positive '%s.rope.scaling.factor' (got %g)", g->path, hp->arch,
+                            hp->rope_scaling_factor);
+        if (hp->has_rope_freqs)
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: both linear RoPE scaling and a rope_freqs.weight tensor; not supported", g->path);
+        cfg->rope_scaling = RL_ROPE_LINEAR;
+        cfg->rope_factor = hp->rope_scaling_factor;
+    }
+    if (hp->has_rope_freqs && (s = rl__gguf_rope_freqs(g, hp, cfg))) return s;
+    if ((s = rl__gguf_token_key(g, "tokenizer.ggml.bos_token_id", cfg->vocab_size, &cfg->bos_id))) return s;
+    for (k = 0; k < sizeof eos_keys / sizeof eos_keys[0]; k++) {
+        int32_t id;
+        int i, dup = 0;
+        if ((s = rl__gguf_token_key(g, eos_keys[k], cfg->vocab_size, &id))) return s;
+        for (i = 0; i < cfg->n_eos; i++) dup |= cfg->eos_ids[i] == id;
+        if (id >= 0 && !dup) cfg->eos_ids[cfg->n_eos++] = id;
+    }
+    return RL_OK;
+}
+
+rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g) {
+    rl_gguf_llama_hparams hp;
+    rl_status s;
+    if (!cfg || !g) return rl__fail(RL_ERR_ARG, "rl_config_from_gguf: NULL argument");
+    memset(cfg, 0, sizeof *cfg);
+    if ((s = rl_gguf_llama_hparams_read(g, &hp))) return s;
+    s = rl__config_from_hp(cfg, g, &hp);
+    if (s) memset(cfg, 0, sizeof *cfg);
+    return s;
+}
+
+/* ---- import: weights ---- */
+
+typedef struct rl__gguf_slot {
+    char name[96];
+    rl_tensor *t;
+    int done;
+} rl__gguf_slot;
+
+typedef struct rl__gguf_load {
+    const rl_gguf *g;
+    rl__gguf_slot *slot;
+    int n, cap;
+    rl_status st;
+} rl__gguf_load;
+
+static void rl__gguf_collect_fn(void *u, const char *name, rl_tensor *t) {
+    rl__gguf_load *L = (rl__gguf_load *)u;
+    if (L->st) return;
+    if (L->n == L->cap) {
+        int cap = L->cap ? 2 * L->cap : 256;
+        rl__gguf_slot *ns = (rl__gguf_slot *)RL_REALLOC(L->slot, sizeof(rl__gguf_slot) * (size_t)cap);
+        if (!ns) {
+            L->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory", L->g->path);
+            return;
+        }
+        L->slot = ns;
+        L->cap = cap;
+    }
+    if (strlen(name) >= sizeof L->slot[0].name) {
+        L->st = rl__fail(RL_ERR_STATE, "model: parameter name %s too long", name);
+        return;
+    }
+    snprintf(L->slot[L->n].name, sizeof L->slot[0].name, "%s", name);
+    L->slot[L->n].t = t;
+    L->slot[L->n].done = 0;
+    L->n++;
+}
+
+static rl_status rl__gguf_tensor_fn(void *u, const char *hf, const rl_gguf_tensor *gt, int ndim, const int64_t *shape, const float *data) {
+    rl__gguf_load *L = (rl__gguf_load *)u;
+    rl__gguf_slot *s = NULL;
+    rl_tensor *t;
+    int i;
+    if (!hf) {
+        if (!strcmp(gt->name, "rope_freqs.weight")) return RL_OK; /* read by rl_config_from_gguf */
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor '%s' is not part of a llama/qwen2 teacher (unknown tensor; refusing to drop it)", L->g->path,
+                        gt->name);
+    }
+    for (i = 0; i < L->n; i++)
+        if (!strcmp(L->slot[i].name, hf)) {
+            s = &L->slot[i];
+            break;
+        }
+    if (!s)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) does not belong to this model (its other tensors and keys imply no such parameter)",
+                        L->g->path, gt->name, hf);
+    if (s->done) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) appears twice", L->g->path, gt->name, hf);
+    t = s->t;
+    if (ndim != t->ndim || shape[0] != t->shape[0] || (ndim > 1 && shape[1] != t->shape[1]))
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) has shape [%lld, %lld], the model needs [%lld, %lld]", L->g->path, gt->name, hf,
+                        (long long)shape[0], ndim > 1 ? (long long)shape[1] : 1LL, (long long)t->shape[0], t->ndim > 1 ? (long long)t->shape[1] : 1LL);
+    memcpy(t->data, data, sizeof(float) * (size_t)t->n);
+    s->done = 1;
+    return RL_OK;
+}
+
+rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
+    rl_gguf_llama_hparams hp;
+    rl_config cfg;
+    rl__gguf_load L;
+    rl__alloc_ctx ac;
+    rl_status st;
+    int i;
+    if (!m || !g) return rl__fail(RL_ERR_ARG, "rl_model_from_gguf: NULL argument");
+    memset(m, 0, sizeof *m);
+    if ((st = rl_gguf_llama_hparams_read(g, &hp)) || (st = rl__config_from_hp(&cfg, g, &hp))) return st;
+    if ((st = rl__model_shape(m, &cfg, NULL)) != RL_OK) {
+        rl_model_free(m);
+        return st;
+    }
+    m->trainable = 0;
+    ac.m = m;
+    ac.st = RL_OK;
+    rl_model_params(m, rl__alloc_fn, &ac); /* zeroed F32 storage for every parameter */
+    memset(&L, 0, sizeof L);
+    L.g = g;
+    L.st = ac.st;
+    if (!L.st) rl_model_params(m, rl__gguf_collect_fn, &L);
+    st = L.st ? L.st : rl_gguf_llama_tensors(g, &hp, rl__gguf_tensor_fn, &L);
+    for (i = 0; i < L.n && !st; i++)
+        if (!L.slot[i].done) {
+            char gname[128];
+            rl__gguf_name_of(L.slot[i].name, gname, sizeof gname);
+            st = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) is missing", g->path, gname, L.slot[i].name);
+        }
+    RL_FREE(L.slot);
+    if (st) {
+        rl_model_free(m);
+        return st;
+    }
+    rl__tie_head(m);
+    return RL_OK;
+}
+
+rl_status rl_model_load_gguf(rl_model *m, const char *path) {
+    rl_gguf g;
+    rl_status st;
+    if (!m || !path) return rl__fail(RL_ERR_ARG, "rl_model_load_gguf: NULL argument");
+    memset(m, 0, sizeof *m);
+    if ((st = rl_gguf_open(&g, path))) return st;
+    st = rl_model_from_gguf(m, &g);
+    rl_gguf_close(&g);
+    return st;
+}
+
+/* ---- import: tokenizer from GGUF arrays ---- */
+
+static const struct {
+    const char *name;
+    rl_pretok kind;
+} rl__gguf_pre_names[] = {
+    {"smollm", RL_PRETOK_SMOLLM},   {"qwen2", RL_PRETOK_QWEN2}, {"deepseek-r1-qwen", RL_PRETOK_QWEN2},
+    {"llama-bpe", RL_PRETOK_LLAMA3}, {"llama3", RL_PRETOK_LLAMA3}, {"llama-v3", RL_PRETOK_LLAMA3},
+    {"gpt-2", RL_PRETOK_GPT2},      {"gpt2", RL_PRETOK_GPT2},
+};
+
+rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g) {
+    rl_gguf_vocab v;
+    rl_pretok kind = RL_PRETOK_CUSTOM;
+    rl_status st;
+    int64_t i;
+    size_t k;
+    int add_bos;
+    if (!tok || !g) return rl__fail(RL_ERR_ARG, "rl_tokenizer_from_gguf: NULL argument");
+    *tok = NULL;
+    if ((st = rl_gguf_vocab_read(g, &v))) return st;
+    if (strcmp(v.model, "gpt2")) {
+        st = rl__fail(RL_ERR_UNSUPPORTED, "%s: key 'tokenizer.ggml.model' is '%s'; only 'gpt2' (byte-level BPE) tokenizers are supported", g->path,
+                      *v.model ? v.model : "(missing)");
+        goto out;
+    }
+    if (!v.pre) {
+        st = rl__fail(RL_ERR_UNSUPPORTED,
+                      "%s: key 'tokenizer.ggml.pre' is missing (llama.cpp would use its 'default' pre-tokenizer, which matches no Hugging Face "
+                      "tokenizer; supported: smollm, qwen2, llama-bpe, gpt-2)",
+                      g->path);
+        goto out;
+    }
+    for (k = 0; k < sizeof rl__gguf_pre_names / sizeof rl__gguf_pre_names[0]; k++)
+        if (!strcmp(v.pre, rl__gguf_pre_names[k].name)) kind = rl__gguf_pre_names[k].kind;
+    if (kind == RL_PRETOK_CUSTOM) {
+        st = rl__fail(RL_ERR_UNSUPPORTED, "%s: key 'tokenizer.ggml.pre' is '%.60s', a pre-tokenizer that is not supported (supported: smollm, qwen2, "
+                      "deepseek-r1-qwen, llama-bpe, llama3, llama-v3, gpt-2)", g->path, v.pre);
+        goto out;
+    }
+    if (v.n_tokens > INT32_MAX || v.n_merges > INT32_MAX) {
+        st = rl__fail(RL_ERR_UNSUPPORTED, "%s: %lld tokens / %lld merges are too many", g->path, (long long)v.n_tokens, (long long)v.n_merges);
+        goto out;
+    }
+    if (!v.merges) {
+        st = rl__fail(RL_ERR_FORMAT, "%s: key 'tokenizer.ggml.merges' is missing (a gpt2 tokenizer needs its merges)", g->path);
+        goto out;
+    }
+    for (i = 0; i < v.n_tokens; i++)
+        if (v.token_len[i] != strlen(v.tokens[i])) {
+            st = rl__fail(RL_ERR_UNSUPPORTED, "%s: key 'tokenizer.ggml.tokens': token %lld contains a NUL byte", g->path, (long long)i);
+            goto out;
+        }
+    add_bos = v.add_bos >= 0 ? v.add_bos : kind == RL_PRETOK_LLAMA3;
+    st = rl_tokenizer_from_vocab(tok, (int)v.n_tokens, v.tokens, v.token_type, (int)v.n_merges, v.merges, kind, (int32_t)v.bos_id,
+                                 add_bos && v.bos_id >= 0);
+    if (st) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", rl_last_error());
+        st = rl__fail(st, "%s: tokenizer: %s", g->path, why);
+    }
+out:
+    rl_gguf_vocab_free(&v);
+    return st;
+}
+
+/* ---- import: tokenizer.json writer ---- */
+
+/* A JSON string of n bytes; 0, or -1 if s is not valid UTF-8. */
+static int rl__sb_json_strn(rl__sbuf *b, const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    rl__sb_put(b, "\"", 1);
+    while (p < end) {
+        const unsigned char *q = p;
+        int l;
+        while (q < end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
+        if (q > p) rl__sb_put(b, (const char *)p, (size_t)(q - p));
+        p = q;
+        if (p == end) break;
+        if (*p >= 0x80) {
+            if (!(l = rl__utf8_len(p, end))) return -1;
+            rl__sb_put(b, (const char *)p, (size_t)l);
+            p += l;
+            continue;
+        }
+        switch (*p) {
+        case '"': rl__sb_put(b, "\\\"", 2); break;
+        case '\\': rl__sb_put(b, "\\\\", 2); break;
+        case '\b': rl__sb_put(b, "\\b", 2); break;
+        case '\f': rl__sb_put(b, "\\f", 2); break;
+        case '\n': rl__sb_put(b, "\\n", 2); break;
+        case '\r': rl__sb_put(b, "\\r", 2); break;
+        case '\t': rl__sb_put(b, "\\t", 2); break;
+        default: {
+            char e[8];
+            snprintf(e, sizeof e, "\\u%04x", *p);
+            rl__sb_put(b, e, 6);
+        }
+        }
+        p++;
+    }
+    rl__sb_put(b, "\"", 1);
+    return 0;
+}
+
+static void rl__sb_printf(rl__sbuf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void rl__sb_printf(rl__sbuf *b, const char *fmt, ...) {
+    char t[512];
+    int n;
+    va_list ap;
+    va_start(ap, fmt);
+    n = vsnprintf(t, sizeof t, fmt, ap);
+    va_end(ap);
+    if (n < 0 || n >= (int)sizeof t) {
+        b->oom = 1; /* never happens with the short formats used here */
+        return;
+    }
+    rl__sb_put(b, t, (size_t)n);
+}
+
+static const char *rl__bl_json(int add_prefix_space, int trim_offsets, int use_regex) {
+    static const char *const s[8] = {
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": false, \"use_regex\": false}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": false, \"use_regex\": true}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": true}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": false, \"use_regex\": false}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": false, \"use_regex\": true}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": false}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}",
+    };
+    return s[(add_prefix_space ? 4 : 0) | (trim_offsets ? 2 : 0) | (use_regex ? 1 : 0)];
+}
+
+static void rl__sb_split(rl__sbuf *b, const char *regex) {
+    rl__sb_str(b, "{\"type\": \"Split\", \"pattern\": {\"Regex\": ");
+    rl__sb_json_strn(b, regex, strlen(regex));
+    rl__sb_str(b, "}, \"behavior\": \"Isolated\", \"invert\": false}");
+}
+
+/* normalizer, pre_tokenizer: the preset's exact JSON (formats.md §3.4), else the stages */
+static void rl__tok_json_pipeline(rl__sbuf *b, const rl_tokenizer *t) {
+    int i;
+    rl__sb_str(b, "  \"normalizer\": ");
+    rl__sb_str(b, t->nfc ? "{\"type\": \"NFC\"}" : "null");
+    rl__sb_str(b, ",\n  \"pre_tokenizer\": ");
+    switch (t->pretok) {
+    case RL_PRETOK_QWEN2:
+        rl__sb_str(b, "{\"type\": \"Sequence\", \"pretokenizers\": [");
+        rl__sb_split(b, rl__re_qwen2);
+        rl__sb_printf(b, ", %s]}", rl__bl_json(0, 0, 0));
+        break;
+    case RL_PRETOK_LLAMA3:
+        rl__sb_str(b, "{\"type\": \"Sequence\", \"pretokenizers\": [");
+        rl__sb_split(b, rl__re_llama3);
+        rl__sb_printf(b, ", %s]}", rl__bl_json(0, 1, 0));
+        break;
+    case RL_PRETOK_SMOLLM:
+        rl__sb_printf(b, "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Digits\", \"individual_digits\": true}, %s]}", rl__bl_json(0, 1, 1));
+        break;
+    case RL_PRETOK_GPT2:
+        rl__sb_str(b, rl__bl_json(0, 1, 1));
+        break;
+    default: /* spell the stages out; the last GPT-2 split is ByteLevel's own regex */
+        rl__sb_str(b, "{\"type\": \"Sequence\", \"pretokenizers\": [");
+        for (i = 0; i < t->n_stages; i++) {
+            int last_gpt2 = i == t->n_stages - 1 && t->stage_kind[i] == RL__PT_SPLIT_GPT2;
+            if (i) rl__sb_str(b, ", ");
+            if (last_gpt2) rl__sb_str(b, rl__bl_json(0, 1, 1));
+            else if (t->stage_kind[i] == RL__PT_SPLIT_GPT2) rl__sb_split(b, rl__re_gpt2s);
+            else if (t->stage_kind[i] == RL__PT_SPLIT_LLAMA) rl__sb_split(b, t->stage_arg[i] == 1 ? rl__re_qwen2 : rl__re_llama3);
+            else rl__sb_printf(b, "{\"type\": \"Digits\", \"individual_digits\": %s}", t->stage_arg[i] ? "true" : "false");
+        }
+        if (!t->n_stages || t->stage_kind[t->n_stages - 1] != RL__PT_SPLIT_GPT2)
+            rl__sb_printf(b, "%s%s", t->n_stages ? ", " : "", rl__bl_json(0, 0, 0));
+        rl__sb_str(b, "]}");
+        break;
+    }
+    rl__sb_str(b, ",\n");
+}
+
+/* one template piece: {"SpecialToken": {"id": "<tok>", "type_id": n}} */
+static rl_status rl__tok_json_special(rl__sbuf *b, const rl_tokenizer *t, int32_t id, int type_id) {
+    const char *s = rl_tokenizer_token(t, id);
+    rl__sb_str(b, "{\"SpecialToken\": {\"id\": ");
+    if (!s || rl__sb_json_strn(b, s, t->id_len[id]))
+        return rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: template token id %d has no valid UTF-8 string", id);
+    rl__sb_printf(b, ", \"type_id\": %d}}", type_id);
+    return RL_OK;
+}
+
+/* post_processor and decoder. A TemplateProcessing goes with the ByteLevel one when
+   encode(add_special) adds tokens: single = P A S, pair = P A S P B S (type ids 0 / 1). */
+static rl_status rl__tok_json_post(rl__sbuf *b, const rl_tokenizer *t) {
+    const char *bl, *dec;
+    int32_t i, j, k;
+    int pass, r;
+    rl_status st;
+    switch (t->pretok) {
+    case RL_PRETOK_QWEN2:
+    case RL_PRETOK_CUSTOM: bl = dec = rl__bl_json(0, 0, 0); break;
+    default: bl = rl__bl_json(1, 0, 1), dec = rl__bl_json(1, 1, 1); break; /* Llama-3, SmolLM2, GPT-2 */
+    }
+    rl__sb_str(b, "  \"post_processor\": ");
+    if (!t->n_prefix && !t->n_suffix) {
+        rl__sb_str(b, bl);
+    } else {
+        rl__sb_printf(b, "{\"type\": \"Sequence\", \"processors\": [%s, {\"type\": \"TemplateProcessing\"", bl);
+        for (pass = 0; pass < 2; pass++) {
+            rl__sb_str(b, pass ? ", \"pair\": [" : ", \"single\": [");
+            for (r = 0; r <= pass; r++) {
+                if (r) rl__sb_str(b, ", ");
+                for (i = 0; i < t->n_prefix; i++) {
+                    if ((st = rl__tok_json_special(b, t, t->prefix[i], r))) return st;
+                    rl__sb_str(b, ", ");
+                }
+                rl__sb_printf(b, "{\"Sequence\": {\"id\": \"%s\", \"type_id\": %d}}", r ? "B" : "A", r);
+                for (i = 0; i < t->n_suffix; i++) {
+                    rl__sb_str(b, ", ");
+                    if ((st = rl__tok_json_special(b, t, t->suffix[i], r))) return st;
+                }
+            }
+            rl__sb_str(b, "]");
+        }
+        rl__sb_str(b, ", \"special_tokens\": {");
+        for (k = 0, i = 0; i < t->n_prefix + t->n_suffix; i++) {
+            int32_t id = i < t->n_prefix ? t->prefix[i] : t->suffix[i - t->n_prefix], seen = 0;
+            const char *s = rl_tokenizer_token(t, id); /* valid: written above */
+            for (j = 0; j < i; j++) seen |= (j < t->n_prefix ? t->prefix[j] : t->suffix[j - t->n_prefix]) == id;
+            if (seen) continue;
+            if (k++) rl__sb_str(b, ", ");
+            rl__sb_json_strn(b, s, t->id_len[id]);
+            rl__sb_str(b, ": {\"id\": ");
+            rl__sb_json_strn(b, s, t->id_len[id]);
+            rl__sb_printf(b, ", \"ids\": [%d], \"tokens\": [", id);
+            rl__sb_json_strn(b, s, t->id_len[id]);
+            rl__sb_str(b, "]}");
+        }
+        rl__sb_str(b, "}}]}");
+    }
+    rl__sb_printf(b, ",\n  \"decoder\": %s,\n", dec);
+    return RL_OK;
+}
+
+static int rl__added_by_id(const void *a, const void *b) {
+    int32_t x = ((const rl__added *)a)->id, y = ((const rl__added *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static rl_status rl__tok_json(rl__sbuf *b, const rl_tokenizer *t) {
+    rl__added *added = NULL;
+    int32_t *order = NULL, i;
+    rl_status st = RL_OK;
+    rl__sb_str(b, "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [");
+    if (t->n_added) {
+        added = (rl__added *)RL_MALLOC(sizeof(rl__added) * (size_t)t->n_added);
+        if (!added) return rl__fail(RL_ERR_NOMEM, "tokenizer.json: out of memory");
+        memcpy(added, t->added, sizeof(rl__added) * (size_t)t->n_added);
+        qsort(added, (size_t)t->n_added, sizeof(rl__added), rl__added_by_id);
+    }
+    for (i = 0; i < t->n_added; i++) {
+        const rl__added *a = &added[i];
+        rl__sb_printf(b, "%s\n    {\"id\": %d, \"content\": ", i ? "," : "", a->id);
+        if (rl__sb_json_strn(b, a->s, a->len)) {
+            st = rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: added token id %d is not valid UTF-8 (JSON cannot hold it)", a->id);
+            goto out;
+        }
+        rl__sb_printf(b, ", \"single_word\": %s, \"lstrip\": %s, \"rstrip\": %s, \"normalized\": %s, \"special\": %s}",
+                      a->single_word ? "true" : "false", a->lstrip ? "true" : "false", a->rstrip ? "true" : "false",
+                      a->normalized ? "true" : "false", a->special ? "true" : "false");
+    }
+    rl__sb_str(b, t->n_added ? "\n  ],\n" : "],\n");
+    rl__tok_json_pipeline(b, t);
+    if ((st = rl__tok_json_post(b, t))) goto out;
+    rl__sb_str(b, "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": ");
+    if (t->unk >= 0) {
+        const rl__vent *u = NULL;
+        for (i = 0; i < t->n_vent && !u; i++)
+            if (t->vent[i].id == t->unk) u = &t->vent[i];
+        if (!u || rl__sb_json_strn(b, u->s, u->len)) {
+            st = rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: the unknown token (id %d) is not valid UTF-8", t->unk);
+            goto out;
+        }
+    } else {
+        rl__sb_str(b, "null");
+    }
+    rl__sb_printf(b, ",\n    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n    \"fuse_unk\": %s,\n"
+                     "    \"byte_fallback\": false,\n    \"ignore_merges\": %s,\n    \"vocab\": {",
+                  t->fuse_unk ? "true" : "false", t->ignore_merges ? "true" : "false");
+    /* model.vocab in id order (ids are unique: checked when the tokenizer was built) */
+    order = (int32_t *)RL_MALLOC(sizeof(int32_t) * ((size_t)t->n_ids + 1));
+    if (!order) {
+        st = rl__fail(RL_ERR_NOMEM, "tokenizer.json: out of memory");
+        goto out;
+    }
+    for (i = 0; i < t->n_ids; i++) order[i] = -1;
+    for (i = 0; i < t->n_vent; i++) order[t->vent[i].id] = i;
+    {
+        int first = 1;
+        for (i = 0; i < t->n_ids; i++) {
+            const rl__vent *v;
+            if (order[i] < 0) continue;
+            v = &t->vent[order[i]];
+            rl__sb_str(b, first ? "\n      " : ",\n      ");
+            first = 0;
+            if (rl__sb_json_strn(b, v->s, v->len)) {
+                st = rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: token id %d is not valid UTF-8 (JSON cannot hold it)", v->id);
+                goto out;
+            }
+            rl__sb_printf(b, ": %d", v->id);
+        }
+        rl__sb_str(b, first ? "},\n    \"merges\": [" : "\n    },\n    \"merges\": [");
+    }
+    for (i = 0; i < t->n_merges; i++) {
+        int32_t a = t->merge[3 * i], c = t->merge[3 * i + 1];
+        rl__sb_str(b, i ? ",\n      [" : "\n      [");
+        rl__sb_json_strn(b, t->id_str[a], t->id_len[a]); /* model.vocab strings: valid (checked above) */
+        rl__sb_str(b, ", ");
+        rl__sb_json_strn(b, t->id_str[c], t->id_len[c]);
+        rl__sb_str(b, "]");
+    }
+    rl__sb_str(b, t->n_merges ? "\n    ]\n  }\n}\n" : "]\n  }\n}\n");
+    if (b->oom) st = rl__fail(RL_ERR_NOMEM, "tokenizer.json: out of memory");
+out:
+    RL_FREE(order);
+    RL_FREE(added);
+    return st;
+}
+
+rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path) {
+    rl__sbuf b;
+    rl_status st;
+    if (!tok || !path) return rl__fail(RL_ERR_ARG, "rl_tokenizer_save_json: NULL argument");
+    memset(&b, 0, sizeof b);
+    st = rl__tok_json(&b, tok);
+    if (st) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", rl_last_error());
+        st = rl__fail(st, "%s: %s", path, why);
+    } else {
+        st = rl__write_atomic(path, b.p, b.n);
+    }
+    RL_FREE(b.p);
+    return st;
+}
+
+/* ---- import: the whole folder ---- */
+
+/* "key": "token string" (nothing if id < 0 or the string is not valid UTF-8) */
+static void rl__sb_token_key(rl__sbuf *b, const char *key, const rl_tokenizer *tok, int64_t id) {
+    const char *s = id >= 0 && id <= INT32_MAX ? rl_tokenizer_token(tok, (int32_t)id) : NULL;
+    size_t mark = b->n;
+    if (!s) return;
+    rl__sb_printf(b, "  \"%s\": ", key);
+    if (rl__sb_json_strn(b, s, strlen(s))) {
+        b->n = mark;
+        if (b->p) b->p[mark] = 0;
+        return;
+    }
+    rl__sb_str(b, ",\n");
+}
+
+static rl_status rl__import_side_files(const rl_gguf *g, const rl_tokenizer *tok, const rl_config *cfg, const char *dir) {
+    rl_gguf_vocab v;
+    rl__sbuf b;
+    char path[4200];
+    rl_status st;
+    int i;
+    if ((st = rl_gguf_vocab_read(g, &v))) return st;
+    memset(&b, 0, sizeof b);
+    rl__sb_str(&b, "{\n  \"tokenizer_class\": \"PreTrainedTokenizerFast\",\n");
+    rl__sb_token_key(&b, "bos_token", tok, v.bos_id);
+    rl__sb_token_key(&b, "eos_token", tok, v.eos_id);
+    rl__sb_token_key(&b, "unk_token", tok, v.unk_id);
+    rl__sb_token_key(&b, "pad_token", tok, v.pad_id);
+    if (v.chat_template && rl__utf8_valid(v.chat_template)) {
+        rl__sb_str(&b, "  \"chat_template\": ");
+        rl__sb_json_strn(&b, v.chat_template, strlen(v.chat_template));
+        rl__sb_str(&b, ",\n");
+    }
+    rl__sb_printf(&b, "  \"clean_up_tokenization_spaces\": false,\n  \"model_max_length\": %lld\n}\n", (long long)cfg->max_pos);
+    rl_gguf_vocab_free(&v);
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    st = b.oom ? rl__fail(RL_ERR_NOMEM, "%s: out of memory", path) : rl__write_atomic(path, b.p, b.n);
+    b.n = 0;
+    if (!st) {
+        rl__sb_str(&b, "{");
+        if (cfg->bos_id >= 0) rl__sb_printf(&b, "\n  \"bos_token_id\": %d%s", cfg->bos_id, cfg->n_eos ? "," : "");
+        if (cfg->n_eos == 1) rl__sb_printf(&b, "\n  \"eos_token_id\": %d", cfg->eos_ids[0]);
+        if (cfg->n_eos > 1) {
+            rl__sb_str(&b, "\n  \"eos_token_id\": [");
+            for (i = 0; i < cfg->n_eos; i++) rl__sb_printf(&b, "%s%d", i ? ", " : "", cfg->eos_ids[i]);
+            rl__sb_str(&b, "]");
+        }
+        rl__sb_str(&b, "\n}\n");
+        snprintf(path, sizeof path, "%s/generation_config.json", dir);
+        st = b.oom ? rl__fail(RL_ERR_NOMEM, "%s: out of memory", path) : rl__write_atomic(path, b.p, b.n);
+    }
+    RL_FREE(b.p);
+    return st;
+}
+
+rl_status rl_import_gguf(const char *gguf_path, const char *out_dir) {
+    rl_gguf g;
+    rl_tokenizer *tok = NULL;
+    rl_model m;
+    rl__sbuf tj;
+    rl_status st;
+    char path[4200];
+    if (!gguf_path || !out_dir) return rl__fail(RL_ERR_ARG, "rl_import_gguf: NULL argument");
+    memset(&m, 0, sizeof m);
+    memset(&tj, 0, sizeof tj);
+    snprintf(path, sizeof path, "%s/tokenizer.json", out_dir);
+    if ((st = rl_gguf_open(&g, gguf_path))) return st;
+    /* everything that can fail on the input happens before the first file is written */
+    if ((st = rl_tokenizer_from_gguf(&tok, &g)) == RL_OK && (st = rl_model_from_gguf(&m, &g)) == RL_OK) {
+        if (rl_tokenizer_vocab_size(tok) > m.cfg.vocab_size)
+            st = rl__fail(RL_ERR_FORMAT, "%s: the tokenizer has %d ids but token_embd.weight only %lld rows", gguf_path, rl_tokenizer_vocab_size(tok),
+                          (long long)m.cfg.vocab_size);
+        if (!st && (st = rl__tok_json(&tj, tok)) != RL_OK) {
+            char why[1024];
+            snprintf(why, sizeof why, "%s", rl_last_error());
+            st = rl__fail(st, "%s: %s", gguf_path, why);
+        }
+        if (!st) st = rl_model_save(&m, out_dir, NULL);
+        if (!st) st = rl__write_atomic(path, tj.p, tj.n);
+        if (!st) st = rl__import_side_files(&g, tok, &m.cfg, out_dir);
+        rl_model_free(&m);
+    }
+    RL_FREE(tj.p);
+    rl_tokenizer_free(tok);
+    rl_gguf_close(&g);
+    return st;
 }
 
 /* ==== 8. inference and evaluation ========================================= */

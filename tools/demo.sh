@@ -26,7 +26,7 @@ echo "== teacher sample"
 build/radlads generate --model "$teacher" --prompt "ROMEO:" -n 40
 echo "== RADLADS conversion to RAD-RWKV7 (steps 1 and 2)"
 build/radlads convert --teacher "$teacher" --data "$data" --out build/demo --arch rwkv7 \
-    --ctx 256 --batch 8 --step1-tokens ${DEMO_STEP1_TOKENS:-400k} --step2-tokens ${DEMO_STEP2_TOKENS:-1.6M} \
+    --ctx 256 --batch 8 --step1-tokens ${DEMO_STEP1_TOKENS:-400k} --step2-tokens ${DEMO_STEP2_TOKENS:-400k} \
     --lr1 2e-3 --lr1-final 1e-4 --lr2 3e-4 --lr2-final 3e-4 --warmup 20 --heldout 0.05 --eval-windows 32 \
     --samples "ROMEO:" --ckpt-every 50 ${DEMO_ARGS:-}
 echo "== student sample (recurrent decoding)"

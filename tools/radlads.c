@@ -113,13 +113,27 @@ static void progress_cb(void *user, const rl_progress *p) {
     if (p->step == p->steps || !tty) fputc('\n', stderr);
 }
 
+static int is_gguf(const char *path) {
+    size_t n = strlen(path);
+    return n > 5 && !strcmp(path + n - 5, ".gguf");
+}
+
+/* a Hugging Face folder or a llama.cpp .gguf file */
 static int load_model(rl_model *m, const char *dir) {
-    if (rl_model_load(m, dir, 0) != RL_OK) return die(dir);
+    if ((is_gguf(dir) ? rl_model_load_gguf(m, dir) : rl_model_load(m, dir, 0)) != RL_OK) return die(dir);
     return 0;
 }
 
 static int load_tok(rl_tokenizer **tok, const char *dir) {
     char path[4096];
+    if (is_gguf(dir)) {
+        rl_gguf g;
+        rl_status st;
+        if (rl_gguf_open(&g, dir) != RL_OK) return die(dir);
+        st = rl_tokenizer_from_gguf(tok, &g);
+        rl_gguf_close(&g);
+        return st == RL_OK ? 0 : die(dir);
+    }
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
     if (rl_tokenizer_load(tok, path) != RL_OK) return die(path);
     return 0;
@@ -248,9 +262,45 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
         fprintf(stderr, "radlads eval: --model DIR and --data FILE are required\n");
         return 2;
     }
-    if (load_model(&m, dir) || load_tok(&tok, dir) || load_data(&data, dpath, tok, m.cfg.n_eos ? m.cfg.eos_ids[0] : -1)) return 1;
-    if (rl_loader_init(&L, &data, ctx, opt_num(a, "--heldout", 0.05)) != RL_OK) return die("data");
+    if (load_model(&m, dir) || load_tok(&tok, dir) || load_data(&data, dpath, tok, -1)) return 1;
     rl_ctx_init(&c, pool);
+    if (opt_str(a, "--stride", NULL)) { /* the whole file, Hugging Face's sliding-window recipe */
+        int64_t stride = (int64_t)opt_num(a, "--stride", (double)ctx), begin, prev_end = 0, scored = 0, b, e, k;
+        double sum = 0;
+        int32_t *tg = (int32_t *)malloc(sizeof(int32_t) * (size_t)ctx);
+        for (begin = 0; begin < data.n - 1; begin += stride) {
+            rl_forward_opts fo;
+            rl_tensor *lg, *ce;
+            e = RL__MIN(begin + ctx, data.n);
+            memset(&fo, 0, sizeof fo);
+            fo.B = 1;
+            fo.T = e - begin - 1; /* inputs ids[begin, e-1), targets ids[begin+1, e) */
+            /* score target t only if no earlier window scored it (t >= prev_end), as HF's recipe */
+            for (k = 0, b = 0; b < fo.T; b++) {
+                tg[b] = begin + 1 + b >= prev_end ? data.ids[begin + 1 + b] : -1;
+                k += tg[b] >= 0;
+            }
+            rl_ctx_reset(&c);
+            rl_no_grad_push(&c);
+            lg = rl_model_forward(&c, &m, data.ids + begin, &fo);
+            ce = rl_cross_entropy(&c, lg, tg);
+            rl_no_grad_pop(&c);
+            if (!ce) return die("eval");
+            scored += k;
+            sum += (double)rl_f32(ce)[0] * (double)k;
+            prev_end = e;
+            if (e == data.n) break;
+        }
+        printf("%s: perplexity %.4f (nll %.5f) over %lld tokens of %s (whole file, context %lld, stride %lld)\n", dir, exp(sum / (double)scored),
+               sum / (double)scored, (long long)scored, dpath, (long long)ctx, (long long)stride);
+        free(tg);
+        rl_ctx_free(&c);
+        rl_tokens_free(&data);
+        rl_tokenizer_free(tok);
+        rl_model_free(&m);
+        return 0;
+    }
+    if (rl_loader_init(&L, &data, ctx, opt_num(a, "--heldout", 0.05)) != RL_OK) return die("data");
     if (rl_eval_ppl(&c, &m, &L, windows, &nll) != RL_OK) return die("eval");
     printf("%s: held-out perplexity %.4f (nll %.5f) over %lld windows of %lld tokens (last %.0f%% of %s)\n", dir, exp(nll), nll,
            (long long)RL__MIN(windows, L.n_heldout), (long long)ctx, 100 * opt_num(a, "--heldout", 0.05), dpath);
@@ -346,6 +396,7 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         o.lr.lr_final = opt_num(a, key, o.lr.lr_final);
         o.lr.warmup_steps = (int64_t)opt_num(a, "--warmup", 50);
         o.ckpt_every = (int64_t)opt_num(a, "--ckpt-every", 100);
+        o.chunk = (int64_t)opt_num(a, "--step3-chunk", 512);
         o.heldout = opt_num(a, "--heldout", 0.05);
         snprintf(ck, sizeof ck, "%s/stage%d.ckpt.safetensors", out, stage);
         o.checkpoint = ck;
@@ -354,6 +405,17 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         o.csv = path;
         o.stop = &g_stop;
         o.progress = progress_cb;
+        {
+            rl_plan pl;
+            char b1[32], b2[32], b3[32];
+            rl_stage_plan(&student, &teacher, &o, &pl);
+            printf("plan stage %d: %s tokens in %lld steps of %lld x %lld; trains %s of %s parameters; memory: weights %.1f MiB, grads %.1f MiB, "
+                   "Adam %.1f MiB, activations ~%.1f MiB; %.3g MFLOP/token, %.3g TFLOP in all\n",
+                   stage, human((double)o.tokens, b1, sizeof b1), (long long)((o.tokens + o.batch * o.ctx - 1) / (o.batch * o.ctx)), (long long)o.batch,
+                   (long long)o.ctx, human((double)pl.trained, b2, sizeof b2), human((double)pl.params, b3, sizeof b3), pl.weights_bytes / 1048576.0,
+                   pl.grads_bytes / 1048576.0, pl.optim_bytes / 1048576.0, pl.act_bytes / 1048576.0, pl.flops_per_token * 1e-6, pl.flops_total * 1e-12);
+            fflush(stdout);
+        }
         st = rl_train_stage(&c, &student, &teacher, &data, &o);
         if (st == RL_ERR_INTERRUPTED) {
             fprintf(stderr, "\ninterrupted: %s\nresume with the same command and --resume\n", rl_last_error());
@@ -384,9 +446,12 @@ static void usage(void) {
             "           [--step1-tokens 100M] [--step2-tokens 500M] [--step3-tokens 0 --step3-ctx N]\n"
             "           [--batch N | --batch1/2/3 N] [--micro-batch 1] [--lr1 1e-3 --lr1-final 1e-5 --lr2 1e-5 --lr3 1e-5]\n"
             "           [--warmup 50] [--keep-attention 0] [--variant-a] [--heldout 0.05] [--ckpt-every 100] [--resume]\n"
-            "           [--eval-windows 16] [--no-report] [--samples PROMPT]\n"
+            "           [--eval-windows 16] [--no-report] [--samples PROMPT] [--step3-chunk 512]\n"
             "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 32] [--heldout 0.05]\n"
+            "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide]\n"
+            "  import   --gguf FILE --out DIR      (a llama.cpp GGUF teacher -> Hugging Face folder)\n"
             "  info     --model DIR\n"
+            "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file.\n"
             "common: --threads N (default: all cores)\n");
 }
 
@@ -406,6 +471,20 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[1], "convert")) rc = cmd_convert(&a, pool);
     else if (!strcmp(argv[1], "eval")) rc = cmd_eval(&a, pool);
     else if (!strcmp(argv[1], "info")) rc = cmd_info(&a);
+    else if (!strcmp(argv[1], "import")) {
+        const char *g = opt_str(&a, "--gguf", NULL), *out = opt_str(&a, "--out", NULL);
+        if (!g || !out) {
+            fprintf(stderr, "radlads import: --gguf FILE and --out DIR are required\n");
+            rc = 2;
+        } else if (mkdir_p(out) != 0) {
+            rc = 1;
+        } else if (rl_import_gguf(g, out) != RL_OK) {
+            rc = die(g);
+        } else {
+            printf("%s -> %s (config.json, model.safetensors, tokenizer.json)\n", g, out);
+            rc = 0;
+        }
+    }
     else {
         usage();
         rc = 2;
