@@ -1123,6 +1123,137 @@ rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_wi
 rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
                           double *kl, double *top1);
 
+/* ---- 8c. zero-shot tasks: lm-evaluation-harness conventions (formats.md §6) ----------------
+   Scores a model on the multiple-choice and cloze tasks of EleutherAI's lm-evaluation-harness
+   (HellaSwag, PIQA, ARC-Easy/Challenge, WinoGrande, LAMBADA) exactly as its Hugging Face
+   backend (HFLM) does, zero-shot, so that numbers can be compared with published ones.
+   tools/ref/make_lmeval_ref.py runs the harness itself (0.4.13) on the fixtures for the tests.
+
+   One request = (context, continuation); its score is
+       ll = Σ log softmax(logits)[token] over the continuation's tokens,
+       is_greedy = every continuation token is the argmax at its position (ties: lowest id).
+   Tokens (TemplateLM._encode_pair): trailing whitespace of the context (every character
+   Python's str.isspace() accepts) moves to the front of the continuation; then
+   whole = encode(context + continuation), ctx = encode(context), cont = whole[len(ctx):], so
+   BPE merges across the boundary count as the continuation's. An empty context becomes the
+   prefix token alone (cont = encode(continuation) without special tokens; if that already
+   starts with the prefix token, it serves as the context). The model sees
+   (ctx + cont)[-(max_length+1):][:-1] (left truncation) and the last len(cont) positions
+   are scored. A context that encodes to no tokens, a continuation that adds none, or one
+   longer than max_length is RL_ERR_ARG (the harness asserts).
+
+   Special tokens: the harness (since late 2025, PR #3347) encodes with the tokenizer's default,
+   add_special_tokens=True: Llama-3 prepends <|begin_of_text|> to both encodings, Qwen2 adds
+   nothing; a string that already starts with the prefix token's text is encoded without
+   special tokens. Older harness versions passed add_special_tokens=False (no BOS);
+   rl_lmeval_opts.add_special = 0 gives that convention. Say which one a reported number used.
+
+   Tasks (formats.md §6.2; target delimiter " "):
+     hellaswag       context preprocess(activity_label + ": " + ctx_a + " " + capitalize(ctx_b)),
+                     choices preprocess(endings[i]), gold int(label) ("0".."3" or a number);
+                     preprocess = strip, " [title]" -> ". ", drop every [...] (not across a
+                     newline), "  " -> " ". capitalize = upper-case the first character and
+                     lower-case the rest, as Python; the case tables here cover ASCII, Latin-1,
+                     Latin Extended-A, Greek and Cyrillic (other letters stay as they are; no
+                     final-sigma rule, 'İ' lower-cases to plain 'i').
+     piqa            "Question: {goal}\nAnswer:", choices [sol1, sol2], gold label (0/1).
+     arc_easy, arc_challenge (also "arc")
+                     "Question: {question}\nAnswer:", choices choices.text, gold the index of
+                     answerKey in choices.label. Also read: the original release's nested layout
+                     question.stem / question.choices[{text, label}].
+     winogrande      multiple inputs: i = first "_" in sentence; contexts sentence[:i] + option1
+                     and sentence[:i] + option2, shared continuation " " + strip(sentence[i+1:]),
+                     gold answer "1"/"2" (or 1/2).
+     lambada_openai (also "lambada", "lambada_standard")
+                     context = text up to its last ' ', continuation = the rest from that space
+                     (text.split(' ')); one request, no delimiter added.
+   Metrics per document: acc = (argmax_i ll_i == gold); acc_norm = (argmax_i ll_i / nchar_i ==
+   gold) with nchar_i the length in characters (code points, not bytes) of choice i (WinoGrande:
+   of context i; the harness reports acc only there); argmax takes the first of equal values.
+   LAMBADA: acc = is_greedy (the whole target word), perplexity = exp(−mean over documents of
+   ll) (per document, not per token). Task values are means over documents; the standard errors
+   are the harness's: sample standard deviation (n−1) / √n (NAN for one document).
+
+   Files are jsonl, one document per line in the Hugging Face dataset's field layout (blank
+   lines skipped). Errors name the file, the line and the field, e.g.
+   "piqa.jsonl: line 3: sol2: missing (expected a string)". */
+
+/* What the callback gets for each scored document (pointers valid during the call). */
+typedef struct rl_mc_doc {
+    const char *task;         /* canonical task name ("hellaswag", "arc", "lambada_openai", ...) */
+    int64_t index, line;      /* document number (from 0) and its line in the file (from 1) */
+    int n_choices;            /* LAMBADA: 1 (the target) */
+    const double *lls;        /* log-likelihood of each choice's request */
+    const int *is_greedy;     /* each request's continuation is the greedy one */
+    const int64_t *n_tokens;  /* continuation tokens scored per request */
+    int gold, pred, pred_norm;/* LAMBADA: all 0 */
+    int acc, acc_norm;        /* 0/1; LAMBADA: acc = is_greedy[0], acc_norm = 0 */
+} rl_mc_doc;
+
+typedef struct rl_lmeval_opts {
+    int add_special;          /* -1 (default): the tokenizer's default, as the harness now (BOS for
+                                 Llama-3); 0: no special tokens (harness before PR #3347);
+                                 1: always (add_bos_token=True). A string that starts with the
+                                 prefix token's text never gets special tokens unless 0. */
+    int32_t prefix_token;     /* context of an empty context; -1 (default): the tokenizer's BOS,
+                                 else the config's first eos_token_id, else its bos_token_id
+                                 (HF: tokenizer.bos_token_id, else eos_token_id; set it where the
+                                 model's tokenizer_config.json says otherwise) */
+    int64_t max_length;       /* 0 (default): config max_position_embeddings (2048 if absent) */
+    void (*on_doc)(void *user, const rl_mc_doc *d); /* after each document (may be NULL) */
+    void *user;
+    volatile int *stop;       /* polled between documents: non-zero returns RL_ERR_INTERRUPTED */
+} rl_lmeval_opts;
+void rl_lmeval_opts_default(rl_lmeval_opts *o);
+
+/* The token ids the harness builds for one request (o may be NULL = defaults). *ctx_ids and
+   *cont_ids are RL_MALLOC'd (release with RL_FREE). */
+rl_status rl_lmeval_encode_pair(const rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
+                                const char *context, const char *continuation, int32_t **ctx_ids, int64_t *n_ctx,
+                                int32_t **cont_ids, int64_t *n_cont);
+/* Score given token ids: sum of the continuation tokens' log-probabilities after left
+   truncation to max_length (<= 0: as rl_lmeval_opts), and whether each was the argmax.
+   is_greedy may be NULL. Runs one forward pass (rl_ctx_reset(c) first). */
+rl_status rl_loglikelihood_tokens(rl_ctx *c, rl_model *m, const int32_t *ctx, int64_t n_ctx, const int32_t *cont,
+                                  int64_t n_cont, int64_t max_length, double *ll, int *is_greedy);
+/* log P(continuation | context) summed over the continuation's tokens, whether every one of
+   them is the greedy token, and how many there are (is_greedy, n_tokens may be NULL). */
+rl_status rl_loglikelihood(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *context,
+                           const char *continuation, double *ll, int *is_greedy, int64_t *n_tokens);
+rl_status rl_loglikelihood_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
+                              const char *context, const char *continuation, double *ll, int *is_greedy,
+                              int64_t *n_tokens);
+
+/* One multiple-choice document. Ordinary tasks: requests (context, " " + choices[i]).
+   Multiple-input tasks (WinoGrande; target != NULL): the choices are contexts and the requests
+   are (choices[i], " " + target). acc_norm divides by the characters of choices[i] either way.
+   gold is the caller's (not used by rl_mc_score). */
+typedef struct rl_mc_item {
+    const char *context;      /* ignored when target != NULL */
+    int n_choices;
+    const char **choices;
+    int gold;
+    const char *target;       /* NULL, or the shared continuation of a multiple-input task */
+} rl_mc_item;
+/* lls[n_choices] (and is_greedy[n_choices] unless NULL) per request; *pred = argmax ll,
+   *pred_norm = argmax ll / characters (either may be NULL). */
+rl_status rl_mc_score(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o, const rl_mc_item *it,
+                      double *lls, int *is_greedy, int *pred, int *pred_norm);
+
+typedef struct rl_mc_result {
+    int64_t n;                      /* documents scored */
+    double acc, acc_norm;           /* means; acc_norm NAN for LAMBADA */
+    double ppl;                     /* LAMBADA perplexity exp(−mean ll); NAN for the others */
+    double acc_stderr, acc_norm_stderr;
+} rl_mc_result;
+/* Read a task's jsonl file and score its first `limit` documents (limit <= 0: all). task is one
+   of the names above, or NULL/"auto" to tell it from the first document's fields (endings ->
+   hellaswag, sol1 -> piqa, answerKey -> arc, option1 -> winogrande, text -> lambada_openai). */
+rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
+                       int64_t limit, rl_mc_result *out);
+rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
+                          int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out);
+
 #ifdef __cplusplus
 }
 #endif
@@ -12966,6 +13097,928 @@ rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const
     *kl = sum / (double)n;
     *top1 = (double)agree / (double)(n * L->T);
     return RL_OK;
+}
+
+
+/* ---- 8c. multiple-choice scoring as lm-evaluation-harness ---- */
+
+/* ---- 8c. zero-shot tasks ---- */
+
+void rl_lmeval_opts_default(rl_lmeval_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->add_special = -1;
+    o->prefix_token = -1;
+}
+
+/* Python's str.isspace() */
+static int rl__lm_space(uint32_t c) {
+    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* Characters (code points; a stray byte counts as one), as Python's len(). */
+static int64_t rl__lm_nchars(const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    int64_t k = 0;
+    uint32_t cp;
+    while (i < n) {
+        i += rl__utf8_next(p + i, n - i, &cp);
+        k++;
+    }
+    return k;
+}
+
+/* bytes of leading / trailing whitespace */
+static size_t rl__lm_lspace(const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t l = rl__utf8_next(p + i, n - i, &cp);
+        if (!rl__lm_space(cp)) break;
+        i += l;
+    }
+    return i;
+}
+static size_t rl__lm_rspace(const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = n;
+    while (i > 0) {
+        size_t k = rl__utf8_prev(p, i);
+        uint32_t cp;
+        if (rl__utf8_next(p + k, i - k, &cp) != i - k || !rl__lm_space(cp)) break;
+        i = k;
+    }
+    return n - i;
+}
+
+/* Simple case mapping (Python str.lower / str.upper on single characters) for ASCII, Latin-1,
+   Latin Extended-A, Greek and Cyrillic; anything else maps to itself. */
+static uint32_t rl__lm_lower(uint32_t c) {
+    if (c < 0x80) return c >= 'A' && c <= 'Z' ? c + 32 : c;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
+    if (c == 0x130) return 'i';
+    if (c == 0x178) return 0xFF;
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) return c | 1;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return (c & 1) ? c + 1 : c;
+    if (c == 0x386) return 0x3AC;
+    if (c >= 0x388 && c <= 0x38A) return c + 37;
+    if (c == 0x38C) return 0x3CC;
+    if (c == 0x38E || c == 0x38F) return c + 63;
+    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 32;
+    if (c >= 0x400 && c <= 0x40F) return c + 80;
+    if (c >= 0x410 && c <= 0x42F) return c + 32;
+    return c;
+}
+static uint32_t rl__lm_upper(uint32_t c) {
+    if (c < 0x80) return c >= 'a' && c <= 'z' ? c - 32 : c;
+    if (c == 0xB5) return 0x39C;
+    if (c >= 0xE0 && c <= 0xFE && c != 0xF7) return c - 32;
+    if (c == 0xFF) return 0x178;
+    if (c == 0x131) return 'I';
+    if (c == 0x17F) return 'S';
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) return c & ~(uint32_t)1;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return (c & 1) ? c : c - 1;
+    if (c == 0x3AC) return 0x386;
+    if (c >= 0x3AD && c <= 0x3AF) return c - 37;
+    if (c == 0x3CC) return 0x38C;
+    if (c == 0x3CD || c == 0x3CE) return c - 63;
+    if (c == 0x3C2) return 0x3A3;
+    if (c >= 0x3B1 && c <= 0x3CB) return c - 32;
+    if (c >= 0x430 && c <= 0x44F) return c - 32;
+    if (c >= 0x450 && c <= 0x45F) return c - 80;
+    return c;
+}
+
+/* A growable byte string. */
+typedef struct rl__lm_buf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} rl__lm_buf;
+static void rl__lm_put(rl__lm_buf *b, const char *s, size_t n) {
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 64;
+        char *q;
+        while (nc < b->n + n + 1) nc *= 2;
+        q = (char *)RL_REALLOC(b->p, nc);
+        if (!q) {
+            b->oom = 1;
+            return;
+        }
+        b->p = q;
+        b->cap = nc;
+    }
+    if (n) memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+static void rl__lm_puts(rl__lm_buf *b, const char *s) { rl__lm_put(b, s, strlen(s)); }
+static void rl__lm_putc(rl__lm_buf *b, uint32_t cp) {
+    unsigned char u[4];
+    size_t l = rl__tk_utf8_put(u, cp);
+    rl__lm_put(b, (const char *)u, l);
+}
+
+/* Python str.capitalize(): first character upper-cased (ß -> "Ss"), the rest lower-cased. */
+static void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    int first = 1;
+    while (i < n) {
+        uint32_t cp;
+        size_t l = rl__utf8_next(p + i, n - i, &cp);
+        if (l == 1 && p[i] >= 0x80) rl__lm_put(b, s + i, 1); /* stray byte: as it is */
+        else if (first && cp == 0xDF) rl__lm_puts(b, "Ss");
+        else rl__lm_putc(b, first ? rl__lm_upper(cp) : rl__lm_lower(cp));
+        first = 0;
+        i += l;
+    }
+}
+
+/* HellaSwag preprocess (lm-eval hellaswag/utils.py) of s into b. */
+static void rl__lm_hs_pre(rl__lm_buf *b, const char *s, size_t n) {
+    rl__lm_buf t, u;
+    size_t i, a = rl__lm_lspace(s, n), z;
+    memset(&t, 0, sizeof t);
+    memset(&u, 0, sizeof u);
+    z = a < n ? n - rl__lm_rspace(s + a, n - a) : n;
+    /* text.replace(" [title]", ". ") */
+    for (i = a; i < z;) {
+        if (z - i >= 8 && !memcmp(s + i, " [title]", 8)) {
+            rl__lm_put(&t, ". ", 2);
+            i += 8;
+        } else
+            rl__lm_put(&t, s + i++, 1);
+    }
+    rl__lm_put(&t, "", 0);
+    /* re.sub("\\[.*?\\]", "", text): '.' does not match a newline */
+    for (i = 0; i < t.n;) {
+        if (t.p[i] == '[') {
+            size_t j = i + 1;
+            while (j < t.n && t.p[j] != ']' && t.p[j] != '\n') j++;
+            if (j < t.n && t.p[j] == ']') {
+                i = j + 1;
+                continue;
+            }
+        }
+        rl__lm_put(&u, t.p + i++, 1);
+    }
+    rl__lm_put(&u, "", 0);
+    /* text.replace("  ", " ") (left to right, non-overlapping) */
+    for (i = 0; i < u.n;) {
+        if (u.n - i >= 2 && u.p[i] == ' ' && u.p[i + 1] == ' ') {
+            rl__lm_put(b, " ", 1);
+            i += 2;
+        } else
+            rl__lm_put(b, u.p + i++, 1);
+    }
+    rl__lm_put(b, "", 0);
+    if (t.oom || u.oom) b->oom = 1;
+    RL_FREE(t.p);
+    RL_FREE(u.p);
+}
+
+/* ---- requests ---- */
+
+typedef struct rl__lm_cfg {
+    int add_special;
+    int32_t prefix;
+    char *prefix_text; /* the prefix token decoded (has_bos_prefix) */
+    size_t prefix_len;
+    int64_t max_length;
+} rl__lm_cfg;
+
+static void rl__lm_cfg_free(rl__lm_cfg *k) {
+    RL_FREE(k->prefix_text);
+    k->prefix_text = NULL;
+}
+
+static rl_status rl__lm_cfg_init(rl__lm_cfg *k, const rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o) {
+    rl_lmeval_opts d;
+    rl_status st;
+    if (!o) {
+        rl_lmeval_opts_default(&d);
+        o = &d;
+    }
+    memset(k, 0, sizeof *k);
+    if (o->add_special < -1 || o->add_special > 1)
+        return rl__fail(RL_ERR_ARG, "lm-eval: add_special must be -1 (tokenizer default), 0 or 1, not %d", o->add_special);
+    k->add_special = o->add_special;
+    k->prefix = o->prefix_token;
+    if (k->prefix < 0) k->prefix = rl_tokenizer_bos(tok);
+    if (k->prefix < 0 && m->cfg.n_eos > 0) k->prefix = m->cfg.eos_ids[0];
+    if (k->prefix < 0) k->prefix = m->cfg.bos_id;
+    if (k->prefix < 0)
+        return rl__fail(RL_ERR_ARG, "lm-eval: the tokenizer has no BOS and config.json no eos_token_id or bos_token_id: "
+                                    "set rl_lmeval_opts.prefix_token");
+    if (k->prefix >= m->cfg.vocab_size)
+        return rl__fail(RL_ERR_ARG, "lm-eval: prefix token %d is outside the model's vocabulary of %lld", (int)k->prefix,
+                        (long long)m->cfg.vocab_size);
+    k->max_length = o->max_length > 0 ? o->max_length : m->cfg.max_pos > 0 ? m->cfg.max_pos : 2048;
+    if ((st = rl_tokenizer_decode(tok, &k->prefix, 1, 0, &k->prefix_text, &k->prefix_len)) != RL_OK) return st;
+    return RL_OK;
+}
+
+/* tok_encode: special = -1 applies the harness's rule, 0 forces add_special_tokens=False */
+static rl_status rl__lm_enc(const rl_tokenizer *tok, const rl__lm_cfg *k, const char *s, size_t n, int special,
+                            int32_t **ids, int64_t *n_ids) {
+    int add = 0;
+    if (special != 0 && k->add_special != 0) {
+        add = 1;
+        if (k->prefix_len && n >= k->prefix_len && !memcmp(s, k->prefix_text, k->prefix_len)) add = 0;
+    }
+    return rl_tokenizer_encode(tok, s, n, add, ids, n_ids);
+}
+
+static rl_status rl__lm_pair(const rl_tokenizer *tok, const rl__lm_cfg *k, const char *ctx, size_t nctx, const char *cont,
+                             size_t ncont, int32_t **ctx_ids, int64_t *n_ctx, int32_t **cont_ids, int64_t *n_cont) {
+    int32_t *w = NULL, *a = NULL;
+    int64_t nw = 0, na = 0;
+    rl_status st;
+    *ctx_ids = *cont_ids = NULL;
+    *n_ctx = *n_cont = 0;
+    if (nctx == 0) {
+        if ((st = rl__lm_enc(tok, k, cont, ncont, 0, &w, &nw)) != RL_OK) return st;
+        if (nw == 0) {
+            RL_FREE(w);
+            return rl__fail(RL_ERR_ARG, "lm-eval: empty context and a continuation without tokens");
+        }
+        a = (int32_t *)RL_MALLOC(sizeof(int32_t));
+        if (!a) {
+            RL_FREE(w);
+            return rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
+        }
+        if (w[0] == k->prefix) { /* the continuation starts with the prefix token: it is the context */
+            memmove(w, w + 1, sizeof(int32_t) * (size_t)(nw - 1));
+            nw--;
+        }
+        a[0] = k->prefix;
+        na = 1;
+    } else {
+        rl__lm_buf whole;
+        size_t sp = rl__lm_rspace(ctx, nctx);
+        int64_t i;
+        memset(&whole, 0, sizeof whole);
+        rl__lm_put(&whole, ctx, nctx);
+        rl__lm_put(&whole, cont, ncont);
+        if (whole.oom) {
+            RL_FREE(whole.p);
+            return rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
+        }
+        /* trailing whitespace of the context moves to the continuation: only the split changes */
+        st = rl__lm_enc(tok, k, whole.p, whole.n, -1, &w, &nw);
+        if (st == RL_OK) st = rl__lm_enc(tok, k, ctx, nctx - sp, -1, &a, &na);
+        RL_FREE(whole.p);
+        if (st != RL_OK) {
+            RL_FREE(w);
+            RL_FREE(a);
+            return st;
+        }
+        i = RL__MIN(na, nw);
+        memmove(w, w + i, sizeof(int32_t) * (size_t)(nw - i));
+        nw -= i;
+    }
+    if (na == 0 || nw == 0) {
+        RL_FREE(w);
+        RL_FREE(a);
+        return rl__fail(RL_ERR_ARG, "lm-eval: the %s has no tokens of its own (context %lld bytes, continuation %lld bytes)",
+                        na == 0 ? "context" : "continuation", (long long)nctx, (long long)ncont);
+    }
+    *ctx_ids = a;
+    *n_ctx = na;
+    *cont_ids = w;
+    *n_cont = nw;
+    return RL_OK;
+}
+
+rl_status rl_lmeval_encode_pair(const rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
+                                const char *context, const char *continuation, int32_t **ctx_ids, int64_t *n_ctx,
+                                int32_t **cont_ids, int64_t *n_cont) {
+    rl__lm_cfg k;
+    rl_status st;
+    if (!m || !tok || !context || !continuation || !ctx_ids || !n_ctx || !cont_ids || !n_cont)
+        return rl__fail(RL_ERR_ARG, "lm-eval: encode_pair: NULL argument");
+    if ((st = rl__lm_cfg_init(&k, m, tok, o)) != RL_OK) return st;
+    st = rl__lm_pair(tok, &k, context, strlen(context), continuation, strlen(continuation), ctx_ids, n_ctx, cont_ids, n_cont);
+    rl__lm_cfg_free(&k);
+    return st;
+}
+
+rl_status rl_loglikelihood_tokens(rl_ctx *c, rl_model *m, const int32_t *ctx, int64_t n_ctx, const int32_t *cont,
+                                  int64_t n_cont, int64_t max_length, double *ll, int *is_greedy) {
+    int64_t V = m->cfg.vocab_size, total = n_ctx + n_cont, start, T, i, j;
+    int32_t *seq;
+    rl_forward_opts fo;
+    rl_tensor *lg;
+    double sum = 0;
+    int greedy = 1;
+    if (max_length <= 0) max_length = m->cfg.max_pos > 0 ? m->cfg.max_pos : 2048;
+    if (n_ctx < 1 || n_cont < 1 || !ctx || !cont)
+        return rl__fail(RL_ERR_ARG, "lm-eval: a request needs at least one context and one continuation token");
+    if (n_cont > max_length)
+        return rl__fail(RL_ERR_ARG, "lm-eval: continuation of %lld tokens is longer than the maximum length %lld",
+                        (long long)n_cont, (long long)max_length);
+    for (i = 0; i < total; i++) {
+        int32_t t = i < n_ctx ? ctx[i] : cont[i - n_ctx];
+        if (t < 0 || t >= V)
+            return rl__fail(RL_ERR_ARG, "lm-eval: token id %d is outside the model's vocabulary of %lld", (int)t, (long long)V);
+    }
+    seq = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)total);
+    if (!seq) return rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
+    memcpy(seq, ctx, sizeof(int32_t) * (size_t)n_ctx);
+    memcpy(seq + n_ctx, cont, sizeof(int32_t) * (size_t)n_cont);
+    start = total > max_length + 1 ? total - (max_length + 1) : 0; /* (ctx+cont)[-(max_length+1):][:-1] */
+    T = total - 1 - start;
+    memset(&fo, 0, sizeof fo);
+    fo.B = 1;
+    fo.T = T;
+    rl_ctx_reset(c);
+    rl_no_grad_push(c);
+    lg = rl_model_forward(c, m, seq + start, &fo);
+    rl_no_grad_pop(c);
+    if (!lg) {
+        RL_FREE(seq);
+        return c->err ? c->err : rl__fail(RL_ERR_STATE, "lm-eval: forward pass failed");
+    }
+    for (i = 0; i < n_cont; i++) {
+        const float *x = rl_f32(lg) + (T - n_cont + i) * V;
+        int32_t t = cont[i];
+        int64_t best = 0;
+        double mx, s = 0;
+        for (j = 1; j < V; j++)
+            if (x[j] > x[best]) best = j;
+        mx = x[best];
+        for (j = 0; j < V; j++) s += exp((double)x[j] - mx);
+        sum += (double)x[t] - mx - log(s);
+        if (best != t) greedy = 0;
+    }
+    RL_FREE(seq);
+    rl_ctx_reset(c);
+    *ll = sum;
+    if (is_greedy) *is_greedy = greedy;
+    return RL_OK;
+}
+
+/* one request from strings (lengths given: JSON strings may hold \0) */
+static rl_status rl__lm_request(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl__lm_cfg *k, const char *ctx,
+                                size_t nctx, const char *cont, size_t ncont, double *ll, int *greedy, int64_t *ntok) {
+    int32_t *a, *b;
+    int64_t na, nb;
+    rl_status st = rl__lm_pair(tok, k, ctx, nctx, cont, ncont, &a, &na, &b, &nb);
+    if (st != RL_OK) return st;
+    st = rl_loglikelihood_tokens(c, m, a, na, b, nb, k->max_length, ll, greedy);
+    if (ntok) *ntok = nb;
+    RL_FREE(a);
+    RL_FREE(b);
+    return st;
+}
+
+rl_status rl_loglikelihood_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
+                              const char *context, const char *continuation, double *ll, int *is_greedy,
+                              int64_t *n_tokens) {
+    rl__lm_cfg k;
+    rl_status st;
+    int g = 0;
+    int64_t n = 0;
+    if (!c || !m || !tok || !context || !continuation || !ll) return rl__fail(RL_ERR_ARG, "lm-eval: loglikelihood: NULL argument");
+    if ((st = rl__lm_cfg_init(&k, m, tok, o)) != RL_OK) return st;
+    st = rl__lm_request(c, m, tok, &k, context, strlen(context), continuation, strlen(continuation), ll, &g, &n);
+    rl__lm_cfg_free(&k);
+    if (is_greedy) *is_greedy = g;
+    if (n_tokens) *n_tokens = n;
+    return st;
+}
+
+rl_status rl_loglikelihood(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *context,
+                           const char *continuation, double *ll, int *is_greedy, int64_t *n_tokens) {
+    return rl_loglikelihood_ex(c, m, tok, NULL, context, continuation, ll, is_greedy, n_tokens);
+}
+
+/* numpy.argmax: the first maximum; a NaN wins at once */
+static int rl__lm_argmax(const double *x, int n) {
+    int i, best = 0;
+    for (i = 0; i < n; i++) {
+        if (x[i] != x[i]) return i;
+        if (x[i] > x[best]) best = i;
+    }
+    return best;
+}
+
+/* A document as requests: request i = (ctx[i], cont[i]); norm[i] is the string whose length in
+   characters divides ll for acc_norm. */
+typedef struct rl__lm_doc {
+    int n, gold;
+    const char **ctx, **cont, **norm;
+    size_t *nctx, *ncont, *nnorm;
+} rl__lm_doc;
+
+/* Score the requests of a document; preds out. */
+static rl_status rl__lm_score_doc(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl__lm_cfg *k, const rl__lm_doc *d,
+                                  double *lls, int *greedy, int64_t *ntok, int *pred, int *pred_norm) {
+    int i;
+    rl_status st;
+    double *nl = (double *)RL_MALLOC(sizeof(double) * (size_t)d->n);
+    if (!nl) return rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
+    for (i = 0; i < d->n; i++) {
+        if ((st = rl__lm_request(c, m, tok, k, d->ctx[i], d->nctx[i], d->cont[i], d->ncont[i], &lls[i], &greedy[i], &ntok[i])) !=
+            RL_OK) {
+            RL_FREE(nl);
+            return st;
+        }
+        nl[i] = lls[i] / (double)rl__lm_nchars(d->norm[i], d->nnorm[i]);
+    }
+    *pred = rl__lm_argmax(lls, d->n);
+    *pred_norm = rl__lm_argmax(nl, d->n);
+    RL_FREE(nl);
+    return RL_OK;
+}
+
+/* arena copy of " " + s */
+static char *rl__lm_delim(rl_arena *A, const char *s, size_t n, size_t *out_n) {
+    char *p = (char *)rl_arena_alloc(A, n + 2);
+    if (!p) return NULL;
+    p[0] = ' ';
+    memcpy(p + 1, s, n);
+    p[n + 1] = 0;
+    *out_n = n + 1;
+    return p;
+}
+
+static rl_status rl__lm_doc_alloc(rl__lm_doc *d, rl_arena *A, int n) {
+    memset(d, 0, sizeof *d);
+    d->n = n;
+    d->ctx = (const char **)rl_arena_zalloc(A, sizeof(char *) * 3 * (size_t)n);
+    d->nctx = (size_t *)rl_arena_zalloc(A, sizeof(size_t) * 3 * (size_t)n);
+    if (!d->ctx || !d->nctx) return rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
+    d->cont = d->ctx + n;
+    d->norm = d->ctx + 2 * n;
+    d->ncont = d->nctx + n;
+    d->nnorm = d->nctx + 2 * n;
+    return RL_OK;
+}
+
+rl_status rl_mc_score(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o, const rl_mc_item *it,
+                      double *lls, int *is_greedy, int *pred, int *pred_norm) {
+    rl__lm_cfg k;
+    rl__lm_doc d;
+    rl_arena A;
+    rl_status st;
+    int i, p = 0, pn = 0, *g = NULL;
+    int64_t *nt = NULL;
+    if (!c || !m || !tok || !it || !lls || it->n_choices < 1 || !it->choices || (!it->target && !it->context))
+        return rl__fail(RL_ERR_ARG, "lm-eval: rl_mc_score needs a context (or target), at least one choice and lls");
+    for (i = 0; i < it->n_choices; i++)
+        if (!it->choices[i]) return rl__fail(RL_ERR_ARG, "lm-eval: choice %d is NULL", i);
+    if ((st = rl__lm_cfg_init(&k, m, tok, o)) != RL_OK) return st;
+    rl_arena_init(&A, 0);
+    st = rl__lm_doc_alloc(&d, &A, it->n_choices);
+    g = (int *)RL_MALLOC(sizeof(int) * (size_t)it->n_choices);
+    nt = (int64_t *)RL_MALLOC(sizeof(int64_t) * (size_t)it->n_choices);
+    if (st == RL_OK && (!g || !nt)) st = rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
+    for (i = 0; st == RL_OK && i < it->n_choices; i++) {
+        const char *ch = it->choices[i];
+        d.norm[i] = ch;
+        d.nnorm[i] = strlen(ch);
+        if (it->target) {
+            d.ctx[i] = ch;
+            d.nctx[i] = d.nnorm[i];
+            d.cont[i] = rl__lm_delim(&A, it->target, strlen(it->target), &d.ncont[i]);
+        } else {
+            d.ctx[i] = it->context;
+            d.nctx[i] = strlen(it->context);
+            d.cont[i] = rl__lm_delim(&A, ch, d.nnorm[i], &d.ncont[i]);
+        }
+        if (!d.cont[i]) st = rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
+    }
+    if (st == RL_OK) st = rl__lm_score_doc(c, m, tok, &k, &d, lls, g, nt, &p, &pn);
+    if (st == RL_OK) {
+        if (is_greedy) memcpy(is_greedy, g, sizeof(int) * (size_t)it->n_choices);
+        if (pred) *pred = p;
+        if (pred_norm) *pred_norm = pn;
+    }
+    RL_FREE(g);
+    RL_FREE(nt);
+    rl_arena_free(&A);
+    rl__lm_cfg_free(&k);
+    return st;
+}
+
+/* ---- task files ---- */
+
+enum { RL__LM_HELLASWAG, RL__LM_PIQA, RL__LM_ARC, RL__LM_WINOGRANDE, RL__LM_LAMBADA };
+static const char *const rl__lm_task_names[] = {"hellaswag", "piqa", "arc", "winogrande", "lambada_openai"};
+
+static int rl__lm_task_id(const char *t) {
+    if (!strcmp(t, "hellaswag")) return RL__LM_HELLASWAG;
+    if (!strcmp(t, "piqa")) return RL__LM_PIQA;
+    if (!strcmp(t, "arc_easy") || !strcmp(t, "arc_challenge") || !strcmp(t, "arc")) return RL__LM_ARC;
+    if (!strcmp(t, "winogrande")) return RL__LM_WINOGRANDE;
+    if (!strcmp(t, "lambada_openai") || !strcmp(t, "lambada") || !strcmp(t, "lambada_standard")) return RL__LM_LAMBADA;
+    return -1;
+}
+
+/* obj[key] as a string (with its byte length) */
+static rl_status rl__lm_str(const rl_json *obj, const char *key, const char *src, const char **s, size_t *n) {
+    const rl_json *v = rl_json_get(obj, key);
+    rl_status st = rl_json_as_str(v, src, key, s);
+    if (st == RL_OK) *n = (size_t)v->n;
+    return st;
+}
+
+/* a gold index written as an integer or a string of digits: value - base, in [0, n) */
+static rl_status rl__lm_index(const rl_json *v, const char *src, const char *field, int base, int n, int *out) {
+    int64_t x = -1;
+    if (v && v->type == RL_JSON_NUM && v->is_int) x = v->i;
+    else if (v && v->type == RL_JSON_STR) {
+        int64_t i;
+        if (v->n == 0) return rl__fail(RL_ERR_FORMAT, "%s: %s: empty (an unlabeled split cannot be scored)", src, field);
+        for (i = 0, x = 0; i < v->n; i++) {
+            if (v->str[i] < '0' || v->str[i] > '9' || x > 1000000) {
+                x = -2;
+                break;
+            }
+            x = x * 10 + (v->str[i] - '0');
+        }
+        if (x == -2) return rl__fail(RL_ERR_FORMAT, "%s: %s: expected a number, got \"%.40s\"", src, field, v->str);
+    } else
+        return rl_json_as_int(v, src, field, &x); /* the error for a missing / wrong-typed value */
+    if (x - base < 0 || x - base >= n)
+        return rl__fail(RL_ERR_FORMAT, "%s: %s: %lld is out of range (%d choices%s)", src, field, (long long)x, n,
+                        base ? ", numbered from 1" : ", numbered from 0");
+    *out = (int)(x - base);
+    return RL_OK;
+}
+
+/* The requests of one document (strings live in A; b is scratch space). */
+static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__lm_buf *b) {
+    rl_status st;
+    int i, n;
+    if (o->type != RL_JSON_OBJ)
+        return rl__fail(RL_ERR_FORMAT, "%s: expected a JSON object, got %s", src, rl_json_type_name(o->type));
+#define RL__LM_COPY(dst, ndst)                                                   \
+    do {                                                                         \
+        char *q_ = b->oom ? NULL : (char *)rl_arena_alloc(A, b->n + 1);           \
+        if (!q_) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);        \
+        memcpy(q_, b->p ? b->p : "", b->n);                                      \
+        q_[b->n] = 0;                                                            \
+        (dst) = q_;                                                              \
+        (ndst) = b->n;                                                           \
+        b->n = 0;                                                                \
+    } while (0)
+    switch (task) {
+    case RL__LM_HELLASWAG: {
+        const char *al, *ca, *cb, *q;
+        size_t nal, nca, ncb, nq;
+        const rl_json *e = rl_json_get(o, "endings");
+        if ((st = rl__lm_str(o, "activity_label", src, &al, &nal)) != RL_OK) return st;
+        if ((st = rl__lm_str(o, "ctx_a", src, &ca, &nca)) != RL_OK) return st;
+        if ((st = rl__lm_str(o, "ctx_b", src, &cb, &ncb)) != RL_OK) return st;
+        if ((st = rl_json_expect(e, RL_JSON_ARR, src, "endings")) != RL_OK) return st;
+        if (e->n < 1 || e->n > 1000) return rl__fail(RL_ERR_FORMAT, "%s: endings: expected 1 to 1000 strings, got %lld", src, (long long)e->n);
+        n = (int)e->n;
+        if ((st = rl__lm_doc_alloc(d, A, n)) != RL_OK) return st;
+        if ((st = rl__lm_index(rl_json_get(o, "label"), src, "label", 0, n, &d->gold)) != RL_OK) return st;
+        {
+            rl__lm_buf raw;
+            memset(&raw, 0, sizeof raw);
+            rl__lm_put(&raw, al, nal);
+            rl__lm_put(&raw, ": ", 2);
+            rl__lm_put(&raw, ca, nca);
+            rl__lm_put(&raw, " ", 1);
+            rl__lm_capitalize(&raw, cb, ncb);
+            rl__lm_put(&raw, "", 0);
+            if (raw.oom) b->oom = 1;
+            else rl__lm_hs_pre(b, raw.p, raw.n);
+            RL_FREE(raw.p);
+            RL__LM_COPY(q, nq);
+        }
+        for (i = 0; i < n; i++) {
+            char field[32];
+            const rl_json *v = &e->kids[i];
+            snprintf(field, sizeof field, "endings[%d]", i);
+            if ((st = rl_json_expect(v, RL_JSON_STR, src, field)) != RL_OK) break;
+            rl__lm_put(b, " ", 1);
+            rl__lm_hs_pre(b, v->str, (size_t)v->n);
+            RL__LM_COPY(d->cont[i], d->ncont[i]);
+            d->ctx[i] = q;
+            d->nctx[i] = nq;
+            d->norm[i] = d->cont[i] + 1;
+            d->nnorm[i] = d->ncont[i] - 1;
+        }
+        break;
+    }
+    case RL__LM_PIQA: {
+        const char *g, *s[2];
+        size_t ng, ns[2];
+        if ((st = rl__lm_str(o, "goal", src, &g, &ng)) != RL_OK) return st;
+        if ((st = rl__lm_str(o, "sol1", src, &s[0], &ns[0])) != RL_OK) return st;
+        if ((st = rl__lm_str(o, "sol2", src, &s[1], &ns[1])) != RL_OK) return st;
+        if ((st = rl__lm_doc_alloc(d, A, 2)) != RL_OK) return st;
+        if ((st = rl__lm_index(rl_json_get(o, "label"), src, "label", 0, 2, &d->gold)) != RL_OK) return st;
+        rl__lm_puts(b, "Question: ");
+        rl__lm_put(b, g, ng);
+        rl__lm_puts(b, "\nAnswer:");
+        RL__LM_COPY(d->ctx[0], d->nctx[0]);
+        for (i = 0; i < 2; i++) {
+            d->ctx[i] = d->ctx[0];
+            d->nctx[i] = d->nctx[0];
+            d->norm[i] = s[i];
+            d->nnorm[i] = ns[i];
+            if (!(d->cont[i] = rl__lm_delim(A, s[i], ns[i], &d->ncont[i]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
+        }
+        st = RL_OK;
+        break;
+    }
+    case RL__LM_ARC: {
+        const rl_json *qv = rl_json_get(o, "question"), *cv, *tv = NULL, *lv = NULL;
+        const char *q, *key;
+        size_t nq, nkey;
+        int nested = qv && qv->type == RL_JSON_OBJ; /* original release: question.stem, question.choices[] */
+        if (nested) {
+            if ((st = rl__lm_str(qv, "stem", src, &q, &nq)) != RL_OK) return st;
+            cv = rl_json_get(qv, "choices");
+            if ((st = rl_json_expect(cv, RL_JSON_ARR, src, "question.choices")) != RL_OK) return st;
+            n = (int)RL__MIN(cv->n, 1001);
+        } else {
+            if ((st = rl__lm_str(o, "question", src, &q, &nq)) != RL_OK) return st;
+            cv = rl_json_get(o, "choices");
+            if ((st = rl_json_expect(cv, RL_JSON_OBJ, src, "choices")) != RL_OK) return st;
+            tv = rl_json_get(cv, "text");
+            lv = rl_json_get(cv, "label");
+            if ((st = rl_json_expect(tv, RL_JSON_ARR, src, "choices.text")) != RL_OK) return st;
+            if ((st = rl_json_expect(lv, RL_JSON_ARR, src, "choices.label")) != RL_OK) return st;
+            if (tv->n != lv->n)
+                return rl__fail(RL_ERR_FORMAT, "%s: choices: %lld texts but %lld labels", src, (long long)tv->n, (long long)lv->n);
+            n = (int)RL__MIN(tv->n, 1001);
+        }
+        if (n < 1 || n > 1000) return rl__fail(RL_ERR_FORMAT, "%s: choices: expected 1 to 1000 choices", src);
+        if ((st = rl__lm_str(o, "answerKey", src, &key, &nkey)) != RL_OK) return st;
+        if ((st = rl__lm_doc_alloc(d, A, n)) != RL_OK) return st;
+        rl__lm_puts(b, "Question: ");
+        rl__lm_put(b, q, nq);
+        rl__lm_puts(b, "\nAnswer:");
+        RL__LM_COPY(d->ctx[0], d->nctx[0]);
+        d->gold = -1;
+        for (i = 0; i < n; i++) {
+            char ft[48], fl[48];
+            const rl_json *t, *l;
+            if (nested) {
+                const rl_json *ch = &cv->kids[i];
+                snprintf(ft, sizeof ft, "question.choices[%d]", i);
+                if ((st = rl_json_expect(ch, RL_JSON_OBJ, src, ft)) != RL_OK) return st;
+                snprintf(ft, sizeof ft, "question.choices[%d].text", i);
+                snprintf(fl, sizeof fl, "question.choices[%d].label", i);
+                t = rl_json_get(ch, "text");
+                l = rl_json_get(ch, "label");
+            } else {
+                snprintf(ft, sizeof ft, "choices.text[%d]", i);
+                snprintf(fl, sizeof fl, "choices.label[%d]", i);
+                t = &tv->kids[i];
+                l = &lv->kids[i];
+            }
+            if ((st = rl_json_expect(t, RL_JSON_STR, src, ft)) != RL_OK) return st;
+            if ((st = rl_json_expect(l, RL_JSON_STR, src, fl)) != RL_OK) return st;
+            d->ctx[i] = d->ctx[0];
+            d->nctx[i] = d->nctx[0];
+            d->norm[i] = t->str;
+            d->nnorm[i] = (size_t)t->n;
+            if (!(d->cont[i] = rl__lm_delim(A, t->str, (size_t)t->n, &d->ncont[i]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
+            if (d->gold < 0 && (size_t)l->n == nkey && !memcmp(l->str, key, nkey)) d->gold = i; /* list.index: the first */
+        }
+        if (d->gold < 0) return rl__fail(RL_ERR_FORMAT, "%s: answerKey: \"%.20s\" is not one of the choice labels", src, key);
+        st = RL_OK;
+        break;
+    }
+    case RL__LM_WINOGRANDE: {
+        const char *s, *op[2], *us;
+        size_t ns, nop[2], at, a, tl;
+        if ((st = rl__lm_str(o, "sentence", src, &s, &ns)) != RL_OK) return st;
+        if ((st = rl__lm_str(o, "option1", src, &op[0], &nop[0])) != RL_OK) return st;
+        if ((st = rl__lm_str(o, "option2", src, &op[1], &nop[1])) != RL_OK) return st;
+        if (!(us = (const char *)memchr(s, '_', ns)))
+            return rl__fail(RL_ERR_FORMAT, "%s: sentence: has no \"_\" to fill in", src);
+        if ((st = rl__lm_doc_alloc(d, A, 2)) != RL_OK) return st;
+        if ((st = rl__lm_index(rl_json_get(o, "answer"), src, "answer", 1, 2, &d->gold)) != RL_OK) return st;
+        at = (size_t)(us - s);
+        a = rl__lm_lspace(s + at + 1, ns - at - 1);
+        tl = ns - at - 1 - a;
+        tl -= rl__lm_rspace(s + at + 1 + a, tl);
+        rl__lm_put(b, " ", 1); /* target_delimiter + sentence[i+1:].strip() */
+        rl__lm_put(b, s + at + 1 + a, tl);
+        RL__LM_COPY(d->cont[0], d->ncont[0]);
+        for (i = 0; i < 2; i++) {
+            rl__lm_put(b, s, at);
+            rl__lm_put(b, op[i], nop[i]);
+            RL__LM_COPY(d->ctx[i], d->nctx[i]);
+            d->cont[i] = d->cont[0];
+            d->ncont[i] = d->ncont[0];
+            d->norm[i] = d->ctx[i];
+            d->nnorm[i] = d->nctx[i];
+        }
+        st = RL_OK;
+        break;
+    }
+    default: { /* LAMBADA */
+        const char *t;
+        size_t nt, sp;
+        if ((st = rl__lm_str(o, "text", src, &t, &nt)) != RL_OK) return st;
+        if ((st = rl__lm_doc_alloc(d, A, 1)) != RL_OK) return st;
+        for (sp = nt; sp > 0 && t[sp - 1] != ' '; sp--) {}
+        if (sp > 0) { /* " ".join(w[:-1]), " " + w[-1] */
+            d->ctx[0] = t;
+            d->nctx[0] = sp - 1;
+            d->cont[0] = t + sp - 1;
+            d->ncont[0] = nt - sp + 1;
+        } else {
+            d->ctx[0] = "";
+            d->nctx[0] = 0;
+            if (!(d->cont[0] = rl__lm_delim(A, t, nt, &d->ncont[0]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
+        }
+        d->norm[0] = d->cont[0];
+        d->nnorm[0] = d->ncont[0];
+        d->gold = 0;
+        st = RL_OK;
+        break;
+    }
+    }
+#undef RL__LM_COPY
+    return st;
+}
+
+static rl_status rl__lm_make_doc(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d) {
+    rl__lm_buf b;
+    rl_status st;
+    memset(&b, 0, sizeof b);
+    st = rl__lm_make_doc_b(task, o, src, A, d, &b);
+    RL_FREE(b.p);
+    return st;
+}
+
+/* rl_json's "jsonl:1:COL: what" for one line -> "path: line N, column COL: what" */
+static rl_status rl__lm_json_err(rl_status st, const char *path, int64_t line) {
+    char msg[1024];
+    const char *e = rl_last_error(), *p;
+    int col = 0;
+    snprintf(msg, sizeof msg, "%s", e);
+    if (!strncmp(msg, "jsonl:", 6) && (p = strchr(msg + 6, ':')) != NULL) {
+        col = atoi(p + 1);
+        if ((p = strchr(p + 1, ':')) != NULL) {
+            char rest[1024];
+            snprintf(rest, sizeof rest, "%s", p[1] == ' ' ? p + 2 : p + 1);
+            return rl__fail(st, "%s: line %lld, column %d: %s", path, (long long)line, col, rest);
+        }
+    }
+    return rl__fail(st, "%s: line %lld: %s", path, (long long)line, msg);
+}
+
+static double rl__lm_stderr(double sum, double sumsq, int64_t n) {
+    double mean, var;
+    if (n < 2) return NAN;
+    mean = sum / (double)n;
+    var = (sumsq - (double)n * mean * mean) / (double)(n - 1);
+    return sqrt(var > 0 ? var : 0) / sqrt((double)n);
+}
+
+rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
+                          int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out) {
+    rl__lm_cfg k;
+    rl_arena A;
+    rl_status st;
+    char *text = NULL;
+    size_t len = 0, pos = 0;
+    int64_t line = 0, n = 0;
+    int tid = -1;
+    double s_acc = 0, s_norm = 0, s_ll = 0;
+    double *lls = NULL;
+    int *greedy = NULL;
+    int64_t *ntok = NULL;
+    int cap = 0;
+    if (!c || !m || !tok || !jsonl_path || !out) return rl__fail(RL_ERR_ARG, "lm-eval: rl_eval_task: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (task && *task && strcmp(task, "auto") && (tid = rl__lm_task_id(task)) < 0)
+        return rl__fail(RL_ERR_ARG, "lm-eval: unknown task '%s' (known: hellaswag, piqa, arc_easy, arc_challenge, winogrande, "
+                                    "lambada_openai, or auto)", task);
+    if ((st = rl__lm_cfg_init(&k, m, tok, o)) != RL_OK) return st;
+    if ((st = rl__read_file(jsonl_path, (size_t)1 << 36, &text, &len)) != RL_OK) {
+        rl__lm_cfg_free(&k);
+        return st;
+    }
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) pos = 3; /* byte order mark */
+    rl_arena_init(&A, 0);
+    while (pos < len && (limit <= 0 || n < limit)) {
+        const char *ln = text + pos, *nl = (const char *)memchr(ln, '\n', len - pos);
+        size_t l = nl ? (size_t)(nl - ln) : len - pos, b;
+        char src[600];
+        rl_json_doc jd;
+        rl__lm_doc d;
+        rl_arena_mark_t mk = rl_arena_mark(&A);
+        int pred = 0, pred_norm = 0;
+        pos += l + 1;
+        line++;
+        for (b = 0; b < l && (ln[b] == ' ' || ln[b] == '\t' || ln[b] == '\r'); b++) {}
+        if (b == l) continue; /* blank line */
+        if (o && o->stop && *o->stop) {
+            st = rl__fail(RL_ERR_INTERRUPTED, "lm-eval: %s: stopped after %lld documents", jsonl_path, (long long)n);
+            break;
+        }
+        snprintf(src, sizeof src, "%s: line %lld", jsonl_path, (long long)line);
+        memset(&jd, 0, sizeof jd);
+        if ((st = rl_json_parse(&jd, ln, l, "jsonl")) != RL_OK) {
+            st = rl__lm_json_err(st, jsonl_path, line);
+            rl_json_free(&jd);
+            break;
+        }
+        if (tid < 0) { /* auto */
+            const rl_json *r = &jd.root;
+            tid = rl_json_get(r, "endings") ? RL__LM_HELLASWAG : rl_json_get(r, "sol1") ? RL__LM_PIQA
+                : rl_json_get(r, "answerKey") ? RL__LM_ARC : rl_json_get(r, "option1") ? RL__LM_WINOGRANDE
+                : rl_json_get(r, "text") ? RL__LM_LAMBADA : -1;
+            if (tid < 0) {
+                st = rl__fail(RL_ERR_FORMAT, "%s: cannot tell the task from the fields (expected one of endings, sol1, answerKey, "
+                                             "option1, text); name the task", src);
+                rl_json_free(&jd);
+                break;
+            }
+        }
+        st = rl__lm_make_doc(tid, &jd.root, src, &A, &d);
+        if (st == RL_OK && d.n > cap) {
+            cap = d.n;
+            RL_FREE(lls);
+            RL_FREE(greedy);
+            RL_FREE(ntok);
+            lls = (double *)RL_MALLOC(sizeof(double) * (size_t)cap);
+            greedy = (int *)RL_MALLOC(sizeof(int) * (size_t)cap);
+            ntok = (int64_t *)RL_MALLOC(sizeof(int64_t) * (size_t)cap);
+            if (!lls || !greedy || !ntok) {
+                cap = 0;
+                st = rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
+            }
+        }
+        if (st == RL_OK) {
+            st = rl__lm_score_doc(c, m, tok, &k, &d, lls, greedy, ntok, &pred, &pred_norm);
+            if (st != RL_OK) { /* say which document */
+                char msg[1024];
+                snprintf(msg, sizeof msg, "%s", rl_last_error());
+                st = rl__fail(st, "%s: %s", src, msg);
+            }
+        }
+        rl_json_free(&jd);
+        if (st != RL_OK) break;
+        {
+            rl_mc_doc r;
+            memset(&r, 0, sizeof r);
+            r.task = rl__lm_task_names[tid];
+            r.index = n;
+            r.line = line;
+            r.n_choices = d.n;
+            r.lls = lls;
+            r.is_greedy = greedy;
+            r.n_tokens = ntok;
+            if (tid == RL__LM_LAMBADA) {
+                r.acc = greedy[0];
+                s_ll += lls[0];
+            } else {
+                r.gold = d.gold;
+                r.pred = pred;
+                r.pred_norm = pred_norm;
+                r.acc = pred == d.gold;
+                r.acc_norm = pred_norm == d.gold;
+            }
+            s_acc += r.acc;
+            s_norm += r.acc_norm;
+            n++;
+            if (o && o->on_doc) o->on_doc(o->user, &r);
+        }
+        rl_arena_reset(&A, mk);
+    }
+    rl_arena_free(&A);
+    RL_FREE(text);
+    RL_FREE(lls);
+    RL_FREE(greedy);
+    RL_FREE(ntok);
+    rl__lm_cfg_free(&k);
+    if (st != RL_OK) return st;
+    if (n == 0) return rl__fail(RL_ERR_FORMAT, "%s: no documents", jsonl_path);
+    out->n = n;
+    out->acc = s_acc / (double)n;
+    out->acc_stderr = rl__lm_stderr(s_acc, s_acc, n); /* 0/1 values: Σx² = Σx */
+    if (tid == RL__LM_LAMBADA) {
+        out->acc_norm = out->acc_norm_stderr = NAN;
+        out->ppl = exp(-s_ll / (double)n);
+    } else {
+        out->acc_norm = s_norm / (double)n;
+        out->acc_norm_stderr = rl__lm_stderr(s_norm, s_norm, n);
+        out->ppl = NAN;
+    }
+    return RL_OK;
+}
+
+rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
+                       int64_t limit, rl_mc_result *out) {
+    return rl_eval_task_ex(c, m, tok, jsonl_path, task, limit, NULL, out);
 }
 
 #ifdef __cplusplus

@@ -258,8 +258,23 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
     double nll, kl, top1;
     const char *dir = opt_str(a, "--model", NULL), *tdir = opt_str(a, "--teacher", NULL), *dpath = opt_str(a, "--data", NULL);
     int64_t ctx = (int64_t)opt_num(a, "--ctx", 512), windows = (int64_t)opt_num(a, "--windows", 32);
+    if (dir && opt_str(a, "--task", NULL)) { /* lm-evaluation-harness multiple choice / lambada */
+        rl_mc_result r;
+        const char *task = opt_str(a, "--task", NULL);
+        if (load_model(&m, dir) || load_tok(&tok, dir)) return 1;
+        rl_ctx_init(&c, pool);
+        if (rl_eval_task(&c, &m, tok, task, opt_str(a, "--task-name", NULL), (int64_t)opt_num(a, "--limit", 0), &r) != RL_OK) return die(task);
+        printf("%s on %s: n %lld  acc %.4f", dir, task, (long long)r.n, r.acc);
+        if (r.acc_norm == r.acc_norm) printf("  acc_norm %.4f", r.acc_norm);
+        if (r.ppl == r.ppl) printf("  ppl %.4f", r.ppl);
+        printf("\n");
+        rl_ctx_free(&c);
+        rl_tokenizer_free(tok);
+        rl_model_free(&m);
+        return 0;
+    }
     if (!dir || !dpath) {
-        fprintf(stderr, "radlads eval: --model DIR and --data FILE are required\n");
+        fprintf(stderr, "radlads eval: --model DIR and --data FILE (or --task FILE.jsonl) are required\n");
         return 2;
     }
     if (load_model(&m, dir) || load_tok(&tok, dir) || load_data(&data, dpath, tok, -1)) return 1;
@@ -449,6 +464,7 @@ static void usage(void) {
             "           [--eval-windows 16] [--no-report] [--samples PROMPT] [--step3-chunk 512]\n"
             "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 32] [--heldout 0.05]\n"
             "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide]\n"
+            "  eval     --model DIR --task FILE.jsonl [--task-name hellaswag|piqa|arc_easy|arc_challenge|winogrande|lambada_openai] [--limit N]\n"
             "  import   --gguf FILE --out DIR      (a llama.cpp GGUF teacher -> Hugging Face folder)\n"
             "  info     --model DIR\n"
             "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file.\n"
