@@ -83,3 +83,4 @@ $(B)/bench_decode: tools/bench/bench_decode.c radlads.h
 
 bench-decode: $(B)/bench_decode
 	$(B)/bench_decode
+include tools/cuda.mk

@@ -179,6 +179,8 @@ typedef struct rl_ctx {
     int no_grad;     /* > 0: record nothing (frozen parts, evaluation) */
     int scan_chunk;  /* scans without gradient: 0 = token by token (default), L > 0 = the
                         chunked parallel form with chunks of L tokens (same result) */
+    int use_cuda;    /* RADLADS_CUDA builds: 1 = run rl_wkv6/rl_wkv7 (forward and backward) on
+                        the GPU when rl_cuda_available(); any GPU failure falls back to the CPU */
     rl_status err;   /* first error raised by an op since rl_ctx_reset (sticky) */
 } rl_ctx;
 
@@ -806,6 +808,26 @@ rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl_tenso
 rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d);
 /* Last row of each length-T sequence: [B*T, C] -> [B, C] */
 rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T);
+#ifdef RADLADS_CUDA
+/* radlads_cuda.cu (build/cuda/radlads_cuda.o + the CUDA runtime): host-pointer scans, the
+   same math and layouts as rl_wkv6 / rl_wkv7; 0 = success (see radlads_cuda.cu). */
+int rl_cuda_available(void);
+const char *rl_cuda_last_error(void);
+int rl_cuda_wkv6_forward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
+                              const float *v, const float *logw, const float *state_in, float *y, float *state_out,
+                              float *ck);
+int rl_cuda_wkv6_backward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
+                               const float *v, const float *logw, const float *state_in, const float *dy,
+                               const float *dstate_out, float *dr, float *dk, float *dv, float *dlogw,
+                               float *dstate_in);
+int rl_cuda_wkv7_forward_host(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                              const float *v, const float *a, const float *b, const float *state_in, float *y,
+                              float *state_out, float *ck);
+int rl_cuda_wkv7_backward_host(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                               const float *v, const float *a, const float *b, const float *state_in,
+                               const float *dy, const float *dstate_out, float *dr, float *dw, float *dk, float *dv,
+                               float *da, float *db, float *dstate_in);
+#endif
 
 /* A sequence mixer: the teacher's softmax attention, or a RAD-RWKV6/7 student mixer that
    reuses the teacher's q/k/v/o projections as r/k/v/o. */
@@ -10585,12 +10607,51 @@ static rl_tensor *rl__state_like(rl_ctx *c, int64_t B, int64_t H, int64_t N) {
     return rl_new(c, 4, s);
 }
 
+#ifdef RADLADS_CUDA
+/* The scan on the GPU (radlads_cuda.cu). Forward: y, the final state and, when a gradient
+   will be needed, the kept states into j->ck (so that a CPU backward can still follow).
+   Backward: gradients accumulated like the CPU tasks'. 1 = done; 0 = not done, nothing
+   written, run the CPU tasks. A failure while copying gradients back (-3: partly written)
+   is an error of the op instead, as falling back would add them twice. */
+static int rl__scan_cuda(rl_ctx *c, rl__node *n, rl__scan_job *j, int bwd) {
+    const int kind = n->i[0], nin = kind == 6 ? 5 : 7, H = (int)j->H, KVH = (int)j->KVH, N = (int)j->N;
+    const float *x[7], *st = n->in[nin - 1] ? rl_f32(n->in[nin - 1]) : NULL;
+    float *d[7];
+    int q, rc;
+    if (!c->use_cuda || !rl_cuda_available()) return 0;
+    for (q = 0; q < 7; q++) {
+        x[q] = q < nin - 1 ? rl_f32(n->in[q]) : NULL;
+        d[q] = q < nin && rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
+    }
+    if (!bwd && kind == 6)
+        rc = rl_cuda_wkv6_forward_host(j->B, j->T, H, KVH, N, x[0], x[1], x[2], x[3], st, rl_f32(n->out), rl_f32(n->out2), j->ck);
+    else if (!bwd)
+        rc = rl_cuda_wkv7_forward_host(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, rl_f32(n->out),
+                                       rl_f32(n->out2), j->ck);
+    else if (kind == 6)
+        rc = rl_cuda_wkv6_backward_host(j->B, j->T, H, KVH, N, x[0], x[1], x[2], x[3], st, n->out->grad, n->out2->grad,
+                                        d[0], d[1], d[2], d[3], d[4]);
+    else
+        rc = rl_cuda_wkv7_backward_host(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, n->out->grad,
+                                        n->out2->grad, d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
+    if (rc == -3) {
+        rl__op_fail(c, RL_ERR_IO, "wkv%d backward on the GPU: %s", kind, rl_cuda_last_error());
+        return 1;
+    }
+    if (rc) rl_log(RL_LOG_WARN, "wkv%d %s on the GPU failed, using the CPU: %s", kind, bwd ? "backward" : "forward", rl_cuda_last_error());
+    return rc == 0;
+}
+#endif
+
 static void rl__scan_bwd(rl_ctx *c, rl__node *n) {
     rl__scan_job *j = (rl__scan_job *)(void *)n->aux;
     int q, nin = n->i[0] == 6 ? 5 : 7;
     for (q = 0; q < nin; q++)
         if (rl__wants(n->in[q]) && !rl__grad(c, n->in[q])) return;
     j->n = n;
+#ifdef RADLADS_CUDA
+    if (rl__scan_cuda(c, n, j, 1)) return;
+#endif
     if (n->i[0] == 6) rl_pool_for(c->pool, j->B * j->KVH, 1, rl__wkv6_bwd_task, j);
     else rl_pool_for(c->pool, j->B * j->H, 1, rl__wkv7_bwd_task, j);
 }
@@ -10635,6 +10696,12 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
     j->n_ck = (T + RL__SCAN_CK - 1) / RL__SCAN_CK;
     if (y->requires_grad && !(j->ck = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(B * H * j->n_ck * N * N))))
         return rl__op_fail(c, RL_ERR_NOMEM, "wkv: out of memory for kept states");
+#ifdef RADLADS_CUDA
+    if (rl__scan_cuda(c, n, j, 0)) {
+        if (state_out) *state_out = S;
+        return y;
+    }
+#endif
     if (c->scan_chunk > 0 && !y->requires_grad) {
         rl__chunk_job cj;
         cj.n = n;

@@ -1,0 +1,1235 @@
+/* radlads_cuda.cu - optional CUDA companion of radlads.h: the RAD-RWKV6 and RAD-RWKV7
+   recurrent scans (radlads.h section 5a, rl_wkv6 / rl_wkv7), forward and backward, on one
+   GPU, with the same math, memory layouts and checkpoint-and-recompute backward as the CPU
+   ops.
+
+   Build: nvcc -O3 -c radlads_cuda.cu (tools/cuda.mk does it: make -f tools/cuda.mk cuda).
+   The library side enables it with RADLADS_CUDA. Only the CUDA runtime is used; memory is
+   cudaMalloc'd device memory (no managed memory); nothing here exits or prints.
+
+   ---- the math (identical to radlads.h) ----
+   RWKV6, per query head h reading kv head h/(H/KVH), state S[j][i] (key j, value i):
+       w = exp(logw), k' = k⊙(1−w), S = diag(w)·S + k'ᵀv, y = N^-½ · r·S   (S after the update)
+   RWKV7, per head, state S[i][j] (value i, key j):
+       sa = S·a (S before the update), S = S·diag(w) + sa·bᵀ + v·kᵀ, y = S·r   (no scale)
+   Backward: exact, no division by the decay. The forward keeps the state at every token
+   t ≡ 0 (mod 16) (RL_CK, = RL__SCAN_CK of radlads.h, same buffer layout as the CPU's
+   kept states); the backward recomputes each 16-token stretch from its kept state and walks
+   it backwards.
+
+   ---- how the work is laid out on the GPU ----
+   One thread block per (sequence b, head h), NT = 32, 64 or 128 threads (the head size N
+   rounded up; threads p >= N carry zeros and write nothing), one thread per state row held
+   in registers. Inputs are staged 16 tokens at a time into shared memory (each thread
+   loads its element p of every token of the stretch), then the 16 steps run with no
+   synchronisation: the per-token vectors are read from shared memory as broadcasts.
+
+   Forward ("value layout"): thread i owns everything of value i: RWKV6 S[0..N)[i],
+   RWKV7 S[i][0..N). Every sum of a step then stays inside one thread.
+
+   Backward: G = dL/dS. The sums of the backward run over the value index for some
+   gradients and over the key index for others, so each scan's backward is two kernels,
+   each laid out so that all of its sums stay inside a thread (no cross-thread reductions):
+     RWKV6 A (value layout, thread i owns G[·][i]):  dv, dstate_in.   Needs no state.
+     RWKV6 B (key layout, thread j owns S[j][·], G[j][·]):  dr, dk, dlogw.
+     RWKV7 1 (value layout, thread i owns G[i][·]):  dv and gb = G·b (to a workspace).
+     RWKV7 2 (key layout, thread j owns S[·][j], G[·][j]):  dr, dw, dk, da, db, dstate_in;
+             it reads gb from kernel 1 and sa (= S_{t-1}·a) that the forward saved.
+   The key-layout kernels recompute the 16 states of a stretch from the kept state and
+   keep them in a per-block global scratch (coalesced: thread p owns column p), then walk
+   the stretch backwards with G in registers; G is parked in the same scratch while the
+   next stretch is recomputed, so S and G are never in registers together. RWKV6 GQA: the
+   per-query-head dk, dv go to a workspace and a small kernel adds each group of H/KVH
+   heads into dk, dv (deterministic, no atomics); with H == KVH they go straight there.
+   Device memory a backward allocates: the scratch, 17·NT² floats per resident block
+   (1.1 MB at N = 128; the key-layout kernels loop over (b, h) with only as many blocks as
+   fit on the GPU at once), plus RWKV7's gb and RWKV6-GQA's dk/dv, [B*T, H*N] each.
+
+   Test build: with RL_CUDA_EMULATE this file compiles as plain C++ against
+   tests/cuda/cuda_emu.h, which runs the same kernels on the CPU (one fiber per thread,
+   __syncthreads as a barrier) so that tests/cuda/test_cuda_scans.c can check the kernels'
+   logic on a machine without a GPU. */
+
+#ifdef RL_CUDA_EMULATE
+#include "tests/cuda/cuda_emu.h"
+#define RL_LAUNCH(kern, grid, block, smem, ...) rl_emu_launch((grid), (block), (smem), [=]() { kern(__VA_ARGS__); })
+#define RL_SMEM rl_emu_smem
+#else
+#include <cuda_runtime.h>
+#define RL_LAUNCH(kern, grid, block, smem, ...) kern<<<(grid), (block), (smem)>>>(__VA_ARGS__)
+extern __shared__ __align__(16) float rl__cu_smem[];
+#define RL_SMEM rl__cu_smem
+#endif
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define RL_CK 16      /* kept state every RL_CK tokens: RL__SCAN_CK in radlads.h */
+#define RL_TILE_LD 33 /* row stride of the 32-column transpose tile (no bank conflicts) */
+
+/* ==== public API (C linkage) ==============================================
+   Conventions of every function below:
+   - All tensors are fp32, row-major, contiguous. B sequences of T tokens: token t of
+     sequence b is row b*T + t. H heads of size N (1 <= N <= 128); RWKV6 has KVH kv heads,
+     H % KVH == 0, query head h reads kv head h / (H/KVH).
+   - Activations "[B*T, H*N]": element (row, h*N + i). RWKV6 k and v: [B*T, KVH*N].
+   - States "[B, H, N, N]": RWKV6 S[j][i] at ((b*H + h)*N + j)*N + i (key j, value i);
+     RWKV7 S[i][j] at ((b*H + h)*N + i)*N + j (value i, key j), as in radlads.h.
+   - ck, the kept states: [B*H][ceil(T/16)][N*N] floats (rl_cuda_ck_floats), entry c of
+     (b, h) = the state before token 16c, in the state layout above. It is the layout of
+     the CPU ops' kept states (rl__scan_job.ck), so either side can use the other's.
+   - "or NULL": an output that is NULL is not computed; an input that is NULL reads as
+     zeros. Gradients are ACCUMULATED (+=) into the caller's buffers, as in radlads.h:
+     zero them first to get plain gradients.
+   - Return 0 on success, -1 on bad arguments (nothing is touched), -2 when CUDA fails (no
+     device, out of memory, launch or execution error; the _host functions then leave the
+     host outputs untouched), -3 when a _host function fails while copying its results
+     back (host outputs partly written: do not retry or fall back on the same buffers).
+     rl_cuda_last_error() says what (the message is per host thread).
+   - The plain functions take DEVICE pointers and use the current device's default
+     stream. Forwards return once their kernel is queued (an execution error shows at the
+     next synchronising call, e.g. rl_cuda_sync); backwards cudaMalloc a workspace and
+     synchronise before freeing it. The _host functions take HOST pointers: they allocate
+     device memory, copy in, run, copy out and free; they are synchronous. */
+extern "C" {
+/* 1 when a CUDA device of compute capability >= 8.0 is usable, else 0 (and
+   rl_cuda_last_error() says why: no driver, no device, too old). */
+int rl_cuda_available(void);
+/* The current device's name and compute capability (for benchmark reports), or "none". */
+const char *rl_cuda_device_name(void);
+/* The message of the last failure on this host thread ("" if none). */
+const char *rl_cuda_last_error(void);
+/* Floats of the kept-state buffer ck: B*H*ceil(T/16)*N*N (0 for a bad shape). */
+size_t rl_cuda_ck_floats(int64_t B, int64_t T, int H, int N);
+
+/* RWKV6 forward (rl_wkv6): per query head h, kv head h/(H/KVH):
+   w = exp(logw), S = diag(w)·S + (k⊙(1−w))ᵀv, y = N^-½ r·S.
+     r, logw    [B*T, H*N]    required
+     k, v       [B*T, KVH*N]  required
+     state_in   [B, H, N, N]  or NULL (zeros)
+     y          [B*T, H*N]    or NULL (out)
+     state_out  [B, H, N, N]  or NULL (out): the state after token T−1
+     ck         kept states   or NULL (out): needed by rl_cuda_wkv6_backward */
+int rl_cuda_wkv6_forward(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k, const float *v,
+                         const float *logw, const float *state_in, float *y, float *state_out, float *ck);
+/* RWKV6 backward. Inputs as in the forward plus
+     ck          kept states from rl_cuda_wkv6_forward on the same inputs   required
+     dy          [B*T, H*N]    dL/dy, or NULL (zeros)
+     dstate_out  [B, H, N, N]  dL/dstate_out, or NULL (zeros)
+   Gradients (+=, each or NULL): dr, dlogw [B*T, H*N]; dk, dv [B*T, KVH*N] (summed over
+   the H/KVH query heads of each kv head); dstate_in [B, H, N, N]. */
+int rl_cuda_wkv6_backward(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k, const float *v,
+                          const float *logw, const float *ck, const float *dy, const float *dstate_out, float *dr,
+                          float *dk, float *dv, float *dlogw, float *dstate_in);
+/* RWKV7 forward (rl_wkv7): per head sa = S·a, S = S·diag(w) + sa·bᵀ + v·kᵀ, y = S·r.
+     r, w, k, v, a, b  [B*T, H*N]  required (w is the decay itself, not its log)
+     state_in   [B, H, N, N]  or NULL (zeros)
+     y          [B*T, H*N]    or NULL (out)
+     state_out  [B, H, N, N]  or NULL (out)
+     ck         kept states   or NULL (out)  \ both needed by
+     sa         [B*T, H*N]    or NULL (out)  / rl_cuda_wkv7_backward: sa_t = S_{t−1}·a_t */
+int rl_cuda_wkv7_forward(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                         const float *v, const float *a, const float *b, const float *state_in, float *y,
+                         float *state_out, float *ck, float *sa);
+/* RWKV7 backward. Inputs as in the forward plus ck and sa from rl_cuda_wkv7_forward on
+   the same inputs (required), dy [B*T, H*N] or NULL, dstate_out [B, H, N, N] or NULL.
+   Gradients (+=, each or NULL): dr, dw, dk, dv, da, db [B*T, H*N]; dstate_in [B, H, N, N]. */
+int rl_cuda_wkv7_backward(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                          const float *v, const float *a, const float *b, const float *ck, const float *sa,
+                          const float *dy, const float *dstate_out, float *dr, float *dw, float *dk, float *dv,
+                          float *da, float *db, float *dstate_in);
+
+/* Small helpers so that C code without the CUDA headers can hold device memory. */
+void *rl_cuda_malloc(size_t bytes);                                   /* NULL on failure */
+void rl_cuda_free(void *p);                                           /* NULL is fine */
+int rl_cuda_copy(void *dst, const void *src, size_t bytes, int kind); /* 1 host->device, 2 device->host, 3 device->device */
+int rl_cuda_sync(void); /* wait for the device; reports execution errors of queued kernels */
+
+/* Host-pointer versions (what radlads.h calls). Same arguments and shapes as above, all
+   in host memory. The forwards may hand back ck (host, or NULL), e.g. into the CPU op's
+   kept-state buffer so that a CPU backward can follow. The backwards take state_in (or
+   NULL) instead of ck/sa: they rerun the forward on the GPU to rebuild them. Gradients
+   are accumulated into the host buffers. */
+int rl_cuda_wkv6_forward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
+                              const float *v, const float *logw, const float *state_in, float *y, float *state_out,
+                              float *ck);
+int rl_cuda_wkv6_backward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
+                               const float *v, const float *logw, const float *state_in, const float *dy,
+                               const float *dstate_out, float *dr, float *dk, float *dv, float *dlogw,
+                               float *dstate_in);
+int rl_cuda_wkv7_forward_host(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                              const float *v, const float *a, const float *b, const float *state_in, float *y,
+                              float *state_out, float *ck);
+int rl_cuda_wkv7_backward_host(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                               const float *v, const float *a, const float *b, const float *state_in,
+                               const float *dy, const float *dstate_out, float *dr, float *dw, float *dk, float *dv,
+                               float *da, float *db, float *dstate_in);
+}
+
+/* ==== errors ============================================================== */
+static thread_local char rl__cu_errbuf[512];
+
+static int rl__cu_fail(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rl__cu_errbuf, sizeof rl__cu_errbuf, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* evaluate a CUDA runtime call; on failure record it and jump to `fail` with rc = -2 */
+#define RL_CU(call)                                                                                           \
+    do {                                                                                                      \
+        cudaError_t rl_e_ = (call);                                                                           \
+        if (rl_e_ != cudaSuccess) {                                                                           \
+            rc = rl__cu_fail(-2, "%s: %s (%s, radlads_cuda.cu:%d)", rl__cu_what, cudaGetErrorString(rl_e_),     \
+                             #call, __LINE__);                                                                \
+            goto fail;                                                                                        \
+        }                                                                                                     \
+    } while (0)
+
+extern "C" const char *rl_cuda_last_error(void) { return rl__cu_errbuf; }
+
+extern "C" int rl_cuda_available(void) {
+    int n = 0, dev = 0, major = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess || n < 1) {
+        if (e != cudaSuccess) (void)cudaGetLastError(); /* clear the sticky "no driver" error */
+        rl__cu_fail(0, "no CUDA device: %s", e != cudaSuccess ? cudaGetErrorString(e) : "none found");
+        return 0;
+    }
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) {
+        (void)cudaGetLastError();
+        rl__cu_fail(0, "CUDA device %d: cannot read its compute capability", dev);
+        return 0;
+    }
+    if (major < 8) {
+        rl__cu_fail(0, "CUDA device %d has compute capability %d.x; radlads_cuda is built for 8.0 and newer", dev, major);
+        return 0;
+    }
+    return 1;
+}
+
+extern "C" const char *rl_cuda_device_name(void) {
+    static thread_local char name[320];
+    cudaDeviceProp pr;
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&pr, dev) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return "none";
+    }
+    snprintf(name, sizeof name, "%s (compute capability %d.%d, %d SMs)", pr.name, pr.major, pr.minor, pr.multiProcessorCount);
+    return name;
+}
+
+extern "C" size_t rl_cuda_ck_floats(int64_t B, int64_t T, int H, int N) {
+    if (B < 1 || T < 1 || H < 1 || N < 1) return 0;
+    return (size_t)B * (size_t)H * (size_t)((T + RL_CK - 1) / RL_CK) * (size_t)N * (size_t)N;
+}
+
+extern "C" void *rl_cuda_malloc(size_t bytes) {
+    void *p = NULL;
+    cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
+    if (e != cudaSuccess) {
+        rl__cu_fail(-2, "rl_cuda_malloc(%zu bytes): %s", bytes, cudaGetErrorString(e));
+        return NULL;
+    }
+    return p;
+}
+
+extern "C" void rl_cuda_free(void *p) {
+    if (p) (void)cudaFree(p);
+}
+
+extern "C" int rl_cuda_copy(void *dst, const void *src, size_t bytes, int kind) {
+    cudaError_t e;
+    if (kind < 1 || kind > 3 || (bytes && (!dst || !src))) return rl__cu_fail(-1, "rl_cuda_copy: bad arguments");
+    if (!bytes) return 0;
+    e = cudaMemcpy(dst, src, bytes, kind == 1 ? cudaMemcpyHostToDevice : kind == 2 ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice);
+    return e == cudaSuccess ? 0 : rl__cu_fail(-2, "rl_cuda_copy(%zu bytes): %s", bytes, cudaGetErrorString(e));
+}
+
+extern "C" int rl_cuda_sync(void) {
+    cudaError_t e = cudaDeviceSynchronize();
+    return e == cudaSuccess ? 0 : rl__cu_fail(-2, "rl_cuda_sync: %s", cudaGetErrorString(e));
+}
+
+/* ==== device helpers ====================================================== */
+
+static __device__ __forceinline__ float4 rl__ld4(const float *p) {
+#ifdef RL_CUDA_EMULATE
+    return make_float4(p[0], p[1], p[2], p[3]);
+#else
+    return *reinterpret_cast<const float4 *>(p); /* shared memory, 16-byte aligned */
+#endif
+}
+/* component q of a float4; q is a compile-time constant after unrolling */
+static __device__ __forceinline__ float rl__at(const float4 &v, int q) {
+    return q == 0 ? v.x : q == 1 ? v.y : q == 2 ? v.z : v.w;
+}
+static __device__ __forceinline__ int rl__imin(int a, int b) { return a < b ? a : b; }
+
+/* Move an N×N row-major matrix M (global, leading dimension N) into per-thread rows:
+   thread p gets x[q] = M[p][q] (zero outside N×N or when g is NULL). Coalesced through a
+   shared tile of NT×33 floats, 32 columns at a time. Every thread of the block must call it. */
+template <int NT>
+static __device__ __forceinline__ void rl__rows_load(float (&x)[NT], const float *g, int N, float *tile) {
+    const int p = threadIdx.x;
+#pragma unroll
+    for (int c = 0; c < NT / 32; c++) {
+        __syncthreads(); /* the tile is free */
+        for (int m = 0; m < 32; m++) {
+            const int e = m * NT + p, row = e >> 5, col = e & 31, gc = c * 32 + col;
+            tile[row * RL_TILE_LD + col] = (g && row < N && gc < N) ? g[(long long)row * N + gc] : 0.0f;
+        }
+        __syncthreads();
+#pragma unroll
+        for (int q = 0; q < 32; q++) x[c * 32 + q] = tile[p * RL_TILE_LD + q];
+    }
+}
+
+/* The reverse: thread p's x[q] goes to M[p][q] for p, q < N. Every thread must call it. */
+template <int NT>
+static __device__ __forceinline__ void rl__rows_store(const float (&x)[NT], float *g, int N, float *tile) {
+    const int p = threadIdx.x;
+#pragma unroll
+    for (int c = 0; c < NT / 32; c++) {
+        __syncthreads();
+#pragma unroll
+        for (int q = 0; q < 32; q++) tile[p * RL_TILE_LD + q] = x[c * 32 + q];
+        __syncthreads();
+        for (int m = 0; m < 32; m++) {
+            const int e = m * NT + p, row = e >> 5, col = e & 31, gc = c * 32 + col;
+            if (row < N && gc < N) g[(long long)row * N + gc] = tile[row * RL_TILE_LD + col];
+        }
+    }
+}
+
+/* ==== RWKV6 kernels ======================================================= */
+
+/* Forward, value layout: thread i holds S[j][i] for all j in S[].
+   smem: s_r (r·N^-½), s_w (w), s_kp (k(1−w)), s_v: [RL_CK][NT] each. */
+template <int NT>
+__global__ void __launch_bounds__(NT) rl__k_wkv6_fwd(int T, int H, int KVH, int N, float scale, const float *__restrict__ r,
+                                                   const float *__restrict__ k, const float *__restrict__ v,
+                                                   const float *__restrict__ logw, const float *__restrict__ s0,
+                                                   float *__restrict__ y, float *__restrict__ sT, float *__restrict__ ck) {
+    float *s_r = RL_SMEM, *s_w = s_r + RL_CK * NT, *s_kp = s_w + RL_CK * NT, *s_v = s_kp + RL_CK * NT;
+    const int p = threadIdx.x, bh = blockIdx.x, b = bh / H, h = bh % H, kvh = h / (H / KVH);
+    const int n_ck = (T + RL_CK - 1) / RL_CK;
+    const bool act = p < N;
+    const long long C = (long long)H * N, Ck = (long long)KVH * N, NN = (long long)N * N;
+    const long long qo = (long long)b * T * C + (long long)h * N + p;    /* (b, t=0, h, p) in r, logw, y */
+    const long long ko = (long long)b * T * Ck + (long long)kvh * N + p; /* (b, t=0, kvh, p) in k, v */
+    float S[NT];
+#pragma unroll
+    for (int j = 0; j < NT; j++) S[j] = (s0 && act && j < N) ? s0[bh * NN + (long long)j * N + p] : 0.0f;
+    for (int c = 0; c < n_ck; c++) {
+        const int t0 = c * RL_CK, len = rl__imin(RL_CK, T - t0);
+        if (ck && act) {
+            float *d = ck + ((long long)bh * n_ck + c) * NN + p;
+#pragma unroll
+            for (int j = 0; j < NT; j++)
+                if (j < N) d[(long long)j * N] = S[j];
+        }
+        __syncthreads(); /* everyone is done with the previous stretch */
+        for (int m = 0; m < RL_CK; m++) {
+            float xr = 0, xw = 0, xkp = 0, xv = 0; /* padding (p >= N or past T): w = 0 keeps S = 0 */
+            if (act && m < len) {
+                const long long t = t0 + m;
+                const float w = expf(logw[qo + t * C]);
+                xr = r[qo + t * C] * scale;
+                xw = w;
+                xkp = k[ko + t * Ck] * (1.0f - w);
+                xv = v[ko + t * Ck];
+            }
+            s_r[m * NT + p] = xr;
+            s_w[m * NT + p] = xw;
+            s_kp[m * NT + p] = xkp;
+            s_v[m * NT + p] = xv;
+        }
+        __syncthreads();
+        for (int m = 0; m < len; m++) {
+            const float *rs = s_r + m * NT, *ws = s_w + m * NT, *kps = s_kp + m * NT;
+            const float vi = s_v[m * NT + p];
+            float acc = 0;
+#pragma unroll
+            for (int j4 = 0; j4 < NT; j4 += 4) {
+                const float4 w4 = rl__ld4(ws + j4), k4 = rl__ld4(kps + j4), r4 = rl__ld4(rs + j4);
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    const int j = j4 + q;
+                    S[j] = rl__at(w4, q) * S[j] + rl__at(k4, q) * vi; /* S[j][i] = w S + k' v */
+                    acc += rl__at(r4, q) * S[j];                      /* y[i] += N^-½ r[j] S[j][i] (after) */
+                }
+            }
+            if (y && act) y[qo + (long long)(t0 + m) * C] = acc;
+        }
+    }
+    if (sT && act) {
+#pragma unroll
+        for (int j = 0; j < NT; j++)
+            if (j < N) sT[bh * NN + (long long)j * N + p] = S[j];
+    }
+}
+
+/* Backward A, value layout: thread i holds G[j][i] (G = dL/dS) for all j. Walking t down:
+   G += N^-½ rᵀdy_t;  dv[i] += Σ_j k'[j] G[j][i];  G = diag(w) G. At the end dstate_in += G.
+   dv goes to dvo[(b*T + t)*dv_ld + col + i] with col = h*N (per query head, a workspace)
+   when dv_perq, else kvh*N (dv itself, H == KVH). smem: s_r, s_w, s_kp, s_dy. */
+template <int NT>
+__global__ void __launch_bounds__(NT) rl__k_wkv6_bwd_v(int T, int H, int KVH, int N, float scale, const float *__restrict__ r,
+                                                     const float *__restrict__ k, const float *__restrict__ logw,
+                                                     const float *__restrict__ dy, const float *__restrict__ dsT,
+                                                     float *__restrict__ dvo, long long dv_ld, int dv_perq,
+                                                     float *__restrict__ ds0) {
+    float *s_r = RL_SMEM, *s_w = s_r + RL_CK * NT, *s_kp = s_w + RL_CK * NT, *s_dy = s_kp + RL_CK * NT;
+    const int p = threadIdx.x, bh = blockIdx.x, b = bh / H, h = bh % H, kvh = h / (H / KVH);
+    const int n_ck = (T + RL_CK - 1) / RL_CK;
+    const bool act = p < N;
+    const long long C = (long long)H * N, Ck = (long long)KVH * N, NN = (long long)N * N;
+    const long long qo = (long long)b * T * C + (long long)h * N + p;
+    const long long ko = (long long)b * T * Ck + (long long)kvh * N + p;
+    const long long vo = (long long)b * T * dv_ld + (long long)(dv_perq ? h : kvh) * N + p;
+    float G[NT];
+#pragma unroll
+    for (int j = 0; j < NT; j++) G[j] = (dsT && act && j < N) ? dsT[bh * NN + (long long)j * N + p] : 0.0f;
+    for (int c = n_ck - 1; c >= 0; c--) {
+        const int t0 = c * RL_CK, len = rl__imin(RL_CK, T - t0);
+        __syncthreads();
+        for (int m = 0; m < RL_CK; m++) {
+            float xr = 0, xw = 0, xkp = 0, xdy = 0;
+            if (act && m < len) {
+                const long long t = t0 + m;
+                const float w = expf(logw[qo + t * C]);
+                xr = r[qo + t * C] * scale;
+                xw = w;
+                xkp = k[ko + t * Ck] * (1.0f - w);
+                xdy = dy ? dy[qo + t * C] : 0.0f;
+            }
+            s_r[m * NT + p] = xr;
+            s_w[m * NT + p] = xw;
+            s_kp[m * NT + p] = xkp;
+            s_dy[m * NT + p] = xdy;
+        }
+        __syncthreads();
+        for (int m = len - 1; m >= 0; m--) {
+            const float *rs = s_r + m * NT, *ws = s_w + m * NT, *kps = s_kp + m * NT;
+            const float dyi = s_dy[m * NT + p];
+            float acc = 0;
+#pragma unroll
+            for (int j4 = 0; j4 < NT; j4 += 4) {
+                const float4 w4 = rl__ld4(ws + j4), k4 = rl__ld4(kps + j4), r4 = rl__ld4(rs + j4);
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    const int j = j4 + q;
+                    const float g = G[j] + rl__at(r4, q) * dyi; /* G[j][i] += N^-½ r[j] dy[i] */
+                    acc += rl__at(k4, q) * g;                   /* dv[i] += k'[j] G[j][i] */
+                    G[j] = g * rl__at(w4, q);                   /* G[j][i] *= w[j] */
+                }
+            }
+            if (dvo && act) dvo[vo + (long long)(t0 + m) * dv_ld] += acc;
+        }
+    }
+    if (ds0 && act) {
+#pragma unroll
+        for (int j = 0; j < NT; j++)
+            if (j < N) ds0[bh * NN + (long long)j * N + p] += G[j];
+    }
+}
+
+/* Backward B, key layout: thread j holds row j of S and of G. Per stretch (last first):
+   recompute S_{t0} .. S_{t0+len-1} (the states before each token) from the kept state into
+   the block's scratch, with dr[j] = N^-½ Σ_i S_t[j][i] dy_t[i] on the way (S after the
+   token); then with G (parked in scratch slot RL_CK between stretches), walking t down:
+   G[j][·] += N^-½ r[j] dy;  dk'[j] = Σ_i G[j][i] v[i];  dw[j] = Σ_i S_{t−1}[j][i] G[j][i];
+   dk[j] += dk'(1−w);  dlogw[j] += w (dw − dk' k[j]);  G[j][·] *= w[j].
+   dk goes to dko like dv in kernel A. Blocks loop over (b, h) (grid may be smaller than
+   B*H: scratch is per block). smem: s_v, s_dy (broadcast), s_r, s_lw, s_k (own), tile. */
+template <int NT>
+__global__ void __launch_bounds__(NT) rl__k_wkv6_bwd_k(int BH, int T, int H, int KVH, int N, float scale,
+                                                     const float *__restrict__ r, const float *__restrict__ k,
+                                                     const float *__restrict__ v, const float *__restrict__ logw,
+                                                     const float *__restrict__ ck, const float *__restrict__ dy,
+                                                     const float *__restrict__ dsT, float *__restrict__ dr,
+                                                     float *__restrict__ dko, long long dk_ld, int dk_perq,
+                                                     float *__restrict__ dlw, float *__restrict__ scratch) {
+    float *s_v = RL_SMEM, *s_dy = s_v + RL_CK * NT, *s_r = s_dy + RL_CK * NT, *s_lw = s_r + RL_CK * NT;
+    float *s_k = s_lw + RL_CK * NT, *tile = s_k + RL_CK * NT;
+    const int p = threadIdx.x;
+    const int n_ck = (T + RL_CK - 1) / RL_CK;
+    const bool act = p < N;
+    const long long C = (long long)H * N, Ck = (long long)KVH * N, NN = (long long)N * N;
+    float *scr = scratch + (long long)blockIdx.x * (RL_CK + 1) * NT * NT + p; /* slot m, row i: [(m*NT + i)*NT] */
+    for (int bh = blockIdx.x; bh < BH; bh += gridDim.x) {
+        const int b = bh / H, h = bh % H, kvh = h / (H / KVH);
+        const long long qo = (long long)b * T * C + (long long)h * N + p;
+        const long long ko = (long long)b * T * Ck + (long long)kvh * N + p;
+        const long long kdo = (long long)b * T * dk_ld + (long long)(dk_perq ? h : kvh) * N + p;
+        for (int i = 0; i < NT; i++) /* G_T = dstate_out, row j (strided reads, once per (b, h)) */
+            scr[((long long)RL_CK * NT + i) * NT] = (dsT && act && i < N) ? dsT[bh * NN + (long long)p * N + i] : 0.0f;
+        for (int c = n_ck - 1; c >= 0; c--) {
+            const int t0 = c * RL_CK, len = rl__imin(RL_CK, T - t0);
+            __syncthreads();
+            for (int m = 0; m < RL_CK; m++) {
+                float xv = 0, xdy = 0, xr = 0, xlw = 0, xk = 0;
+                if (act && m < len) {
+                    const long long t = t0 + m;
+                    xv = v[ko + t * Ck];
+                    xdy = dy ? dy[qo + t * C] : 0.0f;
+                    xr = r[qo + t * C];
+                    xlw = logw[qo + t * C];
+                    xk = k[ko + t * Ck];
+                }
+                s_v[m * NT + p] = xv;
+                s_dy[m * NT + p] = xdy;
+                s_r[m * NT + p] = xr;
+                s_lw[m * NT + p] = xlw;
+                s_k[m * NT + p] = xk;
+            }
+            /* (rl__rows_load starts with a barrier: the staged values are visible after it) */
+            {
+                float S[NT];
+                rl__rows_load<NT>(S, ck + ((long long)bh * n_ck + c) * NN, N, tile);
+                for (int m = 0; m < len; m++) {
+                    const float *vs = s_v + m * NT, *dys = s_dy + m * NT;
+                    const float w = expf(s_lw[m * NT + p]), kp = s_k[m * NT + p] * (1.0f - w);
+                    float acc = 0;
+#pragma unroll
+                    for (int i = 0; i < NT; i++) scr[((long long)m * NT + i) * NT] = S[i]; /* S before token t0+m */
+#pragma unroll
+                    for (int i4 = 0; i4 < NT; i4 += 4) {
+                        const float4 v4 = rl__ld4(vs + i4), d4 = rl__ld4(dys + i4);
+#pragma unroll
+                        for (int q = 0; q < 4; q++) {
+                            const int i = i4 + q;
+                            S[i] = w * S[i] + kp * rl__at(v4, q); /* S[j][i] = w S + k' v */
+                            acc += S[i] * rl__at(d4, q);          /* Σ_i S_t[j][i] dy[i] */
+                        }
+                    }
+                    if (dr && act) dr[qo + (long long)(t0 + m) * C] += scale * acc;
+                }
+            }
+            {
+                float G[NT];
+#pragma unroll
+                for (int i = 0; i < NT; i++) G[i] = scr[((long long)RL_CK * NT + i) * NT];
+                for (int m = len - 1; m >= 0; m--) {
+                    const float *vs = s_v + m * NT, *dys = s_dy + m * NT;
+                    const float w = expf(s_lw[m * NT + p]), kj = s_k[m * NT + p], srj = scale * s_r[m * NT + p];
+                    float dk = 0, dw = 0;
+#pragma unroll
+                    for (int i4 = 0; i4 < NT; i4 += 4) {
+                        const float4 v4 = rl__ld4(vs + i4), d4 = rl__ld4(dys + i4);
+#pragma unroll
+                        for (int q = 0; q < 4; q++) {
+                            const int i = i4 + q;
+                            const float g = G[i] + srj * rl__at(d4, q);      /* G[j][i] += N^-½ r[j] dy[i] */
+                            dk += g * rl__at(v4, q);                          /* Σ_i G v */
+                            dw += scr[((long long)m * NT + i) * NT] * g;      /* Σ_i S_{t−1} ⊙ G */
+                            G[i] = g * w;
+                        }
+                    }
+                    if (act) {
+                        const long long t = t0 + m;
+                        if (dko) dko[kdo + t * dk_ld] += dk * (1.0f - w);
+                        if (dlw) dlw[qo + t * C] += w * (dw - dk * kj); /* via w and k' = k(1−w) */
+                    }
+                }
+#pragma unroll
+                for (int i = 0; i < NT; i++) scr[((long long)RL_CK * NT + i) * NT] = G[i];
+            }
+        }
+    }
+}
+
+/* dst[row, kvh*N + q] += Σ_{hh<G} ws[row, (kvh*G + hh)*N + q]: the per-query-head dk or dv
+   of a GQA group summed into its kv head. */
+__global__ void rl__k_gqa_sum(long long rows, int H, int KVH, int N, const float *__restrict__ ws, float *__restrict__ dst) {
+    const long long n = rows * KVH * N, KN = (long long)KVH * N;
+    const int G = H / KVH;
+    for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {
+        const long long row = e / KN;
+        const int rem = (int)(e - row * KN), kvh = rem / N, q = rem - kvh * N;
+        const float *src = ws + row * H * N + (long long)kvh * G * N + q;
+        float s = 0;
+        for (int hh = 0; hh < G; hh++) s += src[(long long)hh * N];
+        dst[e] += s;
+    }
+}
+
+/* ==== RWKV7 kernels ======================================================= */
+
+/* Forward, value layout: thread i holds row S[i][·].  sa = S·a (before), S = S·diag(w) +
+   sa·bᵀ + v·kᵀ, y = S·r. sa is saved for the backward when sa_out is given.
+   smem: s_r, s_w, s_k, s_a, s_b (broadcast), s_v (own), tile. */
+template <int NT>
+__global__ void __launch_bounds__(NT) rl__k_wkv7_fwd(int T, int H, int N, const float *__restrict__ r,
+                                                   const float *__restrict__ w, const float *__restrict__ k,
+                                                   const float *__restrict__ v, const float *__restrict__ a,
+                                                   const float *__restrict__ bb, const float *__restrict__ s0,
+                                                   float *__restrict__ y, float *__restrict__ sT,
+                                                   float *__restrict__ ck, float *__restrict__ sa_out) {
+    float *s_r = RL_SMEM, *s_w = s_r + RL_CK * NT, *s_k = s_w + RL_CK * NT, *s_a = s_k + RL_CK * NT;
+    float *s_b = s_a + RL_CK * NT, *s_v = s_b + RL_CK * NT, *tile = s_v + RL_CK * NT;
+    const int p = threadIdx.x, bh = blockIdx.x, b = bh / H, h = bh % H;
+    const int n_ck = (T + RL_CK - 1) / RL_CK;
+    const bool act = p < N;
+    const long long C = (long long)H * N, NN = (long long)N * N;
+    const long long qo = (long long)b * T * C + (long long)h * N + p;
+    float S[NT];
+    rl__rows_load<NT>(S, s0 ? s0 + bh * NN : NULL, N, tile);
+    for (int c = 0; c < n_ck; c++) {
+        const int t0 = c * RL_CK, len = rl__imin(RL_CK, T - t0);
+        if (ck) rl__rows_store<NT>(S, ck + ((long long)bh * n_ck + c) * NN, N, tile); /* uniform branch */
+        __syncthreads();
+        for (int m = 0; m < RL_CK; m++) {
+            float xr = 0, xw = 0, xk = 0, xa = 0, xb = 0, xv = 0; /* padding: all zero keeps S = 0 there */
+            if (act && m < len) {
+                const long long o = qo + (long long)(t0 + m) * C;
+                xr = r[o];
+                xw = w[o];
+                xk = k[o];
+                xa = a[o];
+                xb = bb[o];
+                xv = v[o];
+            }
+            s_r[m * NT + p] = xr;
+            s_w[m * NT + p] = xw;
+            s_k[m * NT + p] = xk;
+            s_a[m * NT + p] = xa;
+            s_b[m * NT + p] = xb;
+            s_v[m * NT + p] = xv;
+        }
+        __syncthreads();
+        for (int m = 0; m < len; m++) {
+            const float *rs = s_r + m * NT, *ws = s_w + m * NT, *ks = s_k + m * NT, *as = s_a + m * NT, *bs = s_b + m * NT;
+            const float vi = s_v[m * NT + p];
+            float sa = 0, acc = 0;
+#pragma unroll
+            for (int j4 = 0; j4 < NT; j4 += 4) {
+                const float4 a4 = rl__ld4(as + j4);
+#pragma unroll
+                for (int q = 0; q < 4; q++) sa += S[j4 + q] * rl__at(a4, q); /* sa[i] = Σ_j S[i][j] a[j], S before */
+            }
+#pragma unroll
+            for (int j4 = 0; j4 < NT; j4 += 4) {
+                const float4 w4 = rl__ld4(ws + j4), b4 = rl__ld4(bs + j4), k4 = rl__ld4(ks + j4), r4 = rl__ld4(rs + j4);
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    const int j = j4 + q;
+                    S[j] = S[j] * rl__at(w4, q) + sa * rl__at(b4, q) + vi * rl__at(k4, q);
+                    acc += S[j] * rl__at(r4, q); /* y[i] = Σ_j S[i][j] r[j], S after */
+                }
+            }
+            if (act) {
+                const long long o = qo + (long long)(t0 + m) * C;
+                if (y) y[o] = acc;
+                if (sa_out) sa_out[o] = sa;
+            }
+        }
+    }
+    if (sT) rl__rows_store<NT>(S, sT + bh * NN, N, tile);
+}
+
+/* Backward 1, value layout: thread i holds row G[i][·]. Walking t down:
+   G[i][·] += dy[i] r;  gb[i] = Σ_j G[i][j] b[j];  dv[i] += Σ_j G[i][j] k[j];
+   G[i][·] = G[i][·] ⊙ w + gb[i] a.  gb is written for kernel 2 (gb_out, [B*T, H*N]).
+   smem: s_r, s_w, s_k, s_a, s_b (broadcast), s_dy (own), tile. */
+template <int NT>
+__global__ void __launch_bounds__(NT) rl__k_wkv7_bwd_v(int T, int H, int N, const float *__restrict__ r,
+                                                     const float *__restrict__ w, const float *__restrict__ k,
+                                                     const float *__restrict__ a, const float *__restrict__ bb,
+                                                     const float *__restrict__ dy, const float *__restrict__ dsT,
+                                                     float *__restrict__ dv, float *__restrict__ gb_out) {
+    float *s_r = RL_SMEM, *s_w = s_r + RL_CK * NT, *s_k = s_w + RL_CK * NT, *s_a = s_k + RL_CK * NT;
+    float *s_b = s_a + RL_CK * NT, *s_dy = s_b + RL_CK * NT, *tile = s_dy + RL_CK * NT;
+    const int p = threadIdx.x, bh = blockIdx.x, b = bh / H, h = bh % H;
+    const int n_ck = (T + RL_CK - 1) / RL_CK;
+    const bool act = p < N;
+    const long long C = (long long)H * N, NN = (long long)N * N;
+    const long long qo = (long long)b * T * C + (long long)h * N + p;
+    float G[NT];
+    rl__rows_load<NT>(G, dsT ? dsT + bh * NN : NULL, N, tile);
+    for (int c = n_ck - 1; c >= 0; c--) {
+        const int t0 = c * RL_CK, len = rl__imin(RL_CK, T - t0);
+        __syncthreads();
+        for (int m = 0; m < RL_CK; m++) {
+            float xr = 0, xw = 0, xk = 0, xa = 0, xb = 0, xdy = 0;
+            if (act && m < len) {
+                const long long o = qo + (long long)(t0 + m) * C;
+                xr = r[o];
+                xw = w[o];
+                xk = k[o];
+                xa = a[o];
+                xb = bb[o];
+                xdy = dy ? dy[o] : 0.0f;
+            }
+            s_r[m * NT + p] = xr;
+            s_w[m * NT + p] = xw;
+            s_k[m * NT + p] = xk;
+            s_a[m * NT + p] = xa;
+            s_b[m * NT + p] = xb;
+            s_dy[m * NT + p] = xdy;
+        }
+        __syncthreads();
+        for (int m = len - 1; m >= 0; m--) {
+            const float *rs = s_r + m * NT, *ws = s_w + m * NT, *ks = s_k + m * NT, *as = s_a + m * NT, *bs = s_b + m * NT;
+            const float dyi = s_dy[m * NT + p];
+            float g = 0, dvi = 0;
+#pragma unroll
+            for (int j4 = 0; j4 < NT; j4 += 4) {
+                const float4 r4 = rl__ld4(rs + j4), b4 = rl__ld4(bs + j4), k4 = rl__ld4(ks + j4);
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    const int j = j4 + q;
+                    G[j] += dyi * rl__at(r4, q); /* G[i][j] += dy[i] r[j] */
+                    g += G[j] * rl__at(b4, q);
+                    dvi += G[j] * rl__at(k4, q);
+                }
+            }
+#pragma unroll
+            for (int j4 = 0; j4 < NT; j4 += 4) {
+                const float4 w4 = rl__ld4(ws + j4), a4 = rl__ld4(as + j4);
+#pragma unroll
+                for (int q = 0; q < 4; q++) G[j4 + q] = G[j4 + q] * rl__at(w4, q) + g * rl__at(a4, q);
+            }
+            if (act) {
+                const long long o = qo + (long long)(t0 + m) * C;
+                if (dv) dv[o] += dvi;
+                gb_out[o] = g;
+            }
+        }
+    }
+}
+
+/* Backward 2, key layout: thread j holds column j of S and of G (S[·][j], G[·][j]).
+   Per stretch (last first): recompute the states before each token into the block's
+   scratch, S[i][j] = S[i][j] w[j] + sa[i] b[j] + v[i] k[j] (sa saved by the forward), with
+   dr[j] = Σ_i S_t[i][j] dy[i] on the way; then walking t down with G (parked in scratch
+   slot RL_CK between stretches):
+   G[·][j] += dy r[j];  dk[j] = Σ_i G v;  db[j] = Σ_i G sa;  dw[j] = Σ_i G ⊙ S_{t−1};
+   da[j] = Σ_i S_{t−1}[i][j] gb[i];  G[i][j] = G[i][j] w[j] + gb[i] a[j].
+   At the end dstate_in += G. smem: s_r, s_w, s_k, s_a, s_b (own), s_v, s_sa, s_dy, s_gb
+   (broadcast). Blocks loop over (b, h). */
+template <int NT>
+__global__ void __launch_bounds__(NT) rl__k_wkv7_bwd_k(int BH, int T, int H, int N, const float *__restrict__ r,
+                                                     const float *__restrict__ w, const float *__restrict__ k,
+                                                     const float *__restrict__ v, const float *__restrict__ a,
+                                                     const float *__restrict__ bb, const float *__restrict__ ck,
+                                                     const float *__restrict__ sa, const float *__restrict__ gb,
+                                                     const float *__restrict__ dy, const float *__restrict__ dsT,
+                                                     float *__restrict__ dr, float *__restrict__ dw,
+                                                     float *__restrict__ dk, float *__restrict__ da,
+                                                     float *__restrict__ db, float *__restrict__ ds0,
+                                                     float *__restrict__ scratch) {
+    float *s_r = RL_SMEM, *s_w = s_r + RL_CK * NT, *s_k = s_w + RL_CK * NT, *s_a = s_k + RL_CK * NT;
+    float *s_b = s_a + RL_CK * NT, *s_v = s_b + RL_CK * NT, *s_sa = s_v + RL_CK * NT, *s_dy = s_sa + RL_CK * NT;
+    float *s_gb = s_dy + RL_CK * NT;
+    const int p = threadIdx.x;
+    const int n_ck = (T + RL_CK - 1) / RL_CK;
+    const bool act = p < N;
+    const long long C = (long long)H * N, NN = (long long)N * N;
+    float *scr = scratch + (long long)blockIdx.x * (RL_CK + 1) * NT * NT + p;
+    for (int bh = blockIdx.x; bh < BH; bh += gridDim.x) {
+        const int b = bh / H, h = bh % H;
+        const long long qo = (long long)b * T * C + (long long)h * N + p;
+        for (int i = 0; i < NT; i++) /* G_T = dstate_out, column j (coalesced) */
+            scr[((long long)RL_CK * NT + i) * NT] = (dsT && act && i < N) ? dsT[bh * NN + (long long)i * N + p] : 0.0f;
+        for (int c = n_ck - 1; c >= 0; c--) {
+            const int t0 = c * RL_CK, len = rl__imin(RL_CK, T - t0);
+            __syncthreads();
+            for (int m = 0; m < RL_CK; m++) {
+                float xr = 0, xw = 0, xk = 0, xa = 0, xb = 0, xv = 0, xsa = 0, xdy = 0, xgb = 0;
+                if (act && m < len) {
+                    const long long o = qo + (long long)(t0 + m) * C;
+                    xr = r[o];
+                    xw = w[o];
+                    xk = k[o];
+                    xa = a[o];
+                    xb = bb[o];
+                    xv = v[o];
+                    xsa = sa[o];
+                    xdy = dy ? dy[o] : 0.0f;
+                    xgb = gb[o];
+                }
+                s_r[m * NT + p] = xr;
+                s_w[m * NT + p] = xw;
+                s_k[m * NT + p] = xk;
+                s_a[m * NT + p] = xa;
+                s_b[m * NT + p] = xb;
+                s_v[m * NT + p] = xv;
+                s_sa[m * NT + p] = xsa;
+                s_dy[m * NT + p] = xdy;
+                s_gb[m * NT + p] = xgb;
+            }
+            __syncthreads();
+            {
+                float S[NT];
+                const float *src = ck + ((long long)bh * n_ck + c) * NN + p;
+#pragma unroll
+                for (int i = 0; i < NT; i++) S[i] = (act && i < N) ? src[(long long)i * N] : 0.0f; /* column j */
+                for (int m = 0; m < len; m++) {
+                    const float *vs = s_v + m * NT, *sas = s_sa + m * NT, *dys = s_dy + m * NT;
+                    const float wj = s_w[m * NT + p], bj = s_b[m * NT + p], kj = s_k[m * NT + p];
+                    float acc = 0;
+#pragma unroll
+                    for (int i = 0; i < NT; i++) scr[((long long)m * NT + i) * NT] = S[i]; /* S before token t0+m */
+#pragma unroll
+                    for (int i4 = 0; i4 < NT; i4 += 4) {
+                        const float4 v4 = rl__ld4(vs + i4), sa4 = rl__ld4(sas + i4), d4 = rl__ld4(dys + i4);
+#pragma unroll
+                        for (int q = 0; q < 4; q++) {
+                            const int i = i4 + q;
+                            S[i] = S[i] * wj + rl__at(sa4, q) * bj + rl__at(v4, q) * kj;
+                            acc += S[i] * rl__at(d4, q); /* dr[j] = Σ_i S_t[i][j] dy[i] */
+                        }
+                    }
+                    if (dr && act) dr[qo + (long long)(t0 + m) * C] += acc;
+                }
+            }
+            {
+                float G[NT];
+#pragma unroll
+                for (int i = 0; i < NT; i++) G[i] = scr[((long long)RL_CK * NT + i) * NT];
+                for (int m = len - 1; m >= 0; m--) {
+                    const float *vs = s_v + m * NT, *sas = s_sa + m * NT, *dys = s_dy + m * NT, *gbs = s_gb + m * NT;
+                    const float rj = s_r[m * NT + p], wj = s_w[m * NT + p], aj = s_a[m * NT + p];
+                    float sdk = 0, sdb = 0, sdw = 0, sda = 0;
+#pragma unroll
+                    for (int i4 = 0; i4 < NT; i4 += 4) {
+                        const float4 v4 = rl__ld4(vs + i4), sa4 = rl__ld4(sas + i4), d4 = rl__ld4(dys + i4),
+                                     g4 = rl__ld4(gbs + i4);
+#pragma unroll
+                        for (int q = 0; q < 4; q++) {
+                            const int i = i4 + q;
+                            const float sp = scr[((long long)m * NT + i) * NT]; /* S_{t−1}[i][j] */
+                            const float g = G[i] + rl__at(d4, q) * rj;         /* G[i][j] += dy[i] r[j] */
+                            sdk += g * rl__at(v4, q);
+                            sdb += g * rl__at(sa4, q);
+                            sdw += g * sp;
+                            sda += sp * rl__at(g4, q);
+                            G[i] = g * wj + rl__at(g4, q) * aj;
+                        }
+                    }
+                    if (act) {
+                        const long long o = qo + (long long)(t0 + m) * C;
+                        if (dw) dw[o] += sdw;
+                        if (dk) dk[o] += sdk;
+                        if (da) da[o] += sda;
+                        if (db) db[o] += sdb;
+                    }
+                }
+#pragma unroll
+                for (int i = 0; i < NT; i++) scr[((long long)RL_CK * NT + i) * NT] = G[i];
+            }
+        }
+        if (ds0 && act)
+            for (int i = 0; i < N; i++) ds0[bh * NN + (long long)i * N + p] += scr[((long long)RL_CK * NT + i) * NT];
+    }
+}
+
+/* ==== host side =========================================================== */
+
+static int rl__nt(int N) { return N <= 32 ? 32 : N <= 64 ? 64 : 128; }
+
+/* shared-memory floats of each kernel */
+static size_t rl__smem6f(int NT) { return sizeof(float) * 4 * RL_CK * (size_t)NT; }
+static size_t rl__smem6b(int NT) { return sizeof(float) * (5 * RL_CK * (size_t)NT + (size_t)NT * RL_TILE_LD); }
+static size_t rl__smem7f(int NT) { return sizeof(float) * (6 * RL_CK * (size_t)NT + (size_t)NT * RL_TILE_LD); }
+static size_t rl__smem7k(int NT) { return sizeof(float) * 9 * RL_CK * (size_t)NT; }
+
+static int rl__check(const char *what, int64_t B, int64_t T, int H, int KVH, int N) {
+    if (B < 1 || T < 1 || H < 1 || KVH < 1 || N < 1 || N > 128 || H % KVH)
+        return rl__cu_fail(-1, "%s: bad shape B %lld, T %lld, H %d, KVH %d, N %d (need B, T >= 1, 1 <= N <= 128, H %% KVH == 0)",
+                           what, (long long)B, (long long)T, H, KVH, N);
+    if (T > 0x7fffffffLL || B * (int64_t)H > 0x7fffffffLL || (int64_t)B * T * H * N < 0)
+        return rl__cu_fail(-1, "%s: B %lld x T %lld x H %d is too large", what, (long long)B, (long long)T, H);
+    return 0;
+}
+
+template <typename K>
+static cudaError_t rl__smem_attr(K kern, size_t smem) {
+    return cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+}
+
+/* Blocks that can be resident at once (for the scratch-using kernels), at least 1, at most
+   BH. Sets the kernel's dynamic shared memory limit first (the occupancy query needs it). */
+template <typename K>
+static int rl__resident(K kern, int NT, size_t smem, int BH, int *nblk) {
+    const char *rl__cu_what = "radlads_cuda: occupancy";
+    int rc = 0, dev = 0, sms = 0, per = 0;
+    RL_CU(rl__smem_attr(kern, smem));
+    RL_CU(cudaGetDevice(&dev));
+    RL_CU(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    RL_CU(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per, kern, NT, smem));
+    if (per < 1) return rl__cu_fail(-2, "radlads_cuda: a block of %d threads with %zu bytes of shared memory does not fit this GPU", NT, smem);
+    *nblk = sms * per < BH ? sms * per : BH;
+    return 0;
+fail:
+    return rc;
+}
+
+/* ---- RWKV6 ---- */
+
+template <int NT>
+static int rl__wkv6_fwd_nt(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k, const float *v,
+                           const float *logw, const float *s0, float *y, float *sT, float *ck) {
+    const char *rl__cu_what = "rl_cuda_wkv6_forward";
+    const size_t sm = rl__smem6f(NT);
+    int rc = 0;
+    RL_CU(rl__smem_attr(rl__k_wkv6_fwd<NT>, sm));
+    RL_LAUNCH(rl__k_wkv6_fwd<NT>, (unsigned)(B * H), NT, sm, (int)T, H, KVH, N, 1.0f / sqrtf((float)N), r, k, v, logw, s0,
+              y, sT, ck);
+    RL_CU(cudaGetLastError());
+fail:
+    return rc;
+}
+
+extern "C" int rl_cuda_wkv6_forward(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
+                                    const float *v, const float *logw, const float *state_in, float *y,
+                                    float *state_out, float *ck) {
+    int rc = rl__check("rl_cuda_wkv6_forward", B, T, H, KVH, N);
+    if (rc) return rc;
+    if (!r || !k || !v || !logw) return rl__cu_fail(-1, "rl_cuda_wkv6_forward: r, k, v and logw are required");
+    switch (rl__nt(N)) {
+    case 32: return rl__wkv6_fwd_nt<32>(B, T, H, KVH, N, r, k, v, logw, state_in, y, state_out, ck);
+    case 64: return rl__wkv6_fwd_nt<64>(B, T, H, KVH, N, r, k, v, logw, state_in, y, state_out, ck);
+    default: return rl__wkv6_fwd_nt<128>(B, T, H, KVH, N, r, k, v, logw, state_in, y, state_out, ck);
+    }
+}
+
+template <int NT>
+static int rl__wkv6_bwd_nt(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k, const float *v,
+                           const float *logw, const float *ck, const float *dy, const float *dsT, float *dr, float *dk,
+                           float *dv, float *dlw, float *ds0) {
+    const char *rl__cu_what = "rl_cuda_wkv6_backward";
+    const int BH = (int)(B * H), G = H / KVH;
+    const float scale = 1.0f / sqrtf((float)N);
+    const long long rows = (long long)B * T, C = (long long)H * N, Ck = (long long)KVH * N;
+    const int need_a = dv || ds0, need_b = dr || dk || dlw;
+    const int perq = G > 1; /* GQA: per-query-head dk, dv into a workspace, then summed */
+    size_t n_ws = 0, o_dk = 0, o_dv = 0, o_scr = 0;
+    int nblk = 0, rc = 0;
+    float *ws = NULL;
+    if (need_b) {
+        rc = rl__resident(rl__k_wkv6_bwd_k<NT>, NT, rl__smem6b(NT), BH, &nblk);
+        if (rc) return rc;
+    }
+    if (perq && dk) { o_dk = n_ws; n_ws += (size_t)(rows * C); }
+    if (perq && dv) { o_dv = n_ws; n_ws += (size_t)(rows * C); }
+    if (need_b) { o_scr = n_ws; n_ws += (size_t)nblk * (RL_CK + 1) * NT * NT; }
+    if (n_ws) RL_CU(cudaMalloc((void **)&ws, n_ws * sizeof(float)));
+    if (perq && (dk || dv)) RL_CU(cudaMemset(ws, 0, (size_t)(rows * C) * (dk && dv ? 2 : 1) * sizeof(float)));
+    if (need_a) {
+        const size_t sm = rl__smem6f(NT);
+        RL_CU(rl__smem_attr(rl__k_wkv6_bwd_v<NT>, sm));
+        RL_LAUNCH(rl__k_wkv6_bwd_v<NT>, (unsigned)BH, NT, sm, (int)T, H, KVH, N, scale, r, k, logw, dy, dsT,
+                  dv ? (perq ? ws + o_dv : dv) : (float *)NULL, perq ? C : Ck, perq, ds0);
+        RL_CU(cudaGetLastError());
+    }
+    if (need_b) {
+        const size_t sm = rl__smem6b(NT);
+        RL_CU(rl__smem_attr(rl__k_wkv6_bwd_k<NT>, sm));
+        RL_LAUNCH(rl__k_wkv6_bwd_k<NT>, (unsigned)nblk, NT, sm, BH, (int)T, H, KVH, N, scale, r, k, v, logw, ck, dy, dsT,
+                  dr, dk ? (perq ? ws + o_dk : dk) : (float *)NULL, perq ? C : Ck, perq, dlw, ws + o_scr);
+        RL_CU(cudaGetLastError());
+    }
+    if (perq && dk) {
+        RL_LAUNCH(rl__k_gqa_sum, 1024u, 256, 0, rows, H, KVH, N, (const float *)(ws + o_dk), dk);
+        RL_CU(cudaGetLastError());
+    }
+    if (perq && dv) {
+        RL_LAUNCH(rl__k_gqa_sum, 1024u, 256, 0, rows, H, KVH, N, (const float *)(ws + o_dv), dv);
+        RL_CU(cudaGetLastError());
+    }
+    RL_CU(cudaDeviceSynchronize());
+fail:
+    if (ws) cudaFree(ws);
+    return rc;
+}
+
+extern "C" int rl_cuda_wkv6_backward(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
+                                     const float *v, const float *logw, const float *ck, const float *dy,
+                                     const float *dstate_out, float *dr, float *dk, float *dv, float *dlogw,
+                                     float *dstate_in) {
+    int rc = rl__check("rl_cuda_wkv6_backward", B, T, H, KVH, N);
+    if (rc) return rc;
+    if (!r || !k || !v || !logw || !ck) return rl__cu_fail(-1, "rl_cuda_wkv6_backward: r, k, v, logw and ck are required");
+    switch (rl__nt(N)) {
+    case 32: return rl__wkv6_bwd_nt<32>(B, T, H, KVH, N, r, k, v, logw, ck, dy, dstate_out, dr, dk, dv, dlogw, dstate_in);
+    case 64: return rl__wkv6_bwd_nt<64>(B, T, H, KVH, N, r, k, v, logw, ck, dy, dstate_out, dr, dk, dv, dlogw, dstate_in);
+    default: return rl__wkv6_bwd_nt<128>(B, T, H, KVH, N, r, k, v, logw, ck, dy, dstate_out, dr, dk, dv, dlogw, dstate_in);
+    }
+}
+
+/* ---- RWKV7 ---- */
+
+template <int NT>
+static int rl__wkv7_fwd_nt(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                           const float *v, const float *a, const float *b, const float *s0, float *y, float *sT,
+                           float *ck, float *sa) {
+    const char *rl__cu_what = "rl_cuda_wkv7_forward";
+    const size_t sm = rl__smem7f(NT);
+    int rc = 0;
+    RL_CU(rl__smem_attr(rl__k_wkv7_fwd<NT>, sm));
+    RL_LAUNCH(rl__k_wkv7_fwd<NT>, (unsigned)(B * H), NT, sm, (int)T, H, N, r, w, k, v, a, b, s0, y, sT, ck, sa);
+    RL_CU(cudaGetLastError());
+fail:
+    return rc;
+}
+
+extern "C" int rl_cuda_wkv7_forward(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                                    const float *v, const float *a, const float *b, const float *state_in, float *y,
+                                    float *state_out, float *ck, float *sa) {
+    int rc = rl__check("rl_cuda_wkv7_forward", B, T, H, H, N);
+    if (rc) return rc;
+    if (!r || !w || !k || !v || !a || !b) return rl__cu_fail(-1, "rl_cuda_wkv7_forward: r, w, k, v, a and b are required");
+    switch (rl__nt(N)) {
+    case 32: return rl__wkv7_fwd_nt<32>(B, T, H, N, r, w, k, v, a, b, state_in, y, state_out, ck, sa);
+    case 64: return rl__wkv7_fwd_nt<64>(B, T, H, N, r, w, k, v, a, b, state_in, y, state_out, ck, sa);
+    default: return rl__wkv7_fwd_nt<128>(B, T, H, N, r, w, k, v, a, b, state_in, y, state_out, ck, sa);
+    }
+}
+
+template <int NT>
+static int rl__wkv7_bwd_nt(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                           const float *v, const float *a, const float *b, const float *ck, const float *sa,
+                           const float *dy, const float *dsT, float *dr, float *dw, float *dk, float *dv, float *da,
+                           float *db, float *ds0) {
+    const char *rl__cu_what = "rl_cuda_wkv7_backward";
+    const int BH = (int)(B * H);
+    const long long n_act = (long long)B * T * H * N;
+    const int need_k = dr || dw || dk || da || db || ds0;
+    size_t n_ws = 0;
+    int nblk = 0, rc = 0;
+    float *ws = NULL;
+    if (!need_k && !dv) return 0;
+    if (need_k) {
+        rc = rl__resident(rl__k_wkv7_bwd_k<NT>, NT, rl__smem7k(NT), BH, &nblk);
+        if (rc) return rc;
+    }
+    n_ws = (size_t)n_act + (size_t)nblk * (RL_CK + 1) * NT * NT; /* gb, then the scratch */
+    RL_CU(cudaMalloc((void **)&ws, n_ws * sizeof(float)));
+    {
+        const size_t sm = rl__smem7f(NT);
+        RL_CU(rl__smem_attr(rl__k_wkv7_bwd_v<NT>, sm));
+        RL_LAUNCH(rl__k_wkv7_bwd_v<NT>, (unsigned)BH, NT, sm, (int)T, H, N, r, w, k, a, b, dy, dsT, dv, ws);
+        RL_CU(cudaGetLastError());
+    }
+    if (need_k) {
+        const size_t sm = rl__smem7k(NT);
+        RL_CU(rl__smem_attr(rl__k_wkv7_bwd_k<NT>, sm));
+        RL_LAUNCH(rl__k_wkv7_bwd_k<NT>, (unsigned)nblk, NT, sm, BH, (int)T, H, N, r, w, k, v, a, b, ck, sa,
+                  (const float *)ws, dy, dsT, dr, dw, dk, da, db, ds0, ws + n_act);
+        RL_CU(cudaGetLastError());
+    }
+    RL_CU(cudaDeviceSynchronize());
+fail:
+    if (ws) cudaFree(ws);
+    return rc;
+}
+
+extern "C" int rl_cuda_wkv7_backward(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                                     const float *v, const float *a, const float *b, const float *ck, const float *sa,
+                                     const float *dy, const float *dstate_out, float *dr, float *dw, float *dk,
+                                     float *dv, float *da, float *db, float *dstate_in) {
+    int rc = rl__check("rl_cuda_wkv7_backward", B, T, H, H, N);
+    if (rc) return rc;
+    if (!r || !w || !k || !v || !a || !b || !ck || !sa)
+        return rl__cu_fail(-1, "rl_cuda_wkv7_backward: r, w, k, v, a, b, ck and sa are required");
+    switch (rl__nt(N)) {
+    case 32: return rl__wkv7_bwd_nt<32>(B, T, H, N, r, w, k, v, a, b, ck, sa, dy, dstate_out, dr, dw, dk, dv, da, db, dstate_in);
+    case 64: return rl__wkv7_bwd_nt<64>(B, T, H, N, r, w, k, v, a, b, ck, sa, dy, dstate_out, dr, dw, dk, dv, da, db, dstate_in);
+    default: return rl__wkv7_bwd_nt<128>(B, T, H, N, r, w, k, v, a, b, ck, sa, dy, dstate_out, dr, dw, dk, dv, da, db, dstate_in);
+    }
+}
+
+/* ==== host-pointer helpers ================================================ */
+/* One cudaMalloc holds every device copy; slots are laid out in order of rl__hbuf_add. */
+typedef struct {
+    const void *src; /* host data to copy in (NULL: none) */
+    void *dst;       /* host buffer to copy out (NULL: none) */
+    size_t n;        /* floats; 0 = slot unused */
+    size_t off;
+} rl__hslot;
+
+typedef struct {
+    rl__hslot s[24];
+    int n;
+    size_t total;
+    float *dev;
+} rl__hbuf;
+
+/* Reserve n floats (when want); returns the slot index or -1. */
+static int rl__hbuf_add(rl__hbuf *h, int want, size_t n, const void *src, void *dst) {
+    rl__hslot *s;
+    if (!want || !n) return -1;
+    s = &h->s[h->n];
+    s->src = src;
+    s->dst = dst;
+    s->n = n;
+    s->off = h->total;
+    h->total += (n + 63) & ~(size_t)63; /* 256-byte aligned slots */
+    return h->n++;
+}
+static float *rl__hbuf_ptr(const rl__hbuf *h, int slot) { return slot < 0 ? NULL : h->dev + h->s[slot].off; }
+
+static int rl__hbuf_alloc_in(rl__hbuf *h, const char *rl__cu_what) {
+    int rc = 0, i;
+    h->dev = NULL;
+    if (!h->total) return 0;
+    RL_CU(cudaMalloc((void **)&h->dev, h->total * sizeof(float)));
+    for (i = 0; i < h->n; i++)
+        if (h->s[i].src) RL_CU(cudaMemcpy(h->dev + h->s[i].off, h->s[i].src, h->s[i].n * sizeof(float), cudaMemcpyHostToDevice));
+    return 0;
+fail:
+    return rc;
+}
+
+/* Copy the outputs back. A failure here may leave some host outputs written and others
+   not: it returns -3, not -2, so that a caller does not fall back and add gradients twice. */
+static int rl__hbuf_out(rl__hbuf *h, const char *rl__cu_what) {
+    int rc = 0, i;
+    for (i = 0; i < h->n; i++)
+        if (h->s[i].dst) RL_CU(cudaMemcpy(h->s[i].dst, h->dev + h->s[i].off, h->s[i].n * sizeof(float), cudaMemcpyDeviceToHost));
+    return 0;
+fail:
+    return rc ? -3 : 0;
+}
+
+static void rl__hbuf_free(rl__hbuf *h) {
+    if (h->dev) cudaFree(h->dev);
+    h->dev = NULL;
+}
+
+extern "C" int rl_cuda_wkv6_forward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
+                                         const float *v, const float *logw, const float *state_in, float *y,
+                                         float *state_out, float *ck) {
+    rl__hbuf hb;
+    int rc = rl__check("rl_cuda_wkv6_forward_host", B, T, H, KVH, N), ir, ik, iv, iw, is, iy, io, ic;
+    const size_t nq = (size_t)(B * T * H * N), nk = (size_t)(B * T * KVH * N), ns = (size_t)(B * H * N * N);
+    if (rc) return rc;
+    if (!r || !k || !v || !logw) return rl__cu_fail(-1, "rl_cuda_wkv6_forward_host: r, k, v and logw are required");
+    memset(&hb, 0, sizeof hb);
+    ir = rl__hbuf_add(&hb, 1, nq, r, NULL);
+    ik = rl__hbuf_add(&hb, 1, nk, k, NULL);
+    iv = rl__hbuf_add(&hb, 1, nk, v, NULL);
+    iw = rl__hbuf_add(&hb, 1, nq, logw, NULL);
+    is = rl__hbuf_add(&hb, state_in != NULL, ns, state_in, NULL);
+    iy = rl__hbuf_add(&hb, y != NULL, nq, NULL, y);
+    io = rl__hbuf_add(&hb, state_out != NULL, ns, NULL, state_out);
+    ic = rl__hbuf_add(&hb, ck != NULL, rl_cuda_ck_floats(B, T, H, N), NULL, ck);
+    if (!(rc = rl__hbuf_alloc_in(&hb, "rl_cuda_wkv6_forward_host")) &&
+        !(rc = rl_cuda_wkv6_forward(B, T, H, KVH, N, rl__hbuf_ptr(&hb, ir), rl__hbuf_ptr(&hb, ik), rl__hbuf_ptr(&hb, iv),
+                                    rl__hbuf_ptr(&hb, iw), rl__hbuf_ptr(&hb, is), rl__hbuf_ptr(&hb, iy),
+                                    rl__hbuf_ptr(&hb, io), rl__hbuf_ptr(&hb, ic))))
+        rc = rl__hbuf_out(&hb, "rl_cuda_wkv6_forward_host");
+    rl__hbuf_free(&hb);
+    return rc;
+}
+
+extern "C" int rl_cuda_wkv6_backward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
+                                          const float *v, const float *logw, const float *state_in, const float *dy,
+                                          const float *dstate_out, float *dr, float *dk, float *dv, float *dlogw,
+                                          float *dstate_in) {
+    rl__hbuf hb;
+    int rc = rl__check("rl_cuda_wkv6_backward_host", B, T, H, KVH, N), ir, ik, iv, iw, is, ic, idy, ids, g0, g1, g2, g3, g4;
+    const size_t nq = (size_t)(B * T * H * N), nk = (size_t)(B * T * KVH * N), ns = (size_t)(B * H * N * N);
+    if (rc) return rc;
+    if (!r || !k || !v || !logw) return rl__cu_fail(-1, "rl_cuda_wkv6_backward_host: r, k, v and logw are required");
+    if (!dr && !dk && !dv && !dlogw && !dstate_in) return 0;
+    memset(&hb, 0, sizeof hb);
+    ir = rl__hbuf_add(&hb, 1, nq, r, NULL);
+    ik = rl__hbuf_add(&hb, 1, nk, k, NULL);
+    iv = rl__hbuf_add(&hb, 1, nk, v, NULL);
+    iw = rl__hbuf_add(&hb, 1, nq, logw, NULL);
+    is = rl__hbuf_add(&hb, state_in != NULL, ns, state_in, NULL);
+    ic = rl__hbuf_add(&hb, 1, rl_cuda_ck_floats(B, T, H, N), NULL, NULL);
+    idy = rl__hbuf_add(&hb, dy != NULL, nq, dy, NULL);
+    ids = rl__hbuf_add(&hb, dstate_out != NULL, ns, dstate_out, NULL);
+    /* gradients are accumulated: copy the caller's values in, add on the device, copy out */
+    g0 = rl__hbuf_add(&hb, dr != NULL, nq, dr, dr);
+    g1 = rl__hbuf_add(&hb, dk != NULL, nk, dk, dk);
+    g2 = rl__hbuf_add(&hb, dv != NULL, nk, dv, dv);
+    g3 = rl__hbuf_add(&hb, dlogw != NULL, nq, dlogw, dlogw);
+    g4 = rl__hbuf_add(&hb, dstate_in != NULL, ns, dstate_in, dstate_in);
+    if (!(rc = rl__hbuf_alloc_in(&hb, "rl_cuda_wkv6_backward_host")) &&
+        !(rc = rl_cuda_wkv6_forward(B, T, H, KVH, N, rl__hbuf_ptr(&hb, ir), rl__hbuf_ptr(&hb, ik), rl__hbuf_ptr(&hb, iv),
+                                    rl__hbuf_ptr(&hb, iw), rl__hbuf_ptr(&hb, is), NULL, NULL, rl__hbuf_ptr(&hb, ic))) &&
+        !(rc = rl_cuda_wkv6_backward(B, T, H, KVH, N, rl__hbuf_ptr(&hb, ir), rl__hbuf_ptr(&hb, ik), rl__hbuf_ptr(&hb, iv),
+                                     rl__hbuf_ptr(&hb, iw), rl__hbuf_ptr(&hb, ic), rl__hbuf_ptr(&hb, idy),
+                                     rl__hbuf_ptr(&hb, ids), rl__hbuf_ptr(&hb, g0), rl__hbuf_ptr(&hb, g1),
+                                     rl__hbuf_ptr(&hb, g2), rl__hbuf_ptr(&hb, g3), rl__hbuf_ptr(&hb, g4))))
+        rc = rl__hbuf_out(&hb, "rl_cuda_wkv6_backward_host");
+    rl__hbuf_free(&hb);
+    return rc;
+}
+
+extern "C" int rl_cuda_wkv7_forward_host(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                                         const float *v, const float *a, const float *b, const float *state_in, float *y,
+                                         float *state_out, float *ck) {
+    rl__hbuf hb;
+    int rc = rl__check("rl_cuda_wkv7_forward_host", B, T, H, H, N), in[6], is, iy, io, ic, q;
+    const size_t nq = (size_t)(B * T * H * N), ns = (size_t)(B * H * N * N);
+    const float *src[6];
+    if (rc) return rc;
+    src[0] = r; src[1] = w; src[2] = k; src[3] = v; src[4] = a; src[5] = b;
+    for (q = 0; q < 6; q++)
+        if (!src[q]) return rl__cu_fail(-1, "rl_cuda_wkv7_forward_host: r, w, k, v, a and b are required");
+    memset(&hb, 0, sizeof hb);
+    for (q = 0; q < 6; q++) in[q] = rl__hbuf_add(&hb, 1, nq, src[q], NULL);
+    is = rl__hbuf_add(&hb, state_in != NULL, ns, state_in, NULL);
+    iy = rl__hbuf_add(&hb, y != NULL, nq, NULL, y);
+    io = rl__hbuf_add(&hb, state_out != NULL, ns, NULL, state_out);
+    ic = rl__hbuf_add(&hb, ck != NULL, rl_cuda_ck_floats(B, T, H, N), NULL, ck);
+    if (!(rc = rl__hbuf_alloc_in(&hb, "rl_cuda_wkv7_forward_host")) &&
+        !(rc = rl_cuda_wkv7_forward(B, T, H, N, rl__hbuf_ptr(&hb, in[0]), rl__hbuf_ptr(&hb, in[1]), rl__hbuf_ptr(&hb, in[2]),
+                                    rl__hbuf_ptr(&hb, in[3]), rl__hbuf_ptr(&hb, in[4]), rl__hbuf_ptr(&hb, in[5]),
+                                    rl__hbuf_ptr(&hb, is), rl__hbuf_ptr(&hb, iy), rl__hbuf_ptr(&hb, io),
+                                    rl__hbuf_ptr(&hb, ic), NULL)))
+        rc = rl__hbuf_out(&hb, "rl_cuda_wkv7_forward_host");
+    rl__hbuf_free(&hb);
+    return rc;
+}
+
+extern "C" int rl_cuda_wkv7_backward_host(int64_t B, int64_t T, int H, int N, const float *r, const float *w,
+                                          const float *k, const float *v, const float *a, const float *b,
+                                          const float *state_in, const float *dy, const float *dstate_out, float *dr,
+                                          float *dw, float *dk, float *dv, float *da, float *db, float *dstate_in) {
+    rl__hbuf hb;
+    int rc = rl__check("rl_cuda_wkv7_backward_host", B, T, H, H, N), in[6], is, ic, isa, idy, ids, g[7], q;
+    const size_t nq = (size_t)(B * T * H * N), ns = (size_t)(B * H * N * N);
+    const float *src[6];
+    float *gr[7];
+    if (rc) return rc;
+    src[0] = r; src[1] = w; src[2] = k; src[3] = v; src[4] = a; src[5] = b;
+    gr[0] = dr; gr[1] = dw; gr[2] = dk; gr[3] = dv; gr[4] = da; gr[5] = db; gr[6] = dstate_in;
+    for (q = 0; q < 6; q++)
+        if (!src[q]) return rl__cu_fail(-1, "rl_cuda_wkv7_backward_host: r, w, k, v, a and b are required");
+    for (q = 0; q < 7 && !gr[q]; q++) {}
+    if (q == 7) return 0;
+    memset(&hb, 0, sizeof hb);
+    for (q = 0; q < 6; q++) in[q] = rl__hbuf_add(&hb, 1, nq, src[q], NULL);
+    is = rl__hbuf_add(&hb, state_in != NULL, ns, state_in, NULL);
+    ic = rl__hbuf_add(&hb, 1, rl_cuda_ck_floats(B, T, H, N), NULL, NULL);
+    isa = rl__hbuf_add(&hb, 1, nq, NULL, NULL);
+    idy = rl__hbuf_add(&hb, dy != NULL, nq, dy, NULL);
+    ids = rl__hbuf_add(&hb, dstate_out != NULL, ns, dstate_out, NULL);
+    for (q = 0; q < 7; q++) g[q] = rl__hbuf_add(&hb, gr[q] != NULL, q == 6 ? ns : nq, gr[q], gr[q]);
+    if (!(rc = rl__hbuf_alloc_in(&hb, "rl_cuda_wkv7_backward_host")) &&
+        !(rc = rl_cuda_wkv7_forward(B, T, H, N, rl__hbuf_ptr(&hb, in[0]), rl__hbuf_ptr(&hb, in[1]), rl__hbuf_ptr(&hb, in[2]),
+                                    rl__hbuf_ptr(&hb, in[3]), rl__hbuf_ptr(&hb, in[4]), rl__hbuf_ptr(&hb, in[5]),
+                                    rl__hbuf_ptr(&hb, is), NULL, NULL, rl__hbuf_ptr(&hb, ic), rl__hbuf_ptr(&hb, isa))) &&
+        !(rc = rl_cuda_wkv7_backward(B, T, H, N, rl__hbuf_ptr(&hb, in[0]), rl__hbuf_ptr(&hb, in[1]), rl__hbuf_ptr(&hb, in[2]),
+                                     rl__hbuf_ptr(&hb, in[3]), rl__hbuf_ptr(&hb, in[4]), rl__hbuf_ptr(&hb, in[5]),
+                                     rl__hbuf_ptr(&hb, ic), rl__hbuf_ptr(&hb, isa), rl__hbuf_ptr(&hb, idy),
+                                     rl__hbuf_ptr(&hb, ids), rl__hbuf_ptr(&hb, g[0]), rl__hbuf_ptr(&hb, g[1]),
+                                     rl__hbuf_ptr(&hb, g[2]), rl__hbuf_ptr(&hb, g[3]), rl__hbuf_ptr(&hb, g[4]),
+                                     rl__hbuf_ptr(&hb, g[5]), rl__hbuf_ptr(&hb, g[6]))))
+        rc = rl__hbuf_out(&hb, "rl_cuda_wkv7_backward_host");
+    rl__hbuf_free(&hb);
+    return rc;
+}

@@ -1,0 +1,65 @@
+# tools/cuda.mk - the optional CUDA companion (radlads_cuda.cu) and its test.
+# Standalone:  make -f tools/cuda.mk cuda        or include it from the Makefile.
+#
+#   cuda            build/cuda/radlads_cuda.o (nvcc, sm_80 + sm_90 code, compute_80 PTX)
+#                   and build/cuda/test_cuda_scans (CPU scans vs GPU scans; SKIP without a GPU)
+#   test-cuda       run it (needs a GPU with compute capability >= 8.0, else prints SKIP)
+#   bench-cuda      its --bench mode: tokens/s CPU vs GPU (BENCH_BATCH=B sequences, default 1)
+#   cuda-emu        the same kernels built as plain C++ over tests/cuda/cuda_emu.h (one
+#                   fiber per GPU thread, run on the CPU), linked with the same test:
+#                   build/cuda-emu/test_cuda_scans. Checks the kernels' logic without a GPU.
+#   test-cuda-emu   run it (RL_EMU_ORDER=0/1/2 picks the thread order inside a block)
+#
+# An object that links radlads.h with RADLADS_CUDA needs build/cuda/radlads_cuda.o and the
+# CUDA runtime: link with $(NVCC) (static cudart), or with
+# $(CC) ... -L$(CUDA_HOME)/lib64 -lcudart -lstdc++.
+
+CUDA_HOME     ?= /usr/local/cuda
+NVCC          ?= $(CUDA_HOME)/bin/nvcc
+CUDA_CC       ?= cc
+CUDA_CXX      ?= g++
+RL_CUDA_B     ?= build/cuda
+RL_CUDA_EMU_B ?= build/cuda-emu
+# -gencode pairs = -arch=sm_80 (SASS + PTX for 8.x, so 8.6/8.9 run it too) plus SASS for sm_90
+NVCC_ARCH     ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_80,code=compute_80 -gencode arch=compute_90,code=sm_90
+NVCC_FLAGS    ?= -O3 -std=c++14 $(NVCC_ARCH) -Xptxas -warn-spills,-warn-lmem-usage --Werror all-warnings -Xcompiler -Wall,-Wextra,-Werror
+CUDA_TEST_CFLAGS ?= -O2 -g -std=c99 -Wall -Wextra -Werror
+# the emulation build; add -fsanitize=address,undefined here to run it under the sanitizers
+EMU_FLAGS     ?= -O2 -g
+
+.PHONY: cuda test-cuda bench-cuda cuda-emu test-cuda-emu
+
+cuda: $(RL_CUDA_B)/radlads_cuda.o $(RL_CUDA_B)/test_cuda_scans
+
+$(RL_CUDA_B)/radlads_cuda.o: radlads_cuda.cu
+	@mkdir -p $(RL_CUDA_B)
+	$(NVCC) $(NVCC_FLAGS) -c $< -o $@
+
+$(RL_CUDA_B)/test_cuda_scans.o: tests/cuda/test_cuda_scans.c radlads.h tests/rl_test.h
+	@mkdir -p $(RL_CUDA_B)
+	$(CUDA_CC) $(CUDA_TEST_CFLAGS) -c $< -o $@
+
+$(RL_CUDA_B)/test_cuda_scans: $(RL_CUDA_B)/test_cuda_scans.o $(RL_CUDA_B)/radlads_cuda.o
+	$(NVCC) $(NVCC_ARCH) -o $@ $^ -lm -lpthread
+
+test-cuda: $(RL_CUDA_B)/test_cuda_scans
+	$(RL_CUDA_B)/test_cuda_scans
+
+bench-cuda: $(RL_CUDA_B)/test_cuda_scans
+	$(RL_CUDA_B)/test_cuda_scans --bench --batch $(or $(BENCH_BATCH),1)
+
+cuda-emu: $(RL_CUDA_EMU_B)/test_cuda_scans
+
+$(RL_CUDA_EMU_B)/radlads_cuda.o: radlads_cuda.cu tests/cuda/cuda_emu.h
+	@mkdir -p $(RL_CUDA_EMU_B)
+	$(CUDA_CXX) $(EMU_FLAGS) -std=c++14 -Wall -Wextra -Werror -Wno-unknown-pragmas -DRL_CUDA_EMULATE -I. -x c++ -c $< -o $@
+
+$(RL_CUDA_EMU_B)/test_cuda_scans.o: tests/cuda/test_cuda_scans.c radlads.h tests/rl_test.h
+	@mkdir -p $(RL_CUDA_EMU_B)
+	$(CUDA_CC) $(EMU_FLAGS) -std=c99 -Wall -Wextra -Werror -c $< -o $@
+
+$(RL_CUDA_EMU_B)/test_cuda_scans: $(RL_CUDA_EMU_B)/test_cuda_scans.o $(RL_CUDA_EMU_B)/radlads_cuda.o
+	$(CUDA_CXX) $(EMU_FLAGS) -o $@ $^ -lm -lpthread
+
+test-cuda-emu: $(RL_CUDA_EMU_B)/test_cuda_scans
+	$(RL_CUDA_EMU_B)/test_cuda_scans
