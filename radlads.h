@@ -1109,6 +1109,10 @@ typedef struct rl_stage_opts {
     int64_t ckpt_every;
     int resume;                    /* continue from `checkpoint` */
     int64_t max_steps;             /* stop (with a checkpoint) after this many steps of this call; 0 = no limit */
+    int layerwise;                 /* stage 1 one layer at a time (anchors.md §D.3): each mixer gets the
+                                      whole budget in turn, the teacher runs only up to that layer and
+                                      keeps only its residual stream, so activations are one layer's;
+                                      gradient clipping is per layer; checkpoints at layer ends */
     const char *csv;               /* per-step log (step,tokens,loss,lr,grad_norm,tok_per_s), appended */
     volatile int *stop;            /* polled each step: non-zero saves a checkpoint and returns RL_ERR_INTERRUPTED */
     void (*progress)(void *user, const rl_progress *p);
@@ -11692,7 +11696,7 @@ void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mi
 
 /* ---- AdamW ---- */
 
-typedef struct { rl_adamw *o; rl_model *m; int which, pass; rl_status st; } rl__adam_ctx;
+typedef struct { rl_adamw *o; rl_model *m; int which, pass, layer; rl_status st; } rl__adam_ctx;
 static int rl__is_decay_param(const char *name) {
     static const char *const keep[] = {"time_maa_w", "time_maa_w1", "time_maa_w2", "time_decay", "time_decay_w1", "time_decay_w2", "w0", "w1", "w2"};
     const char *leaf = strrchr(name, '.');
@@ -11711,6 +11715,7 @@ static void rl__adam_fn(void *u, const char *name, rl_tensor *t) {
     if (mixer && a->which != RL_TRAIN_ALL) { /* kept softmax-attention layers of a hybrid are not "mixers to distil" */
         long l = strtol(name + sizeof "model.layers." - 1, NULL, 10);
         if (l >= 0 && l < a->m->cfg.n_layers && a->m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION) return;
+        if (a->layer >= 0 && l != a->layer) return;
     }
     if ((a->which == RL_TRAIN_MIXERS && !mixer) || (a->which == RL_TRAIN_DECAY && !(mixer && rl__is_decay_param(name)))) return;
     if (a->pass == 0) {
@@ -11730,7 +11735,11 @@ static void rl__adam_fn(void *u, const char *name, rl_tensor *t) {
     o->n++;
 }
 
-rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which) {
+static rl_status rl__adamw_init_layer(rl_adamw *o, rl_model *m, int which, int layer);
+rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which) { return rl__adamw_init_layer(o, m, which, -1); }
+
+/* layer >= 0 with RL_TRAIN_MIXERS: only that layer's mixer */
+static rl_status rl__adamw_init_layer(rl_adamw *o, rl_model *m, int which, int layer) {
     rl__adam_ctx a;
     memset(o, 0, sizeof *o);
     o->beta1 = 0.9f;
@@ -11742,6 +11751,7 @@ rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which) {
     a.o = o;
     a.m = m;
     a.which = which;
+    a.layer = layer;
     a.st = RL_OK;
     a.pass = 0;
     rl_model_params(m, rl__adam_fn, &a);
@@ -12035,6 +12045,173 @@ static rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage,
     return rl_cross_entropy(c, rl_model_forward(c, s, x, &fo), y);
 }
 
+/* ---- step 1, one layer at a time ---- */
+
+/* The teacher's mixer input and output at layer l (and the input of layer 0), computed
+   without keeping the earlier layers: the residual stream lives in xbuf and the arena is
+   rewound after every layer. Results are copied to in_l, out_l, in_0 ([B*T, C] each). */
+static rl_status rl__teacher_layer_io(rl_ctx *c, rl_model *t, const int32_t *ids, int64_t R, int64_t T, int64_t l, float *xbuf,
+                                      float *in_l, float *out_l, float *in_0) {
+    int64_t C = t->cfg.hidden_size, j, s2[2];
+    rl_arena_mark_t mk;
+    rl_tensor *x;
+    s2[0] = R;
+    s2[1] = C;
+    rl_no_grad_push(c);
+    mk = rl_arena_mark(&c->arena);
+    if (!(x = rl_embedding(c, ids, R, &t->embed))) goto fail;
+    memcpy(xbuf, x->data, sizeof(float) * (size_t)(R * C));
+    for (j = 0; j <= l; j++) {
+        rl_block *b = &t->blocks[j];
+        rl_tensor xt = rl_wrap(xbuf, RL_F32, 2, s2, 0), *h, *a, *y;
+        rl_arena_reset(&c->arena, mk);
+        h = rl_rmsnorm(c, &xt, &b->ln1, t->cfg.rms_eps);
+        a = rl_mixer_forward(c, &b->mix, h, T, 0, NULL);
+        if (!a) goto fail;
+        if (j == 0 && in_0) memcpy(in_0, h->data, sizeof(float) * (size_t)(R * C));
+        if (j == l) {
+            memcpy(in_l, h->data, sizeof(float) * (size_t)(R * C));
+            memcpy(out_l, a->data, sizeof(float) * (size_t)(R * C));
+            break;
+        }
+        y = rl_add(c, &xt, a);
+        y = rl_add(c, y, rl__mlp(c, b, rl_rmsnorm(c, y, &b->ln2, t->cfg.rms_eps)));
+        if (!y) goto fail;
+        memcpy(xbuf, y->data, sizeof(float) * (size_t)(R * C));
+    }
+    rl_arena_reset(&c->arena, mk);
+    rl_no_grad_pop(c);
+    return RL_OK;
+fail:
+    rl_no_grad_pop(c);
+    return c->err ? c->err : RL_ERR_STATE;
+}
+
+static rl_status rl__train_stage1_layerwise(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
+    rl_loader L;
+    rl_lr_sched lr = o->lr;
+    int64_t tps = o->batch * o->ctx, steps = (o->tokens + tps - 1) / tps, mb = o->micro_batch > 0 ? o->micro_batch : 1;
+    int64_t C = student->cfg.hidden_size, NL = student->cfg.n_layers, R = mb * o->ctx, l, step, first_layer = 0, done_here = 0;
+    float *buf = NULL;
+    int32_t *x = NULL;
+    rl_status st;
+    double t0 = rl__now();
+    if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
+    if (o->resume && o->checkpoint) { /* layers finished before: read the weights, continue after them */
+        rl_st ck;
+        if ((st = rl_st_open(&ck, o->checkpoint)) != RL_OK) return st;
+        first_layer = rl_st_meta(&ck, "radlads.layer_done") ? strtoll(rl_st_meta(&ck, "radlads.layer_done"), NULL, 10) + 1 : 0;
+        rl_st_close(&ck);
+        {
+            rl_adamw dummy;
+            int64_t s0;
+            memset(&dummy, 0, sizeof dummy);
+            if ((st = rl__load_checkpoint(o->checkpoint, student, &dummy, 1, &s0)) != RL_OK) return st;
+        }
+    }
+    lr.tokens_per_step = tps;
+    lr.exit_tokens = steps * tps;
+    buf = (float *)RL_MALLOC(sizeof(float) * (size_t)(4 * R * C));
+    x = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)R);
+    if (!buf || !x) {
+        st = rl__fail(RL_ERR_NOMEM, "stage 1 layerwise: out of memory");
+        goto out;
+    }
+    for (l = first_layer; l < NL; l++) {
+        rl_mixer *m = &student->blocks[l].mix;
+        rl_adamw opt;
+        if (m->cfg.kind == RL_MIXER_ATTENTION) continue;
+        if ((st = rl__adamw_init_layer(&opt, student, RL_TRAIN_MIXERS, (int)l)) != RL_OK) goto out;
+        opt.beta1 = o->beta1; opt.beta2 = o->beta2; opt.eps = o->eps; opt.weight_decay = o->weight_decay; opt.clip = o->clip;
+        for (step = 0; step < steps; step++) {
+            double loss_sum = 0, gn, lm, lx;
+            int64_t k, b;
+            rl_progress p;
+            for (k = 0; k < o->batch; k += mb) {
+                int64_t s2[2];
+                rl_tensor hin, tout, h0, *ys, *loss;
+                rl_mixer_io io;
+                for (b = 0; b < mb; b++)
+                    memcpy(x + b * o->ctx, rl_loader_train(&L, (uint64_t)(step * o->batch + k + b)), sizeof(int32_t) * (size_t)o->ctx);
+                rl_ctx_reset(c);
+                if ((st = rl__teacher_layer_io(c, teacher, x, R, o->ctx, l, buf, buf + R * C, buf + 2 * R * C, buf + 3 * R * C)) != RL_OK) {
+                    rl_adamw_free(&opt);
+                    goto out;
+                }
+                s2[0] = R;
+                s2[1] = C;
+                hin = rl_wrap(buf + R * C, RL_F32, 2, s2, 0);
+                tout = rl_wrap(buf + 2 * R * C, RL_F32, 2, s2, 0);
+                h0 = rl_wrap(buf + 3 * R * C, RL_F32, 2, s2, 0);
+                memset(&io, 0, sizeof io);
+                if (m->cfg.kind == RL_MIXER_RWKV7 && l > 0) { /* v_first from the student's layer 0, no gradient */
+                    rl_mixer_io io0;
+                    memset(&io0, 0, sizeof io0);
+                    rl_no_grad_push(c);
+                    rl_mixer_forward(c, &student->blocks[0].mix, &h0, o->ctx, 0, &io0);
+                    rl_no_grad_pop(c);
+                    io.v_first = io0.v_first;
+                }
+                ys = rl_mixer_forward(c, m, &hin, o->ctx, 0, &io);
+                loss = rl_scale(c, rl_l2_dist(c, ys, &tout), (float)mb / (float)o->batch);
+                if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
+                    st = c->err ? c->err : st ? st : RL_ERR_STATE;
+                    rl_adamw_free(&opt);
+                    goto out;
+                }
+                loss_sum += rl_f32(loss)[0];
+            }
+            rl_lr_at(&lr, step, &lm, &lx);
+            gn = rl_adamw_step(&opt, lm, lx);
+            done_here++;
+            memset(&p, 0, sizeof p);
+            p.stage = 1;
+            p.step = l * steps + step + 1;
+            p.steps = NL * steps;
+            p.tokens = p.step * tps;
+            p.tokens_total = p.steps * tps;
+            p.loss = loss_sum;
+            p.lr = lx;
+            p.grad_norm = gn;
+            p.tok_per_s = (double)(done_here * tps) / RL__MAX(rl__now() - t0, 1e-9);
+            p.eta_s = (double)(p.steps - p.step) * tps / RL__MAX(p.tok_per_s, 1e-9);
+            if (o->progress) o->progress(o->user, &p);
+            if (o->stop && *o->stop) break;
+        }
+        if (o->checkpoint) { /* weights of every layer so far; resume continues with the next layer */
+            char meta_v[32];
+            const char *meta[9];
+            rl__ck_ctx k;
+            rl_arena names;
+            memset(&k, 0, sizeof k);
+            rl_arena_init(&names, 1 << 20);
+            k.names = &names;
+            rl_model_params(student, rl__ck_param, &k);
+            snprintf(meta_v, sizeof meta_v, "%lld", (long long)(o->stop && *o->stop ? l - 1 : l));
+            meta[0] = "radlads.stage"; meta[1] = "1"; meta[2] = "radlads.layer_done"; meta[3] = meta_v;
+            meta[4] = "radlads.step"; meta[5] = "0"; meta[6] = "radlads.adam_step"; meta[7] = "0"; meta[8] = NULL;
+            st = k.st ? k.st : rl_st_write(o->checkpoint, k.e, k.n, meta, 0);
+            RL_FREE(k.e);
+            rl_arena_free(&names);
+            if (st != RL_OK) {
+                rl_adamw_free(&opt);
+                goto out;
+            }
+        }
+        rl_adamw_free(&opt);
+        if (o->stop && *o->stop) {
+            st = rl__fail(RL_ERR_INTERRUPTED, "stage 1 (layer by layer) stopped in layer %lld; checkpoint %s keeps layers 0..%lld", (long long)l,
+                          o->checkpoint ? o->checkpoint : "(none)", (long long)l - 1);
+            goto out;
+        }
+    }
+    st = RL_OK;
+out:
+    RL_FREE(buf);
+    RL_FREE(x);
+    return st;
+}
+
 rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
     rl_loader L;
     rl_adamw opt;
@@ -12047,6 +12224,7 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
     double t0, lr_m = 0, lr_x = 0;
     if (o->stage < 1 || o->stage > 3) return rl__fail(RL_ERR_ARG, "train: stage must be 1, 2 or 3");
     if (o->stage < 3 && !teacher) return rl__fail(RL_ERR_ARG, "train: stage %d needs the teacher", o->stage);
+    if (o->layerwise && o->stage == 1) return rl__train_stage1_layerwise(c, student, teacher, data, o);
     if (o->batch < 1 || o->batch % mb) return rl__fail(RL_ERR_ARG, "train: batch %lld is not a multiple of the micro-batch %lld", (long long)o->batch, (long long)mb);
     if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
     if (o->stage == 3 && o->carry_state && o->chunk > 0 && o->chunk < o->ctx) {

@@ -412,6 +412,7 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         o.lr.warmup_steps = (int64_t)opt_num(a, "--warmup", 50);
         o.ckpt_every = (int64_t)opt_num(a, "--ckpt-every", 100);
         o.chunk = (int64_t)opt_num(a, "--step3-chunk", 512);
+        o.layerwise = stage == 1 && opt_flag(a, "--layerwise");
         o.heldout = opt_num(a, "--heldout", 0.05);
         snprintf(ck, sizeof ck, "%s/stage%d.ckpt.safetensors", out, stage);
         o.checkpoint = ck;
@@ -461,7 +462,7 @@ static void usage(void) {
             "           [--step1-tokens 100M] [--step2-tokens 500M] [--step3-tokens 0 --step3-ctx N]\n"
             "           [--batch N | --batch1/2/3 N] [--micro-batch 1] [--lr1 1e-3 --lr1-final 1e-5 --lr2 1e-5 --lr3 1e-5]\n"
             "           [--warmup 50] [--keep-attention 0] [--variant-a] [--heldout 0.05] [--ckpt-every 100] [--resume]\n"
-            "           [--eval-windows 16] [--no-report] [--samples PROMPT] [--step3-chunk 512]\n"
+            "           [--eval-windows 16] [--no-report] [--samples PROMPT] [--step3-chunk 512] [--layerwise]\n"
             "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 32] [--heldout 0.05]\n"
             "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide]\n"
             "  eval     --model DIR --task FILE.jsonl [--task-name hellaswag|piqa|arc_easy|arc_challenge|winogrande|lambada_openai] [--limit N]\n"
