@@ -11285,7 +11285,7 @@ static rl_tensor *rl__forward(rl_ctx *c, rl_model *m, const int32_t *ids, const 
     float eps = m->cfg.rms_eps;
     for (l = 0; l < m->cfg.n_layers && x; l++) {
         rl_block *b = &m->blocks[l];
-        rl_tensor *h = rl_rmsnorm(c, x, &b->ln1, eps), *a, sin, shin;
+        rl_tensor *h = rl_rmsnorm(c, x, &b->ln1, eps), *a;
         rl_mixer_io io;
         memset(&io, 0, sizeof io);
         io.v_first = v_first;
@@ -11294,13 +11294,16 @@ static rl_tensor *rl__forward(rl_ctx *c, rl_model *m, const int32_t *ids, const 
             io.vcache = s->v[l];
             io.cache_cap = s->max_ctx;
         } else if (s) {
+            /* the nodes keep pointers to these until backward: they live in the arena */
+            rl_tensor *st2 = (rl_tensor *)rl_arena_alloc(&c->arena, 2 * sizeof(rl_tensor));
             int64_t ss[4];
+            if (!st2) return rl__op_fail(c, RL_ERR_NOMEM, "forward: out of memory");
             ss[0] = B; ss[1] = H; ss[2] = N; ss[3] = N;
-            sin = rl_wrap(s->S[l], RL_F32, 4, ss, 0);
-            io.state_in = &sin;
+            st2[0] = rl_wrap(s->S[l], RL_F32, 4, ss, 0);
+            io.state_in = &st2[0];
             ss[1] = C;
-            shin = rl_wrap(s->shift[l], RL_F32, 2, ss, 0);
-            io.shift_in = &shin;
+            st2[1] = rl_wrap(s->shift[l], RL_F32, 2, ss, 0);
+            io.shift_in = &st2[1];
         }
         a = rl_mixer_forward(c, &b->mix, h, o->T, o->pos0, &io);
         if (b->mix.cfg.kind == RL_MIXER_RWKV7 && b->mix.cfg.layer == 0) v_first = io.v_first;
