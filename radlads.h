@@ -1280,6 +1280,74 @@ rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const ch
 rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
                           int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out);
 
+/* ---- 8d. GGUF export (llama.cpp) ---------------------------------------------------------
+   rl_export_gguf_rwkv6qwen2() writes a RAD-RWKV6 student as the GGUF file that llama.cpp
+   loads with its architecture "rwkv6qwen2" -- the file llama.cpp's convert_hf_to_gguf.py makes
+   of the same student's Hugging Face folder (formats.md §5.3-5.7):
+
+   metadata   general.architecture "rwkv6qwen2" (first), general.file_type (0 F32, 1 F16,
+              32 BF16), general.quantization_version 2, general.name (optional);
+              rwkv6qwen2.context_length 1048576, .embedding_length C, .block_count L,
+              .feed_forward_length F, .wkv.head_size N, .time_mix_extra_dim (token-shift LoRA
+              rank), .time_decay_extra_dim (decay LoRA rank), .token_shift_count 1,
+              .attention.head_count_kv KV heads, .attention.head_count 0 (all UINT32) and
+              .attention.layer_norm_rms_epsilon (FLOAT32);
+              tokenizer.ggml.model "gpt2", .pre (the tokenizer's preset: "qwen2", "llama-bpe",
+              "smollm" or "gpt-2"), .tokens (one per embedding row; ids the tokenizer lacks
+              become "[PAD<id>]"), .token_type (INT32: 1 normal, 3 control = special added
+              tokens and added tokens written like <|...|>, 4 user-defined = other added
+              tokens, 5 unused = the fillers), .merges ("a b" in rank order), bos/eos (and
+              optionally pad/eot) ids (UINT32), add_bos_token/add_eos_token (BOOL, from the
+              tokenizer's post-processor), tokenizer.chat_template (optional).
+   tensors    exactly the set llama.cpp's rwkv6qwen2 loader asks for (no extras):
+              token_embd, output_norm, output (always; a copy of the embedding when tied) and
+              per layer attn_norm, time_mix_{w1,w2,lerp_x,lerp_fused,decay,decay_w1,decay_w2,
+              receptance,key,value,gate,output} (+ receptance/key/value biases when the
+              student has them), ffn_norm, ffn_{gate,up,down}; with the converter's
+              transforms: time_maa_w1 [C,5r] transposed and its five row groups reordered from
+              RADLADS' r,k,v,w,g to llama.cpp's w,k,v,r,g; time_maa_w2 [5,r,C] permuted to
+              [5,C,r] in the same order; time_maa_{w,k,v,r,g} stacked (in that order) into
+              time_mix_lerp_fused [5,1,1,C]; time_decay_w1/w2 transposed; the [1,1,C] vectors
+              squeezed. Key/value keep their KV·N rows (llama.cpp repeats the heads).
+              2-D weight matrices are written as wtype (RL_GGML_F32, RL_GGML_F16 or
+              RL_GGML_BF16, rounded to nearest even); norms, biases, vectors, the LoRA
+              matrices and the fused lerp are always F32, as the converter writes them.
+
+   A student without token shift (use_tokenshift 0) is written exactly: lerp_x, lerp_fused
+   and time_mix_w1/w2 are zeros, so llama.cpp's token shift adds nothing.
+   Refused with RL_ERR_UNSUPPORTED and the reason (nothing is written): a teacher, a RAD-RWKV7
+   student (llama.cpp has no architecture that computes it: arwkv7 lacks the q/k/v biases,
+   GQA, RoPE and RADLADS' key update, formats.md §5.5), a hybrid keeping softmax-attention
+   layers, RAD-RWKV6 with RoPE, with balance_state off or with a GroupNorm after the scan,
+   LoRA ranks that differ between layers, a tokenizer whose pre-tokenizer is none of
+   llama.cpp's presets (unless opts->pre names one), a weight that F16 cannot hold (use BF16).
+   RL_ERR_ARG: a tokenizer with ids beyond the embedding rows, token strings that repeat
+   (llama.cpp aborts on them), NaN or infinite weights, another wtype.
+
+   Known difference: the student (like the RADLADS reference code) clamps the log-decay at
+   -5; llama.cpp does not. When a layer's decay can go past it (max over channels of
+   time_decay + Σ|time_decay_w2| > ln 5) a warning is logged; outputs then differ where the
+   clamp acts.
+
+   The file is written to "<path>.tmp" and renamed over path, so a reader sees the old file or
+   the complete new one. Tensors are converted while they are written: no second copy of the
+   model is held in memory. */
+typedef struct rl_export_opts {
+    const char *name;          /* general.name; NULL: not written */
+    const char *chat_template; /* tokenizer.chat_template; NULL: not written */
+    const char *pre;           /* tokenizer.ggml.pre; NULL: from the tokenizer's pre-tokenizer */
+    int32_t bos_id;            /* -1: the tokenizer's BOS (post-processor), else config bos_token_id */
+    int32_t eos_id;            /* -1: the config's first eos_token_id */
+    int32_t pad_id, eot_id;    /* tokenizer.ggml.padding_token_id / eot_token_id; -1: not written */
+} rl_export_opts;
+void rl_export_opts_default(rl_export_opts *o);
+
+/* Whether m can be exported for llama.cpp's rwkv6qwen2 (RL_OK), else the refusal above. */
+rl_status rl_export_check_rwkv6qwen2(const rl_model *m);
+rl_status rl_export_gguf_rwkv6qwen2(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype);
+rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype,
+                                       const rl_export_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif
@@ -14267,6 +14335,486 @@ rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const
 rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
                        int64_t limit, rl_mc_result *out) {
     return rl_eval_task_ex(c, m, tok, jsonl_path, task, limit, NULL, out);
+}
+
+
+/* ---- 8d. export to llama.cpp (GGUF rwkv6qwen2) ---- */
+
+/* ---- 8d. GGUF export ---- */
+
+void rl_export_opts_default(rl_export_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->bos_id = o->eos_id = o->pad_id = o->eot_id = -1;
+}
+
+rl_status rl_export_check_rwkv6qwen2(const rl_model *m) {
+    const rl_config *c;
+    int64_t l, first_attn = -1, n_attn = 0;
+    if (!m || !m->blocks) return rl__fail(RL_ERR_ARG, "export: no model");
+    c = &m->cfg;
+    if (m->student.kind == RL_MIXER_ATTENTION)
+        return rl__fail(RL_ERR_UNSUPPORTED, "export: this is a transformer (teacher), not a RAD-RWKV6 student; llama.cpp runs "
+                                            "transformers from their own Hugging Face folders (convert_hf_to_gguf.py)");
+    if (m->student.kind == RL_MIXER_RWKV7)
+        return rl__fail(RL_ERR_UNSUPPORTED, "export: RAD-RWKV7 students cannot be exported for llama.cpp: it has no architecture for "
+                                            "RWKV7Qwen2, and its arwkv7 lacks the q/k/v biases, GQA, RoPE and RADLADS' key update "
+                                            "(formats.md §5.5); distil a RAD-RWKV6 student to run in llama.cpp");
+    if (m->student.kind != RL_MIXER_RWKV6) return rl__fail(RL_ERR_ARG, "export: unknown student kind %d", (int)m->student.kind);
+    for (l = 0; l < c->n_layers; l++)
+        if (m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION) {
+            if (first_attn < 0) first_attn = l;
+            n_attn++;
+        }
+    if (n_attn)
+        return rl__fail(RL_ERR_UNSUPPORTED, "export: hybrid student: %lld of its %lld layers (from layer %lld) keep softmax attention, "
+                                            "which llama.cpp's rwkv6qwen2 architecture cannot hold (every layer must be RAD-RWKV6)",
+                        (long long)n_attn, (long long)c->n_layers, (long long)first_attn);
+    if (c->o_bias || c->mlp_bias)
+        return rl__fail(RL_ERR_UNSUPPORTED, "export: o_proj or MLP biases: llama.cpp's rwkv6qwen2 has none");
+    if (c->hidden_size < 1 || c->n_layers < 1 || c->intermediate_size < 1 || c->vocab_size < 1 || c->hidden_size > 0x7fffffff ||
+        c->intermediate_size > 0x7fffffff || c->vocab_size > 0x7fffffff || c->n_layers > 100000)
+        return rl__fail(RL_ERR_ARG, "export: model sizes out of range (hidden %lld, layers %lld, ffn %lld, vocab %lld)",
+                        (long long)c->hidden_size, (long long)c->n_layers, (long long)c->intermediate_size, (long long)c->vocab_size);
+    for (l = 0; l < c->n_layers; l++) {
+        const rl_mixer_cfg *g = &m->blocks[l].mix.cfg;
+        const rl_mixer_cfg *g0 = &m->blocks[0].mix.cfg;
+        if (g->kind != RL_MIXER_RWKV6) return rl__fail(RL_ERR_UNSUPPORTED, "export: layer %lld is not a RAD-RWKV6 mixer", (long long)l);
+        if (g->use_rope)
+            return rl__fail(RL_ERR_UNSUPPORTED, "export: layer %lld: RAD-RWKV6 with RoPE on r and k (use_rope): llama.cpp's rwkv6qwen2 "
+                                                "applies no RoPE", (long long)l);
+        if (!g->balance_state)
+            return rl__fail(RL_ERR_UNSUPPORTED, "export: layer %lld: balance_state is off: llama.cpp's rwkv6qwen2 always scales k by "
+                                                "(1 - w)", (long long)l);
+        if (g->groupnorm_att)
+            return rl__fail(RL_ERR_UNSUPPORTED, "export: layer %lld: GroupNorm after the scan (groupnorm_att): llama.cpp's rwkv6qwen2 "
+                                                "has none", (long long)l);
+        if (g->C != c->hidden_size || g->H * g->N != g->C || g->KVH < 1 || g->H % g->KVH || g->N < 1)
+            return rl__fail(RL_ERR_UNSUPPORTED, "export: layer %lld: heads %lld x head size %lld must equal the width %lld, and the "
+                                                "kv heads (%lld) divide the heads",
+                            (long long)l, (long long)g->H, (long long)g->N, (long long)g->C, (long long)g->KVH);
+        if (g->r_ts < 1 || g->r_d < 1 || g->r_ts != g0->r_ts || g->r_d != g0->r_d || g->KVH != g0->KVH || g->N != g0->N)
+            return rl__fail(RL_ERR_UNSUPPORTED, "export: layer %lld: LoRA ranks (token shift %d, decay %d) or heads differ from layer 0's "
+                                                "(%d, %d): GGUF has one time_mix_extra_dim and time_decay_extra_dim",
+                            (long long)l, g->r_ts, g->r_d, g0->r_ts, g0->r_d);
+        if (!m->blocks[l].mix.gate_w.data)
+            return rl__fail(RL_ERR_UNSUPPORTED, "export: layer %lld: no gate.weight (gate_rank_type 1 is required by rwkv6qwen2)", (long long)l);
+    }
+    return RL_OK;
+}
+
+/* how a GGUF tensor is made from the model's tensors */
+enum { RL__EX_COPY, RL__EX_T, RL__EX_W1, RL__EX_W2, RL__EX_LERP, RL__EX_ZERO };
+
+typedef struct rl__ex_job {
+    int kind;
+    const rl_tensor *src[5];
+    int64_t a, b;            /* T: source [a, b]; W1: C, r; W2: C, r */
+    int64_t n;               /* elements written */
+    rl_ggml_type type;
+    char hf[96];             /* source name, for messages */
+    const char *path;
+} rl__ex_job;
+
+static float rl__ex_get(const rl_tensor *t, int64_t i) {
+    uint16_t h;
+    switch (t->dtype) {
+    case RL_BF16: memcpy(&h, (const uint16_t *)t->data + i, 2); return rl_bf16_to_f32(h);
+    case RL_F16: memcpy(&h, (const uint16_t *)t->data + i, 2); return rl_f16_to_f32(h);
+    default: return ((const float *)t->data)[i];
+    }
+}
+
+/* llama.cpp's group g (w,k,v,r,g) is RADLADS' group rl__ex_group[g] (r,k,v,w,g) */
+static const int rl__ex_group[5] = {3, 1, 2, 0, 4};
+
+static rl_status rl__ex_fill(void *user, const char *name, void *dst, uint64_t nbytes) {
+    const rl__ex_job *j = (const rl__ex_job *)user;
+    int64_t i, a = j->a, b = j->b;
+    int esz = j->type == RL_GGML_F32 ? 4 : 2;
+    if (nbytes != (uint64_t)j->n * (uint64_t)esz)
+        return rl__fail(RL_ERR_STATE, "%s: tensor %s: %llu bytes asked for, %lld elements to write", j->path, name,
+                        (unsigned long long)nbytes, (long long)j->n);
+    for (i = 0; i < j->n; i++) {
+        float v = 0;
+        int64_t p, q, g;
+        switch (j->kind) {
+        case RL__EX_COPY: v = rl__ex_get(j->src[0], i); break;
+        case RL__EX_T: /* out [b, a] from src [a, b] */
+            p = i / a;
+            q = i % a;
+            v = rl__ex_get(j->src[0], q * b + p);
+            break;
+        case RL__EX_W1: /* out [5, r, C] from src [C, 5r]: out[g][k][c] = src[c][G(g)·r + k] */
+            p = i / a; /* g·r + k */
+            q = i % a; /* c */
+            g = p / b;
+            v = rl__ex_get(j->src[0], q * 5 * b + rl__ex_group[g] * b + p % b);
+            break;
+        case RL__EX_W2: /* out [5, C, r] from src [5, r, C]: out[g][c][k] = src[G(g)][k][c] */
+            p = i / b; /* g·C + c */
+            q = i % b; /* k */
+            g = p / a;
+            v = rl__ex_get(j->src[0], (rl__ex_group[g] * b + q) * a + p % a);
+            break;
+        case RL__EX_LERP: v = rl__ex_get(j->src[i / a], i % a); break; /* out [5, C] */
+        default: v = 0; break;
+        }
+        if (!isfinite(v))
+            return rl__fail(RL_ERR_ARG, "%s: tensor %s (from %s): element %lld is %s; the model has diverged or is damaged", j->path, name,
+                            j->hf, (long long)i, isnan(v) ? "NaN" : "infinite");
+        if (j->type == RL_GGML_F32) {
+            memcpy((unsigned char *)dst + 4 * i, &v, 4);
+        } else {
+            uint16_t h;
+            if (j->type == RL_GGML_BF16) {
+                h = rl_f32_to_bf16(v);
+            } else {
+                h = rl_f32_to_f16(v);
+                if ((h & 0x7C00) == 0x7C00)
+                    return rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor %s (from %s): element %lld = %g does not fit F16 (largest 65504); "
+                                                        "export with BF16 or F32", j->path, name, j->hf, (long long)i, (double)v);
+            }
+            ((unsigned char *)dst)[2 * i] = (unsigned char)(h & 0xFF);
+            ((unsigned char *)dst)[2 * i + 1] = (unsigned char)(h >> 8);
+        }
+    }
+    return RL_OK;
+}
+
+typedef struct rl__ex {
+    rl_gguf_writer *w;
+    rl__ex_job *jobs;
+    int n_jobs, cap_jobs;
+    const char *path;
+} rl__ex;
+
+/* one GGUF tensor; src[] checked to hold `want` elements each (want 0: not checked) */
+static rl_status rl__ex_tensor(rl__ex *x, const char *gname, const char *hf, int kind, rl_ggml_type type, int nd, int64_t ne0, int64_t ne1,
+                               int64_t ne2, int64_t ne3, const rl_tensor *const *src, int n_src, int64_t want, int64_t a, int64_t b) {
+    rl__ex_job *j;
+    int64_t ne[4];
+    int i;
+    ne[0] = ne0;
+    ne[1] = ne1;
+    ne[2] = ne2;
+    ne[3] = ne3;
+    if (x->n_jobs >= x->cap_jobs) return rl__fail(RL_ERR_STATE, "export: internal: too many tensors");
+    for (i = 0; i < n_src; i++) {
+        const rl_tensor *t = src[i];
+        if (!t || !t->data || (t->dtype != RL_F32 && t->dtype != RL_BF16 && t->dtype != RL_F16))
+            return rl__fail(RL_ERR_ARG, "export: model tensor %s%s has no F32/BF16/F16 data", hf, n_src > 1 ? " (one of its parts)" : "");
+        if (want && t->n != want)
+            return rl__fail(RL_ERR_ARG, "export: model tensor %s has %lld elements, expected %lld", hf, (long long)t->n, (long long)want);
+    }
+    j = &x->jobs[x->n_jobs++];
+    memset(j, 0, sizeof *j);
+    j->kind = kind;
+    for (i = 0; i < n_src && i < 5; i++) j->src[i] = src[i];
+    j->a = a;
+    j->b = b;
+    j->type = type;
+    j->n = ne0 * ne1 * ne2 * ne3;
+    j->path = x->path;
+    snprintf(j->hf, sizeof j->hf, "%s", hf);
+    return rl_gguf_add_tensor_fn(x->w, gname, type, nd, ne, rl__ex_fill, j);
+}
+
+/* added tokens that llama.cpp's converter marks CONTROL although they are not special
+   (convert_hf_to_gguf.py does_token_look_special) */
+static int rl__ex_looks_special(const char *s) {
+    size_t n = strlen(s);
+    if (!strcmp(s, "<pad>") || !strcmp(s, "<mask>") || !strcmp(s, "<2mass>") || !strcmp(s, "[@BOS@]")) return 1;
+    if (n >= 4 && !strncmp(s, "<|", 2) && !strcmp(s + n - 2, "|>")) return 1;
+    if (n >= 8 && !strncmp(s, "<\xef\xbd\x9c", 4) && !strcmp(s + n - 4, "\xef\xbd\x9c>")) return 1; /* <｜ ... ｜> */
+    if (n >= 8 && !strncmp(s, "<unused", 7) && s[n - 1] == '>') return 1;
+    return 0;
+}
+
+typedef struct { const char *s; int32_t id; } rl__ex_tokref;
+static int rl__ex_tokcmp(const void *a, const void *b) {
+    const rl__ex_tokref *x = (const rl__ex_tokref *)a, *y = (const rl__ex_tokref *)b;
+    int c = strcmp(x->s, y->s);
+    return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* a merge part with spaces replaced by U+0120 'Ġ' (as the converter does for pair merges) */
+static char *rl__ex_merge_part(char *dst, const char *s) {
+    for (; *s; s++) {
+        if (*s == ' ') {
+            *dst++ = (char)0xC4;
+            *dst++ = (char)0xA0;
+        } else {
+            *dst++ = *s;
+        }
+    }
+    return dst;
+}
+
+static size_t rl__ex_spaces(const char *s) {
+    size_t n = 0;
+    for (; *s; s++) n += *s == ' ';
+    return n;
+}
+
+static rl_status rl__ex_id(const char *what, int64_t id, int64_t V) {
+    if (id >= V) return rl__fail(RL_ERR_ARG, "export: %s %lld is not below the vocabulary size %lld", what, (long long)id, (long long)V);
+    return RL_OK;
+}
+
+/* tokenizer.ggml.* */
+static rl_status rl__ex_vocab(rl_gguf_writer *w, const rl_model *m, const rl_tokenizer *tok, const rl_export_opts *o, rl_arena *ar) {
+    int64_t V = m->cfg.vocab_size, i;
+    int nt = rl_tokenizer_vocab_size(tok), nm = rl_tokenizer_n_merges(tok);
+    const char **tokens, **merges;
+    int32_t *types, bos, eos;
+    rl__ex_tokref *refs;
+    const char *pre = o->pre;
+    rl_status st;
+    if (nt > V)
+        return rl__fail(RL_ERR_ARG, "export: the tokenizer has ids up to %d but the model's embedding has %lld rows; use the tokenizer the "
+                                    "model was trained with", nt - 1, (long long)V);
+    if (!pre) {
+        pre = rl_tokenizer_pretok(tok) == RL_PRETOK_GPT2 ? "gpt-2" : rl_pretok_name(rl_tokenizer_pretok(tok)); /* llama.cpp spells it gpt-2 */
+        if (!pre)
+            return rl__fail(RL_ERR_UNSUPPORTED, "export: the tokenizer's pre-tokenizer is none of llama.cpp's presets (qwen2, llama-bpe, "
+                                                "smollm, gpt-2), so llama.cpp would split text differently; name one in opts->pre to "
+                                                "export anyway");
+    }
+    tokens = (const char **)rl_arena_alloc(ar, sizeof(char *) * (size_t)V);
+    types = (int32_t *)rl_arena_alloc(ar, sizeof(int32_t) * (size_t)V);
+    refs = (rl__ex_tokref *)rl_arena_alloc(ar, sizeof(rl__ex_tokref) * (size_t)V);
+    merges = (const char **)rl_arena_alloc(ar, sizeof(char *) * (size_t)(nm ? nm : 1));
+    if (!tokens || !types || !refs || !merges) return rl__fail(RL_ERR_NOMEM, "export: out of memory for the vocabulary");
+    for (i = 0; i < V; i++) {
+        const char *s = i < nt ? rl_tokenizer_token(tok, (int32_t)i) : NULL;
+        int ty = i < nt ? rl_tokenizer_token_type(tok, (int32_t)i) : RL_TOKEN_UNUSED;
+        if (!s || ty == RL_TOKEN_UNUSED) {
+            char *p = (char *)rl_arena_alloc(ar, 32);
+            if (!p) return rl__fail(RL_ERR_NOMEM, "export: out of memory for the vocabulary");
+            snprintf(p, 32, "[PAD%lld]", (long long)i);
+            tokens[i] = p;
+            types[i] = RL_TOKEN_UNUSED;
+        } else {
+            tokens[i] = s;
+            types[i] = ty == RL_TOKEN_CONTROL ? RL_TOKEN_CONTROL
+                     : ty == RL_TOKEN_USER_DEFINED ? (rl__ex_looks_special(s) ? RL_TOKEN_CONTROL : RL_TOKEN_USER_DEFINED)
+                     : RL_TOKEN_NORMAL; /* the converter writes a vocabulary unk_token as NORMAL too */
+        }
+        refs[i].s = tokens[i];
+        refs[i].id = (int32_t)i;
+    }
+    qsort(refs, (size_t)V, sizeof *refs, rl__ex_tokcmp);
+    for (i = 1; i < V; i++)
+        if (!strcmp(refs[i - 1].s, refs[i].s))
+            return rl__fail(RL_ERR_ARG, "export: tokens %d and %d are both '%s'; llama.cpp needs every token string to be unique",
+                            (int)refs[i - 1].id, (int)refs[i].id, refs[i].s);
+    for (i = 0; i < nm; i++) {
+        const char *a, *b;
+        char *p, *q;
+        if ((st = rl_tokenizer_merge(tok, (int)i, &a, &b)) != RL_OK) return st;
+        p = (char *)rl_arena_alloc(ar, strlen(a) + strlen(b) + 2 * (rl__ex_spaces(a) + rl__ex_spaces(b)) + 2);
+        if (!p) return rl__fail(RL_ERR_NOMEM, "export: out of memory for the merges");
+        q = rl__ex_merge_part(p, a);
+        *q++ = ' ';
+        q = rl__ex_merge_part(q, b);
+        *q = 0;
+        merges[i] = p;
+    }
+    bos = o->bos_id >= 0 ? o->bos_id : rl_tokenizer_bos(tok) >= 0 ? rl_tokenizer_bos(tok) : m->cfg.bos_id;
+    eos = o->eos_id >= 0 ? o->eos_id : m->cfg.n_eos > 0 ? m->cfg.eos_ids[0] : -1;
+    if ((st = rl__ex_id("bos_token_id", bos, V)) || (st = rl__ex_id("eos_token_id", eos, V)) || (st = rl__ex_id("pad_id", o->pad_id, V)) ||
+        (st = rl__ex_id("eot_id", o->eot_id, V)))
+        return st;
+    rl_gguf_add_str(w, "tokenizer.ggml.model", "gpt2");
+    rl_gguf_add_str(w, "tokenizer.ggml.pre", pre);
+    rl_gguf_add_array(w, "tokenizer.ggml.tokens", RL_GGUF_STRING, tokens, (uint64_t)V);
+    rl_gguf_add_array(w, "tokenizer.ggml.token_type", RL_GGUF_INT32, types, (uint64_t)V);
+    rl_gguf_add_array(w, "tokenizer.ggml.merges", RL_GGUF_STRING, merges, (uint64_t)nm);
+    if (bos >= 0) rl_gguf_add_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)bos);
+    if (eos >= 0) rl_gguf_add_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)eos);
+    if (o->pad_id >= 0) rl_gguf_add_u32(w, "tokenizer.ggml.padding_token_id", (uint32_t)o->pad_id);
+    if (o->eot_id >= 0) rl_gguf_add_u32(w, "tokenizer.ggml.eot_token_id", (uint32_t)o->eot_id);
+    rl_gguf_add_bool(w, "tokenizer.ggml.add_bos_token", rl_tokenizer_bos(tok) >= 0);
+    rl_gguf_add_bool(w, "tokenizer.ggml.add_eos_token", tok->n_suffix > 0);
+    if (o->chat_template) rl_gguf_add_str(w, "tokenizer.chat_template", o->chat_template);
+    return RL_OK; /* writer errors are sticky: checked by the caller */
+}
+
+/* warn where the student's log-decay clamp at -5 can act (llama.cpp has none) */
+static void rl__ex_clamp_warn(const rl_model *m) {
+    int64_t l, c, k, n_warn = 0;
+    double worst = -1e300;
+    int64_t worst_l = -1;
+    for (l = 0; l < m->cfg.n_layers; l++) {
+        const rl_mixer *x = &m->blocks[l].mix;
+        int64_t C = x->cfg.C, R = x->cfg.r_d;
+        double lmax = -1e300;
+        for (c = 0; c < C; c++) {
+            double d = rl__ex_get(&x->decay, c);
+            for (k = 0; k < R; k++) d += fabs(rl__ex_get(&x->decay_w2, k * C + c));
+            if (d > lmax) lmax = d;
+        }
+        if (lmax > 1.6094379124341003) { /* ln 5: exp(d) > 5 means log w < -5 */
+            n_warn++;
+            if (lmax > worst) {
+                worst = lmax;
+                worst_l = l;
+            }
+        }
+    }
+    if (n_warn)
+        rl_log(RL_LOG_WARN, "export: in %lld of %lld layers (most in layer %lld: %.4g) time_decay + sum|time_decay_w2| exceeds ln 5: "
+                            "the student clamps the log-decay at -5 there and llama.cpp does not (formats.md §5.4), so their outputs "
+                            "can differ slightly",
+               (long long)n_warn, (long long)m->cfg.n_layers, (long long)worst_l, worst);
+}
+
+rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype,
+                                       const rl_export_opts *opts) {
+    rl_export_opts dflt;
+    const rl_export_opts *o = opts;
+    rl__ex x;
+    rl_arena ar;
+    rl_status st;
+    const rl_config *c;
+    int64_t C, F, V, L, N, KVH, KVN, R, RD, l;
+    int shift;
+    char gn[64], hf[96];
+    const rl_tensor *src[5];
+    if (!o) {
+        rl_export_opts_default(&dflt);
+        o = &dflt;
+    }
+    if (!path || !*path) return rl__fail(RL_ERR_ARG, "export: no output path");
+    if (!tok) return rl__fail(RL_ERR_ARG, "export: %s: a tokenizer is required (llama.cpp reads the vocabulary from the GGUF)", path);
+    if (wtype != RL_GGML_F32 && wtype != RL_GGML_F16 && wtype != RL_GGML_BF16)
+        return rl__fail(RL_ERR_ARG, "export: %s: weight type %s: choose F32, F16 or BF16 (quantize afterwards with llama-quantize)", path,
+                        rl_ggml_type_name((int)wtype));
+    if ((st = rl_export_check_rwkv6qwen2(m)) != RL_OK) return st;
+    c = &m->cfg;
+    C = c->hidden_size;
+    F = c->intermediate_size;
+    V = c->vocab_size;
+    L = c->n_layers;
+    N = m->blocks[0].mix.cfg.N;
+    KVH = m->blocks[0].mix.cfg.KVH;
+    KVN = KVH * N;
+    R = m->blocks[0].mix.cfg.r_ts;
+    RD = m->blocks[0].mix.cfg.r_d;
+    shift = m->blocks[0].mix.cfg.use_tokenshift;
+    for (l = 1; l < L; l++)
+        if (m->blocks[l].mix.cfg.use_tokenshift != shift)
+            return rl__fail(RL_ERR_UNSUPPORTED, "export: token shift is on in some layers and off in others");
+
+    memset(&x, 0, sizeof x);
+    x.path = path;
+    x.cap_jobs = (int)(3 + 21 * L);
+    rl_arena_init(&ar, (size_t)1 << 20);
+    x.jobs = (rl__ex_job *)rl_arena_alloc(&ar, sizeof(rl__ex_job) * (size_t)x.cap_jobs);
+    x.w = rl_gguf_writer_new();
+    if (!x.jobs || !x.w) {
+        rl_gguf_writer_free(x.w);
+        rl_arena_free(&ar);
+        return rl__fail(RL_ERR_NOMEM, "export: out of memory");
+    }
+
+    /* metadata: general.architecture first */
+    rl_gguf_add_str(x.w, "general.architecture", "rwkv6qwen2");
+    if (o->name) rl_gguf_add_str(x.w, "general.name", o->name);
+    rl_gguf_add_u32(x.w, "general.file_type", wtype == RL_GGML_F32 ? 0u : wtype == RL_GGML_F16 ? 1u : 32u);
+    rl_gguf_add_u32(x.w, "general.quantization_version", 2);
+    rl_gguf_add_u32(x.w, "rwkv6qwen2.context_length", 1048576u);
+    rl_gguf_add_u32(x.w, "rwkv6qwen2.embedding_length", (uint32_t)C);
+    rl_gguf_add_u32(x.w, "rwkv6qwen2.block_count", (uint32_t)L);
+    rl_gguf_add_u32(x.w, "rwkv6qwen2.feed_forward_length", (uint32_t)F);
+    rl_gguf_add_u32(x.w, "rwkv6qwen2.wkv.head_size", (uint32_t)N);
+    rl_gguf_add_u32(x.w, "rwkv6qwen2.time_mix_extra_dim", (uint32_t)R);
+    rl_gguf_add_u32(x.w, "rwkv6qwen2.time_decay_extra_dim", (uint32_t)RD);
+    rl_gguf_add_f32(x.w, "rwkv6qwen2.attention.layer_norm_rms_epsilon", c->rms_eps);
+    rl_gguf_add_u32(x.w, "rwkv6qwen2.token_shift_count", 1);
+    rl_gguf_add_u32(x.w, "rwkv6qwen2.attention.head_count_kv", (uint32_t)KVH);
+    rl_gguf_add_u32(x.w, "rwkv6qwen2.attention.head_count", 0); /* required by llama.cpp, unused */
+    if ((st = rl__ex_vocab(x.w, m, tok, o, &ar)) != RL_OK) goto done;
+
+    /* tensors */
+#define RL__EX_T1(gname_, hfname_, kind_, type_, nd_, e0, e1, e2, e3, t_, want_, a_, b_) \
+    (src[0] = (t_), rl__ex_tensor(&x, gname_, hfname_, kind_, type_, nd_, e0, e1, e2, e3, src, 1, want_, a_, b_))
+    if ((st = RL__EX_T1("token_embd.weight", "model.embed_tokens.weight", RL__EX_COPY, wtype, 2, C, V, 1, 1, &m->embed, V * C, 0, 0)))
+        goto done;
+    for (l = 0; l < L; l++) {
+        const rl_block *b = &m->blocks[l];
+        const rl_mixer *mx = &b->mix;
+        int zero = !shift;
+#define RL__EX_NAMES(g_, h_) (snprintf(gn, sizeof gn, "blk.%lld." g_, (long long)l), snprintf(hf, sizeof hf, "model.layers.%lld." h_, (long long)l))
+        RL__EX_NAMES("attn_norm.weight", "input_layernorm.weight");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &b->ln1, C, 0, 0))) goto done;
+        RL__EX_NAMES("time_mix_w1.weight", "self_attn.time_maa_w1");
+        if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_W1, RL_GGML_F32, 2, C, 5 * R, 1, 1, &mx->maa_w1, C * 5 * R, C, R))) goto done;
+        RL__EX_NAMES("time_mix_w2.weight", "self_attn.time_maa_w2");
+        if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_W2, RL_GGML_F32, 3, R, C, 5, 1, &mx->maa_w2, 5 * R * C, C, R))) goto done;
+        RL__EX_NAMES("time_mix_lerp_x.weight", "self_attn.time_maa_x");
+        if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->maa_x, C, 0, 0))) goto done;
+        RL__EX_NAMES("time_mix_lerp_fused.weight", "self_attn.time_maa_{w,k,v,r,g}");
+        src[0] = &mx->maa_w;
+        src[1] = &mx->maa_k;
+        src[2] = &mx->maa_v;
+        src[3] = &mx->maa_r;
+        src[4] = &mx->maa_g;
+        if ((st = rl__ex_tensor(&x, gn, hf, zero ? RL__EX_ZERO : RL__EX_LERP, RL_GGML_F32, 4, C, 1, 1, 5, src, 5, C, C, 0))) goto done;
+        RL__EX_NAMES("time_mix_decay.weight", "self_attn.time_decay");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->decay, C, 0, 0))) goto done;
+        RL__EX_NAMES("time_mix_decay_w1.weight", "self_attn.time_decay_w1"); /* [C, rd] -> ne {C, rd} = [rd, C] */
+        if ((st = RL__EX_T1(gn, hf, RL__EX_T, RL_GGML_F32, 2, C, RD, 1, 1, &mx->decay_w1, C * RD, C, RD))) goto done;
+        RL__EX_NAMES("time_mix_decay_w2.weight", "self_attn.time_decay_w2"); /* [rd, C] -> ne {rd, C} = [C, rd] */
+        if ((st = RL__EX_T1(gn, hf, RL__EX_T, RL_GGML_F32, 2, RD, C, 1, 1, &mx->decay_w2, RD * C, RD, C))) goto done;
+        RL__EX_NAMES("time_mix_receptance.weight", "self_attn.q_proj.weight");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->q_w, C * C, 0, 0))) goto done;
+        if (mx->q_b.n) {
+            RL__EX_NAMES("time_mix_receptance.bias", "self_attn.q_proj.bias");
+            if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->q_b, C, 0, 0))) goto done;
+        }
+        RL__EX_NAMES("time_mix_key.weight", "self_attn.k_proj.weight");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, KVN, 1, 1, &mx->k_w, KVN * C, 0, 0))) goto done;
+        if (mx->k_b.n) {
+            RL__EX_NAMES("time_mix_key.bias", "self_attn.k_proj.bias");
+            if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, KVN, 1, 1, 1, &mx->k_b, KVN, 0, 0))) goto done;
+        }
+        RL__EX_NAMES("time_mix_value.weight", "self_attn.v_proj.weight");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, KVN, 1, 1, &mx->v_w, KVN * C, 0, 0))) goto done;
+        if (mx->v_b.n) {
+            RL__EX_NAMES("time_mix_value.bias", "self_attn.v_proj.bias");
+            if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, KVN, 1, 1, 1, &mx->v_b, KVN, 0, 0))) goto done;
+        }
+        RL__EX_NAMES("time_mix_gate.weight", "self_attn.gate.weight");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->gate_w, C * C, 0, 0))) goto done;
+        RL__EX_NAMES("time_mix_output.weight", "self_attn.o_proj.weight");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->o_w, C * C, 0, 0))) goto done;
+        RL__EX_NAMES("ffn_norm.weight", "post_attention_layernorm.weight");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &b->ln2, C, 0, 0))) goto done;
+        RL__EX_NAMES("ffn_gate.weight", "mlp.gate_proj.weight");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, F, 1, 1, &b->gate, F * C, 0, 0))) goto done;
+        RL__EX_NAMES("ffn_up.weight", "mlp.up_proj.weight");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, F, 1, 1, &b->up, F * C, 0, 0))) goto done;
+        RL__EX_NAMES("ffn_down.weight", "mlp.down_proj.weight");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, F, C, 1, 1, &b->down, C * F, 0, 0))) goto done;
+#undef RL__EX_NAMES
+    }
+    if ((st = RL__EX_T1("output_norm.weight", "model.norm.weight", RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &m->norm, C, 0, 0))) goto done;
+    /* always written: llama.cpp's rwkv6qwen2 has no tied-embedding fallback */
+    if ((st = RL__EX_T1("output.weight", c->tie_embeddings ? "model.embed_tokens.weight (tied lm_head)" : "lm_head.weight", RL__EX_COPY, wtype,
+                        2, C, V, 1, 1, c->tie_embeddings ? &m->embed : &m->head, V * C, 0, 0)))
+        goto done;
+#undef RL__EX_T1
+    rl__ex_clamp_warn(m); /* after the checks above: every tensor it reads has data */
+    st = rl_gguf_write(x.w, path);
+done:
+    rl_gguf_writer_free(x.w);
+    rl_arena_free(&ar);
+    return st;
+}
+
+rl_status rl_export_gguf_rwkv6qwen2(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype) {
+    return rl_export_gguf_rwkv6qwen2_ex(m, tok, path, wtype, NULL);
 }
 
 #ifdef __cplusplus

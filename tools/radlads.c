@@ -467,6 +467,7 @@ static void usage(void) {
             "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide]\n"
             "  eval     --model DIR --task FILE.jsonl [--task-name hellaswag|piqa|arc_easy|arc_challenge|winogrande|lambada_openai] [--limit N]\n"
             "  import   --gguf FILE --out DIR      (a llama.cpp GGUF teacher -> Hugging Face folder)\n"
+            "  export   --model DIR --out FILE.gguf [--type f16|bf16|f32]   (a RAD-RWKV6 student -> llama.cpp rwkv6qwen2)\n"
             "  info     --model DIR\n"
             "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file.\n"
             "common: --threads N (default: all cores)\n");
@@ -488,7 +489,23 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[1], "convert")) rc = cmd_convert(&a, pool);
     else if (!strcmp(argv[1], "eval")) rc = cmd_eval(&a, pool);
     else if (!strcmp(argv[1], "info")) rc = cmd_info(&a);
-    else if (!strcmp(argv[1], "import")) {
+    else if (!strcmp(argv[1], "export")) { /* a RAD-RWKV6 student -> llama.cpp GGUF (rwkv6qwen2) */
+        const char *dir = opt_str(&a, "--model", NULL), *out = opt_str(&a, "--out", NULL), *ty = opt_str(&a, "--type", "f16");
+        rl_model m;
+        rl_tokenizer *tok;
+        rl_ggml_type wt = !strcmp(ty, "f32") ? RL_GGML_F32 : !strcmp(ty, "bf16") ? RL_GGML_BF16 : RL_GGML_F16;
+        if (!dir || !out) {
+            fprintf(stderr, "radlads export: --model DIR and --out FILE.gguf are required\n");
+            rc = 2;
+        } else if (load_model(&m, dir) || load_tok(&tok, dir)) {
+            rc = 1;
+        } else {
+            rc = rl_export_gguf_rwkv6qwen2(&m, tok, out, wt) != RL_OK ? die(out) : 0;
+            if (!rc) printf("%s -> %s (llama.cpp architecture rwkv6qwen2, %s weights)\n", dir, out, ty);
+            rl_tokenizer_free(tok);
+            rl_model_free(&m);
+        }
+    } else if (!strcmp(argv[1], "import")) {
         const char *g = opt_str(&a, "--gguf", NULL), *out = opt_str(&a, "--out", NULL);
         if (!g || !out) {
             fprintf(stderr, "radlads import: --gguf FILE and --out DIR are required\n");
