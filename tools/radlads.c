@@ -135,7 +135,7 @@ static int load_tok(rl_tokenizer **tok, const char *dir) {
         return st == RL_OK ? 0 : die(dir);
     }
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    if (rl_tokenizer_load(tok, path) != RL_OK) return die(path);
+    if (rl_tokenizer_load(tok, path) != RL_OK) return die("tokenizer");
     return 0;
 }
 
