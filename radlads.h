@@ -18,17 +18,27 @@
    Environment variables read at run time:
        RADLADS_ISA=scalar|avx2|avx512|neon    force a kernel path (default: best the CPU has)
 
-   TABLE OF CONTENTS (each section opens with a banner "==== N. name ====")
+   TABLE OF CONTENTS (each section opens with a banner "==== N. name ====", declarations
+   first, then the implementation in the same order)
        1. base          status codes, last error, allocation, logging, arenas,
                         thread pool, RNG, bf16/f16 conversion
        2. kernels       naive reference kernels; one SIMD template compiled per ISA
                         (scalar, AVX2+FMA, AVX-512, NEON); run-time dispatch; GEMM
        3. autodiff      tensors, the tape, every op with forward and backward side by side
+       4. formats       4a JSON, 4b safetensors, 4c config.json, 4d GGUF, 4e tokenizer.json BPE
+       5. models        5a the RWKV scans as ops (recurrent + chunked forms), 5b sequence
+                        mixers (attention, RAD-RWKV6, RAD-RWKV7), 5c the model
+       6. conversion    6a initial values of new parameters, 6b student from teacher,
+                        6c teachers from GGUF files
+       7. training      token data, magic-prime order, LR schedule, AdamW, checkpoints,
+                        the three RADLADS steps (and 2a, 3a, layer-by-layer step 1), saving
+       8. inference     8a state, prefill/decode, sampling; 8b perplexity, KL, top-1;
+                        8c lm-evaluation-harness scoring; 8d GGUF export for llama.cpp
 
    STATUS
-       Sections 1-3 are complete and tested (tests/). Formats, models, conversion,
-       training and inference (sections 4-8 of the design guide) are not written yet;
-       README.md says what works today.
+       Everything listed is implemented and tested (tests/, see README.md). Not done:
+       offline teacher caches; an AMX path; the CUDA companion's GPU runs (compiled and
+       checked under emulation only); speed work on the scans and small ops.
 
    CONVENTIONS
        Row-major everywhere. A Linear weight W is [out, in] and computes y = x·Wᵀ + b.
@@ -957,7 +967,8 @@ rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids,
 typedef struct rl_sampler { float temperature, top_p; int top_k; } rl_sampler;
 int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *rng);
 
-/* ==== 6. conversion (declarations): rl_student_from_teacher, above ======== */
+/* ==== 6. conversion (declarations) ======================================== */
+/* (rl_student_opts and rl_student_from_teacher are declared with the model, section 5) */
 
 /* ---- 6c. teachers from GGUF (llama.cpp files) ---- */
 /* ---- import: GGUF (llama.cpp) teachers --------------------------------------------------
