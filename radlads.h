@@ -778,7 +778,8 @@ int rl_tokenizer_n_merges(const rl_tokenizer *tok);
 rl_status rl_tokenizer_merge(const rl_tokenizer *tok, int i, const char **a, const char **b);
 rl_pretok rl_tokenizer_pretok(const rl_tokenizer *tok);
 /* GGUF tokenizer.ggml.pre names: "gpt2", "llama-bpe", "qwen2", "smollm" (NULL for CUSTOM);
-   rl_pretok_from_name also takes "llama3" and "llama-v3"; unknown names give RL_PRETOK_CUSTOM. */
+   rl_pretok_from_name also takes "llama3", "llama-v3", "gpt-2" (llama.cpp's spelling) and
+   "deepseek-r1-qwen"; unknown names give RL_PRETOK_CUSTOM. */
 const char *rl_pretok_name(rl_pretok kind);
 rl_pretok rl_pretok_from_name(const char *name);
 int32_t rl_tokenizer_bos(const rl_tokenizer *tok); /* id that add_special puts first, -1 if none */
@@ -9556,9 +9557,9 @@ const char *rl_pretok_name(rl_pretok kind) {
 
 rl_pretok rl_pretok_from_name(const char *name) {
     if (!name) return RL_PRETOK_CUSTOM;
-    if (!strcmp(name, "gpt2")) return RL_PRETOK_GPT2;
+    if (!strcmp(name, "gpt2") || !strcmp(name, "gpt-2")) return RL_PRETOK_GPT2; /* llama.cpp writes gpt-2 */
     if (!strcmp(name, "llama-bpe") || !strcmp(name, "llama3") || !strcmp(name, "llama-v3")) return RL_PRETOK_LLAMA3;
-    if (!strcmp(name, "qwen2")) return RL_PRETOK_QWEN2;
+    if (!strcmp(name, "qwen2") || !strcmp(name, "deepseek-r1-qwen")) return RL_PRETOK_QWEN2;
     if (!strcmp(name, "smollm")) return RL_PRETOK_SMOLLM;
     return RL_PRETOK_CUSTOM;
 }
@@ -12808,21 +12809,11 @@ rl_status rl_model_load_gguf(rl_model *m, const char *path) {
 
 /* ---- import: tokenizer from GGUF arrays ---- */
 
-static const struct {
-    const char *name;
-    rl_pretok kind;
-} rl__gguf_pre_names[] = {
-    {"smollm", RL_PRETOK_SMOLLM},   {"qwen2", RL_PRETOK_QWEN2}, {"deepseek-r1-qwen", RL_PRETOK_QWEN2},
-    {"llama-bpe", RL_PRETOK_LLAMA3}, {"llama3", RL_PRETOK_LLAMA3}, {"llama-v3", RL_PRETOK_LLAMA3},
-    {"gpt-2", RL_PRETOK_GPT2},      {"gpt2", RL_PRETOK_GPT2},
-};
-
 rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g) {
     rl_gguf_vocab v;
     rl_pretok kind = RL_PRETOK_CUSTOM;
     rl_status st;
     int64_t i;
-    size_t k;
     int add_bos;
     if (!tok || !g) return rl__fail(RL_ERR_ARG, "rl_tokenizer_from_gguf: NULL argument");
     *tok = NULL;
@@ -12839,8 +12830,7 @@ rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g) {
                       g->path);
         goto out;
     }
-    for (k = 0; k < sizeof rl__gguf_pre_names / sizeof rl__gguf_pre_names[0]; k++)
-        if (!strcmp(v.pre, rl__gguf_pre_names[k].name)) kind = rl__gguf_pre_names[k].kind;
+    kind = rl_pretok_from_name(v.pre);
     if (kind == RL_PRETOK_CUSTOM) {
         st = rl__fail(RL_ERR_UNSUPPORTED, "%s: key 'tokenizer.ggml.pre' is '%.60s', a pre-tokenizer that is not supported (supported: smollm, qwen2, "
                       "deepseek-r1-qwen, llama-bpe, llama3, llama-v3, gpt-2)", g->path, v.pre);
