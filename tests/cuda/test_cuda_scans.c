@@ -16,13 +16,12 @@
    kernels run on the CPU by tests/cuda/cuda_emu.h, to check their logic without a GPU). */
 #define _POSIX_C_SOURCE 200809L
 #define RADLADS_IMPLEMENTATION
+#define RADLADS_CUDA /* radlads.h declares the host-pointer API (and keeps its CPU scans: ctx.use_cuda is 0) */
 #include "../../radlads.h"
 #include "../rl_test.h"
 #include <time.h>
 
-/* radlads_cuda.cu's C API (the same prototypes as radlads.h's RADLADS_CUDA block) */
-int rl_cuda_available(void);
-const char *rl_cuda_last_error(void);
+/* the rest of radlads_cuda.cu's C API: device-pointer scans and memory helpers, which radlads.h does not declare */
 const char *rl_cuda_device_name(void);
 size_t rl_cuda_ck_floats(int64_t B, int64_t T, int H, int N);
 void *rl_cuda_malloc(size_t bytes);
@@ -41,20 +40,6 @@ int rl_cuda_wkv7_backward(int64_t B, int64_t T, int H, int N, const float *r, co
                           const float *v, const float *a, const float *b, const float *ck, const float *sa,
                           const float *dy, const float *dstate_out, float *dr, float *dw, float *dk, float *dv,
                           float *da, float *db, float *dstate_in);
-int rl_cuda_wkv6_forward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
-                              const float *v, const float *logw, const float *state_in, float *y, float *state_out,
-                              float *ck);
-int rl_cuda_wkv6_backward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
-                               const float *v, const float *logw, const float *state_in, const float *dy,
-                               const float *dstate_out, float *dr, float *dk, float *dv, float *dlogw,
-                               float *dstate_in);
-int rl_cuda_wkv7_forward_host(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
-                              const float *v, const float *a, const float *b, const float *state_in, float *y,
-                              float *state_out, float *ck);
-int rl_cuda_wkv7_backward_host(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
-                               const float *v, const float *a, const float *b, const float *state_in,
-                               const float *dy, const float *dstate_out, float *dr, float *dw, float *dk, float *dv,
-                               float *da, float *db, float *dstate_in);
 
 #define TOL 1e-4
 static rl_pool *pool;
