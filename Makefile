@@ -14,7 +14,7 @@ TESTS      := $(TEST_NAMES:%=$(B)/tests/%)
 ASAN_TESTS := $(TEST_NAMES:%=$(B)/asan/%)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all demo test test-asan test-neon bench bench-scan bench-decode fuzz clean
+.PHONY: all demo test test-asan test-neon bench bench-scan bench-decode bench-train fuzz clean
 all: $(TESTS) $(B)/radlads $(B)/generate
 
 # the command-line tool and the example program
@@ -84,3 +84,11 @@ $(B)/bench_decode: tools/bench/bench_decode.c radlads.h
 bench-decode: $(B)/bench_decode
 	$(B)/bench_decode
 include tools/cuda.mk
+
+# one training step of stages 1 and 2: radlads and the same step in PyTorch (tools/bench/train_ref.py)
+$(B)/bench_train: tools/bench/bench_train.c radlads.h
+	@mkdir -p $(B)
+	$(CC) -O2 -std=c99 -Wall -Wextra -o $@ $< $(LDLIBS)
+
+bench-train: $(B)/bench_train $(B)/radlads
+	sh tools/bench/bench_train.sh
