@@ -111,7 +111,11 @@ void rl_arena_free(rl_arena *a);
 
 /* Thread pool. rl_pool_for() splits [0, n) into chunks of at least `grain` items and
    runs fn(ctx, begin, end, tid) on the caller plus the workers; tid < rl_pool_size().
-   A NULL pool runs everything on the caller with tid 0. */
+   A NULL pool runs everything on the caller with tid 0. A task may call rl_pool_for on
+   the same pool (so may another thread while a job runs): that call runs its whole range
+   on the calling thread, as tid 0. Between jobs the workers spin for a
+   short while (RL_POOL_SPIN pause instructions, default 20000, ~0.1 ms) before they
+   sleep, so the many small jobs of a decode step do not each pay a wake-up. */
 typedef struct rl_pool rl_pool;
 typedef void (*rl_task_fn)(void *ctx, int64_t begin, int64_t end, int tid);
 rl_pool *rl_pool_create(int n_threads); /* n_threads <= 0: online cores */
@@ -1388,6 +1392,7 @@ rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *to
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 #include <locale.h>
 #include <fcntl.h>
@@ -1415,10 +1420,15 @@ rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *to
 #define RL_ASSERT(x) assert(x)
 #endif
 
-#if defined(__cplusplus)
+/* thread-local storage (the last-error buffer): C++11, C11, or the GNU keyword under C99 */
+#if defined(__cplusplus) && __cplusplus >= 201103L
 #define RL__TLS thread_local
-#else
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 #define RL__TLS _Thread_local
+#elif defined(__GNUC__) || defined(__clang__)
+#define RL__TLS __thread
+#else
+#define RL__TLS /* none: rl_last_error() is then shared by all threads */
 #endif
 #define RL__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define RL__MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -1595,18 +1605,37 @@ void rl_arena_free(rl_arena *a) {
 }
 
 /* ---- thread pool ---- */
-/* Workers sleep on a condition variable; rl_pool_for publishes a job, everybody
-   (caller included) takes chunks from an atomic counter, and the caller waits until
-   all workers have left the job. */
+/* rl_pool_for publishes a job (bumps `generation`); the workers, spinning or asleep on
+   `wake`, join in, and everybody (caller included) takes chunks from an atomic counter.
+   The caller spins, then sleeps on `done`, until every worker has left the job. A job
+   already running (`active`) makes a nested or concurrent call run inline. */
+
+#ifndef RL_POOL_SPIN
+#define RL_POOL_SPIN 20000
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#define rl__cpu_pause() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define rl__cpu_pause() __asm__ __volatile__("yield")
+#else
+#define rl__cpu_pause() ((void)0)
+#endif
+/* one turn of a spin-wait: a pause, and every 64th turn a yield, so that on an
+   oversubscribed machine the thread we wait for gets the core */
+static void rl__spin(int i) {
+    if (i % 64 == 63) sched_yield();
+    else rl__cpu_pause();
+}
 
 struct rl_pool {
     int n;                   /* threads including the caller */
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
-    uint64_t generation;     /* bumped per job */
-    int busy;                /* workers still inside the current job */
-    int quit;
+    uint64_t generation;     /* bumped per job (atomic; written under mu) */
+    int busy;                /* workers still inside the current job (atomic) */
+    int quit;                /* atomic */
+    int active;              /* a job is running (atomic) */
     rl_task_fn fn;
     void *ctx;
     int64_t n_items, chunk;
@@ -1626,21 +1655,27 @@ static void rl__pool_drain(rl_pool *p, int tid) {
 static void *rl__pool_main(void *arg) {
     rl__worker_arg wa = *(rl__worker_arg *)arg;
     rl_pool *p = wa.p;
-    uint64_t seen = 0;
+    uint64_t seen = 0, g;
     RL_FREE(arg);
     for (;;) {
-        pthread_mutex_lock(&p->mu);
-        while (!p->quit && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
-        if (p->quit) {
+        int spins = 0;
+        while ((g = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE)) == seen && !__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE) &&
+               spins < RL_POOL_SPIN)
+            rl__spin(spins++);
+        if (g == seen) {
+            pthread_mutex_lock(&p->mu);
+            while (!p->quit && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
+            g = p->generation;
             pthread_mutex_unlock(&p->mu);
-            return NULL;
         }
-        seen = p->generation;
-        pthread_mutex_unlock(&p->mu);
+        if (__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) return NULL;
+        seen = g;
         rl__pool_drain(p, wa.tid);
-        pthread_mutex_lock(&p->mu);
-        if (--p->busy == 0) pthread_cond_signal(&p->done);
-        pthread_mutex_unlock(&p->mu);
+        if (__atomic_sub_fetch(&p->busy, 1, __ATOMIC_ACQ_REL) == 0) { /* the caller may be asleep on `done` */
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
 }
 
@@ -1662,6 +1697,7 @@ rl_pool *rl_pool_create(int n_threads) {
     pthread_cond_init(&p->done, NULL);
     p->threads = (pthread_t *)RL_MALLOC(sizeof(pthread_t) * (size_t)n_threads);
     if (!p->threads) {
+        p->n = 1;
         rl_pool_free(p);
         return NULL;
     }
@@ -1683,7 +1719,7 @@ void rl_pool_free(rl_pool *p) {
     int i;
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->quit = 1;
+    __atomic_store_n(&p->quit, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     for (i = 1; i < p->n && p->threads; i++) pthread_join(p->threads[i], NULL);
@@ -1698,28 +1734,39 @@ int rl_pool_size(const rl_pool *p) { return p ? p->n : 1; }
 
 void rl_pool_for(rl_pool *p, int64_t n, int64_t grain, rl_task_fn fn, void *ctx) {
     int64_t chunk;
+    int spins = 0;
     if (n <= 0) return;
     if (grain < 1) grain = 1;
     if (!p || p->n == 1 || n <= grain) {
         fn(ctx, 0, n, 0);
         return;
     }
+    /* nested or concurrent: run here. tid 0 is safe: per-call scratch indexed by tid
+       belongs to this call, and only this thread runs it. */
+    if (__atomic_exchange_n(&p->active, 1, __ATOMIC_ACQUIRE)) {
+        fn(ctx, 0, n, 0);
+        return;
+    }
     /* about 4 chunks per thread for balance, never below the grain */
     chunk = RL__MAX(grain, (n + 4 * p->n - 1) / (4 * p->n));
-    pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
     p->n_items = n;
     p->chunk = chunk;
     p->next = 0;
-    p->busy = p->n - 1;
-    p->generation++;
+    __atomic_store_n(&p->busy, p->n - 1, __ATOMIC_RELAXED);
+    pthread_mutex_lock(&p->mu);
+    __atomic_add_fetch(&p->generation, 1, __ATOMIC_RELEASE); /* publishes the fields above */
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     rl__pool_drain(p, 0);
-    pthread_mutex_lock(&p->mu);
-    while (p->busy > 0) pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    while (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) > 0 && spins < RL_POOL_SPIN) rl__spin(spins++);
+    if (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) > 0) {
+        pthread_mutex_lock(&p->mu);
+        while (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) > 0) pthread_cond_wait(&p->done, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
+    __atomic_store_n(&p->active, 0, __ATOMIC_RELEASE);
 }
 
 /* ---- RNG ---- */
@@ -2771,36 +2818,41 @@ rl_isa rl_isa_best(void) {
     return RL_ISA_SCALAR;
 }
 
-static const rl__kern *rl__K; /* active kernels; set on first use */
-static rl_isa rl__K_isa;
+/* The active kernels, chosen on first use. Threads racing through the first use all
+   compute the same choice; the atomic store (isa first, then the table with release
+   order) makes the race harmless. rl_isa_set is meant for start-up, before any work. */
+static const rl__kern *rl__K;
+static int rl__K_isa;
 
 rl_status rl_isa_set(rl_isa isa) {
     if ((int)isa < 0 || isa > RL_ISA_NEON || !rl__isa_supported(isa))
         return rl__fail(RL_ERR_UNSUPPORTED, "kernel path '%s' is not available on this CPU/build (best: %s)",
                         rl_isa_name(isa), rl_isa_name(rl_isa_best()));
-    rl__K_isa = isa;
-    rl__K = rl__isa_table(isa);
+    __atomic_store_n(&rl__K_isa, (int)isa, __ATOMIC_RELAXED);
+    __atomic_store_n(&rl__K, rl__isa_table(isa), __ATOMIC_RELEASE);
     return RL_OK;
 }
 
 /* The active table: RADLADS_ISA if set and available, else the best. */
 static const rl__kern *rl__kern_get(void) {
-    if (!rl__K) {
+    const rl__kern *k = __atomic_load_n(&rl__K, __ATOMIC_ACQUIRE);
+    if (!k) {
         const char *e = getenv("RADLADS_ISA");
         rl_isa want = rl_isa_best();
         int i;
         if (e)
             for (i = 0; i <= RL_ISA_NEON; i++)
                 if (!strcmp(e, rl_isa_name((rl_isa)i)) && rl__isa_supported((rl_isa)i)) want = (rl_isa)i;
-        rl__K_isa = want;
-        rl__K = rl__isa_table(want);
+        k = rl__isa_table(want);
+        __atomic_store_n(&rl__K_isa, (int)want, __ATOMIC_RELAXED);
+        __atomic_store_n(&rl__K, k, __ATOMIC_RELEASE);
     }
-    return rl__K;
+    return k;
 }
 
 rl_isa rl_isa_active(void) {
     rl__kern_get();
-    return rl__K_isa;
+    return (rl_isa)__atomic_load_n(&rl__K_isa, __ATOMIC_RELAXED);
 }
 
 /* ---- threaded GEMM driver ---- */
@@ -11713,9 +11765,12 @@ fail:
     return st;
 }
 
+#if defined(__SIZEOF_INT128__)
+__extension__ typedef unsigned __int128 rl__u128; /* __extension__: no -pedantic warning */
+#endif
 static uint64_t rl__mulmod(uint64_t a, uint64_t b, uint64_t m) {
 #if defined(__SIZEOF_INT128__)
-    return (uint64_t)((unsigned __int128)a * b % m);
+    return (uint64_t)((rl__u128)a * b % m);
 #else
     uint64_t r = 0;
     a %= m;

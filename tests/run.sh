@@ -20,7 +20,7 @@ count() { # classify the lines of a program's output
     done < "$1"
 }
 
-# header hygiene: gcc/clang, C99/C++, -Wall -Wextra -Werror
+# header hygiene: gcc/clang, C99/C++, -pedantic -Wall -Wextra -Werror
 printf '#define RADLADS_IMPLEMENTATION\n#include "radlads.h"\nint main(void){return 0;}\n' > "$tmp/h.c"
 cp "$tmp/h.c" "$tmp/h.cpp"
 [ -n "$runner" ] || for cc in "gcc -std=c99" "clang -std=c99" "g++ -std=c++11" "clang++ -std=c++11"; do
@@ -28,8 +28,8 @@ cp "$tmp/h.c" "$tmp/h.cpp"
     src="$tmp/h.c"; case "$bin" in *++) src="$tmp/h.cpp" ;; esac
     if ! command -v "$bin" >/dev/null 2>&1; then
         echo "SKIP header compiles with $cc: $bin not installed" > "$tmp/out"
-    elif $cc -Wall -Wextra -Werror -I"$here" -c "$src" -o "$tmp/h.o" 2> "$tmp/err"; then
-        echo "PASS header compiles warning-free with $cc" > "$tmp/out"
+    elif $cc -pedantic -Wall -Wextra -Werror -I"$here" -c "$src" -o "$tmp/h.o" 2> "$tmp/err"; then
+        echo "PASS header compiles warning-free with $cc -pedantic" > "$tmp/out"
     else
         echo "FAIL header compiles warning-free with $cc: $(head -c 300 "$tmp/err" | tr '\n' ' ')" > "$tmp/out"
     fi

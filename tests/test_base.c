@@ -2,11 +2,44 @@
 #define RADLADS_IMPLEMENTATION
 #include "../radlads.h"
 #include "rl_test.h"
+#include <pthread.h>
 
 static void sum_task(void *ctx, int64_t b, int64_t e, int tid) {
     int64_t *hits = (int64_t *)ctx, i;
     (void)tid;
     for (i = b; i < e; i++) __atomic_fetch_add(&hits[i], 1, __ATOMIC_RELAXED);
+}
+
+/* nested: each outer item runs an inner rl_pool_for of 16 items on the same pool */
+typedef struct { rl_pool *pool; int64_t hits[64 * 16]; int bad_tid; } nested_t;
+typedef struct { nested_t *n; int64_t base; } inner_t;
+static void inner_task(void *ctx, int64_t b, int64_t e, int tid) {
+    inner_t *in = (inner_t *)ctx;
+    int64_t i;
+    if (tid < 0 || tid >= rl_pool_size(in->n->pool)) in->n->bad_tid = 1;
+    for (i = b; i < e; i++) __atomic_fetch_add(&in->n->hits[in->base + i], 1, __ATOMIC_RELAXED);
+}
+static void nested_task(void *ctx, int64_t b, int64_t e, int tid) {
+    nested_t *n = (nested_t *)ctx;
+    int64_t i;
+    if (tid < 0 || tid >= rl_pool_size(n->pool)) n->bad_tid = 1;
+    for (i = b; i < e; i++) {
+        inner_t in;
+        in.n = n;
+        in.base = i * 16;
+        rl_pool_for(n->pool, 16, 1, inner_task, &in);
+    }
+}
+/* a second thread using the same pool while the main thread does */
+typedef struct { rl_pool *pool; int ok; } conc_t;
+static void *conc_main(void *arg) {
+    conc_t *c = (conc_t *)arg;
+    int64_t h[50];
+    int rep, i;
+    memset(h, 0, sizeof h);
+    for (rep = 0; rep < 2000; rep++) rl_pool_for(c->pool, 50, 1, sum_task, h);
+    for (i = 0; i < 50; i++) c->ok &= h[i] == 2000;
+    return NULL;
 }
 
 static int log_calls;
@@ -79,6 +112,33 @@ int main(void) {
             int64_t hits[5] = {0};
             rl_pool_for(NULL, 5, 1, sum_task, hits);
             RLT_CHECK(hits[0] == 1 && hits[4] == 1, "NULL pool runs inline");
+        }
+        { /* a task calling rl_pool_for on its own pool: the inner range runs inline */
+            rl_pool *p = rl_pool_create(3);
+            nested_t nt_;
+            int64_t i, ok = 1;
+            memset(&nt_, 0, sizeof nt_);
+            nt_.pool = p;
+            rl_pool_for(p, 64, 1, nested_task, &nt_);
+            for (i = 0; i < 64 * 16; i++) ok &= nt_.hits[i] == 1;
+            RLT_CHECK(ok && !nt_.bad_tid, "nested rl_pool_for: every inner item once, tids in range");
+            /* many tiny jobs back to back (the spin-wait path), with a second thread
+               calling the same pool at the same time (runs inline, never corrupts) */
+            {
+                pthread_t th;
+                conc_t cc;
+                int64_t *h = (int64_t *)calloc(100, sizeof(int64_t));
+                int rep, ok2 = 1;
+                cc.pool = p;
+                cc.ok = 1;
+                pthread_create(&th, NULL, conc_main, &cc);
+                for (rep = 0; rep < 20000; rep++) rl_pool_for(p, 100, 1, sum_task, h);
+                pthread_join(th, NULL);
+                for (i = 0; i < 100; i++) ok2 &= h[i] == 20000;
+                RLT_CHECK(ok2 && cc.ok, "20000 small jobs, a second caller thread concurrently: every item exactly once");
+                free(h);
+            }
+            rl_pool_free(p);
         }
         RLT_CHECK(rl_cpu_count() >= 1, "cpu count");
     }
