@@ -200,12 +200,10 @@ static int check_value(const args_t *a, const flag_def *d, const char *v) {
     if (d->kind == F_INT) st = rl_parse_i64(v, d->name, (int64_t)d->lo, (int64_t)d->hi, RL_NUM_SUFFIX, &k);
     else if (d->kind == F_NUM) st = rl_parse_num(v, d->name, d->lo, d->hi, RL_NUM_SUFFIX, &x);
     else if (d->kind == F_ENUM && !in_choices(d->choices, v)) {
-        char list[256];
-        size_t i;
-        snprintf(list, sizeof list, "%s", d->choices);
-        for (i = 0; list[i]; i++)
-            if (list[i] == '|') list[i] = ',';
-        fprintf(stderr, "radlads %s: %s: '%s' is not one of: %s\n", a->cmd, d->name, v, list);
+        const char *p;
+        fprintf(stderr, "radlads %s: %s: '%s' is not one of: ", a->cmd, d->name, v);
+        for (p = d->choices; *p; p++) fputs(*p == '|' ? ", " : (char[2]){*p, 0}, stderr);
+        fputc('\n', stderr);
         return 2;
     }
     if (st != RL_OK) {
