@@ -12169,7 +12169,7 @@ static rl_status rl__check_run_id(const char *path, int stage, const rl__run_id 
     if (missing && missing == id->n) rl_log(RL_LOG_WARN, "%s: the checkpoint records no run identity (an older one); not checked", path);
     snprintf(what, sizeof what, "%s: metadata radlads.step", path);
     v = rl_st_meta(&st, "radlads.step");
-    s = v ? rl_parse_i64(v, what, 0, INT64_MAX / 2, 0, &step) : RL_OK;
+    s = v && rl_parse_i64(v, what, 0, INT64_MAX / 2, 0, &step) != RL_OK ? RL_ERR_FORMAT : RL_OK;
     if (s == RL_OK && step > steps && !force)
         s = rl__fail(RL_ERR_STATE, "%s: the checkpoint is at step %lld but this stage has %lld steps; start without resume, or force it "
                      "(radlads convert --resume-force)", path, (long long)step, (long long)steps);
