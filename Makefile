@@ -39,10 +39,15 @@ $(B)/asan/%: tests/%.c radlads.h tests/rl_test.h $(wildcard wip/*.h)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LDLIBS)
 
 test: $(TESTS) $(B)/radlads $(B)/generate
-	@sh tests/run.sh $(TESTS)
+	@sh tests/run.sh $(TESTS) tests/test_cli.sh
 
-test-asan: $(ASAN_TESTS)
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/run.sh $(ASAN_TESTS)
+# the command-line tool under the sanitizers, leak detection on: tests/test_cli.sh runs it
+$(B)/asan/radlads: tools/radlads.c radlads.h
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(LDLIBS)
+
+test-asan: $(ASAN_TESTS) $(B)/asan/radlads
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 RADLADS=$(B)/asan/radlads sh tests/run.sh $(ASAN_TESTS) tests/test_cli.sh
 
 $(B)/bench_gemm: tools/bench/bench_gemm.c radlads.h
 	@mkdir -p $(B)

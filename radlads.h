@@ -137,6 +137,17 @@ uint16_t rl_f32_to_bf16(float f); /* round to nearest even, NaN -> 0x7FC0 */
 float rl_f16_to_f32(uint16_t h);
 uint16_t rl_f32_to_f16(float f);  /* round to nearest even */
 
+/* Numbers given as text (command-line values, safetensors/GGUF metadata strings): the one
+   strict parser. The whole string must be the number: an optional sign, digits, an optional
+   fraction and exponent, nothing before or after (no blanks, no hex, no "nan"/"inf"); with
+   RL_NUM_SUFFIX one trailing k/K, M/m or G/g multiplies by 1e3/1e6/1e9 ("100M"). The value
+   must be finite and lie in [lo, hi]; RL_NUM_INT also wants a whole number ("1.5k" is 1500,
+   "2.5" is refused). On failure: RL_ERR_ARG, *out untouched, and rl_last_error() names
+   `what` and states the limits, e.g. "--stride: -4 is outside [1, 16777216]". */
+enum { RL_NUM_INT = 1, RL_NUM_SUFFIX = 2 };
+rl_status rl_parse_num(const char *s, const char *what, double lo, double hi, int flags, double *out);
+rl_status rl_parse_i64(const char *s, const char *what, int64_t lo, int64_t hi, int flags, int64_t *out);
+
 /* ==== 2. kernels (declarations) =========================================== */
 
 typedef enum rl_isa { RL_ISA_SCALAR = 0, RL_ISA_AVX2 = 1, RL_ISA_AVX512 = 2, RL_ISA_NEON = 3 } rl_isa;
@@ -1098,6 +1109,7 @@ typedef struct rl_progress {
     int stage;
     int64_t step, steps, tokens, tokens_total;
     double loss, lr, grad_norm, tok_per_s, eta_s;
+    int64_t nonfinite;             /* updates skipped so far for a non-finite loss or gradient */
 } rl_progress;
 
 /* One RADLADS stage on a token stream (spec §3.1-3.5):
@@ -1133,6 +1145,12 @@ typedef struct rl_stage_opts {
     volatile int *stop;            /* polled each step: non-zero saves a checkpoint and returns RL_ERR_INTERRUPTED */
     void (*progress)(void *user, const rl_progress *p);
     void *user;
+    int max_nonfinite;             /* a step whose loss or gradient is NaN/Inf is skipped (no update) and counted;
+                                      more than this many in a row stop the run with RL_ERR_STATE before any
+                                      further checkpoint, so the last good one stays (0: the default, 3) */
+    int resume_force;              /* resume even where the checkpoint's run identity differs (warns instead) */
+    const char *const *identity;   /* more of the run's identity, key/value pairs, NULL-terminated (e.g. the CLI's
+                                      data file size and hash); kept as radlads.id.<key> and compared on resume */
 } rl_stage_opts;
 void rl_stage_opts_default(rl_stage_opts *o, int stage);
 
@@ -1399,6 +1417,7 @@ rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *to
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <dirent.h>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define RL__X86 1
@@ -1840,6 +1859,74 @@ uint16_t rl_f32_to_f16(float f) {
     }
     a += 0xc8000fffu + ((a >> 13) & 1u); /* rebias exponent (-112 << 23) and round */
     return (uint16_t)(sign | (a >> 13));
+}
+
+/* ---- strict numbers from text ---- */
+
+/* The limits in messages: integers as integers, others with %g. */
+static void rl__num_fmt(char *b, size_t n, double v, int as_int) {
+    if (as_int && fabs(v) < 9.2e18) snprintf(b, n, "%lld", (long long)v);
+    else snprintf(b, n, "%g", v);
+}
+
+rl_status rl_parse_num(const char *s, const char *what, double lo, double hi, int flags, double *out) {
+    const char *p = s;
+    char *end = NULL, a[40], b[40];
+    double v, mul = 1;
+    size_t n, i;
+    int digits = 0, as_int = (flags & RL_NUM_INT) != 0;
+    what = what ? what : "number";
+    if (!s || !*s) return rl__fail(RL_ERR_ARG, "%s: empty value (expected a number)", what);
+    n = strlen(s);
+    if ((flags & RL_NUM_SUFFIX) && n > 1) {
+        char c = s[n - 1];
+        mul = c == 'k' || c == 'K' ? 1e3 : c == 'M' || c == 'm' ? 1e6 : c == 'G' || c == 'g' ? 1e9 : 1;
+        if (mul != 1) n--;
+    }
+    /* only [sign] digits [. digits] [e [sign] digits]: no blanks, hex, nan or inf */
+    for (i = 0; i < n; i++) {
+        char c = p[i];
+        if (c >= '0' && c <= '9') digits++;
+        else if (!(c == '.' || c == 'e' || c == 'E' || ((c == '+' || c == '-') && (i == 0 || p[i - 1] == 'e' || p[i - 1] == 'E'))))
+            break;
+    }
+    if (i != n || !digits || n > 300)
+        return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not a number%s", what, s, flags & RL_NUM_SUFFIX ? " (digits, optionally with a k/M/G suffix)" : "");
+    {
+        char buf[320];
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        errno = 0;
+        v = strtod(buf, &end);
+        if (end != buf + n) return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not a number", what, s);
+    }
+    v *= mul;
+    rl__num_fmt(a, sizeof a, lo, as_int);
+    rl__num_fmt(b, sizeof b, hi, as_int);
+    if (!(v > -HUGE_VAL && v < HUGE_VAL)) return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not finite (expected a value in [%s, %s])", what, s, a, b);
+    if (as_int && v != floor(v)) return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not a whole number (expected an integer in [%s, %s])", what, s, a, b);
+    if (!(v >= lo && v <= hi)) return rl__fail(RL_ERR_ARG, "%s: %.60s is outside [%s, %s]", what, s, a, b);
+    *out = v;
+    return RL_OK;
+}
+
+rl_status rl_parse_i64(const char *s, const char *what, int64_t lo, int64_t hi, int flags, int64_t *out) {
+    double v;
+    rl_status st;
+    size_t i, n = s ? strlen(s) : 0;
+    int plain = n > 0 && n < 19;
+    for (i = 0; i < n && plain; i++) plain = (s[i] >= '0' && s[i] <= '9') || (i == 0 && s[i] == '-' && n > 1);
+    if (plain) { /* exact for every 64-bit value, not only those a double holds */
+        long long x = strtoll(s, NULL, 10);
+        if (x < lo || x > hi) return rl__fail(RL_ERR_ARG, "%s: %s is outside [%lld, %lld]", what ? what : "number", s, (long long)lo, (long long)hi);
+        *out = (int64_t)x;
+        return RL_OK;
+    }
+    if ((st = rl_parse_num(s, what, (double)lo, (double)hi, flags | RL_NUM_INT, &v)) != RL_OK) return st;
+    *out = v >= 9.2233720368547758e18 ? INT64_MAX : (int64_t)v;
+    if (*out < lo) *out = lo; /* (double)lo rounded */
+    if (*out > hi) *out = hi;
+    return RL_OK;
 }
 
 /* ==== 2. kernels ========================================================== */
@@ -5941,11 +6028,13 @@ static rl_status rl__cfg_student(rl_config *cfg, const rl_json *root, const char
     return RL_OK;
 }
 
-static rl_status rl__cfg_token_id(const rl_json *v, const char *src, const char *field, int32_t *out) {
+static rl_status rl__cfg_token_id(const rl_json *v, const char *src, const char *field, int64_t vocab, int32_t *out) {
     int64_t x = 0;
     rl_status s = rl_json_as_int(v, src, field, &x);
     if (s != RL_OK) return s;
-    if (x < 0 || x > INT32_MAX) return rl__fail(RL_ERR_FORMAT, "%s: %s: token id %lld out of range", src, field, (long long)x);
+    if (x < 0 || x >= vocab || x > INT32_MAX)
+        return rl__fail(RL_ERR_FORMAT, "%s: %s: token id %lld out of range [0, %lld) (vocab_size %lld)", src, field, (long long)x, (long long)vocab,
+                        (long long)vocab);
     *out = (int32_t)x;
     return RL_OK;
 }
@@ -6098,7 +6187,7 @@ rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const ch
     cfg->bos_id = -1;
     v = rl_json_get(root, "bos_token_id");
     if (!v && cfg->arch == RL_ARCH_LLAMA) cfg->bos_id = 1;
-    else if (v && v->type != RL_JSON_NULL) RL__TRY(rl__cfg_token_id(v, src, "bos_token_id", &cfg->bos_id));
+    else if (v && v->type != RL_JSON_NULL) RL__TRY(rl__cfg_token_id(v, src, "bos_token_id", cfg->vocab_size, &cfg->bos_id));
     v = rl_json_get(root, "eos_token_id");
     if (!v && cfg->arch == RL_ARCH_LLAMA) {
         cfg->eos_ids[0] = 2;
@@ -6112,11 +6201,11 @@ rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const ch
         for (k = 0; k < v->n; k++) {
             char field[48];
             snprintf(field, sizeof field, "eos_token_id[%lld]", (long long)k);
-            RL__TRY(rl__cfg_token_id(&v->kids[k], src, field, &cfg->eos_ids[k]));
+            RL__TRY(rl__cfg_token_id(&v->kids[k], src, field, cfg->vocab_size, &cfg->eos_ids[k]));
         }
         cfg->n_eos = (int)v->n;
     } else if (v && v->type != RL_JSON_NULL) {
-        RL__TRY(rl__cfg_token_id(v, src, "eos_token_id", &cfg->eos_ids[0]));
+        RL__TRY(rl__cfg_token_id(v, src, "eos_token_id", cfg->vocab_size, &cfg->eos_ids[0]));
         cfg->n_eos = 1;
     }
     /* dtype (informational; the weights say what they are) */
@@ -11354,6 +11443,24 @@ static void rl__load_fn(void *u, const char *name, rl_tensor *t) {
     lc->st = rl_st_read_f32(&lc->m->weights, src, (float *)t->data, t->ndim, t->shape);
 }
 
+/* config.json and the checkpoint must agree on the layer count: a tensor of a layer past
+   num_hidden_layers means the config describes a different model (loading only its first
+   layers would give a different model silently). */
+static rl_status rl__check_layer_count(const rl_model *m, const char *dir) {
+    int i;
+    for (i = 0; i < rl_st_count(&m->weights); i++) {
+        const char *nm = rl_st_at(&m->weights, i)->name;
+        char *end;
+        long long l;
+        if (strncmp(nm, "model.layers.", 13) || nm[13] < '0' || nm[13] > '9') continue;
+        l = strtoll(nm + 13, &end, 10);
+        if (*end == '.' && l >= m->cfg.n_layers)
+            return rl__fail(RL_ERR_FORMAT, "%s/config.json: num_hidden_layers is %lld but the checkpoint has tensor %.120s (layer %lld); "
+                            "config.json and the weights describe different models", dir, (long long)m->cfg.n_layers, nm, l);
+    }
+    return RL_OK;
+}
+
 static void rl__tie_head(rl_model *m) {
     if (m->cfg.tie_embeddings) {
         m->head = m->embed; /* same storage and gradient */
@@ -11386,7 +11493,7 @@ rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
     lc.m = m;
     lc.dir = dir;
     lc.st = RL_OK;
-    rl_model_params(m, rl__load_fn, &lc);
+    if ((lc.st = rl__check_layer_count(m, dir)) == RL_OK) rl_model_params(m, rl__load_fn, &lc);
     if (lc.st != RL_OK) {
         rl_model_free(m);
         return lc.st;
@@ -11795,7 +11902,7 @@ rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double 
     int64_t slots;
     memset(L, 0, sizeof *L);
     if (T < 1) return rl__fail(RL_ERR_ARG, "loader: context length must be positive");
-    if (heldout < 0 || heldout >= 1) return rl__fail(RL_ERR_ARG, "loader: held-out fraction %g is outside [0, 1)", heldout);
+    if (!(heldout >= 0 && heldout < 1)) return rl__fail(RL_ERR_ARG, "loader: held-out fraction %g is outside [0, 1)", heldout);
     slots = (data->n - 1) / T; /* a window needs T+1 tokens */
     L->data = data;
     L->T = T;
@@ -11989,13 +12096,203 @@ static void rl__zero_grad_fn(void *u, const char *name, rl_tensor *t) {
 }
 static void rl__ck_param(void *u, const char *name, rl_tensor *t) { rl__ck_add((rl__ck_ctx *)u, name, t, t->data); }
 
-static rl_status rl__save_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t step, int64_t tokens) {
+/* ---- hardening: finite weights, the run's identity, stale temporary files, the csv log ---- */
+
+/* The first parameter holding a NaN or Inf (F32 parameters; frozen BF16 ones are the teacher's). */
+typedef struct { const char *bad; char name[160]; } rl__finite_ctx;
+static void rl__finite_fn(void *u, const char *name, rl_tensor *t) {
+    rl__finite_ctx *f = (rl__finite_ctx *)u;
+    const float *d = rl_f32(t);
+    int64_t i;
+    if (f->bad || !d) return;
+    for (i = 0; i < t->n; i++)
+        if (!(d[i] - d[i] == 0)) {
+            snprintf(f->name, sizeof f->name, "%s", name);
+            f->bad = f->name;
+            return;
+        }
+}
+static const char *rl__nonfinite_param(rl_model *m, char *out, size_t n) {
+    rl__finite_ctx f;
+    memset(&f, 0, sizeof f);
+    rl_model_params(m, rl__finite_fn, &f);
+    if (!f.bad) return NULL;
+    snprintf(out, n, "%s", f.name);
+    return out;
+}
+
+static uint64_t rl__fnv1a(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = (const unsigned char *)p;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* What must not change between a run and its resumption, kept in the checkpoint's metadata
+   as radlads.id.<key> = value: the teacher (shape and a hash of its first embedding rows),
+   the token stream (length and a hash of its first MiB), ctx, batch, the student's
+   architecture and seed, and whatever the caller adds (rl_stage_opts.identity). */
+#define RL__ID_MAX 24
+typedef struct {
+    int n;
+    char key[RL__ID_MAX][64];
+    char val[RL__ID_MAX][160];
+} rl__run_id;
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void rl__id_add(rl__run_id *id, const char *key, const char *fmt, ...) {
+    va_list ap;
+    if (id->n >= RL__ID_MAX) return;
+    snprintf(id->key[id->n], sizeof id->key[0], "radlads.id.%s", key);
+    va_start(ap, fmt);
+    vsnprintf(id->val[id->n], sizeof id->val[0], fmt, ap);
+    va_end(ap);
+    id->n++;
+}
+static void rl__run_identity(rl__run_id *id, rl_model *s, rl_model *t, const rl_tokens *data, const rl_stage_opts *o) {
+    int64_t l, n_attn = 0;
+    memset(id, 0, sizeof *id);
+    rl__id_add(id, "ctx", "%lld", (long long)o->ctx);
+    rl__id_add(id, "batch", "%lld", (long long)o->batch);
+    for (l = 0; l < s->cfg.n_layers; l++) n_attn += s->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION;
+    rl__id_add(id, "arch", "%s, %lld layers (%lld attention), d_model %lld, rope %d, tokenshift %d, balance_state %d, groupnorm_att %d",
+               s->student.kind == RL_MIXER_RWKV6 ? "RAD-RWKV6" : s->student.kind == RL_MIXER_RWKV7 ? "RAD-RWKV7" : "transformer",
+               (long long)s->cfg.n_layers, (long long)n_attn, (long long)s->cfg.hidden_size, s->student.use_rope, s->student.use_tokenshift,
+               s->student.balance_state, s->student.groupnorm_att);
+    rl__id_add(id, "seed", "%llu", (unsigned long long)s->student.seed);
+    if (t && t->embed.data) {
+        size_t esz = t->embed.dtype == RL_F32 ? 4 : 2, nb = (size_t)RL__MIN((int64_t)1 << 18, t->embed.n) * esz;
+        rl__id_add(id, "teacher", "%s, %lld layers, d_model %lld, vocab %lld, embeddings fnv1a64 %016llx", t->cfg.model_type,
+                   (long long)t->cfg.n_layers, (long long)t->cfg.hidden_size, (long long)t->cfg.vocab_size,
+                   (unsigned long long)rl__fnv1a(0xcbf29ce484222325ull, t->embed.data, nb));
+    }
+    rl__id_add(id, "data", "%lld tokens, first MiB fnv1a64 %016llx", (long long)data->n,
+               (unsigned long long)rl__fnv1a(0xcbf29ce484222325ull, data->ids, sizeof(int32_t) * (size_t)RL__MIN(data->n, (int64_t)1 << 18)));
+    if (o->identity) {
+        int i;
+        for (i = 0; o->identity[i] && o->identity[i + 1]; i += 2) rl__id_add(id, o->identity[i], "%s", o->identity[i + 1]);
+    }
+}
+/* meta = fixed key/value pairs (NULL-terminated) followed by the identity */
+static void rl__meta_with_id(const char **meta, int cap, const char *const *fixed, const rl__run_id *id) {
+    int n = 0, i;
+    for (i = 0; fixed[i] && n + 2 < cap; i += 2) {
+        meta[n++] = fixed[i];
+        meta[n++] = fixed[i + 1];
+    }
+    for (i = 0; id && i < id->n && n + 2 < cap; i++) {
+        meta[n++] = id->key[i];
+        meta[n++] = id->val[i];
+    }
+    meta[n] = NULL;
+}
+
+/* Before resuming: the checkpoint must come from this run (else RL_ERR_STATE naming the
+   field, unless force) and its counters must be numbers that fit it. */
+static rl_status rl__check_run_id(const char *path, int stage, const rl__run_id *id, int force, int64_t steps) {
+    rl_st st;
+    rl_status s;
+    int i, missing = 0;
+    char what[600], want[8];
+    int64_t step = 0;
+    const char *v;
+    if ((s = rl_st_open(&st, path)) != RL_OK) return s;
+    snprintf(want, sizeof want, "%d", stage);
+    if (!(v = rl_st_meta(&st, "radlads.stage")) || strcmp(v, want)) { /* not this stage's: rl__load_checkpoint says so */
+        rl_st_close(&st);
+        return RL_OK;
+    }
+    for (i = 0; i < id->n; i++) {
+        char have[160];
+        if (!(v = rl_st_meta(&st, id->key[i]))) {
+            missing++;
+            continue;
+        }
+        snprintf(have, sizeof have, "%s", v);
+        if (strcmp(have, id->val[i])) {
+            if (force) {
+                rl_log(RL_LOG_WARN, "%s: resuming anyway (forced) although %s differs: '%s' in the checkpoint, '%s' now", path, id->key[i] + 11,
+                       have, id->val[i]);
+                continue;
+            }
+            rl_st_close(&st);
+            return rl__fail(RL_ERR_STATE, "%s: this checkpoint is from a different run: %s is '%s' there but '%s' now; start without resume, "
+                            "or force it (radlads convert --resume-force)", path, id->key[i] + 11, have, id->val[i]);
+        }
+    }
+    if (missing && missing == id->n) rl_log(RL_LOG_WARN, "%s: the checkpoint records no run identity (an older one); not checked", path);
+    snprintf(what, sizeof what, "%s: metadata radlads.step", path);
+    v = rl_st_meta(&st, "radlads.step");
+    s = v && rl_parse_i64(v, what, 0, INT64_MAX / 2, 0, &step) != RL_OK ? RL_ERR_FORMAT : RL_OK;
+    if (s == RL_OK && step > steps && !force)
+        s = rl__fail(RL_ERR_STATE, "%s: the checkpoint is at step %lld but this stage has %lld steps; start without resume, or force it "
+                     "(radlads convert --resume-force)", path, (long long)step, (long long)steps);
+    rl_st_close(&st);
+    return s;
+}
+
+/* "<path>.tmp.<8 hex>" files are ours (rl__open_tmp): a run killed while writing leaves one;
+   the next start in that folder removes them. */
+static void rl__remove_stale_tmp(const char *path) {
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    char dir[4096], full[8192];
+    size_t nb = strlen(base);
+    DIR *d;
+    struct dirent *e;
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    if (!(d = opendir(dir))) return;
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        size_t k;
+        int ok = strlen(n) == nb + 13 && !strncmp(n, base, nb) && !strncmp(n + nb, ".tmp.", 5);
+        for (k = nb + 5; ok && k < nb + 13; k++) ok = (n[k] >= '0' && n[k] <= '9') || (n[k] >= 'a' && n[k] <= 'f');
+        if (!ok) continue;
+        snprintf(full, sizeof full, "%s/%s", dir, n);
+        if (unlink(full) == 0) rl_log(RL_LOG_INFO, "%s: removed a stale temporary file of an interrupted write", full);
+    }
+    closedir(d);
+}
+
+static rl_status rl__write_atomic(const char *path, const char *data, size_t len);
+/* The csv log when a stage (re)starts at step `from`: rows of this stage after `from` are of
+   steps about to be redone, so they go; every other row stays. */
+static rl_status rl__csv_trim(const char *path, int stage, int64_t from) {
+    char *text = NULL, *out, *p, *end;
+    size_t len = 0, n = 0;
+    rl_status st;
+    FILE *f = fopen(path, "rb");
+    if (!f) return RL_OK; /* no log yet */
+    fclose(f);
+    if ((st = rl__read_file(path, (size_t)1 << 32, &text, &len)) != RL_OK) return st;
+    if (!(out = (char *)RL_MALLOC(len + 1))) {
+        RL_FREE(text);
+        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (p = text; p < text + len; p = end) {
+        long long sg = -1, sp = -1;
+        char *nl = (char *)memchr(p, '\n', (size_t)(text + len - p));
+        end = nl ? nl + 1 : text + len;
+        if (sscanf(p, "%lld,%lld,", &sg, &sp) == 2 && sg == stage && sp > from) continue;
+        memcpy(out + n, p, (size_t)(end - p));
+        n += (size_t)(end - p);
+    }
+    st = n == len ? RL_OK : rl__write_atomic(path, out, n);
+    RL_FREE(out);
+    RL_FREE(text);
+    return st;
+}
+
+static rl_status rl__save_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t step, int64_t tokens, const rl__run_id *id) {
     rl__ck_ctx k;
     rl_arena names;
     char buf[4][32], nm[300];
-    const char *meta[11];
+    const char *meta[11], *all[2 * RL__ID_MAX + 12];
     rl_status st;
     int i;
+    if (rl__nonfinite_param(m, nm, sizeof nm)) /* never replace a good checkpoint with a broken one */
+        return rl__fail(RL_ERR_STATE, "%s: not written: parameter %s holds NaN or Inf", path, nm);
     memset(&k, 0, sizeof k);
     rl_arena_init(&names, 1 << 20);
     k.names = &names;
@@ -12016,7 +12313,8 @@ static rl_status rl__save_checkpoint(const char *path, rl_model *m, rl_adamw *o,
     meta[6] = "radlads.tokens"; meta[7] = buf[3];
     meta[8] = "radlads.kind"; meta[9] = "checkpoint";
     meta[10] = NULL;
-    st = k.st ? k.st : rl_st_write(path, k.e, k.n, meta, 0);
+    rl__meta_with_id(all, (int)(sizeof all / sizeof all[0]), meta, id);
+    st = k.st ? k.st : rl_st_write(path, k.e, k.n, all, 0);
     RL_FREE(k.e);
     rl_arena_free(&names);
     return st;
@@ -12032,18 +12330,30 @@ static rl_status rl__load_checkpoint(const char *path, rl_model *m, rl_adamw *o,
     rl_st st;
     rl__ld_ctx l;
     const char *v;
-    char nm[300];
+    char nm[300], got[48], what[600];
     int i;
+    int64_t k_stage = 0, k_step = 0, k_adam = 0;
     rl_status s;
     if ((s = rl_st_open(&st, path)) != RL_OK) return s;
     v = rl_st_meta(&st, "radlads.stage");
-    if (!v || atoi(v) != stage || !rl_st_meta(&st, "radlads.step") || !rl_st_meta(&st, "radlads.adam_step")) {
+    snprintf(got, sizeof got, "%.40s", v ? v : "missing"); /* v lives in the file's header: copy before closing */
+    if (!v || rl_parse_i64(v, "radlads.stage", 1, 3, 0, &k_stage) != RL_OK || k_stage != stage || !rl_st_meta(&st, "radlads.step") ||
+        !rl_st_meta(&st, "radlads.adam_step")) {
         rl_st_close(&st);
         return rl__fail(RL_ERR_FORMAT, "%s: not a checkpoint of stage %d (metadata radlads.stage is %s); start this stage without --resume",
-                        path, stage, v ? v : "missing");
+                        path, stage, got);
     }
-    *step = strtoll(rl_st_meta(&st, "radlads.step"), NULL, 10);
-    o->step = strtoll(rl_st_meta(&st, "radlads.adam_step"), NULL, 10);
+    snprintf(what, sizeof what, "%s: metadata radlads.step", path);
+    if ((s = rl_parse_i64(rl_st_meta(&st, "radlads.step"), what, 0, INT64_MAX / 2, 0, &k_step)) == RL_OK) {
+        snprintf(what, sizeof what, "%s: metadata radlads.adam_step", path);
+        s = rl_parse_i64(rl_st_meta(&st, "radlads.adam_step"), what, 0, k_step, 0, &k_adam);
+    }
+    if (s != RL_OK) {
+        rl_st_close(&st);
+        return RL_ERR_FORMAT;
+    }
+    *step = k_step;
+    o->step = k_adam;
     l.st = &st;
     l.s = RL_OK;
     rl_model_params(m, rl__ck_load_param, &l);
@@ -12234,11 +12544,25 @@ static rl_status rl__train_stage1_layerwise(rl_ctx *c, rl_model *student, rl_mod
     int32_t *x = NULL;
     rl_status st;
     double t0 = rl__now();
+    rl__run_id id;
+    int max_bad = o->max_nonfinite > 0 ? o->max_nonfinite : 3, n_bad = 0;
+    int64_t n_nonfinite = 0;
     if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
+    rl__run_identity(&id, student, teacher, data, o);
+    rl__id_add(&id, "layerwise", "1");
+    if (o->checkpoint) rl__remove_stale_tmp(o->checkpoint);
     if (o->resume && o->checkpoint) { /* layers finished before: read the weights, continue after them */
         rl_st ck;
+        const char *v;
+        char what[600];
+        if ((st = rl__check_run_id(o->checkpoint, 1, &id, o->resume_force, INT64_MAX)) != RL_OK) return st;
         if ((st = rl_st_open(&ck, o->checkpoint)) != RL_OK) return st;
-        first_layer = rl_st_meta(&ck, "radlads.layer_done") ? strtoll(rl_st_meta(&ck, "radlads.layer_done"), NULL, 10) + 1 : 0;
+        snprintf(what, sizeof what, "%s: metadata radlads.layer_done", o->checkpoint);
+        if ((v = rl_st_meta(&ck, "radlads.layer_done")) != NULL && (st = rl_parse_i64(v, what, -1, NL - 1, 0, &first_layer)) != RL_OK) {
+            rl_st_close(&ck);
+            return RL_ERR_FORMAT;
+        }
+        first_layer = v ? first_layer + 1 : 0;
         rl_st_close(&ck);
         {
             rl_adamw dummy;
@@ -12300,7 +12624,27 @@ static rl_status rl__train_stage1_layerwise(rl_ctx *c, rl_model *student, rl_mod
                 loss_sum += rl_f32(loss)[0];
             }
             rl_lr_at(&lr, step, &lm, &lx);
-            gn = rl_adamw_step(&opt, lm, lx);
+            if (loss_sum - loss_sum == 0) {
+                gn = rl_adamw_step(&opt, lm, lx);
+            } else { /* a non-finite loss: no update */
+                rl_adamw_zero_grad(&opt);
+                gn = -1;
+            }
+            if (gn < 0) {
+                n_bad++;
+                n_nonfinite++;
+                rl_log(RL_LOG_WARN, "stage 1 layer %lld step %lld: loss or gradient is not finite; update skipped (%d in a row)", (long long)l,
+                       (long long)(step + 1), n_bad);
+                if (n_bad > max_bad) {
+                    st = rl__fail(RL_ERR_STATE, "stage 1 layer %lld: %d steps in a row had a non-finite loss or gradient (limit %d); stopped, "
+                                  "checkpoint %s left as it was; lower the learning rate or check the data", (long long)l, n_bad, max_bad,
+                                  o->checkpoint ? o->checkpoint : "(none)");
+                    rl_adamw_free(&opt);
+                    goto out;
+                }
+            } else {
+                n_bad = 0;
+            }
             done_here++;
             memset(&p, 0, sizeof p);
             p.stage = 1;
@@ -12311,16 +12655,22 @@ static rl_status rl__train_stage1_layerwise(rl_ctx *c, rl_model *student, rl_mod
             p.loss = loss_sum;
             p.lr = lx;
             p.grad_norm = gn;
+            p.nonfinite = n_nonfinite;
             p.tok_per_s = (double)(done_here * tps) / RL__MAX(rl__now() - t0, 1e-9);
             p.eta_s = (double)(p.steps - p.step) * tps / RL__MAX(p.tok_per_s, 1e-9);
             if (o->progress) o->progress(o->user, &p);
             if (o->stop && *o->stop) break;
         }
         if (o->checkpoint) { /* weights of every layer so far; resume continues with the next layer */
-            char meta_v[32];
-            const char *meta[9];
+            char meta_v[32], bad[160];
+            const char *meta[9], *all[2 * RL__ID_MAX + 10];
             rl__ck_ctx k;
             rl_arena names;
+            if (rl__nonfinite_param(student, bad, sizeof bad)) {
+                st = rl__fail(RL_ERR_STATE, "%s: not written: parameter %s holds NaN or Inf", o->checkpoint, bad);
+                rl_adamw_free(&opt);
+                goto out;
+            }
             memset(&k, 0, sizeof k);
             rl_arena_init(&names, 1 << 20);
             k.names = &names;
@@ -12328,7 +12678,8 @@ static rl_status rl__train_stage1_layerwise(rl_ctx *c, rl_model *student, rl_mod
             snprintf(meta_v, sizeof meta_v, "%lld", (long long)(o->stop && *o->stop ? l - 1 : l));
             meta[0] = "radlads.stage"; meta[1] = "1"; meta[2] = "radlads.layer_done"; meta[3] = meta_v;
             meta[4] = "radlads.step"; meta[5] = "0"; meta[6] = "radlads.adam_step"; meta[7] = "0"; meta[8] = NULL;
-            st = k.st ? k.st : rl_st_write(o->checkpoint, k.e, k.n, meta, 0);
+            rl__meta_with_id(all, (int)(sizeof all / sizeof all[0]), meta, &id);
+            st = k.st ? k.st : rl_st_write(o->checkpoint, k.e, k.n, all, 0);
             RL_FREE(k.e);
             rl_arena_free(&names);
             if (st != RL_OK) {
@@ -12360,8 +12711,24 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
     int32_t *win = NULL, *x, *y;
     FILE *csv = NULL;
     double t0, lr_m = 0, lr_x = 0;
+    rl__run_id id;
+    int max_bad = o->max_nonfinite > 0 ? o->max_nonfinite : 3, n_bad = 0;
+    int64_t n_nonfinite = 0;
     if (o->stage < 1 || o->stage > 3) return rl__fail(RL_ERR_ARG, "train: stage must be 1, 2 or 3");
     if (o->stage < 3 && !teacher) return rl__fail(RL_ERR_ARG, "train: stage %d needs the teacher", o->stage);
+    if (o->ctx < 1 || o->batch < 1 || o->micro_batch < 0 || o->tokens < 0 || o->ckpt_every < 0 || o->chunk < 0 || o->max_steps < 0)
+        return rl__fail(RL_ERR_ARG, "train: stage %d: ctx %lld and batch %lld must be at least 1; micro_batch %lld, tokens %lld, ckpt_every %lld, "
+                        "chunk %lld and max_steps %lld must not be negative", o->stage, (long long)o->ctx, (long long)o->batch,
+                        (long long)o->micro_batch, (long long)o->tokens, (long long)o->ckpt_every, (long long)o->chunk, (long long)o->max_steps);
+    if (!(o->lr.lr_init >= 0 && o->lr.lr_init < 1e6 && o->lr.lr_final >= 0 && o->lr.lr_final < 1e6) ||
+        (o->lr.lr2_init >= 0 && !(o->lr.lr2_init < 1e6)) || (o->lr.lr2_final >= 0 && !(o->lr.lr2_final < 1e6)) ||
+        o->lr.lr2_init != o->lr.lr2_init || o->lr.lr2_final != o->lr.lr2_final || o->lr.warmup_steps < 0)
+        return rl__fail(RL_ERR_ARG, "train: stage %d: learning rates must be finite and not negative (lr_init %g, lr_final %g, lr2 %g/%g), "
+                        "warmup_steps not negative", o->stage, o->lr.lr_init, o->lr.lr_final, o->lr.lr2_init, o->lr.lr2_final);
+    if (!(o->clip >= 0 && o->clip < HUGE_VALF) || !(o->weight_decay >= 0 && o->weight_decay < HUGE_VALF) || !(o->eps > 0 && o->eps < 1) ||
+        !(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1))
+        return rl__fail(RL_ERR_ARG, "train: stage %d: AdamW settings out of range (clip %g, weight_decay %g, eps %g, beta1 %g, beta2 %g)", o->stage,
+                        (double)o->clip, (double)o->weight_decay, (double)o->eps, (double)o->beta1, (double)o->beta2);
     if (o->layerwise && o->stage == 1) return rl__train_stage1_layerwise(c, student, teacher, data, o);
     if (o->batch < 1 || o->batch % mb) return rl__fail(RL_ERR_ARG, "train: batch %lld is not a multiple of the micro-batch %lld", (long long)o->batch, (long long)mb);
     if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
@@ -12385,7 +12752,16 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
     steps = (o->tokens + tps - 1) / tps;
     lr.tokens_per_step = tps;
     lr.exit_tokens = steps * tps;
+    rl__run_identity(&id, student, teacher, data, o);
+    if (o->checkpoint) rl__remove_stale_tmp(o->checkpoint);
+    if (o->csv) rl__remove_stale_tmp(o->csv);
+    if (o->resume && !o->checkpoint) {
+        st = rl__fail(RL_ERR_ARG, "train: resume needs a checkpoint path");
+        goto out;
+    }
+    if (o->resume && (st = rl__check_run_id(o->checkpoint, o->stage, &id, o->resume_force, steps)) != RL_OK) goto out;
     if (o->resume && (st = rl__load_checkpoint(o->checkpoint, student, &opt, o->stage, &step)) != RL_OK) goto out;
+    if (o->csv && (st = rl__csv_trim(o->csv, o->stage, step)) != RL_OK) goto out;
     win = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(mb * (3 * o->ctx + 1)));
     if (!win) {
         st = rl__fail(RL_ERR_NOMEM, "train: out of memory");
@@ -12435,8 +12811,15 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
             loss_sum += rl_f32(loss)[0];
         }
         rl_lr_at(&lr, step, &lr_m, &lr_x);
-        gn = rl_adamw_step(&opt, lr_m, lr_x);
+        if (loss_sum - loss_sum == 0) {
+            gn = rl_adamw_step(&opt, lr_m, lr_x);
+        } else { /* a non-finite loss: no update */
+            rl_adamw_zero_grad(&opt);
+            gn = -1;
+        }
         if (o->stage != 1 && o->train != RL_TRAIN_ALL) rl_model_params(student, rl__zero_grad_fn, NULL);
+        if (gn < 0) n_bad++, n_nonfinite++;
+        else n_bad = 0;
         done_here++;
         memset(&p, 0, sizeof p);
         p.stage = o->stage;
@@ -12447,17 +12830,26 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
         p.loss = loss_sum;
         p.lr = o->stage == 1 ? lr_x : lr_m;
         p.grad_norm = gn;
+        p.nonfinite = n_nonfinite;
         p.tok_per_s = (double)(done_here * tps) / RL__MAX(rl__now() - t0, 1e-9);
         p.eta_s = (double)(steps - step - 1) * tps / RL__MAX(p.tok_per_s, 1e-9);
-        if (gn < 0) rl_log(RL_LOG_WARN, "stage %d step %lld: gradient is not finite; update skipped", o->stage, (long long)(step + 1));
+        if (gn < 0)
+            rl_log(RL_LOG_WARN, "stage %d step %lld: loss or gradient is not finite; update skipped (%d in a row, %lld in all)", o->stage,
+                   (long long)(step + 1), n_bad, (long long)n_nonfinite);
         if (csv) {
             fprintf(csv, "%d,%lld,%lld,%.6f,%.3e,%.4f,%.1f\n", o->stage, (long long)p.step, (long long)p.tokens, p.loss, p.lr, gn, p.tok_per_s);
             fflush(csv);
         }
         if (o->progress) o->progress(o->user, &p);
+        if (n_bad > max_bad) {
+            st = rl__fail(RL_ERR_STATE, "stage %d: %d steps in a row (to step %lld) had a non-finite loss or gradient (limit %d); stopped, checkpoint "
+                          "%s left as it was; lower the learning rate or check the data", o->stage, n_bad, (long long)(step + 1), max_bad,
+                          o->checkpoint ? o->checkpoint : "(none)");
+            goto out;
+        }
         if (o->checkpoint && ((o->ckpt_every > 0 && (step + 1) % o->ckpt_every == 0) || step + 1 == steps ||
                               (o->stop && *o->stop) || (o->max_steps && done_here >= o->max_steps))) {
-            if ((st = rl__save_checkpoint(o->checkpoint, student, &opt, o->stage, step + 1, p.tokens)) != RL_OK) goto out;
+            if ((st = rl__save_checkpoint(o->checkpoint, student, &opt, o->stage, step + 1, p.tokens, &id)) != RL_OK) goto out;
         }
         if (o->stop && *o->stop) {
             st = rl__fail(RL_ERR_INTERRUPTED, "stage %d stopped at step %lld of %lld; checkpoint %s", o->stage, (long long)(step + 1),
@@ -12511,6 +12903,8 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
     int64_t l;
     int n = 0, i;
     rl_status st;
+    if (rl__nonfinite_param(m, path, sizeof path)) /* a broken model is never written as a result */
+        return rl__fail(RL_ERR_STATE, "%s: model not written: parameter %s holds NaN or Inf", dir, path);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return rl__fail(RL_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
     memset(&mc, 0, sizeof mc);
     for (l = 0; l < c->n_layers; l++)

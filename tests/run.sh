@@ -1,5 +1,5 @@
 #!/bin/sh
-# Run test programs, echo their PASS/FAIL/SKIP lines, and end with the summary line
+# Run test programs (and test scripts, *.sh, run with sh), echo their PASS/FAIL/SKIP lines, and end with the summary line
 # "N passed, N failed[, N skipped]". Exit status 1 if anything failed.
 # The first group checks that radlads.h compiles warning-free as C99 and C++.
 pass=0; fail=0; skip=0
@@ -37,7 +37,10 @@ cp "$tmp/h.c" "$tmp/h.cpp"
 done
 
 for t in $programs; do
-    $runner "$t" > "$tmp/out" 2> "$tmp/err"
+    case "$t" in
+    *.sh) sh "$t" > "$tmp/out" 2> "$tmp/err" ;; # test scripts (tests/test_cli.sh) count like programs
+    *) $runner "$t" > "$tmp/out" 2> "$tmp/err" ;;
+    esac
     rc=$?
     count "$tmp/out"
     if [ $rc -ne 0 ] && ! grep -q '^FAIL' "$tmp/out"; then

@@ -206,5 +206,59 @@ int main(void) {
         RLT_CHECK(rl_f32_to_f16(3e-8f) == 0x0001 && rl_f32_to_f16(2.9e-8f) == 0x0000, "f16 subnormal rounding");
     }
     rlt_end();
+    rlt_begin("base strict numbers from text (rl_parse_num, rl_parse_i64)");
+    {
+        static const struct { const char *s; int flags; double lo, hi; int ok; double v; const char *msg; } c[] = {
+            {"42", 0, 0, 100, 1, 42, NULL},
+            {"-0.5e-1", 0, -1, 1, 1, -0.05, NULL},
+            {"+7", RL_NUM_INT, 0, 10, 1, 7, NULL},
+            {"100M", RL_NUM_SUFFIX | RL_NUM_INT, 0, 1e15, 1, 1e8, NULL},
+            {"1.5k", RL_NUM_SUFFIX | RL_NUM_INT, 0, 1e15, 1, 1500, NULL},
+            {"2g", RL_NUM_SUFFIX, 0, 1e15, 1, 2e9, NULL},
+            {"1e3", RL_NUM_INT, 0, 1e4, 1, 1000, NULL},
+            {"100M", RL_NUM_INT, 0, 1e15, 0, 0, "'100M' is not a number"}, /* suffixes only where asked */
+            {"nan", 0, 0, 1, 0, 0, "'nan' is not a number"},
+            {"inf", 0, 0, 1, 0, 0, "'inf' is not a number"},
+            {"-Infinity", 0, 0, 1, 0, 0, "is not a number"},
+            {"1e999", 0, 0, 1, 0, 0, "'1e999' is not finite (expected a value in [0, 1])"},
+            {"", 0, 0, 1, 0, 0, "empty value"},
+            {" 5", 0, 0, 10, 0, 0, "is not a number"},
+            {"5 ", 0, 0, 10, 0, 0, "is not a number"},
+            {"12abc", 0, 0, 100, 0, 0, "'12abc' is not a number"},
+            {"0x10", 0, 0, 100, 0, 0, "'0x10' is not a number"},
+            {"1e", 0, 0, 100, 0, 0, "is not a number"},
+            {"-", 0, 0, 100, 0, 0, "is not a number"},
+            {"1-2", 0, 0, 100, 0, 0, "is not a number"},
+            {"2.5", RL_NUM_INT, 0, 10, 0, 0, "'2.5' is not a whole number (expected an integer in [0, 10])"},
+            {"-4", RL_NUM_INT, 1, 16777216, 0, 0, "-4 is outside [1, 16777216]"},
+            {"1.5", 0, 0, 1, 0, 0, "1.5 is outside [0, 1]"},
+        };
+        size_t k;
+        for (k = 0; k < sizeof c / sizeof c[0]; k++) {
+            double v = -123;
+            rl_status st = rl_parse_num(c[k].s, "--x", c[k].lo, c[k].hi, c[k].flags, &v);
+            if (c[k].ok) {
+                RLT_CHECK(st == RL_OK && v == c[k].v, "'%s': status %d value %g want %g (%s)", c[k].s, (int)st, v, c[k].v, rl_last_error());
+            } else {
+                RLT_CHECK(st == RL_ERR_ARG && v == -123 && !strncmp(rl_last_error(), "--x: ", 5) && strstr(rl_last_error(), c[k].msg),
+                          "'%s': status %d, message '%s' lacks '%s'", c[k].s, (int)st, rl_last_error(), c[k].msg);
+            }
+        }
+        {
+            int64_t i = -1;
+            RLT_CHECK(rl_parse_i64("9223372036854775807", "n", 0, INT64_MAX, 0, &i) != RL_OK || i == INT64_MAX, "INT64_MAX exact");
+            RLT_CHECK(rl_parse_i64("9007199254740993", "n", 0, INT64_MAX, 0, &i) == RL_OK && i == 9007199254740993LL, "2^53+1 exact: %lld", (long long)i);
+            RLT_CHECK(rl_parse_i64("-1", "radlads.adam_step", 0, 5, 0, &i) == RL_ERR_ARG && strstr(rl_last_error(), "radlads.adam_step: -1 is outside [0, 5]"),
+                      "%s", rl_last_error());
+            RLT_CHECK(rl_parse_i64("abc", "radlads.step", 0, 5, 0, &i) == RL_ERR_ARG && strstr(rl_last_error(), "radlads.step: 'abc' is not a number"),
+                      "%s", rl_last_error());
+            RLT_CHECK(rl_parse_i64("3e9", "-n", 0, 1 << 30, RL_NUM_SUFFIX, &i) == RL_ERR_ARG && strstr(rl_last_error(), "3e9 is outside [0, 1073741824]"),
+                      "%s", rl_last_error());
+            RLT_CHECK(rl_parse_i64("2k", "--ctx", 1, 1 << 24, RL_NUM_SUFFIX, &i) == RL_OK && i == 2000, "2k");
+            RLT_CHECK(rl_parse_i64("1e300", "n", INT64_MIN, INT64_MAX, 0, &i) == RL_ERR_ARG, "1e300 outside int64");
+        }
+    }
+    rlt_end();
+
     return rlt_exit();
 }

@@ -1098,6 +1098,10 @@ static void test_config_errors(void) {
         {"{\"model_type\":\"llama\",", ",\"hidden_act\":\"gelu\"}", RL_ERR_UNSUPPORTED, "hidden_act \"gelu\"", NULL},
         {"{\"model_type\":\"llama\",", ",\"eos_token_id\":[1,\"2\"]}", RL_ERR_FORMAT, "eos_token_id[1]: expected an integer", NULL},
         {"{\"model_type\":\"llama\",", ",\"eos_token_id\":-5}", RL_ERR_FORMAT, "eos_token_id: token id -5 out of range", NULL},
+        /* issue 14: an id past the vocabulary was accepted and failed later without naming config.json */
+        {"{\"model_type\":\"llama\",", ",\"eos_token_id\":1000000000}", RL_ERR_FORMAT, "eos_token_id: token id 1000000000 out of range [0, 10)", NULL},
+        {"{\"model_type\":\"qwen2\",", ",\"eos_token_id\":[3,10]}", RL_ERR_FORMAT, "eos_token_id[1]: token id 10 out of range", NULL},
+        {"{\"model_type\":\"llama\",", ",\"bos_token_id\":10}", RL_ERR_FORMAT, "bos_token_id: token id 10 out of range", NULL},
         {"{\"model_type\":\"llama\",", ",\"rope_theta\":0}", RL_ERR_FORMAT, "rope_theta 0", NULL},
         {"{\"model_type\":\"llama\",", ",\"tie_word_embeddings\":1}", RL_ERR_FORMAT, "tie_word_embeddings: expected a boolean", NULL},
         {"{\"model_type\":\"llama\",", ",}", RL_ERR_FORMAT, "c.json:1:", "trailing comma"},

@@ -43,6 +43,63 @@ static void teacher_text(rl_model *t, rl_tokens *out, int64_t n) {
     free(lg);
 }
 
+/* issue 14: a progress callback that poisons (and maybe heals) the student's final norm */
+typedef struct { rl_model *m; int64_t poison_at, heal_at; int64_t last_nonfinite, calls; } poison_t;
+static void on_progress_poison(void *u, const rl_progress *p) {
+    poison_t *z = (poison_t *)u;
+    z->calls++;
+    z->last_nonfinite = p->nonfinite;
+    if (p->step == z->poison_at) rl_f32(&z->m->norm)[0] = NAN;
+    if (p->step == z->heal_at) rl_f32(&z->m->norm)[0] = 1.0f;
+}
+static char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    char *b;
+    long len;
+    *n = 0;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b = (char *)malloc((size_t)len + 1);
+    *n = fread(b, 1, (size_t)len, f);
+    b[*n] = 0;
+    fclose(f);
+    return b;
+}
+/* rewrite a checkpoint with one metadata value replaced */
+static int set_meta(const char *path, const char *key, const char *val) {
+    rl_st st;
+    rl_st_entry *e;
+    const char *meta[80];
+    char keys[40][64], vals[40][200];
+    int i, n, nm = 0, rc;
+    if (rl_st_open(&st, path) != RL_OK) return -1;
+    n = rl_st_count(&st);
+    e = (rl_st_entry *)calloc((size_t)n, sizeof *e);
+    for (i = 0; i < n; i++) {
+        const rl_st_tensor *t = rl_st_at(&st, i);
+        e[i].name = t->name;
+        e[i].dtype = t->dtype;
+        e[i].ndim = t->ndim;
+        memcpy(e[i].shape, t->shape, sizeof t->shape);
+        e[i].data = t->data;
+    }
+    for (i = 0; i < st.n_meta && nm < 39; i++) {
+        const char *k = st.meta_keys[i], *v = st.meta_vals[i];
+        snprintf(keys[nm], sizeof keys[0], "%s", k);
+        snprintf(vals[nm], sizeof vals[0], "%s", strcmp(k, key) ? v : val);
+        meta[2 * nm] = keys[nm];
+        meta[2 * nm + 1] = vals[nm];
+        nm++;
+    }
+    meta[2 * nm] = NULL;
+    rc = rl_st_write("/tmp/rl_test_meta.safetensors", e, n, meta, 0) == RL_OK ? 0 : -1;
+    rl_st_close(&st);
+    free(e);
+    return rc == 0 ? rename("/tmp/rl_test_meta.safetensors", path) : rc;
+}
+
 static int same_weights_fn_state;
 static void cmp_fn(void *u, const char *name, rl_tensor *t) {
     rl_model *o = (rl_model *)u;
@@ -381,6 +438,168 @@ int main(void) {
             remove("/tmp/rl_test_resume_a.safetensors");
             remove("/tmp/rl_test_resume_b.safetensors");
         }
+        rl_ctx_free(&c);
+    }
+    rlt_end();
+
+    rlt_begin("train hardening (issue 14): bad metadata, NaN guard, run identity, stale files, csv, options");
+    {
+        rl_model a;
+        rl_student_opts so;
+        rl_stage_opts o;
+        rl_ctx c;
+        poison_t z;
+        const char *ck = "/tmp/rl_test_hard.safetensors", *csv = "/tmp/rl_test_hard.csv";
+        char *before, *after, *text;
+        size_t nb, na, nt;
+        FILE *f;
+        rl_status st;
+        rl_ctx_init(&c, pool);
+        rl_student_opts_default(&so, RL_MIXER_RWKV7);
+        rl_student_from_teacher(&a, &teacher, &so);
+        rl_stage_opts_default(&o, 2);
+        o.ctx = 16; o.batch = 2; o.tokens = 6 * 2 * 16; o.lr.warmup_steps = 2; o.ckpt_every = 100;
+        o.checkpoint = ck;
+        o.csv = csv;
+        remove(csv);
+        o.max_steps = 3;
+        RLT_CHECK(rl_train_stage(&c, &a, &teacher, &data, &o) == RL_OK, "3 steps: %s", rl_last_error());
+        /* train.csv: a run killed after step 5 with its checkpoint at 3 left rows 4 and 5 */
+        f = fopen(csv, "a");
+        fputs("2,4,128,9.9,1e-3,1.0,1.0\n2,5,160,9.9,1e-3,1.0,1.0\n1,7,99,1.0,1e-3,1.0,1.0\n", f);
+        fclose(f);
+        { /* a stale temporary file of our naming, and one that is not */
+            f = fopen("/tmp/rl_test_hard.safetensors.tmp.0badc0de", "w");
+            fclose(f);
+            f = fopen("/tmp/rl_test_hard.safetensors.tmp.mine", "w");
+            fclose(f);
+        }
+        o.max_steps = 0;
+        o.resume = 1;
+        RLT_CHECK(rl_train_stage(&c, &a, &teacher, &data, &o) == RL_OK, "resumed: %s", rl_last_error());
+        RLT_CHECK(!fopen("/tmp/rl_test_hard.safetensors.tmp.0badc0de", "r"), "stale <ckpt>.tmp.<8 hex> removed at the start");
+        RLT_CHECK((f = fopen("/tmp/rl_test_hard.safetensors.tmp.mine", "r")) != NULL, "a file not of our naming stays");
+        if (f) fclose(f);
+        remove("/tmp/rl_test_hard.safetensors.tmp.mine");
+        text = slurp(csv, &nt);
+        {
+            int k, ok = text != NULL;
+            char row[32];
+            for (k = 1; k <= 6 && ok; k++) {
+                char *p1;
+                snprintf(row, sizeof row, "\n2,%d,", k);
+                p1 = k == 1 ? (strncmp(text, row + 1, strlen(row + 1)) ? NULL : text) : strstr(text, row);
+                ok = p1 && (k == 1 || !strstr(p1 + 1, row)); /* present, once */
+            }
+            RLT_CHECK(ok && !strstr(text, "9.9") && strstr(text, "\n1,7,"), "train.csv rows of redone steps replaced, others kept: %s", text ? text : "(none)");
+        }
+        free(text);
+        /* checkpoint metadata: not numbers, out of range */
+        before = slurp(ck, &nb);
+        RLT_CHECK(set_meta(ck, "radlads.step", "abc") == 0, "rewrite");
+        st = rl_train_stage(&c, &a, &teacher, &data, &o);
+        RLT_CHECK(st == RL_ERR_FORMAT && strstr(rl_last_error(), "rl_test_hard.safetensors: metadata radlads.step: 'abc' is not a number"), "step abc: %d %s",
+                  (int)st, rl_last_error());
+        f = fopen(ck, "wb"); fwrite(before, 1, nb, f); fclose(f);
+        RLT_CHECK(set_meta(ck, "radlads.adam_step", "-1") == 0, "rewrite");
+        st = rl_train_stage(&c, &a, &teacher, &data, &o);
+        RLT_CHECK(st == RL_ERR_FORMAT && strstr(rl_last_error(), "metadata radlads.adam_step: -1 is outside [0, 6]"), "adam_step -1: %d %s", (int)st, rl_last_error());
+        f = fopen(ck, "wb"); fwrite(before, 1, nb, f); fclose(f);
+        RLT_CHECK(set_meta(ck, "radlads.stage", "2x") == 0, "rewrite");
+        st = rl_train_stage(&c, &a, &teacher, &data, &o);
+        RLT_CHECK(st == RL_ERR_FORMAT && strstr(rl_last_error(), "radlads.stage is 2x"), "stage 2x: %d %s", (int)st, rl_last_error());
+        f = fopen(ck, "wb"); fwrite(before, 1, nb, f); fclose(f);
+        /* a checkpoint of another stage: the message (built from the closed file's metadata before the fix) */
+        o.stage = 1;
+        st = rl_train_stage(&c, &a, &teacher, &data, &o);
+        RLT_CHECK(st == RL_ERR_FORMAT && strstr(rl_last_error(), "not a checkpoint of stage 1 (metadata radlads.stage is 2)"), "stage mismatch: %s", rl_last_error());
+        o.stage = 2;
+        /* run identity */
+        o.ctx = 8;
+        st = rl_train_stage(&c, &a, &teacher, &data, &o);
+        RLT_CHECK(st == RL_ERR_STATE && strstr(rl_last_error(), "different run: ctx is '16' there but '8' now"), "ctx: %s", rl_last_error());
+        o.ctx = 16;
+        data.ids[3] ^= 1;
+        st = rl_train_stage(&c, &a, &teacher, &data, &o);
+        RLT_CHECK(st == RL_ERR_STATE && strstr(rl_last_error(), "different run: data is"), "data: %s", rl_last_error());
+        data.ids[3] ^= 1;
+        {
+            const char *id[] = {"data_file", "other", NULL};
+            o.identity = id;
+            st = rl_train_stage(&c, &a, &teacher, &data, &o); /* not recorded before: not compared */
+            RLT_CHECK(st == RL_OK, "a key the checkpoint lacks is not compared: %s", rl_last_error());
+            o.identity = NULL;
+        }
+        o.tokens = 2 * 2 * 16;
+        st = rl_train_stage(&c, &a, &teacher, &data, &o);
+        RLT_CHECK(st == RL_ERR_STATE && strstr(rl_last_error(), "is at step 6 but this stage has 2 steps"), "step past the end: %s", rl_last_error());
+        o.resume_force = 1;
+        o.ctx = 8;
+        o.tokens = 6 * 2 * 16;
+        st = rl_train_stage(&c, &a, &teacher, &data, &o);
+        RLT_CHECK(st == RL_OK, "resume_force: %s", rl_last_error());
+        o.resume_force = 0;
+        o.ctx = 16;
+        o.resume = 0;
+        o.max_steps = 0;
+        free(before);
+        /* NaN guard: one poisoned step is skipped and counted, training goes on */
+        RLT_CHECK(rl_train_stage(&c, &a, &teacher, &data, &o) == RL_OK, "fresh: %s", rl_last_error());
+        before = slurp(ck, &nb);
+        memset(&z, 0, sizeof z);
+        z.m = &a; z.poison_at = 2; z.heal_at = 3;
+        o.progress = on_progress_poison; o.user = &z;
+        o.checkpoint = "/tmp/rl_test_hard2.safetensors";
+        st = rl_train_stage(&c, &a, &teacher, &data, &o);
+        RLT_CHECK(st == RL_OK && z.last_nonfinite == 1 && z.calls == 6, "one bad step skipped: %d, %lld skipped, %lld steps: %s", (int)st,
+                  (long long)z.last_nonfinite, (long long)z.calls, rl_last_error());
+        remove("/tmp/rl_test_hard2.safetensors");
+        /* four in a row (more than max_nonfinite 3): stop, the last checkpoint untouched */
+        memset(&z, 0, sizeof z);
+        z.m = &a; z.poison_at = 1; z.heal_at = -1;
+        o.checkpoint = ck;
+        o.tokens = 10 * 2 * 16;
+        o.ckpt_every = 100;
+        st = rl_train_stage(&c, &a, &teacher, &data, &o);
+        after = slurp(ck, &na);
+        RLT_CHECK(st == RL_ERR_STATE && strstr(rl_last_error(), "4 steps in a row (to step 5) had a non-finite loss or gradient (limit 3)") && z.calls == 5,
+                  "stop: %d after %lld steps: %s", (int)st, (long long)z.calls, rl_last_error());
+        RLT_CHECK(before && after && na == nb && !memcmp(before, after, nb), "the last good checkpoint is untouched");
+        RLT_CHECK(rl_model_save(&a, "/tmp/rl_test_hard_model", NULL) == RL_ERR_STATE && strstr(rl_last_error(), "model not written: parameter model.norm.weight holds NaN"),
+                  "a NaN student is never written: %s", rl_last_error());
+        o.max_nonfinite = 1;
+        memset(&z, 0, sizeof z);
+        st = rl_train_stage(&c, &a, &teacher, &data, &o);
+        RLT_CHECK(st == RL_ERR_STATE && strstr(rl_last_error(), "2 steps in a row (to step 2)"), "max_nonfinite 1: %s", rl_last_error());
+        o.max_nonfinite = 0;
+        o.ckpt_every = 1; /* a checkpoint of NaN weights is refused too */
+        st = rl_train_stage(&c, &a, &teacher, &data, &o);
+        RLT_CHECK(st == RL_ERR_STATE && strstr(rl_last_error(), "not written: parameter model.norm.weight holds NaN or Inf"), "NaN checkpoint: %s", rl_last_error());
+        after = (free(after), slurp(ck, &na));
+        RLT_CHECK(after && na == nb && !memcmp(before, after, nb), "still untouched");
+        free(before);
+        free(after);
+        rl_f32(&a.norm)[0] = 1.0f;
+        o.progress = NULL; o.user = NULL;
+        /* options the CLI used to pass through */
+        o.lr.lr_init = NAN;
+        RLT_CHECK(rl_train_stage(&c, &a, &teacher, &data, &o) == RL_ERR_ARG && strstr(rl_last_error(), "learning rates must be finite"), "lr NaN: %s", rl_last_error());
+        o.lr.lr_init = 1e-3;
+        o.batch = 0;
+        RLT_CHECK(rl_train_stage(&c, &a, &teacher, &data, &o) == RL_ERR_ARG && strstr(rl_last_error(), "batch 0 must be at least 1"), "batch 0: %s", rl_last_error());
+        o.batch = 2;
+        o.ctx = 0;
+        o.layerwise = 1;
+        o.stage = 1;
+        RLT_CHECK(rl_train_stage(&c, &a, &teacher, &data, &o) == RL_ERR_ARG && strstr(rl_last_error(), "ctx 0"), "ctx 0 layerwise: %s", rl_last_error());
+        {
+            rl_loader L;
+            RLT_CHECK(rl_loader_init(&L, &data, 16, NAN) == RL_ERR_ARG && strstr(rl_last_error(), "held-out fraction nan is outside [0, 1)"), "heldout NaN: %s",
+                      rl_last_error());
+        }
+        remove(ck);
+        remove(csv);
+        rl_model_free(&a);
         rl_ctx_free(&c);
     }
     rlt_end();

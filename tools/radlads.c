@@ -17,14 +17,42 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* ---- signals ----
+   The first SIGINT/SIGTERM asks the training loop to finish its step and write a checkpoint;
+   a second one stops at once (_exit) without touching the last checkpoint: a checkpoint
+   being written goes to a temporary file that the next start removes. Both say so. */
 static volatile int g_stop;
-static void on_sigint(int sig) {
+static void put_err(const char *s) {
+    size_t n = strlen(s);
+    while (n > 0) {
+        ssize_t w = write(2, s, n);
+        if (w <= 0) break;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+static void on_signal(int sig) {
     (void)sig;
+    if (g_stop) {
+        put_err("\nradlads: second interrupt: stopping now; the last checkpoint is left as it was (resume with --resume)\n");
+        _exit(130);
+    }
     g_stop = 1;
+    put_err("\nradlads: interrupt: finishing this step, then writing a checkpoint (interrupt again to stop at once)\n");
+}
+static void catch_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART; /* not one-shot (SA_RESETHAND) and no EINTR in the middle of a read or write */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 static void log_cb(void *user, int level, const char *msg) {
     (void)user;
+    if (level == RL_LOG_INFO || level == RL_LOG_DEBUG) return;
     fprintf(stderr, "%s%s\n", level == RL_LOG_ERROR ? "error: " : level == RL_LOG_WARN ? "warning: " : "", msg);
 }
 
@@ -52,36 +80,190 @@ static int die(const char *what) {
     return 1;
 }
 
-/* ---- options ---- */
+/* ---- flags ----
+   Each command accepts the flags of its table (plus the common ones) and nothing else: an
+   unknown flag, a flag given twice, a missing value, a value outside its range or not one of
+   its choices is an error (exit status 2) that says what is accepted. Numbers go through
+   rl_parse_num / rl_parse_i64 (whole string, finite, in range, k/M/G suffixes). To add a flag,
+   add one line to the command's table and read it with opt_str / opt_int / opt_num / opt_flag. */
+typedef enum { F_STR, F_INT, F_NUM, F_BOOL, F_ENUM } flag_kind;
 typedef struct {
-    int argc;
-    char **argv;
+    const char *name;
+    flag_kind kind;
+    double lo, hi;       /* F_INT, F_NUM: accepted range */
+    const char *choices; /* F_ENUM: "a|b|c" */
+} flag_def;
+#define MAX_I 1e15 /* token budgets, step counts */
+#define FLAG_COMMON {"--threads", F_INT, 0, 4096, NULL}
+#define FLAG_END {NULL, F_STR, 0, 0, NULL}
+
+static const flag_def generate_flags[] = {
+    {"--model", F_STR, 0, 0, NULL},
+    {"--prompt", F_STR, 0, 0, NULL},
+    {"-n", F_INT, 0, 1 << 30, NULL},
+    {"--temperature", F_NUM, 0, 1e6, NULL},
+    {"--top-k", F_INT, 0, 2147483647, NULL},
+    {"--top-p", F_NUM, 0, 1, NULL},
+    {"--seed", F_INT, 0, 9007199254740992.0, NULL},
+    FLAG_COMMON, FLAG_END};
+static const flag_def info_flags[] = {{"--model", F_STR, 0, 0, NULL}, FLAG_COMMON, FLAG_END};
+static const flag_def eval_flags[] = {
+    {"--model", F_STR, 0, 0, NULL},
+    {"--data", F_STR, 0, 0, NULL},
+    {"--teacher", F_STR, 0, 0, NULL},
+    {"--ctx", F_INT, 1, 1 << 24, NULL},
+    {"--windows", F_INT, 1, 1e9, NULL},
+    {"--heldout", F_NUM, 0, 0.999, NULL},
+    {"--stride", F_INT, 1, 1 << 24, NULL},
+    {"--task", F_STR, 0, 0, NULL},
+    {"--task-name", F_ENUM, 0, 0, "auto|hellaswag|piqa|arc_easy|arc_challenge|arc|winogrande|lambada_openai|lambada|lambada_standard"},
+    {"--limit", F_INT, 0, MAX_I, NULL},
+    FLAG_COMMON, FLAG_END};
+static const flag_def convert_flags[] = {
+    {"--teacher", F_STR, 0, 0, NULL},
+    {"--data", F_STR, 0, 0, NULL},
+    {"--out", F_STR, 0, 0, NULL},
+    {"--arch", F_ENUM, 0, 0, "rwkv7|rwkv6"},
+    {"--ctx", F_INT, 1, 1 << 24, NULL},
+    {"--step1-tokens", F_INT, 0, MAX_I, NULL},
+    {"--step2-tokens", F_INT, 0, MAX_I, NULL},
+    {"--step3-tokens", F_INT, 0, MAX_I, NULL},
+    {"--step3-ctx", F_INT, 1, 1 << 24, NULL},
+    {"--step3-chunk", F_INT, 1, 1 << 24, NULL},
+    {"--batch", F_INT, 1, 1 << 20, NULL},
+    {"--batch1", F_INT, 1, 1 << 20, NULL},
+    {"--batch2", F_INT, 1, 1 << 20, NULL},
+    {"--batch3", F_INT, 1, 1 << 20, NULL},
+    {"--micro-batch", F_INT, 1, 1 << 20, NULL},
+    {"--lr1", F_NUM, 0, 10, NULL},
+    {"--lr2", F_NUM, 0, 10, NULL},
+    {"--lr3", F_NUM, 0, 10, NULL},
+    {"--lr1-final", F_NUM, 0, 10, NULL},
+    {"--lr2-final", F_NUM, 0, 10, NULL},
+    {"--lr3-final", F_NUM, 0, 10, NULL},
+    {"--warmup", F_INT, 0, MAX_I, NULL},
+    {"--keep-attention", F_INT, 0, 1 << 16, NULL},
+    {"--variant-a", F_BOOL, 0, 0, NULL},
+    {"--seed", F_INT, 0, 9007199254740992.0, NULL},
+    {"--heldout", F_NUM, 0, 0.999, NULL},
+    {"--ckpt-every", F_INT, 0, MAX_I, NULL},
+    {"--resume", F_BOOL, 0, 0, NULL},
+    {"--resume-force", F_BOOL, 0, 0, NULL},
+    {"--max-nonfinite", F_INT, 1, 1e6, NULL},
+    {"--eval-windows", F_INT, 1, 1e9, NULL},
+    {"--no-report", F_BOOL, 0, 0, NULL},
+    {"--samples", F_STR, 0, 0, NULL},
+    {"--layerwise", F_BOOL, 0, 0, NULL},
+    FLAG_COMMON, FLAG_END};
+static const flag_def export_flags[] = {
+    {"--model", F_STR, 0, 0, NULL},
+    {"--out", F_STR, 0, 0, NULL},
+    {"--type", F_ENUM, 0, 0, "f16|bf16|f32"},
+    FLAG_COMMON, FLAG_END};
+static const flag_def import_flags[] = {{"--gguf", F_STR, 0, 0, NULL}, {"--out", F_STR, 0, 0, NULL}, FLAG_COMMON, FLAG_END};
+
+#define MAX_FLAGS 64
+typedef struct {
+    const char *cmd;
+    const flag_def *defs;
+    const char *val[MAX_FLAGS]; /* the value given for defs[i], NULL if absent */
 } args_t;
-static const char *opt_str(args_t *a, const char *name, const char *dflt) {
+
+static int flag_index(const args_t *a, const char *name) {
     int i;
-    for (i = 0; i < a->argc - 1; i++)
-        if (!strcmp(a->argv[i], name)) return a->argv[i + 1];
-    return dflt;
+    for (i = 0; a->defs[i].name; i++)
+        if (!strcmp(a->defs[i].name, name)) return i;
+    return -1;
 }
-static int opt_flag(args_t *a, const char *name) {
+static void list_flags(const args_t *a) {
     int i;
-    for (i = 0; i < a->argc; i++)
-        if (!strcmp(a->argv[i], name)) return 1;
+    fprintf(stderr, "radlads %s accepts:", a->cmd);
+    for (i = 0; a->defs[i].name; i++) fprintf(stderr, " %s", a->defs[i].name);
+    fprintf(stderr, "\n");
+}
+/* "a|b|c" holds v? */
+static int in_choices(const char *choices, const char *v) {
+    size_t n = strlen(v);
+    const char *p = choices;
+    while (p && *p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && !strncmp(p, v, n)) return 1;
+        p = bar ? bar + 1 : NULL;
+    }
     return 0;
 }
-static double opt_num(args_t *a, const char *name, double dflt) {
-    const char *s = opt_str(a, name, NULL);
-    char *end;
-    double v;
-    if (!s) return dflt;
-    v = strtod(s, &end);
-    if (*end == 'k' || *end == 'K') v *= 1e3, end++;
-    else if (*end == 'M' || *end == 'm') v *= 1e6, end++;
-    else if (*end == 'G' || *end == 'g') v *= 1e9, end++;
-    if (*end) {
-        fprintf(stderr, "radlads: %s: '%s' is not a number\n", name, s);
-        exit(2);
+static int check_value(const args_t *a, const flag_def *d, const char *v) {
+    double x;
+    int64_t k;
+    rl_status st = RL_OK;
+    if (d->kind == F_INT) st = rl_parse_i64(v, d->name, (int64_t)d->lo, (int64_t)d->hi, RL_NUM_SUFFIX, &k);
+    else if (d->kind == F_NUM) st = rl_parse_num(v, d->name, d->lo, d->hi, RL_NUM_SUFFIX, &x);
+    else if (d->kind == F_ENUM && !in_choices(d->choices, v)) {
+        const char *p;
+        fprintf(stderr, "radlads %s: %s: '%s' is not one of: ", a->cmd, d->name, v);
+        for (p = d->choices; *p; p++) fputs(*p == '|' ? ", " : (char[2]){*p, 0}, stderr);
+        fputc('\n', stderr);
+        return 2;
     }
+    if (st != RL_OK) {
+        fprintf(stderr, "radlads %s: %s\n", a->cmd, rl_last_error());
+        return 2;
+    }
+    return 0;
+}
+/* 0, or 2 after saying what is wrong */
+static int parse_args(args_t *a, const char *cmd, const flag_def *defs, int argc, char **argv) {
+    int i, k;
+    memset(a, 0, sizeof *a);
+    a->cmd = cmd;
+    a->defs = defs;
+    for (i = 0; i < argc; i++) {
+        const flag_def *d;
+        if ((k = flag_index(a, argv[i])) < 0) {
+            if (argv[i][0] == '-') fprintf(stderr, "radlads %s: unknown flag '%s'\n", cmd, argv[i]);
+            else fprintf(stderr, "radlads %s: unexpected argument '%s' (every value follows its flag)\n", cmd, argv[i]);
+            list_flags(a);
+            return 2;
+        }
+        d = &defs[k];
+        if (a->val[k]) {
+            fprintf(stderr, "radlads %s: %s is given twice; give it once\n", cmd, d->name);
+            return 2;
+        }
+        if (d->kind == F_BOOL) {
+            a->val[k] = "1";
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "radlads %s: %s needs a value\n", cmd, d->name);
+            return 2;
+        }
+        a->val[k] = argv[++i];
+        if (check_value(a, d, a->val[k])) return 2;
+    }
+    return 0;
+}
+static const char *opt_str(const args_t *a, const char *name, const char *dflt) {
+    int k = flag_index(a, name);
+    if (k < 0) { /* a flag read but missing from the command's table: a bug here, not the user's */
+        fprintf(stderr, "radlads %s: internal: flag %s is not in the table\n", a->cmd, name);
+        return dflt;
+    }
+    return a->val[k] ? a->val[k] : dflt;
+}
+static int opt_flag(const args_t *a, const char *name) { return opt_str(a, name, NULL) != NULL; }
+/* values were checked by parse_args, so these parse */
+static int64_t opt_int(const args_t *a, const char *name, int64_t dflt) {
+    const char *s = opt_str(a, name, NULL);
+    int64_t v = dflt;
+    if (s) rl_parse_i64(s, name, INT64_MIN, INT64_MAX, RL_NUM_SUFFIX, &v);
+    return v;
+}
+static double opt_num(const args_t *a, const char *name, double dflt) {
+    const char *s = opt_str(a, name, NULL);
+    double v = dflt;
+    if (s) rl_parse_num(s, name, -HUGE_VAL, HUGE_VAL, RL_NUM_SUFFIX, &v);
     return v;
 }
 
@@ -118,57 +300,86 @@ static int is_gguf(const char *path) {
     return n > 5 && !strcmp(path + n - 5, ".gguf");
 }
 
-/* a Hugging Face folder or a llama.cpp .gguf file */
+/* a Hugging Face folder or a llama.cpp .gguf file; m is zeroed on failure */
 static int load_model(rl_model *m, const char *dir) {
-    if ((is_gguf(dir) ? rl_model_load_gguf(m, dir) : rl_model_load(m, dir, 0)) != RL_OK) return die(dir);
+    memset(m, 0, sizeof *m);
+    if ((is_gguf(dir) ? rl_model_load_gguf(m, dir) : rl_model_load(m, dir, 0)) != RL_OK) {
+        memset(m, 0, sizeof *m);
+        return die(dir);
+    }
     return 0;
 }
 
+/* *tok is NULL on failure */
 static int load_tok(rl_tokenizer **tok, const char *dir) {
     char path[4096];
+    *tok = NULL;
     if (is_gguf(dir)) {
         rl_gguf g;
         rl_status st;
         if (rl_gguf_open(&g, dir) != RL_OK) return die(dir);
         st = rl_tokenizer_from_gguf(tok, &g);
         rl_gguf_close(&g);
+        if (st != RL_OK) *tok = NULL;
         return st == RL_OK ? 0 : die(dir);
     }
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    if (rl_tokenizer_load(tok, path) != RL_OK) return die("tokenizer");
+    if (rl_tokenizer_load(tok, path) != RL_OK) {
+        *tok = NULL;
+        return die("tokenizer");
+    }
     return 0;
 }
 
 /* ---- generate ---- */
-static int generate(rl_pool *pool, rl_model *m, rl_tokenizer *tok, const char *prompt, int n, const rl_sampler *smp, uint64_t seed,
+static int generate(rl_pool *pool, rl_model *m, rl_tokenizer *tok, const char *prompt, int64_t n, const rl_sampler *smp, uint64_t seed,
                     int echo_stats) {
     rl_ctx c;
     rl_state s;
     rl_rng rng;
     rl_detok dt;
     int32_t *ids = NULL, t;
-    int64_t n_ids = 0, i;
+    int64_t n_ids = 0, i, k = 0;
     float *lg = (float *)malloc(sizeof(float) * (size_t)m->cfg.vocab_size);
     double t0, t1;
     const char *txt;
     size_t len;
-    int k;
-    if (rl_tokenizer_encode(tok, prompt, strlen(prompt), 1, &ids, &n_ids) != RL_OK) return die("encode");
+    int rc = 0, have_state = 0;
+    rl_ctx_init(&c, pool);
+    rl_detok_init(&dt, 0);
+    if (!lg) {
+        fprintf(stderr, "radlads: out of memory\n");
+        rc = 1;
+        goto done;
+    }
+    if (rl_tokenizer_encode(tok, prompt, strlen(prompt), 1, &ids, &n_ids) != RL_OK) {
+        rc = die("encode");
+        goto done;
+    }
     if (n_ids == 0) { /* an empty prompt starts from EOS */
         RL_FREE(ids);
-        ids = (int32_t *)malloc(sizeof(int32_t));
+        ids = (int32_t *)RL_MALLOC(sizeof(int32_t));
+        if (!ids) {
+            rc = 1;
+            goto done;
+        }
         ids[0] = m->cfg.n_eos ? m->cfg.eos_ids[0] : 0;
         n_ids = 1;
     }
-    rl_ctx_init(&c, pool);
     c.scan_chunk = 32;
     rl_rng_seed(&rng, seed);
-    if (rl_state_init(&s, m, n_ids + n + 1) != RL_OK) return die("state");
-    rl_detok_init(&dt, 0);
+    if (rl_state_init(&s, m, n_ids + n + 1) != RL_OK) {
+        rc = die("state");
+        goto done;
+    }
+    have_state = 1;
     fputs(prompt, stdout);
     fflush(stdout);
     t0 = now_s();
-    if (rl_model_step(&c, m, &s, ids, n_ids, lg) != RL_OK) return die("prefill");
+    if (rl_model_step(&c, m, &s, ids, n_ids, lg) != RL_OK) {
+        rc = die("prefill");
+        goto done;
+    }
     t1 = now_s();
     for (k = 0; k < n; k++) {
         t = rl_sample(lg, m->cfg.vocab_size, smp, &rng);
@@ -177,19 +388,23 @@ static int generate(rl_pool *pool, rl_model *m, rl_tokenizer *tok, const char *p
         if (k == n) break;
         if (rl_detok_push(tok, &dt, t, &txt, &len) == RL_OK) fwrite(txt, 1, len, stdout);
         fflush(stdout);
-        if (rl_model_step(&c, m, &s, &t, 1, lg) != RL_OK) return die("decode");
+        if (rl_model_step(&c, m, &s, &t, 1, lg) != RL_OK) {
+            rc = die("decode");
+            goto done;
+        }
     }
     if (rl_detok_flush(&dt, &txt, &len) == RL_OK) fwrite(txt, 1, len, stdout);
     fputc('\n', stdout);
     if (echo_stats)
-        fprintf(stderr, "[prompt %lld tokens: %.1f tok/s; generated %d tokens: %.1f tok/s]\n", (long long)n_ids,
-                (double)n_ids / (t1 - t0), k, (double)k / (now_s() - t1));
+        fprintf(stderr, "[prompt %lld tokens: %.1f tok/s; generated %lld tokens: %.1f tok/s]\n", (long long)n_ids,
+                (double)n_ids / (t1 - t0), (long long)k, (double)k / (now_s() - t1));
+done:
     rl_detok_free(&dt);
-    rl_state_free(&s);
+    if (have_state) rl_state_free(&s);
     rl_ctx_free(&c);
     RL_FREE(ids);
     free(lg);
-    return 0;
+    return rc;
 }
 
 /* ---- data ---- */
@@ -197,6 +412,7 @@ static int load_data(rl_tokens *t, const char *path, rl_tokenizer *tok, int32_t 
     char idx[4096];
     size_t n = strlen(path);
     FILE *f;
+    memset(t, 0, sizeof *t);
     snprintf(idx, sizeof idx, "%s.idx", path);
     if ((f = fopen(idx, "rb"))) {
         fclose(f);
@@ -211,21 +427,48 @@ static int load_data(rl_tokens *t, const char *path, rl_tokenizer *tok, int32_t 
     return 0;
 }
 
+/* The data file's identity for resuming: its size and a hash (FNV-1a 64) of its first MiB
+   (binidx: of PREFIX.bin). */
+static void data_identity(const char *path, char *out, size_t n) {
+    char bin[4096];
+    unsigned char *buf = (unsigned char *)malloc(1 << 20);
+    uint64_t h = 0xcbf29ce484222325ull;
+    size_t got = 0, i;
+    long long size = -1;
+    FILE *f;
+    struct stat sb;
+    snprintf(bin, sizeof bin, "%s.idx", path);
+    if (stat(bin, &sb) == 0) snprintf(bin, sizeof bin, "%s.bin", path);
+    else snprintf(bin, sizeof bin, "%s", path);
+    if (stat(bin, &sb) == 0) size = (long long)sb.st_size;
+    if (buf && (f = fopen(bin, "rb"))) {
+        got = fread(buf, 1, 1 << 20, f);
+        fclose(f);
+    }
+    for (i = 0; i < got; i++) h = (h ^ buf[i]) * 0x100000001b3ull;
+    free(buf);
+    snprintf(out, n, "%lld bytes, first MiB fnv1a64 %016llx", size, (unsigned long long)h);
+}
+
 static int cmd_generate(args_t *a, rl_pool *pool) {
     rl_model m;
-    rl_tokenizer *tok;
+    rl_tokenizer *tok = NULL;
     rl_sampler smp;
     const char *dir = opt_str(a, "--model", NULL);
     int rc;
+    memset(&m, 0, sizeof m);
     if (!dir) {
         fprintf(stderr, "radlads generate: --model DIR is required\n");
         return 2;
     }
-    if (load_model(&m, dir) || load_tok(&tok, dir)) return 1;
-    smp.temperature = (float)opt_num(a, "--temperature", 0);
-    smp.top_k = (int)opt_num(a, "--top-k", 0);
-    smp.top_p = (float)opt_num(a, "--top-p", 1);
-    rc = generate(pool, &m, tok, opt_str(a, "--prompt", ""), (int)opt_num(a, "-n", 64), &smp, (uint64_t)opt_num(a, "--seed", 1), 1);
+    if (load_model(&m, dir) || load_tok(&tok, dir)) {
+        rc = 1;
+    } else {
+        smp.temperature = (float)opt_num(a, "--temperature", 0);
+        smp.top_k = (int)opt_int(a, "--top-k", 0);
+        smp.top_p = (float)opt_num(a, "--top-p", 1);
+        rc = generate(pool, &m, tok, opt_str(a, "--prompt", ""), opt_int(a, "-n", 64), &smp, (uint64_t)opt_int(a, "--seed", 1), 1);
+    }
     rl_tokenizer_free(tok);
     rl_model_free(&m);
     return rc;
@@ -251,38 +494,58 @@ static int cmd_info(args_t *a) {
 
 static int cmd_eval(args_t *a, rl_pool *pool) {
     rl_model m, t;
-    rl_tokenizer *tok;
+    rl_tokenizer *tok = NULL;
     rl_tokens data;
     rl_loader L;
     rl_ctx c;
-    double nll, kl, top1;
+    double nll, kl, top1, heldout = opt_num(a, "--heldout", 0.05);
     const char *dir = opt_str(a, "--model", NULL), *tdir = opt_str(a, "--teacher", NULL), *dpath = opt_str(a, "--data", NULL);
-    int64_t ctx = (int64_t)opt_num(a, "--ctx", 512), windows = (int64_t)opt_num(a, "--windows", 32);
-    if (dir && opt_str(a, "--task", NULL)) { /* lm-evaluation-harness multiple choice / lambada */
+    const char *task = opt_str(a, "--task", NULL);
+    int64_t ctx = opt_int(a, "--ctx", 512), windows = opt_int(a, "--windows", 32);
+    int32_t *tg = NULL;
+    int rc = 0;
+    memset(&m, 0, sizeof m);
+    memset(&t, 0, sizeof t);
+    memset(&data, 0, sizeof data);
+    rl_ctx_init(&c, pool);
+    if (dir && task) { /* lm-evaluation-harness multiple choice / lambada */
         rl_mc_result r;
-        const char *task = opt_str(a, "--task", NULL);
-        if (load_model(&m, dir) || load_tok(&tok, dir)) return 1;
-        rl_ctx_init(&c, pool);
-        if (rl_eval_task(&c, &m, tok, task, opt_str(a, "--task-name", NULL), (int64_t)opt_num(a, "--limit", 0), &r) != RL_OK) return die(task);
-        printf("%s on %s: n %lld  acc %.4f", dir, task, (long long)r.n, r.acc);
-        if (r.acc_norm == r.acc_norm) printf("  acc_norm %.4f", r.acc_norm);
-        if (r.ppl == r.ppl) printf("  ppl %.4f", r.ppl);
-        printf("\n");
-        rl_ctx_free(&c);
-        rl_tokenizer_free(tok);
-        rl_model_free(&m);
-        return 0;
+        if (load_model(&m, dir) || load_tok(&tok, dir)) {
+            rc = 1;
+        } else if (rl_eval_task(&c, &m, tok, task, opt_str(a, "--task-name", NULL), opt_int(a, "--limit", 0), &r) != RL_OK) {
+            rc = die(task);
+        } else {
+            printf("%s on %s: n %lld  acc %.4f", dir, task, (long long)r.n, r.acc);
+            if (r.acc_norm == r.acc_norm) printf("  acc_norm %.4f", r.acc_norm);
+            if (r.ppl == r.ppl) printf("  ppl %.4f", r.ppl);
+            printf("\n");
+        }
+        goto done;
     }
     if (!dir || !dpath) {
         fprintf(stderr, "radlads eval: --model DIR and --data FILE (or --task FILE.jsonl) are required\n");
-        return 2;
+        rc = 2;
+        goto done;
     }
-    if (load_model(&m, dir) || load_tok(&tok, dir) || load_data(&data, dpath, tok, -1)) return 1;
-    rl_ctx_init(&c, pool);
-    if (opt_str(a, "--stride", NULL)) { /* the whole file, Hugging Face's sliding-window recipe */
-        int64_t stride = (int64_t)opt_num(a, "--stride", (double)ctx), begin, prev_end = 0, scored = 0, b, e, k;
+    if (opt_flag(a, "--stride") && opt_int(a, "--stride", ctx) > ctx) {
+        fprintf(stderr, "radlads eval: --stride %lld is larger than --ctx %lld (windows would skip tokens); use a stride in [1, %lld]\n",
+                (long long)opt_int(a, "--stride", ctx), (long long)ctx, (long long)ctx);
+        rc = 2;
+        goto done;
+    }
+    if (load_model(&m, dir) || load_tok(&tok, dir) || load_data(&data, dpath, tok, -1)) {
+        rc = 1;
+        goto done;
+    }
+    if (opt_flag(a, "--stride")) { /* the whole file, Hugging Face's sliding-window recipe */
+        int64_t stride = opt_int(a, "--stride", ctx), begin, prev_end = 0, scored = 0, b, e, k;
         double sum = 0;
-        int32_t *tg = (int32_t *)malloc(sizeof(int32_t) * (size_t)ctx);
+        tg = (int32_t *)malloc(sizeof(int32_t) * (size_t)ctx);
+        if (!tg) {
+            fprintf(stderr, "radlads eval: out of memory\n");
+            rc = 1;
+            goto done;
+        }
         for (begin = 0; begin < data.n - 1; begin += stride) {
             rl_forward_opts fo;
             rl_tensor *lg, *ce;
@@ -300,36 +563,53 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
             lg = rl_model_forward(&c, &m, data.ids + begin, &fo);
             ce = rl_cross_entropy(&c, lg, tg);
             rl_no_grad_pop(&c);
-            if (!ce) return die("eval");
+            if (!ce) {
+                rc = die("eval");
+                goto done;
+            }
             scored += k;
             sum += (double)rl_f32(ce)[0] * (double)k;
             prev_end = e;
             if (e == data.n) break;
         }
+        if (scored == 0) {
+            fprintf(stderr, "radlads eval: %s has fewer than 2 tokens; nothing to score\n", dpath);
+            rc = 1;
+            goto done;
+        }
         printf("%s: perplexity %.4f (nll %.5f) over %lld tokens of %s (whole file, context %lld, stride %lld)\n", dir, exp(sum / (double)scored),
                sum / (double)scored, (long long)scored, dpath, (long long)ctx, (long long)stride);
-        free(tg);
-        rl_ctx_free(&c);
-        rl_tokens_free(&data);
-        rl_tokenizer_free(tok);
-        rl_model_free(&m);
-        return 0;
+        goto done;
     }
-    if (rl_loader_init(&L, &data, ctx, opt_num(a, "--heldout", 0.05)) != RL_OK) return die("data");
-    if (rl_eval_ppl(&c, &m, &L, windows, &nll) != RL_OK) return die("eval");
+    if (rl_loader_init(&L, &data, ctx, heldout) != RL_OK) {
+        rc = die("data");
+        goto done;
+    }
+    if (rl_eval_ppl(&c, &m, &L, windows, &nll) != RL_OK) {
+        rc = die("eval");
+        goto done;
+    }
     printf("%s: held-out perplexity %.4f (nll %.5f) over %lld windows of %lld tokens (last %.0f%% of %s)\n", dir, exp(nll), nll,
-           (long long)RL__MIN(windows, L.n_heldout), (long long)ctx, 100 * opt_num(a, "--heldout", 0.05), dpath);
+           (long long)RL__MIN(windows, L.n_heldout), (long long)ctx, 100 * heldout, dpath);
     if (tdir) {
-        if (load_model(&t, tdir)) return 1;
-        if (rl_eval_compare(&c, &m, &t, &L, windows, &kl, &top1) != RL_OK) return die("compare");
+        if (load_model(&t, tdir)) {
+            rc = 1;
+            goto done;
+        }
+        if (rl_eval_compare(&c, &m, &t, &L, windows, &kl, &top1) != RL_OK) {
+            rc = die("compare");
+            goto done;
+        }
         printf("vs teacher %s: KL(teacher||student) %.5f per token, top-1 agreement %.2f%%\n", tdir, kl, 100 * top1);
-        rl_model_free(&t);
     }
+done:
+    free(tg);
     rl_ctx_free(&c);
     rl_tokens_free(&data);
     rl_tokenizer_free(tok);
+    rl_model_free(&t);
     rl_model_free(&m);
-    return 0;
+    return rc;
 }
 
 /* held-out perplexity, KL and top-1 of a model against the teacher, one line; then a
@@ -350,38 +630,56 @@ static void report(rl_ctx *c, rl_pool *pool, const char *label, rl_model *m, rl_
 
 static int cmd_convert(args_t *a, rl_pool *pool) {
     rl_model teacher, student;
-    rl_tokenizer *tok;
+    rl_tokenizer *tok = NULL;
     rl_tokens data;
     rl_loader L;
     rl_student_opts so;
     rl_ctx c;
-    char path[4096];
+    char path[4096], data_id[128];
     const char *tdir = opt_str(a, "--teacher", NULL), *dpath = opt_str(a, "--data", NULL), *out = opt_str(a, "--out", NULL);
     const char *arch = opt_str(a, "--arch", "rwkv7"), *samples = opt_str(a, "--samples", NULL);
-    int64_t ctx = (int64_t)opt_num(a, "--ctx", 512), windows = (int64_t)opt_num(a, "--eval-windows", 16);
-    int stage, resume = opt_flag(a, "--resume"), reports = !opt_flag(a, "--no-report");
+    const char *identity[3];
+    int64_t ctx = opt_int(a, "--ctx", 512), windows = opt_int(a, "--eval-windows", 16);
+    int stage, force = opt_flag(a, "--resume-force"), resume = force || opt_flag(a, "--resume"), reports = !opt_flag(a, "--no-report");
+    int rc = 0;
     rl_status st;
+    memset(&teacher, 0, sizeof teacher);
+    memset(&student, 0, sizeof student);
+    memset(&data, 0, sizeof data);
+    rl_ctx_init(&c, pool);
     if (!tdir || !dpath || !out) {
         fprintf(stderr, "radlads convert: --teacher DIR, --data FILE and --out DIR are required\n");
-        return 2;
+        rc = 2;
+        goto done;
     }
-    if (load_model(&teacher, tdir) || load_tok(&tok, tdir)) return 1;
-    if (load_data(&data, dpath, tok, teacher.cfg.n_eos ? teacher.cfg.eos_ids[0] : -1)) return 1;
+    if (load_model(&teacher, tdir) || load_tok(&tok, tdir) || load_data(&data, dpath, tok, teacher.cfg.n_eos ? teacher.cfg.eos_ids[0] : -1)) {
+        rc = 1;
+        goto done;
+    }
     rl_student_opts_default(&so, !strcmp(arch, "rwkv6") ? RL_MIXER_RWKV6 : RL_MIXER_RWKV7);
-    if (strcmp(arch, "rwkv6") && strcmp(arch, "rwkv7")) {
-        fprintf(stderr, "radlads convert: --arch must be rwkv7 or rwkv6, not '%s'\n", arch);
-        return 2;
-    }
-    so.keep_attention = (int)opt_num(a, "--keep-attention", 0);
-    so.seed = (uint64_t)opt_num(a, "--seed", 1337);
+    so.keep_attention = (int)opt_int(a, "--keep-attention", 0);
+    so.seed = (uint64_t)opt_int(a, "--seed", 1337);
     if (opt_flag(a, "--variant-a")) { /* RWKV7 as released: GroupNorm, k_k/k_a */
         so.balance_state = 0;
         so.groupnorm_att = 1;
     }
-    if (rl_student_from_teacher(&student, &teacher, &so) != RL_OK) return die("student");
-    if (mkdir_p(out) != 0) return 1;
-    if (rl_loader_init(&L, &data, ctx, opt_num(a, "--heldout", 0.05)) != RL_OK) return die("data");
-    rl_ctx_init(&c, pool);
+    if (rl_student_from_teacher(&student, &teacher, &so) != RL_OK) {
+        memset(&student, 0, sizeof student);
+        rc = die("student");
+        goto done;
+    }
+    if (mkdir_p(out) != 0) {
+        rc = 1;
+        goto done;
+    }
+    if (rl_loader_init(&L, &data, ctx, opt_num(a, "--heldout", 0.05)) != RL_OK) {
+        rc = die("data");
+        goto done;
+    }
+    data_identity(dpath, data_id, sizeof data_id);
+    identity[0] = "data_file";
+    identity[1] = data_id;
+    identity[2] = NULL;
     {
         char b1[32], b2[32];
         printf("teacher %s (%s params), student RAD-RWKV%c, data %s: %s tokens (%lld training windows of %lld, %lld held out)\n", tdir,
@@ -392,28 +690,31 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         report(&c, pool, "teacher", &teacher, &teacher, tok, &L, windows, samples);
         report(&c, pool, "student at init", &student, &teacher, tok, &L, windows, samples);
     }
-    signal(SIGINT, on_sigint);
+    catch_signals();
     for (stage = 1; stage <= 3; stage++) {
         rl_stage_opts o;
         char key[32], ck[4096];
         FILE *f;
         rl_stage_opts_default(&o, stage);
         snprintf(key, sizeof key, "--step%d-tokens", stage);
-        o.tokens = (int64_t)opt_num(a, key, stage == 1 ? 100e6 : stage == 2 ? 500e6 : 0);
+        o.tokens = opt_int(a, key, stage == 1 ? 100000000 : stage == 2 ? 500000000 : 0);
         if (o.tokens <= 0) continue;
-        o.ctx = stage == 3 ? (int64_t)opt_num(a, "--step3-ctx", (double)ctx) : ctx;
+        o.ctx = stage == 3 ? opt_int(a, "--step3-ctx", ctx) : ctx;
         snprintf(key, sizeof key, "--batch%d", stage);
-        o.batch = (int64_t)opt_num(a, key, opt_num(a, "--batch", (double)o.batch));
-        o.micro_batch = (int64_t)opt_num(a, "--micro-batch", 1);
+        o.batch = opt_int(a, key, opt_int(a, "--batch", o.batch));
+        o.micro_batch = opt_int(a, "--micro-batch", 1);
         snprintf(key, sizeof key, "--lr%d", stage);
         o.lr.lr_init = opt_num(a, key, o.lr.lr_init);
         snprintf(key, sizeof key, "--lr%d-final", stage);
         o.lr.lr_final = opt_num(a, key, o.lr.lr_final);
-        o.lr.warmup_steps = (int64_t)opt_num(a, "--warmup", 50);
-        o.ckpt_every = (int64_t)opt_num(a, "--ckpt-every", 100);
-        o.chunk = (int64_t)opt_num(a, "--step3-chunk", 512);
+        o.lr.warmup_steps = opt_int(a, "--warmup", 50);
+        o.ckpt_every = opt_int(a, "--ckpt-every", 100);
+        o.chunk = opt_int(a, "--step3-chunk", 512);
         o.layerwise = stage == 1 && opt_flag(a, "--layerwise");
         o.heldout = opt_num(a, "--heldout", 0.05);
+        o.max_nonfinite = (int)opt_int(a, "--max-nonfinite", 3);
+        o.resume_force = force;
+        o.identity = identity;
         snprintf(ck, sizeof ck, "%s/stage%d.ckpt.safetensors", out, stage);
         o.checkpoint = ck;
         o.resume = resume && (f = fopen(ck, "rb")) && !fclose(f);
@@ -421,6 +722,12 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         o.csv = path;
         o.stop = &g_stop;
         o.progress = progress_cb;
+        if (o.batch % o.micro_batch) {
+            fprintf(stderr, "radlads convert: stage %d: batch %lld is not a multiple of --micro-batch %lld\n", stage, (long long)o.batch,
+                    (long long)o.micro_batch);
+            rc = 2;
+            goto done;
+        }
         {
             rl_plan pl;
             char b1[32], b2[32], b3[32];
@@ -435,22 +742,64 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         st = rl_train_stage(&c, &student, &teacher, &data, &o);
         if (st == RL_ERR_INTERRUPTED) {
             fprintf(stderr, "\ninterrupted: %s\nresume with the same command and --resume\n", rl_last_error());
-            return 130;
+            rc = 130;
+            goto done;
         }
-        if (st != RL_OK) return die("training");
+        if (st != RL_OK) {
+            rc = die("training");
+            goto done;
+        }
         if (reports) {
             snprintf(key, sizeof key, "after step %d", stage);
             report(&c, pool, key, &student, &teacher, tok, &L, windows, samples);
         }
     }
     snprintf(path, sizeof path, "%s/model", out);
-    if (rl_model_save(&student, path, tdir) != RL_OK) return die(path);
+    if (rl_model_save(&student, path, tdir) != RL_OK) {
+        rc = die(path);
+        goto done;
+    }
     printf("student written to %s\n", path);
+done:
     rl_ctx_free(&c);
     rl_tokens_free(&data);
     rl_tokenizer_free(tok);
     rl_model_free(&student);
     rl_model_free(&teacher);
+    return rc;
+}
+
+static int cmd_export(args_t *a) {
+    const char *dir = opt_str(a, "--model", NULL), *out = opt_str(a, "--out", NULL), *ty = opt_str(a, "--type", "f16");
+    rl_model m;
+    rl_tokenizer *tok = NULL;
+    rl_ggml_type wt = !strcmp(ty, "f32") ? RL_GGML_F32 : !strcmp(ty, "bf16") ? RL_GGML_BF16 : RL_GGML_F16;
+    int rc;
+    memset(&m, 0, sizeof m);
+    if (!dir || !out) {
+        fprintf(stderr, "radlads export: --model DIR and --out FILE.gguf are required\n");
+        return 2;
+    }
+    if (load_model(&m, dir) || load_tok(&tok, dir)) {
+        rc = 1;
+    } else {
+        rc = rl_export_gguf_rwkv6qwen2(&m, tok, out, wt) != RL_OK ? die(out) : 0;
+        if (!rc) printf("%s -> %s (llama.cpp architecture rwkv6qwen2, %s weights)\n", dir, out, ty);
+    }
+    rl_tokenizer_free(tok);
+    rl_model_free(&m);
+    return rc;
+}
+
+static int cmd_import(args_t *a) {
+    const char *g = opt_str(a, "--gguf", NULL), *out = opt_str(a, "--out", NULL);
+    if (!g || !out) {
+        fprintf(stderr, "radlads import: --gguf FILE and --out DIR are required\n");
+        return 2;
+    }
+    if (mkdir_p(out) != 0) return 1;
+    if (rl_import_gguf(g, out) != RL_OK) return die(g);
+    printf("%s -> %s (config.json, model.safetensors, tokenizer.json)\n", g, out);
     return 0;
 }
 
@@ -462,6 +811,8 @@ static void usage(void) {
             "           [--step1-tokens 100M] [--step2-tokens 500M] [--step3-tokens 0 --step3-ctx N]\n"
             "           [--batch N | --batch1/2/3 N] [--micro-batch 1] [--lr1 1e-3 --lr1-final 1e-5 --lr2 1e-5 --lr3 1e-5]\n"
             "           [--warmup 50] [--keep-attention 0] [--variant-a] [--heldout 0.05] [--ckpt-every 100] [--resume]\n"
+            "           [--resume-force: resume even if the checkpoint is from a different run (teacher, data, ctx, batch, arch, seed)]\n"
+            "           [--max-nonfinite 3: steps in a row with a NaN/Inf loss or gradient (skipped) before the run stops]\n"
             "           [--eval-windows 16] [--no-report] [--samples PROMPT] [--step3-chunk 512] [--layerwise]\n"
             "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 32] [--heldout 0.05]\n"
             "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide]\n"
@@ -470,59 +821,45 @@ static void usage(void) {
             "  export   --model DIR --out FILE.gguf [--type f16|bf16|f32]   (a RAD-RWKV6 student -> llama.cpp rwkv6qwen2)\n"
             "  info     --model DIR\n"
             "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file.\n"
-            "common: --threads N (default: all cores)\n");
+            "Numbers take k/M/G suffixes (100M); each flag is given at most once.\n"
+            "common: --threads N (default: all cores)\n"
+            "Ctrl-C during convert finishes the step and writes a checkpoint; a second Ctrl-C stops at once.\n");
 }
 
 int main(int argc, char **argv) {
+    static const struct {
+        const char *name;
+        const flag_def *flags;
+    } cmds[] = {{"generate", generate_flags}, {"convert", convert_flags}, {"eval", eval_flags}, {"info", info_flags},
+                {"export", export_flags},     {"import", import_flags}};
     args_t a;
     rl_pool *pool;
-    int rc;
+    int rc, i, k = -1;
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage();
         return argc < 2 ? 2 : 0;
     }
-    a.argc = argc - 2;
-    a.argv = argv + 2;
-    rl_set_log(log_cb, NULL);
-    pool = rl_pool_create((int)opt_num(&a, "--threads", 0));
-    if (!strcmp(argv[1], "generate")) rc = cmd_generate(&a, pool);
-    else if (!strcmp(argv[1], "convert")) rc = cmd_convert(&a, pool);
-    else if (!strcmp(argv[1], "eval")) rc = cmd_eval(&a, pool);
-    else if (!strcmp(argv[1], "info")) rc = cmd_info(&a);
-    else if (!strcmp(argv[1], "export")) { /* a RAD-RWKV6 student -> llama.cpp GGUF (rwkv6qwen2) */
-        const char *dir = opt_str(&a, "--model", NULL), *out = opt_str(&a, "--out", NULL), *ty = opt_str(&a, "--type", "f16");
-        rl_model m;
-        rl_tokenizer *tok;
-        rl_ggml_type wt = !strcmp(ty, "f32") ? RL_GGML_F32 : !strcmp(ty, "bf16") ? RL_GGML_BF16 : RL_GGML_F16;
-        if (!dir || !out) {
-            fprintf(stderr, "radlads export: --model DIR and --out FILE.gguf are required\n");
-            rc = 2;
-        } else if (load_model(&m, dir) || load_tok(&tok, dir)) {
-            rc = 1;
-        } else {
-            rc = rl_export_gguf_rwkv6qwen2(&m, tok, out, wt) != RL_OK ? die(out) : 0;
-            if (!rc) printf("%s -> %s (llama.cpp architecture rwkv6qwen2, %s weights)\n", dir, out, ty);
-            rl_tokenizer_free(tok);
-            rl_model_free(&m);
-        }
-    } else if (!strcmp(argv[1], "import")) {
-        const char *g = opt_str(&a, "--gguf", NULL), *out = opt_str(&a, "--out", NULL);
-        if (!g || !out) {
-            fprintf(stderr, "radlads import: --gguf FILE and --out DIR are required\n");
-            rc = 2;
-        } else if (mkdir_p(out) != 0) {
-            rc = 1;
-        } else if (rl_import_gguf(g, out) != RL_OK) {
-            rc = die(g);
-        } else {
-            printf("%s -> %s (config.json, model.safetensors, tokenizer.json)\n", g, out);
-            rc = 0;
-        }
-    }
-    else {
+    for (i = 0; i < (int)(sizeof cmds / sizeof cmds[0]); i++)
+        if (!strcmp(argv[1], cmds[i].name)) k = i;
+    if (k < 0) {
+        fprintf(stderr, "radlads: unknown command '%s' (commands: generate, convert, eval, info, export, import)\n", argv[1]);
         usage();
-        rc = 2;
+        return 2;
     }
+    for (i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage();
+            return 0;
+        }
+    if (parse_args(&a, argv[1], cmds[k].flags, argc - 2, argv + 2)) return 2;
+    rl_set_log(log_cb, NULL);
+    pool = rl_pool_create((int)opt_int(&a, "--threads", 0));
+    if (k == 0) rc = cmd_generate(&a, pool);
+    else if (k == 1) rc = cmd_convert(&a, pool);
+    else if (k == 2) rc = cmd_eval(&a, pool);
+    else if (k == 3) rc = cmd_info(&a);
+    else if (k == 4) rc = cmd_export(&a);
+    else rc = cmd_import(&a);
     rl_pool_free(pool);
     return rc;
 }
