@@ -193,10 +193,17 @@ typedef struct rl_ctx {
     int use_cuda;    /* RADLADS_CUDA builds: 1 = run rl_wkv6/rl_wkv7 (forward and backward) on
                         the GPU when rl_cuda_available(); any GPU failure falls back to the CPU */
     rl_status err;   /* first error raised by an op since rl_ctx_reset (sticky) */
+    void *prof;      /* per-op timing when RADLADS_PROFILE=1 (see rl_profile_report) */
 } rl_ctx;
 
 void rl_ctx_init(rl_ctx *c, rl_pool *pool);
 void rl_ctx_free(rl_ctx *c);
+/* Per-op timing: with RADLADS_PROFILE=1 in the environment at rl_ctx_init, every op's
+   forward and backward wall time is summed per op name; rl_profile_report logs the table
+   (RL_LOG_INFO, through rl_set_log's callback) and clears it; rl_ctx_free reports too. An
+   op's forward time runs from its first input check to the next op's, so glue code
+   between ops counts for the op before it. */
+void rl_profile_report(rl_ctx *c);
 /* Forget the tape and every activation (parameters are not touched). */
 void rl_ctx_reset(rl_ctx *c);
 /* Tensor whose storage lives in the context arena (zeroed). */
@@ -2942,13 +2949,28 @@ int64_t rl_rows(const rl_tensor *t) { return t->shape[t->ndim - 1] ? t->n / t->s
 int64_t rl_cols(const rl_tensor *t) { return t->shape[t->ndim - 1]; }
 float *rl_f32(const rl_tensor *t) { return t->dtype == RL_F32 ? (float *)t->data : NULL; }
 
+/* per-op timing (implemented after the last op, section 5a) */
+static void *rl__prof_new(void);
+static void rl__prof_free(rl_ctx *c);
+static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)); /* an op's node was made */
+static void rl__prof_boundary(rl_ctx *c);                              /* an op may start here */
+static void rl__prof_pause(rl_ctx *c);                                 /* no op runs from here */
+static double rl__prof_now(void);
+static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds);
+
 void rl_ctx_init(rl_ctx *c, rl_pool *pool) {
+    const char *e = getenv("RADLADS_PROFILE");
     memset(c, 0, sizeof *c);
     c->pool = pool;
     rl_arena_init(&c->arena, (size_t)16 << 20);
+    if (e && *e && strcmp(e, "0")) c->prof = rl__prof_new();
 }
 
 void rl_ctx_free(rl_ctx *c) {
+    if (c->prof) {
+        rl_profile_report(c);
+        rl__prof_free(c);
+    }
     rl_arena_free(&c->arena);
     RL_FREE((void *)c->tape);
     memset(c, 0, sizeof *c);
@@ -2960,6 +2982,7 @@ void rl_ctx_reset(rl_ctx *c) {
     rl_arena_reset(&c->arena, zero);
     c->n_tape = 0;
     c->err = RL_OK;
+    if (c->prof) rl__prof_pause(c);
 }
 
 void rl_no_grad_push(rl_ctx *c) { c->no_grad++; }
@@ -3042,6 +3065,7 @@ static rl__node *rl__node_newv(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *), rl_
     n->backward = bwd;
     n->out = out;
     n->c = c;
+    if (c->prof) rl__prof_op(c, bwd);
     for (i = 0; i < n_in; i++) {
         n->in[i] = in[i];
         need |= in[i] && in[i]->requires_grad;
@@ -3078,9 +3102,14 @@ rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
     if (!loss->requires_grad) return rl__fail(RL_ERR_STATE, "rl_backward: the loss does not depend on anything that requires a gradient");
     if (!rl__grad(c, loss)) return c->err;
     loss->grad[0] += 1.0f;
+    if (c->prof) rl__prof_pause(c);
     for (i = c->n_tape - 1; i >= 0; i--) {
         rl__node *n = c->tape[i];
-        if (n->out->grad || (n->out2 && n->out2->grad)) n->backward(c, n);
+        if (n->out->grad || (n->out2 && n->out2->grad)) {
+            double t0 = c->prof ? rl__prof_now() : 0;
+            n->backward(c, n);
+            if (c->prof) rl__prof_bwd(c, n, rl__prof_now() - t0);
+        }
         if (c->err) return c->err;
     }
     return RL_OK;
@@ -3088,6 +3117,7 @@ rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
 
 /* Checks shared by the ops. */
 static int rl__bad(rl_ctx *c, const rl_tensor *a) {
+    if (c->prof) rl__prof_boundary(c);
     return !a || c->err || (a->dtype != RL_F32 && (rl__op_fail(c, RL_ERR_ARG, "%s: activation must be F32", a->name ? a->name : "tensor"), 1));
 }
 static int rl__same(rl_ctx *c, const char *op, const rl_tensor *a, const rl_tensor *b) {
@@ -11052,6 +11082,133 @@ rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T) {
     n->i[0] = T;
     for (b = 0; b < B; b++) memcpy(rl_f32(y) + b * C, rl_f32(x) + ((b + 1) * T - 1) * C, sizeof(float) * (size_t)C);
     return y;
+}
+
+/* ---- per-op timing (RADLADS_PROFILE=1; declared in section 3) ----
+   Ops are told apart by their backward function. Forward: an op "starts" at the first
+   input check (rl__bad) after the previous op made its node and runs until the next op
+   starts; backward: each node's backward call is timed. */
+#define RL__PROF_MAX 48
+typedef struct {
+    void (*fn)(rl_ctx *, rl__node *);
+    double fwd, bwd;
+    int64_t calls, bwd_calls;
+} rl__prof_row;
+typedef struct {
+    rl__prof_row row[RL__PROF_MAX];
+    int n, cur, head; /* cur: row of the op whose forward runs (-1 none); head: an op has started */
+    double mark;      /* when it started */
+} rl__prof;
+
+static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__prof_names[] = {
+    {rl__add_bwd, "add/sub"}, {rl__mul_bwd, "mul"}, {rl__scale_bwd, "scale"}, {rl__add_row_bwd, "add_row"},
+    {rl__mul_row_bwd, "mul_row"}, {rl__linear_bwd, "linear"}, {rl__matmul_bwd, "matmul"},
+    {rl__rmsnorm_bwd, "rmsnorm"}, {rl__groupnorm_bwd, "groupnorm"}, {rl__softmax_bwd, "(log)softmax"},
+    {rl__unary_bwd, "exp/sigmoid/tanh/softplus/silu"}, {rl__swiglu_bwd, "swiglu"}, {rl__l2norm_bwd, "l2norm"},
+    {rl__rope_bwd, "rope"}, {rl__attention_bwd, "attention"}, {rl__embedding_bwd, "embedding"},
+    {rl__ce_bwd, "cross_entropy"}, {rl__kl_bwd, "kl_div"}, {rl__l2_dist_bwd, "l2_dist"}, {rl__sum_bwd, "sum/dot_const"},
+    {rl__add_scalar_bwd, "add_scalar"}, {rl__slice_cols_bwd, "slice_cols"}, {rl__repeat_kv_bwd, "repeat_kv"},
+    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__logdecay_bwd, "rwkv6_logdecay"},
+    {rl__seq_last_bwd, "seq_last"}};
+
+static double rl__prof_now(void) {
+#if defined(CLOCK_MONOTONIC)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#else
+    return (double)clock() / CLOCKS_PER_SEC;
+#endif
+}
+
+static void *rl__prof_new(void) {
+    rl__prof *p = (rl__prof *)RL_MALLOC(sizeof *p);
+    if (p) {
+        memset(p, 0, sizeof *p);
+        p->cur = -1;
+    }
+    return p;
+}
+static void rl__prof_free(rl_ctx *c) {
+    RL_FREE(c->prof);
+    c->prof = NULL;
+}
+static int rl__prof_row_of(rl__prof *p, void (*fn)(rl_ctx *, rl__node *)) {
+    int i;
+    for (i = 0; i < p->n; i++)
+        if (p->row[i].fn == fn) return i;
+    if (p->n == RL__PROF_MAX) return -1;
+    p->row[p->n].fn = fn;
+    return p->n++;
+}
+static void rl__prof_close(rl__prof *p, double t) {
+    if (p->cur >= 0) p->row[p->cur].fwd += t - p->mark;
+    p->cur = -1;
+}
+static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)) {
+    rl__prof *p = (rl__prof *)c->prof;
+    double t = rl__prof_now();
+    if (p->cur >= 0) { /* a second node without a new input check: a new op from here */
+        rl__prof_close(p, t);
+        p->mark = t;
+    } else if (!p->head) {
+        p->mark = t;
+    }
+    p->cur = rl__prof_row_of(p, bwd);
+    if (p->cur >= 0) p->row[p->cur].calls++;
+    p->head = 1;
+}
+static void rl__prof_boundary(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    if (p->cur >= 0 || !p->head) { /* the previous op ended: the next one starts now */
+        double t = rl__prof_now();
+        rl__prof_close(p, t);
+        p->mark = t;
+        p->head = 1;
+    }
+}
+static void rl__prof_pause(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    rl__prof_close(p, rl__prof_now());
+    p->head = 0;
+}
+static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds) {
+    rl__prof *p = (rl__prof *)c->prof;
+    int r = rl__prof_row_of(p, n->backward);
+    if (r < 0) return;
+    p->row[r].bwd += seconds;
+    p->row[r].bwd_calls++;
+}
+
+void rl_profile_report(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    double total = 0;
+    int i, k, order[RL__PROF_MAX];
+    if (!p) return;
+    rl__prof_pause(c);
+    for (i = 0; i < p->n; i++) {
+        total += p->row[i].fwd + p->row[i].bwd;
+        order[i] = i;
+    }
+    for (i = 1; i < p->n; i++) /* largest first */
+        for (k = i; k > 0 && p->row[order[k]].fwd + p->row[order[k]].bwd > p->row[order[k - 1]].fwd + p->row[order[k - 1]].bwd; k--) {
+            int t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10s %6s", "op", "calls", "fwd ms", "bwd ms", "total ms", "share");
+    for (i = 0; i < p->n; i++) {
+        const rl__prof_row *r = &p->row[order[i]];
+        const char *name = "?";
+        size_t q;
+        for (q = 0; q < sizeof rl__prof_names / sizeof rl__prof_names[0]; q++)
+            if (rl__prof_names[q].fn == r->fn) name = rl__prof_names[q].name;
+        rl_log(RL_LOG_INFO, "profile: %-30s %9lld %10.1f %10.1f %10.1f %5.1f%%", name, (long long)r->calls, 1e3 * r->fwd,
+               1e3 * r->bwd, 1e3 * (r->fwd + r->bwd), total > 0 ? 100 * (r->fwd + r->bwd) / total : 0.0);
+    }
+    rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10.1f", "all ops", "", "", "", 1e3 * total);
+    memset(p, 0, sizeof *p);
+    p->cur = -1;
 }
 
 /* A 2-D view of rows [row0, row0+rows) of a parameter (data and gradient shared). */
