@@ -188,8 +188,8 @@ typedef struct rl_ctx {
     int n_tape, cap_tape;
     int no_grad;     /* > 0: record nothing (frozen parts, evaluation) */
     int scan_chunk;  /* form of the rl_wkv6/rl_wkv7 scans (same result): 0 = default (chunked
-                        when a gradient is needed, else token by token), < 0 = token by
-                        token, L > 0 = the chunked form with chunks of L tokens */
+                        for training and for T >= 16, else token by token), < 0 = token
+                        by token, L > 0 = the chunked form with chunks of L tokens */
     int use_cuda;    /* RADLADS_CUDA builds: 1 = run rl_wkv6/rl_wkv7 (forward and backward) on
                         the GPU when rl_cuda_available(); any GPU failure falls back to the CPU */
     rl_status err;   /* first error raised by an op since rl_ctx_reset (sticky) */
@@ -10965,10 +10965,11 @@ static void rl__scan_bwd(rl_ctx *c, rl__node *n) {
 }
 
 /* Which form scan_chunk = 0 picks (measured with make bench-scan, BENCHMARKS.md): the
-   chunked one for training; token by token for short inputs. */
+   chunked one for training (2.6-3.5x the recurrent fwd+bwd at heads of 64) and for
+   forward passes of at least one chunk (2-4x); token by token for decoding steps. */
 static int rl__scan_default_chunked(int grad, int64_t T, int64_t N) {
     RL__UNUSED(N);
-    return grad && T >= 2;
+    return grad ? T >= 2 : T >= RL__SCAN_L;
 }
 
 /* shared set-up of both scans: shapes, outputs, node, kept-state buffer */
