@@ -17,6 +17,7 @@
 
    Environment variables read at run time:
        RADLADS_ISA=scalar|avx2|avx512|neon    force a kernel path (default: best the CPU has)
+       RADLADS_PROFILE=1                      per-op forward/backward times, logged at rl_ctx_free
 
    TABLE OF CONTENTS (each section opens with a banner "==== N. name ====", declarations
    first, then the implementation in the same order)
