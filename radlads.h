@@ -10539,7 +10539,7 @@ typedef struct { /* per-task scratch of the chunked forms (floats) */
     const rl__kern *K;
     float *pk;
     int64_t ap_cap;
-    float *cl, *EP, *EM, *eL, *dgL, *Gm, *QA, *KB, *BKb, *SAV, *X, *P, *dP, *dX, *dQA, *dKB, *dBKb, *dSAV, *Sb;
+    float *cl, *EP, *EM, *eL, *dgL, *Gm, *tmp, *QA, *KB, *BKb, *SAV, *X, *P, *dP, *dX, *dQA, *dKB, *dBKb, *dSAV, *Sb;
     float *mem;
 } rl__scan_ws;
 
@@ -10551,7 +10551,7 @@ static int rl__scan_ws_init(rl__scan_ws *ws, int64_t L, int64_t N) {
     ws->ap_cap = RL__MAX((int64_t)K->mc * K->kc, (D + 32) * D);
     /* pack buffers; cl, EP, EM; 12 matrices of 2L×N (or the L×L/N×N ones they alias); P, dP;
        recurrent fallback: (L+1)·N² + 2N; eL, dgL */
-    tot = ws->ap_cap + D * (D + 64) + 3 * L * N + 10 * LN + 2 * 4 * L * L + (L + 1) * NN + NN + 4 * N + 64;
+    tot = ws->ap_cap + D * (D + 64) + 3 * L * N + 10 * LN + 2 * 4 * L * L + (L + 1) * NN + NN + 6 * N + 64;
     ws->mem = (float *)rl__aligned_alloc(sizeof(float) * (size_t)tot);
     if (!ws->mem) return 0;
     ws->pk = ws->mem;
@@ -10567,6 +10567,7 @@ static int rl__scan_ws_init(rl__scan_ws *ws, int64_t L, int64_t N) {
     ws->eL = ws->Sb + (L + 1) * NN + 2 * N;
     ws->dgL = ws->eL + N;
     ws->Gm = ws->dgL + N;
+    ws->tmp = ws->Gm + NN;
     return 1;
 }
 
@@ -10617,22 +10618,23 @@ static int rl__scan_decays(rl__scan_ws *ws, const float *x, int64_t rs, int64_t 
 static int rl__wkv7_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
                                const float *S0) {
     rl__node *n = j->n;
-    int64_t N = j->N, C = j->H * N, o0 = (b * j->T + s0) * C + h * N, L2 = 2 * len, t, s, q;
+    const rl__kern *K = ws->K;
+    int64_t N = j->N, C = j->H * N, o0 = (b * j->T + s0) * C + h * N, L2 = 2 * len, t, s;
     const float *R = rl_f32(n->in[0]) + o0, *W = rl_f32(n->in[1]) + o0, *Kk = rl_f32(n->in[2]) + o0;
     const float *V = rl_f32(n->in[3]) + o0, *A = rl_f32(n->in[4]) + o0, *Bb = rl_f32(n->in[5]) + o0;
     float *QA = ws->QA, *KB = ws->KB, *BKb = ws->BKb, *SAV = ws->SAV, *X = ws->X, *P = ws->P;
     if (!rl__scan_decays(ws, W, C, len, N, 0)) return 0;
-    for (t = 0; t < len; t++)
-        for (q = 0; q < N; q++) {
-            float ep = ws->EP[t * N + q], em = ws->EM[t * N + q];
-            QA[t * N + q] = A[t * C + q] * (t ? ws->EP[(t - 1) * N + q] : 1.0f); /* Â_t = a_t⊙e^{c_{t−1}} */
-            QA[(len + t) * N + q] = R[t * C + q] * ep;                          /* R̂_t = r_t⊙e^{c_t} */
-            KB[t * N + q] = Bb[t * C + q] * em;                                 /* B̂_t = b_t⊙e^{−c_t} */
-            KB[(len + t) * N + q] = Kk[t * C + q] * em;                         /* K̂_t = k_t⊙e^{−c_t} */
-            BKb[t * N + q] = KB[t * N + q] * ws->eL[q];
-            BKb[(len + t) * N + q] = KB[(len + t) * N + q] * ws->eL[q];
-            SAV[(len + t) * N + q] = V[t * C + q];
-        }
+    for (t = 0; t < len; t++) {
+        const float *ep = ws->EP + t * N, *em = ws->EM + t * N;
+        if (t) K->mul(QA + t * N, A + t * C, ep - N, N);  /* Â_t = a_t⊙e^{c_{t−1}} */
+        else memcpy(QA, A, sizeof(float) * (size_t)N);
+        K->mul(QA + (len + t) * N, R + t * C, ep, N);      /* R̂_t = r_t⊙e^{c_t} */
+        K->mul(KB + t * N, Bb + t * C, em, N);             /* B̂_t = b_t⊙e^{−c_t} */
+        K->mul(KB + (len + t) * N, Kk + t * C, em, N);     /* K̂_t = k_t⊙e^{−c_t} */
+        K->mul(BKb + t * N, KB + t * N, ws->eL, N);        /* B̄_t = b_t⊙e^{c_L−c_t} */
+        K->mul(BKb + (len + t) * N, KB + (len + t) * N, ws->eL, N);
+        memcpy(SAV + (len + t) * N, V + t * C, sizeof(float) * (size_t)N);
+    }
     rl__mm(ws, L2, L2, N, QA, N, 1, KB, 1, N, P, L2, 0); /* P = QA·KBᵀ */
     for (t = 0; t < len; t++)
         for (s = 0; s < len; s++) {
@@ -10643,7 +10645,7 @@ static int rl__wkv7_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b
     rl__mm(ws, len, N, len, P + len, L2, 1, SAV + len * N, N, 1, X, N, 1); /* U = X_top + M_ak·V */
     for (t = 0; t < len; t++) { /* SA_t = U_t + Σ_{s<t} M_ab[t][s]·SA_s */
         memcpy(SAV + t * N, X + t * N, sizeof(float) * (size_t)N);
-        for (s = 0; s < t; s++) ws->K->axpy(SAV + t * N, P[t * L2 + s], SAV + s * N, N);
+        for (s = 0; s < t; s++) K->axpy(SAV + t * N, P[t * L2 + s], SAV + s * N, N);
     }
     return 1;
 }
@@ -10682,9 +10684,11 @@ static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     /* through S_L = S0 diag(e^{c_L}) + SAVᵀ·BKb */
     rl__mm(ws, L2, N, N, BKb, N, 1, G, 1, N, dSAV, N, 0);
     rl__mm(ws, L2, N, N, SAV, N, 1, G, N, 1, dBKb, N, 0);
-    for (q = 0; q < N; q++) ws->dgL[q] = 0;
-    for (i = 0; i < N; i++)
-        for (q = 0; q < N; q++) ws->dgL[q] += S0[i * N + q] * G[i * N + q];
+    memset(ws->dgL, 0, sizeof(float) * (size_t)N); /* Σ_i S0⊙G */
+    for (i = 0; i < N; i++) {
+        K->mul(ws->tmp, S0 + i * N, G + i * N, N);
+        K->add(ws->dgL, ws->dgL, ws->tmp, N);
+    }
     for (i = 0; i < N; i++) K->mul(G + i * N, G + i * N, ws->eL, N);
     /* through Y = X_bot + [M_rb M_rk]·SAV */
     memset(dP, 0, sizeof(float) * (size_t)(L2 * L2));
@@ -10711,23 +10715,47 @@ static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     rl__mm(ws, N, N, L2, dX, 1, N, QA, N, 1, G, N, 1);
     rl__mm(ws, L2, N, L2, dP, L2, 1, KB, N, 1, dQA, N, 1);
     rl__mm(ws, L2, N, L2, dP, 1, L2, QA, N, 1, dKB, N, 0);
-    /* to the inputs, and dc (per key channel); dgL collects dc_L = (Σ_i S0⊙G)⊙e^{c_L} + ... */
-    for (q = 0; q < N; q++) ws->dgL[q] *= ws->eL[q];
+    /* to the inputs (x̂ = x⊙e^{±c} gives dx = dx̂⊙e^{±c}), and dc per key channel (dx̂⊙x̂, with
+       the sign of the exponent); dgL collects dc_L = (Σ_i S0⊙G)⊙e^{c_L} + Σ_t dB̄⊙B̄ + dK̄⊙K̄ */
+    K->mul(ws->dgL, ws->dgL, ws->eL, N);
     for (t = 0; t < len; t++) {
-        float *dct = dc + t * N;
-        for (q = 0; q < N; q++) {
-            float ep = ws->EP[t * N + q], em = ws->EM[t * N + q], eb = em * ws->eL[q];
-            int64_t u = t * N + q, v = (len + t) * N + q;
-            float dbar = dBKb[u] * BKb[u] + dBKb[v] * BKb[v];
-            if (d[4]) d[4][t * C + q] += dQA[u] * (t ? ws->EP[(t - 1) * N + q] : 1.0f);
-            if (d[0]) d[0][t * C + q] += dQA[v] * ep;
-            if (d[5]) d[5][t * C + q] += dKB[u] * em + dBKb[u] * eb;
-            if (d[2]) d[2][t * C + q] += dKB[v] * em + dBKb[v] * eb;
-            if (d[3]) d[3][t * C + q] += dSAV[v];
-            dct[q] = dQA[v] * QA[v] - dKB[u] * KB[u] - dKB[v] * KB[v] - dbar +
-                     (t + 1 < len ? dQA[u + N] * QA[u + N] : 0.0f);
-            ws->dgL[q] += dbar; /* Σ_t over the chunk, → dc_L */
+        float *dct = dc + t * N, *tmp = ws->tmp;
+        const float *ep = ws->EP + t * N, *em = ws->EM + t * N;
+        int64_t u = t * N, v = (len + t) * N;
+        if (d[4]) { /* da = dÂ⊙e^{c_{t−1}} */
+            if (t) K->mul(tmp, dQA + u, ep - N, N);
+            K->add(d[4] + t * C, d[4] + t * C, t ? tmp : dQA + u, N);
         }
+        if (d[0]) { /* dr = dR̂⊙e^{c_t} */
+            K->mul(tmp, dQA + v, ep, N);
+            K->add(d[0] + t * C, d[0] + t * C, tmp, N);
+        }
+        if (d[3]) K->add(d[3] + t * C, d[3] + t * C, dSAV + v, N);
+        /* dc_t = dR̂⊙R̂ − dB̂⊙B̂ − dK̂⊙K̂ − dB̄⊙B̄ − dK̄⊙K̄ + dÂ_{t+1}⊙Â_{t+1};  dc_L += dB̄⊙B̄ + dK̄⊙K̄ */
+        K->mul(dct, dQA + v, QA + v, N);
+        K->mul(tmp, dKB + u, KB + u, N);
+        K->sub(dct, dct, tmp, N);
+        K->mul(tmp, dKB + v, KB + v, N);
+        K->sub(dct, dct, tmp, N);
+        K->mul(tmp, dBKb + u, BKb + u, N);
+        K->add(ws->dgL, ws->dgL, tmp, N);
+        K->sub(dct, dct, tmp, N);
+        K->mul(tmp, dBKb + v, BKb + v, N);
+        K->add(ws->dgL, ws->dgL, tmp, N);
+        K->sub(dct, dct, tmp, N);
+        if (t + 1 < len) {
+            K->mul(tmp, dQA + u + N, QA + u + N, N);
+            K->add(dct, dct, tmp, N);
+        }
+        /* db = (dB̂ + dB̄⊙e^{c_L})⊙e^{−c_t}, dk likewise */
+        K->mul(tmp, dBKb + u, ws->eL, N);
+        K->add(tmp, tmp, dKB + u, N);
+        K->mul(tmp, tmp, em, N);
+        if (d[5]) K->add(d[5] + t * C, d[5] + t * C, tmp, N);
+        K->mul(tmp, dBKb + v, ws->eL, N);
+        K->add(tmp, tmp, dKB + v, N);
+        K->mul(tmp, tmp, em, N);
+        if (d[2]) K->add(d[2] + t * C, d[2] + t * C, tmp, N);
     }
     for (q = 0; q < N; q++) dc[(len - 1) * N + q] += ws->dgL[q];
     for (t = len - 1; t >= 0; t--) /* d log w_t = Σ_{u≥t} dc_u;  dw = d log w / w */
@@ -10787,7 +10815,7 @@ static int rl__wkv6_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
                               const float *S0, float *G) {
     rl__node *n = j->n;
     const rl__kern *K = ws->K;
-    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), row0 = b * j->T + s0, t, s, q, i;
+    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), row0 = b * j->T + s0, t, s, q;
     const float *Kk = rl_f32(n->in[1]) + row0 * Ck + kvh * N, *V = rl_f32(n->in[2]) + row0 * Ck + kvh * N;
     const float *dO = n->out->grad ? n->out->grad + row0 * C + h * N : NULL;
     float *RH = ws->QA, *KH = ws->KB, *KBar = ws->BKb, *Wt = ws->SAV, *P = ws->P, *dP = ws->dP, *dc = ws->cl;
@@ -10814,9 +10842,7 @@ static int rl__wkv6_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     rl__mm(ws, len, N, N, KBar, N, 1, G, N, 1, dVb, N, 1);   /* dV += K̄·G */
     rl__mm(ws, len, N, N, V, Ck, 1, G, 1, N, dKBar, N, 0);   /* dK̄ = V·Gᵀ */
     for (q = 0; q < N; q++) {
-        float sg = 0;
-        for (i = 0; i < N; i++) sg += S0[q * N + i] * G[q * N + i];
-        ws->dgL[q] = sg * ws->eL[q];
+        ws->dgL[q] = K->dot(S0 + q * N, G + q * N, N) * ws->eL[q];
         K->scale(G + q * N, G + q * N, ws->eL[q], N);      /* dS0 = diag(e^{c_L})·G */
     }
     if (dO) rl__mm(ws, N, N, len, RH, 1, N, dO, C, 1, G, N, 1); /*     + R̂ᵀ·dO */
