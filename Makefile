@@ -14,7 +14,7 @@ TESTS      := $(TEST_NAMES:%=$(B)/tests/%)
 ASAN_TESTS := $(TEST_NAMES:%=$(B)/asan/%)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all demo test test-asan test-neon bench bench-scan bench-decode bench-train fuzz clean
+.PHONY: all demo test test-asan test-neon bench bench-scan bench-step bench-decode bench-train fuzz clean
 all: $(TESTS) $(B)/radlads $(B)/generate
 
 # the command-line tool and the example program
@@ -81,6 +81,13 @@ $(B)/bench_scan: tools/bench/bench_scan.c radlads.h
 
 bench-scan: $(B)/bench_scan
 	$(B)/bench_scan
+
+$(B)/bench_step: tools/bench/bench_step.c radlads.h
+	@mkdir -p $(B)
+	$(CC) -O2 -std=c99 -o $@ $< $(LDLIBS)
+
+bench-step: $(B)/bench_step
+	$(B)/bench_step
 
 $(B)/bench_decode: tools/bench/bench_decode.c radlads.h
 	@mkdir -p $(B)

@@ -17,6 +17,7 @@
 
    Environment variables read at run time:
        RADLADS_ISA=scalar|avx2|avx512|neon    force a kernel path (default: best the CPU has)
+       RADLADS_PROFILE=1                      per-op forward/backward times, logged at rl_ctx_free
 
    TABLE OF CONTENTS (each section opens with a banner "==== N. name ====", declarations
    first, then the implementation in the same order)
@@ -202,15 +203,23 @@ typedef struct rl_ctx {
     rl__node **tape; /* recorded ops, in execution order */
     int n_tape, cap_tape;
     int no_grad;     /* > 0: record nothing (frozen parts, evaluation) */
-    int scan_chunk;  /* scans without gradient: 0 = token by token (default), L > 0 = the
-                        chunked parallel form with chunks of L tokens (same result) */
+    int scan_chunk;  /* form of the rl_wkv6/rl_wkv7 scans (same result): 0 = default (chunked
+                        for training and for T >= 16, else token by token), < 0 = token
+                        by token, L > 0 = the chunked form with chunks of L tokens */
     int use_cuda;    /* RADLADS_CUDA builds: 1 = run rl_wkv6/rl_wkv7 (forward and backward) on
                         the GPU when rl_cuda_available(); any GPU failure falls back to the CPU */
     rl_status err;   /* first error raised by an op since rl_ctx_reset (sticky) */
+    void *prof;      /* per-op timing when RADLADS_PROFILE=1 (see rl_profile_report) */
 } rl_ctx;
 
 void rl_ctx_init(rl_ctx *c, rl_pool *pool);
 void rl_ctx_free(rl_ctx *c);
+/* Per-op timing: with RADLADS_PROFILE=1 in the environment at rl_ctx_init, every op's
+   forward and backward wall time is summed per op name; rl_profile_report logs the table
+   (RL_LOG_INFO, through rl_set_log's callback) and clears it; rl_ctx_free reports too. An
+   op's forward time runs from its first input check to the next op's, so glue code
+   between ops counts for the op before it. */
+void rl_profile_report(rl_ctx *c);
 /* Forget the tape and every activation (parameters are not touched). */
 void rl_ctx_reset(rl_ctx *c);
 /* Tensor whose storage lives in the context arena (zeroed). */
@@ -3080,13 +3089,28 @@ int64_t rl_rows(const rl_tensor *t) { return t->shape[t->ndim - 1] ? t->n / t->s
 int64_t rl_cols(const rl_tensor *t) { return t->shape[t->ndim - 1]; }
 float *rl_f32(const rl_tensor *t) { return t->dtype == RL_F32 ? (float *)t->data : NULL; }
 
+/* per-op timing (implemented after the last op, section 5a) */
+static void *rl__prof_new(void);
+static void rl__prof_free(rl_ctx *c);
+static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)); /* an op's node was made */
+static void rl__prof_boundary(rl_ctx *c);                              /* an op may start here */
+static void rl__prof_pause(rl_ctx *c);                                 /* no op runs from here */
+static double rl__prof_now(void);
+static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds);
+
 void rl_ctx_init(rl_ctx *c, rl_pool *pool) {
+    const char *e = getenv("RADLADS_PROFILE");
     memset(c, 0, sizeof *c);
     c->pool = pool;
     rl_arena_init(&c->arena, (size_t)16 << 20);
+    if (e && *e && strcmp(e, "0")) c->prof = rl__prof_new();
 }
 
 void rl_ctx_free(rl_ctx *c) {
+    if (c->prof) {
+        rl_profile_report(c);
+        rl__prof_free(c);
+    }
     rl_arena_free(&c->arena);
     RL_FREE((void *)c->tape);
     memset(c, 0, sizeof *c);
@@ -3098,6 +3122,7 @@ void rl_ctx_reset(rl_ctx *c) {
     rl_arena_reset(&c->arena, zero);
     c->n_tape = 0;
     c->err = RL_OK;
+    if (c->prof) rl__prof_pause(c);
 }
 
 void rl_no_grad_push(rl_ctx *c) { c->no_grad++; }
@@ -3180,6 +3205,7 @@ static rl__node *rl__node_newv(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *), rl_
     n->backward = bwd;
     n->out = out;
     n->c = c;
+    if (c->prof) rl__prof_op(c, bwd);
     for (i = 0; i < n_in; i++) {
         n->in[i] = in[i];
         need |= in[i] && in[i]->requires_grad;
@@ -3216,9 +3242,14 @@ rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
     if (!loss->requires_grad) return rl__fail(RL_ERR_STATE, "rl_backward: the loss does not depend on anything that requires a gradient");
     if (!rl__grad(c, loss)) return c->err;
     loss->grad[0] += 1.0f;
+    if (c->prof) rl__prof_pause(c);
     for (i = c->n_tape - 1; i >= 0; i--) {
         rl__node *n = c->tape[i];
-        if (n->out->grad || (n->out2 && n->out2->grad)) n->backward(c, n);
+        if (n->out->grad || (n->out2 && n->out2->grad)) {
+            double t0 = c->prof ? rl__prof_now() : 0;
+            n->backward(c, n);
+            if (c->prof) rl__prof_bwd(c, n, rl__prof_now() - t0);
+        }
         if (c->err) return c->err;
     }
     return RL_OK;
@@ -3226,6 +3257,7 @@ rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
 
 /* Checks shared by the ops. */
 static int rl__bad(rl_ctx *c, const rl_tensor *a) {
+    if (c->prof) rl__prof_boundary(c);
     return !a || c->err || (a->dtype != RL_F32 && (rl__op_fail(c, RL_ERR_ARG, "%s: activation must be F32", a->name ? a->name : "tensor"), 1));
 }
 static int rl__same(rl_ctx *c, const char *op, const rl_tensor *a, const rl_tensor *b) {
@@ -10466,19 +10498,26 @@ rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *c
 
 /* ==== 5. models =========================================================== */
 
-/* ---- 5a. the recurrent scans as autodiff ops ----
-   The forward runs the exact token-by-token recurrence (decoding is the case T = 1) in
-   fp32, one task per (sequence, head). When a gradient will be needed it also keeps
-   the state every RL__SCAN_CK tokens; the backward walks each stretch backwards after
-   recomputing its states from the kept one. No division by the decay, so the backward
-   is exact whatever the decay (spec §4.4, §5.4: "chunked recompute").
+/* ---- 5a. the RWKV scans as autodiff ops ----
+   Each scan has two exact forms, picked by rl_ctx.scan_chunk:
+   * recurrent: the token-by-token recurrence, fp32, the naive twin (decoding is T = 1);
+   * chunked: chunks of L tokens in closed form, whose work is small matrix products run
+     by the GEMM micro-kernel of 2b (the default for training; see RL__SCAN_L).
+   One task per (sequence, head). When a gradient will be needed the forward keeps the
+   state at the start of every chunk (every L tokens); the backward walks the chunks
+   backwards from those states, recomputing what it needs, so it never divides by the
+   decay and is exact whatever it is (spec §4.4, §5.4).
    Node inputs: RWKV6 in[] = r, k, v, logw, state; RWKV7 in[] = r, w, k, v, a, b, state.
    out2 is the final state. */
-#define RL__SCAN_CK 16
+#define RL__SCAN_CK 16     /* kept-state spacing of the GPU scans (radlads_cuda.cu RL_CK) */
+#define RL__SCAN_L 16      /* default chunk length (measured: BENCHMARKS.md, make bench-scan) */
+#define RL__SCAN_LIM 60.0f /* largest |Σ log w| inside a chunk that the chunked form takes */
 
 typedef struct {
     rl__node *n;
-    int64_t B, T, H, KVH, N, n_ck;
+    int64_t B, T, H, KVH, N, L, n_ck; /* L: chunk length = kept-state spacing */
+    int chunked;                      /* 1: chunked form, 0: recurrent */
+    int failed;                       /* a backward task ran out of memory */
     float *ck; /* kept states: [B*H][n_ck][N*N], NULL when no gradient is needed */
 } rl__scan_job;
 
@@ -10503,92 +10542,6 @@ static void rl__wkv6_step(float *S, const float *r, const float *k, const float 
     }
 }
 
-static void rl__wkv6_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
-    rl__scan_job *j = (rl__scan_job *)ctx;
-    rl__node *n = j->n;
-    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, C = H * N, Ck = KVH * N, task, t;
-    float scale = 1.0f / sqrtf((float)N);
-    RL__UNUSED(tid);
-    for (task = t0; task < t1; task++) {
-        int64_t b = task / H, h = task % H, kvh = h / (H / KVH);
-        float *S = rl_f32(n->out2) + task * N * N;
-        rl__scan_load_state(n, 4, task, N, S);
-        for (t = 0; t < T; t++) {
-            int64_t row = b * T + t;
-            if (j->ck && t % RL__SCAN_CK == 0) memcpy(j->ck + (task * j->n_ck + t / RL__SCAN_CK) * N * N, S, sizeof(float) * (size_t)(N * N));
-            rl__wkv6_step(S, rl_f32(n->in[0]) + row * C + h * N, rl_f32(n->in[1]) + row * Ck + kvh * N,
-                          rl_f32(n->in[2]) + row * Ck + kvh * N, rl_f32(n->in[3]) + row * C + h * N,
-                          rl_f32(n->out) + row * C + h * N, N, scale);
-        }
-    }
-}
-
-/* One task per (sequence, kv head): it owns dk and dv of that kv head.
-   G = dL/dS_t:  G_T = dS_out;  G_t += scale·r_tᵀdy_t;  then
-   dr = scale·S_t·dy, dk' = G·v, dv += k'·G, dw = Σ_i S_{t−1}⊙G, G_{t−1} = diag(w_t)·G_t. */
-static void rl__wkv6_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
-    rl__scan_job *j = (rl__scan_job *)ctx;
-    rl__node *n = j->n;
-    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, C = H * N, Ck = KVH * N, G = H / KVH, task, t, i, jj, hh;
-    size_t NN = (size_t)(N * N);
-    float scale = 1.0f / sqrtf((float)N);
-    float *Sb = (float *)RL_MALLOC(sizeof(float) * ((RL__SCAN_CK + 2) * NN)), *Gm;
-    const float *R = rl_f32(n->in[0]), *K = rl_f32(n->in[1]), *V = rl_f32(n->in[2]), *LW = rl_f32(n->in[3]);
-    const float *dY = n->out->grad, *dS_out = n->out2->grad;
-    float *dR = rl__wants(n->in[0]) ? n->in[0]->grad : NULL, *dK = rl__wants(n->in[1]) ? n->in[1]->grad : NULL;
-    float *dV = rl__wants(n->in[2]) ? n->in[2]->grad : NULL, *dLW = rl__wants(n->in[3]) ? n->in[3]->grad : NULL;
-    float *dS_in = rl__wants(n->in[4]) ? n->in[4]->grad : NULL;
-    RL__UNUSED(tid);
-    if (!Sb) return;
-    Gm = Sb + (RL__SCAN_CK + 1) * NN;
-    for (task = t0; task < t1; task++) {
-        int64_t b = task / KVH, kvh = task % KVH;
-        for (hh = 0; hh < G; hh++) {
-            int64_t h = kvh * G + hh, bh = b * H + h, seg;
-            if (dS_out) memcpy(Gm, dS_out + bh * N * N, sizeof(float) * NN);
-            else memset(Gm, 0, sizeof(float) * NN);
-            for (seg = j->n_ck - 1; seg >= 0; seg--) {
-                int64_t s0 = seg * RL__SCAN_CK, s1 = RL__MIN(T, s0 + RL__SCAN_CK);
-                memcpy(Sb, j->ck + (bh * j->n_ck + seg) * N * N, sizeof(float) * NN);
-                for (t = s0; t < s1; t++) {
-                    int64_t row = b * T + t;
-                    memcpy(Sb + (t - s0 + 1) * NN, Sb + (t - s0) * NN, sizeof(float) * NN);
-                    rl__wkv6_step(Sb + (t - s0 + 1) * NN, NULL, K + row * Ck + kvh * N, V + row * Ck + kvh * N,
-                                  LW + row * C + h * N, NULL, N, scale);
-                }
-                for (t = s1 - 1; t >= s0; t--) {
-                    int64_t row = b * T + t;
-                    const float *r = R + row * C + h * N, *k = K + row * Ck + kvh * N, *v = V + row * Ck + kvh * N;
-                    const float *lw = LW + row * C + h * N, *dy = dY ? dY + row * C + h * N : NULL;
-                    const float *St = Sb + (t - s0 + 1) * NN, *Sp = Sb + (t - s0) * NN;
-                    for (jj = 0; jj < N; jj++) {
-                        float w = expf(lw[jj]), kp = k[jj] * (1.0f - w), dr = 0, dk = 0, dw = 0;
-                        float *Gj = Gm + jj * N;
-                        const float *Stj = St + jj * N, *Spj = Sp + jj * N;
-                        if (dy)
-                            for (i = 0; i < N; i++) {
-                                Gj[i] += scale * r[jj] * dy[i];
-                                dr += Stj[i] * dy[i];
-                            }
-                        for (i = 0; i < N; i++) {
-                            dk += Gj[i] * v[i];
-                            dw += Spj[i] * Gj[i];
-                        }
-                        if (dV)
-                            for (i = 0; i < N; i++) dV[row * Ck + kvh * N + i] += kp * Gj[i];
-                        if (dR) dR[row * C + h * N + jj] += scale * dr;
-                        if (dK) dK[row * Ck + kvh * N + jj] += dk * (1.0f - w);
-                        if (dLW) dLW[row * C + h * N + jj] += w * (dw - dk * k[jj]); /* via w and k' = k(1−w) */
-                        for (i = 0; i < N; i++) Gj[i] *= w;
-                    }
-                }
-            }
-            if (dS_in) rl__kern_get()->axpy(dS_in + bh * N * N, 1.0f, Gm, N * N);
-        }
-    }
-    RL_FREE(Sb);
-}
-
 /* RWKV7 step: sa = S·a; S = S·diag(w) + sa·bᵀ + v·kᵀ; y = S·r (y may be NULL). */
 static void rl__wkv7_step(float *S, const float *r, const float *w, const float *k, const float *v, const float *a,
                           const float *b, float *y, int64_t N) {
@@ -10604,226 +10557,524 @@ static void rl__wkv7_step(float *S, const float *r, const float *w, const float 
     }
 }
 
-static void rl__wkv7_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
-    rl__scan_job *j = (rl__scan_job *)ctx;
-    rl__node *n = j->n;
-    int64_t N = j->N, H = j->H, T = j->T, C = H * N, task, t;
-    RL__UNUSED(tid);
-    for (task = t0; task < t1; task++) {
-        int64_t b = task / H, h = task % H;
-        float *S = rl_f32(n->out2) + task * N * N;
-        rl__scan_load_state(n, 6, task, N, S);
-        for (t = 0; t < T; t++) {
-            int64_t o = (b * T + t) * C + h * N;
-            if (j->ck && t % RL__SCAN_CK == 0) memcpy(j->ck + (task * j->n_ck + t / RL__SCAN_CK) * N * N, S, sizeof(float) * (size_t)(N * N));
-            rl__wkv7_step(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
-                          rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, rl_f32(n->out) + o, N);
-        }
-    }
-}
+/* ---- the recurrent backward of one stretch of tokens [s0, s1) ----
+   Sb: (s1−s0+1)·N² floats of scratch; Gm = dL/dS at s1 on entry, at s0 on return. */
 
-/* G = dL/dS_t (S[i][j]): G_T = dS_out; G_t += dy_t·r_tᵀ; dr = S_tᵀdy, dk = Gᵀv, dv = G·k,
-   sa = S_{t−1}·a, db = Gᵀsa, dw = Σ_i G⊙S_{t−1}, gb = G·b, da = S_{t−1}ᵀgb,
-   G_{t−1} = G·diag(w) + gb·aᵀ. */
-static void rl__wkv7_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
-    rl__scan_job *j = (rl__scan_job *)ctx;
+/* RWKV6, query head h of kv head kvh.  G = dL/dS_t:  G_t += scale·r_tᵀdy_t;  then
+   dr = scale·S_t·dy, dk' = G·v, dv += k'·G, dw = Σ_i S_{t−1}⊙G, G_{t−1} = diag(w_t)·G_t. */
+static void rl__wkv6_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t s1, const float *S0,
+                             float *Gm, float *Sb) {
     rl__node *n = j->n;
-    int64_t N = j->N, H = j->H, T = j->T, C = H * N, task, t, i, jj, q;
+    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, C = H * N, Ck = KVH * N, kvh = h / (H / KVH), t, i, jj;
     size_t NN = (size_t)(N * N);
-    float *Sb = (float *)RL_MALLOC(sizeof(float) * ((RL__SCAN_CK + 2) * NN + 2 * (size_t)N)), *Gm, *sa, *gb;
-    float *d[7];
-    RL__UNUSED(tid);
-    if (!Sb) return;
-    Gm = Sb + (RL__SCAN_CK + 1) * NN;
-    sa = Gm + NN;
-    gb = sa + N;
-    for (q = 0; q < 7; q++) d[q] = rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
-    for (task = t0; task < t1; task++) {
-        int64_t b = task / H, h = task % H, seg;
-        if (n->out2->grad) memcpy(Gm, n->out2->grad + task * N * N, sizeof(float) * NN);
-        else memset(Gm, 0, sizeof(float) * NN);
-        for (seg = j->n_ck - 1; seg >= 0; seg--) {
-            int64_t s0 = seg * RL__SCAN_CK, s1 = RL__MIN(T, s0 + RL__SCAN_CK);
-            memcpy(Sb, j->ck + (task * j->n_ck + seg) * N * N, sizeof(float) * NN);
-            for (t = s0; t < s1; t++) {
-                int64_t o = (b * T + t) * C + h * N;
-                memcpy(Sb + (t - s0 + 1) * NN, Sb + (t - s0) * NN, sizeof(float) * NN);
-                rl__wkv7_step(Sb + (t - s0 + 1) * NN, NULL, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o,
-                              rl_f32(n->in[3]) + o, rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, NULL, N);
-            }
-            for (t = s1 - 1; t >= s0; t--) {
-                int64_t o = (b * T + t) * C + h * N;
-                const float *r = rl_f32(n->in[0]) + o, *w = rl_f32(n->in[1]) + o, *k = rl_f32(n->in[2]) + o;
-                const float *v = rl_f32(n->in[3]) + o, *a = rl_f32(n->in[4]) + o, *bb = rl_f32(n->in[5]) + o;
-                const float *dy = n->out->grad ? n->out->grad + o : NULL;
-                const float *St = Sb + (t - s0 + 1) * NN, *Sp = Sb + (t - s0) * NN;
-                for (i = 0; i < N; i++) {
-                    float s = 0, g = 0, dv = 0;
-                    float *Gi = Gm + i * N;
-                    const float *Spi = Sp + i * N;
-                    if (dy)
-                        for (jj = 0; jj < N; jj++) Gi[jj] += dy[i] * r[jj];
-                    for (jj = 0; jj < N; jj++) {
-                        s += Spi[jj] * a[jj];
-                        g += Gi[jj] * bb[jj];
-                        dv += Gi[jj] * k[jj];
-                    }
-                    sa[i] = s;
-                    gb[i] = g;
-                    if (d[3]) d[3][o + i] += dv;
-                }
-                for (jj = 0; jj < N; jj++) {
-                    float dr = 0, dk = 0, db = 0, dw = 0, da = 0;
-                    for (i = 0; i < N; i++) {
-                        float gij = Gm[i * N + jj], sp = Sp[i * N + jj];
-                        if (dy) dr += St[i * N + jj] * dy[i];
-                        dk += gij * v[i];
-                        db += gij * sa[i];
-                        dw += gij * sp;
-                        da += sp * gb[i];
-                    }
-                    if (d[0]) d[0][o + jj] += dr;
-                    if (d[1]) d[1][o + jj] += dw;
-                    if (d[2]) d[2][o + jj] += dk;
-                    if (d[4]) d[4][o + jj] += da;
-                    if (d[5]) d[5][o + jj] += db;
-                }
-                for (i = 0; i < N; i++)
-                    for (jj = 0; jj < N; jj++) Gm[i * N + jj] = Gm[i * N + jj] * w[jj] + gb[i] * a[jj];
-            }
-        }
-        if (d[6]) rl__kern_get()->axpy(d[6] + task * N * N, 1.0f, Gm, N * N);
+    float scale = 1.0f / sqrtf((float)N);
+    const float *R = rl_f32(n->in[0]), *K = rl_f32(n->in[1]), *V = rl_f32(n->in[2]), *LW = rl_f32(n->in[3]);
+    const float *dY = n->out->grad;
+    float *dR = rl__wants(n->in[0]) ? n->in[0]->grad : NULL, *dK = rl__wants(n->in[1]) ? n->in[1]->grad : NULL;
+    float *dV = rl__wants(n->in[2]) ? n->in[2]->grad : NULL, *dLW = rl__wants(n->in[3]) ? n->in[3]->grad : NULL;
+    memcpy(Sb, S0, sizeof(float) * NN);
+    for (t = s0; t < s1; t++) {
+        int64_t row = b * T + t;
+        memcpy(Sb + (t - s0 + 1) * NN, Sb + (t - s0) * NN, sizeof(float) * NN);
+        rl__wkv6_step(Sb + (t - s0 + 1) * NN, NULL, K + row * Ck + kvh * N, V + row * Ck + kvh * N, LW + row * C + h * N,
+                      NULL, N, scale);
     }
-    RL_FREE(Sb);
+    for (t = s1 - 1; t >= s0; t--) {
+        int64_t row = b * T + t;
+        const float *r = R + row * C + h * N, *k = K + row * Ck + kvh * N, *v = V + row * Ck + kvh * N;
+        const float *lw = LW + row * C + h * N, *dy = dY ? dY + row * C + h * N : NULL;
+        const float *St = Sb + (t - s0 + 1) * NN, *Sp = Sb + (t - s0) * NN;
+        for (jj = 0; jj < N; jj++) {
+            float w = expf(lw[jj]), kp = k[jj] * (1.0f - w), dr = 0, dk = 0, dw = 0;
+            float *Gj = Gm + jj * N;
+            const float *Stj = St + jj * N, *Spj = Sp + jj * N;
+            if (dy)
+                for (i = 0; i < N; i++) {
+                    Gj[i] += scale * r[jj] * dy[i];
+                    dr += Stj[i] * dy[i];
+                }
+            for (i = 0; i < N; i++) {
+                dk += Gj[i] * v[i];
+                dw += Spj[i] * Gj[i];
+            }
+            if (dV)
+                for (i = 0; i < N; i++) dV[row * Ck + kvh * N + i] += kp * Gj[i];
+            if (dR) dR[row * C + h * N + jj] += scale * dr;
+            if (dK) dK[row * Ck + kvh * N + jj] += dk * (1.0f - w);
+            if (dLW) dLW[row * C + h * N + jj] += w * (dw - dk * k[jj]); /* via w and k' = k(1−w) */
+            for (i = 0; i < N; i++) Gj[i] *= w;
+        }
+    }
 }
 
-/* ---- chunked parallel forms (no gradient) ----
-   Unrolling either recurrence over a chunk that starts from state S0 gives closed forms
-   in which every token reads S0 once and the other tokens of the chunk through scalar
-   coefficients (γ_t/γ_s = Π_{s<u≤t} w_u, per channel):
-     RWKV6: o_t = N^-½ [ (r_t⊙γ_t)·S0 + Σ_{s≤t} (Σ_j r_t[j] k'_s[j] γ_t[j]/γ_s[j]) v_s ]
-            S_L = diag(γ_L) S0 + Σ_s (k'_s ⊙ γ_L/γ_s) v_sᵀ
-     RWKV7: sa_t = S0 (γ_{t−1}⊙a_t) + Σ_{s<t} (b_s⊙γ_{t−1}/γ_s · a_t) sa_s + Σ_{s<t} (k_s⊙γ_{t−1}/γ_s · a_t) v_s
-            (a triangular system solved token by token), then
-            y_t = S0 (γ_t⊙r_t) + Σ_{s≤t} (b_s⊙γ_t/γ_s · r_t) sa_s + Σ_{s≤t} (k_s⊙γ_t/γ_s · r_t) v_s
-            S_L = S0 diag(γ_L) + Σ_s sa_s (b_s⊙γ_L/γ_s)ᵀ + Σ_s v_s (k_s⊙γ_L/γ_s)ᵀ
-   Ratios are formed as exp(cum_t − cum_s) of summed log-decays, so nothing overflows. */
-typedef struct {
-    rl__node *n;
-    int64_t B, T, H, KVH, N, L;
-} rl__chunk_job;
-
-static void rl__wkv6_chunk_task(void *ctx, int64_t t0, int64_t t1, int tid) {
-    rl__chunk_job *j = (rl__chunk_job *)ctx;
+/* RWKV7 (S[i][j]): G_t += dy_t·r_tᵀ; dr = S_tᵀdy, dk = Gᵀv, dv = G·k, sa = S_{t−1}·a,
+   db = Gᵀsa, dw = Σ_i G⊙S_{t−1}, gb = G·b, da = S_{t−1}ᵀgb, G_{t−1} = G·diag(w) + gb·aᵀ.
+   Sb: (s1−s0+1)·N² + 2N floats. */
+static void rl__wkv7_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t s1, const float *S0,
+                             float *Gm, float *Sb) {
     rl__node *n = j->n;
-    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, L = j->L, C = H * N, Ck = KVH * N, task, c0, m, s, q, i;
+    int64_t N = j->N, T = j->T, C = j->H * N, t, i, jj, q;
+    size_t NN = (size_t)(N * N);
+    float *sa = Sb + (s1 - s0 + 1) * NN, *gb = sa + N, *d[6];
+    for (q = 0; q < 6; q++) d[q] = rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
+    memcpy(Sb, S0, sizeof(float) * NN);
+    for (t = s0; t < s1; t++) {
+        int64_t o = (b * T + t) * C + h * N;
+        memcpy(Sb + (t - s0 + 1) * NN, Sb + (t - s0) * NN, sizeof(float) * NN);
+        rl__wkv7_step(Sb + (t - s0 + 1) * NN, NULL, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
+                      rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, NULL, N);
+    }
+    for (t = s1 - 1; t >= s0; t--) {
+        int64_t o = (b * T + t) * C + h * N;
+        const float *r = rl_f32(n->in[0]) + o, *w = rl_f32(n->in[1]) + o, *k = rl_f32(n->in[2]) + o;
+        const float *v = rl_f32(n->in[3]) + o, *a = rl_f32(n->in[4]) + o, *bb = rl_f32(n->in[5]) + o;
+        const float *dy = n->out->grad ? n->out->grad + o : NULL;
+        const float *St = Sb + (t - s0 + 1) * NN, *Sp = Sb + (t - s0) * NN;
+        for (i = 0; i < N; i++) {
+            float s = 0, g = 0, dv = 0;
+            float *Gi = Gm + i * N;
+            const float *Spi = Sp + i * N;
+            if (dy)
+                for (jj = 0; jj < N; jj++) Gi[jj] += dy[i] * r[jj];
+            for (jj = 0; jj < N; jj++) {
+                s += Spi[jj] * a[jj];
+                g += Gi[jj] * bb[jj];
+                dv += Gi[jj] * k[jj];
+            }
+            sa[i] = s;
+            gb[i] = g;
+            if (d[3]) d[3][o + i] += dv;
+        }
+        for (jj = 0; jj < N; jj++) {
+            float dr = 0, dk = 0, db = 0, dw = 0, da = 0;
+            for (i = 0; i < N; i++) {
+                float gij = Gm[i * N + jj], sp = Sp[i * N + jj];
+                if (dy) dr += St[i * N + jj] * dy[i];
+                dk += gij * v[i];
+                db += gij * sa[i];
+                dw += gij * sp;
+                da += sp * gb[i];
+            }
+            if (d[0]) d[0][o + jj] += dr;
+            if (d[1]) d[1][o + jj] += dw;
+            if (d[2]) d[2][o + jj] += dk;
+            if (d[4]) d[4][o + jj] += da;
+            if (d[5]) d[5][o + jj] += db;
+        }
+        for (i = 0; i < N; i++)
+            for (jj = 0; jj < N; jj++) Gm[i * N + jj] = Gm[i * N + jj] * w[jj] + gb[i] * a[jj];
+    }
+}
+
+/* ---- chunked forms ----
+   Inside a chunk of `len` tokens that starts from state S0, with c_t = Σ_{u≤t} log w_u (per
+   key channel, t counted from the chunk start, c_{−1} = 0) every decay product is
+   Π_{s<u≤t} w_u = e^{c_t}·e^{−c_s}. Both factors are formed separately, relative to the
+   chunk start, so only |c| ≤ RL__SCAN_LIM (e^60 ≈ 1e26) is needed to stay in fp32's normal
+   range. RAD-RWKV7 decays (w > 0.545) give |c| ≤ 39 over 64 tokens and RAD-RWKV6's clamped
+   ones (log w ≥ −5) |c| ≤ 80 over 16; a chunk that exceeds the limit (or has w ≤ 0 or a
+   non-finite value) runs token by token instead, so the result is exact for any input.
+   Rows are tokens; every product below is one call of the packed micro-kernel (rl__mm). */
+
+typedef struct { /* per-task scratch of the chunked forms (floats) */
+    const rl__kern *K;
+    float *pk;
+    int64_t ap_cap;
+    float *cl, *EP, *EM, *eL, *dgL, *Gm, *tmp, *QA, *KB, *BKb, *SAV, *X, *P, *dP, *dX, *dQA, *dKB, *dBKb, *dSAV, *Sb;
+    float *mem;
+} rl__scan_ws;
+
+static int rl__scan_ws_init(rl__scan_ws *ws, int64_t L, int64_t N) {
+    const rl__kern *K = rl__kern_get();
+    int64_t D = RL__MAX(2 * L, N) + 32, LN = 2 * L * N, NN = N * N, tot, q;
+    float **f[13];
+    ws->K = K;
+    ws->ap_cap = RL__MAX((int64_t)K->mc * K->kc, (D + 32) * D);
+    /* pack buffers; cl, EP, EM; 12 matrices of 2L×N (or the L×L/N×N ones they alias); P, dP;
+       recurrent fallback: (L+1)·N² + 2N; eL, dgL */
+    tot = ws->ap_cap + D * (D + 64) + 3 * L * N + 10 * LN + 2 * 4 * L * L + (L + 1) * NN + NN + 6 * N + 64;
+    ws->mem = (float *)rl__aligned_alloc(sizeof(float) * (size_t)tot);
+    if (!ws->mem) return 0;
+    ws->pk = ws->mem;
+    ws->cl = ws->pk + ws->ap_cap + D * (D + 64);
+    ws->EP = ws->cl + L * N;
+    ws->EM = ws->EP + L * N;
+    f[0] = &ws->QA; f[1] = &ws->KB; f[2] = &ws->BKb; f[3] = &ws->SAV; f[4] = &ws->X;
+    f[5] = &ws->dX; f[6] = &ws->dQA; f[7] = &ws->dKB; f[8] = &ws->dBKb; f[9] = &ws->dSAV;
+    for (q = 0; q < 10; q++) *f[q] = ws->EM + L * N + q * LN;
+    ws->P = ws->EM + L * N + 10 * LN;
+    ws->dP = ws->P + 4 * L * L;
+    ws->Sb = ws->dP + 4 * L * L;
+    ws->eL = ws->Sb + (L + 1) * NN + 2 * N;
+    ws->dgL = ws->eL + N;
+    ws->Gm = ws->dgL + N;
+    ws->tmp = ws->Gm + NN;
+    return 1;
+}
+
+/* C[M×N] (+)= A[M×K]·B[K×N], A(i,k) = A[i·ars + k·acs], B(k,j) = B[k·brs + j·bcs], C row-major
+   (ldc), through the active ISA's packed micro-kernel with the task's pack buffers. */
+static void rl__mm(const rl__scan_ws *ws, int64_t M, int64_t N, int64_t K, const float *A, int64_t ars, int64_t acs,
+                   const float *B, int64_t brs, int64_t bcs, float *C, int64_t ldc, int acc) {
+    rl__gemm_args g;
+    if (M <= 0 || N <= 0) return;
+    g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = ars; g.a_cs = acs; g.B = B; g.bt = RL_F32;
+    g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc;
+    if (ws->K->gemm) ws->K->gemm(&g, 0, M, 0, N, ws->pk, ws->ap_cap, ws->pk + ws->ap_cap);
+    else rl__naive_gemm(&g);
+}
+
+/* cl[t] = c_t = Σ_{u≤t} log w_u for t < len (rows of x, stride rs; x holds log w when is_log,
+   else w), then EP = e^{c}, EM = e^{−c}, eL = e^{c_{len−1}}. 0 = outside the limit. */
+static int rl__scan_decays(rl__scan_ws *ws, const float *x, int64_t rs, int64_t len, int64_t N, int is_log) {
+    float *cl = ws->cl;
+    int64_t t, q;
+    int ok = 1;
+    for (t = 0; t < len; t++)
+        for (q = 0; q < N; q++) {
+            float c = (t ? cl[(t - 1) * N + q] : 0.0f) + (is_log ? x[t * rs + q] : logf(x[t * rs + q]));
+            cl[t * N + q] = c;
+            ok &= c >= -RL__SCAN_LIM && c <= RL__SCAN_LIM; /* false for NaN */
+        }
+    if (!ok) return 0;
+    ws->K->exp(ws->EP, cl, len * N);
+    for (q = 0; q < len * N; q++) ws->EM[q] = -cl[q];
+    ws->K->exp(ws->EM, ws->EM, len * N);
+    memcpy(ws->eL, ws->EP + (len - 1) * N, sizeof(float) * (size_t)N);
+    return 1;
+}
+
+/* ---- RWKV7 chunk (S[i][j], value i, key j) ----
+   Unrolling S_t = S_{t−1}(diag(w_t) + a_t b_tᵀ) + v_t k_tᵀ from S0, with sa_t = S_{t−1}a_t:
+     S_t  = [S0 + Σ_{s≤t} (sa_s B̂_sᵀ + v_s K̂_sᵀ)] diag(e^{c_t})
+     sa_t = S0 Â_t + Σ_{s<t} (Â_t·B̂_s) sa_s + Σ_{s<t} (Â_t·K̂_s) v_s
+     y_t  = S0 R̂_t + Σ_{s≤t} (R̂_t·B̂_s) sa_s + Σ_{s≤t} (R̂_t·K̂_s) v_s
+   with Â_t = a_t⊙e^{c_{t−1}}, R̂_t = r_t⊙e^{c_t}, B̂_s = b_s⊙e^{−c_s}, K̂_s = k_s⊙e^{−c_s}.
+   As matrices over the chunk (rows = tokens), QA = [Â;R̂], KB = [B̂;K̂] (2len×N), SAV = [SA;V]:
+     P  = QA·KBᵀ = [M_ab M_ak; M_rb M_rk]   (M_a· strictly lower, M_r· lower triangular)
+     X  = QA·S0ᵀ;  U = X_top + M_ak·V;  SA = (I − M_ab)⁻¹ U   (forward substitution)
+     Y  = X_bot + [M_rb M_rk]·SAV
+     S_L = S0 diag(e^{c_L}) + SAVᵀ·BKb,  BKb = [B̂;K̂]⊙e^{c_L}  (= b, k ⊙ e^{c_L − c_s})
+   rl__wkv7_chunk_prep computes everything up to SA; it needs |c| ≤ RL__SCAN_LIM. */
+static int rl__wkv7_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
+                               const float *S0) {
+    rl__node *n = j->n;
+    const rl__kern *K = ws->K;
+    int64_t N = j->N, C = j->H * N, o0 = (b * j->T + s0) * C + h * N, L2 = 2 * len, t, s;
+    const float *R = rl_f32(n->in[0]) + o0, *W = rl_f32(n->in[1]) + o0, *Kk = rl_f32(n->in[2]) + o0;
+    const float *V = rl_f32(n->in[3]) + o0, *A = rl_f32(n->in[4]) + o0, *Bb = rl_f32(n->in[5]) + o0;
+    float *QA = ws->QA, *KB = ws->KB, *BKb = ws->BKb, *SAV = ws->SAV, *X = ws->X, *P = ws->P;
+    if (!rl__scan_decays(ws, W, C, len, N, 0)) return 0;
+    for (t = 0; t < len; t++) {
+        const float *ep = ws->EP + t * N, *em = ws->EM + t * N;
+        if (t) K->mul(QA + t * N, A + t * C, ep - N, N);  /* Â_t = a_t⊙e^{c_{t−1}} */
+        else memcpy(QA, A, sizeof(float) * (size_t)N);
+        K->mul(QA + (len + t) * N, R + t * C, ep, N);      /* R̂_t = r_t⊙e^{c_t} */
+        K->mul(KB + t * N, Bb + t * C, em, N);             /* B̂_t = b_t⊙e^{−c_t} */
+        K->mul(KB + (len + t) * N, Kk + t * C, em, N);     /* K̂_t = k_t⊙e^{−c_t} */
+        K->mul(BKb + t * N, KB + t * N, ws->eL, N);        /* B̄_t = b_t⊙e^{c_L−c_t} */
+        K->mul(BKb + (len + t) * N, KB + (len + t) * N, ws->eL, N);
+        memcpy(SAV + (len + t) * N, V + t * C, sizeof(float) * (size_t)N);
+    }
+    rl__mm(ws, L2, L2, N, QA, N, 1, KB, 1, N, P, L2, 0); /* P = QA·KBᵀ */
+    for (t = 0; t < len; t++)
+        for (s = 0; s < len; s++) {
+            if (s >= t) P[t * L2 + s] = P[t * L2 + len + s] = 0.0f;                   /* M_ab, M_ak: s < t */
+            if (s > t) P[(len + t) * L2 + s] = P[(len + t) * L2 + len + s] = 0.0f;   /* M_rb, M_rk: s ≤ t */
+        }
+    rl__mm(ws, L2, N, N, QA, N, 1, S0, 1, N, X, N, 0);                       /* X = QA·S0ᵀ */
+    rl__mm(ws, len, N, len, P + len, L2, 1, SAV + len * N, N, 1, X, N, 1); /* U = X_top + M_ak·V */
+    for (t = 0; t < len; t++) { /* SA_t = U_t + Σ_{s<t} M_ab[t][s]·SA_s */
+        memcpy(SAV + t * N, X + t * N, sizeof(float) * (size_t)N);
+        for (s = 0; s < t; s++) K->axpy(SAV + t * N, P[t * L2 + s], SAV + s * N, N);
+    }
+    return 1;
+}
+
+/* forward of one chunk: y rows, S (= S0 on entry) ← S_L. 0 = not taken (run token by token) */
+static int rl__wkv7_chunk_fwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
+                              float *S) {
+    int64_t N = j->N, C = j->H * N, L2 = 2 * len, t, i;
+    float *Y = rl_f32(j->n->out) + (b * j->T + s0) * C + h * N;
+    if (!rl__wkv7_chunk_prep(ws, j, b, h, s0, len, S)) return 0;
+    rl__mm(ws, len, N, L2, ws->P + len * L2, L2, 1, ws->SAV, N, 1, ws->X + len * N, N, 1); /* Y = X_bot + [M_rb M_rk]·SAV */
+    for (t = 0; t < len; t++) memcpy(Y + t * C, ws->X + (len + t) * N, sizeof(float) * (size_t)N);
+    for (i = 0; i < N; i++) ws->K->mul(S + i * N, S + i * N, ws->eL, N);    /* S0·diag(e^{c_L}) */
+    rl__mm(ws, N, N, L2, ws->SAV, 1, N, ws->BKb, N, 1, S, N, 1);            /* + SAVᵀ·BKb */
+    return 1;
+}
+
+/* backward of one chunk. G = dL/dS_L on entry, dL/dS0 on return; gradients added.
+   Reverse of the forward above, step by step (d = dL/d·):
+     dSAV = BKb·Gᵀ,  dBKb = SAV·G,  dc_L += (Σ_i S0⊙G)⊙e^{c_L},  G0 = G·diag(e^{c_L})
+     dP_bot = dY·SAVᵀ (masked),  dSAV += [M_rb M_rk]ᵀ·dY
+     dU = (I − M_ab)⁻ᵀ dSA (back substitution),  dP_top = dU·SAVᵀ (masked),  dV += M_akᵀ·dU
+     dQA = [dU;dY]·S0 + dP·KB,  dKB = dPᵀ·QA,  G0 += [dU;dY]ᵀ·QA
+   then through Â, R̂, B̂, K̂, BKb to a, r, b, k and to c (dX⊙X for X = x⊙e^{±c}), and
+   d log w_u = Σ_{t≥u} dc_t, dw = d log w / w. */
+static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
+                              const float *S0, float *G) {
+    rl__node *n = j->n;
+    const rl__kern *K = ws->K;
+    int64_t N = j->N, C = j->H * N, o0 = (b * j->T + s0) * C + h * N, L2 = 2 * len, t, s, q, i;
+    float *QA = ws->QA, *KB = ws->KB, *BKb = ws->BKb, *SAV = ws->SAV, *P = ws->P, *dP = ws->dP, *dX = ws->dX;
+    float *dQA = ws->dQA, *dKB = ws->dKB, *dBKb = ws->dBKb, *dSAV = ws->dSAV, *dc = ws->cl, *d[6];
+    const float *dY = n->out->grad ? n->out->grad + o0 : NULL, *W = rl_f32(n->in[1]) + o0;
+    if (!rl__wkv7_chunk_prep(ws, j, b, h, s0, len, S0)) return 0;
+    for (q = 0; q < 6; q++) d[q] = rl__wants(n->in[q]) ? n->in[q]->grad + o0 : NULL;
+    /* through S_L = S0 diag(e^{c_L}) + SAVᵀ·BKb */
+    rl__mm(ws, L2, N, N, BKb, N, 1, G, 1, N, dSAV, N, 0);
+    rl__mm(ws, L2, N, N, SAV, N, 1, G, N, 1, dBKb, N, 0);
+    memset(ws->dgL, 0, sizeof(float) * (size_t)N); /* Σ_i S0⊙G */
+    for (i = 0; i < N; i++) {
+        K->mul(ws->tmp, S0 + i * N, G + i * N, N);
+        K->add(ws->dgL, ws->dgL, ws->tmp, N);
+    }
+    for (i = 0; i < N; i++) K->mul(G + i * N, G + i * N, ws->eL, N);
+    /* through Y = X_bot + [M_rb M_rk]·SAV */
+    memset(dP, 0, sizeof(float) * (size_t)(L2 * L2));
+    if (dY) {
+        for (t = 0; t < len; t++) memcpy(dX + (len + t) * N, dY + t * C, sizeof(float) * (size_t)N);
+        rl__mm(ws, len, L2, N, dX + len * N, N, 1, SAV, 1, N, dP + len * L2, L2, 0);
+        for (t = 0; t < len; t++)
+            for (s = t + 1; s < len; s++) dP[(len + t) * L2 + s] = dP[(len + t) * L2 + len + s] = 0.0f;
+        rl__mm(ws, L2, N, len, P + len * L2, 1, L2, dX + len * N, N, 1, dSAV, N, 1);
+    } else {
+        memset(dX + len * N, 0, sizeof(float) * (size_t)(len * N));
+    }
+    /* through SA = (I − M_ab)⁻¹ U:  dU_s = dSA_s + Σ_{t>s} M_ab[t][s]·dU_t */
+    for (s = len - 1; s >= 0; s--) {
+        memcpy(dX + s * N, dSAV + s * N, sizeof(float) * (size_t)N);
+        for (t = s + 1; t < len; t++) K->axpy(dX + s * N, P[t * L2 + s], dX + t * N, N);
+    }
+    rl__mm(ws, len, L2, N, dX, N, 1, SAV, 1, N, dP, L2, 0); /* [dM_ab dM_ak] = dU·SAVᵀ, strictly lower */
+    for (t = 0; t < len; t++)
+        for (s = t; s < len; s++) dP[t * L2 + s] = dP[t * L2 + len + s] = 0.0f;
+    rl__mm(ws, len, N, len, P + len, 1, L2, dX, N, 1, dSAV + len * N, N, 1); /* dV += M_akᵀ·dU */
+    /* through X = QA·S0ᵀ and P = QA·KBᵀ */
+    rl__mm(ws, L2, N, N, dX, N, 1, S0, N, 1, dQA, N, 0);
+    rl__mm(ws, N, N, L2, dX, 1, N, QA, N, 1, G, N, 1);
+    rl__mm(ws, L2, N, L2, dP, L2, 1, KB, N, 1, dQA, N, 1);
+    rl__mm(ws, L2, N, L2, dP, 1, L2, QA, N, 1, dKB, N, 0);
+    /* to the inputs (x̂ = x⊙e^{±c} gives dx = dx̂⊙e^{±c}), and dc per key channel (dx̂⊙x̂, with
+       the sign of the exponent); dgL collects dc_L = (Σ_i S0⊙G)⊙e^{c_L} + Σ_t dB̄⊙B̄ + dK̄⊙K̄ */
+    K->mul(ws->dgL, ws->dgL, ws->eL, N);
+    for (t = 0; t < len; t++) {
+        float *dct = dc + t * N, *tmp = ws->tmp;
+        const float *ep = ws->EP + t * N, *em = ws->EM + t * N;
+        int64_t u = t * N, v = (len + t) * N;
+        if (d[4]) { /* da = dÂ⊙e^{c_{t−1}} */
+            if (t) K->mul(tmp, dQA + u, ep - N, N);
+            K->add(d[4] + t * C, d[4] + t * C, t ? tmp : dQA + u, N);
+        }
+        if (d[0]) { /* dr = dR̂⊙e^{c_t} */
+            K->mul(tmp, dQA + v, ep, N);
+            K->add(d[0] + t * C, d[0] + t * C, tmp, N);
+        }
+        if (d[3]) K->add(d[3] + t * C, d[3] + t * C, dSAV + v, N);
+        /* dc_t = dR̂⊙R̂ − dB̂⊙B̂ − dK̂⊙K̂ − dB̄⊙B̄ − dK̄⊙K̄ + dÂ_{t+1}⊙Â_{t+1};  dc_L += dB̄⊙B̄ + dK̄⊙K̄ */
+        K->mul(dct, dQA + v, QA + v, N);
+        K->mul(tmp, dKB + u, KB + u, N);
+        K->sub(dct, dct, tmp, N);
+        K->mul(tmp, dKB + v, KB + v, N);
+        K->sub(dct, dct, tmp, N);
+        K->mul(tmp, dBKb + u, BKb + u, N);
+        K->add(ws->dgL, ws->dgL, tmp, N);
+        K->sub(dct, dct, tmp, N);
+        K->mul(tmp, dBKb + v, BKb + v, N);
+        K->add(ws->dgL, ws->dgL, tmp, N);
+        K->sub(dct, dct, tmp, N);
+        if (t + 1 < len) {
+            K->mul(tmp, dQA + u + N, QA + u + N, N);
+            K->add(dct, dct, tmp, N);
+        }
+        /* db = (dB̂ + dB̄⊙e^{c_L})⊙e^{−c_t}, dk likewise */
+        K->mul(tmp, dBKb + u, ws->eL, N);
+        K->add(tmp, tmp, dKB + u, N);
+        K->mul(tmp, tmp, em, N);
+        if (d[5]) K->add(d[5] + t * C, d[5] + t * C, tmp, N);
+        K->mul(tmp, dBKb + v, ws->eL, N);
+        K->add(tmp, tmp, dKB + v, N);
+        K->mul(tmp, tmp, em, N);
+        if (d[2]) K->add(d[2] + t * C, d[2] + t * C, tmp, N);
+    }
+    for (q = 0; q < N; q++) dc[(len - 1) * N + q] += ws->dgL[q];
+    for (t = len - 1; t >= 0; t--) /* d log w_t = Σ_{u≥t} dc_u;  dw = d log w / w */
+        for (q = 0; q < N; q++) {
+            if (t < len - 1) dc[t * N + q] += dc[(t + 1) * N + q];
+            if (d[1]) d[1][t * C + q] += dc[t * N + q] / W[t * C + q];
+        }
+    return 1;
+}
+
+/* ---- RWKV6 chunk (S[j][i], key j, value i; k' = k⊙(1−w); scale = N^-½) ----
+   Unrolling S_t = diag(w_t) S_{t−1} + k'_tᵀ v_t from S0:
+     S_t = diag(e^{c_t}) [S0 + Σ_{s≤t} K̂_sᵀ v_s],   o_t = R̂_t S0 + Σ_{s≤t} (R̂_t·K̂_s) v_s
+   with R̂_t = scale·r_t⊙e^{c_t}, K̂_s = k'_s⊙e^{−c_s}. As matrices over the chunk:
+     P = tril(R̂·K̂ᵀ),   O = R̂·S0 + P·V,   S_L = diag(e^{c_L}) S0 + K̄ᵀ·V,  K̄ = K̂⊙e^{c_L}.
+   Buffers: R̂ → QA, K̂ → KB, K̄ → BKb, w → SAV (len×N each). */
+static int rl__wkv6_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len) {
+    rl__node *n = j->n;
+    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), t, s, q;
+    int64_t row0 = b * j->T + s0;
+    const float *R = rl_f32(n->in[0]) + row0 * C + h * N, *Kk = rl_f32(n->in[1]) + row0 * Ck + kvh * N;
+    const float *LW = rl_f32(n->in[3]) + row0 * C + h * N;
+    float scale = 1.0f / sqrtf((float)N), *RH = ws->QA, *KH = ws->KB, *KBar = ws->BKb, *Wt = ws->SAV, *P = ws->P;
+    if (!rl__scan_decays(ws, LW, C, len, N, 1)) return 0;
+    for (t = 0; t < len; t++) ws->K->exp(Wt + t * N, LW + t * C, N);
+    for (t = 0; t < len; t++)
+        for (q = 0; q < N; q++) {
+            RH[t * N + q] = scale * R[t * C + q] * ws->EP[t * N + q];                             /* R̂ */
+            KH[t * N + q] = Kk[t * Ck + q] * (1.0f - Wt[t * N + q]) * ws->EM[t * N + q];          /* K̂ */
+            KBar[t * N + q] = KH[t * N + q] * ws->eL[q];                                          /* K̄ */
+        }
+    rl__mm(ws, len, len, N, RH, N, 1, KH, 1, N, P, len, 0); /* P = tril(R̂·K̂ᵀ) */
+    for (t = 0; t < len; t++)
+        for (s = t + 1; s < len; s++) P[t * len + s] = 0.0f;
+    return 1;
+}
+
+static int rl__wkv6_chunk_fwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
+                              float *S) {
+    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), row0 = b * j->T + s0, q;
+    const float *V = rl_f32(j->n->in[2]) + row0 * Ck + kvh * N;
+    float *O = rl_f32(j->n->out) + row0 * C + h * N;
+    if (!rl__wkv6_chunk_prep(ws, j, b, h, s0, len)) return 0;
+    rl__mm(ws, len, N, N, ws->QA, N, 1, S, N, 1, O, C, 0);     /* O = R̂·S0 */
+    rl__mm(ws, len, N, len, ws->P, len, 1, V, Ck, 1, O, C, 1); /*   + P·V */
+    for (q = 0; q < N; q++) ws->K->scale(S + q * N, S + q * N, ws->eL[q], N); /* S_L = diag(e^{c_L}) S0 */
+    rl__mm(ws, N, N, len, ws->BKb, 1, N, V, Ck, 1, S, N, 1);                   /*       + K̄ᵀ·V */
+    return 1;
+}
+
+/* backward of one chunk (query head h). G = dL/dS_L on entry, dL/dS0 on return.
+     dR̂ = dO·S0ᵀ + dP·K̂,  dP = tril(dO·Vᵀ),  dK̂ = dPᵀ·R̂,  dV = Pᵀ·dO + K̄·G,  dK̄ = V·Gᵀ,
+     dc_L += (Σ_i S0⊙G)⊙e^{c_L},  dS0 = diag(e^{c_L})·G + R̂ᵀ·dO,
+   then dr = dR̂⊙scale·e^{c}, dk' = dK̂⊙e^{−c} + dK̄⊙e^{c_L−c}, dc = dR̂⊙R̂ − dK̂⊙K̂ − dK̄⊙K̄,
+   d log w_u = Σ_{t≥u} dc_t − dk'_u⊙k_u⊙w_u (through k' = k(1−w)), dk = dk'⊙(1−w). */
+static int rl__wkv6_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
+                              const float *S0, float *G) {
+    rl__node *n = j->n;
+    const rl__kern *K = ws->K;
+    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), row0 = b * j->T + s0, t, s, q;
+    const float *Kk = rl_f32(n->in[1]) + row0 * Ck + kvh * N, *V = rl_f32(n->in[2]) + row0 * Ck + kvh * N;
+    const float *dO = n->out->grad ? n->out->grad + row0 * C + h * N : NULL;
+    float *RH = ws->QA, *KH = ws->KB, *KBar = ws->BKb, *Wt = ws->SAV, *P = ws->P, *dP = ws->dP, *dc = ws->cl;
+    float *dRH = ws->dQA, *dKH = ws->dKB, *dKBar = ws->dBKb, *dVb = ws->dSAV;
+    float *dR = rl__wants(n->in[0]) ? n->in[0]->grad + row0 * C + h * N : NULL;
+    float *dK = rl__wants(n->in[1]) ? n->in[1]->grad + row0 * Ck + kvh * N : NULL;
+    float *dV = rl__wants(n->in[2]) ? n->in[2]->grad + row0 * Ck + kvh * N : NULL;
+    float *dLW = rl__wants(n->in[3]) ? n->in[3]->grad + row0 * C + h * N : NULL;
     float scale = 1.0f / sqrtf((float)N);
-    float *cum = (float *)RL_MALLOC(sizeof(float) * (size_t)(L * N * 2 + N)), *kp = cum + L * N, *tmp = kp + L * N;
+    if (!rl__wkv6_chunk_prep(ws, j, b, h, s0, len)) return 0;
+    if (dO) {
+        rl__mm(ws, len, N, N, dO, C, 1, S0, 1, N, dRH, N, 0);   /* dR̂ = dO·S0ᵀ */
+        rl__mm(ws, len, len, N, dO, C, 1, V, 1, Ck, dP, len, 0); /* dP = tril(dO·Vᵀ) */
+        for (t = 0; t < len; t++)
+            for (s = t + 1; s < len; s++) dP[t * len + s] = 0.0f;
+        rl__mm(ws, len, N, len, P, 1, len, dO, C, 1, dVb, N, 0); /* dV = Pᵀ·dO */
+        rl__mm(ws, len, N, len, dP, len, 1, KH, N, 1, dRH, N, 1); /* dR̂ += dP·K̂ */
+        rl__mm(ws, len, N, len, dP, 1, len, RH, N, 1, dKH, N, 0); /* dK̂ = dPᵀ·R̂ */
+    } else {
+        memset(dRH, 0, sizeof(float) * (size_t)(len * N));
+        memset(dKH, 0, sizeof(float) * (size_t)(len * N));
+        memset(dVb, 0, sizeof(float) * (size_t)(len * N));
+    }
+    rl__mm(ws, len, N, N, KBar, N, 1, G, N, 1, dVb, N, 1);   /* dV += K̄·G */
+    rl__mm(ws, len, N, N, V, Ck, 1, G, 1, N, dKBar, N, 0);   /* dK̄ = V·Gᵀ */
+    for (q = 0; q < N; q++) {
+        ws->dgL[q] = K->dot(S0 + q * N, G + q * N, N) * ws->eL[q];
+        K->scale(G + q * N, G + q * N, ws->eL[q], N);      /* dS0 = diag(e^{c_L})·G */
+    }
+    if (dO) rl__mm(ws, N, N, len, RH, 1, N, dO, C, 1, G, N, 1); /*     + R̂ᵀ·dO */
+    for (t = 0; t < len; t++)
+        for (q = 0; q < N; q++) {
+            int64_t u = t * N + q;
+            float dbar = dKBar[u] * KBar[u], dkp = dKH[u] * ws->EM[u] + dKBar[u] * ws->EM[u] * ws->eL[q];
+            if (dR) dR[t * C + q] += dRH[u] * scale * ws->EP[u];
+            if (dV) dV[t * Ck + q] += dVb[u];
+            if (dK) dK[t * Ck + q] += dkp * (1.0f - Wt[u]);
+            dc[u] = dRH[u] * RH[u] - dKH[u] * KH[u] - dbar;
+            ws->dgL[q] += dbar;
+            dKBar[u] = -dkp * Kk[t * Ck + q] * Wt[u]; /* d log w through k' = k(1 − e^{log w}) */
+        }
+    for (q = 0; q < N; q++) dc[(len - 1) * N + q] += ws->dgL[q];
+    for (t = len - 1; t >= 0; t--)
+        for (q = 0; q < N; q++) {
+            if (t < len - 1) dc[t * N + q] += dc[(t + 1) * N + q];
+            if (dLW) dLW[t * C + q] += dc[t * N + q] + dKBar[t * N + q];
+        }
+    return 1;
+}
+
+/* ---- tasks: forward per (sequence, head); backward per (sequence, head) for RWKV7 and
+   per (sequence, kv head) for RWKV6, whose kv heads are shared by H/KVH query heads ---- */
+
+static void rl__scan_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
+    rl__scan_job *j = (rl__scan_job *)ctx;
+    rl__node *n = j->n;
+    int kind = (int)n->i[0];
+    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, L = j->L, C = H * N, Ck = KVH * N, task, s0, t;
+    float scale = 1.0f / sqrtf((float)N);
+    rl__scan_ws ws;
     RL__UNUSED(tid);
-    if (!cum) return;
+    if (j->chunked && !rl__scan_ws_init(&ws, L, N)) j->chunked = 0; /* out of memory: token by token */
     for (task = t0; task < t1; task++) {
         int64_t b = task / H, h = task % H, kvh = h / (H / KVH);
         float *S = rl_f32(n->out2) + task * N * N;
-        rl__scan_load_state(n, 4, task, N, S);
-        for (c0 = 0; c0 < T; c0 += L) {
-            int64_t len = RL__MIN(L, T - c0);
-            for (m = 0; m < len; m++) {
-                const float *lw = rl_f32(n->in[3]) + (b * T + c0 + m) * C + h * N, *k = rl_f32(n->in[1]) + (b * T + c0 + m) * Ck + kvh * N;
-                for (q = 0; q < N; q++) {
-                    cum[m * N + q] = (m ? cum[(m - 1) * N + q] : 0.0f) + lw[q];
-                    kp[m * N + q] = k[q] * (1.0f - expf(lw[q]));
-                }
-            }
-            for (m = 0; m < len; m++) {
-                int64_t row = b * T + c0 + m;
-                const float *r = rl_f32(n->in[0]) + row * C + h * N;
-                float *o = rl_f32(n->out) + row * C + h * N;
-                for (i = 0; i < N; i++) o[i] = 0;
-                for (q = 0; q < N; q++) tmp[q] = r[q] * expf(cum[m * N + q]);
-                for (q = 0; q < N; q++) rl__kern_get()->axpy(o, tmp[q], S + q * N, N); /* (r⊙γ)·S0 */
-                for (s = 0; s <= m; s++) {
-                    float coef = 0;
-                    for (q = 0; q < N; q++) coef += r[q] * kp[s * N + q] * expf(cum[m * N + q] - cum[s * N + q]);
-                    rl__kern_get()->axpy(o, coef, rl_f32(n->in[2]) + (b * T + c0 + s) * Ck + kvh * N, N);
-                }
-                rl__kern_get()->scale(o, o, scale, N);
-            }
-            for (q = 0; q < N; q++) { /* S_L = diag(γ_L) S0 + Σ_s (k'_s ⊙ γ_L/γ_s) v_sᵀ */
-                float *Sq = S + q * N;
-                rl__kern_get()->scale(Sq, Sq, expf(cum[(len - 1) * N + q]), N);
-                for (s = 0; s < len; s++)
-                    rl__kern_get()->axpy(Sq, kp[s * N + q] * expf(cum[(len - 1) * N + q] - cum[s * N + q]),
-                                         rl_f32(n->in[2]) + (b * T + c0 + s) * Ck + kvh * N, N);
+        rl__scan_load_state(n, kind == 6 ? 4 : 6, task, N, S);
+        for (s0 = 0; s0 < T; s0 += L) {
+            int64_t len = RL__MIN(L, T - s0);
+            if (j->ck) memcpy(j->ck + (task * j->n_ck + s0 / L) * N * N, S, sizeof(float) * (size_t)(N * N));
+            if (j->chunked && (kind == 6 ? rl__wkv6_chunk_fwd(&ws, j, b, h, s0, len, S) : rl__wkv7_chunk_fwd(&ws, j, b, h, s0, len, S)))
+                continue;
+            for (t = s0; t < s0 + len; t++) {
+                int64_t row = b * T + t, o = row * C + h * N;
+                if (kind == 6)
+                    rl__wkv6_step(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + row * Ck + kvh * N,
+                                  rl_f32(n->in[2]) + row * Ck + kvh * N, rl_f32(n->in[3]) + o, rl_f32(n->out) + o, N, scale);
+                else
+                    rl__wkv7_step(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
+                                  rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, rl_f32(n->out) + o, N);
             }
         }
     }
-    RL_FREE(cum);
+    if (j->chunked) rl__aligned_free(ws.mem);
 }
 
-static void rl__wkv7_chunk_task(void *ctx, int64_t t0, int64_t t1, int tid) {
-    rl__chunk_job *j = (rl__chunk_job *)ctx;
+static void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
+    rl__scan_job *j = (rl__scan_job *)ctx;
     rl__node *n = j->n;
-    int64_t N = j->N, H = j->H, T = j->T, L = j->L, C = H * N, task, c0, m, s, q, i;
-    float *cum = (float *)RL_MALLOC(sizeof(float) * (size_t)(L * N * 2 + N)), *sa = cum + L * N, *tmp = sa + L * N;
-    const rl__kern *K = rl__kern_get();
+    int kind = (int)n->i[0];
+    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, L = j->L, G = kind == 6 ? H / KVH : 1, task, hh, seg;
+    size_t NN = (size_t)(N * N);
+    float *dS_in = rl__wants(n->in[kind == 6 ? 4 : 6]) ? n->in[kind == 6 ? 4 : 6]->grad : NULL;
+    const float *dS_out = n->out2->grad;
+    rl__scan_ws ws;
     RL__UNUSED(tid);
-    if (!cum) return;
-    for (task = t0; task < t1; task++) {
-        int64_t b = task / H, h = task % H;
-        float *S = rl_f32(n->out2) + task * N * N;
-#define RL__IN(slot, t) (rl_f32(n->in[slot]) + (b * T + (t)) * C + h * N)
-        rl__scan_load_state(n, 6, task, N, S);
-        for (c0 = 0; c0 < T; c0 += L) {
-            int64_t len = RL__MIN(L, T - c0);
-            for (m = 0; m < len; m++)
-                for (q = 0; q < N; q++) cum[m * N + q] = (m ? cum[(m - 1) * N + q] : 0.0f) + logf(RL__IN(1, c0 + m)[q]);
-            for (m = 0; m < len; m++) {
-                const float *a = RL__IN(4, c0 + m), *r = RL__IN(0, c0 + m);
-                float *sam = sa + m * N, *y = rl_f32(n->out) + (b * T + c0 + m) * C + h * N;
-                /* sa_m = S0 (γ_{m−1}⊙a_m) + Σ_{s<m} (...) sa_s + Σ_{s<m} (...) v_s */
-                for (q = 0; q < N; q++) tmp[q] = a[q] * (m ? expf(cum[(m - 1) * N + q]) : 1.0f);
-                for (i = 0; i < N; i++) sam[i] = K->dot(S + i * N, tmp, N);
-                for (s = 0; s < m; s++) {
-                    const float *bs = RL__IN(5, c0 + s), *ks = RL__IN(2, c0 + s);
-                    float cb = 0, ck = 0;
-                    for (q = 0; q < N; q++) {
-                        float e = a[q] * expf(cum[(m - 1) * N + q] - cum[s * N + q]);
-                        cb += bs[q] * e;
-                        ck += ks[q] * e;
-                    }
-                    K->axpy(sam, cb, sa + s * N, N);
-                    K->axpy(sam, ck, RL__IN(3, c0 + s), N);
-                }
-                /* y_m = S0 (γ_m⊙r_m) + Σ_{s≤m} (...) sa_s + Σ_{s≤m} (...) v_s */
-                for (q = 0; q < N; q++) tmp[q] = r[q] * expf(cum[m * N + q]);
-                for (i = 0; i < N; i++) y[i] = K->dot(S + i * N, tmp, N);
-                for (s = 0; s <= m; s++) {
-                    const float *bs = RL__IN(5, c0 + s), *ks = RL__IN(2, c0 + s);
-                    float cb = 0, ck = 0;
-                    for (q = 0; q < N; q++) {
-                        float e = r[q] * expf(cum[m * N + q] - cum[s * N + q]);
-                        cb += bs[q] * e;
-                        ck += ks[q] * e;
-                    }
-                    K->axpy(y, cb, sa + s * N, N);
-                    K->axpy(y, ck, RL__IN(3, c0 + s), N);
-                }
-            }
-            /* S_L = S0 diag(γ_L) + Σ_s sa_s (b_s⊙γ_L/γ_s)ᵀ + Σ_s v_s (k_s⊙γ_L/γ_s)ᵀ */
-            for (q = 0; q < N; q++) tmp[q] = expf(cum[(len - 1) * N + q]);
-            for (i = 0; i < N; i++) K->mul(S + i * N, S + i * N, tmp, N);
-            for (s = 0; s < len; s++) {
-                const float *bs = RL__IN(5, c0 + s), *ks = RL__IN(2, c0 + s), *vs = RL__IN(3, c0 + s);
-                for (q = 0; q < N; q++) tmp[q] = expf(cum[(len - 1) * N + q] - cum[s * N + q]);
-                for (i = 0; i < N; i++) {
-                    float *Si = S + i * N;
-                    for (q = 0; q < N; q++) Si[q] += (sa[s * N + i] * bs[q] + vs[i] * ks[q]) * tmp[q];
-                }
-            }
-        }
-#undef RL__IN
+    if (!rl__scan_ws_init(&ws, L, N)) { /* the recurrent fallback's scratch lives there too */
+        j->failed = 1;
+        return;
     }
-    RL_FREE(cum);
+    for (task = t0; task < t1; task++) {
+        int64_t b = task / (kind == 6 ? KVH : H);
+        for (hh = 0; hh < G; hh++) {
+            int64_t h = kind == 6 ? (task % KVH) * G + hh : task % H, bh = b * H + h;
+            if (dS_out) memcpy(ws.Gm, dS_out + bh * NN, sizeof(float) * NN); /* G = dL/dS, chunk by chunk back */
+            else memset(ws.Gm, 0, sizeof(float) * NN);
+            for (seg = j->n_ck - 1; seg >= 0; seg--) {
+                int64_t s0 = seg * L, len = RL__MIN(L, T - s0);
+                const float *S0 = j->ck + (bh * j->n_ck + seg) * NN;
+                if (j->chunked && (kind == 6 ? rl__wkv6_chunk_bwd(&ws, j, b, h, s0, len, S0, ws.Gm)
+                                             : rl__wkv7_chunk_bwd(&ws, j, b, h, s0, len, S0, ws.Gm)))
+                    continue;
+                if (kind == 6) rl__wkv6_rec_bwd(j, b, h, s0, s0 + len, S0, ws.Gm, ws.Sb);
+                else rl__wkv7_rec_bwd(j, b, h, s0, s0 + len, S0, ws.Gm, ws.Sb);
+            }
+            if (dS_in) ws.K->axpy(dS_in + bh * NN, 1.0f, ws.Gm, N * N);
+        }
+    }
+    rl__aligned_free(ws.mem);
 }
 
 static rl_tensor *rl__state_like(rl_ctx *c, int64_t B, int64_t H, int64_t N) {
@@ -10877,8 +11128,16 @@ static void rl__scan_bwd(rl_ctx *c, rl__node *n) {
 #ifdef RADLADS_CUDA
     if (rl__scan_cuda(c, n, j, 1)) return;
 #endif
-    if (n->i[0] == 6) rl_pool_for(c->pool, j->B * j->KVH, 1, rl__wkv6_bwd_task, j);
-    else rl_pool_for(c->pool, j->B * j->H, 1, rl__wkv7_bwd_task, j);
+    rl_pool_for(c->pool, j->B * (n->i[0] == 6 ? j->KVH : j->H), 1, rl__scan_bwd_task, j);
+    if (j->failed) rl__op_fail(c, RL_ERR_NOMEM, "wkv%d backward: out of memory for scratch", (int)n->i[0]);
+}
+
+/* Which form scan_chunk = 0 picks (measured with make bench-scan, BENCHMARKS.md): the
+   chunked one for training (2.6-3.5x the recurrent fwd+bwd at heads of 64) and for
+   forward passes of at least one chunk (2-4x); token by token for decoding steps. */
+static int rl__scan_default_chunked(int grad, int64_t T, int64_t N) {
+    RL__UNUSED(N);
+    return grad ? T >= 2 : T >= RL__SCAN_L;
 }
 
 /* shared set-up of both scans: shapes, outputs, node, kept-state buffer */
@@ -10918,7 +11177,16 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
     n->aux = (float *)(void *)j;
     j->n = n;
     j->B = B; j->T = T; j->H = H; j->KVH = KVH; j->N = N;
-    j->n_ck = (T + RL__SCAN_CK - 1) / RL__SCAN_CK;
+    /* the form: scan_chunk < 0 token by token, > 0 chunks of that length, 0 the default */
+    j->L = c->scan_chunk > 0 ? c->scan_chunk : c->scan_chunk < 0 ? RL__SCAN_CK : RL__SCAN_L;
+    j->chunked = c->scan_chunk > 0 || (c->scan_chunk == 0 && rl__scan_default_chunked(y->requires_grad, T, N));
+#ifdef RADLADS_CUDA
+    if (c->use_cuda && rl_cuda_available()) { /* a GPU forward keeps states every RL__SCAN_CK tokens */
+        j->L = RL__SCAN_CK;
+        j->chunked = 0;
+    }
+#endif
+    j->n_ck = (T + j->L - 1) / j->L;
     if (y->requires_grad && !(j->ck = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(B * H * j->n_ck * N * N))))
         return rl__op_fail(c, RL_ERR_NOMEM, "wkv: out of memory for kept states");
 #ifdef RADLADS_CUDA
@@ -10927,14 +11195,7 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
         return y;
     }
 #endif
-    if (c->scan_chunk > 0 && !y->requires_grad) {
-        rl__chunk_job cj;
-        cj.n = n;
-        cj.B = B; cj.T = T; cj.H = H; cj.KVH = KVH; cj.N = N; cj.L = c->scan_chunk;
-        rl_pool_for(c->pool, B * H, 1, kind == 6 ? rl__wkv6_chunk_task : rl__wkv7_chunk_task, &cj);
-    } else {
-        rl_pool_for(c->pool, B * H, 1, kind == 6 ? rl__wkv6_fwd_task : rl__wkv7_fwd_task, j);
-    }
+    rl_pool_for(c->pool, B * H, 1, rl__scan_fwd_task, j);
     if (state_out) *state_out = S;
     return y;
 }
@@ -10990,6 +11251,133 @@ rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T) {
     n->i[0] = T;
     for (b = 0; b < B; b++) memcpy(rl_f32(y) + b * C, rl_f32(x) + ((b + 1) * T - 1) * C, sizeof(float) * (size_t)C);
     return y;
+}
+
+/* ---- per-op timing (RADLADS_PROFILE=1; declared in section 3) ----
+   Ops are told apart by their backward function. Forward: an op "starts" at the first
+   input check (rl__bad) after the previous op made its node and runs until the next op
+   starts; backward: each node's backward call is timed. */
+#define RL__PROF_MAX 48
+typedef struct {
+    void (*fn)(rl_ctx *, rl__node *);
+    double fwd, bwd;
+    int64_t calls, bwd_calls;
+} rl__prof_row;
+typedef struct {
+    rl__prof_row row[RL__PROF_MAX];
+    int n, cur, head; /* cur: row of the op whose forward runs (-1 none); head: an op has started */
+    double mark;      /* when it started */
+} rl__prof;
+
+static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__prof_names[] = {
+    {rl__add_bwd, "add/sub"}, {rl__mul_bwd, "mul"}, {rl__scale_bwd, "scale"}, {rl__add_row_bwd, "add_row"},
+    {rl__mul_row_bwd, "mul_row"}, {rl__linear_bwd, "linear"}, {rl__matmul_bwd, "matmul"},
+    {rl__rmsnorm_bwd, "rmsnorm"}, {rl__groupnorm_bwd, "groupnorm"}, {rl__softmax_bwd, "(log)softmax"},
+    {rl__unary_bwd, "exp/sigmoid/tanh/softplus/silu"}, {rl__swiglu_bwd, "swiglu"}, {rl__l2norm_bwd, "l2norm"},
+    {rl__rope_bwd, "rope"}, {rl__attention_bwd, "attention"}, {rl__embedding_bwd, "embedding"},
+    {rl__ce_bwd, "cross_entropy"}, {rl__kl_bwd, "kl_div"}, {rl__l2_dist_bwd, "l2_dist"}, {rl__sum_bwd, "sum/dot_const"},
+    {rl__add_scalar_bwd, "add_scalar"}, {rl__slice_cols_bwd, "slice_cols"}, {rl__repeat_kv_bwd, "repeat_kv"},
+    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__logdecay_bwd, "rwkv6_logdecay"},
+    {rl__seq_last_bwd, "seq_last"}};
+
+static double rl__prof_now(void) {
+#if defined(CLOCK_MONOTONIC)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#else
+    return (double)clock() / CLOCKS_PER_SEC;
+#endif
+}
+
+static void *rl__prof_new(void) {
+    rl__prof *p = (rl__prof *)RL_MALLOC(sizeof *p);
+    if (p) {
+        memset(p, 0, sizeof *p);
+        p->cur = -1;
+    }
+    return p;
+}
+static void rl__prof_free(rl_ctx *c) {
+    RL_FREE(c->prof);
+    c->prof = NULL;
+}
+static int rl__prof_row_of(rl__prof *p, void (*fn)(rl_ctx *, rl__node *)) {
+    int i;
+    for (i = 0; i < p->n; i++)
+        if (p->row[i].fn == fn) return i;
+    if (p->n == RL__PROF_MAX) return -1;
+    p->row[p->n].fn = fn;
+    return p->n++;
+}
+static void rl__prof_close(rl__prof *p, double t) {
+    if (p->cur >= 0) p->row[p->cur].fwd += t - p->mark;
+    p->cur = -1;
+}
+static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)) {
+    rl__prof *p = (rl__prof *)c->prof;
+    double t = rl__prof_now();
+    if (p->cur >= 0) { /* a second node without a new input check: a new op from here */
+        rl__prof_close(p, t);
+        p->mark = t;
+    } else if (!p->head) {
+        p->mark = t;
+    }
+    p->cur = rl__prof_row_of(p, bwd);
+    if (p->cur >= 0) p->row[p->cur].calls++;
+    p->head = 1;
+}
+static void rl__prof_boundary(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    if (p->cur >= 0 || !p->head) { /* the previous op ended: the next one starts now */
+        double t = rl__prof_now();
+        rl__prof_close(p, t);
+        p->mark = t;
+        p->head = 1;
+    }
+}
+static void rl__prof_pause(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    rl__prof_close(p, rl__prof_now());
+    p->head = 0;
+}
+static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds) {
+    rl__prof *p = (rl__prof *)c->prof;
+    int r = rl__prof_row_of(p, n->backward);
+    if (r < 0) return;
+    p->row[r].bwd += seconds;
+    p->row[r].bwd_calls++;
+}
+
+void rl_profile_report(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    double total = 0;
+    int i, k, order[RL__PROF_MAX];
+    if (!p) return;
+    rl__prof_pause(c);
+    for (i = 0; i < p->n; i++) {
+        total += p->row[i].fwd + p->row[i].bwd;
+        order[i] = i;
+    }
+    for (i = 1; i < p->n; i++) /* largest first */
+        for (k = i; k > 0 && p->row[order[k]].fwd + p->row[order[k]].bwd > p->row[order[k - 1]].fwd + p->row[order[k - 1]].bwd; k--) {
+            int t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10s %6s", "op", "calls", "fwd ms", "bwd ms", "total ms", "share");
+    for (i = 0; i < p->n; i++) {
+        const rl__prof_row *r = &p->row[order[i]];
+        const char *name = "?";
+        size_t q;
+        for (q = 0; q < sizeof rl__prof_names / sizeof rl__prof_names[0]; q++)
+            if (rl__prof_names[q].fn == r->fn) name = rl__prof_names[q].name;
+        rl_log(RL_LOG_INFO, "profile: %-30s %9lld %10.1f %10.1f %10.1f %5.1f%%", name, (long long)r->calls, 1e3 * r->fwd,
+               1e3 * r->bwd, 1e3 * (r->fwd + r->bwd), total > 0 ? 100 * (r->fwd + r->bwd) / total : 0.0);
+    }
+    rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10.1f", "all ops", "", "", "", 1e3 * total);
+    memset(p, 0, sizeof *p);
+    p->cur = -1;
 }
 
 /* A 2-D view of rows [row0, row0+rows) of a parameter (data and gradient shared). */

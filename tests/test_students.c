@@ -284,7 +284,7 @@ static void test_forms(void) {
             int q;
             make_inputs(&g, kind, R, H, KVH, N, in);
             fill(&g, st0, B * H * N * N, -0.5f, 0.5f);
-            run_scan(kind, B, T, H, KVH, N, 0, in, st0, &y0, &s0);
+            run_scan(kind, B, T, H, KVH, N, -1, in, st0, &y0, &s0);
             for (li = 0; li < 3; li++) {
                 float *y1, *s1;
                 double ey, es;
@@ -316,6 +316,94 @@ static void test_forms(void) {
             free(y0); free(s0); free(st0);
         }
     }
+    rlt_end();
+}
+
+/* the chunked forms' forward and backward against the recurrent ones: y, final state and the
+   gradient of every input incl. the initial state, loss = Σ y⊙dy + Σ S_out⊙dS (random dy, dS).
+   scan_chunk -1 = recurrent, 0 = default, L > 0 = chunks of L. */
+static void scan_grads(int kind, int64_t B, int64_t T, int H, int KVH, int N, int L, float *const *in,
+                       const float *state, const float *dy, const float *dS, float **out) {
+    rl_ctx c;
+    rl_tensor t[7], st, *S = NULL, *y, *loss;
+    int64_t R = B * T, q, n[9];
+    rl_ctx_init(&c, pool);
+    c.scan_chunk = L;
+    for (q = 0; q < 7; q++) {
+        int64_t sh[2];
+        sh[0] = R;
+        sh[1] = (kind == 6 && (q == 1 || q == 2)) ? (int64_t)KVH * N : (int64_t)H * N;
+        t[q] = rl_wrap(in[q], RL_F32, 2, sh, 1);
+        t[q].grad = (float *)calloc((size_t)(R * sh[1]), sizeof(float));
+        n[q] = R * sh[1];
+    }
+    {
+        int64_t sh[4];
+        sh[0] = B; sh[1] = H; sh[2] = N; sh[3] = N;
+        st = rl_wrap((void *)(uintptr_t)state, RL_F32, 4, sh, 1);
+        st.grad = (float *)calloc((size_t)(B * H * N * N), sizeof(float));
+    }
+    if (kind == 6) y = rl_wkv6(&c, &t[0], &t[1], &t[2], &t[3], T, H, KVH, &st, &S);
+    else y = rl_wkv7(&c, &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], T, H, &st, &S);
+    loss = y && S ? rl_add(&c, rl_dot_const(&c, y, dy), rl_dot_const(&c, S, dS)) : NULL;
+    RLT_CHECK(loss && rl_backward(&c, loss) == RL_OK, "wkv%d backward: %s", kind, rl_last_error());
+    n[7] = R * H * N;
+    n[8] = B * H * N * N;
+    /* out[0..6] input grads, [7] y, [8] final state, [9] state grad */
+    for (q = 0; q < (kind == 6 ? 4 : 6); q++) out[q] = t[q].grad;
+    for (; q < 7; q++) { free(t[q].grad); out[q] = NULL; }
+    out[7] = (float *)malloc(sizeof(float) * (size_t)n[7]);
+    out[8] = (float *)malloc(sizeof(float) * (size_t)n[8]);
+    if (y) memcpy(out[7], y->data, sizeof(float) * (size_t)n[7]);
+    if (S) memcpy(out[8], S->data, sizeof(float) * (size_t)n[8]);
+    out[9] = st.grad;
+    rl_ctx_free(&c);
+}
+
+static void test_forms_grad(void) {
+    static const int64_t Ts[] = {1, 2, 15, 16, 17, 33, 100};
+    static const int Ls[] = {0, 5, 32, 64};
+    static const char *names7[] = {"dr", "dw", "dk", "dv", "da", "db", "-", "y", "S_out", "dS_in"};
+    static const char *names6[] = {"dr", "dk", "dv", "dlogw", "-", "-", "-", "y", "S_out", "dS_in"};
+    rl_rng g;
+    int kind, cfg;
+    double worst = 0;
+    rl_rng_seed(&g, 7);
+    rlt_begin("students chunked vs recurrent scans: y, final state, every gradient (T 1..100, chunks 5/16/32/64, GQA, N 16/64)");
+    for (kind = 6; kind <= 7; kind++)
+        for (cfg = 0; cfg < 2; cfg++) {
+            int H = cfg ? 2 : 3, KVH = kind == 6 && !cfg ? 1 : H, N = cfg ? 64 : 16, ti, li;
+            for (ti = 0; ti < (int)(sizeof Ts / sizeof Ts[0]); ti++) {
+                int64_t T = Ts[ti], B = cfg ? 1 : 2, R = B * T, nn[10], q;
+                float *in[7], *st0 = (float *)malloc(sizeof(float) * (size_t)(B * H * N * N)), *ref[10];
+                float *dy = (float *)malloc(sizeof(float) * (size_t)(R * H * N)), *dS = (float *)malloc(sizeof(float) * (size_t)(B * H * N * N));
+                if (cfg && T > 33) T = 33, R = B * T;
+                make_inputs(&g, kind, R, H, KVH, N, in);
+                fill(&g, st0, B * H * N * N, -0.5f, 0.5f);
+                fill(&g, dy, R * H * N, -1, 1);
+                fill(&g, dS, B * H * N * N, -1, 1);
+                for (q = 0; q < 7; q++) nn[q] = R * ((kind == 6 && (q == 1 || q == 2)) ? KVH : H) * N;
+                nn[7] = R * H * N;
+                nn[8] = nn[9] = B * H * N * N;
+                scan_grads(kind, B, T, H, KVH, N, -1, in, st0, dy, dS, ref);
+                for (li = 0; li < (int)(sizeof Ls / sizeof Ls[0]); li++) {
+                    float *got[10];
+                    scan_grads(kind, B, T, H, KVH, N, Ls[li], in, st0, dy, dS, got);
+                    for (q = 0; q < 10; q++)
+                        if (ref[q] && got[q]) {
+                            double e = rel_err(got[q], ref[q], nn[q]);
+                            worst = fmax(worst, e);
+                            RLT_CHECK(e <= 2e-5, "wkv%d H=%d KVH=%d N=%d T=%lld chunk %d: %s rel err %.2e", kind, H, KVH, N,
+                                      (long long)T, Ls[li], (kind == 6 ? names6 : names7)[q], e);
+                        }
+                    for (q = 0; q < 10; q++) free(got[q]);
+                }
+                for (q = 0; q < 10; q++) free(ref[q]);
+                for (q = 0; q < 7; q++) free(in[q]);
+                free(st0); free(dy); free(dS);
+            }
+        }
+    if (getenv("RLT_VERBOSE")) fprintf(stderr, "  largest relative error (max |diff| / max |recurrent|) %.2e\n", worst);
     rlt_end();
 }
 
@@ -627,6 +715,7 @@ int main(void) {
     test_mixer_fd("rwkv7b");
     test_mixer_fd("rwkv7a_l0");
     test_forms();
+    test_forms_grad();
     test_transfer("tests/fixtures/tiny-qwen2");
     test_transfer("tests/fixtures/tiny-qwen2-bf16");
     rl_pool_free(pool);

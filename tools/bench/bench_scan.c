@@ -1,7 +1,14 @@
-/* bench_scan - tokens/s of the RAD-RWKV scans (rl_wkv6, rl_wkv7): forward token by token,
-   forward in the chunked parallel form, and forward + backward (the training path), for
-   head sizes 64 and 128 at T = 512 and 4096, one sequence, width C = 896 (Qwen2.5-0.5B).
-   Build and run: make bench-scan */
+/* bench_scan - speed of the RAD-RWKV scans (rl_wkv6, rl_wkv7): the recurrent form (token by
+   token, the naive twin) against the chunked form (chunks of L tokens as small matrix
+   products), forward only and forward + backward (the training path), at heads of 64 for
+   the Qwen2.5-0.5B width (C = 896, 14 heads) and the SmolLM2-135M width (C = 576, 9 heads),
+   B = 4 sequences of T = 512 tokens (a stage-1/2 step's shape), 1 and 2 threads.
+   Every variant runs once per round, rounds interleaved, best of the rounds.
+   GFLOP/s two ways: "useful" counts the recurrent form's flops for both forms (so it is
+   proportional to tokens/s); "executed" counts what the chunked form actually computes
+   (its matrix products and substitutions) and is what % of peak refers to. The fp32 FMA
+   peak is measured in the same run with a register-resident FMA loop per thread.
+   Build and run: make bench-scan   (ROUNDS=n to change the number of rounds, default 3) */
 #define _POSIX_C_SOURCE 200809L
 #define RADLADS_IMPLEMENTATION
 #include "../../radlads.h"
@@ -12,6 +19,52 @@ static double now(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
+/* ---- peak: 12 independent FMA chains per thread ---- */
+static volatile float peak_sink;
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+__attribute__((target("avx2,fma"))) static double fma_loop(long n) {
+    __m256 a[12], m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    long k;
+    int i;
+    float s = 0;
+    double t0;
+    for (i = 0; i < 12; i++) a[i] = _mm256_set1_ps((float)i);
+    t0 = now();
+    for (k = 0; k < n; k++)
+        for (i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], m, c);
+    t0 = now() - t0;
+    for (i = 0; i < 12; i++) s += _mm256_cvtss_f32(a[i]);
+    peak_sink = s;
+    return (double)n * 12 * 16 / t0;
+}
+#else
+static double fma_loop(long n) { (void)n; return 0; }
+#endif
+static double peak_per[64];
+static void peak_task(void *ctx, int64_t b, int64_t e, int tid) {
+    (void)ctx;
+    for (; b < e; b++) peak_per[b] = fma_loop(20000000);
+    (void)tid;
+}
+static double peak(rl_pool *pool, int nt) {
+    double best = 0;
+    int r, i;
+    for (r = 0; r < 3; r++) {
+        double s = 0;
+        rl_pool_for(pool, nt, 1, peak_task, NULL);
+        for (i = 0; i < nt; i++) s += peak_per[i];
+        if (s > best) best = s;
+    }
+    return best;
+}
+
+typedef struct {
+    int kind, C, L; /* L: -1 recurrent, else chunk length */
+    int bwd;
+    double best;
+} variant;
 
 static rl_tensor mk(rl_rng *g, int64_t R, int64_t C, float lo, float hi, int grad) {
     int64_t s[2], i;
@@ -24,56 +77,93 @@ static rl_tensor mk(rl_rng *g, int64_t R, int64_t C, float lo, float hi, int gra
     return t;
 }
 
-/* mode 0: recurrent forward, 1: chunked forward (L = 32), 2: forward + backward */
-static double run(rl_pool *pool, int kind, int64_t T, int N, int mode) {
-    const int64_t C = 896;
-    int H = (int)(C / N), q, reps = 0;
+enum { B = 4, T = 512, N = 64 };
+
+/* seconds of one call (forward, or forward + backward of Σ y) */
+static double run(rl_pool *pool, const variant *v) {
+    int H = v->C / N, q;
     rl_rng g;
     rl_tensor in[6];
-    double t0, best = 1e30;
+    rl_ctx c;
+    rl_tensor *y;
+    double t0;
+    int64_t R = (int64_t)B * T;
     rl_rng_seed(&g, 1);
-    for (q = 0; q < 6; q++) in[q] = mk(&g, T, C, -1, 1, mode == 2);
-    for (q = 0; q < T * C; q++) { /* decays: RWKV6 log w in [-5, 0), RWKV7 w in (0.55, 1) */
+    for (q = 0; q < 6; q++) in[q] = mk(&g, R, v->C, -1, 1, v->bwd);
+    for (q = 0; q < R * v->C; q++) { /* RWKV6 log w in [-2, 0); RWKV7 w in (0.6, 1); a, b small */
         ((float *)in[3].data)[q] = -0.01f - 2.0f * rl_rng_uniform(&g);
         ((float *)in[1].data)[q] = 0.6f + 0.39f * rl_rng_uniform(&g);
-        ((float *)in[4].data)[q] *= 0.05f; /* a, b small: a stable delta rule */
+        ((float *)in[4].data)[q] *= 0.05f;
         ((float *)in[5].data)[q] *= 0.05f;
     }
-    do {
-        rl_ctx c;
-        rl_tensor *y;
-        rl_ctx_init(&c, pool);
-        c.scan_chunk = mode == 1 ? 32 : 0;
-        t0 = now();
-        if (kind == 6) y = rl_wkv6(&c, &in[0], &in[2], &in[5], &in[3], T, H, H, NULL, NULL);
-        else y = rl_wkv7(&c, &in[0], &in[1], &in[2], &in[5], &in[4], &in[3], T, H, NULL, NULL);
-        if (mode == 2) rl_backward(&c, rl_sum(&c, y));
-        t0 = now() - t0;
-        if (t0 < best) best = t0;
-        rl_ctx_free(&c);
-    } while (++reps < 3);
+    rl_ctx_init(&c, pool);
+    c.scan_chunk = v->L;
+    t0 = now();
+    if (v->kind == 6) y = rl_wkv6(&c, &in[0], &in[2], &in[5], &in[3], T, H, H, NULL, NULL);
+    else y = rl_wkv7(&c, &in[0], &in[1], &in[2], &in[5], &in[4], &in[3], T, H, NULL, NULL);
+    if (v->bwd) rl_backward(&c, rl_sum(&c, y));
+    t0 = now() - t0;
+    rl_ctx_free(&c);
     for (q = 0; q < 6; q++) {
         free(in[q].data);
         free(in[q].grad);
     }
-    return (double)T / best;
+    return t0;
+}
+
+/* flops per head and token */
+static double useful(int kind, int bwd) { /* the recurrent form's */
+    double n2 = (double)N * N;
+    return kind == 7 ? (bwd ? 37 : 9) * n2 : (bwd ? 19 : 5) * n2;
+}
+static double executed(int kind, int bwd, int L) { /* the chunked form's (per full chunk of L) */
+    double n2 = (double)N * N, ln = (double)L * N;
+    if (L < 0) return useful(kind, bwd);
+    if (kind == 7) return bwd ? 28 * n2 + 57 * ln : 8 * n2 + 15 * ln;
+    return bwd ? 12 * n2 + 14 * ln : 4 * n2 + 4 * ln;
 }
 
 int main(void) {
-    static const int64_t Ts[2] = {512, 4096};
-    static const int Ns[2] = {64, 128};
-    int th, kind, ti, ni;
-    printf("# tokens/s, one sequence, C = 896, isa %s, best of 3\n", rl_isa_name(rl_isa_active()));
-    printf("| threads | scan | head size | T | recurrent fwd | chunked fwd (L=32) | chunked / recurrent | fwd+bwd (training) |\n|---|---|---|---|---|---|---|---|\n");
+    static const int Cs[2] = {896, 576}, Ls[4] = {-1, 16, 32, 64};
+    const char *e = getenv("ROUNDS");
+    int rounds = e ? atoi(e) : 3, th, r, i, nv = 0, kind, ci, li, bwd;
+    variant v[64];
+    for (kind = 7; kind >= 6; kind--)
+        for (ci = 0; ci < 2; ci++)
+            for (bwd = 0; bwd <= 1; bwd++)
+                for (li = 0; li < 4; li++) {
+                    v[nv].kind = kind; v[nv].C = Cs[ci]; v[nv].L = Ls[li]; v[nv].bwd = bwd;
+                    nv++;
+                }
+    printf("# isa %s; B = %d sequences x T = %d tokens, heads of %d; best of %d interleaved rounds\n",
+           rl_isa_name(rl_isa_active()), B, T, N, rounds);
     for (th = 1; th <= 2; th++) {
         rl_pool *pool = rl_pool_create(th);
-        for (kind = 6; kind <= 7; kind++)
-            for (ni = 0; ni < 2; ni++)
-                for (ti = 0; ti < 2; ti++) {
-                    double r = run(pool, kind, Ts[ti], Ns[ni], 0), ch = run(pool, kind, Ts[ti], Ns[ni], 1), fb = run(pool, kind, Ts[ti], Ns[ni], 2);
-                    printf("| %d | wkv%d | %d | %lld | %.0f | %.0f | %.2f | %.0f |\n", th, kind, Ns[ni], (long long)Ts[ti], r, ch, ch / r, fb);
-                    fflush(stdout);
-                }
+        double pk = peak(pool, th), pk2;
+        for (i = 0; i < nv; i++) v[i].best = 1e30;
+        for (r = 0; r < rounds; r++)
+            for (i = 0; i < nv; i++) {
+                double t = run(pool, &v[i]);
+                if (t < v[i].best) v[i].best = t;
+            }
+        pk2 = peak(pool, th);
+        if (pk2 > pk) pk = pk2;
+        printf("\n## %d thread%s, fp32 FMA peak measured %.1f GFLOP/s\n\n", th, th > 1 ? "s" : "", pk / 1e9);
+        printf("| scan | C (heads) | pass | form | tokens/s | vs recurrent | useful GFLOP/s | executed GFLOP/s | %% of peak |\n");
+        printf("|---|---|---|---|---|---|---|---|---|\n");
+        for (i = 0; i < nv; i++) {
+            const variant *x = &v[i];
+            int H = x->C / N;
+            double tps = (double)B * T / x->best, rec = 0, ex;
+            int k;
+            for (k = 0; k < nv; k++)
+                if (v[k].kind == x->kind && v[k].C == x->C && v[k].bwd == x->bwd && v[k].L < 0) rec = (double)B * T / v[k].best;
+            ex = tps * H * executed(x->kind, x->bwd, x->L) / 1e9;
+            printf("| wkv%d | %d (%d) | %s | %s%.0d | %.0f | %.2f | %.1f | %.1f | %.0f%% |\n", x->kind, x->C, H,
+                   x->bwd ? "fwd+bwd" : "fwd", x->L < 0 ? "recurrent" : "chunked L=", x->L < 0 ? 0 : x->L, tps, tps / rec,
+                   tps * H * useful(x->kind, x->bwd) / 1e9, ex, 100 * ex * 1e9 / pk);
+            fflush(stdout);
+        }
         rl_pool_free(pool);
     }
     return 0;
