@@ -466,9 +466,14 @@ typedef struct rl_config {
        attention_bias (default true) says whether q/k/v have biases */
     int student;             /* 0: a transformer; 6: RAD-RWKV6; 7: RAD-RWKV7 */
     int lora_tokenshift, lora_decay, lora_iclr, lora_value_residual, lora_gate; /* 0: the paper's formula */
-    int gate_rank_type, balance_state, groupnorm_att, use_tokenshift, use_rope;
+    int gate_rank_type;      /* 0 no gate, 1 Linear gate [C,C], 2 LoRA g1·g2 (as config.json says) */
+    int balance_state, groupnorm_att, use_tokenshift, use_rope;
     int n_attention_layers;  /* hybrid: the last n layers keep softmax attention */
+    int rwkv6_hybrid;        /* a RAD-RWKV6 hybrid: model_type RL_RWKV6_HYBRID_TYPE (not rwkv6qwen2, whose
+                                official code ignores num_attention_layers; README.md "Hybrids") */
 } rl_config;
+#define RL_RWKV6_HYBRID_TYPE "radlads_rwkv6_hybrid"
+#define RL_RWKV6_HYBRID_ARCH "RADLADSRWKV6HybridForCausalLM"
 
 rl_status rl_config_load(rl_config *cfg, const char *path_to_config_json);
 /* The same from text in memory; `source` names it in messages. */
@@ -844,6 +849,8 @@ int rl_cuda_wkv7_backward_host(int64_t B, int64_t T, int H, int N, const float *
    reuses the teacher's q/k/v/o projections as r/k/v/o. */
 typedef enum rl_mixer_kind { RL_MIXER_ATTENTION = 0, RL_MIXER_RWKV6 = 6, RL_MIXER_RWKV7 = 7 } rl_mixer_kind;
 
+/* The output gate (config.json gate_rank_type 1, 2, 0) */
+enum { RL_GATE_DEFAULT = 0, RL_GATE_LINEAR = 1, RL_GATE_LORA = 2, RL_GATE_NONE = 3 };
 typedef struct rl_mixer_cfg {
     rl_mixer_kind kind;
     int layer, n_layers;       /* this layer's index and the model's depth (for inits) */
@@ -852,8 +859,10 @@ typedef struct rl_mixer_cfg {
     int use_tokenshift;        /* RWKV6: ddlerp token shift */
     int balance_state;         /* RWKV6: k·(1−w). RWKV7: κ = normalize(k), k̃ = k⊙(1−w+a) (paper v4);
                                   0 = κ = normalize(k⊙k_k), k̃ = k⊙(1+(a−1)⊙k_a) (release) */
-    int groupnorm_att;         /* RWKV7: GroupNorm ln_x after the scan; 0 = scale by N^-½ */
+    int groupnorm_att;         /* GroupNorm ln_x after the scan (RWKV7: instead of the N^-½ scale;
+                                  RWKV6: on the scaled output, the official ablation) */
     int use_rope;              /* RoPE on r and k (attention and RWKV7: yes; RWKV6: ablation) */
+    int gate;                  /* RL_GATE_*: 0 = the kind's default (RWKV6 Linear, RWKV7 LoRA) */
     int r_ts, r_d;             /* RWKV6 LoRA ranks: token shift, decay */
     int r_w, r_a, r_v, r_g;    /* RWKV7 LoRA ranks: decay, in-context rate, value residual, gate */
     float ln_eps;              /* RWKV7 GroupNorm eps (spec: N·1e-5) */
@@ -901,6 +910,7 @@ typedef struct rl_student_opts {
     int use_tokenshift;      /* RWKV6 token shift: default 1 */
     int balance_state;       /* default 1 (RWKV6 k·(1−w); RWKV7 paper-v4 variant B) */
     int groupnorm_att;       /* RWKV7 ln_x: default 0 (variant B); 1 with balance_state 0 = variant A */
+    int gate;                /* RL_GATE_*: 0 = the kind's default (RWKV6 Linear, RWKV7 LoRA) */
     int r_ts, r_d, r_w, r_a, r_v, r_g; /* LoRA ranks; 0 = the paper's formula (spec §3.0) */
     uint64_t seed;           /* initialisation of the new parameters */
 } rl_student_opts;
@@ -5824,10 +5834,14 @@ static rl_status rl__cfg_arch(rl_config *cfg, const rl_json *root, const char *s
         else if (!strcmp(a, "RWKV6Qwen2ForCausalLM") || !strcmp(a, "RWKV7Qwen2ForCausalLM")) {
             from_a = RL_ARCH_QWEN2;
             cfg->student = a[4] - '0';
+        } else if (!strcmp(a, RL_RWKV6_HYBRID_ARCH)) { /* our RAD-RWKV6 hybrids (README: why not rwkv6qwen2) */
+            from_a = RL_ARCH_QWEN2;
+            cfg->student = 6;
+            cfg->rwkv6_hybrid = 1;
         } else
             return rl__fail(RL_ERR_UNSUPPORTED,
                             "%s: architectures: \"%.100s\" is not supported (supported: Qwen2ForCausalLM, LlamaForCausalLM, "
-                            "RWKV6Qwen2ForCausalLM, RWKV7Qwen2ForCausalLM)", src, a);
+                            "RWKV6Qwen2ForCausalLM, RWKV7Qwen2ForCausalLM, " RL_RWKV6_HYBRID_ARCH ")", src, a);
     }
     if (mt && mt->type != RL_JSON_NULL) {
         if (mt->type != RL_JSON_STR) return rl_json_expect(mt, RL_JSON_STR, src, "model_type");
@@ -5839,8 +5853,16 @@ static rl_status rl__cfg_arch(rl_config *cfg, const rl_json *root, const char *s
             if (cfg->student && cfg->student != m[4] - '0')
                 return rl__fail(RL_ERR_FORMAT, "%s: architectures says %s but model_type says %s", src, a, m);
             cfg->student = m[4] - '0';
+            if (cfg->rwkv6_hybrid) return rl__fail(RL_ERR_FORMAT, "%s: architectures says %s but model_type says %s", src, a, m);
+        } else if (!strcmp(m, RL_RWKV6_HYBRID_TYPE)) {
+            from_m = RL_ARCH_QWEN2;
+            if ((cfg->student && !cfg->rwkv6_hybrid))
+                return rl__fail(RL_ERR_FORMAT, "%s: architectures says %s but model_type says %s", src, a, m);
+            cfg->student = 6;
+            cfg->rwkv6_hybrid = 1;
         } else
-            return rl__fail(RL_ERR_UNSUPPORTED, "%s: model_type \"%.100s\" is not supported (supported: qwen2, llama, rwkv6qwen2, rwkv7qwen2)", src, m);
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: model_type \"%.100s\" is not supported (supported: qwen2, llama, rwkv6qwen2, rwkv7qwen2, "
+                            RL_RWKV6_HYBRID_TYPE ")", src, m);
     }
     if (!from_a && !from_m)
         return rl__fail(RL_ERR_FORMAT, "%s: no architectures or model_type key says what model this is (supported: Qwen2ForCausalLM, LlamaForCausalLM)", src);
@@ -5848,17 +5870,24 @@ static rl_status rl__cfg_arch(rl_config *cfg, const rl_json *root, const char *s
         return rl__fail(RL_ERR_FORMAT, "%s: architectures says %s but model_type says %s", src, a, m);
     cfg->arch = (rl_arch)(from_a ? from_a : from_m);
     snprintf(cfg->model_type, sizeof cfg->model_type, "%s",
-             cfg->student == 6 ? "rwkv6qwen2" : cfg->student == 7 ? "rwkv7qwen2" : cfg->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
+             cfg->rwkv6_hybrid ? RL_RWKV6_HYBRID_TYPE : cfg->student == 6 ? "rwkv6qwen2" : cfg->student == 7 ? "rwkv7qwen2" : cfg->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
     return RL_OK;
 }
 
 /* The RADLADS keys of a student's config.json, with the HF config classes' defaults
    (RWKV6: gate_rank_type 1, token shift on, RoPE off; RWKV7: gate_rank_type 2, token shift
-   off, RoPE off unless use_rope says so; both: balance_state true, groupnorm_att false). */
+   off, RoPE off unless use_rope says so; both: balance_state true, groupnorm_att false).
+   Accepted is what the official modeling code (rwkv6qwen2/, rwkv7qwen2/ of the RADLADS
+   repository) runs: RWKV6 every gate_rank_type (0 none, 1 Linear, 2 LoRA), balance_state,
+   groupnorm_att, use_tokenshift and use_rope; RWKV7 gate_rank_type 1 or 2 (0 leaves its gate
+   undefined), every balance_state/groupnorm_att/use_rope, use_tokenshift read and ignored as
+   that code does. Hybrids: RWKV7 with use_rope only (its attention layers take their RoPE
+   angles from the model's use_rope path); RWKV6 only under our own model_type, since the
+   official rwkv6qwen2 code ignores num_attention_layers. */
 static rl_status rl__cfg_student(rl_config *cfg, const rl_json *root, const char *src) {
     rl_status s;
     int64_t v;
-    int six = cfg->student == 6;
+    int six = cfg->student == 6, ob = 0;
     struct { const char *key; int *dst; } ranks[5];
     int i;
     ranks[0].key = "lora_rank_tokenshift"; ranks[0].dst = &cfg->lora_tokenshift;
@@ -5866,26 +5895,36 @@ static rl_status rl__cfg_student(rl_config *cfg, const rl_json *root, const char
     ranks[2].key = "lora_rank_iclr"; ranks[2].dst = &cfg->lora_iclr;
     ranks[3].key = "lora_rank_value_residual_mix"; ranks[3].dst = &cfg->lora_value_residual;
     ranks[4].key = "lora_rank_gate"; ranks[4].dst = &cfg->lora_gate;
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 5; i++) { /* null or absent: 0, i.e. the official default (or the tensors' shape) */
         if ((s = rl_json_get_int_or(root, ranks[i].key, src, 0, &v)) != RL_OK) return s;
         if (v < 0 || v > 1 << 20) return rl__fail(RL_ERR_FORMAT, "%s: %s: %lld is not a LoRA rank", src, ranks[i].key, (long long)v);
         *ranks[i].dst = (int)v;
     }
     if ((s = rl_json_get_int_or(root, "gate_rank_type", src, six ? 1 : 2, &v)) != RL_OK) return s;
+    if (v < 0 || v > 2)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: gate_rank_type %lld is not one of 0 (none), 1 (Linear), 2 (LoRA)", src, (long long)v);
     cfg->gate_rank_type = (int)v;
-    if (cfg->gate_rank_type != (six ? 1 : 2))
-        return rl__fail(RL_ERR_UNSUPPORTED, "%s: gate_rank_type %d is not supported for RAD-RWKV%d (only %d)", src, cfg->gate_rank_type,
-                        cfg->student, six ? 1 : 2);
+    if (!six && v == 0)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: gate_rank_type 0 is not supported for RAD-RWKV7: the official RWKV7Qwen2 code "
+                        "then has no gate and fails on it (use 1 or 2)", src);
     if ((s = rl_json_get_bool_or(root, "balance_state", src, 1, &cfg->balance_state)) != RL_OK) return s;
     if ((s = rl_json_get_bool_or(root, "groupnorm_att", src, 0, &cfg->groupnorm_att)) != RL_OK) return s;
     if ((s = rl_json_get_bool_or(root, "use_tokenshift", src, six, &cfg->use_tokenshift)) != RL_OK) return s;
     if ((s = rl_json_get_bool_or(root, "use_rope", src, 0, &cfg->use_rope)) != RL_OK) return s;
-    if (!six && cfg->use_tokenshift) return rl__fail(RL_ERR_UNSUPPORTED, "%s: use_tokenshift is not supported for RAD-RWKV7", src);
-    if (six && cfg->groupnorm_att) return rl__fail(RL_ERR_UNSUPPORTED, "%s: groupnorm_att is not supported for RAD-RWKV6", src);
+    if ((s = rl_json_get_bool_or(root, "attention_output_bias", src, 0, &ob)) != RL_OK) return s;
+    if (ob) return rl__fail(RL_ERR_UNSUPPORTED, "%s: attention_output_bias true (a bias on o_proj) is not supported", src);
+    if (!six) cfg->use_tokenshift = 0; /* RWKV7Qwen2 has no token shift; the key only configures training */
     if ((s = rl_json_get_int_or(root, "num_attention_layers", src, 0, &v)) != RL_OK) return s;
     if (v < 0 || v > cfg->n_layers)
         return rl__fail(RL_ERR_FORMAT, "%s: num_attention_layers %lld is outside [0, %lld]", src, (long long)v, (long long)cfg->n_layers);
     cfg->n_attention_layers = (int)v;
+    if (v > 0 && six && !cfg->rwkv6_hybrid)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: num_attention_layers %lld with model_type rwkv6qwen2: the official RWKV6Qwen2 code "
+                        "ignores this key and builds RAD-RWKV6 layers everywhere, so this file cannot mean what it says; "
+                        "our RAD-RWKV6 hybrids are model_type \"" RL_RWKV6_HYBRID_TYPE "\" (README.md, Hybrids)", src, (long long)v);
+    if (v > 0 && !six && !cfg->use_rope)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: num_attention_layers %lld with use_rope false: the official RWKV7Qwen2 code "
+                        "gives its attention layers RoPE angles only when use_rope is true and fails otherwise", src, (long long)v);
     return RL_OK;
 }
 
@@ -10883,15 +10922,21 @@ static const rl__pdesc rl__mixer_pdesc[] = {
     RL__PD("time_maa_v", maa_v, RL__K6), RL__PD("time_maa_w", maa_w, RL__K6), RL__PD("time_maa_g", maa_g, RL__K6),
     RL__PD("time_maa_w1", maa_w1, RL__K6), RL__PD("time_maa_w2", maa_w2, RL__K6),
     RL__PD("time_decay", decay, RL__K6), RL__PD("time_decay_w1", decay_w1, RL__K6),
-    RL__PD("time_decay_w2", decay_w2, RL__K6), RL__PD("gate.weight", gate_w, RL__K6),
+    RL__PD("time_decay_w2", decay_w2, RL__K6), RL__PD("gate.weight", gate_w, RL__K6 | RL__K7),
     RL__PD("w0", w0, RL__K7), RL__PD("w1", w1, RL__K7), RL__PD("w2", w2, RL__K7),
     RL__PD("a0", a0, RL__K7), RL__PD("a1", a1, RL__K7), RL__PD("a2", a2, RL__K7),
     RL__PD("v0", v0, RL__K7), RL__PD("v1", v1, RL__K7), RL__PD("v2", v2, RL__K7),
-    RL__PD("g1", g1, RL__K7), RL__PD("g2", g2, RL__K7), RL__PD("k_k", k_k, RL__K7), RL__PD("k_a", k_a, RL__K7),
+    RL__PD("g1", g1, RL__K6 | RL__K7), RL__PD("g2", g2, RL__K6 | RL__K7), RL__PD("k_k", k_k, RL__K7), RL__PD("k_a", k_a, RL__K7),
     RL__PD("r_k", r_k, RL__K7), RL__PD("ln_x.weight", lnx_w, RL__K7), RL__PD("ln_x.bias", lnx_b, RL__K7)};
 #undef RL__PD
 
 static int rl__mixer_kindbit(rl_mixer_kind k) { return k == RL_MIXER_RWKV6 ? RL__K6 : k == RL_MIXER_RWKV7 ? RL__K7 : RL__KA; }
+
+/* The gate as config.json's gate_rank_type: 0 none, 1 Linear, 2 LoRA */
+static int rl__gate_type(const rl_mixer_cfg *g) {
+    if (g->gate == RL_GATE_DEFAULT) return g->kind == RL_MIXER_RWKV6 ? 1 : g->kind == RL_MIXER_RWKV7 ? 2 : 0;
+    return g->gate == RL_GATE_NONE ? 0 : g->gate;
+}
 
 /* Shape of parameter `name` under cfg; 0 = the parameter does not exist in this config. */
 static int rl__mixer_shape(const rl_mixer_cfg *g, const char *name, int64_t *s) {
@@ -10904,14 +10949,15 @@ static int rl__mixer_shape(const rl_mixer_cfg *g, const char *name, int64_t *s) 
     if (RL__IS("q_proj.bias")) { s[0] = HN; return g->attn_bias ? 1 : 0; }
     if (RL__IS("k_proj.bias") || RL__IS("v_proj.bias")) { s[0] = KN; return g->attn_bias ? 1 : 0; }
     if (RL__IS("o_proj.weight")) { s[0] = C; s[1] = HN; return 2; }
-    if (!strncmp(name, "time_maa_", 9) && name[9] && !name[10]) { s[2] = C; return 3; }
-    if (RL__IS("time_maa_w1")) { s[0] = C; s[1] = 5 * g->r_ts; return 2; }
-    if (RL__IS("time_maa_w2")) { s[0] = 5; s[1] = g->r_ts; s[2] = C; return 3; }
+    if (!strncmp(name, "time_maa_", 9) && name[9] && !name[10]) { s[2] = C; return g->use_tokenshift ? 3 : 0; }
+    if (RL__IS("time_maa_w1")) { s[0] = C; s[1] = 5 * g->r_ts; return g->use_tokenshift ? 2 : 0; }
+    if (RL__IS("time_maa_w2")) { s[0] = 5; s[1] = g->r_ts; s[2] = C; return g->use_tokenshift ? 3 : 0; }
     if (RL__IS("time_decay")) { s[2] = C; return 3; }
     if (RL__IS("time_decay_w1")) { s[0] = C; s[1] = g->r_d; return 2; }
     if (RL__IS("time_decay_w2")) { s[0] = g->r_d; s[1] = C; return 2; }
-    if (RL__IS("gate.weight")) { s[0] = C; s[1] = C; return 2; }
+    if (RL__IS("gate.weight")) { s[0] = C; s[1] = C; return rl__gate_type(g) == 1 ? 2 : 0; }
     if (RL__IS("w0") || RL__IS("a0") || RL__IS("v0") || RL__IS("k_k") || RL__IS("k_a")) { s[2] = C; return 3; }
+    if ((RL__IS("g1") || RL__IS("g2")) && rl__gate_type(g) != 2) return 0;
     if (RL__IS("w1") || RL__IS("a1") || RL__IS("v1") || RL__IS("g1")) {
         s[0] = C;
         s[1] = name[0] == 'w' ? g->r_w : name[0] == 'a' ? g->r_a : name[0] == 'v' ? g->r_v : g->r_g;
@@ -10943,9 +10989,11 @@ rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params,
     if (cfg->C < 1 || cfg->H < 1 || cfg->KVH < 1 || cfg->N < 2 || cfg->H % cfg->KVH || cfg->N % 2)
         return rl__fail(RL_ERR_ARG, "mixer: C=%lld H=%lld KVH=%lld N=%lld do not fit (H must be a multiple of KVH, N even)",
                         (long long)cfg->C, (long long)cfg->H, (long long)cfg->KVH, (long long)cfg->N);
-    if (cfg->kind == RL_MIXER_RWKV6 && (cfg->r_ts < 1 || cfg->r_d < 1))
-        return rl__fail(RL_ERR_ARG, "RAD-RWKV6 mixer: LoRA ranks must be positive (token shift %d, decay %d)", cfg->r_ts, cfg->r_d);
-    if (cfg->kind == RL_MIXER_RWKV7 && (cfg->r_w < 1 || cfg->r_a < 1 || cfg->r_v < 1 || cfg->r_g < 1))
+    if (cfg->kind == RL_MIXER_RWKV6 && ((cfg->use_tokenshift && cfg->r_ts < 1) || cfg->r_d < 1 || (rl__gate_type(cfg) == 2 && cfg->r_g < 1)))
+        return rl__fail(RL_ERR_ARG, "RAD-RWKV6 mixer: LoRA ranks must be positive (token shift %d, decay %d, gate %d)", cfg->r_ts, cfg->r_d, cfg->r_g);
+    if (cfg->gate < 0 || cfg->gate > RL_GATE_NONE || (cfg->kind == RL_MIXER_RWKV7 && rl__gate_type(cfg) == 0))
+        return rl__fail(RL_ERR_ARG, "mixer: gate %d is not supported for this mixer", cfg->gate);
+    if (cfg->kind == RL_MIXER_RWKV7 && (cfg->r_w < 1 || cfg->r_a < 1 || cfg->r_v < 1 || (rl__gate_type(cfg) == 2 && cfg->r_g < 1)))
         return rl__fail(RL_ERR_ARG, "RAD-RWKV7 mixer: LoRA ranks must be positive (w %d, a %d, v %d, g %d)", cfg->r_w, cfg->r_a, cfg->r_v, cfg->r_g);
     if ((cfg->use_rope || cfg->kind == RL_MIXER_ATTENTION) && !cfg->inv_freq)
         return rl__fail(RL_ERR_ARG, "mixer: RoPE needs inv_freq");
@@ -10971,6 +11019,35 @@ rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params,
 
 static rl_tensor *rl__opt(rl_tensor *t) { return t->data ? t : NULL; }
 
+/* y = k / (1 − exp(logw)), with 1 − exp(logw) computed as the RWKV6 scan computes it, so
+   that the scan's k·(1−w) gives back k to within 2 ulp (RAD-RWKV6 with balance_state off).
+   Where w rounds to 1 in fp32 (logw > −6e-8, i.e. d < −16.6) the divisor is kept at
+   FLT_MIN: the scan then adds k·FLT_MIN·v ≈ 0 where the official kernel adds k·v. */
+static void rl__unbalance_bwd(rl_ctx *c, rl__node *n) {
+    int64_t i;
+    const float *k = rl_f32(n->in[0]), *lw = rl_f32(n->in[1]), *g = n->out->grad;
+    float *gk = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL, *gl = rl__wants(n->in[1]) ? rl__grad(c, n->in[1]) : NULL;
+    for (i = 0; i < n->out->n; i++) {
+        float w = expf(lw[i]), d = 1.0f - w;
+        if (d < FLT_MIN) continue;
+        if (gk) gk[i] += g[i] / d;
+        if (gl) gl[i] += g[i] * k[i] * w / (d * d); /* d/dlogw of k/(1−e^logw) */
+    }
+}
+static rl_tensor *rl__rwkv6_unbalance(rl_ctx *c, rl_tensor *k, rl_tensor *logw) {
+    rl_tensor *y;
+    int64_t i;
+    if (rl__bad(c, k) || rl__bad(c, logw)) return NULL;
+    if (k->n != logw->n) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV6: k and the decay differ in size");
+    if (!(y = rl__like(c, k))) return NULL;
+    for (i = 0; i < k->n; i++) {
+        float d = 1.0f - expf(rl_f32(logw)[i]);
+        rl_f32(y)[i] = rl_f32(k)[i] / (d < FLT_MIN ? FLT_MIN : d);
+    }
+    rl__node_new(c, rl__unbalance_bwd, y, k, logw, NULL, NULL);
+    return y;
+}
+
 static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
     const rl_mixer_cfg *g = &m->cfg;
     rl_tensor *xs[5], *r, *k, *v, *d, *logw, *gate, *p;
@@ -10994,13 +11071,29 @@ static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
     v = rl_linear(c, xs[2], &m->v_w, rl__opt(&m->v_b));
     d = rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, xs[3], &m->decay_w1)), &m->decay_w2), &m->decay);
     logw = rl_rwkv6_logdecay(c, d);
-    gate = rl_sigmoid(c, rl_linear(c, xs[4], &m->gate_w, NULL));
+    switch (rl__gate_type(g)) {
+    case 1: gate = rl_sigmoid(c, rl_linear(c, xs[4], &m->gate_w, NULL)); break;        /* σ(x_g·Wᵀ) */
+    case 2: gate = rl_matmul(c, rl_sigmoid(c, rl_matmul(c, xs[4], &m->g1)), &m->g2); break; /* σ(x_g·g1)·g2 */
+    default: gate = NULL; /* gate_rank_type 0 */
+    }
     if (g->use_rope) {
         r = rl_rope(c, r, T, (int)g->N, g->inv_freq, pos0);
         k = rl_rope(c, k, T, (int)g->N, g->inv_freq, pos0);
     }
-    p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->KVH, io ? io->state_in : NULL, io ? &io->state_out : NULL);
-    return rl_linear(c, rl_mul(c, gate, p), &m->o_w, NULL);
+    if (!g->balance_state) {
+        /* the official code without balance_state adds k·vᵀ, not k·(1−w)·vᵀ: the scan always
+           scales k by (1−w), so it gets k/(1−w) per query head (k, v expanded for GQA) */
+        if (g->KVH != g->H) {
+            k = rl_repeat_kv(c, k, (int)g->H, (int)g->KVH);
+            v = rl_repeat_kv(c, v, (int)g->H, (int)g->KVH);
+        }
+        k = rl__rwkv6_unbalance(c, k, logw);
+        p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->H, io ? io->state_in : NULL, io ? &io->state_out : NULL);
+    } else {
+        p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->KVH, io ? io->state_in : NULL, io ? &io->state_out : NULL);
+    }
+    if (g->groupnorm_att) p = rl_groupnorm(c, p, &m->lnx_w, &m->lnx_b, (int)g->H, g->ln_eps);
+    return rl_linear(c, gate ? rl_mul(c, gate, p) : p, &m->o_w, NULL);
 }
 
 static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
@@ -11013,7 +11106,8 @@ static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
     /* w = exp(−e^−0.5 · σ(w0 + tanh(x·w1)·w2)) */
     w = rl_exp(c, rl_scale(c, rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, x, &m->w1)), &m->w2), &m->w0)), -0.60653065971263342f));
     a = rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_matmul(c, x, &m->a1), &m->a2), &m->a0));
-    gate = rl_matmul(c, rl_sigmoid(c, rl_matmul(c, x, &m->g1)), &m->g2);
+    gate = rl__gate_type(g) == 1 ? rl_sigmoid(c, rl_linear(c, x, &m->gate_w, NULL))    /* gate_rank_type 1 */
+                                 : rl_matmul(c, rl_sigmoid(c, rl_matmul(c, x, &m->g1)), &m->g2);
     if (g->use_rope) {
         r = rl_rope(c, r, T, N, g->inv_freq, pos0);
         k = rl_rope(c, k, T, N, g->inv_freq, pos0);
@@ -11180,6 +11274,7 @@ static void rl__student_opts_from_config(rl_student_opts *o, const rl_config *c,
     o->use_tokenshift = c->use_tokenshift;
     o->balance_state = c->balance_state;
     o->groupnorm_att = c->groupnorm_att;
+    o->gate = c->gate_rank_type == 0 ? RL_GATE_NONE : c->gate_rank_type;
     o->r_ts = c->lora_tokenshift;
     o->r_d = o->r_w = c->lora_decay;
     o->r_a = c->lora_iclr;
@@ -11197,6 +11292,10 @@ static void rl__student_opts_from_config(rl_student_opts *o, const rl_config *c,
     RL__RANK(r_v, lv, "v1", 1)
     RL__RANK(r_g, l, "g1", 1)
 #undef RL__RANK
+    if (o->kind == RL_MIXER_RWKV6) { /* RWKV6Qwen2Config's defaults for null ranks */
+        if (!o->r_ts) o->r_ts = c->hidden_size < 4096 ? 32 : 64;
+        if (!o->r_d) o->r_d = c->hidden_size < 4096 ? 64 : 128;
+    }
 }
 
 static rl_status rl__model_shape(rl_model *m, const rl_config *cfg, const rl_student_opts *so) {
@@ -11239,6 +11338,7 @@ static rl_status rl__model_shape(rl_model *m, const rl_config *cfg, const rl_stu
             mc.use_tokenshift = so->use_tokenshift;
             mc.balance_state = so->balance_state;
             mc.groupnorm_att = so->groupnorm_att;
+            mc.gate = so->gate;
             mc.ln_eps = 1e-5f * (float)cfg->head_dim;
             mc.r_ts = so->r_ts ? so->r_ts : rl_lora_rank(C, 0.5, 1.8);
             mc.r_d = so->r_d ? so->r_d : rl_lora_rank(C, 0.5, 1.8);
@@ -11457,6 +11557,14 @@ static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
         rl__fill(&m->decay_w1, 0);
         rl__fill_uniform(&m->decay_w2, -0.01f, 0.01f, rng);
         rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
+        if (m->g2.n) { /* gate_rank_type 2 (official: g1 zero, g2 orthogonal × 0.1) */
+            rl__fill(&m->g1, 0);
+            rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+        }
+        if (m->lnx_w.n) {
+            rl__fill(&m->lnx_w, 1.0f);
+            rl__fill(&m->lnx_b, 0.0f);
+        }
     } else if (g->kind == RL_MIXER_RWKV7) {
         for (n = 0; n < C; n++)
             rl_f32(&m->w0)[n] = (float)(-7.0 + 5.0 * pow((double)n / (double)(C > 1 ? C - 1 : 1), 0.85 + sqrt(r01)) + 0.5);
@@ -11468,8 +11576,11 @@ static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
         rl__fill(&m->v0, g->layer > 0 ? 1.0f : 0.0f); /* unused at layer 0 (torch.empty there) */
         rl__fill(&m->v1, 0);
         rl__ortho(rl_f32(&m->v2), m->v2.shape[0], m->v2.shape[1], 0.1, rng);
-        rl__fill(&m->g1, 0);
-        rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+        if (m->g2.n) {
+            rl__fill(&m->g1, 0);
+            rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+        }
+        if (m->gate_w.n) rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
         rl__fill(&m->k_k, 0.85f);
         rl__fill(&m->k_a, 1.0f);
         rl__fill(&m->r_k, 0);
@@ -11521,8 +11632,11 @@ rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl
         return rl__fail(RL_ERR_ARG, "student: kind must be RL_MIXER_RWKV6 or RL_MIXER_RWKV7");
     if (so.keep_attention < 0 || so.keep_attention > teacher->cfg.n_layers)
         return rl__fail(RL_ERR_ARG, "student: keep_attention %d is outside [0, %lld]", so.keep_attention, (long long)teacher->cfg.n_layers);
-    if (so.kind == RL_MIXER_RWKV6 && so.groupnorm_att)
-        return rl__fail(RL_ERR_UNSUPPORTED, "RAD-RWKV6 with GroupNorm (the paper's ablation) is not supported");
+    if (so.kind == RL_MIXER_RWKV7 && (so.gate == RL_GATE_NONE || so.gate < 0 || so.gate > RL_GATE_NONE))
+        return rl__fail(RL_ERR_UNSUPPORTED, "student: RAD-RWKV7 needs a gate (Linear or LoRA): the official RWKV7Qwen2 code has no gate-less form");
+    if (so.kind == RL_MIXER_RWKV7 && so.keep_attention > 0 && !so.use_rope)
+        return rl__fail(RL_ERR_UNSUPPORTED, "student: a RAD-RWKV7 hybrid needs use_rope: the official RWKV7Qwen2 code gives its attention "
+                        "layers RoPE angles only then");
     memset(s, 0, sizeof *s);
     if ((st = rl__model_shape(s, &teacher->cfg, &so)) != RL_OK) {
         rl_model_free(s);
@@ -12454,7 +12568,7 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
     const rl_config *c = &m->cfg;
     rl_mixer_cfg mc;
     int64_t l;
-    int n = 0, i;
+    int n = 0, i, hyb6;
     rl_status st;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return rl__fail(RL_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
     memset(&mc, 0, sizeof mc);
@@ -12463,11 +12577,22 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
             mc = m->blocks[l].mix.cfg;
             break;
         }
+    /* a RAD-RWKV6 hybrid is not written as rwkv6qwen2: the official code would build RWKV6
+       layers in place of its attention layers (README.md, Hybrids) */
+    hyb6 = m->student.kind == RL_MIXER_RWKV6 && m->student.keep_attention > 0;
     n += snprintf(cfg + n, sizeof cfg - (size_t)n, "{\n  \"architectures\": [\"%s\"],\n  \"model_type\": \"%s\",\n",
-                  m->student.kind == RL_MIXER_RWKV6 ? "RWKV6Qwen2ForCausalLM" : m->student.kind == RL_MIXER_RWKV7 ? "RWKV7Qwen2ForCausalLM"
+                  hyb6 ? RL_RWKV6_HYBRID_ARCH
+                  : m->student.kind == RL_MIXER_RWKV6 ? "RWKV6Qwen2ForCausalLM" : m->student.kind == RL_MIXER_RWKV7 ? "RWKV7Qwen2ForCausalLM"
                   : c->arch == RL_ARCH_QWEN2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM",
-                  m->student.kind == RL_MIXER_RWKV6 ? "rwkv6qwen2" : m->student.kind == RL_MIXER_RWKV7 ? "rwkv7qwen2"
+                  hyb6 ? RL_RWKV6_HYBRID_TYPE
+                  : m->student.kind == RL_MIXER_RWKV6 ? "rwkv6qwen2" : m->student.kind == RL_MIXER_RWKV7 ? "rwkv7qwen2"
                   : c->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
+    if (m->student.kind != RL_MIXER_ATTENTION && !hyb6) { /* as the released RADLADS checkpoints (formats.md §5.2) */
+        int d = m->student.kind == RL_MIXER_RWKV6 ? 6 : 7;
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n,
+                      "  \"auto_map\": {\n    \"AutoConfig\": \"configuration_rwkv%dqwen2.RWKV%dQwen2Config\",\n"
+                      "    \"AutoModelForCausalLM\": \"modeling_rwkv%dqwen2.RWKV%dQwen2ForCausalLM\"\n  },\n", d, d, d, d);
+    }
     n += snprintf(cfg + n, sizeof cfg - (size_t)n,
                   "  \"vocab_size\": %lld,\n  \"hidden_size\": %lld,\n  \"intermediate_size\": %lld,\n  \"num_hidden_layers\": %lld,\n"
                   "  \"num_attention_heads\": %lld,\n  \"num_key_value_heads\": %lld,\n  \"head_dim\": %lld,\n  \"max_position_embeddings\": %lld,\n"
@@ -12495,7 +12620,7 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
                       "  \"lora_rank_gate\": %d,\n  \"gate_rank_type\": %d,\n  \"balance_state\": %s,\n  \"groupnorm_att\": %s,\n"
                       "  \"use_tokenshift\": %s,\n  \"use_rope\": %s,\n  \"num_attention_layers\": %d,\n"
                       "  \"radlads_teacher_architecture\": \"%s\",\n",
-                      mc.r_ts, m->student.kind == RL_MIXER_RWKV6 ? mc.r_d : mc.r_w, mc.r_a, mc.r_v, mc.r_g, m->student.kind == RL_MIXER_RWKV6 ? 1 : 2,
+                      mc.r_ts, m->student.kind == RL_MIXER_RWKV6 ? mc.r_d : mc.r_w, mc.r_a, mc.r_v, mc.r_g, rl__gate_type(&mc),
                       mc.balance_state ? "true" : "false", mc.groupnorm_att ? "true" : "false", mc.use_tokenshift ? "true" : "false",
                       mc.use_rope ? "true" : "false", m->student.keep_attention, c->arch == RL_ARCH_QWEN2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
     n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"radlads_version\": \"%s\"\n}\n", RADLADS_VERSION);
