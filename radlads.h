@@ -144,7 +144,7 @@ rl_status rl_isa_set(rl_isa isa);  /* force a path; error if unsupported here */
 typedef enum rl_dtype { RL_F32 = 0, RL_BF16 = 1, RL_F16 = 2, RL_I32 = 3 } rl_dtype;
 
 /* General matrix product C[M,N] (+)= A[M,K] · B[K,N].
-   A(i,k) = A[i*a_rs + k*a_cs]; B(k,j) = B[k*b_rs + j*b_cs] of type b_type (F32 or BF16);
+   A(i,k) = A[i*a_rs + k*a_cs]; B(k,j) = B[k*b_rs + j*b_cs] of type b_type (F32, BF16 or F16);
    C is row-major with row stride ldc. accumulate = 0 overwrites C. */
 void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K,
              const float *A, int64_t a_rs, int64_t a_cs,
@@ -165,7 +165,7 @@ void rl_matmul_tn(rl_pool *pool, float *dW, const float *dy, const float *x,
 
 #define RL_MAX_DIMS 4
 typedef struct rl_tensor {
-    void *data;                  /* F32: float*, BF16: uint16_t* (frozen weights only) */
+    void *data;                  /* F32: float*, BF16/F16: uint16_t* (frozen weights only) */
     float *grad;                 /* same shape, F32; NULL until needed */
     int64_t shape[RL_MAX_DIMS];  /* outermost first; unused dims are 1 */
     int ndim;
@@ -934,9 +934,11 @@ typedef struct rl_model {
     int has_weights;
 } rl_model;
 
-/* Load a Hugging Face Qwen2/Llama folder (config.json + safetensors). trainable = 0 keeps
-   2-D weights in the file's BF16/F32, memory-mapped (a frozen teacher); 1 converts every
-   parameter to F32 and allocates gradients. */
+/* Load a Hugging Face Qwen2/Llama folder or a RADLADS student (config.json + safetensors).
+   trainable = 0 keeps 2-D weights (LoRA matrices included) in the file's BF16/F16/F32,
+   memory-mapped (a frozen model: no F32 copy of the weights); 1 converts every parameter to
+   F32 and allocates gradients. A student's config.json and tensors must agree (layer count,
+   which layers are attention, the mixers' optional parts), else an error names both. */
 rl_status rl_model_load(rl_model *m, const char *dir, int trainable);
 /* A student made from a teacher (spec §3.0): q/k/v/o, embeddings, norms, MLPs and head
    copied (widened to F32), every new parameter initialised by the spec's formulas. */
@@ -1827,7 +1829,8 @@ typedef struct rl__gemm_args {
 } rl__gemm_args;
 
 static float rl__load_b(const void *B, rl_dtype bt, int64_t i) {
-    return bt == RL_BF16 ? rl_bf16_to_f32(((const uint16_t *)B)[i]) : ((const float *)B)[i];
+    return bt == RL_BF16 ? rl_bf16_to_f32(((const uint16_t *)B)[i]) : bt == RL_F16 ? rl_f16_to_f32(((const uint16_t *)B)[i])
+                                                                                   : ((const float *)B)[i];
 }
 
 static void rl__naive_gemm(const rl__gemm_args *g) {
@@ -2553,6 +2556,8 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
                 int64_t o = base + k * g->b_rs;
                 if (g->bt == RL_BF16)
                     for (r = 0; r < RL__NRV; r++) rlv_store(dst + k * RL__NR + r * RLV_W, rlv_load_bf16(Bh + o + r * RLV_W));
+                else if (g->bt == RL_F16) /* frozen F16 weights: converted while packing (no SIMD path yet) */
+                    for (r = 0; r < RL__NR; r++) dst[k * RL__NR + r] = rl_f16_to_f32(Bh[o + r]);
                 else
                     memcpy(dst + k * RL__NR, Bf + o, RL__NR * sizeof(float));
             }
@@ -2561,6 +2566,8 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
                 int64_t o = base + r * g->b_cs;
                 if (g->bt == RL_BF16)
                     for (k = 0; k < kc; k++) dst[k * RL__NR + r] = rl_bf16_to_f32(Bh[o + k]);
+                else if (g->bt == RL_F16)
+                    for (k = 0; k < kc; k++) dst[k * RL__NR + r] = rl_f16_to_f32(Bh[o + k]);
                 else
                     for (k = 0; k < kc; k++) dst[k * RL__NR + r] = Bf[o + k];
             }
@@ -2850,8 +2857,16 @@ static void rl__gemv_task(void *ctx, int64_t b, int64_t e, int tid) {
     for (i = 0; i < g->M; i++)
         for (n = b; n < e; n++) {
             const float *a = g->A + i * g->a_rs;
-            float s = g->bt == RL_BF16 ? j->k->dot_bf16(a, (const uint16_t *)g->B + n * g->b_cs, g->K)
-                                       : j->k->dot(a, (const float *)g->B + n * g->b_cs, g->K);
+            float s;
+            if (g->bt == RL_F16) {
+                const uint16_t *b = (const uint16_t *)g->B + n * g->b_cs;
+                int64_t q;
+                s = 0;
+                for (q = 0; q < g->K; q++) s += a[q] * rl_f16_to_f32(b[q]);
+            } else {
+                s = g->bt == RL_BF16 ? j->k->dot_bf16(a, (const uint16_t *)g->B + n * g->b_cs, g->K)
+                                     : j->k->dot(a, (const float *)g->B + n * g->b_cs, g->K);
+            }
             float *c = g->C + i * g->ldc + n;
             *c = g->accumulate ? *c + s : s;
         }
@@ -3245,8 +3260,8 @@ rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) {
         return rl__op_fail(c, RL_ERR_ARG, "linear %s: weight is [%lld, %lld], input rows have %lld values",
                            W->name ? W->name : "", (long long)W->shape[0], (long long)(W->ndim > 1 ? W->shape[1] : 0), (long long)K);
     N = W->shape[0];
-    if (W->dtype != RL_F32 && (W->dtype != RL_BF16 || W->requires_grad))
-        return rl__op_fail(c, RL_ERR_ARG, "linear %s: weights must be F32 (or BF16 when frozen)", W->name ? W->name : "");
+    if (W->dtype != RL_F32 && ((W->dtype != RL_BF16 && W->dtype != RL_F16) || W->requires_grad))
+        return rl__op_fail(c, RL_ERR_ARG, "linear %s: weights must be F32 (or BF16/F16 when frozen)", W->name ? W->name : "");
     if (b && (rl__bad(c, b) || b->n != N)) return rl__op_fail(c, RL_ERR_ARG, "linear: bias must have %lld F32 values", (long long)N);
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
@@ -3260,14 +3275,16 @@ static void rl__matmul_bwd(rl_ctx *c, rl__node *n) {
     rl_tensor *x = n->in[0], *A = n->in[1];
     int64_t M = rl_rows(x), K = rl_cols(x), N = A->shape[1];
     const float *g = n->out->grad;
-    if (rl__wants(x)) rl_gemm(c->pool, M, K, N, g, N, 1, A->data, RL_F32, 1, N, rl__grad(c, x), K, 1);
+    if (rl__wants(x)) rl_gemm(c->pool, M, K, N, g, N, 1, A->data, A->dtype, 1, N, rl__grad(c, x), K, 1);
     if (rl__wants(A)) rl_gemm(c->pool, K, N, M, rl_f32(x), 1, K, g, RL_F32, N, 1, rl__grad(c, A), N, 1);
 }
 rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A) {
     rl_tensor *y;
     int64_t shape[RL_MAX_DIMS], M, K, N;
     int i;
-    if (rl__bad(c, x) || rl__bad(c, A)) return NULL;
+    if (rl__bad(c, x) || !A) return NULL;
+    if (A->dtype != RL_F32 && ((A->dtype != RL_BF16 && A->dtype != RL_F16) || A->requires_grad))
+        return rl__op_fail(c, RL_ERR_ARG, "matmul %s: matrix must be F32 (or BF16/F16 when frozen)", A->name ? A->name : "");
     M = rl_rows(x);
     K = rl_cols(x);
     if (A->ndim != 2 || A->shape[0] != K)
@@ -3277,7 +3294,7 @@ rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A) {
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
     if (!(y = rl_new(c, x->ndim, shape))) return NULL;
-    rl_gemm(c->pool, M, N, K, rl_f32(x), K, 1, A->data, RL_F32, N, 1, rl_f32(y), N, 0);
+    rl_gemm(c->pool, M, N, K, rl_f32(x), K, 1, A->data, A->dtype, N, 1, rl_f32(y), N, 0);
     rl__node_new(c, rl__matmul_bwd, y, x, A, NULL, NULL);
     return y;
 }
@@ -3705,8 +3722,8 @@ rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor 
     rl_tensor *y;
     int64_t r, C, V;
     if (!E || c->err) return NULL;
-    if (E->ndim != 2 || (E->dtype != RL_F32 && E->dtype != RL_BF16))
-        return rl__op_fail(c, RL_ERR_ARG, "embedding: table must be a 2-D F32 or BF16 tensor");
+    if (E->ndim != 2 || (E->dtype != RL_F32 && E->dtype != RL_BF16 && E->dtype != RL_F16))
+        return rl__op_fail(c, RL_ERR_ARG, "embedding: table must be a 2-D F32, BF16 or F16 tensor");
     V = E->shape[0];
     C = E->shape[1];
     for (r = 0; r < n_ids; r++)
@@ -3717,6 +3734,8 @@ rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor 
         float *dst = rl_f32(y) + r * C;
         int64_t j;
         if (E->dtype == RL_F32) memcpy(dst, (const float *)E->data + (int64_t)ids[r] * C, sizeof(float) * (size_t)C);
+        else if (E->dtype == RL_F16)
+            for (j = 0; j < C; j++) dst[j] = rl_f16_to_f32(((const uint16_t *)E->data)[(int64_t)ids[r] * C + j]);
         else
             for (j = 0; j < C; j++) dst[j] = rl_bf16_to_f32(((const uint16_t *)E->data)[(int64_t)ids[r] * C + j]);
     }
@@ -10927,7 +10946,7 @@ static const rl__pdesc rl__mixer_pdesc[] = {
     RL__PD("a0", a0, RL__K7), RL__PD("a1", a1, RL__K7), RL__PD("a2", a2, RL__K7),
     RL__PD("v0", v0, RL__K7), RL__PD("v1", v1, RL__K7), RL__PD("v2", v2, RL__K7),
     RL__PD("g1", g1, RL__K6 | RL__K7), RL__PD("g2", g2, RL__K6 | RL__K7), RL__PD("k_k", k_k, RL__K7), RL__PD("k_a", k_a, RL__K7),
-    RL__PD("r_k", r_k, RL__K7), RL__PD("ln_x.weight", lnx_w, RL__K7), RL__PD("ln_x.bias", lnx_b, RL__K7)};
+    RL__PD("r_k", r_k, RL__K7), RL__PD("ln_x.weight", lnx_w, RL__K6 | RL__K7), RL__PD("ln_x.bias", lnx_b, RL__K6 | RL__K7)};
 #undef RL__PD
 
 static int rl__mixer_kindbit(rl_mixer_kind k) { return k == RL_MIXER_RWKV6 ? RL__K6 : k == RL_MIXER_RWKV7 ? RL__K7 : RL__KA; }
@@ -11386,10 +11405,15 @@ static void rl__load_fn(void *u, const char *name, rl_tensor *t) {
         f = rl_st_find(&lc->m->weights, src);
     }
     if (!f) {
-        lc->st = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is missing from the checkpoint", lc->dir, name);
+        if (lc->m->cfg.student)
+            lc->st = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is missing from the checkpoint, but config.json asks for it "
+                              "(num_hidden_layers, num_attention_layers, use_tokenshift, gate_rank_type, groupnorm_att, "
+                              "attention_bias)", lc->dir, name);
+        else
+            lc->st = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is missing from the checkpoint", lc->dir, name);
         return;
     }
-    if (!lc->m->trainable && t->ndim == 2 && f->supported && f->aligned && (f->dtype == RL_BF16 || f->dtype == RL_F32) &&
+    if (!lc->m->trainable && t->ndim == 2 && f->supported && f->aligned && (f->dtype == RL_BF16 || f->dtype == RL_F16 || f->dtype == RL_F32) &&
         f->ndim == 2 && f->shape[0] == t->shape[0] && f->shape[1] == t->shape[1]) {
         t->data = (void *)(uintptr_t)f->data; /* read-only mapping: frozen weights are never written */
         t->dtype = f->dtype;
@@ -11400,6 +11424,76 @@ static void rl__load_fn(void *u, const char *name, rl_tensor *t) {
     rl__alloc_fn(&ac, name, t);
     if ((lc->st = ac.st) != RL_OK) return;
     lc->st = rl_st_read_f32(&lc->m->weights, src, (float *)t->data, t->ndim, t->shape);
+}
+
+/* A student's config.json and its tensors must describe the same model: every tensor in
+   the checkpoint is one the config asks for (layer count, which layers are attention, the
+   optional parts of the mixers); missing ones are reported by the load itself. */
+typedef struct { const char **names; int n, cap; rl_arena *a; } rl__name_set;
+static void rl__name_add(void *u, const char *name, rl_tensor *t) {
+    rl__name_set *ns = (rl__name_set *)u;
+    char *c;
+    RL__UNUSED(t);
+    if (ns->n == ns->cap) return;
+    if ((c = (char *)rl_arena_alloc(ns->a, strlen(name) + 1)) != NULL) {
+        memcpy(c, name, strlen(name) + 1);
+        ns->names[ns->n++] = c;
+    }
+}
+static int rl__name_cmp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+static rl_status rl__student_check_tensors(rl_model *m, const char *dir) {
+    rl__name_set ns;
+    rl_arena a;
+    rl_status st = RL_OK;
+    int i, n = rl_st_count(&m->weights);
+    int64_t L = m->cfg.n_layers;
+    rl_arena_init(&a, 1 << 16);
+    ns.a = &a;
+    ns.n = 0;
+    ns.cap = (int)(64 * L + 16);
+    ns.names = (const char **)rl_arena_alloc(&a, sizeof(char *) * (size_t)ns.cap);
+    if (!ns.names) {
+        rl_arena_free(&a);
+        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", dir);
+    }
+    rl_model_params(m, rl__name_add, &ns);
+    qsort(ns.names, (size_t)ns.n, sizeof(char *), rl__name_cmp);
+    for (i = 0; i < n && st == RL_OK; i++) {
+        const char *nm = rl_st_at(&m->weights, i)->name, *key = nm;
+        long long l = -1;
+        int used = 0;
+        if (bsearch(&key, ns.names, (size_t)ns.n, sizeof(char *), rl__name_cmp)) continue;
+        if (!strcmp(nm, "lm_head.weight") && m->cfg.tie_embeddings) continue; /* tied, stored anyway */
+        if (sscanf(nm, "model.layers.%lld.%n", &l, &used) == 1 && used > 0) {
+            if (l >= L)
+                st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_hidden_layers is %lld, but the checkpoint has tensor %s (layer %lld)",
+                              dir, (long long)L, nm, l);
+            else if (l >= 0 && m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION && !strncmp(nm + used, "self_attn.", 10))
+                st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_attention_layers %d makes layer %lld softmax attention, but the "
+                              "checkpoint has the RAD-RWKV tensor %s there", dir, m->cfg.n_attention_layers, l, nm);
+        }
+        if (st == RL_OK)
+            st = rl__fail(RL_ERR_FORMAT, "%s/config.json does not describe tensor %s of the checkpoint (use_tokenshift %s, "
+                          "gate_rank_type %d, groupnorm_att %s, attention_bias %s)", dir, nm, m->cfg.use_tokenshift ? "true" : "false",
+                          m->cfg.gate_rank_type, m->cfg.groupnorm_att ? "true" : "false", m->cfg.attn_bias ? "true" : "false");
+    }
+    /* a layer the config makes RAD-RWKV but that has only q/k/v/o in the file */
+    for (i = 0; i < L && st == RL_OK; i++) {
+        char nm[96];
+        snprintf(nm, sizeof nm, "model.layers.%d.input_layernorm.weight", i);
+        if (!rl_st_find(&m->weights, nm)) {
+            st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_hidden_layers is %lld, but the checkpoint has no tensors of layer %d "
+                          "(no %s)", dir, (long long)L, i, nm);
+            break;
+        }
+        if (m->blocks[i].mix.cfg.kind == RL_MIXER_ATTENTION) continue;
+        snprintf(nm, sizeof nm, "model.layers.%d.self_attn.%s", i, m->blocks[i].mix.cfg.kind == RL_MIXER_RWKV6 ? "time_decay" : "w0");
+        if (!rl_st_find(&m->weights, nm))
+            st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_attention_layers %d makes layer %d RAD-RWKV%d, but the checkpoint has no "
+                          "%s (the layer looks like softmax attention)", dir, m->cfg.n_attention_layers, i, (int)m->blocks[i].mix.cfg.kind, nm);
+    }
+    rl_arena_free(&a);
+    return st;
 }
 
 static void rl__tie_head(rl_model *m) {
@@ -11431,6 +11525,10 @@ rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
         return st;
     }
     m->trainable = trainable;
+    if (cfg.student && (st = rl__student_check_tensors(m, dir)) != RL_OK) {
+        rl_model_free(m);
+        return st;
+    }
     lc.m = m;
     lc.dir = dir;
     lc.st = RL_OK;
@@ -11615,6 +11713,8 @@ static void rl__copy_fn(void *u, const char *name, rl_tensor *t) {
     }
     if (f.found->dtype == RL_BF16)
         for (i = 0; i < t->n; i++) rl_f32(t)[i] = rl_bf16_to_f32(((const uint16_t *)f.found->data)[i]);
+    else if (f.found->dtype == RL_F16)
+        for (i = 0; i < t->n; i++) rl_f32(t)[i] = rl_f16_to_f32(((const uint16_t *)f.found->data)[i]);
     else memcpy(t->data, f.found->data, sizeof(float) * (size_t)t->n);
     cc->copied++;
 }
@@ -12149,12 +12249,12 @@ static void rl__plan_fn(void *u, const char *name, rl_tensor *t) {
     int mixer = strstr(name, ".self_attn.") != NULL;
     int trained = c->which == RL_TRAIN_ALL || (mixer && (c->which == RL_TRAIN_MIXERS || rl__is_decay_param(name)));
     c->p->params += t->n;
-    c->bytes += t->n * (t->dtype == RL_BF16 ? 2 : 4);
+    c->bytes += t->n * (t->dtype == RL_BF16 || t->dtype == RL_F16 ? 2 : 4);
     if (trained) c->p->trained += t->n;
 }
 static void rl__bytes_fn(void *u, const char *name, rl_tensor *t) {
     RL__UNUSED(name);
-    *(int64_t *)u += t->n * (t->dtype == RL_BF16 ? 2 : 4);
+    *(int64_t *)u += t->n * (t->dtype == RL_BF16 || t->dtype == RL_F16 ? 2 : 4);
 }
 
 rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p) {
