@@ -141,10 +141,19 @@ rl_isa rl_isa_best(void);          /* best path this CPU and build support */
 rl_isa rl_isa_active(void);        /* path in use (RADLADS_ISA or best) */
 rl_status rl_isa_set(rl_isa isa);  /* force a path; error if unsupported here */
 
-typedef enum rl_dtype { RL_F32 = 0, RL_BF16 = 1, RL_F16 = 2, RL_I32 = 3 } rl_dtype;
+typedef enum rl_dtype {
+    RL_F32 = 0, RL_BF16 = 1, RL_F16 = 2, RL_I32 = 3,
+    /* a ggml block type kept as stored (a quantized GGUF matrix, frozen, read in place):
+       RL_DTYPE_GGML(ggml type), e.g. RL_DTYPE_GGML(8) for Q8_0; rows hold whole blocks */
+    RL_DTYPE_GGML0 = 64, RL_DTYPE_GGML_LAST = 127
+} rl_dtype;
+#define RL_DTYPE_GGML(t) ((rl_dtype)(RL_DTYPE_GGML0 + (int)(t)))
+#define RL_DTYPE_IS_GGML(d) ((int)(d) >= RL_DTYPE_GGML0 && (int)(d) <= RL_DTYPE_GGML_LAST)
 
 /* General matrix product C[M,N] (+)= A[M,K] · B[K,N].
-   A(i,k) = A[i*a_rs + k*a_cs]; B(k,j) = B[k*b_rs + j*b_cs] of type b_type (F32, BF16 or F16);
+   A(i,k) = A[i*a_rs + k*a_cs]; B(k,j) = B[k*b_rs + j*b_cs] of type b_type (F32, BF16 or F16;
+   or a ggml block type RL_DTYPE_GGML(t) when b_rs = 1, i.e. y = x·Wᵀ with W's rows whole
+   blocks: then rl__gemm_ggml dequantizes one row of W at a time and takes its dot products);
    C is row-major with row stride ldc. accumulate = 0 overwrites C. */
 void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K,
              const float *A, int64_t a_rs, int64_t a_cs,
@@ -932,6 +941,7 @@ typedef struct rl_model {
     rl_arena params, grads;
     rl_st weights;               /* kept open: frozen BF16/F32 matrices point into it */
     int has_weights;
+    struct rl_gguf *gguf;        /* a student read from GGUF: kept open, its matrices point into it */
 } rl_model;
 
 /* Load a Hugging Face Qwen2/Llama folder or a RADLADS student (config.json + safetensors).
@@ -2872,6 +2882,49 @@ static void rl__gemv_task(void *ctx, int64_t b, int64_t e, int tid) {
         }
 }
 
+/* Products with a quantized (ggml block type) B = Wᵀ, W's rows read in place: each task
+   dequantizes one row of W (K values: whole blocks) on the fly and takes its dot product
+   with every row of A. The one entry point for quantized weights: faster kernels (dot
+   products on the blocks themselves) replace this function's body. */
+static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes) { /* bytes of a row of k values */
+    int64_t bs, ts;
+    if (!rl_ggml_can_dequantize(type) || !rl_ggml_type_size(type, &bs, &ts) || bs < 1 || k % bs) return 0;
+    *bytes = k / bs * ts;
+    return 1;
+}
+typedef struct { const rl__gemm_args *g; const rl__kern *k; int64_t row_bytes; } rl__gemm_ggml_job;
+static void rl__gemm_ggml_task(void *ctx, int64_t b, int64_t e, int tid) {
+    rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)ctx;
+    const rl__gemm_args *g = j->g;
+    float *row = (float *)rl__aligned_alloc(sizeof(float) * (size_t)g->K);
+    int64_t n, i;
+    RL__UNUSED(tid);
+    if (!row) return;
+    for (n = b; n < e; n++) {
+        const unsigned char *w = (const unsigned char *)g->B + n * j->row_bytes;
+        if (rl_ggml_dequantize((int)g->bt - RL_DTYPE_GGML0, w, row, g->K) != RL_OK) memset(row, 0, sizeof(float) * (size_t)g->K);
+        for (i = 0; i < g->M; i++) {
+            float s = j->k->dot(g->A + i * g->a_rs, row, g->K), *c = g->C + i * g->ldc + n;
+            *c = g->accumulate ? *c + s : s;
+        }
+    }
+    rl__aligned_free(row);
+}
+static void rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g) {
+    rl__gemm_ggml_job j;
+    /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous); callers are rl_linear and
+       the embedding, which check the layout */
+    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes((int)g->bt - RL_DTYPE_GGML0, g->K, &j.row_bytes) ||
+        g->b_cs != g->K) {
+        int64_t i;
+        for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
+        return;
+    }
+    j.g = g;
+    j.k = rl__kern_get();
+    rl_pool_for(pool, g->N, 16, rl__gemm_ggml_task, &j);
+}
+
 void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
              const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate) {
     rl__gemm_args g;
@@ -2880,6 +2933,10 @@ void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int
     if (M <= 0 || N <= 0) return;
     g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = a_rs; g.a_cs = a_cs; g.B = B; g.bt = b_type;
     g.b_rs = b_rs; g.b_cs = b_cs; g.C = C; g.ldc = ldc; g.accumulate = accumulate;
+    if (RL_DTYPE_IS_GGML(b_type)) {
+        rl__gemm_ggml(pool, &g);
+        return;
+    }
     if (M <= 4 && a_cs == 1 && b_rs == 1 && K > 0) {
         rl__gemv_job j;
         j.g = &g;
@@ -3260,8 +3317,8 @@ rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) {
         return rl__op_fail(c, RL_ERR_ARG, "linear %s: weight is [%lld, %lld], input rows have %lld values",
                            W->name ? W->name : "", (long long)W->shape[0], (long long)(W->ndim > 1 ? W->shape[1] : 0), (long long)K);
     N = W->shape[0];
-    if (W->dtype != RL_F32 && ((W->dtype != RL_BF16 && W->dtype != RL_F16) || W->requires_grad))
-        return rl__op_fail(c, RL_ERR_ARG, "linear %s: weights must be F32 (or BF16/F16 when frozen)", W->name ? W->name : "");
+    if (W->dtype != RL_F32 && ((W->dtype != RL_BF16 && W->dtype != RL_F16 && !RL_DTYPE_IS_GGML(W->dtype)) || W->requires_grad))
+        return rl__op_fail(c, RL_ERR_ARG, "linear %s: weights must be F32 (or BF16/F16/GGUF blocks when frozen)", W->name ? W->name : "");
     if (b && (rl__bad(c, b) || b->n != N)) return rl__op_fail(c, RL_ERR_ARG, "linear: bias must have %lld F32 values", (long long)N);
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
@@ -3722,8 +3779,8 @@ rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor 
     rl_tensor *y;
     int64_t r, C, V;
     if (!E || c->err) return NULL;
-    if (E->ndim != 2 || (E->dtype != RL_F32 && E->dtype != RL_BF16 && E->dtype != RL_F16))
-        return rl__op_fail(c, RL_ERR_ARG, "embedding: table must be a 2-D F32, BF16 or F16 tensor");
+    if (E->ndim != 2 || (E->dtype != RL_F32 && E->dtype != RL_BF16 && E->dtype != RL_F16 && !RL_DTYPE_IS_GGML(E->dtype)))
+        return rl__op_fail(c, RL_ERR_ARG, "embedding: table must be a 2-D F32, BF16, F16 or GGUF block tensor");
     V = E->shape[0];
     C = E->shape[1];
     for (r = 0; r < n_ids; r++)
@@ -3736,6 +3793,12 @@ rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor 
         if (E->dtype == RL_F32) memcpy(dst, (const float *)E->data + (int64_t)ids[r] * C, sizeof(float) * (size_t)C);
         else if (E->dtype == RL_F16)
             for (j = 0; j < C; j++) dst[j] = rl_f16_to_f32(((const uint16_t *)E->data)[(int64_t)ids[r] * C + j]);
+        else if (RL_DTYPE_IS_GGML(E->dtype)) { /* a quantized table: dequantize the row */
+            int64_t rb;
+            if (!rl__ggml_row_bytes((int)E->dtype - RL_DTYPE_GGML0, C, &rb) ||
+                rl_ggml_dequantize((int)E->dtype - RL_DTYPE_GGML0, (const unsigned char *)E->data + (int64_t)ids[r] * rb, dst, C) != RL_OK)
+                return rl__op_fail(c, RL_ERR_ARG, "embedding: cannot read row %d of a %s table", ids[r], rl_ggml_type_name((int)E->dtype - RL_DTYPE_GGML0));
+        }
         else
             for (j = 0; j < C; j++) dst[j] = rl_bf16_to_f32(((const uint16_t *)E->data)[(int64_t)ids[r] * C + j]);
     }
@@ -5516,6 +5579,7 @@ static rl_st_dtype rl__st_from_dtype(rl_dtype d) {
     case RL_BF16: return RL_ST_BF16;
     case RL_F16: return RL_ST_F16;
     case RL_I32: return RL_ST_I32;
+    default: break; /* ggml block types have no safetensors dtype */
     }
     return RL_ST_NDTYPES;
 }
@@ -11545,6 +11609,10 @@ void rl_model_free(rl_model *m) {
     rl_arena_free(&m->params);
     rl_arena_free(&m->grads);
     if (m->has_weights) rl_st_close(&m->weights);
+    if (m->gguf) {
+        rl_gguf_close(m->gguf);
+        RL_FREE(m->gguf);
+    }
     RL_FREE(m->blocks);
     RL_FREE(m->inv_freq);
     memset(m, 0, sizeof *m);
@@ -13021,14 +13089,262 @@ rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
     return RL_OK;
 }
 
-rl_status rl_model_load_gguf(rl_model *m, const char *path) {
-    rl_gguf g;
+/* ---- RAD-RWKV6 students from GGUF (llama.cpp arch rwkv6qwen2, formats.md §5.4) ----
+   The inverse of rl_export_gguf_rwkv6qwen2, and what llama.cpp's own converter writes for an
+   RWKV6Qwen2ForCausalLM checkpoint. The large matrices (embedding, r/k/v/o, gate, MLP,
+   output) stay in the file, read in place in their stored type: F32, F16, BF16 or a
+   quantized block type (rl_gemm's rl__gemm_ggml dequantizes one row at a time); the small
+   tensors (norms, token-shift and decay LoRAs, biases) are converted to F32 in llama.cpp's
+   layout undone: w1/w2 transposed and their groups put back from w,k,v,r,g to r,k,v,w,g.
+   The model computes RAD-RWKV6 with token shift, balance_state, the Linear gate and no RoPE
+   or GroupNorm (all that rwkv6qwen2 expresses); it keeps the Hugging Face code's clamp of
+   the log-decay at −5, which llama.cpp's graph does not apply. */
+typedef struct { const rl_gguf *g; rl_model *m; rl_status st; } rl__g6_ctx;
+
+static const rl_gguf_tensor *rl__g6_find(rl__g6_ctx *x, const char *name, int nd, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3) {
+    const rl_gguf_tensor *t = rl_gguf_find_tensor(x->g, name);
+    int64_t want[4];
+    int i;
+    want[0] = ne0; want[1] = ne1; want[2] = ne2; want[3] = ne3;
+    if (x->st) return NULL;
+    if (!t) {
+        x->st = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' is missing (llama.cpp rwkv6qwen2)", x->g->path, name);
+        return NULL;
+    }
+    for (i = 0; i < 4; i++)
+        if (t->ne[i] != (i < nd ? want[i] : 1)) {
+            x->st = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' has ne [%lld, %lld, %lld, %lld], expected [%lld, %lld, %lld, %lld]", x->g->path, name,
+                             (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3], (long long)want[0],
+                             (long long)(nd > 1 ? want[1] : 1), (long long)(nd > 2 ? want[2] : 1), (long long)(nd > 3 ? want[3] : 1));
+            return NULL;
+        }
+    return t;
+}
+
+/* a matrix [rows, cols] (ne {cols, rows}) used in place */
+static void rl__g6_inplace(rl__g6_ctx *x, rl_tensor *dst, const char *name) {
+    const rl_gguf_tensor *t = rl__g6_find(x, name, 2, dst->shape[1], dst->shape[0], 1, 1);
+    int64_t rb;
+    uintptr_t a;
+    if (!t) return;
+    a = (uintptr_t)t->data;
+    dst->requires_grad = 0;
+    dst->data = (void *)a;
+    if (t->type == RL_GGML_F32 && a % 4 == 0) dst->dtype = RL_F32;
+    else if ((t->type == RL_GGML_F16 || t->type == RL_GGML_BF16) && a % 2 == 0) dst->dtype = t->type == RL_GGML_F16 ? RL_F16 : RL_BF16;
+    else if (t->type != RL_GGML_F32 && t->type != RL_GGML_F16 && t->type != RL_GGML_BF16 && rl__ggml_row_bytes((int)t->type, dst->shape[1], &rb))
+        dst->dtype = RL_DTYPE_GGML(t->type);
+    else
+        x->st = rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor '%s' of type %s cannot be used in place (unknown block type or misaligned)",
+                         x->g->path, name, rl_ggml_type_name((int)t->type));
+}
+
+/* a small tensor as F32 into dst (already allocated), then rearranged by the caller */
+static float *rl__g6_f32(rl__g6_ctx *x, const char *name, int nd, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3) {
+    const rl_gguf_tensor *t = rl__g6_find(x, name, nd, ne0, ne1, ne2, ne3);
+    float *buf;
+    if (!t) return NULL;
+    if (!(buf = (float *)RL_MALLOC(sizeof(float) * (size_t)t->n))) {
+        x->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory for '%s'", x->g->path, name);
+        return NULL;
+    }
+    if ((x->st = rl_gguf_tensor_f32(x->g, t, buf)) != RL_OK) {
+        RL_FREE(buf);
+        return NULL;
+    }
+    return buf;
+}
+static void rl__g6_copy(rl__g6_ctx *x, rl_tensor *dst, const char *name) { /* same element order */
+    float *b = rl__g6_f32(x, name, 1, dst->n, 1, 1, 1);
+    if (!b) return;
+    memcpy(dst->data, b, sizeof(float) * (size_t)dst->n);
+    RL_FREE(b);
+}
+static rl_tensor rl__g6_f32_tensor(rl__g6_ctx *x, int nd, const int64_t *shape) {
+    rl_tensor t = rl_wrap(NULL, RL_F32, nd, shape, 0);
+    if (!x->st && !(t.data = rl_arena_zalloc(&x->m->params, sizeof(float) * (size_t)t.n)))
+        x->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory", x->g->path);
+    return t;
+}
+
+static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
+    static const int grp[5] = {3, 1, 2, 0, 4}; /* our group (r,k,v,w,g) -> llama.cpp's (w,k,v,r,g) */
+    rl__g6_ctx x;
+    rl_config cfg;
+    rl_student_opts so;
+    const rl_gguf_tensor *te, *tk;
+    int64_t C, L, F, N, V, KV, r, rd, l, i, j, b;
+    double eps;
+    char nm[96];
     rl_status st;
+    static const char *const eos_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"};
+    memset(&cfg, 0, sizeof cfg);
+    if ((st = rl_gguf_get_int(g, "rwkv6qwen2.embedding_length", &C)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.block_count", &L)) ||
+        (st = rl_gguf_get_int(g, "rwkv6qwen2.feed_forward_length", &F)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.wkv.head_size", &N)) ||
+        (st = rl_gguf_get_int(g, "rwkv6qwen2.time_mix_extra_dim", &r)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.time_decay_extra_dim", &rd)) ||
+        (st = rl_gguf_get_float(g, "rwkv6qwen2.attention.layer_norm_rms_epsilon", &eps)))
+        return st;
+    if (C < 2 || C > (1 << 20) || L < 1 || L > 4096 || F < 1 || F > (1 << 24) || N < 2 || N % 2 || C % N || r < 1 || r > C || rd < 1 || rd > C)
+        return rl__fail(RL_ERR_FORMAT, "%s: rwkv6qwen2 hyper-parameters out of range (embedding %lld, blocks %lld, ffn %lld, head size %lld, "
+                        "ranks %lld/%lld)", g->path, (long long)C, (long long)L, (long long)F, (long long)N, (long long)r, (long long)rd);
+    if (rl_gguf_find_tensor(g, "blk.0.time_mix_first.weight") || rl_gguf_find_tensor(g, "blk.0.time_mix_ln.weight"))
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: time_mix_first / time_mix_ln tensors: that is the original RWKV6 graph, not RAD-RWKV6", g->path);
+    if (!(te = rl_gguf_find_tensor(g, "token_embd.weight")) || te->ne[0] != C || te->ne[1] < 1 || te->ne[1] > INT32_MAX)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor 'token_embd.weight' is missing or not [%lld, vocab]", g->path, (long long)C);
+    V = te->ne[1];
+    if (!(tk = rl_gguf_find_tensor(g, "blk.0.time_mix_key.weight")) || tk->ne[0] != C || tk->ne[1] < N || tk->ne[1] % N || (C / N) % (tk->ne[1] / N))
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor 'blk.0.time_mix_key.weight' is missing or its ne[1] is not a whole number of kv heads of %lld",
+                        g->path, (long long)N);
+    KV = tk->ne[1] / N;
+    {
+        int64_t kv2;
+        if (rl_gguf_find(g, "rwkv6qwen2.attention.head_count_kv") && (st = rl_gguf_get_int(g, "rwkv6qwen2.attention.head_count_kv", &kv2)) == RL_OK &&
+            kv2 != KV)
+            return rl__fail(RL_ERR_FORMAT, "%s: key 'rwkv6qwen2.attention.head_count_kv' is %lld but 'blk.0.time_mix_key.weight' holds %lld heads",
+                            g->path, (long long)kv2, (long long)KV);
+    }
+    cfg.arch = RL_ARCH_QWEN2;
+    cfg.student = 6;
+    snprintf(cfg.model_type, sizeof cfg.model_type, "rwkv6qwen2");
+    cfg.vocab_size = V;
+    cfg.hidden_size = C;
+    cfg.intermediate_size = F;
+    cfg.n_layers = L;
+    cfg.n_heads = C / N;
+    cfg.n_kv_heads = KV;
+    cfg.head_dim = N;
+    cfg.max_pos = 1 << 20;
+    cfg.rms_eps = (float)eps;
+    cfg.rope_theta = 10000;
+    cfg.rope_factor = 1.0;
+    cfg.attn_bias = rl_gguf_find_tensor(g, "blk.0.time_mix_receptance.bias") != NULL;
+    cfg.dtype = RL_F32;
+    cfg.gate_rank_type = 1;
+    cfg.balance_state = 1;
+    cfg.use_tokenshift = 1;
+    cfg.lora_tokenshift = (int)r;
+    cfg.lora_decay = (int)rd;
+    if ((st = rl__gguf_token_key(g, "tokenizer.ggml.bos_token_id", V, &cfg.bos_id))) return st;
+    for (i = 0; i < 2; i++) {
+        int32_t id;
+        if ((st = rl__gguf_token_key(g, eos_keys[i], V, &id))) return st;
+        if (id >= 0 && (!cfg.n_eos || cfg.eos_ids[0] != id)) cfg.eos_ids[cfg.n_eos++] = id;
+    }
+    rl_student_opts_default(&so, RL_MIXER_RWKV6);
+    so.use_rope = 0;
+    so.r_ts = (int)r;
+    so.r_d = (int)rd;
+    if ((st = rl__model_shape(m, &cfg, &so)) != RL_OK) return st;
+    m->trainable = 0;
+    x.g = g;
+    x.m = m;
+    x.st = RL_OK;
+    rl__g6_inplace(&x, &m->embed, "token_embd.weight");
+    rl__g6_inplace(&x, &m->head, "output.weight");
+    m->norm = rl__g6_f32_tensor(&x, 1, &C);
+    rl__g6_copy(&x, &m->norm, "output_norm.weight");
+    for (l = 0; l < L && !x.st; l++) {
+        rl_block *bl = &m->blocks[l];
+        rl_mixer *mx = &bl->mix;
+        rl_tensor *mu[5];
+        float *f;
+        int64_t s3[3], s2[2];
+#define RL__GN(s) (snprintf(nm, sizeof nm, "blk.%lld." s, (long long)l), nm)
+        bl->ln1 = rl__g6_f32_tensor(&x, 1, &C);
+        rl__g6_copy(&x, &bl->ln1, RL__GN("attn_norm.weight"));
+        bl->ln2 = rl__g6_f32_tensor(&x, 1, &C);
+        rl__g6_copy(&x, &bl->ln2, RL__GN("ffn_norm.weight"));
+        rl__g6_inplace(&x, &mx->q_w, RL__GN("time_mix_receptance.weight"));
+        rl__g6_inplace(&x, &mx->k_w, RL__GN("time_mix_key.weight"));
+        rl__g6_inplace(&x, &mx->v_w, RL__GN("time_mix_value.weight"));
+        rl__g6_inplace(&x, &mx->o_w, RL__GN("time_mix_output.weight"));
+        rl__g6_inplace(&x, &mx->gate_w, RL__GN("time_mix_gate.weight"));
+        rl__g6_inplace(&x, &bl->gate, RL__GN("ffn_gate.weight"));
+        rl__g6_inplace(&x, &bl->up, RL__GN("ffn_up.weight"));
+        rl__g6_inplace(&x, &bl->down, RL__GN("ffn_down.weight"));
+        if (cfg.attn_bias) {
+            int64_t nq = C, nk = KV * N;
+            mx->q_b = rl__g6_f32_tensor(&x, 1, &nq);
+            rl__g6_copy(&x, &mx->q_b, RL__GN("time_mix_receptance.bias"));
+            mx->k_b = rl__g6_f32_tensor(&x, 1, &nk);
+            rl__g6_copy(&x, &mx->k_b, RL__GN("time_mix_key.bias"));
+            mx->v_b = rl__g6_f32_tensor(&x, 1, &nk);
+            rl__g6_copy(&x, &mx->v_b, RL__GN("time_mix_value.bias"));
+        }
+        s3[0] = 1; s3[1] = 1; s3[2] = C;
+        mx->maa_x = rl__g6_f32_tensor(&x, 3, s3);
+        rl__g6_copy(&x, &mx->maa_x, RL__GN("time_mix_lerp_x.weight"));
+        mx->decay = rl__g6_f32_tensor(&x, 3, s3);
+        rl__g6_copy(&x, &mx->decay, RL__GN("time_mix_decay.weight"));
+        mu[0] = &mx->maa_r; mu[1] = &mx->maa_k; mu[2] = &mx->maa_v; mu[3] = &mx->maa_w; mu[4] = &mx->maa_g;
+        for (b = 0; b < 5; b++) *mu[b] = rl__g6_f32_tensor(&x, 3, s3);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_lerp_fused.weight"), 4, C, 1, 1, 5)) != NULL) { /* [5][C], w,k,v,r,g */
+            for (b = 0; b < 5; b++) memcpy(mu[b]->data, f + grp[b] * C, sizeof(float) * (size_t)C);
+            RL_FREE(f);
+        }
+        s2[0] = C; s2[1] = 5 * r;
+        mx->maa_w1 = rl__g6_f32_tensor(&x, 2, s2);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_w1.weight"), 2, C, 5 * r, 1, 1)) != NULL) { /* [5r][C] -> [C][5r] */
+            for (b = 0; b < 5; b++)
+                for (j = 0; j < r; j++)
+                    for (i = 0; i < C; i++) rl_f32(&mx->maa_w1)[i * 5 * r + b * r + j] = f[(grp[b] * r + j) * C + i];
+            RL_FREE(f);
+        }
+        s3[0] = 5; s3[1] = r; s3[2] = C;
+        mx->maa_w2 = rl__g6_f32_tensor(&x, 3, s3);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_w2.weight"), 3, r, C, 5, 1)) != NULL) { /* [5][C][r] -> [5][r][C] */
+            for (b = 0; b < 5; b++)
+                for (j = 0; j < r; j++)
+                    for (i = 0; i < C; i++) rl_f32(&mx->maa_w2)[(b * r + j) * C + i] = f[(grp[b] * C + i) * r + j];
+            RL_FREE(f);
+        }
+        s2[0] = C; s2[1] = rd;
+        mx->decay_w1 = rl__g6_f32_tensor(&x, 2, s2);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_decay_w1.weight"), 2, C, rd, 1, 1)) != NULL) { /* [rd][C] -> [C][rd] */
+            for (j = 0; j < rd; j++)
+                for (i = 0; i < C; i++) rl_f32(&mx->decay_w1)[i * rd + j] = f[j * C + i];
+            RL_FREE(f);
+        }
+        s2[0] = rd; s2[1] = C;
+        mx->decay_w2 = rl__g6_f32_tensor(&x, 2, s2);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_decay_w2.weight"), 2, rd, C, 1, 1)) != NULL) { /* [C][rd] -> [rd][C] */
+            for (j = 0; j < rd; j++)
+                for (i = 0; i < C; i++) rl_f32(&mx->decay_w2)[j * C + i] = f[i * rd + j];
+            RL_FREE(f);
+        }
+#undef RL__GN
+    }
+    { /* every tensor of the file is one of the above (llama.cpp refuses extras too) */
+        int64_t want = 3 + L * (17 + (cfg.attn_bias ? 3 : 0));
+        if (!x.st && g->n_tensors != want)
+            x.st = rl__fail(RL_ERR_FORMAT, "%s: %lld tensors, but an rwkv6qwen2 model of %lld blocks%s has %lld", g->path, (long long)g->n_tensors,
+                            (long long)L, cfg.attn_bias ? " with r/k/v biases" : "", (long long)want);
+    }
+    return x.st;
+}
+
+rl_status rl_model_load_gguf(rl_model *m, const char *path) {
+    rl_gguf *g;
+    rl_status st;
+    const char *arch = NULL;
+    uint64_t alen = 0;
     if (!m || !path) return rl__fail(RL_ERR_ARG, "rl_model_load_gguf: NULL argument");
     memset(m, 0, sizeof *m);
-    if ((st = rl_gguf_open(&g, path))) return st;
-    st = rl_model_from_gguf(m, &g);
-    rl_gguf_close(&g);
+    if (!(g = (rl_gguf *)RL_MALLOC(sizeof *g))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
+    if ((st = rl_gguf_open(g, path))) {
+        RL_FREE(g);
+        return st;
+    }
+    if (rl_gguf_find(g, "general.architecture") && rl_gguf_get_str(g, "general.architecture", &arch, &alen) == RL_OK &&
+        !strcmp(arch, "rwkv6qwen2")) {
+        st = rl__model_from_gguf_rwkv6(m, g);
+        m->gguf = g; /* owned from here: rl_model_free closes it */
+        if (st != RL_OK) rl_model_free(m);
+        return st;
+    }
+    st = rl_model_from_gguf(m, g);
+    rl_gguf_close(g);
+    RL_FREE(g);
     return st;
 }
 

@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define RADLADS_IMPLEMENTATION
 #include "../radlads.h"
+#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -348,6 +349,53 @@ static void report(rl_ctx *c, rl_pool *pool, const char *label, rl_model *m, rl_
     }
 }
 
+/* --modeling-code DIR: the user's modeling .py files (e.g. from a released RADLADS
+   checkpoint), copied next to the weights so that auto_map finds them. dry = 1 only checks
+   that DIR holds the module auto_map names (before hours of training). */
+static int copy_modeling_code(const char *dir, const char *to, int kind, int dry) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char want[64], from[4096], dst[4096], buf[65536];
+    int found = 0, n = 0;
+    if (!d) {
+        fprintf(stderr, "radlads convert: --modeling-code %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    snprintf(want, sizeof want, "modeling_rwkv%dqwen2.py", kind);
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        FILE *in, *out;
+        size_t r;
+        if (l < 4 || strcmp(e->d_name + l - 3, ".py")) continue;
+        found |= !strcmp(e->d_name, want);
+        n++;
+        if (dry) continue;
+        snprintf(from, sizeof from, "%s/%s", dir, e->d_name);
+        snprintf(dst, sizeof dst, "%s/%s", to, e->d_name);
+        if (!(in = fopen(from, "rb")) || !(out = fopen(dst, "wb"))) {
+            fprintf(stderr, "radlads convert: cannot copy %s to %s: %s\n", from, dst, strerror(errno));
+            if (in) fclose(in);
+            closedir(d);
+            return 1;
+        }
+        while ((r = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, r, out);
+        fclose(in);
+        if (fclose(out) != 0) {
+            fprintf(stderr, "radlads convert: writing %s: %s\n", dst, strerror(errno));
+            closedir(d);
+            return 1;
+        }
+    }
+    closedir(d);
+    if (!found) {
+        fprintf(stderr, "radlads convert: --modeling-code %s has no %s (the module the config's auto_map names; %d .py files there)\n",
+                dir, want, n);
+        return 1;
+    }
+    if (!dry) printf("modeling code: %d .py files from %s copied next to the weights\n", n, dir);
+    return 0;
+}
+
 static int cmd_convert(args_t *a, rl_pool *pool) {
     rl_model teacher, student;
     rl_tokenizer *tok;
@@ -379,6 +427,13 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         so.groupnorm_att = 1;
     }
     if (rl_student_from_teacher(&student, &teacher, &so) != RL_OK) return die("student");
+    if (opt_str(a, "--modeling-code", NULL)) {
+        if (so.keep_attention > 0 && so.kind == RL_MIXER_RWKV6) {
+            fprintf(stderr, "radlads convert: --modeling-code: a RAD-RWKV6 hybrid has no official modeling code (README.md, Hybrids)\n");
+            return 2;
+        }
+        if (copy_modeling_code(opt_str(a, "--modeling-code", NULL), NULL, so.kind == RL_MIXER_RWKV6 ? 6 : 7, 1)) return 2;
+    }
     if (mkdir_p(out) != 0) return 1;
     if (rl_loader_init(&L, &data, ctx, opt_num(a, "--heldout", 0.05)) != RL_OK) return die("data");
     rl_ctx_init(&c, pool);
@@ -445,6 +500,9 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
     }
     snprintf(path, sizeof path, "%s/model", out);
     if (rl_model_save(&student, path, tdir) != RL_OK) return die(path);
+    if (opt_str(a, "--modeling-code", NULL) &&
+        copy_modeling_code(opt_str(a, "--modeling-code", NULL), path, so.kind == RL_MIXER_RWKV6 ? 6 : 7, 0))
+        return 1;
     printf("student written to %s\n", path);
     rl_ctx_free(&c);
     rl_tokens_free(&data);
@@ -463,13 +521,15 @@ static void usage(void) {
             "           [--batch N | --batch1/2/3 N] [--micro-batch 1] [--lr1 1e-3 --lr1-final 1e-5 --lr2 1e-5 --lr3 1e-5]\n"
             "           [--warmup 50] [--keep-attention 0] [--variant-a] [--heldout 0.05] [--ckpt-every 100] [--resume]\n"
             "           [--eval-windows 16] [--no-report] [--samples PROMPT] [--step3-chunk 512] [--layerwise]\n"
+            "           [--modeling-code DIR: copy its modeling .py files next to the weights, for auto_map]\n"
             "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 32] [--heldout 0.05]\n"
             "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide]\n"
             "  eval     --model DIR --task FILE.jsonl [--task-name hellaswag|piqa|arc_easy|arc_challenge|winogrande|lambada_openai] [--limit N]\n"
             "  import   --gguf FILE --out DIR      (a llama.cpp GGUF teacher -> Hugging Face folder)\n"
             "  export   --model DIR --out FILE.gguf [--type f16|bf16|f32]   (a RAD-RWKV6 student -> llama.cpp rwkv6qwen2)\n"
             "  info     --model DIR\n"
-            "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file.\n"
+            "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file (a Llama/Qwen2 teacher or an\n"
+            "rwkv6qwen2 student, F32/F16/BF16 or quantized: quantized matrices stay quantized in memory).\n"
             "common: --threads N (default: all cores)\n");
 }
 
