@@ -211,11 +211,83 @@ static void check_refusals(void) {
     rlt_end();
 }
 
+/* convert's output: auto_map as the released checkpoints; a RAD-RWKV6 hybrid not as rwkv6qwen2 */
+static void check_saved(void) {
+    rl_model t, st, back;
+    rl_student_opts so;
+    char dir[300], path[400], *cfg = NULL;
+    int k;
+    rlt_begin("saved students: auto_map for rwkv6qwen2/rwkv7qwen2, RAD-RWKV6 hybrids under their own model_type, read back equal");
+    if (rl_model_load(&t, "tests/fixtures/tiny-qwen2", 0) != RL_OK) {
+        RLT_CHECK(0, "teacher: %s", rl_last_error());
+        rlt_end();
+        return;
+    }
+    for (k = 0; k < 4; k++) {
+        int six = k < 2, hyb = k % 2;
+        rl_student_opts_default(&so, six ? RL_MIXER_RWKV6 : RL_MIXER_RWKV7);
+        so.keep_attention = hyb;
+        if (six && !hyb) { /* the ablation parts: GroupNorm, LoRA gate, no balance */
+            so.groupnorm_att = 1;
+            so.gate = RL_GATE_LORA;
+            so.balance_state = 0;
+        }
+        if (!six && !hyb) so.gate = RL_GATE_LINEAR;
+        snprintf(dir, sizeof dir, "build/tmp-official-saved-%d", k);
+        if (rl_student_from_teacher(&st, &t, &so) != RL_OK || rl_model_save(&st, dir, NULL) != RL_OK) {
+            RLT_CHECK(0, "student %d: %s", k, rl_last_error());
+            continue;
+        }
+        snprintf(path, sizeof path, "%s/config.json", dir);
+        free(cfg);
+        cfg = NULL;
+        RLT_CHECK(read_text(path, &cfg), "read %s", path);
+        if (cfg && six && hyb)
+            RLT_CHECK(strstr(cfg, "\"model_type\": \"" RL_RWKV6_HYBRID_TYPE "\"") && !strstr(cfg, "rwkv6qwen2") && !strstr(cfg, "auto_map"),
+                      "RWKV6 hybrid config: %s", cfg);
+        else if (cfg)
+            RLT_CHECK(strstr(cfg, six ? "\"AutoModelForCausalLM\": \"modeling_rwkv6qwen2.RWKV6Qwen2ForCausalLM\""
+                                      : "\"AutoModelForCausalLM\": \"modeling_rwkv7qwen2.RWKV7Qwen2ForCausalLM\"") &&
+                          strstr(cfg, six ? "\"AutoConfig\": \"configuration_rwkv6qwen2.RWKV6Qwen2Config\""
+                                          : "\"AutoConfig\": \"configuration_rwkv7qwen2.RWKV7Qwen2Config\""),
+                      "auto_map: %s", cfg);
+        if (cfg && six && !hyb) RLT_CHECK(strstr(cfg, "\"gate_rank_type\": 2") && strstr(cfg, "\"groupnorm_att\": true"), "gate 2 + groupnorm");
+        if (cfg && !six && !hyb) RLT_CHECK(strstr(cfg, "\"gate_rank_type\": 1") != NULL, "RWKV7 Linear gate written as 1");
+        if (rl_model_load(&back, dir, 0) == RL_OK) {
+            rl_ctx c;
+            rl_forward_opts o;
+            int32_t ids[9] = {5, 77, 300, 12, 599, 4, 4, 90, 201};
+            rl_tensor *a, *b;
+            rl_ctx_init(&c, pool);
+            memset(&o, 0, sizeof o);
+            o.B = 1;
+            o.T = 9;
+            a = rl_model_forward(&c, &st, ids, &o);
+            b = rl_model_forward(&c, &back, ids, &o);
+            RLT_CHECK(a && b && a->n == b->n && !memcmp(a->data, b->data, sizeof(float) * (size_t)a->n), "student %d: logits after save/load differ", k);
+            RLT_CHECK(back.cfg.n_attention_layers == hyb && back.cfg.rwkv6_hybrid == (six && hyb), "student %d: config read back", k);
+            rl_ctx_free(&c);
+            rl_model_free(&back);
+        } else {
+            RLT_CHECK(0, "load %s: %s", dir, rl_last_error());
+        }
+        rl_model_free(&st);
+    }
+    free(cfg);
+    rl_student_opts_default(&so, RL_MIXER_RWKV7);
+    so.keep_attention = 1;
+    so.use_rope = 0;
+    RLT_CHECK(rl_student_from_teacher(&st, &t, &so) == RL_ERR_UNSUPPORTED && strstr(rl_last_error(), "use_rope"), "RWKV7 hybrid without RoPE refused");
+    rl_model_free(&t);
+    rlt_end();
+}
+
 int main(void) {
     size_t i;
     pool = rl_pool_create(0);
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(cases[i]);
     check_refusals();
+    check_saved();
     rl_pool_free(pool);
     return rlt_exit();
 }

@@ -221,10 +221,36 @@ def make_case(name, spec, code, seed):
     return logits
 
 
+def check_folder(folder, code):
+    """Load a student folder written by `radlads convert` with the official code (as
+    AutoModelForCausalLM with trust_remote_code finds it through auto_map) and print the
+    keys it did not expect or missed and the last-position logits of a fixed sequence."""
+    from transformers import AutoModelForCausalLM
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    kind = 6 if cfg.get("model_type") == "rwkv6qwen2" else 7
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in os.listdir(folder):
+            if os.path.isfile(os.path.join(folder, f)):
+                shutil.copy(os.path.join(folder, f), tmp)
+        pkg = os.path.join(code, "rwkv%dqwen2" % kind)
+        for f in os.listdir(pkg):
+            if f.endswith(".py") and not os.path.exists(os.path.join(tmp, f)):
+                shutil.copy(os.path.join(pkg, f), tmp)
+        m, info = AutoModelForCausalLM.from_pretrained(tmp, trust_remote_code=True, torch_dtype=torch.float32,
+                                                       output_loading_info=True)
+        ids = torch.tensor([[5, 77, 300, 12, 599, 4, 4, 90, 201]]) % cfg["vocab_size"]
+        with torch.no_grad():
+            lg = m(input_ids=ids, use_cache=False).logits
+    print("%s: %s, missing %s, unexpected %s, logits[-1][:4] %s" % (folder, type(m).__name__, info["missing_keys"],
+          sorted(info["unexpected_keys"]), ["%.6f" % v for v in lg[0, -1, :4].tolist()]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--code", default=os.environ.get("RADLADS_CODE"),
                     help="folder holding rwkv6qwen2/ and rwkv7qwen2/ of the RADLADS repository (or RADLADS_CODE)")
+    ap.add_argument("--load", nargs="+", metavar="DIR",
+                    help="instead: load these student folders (written by radlads convert) with the official code")
     ap.add_argument("cases", nargs="*", help="only these cases (default: all)")
     a = ap.parse_args()
     if not a.code or not os.path.isdir(os.path.join(a.code, "rwkv6qwen2")):
@@ -232,6 +258,10 @@ def main():
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     install_fla_standin()
+    if a.load:
+        for d in a.load:
+            check_folder(d, os.path.abspath(a.code))
+        return
     for i, (name, spec) in enumerate(CASES.items()):
         if a.cases and name not in a.cases:
             continue
