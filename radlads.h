@@ -157,10 +157,19 @@ rl_isa rl_isa_best(void);          /* best path this CPU and build support */
 rl_isa rl_isa_active(void);        /* path in use (RADLADS_ISA or best) */
 rl_status rl_isa_set(rl_isa isa);  /* force a path; error if unsupported here */
 
-typedef enum rl_dtype { RL_F32 = 0, RL_BF16 = 1, RL_F16 = 2, RL_I32 = 3 } rl_dtype;
+typedef enum rl_dtype {
+    RL_F32 = 0, RL_BF16 = 1, RL_F16 = 2, RL_I32 = 3,
+    /* a ggml block type kept as stored (a quantized GGUF matrix, frozen, read in place):
+       RL_DTYPE_GGML(ggml type), e.g. RL_DTYPE_GGML(8) for Q8_0; rows hold whole blocks */
+    RL_DTYPE_GGML0 = 64, RL_DTYPE_GGML_LAST = 127
+} rl_dtype;
+#define RL_DTYPE_GGML(t) ((rl_dtype)(RL_DTYPE_GGML0 + (int)(t)))
+#define RL_DTYPE_IS_GGML(d) ((int)(d) >= RL_DTYPE_GGML0 && (int)(d) <= RL_DTYPE_GGML_LAST)
 
 /* General matrix product C[M,N] (+)= A[M,K] · B[K,N].
-   A(i,k) = A[i*a_rs + k*a_cs]; B(k,j) = B[k*b_rs + j*b_cs] of type b_type (F32 or BF16);
+   A(i,k) = A[i*a_rs + k*a_cs]; B(k,j) = B[k*b_rs + j*b_cs] of type b_type (F32, BF16 or F16;
+   or a ggml block type RL_DTYPE_GGML(t) when b_rs = 1, i.e. y = x·Wᵀ with W's rows whole
+   blocks: then rl__gemm_ggml dequantizes one row of W at a time and takes its dot products);
    C is row-major with row stride ldc. accumulate = 0 overwrites C. */
 void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K,
              const float *A, int64_t a_rs, int64_t a_cs,
@@ -181,7 +190,7 @@ void rl_matmul_tn(rl_pool *pool, float *dW, const float *dy, const float *x,
 
 #define RL_MAX_DIMS 4
 typedef struct rl_tensor {
-    void *data;                  /* F32: float*, BF16: uint16_t* (frozen weights only) */
+    void *data;                  /* F32: float*, BF16/F16: uint16_t* (frozen weights only) */
     float *grad;                 /* same shape, F32; NULL until needed */
     int64_t shape[RL_MAX_DIMS];  /* outermost first; unused dims are 1 */
     int ndim;
@@ -490,9 +499,14 @@ typedef struct rl_config {
        attention_bias (default true) says whether q/k/v have biases */
     int student;             /* 0: a transformer; 6: RAD-RWKV6; 7: RAD-RWKV7 */
     int lora_tokenshift, lora_decay, lora_iclr, lora_value_residual, lora_gate; /* 0: the paper's formula */
-    int gate_rank_type, balance_state, groupnorm_att, use_tokenshift, use_rope;
+    int gate_rank_type;      /* 0 no gate, 1 Linear gate [C,C], 2 LoRA g1·g2 (as config.json says) */
+    int balance_state, groupnorm_att, use_tokenshift, use_rope;
     int n_attention_layers;  /* hybrid: the last n layers keep softmax attention */
+    int rwkv6_hybrid;        /* a RAD-RWKV6 hybrid: model_type RL_RWKV6_HYBRID_TYPE (not rwkv6qwen2, whose
+                                official code ignores num_attention_layers; README.md "Hybrids") */
 } rl_config;
+#define RL_RWKV6_HYBRID_TYPE "radlads_rwkv6_hybrid"
+#define RL_RWKV6_HYBRID_ARCH "RADLADSRWKV6HybridForCausalLM"
 
 rl_status rl_config_load(rl_config *cfg, const char *path_to_config_json);
 /* The same from text in memory; `source` names it in messages. */
@@ -868,6 +882,8 @@ int rl_cuda_wkv7_backward_host(int64_t B, int64_t T, int H, int N, const float *
    reuses the teacher's q/k/v/o projections as r/k/v/o. */
 typedef enum rl_mixer_kind { RL_MIXER_ATTENTION = 0, RL_MIXER_RWKV6 = 6, RL_MIXER_RWKV7 = 7 } rl_mixer_kind;
 
+/* The output gate (config.json gate_rank_type 1, 2, 0) */
+enum { RL_GATE_DEFAULT = 0, RL_GATE_LINEAR = 1, RL_GATE_LORA = 2, RL_GATE_NONE = 3 };
 typedef struct rl_mixer_cfg {
     rl_mixer_kind kind;
     int layer, n_layers;       /* this layer's index and the model's depth (for inits) */
@@ -876,8 +892,10 @@ typedef struct rl_mixer_cfg {
     int use_tokenshift;        /* RWKV6: ddlerp token shift */
     int balance_state;         /* RWKV6: k·(1−w). RWKV7: κ = normalize(k), k̃ = k⊙(1−w+a) (paper v4);
                                   0 = κ = normalize(k⊙k_k), k̃ = k⊙(1+(a−1)⊙k_a) (release) */
-    int groupnorm_att;         /* RWKV7: GroupNorm ln_x after the scan; 0 = scale by N^-½ */
+    int groupnorm_att;         /* GroupNorm ln_x after the scan (RWKV7: instead of the N^-½ scale;
+                                  RWKV6: on the scaled output, the official ablation) */
     int use_rope;              /* RoPE on r and k (attention and RWKV7: yes; RWKV6: ablation) */
+    int gate;                  /* RL_GATE_*: 0 = the kind's default (RWKV6 Linear, RWKV7 LoRA) */
     int r_ts, r_d;             /* RWKV6 LoRA ranks: token shift, decay */
     int r_w, r_a, r_v, r_g;    /* RWKV7 LoRA ranks: decay, in-context rate, value residual, gate */
     float ln_eps;              /* RWKV7 GroupNorm eps (spec: N·1e-5) */
@@ -925,6 +943,7 @@ typedef struct rl_student_opts {
     int use_tokenshift;      /* RWKV6 token shift: default 1 */
     int balance_state;       /* default 1 (RWKV6 k·(1−w); RWKV7 paper-v4 variant B) */
     int groupnorm_att;       /* RWKV7 ln_x: default 0 (variant B); 1 with balance_state 0 = variant A */
+    int gate;                /* RL_GATE_*: 0 = the kind's default (RWKV6 Linear, RWKV7 LoRA) */
     int r_ts, r_d, r_w, r_a, r_v, r_g; /* LoRA ranks; 0 = the paper's formula (spec §3.0) */
     uint64_t seed;           /* initialisation of the new parameters */
 } rl_student_opts;
@@ -946,11 +965,14 @@ typedef struct rl_model {
     rl_arena params, grads;
     rl_st weights;               /* kept open: frozen BF16/F32 matrices point into it */
     int has_weights;
+    struct rl_gguf *gguf;        /* a student read from GGUF: kept open, its matrices point into it */
 } rl_model;
 
-/* Load a Hugging Face Qwen2/Llama folder (config.json + safetensors). trainable = 0 keeps
-   2-D weights in the file's BF16/F32, memory-mapped (a frozen teacher); 1 converts every
-   parameter to F32 and allocates gradients. */
+/* Load a Hugging Face Qwen2/Llama folder or a RADLADS student (config.json + safetensors).
+   trainable = 0 keeps 2-D weights (LoRA matrices included) in the file's BF16/F16/F32,
+   memory-mapped (a frozen model: no F32 copy of the weights); 1 converts every parameter to
+   F32 and allocates gradients. A student's config.json and tensors must agree (layer count,
+   which layers are attention, the mixers' optional parts), else an error names both. */
 rl_status rl_model_load(rl_model *m, const char *dir, int trainable);
 /* A student made from a teacher (spec §3.0): q/k/v/o, embeddings, norms, MLPs and head
    copied (widened to F32), every new parameter initialised by the spec's formulas. */
@@ -1960,7 +1982,8 @@ typedef struct rl__gemm_args {
 } rl__gemm_args;
 
 static float rl__load_b(const void *B, rl_dtype bt, int64_t i) {
-    return bt == RL_BF16 ? rl_bf16_to_f32(((const uint16_t *)B)[i]) : ((const float *)B)[i];
+    return bt == RL_BF16 ? rl_bf16_to_f32(((const uint16_t *)B)[i]) : bt == RL_F16 ? rl_f16_to_f32(((const uint16_t *)B)[i])
+                                                                                   : ((const float *)B)[i];
 }
 
 static void rl__naive_gemm(const rl__gemm_args *g) {
@@ -2686,6 +2709,8 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
                 int64_t o = base + k * g->b_rs;
                 if (g->bt == RL_BF16)
                     for (r = 0; r < RL__NRV; r++) rlv_store(dst + k * RL__NR + r * RLV_W, rlv_load_bf16(Bh + o + r * RLV_W));
+                else if (g->bt == RL_F16) /* frozen F16 weights: converted while packing (no SIMD path yet) */
+                    for (r = 0; r < RL__NR; r++) dst[k * RL__NR + r] = rl_f16_to_f32(Bh[o + r]);
                 else
                     memcpy(dst + k * RL__NR, Bf + o, RL__NR * sizeof(float));
             }
@@ -2694,6 +2719,8 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
                 int64_t o = base + r * g->b_cs;
                 if (g->bt == RL_BF16)
                     for (k = 0; k < kc; k++) dst[k * RL__NR + r] = rl_bf16_to_f32(Bh[o + k]);
+                else if (g->bt == RL_F16)
+                    for (k = 0; k < kc; k++) dst[k * RL__NR + r] = rl_f16_to_f32(Bh[o + k]);
                 else
                     for (k = 0; k < kc; k++) dst[k * RL__NR + r] = Bf[o + k];
             }
@@ -2988,11 +3015,62 @@ static void rl__gemv_task(void *ctx, int64_t b, int64_t e, int tid) {
     for (i = 0; i < g->M; i++)
         for (n = b; n < e; n++) {
             const float *a = g->A + i * g->a_rs;
-            float s = g->bt == RL_BF16 ? j->k->dot_bf16(a, (const uint16_t *)g->B + n * g->b_cs, g->K)
-                                       : j->k->dot(a, (const float *)g->B + n * g->b_cs, g->K);
+            float s;
+            if (g->bt == RL_F16) {
+                const uint16_t *b = (const uint16_t *)g->B + n * g->b_cs;
+                int64_t q;
+                s = 0;
+                for (q = 0; q < g->K; q++) s += a[q] * rl_f16_to_f32(b[q]);
+            } else {
+                s = g->bt == RL_BF16 ? j->k->dot_bf16(a, (const uint16_t *)g->B + n * g->b_cs, g->K)
+                                     : j->k->dot(a, (const float *)g->B + n * g->b_cs, g->K);
+            }
             float *c = g->C + i * g->ldc + n;
             *c = g->accumulate ? *c + s : s;
         }
+}
+
+/* Products with a quantized (ggml block type) B = Wᵀ, W's rows read in place: each task
+   dequantizes one row of W (K values: whole blocks) on the fly and takes its dot product
+   with every row of A. The one entry point for quantized weights: faster kernels (dot
+   products on the blocks themselves) replace this function's body. */
+static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes) { /* bytes of a row of k values */
+    int64_t bs, ts;
+    if (!rl_ggml_can_dequantize(type) || !rl_ggml_type_size(type, &bs, &ts) || bs < 1 || k % bs) return 0;
+    *bytes = k / bs * ts;
+    return 1;
+}
+typedef struct { const rl__gemm_args *g; const rl__kern *k; int64_t row_bytes; } rl__gemm_ggml_job;
+static void rl__gemm_ggml_task(void *ctx, int64_t b, int64_t e, int tid) {
+    rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)ctx;
+    const rl__gemm_args *g = j->g;
+    float *row = (float *)rl__aligned_alloc(sizeof(float) * (size_t)g->K);
+    int64_t n, i;
+    RL__UNUSED(tid);
+    if (!row) return;
+    for (n = b; n < e; n++) {
+        const unsigned char *w = (const unsigned char *)g->B + n * j->row_bytes;
+        if (rl_ggml_dequantize((int)g->bt - RL_DTYPE_GGML0, w, row, g->K) != RL_OK) memset(row, 0, sizeof(float) * (size_t)g->K);
+        for (i = 0; i < g->M; i++) {
+            float s = j->k->dot(g->A + i * g->a_rs, row, g->K), *c = g->C + i * g->ldc + n;
+            *c = g->accumulate ? *c + s : s;
+        }
+    }
+    rl__aligned_free(row);
+}
+static void rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g) {
+    rl__gemm_ggml_job j;
+    /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous); callers are rl_linear and
+       the embedding, which check the layout */
+    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes((int)g->bt - RL_DTYPE_GGML0, g->K, &j.row_bytes) ||
+        g->b_cs != g->K) {
+        int64_t i;
+        for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
+        return;
+    }
+    j.g = g;
+    j.k = rl__kern_get();
+    rl_pool_for(pool, g->N, 16, rl__gemm_ggml_task, &j);
 }
 
 void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
@@ -3003,6 +3081,10 @@ void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int
     if (M <= 0 || N <= 0) return;
     g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = a_rs; g.a_cs = a_cs; g.B = B; g.bt = b_type;
     g.b_rs = b_rs; g.b_cs = b_cs; g.C = C; g.ldc = ldc; g.accumulate = accumulate;
+    if (RL_DTYPE_IS_GGML(b_type)) {
+        rl__gemm_ggml(pool, &g);
+        return;
+    }
     if (M <= 4 && a_cs == 1 && b_rs == 1 && K > 0) {
         rl__gemv_job j;
         j.g = &g;
@@ -3406,8 +3488,8 @@ rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) {
         return rl__op_fail(c, RL_ERR_ARG, "linear %s: weight is [%lld, %lld], input rows have %lld values",
                            W->name ? W->name : "", (long long)W->shape[0], (long long)(W->ndim > 1 ? W->shape[1] : 0), (long long)K);
     N = W->shape[0];
-    if (W->dtype != RL_F32 && (W->dtype != RL_BF16 || W->requires_grad))
-        return rl__op_fail(c, RL_ERR_ARG, "linear %s: weights must be F32 (or BF16 when frozen)", W->name ? W->name : "");
+    if (W->dtype != RL_F32 && ((W->dtype != RL_BF16 && W->dtype != RL_F16 && !RL_DTYPE_IS_GGML(W->dtype)) || W->requires_grad))
+        return rl__op_fail(c, RL_ERR_ARG, "linear %s: weights must be F32 (or BF16/F16/GGUF blocks when frozen)", W->name ? W->name : "");
     if (b && (rl__bad(c, b) || b->n != N)) return rl__op_fail(c, RL_ERR_ARG, "linear: bias must have %lld F32 values", (long long)N);
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
@@ -3421,14 +3503,16 @@ static void rl__matmul_bwd(rl_ctx *c, rl__node *n) {
     rl_tensor *x = n->in[0], *A = n->in[1];
     int64_t M = rl_rows(x), K = rl_cols(x), N = A->shape[1];
     const float *g = n->out->grad;
-    if (rl__wants(x)) rl_gemm(c->pool, M, K, N, g, N, 1, A->data, RL_F32, 1, N, rl__grad(c, x), K, 1);
+    if (rl__wants(x)) rl_gemm(c->pool, M, K, N, g, N, 1, A->data, A->dtype, 1, N, rl__grad(c, x), K, 1);
     if (rl__wants(A)) rl_gemm(c->pool, K, N, M, rl_f32(x), 1, K, g, RL_F32, N, 1, rl__grad(c, A), N, 1);
 }
 rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A) {
     rl_tensor *y;
     int64_t shape[RL_MAX_DIMS], M, K, N;
     int i;
-    if (rl__bad(c, x) || rl__bad(c, A)) return NULL;
+    if (rl__bad(c, x) || !A) return NULL;
+    if (A->dtype != RL_F32 && ((A->dtype != RL_BF16 && A->dtype != RL_F16) || A->requires_grad))
+        return rl__op_fail(c, RL_ERR_ARG, "matmul %s: matrix must be F32 (or BF16/F16 when frozen)", A->name ? A->name : "");
     M = rl_rows(x);
     K = rl_cols(x);
     if (A->ndim != 2 || A->shape[0] != K)
@@ -3438,7 +3522,7 @@ rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A) {
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
     if (!(y = rl_new(c, x->ndim, shape))) return NULL;
-    rl_gemm(c->pool, M, N, K, rl_f32(x), K, 1, A->data, RL_F32, N, 1, rl_f32(y), N, 0);
+    rl_gemm(c->pool, M, N, K, rl_f32(x), K, 1, A->data, A->dtype, N, 1, rl_f32(y), N, 0);
     rl__node_new(c, rl__matmul_bwd, y, x, A, NULL, NULL);
     return y;
 }
@@ -3866,8 +3950,8 @@ rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor 
     rl_tensor *y;
     int64_t r, C, V;
     if (!E || c->err) return NULL;
-    if (E->ndim != 2 || (E->dtype != RL_F32 && E->dtype != RL_BF16))
-        return rl__op_fail(c, RL_ERR_ARG, "embedding: table must be a 2-D F32 or BF16 tensor");
+    if (E->ndim != 2 || (E->dtype != RL_F32 && E->dtype != RL_BF16 && E->dtype != RL_F16 && !RL_DTYPE_IS_GGML(E->dtype)))
+        return rl__op_fail(c, RL_ERR_ARG, "embedding: table must be a 2-D F32, BF16, F16 or GGUF block tensor");
     V = E->shape[0];
     C = E->shape[1];
     for (r = 0; r < n_ids; r++)
@@ -3878,6 +3962,14 @@ rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor 
         float *dst = rl_f32(y) + r * C;
         int64_t j;
         if (E->dtype == RL_F32) memcpy(dst, (const float *)E->data + (int64_t)ids[r] * C, sizeof(float) * (size_t)C);
+        else if (E->dtype == RL_F16)
+            for (j = 0; j < C; j++) dst[j] = rl_f16_to_f32(((const uint16_t *)E->data)[(int64_t)ids[r] * C + j]);
+        else if (RL_DTYPE_IS_GGML(E->dtype)) { /* a quantized table: dequantize the row */
+            int64_t rb;
+            if (!rl__ggml_row_bytes((int)E->dtype - RL_DTYPE_GGML0, C, &rb) ||
+                rl_ggml_dequantize((int)E->dtype - RL_DTYPE_GGML0, (const unsigned char *)E->data + (int64_t)ids[r] * rb, dst, C) != RL_OK)
+                return rl__op_fail(c, RL_ERR_ARG, "embedding: cannot read row %d of a %s table", ids[r], rl_ggml_type_name((int)E->dtype - RL_DTYPE_GGML0));
+        }
         else
             for (j = 0; j < C; j++) dst[j] = rl_bf16_to_f32(((const uint16_t *)E->data)[(int64_t)ids[r] * C + j]);
     }
@@ -5658,6 +5750,7 @@ static rl_st_dtype rl__st_from_dtype(rl_dtype d) {
     case RL_BF16: return RL_ST_BF16;
     case RL_F16: return RL_ST_F16;
     case RL_I32: return RL_ST_I32;
+    default: break; /* ggml block types have no safetensors dtype */
     }
     return RL_ST_NDTYPES;
 }
@@ -5995,10 +6088,14 @@ static rl_status rl__cfg_arch(rl_config *cfg, const rl_json *root, const char *s
         else if (!strcmp(a, "RWKV6Qwen2ForCausalLM") || !strcmp(a, "RWKV7Qwen2ForCausalLM")) {
             from_a = RL_ARCH_QWEN2;
             cfg->student = a[4] - '0';
+        } else if (!strcmp(a, RL_RWKV6_HYBRID_ARCH)) { /* our RAD-RWKV6 hybrids (README: why not rwkv6qwen2) */
+            from_a = RL_ARCH_QWEN2;
+            cfg->student = 6;
+            cfg->rwkv6_hybrid = 1;
         } else
             return rl__fail(RL_ERR_UNSUPPORTED,
                             "%s: architectures: \"%.100s\" is not supported (supported: Qwen2ForCausalLM, LlamaForCausalLM, "
-                            "RWKV6Qwen2ForCausalLM, RWKV7Qwen2ForCausalLM)", src, a);
+                            "RWKV6Qwen2ForCausalLM, RWKV7Qwen2ForCausalLM, " RL_RWKV6_HYBRID_ARCH ")", src, a);
     }
     if (mt && mt->type != RL_JSON_NULL) {
         if (mt->type != RL_JSON_STR) return rl_json_expect(mt, RL_JSON_STR, src, "model_type");
@@ -6010,8 +6107,16 @@ static rl_status rl__cfg_arch(rl_config *cfg, const rl_json *root, const char *s
             if (cfg->student && cfg->student != m[4] - '0')
                 return rl__fail(RL_ERR_FORMAT, "%s: architectures says %s but model_type says %s", src, a, m);
             cfg->student = m[4] - '0';
+            if (cfg->rwkv6_hybrid) return rl__fail(RL_ERR_FORMAT, "%s: architectures says %s but model_type says %s", src, a, m);
+        } else if (!strcmp(m, RL_RWKV6_HYBRID_TYPE)) {
+            from_m = RL_ARCH_QWEN2;
+            if ((cfg->student && !cfg->rwkv6_hybrid))
+                return rl__fail(RL_ERR_FORMAT, "%s: architectures says %s but model_type says %s", src, a, m);
+            cfg->student = 6;
+            cfg->rwkv6_hybrid = 1;
         } else
-            return rl__fail(RL_ERR_UNSUPPORTED, "%s: model_type \"%.100s\" is not supported (supported: qwen2, llama, rwkv6qwen2, rwkv7qwen2)", src, m);
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: model_type \"%.100s\" is not supported (supported: qwen2, llama, rwkv6qwen2, rwkv7qwen2, "
+                            RL_RWKV6_HYBRID_TYPE ")", src, m);
     }
     if (!from_a && !from_m)
         return rl__fail(RL_ERR_FORMAT, "%s: no architectures or model_type key says what model this is (supported: Qwen2ForCausalLM, LlamaForCausalLM)", src);
@@ -6019,17 +6124,24 @@ static rl_status rl__cfg_arch(rl_config *cfg, const rl_json *root, const char *s
         return rl__fail(RL_ERR_FORMAT, "%s: architectures says %s but model_type says %s", src, a, m);
     cfg->arch = (rl_arch)(from_a ? from_a : from_m);
     snprintf(cfg->model_type, sizeof cfg->model_type, "%s",
-             cfg->student == 6 ? "rwkv6qwen2" : cfg->student == 7 ? "rwkv7qwen2" : cfg->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
+             cfg->rwkv6_hybrid ? RL_RWKV6_HYBRID_TYPE : cfg->student == 6 ? "rwkv6qwen2" : cfg->student == 7 ? "rwkv7qwen2" : cfg->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
     return RL_OK;
 }
 
 /* The RADLADS keys of a student's config.json, with the HF config classes' defaults
    (RWKV6: gate_rank_type 1, token shift on, RoPE off; RWKV7: gate_rank_type 2, token shift
-   off, RoPE off unless use_rope says so; both: balance_state true, groupnorm_att false). */
+   off, RoPE off unless use_rope says so; both: balance_state true, groupnorm_att false).
+   Accepted is what the official modeling code (rwkv6qwen2/, rwkv7qwen2/ of the RADLADS
+   repository) runs: RWKV6 every gate_rank_type (0 none, 1 Linear, 2 LoRA), balance_state,
+   groupnorm_att, use_tokenshift and use_rope; RWKV7 gate_rank_type 1 or 2 (0 leaves its gate
+   undefined), every balance_state/groupnorm_att/use_rope, use_tokenshift read and ignored as
+   that code does. Hybrids: RWKV7 with use_rope only (its attention layers take their RoPE
+   angles from the model's use_rope path); RWKV6 only under our own model_type, since the
+   official rwkv6qwen2 code ignores num_attention_layers. */
 static rl_status rl__cfg_student(rl_config *cfg, const rl_json *root, const char *src) {
     rl_status s;
     int64_t v;
-    int six = cfg->student == 6;
+    int six = cfg->student == 6, ob = 0;
     struct { const char *key; int *dst; } ranks[5];
     int i;
     ranks[0].key = "lora_rank_tokenshift"; ranks[0].dst = &cfg->lora_tokenshift;
@@ -6037,26 +6149,36 @@ static rl_status rl__cfg_student(rl_config *cfg, const rl_json *root, const char
     ranks[2].key = "lora_rank_iclr"; ranks[2].dst = &cfg->lora_iclr;
     ranks[3].key = "lora_rank_value_residual_mix"; ranks[3].dst = &cfg->lora_value_residual;
     ranks[4].key = "lora_rank_gate"; ranks[4].dst = &cfg->lora_gate;
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 5; i++) { /* null or absent: 0, i.e. the official default (or the tensors' shape) */
         if ((s = rl_json_get_int_or(root, ranks[i].key, src, 0, &v)) != RL_OK) return s;
         if (v < 0 || v > 1 << 20) return rl__fail(RL_ERR_FORMAT, "%s: %s: %lld is not a LoRA rank", src, ranks[i].key, (long long)v);
         *ranks[i].dst = (int)v;
     }
     if ((s = rl_json_get_int_or(root, "gate_rank_type", src, six ? 1 : 2, &v)) != RL_OK) return s;
+    if (v < 0 || v > 2)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: gate_rank_type %lld is not one of 0 (none), 1 (Linear), 2 (LoRA)", src, (long long)v);
     cfg->gate_rank_type = (int)v;
-    if (cfg->gate_rank_type != (six ? 1 : 2))
-        return rl__fail(RL_ERR_UNSUPPORTED, "%s: gate_rank_type %d is not supported for RAD-RWKV%d (only %d)", src, cfg->gate_rank_type,
-                        cfg->student, six ? 1 : 2);
+    if (!six && v == 0)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: gate_rank_type 0 is not supported for RAD-RWKV7: the official RWKV7Qwen2 code "
+                        "then has no gate and fails on it (use 1 or 2)", src);
     if ((s = rl_json_get_bool_or(root, "balance_state", src, 1, &cfg->balance_state)) != RL_OK) return s;
     if ((s = rl_json_get_bool_or(root, "groupnorm_att", src, 0, &cfg->groupnorm_att)) != RL_OK) return s;
     if ((s = rl_json_get_bool_or(root, "use_tokenshift", src, six, &cfg->use_tokenshift)) != RL_OK) return s;
     if ((s = rl_json_get_bool_or(root, "use_rope", src, 0, &cfg->use_rope)) != RL_OK) return s;
-    if (!six && cfg->use_tokenshift) return rl__fail(RL_ERR_UNSUPPORTED, "%s: use_tokenshift is not supported for RAD-RWKV7", src);
-    if (six && cfg->groupnorm_att) return rl__fail(RL_ERR_UNSUPPORTED, "%s: groupnorm_att is not supported for RAD-RWKV6", src);
+    if ((s = rl_json_get_bool_or(root, "attention_output_bias", src, 0, &ob)) != RL_OK) return s;
+    if (ob) return rl__fail(RL_ERR_UNSUPPORTED, "%s: attention_output_bias true (a bias on o_proj) is not supported", src);
+    if (!six) cfg->use_tokenshift = 0; /* RWKV7Qwen2 has no token shift; the key only configures training */
     if ((s = rl_json_get_int_or(root, "num_attention_layers", src, 0, &v)) != RL_OK) return s;
     if (v < 0 || v > cfg->n_layers)
         return rl__fail(RL_ERR_FORMAT, "%s: num_attention_layers %lld is outside [0, %lld]", src, (long long)v, (long long)cfg->n_layers);
     cfg->n_attention_layers = (int)v;
+    if (v > 0 && six && !cfg->rwkv6_hybrid)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: num_attention_layers %lld with model_type rwkv6qwen2: the official RWKV6Qwen2 code "
+                        "ignores this key and builds RAD-RWKV6 layers everywhere, so this file cannot mean what it says; "
+                        "our RAD-RWKV6 hybrids are model_type \"" RL_RWKV6_HYBRID_TYPE "\" (README.md, Hybrids)", src, (long long)v);
+    if (v > 0 && !six && !cfg->use_rope)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: num_attention_layers %lld with use_rope false: the official RWKV7Qwen2 code "
+                        "gives its attention layers RoPE angles only when use_rope is true and fails otherwise", src, (long long)v);
     return RL_OK;
 }
 
@@ -11412,15 +11534,21 @@ static const rl__pdesc rl__mixer_pdesc[] = {
     RL__PD("time_maa_v", maa_v, RL__K6), RL__PD("time_maa_w", maa_w, RL__K6), RL__PD("time_maa_g", maa_g, RL__K6),
     RL__PD("time_maa_w1", maa_w1, RL__K6), RL__PD("time_maa_w2", maa_w2, RL__K6),
     RL__PD("time_decay", decay, RL__K6), RL__PD("time_decay_w1", decay_w1, RL__K6),
-    RL__PD("time_decay_w2", decay_w2, RL__K6), RL__PD("gate.weight", gate_w, RL__K6),
+    RL__PD("time_decay_w2", decay_w2, RL__K6), RL__PD("gate.weight", gate_w, RL__K6 | RL__K7),
     RL__PD("w0", w0, RL__K7), RL__PD("w1", w1, RL__K7), RL__PD("w2", w2, RL__K7),
     RL__PD("a0", a0, RL__K7), RL__PD("a1", a1, RL__K7), RL__PD("a2", a2, RL__K7),
     RL__PD("v0", v0, RL__K7), RL__PD("v1", v1, RL__K7), RL__PD("v2", v2, RL__K7),
-    RL__PD("g1", g1, RL__K7), RL__PD("g2", g2, RL__K7), RL__PD("k_k", k_k, RL__K7), RL__PD("k_a", k_a, RL__K7),
-    RL__PD("r_k", r_k, RL__K7), RL__PD("ln_x.weight", lnx_w, RL__K7), RL__PD("ln_x.bias", lnx_b, RL__K7)};
+    RL__PD("g1", g1, RL__K6 | RL__K7), RL__PD("g2", g2, RL__K6 | RL__K7), RL__PD("k_k", k_k, RL__K7), RL__PD("k_a", k_a, RL__K7),
+    RL__PD("r_k", r_k, RL__K7), RL__PD("ln_x.weight", lnx_w, RL__K6 | RL__K7), RL__PD("ln_x.bias", lnx_b, RL__K6 | RL__K7)};
 #undef RL__PD
 
 static int rl__mixer_kindbit(rl_mixer_kind k) { return k == RL_MIXER_RWKV6 ? RL__K6 : k == RL_MIXER_RWKV7 ? RL__K7 : RL__KA; }
+
+/* The gate as config.json's gate_rank_type: 0 none, 1 Linear, 2 LoRA */
+static int rl__gate_type(const rl_mixer_cfg *g) {
+    if (g->gate == RL_GATE_DEFAULT) return g->kind == RL_MIXER_RWKV6 ? 1 : g->kind == RL_MIXER_RWKV7 ? 2 : 0;
+    return g->gate == RL_GATE_NONE ? 0 : g->gate;
+}
 
 /* Shape of parameter `name` under cfg; 0 = the parameter does not exist in this config. */
 static int rl__mixer_shape(const rl_mixer_cfg *g, const char *name, int64_t *s) {
@@ -11433,14 +11561,15 @@ static int rl__mixer_shape(const rl_mixer_cfg *g, const char *name, int64_t *s) 
     if (RL__IS("q_proj.bias")) { s[0] = HN; return g->attn_bias ? 1 : 0; }
     if (RL__IS("k_proj.bias") || RL__IS("v_proj.bias")) { s[0] = KN; return g->attn_bias ? 1 : 0; }
     if (RL__IS("o_proj.weight")) { s[0] = C; s[1] = HN; return 2; }
-    if (!strncmp(name, "time_maa_", 9) && name[9] && !name[10]) { s[2] = C; return 3; }
-    if (RL__IS("time_maa_w1")) { s[0] = C; s[1] = 5 * g->r_ts; return 2; }
-    if (RL__IS("time_maa_w2")) { s[0] = 5; s[1] = g->r_ts; s[2] = C; return 3; }
+    if (!strncmp(name, "time_maa_", 9) && name[9] && !name[10]) { s[2] = C; return g->use_tokenshift ? 3 : 0; }
+    if (RL__IS("time_maa_w1")) { s[0] = C; s[1] = 5 * g->r_ts; return g->use_tokenshift ? 2 : 0; }
+    if (RL__IS("time_maa_w2")) { s[0] = 5; s[1] = g->r_ts; s[2] = C; return g->use_tokenshift ? 3 : 0; }
     if (RL__IS("time_decay")) { s[2] = C; return 3; }
     if (RL__IS("time_decay_w1")) { s[0] = C; s[1] = g->r_d; return 2; }
     if (RL__IS("time_decay_w2")) { s[0] = g->r_d; s[1] = C; return 2; }
-    if (RL__IS("gate.weight")) { s[0] = C; s[1] = C; return 2; }
+    if (RL__IS("gate.weight")) { s[0] = C; s[1] = C; return rl__gate_type(g) == 1 ? 2 : 0; }
     if (RL__IS("w0") || RL__IS("a0") || RL__IS("v0") || RL__IS("k_k") || RL__IS("k_a")) { s[2] = C; return 3; }
+    if ((RL__IS("g1") || RL__IS("g2")) && rl__gate_type(g) != 2) return 0;
     if (RL__IS("w1") || RL__IS("a1") || RL__IS("v1") || RL__IS("g1")) {
         s[0] = C;
         s[1] = name[0] == 'w' ? g->r_w : name[0] == 'a' ? g->r_a : name[0] == 'v' ? g->r_v : g->r_g;
@@ -11472,9 +11601,11 @@ rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params,
     if (cfg->C < 1 || cfg->H < 1 || cfg->KVH < 1 || cfg->N < 2 || cfg->H % cfg->KVH || cfg->N % 2)
         return rl__fail(RL_ERR_ARG, "mixer: C=%lld H=%lld KVH=%lld N=%lld do not fit (H must be a multiple of KVH, N even)",
                         (long long)cfg->C, (long long)cfg->H, (long long)cfg->KVH, (long long)cfg->N);
-    if (cfg->kind == RL_MIXER_RWKV6 && (cfg->r_ts < 1 || cfg->r_d < 1))
-        return rl__fail(RL_ERR_ARG, "RAD-RWKV6 mixer: LoRA ranks must be positive (token shift %d, decay %d)", cfg->r_ts, cfg->r_d);
-    if (cfg->kind == RL_MIXER_RWKV7 && (cfg->r_w < 1 || cfg->r_a < 1 || cfg->r_v < 1 || cfg->r_g < 1))
+    if (cfg->kind == RL_MIXER_RWKV6 && ((cfg->use_tokenshift && cfg->r_ts < 1) || cfg->r_d < 1 || (rl__gate_type(cfg) == 2 && cfg->r_g < 1)))
+        return rl__fail(RL_ERR_ARG, "RAD-RWKV6 mixer: LoRA ranks must be positive (token shift %d, decay %d, gate %d)", cfg->r_ts, cfg->r_d, cfg->r_g);
+    if (cfg->gate < 0 || cfg->gate > RL_GATE_NONE || (cfg->kind == RL_MIXER_RWKV7 && rl__gate_type(cfg) == 0))
+        return rl__fail(RL_ERR_ARG, "mixer: gate %d is not supported for this mixer", cfg->gate);
+    if (cfg->kind == RL_MIXER_RWKV7 && (cfg->r_w < 1 || cfg->r_a < 1 || cfg->r_v < 1 || (rl__gate_type(cfg) == 2 && cfg->r_g < 1)))
         return rl__fail(RL_ERR_ARG, "RAD-RWKV7 mixer: LoRA ranks must be positive (w %d, a %d, v %d, g %d)", cfg->r_w, cfg->r_a, cfg->r_v, cfg->r_g);
     if ((cfg->use_rope || cfg->kind == RL_MIXER_ATTENTION) && !cfg->inv_freq)
         return rl__fail(RL_ERR_ARG, "mixer: RoPE needs inv_freq");
@@ -11500,6 +11631,35 @@ rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params,
 
 static rl_tensor *rl__opt(rl_tensor *t) { return t->data ? t : NULL; }
 
+/* y = k / (1 − exp(logw)), with 1 − exp(logw) computed as the RWKV6 scan computes it, so
+   that the scan's k·(1−w) gives back k to within 2 ulp (RAD-RWKV6 with balance_state off).
+   Where w rounds to 1 in fp32 (logw > −6e-8, i.e. d < −16.6) the divisor is kept at
+   FLT_MIN: the scan then adds k·FLT_MIN·v ≈ 0 where the official kernel adds k·v. */
+static void rl__unbalance_bwd(rl_ctx *c, rl__node *n) {
+    int64_t i;
+    const float *k = rl_f32(n->in[0]), *lw = rl_f32(n->in[1]), *g = n->out->grad;
+    float *gk = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL, *gl = rl__wants(n->in[1]) ? rl__grad(c, n->in[1]) : NULL;
+    for (i = 0; i < n->out->n; i++) {
+        float w = expf(lw[i]), d = 1.0f - w;
+        if (d < FLT_MIN) continue;
+        if (gk) gk[i] += g[i] / d;
+        if (gl) gl[i] += g[i] * k[i] * w / (d * d); /* d/dlogw of k/(1−e^logw) */
+    }
+}
+static rl_tensor *rl__rwkv6_unbalance(rl_ctx *c, rl_tensor *k, rl_tensor *logw) {
+    rl_tensor *y;
+    int64_t i;
+    if (rl__bad(c, k) || rl__bad(c, logw)) return NULL;
+    if (k->n != logw->n) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV6: k and the decay differ in size");
+    if (!(y = rl__like(c, k))) return NULL;
+    for (i = 0; i < k->n; i++) {
+        float d = 1.0f - expf(rl_f32(logw)[i]);
+        rl_f32(y)[i] = rl_f32(k)[i] / (d < FLT_MIN ? FLT_MIN : d);
+    }
+    rl__node_new(c, rl__unbalance_bwd, y, k, logw, NULL, NULL);
+    return y;
+}
+
 static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
     const rl_mixer_cfg *g = &m->cfg;
     rl_tensor *xs[5], *r, *k, *v, *d, *logw, *gate, *p;
@@ -11523,13 +11683,29 @@ static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
     v = rl_linear(c, xs[2], &m->v_w, rl__opt(&m->v_b));
     d = rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, xs[3], &m->decay_w1)), &m->decay_w2), &m->decay);
     logw = rl_rwkv6_logdecay(c, d);
-    gate = rl_sigmoid(c, rl_linear(c, xs[4], &m->gate_w, NULL));
+    switch (rl__gate_type(g)) {
+    case 1: gate = rl_sigmoid(c, rl_linear(c, xs[4], &m->gate_w, NULL)); break;        /* σ(x_g·Wᵀ) */
+    case 2: gate = rl_matmul(c, rl_sigmoid(c, rl_matmul(c, xs[4], &m->g1)), &m->g2); break; /* σ(x_g·g1)·g2 */
+    default: gate = NULL; /* gate_rank_type 0 */
+    }
     if (g->use_rope) {
         r = rl_rope(c, r, T, (int)g->N, g->inv_freq, pos0);
         k = rl_rope(c, k, T, (int)g->N, g->inv_freq, pos0);
     }
-    p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->KVH, io ? io->state_in : NULL, io ? &io->state_out : NULL);
-    return rl_linear(c, rl_mul(c, gate, p), &m->o_w, NULL);
+    if (!g->balance_state) {
+        /* the official code without balance_state adds k·vᵀ, not k·(1−w)·vᵀ: the scan always
+           scales k by (1−w), so it gets k/(1−w) per query head (k, v expanded for GQA) */
+        if (g->KVH != g->H) {
+            k = rl_repeat_kv(c, k, (int)g->H, (int)g->KVH);
+            v = rl_repeat_kv(c, v, (int)g->H, (int)g->KVH);
+        }
+        k = rl__rwkv6_unbalance(c, k, logw);
+        p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->H, io ? io->state_in : NULL, io ? &io->state_out : NULL);
+    } else {
+        p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->KVH, io ? io->state_in : NULL, io ? &io->state_out : NULL);
+    }
+    if (g->groupnorm_att) p = rl_groupnorm(c, p, &m->lnx_w, &m->lnx_b, (int)g->H, g->ln_eps);
+    return rl_linear(c, gate ? rl_mul(c, gate, p) : p, &m->o_w, NULL);
 }
 
 static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
@@ -11542,7 +11718,8 @@ static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
     /* w = exp(−e^−0.5 · σ(w0 + tanh(x·w1)·w2)) */
     w = rl_exp(c, rl_scale(c, rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, x, &m->w1)), &m->w2), &m->w0)), -0.60653065971263342f));
     a = rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_matmul(c, x, &m->a1), &m->a2), &m->a0));
-    gate = rl_matmul(c, rl_sigmoid(c, rl_matmul(c, x, &m->g1)), &m->g2);
+    gate = rl__gate_type(g) == 1 ? rl_sigmoid(c, rl_linear(c, x, &m->gate_w, NULL))    /* gate_rank_type 1 */
+                                 : rl_matmul(c, rl_sigmoid(c, rl_matmul(c, x, &m->g1)), &m->g2);
     if (g->use_rope) {
         r = rl_rope(c, r, T, N, g->inv_freq, pos0);
         k = rl_rope(c, k, T, N, g->inv_freq, pos0);
@@ -11709,6 +11886,7 @@ static void rl__student_opts_from_config(rl_student_opts *o, const rl_config *c,
     o->use_tokenshift = c->use_tokenshift;
     o->balance_state = c->balance_state;
     o->groupnorm_att = c->groupnorm_att;
+    o->gate = c->gate_rank_type == 0 ? RL_GATE_NONE : c->gate_rank_type;
     o->r_ts = c->lora_tokenshift;
     o->r_d = o->r_w = c->lora_decay;
     o->r_a = c->lora_iclr;
@@ -11726,6 +11904,10 @@ static void rl__student_opts_from_config(rl_student_opts *o, const rl_config *c,
     RL__RANK(r_v, lv, "v1", 1)
     RL__RANK(r_g, l, "g1", 1)
 #undef RL__RANK
+    if (o->kind == RL_MIXER_RWKV6) { /* RWKV6Qwen2Config's defaults for null ranks */
+        if (!o->r_ts) o->r_ts = c->hidden_size < 4096 ? 32 : 64;
+        if (!o->r_d) o->r_d = c->hidden_size < 4096 ? 64 : 128;
+    }
 }
 
 static rl_status rl__model_shape(rl_model *m, const rl_config *cfg, const rl_student_opts *so) {
@@ -11768,6 +11950,7 @@ static rl_status rl__model_shape(rl_model *m, const rl_config *cfg, const rl_stu
             mc.use_tokenshift = so->use_tokenshift;
             mc.balance_state = so->balance_state;
             mc.groupnorm_att = so->groupnorm_att;
+            mc.gate = so->gate;
             mc.ln_eps = 1e-5f * (float)cfg->head_dim;
             mc.r_ts = so->r_ts ? so->r_ts : rl_lora_rank(C, 0.5, 1.8);
             mc.r_d = so->r_d ? so->r_d : rl_lora_rank(C, 0.5, 1.8);
@@ -11815,10 +11998,15 @@ static void rl__load_fn(void *u, const char *name, rl_tensor *t) {
         f = rl_st_find(&lc->m->weights, src);
     }
     if (!f) {
-        lc->st = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is missing from the checkpoint", lc->dir, name);
+        if (lc->m->cfg.student)
+            lc->st = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is missing from the checkpoint, but config.json asks for it "
+                              "(num_hidden_layers, num_attention_layers, use_tokenshift, gate_rank_type, groupnorm_att, "
+                              "attention_bias)", lc->dir, name);
+        else
+            lc->st = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is missing from the checkpoint", lc->dir, name);
         return;
     }
-    if (!lc->m->trainable && t->ndim == 2 && f->supported && f->aligned && (f->dtype == RL_BF16 || f->dtype == RL_F32) &&
+    if (!lc->m->trainable && t->ndim == 2 && f->supported && f->aligned && (f->dtype == RL_BF16 || f->dtype == RL_F16 || f->dtype == RL_F32) &&
         f->ndim == 2 && f->shape[0] == t->shape[0] && f->shape[1] == t->shape[1]) {
         t->data = (void *)(uintptr_t)f->data; /* read-only mapping: frozen weights are never written */
         t->dtype = f->dtype;
@@ -11847,6 +12035,76 @@ static rl_status rl__check_layer_count(const rl_model *m, const char *dir) {
                             "config.json and the weights describe different models", dir, (long long)m->cfg.n_layers, nm, l);
     }
     return RL_OK;
+}
+
+/* A student's config.json and its tensors must describe the same model: every tensor in
+   the checkpoint is one the config asks for (layer count, which layers are attention, the
+   optional parts of the mixers); missing ones are reported by the load itself. */
+typedef struct { const char **names; int n, cap; rl_arena *a; } rl__name_set;
+static void rl__name_add(void *u, const char *name, rl_tensor *t) {
+    rl__name_set *ns = (rl__name_set *)u;
+    char *c;
+    RL__UNUSED(t);
+    if (ns->n == ns->cap) return;
+    if ((c = (char *)rl_arena_alloc(ns->a, strlen(name) + 1)) != NULL) {
+        memcpy(c, name, strlen(name) + 1);
+        ns->names[ns->n++] = c;
+    }
+}
+static int rl__name_cmp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+static rl_status rl__student_check_tensors(rl_model *m, const char *dir) {
+    rl__name_set ns;
+    rl_arena a;
+    rl_status st = RL_OK;
+    int i, n = rl_st_count(&m->weights);
+    int64_t L = m->cfg.n_layers;
+    rl_arena_init(&a, 1 << 16);
+    ns.a = &a;
+    ns.n = 0;
+    ns.cap = (int)(64 * L + 16);
+    ns.names = (const char **)rl_arena_alloc(&a, sizeof(char *) * (size_t)ns.cap);
+    if (!ns.names) {
+        rl_arena_free(&a);
+        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", dir);
+    }
+    rl_model_params(m, rl__name_add, &ns);
+    qsort(ns.names, (size_t)ns.n, sizeof(char *), rl__name_cmp);
+    for (i = 0; i < n && st == RL_OK; i++) {
+        const char *nm = rl_st_at(&m->weights, i)->name, *key = nm;
+        long long l = -1;
+        int used = 0;
+        if (bsearch(&key, ns.names, (size_t)ns.n, sizeof(char *), rl__name_cmp)) continue;
+        if (!strcmp(nm, "lm_head.weight") && m->cfg.tie_embeddings) continue; /* tied, stored anyway */
+        if (sscanf(nm, "model.layers.%lld.%n", &l, &used) == 1 && used > 0) {
+            if (l >= L)
+                st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_hidden_layers is %lld, but the checkpoint has tensor %s (layer %lld)",
+                              dir, (long long)L, nm, l);
+            else if (l >= 0 && m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION && !strncmp(nm + used, "self_attn.", 10))
+                st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_attention_layers %d makes layer %lld softmax attention, but the "
+                              "checkpoint has the RAD-RWKV tensor %s there", dir, m->cfg.n_attention_layers, l, nm);
+        }
+        if (st == RL_OK)
+            st = rl__fail(RL_ERR_FORMAT, "%s/config.json does not describe tensor %s of the checkpoint (use_tokenshift %s, "
+                          "gate_rank_type %d, groupnorm_att %s, attention_bias %s)", dir, nm, m->cfg.use_tokenshift ? "true" : "false",
+                          m->cfg.gate_rank_type, m->cfg.groupnorm_att ? "true" : "false", m->cfg.attn_bias ? "true" : "false");
+    }
+    /* a layer the config makes RAD-RWKV but that has only q/k/v/o in the file */
+    for (i = 0; i < L && st == RL_OK; i++) {
+        char nm[96];
+        snprintf(nm, sizeof nm, "model.layers.%d.input_layernorm.weight", i);
+        if (!rl_st_find(&m->weights, nm)) {
+            st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_hidden_layers is %lld, but the checkpoint has no tensors of layer %d "
+                          "(no %s)", dir, (long long)L, i, nm);
+            break;
+        }
+        if (m->blocks[i].mix.cfg.kind == RL_MIXER_ATTENTION) continue;
+        snprintf(nm, sizeof nm, "model.layers.%d.self_attn.%s", i, m->blocks[i].mix.cfg.kind == RL_MIXER_RWKV6 ? "time_decay" : "w0");
+        if (!rl_st_find(&m->weights, nm))
+            st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_attention_layers %d makes layer %d RAD-RWKV%d, but the checkpoint has no "
+                          "%s (the layer looks like softmax attention)", dir, m->cfg.n_attention_layers, i, (int)m->blocks[i].mix.cfg.kind, nm);
+    }
+    rl_arena_free(&a);
+    return st;
 }
 
 static void rl__tie_head(rl_model *m) {
@@ -11878,6 +12136,10 @@ rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
         return st;
     }
     m->trainable = trainable;
+    if (cfg.student && (st = rl__student_check_tensors(m, dir)) != RL_OK) {
+        rl_model_free(m);
+        return st;
+    }
     lc.m = m;
     lc.dir = dir;
     lc.st = RL_OK;
@@ -11894,6 +12156,10 @@ void rl_model_free(rl_model *m) {
     rl_arena_free(&m->params);
     rl_arena_free(&m->grads);
     if (m->has_weights) rl_st_close(&m->weights);
+    if (m->gguf) {
+        rl_gguf_close(m->gguf);
+        RL_FREE(m->gguf);
+    }
     RL_FREE(m->blocks);
     RL_FREE(m->inv_freq);
     memset(m, 0, sizeof *m);
@@ -12004,6 +12270,14 @@ static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
         rl__fill(&m->decay_w1, 0);
         rl__fill_uniform(&m->decay_w2, -0.01f, 0.01f, rng);
         rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
+        if (m->g2.n) { /* gate_rank_type 2 (official: g1 zero, g2 orthogonal × 0.1) */
+            rl__fill(&m->g1, 0);
+            rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+        }
+        if (m->lnx_w.n) {
+            rl__fill(&m->lnx_w, 1.0f);
+            rl__fill(&m->lnx_b, 0.0f);
+        }
     } else if (g->kind == RL_MIXER_RWKV7) {
         for (n = 0; n < C; n++)
             rl_f32(&m->w0)[n] = (float)(-7.0 + 5.0 * pow((double)n / (double)(C > 1 ? C - 1 : 1), 0.85 + sqrt(r01)) + 0.5);
@@ -12015,8 +12289,11 @@ static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
         rl__fill(&m->v0, g->layer > 0 ? 1.0f : 0.0f); /* unused at layer 0 (torch.empty there) */
         rl__fill(&m->v1, 0);
         rl__ortho(rl_f32(&m->v2), m->v2.shape[0], m->v2.shape[1], 0.1, rng);
-        rl__fill(&m->g1, 0);
-        rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+        if (m->g2.n) {
+            rl__fill(&m->g1, 0);
+            rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+        }
+        if (m->gate_w.n) rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
         rl__fill(&m->k_k, 0.85f);
         rl__fill(&m->k_a, 1.0f);
         rl__fill(&m->r_k, 0);
@@ -12051,6 +12328,8 @@ static void rl__copy_fn(void *u, const char *name, rl_tensor *t) {
     }
     if (f.found->dtype == RL_BF16)
         for (i = 0; i < t->n; i++) rl_f32(t)[i] = rl_bf16_to_f32(((const uint16_t *)f.found->data)[i]);
+    else if (f.found->dtype == RL_F16)
+        for (i = 0; i < t->n; i++) rl_f32(t)[i] = rl_f16_to_f32(((const uint16_t *)f.found->data)[i]);
     else memcpy(t->data, f.found->data, sizeof(float) * (size_t)t->n);
     cc->copied++;
 }
@@ -12068,8 +12347,11 @@ rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl
         return rl__fail(RL_ERR_ARG, "student: kind must be RL_MIXER_RWKV6 or RL_MIXER_RWKV7");
     if (so.keep_attention < 0 || so.keep_attention > teacher->cfg.n_layers)
         return rl__fail(RL_ERR_ARG, "student: keep_attention %d is outside [0, %lld]", so.keep_attention, (long long)teacher->cfg.n_layers);
-    if (so.kind == RL_MIXER_RWKV6 && so.groupnorm_att)
-        return rl__fail(RL_ERR_UNSUPPORTED, "RAD-RWKV6 with GroupNorm (the paper's ablation) is not supported");
+    if (so.kind == RL_MIXER_RWKV7 && (so.gate == RL_GATE_NONE || so.gate < 0 || so.gate > RL_GATE_NONE))
+        return rl__fail(RL_ERR_UNSUPPORTED, "student: RAD-RWKV7 needs a gate (Linear or LoRA): the official RWKV7Qwen2 code has no gate-less form");
+    if (so.kind == RL_MIXER_RWKV7 && so.keep_attention > 0 && !so.use_rope)
+        return rl__fail(RL_ERR_UNSUPPORTED, "student: a RAD-RWKV7 hybrid needs use_rope: the official RWKV7Qwen2 code gives its attention "
+                        "layers RoPE angles only then");
     memset(s, 0, sizeof *s);
     if ((st = rl__model_shape(s, &teacher->cfg, &so)) != RL_OK) {
         rl_model_free(s);
@@ -12788,12 +13070,12 @@ static void rl__plan_fn(void *u, const char *name, rl_tensor *t) {
     int mixer = strstr(name, ".self_attn.") != NULL;
     int trained = c->which == RL_TRAIN_ALL || (mixer && (c->which == RL_TRAIN_MIXERS || rl__is_decay_param(name)));
     c->p->params += t->n;
-    c->bytes += t->n * (t->dtype == RL_BF16 ? 2 : 4);
+    c->bytes += t->n * (t->dtype == RL_BF16 || t->dtype == RL_F16 ? 2 : 4);
     if (trained) c->p->trained += t->n;
 }
 static void rl__bytes_fn(void *u, const char *name, rl_tensor *t) {
     RL__UNUSED(name);
-    *(int64_t *)u += t->n * (t->dtype == RL_BF16 ? 2 : 4);
+    *(int64_t *)u += t->n * (t->dtype == RL_BF16 || t->dtype == RL_F16 ? 2 : 4);
 }
 
 rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p) {
@@ -13289,7 +13571,7 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
     const rl_config *c = &m->cfg;
     rl_mixer_cfg mc;
     int64_t l;
-    int n = 0, i;
+    int n = 0, i, hyb6;
     rl_status st;
     if (rl__nonfinite_param(m, path, sizeof path)) /* a broken model is never written as a result */
         return rl__fail(RL_ERR_STATE, "%s: model not written: parameter %s holds NaN or Inf", dir, path);
@@ -13300,11 +13582,22 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
             mc = m->blocks[l].mix.cfg;
             break;
         }
+    /* a RAD-RWKV6 hybrid is not written as rwkv6qwen2: the official code would build RWKV6
+       layers in place of its attention layers (README.md, Hybrids) */
+    hyb6 = m->student.kind == RL_MIXER_RWKV6 && m->student.keep_attention > 0;
     n += snprintf(cfg + n, sizeof cfg - (size_t)n, "{\n  \"architectures\": [\"%s\"],\n  \"model_type\": \"%s\",\n",
-                  m->student.kind == RL_MIXER_RWKV6 ? "RWKV6Qwen2ForCausalLM" : m->student.kind == RL_MIXER_RWKV7 ? "RWKV7Qwen2ForCausalLM"
+                  hyb6 ? RL_RWKV6_HYBRID_ARCH
+                  : m->student.kind == RL_MIXER_RWKV6 ? "RWKV6Qwen2ForCausalLM" : m->student.kind == RL_MIXER_RWKV7 ? "RWKV7Qwen2ForCausalLM"
                   : c->arch == RL_ARCH_QWEN2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM",
-                  m->student.kind == RL_MIXER_RWKV6 ? "rwkv6qwen2" : m->student.kind == RL_MIXER_RWKV7 ? "rwkv7qwen2"
+                  hyb6 ? RL_RWKV6_HYBRID_TYPE
+                  : m->student.kind == RL_MIXER_RWKV6 ? "rwkv6qwen2" : m->student.kind == RL_MIXER_RWKV7 ? "rwkv7qwen2"
                   : c->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
+    if (m->student.kind != RL_MIXER_ATTENTION && !hyb6) { /* as the released RADLADS checkpoints (formats.md §5.2) */
+        int d = m->student.kind == RL_MIXER_RWKV6 ? 6 : 7;
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n,
+                      "  \"auto_map\": {\n    \"AutoConfig\": \"configuration_rwkv%dqwen2.RWKV%dQwen2Config\",\n"
+                      "    \"AutoModelForCausalLM\": \"modeling_rwkv%dqwen2.RWKV%dQwen2ForCausalLM\"\n  },\n", d, d, d, d);
+    }
     n += snprintf(cfg + n, sizeof cfg - (size_t)n,
                   "  \"vocab_size\": %lld,\n  \"hidden_size\": %lld,\n  \"intermediate_size\": %lld,\n  \"num_hidden_layers\": %lld,\n"
                   "  \"num_attention_heads\": %lld,\n  \"num_key_value_heads\": %lld,\n  \"head_dim\": %lld,\n  \"max_position_embeddings\": %lld,\n"
@@ -13332,7 +13625,7 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
                       "  \"lora_rank_gate\": %d,\n  \"gate_rank_type\": %d,\n  \"balance_state\": %s,\n  \"groupnorm_att\": %s,\n"
                       "  \"use_tokenshift\": %s,\n  \"use_rope\": %s,\n  \"num_attention_layers\": %d,\n"
                       "  \"radlads_teacher_architecture\": \"%s\",\n",
-                      mc.r_ts, m->student.kind == RL_MIXER_RWKV6 ? mc.r_d : mc.r_w, mc.r_a, mc.r_v, mc.r_g, m->student.kind == RL_MIXER_RWKV6 ? 1 : 2,
+                      mc.r_ts, m->student.kind == RL_MIXER_RWKV6 ? mc.r_d : mc.r_w, mc.r_a, mc.r_v, mc.r_g, rl__gate_type(&mc),
                       mc.balance_state ? "true" : "false", mc.groupnorm_att ? "true" : "false", mc.use_tokenshift ? "true" : "false",
                       mc.use_rope ? "true" : "false", m->student.keep_attention, c->arch == RL_ARCH_QWEN2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
     n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"radlads_version\": \"%s\"\n}\n", RADLADS_VERSION);
@@ -13633,14 +13926,262 @@ rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
     return RL_OK;
 }
 
-rl_status rl_model_load_gguf(rl_model *m, const char *path) {
-    rl_gguf g;
+/* ---- RAD-RWKV6 students from GGUF (llama.cpp arch rwkv6qwen2, formats.md §5.4) ----
+   The inverse of rl_export_gguf_rwkv6qwen2, and what llama.cpp's own converter writes for an
+   RWKV6Qwen2ForCausalLM checkpoint. The large matrices (embedding, r/k/v/o, gate, MLP,
+   output) stay in the file, read in place in their stored type: F32, F16, BF16 or a
+   quantized block type (rl_gemm's rl__gemm_ggml dequantizes one row at a time); the small
+   tensors (norms, token-shift and decay LoRAs, biases) are converted to F32 in llama.cpp's
+   layout undone: w1/w2 transposed and their groups put back from w,k,v,r,g to r,k,v,w,g.
+   The model computes RAD-RWKV6 with token shift, balance_state, the Linear gate and no RoPE
+   or GroupNorm (all that rwkv6qwen2 expresses); it keeps the Hugging Face code's clamp of
+   the log-decay at −5, which llama.cpp's graph does not apply. */
+typedef struct { const rl_gguf *g; rl_model *m; rl_status st; } rl__g6_ctx;
+
+static const rl_gguf_tensor *rl__g6_find(rl__g6_ctx *x, const char *name, int nd, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3) {
+    const rl_gguf_tensor *t = rl_gguf_find_tensor(x->g, name);
+    int64_t want[4];
+    int i;
+    want[0] = ne0; want[1] = ne1; want[2] = ne2; want[3] = ne3;
+    if (x->st) return NULL;
+    if (!t) {
+        x->st = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' is missing (llama.cpp rwkv6qwen2)", x->g->path, name);
+        return NULL;
+    }
+    for (i = 0; i < 4; i++)
+        if (t->ne[i] != (i < nd ? want[i] : 1)) {
+            x->st = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' has ne [%lld, %lld, %lld, %lld], expected [%lld, %lld, %lld, %lld]", x->g->path, name,
+                             (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3], (long long)want[0],
+                             (long long)(nd > 1 ? want[1] : 1), (long long)(nd > 2 ? want[2] : 1), (long long)(nd > 3 ? want[3] : 1));
+            return NULL;
+        }
+    return t;
+}
+
+/* a matrix [rows, cols] (ne {cols, rows}) used in place */
+static void rl__g6_inplace(rl__g6_ctx *x, rl_tensor *dst, const char *name) {
+    const rl_gguf_tensor *t = rl__g6_find(x, name, 2, dst->shape[1], dst->shape[0], 1, 1);
+    int64_t rb;
+    uintptr_t a;
+    if (!t) return;
+    a = (uintptr_t)t->data;
+    dst->requires_grad = 0;
+    dst->data = (void *)a;
+    if (t->type == RL_GGML_F32 && a % 4 == 0) dst->dtype = RL_F32;
+    else if ((t->type == RL_GGML_F16 || t->type == RL_GGML_BF16) && a % 2 == 0) dst->dtype = t->type == RL_GGML_F16 ? RL_F16 : RL_BF16;
+    else if (t->type != RL_GGML_F32 && t->type != RL_GGML_F16 && t->type != RL_GGML_BF16 && rl__ggml_row_bytes((int)t->type, dst->shape[1], &rb))
+        dst->dtype = RL_DTYPE_GGML(t->type);
+    else
+        x->st = rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor '%s' of type %s cannot be used in place (unknown block type or misaligned)",
+                         x->g->path, name, rl_ggml_type_name((int)t->type));
+}
+
+/* a small tensor as F32 into dst (already allocated), then rearranged by the caller */
+static float *rl__g6_f32(rl__g6_ctx *x, const char *name, int nd, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3) {
+    const rl_gguf_tensor *t = rl__g6_find(x, name, nd, ne0, ne1, ne2, ne3);
+    float *buf;
+    if (!t) return NULL;
+    if (!(buf = (float *)RL_MALLOC(sizeof(float) * (size_t)t->n))) {
+        x->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory for '%s'", x->g->path, name);
+        return NULL;
+    }
+    if ((x->st = rl_gguf_tensor_f32(x->g, t, buf)) != RL_OK) {
+        RL_FREE(buf);
+        return NULL;
+    }
+    return buf;
+}
+static void rl__g6_copy(rl__g6_ctx *x, rl_tensor *dst, const char *name) { /* same element order */
+    float *b = rl__g6_f32(x, name, 1, dst->n, 1, 1, 1);
+    if (!b) return;
+    memcpy(dst->data, b, sizeof(float) * (size_t)dst->n);
+    RL_FREE(b);
+}
+static rl_tensor rl__g6_f32_tensor(rl__g6_ctx *x, int nd, const int64_t *shape) {
+    rl_tensor t = rl_wrap(NULL, RL_F32, nd, shape, 0);
+    if (!x->st && !(t.data = rl_arena_zalloc(&x->m->params, sizeof(float) * (size_t)t.n)))
+        x->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory", x->g->path);
+    return t;
+}
+
+static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
+    static const int grp[5] = {3, 1, 2, 0, 4}; /* our group (r,k,v,w,g) -> llama.cpp's (w,k,v,r,g) */
+    rl__g6_ctx x;
+    rl_config cfg;
+    rl_student_opts so;
+    const rl_gguf_tensor *te, *tk;
+    int64_t C, L, F, N, V, KV, r, rd, l, i, j, b;
+    double eps;
+    char nm[96];
     rl_status st;
+    static const char *const eos_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"};
+    memset(&cfg, 0, sizeof cfg);
+    if ((st = rl_gguf_get_int(g, "rwkv6qwen2.embedding_length", &C)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.block_count", &L)) ||
+        (st = rl_gguf_get_int(g, "rwkv6qwen2.feed_forward_length", &F)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.wkv.head_size", &N)) ||
+        (st = rl_gguf_get_int(g, "rwkv6qwen2.time_mix_extra_dim", &r)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.time_decay_extra_dim", &rd)) ||
+        (st = rl_gguf_get_float(g, "rwkv6qwen2.attention.layer_norm_rms_epsilon", &eps)))
+        return st;
+    if (C < 2 || C > (1 << 20) || L < 1 || L > 4096 || F < 1 || F > (1 << 24) || N < 2 || N % 2 || C % N || r < 1 || r > C || rd < 1 || rd > C)
+        return rl__fail(RL_ERR_FORMAT, "%s: rwkv6qwen2 hyper-parameters out of range (embedding %lld, blocks %lld, ffn %lld, head size %lld, "
+                        "ranks %lld/%lld)", g->path, (long long)C, (long long)L, (long long)F, (long long)N, (long long)r, (long long)rd);
+    if (rl_gguf_find_tensor(g, "blk.0.time_mix_first.weight") || rl_gguf_find_tensor(g, "blk.0.time_mix_ln.weight"))
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: time_mix_first / time_mix_ln tensors: that is the original RWKV6 graph, not RAD-RWKV6", g->path);
+    if (!(te = rl_gguf_find_tensor(g, "token_embd.weight")) || te->ne[0] != C || te->ne[1] < 1 || te->ne[1] > INT32_MAX)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor 'token_embd.weight' is missing or not [%lld, vocab]", g->path, (long long)C);
+    V = te->ne[1];
+    if (!(tk = rl_gguf_find_tensor(g, "blk.0.time_mix_key.weight")) || tk->ne[0] != C || tk->ne[1] < N || tk->ne[1] % N || (C / N) % (tk->ne[1] / N))
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor 'blk.0.time_mix_key.weight' is missing or its ne[1] is not a whole number of kv heads of %lld",
+                        g->path, (long long)N);
+    KV = tk->ne[1] / N;
+    {
+        int64_t kv2;
+        if (rl_gguf_find(g, "rwkv6qwen2.attention.head_count_kv") && (st = rl_gguf_get_int(g, "rwkv6qwen2.attention.head_count_kv", &kv2)) == RL_OK &&
+            kv2 != KV)
+            return rl__fail(RL_ERR_FORMAT, "%s: key 'rwkv6qwen2.attention.head_count_kv' is %lld but 'blk.0.time_mix_key.weight' holds %lld heads",
+                            g->path, (long long)kv2, (long long)KV);
+    }
+    cfg.arch = RL_ARCH_QWEN2;
+    cfg.student = 6;
+    snprintf(cfg.model_type, sizeof cfg.model_type, "rwkv6qwen2");
+    cfg.vocab_size = V;
+    cfg.hidden_size = C;
+    cfg.intermediate_size = F;
+    cfg.n_layers = L;
+    cfg.n_heads = C / N;
+    cfg.n_kv_heads = KV;
+    cfg.head_dim = N;
+    cfg.max_pos = 1 << 20;
+    cfg.rms_eps = (float)eps;
+    cfg.rope_theta = 10000;
+    cfg.rope_factor = 1.0;
+    cfg.attn_bias = rl_gguf_find_tensor(g, "blk.0.time_mix_receptance.bias") != NULL;
+    cfg.dtype = RL_F32;
+    cfg.gate_rank_type = 1;
+    cfg.balance_state = 1;
+    cfg.use_tokenshift = 1;
+    cfg.lora_tokenshift = (int)r;
+    cfg.lora_decay = (int)rd;
+    if ((st = rl__gguf_token_key(g, "tokenizer.ggml.bos_token_id", V, &cfg.bos_id))) return st;
+    for (i = 0; i < 2; i++) {
+        int32_t id;
+        if ((st = rl__gguf_token_key(g, eos_keys[i], V, &id))) return st;
+        if (id >= 0 && (!cfg.n_eos || cfg.eos_ids[0] != id)) cfg.eos_ids[cfg.n_eos++] = id;
+    }
+    rl_student_opts_default(&so, RL_MIXER_RWKV6);
+    so.use_rope = 0;
+    so.r_ts = (int)r;
+    so.r_d = (int)rd;
+    if ((st = rl__model_shape(m, &cfg, &so)) != RL_OK) return st;
+    m->trainable = 0;
+    x.g = g;
+    x.m = m;
+    x.st = RL_OK;
+    rl__g6_inplace(&x, &m->embed, "token_embd.weight");
+    rl__g6_inplace(&x, &m->head, "output.weight");
+    m->norm = rl__g6_f32_tensor(&x, 1, &C);
+    rl__g6_copy(&x, &m->norm, "output_norm.weight");
+    for (l = 0; l < L && !x.st; l++) {
+        rl_block *bl = &m->blocks[l];
+        rl_mixer *mx = &bl->mix;
+        rl_tensor *mu[5];
+        float *f;
+        int64_t s3[3], s2[2];
+#define RL__GN(s) (snprintf(nm, sizeof nm, "blk.%lld." s, (long long)l), nm)
+        bl->ln1 = rl__g6_f32_tensor(&x, 1, &C);
+        rl__g6_copy(&x, &bl->ln1, RL__GN("attn_norm.weight"));
+        bl->ln2 = rl__g6_f32_tensor(&x, 1, &C);
+        rl__g6_copy(&x, &bl->ln2, RL__GN("ffn_norm.weight"));
+        rl__g6_inplace(&x, &mx->q_w, RL__GN("time_mix_receptance.weight"));
+        rl__g6_inplace(&x, &mx->k_w, RL__GN("time_mix_key.weight"));
+        rl__g6_inplace(&x, &mx->v_w, RL__GN("time_mix_value.weight"));
+        rl__g6_inplace(&x, &mx->o_w, RL__GN("time_mix_output.weight"));
+        rl__g6_inplace(&x, &mx->gate_w, RL__GN("time_mix_gate.weight"));
+        rl__g6_inplace(&x, &bl->gate, RL__GN("ffn_gate.weight"));
+        rl__g6_inplace(&x, &bl->up, RL__GN("ffn_up.weight"));
+        rl__g6_inplace(&x, &bl->down, RL__GN("ffn_down.weight"));
+        if (cfg.attn_bias) {
+            int64_t nq = C, nk = KV * N;
+            mx->q_b = rl__g6_f32_tensor(&x, 1, &nq);
+            rl__g6_copy(&x, &mx->q_b, RL__GN("time_mix_receptance.bias"));
+            mx->k_b = rl__g6_f32_tensor(&x, 1, &nk);
+            rl__g6_copy(&x, &mx->k_b, RL__GN("time_mix_key.bias"));
+            mx->v_b = rl__g6_f32_tensor(&x, 1, &nk);
+            rl__g6_copy(&x, &mx->v_b, RL__GN("time_mix_value.bias"));
+        }
+        s3[0] = 1; s3[1] = 1; s3[2] = C;
+        mx->maa_x = rl__g6_f32_tensor(&x, 3, s3);
+        rl__g6_copy(&x, &mx->maa_x, RL__GN("time_mix_lerp_x.weight"));
+        mx->decay = rl__g6_f32_tensor(&x, 3, s3);
+        rl__g6_copy(&x, &mx->decay, RL__GN("time_mix_decay.weight"));
+        mu[0] = &mx->maa_r; mu[1] = &mx->maa_k; mu[2] = &mx->maa_v; mu[3] = &mx->maa_w; mu[4] = &mx->maa_g;
+        for (b = 0; b < 5; b++) *mu[b] = rl__g6_f32_tensor(&x, 3, s3);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_lerp_fused.weight"), 4, C, 1, 1, 5)) != NULL) { /* [5][C], w,k,v,r,g */
+            for (b = 0; b < 5; b++) memcpy(mu[b]->data, f + grp[b] * C, sizeof(float) * (size_t)C);
+            RL_FREE(f);
+        }
+        s2[0] = C; s2[1] = 5 * r;
+        mx->maa_w1 = rl__g6_f32_tensor(&x, 2, s2);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_w1.weight"), 2, C, 5 * r, 1, 1)) != NULL) { /* [5r][C] -> [C][5r] */
+            for (b = 0; b < 5; b++)
+                for (j = 0; j < r; j++)
+                    for (i = 0; i < C; i++) rl_f32(&mx->maa_w1)[i * 5 * r + b * r + j] = f[(grp[b] * r + j) * C + i];
+            RL_FREE(f);
+        }
+        s3[0] = 5; s3[1] = r; s3[2] = C;
+        mx->maa_w2 = rl__g6_f32_tensor(&x, 3, s3);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_w2.weight"), 3, r, C, 5, 1)) != NULL) { /* [5][C][r] -> [5][r][C] */
+            for (b = 0; b < 5; b++)
+                for (j = 0; j < r; j++)
+                    for (i = 0; i < C; i++) rl_f32(&mx->maa_w2)[(b * r + j) * C + i] = f[(grp[b] * C + i) * r + j];
+            RL_FREE(f);
+        }
+        s2[0] = C; s2[1] = rd;
+        mx->decay_w1 = rl__g6_f32_tensor(&x, 2, s2);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_decay_w1.weight"), 2, C, rd, 1, 1)) != NULL) { /* [rd][C] -> [C][rd] */
+            for (j = 0; j < rd; j++)
+                for (i = 0; i < C; i++) rl_f32(&mx->decay_w1)[i * rd + j] = f[j * C + i];
+            RL_FREE(f);
+        }
+        s2[0] = rd; s2[1] = C;
+        mx->decay_w2 = rl__g6_f32_tensor(&x, 2, s2);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_decay_w2.weight"), 2, rd, C, 1, 1)) != NULL) { /* [C][rd] -> [rd][C] */
+            for (j = 0; j < rd; j++)
+                for (i = 0; i < C; i++) rl_f32(&mx->decay_w2)[j * C + i] = f[i * rd + j];
+            RL_FREE(f);
+        }
+#undef RL__GN
+    }
+    { /* every tensor of the file is one of the above (llama.cpp refuses extras too) */
+        int64_t want = 3 + L * (17 + (cfg.attn_bias ? 3 : 0));
+        if (!x.st && g->n_tensors != want)
+            x.st = rl__fail(RL_ERR_FORMAT, "%s: %lld tensors, but an rwkv6qwen2 model of %lld blocks%s has %lld", g->path, (long long)g->n_tensors,
+                            (long long)L, cfg.attn_bias ? " with r/k/v biases" : "", (long long)want);
+    }
+    return x.st;
+}
+
+rl_status rl_model_load_gguf(rl_model *m, const char *path) {
+    rl_gguf *g;
+    rl_status st;
+    const char *arch = NULL;
+    uint64_t alen = 0;
     if (!m || !path) return rl__fail(RL_ERR_ARG, "rl_model_load_gguf: NULL argument");
     memset(m, 0, sizeof *m);
-    if ((st = rl_gguf_open(&g, path))) return st;
-    st = rl_model_from_gguf(m, &g);
-    rl_gguf_close(&g);
+    if (!(g = (rl_gguf *)RL_MALLOC(sizeof *g))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
+    if ((st = rl_gguf_open(g, path))) {
+        RL_FREE(g);
+        return st;
+    }
+    if (rl_gguf_find(g, "general.architecture") && rl_gguf_get_str(g, "general.architecture", &arch, &alen) == RL_OK &&
+        !strcmp(arch, "rwkv6qwen2")) {
+        st = rl__model_from_gguf_rwkv6(m, g);
+        m->gguf = g; /* owned from here: rl_model_free closes it */
+        if (st != RL_OK) rl_model_free(m);
+        return st;
+    }
+    st = rl_model_from_gguf(m, g);
+    rl_gguf_close(g);
+    RL_FREE(g);
     return st;
 }
 

@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define RADLADS_IMPLEMENTATION
 #include "../radlads.h"
+#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -154,6 +155,7 @@ static const flag_def convert_flags[] = {
     {"--no-report", F_BOOL, 0, 0, NULL},
     {"--samples", F_STR, 0, 0, NULL},
     {"--layerwise", F_BOOL, 0, 0, NULL},
+    {"--modeling-code", F_STR, 0, 0, NULL},
     FLAG_COMMON, FLAG_END};
 static const flag_def export_flags[] = {
     {"--model", F_STR, 0, 0, NULL},
@@ -628,6 +630,53 @@ static void report(rl_ctx *c, rl_pool *pool, const char *label, rl_model *m, rl_
     }
 }
 
+/* --modeling-code DIR: the user's modeling .py files (e.g. from a released RADLADS
+   checkpoint), copied next to the weights so that auto_map finds them. dry = 1 only checks
+   that DIR holds the module auto_map names (before hours of training). */
+static int copy_modeling_code(const char *dir, const char *to, int kind, int dry) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char want[64], from[4096], dst[4096], buf[65536];
+    int found = 0, n = 0;
+    if (!d) {
+        fprintf(stderr, "radlads convert: --modeling-code %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    snprintf(want, sizeof want, "modeling_rwkv%dqwen2.py", kind);
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        FILE *in, *out;
+        size_t r;
+        if (l < 4 || strcmp(e->d_name + l - 3, ".py")) continue;
+        found |= !strcmp(e->d_name, want);
+        n++;
+        if (dry) continue;
+        snprintf(from, sizeof from, "%s/%s", dir, e->d_name);
+        snprintf(dst, sizeof dst, "%s/%s", to, e->d_name);
+        if (!(in = fopen(from, "rb")) || !(out = fopen(dst, "wb"))) {
+            fprintf(stderr, "radlads convert: cannot copy %s to %s: %s\n", from, dst, strerror(errno));
+            if (in) fclose(in);
+            closedir(d);
+            return 1;
+        }
+        while ((r = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, r, out);
+        fclose(in);
+        if (fclose(out) != 0) {
+            fprintf(stderr, "radlads convert: writing %s: %s\n", dst, strerror(errno));
+            closedir(d);
+            return 1;
+        }
+    }
+    closedir(d);
+    if (!found) {
+        fprintf(stderr, "radlads convert: --modeling-code %s has no %s (the module the config's auto_map names; %d .py files there)\n",
+                dir, want, n);
+        return 1;
+    }
+    if (!dry) printf("modeling code: %d .py files from %s copied next to the weights\n", n, dir);
+    return 0;
+}
+
 static int cmd_convert(args_t *a, rl_pool *pool) {
     rl_model teacher, student;
     rl_tokenizer *tok = NULL;
@@ -667,6 +716,17 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         memset(&student, 0, sizeof student);
         rc = die("student");
         goto done;
+    }
+    if (opt_str(a, "--modeling-code", NULL)) {
+        if (so.keep_attention > 0 && so.kind == RL_MIXER_RWKV6) {
+            fprintf(stderr, "radlads convert: --modeling-code: a RAD-RWKV6 hybrid has no official modeling code (README.md, Hybrids)\n");
+            rc = 2;
+            goto done;
+        }
+        if (copy_modeling_code(opt_str(a, "--modeling-code", NULL), NULL, so.kind == RL_MIXER_RWKV6 ? 6 : 7, 1)) {
+            rc = 2;
+            goto done;
+        }
     }
     if (mkdir_p(out) != 0) {
         rc = 1;
@@ -759,6 +819,11 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         rc = die(path);
         goto done;
     }
+    if (opt_str(a, "--modeling-code", NULL) &&
+        copy_modeling_code(opt_str(a, "--modeling-code", NULL), path, so.kind == RL_MIXER_RWKV6 ? 6 : 7, 0)) {
+        rc = 1;
+        goto done;
+    }
     printf("student written to %s\n", path);
 done:
     rl_ctx_free(&c);
@@ -814,13 +879,15 @@ static void usage(void) {
             "           [--resume-force: resume even if the checkpoint is from a different run (teacher, data, ctx, batch, arch, seed)]\n"
             "           [--max-nonfinite 3: steps in a row with a NaN/Inf loss or gradient (skipped) before the run stops]\n"
             "           [--eval-windows 16] [--no-report] [--samples PROMPT] [--step3-chunk 512] [--layerwise]\n"
+            "           [--modeling-code DIR: copy its modeling .py files next to the weights, for auto_map]\n"
             "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 32] [--heldout 0.05]\n"
             "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide]\n"
             "  eval     --model DIR --task FILE.jsonl [--task-name hellaswag|piqa|arc_easy|arc_challenge|winogrande|lambada_openai] [--limit N]\n"
             "  import   --gguf FILE --out DIR      (a llama.cpp GGUF teacher -> Hugging Face folder)\n"
             "  export   --model DIR --out FILE.gguf [--type f16|bf16|f32]   (a RAD-RWKV6 student -> llama.cpp rwkv6qwen2)\n"
             "  info     --model DIR\n"
-            "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file.\n"
+            "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file (a Llama/Qwen2 teacher or an\n"
+            "rwkv6qwen2 student, F32/F16/BF16 or quantized: quantized matrices stay quantized in memory).\n"
             "Numbers take k/M/G suffixes (100M); each flag is given at most once.\n"
             "common: --threads N (default: all cores)\n"
             "Ctrl-C during convert finishes the step and writes a checkpoint; a second Ctrl-C stops at once.\n");

@@ -1,0 +1,292 @@
+/* RAD-RWKV6 students read back from GGUF (llama.cpp arch rwkv6qwen2): our own export in
+   F32 gives the logits of the Hugging Face folder it came from; F16/BF16 exports and
+   quantized files (Q8_0, Q4_0, written here with ggml's reference block layouts) keep their
+   matrices in that type, read in place from the mapping, and a quantized file gives the
+   logits of an F32 file holding the same dequantized values. Prefill + decode equals the
+   batched forward. (llama.cpp's own conversion and llama-perplexity: tools/ref/check_llamacpp.sh.) */
+#define _POSIX_C_SOURCE 200809L
+#define RADLADS_IMPLEMENTATION
+#include "../radlads.h"
+#include "rl_test.h"
+
+#include <unistd.h>
+
+#define STUDENT "tests/fixtures/train/student-rwkv6"
+
+static rl_pool *pool;
+static char tmp[3][300];
+
+static float *logits_of(rl_model *m, const int32_t *ids, int64_t T) {
+    rl_ctx c;
+    rl_forward_opts o;
+    rl_tensor *y;
+    float *out = NULL;
+    rl_ctx_init(&c, pool);
+    memset(&o, 0, sizeof o);
+    o.B = 1;
+    o.T = T;
+    y = rl_model_forward(&c, m, ids, &o);
+    if (y) {
+        out = (float *)malloc(sizeof(float) * (size_t)y->n);
+        memcpy(out, y->data, sizeof(float) * (size_t)y->n);
+    }
+    rl_ctx_free(&c);
+    return out;
+}
+
+static double max_abs(const float *a, int64_t n) {
+    double m = 0;
+    int64_t i;
+    for (i = 0; i < n; i++) m = fabs(a[i]) > m ? fabs(a[i]) : m;
+    return m;
+}
+static double max_diff(const float *a, const float *b, int64_t n) {
+    double m = 0;
+    int64_t i;
+    for (i = 0; i < n; i++) m = fabs(a[i] - b[i]) > m ? fabs(a[i] - b[i]) : m;
+    return m;
+}
+
+typedef struct { rl_dtype want; int n, bad; uintptr_t lo, hi; int outside; } kept_ctx;
+static int is_big(const char *name) {
+    return strstr(name, "proj.weight") || strstr(name, "gate.weight") || strstr(name, "embed_tokens") || strstr(name, "lm_head");
+}
+static void kept_fn(void *u, const char *name, rl_tensor *t) {
+    kept_ctx *k = (kept_ctx *)u;
+    if (!is_big(name)) return;
+    k->n++;
+    k->bad += t->dtype != k->want;
+    k->outside += (uintptr_t)t->data < k->lo || (uintptr_t)t->data >= k->hi;
+}
+static void check_kept(rl_model *m, rl_dtype want, const char *what) {
+    kept_ctx k;
+    memset(&k, 0, sizeof k);
+    k.want = want;
+    k.lo = (uintptr_t)m->gguf->base;
+    k.hi = k.lo + (uintptr_t)m->gguf->size;
+    rl_model_params(m, kept_fn, &k);
+    RLT_CHECK(k.n >= 10 && !k.bad && !k.outside, "%s: %d of %d matrices not in the stored type, %d not read in place", what, k.bad, k.n, k.outside);
+}
+
+/* ggml reference quantizers (ggml-quants.c quantize_row_q8_0_ref / q4_0_ref) */
+static void quant_q8_0(const float *x, unsigned char *out, int64_t n) {
+    int64_t b, j;
+    for (b = 0; b < n / 32; b++, x += 32, out += 34) {
+        float amax = 0, d, id;
+        uint16_t h;
+        for (j = 0; j < 32; j++) amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax;
+        d = amax / 127.0f;
+        id = d ? 1.0f / d : 0.0f;
+        h = rl_f32_to_f16(d);
+        memcpy(out, &h, 2);
+        for (j = 0; j < 32; j++) out[2 + j] = (unsigned char)(signed char)roundf(x[j] * id);
+    }
+}
+static void quant_q4_0(const float *x, unsigned char *out, int64_t n) {
+    int64_t b, j;
+    for (b = 0; b < n / 32; b++, x += 32, out += 18) {
+        float amax = 0, mx = 0, d, id;
+        uint16_t h;
+        for (j = 0; j < 32; j++)
+            if (fabsf(x[j]) > amax) {
+                amax = fabsf(x[j]);
+                mx = x[j];
+            }
+        d = mx / -8.0f;
+        id = d ? 1.0f / d : 0.0f;
+        h = rl_f32_to_f16(d);
+        memcpy(out, &h, 2);
+        for (j = 0; j < 16; j++) {
+            int a = (int)(x[j] * id + 8.5f), c = (int)(x[j + 16] * id + 8.5f);
+            a = a > 15 ? 15 : a;
+            c = c > 15 ? 15 : c;
+            out[2 + j] = (unsigned char)(a | (c << 4));
+        }
+    }
+}
+
+static int is_gguf_matrix(const char *name) {
+    static const char *const sfx[] = {"time_mix_receptance.weight", "time_mix_key.weight", "time_mix_value.weight", "time_mix_gate.weight",
+                                      "time_mix_output.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
+    size_t i, n = strlen(name);
+    if (!strcmp(name, "token_embd.weight") || !strcmp(name, "output.weight")) return 1;
+    for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+        size_t k = strlen(sfx[i]);
+        if (n > k && !strcmp(name + n - k, sfx[i])) return 1;
+    }
+    return 0;
+}
+
+/* Rewrite the F32 GGUF `from`: matrices quantized (Q4_0 for the MLP, Q8_0 otherwise) into
+   qpath, and the same dequantized values as F32 into fpath. */
+static int requantize(const char *from, const char *qpath, const char *fpath) {
+    rl_gguf g;
+    rl_gguf_writer *wq, *wf;
+    void **keep;
+    int64_t i, nk = 0;
+    int ok = 1;
+    if (rl_gguf_open(&g, from) != RL_OK) return 0;
+    wq = rl_gguf_writer_new();
+    wf = rl_gguf_writer_new();
+    keep = (void **)calloc((size_t)(2 * g.n_tensors), sizeof(void *));
+    for (i = 0; i < g.n_kv; i++) {
+        rl_gguf_add_value(wq, g.kv[i].key, &g.kv[i].val);
+        rl_gguf_add_value(wf, g.kv[i].key, &g.kv[i].val);
+    }
+    for (i = 0; i < g.n_tensors && ok; i++) {
+        const rl_gguf_tensor *t = &g.tensors[i];
+        float *f = (float *)malloc(sizeof(float) * (size_t)t->n);
+        ok = f && rl_gguf_tensor_f32(&g, t, f) == RL_OK;
+        if (ok && is_gguf_matrix(t->name) && t->ne[0] % 32 == 0) {
+            int q4 = strstr(t->name, "ffn_") != NULL;
+            int64_t bytes = t->n / 32 * (q4 ? 18 : 34);
+            unsigned char *q = (unsigned char *)malloc((size_t)bytes);
+            if (q4) quant_q4_0(f, q, t->n);
+            else quant_q8_0(f, q, t->n);
+            rl_ggml_dequantize(q4 ? RL_GGML_Q4_0 : RL_GGML_Q8_0, q, f, t->n);
+            rl_gguf_add_tensor(wq, t->name, q4 ? RL_GGML_Q4_0 : RL_GGML_Q8_0, t->n_dims, t->ne, q);
+            keep[nk++] = q;
+        } else if (ok) {
+            rl_gguf_add_tensor(wq, t->name, RL_GGML_F32, t->n_dims, t->ne, f);
+        }
+        if (ok) rl_gguf_add_tensor(wf, t->name, RL_GGML_F32, t->n_dims, t->ne, f);
+        keep[nk++] = f;
+    }
+    ok = ok && rl_gguf_write(wq, qpath) == RL_OK && rl_gguf_write(wf, fpath) == RL_OK;
+    for (i = 0; i < nk; i++) free(keep[i]);
+    free(keep);
+    rl_gguf_writer_free(wq);
+    rl_gguf_writer_free(wf);
+    rl_gguf_close(&g);
+    return ok;
+}
+
+static void test_roundtrip(void) {
+    rl_model hf, gm;
+    rl_tokenizer *tok = NULL;
+    int32_t ids[16];
+    float *ref = NULL, *got;
+    int64_t V, i;
+    static const rl_ggml_type types[3] = {RL_GGML_F32, RL_GGML_F16, RL_GGML_BF16};
+    static const rl_dtype kept[3] = {RL_F32, RL_F16, RL_BF16};
+    int k;
+    rlt_begin("GGUF rwkv6qwen2 student: our export read back (F32 = the HF folder's logits; F16/BF16 kept in place)");
+    if (rl_model_load(&hf, STUDENT, 0) != RL_OK || rl_tokenizer_load(&tok, "tests/fixtures/tiny-qwen2") != RL_OK) {
+        RLT_CHECK(0, "load %s: %s", STUDENT, rl_last_error());
+        rlt_end();
+        return;
+    }
+    V = hf.cfg.vocab_size;
+    for (i = 0; i < 16; i++) ids[i] = (int32_t)((i * 37 + 11) % 600);
+    ref = logits_of(&hf, ids, 16);
+    for (k = 0; k < 3; k++) {
+        RLT_CHECK(rl_export_gguf_rwkv6qwen2(&hf, tok, tmp[0], types[k]) == RL_OK, "export: %s", rl_last_error());
+        if (rl_model_load_gguf(&gm, tmp[0]) != RL_OK) {
+            RLT_CHECK(0, "load %s: %s", tmp[0], rl_last_error());
+            continue;
+        }
+        RLT_CHECK(gm.student.kind == RL_MIXER_RWKV6 && gm.cfg.n_layers == hf.cfg.n_layers && gm.cfg.n_kv_heads == hf.cfg.n_kv_heads &&
+                      gm.cfg.attn_bias == hf.cfg.attn_bias && gm.cfg.vocab_size == V,
+                  "config from the GGUF");
+        check_kept(&gm, kept[k], rl_ggml_type_name(types[k]));
+        got = logits_of(&gm, ids, 16);
+        if (got && ref) {
+            double tol = k == 0 ? 1e-5 : 2e-2, d = max_diff(got, ref, 16 * V);
+            RLT_CHECK(d <= tol * max_abs(ref, 16 * V), "%s: max |dlogit| %g (max |logit| %g)", rl_ggml_type_name(types[k]), d, max_abs(ref, 16 * V));
+        }
+        free(got);
+        rl_model_free(&gm);
+    }
+    free(ref);
+    rl_tokenizer_free(tok);
+    rl_model_free(&hf);
+    rlt_end();
+}
+
+static void test_quantized(void) {
+    rl_model hf, qm, fm;
+    rl_tokenizer *tok = NULL;
+    int32_t ids[16];
+    int64_t V, i;
+    rlt_begin("GGUF rwkv6qwen2 student quantized (Q8_0, Q4_0): kept quantized in place; logits = F32 file of the same values; decode = forward");
+    if (rl_model_load(&hf, STUDENT, 0) != RL_OK || rl_tokenizer_load(&tok, "tests/fixtures/tiny-qwen2") != RL_OK ||
+        rl_export_gguf_rwkv6qwen2(&hf, tok, tmp[0], RL_GGML_F32) != RL_OK) {
+        RLT_CHECK(0, "load/export %s: %s", STUDENT, rl_last_error());
+        rlt_end();
+        return;
+    }
+    RLT_CHECK(requantize(tmp[0], tmp[1], tmp[2]), "requantize: %s", rl_last_error());
+    for (i = 0; i < 16; i++) ids[i] = (int32_t)((i * 53 + 7) % 600);
+    if (rl_model_load_gguf(&qm, tmp[1]) == RL_OK && rl_model_load_gguf(&fm, tmp[2]) == RL_OK) {
+        float *a = logits_of(&qm, ids, 16), *b = logits_of(&fm, ids, 16), *lg;
+        kept_ctx k;
+        rl_state s;
+        rl_ctx c;
+        double d, dd = 0;
+        V = qm.cfg.vocab_size;
+        memset(&k, 0, sizeof k);
+        k.want = RL_DTYPE_GGML(RL_GGML_Q8_0);
+        k.lo = (uintptr_t)qm.gguf->base;
+        k.hi = k.lo + qm.gguf->size;
+        rl_model_params(&qm, kept_fn, &k);
+        RLT_CHECK(k.n >= 10 && k.outside == 0 && k.bad == 3 * (int)qm.cfg.n_layers, /* the MLP's three are Q4_0 */
+                  "quantized matrices kept in place: %d of %d not Q8_0, %d outside the mapping", k.bad, k.n, k.outside);
+        RLT_CHECK(qm.blocks[0].up.dtype == RL_DTYPE_GGML(RL_GGML_Q4_0) && qm.embed.dtype == RL_DTYPE_GGML(RL_GGML_Q8_0), "Q4_0 MLP, Q8_0 embedding");
+        d = a && b ? max_diff(a, b, 16 * V) : 1e9;
+        RLT_CHECK(d <= 1e-5 * max_abs(b, 16 * V), "quantized vs F32 of the same values: max |dlogit| %g", d);
+        /* prefill 6 + decode 10 = the forward */
+        rl_ctx_init(&c, pool);
+        lg = (float *)malloc(sizeof(float) * (size_t)V);
+        RLT_CHECK(rl_state_init(&s, &qm, 32) == RL_OK && rl_model_step(&c, &qm, &s, ids, 6, lg) == RL_OK, "prefill: %s", rl_last_error());
+        for (i = 5; i < 16; i++) {
+            int64_t j;
+            if (i > 5) {
+                rl_ctx_reset(&c);
+                RLT_CHECK(rl_model_step(&c, &qm, &s, ids + i, 1, lg) == RL_OK, "decode: %s", rl_last_error());
+            }
+            for (j = 0; j < V && a; j++) dd = fabs(lg[j] - a[i * V + j]) > dd ? fabs(lg[j] - a[i * V + j]) : dd;
+        }
+        RLT_CHECK(dd <= 1e-5 * max_abs(a, 16 * V), "decode vs forward: %g", dd);
+        rl_state_free(&s);
+        rl_ctx_free(&c);
+        free(lg);
+        free(a);
+        free(b);
+        rl_model_free(&qm);
+        rl_model_free(&fm);
+    } else {
+        RLT_CHECK(0, "load quantized: %s", rl_last_error());
+    }
+    { /* a tensor missing / an extra one: refused naming it */
+        rl_gguf g;
+        rl_gguf_writer *w = rl_gguf_writer_new();
+        rl_model m;
+        int64_t j;
+        if (rl_gguf_open(&g, tmp[0]) == RL_OK) {
+            for (j = 0; j < g.n_kv; j++) rl_gguf_add_value(w, g.kv[j].key, &g.kv[j].val);
+            for (j = 0; j < g.n_tensors; j++)
+                if (strcmp(g.tensors[j].name, "blk.1.time_mix_decay_w2.weight"))
+                    rl_gguf_add_tensor(w, g.tensors[j].name, g.tensors[j].type, g.tensors[j].n_dims, g.tensors[j].ne, g.tensors[j].data);
+            RLT_CHECK(rl_gguf_write(w, tmp[1]) == RL_OK, "write");
+            RLT_CHECK(rl_model_load_gguf(&m, tmp[1]) != RL_OK && strstr(rl_last_error(), "blk.1.time_mix_decay_w2.weight") &&
+                          strstr(rl_last_error(), "missing"),
+                      "missing tensor: %s", rl_last_error());
+            rl_gguf_close(&g);
+        }
+        rl_gguf_writer_free(w);
+    }
+    rl_tokenizer_free(tok);
+    rl_model_free(&hf);
+    rlt_end();
+}
+
+int main(void) {
+    int i;
+    pool = rl_pool_create(0);
+    for (i = 0; i < 3; i++) snprintf(tmp[i], sizeof tmp[i], "build/tmp-gguf-student-%d-%d.gguf", (int)getpid(), i);
+    test_roundtrip();
+    test_quantized();
+    for (i = 0; i < 3; i++) unlink(tmp[i]);
+    rl_pool_free(pool);
+    return rlt_exit();
+}
