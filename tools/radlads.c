@@ -3,7 +3,7 @@
 
      radlads generate --model DIR [--prompt TEXT] [-n 64] [--temperature 0] [--top-k 0] [--top-p 1] [--seed 1]
      radlads convert  --teacher DIR --data FILE --out DIR [--arch rwkv7|rwkv6] [options]
-     radlads eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 32]
+     radlads eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 0 = all held out] [--heldout-docs]
      radlads info     --model DIR
 
    A model DIR is a Hugging Face folder (config.json, *.safetensors, tokenizer.json): a
@@ -117,10 +117,16 @@ static int is_gguf(const char *path) {
     size_t n = strlen(path);
     return n > 5 && !strcmp(path + n - 5, ".gguf");
 }
+static int is_llama2c(const char *path) { /* a llama2.c checkpoint: model.bin */
+    size_t n = strlen(path);
+    return n > 4 && !strcmp(path + n - 4, ".bin");
+}
+static const char *g_tokenizer; /* --tokenizer tok.bin, for a llama2.c .bin model */
 
-/* a Hugging Face folder or a llama.cpp .gguf file */
+/* a Hugging Face folder, a llama.cpp .gguf file or a llama2.c .bin file */
 static int load_model(rl_model *m, const char *dir) {
-    if ((is_gguf(dir) ? rl_model_load_gguf(m, dir) : rl_model_load(m, dir, 0)) != RL_OK) return die(dir);
+    rl_status st = is_gguf(dir) ? rl_model_load_gguf(m, dir) : is_llama2c(dir) ? rl_model_load_llama2c(m, dir) : rl_model_load(m, dir, 0);
+    if (st != RL_OK) return die(dir);
     return 0;
 }
 
@@ -134,8 +140,15 @@ static int load_tok(rl_tokenizer **tok, const char *dir) {
         rl_gguf_close(&g);
         return st == RL_OK ? 0 : die(dir);
     }
+    if (is_llama2c(dir)) {
+        if (!g_tokenizer) {
+            fprintf(stderr, "radlads: %s: a llama2.c model needs --tokenizer tok.bin\n", dir);
+            return 1;
+        }
+        return rl_tokenizer_load_llama2c(tok, g_tokenizer, 0) == RL_OK ? 0 : die("tokenizer");
+    }
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    if (rl_tokenizer_load(tok, path) != RL_OK) return die("tokenizer");
+    if (rl_tokenizer_load(tok, access(path, F_OK) == 0 ? path : dir) != RL_OK) return die("tokenizer"); /* dir: a llama2.c tokenizer.bin */
     return 0;
 }
 
@@ -165,6 +178,8 @@ static int generate(rl_pool *pool, rl_model *m, rl_tokenizer *tok, const char *p
     rl_rng_seed(&rng, seed);
     if (rl_state_init(&s, m, n_ids + n + 1) != RL_OK) return die("state");
     rl_detok_init(&dt, 0);
+    for (i = 0; i < n_ids; i++) rl_detok_push(tok, &dt, ids[i], &txt, &len); /* the prompt is printed as given; this sets the decoder's context */
+    if (rl_detok_flush(&dt, &txt, &len) != RL_OK) return die("decode");
     fputs(prompt, stdout);
     fflush(stdout);
     t0 = now_s();
@@ -249,6 +264,9 @@ static int cmd_info(args_t *a) {
     return 0;
 }
 
+static int heldout_split(rl_loader *L, args_t *a, const rl_model *m, const rl_tokens *data, const char *dpath);
+static const char *split_desc(const rl_loader *L, int64_t windows, const char *dpath);
+
 static int cmd_eval(args_t *a, rl_pool *pool) {
     rl_model m, t;
     rl_tokenizer *tok;
@@ -257,7 +275,7 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
     rl_ctx c;
     double nll, kl, top1;
     const char *dir = opt_str(a, "--model", NULL), *tdir = opt_str(a, "--teacher", NULL), *dpath = opt_str(a, "--data", NULL);
-    int64_t ctx = (int64_t)opt_num(a, "--ctx", 512), windows = (int64_t)opt_num(a, "--windows", 32);
+    int64_t ctx = (int64_t)opt_num(a, "--ctx", 512), windows = (int64_t)opt_num(a, "--windows", opt_num(a, "--eval-windows", 0));
     if (dir && opt_str(a, "--task", NULL)) { /* lm-evaluation-harness multiple choice / lambada */
         rl_mc_result r;
         const char *task = opt_str(a, "--task", NULL);
@@ -316,9 +334,9 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
         return 0;
     }
     if (rl_loader_init(&L, &data, ctx, opt_num(a, "--heldout", 0.05)) != RL_OK) return die("data");
+    if (heldout_split(&L, a, &m, &data, dpath)) return 1;
     if (rl_eval_ppl(&c, &m, &L, windows, &nll) != RL_OK) return die("eval");
-    printf("%s: held-out perplexity %.4f (nll %.5f) over %lld windows of %lld tokens (last %.0f%% of %s)\n", dir, exp(nll), nll,
-           (long long)RL__MIN(windows, L.n_heldout), (long long)ctx, 100 * opt_num(a, "--heldout", 0.05), dpath);
+    printf("%s: held-out perplexity %.4f (nll %.5f) over %s\n", dir, exp(nll), nll, split_desc(&L, windows, dpath));
     if (tdir) {
         if (load_model(&t, tdir)) return 1;
         if (rl_eval_compare(&c, &m, &t, &L, windows, &kl, &top1) != RL_OK) return die("compare");
@@ -330,6 +348,32 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
     rl_tokenizer_free(tok);
     rl_model_free(&m);
     return 0;
+}
+
+/* --heldout-docs: hold out whole documents (the split starts at a document separator) */
+static int heldout_split(rl_loader *L, args_t *a, const rl_model *m, const rl_tokens *data, const char *dpath) {
+    int32_t sep = m->cfg.n_eos ? m->cfg.eos_ids[0] : -1;
+    if (!opt_flag(a, "--heldout-docs")) return 0;
+    (void)data;
+    if (sep < 0) {
+        fprintf(stderr, "radlads: --heldout-docs: the model has no EOS token that separates documents\n");
+        return 1;
+    }
+    if (rl_loader_heldout_docs(L, sep) != RL_OK) return die(dpath);
+    return 0;
+}
+
+/* "all 97 windows (49,664 tokens [a, b) of FILE)" or "16 of 97 windows drawn with a fixed seed (...)" */
+static const char *split_desc(const rl_loader *L, int64_t windows, const char *dpath) {
+    static char buf[1024];
+    int64_t n = windows > 0 ? (windows < L->n_heldout ? windows : L->n_heldout) : L->n_heldout;
+    if (n == L->n_heldout)
+        snprintf(buf, sizeof buf, "the whole held-out split: %lld windows of <= %lld tokens, tokens %lld..%lld of %s", (long long)n, (long long)L->T,
+                 (long long)L->heldout_begin, (long long)L->heldout_end, dpath);
+    else
+        snprintf(buf, sizeof buf, "%lld of the %lld held-out windows (fixed-seed draw), tokens %lld..%lld of %s", (long long)n, (long long)L->n_heldout,
+                 (long long)L->heldout_begin, (long long)L->heldout_end, dpath);
+    return buf;
 }
 
 /* held-out perplexity, KL and top-1 of a model against the teacher, one line; then a
@@ -358,7 +402,7 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
     char path[4096];
     const char *tdir = opt_str(a, "--teacher", NULL), *dpath = opt_str(a, "--data", NULL), *out = opt_str(a, "--out", NULL);
     const char *arch = opt_str(a, "--arch", "rwkv7"), *samples = opt_str(a, "--samples", NULL);
-    int64_t ctx = (int64_t)opt_num(a, "--ctx", 512), windows = (int64_t)opt_num(a, "--eval-windows", 16);
+    int64_t ctx = (int64_t)opt_num(a, "--ctx", 512), windows = (int64_t)opt_num(a, "--eval-windows", 0);
     int stage, resume = opt_flag(a, "--resume"), reports = !opt_flag(a, "--no-report");
     rl_status st;
     if (!tdir || !dpath || !out) {
@@ -381,12 +425,14 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
     if (rl_student_from_teacher(&student, &teacher, &so) != RL_OK) return die("student");
     if (mkdir_p(out) != 0) return 1;
     if (rl_loader_init(&L, &data, ctx, opt_num(a, "--heldout", 0.05)) != RL_OK) return die("data");
+    if (heldout_split(&L, a, &teacher, &data, dpath)) return 1;
     rl_ctx_init(&c, pool);
     {
         char b1[32], b2[32];
         printf("teacher %s (%s params), student RAD-RWKV%c, data %s: %s tokens (%lld training windows of %lld, %lld held out)\n", tdir,
                human((double)rl_model_n_params(&teacher), b1, sizeof b1), so.kind == RL_MIXER_RWKV6 ? '6' : '7', dpath,
                human((double)data.n, b2, sizeof b2), (long long)L.n_train, (long long)ctx, (long long)L.n_heldout);
+        if (reports) printf("held-out scoring: %s\n", split_desc(&L, windows, dpath));
     }
     if (reports) {
         report(&c, pool, "teacher", &teacher, &teacher, tok, &L, windows, samples);
@@ -462,14 +508,15 @@ static void usage(void) {
             "           [--step1-tokens 100M] [--step2-tokens 500M] [--step3-tokens 0 --step3-ctx N]\n"
             "           [--batch N | --batch1/2/3 N] [--micro-batch 1] [--lr1 1e-3 --lr1-final 1e-5 --lr2 1e-5 --lr3 1e-5]\n"
             "           [--warmup 50] [--keep-attention 0] [--variant-a] [--heldout 0.05] [--ckpt-every 100] [--resume]\n"
-            "           [--eval-windows 16] [--no-report] [--samples PROMPT] [--step3-chunk 512] [--layerwise]\n"
-            "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 32] [--heldout 0.05]\n"
+            "           [--eval-windows 0 (0: the whole held-out split; N: N windows drawn with a fixed seed)] [--heldout-docs] [--no-report] [--samples PROMPT] [--step3-chunk 512] [--layerwise]\n"
+            "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 0 (all)] [--heldout 0.05] [--heldout-docs]\n"
             "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide]\n"
             "  eval     --model DIR --task FILE.jsonl [--task-name hellaswag|piqa|arc_easy|arc_challenge|winogrande|lambada_openai] [--limit N]\n"
             "  import   --gguf FILE --out DIR      (a llama.cpp GGUF teacher -> Hugging Face folder)\n"
+            "  import   --llama2c model.bin --tokenizer tok.bin --out DIR   (a llama2.c checkpoint, v0/v1/v2 -> Hugging Face folder)\n"
             "  export   --model DIR --out FILE.gguf [--type f16|bf16|f32]   (a RAD-RWKV6 student -> llama.cpp rwkv6qwen2)\n"
             "  info     --model DIR\n"
-            "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file.\n"
+            "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file or a llama2.c .bin (with --tokenizer tok.bin).\n"
             "common: --threads N (default: all cores)\n");
 }
 
@@ -485,6 +532,7 @@ int main(int argc, char **argv) {
     a.argv = argv + 2;
     rl_set_log(log_cb, NULL);
     pool = rl_pool_create((int)opt_num(&a, "--threads", 0));
+    g_tokenizer = opt_str(&a, "--tokenizer", NULL);
     if (!strcmp(argv[1], "generate")) rc = cmd_generate(&a, pool);
     else if (!strcmp(argv[1], "convert")) rc = cmd_convert(&a, pool);
     else if (!strcmp(argv[1], "eval")) rc = cmd_eval(&a, pool);
@@ -504,6 +552,19 @@ int main(int argc, char **argv) {
             if (!rc) printf("%s -> %s (llama.cpp architecture rwkv6qwen2, %s weights)\n", dir, out, ty);
             rl_tokenizer_free(tok);
             rl_model_free(&m);
+        }
+    } else if (!strcmp(argv[1], "import") && opt_str(&a, "--llama2c", NULL)) { /* a llama2.c model.bin + tokenizer.bin */
+        const char *mb = opt_str(&a, "--llama2c", NULL), *out = opt_str(&a, "--out", NULL);
+        if (!g_tokenizer || !out) {
+            fprintf(stderr, "radlads import: --llama2c FILE needs --tokenizer tok.bin and --out DIR\n");
+            rc = 2;
+        } else if (mkdir_p(out) != 0) {
+            rc = 1;
+        } else if (rl_import_llama2c(mb, g_tokenizer, out) != RL_OK) {
+            rc = die(mb);
+        } else {
+            printf("%s + %s -> %s (config.json, model.safetensors, tokenizer.bin, generation_config.json)\n", mb, g_tokenizer, out);
+            rc = 0;
         }
     } else if (!strcmp(argv[1], "import")) {
         const char *g = opt_str(&a, "--gguf", NULL), *out = opt_str(&a, "--out", NULL);
