@@ -1071,7 +1071,10 @@ rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix);
 /* llm.c token file (header of 256 int32: magic 20240520, version 1|2, count; uint16|uint32 ids). */
 rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path);
 /* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one document
-   each, formats of the RADLADS data prep); each document is followed by eos when eos >= 0. */
+   each, formats of the RADLADS data prep); each document is followed by eos when eos >= 0.
+   A text file with "<|endoftext|>" in it (TinyStories' separator) is split there into
+   documents, each stripped of surrounding whitespace, when the tokenizer has no such token
+   (e.g. llama2.c vocabularies); a tokenizer that has it (Qwen2) encodes it as that token. */
 rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos);
 
 /* Training windows of T+1 tokens at slot boundaries i·T (spec §3.6). The first
@@ -1189,6 +1192,13 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
    rwkv7qwen2 with the RADLADS keys), model.safetensors, and the tokenizer files copied from
    tok_dir (may be NULL). rl_model_load reads it back. */
 rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir);
+/* Training curves as a plain SVG file (no dependency): one column per stage found in
+   train_csv (the rl_stage_opts.csv log: stage,step,tokens,loss,lr,...), rows: the stage's loss,
+   held-out perplexity (log scale) and learning rate against the stage's tokens. eval_csv (may
+   be NULL or missing) holds held-out measurements "stage,tokens,label,ppl,kl,top1": stage 0
+   is before step 1 (the student at init), label "teacher" draws the teacher's perplexity as
+   a dashed line. Written to a temporary file and renamed. */
+rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title);
 
 /* ==== 8. inference and evaluation (declarations) =========================== */
 /* (rl_state, rl_model_step and rl_sample are declared with the model, section 5) */
@@ -11948,18 +11958,26 @@ rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path) {
     return RL_OK;
 }
 
+static const char *rl__memmem(const char *h, size_t hn, const char *nd, size_t nn) {
+    size_t i;
+    for (i = 0; nn <= hn && i <= hn - nn; i++)
+        if (h[i] == nd[0] && !memcmp(h + i, nd, nn)) return h + i;
+    return NULL;
+}
+
 /* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one
    document each); every document is followed by eos when eos >= 0. */
 rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos) {
     char *text = NULL;
     size_t len, n = strlen(path);
     rl_status st;
-    int jsonl = n > 6 && !strcmp(path + n - 6, ".jsonl");
+    int jsonl = n > 6 && !strcmp(path + n - 6, ".jsonl"), split;
     size_t pos = 0, cap = 0;
     int64_t line = 0;
     memset(t, 0, sizeof *t);
     if ((st = rl__read_file(path, (size_t)1 << 40, &text, &len)) != RL_OK) return st;
-    while (pos < len || (!jsonl && pos == 0)) {
+    split = !jsonl && rl_tokenizer_id(tok, "<|endoftext|>") < 0 && rl__memmem(text, len, "<|endoftext|>", 13);
+    while (pos < len || (!jsonl && !split && pos == 0)) {
         const char *doc = text + pos;
         size_t dlen;
         int32_t *ids = NULL;
@@ -11983,6 +12001,15 @@ rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char 
             }
             st = rl_tokenizer_encode(tok, v->str, (size_t)v->n, 0, &ids, &n_ids);
             rl_json_free(&jd);
+            have_doc = 1;
+        } else if (split) { /* TinyStories' convention: documents separated by <|endoftext|> */
+            const char *end = rl__memmem(doc, len - pos, "<|endoftext|>", 13);
+            size_t l = end ? (size_t)(end - doc) : len - pos;
+            pos += l + (end ? 13 : 1);
+            while (l && strchr(" \t\n\r\v\f", doc[0])) doc++, l--; /* stripped, as llama2.c's pretokenizer */
+            while (l && strchr(" \t\n\r\v\f", doc[l - 1])) l--;
+            if (!l) continue;
+            st = rl_tokenizer_encode(tok, doc, l, 0, &ids, &n_ids);
             have_doc = 1;
         } else {
             dlen = len;
@@ -12853,6 +12880,272 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
         }
     }
     return RL_OK;
+}
+
+/* ---- training curves as SVG ---- */
+
+static void rl__sb_printf(rl__sbuf *b, const char *fmt, ...);
+static void rl__sb_xml(rl__sbuf *b, const char *s) { /* text with & < > escaped */
+    for (; *s; s++)
+        if (*s == '&' || *s == '<' || *s == '>') rl__sb_str(b, *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : "&gt;");
+        else rl__sb_put(b, s, 1);
+}
+
+typedef struct rl__plotpt { int stage; double tokens, v[4]; } rl__plotpt; /* train: loss, lr; eval: ppl, kl, top1 */
+typedef struct rl__plotdat { rl__plotpt *p; int n, cap; } rl__plotdat;
+
+static int rl__plot_push(rl__plotdat *d, const rl__plotpt *pt) {
+    if (d->n == d->cap) {
+        int cap = d->cap ? 2 * d->cap : 256;
+        rl__plotpt *np = (rl__plotpt *)RL_REALLOC(d->p, sizeof(rl__plotpt) * (size_t)cap);
+        if (!np) return -1;
+        d->p = np;
+        d->cap = cap;
+    }
+    d->p[d->n++] = *pt;
+    return 0;
+}
+
+/* train.csv: stage,step,tokens,loss,lr,grad_norm,tok_per_s; eval.csv: stage,tokens,label,ppl,kl,top1
+   (lines that do not parse, e.g. a header, are skipped) */
+static rl_status rl__plot_read(const char *path, int eval, rl__plotdat *d, int optional) {
+    char *text = NULL, *line, *end;
+    size_t len;
+    rl_status st = rl__read_file(path, (size_t)1 << 30, &text, &len);
+    if (st) {
+        if (optional) {
+            rl_clear_error();
+            return RL_OK;
+        }
+        return st;
+    }
+    for (line = text; line < text + len; line = end + 1) {
+        rl__plotpt pt;
+        long long step, tok;
+        double a, b, c;
+        char label[64];
+        end = (char *)memchr(line, '\n', (size_t)(text + len - line));
+        if (!end) end = text + len;
+        *end = 0;
+        memset(&pt, 0, sizeof pt);
+        if (!eval && sscanf(line, "%d,%lld,%lld,%lf,%lf", &pt.stage, &step, &tok, &a, &b) == 5) {
+            pt.tokens = (double)tok;
+            pt.v[0] = a;
+            pt.v[1] = b;
+        } else if (eval && sscanf(line, "%d,%lld,%63[^,],%lf,%lf,%lf", &pt.stage, &tok, label, &a, &b, &c) == 6) {
+            pt.tokens = (double)tok;
+            pt.v[0] = a;
+            pt.v[1] = b;
+            pt.v[2] = c;
+            pt.v[3] = !strcmp(label, "teacher");
+        } else
+            continue;
+        if (pt.stage < 0 || pt.stage > 3 || !(pt.tokens >= 0)) continue;
+        if (rl__plot_push(d, &pt)) {
+            RL_FREE(text);
+            return rl__fail(RL_ERR_NOMEM, "plot: out of memory");
+        }
+    }
+    RL_FREE(text);
+    return RL_OK;
+}
+
+/* a "nice" tick step (1, 2 or 5 times a power of ten) for about n ticks over span */
+static double rl__nice_step(double span, int n) {
+    double raw = span / n, p = pow(10.0, floor(log10(raw))), f = raw / p;
+    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
+}
+
+static void rl__fmt_num(char *buf, size_t n, double v) {
+    double a = fabs(v);
+    if (a >= 1e9) snprintf(buf, n, "%gG", v / 1e9);
+    else if (a >= 1e6) snprintf(buf, n, "%gM", v / 1e6);
+    else if (a >= 1e3) snprintf(buf, n, "%gk", v / 1e3);
+    else snprintf(buf, n, "%g", v);
+}
+
+/* one panel: series y against x, box at (x0, y0) of w x h; logy: logarithmic y axis */
+typedef struct rl__panel {
+    double x0, y0, w, h, xmin, xmax, ymin, ymax;
+    int logy;
+} rl__panel;
+
+static double rl__px(const rl__panel *p, double x) { return p->x0 + (x - p->xmin) / (p->xmax - p->xmin) * p->w; }
+static double rl__py(const rl__panel *p, double y) {
+    double a = p->logy ? log10(p->ymin) : p->ymin, b = p->logy ? log10(p->ymax) : p->ymax, v = p->logy ? log10(y) : y;
+    return p->y0 + p->h - (v - a) / (b - a) * p->h;
+}
+
+static void rl__panel_axes(rl__sbuf *b, rl__panel *p, const char *title) {
+    double t, step;
+    char s[32];
+    if (!(p->xmax > p->xmin)) p->xmax = p->xmin + 1;
+    if (p->logy) {
+        if (!(p->ymin > 0)) p->ymin = 1e-3;
+        if (!(p->ymax > p->ymin)) p->ymax = p->ymin * 10;
+        p->ymin = pow(10.0, floor(log10(p->ymin) * 4) / 4); /* quarter decades */
+        p->ymax = pow(10.0, ceil(log10(p->ymax) * 4) / 4);
+    } else {
+        if (!(p->ymax > p->ymin)) p->ymax = p->ymin + (p->ymin != 0 ? fabs(p->ymin) * 0.1 : 1);
+        step = rl__nice_step(p->ymax - p->ymin, 4);
+        p->ymin = floor(p->ymin / step) * step;
+        p->ymax = ceil(p->ymax / step) * step;
+    }
+    rl__sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" stroke=\"#888\"/>\n", p->x0, p->y0, p->w, p->h);
+    rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" font-weight=\"bold\">%s</text>\n", p->x0, p->y0 - 6, title);
+    step = rl__nice_step(p->xmax - p->xmin, 4);
+    for (t = ceil(p->xmin / step) * step; t <= p->xmax + 1e-9 * step; t += step) {
+        double x = rl__px(p, t);
+        rl__fmt_num(s, sizeof s, t);
+        rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", x, p->y0, x, p->y0 + p->h);
+        rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%s</text>\n", x, p->y0 + p->h + 12, s);
+    }
+    if (p->logy) {
+        double d;
+        for (d = floor(log10(p->ymin)); d <= ceil(log10(p->ymax)); d++) {
+            int k;
+            for (k = 1; k < 10; k++) {
+                double v = (double)k * pow(10.0, d), y;
+                if (v < p->ymin * 0.999 || v > p->ymax * 1.001) continue;
+                y = rl__py(p, v);
+                rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n", p->x0, y, p->x0 + p->w, y,
+                              k == 1 ? "#ddd" : "#f3f3f3");
+                if (k == 1 || k == 2 || k == 5) {
+                    rl__fmt_num(s, sizeof s, v);
+                    rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n", p->x0 - 4, y + 3, s);
+                }
+            }
+        }
+    } else {
+        step = rl__nice_step(p->ymax - p->ymin, 4);
+        for (t = p->ymin; t <= p->ymax + 1e-9 * step; t += step) {
+            double y = rl__py(p, t);
+            snprintf(s, sizeof s, "%.3g", fabs(t) < 1e-12 * step ? 0.0 : t);
+            rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", p->x0, y, p->x0 + p->w, y);
+            rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n", p->x0 - 4, y + 3, s);
+        }
+    }
+}
+
+rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title) {
+    static const char *const loss_name[4] = {"", "step 1: loss (L2, attention alignment)", "step 2: loss (KL to the teacher)", "step 3: loss (cross entropy)"};
+    static const char *const color[4] = {"#666", "#1f77b4", "#d62728", "#2ca02c"};
+    rl__plotdat tr, ev;
+    rl__sbuf b;
+    rl_status st;
+    int stages[3], ns = 0, s, i, k, row;
+    double teacher_ppl = -1, W = 330, H = 150, ML = 60, MT = 50, GX = 40, GY = 50;
+    memset(&tr, 0, sizeof tr);
+    memset(&ev, 0, sizeof ev);
+    memset(&b, 0, sizeof b);
+    if (!train_csv || !svg_path) return rl__fail(RL_ERR_ARG, "rl_plot_train_svg: NULL argument");
+    if ((st = rl__plot_read(train_csv, 0, &tr, 0)) || (eval_csv && (st = rl__plot_read(eval_csv, 1, &ev, 1)))) goto out;
+    for (s = 1; s <= 3; s++)
+        for (i = 0; i < tr.n; i++)
+            if (tr.p[i].stage == s) {
+                stages[ns++] = s;
+                break;
+            }
+    if (!ns) {
+        st = rl__fail(RL_ERR_FORMAT, "%s: no training steps to plot", train_csv);
+        goto out;
+    }
+    for (i = 0; i < ev.n; i++)
+        if (ev.p[i].v[3]) teacher_ppl = ev.p[i].v[0];
+    rl__sb_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n", ML + ns * (W + GX),
+                  MT + 3 * (H + GY));
+    rl__sb_printf(&b, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fafafa\"/>\n");
+    rl__sb_str(&b, "<text x=\"10\" y=\"20\" font-size=\"14\">");
+    rl__sb_xml(&b, title ? title : "radlads convert");
+    rl__sb_str(&b, "</text>\n");
+    for (k = 0; k < ns; k++) {
+        s = stages[k];
+        for (row = 0; row < 3; row++) { /* loss, held-out perplexity, learning rate against tokens of this stage */
+            rl__panel p;
+            char ttl[96];
+            int first = 1, any = 0;
+            memset(&p, 0, sizeof p);
+            p.x0 = ML + k * (W + GX);
+            p.y0 = MT + row * (H + GY);
+            p.w = W;
+            p.h = H;
+            p.xmin = 0;
+            p.ymin = HUGE_VAL;
+            p.ymax = -HUGE_VAL;
+            p.logy = row == 1;
+            for (i = 0; i < tr.n; i++)
+                if (tr.p[i].stage == s) p.xmax = RL__MAX(p.xmax, tr.p[i].tokens);
+            if (row == 1) { /* held-out points: this stage's, plus where the stage started */
+                for (i = 0; i < ev.n; i++)
+                    if (!ev.p[i].v[3] && (ev.p[i].stage == s || (ev.p[i].stage < s && ev.p[i].stage >= s - 1)) && ev.p[i].v[0] > 0) {
+                        p.ymin = RL__MIN(p.ymin, ev.p[i].v[0]);
+                        p.ymax = RL__MAX(p.ymax, ev.p[i].v[0]);
+                        any = 1;
+                    }
+                if (teacher_ppl > 0) {
+                    p.ymin = RL__MIN(p.ymin, teacher_ppl);
+                    p.ymax = RL__MAX(p.ymax, teacher_ppl);
+                }
+            } else
+                for (i = 0; i < tr.n; i++)
+                    if (tr.p[i].stage == s && tr.p[i].v[row ? 1 : 0] == tr.p[i].v[row ? 1 : 0]) {
+                        p.ymin = RL__MIN(p.ymin, tr.p[i].v[row ? 1 : 0]);
+                        p.ymax = RL__MAX(p.ymax, tr.p[i].v[row ? 1 : 0]);
+                    }
+            if (row != 1 && row == 0 && p.ymin > 0 && p.ymax / p.ymin > 20) p.logy = 1;
+            snprintf(ttl, sizeof ttl, "%s", row == 0 ? loss_name[s] : row == 1 ? "held-out perplexity (student; dashed: teacher)" : "learning rate");
+            if (row == 1 && !any && teacher_ppl <= 0) snprintf(ttl, sizeof ttl, "held-out perplexity (none recorded)");
+            if (!(p.ymin <= p.ymax)) p.ymin = 0, p.ymax = 1;
+            rl__panel_axes(&b, &p, ttl);
+            if (row == 1) {
+                if (teacher_ppl > 0)
+                    rl__sb_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-dasharray=\"5,4\"/>\n", p.x0,
+                                  rl__py(&p, teacher_ppl), p.x0 + p.w, rl__py(&p, teacher_ppl));
+                rl__sb_str(&b, "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"");
+                rl__sb_str(&b, color[s]);
+                rl__sb_str(&b, "\" points=\"");
+                for (i = 0; i < ev.n; i++) { /* the previous stage's last point at x = 0 */
+                    const rl__plotpt *q = &ev.p[i];
+                    int last_prev = 1, j;
+                    if (q->v[3] || !(q->v[0] > 0)) continue;
+                    if (q->stage != s) {
+                        if (q->stage != s - 1) continue;
+                        for (j = i + 1; j < ev.n; j++)
+                            if (!ev.p[j].v[3] && ev.p[j].stage == s - 1) last_prev = 0;
+                        if (!last_prev) continue;
+                    }
+                    rl__sb_printf(&b, "%.1f,%.1f ", rl__px(&p, q->stage == s ? q->tokens : 0), rl__py(&p, q->v[0]));
+                }
+                rl__sb_str(&b, "\"/>\n");
+                for (i = 0; i < ev.n; i++) {
+                    const rl__plotpt *q = &ev.p[i];
+                    if (q->v[3] || q->stage != s || !(q->v[0] > 0)) continue;
+                    rl__sb_printf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"><title>%.4g</title></circle>\n", rl__px(&p, q->tokens),
+                                  rl__py(&p, q->v[0]), color[s], q->v[0]);
+                }
+                continue;
+            }
+            for (i = 0; i < tr.n; i++) {
+                double v = tr.p[i].v[row ? 1 : 0];
+                if (tr.p[i].stage != s || v != v || (p.logy && !(v > 0))) continue;
+                if (first) {
+                    rl__sb_printf(&b, "<polyline fill=\"none\" stroke-width=\"1.2\" stroke=\"%s\" points=\"", color[s]);
+                    first = 0;
+                }
+                rl__sb_printf(&b, "%.1f,%.1f ", rl__px(&p, tr.p[i].tokens), rl__py(&p, v));
+            }
+            if (!first) rl__sb_str(&b, "\"/>\n");
+        }
+        rl__sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">tokens (step %d)</text>\n", ML + k * (W + GX) + W / 2,
+                      MT + 3 * (H + GY) - GY + 28, s);
+    }
+    rl__sb_str(&b, "</svg>\n");
+    st = b.oom ? rl__fail(RL_ERR_NOMEM, "%s: out of memory", svg_path) : rl__write_atomic(svg_path, b.p, b.n);
+out:
+    RL_FREE(tr.p);
+    RL_FREE(ev.p);
+    RL_FREE(b.p);
+    return st;
 }
 
 /* ---- 6c. teachers from GGUF (written after section 7: it saves with rl_model_save) ---- */

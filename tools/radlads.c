@@ -99,11 +99,48 @@ static const char *human(double v, char *buf, size_t n) {
     return buf;
 }
 
+/* convert: OUT/eval.csv (held-out measurements) and OUT/train.svg, redrawn at every checkpoint */
+typedef struct {
+    const char *out;
+    int64_t ckpt_every, windows;
+    int eval_at_ckpt; /* --ckpt-eval: held-out perplexity of the student at every checkpoint */
+    rl_model *student;
+    const rl_loader *L;
+    rl_pool *pool;
+} plot_t;
+
+static void eval_csv_add(const char *out, int stage, int64_t tokens, const char *label, double ppl, double kl, double top1) {
+    char path[4096];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/eval.csv", out);
+    if (!(f = fopen(path, "a"))) return;
+    fprintf(f, "%d,%lld,%s,%.6g,%.6g,%.6g\n", stage, (long long)tokens, label, ppl, kl, top1);
+    fclose(f);
+}
+
+static void redraw(const char *out) {
+    char tr[4096], ev[4096], svg[4096];
+    snprintf(tr, sizeof tr, "%s/train.csv", out);
+    snprintf(ev, sizeof ev, "%s/eval.csv", out);
+    snprintf(svg, sizeof svg, "%s/train.svg", out);
+    if (rl_plot_train_svg(tr, ev, svg, out) != RL_OK) fprintf(stderr, "radlads: plot: %s\n", rl_last_error());
+}
+
 static void progress_cb(void *user, const rl_progress *p) {
     static double last;
     char a[32], b[32];
     int eta = (int)p->eta_s, tty = isatty(2);
-    (void)user;
+    plot_t *pl = (plot_t *)user;
+    if (pl && ((pl->ckpt_every > 0 && p->step % pl->ckpt_every == 0) || p->step == p->steps)) {
+        if (pl->eval_at_ckpt && p->step != p->steps) { /* the stage's end is measured by the report */
+            rl_ctx c;
+            double nll;
+            rl_ctx_init(&c, pl->pool);
+            if (rl_eval_ppl(&c, pl->student, pl->L, pl->windows, &nll) == RL_OK) eval_csv_add(pl->out, p->stage, p->tokens, "student", exp(nll), NAN, NAN);
+            rl_ctx_free(&c);
+        }
+        redraw(pl->out);
+    }
     /* on a terminal one line is redrawn; in a log, one line every 10 s and at the end */
     if (!tty && p->step != p->steps && p->step != 1 && now_s() - last < 10) return;
     last = now_s();
@@ -295,7 +332,10 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
         fprintf(stderr, "radlads eval: --model DIR and --data FILE (or --task FILE.jsonl) are required\n");
         return 2;
     }
-    if (load_model(&m, dir) || load_tok(&tok, dir) || load_data(&data, dpath, tok, -1)) return 1;
+    /* --heldout-docs: documents joined by the model's first EOS, as convert does */
+    if (load_model(&m, dir) || load_tok(&tok, dir) ||
+        load_data(&data, dpath, tok, opt_flag(a, "--heldout-docs") && m.cfg.n_eos ? m.cfg.eos_ids[0] : -1))
+        return 1;
     rl_ctx_init(&c, pool);
     if (opt_str(a, "--stride", NULL)) { /* the whole file, Hugging Face's sliding-window recipe */
         int64_t stride = (int64_t)opt_num(a, "--stride", (double)ctx), begin, prev_end = 0, scored = 0, b, e, k;
@@ -379,10 +419,11 @@ static const char *split_desc(const rl_loader *L, int64_t windows, const char *d
 /* held-out perplexity, KL and top-1 of a model against the teacher, one line; then a
    greedy sample when a prompt is given */
 static void report(rl_ctx *c, rl_pool *pool, const char *label, rl_model *m, rl_model *t, rl_tokenizer *tok, const rl_loader *L,
-                   int64_t windows, const char *prompt) {
+                   int64_t windows, const char *prompt, const char *out, int stage, int64_t tokens) {
     double nll, kl = 0, top1 = 1;
     if (rl_eval_ppl(c, m, L, windows, &nll) != RL_OK) return;
     if (m != t && rl_eval_compare(c, m, t, L, windows, &kl, &top1) != RL_OK) return;
+    eval_csv_add(out, stage, tokens, m == t ? "teacher" : "student", exp(nll), kl, top1);
     printf("%-22s held-out ppl %9.3f   KL %.4f   top-1 %.1f%%\n", label, exp(nll), kl, 100 * top1);
     fflush(stdout);
     if (prompt) {
@@ -404,6 +445,7 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
     const char *arch = opt_str(a, "--arch", "rwkv7"), *samples = opt_str(a, "--samples", NULL);
     int64_t ctx = (int64_t)opt_num(a, "--ctx", 512), windows = (int64_t)opt_num(a, "--eval-windows", 0);
     int stage, resume = opt_flag(a, "--resume"), reports = !opt_flag(a, "--no-report");
+    plot_t plot;
     rl_status st;
     if (!tdir || !dpath || !out) {
         fprintf(stderr, "radlads convert: --teacher DIR, --data FILE and --out DIR are required\n");
@@ -424,6 +466,12 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
     }
     if (rl_student_from_teacher(&student, &teacher, &so) != RL_OK) return die("student");
     if (mkdir_p(out) != 0) return 1;
+    if (!resume) { /* a fresh run starts fresh logs (--resume appends) */
+        snprintf(path, sizeof path, "%s/train.csv", out);
+        remove(path);
+        snprintf(path, sizeof path, "%s/eval.csv", out);
+        remove(path);
+    }
     if (rl_loader_init(&L, &data, ctx, opt_num(a, "--heldout", 0.05)) != RL_OK) return die("data");
     if (heldout_split(&L, a, &teacher, &data, dpath)) return 1;
     rl_ctx_init(&c, pool);
@@ -435,8 +483,8 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         if (reports) printf("held-out scoring: %s\n", split_desc(&L, windows, dpath));
     }
     if (reports) {
-        report(&c, pool, "teacher", &teacher, &teacher, tok, &L, windows, samples);
-        report(&c, pool, "student at init", &student, &teacher, tok, &L, windows, samples);
+        report(&c, pool, "teacher", &teacher, &teacher, tok, &L, windows, samples, out, 0, 0);
+        report(&c, pool, "student at init", &student, &teacher, tok, &L, windows, samples, out, 0, 0);
     }
     signal(SIGINT, on_sigint);
     for (stage = 1; stage <= 3; stage++) {
@@ -467,6 +515,14 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         o.csv = path;
         o.stop = &g_stop;
         o.progress = progress_cb;
+        plot.out = out;
+        plot.ckpt_every = o.ckpt_every;
+        plot.windows = windows;
+        plot.eval_at_ckpt = opt_flag(a, "--ckpt-eval");
+        plot.student = &student;
+        plot.L = &L;
+        plot.pool = pool;
+        o.user = &plot;
         {
             rl_plan pl;
             char b1[32], b2[32], b3[32];
@@ -486,7 +542,9 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         if (st != RL_OK) return die("training");
         if (reports) {
             snprintf(key, sizeof key, "after step %d", stage);
-            report(&c, pool, key, &student, &teacher, tok, &L, windows, samples);
+            report(&c, pool, key, &student, &teacher, tok, &L, windows, samples, out, stage,
+                   (o.tokens + o.batch * o.ctx - 1) / (o.batch * o.ctx) * o.batch * o.ctx);
+            redraw(out);
         }
     }
     snprintf(path, sizeof path, "%s/model", out);
@@ -508,7 +566,7 @@ static void usage(void) {
             "           [--step1-tokens 100M] [--step2-tokens 500M] [--step3-tokens 0 --step3-ctx N]\n"
             "           [--batch N | --batch1/2/3 N] [--micro-batch 1] [--lr1 1e-3 --lr1-final 1e-5 --lr2 1e-5 --lr3 1e-5]\n"
             "           [--warmup 50] [--keep-attention 0] [--variant-a] [--heldout 0.05] [--ckpt-every 100] [--resume]\n"
-            "           [--eval-windows 0 (0: the whole held-out split; N: N windows drawn with a fixed seed)] [--heldout-docs] [--no-report] [--samples PROMPT] [--step3-chunk 512] [--layerwise]\n"
+            "           [--eval-windows 0 (0: the whole held-out split; N: N windows drawn with a fixed seed)] [--heldout-docs] [--ckpt-eval] [--no-report] [--samples PROMPT] [--step3-chunk 512] [--layerwise]\n"
             "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 0 (all)] [--heldout 0.05] [--heldout-docs]\n"
             "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide]\n"
             "  eval     --model DIR --task FILE.jsonl [--task-name hellaswag|piqa|arc_easy|arc_challenge|winogrande|lambada_openai] [--limit N]\n"
@@ -516,6 +574,7 @@ static void usage(void) {
             "  import   --llama2c model.bin --tokenizer tok.bin --out DIR   (a llama2.c checkpoint, v0/v1/v2 -> Hugging Face folder)\n"
             "  export   --model DIR --out FILE.gguf [--type f16|bf16|f32]   (a RAD-RWKV6 student -> llama.cpp rwkv6qwen2)\n"
             "  info     --model DIR\n"
+            "  plot     OUT                        (redraw OUT/train.svg from OUT/train.csv and OUT/eval.csv)\n"
             "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file or a llama2.c .bin (with --tokenizer tok.bin).\n"
             "common: --threads N (default: all cores)\n");
 }
@@ -537,6 +596,20 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[1], "convert")) rc = cmd_convert(&a, pool);
     else if (!strcmp(argv[1], "eval")) rc = cmd_eval(&a, pool);
     else if (!strcmp(argv[1], "info")) rc = cmd_info(&a);
+    else if (!strcmp(argv[1], "plot")) { /* OUT/train.svg from OUT/train.csv and OUT/eval.csv */
+        const char *dir = a.argc > 0 && a.argv[0][0] != '-' ? a.argv[0] : opt_str(&a, "--out", NULL);
+        char tr[4096], ev[4096], svg[4096];
+        if (!dir) {
+            fprintf(stderr, "radlads plot: OUT (a convert output folder) is required\n");
+            rc = 2;
+        } else {
+            snprintf(tr, sizeof tr, "%s/train.csv", dir);
+            snprintf(ev, sizeof ev, "%s/eval.csv", dir);
+            snprintf(svg, sizeof svg, "%s/train.svg", dir);
+            rc = rl_plot_train_svg(tr, ev, svg, dir) != RL_OK ? die("plot") : 0;
+            if (!rc) printf("%s\n", svg);
+        }
+    }
     else if (!strcmp(argv[1], "export")) { /* a RAD-RWKV6 student -> llama.cpp GGUF (rwkv6qwen2) */
         const char *dir = opt_str(&a, "--model", NULL), *out = opt_str(&a, "--out", NULL), *ty = opt_str(&a, "--type", "f16");
         rl_model m;
