@@ -26,12 +26,14 @@
                         (scalar, AVX2+FMA, AVX-512, NEON); run-time dispatch; GEMM
        3. autodiff      tensors, the tape, every op with forward and backward side by side
        4. formats       4a JSON, 4b safetensors, 4c config.json, 4d GGUF, 4e tokenizer.json BPE
+                        and llama2.c's SentencePiece vocabularies (tokenizer.bin)
        5. models        5a the RWKV scans as ops (recurrent + chunked forms), 5b sequence
                         mixers (attention, RAD-RWKV6, RAD-RWKV7), 5c the model
        6. conversion    6a initial values of new parameters, 6b student from teacher,
                         6c teachers from GGUF files, 6d teachers from llama2.c checkpoints
        7. training      token data, magic-prime order, LR schedule, AdamW, checkpoints,
-                        the three RADLADS steps (and 2a, 3a, layer-by-layer step 1), saving
+                        the three RADLADS steps (and 2a, 3a, layer-by-layer step 1), saving,
+                        training curves as SVG
        8. inference     8a state, prefill/decode, sampling; 8b perplexity, KL, top-1;
                         8c lm-evaluation-harness scoring; 8d GGUF export for llama.cpp
 
