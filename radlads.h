@@ -27,12 +27,14 @@
                         (scalar, AVX2+FMA, AVX-512, NEON); run-time dispatch; GEMM
        3. autodiff      tensors, the tape, every op with forward and backward side by side
        4. formats       4a JSON, 4b safetensors, 4c config.json, 4d GGUF, 4e tokenizer.json BPE
+                        and llama2.c's SentencePiece vocabularies (tokenizer.bin)
        5. models        5a the RWKV scans as ops (recurrent + chunked forms), 5b sequence
                         mixers (attention, RAD-RWKV6, RAD-RWKV7), 5c the model
        6. conversion    6a initial values of new parameters, 6b student from teacher,
-                        6c teachers from GGUF files
+                        6c teachers from GGUF files, 6d teachers from llama2.c checkpoints
        7. training      token data, magic-prime order, LR schedule, AdamW, checkpoints,
-                        the three RADLADS steps (and 2a, 3a, layer-by-layer step 1), saving
+                        the three RADLADS steps (and 2a, 3a, layer-by-layer step 1), saving,
+                        training curves as SVG
        8. inference     8a state, prefill/decode, sampling; 8b perplexity, KL, top-1;
                         8c lm-evaluation-harness scoring; 8d GGUF export for llama.cpp
 
@@ -783,7 +785,9 @@ enum {
     RL_TOKEN_UNUSED = 5        /* id below vocab_size that no token has */
 };
 
-/* Load tokenizer.json; `path` is the file or a model folder that holds it. */
+/* Load tokenizer.json; `path` is the file or a model folder that holds it (a folder with no
+   tokenizer.json but a llama2.c tokenizer.bin, as `radlads import --llama2c` writes, loads
+   that with rl_tokenizer_load_llama2c). */
 rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path);
 /* The same from memory; `source` names it in errors (NULL: "tokenizer.json"). */
 rl_status rl_tokenizer_load_mem(rl_tokenizer **tok, const char *json, size_t len, const char *source);
@@ -795,6 +799,14 @@ rl_status rl_tokenizer_load_mem(rl_tokenizer **tok, const char *json, size_t len
 rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *const *tokens,
                                   const int32_t *token_types, int n_merges, const char *const *merges,
                                   rl_pretok kind, int32_t bos_id, int add_bos);
+/* A llama2.c vocabulary (tokenizer.bin / tok512.bin of karpathy/llama2.c: int32
+   max_token_length, then per token float32 score, int32 length, bytes): SentencePiece BPE with
+   byte fallback, encoded and decoded exactly as llama2.c's run.c does (see "tokenizer:
+   llama2.c vocabularies" in the implementation). vocab_size > 0: the file must hold exactly
+   that many tokens (the model's); 0: as many as the file holds. Ids 0, 1, 2 are <unk>, BOS, EOS
+   and 3..258 the byte tokens <0x00>..<0xFF> (checked); encode(add_special) prepends BOS. */
+rl_status rl_tokenizer_load_llama2c(rl_tokenizer **tok, const char *path, int32_t vocab_size);
+rl_status rl_tokenizer_load_llama2c_mem(rl_tokenizer **tok, const void *data, size_t len, int32_t vocab_size, const char *source);
 void rl_tokenizer_free(rl_tokenizer *tok);
 
 /* Encode len bytes of text. add_special: apply the post-processor template (Llama-3 prepends
@@ -831,6 +843,7 @@ typedef struct rl_detok {
     unsigned char pend[4];    /* bytes of an incomplete character */
     int n_pend;
     int skip_special;
+    int32_t prev;             /* the id pushed last (llama2.c vocabularies: a piece after BOS loses its leading space) */
 } rl_detok;
 void rl_detok_init(rl_detok *d, int skip_special);
 rl_status rl_detok_push(const rl_tokenizer *tok, rl_detok *d, int32_t id, const char **text, size_t *len);
@@ -1073,6 +1086,24 @@ rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path);
    transformers' AutoModelForCausalLM / AutoTokenizer and rl_model_load read it. */
 rl_status rl_import_gguf(const char *gguf_path, const char *out_dir);
 
+/* ---- 6d. teachers from llama2.c checkpoints (karpathy/llama2.c) ----
+   A llama2.c .bin (legacy v0 fp32, or export.py's versioned v1 fp32 / v2 int8 Q8_0 with a
+   256-byte "ak42" header; shared or unshared classifier) becomes a frozen Llama teacher
+   (F32; v2 dequantized): dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len
+   -> hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
+   num_key_value_heads, vocab_size, max_position_embeddings; rms_norm_eps 1e-5, rope_theta
+   10000 (llama2.c's model.py); Q/K rows moved from Meta's interleaved RoPE pairs to Hugging
+   Face's rotate-half order; bos 1; eos [1, 2] (llama2.c separates documents with BOS and
+   run.c stops generating at it). The file size must match the header exactly; errors name
+   the file and the header field. */
+rl_status rl_model_load_llama2c(rl_model *m, const char *path);
+rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source);
+/* `radlads import --llama2c`: model.bin + its tokenizer.bin -> a Hugging Face Llama folder:
+   config.json, model.safetensors (F32), generation_config.json and tokenizer.bin (the
+   llama2.c vocabulary, checked against the model's vocab_size; rl_tokenizer_load reads it
+   from the folder). */
+rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const char *out_dir);
+
 
 
 /* ==== 7. training (declarations) ========================================== */
@@ -1088,7 +1119,10 @@ rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix);
 /* llm.c token file (header of 256 int32: magic 20240520, version 1|2, count; uint16|uint32 ids). */
 rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path);
 /* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one document
-   each, formats of the RADLADS data prep); each document is followed by eos when eos >= 0. */
+   each, formats of the RADLADS data prep); each document is followed by eos when eos >= 0.
+   A text file with "<|endoftext|>" in it (TinyStories' separator) is split there into
+   documents, each stripped of surrounding whitespace, when the tokenizer has no such token
+   (e.g. llama2.c vocabularies); a tokenizer that has it (Qwen2) encodes it as that token. */
 rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos);
 
 /* Training windows of T+1 tokens at slot boundaries i·T (spec §3.6). The first
@@ -1098,13 +1132,24 @@ rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char 
    training slots (slots >= p are never visited, as in the reference). */
 typedef struct rl_loader {
     const rl_tokens *data;
-    int64_t T, n_train, n_heldout; /* slots */
+    int64_t T, n_train, n_heldout; /* training slots; held-out windows */
     uint64_t p, mult, k;           /* prime, multiplier, samples drawn so far */
+    int64_t heldout_begin, heldout_end; /* the held-out split: tokens [begin, end) */
 } rl_loader;
+/* The held-out split is every token after the training slots ([n_train·T, n)); it is read
+   in n_heldout windows of T+1 tokens at heldout_begin + i·T, the last one shorter when the
+   split does not divide into T (so every held-out token but the first is scored once). */
 rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double heldout);
+/* Hold out whole documents: move the start of the held-out split forward to the first
+   document separator `sep` (e.g. the EOS that joins documents, or llama2.c's BOS) at or after
+   token n_train·T, so that no token of a held-out document is ever trained on and the
+   held-out windows start at a document boundary. RL_ERR_ARG if the split has no separator. */
+rl_status rl_loader_heldout_docs(rl_loader *L, int32_t sep);
 /* the window of training sample number k (x = w[0:T], y = w[1:T+1]) */
 const int32_t *rl_loader_train(const rl_loader *L, uint64_t k);
 const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i); /* i < n_heldout */
+/* the number of scored targets of held-out window i (T, or fewer for the last one) */
+int64_t rl_loader_heldout_len(const rl_loader *L, int64_t i);
 
 /* Learning rate of the RADLADS trainer (spec §3.5) at an optimizer step. */
 typedef struct rl_lr_sched {
@@ -1202,15 +1247,27 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
    rwkv7qwen2 with the RADLADS keys), model.safetensors, and the tokenizer files copied from
    tok_dir (may be NULL). rl_model_load reads it back. */
 rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir);
+/* Training curves as a plain SVG file (no dependency): one column per stage found in
+   train_csv (the rl_stage_opts.csv log: stage,step,tokens,loss,lr,...), rows: the stage's loss,
+   held-out perplexity (log scale) and learning rate against the stage's tokens. eval_csv (may
+   be NULL or missing) holds held-out measurements "stage,tokens,label,ppl,kl,top1": stage 0
+   is before step 1 (the student at init), label "teacher" draws the teacher's perplexity as
+   a dashed line. Written to a temporary file and renamed. */
+rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title);
 
 /* ==== 8. inference and evaluation (declarations) =========================== */
 /* (rl_state, rl_model_step and rl_sample are declared with the model, section 5) */
 
-/* Perplexity: mean next-token NLL over the held-out windows (ctx tokens each, one forward
-   per window, every position scored). */
+/* Perplexity: mean next-token NLL per token over the held-out windows (one forward per
+   window, every position scored, states from zero). max_windows <= 0 (or >= n_heldout)
+   scores the whole held-out split; otherwise max_windows windows drawn without replacement
+   from the whole split with a fixed seed (rl_eval_windows), never simply the first ones. */
 rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_windows, double *nll);
-/* Teacher–student comparison on held-out windows: mean KL(teacher‖student) per token and
-   top-1 agreement. */
+/* The held-out windows an evaluation with max_windows scores, ascending: *n of them, in
+   idx[] (RL_MALLOC; free with RL_FREE). The same windows for the same split and count. */
+rl_status rl_eval_windows(const rl_loader *L, int64_t max_windows, int64_t **idx, int64_t *n);
+/* Teacher–student comparison on the same held-out windows: mean KL(teacher‖student) per
+   token and top-1 agreement. */
 rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
                           double *kl, double *top1);
 
@@ -9064,6 +9121,8 @@ struct rl_tokenizer {
     int32_t n_prefix, n_suffix;
     rl_pretok pretok;
     char src_buf[256];
+    int sp;                            /* 1: a llama2.c SentencePiece vocabulary (rl_tokenizer_load_llama2c) */
+    float *sp_score;                   /* its piece scores, per id */
 };
 
 /* A copy of n bytes (NUL-terminated) that lives as long as the tokenizer. */
@@ -9696,6 +9755,8 @@ static void rl__enc_free(rl__enc *e) {
     RL_FREE(e->heap);
 }
 
+static rl_status rl__sp_encode(const rl_tokenizer *t, const char *text, size_t len, int add_special, int32_t **ids, int64_t *n_ids);
+
 rl_status rl_tokenizer_encode(const rl_tokenizer *tok, const char *text, size_t len, int add_special,
                               int32_t **ids, int64_t *n_ids) {
     rl__enc e;
@@ -9704,6 +9765,7 @@ rl_status rl_tokenizer_encode(const rl_tokenizer *tok, const char *text, size_t 
     if (ids) *ids = NULL;
     if (n_ids) *n_ids = 0;
     if (!tok || !ids || !n_ids || (!text && len)) return rl__fail(RL_ERR_ARG, "rl_tokenizer_encode: NULL argument");
+    if (tok->sp) return rl__sp_encode(tok, text, len, add_special, ids, n_ids);
     memset(&e, 0, sizeof e);
     e.t = tok;
     if (rl__tk_grow(&e.ids, &e.cap_ids, len / 3 + 16, sizeof(int32_t))) return rl__enc_nomem();
@@ -9728,6 +9790,11 @@ static int rl__tok_skipped(const rl_tokenizer *t, int32_t id, int skip_special) 
     return id < 0 || id >= t->n_ids || !t->id_str[id] || (skip_special && (t->id_type[id] & RL__TOK_SKIP));
 }
 
+/* llama2.c decode: a piece right after BOS loses one leading space (1 byte to skip) */
+static size_t rl__sp_lead_space(const rl_tokenizer *t, int32_t prev, int32_t id) {
+    return t->sp && prev == 1 && t->dec_len[id] > 0 && t->dec[t->dec_off[id]] == ' ';
+}
+
 rl_status rl_tokenizer_decode(const rl_tokenizer *tok, const int32_t *ids, int64_t n, int skip_special,
                               char **text, size_t *len) {
     size_t total = 0, o = 0;
@@ -9747,10 +9814,13 @@ rl_status rl_tokenizer_decode(const rl_tokenizer *tok, const int32_t *ids, int64
         return rl__enc_nomem();
     }
     for (i = 0; i < n; i++) {
+        size_t sk;
         if (rl__tok_skipped(tok, ids[i], skip_special)) continue;
-        memcpy(raw + o, tok->dec + tok->dec_off[ids[i]], tok->dec_len[ids[i]]);
-        o += tok->dec_len[ids[i]];
+        sk = rl__sp_lead_space(tok, i ? ids[i - 1] : -1, ids[i]);
+        memcpy(raw + o, tok->dec + tok->dec_off[ids[i]] + sk, tok->dec_len[ids[i]] - sk);
+        o += tok->dec_len[ids[i]] - sk;
     }
+    total = o;
     o = 0;
     rl__utf8_lossy(raw, total, 1, out, &o);
     RL_FREE(raw);
@@ -9772,18 +9842,20 @@ void rl_detok_free(rl_detok *d) {
 
 rl_status rl_detok_push(const rl_tokenizer *tok, rl_detok *d, int32_t id, const char **text, size_t *len) {
     unsigned char tmp[8];
-    size_t n, o = 0, used;
+    size_t n, o = 0, used, sk;
     const unsigned char *src;
     *text = "";
     *len = 0;
     if (!tok || !d) return rl__fail(RL_ERR_ARG, "rl_detok_push: NULL argument");
+    sk = rl__tok_skipped(tok, id, d->skip_special) ? 0 : rl__sp_lead_space(tok, d->prev, id);
+    d->prev = id;
     if (rl__tok_skipped(tok, id, d->skip_special)) return RL_OK;
-    n = (size_t)d->n_pend + tok->dec_len[id];
+    n = (size_t)d->n_pend + tok->dec_len[id] - sk;
     if (rl__tk_grow(&d->buf, &d->cap, 4 * n + 8, 1)) return rl__enc_nomem();
     /* pending bytes + the token, placed at the end of buf; output written from its start */
     src = (const unsigned char *)d->buf + 3 * n + 8 - n;
     memcpy((unsigned char *)src, d->pend, (size_t)d->n_pend);
-    memcpy((unsigned char *)src + d->n_pend, tok->dec + tok->dec_off[id], tok->dec_len[id]);
+    memcpy((unsigned char *)src + d->n_pend, tok->dec + tok->dec_off[id] + sk, tok->dec_len[id] - sk);
     used = rl__utf8_lossy(src, n, 0, (unsigned char *)d->buf, &o);
     d->n_pend = (int)(n - used); /* at most 3 bytes of a character still incomplete */
     memcpy(tmp, src + used, (size_t)d->n_pend);
@@ -9885,6 +9957,7 @@ void rl_tokenizer_free(rl_tokenizer *t) {
     RL_FREE(t->dec);
     RL_FREE(t->prefix);
     RL_FREE(t->suffix);
+    RL_FREE(t->sp_score);
     RL_FREE(t);
 }
 
@@ -10555,7 +10628,14 @@ rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path) {
     *tok = NULL;
     snprintf(buf, sizeof buf, "%s/tokenizer.json", path); /* a model folder? */
     if ((f = fopen(buf, "rb")) != NULL) fclose(f);
-    else snprintf(buf, sizeof buf, "%s", path);
+    else {
+        snprintf(buf, sizeof buf, "%s/tokenizer.bin", path); /* a folder imported from llama2.c */
+        if ((f = fopen(buf, "rb")) != NULL) {
+            fclose(f);
+            return rl_tokenizer_load_llama2c(tok, buf, 0);
+        }
+        snprintf(buf, sizeof buf, "%s", path);
+    }
     if ((st = rl_json_parse_file(&doc, buf, 0)) != RL_OK) return st;
     t = rl__tok_new(buf);
     st = t ? rl__tok_from_json(t, &doc.root) : rl__enc_nomem();
@@ -10615,6 +10695,243 @@ rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *c
     }
     t->pretok = kind;
     *tok = t;
+    return RL_OK;
+}
+
+/* ---- tokenizer: llama2.c vocabularies (SentencePiece BPE with byte fallback) ----
+   tokenizer.bin of karpathy/llama2.c (tokenizer.py export): int32 max_token_length, then per
+   token float32 score, int32 length, that many bytes (SentencePiece's ▁ stored as a space;
+   BOS and EOS as "\n<s>\n" and "\n</s>\n"). Encoding is run.c's encode(): BOS (id 1) when
+   add_special; a space token first when the text is not empty (the dummy prefix); every UTF-8
+   character (a lead byte and up to 3 continuation bytes, not validated) becomes its piece or,
+   failing that, its bytes as byte tokens (byte b -> id b + 3); then, while some adjacent pair
+   concatenates to a piece, the pair whose piece has the highest score (the leftmost among
+   equal scores, scores above -1e10 only) is merged. run.c rescans the whole sequence after
+   every merge (quadratic); here a heap ordered by (score, position) makes the same merges in
+   n log n. Decoding: a byte token <0xXX> is its byte; a piece that follows BOS loses one
+   leading space; BOS/EOS are special (dropped with skip_special). */
+
+static int rl__hexval(int c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; }
+
+rl_status rl_tokenizer_load_llama2c_mem(rl_tokenizer **tok, const void *data, size_t len, int32_t vocab_size, const char *source) {
+    const unsigned char *b = (const unsigned char *)data;
+    const char *src = source ? source : "tokenizer.bin";
+    rl_tokenizer *t;
+    rl_status st = RL_OK;
+    size_t o = 4, total = 0;
+    int32_t n = 0, i, maxlen;
+    if (!tok || (!data && len)) return rl__fail(RL_ERR_ARG, "rl_tokenizer_load_llama2c: NULL argument");
+    *tok = NULL;
+    if (len < 4) return rl__fail(RL_ERR_FORMAT, "%s: %zu bytes is too short for a llama2.c tokenizer (max_token_length, then tokens)", src, len);
+    maxlen = (int32_t)rl__le32(b);
+    if (maxlen < 1 || maxlen > 65536) return rl__fail(RL_ERR_FORMAT, "%s: max_token_length %d is not in 1..65536", src, (int)maxlen);
+    /* count and check the records first */
+    while (o < len && (vocab_size <= 0 || n < vocab_size)) {
+        int32_t l;
+        float sc;
+        uint32_t u;
+        if (len - o < 8) return rl__fail(RL_ERR_FORMAT, "%s: token %d: score and length cut off by the end of the file (byte %zu)", src, (int)n, o);
+        u = rl__le32(b + o);
+        memcpy(&sc, &u, 4);
+        l = (int32_t)rl__le32(b + o + 4);
+        if (sc != sc || sc > 3.4e38f || sc < -3.4e38f) return rl__fail(RL_ERR_FORMAT, "%s: token %d: score is not a finite number (byte %zu)", src, (int)n, o);
+        if (l < 1 || l > maxlen)
+            return rl__fail(RL_ERR_FORMAT, "%s: token %d: length %d is not in 1..max_token_length (%d)", src, (int)n, (int)l, (int)maxlen);
+        if (len - o - 8 < (size_t)l) return rl__fail(RL_ERR_FORMAT, "%s: token %d: its %d bytes are cut off by the end of the file", src, (int)n, (int)l);
+        o += 8 + (size_t)l;
+        total += (size_t)l;
+        if (++n >= RL__TOK_MAX_ID) return rl__fail(RL_ERR_FORMAT, "%s: more than %d tokens", src, RL__TOK_MAX_ID);
+    }
+    if (vocab_size > 0 && n < vocab_size)
+        return rl__fail(RL_ERR_FORMAT, "%s: holds %d tokens, the model's vocab_size is %d", src, (int)n, (int)vocab_size);
+    if (o != len)
+        return rl__fail(RL_ERR_FORMAT, "%s: %zu bytes after the last of the %d tokens (the model's vocab_size is %d)", src, len - o, (int)n, (int)vocab_size);
+    if (n < 259)
+        return rl__fail(RL_ERR_FORMAT, "%s: %d tokens; a llama2.c vocabulary starts with <unk>, BOS, EOS and the 256 byte tokens (259 at least)", src, (int)n);
+    if (!(t = rl__tok_new(src))) return rl__enc_nomem();
+    t->sp = 1;
+    t->unk = 0;
+    t->n_ids = n;
+    t->sp_score = (float *)RL_MALLOC(sizeof(float) * (size_t)n);
+    t->id_str = (const char **)RL_MALLOC(((size_t)n + 1) * sizeof(char *));
+    t->id_len = (uint32_t *)RL_MALLOC(((size_t)n + 1) * sizeof(uint32_t));
+    t->id_type = (unsigned char *)RL_MALLOC((size_t)n + 1);
+    t->dec_off = (uint32_t *)RL_MALLOC(((size_t)n + 1) * sizeof(uint32_t));
+    t->dec_len = (uint32_t *)RL_MALLOC(((size_t)n + 1) * sizeof(uint32_t));
+    t->dec = (unsigned char *)RL_MALLOC(total + 1);
+    if (!t->sp_score || !t->id_str || !t->id_len || !t->id_type || !t->dec_off || !t->dec_len || !t->dec) st = rl__enc_nomem();
+    for (i = 0, o = 4, total = 0; i < n && !st; i++) {
+        uint32_t u = rl__le32(b + o), l = rl__le32(b + o + 4);
+        const char *p = (const char *)b + o + 8;
+        char want[8];
+        memcpy(&t->sp_score[i], &u, 4);
+        if ((st = rl__tok_add_vocab(t, p, l, i, "tokens")) != RL_OK) break;
+        t->id_str[i] = t->vent[t->n_vent - 1].s;
+        t->id_len[i] = l;
+        t->id_type[i] = i == 0 ? RL_TOKEN_UNKNOWN : i <= 2 ? (RL_TOKEN_CONTROL | RL__TOK_SKIP) : RL_TOKEN_NORMAL;
+        t->dec_off[i] = (uint32_t)total;
+        if (i >= 3 && i < 259) { /* byte fallback pieces, in byte order */
+            snprintf(want, sizeof want, "<0x%02X>", (unsigned)(i - 3));
+            if (l != 6 || memcmp(p, want, 6)) {
+                char m2[200];
+                snprintf(m2, sizeof m2, "token %d is '%.*s', expected the byte-fallback piece '%s' (llama2.c maps byte b to id b+3)", i,
+                         (int)RL__MIN(l, 40), p, want);
+                st = rl__fail(RL_ERR_FORMAT, "%s: %s", src, m2);
+                break;
+            }
+        }
+        if (l == 6 && !memcmp(p, "<0x", 3) && p[5] == '>' && rl__hexval(p[3]) >= 0 && rl__hexval(p[4]) >= 0) {
+            /* run.c's decode: "<0x%02hhX>" is that byte */
+            t->dec[total] = (unsigned char)(rl__hexval(p[3]) * 16 + rl__hexval(p[4]));
+            t->dec_len[i] = 1;
+        } else {
+            memcpy(t->dec + total, p, l);
+            t->dec_len[i] = l;
+        }
+        total += t->dec_len[i];
+        o += 8 + l;
+    }
+    if (!st) st = rl__tok_index_vocab(t, "tokens");
+    if (!st) {
+        int32_t bos = 1;
+        st = rl__tok_push_ids(&t->prefix, &t->n_prefix, &bos, 1);
+    }
+    if (st) {
+        rl_tokenizer_free(t);
+        return st;
+    }
+    *tok = t;
+    return RL_OK;
+}
+
+rl_status rl_tokenizer_load_llama2c(rl_tokenizer **tok, const char *path, int32_t vocab_size) {
+    char *data = NULL;
+    size_t len = 0;
+    rl_status st;
+    if (!tok || !path) return rl__fail(RL_ERR_ARG, "rl_tokenizer_load_llama2c: NULL argument");
+    *tok = NULL;
+    if ((st = rl__read_file(path, (size_t)1 << 31, &data, &len)) != RL_OK) return st;
+    st = rl_tokenizer_load_llama2c_mem(tok, data, len, vocab_size, path);
+    RL_FREE(data);
+    return st;
+}
+
+/* the merge heap: (score desc, left position asc), as run.c's scan picks the leftmost best */
+typedef struct rl__spq { float score; int32_t left, right, lid, rid, mid; } rl__spq;
+static int rl__spq_less(const rl__spq *a, const rl__spq *b) { return a->score > b->score || (a->score == b->score && a->left < b->left); }
+static void rl__spq_up(rl__spq *h, size_t i) {
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        rl__spq x;
+        if (!rl__spq_less(&h[i], &h[p])) break;
+        x = h[i], h[i] = h[p], h[p] = x;
+        i = p;
+    }
+}
+static void rl__spq_down(rl__spq *h, size_t n, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        rl__spq x;
+        if (l < n && rl__spq_less(&h[l], &h[m])) m = l;
+        if (r < n && rl__spq_less(&h[r], &h[m])) m = r;
+        if (m == i) break;
+        x = h[i], h[i] = h[m], h[m] = x;
+        i = m;
+    }
+}
+
+typedef struct rl__sp_run {
+    const rl_tokenizer *t;
+    int32_t *id, *prev, *next;
+    rl__spq *h;
+    size_t nh, caph;
+    char *cat;
+    size_t capcat;
+} rl__sp_run;
+
+/* push the pair (a, next[a]) if its concatenation is a piece scoring above -1e10 */
+static rl_status rl__sp_pair(rl__sp_run *r, int32_t a) {
+    const rl_tokenizer *t = r->t;
+    int32_t b = r->next[a], m;
+    size_t la, lb;
+    if (b < 0) return RL_OK;
+    la = t->id_len[r->id[a]];
+    lb = t->id_len[r->id[b]];
+    if (rl__tk_grow(&r->cat, &r->capcat, la + lb + 1, 1)) return rl__enc_nomem();
+    memcpy(r->cat, t->id_str[r->id[a]], la);
+    memcpy(r->cat + la, t->id_str[r->id[b]], lb);
+    m = rl__vocab_find(t, r->cat, la + lb);
+    if (m < 0 || !(t->sp_score[m] > -1e10f)) return RL_OK;
+    if (rl__tk_grow(&r->h, &r->caph, r->nh + 1, sizeof(rl__spq))) return rl__enc_nomem();
+    r->h[r->nh].score = t->sp_score[m];
+    r->h[r->nh].left = a;
+    r->h[r->nh].right = b;
+    r->h[r->nh].lid = r->id[a];
+    r->h[r->nh].rid = r->id[b];
+    r->h[r->nh].mid = m;
+    rl__spq_up(r->h, r->nh++);
+    return RL_OK;
+}
+
+static rl_status rl__sp_encode(const rl_tokenizer *t, const char *text, size_t len, int add_special, int32_t **ids, int64_t *n_ids) {
+    rl__sp_run r;
+    rl_status st = RL_OK;
+    size_t i, cap = len + 3, n = 0, k = 0;
+    int32_t *out = NULL, a;
+    memset(&r, 0, sizeof r);
+    r.t = t;
+    r.id = (int32_t *)RL_MALLOC(sizeof(int32_t) * cap);
+    r.prev = (int32_t *)RL_MALLOC(sizeof(int32_t) * cap);
+    r.next = (int32_t *)RL_MALLOC(sizeof(int32_t) * cap);
+    if (!r.id || !r.prev || !r.next) st = rl__enc_nomem();
+    if (!st && len) { /* the dummy prefix: the piece " " (run.c would push -1 without one; we use the byte) */
+        int32_t sp = rl__vocab_find(t, " ", 1);
+        r.id[n++] = sp >= 0 ? sp : ' ' + 3;
+    }
+    for (i = 0; i < len && !st;) { /* a lead byte and its continuation bytes, at most 4 */
+        size_t l = 1, j;
+        int32_t id;
+        while (l < 4 && i + l < len && ((unsigned char)text[i + l] & 0xC0) == 0x80) l++;
+        id = rl__vocab_find(t, text + i, l);
+        if (id >= 0) r.id[n++] = id;
+        else
+            for (j = 0; j < l; j++) r.id[n++] = (unsigned char)text[i + j] + 3;
+        i += l;
+    }
+    for (i = 0; i < n; i++) {
+        r.prev[i] = (int32_t)i - 1;
+        r.next[i] = i + 1 < n ? (int32_t)i + 1 : -1;
+    }
+    for (i = 0; i + 1 < n && !st; i++) st = rl__sp_pair(&r, (int32_t)i);
+    while (!st && r.nh) {
+        rl__spq q = r.h[0];
+        r.h[0] = r.h[--r.nh];
+        rl__spq_down(r.h, r.nh, 0);
+        /* stale: either side merged away or changed since the pair was pushed */
+        if (r.id[q.left] != q.lid || r.next[q.left] != q.right || r.id[q.right] != q.rid) continue;
+        r.id[q.left] = q.mid;
+        r.id[q.right] = -1;
+        r.next[q.left] = r.next[q.right];
+        if (r.next[q.right] >= 0) r.prev[r.next[q.right]] = q.left;
+        if (r.prev[q.left] >= 0) st = rl__sp_pair(&r, r.prev[q.left]);
+        if (!st) st = rl__sp_pair(&r, q.left);
+    }
+    if (!st && !(out = (int32_t *)RL_MALLOC(sizeof(int32_t) * (n + 1)))) st = rl__enc_nomem();
+    if (!st) {
+        if (add_special) out[k++] = 1; /* BOS */
+        for (a = n ? 0 : -1; a >= 0; a = r.next[a]) out[k++] = r.id[a];
+    }
+    RL_FREE(r.id);
+    RL_FREE(r.prev);
+    RL_FREE(r.next);
+    RL_FREE(r.h);
+    RL_FREE(r.cat);
+    if (st) {
+        RL_FREE(out);
+        return st;
+    }
+    *ids = out;
+    *n_ids = (int64_t)k;
     return RL_OK;
 }
 
@@ -12472,18 +12789,26 @@ rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path) {
     return RL_OK;
 }
 
+static const char *rl__memmem(const char *h, size_t hn, const char *nd, size_t nn) {
+    size_t i;
+    for (i = 0; nn <= hn && i <= hn - nn; i++)
+        if (h[i] == nd[0] && !memcmp(h + i, nd, nn)) return h + i;
+    return NULL;
+}
+
 /* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one
    document each); every document is followed by eos when eos >= 0. */
 rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos) {
     char *text = NULL;
     size_t len, n = strlen(path);
     rl_status st;
-    int jsonl = n > 6 && !strcmp(path + n - 6, ".jsonl");
+    int jsonl = n > 6 && !strcmp(path + n - 6, ".jsonl"), split;
     size_t pos = 0, cap = 0;
     int64_t line = 0;
     memset(t, 0, sizeof *t);
     if ((st = rl__read_file(path, (size_t)1 << 40, &text, &len)) != RL_OK) return st;
-    while (pos < len || (!jsonl && pos == 0)) {
+    split = !jsonl && rl_tokenizer_id(tok, "<|endoftext|>") < 0 && rl__memmem(text, len, "<|endoftext|>", 13);
+    while (pos < len || (!jsonl && !split && pos == 0)) {
         const char *doc = text + pos;
         size_t dlen;
         int32_t *ids = NULL;
@@ -12507,6 +12832,15 @@ rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char 
             }
             st = rl_tokenizer_encode(tok, v->str, (size_t)v->n, 0, &ids, &n_ids);
             rl_json_free(&jd);
+            have_doc = 1;
+        } else if (split) { /* TinyStories' convention: documents separated by <|endoftext|> */
+            const char *end = rl__memmem(doc, len - pos, "<|endoftext|>", 13);
+            size_t l = end ? (size_t)(end - doc) : len - pos;
+            pos += l + (end ? 13 : 1);
+            while (l && strchr(" \t\n\r\v\f", doc[0])) doc++, l--; /* stripped, as llama2.c's pretokenizer */
+            while (l && strchr(" \t\n\r\v\f", doc[l - 1])) l--;
+            if (!l) continue;
+            st = rl_tokenizer_encode(tok, doc, l, 0, &ids, &n_ids);
             have_doc = 1;
         } else {
             dlen = len;
@@ -12582,6 +12916,9 @@ rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double 
     if (L->n_train < 2)
         return rl__fail(RL_ERR_ARG, "loader: %lld tokens give %lld training windows of %lld (need at least 2); use more text or a shorter context",
                         (long long)data->n, (long long)L->n_train, (long long)T);
+    L->heldout_begin = L->n_train * T;
+    L->heldout_end = L->n_heldout > 0 ? data->n : L->heldout_begin; /* the whole rest, tail included */
+    L->n_heldout = L->n_heldout > 0 ? (L->heldout_end - L->heldout_begin - 1 + T - 1) / T : 0;
     for (L->p = (uint64_t)L->n_train; L->p > 2; L->p--)
         if (L->p % 3 == 2 && rl__is_prime(L->p)) break;
     L->mult = (uint64_t)floor((double)L->p * (sqrt(5.0) - 1.0) / 2.0);
@@ -12593,7 +12930,25 @@ const int32_t *rl_loader_train(const rl_loader *L, uint64_t k) {
     return L->data->ids + (int64_t)slot * L->T;
 }
 
-const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i) { return L->data->ids + (L->n_train + i) * L->T; }
+const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i) { return L->data->ids + L->heldout_begin + i * L->T; }
+
+int64_t rl_loader_heldout_len(const rl_loader *L, int64_t i) {
+    int64_t left = L->heldout_end - 1 - (L->heldout_begin + i * L->T);
+    return i < 0 || i >= L->n_heldout ? 0 : RL__MIN(L->T, left);
+}
+
+rl_status rl_loader_heldout_docs(rl_loader *L, int32_t sep) {
+    int64_t j;
+    if (L->n_heldout < 1) return rl__fail(RL_ERR_ARG, "loader: no held-out split to align to documents");
+    for (j = L->n_train * L->T; j < L->heldout_end - 1; j++)
+        if (L->data->ids[j] == sep) break;
+    if (j >= L->heldout_end - 1)
+        return rl__fail(RL_ERR_ARG, "loader: the held-out split (tokens %lld..%lld) holds no document separator (token %d); use a larger held-out fraction",
+                        (long long)L->heldout_begin, (long long)L->heldout_end, (int)sep);
+    L->heldout_begin = j;
+    L->n_heldout = (L->heldout_end - L->heldout_begin - 1 + L->T - 1) / L->T;
+    return RL_OK;
+}
 
 void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mixer) {
     double warm = (double)s->warmup_steps * (double)s->tokens_per_step, tok = (double)step * (double)s->tokens_per_step;
@@ -13644,10 +13999,10 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
     snprintf(path, sizeof path, "%s/config.json", dir);
     if ((st = rl__write_atomic(path, cfg, (size_t)n)) != RL_OK) return st;
     if (tok_dir) {
-        static const char *const files[] = {"tokenizer.json", "tokenizer_config.json", "generation_config.json"};
+        static const char *const files[] = {"tokenizer.json", "tokenizer_config.json", "generation_config.json", "tokenizer.bin"};
         char from[4200];
         size_t f;
-        for (f = 0; f < 3; f++) {
+        for (f = 0; f < 4; f++) {
             FILE *probe;
             snprintf(from, sizeof from, "%s/%s", tok_dir, files[f]);
             snprintf(path, sizeof path, "%s/%s", dir, files[f]);
@@ -13657,6 +14012,272 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
         }
     }
     return RL_OK;
+}
+
+/* ---- training curves as SVG ---- */
+
+static void rl__sb_printf(rl__sbuf *b, const char *fmt, ...);
+static void rl__sb_xml(rl__sbuf *b, const char *s) { /* text with & < > escaped */
+    for (; *s; s++)
+        if (*s == '&' || *s == '<' || *s == '>') rl__sb_str(b, *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : "&gt;");
+        else rl__sb_put(b, s, 1);
+}
+
+typedef struct rl__plotpt { int stage; double tokens, v[4]; } rl__plotpt; /* train: loss, lr; eval: ppl, kl, top1 */
+typedef struct rl__plotdat { rl__plotpt *p; int n, cap; } rl__plotdat;
+
+static int rl__plot_push(rl__plotdat *d, const rl__plotpt *pt) {
+    if (d->n == d->cap) {
+        int cap = d->cap ? 2 * d->cap : 256;
+        rl__plotpt *np = (rl__plotpt *)RL_REALLOC(d->p, sizeof(rl__plotpt) * (size_t)cap);
+        if (!np) return -1;
+        d->p = np;
+        d->cap = cap;
+    }
+    d->p[d->n++] = *pt;
+    return 0;
+}
+
+/* train.csv: stage,step,tokens,loss,lr,grad_norm,tok_per_s; eval.csv: stage,tokens,label,ppl,kl,top1
+   (lines that do not parse, e.g. a header, are skipped) */
+static rl_status rl__plot_read(const char *path, int eval, rl__plotdat *d, int optional) {
+    char *text = NULL, *line, *end;
+    size_t len;
+    rl_status st = rl__read_file(path, (size_t)1 << 30, &text, &len);
+    if (st) {
+        if (optional) {
+            rl_clear_error();
+            return RL_OK;
+        }
+        return st;
+    }
+    for (line = text; line < text + len; line = end + 1) {
+        rl__plotpt pt;
+        long long step, tok;
+        double a, b, c;
+        char label[64];
+        end = (char *)memchr(line, '\n', (size_t)(text + len - line));
+        if (!end) end = text + len;
+        *end = 0;
+        memset(&pt, 0, sizeof pt);
+        if (!eval && sscanf(line, "%d,%lld,%lld,%lf,%lf", &pt.stage, &step, &tok, &a, &b) == 5) {
+            pt.tokens = (double)tok;
+            pt.v[0] = a;
+            pt.v[1] = b;
+        } else if (eval && sscanf(line, "%d,%lld,%63[^,],%lf,%lf,%lf", &pt.stage, &tok, label, &a, &b, &c) == 6) {
+            pt.tokens = (double)tok;
+            pt.v[0] = a;
+            pt.v[1] = b;
+            pt.v[2] = c;
+            pt.v[3] = !strcmp(label, "teacher");
+        } else
+            continue;
+        if (pt.stage < 0 || pt.stage > 3 || !(pt.tokens >= 0)) continue;
+        if (rl__plot_push(d, &pt)) {
+            RL_FREE(text);
+            return rl__fail(RL_ERR_NOMEM, "plot: out of memory");
+        }
+    }
+    RL_FREE(text);
+    return RL_OK;
+}
+
+/* a "nice" tick step (1, 2 or 5 times a power of ten) for about n ticks over span */
+static double rl__nice_step(double span, int n) {
+    double raw = span / n, p = pow(10.0, floor(log10(raw))), f = raw / p;
+    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
+}
+
+static void rl__fmt_num(char *buf, size_t n, double v) {
+    double a = fabs(v);
+    if (a >= 1e9) snprintf(buf, n, "%gG", v / 1e9);
+    else if (a >= 1e6) snprintf(buf, n, "%gM", v / 1e6);
+    else if (a >= 1e3) snprintf(buf, n, "%gk", v / 1e3);
+    else snprintf(buf, n, "%g", v);
+}
+
+/* one panel: series y against x, box at (x0, y0) of w x h; logy: logarithmic y axis */
+typedef struct rl__panel {
+    double x0, y0, w, h, xmin, xmax, ymin, ymax;
+    int logy;
+} rl__panel;
+
+static double rl__px(const rl__panel *p, double x) { return p->x0 + (x - p->xmin) / (p->xmax - p->xmin) * p->w; }
+static double rl__py(const rl__panel *p, double y) {
+    double a = p->logy ? log10(p->ymin) : p->ymin, b = p->logy ? log10(p->ymax) : p->ymax, v = p->logy ? log10(y) : y;
+    return p->y0 + p->h - (v - a) / (b - a) * p->h;
+}
+
+static void rl__panel_axes(rl__sbuf *b, rl__panel *p, const char *title) {
+    double t, step;
+    char s[32];
+    if (!(p->xmax > p->xmin)) p->xmax = p->xmin + 1;
+    if (p->logy) {
+        if (!(p->ymin > 0)) p->ymin = 1e-3;
+        if (!(p->ymax > p->ymin)) p->ymax = p->ymin * 10;
+        p->ymin = pow(10.0, floor(log10(p->ymin) * 4) / 4); /* quarter decades */
+        p->ymax = pow(10.0, ceil(log10(p->ymax) * 4) / 4);
+    } else {
+        if (!(p->ymax > p->ymin)) p->ymax = p->ymin + (p->ymin != 0 ? fabs(p->ymin) * 0.1 : 1);
+        step = rl__nice_step(p->ymax - p->ymin, 4);
+        p->ymin = floor(p->ymin / step) * step;
+        p->ymax = ceil(p->ymax / step) * step;
+    }
+    rl__sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" stroke=\"#888\"/>\n", p->x0, p->y0, p->w, p->h);
+    rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" font-weight=\"bold\">%s</text>\n", p->x0, p->y0 - 6, title);
+    step = rl__nice_step(p->xmax - p->xmin, 4);
+    for (t = ceil(p->xmin / step) * step; t <= p->xmax + 1e-9 * step; t += step) {
+        double x = rl__px(p, t);
+        rl__fmt_num(s, sizeof s, t);
+        rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", x, p->y0, x, p->y0 + p->h);
+        rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%s</text>\n", x, p->y0 + p->h + 12, s);
+    }
+    if (p->logy) {
+        double d;
+        for (d = floor(log10(p->ymin)); d <= ceil(log10(p->ymax)); d++) {
+            int k;
+            for (k = 1; k < 10; k++) {
+                double v = (double)k * pow(10.0, d), y;
+                if (v < p->ymin * 0.999 || v > p->ymax * 1.001) continue;
+                y = rl__py(p, v);
+                rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n", p->x0, y, p->x0 + p->w, y,
+                              k == 1 ? "#ddd" : "#f3f3f3");
+                if (k == 1 || k == 2 || k == 5) {
+                    rl__fmt_num(s, sizeof s, v);
+                    rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n", p->x0 - 4, y + 3, s);
+                }
+            }
+        }
+    } else {
+        step = rl__nice_step(p->ymax - p->ymin, 4);
+        for (t = p->ymin; t <= p->ymax + 1e-9 * step; t += step) {
+            double y = rl__py(p, t);
+            snprintf(s, sizeof s, "%.3g", fabs(t) < 1e-12 * step ? 0.0 : t);
+            rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", p->x0, y, p->x0 + p->w, y);
+            rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n", p->x0 - 4, y + 3, s);
+        }
+    }
+}
+
+rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title) {
+    static const char *const loss_name[4] = {"", "step 1: loss (L2, attention alignment)", "step 2: loss (KL to the teacher)", "step 3: loss (cross entropy)"};
+    static const char *const color[4] = {"#666", "#1f77b4", "#d62728", "#2ca02c"};
+    rl__plotdat tr, ev;
+    rl__sbuf b;
+    rl_status st;
+    int stages[3], ns = 0, s, i, k, row;
+    double teacher_ppl = -1, W = 330, H = 150, ML = 60, MT = 50, GX = 40, GY = 50;
+    memset(&tr, 0, sizeof tr);
+    memset(&ev, 0, sizeof ev);
+    memset(&b, 0, sizeof b);
+    if (!train_csv || !svg_path) return rl__fail(RL_ERR_ARG, "rl_plot_train_svg: NULL argument");
+    if ((st = rl__plot_read(train_csv, 0, &tr, 0)) || (eval_csv && (st = rl__plot_read(eval_csv, 1, &ev, 1)))) goto out;
+    for (s = 1; s <= 3; s++)
+        for (i = 0; i < tr.n; i++)
+            if (tr.p[i].stage == s) {
+                stages[ns++] = s;
+                break;
+            }
+    if (!ns) {
+        st = rl__fail(RL_ERR_FORMAT, "%s: no training steps to plot", train_csv);
+        goto out;
+    }
+    for (i = 0; i < ev.n; i++)
+        if (ev.p[i].v[3]) teacher_ppl = ev.p[i].v[0];
+    rl__sb_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n", ML + ns * (W + GX),
+                  MT + 3 * (H + GY));
+    rl__sb_printf(&b, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fafafa\"/>\n");
+    rl__sb_str(&b, "<text x=\"10\" y=\"20\" font-size=\"14\">");
+    rl__sb_xml(&b, title ? title : "radlads convert");
+    rl__sb_str(&b, "</text>\n");
+    for (k = 0; k < ns; k++) {
+        s = stages[k];
+        for (row = 0; row < 3; row++) { /* loss, held-out perplexity, learning rate against tokens of this stage */
+            rl__panel p;
+            char ttl[96];
+            int first = 1, any = 0;
+            memset(&p, 0, sizeof p);
+            p.x0 = ML + k * (W + GX);
+            p.y0 = MT + row * (H + GY);
+            p.w = W;
+            p.h = H;
+            p.xmin = 0;
+            p.ymin = HUGE_VAL;
+            p.ymax = -HUGE_VAL;
+            p.logy = row == 1;
+            for (i = 0; i < tr.n; i++)
+                if (tr.p[i].stage == s) p.xmax = RL__MAX(p.xmax, tr.p[i].tokens);
+            if (row == 1) { /* held-out points: this stage's, plus where the stage started */
+                for (i = 0; i < ev.n; i++)
+                    if (!ev.p[i].v[3] && (ev.p[i].stage == s || (ev.p[i].stage < s && ev.p[i].stage >= s - 1)) && ev.p[i].v[0] > 0) {
+                        p.ymin = RL__MIN(p.ymin, ev.p[i].v[0]);
+                        p.ymax = RL__MAX(p.ymax, ev.p[i].v[0]);
+                        any = 1;
+                    }
+                if (teacher_ppl > 0) {
+                    p.ymin = RL__MIN(p.ymin, teacher_ppl);
+                    p.ymax = RL__MAX(p.ymax, teacher_ppl);
+                }
+            } else
+                for (i = 0; i < tr.n; i++)
+                    if (tr.p[i].stage == s && tr.p[i].v[row ? 1 : 0] == tr.p[i].v[row ? 1 : 0]) {
+                        p.ymin = RL__MIN(p.ymin, tr.p[i].v[row ? 1 : 0]);
+                        p.ymax = RL__MAX(p.ymax, tr.p[i].v[row ? 1 : 0]);
+                    }
+            if (row != 1 && row == 0 && p.ymin > 0 && p.ymax / p.ymin > 20) p.logy = 1;
+            snprintf(ttl, sizeof ttl, "%s", row == 0 ? loss_name[s] : row == 1 ? "held-out perplexity (student; dashed: teacher)" : "learning rate");
+            if (row == 1 && !any && teacher_ppl <= 0) snprintf(ttl, sizeof ttl, "held-out perplexity (none recorded)");
+            if (!(p.ymin <= p.ymax)) p.ymin = 0, p.ymax = 1;
+            rl__panel_axes(&b, &p, ttl);
+            if (row == 1) {
+                if (teacher_ppl > 0)
+                    rl__sb_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-dasharray=\"5,4\"/>\n", p.x0,
+                                  rl__py(&p, teacher_ppl), p.x0 + p.w, rl__py(&p, teacher_ppl));
+                rl__sb_str(&b, "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"");
+                rl__sb_str(&b, color[s]);
+                rl__sb_str(&b, "\" points=\"");
+                for (i = 0; i < ev.n; i++) { /* the previous stage's last point at x = 0 */
+                    const rl__plotpt *q = &ev.p[i];
+                    int last_prev = 1, j;
+                    if (q->v[3] || !(q->v[0] > 0)) continue;
+                    if (q->stage != s) {
+                        if (q->stage != s - 1) continue;
+                        for (j = i + 1; j < ev.n; j++)
+                            if (!ev.p[j].v[3] && ev.p[j].stage == s - 1) last_prev = 0;
+                        if (!last_prev) continue;
+                    }
+                    rl__sb_printf(&b, "%.1f,%.1f ", rl__px(&p, q->stage == s ? q->tokens : 0), rl__py(&p, q->v[0]));
+                }
+                rl__sb_str(&b, "\"/>\n");
+                for (i = 0; i < ev.n; i++) {
+                    const rl__plotpt *q = &ev.p[i];
+                    if (q->v[3] || q->stage != s || !(q->v[0] > 0)) continue;
+                    rl__sb_printf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"><title>%.4g</title></circle>\n", rl__px(&p, q->tokens),
+                                  rl__py(&p, q->v[0]), color[s], q->v[0]);
+                }
+                continue;
+            }
+            for (i = 0; i < tr.n; i++) {
+                double v = tr.p[i].v[row ? 1 : 0];
+                if (tr.p[i].stage != s || v != v || (p.logy && !(v > 0))) continue;
+                if (first) {
+                    rl__sb_printf(&b, "<polyline fill=\"none\" stroke-width=\"1.2\" stroke=\"%s\" points=\"", color[s]);
+                    first = 0;
+                }
+                rl__sb_printf(&b, "%.1f,%.1f ", rl__px(&p, tr.p[i].tokens), rl__py(&p, v));
+            }
+            if (!first) rl__sb_str(&b, "\"/>\n");
+        }
+        rl__sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">tokens (step %d)</text>\n", ML + k * (W + GX) + W / 2,
+                      MT + 3 * (H + GY) - GY + 28, s);
+    }
+    rl__sb_str(&b, "</svg>\n");
+    st = b.oom ? rl__fail(RL_ERR_NOMEM, "%s: out of memory", svg_path) : rl__write_atomic(svg_path, b.p, b.n);
+out:
+    RL_FREE(tr.p);
+    RL_FREE(ev.p);
+    RL_FREE(b.p);
+    return st;
 }
 
 /* ---- 6c. teachers from GGUF (written after section 7: it saves with rl_model_save) ---- */
@@ -14431,6 +15052,7 @@ static rl_status rl__tok_json(rl__sbuf *b, const rl_tokenizer *t) {
     rl__added *added = NULL;
     int32_t *order = NULL, i;
     rl_status st = RL_OK;
+    if (t->sp) return rl__fail(RL_ERR_UNSUPPORTED, "%s: a llama2.c (SentencePiece) vocabulary cannot be written as tokenizer.json", t->source);
     rl__sb_str(b, "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [");
     if (t->n_added) {
         added = (rl__added *)RL_MALLOC(sizeof(rl__added) * (size_t)t->n_added);
@@ -14613,6 +15235,240 @@ rl_status rl_import_gguf(const char *gguf_path, const char *out_dir) {
     return st;
 }
 
+/* ---- 6d. teachers from llama2.c checkpoints ----------------------------------------------
+   karpathy/llama2.c's .bin files (export.py): legacy v0 (7 int32 then fp32 arrays; a
+   negative vocab_size means an unshared classifier at the end), v1 (256-byte header with
+   magic "ak42", version 1, the 7 int32, a shared-classifier byte; fp32) and v2 (the same with
+   version 2 and an int32 group size; norms fp32, every matrix Q8_0: int8 values, then all
+   the fp32 group scales). Rows are output features (y = W x) as in PyTorch; Q/K rows are in
+   Meta's interleaved RoPE order and are put into Hugging Face's rotate-half order (the permute
+   of transformers' convert_llama_weights_to_hf). RMSNorm eps 1e-5, RoPE theta 10000, SwiGLU:
+   llama2.c's model.py. */
+
+/* interleaved pairs (2j, 2j+1) -> rotate-half (j, j + hd/2), per head */
+static rl_status rl__l2c_unpermute(float *w, int64_t rows, int64_t cols, int64_t n_heads) {
+    int64_t hd = rows / n_heads, h, j;
+    float *tmp = (float *)RL_MALLOC(sizeof(float) * (size_t)(hd * cols));
+    if (!tmp) return rl__fail(RL_ERR_NOMEM, "llama2.c: out of memory");
+    for (h = 0; h < n_heads; h++) {
+        float *W = w + h * hd * cols;
+        for (j = 0; j < hd / 2; j++) {
+            memcpy(tmp + j * cols, W + (2 * j) * cols, sizeof(float) * (size_t)cols);
+            memcpy(tmp + (hd / 2 + j) * cols, W + (2 * j + 1) * cols, sizeof(float) * (size_t)cols);
+        }
+        memcpy(W, tmp, sizeof(float) * (size_t)(hd * cols));
+    }
+    RL_FREE(tmp);
+    return RL_OK;
+}
+
+typedef struct rl__l2c {
+    const unsigned char *b;
+    size_t len, off, soff; /* next value; v2: next scale */
+    int version, gs;
+    const char *src;
+} rl__l2c;
+
+/* read n values (one tensor) into dst; quantized: Q8_0 with the tensor's scales */
+static void rl__l2c_read(rl__l2c *r, float *dst, int64_t n, int quant) {
+    int64_t i;
+    if (!quant || r->version < 2) {
+        for (i = 0; i < n; i++) {
+            uint32_t u = rl__le32(r->b + r->off + 4 * (size_t)i);
+            memcpy(&dst[i], &u, 4);
+        }
+        r->off += 4 * (size_t)n;
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        uint32_t u = rl__le32(r->b + r->soff + 4 * (size_t)(i / r->gs));
+        float s;
+        memcpy(&s, &u, 4);
+        dst[i] = (float)(signed char)r->b[r->off + (size_t)i] * s;
+    }
+    r->off += (size_t)n;
+    r->soff += 4 * (size_t)(n / r->gs);
+}
+
+rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source) {
+    const unsigned char *b = (const unsigned char *)data;
+    const char *src = source ? source : "model.bin";
+    int32_t p[7];
+    int64_t dim, hid, L, H, KVH, V, S, hd, kvd, l, i, nq, nf;
+    int shared, version = 0, gs = 0;
+    size_t hdr, need;
+    rl__l2c r;
+    rl_config cfg;
+    rl__alloc_ctx ac;
+    rl_status st;
+    static const char *const names[7] = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
+    if (!m || (!data && len)) return rl__fail(RL_ERR_ARG, "rl_model_from_llama2c: NULL argument");
+    memset(m, 0, sizeof *m);
+    if (len < 28) return rl__fail(RL_ERR_FORMAT, "%s: %zu bytes is too short for a llama2.c checkpoint (a 28-byte header at least)", src, len);
+    if (rl__le32(b) == 0x616b3432u) { /* "ak42": export.py v1/v2 */
+        if (len < 256) return rl__fail(RL_ERR_FORMAT, "%s: %zu bytes is too short for the 256-byte header of a versioned llama2.c file", src, len);
+        version = (int)(int32_t)rl__le32(b + 4);
+        if (version != 1 && version != 2)
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: header: version %d is not supported (llama2.c export.py writes 1: fp32, 2: int8 Q8_0)", src, version);
+        for (i = 0; i < 7; i++) p[i] = (int32_t)rl__le32(b + 8 + 4 * i);
+        if (b[36] > 1) return rl__fail(RL_ERR_FORMAT, "%s: header: shared_classifier is %d (0 or 1)", src, (int)b[36]);
+        shared = b[36];
+        if (version == 2) gs = (int)(int32_t)rl__le32(b + 37);
+        hdr = 256;
+    } else {
+        for (i = 0; i < 7; i++) p[i] = (int32_t)rl__le32(b + 4 * i);
+        shared = p[5] > 0; /* legacy: a negative vocab_size flags an unshared classifier */
+        if (p[5] < 0 && p[5] != INT32_MIN) p[5] = -p[5];
+        hdr = 28;
+    }
+    for (i = 0; i < 7; i++)
+        if (p[i] <= 0 || p[i] > (i == 5 ? (1 << 24) : (1 << 20)))
+            return rl__fail(RL_ERR_FORMAT, "%s: header: %s = %d is out of range (1..%d)%s", src, names[i], (int)p[i], i == 5 ? (1 << 24) : (1 << 20),
+                            version == 0 ? " (read as a legacy v0 file: there is no \"ak42\" magic)" : "");
+    dim = p[0], hid = p[1], L = p[2], H = p[3], KVH = p[4], V = p[5], S = p[6];
+    if (L > 4096) return rl__fail(RL_ERR_FORMAT, "%s: header: n_layers = %lld is out of range (1..4096)", src, (long long)L);
+    if (dim % H || (dim / H) % 2)
+        return rl__fail(RL_ERR_FORMAT, "%s: header: dim %lld does not split into n_heads %lld heads of even size", src, (long long)dim, (long long)H);
+    if (H % KVH) return rl__fail(RL_ERR_FORMAT, "%s: header: n_heads %lld is not a multiple of n_kv_heads %lld", src, (long long)H, (long long)KVH);
+    hd = dim / H;
+    kvd = KVH * hd;
+    nq = V * dim + L * (2 * dim * dim + 2 * kvd * dim + 3 * hid * dim) + (shared ? 0 : V * dim); /* the matrices */
+    nf = L * 2 * dim + dim;                                                                       /* the norms */
+    if (version == 2) {
+        if (gs <= 0 || dim % gs) /* export.py halves it until it divides dim, so it divides every matrix */
+            return rl__fail(RL_ERR_FORMAT, "%s: header: group_size %d does not divide dim %lld", src, gs, (long long)dim);
+        need = hdr + 4 * (size_t)nf + (size_t)nq + 4 * (size_t)(nq / gs);
+    } else
+        need = hdr + 4 * (size_t)(nf + nq) + (version == 0 ? 4 * (size_t)(S * hd) : 0); /* v0: freq_cis_real/imag [seq_len, hd/2] */
+    if (need != len)
+        return rl__fail(RL_ERR_FORMAT, "%s: %zu bytes, but a %s llama2.c file with this header (dim %lld, hidden_dim %lld, %lld layers, %lld/%lld heads, "
+                        "vocab %lld, seq_len %lld, %s classifier) has %zu",
+                        src, len, version == 0 ? "legacy v0" : version == 1 ? "v1 (fp32)" : "v2 (Q8_0)", (long long)dim, (long long)hid, (long long)L,
+                        (long long)H, (long long)KVH, (long long)V, (long long)S, shared ? "shared" : "unshared", need);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.arch = RL_ARCH_LLAMA;
+    snprintf(cfg.model_type, sizeof cfg.model_type, "llama");
+    cfg.vocab_size = V;
+    cfg.hidden_size = dim;
+    cfg.intermediate_size = hid;
+    cfg.n_layers = L;
+    cfg.n_heads = H;
+    cfg.n_kv_heads = KVH;
+    cfg.head_dim = hd;
+    cfg.max_pos = S;
+    cfg.rms_eps = 1e-5f;
+    cfg.rope_theta = 10000.0;
+    cfg.rope_factor = 1.0;
+    cfg.tie_embeddings = shared;
+    cfg.bos_id = V > 1 ? 1 : -1;
+    /* llama2.c trains on stories each preceded by BOS and run.c stops at BOS: BOS is what
+       ends a document, so it is the first end-of-sequence id (EOS, 2, second) */
+    cfg.eos_ids[0] = 1;
+    cfg.eos_ids[1] = 2;
+    cfg.n_eos = V > 2 ? 2 : V > 1 ? 1 : 0;
+    cfg.dtype = RL_F32;
+    if ((st = rl__model_shape(m, &cfg, NULL)) != RL_OK) {
+        rl_model_free(m);
+        return st;
+    }
+    m->trainable = 0;
+    ac.m = m;
+    ac.st = RL_OK;
+    rl_model_params(m, rl__alloc_fn, &ac);
+    if (ac.st) {
+        rl_model_free(m);
+        return ac.st;
+    }
+    memset(&r, 0, sizeof r);
+    r.b = b;
+    r.len = len;
+    r.off = hdr;
+    r.version = version;
+    r.gs = gs;
+    r.src = src;
+#define RL__L2C_LAYERS(field, n, q)                                                    \
+    for (l = 0; l < L; l++) rl__l2c_read(&r, (float *)m->blocks[l].field.data, n, q);
+    if (version == 0) {
+        rl__l2c_read(&r, (float *)m->embed.data, V * dim, 0);
+        RL__L2C_LAYERS(ln1, dim, 0)
+        RL__L2C_LAYERS(mix.q_w, dim * dim, 0)
+        RL__L2C_LAYERS(mix.k_w, kvd * dim, 0)
+        RL__L2C_LAYERS(mix.v_w, kvd * dim, 0)
+        RL__L2C_LAYERS(mix.o_w, dim * dim, 0)
+        RL__L2C_LAYERS(ln2, dim, 0)
+        RL__L2C_LAYERS(gate, hid * dim, 0)
+        RL__L2C_LAYERS(down, dim * hid, 0)
+        RL__L2C_LAYERS(up, hid * dim, 0)
+        rl__l2c_read(&r, (float *)m->norm.data, dim, 0);
+        r.off += 4 * (size_t)(S * hd); /* freq_cis_real, freq_cis_imag: unused */
+        if (!shared) rl__l2c_read(&r, (float *)m->head.data, V * dim, 0);
+    } else {
+        RL__L2C_LAYERS(ln1, dim, 0)
+        RL__L2C_LAYERS(ln2, dim, 0)
+        rl__l2c_read(&r, (float *)m->norm.data, dim, 0);
+        r.soff = r.off + (size_t)nq; /* v2: all int8 values first, then all scales */
+        rl__l2c_read(&r, (float *)m->embed.data, V * dim, 1);
+        RL__L2C_LAYERS(mix.q_w, dim * dim, 1)
+        RL__L2C_LAYERS(mix.k_w, kvd * dim, 1)
+        RL__L2C_LAYERS(mix.v_w, kvd * dim, 1)
+        RL__L2C_LAYERS(mix.o_w, dim * dim, 1)
+        RL__L2C_LAYERS(gate, hid * dim, 1)
+        RL__L2C_LAYERS(down, dim * hid, 1)
+        RL__L2C_LAYERS(up, hid * dim, 1)
+        if (!shared) rl__l2c_read(&r, (float *)m->head.data, V * dim, 1);
+    }
+#undef RL__L2C_LAYERS
+    for (l = 0; l < L; l++) {
+        if ((st = rl__l2c_unpermute((float *)m->blocks[l].mix.q_w.data, dim, dim, H)) != RL_OK ||
+            (st = rl__l2c_unpermute((float *)m->blocks[l].mix.k_w.data, kvd, dim, KVH)) != RL_OK) {
+            rl_model_free(m);
+            return st;
+        }
+    }
+    rl__tie_head(m);
+    return RL_OK;
+}
+
+rl_status rl_model_load_llama2c(rl_model *m, const char *path) {
+    char *data = NULL;
+    size_t len = 0;
+    rl_status st;
+    if (!m || !path) return rl__fail(RL_ERR_ARG, "rl_model_load_llama2c: NULL argument");
+    memset(m, 0, sizeof *m);
+    if ((st = rl__read_file(path, (size_t)1 << 40, &data, &len)) != RL_OK) return st;
+    st = rl_model_from_llama2c_mem(m, data, len, path);
+    RL_FREE(data);
+    return st;
+}
+
+rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const char *out_dir) {
+    rl_model m;
+    rl_tokenizer *tok = NULL;
+    char *tb = NULL, path[4200], side[512];
+    size_t tl = 0;
+    rl_status st;
+    int n;
+    if (!model_path || !tok_path || !out_dir) return rl__fail(RL_ERR_ARG, "rl_import_llama2c: NULL argument");
+    /* everything that can fail on the input happens before the first file is written */
+    if ((st = rl_model_load_llama2c(&m, model_path)) != RL_OK) return st;
+    if ((st = rl__read_file(tok_path, (size_t)1 << 31, &tb, &tl)) == RL_OK)
+        st = rl_tokenizer_load_llama2c_mem(&tok, tb, tl, (int32_t)m.cfg.vocab_size, tok_path);
+    if (!st) st = rl_model_save(&m, out_dir, NULL);
+    if (!st) {
+        snprintf(path, sizeof path, "%s/tokenizer.bin", out_dir);
+        st = rl__write_atomic(path, tb, tl);
+    }
+    if (!st) {
+        n = snprintf(side, sizeof side, "{\n  \"bos_token_id\": 1,\n  \"eos_token_id\": [1, 2]\n}\n");
+        snprintf(path, sizeof path, "%s/generation_config.json", out_dir);
+        st = rl__write_atomic(path, side, (size_t)n);
+    }
+    RL_FREE(tb);
+    rl_tokenizer_free(tok);
+    rl_model_free(&m);
+    return st;
+}
+
 /* ==== 8. inference and evaluation ========================================= */
 
 /* ---- 8a. inference: state, prefill and decode, sampling ---- */
@@ -14736,50 +15592,87 @@ int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *r
 
 /* ---- 8b. evaluation ---- */
 
+rl_status rl_eval_windows(const rl_loader *L, int64_t max_windows, int64_t **idx, int64_t *n) {
+    int64_t i, j, N = L->n_heldout, k = max_windows > 0 ? RL__MIN(max_windows, N) : N, *a;
+    rl_rng rng;
+    *idx = NULL;
+    *n = 0;
+    if (N < 1) return rl__fail(RL_ERR_ARG, "eval: no held-out windows (use a larger held-out fraction or more text)");
+    a = (int64_t *)RL_MALLOC(sizeof(int64_t) * (size_t)N);
+    if (!a) return rl__fail(RL_ERR_NOMEM, "eval: out of memory");
+    for (i = 0; i < N; i++) a[i] = i;
+    if (k < N) { /* partial Fisher-Yates with a fixed seed, then ascending order */
+        rl_rng_seed(&rng, 0x68656c646f7574ull);
+        for (i = 0; i < k; i++) {
+            int64_t t;
+            j = i + (int64_t)(rl_rng_u64(&rng) % (uint64_t)(N - i));
+            t = a[i], a[i] = a[j], a[j] = t;
+        }
+        for (i = 1; i < k; i++) /* insertion sort: k is small */
+            for (j = i; j > 0 && a[j - 1] > a[j]; j--) {
+                int64_t t = a[j];
+                a[j] = a[j - 1], a[j - 1] = t;
+            }
+    }
+    *idx = a;
+    *n = k;
+    return RL_OK;
+}
+
 rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_windows, double *nll) {
-    int64_t i, n = max_windows > 0 ? RL__MIN(max_windows, L->n_heldout) : L->n_heldout;
+    int64_t i, n, *idx, scored = 0;
     double sum = 0;
     rl_forward_opts fo;
-    if (n < 1) return rl__fail(RL_ERR_ARG, "eval: no held-out windows (use a larger held-out fraction or more text)");
+    rl_status st = rl_eval_windows(L, max_windows, &idx, &n);
+    if (st) return st;
     memset(&fo, 0, sizeof fo);
     fo.B = 1;
-    fo.T = L->T;
     for (i = 0; i < n; i++) {
-        const int32_t *w = rl_loader_heldout(L, i);
+        const int32_t *w = rl_loader_heldout(L, idx[i]);
         rl_tensor *lg, *ce;
+        fo.T = rl_loader_heldout_len(L, idx[i]);
         rl_ctx_reset(c);
         rl_no_grad_push(c);
         lg = rl_model_forward(c, m, w, &fo);
         ce = rl_cross_entropy(c, lg, w + 1);
         rl_no_grad_pop(c);
-        if (!ce) return c->err;
-        sum += rl_f32(ce)[0];
+        if (!ce) {
+            RL_FREE(idx);
+            return c->err;
+        }
+        sum += (double)rl_f32(ce)[0] * (double)fo.T;
+        scored += fo.T;
     }
-    *nll = sum / (double)n;
+    RL_FREE(idx);
+    *nll = sum / (double)scored;
     return RL_OK;
 }
 
 rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
                           double *kl, double *top1) {
-    int64_t i, t, v, n = max_windows > 0 ? RL__MIN(max_windows, L->n_heldout) : L->n_heldout, V = student->cfg.vocab_size, agree = 0;
+    int64_t i, t, v, n, *idx, V = student->cfg.vocab_size, agree = 0, scored = 0;
     double sum = 0;
     rl_forward_opts fo;
-    if (n < 1) return rl__fail(RL_ERR_ARG, "eval: no held-out windows");
+    rl_status st = rl_eval_windows(L, max_windows, &idx, &n);
+    if (st) return st;
     memset(&fo, 0, sizeof fo);
     fo.B = 1;
-    fo.T = L->T;
     for (i = 0; i < n; i++) {
-        const int32_t *w = rl_loader_heldout(L, i);
+        const int32_t *w = rl_loader_heldout(L, idx[i]);
         rl_tensor *a, *b, *k;
+        fo.T = rl_loader_heldout_len(L, idx[i]);
         rl_ctx_reset(c);
         rl_no_grad_push(c);
         a = rl_model_forward(c, teacher, w, &fo);
         b = rl_model_forward(c, student, w, &fo);
         k = rl_kl_div(c, b, a);
         rl_no_grad_pop(c);
-        if (!k) return c->err;
-        sum += rl_f32(k)[0];
-        for (t = 0; t < L->T; t++) {
+        if (!k) {
+            RL_FREE(idx);
+            return c->err;
+        }
+        sum += (double)rl_f32(k)[0] * (double)fo.T;
+        for (t = 0; t < fo.T; t++) {
             const float *pa = rl_f32(a) + t * V, *pb = rl_f32(b) + t * V;
             int64_t ia = 0, ib = 0;
             for (v = 1; v < V; v++) {
@@ -14788,9 +15681,11 @@ rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const
             }
             agree += ia == ib;
         }
+        scored += fo.T;
     }
-    *kl = sum / (double)n;
-    *top1 = (double)agree / (double)(n * L->T);
+    RL_FREE(idx);
+    *kl = sum / (double)scored;
+    *top1 = (double)agree / (double)scored;
     return RL_OK;
 }
 
@@ -16066,6 +16961,7 @@ rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *to
     }
     if (!path || !*path) return rl__fail(RL_ERR_ARG, "export: no output path");
     if (!tok) return rl__fail(RL_ERR_ARG, "export: %s: a tokenizer is required (llama.cpp reads the vocabulary from the GGUF)", path);
+    if (tok->sp) return rl__fail(RL_ERR_UNSUPPORTED, "export: %s: llama2.c (SentencePiece) vocabularies are not exported to GGUF yet", path);
     if (wtype != RL_GGML_F32 && wtype != RL_GGML_F16 && wtype != RL_GGML_BF16)
         return rl__fail(RL_ERR_ARG, "export: %s: weight type %s: choose F32, F16 or BF16 (quantize afterwards with llama-quantize)", path,
                         rl_ggml_type_name((int)wtype));

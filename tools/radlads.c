@@ -3,7 +3,7 @@
 
      radlads generate --model DIR [--prompt TEXT] [-n 64] [--temperature 0] [--top-k 0] [--top-p 1] [--seed 1]
      radlads convert  --teacher DIR --data FILE --out DIR [--arch rwkv7|rwkv6] [options]
-     radlads eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 32]
+     radlads eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 0 = all held out] [--heldout-docs]
      radlads info     --model DIR
 
    A model DIR is a Hugging Face folder (config.json, *.safetensors, tokenizer.json): a
@@ -106,15 +106,19 @@ static const flag_def generate_flags[] = {
     {"--top-k", F_INT, 0, 2147483647, NULL},
     {"--top-p", F_NUM, 0, 1, NULL},
     {"--seed", F_INT, 0, 9007199254740992.0, NULL},
+    {"--tokenizer", F_STR, 0, 0, NULL},
     FLAG_COMMON, FLAG_END};
-static const flag_def info_flags[] = {{"--model", F_STR, 0, 0, NULL}, FLAG_COMMON, FLAG_END};
+static const flag_def info_flags[] = {{"--model", F_STR, 0, 0, NULL}, {"--tokenizer", F_STR, 0, 0, NULL}, FLAG_COMMON, FLAG_END};
 static const flag_def eval_flags[] = {
     {"--model", F_STR, 0, 0, NULL},
     {"--data", F_STR, 0, 0, NULL},
     {"--teacher", F_STR, 0, 0, NULL},
     {"--ctx", F_INT, 1, 1 << 24, NULL},
     {"--windows", F_INT, 1, 1e9, NULL},
+    {"--eval-windows", F_INT, 1, 1e9, NULL},
     {"--heldout", F_NUM, 0, 0.999, NULL},
+    {"--heldout-docs", F_BOOL, 0, 0, NULL},
+    {"--tokenizer", F_STR, 0, 0, NULL},
     {"--stride", F_INT, 1, 1 << 24, NULL},
     {"--task", F_STR, 0, 0, NULL},
     {"--task-name", F_ENUM, 0, 0, "auto|hellaswag|piqa|arc_easy|arc_challenge|arc|winogrande|lambada_openai|lambada|lambada_standard"},
@@ -156,13 +160,17 @@ static const flag_def convert_flags[] = {
     {"--samples", F_STR, 0, 0, NULL},
     {"--layerwise", F_BOOL, 0, 0, NULL},
     {"--modeling-code", F_STR, 0, 0, NULL},
+    {"--heldout-docs", F_BOOL, 0, 0, NULL},
+    {"--ckpt-eval", F_BOOL, 0, 0, NULL},
+    {"--tokenizer", F_STR, 0, 0, NULL},
     FLAG_COMMON, FLAG_END};
 static const flag_def export_flags[] = {
     {"--model", F_STR, 0, 0, NULL},
     {"--out", F_STR, 0, 0, NULL},
     {"--type", F_ENUM, 0, 0, "f16|bf16|f32"},
     FLAG_COMMON, FLAG_END};
-static const flag_def import_flags[] = {{"--gguf", F_STR, 0, 0, NULL}, {"--out", F_STR, 0, 0, NULL}, FLAG_COMMON, FLAG_END};
+static const flag_def import_flags[] = {{"--gguf", F_STR, 0, 0, NULL}, {"--llama2c", F_STR, 0, 0, NULL}, {"--tokenizer", F_STR, 0, 0, NULL},
+                                         {"--out", F_STR, 0, 0, NULL}, FLAG_COMMON, FLAG_END};
 
 #define MAX_FLAGS 64
 typedef struct {
@@ -283,11 +291,48 @@ static const char *human(double v, char *buf, size_t n) {
     return buf;
 }
 
+/* convert: OUT/eval.csv (held-out measurements) and OUT/train.svg, redrawn at every checkpoint */
+typedef struct {
+    const char *out;
+    int64_t ckpt_every, windows;
+    int eval_at_ckpt; /* --ckpt-eval: held-out perplexity of the student at every checkpoint */
+    rl_model *student;
+    const rl_loader *L;
+    rl_pool *pool;
+} plot_t;
+
+static void eval_csv_add(const char *out, int stage, int64_t tokens, const char *label, double ppl, double kl, double top1) {
+    char path[4096];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/eval.csv", out);
+    if (!(f = fopen(path, "a"))) return;
+    fprintf(f, "%d,%lld,%s,%.6g,%.6g,%.6g\n", stage, (long long)tokens, label, ppl, kl, top1);
+    fclose(f);
+}
+
+static void redraw(const char *out) {
+    char tr[4096], ev[4096], svg[4096];
+    snprintf(tr, sizeof tr, "%s/train.csv", out);
+    snprintf(ev, sizeof ev, "%s/eval.csv", out);
+    snprintf(svg, sizeof svg, "%s/train.svg", out);
+    if (rl_plot_train_svg(tr, ev, svg, out) != RL_OK) fprintf(stderr, "radlads: plot: %s\n", rl_last_error());
+}
+
 static void progress_cb(void *user, const rl_progress *p) {
     static double last;
     char a[32], b[32];
     int eta = (int)p->eta_s, tty = isatty(2);
-    (void)user;
+    plot_t *pl = (plot_t *)user;
+    if (pl && ((pl->ckpt_every > 0 && p->step % pl->ckpt_every == 0) || p->step == p->steps)) {
+        if (pl->eval_at_ckpt && p->step != p->steps) { /* the stage's end is measured by the report */
+            rl_ctx c;
+            double nll;
+            rl_ctx_init(&c, pl->pool);
+            if (rl_eval_ppl(&c, pl->student, pl->L, pl->windows, &nll) == RL_OK) eval_csv_add(pl->out, p->stage, p->tokens, "student", exp(nll), NAN, NAN);
+            rl_ctx_free(&c);
+        }
+        redraw(pl->out);
+    }
     /* on a terminal one line is redrawn; in a log, one line every 10 s and at the end */
     if (!tty && p->step != p->steps && p->step != 1 && now_s() - last < 10) return;
     last = now_s();
@@ -301,11 +346,18 @@ static int is_gguf(const char *path) {
     size_t n = strlen(path);
     return n > 5 && !strcmp(path + n - 5, ".gguf");
 }
+static int is_llama2c(const char *path) { /* a llama2.c checkpoint: model.bin */
+    size_t n = strlen(path);
+    return n > 4 && !strcmp(path + n - 4, ".bin");
+}
+static const char *g_tokenizer; /* --tokenizer tok.bin, for a llama2.c .bin model */
 
-/* a Hugging Face folder or a llama.cpp .gguf file; m is zeroed on failure */
+/* a Hugging Face folder, a llama.cpp .gguf file or a llama2.c .bin file; m is zeroed on failure */
 static int load_model(rl_model *m, const char *dir) {
+    rl_status st;
     memset(m, 0, sizeof *m);
-    if ((is_gguf(dir) ? rl_model_load_gguf(m, dir) : rl_model_load(m, dir, 0)) != RL_OK) {
+    st = is_gguf(dir) ? rl_model_load_gguf(m, dir) : is_llama2c(dir) ? rl_model_load_llama2c(m, dir) : rl_model_load(m, dir, 0);
+    if (st != RL_OK) {
         memset(m, 0, sizeof *m);
         return die(dir);
     }
@@ -325,8 +377,15 @@ static int load_tok(rl_tokenizer **tok, const char *dir) {
         if (st != RL_OK) *tok = NULL;
         return st == RL_OK ? 0 : die(dir);
     }
+    if (is_llama2c(dir)) {
+        if (!g_tokenizer) {
+            fprintf(stderr, "radlads: %s: a llama2.c model needs --tokenizer tok.bin\n", dir);
+            return 1;
+        }
+        return rl_tokenizer_load_llama2c(tok, g_tokenizer, 0) == RL_OK ? 0 : die("tokenizer");
+    }
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    if (rl_tokenizer_load(tok, path) != RL_OK) {
+    if (rl_tokenizer_load(tok, access(path, F_OK) == 0 ? path : dir) != RL_OK) { /* dir: a llama2.c tokenizer.bin */
         *tok = NULL;
         return die("tokenizer");
     }
@@ -375,6 +434,11 @@ static int generate(rl_pool *pool, rl_model *m, rl_tokenizer *tok, const char *p
         goto done;
     }
     have_state = 1;
+    for (i = 0; i < n_ids; i++) rl_detok_push(tok, &dt, ids[i], &txt, &len); /* the prompt is printed as given; this sets the decoder's context */
+    if (rl_detok_flush(&dt, &txt, &len) != RL_OK) {
+        rc = die("decode");
+        goto done;
+    }
     fputs(prompt, stdout);
     fflush(stdout);
     t0 = now_s();
@@ -494,6 +558,9 @@ static int cmd_info(args_t *a) {
     return 0;
 }
 
+static int heldout_split(rl_loader *L, args_t *a, const rl_model *m, const rl_tokens *data, const char *dpath);
+static const char *split_desc(const rl_loader *L, int64_t windows, const char *dpath);
+
 static int cmd_eval(args_t *a, rl_pool *pool) {
     rl_model m, t;
     rl_tokenizer *tok = NULL;
@@ -503,7 +570,8 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
     double nll, kl, top1, heldout = opt_num(a, "--heldout", 0.05);
     const char *dir = opt_str(a, "--model", NULL), *tdir = opt_str(a, "--teacher", NULL), *dpath = opt_str(a, "--data", NULL);
     const char *task = opt_str(a, "--task", NULL);
-    int64_t ctx = opt_int(a, "--ctx", 512), windows = opt_int(a, "--windows", 32);
+    /* --windows / --eval-windows N: N windows drawn with a fixed seed; absent: the whole held-out split */
+    int64_t ctx = opt_int(a, "--ctx", 512), windows = opt_int(a, "--windows", opt_int(a, "--eval-windows", 0));
     int32_t *tg = NULL;
     int rc = 0;
     memset(&m, 0, sizeof m);
@@ -535,7 +603,9 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
         rc = 2;
         goto done;
     }
-    if (load_model(&m, dir) || load_tok(&tok, dir) || load_data(&data, dpath, tok, -1)) {
+    /* --heldout-docs: documents joined by the model's first EOS, as convert does */
+    if (load_model(&m, dir) || load_tok(&tok, dir) ||
+        load_data(&data, dpath, tok, opt_flag(a, "--heldout-docs") && m.cfg.n_eos ? m.cfg.eos_ids[0] : -1)) {
         rc = 1;
         goto done;
     }
@@ -587,12 +657,15 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
         rc = die("data");
         goto done;
     }
+    if (heldout_split(&L, a, &m, &data, dpath)) {
+        rc = 1;
+        goto done;
+    }
     if (rl_eval_ppl(&c, &m, &L, windows, &nll) != RL_OK) {
         rc = die("eval");
         goto done;
     }
-    printf("%s: held-out perplexity %.4f (nll %.5f) over %lld windows of %lld tokens (last %.0f%% of %s)\n", dir, exp(nll), nll,
-           (long long)RL__MIN(windows, L.n_heldout), (long long)ctx, 100 * heldout, dpath);
+    printf("%s: held-out perplexity %.4f (nll %.5f) over %s\n", dir, exp(nll), nll, split_desc(&L, windows, dpath));
     if (tdir) {
         if (load_model(&t, tdir)) {
             rc = 1;
@@ -614,13 +687,40 @@ done:
     return rc;
 }
 
+/* --heldout-docs: hold out whole documents (the split starts at a document separator) */
+static int heldout_split(rl_loader *L, args_t *a, const rl_model *m, const rl_tokens *data, const char *dpath) {
+    int32_t sep = m->cfg.n_eos ? m->cfg.eos_ids[0] : -1;
+    if (!opt_flag(a, "--heldout-docs")) return 0;
+    (void)data;
+    if (sep < 0) {
+        fprintf(stderr, "radlads: --heldout-docs: the model has no EOS token that separates documents\n");
+        return 1;
+    }
+    if (rl_loader_heldout_docs(L, sep) != RL_OK) return die(dpath);
+    return 0;
+}
+
+/* "all 97 windows (49,664 tokens [a, b) of FILE)" or "16 of 97 windows drawn with a fixed seed (...)" */
+static const char *split_desc(const rl_loader *L, int64_t windows, const char *dpath) {
+    static char buf[1024];
+    int64_t n = windows > 0 ? (windows < L->n_heldout ? windows : L->n_heldout) : L->n_heldout;
+    if (n == L->n_heldout)
+        snprintf(buf, sizeof buf, "the whole held-out split: %lld windows of <= %lld tokens, tokens %lld..%lld of %s", (long long)n, (long long)L->T,
+                 (long long)L->heldout_begin, (long long)L->heldout_end, dpath);
+    else
+        snprintf(buf, sizeof buf, "%lld of the %lld held-out windows (fixed-seed draw), tokens %lld..%lld of %s", (long long)n, (long long)L->n_heldout,
+                 (long long)L->heldout_begin, (long long)L->heldout_end, dpath);
+    return buf;
+}
+
 /* held-out perplexity, KL and top-1 of a model against the teacher, one line; then a
    greedy sample when a prompt is given */
 static void report(rl_ctx *c, rl_pool *pool, const char *label, rl_model *m, rl_model *t, rl_tokenizer *tok, const rl_loader *L,
-                   int64_t windows, const char *prompt) {
+                   int64_t windows, const char *prompt, const char *out, int stage, int64_t tokens) {
     double nll, kl = 0, top1 = 1;
     if (rl_eval_ppl(c, m, L, windows, &nll) != RL_OK) return;
     if (m != t && rl_eval_compare(c, m, t, L, windows, &kl, &top1) != RL_OK) return;
+    eval_csv_add(out, stage, tokens, m == t ? "teacher" : "student", exp(nll), kl, top1);
     printf("%-22s held-out ppl %9.3f   KL %.4f   top-1 %.1f%%\n", label, exp(nll), kl, 100 * top1);
     fflush(stdout);
     if (prompt) {
@@ -688,9 +788,11 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
     const char *tdir = opt_str(a, "--teacher", NULL), *dpath = opt_str(a, "--data", NULL), *out = opt_str(a, "--out", NULL);
     const char *arch = opt_str(a, "--arch", "rwkv7"), *samples = opt_str(a, "--samples", NULL);
     const char *identity[3];
-    int64_t ctx = opt_int(a, "--ctx", 512), windows = opt_int(a, "--eval-windows", 16);
+    /* --eval-windows N: N held-out windows drawn with a fixed seed; absent: the whole held-out split */
+    int64_t ctx = opt_int(a, "--ctx", 512), windows = opt_int(a, "--eval-windows", 0);
     int stage, force = opt_flag(a, "--resume-force"), resume = force || opt_flag(a, "--resume"), reports = !opt_flag(a, "--no-report");
     int rc = 0;
+    plot_t plot;
     rl_status st;
     memset(&teacher, 0, sizeof teacher);
     memset(&student, 0, sizeof student);
@@ -732,8 +834,18 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         rc = 1;
         goto done;
     }
+    if (!resume) { /* a fresh run starts fresh logs (--resume appends) */
+        snprintf(path, sizeof path, "%s/train.csv", out);
+        remove(path);
+        snprintf(path, sizeof path, "%s/eval.csv", out);
+        remove(path);
+    }
     if (rl_loader_init(&L, &data, ctx, opt_num(a, "--heldout", 0.05)) != RL_OK) {
         rc = die("data");
+        goto done;
+    }
+    if (heldout_split(&L, a, &teacher, &data, dpath)) {
+        rc = 1;
         goto done;
     }
     data_identity(dpath, data_id, sizeof data_id);
@@ -745,10 +857,11 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         printf("teacher %s (%s params), student RAD-RWKV%c, data %s: %s tokens (%lld training windows of %lld, %lld held out)\n", tdir,
                human((double)rl_model_n_params(&teacher), b1, sizeof b1), so.kind == RL_MIXER_RWKV6 ? '6' : '7', dpath,
                human((double)data.n, b2, sizeof b2), (long long)L.n_train, (long long)ctx, (long long)L.n_heldout);
+        if (reports) printf("held-out scoring: %s\n", split_desc(&L, windows, dpath));
     }
     if (reports) {
-        report(&c, pool, "teacher", &teacher, &teacher, tok, &L, windows, samples);
-        report(&c, pool, "student at init", &student, &teacher, tok, &L, windows, samples);
+        report(&c, pool, "teacher", &teacher, &teacher, tok, &L, windows, samples, out, 0, 0);
+        report(&c, pool, "student at init", &student, &teacher, tok, &L, windows, samples, out, 0, 0);
     }
     catch_signals();
     for (stage = 1; stage <= 3; stage++) {
@@ -788,6 +901,14 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
             rc = 2;
             goto done;
         }
+        plot.out = out;
+        plot.ckpt_every = o.ckpt_every;
+        plot.windows = windows;
+        plot.eval_at_ckpt = opt_flag(a, "--ckpt-eval");
+        plot.student = &student;
+        plot.L = &L;
+        plot.pool = pool;
+        o.user = &plot;
         {
             rl_plan pl;
             char b1[32], b2[32], b3[32];
@@ -811,7 +932,9 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         }
         if (reports) {
             snprintf(key, sizeof key, "after step %d", stage);
-            report(&c, pool, key, &student, &teacher, tok, &L, windows, samples);
+            report(&c, pool, key, &student, &teacher, tok, &L, windows, samples, out, stage,
+                   (o.tokens + o.batch * o.ctx - 1) / (o.batch * o.ctx) * o.batch * o.ctx);
+            redraw(out);
         }
     }
     snprintf(path, sizeof path, "%s/model", out);
@@ -857,9 +980,19 @@ static int cmd_export(args_t *a) {
 }
 
 static int cmd_import(args_t *a) {
-    const char *g = opt_str(a, "--gguf", NULL), *out = opt_str(a, "--out", NULL);
+    const char *g = opt_str(a, "--gguf", NULL), *out = opt_str(a, "--out", NULL), *mb = opt_str(a, "--llama2c", NULL);
+    if (mb) { /* a llama2.c model.bin + tokenizer.bin */
+        if (g || !g_tokenizer || !out) {
+            fprintf(stderr, "radlads import: --llama2c FILE needs --tokenizer tok.bin and --out DIR (and no --gguf)\n");
+            return 2;
+        }
+        if (mkdir_p(out) != 0) return 1;
+        if (rl_import_llama2c(mb, g_tokenizer, out) != RL_OK) return die(mb);
+        printf("%s + %s -> %s (config.json, model.safetensors, tokenizer.bin, generation_config.json)\n", mb, g_tokenizer, out);
+        return 0;
+    }
     if (!g || !out) {
-        fprintf(stderr, "radlads import: --gguf FILE and --out DIR are required\n");
+        fprintf(stderr, "radlads import: --gguf FILE (or --llama2c FILE --tokenizer FILE) and --out DIR are required\n");
         return 2;
     }
     if (mkdir_p(out) != 0) return 1;
@@ -878,16 +1011,20 @@ static void usage(void) {
             "           [--warmup 50] [--keep-attention 0] [--variant-a] [--heldout 0.05] [--ckpt-every 100] [--resume]\n"
             "           [--resume-force: resume even if the checkpoint is from a different run (teacher, data, ctx, batch, arch, seed)]\n"
             "           [--max-nonfinite 3: steps in a row with a NaN/Inf loss or gradient (skipped) before the run stops]\n"
-            "           [--eval-windows 16] [--no-report] [--samples PROMPT] [--step3-chunk 512] [--layerwise]\n"
+            "           [--eval-windows N: N held-out windows drawn with a fixed seed; default: the whole held-out split]\n"
+            "           [--heldout-docs] [--ckpt-eval] [--no-report] [--samples PROMPT] [--step3-chunk 512] [--layerwise]\n"
             "           [--modeling-code DIR: copy its modeling .py files next to the weights, for auto_map]\n"
-            "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 32] [--heldout 0.05]\n"
+            "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows N (default: all held out)] [--heldout 0.05] [--heldout-docs]\n"
             "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide]\n"
             "  eval     --model DIR --task FILE.jsonl [--task-name hellaswag|piqa|arc_easy|arc_challenge|winogrande|lambada_openai] [--limit N]\n"
             "  import   --gguf FILE --out DIR      (a llama.cpp GGUF teacher -> Hugging Face folder)\n"
+            "  import   --llama2c model.bin --tokenizer tok.bin --out DIR   (a llama2.c checkpoint, v0/v1/v2 -> Hugging Face folder)\n"
             "  export   --model DIR --out FILE.gguf [--type f16|bf16|f32]   (a RAD-RWKV6 student -> llama.cpp rwkv6qwen2)\n"
             "  info     --model DIR\n"
+            "  plot     OUT                        (redraw OUT/train.svg from OUT/train.csv and OUT/eval.csv)\n"
             "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file (a Llama/Qwen2 teacher or an\n"
-            "rwkv6qwen2 student, F32/F16/BF16 or quantized: quantized matrices stay quantized in memory).\n"
+            "rwkv6qwen2 student, F32/F16/BF16 or quantized: quantized matrices stay quantized in memory), or a llama2.c\n"
+            ".bin (with --tokenizer tok.bin).\n"
             "Numbers take k/M/G suffixes (100M); each flag is given at most once.\n"
             "common: --threads N (default: all cores)\n"
             "Ctrl-C during convert finishes the step and writes a checkpoint; a second Ctrl-C stops at once.\n");
@@ -906,10 +1043,24 @@ int main(int argc, char **argv) {
         usage();
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "plot")) { /* radlads plot OUT: OUT/train.svg from OUT/train.csv and OUT/eval.csv */
+        char tr[4096], ev[4096], svg[4096];
+        if (argc != 3 || argv[2][0] == '-') {
+            fprintf(stderr, "radlads plot: usage: radlads plot OUT (a convert output folder)\n");
+            return 2;
+        }
+        snprintf(tr, sizeof tr, "%s/train.csv", argv[2]);
+        snprintf(ev, sizeof ev, "%s/eval.csv", argv[2]);
+        snprintf(svg, sizeof svg, "%s/train.svg", argv[2]);
+        rl_set_log(log_cb, NULL);
+        if (rl_plot_train_svg(tr, ev, svg, argv[2]) != RL_OK) return die("plot");
+        printf("%s\n", svg);
+        return 0;
+    }
     for (i = 0; i < (int)(sizeof cmds / sizeof cmds[0]); i++)
         if (!strcmp(argv[1], cmds[i].name)) k = i;
     if (k < 0) {
-        fprintf(stderr, "radlads: unknown command '%s' (commands: generate, convert, eval, info, export, import)\n", argv[1]);
+        fprintf(stderr, "radlads: unknown command '%s' (commands: generate, convert, eval, info, export, import, plot)\n", argv[1]);
         usage();
         return 2;
     }
@@ -921,6 +1072,7 @@ int main(int argc, char **argv) {
     if (parse_args(&a, argv[1], cmds[k].flags, argc - 2, argv + 2)) return 2;
     rl_set_log(log_cb, NULL);
     pool = rl_pool_create((int)opt_int(&a, "--threads", 0));
+    g_tokenizer = opt_str(&a, "--tokenizer", NULL);
     if (k == 0) rc = cmd_generate(&a, pool);
     else if (k == 1) rc = cmd_convert(&a, pool);
     else if (k == 2) rc = cmd_eval(&a, pool);
