@@ -10530,9 +10530,10 @@ static void rl__wkv7_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_
    key channel, t counted from the chunk start, c_{−1} = 0) every decay product is
    Π_{s<u≤t} w_u = e^{c_t}·e^{−c_s}. Both factors are formed separately, relative to the
    chunk start, so only |c| ≤ RL__SCAN_LIM (e^60 ≈ 1e26) is needed to stay in fp32's normal
-   range. RAD-RWKV7 decays (w > 0.545) give |c| ≤ 39 over 64 tokens and RAD-RWKV6's clamped
-   ones (log w ≥ −5) |c| ≤ 80 over 16; a chunk that exceeds the limit (or has w ≤ 0 or a
-   non-finite value) runs token by token instead, so the result is exact for any input.
+   range. RAD-RWKV7 decays (w > 0.545) give |c| ≤ 39 over 64 tokens; RAD-RWKV6's clamped ones
+   (log w ≥ −5) stay inside over a chunk of 16 unless some channel averages below −3.75. A
+   chunk that exceeds the limit (or has w ≤ 0 or a non-finite value) runs token by token
+   instead, so the result is exact for any input.
    Rows are tokens; every product below is one call of the packed micro-kernel (rl__mm). */
 
 typedef struct { /* per-task scratch of the chunked forms (floats) */
