@@ -39,7 +39,7 @@
    STATUS
        Everything listed is implemented and tested (tests/, see README.md). Not done:
        offline teacher caches; an AMX path; the CUDA companion's GPU runs (compiled and
-       checked under emulation only); speed work on the scans and small ops.
+       checked under emulation only); speed work on the small ops.
 
    CONVENTIONS
        Row-major everywhere. A Linear weight W is [out, in] and computes y = x·Wᵀ + b.
