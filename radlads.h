@@ -41,7 +41,7 @@
    STATUS
        Everything listed is implemented and tested (tests/, see README.md). Not done:
        offline teacher caches; an AMX path; the CUDA companion's GPU runs (compiled and
-       checked under emulation only); speed work on the scans and small ops.
+       checked under emulation only); speed work on the small ops.
 
    CONVENTIONS
        Row-major everywhere. A Linear weight W is [out, in] and computes y = x·Wᵀ + b.
@@ -11110,9 +11110,10 @@ static void rl__wkv7_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_
    key channel, t counted from the chunk start, c_{−1} = 0) every decay product is
    Π_{s<u≤t} w_u = e^{c_t}·e^{−c_s}. Both factors are formed separately, relative to the
    chunk start, so only |c| ≤ RL__SCAN_LIM (e^60 ≈ 1e26) is needed to stay in fp32's normal
-   range. RAD-RWKV7 decays (w > 0.545) give |c| ≤ 39 over 64 tokens and RAD-RWKV6's clamped
-   ones (log w ≥ −5) |c| ≤ 80 over 16; a chunk that exceeds the limit (or has w ≤ 0 or a
-   non-finite value) runs token by token instead, so the result is exact for any input.
+   range. RAD-RWKV7 decays (w > 0.545) give |c| ≤ 39 over 64 tokens; RAD-RWKV6's clamped ones
+   (log w ≥ −5) stay inside over a chunk of 16 unless some channel averages below −3.75. A
+   chunk that exceeds the limit (or has w ≤ 0 or a non-finite value) runs token by token
+   instead, so the result is exact for any input.
    Rows are tokens; every product below is one call of the packed micro-kernel (rl__mm). */
 
 typedef struct { /* per-task scratch of the chunked forms (floats) */
@@ -11354,19 +11355,22 @@ static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
    Buffers: R̂ → QA, K̂ → KB, K̄ → BKb, w → SAV (len×N each). */
 static int rl__wkv6_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len) {
     rl__node *n = j->n;
-    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), t, s, q;
+    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), t, s;
     int64_t row0 = b * j->T + s0;
     const float *R = rl_f32(n->in[0]) + row0 * C + h * N, *Kk = rl_f32(n->in[1]) + row0 * Ck + kvh * N;
     const float *LW = rl_f32(n->in[3]) + row0 * C + h * N;
     float scale = 1.0f / sqrtf((float)N), *RH = ws->QA, *KH = ws->KB, *KBar = ws->BKb, *Wt = ws->SAV, *P = ws->P;
     if (!rl__scan_decays(ws, LW, C, len, N, 1)) return 0;
     for (t = 0; t < len; t++) ws->K->exp(Wt + t * N, LW + t * C, N);
-    for (t = 0; t < len; t++)
-        for (q = 0; q < N; q++) {
-            RH[t * N + q] = scale * R[t * C + q] * ws->EP[t * N + q];                             /* R̂ */
-            KH[t * N + q] = Kk[t * Ck + q] * (1.0f - Wt[t * N + q]) * ws->EM[t * N + q];          /* K̂ */
-            KBar[t * N + q] = KH[t * N + q] * ws->eL[q];                                          /* K̄ */
-        }
+    for (t = 0; t < len; t++) {
+        float *rh = RH + t * N, *kh = KH + t * N;
+        ws->K->mul(rh, R + t * C, ws->EP + t * N, N); /* R̂ = scale·r⊙e^{c} */
+        ws->K->scale(rh, rh, scale, N);
+        ws->K->mul(kh, Kk + t * Ck, ws->EM + t * N, N); /* K̂ = k⊙(1 − w)⊙e^{−c} */
+        ws->K->mul(ws->tmp, kh, Wt + t * N, N);
+        ws->K->sub(kh, kh, ws->tmp, N);
+        ws->K->mul(KBar + t * N, kh, ws->eL, N); /* K̄ = K̂⊙e^{c_L} */
+    }
     rl__mm(ws, len, len, N, RH, N, 1, KH, 1, N, P, len, 0); /* P = tril(R̂·K̂ᵀ) */
     for (t = 0; t < len; t++)
         for (s = t + 1; s < len; s++) P[t * len + s] = 0.0f;
@@ -11426,17 +11430,34 @@ static int rl__wkv6_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
         K->scale(G + q * N, G + q * N, ws->eL[q], N);      /* dS0 = diag(e^{c_L})·G */
     }
     if (dO) rl__mm(ws, N, N, len, RH, 1, N, dO, C, 1, G, N, 1); /*     + R̂ᵀ·dO */
-    for (t = 0; t < len; t++)
-        for (q = 0; q < N; q++) {
-            int64_t u = t * N + q;
-            float dbar = dKBar[u] * KBar[u], dkp = dKH[u] * ws->EM[u] + dKBar[u] * ws->EM[u] * ws->eL[q];
-            if (dR) dR[t * C + q] += dRH[u] * scale * ws->EP[u];
-            if (dV) dV[t * Ck + q] += dVb[u];
-            if (dK) dK[t * Ck + q] += dkp * (1.0f - Wt[u]);
-            dc[u] = dRH[u] * RH[u] - dKH[u] * KH[u] - dbar;
-            ws->dgL[q] += dbar;
-            dKBar[u] = -dkp * Kk[t * Ck + q] * Wt[u]; /* d log w through k' = k(1 − e^{log w}) */
+    for (t = 0; t < len; t++) {
+        int64_t u = t * N;
+        float *tmp = ws->tmp;
+        if (dR) { /* dr = dR̂⊙scale·e^{c} */
+            K->mul(tmp, dRH + u, ws->EP + u, N);
+            K->scale(tmp, tmp, scale, N);
+            K->add(dR + t * C, dR + t * C, tmp, N);
         }
+        if (dV) K->add(dV + t * Ck, dV + t * Ck, dVb + u, N);
+        /* dc = dR̂⊙R̂ − dK̂⊙K̂ − dK̄⊙K̄;  dc_L += dK̄⊙K̄ */
+        K->mul(dc + u, dRH + u, RH + u, N);
+        K->mul(tmp, dKH + u, KH + u, N);
+        K->sub(dc + u, dc + u, tmp, N);
+        K->mul(tmp, dKBar + u, KBar + u, N);
+        K->sub(dc + u, dc + u, tmp, N);
+        K->add(ws->dgL, ws->dgL, tmp, N);
+        /* dk' = (dK̂ + dK̄⊙e^{c_L})⊙e^{−c} (into dKH); dk = dk' − dk'⊙w; d log w gets −dk'⊙w⊙k (into dKBar) */
+        K->mul(tmp, dKBar + u, ws->eL, N);
+        K->add(dKH + u, dKH + u, tmp, N);
+        K->mul(dKH + u, dKH + u, ws->EM + u, N);
+        K->mul(tmp, dKH + u, Wt + u, N);
+        K->mul(dKBar + u, tmp, Kk + t * Ck, N);
+        K->scale(dKBar + u, dKBar + u, -1.0f, N);
+        if (dK) {
+            K->sub(tmp, dKH + u, tmp, N);
+            K->add(dK + t * Ck, dK + t * Ck, tmp, N);
+        }
+    }
     for (q = 0; q < N; q++) dc[(len - 1) * N + q] += ws->dgL[q];
     for (t = len - 1; t >= 0; t--)
         for (q = 0; q < N; q++) {

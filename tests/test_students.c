@@ -369,16 +369,21 @@ static void test_forms_grad(void) {
     int kind, cfg;
     double worst = 0;
     rl_rng_seed(&g, 7);
-    rlt_begin("students chunked vs recurrent scans: y, final state, every gradient (T 1..100, chunks 5/16/32/64, GQA, N 16/64)");
+    rlt_begin("students chunked vs recurrent scans: y, final state, every gradient (T 1..100, chunks 5/16/32/64, GQA, N 16/64, strong decays)");
     for (kind = 6; kind <= 7; kind++)
-        for (cfg = 0; cfg < 2; cfg++) {
-            int H = cfg ? 2 : 3, KVH = kind == 6 && !cfg ? 1 : H, N = cfg ? 64 : 16, ti, li;
+        for (cfg = 0; cfg < 3; cfg++) { /* 0: GQA, N 16; 1: N 64; 2: strong decays (chunks that run token by token) */
+            int H = cfg ? 2 : 3, KVH = kind == 6 && !cfg ? 1 : H, N = cfg == 1 ? 64 : 16, ti, li;
             for (ti = 0; ti < (int)(sizeof Ts / sizeof Ts[0]); ti++) {
                 int64_t T = Ts[ti], B = cfg ? 1 : 2, R = B * T, nn[10], q;
                 float *in[7], *st0 = (float *)malloc(sizeof(float) * (size_t)(B * H * N * N)), *ref[10];
                 float *dy = (float *)malloc(sizeof(float) * (size_t)(R * H * N)), *dS = (float *)malloc(sizeof(float) * (size_t)(B * H * N * N));
-                if (cfg && T > 33) T = 33, R = B * T;
+                if (cfg == 1 && T > 33) T = 33, R = B * T;
                 make_inputs(&g, kind, R, H, KVH, N, in);
+                if (cfg == 2)
+                    for (q = 0; q < R * H * N; q++) {
+                        if (kind == 6) in[3][q] = -8.0f * rl_rng_uniform(&g);
+                        else in[1][q] = 0.01f + 0.99f * rl_rng_uniform(&g);
+                    }
                 fill(&g, st0, B * H * N * N, -0.5f, 0.5f);
                 fill(&g, dy, R * H * N, -1, 1);
                 fill(&g, dS, B * H * N * N, -1, 1);
