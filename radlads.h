@@ -13218,6 +13218,7 @@ static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
     cfg.rope_theta = 10000;
     cfg.rope_factor = 1.0;
     cfg.attn_bias = rl_gguf_find_tensor(g, "blk.0.time_mix_receptance.bias") != NULL;
+    cfg.tie_embeddings = rl_gguf_find_tensor(g, "output.weight") == NULL;
     cfg.dtype = RL_F32;
     cfg.gate_rank_type = 1;
     cfg.balance_state = 1;
@@ -13240,7 +13241,12 @@ static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
     x.m = m;
     x.st = RL_OK;
     rl__g6_inplace(&x, &m->embed, "token_embd.weight");
-    rl__g6_inplace(&x, &m->head, "output.weight");
+    if (cfg.tie_embeddings) { /* llama.cpp's converter omits output.weight for a tied model */
+        m->head = m->embed;
+        m->head.name = "lm_head.weight";
+    } else {
+        rl__g6_inplace(&x, &m->head, "output.weight");
+    }
     m->norm = rl__g6_f32_tensor(&x, 1, &C);
     rl__g6_copy(&x, &m->norm, "output_norm.weight");
     for (l = 0; l < L && !x.st; l++) {
@@ -13315,7 +13321,7 @@ static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
 #undef RL__GN
     }
     { /* every tensor of the file is one of the above (llama.cpp refuses extras too) */
-        int64_t want = 3 + L * (17 + (cfg.attn_bias ? 3 : 0));
+        int64_t want = (cfg.tie_embeddings ? 2 : 3) + L * (17 + (cfg.attn_bias ? 3 : 0));
         if (!x.st && g->n_tensors != want)
             x.st = rl__fail(RL_ERR_FORMAT, "%s: %lld tensors, but an rwkv6qwen2 model of %lld blocks%s has %lld", g->path, (long long)g->n_tensors,
                             (long long)L, cfg.attn_bias ? " with r/k/v biases" : "", (long long)want);
