@@ -2868,11 +2868,16 @@ static void rl__gemv_task(void *ctx, int64_t b, int64_t e, int tid) {
         for (n = b; n < e; n++) {
             const float *a = g->A + i * g->a_rs;
             float s;
-            if (g->bt == RL_F16) {
+            if (g->bt == RL_F16) { /* converted 256 at a time, then the SIMD dot product */
                 const uint16_t *b = (const uint16_t *)g->B + n * g->b_cs;
-                int64_t q;
+                float buf[256];
+                int64_t q0, q, w;
                 s = 0;
-                for (q = 0; q < g->K; q++) s += a[q] * rl_f16_to_f32(b[q]);
+                for (q0 = 0; q0 < g->K; q0 += 256) {
+                    w = RL__MIN(256, g->K - q0);
+                    for (q = 0; q < w; q++) buf[q] = rl_f16_to_f32(b[q0 + q]);
+                    s += j->k->dot(a + q0, buf, w);
+                }
             } else {
                 s = g->bt == RL_BF16 ? j->k->dot_bf16(a, (const uint16_t *)g->B + n * g->b_cs, g->K)
                                      : j->k->dot(a, (const float *)g->B + n * g->b_cs, g->K);
