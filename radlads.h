@@ -3073,11 +3073,16 @@ static void rl__gemv_task(void *ctx, int64_t b, int64_t e, int tid) {
         for (n = b; n < e; n++) {
             const float *a = g->A + i * g->a_rs;
             float s;
-            if (g->bt == RL_F16) {
+            if (g->bt == RL_F16) { /* converted 256 at a time, then the SIMD dot product */
                 const uint16_t *b = (const uint16_t *)g->B + n * g->b_cs;
-                int64_t q;
+                float buf[256];
+                int64_t q0, q, w;
                 s = 0;
-                for (q = 0; q < g->K; q++) s += a[q] * rl_f16_to_f32(b[q]);
+                for (q0 = 0; q0 < g->K; q0 += 256) {
+                    w = RL__MIN(256, g->K - q0);
+                    for (q = 0; q < w; q++) buf[q] = rl_f16_to_f32(b[q0 + q]);
+                    s += j->k->dot(a + q0, buf, w);
+                }
             } else {
                 s = g->bt == RL_BF16 ? j->k->dot_bf16(a, (const uint16_t *)g->B + n * g->b_cs, g->K)
                                      : j->k->dot(a, (const float *)g->B + n * g->b_cs, g->K);
@@ -14697,6 +14702,7 @@ static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
     cfg.rope_theta = 10000;
     cfg.rope_factor = 1.0;
     cfg.attn_bias = rl_gguf_find_tensor(g, "blk.0.time_mix_receptance.bias") != NULL;
+    cfg.tie_embeddings = rl_gguf_find_tensor(g, "output.weight") == NULL;
     cfg.dtype = RL_F32;
     cfg.gate_rank_type = 1;
     cfg.balance_state = 1;
@@ -14719,7 +14725,12 @@ static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
     x.m = m;
     x.st = RL_OK;
     rl__g6_inplace(&x, &m->embed, "token_embd.weight");
-    rl__g6_inplace(&x, &m->head, "output.weight");
+    if (cfg.tie_embeddings) { /* llama.cpp's converter omits output.weight for a tied model */
+        m->head = m->embed;
+        m->head.name = "lm_head.weight";
+    } else {
+        rl__g6_inplace(&x, &m->head, "output.weight");
+    }
     m->norm = rl__g6_f32_tensor(&x, 1, &C);
     rl__g6_copy(&x, &m->norm, "output_norm.weight");
     for (l = 0; l < L && !x.st; l++) {
@@ -14794,7 +14805,7 @@ static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
 #undef RL__GN
     }
     { /* every tensor of the file is one of the above (llama.cpp refuses extras too) */
-        int64_t want = 3 + L * (17 + (cfg.attn_bias ? 3 : 0));
+        int64_t want = (cfg.tie_embeddings ? 2 : 3) + L * (17 + (cfg.attn_bias ? 3 : 0));
         if (!x.st && g->n_tensors != want)
             x.st = rl__fail(RL_ERR_FORMAT, "%s: %lld tensors, but an rwkv6qwen2 model of %lld blocks%s has %lld", g->path, (long long)g->n_tensors,
                             (long long)L, cfg.attn_bias ? " with r/k/v biases" : "", (long long)want);

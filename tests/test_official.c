@@ -282,12 +282,102 @@ static void check_saved(void) {
     rlt_end();
 }
 
+/* Gradients through the new optional parts (RWKV6 without balance_state, GroupNorm, LoRA
+   gate, no gate; RWKV7 Linear gate): finite differences of a fixed linear function of the
+   logits, in double precision around float weights (central, h = 1e-2 · max(1, |w|)). */
+static double fd_loss(rl_model *m, const int32_t *ids, const float *wts) {
+    rl_ctx c;
+    rl_forward_opts o;
+    rl_tensor *y;
+    double s = 0;
+    int64_t i;
+    rl_ctx_init(&c, NULL);
+    c.no_grad = 1;
+    memset(&o, 0, sizeof o);
+    o.B = 1;
+    o.T = 7;
+    y = rl_model_forward(&c, m, ids, &o);
+    for (i = 0; y && i < y->n; i++) s += (double)rl_f32(y)[i] * wts[i];
+    rl_ctx_free(&c);
+    return s;
+}
+typedef struct { const char *want; rl_tensor *t; } find_ctx;
+static void find_fn(void *u, const char *name, rl_tensor *t) {
+    find_ctx *f = (find_ctx *)u;
+    if (!f->t && strstr(name, f->want)) f->t = t;
+}
+static void check_grads(const char *fixture, const char *const *params, int np) {
+    rl_model m;
+    rl_ctx c;
+    rl_forward_opts o;
+    char dir[200], gname[200];
+    int32_t ids[7] = {3, 17, 100, 42, 7, 250, 9};
+    float *wts;
+    int64_t i, V;
+    int p;
+    snprintf(gname, sizeof gname, "official: gradients through %s's optional parts = finite differences", fixture);
+    rlt_begin(gname);
+    snprintf(dir, sizeof dir, FIX "%s", fixture);
+    if (rl_model_load(&m, dir, 1) != RL_OK) {
+        RLT_CHECK(0, "load: %s", rl_last_error());
+        rlt_end();
+        return;
+    }
+    V = m.cfg.vocab_size;
+    wts = (float *)malloc(sizeof(float) * (size_t)(7 * V));
+    for (i = 0; i < 7 * V; i++) wts[i] = (float)sin(0.37 * (double)i) * 0.1f;
+    rl_ctx_init(&c, NULL);
+    memset(&o, 0, sizeof o);
+    o.B = 1;
+    o.T = 7;
+    {
+        rl_tensor *y = rl_model_forward(&c, &m, ids, &o), *loss = y ? rl_dot_const(&c, y, wts) : NULL;
+        RLT_CHECK(loss && rl_backward(&c, loss) == RL_OK, "backward: %s", rl_last_error());
+    }
+    for (p = 0; p < np; p++) {
+        find_ctx f;
+        int k;
+        f.want = params[p];
+        f.t = NULL;
+        rl_model_params(&m, find_fn, &f);
+        RLT_CHECK(f.t && f.t->grad, "%s: no such parameter with a gradient", params[p]);
+        if (!f.t || !f.t->grad) continue;
+        for (k = 0; k < 3; k++) {
+            int64_t at = (f.t->n * (2 * k + 1)) / 6;
+            float *w = rl_f32(f.t), keep = w[at];
+            double h = 1e-2 * (fabs(keep) > 1 ? fabs(keep) : 1), up, dn, fd;
+            w[at] = (float)(keep + h);
+            up = fd_loss(&m, ids, wts);
+            w[at] = (float)(keep - h);
+            dn = fd_loss(&m, ids, wts);
+            w[at] = keep;
+            fd = (up - dn) / (2 * h);
+            RLT_CLOSE(f.t->grad[at], fd, 2e-4, 3e-2, "%s[%lld]", params[p], (long long)at);
+        }
+    }
+    rl_ctx_free(&c);
+    free(wts);
+    rl_model_free(&m);
+    rlt_end();
+}
+
 int main(void) {
     size_t i;
     pool = rl_pool_create(0);
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(cases[i]);
     check_refusals();
     check_saved();
+    {
+        static const char *const g6[] = {"layers.0.self_attn.time_decay", "layers.1.self_attn.time_maa_x", "layers.0.self_attn.ln_x.weight",
+                                         "layers.1.self_attn.ln_x.bias", "layers.0.self_attn.k_proj.weight", "layers.1.self_attn.gate.weight"};
+        static const char *const g6b[] = {"layers.0.self_attn.g1", "layers.1.self_attn.g2", "layers.0.self_attn.time_decay_w1"};
+        static const char *const g6c[] = {"layers.0.self_attn.time_decay", "layers.1.self_attn.v_proj.weight", "layers.0.self_attn.time_maa_w1"};
+        static const char *const g7[] = {"layers.0.self_attn.gate.weight", "layers.1.self_attn.k_k", "layers.1.self_attn.k_a", "layers.0.self_attn.w1"};
+        check_grads("r6_groupnorm", g6, 6);
+        check_grads("r6_lora_gate_rope_nullranks", g6b, 3);
+        check_grads("r6_no_gate_unbalanced", g6c, 3);
+        check_grads("r7_linear_gate_unbalanced", g7, 4);
+    }
     rl_pool_free(pool);
     return rlt_exit();
 }
