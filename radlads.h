@@ -14168,7 +14168,7 @@ static void rl__panel_axes(rl__sbuf *b, rl__panel *p, const char *title) {
                 y = rl__py(p, v);
                 rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n", p->x0, y, p->x0 + p->w, y,
                               k == 1 ? "#ddd" : "#f3f3f3");
-                if (k == 1 || k == 2 || k == 5) {
+                if (k == 1 || k == 2 || k == 5 || p->ymax / p->ymin < 12) {
                     rl__fmt_num(s, sizeof s, v);
                     rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n", p->x0 - 4, y + 3, s);
                 }
