@@ -12906,6 +12906,7 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
     for (i = 0; i < k.n && !k.st; i++)
         if (k.e[i].data == NULL) k.st = rl__fail(RL_ERR_STATE, "save: %s has no data", k.e[i].name);
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    rl__remove_stale_tmp(path); /* of an earlier save that was killed */
     st = k.st ? k.st : rl_st_write(path, k.e, k.n, NULL, 0);
     RL_FREE(k.e);
     rl_arena_free(&names);

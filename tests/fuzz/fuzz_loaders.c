@@ -2,8 +2,9 @@
      -DFZ_JSONL      rl_tokens_from_text on a .jsonl file ({"text": ...} per line)
      -DFZ_LLMC       rl_tokens_load_llmc (llm.c token file)
      -DFZ_BINIDX     rl_tokens_load_binidx (input = 2-byte little-endian .idx length, .idx, .bin)
-     -DFZ_LMEVAL     rl_eval_task_ex: the lm-eval task reader (first byte picks the task) scored
-                     with the tiny-llama fixture (max_length 32, 3 documents)
+     -DFZ_LMEVAL     rl_eval_task_ex: the lm-eval task reader (first byte picks the task), scored
+                     with tiny-llama's tokenizer and a one-layer d_model-8 model (max_length 32,
+                     3 documents)
      -DFZ_SHARDS     rl_st_open_dir on a folder whose model.safetensors.index.json is the input,
                      beside the three shards of tests/fixtures/tiny-llama-sharded
      -DFZ_CKPT       checkpoint metadata and contents: the resume checks and the checkpoint
@@ -44,34 +45,35 @@ static rl_model fz_model;
 static rl_ctx fz_ctx;
 #endif
 
-#if defined(FZ_CKPT)
-/* a tiny Llama teacher written to fz_dir/teacher, and its RAD-RWKV7 student */
-static rl_model fz_teacher, fz_student;
-static rl_adamw fz_opt[3];
-static void fz_tiny_teacher(void) {
-    static const char *cfg = "{\"architectures\":[\"LlamaForCausalLM\"],\"vocab_size\":8,\"hidden_size\":8,\"intermediate_size\":8,"
-                             "\"num_hidden_layers\":1,\"num_attention_heads\":2,\"num_key_value_heads\":1,\"tie_word_embeddings\":true,"
-                             "\"eos_token_id\":1,\"bos_token_id\":0}";
+#if defined(FZ_CKPT) || defined(FZ_LMEVAL)
+/* a tiny Llama teacher (d_model 8, one layer, `vocab` tokens) written to fz_dir/teacher and
+   loaded into *m: fast enough to score thousands of inputs a second */
+static void fz_tiny_teacher(rl_model *m, int vocab) {
     static const char *names[] = {"model.embed_tokens.weight", "model.layers.0.input_layernorm.weight", "model.layers.0.self_attn.q_proj.weight",
                                   "model.layers.0.self_attn.k_proj.weight", "model.layers.0.self_attn.v_proj.weight",
                                   "model.layers.0.self_attn.o_proj.weight", "model.layers.0.post_attention_layernorm.weight",
                                   "model.layers.0.mlp.gate_proj.weight", "model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight",
                                   "model.norm.weight"};
-    static const int rows[] = {8, 0, 8, 4, 4, 8, 0, 8, 8, 8, 0};
-    static float w[11][64];
+    int rows[11] = {0, 0, 8, 4, 4, 8, 0, 8, 8, 8, 0};
+    float *w[11];
     rl_st_entry e[11];
-    char path[400];
+    char path[400], cfg[600];
     int i, j;
     rl_rng g;
-    rl_student_opts so;
+    rows[0] = vocab;
     rl_rng_seed(&g, 1);
     snprintf(path, sizeof path, "%s/teacher", fz_dir);
     mkdir(path, 0700);
+    snprintf(cfg, sizeof cfg, "{\"architectures\":[\"LlamaForCausalLM\"],\"vocab_size\":%d,\"hidden_size\":8,\"intermediate_size\":8,"
+             "\"num_hidden_layers\":1,\"num_attention_heads\":2,\"num_key_value_heads\":1,\"tie_word_embeddings\":true,"
+             "\"eos_token_id\":1,\"bos_token_id\":0,\"max_position_embeddings\":64}", vocab);
     snprintf(path, sizeof path, "%s/teacher/config.json", fz_dir);
     fz_write(path, (const uint8_t *)cfg, strlen(cfg));
     memset(e, 0, sizeof e);
     for (i = 0; i < 11; i++) {
-        for (j = 0; j < 64; j++) w[i][j] = rows[i] ? 0.3f * rl_rng_normal(&g) : 1.0f;
+        int n = (rows[i] ? rows[i] : 1) * 8;
+        w[i] = (float *)malloc(sizeof(float) * (size_t)n);
+        for (j = 0; j < n; j++) w[i][j] = rows[i] ? 0.3f * rl_rng_normal(&g) : 1.0f;
         e[i].name = names[i];
         e[i].dtype = RL_F32;
         e[i].ndim = rows[i] ? 2 : 1;
@@ -81,13 +83,15 @@ static void fz_tiny_teacher(void) {
     }
     snprintf(path, sizeof path, "%s/teacher/model.safetensors", fz_dir);
     fz_check(rl_st_write(path, e, 11, NULL, 0) == RL_OK);
+    for (i = 0; i < 11; i++) free(w[i]);
     snprintf(path, sizeof path, "%s/teacher", fz_dir);
-    fz_check(rl_model_load(&fz_teacher, path, 0) == RL_OK);
-    rl_student_opts_default(&so, RL_MIXER_RWKV7);
-    fz_check(rl_student_from_teacher(&fz_student, &fz_teacher, &so) == RL_OK);
-    fz_check(rl_adamw_init(&fz_opt[1], &fz_student, RL_TRAIN_MIXERS) == RL_OK);
-    fz_check(rl_adamw_init(&fz_opt[2], &fz_student, RL_TRAIN_ALL) == RL_OK);
+    fz_check(rl_model_load(m, path, 0) == RL_OK);
 }
+#endif
+
+#if defined(FZ_CKPT)
+static rl_model fz_teacher, fz_student;
+static rl_adamw fz_opt[3];
 static rl_tokens fz_data;
 static rl_stage_opts fz_o;
 static rl__run_id fz_id;
@@ -101,7 +105,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     fz_check(rl_tokenizer_load(&fz_tok, "tests/fixtures/tiny-llama/tokenizer.json") == RL_OK);
 #endif
 #if defined(FZ_LMEVAL)
-    fz_check(rl_model_load(&fz_model, "tests/fixtures/tiny-llama", 0) == RL_OK);
+    fz_tiny_teacher(&fz_model, rl_tokenizer_vocab_size(fz_tok));
     rl_ctx_init(&fz_ctx, NULL);
 #endif
 #if defined(FZ_SHARDS)
@@ -121,7 +125,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     {
         int64_t i;
         const char *seeds = getenv("RL_FUZZ_SEEDS");
-        fz_tiny_teacher();
+        rl_student_opts so;
+        fz_tiny_teacher(&fz_teacher, 8);
+        rl_student_opts_default(&so, RL_MIXER_RWKV7);
+        fz_check(rl_student_from_teacher(&fz_student, &fz_teacher, &so) == RL_OK);
+        fz_check(rl_adamw_init(&fz_opt[1], &fz_student, RL_TRAIN_MIXERS) == RL_OK);
+        fz_check(rl_adamw_init(&fz_opt[2], &fz_student, RL_TRAIN_ALL) == RL_OK);
         fz_data.n = 200;
         fz_data.ids = (int32_t *)malloc(sizeof(int32_t) * 200);
         for (i = 0; i < 200; i++) fz_data.ids[i] = (int32_t)(i * 7 % 8);
