@@ -61,8 +61,9 @@ FUZZ_SECS ?= 20
 fuzz:
 	sh tests/fuzz/run.sh $(FUZZ_SECS)
 	sh tests/fuzz/run_gguf.sh $(FUZZ_SECS)
-	@if [ -f tests/fuzz/run_tokenizer.sh ]; then sh tests/fuzz/run_tokenizer.sh $(FUZZ_SECS); fi
+	sh tests/fuzz/run_tokenizer.sh $(FUZZ_SECS)
 	sh tests/fuzz/run_llama2c.sh $(FUZZ_SECS)
+	sh tests/fuzz/run_loaders.sh $(FUZZ_SECS)
 
 clean:
 	rm -rf $(B)

@@ -1981,9 +1981,14 @@ rl_status rl_parse_num(const char *s, const char *what, double lo, double hi, in
     if (i != n || !digits || n > 300)
         return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not a number%s", what, s, flags & RL_NUM_SUFFIX ? " (digits, optionally with a k/M/G suffix)" : "");
     {
-        char buf[320];
+        const struct lconv *lc = localeconv();
+        char buf[320], dp = lc && lc->decimal_point && lc->decimal_point[0] ? lc->decimal_point[0] : '.';
         memcpy(buf, s, n);
         buf[n] = 0;
+        if (dp && dp != '.') { /* strtod follows the locale's decimal point; ours is always '.' */
+            for (i = 0; i < n; i++)
+                if (buf[i] == '.') buf[i] = dp;
+        }
         errno = 0;
         v = strtod(buf, &end);
         if (end != buf + n) return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not a number", what, s);
@@ -14018,6 +14023,7 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
     for (i = 0; i < k.n && !k.st; i++)
         if (k.e[i].data == NULL) k.st = rl__fail(RL_ERR_STATE, "save: %s has no data", k.e[i].name);
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    rl__remove_stale_tmp(path); /* of an earlier save that was killed */
     st = k.st ? k.st : rl_st_write(path, k.e, k.n, NULL, 0);
     RL_FREE(k.e);
     rl_arena_free(&names);

@@ -133,6 +133,7 @@ run_bg() {
     pid=$!
     n=0
     while [ ! -s "$1/train.csv" ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n + 1)); done
+    sleep 0.3 # inside the next step (steps take seconds), so that a second signal 50 ms later finds it running
 }
 run_bg "$T/s1"
 kill -INT $pid

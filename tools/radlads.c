@@ -340,6 +340,7 @@ static void progress_cb(void *user, const rl_progress *p) {
     fprintf(stderr, "%sstage %d  step %lld/%lld  tokens %s/%s  loss %.5f  lr %.2e  |g| %.3f  %.0f tok/s  ETA %d:%02d:%02d   ", tty ? "\r" : "", p->stage,
             (long long)p->step, (long long)p->steps, human((double)p->tokens, a, sizeof a), human((double)p->tokens_total, b, sizeof b), p->loss,
             p->lr, p->grad_norm, p->tok_per_s, eta / 3600, eta / 60 % 60, eta % 60);
+    if (p->nonfinite) fprintf(stderr, "(%lld updates skipped: NaN/Inf) ", (long long)p->nonfinite);
     if (p->step == p->steps || !tty) fputc('\n', stderr);
 }
 
