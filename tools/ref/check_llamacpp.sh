@@ -96,6 +96,7 @@ for f in $files; do
     lt=$("$bin/llama-completion" -m "$g" -p "$prompt" -n 32 --temp 0 -no-cnv -t 2 --no-display-prompt 2>/dev/null | tr '\n' ' ')
     rt=$(build/radlads generate --model "$g" --prompt "$prompt" -n 32 2>/dev/null | tail -c +$((${#prompt} + 1)) | tr '\n' ' ')
     rel=$(awk -v a="$lp" -v b="$rp" 'BEGIN { if (a > 0) printf "%.2e", (b - a) / a; else print "n/a" }')
+    lt=$(printf '%s' "$lt" | sed 's/[[:space:]]*$//'); rt=$(printf '%s' "$rt" | sed 's/[[:space:]]*$//') # the printers end differently
     same=$([ "$lt" = "$rt" ] && echo "same" || echo "DIFFERENT")
     printf '%-14s %14s %14s %10s  %s\n' "$f" "$lp" "$rp" "$rel" "$same"
     if [ "$same" != same ]; then
