@@ -89,4 +89,23 @@ RLT_MAYBE_UNUSED static double rlt_worst(const float *a, const float *b, long n,
     }
     return w;
 }
+#ifdef RADLADS_H
+/* The logits of one sequence of T ids ([T, vocab], malloc'ed; NULL on failure), computed
+   without a gradient. */
+RLT_MAYBE_UNUSED static float *rlt_logits(rl_pool *pool, rl_model *m, const int32_t *ids, int64_t T) {
+    rl_ctx c;
+    rl_forward_opts fo;
+    rl_tensor *y;
+    float *r = NULL;
+    rl_ctx_init(&c, pool);
+    memset(&fo, 0, sizeof fo);
+    fo.B = 1;
+    fo.T = T;
+    rl_no_grad_push(&c);
+    y = rl_model_forward(&c, m, ids, &fo);
+    if (y && (r = (float *)malloc(sizeof(float) * (size_t)y->n))) memcpy(r, y->data, sizeof(float) * (size_t)y->n);
+    rl_ctx_free(&c);
+    return r;
+}
+#endif
 #endif

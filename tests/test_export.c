@@ -1028,22 +1028,6 @@ static int llama_graph(const rl_gguf *g, const int32_t *ids, int64_t T, float *l
     return ok;
 }
 
-/* the model's own logits for ids (one sequence) */
-static float *model_logits(rl_model *m, const int32_t *ids, int64_t T) {
-    rl_ctx c;
-    rl_forward_opts fo;
-    rl_tensor *y;
-    float *r = NULL;
-    rl_ctx_init(&c, pool);
-    memset(&fo, 0, sizeof fo);
-    fo.B = 1;
-    fo.T = T;
-    rl_no_grad_push(&c);
-    y = rl_model_forward(&c, m, ids, &fo);
-    if (y && (r = (float *)malloc(sizeof(float) * (size_t)y->n))) memcpy(r, y->data, sizeof(float) * (size_t)y->n);
-    rl_ctx_free(&c);
-    return r;
-}
 
 /* max |graph − model| / max |model| over T tokens */
 static double graph_vs_model(rl_model *m, const char *path, const int32_t *ids, int64_t T) {
@@ -1052,7 +1036,7 @@ static double graph_vs_model(rl_model *m, const char *path, const int32_t *ids, 
     double e = -1, mx = 0, df = 0;
     int64_t i, n = T * m->cfg.vocab_size;
     if (rl_gguf_open(&g, path) != RL_OK) return -1;
-    a = model_logits(m, ids, T);
+    a = rlt_logits(pool, m, ids, T);
     b = (float *)malloc(sizeof(float) * (size_t)n);
     if (a && b && llama_graph(&g, ids, T, b)) {
         for (i = 0; i < n; i++) {

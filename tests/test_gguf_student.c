@@ -16,23 +16,6 @@
 static rl_pool *pool;
 static char tmp[3][300];
 
-static float *logits_of(rl_model *m, const int32_t *ids, int64_t T) {
-    rl_ctx c;
-    rl_forward_opts o;
-    rl_tensor *y;
-    float *out = NULL;
-    rl_ctx_init(&c, pool);
-    memset(&o, 0, sizeof o);
-    o.B = 1;
-    o.T = T;
-    y = rl_model_forward(&c, m, ids, &o);
-    if (y) {
-        out = (float *)malloc(sizeof(float) * (size_t)y->n);
-        memcpy(out, y->data, sizeof(float) * (size_t)y->n);
-    }
-    rl_ctx_free(&c);
-    return out;
-}
 
 static double max_abs(const float *a, int64_t n) {
     double m = 0;
@@ -178,7 +161,7 @@ static void test_roundtrip(void) {
     }
     V = hf.cfg.vocab_size;
     for (i = 0; i < 16; i++) ids[i] = (int32_t)((i * 37 + 11) % 600);
-    ref = logits_of(&hf, ids, 16);
+    ref = rlt_logits(pool, &hf, ids, 16);
     for (k = 0; k < 3; k++) {
         RLT_CHECK(rl_export_gguf_rwkv6qwen2(&hf, tok, tmp[0], types[k]) == RL_OK, "export: %s", rl_last_error());
         if (rl_model_load_gguf(&gm, tmp[0]) != RL_OK) {
@@ -189,7 +172,7 @@ static void test_roundtrip(void) {
                       gm.cfg.attn_bias == hf.cfg.attn_bias && gm.cfg.vocab_size == V,
                   "config from the GGUF");
         check_kept(&gm, kept[k], rl_ggml_type_name(types[k]));
-        got = logits_of(&gm, ids, 16);
+        got = rlt_logits(pool, &gm, ids, 16);
         if (got && ref) {
             double tol = k == 0 ? 1e-5 : 2e-2, d = max_diff(got, ref, 16 * V);
             RLT_CHECK(d <= tol * max_abs(ref, 16 * V), "%s: max |dlogit| %g (max |logit| %g)", rl_ggml_type_name(types[k]), d, max_abs(ref, 16 * V));
@@ -218,7 +201,7 @@ static void test_quantized(void) {
     RLT_CHECK(requantize(tmp[0], tmp[1], tmp[2]), "requantize: %s", rl_last_error());
     for (i = 0; i < 16; i++) ids[i] = (int32_t)((i * 53 + 7) % 600);
     if (rl_model_load_gguf(&qm, tmp[1]) == RL_OK && rl_model_load_gguf(&fm, tmp[2]) == RL_OK) {
-        float *a = logits_of(&qm, ids, 16), *b = logits_of(&fm, ids, 16), *lg;
+        float *a = rlt_logits(pool, &qm, ids, 16), *b = rlt_logits(pool, &fm, ids, 16), *lg;
         kept_ctx k;
         rl_state s;
         rl_ctx c;
