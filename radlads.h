@@ -1,5 +1,7 @@
 /* radlads.h - RADLADS in one C file: distil softmax-attention transformers into
-   recurrent RAD-RWKV decoders (Goldstein et al. 2025, arXiv 2505.03005).
+   recurrent RAD-RWKV decoders (Goldstein et al. 2025, arXiv 2505.03005). Below,
+   "paper §N" and "paper eq. N" use the numbering of its arXiv v4, and "RADLADS code" is
+   the authors' training code, github.com/recursal/RADLADS-paper.
 
    Do this:
        #define RADLADS_IMPLEMENTATION
@@ -19,24 +21,32 @@
        RADLADS_ISA=scalar|avx2|avx512|neon    force a kernel path (default: best the CPU has)
        RADLADS_PROFILE=1                      per-op forward/backward times, logged at rl_ctx_free
 
-   TABLE OF CONTENTS (each section opens with a banner "==== N. name ====", declarations
-   first, then the implementation in the same order)
-       1. base          status codes, last error, allocation, logging, arenas,
-                        thread pool, RNG, bf16/f16 conversion
-       2. kernels       naive reference kernels; one SIMD template compiled per ISA
-                        (scalar, AVX2+FMA, AVX-512, NEON); run-time dispatch; GEMM
+   TABLE OF CONTENTS (each section opens with a banner "==== N. name ====", once among the
+   declarations and once in the implementation, in the same order)
+   PART I: THE METHOD, in the order data flows
+       1. base          status codes, last error, logging, allocation, arenas, thread pool,
+                        RNG, bf16/f16 conversion
+       2. kernels       2a naive reference kernels; 2b one SIMD template compiled per ISA
+                        (scalar, AVX2+FMA, AVX-512, NEON); 2c run-time dispatch, GEMM
        3. autodiff      tensors, the tape, every op with forward and backward side by side
-       4. formats       4a JSON, 4b safetensors, 4c config.json, 4d GGUF, 4e tokenizer.json BPE
-                        and llama2.c's SentencePiece vocabularies (tokenizer.bin)
-       5. models        5a the RWKV scans as ops (recurrent + chunked forms), 5b sequence
-                        mixers (attention, RAD-RWKV6, RAD-RWKV7), 5c the model
-       6. conversion    6a initial values of new parameters, 6b student from teacher,
-                        6c teachers from GGUF files, 6d teachers from llama2.c checkpoints
-       7. training      token data, magic-prime order, LR schedule, AdamW, checkpoints,
+       4. models        4a the RWKV scans as ops (recurrent and chunked forms), 4b sequence
+                        mixers (attention, RAD-RWKV6, RAD-RWKV7), 4c the model
+       5. conversion    5a initial values of the new parameters, 5b student from teacher
+       6. training      token data, magic-prime order, LR schedule, AdamW, checkpoints,
                         the three RADLADS steps (and 2a, 3a, layer-by-layer step 1), saving,
                         training curves as SVG
-       8. inference     8a state, prefill/decode, sampling; 8b perplexity, KL, top-1;
-                        8c lm-evaluation-harness scoring; 8d GGUF export for llama.cpp
+       7. inference     7a state, prefill/decode, sampling; 7b perplexity, KL, top-1
+   PART II: THE OUTSIDE WORLD
+       8. files, text   growable buffers, whole-file reads, atomic writes, strict numbers
+       9. JSON          a strict RFC 8259 parser
+      10. safetensors   reader (mmap, shards) and writer
+      11. config.json   Qwen2 / Llama / RADLADS student configurations
+      12. GGUF          reader, ggml block types, writer
+      13. tokenizer     tokenizer.json byte-level BPE, llama2.c's SentencePiece vocabularies,
+                        and the Unicode tables they need
+      14. llama2.c      teachers from karpathy/llama2.c checkpoints
+      15. lm-eval       zero-shot multiple-choice scoring as lm-evaluation-harness
+      16. llama.cpp     teachers and students from GGUF files; export to GGUF rwkv6qwen2
 
    STATUS
        Everything listed is implemented and tested (tests/, see README.md). Not done:
@@ -62,6 +72,8 @@ extern "C" {
 #endif
 
 #define RADLADS_VERSION "0.1.0"
+
+/* ======================== PART I: THE METHOD ============================= */
 
 /* ==== 1. base (declarations) ============================================== */
 
@@ -90,6 +102,10 @@ void rl_log(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* Release a buffer the library allocated for the caller (through RL_FREE, so it works
+   whatever allocation hooks the implementation was built with). */
+void rl_free(void *p);
 
 /* Arena: bump allocation in chained blocks, 64-byte aligned, freed all at once.
    rl_arena_mark()/rl_arena_reset() rewind to a point and reuse the blocks. */
@@ -138,18 +154,6 @@ float rl_rng_normal(rl_rng *r);            /* N(0, 1), Box-Muller */
 float rl_bf16_to_f32(uint16_t h);
 uint16_t rl_f32_to_bf16(float f); /* round to nearest even, NaN -> 0x7FC0 */
 float rl_f16_to_f32(uint16_t h);
-uint16_t rl_f32_to_f16(float f);  /* round to nearest even */
-
-/* Numbers given as text (command-line values, safetensors/GGUF metadata strings): the one
-   strict parser. The whole string must be the number: an optional sign, digits, an optional
-   fraction and exponent, nothing before or after (no blanks, no hex, no "nan"/"inf"); with
-   RL_NUM_SUFFIX one trailing k/K, M/m or G/g multiplies by 1e3/1e6/1e9 ("100M"). The value
-   must be finite and lie in [lo, hi]; RL_NUM_INT also wants a whole number ("1.5k" is 1500,
-   "2.5" is refused). On failure: RL_ERR_ARG, *out untouched, and rl_last_error() names
-   `what` and states the limits, e.g. "--stride: -4 is outside [1, 16777216]". */
-enum { RL_NUM_INT = 1, RL_NUM_SUFFIX = 2 };
-rl_status rl_parse_num(const char *s, const char *what, double lo, double hi, int flags, double *out);
-rl_status rl_parse_i64(const char *s, const char *what, int64_t lo, int64_t hi, int flags, int64_t *out);
 
 /* ==== 2. kernels (declarations) =========================================== */
 
@@ -288,10 +292,407 @@ rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads);
 rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_in);
 
 
-/* ==== 4. formats (declarations) =========================================== */
+
+/* ==== 4. models (declarations) ============================================= */
+
+typedef struct rl_st rl_st;               /* an open safetensors file (section 10) */
+typedef struct rl_tokenizer rl_tokenizer; /* a tokenizer (section 13) */
+
+/* RAD-RWKV6 gated-linear-attention scan (paper eqs. 9-13). Per query head h, which reads
+   kv head h/(H/KVH):  w = exp(logw), k' = k ⊙ (1 − w), S = diag(w)·S + k'ᵀv,
+   o = N^-½ · r·S   (current token included, no bonus).
+   r, logw: [B*T, H*N]; k, v: [B*T, KVH*N]; state: [B, H, N, N] holding S[j][i] (key j,
+   value i), NULL = zeros. Returns o [B*T, H*N]; *state_out gets the final state. */
+rl_tensor *rl_wkv6(rl_ctx *c, rl_tensor *r, rl_tensor *k, rl_tensor *v, rl_tensor *logw, int64_t T, int H, int KVH,
+                   rl_tensor *state, rl_tensor **state_out);
+/* RWKV-7 generalized delta rule (paper eq. 30), every input [B*T, H*N] (heads expanded):
+   per head sa = S·a, S = S·diag(w) + sa·bᵀ + v·kᵀ, y = S·r, with S[i][j] (value i, key j).
+   RADLADS passes a = −κ, b = κ ⊙ a_iclr, k = k̃. */
+rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl_tensor *v, rl_tensor *a, rl_tensor *b,
+                   int64_t T, int H, rl_tensor *state, rl_tensor **state_out);
+/* RAD-RWKV6 log-decay with the clamp: max(−exp(d), −5) */
+rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d);
+/* Last row of each length-T sequence: [B*T, C] -> [B, C] */
+rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T);
+#ifdef RADLADS_CUDA
+/* radlads_cuda.cu (build/cuda/radlads_cuda.o + the CUDA runtime): host-pointer scans, the
+   same math and layouts as rl_wkv6 / rl_wkv7; 0 = success (see radlads_cuda.cu). */
+int rl_cuda_available(void);
+const char *rl_cuda_last_error(void);
+int rl_cuda_wkv6_forward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
+                              const float *v, const float *logw, const float *state_in, float *y, float *state_out,
+                              float *ck);
+int rl_cuda_wkv6_backward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
+                               const float *v, const float *logw, const float *state_in, const float *dy,
+                               const float *dstate_out, float *dr, float *dk, float *dv, float *dlogw,
+                               float *dstate_in);
+int rl_cuda_wkv7_forward_host(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                              const float *v, const float *a, const float *b, const float *state_in, float *y,
+                              float *state_out, float *ck);
+int rl_cuda_wkv7_backward_host(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                               const float *v, const float *a, const float *b, const float *state_in,
+                               const float *dy, const float *dstate_out, float *dr, float *dw, float *dk, float *dv,
+                               float *da, float *db, float *dstate_in);
+#endif
+
+/* A sequence mixer: the teacher's softmax attention, or a RAD-RWKV6/7 student mixer that
+   reuses the teacher's q/k/v/o projections as r/k/v/o. */
+typedef enum rl_mixer_kind { RL_MIXER_ATTENTION = 0, RL_MIXER_RWKV6 = 6, RL_MIXER_RWKV7 = 7 } rl_mixer_kind;
+
+/* The output gate (config.json gate_rank_type 1, 2, 0) */
+enum { RL_GATE_DEFAULT = 0, RL_GATE_LINEAR = 1, RL_GATE_LORA = 2, RL_GATE_NONE = 3 };
+typedef struct rl_mixer_cfg {
+    rl_mixer_kind kind;
+    int layer, n_layers;       /* this layer's index and the model's depth (for inits) */
+    int64_t C, H, KVH, N;      /* model width, query heads, kv heads, head size */
+    int attn_bias;             /* q/k/v have biases (Qwen2) */
+    int use_tokenshift;        /* RWKV6: ddlerp token shift */
+    int balance_state;         /* RWKV6: k·(1−w). RWKV7: κ = normalize(k), k̃ = k⊙(1−w+a) (paper v4);
+                                  0 = κ = normalize(k⊙k_k), k̃ = k⊙(1+(a−1)⊙k_a) (release) */
+    int groupnorm_att;         /* GroupNorm ln_x after the scan (RWKV7: instead of the N^-½ scale;
+                                  RWKV6: on the scaled output, the official ablation) */
+    int use_rope;              /* RoPE on r and k (attention and RWKV7: yes; RWKV6: ablation) */
+    int gate;                  /* RL_GATE_*: 0 = the kind's default (RWKV6 Linear, RWKV7 LoRA) */
+    int r_ts, r_d;             /* RWKV6 LoRA ranks: token shift, decay */
+    int r_w, r_a, r_v, r_g;    /* RWKV7 LoRA ranks: decay, in-context rate, value residual, gate */
+    float ln_eps;              /* RWKV7 GroupNorm eps (RADLADS code: N·1e-5) */
+    const float *inv_freq;     /* N/2 RoPE inverse frequencies (borrowed) */
+} rl_mixer_cfg;
+
+typedef struct rl_mixer {
+    rl_mixer_cfg cfg;
+    /* from the teacher: q/k/v/o (r/k/v/o in the students) */
+    rl_tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w;
+    /* RAD-RWKV6 (paper App. A.1) */
+    rl_tensor maa_x, maa_r, maa_k, maa_v, maa_w, maa_g, maa_w1, maa_w2, decay, decay_w1, decay_w2, gate_w;
+    /* RAD-RWKV7 (paper App. A.2) */
+    rl_tensor w0, w1, w2, a0, a1, a2, v0, v1, v2, g1, g2, k_k, k_a, r_k, lnx_w, lnx_b;
+} rl_mixer;
+
+/* Visit every parameter of a mixer with its checkpoint name (no layer prefix), e.g.
+   "q_proj.weight", "time_maa_w1", "w0", "ln_x.weight". */
+typedef void (*rl_param_fn)(void *user, const char *name, rl_tensor *t);
+void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user);
+/* Set shapes from cfg and allocate parameters (zeroed) in `params` (NULL: shapes only),
+   and F32 gradient buffers in `grads` when it is not NULL. */
+rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params, rl_arena *grads);
+/* LoRA rank as the RADLADS code's calc_lora_rank: max(1, round(C^e · m / 32)) · 32 */
+int rl_lora_rank(int64_t C, double e, double m);
+
+/* Inputs and outputs of one mixer call besides x. NULL inputs mean zeros. */
+typedef struct rl_mixer_io {
+    rl_tensor *state_in, *shift_in;    /* [B,H,N,N] scan state; [B,C] RWKV6 shift state */
+    rl_tensor *state_out, *shift_out;  /* set by the call */
+    rl_tensor *v_first;                /* RWKV7: input for layer > 0, output of layer 0 */
+    float *kcache, *vcache;            /* attention while decoding (B = 1): [cache_cap, KVH*N] */
+    int64_t cache_cap;
+} rl_mixer_io;
+/* x [B*T, C] (the normalized residual), positions pos0 .. pos0+T-1. Returns [B*T, C]. */
+rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io);
 
 
-/* ---- 4a. JSON ---------------------------------------------------------------------------
+/* ---- the whole model: teacher transformer or RAD-RWKV student ---- */
+
+/* The model's shape: what a Hugging Face config.json says (read by rl_config_load, section 11). */
+typedef enum rl_arch { RL_ARCH_LLAMA = 1, RL_ARCH_QWEN2 = 2 } rl_arch;
+enum { RL_ROPE_NONE = 0, RL_ROPE_LLAMA3 = 1, RL_ROPE_LINEAR = 2 };
+#define RL_CONFIG_MAX_EOS 8
+typedef struct rl_config {
+    rl_arch arch;
+    char model_type[32];
+    int64_t vocab_size, hidden_size, intermediate_size, n_layers, n_heads, n_kv_heads, head_dim, max_pos;
+    float rms_eps;
+    double rope_theta;
+    int rope_scaling;        /* RL_ROPE_NONE, RL_ROPE_LLAMA3, RL_ROPE_LINEAR */
+    double rope_factor, rope_low_freq, rope_high_freq; /* llama3: factor, low/high_freq_factor; linear: factor */
+    int64_t rope_orig_max_pos;                         /* llama3: original_max_position_embeddings */
+    int tie_embeddings;
+    int attn_bias;           /* q/k/v bias (Qwen2: always; Llama: attention_bias) */
+    int o_bias;              /* o_proj bias (Llama attention_bias) */
+    int mlp_bias;            /* gate/up/down bias (Llama mlp_bias) */
+    int32_t bos_id;          /* -1 if none */
+    int32_t eos_ids[RL_CONFIG_MAX_EOS];
+    int n_eos;
+    rl_dtype dtype;          /* torch_dtype (v4) / dtype (v5); RL_F32 when absent */
+    /* RADLADS students (architectures RWKV6Qwen2ForCausalLM / RWKV7Qwen2ForCausalLM,
+       model_type rwkv6qwen2 / rwkv7qwen2); arch is then RL_ARCH_QWEN2 and
+       attention_bias (default true) says whether q/k/v have biases */
+    int student;             /* 0: a transformer; 6: RAD-RWKV6; 7: RAD-RWKV7 */
+    int lora_tokenshift, lora_decay, lora_iclr, lora_value_residual, lora_gate; /* 0: the paper's formula */
+    int gate_rank_type;      /* 0 no gate, 1 Linear gate [C,C], 2 LoRA g1·g2 (as config.json says) */
+    int balance_state, groupnorm_att, use_tokenshift, use_rope;
+    int n_attention_layers;  /* hybrid: the last n layers keep softmax attention */
+    int rwkv6_hybrid;        /* a RAD-RWKV6 hybrid: model_type RL_RWKV6_HYBRID_TYPE (not rwkv6qwen2, whose
+                                official code ignores num_attention_layers; README.md "Hybrids") */
+} rl_config;
+#define RL_RWKV6_HYBRID_TYPE "radlads_rwkv6_hybrid"
+#define RL_RWKV6_HYBRID_ARCH "RADLADSRWKV6HybridForCausalLM"
+
+
+typedef struct rl_student_opts {
+    rl_mixer_kind kind;      /* RL_MIXER_RWKV6 or RL_MIXER_RWKV7 */
+    int keep_attention;      /* hybrid: the last n layers stay softmax attention (paper: 0) */
+    int use_rope;            /* RoPE on r,k: default RWKV7 1, RWKV6 0 (ablation) */
+    int use_tokenshift;      /* RWKV6 token shift: default 1 */
+    int balance_state;       /* default 1 (RWKV6 k·(1−w); RWKV7 paper-v4 variant B) */
+    int groupnorm_att;       /* RWKV7 ln_x: default 0 (variant B); 1 with balance_state 0 = variant A */
+    int gate;                /* RL_GATE_*: 0 = the kind's default (RWKV6 Linear, RWKV7 LoRA) */
+    int r_ts, r_d, r_w, r_a, r_v, r_g; /* LoRA ranks; 0 = the paper's formula (rl_lora_rank) */
+    uint64_t seed;           /* initialisation of the new parameters */
+} rl_student_opts;
+void rl_student_opts_default(rl_student_opts *o, rl_mixer_kind kind);
+
+typedef struct rl_block {
+    rl_tensor ln1, ln2;          /* input_layernorm, post_attention_layernorm [C] */
+    rl_mixer mix;                /* self_attn */
+    rl_tensor gate, up, down;    /* mlp.{gate,up,down}_proj */
+} rl_block;
+
+typedef struct rl_model {
+    rl_config cfg;               /* the teacher's shape (config.json) */
+    rl_student_opts student;     /* kind RL_MIXER_ATTENTION for a teacher */
+    rl_block *blocks;
+    rl_tensor embed, norm, head; /* head shares embed's storage when tied */
+    float *inv_freq;             /* head_dim/2 RoPE inverse frequencies */
+    int trainable;               /* parameters are F32 with gradient buffers */
+    rl_arena params, grads;
+    rl_st *weights;              /* kept open: frozen BF16/F32 matrices point into it (NULL: none) */
+    struct rl_gguf *gguf;        /* a student read from GGUF: kept open, its matrices point into it */
+} rl_model;
+
+/* Load a Hugging Face Qwen2/Llama folder or a RADLADS student (config.json + safetensors).
+   trainable = 0 keeps 2-D weights (LoRA matrices included) in the file's BF16/F16/F32,
+   memory-mapped (a frozen model: no F32 copy of the weights); 1 converts every parameter to
+   F32 and allocates gradients. A student's config.json and tensors must agree (layer count,
+   which layers are attention, the mixers' optional parts), else an error names both. */
+rl_status rl_model_load(rl_model *m, const char *dir, int trainable);
+/* A student made from a teacher (paper §4.1): q/k/v/o, embeddings, norms, MLPs and head
+   copied (widened to F32), every new parameter initialised as the RADLADS code does. */
+rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl_student_opts *o);
+void rl_model_free(rl_model *m);
+/* Every parameter with its checkpoint name ("model.layers.3.self_attn.w0"). A tied head is
+   visited once, as the embedding. */
+void rl_model_params(rl_model *m, rl_param_fn fn, void *user);
+int64_t rl_model_n_params(rl_model *m);
+
+/* What a forward pass should produce besides the logits. */
+typedef struct rl_forward_opts {
+    int64_t B, T;                /* B sequences of T tokens, ids row-major [B*T] */
+    int64_t pos0;                /* position of the first token (RoPE) */
+    rl_tensor **attn_in;         /* if set, [n_layers] receive each mixer's input (RMSNorm₁ output) */
+    rl_tensor **attn_out;        /*   and each mixer's output (before the residual add) */
+    int no_head;                 /* return the final normed hidden states instead of logits */
+} rl_forward_opts;
+/* Training / scoring forward over whole sequences (states start at zero). */
+rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o);
+
+/* Inference state of one sequence: KV cache for attention layers, recurrent state for
+   RAD-RWKV layers. Memory: attention layers grow with max_ctx, RWKV layers do not. */
+typedef struct rl_state {
+    int64_t pos, max_ctx;
+    int n_layers;
+    int64_t s_n, shift_n;        /* floats per RWKV state and shift buffer */
+    float **k, **v;              /* attention: [max_ctx, KVH*N] each */
+    float **S, **shift;          /* RWKV: [H, N, N] and [C] */
+} rl_state;
+rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx);
+void rl_state_reset(rl_state *s);
+void rl_state_free(rl_state *s);
+/* Feed n tokens at s->pos (prefill when n > 1, one decode step when n = 1); writes the
+   logits of the last token to logits[vocab] and advances the state. */
+rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits);
+
+/* Sampling: temperature <= 0 is greedy; top_k 0 and top_p 1 disable those filters. */
+typedef struct rl_sampler { float temperature, top_p; int top_k; } rl_sampler;
+int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *rng);
+
+/* ==== 5. conversion (declarations) ========================================= */
+/* (rl_student_opts and rl_student_from_teacher are declared with the model, section 4) */
+
+/* ==== 6. training (declarations) =========================================== */
+
+/* A stream of token ids (documents joined with EOS). */
+typedef struct rl_tokens {
+    int32_t *ids;
+    int64_t n;
+} rl_tokens;
+void rl_tokens_free(rl_tokens *t);
+/* RWKV/Megatron binidx (prefix.idx + prefix.bin, uint16 or int32 tokens). */
+rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix);
+/* llm.c token file (header of 256 int32: magic 20240520, version 1|2, count; uint16|uint32 ids). */
+rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path);
+/* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one document
+   each, formats of the RADLADS data prep); each document is followed by eos when eos >= 0.
+   A text file with "<|endoftext|>" in it (TinyStories' separator) is split there into
+   documents, each stripped of surrounding whitespace, when the tokenizer has no such token
+   (e.g. llama2.c vocabularies); a tokenizer that has it (Qwen2) encodes it as that token. */
+rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos);
+
+/* Training windows of T+1 tokens at slot boundaries i·T (RADLADS' src/dataset.py). The first
+   (1 − heldout) of the stream trains, the rest is held out. Training slots are visited
+   in the RADLADS "magic prime" order: slot = (⌊p·(√5−1)/2⌋ · (1+k)³) mod p, a
+   permutation for a prime p ≡ 2 (mod 3), here the largest such p below the number of
+   training slots (slots >= p are never visited, as in the reference). */
+typedef struct rl_loader {
+    const rl_tokens *data;
+    int64_t T, n_train, n_heldout; /* training slots; held-out windows */
+    uint64_t p, mult, k;           /* prime, multiplier, samples drawn so far */
+    int64_t heldout_begin, heldout_end; /* the held-out split: tokens [begin, end) */
+} rl_loader;
+/* The held-out split is every token after the training slots ([n_train·T, n)); it is read
+   in n_heldout windows of T+1 tokens at heldout_begin + i·T, the last one shorter when the
+   split does not divide into T (so every held-out token but the first is scored once). */
+rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double heldout);
+/* Hold out whole documents: move the start of the held-out split forward to the first
+   document separator `sep` (e.g. the EOS that joins documents, or llama2.c's BOS) at or after
+   token n_train·T, so that no token of a held-out document is ever trained on and the
+   held-out windows start at a document boundary. RL_ERR_ARG if the split has no separator. */
+rl_status rl_loader_heldout_docs(rl_loader *L, int32_t sep);
+/* the window of training sample number k (x = w[0:T], y = w[1:T+1]) */
+const int32_t *rl_loader_train(const rl_loader *L, uint64_t k);
+const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i); /* i < n_heldout */
+/* the number of scored targets of held-out window i (T, or fewer for the last one) */
+int64_t rl_loader_heldout_len(const rl_loader *L, int64_t i);
+
+/* Learning rate of the RADLADS trainer (paper Table 2, src/trainer.py) at an optimizer step. */
+typedef struct rl_lr_sched {
+    double lr_init, lr_final;      /* everything but the sequence mixers */
+    double lr2_init, lr2_final;    /* sequence mixers (".self_attn."); negative: as above */
+    double wait, endpoint;         /* decay between these fractions of the post-warm-up tokens */
+    int cosine;                    /* 1: quarter cosine, 0: linear */
+    int64_t warmup_steps, tokens_per_step, exit_tokens;
+} rl_lr_sched;
+void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mixer);
+
+/* AdamW with two groups (mixers / rest), bias correction, global gradient-norm clip. */
+enum { RL_TRAIN_ALL = 0, RL_TRAIN_MIXERS = 1, RL_TRAIN_DECAY = 2 /* step 3a */ };
+typedef struct rl_adamw {
+    float beta1, beta2, eps, weight_decay, clip;
+    int64_t step;
+    int n;
+    rl_tensor **p;
+    const char **names;
+    float **m, **v;
+    unsigned char *mixer;          /* 1: parameter of a sequence mixer */
+    rl_arena mem;
+} rl_adamw;
+rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which);
+/* One update from the accumulated gradients (then zeroed). Returns the gradient norm
+   before clipping, or a negative value (and no update) if it is not finite. */
+double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer);
+void rl_adamw_zero_grad(rl_adamw *o);
+void rl_adamw_free(rl_adamw *o);
+
+/* Progress of a run, given to the callback after every optimizer step. */
+typedef struct rl_progress {
+    int stage;
+    int64_t step, steps, tokens, tokens_total;
+    double loss, lr, grad_norm, tok_per_s, eta_s;
+    int64_t nonfinite;             /* updates skipped so far for a non-finite loss or gradient */
+} rl_progress;
+
+/* One RADLADS stage on a token stream (paper §4.2-4.5, Table 2):
+     1: attention alignment: student mixers on the teacher's normalized residual stream,
+        loss mean_l ‖y_teacher − y_student‖₂/√C (rl_l2_dist), only mixers train;
+     2: KL(teacher ‖ student) at T = 1 over the whole vocabulary, everything trains
+        (2a: lr2_* give the mixers their own schedule);
+     3: next-token cross entropy, no teacher; with carry_state each window is run in
+        chunks of `chunk` tokens, the recurrent state of one chunk feeding the next (RAD's
+        carried state: memory of one chunk for any context, gradients truncated at chunk
+        boundaries; students without attention layers only).
+   Checkpoints hold weights, Adam moments, counters and the data cursor; resume continues
+   exactly. */
+typedef struct rl_stage_opts {
+    int stage;                     /* 1, 2 or 3 */
+    int64_t ctx, batch, micro_batch; /* window length; sequences per optimizer step; per forward */
+    int64_t tokens;                /* token budget of the stage */
+    rl_lr_sched lr;                /* tokens_per_step / exit_tokens are filled in */
+    float clip, beta1, beta2, eps, weight_decay;
+    int train;                     /* RL_TRAIN_ALL / MIXERS / DECAY; stage 1 forces MIXERS */
+    int carry_state;               /* stage 3: run windows in chunks with the state carried */
+    int64_t chunk;                 /* chunk length for carry_state (default 512) */
+    double heldout;                /* fraction of the stream held out (not trained on) */
+    const char *checkpoint;        /* file written atomically every ckpt_every steps and at the end */
+    int64_t ckpt_every;
+    int resume;                    /* continue from `checkpoint` */
+    int64_t max_steps;             /* stop (with a checkpoint) after this many steps of this call; 0 = no limit */
+    int layerwise;                 /* stage 1 one layer at a time (paper §4.2): each mixer gets the
+                                      whole budget in turn, the teacher runs only up to that layer and
+                                      keeps only its residual stream, so activations are one layer's;
+                                      gradient clipping is per layer; checkpoints at layer ends */
+    const char *csv;               /* per-step log (step,tokens,loss,lr,grad_norm,tok_per_s), appended */
+    volatile int *stop;            /* polled each step: non-zero saves a checkpoint and returns RL_ERR_INTERRUPTED */
+    void (*progress)(void *user, const rl_progress *p);
+    void *user;
+    int max_nonfinite;             /* a step whose loss or gradient is NaN/Inf is skipped (no update) and counted;
+                                      more than this many in a row stop the run with RL_ERR_STATE before any
+                                      further checkpoint, so the last good one stays (0: the default, 3) */
+    int resume_force;              /* resume even where the checkpoint's run identity differs (warns instead) */
+    const char *const *identity;   /* more of the run's identity, key/value pairs, NULL-terminated (e.g. the CLI's
+                                      data file size and hash); kept as radlads.id.<key> and compared on resume */
+} rl_stage_opts;
+void rl_stage_opts_default(rl_stage_opts *o, int stage);
+
+/* What a stage will cost, before it runs: exact parameter, gradient and optimizer bytes,
+   an estimate of the activation arena (per micro-batch, from per-token counts of the ops
+   each layer records) and FLOPs per trained token (2 per weight for a forward, 6 for
+   forward + backward, plus attention and scans). */
+typedef struct rl_plan {
+    int64_t params, trained;        /* student parameters; those the optimizer updates */
+    double weights_bytes;           /* student + teacher weights as stored */
+    double grads_bytes, optim_bytes;
+    double act_bytes;               /* activations + their gradients, one micro-batch (estimate) */
+    double flops_per_token, flops_total;
+} rl_plan;
+rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p);
+rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o);
+/* Save a model as a Hugging Face folder: config.json (students: model_type rwkv6qwen2 /
+   rwkv7qwen2 with the RADLADS keys), model.safetensors, and the tokenizer files copied from
+   tok_dir (may be NULL). rl_model_load reads it back. */
+rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir);
+/* Training curves as a plain SVG file (no dependency): one column per stage found in
+   train_csv (the rl_stage_opts.csv log: stage,step,tokens,loss,lr,...), rows: the stage's loss,
+   held-out perplexity (log scale) and learning rate against the stage's tokens. eval_csv (may
+   be NULL or missing) holds held-out measurements "stage,tokens,label,ppl,kl,top1": stage 0
+   is before step 1 (the student at init), label "teacher" draws the teacher's perplexity as
+   a dashed line. Written to a temporary file and renamed. */
+rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title);
+
+/* ==== 7. inference and evaluation (declarations) =========================== */
+/* (rl_state, rl_model_step and rl_sample are declared with the model, section 4) */
+
+/* Perplexity: mean next-token NLL per token over the held-out windows (one forward per
+   window, every position scored, states from zero). max_windows <= 0 (or >= n_heldout)
+   scores the whole held-out split; otherwise max_windows windows drawn without replacement
+   from the whole split with a fixed seed (rl_eval_windows), never simply the first ones. */
+rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_windows, double *nll);
+/* The held-out windows an evaluation with max_windows scores, ascending: *n of them, in
+   idx[] (free with rl_free). The same windows for the same split and count. */
+rl_status rl_eval_windows(const rl_loader *L, int64_t max_windows, int64_t **idx, int64_t *n);
+/* Teacher–student comparison on the same held-out windows: mean KL(teacher‖student) per
+   token and top-1 agreement. */
+rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
+                          double *kl, double *top1);
+
+/* ==================== PART II: THE OUTSIDE WORLD ========================= */
+
+/* ==== 8. files and text (declarations) ===================================== */
+
+uint16_t rl_f32_to_f16(float f);  /* round to nearest even */
+
+/* Numbers given as text (command-line values, safetensors/GGUF metadata strings): the one
+   strict parser. The whole string must be the number: an optional sign, digits, an optional
+   fraction and exponent, nothing before or after (no blanks, no hex, no "nan"/"inf"); with
+   RL_NUM_SUFFIX one trailing k/K, M/m or G/g multiplies by 1e3/1e6/1e9 ("100M"). The value
+   must be finite and lie in [lo, hi]; RL_NUM_INT also wants a whole number ("1.5k" is 1500,
+   "2.5" is refused). On failure: RL_ERR_ARG, *out untouched, and rl_last_error() names
+   `what` and states the limits, e.g. "--stride: -4 is outside [1, 16777216]". */
+enum { RL_NUM_INT = 1, RL_NUM_SUFFIX = 2 };
+rl_status rl_parse_num(const char *s, const char *what, double lo, double hi, int flags, double *out);
+rl_status rl_parse_i64(const char *s, const char *what, int64_t lo, int64_t hi, int flags, int64_t *out);
+
+/* ==== 9. JSON (declarations) =============================================== */
+/*
    A strict RFC 8259 parser into a read-only tree that lives in the document's arena.
    - no comments, no trailing commas, no NaN/Infinity, no leading zeros, no byte order mark;
    - strings must be valid UTF-8 (overlong forms and encoded surrogates are errors);
@@ -360,9 +761,10 @@ rl_status rl_json_get_num_or(const rl_json *obj, const char *key, const char *so
 rl_status rl_json_get_bool_or(const rl_json *obj, const char *key, const char *source, int dflt, int *out);
 rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const char *source, const char *dflt, const char **out);
 
-/* ---- 4b. safetensors ---------------------------------------------------------------------
+/* ==== 10. safetensors (declarations) ======================================= */
+/*
    Reader: rl_st_open() maps a .safetensors file read-only (mmap PROT_READ, MAP_PRIVATE) and
-   validates it at least as strictly as the reference Rust reader (formats.md §1.3):
+   validates it at least as strictly as the safetensors crate's Rust reader (tensor.rs):
    header length <= 100 MB and inside the file; the header a JSON object (whitespace around it
    allowed); every tensor {"dtype", "shape": [non-negative ints], "data_offsets": [b, e]}
    with a known dtype; sorted by offsets the tensors tile the data section exactly from 0 (no
@@ -412,7 +814,7 @@ typedef struct rl_st_tensor {
 } rl_st_tensor;
 
 typedef struct rl__st_file rl__st_file;
-typedef struct rl_st {
+struct rl_st {
     int n_tensors;
     rl_st_tensor *tensors;   /* sorted by name */
     int n_files;
@@ -421,7 +823,7 @@ typedef struct rl_st {
     const char **meta_keys, **meta_vals;
     const char *path;        /* what was opened, for messages */
     rl_arena arena;
-} rl_st;
+};
 
 rl_status rl_st_open(rl_st *st, const char *path);      /* a .safetensors file (a folder: rl_st_open_dir) */
 rl_status rl_st_open_dir(rl_st *st, const char *dir);   /* model.safetensors, else the index + shards */
@@ -441,7 +843,7 @@ rl_status rl_st_read_f32(const rl_st *st, const char *name, float *dst, int ndim
    value outside int32 is an error). */
 rl_status rl_st_read_i32(const rl_st *st, const char *name, int32_t *dst, int ndim, const int64_t *shape);
 
-/* Writer. Output is byte for byte what the reference writer produces (formats.md §1.4):
+/* Writer. Output is byte for byte what the reference writer produces (safetensors' serialize):
    tensors sorted by dtype alignment order descending, then by name; compact JSON header
    with __metadata__ first, right-padded with spaces to a multiple of 8; data back to back.
    Written to "<path>.tmp.<random>" in the same folder, fsync'ed, then renamed over path: a
@@ -458,14 +860,15 @@ enum { RL_ST_WRITE_NO_FORMAT = 1 }; /* do not add "format": "pt" (only for golde
    added (transformers refuses files without it) unless flags has RL_ST_WRITE_NO_FORMAT; a
    caller's own "format" must be "pt". Metadata keys are written in byte order. */
 rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags);
-/* The same file image in a malloc'd buffer (free with RL_FREE / free). */
+/* The same file image in a malloc'd buffer (free with rl_free). */
 rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags,
                           unsigned char **out, size_t *out_len);
 
-/* ---- 4c. config.json (the teacher) -------------------------------------------------------
+/* ==== 11. config.json (declarations) ======================================= */
+/*
    Reads a Hugging Face config.json of a Qwen2ForCausalLM (Qwen2/Qwen2.5) or LlamaForCausalLM
    (Llama-3.x, SmolLM2) checkpoint, in the transformers v4 form (top-level rope_theta,
-   rope_scaling, torch_dtype) or the v5 form (rope_parameters, dtype), formats.md §2.
+   rope_scaling, torch_dtype) or the v5 form (rope_parameters, dtype).
    Required: vocab_size, hidden_size, intermediate_size, num_hidden_layers,
    num_attention_heads. Defaults as in Qwen2Config/LlamaConfig otherwise: num_key_value_heads
    = heads, head_dim = hidden/heads, max_position_embeddings 32768 (Qwen2) / 2048 (Llama),
@@ -476,39 +879,6 @@ rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *
    are hidden_act other than silu and any layer with sliding-window attention (Qwen2
    use_sliding_window true with max_window_layers < layers, or "sliding_attention" in
    layer_types). Unknown architectures/model_type: RL_ERR_UNSUPPORTED naming it. */
-typedef enum rl_arch { RL_ARCH_LLAMA = 1, RL_ARCH_QWEN2 = 2 } rl_arch;
-enum { RL_ROPE_NONE = 0, RL_ROPE_LLAMA3 = 1, RL_ROPE_LINEAR = 2 };
-#define RL_CONFIG_MAX_EOS 8
-typedef struct rl_config {
-    rl_arch arch;
-    char model_type[32];
-    int64_t vocab_size, hidden_size, intermediate_size, n_layers, n_heads, n_kv_heads, head_dim, max_pos;
-    float rms_eps;
-    double rope_theta;
-    int rope_scaling;        /* RL_ROPE_NONE, RL_ROPE_LLAMA3, RL_ROPE_LINEAR */
-    double rope_factor, rope_low_freq, rope_high_freq; /* llama3: factor, low/high_freq_factor; linear: factor */
-    int64_t rope_orig_max_pos;                         /* llama3: original_max_position_embeddings */
-    int tie_embeddings;
-    int attn_bias;           /* q/k/v bias (Qwen2: always; Llama: attention_bias) */
-    int o_bias;              /* o_proj bias (Llama attention_bias) */
-    int mlp_bias;            /* gate/up/down bias (Llama mlp_bias) */
-    int32_t bos_id;          /* -1 if none */
-    int32_t eos_ids[RL_CONFIG_MAX_EOS];
-    int n_eos;
-    rl_dtype dtype;          /* torch_dtype (v4) / dtype (v5); RL_F32 when absent */
-    /* RADLADS students (architectures RWKV6Qwen2ForCausalLM / RWKV7Qwen2ForCausalLM,
-       model_type rwkv6qwen2 / rwkv7qwen2, formats.md §5.2); arch is then RL_ARCH_QWEN2 and
-       attention_bias (default true) says whether q/k/v have biases */
-    int student;             /* 0: a transformer; 6: RAD-RWKV6; 7: RAD-RWKV7 */
-    int lora_tokenshift, lora_decay, lora_iclr, lora_value_residual, lora_gate; /* 0: the paper's formula */
-    int gate_rank_type;      /* 0 no gate, 1 Linear gate [C,C], 2 LoRA g1·g2 (as config.json says) */
-    int balance_state, groupnorm_att, use_tokenshift, use_rope;
-    int n_attention_layers;  /* hybrid: the last n layers keep softmax attention */
-    int rwkv6_hybrid;        /* a RAD-RWKV6 hybrid: model_type RL_RWKV6_HYBRID_TYPE (not rwkv6qwen2, whose
-                                official code ignores num_attention_layers; README.md "Hybrids") */
-} rl_config;
-#define RL_RWKV6_HYBRID_TYPE "radlads_rwkv6_hybrid"
-#define RL_RWKV6_HYBRID_ARCH "RADLADSRWKV6HybridForCausalLM"
 
 rl_status rl_config_load(rl_config *cfg, const char *path_to_config_json);
 /* The same from text in memory; `source` names it in messages. */
@@ -518,7 +888,8 @@ rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const ch
    double and rounded to float once. */
 void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq);
 
-/* ---- GGUF (llama.cpp's model container; formats.md §5.3-5.7) ----
+/* ==== 12. GGUF (declarations) ============================================== */
+/*
    Little-endian GGUF versions 2 and 3. The file is mmap()ed read-only; tensor data is
    read in place. Every key, tensor name and string value is copied as a NUL-terminated
    string (its length is kept too, since GGUF strings may hold NUL bytes). */
@@ -739,9 +1110,10 @@ rl_status rl_gguf_add_tensor_fn(rl_gguf_writer *w, const char *name, rl_ggml_typ
 rl_status rl_gguf_write(rl_gguf_writer *w, const char *path);
 
 
-/* ---- 4e. tokenizer ---------------------------------------------------------------------
+/* ==== 13. tokenizer (declarations) ========================================= */
+/*
    Byte-level BPE as Hugging Face `tokenizers` runs it for Qwen2/Qwen2.5, Llama-3.x,
-   SmolLM/SmolLM2 and GPT-2 (formats.md §3); token ids equal HF's, decoding equals HF's
+   SmolLM/SmolLM2 and GPT-2; token ids equal HF's, decoding equals HF's
    `decode` (invalid UTF-8 becomes U+FFFD, one per maximal invalid subpart).
 
    Encoding: added tokens (special or not) are found first, leftmost-longest, with their
@@ -765,7 +1137,6 @@ rl_status rl_gguf_write(rl_gguf_writer *w, const char *path);
    A tokenizer is read-only after loading: encode/decode may run on many threads at once.
    Buffers returned by encode/decode are allocated with RL_MALLOC; release them with RL_FREE
    (free() by default). */
-typedef struct rl_tokenizer rl_tokenizer;
 
 /* Pre-tokenizer presets (GGUF tokenizer.ggml.pre: "gpt2", "llama-bpe", "qwen2", "smollm"). */
 typedef enum rl_pretok {
@@ -852,241 +1223,8 @@ rl_status rl_detok_flush(rl_detok *d, const char **text, size_t *len);
 void rl_detok_free(rl_detok *d);
 
 
-/* ==== 5. models (declarations) ============================================ */
-
-/* RAD-RWKV6 gated-linear-attention scan (spec §4.2-4.4). Per query head h, which reads
-   kv head h/(H/KVH):  w = exp(logw), k' = k ⊙ (1 − w), S = diag(w)·S + k'ᵀv,
-   o = N^-½ · r·S   (current token included, no bonus).
-   r, logw: [B*T, H*N]; k, v: [B*T, KVH*N]; state: [B, H, N, N] holding S[j][i] (key j,
-   value i), NULL = zeros. Returns o [B*T, H*N]; *state_out gets the final state. */
-rl_tensor *rl_wkv6(rl_ctx *c, rl_tensor *r, rl_tensor *k, rl_tensor *v, rl_tensor *logw, int64_t T, int H, int KVH,
-                   rl_tensor *state, rl_tensor **state_out);
-/* RWKV-7 generalized delta rule (spec §5.3), every input [B*T, H*N] (heads expanded):
-   per head sa = S·a, S = S·diag(w) + sa·bᵀ + v·kᵀ, y = S·r, with S[i][j] (value i, key j).
-   RADLADS passes a = −κ, b = κ ⊙ a_iclr, k = k̃. */
-rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl_tensor *v, rl_tensor *a, rl_tensor *b,
-                   int64_t T, int H, rl_tensor *state, rl_tensor **state_out);
-/* RAD-RWKV6 log-decay with the clamp: max(−exp(d), −5) */
-rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d);
-/* Last row of each length-T sequence: [B*T, C] -> [B, C] */
-rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T);
-#ifdef RADLADS_CUDA
-/* radlads_cuda.cu (build/cuda/radlads_cuda.o + the CUDA runtime): host-pointer scans, the
-   same math and layouts as rl_wkv6 / rl_wkv7; 0 = success (see radlads_cuda.cu). */
-int rl_cuda_available(void);
-const char *rl_cuda_last_error(void);
-int rl_cuda_wkv6_forward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
-                              const float *v, const float *logw, const float *state_in, float *y, float *state_out,
-                              float *ck);
-int rl_cuda_wkv6_backward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
-                               const float *v, const float *logw, const float *state_in, const float *dy,
-                               const float *dstate_out, float *dr, float *dk, float *dv, float *dlogw,
-                               float *dstate_in);
-int rl_cuda_wkv7_forward_host(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
-                              const float *v, const float *a, const float *b, const float *state_in, float *y,
-                              float *state_out, float *ck);
-int rl_cuda_wkv7_backward_host(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
-                               const float *v, const float *a, const float *b, const float *state_in,
-                               const float *dy, const float *dstate_out, float *dr, float *dw, float *dk, float *dv,
-                               float *da, float *db, float *dstate_in);
-#endif
-
-/* A sequence mixer: the teacher's softmax attention, or a RAD-RWKV6/7 student mixer that
-   reuses the teacher's q/k/v/o projections as r/k/v/o. */
-typedef enum rl_mixer_kind { RL_MIXER_ATTENTION = 0, RL_MIXER_RWKV6 = 6, RL_MIXER_RWKV7 = 7 } rl_mixer_kind;
-
-/* The output gate (config.json gate_rank_type 1, 2, 0) */
-enum { RL_GATE_DEFAULT = 0, RL_GATE_LINEAR = 1, RL_GATE_LORA = 2, RL_GATE_NONE = 3 };
-typedef struct rl_mixer_cfg {
-    rl_mixer_kind kind;
-    int layer, n_layers;       /* this layer's index and the model's depth (for inits) */
-    int64_t C, H, KVH, N;      /* model width, query heads, kv heads, head size */
-    int attn_bias;             /* q/k/v have biases (Qwen2) */
-    int use_tokenshift;        /* RWKV6: ddlerp token shift */
-    int balance_state;         /* RWKV6: k·(1−w). RWKV7: κ = normalize(k), k̃ = k⊙(1−w+a) (paper v4);
-                                  0 = κ = normalize(k⊙k_k), k̃ = k⊙(1+(a−1)⊙k_a) (release) */
-    int groupnorm_att;         /* GroupNorm ln_x after the scan (RWKV7: instead of the N^-½ scale;
-                                  RWKV6: on the scaled output, the official ablation) */
-    int use_rope;              /* RoPE on r and k (attention and RWKV7: yes; RWKV6: ablation) */
-    int gate;                  /* RL_GATE_*: 0 = the kind's default (RWKV6 Linear, RWKV7 LoRA) */
-    int r_ts, r_d;             /* RWKV6 LoRA ranks: token shift, decay */
-    int r_w, r_a, r_v, r_g;    /* RWKV7 LoRA ranks: decay, in-context rate, value residual, gate */
-    float ln_eps;              /* RWKV7 GroupNorm eps (spec: N·1e-5) */
-    const float *inv_freq;     /* N/2 RoPE inverse frequencies (borrowed) */
-} rl_mixer_cfg;
-
-typedef struct rl_mixer {
-    rl_mixer_cfg cfg;
-    /* from the teacher: q/k/v/o (r/k/v/o in the students) */
-    rl_tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w;
-    /* RAD-RWKV6 (spec §4.1) */
-    rl_tensor maa_x, maa_r, maa_k, maa_v, maa_w, maa_g, maa_w1, maa_w2, decay, decay_w1, decay_w2, gate_w;
-    /* RAD-RWKV7 (spec §5.2) */
-    rl_tensor w0, w1, w2, a0, a1, a2, v0, v1, v2, g1, g2, k_k, k_a, r_k, lnx_w, lnx_b;
-} rl_mixer;
-
-/* Visit every parameter of a mixer with its checkpoint name (no layer prefix), e.g.
-   "q_proj.weight", "time_maa_w1", "w0", "ln_x.weight". */
-typedef void (*rl_param_fn)(void *user, const char *name, rl_tensor *t);
-void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user);
-/* Set shapes from cfg and allocate parameters (zeroed) in `params` (NULL: shapes only),
-   and F32 gradient buffers in `grads` when it is not NULL. */
-rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params, rl_arena *grads);
-/* LoRA rank of the paper's helper: max(1, round(C^e · m / 32)) · 32 (spec §3.0) */
-int rl_lora_rank(int64_t C, double e, double m);
-
-/* Inputs and outputs of one mixer call besides x. NULL inputs mean zeros. */
-typedef struct rl_mixer_io {
-    rl_tensor *state_in, *shift_in;    /* [B,H,N,N] scan state; [B,C] RWKV6 shift state */
-    rl_tensor *state_out, *shift_out;  /* set by the call */
-    rl_tensor *v_first;                /* RWKV7: input for layer > 0, output of layer 0 */
-    float *kcache, *vcache;            /* attention while decoding (B = 1): [cache_cap, KVH*N] */
-    int64_t cache_cap;
-} rl_mixer_io;
-/* x [B*T, C] (the normalized residual), positions pos0 .. pos0+T-1. Returns [B*T, C]. */
-rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io);
-
-
-/* ---- the whole model: teacher transformer or RAD-RWKV student ---- */
-
-typedef struct rl_student_opts {
-    rl_mixer_kind kind;      /* RL_MIXER_RWKV6 or RL_MIXER_RWKV7 */
-    int keep_attention;      /* hybrid: the last n layers stay softmax attention (paper: 0) */
-    int use_rope;            /* RoPE on r,k: default RWKV7 1, RWKV6 0 (ablation) */
-    int use_tokenshift;      /* RWKV6 token shift: default 1 */
-    int balance_state;       /* default 1 (RWKV6 k·(1−w); RWKV7 paper-v4 variant B) */
-    int groupnorm_att;       /* RWKV7 ln_x: default 0 (variant B); 1 with balance_state 0 = variant A */
-    int gate;                /* RL_GATE_*: 0 = the kind's default (RWKV6 Linear, RWKV7 LoRA) */
-    int r_ts, r_d, r_w, r_a, r_v, r_g; /* LoRA ranks; 0 = the paper's formula (spec §3.0) */
-    uint64_t seed;           /* initialisation of the new parameters */
-} rl_student_opts;
-void rl_student_opts_default(rl_student_opts *o, rl_mixer_kind kind);
-
-typedef struct rl_block {
-    rl_tensor ln1, ln2;          /* input_layernorm, post_attention_layernorm [C] */
-    rl_mixer mix;                /* self_attn */
-    rl_tensor gate, up, down;    /* mlp.{gate,up,down}_proj */
-} rl_block;
-
-typedef struct rl_model {
-    rl_config cfg;               /* the teacher's shape (config.json) */
-    rl_student_opts student;     /* kind RL_MIXER_ATTENTION for a teacher */
-    rl_block *blocks;
-    rl_tensor embed, norm, head; /* head shares embed's storage when tied */
-    float *inv_freq;             /* head_dim/2 RoPE inverse frequencies */
-    int trainable;               /* parameters are F32 with gradient buffers */
-    rl_arena params, grads;
-    rl_st weights;               /* kept open: frozen BF16/F32 matrices point into it */
-    int has_weights;
-    struct rl_gguf *gguf;        /* a student read from GGUF: kept open, its matrices point into it */
-} rl_model;
-
-/* Load a Hugging Face Qwen2/Llama folder or a RADLADS student (config.json + safetensors).
-   trainable = 0 keeps 2-D weights (LoRA matrices included) in the file's BF16/F16/F32,
-   memory-mapped (a frozen model: no F32 copy of the weights); 1 converts every parameter to
-   F32 and allocates gradients. A student's config.json and tensors must agree (layer count,
-   which layers are attention, the mixers' optional parts), else an error names both. */
-rl_status rl_model_load(rl_model *m, const char *dir, int trainable);
-/* A student made from a teacher (spec §3.0): q/k/v/o, embeddings, norms, MLPs and head
-   copied (widened to F32), every new parameter initialised by the spec's formulas. */
-rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl_student_opts *o);
-void rl_model_free(rl_model *m);
-/* Every parameter with its checkpoint name ("model.layers.3.self_attn.w0"). A tied head is
-   visited once, as the embedding. */
-void rl_model_params(rl_model *m, rl_param_fn fn, void *user);
-int64_t rl_model_n_params(rl_model *m);
-
-/* What a forward pass should produce besides the logits. */
-typedef struct rl_forward_opts {
-    int64_t B, T;                /* B sequences of T tokens, ids row-major [B*T] */
-    int64_t pos0;                /* position of the first token (RoPE) */
-    rl_tensor **attn_in;         /* if set, [n_layers] receive each mixer's input (RMSNorm₁ output) */
-    rl_tensor **attn_out;        /*   and each mixer's output (before the residual add) */
-    int no_head;                 /* return the final normed hidden states instead of logits */
-} rl_forward_opts;
-/* Training / scoring forward over whole sequences (states start at zero). */
-rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o);
-
-/* Inference state of one sequence: KV cache for attention layers, recurrent state for
-   RAD-RWKV layers. Memory: attention layers grow with max_ctx, RWKV layers do not. */
-typedef struct rl_state {
-    int64_t pos, max_ctx;
-    int n_layers;
-    int64_t s_n, shift_n;        /* floats per RWKV state and shift buffer */
-    float **k, **v;              /* attention: [max_ctx, KVH*N] each */
-    float **S, **shift;          /* RWKV: [H, N, N] and [C] */
-} rl_state;
-rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx);
-void rl_state_reset(rl_state *s);
-void rl_state_free(rl_state *s);
-/* Feed n tokens at s->pos (prefill when n > 1, one decode step when n = 1); writes the
-   logits of the last token to logits[vocab] and advances the state. */
-rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits);
-
-/* Sampling: temperature <= 0 is greedy; top_k 0 and top_p 1 disable those filters. */
-typedef struct rl_sampler { float temperature, top_p; int top_k; } rl_sampler;
-int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *rng);
-
-/* ==== 6. conversion (declarations) ======================================== */
-/* (rl_student_opts and rl_student_from_teacher are declared with the model, section 5) */
-
-/* ---- 6c. teachers from GGUF (llama.cpp files) ---- */
-/* ---- import: GGUF (llama.cpp) teachers --------------------------------------------------
-   A Llama or Qwen2 GGUF (general.architecture "llama" / "qwen2", formats.md §5.3) becomes a
-   frozen teacher: hyper-parameters -> rl_config, every tensor dequantized to F32 (any type
-   rl_ggml_can_dequantize takes), Q/K rows of "llama" files put back in Hugging Face's
-   rotate-half order. The result is what rl_model_load makes of the same model's Hugging
-   Face folder, up to the quantization the GGUF applied.
-
-   rl_config from the GGUF: arch and model_type from general.architecture; vocab_size = rows
-   of token_embd.weight; hidden/intermediate sizes, layers, heads, kv heads, head_dim
-   ({arch}.attention.key_length or hidden/heads); max_position_embeddings =
-   {arch}.context_length (else 2048 llama / 32768 qwen2); rope_theta = {arch}.rope.freq_base;
-   rms_norm_eps; tie_word_embeddings = no output.weight; attention_bias = blk.0.attn_q.bias
-   present (always for qwen2); bos/eos from tokenizer.ggml.bos_token_id / eos_token_id (the
-   eos list also takes eot_token_id and eom_token_id when they differ); dtype float32.
-   RoPE scaling: {arch}.rope.scaling.type "linear" -> linear; a rope_freqs.weight tensor
-   (how convert_hf_to_gguf stores Llama-3.1/3.2 "llama3" scaling) is accepted when its
-   divisors are all 1 (no scaling) or exactly those of rope_type llama3 with low/high
-   frequency factors 1/4 and original context {arch}.rope.scaling.original_context_length
-   (default 8192) -- then rope_scaling is RL_ROPE_LLAMA3 -- and refused otherwise; other
-   scaling types (yarn, ...) are RL_ERR_UNSUPPORTED.
-   Errors name the file, the tensor or key, and the problem, e.g.
-   "m.gguf: tensor 'blk.3.ffn_up.weight' (model.layers.3.mlp.up_proj.weight) is missing". */
-rl_status rl_model_load_gguf(rl_model *m, const char *path);
-/* The same from a GGUF already open (g stays open and is not referenced afterwards). */
-rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
-/* Only the configuration (no tensor data is read, except rope_freqs.weight). */
-rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
-
-/* The tokenizer of a GGUF: tokenizer.ggml.model must be "gpt2" (byte-level BPE);
-   tokenizer.ggml.pre selects the pre-tokenizer: "smollm" -> RL_PRETOK_SMOLLM, "qwen2" and
-   "deepseek-r1-qwen" -> RL_PRETOK_QWEN2, "llama-bpe", "llama3", "llama-v3" ->
-   RL_PRETOK_LLAMA3, "gpt-2" and "gpt2" -> RL_PRETOK_GPT2; any other value, or none (llama.cpp's
-   "default", which matches no Hugging Face tokenizer), is RL_ERR_UNSUPPORTED naming it.
-   Control / user-defined token types become special / non-special added tokens, unused ones
-   holes; BOS is prepended by encode(add_special) when tokenizer.ggml.add_bos_token is true
-   (absent: true for the Llama-3 pre-tokenizer, as llama.cpp, false otherwise). */
-rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
-
-/* Write tok as a Hugging Face tokenizer.json (formats.md §3) that rl_tokenizer_load and HF
-   `tokenizers` read back to the same tokenizer: model BPE (model.vocab in id order, merges
-   as [a, b] pairs, ignore_merges / fuse_unk / unk_token as tok has them), added_tokens sorted
-   by id with their flags, and normalizer / pre_tokenizer / post_processor / decoder as the
-   real files of the preset write them (formats.md §3.4: Qwen2, Llama-3, SmolLM2, GPT-2); a
-   tokenizer that matches no preset gets its own pipeline spelled out. A Template post-
-   processor is written when encode(add_special) adds tokens (e.g. Llama-3's BOS). Tokens
-   must be valid UTF-8 (JSON holds nothing else). Written to a temporary file and renamed. */
-rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path);
-
-/* `radlads import`: a GGUF teacher -> a Hugging Face folder out_dir (created if needed):
-   config.json + model.safetensors (F32) through rl_model_save, tokenizer.json,
-   tokenizer_config.json (tokenizer_class PreTrainedTokenizerFast, bos/eos/unk/pad token
-   strings, chat_template, model_max_length) and generation_config.json (bos/eos ids).
-   transformers' AutoModelForCausalLM / AutoTokenizer and rl_model_load read it. */
-rl_status rl_import_gguf(const char *gguf_path, const char *out_dir);
-
-/* ---- 6d. teachers from llama2.c checkpoints (karpathy/llama2.c) ----
+/* ==== 14. llama2.c checkpoints (declarations) ============================== */
+/*
    A llama2.c .bin (legacy v0 fp32, or export.py's versioned v1 fp32 / v2 int8 Q8_0 with a
    256-byte "ak42" header; shared or unshared classifier) becomes a frozen Llama teacher
    (F32; v2 dequantized): dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len
@@ -1106,172 +1244,8 @@ rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const 
 
 
 
-/* ==== 7. training (declarations) ========================================== */
-
-/* A stream of token ids (documents joined with EOS). */
-typedef struct rl_tokens {
-    int32_t *ids;
-    int64_t n;
-} rl_tokens;
-void rl_tokens_free(rl_tokens *t);
-/* RWKV/Megatron binidx (prefix.idx + prefix.bin, uint16 or int32 tokens, formats.md §4.1). */
-rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix);
-/* llm.c token file (header of 256 int32: magic 20240520, version 1|2, count; uint16|uint32 ids). */
-rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path);
-/* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one document
-   each, formats of the RADLADS data prep); each document is followed by eos when eos >= 0.
-   A text file with "<|endoftext|>" in it (TinyStories' separator) is split there into
-   documents, each stripped of surrounding whitespace, when the tokenizer has no such token
-   (e.g. llama2.c vocabularies); a tokenizer that has it (Qwen2) encodes it as that token. */
-rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos);
-
-/* Training windows of T+1 tokens at slot boundaries i·T (spec §3.6). The first
-   (1 − heldout) of the stream trains, the rest is held out. Training slots are visited
-   in the RADLADS "magic prime" order: slot = (⌊p·(√5−1)/2⌋ · (1+k)³) mod p, a
-   permutation for a prime p ≡ 2 (mod 3), here the largest such p below the number of
-   training slots (slots >= p are never visited, as in the reference). */
-typedef struct rl_loader {
-    const rl_tokens *data;
-    int64_t T, n_train, n_heldout; /* training slots; held-out windows */
-    uint64_t p, mult, k;           /* prime, multiplier, samples drawn so far */
-    int64_t heldout_begin, heldout_end; /* the held-out split: tokens [begin, end) */
-} rl_loader;
-/* The held-out split is every token after the training slots ([n_train·T, n)); it is read
-   in n_heldout windows of T+1 tokens at heldout_begin + i·T, the last one shorter when the
-   split does not divide into T (so every held-out token but the first is scored once). */
-rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double heldout);
-/* Hold out whole documents: move the start of the held-out split forward to the first
-   document separator `sep` (e.g. the EOS that joins documents, or llama2.c's BOS) at or after
-   token n_train·T, so that no token of a held-out document is ever trained on and the
-   held-out windows start at a document boundary. RL_ERR_ARG if the split has no separator. */
-rl_status rl_loader_heldout_docs(rl_loader *L, int32_t sep);
-/* the window of training sample number k (x = w[0:T], y = w[1:T+1]) */
-const int32_t *rl_loader_train(const rl_loader *L, uint64_t k);
-const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i); /* i < n_heldout */
-/* the number of scored targets of held-out window i (T, or fewer for the last one) */
-int64_t rl_loader_heldout_len(const rl_loader *L, int64_t i);
-
-/* Learning rate of the RADLADS trainer (spec §3.5) at an optimizer step. */
-typedef struct rl_lr_sched {
-    double lr_init, lr_final;      /* everything but the sequence mixers */
-    double lr2_init, lr2_final;    /* sequence mixers (".self_attn."); negative: as above */
-    double wait, endpoint;         /* decay between these fractions of the post-warm-up tokens */
-    int cosine;                    /* 1: quarter cosine, 0: linear */
-    int64_t warmup_steps, tokens_per_step, exit_tokens;
-} rl_lr_sched;
-void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mixer);
-
-/* AdamW with two groups (mixers / rest), bias correction, global gradient-norm clip. */
-enum { RL_TRAIN_ALL = 0, RL_TRAIN_MIXERS = 1, RL_TRAIN_DECAY = 2 /* step 3a */ };
-typedef struct rl_adamw {
-    float beta1, beta2, eps, weight_decay, clip;
-    int64_t step;
-    int n;
-    rl_tensor **p;
-    const char **names;
-    float **m, **v;
-    unsigned char *mixer;          /* 1: parameter of a sequence mixer */
-    rl_arena mem;
-} rl_adamw;
-rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which);
-/* One update from the accumulated gradients (then zeroed). Returns the gradient norm
-   before clipping, or a negative value (and no update) if it is not finite. */
-double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer);
-void rl_adamw_zero_grad(rl_adamw *o);
-void rl_adamw_free(rl_adamw *o);
-
-/* Progress of a run, given to the callback after every optimizer step. */
-typedef struct rl_progress {
-    int stage;
-    int64_t step, steps, tokens, tokens_total;
-    double loss, lr, grad_norm, tok_per_s, eta_s;
-    int64_t nonfinite;             /* updates skipped so far for a non-finite loss or gradient */
-} rl_progress;
-
-/* One RADLADS stage on a token stream (spec §3.1-3.5):
-     1: attention alignment: student mixers on the teacher's normalized residual stream,
-        loss mean_l ‖y_teacher − y_student‖₂/√C (rl_l2_dist), only mixers train;
-     2: KL(teacher ‖ student) at T = 1 over the whole vocabulary, everything trains
-        (2a: lr2_* give the mixers their own schedule);
-     3: next-token cross entropy, no teacher; with carry_state each window is run in
-        chunks of `chunk` tokens, the recurrent state of one chunk feeding the next (RAD's
-        carried state: memory of one chunk for any context, gradients truncated at chunk
-        boundaries; students without attention layers only).
-   Checkpoints hold weights, Adam moments, counters and the data cursor; resume continues
-   exactly. */
-typedef struct rl_stage_opts {
-    int stage;                     /* 1, 2 or 3 */
-    int64_t ctx, batch, micro_batch; /* window length; sequences per optimizer step; per forward */
-    int64_t tokens;                /* token budget of the stage */
-    rl_lr_sched lr;                /* tokens_per_step / exit_tokens are filled in */
-    float clip, beta1, beta2, eps, weight_decay;
-    int train;                     /* RL_TRAIN_ALL / MIXERS / DECAY; stage 1 forces MIXERS */
-    int carry_state;               /* stage 3: run windows in chunks with the state carried */
-    int64_t chunk;                 /* chunk length for carry_state (default 512) */
-    double heldout;                /* fraction of the stream held out (not trained on) */
-    const char *checkpoint;        /* file written atomically every ckpt_every steps and at the end */
-    int64_t ckpt_every;
-    int resume;                    /* continue from `checkpoint` */
-    int64_t max_steps;             /* stop (with a checkpoint) after this many steps of this call; 0 = no limit */
-    int layerwise;                 /* stage 1 one layer at a time (anchors.md §D.3): each mixer gets the
-                                      whole budget in turn, the teacher runs only up to that layer and
-                                      keeps only its residual stream, so activations are one layer's;
-                                      gradient clipping is per layer; checkpoints at layer ends */
-    const char *csv;               /* per-step log (step,tokens,loss,lr,grad_norm,tok_per_s), appended */
-    volatile int *stop;            /* polled each step: non-zero saves a checkpoint and returns RL_ERR_INTERRUPTED */
-    void (*progress)(void *user, const rl_progress *p);
-    void *user;
-    int max_nonfinite;             /* a step whose loss or gradient is NaN/Inf is skipped (no update) and counted;
-                                      more than this many in a row stop the run with RL_ERR_STATE before any
-                                      further checkpoint, so the last good one stays (0: the default, 3) */
-    int resume_force;              /* resume even where the checkpoint's run identity differs (warns instead) */
-    const char *const *identity;   /* more of the run's identity, key/value pairs, NULL-terminated (e.g. the CLI's
-                                      data file size and hash); kept as radlads.id.<key> and compared on resume */
-} rl_stage_opts;
-void rl_stage_opts_default(rl_stage_opts *o, int stage);
-
-/* What a stage will cost, before it runs: exact parameter, gradient and optimizer bytes,
-   an estimate of the activation arena (per micro-batch, from per-token counts of the ops
-   each layer records) and FLOPs per trained token (2 per weight for a forward, 6 for
-   forward + backward, plus attention and scans). */
-typedef struct rl_plan {
-    int64_t params, trained;        /* student parameters; those the optimizer updates */
-    double weights_bytes;           /* student + teacher weights as stored */
-    double grads_bytes, optim_bytes;
-    double act_bytes;               /* activations + their gradients, one micro-batch (estimate) */
-    double flops_per_token, flops_total;
-} rl_plan;
-rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p);
-rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o);
-/* Save a model as a Hugging Face folder: config.json (students: model_type rwkv6qwen2 /
-   rwkv7qwen2 with the RADLADS keys), model.safetensors, and the tokenizer files copied from
-   tok_dir (may be NULL). rl_model_load reads it back. */
-rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir);
-/* Training curves as a plain SVG file (no dependency): one column per stage found in
-   train_csv (the rl_stage_opts.csv log: stage,step,tokens,loss,lr,...), rows: the stage's loss,
-   held-out perplexity (log scale) and learning rate against the stage's tokens. eval_csv (may
-   be NULL or missing) holds held-out measurements "stage,tokens,label,ppl,kl,top1": stage 0
-   is before step 1 (the student at init), label "teacher" draws the teacher's perplexity as
-   a dashed line. Written to a temporary file and renamed. */
-rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title);
-
-/* ==== 8. inference and evaluation (declarations) =========================== */
-/* (rl_state, rl_model_step and rl_sample are declared with the model, section 5) */
-
-/* Perplexity: mean next-token NLL per token over the held-out windows (one forward per
-   window, every position scored, states from zero). max_windows <= 0 (or >= n_heldout)
-   scores the whole held-out split; otherwise max_windows windows drawn without replacement
-   from the whole split with a fixed seed (rl_eval_windows), never simply the first ones. */
-rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_windows, double *nll);
-/* The held-out windows an evaluation with max_windows scores, ascending: *n of them, in
-   idx[] (RL_MALLOC; free with RL_FREE). The same windows for the same split and count. */
-rl_status rl_eval_windows(const rl_loader *L, int64_t max_windows, int64_t **idx, int64_t *n);
-/* Teacher–student comparison on the same held-out windows: mean KL(teacher‖student) per
-   token and top-1 agreement. */
-rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
-                          double *kl, double *top1);
-
-/* ---- 8c. zero-shot tasks: lm-evaluation-harness conventions (formats.md §6) ----------------
+/* ==== 15. lm-evaluation-harness scoring (declarations) ===================== */
+/*
    Scores a model on the multiple-choice and cloze tasks of EleutherAI's lm-evaluation-harness
    (HellaSwag, PIQA, ARC-Easy/Challenge, WinoGrande, LAMBADA) exactly as its Hugging Face
    backend (HFLM) does, zero-shot, so that numbers can be compared with published ones.
@@ -1296,7 +1270,7 @@ rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const
    special tokens. Older harness versions passed add_special_tokens=False (no BOS);
    rl_lmeval_opts.add_special = 0 gives that convention. Say which one a reported number used.
 
-   Tasks (formats.md §6.2; target delimiter " "):
+   Tasks (the harness's task YAMLs; target delimiter " "):
      hellaswag       context preprocess(activity_label + ": " + ctx_a + " " + capitalize(ctx_b)),
                      choices preprocess(endings[i]), gold int(label) ("0".."3" or a number);
                      preprocess = strip, " [title]" -> ". ", drop every [...] (not across a
@@ -1355,7 +1329,7 @@ typedef struct rl_lmeval_opts {
 void rl_lmeval_opts_default(rl_lmeval_opts *o);
 
 /* The token ids the harness builds for one request (o may be NULL = defaults). *ctx_ids and
-   *cont_ids are RL_MALLOC'd (release with RL_FREE). */
+   *cont_ids are the caller's (release with rl_free). */
 rl_status rl_lmeval_encode_pair(const rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
                                 const char *context, const char *continuation, int32_t **ctx_ids, int64_t *n_ctx,
                                 int32_t **cont_ids, int64_t *n_cont);
@@ -1402,10 +1376,67 @@ rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const ch
 rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
                           int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out);
 
-/* ---- 8d. GGUF export (llama.cpp) ---------------------------------------------------------
+/* ==== 16. llama.cpp interop: GGUF teachers and students in, rwkv6qwen2 out (declarations) === */
+/* ---- import: GGUF (llama.cpp) teachers --------------------------------------------------
+   A Llama or Qwen2 GGUF (general.architecture "llama" / "qwen2") becomes a
+   frozen teacher: hyper-parameters -> rl_config, every tensor dequantized to F32 (any type
+   rl_ggml_can_dequantize takes), Q/K rows of "llama" files put back in Hugging Face's
+   rotate-half order. The result is what rl_model_load makes of the same model's Hugging
+   Face folder, up to the quantization the GGUF applied.
+
+   rl_config from the GGUF: arch and model_type from general.architecture; vocab_size = rows
+   of token_embd.weight; hidden/intermediate sizes, layers, heads, kv heads, head_dim
+   ({arch}.attention.key_length or hidden/heads); max_position_embeddings =
+   {arch}.context_length (else 2048 llama / 32768 qwen2); rope_theta = {arch}.rope.freq_base;
+   rms_norm_eps; tie_word_embeddings = no output.weight; attention_bias = blk.0.attn_q.bias
+   present (always for qwen2); bos/eos from tokenizer.ggml.bos_token_id / eos_token_id (the
+   eos list also takes eot_token_id and eom_token_id when they differ); dtype float32.
+   RoPE scaling: {arch}.rope.scaling.type "linear" -> linear; a rope_freqs.weight tensor
+   (how convert_hf_to_gguf stores Llama-3.1/3.2 "llama3" scaling) is accepted when its
+   divisors are all 1 (no scaling) or exactly those of rope_type llama3 with low/high
+   frequency factors 1/4 and original context {arch}.rope.scaling.original_context_length
+   (default 8192) -- then rope_scaling is RL_ROPE_LLAMA3 -- and refused otherwise; other
+   scaling types (yarn, ...) are RL_ERR_UNSUPPORTED.
+   Errors name the file, the tensor or key, and the problem, e.g.
+   "m.gguf: tensor 'blk.3.ffn_up.weight' (model.layers.3.mlp.up_proj.weight) is missing". */
+rl_status rl_model_load_gguf(rl_model *m, const char *path);
+/* The same from a GGUF already open (g stays open and is not referenced afterwards). */
+rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
+/* Only the configuration (no tensor data is read, except rope_freqs.weight). */
+rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
+
+/* The tokenizer of a GGUF: tokenizer.ggml.model must be "gpt2" (byte-level BPE);
+   tokenizer.ggml.pre selects the pre-tokenizer: "smollm" -> RL_PRETOK_SMOLLM, "qwen2" and
+   "deepseek-r1-qwen" -> RL_PRETOK_QWEN2, "llama-bpe", "llama3", "llama-v3" ->
+   RL_PRETOK_LLAMA3, "gpt-2" and "gpt2" -> RL_PRETOK_GPT2; any other value, or none (llama.cpp's
+   "default", which matches no Hugging Face tokenizer), is RL_ERR_UNSUPPORTED naming it.
+   Control / user-defined token types become special / non-special added tokens, unused ones
+   holes; BOS is prepended by encode(add_special) when tokenizer.ggml.add_bos_token is true
+   (absent: true for the Llama-3 pre-tokenizer, as llama.cpp, false otherwise). */
+rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
+
+/* Write tok as a Hugging Face tokenizer.json that rl_tokenizer_load and HF
+   `tokenizers` read back to the same tokenizer: model BPE (model.vocab in id order, merges
+   as [a, b] pairs, ignore_merges / fuse_unk / unk_token as tok has them), added_tokens sorted
+   by id with their flags, and normalizer / pre_tokenizer / post_processor / decoder as the
+   real files of the preset write them (presets: Qwen2, Llama-3, SmolLM2, GPT-2); a
+   tokenizer that matches no preset gets its own pipeline spelled out. A Template post-
+   processor is written when encode(add_special) adds tokens (e.g. Llama-3's BOS). Tokens
+   must be valid UTF-8 (JSON holds nothing else). Written to a temporary file and renamed. */
+rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path);
+
+/* `radlads import`: a GGUF teacher -> a Hugging Face folder out_dir (created if needed):
+   config.json + model.safetensors (F32) through rl_model_save, tokenizer.json,
+   tokenizer_config.json (tokenizer_class PreTrainedTokenizerFast, bos/eos/unk/pad token
+   strings, chat_template, model_max_length) and generation_config.json (bos/eos ids).
+   transformers' AutoModelForCausalLM / AutoTokenizer and rl_model_load read it. */
+rl_status rl_import_gguf(const char *gguf_path, const char *out_dir);
+
+
+/*
    rl_export_gguf_rwkv6qwen2() writes a RAD-RWKV6 student as the GGUF file that llama.cpp
    loads with its architecture "rwkv6qwen2" -- the file llama.cpp's convert_hf_to_gguf.py makes
-   of the same student's Hugging Face folder (formats.md §5.3-5.7):
+   of the same student's Hugging Face folder:
 
    metadata   general.architecture "rwkv6qwen2" (first), general.file_type (0 F32, 1 F16,
               32 BF16), general.quantization_version 2, general.name (optional);
@@ -1439,7 +1470,7 @@ rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const
    and time_mix_w1/w2 are zeros, so llama.cpp's token shift adds nothing.
    Refused with RL_ERR_UNSUPPORTED and the reason (nothing is written): a teacher, a RAD-RWKV7
    student (llama.cpp has no architecture that computes it: arwkv7 lacks the q/k/v biases,
-   GQA, RoPE and RADLADS' key update, formats.md §5.5), a hybrid keeping softmax-attention
+   GQA, RoPE and RADLADS' key update), a hybrid keeping softmax-attention
    layers, RAD-RWKV6 with RoPE, with balance_state off or with a GroupNorm after the scan,
    LoRA ranks that differ between layers, a tokenizer whose pre-tokenizer is none of
    llama.cpp's presets (unless opts->pre names one), a weight that F16 cannot hold (use BF16).
@@ -1545,6 +1576,30 @@ rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *to
 extern "C" {
 #endif
 
+/* ---- what Part I uses of section 8 (files and text) ----
+   A growable text buffer (oom set once an append failed, then appends do nothing), whole-file
+   reads, and writes that never leave a half-written file. */
+typedef struct rl__sbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} rl__sbuf;
+static void *rl__grow(void *p, size_t *cap, size_t need, size_t elem);
+static void rl__sb_put(rl__sbuf *b, const char *s, size_t n);
+static void rl__sb_str(rl__sbuf *b, const char *s);
+static void rl__sb_u64(rl__sbuf *b, uint64_t v);
+static void rl__sb_printf(rl__sbuf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len);
+static int rl__write_all(int fd, const void *data, uint64_t n);
+static int rl__open_tmp(const char *path, char **tmp_out);
+static void rl__sync_dir(const char *path);
+static rl_status rl__write_atomic(const char *path, const char *data, size_t len);
+static rl_status rl__copy_file(const char *from, const char *to);
+
 /* ==== 1. base ============================================================= */
 
 /* ---- status and last error ---- */
@@ -1601,6 +1656,8 @@ void rl_log(int level, const char *fmt, ...) {
 }
 
 /* ---- allocation ---- */
+
+void rl_free(void *p) { RL_FREE(p); }
 
 /* 64-byte aligned allocation through RL_MALLOC; the offset to the block start is
    stored in the byte before the returned pointer. */
@@ -1947,79 +2004,6 @@ uint16_t rl_f32_to_f16(float f) {
     }
     a += 0xc8000fffu + ((a >> 13) & 1u); /* rebias exponent (-112 << 23) and round */
     return (uint16_t)(sign | (a >> 13));
-}
-
-/* ---- strict numbers from text ---- */
-
-/* The limits in messages: integers as integers, others with %g. */
-static void rl__num_fmt(char *b, size_t n, double v, int as_int) {
-    if (as_int && fabs(v) < 9.2e18) snprintf(b, n, "%lld", (long long)v);
-    else snprintf(b, n, "%g", v);
-}
-
-rl_status rl_parse_num(const char *s, const char *what, double lo, double hi, int flags, double *out) {
-    const char *p = s;
-    char *end = NULL, a[40], b[40];
-    double v, mul = 1;
-    size_t n, i;
-    int digits = 0, as_int = (flags & RL_NUM_INT) != 0;
-    what = what ? what : "number";
-    if (!s || !*s) return rl__fail(RL_ERR_ARG, "%s: empty value (expected a number)", what);
-    n = strlen(s);
-    if ((flags & RL_NUM_SUFFIX) && n > 1) {
-        char c = s[n - 1];
-        mul = c == 'k' || c == 'K' ? 1e3 : c == 'M' || c == 'm' ? 1e6 : c == 'G' || c == 'g' ? 1e9 : 1;
-        if (mul != 1) n--;
-    }
-    /* only [sign] digits [. digits] [e [sign] digits]: no blanks, hex, nan or inf */
-    for (i = 0; i < n; i++) {
-        char c = p[i];
-        if (c >= '0' && c <= '9') digits++;
-        else if (!(c == '.' || c == 'e' || c == 'E' || ((c == '+' || c == '-') && (i == 0 || p[i - 1] == 'e' || p[i - 1] == 'E'))))
-            break;
-    }
-    if (i != n || !digits || n > 300)
-        return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not a number%s", what, s, flags & RL_NUM_SUFFIX ? " (digits, optionally with a k/M/G suffix)" : "");
-    {
-        const struct lconv *lc = localeconv();
-        char buf[320], dp = lc && lc->decimal_point && lc->decimal_point[0] ? lc->decimal_point[0] : '.';
-        memcpy(buf, s, n);
-        buf[n] = 0;
-        if (dp && dp != '.') { /* strtod follows the locale's decimal point; ours is always '.' */
-            for (i = 0; i < n; i++)
-                if (buf[i] == '.') buf[i] = dp;
-        }
-        errno = 0;
-        v = strtod(buf, &end);
-        if (end != buf + n) return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not a number", what, s);
-    }
-    v *= mul;
-    rl__num_fmt(a, sizeof a, lo, as_int);
-    rl__num_fmt(b, sizeof b, hi, as_int);
-    if (!(v > -HUGE_VAL && v < HUGE_VAL)) return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not finite (expected a value in [%s, %s])", what, s, a, b);
-    if (as_int && v != floor(v)) return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not a whole number (expected an integer in [%s, %s])", what, s, a, b);
-    if (!(v >= lo && v <= hi)) return rl__fail(RL_ERR_ARG, "%s: %.60s is outside [%s, %s]", what, s, a, b);
-    *out = v;
-    return RL_OK;
-}
-
-rl_status rl_parse_i64(const char *s, const char *what, int64_t lo, int64_t hi, int flags, int64_t *out) {
-    double v;
-    rl_status st;
-    size_t i, n = s ? strlen(s) : 0;
-    int plain = n > 0 && n < 19;
-    for (i = 0; i < n && plain; i++) plain = (s[i] >= '0' && s[i] <= '9') || (i == 0 && s[i] == '-' && n > 1);
-    if (plain) { /* exact for every 64-bit value, not only those a double holds */
-        long long x = strtoll(s, NULL, 10);
-        if (x < lo || x > hi) return rl__fail(RL_ERR_ARG, "%s: %s is outside [%lld, %lld]", what ? what : "number", s, (long long)lo, (long long)hi);
-        *out = (int64_t)x;
-        return RL_OK;
-    }
-    if ((st = rl_parse_num(s, what, (double)lo, (double)hi, flags | RL_NUM_INT, &v)) != RL_OK) return st;
-    *out = v >= 9.2233720368547758e18 ? INT64_MAX : (int64_t)v;
-    if (*out < lo) *out = lo; /* (double)lo rounded */
-    if (*out > hi) *out = hi;
-    return RL_OK;
 }
 
 /* ==== 2. kernels ========================================================== */
@@ -3238,7 +3222,7 @@ int64_t rl_rows(const rl_tensor *t) { return t->shape[t->ndim - 1] ? t->n / t->s
 int64_t rl_cols(const rl_tensor *t) { return t->shape[t->ndim - 1]; }
 float *rl_f32(const rl_tensor *t) { return t->dtype == RL_F32 ? (float *)t->data : NULL; }
 
-/* per-op timing (implemented after the last op, section 5a) */
+/* per-op timing (implemented after the scans, section 4a) */
 static void *rl__prof_new(void);
 static void rl__prof_free(rl_ctx *c);
 static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)); /* an op's node was made */
@@ -4288,9 +4272,3835 @@ rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_i
 }
 
 
-/* ==== 4. formats ========================================================== */
+/* ==== 4. models ============================================================ */
 
-/* ---- 4a. JSON ---- */
+/* ---- 4a. the RWKV scans as autodiff ops ----
+   Each scan has two exact forms, picked by rl_ctx.scan_chunk:
+   * recurrent: the token-by-token recurrence, fp32, the naive twin (decoding is T = 1);
+   * chunked: chunks of L tokens in closed form, whose work is small matrix products run
+     by the GEMM micro-kernel of 2b (the default for training; see RL__SCAN_L).
+   One task per (sequence, head). When a gradient will be needed the forward keeps the
+   state at the start of every chunk (every L tokens); the backward walks the chunks
+   backwards from those states, recomputing what it needs, so it never divides by the
+   decay and is exact whatever it is.
+   Node inputs: RWKV6 in[] = r, k, v, logw, state; RWKV7 in[] = r, w, k, v, a, b, state.
+   out2 is the final state. */
+#define RL__SCAN_CK 16     /* kept-state spacing of the GPU scans (radlads_cuda.cu RL_CK) */
+#define RL__SCAN_L 16      /* default chunk length (measured: BENCHMARKS.md, make bench-scan) */
+#define RL__SCAN_LIM 60.0f /* largest |Σ log w| inside a chunk that the chunked form takes */
+
+typedef struct {
+    rl__node *n;
+    int64_t B, T, H, KVH, N, L, n_ck; /* L: chunk length = kept-state spacing */
+    int chunked;                      /* 1: chunked form, 0: recurrent */
+    int failed;                       /* a backward task ran out of memory */
+    float *ck; /* kept states: [B*H][n_ck][N*N], NULL when no gradient is needed */
+} rl__scan_job;
+
+static void rl__scan_load_state(rl__node *n, int slot, int64_t bh, int64_t N, float *S) {
+    if (n->in[slot]) memcpy(S, rl_f32(n->in[slot]) + bh * N * N, sizeof(float) * (size_t)(N * N));
+    else memset(S, 0, sizeof(float) * (size_t)(N * N));
+}
+
+/* RWKV6 step: S[j][i] = w[j]·S[j][i] + k[j](1−w[j])·v[i]; o[i] = scale·Σ_j r[j]·S[j][i] */
+static void rl__wkv6_step(float *S, const float *r, const float *k, const float *v, const float *logw, float *o,
+                          int64_t N, float scale) {
+    int64_t i, j;
+    if (o) memset(o, 0, sizeof(float) * (size_t)N);
+    for (j = 0; j < N; j++) {
+        float w = expf(logw[j]), kj = k[j] * (1.0f - w);
+        float *Sj = S + j * N;
+        for (i = 0; i < N; i++) Sj[i] = w * Sj[i] + kj * v[i];
+        if (o) {
+            float rj = r[j] * scale;
+            for (i = 0; i < N; i++) o[i] += rj * Sj[i];
+        }
+    }
+}
+
+/* RWKV7 step: sa = S·a; S = S·diag(w) + sa·bᵀ + v·kᵀ; y = S·r (y may be NULL). */
+static void rl__wkv7_step(float *S, const float *r, const float *w, const float *k, const float *v, const float *a,
+                          const float *b, float *y, int64_t N) {
+    int64_t i, j;
+    for (i = 0; i < N; i++) {
+        float *Si = S + i * N, sa = 0, yi = 0;
+        for (j = 0; j < N; j++) sa += Si[j] * a[j];
+        for (j = 0; j < N; j++) Si[j] = Si[j] * w[j] + sa * b[j] + v[i] * k[j];
+        if (y) {
+            for (j = 0; j < N; j++) yi += Si[j] * r[j];
+            y[i] = yi;
+        }
+    }
+}
+
+/* ---- the recurrent backward of one stretch of tokens [s0, s1) ----
+   Sb: (s1−s0+1)·N² floats of scratch; Gm = dL/dS at s1 on entry, at s0 on return. */
+
+/* RWKV6, query head h of kv head kvh.  G = dL/dS_t:  G_t += scale·r_tᵀdy_t;  then
+   dr = scale·S_t·dy, dk' = G·v, dv += k'·G, dw = Σ_i S_{t−1}⊙G, G_{t−1} = diag(w_t)·G_t. */
+static void rl__wkv6_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t s1, const float *S0,
+                             float *Gm, float *Sb) {
+    rl__node *n = j->n;
+    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, C = H * N, Ck = KVH * N, kvh = h / (H / KVH), t, i, jj;
+    size_t NN = (size_t)(N * N);
+    float scale = 1.0f / sqrtf((float)N);
+    const float *R = rl_f32(n->in[0]), *K = rl_f32(n->in[1]), *V = rl_f32(n->in[2]), *LW = rl_f32(n->in[3]);
+    const float *dY = n->out->grad;
+    float *dR = rl__wants(n->in[0]) ? n->in[0]->grad : NULL, *dK = rl__wants(n->in[1]) ? n->in[1]->grad : NULL;
+    float *dV = rl__wants(n->in[2]) ? n->in[2]->grad : NULL, *dLW = rl__wants(n->in[3]) ? n->in[3]->grad : NULL;
+    memcpy(Sb, S0, sizeof(float) * NN);
+    for (t = s0; t < s1; t++) {
+        int64_t row = b * T + t;
+        memcpy(Sb + (t - s0 + 1) * NN, Sb + (t - s0) * NN, sizeof(float) * NN);
+        rl__wkv6_step(Sb + (t - s0 + 1) * NN, NULL, K + row * Ck + kvh * N, V + row * Ck + kvh * N, LW + row * C + h * N,
+                      NULL, N, scale);
+    }
+    for (t = s1 - 1; t >= s0; t--) {
+        int64_t row = b * T + t;
+        const float *r = R + row * C + h * N, *k = K + row * Ck + kvh * N, *v = V + row * Ck + kvh * N;
+        const float *lw = LW + row * C + h * N, *dy = dY ? dY + row * C + h * N : NULL;
+        const float *St = Sb + (t - s0 + 1) * NN, *Sp = Sb + (t - s0) * NN;
+        for (jj = 0; jj < N; jj++) {
+            float w = expf(lw[jj]), kp = k[jj] * (1.0f - w), dr = 0, dk = 0, dw = 0;
+            float *Gj = Gm + jj * N;
+            const float *Stj = St + jj * N, *Spj = Sp + jj * N;
+            if (dy)
+                for (i = 0; i < N; i++) {
+                    Gj[i] += scale * r[jj] * dy[i];
+                    dr += Stj[i] * dy[i];
+                }
+            for (i = 0; i < N; i++) {
+                dk += Gj[i] * v[i];
+                dw += Spj[i] * Gj[i];
+            }
+            if (dV)
+                for (i = 0; i < N; i++) dV[row * Ck + kvh * N + i] += kp * Gj[i];
+            if (dR) dR[row * C + h * N + jj] += scale * dr;
+            if (dK) dK[row * Ck + kvh * N + jj] += dk * (1.0f - w);
+            if (dLW) dLW[row * C + h * N + jj] += w * (dw - dk * k[jj]); /* via w and k' = k(1−w) */
+            for (i = 0; i < N; i++) Gj[i] *= w;
+        }
+    }
+}
+
+/* RWKV7 (S[i][j]): G_t += dy_t·r_tᵀ; dr = S_tᵀdy, dk = Gᵀv, dv = G·k, sa = S_{t−1}·a,
+   db = Gᵀsa, dw = Σ_i G⊙S_{t−1}, gb = G·b, da = S_{t−1}ᵀgb, G_{t−1} = G·diag(w) + gb·aᵀ.
+   Sb: (s1−s0+1)·N² + 2N floats. */
+static void rl__wkv7_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t s1, const float *S0,
+                             float *Gm, float *Sb) {
+    rl__node *n = j->n;
+    int64_t N = j->N, T = j->T, C = j->H * N, t, i, jj, q;
+    size_t NN = (size_t)(N * N);
+    float *sa = Sb + (s1 - s0 + 1) * NN, *gb = sa + N, *d[6];
+    for (q = 0; q < 6; q++) d[q] = rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
+    memcpy(Sb, S0, sizeof(float) * NN);
+    for (t = s0; t < s1; t++) {
+        int64_t o = (b * T + t) * C + h * N;
+        memcpy(Sb + (t - s0 + 1) * NN, Sb + (t - s0) * NN, sizeof(float) * NN);
+        rl__wkv7_step(Sb + (t - s0 + 1) * NN, NULL, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
+                      rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, NULL, N);
+    }
+    for (t = s1 - 1; t >= s0; t--) {
+        int64_t o = (b * T + t) * C + h * N;
+        const float *r = rl_f32(n->in[0]) + o, *w = rl_f32(n->in[1]) + o, *k = rl_f32(n->in[2]) + o;
+        const float *v = rl_f32(n->in[3]) + o, *a = rl_f32(n->in[4]) + o, *bb = rl_f32(n->in[5]) + o;
+        const float *dy = n->out->grad ? n->out->grad + o : NULL;
+        const float *St = Sb + (t - s0 + 1) * NN, *Sp = Sb + (t - s0) * NN;
+        for (i = 0; i < N; i++) {
+            float s = 0, g = 0, dv = 0;
+            float *Gi = Gm + i * N;
+            const float *Spi = Sp + i * N;
+            if (dy)
+                for (jj = 0; jj < N; jj++) Gi[jj] += dy[i] * r[jj];
+            for (jj = 0; jj < N; jj++) {
+                s += Spi[jj] * a[jj];
+                g += Gi[jj] * bb[jj];
+                dv += Gi[jj] * k[jj];
+            }
+            sa[i] = s;
+            gb[i] = g;
+            if (d[3]) d[3][o + i] += dv;
+        }
+        for (jj = 0; jj < N; jj++) {
+            float dr = 0, dk = 0, db = 0, dw = 0, da = 0;
+            for (i = 0; i < N; i++) {
+                float gij = Gm[i * N + jj], sp = Sp[i * N + jj];
+                if (dy) dr += St[i * N + jj] * dy[i];
+                dk += gij * v[i];
+                db += gij * sa[i];
+                dw += gij * sp;
+                da += sp * gb[i];
+            }
+            if (d[0]) d[0][o + jj] += dr;
+            if (d[1]) d[1][o + jj] += dw;
+            if (d[2]) d[2][o + jj] += dk;
+            if (d[4]) d[4][o + jj] += da;
+            if (d[5]) d[5][o + jj] += db;
+        }
+        for (i = 0; i < N; i++)
+            for (jj = 0; jj < N; jj++) Gm[i * N + jj] = Gm[i * N + jj] * w[jj] + gb[i] * a[jj];
+    }
+}
+
+/* ---- chunked forms ----
+   Inside a chunk of `len` tokens that starts from state S0, with c_t = Σ_{u≤t} log w_u (per
+   key channel, t counted from the chunk start, c_{−1} = 0) every decay product is
+   Π_{s<u≤t} w_u = e^{c_t}·e^{−c_s}. Both factors are formed separately, relative to the
+   chunk start, so only |c| ≤ RL__SCAN_LIM (e^60 ≈ 1e26) is needed to stay in fp32's normal
+   range. RAD-RWKV7 decays (w > 0.545) give |c| ≤ 39 over 64 tokens; RAD-RWKV6's clamped ones
+   (log w ≥ −5) stay inside over a chunk of 16 unless some channel averages below −3.75. A
+   chunk that exceeds the limit (or has w ≤ 0 or a non-finite value) runs token by token
+   instead, so the result is exact for any input.
+   Rows are tokens; every product below is one call of the packed micro-kernel (rl__mm). */
+
+typedef struct { /* per-task scratch of the chunked forms (floats) */
+    const rl__kern *K;
+    float *pk;
+    int64_t ap_cap;
+    float *cl, *EP, *EM, *eL, *dgL, *Gm, *tmp, *QA, *KB, *BKb, *SAV, *X, *P, *dP, *dX, *dQA, *dKB, *dBKb, *dSAV, *Sb;
+    float *mem;
+} rl__scan_ws;
+
+static int rl__scan_ws_init(rl__scan_ws *ws, int64_t L, int64_t N) {
+    const rl__kern *K = rl__kern_get();
+    int64_t D = RL__MAX(2 * L, N) + 32, LN = 2 * L * N, NN = N * N, tot, q;
+    float **f[13];
+    ws->K = K;
+    ws->ap_cap = RL__MAX((int64_t)K->mc * K->kc, (D + 32) * D);
+    /* pack buffers; cl, EP, EM; 12 matrices of 2L×N (or the L×L/N×N ones they alias); P, dP;
+       recurrent fallback: (L+1)·N² + 2N; eL, dgL */
+    tot = ws->ap_cap + D * (D + 64) + 3 * L * N + 10 * LN + 2 * 4 * L * L + (L + 1) * NN + NN + 6 * N + 64;
+    ws->mem = (float *)rl__aligned_alloc(sizeof(float) * (size_t)tot);
+    if (!ws->mem) return 0;
+    ws->pk = ws->mem;
+    ws->cl = ws->pk + ws->ap_cap + D * (D + 64);
+    ws->EP = ws->cl + L * N;
+    ws->EM = ws->EP + L * N;
+    f[0] = &ws->QA; f[1] = &ws->KB; f[2] = &ws->BKb; f[3] = &ws->SAV; f[4] = &ws->X;
+    f[5] = &ws->dX; f[6] = &ws->dQA; f[7] = &ws->dKB; f[8] = &ws->dBKb; f[9] = &ws->dSAV;
+    for (q = 0; q < 10; q++) *f[q] = ws->EM + L * N + q * LN;
+    ws->P = ws->EM + L * N + 10 * LN;
+    ws->dP = ws->P + 4 * L * L;
+    ws->Sb = ws->dP + 4 * L * L;
+    ws->eL = ws->Sb + (L + 1) * NN + 2 * N;
+    ws->dgL = ws->eL + N;
+    ws->Gm = ws->dgL + N;
+    ws->tmp = ws->Gm + NN;
+    return 1;
+}
+
+/* C[M×N] (+)= A[M×K]·B[K×N], A(i,k) = A[i·ars + k·acs], B(k,j) = B[k·brs + j·bcs], C row-major
+   (ldc), through the active ISA's packed micro-kernel with the task's pack buffers. */
+static void rl__mm(const rl__scan_ws *ws, int64_t M, int64_t N, int64_t K, const float *A, int64_t ars, int64_t acs,
+                   const float *B, int64_t brs, int64_t bcs, float *C, int64_t ldc, int acc) {
+    rl__gemm_args g;
+    if (M <= 0 || N <= 0) return;
+    g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = ars; g.a_cs = acs; g.B = B; g.bt = RL_F32;
+    g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc;
+    if (ws->K->gemm) ws->K->gemm(&g, 0, M, 0, N, ws->pk, ws->ap_cap, ws->pk + ws->ap_cap);
+    else rl__naive_gemm(&g);
+}
+
+/* cl[t] = c_t = Σ_{u≤t} log w_u for t < len (rows of x, stride rs; x holds log w when is_log,
+   else w), then EP = e^{c}, EM = e^{−c}, eL = e^{c_{len−1}}. 0 = outside the limit. */
+static int rl__scan_decays(rl__scan_ws *ws, const float *x, int64_t rs, int64_t len, int64_t N, int is_log) {
+    float *cl = ws->cl;
+    int64_t t, q;
+    int ok = 1;
+    for (t = 0; t < len; t++)
+        for (q = 0; q < N; q++) {
+            float c = (t ? cl[(t - 1) * N + q] : 0.0f) + (is_log ? x[t * rs + q] : logf(x[t * rs + q]));
+            cl[t * N + q] = c;
+            ok &= c >= -RL__SCAN_LIM && c <= RL__SCAN_LIM; /* false for NaN */
+        }
+    if (!ok) return 0;
+    ws->K->exp(ws->EP, cl, len * N);
+    for (q = 0; q < len * N; q++) ws->EM[q] = -cl[q];
+    ws->K->exp(ws->EM, ws->EM, len * N);
+    memcpy(ws->eL, ws->EP + (len - 1) * N, sizeof(float) * (size_t)N);
+    return 1;
+}
+
+/* ---- RWKV7 chunk (S[i][j], value i, key j) ----
+   Unrolling S_t = S_{t−1}(diag(w_t) + a_t b_tᵀ) + v_t k_tᵀ from S0, with sa_t = S_{t−1}a_t:
+     S_t  = [S0 + Σ_{s≤t} (sa_s B̂_sᵀ + v_s K̂_sᵀ)] diag(e^{c_t})
+     sa_t = S0 Â_t + Σ_{s<t} (Â_t·B̂_s) sa_s + Σ_{s<t} (Â_t·K̂_s) v_s
+     y_t  = S0 R̂_t + Σ_{s≤t} (R̂_t·B̂_s) sa_s + Σ_{s≤t} (R̂_t·K̂_s) v_s
+   with Â_t = a_t⊙e^{c_{t−1}}, R̂_t = r_t⊙e^{c_t}, B̂_s = b_s⊙e^{−c_s}, K̂_s = k_s⊙e^{−c_s}.
+   As matrices over the chunk (rows = tokens), QA = [Â;R̂], KB = [B̂;K̂] (2len×N), SAV = [SA;V]:
+     P  = QA·KBᵀ = [M_ab M_ak; M_rb M_rk]   (M_a· strictly lower, M_r· lower triangular)
+     X  = QA·S0ᵀ;  U = X_top + M_ak·V;  SA = (I − M_ab)⁻¹ U   (forward substitution)
+     Y  = X_bot + [M_rb M_rk]·SAV
+     S_L = S0 diag(e^{c_L}) + SAVᵀ·BKb,  BKb = [B̂;K̂]⊙e^{c_L}  (= b, k ⊙ e^{c_L − c_s})
+   rl__wkv7_chunk_prep computes everything up to SA; it needs |c| ≤ RL__SCAN_LIM. */
+static int rl__wkv7_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
+                               const float *S0) {
+    rl__node *n = j->n;
+    const rl__kern *K = ws->K;
+    int64_t N = j->N, C = j->H * N, o0 = (b * j->T + s0) * C + h * N, L2 = 2 * len, t, s;
+    const float *R = rl_f32(n->in[0]) + o0, *W = rl_f32(n->in[1]) + o0, *Kk = rl_f32(n->in[2]) + o0;
+    const float *V = rl_f32(n->in[3]) + o0, *A = rl_f32(n->in[4]) + o0, *Bb = rl_f32(n->in[5]) + o0;
+    float *QA = ws->QA, *KB = ws->KB, *BKb = ws->BKb, *SAV = ws->SAV, *X = ws->X, *P = ws->P;
+    if (!rl__scan_decays(ws, W, C, len, N, 0)) return 0;
+    for (t = 0; t < len; t++) {
+        const float *ep = ws->EP + t * N, *em = ws->EM + t * N;
+        if (t) K->mul(QA + t * N, A + t * C, ep - N, N);  /* Â_t = a_t⊙e^{c_{t−1}} */
+        else memcpy(QA, A, sizeof(float) * (size_t)N);
+        K->mul(QA + (len + t) * N, R + t * C, ep, N);      /* R̂_t = r_t⊙e^{c_t} */
+        K->mul(KB + t * N, Bb + t * C, em, N);             /* B̂_t = b_t⊙e^{−c_t} */
+        K->mul(KB + (len + t) * N, Kk + t * C, em, N);     /* K̂_t = k_t⊙e^{−c_t} */
+        K->mul(BKb + t * N, KB + t * N, ws->eL, N);        /* B̄_t = b_t⊙e^{c_L−c_t} */
+        K->mul(BKb + (len + t) * N, KB + (len + t) * N, ws->eL, N);
+        memcpy(SAV + (len + t) * N, V + t * C, sizeof(float) * (size_t)N);
+    }
+    rl__mm(ws, L2, L2, N, QA, N, 1, KB, 1, N, P, L2, 0); /* P = QA·KBᵀ */
+    for (t = 0; t < len; t++)
+        for (s = 0; s < len; s++) {
+            if (s >= t) P[t * L2 + s] = P[t * L2 + len + s] = 0.0f;                   /* M_ab, M_ak: s < t */
+            if (s > t) P[(len + t) * L2 + s] = P[(len + t) * L2 + len + s] = 0.0f;   /* M_rb, M_rk: s ≤ t */
+        }
+    rl__mm(ws, L2, N, N, QA, N, 1, S0, 1, N, X, N, 0);                       /* X = QA·S0ᵀ */
+    rl__mm(ws, len, N, len, P + len, L2, 1, SAV + len * N, N, 1, X, N, 1); /* U = X_top + M_ak·V */
+    for (t = 0; t < len; t++) { /* SA_t = U_t + Σ_{s<t} M_ab[t][s]·SA_s */
+        memcpy(SAV + t * N, X + t * N, sizeof(float) * (size_t)N);
+        for (s = 0; s < t; s++) K->axpy(SAV + t * N, P[t * L2 + s], SAV + s * N, N);
+    }
+    return 1;
+}
+
+/* forward of one chunk: y rows, S (= S0 on entry) ← S_L. 0 = not taken (run token by token) */
+static int rl__wkv7_chunk_fwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
+                              float *S) {
+    int64_t N = j->N, C = j->H * N, L2 = 2 * len, t, i;
+    float *Y = rl_f32(j->n->out) + (b * j->T + s0) * C + h * N;
+    if (!rl__wkv7_chunk_prep(ws, j, b, h, s0, len, S)) return 0;
+    rl__mm(ws, len, N, L2, ws->P + len * L2, L2, 1, ws->SAV, N, 1, ws->X + len * N, N, 1); /* Y = X_bot + [M_rb M_rk]·SAV */
+    for (t = 0; t < len; t++) memcpy(Y + t * C, ws->X + (len + t) * N, sizeof(float) * (size_t)N);
+    for (i = 0; i < N; i++) ws->K->mul(S + i * N, S + i * N, ws->eL, N);    /* S0·diag(e^{c_L}) */
+    rl__mm(ws, N, N, L2, ws->SAV, 1, N, ws->BKb, N, 1, S, N, 1);            /* + SAVᵀ·BKb */
+    return 1;
+}
+
+/* backward of one chunk. G = dL/dS_L on entry, dL/dS0 on return; gradients added.
+   Reverse of the forward above, step by step (d = dL/d·):
+     dSAV = BKb·Gᵀ,  dBKb = SAV·G,  dc_L += (Σ_i S0⊙G)⊙e^{c_L},  G0 = G·diag(e^{c_L})
+     dP_bot = dY·SAVᵀ (masked),  dSAV += [M_rb M_rk]ᵀ·dY
+     dU = (I − M_ab)⁻ᵀ dSA (back substitution),  dP_top = dU·SAVᵀ (masked),  dV += M_akᵀ·dU
+     dQA = [dU;dY]·S0 + dP·KB,  dKB = dPᵀ·QA,  G0 += [dU;dY]ᵀ·QA
+   then through Â, R̂, B̂, K̂, BKb to a, r, b, k and to c (dX⊙X for X = x⊙e^{±c}), and
+   d log w_u = Σ_{t≥u} dc_t, dw = d log w / w. */
+static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
+                              const float *S0, float *G) {
+    rl__node *n = j->n;
+    const rl__kern *K = ws->K;
+    int64_t N = j->N, C = j->H * N, o0 = (b * j->T + s0) * C + h * N, L2 = 2 * len, t, s, q, i;
+    float *QA = ws->QA, *KB = ws->KB, *BKb = ws->BKb, *SAV = ws->SAV, *P = ws->P, *dP = ws->dP, *dX = ws->dX;
+    float *dQA = ws->dQA, *dKB = ws->dKB, *dBKb = ws->dBKb, *dSAV = ws->dSAV, *dc = ws->cl, *d[6];
+    const float *dY = n->out->grad ? n->out->grad + o0 : NULL, *W = rl_f32(n->in[1]) + o0;
+    if (!rl__wkv7_chunk_prep(ws, j, b, h, s0, len, S0)) return 0;
+    for (q = 0; q < 6; q++) d[q] = rl__wants(n->in[q]) ? n->in[q]->grad + o0 : NULL;
+    /* through S_L = S0 diag(e^{c_L}) + SAVᵀ·BKb */
+    rl__mm(ws, L2, N, N, BKb, N, 1, G, 1, N, dSAV, N, 0);
+    rl__mm(ws, L2, N, N, SAV, N, 1, G, N, 1, dBKb, N, 0);
+    memset(ws->dgL, 0, sizeof(float) * (size_t)N); /* Σ_i S0⊙G */
+    for (i = 0; i < N; i++) {
+        K->mul(ws->tmp, S0 + i * N, G + i * N, N);
+        K->add(ws->dgL, ws->dgL, ws->tmp, N);
+    }
+    for (i = 0; i < N; i++) K->mul(G + i * N, G + i * N, ws->eL, N);
+    /* through Y = X_bot + [M_rb M_rk]·SAV */
+    memset(dP, 0, sizeof(float) * (size_t)(L2 * L2));
+    if (dY) {
+        for (t = 0; t < len; t++) memcpy(dX + (len + t) * N, dY + t * C, sizeof(float) * (size_t)N);
+        rl__mm(ws, len, L2, N, dX + len * N, N, 1, SAV, 1, N, dP + len * L2, L2, 0);
+        for (t = 0; t < len; t++)
+            for (s = t + 1; s < len; s++) dP[(len + t) * L2 + s] = dP[(len + t) * L2 + len + s] = 0.0f;
+        rl__mm(ws, L2, N, len, P + len * L2, 1, L2, dX + len * N, N, 1, dSAV, N, 1);
+    } else {
+        memset(dX + len * N, 0, sizeof(float) * (size_t)(len * N));
+    }
+    /* through SA = (I − M_ab)⁻¹ U:  dU_s = dSA_s + Σ_{t>s} M_ab[t][s]·dU_t */
+    for (s = len - 1; s >= 0; s--) {
+        memcpy(dX + s * N, dSAV + s * N, sizeof(float) * (size_t)N);
+        for (t = s + 1; t < len; t++) K->axpy(dX + s * N, P[t * L2 + s], dX + t * N, N);
+    }
+    rl__mm(ws, len, L2, N, dX, N, 1, SAV, 1, N, dP, L2, 0); /* [dM_ab dM_ak] = dU·SAVᵀ, strictly lower */
+    for (t = 0; t < len; t++)
+        for (s = t; s < len; s++) dP[t * L2 + s] = dP[t * L2 + len + s] = 0.0f;
+    rl__mm(ws, len, N, len, P + len, 1, L2, dX, N, 1, dSAV + len * N, N, 1); /* dV += M_akᵀ·dU */
+    /* through X = QA·S0ᵀ and P = QA·KBᵀ */
+    rl__mm(ws, L2, N, N, dX, N, 1, S0, N, 1, dQA, N, 0);
+    rl__mm(ws, N, N, L2, dX, 1, N, QA, N, 1, G, N, 1);
+    rl__mm(ws, L2, N, L2, dP, L2, 1, KB, N, 1, dQA, N, 1);
+    rl__mm(ws, L2, N, L2, dP, 1, L2, QA, N, 1, dKB, N, 0);
+    /* to the inputs (x̂ = x⊙e^{±c} gives dx = dx̂⊙e^{±c}), and dc per key channel (dx̂⊙x̂, with
+       the sign of the exponent); dgL collects dc_L = (Σ_i S0⊙G)⊙e^{c_L} + Σ_t dB̄⊙B̄ + dK̄⊙K̄ */
+    K->mul(ws->dgL, ws->dgL, ws->eL, N);
+    for (t = 0; t < len; t++) {
+        float *dct = dc + t * N, *tmp = ws->tmp;
+        const float *ep = ws->EP + t * N, *em = ws->EM + t * N;
+        int64_t u = t * N, v = (len + t) * N;
+        if (d[4]) { /* da = dÂ⊙e^{c_{t−1}} */
+            if (t) K->mul(tmp, dQA + u, ep - N, N);
+            K->add(d[4] + t * C, d[4] + t * C, t ? tmp : dQA + u, N);
+        }
+        if (d[0]) { /* dr = dR̂⊙e^{c_t} */
+            K->mul(tmp, dQA + v, ep, N);
+            K->add(d[0] + t * C, d[0] + t * C, tmp, N);
+        }
+        if (d[3]) K->add(d[3] + t * C, d[3] + t * C, dSAV + v, N);
+        /* dc_t = dR̂⊙R̂ − dB̂⊙B̂ − dK̂⊙K̂ − dB̄⊙B̄ − dK̄⊙K̄ + dÂ_{t+1}⊙Â_{t+1};  dc_L += dB̄⊙B̄ + dK̄⊙K̄ */
+        K->mul(dct, dQA + v, QA + v, N);
+        K->mul(tmp, dKB + u, KB + u, N);
+        K->sub(dct, dct, tmp, N);
+        K->mul(tmp, dKB + v, KB + v, N);
+        K->sub(dct, dct, tmp, N);
+        K->mul(tmp, dBKb + u, BKb + u, N);
+        K->add(ws->dgL, ws->dgL, tmp, N);
+        K->sub(dct, dct, tmp, N);
+        K->mul(tmp, dBKb + v, BKb + v, N);
+        K->add(ws->dgL, ws->dgL, tmp, N);
+        K->sub(dct, dct, tmp, N);
+        if (t + 1 < len) {
+            K->mul(tmp, dQA + u + N, QA + u + N, N);
+            K->add(dct, dct, tmp, N);
+        }
+        /* db = (dB̂ + dB̄⊙e^{c_L})⊙e^{−c_t}, dk likewise */
+        K->mul(tmp, dBKb + u, ws->eL, N);
+        K->add(tmp, tmp, dKB + u, N);
+        K->mul(tmp, tmp, em, N);
+        if (d[5]) K->add(d[5] + t * C, d[5] + t * C, tmp, N);
+        K->mul(tmp, dBKb + v, ws->eL, N);
+        K->add(tmp, tmp, dKB + v, N);
+        K->mul(tmp, tmp, em, N);
+        if (d[2]) K->add(d[2] + t * C, d[2] + t * C, tmp, N);
+    }
+    for (q = 0; q < N; q++) dc[(len - 1) * N + q] += ws->dgL[q];
+    for (t = len - 1; t >= 0; t--) /* d log w_t = Σ_{u≥t} dc_u;  dw = d log w / w */
+        for (q = 0; q < N; q++) {
+            if (t < len - 1) dc[t * N + q] += dc[(t + 1) * N + q];
+            if (d[1]) d[1][t * C + q] += dc[t * N + q] / W[t * C + q];
+        }
+    return 1;
+}
+
+/* ---- RWKV6 chunk (S[j][i], key j, value i; k' = k⊙(1−w); scale = N^-½) ----
+   Unrolling S_t = diag(w_t) S_{t−1} + k'_tᵀ v_t from S0:
+     S_t = diag(e^{c_t}) [S0 + Σ_{s≤t} K̂_sᵀ v_s],   o_t = R̂_t S0 + Σ_{s≤t} (R̂_t·K̂_s) v_s
+   with R̂_t = scale·r_t⊙e^{c_t}, K̂_s = k'_s⊙e^{−c_s}. As matrices over the chunk:
+     P = tril(R̂·K̂ᵀ),   O = R̂·S0 + P·V,   S_L = diag(e^{c_L}) S0 + K̄ᵀ·V,  K̄ = K̂⊙e^{c_L}.
+   Buffers: R̂ → QA, K̂ → KB, K̄ → BKb, w → SAV (len×N each). */
+static int rl__wkv6_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len) {
+    rl__node *n = j->n;
+    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), t, s;
+    int64_t row0 = b * j->T + s0;
+    const float *R = rl_f32(n->in[0]) + row0 * C + h * N, *Kk = rl_f32(n->in[1]) + row0 * Ck + kvh * N;
+    const float *LW = rl_f32(n->in[3]) + row0 * C + h * N;
+    float scale = 1.0f / sqrtf((float)N), *RH = ws->QA, *KH = ws->KB, *KBar = ws->BKb, *Wt = ws->SAV, *P = ws->P;
+    if (!rl__scan_decays(ws, LW, C, len, N, 1)) return 0;
+    for (t = 0; t < len; t++) ws->K->exp(Wt + t * N, LW + t * C, N);
+    for (t = 0; t < len; t++) {
+        float *rh = RH + t * N, *kh = KH + t * N;
+        ws->K->mul(rh, R + t * C, ws->EP + t * N, N); /* R̂ = scale·r⊙e^{c} */
+        ws->K->scale(rh, rh, scale, N);
+        ws->K->mul(kh, Kk + t * Ck, ws->EM + t * N, N); /* K̂ = k⊙(1 − w)⊙e^{−c} */
+        ws->K->mul(ws->tmp, kh, Wt + t * N, N);
+        ws->K->sub(kh, kh, ws->tmp, N);
+        ws->K->mul(KBar + t * N, kh, ws->eL, N); /* K̄ = K̂⊙e^{c_L} */
+    }
+    rl__mm(ws, len, len, N, RH, N, 1, KH, 1, N, P, len, 0); /* P = tril(R̂·K̂ᵀ) */
+    for (t = 0; t < len; t++)
+        for (s = t + 1; s < len; s++) P[t * len + s] = 0.0f;
+    return 1;
+}
+
+static int rl__wkv6_chunk_fwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
+                              float *S) {
+    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), row0 = b * j->T + s0, q;
+    const float *V = rl_f32(j->n->in[2]) + row0 * Ck + kvh * N;
+    float *O = rl_f32(j->n->out) + row0 * C + h * N;
+    if (!rl__wkv6_chunk_prep(ws, j, b, h, s0, len)) return 0;
+    rl__mm(ws, len, N, N, ws->QA, N, 1, S, N, 1, O, C, 0);     /* O = R̂·S0 */
+    rl__mm(ws, len, N, len, ws->P, len, 1, V, Ck, 1, O, C, 1); /*   + P·V */
+    for (q = 0; q < N; q++) ws->K->scale(S + q * N, S + q * N, ws->eL[q], N); /* S_L = diag(e^{c_L}) S0 */
+    rl__mm(ws, N, N, len, ws->BKb, 1, N, V, Ck, 1, S, N, 1);                   /*       + K̄ᵀ·V */
+    return 1;
+}
+
+/* backward of one chunk (query head h). G = dL/dS_L on entry, dL/dS0 on return.
+     dR̂ = dO·S0ᵀ + dP·K̂,  dP = tril(dO·Vᵀ),  dK̂ = dPᵀ·R̂,  dV = Pᵀ·dO + K̄·G,  dK̄ = V·Gᵀ,
+     dc_L += (Σ_i S0⊙G)⊙e^{c_L},  dS0 = diag(e^{c_L})·G + R̂ᵀ·dO,
+   then dr = dR̂⊙scale·e^{c}, dk' = dK̂⊙e^{−c} + dK̄⊙e^{c_L−c}, dc = dR̂⊙R̂ − dK̂⊙K̂ − dK̄⊙K̄,
+   d log w_u = Σ_{t≥u} dc_t − dk'_u⊙k_u⊙w_u (through k' = k(1−w)), dk = dk'⊙(1−w). */
+static int rl__wkv6_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
+                              const float *S0, float *G) {
+    rl__node *n = j->n;
+    const rl__kern *K = ws->K;
+    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), row0 = b * j->T + s0, t, s, q;
+    const float *Kk = rl_f32(n->in[1]) + row0 * Ck + kvh * N, *V = rl_f32(n->in[2]) + row0 * Ck + kvh * N;
+    const float *dO = n->out->grad ? n->out->grad + row0 * C + h * N : NULL;
+    float *RH = ws->QA, *KH = ws->KB, *KBar = ws->BKb, *Wt = ws->SAV, *P = ws->P, *dP = ws->dP, *dc = ws->cl;
+    float *dRH = ws->dQA, *dKH = ws->dKB, *dKBar = ws->dBKb, *dVb = ws->dSAV;
+    float *dR = rl__wants(n->in[0]) ? n->in[0]->grad + row0 * C + h * N : NULL;
+    float *dK = rl__wants(n->in[1]) ? n->in[1]->grad + row0 * Ck + kvh * N : NULL;
+    float *dV = rl__wants(n->in[2]) ? n->in[2]->grad + row0 * Ck + kvh * N : NULL;
+    float *dLW = rl__wants(n->in[3]) ? n->in[3]->grad + row0 * C + h * N : NULL;
+    float scale = 1.0f / sqrtf((float)N);
+    if (!rl__wkv6_chunk_prep(ws, j, b, h, s0, len)) return 0;
+    if (dO) {
+        rl__mm(ws, len, N, N, dO, C, 1, S0, 1, N, dRH, N, 0);   /* dR̂ = dO·S0ᵀ */
+        rl__mm(ws, len, len, N, dO, C, 1, V, 1, Ck, dP, len, 0); /* dP = tril(dO·Vᵀ) */
+        for (t = 0; t < len; t++)
+            for (s = t + 1; s < len; s++) dP[t * len + s] = 0.0f;
+        rl__mm(ws, len, N, len, P, 1, len, dO, C, 1, dVb, N, 0); /* dV = Pᵀ·dO */
+        rl__mm(ws, len, N, len, dP, len, 1, KH, N, 1, dRH, N, 1); /* dR̂ += dP·K̂ */
+        rl__mm(ws, len, N, len, dP, 1, len, RH, N, 1, dKH, N, 0); /* dK̂ = dPᵀ·R̂ */
+    } else {
+        memset(dRH, 0, sizeof(float) * (size_t)(len * N));
+        memset(dKH, 0, sizeof(float) * (size_t)(len * N));
+        memset(dVb, 0, sizeof(float) * (size_t)(len * N));
+    }
+    rl__mm(ws, len, N, N, KBar, N, 1, G, N, 1, dVb, N, 1);   /* dV += K̄·G */
+    rl__mm(ws, len, N, N, V, Ck, 1, G, 1, N, dKBar, N, 0);   /* dK̄ = V·Gᵀ */
+    for (q = 0; q < N; q++) {
+        ws->dgL[q] = K->dot(S0 + q * N, G + q * N, N) * ws->eL[q];
+        K->scale(G + q * N, G + q * N, ws->eL[q], N);      /* dS0 = diag(e^{c_L})·G */
+    }
+    if (dO) rl__mm(ws, N, N, len, RH, 1, N, dO, C, 1, G, N, 1); /*     + R̂ᵀ·dO */
+    for (t = 0; t < len; t++) {
+        int64_t u = t * N;
+        float *tmp = ws->tmp;
+        if (dR) { /* dr = dR̂⊙scale·e^{c} */
+            K->mul(tmp, dRH + u, ws->EP + u, N);
+            K->scale(tmp, tmp, scale, N);
+            K->add(dR + t * C, dR + t * C, tmp, N);
+        }
+        if (dV) K->add(dV + t * Ck, dV + t * Ck, dVb + u, N);
+        /* dc = dR̂⊙R̂ − dK̂⊙K̂ − dK̄⊙K̄;  dc_L += dK̄⊙K̄ */
+        K->mul(dc + u, dRH + u, RH + u, N);
+        K->mul(tmp, dKH + u, KH + u, N);
+        K->sub(dc + u, dc + u, tmp, N);
+        K->mul(tmp, dKBar + u, KBar + u, N);
+        K->sub(dc + u, dc + u, tmp, N);
+        K->add(ws->dgL, ws->dgL, tmp, N);
+        /* dk' = (dK̂ + dK̄⊙e^{c_L})⊙e^{−c} (into dKH); dk = dk' − dk'⊙w; d log w gets −dk'⊙w⊙k (into dKBar) */
+        K->mul(tmp, dKBar + u, ws->eL, N);
+        K->add(dKH + u, dKH + u, tmp, N);
+        K->mul(dKH + u, dKH + u, ws->EM + u, N);
+        K->mul(tmp, dKH + u, Wt + u, N);
+        K->mul(dKBar + u, tmp, Kk + t * Ck, N);
+        K->scale(dKBar + u, dKBar + u, -1.0f, N);
+        if (dK) {
+            K->sub(tmp, dKH + u, tmp, N);
+            K->add(dK + t * Ck, dK + t * Ck, tmp, N);
+        }
+    }
+    for (q = 0; q < N; q++) dc[(len - 1) * N + q] += ws->dgL[q];
+    for (t = len - 1; t >= 0; t--)
+        for (q = 0; q < N; q++) {
+            if (t < len - 1) dc[t * N + q] += dc[(t + 1) * N + q];
+            if (dLW) dLW[t * C + q] += dc[t * N + q] + dKBar[t * N + q];
+        }
+    return 1;
+}
+
+/* ---- tasks: forward per (sequence, head); backward per (sequence, head) for RWKV7 and
+   per (sequence, kv head) for RWKV6, whose kv heads are shared by H/KVH query heads ---- */
+
+static void rl__scan_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
+    rl__scan_job *j = (rl__scan_job *)ctx;
+    rl__node *n = j->n;
+    int kind = (int)n->i[0];
+    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, L = j->L, C = H * N, Ck = KVH * N, task, s0, t;
+    float scale = 1.0f / sqrtf((float)N);
+    rl__scan_ws ws;
+    RL__UNUSED(tid);
+    if (j->chunked && !rl__scan_ws_init(&ws, L, N)) j->chunked = 0; /* out of memory: token by token */
+    for (task = t0; task < t1; task++) {
+        int64_t b = task / H, h = task % H, kvh = h / (H / KVH);
+        float *S = rl_f32(n->out2) + task * N * N;
+        rl__scan_load_state(n, kind == 6 ? 4 : 6, task, N, S);
+        for (s0 = 0; s0 < T; s0 += L) {
+            int64_t len = RL__MIN(L, T - s0);
+            if (j->ck) memcpy(j->ck + (task * j->n_ck + s0 / L) * N * N, S, sizeof(float) * (size_t)(N * N));
+            if (j->chunked && (kind == 6 ? rl__wkv6_chunk_fwd(&ws, j, b, h, s0, len, S) : rl__wkv7_chunk_fwd(&ws, j, b, h, s0, len, S)))
+                continue;
+            for (t = s0; t < s0 + len; t++) {
+                int64_t row = b * T + t, o = row * C + h * N;
+                if (kind == 6)
+                    rl__wkv6_step(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + row * Ck + kvh * N,
+                                  rl_f32(n->in[2]) + row * Ck + kvh * N, rl_f32(n->in[3]) + o, rl_f32(n->out) + o, N, scale);
+                else
+                    rl__wkv7_step(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
+                                  rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, rl_f32(n->out) + o, N);
+            }
+        }
+    }
+    if (j->chunked) rl__aligned_free(ws.mem);
+}
+
+static void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
+    rl__scan_job *j = (rl__scan_job *)ctx;
+    rl__node *n = j->n;
+    int kind = (int)n->i[0];
+    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, L = j->L, G = kind == 6 ? H / KVH : 1, task, hh, seg;
+    size_t NN = (size_t)(N * N);
+    float *dS_in = rl__wants(n->in[kind == 6 ? 4 : 6]) ? n->in[kind == 6 ? 4 : 6]->grad : NULL;
+    const float *dS_out = n->out2->grad;
+    rl__scan_ws ws;
+    RL__UNUSED(tid);
+    if (!rl__scan_ws_init(&ws, L, N)) { /* the recurrent fallback's scratch lives there too */
+        j->failed = 1;
+        return;
+    }
+    for (task = t0; task < t1; task++) {
+        int64_t b = task / (kind == 6 ? KVH : H);
+        for (hh = 0; hh < G; hh++) {
+            int64_t h = kind == 6 ? (task % KVH) * G + hh : task % H, bh = b * H + h;
+            if (dS_out) memcpy(ws.Gm, dS_out + bh * NN, sizeof(float) * NN); /* G = dL/dS, chunk by chunk back */
+            else memset(ws.Gm, 0, sizeof(float) * NN);
+            for (seg = j->n_ck - 1; seg >= 0; seg--) {
+                int64_t s0 = seg * L, len = RL__MIN(L, T - s0);
+                const float *S0 = j->ck + (bh * j->n_ck + seg) * NN;
+                if (j->chunked && (kind == 6 ? rl__wkv6_chunk_bwd(&ws, j, b, h, s0, len, S0, ws.Gm)
+                                             : rl__wkv7_chunk_bwd(&ws, j, b, h, s0, len, S0, ws.Gm)))
+                    continue;
+                if (kind == 6) rl__wkv6_rec_bwd(j, b, h, s0, s0 + len, S0, ws.Gm, ws.Sb);
+                else rl__wkv7_rec_bwd(j, b, h, s0, s0 + len, S0, ws.Gm, ws.Sb);
+            }
+            if (dS_in) ws.K->axpy(dS_in + bh * NN, 1.0f, ws.Gm, N * N);
+        }
+    }
+    rl__aligned_free(ws.mem);
+}
+
+static rl_tensor *rl__state_like(rl_ctx *c, int64_t B, int64_t H, int64_t N) {
+    int64_t s[4];
+    s[0] = B; s[1] = H; s[2] = N; s[3] = N;
+    return rl_new(c, 4, s);
+}
+
+#ifdef RADLADS_CUDA
+/* The scan on the GPU (radlads_cuda.cu). Forward: y, the final state and, when a gradient
+   will be needed, the kept states into j->ck (so that a CPU backward can still follow).
+   Backward: gradients accumulated like the CPU tasks'. 1 = done; 0 = not done, nothing
+   written, run the CPU tasks. A failure while copying gradients back (-3: partly written)
+   is an error of the op instead, as falling back would add them twice. */
+static int rl__scan_cuda(rl_ctx *c, rl__node *n, rl__scan_job *j, int bwd) {
+    const int kind = n->i[0], nin = kind == 6 ? 5 : 7, H = (int)j->H, KVH = (int)j->KVH, N = (int)j->N;
+    const float *x[7], *st = n->in[nin - 1] ? rl_f32(n->in[nin - 1]) : NULL;
+    float *d[7];
+    int q, rc;
+    if (!c->use_cuda || !rl_cuda_available()) return 0;
+    for (q = 0; q < 7; q++) {
+        x[q] = q < nin - 1 ? rl_f32(n->in[q]) : NULL;
+        d[q] = q < nin && rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
+    }
+    if (!bwd && kind == 6)
+        rc = rl_cuda_wkv6_forward_host(j->B, j->T, H, KVH, N, x[0], x[1], x[2], x[3], st, rl_f32(n->out), rl_f32(n->out2), j->ck);
+    else if (!bwd)
+        rc = rl_cuda_wkv7_forward_host(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, rl_f32(n->out),
+                                       rl_f32(n->out2), j->ck);
+    else if (kind == 6)
+        rc = rl_cuda_wkv6_backward_host(j->B, j->T, H, KVH, N, x[0], x[1], x[2], x[3], st, n->out->grad, n->out2->grad,
+                                        d[0], d[1], d[2], d[3], d[4]);
+    else
+        rc = rl_cuda_wkv7_backward_host(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, n->out->grad,
+                                        n->out2->grad, d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
+    if (rc == -3) {
+        rl__op_fail(c, RL_ERR_IO, "wkv%d backward on the GPU: %s", kind, rl_cuda_last_error());
+        return 1;
+    }
+    if (rc) rl_log(RL_LOG_WARN, "wkv%d %s on the GPU failed, using the CPU: %s", kind, bwd ? "backward" : "forward", rl_cuda_last_error());
+    return rc == 0;
+}
+#endif
+
+static void rl__scan_bwd(rl_ctx *c, rl__node *n) {
+    rl__scan_job *j = (rl__scan_job *)(void *)n->aux;
+    int q, nin = n->i[0] == 6 ? 5 : 7;
+    for (q = 0; q < nin; q++)
+        if (rl__wants(n->in[q]) && !rl__grad(c, n->in[q])) return;
+    j->n = n;
+#ifdef RADLADS_CUDA
+    if (rl__scan_cuda(c, n, j, 1)) return;
+#endif
+    rl_pool_for(c->pool, j->B * (n->i[0] == 6 ? j->KVH : j->H), 1, rl__scan_bwd_task, j);
+    if (j->failed) rl__op_fail(c, RL_ERR_NOMEM, "wkv%d backward: out of memory for scratch", (int)n->i[0]);
+}
+
+/* Which form scan_chunk = 0 picks (measured with make bench-scan, BENCHMARKS.md): the
+   chunked one for training (2.6-3.5x the recurrent fwd+bwd at heads of 64) and for
+   forward passes of at least one chunk (2-4x); token by token for decoding steps. */
+static int rl__scan_default_chunked(int grad, int64_t T, int64_t N) {
+    RL__UNUSED(N);
+    return grad ? T >= 2 : T >= RL__SCAN_L;
+}
+
+/* shared set-up of both scans: shapes, outputs, node, kept-state buffer */
+static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, int64_t T, int H, int KVH,
+                           rl_tensor **state_out) {
+    rl_tensor *y, *S;
+    rl__node *n;
+    rl__scan_job *j;
+    rl_tensor *r = in[0], *state = in[n_in - 1];
+    int64_t R, N, B;
+    int q;
+    for (q = 0; q < n_in - 1; q++)
+        if (rl__bad(c, in[q])) return NULL;
+    if (state && rl__bad(c, state)) return NULL;
+    R = rl_rows(r);
+    if (H < 1 || KVH < 1 || H % KVH || rl_cols(r) % H || T < 1 || R % T)
+        return rl__op_fail(c, RL_ERR_ARG, "wkv%d: %d heads / %d kv heads / T %lld do not fit r [%lld, %lld]", kind, H, KVH,
+                           (long long)T, (long long)R, (long long)rl_cols(r));
+    N = rl_cols(r) / H;
+    B = R / T;
+    for (q = 1; q < n_in - 1; q++) {
+        int64_t want = (kind == 6 && (q == 1 || q == 2)) ? KVH * N : H * N;
+        if (rl_rows(in[q]) != R || rl_cols(in[q]) != want)
+            return rl__op_fail(c, RL_ERR_ARG, "wkv%d: input %d is [%lld, %lld], expected [%lld, %lld]", kind, q,
+                               (long long)rl_rows(in[q]), (long long)rl_cols(in[q]), (long long)R, (long long)want);
+    }
+    if (state && state->n != B * H * N * N)
+        return rl__op_fail(c, RL_ERR_ARG, "wkv%d: state has %lld values, expected [%lld, %lld, %lld, %lld]", kind,
+                           (long long)state->n, (long long)B, (long long)H, (long long)N, (long long)N);
+    if (!(y = rl__like(c, r)) || !(S = rl__state_like(c, B, H, N)) || !(n = rl__node_newv(c, rl__scan_bwd, y, n_in, in)))
+        return NULL;
+    n->out2 = S;
+    n->i[0] = kind;
+    S->requires_grad = y->requires_grad;
+    j = (rl__scan_job *)rl_arena_zalloc(&c->arena, sizeof *j);
+    if (!j) return rl__op_fail(c, RL_ERR_NOMEM, "wkv: out of memory");
+    n->aux = (float *)(void *)j;
+    j->n = n;
+    j->B = B; j->T = T; j->H = H; j->KVH = KVH; j->N = N;
+    /* the form: scan_chunk < 0 token by token, > 0 chunks of that length, 0 the default */
+    j->L = c->scan_chunk > 0 ? c->scan_chunk : c->scan_chunk < 0 ? RL__SCAN_CK : RL__SCAN_L;
+    j->chunked = c->scan_chunk > 0 || (c->scan_chunk == 0 && rl__scan_default_chunked(y->requires_grad, T, N));
+#ifdef RADLADS_CUDA
+    if (c->use_cuda && rl_cuda_available()) { /* a GPU forward keeps states every RL__SCAN_CK tokens */
+        j->L = RL__SCAN_CK;
+        j->chunked = 0;
+    }
+#endif
+    j->n_ck = (T + j->L - 1) / j->L;
+    if (y->requires_grad && !(j->ck = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(B * H * j->n_ck * N * N))))
+        return rl__op_fail(c, RL_ERR_NOMEM, "wkv: out of memory for kept states");
+#ifdef RADLADS_CUDA
+    if (rl__scan_cuda(c, n, j, 0)) {
+        if (state_out) *state_out = S;
+        return y;
+    }
+#endif
+    rl_pool_for(c->pool, B * H, 1, rl__scan_fwd_task, j);
+    if (state_out) *state_out = S;
+    return y;
+}
+
+rl_tensor *rl_wkv6(rl_ctx *c, rl_tensor *r, rl_tensor *k, rl_tensor *v, rl_tensor *logw, int64_t T, int H, int KVH,
+                   rl_tensor *state, rl_tensor **state_out) {
+    rl_tensor *in[5];
+    in[0] = r; in[1] = k; in[2] = v; in[3] = logw; in[4] = state;
+    return rl__scan(c, 6, in, 5, T, H, KVH, state_out);
+}
+
+rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl_tensor *v, rl_tensor *a, rl_tensor *b,
+                   int64_t T, int H, rl_tensor *state, rl_tensor **state_out) {
+    rl_tensor *in[7];
+    in[0] = r; in[1] = w; in[2] = k; in[3] = v; in[4] = a; in[5] = b; in[6] = state;
+    return rl__scan(c, 7, in, 7, T, H, H, state_out);
+}
+
+/* ---- small ops the mixers need ---- */
+
+static void rl__logdecay_bwd(rl_ctx *c, rl__node *n) {
+    int64_t i;
+    float *gd = rl__grad(c, n->in[0]);
+    for (i = 0; i < n->out->n; i++) /* d/dd of −exp(d) where not clamped, 0 where clamped */
+        if (rl_f32(n->out)[i] > -5.0f) gd[i] += n->out->grad[i] * rl_f32(n->out)[i];
+}
+rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d) {
+    rl_tensor *y;
+    int64_t i;
+    if (rl__bad(c, d) || !(y = rl__like(c, d))) return NULL;
+    for (i = 0; i < d->n; i++) {
+        float v = -expf(rl_f32(d)[i]);
+        rl_f32(y)[i] = v > -5.0f ? v : -5.0f;
+    }
+    rl__node_new(c, rl__logdecay_bwd, y, d, NULL, NULL, NULL);
+    return y;
+}
+
+static void rl__seq_last_bwd(rl_ctx *c, rl__node *n) {
+    int64_t T = n->i[0], C = rl_cols(n->out), b;
+    float *gx = rl__grad(c, n->in[0]);
+    for (b = 0; b < rl_rows(n->out); b++) rl__kern_get()->axpy(gx + ((b + 1) * T - 1) * C, 1.0f, n->out->grad + b * C, C);
+}
+rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T) {
+    rl_tensor *y;
+    rl__node *n;
+    int64_t C, B, b;
+    if (rl__bad(c, x)) return NULL;
+    if (T < 1 || rl_rows(x) % T) return rl__op_fail(c, RL_ERR_ARG, "seq_last: %lld rows are not sequences of %lld", (long long)rl_rows(x), (long long)T);
+    C = rl_cols(x);
+    B = rl_rows(x) / T;
+    if (!(y = rl_new2(c, B, C)) || !(n = rl__node_new(c, rl__seq_last_bwd, y, x, NULL, NULL, NULL))) return NULL;
+    n->i[0] = T;
+    for (b = 0; b < B; b++) memcpy(rl_f32(y) + b * C, rl_f32(x) + ((b + 1) * T - 1) * C, sizeof(float) * (size_t)C);
+    return y;
+}
+
+/* ---- per-op timing (RADLADS_PROFILE=1; declared in section 3) ----
+   Ops are told apart by their backward function. Forward: an op "starts" at the first
+   input check (rl__bad) after the previous op made its node and runs until the next op
+   starts; backward: each node's backward call is timed. */
+#define RL__PROF_MAX 48
+typedef struct {
+    void (*fn)(rl_ctx *, rl__node *);
+    double fwd, bwd;
+    int64_t calls, bwd_calls;
+} rl__prof_row;
+typedef struct {
+    rl__prof_row row[RL__PROF_MAX];
+    int n, cur, head; /* cur: row of the op whose forward runs (-1 none); head: an op has started */
+    double mark;      /* when it started */
+} rl__prof;
+
+static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__prof_names[] = {
+    {rl__add_bwd, "add/sub"}, {rl__mul_bwd, "mul"}, {rl__scale_bwd, "scale"}, {rl__add_row_bwd, "add_row"},
+    {rl__mul_row_bwd, "mul_row"}, {rl__linear_bwd, "linear"}, {rl__matmul_bwd, "matmul"},
+    {rl__rmsnorm_bwd, "rmsnorm"}, {rl__groupnorm_bwd, "groupnorm"}, {rl__softmax_bwd, "(log)softmax"},
+    {rl__unary_bwd, "exp/sigmoid/tanh/softplus/silu"}, {rl__swiglu_bwd, "swiglu"}, {rl__l2norm_bwd, "l2norm"},
+    {rl__rope_bwd, "rope"}, {rl__attention_bwd, "attention"}, {rl__embedding_bwd, "embedding"},
+    {rl__ce_bwd, "cross_entropy"}, {rl__kl_bwd, "kl_div"}, {rl__l2_dist_bwd, "l2_dist"}, {rl__sum_bwd, "sum/dot_const"},
+    {rl__add_scalar_bwd, "add_scalar"}, {rl__slice_cols_bwd, "slice_cols"}, {rl__repeat_kv_bwd, "repeat_kv"},
+    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__logdecay_bwd, "rwkv6_logdecay"},
+    {rl__seq_last_bwd, "seq_last"}};
+
+static double rl__prof_now(void) {
+#if defined(CLOCK_MONOTONIC)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#else
+    return (double)clock() / CLOCKS_PER_SEC;
+#endif
+}
+
+static void *rl__prof_new(void) {
+    rl__prof *p = (rl__prof *)RL_MALLOC(sizeof *p);
+    if (p) {
+        memset(p, 0, sizeof *p);
+        p->cur = -1;
+    }
+    return p;
+}
+static void rl__prof_free(rl_ctx *c) {
+    RL_FREE(c->prof);
+    c->prof = NULL;
+}
+static int rl__prof_row_of(rl__prof *p, void (*fn)(rl_ctx *, rl__node *)) {
+    int i;
+    for (i = 0; i < p->n; i++)
+        if (p->row[i].fn == fn) return i;
+    if (p->n == RL__PROF_MAX) return -1;
+    p->row[p->n].fn = fn;
+    return p->n++;
+}
+static void rl__prof_close(rl__prof *p, double t) {
+    if (p->cur >= 0) p->row[p->cur].fwd += t - p->mark;
+    p->cur = -1;
+}
+static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)) {
+    rl__prof *p = (rl__prof *)c->prof;
+    double t = rl__prof_now();
+    if (p->cur >= 0) { /* a second node without a new input check: a new op from here */
+        rl__prof_close(p, t);
+        p->mark = t;
+    } else if (!p->head) {
+        p->mark = t;
+    }
+    p->cur = rl__prof_row_of(p, bwd);
+    if (p->cur >= 0) p->row[p->cur].calls++;
+    p->head = 1;
+}
+static void rl__prof_boundary(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    if (p->cur >= 0 || !p->head) { /* the previous op ended: the next one starts now */
+        double t = rl__prof_now();
+        rl__prof_close(p, t);
+        p->mark = t;
+        p->head = 1;
+    }
+}
+static void rl__prof_pause(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    rl__prof_close(p, rl__prof_now());
+    p->head = 0;
+}
+static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds) {
+    rl__prof *p = (rl__prof *)c->prof;
+    int r = rl__prof_row_of(p, n->backward);
+    if (r < 0) return;
+    p->row[r].bwd += seconds;
+    p->row[r].bwd_calls++;
+}
+
+void rl_profile_report(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    double total = 0;
+    int i, k, order[RL__PROF_MAX];
+    if (!p) return;
+    rl__prof_pause(c);
+    for (i = 0; i < p->n; i++) {
+        total += p->row[i].fwd + p->row[i].bwd;
+        order[i] = i;
+    }
+    for (i = 1; i < p->n; i++) /* largest first */
+        for (k = i; k > 0 && p->row[order[k]].fwd + p->row[order[k]].bwd > p->row[order[k - 1]].fwd + p->row[order[k - 1]].bwd; k--) {
+            int t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10s %6s", "op", "calls", "fwd ms", "bwd ms", "total ms", "share");
+    for (i = 0; i < p->n; i++) {
+        const rl__prof_row *r = &p->row[order[i]];
+        const char *name = "?";
+        size_t q;
+        for (q = 0; q < sizeof rl__prof_names / sizeof rl__prof_names[0]; q++)
+            if (rl__prof_names[q].fn == r->fn) name = rl__prof_names[q].name;
+        rl_log(RL_LOG_INFO, "profile: %-30s %9lld %10.1f %10.1f %10.1f %5.1f%%", name, (long long)r->calls, 1e3 * r->fwd,
+               1e3 * r->bwd, 1e3 * (r->fwd + r->bwd), total > 0 ? 100 * (r->fwd + r->bwd) / total : 0.0);
+    }
+    rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10.1f", "all ops", "", "", "", 1e3 * total);
+    memset(p, 0, sizeof *p);
+    p->cur = -1;
+}
+
+/* A 2-D view of rows [row0, row0+rows) of a parameter (data and gradient shared). */
+static rl_tensor *rl__param_rows(rl_ctx *c, rl_tensor *p, int64_t row0, int64_t rows, int64_t cols) {
+    rl_tensor *v = (rl_tensor *)rl_arena_alloc(&c->arena, sizeof *v);
+    int64_t s[2];
+    if (!v) return rl__op_fail(c, RL_ERR_NOMEM, "view: out of memory");
+    s[0] = rows;
+    s[1] = cols;
+    *v = rl_wrap((float *)p->data + row0 * cols, RL_F32, 2, s, p->requires_grad && p->grad);
+    v->grad = p->grad ? p->grad + row0 * cols : NULL;
+    v->name = p->name;
+    return v;
+}
+
+/* ---- 4b. sequence mixers ---- */
+
+int rl_lora_rank(int64_t C, double e, double m) {
+    double v = floor(pow((double)C, e) * m / 32.0 + 0.5);
+    return (int)(v < 1 ? 1 : v) * 32;
+}
+
+typedef struct { const char *name; size_t off; int kinds; } rl__pdesc;
+#define RL__PD(name, field, kinds) { name, offsetof(rl_mixer, field), kinds }
+enum { RL__KA = 1, RL__K6 = 2, RL__K7 = 4, RL__KALL = 7 };
+static const rl__pdesc rl__mixer_pdesc[] = {
+    RL__PD("q_proj.weight", q_w, RL__KALL), RL__PD("q_proj.bias", q_b, RL__KALL),
+    RL__PD("k_proj.weight", k_w, RL__KALL), RL__PD("k_proj.bias", k_b, RL__KALL),
+    RL__PD("v_proj.weight", v_w, RL__KALL), RL__PD("v_proj.bias", v_b, RL__KALL),
+    RL__PD("o_proj.weight", o_w, RL__KALL),
+    RL__PD("time_maa_x", maa_x, RL__K6), RL__PD("time_maa_r", maa_r, RL__K6), RL__PD("time_maa_k", maa_k, RL__K6),
+    RL__PD("time_maa_v", maa_v, RL__K6), RL__PD("time_maa_w", maa_w, RL__K6), RL__PD("time_maa_g", maa_g, RL__K6),
+    RL__PD("time_maa_w1", maa_w1, RL__K6), RL__PD("time_maa_w2", maa_w2, RL__K6),
+    RL__PD("time_decay", decay, RL__K6), RL__PD("time_decay_w1", decay_w1, RL__K6),
+    RL__PD("time_decay_w2", decay_w2, RL__K6), RL__PD("gate.weight", gate_w, RL__K6 | RL__K7),
+    RL__PD("w0", w0, RL__K7), RL__PD("w1", w1, RL__K7), RL__PD("w2", w2, RL__K7),
+    RL__PD("a0", a0, RL__K7), RL__PD("a1", a1, RL__K7), RL__PD("a2", a2, RL__K7),
+    RL__PD("v0", v0, RL__K7), RL__PD("v1", v1, RL__K7), RL__PD("v2", v2, RL__K7),
+    RL__PD("g1", g1, RL__K6 | RL__K7), RL__PD("g2", g2, RL__K6 | RL__K7), RL__PD("k_k", k_k, RL__K7), RL__PD("k_a", k_a, RL__K7),
+    RL__PD("r_k", r_k, RL__K7), RL__PD("ln_x.weight", lnx_w, RL__K6 | RL__K7), RL__PD("ln_x.bias", lnx_b, RL__K6 | RL__K7)};
+#undef RL__PD
+
+static int rl__mixer_kindbit(rl_mixer_kind k) { return k == RL_MIXER_RWKV6 ? RL__K6 : k == RL_MIXER_RWKV7 ? RL__K7 : RL__KA; }
+
+/* The gate as config.json's gate_rank_type: 0 none, 1 Linear, 2 LoRA */
+static int rl__gate_type(const rl_mixer_cfg *g) {
+    if (g->gate == RL_GATE_DEFAULT) return g->kind == RL_MIXER_RWKV6 ? 1 : g->kind == RL_MIXER_RWKV7 ? 2 : 0;
+    return g->gate == RL_GATE_NONE ? 0 : g->gate;
+}
+
+/* Shape of parameter `name` under cfg; 0 = the parameter does not exist in this config. */
+static int rl__mixer_shape(const rl_mixer_cfg *g, const char *name, int64_t *s) {
+    int64_t C = g->C, HN = g->H * g->N, KN = g->KVH * g->N;
+    int i;
+    for (i = 0; i < 4; i++) s[i] = 1;
+#define RL__IS(x) (!strcmp(name, x))
+    if (RL__IS("q_proj.weight")) { s[0] = HN; s[1] = C; return 2; }
+    if (RL__IS("k_proj.weight") || RL__IS("v_proj.weight")) { s[0] = KN; s[1] = C; return 2; }
+    if (RL__IS("q_proj.bias")) { s[0] = HN; return g->attn_bias ? 1 : 0; }
+    if (RL__IS("k_proj.bias") || RL__IS("v_proj.bias")) { s[0] = KN; return g->attn_bias ? 1 : 0; }
+    if (RL__IS("o_proj.weight")) { s[0] = C; s[1] = HN; return 2; }
+    if (!strncmp(name, "time_maa_", 9) && name[9] && !name[10]) { s[2] = C; return g->use_tokenshift ? 3 : 0; }
+    if (RL__IS("time_maa_w1")) { s[0] = C; s[1] = 5 * g->r_ts; return g->use_tokenshift ? 2 : 0; }
+    if (RL__IS("time_maa_w2")) { s[0] = 5; s[1] = g->r_ts; s[2] = C; return g->use_tokenshift ? 3 : 0; }
+    if (RL__IS("time_decay")) { s[2] = C; return 3; }
+    if (RL__IS("time_decay_w1")) { s[0] = C; s[1] = g->r_d; return 2; }
+    if (RL__IS("time_decay_w2")) { s[0] = g->r_d; s[1] = C; return 2; }
+    if (RL__IS("gate.weight")) { s[0] = C; s[1] = C; return rl__gate_type(g) == 1 ? 2 : 0; }
+    if (RL__IS("w0") || RL__IS("a0") || RL__IS("v0") || RL__IS("k_k") || RL__IS("k_a")) { s[2] = C; return 3; }
+    if ((RL__IS("g1") || RL__IS("g2")) && rl__gate_type(g) != 2) return 0;
+    if (RL__IS("w1") || RL__IS("a1") || RL__IS("v1") || RL__IS("g1")) {
+        s[0] = C;
+        s[1] = name[0] == 'w' ? g->r_w : name[0] == 'a' ? g->r_a : name[0] == 'v' ? g->r_v : g->r_g;
+        return 2;
+    }
+    if (RL__IS("w2") || RL__IS("a2") || RL__IS("v2") || RL__IS("g2")) {
+        s[0] = name[0] == 'w' ? g->r_w : name[0] == 'a' ? g->r_a : name[0] == 'v' ? g->r_v : g->r_g;
+        s[1] = C;
+        return 2;
+    }
+    if (RL__IS("r_k")) { s[0] = g->H; s[1] = g->N; return 2; }
+    if (RL__IS("ln_x.weight") || RL__IS("ln_x.bias")) { s[0] = C; return g->groupnorm_att ? 1 : 0; }
+#undef RL__IS
+    return 0;
+}
+
+void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user) {
+    size_t i;
+    int bit = rl__mixer_kindbit(m->cfg.kind);
+    for (i = 0; i < sizeof rl__mixer_pdesc / sizeof rl__mixer_pdesc[0]; i++) {
+        rl_tensor *t = (rl_tensor *)(void *)((char *)m + rl__mixer_pdesc[i].off);
+        if ((rl__mixer_pdesc[i].kinds & bit) && t->n > 0) fn(user, rl__mixer_pdesc[i].name, t);
+    }
+}
+
+rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params, rl_arena *grads) {
+    size_t i;
+    int bit = rl__mixer_kindbit(cfg->kind);
+    if (cfg->C < 1 || cfg->H < 1 || cfg->KVH < 1 || cfg->N < 2 || cfg->H % cfg->KVH || cfg->N % 2)
+        return rl__fail(RL_ERR_ARG, "mixer: C=%lld H=%lld KVH=%lld N=%lld do not fit (H must be a multiple of KVH, N even)",
+                        (long long)cfg->C, (long long)cfg->H, (long long)cfg->KVH, (long long)cfg->N);
+    if (cfg->kind == RL_MIXER_RWKV6 && ((cfg->use_tokenshift && cfg->r_ts < 1) || cfg->r_d < 1 || (rl__gate_type(cfg) == 2 && cfg->r_g < 1)))
+        return rl__fail(RL_ERR_ARG, "RAD-RWKV6 mixer: LoRA ranks must be positive (token shift %d, decay %d, gate %d)", cfg->r_ts, cfg->r_d, cfg->r_g);
+    if (cfg->gate < 0 || cfg->gate > RL_GATE_NONE || (cfg->kind == RL_MIXER_RWKV7 && rl__gate_type(cfg) == 0))
+        return rl__fail(RL_ERR_ARG, "mixer: gate %d is not supported for this mixer", cfg->gate);
+    if (cfg->kind == RL_MIXER_RWKV7 && (cfg->r_w < 1 || cfg->r_a < 1 || cfg->r_v < 1 || (rl__gate_type(cfg) == 2 && cfg->r_g < 1)))
+        return rl__fail(RL_ERR_ARG, "RAD-RWKV7 mixer: LoRA ranks must be positive (w %d, a %d, v %d, g %d)", cfg->r_w, cfg->r_a, cfg->r_v, cfg->r_g);
+    if ((cfg->use_rope || cfg->kind == RL_MIXER_ATTENTION) && !cfg->inv_freq)
+        return rl__fail(RL_ERR_ARG, "mixer: RoPE needs inv_freq");
+    if (cfg->kind == RL_MIXER_ATTENTION ? cfg->H * cfg->N < 1 : cfg->H * cfg->N != cfg->C)
+        return rl__fail(RL_ERR_UNSUPPORTED, "RAD-RWKV mixer: heads × head size (%lld) must equal the model width %lld",
+                        (long long)(cfg->H * cfg->N), (long long)cfg->C);
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    for (i = 0; i < sizeof rl__mixer_pdesc / sizeof rl__mixer_pdesc[0]; i++) {
+        rl_tensor *t = (rl_tensor *)(void *)((char *)m + rl__mixer_pdesc[i].off);
+        int64_t s[4];
+        int nd;
+        if (!(rl__mixer_pdesc[i].kinds & bit) || !(nd = rl__mixer_shape(cfg, rl__mixer_pdesc[i].name, s))) continue;
+        *t = rl_wrap(NULL, RL_F32, nd, s, grads != NULL);
+        t->name = rl__mixer_pdesc[i].name;
+        if (!params) continue;
+        if (!(t->data = rl_arena_zalloc(params, sizeof(float) * (size_t)t->n)) ||
+            (grads && !(t->grad = (float *)rl_arena_zalloc(grads, sizeof(float) * (size_t)t->n))))
+            return rl__fail(RL_ERR_NOMEM, "mixer: out of memory for %s", t->name);
+    }
+    return RL_OK;
+}
+
+static rl_tensor *rl__opt(rl_tensor *t) { return t->data ? t : NULL; }
+
+/* y = k / (1 − exp(logw)), with 1 − exp(logw) computed as the RWKV6 scan computes it, so
+   that the scan's k·(1−w) gives back k to within 2 ulp (RAD-RWKV6 with balance_state off).
+   Where w rounds to 1 in fp32 (logw > −6e-8, i.e. d < −16.6) the divisor is kept at
+   FLT_MIN: the scan then adds k·FLT_MIN·v ≈ 0 where the official kernel adds k·v. */
+static void rl__unbalance_bwd(rl_ctx *c, rl__node *n) {
+    int64_t i;
+    const float *k = rl_f32(n->in[0]), *lw = rl_f32(n->in[1]), *g = n->out->grad;
+    float *gk = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL, *gl = rl__wants(n->in[1]) ? rl__grad(c, n->in[1]) : NULL;
+    for (i = 0; i < n->out->n; i++) {
+        float w = expf(lw[i]), d = 1.0f - w;
+        if (d < FLT_MIN) continue;
+        if (gk) gk[i] += g[i] / d;
+        if (gl) gl[i] += g[i] * k[i] * w / (d * d); /* d/dlogw of k/(1−e^logw) */
+    }
+}
+static rl_tensor *rl__rwkv6_unbalance(rl_ctx *c, rl_tensor *k, rl_tensor *logw) {
+    rl_tensor *y;
+    int64_t i;
+    if (rl__bad(c, k) || rl__bad(c, logw)) return NULL;
+    if (k->n != logw->n) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV6: k and the decay differ in size");
+    if (!(y = rl__like(c, k))) return NULL;
+    for (i = 0; i < k->n; i++) {
+        float d = 1.0f - expf(rl_f32(logw)[i]);
+        rl_f32(y)[i] = rl_f32(k)[i] / (d < FLT_MIN ? FLT_MIN : d);
+    }
+    rl__node_new(c, rl__unbalance_bwd, y, k, logw, NULL, NULL);
+    return y;
+}
+
+static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
+    const rl_mixer_cfg *g = &m->cfg;
+    rl_tensor *xs[5], *r, *k, *v, *d, *logw, *gate, *p;
+    int i;
+    if (g->use_tokenshift) {
+        static const size_t mu_off[5] = {offsetof(rl_mixer, maa_r), offsetof(rl_mixer, maa_k), offsetof(rl_mixer, maa_v),
+                                         offsetof(rl_mixer, maa_w), offsetof(rl_mixer, maa_g)};
+        rl_tensor *dx = rl_sub(c, rl_token_shift(c, x, T, io ? io->shift_in : NULL), x);          /* δ = x_prev − x */
+        rl_tensor *h = rl_tanh(c, rl_matmul(c, rl_add(c, x, rl_mul_row(c, dx, &m->maa_x)), &m->maa_w1));
+        for (i = 0; i < 5; i++) { /* x_□ = x + δ ⊙ (μ_□ + tanh(xxx·W1)_□ · W2[□]), □ = r, k, v, w, g */
+            rl_tensor *mu = (rl_tensor *)(void *)((char *)m + mu_off[i]);
+            rl_tensor *mi = rl_matmul(c, rl_slice_cols(c, h, i * g->r_ts, g->r_ts), rl__param_rows(c, &m->maa_w2, i * g->r_ts, g->r_ts, g->C));
+            xs[i] = rl_add(c, x, rl_mul(c, dx, rl_add_row(c, mi, mu)));
+        }
+        if (io) io->shift_out = rl_seq_last(c, x, T);
+    } else {
+        for (i = 0; i < 5; i++) xs[i] = x;
+    }
+    r = rl_linear(c, xs[0], &m->q_w, rl__opt(&m->q_b));
+    k = rl_linear(c, xs[1], &m->k_w, rl__opt(&m->k_b));
+    v = rl_linear(c, xs[2], &m->v_w, rl__opt(&m->v_b));
+    d = rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, xs[3], &m->decay_w1)), &m->decay_w2), &m->decay);
+    logw = rl_rwkv6_logdecay(c, d);
+    switch (rl__gate_type(g)) {
+    case 1: gate = rl_sigmoid(c, rl_linear(c, xs[4], &m->gate_w, NULL)); break;        /* σ(x_g·Wᵀ) */
+    case 2: gate = rl_matmul(c, rl_sigmoid(c, rl_matmul(c, xs[4], &m->g1)), &m->g2); break; /* σ(x_g·g1)·g2 */
+    default: gate = NULL; /* gate_rank_type 0 */
+    }
+    if (g->use_rope) {
+        r = rl_rope(c, r, T, (int)g->N, g->inv_freq, pos0);
+        k = rl_rope(c, k, T, (int)g->N, g->inv_freq, pos0);
+    }
+    if (!g->balance_state) {
+        /* the official code without balance_state adds k·vᵀ, not k·(1−w)·vᵀ: the scan always
+           scales k by (1−w), so it gets k/(1−w) per query head (k, v expanded for GQA) */
+        if (g->KVH != g->H) {
+            k = rl_repeat_kv(c, k, (int)g->H, (int)g->KVH);
+            v = rl_repeat_kv(c, v, (int)g->H, (int)g->KVH);
+        }
+        k = rl__rwkv6_unbalance(c, k, logw);
+        p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->H, io ? io->state_in : NULL, io ? &io->state_out : NULL);
+    } else {
+        p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->KVH, io ? io->state_in : NULL, io ? &io->state_out : NULL);
+    }
+    if (g->groupnorm_att) p = rl_groupnorm(c, p, &m->lnx_w, &m->lnx_b, (int)g->H, g->ln_eps);
+    return rl_linear(c, gate ? rl_mul(c, gate, p) : p, &m->o_w, NULL);
+}
+
+static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
+    const rl_mixer_cfg *g = &m->cfg;
+    int H = (int)g->H, KVH = (int)g->KVH, N = (int)g->N;
+    rl_tensor *r, *k, *v, *w, *a, *gate, *kappa, *ktil, *y;
+    r = rl_linear(c, x, &m->q_w, rl__opt(&m->q_b));
+    k = rl_linear(c, x, &m->k_w, rl__opt(&m->k_b));
+    v = rl_linear(c, x, &m->v_w, rl__opt(&m->v_b));
+    /* w = exp(−e^−0.5 · σ(w0 + tanh(x·w1)·w2)) */
+    w = rl_exp(c, rl_scale(c, rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, x, &m->w1)), &m->w2), &m->w0)), -0.60653065971263342f));
+    a = rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_matmul(c, x, &m->a1), &m->a2), &m->a0));
+    gate = rl__gate_type(g) == 1 ? rl_sigmoid(c, rl_linear(c, x, &m->gate_w, NULL))    /* gate_rank_type 1 */
+                                 : rl_matmul(c, rl_sigmoid(c, rl_matmul(c, x, &m->g1)), &m->g2);
+    if (g->use_rope) {
+        r = rl_rope(c, r, T, N, g->inv_freq, pos0);
+        k = rl_rope(c, k, T, N, g->inv_freq, pos0);
+    }
+    if (KVH != H) {
+        k = rl_repeat_kv(c, k, H, KVH);
+        v = rl_repeat_kv(c, v, H, KVH);
+    }
+    if (g->balance_state) { /* paper v4: κ = normalize(k), k̃ = k ⊙ (1 − w + a) */
+        kappa = rl_l2norm(c, k, N, 1e-12f);
+        ktil = rl_mul(c, k, rl_add_scalar(c, rl_sub(c, a, w), 1.0f));
+    } else { /* release: κ = normalize(k ⊙ k_k), k̃ = k ⊙ (1 + (a − 1) ⊙ k_a) */
+        kappa = rl_l2norm(c, rl_mul_row(c, k, &m->k_k), N, 1e-12f);
+        ktil = rl_mul(c, k, rl_add_scalar(c, rl_mul_row(c, rl_add_scalar(c, a, -1.0f), &m->k_a), 1.0f));
+    }
+    if (g->layer == 0) {
+        if (io) io->v_first = v;
+    } else { /* value residual: v ← v + (v_first − v) ⊙ σ(v0 + x·v1·v2) */
+        rl_tensor *nu = rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_matmul(c, x, &m->v1), &m->v2), &m->v0));
+        if (!io || !io->v_first) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV7 layer %d: needs v_first from layer 0", g->layer);
+        v = rl_add(c, v, rl_mul(c, rl_sub(c, io->v_first, v), nu));
+    }
+    y = rl_wkv7(c, r, w, ktil, v, rl_scale(c, kappa, -1.0f), rl_mul(c, kappa, a), T, H, io ? io->state_in : NULL,
+                io ? &io->state_out : NULL);
+    y = g->groupnorm_att ? rl_groupnorm(c, y, &m->lnx_w, &m->lnx_b, H, g->ln_eps) : rl_scale(c, y, 1.0f / sqrtf((float)N));
+    return rl_linear(c, rl_mul(c, y, gate), &m->o_w, NULL);
+}
+
+/* Decoding attention (no gradient, one sequence): the T new rows of k and v are appended
+   to the cache at pos0, and query t attends to cache rows 0 .. pos0+t. */
+typedef struct {
+    const float *q, *kc, *vc;
+    float *out;
+    int64_t T, pos0, H, KVH, N;
+} rl__attn_cache_job;
+static void rl__attn_cache_task(void *ctx, int64_t h0, int64_t h1, int tid) {
+    rl__attn_cache_job *j = (rl__attn_cache_job *)ctx;
+    const rl__kern *K = rl__kern_get();
+    int64_t N = j->N, Cq = j->H * N, Ck = j->KVH * N, h, t, s, len = j->pos0 + j->T;
+    float scale = 1.0f / sqrtf((float)N), *p = (float *)RL_MALLOC(sizeof(float) * (size_t)len);
+    RL__UNUSED(tid);
+    if (!p) return;
+    for (h = h0; h < h1; h++) {
+        int64_t kvh = h / (j->H / j->KVH);
+        for (t = 0; t < j->T; t++) {
+            int64_t upto = j->pos0 + t + 1;
+            float *o = j->out + t * Cq + h * N;
+            for (s = 0; s < upto; s++) p[s] = K->dot(j->q + t * Cq + h * N, j->kc + s * Ck + kvh * N, N) * scale;
+            K->softmax(p, p, upto);
+            memset(o, 0, sizeof(float) * (size_t)N);
+            for (s = 0; s < upto; s++) K->axpy(o, p[s], j->vc + s * Ck + kvh * N, N);
+        }
+    }
+    RL_FREE(p);
+}
+
+static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
+    const rl_mixer_cfg *g = &m->cfg;
+    rl_tensor *q = rl_linear(c, x, &m->q_w, rl__opt(&m->q_b));
+    rl_tensor *k = rl_linear(c, x, &m->k_w, rl__opt(&m->k_b));
+    rl_tensor *v = rl_linear(c, x, &m->v_w, rl__opt(&m->v_b)), *y;
+    q = rl_rope(c, q, T, (int)g->N, g->inv_freq, pos0);
+    k = rl_rope(c, k, T, (int)g->N, g->inv_freq, pos0);
+    if (!io || !io->kcache || !q || !k || !v) {
+        y = rl_attention(c, q, k, v, T, (int)g->H, (int)g->KVH);
+    } else {
+        rl__attn_cache_job j;
+        int64_t Ck = g->KVH * g->N;
+        if (rl_rows(x) != T || pos0 + T > io->cache_cap)
+            return rl__op_fail(c, RL_ERR_ARG, "attention cache: one sequence of %lld tokens at %lld exceeds %lld", (long long)T, (long long)pos0, (long long)io->cache_cap);
+        memcpy(io->kcache + pos0 * Ck, rl_f32(k), sizeof(float) * (size_t)(T * Ck));
+        memcpy(io->vcache + pos0 * Ck, rl_f32(v), sizeof(float) * (size_t)(T * Ck));
+        if (!(y = rl__like(c, q))) return NULL;
+        j.q = rl_f32(q); j.kc = io->kcache; j.vc = io->vcache; j.out = rl_f32(y);
+        j.T = T; j.pos0 = pos0; j.H = g->H; j.KVH = g->KVH; j.N = g->N;
+        rl_pool_for(c->pool, g->H, 1, rl__attn_cache_task, &j);
+    }
+    return rl_linear(c, y, &m->o_w, NULL);
+}
+
+rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
+    if (!x || c->err) return NULL;
+    switch (m->cfg.kind) {
+    case RL_MIXER_RWKV6: return rl__rwkv6_forward(c, m, x, T, pos0, io);
+    case RL_MIXER_RWKV7: return rl__rwkv7_forward(c, m, x, T, pos0, io);
+    default: return rl__attention_forward(c, m, x, T, pos0, io);
+    }
+}
+
+/* ---- 4c. the model: teacher transformer or student ---- */
+
+void rl_student_opts_default(rl_student_opts *o, rl_mixer_kind kind) {
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->use_rope = kind == RL_MIXER_RWKV7;
+    o->use_tokenshift = kind == RL_MIXER_RWKV6;
+    o->balance_state = 1;
+    o->groupnorm_att = 0;
+    o->seed = 1337;
+}
+
+typedef struct {
+    rl_param_fn fn;
+    void *user;
+    char name[160];
+    size_t pre;
+} rl__pvisit;
+static void rl__pvisit_fn(void *u, const char *name, rl_tensor *t) {
+    rl__pvisit *v = (rl__pvisit *)u;
+    snprintf(v->name + v->pre, sizeof v->name - v->pre, "%s", name);
+    v->fn(v->user, v->name, t);
+}
+
+void rl_model_params(rl_model *m, rl_param_fn fn, void *user) {
+    rl__pvisit v;
+    int64_t l;
+    v.fn = fn;
+    v.user = user;
+    fn(user, "model.embed_tokens.weight", &m->embed);
+    for (l = 0; l < m->cfg.n_layers; l++) {
+        rl_block *b = &m->blocks[l];
+        char nm[160];
+#define RL__BP(field, s) (snprintf(nm, sizeof nm, "model.layers.%lld." s, (long long)l), fn(user, nm, &b->field))
+        RL__BP(ln1, "input_layernorm.weight");
+        v.pre = (size_t)snprintf(v.name, sizeof v.name, "model.layers.%lld.self_attn.", (long long)l);
+        rl_mixer_params(&b->mix, rl__pvisit_fn, &v);
+        RL__BP(ln2, "post_attention_layernorm.weight");
+        RL__BP(gate, "mlp.gate_proj.weight");
+        RL__BP(up, "mlp.up_proj.weight");
+        RL__BP(down, "mlp.down_proj.weight");
+#undef RL__BP
+    }
+    fn(user, "model.norm.weight", &m->norm);
+    if (!m->cfg.tie_embeddings) fn(user, "lm_head.weight", &m->head);
+}
+
+static void rl__count_fn(void *u, const char *name, rl_tensor *t) {
+    RL__UNUSED(name);
+    *(int64_t *)u += t->n;
+}
+int64_t rl_model_n_params(rl_model *m) {
+    int64_t n = 0;
+    rl_model_params(m, rl__count_fn, &n);
+    return n;
+}
+
+static rl_tensor rl__shape2(int64_t a, int64_t b, int nd) {
+    int64_t s[2];
+    s[0] = a;
+    s[1] = b;
+    return rl_wrap(NULL, RL_F32, nd, nd == 1 ? s + 1 : s, 0);
+}
+
+/* Shapes of every parameter from cfg and the student options (data not allocated). */
+/* The student options a config.json describes; LoRA ranks it does not give are read
+   from the tensor shapes (released checkpoints differ from the formula). */
+static void rl__student_opts_from_config(rl_student_opts *o, const rl_config *c, const rl_st *w) {
+    char nm[128];
+    int64_t l = c->n_layers > c->n_attention_layers ? 0 : -1, lv = c->n_layers - c->n_attention_layers > 1 ? 1 : l;
+    const rl_st_tensor *t;
+    rl_student_opts_default(o, c->student == 6 ? RL_MIXER_RWKV6 : RL_MIXER_RWKV7);
+    o->keep_attention = c->n_attention_layers;
+    o->use_rope = c->use_rope;
+    o->use_tokenshift = c->use_tokenshift;
+    o->balance_state = c->balance_state;
+    o->groupnorm_att = c->groupnorm_att;
+    o->gate = c->gate_rank_type == 0 ? RL_GATE_NONE : c->gate_rank_type;
+    o->r_ts = c->lora_tokenshift;
+    o->r_d = o->r_w = c->lora_decay;
+    o->r_a = c->lora_iclr;
+    o->r_v = c->lora_value_residual;
+    o->r_g = c->lora_gate;
+#define RL__RANK(field, layer, name, div)                                                               \
+    if (!o->field && layer >= 0) {                                                                      \
+        snprintf(nm, sizeof nm, "model.layers.%lld.self_attn." name, (long long)layer);                 \
+        if ((t = rl_st_find(w, nm)) && t->ndim == 2) o->field = (int)(t->shape[1] / div);               \
+    }
+    RL__RANK(r_ts, l, "time_maa_w1", 5)
+    RL__RANK(r_d, l, "time_decay_w1", 1)
+    RL__RANK(r_w, l, "w1", 1)
+    RL__RANK(r_a, l, "a1", 1)
+    RL__RANK(r_v, lv, "v1", 1)
+    RL__RANK(r_g, l, "g1", 1)
+#undef RL__RANK
+    if (o->kind == RL_MIXER_RWKV6) { /* RWKV6Qwen2Config's defaults for null ranks */
+        if (!o->r_ts) o->r_ts = c->hidden_size < 4096 ? 32 : 64;
+        if (!o->r_d) o->r_d = c->hidden_size < 4096 ? 64 : 128;
+    }
+}
+
+static rl_status rl__model_shape(rl_model *m, const rl_config *cfg, const rl_student_opts *so) {
+    int64_t l, C = cfg->hidden_size, F = cfg->intermediate_size; /* m: zeroed, or with weights opened */
+    if (cfg->o_bias || cfg->mlp_bias)
+        return rl__fail(RL_ERR_UNSUPPORTED, "model: biases on o_proj or on the MLP (Llama attention_bias/mlp_bias) are not supported");
+    if (cfg->n_heads * cfg->head_dim != cfg->hidden_size && so && so->kind != RL_MIXER_ATTENTION)
+        return rl__fail(RL_ERR_UNSUPPORTED, "student: heads × head_dim (%lld) must equal hidden_size (%lld) for RAD-RWKV mixers",
+                        (long long)(cfg->n_heads * cfg->head_dim), (long long)cfg->hidden_size);
+    m->cfg = *cfg;
+    if (so) m->student = *so;
+    else m->student.kind = RL_MIXER_ATTENTION;
+    m->blocks = (rl_block *)RL_MALLOC(sizeof(rl_block) * (size_t)cfg->n_layers);
+    m->inv_freq = (float *)RL_MALLOC(sizeof(float) * (size_t)(cfg->head_dim / 2 + 1));
+    if (!m->blocks || !m->inv_freq) return rl__fail(RL_ERR_NOMEM, "model: out of memory");
+    memset(m->blocks, 0, sizeof(rl_block) * (size_t)cfg->n_layers);
+    rl_rope_inv_freq(cfg, m->inv_freq);
+    rl_arena_init(&m->params, (size_t)64 << 20);
+    rl_arena_init(&m->grads, (size_t)64 << 20);
+    m->embed = rl__shape2(cfg->vocab_size, C, 2);
+    m->norm = rl__shape2(1, C, 1);
+    m->head = rl__shape2(cfg->vocab_size, C, 2);
+    for (l = 0; l < cfg->n_layers; l++) {
+        rl_block *b = &m->blocks[l];
+        rl_mixer_cfg mc;
+        rl_status st;
+        int attn = !so || so->kind == RL_MIXER_ATTENTION || l >= cfg->n_layers - so->keep_attention;
+        memset(&mc, 0, sizeof mc);
+        mc.kind = attn ? RL_MIXER_ATTENTION : so->kind;
+        mc.layer = (int)l;
+        mc.n_layers = (int)cfg->n_layers;
+        mc.C = C;
+        mc.H = cfg->n_heads;
+        mc.KVH = cfg->n_kv_heads;
+        mc.N = cfg->head_dim;
+        mc.attn_bias = cfg->attn_bias;
+        mc.inv_freq = m->inv_freq;
+        mc.use_rope = attn ? 1 : so->use_rope;
+        if (!attn) {
+            mc.use_tokenshift = so->use_tokenshift;
+            mc.balance_state = so->balance_state;
+            mc.groupnorm_att = so->groupnorm_att;
+            mc.gate = so->gate;
+            mc.ln_eps = 1e-5f * (float)cfg->head_dim;
+            mc.r_ts = so->r_ts ? so->r_ts : rl_lora_rank(C, 0.5, 1.8);
+            mc.r_d = so->r_d ? so->r_d : rl_lora_rank(C, 0.5, 1.8);
+            mc.r_w = so->r_w ? so->r_w : rl_lora_rank(C, 0.5, 1.8);
+            mc.r_a = so->r_a ? so->r_a : rl_lora_rank(C, 0.5, 1.8);
+            mc.r_v = so->r_v ? so->r_v : rl_lora_rank(C, 0.5, 1.3);
+            mc.r_g = so->r_g ? so->r_g : rl_lora_rank(C, 0.8, 0.6);
+        }
+        if ((st = rl_mixer_alloc(&b->mix, &mc, NULL, NULL)) != RL_OK) return st;
+        b->ln1 = rl__shape2(1, C, 1);
+        b->ln2 = rl__shape2(1, C, 1);
+        b->gate = rl__shape2(F, C, 2);
+        b->up = rl__shape2(F, C, 2);
+        b->down = rl__shape2(C, F, 2);
+    }
+    return RL_OK;
+}
+
+/* F32 storage (and gradients when trainable) for every parameter. */
+typedef struct { rl_model *m; rl_status st; } rl__alloc_ctx;
+static void rl__alloc_fn(void *u, const char *name, rl_tensor *t) {
+    rl__alloc_ctx *a = (rl__alloc_ctx *)u;
+    if (a->st) return;
+    t->name = NULL;
+    t->dtype = RL_F32;
+    t->requires_grad = a->m->trainable;
+    if (!(t->data = rl_arena_zalloc(&a->m->params, sizeof(float) * (size_t)t->n)) ||
+        (a->m->trainable && !(t->grad = (float *)rl_arena_zalloc(&a->m->grads, sizeof(float) * (size_t)t->n))))
+        a->st = rl__fail(RL_ERR_NOMEM, "model: out of memory for %s (%lld values)", name, (long long)t->n);
+}
+
+/* Loading: 2-D matrices of a frozen model point into the mapped file when its dtype is
+   usable in place (BF16/F32, aligned); everything else is read as F32. */
+typedef struct { rl_model *m; const char *dir; rl_status st; } rl__load_ctx;
+static void rl__load_fn(void *u, const char *name, rl_tensor *t) {
+    rl__load_ctx *lc = (rl__load_ctx *)u;
+    const rl_st_tensor *f;
+    const char *src = name;
+    rl__alloc_ctx ac;
+    if (lc->st) return;
+    f = rl_st_find(lc->m->weights, name);
+    if (!f && !strcmp(name, "lm_head.weight")) { /* untied config without a head: the embeddings */
+        rl_log(RL_LOG_WARN, "%s: no lm_head.weight although tie_word_embeddings is false; using the embeddings", lc->dir);
+        src = "model.embed_tokens.weight";
+        f = rl_st_find(lc->m->weights, src);
+    }
+    if (!f) {
+        if (lc->m->cfg.student)
+            lc->st = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is missing from the checkpoint, but config.json asks for it "
+                              "(num_hidden_layers, num_attention_layers, use_tokenshift, gate_rank_type, groupnorm_att, "
+                              "attention_bias)", lc->dir, name);
+        else
+            lc->st = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is missing from the checkpoint", lc->dir, name);
+        return;
+    }
+    if (!lc->m->trainable && t->ndim == 2 && f->supported && f->aligned && (f->dtype == RL_BF16 || f->dtype == RL_F16 || f->dtype == RL_F32) &&
+        f->ndim == 2 && f->shape[0] == t->shape[0] && f->shape[1] == t->shape[1]) {
+        t->data = (void *)(uintptr_t)f->data; /* read-only mapping: frozen weights are never written */
+        t->dtype = f->dtype;
+        return;
+    }
+    ac.m = lc->m;
+    ac.st = RL_OK;
+    rl__alloc_fn(&ac, name, t);
+    if ((lc->st = ac.st) != RL_OK) return;
+    lc->st = rl_st_read_f32(lc->m->weights, src, (float *)t->data, t->ndim, t->shape);
+}
+
+/* config.json and the checkpoint must agree on the layer count: a tensor of a layer past
+   num_hidden_layers means the config describes a different model (loading only its first
+   layers would give a different model silently). */
+static rl_status rl__check_layer_count(const rl_model *m, const char *dir) {
+    int i;
+    for (i = 0; i < rl_st_count(m->weights); i++) {
+        const char *nm = rl_st_at(m->weights, i)->name;
+        char *end;
+        long long l;
+        if (strncmp(nm, "model.layers.", 13) || nm[13] < '0' || nm[13] > '9') continue;
+        l = strtoll(nm + 13, &end, 10);
+        if (*end == '.' && l >= m->cfg.n_layers)
+            return rl__fail(RL_ERR_FORMAT, "%s/config.json: num_hidden_layers is %lld but the checkpoint has tensor %.120s (layer %lld); "
+                            "config.json and the weights describe different models", dir, (long long)m->cfg.n_layers, nm, l);
+    }
+    return RL_OK;
+}
+
+/* A student's config.json and its tensors must describe the same model: every tensor in
+   the checkpoint is one the config asks for (layer count, which layers are attention, the
+   optional parts of the mixers); missing ones are reported by the load itself. */
+typedef struct { const char **names; int n, cap; rl_arena *a; } rl__name_set;
+static void rl__name_add(void *u, const char *name, rl_tensor *t) {
+    rl__name_set *ns = (rl__name_set *)u;
+    char *c;
+    RL__UNUSED(t);
+    if (ns->n == ns->cap) return;
+    if ((c = (char *)rl_arena_alloc(ns->a, strlen(name) + 1)) != NULL) {
+        memcpy(c, name, strlen(name) + 1);
+        ns->names[ns->n++] = c;
+    }
+}
+static int rl__name_cmp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+static rl_status rl__student_check_tensors(rl_model *m, const char *dir) {
+    rl__name_set ns;
+    rl_arena a;
+    rl_status st = RL_OK;
+    int i, n = rl_st_count(m->weights);
+    int64_t L = m->cfg.n_layers;
+    rl_arena_init(&a, 1 << 16);
+    ns.a = &a;
+    ns.n = 0;
+    ns.cap = (int)(64 * L + 16);
+    ns.names = (const char **)rl_arena_alloc(&a, sizeof(char *) * (size_t)ns.cap);
+    if (!ns.names) {
+        rl_arena_free(&a);
+        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", dir);
+    }
+    rl_model_params(m, rl__name_add, &ns);
+    qsort(ns.names, (size_t)ns.n, sizeof(char *), rl__name_cmp);
+    for (i = 0; i < n && st == RL_OK; i++) {
+        const char *nm = rl_st_at(m->weights, i)->name, *key = nm;
+        long long l = -1;
+        int used = 0;
+        if (bsearch(&key, ns.names, (size_t)ns.n, sizeof(char *), rl__name_cmp)) continue;
+        if (!strcmp(nm, "lm_head.weight") && m->cfg.tie_embeddings) continue; /* tied, stored anyway */
+        if (sscanf(nm, "model.layers.%lld.%n", &l, &used) == 1 && used > 0) {
+            if (l >= L)
+                st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_hidden_layers is %lld, but the checkpoint has tensor %s (layer %lld)",
+                              dir, (long long)L, nm, l);
+            else if (l >= 0 && m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION && !strncmp(nm + used, "self_attn.", 10))
+                st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_attention_layers %d makes layer %lld softmax attention, but the "
+                              "checkpoint has the RAD-RWKV tensor %s there", dir, m->cfg.n_attention_layers, l, nm);
+        }
+        if (st == RL_OK)
+            st = rl__fail(RL_ERR_FORMAT, "%s/config.json does not describe tensor %s of the checkpoint (use_tokenshift %s, "
+                          "gate_rank_type %d, groupnorm_att %s, attention_bias %s)", dir, nm, m->cfg.use_tokenshift ? "true" : "false",
+                          m->cfg.gate_rank_type, m->cfg.groupnorm_att ? "true" : "false", m->cfg.attn_bias ? "true" : "false");
+    }
+    /* a layer the config makes RAD-RWKV but that has only q/k/v/o in the file */
+    for (i = 0; i < L && st == RL_OK; i++) {
+        char nm[96];
+        snprintf(nm, sizeof nm, "model.layers.%d.input_layernorm.weight", i);
+        if (!rl_st_find(m->weights, nm)) {
+            st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_hidden_layers is %lld, but the checkpoint has no tensors of layer %d "
+                          "(no %s)", dir, (long long)L, i, nm);
+            break;
+        }
+        if (m->blocks[i].mix.cfg.kind == RL_MIXER_ATTENTION) continue;
+        snprintf(nm, sizeof nm, "model.layers.%d.self_attn.%s", i, m->blocks[i].mix.cfg.kind == RL_MIXER_RWKV6 ? "time_decay" : "w0");
+        if (!rl_st_find(m->weights, nm))
+            st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_attention_layers %d makes layer %d RAD-RWKV%d, but the checkpoint has no "
+                          "%s (the layer looks like softmax attention)", dir, m->cfg.n_attention_layers, i, (int)m->blocks[i].mix.cfg.kind, nm);
+    }
+    rl_arena_free(&a);
+    return st;
+}
+
+static void rl__tie_head(rl_model *m) {
+    if (m->cfg.tie_embeddings) {
+        m->head = m->embed; /* same storage and gradient */
+        m->head.name = "lm_head.weight";
+    }
+}
+
+rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
+    rl_config cfg;
+    char path[4096];
+    rl_status st;
+    rl__load_ctx lc;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if ((st = rl_config_load(&cfg, path)) != RL_OK) return st;
+    memset(m, 0, sizeof *m);
+    if (!(m->weights = (rl_st *)RL_MALLOC(sizeof *m->weights))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", dir);
+    if ((st = rl_st_open_dir(m->weights, dir)) != RL_OK) {
+        RL_FREE(m->weights);
+        m->weights = NULL;
+        return st;
+    }
+    if (cfg.student) { /* a RADLADS student written by rl_model_save or the reference code */
+        rl_student_opts so;
+        rl__student_opts_from_config(&so, &cfg, m->weights);
+        st = rl__model_shape(m, &cfg, &so);
+    } else {
+        st = rl__model_shape(m, &cfg, NULL);
+    }
+    if (st != RL_OK) {
+        rl_model_free(m);
+        return st;
+    }
+    m->trainable = trainable;
+    if (cfg.student && (st = rl__student_check_tensors(m, dir)) != RL_OK) {
+        rl_model_free(m);
+        return st;
+    }
+    lc.m = m;
+    lc.dir = dir;
+    lc.st = RL_OK;
+    if ((lc.st = rl__check_layer_count(m, dir)) == RL_OK) rl_model_params(m, rl__load_fn, &lc);
+    if (lc.st != RL_OK) {
+        rl_model_free(m);
+        return lc.st;
+    }
+    rl__tie_head(m);
+    return RL_OK;
+}
+
+void rl_model_free(rl_model *m) {
+    rl_arena_free(&m->params);
+    rl_arena_free(&m->grads);
+    if (m->weights) {
+        rl_st_close(m->weights);
+        RL_FREE(m->weights);
+    }
+    if (m->gguf) {
+        rl_gguf_close(m->gguf);
+        RL_FREE(m->gguf);
+    }
+    RL_FREE(m->blocks);
+    RL_FREE(m->inv_freq);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- forward (training and scoring) ---- */
+
+static rl_tensor *rl__mlp(rl_ctx *c, rl_block *b, rl_tensor *h) {
+    return rl_linear(c, rl_swiglu(c, rl_linear(c, h, &b->gate, NULL), rl_linear(c, h, &b->up, NULL)), &b->down, NULL);
+}
+
+/* The shared body of rl_model_forward (state NULL) and rl_model_step (state set, B = 1). */
+static rl_tensor *rl__forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o, rl_state *s) {
+    rl_tensor *x = rl_embedding(c, ids, o->B * o->T, &m->embed), *v_first = NULL;
+    int64_t l, B = o->B, H = m->cfg.n_heads, N = m->cfg.head_dim, C = m->cfg.hidden_size;
+    float eps = m->cfg.rms_eps;
+    for (l = 0; l < m->cfg.n_layers && x; l++) {
+        rl_block *b = &m->blocks[l];
+        rl_tensor *h = rl_rmsnorm(c, x, &b->ln1, eps), *a;
+        rl_mixer_io io;
+        memset(&io, 0, sizeof io);
+        io.v_first = v_first;
+        if (s && b->mix.cfg.kind == RL_MIXER_ATTENTION) {
+            io.kcache = s->k[l];
+            io.vcache = s->v[l];
+            io.cache_cap = s->max_ctx;
+        } else if (s) {
+            /* the nodes keep pointers to these until backward: they live in the arena */
+            rl_tensor *st2 = (rl_tensor *)rl_arena_alloc(&c->arena, 2 * sizeof(rl_tensor));
+            int64_t ss[4];
+            if (!st2) return rl__op_fail(c, RL_ERR_NOMEM, "forward: out of memory");
+            ss[0] = B; ss[1] = H; ss[2] = N; ss[3] = N;
+            st2[0] = rl_wrap(s->S[l], RL_F32, 4, ss, 0);
+            io.state_in = &st2[0];
+            ss[1] = C;
+            st2[1] = rl_wrap(s->shift[l], RL_F32, 2, ss, 0);
+            io.shift_in = &st2[1];
+        }
+        a = rl_mixer_forward(c, &b->mix, h, o->T, o->pos0, &io);
+        if (b->mix.cfg.kind == RL_MIXER_RWKV7 && b->mix.cfg.layer == 0) v_first = io.v_first;
+        if (s && io.state_out) memcpy(s->S[l], io.state_out->data, sizeof(float) * (size_t)(H * N * N));
+        if (s && io.shift_out) memcpy(s->shift[l], io.shift_out->data, sizeof(float) * (size_t)C);
+        if (o->attn_in) o->attn_in[l] = h;
+        if (o->attn_out) o->attn_out[l] = a;
+        x = rl_add(c, x, a);
+        x = rl_add(c, x, rl__mlp(c, b, rl_rmsnorm(c, x, &b->ln2, eps)));
+    }
+    x = rl_rmsnorm(c, x, &m->norm, eps);
+    return o->no_head ? x : rl_linear(c, x, &m->head, NULL);
+}
+
+rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o) {
+    if (o->B < 1 || o->T < 1) return rl__op_fail(c, RL_ERR_ARG, "model forward: B and T must be positive");
+    return rl__forward(c, m, ids, o, NULL);
+}
+
+
+/* ==== 5. conversion ======================================================== */
+/* ---- 5a. initial values of the new student parameters (paper §4.1; RADLADS code) ---- */
+
+/* Orthogonal init with gain (PyTorch orthogonal_): rows of a Gaussian matrix made
+   orthonormal by modified Gram-Schmidt in double (columns when rows > cols), times gain
+   (times sqrt(rows/cols) when rows > cols, as the RADLADS code's ortho_init()). */
+static void rl__ortho(float *w, int64_t rows, int64_t cols, double gain, rl_rng *rng) {
+    int64_t big = RL__MAX(rows, cols), small = RL__MIN(rows, cols), i, j, p;
+    double *q = (double *)RL_MALLOC(sizeof(double) * (size_t)(big * small));
+    if (!q) return;
+    for (i = 0; i < small * big; i++) q[i] = rl_rng_normal(rng);
+    for (i = 0; i < small; i++) { /* q holds `small` vectors of length `big` */
+        double nrm = 0;
+        for (p = 0; p < i; p++) {
+            double d = 0;
+            for (j = 0; j < big; j++) d += q[i * big + j] * q[p * big + j];
+            for (j = 0; j < big; j++) q[i * big + j] -= d * q[p * big + j];
+        }
+        for (j = 0; j < big; j++) nrm += q[i * big + j] * q[i * big + j];
+        nrm = 1.0 / sqrt(nrm);
+        for (j = 0; j < big; j++) q[i * big + j] *= nrm;
+    }
+    if (rows > cols) gain *= sqrt((double)rows / (double)cols);
+    for (i = 0; i < rows; i++)
+        for (j = 0; j < cols; j++) w[i * cols + j] = (float)(gain * (rows <= cols ? q[i * cols + j] : q[j * rows + i]));
+    RL_FREE(q);
+}
+
+static void rl__fill(rl_tensor *t, float v) {
+    int64_t i;
+    for (i = 0; i < t->n; i++) rl_f32(t)[i] = v;
+}
+static void rl__fill_uniform(rl_tensor *t, float lo, float hi, rl_rng *rng) {
+    int64_t i;
+    for (i = 0; i < t->n; i++) rl_f32(t)[i] = lo + (hi - lo) * rl_rng_uniform(rng);
+}
+
+/* Every parameter a student has and the teacher has not. ratio01 = l/(L−1); n is the
+   channel over all heads. RWKV6 gate: the code's effective PyTorch Linear default
+   U(−1/√C, 1/√C) (σ ≈ 0.5 either way). */
+static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
+    const rl_mixer_cfg *g = &m->cfg;
+    double r01 = g->n_layers > 1 ? (double)g->layer / (double)(g->n_layers - 1) : 0.0;
+    int64_t n, C = g->C;
+    if (g->kind == RL_MIXER_RWKV6) {
+        rl__fill(&m->maa_x, 1.0f);
+        rl__fill(&m->maa_r, 0); rl__fill(&m->maa_k, 0); rl__fill(&m->maa_v, 0); rl__fill(&m->maa_w, 0); rl__fill(&m->maa_g, 0);
+        rl__fill(&m->maa_w1, 0);
+        rl__fill_uniform(&m->maa_w2, -0.01f, 0.01f, rng);
+        for (n = 0; n < C; n++) rl_f32(&m->decay)[n] = (float)(-6.0 + 5.0 * pow((double)n / (double)(C > 1 ? C - 1 : 1), 0.7 + 1.3 * r01));
+        rl__fill(&m->decay_w1, 0);
+        rl__fill_uniform(&m->decay_w2, -0.01f, 0.01f, rng);
+        rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
+        if (m->g2.n) { /* gate_rank_type 2 (official: g1 zero, g2 orthogonal × 0.1) */
+            rl__fill(&m->g1, 0);
+            rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+        }
+        if (m->lnx_w.n) {
+            rl__fill(&m->lnx_w, 1.0f);
+            rl__fill(&m->lnx_b, 0.0f);
+        }
+    } else if (g->kind == RL_MIXER_RWKV7) {
+        for (n = 0; n < C; n++)
+            rl_f32(&m->w0)[n] = (float)(-7.0 + 5.0 * pow((double)n / (double)(C > 1 ? C - 1 : 1), 0.85 + sqrt(r01)) + 0.5);
+        rl__fill(&m->w1, 0);
+        rl__ortho(rl_f32(&m->w2), m->w2.shape[0], m->w2.shape[1], 0.1, rng);
+        rl__fill(&m->a0, 0);
+        rl__fill(&m->a1, 0);
+        rl__ortho(rl_f32(&m->a2), m->a2.shape[0], m->a2.shape[1], 0.1, rng);
+        rl__fill(&m->v0, g->layer > 0 ? 1.0f : 0.0f); /* unused at layer 0 (torch.empty there) */
+        rl__fill(&m->v1, 0);
+        rl__ortho(rl_f32(&m->v2), m->v2.shape[0], m->v2.shape[1], 0.1, rng);
+        if (m->g2.n) {
+            rl__fill(&m->g1, 0);
+            rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+        }
+        if (m->gate_w.n) rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
+        rl__fill(&m->k_k, 0.85f);
+        rl__fill(&m->k_a, 1.0f);
+        rl__fill(&m->r_k, 0);
+        if (m->lnx_w.n) {
+            rl__fill(&m->lnx_w, 1.0f);
+            rl__fill(&m->lnx_b, 0.0f);
+        }
+    }
+}
+
+
+/* ---- 5b. the student from the teacher ---- */
+
+typedef struct { rl_model *src; const char *want; rl_tensor *found; } rl__find_ctx;
+static void rl__find_fn(void *u, const char *name, rl_tensor *t) {
+    rl__find_ctx *f = (rl__find_ctx *)u;
+    if (!f->found && !strcmp(name, f->want)) f->found = t;
+}
+typedef struct { rl_model *teacher; rl_status st; int64_t copied; } rl__copy_ctx;
+static void rl__copy_fn(void *u, const char *name, rl_tensor *t) {
+    rl__copy_ctx *cc = (rl__copy_ctx *)u;
+    rl__find_ctx f;
+    int64_t i;
+    f.src = cc->teacher;
+    f.want = name;
+    f.found = NULL;
+    rl_model_params(cc->teacher, rl__find_fn, &f);
+    if (!f.found) return; /* a new parameter */
+    if (f.found->n != t->n) {
+        cc->st = rl__fail(RL_ERR_ARG, "student %s: %lld values, teacher has %lld", name, (long long)t->n, (long long)f.found->n);
+        return;
+    }
+    if (f.found->dtype == RL_BF16)
+        for (i = 0; i < t->n; i++) rl_f32(t)[i] = rl_bf16_to_f32(((const uint16_t *)f.found->data)[i]);
+    else if (f.found->dtype == RL_F16)
+        for (i = 0; i < t->n; i++) rl_f32(t)[i] = rl_f16_to_f32(((const uint16_t *)f.found->data)[i]);
+    else memcpy(t->data, f.found->data, sizeof(float) * (size_t)t->n);
+    cc->copied++;
+}
+
+rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl_student_opts *o) {
+    rl_student_opts so;
+    rl__alloc_ctx ac;
+    rl__copy_ctx cc;
+    rl_rng rng;
+    rl_status st;
+    int64_t l;
+    if (!o) rl_student_opts_default(&so, RL_MIXER_RWKV7);
+    else so = *o;
+    if (so.kind != RL_MIXER_RWKV6 && so.kind != RL_MIXER_RWKV7)
+        return rl__fail(RL_ERR_ARG, "student: kind must be RL_MIXER_RWKV6 or RL_MIXER_RWKV7");
+    if (so.keep_attention < 0 || so.keep_attention > teacher->cfg.n_layers)
+        return rl__fail(RL_ERR_ARG, "student: keep_attention %d is outside [0, %lld]", so.keep_attention, (long long)teacher->cfg.n_layers);
+    if (so.kind == RL_MIXER_RWKV7 && (so.gate == RL_GATE_NONE || so.gate < 0 || so.gate > RL_GATE_NONE))
+        return rl__fail(RL_ERR_UNSUPPORTED, "student: RAD-RWKV7 needs a gate (Linear or LoRA): the official RWKV7Qwen2 code has no gate-less form");
+    if (so.kind == RL_MIXER_RWKV7 && so.keep_attention > 0 && !so.use_rope)
+        return rl__fail(RL_ERR_UNSUPPORTED, "student: a RAD-RWKV7 hybrid needs use_rope: the official RWKV7Qwen2 code gives its attention "
+                        "layers RoPE angles only then");
+    memset(s, 0, sizeof *s);
+    if ((st = rl__model_shape(s, &teacher->cfg, &so)) != RL_OK) {
+        rl_model_free(s);
+        return st;
+    }
+    s->trainable = 1;
+    ac.m = s;
+    ac.st = RL_OK;
+    rl_model_params(s, rl__alloc_fn, &ac);
+    if (ac.st != RL_OK) {
+        rl_model_free(s);
+        return ac.st;
+    }
+    rl__tie_head(s);
+    cc.teacher = (rl_model *)(uintptr_t)teacher; /* only read */
+    cc.st = RL_OK;
+    cc.copied = 0;
+    rl_model_params(s, rl__copy_fn, &cc);
+    if (cc.st != RL_OK) {
+        rl_model_free(s);
+        return cc.st;
+    }
+    rl_rng_seed(&rng, so.seed);
+    for (l = 0; l < s->cfg.n_layers; l++) rl__mixer_init_new(&s->blocks[l].mix, &rng);
+    return RL_OK;
+}
+
+
+
+/* ==== 6. training ========================================================== */
+
+static double rl__now(void) {
+#if defined(CLOCK_MONOTONIC)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#else
+    return (double)time(NULL);
+#endif
+}
+
+void rl_tokens_free(rl_tokens *t) {
+    RL_FREE(t->ids);
+    t->ids = NULL;
+    t->n = 0;
+}
+
+static uint64_t rl__le(const unsigned char *p, int bytes) {
+    uint64_t v = 0;
+    int i;
+    for (i = bytes - 1; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+/* binidx: the .idx header says the dtype (code 8 = uint16, 4 = int32, 5 = int64 ...);
+   the .bin is the raw token array. Documents are used back to back. */
+rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix) {
+    char path[4096];
+    unsigned char *idx = NULL, *bin = NULL;
+    size_t li, lb, i, esz;
+    rl_status st;
+    int code;
+    memset(t, 0, sizeof *t);
+    snprintf(path, sizeof path, "%s.idx", prefix);
+    if ((st = rl__read_file(path, (size_t)1 << 40, (char **)&idx, &li)) != RL_OK) return st;
+    if (li < 18 || memcmp(idx, "MMIDIDX\0\0", 9) != 0) {
+        RL_FREE(idx);
+        return rl__fail(RL_ERR_FORMAT, "%s: not a binidx index (magic 'MMIDIDX\\0\\0' missing)", path);
+    }
+    code = idx[17];
+    RL_FREE(idx);
+    esz = code == 8 ? 2 : code == 4 ? 4 : code == 1 ? 1 : 0;
+    if (!esz) return rl__fail(RL_ERR_UNSUPPORTED, "%s: token dtype code %d (supported: 8 uint16, 4 int32, 1 uint8)", path, code);
+    snprintf(path, sizeof path, "%s.bin", prefix);
+    if ((st = rl__read_file(path, (size_t)1 << 40, (char **)&bin, &lb)) != RL_OK) return st;
+    if (lb % esz) {
+        RL_FREE(bin);
+        return rl__fail(RL_ERR_FORMAT, "%s: size %zu is not a multiple of the token size %zu", path, lb, esz);
+    }
+    t->n = (int64_t)(lb / esz);
+    t->ids = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(t->n + 1));
+    if (!t->ids) {
+        RL_FREE(bin);
+        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (i = 0; i < (size_t)t->n; i++) t->ids[i] = (int32_t)rl__le(bin + i * esz, (int)esz);
+    RL_FREE(bin);
+    return RL_OK;
+}
+
+rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path) {
+    unsigned char *b = NULL;
+    size_t len, i, esz;
+    rl_status st;
+    uint64_t magic, ver, n;
+    memset(t, 0, sizeof *t);
+    if ((st = rl__read_file(path, (size_t)1 << 40, (char **)&b, &len)) != RL_OK) return st;
+    if (len < 1024 || (magic = rl__le(b, 4)) != 20240520) {
+        RL_FREE(b);
+        return rl__fail(RL_ERR_FORMAT, "%s: not an llm.c token file (header magic 20240520 missing)", path);
+    }
+    ver = rl__le(b + 4, 4);
+    n = rl__le(b + 8, 4);
+    esz = ver == 1 ? 2 : ver == 2 ? 4 : 0;
+    if (!esz || 1024 + n * esz != len) {
+        RL_FREE(b);
+        return rl__fail(RL_ERR_FORMAT, "%s: version %llu / %llu tokens do not match the file size %zu", path,
+                        (unsigned long long)ver, (unsigned long long)n, len);
+    }
+    t->n = (int64_t)n;
+    t->ids = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(n + 1));
+    if (!t->ids) {
+        RL_FREE(b);
+        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (i = 0; i < n; i++) t->ids[i] = (int32_t)rl__le(b + 1024 + i * esz, (int)esz);
+    RL_FREE(b);
+    return RL_OK;
+}
+
+static const char *rl__memmem(const char *h, size_t hn, const char *nd, size_t nn) {
+    size_t i;
+    for (i = 0; nn <= hn && i <= hn - nn; i++)
+        if (h[i] == nd[0] && !memcmp(h + i, nd, nn)) return h + i;
+    return NULL;
+}
+
+/* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one
+   document each); every document is followed by eos when eos >= 0. */
+rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos) {
+    char *text = NULL;
+    size_t len, n = strlen(path);
+    rl_status st;
+    int jsonl = n > 6 && !strcmp(path + n - 6, ".jsonl"), split;
+    size_t pos = 0, cap = 0;
+    int64_t line = 0;
+    memset(t, 0, sizeof *t);
+    if ((st = rl__read_file(path, (size_t)1 << 40, &text, &len)) != RL_OK) return st;
+    split = !jsonl && rl_tokenizer_id(tok, "<|endoftext|>") < 0 && rl__memmem(text, len, "<|endoftext|>", 13);
+    while (pos < len || (!jsonl && !split && pos == 0)) {
+        const char *doc = text + pos;
+        size_t dlen;
+        int32_t *ids = NULL;
+        int64_t n_ids = 0;
+        rl_json_doc jd;
+        int have_doc = 0;
+        if (jsonl) {
+            const char *nl = (const char *)memchr(doc, '\n', len - pos);
+            size_t l = nl ? (size_t)(nl - doc) : len - pos;
+            const rl_json *v;
+            pos += l + 1;
+            line++;
+            if (l == 0) continue;
+            memset(&jd, 0, sizeof jd);
+            if ((st = rl_json_parse(&jd, doc, l, path)) != RL_OK) goto fail;
+            v = rl_json_get(&jd.root, "text");
+            if (!v || v->type != RL_JSON_STR) {
+                rl_json_free(&jd);
+                st = rl__fail(RL_ERR_FORMAT, "%s: line %lld: expected an object with a string field \"text\"", path, (long long)line);
+                goto fail;
+            }
+            st = rl_tokenizer_encode(tok, v->str, (size_t)v->n, 0, &ids, &n_ids);
+            rl_json_free(&jd);
+            have_doc = 1;
+        } else if (split) { /* TinyStories' convention: documents separated by <|endoftext|> */
+            const char *end = rl__memmem(doc, len - pos, "<|endoftext|>", 13);
+            size_t l = end ? (size_t)(end - doc) : len - pos;
+            pos += l + (end ? 13 : 1);
+            while (l && strchr(" \t\n\r\v\f", doc[0])) doc++, l--; /* stripped, as llama2.c's pretokenizer */
+            while (l && strchr(" \t\n\r\v\f", doc[l - 1])) l--;
+            if (!l) continue;
+            st = rl_tokenizer_encode(tok, doc, l, 0, &ids, &n_ids);
+            have_doc = 1;
+        } else {
+            dlen = len;
+            pos = len + 1;
+            st = rl_tokenizer_encode(tok, doc, dlen, 0, &ids, &n_ids);
+            have_doc = 1;
+        }
+        if (st != RL_OK) goto fail;
+        if (have_doc) {
+            size_t need = (size_t)(t->n + n_ids + 1);
+            if (need > cap) {
+                int32_t *ni;
+                cap = RL__MAX(need, 2 * cap);
+                ni = (int32_t *)RL_REALLOC(t->ids, sizeof(int32_t) * cap);
+                if (!ni) {
+                    RL_FREE(ids);
+                    st = rl__fail(RL_ERR_NOMEM, "%s: out of memory for the tokens", path);
+                    goto fail;
+                }
+                t->ids = ni;
+            }
+            memcpy(t->ids + t->n, ids, sizeof(int32_t) * (size_t)n_ids);
+            t->n += n_ids;
+            if (eos >= 0) t->ids[t->n++] = eos;
+        }
+        RL_FREE(ids);
+    }
+    RL_FREE(text);
+    return RL_OK;
+fail:
+    RL_FREE(text);
+    rl_tokens_free(t);
+    return st;
+}
+
+#if defined(__SIZEOF_INT128__)
+__extension__ typedef unsigned __int128 rl__u128; /* __extension__: no -pedantic warning */
+#endif
+static uint64_t rl__mulmod(uint64_t a, uint64_t b, uint64_t m) {
+#if defined(__SIZEOF_INT128__)
+    return (uint64_t)((rl__u128)a * b % m);
+#else
+    uint64_t r = 0;
+    a %= m;
+    while (b) { /* double and add, no overflow for m < 2^63 */
+        if (b & 1) r = (r + a) % m;
+        a = (a + a) % m;
+        b >>= 1;
+    }
+    return r;
+#endif
+}
+
+static int rl__is_prime(uint64_t n) {
+    uint64_t d;
+    if (n < 2) return 0;
+    for (d = 2; d * d <= n; d++)
+        if (n % d == 0) return 0;
+    return 1;
+}
+
+rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double heldout) {
+    int64_t slots;
+    memset(L, 0, sizeof *L);
+    if (T < 1) return rl__fail(RL_ERR_ARG, "loader: context length must be positive");
+    if (!(heldout >= 0 && heldout < 1)) return rl__fail(RL_ERR_ARG, "loader: held-out fraction %g is outside [0, 1)", heldout);
+    slots = (data->n - 1) / T; /* a window needs T+1 tokens */
+    L->data = data;
+    L->T = T;
+    L->n_heldout = (int64_t)((double)slots * heldout);
+    if (heldout > 0 && L->n_heldout < 1 && slots > 1) L->n_heldout = 1;
+    L->n_train = slots - L->n_heldout;
+    if (L->n_train < 2)
+        return rl__fail(RL_ERR_ARG, "loader: %lld tokens give %lld training windows of %lld (need at least 2); use more text or a shorter context",
+                        (long long)data->n, (long long)L->n_train, (long long)T);
+    L->heldout_begin = L->n_train * T;
+    L->heldout_end = L->n_heldout > 0 ? data->n : L->heldout_begin; /* the whole rest, tail included */
+    L->n_heldout = L->n_heldout > 0 ? (L->heldout_end - L->heldout_begin - 1 + T - 1) / T : 0;
+    for (L->p = (uint64_t)L->n_train; L->p > 2; L->p--)
+        if (L->p % 3 == 2 && rl__is_prime(L->p)) break;
+    L->mult = (uint64_t)floor((double)L->p * (sqrt(5.0) - 1.0) / 2.0);
+    return RL_OK;
+}
+
+const int32_t *rl_loader_train(const rl_loader *L, uint64_t k) {
+    uint64_t ii = (1 + k) % L->p, slot = rl__mulmod(L->mult, rl__mulmod(ii, rl__mulmod(ii, ii, L->p), L->p), L->p);
+    return L->data->ids + (int64_t)slot * L->T;
+}
+
+const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i) { return L->data->ids + L->heldout_begin + i * L->T; }
+
+int64_t rl_loader_heldout_len(const rl_loader *L, int64_t i) {
+    int64_t left = L->heldout_end - 1 - (L->heldout_begin + i * L->T);
+    return i < 0 || i >= L->n_heldout ? 0 : RL__MIN(L->T, left);
+}
+
+rl_status rl_loader_heldout_docs(rl_loader *L, int32_t sep) {
+    int64_t j;
+    if (L->n_heldout < 1) return rl__fail(RL_ERR_ARG, "loader: no held-out split to align to documents");
+    for (j = L->n_train * L->T; j < L->heldout_end - 1; j++)
+        if (L->data->ids[j] == sep) break;
+    if (j >= L->heldout_end - 1)
+        return rl__fail(RL_ERR_ARG, "loader: the held-out split (tokens %lld..%lld) holds no document separator (token %d); use a larger held-out fraction",
+                        (long long)L->heldout_begin, (long long)L->heldout_end, (int)sep);
+    L->heldout_begin = j;
+    L->n_heldout = (L->heldout_end - L->heldout_begin - 1 + L->T - 1) / L->T;
+    return RL_OK;
+}
+
+void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mixer) {
+    double warm = (double)s->warmup_steps * (double)s->tokens_per_step, tok = (double)step * (double)s->tokens_per_step;
+    double span = (double)s->exit_tokens - warm, p, q, f = 1.0;
+    double i2 = s->lr2_init < 0 ? s->lr_init : s->lr2_init, f2 = s->lr2_final < 0 ? s->lr_final : s->lr2_final;
+    p = span > 0 ? (tok - warm) / span : 1.0;
+    p = p < 0 ? 0 : p > 1 ? 1 : p;
+    q = s->endpoint > s->wait ? (p - s->wait) / (s->endpoint - s->wait) : (p >= s->wait);
+    q = q < 0 ? 0 : q > 1 ? 1 : q;
+    q = s->cosine ? cos(1.5707963267948966 * q) : 1.0 - q;
+    if (step < s->warmup_steps) f = 0.01 + 0.99 * (double)step / (double)s->warmup_steps;
+    *lr_main = (s->lr_final + (s->lr_init - s->lr_final) * q) * f;
+    *lr_mixer = (f2 + (i2 - f2) * q) * f;
+}
+
+/* ---- AdamW ---- */
+
+typedef struct { rl_adamw *o; rl_model *m; int which, pass, layer; rl_status st; } rl__adam_ctx;
+static int rl__is_decay_param(const char *name) {
+    static const char *const keep[] = {"time_maa_w", "time_maa_w1", "time_maa_w2", "time_decay", "time_decay_w1", "time_decay_w2", "w0", "w1", "w2"};
+    const char *leaf = strrchr(name, '.');
+    size_t i;
+    leaf = leaf ? leaf + 1 : name;
+    for (i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        if (!strcmp(leaf, keep[i])) return 1;
+    return 0;
+}
+static void rl__adam_fn(void *u, const char *name, rl_tensor *t) {
+    rl__adam_ctx *a = (rl__adam_ctx *)u;
+    rl_adamw *o = a->o;
+    const char *sa = strstr(name, ".self_attn.");
+    int mixer = sa != NULL;
+    if (a->st || !t->grad) return;
+    if (mixer && a->which != RL_TRAIN_ALL) { /* kept softmax-attention layers of a hybrid are not "mixers to distil" */
+        long l = strtol(name + sizeof "model.layers." - 1, NULL, 10);
+        if (l >= 0 && l < a->m->cfg.n_layers && a->m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION) return;
+        if (a->layer >= 0 && l != a->layer) return;
+    }
+    if ((a->which == RL_TRAIN_MIXERS && !mixer) || (a->which == RL_TRAIN_DECAY && !(mixer && rl__is_decay_param(name)))) return;
+    if (a->pass == 0) {
+        o->n++;
+        return;
+    }
+    o->p[o->n] = t;
+    o->mixer[o->n] = (unsigned char)mixer;
+    o->names[o->n] = (const char *)rl_arena_alloc(&o->mem, strlen(name) + 1);
+    o->m[o->n] = (float *)rl_arena_zalloc(&o->mem, sizeof(float) * (size_t)t->n);
+    o->v[o->n] = (float *)rl_arena_zalloc(&o->mem, sizeof(float) * (size_t)t->n);
+    if (!o->names[o->n] || !o->m[o->n] || !o->v[o->n]) {
+        a->st = rl__fail(RL_ERR_NOMEM, "optimizer: out of memory for %s", name);
+        return;
+    }
+    strcpy((char *)(uintptr_t)o->names[o->n], name);
+    o->n++;
+}
+
+static rl_status rl__adamw_init_layer(rl_adamw *o, rl_model *m, int which, int layer);
+rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which) { return rl__adamw_init_layer(o, m, which, -1); }
+
+/* layer >= 0 with RL_TRAIN_MIXERS: only that layer's mixer */
+static rl_status rl__adamw_init_layer(rl_adamw *o, rl_model *m, int which, int layer) {
+    rl__adam_ctx a;
+    memset(o, 0, sizeof *o);
+    o->beta1 = 0.9f;
+    o->beta2 = 0.95f;
+    o->eps = 1e-8f;
+    o->clip = 1.0f;
+    rl_arena_init(&o->mem, (size_t)64 << 20);
+    if (!m->trainable) return rl__fail(RL_ERR_ARG, "optimizer: the model was not created trainable");
+    a.o = o;
+    a.m = m;
+    a.which = which;
+    a.layer = layer;
+    a.st = RL_OK;
+    a.pass = 0;
+    rl_model_params(m, rl__adam_fn, &a);
+    if (!o->n) return rl__fail(RL_ERR_ARG, "optimizer: no parameter selected");
+    o->p = (rl_tensor **)rl_arena_alloc(&o->mem, sizeof(rl_tensor *) * (size_t)o->n);
+    o->names = (const char **)rl_arena_alloc(&o->mem, sizeof(char *) * (size_t)o->n);
+    o->m = (float **)rl_arena_alloc(&o->mem, sizeof(float *) * (size_t)o->n);
+    o->v = (float **)rl_arena_alloc(&o->mem, sizeof(float *) * (size_t)o->n);
+    o->mixer = (unsigned char *)rl_arena_alloc(&o->mem, (size_t)o->n);
+    if (!o->p || !o->names || !o->m || !o->v || !o->mixer) return rl__fail(RL_ERR_NOMEM, "optimizer: out of memory");
+    o->n = 0;
+    a.pass = 1;
+    rl_model_params(m, rl__adam_fn, &a);
+    return a.st;
+}
+
+void rl_adamw_zero_grad(rl_adamw *o) {
+    int i;
+    for (i = 0; i < o->n; i++) memset(o->p[i]->grad, 0, sizeof(float) * (size_t)o->p[i]->n);
+}
+
+double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
+    double ss = 0, norm, b1c, b2c;
+    float scale;
+    int i;
+    int64_t j;
+    for (i = 0; i < o->n; i++)
+        for (j = 0; j < o->p[i]->n; j++) ss += (double)o->p[i]->grad[j] * o->p[i]->grad[j];
+    norm = sqrt(ss);
+    if (!(norm < INFINITY)) { /* NaN or Inf: skip the update, keep the weights */
+        rl_adamw_zero_grad(o);
+        return -1.0;
+    }
+    scale = o->clip > 0 && norm > o->clip ? (float)(o->clip / (norm + 1e-6)) : 1.0f;
+    o->step++;
+    b1c = 1.0 - pow(o->beta1, (double)o->step);
+    b2c = 1.0 - pow(o->beta2, (double)o->step);
+    for (i = 0; i < o->n; i++) {
+        float *p = rl_f32(o->p[i]), *g = o->p[i]->grad, *m = o->m[i], *v = o->v[i];
+        float lr = (float)(o->mixer[i] ? lr_mixer : lr_main);
+        for (j = 0; j < o->p[i]->n; j++) {
+            float gj = g[j] * scale;
+            m[j] = o->beta1 * m[j] + (1.0f - o->beta1) * gj;
+            v[j] = o->beta2 * v[j] + (1.0f - o->beta2) * gj * gj;
+            p[j] -= lr * ((float)(m[j] / b1c) / (sqrtf((float)(v[j] / b2c)) + o->eps) + o->weight_decay * p[j]);
+            g[j] = 0;
+        }
+    }
+    return norm;
+}
+
+void rl_adamw_free(rl_adamw *o) {
+    rl_arena_free(&o->mem);
+    memset(o, 0, sizeof *o);
+}
+
+/* ---- checkpoints ----
+   One safetensors file: every trainable parameter under its name, the Adam moments as
+   "optim.m.<name>" / "optim.v.<name>", and in __metadata__ the counters
+   (radlads.stage, radlads.step, radlads.adam_step, radlads.tokens). Written to a
+   temporary file and renamed (rl_st_write), so an interrupted save leaves the previous
+   checkpoint intact. */
+
+typedef struct { rl_st_entry *e; int n, cap; rl_arena *names; rl_status st; } rl__ck_ctx;
+static void rl__ck_add(rl__ck_ctx *k, const char *name, const rl_tensor *t, const void *data) {
+    rl_st_entry *e;
+    int d;
+    char *nm;
+    if (k->st) return;
+    if (k->n == k->cap) {
+        int cap = k->cap ? 2 * k->cap : 256;
+        rl_st_entry *ne = (rl_st_entry *)RL_REALLOC(k->e, sizeof(rl_st_entry) * (size_t)cap);
+        if (!ne) {
+            k->st = rl__fail(RL_ERR_NOMEM, "checkpoint: out of memory");
+            return;
+        }
+        k->e = ne;
+        k->cap = cap;
+    }
+    if (!(nm = (char *)rl_arena_alloc(k->names, strlen(name) + 1))) {
+        k->st = rl__fail(RL_ERR_NOMEM, "checkpoint: out of memory");
+        return;
+    }
+    strcpy(nm, name);
+    e = &k->e[k->n++];
+    memset(e, 0, sizeof *e);
+    e->name = nm;
+    e->dtype = data == t->data ? t->dtype : RL_F32; /* a parameter as stored, or its F32 moments */
+    e->ndim = t->ndim;
+    for (d = 0; d < t->ndim; d++) e->shape[d] = t->shape[d];
+    e->data = data;
+}
+static void rl__zero_grad_fn(void *u, const char *name, rl_tensor *t) {
+    RL__UNUSED(u);
+    RL__UNUSED(name);
+    if (t->grad) memset(t->grad, 0, sizeof(float) * (size_t)t->n);
+}
+static void rl__ck_param(void *u, const char *name, rl_tensor *t) { rl__ck_add((rl__ck_ctx *)u, name, t, t->data); }
+
+/* ---- hardening: finite weights, the run's identity, stale temporary files, the csv log ---- */
+
+/* The first parameter holding a NaN or Inf (F32 parameters; frozen BF16 ones are the teacher's). */
+typedef struct { const char *bad; char name[160]; } rl__finite_ctx;
+static void rl__finite_fn(void *u, const char *name, rl_tensor *t) {
+    rl__finite_ctx *f = (rl__finite_ctx *)u;
+    const float *d = rl_f32(t);
+    int64_t i;
+    if (f->bad || !d) return;
+    for (i = 0; i < t->n; i++)
+        if (!(d[i] - d[i] == 0)) {
+            snprintf(f->name, sizeof f->name, "%s", name);
+            f->bad = f->name;
+            return;
+        }
+}
+static const char *rl__nonfinite_param(rl_model *m, char *out, size_t n) {
+    rl__finite_ctx f;
+    memset(&f, 0, sizeof f);
+    rl_model_params(m, rl__finite_fn, &f);
+    if (!f.bad) return NULL;
+    snprintf(out, n, "%s", f.name);
+    return out;
+}
+
+static uint64_t rl__fnv1a(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = (const unsigned char *)p;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* What must not change between a run and its resumption, kept in the checkpoint's metadata
+   as radlads.id.<key> = value: the teacher (shape and a hash of its first embedding rows),
+   the token stream (length and a hash of its first MiB), ctx, batch, the student's
+   architecture and seed, and whatever the caller adds (rl_stage_opts.identity). */
+#define RL__ID_MAX 24
+typedef struct {
+    int n;
+    char key[RL__ID_MAX][64];
+    char val[RL__ID_MAX][160];
+} rl__run_id;
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void rl__id_add(rl__run_id *id, const char *key, const char *fmt, ...) {
+    va_list ap;
+    if (id->n >= RL__ID_MAX) return;
+    snprintf(id->key[id->n], sizeof id->key[0], "radlads.id.%s", key);
+    va_start(ap, fmt);
+    vsnprintf(id->val[id->n], sizeof id->val[0], fmt, ap);
+    va_end(ap);
+    id->n++;
+}
+static void rl__run_identity(rl__run_id *id, rl_model *s, rl_model *t, const rl_tokens *data, const rl_stage_opts *o) {
+    int64_t l, n_attn = 0;
+    memset(id, 0, sizeof *id);
+    rl__id_add(id, "ctx", "%lld", (long long)o->ctx);
+    rl__id_add(id, "batch", "%lld", (long long)o->batch);
+    for (l = 0; l < s->cfg.n_layers; l++) n_attn += s->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION;
+    rl__id_add(id, "arch", "%s, %lld layers (%lld attention), d_model %lld, rope %d, tokenshift %d, balance_state %d, groupnorm_att %d",
+               s->student.kind == RL_MIXER_RWKV6 ? "RAD-RWKV6" : s->student.kind == RL_MIXER_RWKV7 ? "RAD-RWKV7" : "transformer",
+               (long long)s->cfg.n_layers, (long long)n_attn, (long long)s->cfg.hidden_size, s->student.use_rope, s->student.use_tokenshift,
+               s->student.balance_state, s->student.groupnorm_att);
+    rl__id_add(id, "seed", "%llu", (unsigned long long)s->student.seed);
+    if (t && t->embed.data) {
+        size_t esz = t->embed.dtype == RL_F32 ? 4 : 2, nb = (size_t)RL__MIN((int64_t)1 << 18, t->embed.n) * esz;
+        rl__id_add(id, "teacher", "%s, %lld layers, d_model %lld, vocab %lld, embeddings fnv1a64 %016llx", t->cfg.model_type,
+                   (long long)t->cfg.n_layers, (long long)t->cfg.hidden_size, (long long)t->cfg.vocab_size,
+                   (unsigned long long)rl__fnv1a(0xcbf29ce484222325ull, t->embed.data, nb));
+    }
+    rl__id_add(id, "data", "%lld tokens, first MiB fnv1a64 %016llx", (long long)data->n,
+               (unsigned long long)rl__fnv1a(0xcbf29ce484222325ull, data->ids, sizeof(int32_t) * (size_t)RL__MIN(data->n, (int64_t)1 << 18)));
+    if (o->identity) {
+        int i;
+        for (i = 0; o->identity[i] && o->identity[i + 1]; i += 2) rl__id_add(id, o->identity[i], "%s", o->identity[i + 1]);
+    }
+}
+/* meta = fixed key/value pairs (NULL-terminated) followed by the identity */
+static void rl__meta_with_id(const char **meta, int cap, const char *const *fixed, const rl__run_id *id) {
+    int n = 0, i;
+    for (i = 0; fixed[i] && n + 2 < cap; i += 2) {
+        meta[n++] = fixed[i];
+        meta[n++] = fixed[i + 1];
+    }
+    for (i = 0; id && i < id->n && n + 2 < cap; i++) {
+        meta[n++] = id->key[i];
+        meta[n++] = id->val[i];
+    }
+    meta[n] = NULL;
+}
+
+/* Before resuming: the checkpoint must come from this run (else RL_ERR_STATE naming the
+   field, unless force) and its counters must be numbers that fit it. */
+static rl_status rl__check_run_id(const char *path, int stage, const rl__run_id *id, int force, int64_t steps) {
+    rl_st st;
+    rl_status s;
+    int i, missing = 0;
+    char what[600], want[8];
+    int64_t step = 0;
+    const char *v;
+    if ((s = rl_st_open(&st, path)) != RL_OK) return s;
+    snprintf(want, sizeof want, "%d", stage);
+    if (!(v = rl_st_meta(&st, "radlads.stage")) || strcmp(v, want)) { /* not this stage's: rl__load_checkpoint says so */
+        rl_st_close(&st);
+        return RL_OK;
+    }
+    for (i = 0; i < id->n; i++) {
+        char have[160];
+        if (!(v = rl_st_meta(&st, id->key[i]))) {
+            missing++;
+            continue;
+        }
+        snprintf(have, sizeof have, "%s", v);
+        if (strcmp(have, id->val[i])) {
+            if (force) {
+                rl_log(RL_LOG_WARN, "%s: resuming anyway (forced) although %s differs: '%s' in the checkpoint, '%s' now", path, id->key[i] + 11,
+                       have, id->val[i]);
+                continue;
+            }
+            rl_st_close(&st);
+            return rl__fail(RL_ERR_STATE, "%s: this checkpoint is from a different run: %s is '%s' there but '%s' now; start without resume, "
+                            "or force it (radlads convert --resume-force)", path, id->key[i] + 11, have, id->val[i]);
+        }
+    }
+    if (missing && missing == id->n) rl_log(RL_LOG_WARN, "%s: the checkpoint records no run identity (an older one); not checked", path);
+    snprintf(what, sizeof what, "%s: metadata radlads.step", path);
+    v = rl_st_meta(&st, "radlads.step");
+    s = v && rl_parse_i64(v, what, 0, INT64_MAX / 2, 0, &step) != RL_OK ? RL_ERR_FORMAT : RL_OK;
+    if (s == RL_OK && step > steps && !force)
+        s = rl__fail(RL_ERR_STATE, "%s: the checkpoint is at step %lld but this stage has %lld steps; start without resume, or force it "
+                     "(radlads convert --resume-force)", path, (long long)step, (long long)steps);
+    rl_st_close(&st);
+    return s;
+}
+
+/* "<path>.tmp.<8 hex>" files are ours (rl__open_tmp): a run killed while writing leaves one;
+   the next start in that folder removes them. */
+static void rl__remove_stale_tmp(const char *path) {
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    char dir[4096], full[8192];
+    size_t nb = strlen(base);
+    DIR *d;
+    struct dirent *e;
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    if (!(d = opendir(dir))) return;
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        size_t k;
+        int ok = strlen(n) == nb + 13 && !strncmp(n, base, nb) && !strncmp(n + nb, ".tmp.", 5);
+        for (k = nb + 5; ok && k < nb + 13; k++) ok = (n[k] >= '0' && n[k] <= '9') || (n[k] >= 'a' && n[k] <= 'f');
+        if (!ok) continue;
+        snprintf(full, sizeof full, "%s/%s", dir, n);
+        if (unlink(full) == 0) rl_log(RL_LOG_INFO, "%s: removed a stale temporary file of an interrupted write", full);
+    }
+    closedir(d);
+}
+
+/* The csv log when a stage (re)starts at step `from`: rows of this stage after `from` are of
+   steps about to be redone, so they go; every other row stays. */
+static rl_status rl__csv_trim(const char *path, int stage, int64_t from) {
+    char *text = NULL, *out, *p, *end;
+    size_t len = 0, n = 0;
+    rl_status st;
+    FILE *f = fopen(path, "rb");
+    if (!f) return RL_OK; /* no log yet */
+    fclose(f);
+    if ((st = rl__read_file(path, (size_t)1 << 32, &text, &len)) != RL_OK) return st;
+    if (!(out = (char *)RL_MALLOC(len + 1))) {
+        RL_FREE(text);
+        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (p = text; p < text + len; p = end) {
+        long long sg = -1, sp = -1;
+        char *nl = (char *)memchr(p, '\n', (size_t)(text + len - p));
+        end = nl ? nl + 1 : text + len;
+        if (sscanf(p, "%lld,%lld,", &sg, &sp) == 2 && sg == stage && sp > from) continue;
+        memcpy(out + n, p, (size_t)(end - p));
+        n += (size_t)(end - p);
+    }
+    st = n == len ? RL_OK : rl__write_atomic(path, out, n);
+    RL_FREE(out);
+    RL_FREE(text);
+    return st;
+}
+
+static rl_status rl__save_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t step, int64_t tokens, const rl__run_id *id) {
+    rl__ck_ctx k;
+    rl_arena names;
+    char buf[4][32], nm[300];
+    const char *meta[11], *all[2 * RL__ID_MAX + 12];
+    rl_status st;
+    int i;
+    if (rl__nonfinite_param(m, nm, sizeof nm)) /* never replace a good checkpoint with a broken one */
+        return rl__fail(RL_ERR_STATE, "%s: not written: parameter %s holds NaN or Inf", path, nm);
+    memset(&k, 0, sizeof k);
+    rl_arena_init(&names, 1 << 20);
+    k.names = &names;
+    rl_model_params(m, rl__ck_param, &k);
+    for (i = 0; i < o->n; i++) {
+        snprintf(nm, sizeof nm, "optim.m.%s", o->names[i]);
+        rl__ck_add(&k, nm, o->p[i], o->m[i]);
+        snprintf(nm, sizeof nm, "optim.v.%s", o->names[i]);
+        rl__ck_add(&k, nm, o->p[i], o->v[i]);
+    }
+    snprintf(buf[0], sizeof buf[0], "%d", stage);
+    snprintf(buf[1], sizeof buf[1], "%lld", (long long)step);
+    snprintf(buf[2], sizeof buf[2], "%lld", (long long)o->step);
+    snprintf(buf[3], sizeof buf[3], "%lld", (long long)tokens);
+    meta[0] = "radlads.stage"; meta[1] = buf[0];
+    meta[2] = "radlads.step"; meta[3] = buf[1];
+    meta[4] = "radlads.adam_step"; meta[5] = buf[2];
+    meta[6] = "radlads.tokens"; meta[7] = buf[3];
+    meta[8] = "radlads.kind"; meta[9] = "checkpoint";
+    meta[10] = NULL;
+    rl__meta_with_id(all, (int)(sizeof all / sizeof all[0]), meta, id);
+    st = k.st ? k.st : rl_st_write(path, k.e, k.n, all, 0);
+    RL_FREE(k.e);
+    rl_arena_free(&names);
+    return st;
+}
+
+typedef struct { const rl_st *st; rl_status s; } rl__ld_ctx;
+static void rl__ck_load_param(void *u, const char *name, rl_tensor *t) {
+    rl__ld_ctx *l = (rl__ld_ctx *)u;
+    if (l->s == RL_OK) l->s = rl_st_read_f32(l->st, name, rl_f32(t), t->ndim, t->shape);
+}
+
+static rl_status rl__load_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t *step) {
+    rl_st st;
+    rl__ld_ctx l;
+    const char *v;
+    char nm[300], got[48], what[600];
+    int i;
+    int64_t k_stage = 0, k_step = 0, k_adam = 0;
+    rl_status s;
+    if ((s = rl_st_open(&st, path)) != RL_OK) return s;
+    v = rl_st_meta(&st, "radlads.stage");
+    snprintf(got, sizeof got, "%.40s", v ? v : "missing"); /* v lives in the file's header: copy before closing */
+    if (!v || rl_parse_i64(v, "radlads.stage", 1, 3, 0, &k_stage) != RL_OK || k_stage != stage || !rl_st_meta(&st, "radlads.step") ||
+        !rl_st_meta(&st, "radlads.adam_step")) {
+        rl_st_close(&st);
+        return rl__fail(RL_ERR_FORMAT, "%s: not a checkpoint of stage %d (metadata radlads.stage is %s); start this stage without --resume",
+                        path, stage, got);
+    }
+    snprintf(what, sizeof what, "%s: metadata radlads.step", path);
+    if ((s = rl_parse_i64(rl_st_meta(&st, "radlads.step"), what, 0, INT64_MAX / 2, 0, &k_step)) == RL_OK) {
+        snprintf(what, sizeof what, "%s: metadata radlads.adam_step", path);
+        s = rl_parse_i64(rl_st_meta(&st, "radlads.adam_step"), what, 0, k_step, 0, &k_adam);
+    }
+    if (s != RL_OK) {
+        rl_st_close(&st);
+        return RL_ERR_FORMAT;
+    }
+    *step = k_step;
+    o->step = k_adam;
+    l.st = &st;
+    l.s = RL_OK;
+    rl_model_params(m, rl__ck_load_param, &l);
+    for (i = 0; i < o->n && l.s == RL_OK; i++) {
+        snprintf(nm, sizeof nm, "optim.m.%s", o->names[i]);
+        l.s = rl_st_read_f32(&st, nm, o->m[i], o->p[i]->ndim, o->p[i]->shape);
+        snprintf(nm, sizeof nm, "optim.v.%s", o->names[i]);
+        if (l.s == RL_OK) l.s = rl_st_read_f32(&st, nm, o->v[i], o->p[i]->ndim, o->p[i]->shape);
+    }
+    rl_st_close(&st);
+    return l.s;
+}
+
+/* ---- stages ---- */
+
+void rl_stage_opts_default(rl_stage_opts *o, int stage) {
+    memset(o, 0, sizeof *o);
+    o->stage = stage;
+    o->ctx = 512;
+    o->batch = stage == 1 ? 32 : stage == 2 ? 96 : 16;
+    o->micro_batch = 1;
+    o->tokens = stage == 1 ? 100000000 : stage == 2 ? 500000000 : 100000000;
+    o->lr.lr_init = stage == 1 ? 1e-3 : 1e-5;
+    o->lr.lr_final = 1e-5;
+    o->lr.lr2_init = o->lr.lr2_final = -1;
+    o->lr.wait = 0;
+    o->lr.endpoint = 1;
+    o->lr.cosine = 1;
+    o->lr.warmup_steps = 50;
+    o->clip = 1.0f;
+    o->beta1 = 0.9f;
+    o->beta2 = 0.95f;
+    o->eps = 1e-8f;
+    o->train = stage == 1 ? RL_TRAIN_MIXERS : RL_TRAIN_ALL;
+    o->carry_state = stage == 3;
+    o->chunk = 512;
+    o->heldout = 0.05;
+    o->ckpt_every = 100;
+}
+
+typedef struct { rl_plan *p; int which; int64_t bytes; } rl__plan_ctx;
+static void rl__plan_fn(void *u, const char *name, rl_tensor *t) {
+    rl__plan_ctx *c = (rl__plan_ctx *)u;
+    int mixer = strstr(name, ".self_attn.") != NULL;
+    int trained = c->which == RL_TRAIN_ALL || (mixer && (c->which == RL_TRAIN_MIXERS || rl__is_decay_param(name)));
+    c->p->params += t->n;
+    c->bytes += t->n * (t->dtype == RL_BF16 || t->dtype == RL_F16 ? 2 : 4);
+    if (trained) c->p->trained += t->n;
+}
+static void rl__bytes_fn(void *u, const char *name, rl_tensor *t) {
+    RL__UNUSED(name);
+    *(int64_t *)u += t->n * (t->dtype == RL_BF16 || t->dtype == RL_F16 ? 2 : 4);
+}
+
+rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p) {
+    rl__plan_ctx pc;
+    int64_t tb = 0, T = o->ctx, mb = o->micro_batch > 0 ? o->micro_batch : 1, C = student->cfg.hidden_size, F = student->cfg.intermediate_size;
+    int64_t V = student->cfg.vocab_size, L = student->cfg.n_layers, H = student->cfg.n_heads, N = student->cfg.head_dim, l, n_attn = 0;
+    double per_tok_floats, dense_s, dense_t;
+    memset(p, 0, sizeof *p);
+    pc.p = p;
+    pc.which = o->stage == 1 ? RL_TRAIN_MIXERS : o->train;
+    pc.bytes = 0;
+    rl_model_params(student, rl__plan_fn, &pc);
+    if (teacher && o->stage < 3) rl_model_params(teacher, rl__bytes_fn, &tb);
+    for (l = 0; l < L; l++) n_attn += student->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION;
+    p->weights_bytes = (double)(pc.bytes + tb);
+    p->grads_bytes = 4.0 * (double)p->params;
+    p->optim_bytes = 8.0 * (double)p->trained;
+    /* floats per token kept on the tape, forward values and gradients (x2): a RAD-RWKV
+       layer records ~40 vectors of C and 3 of F; the head V (KL/CE need ~4 of them) */
+    per_tok_floats = 2.0 * (double)(L * (40 * C + 3 * F)) + (o->stage == 1 ? (double)(L * 12 * C) : 4.0 * (double)V);
+    p->act_bytes = 4.0 * per_tok_floats * (double)(T * mb);
+    if (o->stage == 3 && o->carry_state && o->chunk > 0 && o->chunk < T) p->act_bytes *= (double)o->chunk / (double)T;
+    dense_s = (double)(p->params - (student->cfg.tie_embeddings ? 0 : V * C)); /* the embedding lookup costs nothing */
+    dense_t = (double)(tb / 2 > 0 ? teacher ? rl_model_n_params(teacher) - V * C : 0 : 0);
+    if (o->stage == 1) /* teacher forward + forward/backward of the mixers only */
+        p->flops_per_token = 2.0 * dense_t + 6.0 * (double)p->trained + 4.0 * (double)(L * T * C) / 2 + 12.0 * (double)(L * H * N * N);
+    else
+        p->flops_per_token = (o->stage == 2 ? 2.0 * dense_t + 4.0 * (double)(L * T * C) / 2 : 0.0) + 6.0 * dense_s +
+                             12.0 * (double)((L - n_attn) * H * N * N) + 12.0 * (double)(n_attn * T * C) / 2;
+    p->flops_total = p->flops_per_token * (double)o->tokens;
+    return RL_OK;
+}
+
+/* Loss of one micro-batch of B windows (ids: B×(T+1), row-major). */
+static rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T,
+                                 int32_t *x, int32_t *y, rl_state *carry) {
+    rl_forward_opts fo;
+    int64_t b, l, L = s->cfg.n_layers, n_mix = 0;
+    rl_tensor *loss = NULL;
+    for (b = 0; b < B; b++) {
+        memcpy(x + b * T, win + b * (T + 1), sizeof(int32_t) * (size_t)T);
+        memcpy(y + b * T, win + b * (T + 1) + 1, sizeof(int32_t) * (size_t)T);
+    }
+    memset(&fo, 0, sizeof fo);
+    fo.B = B;
+    fo.T = T;
+    if (stage == 1) { /* every student mixer on the teacher's own residual stream */
+        rl_tensor **ain = (rl_tensor **)rl_arena_alloc(&c->arena, sizeof(rl_tensor *) * 2 * (size_t)L), **aout, *v_first = NULL;
+        if (!ain) return rl__op_fail(c, RL_ERR_NOMEM, "stage 1: out of memory");
+        aout = ain + L;
+        fo.attn_in = ain;
+        fo.attn_out = aout;
+        fo.no_head = 1;
+        rl_no_grad_push(c);
+        rl_model_forward(c, t, x, &fo);
+        rl_no_grad_pop(c);
+        for (l = 0; l < L && !c->err; l++) {
+            rl_mixer *m = &s->blocks[l].mix;
+            rl_mixer_io io;
+            rl_tensor *ys, *d;
+            if (m->cfg.kind == RL_MIXER_ATTENTION) continue; /* kept attention: identical to the teacher */
+            memset(&io, 0, sizeof io);
+            io.v_first = v_first;
+            ys = rl_mixer_forward(c, m, ain[l], T, 0, &io);
+            if (m->cfg.kind == RL_MIXER_RWKV7 && m->cfg.layer == 0) v_first = io.v_first;
+            d = rl_l2_dist(c, ys, aout[l]);
+            loss = loss ? rl_add(c, loss, d) : d;
+            n_mix++;
+        }
+        return n_mix ? rl_scale(c, loss, 1.0f / (float)n_mix) : loss;
+    }
+    if (stage == 2) {
+        rl_tensor *tl, *sl;
+        rl_no_grad_push(c);
+        tl = rl_model_forward(c, t, x, &fo);
+        rl_no_grad_pop(c);
+        sl = rl_model_forward(c, s, x, &fo);
+        return rl_kl_div(c, sl, tl);
+    }
+    if (carry) { /* one chunk of one sequence, continuing from the carried state */
+        fo.pos0 = carry->pos;
+        carry->pos += T;
+        return rl_cross_entropy(c, rl__forward(c, s, x, &fo, carry), y);
+    }
+    return rl_cross_entropy(c, rl_model_forward(c, s, x, &fo), y);
+}
+
+/* ---- step 1, one layer at a time ---- */
+
+/* The teacher's mixer input and output at layer l (and the input of layer 0), computed
+   without keeping the earlier layers: the residual stream lives in xbuf and the arena is
+   rewound after every layer. Results are copied to in_l, out_l, in_0 ([B*T, C] each). */
+static rl_status rl__teacher_layer_io(rl_ctx *c, rl_model *t, const int32_t *ids, int64_t R, int64_t T, int64_t l, float *xbuf,
+                                      float *in_l, float *out_l, float *in_0) {
+    int64_t C = t->cfg.hidden_size, j, s2[2];
+    rl_arena_mark_t mk;
+    rl_tensor *x;
+    s2[0] = R;
+    s2[1] = C;
+    rl_no_grad_push(c);
+    mk = rl_arena_mark(&c->arena);
+    if (!(x = rl_embedding(c, ids, R, &t->embed))) goto fail;
+    memcpy(xbuf, x->data, sizeof(float) * (size_t)(R * C));
+    for (j = 0; j <= l; j++) {
+        rl_block *b = &t->blocks[j];
+        rl_tensor xt = rl_wrap(xbuf, RL_F32, 2, s2, 0), *h, *a, *y;
+        rl_arena_reset(&c->arena, mk);
+        h = rl_rmsnorm(c, &xt, &b->ln1, t->cfg.rms_eps);
+        a = rl_mixer_forward(c, &b->mix, h, T, 0, NULL);
+        if (!a) goto fail;
+        if (j == 0 && in_0) memcpy(in_0, h->data, sizeof(float) * (size_t)(R * C));
+        if (j == l) {
+            memcpy(in_l, h->data, sizeof(float) * (size_t)(R * C));
+            memcpy(out_l, a->data, sizeof(float) * (size_t)(R * C));
+            break;
+        }
+        y = rl_add(c, &xt, a);
+        y = rl_add(c, y, rl__mlp(c, b, rl_rmsnorm(c, y, &b->ln2, t->cfg.rms_eps)));
+        if (!y) goto fail;
+        memcpy(xbuf, y->data, sizeof(float) * (size_t)(R * C));
+    }
+    rl_arena_reset(&c->arena, mk);
+    rl_no_grad_pop(c);
+    return RL_OK;
+fail:
+    rl_no_grad_pop(c);
+    return c->err ? c->err : RL_ERR_STATE;
+}
+
+static rl_status rl__train_stage1_layerwise(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
+    rl_loader L;
+    rl_lr_sched lr = o->lr;
+    int64_t tps = o->batch * o->ctx, steps = (o->tokens + tps - 1) / tps, mb = o->micro_batch > 0 ? o->micro_batch : 1;
+    int64_t C = student->cfg.hidden_size, NL = student->cfg.n_layers, R = mb * o->ctx, l, step, first_layer = 0, done_here = 0;
+    float *buf = NULL;
+    int32_t *x = NULL;
+    rl_status st;
+    double t0 = rl__now();
+    rl__run_id id;
+    int max_bad = o->max_nonfinite > 0 ? o->max_nonfinite : 3, n_bad = 0;
+    int64_t n_nonfinite = 0;
+    if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
+    rl__run_identity(&id, student, teacher, data, o);
+    rl__id_add(&id, "layerwise", "1");
+    if (o->checkpoint) rl__remove_stale_tmp(o->checkpoint);
+    if (o->resume && o->checkpoint) { /* layers finished before: read the weights, continue after them */
+        rl_st ck;
+        const char *v;
+        char what[600];
+        if ((st = rl__check_run_id(o->checkpoint, 1, &id, o->resume_force, INT64_MAX)) != RL_OK) return st;
+        if ((st = rl_st_open(&ck, o->checkpoint)) != RL_OK) return st;
+        snprintf(what, sizeof what, "%s: metadata radlads.layer_done", o->checkpoint);
+        if ((v = rl_st_meta(&ck, "radlads.layer_done")) != NULL && (st = rl_parse_i64(v, what, -1, NL - 1, 0, &first_layer)) != RL_OK) {
+            rl_st_close(&ck);
+            return RL_ERR_FORMAT;
+        }
+        first_layer = v ? first_layer + 1 : 0;
+        rl_st_close(&ck);
+        {
+            rl_adamw dummy;
+            int64_t s0;
+            memset(&dummy, 0, sizeof dummy);
+            if ((st = rl__load_checkpoint(o->checkpoint, student, &dummy, 1, &s0)) != RL_OK) return st;
+        }
+    }
+    lr.tokens_per_step = tps;
+    lr.exit_tokens = steps * tps;
+    buf = (float *)RL_MALLOC(sizeof(float) * (size_t)(4 * R * C));
+    x = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)R);
+    if (!buf || !x) {
+        st = rl__fail(RL_ERR_NOMEM, "stage 1 layerwise: out of memory");
+        goto out;
+    }
+    for (l = first_layer; l < NL; l++) {
+        rl_mixer *m = &student->blocks[l].mix;
+        rl_adamw opt;
+        if (m->cfg.kind == RL_MIXER_ATTENTION) continue;
+        if ((st = rl__adamw_init_layer(&opt, student, RL_TRAIN_MIXERS, (int)l)) != RL_OK) goto out;
+        opt.beta1 = o->beta1; opt.beta2 = o->beta2; opt.eps = o->eps; opt.weight_decay = o->weight_decay; opt.clip = o->clip;
+        for (step = 0; step < steps; step++) {
+            double loss_sum = 0, gn, lm, lx;
+            int64_t k, b;
+            rl_progress p;
+            for (k = 0; k < o->batch; k += mb) {
+                int64_t s2[2];
+                rl_tensor hin, tout, h0, *ys, *loss;
+                rl_mixer_io io;
+                for (b = 0; b < mb; b++)
+                    memcpy(x + b * o->ctx, rl_loader_train(&L, (uint64_t)(step * o->batch + k + b)), sizeof(int32_t) * (size_t)o->ctx);
+                rl_ctx_reset(c);
+                if ((st = rl__teacher_layer_io(c, teacher, x, R, o->ctx, l, buf, buf + R * C, buf + 2 * R * C, buf + 3 * R * C)) != RL_OK) {
+                    rl_adamw_free(&opt);
+                    goto out;
+                }
+                s2[0] = R;
+                s2[1] = C;
+                hin = rl_wrap(buf + R * C, RL_F32, 2, s2, 0);
+                tout = rl_wrap(buf + 2 * R * C, RL_F32, 2, s2, 0);
+                h0 = rl_wrap(buf + 3 * R * C, RL_F32, 2, s2, 0);
+                memset(&io, 0, sizeof io);
+                if (m->cfg.kind == RL_MIXER_RWKV7 && l > 0) { /* v_first from the student's layer 0, no gradient */
+                    rl_mixer_io io0;
+                    memset(&io0, 0, sizeof io0);
+                    rl_no_grad_push(c);
+                    rl_mixer_forward(c, &student->blocks[0].mix, &h0, o->ctx, 0, &io0);
+                    rl_no_grad_pop(c);
+                    io.v_first = io0.v_first;
+                }
+                ys = rl_mixer_forward(c, m, &hin, o->ctx, 0, &io);
+                loss = rl_scale(c, rl_l2_dist(c, ys, &tout), (float)mb / (float)o->batch);
+                if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
+                    st = c->err ? c->err : st ? st : RL_ERR_STATE;
+                    rl_adamw_free(&opt);
+                    goto out;
+                }
+                loss_sum += rl_f32(loss)[0];
+            }
+            rl_lr_at(&lr, step, &lm, &lx);
+            if (loss_sum - loss_sum == 0) {
+                gn = rl_adamw_step(&opt, lm, lx);
+            } else { /* a non-finite loss: no update */
+                rl_adamw_zero_grad(&opt);
+                gn = -1;
+            }
+            if (gn < 0) {
+                n_bad++;
+                n_nonfinite++;
+                rl_log(RL_LOG_WARN, "stage 1 layer %lld step %lld: loss or gradient is not finite; update skipped (%d in a row)", (long long)l,
+                       (long long)(step + 1), n_bad);
+                if (n_bad > max_bad) {
+                    st = rl__fail(RL_ERR_STATE, "stage 1 layer %lld: %d steps in a row had a non-finite loss or gradient (limit %d); stopped, "
+                                  "checkpoint %s left as it was; lower the learning rate or check the data", (long long)l, n_bad, max_bad,
+                                  o->checkpoint ? o->checkpoint : "(none)");
+                    rl_adamw_free(&opt);
+                    goto out;
+                }
+            } else {
+                n_bad = 0;
+            }
+            done_here++;
+            memset(&p, 0, sizeof p);
+            p.stage = 1;
+            p.step = l * steps + step + 1;
+            p.steps = NL * steps;
+            p.tokens = p.step * tps;
+            p.tokens_total = p.steps * tps;
+            p.loss = loss_sum;
+            p.lr = lx;
+            p.grad_norm = gn;
+            p.nonfinite = n_nonfinite;
+            p.tok_per_s = (double)(done_here * tps) / RL__MAX(rl__now() - t0, 1e-9);
+            p.eta_s = (double)(p.steps - p.step) * tps / RL__MAX(p.tok_per_s, 1e-9);
+            if (o->progress) o->progress(o->user, &p);
+            if (o->stop && *o->stop) break;
+        }
+        if (o->checkpoint) { /* weights of every layer so far; resume continues with the next layer */
+            char meta_v[32], bad[160];
+            const char *meta[9], *all[2 * RL__ID_MAX + 10];
+            rl__ck_ctx k;
+            rl_arena names;
+            if (rl__nonfinite_param(student, bad, sizeof bad)) {
+                st = rl__fail(RL_ERR_STATE, "%s: not written: parameter %s holds NaN or Inf", o->checkpoint, bad);
+                rl_adamw_free(&opt);
+                goto out;
+            }
+            memset(&k, 0, sizeof k);
+            rl_arena_init(&names, 1 << 20);
+            k.names = &names;
+            rl_model_params(student, rl__ck_param, &k);
+            snprintf(meta_v, sizeof meta_v, "%lld", (long long)(o->stop && *o->stop ? l - 1 : l));
+            meta[0] = "radlads.stage"; meta[1] = "1"; meta[2] = "radlads.layer_done"; meta[3] = meta_v;
+            meta[4] = "radlads.step"; meta[5] = "0"; meta[6] = "radlads.adam_step"; meta[7] = "0"; meta[8] = NULL;
+            rl__meta_with_id(all, (int)(sizeof all / sizeof all[0]), meta, &id);
+            st = k.st ? k.st : rl_st_write(o->checkpoint, k.e, k.n, all, 0);
+            RL_FREE(k.e);
+            rl_arena_free(&names);
+            if (st != RL_OK) {
+                rl_adamw_free(&opt);
+                goto out;
+            }
+        }
+        rl_adamw_free(&opt);
+        if (o->stop && *o->stop) {
+            st = rl__fail(RL_ERR_INTERRUPTED, "stage 1 (layer by layer) stopped in layer %lld; checkpoint %s keeps layers 0..%lld", (long long)l,
+                          o->checkpoint ? o->checkpoint : "(none)", (long long)l - 1);
+            goto out;
+        }
+    }
+    st = RL_OK;
+out:
+    RL_FREE(buf);
+    RL_FREE(x);
+    return st;
+}
+
+rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
+    rl_loader L;
+    rl_adamw opt;
+    rl_status st;
+    rl_lr_sched lr = o->lr;
+    rl_state cstate, *carry = NULL;
+    int64_t step = 0, steps, tps = o->batch * o->ctx, mb = o->micro_batch > 0 ? o->micro_batch : 1, done_here = 0, l;
+    int32_t *win = NULL, *x, *y;
+    FILE *csv = NULL;
+    double t0, lr_m = 0, lr_x = 0;
+    rl__run_id id;
+    int max_bad = o->max_nonfinite > 0 ? o->max_nonfinite : 3, n_bad = 0;
+    int64_t n_nonfinite = 0;
+    if (o->stage < 1 || o->stage > 3) return rl__fail(RL_ERR_ARG, "train: stage must be 1, 2 or 3");
+    if (o->stage < 3 && !teacher) return rl__fail(RL_ERR_ARG, "train: stage %d needs the teacher", o->stage);
+    if (o->ctx < 1 || o->batch < 1 || o->micro_batch < 0 || o->tokens < 0 || o->ckpt_every < 0 || o->chunk < 0 || o->max_steps < 0)
+        return rl__fail(RL_ERR_ARG, "train: stage %d: ctx %lld and batch %lld must be at least 1; micro_batch %lld, tokens %lld, ckpt_every %lld, "
+                        "chunk %lld and max_steps %lld must not be negative", o->stage, (long long)o->ctx, (long long)o->batch,
+                        (long long)o->micro_batch, (long long)o->tokens, (long long)o->ckpt_every, (long long)o->chunk, (long long)o->max_steps);
+    if (!(o->lr.lr_init >= 0 && o->lr.lr_init < 1e6 && o->lr.lr_final >= 0 && o->lr.lr_final < 1e6) ||
+        (o->lr.lr2_init >= 0 && !(o->lr.lr2_init < 1e6)) || (o->lr.lr2_final >= 0 && !(o->lr.lr2_final < 1e6)) ||
+        o->lr.lr2_init != o->lr.lr2_init || o->lr.lr2_final != o->lr.lr2_final || o->lr.warmup_steps < 0)
+        return rl__fail(RL_ERR_ARG, "train: stage %d: learning rates must be finite and not negative (lr_init %g, lr_final %g, lr2 %g/%g), "
+                        "warmup_steps not negative", o->stage, o->lr.lr_init, o->lr.lr_final, o->lr.lr2_init, o->lr.lr2_final);
+    if (!(o->clip >= 0 && o->clip < HUGE_VALF) || !(o->weight_decay >= 0 && o->weight_decay < HUGE_VALF) || !(o->eps > 0 && o->eps < 1) ||
+        !(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1))
+        return rl__fail(RL_ERR_ARG, "train: stage %d: AdamW settings out of range (clip %g, weight_decay %g, eps %g, beta1 %g, beta2 %g)", o->stage,
+                        (double)o->clip, (double)o->weight_decay, (double)o->eps, (double)o->beta1, (double)o->beta2);
+    if (o->layerwise && o->stage == 1) return rl__train_stage1_layerwise(c, student, teacher, data, o);
+    if (o->batch < 1 || o->batch % mb) return rl__fail(RL_ERR_ARG, "train: batch %lld is not a multiple of the micro-batch %lld", (long long)o->batch, (long long)mb);
+    if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
+    if (o->stage == 3 && o->carry_state && o->chunk > 0 && o->chunk < o->ctx) {
+        for (l = 0; l < student->cfg.n_layers; l++)
+            if (student->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION)
+                return rl__fail(RL_ERR_UNSUPPORTED, "stage 3: carry_state needs a student without attention layers (layer %lld is attention); "
+                                "train hybrids with whole windows (carry_state 0)", (long long)l);
+        if ((st = rl_state_init(&cstate, student, o->ctx)) != RL_OK) return st;
+        carry = &cstate;
+    }
+    if ((st = rl_adamw_init(&opt, student, o->stage == 1 ? RL_TRAIN_MIXERS : o->train)) != RL_OK) {
+        if (carry) rl_state_free(carry);
+        return st;
+    }
+    opt.beta1 = o->beta1;
+    opt.beta2 = o->beta2;
+    opt.eps = o->eps;
+    opt.weight_decay = o->weight_decay;
+    opt.clip = o->clip;
+    steps = (o->tokens + tps - 1) / tps;
+    lr.tokens_per_step = tps;
+    lr.exit_tokens = steps * tps;
+    rl__run_identity(&id, student, teacher, data, o);
+    if (o->checkpoint) rl__remove_stale_tmp(o->checkpoint);
+    if (o->csv) rl__remove_stale_tmp(o->csv);
+    if (o->resume && !o->checkpoint) {
+        st = rl__fail(RL_ERR_ARG, "train: resume needs a checkpoint path");
+        goto out;
+    }
+    if (o->resume && (st = rl__check_run_id(o->checkpoint, o->stage, &id, o->resume_force, steps)) != RL_OK) goto out;
+    if (o->resume && (st = rl__load_checkpoint(o->checkpoint, student, &opt, o->stage, &step)) != RL_OK) goto out;
+    if (o->csv && (st = rl__csv_trim(o->csv, o->stage, step)) != RL_OK) goto out;
+    win = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(mb * (3 * o->ctx + 1)));
+    if (!win) {
+        st = rl__fail(RL_ERR_NOMEM, "train: out of memory");
+        goto out;
+    }
+    x = win + mb * (o->ctx + 1);
+    y = x + mb * o->ctx;
+    if (o->csv && !(csv = fopen(o->csv, "a"))) {
+        st = rl__fail(RL_ERR_IO, "%s: cannot open the log: %s", o->csv, strerror(errno));
+        goto out;
+    }
+    t0 = rl__now();
+    for (; step < steps; step++) {
+        double loss_sum = 0, gn;
+        int64_t k;
+        rl_progress p;
+        for (k = 0; k < o->batch && carry; k++) { /* stage 3, state carried across chunks */
+            const int32_t *w = rl_loader_train(&L, (uint64_t)(step * o->batch + k));
+            int64_t c0;
+            rl_state_reset(carry);
+            for (c0 = 0; c0 < o->ctx; c0 += o->chunk) {
+                int64_t len = RL__MIN(o->chunk, o->ctx - c0);
+                rl_tensor *loss;
+                memcpy(win, w + c0, sizeof(int32_t) * (size_t)(len + 1));
+                rl_ctx_reset(c);
+                loss = rl__stage_loss(c, student, NULL, 3, win, 1, len, x, y, carry);
+                if (loss) loss = rl_scale(c, loss, (float)len / (float)(o->ctx * o->batch));
+                if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
+                    st = c->err ? c->err : st ? st : RL_ERR_STATE;
+                    goto out;
+                }
+                loss_sum += rl_f32(loss)[0];
+            }
+        }
+        for (k = 0; k < o->batch && !carry; k += mb) {
+            rl_tensor *loss;
+            int64_t b;
+            for (b = 0; b < mb; b++)
+                memcpy(win + b * (o->ctx + 1), rl_loader_train(&L, (uint64_t)(step * o->batch + k + b)), sizeof(int32_t) * (size_t)(o->ctx + 1));
+            rl_ctx_reset(c);
+            loss = rl__stage_loss(c, student, teacher, o->stage, win, mb, o->ctx, x, y, NULL);
+            if (loss) loss = rl_scale(c, loss, (float)mb / (float)o->batch); /* mean over the batch */
+            if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
+                st = c->err ? c->err : st ? st : RL_ERR_STATE;
+                goto out;
+            }
+            loss_sum += rl_f32(loss)[0];
+        }
+        rl_lr_at(&lr, step, &lr_m, &lr_x);
+        if (loss_sum - loss_sum == 0) {
+            gn = rl_adamw_step(&opt, lr_m, lr_x);
+        } else { /* a non-finite loss: no update */
+            rl_adamw_zero_grad(&opt);
+            gn = -1;
+        }
+        if (o->stage != 1 && o->train != RL_TRAIN_ALL) rl_model_params(student, rl__zero_grad_fn, NULL);
+        if (gn < 0) n_bad++, n_nonfinite++;
+        else n_bad = 0;
+        done_here++;
+        memset(&p, 0, sizeof p);
+        p.stage = o->stage;
+        p.step = step + 1;
+        p.steps = steps;
+        p.tokens = (step + 1) * tps;
+        p.tokens_total = steps * tps;
+        p.loss = loss_sum;
+        p.lr = o->stage == 1 ? lr_x : lr_m;
+        p.grad_norm = gn;
+        p.nonfinite = n_nonfinite;
+        p.tok_per_s = (double)(done_here * tps) / RL__MAX(rl__now() - t0, 1e-9);
+        p.eta_s = (double)(steps - step - 1) * tps / RL__MAX(p.tok_per_s, 1e-9);
+        if (gn < 0)
+            rl_log(RL_LOG_WARN, "stage %d step %lld: loss or gradient is not finite; update skipped (%d in a row, %lld in all)", o->stage,
+                   (long long)(step + 1), n_bad, (long long)n_nonfinite);
+        if (csv) {
+            fprintf(csv, "%d,%lld,%lld,%.6f,%.3e,%.4f,%.1f\n", o->stage, (long long)p.step, (long long)p.tokens, p.loss, p.lr, gn, p.tok_per_s);
+            fflush(csv);
+        }
+        if (o->progress) o->progress(o->user, &p);
+        if (n_bad > max_bad) {
+            st = rl__fail(RL_ERR_STATE, "stage %d: %d steps in a row (to step %lld) had a non-finite loss or gradient (limit %d); stopped, checkpoint "
+                          "%s left as it was; lower the learning rate or check the data", o->stage, n_bad, (long long)(step + 1), max_bad,
+                          o->checkpoint ? o->checkpoint : "(none)");
+            goto out;
+        }
+        if (o->checkpoint && ((o->ckpt_every > 0 && (step + 1) % o->ckpt_every == 0) || step + 1 == steps ||
+                              (o->stop && *o->stop) || (o->max_steps && done_here >= o->max_steps))) {
+            if ((st = rl__save_checkpoint(o->checkpoint, student, &opt, o->stage, step + 1, p.tokens, &id)) != RL_OK) goto out;
+        }
+        if (o->stop && *o->stop) {
+            st = rl__fail(RL_ERR_INTERRUPTED, "stage %d stopped at step %lld of %lld; checkpoint %s", o->stage, (long long)(step + 1),
+                          (long long)steps, o->checkpoint ? o->checkpoint : "(none)");
+            goto out;
+        }
+        if (o->max_steps && done_here >= o->max_steps) break;
+    }
+    st = RL_OK;
+out:
+    if (csv) fclose(csv);
+    RL_FREE(win);
+    rl_adamw_free(&opt);
+    if (carry) rl_state_free(carry);
+    return st;
+}
+
+
+/* A Hugging Face folder: config.json (Qwen2 keys + those of RADLADS' RWKV6/7Qwen2Config),
+   model.safetensors (F32) and the tokenizer files copied from tok_dir. */
+rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
+    rl__ck_ctx k;
+    rl_arena names;
+    char path[4200], cfg[4096];
+    const rl_config *c = &m->cfg;
+    rl_mixer_cfg mc;
+    int64_t l;
+    int n = 0, i, hyb6;
+    rl_status st;
+    if (rl__nonfinite_param(m, path, sizeof path)) /* a broken model is never written as a result */
+        return rl__fail(RL_ERR_STATE, "%s: model not written: parameter %s holds NaN or Inf", dir, path);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return rl__fail(RL_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
+    memset(&mc, 0, sizeof mc);
+    for (l = 0; l < c->n_layers; l++)
+        if (m->blocks[l].mix.cfg.kind != RL_MIXER_ATTENTION) {
+            mc = m->blocks[l].mix.cfg;
+            break;
+        }
+    /* a RAD-RWKV6 hybrid is not written as rwkv6qwen2: the official code would build RWKV6
+       layers in place of its attention layers (README.md, Hybrids) */
+    hyb6 = m->student.kind == RL_MIXER_RWKV6 && m->student.keep_attention > 0;
+    n += snprintf(cfg + n, sizeof cfg - (size_t)n, "{\n  \"architectures\": [\"%s\"],\n  \"model_type\": \"%s\",\n",
+                  hyb6 ? RL_RWKV6_HYBRID_ARCH
+                  : m->student.kind == RL_MIXER_RWKV6 ? "RWKV6Qwen2ForCausalLM" : m->student.kind == RL_MIXER_RWKV7 ? "RWKV7Qwen2ForCausalLM"
+                  : c->arch == RL_ARCH_QWEN2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM",
+                  hyb6 ? RL_RWKV6_HYBRID_TYPE
+                  : m->student.kind == RL_MIXER_RWKV6 ? "rwkv6qwen2" : m->student.kind == RL_MIXER_RWKV7 ? "rwkv7qwen2"
+                  : c->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
+    if (m->student.kind != RL_MIXER_ATTENTION && !hyb6) { /* as the released RADLADS checkpoints */
+        int d = m->student.kind == RL_MIXER_RWKV6 ? 6 : 7;
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n,
+                      "  \"auto_map\": {\n    \"AutoConfig\": \"configuration_rwkv%dqwen2.RWKV%dQwen2Config\",\n"
+                      "    \"AutoModelForCausalLM\": \"modeling_rwkv%dqwen2.RWKV%dQwen2ForCausalLM\"\n  },\n", d, d, d, d);
+    }
+    n += snprintf(cfg + n, sizeof cfg - (size_t)n,
+                  "  \"vocab_size\": %lld,\n  \"hidden_size\": %lld,\n  \"intermediate_size\": %lld,\n  \"num_hidden_layers\": %lld,\n"
+                  "  \"num_attention_heads\": %lld,\n  \"num_key_value_heads\": %lld,\n  \"head_dim\": %lld,\n  \"max_position_embeddings\": %lld,\n"
+                  "  \"rms_norm_eps\": %.9g,\n  \"rope_theta\": %.17g,\n  \"tie_word_embeddings\": %s,\n  \"attention_bias\": %s,\n"
+                  "  \"attention_output_bias\": false,\n  \"hidden_act\": \"silu\",\n  \"torch_dtype\": \"float32\",\n",
+                  (long long)c->vocab_size, (long long)c->hidden_size, (long long)c->intermediate_size, (long long)c->n_layers,
+                  (long long)c->n_heads, (long long)c->n_kv_heads, (long long)c->head_dim, (long long)c->max_pos, c->rms_eps, c->rope_theta,
+                  c->tie_embeddings ? "true" : "false", c->attn_bias ? "true" : "false");
+    if (c->rope_scaling == RL_ROPE_LLAMA3)
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n,
+                      "  \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": %.17g, \"low_freq_factor\": %.17g, \"high_freq_factor\": %.17g, "
+                      "\"original_max_position_embeddings\": %lld},\n",
+                      c->rope_factor, c->rope_low_freq, c->rope_high_freq, (long long)c->rope_orig_max_pos);
+    else if (c->rope_scaling == RL_ROPE_LINEAR)
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": %.17g},\n", c->rope_factor);
+    if (c->bos_id >= 0) n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"bos_token_id\": %d,\n", c->bos_id);
+    if (c->n_eos > 0) {
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"eos_token_id\": [");
+        for (i = 0; i < c->n_eos; i++) n += snprintf(cfg + n, sizeof cfg - (size_t)n, "%s%d", i ? ", " : "", c->eos_ids[i]);
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n, "],\n");
+    }
+    if (m->student.kind != RL_MIXER_ATTENTION)
+        n += snprintf(cfg + n, sizeof cfg - (size_t)n,
+                      "  \"lora_rank_tokenshift\": %d,\n  \"lora_rank_decay\": %d,\n  \"lora_rank_iclr\": %d,\n  \"lora_rank_value_residual_mix\": %d,\n"
+                      "  \"lora_rank_gate\": %d,\n  \"gate_rank_type\": %d,\n  \"balance_state\": %s,\n  \"groupnorm_att\": %s,\n"
+                      "  \"use_tokenshift\": %s,\n  \"use_rope\": %s,\n  \"num_attention_layers\": %d,\n"
+                      "  \"radlads_teacher_architecture\": \"%s\",\n",
+                      mc.r_ts, m->student.kind == RL_MIXER_RWKV6 ? mc.r_d : mc.r_w, mc.r_a, mc.r_v, mc.r_g, rl__gate_type(&mc),
+                      mc.balance_state ? "true" : "false", mc.groupnorm_att ? "true" : "false", mc.use_tokenshift ? "true" : "false",
+                      mc.use_rope ? "true" : "false", m->student.keep_attention, c->arch == RL_ARCH_QWEN2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
+    n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"radlads_version\": \"%s\"\n}\n", RADLADS_VERSION);
+    if (n >= (int)sizeof cfg) return rl__fail(RL_ERR_STATE, "config.json: too long");
+    memset(&k, 0, sizeof k);
+    rl_arena_init(&names, 1 << 20);
+    k.names = &names;
+    rl_model_params(m, rl__ck_param, &k);
+    for (i = 0; i < k.n && !k.st; i++)
+        if (k.e[i].data == NULL) k.st = rl__fail(RL_ERR_STATE, "save: %s has no data", k.e[i].name);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    rl__remove_stale_tmp(path); /* of an earlier save that was killed */
+    st = k.st ? k.st : rl_st_write(path, k.e, k.n, NULL, 0);
+    RL_FREE(k.e);
+    rl_arena_free(&names);
+    if (st != RL_OK) return st;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if ((st = rl__write_atomic(path, cfg, (size_t)n)) != RL_OK) return st;
+    if (tok_dir) {
+        static const char *const files[] = {"tokenizer.json", "tokenizer_config.json", "generation_config.json", "tokenizer.bin"};
+        char from[4200];
+        size_t f;
+        for (f = 0; f < 4; f++) {
+            FILE *probe;
+            snprintf(from, sizeof from, "%s/%s", tok_dir, files[f]);
+            snprintf(path, sizeof path, "%s/%s", dir, files[f]);
+            if (!(probe = fopen(from, "rb"))) continue;
+            fclose(probe);
+            if ((st = rl__copy_file(from, path)) != RL_OK) return st;
+        }
+    }
+    return RL_OK;
+}
+
+/* ---- training curves as SVG ---- */
+
+static void rl__sb_xml(rl__sbuf *b, const char *s) { /* text with & < > escaped */
+    for (; *s; s++)
+        if (*s == '&' || *s == '<' || *s == '>') rl__sb_str(b, *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : "&gt;");
+        else rl__sb_put(b, s, 1);
+}
+
+typedef struct rl__plotpt { int stage; double tokens, v[4]; } rl__plotpt; /* train: loss, lr; eval: ppl, kl, top1 */
+typedef struct rl__plotdat { rl__plotpt *p; int n, cap; } rl__plotdat;
+
+static int rl__plot_push(rl__plotdat *d, const rl__plotpt *pt) {
+    if (d->n == d->cap) {
+        int cap = d->cap ? 2 * d->cap : 256;
+        rl__plotpt *np = (rl__plotpt *)RL_REALLOC(d->p, sizeof(rl__plotpt) * (size_t)cap);
+        if (!np) return -1;
+        d->p = np;
+        d->cap = cap;
+    }
+    d->p[d->n++] = *pt;
+    return 0;
+}
+
+/* train.csv: stage,step,tokens,loss,lr,grad_norm,tok_per_s; eval.csv: stage,tokens,label,ppl,kl,top1
+   (lines that do not parse, e.g. a header, are skipped) */
+static rl_status rl__plot_read(const char *path, int eval, rl__plotdat *d, int optional) {
+    char *text = NULL, *line, *end;
+    size_t len;
+    rl_status st = rl__read_file(path, (size_t)1 << 30, &text, &len);
+    if (st) {
+        if (optional) {
+            rl_clear_error();
+            return RL_OK;
+        }
+        return st;
+    }
+    for (line = text; line < text + len; line = end + 1) {
+        rl__plotpt pt;
+        long long step, tok;
+        double a, b, c;
+        char label[64];
+        end = (char *)memchr(line, '\n', (size_t)(text + len - line));
+        if (!end) end = text + len;
+        *end = 0;
+        memset(&pt, 0, sizeof pt);
+        if (!eval && sscanf(line, "%d,%lld,%lld,%lf,%lf", &pt.stage, &step, &tok, &a, &b) == 5) {
+            pt.tokens = (double)tok;
+            pt.v[0] = a;
+            pt.v[1] = b;
+        } else if (eval && sscanf(line, "%d,%lld,%63[^,],%lf,%lf,%lf", &pt.stage, &tok, label, &a, &b, &c) == 6) {
+            pt.tokens = (double)tok;
+            pt.v[0] = a;
+            pt.v[1] = b;
+            pt.v[2] = c;
+            pt.v[3] = !strcmp(label, "teacher");
+        } else
+            continue;
+        if (pt.stage < 0 || pt.stage > 3 || !(pt.tokens >= 0)) continue;
+        if (rl__plot_push(d, &pt)) {
+            RL_FREE(text);
+            return rl__fail(RL_ERR_NOMEM, "plot: out of memory");
+        }
+    }
+    RL_FREE(text);
+    return RL_OK;
+}
+
+/* a "nice" tick step (1, 2 or 5 times a power of ten) for about n ticks over span */
+static double rl__nice_step(double span, int n) {
+    double raw = span / n, p = pow(10.0, floor(log10(raw))), f = raw / p;
+    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
+}
+
+static void rl__fmt_num(char *buf, size_t n, double v) {
+    double a = fabs(v);
+    if (a >= 1e9) snprintf(buf, n, "%gG", v / 1e9);
+    else if (a >= 1e6) snprintf(buf, n, "%gM", v / 1e6);
+    else if (a >= 1e3) snprintf(buf, n, "%gk", v / 1e3);
+    else snprintf(buf, n, "%g", v);
+}
+
+/* one panel: series y against x, box at (x0, y0) of w x h; logy: logarithmic y axis */
+typedef struct rl__panel {
+    double x0, y0, w, h, xmin, xmax, ymin, ymax;
+    int logy;
+} rl__panel;
+
+static double rl__px(const rl__panel *p, double x) { return p->x0 + (x - p->xmin) / (p->xmax - p->xmin) * p->w; }
+static double rl__py(const rl__panel *p, double y) {
+    double a = p->logy ? log10(p->ymin) : p->ymin, b = p->logy ? log10(p->ymax) : p->ymax, v = p->logy ? log10(y) : y;
+    return p->y0 + p->h - (v - a) / (b - a) * p->h;
+}
+
+static void rl__panel_axes(rl__sbuf *b, rl__panel *p, const char *title) {
+    double t, step;
+    char s[32];
+    if (!(p->xmax > p->xmin)) p->xmax = p->xmin + 1;
+    if (p->logy) {
+        if (!(p->ymin > 0)) p->ymin = 1e-3;
+        if (!(p->ymax > p->ymin)) p->ymax = p->ymin * 10;
+        p->ymin = pow(10.0, floor(log10(p->ymin) * 4) / 4); /* quarter decades */
+        p->ymax = pow(10.0, ceil(log10(p->ymax) * 4) / 4);
+    } else {
+        if (!(p->ymax > p->ymin)) p->ymax = p->ymin + (p->ymin != 0 ? fabs(p->ymin) * 0.1 : 1);
+        step = rl__nice_step(p->ymax - p->ymin, 4);
+        p->ymin = floor(p->ymin / step) * step;
+        p->ymax = ceil(p->ymax / step) * step;
+    }
+    rl__sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" stroke=\"#888\"/>\n", p->x0, p->y0, p->w, p->h);
+    rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" font-weight=\"bold\">%s</text>\n", p->x0, p->y0 - 6, title);
+    step = rl__nice_step(p->xmax - p->xmin, 4);
+    for (t = ceil(p->xmin / step) * step; t <= p->xmax + 1e-9 * step; t += step) {
+        double x = rl__px(p, t);
+        rl__fmt_num(s, sizeof s, t);
+        rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", x, p->y0, x, p->y0 + p->h);
+        rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%s</text>\n", x, p->y0 + p->h + 12, s);
+    }
+    if (p->logy) {
+        double d;
+        for (d = floor(log10(p->ymin)); d <= ceil(log10(p->ymax)); d++) {
+            int k;
+            for (k = 1; k < 10; k++) {
+                double v = (double)k * pow(10.0, d), y;
+                if (v < p->ymin * 0.999 || v > p->ymax * 1.001) continue;
+                y = rl__py(p, v);
+                rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n", p->x0, y, p->x0 + p->w, y,
+                              k == 1 ? "#ddd" : "#f3f3f3");
+                if (k == 1 || k == 2 || k == 5 || p->ymax / p->ymin < 12) {
+                    rl__fmt_num(s, sizeof s, v);
+                    rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n", p->x0 - 4, y + 3, s);
+                }
+            }
+        }
+    } else {
+        step = rl__nice_step(p->ymax - p->ymin, 4);
+        for (t = p->ymin; t <= p->ymax + 1e-9 * step; t += step) {
+            double y = rl__py(p, t);
+            snprintf(s, sizeof s, "%.3g", fabs(t) < 1e-12 * step ? 0.0 : t);
+            rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", p->x0, y, p->x0 + p->w, y);
+            rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n", p->x0 - 4, y + 3, s);
+        }
+    }
+}
+
+rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title) {
+    static const char *const loss_name[4] = {"", "step 1: loss (L2, attention alignment)", "step 2: loss (KL to the teacher)", "step 3: loss (cross entropy)"};
+    static const char *const color[4] = {"#666", "#1f77b4", "#d62728", "#2ca02c"};
+    rl__plotdat tr, ev;
+    rl__sbuf b;
+    rl_status st;
+    int stages[3], ns = 0, s, i, k, row;
+    double teacher_ppl = -1, W = 330, H = 150, ML = 60, MT = 50, GX = 40, GY = 50;
+    memset(&tr, 0, sizeof tr);
+    memset(&ev, 0, sizeof ev);
+    memset(&b, 0, sizeof b);
+    if (!train_csv || !svg_path) return rl__fail(RL_ERR_ARG, "rl_plot_train_svg: NULL argument");
+    if ((st = rl__plot_read(train_csv, 0, &tr, 0)) || (eval_csv && (st = rl__plot_read(eval_csv, 1, &ev, 1)))) goto out;
+    for (s = 1; s <= 3; s++)
+        for (i = 0; i < tr.n; i++)
+            if (tr.p[i].stage == s) {
+                stages[ns++] = s;
+                break;
+            }
+    if (!ns) {
+        st = rl__fail(RL_ERR_FORMAT, "%s: no training steps to plot", train_csv);
+        goto out;
+    }
+    for (i = 0; i < ev.n; i++)
+        if (ev.p[i].v[3]) teacher_ppl = ev.p[i].v[0];
+    rl__sb_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n", ML + ns * (W + GX),
+                  MT + 3 * (H + GY));
+    rl__sb_printf(&b, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fafafa\"/>\n");
+    rl__sb_str(&b, "<text x=\"10\" y=\"20\" font-size=\"14\">");
+    rl__sb_xml(&b, title ? title : "radlads convert");
+    rl__sb_str(&b, "</text>\n");
+    for (k = 0; k < ns; k++) {
+        s = stages[k];
+        for (row = 0; row < 3; row++) { /* loss, held-out perplexity, learning rate against tokens of this stage */
+            rl__panel p;
+            char ttl[96];
+            int first = 1, any = 0;
+            memset(&p, 0, sizeof p);
+            p.x0 = ML + k * (W + GX);
+            p.y0 = MT + row * (H + GY);
+            p.w = W;
+            p.h = H;
+            p.xmin = 0;
+            p.ymin = HUGE_VAL;
+            p.ymax = -HUGE_VAL;
+            p.logy = row == 1;
+            for (i = 0; i < tr.n; i++)
+                if (tr.p[i].stage == s) p.xmax = RL__MAX(p.xmax, tr.p[i].tokens);
+            if (row == 1) { /* held-out points: this stage's, plus where the stage started */
+                for (i = 0; i < ev.n; i++)
+                    if (!ev.p[i].v[3] && (ev.p[i].stage == s || (ev.p[i].stage < s && ev.p[i].stage >= s - 1)) && ev.p[i].v[0] > 0) {
+                        p.ymin = RL__MIN(p.ymin, ev.p[i].v[0]);
+                        p.ymax = RL__MAX(p.ymax, ev.p[i].v[0]);
+                        any = 1;
+                    }
+                if (teacher_ppl > 0) {
+                    p.ymin = RL__MIN(p.ymin, teacher_ppl);
+                    p.ymax = RL__MAX(p.ymax, teacher_ppl);
+                }
+            } else
+                for (i = 0; i < tr.n; i++)
+                    if (tr.p[i].stage == s && tr.p[i].v[row ? 1 : 0] == tr.p[i].v[row ? 1 : 0]) {
+                        p.ymin = RL__MIN(p.ymin, tr.p[i].v[row ? 1 : 0]);
+                        p.ymax = RL__MAX(p.ymax, tr.p[i].v[row ? 1 : 0]);
+                    }
+            if (row != 1 && row == 0 && p.ymin > 0 && p.ymax / p.ymin > 20) p.logy = 1;
+            snprintf(ttl, sizeof ttl, "%s", row == 0 ? loss_name[s] : row == 1 ? "held-out perplexity (student; dashed: teacher)" : "learning rate");
+            if (row == 1 && !any && teacher_ppl <= 0) snprintf(ttl, sizeof ttl, "held-out perplexity (none recorded)");
+            if (!(p.ymin <= p.ymax)) p.ymin = 0, p.ymax = 1;
+            rl__panel_axes(&b, &p, ttl);
+            if (row == 1) {
+                if (teacher_ppl > 0)
+                    rl__sb_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-dasharray=\"5,4\"/>\n", p.x0,
+                                  rl__py(&p, teacher_ppl), p.x0 + p.w, rl__py(&p, teacher_ppl));
+                rl__sb_str(&b, "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"");
+                rl__sb_str(&b, color[s]);
+                rl__sb_str(&b, "\" points=\"");
+                for (i = 0; i < ev.n; i++) { /* the previous stage's last point at x = 0 */
+                    const rl__plotpt *q = &ev.p[i];
+                    int last_prev = 1, j;
+                    if (q->v[3] || !(q->v[0] > 0)) continue;
+                    if (q->stage != s) {
+                        if (q->stage != s - 1) continue;
+                        for (j = i + 1; j < ev.n; j++)
+                            if (!ev.p[j].v[3] && ev.p[j].stage == s - 1) last_prev = 0;
+                        if (!last_prev) continue;
+                    }
+                    rl__sb_printf(&b, "%.1f,%.1f ", rl__px(&p, q->stage == s ? q->tokens : 0), rl__py(&p, q->v[0]));
+                }
+                rl__sb_str(&b, "\"/>\n");
+                for (i = 0; i < ev.n; i++) {
+                    const rl__plotpt *q = &ev.p[i];
+                    if (q->v[3] || q->stage != s || !(q->v[0] > 0)) continue;
+                    rl__sb_printf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"><title>%.4g</title></circle>\n", rl__px(&p, q->tokens),
+                                  rl__py(&p, q->v[0]), color[s], q->v[0]);
+                }
+                continue;
+            }
+            for (i = 0; i < tr.n; i++) {
+                double v = tr.p[i].v[row ? 1 : 0];
+                if (tr.p[i].stage != s || v != v || (p.logy && !(v > 0))) continue;
+                if (first) {
+                    rl__sb_printf(&b, "<polyline fill=\"none\" stroke-width=\"1.2\" stroke=\"%s\" points=\"", color[s]);
+                    first = 0;
+                }
+                rl__sb_printf(&b, "%.1f,%.1f ", rl__px(&p, tr.p[i].tokens), rl__py(&p, v));
+            }
+            if (!first) rl__sb_str(&b, "\"/>\n");
+        }
+        rl__sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">tokens (step %d)</text>\n", ML + k * (W + GX) + W / 2,
+                      MT + 3 * (H + GY) - GY + 28, s);
+    }
+    rl__sb_str(&b, "</svg>\n");
+    st = b.oom ? rl__fail(RL_ERR_NOMEM, "%s: out of memory", svg_path) : rl__write_atomic(svg_path, b.p, b.n);
+out:
+    RL_FREE(tr.p);
+    RL_FREE(ev.p);
+    RL_FREE(b.p);
+    return st;
+}
+
+/* ==== 7. inference and evaluation ========================================== */
+
+/* ---- 7a. inference: state, prefill and decode, sampling ---- */
+
+rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx) {
+    int64_t l, H = m->cfg.n_heads, N = m->cfg.head_dim, KV = m->cfg.n_kv_heads * N, C = m->cfg.hidden_size;
+    memset(s, 0, sizeof *s);
+    s->n_layers = (int)m->cfg.n_layers;
+    s->max_ctx = max_ctx;
+    s->s_n = H * N * N;
+    s->shift_n = C;
+    s->k = (float **)RL_MALLOC(sizeof(float *) * 4 * (size_t)s->n_layers);
+    if (!s->k) return rl__fail(RL_ERR_NOMEM, "state: out of memory");
+    memset(s->k, 0, sizeof(float *) * 4 * (size_t)s->n_layers);
+    s->v = s->k + s->n_layers;
+    s->S = s->v + s->n_layers;
+    s->shift = s->S + s->n_layers;
+    for (l = 0; l < s->n_layers; l++) {
+        if (m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION) {
+            s->k[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)(max_ctx * KV));
+            s->v[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)(max_ctx * KV));
+            if (!s->k[l] || !s->v[l]) break;
+        } else {
+            s->S[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)(H * N * N));
+            s->shift[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)C);
+            if (!s->S[l] || !s->shift[l]) break;
+        }
+    }
+    if (l < s->n_layers) {
+        rl_state_free(s);
+        return rl__fail(RL_ERR_NOMEM, "state: out of memory for a context of %lld tokens", (long long)max_ctx);
+    }
+    rl_state_reset(s);
+    return RL_OK;
+}
+
+void rl_state_reset(rl_state *s) {
+    int l;
+    s->pos = 0;
+    for (l = 0; l < s->n_layers; l++) {
+        if (s->S[l]) memset(s->S[l], 0, sizeof(float) * (size_t)s->s_n);
+        if (s->shift[l]) memset(s->shift[l], 0, sizeof(float) * (size_t)s->shift_n);
+    }
+}
+
+void rl_state_free(rl_state *s) {
+    int l;
+    if (!s->k) return;
+    for (l = 0; l < 4 * s->n_layers; l++) RL_FREE(s->k[l]);
+    RL_FREE(s->k);
+    memset(s, 0, sizeof *s);
+}
+
+rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits) {
+    rl_forward_opts o;
+    rl_tensor *y;
+    int64_t V = m->cfg.vocab_size;
+    if (n < 1) return rl__fail(RL_ERR_ARG, "model step: no tokens");
+    if (s->pos + n > s->max_ctx)
+        return rl__fail(RL_ERR_ARG, "model step: %lld tokens at position %lld exceed the context of %lld tokens",
+                        (long long)n, (long long)s->pos, (long long)s->max_ctx);
+    memset(&o, 0, sizeof o);
+    o.B = 1;
+    o.T = n;
+    o.pos0 = s->pos;
+    rl_ctx_reset(c);
+    rl_no_grad_push(c);
+    y = rl__forward(c, m, ids, &o, s);
+    rl_no_grad_pop(c);
+    if (!y) return c->err ? c->err : RL_ERR_STATE;
+    memcpy(logits, rl_f32(y) + (n - 1) * V, sizeof(float) * (size_t)V);
+    s->pos += n;
+    return RL_OK;
+}
+
+/* ---- sampling ---- */
+
+typedef struct { float v; int32_t i; } rl__cand;
+static int rl__cand_desc(const void *a, const void *b) {
+    float x = ((const rl__cand *)a)->v, y = ((const rl__cand *)b)->v;
+    return x < y ? 1 : x > y ? -1 : (((const rl__cand *)a)->i > ((const rl__cand *)b)->i) - (((const rl__cand *)a)->i < ((const rl__cand *)b)->i);
+}
+
+int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *rng) {
+    int64_t i, k, best = 0;
+    rl__cand *c;
+    double sum = 0, acc = 0, u;
+    for (i = 1; i < n; i++)
+        if (logits[i] > logits[best]) best = i;
+    if (!s || s->temperature <= 0 || n == 1) return (int32_t)best;
+    c = (rl__cand *)RL_MALLOC(sizeof(rl__cand) * (size_t)n);
+    if (!c) return (int32_t)best;
+    for (i = 0; i < n; i++) {
+        c[i].v = logits[i];
+        c[i].i = (int32_t)i;
+    }
+    qsort(c, (size_t)n, sizeof *c, rl__cand_desc);
+    k = s->top_k > 0 && s->top_k < n ? s->top_k : n;
+    for (i = 0; i < k; i++) {
+        c[i].v = expf((c[i].v - c[0].v) / s->temperature);
+        sum += c[i].v;
+    }
+    if (s->top_p > 0 && s->top_p < 1) { /* smallest prefix whose mass reaches top_p */
+        for (i = 0; i < k; i++) {
+            acc += c[i].v / sum;
+            if (acc >= s->top_p) break;
+        }
+        k = RL__MIN(k, i + 1);
+        for (sum = 0, i = 0; i < k; i++) sum += c[i].v;
+    }
+    u = (double)rl_rng_uniform(rng) * sum;
+    for (acc = 0, i = 0; i < k - 1; i++) {
+        acc += c[i].v;
+        if (u < acc) break;
+    }
+    best = c[i].i;
+    RL_FREE(c);
+    return (int32_t)best;
+}
+
+
+/* ---- 7b. evaluation ---- */
+
+rl_status rl_eval_windows(const rl_loader *L, int64_t max_windows, int64_t **idx, int64_t *n) {
+    int64_t i, j, N = L->n_heldout, k = max_windows > 0 ? RL__MIN(max_windows, N) : N, *a;
+    rl_rng rng;
+    *idx = NULL;
+    *n = 0;
+    if (N < 1) return rl__fail(RL_ERR_ARG, "eval: no held-out windows (use a larger held-out fraction or more text)");
+    a = (int64_t *)RL_MALLOC(sizeof(int64_t) * (size_t)N);
+    if (!a) return rl__fail(RL_ERR_NOMEM, "eval: out of memory");
+    for (i = 0; i < N; i++) a[i] = i;
+    if (k < N) { /* partial Fisher-Yates with a fixed seed, then ascending order */
+        rl_rng_seed(&rng, 0x68656c646f7574ull);
+        for (i = 0; i < k; i++) {
+            int64_t t;
+            j = i + (int64_t)(rl_rng_u64(&rng) % (uint64_t)(N - i));
+            t = a[i], a[i] = a[j], a[j] = t;
+        }
+        for (i = 1; i < k; i++) /* insertion sort: k is small */
+            for (j = i; j > 0 && a[j - 1] > a[j]; j--) {
+                int64_t t = a[j];
+                a[j] = a[j - 1], a[j - 1] = t;
+            }
+    }
+    *idx = a;
+    *n = k;
+    return RL_OK;
+}
+
+rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_windows, double *nll) {
+    int64_t i, n, *idx, scored = 0;
+    double sum = 0;
+    rl_forward_opts fo;
+    rl_status st = rl_eval_windows(L, max_windows, &idx, &n);
+    if (st) return st;
+    memset(&fo, 0, sizeof fo);
+    fo.B = 1;
+    for (i = 0; i < n; i++) {
+        const int32_t *w = rl_loader_heldout(L, idx[i]);
+        rl_tensor *lg, *ce;
+        fo.T = rl_loader_heldout_len(L, idx[i]);
+        rl_ctx_reset(c);
+        rl_no_grad_push(c);
+        lg = rl_model_forward(c, m, w, &fo);
+        ce = rl_cross_entropy(c, lg, w + 1);
+        rl_no_grad_pop(c);
+        if (!ce) {
+            RL_FREE(idx);
+            return c->err;
+        }
+        sum += (double)rl_f32(ce)[0] * (double)fo.T;
+        scored += fo.T;
+    }
+    RL_FREE(idx);
+    *nll = sum / (double)scored;
+    return RL_OK;
+}
+
+rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
+                          double *kl, double *top1) {
+    int64_t i, t, v, n, *idx, V = student->cfg.vocab_size, agree = 0, scored = 0;
+    double sum = 0;
+    rl_forward_opts fo;
+    rl_status st = rl_eval_windows(L, max_windows, &idx, &n);
+    if (st) return st;
+    memset(&fo, 0, sizeof fo);
+    fo.B = 1;
+    for (i = 0; i < n; i++) {
+        const int32_t *w = rl_loader_heldout(L, idx[i]);
+        rl_tensor *a, *b, *k;
+        fo.T = rl_loader_heldout_len(L, idx[i]);
+        rl_ctx_reset(c);
+        rl_no_grad_push(c);
+        a = rl_model_forward(c, teacher, w, &fo);
+        b = rl_model_forward(c, student, w, &fo);
+        k = rl_kl_div(c, b, a);
+        rl_no_grad_pop(c);
+        if (!k) {
+            RL_FREE(idx);
+            return c->err;
+        }
+        sum += (double)rl_f32(k)[0] * (double)fo.T;
+        for (t = 0; t < fo.T; t++) {
+            const float *pa = rl_f32(a) + t * V, *pb = rl_f32(b) + t * V;
+            int64_t ia = 0, ib = 0;
+            for (v = 1; v < V; v++) {
+                if (pa[v] > pa[ia]) ia = v;
+                if (pb[v] > pb[ib]) ib = v;
+            }
+            agree += ia == ib;
+        }
+        scored += fo.T;
+    }
+    RL_FREE(idx);
+    *kl = sum / (double)scored;
+    *top1 = (double)agree / (double)scored;
+    return RL_OK;
+}
+
+
+/* ==================== PART II: THE OUTSIDE WORLD ========================= */
+
+/* ==== 8. files and text ==================================================== */
+
+/* Grow a malloc'd array to hold `need` elements: the (possibly moved) array, or NULL
+   (the old one stays valid) when out of memory. */
+static void *rl__grow(void *p, size_t *cap, size_t need, size_t elem) {
+    size_t nc;
+    void *q;
+    if (need <= *cap) return p;
+    nc = *cap ? *cap * 2 : 64;
+    while (nc < need) nc *= 2;
+    if (nc > SIZE_MAX / elem) return NULL;
+    q = RL_REALLOC(p, nc * elem);
+    if (!q) return NULL;
+    *cap = nc;
+    return q;
+}
+
+
+/* Read a whole file into a malloc'd buffer (NUL-terminated); errors name the path. */
+static rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len) {
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    *out = NULL;
+    *out_len = 0;
+    if (max_bytes > SIZE_MAX / 4) max_bytes = SIZE_MAX / 4;
+    if (!f) return rl__fail(RL_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    for (;;) {
+        size_t got;
+        if (len + 1 >= cap) {
+            size_t nc = cap ? cap * 2 : 65536;
+            char *nb;
+            if (nc > max_bytes + 2) nc = max_bytes + 2;
+            if (nc <= len + 1) {
+                fclose(f);
+                RL_FREE(buf);
+                return rl__fail(RL_ERR_FORMAT, "%s: file is larger than the limit of %zu bytes", path, max_bytes);
+            }
+            nb = (char *)RL_REALLOC(buf, nc);
+            if (!nb) {
+                fclose(f);
+                RL_FREE(buf);
+                return rl__fail(RL_ERR_NOMEM, "%s: out of memory reading the file", path);
+            }
+            buf = nb;
+            cap = nc;
+        }
+        got = fread(buf + len, 1, cap - 1 - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    if (ferror(f)) {
+        int e = errno;
+        fclose(f);
+        RL_FREE(buf);
+        return rl__fail(RL_ERR_IO, "%s: read error (%s)", path, strerror(e));
+    }
+    fclose(f);
+    if (len > max_bytes) {
+        RL_FREE(buf);
+        return rl__fail(RL_ERR_FORMAT, "%s: file is larger than the limit of %zu bytes", path, max_bytes);
+    }
+    buf[len] = 0;
+    *out = buf;
+    *out_len = len;
+    return RL_OK;
+}
+
+
+static void rl__sb_put(rl__sbuf *b, const char *s, size_t n) {
+    char *np;
+    if (b->oom) return;
+    np = (char *)rl__grow(b->p, &b->cap, b->n + n + 1, 1);
+    if (!np) {
+        b->oom = 1;
+        return;
+    }
+    b->p = np;
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+static void rl__sb_str(rl__sbuf *b, const char *s) { rl__sb_put(b, s, strlen(s)); }
+static void rl__sb_u64(rl__sbuf *b, uint64_t v) {
+    char t[32];
+    rl__sb_put(b, t, (size_t)snprintf(t, sizeof t, "%llu", (unsigned long long)v));
+}
+static void rl__sb_printf(rl__sbuf *b, const char *fmt, ...) {
+    char t[512];
+    int n;
+    va_list ap;
+    va_start(ap, fmt);
+    n = vsnprintf(t, sizeof t, fmt, ap);
+    va_end(ap);
+    if (n < 0 || n >= (int)sizeof t) {
+        b->oom = 1; /* never happens with the short formats used here */
+        return;
+    }
+    rl__sb_put(b, t, (size_t)n);
+}
+
+static int rl__write_all(int fd, const void *data, uint64_t n) {
+    const unsigned char *p = (const unsigned char *)data;
+    while (n) {
+        size_t chunk = n > ((uint64_t)1 << 30) ? ((size_t)1 << 30) : (size_t)n;
+        ssize_t w = write(fd, p, chunk);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (uint64_t)w;
+    }
+    return 0;
+}
+
+/* Create "<path>.tmp.<8 hex>" exclusively; returns the fd and the name (malloc'd). */
+static int rl__open_tmp(const char *path, char **tmp_out) {
+    static unsigned counter;
+    size_t len = strlen(path) + 16;
+    char *tmp = (char *)RL_MALLOC(len);
+    int tries, fd = -1;
+    uint64_t x = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid() << 20 ^ (uint64_t)(uintptr_t)&tries;
+    *tmp_out = NULL;
+    if (!tmp) return -1;
+    for (tries = 0; tries < 100; tries++) {
+        x = (x + ++counter) * 0x9E3779B97F4A7C15ull;
+        x ^= x >> 29;
+        snprintf(tmp, len, "%s.tmp.%08x", path, (unsigned)(x >> 32));
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd >= 0 || errno != EEXIST) break;
+    }
+    if (fd < 0) {
+        RL_FREE(tmp);
+        return -1;
+    }
+    *tmp_out = tmp;
+    return fd;
+}
+
+/* fsync the folder holding path, so the rename itself is durable (best effort). */
+static void rl__sync_dir(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    int fd;
+    size_t n = slash ? (size_t)(slash - path) : 1;
+    if (slash == path) n = 1;
+    dir = (char *)RL_MALLOC(n + 1);
+    if (!dir) return;
+    if (slash) memcpy(dir, path, n);
+    else dir[0] = '.';
+    dir[n] = 0;
+    fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    RL_FREE(dir);
+}
+
+/* Write a small file the way rl_st_write does: a temporary file next to it, fsync, rename. */
+static rl_status rl__write_atomic(const char *path, const char *data, size_t len) {
+    char *tmp = NULL;
+    int fd = rl__open_tmp(path, &tmp), e = 0;
+    if (fd < 0) return rl__fail(RL_ERR_IO, "%s: cannot create a temporary file next to it (%s)", path, strerror(errno));
+    if (rl__write_all(fd, data, len)) e = errno ? errno : EIO;
+    if (!e && fsync(fd) != 0) e = errno;
+    if (close(fd) != 0 && !e) e = errno;
+    if (!e && rename(tmp, path) != 0) e = errno;
+    if (e) unlink(tmp);
+    RL_FREE(tmp);
+    if (e) return rl__fail(RL_ERR_IO, "%s: write failed (%s); the old file, if any, is unchanged", path, strerror(e));
+    rl__sync_dir(path);
+    return RL_OK;
+}
+
+static rl_status rl__copy_file(const char *from, const char *to) {
+    char *d = NULL;
+    size_t n;
+    rl_status st = rl__read_file(from, (size_t)1 << 32, &d, &n);
+    if (st == RL_OK) st = rl__write_atomic(to, d, n);
+    RL_FREE(d);
+    return st;
+}
+
+/* ---- strict numbers from text ---- */
+
+/* The limits in messages: integers as integers, others with %g. */
+static void rl__num_fmt(char *b, size_t n, double v, int as_int) {
+    if (as_int && fabs(v) < 9.2e18) snprintf(b, n, "%lld", (long long)v);
+    else snprintf(b, n, "%g", v);
+}
+
+rl_status rl_parse_num(const char *s, const char *what, double lo, double hi, int flags, double *out) {
+    const char *p = s;
+    char *end = NULL, a[40], b[40];
+    double v, mul = 1;
+    size_t n, i;
+    int digits = 0, as_int = (flags & RL_NUM_INT) != 0;
+    what = what ? what : "number";
+    if (!s || !*s) return rl__fail(RL_ERR_ARG, "%s: empty value (expected a number)", what);
+    n = strlen(s);
+    if ((flags & RL_NUM_SUFFIX) && n > 1) {
+        char c = s[n - 1];
+        mul = c == 'k' || c == 'K' ? 1e3 : c == 'M' || c == 'm' ? 1e6 : c == 'G' || c == 'g' ? 1e9 : 1;
+        if (mul != 1) n--;
+    }
+    /* only [sign] digits [. digits] [e [sign] digits]: no blanks, hex, nan or inf */
+    for (i = 0; i < n; i++) {
+        char c = p[i];
+        if (c >= '0' && c <= '9') digits++;
+        else if (!(c == '.' || c == 'e' || c == 'E' || ((c == '+' || c == '-') && (i == 0 || p[i - 1] == 'e' || p[i - 1] == 'E'))))
+            break;
+    }
+    if (i != n || !digits || n > 300)
+        return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not a number%s", what, s, flags & RL_NUM_SUFFIX ? " (digits, optionally with a k/M/G suffix)" : "");
+    {
+        const struct lconv *lc = localeconv();
+        char buf[320], dp = lc && lc->decimal_point && lc->decimal_point[0] ? lc->decimal_point[0] : '.';
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        if (dp && dp != '.') { /* strtod follows the locale's decimal point; ours is always '.' */
+            for (i = 0; i < n; i++)
+                if (buf[i] == '.') buf[i] = dp;
+        }
+        errno = 0;
+        v = strtod(buf, &end);
+        if (end != buf + n) return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not a number", what, s);
+    }
+    v *= mul;
+    rl__num_fmt(a, sizeof a, lo, as_int);
+    rl__num_fmt(b, sizeof b, hi, as_int);
+    if (!(v > -HUGE_VAL && v < HUGE_VAL)) return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not finite (expected a value in [%s, %s])", what, s, a, b);
+    if (as_int && v != floor(v)) return rl__fail(RL_ERR_ARG, "%s: '%.60s' is not a whole number (expected an integer in [%s, %s])", what, s, a, b);
+    if (!(v >= lo && v <= hi)) return rl__fail(RL_ERR_ARG, "%s: %.60s is outside [%s, %s]", what, s, a, b);
+    *out = v;
+    return RL_OK;
+}
+
+rl_status rl_parse_i64(const char *s, const char *what, int64_t lo, int64_t hi, int flags, int64_t *out) {
+    double v;
+    rl_status st;
+    size_t i, n = s ? strlen(s) : 0;
+    int plain = n > 0 && n < 19;
+    for (i = 0; i < n && plain; i++) plain = (s[i] >= '0' && s[i] <= '9') || (i == 0 && s[i] == '-' && n > 1);
+    if (plain) { /* exact for every 64-bit value, not only those a double holds */
+        long long x = strtoll(s, NULL, 10);
+        if (x < lo || x > hi) return rl__fail(RL_ERR_ARG, "%s: %s is outside [%lld, %lld]", what ? what : "number", s, (long long)lo, (long long)hi);
+        *out = (int64_t)x;
+        return RL_OK;
+    }
+    if ((st = rl_parse_num(s, what, (double)lo, (double)hi, flags | RL_NUM_INT, &v)) != RL_OK) return st;
+    *out = v >= 9.2233720368547758e18 ? INT64_MAX : (int64_t)v;
+    if (*out < lo) *out = lo; /* (double)lo rounded */
+    if (*out > hi) *out = hi;
+    return RL_OK;
+}
+
+
+/* ==== 9. JSON ============================================================== */
 
 typedef struct rl__jkey {
     const char *k;
@@ -4368,21 +8178,6 @@ static void *rl__jalloc(rl__jp *jp, size_t bytes, size_t align) {
     jp->chunk = (unsigned char *)q + bytes;
     jp->chunk_left -= pad + bytes;
     return (void *)q;
-}
-
-/* Grow a malloc'd array to hold `need` elements: the (possibly moved) array, or NULL
-   (the old one stays valid) when out of memory. */
-static void *rl__grow(void *p, size_t *cap, size_t need, size_t elem) {
-    size_t nc;
-    void *q;
-    if (need <= *cap) return p;
-    nc = *cap ? *cap * 2 : 64;
-    while (nc < need) nc *= 2;
-    if (nc > SIZE_MAX / elem) return NULL;
-    q = RL_REALLOC(p, nc * elem);
-    if (!q) return NULL;
-    *cap = nc;
-    return q;
 }
 
 static const unsigned char *rl__jws(const unsigned char *p, const unsigned char *end) {
@@ -4839,55 +8634,6 @@ rl_status rl_json_parse(rl_json_doc *doc, const char *text, size_t len, const ch
     return RL_OK;
 }
 
-/* Read a whole file into a malloc'd buffer (NUL-terminated); errors name the path. */
-static rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len) {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0, len = 0;
-    *out = NULL;
-    *out_len = 0;
-    if (max_bytes > SIZE_MAX / 4) max_bytes = SIZE_MAX / 4;
-    if (!f) return rl__fail(RL_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-    for (;;) {
-        size_t got;
-        if (len + 1 >= cap) {
-            size_t nc = cap ? cap * 2 : 65536;
-            char *nb;
-            if (nc > max_bytes + 2) nc = max_bytes + 2;
-            if (nc <= len + 1) {
-                fclose(f);
-                RL_FREE(buf);
-                return rl__fail(RL_ERR_FORMAT, "%s: file is larger than the limit of %zu bytes", path, max_bytes);
-            }
-            nb = (char *)RL_REALLOC(buf, nc);
-            if (!nb) {
-                fclose(f);
-                RL_FREE(buf);
-                return rl__fail(RL_ERR_NOMEM, "%s: out of memory reading the file", path);
-            }
-            buf = nb;
-            cap = nc;
-        }
-        got = fread(buf + len, 1, cap - 1 - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    if (ferror(f)) {
-        int e = errno;
-        fclose(f);
-        RL_FREE(buf);
-        return rl__fail(RL_ERR_IO, "%s: read error (%s)", path, strerror(e));
-    }
-    fclose(f);
-    if (len > max_bytes) {
-        RL_FREE(buf);
-        return rl__fail(RL_ERR_FORMAT, "%s: file is larger than the limit of %zu bytes", path, max_bytes);
-    }
-    buf[len] = 0;
-    *out = buf;
-    *out_len = len;
-    return RL_OK;
-}
 
 rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_bytes) {
     char *text;
@@ -5024,7 +8770,8 @@ rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const char *so
     return rl_json_as_str(v, source, key, out);
 }
 
-/* ---- 4b. safetensors ---- */
+/* ==== 10. safetensors ====================================================== */
+
 
 
 static const char *const rl__st_names[RL_ST_NDTYPES] = {
@@ -5751,30 +9498,6 @@ rl_status rl_st_read_i32(const rl_st *st, const char *name, int32_t *dst, int nd
 
 /* ---- safetensors writer ---- */
 
-typedef struct rl__sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} rl__sbuf;
-
-static void rl__sb_put(rl__sbuf *b, const char *s, size_t n) {
-    char *np;
-    if (b->oom) return;
-    np = (char *)rl__grow(b->p, &b->cap, b->n + n + 1, 1);
-    if (!np) {
-        b->oom = 1;
-        return;
-    }
-    b->p = np;
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-static void rl__sb_str(rl__sbuf *b, const char *s) { rl__sb_put(b, s, strlen(s)); }
-static void rl__sb_u64(rl__sbuf *b, uint64_t v) {
-    char t[32];
-    rl__sb_put(b, t, (size_t)snprintf(t, sizeof t, "%llu", (unsigned long long)v));
-}
 /* A JSON string as serde_json writes it: escapes ", \, control characters; UTF-8 as is. */
 static void rl__sb_json_str(rl__sbuf *b, const char *s) {
     const unsigned char *p = (const unsigned char *)s;
@@ -6037,62 +9760,6 @@ rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *
     return RL_OK;
 }
 
-static int rl__write_all(int fd, const void *data, uint64_t n) {
-    const unsigned char *p = (const unsigned char *)data;
-    while (n) {
-        size_t chunk = n > ((uint64_t)1 << 30) ? ((size_t)1 << 30) : (size_t)n;
-        ssize_t w = write(fd, p, chunk);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (uint64_t)w;
-    }
-    return 0;
-}
-
-/* Create "<path>.tmp.<8 hex>" exclusively; returns the fd and the name (malloc'd). */
-static int rl__open_tmp(const char *path, char **tmp_out) {
-    static unsigned counter;
-    size_t len = strlen(path) + 16;
-    char *tmp = (char *)RL_MALLOC(len);
-    int tries, fd = -1;
-    uint64_t x = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid() << 20 ^ (uint64_t)(uintptr_t)&tries;
-    *tmp_out = NULL;
-    if (!tmp) return -1;
-    for (tries = 0; tries < 100; tries++) {
-        x = (x + ++counter) * 0x9E3779B97F4A7C15ull;
-        x ^= x >> 29;
-        snprintf(tmp, len, "%s.tmp.%08x", path, (unsigned)(x >> 32));
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd >= 0 || errno != EEXIST) break;
-    }
-    if (fd < 0) {
-        RL_FREE(tmp);
-        return -1;
-    }
-    *tmp_out = tmp;
-    return fd;
-}
-
-/* fsync the folder holding path, so the rename itself is durable (best effort). */
-static void rl__sync_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    int fd;
-    size_t n = slash ? (size_t)(slash - path) : 1;
-    if (slash == path) n = 1;
-    dir = (char *)RL_MALLOC(n + 1);
-    if (!dir) return;
-    if (slash) memcpy(dir, path, n);
-    else dir[0] = '.';
-    dir[n] = 0;
-    fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    RL_FREE(dir);
-}
 
 rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags) {
     rl__st_word *ord;
@@ -6135,7 +9802,8 @@ rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const
     return RL_OK;
 }
 
-/* ---- 4c. config.json ---- */
+/* ==== 11. config.json ====================================================== */
+
 
 #define RL__TRY(x)                         \
     do {                                   \
@@ -6506,7 +10174,7 @@ void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq) {
 }
 #undef RL__TRY
 
-/* ---- 4d. GGUF ---- */
+/* ==== 12. GGUF ============================================================= */
 
 #define RL__GGUF_MAGIC "GGUF"
 #define RL__GGUF_MAX_DEPTH 8    /* nesting of arrays in arrays */
@@ -8240,7 +11908,7 @@ rl_status rl_gguf_write(rl_gguf_writer *w, const char *path) {
     return s;
 }
 
-/* ---- 4e. tokenizer ---- */
+/* ==== 13. tokenizer ======================================================== */
 
 /* ---- BEGIN GENERATED UNICODE TABLES (tools/gen_unicode.py) ---- */
 /* Unicode data for the tokenizer, generated by tools/gen_unicode.py from unicodedata2 16.0.0
@@ -9982,8 +13650,8 @@ static rl_tokenizer *rl__tok_new(const char *source) {
     t->pretok = RL_PRETOK_CUSTOM;
     for (k = 0; k < 2; k++)
         for (b = 0; b < 256; b++) t->trie[k].root[b] = -1;
-    /* ByteLevel alphabet (formats.md §3.3): printable bytes map to themselves, the other 68
-       to U+0100.. in byte order */
+    /* ByteLevel alphabet (GPT-2's bytes_to_unicode): printable bytes map to themselves, the
+       other 68 to U+0100.. in byte order */
     for (b = 0; b < 256; b++) {
         uint32_t cp = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE ? (uint32_t)b : 0x100u + (uint32_t)n++;
         t->bchr_len[b] = (unsigned char)rl__tk_utf8_put(t->bchr[b], cp);
@@ -10945,4335 +14613,8 @@ static rl_status rl__sp_encode(const rl_tokenizer *t, const char *text, size_t l
     return RL_OK;
 }
 
-/* ==== 5. models =========================================================== */
-
-/* ---- 5a. the RWKV scans as autodiff ops ----
-   Each scan has two exact forms, picked by rl_ctx.scan_chunk:
-   * recurrent: the token-by-token recurrence, fp32, the naive twin (decoding is T = 1);
-   * chunked: chunks of L tokens in closed form, whose work is small matrix products run
-     by the GEMM micro-kernel of 2b (the default for training; see RL__SCAN_L).
-   One task per (sequence, head). When a gradient will be needed the forward keeps the
-   state at the start of every chunk (every L tokens); the backward walks the chunks
-   backwards from those states, recomputing what it needs, so it never divides by the
-   decay and is exact whatever it is (spec §4.4, §5.4).
-   Node inputs: RWKV6 in[] = r, k, v, logw, state; RWKV7 in[] = r, w, k, v, a, b, state.
-   out2 is the final state. */
-#define RL__SCAN_CK 16     /* kept-state spacing of the GPU scans (radlads_cuda.cu RL_CK) */
-#define RL__SCAN_L 16      /* default chunk length (measured: BENCHMARKS.md, make bench-scan) */
-#define RL__SCAN_LIM 60.0f /* largest |Σ log w| inside a chunk that the chunked form takes */
-
-typedef struct {
-    rl__node *n;
-    int64_t B, T, H, KVH, N, L, n_ck; /* L: chunk length = kept-state spacing */
-    int chunked;                      /* 1: chunked form, 0: recurrent */
-    int failed;                       /* a backward task ran out of memory */
-    float *ck; /* kept states: [B*H][n_ck][N*N], NULL when no gradient is needed */
-} rl__scan_job;
-
-static void rl__scan_load_state(rl__node *n, int slot, int64_t bh, int64_t N, float *S) {
-    if (n->in[slot]) memcpy(S, rl_f32(n->in[slot]) + bh * N * N, sizeof(float) * (size_t)(N * N));
-    else memset(S, 0, sizeof(float) * (size_t)(N * N));
-}
-
-/* RWKV6 step: S[j][i] = w[j]·S[j][i] + k[j](1−w[j])·v[i]; o[i] = scale·Σ_j r[j]·S[j][i] */
-static void rl__wkv6_step(float *S, const float *r, const float *k, const float *v, const float *logw, float *o,
-                          int64_t N, float scale) {
-    int64_t i, j;
-    if (o) memset(o, 0, sizeof(float) * (size_t)N);
-    for (j = 0; j < N; j++) {
-        float w = expf(logw[j]), kj = k[j] * (1.0f - w);
-        float *Sj = S + j * N;
-        for (i = 0; i < N; i++) Sj[i] = w * Sj[i] + kj * v[i];
-        if (o) {
-            float rj = r[j] * scale;
-            for (i = 0; i < N; i++) o[i] += rj * Sj[i];
-        }
-    }
-}
-
-/* RWKV7 step: sa = S·a; S = S·diag(w) + sa·bᵀ + v·kᵀ; y = S·r (y may be NULL). */
-static void rl__wkv7_step(float *S, const float *r, const float *w, const float *k, const float *v, const float *a,
-                          const float *b, float *y, int64_t N) {
-    int64_t i, j;
-    for (i = 0; i < N; i++) {
-        float *Si = S + i * N, sa = 0, yi = 0;
-        for (j = 0; j < N; j++) sa += Si[j] * a[j];
-        for (j = 0; j < N; j++) Si[j] = Si[j] * w[j] + sa * b[j] + v[i] * k[j];
-        if (y) {
-            for (j = 0; j < N; j++) yi += Si[j] * r[j];
-            y[i] = yi;
-        }
-    }
-}
-
-/* ---- the recurrent backward of one stretch of tokens [s0, s1) ----
-   Sb: (s1−s0+1)·N² floats of scratch; Gm = dL/dS at s1 on entry, at s0 on return. */
-
-/* RWKV6, query head h of kv head kvh.  G = dL/dS_t:  G_t += scale·r_tᵀdy_t;  then
-   dr = scale·S_t·dy, dk' = G·v, dv += k'·G, dw = Σ_i S_{t−1}⊙G, G_{t−1} = diag(w_t)·G_t. */
-static void rl__wkv6_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t s1, const float *S0,
-                             float *Gm, float *Sb) {
-    rl__node *n = j->n;
-    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, C = H * N, Ck = KVH * N, kvh = h / (H / KVH), t, i, jj;
-    size_t NN = (size_t)(N * N);
-    float scale = 1.0f / sqrtf((float)N);
-    const float *R = rl_f32(n->in[0]), *K = rl_f32(n->in[1]), *V = rl_f32(n->in[2]), *LW = rl_f32(n->in[3]);
-    const float *dY = n->out->grad;
-    float *dR = rl__wants(n->in[0]) ? n->in[0]->grad : NULL, *dK = rl__wants(n->in[1]) ? n->in[1]->grad : NULL;
-    float *dV = rl__wants(n->in[2]) ? n->in[2]->grad : NULL, *dLW = rl__wants(n->in[3]) ? n->in[3]->grad : NULL;
-    memcpy(Sb, S0, sizeof(float) * NN);
-    for (t = s0; t < s1; t++) {
-        int64_t row = b * T + t;
-        memcpy(Sb + (t - s0 + 1) * NN, Sb + (t - s0) * NN, sizeof(float) * NN);
-        rl__wkv6_step(Sb + (t - s0 + 1) * NN, NULL, K + row * Ck + kvh * N, V + row * Ck + kvh * N, LW + row * C + h * N,
-                      NULL, N, scale);
-    }
-    for (t = s1 - 1; t >= s0; t--) {
-        int64_t row = b * T + t;
-        const float *r = R + row * C + h * N, *k = K + row * Ck + kvh * N, *v = V + row * Ck + kvh * N;
-        const float *lw = LW + row * C + h * N, *dy = dY ? dY + row * C + h * N : NULL;
-        const float *St = Sb + (t - s0 + 1) * NN, *Sp = Sb + (t - s0) * NN;
-        for (jj = 0; jj < N; jj++) {
-            float w = expf(lw[jj]), kp = k[jj] * (1.0f - w), dr = 0, dk = 0, dw = 0;
-            float *Gj = Gm + jj * N;
-            const float *Stj = St + jj * N, *Spj = Sp + jj * N;
-            if (dy)
-                for (i = 0; i < N; i++) {
-                    Gj[i] += scale * r[jj] * dy[i];
-                    dr += Stj[i] * dy[i];
-                }
-            for (i = 0; i < N; i++) {
-                dk += Gj[i] * v[i];
-                dw += Spj[i] * Gj[i];
-            }
-            if (dV)
-                for (i = 0; i < N; i++) dV[row * Ck + kvh * N + i] += kp * Gj[i];
-            if (dR) dR[row * C + h * N + jj] += scale * dr;
-            if (dK) dK[row * Ck + kvh * N + jj] += dk * (1.0f - w);
-            if (dLW) dLW[row * C + h * N + jj] += w * (dw - dk * k[jj]); /* via w and k' = k(1−w) */
-            for (i = 0; i < N; i++) Gj[i] *= w;
-        }
-    }
-}
-
-/* RWKV7 (S[i][j]): G_t += dy_t·r_tᵀ; dr = S_tᵀdy, dk = Gᵀv, dv = G·k, sa = S_{t−1}·a,
-   db = Gᵀsa, dw = Σ_i G⊙S_{t−1}, gb = G·b, da = S_{t−1}ᵀgb, G_{t−1} = G·diag(w) + gb·aᵀ.
-   Sb: (s1−s0+1)·N² + 2N floats. */
-static void rl__wkv7_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t s1, const float *S0,
-                             float *Gm, float *Sb) {
-    rl__node *n = j->n;
-    int64_t N = j->N, T = j->T, C = j->H * N, t, i, jj, q;
-    size_t NN = (size_t)(N * N);
-    float *sa = Sb + (s1 - s0 + 1) * NN, *gb = sa + N, *d[6];
-    for (q = 0; q < 6; q++) d[q] = rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
-    memcpy(Sb, S0, sizeof(float) * NN);
-    for (t = s0; t < s1; t++) {
-        int64_t o = (b * T + t) * C + h * N;
-        memcpy(Sb + (t - s0 + 1) * NN, Sb + (t - s0) * NN, sizeof(float) * NN);
-        rl__wkv7_step(Sb + (t - s0 + 1) * NN, NULL, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
-                      rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, NULL, N);
-    }
-    for (t = s1 - 1; t >= s0; t--) {
-        int64_t o = (b * T + t) * C + h * N;
-        const float *r = rl_f32(n->in[0]) + o, *w = rl_f32(n->in[1]) + o, *k = rl_f32(n->in[2]) + o;
-        const float *v = rl_f32(n->in[3]) + o, *a = rl_f32(n->in[4]) + o, *bb = rl_f32(n->in[5]) + o;
-        const float *dy = n->out->grad ? n->out->grad + o : NULL;
-        const float *St = Sb + (t - s0 + 1) * NN, *Sp = Sb + (t - s0) * NN;
-        for (i = 0; i < N; i++) {
-            float s = 0, g = 0, dv = 0;
-            float *Gi = Gm + i * N;
-            const float *Spi = Sp + i * N;
-            if (dy)
-                for (jj = 0; jj < N; jj++) Gi[jj] += dy[i] * r[jj];
-            for (jj = 0; jj < N; jj++) {
-                s += Spi[jj] * a[jj];
-                g += Gi[jj] * bb[jj];
-                dv += Gi[jj] * k[jj];
-            }
-            sa[i] = s;
-            gb[i] = g;
-            if (d[3]) d[3][o + i] += dv;
-        }
-        for (jj = 0; jj < N; jj++) {
-            float dr = 0, dk = 0, db = 0, dw = 0, da = 0;
-            for (i = 0; i < N; i++) {
-                float gij = Gm[i * N + jj], sp = Sp[i * N + jj];
-                if (dy) dr += St[i * N + jj] * dy[i];
-                dk += gij * v[i];
-                db += gij * sa[i];
-                dw += gij * sp;
-                da += sp * gb[i];
-            }
-            if (d[0]) d[0][o + jj] += dr;
-            if (d[1]) d[1][o + jj] += dw;
-            if (d[2]) d[2][o + jj] += dk;
-            if (d[4]) d[4][o + jj] += da;
-            if (d[5]) d[5][o + jj] += db;
-        }
-        for (i = 0; i < N; i++)
-            for (jj = 0; jj < N; jj++) Gm[i * N + jj] = Gm[i * N + jj] * w[jj] + gb[i] * a[jj];
-    }
-}
-
-/* ---- chunked forms ----
-   Inside a chunk of `len` tokens that starts from state S0, with c_t = Σ_{u≤t} log w_u (per
-   key channel, t counted from the chunk start, c_{−1} = 0) every decay product is
-   Π_{s<u≤t} w_u = e^{c_t}·e^{−c_s}. Both factors are formed separately, relative to the
-   chunk start, so only |c| ≤ RL__SCAN_LIM (e^60 ≈ 1e26) is needed to stay in fp32's normal
-   range. RAD-RWKV7 decays (w > 0.545) give |c| ≤ 39 over 64 tokens; RAD-RWKV6's clamped ones
-   (log w ≥ −5) stay inside over a chunk of 16 unless some channel averages below −3.75. A
-   chunk that exceeds the limit (or has w ≤ 0 or a non-finite value) runs token by token
-   instead, so the result is exact for any input.
-   Rows are tokens; every product below is one call of the packed micro-kernel (rl__mm). */
-
-typedef struct { /* per-task scratch of the chunked forms (floats) */
-    const rl__kern *K;
-    float *pk;
-    int64_t ap_cap;
-    float *cl, *EP, *EM, *eL, *dgL, *Gm, *tmp, *QA, *KB, *BKb, *SAV, *X, *P, *dP, *dX, *dQA, *dKB, *dBKb, *dSAV, *Sb;
-    float *mem;
-} rl__scan_ws;
-
-static int rl__scan_ws_init(rl__scan_ws *ws, int64_t L, int64_t N) {
-    const rl__kern *K = rl__kern_get();
-    int64_t D = RL__MAX(2 * L, N) + 32, LN = 2 * L * N, NN = N * N, tot, q;
-    float **f[13];
-    ws->K = K;
-    ws->ap_cap = RL__MAX((int64_t)K->mc * K->kc, (D + 32) * D);
-    /* pack buffers; cl, EP, EM; 12 matrices of 2L×N (or the L×L/N×N ones they alias); P, dP;
-       recurrent fallback: (L+1)·N² + 2N; eL, dgL */
-    tot = ws->ap_cap + D * (D + 64) + 3 * L * N + 10 * LN + 2 * 4 * L * L + (L + 1) * NN + NN + 6 * N + 64;
-    ws->mem = (float *)rl__aligned_alloc(sizeof(float) * (size_t)tot);
-    if (!ws->mem) return 0;
-    ws->pk = ws->mem;
-    ws->cl = ws->pk + ws->ap_cap + D * (D + 64);
-    ws->EP = ws->cl + L * N;
-    ws->EM = ws->EP + L * N;
-    f[0] = &ws->QA; f[1] = &ws->KB; f[2] = &ws->BKb; f[3] = &ws->SAV; f[4] = &ws->X;
-    f[5] = &ws->dX; f[6] = &ws->dQA; f[7] = &ws->dKB; f[8] = &ws->dBKb; f[9] = &ws->dSAV;
-    for (q = 0; q < 10; q++) *f[q] = ws->EM + L * N + q * LN;
-    ws->P = ws->EM + L * N + 10 * LN;
-    ws->dP = ws->P + 4 * L * L;
-    ws->Sb = ws->dP + 4 * L * L;
-    ws->eL = ws->Sb + (L + 1) * NN + 2 * N;
-    ws->dgL = ws->eL + N;
-    ws->Gm = ws->dgL + N;
-    ws->tmp = ws->Gm + NN;
-    return 1;
-}
-
-/* C[M×N] (+)= A[M×K]·B[K×N], A(i,k) = A[i·ars + k·acs], B(k,j) = B[k·brs + j·bcs], C row-major
-   (ldc), through the active ISA's packed micro-kernel with the task's pack buffers. */
-static void rl__mm(const rl__scan_ws *ws, int64_t M, int64_t N, int64_t K, const float *A, int64_t ars, int64_t acs,
-                   const float *B, int64_t brs, int64_t bcs, float *C, int64_t ldc, int acc) {
-    rl__gemm_args g;
-    if (M <= 0 || N <= 0) return;
-    g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = ars; g.a_cs = acs; g.B = B; g.bt = RL_F32;
-    g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc;
-    if (ws->K->gemm) ws->K->gemm(&g, 0, M, 0, N, ws->pk, ws->ap_cap, ws->pk + ws->ap_cap);
-    else rl__naive_gemm(&g);
-}
-
-/* cl[t] = c_t = Σ_{u≤t} log w_u for t < len (rows of x, stride rs; x holds log w when is_log,
-   else w), then EP = e^{c}, EM = e^{−c}, eL = e^{c_{len−1}}. 0 = outside the limit. */
-static int rl__scan_decays(rl__scan_ws *ws, const float *x, int64_t rs, int64_t len, int64_t N, int is_log) {
-    float *cl = ws->cl;
-    int64_t t, q;
-    int ok = 1;
-    for (t = 0; t < len; t++)
-        for (q = 0; q < N; q++) {
-            float c = (t ? cl[(t - 1) * N + q] : 0.0f) + (is_log ? x[t * rs + q] : logf(x[t * rs + q]));
-            cl[t * N + q] = c;
-            ok &= c >= -RL__SCAN_LIM && c <= RL__SCAN_LIM; /* false for NaN */
-        }
-    if (!ok) return 0;
-    ws->K->exp(ws->EP, cl, len * N);
-    for (q = 0; q < len * N; q++) ws->EM[q] = -cl[q];
-    ws->K->exp(ws->EM, ws->EM, len * N);
-    memcpy(ws->eL, ws->EP + (len - 1) * N, sizeof(float) * (size_t)N);
-    return 1;
-}
-
-/* ---- RWKV7 chunk (S[i][j], value i, key j) ----
-   Unrolling S_t = S_{t−1}(diag(w_t) + a_t b_tᵀ) + v_t k_tᵀ from S0, with sa_t = S_{t−1}a_t:
-     S_t  = [S0 + Σ_{s≤t} (sa_s B̂_sᵀ + v_s K̂_sᵀ)] diag(e^{c_t})
-     sa_t = S0 Â_t + Σ_{s<t} (Â_t·B̂_s) sa_s + Σ_{s<t} (Â_t·K̂_s) v_s
-     y_t  = S0 R̂_t + Σ_{s≤t} (R̂_t·B̂_s) sa_s + Σ_{s≤t} (R̂_t·K̂_s) v_s
-   with Â_t = a_t⊙e^{c_{t−1}}, R̂_t = r_t⊙e^{c_t}, B̂_s = b_s⊙e^{−c_s}, K̂_s = k_s⊙e^{−c_s}.
-   As matrices over the chunk (rows = tokens), QA = [Â;R̂], KB = [B̂;K̂] (2len×N), SAV = [SA;V]:
-     P  = QA·KBᵀ = [M_ab M_ak; M_rb M_rk]   (M_a· strictly lower, M_r· lower triangular)
-     X  = QA·S0ᵀ;  U = X_top + M_ak·V;  SA = (I − M_ab)⁻¹ U   (forward substitution)
-     Y  = X_bot + [M_rb M_rk]·SAV
-     S_L = S0 diag(e^{c_L}) + SAVᵀ·BKb,  BKb = [B̂;K̂]⊙e^{c_L}  (= b, k ⊙ e^{c_L − c_s})
-   rl__wkv7_chunk_prep computes everything up to SA; it needs |c| ≤ RL__SCAN_LIM. */
-static int rl__wkv7_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
-                               const float *S0) {
-    rl__node *n = j->n;
-    const rl__kern *K = ws->K;
-    int64_t N = j->N, C = j->H * N, o0 = (b * j->T + s0) * C + h * N, L2 = 2 * len, t, s;
-    const float *R = rl_f32(n->in[0]) + o0, *W = rl_f32(n->in[1]) + o0, *Kk = rl_f32(n->in[2]) + o0;
-    const float *V = rl_f32(n->in[3]) + o0, *A = rl_f32(n->in[4]) + o0, *Bb = rl_f32(n->in[5]) + o0;
-    float *QA = ws->QA, *KB = ws->KB, *BKb = ws->BKb, *SAV = ws->SAV, *X = ws->X, *P = ws->P;
-    if (!rl__scan_decays(ws, W, C, len, N, 0)) return 0;
-    for (t = 0; t < len; t++) {
-        const float *ep = ws->EP + t * N, *em = ws->EM + t * N;
-        if (t) K->mul(QA + t * N, A + t * C, ep - N, N);  /* Â_t = a_t⊙e^{c_{t−1}} */
-        else memcpy(QA, A, sizeof(float) * (size_t)N);
-        K->mul(QA + (len + t) * N, R + t * C, ep, N);      /* R̂_t = r_t⊙e^{c_t} */
-        K->mul(KB + t * N, Bb + t * C, em, N);             /* B̂_t = b_t⊙e^{−c_t} */
-        K->mul(KB + (len + t) * N, Kk + t * C, em, N);     /* K̂_t = k_t⊙e^{−c_t} */
-        K->mul(BKb + t * N, KB + t * N, ws->eL, N);        /* B̄_t = b_t⊙e^{c_L−c_t} */
-        K->mul(BKb + (len + t) * N, KB + (len + t) * N, ws->eL, N);
-        memcpy(SAV + (len + t) * N, V + t * C, sizeof(float) * (size_t)N);
-    }
-    rl__mm(ws, L2, L2, N, QA, N, 1, KB, 1, N, P, L2, 0); /* P = QA·KBᵀ */
-    for (t = 0; t < len; t++)
-        for (s = 0; s < len; s++) {
-            if (s >= t) P[t * L2 + s] = P[t * L2 + len + s] = 0.0f;                   /* M_ab, M_ak: s < t */
-            if (s > t) P[(len + t) * L2 + s] = P[(len + t) * L2 + len + s] = 0.0f;   /* M_rb, M_rk: s ≤ t */
-        }
-    rl__mm(ws, L2, N, N, QA, N, 1, S0, 1, N, X, N, 0);                       /* X = QA·S0ᵀ */
-    rl__mm(ws, len, N, len, P + len, L2, 1, SAV + len * N, N, 1, X, N, 1); /* U = X_top + M_ak·V */
-    for (t = 0; t < len; t++) { /* SA_t = U_t + Σ_{s<t} M_ab[t][s]·SA_s */
-        memcpy(SAV + t * N, X + t * N, sizeof(float) * (size_t)N);
-        for (s = 0; s < t; s++) K->axpy(SAV + t * N, P[t * L2 + s], SAV + s * N, N);
-    }
-    return 1;
-}
-
-/* forward of one chunk: y rows, S (= S0 on entry) ← S_L. 0 = not taken (run token by token) */
-static int rl__wkv7_chunk_fwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
-                              float *S) {
-    int64_t N = j->N, C = j->H * N, L2 = 2 * len, t, i;
-    float *Y = rl_f32(j->n->out) + (b * j->T + s0) * C + h * N;
-    if (!rl__wkv7_chunk_prep(ws, j, b, h, s0, len, S)) return 0;
-    rl__mm(ws, len, N, L2, ws->P + len * L2, L2, 1, ws->SAV, N, 1, ws->X + len * N, N, 1); /* Y = X_bot + [M_rb M_rk]·SAV */
-    for (t = 0; t < len; t++) memcpy(Y + t * C, ws->X + (len + t) * N, sizeof(float) * (size_t)N);
-    for (i = 0; i < N; i++) ws->K->mul(S + i * N, S + i * N, ws->eL, N);    /* S0·diag(e^{c_L}) */
-    rl__mm(ws, N, N, L2, ws->SAV, 1, N, ws->BKb, N, 1, S, N, 1);            /* + SAVᵀ·BKb */
-    return 1;
-}
-
-/* backward of one chunk. G = dL/dS_L on entry, dL/dS0 on return; gradients added.
-   Reverse of the forward above, step by step (d = dL/d·):
-     dSAV = BKb·Gᵀ,  dBKb = SAV·G,  dc_L += (Σ_i S0⊙G)⊙e^{c_L},  G0 = G·diag(e^{c_L})
-     dP_bot = dY·SAVᵀ (masked),  dSAV += [M_rb M_rk]ᵀ·dY
-     dU = (I − M_ab)⁻ᵀ dSA (back substitution),  dP_top = dU·SAVᵀ (masked),  dV += M_akᵀ·dU
-     dQA = [dU;dY]·S0 + dP·KB,  dKB = dPᵀ·QA,  G0 += [dU;dY]ᵀ·QA
-   then through Â, R̂, B̂, K̂, BKb to a, r, b, k and to c (dX⊙X for X = x⊙e^{±c}), and
-   d log w_u = Σ_{t≥u} dc_t, dw = d log w / w. */
-static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
-                              const float *S0, float *G) {
-    rl__node *n = j->n;
-    const rl__kern *K = ws->K;
-    int64_t N = j->N, C = j->H * N, o0 = (b * j->T + s0) * C + h * N, L2 = 2 * len, t, s, q, i;
-    float *QA = ws->QA, *KB = ws->KB, *BKb = ws->BKb, *SAV = ws->SAV, *P = ws->P, *dP = ws->dP, *dX = ws->dX;
-    float *dQA = ws->dQA, *dKB = ws->dKB, *dBKb = ws->dBKb, *dSAV = ws->dSAV, *dc = ws->cl, *d[6];
-    const float *dY = n->out->grad ? n->out->grad + o0 : NULL, *W = rl_f32(n->in[1]) + o0;
-    if (!rl__wkv7_chunk_prep(ws, j, b, h, s0, len, S0)) return 0;
-    for (q = 0; q < 6; q++) d[q] = rl__wants(n->in[q]) ? n->in[q]->grad + o0 : NULL;
-    /* through S_L = S0 diag(e^{c_L}) + SAVᵀ·BKb */
-    rl__mm(ws, L2, N, N, BKb, N, 1, G, 1, N, dSAV, N, 0);
-    rl__mm(ws, L2, N, N, SAV, N, 1, G, N, 1, dBKb, N, 0);
-    memset(ws->dgL, 0, sizeof(float) * (size_t)N); /* Σ_i S0⊙G */
-    for (i = 0; i < N; i++) {
-        K->mul(ws->tmp, S0 + i * N, G + i * N, N);
-        K->add(ws->dgL, ws->dgL, ws->tmp, N);
-    }
-    for (i = 0; i < N; i++) K->mul(G + i * N, G + i * N, ws->eL, N);
-    /* through Y = X_bot + [M_rb M_rk]·SAV */
-    memset(dP, 0, sizeof(float) * (size_t)(L2 * L2));
-    if (dY) {
-        for (t = 0; t < len; t++) memcpy(dX + (len + t) * N, dY + t * C, sizeof(float) * (size_t)N);
-        rl__mm(ws, len, L2, N, dX + len * N, N, 1, SAV, 1, N, dP + len * L2, L2, 0);
-        for (t = 0; t < len; t++)
-            for (s = t + 1; s < len; s++) dP[(len + t) * L2 + s] = dP[(len + t) * L2 + len + s] = 0.0f;
-        rl__mm(ws, L2, N, len, P + len * L2, 1, L2, dX + len * N, N, 1, dSAV, N, 1);
-    } else {
-        memset(dX + len * N, 0, sizeof(float) * (size_t)(len * N));
-    }
-    /* through SA = (I − M_ab)⁻¹ U:  dU_s = dSA_s + Σ_{t>s} M_ab[t][s]·dU_t */
-    for (s = len - 1; s >= 0; s--) {
-        memcpy(dX + s * N, dSAV + s * N, sizeof(float) * (size_t)N);
-        for (t = s + 1; t < len; t++) K->axpy(dX + s * N, P[t * L2 + s], dX + t * N, N);
-    }
-    rl__mm(ws, len, L2, N, dX, N, 1, SAV, 1, N, dP, L2, 0); /* [dM_ab dM_ak] = dU·SAVᵀ, strictly lower */
-    for (t = 0; t < len; t++)
-        for (s = t; s < len; s++) dP[t * L2 + s] = dP[t * L2 + len + s] = 0.0f;
-    rl__mm(ws, len, N, len, P + len, 1, L2, dX, N, 1, dSAV + len * N, N, 1); /* dV += M_akᵀ·dU */
-    /* through X = QA·S0ᵀ and P = QA·KBᵀ */
-    rl__mm(ws, L2, N, N, dX, N, 1, S0, N, 1, dQA, N, 0);
-    rl__mm(ws, N, N, L2, dX, 1, N, QA, N, 1, G, N, 1);
-    rl__mm(ws, L2, N, L2, dP, L2, 1, KB, N, 1, dQA, N, 1);
-    rl__mm(ws, L2, N, L2, dP, 1, L2, QA, N, 1, dKB, N, 0);
-    /* to the inputs (x̂ = x⊙e^{±c} gives dx = dx̂⊙e^{±c}), and dc per key channel (dx̂⊙x̂, with
-       the sign of the exponent); dgL collects dc_L = (Σ_i S0⊙G)⊙e^{c_L} + Σ_t dB̄⊙B̄ + dK̄⊙K̄ */
-    K->mul(ws->dgL, ws->dgL, ws->eL, N);
-    for (t = 0; t < len; t++) {
-        float *dct = dc + t * N, *tmp = ws->tmp;
-        const float *ep = ws->EP + t * N, *em = ws->EM + t * N;
-        int64_t u = t * N, v = (len + t) * N;
-        if (d[4]) { /* da = dÂ⊙e^{c_{t−1}} */
-            if (t) K->mul(tmp, dQA + u, ep - N, N);
-            K->add(d[4] + t * C, d[4] + t * C, t ? tmp : dQA + u, N);
-        }
-        if (d[0]) { /* dr = dR̂⊙e^{c_t} */
-            K->mul(tmp, dQA + v, ep, N);
-            K->add(d[0] + t * C, d[0] + t * C, tmp, N);
-        }
-        if (d[3]) K->add(d[3] + t * C, d[3] + t * C, dSAV + v, N);
-        /* dc_t = dR̂⊙R̂ − dB̂⊙B̂ − dK̂⊙K̂ − dB̄⊙B̄ − dK̄⊙K̄ + dÂ_{t+1}⊙Â_{t+1};  dc_L += dB̄⊙B̄ + dK̄⊙K̄ */
-        K->mul(dct, dQA + v, QA + v, N);
-        K->mul(tmp, dKB + u, KB + u, N);
-        K->sub(dct, dct, tmp, N);
-        K->mul(tmp, dKB + v, KB + v, N);
-        K->sub(dct, dct, tmp, N);
-        K->mul(tmp, dBKb + u, BKb + u, N);
-        K->add(ws->dgL, ws->dgL, tmp, N);
-        K->sub(dct, dct, tmp, N);
-        K->mul(tmp, dBKb + v, BKb + v, N);
-        K->add(ws->dgL, ws->dgL, tmp, N);
-        K->sub(dct, dct, tmp, N);
-        if (t + 1 < len) {
-            K->mul(tmp, dQA + u + N, QA + u + N, N);
-            K->add(dct, dct, tmp, N);
-        }
-        /* db = (dB̂ + dB̄⊙e^{c_L})⊙e^{−c_t}, dk likewise */
-        K->mul(tmp, dBKb + u, ws->eL, N);
-        K->add(tmp, tmp, dKB + u, N);
-        K->mul(tmp, tmp, em, N);
-        if (d[5]) K->add(d[5] + t * C, d[5] + t * C, tmp, N);
-        K->mul(tmp, dBKb + v, ws->eL, N);
-        K->add(tmp, tmp, dKB + v, N);
-        K->mul(tmp, tmp, em, N);
-        if (d[2]) K->add(d[2] + t * C, d[2] + t * C, tmp, N);
-    }
-    for (q = 0; q < N; q++) dc[(len - 1) * N + q] += ws->dgL[q];
-    for (t = len - 1; t >= 0; t--) /* d log w_t = Σ_{u≥t} dc_u;  dw = d log w / w */
-        for (q = 0; q < N; q++) {
-            if (t < len - 1) dc[t * N + q] += dc[(t + 1) * N + q];
-            if (d[1]) d[1][t * C + q] += dc[t * N + q] / W[t * C + q];
-        }
-    return 1;
-}
-
-/* ---- RWKV6 chunk (S[j][i], key j, value i; k' = k⊙(1−w); scale = N^-½) ----
-   Unrolling S_t = diag(w_t) S_{t−1} + k'_tᵀ v_t from S0:
-     S_t = diag(e^{c_t}) [S0 + Σ_{s≤t} K̂_sᵀ v_s],   o_t = R̂_t S0 + Σ_{s≤t} (R̂_t·K̂_s) v_s
-   with R̂_t = scale·r_t⊙e^{c_t}, K̂_s = k'_s⊙e^{−c_s}. As matrices over the chunk:
-     P = tril(R̂·K̂ᵀ),   O = R̂·S0 + P·V,   S_L = diag(e^{c_L}) S0 + K̄ᵀ·V,  K̄ = K̂⊙e^{c_L}.
-   Buffers: R̂ → QA, K̂ → KB, K̄ → BKb, w → SAV (len×N each). */
-static int rl__wkv6_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len) {
-    rl__node *n = j->n;
-    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), t, s;
-    int64_t row0 = b * j->T + s0;
-    const float *R = rl_f32(n->in[0]) + row0 * C + h * N, *Kk = rl_f32(n->in[1]) + row0 * Ck + kvh * N;
-    const float *LW = rl_f32(n->in[3]) + row0 * C + h * N;
-    float scale = 1.0f / sqrtf((float)N), *RH = ws->QA, *KH = ws->KB, *KBar = ws->BKb, *Wt = ws->SAV, *P = ws->P;
-    if (!rl__scan_decays(ws, LW, C, len, N, 1)) return 0;
-    for (t = 0; t < len; t++) ws->K->exp(Wt + t * N, LW + t * C, N);
-    for (t = 0; t < len; t++) {
-        float *rh = RH + t * N, *kh = KH + t * N;
-        ws->K->mul(rh, R + t * C, ws->EP + t * N, N); /* R̂ = scale·r⊙e^{c} */
-        ws->K->scale(rh, rh, scale, N);
-        ws->K->mul(kh, Kk + t * Ck, ws->EM + t * N, N); /* K̂ = k⊙(1 − w)⊙e^{−c} */
-        ws->K->mul(ws->tmp, kh, Wt + t * N, N);
-        ws->K->sub(kh, kh, ws->tmp, N);
-        ws->K->mul(KBar + t * N, kh, ws->eL, N); /* K̄ = K̂⊙e^{c_L} */
-    }
-    rl__mm(ws, len, len, N, RH, N, 1, KH, 1, N, P, len, 0); /* P = tril(R̂·K̂ᵀ) */
-    for (t = 0; t < len; t++)
-        for (s = t + 1; s < len; s++) P[t * len + s] = 0.0f;
-    return 1;
-}
-
-static int rl__wkv6_chunk_fwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
-                              float *S) {
-    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), row0 = b * j->T + s0, q;
-    const float *V = rl_f32(j->n->in[2]) + row0 * Ck + kvh * N;
-    float *O = rl_f32(j->n->out) + row0 * C + h * N;
-    if (!rl__wkv6_chunk_prep(ws, j, b, h, s0, len)) return 0;
-    rl__mm(ws, len, N, N, ws->QA, N, 1, S, N, 1, O, C, 0);     /* O = R̂·S0 */
-    rl__mm(ws, len, N, len, ws->P, len, 1, V, Ck, 1, O, C, 1); /*   + P·V */
-    for (q = 0; q < N; q++) ws->K->scale(S + q * N, S + q * N, ws->eL[q], N); /* S_L = diag(e^{c_L}) S0 */
-    rl__mm(ws, N, N, len, ws->BKb, 1, N, V, Ck, 1, S, N, 1);                   /*       + K̄ᵀ·V */
-    return 1;
-}
-
-/* backward of one chunk (query head h). G = dL/dS_L on entry, dL/dS0 on return.
-     dR̂ = dO·S0ᵀ + dP·K̂,  dP = tril(dO·Vᵀ),  dK̂ = dPᵀ·R̂,  dV = Pᵀ·dO + K̄·G,  dK̄ = V·Gᵀ,
-     dc_L += (Σ_i S0⊙G)⊙e^{c_L},  dS0 = diag(e^{c_L})·G + R̂ᵀ·dO,
-   then dr = dR̂⊙scale·e^{c}, dk' = dK̂⊙e^{−c} + dK̄⊙e^{c_L−c}, dc = dR̂⊙R̂ − dK̂⊙K̂ − dK̄⊙K̄,
-   d log w_u = Σ_{t≥u} dc_t − dk'_u⊙k_u⊙w_u (through k' = k(1−w)), dk = dk'⊙(1−w). */
-static int rl__wkv6_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
-                              const float *S0, float *G) {
-    rl__node *n = j->n;
-    const rl__kern *K = ws->K;
-    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), row0 = b * j->T + s0, t, s, q;
-    const float *Kk = rl_f32(n->in[1]) + row0 * Ck + kvh * N, *V = rl_f32(n->in[2]) + row0 * Ck + kvh * N;
-    const float *dO = n->out->grad ? n->out->grad + row0 * C + h * N : NULL;
-    float *RH = ws->QA, *KH = ws->KB, *KBar = ws->BKb, *Wt = ws->SAV, *P = ws->P, *dP = ws->dP, *dc = ws->cl;
-    float *dRH = ws->dQA, *dKH = ws->dKB, *dKBar = ws->dBKb, *dVb = ws->dSAV;
-    float *dR = rl__wants(n->in[0]) ? n->in[0]->grad + row0 * C + h * N : NULL;
-    float *dK = rl__wants(n->in[1]) ? n->in[1]->grad + row0 * Ck + kvh * N : NULL;
-    float *dV = rl__wants(n->in[2]) ? n->in[2]->grad + row0 * Ck + kvh * N : NULL;
-    float *dLW = rl__wants(n->in[3]) ? n->in[3]->grad + row0 * C + h * N : NULL;
-    float scale = 1.0f / sqrtf((float)N);
-    if (!rl__wkv6_chunk_prep(ws, j, b, h, s0, len)) return 0;
-    if (dO) {
-        rl__mm(ws, len, N, N, dO, C, 1, S0, 1, N, dRH, N, 0);   /* dR̂ = dO·S0ᵀ */
-        rl__mm(ws, len, len, N, dO, C, 1, V, 1, Ck, dP, len, 0); /* dP = tril(dO·Vᵀ) */
-        for (t = 0; t < len; t++)
-            for (s = t + 1; s < len; s++) dP[t * len + s] = 0.0f;
-        rl__mm(ws, len, N, len, P, 1, len, dO, C, 1, dVb, N, 0); /* dV = Pᵀ·dO */
-        rl__mm(ws, len, N, len, dP, len, 1, KH, N, 1, dRH, N, 1); /* dR̂ += dP·K̂ */
-        rl__mm(ws, len, N, len, dP, 1, len, RH, N, 1, dKH, N, 0); /* dK̂ = dPᵀ·R̂ */
-    } else {
-        memset(dRH, 0, sizeof(float) * (size_t)(len * N));
-        memset(dKH, 0, sizeof(float) * (size_t)(len * N));
-        memset(dVb, 0, sizeof(float) * (size_t)(len * N));
-    }
-    rl__mm(ws, len, N, N, KBar, N, 1, G, N, 1, dVb, N, 1);   /* dV += K̄·G */
-    rl__mm(ws, len, N, N, V, Ck, 1, G, 1, N, dKBar, N, 0);   /* dK̄ = V·Gᵀ */
-    for (q = 0; q < N; q++) {
-        ws->dgL[q] = K->dot(S0 + q * N, G + q * N, N) * ws->eL[q];
-        K->scale(G + q * N, G + q * N, ws->eL[q], N);      /* dS0 = diag(e^{c_L})·G */
-    }
-    if (dO) rl__mm(ws, N, N, len, RH, 1, N, dO, C, 1, G, N, 1); /*     + R̂ᵀ·dO */
-    for (t = 0; t < len; t++) {
-        int64_t u = t * N;
-        float *tmp = ws->tmp;
-        if (dR) { /* dr = dR̂⊙scale·e^{c} */
-            K->mul(tmp, dRH + u, ws->EP + u, N);
-            K->scale(tmp, tmp, scale, N);
-            K->add(dR + t * C, dR + t * C, tmp, N);
-        }
-        if (dV) K->add(dV + t * Ck, dV + t * Ck, dVb + u, N);
-        /* dc = dR̂⊙R̂ − dK̂⊙K̂ − dK̄⊙K̄;  dc_L += dK̄⊙K̄ */
-        K->mul(dc + u, dRH + u, RH + u, N);
-        K->mul(tmp, dKH + u, KH + u, N);
-        K->sub(dc + u, dc + u, tmp, N);
-        K->mul(tmp, dKBar + u, KBar + u, N);
-        K->sub(dc + u, dc + u, tmp, N);
-        K->add(ws->dgL, ws->dgL, tmp, N);
-        /* dk' = (dK̂ + dK̄⊙e^{c_L})⊙e^{−c} (into dKH); dk = dk' − dk'⊙w; d log w gets −dk'⊙w⊙k (into dKBar) */
-        K->mul(tmp, dKBar + u, ws->eL, N);
-        K->add(dKH + u, dKH + u, tmp, N);
-        K->mul(dKH + u, dKH + u, ws->EM + u, N);
-        K->mul(tmp, dKH + u, Wt + u, N);
-        K->mul(dKBar + u, tmp, Kk + t * Ck, N);
-        K->scale(dKBar + u, dKBar + u, -1.0f, N);
-        if (dK) {
-            K->sub(tmp, dKH + u, tmp, N);
-            K->add(dK + t * Ck, dK + t * Ck, tmp, N);
-        }
-    }
-    for (q = 0; q < N; q++) dc[(len - 1) * N + q] += ws->dgL[q];
-    for (t = len - 1; t >= 0; t--)
-        for (q = 0; q < N; q++) {
-            if (t < len - 1) dc[t * N + q] += dc[(t + 1) * N + q];
-            if (dLW) dLW[t * C + q] += dc[t * N + q] + dKBar[t * N + q];
-        }
-    return 1;
-}
-
-/* ---- tasks: forward per (sequence, head); backward per (sequence, head) for RWKV7 and
-   per (sequence, kv head) for RWKV6, whose kv heads are shared by H/KVH query heads ---- */
-
-static void rl__scan_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
-    rl__scan_job *j = (rl__scan_job *)ctx;
-    rl__node *n = j->n;
-    int kind = (int)n->i[0];
-    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, L = j->L, C = H * N, Ck = KVH * N, task, s0, t;
-    float scale = 1.0f / sqrtf((float)N);
-    rl__scan_ws ws;
-    RL__UNUSED(tid);
-    if (j->chunked && !rl__scan_ws_init(&ws, L, N)) j->chunked = 0; /* out of memory: token by token */
-    for (task = t0; task < t1; task++) {
-        int64_t b = task / H, h = task % H, kvh = h / (H / KVH);
-        float *S = rl_f32(n->out2) + task * N * N;
-        rl__scan_load_state(n, kind == 6 ? 4 : 6, task, N, S);
-        for (s0 = 0; s0 < T; s0 += L) {
-            int64_t len = RL__MIN(L, T - s0);
-            if (j->ck) memcpy(j->ck + (task * j->n_ck + s0 / L) * N * N, S, sizeof(float) * (size_t)(N * N));
-            if (j->chunked && (kind == 6 ? rl__wkv6_chunk_fwd(&ws, j, b, h, s0, len, S) : rl__wkv7_chunk_fwd(&ws, j, b, h, s0, len, S)))
-                continue;
-            for (t = s0; t < s0 + len; t++) {
-                int64_t row = b * T + t, o = row * C + h * N;
-                if (kind == 6)
-                    rl__wkv6_step(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + row * Ck + kvh * N,
-                                  rl_f32(n->in[2]) + row * Ck + kvh * N, rl_f32(n->in[3]) + o, rl_f32(n->out) + o, N, scale);
-                else
-                    rl__wkv7_step(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
-                                  rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, rl_f32(n->out) + o, N);
-            }
-        }
-    }
-    if (j->chunked) rl__aligned_free(ws.mem);
-}
-
-static void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
-    rl__scan_job *j = (rl__scan_job *)ctx;
-    rl__node *n = j->n;
-    int kind = (int)n->i[0];
-    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, L = j->L, G = kind == 6 ? H / KVH : 1, task, hh, seg;
-    size_t NN = (size_t)(N * N);
-    float *dS_in = rl__wants(n->in[kind == 6 ? 4 : 6]) ? n->in[kind == 6 ? 4 : 6]->grad : NULL;
-    const float *dS_out = n->out2->grad;
-    rl__scan_ws ws;
-    RL__UNUSED(tid);
-    if (!rl__scan_ws_init(&ws, L, N)) { /* the recurrent fallback's scratch lives there too */
-        j->failed = 1;
-        return;
-    }
-    for (task = t0; task < t1; task++) {
-        int64_t b = task / (kind == 6 ? KVH : H);
-        for (hh = 0; hh < G; hh++) {
-            int64_t h = kind == 6 ? (task % KVH) * G + hh : task % H, bh = b * H + h;
-            if (dS_out) memcpy(ws.Gm, dS_out + bh * NN, sizeof(float) * NN); /* G = dL/dS, chunk by chunk back */
-            else memset(ws.Gm, 0, sizeof(float) * NN);
-            for (seg = j->n_ck - 1; seg >= 0; seg--) {
-                int64_t s0 = seg * L, len = RL__MIN(L, T - s0);
-                const float *S0 = j->ck + (bh * j->n_ck + seg) * NN;
-                if (j->chunked && (kind == 6 ? rl__wkv6_chunk_bwd(&ws, j, b, h, s0, len, S0, ws.Gm)
-                                             : rl__wkv7_chunk_bwd(&ws, j, b, h, s0, len, S0, ws.Gm)))
-                    continue;
-                if (kind == 6) rl__wkv6_rec_bwd(j, b, h, s0, s0 + len, S0, ws.Gm, ws.Sb);
-                else rl__wkv7_rec_bwd(j, b, h, s0, s0 + len, S0, ws.Gm, ws.Sb);
-            }
-            if (dS_in) ws.K->axpy(dS_in + bh * NN, 1.0f, ws.Gm, N * N);
-        }
-    }
-    rl__aligned_free(ws.mem);
-}
-
-static rl_tensor *rl__state_like(rl_ctx *c, int64_t B, int64_t H, int64_t N) {
-    int64_t s[4];
-    s[0] = B; s[1] = H; s[2] = N; s[3] = N;
-    return rl_new(c, 4, s);
-}
-
-#ifdef RADLADS_CUDA
-/* The scan on the GPU (radlads_cuda.cu). Forward: y, the final state and, when a gradient
-   will be needed, the kept states into j->ck (so that a CPU backward can still follow).
-   Backward: gradients accumulated like the CPU tasks'. 1 = done; 0 = not done, nothing
-   written, run the CPU tasks. A failure while copying gradients back (-3: partly written)
-   is an error of the op instead, as falling back would add them twice. */
-static int rl__scan_cuda(rl_ctx *c, rl__node *n, rl__scan_job *j, int bwd) {
-    const int kind = n->i[0], nin = kind == 6 ? 5 : 7, H = (int)j->H, KVH = (int)j->KVH, N = (int)j->N;
-    const float *x[7], *st = n->in[nin - 1] ? rl_f32(n->in[nin - 1]) : NULL;
-    float *d[7];
-    int q, rc;
-    if (!c->use_cuda || !rl_cuda_available()) return 0;
-    for (q = 0; q < 7; q++) {
-        x[q] = q < nin - 1 ? rl_f32(n->in[q]) : NULL;
-        d[q] = q < nin && rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
-    }
-    if (!bwd && kind == 6)
-        rc = rl_cuda_wkv6_forward_host(j->B, j->T, H, KVH, N, x[0], x[1], x[2], x[3], st, rl_f32(n->out), rl_f32(n->out2), j->ck);
-    else if (!bwd)
-        rc = rl_cuda_wkv7_forward_host(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, rl_f32(n->out),
-                                       rl_f32(n->out2), j->ck);
-    else if (kind == 6)
-        rc = rl_cuda_wkv6_backward_host(j->B, j->T, H, KVH, N, x[0], x[1], x[2], x[3], st, n->out->grad, n->out2->grad,
-                                        d[0], d[1], d[2], d[3], d[4]);
-    else
-        rc = rl_cuda_wkv7_backward_host(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, n->out->grad,
-                                        n->out2->grad, d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
-    if (rc == -3) {
-        rl__op_fail(c, RL_ERR_IO, "wkv%d backward on the GPU: %s", kind, rl_cuda_last_error());
-        return 1;
-    }
-    if (rc) rl_log(RL_LOG_WARN, "wkv%d %s on the GPU failed, using the CPU: %s", kind, bwd ? "backward" : "forward", rl_cuda_last_error());
-    return rc == 0;
-}
-#endif
-
-static void rl__scan_bwd(rl_ctx *c, rl__node *n) {
-    rl__scan_job *j = (rl__scan_job *)(void *)n->aux;
-    int q, nin = n->i[0] == 6 ? 5 : 7;
-    for (q = 0; q < nin; q++)
-        if (rl__wants(n->in[q]) && !rl__grad(c, n->in[q])) return;
-    j->n = n;
-#ifdef RADLADS_CUDA
-    if (rl__scan_cuda(c, n, j, 1)) return;
-#endif
-    rl_pool_for(c->pool, j->B * (n->i[0] == 6 ? j->KVH : j->H), 1, rl__scan_bwd_task, j);
-    if (j->failed) rl__op_fail(c, RL_ERR_NOMEM, "wkv%d backward: out of memory for scratch", (int)n->i[0]);
-}
-
-/* Which form scan_chunk = 0 picks (measured with make bench-scan, BENCHMARKS.md): the
-   chunked one for training (2.6-3.5x the recurrent fwd+bwd at heads of 64) and for
-   forward passes of at least one chunk (2-4x); token by token for decoding steps. */
-static int rl__scan_default_chunked(int grad, int64_t T, int64_t N) {
-    RL__UNUSED(N);
-    return grad ? T >= 2 : T >= RL__SCAN_L;
-}
-
-/* shared set-up of both scans: shapes, outputs, node, kept-state buffer */
-static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, int64_t T, int H, int KVH,
-                           rl_tensor **state_out) {
-    rl_tensor *y, *S;
-    rl__node *n;
-    rl__scan_job *j;
-    rl_tensor *r = in[0], *state = in[n_in - 1];
-    int64_t R, N, B;
-    int q;
-    for (q = 0; q < n_in - 1; q++)
-        if (rl__bad(c, in[q])) return NULL;
-    if (state && rl__bad(c, state)) return NULL;
-    R = rl_rows(r);
-    if (H < 1 || KVH < 1 || H % KVH || rl_cols(r) % H || T < 1 || R % T)
-        return rl__op_fail(c, RL_ERR_ARG, "wkv%d: %d heads / %d kv heads / T %lld do not fit r [%lld, %lld]", kind, H, KVH,
-                           (long long)T, (long long)R, (long long)rl_cols(r));
-    N = rl_cols(r) / H;
-    B = R / T;
-    for (q = 1; q < n_in - 1; q++) {
-        int64_t want = (kind == 6 && (q == 1 || q == 2)) ? KVH * N : H * N;
-        if (rl_rows(in[q]) != R || rl_cols(in[q]) != want)
-            return rl__op_fail(c, RL_ERR_ARG, "wkv%d: input %d is [%lld, %lld], expected [%lld, %lld]", kind, q,
-                               (long long)rl_rows(in[q]), (long long)rl_cols(in[q]), (long long)R, (long long)want);
-    }
-    if (state && state->n != B * H * N * N)
-        return rl__op_fail(c, RL_ERR_ARG, "wkv%d: state has %lld values, expected [%lld, %lld, %lld, %lld]", kind,
-                           (long long)state->n, (long long)B, (long long)H, (long long)N, (long long)N);
-    if (!(y = rl__like(c, r)) || !(S = rl__state_like(c, B, H, N)) || !(n = rl__node_newv(c, rl__scan_bwd, y, n_in, in)))
-        return NULL;
-    n->out2 = S;
-    n->i[0] = kind;
-    S->requires_grad = y->requires_grad;
-    j = (rl__scan_job *)rl_arena_zalloc(&c->arena, sizeof *j);
-    if (!j) return rl__op_fail(c, RL_ERR_NOMEM, "wkv: out of memory");
-    n->aux = (float *)(void *)j;
-    j->n = n;
-    j->B = B; j->T = T; j->H = H; j->KVH = KVH; j->N = N;
-    /* the form: scan_chunk < 0 token by token, > 0 chunks of that length, 0 the default */
-    j->L = c->scan_chunk > 0 ? c->scan_chunk : c->scan_chunk < 0 ? RL__SCAN_CK : RL__SCAN_L;
-    j->chunked = c->scan_chunk > 0 || (c->scan_chunk == 0 && rl__scan_default_chunked(y->requires_grad, T, N));
-#ifdef RADLADS_CUDA
-    if (c->use_cuda && rl_cuda_available()) { /* a GPU forward keeps states every RL__SCAN_CK tokens */
-        j->L = RL__SCAN_CK;
-        j->chunked = 0;
-    }
-#endif
-    j->n_ck = (T + j->L - 1) / j->L;
-    if (y->requires_grad && !(j->ck = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(B * H * j->n_ck * N * N))))
-        return rl__op_fail(c, RL_ERR_NOMEM, "wkv: out of memory for kept states");
-#ifdef RADLADS_CUDA
-    if (rl__scan_cuda(c, n, j, 0)) {
-        if (state_out) *state_out = S;
-        return y;
-    }
-#endif
-    rl_pool_for(c->pool, B * H, 1, rl__scan_fwd_task, j);
-    if (state_out) *state_out = S;
-    return y;
-}
-
-rl_tensor *rl_wkv6(rl_ctx *c, rl_tensor *r, rl_tensor *k, rl_tensor *v, rl_tensor *logw, int64_t T, int H, int KVH,
-                   rl_tensor *state, rl_tensor **state_out) {
-    rl_tensor *in[5];
-    in[0] = r; in[1] = k; in[2] = v; in[3] = logw; in[4] = state;
-    return rl__scan(c, 6, in, 5, T, H, KVH, state_out);
-}
-
-rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl_tensor *v, rl_tensor *a, rl_tensor *b,
-                   int64_t T, int H, rl_tensor *state, rl_tensor **state_out) {
-    rl_tensor *in[7];
-    in[0] = r; in[1] = w; in[2] = k; in[3] = v; in[4] = a; in[5] = b; in[6] = state;
-    return rl__scan(c, 7, in, 7, T, H, H, state_out);
-}
-
-/* ---- small ops the mixers need ---- */
-
-static void rl__logdecay_bwd(rl_ctx *c, rl__node *n) {
-    int64_t i;
-    float *gd = rl__grad(c, n->in[0]);
-    for (i = 0; i < n->out->n; i++) /* d/dd of −exp(d) where not clamped, 0 where clamped */
-        if (rl_f32(n->out)[i] > -5.0f) gd[i] += n->out->grad[i] * rl_f32(n->out)[i];
-}
-rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d) {
-    rl_tensor *y;
-    int64_t i;
-    if (rl__bad(c, d) || !(y = rl__like(c, d))) return NULL;
-    for (i = 0; i < d->n; i++) {
-        float v = -expf(rl_f32(d)[i]);
-        rl_f32(y)[i] = v > -5.0f ? v : -5.0f;
-    }
-    rl__node_new(c, rl__logdecay_bwd, y, d, NULL, NULL, NULL);
-    return y;
-}
-
-static void rl__seq_last_bwd(rl_ctx *c, rl__node *n) {
-    int64_t T = n->i[0], C = rl_cols(n->out), b;
-    float *gx = rl__grad(c, n->in[0]);
-    for (b = 0; b < rl_rows(n->out); b++) rl__kern_get()->axpy(gx + ((b + 1) * T - 1) * C, 1.0f, n->out->grad + b * C, C);
-}
-rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T) {
-    rl_tensor *y;
-    rl__node *n;
-    int64_t C, B, b;
-    if (rl__bad(c, x)) return NULL;
-    if (T < 1 || rl_rows(x) % T) return rl__op_fail(c, RL_ERR_ARG, "seq_last: %lld rows are not sequences of %lld", (long long)rl_rows(x), (long long)T);
-    C = rl_cols(x);
-    B = rl_rows(x) / T;
-    if (!(y = rl_new2(c, B, C)) || !(n = rl__node_new(c, rl__seq_last_bwd, y, x, NULL, NULL, NULL))) return NULL;
-    n->i[0] = T;
-    for (b = 0; b < B; b++) memcpy(rl_f32(y) + b * C, rl_f32(x) + ((b + 1) * T - 1) * C, sizeof(float) * (size_t)C);
-    return y;
-}
-
-/* ---- per-op timing (RADLADS_PROFILE=1; declared in section 3) ----
-   Ops are told apart by their backward function. Forward: an op "starts" at the first
-   input check (rl__bad) after the previous op made its node and runs until the next op
-   starts; backward: each node's backward call is timed. */
-#define RL__PROF_MAX 48
-typedef struct {
-    void (*fn)(rl_ctx *, rl__node *);
-    double fwd, bwd;
-    int64_t calls, bwd_calls;
-} rl__prof_row;
-typedef struct {
-    rl__prof_row row[RL__PROF_MAX];
-    int n, cur, head; /* cur: row of the op whose forward runs (-1 none); head: an op has started */
-    double mark;      /* when it started */
-} rl__prof;
-
-static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__prof_names[] = {
-    {rl__add_bwd, "add/sub"}, {rl__mul_bwd, "mul"}, {rl__scale_bwd, "scale"}, {rl__add_row_bwd, "add_row"},
-    {rl__mul_row_bwd, "mul_row"}, {rl__linear_bwd, "linear"}, {rl__matmul_bwd, "matmul"},
-    {rl__rmsnorm_bwd, "rmsnorm"}, {rl__groupnorm_bwd, "groupnorm"}, {rl__softmax_bwd, "(log)softmax"},
-    {rl__unary_bwd, "exp/sigmoid/tanh/softplus/silu"}, {rl__swiglu_bwd, "swiglu"}, {rl__l2norm_bwd, "l2norm"},
-    {rl__rope_bwd, "rope"}, {rl__attention_bwd, "attention"}, {rl__embedding_bwd, "embedding"},
-    {rl__ce_bwd, "cross_entropy"}, {rl__kl_bwd, "kl_div"}, {rl__l2_dist_bwd, "l2_dist"}, {rl__sum_bwd, "sum/dot_const"},
-    {rl__add_scalar_bwd, "add_scalar"}, {rl__slice_cols_bwd, "slice_cols"}, {rl__repeat_kv_bwd, "repeat_kv"},
-    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__logdecay_bwd, "rwkv6_logdecay"},
-    {rl__seq_last_bwd, "seq_last"}};
-
-static double rl__prof_now(void) {
-#if defined(CLOCK_MONOTONIC)
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-#else
-    return (double)clock() / CLOCKS_PER_SEC;
-#endif
-}
-
-static void *rl__prof_new(void) {
-    rl__prof *p = (rl__prof *)RL_MALLOC(sizeof *p);
-    if (p) {
-        memset(p, 0, sizeof *p);
-        p->cur = -1;
-    }
-    return p;
-}
-static void rl__prof_free(rl_ctx *c) {
-    RL_FREE(c->prof);
-    c->prof = NULL;
-}
-static int rl__prof_row_of(rl__prof *p, void (*fn)(rl_ctx *, rl__node *)) {
-    int i;
-    for (i = 0; i < p->n; i++)
-        if (p->row[i].fn == fn) return i;
-    if (p->n == RL__PROF_MAX) return -1;
-    p->row[p->n].fn = fn;
-    return p->n++;
-}
-static void rl__prof_close(rl__prof *p, double t) {
-    if (p->cur >= 0) p->row[p->cur].fwd += t - p->mark;
-    p->cur = -1;
-}
-static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)) {
-    rl__prof *p = (rl__prof *)c->prof;
-    double t = rl__prof_now();
-    if (p->cur >= 0) { /* a second node without a new input check: a new op from here */
-        rl__prof_close(p, t);
-        p->mark = t;
-    } else if (!p->head) {
-        p->mark = t;
-    }
-    p->cur = rl__prof_row_of(p, bwd);
-    if (p->cur >= 0) p->row[p->cur].calls++;
-    p->head = 1;
-}
-static void rl__prof_boundary(rl_ctx *c) {
-    rl__prof *p = (rl__prof *)c->prof;
-    if (p->cur >= 0 || !p->head) { /* the previous op ended: the next one starts now */
-        double t = rl__prof_now();
-        rl__prof_close(p, t);
-        p->mark = t;
-        p->head = 1;
-    }
-}
-static void rl__prof_pause(rl_ctx *c) {
-    rl__prof *p = (rl__prof *)c->prof;
-    rl__prof_close(p, rl__prof_now());
-    p->head = 0;
-}
-static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds) {
-    rl__prof *p = (rl__prof *)c->prof;
-    int r = rl__prof_row_of(p, n->backward);
-    if (r < 0) return;
-    p->row[r].bwd += seconds;
-    p->row[r].bwd_calls++;
-}
-
-void rl_profile_report(rl_ctx *c) {
-    rl__prof *p = (rl__prof *)c->prof;
-    double total = 0;
-    int i, k, order[RL__PROF_MAX];
-    if (!p) return;
-    rl__prof_pause(c);
-    for (i = 0; i < p->n; i++) {
-        total += p->row[i].fwd + p->row[i].bwd;
-        order[i] = i;
-    }
-    for (i = 1; i < p->n; i++) /* largest first */
-        for (k = i; k > 0 && p->row[order[k]].fwd + p->row[order[k]].bwd > p->row[order[k - 1]].fwd + p->row[order[k - 1]].bwd; k--) {
-            int t = order[k];
-            order[k] = order[k - 1];
-            order[k - 1] = t;
-        }
-    rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10s %6s", "op", "calls", "fwd ms", "bwd ms", "total ms", "share");
-    for (i = 0; i < p->n; i++) {
-        const rl__prof_row *r = &p->row[order[i]];
-        const char *name = "?";
-        size_t q;
-        for (q = 0; q < sizeof rl__prof_names / sizeof rl__prof_names[0]; q++)
-            if (rl__prof_names[q].fn == r->fn) name = rl__prof_names[q].name;
-        rl_log(RL_LOG_INFO, "profile: %-30s %9lld %10.1f %10.1f %10.1f %5.1f%%", name, (long long)r->calls, 1e3 * r->fwd,
-               1e3 * r->bwd, 1e3 * (r->fwd + r->bwd), total > 0 ? 100 * (r->fwd + r->bwd) / total : 0.0);
-    }
-    rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10.1f", "all ops", "", "", "", 1e3 * total);
-    memset(p, 0, sizeof *p);
-    p->cur = -1;
-}
-
-/* A 2-D view of rows [row0, row0+rows) of a parameter (data and gradient shared). */
-static rl_tensor *rl__param_rows(rl_ctx *c, rl_tensor *p, int64_t row0, int64_t rows, int64_t cols) {
-    rl_tensor *v = (rl_tensor *)rl_arena_alloc(&c->arena, sizeof *v);
-    int64_t s[2];
-    if (!v) return rl__op_fail(c, RL_ERR_NOMEM, "view: out of memory");
-    s[0] = rows;
-    s[1] = cols;
-    *v = rl_wrap((float *)p->data + row0 * cols, RL_F32, 2, s, p->requires_grad && p->grad);
-    v->grad = p->grad ? p->grad + row0 * cols : NULL;
-    v->name = p->name;
-    return v;
-}
-
-/* ---- 5b. sequence mixers ---- */
-
-int rl_lora_rank(int64_t C, double e, double m) {
-    double v = floor(pow((double)C, e) * m / 32.0 + 0.5);
-    return (int)(v < 1 ? 1 : v) * 32;
-}
-
-typedef struct { const char *name; size_t off; int kinds; } rl__pdesc;
-#define RL__PD(name, field, kinds) { name, offsetof(rl_mixer, field), kinds }
-enum { RL__KA = 1, RL__K6 = 2, RL__K7 = 4, RL__KALL = 7 };
-static const rl__pdesc rl__mixer_pdesc[] = {
-    RL__PD("q_proj.weight", q_w, RL__KALL), RL__PD("q_proj.bias", q_b, RL__KALL),
-    RL__PD("k_proj.weight", k_w, RL__KALL), RL__PD("k_proj.bias", k_b, RL__KALL),
-    RL__PD("v_proj.weight", v_w, RL__KALL), RL__PD("v_proj.bias", v_b, RL__KALL),
-    RL__PD("o_proj.weight", o_w, RL__KALL),
-    RL__PD("time_maa_x", maa_x, RL__K6), RL__PD("time_maa_r", maa_r, RL__K6), RL__PD("time_maa_k", maa_k, RL__K6),
-    RL__PD("time_maa_v", maa_v, RL__K6), RL__PD("time_maa_w", maa_w, RL__K6), RL__PD("time_maa_g", maa_g, RL__K6),
-    RL__PD("time_maa_w1", maa_w1, RL__K6), RL__PD("time_maa_w2", maa_w2, RL__K6),
-    RL__PD("time_decay", decay, RL__K6), RL__PD("time_decay_w1", decay_w1, RL__K6),
-    RL__PD("time_decay_w2", decay_w2, RL__K6), RL__PD("gate.weight", gate_w, RL__K6 | RL__K7),
-    RL__PD("w0", w0, RL__K7), RL__PD("w1", w1, RL__K7), RL__PD("w2", w2, RL__K7),
-    RL__PD("a0", a0, RL__K7), RL__PD("a1", a1, RL__K7), RL__PD("a2", a2, RL__K7),
-    RL__PD("v0", v0, RL__K7), RL__PD("v1", v1, RL__K7), RL__PD("v2", v2, RL__K7),
-    RL__PD("g1", g1, RL__K6 | RL__K7), RL__PD("g2", g2, RL__K6 | RL__K7), RL__PD("k_k", k_k, RL__K7), RL__PD("k_a", k_a, RL__K7),
-    RL__PD("r_k", r_k, RL__K7), RL__PD("ln_x.weight", lnx_w, RL__K6 | RL__K7), RL__PD("ln_x.bias", lnx_b, RL__K6 | RL__K7)};
-#undef RL__PD
-
-static int rl__mixer_kindbit(rl_mixer_kind k) { return k == RL_MIXER_RWKV6 ? RL__K6 : k == RL_MIXER_RWKV7 ? RL__K7 : RL__KA; }
-
-/* The gate as config.json's gate_rank_type: 0 none, 1 Linear, 2 LoRA */
-static int rl__gate_type(const rl_mixer_cfg *g) {
-    if (g->gate == RL_GATE_DEFAULT) return g->kind == RL_MIXER_RWKV6 ? 1 : g->kind == RL_MIXER_RWKV7 ? 2 : 0;
-    return g->gate == RL_GATE_NONE ? 0 : g->gate;
-}
-
-/* Shape of parameter `name` under cfg; 0 = the parameter does not exist in this config. */
-static int rl__mixer_shape(const rl_mixer_cfg *g, const char *name, int64_t *s) {
-    int64_t C = g->C, HN = g->H * g->N, KN = g->KVH * g->N;
-    int i;
-    for (i = 0; i < 4; i++) s[i] = 1;
-#define RL__IS(x) (!strcmp(name, x))
-    if (RL__IS("q_proj.weight")) { s[0] = HN; s[1] = C; return 2; }
-    if (RL__IS("k_proj.weight") || RL__IS("v_proj.weight")) { s[0] = KN; s[1] = C; return 2; }
-    if (RL__IS("q_proj.bias")) { s[0] = HN; return g->attn_bias ? 1 : 0; }
-    if (RL__IS("k_proj.bias") || RL__IS("v_proj.bias")) { s[0] = KN; return g->attn_bias ? 1 : 0; }
-    if (RL__IS("o_proj.weight")) { s[0] = C; s[1] = HN; return 2; }
-    if (!strncmp(name, "time_maa_", 9) && name[9] && !name[10]) { s[2] = C; return g->use_tokenshift ? 3 : 0; }
-    if (RL__IS("time_maa_w1")) { s[0] = C; s[1] = 5 * g->r_ts; return g->use_tokenshift ? 2 : 0; }
-    if (RL__IS("time_maa_w2")) { s[0] = 5; s[1] = g->r_ts; s[2] = C; return g->use_tokenshift ? 3 : 0; }
-    if (RL__IS("time_decay")) { s[2] = C; return 3; }
-    if (RL__IS("time_decay_w1")) { s[0] = C; s[1] = g->r_d; return 2; }
-    if (RL__IS("time_decay_w2")) { s[0] = g->r_d; s[1] = C; return 2; }
-    if (RL__IS("gate.weight")) { s[0] = C; s[1] = C; return rl__gate_type(g) == 1 ? 2 : 0; }
-    if (RL__IS("w0") || RL__IS("a0") || RL__IS("v0") || RL__IS("k_k") || RL__IS("k_a")) { s[2] = C; return 3; }
-    if ((RL__IS("g1") || RL__IS("g2")) && rl__gate_type(g) != 2) return 0;
-    if (RL__IS("w1") || RL__IS("a1") || RL__IS("v1") || RL__IS("g1")) {
-        s[0] = C;
-        s[1] = name[0] == 'w' ? g->r_w : name[0] == 'a' ? g->r_a : name[0] == 'v' ? g->r_v : g->r_g;
-        return 2;
-    }
-    if (RL__IS("w2") || RL__IS("a2") || RL__IS("v2") || RL__IS("g2")) {
-        s[0] = name[0] == 'w' ? g->r_w : name[0] == 'a' ? g->r_a : name[0] == 'v' ? g->r_v : g->r_g;
-        s[1] = C;
-        return 2;
-    }
-    if (RL__IS("r_k")) { s[0] = g->H; s[1] = g->N; return 2; }
-    if (RL__IS("ln_x.weight") || RL__IS("ln_x.bias")) { s[0] = C; return g->groupnorm_att ? 1 : 0; }
-#undef RL__IS
-    return 0;
-}
-
-void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user) {
-    size_t i;
-    int bit = rl__mixer_kindbit(m->cfg.kind);
-    for (i = 0; i < sizeof rl__mixer_pdesc / sizeof rl__mixer_pdesc[0]; i++) {
-        rl_tensor *t = (rl_tensor *)(void *)((char *)m + rl__mixer_pdesc[i].off);
-        if ((rl__mixer_pdesc[i].kinds & bit) && t->n > 0) fn(user, rl__mixer_pdesc[i].name, t);
-    }
-}
-
-rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params, rl_arena *grads) {
-    size_t i;
-    int bit = rl__mixer_kindbit(cfg->kind);
-    if (cfg->C < 1 || cfg->H < 1 || cfg->KVH < 1 || cfg->N < 2 || cfg->H % cfg->KVH || cfg->N % 2)
-        return rl__fail(RL_ERR_ARG, "mixer: C=%lld H=%lld KVH=%lld N=%lld do not fit (H must be a multiple of KVH, N even)",
-                        (long long)cfg->C, (long long)cfg->H, (long long)cfg->KVH, (long long)cfg->N);
-    if (cfg->kind == RL_MIXER_RWKV6 && ((cfg->use_tokenshift && cfg->r_ts < 1) || cfg->r_d < 1 || (rl__gate_type(cfg) == 2 && cfg->r_g < 1)))
-        return rl__fail(RL_ERR_ARG, "RAD-RWKV6 mixer: LoRA ranks must be positive (token shift %d, decay %d, gate %d)", cfg->r_ts, cfg->r_d, cfg->r_g);
-    if (cfg->gate < 0 || cfg->gate > RL_GATE_NONE || (cfg->kind == RL_MIXER_RWKV7 && rl__gate_type(cfg) == 0))
-        return rl__fail(RL_ERR_ARG, "mixer: gate %d is not supported for this mixer", cfg->gate);
-    if (cfg->kind == RL_MIXER_RWKV7 && (cfg->r_w < 1 || cfg->r_a < 1 || cfg->r_v < 1 || (rl__gate_type(cfg) == 2 && cfg->r_g < 1)))
-        return rl__fail(RL_ERR_ARG, "RAD-RWKV7 mixer: LoRA ranks must be positive (w %d, a %d, v %d, g %d)", cfg->r_w, cfg->r_a, cfg->r_v, cfg->r_g);
-    if ((cfg->use_rope || cfg->kind == RL_MIXER_ATTENTION) && !cfg->inv_freq)
-        return rl__fail(RL_ERR_ARG, "mixer: RoPE needs inv_freq");
-    if (cfg->kind == RL_MIXER_ATTENTION ? cfg->H * cfg->N < 1 : cfg->H * cfg->N != cfg->C)
-        return rl__fail(RL_ERR_UNSUPPORTED, "RAD-RWKV mixer: heads × head size (%lld) must equal the model width %lld",
-                        (long long)(cfg->H * cfg->N), (long long)cfg->C);
-    memset(m, 0, sizeof *m);
-    m->cfg = *cfg;
-    for (i = 0; i < sizeof rl__mixer_pdesc / sizeof rl__mixer_pdesc[0]; i++) {
-        rl_tensor *t = (rl_tensor *)(void *)((char *)m + rl__mixer_pdesc[i].off);
-        int64_t s[4];
-        int nd;
-        if (!(rl__mixer_pdesc[i].kinds & bit) || !(nd = rl__mixer_shape(cfg, rl__mixer_pdesc[i].name, s))) continue;
-        *t = rl_wrap(NULL, RL_F32, nd, s, grads != NULL);
-        t->name = rl__mixer_pdesc[i].name;
-        if (!params) continue;
-        if (!(t->data = rl_arena_zalloc(params, sizeof(float) * (size_t)t->n)) ||
-            (grads && !(t->grad = (float *)rl_arena_zalloc(grads, sizeof(float) * (size_t)t->n))))
-            return rl__fail(RL_ERR_NOMEM, "mixer: out of memory for %s", t->name);
-    }
-    return RL_OK;
-}
-
-static rl_tensor *rl__opt(rl_tensor *t) { return t->data ? t : NULL; }
-
-/* y = k / (1 − exp(logw)), with 1 − exp(logw) computed as the RWKV6 scan computes it, so
-   that the scan's k·(1−w) gives back k to within 2 ulp (RAD-RWKV6 with balance_state off).
-   Where w rounds to 1 in fp32 (logw > −6e-8, i.e. d < −16.6) the divisor is kept at
-   FLT_MIN: the scan then adds k·FLT_MIN·v ≈ 0 where the official kernel adds k·v. */
-static void rl__unbalance_bwd(rl_ctx *c, rl__node *n) {
-    int64_t i;
-    const float *k = rl_f32(n->in[0]), *lw = rl_f32(n->in[1]), *g = n->out->grad;
-    float *gk = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL, *gl = rl__wants(n->in[1]) ? rl__grad(c, n->in[1]) : NULL;
-    for (i = 0; i < n->out->n; i++) {
-        float w = expf(lw[i]), d = 1.0f - w;
-        if (d < FLT_MIN) continue;
-        if (gk) gk[i] += g[i] / d;
-        if (gl) gl[i] += g[i] * k[i] * w / (d * d); /* d/dlogw of k/(1−e^logw) */
-    }
-}
-static rl_tensor *rl__rwkv6_unbalance(rl_ctx *c, rl_tensor *k, rl_tensor *logw) {
-    rl_tensor *y;
-    int64_t i;
-    if (rl__bad(c, k) || rl__bad(c, logw)) return NULL;
-    if (k->n != logw->n) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV6: k and the decay differ in size");
-    if (!(y = rl__like(c, k))) return NULL;
-    for (i = 0; i < k->n; i++) {
-        float d = 1.0f - expf(rl_f32(logw)[i]);
-        rl_f32(y)[i] = rl_f32(k)[i] / (d < FLT_MIN ? FLT_MIN : d);
-    }
-    rl__node_new(c, rl__unbalance_bwd, y, k, logw, NULL, NULL);
-    return y;
-}
-
-static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
-    const rl_mixer_cfg *g = &m->cfg;
-    rl_tensor *xs[5], *r, *k, *v, *d, *logw, *gate, *p;
-    int i;
-    if (g->use_tokenshift) {
-        static const size_t mu_off[5] = {offsetof(rl_mixer, maa_r), offsetof(rl_mixer, maa_k), offsetof(rl_mixer, maa_v),
-                                         offsetof(rl_mixer, maa_w), offsetof(rl_mixer, maa_g)};
-        rl_tensor *dx = rl_sub(c, rl_token_shift(c, x, T, io ? io->shift_in : NULL), x);          /* δ = x_prev − x */
-        rl_tensor *h = rl_tanh(c, rl_matmul(c, rl_add(c, x, rl_mul_row(c, dx, &m->maa_x)), &m->maa_w1));
-        for (i = 0; i < 5; i++) { /* x_□ = x + δ ⊙ (μ_□ + tanh(xxx·W1)_□ · W2[□]), □ = r, k, v, w, g */
-            rl_tensor *mu = (rl_tensor *)(void *)((char *)m + mu_off[i]);
-            rl_tensor *mi = rl_matmul(c, rl_slice_cols(c, h, i * g->r_ts, g->r_ts), rl__param_rows(c, &m->maa_w2, i * g->r_ts, g->r_ts, g->C));
-            xs[i] = rl_add(c, x, rl_mul(c, dx, rl_add_row(c, mi, mu)));
-        }
-        if (io) io->shift_out = rl_seq_last(c, x, T);
-    } else {
-        for (i = 0; i < 5; i++) xs[i] = x;
-    }
-    r = rl_linear(c, xs[0], &m->q_w, rl__opt(&m->q_b));
-    k = rl_linear(c, xs[1], &m->k_w, rl__opt(&m->k_b));
-    v = rl_linear(c, xs[2], &m->v_w, rl__opt(&m->v_b));
-    d = rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, xs[3], &m->decay_w1)), &m->decay_w2), &m->decay);
-    logw = rl_rwkv6_logdecay(c, d);
-    switch (rl__gate_type(g)) {
-    case 1: gate = rl_sigmoid(c, rl_linear(c, xs[4], &m->gate_w, NULL)); break;        /* σ(x_g·Wᵀ) */
-    case 2: gate = rl_matmul(c, rl_sigmoid(c, rl_matmul(c, xs[4], &m->g1)), &m->g2); break; /* σ(x_g·g1)·g2 */
-    default: gate = NULL; /* gate_rank_type 0 */
-    }
-    if (g->use_rope) {
-        r = rl_rope(c, r, T, (int)g->N, g->inv_freq, pos0);
-        k = rl_rope(c, k, T, (int)g->N, g->inv_freq, pos0);
-    }
-    if (!g->balance_state) {
-        /* the official code without balance_state adds k·vᵀ, not k·(1−w)·vᵀ: the scan always
-           scales k by (1−w), so it gets k/(1−w) per query head (k, v expanded for GQA) */
-        if (g->KVH != g->H) {
-            k = rl_repeat_kv(c, k, (int)g->H, (int)g->KVH);
-            v = rl_repeat_kv(c, v, (int)g->H, (int)g->KVH);
-        }
-        k = rl__rwkv6_unbalance(c, k, logw);
-        p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->H, io ? io->state_in : NULL, io ? &io->state_out : NULL);
-    } else {
-        p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->KVH, io ? io->state_in : NULL, io ? &io->state_out : NULL);
-    }
-    if (g->groupnorm_att) p = rl_groupnorm(c, p, &m->lnx_w, &m->lnx_b, (int)g->H, g->ln_eps);
-    return rl_linear(c, gate ? rl_mul(c, gate, p) : p, &m->o_w, NULL);
-}
-
-static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
-    const rl_mixer_cfg *g = &m->cfg;
-    int H = (int)g->H, KVH = (int)g->KVH, N = (int)g->N;
-    rl_tensor *r, *k, *v, *w, *a, *gate, *kappa, *ktil, *y;
-    r = rl_linear(c, x, &m->q_w, rl__opt(&m->q_b));
-    k = rl_linear(c, x, &m->k_w, rl__opt(&m->k_b));
-    v = rl_linear(c, x, &m->v_w, rl__opt(&m->v_b));
-    /* w = exp(−e^−0.5 · σ(w0 + tanh(x·w1)·w2)) */
-    w = rl_exp(c, rl_scale(c, rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, x, &m->w1)), &m->w2), &m->w0)), -0.60653065971263342f));
-    a = rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_matmul(c, x, &m->a1), &m->a2), &m->a0));
-    gate = rl__gate_type(g) == 1 ? rl_sigmoid(c, rl_linear(c, x, &m->gate_w, NULL))    /* gate_rank_type 1 */
-                                 : rl_matmul(c, rl_sigmoid(c, rl_matmul(c, x, &m->g1)), &m->g2);
-    if (g->use_rope) {
-        r = rl_rope(c, r, T, N, g->inv_freq, pos0);
-        k = rl_rope(c, k, T, N, g->inv_freq, pos0);
-    }
-    if (KVH != H) {
-        k = rl_repeat_kv(c, k, H, KVH);
-        v = rl_repeat_kv(c, v, H, KVH);
-    }
-    if (g->balance_state) { /* paper v4: κ = normalize(k), k̃ = k ⊙ (1 − w + a) */
-        kappa = rl_l2norm(c, k, N, 1e-12f);
-        ktil = rl_mul(c, k, rl_add_scalar(c, rl_sub(c, a, w), 1.0f));
-    } else { /* release: κ = normalize(k ⊙ k_k), k̃ = k ⊙ (1 + (a − 1) ⊙ k_a) */
-        kappa = rl_l2norm(c, rl_mul_row(c, k, &m->k_k), N, 1e-12f);
-        ktil = rl_mul(c, k, rl_add_scalar(c, rl_mul_row(c, rl_add_scalar(c, a, -1.0f), &m->k_a), 1.0f));
-    }
-    if (g->layer == 0) {
-        if (io) io->v_first = v;
-    } else { /* value residual: v ← v + (v_first − v) ⊙ σ(v0 + x·v1·v2) */
-        rl_tensor *nu = rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_matmul(c, x, &m->v1), &m->v2), &m->v0));
-        if (!io || !io->v_first) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV7 layer %d: needs v_first from layer 0", g->layer);
-        v = rl_add(c, v, rl_mul(c, rl_sub(c, io->v_first, v), nu));
-    }
-    y = rl_wkv7(c, r, w, ktil, v, rl_scale(c, kappa, -1.0f), rl_mul(c, kappa, a), T, H, io ? io->state_in : NULL,
-                io ? &io->state_out : NULL);
-    y = g->groupnorm_att ? rl_groupnorm(c, y, &m->lnx_w, &m->lnx_b, H, g->ln_eps) : rl_scale(c, y, 1.0f / sqrtf((float)N));
-    return rl_linear(c, rl_mul(c, y, gate), &m->o_w, NULL);
-}
-
-/* Decoding attention (no gradient, one sequence): the T new rows of k and v are appended
-   to the cache at pos0, and query t attends to cache rows 0 .. pos0+t. */
-typedef struct {
-    const float *q, *kc, *vc;
-    float *out;
-    int64_t T, pos0, H, KVH, N;
-} rl__attn_cache_job;
-static void rl__attn_cache_task(void *ctx, int64_t h0, int64_t h1, int tid) {
-    rl__attn_cache_job *j = (rl__attn_cache_job *)ctx;
-    const rl__kern *K = rl__kern_get();
-    int64_t N = j->N, Cq = j->H * N, Ck = j->KVH * N, h, t, s, len = j->pos0 + j->T;
-    float scale = 1.0f / sqrtf((float)N), *p = (float *)RL_MALLOC(sizeof(float) * (size_t)len);
-    RL__UNUSED(tid);
-    if (!p) return;
-    for (h = h0; h < h1; h++) {
-        int64_t kvh = h / (j->H / j->KVH);
-        for (t = 0; t < j->T; t++) {
-            int64_t upto = j->pos0 + t + 1;
-            float *o = j->out + t * Cq + h * N;
-            for (s = 0; s < upto; s++) p[s] = K->dot(j->q + t * Cq + h * N, j->kc + s * Ck + kvh * N, N) * scale;
-            K->softmax(p, p, upto);
-            memset(o, 0, sizeof(float) * (size_t)N);
-            for (s = 0; s < upto; s++) K->axpy(o, p[s], j->vc + s * Ck + kvh * N, N);
-        }
-    }
-    RL_FREE(p);
-}
-
-static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
-    const rl_mixer_cfg *g = &m->cfg;
-    rl_tensor *q = rl_linear(c, x, &m->q_w, rl__opt(&m->q_b));
-    rl_tensor *k = rl_linear(c, x, &m->k_w, rl__opt(&m->k_b));
-    rl_tensor *v = rl_linear(c, x, &m->v_w, rl__opt(&m->v_b)), *y;
-    q = rl_rope(c, q, T, (int)g->N, g->inv_freq, pos0);
-    k = rl_rope(c, k, T, (int)g->N, g->inv_freq, pos0);
-    if (!io || !io->kcache || !q || !k || !v) {
-        y = rl_attention(c, q, k, v, T, (int)g->H, (int)g->KVH);
-    } else {
-        rl__attn_cache_job j;
-        int64_t Ck = g->KVH * g->N;
-        if (rl_rows(x) != T || pos0 + T > io->cache_cap)
-            return rl__op_fail(c, RL_ERR_ARG, "attention cache: one sequence of %lld tokens at %lld exceeds %lld", (long long)T, (long long)pos0, (long long)io->cache_cap);
-        memcpy(io->kcache + pos0 * Ck, rl_f32(k), sizeof(float) * (size_t)(T * Ck));
-        memcpy(io->vcache + pos0 * Ck, rl_f32(v), sizeof(float) * (size_t)(T * Ck));
-        if (!(y = rl__like(c, q))) return NULL;
-        j.q = rl_f32(q); j.kc = io->kcache; j.vc = io->vcache; j.out = rl_f32(y);
-        j.T = T; j.pos0 = pos0; j.H = g->H; j.KVH = g->KVH; j.N = g->N;
-        rl_pool_for(c->pool, g->H, 1, rl__attn_cache_task, &j);
-    }
-    return rl_linear(c, y, &m->o_w, NULL);
-}
-
-rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
-    if (!x || c->err) return NULL;
-    switch (m->cfg.kind) {
-    case RL_MIXER_RWKV6: return rl__rwkv6_forward(c, m, x, T, pos0, io);
-    case RL_MIXER_RWKV7: return rl__rwkv7_forward(c, m, x, T, pos0, io);
-    default: return rl__attention_forward(c, m, x, T, pos0, io);
-    }
-}
-
-/* ---- 5c. the model: teacher transformer or student ---- */
-
-void rl_student_opts_default(rl_student_opts *o, rl_mixer_kind kind) {
-    memset(o, 0, sizeof *o);
-    o->kind = kind;
-    o->use_rope = kind == RL_MIXER_RWKV7;
-    o->use_tokenshift = kind == RL_MIXER_RWKV6;
-    o->balance_state = 1;
-    o->groupnorm_att = 0;
-    o->seed = 1337;
-}
-
-typedef struct {
-    rl_param_fn fn;
-    void *user;
-    char name[160];
-    size_t pre;
-} rl__pvisit;
-static void rl__pvisit_fn(void *u, const char *name, rl_tensor *t) {
-    rl__pvisit *v = (rl__pvisit *)u;
-    snprintf(v->name + v->pre, sizeof v->name - v->pre, "%s", name);
-    v->fn(v->user, v->name, t);
-}
-
-void rl_model_params(rl_model *m, rl_param_fn fn, void *user) {
-    rl__pvisit v;
-    int64_t l;
-    v.fn = fn;
-    v.user = user;
-    fn(user, "model.embed_tokens.weight", &m->embed);
-    for (l = 0; l < m->cfg.n_layers; l++) {
-        rl_block *b = &m->blocks[l];
-        char nm[160];
-#define RL__BP(field, s) (snprintf(nm, sizeof nm, "model.layers.%lld." s, (long long)l), fn(user, nm, &b->field))
-        RL__BP(ln1, "input_layernorm.weight");
-        v.pre = (size_t)snprintf(v.name, sizeof v.name, "model.layers.%lld.self_attn.", (long long)l);
-        rl_mixer_params(&b->mix, rl__pvisit_fn, &v);
-        RL__BP(ln2, "post_attention_layernorm.weight");
-        RL__BP(gate, "mlp.gate_proj.weight");
-        RL__BP(up, "mlp.up_proj.weight");
-        RL__BP(down, "mlp.down_proj.weight");
-#undef RL__BP
-    }
-    fn(user, "model.norm.weight", &m->norm);
-    if (!m->cfg.tie_embeddings) fn(user, "lm_head.weight", &m->head);
-}
-
-static void rl__count_fn(void *u, const char *name, rl_tensor *t) {
-    RL__UNUSED(name);
-    *(int64_t *)u += t->n;
-}
-int64_t rl_model_n_params(rl_model *m) {
-    int64_t n = 0;
-    rl_model_params(m, rl__count_fn, &n);
-    return n;
-}
-
-static rl_tensor rl__shape2(int64_t a, int64_t b, int nd) {
-    int64_t s[2];
-    s[0] = a;
-    s[1] = b;
-    return rl_wrap(NULL, RL_F32, nd, nd == 1 ? s + 1 : s, 0);
-}
-
-/* Shapes of every parameter from cfg and the student options (data not allocated). */
-/* The student options a config.json describes; LoRA ranks it does not give are read
-   from the tensor shapes (formats.md: released checkpoints differ from the formula). */
-static void rl__student_opts_from_config(rl_student_opts *o, const rl_config *c, const rl_st *w) {
-    char nm[128];
-    int64_t l = c->n_layers > c->n_attention_layers ? 0 : -1, lv = c->n_layers - c->n_attention_layers > 1 ? 1 : l;
-    const rl_st_tensor *t;
-    rl_student_opts_default(o, c->student == 6 ? RL_MIXER_RWKV6 : RL_MIXER_RWKV7);
-    o->keep_attention = c->n_attention_layers;
-    o->use_rope = c->use_rope;
-    o->use_tokenshift = c->use_tokenshift;
-    o->balance_state = c->balance_state;
-    o->groupnorm_att = c->groupnorm_att;
-    o->gate = c->gate_rank_type == 0 ? RL_GATE_NONE : c->gate_rank_type;
-    o->r_ts = c->lora_tokenshift;
-    o->r_d = o->r_w = c->lora_decay;
-    o->r_a = c->lora_iclr;
-    o->r_v = c->lora_value_residual;
-    o->r_g = c->lora_gate;
-#define RL__RANK(field, layer, name, div)                                                               \
-    if (!o->field && layer >= 0) {                                                                      \
-        snprintf(nm, sizeof nm, "model.layers.%lld.self_attn." name, (long long)layer);                 \
-        if ((t = rl_st_find(w, nm)) && t->ndim == 2) o->field = (int)(t->shape[1] / div);               \
-    }
-    RL__RANK(r_ts, l, "time_maa_w1", 5)
-    RL__RANK(r_d, l, "time_decay_w1", 1)
-    RL__RANK(r_w, l, "w1", 1)
-    RL__RANK(r_a, l, "a1", 1)
-    RL__RANK(r_v, lv, "v1", 1)
-    RL__RANK(r_g, l, "g1", 1)
-#undef RL__RANK
-    if (o->kind == RL_MIXER_RWKV6) { /* RWKV6Qwen2Config's defaults for null ranks */
-        if (!o->r_ts) o->r_ts = c->hidden_size < 4096 ? 32 : 64;
-        if (!o->r_d) o->r_d = c->hidden_size < 4096 ? 64 : 128;
-    }
-}
-
-static rl_status rl__model_shape(rl_model *m, const rl_config *cfg, const rl_student_opts *so) {
-    int64_t l, C = cfg->hidden_size, F = cfg->intermediate_size; /* m: zeroed, or with weights opened */
-    if (cfg->o_bias || cfg->mlp_bias)
-        return rl__fail(RL_ERR_UNSUPPORTED, "model: biases on o_proj or on the MLP (Llama attention_bias/mlp_bias) are not supported");
-    if (cfg->n_heads * cfg->head_dim != cfg->hidden_size && so && so->kind != RL_MIXER_ATTENTION)
-        return rl__fail(RL_ERR_UNSUPPORTED, "student: heads × head_dim (%lld) must equal hidden_size (%lld) for RAD-RWKV mixers",
-                        (long long)(cfg->n_heads * cfg->head_dim), (long long)cfg->hidden_size);
-    m->cfg = *cfg;
-    if (so) m->student = *so;
-    else m->student.kind = RL_MIXER_ATTENTION;
-    m->blocks = (rl_block *)RL_MALLOC(sizeof(rl_block) * (size_t)cfg->n_layers);
-    m->inv_freq = (float *)RL_MALLOC(sizeof(float) * (size_t)(cfg->head_dim / 2 + 1));
-    if (!m->blocks || !m->inv_freq) return rl__fail(RL_ERR_NOMEM, "model: out of memory");
-    memset(m->blocks, 0, sizeof(rl_block) * (size_t)cfg->n_layers);
-    rl_rope_inv_freq(cfg, m->inv_freq);
-    rl_arena_init(&m->params, (size_t)64 << 20);
-    rl_arena_init(&m->grads, (size_t)64 << 20);
-    m->embed = rl__shape2(cfg->vocab_size, C, 2);
-    m->norm = rl__shape2(1, C, 1);
-    m->head = rl__shape2(cfg->vocab_size, C, 2);
-    for (l = 0; l < cfg->n_layers; l++) {
-        rl_block *b = &m->blocks[l];
-        rl_mixer_cfg mc;
-        rl_status st;
-        int attn = !so || so->kind == RL_MIXER_ATTENTION || l >= cfg->n_layers - so->keep_attention;
-        memset(&mc, 0, sizeof mc);
-        mc.kind = attn ? RL_MIXER_ATTENTION : so->kind;
-        mc.layer = (int)l;
-        mc.n_layers = (int)cfg->n_layers;
-        mc.C = C;
-        mc.H = cfg->n_heads;
-        mc.KVH = cfg->n_kv_heads;
-        mc.N = cfg->head_dim;
-        mc.attn_bias = cfg->attn_bias;
-        mc.inv_freq = m->inv_freq;
-        mc.use_rope = attn ? 1 : so->use_rope;
-        if (!attn) {
-            mc.use_tokenshift = so->use_tokenshift;
-            mc.balance_state = so->balance_state;
-            mc.groupnorm_att = so->groupnorm_att;
-            mc.gate = so->gate;
-            mc.ln_eps = 1e-5f * (float)cfg->head_dim;
-            mc.r_ts = so->r_ts ? so->r_ts : rl_lora_rank(C, 0.5, 1.8);
-            mc.r_d = so->r_d ? so->r_d : rl_lora_rank(C, 0.5, 1.8);
-            mc.r_w = so->r_w ? so->r_w : rl_lora_rank(C, 0.5, 1.8);
-            mc.r_a = so->r_a ? so->r_a : rl_lora_rank(C, 0.5, 1.8);
-            mc.r_v = so->r_v ? so->r_v : rl_lora_rank(C, 0.5, 1.3);
-            mc.r_g = so->r_g ? so->r_g : rl_lora_rank(C, 0.8, 0.6);
-        }
-        if ((st = rl_mixer_alloc(&b->mix, &mc, NULL, NULL)) != RL_OK) return st;
-        b->ln1 = rl__shape2(1, C, 1);
-        b->ln2 = rl__shape2(1, C, 1);
-        b->gate = rl__shape2(F, C, 2);
-        b->up = rl__shape2(F, C, 2);
-        b->down = rl__shape2(C, F, 2);
-    }
-    return RL_OK;
-}
-
-/* F32 storage (and gradients when trainable) for every parameter. */
-typedef struct { rl_model *m; rl_status st; } rl__alloc_ctx;
-static void rl__alloc_fn(void *u, const char *name, rl_tensor *t) {
-    rl__alloc_ctx *a = (rl__alloc_ctx *)u;
-    if (a->st) return;
-    t->name = NULL;
-    t->dtype = RL_F32;
-    t->requires_grad = a->m->trainable;
-    if (!(t->data = rl_arena_zalloc(&a->m->params, sizeof(float) * (size_t)t->n)) ||
-        (a->m->trainable && !(t->grad = (float *)rl_arena_zalloc(&a->m->grads, sizeof(float) * (size_t)t->n))))
-        a->st = rl__fail(RL_ERR_NOMEM, "model: out of memory for %s (%lld values)", name, (long long)t->n);
-}
-
-/* Loading: 2-D matrices of a frozen model point into the mapped file when its dtype is
-   usable in place (BF16/F32, aligned); everything else is read as F32. */
-typedef struct { rl_model *m; const char *dir; rl_status st; } rl__load_ctx;
-static void rl__load_fn(void *u, const char *name, rl_tensor *t) {
-    rl__load_ctx *lc = (rl__load_ctx *)u;
-    const rl_st_tensor *f;
-    const char *src = name;
-    rl__alloc_ctx ac;
-    if (lc->st) return;
-    f = rl_st_find(&lc->m->weights, name);
-    if (!f && !strcmp(name, "lm_head.weight")) { /* untied config without a head: the embeddings */
-        rl_log(RL_LOG_WARN, "%s: no lm_head.weight although tie_word_embeddings is false; using the embeddings", lc->dir);
-        src = "model.embed_tokens.weight";
-        f = rl_st_find(&lc->m->weights, src);
-    }
-    if (!f) {
-        if (lc->m->cfg.student)
-            lc->st = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is missing from the checkpoint, but config.json asks for it "
-                              "(num_hidden_layers, num_attention_layers, use_tokenshift, gate_rank_type, groupnorm_att, "
-                              "attention_bias)", lc->dir, name);
-        else
-            lc->st = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is missing from the checkpoint", lc->dir, name);
-        return;
-    }
-    if (!lc->m->trainable && t->ndim == 2 && f->supported && f->aligned && (f->dtype == RL_BF16 || f->dtype == RL_F16 || f->dtype == RL_F32) &&
-        f->ndim == 2 && f->shape[0] == t->shape[0] && f->shape[1] == t->shape[1]) {
-        t->data = (void *)(uintptr_t)f->data; /* read-only mapping: frozen weights are never written */
-        t->dtype = f->dtype;
-        return;
-    }
-    ac.m = lc->m;
-    ac.st = RL_OK;
-    rl__alloc_fn(&ac, name, t);
-    if ((lc->st = ac.st) != RL_OK) return;
-    lc->st = rl_st_read_f32(&lc->m->weights, src, (float *)t->data, t->ndim, t->shape);
-}
-
-/* config.json and the checkpoint must agree on the layer count: a tensor of a layer past
-   num_hidden_layers means the config describes a different model (loading only its first
-   layers would give a different model silently). */
-static rl_status rl__check_layer_count(const rl_model *m, const char *dir) {
-    int i;
-    for (i = 0; i < rl_st_count(&m->weights); i++) {
-        const char *nm = rl_st_at(&m->weights, i)->name;
-        char *end;
-        long long l;
-        if (strncmp(nm, "model.layers.", 13) || nm[13] < '0' || nm[13] > '9') continue;
-        l = strtoll(nm + 13, &end, 10);
-        if (*end == '.' && l >= m->cfg.n_layers)
-            return rl__fail(RL_ERR_FORMAT, "%s/config.json: num_hidden_layers is %lld but the checkpoint has tensor %.120s (layer %lld); "
-                            "config.json and the weights describe different models", dir, (long long)m->cfg.n_layers, nm, l);
-    }
-    return RL_OK;
-}
-
-/* A student's config.json and its tensors must describe the same model: every tensor in
-   the checkpoint is one the config asks for (layer count, which layers are attention, the
-   optional parts of the mixers); missing ones are reported by the load itself. */
-typedef struct { const char **names; int n, cap; rl_arena *a; } rl__name_set;
-static void rl__name_add(void *u, const char *name, rl_tensor *t) {
-    rl__name_set *ns = (rl__name_set *)u;
-    char *c;
-    RL__UNUSED(t);
-    if (ns->n == ns->cap) return;
-    if ((c = (char *)rl_arena_alloc(ns->a, strlen(name) + 1)) != NULL) {
-        memcpy(c, name, strlen(name) + 1);
-        ns->names[ns->n++] = c;
-    }
-}
-static int rl__name_cmp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
-static rl_status rl__student_check_tensors(rl_model *m, const char *dir) {
-    rl__name_set ns;
-    rl_arena a;
-    rl_status st = RL_OK;
-    int i, n = rl_st_count(&m->weights);
-    int64_t L = m->cfg.n_layers;
-    rl_arena_init(&a, 1 << 16);
-    ns.a = &a;
-    ns.n = 0;
-    ns.cap = (int)(64 * L + 16);
-    ns.names = (const char **)rl_arena_alloc(&a, sizeof(char *) * (size_t)ns.cap);
-    if (!ns.names) {
-        rl_arena_free(&a);
-        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", dir);
-    }
-    rl_model_params(m, rl__name_add, &ns);
-    qsort(ns.names, (size_t)ns.n, sizeof(char *), rl__name_cmp);
-    for (i = 0; i < n && st == RL_OK; i++) {
-        const char *nm = rl_st_at(&m->weights, i)->name, *key = nm;
-        long long l = -1;
-        int used = 0;
-        if (bsearch(&key, ns.names, (size_t)ns.n, sizeof(char *), rl__name_cmp)) continue;
-        if (!strcmp(nm, "lm_head.weight") && m->cfg.tie_embeddings) continue; /* tied, stored anyway */
-        if (sscanf(nm, "model.layers.%lld.%n", &l, &used) == 1 && used > 0) {
-            if (l >= L)
-                st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_hidden_layers is %lld, but the checkpoint has tensor %s (layer %lld)",
-                              dir, (long long)L, nm, l);
-            else if (l >= 0 && m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION && !strncmp(nm + used, "self_attn.", 10))
-                st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_attention_layers %d makes layer %lld softmax attention, but the "
-                              "checkpoint has the RAD-RWKV tensor %s there", dir, m->cfg.n_attention_layers, l, nm);
-        }
-        if (st == RL_OK)
-            st = rl__fail(RL_ERR_FORMAT, "%s/config.json does not describe tensor %s of the checkpoint (use_tokenshift %s, "
-                          "gate_rank_type %d, groupnorm_att %s, attention_bias %s)", dir, nm, m->cfg.use_tokenshift ? "true" : "false",
-                          m->cfg.gate_rank_type, m->cfg.groupnorm_att ? "true" : "false", m->cfg.attn_bias ? "true" : "false");
-    }
-    /* a layer the config makes RAD-RWKV but that has only q/k/v/o in the file */
-    for (i = 0; i < L && st == RL_OK; i++) {
-        char nm[96];
-        snprintf(nm, sizeof nm, "model.layers.%d.input_layernorm.weight", i);
-        if (!rl_st_find(&m->weights, nm)) {
-            st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_hidden_layers is %lld, but the checkpoint has no tensors of layer %d "
-                          "(no %s)", dir, (long long)L, i, nm);
-            break;
-        }
-        if (m->blocks[i].mix.cfg.kind == RL_MIXER_ATTENTION) continue;
-        snprintf(nm, sizeof nm, "model.layers.%d.self_attn.%s", i, m->blocks[i].mix.cfg.kind == RL_MIXER_RWKV6 ? "time_decay" : "w0");
-        if (!rl_st_find(&m->weights, nm))
-            st = rl__fail(RL_ERR_FORMAT, "%s/config.json: num_attention_layers %d makes layer %d RAD-RWKV%d, but the checkpoint has no "
-                          "%s (the layer looks like softmax attention)", dir, m->cfg.n_attention_layers, i, (int)m->blocks[i].mix.cfg.kind, nm);
-    }
-    rl_arena_free(&a);
-    return st;
-}
-
-static void rl__tie_head(rl_model *m) {
-    if (m->cfg.tie_embeddings) {
-        m->head = m->embed; /* same storage and gradient */
-        m->head.name = "lm_head.weight";
-    }
-}
-
-rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
-    rl_config cfg;
-    char path[4096];
-    rl_status st;
-    rl__load_ctx lc;
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if ((st = rl_config_load(&cfg, path)) != RL_OK) return st;
-    memset(m, 0, sizeof *m);
-    if ((st = rl_st_open_dir(&m->weights, dir)) != RL_OK) return st;
-    if (cfg.student) { /* a RADLADS student written by rl_model_save or the reference code */
-        rl_student_opts so;
-        rl__student_opts_from_config(&so, &cfg, &m->weights);
-        st = rl__model_shape(m, &cfg, &so);
-    } else {
-        st = rl__model_shape(m, &cfg, NULL);
-    }
-    m->has_weights = 1;
-    if (st != RL_OK) {
-        rl_model_free(m);
-        return st;
-    }
-    m->trainable = trainable;
-    if (cfg.student && (st = rl__student_check_tensors(m, dir)) != RL_OK) {
-        rl_model_free(m);
-        return st;
-    }
-    lc.m = m;
-    lc.dir = dir;
-    lc.st = RL_OK;
-    if ((lc.st = rl__check_layer_count(m, dir)) == RL_OK) rl_model_params(m, rl__load_fn, &lc);
-    if (lc.st != RL_OK) {
-        rl_model_free(m);
-        return lc.st;
-    }
-    rl__tie_head(m);
-    return RL_OK;
-}
-
-void rl_model_free(rl_model *m) {
-    rl_arena_free(&m->params);
-    rl_arena_free(&m->grads);
-    if (m->has_weights) rl_st_close(&m->weights);
-    if (m->gguf) {
-        rl_gguf_close(m->gguf);
-        RL_FREE(m->gguf);
-    }
-    RL_FREE(m->blocks);
-    RL_FREE(m->inv_freq);
-    memset(m, 0, sizeof *m);
-}
-
-/* ---- forward (training and scoring) ---- */
-
-static rl_tensor *rl__mlp(rl_ctx *c, rl_block *b, rl_tensor *h) {
-    return rl_linear(c, rl_swiglu(c, rl_linear(c, h, &b->gate, NULL), rl_linear(c, h, &b->up, NULL)), &b->down, NULL);
-}
-
-/* The shared body of rl_model_forward (state NULL) and rl_model_step (state set, B = 1). */
-static rl_tensor *rl__forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o, rl_state *s) {
-    rl_tensor *x = rl_embedding(c, ids, o->B * o->T, &m->embed), *v_first = NULL;
-    int64_t l, B = o->B, H = m->cfg.n_heads, N = m->cfg.head_dim, C = m->cfg.hidden_size;
-    float eps = m->cfg.rms_eps;
-    for (l = 0; l < m->cfg.n_layers && x; l++) {
-        rl_block *b = &m->blocks[l];
-        rl_tensor *h = rl_rmsnorm(c, x, &b->ln1, eps), *a;
-        rl_mixer_io io;
-        memset(&io, 0, sizeof io);
-        io.v_first = v_first;
-        if (s && b->mix.cfg.kind == RL_MIXER_ATTENTION) {
-            io.kcache = s->k[l];
-            io.vcache = s->v[l];
-            io.cache_cap = s->max_ctx;
-        } else if (s) {
-            /* the nodes keep pointers to these until backward: they live in the arena */
-            rl_tensor *st2 = (rl_tensor *)rl_arena_alloc(&c->arena, 2 * sizeof(rl_tensor));
-            int64_t ss[4];
-            if (!st2) return rl__op_fail(c, RL_ERR_NOMEM, "forward: out of memory");
-            ss[0] = B; ss[1] = H; ss[2] = N; ss[3] = N;
-            st2[0] = rl_wrap(s->S[l], RL_F32, 4, ss, 0);
-            io.state_in = &st2[0];
-            ss[1] = C;
-            st2[1] = rl_wrap(s->shift[l], RL_F32, 2, ss, 0);
-            io.shift_in = &st2[1];
-        }
-        a = rl_mixer_forward(c, &b->mix, h, o->T, o->pos0, &io);
-        if (b->mix.cfg.kind == RL_MIXER_RWKV7 && b->mix.cfg.layer == 0) v_first = io.v_first;
-        if (s && io.state_out) memcpy(s->S[l], io.state_out->data, sizeof(float) * (size_t)(H * N * N));
-        if (s && io.shift_out) memcpy(s->shift[l], io.shift_out->data, sizeof(float) * (size_t)C);
-        if (o->attn_in) o->attn_in[l] = h;
-        if (o->attn_out) o->attn_out[l] = a;
-        x = rl_add(c, x, a);
-        x = rl_add(c, x, rl__mlp(c, b, rl_rmsnorm(c, x, &b->ln2, eps)));
-    }
-    x = rl_rmsnorm(c, x, &m->norm, eps);
-    return o->no_head ? x : rl_linear(c, x, &m->head, NULL);
-}
-
-rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o) {
-    if (o->B < 1 || o->T < 1) return rl__op_fail(c, RL_ERR_ARG, "model forward: B and T must be positive");
-    return rl__forward(c, m, ids, o, NULL);
-}
-
-
-/* ==== 6. conversion ======================================================= */
-/* ---- 6a. initial values of the new student parameters (spec §3.0) ---- */
-
-/* Orthogonal init with gain (PyTorch orthogonal_): rows of a Gaussian matrix made
-   orthonormal by modified Gram-Schmidt in double (columns when rows > cols), times gain
-   (times sqrt(rows/cols) when rows > cols, as the spec's ortho()). */
-static void rl__ortho(float *w, int64_t rows, int64_t cols, double gain, rl_rng *rng) {
-    int64_t big = RL__MAX(rows, cols), small = RL__MIN(rows, cols), i, j, p;
-    double *q = (double *)RL_MALLOC(sizeof(double) * (size_t)(big * small));
-    if (!q) return;
-    for (i = 0; i < small * big; i++) q[i] = rl_rng_normal(rng);
-    for (i = 0; i < small; i++) { /* q holds `small` vectors of length `big` */
-        double nrm = 0;
-        for (p = 0; p < i; p++) {
-            double d = 0;
-            for (j = 0; j < big; j++) d += q[i * big + j] * q[p * big + j];
-            for (j = 0; j < big; j++) q[i * big + j] -= d * q[p * big + j];
-        }
-        for (j = 0; j < big; j++) nrm += q[i * big + j] * q[i * big + j];
-        nrm = 1.0 / sqrt(nrm);
-        for (j = 0; j < big; j++) q[i * big + j] *= nrm;
-    }
-    if (rows > cols) gain *= sqrt((double)rows / (double)cols);
-    for (i = 0; i < rows; i++)
-        for (j = 0; j < cols; j++) w[i * cols + j] = (float)(gain * (rows <= cols ? q[i * cols + j] : q[j * rows + i]));
-    RL_FREE(q);
-}
-
-static void rl__fill(rl_tensor *t, float v) {
-    int64_t i;
-    for (i = 0; i < t->n; i++) rl_f32(t)[i] = v;
-}
-static void rl__fill_uniform(rl_tensor *t, float lo, float hi, rl_rng *rng) {
-    int64_t i;
-    for (i = 0; i < t->n; i++) rl_f32(t)[i] = lo + (hi - lo) * rl_rng_uniform(rng);
-}
-
-/* Every parameter a student has and the teacher has not. ratio01 = l/(L−1); n is the
-   channel over all heads. RWKV6 gate: the code's effective PyTorch Linear default
-   U(−1/√C, 1/√C) (spec §3.0 note; σ ≈ 0.5 either way). */
-static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
-    const rl_mixer_cfg *g = &m->cfg;
-    double r01 = g->n_layers > 1 ? (double)g->layer / (double)(g->n_layers - 1) : 0.0;
-    int64_t n, C = g->C;
-    if (g->kind == RL_MIXER_RWKV6) {
-        rl__fill(&m->maa_x, 1.0f);
-        rl__fill(&m->maa_r, 0); rl__fill(&m->maa_k, 0); rl__fill(&m->maa_v, 0); rl__fill(&m->maa_w, 0); rl__fill(&m->maa_g, 0);
-        rl__fill(&m->maa_w1, 0);
-        rl__fill_uniform(&m->maa_w2, -0.01f, 0.01f, rng);
-        for (n = 0; n < C; n++) rl_f32(&m->decay)[n] = (float)(-6.0 + 5.0 * pow((double)n / (double)(C > 1 ? C - 1 : 1), 0.7 + 1.3 * r01));
-        rl__fill(&m->decay_w1, 0);
-        rl__fill_uniform(&m->decay_w2, -0.01f, 0.01f, rng);
-        rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
-        if (m->g2.n) { /* gate_rank_type 2 (official: g1 zero, g2 orthogonal × 0.1) */
-            rl__fill(&m->g1, 0);
-            rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
-        }
-        if (m->lnx_w.n) {
-            rl__fill(&m->lnx_w, 1.0f);
-            rl__fill(&m->lnx_b, 0.0f);
-        }
-    } else if (g->kind == RL_MIXER_RWKV7) {
-        for (n = 0; n < C; n++)
-            rl_f32(&m->w0)[n] = (float)(-7.0 + 5.0 * pow((double)n / (double)(C > 1 ? C - 1 : 1), 0.85 + sqrt(r01)) + 0.5);
-        rl__fill(&m->w1, 0);
-        rl__ortho(rl_f32(&m->w2), m->w2.shape[0], m->w2.shape[1], 0.1, rng);
-        rl__fill(&m->a0, 0);
-        rl__fill(&m->a1, 0);
-        rl__ortho(rl_f32(&m->a2), m->a2.shape[0], m->a2.shape[1], 0.1, rng);
-        rl__fill(&m->v0, g->layer > 0 ? 1.0f : 0.0f); /* unused at layer 0 (torch.empty there) */
-        rl__fill(&m->v1, 0);
-        rl__ortho(rl_f32(&m->v2), m->v2.shape[0], m->v2.shape[1], 0.1, rng);
-        if (m->g2.n) {
-            rl__fill(&m->g1, 0);
-            rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
-        }
-        if (m->gate_w.n) rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
-        rl__fill(&m->k_k, 0.85f);
-        rl__fill(&m->k_a, 1.0f);
-        rl__fill(&m->r_k, 0);
-        if (m->lnx_w.n) {
-            rl__fill(&m->lnx_w, 1.0f);
-            rl__fill(&m->lnx_b, 0.0f);
-        }
-    }
-}
-
-
-/* ---- 6b. the student from the teacher ---- */
-
-typedef struct { rl_model *src; const char *want; rl_tensor *found; } rl__find_ctx;
-static void rl__find_fn(void *u, const char *name, rl_tensor *t) {
-    rl__find_ctx *f = (rl__find_ctx *)u;
-    if (!f->found && !strcmp(name, f->want)) f->found = t;
-}
-typedef struct { rl_model *teacher; rl_status st; int64_t copied; } rl__copy_ctx;
-static void rl__copy_fn(void *u, const char *name, rl_tensor *t) {
-    rl__copy_ctx *cc = (rl__copy_ctx *)u;
-    rl__find_ctx f;
-    int64_t i;
-    f.src = cc->teacher;
-    f.want = name;
-    f.found = NULL;
-    rl_model_params(cc->teacher, rl__find_fn, &f);
-    if (!f.found) return; /* a new parameter */
-    if (f.found->n != t->n) {
-        cc->st = rl__fail(RL_ERR_ARG, "student %s: %lld values, teacher has %lld", name, (long long)t->n, (long long)f.found->n);
-        return;
-    }
-    if (f.found->dtype == RL_BF16)
-        for (i = 0; i < t->n; i++) rl_f32(t)[i] = rl_bf16_to_f32(((const uint16_t *)f.found->data)[i]);
-    else if (f.found->dtype == RL_F16)
-        for (i = 0; i < t->n; i++) rl_f32(t)[i] = rl_f16_to_f32(((const uint16_t *)f.found->data)[i]);
-    else memcpy(t->data, f.found->data, sizeof(float) * (size_t)t->n);
-    cc->copied++;
-}
-
-rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl_student_opts *o) {
-    rl_student_opts so;
-    rl__alloc_ctx ac;
-    rl__copy_ctx cc;
-    rl_rng rng;
-    rl_status st;
-    int64_t l;
-    if (!o) rl_student_opts_default(&so, RL_MIXER_RWKV7);
-    else so = *o;
-    if (so.kind != RL_MIXER_RWKV6 && so.kind != RL_MIXER_RWKV7)
-        return rl__fail(RL_ERR_ARG, "student: kind must be RL_MIXER_RWKV6 or RL_MIXER_RWKV7");
-    if (so.keep_attention < 0 || so.keep_attention > teacher->cfg.n_layers)
-        return rl__fail(RL_ERR_ARG, "student: keep_attention %d is outside [0, %lld]", so.keep_attention, (long long)teacher->cfg.n_layers);
-    if (so.kind == RL_MIXER_RWKV7 && (so.gate == RL_GATE_NONE || so.gate < 0 || so.gate > RL_GATE_NONE))
-        return rl__fail(RL_ERR_UNSUPPORTED, "student: RAD-RWKV7 needs a gate (Linear or LoRA): the official RWKV7Qwen2 code has no gate-less form");
-    if (so.kind == RL_MIXER_RWKV7 && so.keep_attention > 0 && !so.use_rope)
-        return rl__fail(RL_ERR_UNSUPPORTED, "student: a RAD-RWKV7 hybrid needs use_rope: the official RWKV7Qwen2 code gives its attention "
-                        "layers RoPE angles only then");
-    memset(s, 0, sizeof *s);
-    if ((st = rl__model_shape(s, &teacher->cfg, &so)) != RL_OK) {
-        rl_model_free(s);
-        return st;
-    }
-    s->trainable = 1;
-    ac.m = s;
-    ac.st = RL_OK;
-    rl_model_params(s, rl__alloc_fn, &ac);
-    if (ac.st != RL_OK) {
-        rl_model_free(s);
-        return ac.st;
-    }
-    rl__tie_head(s);
-    cc.teacher = (rl_model *)(uintptr_t)teacher; /* only read */
-    cc.st = RL_OK;
-    cc.copied = 0;
-    rl_model_params(s, rl__copy_fn, &cc);
-    if (cc.st != RL_OK) {
-        rl_model_free(s);
-        return cc.st;
-    }
-    rl_rng_seed(&rng, so.seed);
-    for (l = 0; l < s->cfg.n_layers; l++) rl__mixer_init_new(&s->blocks[l].mix, &rng);
-    return RL_OK;
-}
-
-
-
-/* ==== 7. training ========================================================= */
-
-static double rl__now(void) {
-#if defined(CLOCK_MONOTONIC)
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-#else
-    return (double)time(NULL);
-#endif
-}
-
-void rl_tokens_free(rl_tokens *t) {
-    RL_FREE(t->ids);
-    t->ids = NULL;
-    t->n = 0;
-}
-
-static uint64_t rl__le(const unsigned char *p, int bytes) {
-    uint64_t v = 0;
-    int i;
-    for (i = bytes - 1; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
-
-/* binidx: the .idx header says the dtype (code 8 = uint16, 4 = int32, 5 = int64 ...);
-   the .bin is the raw token array. Documents are used back to back. */
-rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix) {
-    char path[4096];
-    unsigned char *idx = NULL, *bin = NULL;
-    size_t li, lb, i, esz;
-    rl_status st;
-    int code;
-    memset(t, 0, sizeof *t);
-    snprintf(path, sizeof path, "%s.idx", prefix);
-    if ((st = rl__read_file(path, (size_t)1 << 40, (char **)&idx, &li)) != RL_OK) return st;
-    if (li < 18 || memcmp(idx, "MMIDIDX\0\0", 9) != 0) {
-        RL_FREE(idx);
-        return rl__fail(RL_ERR_FORMAT, "%s: not a binidx index (magic 'MMIDIDX\\0\\0' missing)", path);
-    }
-    code = idx[17];
-    RL_FREE(idx);
-    esz = code == 8 ? 2 : code == 4 ? 4 : code == 1 ? 1 : 0;
-    if (!esz) return rl__fail(RL_ERR_UNSUPPORTED, "%s: token dtype code %d (supported: 8 uint16, 4 int32, 1 uint8)", path, code);
-    snprintf(path, sizeof path, "%s.bin", prefix);
-    if ((st = rl__read_file(path, (size_t)1 << 40, (char **)&bin, &lb)) != RL_OK) return st;
-    if (lb % esz) {
-        RL_FREE(bin);
-        return rl__fail(RL_ERR_FORMAT, "%s: size %zu is not a multiple of the token size %zu", path, lb, esz);
-    }
-    t->n = (int64_t)(lb / esz);
-    t->ids = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(t->n + 1));
-    if (!t->ids) {
-        RL_FREE(bin);
-        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
-    }
-    for (i = 0; i < (size_t)t->n; i++) t->ids[i] = (int32_t)rl__le(bin + i * esz, (int)esz);
-    RL_FREE(bin);
-    return RL_OK;
-}
-
-rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path) {
-    unsigned char *b = NULL;
-    size_t len, i, esz;
-    rl_status st;
-    uint64_t magic, ver, n;
-    memset(t, 0, sizeof *t);
-    if ((st = rl__read_file(path, (size_t)1 << 40, (char **)&b, &len)) != RL_OK) return st;
-    if (len < 1024 || (magic = rl__le(b, 4)) != 20240520) {
-        RL_FREE(b);
-        return rl__fail(RL_ERR_FORMAT, "%s: not an llm.c token file (header magic 20240520 missing)", path);
-    }
-    ver = rl__le(b + 4, 4);
-    n = rl__le(b + 8, 4);
-    esz = ver == 1 ? 2 : ver == 2 ? 4 : 0;
-    if (!esz || 1024 + n * esz != len) {
-        RL_FREE(b);
-        return rl__fail(RL_ERR_FORMAT, "%s: version %llu / %llu tokens do not match the file size %zu", path,
-                        (unsigned long long)ver, (unsigned long long)n, len);
-    }
-    t->n = (int64_t)n;
-    t->ids = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(n + 1));
-    if (!t->ids) {
-        RL_FREE(b);
-        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
-    }
-    for (i = 0; i < n; i++) t->ids[i] = (int32_t)rl__le(b + 1024 + i * esz, (int)esz);
-    RL_FREE(b);
-    return RL_OK;
-}
-
-static const char *rl__memmem(const char *h, size_t hn, const char *nd, size_t nn) {
-    size_t i;
-    for (i = 0; nn <= hn && i <= hn - nn; i++)
-        if (h[i] == nd[0] && !memcmp(h + i, nd, nn)) return h + i;
-    return NULL;
-}
-
-/* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one
-   document each); every document is followed by eos when eos >= 0. */
-rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos) {
-    char *text = NULL;
-    size_t len, n = strlen(path);
-    rl_status st;
-    int jsonl = n > 6 && !strcmp(path + n - 6, ".jsonl"), split;
-    size_t pos = 0, cap = 0;
-    int64_t line = 0;
-    memset(t, 0, sizeof *t);
-    if ((st = rl__read_file(path, (size_t)1 << 40, &text, &len)) != RL_OK) return st;
-    split = !jsonl && rl_tokenizer_id(tok, "<|endoftext|>") < 0 && rl__memmem(text, len, "<|endoftext|>", 13);
-    while (pos < len || (!jsonl && !split && pos == 0)) {
-        const char *doc = text + pos;
-        size_t dlen;
-        int32_t *ids = NULL;
-        int64_t n_ids = 0;
-        rl_json_doc jd;
-        int have_doc = 0;
-        if (jsonl) {
-            const char *nl = (const char *)memchr(doc, '\n', len - pos);
-            size_t l = nl ? (size_t)(nl - doc) : len - pos;
-            const rl_json *v;
-            pos += l + 1;
-            line++;
-            if (l == 0) continue;
-            memset(&jd, 0, sizeof jd);
-            if ((st = rl_json_parse(&jd, doc, l, path)) != RL_OK) goto fail;
-            v = rl_json_get(&jd.root, "text");
-            if (!v || v->type != RL_JSON_STR) {
-                rl_json_free(&jd);
-                st = rl__fail(RL_ERR_FORMAT, "%s: line %lld: expected an object with a string field \"text\"", path, (long long)line);
-                goto fail;
-            }
-            st = rl_tokenizer_encode(tok, v->str, (size_t)v->n, 0, &ids, &n_ids);
-            rl_json_free(&jd);
-            have_doc = 1;
-        } else if (split) { /* TinyStories' convention: documents separated by <|endoftext|> */
-            const char *end = rl__memmem(doc, len - pos, "<|endoftext|>", 13);
-            size_t l = end ? (size_t)(end - doc) : len - pos;
-            pos += l + (end ? 13 : 1);
-            while (l && strchr(" \t\n\r\v\f", doc[0])) doc++, l--; /* stripped, as llama2.c's pretokenizer */
-            while (l && strchr(" \t\n\r\v\f", doc[l - 1])) l--;
-            if (!l) continue;
-            st = rl_tokenizer_encode(tok, doc, l, 0, &ids, &n_ids);
-            have_doc = 1;
-        } else {
-            dlen = len;
-            pos = len + 1;
-            st = rl_tokenizer_encode(tok, doc, dlen, 0, &ids, &n_ids);
-            have_doc = 1;
-        }
-        if (st != RL_OK) goto fail;
-        if (have_doc) {
-            size_t need = (size_t)(t->n + n_ids + 1);
-            if (need > cap) {
-                int32_t *ni;
-                cap = RL__MAX(need, 2 * cap);
-                ni = (int32_t *)RL_REALLOC(t->ids, sizeof(int32_t) * cap);
-                if (!ni) {
-                    RL_FREE(ids);
-                    st = rl__fail(RL_ERR_NOMEM, "%s: out of memory for the tokens", path);
-                    goto fail;
-                }
-                t->ids = ni;
-            }
-            memcpy(t->ids + t->n, ids, sizeof(int32_t) * (size_t)n_ids);
-            t->n += n_ids;
-            if (eos >= 0) t->ids[t->n++] = eos;
-        }
-        RL_FREE(ids);
-    }
-    RL_FREE(text);
-    return RL_OK;
-fail:
-    RL_FREE(text);
-    rl_tokens_free(t);
-    return st;
-}
-
-#if defined(__SIZEOF_INT128__)
-__extension__ typedef unsigned __int128 rl__u128; /* __extension__: no -pedantic warning */
-#endif
-static uint64_t rl__mulmod(uint64_t a, uint64_t b, uint64_t m) {
-#if defined(__SIZEOF_INT128__)
-    return (uint64_t)((rl__u128)a * b % m);
-#else
-    uint64_t r = 0;
-    a %= m;
-    while (b) { /* double and add, no overflow for m < 2^63 */
-        if (b & 1) r = (r + a) % m;
-        a = (a + a) % m;
-        b >>= 1;
-    }
-    return r;
-#endif
-}
-
-static int rl__is_prime(uint64_t n) {
-    uint64_t d;
-    if (n < 2) return 0;
-    for (d = 2; d * d <= n; d++)
-        if (n % d == 0) return 0;
-    return 1;
-}
-
-rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double heldout) {
-    int64_t slots;
-    memset(L, 0, sizeof *L);
-    if (T < 1) return rl__fail(RL_ERR_ARG, "loader: context length must be positive");
-    if (!(heldout >= 0 && heldout < 1)) return rl__fail(RL_ERR_ARG, "loader: held-out fraction %g is outside [0, 1)", heldout);
-    slots = (data->n - 1) / T; /* a window needs T+1 tokens */
-    L->data = data;
-    L->T = T;
-    L->n_heldout = (int64_t)((double)slots * heldout);
-    if (heldout > 0 && L->n_heldout < 1 && slots > 1) L->n_heldout = 1;
-    L->n_train = slots - L->n_heldout;
-    if (L->n_train < 2)
-        return rl__fail(RL_ERR_ARG, "loader: %lld tokens give %lld training windows of %lld (need at least 2); use more text or a shorter context",
-                        (long long)data->n, (long long)L->n_train, (long long)T);
-    L->heldout_begin = L->n_train * T;
-    L->heldout_end = L->n_heldout > 0 ? data->n : L->heldout_begin; /* the whole rest, tail included */
-    L->n_heldout = L->n_heldout > 0 ? (L->heldout_end - L->heldout_begin - 1 + T - 1) / T : 0;
-    for (L->p = (uint64_t)L->n_train; L->p > 2; L->p--)
-        if (L->p % 3 == 2 && rl__is_prime(L->p)) break;
-    L->mult = (uint64_t)floor((double)L->p * (sqrt(5.0) - 1.0) / 2.0);
-    return RL_OK;
-}
-
-const int32_t *rl_loader_train(const rl_loader *L, uint64_t k) {
-    uint64_t ii = (1 + k) % L->p, slot = rl__mulmod(L->mult, rl__mulmod(ii, rl__mulmod(ii, ii, L->p), L->p), L->p);
-    return L->data->ids + (int64_t)slot * L->T;
-}
-
-const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i) { return L->data->ids + L->heldout_begin + i * L->T; }
-
-int64_t rl_loader_heldout_len(const rl_loader *L, int64_t i) {
-    int64_t left = L->heldout_end - 1 - (L->heldout_begin + i * L->T);
-    return i < 0 || i >= L->n_heldout ? 0 : RL__MIN(L->T, left);
-}
-
-rl_status rl_loader_heldout_docs(rl_loader *L, int32_t sep) {
-    int64_t j;
-    if (L->n_heldout < 1) return rl__fail(RL_ERR_ARG, "loader: no held-out split to align to documents");
-    for (j = L->n_train * L->T; j < L->heldout_end - 1; j++)
-        if (L->data->ids[j] == sep) break;
-    if (j >= L->heldout_end - 1)
-        return rl__fail(RL_ERR_ARG, "loader: the held-out split (tokens %lld..%lld) holds no document separator (token %d); use a larger held-out fraction",
-                        (long long)L->heldout_begin, (long long)L->heldout_end, (int)sep);
-    L->heldout_begin = j;
-    L->n_heldout = (L->heldout_end - L->heldout_begin - 1 + L->T - 1) / L->T;
-    return RL_OK;
-}
-
-void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mixer) {
-    double warm = (double)s->warmup_steps * (double)s->tokens_per_step, tok = (double)step * (double)s->tokens_per_step;
-    double span = (double)s->exit_tokens - warm, p, q, f = 1.0;
-    double i2 = s->lr2_init < 0 ? s->lr_init : s->lr2_init, f2 = s->lr2_final < 0 ? s->lr_final : s->lr2_final;
-    p = span > 0 ? (tok - warm) / span : 1.0;
-    p = p < 0 ? 0 : p > 1 ? 1 : p;
-    q = s->endpoint > s->wait ? (p - s->wait) / (s->endpoint - s->wait) : (p >= s->wait);
-    q = q < 0 ? 0 : q > 1 ? 1 : q;
-    q = s->cosine ? cos(1.5707963267948966 * q) : 1.0 - q;
-    if (step < s->warmup_steps) f = 0.01 + 0.99 * (double)step / (double)s->warmup_steps;
-    *lr_main = (s->lr_final + (s->lr_init - s->lr_final) * q) * f;
-    *lr_mixer = (f2 + (i2 - f2) * q) * f;
-}
-
-/* ---- AdamW ---- */
-
-typedef struct { rl_adamw *o; rl_model *m; int which, pass, layer; rl_status st; } rl__adam_ctx;
-static int rl__is_decay_param(const char *name) {
-    static const char *const keep[] = {"time_maa_w", "time_maa_w1", "time_maa_w2", "time_decay", "time_decay_w1", "time_decay_w2", "w0", "w1", "w2"};
-    const char *leaf = strrchr(name, '.');
-    size_t i;
-    leaf = leaf ? leaf + 1 : name;
-    for (i = 0; i < sizeof keep / sizeof keep[0]; i++)
-        if (!strcmp(leaf, keep[i])) return 1;
-    return 0;
-}
-static void rl__adam_fn(void *u, const char *name, rl_tensor *t) {
-    rl__adam_ctx *a = (rl__adam_ctx *)u;
-    rl_adamw *o = a->o;
-    const char *sa = strstr(name, ".self_attn.");
-    int mixer = sa != NULL;
-    if (a->st || !t->grad) return;
-    if (mixer && a->which != RL_TRAIN_ALL) { /* kept softmax-attention layers of a hybrid are not "mixers to distil" */
-        long l = strtol(name + sizeof "model.layers." - 1, NULL, 10);
-        if (l >= 0 && l < a->m->cfg.n_layers && a->m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION) return;
-        if (a->layer >= 0 && l != a->layer) return;
-    }
-    if ((a->which == RL_TRAIN_MIXERS && !mixer) || (a->which == RL_TRAIN_DECAY && !(mixer && rl__is_decay_param(name)))) return;
-    if (a->pass == 0) {
-        o->n++;
-        return;
-    }
-    o->p[o->n] = t;
-    o->mixer[o->n] = (unsigned char)mixer;
-    o->names[o->n] = (const char *)rl_arena_alloc(&o->mem, strlen(name) + 1);
-    o->m[o->n] = (float *)rl_arena_zalloc(&o->mem, sizeof(float) * (size_t)t->n);
-    o->v[o->n] = (float *)rl_arena_zalloc(&o->mem, sizeof(float) * (size_t)t->n);
-    if (!o->names[o->n] || !o->m[o->n] || !o->v[o->n]) {
-        a->st = rl__fail(RL_ERR_NOMEM, "optimizer: out of memory for %s", name);
-        return;
-    }
-    strcpy((char *)(uintptr_t)o->names[o->n], name);
-    o->n++;
-}
-
-static rl_status rl__adamw_init_layer(rl_adamw *o, rl_model *m, int which, int layer);
-rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which) { return rl__adamw_init_layer(o, m, which, -1); }
-
-/* layer >= 0 with RL_TRAIN_MIXERS: only that layer's mixer */
-static rl_status rl__adamw_init_layer(rl_adamw *o, rl_model *m, int which, int layer) {
-    rl__adam_ctx a;
-    memset(o, 0, sizeof *o);
-    o->beta1 = 0.9f;
-    o->beta2 = 0.95f;
-    o->eps = 1e-8f;
-    o->clip = 1.0f;
-    rl_arena_init(&o->mem, (size_t)64 << 20);
-    if (!m->trainable) return rl__fail(RL_ERR_ARG, "optimizer: the model was not created trainable");
-    a.o = o;
-    a.m = m;
-    a.which = which;
-    a.layer = layer;
-    a.st = RL_OK;
-    a.pass = 0;
-    rl_model_params(m, rl__adam_fn, &a);
-    if (!o->n) return rl__fail(RL_ERR_ARG, "optimizer: no parameter selected");
-    o->p = (rl_tensor **)rl_arena_alloc(&o->mem, sizeof(rl_tensor *) * (size_t)o->n);
-    o->names = (const char **)rl_arena_alloc(&o->mem, sizeof(char *) * (size_t)o->n);
-    o->m = (float **)rl_arena_alloc(&o->mem, sizeof(float *) * (size_t)o->n);
-    o->v = (float **)rl_arena_alloc(&o->mem, sizeof(float *) * (size_t)o->n);
-    o->mixer = (unsigned char *)rl_arena_alloc(&o->mem, (size_t)o->n);
-    if (!o->p || !o->names || !o->m || !o->v || !o->mixer) return rl__fail(RL_ERR_NOMEM, "optimizer: out of memory");
-    o->n = 0;
-    a.pass = 1;
-    rl_model_params(m, rl__adam_fn, &a);
-    return a.st;
-}
-
-void rl_adamw_zero_grad(rl_adamw *o) {
-    int i;
-    for (i = 0; i < o->n; i++) memset(o->p[i]->grad, 0, sizeof(float) * (size_t)o->p[i]->n);
-}
-
-double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
-    double ss = 0, norm, b1c, b2c;
-    float scale;
-    int i;
-    int64_t j;
-    for (i = 0; i < o->n; i++)
-        for (j = 0; j < o->p[i]->n; j++) ss += (double)o->p[i]->grad[j] * o->p[i]->grad[j];
-    norm = sqrt(ss);
-    if (!(norm < INFINITY)) { /* NaN or Inf: skip the update, keep the weights */
-        rl_adamw_zero_grad(o);
-        return -1.0;
-    }
-    scale = o->clip > 0 && norm > o->clip ? (float)(o->clip / (norm + 1e-6)) : 1.0f;
-    o->step++;
-    b1c = 1.0 - pow(o->beta1, (double)o->step);
-    b2c = 1.0 - pow(o->beta2, (double)o->step);
-    for (i = 0; i < o->n; i++) {
-        float *p = rl_f32(o->p[i]), *g = o->p[i]->grad, *m = o->m[i], *v = o->v[i];
-        float lr = (float)(o->mixer[i] ? lr_mixer : lr_main);
-        for (j = 0; j < o->p[i]->n; j++) {
-            float gj = g[j] * scale;
-            m[j] = o->beta1 * m[j] + (1.0f - o->beta1) * gj;
-            v[j] = o->beta2 * v[j] + (1.0f - o->beta2) * gj * gj;
-            p[j] -= lr * ((float)(m[j] / b1c) / (sqrtf((float)(v[j] / b2c)) + o->eps) + o->weight_decay * p[j]);
-            g[j] = 0;
-        }
-    }
-    return norm;
-}
-
-void rl_adamw_free(rl_adamw *o) {
-    rl_arena_free(&o->mem);
-    memset(o, 0, sizeof *o);
-}
-
-/* ---- checkpoints ----
-   One safetensors file: every trainable parameter under its name, the Adam moments as
-   "optim.m.<name>" / "optim.v.<name>", and in __metadata__ the counters
-   (radlads.stage, radlads.step, radlads.adam_step, radlads.tokens). Written to a
-   temporary file and renamed (rl_st_write), so an interrupted save leaves the previous
-   checkpoint intact. */
-
-typedef struct { rl_st_entry *e; int n, cap; rl_arena *names; rl_status st; } rl__ck_ctx;
-static void rl__ck_add(rl__ck_ctx *k, const char *name, const rl_tensor *t, const void *data) {
-    rl_st_entry *e;
-    int d;
-    char *nm;
-    if (k->st) return;
-    if (k->n == k->cap) {
-        int cap = k->cap ? 2 * k->cap : 256;
-        rl_st_entry *ne = (rl_st_entry *)RL_REALLOC(k->e, sizeof(rl_st_entry) * (size_t)cap);
-        if (!ne) {
-            k->st = rl__fail(RL_ERR_NOMEM, "checkpoint: out of memory");
-            return;
-        }
-        k->e = ne;
-        k->cap = cap;
-    }
-    if (!(nm = (char *)rl_arena_alloc(k->names, strlen(name) + 1))) {
-        k->st = rl__fail(RL_ERR_NOMEM, "checkpoint: out of memory");
-        return;
-    }
-    strcpy(nm, name);
-    e = &k->e[k->n++];
-    memset(e, 0, sizeof *e);
-    e->name = nm;
-    e->dtype = data == t->data ? t->dtype : RL_F32; /* a parameter as stored, or its F32 moments */
-    e->ndim = t->ndim;
-    for (d = 0; d < t->ndim; d++) e->shape[d] = t->shape[d];
-    e->data = data;
-}
-static void rl__zero_grad_fn(void *u, const char *name, rl_tensor *t) {
-    RL__UNUSED(u);
-    RL__UNUSED(name);
-    if (t->grad) memset(t->grad, 0, sizeof(float) * (size_t)t->n);
-}
-static void rl__ck_param(void *u, const char *name, rl_tensor *t) { rl__ck_add((rl__ck_ctx *)u, name, t, t->data); }
-
-/* ---- hardening: finite weights, the run's identity, stale temporary files, the csv log ---- */
-
-/* The first parameter holding a NaN or Inf (F32 parameters; frozen BF16 ones are the teacher's). */
-typedef struct { const char *bad; char name[160]; } rl__finite_ctx;
-static void rl__finite_fn(void *u, const char *name, rl_tensor *t) {
-    rl__finite_ctx *f = (rl__finite_ctx *)u;
-    const float *d = rl_f32(t);
-    int64_t i;
-    if (f->bad || !d) return;
-    for (i = 0; i < t->n; i++)
-        if (!(d[i] - d[i] == 0)) {
-            snprintf(f->name, sizeof f->name, "%s", name);
-            f->bad = f->name;
-            return;
-        }
-}
-static const char *rl__nonfinite_param(rl_model *m, char *out, size_t n) {
-    rl__finite_ctx f;
-    memset(&f, 0, sizeof f);
-    rl_model_params(m, rl__finite_fn, &f);
-    if (!f.bad) return NULL;
-    snprintf(out, n, "%s", f.name);
-    return out;
-}
-
-static uint64_t rl__fnv1a(uint64_t h, const void *p, size_t n) {
-    const unsigned char *b = (const unsigned char *)p;
-    size_t i;
-    for (i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
-
-/* What must not change between a run and its resumption, kept in the checkpoint's metadata
-   as radlads.id.<key> = value: the teacher (shape and a hash of its first embedding rows),
-   the token stream (length and a hash of its first MiB), ctx, batch, the student's
-   architecture and seed, and whatever the caller adds (rl_stage_opts.identity). */
-#define RL__ID_MAX 24
-typedef struct {
-    int n;
-    char key[RL__ID_MAX][64];
-    char val[RL__ID_MAX][160];
-} rl__run_id;
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void rl__id_add(rl__run_id *id, const char *key, const char *fmt, ...) {
-    va_list ap;
-    if (id->n >= RL__ID_MAX) return;
-    snprintf(id->key[id->n], sizeof id->key[0], "radlads.id.%s", key);
-    va_start(ap, fmt);
-    vsnprintf(id->val[id->n], sizeof id->val[0], fmt, ap);
-    va_end(ap);
-    id->n++;
-}
-static void rl__run_identity(rl__run_id *id, rl_model *s, rl_model *t, const rl_tokens *data, const rl_stage_opts *o) {
-    int64_t l, n_attn = 0;
-    memset(id, 0, sizeof *id);
-    rl__id_add(id, "ctx", "%lld", (long long)o->ctx);
-    rl__id_add(id, "batch", "%lld", (long long)o->batch);
-    for (l = 0; l < s->cfg.n_layers; l++) n_attn += s->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION;
-    rl__id_add(id, "arch", "%s, %lld layers (%lld attention), d_model %lld, rope %d, tokenshift %d, balance_state %d, groupnorm_att %d",
-               s->student.kind == RL_MIXER_RWKV6 ? "RAD-RWKV6" : s->student.kind == RL_MIXER_RWKV7 ? "RAD-RWKV7" : "transformer",
-               (long long)s->cfg.n_layers, (long long)n_attn, (long long)s->cfg.hidden_size, s->student.use_rope, s->student.use_tokenshift,
-               s->student.balance_state, s->student.groupnorm_att);
-    rl__id_add(id, "seed", "%llu", (unsigned long long)s->student.seed);
-    if (t && t->embed.data) {
-        size_t esz = t->embed.dtype == RL_F32 ? 4 : 2, nb = (size_t)RL__MIN((int64_t)1 << 18, t->embed.n) * esz;
-        rl__id_add(id, "teacher", "%s, %lld layers, d_model %lld, vocab %lld, embeddings fnv1a64 %016llx", t->cfg.model_type,
-                   (long long)t->cfg.n_layers, (long long)t->cfg.hidden_size, (long long)t->cfg.vocab_size,
-                   (unsigned long long)rl__fnv1a(0xcbf29ce484222325ull, t->embed.data, nb));
-    }
-    rl__id_add(id, "data", "%lld tokens, first MiB fnv1a64 %016llx", (long long)data->n,
-               (unsigned long long)rl__fnv1a(0xcbf29ce484222325ull, data->ids, sizeof(int32_t) * (size_t)RL__MIN(data->n, (int64_t)1 << 18)));
-    if (o->identity) {
-        int i;
-        for (i = 0; o->identity[i] && o->identity[i + 1]; i += 2) rl__id_add(id, o->identity[i], "%s", o->identity[i + 1]);
-    }
-}
-/* meta = fixed key/value pairs (NULL-terminated) followed by the identity */
-static void rl__meta_with_id(const char **meta, int cap, const char *const *fixed, const rl__run_id *id) {
-    int n = 0, i;
-    for (i = 0; fixed[i] && n + 2 < cap; i += 2) {
-        meta[n++] = fixed[i];
-        meta[n++] = fixed[i + 1];
-    }
-    for (i = 0; id && i < id->n && n + 2 < cap; i++) {
-        meta[n++] = id->key[i];
-        meta[n++] = id->val[i];
-    }
-    meta[n] = NULL;
-}
-
-/* Before resuming: the checkpoint must come from this run (else RL_ERR_STATE naming the
-   field, unless force) and its counters must be numbers that fit it. */
-static rl_status rl__check_run_id(const char *path, int stage, const rl__run_id *id, int force, int64_t steps) {
-    rl_st st;
-    rl_status s;
-    int i, missing = 0;
-    char what[600], want[8];
-    int64_t step = 0;
-    const char *v;
-    if ((s = rl_st_open(&st, path)) != RL_OK) return s;
-    snprintf(want, sizeof want, "%d", stage);
-    if (!(v = rl_st_meta(&st, "radlads.stage")) || strcmp(v, want)) { /* not this stage's: rl__load_checkpoint says so */
-        rl_st_close(&st);
-        return RL_OK;
-    }
-    for (i = 0; i < id->n; i++) {
-        char have[160];
-        if (!(v = rl_st_meta(&st, id->key[i]))) {
-            missing++;
-            continue;
-        }
-        snprintf(have, sizeof have, "%s", v);
-        if (strcmp(have, id->val[i])) {
-            if (force) {
-                rl_log(RL_LOG_WARN, "%s: resuming anyway (forced) although %s differs: '%s' in the checkpoint, '%s' now", path, id->key[i] + 11,
-                       have, id->val[i]);
-                continue;
-            }
-            rl_st_close(&st);
-            return rl__fail(RL_ERR_STATE, "%s: this checkpoint is from a different run: %s is '%s' there but '%s' now; start without resume, "
-                            "or force it (radlads convert --resume-force)", path, id->key[i] + 11, have, id->val[i]);
-        }
-    }
-    if (missing && missing == id->n) rl_log(RL_LOG_WARN, "%s: the checkpoint records no run identity (an older one); not checked", path);
-    snprintf(what, sizeof what, "%s: metadata radlads.step", path);
-    v = rl_st_meta(&st, "radlads.step");
-    s = v && rl_parse_i64(v, what, 0, INT64_MAX / 2, 0, &step) != RL_OK ? RL_ERR_FORMAT : RL_OK;
-    if (s == RL_OK && step > steps && !force)
-        s = rl__fail(RL_ERR_STATE, "%s: the checkpoint is at step %lld but this stage has %lld steps; start without resume, or force it "
-                     "(radlads convert --resume-force)", path, (long long)step, (long long)steps);
-    rl_st_close(&st);
-    return s;
-}
-
-/* "<path>.tmp.<8 hex>" files are ours (rl__open_tmp): a run killed while writing leaves one;
-   the next start in that folder removes them. */
-static void rl__remove_stale_tmp(const char *path) {
-    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    char dir[4096], full[8192];
-    size_t nb = strlen(base);
-    DIR *d;
-    struct dirent *e;
-    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
-    else snprintf(dir, sizeof dir, ".");
-    if (!(d = opendir(dir))) return;
-    while ((e = readdir(d)) != NULL) {
-        const char *n = e->d_name;
-        size_t k;
-        int ok = strlen(n) == nb + 13 && !strncmp(n, base, nb) && !strncmp(n + nb, ".tmp.", 5);
-        for (k = nb + 5; ok && k < nb + 13; k++) ok = (n[k] >= '0' && n[k] <= '9') || (n[k] >= 'a' && n[k] <= 'f');
-        if (!ok) continue;
-        snprintf(full, sizeof full, "%s/%s", dir, n);
-        if (unlink(full) == 0) rl_log(RL_LOG_INFO, "%s: removed a stale temporary file of an interrupted write", full);
-    }
-    closedir(d);
-}
-
-static rl_status rl__write_atomic(const char *path, const char *data, size_t len);
-/* The csv log when a stage (re)starts at step `from`: rows of this stage after `from` are of
-   steps about to be redone, so they go; every other row stays. */
-static rl_status rl__csv_trim(const char *path, int stage, int64_t from) {
-    char *text = NULL, *out, *p, *end;
-    size_t len = 0, n = 0;
-    rl_status st;
-    FILE *f = fopen(path, "rb");
-    if (!f) return RL_OK; /* no log yet */
-    fclose(f);
-    if ((st = rl__read_file(path, (size_t)1 << 32, &text, &len)) != RL_OK) return st;
-    if (!(out = (char *)RL_MALLOC(len + 1))) {
-        RL_FREE(text);
-        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
-    }
-    for (p = text; p < text + len; p = end) {
-        long long sg = -1, sp = -1;
-        char *nl = (char *)memchr(p, '\n', (size_t)(text + len - p));
-        end = nl ? nl + 1 : text + len;
-        if (sscanf(p, "%lld,%lld,", &sg, &sp) == 2 && sg == stage && sp > from) continue;
-        memcpy(out + n, p, (size_t)(end - p));
-        n += (size_t)(end - p);
-    }
-    st = n == len ? RL_OK : rl__write_atomic(path, out, n);
-    RL_FREE(out);
-    RL_FREE(text);
-    return st;
-}
-
-static rl_status rl__save_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t step, int64_t tokens, const rl__run_id *id) {
-    rl__ck_ctx k;
-    rl_arena names;
-    char buf[4][32], nm[300];
-    const char *meta[11], *all[2 * RL__ID_MAX + 12];
-    rl_status st;
-    int i;
-    if (rl__nonfinite_param(m, nm, sizeof nm)) /* never replace a good checkpoint with a broken one */
-        return rl__fail(RL_ERR_STATE, "%s: not written: parameter %s holds NaN or Inf", path, nm);
-    memset(&k, 0, sizeof k);
-    rl_arena_init(&names, 1 << 20);
-    k.names = &names;
-    rl_model_params(m, rl__ck_param, &k);
-    for (i = 0; i < o->n; i++) {
-        snprintf(nm, sizeof nm, "optim.m.%s", o->names[i]);
-        rl__ck_add(&k, nm, o->p[i], o->m[i]);
-        snprintf(nm, sizeof nm, "optim.v.%s", o->names[i]);
-        rl__ck_add(&k, nm, o->p[i], o->v[i]);
-    }
-    snprintf(buf[0], sizeof buf[0], "%d", stage);
-    snprintf(buf[1], sizeof buf[1], "%lld", (long long)step);
-    snprintf(buf[2], sizeof buf[2], "%lld", (long long)o->step);
-    snprintf(buf[3], sizeof buf[3], "%lld", (long long)tokens);
-    meta[0] = "radlads.stage"; meta[1] = buf[0];
-    meta[2] = "radlads.step"; meta[3] = buf[1];
-    meta[4] = "radlads.adam_step"; meta[5] = buf[2];
-    meta[6] = "radlads.tokens"; meta[7] = buf[3];
-    meta[8] = "radlads.kind"; meta[9] = "checkpoint";
-    meta[10] = NULL;
-    rl__meta_with_id(all, (int)(sizeof all / sizeof all[0]), meta, id);
-    st = k.st ? k.st : rl_st_write(path, k.e, k.n, all, 0);
-    RL_FREE(k.e);
-    rl_arena_free(&names);
-    return st;
-}
-
-typedef struct { const rl_st *st; rl_status s; } rl__ld_ctx;
-static void rl__ck_load_param(void *u, const char *name, rl_tensor *t) {
-    rl__ld_ctx *l = (rl__ld_ctx *)u;
-    if (l->s == RL_OK) l->s = rl_st_read_f32(l->st, name, rl_f32(t), t->ndim, t->shape);
-}
-
-static rl_status rl__load_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t *step) {
-    rl_st st;
-    rl__ld_ctx l;
-    const char *v;
-    char nm[300], got[48], what[600];
-    int i;
-    int64_t k_stage = 0, k_step = 0, k_adam = 0;
-    rl_status s;
-    if ((s = rl_st_open(&st, path)) != RL_OK) return s;
-    v = rl_st_meta(&st, "radlads.stage");
-    snprintf(got, sizeof got, "%.40s", v ? v : "missing"); /* v lives in the file's header: copy before closing */
-    if (!v || rl_parse_i64(v, "radlads.stage", 1, 3, 0, &k_stage) != RL_OK || k_stage != stage || !rl_st_meta(&st, "radlads.step") ||
-        !rl_st_meta(&st, "radlads.adam_step")) {
-        rl_st_close(&st);
-        return rl__fail(RL_ERR_FORMAT, "%s: not a checkpoint of stage %d (metadata radlads.stage is %s); start this stage without --resume",
-                        path, stage, got);
-    }
-    snprintf(what, sizeof what, "%s: metadata radlads.step", path);
-    if ((s = rl_parse_i64(rl_st_meta(&st, "radlads.step"), what, 0, INT64_MAX / 2, 0, &k_step)) == RL_OK) {
-        snprintf(what, sizeof what, "%s: metadata radlads.adam_step", path);
-        s = rl_parse_i64(rl_st_meta(&st, "radlads.adam_step"), what, 0, k_step, 0, &k_adam);
-    }
-    if (s != RL_OK) {
-        rl_st_close(&st);
-        return RL_ERR_FORMAT;
-    }
-    *step = k_step;
-    o->step = k_adam;
-    l.st = &st;
-    l.s = RL_OK;
-    rl_model_params(m, rl__ck_load_param, &l);
-    for (i = 0; i < o->n && l.s == RL_OK; i++) {
-        snprintf(nm, sizeof nm, "optim.m.%s", o->names[i]);
-        l.s = rl_st_read_f32(&st, nm, o->m[i], o->p[i]->ndim, o->p[i]->shape);
-        snprintf(nm, sizeof nm, "optim.v.%s", o->names[i]);
-        if (l.s == RL_OK) l.s = rl_st_read_f32(&st, nm, o->v[i], o->p[i]->ndim, o->p[i]->shape);
-    }
-    rl_st_close(&st);
-    return l.s;
-}
-
-/* ---- stages ---- */
-
-void rl_stage_opts_default(rl_stage_opts *o, int stage) {
-    memset(o, 0, sizeof *o);
-    o->stage = stage;
-    o->ctx = 512;
-    o->batch = stage == 1 ? 32 : stage == 2 ? 96 : 16;
-    o->micro_batch = 1;
-    o->tokens = stage == 1 ? 100000000 : stage == 2 ? 500000000 : 100000000;
-    o->lr.lr_init = stage == 1 ? 1e-3 : 1e-5;
-    o->lr.lr_final = 1e-5;
-    o->lr.lr2_init = o->lr.lr2_final = -1;
-    o->lr.wait = 0;
-    o->lr.endpoint = 1;
-    o->lr.cosine = 1;
-    o->lr.warmup_steps = 50;
-    o->clip = 1.0f;
-    o->beta1 = 0.9f;
-    o->beta2 = 0.95f;
-    o->eps = 1e-8f;
-    o->train = stage == 1 ? RL_TRAIN_MIXERS : RL_TRAIN_ALL;
-    o->carry_state = stage == 3;
-    o->chunk = 512;
-    o->heldout = 0.05;
-    o->ckpt_every = 100;
-}
-
-typedef struct { rl_plan *p; int which; int64_t bytes; } rl__plan_ctx;
-static void rl__plan_fn(void *u, const char *name, rl_tensor *t) {
-    rl__plan_ctx *c = (rl__plan_ctx *)u;
-    int mixer = strstr(name, ".self_attn.") != NULL;
-    int trained = c->which == RL_TRAIN_ALL || (mixer && (c->which == RL_TRAIN_MIXERS || rl__is_decay_param(name)));
-    c->p->params += t->n;
-    c->bytes += t->n * (t->dtype == RL_BF16 || t->dtype == RL_F16 ? 2 : 4);
-    if (trained) c->p->trained += t->n;
-}
-static void rl__bytes_fn(void *u, const char *name, rl_tensor *t) {
-    RL__UNUSED(name);
-    *(int64_t *)u += t->n * (t->dtype == RL_BF16 || t->dtype == RL_F16 ? 2 : 4);
-}
-
-rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p) {
-    rl__plan_ctx pc;
-    int64_t tb = 0, T = o->ctx, mb = o->micro_batch > 0 ? o->micro_batch : 1, C = student->cfg.hidden_size, F = student->cfg.intermediate_size;
-    int64_t V = student->cfg.vocab_size, L = student->cfg.n_layers, H = student->cfg.n_heads, N = student->cfg.head_dim, l, n_attn = 0;
-    double per_tok_floats, dense_s, dense_t;
-    memset(p, 0, sizeof *p);
-    pc.p = p;
-    pc.which = o->stage == 1 ? RL_TRAIN_MIXERS : o->train;
-    pc.bytes = 0;
-    rl_model_params(student, rl__plan_fn, &pc);
-    if (teacher && o->stage < 3) rl_model_params(teacher, rl__bytes_fn, &tb);
-    for (l = 0; l < L; l++) n_attn += student->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION;
-    p->weights_bytes = (double)(pc.bytes + tb);
-    p->grads_bytes = 4.0 * (double)p->params;
-    p->optim_bytes = 8.0 * (double)p->trained;
-    /* floats per token kept on the tape, forward values and gradients (x2): a RAD-RWKV
-       layer records ~40 vectors of C and 3 of F; the head V (KL/CE need ~4 of them) */
-    per_tok_floats = 2.0 * (double)(L * (40 * C + 3 * F)) + (o->stage == 1 ? (double)(L * 12 * C) : 4.0 * (double)V);
-    p->act_bytes = 4.0 * per_tok_floats * (double)(T * mb);
-    if (o->stage == 3 && o->carry_state && o->chunk > 0 && o->chunk < T) p->act_bytes *= (double)o->chunk / (double)T;
-    dense_s = (double)(p->params - (student->cfg.tie_embeddings ? 0 : V * C)); /* the embedding lookup costs nothing */
-    dense_t = (double)(tb / 2 > 0 ? teacher ? rl_model_n_params(teacher) - V * C : 0 : 0);
-    if (o->stage == 1) /* teacher forward + forward/backward of the mixers only */
-        p->flops_per_token = 2.0 * dense_t + 6.0 * (double)p->trained + 4.0 * (double)(L * T * C) / 2 + 12.0 * (double)(L * H * N * N);
-    else
-        p->flops_per_token = (o->stage == 2 ? 2.0 * dense_t + 4.0 * (double)(L * T * C) / 2 : 0.0) + 6.0 * dense_s +
-                             12.0 * (double)((L - n_attn) * H * N * N) + 12.0 * (double)(n_attn * T * C) / 2;
-    p->flops_total = p->flops_per_token * (double)o->tokens;
-    return RL_OK;
-}
-
-/* Loss of one micro-batch of B windows (ids: B×(T+1), row-major). */
-static rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T,
-                                 int32_t *x, int32_t *y, rl_state *carry) {
-    rl_forward_opts fo;
-    int64_t b, l, L = s->cfg.n_layers, n_mix = 0;
-    rl_tensor *loss = NULL;
-    for (b = 0; b < B; b++) {
-        memcpy(x + b * T, win + b * (T + 1), sizeof(int32_t) * (size_t)T);
-        memcpy(y + b * T, win + b * (T + 1) + 1, sizeof(int32_t) * (size_t)T);
-    }
-    memset(&fo, 0, sizeof fo);
-    fo.B = B;
-    fo.T = T;
-    if (stage == 1) { /* every student mixer on the teacher's own residual stream */
-        rl_tensor **ain = (rl_tensor **)rl_arena_alloc(&c->arena, sizeof(rl_tensor *) * 2 * (size_t)L), **aout, *v_first = NULL;
-        if (!ain) return rl__op_fail(c, RL_ERR_NOMEM, "stage 1: out of memory");
-        aout = ain + L;
-        fo.attn_in = ain;
-        fo.attn_out = aout;
-        fo.no_head = 1;
-        rl_no_grad_push(c);
-        rl_model_forward(c, t, x, &fo);
-        rl_no_grad_pop(c);
-        for (l = 0; l < L && !c->err; l++) {
-            rl_mixer *m = &s->blocks[l].mix;
-            rl_mixer_io io;
-            rl_tensor *ys, *d;
-            if (m->cfg.kind == RL_MIXER_ATTENTION) continue; /* kept attention: identical to the teacher */
-            memset(&io, 0, sizeof io);
-            io.v_first = v_first;
-            ys = rl_mixer_forward(c, m, ain[l], T, 0, &io);
-            if (m->cfg.kind == RL_MIXER_RWKV7 && m->cfg.layer == 0) v_first = io.v_first;
-            d = rl_l2_dist(c, ys, aout[l]);
-            loss = loss ? rl_add(c, loss, d) : d;
-            n_mix++;
-        }
-        return n_mix ? rl_scale(c, loss, 1.0f / (float)n_mix) : loss;
-    }
-    if (stage == 2) {
-        rl_tensor *tl, *sl;
-        rl_no_grad_push(c);
-        tl = rl_model_forward(c, t, x, &fo);
-        rl_no_grad_pop(c);
-        sl = rl_model_forward(c, s, x, &fo);
-        return rl_kl_div(c, sl, tl);
-    }
-    if (carry) { /* one chunk of one sequence, continuing from the carried state */
-        fo.pos0 = carry->pos;
-        carry->pos += T;
-        return rl_cross_entropy(c, rl__forward(c, s, x, &fo, carry), y);
-    }
-    return rl_cross_entropy(c, rl_model_forward(c, s, x, &fo), y);
-}
-
-/* ---- step 1, one layer at a time ---- */
-
-/* The teacher's mixer input and output at layer l (and the input of layer 0), computed
-   without keeping the earlier layers: the residual stream lives in xbuf and the arena is
-   rewound after every layer. Results are copied to in_l, out_l, in_0 ([B*T, C] each). */
-static rl_status rl__teacher_layer_io(rl_ctx *c, rl_model *t, const int32_t *ids, int64_t R, int64_t T, int64_t l, float *xbuf,
-                                      float *in_l, float *out_l, float *in_0) {
-    int64_t C = t->cfg.hidden_size, j, s2[2];
-    rl_arena_mark_t mk;
-    rl_tensor *x;
-    s2[0] = R;
-    s2[1] = C;
-    rl_no_grad_push(c);
-    mk = rl_arena_mark(&c->arena);
-    if (!(x = rl_embedding(c, ids, R, &t->embed))) goto fail;
-    memcpy(xbuf, x->data, sizeof(float) * (size_t)(R * C));
-    for (j = 0; j <= l; j++) {
-        rl_block *b = &t->blocks[j];
-        rl_tensor xt = rl_wrap(xbuf, RL_F32, 2, s2, 0), *h, *a, *y;
-        rl_arena_reset(&c->arena, mk);
-        h = rl_rmsnorm(c, &xt, &b->ln1, t->cfg.rms_eps);
-        a = rl_mixer_forward(c, &b->mix, h, T, 0, NULL);
-        if (!a) goto fail;
-        if (j == 0 && in_0) memcpy(in_0, h->data, sizeof(float) * (size_t)(R * C));
-        if (j == l) {
-            memcpy(in_l, h->data, sizeof(float) * (size_t)(R * C));
-            memcpy(out_l, a->data, sizeof(float) * (size_t)(R * C));
-            break;
-        }
-        y = rl_add(c, &xt, a);
-        y = rl_add(c, y, rl__mlp(c, b, rl_rmsnorm(c, y, &b->ln2, t->cfg.rms_eps)));
-        if (!y) goto fail;
-        memcpy(xbuf, y->data, sizeof(float) * (size_t)(R * C));
-    }
-    rl_arena_reset(&c->arena, mk);
-    rl_no_grad_pop(c);
-    return RL_OK;
-fail:
-    rl_no_grad_pop(c);
-    return c->err ? c->err : RL_ERR_STATE;
-}
-
-static rl_status rl__train_stage1_layerwise(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
-    rl_loader L;
-    rl_lr_sched lr = o->lr;
-    int64_t tps = o->batch * o->ctx, steps = (o->tokens + tps - 1) / tps, mb = o->micro_batch > 0 ? o->micro_batch : 1;
-    int64_t C = student->cfg.hidden_size, NL = student->cfg.n_layers, R = mb * o->ctx, l, step, first_layer = 0, done_here = 0;
-    float *buf = NULL;
-    int32_t *x = NULL;
-    rl_status st;
-    double t0 = rl__now();
-    rl__run_id id;
-    int max_bad = o->max_nonfinite > 0 ? o->max_nonfinite : 3, n_bad = 0;
-    int64_t n_nonfinite = 0;
-    if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
-    rl__run_identity(&id, student, teacher, data, o);
-    rl__id_add(&id, "layerwise", "1");
-    if (o->checkpoint) rl__remove_stale_tmp(o->checkpoint);
-    if (o->resume && o->checkpoint) { /* layers finished before: read the weights, continue after them */
-        rl_st ck;
-        const char *v;
-        char what[600];
-        if ((st = rl__check_run_id(o->checkpoint, 1, &id, o->resume_force, INT64_MAX)) != RL_OK) return st;
-        if ((st = rl_st_open(&ck, o->checkpoint)) != RL_OK) return st;
-        snprintf(what, sizeof what, "%s: metadata radlads.layer_done", o->checkpoint);
-        if ((v = rl_st_meta(&ck, "radlads.layer_done")) != NULL && (st = rl_parse_i64(v, what, -1, NL - 1, 0, &first_layer)) != RL_OK) {
-            rl_st_close(&ck);
-            return RL_ERR_FORMAT;
-        }
-        first_layer = v ? first_layer + 1 : 0;
-        rl_st_close(&ck);
-        {
-            rl_adamw dummy;
-            int64_t s0;
-            memset(&dummy, 0, sizeof dummy);
-            if ((st = rl__load_checkpoint(o->checkpoint, student, &dummy, 1, &s0)) != RL_OK) return st;
-        }
-    }
-    lr.tokens_per_step = tps;
-    lr.exit_tokens = steps * tps;
-    buf = (float *)RL_MALLOC(sizeof(float) * (size_t)(4 * R * C));
-    x = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)R);
-    if (!buf || !x) {
-        st = rl__fail(RL_ERR_NOMEM, "stage 1 layerwise: out of memory");
-        goto out;
-    }
-    for (l = first_layer; l < NL; l++) {
-        rl_mixer *m = &student->blocks[l].mix;
-        rl_adamw opt;
-        if (m->cfg.kind == RL_MIXER_ATTENTION) continue;
-        if ((st = rl__adamw_init_layer(&opt, student, RL_TRAIN_MIXERS, (int)l)) != RL_OK) goto out;
-        opt.beta1 = o->beta1; opt.beta2 = o->beta2; opt.eps = o->eps; opt.weight_decay = o->weight_decay; opt.clip = o->clip;
-        for (step = 0; step < steps; step++) {
-            double loss_sum = 0, gn, lm, lx;
-            int64_t k, b;
-            rl_progress p;
-            for (k = 0; k < o->batch; k += mb) {
-                int64_t s2[2];
-                rl_tensor hin, tout, h0, *ys, *loss;
-                rl_mixer_io io;
-                for (b = 0; b < mb; b++)
-                    memcpy(x + b * o->ctx, rl_loader_train(&L, (uint64_t)(step * o->batch + k + b)), sizeof(int32_t) * (size_t)o->ctx);
-                rl_ctx_reset(c);
-                if ((st = rl__teacher_layer_io(c, teacher, x, R, o->ctx, l, buf, buf + R * C, buf + 2 * R * C, buf + 3 * R * C)) != RL_OK) {
-                    rl_adamw_free(&opt);
-                    goto out;
-                }
-                s2[0] = R;
-                s2[1] = C;
-                hin = rl_wrap(buf + R * C, RL_F32, 2, s2, 0);
-                tout = rl_wrap(buf + 2 * R * C, RL_F32, 2, s2, 0);
-                h0 = rl_wrap(buf + 3 * R * C, RL_F32, 2, s2, 0);
-                memset(&io, 0, sizeof io);
-                if (m->cfg.kind == RL_MIXER_RWKV7 && l > 0) { /* v_first from the student's layer 0, no gradient */
-                    rl_mixer_io io0;
-                    memset(&io0, 0, sizeof io0);
-                    rl_no_grad_push(c);
-                    rl_mixer_forward(c, &student->blocks[0].mix, &h0, o->ctx, 0, &io0);
-                    rl_no_grad_pop(c);
-                    io.v_first = io0.v_first;
-                }
-                ys = rl_mixer_forward(c, m, &hin, o->ctx, 0, &io);
-                loss = rl_scale(c, rl_l2_dist(c, ys, &tout), (float)mb / (float)o->batch);
-                if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
-                    st = c->err ? c->err : st ? st : RL_ERR_STATE;
-                    rl_adamw_free(&opt);
-                    goto out;
-                }
-                loss_sum += rl_f32(loss)[0];
-            }
-            rl_lr_at(&lr, step, &lm, &lx);
-            if (loss_sum - loss_sum == 0) {
-                gn = rl_adamw_step(&opt, lm, lx);
-            } else { /* a non-finite loss: no update */
-                rl_adamw_zero_grad(&opt);
-                gn = -1;
-            }
-            if (gn < 0) {
-                n_bad++;
-                n_nonfinite++;
-                rl_log(RL_LOG_WARN, "stage 1 layer %lld step %lld: loss or gradient is not finite; update skipped (%d in a row)", (long long)l,
-                       (long long)(step + 1), n_bad);
-                if (n_bad > max_bad) {
-                    st = rl__fail(RL_ERR_STATE, "stage 1 layer %lld: %d steps in a row had a non-finite loss or gradient (limit %d); stopped, "
-                                  "checkpoint %s left as it was; lower the learning rate or check the data", (long long)l, n_bad, max_bad,
-                                  o->checkpoint ? o->checkpoint : "(none)");
-                    rl_adamw_free(&opt);
-                    goto out;
-                }
-            } else {
-                n_bad = 0;
-            }
-            done_here++;
-            memset(&p, 0, sizeof p);
-            p.stage = 1;
-            p.step = l * steps + step + 1;
-            p.steps = NL * steps;
-            p.tokens = p.step * tps;
-            p.tokens_total = p.steps * tps;
-            p.loss = loss_sum;
-            p.lr = lx;
-            p.grad_norm = gn;
-            p.nonfinite = n_nonfinite;
-            p.tok_per_s = (double)(done_here * tps) / RL__MAX(rl__now() - t0, 1e-9);
-            p.eta_s = (double)(p.steps - p.step) * tps / RL__MAX(p.tok_per_s, 1e-9);
-            if (o->progress) o->progress(o->user, &p);
-            if (o->stop && *o->stop) break;
-        }
-        if (o->checkpoint) { /* weights of every layer so far; resume continues with the next layer */
-            char meta_v[32], bad[160];
-            const char *meta[9], *all[2 * RL__ID_MAX + 10];
-            rl__ck_ctx k;
-            rl_arena names;
-            if (rl__nonfinite_param(student, bad, sizeof bad)) {
-                st = rl__fail(RL_ERR_STATE, "%s: not written: parameter %s holds NaN or Inf", o->checkpoint, bad);
-                rl_adamw_free(&opt);
-                goto out;
-            }
-            memset(&k, 0, sizeof k);
-            rl_arena_init(&names, 1 << 20);
-            k.names = &names;
-            rl_model_params(student, rl__ck_param, &k);
-            snprintf(meta_v, sizeof meta_v, "%lld", (long long)(o->stop && *o->stop ? l - 1 : l));
-            meta[0] = "radlads.stage"; meta[1] = "1"; meta[2] = "radlads.layer_done"; meta[3] = meta_v;
-            meta[4] = "radlads.step"; meta[5] = "0"; meta[6] = "radlads.adam_step"; meta[7] = "0"; meta[8] = NULL;
-            rl__meta_with_id(all, (int)(sizeof all / sizeof all[0]), meta, &id);
-            st = k.st ? k.st : rl_st_write(o->checkpoint, k.e, k.n, all, 0);
-            RL_FREE(k.e);
-            rl_arena_free(&names);
-            if (st != RL_OK) {
-                rl_adamw_free(&opt);
-                goto out;
-            }
-        }
-        rl_adamw_free(&opt);
-        if (o->stop && *o->stop) {
-            st = rl__fail(RL_ERR_INTERRUPTED, "stage 1 (layer by layer) stopped in layer %lld; checkpoint %s keeps layers 0..%lld", (long long)l,
-                          o->checkpoint ? o->checkpoint : "(none)", (long long)l - 1);
-            goto out;
-        }
-    }
-    st = RL_OK;
-out:
-    RL_FREE(buf);
-    RL_FREE(x);
-    return st;
-}
-
-rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
-    rl_loader L;
-    rl_adamw opt;
-    rl_status st;
-    rl_lr_sched lr = o->lr;
-    rl_state cstate, *carry = NULL;
-    int64_t step = 0, steps, tps = o->batch * o->ctx, mb = o->micro_batch > 0 ? o->micro_batch : 1, done_here = 0, l;
-    int32_t *win = NULL, *x, *y;
-    FILE *csv = NULL;
-    double t0, lr_m = 0, lr_x = 0;
-    rl__run_id id;
-    int max_bad = o->max_nonfinite > 0 ? o->max_nonfinite : 3, n_bad = 0;
-    int64_t n_nonfinite = 0;
-    if (o->stage < 1 || o->stage > 3) return rl__fail(RL_ERR_ARG, "train: stage must be 1, 2 or 3");
-    if (o->stage < 3 && !teacher) return rl__fail(RL_ERR_ARG, "train: stage %d needs the teacher", o->stage);
-    if (o->ctx < 1 || o->batch < 1 || o->micro_batch < 0 || o->tokens < 0 || o->ckpt_every < 0 || o->chunk < 0 || o->max_steps < 0)
-        return rl__fail(RL_ERR_ARG, "train: stage %d: ctx %lld and batch %lld must be at least 1; micro_batch %lld, tokens %lld, ckpt_every %lld, "
-                        "chunk %lld and max_steps %lld must not be negative", o->stage, (long long)o->ctx, (long long)o->batch,
-                        (long long)o->micro_batch, (long long)o->tokens, (long long)o->ckpt_every, (long long)o->chunk, (long long)o->max_steps);
-    if (!(o->lr.lr_init >= 0 && o->lr.lr_init < 1e6 && o->lr.lr_final >= 0 && o->lr.lr_final < 1e6) ||
-        (o->lr.lr2_init >= 0 && !(o->lr.lr2_init < 1e6)) || (o->lr.lr2_final >= 0 && !(o->lr.lr2_final < 1e6)) ||
-        o->lr.lr2_init != o->lr.lr2_init || o->lr.lr2_final != o->lr.lr2_final || o->lr.warmup_steps < 0)
-        return rl__fail(RL_ERR_ARG, "train: stage %d: learning rates must be finite and not negative (lr_init %g, lr_final %g, lr2 %g/%g), "
-                        "warmup_steps not negative", o->stage, o->lr.lr_init, o->lr.lr_final, o->lr.lr2_init, o->lr.lr2_final);
-    if (!(o->clip >= 0 && o->clip < HUGE_VALF) || !(o->weight_decay >= 0 && o->weight_decay < HUGE_VALF) || !(o->eps > 0 && o->eps < 1) ||
-        !(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1))
-        return rl__fail(RL_ERR_ARG, "train: stage %d: AdamW settings out of range (clip %g, weight_decay %g, eps %g, beta1 %g, beta2 %g)", o->stage,
-                        (double)o->clip, (double)o->weight_decay, (double)o->eps, (double)o->beta1, (double)o->beta2);
-    if (o->layerwise && o->stage == 1) return rl__train_stage1_layerwise(c, student, teacher, data, o);
-    if (o->batch < 1 || o->batch % mb) return rl__fail(RL_ERR_ARG, "train: batch %lld is not a multiple of the micro-batch %lld", (long long)o->batch, (long long)mb);
-    if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
-    if (o->stage == 3 && o->carry_state && o->chunk > 0 && o->chunk < o->ctx) {
-        for (l = 0; l < student->cfg.n_layers; l++)
-            if (student->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION)
-                return rl__fail(RL_ERR_UNSUPPORTED, "stage 3: carry_state needs a student without attention layers (layer %lld is attention); "
-                                "train hybrids with whole windows (carry_state 0)", (long long)l);
-        if ((st = rl_state_init(&cstate, student, o->ctx)) != RL_OK) return st;
-        carry = &cstate;
-    }
-    if ((st = rl_adamw_init(&opt, student, o->stage == 1 ? RL_TRAIN_MIXERS : o->train)) != RL_OK) {
-        if (carry) rl_state_free(carry);
-        return st;
-    }
-    opt.beta1 = o->beta1;
-    opt.beta2 = o->beta2;
-    opt.eps = o->eps;
-    opt.weight_decay = o->weight_decay;
-    opt.clip = o->clip;
-    steps = (o->tokens + tps - 1) / tps;
-    lr.tokens_per_step = tps;
-    lr.exit_tokens = steps * tps;
-    rl__run_identity(&id, student, teacher, data, o);
-    if (o->checkpoint) rl__remove_stale_tmp(o->checkpoint);
-    if (o->csv) rl__remove_stale_tmp(o->csv);
-    if (o->resume && !o->checkpoint) {
-        st = rl__fail(RL_ERR_ARG, "train: resume needs a checkpoint path");
-        goto out;
-    }
-    if (o->resume && (st = rl__check_run_id(o->checkpoint, o->stage, &id, o->resume_force, steps)) != RL_OK) goto out;
-    if (o->resume && (st = rl__load_checkpoint(o->checkpoint, student, &opt, o->stage, &step)) != RL_OK) goto out;
-    if (o->csv && (st = rl__csv_trim(o->csv, o->stage, step)) != RL_OK) goto out;
-    win = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(mb * (3 * o->ctx + 1)));
-    if (!win) {
-        st = rl__fail(RL_ERR_NOMEM, "train: out of memory");
-        goto out;
-    }
-    x = win + mb * (o->ctx + 1);
-    y = x + mb * o->ctx;
-    if (o->csv && !(csv = fopen(o->csv, "a"))) {
-        st = rl__fail(RL_ERR_IO, "%s: cannot open the log: %s", o->csv, strerror(errno));
-        goto out;
-    }
-    t0 = rl__now();
-    for (; step < steps; step++) {
-        double loss_sum = 0, gn;
-        int64_t k;
-        rl_progress p;
-        for (k = 0; k < o->batch && carry; k++) { /* stage 3, state carried across chunks */
-            const int32_t *w = rl_loader_train(&L, (uint64_t)(step * o->batch + k));
-            int64_t c0;
-            rl_state_reset(carry);
-            for (c0 = 0; c0 < o->ctx; c0 += o->chunk) {
-                int64_t len = RL__MIN(o->chunk, o->ctx - c0);
-                rl_tensor *loss;
-                memcpy(win, w + c0, sizeof(int32_t) * (size_t)(len + 1));
-                rl_ctx_reset(c);
-                loss = rl__stage_loss(c, student, NULL, 3, win, 1, len, x, y, carry);
-                if (loss) loss = rl_scale(c, loss, (float)len / (float)(o->ctx * o->batch));
-                if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
-                    st = c->err ? c->err : st ? st : RL_ERR_STATE;
-                    goto out;
-                }
-                loss_sum += rl_f32(loss)[0];
-            }
-        }
-        for (k = 0; k < o->batch && !carry; k += mb) {
-            rl_tensor *loss;
-            int64_t b;
-            for (b = 0; b < mb; b++)
-                memcpy(win + b * (o->ctx + 1), rl_loader_train(&L, (uint64_t)(step * o->batch + k + b)), sizeof(int32_t) * (size_t)(o->ctx + 1));
-            rl_ctx_reset(c);
-            loss = rl__stage_loss(c, student, teacher, o->stage, win, mb, o->ctx, x, y, NULL);
-            if (loss) loss = rl_scale(c, loss, (float)mb / (float)o->batch); /* mean over the batch */
-            if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
-                st = c->err ? c->err : st ? st : RL_ERR_STATE;
-                goto out;
-            }
-            loss_sum += rl_f32(loss)[0];
-        }
-        rl_lr_at(&lr, step, &lr_m, &lr_x);
-        if (loss_sum - loss_sum == 0) {
-            gn = rl_adamw_step(&opt, lr_m, lr_x);
-        } else { /* a non-finite loss: no update */
-            rl_adamw_zero_grad(&opt);
-            gn = -1;
-        }
-        if (o->stage != 1 && o->train != RL_TRAIN_ALL) rl_model_params(student, rl__zero_grad_fn, NULL);
-        if (gn < 0) n_bad++, n_nonfinite++;
-        else n_bad = 0;
-        done_here++;
-        memset(&p, 0, sizeof p);
-        p.stage = o->stage;
-        p.step = step + 1;
-        p.steps = steps;
-        p.tokens = (step + 1) * tps;
-        p.tokens_total = steps * tps;
-        p.loss = loss_sum;
-        p.lr = o->stage == 1 ? lr_x : lr_m;
-        p.grad_norm = gn;
-        p.nonfinite = n_nonfinite;
-        p.tok_per_s = (double)(done_here * tps) / RL__MAX(rl__now() - t0, 1e-9);
-        p.eta_s = (double)(steps - step - 1) * tps / RL__MAX(p.tok_per_s, 1e-9);
-        if (gn < 0)
-            rl_log(RL_LOG_WARN, "stage %d step %lld: loss or gradient is not finite; update skipped (%d in a row, %lld in all)", o->stage,
-                   (long long)(step + 1), n_bad, (long long)n_nonfinite);
-        if (csv) {
-            fprintf(csv, "%d,%lld,%lld,%.6f,%.3e,%.4f,%.1f\n", o->stage, (long long)p.step, (long long)p.tokens, p.loss, p.lr, gn, p.tok_per_s);
-            fflush(csv);
-        }
-        if (o->progress) o->progress(o->user, &p);
-        if (n_bad > max_bad) {
-            st = rl__fail(RL_ERR_STATE, "stage %d: %d steps in a row (to step %lld) had a non-finite loss or gradient (limit %d); stopped, checkpoint "
-                          "%s left as it was; lower the learning rate or check the data", o->stage, n_bad, (long long)(step + 1), max_bad,
-                          o->checkpoint ? o->checkpoint : "(none)");
-            goto out;
-        }
-        if (o->checkpoint && ((o->ckpt_every > 0 && (step + 1) % o->ckpt_every == 0) || step + 1 == steps ||
-                              (o->stop && *o->stop) || (o->max_steps && done_here >= o->max_steps))) {
-            if ((st = rl__save_checkpoint(o->checkpoint, student, &opt, o->stage, step + 1, p.tokens, &id)) != RL_OK) goto out;
-        }
-        if (o->stop && *o->stop) {
-            st = rl__fail(RL_ERR_INTERRUPTED, "stage %d stopped at step %lld of %lld; checkpoint %s", o->stage, (long long)(step + 1),
-                          (long long)steps, o->checkpoint ? o->checkpoint : "(none)");
-            goto out;
-        }
-        if (o->max_steps && done_here >= o->max_steps) break;
-    }
-    st = RL_OK;
-out:
-    if (csv) fclose(csv);
-    RL_FREE(win);
-    rl_adamw_free(&opt);
-    if (carry) rl_state_free(carry);
-    return st;
-}
-
-/* Write a small file the way rl_st_write does: a temporary file next to it, fsync, rename. */
-static rl_status rl__write_atomic(const char *path, const char *data, size_t len) {
-    char *tmp = NULL;
-    int fd = rl__open_tmp(path, &tmp), e = 0;
-    if (fd < 0) return rl__fail(RL_ERR_IO, "%s: cannot create a temporary file next to it (%s)", path, strerror(errno));
-    if (rl__write_all(fd, data, len)) e = errno ? errno : EIO;
-    if (!e && fsync(fd) != 0) e = errno;
-    if (close(fd) != 0 && !e) e = errno;
-    if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) unlink(tmp);
-    RL_FREE(tmp);
-    if (e) return rl__fail(RL_ERR_IO, "%s: write failed (%s); the old file, if any, is unchanged", path, strerror(e));
-    rl__sync_dir(path);
-    return RL_OK;
-}
-
-static rl_status rl__copy_file(const char *from, const char *to) {
-    char *d = NULL;
-    size_t n;
-    rl_status st = rl__read_file(from, (size_t)1 << 32, &d, &n);
-    if (st == RL_OK) st = rl__write_atomic(to, d, n);
-    RL_FREE(d);
-    return st;
-}
-
-/* A Hugging Face folder: config.json (Qwen2 keys + the RADLADS keys of formats.md §5.2),
-   model.safetensors (F32) and the tokenizer files copied from tok_dir. */
-rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
-    rl__ck_ctx k;
-    rl_arena names;
-    char path[4200], cfg[4096];
-    const rl_config *c = &m->cfg;
-    rl_mixer_cfg mc;
-    int64_t l;
-    int n = 0, i, hyb6;
-    rl_status st;
-    if (rl__nonfinite_param(m, path, sizeof path)) /* a broken model is never written as a result */
-        return rl__fail(RL_ERR_STATE, "%s: model not written: parameter %s holds NaN or Inf", dir, path);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return rl__fail(RL_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
-    memset(&mc, 0, sizeof mc);
-    for (l = 0; l < c->n_layers; l++)
-        if (m->blocks[l].mix.cfg.kind != RL_MIXER_ATTENTION) {
-            mc = m->blocks[l].mix.cfg;
-            break;
-        }
-    /* a RAD-RWKV6 hybrid is not written as rwkv6qwen2: the official code would build RWKV6
-       layers in place of its attention layers (README.md, Hybrids) */
-    hyb6 = m->student.kind == RL_MIXER_RWKV6 && m->student.keep_attention > 0;
-    n += snprintf(cfg + n, sizeof cfg - (size_t)n, "{\n  \"architectures\": [\"%s\"],\n  \"model_type\": \"%s\",\n",
-                  hyb6 ? RL_RWKV6_HYBRID_ARCH
-                  : m->student.kind == RL_MIXER_RWKV6 ? "RWKV6Qwen2ForCausalLM" : m->student.kind == RL_MIXER_RWKV7 ? "RWKV7Qwen2ForCausalLM"
-                  : c->arch == RL_ARCH_QWEN2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM",
-                  hyb6 ? RL_RWKV6_HYBRID_TYPE
-                  : m->student.kind == RL_MIXER_RWKV6 ? "rwkv6qwen2" : m->student.kind == RL_MIXER_RWKV7 ? "rwkv7qwen2"
-                  : c->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
-    if (m->student.kind != RL_MIXER_ATTENTION && !hyb6) { /* as the released RADLADS checkpoints (formats.md §5.2) */
-        int d = m->student.kind == RL_MIXER_RWKV6 ? 6 : 7;
-        n += snprintf(cfg + n, sizeof cfg - (size_t)n,
-                      "  \"auto_map\": {\n    \"AutoConfig\": \"configuration_rwkv%dqwen2.RWKV%dQwen2Config\",\n"
-                      "    \"AutoModelForCausalLM\": \"modeling_rwkv%dqwen2.RWKV%dQwen2ForCausalLM\"\n  },\n", d, d, d, d);
-    }
-    n += snprintf(cfg + n, sizeof cfg - (size_t)n,
-                  "  \"vocab_size\": %lld,\n  \"hidden_size\": %lld,\n  \"intermediate_size\": %lld,\n  \"num_hidden_layers\": %lld,\n"
-                  "  \"num_attention_heads\": %lld,\n  \"num_key_value_heads\": %lld,\n  \"head_dim\": %lld,\n  \"max_position_embeddings\": %lld,\n"
-                  "  \"rms_norm_eps\": %.9g,\n  \"rope_theta\": %.17g,\n  \"tie_word_embeddings\": %s,\n  \"attention_bias\": %s,\n"
-                  "  \"attention_output_bias\": false,\n  \"hidden_act\": \"silu\",\n  \"torch_dtype\": \"float32\",\n",
-                  (long long)c->vocab_size, (long long)c->hidden_size, (long long)c->intermediate_size, (long long)c->n_layers,
-                  (long long)c->n_heads, (long long)c->n_kv_heads, (long long)c->head_dim, (long long)c->max_pos, c->rms_eps, c->rope_theta,
-                  c->tie_embeddings ? "true" : "false", c->attn_bias ? "true" : "false");
-    if (c->rope_scaling == RL_ROPE_LLAMA3)
-        n += snprintf(cfg + n, sizeof cfg - (size_t)n,
-                      "  \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": %.17g, \"low_freq_factor\": %.17g, \"high_freq_factor\": %.17g, "
-                      "\"original_max_position_embeddings\": %lld},\n",
-                      c->rope_factor, c->rope_low_freq, c->rope_high_freq, (long long)c->rope_orig_max_pos);
-    else if (c->rope_scaling == RL_ROPE_LINEAR)
-        n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": %.17g},\n", c->rope_factor);
-    if (c->bos_id >= 0) n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"bos_token_id\": %d,\n", c->bos_id);
-    if (c->n_eos > 0) {
-        n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"eos_token_id\": [");
-        for (i = 0; i < c->n_eos; i++) n += snprintf(cfg + n, sizeof cfg - (size_t)n, "%s%d", i ? ", " : "", c->eos_ids[i]);
-        n += snprintf(cfg + n, sizeof cfg - (size_t)n, "],\n");
-    }
-    if (m->student.kind != RL_MIXER_ATTENTION)
-        n += snprintf(cfg + n, sizeof cfg - (size_t)n,
-                      "  \"lora_rank_tokenshift\": %d,\n  \"lora_rank_decay\": %d,\n  \"lora_rank_iclr\": %d,\n  \"lora_rank_value_residual_mix\": %d,\n"
-                      "  \"lora_rank_gate\": %d,\n  \"gate_rank_type\": %d,\n  \"balance_state\": %s,\n  \"groupnorm_att\": %s,\n"
-                      "  \"use_tokenshift\": %s,\n  \"use_rope\": %s,\n  \"num_attention_layers\": %d,\n"
-                      "  \"radlads_teacher_architecture\": \"%s\",\n",
-                      mc.r_ts, m->student.kind == RL_MIXER_RWKV6 ? mc.r_d : mc.r_w, mc.r_a, mc.r_v, mc.r_g, rl__gate_type(&mc),
-                      mc.balance_state ? "true" : "false", mc.groupnorm_att ? "true" : "false", mc.use_tokenshift ? "true" : "false",
-                      mc.use_rope ? "true" : "false", m->student.keep_attention, c->arch == RL_ARCH_QWEN2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
-    n += snprintf(cfg + n, sizeof cfg - (size_t)n, "  \"radlads_version\": \"%s\"\n}\n", RADLADS_VERSION);
-    if (n >= (int)sizeof cfg) return rl__fail(RL_ERR_STATE, "config.json: too long");
-    memset(&k, 0, sizeof k);
-    rl_arena_init(&names, 1 << 20);
-    k.names = &names;
-    rl_model_params(m, rl__ck_param, &k);
-    for (i = 0; i < k.n && !k.st; i++)
-        if (k.e[i].data == NULL) k.st = rl__fail(RL_ERR_STATE, "save: %s has no data", k.e[i].name);
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    rl__remove_stale_tmp(path); /* of an earlier save that was killed */
-    st = k.st ? k.st : rl_st_write(path, k.e, k.n, NULL, 0);
-    RL_FREE(k.e);
-    rl_arena_free(&names);
-    if (st != RL_OK) return st;
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if ((st = rl__write_atomic(path, cfg, (size_t)n)) != RL_OK) return st;
-    if (tok_dir) {
-        static const char *const files[] = {"tokenizer.json", "tokenizer_config.json", "generation_config.json", "tokenizer.bin"};
-        char from[4200];
-        size_t f;
-        for (f = 0; f < 4; f++) {
-            FILE *probe;
-            snprintf(from, sizeof from, "%s/%s", tok_dir, files[f]);
-            snprintf(path, sizeof path, "%s/%s", dir, files[f]);
-            if (!(probe = fopen(from, "rb"))) continue;
-            fclose(probe);
-            if ((st = rl__copy_file(from, path)) != RL_OK) return st;
-        }
-    }
-    return RL_OK;
-}
-
-/* ---- training curves as SVG ---- */
-
-static void rl__sb_printf(rl__sbuf *b, const char *fmt, ...);
-static void rl__sb_xml(rl__sbuf *b, const char *s) { /* text with & < > escaped */
-    for (; *s; s++)
-        if (*s == '&' || *s == '<' || *s == '>') rl__sb_str(b, *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : "&gt;");
-        else rl__sb_put(b, s, 1);
-}
-
-typedef struct rl__plotpt { int stage; double tokens, v[4]; } rl__plotpt; /* train: loss, lr; eval: ppl, kl, top1 */
-typedef struct rl__plotdat { rl__plotpt *p; int n, cap; } rl__plotdat;
-
-static int rl__plot_push(rl__plotdat *d, const rl__plotpt *pt) {
-    if (d->n == d->cap) {
-        int cap = d->cap ? 2 * d->cap : 256;
-        rl__plotpt *np = (rl__plotpt *)RL_REALLOC(d->p, sizeof(rl__plotpt) * (size_t)cap);
-        if (!np) return -1;
-        d->p = np;
-        d->cap = cap;
-    }
-    d->p[d->n++] = *pt;
-    return 0;
-}
-
-/* train.csv: stage,step,tokens,loss,lr,grad_norm,tok_per_s; eval.csv: stage,tokens,label,ppl,kl,top1
-   (lines that do not parse, e.g. a header, are skipped) */
-static rl_status rl__plot_read(const char *path, int eval, rl__plotdat *d, int optional) {
-    char *text = NULL, *line, *end;
-    size_t len;
-    rl_status st = rl__read_file(path, (size_t)1 << 30, &text, &len);
-    if (st) {
-        if (optional) {
-            rl_clear_error();
-            return RL_OK;
-        }
-        return st;
-    }
-    for (line = text; line < text + len; line = end + 1) {
-        rl__plotpt pt;
-        long long step, tok;
-        double a, b, c;
-        char label[64];
-        end = (char *)memchr(line, '\n', (size_t)(text + len - line));
-        if (!end) end = text + len;
-        *end = 0;
-        memset(&pt, 0, sizeof pt);
-        if (!eval && sscanf(line, "%d,%lld,%lld,%lf,%lf", &pt.stage, &step, &tok, &a, &b) == 5) {
-            pt.tokens = (double)tok;
-            pt.v[0] = a;
-            pt.v[1] = b;
-        } else if (eval && sscanf(line, "%d,%lld,%63[^,],%lf,%lf,%lf", &pt.stage, &tok, label, &a, &b, &c) == 6) {
-            pt.tokens = (double)tok;
-            pt.v[0] = a;
-            pt.v[1] = b;
-            pt.v[2] = c;
-            pt.v[3] = !strcmp(label, "teacher");
-        } else
-            continue;
-        if (pt.stage < 0 || pt.stage > 3 || !(pt.tokens >= 0)) continue;
-        if (rl__plot_push(d, &pt)) {
-            RL_FREE(text);
-            return rl__fail(RL_ERR_NOMEM, "plot: out of memory");
-        }
-    }
-    RL_FREE(text);
-    return RL_OK;
-}
-
-/* a "nice" tick step (1, 2 or 5 times a power of ten) for about n ticks over span */
-static double rl__nice_step(double span, int n) {
-    double raw = span / n, p = pow(10.0, floor(log10(raw))), f = raw / p;
-    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
-}
-
-static void rl__fmt_num(char *buf, size_t n, double v) {
-    double a = fabs(v);
-    if (a >= 1e9) snprintf(buf, n, "%gG", v / 1e9);
-    else if (a >= 1e6) snprintf(buf, n, "%gM", v / 1e6);
-    else if (a >= 1e3) snprintf(buf, n, "%gk", v / 1e3);
-    else snprintf(buf, n, "%g", v);
-}
-
-/* one panel: series y against x, box at (x0, y0) of w x h; logy: logarithmic y axis */
-typedef struct rl__panel {
-    double x0, y0, w, h, xmin, xmax, ymin, ymax;
-    int logy;
-} rl__panel;
-
-static double rl__px(const rl__panel *p, double x) { return p->x0 + (x - p->xmin) / (p->xmax - p->xmin) * p->w; }
-static double rl__py(const rl__panel *p, double y) {
-    double a = p->logy ? log10(p->ymin) : p->ymin, b = p->logy ? log10(p->ymax) : p->ymax, v = p->logy ? log10(y) : y;
-    return p->y0 + p->h - (v - a) / (b - a) * p->h;
-}
-
-static void rl__panel_axes(rl__sbuf *b, rl__panel *p, const char *title) {
-    double t, step;
-    char s[32];
-    if (!(p->xmax > p->xmin)) p->xmax = p->xmin + 1;
-    if (p->logy) {
-        if (!(p->ymin > 0)) p->ymin = 1e-3;
-        if (!(p->ymax > p->ymin)) p->ymax = p->ymin * 10;
-        p->ymin = pow(10.0, floor(log10(p->ymin) * 4) / 4); /* quarter decades */
-        p->ymax = pow(10.0, ceil(log10(p->ymax) * 4) / 4);
-    } else {
-        if (!(p->ymax > p->ymin)) p->ymax = p->ymin + (p->ymin != 0 ? fabs(p->ymin) * 0.1 : 1);
-        step = rl__nice_step(p->ymax - p->ymin, 4);
-        p->ymin = floor(p->ymin / step) * step;
-        p->ymax = ceil(p->ymax / step) * step;
-    }
-    rl__sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" stroke=\"#888\"/>\n", p->x0, p->y0, p->w, p->h);
-    rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" font-weight=\"bold\">%s</text>\n", p->x0, p->y0 - 6, title);
-    step = rl__nice_step(p->xmax - p->xmin, 4);
-    for (t = ceil(p->xmin / step) * step; t <= p->xmax + 1e-9 * step; t += step) {
-        double x = rl__px(p, t);
-        rl__fmt_num(s, sizeof s, t);
-        rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", x, p->y0, x, p->y0 + p->h);
-        rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%s</text>\n", x, p->y0 + p->h + 12, s);
-    }
-    if (p->logy) {
-        double d;
-        for (d = floor(log10(p->ymin)); d <= ceil(log10(p->ymax)); d++) {
-            int k;
-            for (k = 1; k < 10; k++) {
-                double v = (double)k * pow(10.0, d), y;
-                if (v < p->ymin * 0.999 || v > p->ymax * 1.001) continue;
-                y = rl__py(p, v);
-                rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n", p->x0, y, p->x0 + p->w, y,
-                              k == 1 ? "#ddd" : "#f3f3f3");
-                if (k == 1 || k == 2 || k == 5 || p->ymax / p->ymin < 12) {
-                    rl__fmt_num(s, sizeof s, v);
-                    rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n", p->x0 - 4, y + 3, s);
-                }
-            }
-        }
-    } else {
-        step = rl__nice_step(p->ymax - p->ymin, 4);
-        for (t = p->ymin; t <= p->ymax + 1e-9 * step; t += step) {
-            double y = rl__py(p, t);
-            snprintf(s, sizeof s, "%.3g", fabs(t) < 1e-12 * step ? 0.0 : t);
-            rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", p->x0, y, p->x0 + p->w, y);
-            rl__sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n", p->x0 - 4, y + 3, s);
-        }
-    }
-}
-
-rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title) {
-    static const char *const loss_name[4] = {"", "step 1: loss (L2, attention alignment)", "step 2: loss (KL to the teacher)", "step 3: loss (cross entropy)"};
-    static const char *const color[4] = {"#666", "#1f77b4", "#d62728", "#2ca02c"};
-    rl__plotdat tr, ev;
-    rl__sbuf b;
-    rl_status st;
-    int stages[3], ns = 0, s, i, k, row;
-    double teacher_ppl = -1, W = 330, H = 150, ML = 60, MT = 50, GX = 40, GY = 50;
-    memset(&tr, 0, sizeof tr);
-    memset(&ev, 0, sizeof ev);
-    memset(&b, 0, sizeof b);
-    if (!train_csv || !svg_path) return rl__fail(RL_ERR_ARG, "rl_plot_train_svg: NULL argument");
-    if ((st = rl__plot_read(train_csv, 0, &tr, 0)) || (eval_csv && (st = rl__plot_read(eval_csv, 1, &ev, 1)))) goto out;
-    for (s = 1; s <= 3; s++)
-        for (i = 0; i < tr.n; i++)
-            if (tr.p[i].stage == s) {
-                stages[ns++] = s;
-                break;
-            }
-    if (!ns) {
-        st = rl__fail(RL_ERR_FORMAT, "%s: no training steps to plot", train_csv);
-        goto out;
-    }
-    for (i = 0; i < ev.n; i++)
-        if (ev.p[i].v[3]) teacher_ppl = ev.p[i].v[0];
-    rl__sb_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n", ML + ns * (W + GX),
-                  MT + 3 * (H + GY));
-    rl__sb_printf(&b, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fafafa\"/>\n");
-    rl__sb_str(&b, "<text x=\"10\" y=\"20\" font-size=\"14\">");
-    rl__sb_xml(&b, title ? title : "radlads convert");
-    rl__sb_str(&b, "</text>\n");
-    for (k = 0; k < ns; k++) {
-        s = stages[k];
-        for (row = 0; row < 3; row++) { /* loss, held-out perplexity, learning rate against tokens of this stage */
-            rl__panel p;
-            char ttl[96];
-            int first = 1, any = 0;
-            memset(&p, 0, sizeof p);
-            p.x0 = ML + k * (W + GX);
-            p.y0 = MT + row * (H + GY);
-            p.w = W;
-            p.h = H;
-            p.xmin = 0;
-            p.ymin = HUGE_VAL;
-            p.ymax = -HUGE_VAL;
-            p.logy = row == 1;
-            for (i = 0; i < tr.n; i++)
-                if (tr.p[i].stage == s) p.xmax = RL__MAX(p.xmax, tr.p[i].tokens);
-            if (row == 1) { /* held-out points: this stage's, plus where the stage started */
-                for (i = 0; i < ev.n; i++)
-                    if (!ev.p[i].v[3] && (ev.p[i].stage == s || (ev.p[i].stage < s && ev.p[i].stage >= s - 1)) && ev.p[i].v[0] > 0) {
-                        p.ymin = RL__MIN(p.ymin, ev.p[i].v[0]);
-                        p.ymax = RL__MAX(p.ymax, ev.p[i].v[0]);
-                        any = 1;
-                    }
-                if (teacher_ppl > 0) {
-                    p.ymin = RL__MIN(p.ymin, teacher_ppl);
-                    p.ymax = RL__MAX(p.ymax, teacher_ppl);
-                }
-            } else
-                for (i = 0; i < tr.n; i++)
-                    if (tr.p[i].stage == s && tr.p[i].v[row ? 1 : 0] == tr.p[i].v[row ? 1 : 0]) {
-                        p.ymin = RL__MIN(p.ymin, tr.p[i].v[row ? 1 : 0]);
-                        p.ymax = RL__MAX(p.ymax, tr.p[i].v[row ? 1 : 0]);
-                    }
-            if (row != 1 && row == 0 && p.ymin > 0 && p.ymax / p.ymin > 20) p.logy = 1;
-            snprintf(ttl, sizeof ttl, "%s", row == 0 ? loss_name[s] : row == 1 ? "held-out perplexity (student; dashed: teacher)" : "learning rate");
-            if (row == 1 && !any && teacher_ppl <= 0) snprintf(ttl, sizeof ttl, "held-out perplexity (none recorded)");
-            if (!(p.ymin <= p.ymax)) p.ymin = 0, p.ymax = 1;
-            rl__panel_axes(&b, &p, ttl);
-            if (row == 1) {
-                if (teacher_ppl > 0)
-                    rl__sb_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-dasharray=\"5,4\"/>\n", p.x0,
-                                  rl__py(&p, teacher_ppl), p.x0 + p.w, rl__py(&p, teacher_ppl));
-                rl__sb_str(&b, "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"");
-                rl__sb_str(&b, color[s]);
-                rl__sb_str(&b, "\" points=\"");
-                for (i = 0; i < ev.n; i++) { /* the previous stage's last point at x = 0 */
-                    const rl__plotpt *q = &ev.p[i];
-                    int last_prev = 1, j;
-                    if (q->v[3] || !(q->v[0] > 0)) continue;
-                    if (q->stage != s) {
-                        if (q->stage != s - 1) continue;
-                        for (j = i + 1; j < ev.n; j++)
-                            if (!ev.p[j].v[3] && ev.p[j].stage == s - 1) last_prev = 0;
-                        if (!last_prev) continue;
-                    }
-                    rl__sb_printf(&b, "%.1f,%.1f ", rl__px(&p, q->stage == s ? q->tokens : 0), rl__py(&p, q->v[0]));
-                }
-                rl__sb_str(&b, "\"/>\n");
-                for (i = 0; i < ev.n; i++) {
-                    const rl__plotpt *q = &ev.p[i];
-                    if (q->v[3] || q->stage != s || !(q->v[0] > 0)) continue;
-                    rl__sb_printf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"><title>%.4g</title></circle>\n", rl__px(&p, q->tokens),
-                                  rl__py(&p, q->v[0]), color[s], q->v[0]);
-                }
-                continue;
-            }
-            for (i = 0; i < tr.n; i++) {
-                double v = tr.p[i].v[row ? 1 : 0];
-                if (tr.p[i].stage != s || v != v || (p.logy && !(v > 0))) continue;
-                if (first) {
-                    rl__sb_printf(&b, "<polyline fill=\"none\" stroke-width=\"1.2\" stroke=\"%s\" points=\"", color[s]);
-                    first = 0;
-                }
-                rl__sb_printf(&b, "%.1f,%.1f ", rl__px(&p, tr.p[i].tokens), rl__py(&p, v));
-            }
-            if (!first) rl__sb_str(&b, "\"/>\n");
-        }
-        rl__sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">tokens (step %d)</text>\n", ML + k * (W + GX) + W / 2,
-                      MT + 3 * (H + GY) - GY + 28, s);
-    }
-    rl__sb_str(&b, "</svg>\n");
-    st = b.oom ? rl__fail(RL_ERR_NOMEM, "%s: out of memory", svg_path) : rl__write_atomic(svg_path, b.p, b.n);
-out:
-    RL_FREE(tr.p);
-    RL_FREE(ev.p);
-    RL_FREE(b.p);
-    return st;
-}
-
-/* ---- 6c. teachers from GGUF (written after section 7: it saves with rl_model_save) ---- */
-
-/* ---- import: configuration ---- */
-
-/* HF parameter name -> GGUF tensor name (the inverse of rl_gguf_hf_name), for messages. */
-static void rl__gguf_name_of(const char *hf, char *out, size_t cap) {
-    size_t i;
-    const char *p;
-    long long layer = -1;
-    int used = 0;
-    if (!strcmp(hf, "model.embed_tokens.weight")) p = "token_embd.weight";
-    else if (!strcmp(hf, "model.norm.weight")) p = "output_norm.weight";
-    else if (!strcmp(hf, "lm_head.weight")) p = "output.weight";
-    else p = NULL;
-    if (p) {
-        snprintf(out, cap, "%s", p);
-        return;
-    }
-    if (sscanf(hf, "model.layers.%lld.%n", &layer, &used) == 1 && used > 0)
-        for (i = 0; i < sizeof rl__gguf_layer_names / sizeof rl__gguf_layer_names[0]; i++)
-            if (!strcmp(hf + used, rl__gguf_layer_names[i][1])) {
-                snprintf(out, cap, "blk.%lld.%s", layer, rl__gguf_layer_names[i][0]);
-                return;
-            }
-    snprintf(out, cap, "%s", hf);
-}
-
-/* an optional token-id key: -1 if absent; an error if present and not a valid id */
-static rl_status rl__gguf_token_key(const rl_gguf *g, const char *key, int64_t vocab, int32_t *out) {
-    int64_t v;
-    rl_status s;
-    *out = -1;
-    if (!rl_gguf_find(g, key)) return RL_OK;
-    if ((s = rl_gguf_get_int(g, key, &v))) return s;
-    if (v < 0 || v >= vocab)
-        return rl__fail(RL_ERR_FORMAT, "%s: key '%s' is %lld, outside the vocabulary of %lld tokens", g->path, key, (long long)v, (long long)vocab);
-    *out = (int32_t)v;
-    return RL_OK;
-}
-
-/* rope_freqs.weight (per-frequency divisors of the inverse frequencies, llama.cpp's
-   freq_factors): no scaling, or exactly the llama3 rule; anything else is refused. */
-static rl_status rl__gguf_rope_freqs(const rl_gguf *g, const rl_gguf_llama_hparams *hp, rl_config *cfg) {
-    const rl_gguf_tensor *t = rl_gguf_find_tensor(g, "rope_freqs.weight");
-    int64_t i, half = cfg->head_dim / 2;
-    float *div, *base, *mine;
-    double fmax = 0;
-    int trivial = 1, ok = 1;
-    rl_status s;
-    if (t->n != half)
-        return rl__fail(RL_ERR_FORMAT, "%s: tensor 'rope_freqs.weight' has %lld values, expected head_dim/2 = %lld", g->path, (long long)t->n,
-                        (long long)half);
-    div = (float *)RL_MALLOC(sizeof(float) * (size_t)(3 * half + 3));
-    if (!div) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", g->path);
-    base = div + half + 1;
-    mine = base + half + 1;
-    if ((s = rl_gguf_tensor_f32(g, t, div))) {
-        RL_FREE(div);
-        return s;
-    }
-    for (i = 0; i < half; i++) {
-        if (!(div[i] > 0) || !(div[i] < 1e30f)) {
-            double bad = div[i];
-            RL_FREE(div);
-            return rl__fail(RL_ERR_FORMAT, "%s: tensor 'rope_freqs.weight': value %g at %lld is not a positive number", g->path, bad, (long long)i);
-        }
-        if (fabs(div[i] - 1.0) > 1e-6) trivial = 0;
-        if (div[i] > fmax) fmax = div[i];
-    }
-    if (!trivial) {
-        rl_config c = *cfg;
-        rl_rope_inv_freq(&c, base); /* unscaled */
-        c.rope_scaling = RL_ROPE_LLAMA3;
-        c.rope_factor = fmax;
-        c.rope_low_freq = 1.0;
-        c.rope_high_freq = 4.0;
-        c.rope_orig_max_pos = hp->rope_scaling_orig_ctx > 0 ? hp->rope_scaling_orig_ctx : 8192;
-        rl_rope_inv_freq(&c, mine);
-        for (i = 0; i < half && ok; i++) {
-            double want = (double)base[i] / (double)div[i];
-            if (fabs((double)mine[i] - want) > 1e-5 * fabs(want)) ok = 0;
-        }
-        if (!ok) {
-            RL_FREE(div);
-            return rl__fail(RL_ERR_UNSUPPORTED,
-                            "%s: tensor 'rope_freqs.weight' holds RoPE frequency divisors that are not the llama3 rule (factor %g, low/high "
-                            "frequency factors 1/4, original context %lld); this RoPE scaling is not supported",
-                            g->path, fmax, (long long)c.rope_orig_max_pos);
-        }
-        cfg->rope_scaling = RL_ROPE_LLAMA3;
-        cfg->rope_factor = c.rope_factor;
-        cfg->rope_low_freq = c.rope_low_freq;
-        cfg->rope_high_freq = c.rope_high_freq;
-        cfg->rope_orig_max_pos = c.rope_orig_max_pos;
-    }
-    RL_FREE(div);
-    return RL_OK;
-}
-
-static rl_status rl__config_from_hp(rl_config *cfg, const rl_gguf *g, const rl_gguf_llama_hparams *hp) {
-    static const char *const eos_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"};
-    const char *st = hp->rope_scaling_type;
-    rl_status s;
-    size_t k;
-    memset(cfg, 0, sizeof *cfg);
-    cfg->arch = !strcmp(hp->arch, "qwen2") ? RL_ARCH_QWEN2 : RL_ARCH_LLAMA;
-    snprintf(cfg->model_type, sizeof cfg->model_type, "%s", cfg->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
-    cfg->vocab_size = hp->vocab_size; /* = rows of token_embd.weight (checked by rl_gguf_llama_hparams_read) */
-    cfg->hidden_size = hp->hidden_size;
-    cfg->intermediate_size = hp->intermediate_size;
-    cfg->n_layers = hp->n_layers;
-    cfg->n_heads = hp->n_heads;
-    cfg->n_kv_heads = hp->n_kv_heads;
-    cfg->head_dim = hp->head_dim;
-    cfg->max_pos = hp->context_length > 0 ? hp->context_length : cfg->arch == RL_ARCH_QWEN2 ? 32768 : 2048;
-    cfg->rms_eps = (float)hp->rms_norm_eps;
-    cfg->rope_theta = hp->rope_theta;
-    cfg->rope_factor = 1.0; /* as rl_config_parse without scaling */
-    cfg->tie_embeddings = hp->tie_word_embeddings;
-    cfg->attn_bias = cfg->arch == RL_ARCH_QWEN2 || hp->attn_bias;
-    cfg->o_bias = hp->o_bias;
-    cfg->dtype = RL_F32;
-    if (cfg->vocab_size > INT32_MAX)
-        return rl__fail(RL_ERR_UNSUPPORTED, "%s: vocabulary of %lld tokens is too large", g->path, (long long)cfg->vocab_size);
-    if (hp->o_bias)
-        return rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor 'blk.0.attn_output.bias': a bias on the attention output projection is not supported", g->path);
-    if (rl_gguf_find_tensor(g, "blk.0.ffn_up.bias") || rl_gguf_find_tensor(g, "blk.0.ffn_gate.bias") || rl_gguf_find_tensor(g, "blk.0.ffn_down.bias"))
-        return rl__fail(RL_ERR_UNSUPPORTED, "%s: biases on the MLP (blk.0.ffn_*.bias) are not supported", g->path);
-    if (*st && strcmp(st, "none")) {
-        if (strcmp(st, "linear"))
-            return rl__fail(RL_ERR_UNSUPPORTED, "%s: key '%s.rope.scaling.type' is '%s'; only linear RoPE scaling (or llama3 through rope_freqs) is supported",
-                            g->path, hp->arch, st);
-        if (!(hp->rope_scaling_factor > 0))
-            return rl__fail(RL_ERR_FORMAT, "%s: linear RoPE scaling needs a positive '%s.rope.scaling.factor' (got %g)", g->path, hp->arch,
-                            hp->rope_scaling_factor);
-        if (hp->has_rope_freqs)
-            return rl__fail(RL_ERR_UNSUPPORTED, "%s: both linear RoPE scaling and a rope_freqs.weight tensor; not supported", g->path);
-        cfg->rope_scaling = RL_ROPE_LINEAR;
-        cfg->rope_factor = hp->rope_scaling_factor;
-    }
-    if (hp->has_rope_freqs && (s = rl__gguf_rope_freqs(g, hp, cfg))) return s;
-    if ((s = rl__gguf_token_key(g, "tokenizer.ggml.bos_token_id", cfg->vocab_size, &cfg->bos_id))) return s;
-    for (k = 0; k < sizeof eos_keys / sizeof eos_keys[0]; k++) {
-        int32_t id;
-        int i, dup = 0;
-        if ((s = rl__gguf_token_key(g, eos_keys[k], cfg->vocab_size, &id))) return s;
-        for (i = 0; i < cfg->n_eos; i++) dup |= cfg->eos_ids[i] == id;
-        if (id >= 0 && !dup) cfg->eos_ids[cfg->n_eos++] = id;
-    }
-    return RL_OK;
-}
-
-rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g) {
-    rl_gguf_llama_hparams hp;
-    rl_status s;
-    if (!cfg || !g) return rl__fail(RL_ERR_ARG, "rl_config_from_gguf: NULL argument");
-    memset(cfg, 0, sizeof *cfg);
-    if ((s = rl_gguf_llama_hparams_read(g, &hp))) return s;
-    s = rl__config_from_hp(cfg, g, &hp);
-    if (s) memset(cfg, 0, sizeof *cfg);
-    return s;
-}
-
-/* ---- import: weights ---- */
-
-typedef struct rl__gguf_slot {
-    char name[96];
-    rl_tensor *t;
-    int done;
-} rl__gguf_slot;
-
-typedef struct rl__gguf_load {
-    const rl_gguf *g;
-    rl__gguf_slot *slot;
-    int n, cap;
-    rl_status st;
-} rl__gguf_load;
-
-static void rl__gguf_collect_fn(void *u, const char *name, rl_tensor *t) {
-    rl__gguf_load *L = (rl__gguf_load *)u;
-    if (L->st) return;
-    if (L->n == L->cap) {
-        int cap = L->cap ? 2 * L->cap : 256;
-        rl__gguf_slot *ns = (rl__gguf_slot *)RL_REALLOC(L->slot, sizeof(rl__gguf_slot) * (size_t)cap);
-        if (!ns) {
-            L->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory", L->g->path);
-            return;
-        }
-        L->slot = ns;
-        L->cap = cap;
-    }
-    if (strlen(name) >= sizeof L->slot[0].name) {
-        L->st = rl__fail(RL_ERR_STATE, "model: parameter name %s too long", name);
-        return;
-    }
-    snprintf(L->slot[L->n].name, sizeof L->slot[0].name, "%s", name);
-    L->slot[L->n].t = t;
-    L->slot[L->n].done = 0;
-    L->n++;
-}
-
-static rl_status rl__gguf_tensor_fn(void *u, const char *hf, const rl_gguf_tensor *gt, int ndim, const int64_t *shape, const float *data) {
-    rl__gguf_load *L = (rl__gguf_load *)u;
-    rl__gguf_slot *s = NULL;
-    rl_tensor *t;
-    int i;
-    if (!hf) {
-        if (!strcmp(gt->name, "rope_freqs.weight")) return RL_OK; /* read by rl_config_from_gguf */
-        return rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor '%s' is not part of a llama/qwen2 teacher (unknown tensor; refusing to drop it)", L->g->path,
-                        gt->name);
-    }
-    for (i = 0; i < L->n; i++)
-        if (!strcmp(L->slot[i].name, hf)) {
-            s = &L->slot[i];
-            break;
-        }
-    if (!s)
-        return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) does not belong to this model (its other tensors and keys imply no such parameter)",
-                        L->g->path, gt->name, hf);
-    if (s->done) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) appears twice", L->g->path, gt->name, hf);
-    t = s->t;
-    if (ndim != t->ndim || shape[0] != t->shape[0] || (ndim > 1 && shape[1] != t->shape[1]))
-        return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) has shape [%lld, %lld], the model needs [%lld, %lld]", L->g->path, gt->name, hf,
-                        (long long)shape[0], ndim > 1 ? (long long)shape[1] : 1LL, (long long)t->shape[0], t->ndim > 1 ? (long long)t->shape[1] : 1LL);
-    memcpy(t->data, data, sizeof(float) * (size_t)t->n);
-    s->done = 1;
-    return RL_OK;
-}
-
-rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
-    rl_gguf_llama_hparams hp;
-    rl_config cfg;
-    rl__gguf_load L;
-    rl__alloc_ctx ac;
-    rl_status st;
-    int i;
-    if (!m || !g) return rl__fail(RL_ERR_ARG, "rl_model_from_gguf: NULL argument");
-    memset(m, 0, sizeof *m);
-    if ((st = rl_gguf_llama_hparams_read(g, &hp)) || (st = rl__config_from_hp(&cfg, g, &hp))) return st;
-    if ((st = rl__model_shape(m, &cfg, NULL)) != RL_OK) {
-        rl_model_free(m);
-        return st;
-    }
-    m->trainable = 0;
-    ac.m = m;
-    ac.st = RL_OK;
-    rl_model_params(m, rl__alloc_fn, &ac); /* zeroed F32 storage for every parameter */
-    memset(&L, 0, sizeof L);
-    L.g = g;
-    L.st = ac.st;
-    if (!L.st) rl_model_params(m, rl__gguf_collect_fn, &L);
-    st = L.st ? L.st : rl_gguf_llama_tensors(g, &hp, rl__gguf_tensor_fn, &L);
-    for (i = 0; i < L.n && !st; i++)
-        if (!L.slot[i].done) {
-            char gname[128];
-            rl__gguf_name_of(L.slot[i].name, gname, sizeof gname);
-            st = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) is missing", g->path, gname, L.slot[i].name);
-        }
-    RL_FREE(L.slot);
-    if (st) {
-        rl_model_free(m);
-        return st;
-    }
-    rl__tie_head(m);
-    return RL_OK;
-}
-
-/* ---- RAD-RWKV6 students from GGUF (llama.cpp arch rwkv6qwen2, formats.md §5.4) ----
-   The inverse of rl_export_gguf_rwkv6qwen2, and what llama.cpp's own converter writes for an
-   RWKV6Qwen2ForCausalLM checkpoint. The large matrices (embedding, r/k/v/o, gate, MLP,
-   output) stay in the file, read in place in their stored type: F32, F16, BF16 or a
-   quantized block type (rl_gemm's rl__gemm_ggml dequantizes one row at a time); the small
-   tensors (norms, token-shift and decay LoRAs, biases) are converted to F32 in llama.cpp's
-   layout undone: w1/w2 transposed and their groups put back from w,k,v,r,g to r,k,v,w,g.
-   The model computes RAD-RWKV6 with token shift, balance_state, the Linear gate and no RoPE
-   or GroupNorm (all that rwkv6qwen2 expresses); it keeps the Hugging Face code's clamp of
-   the log-decay at −5, which llama.cpp's graph does not apply. */
-typedef struct { const rl_gguf *g; rl_model *m; rl_status st; } rl__g6_ctx;
-
-static const rl_gguf_tensor *rl__g6_find(rl__g6_ctx *x, const char *name, int nd, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3) {
-    const rl_gguf_tensor *t = rl_gguf_find_tensor(x->g, name);
-    int64_t want[4];
-    int i;
-    want[0] = ne0; want[1] = ne1; want[2] = ne2; want[3] = ne3;
-    if (x->st) return NULL;
-    if (!t) {
-        x->st = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' is missing (llama.cpp rwkv6qwen2)", x->g->path, name);
-        return NULL;
-    }
-    for (i = 0; i < 4; i++)
-        if (t->ne[i] != (i < nd ? want[i] : 1)) {
-            x->st = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' has ne [%lld, %lld, %lld, %lld], expected [%lld, %lld, %lld, %lld]", x->g->path, name,
-                             (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3], (long long)want[0],
-                             (long long)(nd > 1 ? want[1] : 1), (long long)(nd > 2 ? want[2] : 1), (long long)(nd > 3 ? want[3] : 1));
-            return NULL;
-        }
-    return t;
-}
-
-/* a matrix [rows, cols] (ne {cols, rows}) used in place */
-static void rl__g6_inplace(rl__g6_ctx *x, rl_tensor *dst, const char *name) {
-    const rl_gguf_tensor *t = rl__g6_find(x, name, 2, dst->shape[1], dst->shape[0], 1, 1);
-    int64_t rb;
-    uintptr_t a;
-    if (!t) return;
-    a = (uintptr_t)t->data;
-    dst->requires_grad = 0;
-    dst->data = (void *)a;
-    if (t->type == RL_GGML_F32 && a % 4 == 0) dst->dtype = RL_F32;
-    else if ((t->type == RL_GGML_F16 || t->type == RL_GGML_BF16) && a % 2 == 0) dst->dtype = t->type == RL_GGML_F16 ? RL_F16 : RL_BF16;
-    else if (t->type != RL_GGML_F32 && t->type != RL_GGML_F16 && t->type != RL_GGML_BF16 && rl__ggml_row_bytes((int)t->type, dst->shape[1], &rb))
-        dst->dtype = RL_DTYPE_GGML(t->type);
-    else
-        x->st = rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor '%s' of type %s cannot be used in place (unknown block type or misaligned)",
-                         x->g->path, name, rl_ggml_type_name((int)t->type));
-}
-
-/* a small tensor as F32 into dst (already allocated), then rearranged by the caller */
-static float *rl__g6_f32(rl__g6_ctx *x, const char *name, int nd, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3) {
-    const rl_gguf_tensor *t = rl__g6_find(x, name, nd, ne0, ne1, ne2, ne3);
-    float *buf;
-    if (!t) return NULL;
-    if (!(buf = (float *)RL_MALLOC(sizeof(float) * (size_t)t->n))) {
-        x->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory for '%s'", x->g->path, name);
-        return NULL;
-    }
-    if ((x->st = rl_gguf_tensor_f32(x->g, t, buf)) != RL_OK) {
-        RL_FREE(buf);
-        return NULL;
-    }
-    return buf;
-}
-static void rl__g6_copy(rl__g6_ctx *x, rl_tensor *dst, const char *name) { /* same element order */
-    float *b = rl__g6_f32(x, name, 1, dst->n, 1, 1, 1);
-    if (!b) return;
-    memcpy(dst->data, b, sizeof(float) * (size_t)dst->n);
-    RL_FREE(b);
-}
-static rl_tensor rl__g6_f32_tensor(rl__g6_ctx *x, int nd, const int64_t *shape) {
-    rl_tensor t = rl_wrap(NULL, RL_F32, nd, shape, 0);
-    if (!x->st && !(t.data = rl_arena_zalloc(&x->m->params, sizeof(float) * (size_t)t.n)))
-        x->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory", x->g->path);
-    return t;
-}
-
-static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
-    static const int grp[5] = {3, 1, 2, 0, 4}; /* our group (r,k,v,w,g) -> llama.cpp's (w,k,v,r,g) */
-    rl__g6_ctx x;
-    rl_config cfg;
-    rl_student_opts so;
-    const rl_gguf_tensor *te, *tk;
-    int64_t C, L, F, N, V, KV, r, rd, l, i, j, b;
-    double eps;
-    char nm[96];
-    rl_status st;
-    static const char *const eos_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"};
-    memset(&cfg, 0, sizeof cfg);
-    if ((st = rl_gguf_get_int(g, "rwkv6qwen2.embedding_length", &C)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.block_count", &L)) ||
-        (st = rl_gguf_get_int(g, "rwkv6qwen2.feed_forward_length", &F)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.wkv.head_size", &N)) ||
-        (st = rl_gguf_get_int(g, "rwkv6qwen2.time_mix_extra_dim", &r)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.time_decay_extra_dim", &rd)) ||
-        (st = rl_gguf_get_float(g, "rwkv6qwen2.attention.layer_norm_rms_epsilon", &eps)))
-        return st;
-    if (C < 2 || C > (1 << 20) || L < 1 || L > 4096 || F < 1 || F > (1 << 24) || N < 2 || N % 2 || C % N || r < 1 || r > C || rd < 1 || rd > C)
-        return rl__fail(RL_ERR_FORMAT, "%s: rwkv6qwen2 hyper-parameters out of range (embedding %lld, blocks %lld, ffn %lld, head size %lld, "
-                        "ranks %lld/%lld)", g->path, (long long)C, (long long)L, (long long)F, (long long)N, (long long)r, (long long)rd);
-    if (rl_gguf_find_tensor(g, "blk.0.time_mix_first.weight") || rl_gguf_find_tensor(g, "blk.0.time_mix_ln.weight"))
-        return rl__fail(RL_ERR_UNSUPPORTED, "%s: time_mix_first / time_mix_ln tensors: that is the original RWKV6 graph, not RAD-RWKV6", g->path);
-    if (!(te = rl_gguf_find_tensor(g, "token_embd.weight")) || te->ne[0] != C || te->ne[1] < 1 || te->ne[1] > INT32_MAX)
-        return rl__fail(RL_ERR_FORMAT, "%s: tensor 'token_embd.weight' is missing or not [%lld, vocab]", g->path, (long long)C);
-    V = te->ne[1];
-    if (!(tk = rl_gguf_find_tensor(g, "blk.0.time_mix_key.weight")) || tk->ne[0] != C || tk->ne[1] < N || tk->ne[1] % N || (C / N) % (tk->ne[1] / N))
-        return rl__fail(RL_ERR_FORMAT, "%s: tensor 'blk.0.time_mix_key.weight' is missing or its ne[1] is not a whole number of kv heads of %lld",
-                        g->path, (long long)N);
-    KV = tk->ne[1] / N;
-    {
-        int64_t kv2;
-        if (rl_gguf_find(g, "rwkv6qwen2.attention.head_count_kv") && (st = rl_gguf_get_int(g, "rwkv6qwen2.attention.head_count_kv", &kv2)) == RL_OK &&
-            kv2 != KV)
-            return rl__fail(RL_ERR_FORMAT, "%s: key 'rwkv6qwen2.attention.head_count_kv' is %lld but 'blk.0.time_mix_key.weight' holds %lld heads",
-                            g->path, (long long)kv2, (long long)KV);
-    }
-    cfg.arch = RL_ARCH_QWEN2;
-    cfg.student = 6;
-    snprintf(cfg.model_type, sizeof cfg.model_type, "rwkv6qwen2");
-    cfg.vocab_size = V;
-    cfg.hidden_size = C;
-    cfg.intermediate_size = F;
-    cfg.n_layers = L;
-    cfg.n_heads = C / N;
-    cfg.n_kv_heads = KV;
-    cfg.head_dim = N;
-    cfg.max_pos = 1 << 20;
-    cfg.rms_eps = (float)eps;
-    cfg.rope_theta = 10000;
-    cfg.rope_factor = 1.0;
-    cfg.attn_bias = rl_gguf_find_tensor(g, "blk.0.time_mix_receptance.bias") != NULL;
-    cfg.tie_embeddings = rl_gguf_find_tensor(g, "output.weight") == NULL;
-    cfg.dtype = RL_F32;
-    cfg.gate_rank_type = 1;
-    cfg.balance_state = 1;
-    cfg.use_tokenshift = 1;
-    cfg.lora_tokenshift = (int)r;
-    cfg.lora_decay = (int)rd;
-    if ((st = rl__gguf_token_key(g, "tokenizer.ggml.bos_token_id", V, &cfg.bos_id))) return st;
-    for (i = 0; i < 2; i++) {
-        int32_t id;
-        if ((st = rl__gguf_token_key(g, eos_keys[i], V, &id))) return st;
-        if (id >= 0 && (!cfg.n_eos || cfg.eos_ids[0] != id)) cfg.eos_ids[cfg.n_eos++] = id;
-    }
-    rl_student_opts_default(&so, RL_MIXER_RWKV6);
-    so.use_rope = 0;
-    so.r_ts = (int)r;
-    so.r_d = (int)rd;
-    if ((st = rl__model_shape(m, &cfg, &so)) != RL_OK) return st;
-    m->trainable = 0;
-    x.g = g;
-    x.m = m;
-    x.st = RL_OK;
-    rl__g6_inplace(&x, &m->embed, "token_embd.weight");
-    if (cfg.tie_embeddings) { /* llama.cpp's converter omits output.weight for a tied model */
-        m->head = m->embed;
-        m->head.name = "lm_head.weight";
-    } else {
-        rl__g6_inplace(&x, &m->head, "output.weight");
-    }
-    m->norm = rl__g6_f32_tensor(&x, 1, &C);
-    rl__g6_copy(&x, &m->norm, "output_norm.weight");
-    for (l = 0; l < L && !x.st; l++) {
-        rl_block *bl = &m->blocks[l];
-        rl_mixer *mx = &bl->mix;
-        rl_tensor *mu[5];
-        float *f;
-        int64_t s3[3], s2[2];
-#define RL__GN(s) (snprintf(nm, sizeof nm, "blk.%lld." s, (long long)l), nm)
-        bl->ln1 = rl__g6_f32_tensor(&x, 1, &C);
-        rl__g6_copy(&x, &bl->ln1, RL__GN("attn_norm.weight"));
-        bl->ln2 = rl__g6_f32_tensor(&x, 1, &C);
-        rl__g6_copy(&x, &bl->ln2, RL__GN("ffn_norm.weight"));
-        rl__g6_inplace(&x, &mx->q_w, RL__GN("time_mix_receptance.weight"));
-        rl__g6_inplace(&x, &mx->k_w, RL__GN("time_mix_key.weight"));
-        rl__g6_inplace(&x, &mx->v_w, RL__GN("time_mix_value.weight"));
-        rl__g6_inplace(&x, &mx->o_w, RL__GN("time_mix_output.weight"));
-        rl__g6_inplace(&x, &mx->gate_w, RL__GN("time_mix_gate.weight"));
-        rl__g6_inplace(&x, &bl->gate, RL__GN("ffn_gate.weight"));
-        rl__g6_inplace(&x, &bl->up, RL__GN("ffn_up.weight"));
-        rl__g6_inplace(&x, &bl->down, RL__GN("ffn_down.weight"));
-        if (cfg.attn_bias) {
-            int64_t nq = C, nk = KV * N;
-            mx->q_b = rl__g6_f32_tensor(&x, 1, &nq);
-            rl__g6_copy(&x, &mx->q_b, RL__GN("time_mix_receptance.bias"));
-            mx->k_b = rl__g6_f32_tensor(&x, 1, &nk);
-            rl__g6_copy(&x, &mx->k_b, RL__GN("time_mix_key.bias"));
-            mx->v_b = rl__g6_f32_tensor(&x, 1, &nk);
-            rl__g6_copy(&x, &mx->v_b, RL__GN("time_mix_value.bias"));
-        }
-        s3[0] = 1; s3[1] = 1; s3[2] = C;
-        mx->maa_x = rl__g6_f32_tensor(&x, 3, s3);
-        rl__g6_copy(&x, &mx->maa_x, RL__GN("time_mix_lerp_x.weight"));
-        mx->decay = rl__g6_f32_tensor(&x, 3, s3);
-        rl__g6_copy(&x, &mx->decay, RL__GN("time_mix_decay.weight"));
-        mu[0] = &mx->maa_r; mu[1] = &mx->maa_k; mu[2] = &mx->maa_v; mu[3] = &mx->maa_w; mu[4] = &mx->maa_g;
-        for (b = 0; b < 5; b++) *mu[b] = rl__g6_f32_tensor(&x, 3, s3);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_lerp_fused.weight"), 4, C, 1, 1, 5)) != NULL) { /* [5][C], w,k,v,r,g */
-            for (b = 0; b < 5; b++) memcpy(mu[b]->data, f + grp[b] * C, sizeof(float) * (size_t)C);
-            RL_FREE(f);
-        }
-        s2[0] = C; s2[1] = 5 * r;
-        mx->maa_w1 = rl__g6_f32_tensor(&x, 2, s2);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_w1.weight"), 2, C, 5 * r, 1, 1)) != NULL) { /* [5r][C] -> [C][5r] */
-            for (b = 0; b < 5; b++)
-                for (j = 0; j < r; j++)
-                    for (i = 0; i < C; i++) rl_f32(&mx->maa_w1)[i * 5 * r + b * r + j] = f[(grp[b] * r + j) * C + i];
-            RL_FREE(f);
-        }
-        s3[0] = 5; s3[1] = r; s3[2] = C;
-        mx->maa_w2 = rl__g6_f32_tensor(&x, 3, s3);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_w2.weight"), 3, r, C, 5, 1)) != NULL) { /* [5][C][r] -> [5][r][C] */
-            for (b = 0; b < 5; b++)
-                for (j = 0; j < r; j++)
-                    for (i = 0; i < C; i++) rl_f32(&mx->maa_w2)[(b * r + j) * C + i] = f[(grp[b] * C + i) * r + j];
-            RL_FREE(f);
-        }
-        s2[0] = C; s2[1] = rd;
-        mx->decay_w1 = rl__g6_f32_tensor(&x, 2, s2);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_decay_w1.weight"), 2, C, rd, 1, 1)) != NULL) { /* [rd][C] -> [C][rd] */
-            for (j = 0; j < rd; j++)
-                for (i = 0; i < C; i++) rl_f32(&mx->decay_w1)[i * rd + j] = f[j * C + i];
-            RL_FREE(f);
-        }
-        s2[0] = rd; s2[1] = C;
-        mx->decay_w2 = rl__g6_f32_tensor(&x, 2, s2);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_decay_w2.weight"), 2, rd, C, 1, 1)) != NULL) { /* [C][rd] -> [rd][C] */
-            for (j = 0; j < rd; j++)
-                for (i = 0; i < C; i++) rl_f32(&mx->decay_w2)[j * C + i] = f[i * rd + j];
-            RL_FREE(f);
-        }
-#undef RL__GN
-    }
-    { /* every tensor of the file is one of the above (llama.cpp refuses extras too) */
-        int64_t want = (cfg.tie_embeddings ? 2 : 3) + L * (17 + (cfg.attn_bias ? 3 : 0));
-        if (!x.st && g->n_tensors != want)
-            x.st = rl__fail(RL_ERR_FORMAT, "%s: %lld tensors, but an rwkv6qwen2 model of %lld blocks%s has %lld", g->path, (long long)g->n_tensors,
-                            (long long)L, cfg.attn_bias ? " with r/k/v biases" : "", (long long)want);
-    }
-    return x.st;
-}
-
-rl_status rl_model_load_gguf(rl_model *m, const char *path) {
-    rl_gguf *g;
-    rl_status st;
-    const char *arch = NULL;
-    uint64_t alen = 0;
-    if (!m || !path) return rl__fail(RL_ERR_ARG, "rl_model_load_gguf: NULL argument");
-    memset(m, 0, sizeof *m);
-    if (!(g = (rl_gguf *)RL_MALLOC(sizeof *g))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
-    if ((st = rl_gguf_open(g, path))) {
-        RL_FREE(g);
-        return st;
-    }
-    if (rl_gguf_find(g, "general.architecture") && rl_gguf_get_str(g, "general.architecture", &arch, &alen) == RL_OK &&
-        !strcmp(arch, "rwkv6qwen2")) {
-        st = rl__model_from_gguf_rwkv6(m, g);
-        m->gguf = g; /* owned from here: rl_model_free closes it */
-        if (st != RL_OK) rl_model_free(m);
-        return st;
-    }
-    st = rl_model_from_gguf(m, g);
-    rl_gguf_close(g);
-    RL_FREE(g);
-    return st;
-}
-
-/* ---- import: tokenizer from GGUF arrays ---- */
-
-rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g) {
-    rl_gguf_vocab v;
-    rl_pretok kind = RL_PRETOK_CUSTOM;
-    rl_status st;
-    int64_t i;
-    int add_bos;
-    if (!tok || !g) return rl__fail(RL_ERR_ARG, "rl_tokenizer_from_gguf: NULL argument");
-    *tok = NULL;
-    if ((st = rl_gguf_vocab_read(g, &v))) return st;
-    if (strcmp(v.model, "gpt2")) {
-        st = rl__fail(RL_ERR_UNSUPPORTED, "%s: key 'tokenizer.ggml.model' is '%s'; only 'gpt2' (byte-level BPE) tokenizers are supported", g->path,
-                      *v.model ? v.model : "(missing)");
-        goto out;
-    }
-    if (!v.pre) {
-        st = rl__fail(RL_ERR_UNSUPPORTED,
-                      "%s: key 'tokenizer.ggml.pre' is missing (llama.cpp would use its 'default' pre-tokenizer, which matches no Hugging Face "
-                      "tokenizer; supported: smollm, qwen2, llama-bpe, gpt-2)",
-                      g->path);
-        goto out;
-    }
-    kind = rl_pretok_from_name(v.pre);
-    if (kind == RL_PRETOK_CUSTOM) {
-        st = rl__fail(RL_ERR_UNSUPPORTED, "%s: key 'tokenizer.ggml.pre' is '%.60s', a pre-tokenizer that is not supported (supported: smollm, qwen2, "
-                      "deepseek-r1-qwen, llama-bpe, llama3, llama-v3, gpt-2)", g->path, v.pre);
-        goto out;
-    }
-    if (v.n_tokens > INT32_MAX || v.n_merges > INT32_MAX) {
-        st = rl__fail(RL_ERR_UNSUPPORTED, "%s: %lld tokens / %lld merges are too many", g->path, (long long)v.n_tokens, (long long)v.n_merges);
-        goto out;
-    }
-    if (!v.merges) {
-        st = rl__fail(RL_ERR_FORMAT, "%s: key 'tokenizer.ggml.merges' is missing (a gpt2 tokenizer needs its merges)", g->path);
-        goto out;
-    }
-    for (i = 0; i < v.n_tokens; i++)
-        if (v.token_len[i] != strlen(v.tokens[i])) {
-            st = rl__fail(RL_ERR_UNSUPPORTED, "%s: key 'tokenizer.ggml.tokens': token %lld contains a NUL byte", g->path, (long long)i);
-            goto out;
-        }
-    add_bos = v.add_bos >= 0 ? v.add_bos : kind == RL_PRETOK_LLAMA3;
-    st = rl_tokenizer_from_vocab(tok, (int)v.n_tokens, v.tokens, v.token_type, (int)v.n_merges, v.merges, kind, (int32_t)v.bos_id,
-                                 add_bos && v.bos_id >= 0);
-    if (st) {
-        char why[1024];
-        snprintf(why, sizeof why, "%s", rl_last_error());
-        st = rl__fail(st, "%s: tokenizer: %s", g->path, why);
-    }
-out:
-    rl_gguf_vocab_free(&v);
-    return st;
-}
-
-/* ---- import: tokenizer.json writer ---- */
-
-/* A JSON string of n bytes; 0, or -1 if s is not valid UTF-8. */
-static int rl__sb_json_strn(rl__sbuf *b, const char *s, size_t n) {
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    rl__sb_put(b, "\"", 1);
-    while (p < end) {
-        const unsigned char *q = p;
-        int l;
-        while (q < end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
-        if (q > p) rl__sb_put(b, (const char *)p, (size_t)(q - p));
-        p = q;
-        if (p == end) break;
-        if (*p >= 0x80) {
-            if (!(l = rl__utf8_len(p, end))) return -1;
-            rl__sb_put(b, (const char *)p, (size_t)l);
-            p += l;
-            continue;
-        }
-        switch (*p) {
-        case '"': rl__sb_put(b, "\\\"", 2); break;
-        case '\\': rl__sb_put(b, "\\\\", 2); break;
-        case '\b': rl__sb_put(b, "\\b", 2); break;
-        case '\f': rl__sb_put(b, "\\f", 2); break;
-        case '\n': rl__sb_put(b, "\\n", 2); break;
-        case '\r': rl__sb_put(b, "\\r", 2); break;
-        case '\t': rl__sb_put(b, "\\t", 2); break;
-        default: {
-            char e[8];
-            snprintf(e, sizeof e, "\\u%04x", *p);
-            rl__sb_put(b, e, 6);
-        }
-        }
-        p++;
-    }
-    rl__sb_put(b, "\"", 1);
-    return 0;
-}
-
-static void rl__sb_printf(rl__sbuf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void rl__sb_printf(rl__sbuf *b, const char *fmt, ...) {
-    char t[512];
-    int n;
-    va_list ap;
-    va_start(ap, fmt);
-    n = vsnprintf(t, sizeof t, fmt, ap);
-    va_end(ap);
-    if (n < 0 || n >= (int)sizeof t) {
-        b->oom = 1; /* never happens with the short formats used here */
-        return;
-    }
-    rl__sb_put(b, t, (size_t)n);
-}
-
-static const char *rl__bl_json(int add_prefix_space, int trim_offsets, int use_regex) {
-    static const char *const s[8] = {
-        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": false, \"use_regex\": false}",
-        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": false, \"use_regex\": true}",
-        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}",
-        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": true}",
-        "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": false, \"use_regex\": false}",
-        "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": false, \"use_regex\": true}",
-        "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": false}",
-        "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}",
-    };
-    return s[(add_prefix_space ? 4 : 0) | (trim_offsets ? 2 : 0) | (use_regex ? 1 : 0)];
-}
-
-static void rl__sb_split(rl__sbuf *b, const char *regex) {
-    rl__sb_str(b, "{\"type\": \"Split\", \"pattern\": {\"Regex\": ");
-    rl__sb_json_strn(b, regex, strlen(regex));
-    rl__sb_str(b, "}, \"behavior\": \"Isolated\", \"invert\": false}");
-}
-
-/* normalizer, pre_tokenizer: the preset's exact JSON (formats.md §3.4), else the stages */
-static void rl__tok_json_pipeline(rl__sbuf *b, const rl_tokenizer *t) {
-    int i;
-    rl__sb_str(b, "  \"normalizer\": ");
-    rl__sb_str(b, t->nfc ? "{\"type\": \"NFC\"}" : "null");
-    rl__sb_str(b, ",\n  \"pre_tokenizer\": ");
-    switch (t->pretok) {
-    case RL_PRETOK_QWEN2:
-        rl__sb_str(b, "{\"type\": \"Sequence\", \"pretokenizers\": [");
-        rl__sb_split(b, rl__re_qwen2);
-        rl__sb_printf(b, ", %s]}", rl__bl_json(0, 0, 0));
-        break;
-    case RL_PRETOK_LLAMA3:
-        rl__sb_str(b, "{\"type\": \"Sequence\", \"pretokenizers\": [");
-        rl__sb_split(b, rl__re_llama3);
-        rl__sb_printf(b, ", %s]}", rl__bl_json(0, 1, 0));
-        break;
-    case RL_PRETOK_SMOLLM:
-        rl__sb_printf(b, "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Digits\", \"individual_digits\": true}, %s]}", rl__bl_json(0, 1, 1));
-        break;
-    case RL_PRETOK_GPT2:
-        rl__sb_str(b, rl__bl_json(0, 1, 1));
-        break;
-    default: /* spell the stages out; the last GPT-2 split is ByteLevel's own regex */
-        rl__sb_str(b, "{\"type\": \"Sequence\", \"pretokenizers\": [");
-        for (i = 0; i < t->n_stages; i++) {
-            int last_gpt2 = i == t->n_stages - 1 && t->stage_kind[i] == RL__PT_SPLIT_GPT2;
-            if (i) rl__sb_str(b, ", ");
-            if (last_gpt2) rl__sb_str(b, rl__bl_json(0, 1, 1));
-            else if (t->stage_kind[i] == RL__PT_SPLIT_GPT2) rl__sb_split(b, rl__re_gpt2s);
-            else if (t->stage_kind[i] == RL__PT_SPLIT_LLAMA) rl__sb_split(b, t->stage_arg[i] == 1 ? rl__re_qwen2 : rl__re_llama3);
-            else rl__sb_printf(b, "{\"type\": \"Digits\", \"individual_digits\": %s}", t->stage_arg[i] ? "true" : "false");
-        }
-        if (!t->n_stages || t->stage_kind[t->n_stages - 1] != RL__PT_SPLIT_GPT2)
-            rl__sb_printf(b, "%s%s", t->n_stages ? ", " : "", rl__bl_json(0, 0, 0));
-        rl__sb_str(b, "]}");
-        break;
-    }
-    rl__sb_str(b, ",\n");
-}
-
-/* one template piece: {"SpecialToken": {"id": "<tok>", "type_id": n}} */
-static rl_status rl__tok_json_special(rl__sbuf *b, const rl_tokenizer *t, int32_t id, int type_id) {
-    const char *s = rl_tokenizer_token(t, id);
-    rl__sb_str(b, "{\"SpecialToken\": {\"id\": ");
-    if (!s || rl__sb_json_strn(b, s, t->id_len[id]))
-        return rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: template token id %d has no valid UTF-8 string", id);
-    rl__sb_printf(b, ", \"type_id\": %d}}", type_id);
-    return RL_OK;
-}
-
-/* post_processor and decoder. A TemplateProcessing goes with the ByteLevel one when
-   encode(add_special) adds tokens: single = P A S, pair = P A S P B S (type ids 0 / 1). */
-static rl_status rl__tok_json_post(rl__sbuf *b, const rl_tokenizer *t) {
-    const char *bl, *dec;
-    int32_t i, j, k;
-    int pass, r;
-    rl_status st;
-    switch (t->pretok) {
-    case RL_PRETOK_QWEN2:
-    case RL_PRETOK_CUSTOM: bl = dec = rl__bl_json(0, 0, 0); break;
-    default: bl = rl__bl_json(1, 0, 1), dec = rl__bl_json(1, 1, 1); break; /* Llama-3, SmolLM2, GPT-2 */
-    }
-    rl__sb_str(b, "  \"post_processor\": ");
-    if (!t->n_prefix && !t->n_suffix) {
-        rl__sb_str(b, bl);
-    } else {
-        rl__sb_printf(b, "{\"type\": \"Sequence\", \"processors\": [%s, {\"type\": \"TemplateProcessing\"", bl);
-        for (pass = 0; pass < 2; pass++) {
-            rl__sb_str(b, pass ? ", \"pair\": [" : ", \"single\": [");
-            for (r = 0; r <= pass; r++) {
-                if (r) rl__sb_str(b, ", ");
-                for (i = 0; i < t->n_prefix; i++) {
-                    if ((st = rl__tok_json_special(b, t, t->prefix[i], r))) return st;
-                    rl__sb_str(b, ", ");
-                }
-                rl__sb_printf(b, "{\"Sequence\": {\"id\": \"%s\", \"type_id\": %d}}", r ? "B" : "A", r);
-                for (i = 0; i < t->n_suffix; i++) {
-                    rl__sb_str(b, ", ");
-                    if ((st = rl__tok_json_special(b, t, t->suffix[i], r))) return st;
-                }
-            }
-            rl__sb_str(b, "]");
-        }
-        rl__sb_str(b, ", \"special_tokens\": {");
-        for (k = 0, i = 0; i < t->n_prefix + t->n_suffix; i++) {
-            int32_t id = i < t->n_prefix ? t->prefix[i] : t->suffix[i - t->n_prefix], seen = 0;
-            const char *s = rl_tokenizer_token(t, id); /* valid: written above */
-            for (j = 0; j < i; j++) seen |= (j < t->n_prefix ? t->prefix[j] : t->suffix[j - t->n_prefix]) == id;
-            if (seen) continue;
-            if (k++) rl__sb_str(b, ", ");
-            rl__sb_json_strn(b, s, t->id_len[id]);
-            rl__sb_str(b, ": {\"id\": ");
-            rl__sb_json_strn(b, s, t->id_len[id]);
-            rl__sb_printf(b, ", \"ids\": [%d], \"tokens\": [", id);
-            rl__sb_json_strn(b, s, t->id_len[id]);
-            rl__sb_str(b, "]}");
-        }
-        rl__sb_str(b, "}}]}");
-    }
-    rl__sb_printf(b, ",\n  \"decoder\": %s,\n", dec);
-    return RL_OK;
-}
-
-static int rl__added_by_id(const void *a, const void *b) {
-    int32_t x = ((const rl__added *)a)->id, y = ((const rl__added *)b)->id;
-    return (x > y) - (x < y);
-}
-
-static rl_status rl__tok_json(rl__sbuf *b, const rl_tokenizer *t) {
-    rl__added *added = NULL;
-    int32_t *order = NULL, i;
-    rl_status st = RL_OK;
-    if (t->sp) return rl__fail(RL_ERR_UNSUPPORTED, "%s: a llama2.c (SentencePiece) vocabulary cannot be written as tokenizer.json", t->source);
-    rl__sb_str(b, "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [");
-    if (t->n_added) {
-        added = (rl__added *)RL_MALLOC(sizeof(rl__added) * (size_t)t->n_added);
-        if (!added) return rl__fail(RL_ERR_NOMEM, "tokenizer.json: out of memory");
-        memcpy(added, t->added, sizeof(rl__added) * (size_t)t->n_added);
-        qsort(added, (size_t)t->n_added, sizeof(rl__added), rl__added_by_id);
-    }
-    for (i = 0; i < t->n_added; i++) {
-        const rl__added *a = &added[i];
-        rl__sb_printf(b, "%s\n    {\"id\": %d, \"content\": ", i ? "," : "", a->id);
-        if (rl__sb_json_strn(b, a->s, a->len)) {
-            st = rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: added token id %d is not valid UTF-8 (JSON cannot hold it)", a->id);
-            goto out;
-        }
-        rl__sb_printf(b, ", \"single_word\": %s, \"lstrip\": %s, \"rstrip\": %s, \"normalized\": %s, \"special\": %s}",
-                      a->single_word ? "true" : "false", a->lstrip ? "true" : "false", a->rstrip ? "true" : "false",
-                      a->normalized ? "true" : "false", a->special ? "true" : "false");
-    }
-    rl__sb_str(b, t->n_added ? "\n  ],\n" : "],\n");
-    rl__tok_json_pipeline(b, t);
-    if ((st = rl__tok_json_post(b, t))) goto out;
-    rl__sb_str(b, "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": ");
-    if (t->unk >= 0) {
-        const rl__vent *u = NULL;
-        for (i = 0; i < t->n_vent && !u; i++)
-            if (t->vent[i].id == t->unk) u = &t->vent[i];
-        if (!u || rl__sb_json_strn(b, u->s, u->len)) {
-            st = rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: the unknown token (id %d) is not valid UTF-8", t->unk);
-            goto out;
-        }
-    } else {
-        rl__sb_str(b, "null");
-    }
-    rl__sb_printf(b, ",\n    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n    \"fuse_unk\": %s,\n"
-                     "    \"byte_fallback\": false,\n    \"ignore_merges\": %s,\n    \"vocab\": {",
-                  t->fuse_unk ? "true" : "false", t->ignore_merges ? "true" : "false");
-    /* model.vocab in id order (ids are unique: checked when the tokenizer was built) */
-    order = (int32_t *)RL_MALLOC(sizeof(int32_t) * ((size_t)t->n_ids + 1));
-    if (!order) {
-        st = rl__fail(RL_ERR_NOMEM, "tokenizer.json: out of memory");
-        goto out;
-    }
-    for (i = 0; i < t->n_ids; i++) order[i] = -1;
-    for (i = 0; i < t->n_vent; i++) order[t->vent[i].id] = i;
-    {
-        int first = 1;
-        for (i = 0; i < t->n_ids; i++) {
-            const rl__vent *v;
-            if (order[i] < 0) continue;
-            v = &t->vent[order[i]];
-            rl__sb_str(b, first ? "\n      " : ",\n      ");
-            first = 0;
-            if (rl__sb_json_strn(b, v->s, v->len)) {
-                st = rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: token id %d is not valid UTF-8 (JSON cannot hold it)", v->id);
-                goto out;
-            }
-            rl__sb_printf(b, ": %d", v->id);
-        }
-        rl__sb_str(b, first ? "},\n    \"merges\": [" : "\n    },\n    \"merges\": [");
-    }
-    for (i = 0; i < t->n_merges; i++) {
-        int32_t a = t->merge[3 * i], c = t->merge[3 * i + 1];
-        rl__sb_str(b, i ? ",\n      [" : "\n      [");
-        rl__sb_json_strn(b, t->id_str[a], t->id_len[a]); /* model.vocab strings: valid (checked above) */
-        rl__sb_str(b, ", ");
-        rl__sb_json_strn(b, t->id_str[c], t->id_len[c]);
-        rl__sb_str(b, "]");
-    }
-    rl__sb_str(b, t->n_merges ? "\n    ]\n  }\n}\n" : "]\n  }\n}\n");
-    if (b->oom) st = rl__fail(RL_ERR_NOMEM, "tokenizer.json: out of memory");
-out:
-    RL_FREE(order);
-    RL_FREE(added);
-    return st;
-}
-
-rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path) {
-    rl__sbuf b;
-    rl_status st;
-    if (!tok || !path) return rl__fail(RL_ERR_ARG, "rl_tokenizer_save_json: NULL argument");
-    memset(&b, 0, sizeof b);
-    st = rl__tok_json(&b, tok);
-    if (st) {
-        char why[1024];
-        snprintf(why, sizeof why, "%s", rl_last_error());
-        st = rl__fail(st, "%s: %s", path, why);
-    } else {
-        st = rl__write_atomic(path, b.p, b.n);
-    }
-    RL_FREE(b.p);
-    return st;
-}
-
-/* ---- import: the whole folder ---- */
-
-/* "key": "token string" (nothing if id < 0 or the string is not valid UTF-8) */
-static void rl__sb_token_key(rl__sbuf *b, const char *key, const rl_tokenizer *tok, int64_t id) {
-    const char *s = id >= 0 && id <= INT32_MAX ? rl_tokenizer_token(tok, (int32_t)id) : NULL;
-    size_t mark = b->n;
-    if (!s) return;
-    rl__sb_printf(b, "  \"%s\": ", key);
-    if (rl__sb_json_strn(b, s, strlen(s))) {
-        b->n = mark;
-        if (b->p) b->p[mark] = 0;
-        return;
-    }
-    rl__sb_str(b, ",\n");
-}
-
-static rl_status rl__import_side_files(const rl_gguf *g, const rl_tokenizer *tok, const rl_config *cfg, const char *dir) {
-    rl_gguf_vocab v;
-    rl__sbuf b;
-    char path[4200];
-    rl_status st;
-    int i;
-    if ((st = rl_gguf_vocab_read(g, &v))) return st;
-    memset(&b, 0, sizeof b);
-    rl__sb_str(&b, "{\n  \"tokenizer_class\": \"PreTrainedTokenizerFast\",\n");
-    rl__sb_token_key(&b, "bos_token", tok, v.bos_id);
-    rl__sb_token_key(&b, "eos_token", tok, v.eos_id);
-    rl__sb_token_key(&b, "unk_token", tok, v.unk_id);
-    rl__sb_token_key(&b, "pad_token", tok, v.pad_id);
-    if (v.chat_template && rl__utf8_valid(v.chat_template)) {
-        rl__sb_str(&b, "  \"chat_template\": ");
-        rl__sb_json_strn(&b, v.chat_template, strlen(v.chat_template));
-        rl__sb_str(&b, ",\n");
-    }
-    rl__sb_printf(&b, "  \"clean_up_tokenization_spaces\": false,\n  \"model_max_length\": %lld\n}\n", (long long)cfg->max_pos);
-    rl_gguf_vocab_free(&v);
-    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    st = b.oom ? rl__fail(RL_ERR_NOMEM, "%s: out of memory", path) : rl__write_atomic(path, b.p, b.n);
-    b.n = 0;
-    if (!st) {
-        rl__sb_str(&b, "{");
-        if (cfg->bos_id >= 0) rl__sb_printf(&b, "\n  \"bos_token_id\": %d%s", cfg->bos_id, cfg->n_eos ? "," : "");
-        if (cfg->n_eos == 1) rl__sb_printf(&b, "\n  \"eos_token_id\": %d", cfg->eos_ids[0]);
-        if (cfg->n_eos > 1) {
-            rl__sb_str(&b, "\n  \"eos_token_id\": [");
-            for (i = 0; i < cfg->n_eos; i++) rl__sb_printf(&b, "%s%d", i ? ", " : "", cfg->eos_ids[i]);
-            rl__sb_str(&b, "]");
-        }
-        rl__sb_str(&b, "\n}\n");
-        snprintf(path, sizeof path, "%s/generation_config.json", dir);
-        st = b.oom ? rl__fail(RL_ERR_NOMEM, "%s: out of memory", path) : rl__write_atomic(path, b.p, b.n);
-    }
-    RL_FREE(b.p);
-    return st;
-}
-
-rl_status rl_import_gguf(const char *gguf_path, const char *out_dir) {
-    rl_gguf g;
-    rl_tokenizer *tok = NULL;
-    rl_model m;
-    rl__sbuf tj;
-    rl_status st;
-    char path[4200];
-    if (!gguf_path || !out_dir) return rl__fail(RL_ERR_ARG, "rl_import_gguf: NULL argument");
-    memset(&m, 0, sizeof m);
-    memset(&tj, 0, sizeof tj);
-    snprintf(path, sizeof path, "%s/tokenizer.json", out_dir);
-    if ((st = rl_gguf_open(&g, gguf_path))) return st;
-    /* everything that can fail on the input happens before the first file is written */
-    if ((st = rl_tokenizer_from_gguf(&tok, &g)) == RL_OK && (st = rl_model_from_gguf(&m, &g)) == RL_OK) {
-        if (rl_tokenizer_vocab_size(tok) > m.cfg.vocab_size)
-            st = rl__fail(RL_ERR_FORMAT, "%s: the tokenizer has %d ids but token_embd.weight only %lld rows", gguf_path, rl_tokenizer_vocab_size(tok),
-                          (long long)m.cfg.vocab_size);
-        if (!st && (st = rl__tok_json(&tj, tok)) != RL_OK) {
-            char why[1024];
-            snprintf(why, sizeof why, "%s", rl_last_error());
-            st = rl__fail(st, "%s: %s", gguf_path, why);
-        }
-        if (!st) st = rl_model_save(&m, out_dir, NULL);
-        if (!st) st = rl__write_atomic(path, tj.p, tj.n);
-        if (!st) st = rl__import_side_files(&g, tok, &m.cfg, out_dir);
-        rl_model_free(&m);
-    }
-    RL_FREE(tj.p);
-    rl_tokenizer_free(tok);
-    rl_gguf_close(&g);
-    return st;
-}
-
-/* ---- 6d. teachers from llama2.c checkpoints ----------------------------------------------
+/* ==== 14. llama2.c checkpoints ============================================= */
+/*
    karpathy/llama2.c's .bin files (export.py): legacy v0 (7 int32 then fp32 arrays; a
    negative vocab_size means an unshared classifier at the end), v1 (256-byte header with
    magic "ak42", version 1, the 7 int32, a shared-classifier byte; fp32) and v2 (the same with
@@ -15507,230 +14848,7 @@ rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const 
     return st;
 }
 
-/* ==== 8. inference and evaluation ========================================= */
-
-/* ---- 8a. inference: state, prefill and decode, sampling ---- */
-
-rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx) {
-    int64_t l, H = m->cfg.n_heads, N = m->cfg.head_dim, KV = m->cfg.n_kv_heads * N, C = m->cfg.hidden_size;
-    memset(s, 0, sizeof *s);
-    s->n_layers = (int)m->cfg.n_layers;
-    s->max_ctx = max_ctx;
-    s->s_n = H * N * N;
-    s->shift_n = C;
-    s->k = (float **)RL_MALLOC(sizeof(float *) * 4 * (size_t)s->n_layers);
-    if (!s->k) return rl__fail(RL_ERR_NOMEM, "state: out of memory");
-    memset(s->k, 0, sizeof(float *) * 4 * (size_t)s->n_layers);
-    s->v = s->k + s->n_layers;
-    s->S = s->v + s->n_layers;
-    s->shift = s->S + s->n_layers;
-    for (l = 0; l < s->n_layers; l++) {
-        if (m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION) {
-            s->k[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)(max_ctx * KV));
-            s->v[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)(max_ctx * KV));
-            if (!s->k[l] || !s->v[l]) break;
-        } else {
-            s->S[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)(H * N * N));
-            s->shift[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)C);
-            if (!s->S[l] || !s->shift[l]) break;
-        }
-    }
-    if (l < s->n_layers) {
-        rl_state_free(s);
-        return rl__fail(RL_ERR_NOMEM, "state: out of memory for a context of %lld tokens", (long long)max_ctx);
-    }
-    rl_state_reset(s);
-    return RL_OK;
-}
-
-void rl_state_reset(rl_state *s) {
-    int l;
-    s->pos = 0;
-    for (l = 0; l < s->n_layers; l++) {
-        if (s->S[l]) memset(s->S[l], 0, sizeof(float) * (size_t)s->s_n);
-        if (s->shift[l]) memset(s->shift[l], 0, sizeof(float) * (size_t)s->shift_n);
-    }
-}
-
-void rl_state_free(rl_state *s) {
-    int l;
-    if (!s->k) return;
-    for (l = 0; l < 4 * s->n_layers; l++) RL_FREE(s->k[l]);
-    RL_FREE(s->k);
-    memset(s, 0, sizeof *s);
-}
-
-rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits) {
-    rl_forward_opts o;
-    rl_tensor *y;
-    int64_t V = m->cfg.vocab_size;
-    if (n < 1) return rl__fail(RL_ERR_ARG, "model step: no tokens");
-    if (s->pos + n > s->max_ctx)
-        return rl__fail(RL_ERR_ARG, "model step: %lld tokens at position %lld exceed the context of %lld tokens",
-                        (long long)n, (long long)s->pos, (long long)s->max_ctx);
-    memset(&o, 0, sizeof o);
-    o.B = 1;
-    o.T = n;
-    o.pos0 = s->pos;
-    rl_ctx_reset(c);
-    rl_no_grad_push(c);
-    y = rl__forward(c, m, ids, &o, s);
-    rl_no_grad_pop(c);
-    if (!y) return c->err ? c->err : RL_ERR_STATE;
-    memcpy(logits, rl_f32(y) + (n - 1) * V, sizeof(float) * (size_t)V);
-    s->pos += n;
-    return RL_OK;
-}
-
-/* ---- sampling ---- */
-
-typedef struct { float v; int32_t i; } rl__cand;
-static int rl__cand_desc(const void *a, const void *b) {
-    float x = ((const rl__cand *)a)->v, y = ((const rl__cand *)b)->v;
-    return x < y ? 1 : x > y ? -1 : (((const rl__cand *)a)->i > ((const rl__cand *)b)->i) - (((const rl__cand *)a)->i < ((const rl__cand *)b)->i);
-}
-
-int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *rng) {
-    int64_t i, k, best = 0;
-    rl__cand *c;
-    double sum = 0, acc = 0, u;
-    for (i = 1; i < n; i++)
-        if (logits[i] > logits[best]) best = i;
-    if (!s || s->temperature <= 0 || n == 1) return (int32_t)best;
-    c = (rl__cand *)RL_MALLOC(sizeof(rl__cand) * (size_t)n);
-    if (!c) return (int32_t)best;
-    for (i = 0; i < n; i++) {
-        c[i].v = logits[i];
-        c[i].i = (int32_t)i;
-    }
-    qsort(c, (size_t)n, sizeof *c, rl__cand_desc);
-    k = s->top_k > 0 && s->top_k < n ? s->top_k : n;
-    for (i = 0; i < k; i++) {
-        c[i].v = expf((c[i].v - c[0].v) / s->temperature);
-        sum += c[i].v;
-    }
-    if (s->top_p > 0 && s->top_p < 1) { /* smallest prefix whose mass reaches top_p */
-        for (i = 0; i < k; i++) {
-            acc += c[i].v / sum;
-            if (acc >= s->top_p) break;
-        }
-        k = RL__MIN(k, i + 1);
-        for (sum = 0, i = 0; i < k; i++) sum += c[i].v;
-    }
-    u = (double)rl_rng_uniform(rng) * sum;
-    for (acc = 0, i = 0; i < k - 1; i++) {
-        acc += c[i].v;
-        if (u < acc) break;
-    }
-    best = c[i].i;
-    RL_FREE(c);
-    return (int32_t)best;
-}
-
-
-/* ---- 8b. evaluation ---- */
-
-rl_status rl_eval_windows(const rl_loader *L, int64_t max_windows, int64_t **idx, int64_t *n) {
-    int64_t i, j, N = L->n_heldout, k = max_windows > 0 ? RL__MIN(max_windows, N) : N, *a;
-    rl_rng rng;
-    *idx = NULL;
-    *n = 0;
-    if (N < 1) return rl__fail(RL_ERR_ARG, "eval: no held-out windows (use a larger held-out fraction or more text)");
-    a = (int64_t *)RL_MALLOC(sizeof(int64_t) * (size_t)N);
-    if (!a) return rl__fail(RL_ERR_NOMEM, "eval: out of memory");
-    for (i = 0; i < N; i++) a[i] = i;
-    if (k < N) { /* partial Fisher-Yates with a fixed seed, then ascending order */
-        rl_rng_seed(&rng, 0x68656c646f7574ull);
-        for (i = 0; i < k; i++) {
-            int64_t t;
-            j = i + (int64_t)(rl_rng_u64(&rng) % (uint64_t)(N - i));
-            t = a[i], a[i] = a[j], a[j] = t;
-        }
-        for (i = 1; i < k; i++) /* insertion sort: k is small */
-            for (j = i; j > 0 && a[j - 1] > a[j]; j--) {
-                int64_t t = a[j];
-                a[j] = a[j - 1], a[j - 1] = t;
-            }
-    }
-    *idx = a;
-    *n = k;
-    return RL_OK;
-}
-
-rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_windows, double *nll) {
-    int64_t i, n, *idx, scored = 0;
-    double sum = 0;
-    rl_forward_opts fo;
-    rl_status st = rl_eval_windows(L, max_windows, &idx, &n);
-    if (st) return st;
-    memset(&fo, 0, sizeof fo);
-    fo.B = 1;
-    for (i = 0; i < n; i++) {
-        const int32_t *w = rl_loader_heldout(L, idx[i]);
-        rl_tensor *lg, *ce;
-        fo.T = rl_loader_heldout_len(L, idx[i]);
-        rl_ctx_reset(c);
-        rl_no_grad_push(c);
-        lg = rl_model_forward(c, m, w, &fo);
-        ce = rl_cross_entropy(c, lg, w + 1);
-        rl_no_grad_pop(c);
-        if (!ce) {
-            RL_FREE(idx);
-            return c->err;
-        }
-        sum += (double)rl_f32(ce)[0] * (double)fo.T;
-        scored += fo.T;
-    }
-    RL_FREE(idx);
-    *nll = sum / (double)scored;
-    return RL_OK;
-}
-
-rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
-                          double *kl, double *top1) {
-    int64_t i, t, v, n, *idx, V = student->cfg.vocab_size, agree = 0, scored = 0;
-    double sum = 0;
-    rl_forward_opts fo;
-    rl_status st = rl_eval_windows(L, max_windows, &idx, &n);
-    if (st) return st;
-    memset(&fo, 0, sizeof fo);
-    fo.B = 1;
-    for (i = 0; i < n; i++) {
-        const int32_t *w = rl_loader_heldout(L, idx[i]);
-        rl_tensor *a, *b, *k;
-        fo.T = rl_loader_heldout_len(L, idx[i]);
-        rl_ctx_reset(c);
-        rl_no_grad_push(c);
-        a = rl_model_forward(c, teacher, w, &fo);
-        b = rl_model_forward(c, student, w, &fo);
-        k = rl_kl_div(c, b, a);
-        rl_no_grad_pop(c);
-        if (!k) {
-            RL_FREE(idx);
-            return c->err;
-        }
-        sum += (double)rl_f32(k)[0] * (double)fo.T;
-        for (t = 0; t < fo.T; t++) {
-            const float *pa = rl_f32(a) + t * V, *pb = rl_f32(b) + t * V;
-            int64_t ia = 0, ib = 0;
-            for (v = 1; v < V; v++) {
-                if (pa[v] > pa[ia]) ia = v;
-                if (pb[v] > pb[ib]) ib = v;
-            }
-            agree += ia == ib;
-        }
-        scored += fo.T;
-    }
-    RL_FREE(idx);
-    *kl = sum / (double)scored;
-    *top1 = (double)agree / (double)scored;
-    return RL_OK;
-}
-
-
-/* ---- 8c. multiple-choice scoring as lm-evaluation-harness ---- */
-
-/* ---- 8c. zero-shot tasks ---- */
+/* ==== 15. lm-evaluation-harness scoring ==================================== */
 
 void rl_lmeval_opts_default(rl_lmeval_opts *o) {
     memset(o, 0, sizeof *o);
@@ -16650,9 +15768,952 @@ rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const ch
 }
 
 
-/* ---- 8d. export to llama.cpp (GGUF rwkv6qwen2) ---- */
+/* ==== 16. llama.cpp interop ================================================ */
 
-/* ---- 8d. GGUF export ---- */
+/* ---- 16a. teachers and students from GGUF ---- */
+
+/* ---- import: configuration ---- */
+
+/* HF parameter name -> GGUF tensor name (the inverse of rl_gguf_hf_name), for messages. */
+static void rl__gguf_name_of(const char *hf, char *out, size_t cap) {
+    size_t i;
+    const char *p;
+    long long layer = -1;
+    int used = 0;
+    if (!strcmp(hf, "model.embed_tokens.weight")) p = "token_embd.weight";
+    else if (!strcmp(hf, "model.norm.weight")) p = "output_norm.weight";
+    else if (!strcmp(hf, "lm_head.weight")) p = "output.weight";
+    else p = NULL;
+    if (p) {
+        snprintf(out, cap, "%s", p);
+        return;
+    }
+    if (sscanf(hf, "model.layers.%lld.%n", &layer, &used) == 1 && used > 0)
+        for (i = 0; i < sizeof rl__gguf_layer_names / sizeof rl__gguf_layer_names[0]; i++)
+            if (!strcmp(hf + used, rl__gguf_layer_names[i][1])) {
+                snprintf(out, cap, "blk.%lld.%s", layer, rl__gguf_layer_names[i][0]);
+                return;
+            }
+    snprintf(out, cap, "%s", hf);
+}
+
+/* an optional token-id key: -1 if absent; an error if present and not a valid id */
+static rl_status rl__gguf_token_key(const rl_gguf *g, const char *key, int64_t vocab, int32_t *out) {
+    int64_t v;
+    rl_status s;
+    *out = -1;
+    if (!rl_gguf_find(g, key)) return RL_OK;
+    if ((s = rl_gguf_get_int(g, key, &v))) return s;
+    if (v < 0 || v >= vocab)
+        return rl__fail(RL_ERR_FORMAT, "%s: key '%s' is %lld, outside the vocabulary of %lld tokens", g->path, key, (long long)v, (long long)vocab);
+    *out = (int32_t)v;
+    return RL_OK;
+}
+
+/* rope_freqs.weight (per-frequency divisors of the inverse frequencies, llama.cpp's
+   freq_factors): no scaling, or exactly the llama3 rule; anything else is refused. */
+static rl_status rl__gguf_rope_freqs(const rl_gguf *g, const rl_gguf_llama_hparams *hp, rl_config *cfg) {
+    const rl_gguf_tensor *t = rl_gguf_find_tensor(g, "rope_freqs.weight");
+    int64_t i, half = cfg->head_dim / 2;
+    float *div, *base, *mine;
+    double fmax = 0;
+    int trivial = 1, ok = 1;
+    rl_status s;
+    if (t->n != half)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor 'rope_freqs.weight' has %lld values, expected head_dim/2 = %lld", g->path, (long long)t->n,
+                        (long long)half);
+    div = (float *)RL_MALLOC(sizeof(float) * (size_t)(3 * half + 3));
+    if (!div) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", g->path);
+    base = div + half + 1;
+    mine = base + half + 1;
+    if ((s = rl_gguf_tensor_f32(g, t, div))) {
+        RL_FREE(div);
+        return s;
+    }
+    for (i = 0; i < half; i++) {
+        if (!(div[i] > 0) || !(div[i] < 1e30f)) {
+            double bad = div[i];
+            RL_FREE(div);
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor 'rope_freqs.weight': value %g at %lld is not a positive number", g->path, bad, (long long)i);
+        }
+        if (fabs(div[i] - 1.0) > 1e-6) trivial = 0;
+        if (div[i] > fmax) fmax = div[i];
+    }
+    if (!trivial) {
+        rl_config c = *cfg;
+        rl_rope_inv_freq(&c, base); /* unscaled */
+        c.rope_scaling = RL_ROPE_LLAMA3;
+        c.rope_factor = fmax;
+        c.rope_low_freq = 1.0;
+        c.rope_high_freq = 4.0;
+        c.rope_orig_max_pos = hp->rope_scaling_orig_ctx > 0 ? hp->rope_scaling_orig_ctx : 8192;
+        rl_rope_inv_freq(&c, mine);
+        for (i = 0; i < half && ok; i++) {
+            double want = (double)base[i] / (double)div[i];
+            if (fabs((double)mine[i] - want) > 1e-5 * fabs(want)) ok = 0;
+        }
+        if (!ok) {
+            RL_FREE(div);
+            return rl__fail(RL_ERR_UNSUPPORTED,
+                            "%s: tensor 'rope_freqs.weight' holds RoPE frequency divisors that are not the llama3 rule (factor %g, low/high "
+                            "frequency factors 1/4, original context %lld); this RoPE scaling is not supported",
+                            g->path, fmax, (long long)c.rope_orig_max_pos);
+        }
+        cfg->rope_scaling = RL_ROPE_LLAMA3;
+        cfg->rope_factor = c.rope_factor;
+        cfg->rope_low_freq = c.rope_low_freq;
+        cfg->rope_high_freq = c.rope_high_freq;
+        cfg->rope_orig_max_pos = c.rope_orig_max_pos;
+    }
+    RL_FREE(div);
+    return RL_OK;
+}
+
+static rl_status rl__config_from_hp(rl_config *cfg, const rl_gguf *g, const rl_gguf_llama_hparams *hp) {
+    static const char *const eos_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"};
+    const char *st = hp->rope_scaling_type;
+    rl_status s;
+    size_t k;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->arch = !strcmp(hp->arch, "qwen2") ? RL_ARCH_QWEN2 : RL_ARCH_LLAMA;
+    snprintf(cfg->model_type, sizeof cfg->model_type, "%s", cfg->arch == RL_ARCH_QWEN2 ? "qwen2" : "llama");
+    cfg->vocab_size = hp->vocab_size; /* = rows of token_embd.weight (checked by rl_gguf_llama_hparams_read) */
+    cfg->hidden_size = hp->hidden_size;
+    cfg->intermediate_size = hp->intermediate_size;
+    cfg->n_layers = hp->n_layers;
+    cfg->n_heads = hp->n_heads;
+    cfg->n_kv_heads = hp->n_kv_heads;
+    cfg->head_dim = hp->head_dim;
+    cfg->max_pos = hp->context_length > 0 ? hp->context_length : cfg->arch == RL_ARCH_QWEN2 ? 32768 : 2048;
+    cfg->rms_eps = (float)hp->rms_norm_eps;
+    cfg->rope_theta = hp->rope_theta;
+    cfg->rope_factor = 1.0; /* as rl_config_parse without scaling */
+    cfg->tie_embeddings = hp->tie_word_embeddings;
+    cfg->attn_bias = cfg->arch == RL_ARCH_QWEN2 || hp->attn_bias;
+    cfg->o_bias = hp->o_bias;
+    cfg->dtype = RL_F32;
+    if (cfg->vocab_size > INT32_MAX)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: vocabulary of %lld tokens is too large", g->path, (long long)cfg->vocab_size);
+    if (hp->o_bias)
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor 'blk.0.attn_output.bias': a bias on the attention output projection is not supported", g->path);
+    if (rl_gguf_find_tensor(g, "blk.0.ffn_up.bias") || rl_gguf_find_tensor(g, "blk.0.ffn_gate.bias") || rl_gguf_find_tensor(g, "blk.0.ffn_down.bias"))
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: biases on the MLP (blk.0.ffn_*.bias) are not supported", g->path);
+    if (*st && strcmp(st, "none")) {
+        if (strcmp(st, "linear"))
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: key '%s.rope.scaling.type' is '%s'; only linear RoPE scaling (or llama3 through rope_freqs) is supported",
+                            g->path, hp->arch, st);
+        if (!(hp->rope_scaling_factor > 0))
+            return rl__fail(RL_ERR_FORMAT, "%s: linear RoPE scaling needs a positive '%s.rope.scaling.factor' (got %g)", g->path, hp->arch,
+                            hp->rope_scaling_factor);
+        if (hp->has_rope_freqs)
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: both linear RoPE scaling and a rope_freqs.weight tensor; not supported", g->path);
+        cfg->rope_scaling = RL_ROPE_LINEAR;
+        cfg->rope_factor = hp->rope_scaling_factor;
+    }
+    if (hp->has_rope_freqs && (s = rl__gguf_rope_freqs(g, hp, cfg))) return s;
+    if ((s = rl__gguf_token_key(g, "tokenizer.ggml.bos_token_id", cfg->vocab_size, &cfg->bos_id))) return s;
+    for (k = 0; k < sizeof eos_keys / sizeof eos_keys[0]; k++) {
+        int32_t id;
+        int i, dup = 0;
+        if ((s = rl__gguf_token_key(g, eos_keys[k], cfg->vocab_size, &id))) return s;
+        for (i = 0; i < cfg->n_eos; i++) dup |= cfg->eos_ids[i] == id;
+        if (id >= 0 && !dup) cfg->eos_ids[cfg->n_eos++] = id;
+    }
+    return RL_OK;
+}
+
+rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g) {
+    rl_gguf_llama_hparams hp;
+    rl_status s;
+    if (!cfg || !g) return rl__fail(RL_ERR_ARG, "rl_config_from_gguf: NULL argument");
+    memset(cfg, 0, sizeof *cfg);
+    if ((s = rl_gguf_llama_hparams_read(g, &hp))) return s;
+    s = rl__config_from_hp(cfg, g, &hp);
+    if (s) memset(cfg, 0, sizeof *cfg);
+    return s;
+}
+
+/* ---- import: weights ---- */
+
+typedef struct rl__gguf_slot {
+    char name[96];
+    rl_tensor *t;
+    int done;
+} rl__gguf_slot;
+
+typedef struct rl__gguf_load {
+    const rl_gguf *g;
+    rl__gguf_slot *slot;
+    int n, cap;
+    rl_status st;
+} rl__gguf_load;
+
+static void rl__gguf_collect_fn(void *u, const char *name, rl_tensor *t) {
+    rl__gguf_load *L = (rl__gguf_load *)u;
+    if (L->st) return;
+    if (L->n == L->cap) {
+        int cap = L->cap ? 2 * L->cap : 256;
+        rl__gguf_slot *ns = (rl__gguf_slot *)RL_REALLOC(L->slot, sizeof(rl__gguf_slot) * (size_t)cap);
+        if (!ns) {
+            L->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory", L->g->path);
+            return;
+        }
+        L->slot = ns;
+        L->cap = cap;
+    }
+    if (strlen(name) >= sizeof L->slot[0].name) {
+        L->st = rl__fail(RL_ERR_STATE, "model: parameter name %s too long", name);
+        return;
+    }
+    snprintf(L->slot[L->n].name, sizeof L->slot[0].name, "%s", name);
+    L->slot[L->n].t = t;
+    L->slot[L->n].done = 0;
+    L->n++;
+}
+
+static rl_status rl__gguf_tensor_fn(void *u, const char *hf, const rl_gguf_tensor *gt, int ndim, const int64_t *shape, const float *data) {
+    rl__gguf_load *L = (rl__gguf_load *)u;
+    rl__gguf_slot *s = NULL;
+    rl_tensor *t;
+    int i;
+    if (!hf) {
+        if (!strcmp(gt->name, "rope_freqs.weight")) return RL_OK; /* read by rl_config_from_gguf */
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor '%s' is not part of a llama/qwen2 teacher (unknown tensor; refusing to drop it)", L->g->path,
+                        gt->name);
+    }
+    for (i = 0; i < L->n; i++)
+        if (!strcmp(L->slot[i].name, hf)) {
+            s = &L->slot[i];
+            break;
+        }
+    if (!s)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) does not belong to this model (its other tensors and keys imply no such parameter)",
+                        L->g->path, gt->name, hf);
+    if (s->done) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) appears twice", L->g->path, gt->name, hf);
+    t = s->t;
+    if (ndim != t->ndim || shape[0] != t->shape[0] || (ndim > 1 && shape[1] != t->shape[1]))
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) has shape [%lld, %lld], the model needs [%lld, %lld]", L->g->path, gt->name, hf,
+                        (long long)shape[0], ndim > 1 ? (long long)shape[1] : 1LL, (long long)t->shape[0], t->ndim > 1 ? (long long)t->shape[1] : 1LL);
+    memcpy(t->data, data, sizeof(float) * (size_t)t->n);
+    s->done = 1;
+    return RL_OK;
+}
+
+rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
+    rl_gguf_llama_hparams hp;
+    rl_config cfg;
+    rl__gguf_load L;
+    rl__alloc_ctx ac;
+    rl_status st;
+    int i;
+    if (!m || !g) return rl__fail(RL_ERR_ARG, "rl_model_from_gguf: NULL argument");
+    memset(m, 0, sizeof *m);
+    if ((st = rl_gguf_llama_hparams_read(g, &hp)) || (st = rl__config_from_hp(&cfg, g, &hp))) return st;
+    if ((st = rl__model_shape(m, &cfg, NULL)) != RL_OK) {
+        rl_model_free(m);
+        return st;
+    }
+    m->trainable = 0;
+    ac.m = m;
+    ac.st = RL_OK;
+    rl_model_params(m, rl__alloc_fn, &ac); /* zeroed F32 storage for every parameter */
+    memset(&L, 0, sizeof L);
+    L.g = g;
+    L.st = ac.st;
+    if (!L.st) rl_model_params(m, rl__gguf_collect_fn, &L);
+    st = L.st ? L.st : rl_gguf_llama_tensors(g, &hp, rl__gguf_tensor_fn, &L);
+    for (i = 0; i < L.n && !st; i++)
+        if (!L.slot[i].done) {
+            char gname[128];
+            rl__gguf_name_of(L.slot[i].name, gname, sizeof gname);
+            st = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) is missing", g->path, gname, L.slot[i].name);
+        }
+    RL_FREE(L.slot);
+    if (st) {
+        rl_model_free(m);
+        return st;
+    }
+    rl__tie_head(m);
+    return RL_OK;
+}
+
+/* ---- RAD-RWKV6 students from GGUF (llama.cpp arch rwkv6qwen2) ----
+   The inverse of rl_export_gguf_rwkv6qwen2, and what llama.cpp's own converter writes for an
+   RWKV6Qwen2ForCausalLM checkpoint. The large matrices (embedding, r/k/v/o, gate, MLP,
+   output) stay in the file, read in place in their stored type: F32, F16, BF16 or a
+   quantized block type (rl_gemm's rl__gemm_ggml dequantizes one row at a time); the small
+   tensors (norms, token-shift and decay LoRAs, biases) are converted to F32 in llama.cpp's
+   layout undone: w1/w2 transposed and their groups put back from w,k,v,r,g to r,k,v,w,g.
+   The model computes RAD-RWKV6 with token shift, balance_state, the Linear gate and no RoPE
+   or GroupNorm (all that rwkv6qwen2 expresses); it keeps the Hugging Face code's clamp of
+   the log-decay at −5, which llama.cpp's graph does not apply. */
+typedef struct { const rl_gguf *g; rl_model *m; rl_status st; } rl__g6_ctx;
+
+static const rl_gguf_tensor *rl__g6_find(rl__g6_ctx *x, const char *name, int nd, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3) {
+    const rl_gguf_tensor *t = rl_gguf_find_tensor(x->g, name);
+    int64_t want[4];
+    int i;
+    want[0] = ne0; want[1] = ne1; want[2] = ne2; want[3] = ne3;
+    if (x->st) return NULL;
+    if (!t) {
+        x->st = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' is missing (llama.cpp rwkv6qwen2)", x->g->path, name);
+        return NULL;
+    }
+    for (i = 0; i < 4; i++)
+        if (t->ne[i] != (i < nd ? want[i] : 1)) {
+            x->st = rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' has ne [%lld, %lld, %lld, %lld], expected [%lld, %lld, %lld, %lld]", x->g->path, name,
+                             (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3], (long long)want[0],
+                             (long long)(nd > 1 ? want[1] : 1), (long long)(nd > 2 ? want[2] : 1), (long long)(nd > 3 ? want[3] : 1));
+            return NULL;
+        }
+    return t;
+}
+
+/* a matrix [rows, cols] (ne {cols, rows}) used in place */
+static void rl__g6_inplace(rl__g6_ctx *x, rl_tensor *dst, const char *name) {
+    const rl_gguf_tensor *t = rl__g6_find(x, name, 2, dst->shape[1], dst->shape[0], 1, 1);
+    int64_t rb;
+    uintptr_t a;
+    if (!t) return;
+    a = (uintptr_t)t->data;
+    dst->requires_grad = 0;
+    dst->data = (void *)a;
+    if (t->type == RL_GGML_F32 && a % 4 == 0) dst->dtype = RL_F32;
+    else if ((t->type == RL_GGML_F16 || t->type == RL_GGML_BF16) && a % 2 == 0) dst->dtype = t->type == RL_GGML_F16 ? RL_F16 : RL_BF16;
+    else if (t->type != RL_GGML_F32 && t->type != RL_GGML_F16 && t->type != RL_GGML_BF16 && rl__ggml_row_bytes((int)t->type, dst->shape[1], &rb))
+        dst->dtype = RL_DTYPE_GGML(t->type);
+    else
+        x->st = rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor '%s' of type %s cannot be used in place (unknown block type or misaligned)",
+                         x->g->path, name, rl_ggml_type_name((int)t->type));
+}
+
+/* a small tensor as F32 into dst (already allocated), then rearranged by the caller */
+static float *rl__g6_f32(rl__g6_ctx *x, const char *name, int nd, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3) {
+    const rl_gguf_tensor *t = rl__g6_find(x, name, nd, ne0, ne1, ne2, ne3);
+    float *buf;
+    if (!t) return NULL;
+    if (!(buf = (float *)RL_MALLOC(sizeof(float) * (size_t)t->n))) {
+        x->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory for '%s'", x->g->path, name);
+        return NULL;
+    }
+    if ((x->st = rl_gguf_tensor_f32(x->g, t, buf)) != RL_OK) {
+        RL_FREE(buf);
+        return NULL;
+    }
+    return buf;
+}
+static void rl__g6_copy(rl__g6_ctx *x, rl_tensor *dst, const char *name) { /* same element order */
+    float *b = rl__g6_f32(x, name, 1, dst->n, 1, 1, 1);
+    if (!b) return;
+    memcpy(dst->data, b, sizeof(float) * (size_t)dst->n);
+    RL_FREE(b);
+}
+static rl_tensor rl__g6_f32_tensor(rl__g6_ctx *x, int nd, const int64_t *shape) {
+    rl_tensor t = rl_wrap(NULL, RL_F32, nd, shape, 0);
+    if (!x->st && !(t.data = rl_arena_zalloc(&x->m->params, sizeof(float) * (size_t)t.n)))
+        x->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory", x->g->path);
+    return t;
+}
+
+static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
+    static const int grp[5] = {3, 1, 2, 0, 4}; /* our group (r,k,v,w,g) -> llama.cpp's (w,k,v,r,g) */
+    rl__g6_ctx x;
+    rl_config cfg;
+    rl_student_opts so;
+    const rl_gguf_tensor *te, *tk;
+    int64_t C, L, F, N, V, KV, r, rd, l, i, j, b;
+    double eps;
+    char nm[96];
+    rl_status st;
+    static const char *const eos_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"};
+    memset(&cfg, 0, sizeof cfg);
+    if ((st = rl_gguf_get_int(g, "rwkv6qwen2.embedding_length", &C)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.block_count", &L)) ||
+        (st = rl_gguf_get_int(g, "rwkv6qwen2.feed_forward_length", &F)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.wkv.head_size", &N)) ||
+        (st = rl_gguf_get_int(g, "rwkv6qwen2.time_mix_extra_dim", &r)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.time_decay_extra_dim", &rd)) ||
+        (st = rl_gguf_get_float(g, "rwkv6qwen2.attention.layer_norm_rms_epsilon", &eps)))
+        return st;
+    if (C < 2 || C > (1 << 20) || L < 1 || L > 4096 || F < 1 || F > (1 << 24) || N < 2 || N % 2 || C % N || r < 1 || r > C || rd < 1 || rd > C)
+        return rl__fail(RL_ERR_FORMAT, "%s: rwkv6qwen2 hyper-parameters out of range (embedding %lld, blocks %lld, ffn %lld, head size %lld, "
+                        "ranks %lld/%lld)", g->path, (long long)C, (long long)L, (long long)F, (long long)N, (long long)r, (long long)rd);
+    if (rl_gguf_find_tensor(g, "blk.0.time_mix_first.weight") || rl_gguf_find_tensor(g, "blk.0.time_mix_ln.weight"))
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: time_mix_first / time_mix_ln tensors: that is the original RWKV6 graph, not RAD-RWKV6", g->path);
+    if (!(te = rl_gguf_find_tensor(g, "token_embd.weight")) || te->ne[0] != C || te->ne[1] < 1 || te->ne[1] > INT32_MAX)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor 'token_embd.weight' is missing or not [%lld, vocab]", g->path, (long long)C);
+    V = te->ne[1];
+    if (!(tk = rl_gguf_find_tensor(g, "blk.0.time_mix_key.weight")) || tk->ne[0] != C || tk->ne[1] < N || tk->ne[1] % N || (C / N) % (tk->ne[1] / N))
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor 'blk.0.time_mix_key.weight' is missing or its ne[1] is not a whole number of kv heads of %lld",
+                        g->path, (long long)N);
+    KV = tk->ne[1] / N;
+    {
+        int64_t kv2;
+        if (rl_gguf_find(g, "rwkv6qwen2.attention.head_count_kv") && (st = rl_gguf_get_int(g, "rwkv6qwen2.attention.head_count_kv", &kv2)) == RL_OK &&
+            kv2 != KV)
+            return rl__fail(RL_ERR_FORMAT, "%s: key 'rwkv6qwen2.attention.head_count_kv' is %lld but 'blk.0.time_mix_key.weight' holds %lld heads",
+                            g->path, (long long)kv2, (long long)KV);
+    }
+    cfg.arch = RL_ARCH_QWEN2;
+    cfg.student = 6;
+    snprintf(cfg.model_type, sizeof cfg.model_type, "rwkv6qwen2");
+    cfg.vocab_size = V;
+    cfg.hidden_size = C;
+    cfg.intermediate_size = F;
+    cfg.n_layers = L;
+    cfg.n_heads = C / N;
+    cfg.n_kv_heads = KV;
+    cfg.head_dim = N;
+    cfg.max_pos = 1 << 20;
+    cfg.rms_eps = (float)eps;
+    cfg.rope_theta = 10000;
+    cfg.rope_factor = 1.0;
+    cfg.attn_bias = rl_gguf_find_tensor(g, "blk.0.time_mix_receptance.bias") != NULL;
+    cfg.tie_embeddings = rl_gguf_find_tensor(g, "output.weight") == NULL;
+    cfg.dtype = RL_F32;
+    cfg.gate_rank_type = 1;
+    cfg.balance_state = 1;
+    cfg.use_tokenshift = 1;
+    cfg.lora_tokenshift = (int)r;
+    cfg.lora_decay = (int)rd;
+    if ((st = rl__gguf_token_key(g, "tokenizer.ggml.bos_token_id", V, &cfg.bos_id))) return st;
+    for (i = 0; i < 2; i++) {
+        int32_t id;
+        if ((st = rl__gguf_token_key(g, eos_keys[i], V, &id))) return st;
+        if (id >= 0 && (!cfg.n_eos || cfg.eos_ids[0] != id)) cfg.eos_ids[cfg.n_eos++] = id;
+    }
+    rl_student_opts_default(&so, RL_MIXER_RWKV6);
+    so.use_rope = 0;
+    so.r_ts = (int)r;
+    so.r_d = (int)rd;
+    if ((st = rl__model_shape(m, &cfg, &so)) != RL_OK) return st;
+    m->trainable = 0;
+    x.g = g;
+    x.m = m;
+    x.st = RL_OK;
+    rl__g6_inplace(&x, &m->embed, "token_embd.weight");
+    if (cfg.tie_embeddings) { /* llama.cpp's converter omits output.weight for a tied model */
+        m->head = m->embed;
+        m->head.name = "lm_head.weight";
+    } else {
+        rl__g6_inplace(&x, &m->head, "output.weight");
+    }
+    m->norm = rl__g6_f32_tensor(&x, 1, &C);
+    rl__g6_copy(&x, &m->norm, "output_norm.weight");
+    for (l = 0; l < L && !x.st; l++) {
+        rl_block *bl = &m->blocks[l];
+        rl_mixer *mx = &bl->mix;
+        rl_tensor *mu[5];
+        float *f;
+        int64_t s3[3], s2[2];
+#define RL__GN(s) (snprintf(nm, sizeof nm, "blk.%lld." s, (long long)l), nm)
+        bl->ln1 = rl__g6_f32_tensor(&x, 1, &C);
+        rl__g6_copy(&x, &bl->ln1, RL__GN("attn_norm.weight"));
+        bl->ln2 = rl__g6_f32_tensor(&x, 1, &C);
+        rl__g6_copy(&x, &bl->ln2, RL__GN("ffn_norm.weight"));
+        rl__g6_inplace(&x, &mx->q_w, RL__GN("time_mix_receptance.weight"));
+        rl__g6_inplace(&x, &mx->k_w, RL__GN("time_mix_key.weight"));
+        rl__g6_inplace(&x, &mx->v_w, RL__GN("time_mix_value.weight"));
+        rl__g6_inplace(&x, &mx->o_w, RL__GN("time_mix_output.weight"));
+        rl__g6_inplace(&x, &mx->gate_w, RL__GN("time_mix_gate.weight"));
+        rl__g6_inplace(&x, &bl->gate, RL__GN("ffn_gate.weight"));
+        rl__g6_inplace(&x, &bl->up, RL__GN("ffn_up.weight"));
+        rl__g6_inplace(&x, &bl->down, RL__GN("ffn_down.weight"));
+        if (cfg.attn_bias) {
+            int64_t nq = C, nk = KV * N;
+            mx->q_b = rl__g6_f32_tensor(&x, 1, &nq);
+            rl__g6_copy(&x, &mx->q_b, RL__GN("time_mix_receptance.bias"));
+            mx->k_b = rl__g6_f32_tensor(&x, 1, &nk);
+            rl__g6_copy(&x, &mx->k_b, RL__GN("time_mix_key.bias"));
+            mx->v_b = rl__g6_f32_tensor(&x, 1, &nk);
+            rl__g6_copy(&x, &mx->v_b, RL__GN("time_mix_value.bias"));
+        }
+        s3[0] = 1; s3[1] = 1; s3[2] = C;
+        mx->maa_x = rl__g6_f32_tensor(&x, 3, s3);
+        rl__g6_copy(&x, &mx->maa_x, RL__GN("time_mix_lerp_x.weight"));
+        mx->decay = rl__g6_f32_tensor(&x, 3, s3);
+        rl__g6_copy(&x, &mx->decay, RL__GN("time_mix_decay.weight"));
+        mu[0] = &mx->maa_r; mu[1] = &mx->maa_k; mu[2] = &mx->maa_v; mu[3] = &mx->maa_w; mu[4] = &mx->maa_g;
+        for (b = 0; b < 5; b++) *mu[b] = rl__g6_f32_tensor(&x, 3, s3);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_lerp_fused.weight"), 4, C, 1, 1, 5)) != NULL) { /* [5][C], w,k,v,r,g */
+            for (b = 0; b < 5; b++) memcpy(mu[b]->data, f + grp[b] * C, sizeof(float) * (size_t)C);
+            RL_FREE(f);
+        }
+        s2[0] = C; s2[1] = 5 * r;
+        mx->maa_w1 = rl__g6_f32_tensor(&x, 2, s2);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_w1.weight"), 2, C, 5 * r, 1, 1)) != NULL) { /* [5r][C] -> [C][5r] */
+            for (b = 0; b < 5; b++)
+                for (j = 0; j < r; j++)
+                    for (i = 0; i < C; i++) rl_f32(&mx->maa_w1)[i * 5 * r + b * r + j] = f[(grp[b] * r + j) * C + i];
+            RL_FREE(f);
+        }
+        s3[0] = 5; s3[1] = r; s3[2] = C;
+        mx->maa_w2 = rl__g6_f32_tensor(&x, 3, s3);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_w2.weight"), 3, r, C, 5, 1)) != NULL) { /* [5][C][r] -> [5][r][C] */
+            for (b = 0; b < 5; b++)
+                for (j = 0; j < r; j++)
+                    for (i = 0; i < C; i++) rl_f32(&mx->maa_w2)[(b * r + j) * C + i] = f[(grp[b] * C + i) * r + j];
+            RL_FREE(f);
+        }
+        s2[0] = C; s2[1] = rd;
+        mx->decay_w1 = rl__g6_f32_tensor(&x, 2, s2);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_decay_w1.weight"), 2, C, rd, 1, 1)) != NULL) { /* [rd][C] -> [C][rd] */
+            for (j = 0; j < rd; j++)
+                for (i = 0; i < C; i++) rl_f32(&mx->decay_w1)[i * rd + j] = f[j * C + i];
+            RL_FREE(f);
+        }
+        s2[0] = rd; s2[1] = C;
+        mx->decay_w2 = rl__g6_f32_tensor(&x, 2, s2);
+        if ((f = rl__g6_f32(&x, RL__GN("time_mix_decay_w2.weight"), 2, rd, C, 1, 1)) != NULL) { /* [C][rd] -> [rd][C] */
+            for (j = 0; j < rd; j++)
+                for (i = 0; i < C; i++) rl_f32(&mx->decay_w2)[j * C + i] = f[i * rd + j];
+            RL_FREE(f);
+        }
+#undef RL__GN
+    }
+    { /* every tensor of the file is one of the above (llama.cpp refuses extras too) */
+        int64_t want = (cfg.tie_embeddings ? 2 : 3) + L * (17 + (cfg.attn_bias ? 3 : 0));
+        if (!x.st && g->n_tensors != want)
+            x.st = rl__fail(RL_ERR_FORMAT, "%s: %lld tensors, but an rwkv6qwen2 model of %lld blocks%s has %lld", g->path, (long long)g->n_tensors,
+                            (long long)L, cfg.attn_bias ? " with r/k/v biases" : "", (long long)want);
+    }
+    return x.st;
+}
+
+rl_status rl_model_load_gguf(rl_model *m, const char *path) {
+    rl_gguf *g;
+    rl_status st;
+    const char *arch = NULL;
+    uint64_t alen = 0;
+    if (!m || !path) return rl__fail(RL_ERR_ARG, "rl_model_load_gguf: NULL argument");
+    memset(m, 0, sizeof *m);
+    if (!(g = (rl_gguf *)RL_MALLOC(sizeof *g))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
+    if ((st = rl_gguf_open(g, path))) {
+        RL_FREE(g);
+        return st;
+    }
+    if (rl_gguf_find(g, "general.architecture") && rl_gguf_get_str(g, "general.architecture", &arch, &alen) == RL_OK &&
+        !strcmp(arch, "rwkv6qwen2")) {
+        st = rl__model_from_gguf_rwkv6(m, g);
+        m->gguf = g; /* owned from here: rl_model_free closes it */
+        if (st != RL_OK) rl_model_free(m);
+        return st;
+    }
+    st = rl_model_from_gguf(m, g);
+    rl_gguf_close(g);
+    RL_FREE(g);
+    return st;
+}
+
+/* ---- import: tokenizer from GGUF arrays ---- */
+
+rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g) {
+    rl_gguf_vocab v;
+    rl_pretok kind = RL_PRETOK_CUSTOM;
+    rl_status st;
+    int64_t i;
+    int add_bos;
+    if (!tok || !g) return rl__fail(RL_ERR_ARG, "rl_tokenizer_from_gguf: NULL argument");
+    *tok = NULL;
+    if ((st = rl_gguf_vocab_read(g, &v))) return st;
+    if (strcmp(v.model, "gpt2")) {
+        st = rl__fail(RL_ERR_UNSUPPORTED, "%s: key 'tokenizer.ggml.model' is '%s'; only 'gpt2' (byte-level BPE) tokenizers are supported", g->path,
+                      *v.model ? v.model : "(missing)");
+        goto out;
+    }
+    if (!v.pre) {
+        st = rl__fail(RL_ERR_UNSUPPORTED,
+                      "%s: key 'tokenizer.ggml.pre' is missing (llama.cpp would use its 'default' pre-tokenizer, which matches no Hugging Face "
+                      "tokenizer; supported: smollm, qwen2, llama-bpe, gpt-2)",
+                      g->path);
+        goto out;
+    }
+    kind = rl_pretok_from_name(v.pre);
+    if (kind == RL_PRETOK_CUSTOM) {
+        st = rl__fail(RL_ERR_UNSUPPORTED, "%s: key 'tokenizer.ggml.pre' is '%.60s', a pre-tokenizer that is not supported (supported: smollm, qwen2, "
+                      "deepseek-r1-qwen, llama-bpe, llama3, llama-v3, gpt-2)", g->path, v.pre);
+        goto out;
+    }
+    if (v.n_tokens > INT32_MAX || v.n_merges > INT32_MAX) {
+        st = rl__fail(RL_ERR_UNSUPPORTED, "%s: %lld tokens / %lld merges are too many", g->path, (long long)v.n_tokens, (long long)v.n_merges);
+        goto out;
+    }
+    if (!v.merges) {
+        st = rl__fail(RL_ERR_FORMAT, "%s: key 'tokenizer.ggml.merges' is missing (a gpt2 tokenizer needs its merges)", g->path);
+        goto out;
+    }
+    for (i = 0; i < v.n_tokens; i++)
+        if (v.token_len[i] != strlen(v.tokens[i])) {
+            st = rl__fail(RL_ERR_UNSUPPORTED, "%s: key 'tokenizer.ggml.tokens': token %lld contains a NUL byte", g->path, (long long)i);
+            goto out;
+        }
+    add_bos = v.add_bos >= 0 ? v.add_bos : kind == RL_PRETOK_LLAMA3;
+    st = rl_tokenizer_from_vocab(tok, (int)v.n_tokens, v.tokens, v.token_type, (int)v.n_merges, v.merges, kind, (int32_t)v.bos_id,
+                                 add_bos && v.bos_id >= 0);
+    if (st) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", rl_last_error());
+        st = rl__fail(st, "%s: tokenizer: %s", g->path, why);
+    }
+out:
+    rl_gguf_vocab_free(&v);
+    return st;
+}
+
+/* ---- import: tokenizer.json writer ---- */
+
+/* A JSON string of n bytes; 0, or -1 if s is not valid UTF-8. */
+static int rl__sb_json_strn(rl__sbuf *b, const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    rl__sb_put(b, "\"", 1);
+    while (p < end) {
+        const unsigned char *q = p;
+        int l;
+        while (q < end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
+        if (q > p) rl__sb_put(b, (const char *)p, (size_t)(q - p));
+        p = q;
+        if (p == end) break;
+        if (*p >= 0x80) {
+            if (!(l = rl__utf8_len(p, end))) return -1;
+            rl__sb_put(b, (const char *)p, (size_t)l);
+            p += l;
+            continue;
+        }
+        switch (*p) {
+        case '"': rl__sb_put(b, "\\\"", 2); break;
+        case '\\': rl__sb_put(b, "\\\\", 2); break;
+        case '\b': rl__sb_put(b, "\\b", 2); break;
+        case '\f': rl__sb_put(b, "\\f", 2); break;
+        case '\n': rl__sb_put(b, "\\n", 2); break;
+        case '\r': rl__sb_put(b, "\\r", 2); break;
+        case '\t': rl__sb_put(b, "\\t", 2); break;
+        default: {
+            char e[8];
+            snprintf(e, sizeof e, "\\u%04x", *p);
+            rl__sb_put(b, e, 6);
+        }
+        }
+        p++;
+    }
+    rl__sb_put(b, "\"", 1);
+    return 0;
+}
+
+
+static const char *rl__bl_json(int add_prefix_space, int trim_offsets, int use_regex) {
+    static const char *const s[8] = {
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": false, \"use_regex\": false}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": false, \"use_regex\": true}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": true}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": false, \"use_regex\": false}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": false, \"use_regex\": true}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": false}",
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}",
+    };
+    return s[(add_prefix_space ? 4 : 0) | (trim_offsets ? 2 : 0) | (use_regex ? 1 : 0)];
+}
+
+static void rl__sb_split(rl__sbuf *b, const char *regex) {
+    rl__sb_str(b, "{\"type\": \"Split\", \"pattern\": {\"Regex\": ");
+    rl__sb_json_strn(b, regex, strlen(regex));
+    rl__sb_str(b, "}, \"behavior\": \"Isolated\", \"invert\": false}");
+}
+
+/* normalizer, pre_tokenizer: the preset's exact JSON, else the stages */
+static void rl__tok_json_pipeline(rl__sbuf *b, const rl_tokenizer *t) {
+    int i;
+    rl__sb_str(b, "  \"normalizer\": ");
+    rl__sb_str(b, t->nfc ? "{\"type\": \"NFC\"}" : "null");
+    rl__sb_str(b, ",\n  \"pre_tokenizer\": ");
+    switch (t->pretok) {
+    case RL_PRETOK_QWEN2:
+        rl__sb_str(b, "{\"type\": \"Sequence\", \"pretokenizers\": [");
+        rl__sb_split(b, rl__re_qwen2);
+        rl__sb_printf(b, ", %s]}", rl__bl_json(0, 0, 0));
+        break;
+    case RL_PRETOK_LLAMA3:
+        rl__sb_str(b, "{\"type\": \"Sequence\", \"pretokenizers\": [");
+        rl__sb_split(b, rl__re_llama3);
+        rl__sb_printf(b, ", %s]}", rl__bl_json(0, 1, 0));
+        break;
+    case RL_PRETOK_SMOLLM:
+        rl__sb_printf(b, "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Digits\", \"individual_digits\": true}, %s]}", rl__bl_json(0, 1, 1));
+        break;
+    case RL_PRETOK_GPT2:
+        rl__sb_str(b, rl__bl_json(0, 1, 1));
+        break;
+    default: /* spell the stages out; the last GPT-2 split is ByteLevel's own regex */
+        rl__sb_str(b, "{\"type\": \"Sequence\", \"pretokenizers\": [");
+        for (i = 0; i < t->n_stages; i++) {
+            int last_gpt2 = i == t->n_stages - 1 && t->stage_kind[i] == RL__PT_SPLIT_GPT2;
+            if (i) rl__sb_str(b, ", ");
+            if (last_gpt2) rl__sb_str(b, rl__bl_json(0, 1, 1));
+            else if (t->stage_kind[i] == RL__PT_SPLIT_GPT2) rl__sb_split(b, rl__re_gpt2s);
+            else if (t->stage_kind[i] == RL__PT_SPLIT_LLAMA) rl__sb_split(b, t->stage_arg[i] == 1 ? rl__re_qwen2 : rl__re_llama3);
+            else rl__sb_printf(b, "{\"type\": \"Digits\", \"individual_digits\": %s}", t->stage_arg[i] ? "true" : "false");
+        }
+        if (!t->n_stages || t->stage_kind[t->n_stages - 1] != RL__PT_SPLIT_GPT2)
+            rl__sb_printf(b, "%s%s", t->n_stages ? ", " : "", rl__bl_json(0, 0, 0));
+        rl__sb_str(b, "]}");
+        break;
+    }
+    rl__sb_str(b, ",\n");
+}
+
+/* one template piece: {"SpecialToken": {"id": "<tok>", "type_id": n}} */
+static rl_status rl__tok_json_special(rl__sbuf *b, const rl_tokenizer *t, int32_t id, int type_id) {
+    const char *s = rl_tokenizer_token(t, id);
+    rl__sb_str(b, "{\"SpecialToken\": {\"id\": ");
+    if (!s || rl__sb_json_strn(b, s, t->id_len[id]))
+        return rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: template token id %d has no valid UTF-8 string", id);
+    rl__sb_printf(b, ", \"type_id\": %d}}", type_id);
+    return RL_OK;
+}
+
+/* post_processor and decoder. A TemplateProcessing goes with the ByteLevel one when
+   encode(add_special) adds tokens: single = P A S, pair = P A S P B S (type ids 0 / 1). */
+static rl_status rl__tok_json_post(rl__sbuf *b, const rl_tokenizer *t) {
+    const char *bl, *dec;
+    int32_t i, j, k;
+    int pass, r;
+    rl_status st;
+    switch (t->pretok) {
+    case RL_PRETOK_QWEN2:
+    case RL_PRETOK_CUSTOM: bl = dec = rl__bl_json(0, 0, 0); break;
+    default: bl = rl__bl_json(1, 0, 1), dec = rl__bl_json(1, 1, 1); break; /* Llama-3, SmolLM2, GPT-2 */
+    }
+    rl__sb_str(b, "  \"post_processor\": ");
+    if (!t->n_prefix && !t->n_suffix) {
+        rl__sb_str(b, bl);
+    } else {
+        rl__sb_printf(b, "{\"type\": \"Sequence\", \"processors\": [%s, {\"type\": \"TemplateProcessing\"", bl);
+        for (pass = 0; pass < 2; pass++) {
+            rl__sb_str(b, pass ? ", \"pair\": [" : ", \"single\": [");
+            for (r = 0; r <= pass; r++) {
+                if (r) rl__sb_str(b, ", ");
+                for (i = 0; i < t->n_prefix; i++) {
+                    if ((st = rl__tok_json_special(b, t, t->prefix[i], r))) return st;
+                    rl__sb_str(b, ", ");
+                }
+                rl__sb_printf(b, "{\"Sequence\": {\"id\": \"%s\", \"type_id\": %d}}", r ? "B" : "A", r);
+                for (i = 0; i < t->n_suffix; i++) {
+                    rl__sb_str(b, ", ");
+                    if ((st = rl__tok_json_special(b, t, t->suffix[i], r))) return st;
+                }
+            }
+            rl__sb_str(b, "]");
+        }
+        rl__sb_str(b, ", \"special_tokens\": {");
+        for (k = 0, i = 0; i < t->n_prefix + t->n_suffix; i++) {
+            int32_t id = i < t->n_prefix ? t->prefix[i] : t->suffix[i - t->n_prefix], seen = 0;
+            const char *s = rl_tokenizer_token(t, id); /* valid: written above */
+            for (j = 0; j < i; j++) seen |= (j < t->n_prefix ? t->prefix[j] : t->suffix[j - t->n_prefix]) == id;
+            if (seen) continue;
+            if (k++) rl__sb_str(b, ", ");
+            rl__sb_json_strn(b, s, t->id_len[id]);
+            rl__sb_str(b, ": {\"id\": ");
+            rl__sb_json_strn(b, s, t->id_len[id]);
+            rl__sb_printf(b, ", \"ids\": [%d], \"tokens\": [", id);
+            rl__sb_json_strn(b, s, t->id_len[id]);
+            rl__sb_str(b, "]}");
+        }
+        rl__sb_str(b, "}}]}");
+    }
+    rl__sb_printf(b, ",\n  \"decoder\": %s,\n", dec);
+    return RL_OK;
+}
+
+static int rl__added_by_id(const void *a, const void *b) {
+    int32_t x = ((const rl__added *)a)->id, y = ((const rl__added *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static rl_status rl__tok_json(rl__sbuf *b, const rl_tokenizer *t) {
+    rl__added *added = NULL;
+    int32_t *order = NULL, i;
+    rl_status st = RL_OK;
+    if (t->sp) return rl__fail(RL_ERR_UNSUPPORTED, "%s: a llama2.c (SentencePiece) vocabulary cannot be written as tokenizer.json", t->source);
+    rl__sb_str(b, "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [");
+    if (t->n_added) {
+        added = (rl__added *)RL_MALLOC(sizeof(rl__added) * (size_t)t->n_added);
+        if (!added) return rl__fail(RL_ERR_NOMEM, "tokenizer.json: out of memory");
+        memcpy(added, t->added, sizeof(rl__added) * (size_t)t->n_added);
+        qsort(added, (size_t)t->n_added, sizeof(rl__added), rl__added_by_id);
+    }
+    for (i = 0; i < t->n_added; i++) {
+        const rl__added *a = &added[i];
+        rl__sb_printf(b, "%s\n    {\"id\": %d, \"content\": ", i ? "," : "", a->id);
+        if (rl__sb_json_strn(b, a->s, a->len)) {
+            st = rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: added token id %d is not valid UTF-8 (JSON cannot hold it)", a->id);
+            goto out;
+        }
+        rl__sb_printf(b, ", \"single_word\": %s, \"lstrip\": %s, \"rstrip\": %s, \"normalized\": %s, \"special\": %s}",
+                      a->single_word ? "true" : "false", a->lstrip ? "true" : "false", a->rstrip ? "true" : "false",
+                      a->normalized ? "true" : "false", a->special ? "true" : "false");
+    }
+    rl__sb_str(b, t->n_added ? "\n  ],\n" : "],\n");
+    rl__tok_json_pipeline(b, t);
+    if ((st = rl__tok_json_post(b, t))) goto out;
+    rl__sb_str(b, "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": ");
+    if (t->unk >= 0) {
+        const rl__vent *u = NULL;
+        for (i = 0; i < t->n_vent && !u; i++)
+            if (t->vent[i].id == t->unk) u = &t->vent[i];
+        if (!u || rl__sb_json_strn(b, u->s, u->len)) {
+            st = rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: the unknown token (id %d) is not valid UTF-8", t->unk);
+            goto out;
+        }
+    } else {
+        rl__sb_str(b, "null");
+    }
+    rl__sb_printf(b, ",\n    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n    \"fuse_unk\": %s,\n"
+                     "    \"byte_fallback\": false,\n    \"ignore_merges\": %s,\n    \"vocab\": {",
+                  t->fuse_unk ? "true" : "false", t->ignore_merges ? "true" : "false");
+    /* model.vocab in id order (ids are unique: checked when the tokenizer was built) */
+    order = (int32_t *)RL_MALLOC(sizeof(int32_t) * ((size_t)t->n_ids + 1));
+    if (!order) {
+        st = rl__fail(RL_ERR_NOMEM, "tokenizer.json: out of memory");
+        goto out;
+    }
+    for (i = 0; i < t->n_ids; i++) order[i] = -1;
+    for (i = 0; i < t->n_vent; i++) order[t->vent[i].id] = i;
+    {
+        int first = 1;
+        for (i = 0; i < t->n_ids; i++) {
+            const rl__vent *v;
+            if (order[i] < 0) continue;
+            v = &t->vent[order[i]];
+            rl__sb_str(b, first ? "\n      " : ",\n      ");
+            first = 0;
+            if (rl__sb_json_strn(b, v->s, v->len)) {
+                st = rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: token id %d is not valid UTF-8 (JSON cannot hold it)", v->id);
+                goto out;
+            }
+            rl__sb_printf(b, ": %d", v->id);
+        }
+        rl__sb_str(b, first ? "},\n    \"merges\": [" : "\n    },\n    \"merges\": [");
+    }
+    for (i = 0; i < t->n_merges; i++) {
+        int32_t a = t->merge[3 * i], c = t->merge[3 * i + 1];
+        rl__sb_str(b, i ? ",\n      [" : "\n      [");
+        rl__sb_json_strn(b, t->id_str[a], t->id_len[a]); /* model.vocab strings: valid (checked above) */
+        rl__sb_str(b, ", ");
+        rl__sb_json_strn(b, t->id_str[c], t->id_len[c]);
+        rl__sb_str(b, "]");
+    }
+    rl__sb_str(b, t->n_merges ? "\n    ]\n  }\n}\n" : "]\n  }\n}\n");
+    if (b->oom) st = rl__fail(RL_ERR_NOMEM, "tokenizer.json: out of memory");
+out:
+    RL_FREE(order);
+    RL_FREE(added);
+    return st;
+}
+
+rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path) {
+    rl__sbuf b;
+    rl_status st;
+    if (!tok || !path) return rl__fail(RL_ERR_ARG, "rl_tokenizer_save_json: NULL argument");
+    memset(&b, 0, sizeof b);
+    st = rl__tok_json(&b, tok);
+    if (st) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", rl_last_error());
+        st = rl__fail(st, "%s: %s", path, why);
+    } else {
+        st = rl__write_atomic(path, b.p, b.n);
+    }
+    RL_FREE(b.p);
+    return st;
+}
+
+/* ---- import: the whole folder ---- */
+
+/* "key": "token string" (nothing if id < 0 or the string is not valid UTF-8) */
+static void rl__sb_token_key(rl__sbuf *b, const char *key, const rl_tokenizer *tok, int64_t id) {
+    const char *s = id >= 0 && id <= INT32_MAX ? rl_tokenizer_token(tok, (int32_t)id) : NULL;
+    size_t mark = b->n;
+    if (!s) return;
+    rl__sb_printf(b, "  \"%s\": ", key);
+    if (rl__sb_json_strn(b, s, strlen(s))) {
+        b->n = mark;
+        if (b->p) b->p[mark] = 0;
+        return;
+    }
+    rl__sb_str(b, ",\n");
+}
+
+static rl_status rl__import_side_files(const rl_gguf *g, const rl_tokenizer *tok, const rl_config *cfg, const char *dir) {
+    rl_gguf_vocab v;
+    rl__sbuf b;
+    char path[4200];
+    rl_status st;
+    int i;
+    if ((st = rl_gguf_vocab_read(g, &v))) return st;
+    memset(&b, 0, sizeof b);
+    rl__sb_str(&b, "{\n  \"tokenizer_class\": \"PreTrainedTokenizerFast\",\n");
+    rl__sb_token_key(&b, "bos_token", tok, v.bos_id);
+    rl__sb_token_key(&b, "eos_token", tok, v.eos_id);
+    rl__sb_token_key(&b, "unk_token", tok, v.unk_id);
+    rl__sb_token_key(&b, "pad_token", tok, v.pad_id);
+    if (v.chat_template && rl__utf8_valid(v.chat_template)) {
+        rl__sb_str(&b, "  \"chat_template\": ");
+        rl__sb_json_strn(&b, v.chat_template, strlen(v.chat_template));
+        rl__sb_str(&b, ",\n");
+    }
+    rl__sb_printf(&b, "  \"clean_up_tokenization_spaces\": false,\n  \"model_max_length\": %lld\n}\n", (long long)cfg->max_pos);
+    rl_gguf_vocab_free(&v);
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    st = b.oom ? rl__fail(RL_ERR_NOMEM, "%s: out of memory", path) : rl__write_atomic(path, b.p, b.n);
+    b.n = 0;
+    if (!st) {
+        rl__sb_str(&b, "{");
+        if (cfg->bos_id >= 0) rl__sb_printf(&b, "\n  \"bos_token_id\": %d%s", cfg->bos_id, cfg->n_eos ? "," : "");
+        if (cfg->n_eos == 1) rl__sb_printf(&b, "\n  \"eos_token_id\": %d", cfg->eos_ids[0]);
+        if (cfg->n_eos > 1) {
+            rl__sb_str(&b, "\n  \"eos_token_id\": [");
+            for (i = 0; i < cfg->n_eos; i++) rl__sb_printf(&b, "%s%d", i ? ", " : "", cfg->eos_ids[i]);
+            rl__sb_str(&b, "]");
+        }
+        rl__sb_str(&b, "\n}\n");
+        snprintf(path, sizeof path, "%s/generation_config.json", dir);
+        st = b.oom ? rl__fail(RL_ERR_NOMEM, "%s: out of memory", path) : rl__write_atomic(path, b.p, b.n);
+    }
+    RL_FREE(b.p);
+    return st;
+}
+
+rl_status rl_import_gguf(const char *gguf_path, const char *out_dir) {
+    rl_gguf g;
+    rl_tokenizer *tok = NULL;
+    rl_model m;
+    rl__sbuf tj;
+    rl_status st;
+    char path[4200];
+    if (!gguf_path || !out_dir) return rl__fail(RL_ERR_ARG, "rl_import_gguf: NULL argument");
+    memset(&m, 0, sizeof m);
+    memset(&tj, 0, sizeof tj);
+    snprintf(path, sizeof path, "%s/tokenizer.json", out_dir);
+    if ((st = rl_gguf_open(&g, gguf_path))) return st;
+    /* everything that can fail on the input happens before the first file is written */
+    if ((st = rl_tokenizer_from_gguf(&tok, &g)) == RL_OK && (st = rl_model_from_gguf(&m, &g)) == RL_OK) {
+        if (rl_tokenizer_vocab_size(tok) > m.cfg.vocab_size)
+            st = rl__fail(RL_ERR_FORMAT, "%s: the tokenizer has %d ids but token_embd.weight only %lld rows", gguf_path, rl_tokenizer_vocab_size(tok),
+                          (long long)m.cfg.vocab_size);
+        if (!st && (st = rl__tok_json(&tj, tok)) != RL_OK) {
+            char why[1024];
+            snprintf(why, sizeof why, "%s", rl_last_error());
+            st = rl__fail(st, "%s: %s", gguf_path, why);
+        }
+        if (!st) st = rl_model_save(&m, out_dir, NULL);
+        if (!st) st = rl__write_atomic(path, tj.p, tj.n);
+        if (!st) st = rl__import_side_files(&g, tok, &m.cfg, out_dir);
+        rl_model_free(&m);
+    }
+    RL_FREE(tj.p);
+    rl_tokenizer_free(tok);
+    rl_gguf_close(&g);
+    return st;
+}
+
+/* ---- 16b. export to GGUF rwkv6qwen2 ---- */
 
 void rl_export_opts_default(rl_export_opts *o) {
     memset(o, 0, sizeof *o);
@@ -16670,7 +16731,7 @@ rl_status rl_export_check_rwkv6qwen2(const rl_model *m) {
     if (m->student.kind == RL_MIXER_RWKV7)
         return rl__fail(RL_ERR_UNSUPPORTED, "export: RAD-RWKV7 students cannot be exported for llama.cpp: it has no architecture for "
                                             "RWKV7Qwen2, and its arwkv7 lacks the q/k/v biases, GQA, RoPE and RADLADS' key update "
-                                            "(formats.md §5.5); distil a RAD-RWKV6 student to run in llama.cpp");
+                                            "that RAD-RWKV7 needs; distil a RAD-RWKV6 student to run in llama.cpp");
     if (m->student.kind != RL_MIXER_RWKV6) return rl__fail(RL_ERR_ARG, "export: unknown student kind %d", (int)m->student.kind);
     for (l = 0; l < c->n_layers; l++)
         if (m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION) {
@@ -16976,7 +17037,7 @@ static void rl__ex_clamp_warn(const rl_model *m) {
     }
     if (n_warn)
         rl_log(RL_LOG_WARN, "export: in %lld of %lld layers (most in layer %lld: %.4g) time_decay + sum|time_decay_w2| exceeds ln 5: "
-                            "the student clamps the log-decay at -5 there and llama.cpp does not (formats.md §5.4), so their outputs "
+                            "the student clamps the log-decay at -5 there and llama.cpp's rwkv6qwen2 does not, so their outputs "
                             "can differ slightly",
                (long long)n_warn, (long long)m->cfg.n_layers, (long long)worst_l, worst);
 }

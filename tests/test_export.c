@@ -6,7 +6,6 @@
    build_rwkv6_time_mix, re-implemented here over the GGUF tensors) against the student's own
    forward pass, and the refusals. RLT_EXPORT_OUT=dir keeps the exported files there (for
    tools/ref/check_gguf_export.py). */
-#define RADLADS_IMPLEMENTATION
 #include "../radlads.h"
 #include "rl_test.h"
 #include <unistd.h>

@@ -1,7 +1,6 @@
 /* Section 4 (formats): JSON, safetensors reader/writer, config.json.
    Fixtures: tests/fixtures (see tools/ref/README.md); bad files are made from good ones in a
    temporary folder under /tmp that is removed at the end. */
-#define RADLADS_IMPLEMENTATION
 #include "../radlads.h"
 #include "rl_test.h"
 #include <dirent.h>

@@ -5,7 +5,6 @@
    logits of an F32 file holding the same dequantized values. Prefill + decode equals the
    batched forward. (llama.cpp's own conversion and llama-perplexity: tools/ref/check_llamacpp.sh.) */
 #define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
 #include "../radlads.h"
 #include "rl_test.h"
 

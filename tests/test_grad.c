@@ -3,7 +3,6 @@
    gradients from rl_backward, numeric gradients from the 4-point central stencil
    (f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / 12h with the loss summed in double.
    Shapes include odd sizes (1, 3, 17, 65). */
-#define RADLADS_IMPLEMENTATION
 #include "../radlads.h"
 #include "rl_test.h"
 

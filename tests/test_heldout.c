@@ -2,7 +2,6 @@
    --heldout-docs moves its start to a document boundary, a limited evaluation draws its
    windows from the whole split with a fixed seed (never the first N), and rl_eval_ppl is the
    mean NLL per scored token over exactly those windows. */
-#define RADLADS_IMPLEMENTATION
 #include "../radlads.h"
 #include "rl_test.h"
 
@@ -27,15 +26,15 @@ static void test_split(void) {
     RLT_CHECK(rl_loader_heldout_docs(&L, 99) == RL_ERR_ARG, "no separator: an error");
     RLT_CHECK(rl_loader_init(&L, &t, 100, 0) == RL_OK && L.n_heldout == 0 && L.n_train == 100, "no held-out fraction, no split");
     RLT_CHECK(rl_eval_windows(&L, 0, &idx, &n) == RL_ERR_ARG, "nothing to evaluate: an error");
-    RL_FREE(idx);
+    rl_free(idx);
     t.n = 100001;
     t.ids = (int32_t *)realloc(t.ids, sizeof(int32_t) * (size_t)t.n);
     for (i = 0; i < t.n; i++) t.ids[i] = (int32_t)i;
     rl_loader_init(&L, &t, 10, 0.5); /* 5000 held-out windows */
     RLT_CHECK(rl_eval_windows(&L, 0, &idx, &n) == RL_OK && n == L.n_heldout && idx[0] == 0 && idx[n - 1] == n - 1, "0: all windows");
-    RL_FREE(idx);
+    rl_free(idx);
     RLT_CHECK(rl_eval_windows(&L, 99999, &idx, &n) == RL_OK && n == L.n_heldout, "more than there are: all");
-    RL_FREE(idx);
+    rl_free(idx);
     RLT_CHECK(rl_eval_windows(&L, 16, &idx, &n) == RL_OK && n == 16, "16 windows");
     RLT_CHECK(rl_eval_windows(&L, 16, &idx2, &n2) == RL_OK && n2 == 16, "again");
     for (i = 0; i < 16; i++) {
@@ -47,8 +46,8 @@ static void test_split(void) {
     RLT_CHECK(sorted && distinct && same && !first, "ascending, distinct, the same every time, not the first 16");
     RLT_CHECK(idx[15] > L.n_heldout / 2 && idx[0] < L.n_heldout / 2, "spread over the split (%lld..%lld of %lld)", (long long)idx[0],
               (long long)idx[15], (long long)L.n_heldout);
-    RL_FREE(idx);
-    RL_FREE(idx2);
+    rl_free(idx);
+    rl_free(idx2);
     free(t.ids);
     rlt_end();
 }
@@ -91,7 +90,7 @@ static void test_ppl(void) {
             sum += rl_f32(ce)[0] * (double)fo.T;
             tok += fo.T;
         }
-        RL_FREE(idx);
+        rl_free(idx);
         RLT_CHECK(rl_eval_ppl(&c, &m, &L, k, &nll) == RL_OK, "eval");
         RLT_CLOSE(nll, sum / (double)tok, 1e-9, 1e-6, "%s", pass ? "3 drawn windows" : "whole split");
         if (!pass) RLT_CHECK(tok == 700 - 15 * 32 - 1, "every held-out target scored: %lld", (long long)tok);

@@ -5,9 +5,9 @@
    generation equal to llama2.c's golden output byte for byte, and encode/decode equal to
    llama2.c's algorithm (tests/fixtures/llama2c_tok512.jsonl, from tools/ref/llama2c_tokenizer.py). */
 #define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
 #include "../radlads.h"
 #include "rl_test.h"
+#include <unistd.h>
 
 /* ---- a random model in llama2.c's layout (Meta's interleaved RoPE order) ---- */
 typedef struct {
@@ -394,7 +394,7 @@ static int enc_is(const rl_tokenizer *t, const char *text, const int32_t *want, 
         for (i = 0; i < k; i++) fprintf(stderr, " %d", ids[i]);
         fprintf(stderr, "\n");
     }
-    RL_FREE(ids);
+    rl_free(ids);
     return ok;
 }
 
@@ -422,9 +422,9 @@ static void test_vocab(void) {
         RLT_CHECK(enc_is(t, "aab", e5, 4), "aa and ab tie at -1, ' a' scores less: the leftmost, aa");
         RLT_CHECK(rl_tokenizer_decode(t, ids, 7, 0, &s, &len) == RL_OK && !strcmp(s, "\n<s>\na\xC3\xA9\n</s>\n a"),
                   "decode: the space after BOS dropped, byte tokens joined: '%s'", s);
-        RL_FREE(s);
+        rl_free(s);
         RLT_CHECK(rl_tokenizer_decode(t, ids, 7, 1, &s, &len) == RL_OK && !strcmp(s, "a\xC3\xA9 a"), "decode skip_special: '%s'", s);
-        RL_FREE(s);
+        rl_free(s);
         rl_detok_init(&dt, 1);
         {
             char out[64] = "";
@@ -569,8 +569,8 @@ static void test_stories260k(const char *data) {
                 RLT_CHECK(same, "encode '%s': %lld ids, llama2.c %lld", text->str, (long long)n, (long long)ids->n);
                 RLT_CHECK(rl_tokenizer_decode(tok, got, n, 1, &back, &len) == RL_OK && len == (size_t)dec->n && !memcmp(back, dec->str, len),
                           "decode '%s': '%s'", dec->str, back ? back : "");
-                RL_FREE(back);
-                RL_FREE(got);
+                rl_free(back);
+                rl_free(got);
             } else
                 RLT_CHECK(0, "encode: %s", rl_last_error());
             rl_json_free(&jd);

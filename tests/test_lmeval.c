@@ -1,4 +1,4 @@
-/* Zero-shot task scoring (wip/lmeval.h, section 8c) against lm-evaluation-harness itself:
+/* Zero-shot task scoring (section 15) against lm-evaluation-harness itself:
    tests/fixtures/lmeval/ref.json was made by tools/ref/make_lmeval_ref.py, which runs the
    harness (HFLM, float32) on tests/fixtures/tiny-llama over the task files beside it and
    scores single (context, continuation) requests on tiny-llama and tiny-qwen2. Checked here:

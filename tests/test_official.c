@@ -7,7 +7,6 @@
    that type (LoRA matrices too). Then configs the official code does not run are refused
    with the reason, and a config that contradicts its tensors is refused naming both. */
 #define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
 #include "../radlads.h"
 #include "rl_test.h"
 

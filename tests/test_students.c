@@ -3,7 +3,6 @@
    parameter and input, from a zero state (case 1) and from a given state whose final
    state also feeds the loss (case 2). Tolerance: 2e-5 × max|reference| per tensor. */
 #define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
 #include "../radlads.h"
 #include "rl_test.h"
 

@@ -2,7 +2,6 @@
    logits of a batched forward, the per-layer attention input/output used by RADLADS
    step 1, and a greedy continuation through the KV-cache decoding path. */
 #define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
 #include "../radlads.h"
 #include "rl_test.h"
 

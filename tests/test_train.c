@@ -1,4 +1,4 @@
-/* Distillation (section 7): schedules, data order, data files, the three stages on the
+/* Distillation (section 6): schedules, data order, data files, the three stages on the
    tiny Qwen2 fixture teacher (losses must fall by stated factors), and an exact resume. */
 #define _POSIX_C_SOURCE 200809L
 #define RADLADS_IMPLEMENTATION

@@ -163,7 +163,7 @@ static void run(rl_model *teacher, const char *kind, int stage) {
     RLT_CHECK(loss && c.err == RL_OK, "stage %d loss: %s", stage, rl_last_error());
     memset(&k, 0, sizeof k);
     k.ref = &ref;
-    k.orig = &s.weights;
+    k.orig = s.weights;
     k.stage = stage;
     if (loss && rl_backward(&c, loss) == RL_OK) {
         char nm[32];
