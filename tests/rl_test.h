@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #if defined(__GNUC__)
 #define RLT_MAYBE_UNUSED __attribute__((unused))
@@ -17,6 +18,17 @@
 #endif
 
 static int rlt_checks, rlt_fails, rlt_groups_failed;
+
+/* A path for a scratch file: "<$TMPDIR or /tmp>/rlt.<pid>.<name>", so that test programs
+   (and several checkouts) running at once never share one. Up to 16 results live at once. */
+RLT_MAYBE_UNUSED static const char *rlt_tmp(const char *name) {
+    static char buf[16][512];
+    static unsigned k;
+    const char *d = getenv("TMPDIR");
+    char *b = buf[k++ % 16];
+    snprintf(b, 512, "%s/rlt.%d.%s", d && *d ? d : "/tmp", getpid(), name);
+    return b;
+}
 static char rlt_first[512];
 static const char *rlt_group;
 

@@ -94,10 +94,10 @@ static int set_meta(const char *path, const char *key, const char *val) {
         nm++;
     }
     meta[2 * nm] = NULL;
-    rc = rl_st_write("/tmp/rl_test_meta.safetensors", e, n, meta, 0) == RL_OK ? 0 : -1;
+    rc = rl_st_write(rlt_tmp("rl_test_meta.safetensors"), e, n, meta, 0) == RL_OK ? 0 : -1;
     rl_st_close(&st);
     free(e);
-    return rc == 0 ? rename("/tmp/rl_test_meta.safetensors", path) : rc;
+    return rc == 0 ? rename(rlt_tmp("rl_test_meta.safetensors"), path) : rc;
 }
 
 static int same_weights_fn_state;
@@ -167,35 +167,35 @@ int main(void) {
         free(seen);
         /* binidx and llm.c files */
         {
-            FILE *f = fopen("/tmp/rl_test_tok.idx", "wb");
+            FILE *f = fopen(rlt_tmp("rl_test_tok.idx"), "wb");
             unsigned char hdr[34] = {'M', 'M', 'I', 'D', 'I', 'D', 'X', 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 8};
             uint16_t u16[5] = {7, 65535, 0, 3, 12};
             rl_tokens r;
             fwrite(hdr, 1, sizeof hdr, f);
             fclose(f);
-            f = fopen("/tmp/rl_test_tok.bin", "wb");
+            f = fopen(rlt_tmp("rl_test_tok.bin"), "wb");
             fwrite(u16, 2, 5, f);
             fclose(f);
-            RLT_CHECK(rl_tokens_load_binidx(&r, "/tmp/rl_test_tok") == RL_OK && r.n == 5 && r.ids[1] == 65535 && r.ids[4] == 12, "binidx uint16: %s", rl_last_error());
+            RLT_CHECK(rl_tokens_load_binidx(&r, rlt_tmp("rl_test_tok")) == RL_OK && r.n == 5 && r.ids[1] == 65535 && r.ids[4] == 12, "binidx uint16: %s", rl_last_error());
             rl_tokens_free(&r);
-            f = fopen("/tmp/rl_test_tok.idx", "wb");
+            f = fopen(rlt_tmp("rl_test_tok.idx"), "wb");
             fwrite("NOTANIDX0123456789", 1, 18, f);
             fclose(f);
-            RLT_CHECK(rl_tokens_load_binidx(&r, "/tmp/rl_test_tok") == RL_ERR_FORMAT && strstr(rl_last_error(), "rl_test_tok.idx"), "bad magic: %s", rl_last_error());
-            remove("/tmp/rl_test_tok.idx");
-            remove("/tmp/rl_test_tok.bin");
+            RLT_CHECK(rl_tokens_load_binidx(&r, rlt_tmp("rl_test_tok")) == RL_ERR_FORMAT && strstr(rl_last_error(), "rl_test_tok.idx"), "bad magic: %s", rl_last_error());
+            remove(rlt_tmp("rl_test_tok.idx"));
+            remove(rlt_tmp("rl_test_tok.bin"));
         }
         {
-            FILE *f = fopen("/tmp/rl_test.llmc", "wb");
+            FILE *f = fopen(rlt_tmp("rl_test.llmc"), "wb");
             int32_t h[256] = {20240520, 1, 3};
             uint16_t v[3] = {5, 6, 50000};
             rl_tokens r;
             fwrite(h, 4, 256, f);
             fwrite(v, 2, 3, f);
             fclose(f);
-            RLT_CHECK(rl_tokens_load_llmc(&r, "/tmp/rl_test.llmc") == RL_OK && r.n == 3 && r.ids[2] == 50000, "llm.c file: %s", rl_last_error());
+            RLT_CHECK(rl_tokens_load_llmc(&r, rlt_tmp("rl_test.llmc")) == RL_OK && r.n == 3 && r.ids[2] == 50000, "llm.c file: %s", rl_last_error());
             rl_tokens_free(&r);
-            remove("/tmp/rl_test.llmc");
+            remove(rlt_tmp("rl_test.llmc"));
         }
         free(t.ids);
     }
@@ -245,14 +245,14 @@ int main(void) {
             rl_st a, b;
             double nll_b;
             int i, same = 1;
-            RLT_CHECK(rl_model_save(&st, "/tmp/rl_test_student", "tests/fixtures/tiny-qwen2") == RL_OK, "save: %s", rl_last_error());
-            RLT_CHECK(rl_model_load(&back, "/tmp/rl_test_student", 0) == RL_OK, "load: %s", rl_last_error());
+            RLT_CHECK(rl_model_save(&st, rlt_tmp("rl_test_student"), "tests/fixtures/tiny-qwen2") == RL_OK, "save: %s", rl_last_error());
+            RLT_CHECK(rl_model_load(&back, rlt_tmp("rl_test_student"), 0) == RL_OK, "load: %s", rl_last_error());
             RLT_CHECK(back.student.kind == RL_MIXER_RWKV7 && back.blocks[0].mix.cfg.r_w == st.blocks[0].mix.cfg.r_w, "student kind and ranks");
             rl_eval_ppl(&c, &back, &L, 8, &nll_b);
             RLT_CHECK(nll_b == nll_s2, "reloaded student's held-out nll %.9g vs %.9g", nll_b, nll_s2);
-            rl_model_save(&back, "/tmp/rl_test_student2", NULL);
-            rl_st_open(&a, "/tmp/rl_test_student/model.safetensors");
-            rl_st_open(&b, "/tmp/rl_test_student2/model.safetensors");
+            rl_model_save(&back, rlt_tmp("rl_test_student2"), NULL);
+            rl_st_open(&a, rlt_tmp("rl_test_student/model.safetensors"));
+            rl_st_open(&b, rlt_tmp("rl_test_student2/model.safetensors"));
             for (i = 0; i < rl_st_count(&a); i++) {
                 const rl_st_tensor *x = rl_st_at(&a, i), *y = rl_st_find(&b, x->name);
                 same &= y && x->nbytes == y->nbytes && !memcmp(x->data, y->data, x->nbytes);
@@ -304,7 +304,7 @@ int main(void) {
         rl_stage_opts_default(&o, 1);
         o.ctx = 32; o.batch = 4; o.tokens = 25 * 4 * 32; o.lr.warmup_steps = 5; o.lr.lr_init = 3e-3; o.lr.lr_final = 3e-4;
         o.layerwise = 1;
-        o.checkpoint = "/tmp/rl_test_layerwise.safetensors";
+        o.checkpoint = rlt_tmp("rl_test_layerwise.safetensors");
         memset(&la, 0, sizeof la);
         o.progress = on_progress; o.user = &la;
         RLT_CHECK(rl_train_stage(&c, &a, &teacher, &data, &o) == RL_OK, "layerwise: %s", rl_last_error());
@@ -404,11 +404,11 @@ int main(void) {
             rl_stage_opts_default(&o, stage);
             o.ctx = 16; o.batch = 2; o.micro_batch = 1; o.tokens = 6 * 2 * 16; o.lr.warmup_steps = 2;
             if (stage > 1) o.lr.lr_init = o.lr.lr_final = 1e-3;
-            o.checkpoint = "/tmp/rl_test_resume_a.safetensors";
+            o.checkpoint = rlt_tmp("rl_test_resume_a.safetensors");
             memset(&la, 0, sizeof la);
             o.progress = on_progress; o.user = &la;
             RLT_CHECK(rl_train_stage(&c, &a, &teacher, &data, &o) == RL_OK, "straight: %s", rl_last_error());
-            o.checkpoint = "/tmp/rl_test_resume_b.safetensors";
+            o.checkpoint = rlt_tmp("rl_test_resume_b.safetensors");
             o.max_steps = 3;
             memset(&lb, 0, sizeof lb);
             o.user = &lb;
@@ -422,8 +422,8 @@ int main(void) {
             {
                 rl_st sa, sb;
                 int i;
-                rl_st_open(&sa, "/tmp/rl_test_resume_a.safetensors");
-                rl_st_open(&sb, "/tmp/rl_test_resume_b.safetensors");
+                rl_st_open(&sa, rlt_tmp("rl_test_resume_a.safetensors"));
+                rl_st_open(&sb, rlt_tmp("rl_test_resume_b.safetensors"));
                 for (i = 0; i < rl_st_count(&sa); i++) {
                     const rl_st_tensor *x = rl_st_at(&sa, i), *y = rl_st_find(&sb, x->name);
                     n++;
@@ -435,8 +435,8 @@ int main(void) {
             RLT_CHECK(n > 0 && diff == 0, "stage %d: %lld of %lld checkpoint tensors differ", stage, (long long)diff, (long long)n);
             rl_model_free(&a);
             rl_model_free(&b);
-            remove("/tmp/rl_test_resume_a.safetensors");
-            remove("/tmp/rl_test_resume_b.safetensors");
+            remove(rlt_tmp("rl_test_resume_a.safetensors"));
+            remove(rlt_tmp("rl_test_resume_b.safetensors"));
         }
         rl_ctx_free(&c);
     }
@@ -449,7 +449,7 @@ int main(void) {
         rl_stage_opts o;
         rl_ctx c;
         poison_t z;
-        const char *ck = "/tmp/rl_test_hard.safetensors", *csv = "/tmp/rl_test_hard.csv";
+        const char *ck = rlt_tmp("rl_test_hard.safetensors"), *csv = rlt_tmp("rl_test_hard.csv");
         char *before, *after, *text;
         size_t nb, na, nt;
         FILE *f;
@@ -469,18 +469,18 @@ int main(void) {
         fputs("2,4,128,9.9,1e-3,1.0,1.0\n2,5,160,9.9,1e-3,1.0,1.0\n1,7,99,1.0,1e-3,1.0,1.0\n", f);
         fclose(f);
         { /* a stale temporary file of our naming, and one that is not */
-            f = fopen("/tmp/rl_test_hard.safetensors.tmp.0badc0de", "w");
+            f = fopen(rlt_tmp("rl_test_hard.safetensors.tmp.0badc0de"), "w");
             fclose(f);
-            f = fopen("/tmp/rl_test_hard.safetensors.tmp.mine", "w");
+            f = fopen(rlt_tmp("rl_test_hard.safetensors.tmp.mine"), "w");
             fclose(f);
         }
         o.max_steps = 0;
         o.resume = 1;
         RLT_CHECK(rl_train_stage(&c, &a, &teacher, &data, &o) == RL_OK, "resumed: %s", rl_last_error());
-        RLT_CHECK(!fopen("/tmp/rl_test_hard.safetensors.tmp.0badc0de", "r"), "stale <ckpt>.tmp.<8 hex> removed at the start");
-        RLT_CHECK((f = fopen("/tmp/rl_test_hard.safetensors.tmp.mine", "r")) != NULL, "a file not of our naming stays");
+        RLT_CHECK(!fopen(rlt_tmp("rl_test_hard.safetensors.tmp.0badc0de"), "r"), "stale <ckpt>.tmp.<8 hex> removed at the start");
+        RLT_CHECK((f = fopen(rlt_tmp("rl_test_hard.safetensors.tmp.mine"), "r")) != NULL, "a file not of our naming stays");
         if (f) fclose(f);
-        remove("/tmp/rl_test_hard.safetensors.tmp.mine");
+        remove(rlt_tmp("rl_test_hard.safetensors.tmp.mine"));
         text = slurp(csv, &nt);
         {
             int k, ok = text != NULL;
@@ -549,11 +549,11 @@ int main(void) {
         memset(&z, 0, sizeof z);
         z.m = &a; z.poison_at = 2; z.heal_at = 3;
         o.progress = on_progress_poison; o.user = &z;
-        o.checkpoint = "/tmp/rl_test_hard2.safetensors";
+        o.checkpoint = rlt_tmp("rl_test_hard2.safetensors");
         st = rl_train_stage(&c, &a, &teacher, &data, &o);
         RLT_CHECK(st == RL_OK && z.last_nonfinite == 1 && z.calls == 6, "one bad step skipped: %d, %lld skipped, %lld steps: %s", (int)st,
                   (long long)z.last_nonfinite, (long long)z.calls, rl_last_error());
-        remove("/tmp/rl_test_hard2.safetensors");
+        remove(rlt_tmp("rl_test_hard2.safetensors"));
         /* four in a row (more than max_nonfinite 3): stop, the last checkpoint untouched */
         memset(&z, 0, sizeof z);
         z.m = &a; z.poison_at = 1; z.heal_at = -1;
@@ -565,7 +565,7 @@ int main(void) {
         RLT_CHECK(st == RL_ERR_STATE && strstr(rl_last_error(), "4 steps in a row (to step 5) had a non-finite loss or gradient (limit 3)") && z.calls == 5,
                   "stop: %d after %lld steps: %s", (int)st, (long long)z.calls, rl_last_error());
         RLT_CHECK(before && after && na == nb && !memcmp(before, after, nb), "the last good checkpoint is untouched");
-        RLT_CHECK(rl_model_save(&a, "/tmp/rl_test_hard_model", NULL) == RL_ERR_STATE && strstr(rl_last_error(), "model not written: parameter model.norm.weight holds NaN"),
+        RLT_CHECK(rl_model_save(&a, rlt_tmp("rl_test_hard_model"), NULL) == RL_ERR_STATE && strstr(rl_last_error(), "model not written: parameter model.norm.weight holds NaN"),
                   "a NaN student is never written: %s", rl_last_error());
         o.max_nonfinite = 1;
         memset(&z, 0, sizeof z);
