@@ -466,6 +466,11 @@ typedef struct rl_model {
    F32 and allocates gradients. A student's config.json and tensors must agree (layer count,
    which layers are attention, the mixers' optional parts), else an error names both. */
 rl_status rl_model_load(rl_model *m, const char *dir, int trainable);
+/* The same from memory: the bytes of a model.safetensors and the text of its config.json
+   (embedded programs, no file system). The safetensors buffer must outlive the model when
+   trainable is 0 (frozen matrices point into it); `source` names the model in messages. */
+rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_t safetensors_len, const char *config_json,
+                               size_t config_len, int trainable, const char *source);
 /* A student made from a teacher (paper §4.1): q/k/v/o, embeddings, norms, MLPs and head
    copied (widened to F32), every new parameter initialised as the RADLADS code does. */
 rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl_student_opts *o);
@@ -1270,31 +1275,8 @@ rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const 
    special tokens. Older harness versions passed add_special_tokens=False (no BOS);
    rl_lmeval_opts.add_special = 0 gives that convention. Say which one a reported number used.
 
-   Tasks (the harness's task YAMLs; target delimiter " "):
-     hellaswag       context preprocess(activity_label + ": " + ctx_a + " " + capitalize(ctx_b)),
-                     choices preprocess(endings[i]), gold int(label) ("0".."3" or a number);
-                     preprocess = strip, " [title]" -> ". ", drop every [...] (not across a
-                     newline), "  " -> " ". capitalize = upper-case the first character and
-                     lower-case the rest, as Python; the case tables here cover ASCII, Latin-1,
-                     Latin Extended-A, Greek and Cyrillic (other letters stay as they are; no
-                     final-sigma rule, 'İ' lower-cases to plain 'i').
-     piqa            "Question: {goal}\nAnswer:", choices [sol1, sol2], gold label (0/1).
-     arc_easy, arc_challenge (also "arc")
-                     "Question: {question}\nAnswer:", choices choices.text, gold the index of
-                     answerKey in choices.label. Also read: the original release's nested layout
-                     question.stem / question.choices[{text, label}].
-     winogrande      multiple inputs: i = first "_" in sentence; contexts sentence[:i] + option1
-                     and sentence[:i] + option2, shared continuation " " + strip(sentence[i+1:]),
-                     gold answer "1"/"2" (or 1/2).
-     lambada_openai (also "lambada", "lambada_standard")
-                     context = text up to its last ' ', continuation = the rest from that space
-                     (text.split(' ')); one request, no delimiter added.
-   Metrics per document: acc = (argmax_i ll_i == gold); acc_norm = (argmax_i ll_i / nchar_i ==
-   gold) with nchar_i the length in characters (code points, not bytes) of choice i (WinoGrande:
-   of context i; the harness reports acc only there); argmax takes the first of equal values.
-   LAMBADA: acc = is_greedy (the whole target word), perplexity = exp(−mean over documents of
-   ll) (per document, not per token). Task values are means over documents; the standard errors
-   are the harness's: sample standard deviation (n−1) / √n (NAN for one document).
+   Tasks and metrics: see the top of section 15's implementation (what each task's harness
+   YAML makes of a document, and how acc, acc_norm and LAMBADA are computed).
 
    Files are jsonl, one document per line in the Hugging Face dataset's field layout (blank
    lines skipped). Errors name the file, the line and the field, e.g.
@@ -1438,33 +1420,8 @@ rl_status rl_import_gguf(const char *gguf_path, const char *out_dir);
    loads with its architecture "rwkv6qwen2" -- the file llama.cpp's convert_hf_to_gguf.py makes
    of the same student's Hugging Face folder:
 
-   metadata   general.architecture "rwkv6qwen2" (first), general.file_type (0 F32, 1 F16,
-              32 BF16), general.quantization_version 2, general.name (optional);
-              rwkv6qwen2.context_length 1048576, .embedding_length C, .block_count L,
-              .feed_forward_length F, .wkv.head_size N, .time_mix_extra_dim (token-shift LoRA
-              rank), .time_decay_extra_dim (decay LoRA rank), .token_shift_count 1,
-              .attention.head_count_kv KV heads, .attention.head_count 0 (all UINT32) and
-              .attention.layer_norm_rms_epsilon (FLOAT32);
-              tokenizer.ggml.model "gpt2", .pre (the tokenizer's preset: "qwen2", "llama-bpe",
-              "smollm" or "gpt-2"), .tokens (one per embedding row; ids the tokenizer lacks
-              become "[PAD<id>]"), .token_type (INT32: 1 normal, 3 control = special added
-              tokens and added tokens written like <|...|>, 4 user-defined = other added
-              tokens, 5 unused = the fillers), .merges ("a b" in rank order), bos/eos (and
-              optionally pad/eot) ids (UINT32), add_bos_token/add_eos_token (BOOL, from the
-              tokenizer's post-processor), tokenizer.chat_template (optional).
-   tensors    exactly the set llama.cpp's rwkv6qwen2 loader asks for (no extras):
-              token_embd, output_norm, output (always; a copy of the embedding when tied) and
-              per layer attn_norm, time_mix_{w1,w2,lerp_x,lerp_fused,decay,decay_w1,decay_w2,
-              receptance,key,value,gate,output} (+ receptance/key/value biases when the
-              student has them), ffn_norm, ffn_{gate,up,down}; with the converter's
-              transforms: time_maa_w1 [C,5r] transposed and its five row groups reordered from
-              RADLADS' r,k,v,w,g to llama.cpp's w,k,v,r,g; time_maa_w2 [5,r,C] permuted to
-              [5,C,r] in the same order; time_maa_{w,k,v,r,g} stacked (in that order) into
-              time_mix_lerp_fused [5,1,1,C]; time_decay_w1/w2 transposed; the [1,1,C] vectors
-              squeezed. Key/value keep their KV·N rows (llama.cpp repeats the heads).
-              2-D weight matrices are written as wtype (RL_GGML_F32, RL_GGML_F16 or
-              RL_GGML_BF16, rounded to nearest even); norms, biases, vectors, the LoRA
-              matrices and the fused lerp are always F32, as the converter writes them.
+   File layout (metadata keys and tensors with the converter's transforms): see the top of
+   section 16b's implementation.
 
    A student without token shift (use_tokenshift 0) is written exactly: lerp_x, lerp_fused
    and time_mix_w1/w2 are zeros, so llama.cpp's token shift adds nothing.
@@ -5789,11 +5746,36 @@ static void rl__tie_head(rl_model *m) {
     }
 }
 
+/* The model of an open checkpoint: m->weights is set (and owned by m from here on); `where`
+   names the folder (or the memory image) in messages. */
+static rl_status rl__model_from_st(rl_model *m, const rl_config *cfg, int trainable, const char *where) {
+    rl_status st;
+    rl__load_ctx lc;
+    if (cfg->student) { /* a RADLADS student written by rl_model_save or the reference code */
+        rl_student_opts so;
+        rl__student_opts_from_config(&so, cfg, m->weights);
+        st = rl__model_shape(m, cfg, &so);
+    } else {
+        st = rl__model_shape(m, cfg, NULL);
+    }
+    m->trainable = trainable;
+    if (st == RL_OK && cfg->student) st = rl__student_check_tensors(m, where);
+    lc.m = m;
+    lc.dir = where;
+    lc.st = st;
+    if (lc.st == RL_OK && (lc.st = rl__check_layer_count(m, where)) == RL_OK) rl_model_params(m, rl__load_fn, &lc);
+    if (lc.st != RL_OK) {
+        rl_model_free(m);
+        return lc.st;
+    }
+    rl__tie_head(m);
+    return RL_OK;
+}
+
 rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
     rl_config cfg;
     char path[4096];
     rl_status st;
-    rl__load_ctx lc;
     snprintf(path, sizeof path, "%s/config.json", dir);
     if ((st = rl_config_load(&cfg, path)) != RL_OK) return st;
     memset(m, 0, sizeof *m);
@@ -5803,32 +5785,27 @@ rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
         m->weights = NULL;
         return st;
     }
-    if (cfg.student) { /* a RADLADS student written by rl_model_save or the reference code */
-        rl_student_opts so;
-        rl__student_opts_from_config(&so, &cfg, m->weights);
-        st = rl__model_shape(m, &cfg, &so);
-    } else {
-        st = rl__model_shape(m, &cfg, NULL);
-    }
-    if (st != RL_OK) {
-        rl_model_free(m);
+    return rl__model_from_st(m, &cfg, trainable, dir);
+}
+
+rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_t safetensors_len, const char *config_json,
+                               size_t config_len, int trainable, const char *source) {
+    rl_config cfg;
+    char name[512];
+    rl_status st;
+    if (!source) source = "(memory)";
+    snprintf(name, sizeof name, "%s/config.json", source);
+    memset(m, 0, sizeof *m);
+    if (!safetensors || !config_json) return rl__fail(RL_ERR_ARG, "rl_model_from_memory: NULL buffer");
+    if ((st = rl_config_parse(&cfg, config_json, config_len, name)) != RL_OK) return st;
+    snprintf(name, sizeof name, "%s/model.safetensors", source);
+    if (!(m->weights = (rl_st *)RL_MALLOC(sizeof *m->weights))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", source);
+    if ((st = rl_st_open_memory(m->weights, safetensors, safetensors_len, name)) != RL_OK) {
+        RL_FREE(m->weights);
+        m->weights = NULL;
         return st;
     }
-    m->trainable = trainable;
-    if (cfg.student && (st = rl__student_check_tensors(m, dir)) != RL_OK) {
-        rl_model_free(m);
-        return st;
-    }
-    lc.m = m;
-    lc.dir = dir;
-    lc.st = RL_OK;
-    if ((lc.st = rl__check_layer_count(m, dir)) == RL_OK) rl_model_params(m, rl__load_fn, &lc);
-    if (lc.st != RL_OK) {
-        rl_model_free(m);
-        return lc.st;
-    }
-    rl__tie_head(m);
-    return RL_OK;
+    return rl__model_from_st(m, &cfg, trainable, source);
 }
 
 void rl_model_free(rl_model *m) {
@@ -14850,6 +14827,33 @@ rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const 
 
 /* ==== 15. lm-evaluation-harness scoring ==================================== */
 
+/* What rl_eval_task computes, task by task (the requests and scores: declarations, section 15).
+   Tasks (the harness's task YAMLs; target delimiter " "):
+     hellaswag       context preprocess(activity_label + ": " + ctx_a + " " + capitalize(ctx_b)),
+                     choices preprocess(endings[i]), gold int(label) ("0".."3" or a number);
+                     preprocess = strip, " [title]" -> ". ", drop every [...] (not across a
+                     newline), "  " -> " ". capitalize = upper-case the first character and
+                     lower-case the rest, as Python; the case tables here cover ASCII, Latin-1,
+                     Latin Extended-A, Greek and Cyrillic (other letters stay as they are; no
+                     final-sigma rule, 'İ' lower-cases to plain 'i').
+     piqa            "Question: {goal}\nAnswer:", choices [sol1, sol2], gold label (0/1).
+     arc_easy, arc_challenge (also "arc")
+                     "Question: {question}\nAnswer:", choices choices.text, gold the index of
+                     answerKey in choices.label. Also read: the original release's nested layout
+                     question.stem / question.choices[{text, label}].
+     winogrande      multiple inputs: i = first "_" in sentence; contexts sentence[:i] + option1
+                     and sentence[:i] + option2, shared continuation " " + strip(sentence[i+1:]),
+                     gold answer "1"/"2" (or 1/2).
+     lambada_openai (also "lambada", "lambada_standard")
+                     context = text up to its last ' ', continuation = the rest from that space
+                     (text.split(' ')); one request, no delimiter added.
+   Metrics per document: acc = (argmax_i ll_i == gold); acc_norm = (argmax_i ll_i / nchar_i ==
+   gold) with nchar_i the length in characters (code points, not bytes) of choice i (WinoGrande:
+   of context i; the harness reports acc only there); argmax takes the first of equal values.
+   LAMBADA: acc = is_greedy (the whole target word), perplexity = exp(−mean over documents of
+   ll) (per document, not per token). Task values are means over documents; the standard errors
+   are the harness's: sample standard deviation (n−1) / √n (NAN for one document). */
+
 void rl_lmeval_opts_default(rl_lmeval_opts *o) {
     memset(o, 0, sizeof *o);
     o->add_special = -1;
@@ -16713,7 +16717,36 @@ rl_status rl_import_gguf(const char *gguf_path, const char *out_dir) {
     return st;
 }
 
-/* ---- 16b. export to GGUF rwkv6qwen2 ---- */
+/* ---- 16b. export to GGUF rwkv6qwen2 ----
+   The file rl_export_gguf_rwkv6qwen2 writes (what is refused: declarations, section 16).
+
+   metadata   general.architecture "rwkv6qwen2" (first), general.file_type (0 F32, 1 F16,
+              32 BF16), general.quantization_version 2, general.name (optional);
+              rwkv6qwen2.context_length 1048576, .embedding_length C, .block_count L,
+              .feed_forward_length F, .wkv.head_size N, .time_mix_extra_dim (token-shift LoRA
+              rank), .time_decay_extra_dim (decay LoRA rank), .token_shift_count 1,
+              .attention.head_count_kv KV heads, .attention.head_count 0 (all UINT32) and
+              .attention.layer_norm_rms_epsilon (FLOAT32);
+              tokenizer.ggml.model "gpt2", .pre (the tokenizer's preset: "qwen2", "llama-bpe",
+              "smollm" or "gpt-2"), .tokens (one per embedding row; ids the tokenizer lacks
+              become "[PAD<id>]"), .token_type (INT32: 1 normal, 3 control = special added
+              tokens and added tokens written like <|...|>, 4 user-defined = other added
+              tokens, 5 unused = the fillers), .merges ("a b" in rank order), bos/eos (and
+              optionally pad/eot) ids (UINT32), add_bos_token/add_eos_token (BOOL, from the
+              tokenizer's post-processor), tokenizer.chat_template (optional).
+   tensors    exactly the set llama.cpp's rwkv6qwen2 loader asks for (no extras):
+              token_embd, output_norm, output (always; a copy of the embedding when tied) and
+              per layer attn_norm, time_mix_{w1,w2,lerp_x,lerp_fused,decay,decay_w1,decay_w2,
+              receptance,key,value,gate,output} (+ receptance/key/value biases when the
+              student has them), ffn_norm, ffn_{gate,up,down}; with the converter's
+              transforms: time_maa_w1 [C,5r] transposed and its five row groups reordered from
+              RADLADS' r,k,v,w,g to llama.cpp's w,k,v,r,g; time_maa_w2 [5,r,C] permuted to
+              [5,C,r] in the same order; time_maa_{w,k,v,r,g} stacked (in that order) into
+              time_mix_lerp_fused [5,1,1,C]; time_decay_w1/w2 transposed; the [1,1,C] vectors
+              squeezed. Key/value keep their KV·N rows (llama.cpp repeats the heads).
+              2-D weight matrices are written as wtype (RL_GGML_F32, RL_GGML_F16 or
+              RL_GGML_BF16, rounded to nearest even); norms, biases, vectors, the LoRA
+              matrices and the fused lerp are always F32, as the converter writes them. */
 
 void rl_export_opts_default(rl_export_opts *o) {
     memset(o, 0, sizeof *o);

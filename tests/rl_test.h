@@ -101,6 +101,28 @@ RLT_MAYBE_UNUSED static double rlt_worst(const float *a, const float *b, long n,
     }
     return w;
 }
+/* A whole file, malloc'ed with a NUL after its *n bytes (text files are used as C strings);
+   NULL if it cannot be read. */
+RLT_MAYBE_UNUSED static unsigned char *rlt_read_all(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    unsigned char *p = NULL;
+    long sz;
+    *n = 0;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (p = (unsigned char *)malloc((size_t)sz + 1)) != NULL) {
+        if (fread(p, 1, (size_t)sz, f) == (size_t)sz) {
+            *n = (size_t)sz;
+            p[sz] = 0;
+        } else {
+            free(p);
+            p = NULL;
+        }
+    }
+    fclose(f);
+    return p;
+}
+
 #ifdef RADLADS_H
 /* The logits of one sequence of T ids ([T, vocab], malloc'ed; NULL on failure), computed
    without a gradient. */

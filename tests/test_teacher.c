@@ -204,6 +204,42 @@ int main(void) {
     check_model("tests/fixtures/tiny-qwen2-bf16", 1e-4, 1);
     check_model("tests/fixtures/tiny-llama", 1e-4, 0);
     check_model("tests/fixtures/tiny-llama-sharded", 1e-4, 0);
+    rlt_begin("teacher from memory (rl_model_from_memory) equals the teacher from its folder");
+    {
+        const char *dirs[2] = {"tests/fixtures/tiny-qwen2", "tests/fixtures/tiny-qwen2-bf16"};
+        int d;
+        for (d = 0; d < 2; d++) {
+            char p1[256], p2[256];
+            size_t ns = 0, nc = 0;
+            unsigned char *stb, *cfg;
+            rl_model a, b;
+            int32_t ids[5] = {1, 7, 3, 9, 2};
+            snprintf(p1, sizeof p1, "%s/model.safetensors", dirs[d]);
+            snprintf(p2, sizeof p2, "%s/config.json", dirs[d]);
+            stb = rlt_read_all(p1, &ns);
+            cfg = rlt_read_all(p2, &nc);
+            RLT_CHECK(stb && cfg, "%s: read", dirs[d]);
+            if (!stb || !cfg) continue;
+            RLT_CHECK(rl_model_load(&a, dirs[d], 0) == RL_OK, "folder: %s", rl_last_error());
+            RLT_CHECK(rl_model_from_memory(&b, stb, ns, (const char *)cfg, nc, 0, "tiny") == RL_OK, "memory: %s", rl_last_error());
+            {
+                float *la = rlt_logits(pool, &a, ids, 5), *lb = rlt_logits(pool, &b, ids, 5);
+                RLT_CHECK(la && lb && !memcmp(la, lb, sizeof(float) * 5 * (size_t)a.cfg.vocab_size), "%s: same logits, bit for bit", dirs[d]);
+                free(la);
+                free(lb);
+            }
+            rl_model_free(&a);
+            rl_model_free(&b);
+            /* a truncated image is an error naming the source, not a crash */
+            RLT_CHECK(rl_model_from_memory(&b, stb, ns / 2, (const char *)cfg, nc, 0, "tiny") != RL_OK && strstr(rl_last_error(), "tiny"),
+                      "truncated: %s", rl_last_error());
+            RLT_CHECK(rl_model_from_memory(&b, stb, ns, "{", 1, 0, "tiny") == RL_ERR_FORMAT && strstr(rl_last_error(), "tiny/config.json"),
+                      "bad config: %s", rl_last_error());
+            free(stb);
+            free(cfg);
+        }
+    }
+    rlt_end();
     rlt_begin("teacher errors");
     {
         rl_model m;
