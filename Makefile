@@ -18,7 +18,8 @@ WHITEBOX   := test_base test_gguf test_import test_kernels test_lmeval test_toke
 impl_obj    = $(if $(filter $(notdir $@),$(WHITEBOX)),,$(1))
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all demo test test-asan test-neon bench bench-scan bench-step bench-decode bench-train fuzz clean
+
+.PHONY: all demo embedded test test-asan test-neon bench bench-scan bench-step bench-decode bench-train fuzz clean
 all: $(TESTS) $(B)/radlads $(B)/generate
 
 # the command-line tool and the example program
@@ -29,6 +30,23 @@ $(B)/radlads: tools/radlads.c radlads.h
 $(B)/generate: examples/generate.c radlads.h
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(LDLIBS)
+
+# examples/generate.c as an embedded program would build it: only what inference needs
+# (the switches), at -Os, unused functions dropped; prints its size (README.md records it)
+EMBEDDED := -DRADLADS_NO_TRAINING -DRADLADS_NO_GGUF -DRADLADS_NO_TOKENIZER -DRADLADS_NO_LMEVAL -DRADLADS_NO_EXPORT
+EMB_CFLAGS := -Os -std=c99 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -Wl,--gc-sections
+$(B)/generate-embedded: examples/generate.c radlads.h
+	@mkdir -p $(B)
+	$(CC) $(EMB_CFLAGS) $(EMBEDDED) -o $@ $< $(LDLIBS)
+$(B)/generate-embedded-scalar: examples/generate.c radlads.h
+	@mkdir -p $(B)
+	$(CC) $(EMB_CFLAGS) $(EMBEDDED) -DRL_NO_SIMD -o $@ $< $(LDLIBS)
+$(B)/generate-full-os: examples/generate.c radlads.h
+	@mkdir -p $(B)
+	$(CC) $(EMB_CFLAGS) -o $@ $< $(LDLIBS)
+embedded: $(B)/generate-embedded $(B)/generate-embedded-scalar $(B)/generate-full-os
+	@echo "text bytes of examples/generate.c at -Os with unused sections dropped:"
+	@size $(B)/generate-full-os $(B)/generate-embedded $(B)/generate-embedded-scalar
 
 # convert the demo teacher (examples/tiny-teacher) to RAD-RWKV7 on ../shared/data text
 demo: $(B)/radlads

@@ -17,6 +17,17 @@
        RL_ASSERT(x)                                   internal invariants (default assert)
        RL_NO_SIMD                                     compile only the portable kernels
 
+   Compile-time switches: each removes its code and its API (define them wherever the
+   header is included, the same in every file):
+       RADLADS_NO_TRAINING   backward passes (rl_backward), AdamW, the three steps,
+                             checkpoints, rl_model_save, plots, the import commands
+       RADLADS_NO_GGUF       GGUF files and quantized weights (implies RADLADS_NO_EXPORT)
+       RADLADS_NO_TOKENIZER  tokenizers and rl_tokens_from_text (implies NO_LMEVAL, NO_EXPORT)
+       RADLADS_NO_LMEVAL     lm-evaluation-harness task scoring
+       RADLADS_NO_EXPORT     export to llama.cpp (GGUF rwkv6qwen2)
+   Models load from memory in every build (rl_model_from_memory, rl_tokenizer_load_mem).
+   `make embedded` builds examples/generate.c with the switches inference does not need.
+
    Environment variables read at run time:
        RADLADS_ISA=scalar|avx2|avx512|neon    force a kernel path (default: best the CPU has)
        RADLADS_PROFILE=1                      per-op forward/backward times, logged at rl_ctx_free
@@ -72,6 +83,14 @@ extern "C" {
 #endif
 
 #define RADLADS_VERSION "0.1.0"
+
+/* Switches that imply others (see "Compile-time switches" above). */
+#if (defined(RADLADS_NO_GGUF) || defined(RADLADS_NO_TOKENIZER)) && !defined(RADLADS_NO_EXPORT)
+#define RADLADS_NO_EXPORT
+#endif
+#if defined(RADLADS_NO_TOKENIZER) && !defined(RADLADS_NO_LMEVAL)
+#define RADLADS_NO_LMEVAL
+#endif
 
 /* ======================== PART I: THE METHOD ============================= */
 
@@ -242,9 +261,11 @@ rl_tensor *rl_new(rl_ctx *c, int ndim, const int64_t *shape);
 rl_tensor *rl_new2(rl_ctx *c, int64_t rows, int64_t cols);
 /* A tensor over caller-owned memory (parameters, inputs). */
 rl_tensor rl_wrap(void *data, rl_dtype dt, int ndim, const int64_t *shape, int requires_grad);
+#if !defined(RADLADS_NO_TRAINING)
 /* Backpropagate from a scalar `loss` (seed gradient 1). Gradients of parameters are
    accumulated into their .grad buffers, which the caller owns and zeroes. */
 rl_status rl_backward(rl_ctx *c, rl_tensor *loss);
+#endif
 void rl_no_grad_push(rl_ctx *c);
 void rl_no_grad_pop(rl_ctx *c);
 
@@ -526,12 +547,14 @@ void rl_tokens_free(rl_tokens *t);
 rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix);
 /* llm.c token file (header of 256 int32: magic 20240520, version 1|2, count; uint16|uint32 ids). */
 rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path);
+#if !defined(RADLADS_NO_TOKENIZER)
 /* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one document
    each, formats of the RADLADS data prep); each document is followed by eos when eos >= 0.
    A text file with "<|endoftext|>" in it (TinyStories' separator) is split there into
    documents, each stripped of surrounding whitespace, when the tokenizer has no such token
    (e.g. llama2.c vocabularies); a tokenizer that has it (Qwen2) encodes it as that token. */
 rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos);
+#endif
 
 /* Training windows of T+1 tokens at slot boundaries i·T (RADLADS' src/dataset.py). The first
    (1 − heldout) of the stream trains, the rest is held out. Training slots are visited
@@ -559,6 +582,7 @@ const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i); /* i < n_heldou
 /* the number of scored targets of held-out window i (T, or fewer for the last one) */
 int64_t rl_loader_heldout_len(const rl_loader *L, int64_t i);
 
+#if !defined(RADLADS_NO_TRAINING) /* token data and windows above stay: evaluation reads them */
 /* Learning rate of the RADLADS trainer (paper Table 2, src/trainer.py) at an optimizer step. */
 typedef struct rl_lr_sched {
     double lr_init, lr_final;      /* everything but the sequence mixers */
@@ -662,6 +686,8 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir);
    is before step 1 (the student at init), label "teacher" draws the teacher's perplexity as
    a dashed line. Written to a temporary file and renamed. */
 rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title);
+
+#endif /* training */
 
 /* ==== 7. inference and evaluation (declarations) =========================== */
 /* (rl_state, rl_model_step and rl_sample are declared with the model, section 4) */
@@ -769,16 +795,9 @@ rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const char *so
 /* ==== 10. safetensors (declarations) ======================================= */
 /*
    Reader: rl_st_open() maps a .safetensors file read-only (mmap PROT_READ, MAP_PRIVATE) and
-   validates it at least as strictly as the safetensors crate's Rust reader (tensor.rs):
-   header length <= 100 MB and inside the file; the header a JSON object (whitespace around it
-   allowed); every tensor {"dtype", "shape": [non-negative ints], "data_offsets": [b, e]}
-   with a known dtype; sorted by offsets the tensors tile the data section exactly from 0 (no
-   gap, no overlap, no alias); e - b == bytes of dtype × shape; the file ends exactly at the
-   last tensor (no trailing bytes); __metadata__ (optional) maps strings to strings. Stricter
-   than Rust: duplicate keys anywhere in the header and a tensor named "__metadata__" are
-   refused, and so is a tensor with more than RL_ST_MAX_DIMS dimensions. Unknown fields inside
-   a tensor entry are ignored, as Rust does. Errors are RL_ERR_FORMAT naming the file, the
-   tensor and the problem. Little-endian hosts only (RL_ERR_UNSUPPORTED otherwise).
+   validates it at least as strictly as the safetensors crate's Rust reader (tensor.rs; the
+   checks are listed at the top of section 10's implementation).
+   Errors are RL_ERR_FORMAT naming the file, the tensor and the problem.
 
    rl_st_open_dir() opens a Hugging Face model folder: model.safetensors if present, else
    model.safetensors.index.json and every shard its weight_map names. A tensor in two shards
@@ -893,6 +912,7 @@ rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const ch
    double and rounded to float once. */
 void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq);
 
+#if !defined(RADLADS_NO_GGUF)
 /* ==== 12. GGUF (declarations) ============================================== */
 /*
    Little-endian GGUF versions 2 and 3. The file is mmap()ed read-only; tensor data is
@@ -1115,6 +1135,9 @@ rl_status rl_gguf_add_tensor_fn(rl_gguf_writer *w, const char *name, rl_ggml_typ
 rl_status rl_gguf_write(rl_gguf_writer *w, const char *path);
 
 
+#endif /* GGUF */
+
+#if !defined(RADLADS_NO_TOKENIZER)
 /* ==== 13. tokenizer (declarations) ========================================= */
 /*
    Byte-level BPE as Hugging Face `tokenizers` runs it for Qwen2/Qwen2.5, Llama-3.x,
@@ -1228,6 +1251,8 @@ rl_status rl_detok_flush(rl_detok *d, const char **text, size_t *len);
 void rl_detok_free(rl_detok *d);
 
 
+#endif /* tokenizer */
+
 /* ==== 14. llama2.c checkpoints (declarations) ============================== */
 /*
    A llama2.c .bin (legacy v0 fp32, or export.py's versioned v1 fp32 / v2 int8 Q8_0 with a
@@ -1241,14 +1266,17 @@ void rl_detok_free(rl_detok *d);
    the file and the header field. */
 rl_status rl_model_load_llama2c(rl_model *m, const char *path);
 rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source);
+#if !defined(RADLADS_NO_TRAINING) && !defined(RADLADS_NO_TOKENIZER) /* saves with rl_model_save */
 /* `radlads import --llama2c`: model.bin + its tokenizer.bin -> a Hugging Face Llama folder:
    config.json, model.safetensors (F32), generation_config.json and tokenizer.bin (the
    llama2.c vocabulary, checked against the model's vocab_size; rl_tokenizer_load reads it
    from the folder). */
 rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const char *out_dir);
+#endif
 
 
 
+#if !defined(RADLADS_NO_LMEVAL)
 /* ==== 15. lm-evaluation-harness scoring (declarations) ===================== */
 /*
    Scores a model on the multiple-choice and cloze tasks of EleutherAI's lm-evaluation-harness
@@ -1358,6 +1386,9 @@ rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const ch
 rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
                           int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out);
 
+#endif /* lm-eval */
+
+#if !defined(RADLADS_NO_GGUF) && !defined(RADLADS_NO_TOKENIZER)
 /* ==== 16. llama.cpp interop: GGUF teachers and students in, rwkv6qwen2 out (declarations) === */
 /* ---- import: GGUF (llama.cpp) teachers --------------------------------------------------
    A Llama or Qwen2 GGUF (general.architecture "llama" / "qwen2") becomes a
@@ -1366,19 +1397,7 @@ rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const
    rotate-half order. The result is what rl_model_load makes of the same model's Hugging
    Face folder, up to the quantization the GGUF applied.
 
-   rl_config from the GGUF: arch and model_type from general.architecture; vocab_size = rows
-   of token_embd.weight; hidden/intermediate sizes, layers, heads, kv heads, head_dim
-   ({arch}.attention.key_length or hidden/heads); max_position_embeddings =
-   {arch}.context_length (else 2048 llama / 32768 qwen2); rope_theta = {arch}.rope.freq_base;
-   rms_norm_eps; tie_word_embeddings = no output.weight; attention_bias = blk.0.attn_q.bias
-   present (always for qwen2); bos/eos from tokenizer.ggml.bos_token_id / eos_token_id (the
-   eos list also takes eot_token_id and eom_token_id when they differ); dtype float32.
-   RoPE scaling: {arch}.rope.scaling.type "linear" -> linear; a rope_freqs.weight tensor
-   (how convert_hf_to_gguf stores Llama-3.1/3.2 "llama3" scaling) is accepted when its
-   divisors are all 1 (no scaling) or exactly those of rope_type llama3 with low/high
-   frequency factors 1/4 and original context {arch}.rope.scaling.original_context_length
-   (default 8192) -- then rope_scaling is RL_ROPE_LLAMA3 -- and refused otherwise; other
-   scaling types (yarn, ...) are RL_ERR_UNSUPPORTED.
+   The configuration's mapping from GGUF keys: see the top of section 16a's implementation.
    Errors name the file, the tensor or key, and the problem, e.g.
    "m.gguf: tensor 'blk.3.ffn_up.weight' (model.layers.3.mlp.up_proj.weight) is missing". */
 rl_status rl_model_load_gguf(rl_model *m, const char *path);
@@ -1407,14 +1426,18 @@ rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
    must be valid UTF-8 (JSON holds nothing else). Written to a temporary file and renamed. */
 rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path);
 
+#if !defined(RADLADS_NO_TRAINING) /* writes the folder with rl_model_save */
 /* `radlads import`: a GGUF teacher -> a Hugging Face folder out_dir (created if needed):
    config.json + model.safetensors (F32) through rl_model_save, tokenizer.json,
    tokenizer_config.json (tokenizer_class PreTrainedTokenizerFast, bos/eos/unk/pad token
    strings, chat_template, model_max_length) and generation_config.json (bos/eos ids).
    transformers' AutoModelForCausalLM / AutoTokenizer and rl_model_load read it. */
 rl_status rl_import_gguf(const char *gguf_path, const char *out_dir);
+#endif
 
 
+#endif /* GGUF import */
+#if !defined(RADLADS_NO_EXPORT)
 /*
    rl_export_gguf_rwkv6qwen2() writes a RAD-RWKV6 student as the GGUF file that llama.cpp
    loads with its architecture "rwkv6qwen2" -- the file llama.cpp's convert_hf_to_gguf.py makes
@@ -1457,6 +1480,8 @@ rl_status rl_export_check_rwkv6qwen2(const rl_model *m);
 rl_status rl_export_gguf_rwkv6qwen2(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype);
 rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype,
                                        const rl_export_opts *opts);
+
+#endif /* export */
 
 #ifdef __cplusplus
 }
@@ -1528,6 +1553,18 @@ rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *to
 #define RL__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define RL__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define RL__UNUSED(x) (void)(x)
+/* RL__UTIL: a small shared helper that some switch combinations leave unused (dropped then);
+   RL__BWD: a backward function (section 3), unused, hence dropped, under RADLADS_NO_TRAINING */
+#if defined(__GNUC__) || defined(__clang__)
+#define RL__UTIL static __attribute__((unused))
+#else
+#define RL__UTIL static
+#endif
+#if defined(RADLADS_NO_TRAINING) && (defined(__GNUC__) || defined(__clang__))
+#define RL__BWD static __attribute__((unused))
+#else
+#define RL__BWD static
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -1541,21 +1578,21 @@ typedef struct rl__sbuf {
     size_t n, cap;
     int oom;
 } rl__sbuf;
-static void *rl__grow(void *p, size_t *cap, size_t need, size_t elem);
-static void rl__sb_put(rl__sbuf *b, const char *s, size_t n);
-static void rl__sb_str(rl__sbuf *b, const char *s);
-static void rl__sb_u64(rl__sbuf *b, uint64_t v);
-static void rl__sb_printf(rl__sbuf *b, const char *fmt, ...)
+RL__UTIL void *rl__grow(void *p, size_t *cap, size_t need, size_t elem);
+RL__UTIL void rl__sb_put(rl__sbuf *b, const char *s, size_t n);
+RL__UTIL void rl__sb_str(rl__sbuf *b, const char *s);
+RL__UTIL void rl__sb_u64(rl__sbuf *b, uint64_t v);
+RL__UTIL void rl__sb_printf(rl__sbuf *b, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-static rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len);
-static int rl__write_all(int fd, const void *data, uint64_t n);
-static int rl__open_tmp(const char *path, char **tmp_out);
-static void rl__sync_dir(const char *path);
-static rl_status rl__write_atomic(const char *path, const char *data, size_t len);
-static rl_status rl__copy_file(const char *from, const char *to);
+RL__UTIL rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len);
+RL__UTIL int rl__write_all(int fd, const void *data, uint64_t n);
+RL__UTIL int rl__open_tmp(const char *path, char **tmp_out);
+RL__UTIL void rl__sync_dir(const char *path);
+RL__UTIL rl_status rl__write_atomic(const char *path, const char *data, size_t len);
+RL__UTIL rl_status rl__copy_file(const char *from, const char *to);
 
 /* ==== 1. base ============================================================= */
 
@@ -3038,48 +3075,10 @@ static void rl__gemv_task(void *ctx, int64_t b, int64_t e, int tid) {
         }
 }
 
-/* Products with a quantized (ggml block type) B = Wᵀ, W's rows read in place: each task
-   dequantizes one row of W (K values: whole blocks) on the fly and takes its dot product
-   with every row of A. The one entry point for quantized weights: faster kernels (dot
-   products on the blocks themselves) replace this function's body. */
-static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes) { /* bytes of a row of k values */
-    int64_t bs, ts;
-    if (!rl_ggml_can_dequantize(type) || !rl_ggml_type_size(type, &bs, &ts) || bs < 1 || k % bs) return 0;
-    *bytes = k / bs * ts;
-    return 1;
-}
-typedef struct { const rl__gemm_args *g; const rl__kern *k; int64_t row_bytes; } rl__gemm_ggml_job;
-static void rl__gemm_ggml_task(void *ctx, int64_t b, int64_t e, int tid) {
-    rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)ctx;
-    const rl__gemm_args *g = j->g;
-    float *row = (float *)rl__aligned_alloc(sizeof(float) * (size_t)g->K);
-    int64_t n, i;
-    RL__UNUSED(tid);
-    if (!row) return;
-    for (n = b; n < e; n++) {
-        const unsigned char *w = (const unsigned char *)g->B + n * j->row_bytes;
-        if (rl_ggml_dequantize((int)g->bt - RL_DTYPE_GGML0, w, row, g->K) != RL_OK) memset(row, 0, sizeof(float) * (size_t)g->K);
-        for (i = 0; i < g->M; i++) {
-            float s = j->k->dot(g->A + i * g->a_rs, row, g->K), *c = g->C + i * g->ldc + n;
-            *c = g->accumulate ? *c + s : s;
-        }
-    }
-    rl__aligned_free(row);
-}
-static void rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g) {
-    rl__gemm_ggml_job j;
-    /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous); callers are rl_linear and
-       the embedding, which check the layout */
-    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes((int)g->bt - RL_DTYPE_GGML0, g->K, &j.row_bytes) ||
-        g->b_cs != g->K) {
-        int64_t i;
-        for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
-        return;
-    }
-    j.g = g;
-    j.k = rl__kern_get();
-    rl_pool_for(pool, g->N, 16, rl__gemm_ggml_task, &j);
-}
+#if !defined(RADLADS_NO_GGUF) /* quantized weights exist only in GGUF files (section 12) */
+static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes);
+static void rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g);
+#endif
 
 void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
              const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate) {
@@ -3089,10 +3088,12 @@ void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int
     if (M <= 0 || N <= 0) return;
     g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = a_rs; g.a_cs = a_cs; g.B = B; g.bt = b_type;
     g.b_rs = b_rs; g.b_cs = b_cs; g.C = C; g.ldc = ldc; g.accumulate = accumulate;
+#if !defined(RADLADS_NO_GGUF)
     if (RL_DTYPE_IS_GGML(b_type)) {
         rl__gemm_ggml(pool, &g);
         return;
     }
+#endif
     if (M <= 4 && a_cs == 1 && b_rs == 1 && K > 0) {
         rl__gemv_job j;
         j.g = &g;
@@ -3186,7 +3187,7 @@ static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)); /* an op'
 static void rl__prof_boundary(rl_ctx *c);                              /* an op may start here */
 static void rl__prof_pause(rl_ctx *c);                                 /* no op runs from here */
 static double rl__prof_now(void);
-static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds);
+RL__BWD void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds);
 
 void rl_ctx_init(rl_ctx *c, rl_pool *pool) {
     const char *e = getenv("RADLADS_PROFILE");
@@ -3300,7 +3301,7 @@ static rl__node *rl__node_newv(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *), rl_
         n->in[i] = in[i];
         need |= in[i] && in[i]->requires_grad;
     }
-    if (need && !c->no_grad) {
+    if (need && !c->no_grad && bwd) {
         if (c->n_tape == c->cap_tape) {
             int cap = c->cap_tape ? 2 * c->cap_tape : 256;
             rl__node **t = (rl__node **)RL_REALLOC((void *)c->tape, sizeof(rl__node *) * (size_t)cap);
@@ -3322,9 +3323,16 @@ static rl__node *rl__node_new(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *), rl_t
     in[0] = a; in[1] = b; in[2] = d; in[3] = e;
     return rl__node_newv(c, bwd, out, 4, in);
 }
+#if defined(RADLADS_NO_TRAINING)
+/* No backward pass: nodes carry no backward function, so none is referenced (RL__BWD marks
+   them unused and the compiler drops them), and nothing is put on the tape. */
+#define rl__node_new(c, bwd, out, a, b, d, e) rl__node_new(c, NULL, out, a, b, d, e)
+#define rl__node_newv(c, bwd, out, n_in, in) rl__node_newv(c, NULL, out, n_in, in)
+#endif
 
 static int rl__wants(const rl_tensor *t) { return t && t->requires_grad; }
 
+#if !defined(RADLADS_NO_TRAINING)
 rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
     int i;
     if (c->err) return c->err;
@@ -3344,6 +3352,7 @@ rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
     }
     return RL_OK;
 }
+#endif
 
 /* Checks shared by the ops. */
 static int rl__bad(rl_ctx *c, const rl_tensor *a) {
@@ -3365,7 +3374,7 @@ static void rl__par_rows(rl_ctx *c, int64_t rows, int64_t cols, rl_task_fn fn, v
 
 /* ---- add, sub, mul, scale ---- */
 
-static void rl__add_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__add_bwd(rl_ctx *c, rl__node *n) {
     const rl__kern *K = rl__kern_get();
     float s = n->f[0]; /* +1 for add, -1 for sub */
     if (rl__wants(n->in[0])) K->axpy(rl__grad(c, n->in[0]), 1.0f, n->out->grad, n->out->n);
@@ -3384,7 +3393,7 @@ static rl_tensor *rl__addsub(rl_ctx *c, rl_tensor *a, rl_tensor *b, float sign) 
 rl_tensor *rl_add(rl_ctx *c, rl_tensor *a, rl_tensor *b) { return rl__addsub(c, a, b, 1.0f); }
 rl_tensor *rl_sub(rl_ctx *c, rl_tensor *a, rl_tensor *b) { return rl__addsub(c, a, b, -1.0f); }
 
-static void rl__mul_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__mul_bwd(rl_ctx *c, rl__node *n) {
     int64_t i, N = n->out->n;
     const float *g = n->out->grad, *a = rl_f32(n->in[0]), *b = rl_f32(n->in[1]);
     if (rl__wants(n->in[0])) {
@@ -3405,7 +3414,7 @@ rl_tensor *rl_mul(rl_ctx *c, rl_tensor *a, rl_tensor *b) {
     return y;
 }
 
-static void rl__scale_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__scale_bwd(rl_ctx *c, rl__node *n) {
     rl__kern_get()->axpy(rl__grad(c, n->in[0]), n->f[0], n->out->grad, n->out->n);
 }
 rl_tensor *rl_scale(rl_ctx *c, rl_tensor *x, float s) {
@@ -3427,7 +3436,7 @@ static int rl__row_vec(rl_ctx *c, const char *op, const rl_tensor *x, const rl_t
     return 1;
 }
 
-static void rl__add_row_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__add_row_bwd(rl_ctx *c, rl__node *n) {
     const rl__kern *K = rl__kern_get();
     int64_t r, R = rl_rows(n->out), C = rl_cols(n->out);
     if (rl__wants(n->in[0])) K->axpy(rl__grad(c, n->in[0]), 1.0f, n->out->grad, n->out->n);
@@ -3447,7 +3456,7 @@ rl_tensor *rl_add_row(rl_ctx *c, rl_tensor *x, rl_tensor *b) {
     return y;
 }
 
-static void rl__mul_row_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__mul_row_bwd(rl_ctx *c, rl__node *n) {
     int64_t r, j, R = rl_rows(n->out), C = rl_cols(n->out);
     const float *g = n->out->grad, *x = rl_f32(n->in[0]), *w = rl_f32(n->in[1]);
     if (rl__wants(n->in[0])) {
@@ -3474,7 +3483,7 @@ rl_tensor *rl_mul_row(rl_ctx *c, rl_tensor *x, rl_tensor *w) {
 
 /* ---- linear x·Wᵀ + b and matmul x·A ---- */
 
-static void rl__linear_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__linear_bwd(rl_ctx *c, rl__node *n) {
     rl_tensor *x = n->in[0], *W = n->in[1], *b = n->in[2];
     int64_t M = rl_rows(x), K = rl_cols(x), N = W->shape[0], r;
     const float *g = n->out->grad;
@@ -3507,7 +3516,7 @@ rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) {
     return y;
 }
 
-static void rl__matmul_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__matmul_bwd(rl_ctx *c, rl__node *n) {
     rl_tensor *x = n->in[0], *A = n->in[1];
     int64_t M = rl_rows(x), K = rl_cols(x), N = A->shape[1];
     const float *g = n->out->grad;
@@ -3561,7 +3570,7 @@ static void rl__rmsnorm_bwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
             gx[r * C + j] += rs * (g[j] * (w ? w[j] : 1.0f) - x[j] * rs * rs * (float)(dot / (double)C));
     }
 }
-static void rl__rmsnorm_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__rmsnorm_bwd(rl_ctx *c, rl__node *n) {
     int64_t R = rl_rows(n->out), C = rl_cols(n->out), r, j;
     if (rl__wants(n->in[0]) && rl__grad(c, n->in[0])) rl__par_rows(c, R, C, rl__rmsnorm_bwd_rows, n);
     if (rl__wants(n->in[1])) {
@@ -3597,7 +3606,7 @@ static void rl__groupnorm_fwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
                                       &n->aux[2 * (r * G + gi) + 1]);
         }
 }
-static void rl__groupnorm_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__groupnorm_bwd(rl_ctx *c, rl__node *n) {
     int64_t C = rl_cols(n->out), R = rl_rows(n->out), G = n->i[0], d = C / G, r, gi, j;
     const float *w = n->in[1] ? rl_f32(n->in[1]) : NULL;
     float *gx = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL;
@@ -3652,7 +3661,7 @@ static void rl__softmax_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
         else K->softmax(rl_f32(n->out) + r * C, rl_f32(n->in[0]) + r * C, C);
     }
 }
-static void rl__softmax_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__softmax_bwd(rl_ctx *c, rl__node *n) {
     int64_t C = rl_cols(n->out), R = rl_rows(n->out), r, j;
     float *gx = rl__grad(c, n->in[0]);
     for (r = 0; r < R; r++) {
@@ -3697,7 +3706,7 @@ static void rl__unary_fwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     default: K->silu(y, x, m); break;
     }
 }
-static void rl__unary_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__unary_bwd(rl_ctx *c, rl__node *n) {
     int64_t i, N = n->out->n;
     const float *x = rl_f32(n->in[0]), *y = rl_f32(n->out), *g = n->out->grad;
     float *gx = rl__grad(c, n->in[0]);
@@ -3732,7 +3741,7 @@ static void rl__swiglu_fwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     RL__UNUSED(tid);
     rl__kern_get()->swiglu(rl_f32(n->out) + r0, rl_f32(n->in[0]) + r0, rl_f32(n->in[1]) + r0, r1 - r0);
 }
-static void rl__swiglu_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__swiglu_bwd(rl_ctx *c, rl__node *n) {
     int64_t i, N = n->out->n;
     const float *a = rl_f32(n->in[0]), *b = rl_f32(n->in[1]), *g = n->out->grad;
     float *ga = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL;
@@ -3755,7 +3764,7 @@ rl_tensor *rl_swiglu(rl_ctx *c, rl_tensor *gate, rl_tensor *up) {
 
 /* ---- per-head L2 normalisation: y = x / max(‖x‖, eps) over each head_dim slice ---- */
 
-static void rl__l2norm_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__l2norm_bwd(rl_ctx *c, rl__node *n) {
     int64_t d = n->i[0], heads = n->out->n / d, h, j;
     float *gx = rl__grad(c, n->in[0]);
     for (h = 0; h < heads; h++) {
@@ -3802,7 +3811,7 @@ static void rl__rope_apply(rl__node *n, const float *src, float *dst, int invers
     }
     RL_FREE(ns);
 }
-static void rl__rope_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__rope_bwd(rl_ctx *c, rl__node *n) {
     float *tmp = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)n->out->n);
     if (!tmp) {
         rl__op_fail(c, RL_ERR_NOMEM, "rope: out of memory");
@@ -3904,7 +3913,7 @@ static void rl__attn_bwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
     RL_FREE(p);
 }
 
-static void rl__attention_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__attention_bwd(rl_ctx *c, rl__node *n) {
     rl__attn_job j;
     int i;
     for (i = 0; i < 3; i++)
@@ -3948,7 +3957,7 @@ rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *v, int
 
 /* ---- embedding lookup ---- */
 
-static void rl__embedding_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__embedding_bwd(rl_ctx *c, rl__node *n) {
     const int32_t *ids = (const int32_t *)n->cp;
     int64_t C = rl_cols(n->out), r, R = rl_rows(n->out);
     float *gE = rl__grad(c, n->in[0]);
@@ -3972,12 +3981,14 @@ rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor 
         if (E->dtype == RL_F32) memcpy(dst, (const float *)E->data + (int64_t)ids[r] * C, sizeof(float) * (size_t)C);
         else if (E->dtype == RL_F16)
             for (j = 0; j < C; j++) dst[j] = rl_f16_to_f32(((const uint16_t *)E->data)[(int64_t)ids[r] * C + j]);
+#if !defined(RADLADS_NO_GGUF)
         else if (RL_DTYPE_IS_GGML(E->dtype)) { /* a quantized table: dequantize the row */
             int64_t rb;
             if (!rl__ggml_row_bytes((int)E->dtype - RL_DTYPE_GGML0, C, &rb) ||
                 rl_ggml_dequantize((int)E->dtype - RL_DTYPE_GGML0, (const unsigned char *)E->data + (int64_t)ids[r] * rb, dst, C) != RL_OK)
                 return rl__op_fail(c, RL_ERR_ARG, "embedding: cannot read row %d of a %s table", ids[r], rl_ggml_type_name((int)E->dtype - RL_DTYPE_GGML0));
         }
+#endif
         else
             for (j = 0; j < C; j++) dst[j] = rl_bf16_to_f32(((const uint16_t *)E->data)[(int64_t)ids[r] * C + j]);
     }
@@ -3991,7 +4002,7 @@ rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor 
 /* ---- losses ---- */
 
 /* cross entropy, mean over rows whose target is >= 0 (negative = ignored) */
-static void rl__ce_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__ce_bwd(rl_ctx *c, rl__node *n) {
     const int32_t *tg = (const int32_t *)n->cp;
     int64_t V = rl_cols(n->in[0]), R = rl_rows(n->in[0]), r, j;
     float *gx = rl__grad(c, n->in[0]), g = n->out->grad[0] * n->f[0];
@@ -4031,7 +4042,7 @@ rl_tensor *rl_cross_entropy(rl_ctx *c, rl_tensor *logits, const int32_t *targets
 }
 
 /* KL(teacher ‖ student) = mean over rows of Σ_v p_t (log p_t − log p_s), temperature 1 */
-static void rl__kl_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__kl_bwd(rl_ctx *c, rl__node *n) {
     int64_t V = rl_cols(n->in[0]), R = rl_rows(n->in[0]), r, j;
     float g = n->out->grad[0] / (float)R;
     float *gs = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL;
@@ -4073,7 +4084,7 @@ rl_tensor *rl_kl_div(rl_ctx *c, rl_tensor *student_logits, rl_tensor *teacher_lo
 }
 
 /* RADLADS step-1 loss: mean over rows of ‖y − t‖₂ / √cols */
-static void rl__l2_dist_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__l2_dist_bwd(rl_ctx *c, rl__node *n) {
     int64_t C = rl_cols(n->in[0]), R = rl_rows(n->in[0]), r, j;
     float g = n->out->grad[0] / ((float)R * sqrtf((float)C));
     float *gy = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL;
@@ -4111,7 +4122,7 @@ rl_tensor *rl_l2_dist(rl_ctx *c, rl_tensor *y, rl_tensor *target) {
     return out;
 }
 
-static void rl__sum_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__sum_bwd(rl_ctx *c, rl__node *n) {
     int64_t i;
     float *gx = rl__grad(c, n->in[0]), g = n->out->grad[0];
     const float *w = (const float *)n->cp;
@@ -4132,7 +4143,7 @@ rl_tensor *rl_sum(rl_ctx *c, rl_tensor *x) { return rl_dot_const(c, x, NULL); }
 
 /* ---- x + s ---- */
 
-static void rl__add_scalar_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__add_scalar_bwd(rl_ctx *c, rl__node *n) {
     rl__kern_get()->axpy(rl__grad(c, n->in[0]), 1.0f, n->out->grad, n->out->n);
 }
 rl_tensor *rl_add_scalar(rl_ctx *c, rl_tensor *x, float s) {
@@ -4146,7 +4157,7 @@ rl_tensor *rl_add_scalar(rl_ctx *c, rl_tensor *x, float s) {
 
 /* ---- column slice ---- */
 
-static void rl__slice_cols_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__slice_cols_bwd(rl_ctx *c, rl__node *n) {
     int64_t R = rl_rows(n->out), L = rl_cols(n->out), C = rl_cols(n->in[0]), r;
     float *gx = rl__grad(c, n->in[0]);
     for (r = 0; r < R; r++) rl__kern_get()->axpy(gx + r * C + n->i[0], 1.0f, n->out->grad + r * L, L);
@@ -4168,7 +4179,7 @@ rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t len) {
 
 /* ---- GQA head expansion ---- */
 
-static void rl__repeat_kv_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__repeat_kv_bwd(rl_ctx *c, rl__node *n) {
     int64_t R = rl_rows(n->out), H = n->i[0], KVH = n->i[1], d = rl_cols(n->out) / H, r, h;
     float *gx = rl__grad(c, n->in[0]);
     for (r = 0; r < R; r++)
@@ -4195,7 +4206,7 @@ rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads) {
 
 /* ---- token shift ---- */
 
-static void rl__token_shift_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__token_shift_bwd(rl_ctx *c, rl__node *n) {
     int64_t T = n->i[0], C = rl_cols(n->out), R = rl_rows(n->out), r;
     const float *g = n->out->grad;
     if (rl__wants(n->in[0])) {
@@ -4873,7 +4884,7 @@ static int rl__scan_cuda(rl_ctx *c, rl__node *n, rl__scan_job *j, int bwd) {
 }
 #endif
 
-static void rl__scan_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__scan_bwd(rl_ctx *c, rl__node *n) {
     rl__scan_job *j = (rl__scan_job *)(void *)n->aux;
     int q, nin = n->i[0] == 6 ? 5 : 7;
     for (q = 0; q < nin; q++)
@@ -4968,9 +4979,24 @@ rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl_tenso
     return rl__scan(c, 7, in, 7, T, H, H, state_out);
 }
 
+/* ---- 4b. sequence mixers ---- */
+
 /* ---- small ops the mixers need ---- */
 
-static void rl__logdecay_bwd(rl_ctx *c, rl__node *n) {
+/* A 2-D view of rows [row0, row0+rows) of a parameter (data and gradient shared). */
+static rl_tensor *rl__param_rows(rl_ctx *c, rl_tensor *p, int64_t row0, int64_t rows, int64_t cols) {
+    rl_tensor *v = (rl_tensor *)rl_arena_alloc(&c->arena, sizeof *v);
+    int64_t s[2];
+    if (!v) return rl__op_fail(c, RL_ERR_NOMEM, "view: out of memory");
+    s[0] = rows;
+    s[1] = cols;
+    *v = rl_wrap((float *)p->data + row0 * cols, RL_F32, 2, s, p->requires_grad && p->grad);
+    v->grad = p->grad ? p->grad + row0 * cols : NULL;
+    v->name = p->name;
+    return v;
+}
+
+RL__BWD void rl__logdecay_bwd(rl_ctx *c, rl__node *n) {
     int64_t i;
     float *gd = rl__grad(c, n->in[0]);
     for (i = 0; i < n->out->n; i++) /* d/dd of −exp(d) where not clamped, 0 where clamped */
@@ -4988,7 +5014,7 @@ rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d) {
     return y;
 }
 
-static void rl__seq_last_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__seq_last_bwd(rl_ctx *c, rl__node *n) {
     int64_t T = n->i[0], C = rl_cols(n->out), b;
     float *gx = rl__grad(c, n->in[0]);
     for (b = 0; b < rl_rows(n->out); b++) rl__kern_get()->axpy(gx + ((b + 1) * T - 1) * C, 1.0f, n->out->grad + b * C, C);
@@ -5007,147 +5033,6 @@ rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T) {
     return y;
 }
 
-/* ---- per-op timing (RADLADS_PROFILE=1; declared in section 3) ----
-   Ops are told apart by their backward function. Forward: an op "starts" at the first
-   input check (rl__bad) after the previous op made its node and runs until the next op
-   starts; backward: each node's backward call is timed. */
-#define RL__PROF_MAX 48
-typedef struct {
-    void (*fn)(rl_ctx *, rl__node *);
-    double fwd, bwd;
-    int64_t calls, bwd_calls;
-} rl__prof_row;
-typedef struct {
-    rl__prof_row row[RL__PROF_MAX];
-    int n, cur, head; /* cur: row of the op whose forward runs (-1 none); head: an op has started */
-    double mark;      /* when it started */
-} rl__prof;
-
-static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__prof_names[] = {
-    {rl__add_bwd, "add/sub"}, {rl__mul_bwd, "mul"}, {rl__scale_bwd, "scale"}, {rl__add_row_bwd, "add_row"},
-    {rl__mul_row_bwd, "mul_row"}, {rl__linear_bwd, "linear"}, {rl__matmul_bwd, "matmul"},
-    {rl__rmsnorm_bwd, "rmsnorm"}, {rl__groupnorm_bwd, "groupnorm"}, {rl__softmax_bwd, "(log)softmax"},
-    {rl__unary_bwd, "exp/sigmoid/tanh/softplus/silu"}, {rl__swiglu_bwd, "swiglu"}, {rl__l2norm_bwd, "l2norm"},
-    {rl__rope_bwd, "rope"}, {rl__attention_bwd, "attention"}, {rl__embedding_bwd, "embedding"},
-    {rl__ce_bwd, "cross_entropy"}, {rl__kl_bwd, "kl_div"}, {rl__l2_dist_bwd, "l2_dist"}, {rl__sum_bwd, "sum/dot_const"},
-    {rl__add_scalar_bwd, "add_scalar"}, {rl__slice_cols_bwd, "slice_cols"}, {rl__repeat_kv_bwd, "repeat_kv"},
-    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__logdecay_bwd, "rwkv6_logdecay"},
-    {rl__seq_last_bwd, "seq_last"}};
-
-static double rl__prof_now(void) {
-#if defined(CLOCK_MONOTONIC)
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-#else
-    return (double)clock() / CLOCKS_PER_SEC;
-#endif
-}
-
-static void *rl__prof_new(void) {
-    rl__prof *p = (rl__prof *)RL_MALLOC(sizeof *p);
-    if (p) {
-        memset(p, 0, sizeof *p);
-        p->cur = -1;
-    }
-    return p;
-}
-static void rl__prof_free(rl_ctx *c) {
-    RL_FREE(c->prof);
-    c->prof = NULL;
-}
-static int rl__prof_row_of(rl__prof *p, void (*fn)(rl_ctx *, rl__node *)) {
-    int i;
-    for (i = 0; i < p->n; i++)
-        if (p->row[i].fn == fn) return i;
-    if (p->n == RL__PROF_MAX) return -1;
-    p->row[p->n].fn = fn;
-    return p->n++;
-}
-static void rl__prof_close(rl__prof *p, double t) {
-    if (p->cur >= 0) p->row[p->cur].fwd += t - p->mark;
-    p->cur = -1;
-}
-static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)) {
-    rl__prof *p = (rl__prof *)c->prof;
-    double t = rl__prof_now();
-    if (p->cur >= 0) { /* a second node without a new input check: a new op from here */
-        rl__prof_close(p, t);
-        p->mark = t;
-    } else if (!p->head) {
-        p->mark = t;
-    }
-    p->cur = rl__prof_row_of(p, bwd);
-    if (p->cur >= 0) p->row[p->cur].calls++;
-    p->head = 1;
-}
-static void rl__prof_boundary(rl_ctx *c) {
-    rl__prof *p = (rl__prof *)c->prof;
-    if (p->cur >= 0 || !p->head) { /* the previous op ended: the next one starts now */
-        double t = rl__prof_now();
-        rl__prof_close(p, t);
-        p->mark = t;
-        p->head = 1;
-    }
-}
-static void rl__prof_pause(rl_ctx *c) {
-    rl__prof *p = (rl__prof *)c->prof;
-    rl__prof_close(p, rl__prof_now());
-    p->head = 0;
-}
-static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds) {
-    rl__prof *p = (rl__prof *)c->prof;
-    int r = rl__prof_row_of(p, n->backward);
-    if (r < 0) return;
-    p->row[r].bwd += seconds;
-    p->row[r].bwd_calls++;
-}
-
-void rl_profile_report(rl_ctx *c) {
-    rl__prof *p = (rl__prof *)c->prof;
-    double total = 0;
-    int i, k, order[RL__PROF_MAX];
-    if (!p) return;
-    rl__prof_pause(c);
-    for (i = 0; i < p->n; i++) {
-        total += p->row[i].fwd + p->row[i].bwd;
-        order[i] = i;
-    }
-    for (i = 1; i < p->n; i++) /* largest first */
-        for (k = i; k > 0 && p->row[order[k]].fwd + p->row[order[k]].bwd > p->row[order[k - 1]].fwd + p->row[order[k - 1]].bwd; k--) {
-            int t = order[k];
-            order[k] = order[k - 1];
-            order[k - 1] = t;
-        }
-    rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10s %6s", "op", "calls", "fwd ms", "bwd ms", "total ms", "share");
-    for (i = 0; i < p->n; i++) {
-        const rl__prof_row *r = &p->row[order[i]];
-        const char *name = "?";
-        size_t q;
-        for (q = 0; q < sizeof rl__prof_names / sizeof rl__prof_names[0]; q++)
-            if (rl__prof_names[q].fn == r->fn) name = rl__prof_names[q].name;
-        rl_log(RL_LOG_INFO, "profile: %-30s %9lld %10.1f %10.1f %10.1f %5.1f%%", name, (long long)r->calls, 1e3 * r->fwd,
-               1e3 * r->bwd, 1e3 * (r->fwd + r->bwd), total > 0 ? 100 * (r->fwd + r->bwd) / total : 0.0);
-    }
-    rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10.1f", "all ops", "", "", "", 1e3 * total);
-    memset(p, 0, sizeof *p);
-    p->cur = -1;
-}
-
-/* A 2-D view of rows [row0, row0+rows) of a parameter (data and gradient shared). */
-static rl_tensor *rl__param_rows(rl_ctx *c, rl_tensor *p, int64_t row0, int64_t rows, int64_t cols) {
-    rl_tensor *v = (rl_tensor *)rl_arena_alloc(&c->arena, sizeof *v);
-    int64_t s[2];
-    if (!v) return rl__op_fail(c, RL_ERR_NOMEM, "view: out of memory");
-    s[0] = rows;
-    s[1] = cols;
-    *v = rl_wrap((float *)p->data + row0 * cols, RL_F32, 2, s, p->requires_grad && p->grad);
-    v->grad = p->grad ? p->grad + row0 * cols : NULL;
-    v->name = p->name;
-    return v;
-}
-
-/* ---- 4b. sequence mixers ---- */
 
 int rl_lora_rank(int64_t C, double e, double m) {
     double v = floor(pow((double)C, e) * m / 32.0 + 0.5);
@@ -5267,7 +5152,7 @@ static rl_tensor *rl__opt(rl_tensor *t) { return t->data ? t : NULL; }
    that the scan's k·(1−w) gives back k to within 2 ulp (RAD-RWKV6 with balance_state off).
    Where w rounds to 1 in fp32 (logw > −6e-8, i.e. d < −16.6) the divisor is kept at
    FLT_MIN: the scan then adds k·FLT_MIN·v ≈ 0 where the official kernel adds k·v. */
-static void rl__unbalance_bwd(rl_ctx *c, rl__node *n) {
+RL__BWD void rl__unbalance_bwd(rl_ctx *c, rl__node *n) {
     int64_t i;
     const float *k = rl_f32(n->in[0]), *lw = rl_f32(n->in[1]), *g = n->out->grad;
     float *gk = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL, *gl = rl__wants(n->in[1]) ? rl__grad(c, n->in[1]) : NULL;
@@ -5815,10 +5700,12 @@ void rl_model_free(rl_model *m) {
         rl_st_close(m->weights);
         RL_FREE(m->weights);
     }
+#if !defined(RADLADS_NO_GGUF)
     if (m->gguf) {
         rl_gguf_close(m->gguf);
         RL_FREE(m->gguf);
     }
+#endif
     RL_FREE(m->blocks);
     RL_FREE(m->inv_freq);
     memset(m, 0, sizeof *m);
@@ -5873,6 +5760,138 @@ static rl_tensor *rl__forward(rl_ctx *c, rl_model *m, const int32_t *ids, const 
 rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o) {
     if (o->B < 1 || o->T < 1) return rl__op_fail(c, RL_ERR_ARG, "model forward: B and T must be positive");
     return rl__forward(c, m, ids, o, NULL);
+}
+
+
+/* ---- per-op timing (RADLADS_PROFILE=1; declared in section 3) ----
+   Ops are told apart by their backward function. Forward: an op "starts" at the first
+   input check (rl__bad) after the previous op made its node and runs until the next op
+   starts; backward: each node's backward call is timed. */
+#define RL__PROF_MAX 48
+typedef struct {
+    void (*fn)(rl_ctx *, rl__node *);
+    double fwd, bwd;
+    int64_t calls, bwd_calls;
+} rl__prof_row;
+typedef struct {
+    rl__prof_row row[RL__PROF_MAX];
+    int n, cur, head; /* cur: row of the op whose forward runs (-1 none); head: an op has started */
+    double mark;      /* when it started */
+} rl__prof;
+
+static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__prof_names[] = {
+#if defined(RADLADS_NO_TRAINING) /* ops are told apart by their backward functions: none here */
+    {NULL, "all ops"}};
+#else
+    {rl__add_bwd, "add/sub"}, {rl__mul_bwd, "mul"}, {rl__scale_bwd, "scale"}, {rl__add_row_bwd, "add_row"},
+    {rl__mul_row_bwd, "mul_row"}, {rl__linear_bwd, "linear"}, {rl__matmul_bwd, "matmul"},
+    {rl__rmsnorm_bwd, "rmsnorm"}, {rl__groupnorm_bwd, "groupnorm"}, {rl__softmax_bwd, "(log)softmax"},
+    {rl__unary_bwd, "exp/sigmoid/tanh/softplus/silu"}, {rl__swiglu_bwd, "swiglu"}, {rl__l2norm_bwd, "l2norm"},
+    {rl__rope_bwd, "rope"}, {rl__attention_bwd, "attention"}, {rl__embedding_bwd, "embedding"},
+    {rl__ce_bwd, "cross_entropy"}, {rl__kl_bwd, "kl_div"}, {rl__l2_dist_bwd, "l2_dist"}, {rl__sum_bwd, "sum/dot_const"},
+    {rl__add_scalar_bwd, "add_scalar"}, {rl__slice_cols_bwd, "slice_cols"}, {rl__repeat_kv_bwd, "repeat_kv"},
+    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__logdecay_bwd, "rwkv6_logdecay"},
+    {rl__seq_last_bwd, "seq_last"}};
+#endif
+
+static double rl__prof_now(void) {
+#if defined(CLOCK_MONOTONIC)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#else
+    return (double)clock() / CLOCKS_PER_SEC;
+#endif
+}
+
+static void *rl__prof_new(void) {
+    rl__prof *p = (rl__prof *)RL_MALLOC(sizeof *p);
+    if (p) {
+        memset(p, 0, sizeof *p);
+        p->cur = -1;
+    }
+    return p;
+}
+static void rl__prof_free(rl_ctx *c) {
+    RL_FREE(c->prof);
+    c->prof = NULL;
+}
+static int rl__prof_row_of(rl__prof *p, void (*fn)(rl_ctx *, rl__node *)) {
+    int i;
+    for (i = 0; i < p->n; i++)
+        if (p->row[i].fn == fn) return i;
+    if (p->n == RL__PROF_MAX) return -1;
+    p->row[p->n].fn = fn;
+    return p->n++;
+}
+static void rl__prof_close(rl__prof *p, double t) {
+    if (p->cur >= 0) p->row[p->cur].fwd += t - p->mark;
+    p->cur = -1;
+}
+static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)) {
+    rl__prof *p = (rl__prof *)c->prof;
+    double t = rl__prof_now();
+    if (p->cur >= 0) { /* a second node without a new input check: a new op from here */
+        rl__prof_close(p, t);
+        p->mark = t;
+    } else if (!p->head) {
+        p->mark = t;
+    }
+    p->cur = rl__prof_row_of(p, bwd);
+    if (p->cur >= 0) p->row[p->cur].calls++;
+    p->head = 1;
+}
+static void rl__prof_boundary(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    if (p->cur >= 0 || !p->head) { /* the previous op ended: the next one starts now */
+        double t = rl__prof_now();
+        rl__prof_close(p, t);
+        p->mark = t;
+        p->head = 1;
+    }
+}
+static void rl__prof_pause(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    rl__prof_close(p, rl__prof_now());
+    p->head = 0;
+}
+static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds) {
+    rl__prof *p = (rl__prof *)c->prof;
+    int r = rl__prof_row_of(p, n->backward);
+    if (r < 0) return;
+    p->row[r].bwd += seconds;
+    p->row[r].bwd_calls++;
+}
+
+void rl_profile_report(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    double total = 0;
+    int i, k, order[RL__PROF_MAX];
+    if (!p) return;
+    rl__prof_pause(c);
+    for (i = 0; i < p->n; i++) {
+        total += p->row[i].fwd + p->row[i].bwd;
+        order[i] = i;
+    }
+    for (i = 1; i < p->n; i++) /* largest first */
+        for (k = i; k > 0 && p->row[order[k]].fwd + p->row[order[k]].bwd > p->row[order[k - 1]].fwd + p->row[order[k - 1]].bwd; k--) {
+            int t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10s %6s", "op", "calls", "fwd ms", "bwd ms", "total ms", "share");
+    for (i = 0; i < p->n; i++) {
+        const rl__prof_row *r = &p->row[order[i]];
+        const char *name = "?";
+        size_t q;
+        for (q = 0; q < sizeof rl__prof_names / sizeof rl__prof_names[0]; q++)
+            if (rl__prof_names[q].fn == r->fn) name = rl__prof_names[q].name;
+        rl_log(RL_LOG_INFO, "profile: %-30s %9lld %10.1f %10.1f %10.1f %5.1f%%", name, (long long)r->calls, 1e3 * r->fwd,
+               1e3 * r->bwd, 1e3 * (r->fwd + r->bwd), total > 0 ? 100 * (r->fwd + r->bwd) / total : 0.0);
+    }
+    rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10.1f", "all ops", "", "", "", 1e3 * total);
+    memset(p, 0, sizeof *p);
+    p->cur = -1;
 }
 
 
@@ -6042,7 +6061,7 @@ rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl
 
 /* ==== 6. training ========================================================== */
 
-static double rl__now(void) {
+RL__UTIL double rl__now(void) {
 #if defined(CLOCK_MONOTONIC)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -6131,13 +6150,14 @@ rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path) {
     return RL_OK;
 }
 
-static const char *rl__memmem(const char *h, size_t hn, const char *nd, size_t nn) {
+RL__UTIL const char *rl__memmem(const char *h, size_t hn, const char *nd, size_t nn) {
     size_t i;
     for (i = 0; nn <= hn && i <= hn - nn; i++)
         if (h[i] == nd[0] && !memcmp(h + i, nd, nn)) return h + i;
     return NULL;
 }
 
+#if !defined(RADLADS_NO_TOKENIZER)
 /* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one
    document each); every document is followed by eos when eos >= 0. */
 rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos) {
@@ -6217,6 +6237,7 @@ fail:
     rl_tokens_free(t);
     return st;
 }
+#endif
 
 #if defined(__SIZEOF_INT128__)
 __extension__ typedef unsigned __int128 rl__u128; /* __extension__: no -pedantic warning */
@@ -6292,6 +6313,7 @@ rl_status rl_loader_heldout_docs(rl_loader *L, int32_t sep) {
     return RL_OK;
 }
 
+#if !defined(RADLADS_NO_TRAINING) /* token data and windows above stay: evaluation reads them */
 void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mixer) {
     double warm = (double)s->warmup_steps * (double)s->tokens_per_step, tok = (double)step * (double)s->tokens_per_step;
     double span = (double)s->exit_tokens - warm, p, q, f = 1.0;
@@ -7597,6 +7619,8 @@ out:
     return st;
 }
 
+#endif /* training */
+
 /* ==== 7. inference and evaluation ========================================== */
 
 /* ---- 7a. inference: state, prefill and decode, sampling ---- */
@@ -8076,6 +8100,35 @@ rl_status rl_parse_i64(const char *s, const char *what, int64_t lo, int64_t hi, 
     return RL_OK;
 }
 
+
+/* ---- little-endian loads/stores (any host, any alignment) ---- */
+RL__UTIL uint16_t rl__le16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+RL__UTIL uint32_t rl__le32(const unsigned char *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+RL__UTIL uint64_t rl__le64(const unsigned char *p) { return (uint64_t)rl__le32(p) | ((uint64_t)rl__le32(p + 4) << 32); }
+RL__UTIL float rl__lef32(const unsigned char *p) {
+    uint32_t u = rl__le32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+RL__UTIL double rl__lef64(const unsigned char *p) {
+    uint64_t u = rl__le64(p);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+RL__UTIL int rl__little_endian(void) {
+    uint16_t x = 1;
+    unsigned char c;
+    memcpy(&c, &x, 1);
+    return c == 1;
+}
+RL__UTIL void rl__st_le(unsigned char *b, uint64_t v, int n) {
+    int i;
+    for (i = 0; i < n; i++) b[i] = (unsigned char)(v >> (8 * i));
+}
 
 /* ==== 9. JSON ============================================================== */
 
@@ -8748,6 +8801,17 @@ rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const char *so
 }
 
 /* ==== 10. safetensors ====================================================== */
+
+/* What rl_st_open checks (declarations, section 10):
+   header length <= 100 MB and inside the file; the header a JSON object (whitespace around it
+   allowed); every tensor {"dtype", "shape": [non-negative ints], "data_offsets": [b, e]}
+   with a known dtype; sorted by offsets the tensors tile the data section exactly from 0 (no
+   gap, no overlap, no alias); e - b == bytes of dtype × shape; the file ends exactly at the
+   last tensor (no trailing bytes); __metadata__ (optional) maps strings to strings. Stricter
+   than Rust: duplicate keys anywhere in the header and a tensor named "__metadata__" are
+   refused, and so is a tensor with more than RL_ST_MAX_DIMS dimensions. Unknown fields inside
+   a tensor entry are ignored, as Rust does. Errors are RL_ERR_FORMAT naming the file, the
+   tensor and the problem. Little-endian hosts only (RL_ERR_UNSUPPORTED otherwise). */
 
 
 
@@ -10151,40 +10215,12 @@ void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq) {
 }
 #undef RL__TRY
 
+#if !defined(RADLADS_NO_GGUF)
 /* ==== 12. GGUF ============================================================= */
 
 #define RL__GGUF_MAGIC "GGUF"
 #define RL__GGUF_MAX_DEPTH 8    /* nesting of arrays in arrays */
 #define RL__GGUF_MAX_NAME 64    /* tensor names are shorter (llama.cpp GGML_MAX_NAME) */
-
-/* ---- little-endian loads/stores (any host, any alignment) ---- */
-static uint16_t rl__le16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static uint32_t rl__le32(const unsigned char *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static uint64_t rl__le64(const unsigned char *p) { return (uint64_t)rl__le32(p) | ((uint64_t)rl__le32(p + 4) << 32); }
-static float rl__lef32(const unsigned char *p) {
-    uint32_t u = rl__le32(p);
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-static double rl__lef64(const unsigned char *p) {
-    uint64_t u = rl__le64(p);
-    double d;
-    memcpy(&d, &u, 8);
-    return d;
-}
-static int rl__little_endian(void) {
-    uint16_t x = 1;
-    unsigned char c;
-    memcpy(&c, &x, 1);
-    return c == 1;
-}
-static void rl__st_le(unsigned char *b, uint64_t v, int n) {
-    int i;
-    for (i = 0; i < n; i++) b[i] = (unsigned char)(v >> (8 * i));
-}
 
 /* ---- ggml type table (block size in elements, bytes per block) ---- */
 typedef struct rl__ggml_info {
@@ -11885,6 +11921,54 @@ rl_status rl_gguf_write(rl_gguf_writer *w, const char *path) {
     return s;
 }
 
+/* ---- quantized weights in matrix products (rl_gemm) ---- */
+
+/* Products with a quantized (ggml block type) B = Wᵀ, W's rows read in place: each task
+   dequantizes one row of W (K values: whole blocks) on the fly and takes its dot product
+   with every row of A. The one entry point for quantized weights: faster kernels (dot
+   products on the blocks themselves) replace this function's body. */
+static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes) { /* bytes of a row of k values */
+    int64_t bs, ts;
+    if (!rl_ggml_can_dequantize(type) || !rl_ggml_type_size(type, &bs, &ts) || bs < 1 || k % bs) return 0;
+    *bytes = k / bs * ts;
+    return 1;
+}
+typedef struct { const rl__gemm_args *g; const rl__kern *k; int64_t row_bytes; } rl__gemm_ggml_job;
+static void rl__gemm_ggml_task(void *ctx, int64_t b, int64_t e, int tid) {
+    rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)ctx;
+    const rl__gemm_args *g = j->g;
+    float *row = (float *)rl__aligned_alloc(sizeof(float) * (size_t)g->K);
+    int64_t n, i;
+    RL__UNUSED(tid);
+    if (!row) return;
+    for (n = b; n < e; n++) {
+        const unsigned char *w = (const unsigned char *)g->B + n * j->row_bytes;
+        if (rl_ggml_dequantize((int)g->bt - RL_DTYPE_GGML0, w, row, g->K) != RL_OK) memset(row, 0, sizeof(float) * (size_t)g->K);
+        for (i = 0; i < g->M; i++) {
+            float s = j->k->dot(g->A + i * g->a_rs, row, g->K), *c = g->C + i * g->ldc + n;
+            *c = g->accumulate ? *c + s : s;
+        }
+    }
+    rl__aligned_free(row);
+}
+static void rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g) {
+    rl__gemm_ggml_job j;
+    /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous); callers are rl_linear and
+       the embedding, which check the layout */
+    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes((int)g->bt - RL_DTYPE_GGML0, g->K, &j.row_bytes) ||
+        g->b_cs != g->K) {
+        int64_t i;
+        for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
+        return;
+    }
+    j.g = g;
+    j.k = rl__kern_get();
+    rl_pool_for(pool, g->N, 16, rl__gemm_ggml_task, &j);
+}
+
+#endif /* GGUF */
+
+#if !defined(RADLADS_NO_TOKENIZER)
 /* ==== 13. tokenizer ======================================================== */
 
 /* ---- BEGIN GENERATED UNICODE TABLES (tools/gen_unicode.py) ---- */
@@ -14590,6 +14674,8 @@ static rl_status rl__sp_encode(const rl_tokenizer *t, const char *text, size_t l
     return RL_OK;
 }
 
+#endif /* tokenizer */
+
 /* ==== 14. llama2.c checkpoints ============================================= */
 /*
    karpathy/llama2.c's .bin files (export.py): legacy v0 (7 int32 then fp32 arrays; a
@@ -14797,6 +14883,7 @@ rl_status rl_model_load_llama2c(rl_model *m, const char *path) {
     return st;
 }
 
+#if !defined(RADLADS_NO_TRAINING) && !defined(RADLADS_NO_TOKENIZER)
 rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const char *out_dir) {
     rl_model m;
     rl_tokenizer *tok = NULL;
@@ -14824,7 +14911,9 @@ rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const 
     rl_model_free(&m);
     return st;
 }
+#endif
 
+#if !defined(RADLADS_NO_LMEVAL)
 /* ==== 15. lm-evaluation-harness scoring ==================================== */
 
 /* What rl_eval_task computes, task by task (the requests and scores: declarations, section 15).
@@ -15772,9 +15861,26 @@ rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const ch
 }
 
 
+#endif /* lm-eval */
+
+#if !defined(RADLADS_NO_GGUF) && !defined(RADLADS_NO_TOKENIZER)
 /* ==== 16. llama.cpp interop ================================================ */
 
-/* ---- 16a. teachers and students from GGUF ---- */
+/* ---- 16a. teachers and students from GGUF ----
+   How rl_config_from_gguf reads a Llama/Qwen2 GGUF (declarations, section 16):
+   rl_config from the GGUF: arch and model_type from general.architecture; vocab_size = rows
+   of token_embd.weight; hidden/intermediate sizes, layers, heads, kv heads, head_dim
+   ({arch}.attention.key_length or hidden/heads); max_position_embeddings =
+   {arch}.context_length (else 2048 llama / 32768 qwen2); rope_theta = {arch}.rope.freq_base;
+   rms_norm_eps; tie_word_embeddings = no output.weight; attention_bias = blk.0.attn_q.bias
+   present (always for qwen2); bos/eos from tokenizer.ggml.bos_token_id / eos_token_id (the
+   eos list also takes eot_token_id and eom_token_id when they differ); dtype float32.
+   RoPE scaling: {arch}.rope.scaling.type "linear" -> linear; a rope_freqs.weight tensor
+   (how convert_hf_to_gguf stores Llama-3.1/3.2 "llama3" scaling) is accepted when its
+   divisors are all 1 (no scaling) or exactly those of rope_type llama3 with low/high
+   frequency factors 1/4 and original context {arch}.rope.scaling.original_context_length
+   (default 8192) -- then rope_scaling is RL_ROPE_LLAMA3 -- and refused otherwise; other
+   scaling types (yarn, ...) are RL_ERR_UNSUPPORTED. */
 
 /* ---- import: configuration ---- */
 
@@ -16630,6 +16736,7 @@ rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path) {
 
 /* ---- import: the whole folder ---- */
 
+#if !defined(RADLADS_NO_TRAINING) /* for rl_import_gguf */
 /* "key": "token string" (nothing if id < 0 or the string is not valid UTF-8) */
 static void rl__sb_token_key(rl__sbuf *b, const char *key, const rl_tokenizer *tok, int64_t id) {
     const char *s = id >= 0 && id <= INT32_MAX ? rl_tokenizer_token(tok, (int32_t)id) : NULL;
@@ -16683,7 +16790,9 @@ static rl_status rl__import_side_files(const rl_gguf *g, const rl_tokenizer *tok
     RL_FREE(b.p);
     return st;
 }
+#endif
 
+#if !defined(RADLADS_NO_TRAINING)
 rl_status rl_import_gguf(const char *gguf_path, const char *out_dir) {
     rl_gguf g;
     rl_tokenizer *tok = NULL;
@@ -16716,7 +16825,10 @@ rl_status rl_import_gguf(const char *gguf_path, const char *out_dir) {
     rl_gguf_close(&g);
     return st;
 }
+#endif
 
+#endif /* GGUF import */
+#if !defined(RADLADS_NO_EXPORT)
 /* ---- 16b. export to GGUF rwkv6qwen2 ----
    The file rl_export_gguf_rwkv6qwen2 writes (what is refused: declarations, section 16).
 
@@ -17223,6 +17335,8 @@ done:
 rl_status rl_export_gguf_rwkv6qwen2(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype) {
     return rl_export_gguf_rwkv6qwen2_ex(m, tok, path, wtype, NULL);
 }
+
+#endif /* export */
 
 #ifdef __cplusplus
 }

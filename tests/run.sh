@@ -36,6 +36,34 @@ cp "$tmp/h.c" "$tmp/h.cpp"
     count "$tmp/out"
 done
 
+# every compile-time switch alone, and the embedded set, compiles warning-free (C99; the set also as C++)
+printf '#define RADLADS_IMPLEMENTATION\n#include "radlads.h"\n' > "$tmp/sw.c"
+cp "$tmp/sw.c" "$tmp/sw.cpp"
+embedded="-DRADLADS_NO_TRAINING -DRADLADS_NO_GGUF -DRADLADS_NO_TOKENIZER -DRADLADS_NO_LMEVAL -DRADLADS_NO_EXPORT"
+[ -n "$runner" ] || for sw in -DRADLADS_NO_TRAINING -DRADLADS_NO_GGUF -DRADLADS_NO_TOKENIZER -DRADLADS_NO_LMEVAL \
+    -DRADLADS_NO_EXPORT "$embedded" "c++ $embedded"; do
+    case "$sw" in "c++ "*) cc="g++ -std=c++11"; src="$tmp/sw.cpp"; sw=${sw#c++ } ;; *) cc="gcc -std=c99"; src="$tmp/sw.c" ;; esac
+    if $cc -pedantic -Wall -Wextra -Werror -I"$here" $sw -c -o "$tmp/sw.o" "$src" 2> "$tmp/err"; then
+        echo "PASS switches compile warning-free: $cc $sw" > "$tmp/out"
+    else
+        echo "FAIL switches $cc $sw: $(head -c 300 "$tmp/err" | tr '\n' ' ')" > "$tmp/out"
+    fi
+    count "$tmp/out"
+done
+
+# the reading order the header promises: the scans inside the first 5,000 lines, and no
+# citation of a document the repository does not ship
+[ -n "$runner" ] || {
+    end=$(grep -n '^/\* ---- 4b\. sequence mixers' "$here/radlads.h" | cut -d: -f1)
+    cites=$(grep -c 'spec §\|formats\.md\|anchors\.md' "$here/radlads.h")
+    if [ -n "$end" ] && [ "$end" -le 5000 ] && [ "$cites" -eq 0 ]; then
+        echo "PASS layout: base, kernels, autodiff and the scans end at line $end; no citations of unshipped notes" > "$tmp/out"
+    else
+        echo "FAIL layout: the scans end at line ${end:-?} (must be <= 5000); $cites citations of unshipped notes" > "$tmp/out"
+    fi
+    count "$tmp/out"
+}
+
 for t in $programs; do
     case "$t" in
     *.sh) sh "$t" > "$tmp/out" 2> "$tmp/err" ;; # test scripts (tests/test_cli.sh) count like programs
