@@ -1389,7 +1389,7 @@ rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const
 #endif /* lm-eval */
 
 #if !defined(RADLADS_NO_GGUF) && !defined(RADLADS_NO_TOKENIZER)
-/* ==== 16. llama.cpp interop: GGUF teachers and students in, rwkv6qwen2 out (declarations) === */
+/* ==== 16. llama.cpp interop (declarations) ================================ */
 /* ---- import: GGUF (llama.cpp) teachers --------------------------------------------------
    A Llama or Qwen2 GGUF (general.architecture "llama" / "qwen2") becomes a
    frozen teacher: hyper-parameters -> rl_config, every tensor dequantized to F32 (any type
