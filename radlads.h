@@ -173,6 +173,7 @@ float rl_rng_normal(rl_rng *r);            /* N(0, 1), Box-Muller */
 float rl_bf16_to_f32(uint16_t h);
 uint16_t rl_f32_to_bf16(float f); /* round to nearest even, NaN -> 0x7FC0 */
 float rl_f16_to_f32(uint16_t h);
+uint16_t rl_f32_to_f16(float f);  /* round to nearest even */
 
 /* ==== 2. kernels (declarations) =========================================== */
 
@@ -708,8 +709,6 @@ rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const
 /* ==================== PART II: THE OUTSIDE WORLD ========================= */
 
 /* ==== 8. files and text (declarations) ===================================== */
-
-uint16_t rl_f32_to_f16(float f);  /* round to nearest even */
 
 /* Numbers given as text (command-line values, safetensors/GGUF metadata strings): the one
    strict parser. The whole string must be the number: an optional sign, digits, an optional
