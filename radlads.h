@@ -1145,27 +1145,12 @@ rl_status rl_gguf_write(rl_gguf_writer *w, const char *path);
    SmolLM/SmolLM2 and GPT-2; token ids equal HF's, decoding equals HF's
    `decode` (invalid UTF-8 becomes U+FFFD, one per maximal invalid subpart).
 
-   Encoding: added tokens (special or not) are found first, leftmost-longest, with their
-   single_word / lstrip / rstrip / normalized flags; the other pieces go through the normalizer
-   (none or NFC), the pre-tokenizer (a Sequence of Split with the Qwen2, Llama-3 or GPT-2 regex
-   and behavior Isolated, Digits, ByteLevel), then BPE (merges in either JSON form,
-   ignore_merges, unk_token/fuse_unk). The regexes are matched by hand-written code with
-   Oniguruma's exact semantics (ordered alternation, (?i:) contractions, \s+(?!\S) backtracking).
-   Anything else in tokenizer.json is refused with RL_ERR_UNSUPPORTED naming the field, e.g.
-   "tokenizer.json: pre_tokenizer.pretokenizers[0].type: 'Metaspace' is not supported
-   (supported: ByteLevel, Split, Digits, Sequence)".
-
-   Unicode: the regex classes (\p{L}, \p{N}, \s) are Unicode 16.0 as HF's Oniguruma; NFC uses
-   Unicode 9.0 data as HF's normalizer does (tools/gen_unicode.py makes and checks the tables).
-   Input text need not be valid UTF-8: a stray byte counts as one "other" character and is
-   encoded as its byte token, so the tokens' bytes are the input's bytes (after NFC, if the
-   tokenizer normalizes) and decode(encode(s)) == s for valid UTF-8; decode turns the stray
-   bytes into U+FFFD. (HF itself only ever sees valid UTF-8.) Decoding is that of HF
-   `tokenizers`; transformers' optional clean_up_tokenization_spaces is not applied.
+   Anything else in tokenizer.json is RL_ERR_UNSUPPORTED naming the field. Input need not be
+   valid UTF-8: decode(encode(s)) == s byte for byte. The pipeline in detail (added tokens,
+   normalizer, pre-tokenizer regexes, BPE, Unicode versions): top of section 13's code.
 
    A tokenizer is read-only after loading: encode/decode may run on many threads at once.
-   Buffers returned by encode/decode are allocated with RL_MALLOC; release them with RL_FREE
-   (free() by default). */
+   Release the buffers encode/decode return with rl_free. */
 
 /* Pre-tokenizer presets (GGUF tokenizer.ggml.pre: "gpt2", "llama-bpe", "qwen2", "smollm"). */
 typedef enum rl_pretok {
@@ -1288,15 +1273,7 @@ rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const 
    One request = (context, continuation); its score is
        ll = Σ log softmax(logits)[token] over the continuation's tokens,
        is_greedy = every continuation token is the argmax at its position (ties: lowest id).
-   Tokens (TemplateLM._encode_pair): trailing whitespace of the context (every character
-   Python's str.isspace() accepts) moves to the front of the continuation; then
-   whole = encode(context + continuation), ctx = encode(context), cont = whole[len(ctx):], so
-   BPE merges across the boundary count as the continuation's. An empty context becomes the
-   prefix token alone (cont = encode(continuation) without special tokens; if that already
-   starts with the prefix token, it serves as the context). The model sees
-   (ctx + cont)[-(max_length+1):][:-1] (left truncation) and the last len(cont) positions
-   are scored. A context that encodes to no tokens, a continuation that adds none, or one
-   longer than max_length is RL_ERR_ARG (the harness asserts).
+   How a request becomes tokens (as TemplateLM._encode_pair): top of section 15's implementation.
 
    Special tokens: the harness (since late 2025, PR #3347) encodes with the tokenizer's default,
    add_special_tokens=True: Llama-3 prepends <|begin_of_text|> to both encodings, Qwen2 adds
@@ -1304,8 +1281,7 @@ rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const 
    special tokens. Older harness versions passed add_special_tokens=False (no BOS);
    rl_lmeval_opts.add_special = 0 gives that convention. Say which one a reported number used.
 
-   Tasks and metrics: see the top of section 15's implementation (what each task's harness
-   YAML makes of a document, and how acc, acc_norm and LAMBADA are computed).
+   Tasks and metrics: there too.
 
    Files are jsonl, one document per line in the Hugging Face dataset's field layout (blank
    lines skipped). Errors name the file, the line and the field, e.g.
@@ -1492,12 +1468,11 @@ rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *to
 /* =========================================================================== */
 /*            INTERNAL DECLARATIONS (for white-box tests)                      */
 /* =========================================================================== */
-/* Not an API: these may change at any time. The implementation's own types that tests reach
-   into are defined here (the implementation sees them too). With RADLADS_INTERNAL defined the
-   functions below have external linkage (RL__INTERN is empty) and are declared here, so that
-   a test can call them while it links the implementation compiled elsewhere: tests/rl_impl.c
-   defines RADLADS_INTERNAL and RADLADS_IMPLEMENTATION, a white-box test RADLADS_INTERNAL
-   alone. Without RADLADS_INTERNAL they stay static. */
+/* Not an API. Types of the implementation that white-box tests reach into, defined once here
+   (the kernels', below; Part II's, before Part II's implementation) for both. With
+   RADLADS_INTERNAL defined, the functions marked RL__INTERN have external linkage and are
+   declared there too: tests/rl_impl.c compiles the implementation with it, and a white-box
+   test defines RADLADS_INTERNAL alone and links that object. */
 #if (defined(RADLADS_INTERNAL) || defined(RADLADS_IMPLEMENTATION)) && !defined(RADLADS_INTERNAL_H)
 #define RADLADS_INTERNAL_H
 #ifdef RADLADS_INTERNAL
@@ -1550,85 +1525,6 @@ typedef struct rl__kern {
     void (*rope)(float *y, const float *x, const float *cs, const float *sn, int64_t half);
 } rl__kern;
 
-typedef struct rl__enc {
-    const rl_tokenizer *t;
-    int32_t *ids;
-    size_t n_ids, cap_ids;
-    unsigned char *mbuf, *nbuf;        /* ByteLevel-mapped word; normalized text */
-    size_t mcap, ncap;
-    uint32_t *u32;                     /* NFC scratch */
-    size_t ucap;
-    int32_t *sym;                      /* BPE symbols: 4 int32 each (id, prev, next, alive) */
-    size_t scap;
-    int32_t *heap;                     /* BPE merge candidates: 3 int32 each (rank, pos, id) */
-    size_t hcap;
-    /* word cache of this call (as HF's BPE cache): pre-token bytes -> ids */
-    uint32_t *cslot;                   /* 0 = empty, else 1 + entry index */
-    uint32_t cmask, n_cache;
-    uint32_t *centry;                  /* 4 per entry: key offset, key length, ids offset, ids count */
-    size_t cecap;
-    unsigned char *ckey;
-    size_t cklen, ckcap;
-    int32_t *cids;
-    size_t cilen, cicap;
-} rl__enc;
-
-/* A growable byte string. */
-typedef struct rl__lm_buf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} rl__lm_buf;
-
-/* A document as requests: request i = (ctx[i], cont[i]); norm[i] is the string whose length in
-   characters divides ll for acc_norm. */
-typedef struct rl__lm_doc {
-    int n, gold;
-    const char **ctx, **cont, **norm;
-    size_t *nctx, *ncont, *nnorm;
-} rl__lm_doc;
-
-#ifdef RADLADS_INTERNAL
-/* 1. base */
-rl_status rl__fail(rl_status s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-/* 2. kernels */
-void rl__naive_gemm(const rl__gemm_args *g);
-extern const rl__kern rl__naive_table;
-int rl__isa_supported(rl_isa isa);
-const rl__kern *rl__isa_table(rl_isa isa);
-/* 6. training */
-rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T, int32_t *x,
-                          int32_t *y, rl_state *carry);
-rl_status rl__teacher_layer_io(rl_ctx *c, rl_model *t, const int32_t *ids, int64_t R, int64_t T, int64_t l, float *xbuf,
-                               float *in_l, float *out_l, float *in_0);
-/* 8. files and text */
-rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len);
-/* 13. tokenizer */
-unsigned rl__uprop(uint32_t cp);
-unsigned rl__uccc_of(uint32_t cp);
-uint32_t rl__ucompose(uint32_t a, uint32_t b);
-const char *rl__unicode_tables(const uint32_t **runs, size_t *n_runs, const uint32_t **decomp, size_t *n_decomp);
-int32_t rl__vocab_find(const rl_tokenizer *t, const char *s, size_t n);
-rl_status rl__nfc(rl__enc *e, const unsigned char *s, size_t n, const unsigned char **out, size_t *out_n);
-void rl__enc_free(rl__enc *e);
-size_t rl__pretok_split(const rl_tokenizer *t, int stage, const unsigned char *s, size_t n, size_t i);
-/* 15. lm-eval */
-int rl__lm_space(uint32_t c);
-int64_t rl__lm_nchars(const char *s, size_t n);
-size_t rl__lm_rspace(const char *s, size_t n);
-void rl__lm_put(rl__lm_buf *b, const char *s, size_t n);
-void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n);
-void rl__lm_hs_pre(rl__lm_buf *b, const char *s, size_t n);
-int rl__lm_argmax(const double *x, int n);
-int rl__lm_task_id(const char *t);
-rl_status rl__lm_make_doc(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d);
-/* 16. llama.cpp interop */
-void rl__gguf_name_of(const char *hf, char *out, size_t cap);
-#endif /* RADLADS_INTERNAL */
 
 #ifdef __cplusplus
 }
@@ -7949,6 +7845,109 @@ rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const
 }
 
 
+#ifdef __cplusplus
+}
+#endif
+#endif /* RADLADS_IMPLEMENTATION, Part I */
+
+/* =========================================================================== */
+/*            INTERNAL DECLARATIONS, PART II (for white-box tests)             */
+/* =========================================================================== */
+#if (defined(RADLADS_INTERNAL) || defined(RADLADS_IMPLEMENTATION)) && !defined(RL__KPASS) && !defined(RADLADS_INTERNAL2_H)
+#define RADLADS_INTERNAL2_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+typedef struct rl__enc {
+    const rl_tokenizer *t;
+    int32_t *ids;
+    size_t n_ids, cap_ids;
+    unsigned char *mbuf, *nbuf;        /* ByteLevel-mapped word; normalized text */
+    size_t mcap, ncap;
+    uint32_t *u32;                     /* NFC scratch */
+    size_t ucap;
+    int32_t *sym;                      /* BPE symbols: 4 int32 each (id, prev, next, alive) */
+    size_t scap;
+    int32_t *heap;                     /* BPE merge candidates: 3 int32 each (rank, pos, id) */
+    size_t hcap;
+    /* word cache of this call (as HF's BPE cache): pre-token bytes -> ids */
+    uint32_t *cslot;                   /* 0 = empty, else 1 + entry index */
+    uint32_t cmask, n_cache;
+    uint32_t *centry;                  /* 4 per entry: key offset, key length, ids offset, ids count */
+    size_t cecap;
+    unsigned char *ckey;
+    size_t cklen, ckcap;
+    int32_t *cids;
+    size_t cilen, cicap;
+} rl__enc;
+
+/* A growable byte string. */
+typedef struct rl__lm_buf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} rl__lm_buf;
+
+/* A document as requests: request i = (ctx[i], cont[i]); norm[i] is the string whose length in
+   characters divides ll for acc_norm. */
+typedef struct rl__lm_doc {
+    int n, gold;
+    const char **ctx, **cont, **norm;
+    size_t *nctx, *ncont, *nnorm;
+} rl__lm_doc;
+
+#ifdef RADLADS_INTERNAL
+/* 1. base */
+rl_status rl__fail(rl_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* 2. kernels */
+void rl__naive_gemm(const rl__gemm_args *g);
+extern const rl__kern rl__naive_table;
+int rl__isa_supported(rl_isa isa);
+const rl__kern *rl__isa_table(rl_isa isa);
+/* 6. training */
+rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T, int32_t *x,
+                          int32_t *y, rl_state *carry);
+rl_status rl__teacher_layer_io(rl_ctx *c, rl_model *t, const int32_t *ids, int64_t R, int64_t T, int64_t l, float *xbuf,
+                               float *in_l, float *out_l, float *in_0);
+/* 8. files and text */
+rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len);
+/* 13. tokenizer */
+unsigned rl__uprop(uint32_t cp);
+unsigned rl__uccc_of(uint32_t cp);
+uint32_t rl__ucompose(uint32_t a, uint32_t b);
+const char *rl__unicode_tables(const uint32_t **runs, size_t *n_runs, const uint32_t **decomp, size_t *n_decomp);
+int32_t rl__vocab_find(const rl_tokenizer *t, const char *s, size_t n);
+rl_status rl__nfc(rl__enc *e, const unsigned char *s, size_t n, const unsigned char **out, size_t *out_n);
+void rl__enc_free(rl__enc *e);
+size_t rl__pretok_split(const rl_tokenizer *t, int stage, const unsigned char *s, size_t n, size_t i);
+/* 15. lm-eval */
+int rl__lm_space(uint32_t c);
+int64_t rl__lm_nchars(const char *s, size_t n);
+size_t rl__lm_rspace(const char *s, size_t n);
+void rl__lm_put(rl__lm_buf *b, const char *s, size_t n);
+void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n);
+void rl__lm_hs_pre(rl__lm_buf *b, const char *s, size_t n);
+int rl__lm_argmax(const double *x, int n);
+int rl__lm_task_id(const char *t);
+rl_status rl__lm_make_doc(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d);
+/* 16. llama.cpp interop */
+void rl__gguf_name_of(const char *hf, char *out, size_t cap);
+#endif /* RADLADS_INTERNAL */
+#ifdef __cplusplus
+}
+#endif
+#endif /* RADLADS_INTERNAL2_H */
+
+#if defined(RADLADS_IMPLEMENTATION) && !defined(RL__KPASS) && !defined(RL__IMPL2_DONE)
+#define RL__IMPL2_DONE
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ==================== PART II: THE OUTSIDE WORLD ========================= */
 
 /* ==== 8. files and text ==================================================== */
@@ -8909,7 +8908,7 @@ rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const char *so
 
 /* ==== 10. safetensors ====================================================== */
 
-/* What rl_st_open checks (declarations, section 10):
+/* What rl_st_open checks (API: section 10's declarations):
    header length <= 100 MB and inside the file; the header a JSON object (whitespace around it
    allowed); every tensor {"dtype", "shape": [non-negative ints], "data_offsets": [b, e]}
    with a known dtype; sorted by offsets the tensors tile the data section exactly from 0 (no
@@ -12078,6 +12077,25 @@ static void rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g) {
 #if !defined(RADLADS_NO_TOKENIZER)
 /* ==== 13. tokenizer ======================================================== */
 
+/* What the tokenizer does, step by step (API: section 13's declarations).
+   Encoding: added tokens (special or not) are found first, leftmost-longest, with their
+   single_word / lstrip / rstrip / normalized flags; the other pieces go through the normalizer
+   (none or NFC), the pre-tokenizer (a Sequence of Split with the Qwen2, Llama-3 or GPT-2 regex
+   and behavior Isolated, Digits, ByteLevel), then BPE (merges in either JSON form,
+   ignore_merges, unk_token/fuse_unk). The regexes are matched by hand-written code with
+   Oniguruma's exact semantics (ordered alternation, (?i:) contractions, \s+(?!\S) backtracking).
+   Anything else in tokenizer.json is refused with RL_ERR_UNSUPPORTED naming the field, e.g.
+   "tokenizer.json: pre_tokenizer.pretokenizers[0].type: 'Metaspace' is not supported
+   (supported: ByteLevel, Split, Digits, Sequence)".
+
+   Unicode: the regex classes (\p{L}, \p{N}, \s) are Unicode 16.0 as HF's Oniguruma; NFC uses
+   Unicode 9.0 data as HF's normalizer does (tools/gen_unicode.py makes and checks the tables).
+   Input text need not be valid UTF-8: a stray byte counts as one "other" character and is
+   encoded as its byte token, so the tokens' bytes are the input's bytes (after NFC, if the
+   tokenizer normalizes) and decode(encode(s)) == s for valid UTF-8; decode turns the stray
+   bytes into U+FFFD. (HF itself only ever sees valid UTF-8.) Decoding is that of HF
+   `tokenizers`; transformers' optional clean_up_tokenization_spaces is not applied. */
+
 /* ---- BEGIN GENERATED UNICODE TABLES (tools/gen_unicode.py) ---- */
 /* Unicode data for the tokenizer, generated by tools/gen_unicode.py from unicodedata2 16.0.0
    (Unicode 16.0.0) and checked against Hugging Face tokenizers 0.23.3 code point by code point.
@@ -15022,7 +15040,17 @@ rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const 
 #if !defined(RADLADS_NO_LMEVAL)
 /* ==== 15. lm-evaluation-harness scoring ==================================== */
 
-/* What rl_eval_task computes, task by task (the requests and scores: declarations, section 15).
+/* How rl_eval_task scores (API: section 15's declarations).
+   Tokens (TemplateLM._encode_pair): trailing whitespace of the context (every character
+   Python's str.isspace() accepts) moves to the front of the continuation; then
+   whole = encode(context + continuation), ctx = encode(context), cont = whole[len(ctx):], so
+   BPE merges across the boundary count as the continuation's. An empty context becomes the
+   prefix token alone (cont = encode(continuation) without special tokens; if that already
+   starts with the prefix token, it serves as the context). The model sees
+   (ctx + cont)[-(max_length+1):][:-1] (left truncation) and the last len(cont) positions
+   are scored. A context that encodes to no tokens, a continuation that adds none, or one
+   longer than max_length is RL_ERR_ARG (the harness asserts).
+
    Tasks (the harness's task YAMLs; target delimiter " "):
      hellaswag       context preprocess(activity_label + ": " + ctx_a + " " + capitalize(ctx_b)),
                      choices preprocess(endings[i]), gold int(label) ("0".."3" or a number);
@@ -15960,7 +15988,7 @@ rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const ch
 /* ==== 16. llama.cpp interop ================================================ */
 
 /* ---- 16a. teachers and students from GGUF ----
-   How rl_config_from_gguf reads a Llama/Qwen2 GGUF (declarations, section 16):
+   How rl_config_from_gguf reads a Llama/Qwen2 GGUF (API: section 16's declarations):
    rl_config from the GGUF: arch and model_type from general.architecture; vocab_size = rows
    of token_embd.weight; hidden/intermediate sizes, layers, heads, kv heads, head_dim
    ({arch}.attention.key_length or hidden/heads); max_position_embeddings =
@@ -16923,7 +16951,7 @@ rl_status rl_import_gguf(const char *gguf_path, const char *out_dir) {
 #endif /* GGUF import */
 #if !defined(RADLADS_NO_EXPORT)
 /* ---- 16b. export to GGUF rwkv6qwen2 ----
-   The file rl_export_gguf_rwkv6qwen2 writes (what is refused: declarations, section 16).
+   The file rl_export_gguf_rwkv6qwen2 writes (what is refused: section 16's declarations).
 
    metadata   general.architecture "rwkv6qwen2" (first), general.file_type (0 F32, 1 F16,
               32 BF16), general.quantization_version 2, general.name (optional);
