@@ -624,7 +624,10 @@ typedef struct rl_stage_opts {
     int layerwise;                 /* stage 1 one layer at a time (paper §4.2): each mixer gets the
                                       whole budget in turn, the teacher runs only up to that layer and
                                       keeps only its residual stream, so activations are one layer's;
-                                      gradient clipping is per layer; checkpoints at layer ends */
+                                      gradient clipping is per layer. The same loop as the other stages
+                                      (micro-batches, csv rows, max_steps, stop, resume); steps are
+                                      counted over all layers, and a checkpoint is also written at
+                                      every layer's end */
     const char *csv;               /* per-step log (step,tokens,loss,lr,grad_norm,tok_per_s), appended */
     volatile int *stop;            /* polled each step: non-zero saves a checkpoint and returns RL_ERR_INTERRUPTED */
     void (*progress)(void *user, const rl_progress *p);
@@ -6650,20 +6653,24 @@ static rl_status rl__csv_trim(const char *path, int stage, int64_t from) {
     return st;
 }
 
-static rl_status rl__save_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t step, int64_t tokens, const rl__run_id *id) {
+/* The checkpoint after `step` steps: every parameter, the Adam moments of o (none when o is
+   NULL: radlads.adam_step 0), the counters, the key/value pairs of `extra` (NULL-terminated,
+   may be NULL) and the run's identity. */
+static rl_status rl__write_checkpoint(const char *path, rl_model *m, const rl_adamw *o, int stage, int64_t step, int64_t tokens,
+                                      const char *const *extra, const rl__run_id *id) {
     rl__ck_ctx k;
     rl_arena names;
     char buf[4][32], nm[300];
-    const char *meta[11], *all[2 * RL__ID_MAX + 12];
+    const char *meta[15], *all[2 * RL__ID_MAX + 16];
     rl_status st;
-    int i;
+    int i, n_meta;
     if (rl__nonfinite_param(m, nm, sizeof nm)) /* never replace a good checkpoint with a broken one */
         return rl__fail(RL_ERR_STATE, "%s: not written: parameter %s holds NaN or Inf", path, nm);
     memset(&k, 0, sizeof k);
     rl_arena_init(&names, 1 << 20);
     k.names = &names;
     rl_model_params(m, rl__ck_param, &k);
-    for (i = 0; i < o->n; i++) {
+    for (i = 0; o && i < o->n; i++) {
         snprintf(nm, sizeof nm, "optim.m.%s", o->names[i]);
         rl__ck_add(&k, nm, o->p[i], o->m[i]);
         snprintf(nm, sizeof nm, "optim.v.%s", o->names[i]);
@@ -6671,19 +6678,27 @@ static rl_status rl__save_checkpoint(const char *path, rl_model *m, rl_adamw *o,
     }
     snprintf(buf[0], sizeof buf[0], "%d", stage);
     snprintf(buf[1], sizeof buf[1], "%lld", (long long)step);
-    snprintf(buf[2], sizeof buf[2], "%lld", (long long)o->step);
+    snprintf(buf[2], sizeof buf[2], "%lld", (long long)(o ? o->step : 0));
     snprintf(buf[3], sizeof buf[3], "%lld", (long long)tokens);
     meta[0] = "radlads.stage"; meta[1] = buf[0];
     meta[2] = "radlads.step"; meta[3] = buf[1];
     meta[4] = "radlads.adam_step"; meta[5] = buf[2];
     meta[6] = "radlads.tokens"; meta[7] = buf[3];
     meta[8] = "radlads.kind"; meta[9] = "checkpoint";
-    meta[10] = NULL;
+    n_meta = 10;
+    for (i = 0; extra && extra[i] && extra[i + 1] && n_meta + 2 < (int)(sizeof meta / sizeof meta[0]); i += 2) {
+        meta[n_meta++] = extra[i];
+        meta[n_meta++] = extra[i + 1];
+    }
+    meta[n_meta] = NULL;
     rl__meta_with_id(all, (int)(sizeof all / sizeof all[0]), meta, id);
     st = k.st ? k.st : rl_st_write(path, k.e, k.n, all, 0);
     RL_FREE(k.e);
     rl_arena_free(&names);
     return st;
+}
+static rl_status rl__save_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t step, int64_t tokens, const rl__run_id *id) {
+    return rl__write_checkpoint(path, m, o, stage, step, tokens, NULL, id);
 }
 
 typedef struct { const rl_st *st; rl_status s; } rl__ld_ctx;
@@ -6901,185 +6916,363 @@ fail:
     return c->err ? c->err : RL_ERR_STATE;
 }
 
-static rl_status rl__train_stage1_layerwise(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
+/* ---- the stage loop ----
+   Every stage runs one loop (rl__stage_run): the learning-rate schedule, micro-batches, the
+   NaN guard, checkpoints, the progress callback, the csv row, max_steps, stop and resume.
+   What differs between stages is an rl__stage_kind, the functions the loop calls:
+     whole stage      one phase; the loss of rl__stage_loss (stage 3 with carry_state: one
+                      sequence at a time, in chunks with the state carried);
+     layer by layer   step 1 with rl_stage_opts.layerwise: one phase per layer, each with
+                      its own optimizer (that layer's mixer) and the whole schedule; the
+                      loss of one layer on the teacher's streamed inputs and outputs.
+   Steps are counted over all phases: step g is step g % steps of phase g / steps (the
+   numbers of the progress callback and the csv log). A phase that trains nothing (a kept
+   attention layer) is passed over. Checkpoints are written every ckpt_every steps, at the
+   end of every phase, on stop and at max_steps; one of the layer-by-layer step 1 also says
+   which layers are done (radlads.layer_done) and counts radlads.step inside the next one
+   (0 at a layer's end: no Adam moments, the next layer starts afresh). */
+typedef struct rl__run rl__run;
+typedef struct rl__stage_kind {
+    rl_status (*setup)(rl__run *r);                                   /* phases, buffers (after the identity) */
+    int (*phase)(rl__run *r, int64_t ph, int *which, int *layer);     /* what phase ph trains; 0: nothing */
+    rl_status (*resume)(rl__run *r, int64_t *g);                      /* read the checkpoint; the step to continue from */
+    rl_status (*micro)(rl__run *r, int64_t s, int64_t k, double *loss); /* samples k.. of step s of the phase: forward,
+                                                                           backward, the loss (a share of the batch mean) added */
+    rl_status (*save)(rl__run *r, int64_t g);                         /* the checkpoint after g steps */
+    void (*cleanup)(rl__run *r);
+} rl__stage_kind;
+
+struct rl__run {
+    const struct rl__stage_kind *kind;
+    rl_ctx *c;
+    rl_model *s, *t;
+    const rl_tokens *data;
+    const rl_stage_opts *o;
     rl_loader L;
-    rl_lr_sched lr = o->lr;
-    int64_t tps = o->batch * o->ctx, steps = (o->tokens + tps - 1) / tps, mb = o->micro_batch > 0 ? o->micro_batch : 1;
-    int64_t C = student->cfg.hidden_size, NL = student->cfg.n_layers, R = mb * o->ctx, l, step, first_layer = 0, done_here = 0;
-    float *buf = NULL;
-    int32_t *x = NULL;
-    rl_status st;
-    double t0 = rl__now();
+    rl_lr_sched lr;
     rl__run_id id;
-    int max_bad = o->max_nonfinite > 0 ? o->max_nonfinite : 3, n_bad = 0;
-    int64_t n_nonfinite = 0;
-    if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
-    rl__run_identity(&id, student, teacher, data, o);
-    rl__id_add(&id, "layerwise", "1");
-    if (o->checkpoint) rl__remove_stale_tmp(o->checkpoint);
-    if (o->resume && o->checkpoint) { /* layers finished before: read the weights, continue after them */
-        rl_st ck;
-        const char *v;
-        char what[600];
-        if ((st = rl__check_run_id(o->checkpoint, 1, &id, o->resume_force, INT64_MAX)) != RL_OK) return st;
-        if ((st = rl_st_open(&ck, o->checkpoint)) != RL_OK) return st;
-        snprintf(what, sizeof what, "%s: metadata radlads.layer_done", o->checkpoint);
-        if ((v = rl_st_meta(&ck, "radlads.layer_done")) != NULL && (st = rl_parse_i64(v, what, -1, NL - 1, 0, &first_layer)) != RL_OK) {
-            rl_st_close(&ck);
-            return RL_ERR_FORMAT;
-        }
-        first_layer = v ? first_layer + 1 : 0;
-        rl_st_close(&ck);
-        {
-            rl_adamw dummy;
-            int64_t s0;
-            memset(&dummy, 0, sizeof dummy);
-            if ((st = rl__load_checkpoint(o->checkpoint, student, &dummy, 1, &s0)) != RL_OK) return st;
-        }
+    int64_t steps, phases, tps; /* steps per phase; phases; tokens per step */
+    int64_t mb, per_call;       /* micro-batch; samples per call of micro */
+    rl_adamw opt;
+    int64_t opt_phase;          /* the phase opt is for; -1: none */
+    int32_t *win, *x, *y;       /* token buffers */
+    float *buf;                 /* layer by layer: the teacher's streamed layer */
+    rl_state cstate, *carry;    /* stage 3 with carry_state */
+};
+
+/* the optimizer of phase ph (the previous one freed); *skip: the phase trains nothing */
+static rl_status rl__run_phase(rl__run *r, int64_t ph, int *skip) {
+    int which = RL_TRAIN_ALL, layer = -1;
+    rl_status st;
+    const rl_stage_opts *o = r->o;
+    *skip = !r->kind->phase(r, ph, &which, &layer);
+    if (r->opt_phase >= 0) rl_adamw_free(&r->opt);
+    r->opt_phase = -1;
+    if (*skip) return RL_OK;
+    if ((st = rl__adamw_init_layer(&r->opt, r->s, which, layer)) != RL_OK) {
+        rl_adamw_free(&r->opt);
+        return st;
     }
-    lr.tokens_per_step = tps;
-    lr.exit_tokens = steps * tps;
-    buf = (float *)RL_MALLOC(sizeof(float) * (size_t)(4 * R * C));
-    x = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)R);
-    if (!buf || !x) {
-        st = rl__fail(RL_ERR_NOMEM, "stage 1 layerwise: out of memory");
+    r->opt.beta1 = o->beta1;
+    r->opt.beta2 = o->beta2;
+    r->opt.eps = o->eps;
+    r->opt.weight_decay = o->weight_decay;
+    r->opt.clip = o->clip;
+    r->opt_phase = ph;
+    return RL_OK;
+}
+
+/* ---- the whole stage ---- */
+
+static int rl__whole_phase(rl__run *r, int64_t ph, int *which, int *layer) {
+    RL__UNUSED(ph);
+    *which = r->o->stage == 1 ? RL_TRAIN_MIXERS : r->o->train;
+    *layer = -1;
+    return 1;
+}
+static rl_status rl__whole_setup(rl__run *r) {
+    const rl_stage_opts *o = r->o;
+    int64_t l;
+    int skip;
+    rl_status st;
+    r->phases = 1;
+    r->per_call = r->mb;
+    if (o->stage == 3 && o->carry_state && o->chunk > 0 && o->chunk < o->ctx) {
+        for (l = 0; l < r->s->cfg.n_layers; l++)
+            if (r->s->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION)
+                return rl__fail(RL_ERR_UNSUPPORTED, "stage 3: carry_state needs a student without attention layers (layer %lld is attention); "
+                                "train hybrids with whole windows (carry_state 0)", (long long)l);
+        if ((st = rl_state_init(&r->cstate, r->s, o->ctx)) != RL_OK) return st;
+        r->carry = &r->cstate;
+        r->per_call = 1;
+    }
+    if ((st = rl__run_phase(r, 0, &skip)) != RL_OK) return st; /* the optimizer first: its errors before any file is touched */
+    if (!(r->win = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(r->mb * (3 * o->ctx + 1)))))
+        return rl__fail(RL_ERR_NOMEM, "train: out of memory");
+    r->x = r->win + r->mb * (o->ctx + 1);
+    r->y = r->x + r->mb * o->ctx;
+    return RL_OK;
+}
+static rl_status rl__whole_resume(rl__run *r, int64_t *g) {
+    rl_status st;
+    if ((st = rl__check_run_id(r->o->checkpoint, r->o->stage, &r->id, r->o->resume_force, r->steps)) != RL_OK) return st;
+    return rl__load_checkpoint(r->o->checkpoint, r->s, &r->opt, r->o->stage, g);
+}
+static rl_status rl__whole_micro(rl__run *r, int64_t s, int64_t k, double *loss_sum) {
+    rl_ctx *c = r->c;
+    const rl_stage_opts *o = r->o;
+    rl_tensor *loss;
+    rl_status st = RL_OK;
+    int64_t b, c0;
+    if (r->carry) { /* stage 3: one sequence in chunks, the state carried across them */
+        const int32_t *w = rl_loader_train(&r->L, (uint64_t)(s * o->batch + k));
+        rl_state_reset(r->carry);
+        for (c0 = 0; c0 < o->ctx; c0 += o->chunk) {
+            int64_t len = RL__MIN(o->chunk, o->ctx - c0);
+            memcpy(r->win, w + c0, sizeof(int32_t) * (size_t)(len + 1));
+            rl_ctx_reset(c);
+            loss = rl__stage_loss(c, r->s, NULL, 3, r->win, 1, len, r->x, r->y, r->carry);
+            if (loss) loss = rl_scale(c, loss, (float)len / (float)(o->ctx * o->batch));
+            if (!loss || (st = rl_backward(c, loss)) != RL_OK) return c->err ? c->err : st ? st : RL_ERR_STATE;
+            *loss_sum += rl_f32(loss)[0];
+        }
+        return RL_OK;
+    }
+    for (b = 0; b < r->mb; b++)
+        memcpy(r->win + b * (o->ctx + 1), rl_loader_train(&r->L, (uint64_t)(s * o->batch + k + b)), sizeof(int32_t) * (size_t)(o->ctx + 1));
+    rl_ctx_reset(c);
+    loss = rl__stage_loss(c, r->s, r->t, o->stage, r->win, r->mb, o->ctx, r->x, r->y, NULL);
+    if (loss) loss = rl_scale(c, loss, (float)r->mb / (float)o->batch); /* mean over the batch */
+    if (!loss || (st = rl_backward(c, loss)) != RL_OK) return c->err ? c->err : st ? st : RL_ERR_STATE;
+    *loss_sum += rl_f32(loss)[0];
+    return RL_OK;
+}
+static rl_status rl__whole_save(rl__run *r, int64_t g) {
+    return rl__save_checkpoint(r->o->checkpoint, r->s, &r->opt, r->o->stage, g, g * r->tps, &r->id);
+}
+static void rl__whole_cleanup(rl__run *r) {
+    RL_FREE(r->win);
+    if (r->carry) rl_state_free(r->carry);
+}
+static const rl__stage_kind rl__stage_whole = {rl__whole_setup, rl__whole_phase, rl__whole_resume, rl__whole_micro, rl__whole_save,
+                                                rl__whole_cleanup};
+
+/* ---- step 1, one layer at a time (paper §4.2) ---- */
+
+static int rl__lw_phase(rl__run *r, int64_t ph, int *which, int *layer) {
+    *which = RL_TRAIN_MIXERS;
+    *layer = (int)ph;
+    return r->s->blocks[ph].mix.cfg.kind != RL_MIXER_ATTENTION; /* kept attention: identical to the teacher */
+}
+static rl_status rl__lw_setup(rl__run *r) {
+    int64_t R = r->mb * r->o->ctx, C = r->s->cfg.hidden_size;
+    r->phases = r->s->cfg.n_layers;
+    r->per_call = r->mb;
+    rl__id_add(&r->id, "layerwise", "1");
+    r->buf = (float *)RL_MALLOC(sizeof(float) * (size_t)(4 * R * C));
+    r->x = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)R);
+    return r->buf && r->x ? RL_OK : rl__fail(RL_ERR_NOMEM, "stage 1 layerwise: out of memory");
+}
+/* the layers done (radlads.layer_done; none in a checkpoint of a whole step 1) and the step
+   inside the next one, with that layer's optimizer when it is under way */
+static rl_status rl__lw_resume(rl__run *r, int64_t *g) {
+    const char *path = r->o->checkpoint, *v;
+    int64_t first = 0, within = 0, ignored;
+    char what[600];
+    rl_st ck;
+    rl_status st;
+    int skip = 1;
+    if ((st = rl__check_run_id(path, 1, &r->id, r->o->resume_force, r->steps)) != RL_OK) return st;
+    if ((st = rl_st_open(&ck, path)) != RL_OK) return st;
+    snprintf(what, sizeof what, "%s: metadata radlads.layer_done", path);
+    if ((v = rl_st_meta(&ck, "radlads.layer_done")) != NULL) {
+        if (rl_parse_i64(v, what, -1, r->phases - 1, 0, &first) != RL_OK) st = RL_ERR_FORMAT;
+        first++;
+        snprintf(what, sizeof what, "%s: metadata radlads.step", path);
+        if (!st && (v = rl_st_meta(&ck, "radlads.step")) != NULL && rl_parse_i64(v, what, 0, INT64_MAX / 2, 0, &within) != RL_OK)
+            st = RL_ERR_FORMAT;
+    }
+    rl_st_close(&ck);
+    if (st) return st;
+    if (within > 0 && first < r->phases && (st = rl__run_phase(r, first, &skip)) != RL_OK) return st;
+    if (skip) { /* at the start of a layer: the weights only */
+        rl_adamw none;
+        memset(&none, 0, sizeof none);
+        within = 0;
+        st = rl__load_checkpoint(path, r->s, &none, 1, &ignored);
+    } else {
+        st = rl__load_checkpoint(path, r->s, &r->opt, 1, &within);
+    }
+    *g = first * r->steps + RL__MIN(within, r->steps);
+    return st;
+}
+static rl_status rl__lw_micro(rl__run *r, int64_t s, int64_t k, double *loss_sum) {
+    rl_ctx *c = r->c;
+    const rl_stage_opts *o = r->o;
+    int64_t l = r->opt_phase, T = o->ctx, R = r->mb * T, C = r->s->cfg.hidden_size, b, s2[2];
+    rl_mixer *m = &r->s->blocks[l].mix;
+    float *buf = r->buf;
+    rl_tensor hin, tout, h0, *ys, *loss;
+    rl_mixer_io io;
+    rl_status st;
+    for (b = 0; b < r->mb; b++) memcpy(r->x + b * T, rl_loader_train(&r->L, (uint64_t)(s * o->batch + k + b)), sizeof(int32_t) * (size_t)T);
+    rl_ctx_reset(c);
+    if ((st = rl__teacher_layer_io(c, r->t, r->x, R, T, l, buf, buf + R * C, buf + 2 * R * C, buf + 3 * R * C)) != RL_OK) return st;
+    s2[0] = R;
+    s2[1] = C;
+    hin = rl_wrap(buf + R * C, RL_F32, 2, s2, 0);
+    tout = rl_wrap(buf + 2 * R * C, RL_F32, 2, s2, 0);
+    h0 = rl_wrap(buf + 3 * R * C, RL_F32, 2, s2, 0);
+    memset(&io, 0, sizeof io);
+    if (m->cfg.kind == RL_MIXER_RWKV7 && l > 0) { /* v_first from the student's layer 0, no gradient */
+        rl_mixer_io io0;
+        memset(&io0, 0, sizeof io0);
+        rl_no_grad_push(c);
+        rl_mixer_forward(c, &r->s->blocks[0].mix, &h0, T, 0, &io0);
+        rl_no_grad_pop(c);
+        io.v_first = io0.v_first;
+    }
+    ys = rl_mixer_forward(c, m, &hin, T, 0, &io);
+    loss = rl_scale(c, rl_l2_dist(c, ys, &tout), (float)r->mb / (float)o->batch);
+    if (!loss || (st = rl_backward(c, loss)) != RL_OK) return c->err ? c->err : st ? st : RL_ERR_STATE;
+    *loss_sum += rl_f32(loss)[0];
+    return RL_OK;
+}
+static rl_status rl__lw_save(rl__run *r, int64_t g) {
+    int64_t within = g % r->steps;
+    char done[32];
+    const char *extra[3];
+    snprintf(done, sizeof done, "%lld", (long long)(g / r->steps - 1));
+    extra[0] = "radlads.layer_done";
+    extra[1] = done;
+    extra[2] = NULL;
+    return rl__write_checkpoint(r->o->checkpoint, r->s, within && r->opt_phase >= 0 ? &r->opt : NULL, 1, within, g * r->tps, extra, &r->id);
+}
+static void rl__lw_cleanup(rl__run *r) {
+    RL_FREE(r->buf);
+    RL_FREE(r->x);
+}
+static const rl__stage_kind rl__stage_layerwise = {rl__lw_setup, rl__lw_phase, rl__lw_resume, rl__lw_micro, rl__lw_save, rl__lw_cleanup};
+
+/* ---- the loop ---- */
+
+/* After step g: the NaN guard's count, the progress callback and the csv row. */
+static void rl__run_report(rl__run *r, FILE *csv, int64_t g, int64_t done_here, double t0, double loss, double lr, double gn,
+                           int n_bad, int64_t n_nonfinite, const char *where) {
+    const rl_stage_opts *o = r->o;
+    int64_t total = r->phases * r->steps;
+    rl_progress p;
+    memset(&p, 0, sizeof p);
+    p.stage = o->stage;
+    p.step = g + 1;
+    p.steps = total;
+    p.tokens = (g + 1) * r->tps;
+    p.tokens_total = total * r->tps;
+    p.loss = loss;
+    p.lr = lr;
+    p.grad_norm = gn;
+    p.nonfinite = n_nonfinite;
+    p.tok_per_s = (double)(done_here * r->tps) / RL__MAX(rl__now() - t0, 1e-9);
+    p.eta_s = (double)(total - g - 1) * r->tps / RL__MAX(p.tok_per_s, 1e-9);
+    if (gn < 0)
+        rl_log(RL_LOG_WARN, "%s step %lld: loss or gradient is not finite; update skipped (%d in a row, %lld in all)", where,
+               (long long)(g % r->steps + 1), n_bad, (long long)n_nonfinite);
+    if (csv) {
+        fprintf(csv, "%d,%lld,%lld,%.6f,%.3e,%.4f,%.1f\n", o->stage, (long long)p.step, (long long)p.tokens, p.loss, p.lr, gn, p.tok_per_s);
+        fflush(csv);
+    }
+    if (o->progress) o->progress(o->user, &p);
+}
+
+static rl_status rl__stage_run(rl__run *r) {
+    const rl__stage_kind *kind = r->kind;
+    const rl_stage_opts *o = r->o;
+    int64_t g = 0, total, done_here = 0, n_nonfinite = 0;
+    int max_bad = o->max_nonfinite > 0 ? o->max_nonfinite : 3, n_bad = 0;
+    FILE *csv = NULL;
+    double t0;
+    char where[64];
+    rl_status st;
+    r->opt_phase = -1;
+    if ((st = rl_loader_init(&r->L, r->data, o->ctx, o->heldout)) != RL_OK) return st;
+    r->tps = o->batch * o->ctx;
+    r->steps = (o->tokens + r->tps - 1) / r->tps;
+    r->lr = o->lr;
+    r->lr.tokens_per_step = r->tps;
+    r->lr.exit_tokens = r->steps * r->tps;
+    rl__run_identity(&r->id, r->s, r->t, r->data, o);
+    if ((st = kind->setup(r)) != RL_OK) goto out;
+    total = r->phases * r->steps;
+    if (o->checkpoint) rl__remove_stale_tmp(o->checkpoint);
+    if (o->csv) rl__remove_stale_tmp(o->csv);
+    if (o->resume && !o->checkpoint) {
+        st = rl__fail(RL_ERR_ARG, "train: resume needs a checkpoint path");
         goto out;
     }
-    for (l = first_layer; l < NL; l++) {
-        rl_mixer *m = &student->blocks[l].mix;
-        rl_adamw opt;
-        if (m->cfg.kind == RL_MIXER_ATTENTION) continue;
-        if ((st = rl__adamw_init_layer(&opt, student, RL_TRAIN_MIXERS, (int)l)) != RL_OK) goto out;
-        opt.beta1 = o->beta1; opt.beta2 = o->beta2; opt.eps = o->eps; opt.weight_decay = o->weight_decay; opt.clip = o->clip;
-        for (step = 0; step < steps; step++) {
-            double loss_sum = 0, gn, lm, lx;
-            int64_t k, b;
-            rl_progress p;
-            for (k = 0; k < o->batch; k += mb) {
-                int64_t s2[2];
-                rl_tensor hin, tout, h0, *ys, *loss;
-                rl_mixer_io io;
-                for (b = 0; b < mb; b++)
-                    memcpy(x + b * o->ctx, rl_loader_train(&L, (uint64_t)(step * o->batch + k + b)), sizeof(int32_t) * (size_t)o->ctx);
-                rl_ctx_reset(c);
-                if ((st = rl__teacher_layer_io(c, teacher, x, R, o->ctx, l, buf, buf + R * C, buf + 2 * R * C, buf + 3 * R * C)) != RL_OK) {
-                    rl_adamw_free(&opt);
-                    goto out;
-                }
-                s2[0] = R;
-                s2[1] = C;
-                hin = rl_wrap(buf + R * C, RL_F32, 2, s2, 0);
-                tout = rl_wrap(buf + 2 * R * C, RL_F32, 2, s2, 0);
-                h0 = rl_wrap(buf + 3 * R * C, RL_F32, 2, s2, 0);
-                memset(&io, 0, sizeof io);
-                if (m->cfg.kind == RL_MIXER_RWKV7 && l > 0) { /* v_first from the student's layer 0, no gradient */
-                    rl_mixer_io io0;
-                    memset(&io0, 0, sizeof io0);
-                    rl_no_grad_push(c);
-                    rl_mixer_forward(c, &student->blocks[0].mix, &h0, o->ctx, 0, &io0);
-                    rl_no_grad_pop(c);
-                    io.v_first = io0.v_first;
-                }
-                ys = rl_mixer_forward(c, m, &hin, o->ctx, 0, &io);
-                loss = rl_scale(c, rl_l2_dist(c, ys, &tout), (float)mb / (float)o->batch);
-                if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
-                    st = c->err ? c->err : st ? st : RL_ERR_STATE;
-                    rl_adamw_free(&opt);
-                    goto out;
-                }
-                loss_sum += rl_f32(loss)[0];
-            }
-            rl_lr_at(&lr, step, &lm, &lx);
-            if (loss_sum - loss_sum == 0) {
-                gn = rl_adamw_step(&opt, lm, lx);
-            } else { /* a non-finite loss: no update */
-                rl_adamw_zero_grad(&opt);
-                gn = -1;
-            }
-            if (gn < 0) {
-                n_bad++;
-                n_nonfinite++;
-                rl_log(RL_LOG_WARN, "stage 1 layer %lld step %lld: loss or gradient is not finite; update skipped (%d in a row)", (long long)l,
-                       (long long)(step + 1), n_bad);
-                if (n_bad > max_bad) {
-                    st = rl__fail(RL_ERR_STATE, "stage 1 layer %lld: %d steps in a row had a non-finite loss or gradient (limit %d); stopped, "
-                                  "checkpoint %s left as it was; lower the learning rate or check the data", (long long)l, n_bad, max_bad,
-                                  o->checkpoint ? o->checkpoint : "(none)");
-                    rl_adamw_free(&opt);
-                    goto out;
-                }
-            } else {
-                n_bad = 0;
-            }
-            done_here++;
-            memset(&p, 0, sizeof p);
-            p.stage = 1;
-            p.step = l * steps + step + 1;
-            p.steps = NL * steps;
-            p.tokens = p.step * tps;
-            p.tokens_total = p.steps * tps;
-            p.loss = loss_sum;
-            p.lr = lx;
-            p.grad_norm = gn;
-            p.nonfinite = n_nonfinite;
-            p.tok_per_s = (double)(done_here * tps) / RL__MAX(rl__now() - t0, 1e-9);
-            p.eta_s = (double)(p.steps - p.step) * tps / RL__MAX(p.tok_per_s, 1e-9);
-            if (o->progress) o->progress(o->user, &p);
-            if (o->stop && *o->stop) break;
-        }
-        if (o->checkpoint) { /* weights of every layer so far; resume continues with the next layer */
-            char meta_v[32], bad[160];
-            const char *meta[9], *all[2 * RL__ID_MAX + 10];
-            rl__ck_ctx k;
-            rl_arena names;
-            if (rl__nonfinite_param(student, bad, sizeof bad)) {
-                st = rl__fail(RL_ERR_STATE, "%s: not written: parameter %s holds NaN or Inf", o->checkpoint, bad);
-                rl_adamw_free(&opt);
-                goto out;
-            }
-            memset(&k, 0, sizeof k);
-            rl_arena_init(&names, 1 << 20);
-            k.names = &names;
-            rl_model_params(student, rl__ck_param, &k);
-            snprintf(meta_v, sizeof meta_v, "%lld", (long long)(o->stop && *o->stop ? l - 1 : l));
-            meta[0] = "radlads.stage"; meta[1] = "1"; meta[2] = "radlads.layer_done"; meta[3] = meta_v;
-            meta[4] = "radlads.step"; meta[5] = "0"; meta[6] = "radlads.adam_step"; meta[7] = "0"; meta[8] = NULL;
-            rl__meta_with_id(all, (int)(sizeof all / sizeof all[0]), meta, &id);
-            st = k.st ? k.st : rl_st_write(o->checkpoint, k.e, k.n, all, 0);
-            RL_FREE(k.e);
-            rl_arena_free(&names);
-            if (st != RL_OK) {
-                rl_adamw_free(&opt);
-                goto out;
+    if (o->resume && (st = kind->resume(r, &g)) != RL_OK) goto out;
+    if (o->csv && (st = rl__csv_trim(o->csv, o->stage, g)) != RL_OK) goto out;
+    if (o->csv && !(csv = fopen(o->csv, "a"))) {
+        st = rl__fail(RL_ERR_IO, "%s: cannot open the log: %s", o->csv, strerror(errno));
+        goto out;
+    }
+    t0 = rl__now();
+    for (; g < total; g++) {
+        int64_t ph = g / r->steps, s = g % r->steps, k;
+        double loss_sum = 0, gn, lr_m = 0, lr_x = 0;
+        int stop;
+        if (r->opt_phase != ph) {
+            int skip;
+            if ((st = rl__run_phase(r, ph, &skip)) != RL_OK) goto out;
+            if (skip) {
+                g = (ph + 1) * r->steps - 1;
+                continue;
             }
         }
-        rl_adamw_free(&opt);
-        if (o->stop && *o->stop) {
-            st = rl__fail(RL_ERR_INTERRUPTED, "stage 1 (layer by layer) stopped in layer %lld; checkpoint %s keeps layers 0..%lld", (long long)l,
-                          o->checkpoint ? o->checkpoint : "(none)", (long long)l - 1);
+        if (r->phases > 1) snprintf(where, sizeof where, "stage %d layer %lld", o->stage, (long long)ph);
+        else snprintf(where, sizeof where, "stage %d", o->stage);
+        for (k = 0; k < o->batch; k += r->per_call)
+            if ((st = kind->micro(r, s, k, &loss_sum)) != RL_OK) goto out;
+        rl_lr_at(&r->lr, s, &lr_m, &lr_x);
+        if (loss_sum - loss_sum == 0) {
+            gn = rl_adamw_step(&r->opt, lr_m, lr_x);
+        } else { /* a non-finite loss: no update */
+            rl_adamw_zero_grad(&r->opt);
+            gn = -1;
+        }
+        if (o->stage != 1 && o->train != RL_TRAIN_ALL) rl_model_params(r->s, rl__zero_grad_fn, NULL);
+        if (gn < 0) n_bad++, n_nonfinite++;
+        else n_bad = 0;
+        done_here++;
+        rl__run_report(r, csv, g, done_here, t0, loss_sum, o->stage == 1 ? lr_x : lr_m, gn, n_bad, n_nonfinite, where);
+        if (n_bad > max_bad) {
+            st = rl__fail(RL_ERR_STATE, "%s: %d steps in a row (to step %lld) had a non-finite loss or gradient (limit %d); stopped, checkpoint "
+                          "%s left as it was; lower the learning rate or check the data", where, n_bad, (long long)(s + 1), max_bad,
+                          o->checkpoint ? o->checkpoint : "(none)");
             goto out;
         }
+        stop = o->stop && *o->stop;
+        if (o->checkpoint && ((o->ckpt_every > 0 && (g + 1) % o->ckpt_every == 0) || s + 1 == r->steps || stop ||
+                              (o->max_steps && done_here >= o->max_steps))) {
+            if ((st = kind->save(r, g + 1)) != RL_OK) goto out;
+        }
+        if (stop) {
+            st = rl__fail(RL_ERR_INTERRUPTED, "%s stopped at step %lld of %lld; checkpoint %s", where, (long long)(s + 1), (long long)r->steps,
+                          o->checkpoint ? o->checkpoint : "(none)");
+            goto out;
+        }
+        if (o->max_steps && done_here >= o->max_steps) break;
     }
     st = RL_OK;
 out:
-    RL_FREE(buf);
-    RL_FREE(x);
+    if (csv) fclose(csv);
+    if (r->opt_phase >= 0) rl_adamw_free(&r->opt);
+    kind->cleanup(r);
     return st;
 }
 
 rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
-    rl_loader L;
-    rl_adamw opt;
-    rl_status st;
-    rl_lr_sched lr = o->lr;
-    rl_state cstate, *carry = NULL;
-    int64_t step = 0, steps, tps = o->batch * o->ctx, mb = o->micro_batch > 0 ? o->micro_batch : 1, done_here = 0, l;
-    int32_t *win = NULL, *x, *y;
-    FILE *csv = NULL;
-    double t0, lr_m = 0, lr_x = 0;
-    rl__run_id id;
-    int max_bad = o->max_nonfinite > 0 ? o->max_nonfinite : 3, n_bad = 0;
-    int64_t n_nonfinite = 0;
+    rl__run r;
+    int64_t mb = o->micro_batch > 0 ? o->micro_batch : 1;
     if (o->stage < 1 || o->stage > 3) return rl__fail(RL_ERR_ARG, "train: stage must be 1, 2 or 3");
     if (o->stage < 3 && !teacher) return rl__fail(RL_ERR_ARG, "train: stage %d needs the teacher", o->stage);
     if (o->ctx < 1 || o->batch < 1 || o->micro_batch < 0 || o->tokens < 0 || o->ckpt_every < 0 || o->chunk < 0 || o->max_steps < 0)
@@ -7095,144 +7288,17 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
         !(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1))
         return rl__fail(RL_ERR_ARG, "train: stage %d: AdamW settings out of range (clip %g, weight_decay %g, eps %g, beta1 %g, beta2 %g)", o->stage,
                         (double)o->clip, (double)o->weight_decay, (double)o->eps, (double)o->beta1, (double)o->beta2);
-    if (o->layerwise && o->stage == 1) return rl__train_stage1_layerwise(c, student, teacher, data, o);
-    if (o->batch < 1 || o->batch % mb) return rl__fail(RL_ERR_ARG, "train: batch %lld is not a multiple of the micro-batch %lld", (long long)o->batch, (long long)mb);
-    if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
-    if (o->stage == 3 && o->carry_state && o->chunk > 0 && o->chunk < o->ctx) {
-        for (l = 0; l < student->cfg.n_layers; l++)
-            if (student->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION)
-                return rl__fail(RL_ERR_UNSUPPORTED, "stage 3: carry_state needs a student without attention layers (layer %lld is attention); "
-                                "train hybrids with whole windows (carry_state 0)", (long long)l);
-        if ((st = rl_state_init(&cstate, student, o->ctx)) != RL_OK) return st;
-        carry = &cstate;
-    }
-    if ((st = rl_adamw_init(&opt, student, o->stage == 1 ? RL_TRAIN_MIXERS : o->train)) != RL_OK) {
-        if (carry) rl_state_free(carry);
-        return st;
-    }
-    opt.beta1 = o->beta1;
-    opt.beta2 = o->beta2;
-    opt.eps = o->eps;
-    opt.weight_decay = o->weight_decay;
-    opt.clip = o->clip;
-    steps = (o->tokens + tps - 1) / tps;
-    lr.tokens_per_step = tps;
-    lr.exit_tokens = steps * tps;
-    rl__run_identity(&id, student, teacher, data, o);
-    if (o->checkpoint) rl__remove_stale_tmp(o->checkpoint);
-    if (o->csv) rl__remove_stale_tmp(o->csv);
-    if (o->resume && !o->checkpoint) {
-        st = rl__fail(RL_ERR_ARG, "train: resume needs a checkpoint path");
-        goto out;
-    }
-    if (o->resume && (st = rl__check_run_id(o->checkpoint, o->stage, &id, o->resume_force, steps)) != RL_OK) goto out;
-    if (o->resume && (st = rl__load_checkpoint(o->checkpoint, student, &opt, o->stage, &step)) != RL_OK) goto out;
-    if (o->csv && (st = rl__csv_trim(o->csv, o->stage, step)) != RL_OK) goto out;
-    win = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(mb * (3 * o->ctx + 1)));
-    if (!win) {
-        st = rl__fail(RL_ERR_NOMEM, "train: out of memory");
-        goto out;
-    }
-    x = win + mb * (o->ctx + 1);
-    y = x + mb * o->ctx;
-    if (o->csv && !(csv = fopen(o->csv, "a"))) {
-        st = rl__fail(RL_ERR_IO, "%s: cannot open the log: %s", o->csv, strerror(errno));
-        goto out;
-    }
-    t0 = rl__now();
-    for (; step < steps; step++) {
-        double loss_sum = 0, gn;
-        int64_t k;
-        rl_progress p;
-        for (k = 0; k < o->batch && carry; k++) { /* stage 3, state carried across chunks */
-            const int32_t *w = rl_loader_train(&L, (uint64_t)(step * o->batch + k));
-            int64_t c0;
-            rl_state_reset(carry);
-            for (c0 = 0; c0 < o->ctx; c0 += o->chunk) {
-                int64_t len = RL__MIN(o->chunk, o->ctx - c0);
-                rl_tensor *loss;
-                memcpy(win, w + c0, sizeof(int32_t) * (size_t)(len + 1));
-                rl_ctx_reset(c);
-                loss = rl__stage_loss(c, student, NULL, 3, win, 1, len, x, y, carry);
-                if (loss) loss = rl_scale(c, loss, (float)len / (float)(o->ctx * o->batch));
-                if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
-                    st = c->err ? c->err : st ? st : RL_ERR_STATE;
-                    goto out;
-                }
-                loss_sum += rl_f32(loss)[0];
-            }
-        }
-        for (k = 0; k < o->batch && !carry; k += mb) {
-            rl_tensor *loss;
-            int64_t b;
-            for (b = 0; b < mb; b++)
-                memcpy(win + b * (o->ctx + 1), rl_loader_train(&L, (uint64_t)(step * o->batch + k + b)), sizeof(int32_t) * (size_t)(o->ctx + 1));
-            rl_ctx_reset(c);
-            loss = rl__stage_loss(c, student, teacher, o->stage, win, mb, o->ctx, x, y, NULL);
-            if (loss) loss = rl_scale(c, loss, (float)mb / (float)o->batch); /* mean over the batch */
-            if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
-                st = c->err ? c->err : st ? st : RL_ERR_STATE;
-                goto out;
-            }
-            loss_sum += rl_f32(loss)[0];
-        }
-        rl_lr_at(&lr, step, &lr_m, &lr_x);
-        if (loss_sum - loss_sum == 0) {
-            gn = rl_adamw_step(&opt, lr_m, lr_x);
-        } else { /* a non-finite loss: no update */
-            rl_adamw_zero_grad(&opt);
-            gn = -1;
-        }
-        if (o->stage != 1 && o->train != RL_TRAIN_ALL) rl_model_params(student, rl__zero_grad_fn, NULL);
-        if (gn < 0) n_bad++, n_nonfinite++;
-        else n_bad = 0;
-        done_here++;
-        memset(&p, 0, sizeof p);
-        p.stage = o->stage;
-        p.step = step + 1;
-        p.steps = steps;
-        p.tokens = (step + 1) * tps;
-        p.tokens_total = steps * tps;
-        p.loss = loss_sum;
-        p.lr = o->stage == 1 ? lr_x : lr_m;
-        p.grad_norm = gn;
-        p.nonfinite = n_nonfinite;
-        p.tok_per_s = (double)(done_here * tps) / RL__MAX(rl__now() - t0, 1e-9);
-        p.eta_s = (double)(steps - step - 1) * tps / RL__MAX(p.tok_per_s, 1e-9);
-        if (gn < 0)
-            rl_log(RL_LOG_WARN, "stage %d step %lld: loss or gradient is not finite; update skipped (%d in a row, %lld in all)", o->stage,
-                   (long long)(step + 1), n_bad, (long long)n_nonfinite);
-        if (csv) {
-            fprintf(csv, "%d,%lld,%lld,%.6f,%.3e,%.4f,%.1f\n", o->stage, (long long)p.step, (long long)p.tokens, p.loss, p.lr, gn, p.tok_per_s);
-            fflush(csv);
-        }
-        if (o->progress) o->progress(o->user, &p);
-        if (n_bad > max_bad) {
-            st = rl__fail(RL_ERR_STATE, "stage %d: %d steps in a row (to step %lld) had a non-finite loss or gradient (limit %d); stopped, checkpoint "
-                          "%s left as it was; lower the learning rate or check the data", o->stage, n_bad, (long long)(step + 1), max_bad,
-                          o->checkpoint ? o->checkpoint : "(none)");
-            goto out;
-        }
-        if (o->checkpoint && ((o->ckpt_every > 0 && (step + 1) % o->ckpt_every == 0) || step + 1 == steps ||
-                              (o->stop && *o->stop) || (o->max_steps && done_here >= o->max_steps))) {
-            if ((st = rl__save_checkpoint(o->checkpoint, student, &opt, o->stage, step + 1, p.tokens, &id)) != RL_OK) goto out;
-        }
-        if (o->stop && *o->stop) {
-            st = rl__fail(RL_ERR_INTERRUPTED, "stage %d stopped at step %lld of %lld; checkpoint %s", o->stage, (long long)(step + 1),
-                          (long long)steps, o->checkpoint ? o->checkpoint : "(none)");
-            goto out;
-        }
-        if (o->max_steps && done_here >= o->max_steps) break;
-    }
-    st = RL_OK;
-out:
-    if (csv) fclose(csv);
-    RL_FREE(win);
-    rl_adamw_free(&opt);
-    if (carry) rl_state_free(carry);
-    return st;
+    if (o->batch % mb) return rl__fail(RL_ERR_ARG, "train: batch %lld is not a multiple of the micro-batch %lld", (long long)o->batch, (long long)mb);
+    memset(&r, 0, sizeof r);
+    r.c = c;
+    r.s = student;
+    r.t = teacher;
+    r.data = data;
+    r.o = o;
+    r.mb = mb;
+    r.kind = o->layerwise && o->stage == 1 ? &rl__stage_layerwise : &rl__stage_whole;
+    return rl__stage_run(&r);
 }
-
 
 /* A Hugging Face folder: config.json (Qwen2 keys + those of RADLADS' RWKV6/7Qwen2Config),
    model.safetensors (F32) and the tokenizer files copied from tok_dir. */
