@@ -14,7 +14,7 @@ TESTS      := $(TEST_NAMES:%=$(B)/tests/%)
 ASAN_TESTS := $(TEST_NAMES:%=$(B)/asan/%)
 # tests that reach internal rl__ functions compile the implementation themselves; the rest
 # link one object of it (tests/rl_impl.c), compiled once
-WHITEBOX   := test_base test_gguf test_import test_kernels test_lmeval test_tokenizer test_train test_train_parity
+WHITEBOX   := test_base test_gguf test_import test_kernels test_lmeval test_oom test_tokenizer test_train test_train_parity
 impl_obj    = $(if $(filter $(notdir $@),$(WHITEBOX)),,$(1))
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 

@@ -176,7 +176,9 @@ typedef enum rl_dtype {
    A(i,k) = A[i*a_rs + k*a_cs]; B(k,j) = B[k*b_rs + j*b_cs] of type b_type (F32, BF16 or F16;
    or a ggml block type RL_DTYPE_GGML(t) when b_rs = 1, i.e. y = x·Wᵀ with W's rows whole
    blocks: then rl__gemm_ggml dequantizes one row of W at a time and takes its dot products);
-   C is row-major with row stride ldc. accumulate = 0 overwrites C. */
+   C is row-major with row stride ldc. accumulate = 0 overwrites C. A ggml block type in
+   another layout, or no memory for its dequantized rows, leaves C zero and says why in
+   rl_last_error() (the ops, e.g. rl_linear, fail with that error). */
 void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K,
              const float *A, int64_t a_rs, int64_t a_cs,
              const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs,
@@ -1893,6 +1895,24 @@ void rl_pool_for(rl_pool *p, int64_t n, int64_t grain, rl_task_fn fn, void *ctx)
     __atomic_store_n(&p->active, 0, __ATOMIC_RELEASE);
 }
 
+/* Scratch of the tasks of one rl_pool_for, allocated before the call so that no task ever
+   allocates (and no task can fail): `per` floats, rounded up to whole 64-byte lines, for each
+   of the rl_pool_size(pool) threads; the task of thread tid uses rl__scratch_at(s, tid). A
+   call nested in a task runs inline as tid 0 of its own scratch. 0 when out of memory: the
+   op then fails (rl__op_fail), as for its other allocations. */
+typedef struct { float *mem; size_t per; } rl__scratch;
+static int rl__scratch_alloc(rl__scratch *s, const rl_pool *pool, size_t per) {
+    size_t nt = (size_t)rl_pool_size(pool);
+    s->per = (RL__MAX(per, (size_t)1) + 15) / 16 * 16;
+    s->mem = s->per <= SIZE_MAX / sizeof(float) / nt ? (float *)rl__aligned_alloc(sizeof(float) * s->per * nt) : NULL;
+    return s->mem != NULL;
+}
+static float *rl__scratch_at(const rl__scratch *s, int tid) { return s->mem + (size_t)tid * s->per; }
+static void rl__scratch_free(rl__scratch *s) {
+    rl__aligned_free(s->mem);
+    s->mem = NULL;
+}
+
 /* ---- RNG ---- */
 
 static uint64_t rl__splitmix64(uint64_t *x) {
@@ -3051,14 +3071,12 @@ static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes) { /* bytes of
     *bytes = k / bs * ts;
     return 1;
 }
-typedef struct { const rl__gemm_args *g; const rl__kern *k; int64_t row_bytes; } rl__gemm_ggml_job;
+typedef struct { const rl__gemm_args *g; const rl__kern *k; int64_t row_bytes; rl__scratch sc; } rl__gemm_ggml_job;
 static void rl__gemm_ggml_task(void *ctx, int64_t b, int64_t e, int tid) {
     rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)ctx;
     const rl__gemm_args *g = j->g;
-    float *row = (float *)rl__aligned_alloc(sizeof(float) * (size_t)g->K);
+    float *row = rl__scratch_at(&j->sc, tid); /* a dequantized row of W: K floats */
     int64_t n, i;
-    RL__UNUSED(tid);
-    if (!row) return;
     for (n = b; n < e; n++) {
         const unsigned char *w = (const unsigned char *)g->B + n * j->row_bytes;
         if (rl_ggml_dequantize((int)g->bt - RL_DTYPE_GGML0, w, row, g->K) != RL_OK) memset(row, 0, sizeof(float) * (size_t)g->K);
@@ -3067,41 +3085,45 @@ static void rl__gemm_ggml_task(void *ctx, int64_t b, int64_t e, int tid) {
             *c = g->accumulate ? *c + s : s;
         }
     }
-    rl__aligned_free(row);
 }
-static void rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g) {
+static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g) {
     rl__gemm_ggml_job j;
-    /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous); callers are rl_linear and
-       the embedding, which check the layout */
-    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes((int)g->bt - RL_DTYPE_GGML0, g->K, &j.row_bytes) ||
-        g->b_cs != g->K) {
+    /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous): the forward of rl_linear */
+    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes((int)g->bt - RL_DTYPE_GGML0, g->K, &j.row_bytes) || g->b_cs != g->K) {
         int64_t i;
         for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
-        return;
+        return rl__fail(RL_ERR_UNSUPPORTED, "matrix product: a %s matrix is only read as Wᵀ with whole rows (y = x·Wᵀ), not in this layout",
+                        rl_ggml_type_name((int)g->bt - RL_DTYPE_GGML0));
+    }
+    if (!rl__scratch_alloc(&j.sc, pool, (size_t)g->K)) {
+        int64_t i;
+        for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
+        return rl__fail(RL_ERR_NOMEM, "matrix product: out of memory for the dequantized rows of a %s matrix",
+                        rl_ggml_type_name((int)g->bt - RL_DTYPE_GGML0));
     }
     j.g = g;
     j.k = rl__kern_get();
     rl_pool_for(pool, g->N, 16, rl__gemm_ggml_task, &j);
+    rl__scratch_free(&j.sc);
+    return RL_OK;
 }
 
-void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
-             const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate) {
+/* rl_gemm with its status: RL_OK, or (ggml block types only; C is then zero) an error */
+static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
+                          const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate) {
     rl__gemm_args g;
     const rl__kern *k = rl__kern_get();
     int nt = rl_pool_size(pool);
-    if (M <= 0 || N <= 0) return;
+    if (M <= 0 || N <= 0) return RL_OK;
     g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = a_rs; g.a_cs = a_cs; g.B = B; g.bt = b_type;
     g.b_rs = b_rs; g.b_cs = b_cs; g.C = C; g.ldc = ldc; g.accumulate = accumulate;
-    if (RL_DTYPE_IS_GGML(b_type)) {
-        rl__gemm_ggml(pool, &g);
-        return;
-    }
+    if (RL_DTYPE_IS_GGML(b_type)) return rl__gemm_ggml(pool, &g);
     if (M <= 4 && a_cs == 1 && b_rs == 1 && K > 0) {
         rl__gemv_job j;
         j.g = &g;
         j.k = k;
         rl_pool_for(pool, N, 64, rl__gemv_task, &j);
-        return;
+        return RL_OK;
     }
     {
         rl__gemm_job j;
@@ -3124,21 +3146,33 @@ void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int
         }
         j.per_task = j.ap_cap + (size_t)k->kc * k->nc;
         j.scratch = (float *)rl__aligned_alloc(j.per_task * sizeof(float) * (size_t)nt);
-        if (!j.scratch) { /* out of memory: fall back to the reference loop */
+        if (!j.scratch) { /* out of memory: the reference loop, which needs none */
             rl__naive_gemm(&g);
-            return;
+            return RL_OK;
         }
         rl_pool_for(pool, j.tm * j.tn, 1, rl__gemm_task, &j);
         rl__aligned_free(j.scratch);
     }
+    return RL_OK;
 }
 
+void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
+             const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate) {
+    (void)rl__gemm(pool, M, N, K, A, a_rs, a_cs, B, b_type, b_rs, b_cs, C, ldc, accumulate);
+}
+
+/* rl_matmul_nt with rl__gemm's status */
+static rl_status rl__matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt, const float *bias,
+                               int64_t M, int64_t N, int64_t K) {
+    int64_t i;
+    rl_status st = rl__gemm(pool, M, N, K, x, K, 1, W, wt, 1, K, y, N, 0);
+    if (bias && st == RL_OK)
+        for (i = 0; i < M; i++) rl__kern_get()->add(y + i * N, y + i * N, bias, N);
+    return st;
+}
 void rl_matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt, const float *bias,
                   int64_t M, int64_t N, int64_t K) {
-    int64_t i;
-    rl_gemm(pool, M, N, K, x, K, 1, W, wt, 1, K, y, N, 0);
-    if (bias)
-        for (i = 0; i < M; i++) rl__kern_get()->add(y + i * N, y + i * N, bias, N);
+    (void)rl__matmul_nt(pool, y, x, W, wt, bias, M, N, K);
 }
 
 void rl_matmul_nn(rl_pool *pool, float *dx, const float *dy, const void *W, rl_dtype wt, int64_t M, int64_t N,
@@ -3481,7 +3515,14 @@ static void rl__linear_bwd(rl_ctx *c, rl__node *n) {
     rl_tensor *x = n->in[0], *W = n->in[1], *b = n->in[2];
     int64_t M = rl_rows(x), K = rl_cols(x), N = W->shape[0], r;
     const float *g = n->out->grad;
-    if (rl__wants(x)) rl_matmul_nn(c->pool, rl__grad(c, x), g, W->data, W->dtype, M, N, K, 1);
+    float *gx = rl__wants(x) ? rl__grad(c, x) : NULL;
+    rl_status st;
+    if (gx && (st = rl__gemm(c->pool, M, K, N, g, N, 1, W->data, W->dtype, K, 1, gx, K, 1)) != RL_OK) { /* rl_matmul_nn */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", rl_last_error());
+        rl__op_fail(c, st, "linear %s backward: %s", W->name ? W->name : "", why);
+        return;
+    }
     if (rl__wants(W)) rl_matmul_tn(c->pool, rl__grad(c, W), g, rl_f32(x), M, N, K, 1);
     if (rl__wants(b)) {
         float *gb = rl__grad(c, b);
@@ -3492,6 +3533,7 @@ rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) {
     rl_tensor *y;
     int64_t shape[RL_MAX_DIMS], M, K, N;
     int i;
+    rl_status st;
     if (rl__bad(c, x) || !W || c->err) return NULL;
     M = rl_rows(x);
     K = rl_cols(x);
@@ -3505,7 +3547,11 @@ rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) {
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
     if (!(y = rl_new(c, x->ndim, shape))) return NULL;
-    rl_matmul_nt(c->pool, rl_f32(y), rl_f32(x), W->data, W->dtype, b ? rl_f32(b) : NULL, M, N, K);
+    if ((st = rl__matmul_nt(c->pool, rl_f32(y), rl_f32(x), W->data, W->dtype, b ? rl_f32(b) : NULL, M, N, K)) != RL_OK) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", rl_last_error());
+        return rl__op_fail(c, st, "linear %s: %s", W->name ? W->name : "", why);
+    }
     rl__node_new(c, rl__linear_bwd, y, x, W, b, NULL);
     return y;
 }
@@ -3789,21 +3835,15 @@ rl_tensor *rl_l2norm(rl_ctx *c, rl_tensor *x, int head_dim, float eps) {
 
 /* ---- RoPE (rotate-half) ---- */
 
+/* n->aux: [T][cos(half) sin(half)], then [T][−sin(half)] for the inverse (the transpose of a
+   rotation is the rotation by −angle) */
 static void rl__rope_apply(rl__node *n, const float *src, float *dst, int inverse) {
     int64_t T = n->i[0], d = n->i[1], half = d / 2, R = rl_rows(n->out), C = rl_cols(n->out), r, h;
-    float *ns = (float *)RL_MALLOC(sizeof(float) * (size_t)half);
     const rl__kern *K = rl__kern_get();
-    if (!ns) return;
     for (r = 0; r < R; r++) {
-        const float *cs = n->aux + (r % T) * d, *sn = cs + half;
-        if (inverse) { /* the transpose of a rotation is the rotation by -angle */
-            int64_t j;
-            for (j = 0; j < half; j++) ns[j] = -sn[j];
-            sn = ns;
-        }
+        const float *cs = n->aux + (r % T) * d, *sn = inverse ? n->aux + T * d + (r % T) * half : cs + half;
         for (h = 0; h < C / d; h++) K->rope(dst + r * C + h * d, src + r * C + h * d, cs, sn, half);
     }
-    RL_FREE(ns);
 }
 static void rl__rope_bwd(rl_ctx *c, rl__node *n) {
     float *tmp = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)n->out->n);
@@ -3824,13 +3864,14 @@ rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const float
     if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__rope_bwd, y, x, NULL, NULL, NULL))) return NULL;
     n->i[0] = T;
     n->i[1] = head_dim;
-    /* cos/sin table per position: [T][cos(half) sin(half)], angles in double */
-    if (!(n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(T * head_dim)))) return rl__op_fail(c, RL_ERR_NOMEM, "rope: out of memory");
+    /* cos/sin table per position: [T][cos(half) sin(half)], angles in double; then [T][−sin(half)] */
+    if (!(n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(T * (head_dim + half))))) return rl__op_fail(c, RL_ERR_NOMEM, "rope: out of memory");
     for (t = 0; t < T; t++)
         for (j = 0; j < half; j++) {
             double a = (double)(pos0 + t) * inv_freq[j];
             n->aux[t * head_dim + j] = (float)cos(a);
             n->aux[t * head_dim + half + j] = (float)sin(a);
+            n->aux[T * head_dim + t * half + j] = -(float)sin(a);
         }
     rl__rope_apply(n, rl_f32(x), rl_f32(y), 0);
     return y;
@@ -3844,6 +3885,7 @@ rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const float
 typedef struct {
     rl__node *n;
     int64_t B, T, H, KVH, d;
+    rl__scratch sc; /* per thread: the row of p (forward T floats; backward p and dp, 2T) */
 } rl__attn_job;
 
 static void rl__attn_fwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
@@ -3851,9 +3893,7 @@ static void rl__attn_fwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
     const rl__kern *K = rl__kern_get();
     int64_t T = j->T, d = j->d, Cq = j->H * d, Ck = j->KVH * d, G = j->H / j->KVH, task, t, s;
     float scale = 1.0f / sqrtf((float)d);
-    float *p = (float *)RL_MALLOC(sizeof(float) * (size_t)T);
-    RL__UNUSED(tid);
-    if (!p) return;
+    float *p = rl__scratch_at(&j->sc, tid);
     for (task = b0; task < b1; task++) {
         int64_t b = task / j->H, h = task % j->H, kvh = h / G;
         const float *q = rl_f32(j->n->in[0]) + b * T * Cq + h * d;
@@ -3867,7 +3907,6 @@ static void rl__attn_fwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
             for (s = 0; s <= t; s++) K->axpy(o + t * Cq, p[s], v + s * Ck, d);
         }
     }
-    RL_FREE(p);
 }
 
 /* One task per (b, kv head): it owns dk and dv of that kv head, so no races. */
@@ -3877,12 +3916,10 @@ static void rl__attn_bwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
     const rl__kern *K = rl__kern_get();
     int64_t T = j->T, d = j->d, Cq = j->H * d, Ck = j->KVH * d, G = j->H / j->KVH, task, t, s, hh;
     float scale = 1.0f / sqrtf((float)d);
-    float *p = (float *)RL_MALLOC(sizeof(float) * (size_t)T * 2), *dp = p + T;
+    float *p = rl__scratch_at(&j->sc, tid), *dp = p + T;
     float *gq = n->in[0]->requires_grad ? n->in[0]->grad : NULL;
     float *gk = n->in[1]->requires_grad ? n->in[1]->grad : NULL;
     float *gv = n->in[2]->requires_grad ? n->in[2]->grad : NULL;
-    RL__UNUSED(tid);
-    if (!p) return;
     for (task = b0; task < b1; task++) {
         int64_t b = task / j->KVH, kvh = task % j->KVH;
         const float *k = rl_f32(n->in[1]) + b * T * Ck + kvh * d, *v = rl_f32(n->in[2]) + b * T * Ck + kvh * d;
@@ -3904,7 +3941,6 @@ static void rl__attn_bwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
             }
         }
     }
-    RL_FREE(p);
 }
 
 static void rl__attention_bwd(rl_ctx *c, rl__node *n) {
@@ -3918,7 +3954,12 @@ static void rl__attention_bwd(rl_ctx *c, rl__node *n) {
     j.KVH = n->i[2];
     j.d = rl_cols(n->out) / j.H;
     j.B = rl_rows(n->out) / j.T;
+    if (!rl__scratch_alloc(&j.sc, c->pool, (size_t)(2 * j.T))) {
+        rl__op_fail(c, RL_ERR_NOMEM, "attention backward: out of memory for scratch");
+        return;
+    }
     rl_pool_for(c->pool, j.B * j.KVH, 1, rl__attn_bwd_task, &j);
+    rl__scratch_free(&j.sc);
 }
 
 rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *v, int64_t T, int n_heads, int n_kv_heads) {
@@ -3945,7 +3986,9 @@ rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *v, int
     j.KVH = n_kv_heads;
     j.d = d;
     j.B = rl_rows(q) / T;
+    if (!rl__scratch_alloc(&j.sc, c->pool, (size_t)T)) return rl__op_fail(c, RL_ERR_NOMEM, "attention: out of memory for scratch");
     rl_pool_for(c->pool, j.B * n_heads, 1, rl__attn_fwd_task, &j);
+    rl__scratch_free(&j.sc);
     return y;
 }
 
@@ -4253,8 +4296,8 @@ typedef struct {
     rl__node *n;
     int64_t B, T, H, KVH, N, L, n_ck; /* L: chunk length = kept-state spacing */
     int chunked;                      /* 1: chunked form, 0: recurrent */
-    int failed;                       /* a backward task ran out of memory */
     float *ck; /* kept states: [B*H][n_ck][N*N], NULL when no gradient is needed */
+    rl__scratch sc; /* per thread: an rl__scan_ws (while the tasks run) */
 } rl__scan_job;
 
 static void rl__scan_load_state(rl__node *n, int slot, int64_t bh, int64_t N, float *S) {
@@ -4421,7 +4464,9 @@ typedef struct { /* per-task scratch of the chunked forms (floats) */
     float *mem;
 } rl__scan_ws;
 
-static int rl__scan_ws_init(rl__scan_ws *ws, int64_t L, int64_t N) {
+/* The floats a task's scratch takes; with mem, ws is laid out over mem (allocated by the
+   caller before the parallel loop, rl__scratch). */
+static int64_t rl__scan_ws_init(rl__scan_ws *ws, float *mem, int64_t L, int64_t N) {
     const rl__kern *K = rl__kern_get();
     int64_t D = RL__MAX(2 * L, N) + 32, LN = 2 * L * N, NN = N * N, tot, q;
     float **f[13];
@@ -4430,8 +4475,8 @@ static int rl__scan_ws_init(rl__scan_ws *ws, int64_t L, int64_t N) {
     /* pack buffers; cl, EP, EM; 12 matrices of 2L×N (or the L×L/N×N ones they alias); P, dP;
        recurrent fallback: (L+1)·N² + 2N; eL, dgL */
     tot = ws->ap_cap + D * (D + 64) + 3 * L * N + 10 * LN + 2 * 4 * L * L + (L + 1) * NN + NN + 6 * N + 64;
-    ws->mem = (float *)rl__aligned_alloc(sizeof(float) * (size_t)tot);
-    if (!ws->mem) return 0;
+    ws->mem = mem;
+    if (!mem) return tot;
     ws->pk = ws->mem;
     ws->cl = ws->pk + ws->ap_cap + D * (D + 64);
     ws->EP = ws->cl + L * N;
@@ -4446,7 +4491,7 @@ static int rl__scan_ws_init(rl__scan_ws *ws, int64_t L, int64_t N) {
     ws->dgL = ws->eL + N;
     ws->Gm = ws->dgL + N;
     ws->tmp = ws->Gm + NN;
-    return 1;
+    return tot;
 }
 
 /* C[M×N] (+)= A[M×K]·B[K×N], A(i,k) = A[i·ars + k·acs], B(k,j) = B[k·brs + j·bcs], C row-major
@@ -4774,8 +4819,7 @@ static void rl__scan_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
     int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, L = j->L, C = H * N, Ck = KVH * N, task, s0, t;
     float scale = 1.0f / sqrtf((float)N);
     rl__scan_ws ws;
-    RL__UNUSED(tid);
-    if (j->chunked && !rl__scan_ws_init(&ws, L, N)) j->chunked = 0; /* out of memory: token by token */
+    if (j->chunked) rl__scan_ws_init(&ws, rl__scratch_at(&j->sc, tid), L, N);
     for (task = t0; task < t1; task++) {
         int64_t b = task / H, h = task % H, kvh = h / (H / KVH);
         float *S = rl_f32(n->out2) + task * N * N;
@@ -4796,7 +4840,6 @@ static void rl__scan_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
             }
         }
     }
-    if (j->chunked) rl__aligned_free(ws.mem);
 }
 
 static void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
@@ -4808,11 +4851,7 @@ static void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
     float *dS_in = rl__wants(n->in[kind == 6 ? 4 : 6]) ? n->in[kind == 6 ? 4 : 6]->grad : NULL;
     const float *dS_out = n->out2->grad;
     rl__scan_ws ws;
-    RL__UNUSED(tid);
-    if (!rl__scan_ws_init(&ws, L, N)) { /* the recurrent fallback's scratch lives there too */
-        j->failed = 1;
-        return;
-    }
+    rl__scan_ws_init(&ws, rl__scratch_at(&j->sc, tid), L, N); /* the recurrent fallback's scratch lives there too */
     for (task = t0; task < t1; task++) {
         int64_t b = task / (kind == 6 ? KVH : H);
         for (hh = 0; hh < G; hh++) {
@@ -4831,7 +4870,6 @@ static void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
             if (dS_in) ws.K->axpy(dS_in + bh * NN, 1.0f, ws.Gm, N * N);
         }
     }
-    rl__aligned_free(ws.mem);
 }
 
 static rl_tensor *rl__state_like(rl_ctx *c, int64_t B, int64_t H, int64_t N) {
@@ -4878,6 +4916,7 @@ static int rl__scan_cuda(rl_ctx *c, rl__node *n, rl__scan_job *j, int bwd) {
 
 static void rl__scan_bwd(rl_ctx *c, rl__node *n) {
     rl__scan_job *j = (rl__scan_job *)(void *)n->aux;
+    rl__scan_ws ws;
     int q, nin = n->i[0] == 6 ? 5 : 7;
     for (q = 0; q < nin; q++)
         if (rl__wants(n->in[q]) && !rl__grad(c, n->in[q])) return;
@@ -4885,8 +4924,12 @@ static void rl__scan_bwd(rl_ctx *c, rl__node *n) {
 #ifdef RADLADS_CUDA
     if (rl__scan_cuda(c, n, j, 1)) return;
 #endif
+    if (!rl__scratch_alloc(&j->sc, c->pool, (size_t)rl__scan_ws_init(&ws, NULL, j->L, j->N))) {
+        rl__op_fail(c, RL_ERR_NOMEM, "wkv%d backward: out of memory for scratch", (int)n->i[0]);
+        return;
+    }
     rl_pool_for(c->pool, j->B * (n->i[0] == 6 ? j->KVH : j->H), 1, rl__scan_bwd_task, j);
-    if (j->failed) rl__op_fail(c, RL_ERR_NOMEM, "wkv%d backward: out of memory for scratch", (int)n->i[0]);
+    rl__scratch_free(&j->sc);
 }
 
 /* Which form scan_chunk = 0 picks (measured with make bench-scan, BENCHMARKS.md): the
@@ -4952,7 +4995,13 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
         return y;
     }
 #endif
+    if (j->chunked) {
+        rl__scan_ws ws;
+        if (!rl__scratch_alloc(&j->sc, c->pool, (size_t)rl__scan_ws_init(&ws, NULL, j->L, N)))
+            return rl__op_fail(c, RL_ERR_NOMEM, "wkv%d: out of memory for scratch", kind);
+    }
     rl_pool_for(c->pool, B * H, 1, rl__scan_fwd_task, j);
+    rl__scratch_free(&j->sc);
     if (state_out) *state_out = S;
     return y;
 }
@@ -5389,14 +5438,13 @@ typedef struct {
     const float *q, *kc, *vc;
     float *out;
     int64_t T, pos0, H, KVH, N;
+    rl__scratch sc; /* per thread: pos0 + T floats */
 } rl__attn_cache_job;
 static void rl__attn_cache_task(void *ctx, int64_t h0, int64_t h1, int tid) {
     rl__attn_cache_job *j = (rl__attn_cache_job *)ctx;
     const rl__kern *K = rl__kern_get();
-    int64_t N = j->N, Cq = j->H * N, Ck = j->KVH * N, h, t, s, len = j->pos0 + j->T;
-    float scale = 1.0f / sqrtf((float)N), *p = (float *)RL_MALLOC(sizeof(float) * (size_t)len);
-    RL__UNUSED(tid);
-    if (!p) return;
+    int64_t N = j->N, Cq = j->H * N, Ck = j->KVH * N, h, t, s;
+    float scale = 1.0f / sqrtf((float)N), *p = rl__scratch_at(&j->sc, tid);
     for (h = h0; h < h1; h++) {
         int64_t kvh = h / (j->H / j->KVH);
         for (t = 0; t < j->T; t++) {
@@ -5408,7 +5456,6 @@ static void rl__attn_cache_task(void *ctx, int64_t h0, int64_t h1, int tid) {
             for (s = 0; s < upto; s++) K->axpy(o, p[s], j->vc + s * Ck + kvh * N, N);
         }
     }
-    RL_FREE(p);
 }
 
 static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
@@ -5430,7 +5477,9 @@ static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, in
         if (!(y = rl__like(c, q))) return NULL;
         j.q = rl_f32(q); j.kc = io->kcache; j.vc = io->vcache; j.out = rl_f32(y);
         j.T = T; j.pos0 = pos0; j.H = g->H; j.KVH = g->KVH; j.N = g->N;
+        if (!rl__scratch_alloc(&j.sc, c->pool, (size_t)(pos0 + T))) return rl__op_fail(c, RL_ERR_NOMEM, "attention cache: out of memory for scratch");
         rl_pool_for(c->pool, g->H, 1, rl__attn_cache_task, &j);
+        rl__scratch_free(&j.sc);
     }
     return rl_linear(c, y, &m->o_w, NULL);
 }
@@ -5884,11 +5933,11 @@ rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl
 
 /* Orthogonal init with gain (PyTorch orthogonal_): rows of a Gaussian matrix made
    orthonormal by modified Gram-Schmidt in double (columns when rows > cols), times gain
-   (times sqrt(rows/cols) when rows > cols, as the RADLADS code's ortho_init()). */
-static void rl__ortho(float *w, int64_t rows, int64_t cols, double gain, rl_rng *rng) {
+   (times sqrt(rows/cols) when rows > cols, as the RADLADS code's ortho_init()). 0: out of memory. */
+static int rl__ortho(float *w, int64_t rows, int64_t cols, double gain, rl_rng *rng) {
     int64_t big = RL__MAX(rows, cols), small = RL__MIN(rows, cols), i, j, p;
     double *q = (double *)RL_MALLOC(sizeof(double) * (size_t)(big * small));
-    if (!q) return;
+    if (!q) return 0;
     for (i = 0; i < small * big; i++) q[i] = rl_rng_normal(rng);
     for (i = 0; i < small; i++) { /* q holds `small` vectors of length `big` */
         double nrm = 0;
@@ -5905,6 +5954,7 @@ static void rl__ortho(float *w, int64_t rows, int64_t cols, double gain, rl_rng 
     for (i = 0; i < rows; i++)
         for (j = 0; j < cols; j++) w[i * cols + j] = (float)(gain * (rows <= cols ? q[i * cols + j] : q[j * rows + i]));
     RL_FREE(q);
+    return 1;
 }
 
 static void rl__fill(rl_tensor *t, float v) {
@@ -5918,11 +5968,12 @@ static void rl__fill_uniform(rl_tensor *t, float lo, float hi, rl_rng *rng) {
 
 /* Every parameter a student has and the teacher has not. ratio01 = l/(L−1); n is the
    channel over all heads. RWKV6 gate: the code's effective PyTorch Linear default
-   U(−1/√C, 1/√C) (σ ≈ 0.5 either way). */
-static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
+   U(−1/√C, 1/√C) (σ ≈ 0.5 either way). 0: out of memory. */
+static int rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
     const rl_mixer_cfg *g = &m->cfg;
     double r01 = g->n_layers > 1 ? (double)g->layer / (double)(g->n_layers - 1) : 0.0;
     int64_t n, C = g->C;
+    int ok = 1;
     if (g->kind == RL_MIXER_RWKV6) {
         rl__fill(&m->maa_x, 1.0f);
         rl__fill(&m->maa_r, 0); rl__fill(&m->maa_k, 0); rl__fill(&m->maa_v, 0); rl__fill(&m->maa_w, 0); rl__fill(&m->maa_g, 0);
@@ -5934,7 +5985,7 @@ static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
         rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
         if (m->g2.n) { /* gate_rank_type 2 (official: g1 zero, g2 orthogonal × 0.1) */
             rl__fill(&m->g1, 0);
-            rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+            ok &= rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
         }
         if (m->lnx_w.n) {
             rl__fill(&m->lnx_w, 1.0f);
@@ -5944,16 +5995,16 @@ static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
         for (n = 0; n < C; n++)
             rl_f32(&m->w0)[n] = (float)(-7.0 + 5.0 * pow((double)n / (double)(C > 1 ? C - 1 : 1), 0.85 + sqrt(r01)) + 0.5);
         rl__fill(&m->w1, 0);
-        rl__ortho(rl_f32(&m->w2), m->w2.shape[0], m->w2.shape[1], 0.1, rng);
+        ok &= rl__ortho(rl_f32(&m->w2), m->w2.shape[0], m->w2.shape[1], 0.1, rng);
         rl__fill(&m->a0, 0);
         rl__fill(&m->a1, 0);
-        rl__ortho(rl_f32(&m->a2), m->a2.shape[0], m->a2.shape[1], 0.1, rng);
+        ok &= rl__ortho(rl_f32(&m->a2), m->a2.shape[0], m->a2.shape[1], 0.1, rng);
         rl__fill(&m->v0, g->layer > 0 ? 1.0f : 0.0f); /* unused at layer 0 (torch.empty there) */
         rl__fill(&m->v1, 0);
-        rl__ortho(rl_f32(&m->v2), m->v2.shape[0], m->v2.shape[1], 0.1, rng);
+        ok &= rl__ortho(rl_f32(&m->v2), m->v2.shape[0], m->v2.shape[1], 0.1, rng);
         if (m->g2.n) {
             rl__fill(&m->g1, 0);
-            rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+            ok &= rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
         }
         if (m->gate_w.n) rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
         rl__fill(&m->k_k, 0.85f);
@@ -5964,6 +6015,7 @@ static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
             rl__fill(&m->lnx_b, 0.0f);
         }
     }
+    return ok;
 }
 
 
@@ -6037,7 +6089,11 @@ rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl
         return cc.st;
     }
     rl_rng_seed(&rng, so.seed);
-    for (l = 0; l < s->cfg.n_layers; l++) rl__mixer_init_new(&s->blocks[l].mix, &rng);
+    for (l = 0; l < s->cfg.n_layers; l++)
+        if (!rl__mixer_init_new(&s->blocks[l].mix, &rng)) {
+            rl_model_free(s);
+            return rl__fail(RL_ERR_NOMEM, "student: out of memory initialising layer %lld", (long long)l);
+        }
     return RL_OK;
 }
 
