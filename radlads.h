@@ -130,9 +130,11 @@ void rl_arena_free(rl_arena *a);
 
 /* Thread pool. rl_pool_for() splits [0, n) into chunks of at least `grain` items and
    runs fn(ctx, begin, end, tid) on the caller plus the workers; tid < rl_pool_size().
-   A NULL pool runs everything on the caller with tid 0. A task may call rl_pool_for on
-   the same pool (so may another thread while a job runs): that call runs its whole range
-   on the calling thread, as tid 0. Between jobs the workers spin for a
+   A NULL pool runs everything on the caller with tid 0. rl_pool_for may be called from
+   inside a task, on the same pool (and so may another thread while a job runs): that call
+   does not wait for the pool; it runs its whole range at once, fn(ctx, 0, n, 0), on the
+   calling thread, as tid 0 (scratch a caller sets up per tid for its own call stays its
+   own). Between jobs the workers spin for a
    short while (RL_POOL_SPIN pause instructions, default 20000, ~0.1 ms) before they
    sleep, so the many small jobs of a decode step do not each pay a wake-up. */
 typedef struct rl_pool rl_pool;
@@ -2967,9 +2969,10 @@ rl_isa rl_isa_best(void) {
     return RL_ISA_SCALAR;
 }
 
-/* The active kernels, chosen on first use. Threads racing through the first use all
-   compute the same choice; the atomic store (isa first, then the table with release
-   order) makes the race harmless. rl_isa_set is meant for start-up, before any work. */
+/* The active kernels, chosen once, on first use, thread-safely without a lock: threads
+   racing through the first use all compute the same choice, and the atomic stores (isa
+   first, then the table with release order; readers load the table with acquire order)
+   make the race harmless. rl_isa_set is meant for start-up, before any work. */
 static const rl__kern *rl__K;
 static int rl__K_isa;
 
