@@ -151,9 +151,11 @@ void rl_arena_free(rl_arena *a);
 
 /* Thread pool. rl_pool_for() splits [0, n) into chunks of at least `grain` items and
    runs fn(ctx, begin, end, tid) on the caller plus the workers; tid < rl_pool_size().
-   A NULL pool runs everything on the caller with tid 0. A task may call rl_pool_for on
-   the same pool (so may another thread while a job runs): that call runs its whole range
-   on the calling thread, as tid 0. Between jobs the workers spin for a
+   A NULL pool runs everything on the caller with tid 0. rl_pool_for may be called from
+   inside a task, on the same pool (and so may another thread while a job runs): that call
+   does not wait for the pool; it runs its whole range at once, fn(ctx, 0, n, 0), on the
+   calling thread, as tid 0 (scratch a caller sets up per tid for its own call stays its
+   own). Between jobs the workers spin for a
    short while (RL_POOL_SPIN pause instructions, default 20000, ~0.1 ms) before they
    sleep, so the many small jobs of a decode step do not each pay a wake-up. */
 typedef struct rl_pool rl_pool;
@@ -198,7 +200,9 @@ typedef enum rl_dtype {
    A(i,k) = A[i*a_rs + k*a_cs]; B(k,j) = B[k*b_rs + j*b_cs] of type b_type (F32, BF16 or F16;
    or a ggml block type RL_DTYPE_GGML(t) when b_rs = 1, i.e. y = x·Wᵀ with W's rows whole
    blocks: then rl__gemm_ggml dequantizes one row of W at a time and takes its dot products);
-   C is row-major with row stride ldc. accumulate = 0 overwrites C. */
+   C is row-major with row stride ldc. accumulate = 0 overwrites C. A ggml block type in
+   another layout, or no memory for its dequantized rows, leaves C zero and says why in
+   rl_last_error() (the ops, e.g. rl_linear, fail with that error). */
 void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K,
              const float *A, int64_t a_rs, int64_t a_cs,
              const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs,
@@ -651,7 +655,10 @@ typedef struct rl_stage_opts {
     int layerwise;                 /* stage 1 one layer at a time (paper §4.2): each mixer gets the
                                       whole budget in turn, the teacher runs only up to that layer and
                                       keeps only its residual stream, so activations are one layer's;
-                                      gradient clipping is per layer; checkpoints at layer ends */
+                                      gradient clipping is per layer. The same loop as the other stages
+                                      (micro-batches, csv rows, max_steps, stop, resume); steps are
+                                      counted over all layers, and a checkpoint is also written at
+                                      every layer's end */
     const char *csv;               /* per-step log (step,tokens,loss,lr,grad_norm,tok_per_s), appended */
     volatile int *stop;            /* polled each step: non-zero saves a checkpoint and returns RL_ERR_INTERRUPTED */
     void (*progress)(void *user, const rl_progress *p);
@@ -1970,6 +1977,24 @@ void rl_pool_for(rl_pool *p, int64_t n, int64_t grain, rl_task_fn fn, void *ctx)
     __atomic_store_n(&p->active, 0, __ATOMIC_RELEASE);
 }
 
+/* Scratch of the tasks of one rl_pool_for, allocated before the call so that no task ever
+   allocates (and no task can fail): `per` floats, rounded up to whole 64-byte lines, for each
+   of the rl_pool_size(pool) threads; the task of thread tid uses rl__scratch_at(s, tid). A
+   call nested in a task runs inline as tid 0 of its own scratch. 0 when out of memory: the
+   op then fails (rl__op_fail), as for its other allocations. */
+typedef struct { float *mem; size_t per; } rl__scratch;
+static int rl__scratch_alloc(rl__scratch *s, const rl_pool *pool, size_t per) {
+    size_t nt = (size_t)rl_pool_size(pool);
+    s->per = (RL__MAX(per, (size_t)1) + 15) / 16 * 16;
+    s->mem = s->per <= SIZE_MAX / sizeof(float) / nt ? (float *)rl__aligned_alloc(sizeof(float) * s->per * nt) : NULL;
+    return s->mem != NULL;
+}
+static float *rl__scratch_at(const rl__scratch *s, int tid) { return s->mem + (size_t)tid * s->per; }
+static void rl__scratch_free(rl__scratch *s) {
+    rl__aligned_free(s->mem);
+    s->mem = NULL;
+}
+
 /* ---- RNG ---- */
 
 static uint64_t rl__splitmix64(uint64_t *x) {
@@ -2984,9 +3009,10 @@ rl_isa rl_isa_best(void) {
     return RL_ISA_SCALAR;
 }
 
-/* The active kernels, chosen on first use. Threads racing through the first use all
-   compute the same choice; the atomic store (isa first, then the table with release
-   order) makes the race harmless. rl_isa_set is meant for start-up, before any work. */
+/* The active kernels, chosen once, on first use, thread-safely without a lock: threads
+   racing through the first use all compute the same choice, and the atomic stores (isa
+   first, then the table with release order; readers load the table with acquire order)
+   make the race harmless. rl_isa_set is meant for start-up, before any work. */
 static const rl__kern *rl__K;
 static int rl__K_isa;
 
@@ -3080,29 +3106,27 @@ static void rl__gemv_task(void *ctx, int64_t b, int64_t e, int tid) {
 
 #if !defined(RADLADS_NO_GGUF) /* quantized weights exist only in GGUF files (section 12) */
 static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes);
-static void rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g);
+static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g);
 #endif
 
-void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
-             const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate) {
+/* rl_gemm with its status: RL_OK, or (ggml block types only; C is then zero) an error */
+static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
+                          const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate) {
     rl__gemm_args g;
     const rl__kern *k = rl__kern_get();
     int nt = rl_pool_size(pool);
-    if (M <= 0 || N <= 0) return;
+    if (M <= 0 || N <= 0) return RL_OK;
     g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = a_rs; g.a_cs = a_cs; g.B = B; g.bt = b_type;
     g.b_rs = b_rs; g.b_cs = b_cs; g.C = C; g.ldc = ldc; g.accumulate = accumulate;
 #if !defined(RADLADS_NO_GGUF)
-    if (RL_DTYPE_IS_GGML(b_type)) {
-        rl__gemm_ggml(pool, &g);
-        return;
-    }
+    if (RL_DTYPE_IS_GGML(b_type)) return rl__gemm_ggml(pool, &g);
 #endif
     if (M <= 4 && a_cs == 1 && b_rs == 1 && K > 0) {
         rl__gemv_job j;
         j.g = &g;
         j.k = k;
         rl_pool_for(pool, N, 64, rl__gemv_task, &j);
-        return;
+        return RL_OK;
     }
     {
         rl__gemm_job j;
@@ -3125,21 +3149,33 @@ void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int
         }
         j.per_task = j.ap_cap + (size_t)k->kc * k->nc;
         j.scratch = (float *)rl__aligned_alloc(j.per_task * sizeof(float) * (size_t)nt);
-        if (!j.scratch) { /* out of memory: fall back to the reference loop */
+        if (!j.scratch) { /* out of memory: the reference loop, which needs none */
             rl__naive_gemm(&g);
-            return;
+            return RL_OK;
         }
         rl_pool_for(pool, j.tm * j.tn, 1, rl__gemm_task, &j);
         rl__aligned_free(j.scratch);
     }
+    return RL_OK;
 }
 
+void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
+             const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate) {
+    (void)rl__gemm(pool, M, N, K, A, a_rs, a_cs, B, b_type, b_rs, b_cs, C, ldc, accumulate);
+}
+
+/* rl_matmul_nt with rl__gemm's status */
+static rl_status rl__matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt, const float *bias,
+                               int64_t M, int64_t N, int64_t K) {
+    int64_t i;
+    rl_status st = rl__gemm(pool, M, N, K, x, K, 1, W, wt, 1, K, y, N, 0);
+    if (bias && st == RL_OK)
+        for (i = 0; i < M; i++) rl__kern_get()->add(y + i * N, y + i * N, bias, N);
+    return st;
+}
 void rl_matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt, const float *bias,
                   int64_t M, int64_t N, int64_t K) {
-    int64_t i;
-    rl_gemm(pool, M, N, K, x, K, 1, W, wt, 1, K, y, N, 0);
-    if (bias)
-        for (i = 0; i < M; i++) rl__kern_get()->add(y + i * N, y + i * N, bias, N);
+    (void)rl__matmul_nt(pool, y, x, W, wt, bias, M, N, K);
 }
 
 void rl_matmul_nn(rl_pool *pool, float *dx, const float *dy, const void *W, rl_dtype wt, int64_t M, int64_t N,
@@ -3490,7 +3526,14 @@ RL__BWD void rl__linear_bwd(rl_ctx *c, rl__node *n) {
     rl_tensor *x = n->in[0], *W = n->in[1], *b = n->in[2];
     int64_t M = rl_rows(x), K = rl_cols(x), N = W->shape[0], r;
     const float *g = n->out->grad;
-    if (rl__wants(x)) rl_matmul_nn(c->pool, rl__grad(c, x), g, W->data, W->dtype, M, N, K, 1);
+    float *gx = rl__wants(x) ? rl__grad(c, x) : NULL;
+    rl_status st;
+    if (gx && (st = rl__gemm(c->pool, M, K, N, g, N, 1, W->data, W->dtype, K, 1, gx, K, 1)) != RL_OK) { /* rl_matmul_nn */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", rl_last_error());
+        rl__op_fail(c, st, "linear %s backward: %s", W->name ? W->name : "", why);
+        return;
+    }
     if (rl__wants(W)) rl_matmul_tn(c->pool, rl__grad(c, W), g, rl_f32(x), M, N, K, 1);
     if (rl__wants(b)) {
         float *gb = rl__grad(c, b);
@@ -3501,6 +3544,7 @@ rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) {
     rl_tensor *y;
     int64_t shape[RL_MAX_DIMS], M, K, N;
     int i;
+    rl_status st;
     if (rl__bad(c, x) || !W || c->err) return NULL;
     M = rl_rows(x);
     K = rl_cols(x);
@@ -3514,7 +3558,11 @@ rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) {
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
     if (!(y = rl_new(c, x->ndim, shape))) return NULL;
-    rl_matmul_nt(c->pool, rl_f32(y), rl_f32(x), W->data, W->dtype, b ? rl_f32(b) : NULL, M, N, K);
+    if ((st = rl__matmul_nt(c->pool, rl_f32(y), rl_f32(x), W->data, W->dtype, b ? rl_f32(b) : NULL, M, N, K)) != RL_OK) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", rl_last_error());
+        return rl__op_fail(c, st, "linear %s: %s", W->name ? W->name : "", why);
+    }
     rl__node_new(c, rl__linear_bwd, y, x, W, b, NULL);
     return y;
 }
@@ -3798,21 +3846,15 @@ rl_tensor *rl_l2norm(rl_ctx *c, rl_tensor *x, int head_dim, float eps) {
 
 /* ---- RoPE (rotate-half) ---- */
 
+/* n->aux: [T][cos(half) sin(half)], then [T][−sin(half)] for the inverse (the transpose of a
+   rotation is the rotation by −angle) */
 static void rl__rope_apply(rl__node *n, const float *src, float *dst, int inverse) {
     int64_t T = n->i[0], d = n->i[1], half = d / 2, R = rl_rows(n->out), C = rl_cols(n->out), r, h;
-    float *ns = (float *)RL_MALLOC(sizeof(float) * (size_t)half);
     const rl__kern *K = rl__kern_get();
-    if (!ns) return;
     for (r = 0; r < R; r++) {
-        const float *cs = n->aux + (r % T) * d, *sn = cs + half;
-        if (inverse) { /* the transpose of a rotation is the rotation by -angle */
-            int64_t j;
-            for (j = 0; j < half; j++) ns[j] = -sn[j];
-            sn = ns;
-        }
+        const float *cs = n->aux + (r % T) * d, *sn = inverse ? n->aux + T * d + (r % T) * half : cs + half;
         for (h = 0; h < C / d; h++) K->rope(dst + r * C + h * d, src + r * C + h * d, cs, sn, half);
     }
-    RL_FREE(ns);
 }
 RL__BWD void rl__rope_bwd(rl_ctx *c, rl__node *n) {
     float *tmp = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)n->out->n);
@@ -3833,13 +3875,14 @@ rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const float
     if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__rope_bwd, y, x, NULL, NULL, NULL))) return NULL;
     n->i[0] = T;
     n->i[1] = head_dim;
-    /* cos/sin table per position: [T][cos(half) sin(half)], angles in double */
-    if (!(n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(T * head_dim)))) return rl__op_fail(c, RL_ERR_NOMEM, "rope: out of memory");
+    /* cos/sin table per position: [T][cos(half) sin(half)], angles in double; then [T][−sin(half)] */
+    if (!(n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(T * (head_dim + half))))) return rl__op_fail(c, RL_ERR_NOMEM, "rope: out of memory");
     for (t = 0; t < T; t++)
         for (j = 0; j < half; j++) {
             double a = (double)(pos0 + t) * inv_freq[j];
             n->aux[t * head_dim + j] = (float)cos(a);
             n->aux[t * head_dim + half + j] = (float)sin(a);
+            n->aux[T * head_dim + t * half + j] = -(float)sin(a);
         }
     rl__rope_apply(n, rl_f32(x), rl_f32(y), 0);
     return y;
@@ -3853,6 +3896,7 @@ rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const float
 typedef struct {
     rl__node *n;
     int64_t B, T, H, KVH, d;
+    rl__scratch sc; /* per thread: the row of p (forward T floats; backward p and dp, 2T) */
 } rl__attn_job;
 
 static void rl__attn_fwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
@@ -3860,9 +3904,7 @@ static void rl__attn_fwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
     const rl__kern *K = rl__kern_get();
     int64_t T = j->T, d = j->d, Cq = j->H * d, Ck = j->KVH * d, G = j->H / j->KVH, task, t, s;
     float scale = 1.0f / sqrtf((float)d);
-    float *p = (float *)RL_MALLOC(sizeof(float) * (size_t)T);
-    RL__UNUSED(tid);
-    if (!p) return;
+    float *p = rl__scratch_at(&j->sc, tid);
     for (task = b0; task < b1; task++) {
         int64_t b = task / j->H, h = task % j->H, kvh = h / G;
         const float *q = rl_f32(j->n->in[0]) + b * T * Cq + h * d;
@@ -3876,7 +3918,6 @@ static void rl__attn_fwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
             for (s = 0; s <= t; s++) K->axpy(o + t * Cq, p[s], v + s * Ck, d);
         }
     }
-    RL_FREE(p);
 }
 
 /* One task per (b, kv head): it owns dk and dv of that kv head, so no races. */
@@ -3886,12 +3927,10 @@ static void rl__attn_bwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
     const rl__kern *K = rl__kern_get();
     int64_t T = j->T, d = j->d, Cq = j->H * d, Ck = j->KVH * d, G = j->H / j->KVH, task, t, s, hh;
     float scale = 1.0f / sqrtf((float)d);
-    float *p = (float *)RL_MALLOC(sizeof(float) * (size_t)T * 2), *dp = p + T;
+    float *p = rl__scratch_at(&j->sc, tid), *dp = p + T;
     float *gq = n->in[0]->requires_grad ? n->in[0]->grad : NULL;
     float *gk = n->in[1]->requires_grad ? n->in[1]->grad : NULL;
     float *gv = n->in[2]->requires_grad ? n->in[2]->grad : NULL;
-    RL__UNUSED(tid);
-    if (!p) return;
     for (task = b0; task < b1; task++) {
         int64_t b = task / j->KVH, kvh = task % j->KVH;
         const float *k = rl_f32(n->in[1]) + b * T * Ck + kvh * d, *v = rl_f32(n->in[2]) + b * T * Ck + kvh * d;
@@ -3913,7 +3952,6 @@ static void rl__attn_bwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
             }
         }
     }
-    RL_FREE(p);
 }
 
 RL__BWD void rl__attention_bwd(rl_ctx *c, rl__node *n) {
@@ -3927,7 +3965,12 @@ RL__BWD void rl__attention_bwd(rl_ctx *c, rl__node *n) {
     j.KVH = n->i[2];
     j.d = rl_cols(n->out) / j.H;
     j.B = rl_rows(n->out) / j.T;
+    if (!rl__scratch_alloc(&j.sc, c->pool, (size_t)(2 * j.T))) {
+        rl__op_fail(c, RL_ERR_NOMEM, "attention backward: out of memory for scratch");
+        return;
+    }
     rl_pool_for(c->pool, j.B * j.KVH, 1, rl__attn_bwd_task, &j);
+    rl__scratch_free(&j.sc);
 }
 
 rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *v, int64_t T, int n_heads, int n_kv_heads) {
@@ -3954,7 +3997,9 @@ rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *v, int
     j.KVH = n_kv_heads;
     j.d = d;
     j.B = rl_rows(q) / T;
+    if (!rl__scratch_alloc(&j.sc, c->pool, (size_t)T)) return rl__op_fail(c, RL_ERR_NOMEM, "attention: out of memory for scratch");
     rl_pool_for(c->pool, j.B * n_heads, 1, rl__attn_fwd_task, &j);
+    rl__scratch_free(&j.sc);
     return y;
 }
 
@@ -4264,8 +4309,8 @@ typedef struct {
     rl__node *n;
     int64_t B, T, H, KVH, N, L, n_ck; /* L: chunk length = kept-state spacing */
     int chunked;                      /* 1: chunked form, 0: recurrent */
-    int failed;                       /* a backward task ran out of memory */
     float *ck; /* kept states: [B*H][n_ck][N*N], NULL when no gradient is needed */
+    rl__scratch sc; /* per thread: an rl__scan_ws (while the tasks run) */
 } rl__scan_job;
 
 static void rl__scan_load_state(rl__node *n, int slot, int64_t bh, int64_t N, float *S) {
@@ -4432,7 +4477,9 @@ typedef struct { /* per-task scratch of the chunked forms (floats) */
     float *mem;
 } rl__scan_ws;
 
-static int rl__scan_ws_init(rl__scan_ws *ws, int64_t L, int64_t N) {
+/* The floats a task's scratch takes; with mem, ws is laid out over mem (allocated by the
+   caller before the parallel loop, rl__scratch). */
+static int64_t rl__scan_ws_init(rl__scan_ws *ws, float *mem, int64_t L, int64_t N) {
     const rl__kern *K = rl__kern_get();
     int64_t D = RL__MAX(2 * L, N) + 32, LN = 2 * L * N, NN = N * N, tot, q;
     float **f[13];
@@ -4441,8 +4488,8 @@ static int rl__scan_ws_init(rl__scan_ws *ws, int64_t L, int64_t N) {
     /* pack buffers; cl, EP, EM; 12 matrices of 2L×N (or the L×L/N×N ones they alias); P, dP;
        recurrent fallback: (L+1)·N² + 2N; eL, dgL */
     tot = ws->ap_cap + D * (D + 64) + 3 * L * N + 10 * LN + 2 * 4 * L * L + (L + 1) * NN + NN + 6 * N + 64;
-    ws->mem = (float *)rl__aligned_alloc(sizeof(float) * (size_t)tot);
-    if (!ws->mem) return 0;
+    ws->mem = mem;
+    if (!mem) return tot;
     ws->pk = ws->mem;
     ws->cl = ws->pk + ws->ap_cap + D * (D + 64);
     ws->EP = ws->cl + L * N;
@@ -4457,7 +4504,7 @@ static int rl__scan_ws_init(rl__scan_ws *ws, int64_t L, int64_t N) {
     ws->dgL = ws->eL + N;
     ws->Gm = ws->dgL + N;
     ws->tmp = ws->Gm + NN;
-    return 1;
+    return tot;
 }
 
 /* C[M×N] (+)= A[M×K]·B[K×N], A(i,k) = A[i·ars + k·acs], B(k,j) = B[k·brs + j·bcs], C row-major
@@ -4785,8 +4832,7 @@ static void rl__scan_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
     int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, L = j->L, C = H * N, Ck = KVH * N, task, s0, t;
     float scale = 1.0f / sqrtf((float)N);
     rl__scan_ws ws;
-    RL__UNUSED(tid);
-    if (j->chunked && !rl__scan_ws_init(&ws, L, N)) j->chunked = 0; /* out of memory: token by token */
+    if (j->chunked) rl__scan_ws_init(&ws, rl__scratch_at(&j->sc, tid), L, N);
     for (task = t0; task < t1; task++) {
         int64_t b = task / H, h = task % H, kvh = h / (H / KVH);
         float *S = rl_f32(n->out2) + task * N * N;
@@ -4807,7 +4853,6 @@ static void rl__scan_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
             }
         }
     }
-    if (j->chunked) rl__aligned_free(ws.mem);
 }
 
 static void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
@@ -4819,11 +4864,7 @@ static void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
     float *dS_in = rl__wants(n->in[kind == 6 ? 4 : 6]) ? n->in[kind == 6 ? 4 : 6]->grad : NULL;
     const float *dS_out = n->out2->grad;
     rl__scan_ws ws;
-    RL__UNUSED(tid);
-    if (!rl__scan_ws_init(&ws, L, N)) { /* the recurrent fallback's scratch lives there too */
-        j->failed = 1;
-        return;
-    }
+    rl__scan_ws_init(&ws, rl__scratch_at(&j->sc, tid), L, N); /* the recurrent fallback's scratch lives there too */
     for (task = t0; task < t1; task++) {
         int64_t b = task / (kind == 6 ? KVH : H);
         for (hh = 0; hh < G; hh++) {
@@ -4842,7 +4883,6 @@ static void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
             if (dS_in) ws.K->axpy(dS_in + bh * NN, 1.0f, ws.Gm, N * N);
         }
     }
-    rl__aligned_free(ws.mem);
 }
 
 static rl_tensor *rl__state_like(rl_ctx *c, int64_t B, int64_t H, int64_t N) {
@@ -4889,6 +4929,7 @@ static int rl__scan_cuda(rl_ctx *c, rl__node *n, rl__scan_job *j, int bwd) {
 
 RL__BWD void rl__scan_bwd(rl_ctx *c, rl__node *n) {
     rl__scan_job *j = (rl__scan_job *)(void *)n->aux;
+    rl__scan_ws ws;
     int q, nin = n->i[0] == 6 ? 5 : 7;
     for (q = 0; q < nin; q++)
         if (rl__wants(n->in[q]) && !rl__grad(c, n->in[q])) return;
@@ -4896,8 +4937,12 @@ RL__BWD void rl__scan_bwd(rl_ctx *c, rl__node *n) {
 #ifdef RADLADS_CUDA
     if (rl__scan_cuda(c, n, j, 1)) return;
 #endif
+    if (!rl__scratch_alloc(&j->sc, c->pool, (size_t)rl__scan_ws_init(&ws, NULL, j->L, j->N))) {
+        rl__op_fail(c, RL_ERR_NOMEM, "wkv%d backward: out of memory for scratch", (int)n->i[0]);
+        return;
+    }
     rl_pool_for(c->pool, j->B * (n->i[0] == 6 ? j->KVH : j->H), 1, rl__scan_bwd_task, j);
-    if (j->failed) rl__op_fail(c, RL_ERR_NOMEM, "wkv%d backward: out of memory for scratch", (int)n->i[0]);
+    rl__scratch_free(&j->sc);
 }
 
 /* Which form scan_chunk = 0 picks (measured with make bench-scan, BENCHMARKS.md): the
@@ -4963,7 +5008,13 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
         return y;
     }
 #endif
+    if (j->chunked) {
+        rl__scan_ws ws;
+        if (!rl__scratch_alloc(&j->sc, c->pool, (size_t)rl__scan_ws_init(&ws, NULL, j->L, N)))
+            return rl__op_fail(c, RL_ERR_NOMEM, "wkv%d: out of memory for scratch", kind);
+    }
     rl_pool_for(c->pool, B * H, 1, rl__scan_fwd_task, j);
+    rl__scratch_free(&j->sc);
     if (state_out) *state_out = S;
     return y;
 }
@@ -5274,14 +5325,13 @@ typedef struct {
     const float *q, *kc, *vc;
     float *out;
     int64_t T, pos0, H, KVH, N;
+    rl__scratch sc; /* per thread: pos0 + T floats */
 } rl__attn_cache_job;
 static void rl__attn_cache_task(void *ctx, int64_t h0, int64_t h1, int tid) {
     rl__attn_cache_job *j = (rl__attn_cache_job *)ctx;
     const rl__kern *K = rl__kern_get();
-    int64_t N = j->N, Cq = j->H * N, Ck = j->KVH * N, h, t, s, len = j->pos0 + j->T;
-    float scale = 1.0f / sqrtf((float)N), *p = (float *)RL_MALLOC(sizeof(float) * (size_t)len);
-    RL__UNUSED(tid);
-    if (!p) return;
+    int64_t N = j->N, Cq = j->H * N, Ck = j->KVH * N, h, t, s;
+    float scale = 1.0f / sqrtf((float)N), *p = rl__scratch_at(&j->sc, tid);
     for (h = h0; h < h1; h++) {
         int64_t kvh = h / (j->H / j->KVH);
         for (t = 0; t < j->T; t++) {
@@ -5293,7 +5343,6 @@ static void rl__attn_cache_task(void *ctx, int64_t h0, int64_t h1, int tid) {
             for (s = 0; s < upto; s++) K->axpy(o, p[s], j->vc + s * Ck + kvh * N, N);
         }
     }
-    RL_FREE(p);
 }
 
 static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
@@ -5315,7 +5364,9 @@ static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, in
         if (!(y = rl__like(c, q))) return NULL;
         j.q = rl_f32(q); j.kc = io->kcache; j.vc = io->vcache; j.out = rl_f32(y);
         j.T = T; j.pos0 = pos0; j.H = g->H; j.KVH = g->KVH; j.N = g->N;
+        if (!rl__scratch_alloc(&j.sc, c->pool, (size_t)(pos0 + T))) return rl__op_fail(c, RL_ERR_NOMEM, "attention cache: out of memory for scratch");
         rl_pool_for(c->pool, g->H, 1, rl__attn_cache_task, &j);
+        rl__scratch_free(&j.sc);
     }
     return rl_linear(c, y, &m->o_w, NULL);
 }
@@ -5903,11 +5954,11 @@ void rl_profile_report(rl_ctx *c) {
 
 /* Orthogonal init with gain (PyTorch orthogonal_): rows of a Gaussian matrix made
    orthonormal by modified Gram-Schmidt in double (columns when rows > cols), times gain
-   (times sqrt(rows/cols) when rows > cols, as the RADLADS code's ortho_init()). */
-static void rl__ortho(float *w, int64_t rows, int64_t cols, double gain, rl_rng *rng) {
+   (times sqrt(rows/cols) when rows > cols, as the RADLADS code's ortho_init()). 0: out of memory. */
+static int rl__ortho(float *w, int64_t rows, int64_t cols, double gain, rl_rng *rng) {
     int64_t big = RL__MAX(rows, cols), small = RL__MIN(rows, cols), i, j, p;
     double *q = (double *)RL_MALLOC(sizeof(double) * (size_t)(big * small));
-    if (!q) return;
+    if (!q) return 0;
     for (i = 0; i < small * big; i++) q[i] = rl_rng_normal(rng);
     for (i = 0; i < small; i++) { /* q holds `small` vectors of length `big` */
         double nrm = 0;
@@ -5924,6 +5975,7 @@ static void rl__ortho(float *w, int64_t rows, int64_t cols, double gain, rl_rng 
     for (i = 0; i < rows; i++)
         for (j = 0; j < cols; j++) w[i * cols + j] = (float)(gain * (rows <= cols ? q[i * cols + j] : q[j * rows + i]));
     RL_FREE(q);
+    return 1;
 }
 
 static void rl__fill(rl_tensor *t, float v) {
@@ -5937,11 +5989,12 @@ static void rl__fill_uniform(rl_tensor *t, float lo, float hi, rl_rng *rng) {
 
 /* Every parameter a student has and the teacher has not. ratio01 = l/(L−1); n is the
    channel over all heads. RWKV6 gate: the code's effective PyTorch Linear default
-   U(−1/√C, 1/√C) (σ ≈ 0.5 either way). */
-static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
+   U(−1/√C, 1/√C) (σ ≈ 0.5 either way). 0: out of memory. */
+static int rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
     const rl_mixer_cfg *g = &m->cfg;
     double r01 = g->n_layers > 1 ? (double)g->layer / (double)(g->n_layers - 1) : 0.0;
     int64_t n, C = g->C;
+    int ok = 1;
     if (g->kind == RL_MIXER_RWKV6) {
         rl__fill(&m->maa_x, 1.0f);
         rl__fill(&m->maa_r, 0); rl__fill(&m->maa_k, 0); rl__fill(&m->maa_v, 0); rl__fill(&m->maa_w, 0); rl__fill(&m->maa_g, 0);
@@ -5953,7 +6006,7 @@ static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
         rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
         if (m->g2.n) { /* gate_rank_type 2 (official: g1 zero, g2 orthogonal × 0.1) */
             rl__fill(&m->g1, 0);
-            rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+            ok &= rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
         }
         if (m->lnx_w.n) {
             rl__fill(&m->lnx_w, 1.0f);
@@ -5963,16 +6016,16 @@ static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
         for (n = 0; n < C; n++)
             rl_f32(&m->w0)[n] = (float)(-7.0 + 5.0 * pow((double)n / (double)(C > 1 ? C - 1 : 1), 0.85 + sqrt(r01)) + 0.5);
         rl__fill(&m->w1, 0);
-        rl__ortho(rl_f32(&m->w2), m->w2.shape[0], m->w2.shape[1], 0.1, rng);
+        ok &= rl__ortho(rl_f32(&m->w2), m->w2.shape[0], m->w2.shape[1], 0.1, rng);
         rl__fill(&m->a0, 0);
         rl__fill(&m->a1, 0);
-        rl__ortho(rl_f32(&m->a2), m->a2.shape[0], m->a2.shape[1], 0.1, rng);
+        ok &= rl__ortho(rl_f32(&m->a2), m->a2.shape[0], m->a2.shape[1], 0.1, rng);
         rl__fill(&m->v0, g->layer > 0 ? 1.0f : 0.0f); /* unused at layer 0 (torch.empty there) */
         rl__fill(&m->v1, 0);
-        rl__ortho(rl_f32(&m->v2), m->v2.shape[0], m->v2.shape[1], 0.1, rng);
+        ok &= rl__ortho(rl_f32(&m->v2), m->v2.shape[0], m->v2.shape[1], 0.1, rng);
         if (m->g2.n) {
             rl__fill(&m->g1, 0);
-            rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
+            ok &= rl__ortho(rl_f32(&m->g2), m->g2.shape[0], m->g2.shape[1], 0.1, rng);
         }
         if (m->gate_w.n) rl__fill_uniform(&m->gate_w, (float)(-1.0 / sqrt((double)C)), (float)(1.0 / sqrt((double)C)), rng);
         rl__fill(&m->k_k, 0.85f);
@@ -5983,6 +6036,7 @@ static void rl__mixer_init_new(rl_mixer *m, rl_rng *rng) {
             rl__fill(&m->lnx_b, 0.0f);
         }
     }
+    return ok;
 }
 
 
@@ -6056,7 +6110,11 @@ rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl
         return cc.st;
     }
     rl_rng_seed(&rng, so.seed);
-    for (l = 0; l < s->cfg.n_layers; l++) rl__mixer_init_new(&s->blocks[l].mix, &rng);
+    for (l = 0; l < s->cfg.n_layers; l++)
+        if (!rl__mixer_init_new(&s->blocks[l].mix, &rng)) {
+            rl_model_free(s);
+            return rl__fail(RL_ERR_NOMEM, "student: out of memory initialising layer %lld", (long long)l);
+        }
     return RL_OK;
 }
 
@@ -6675,20 +6733,24 @@ static rl_status rl__csv_trim(const char *path, int stage, int64_t from) {
     return st;
 }
 
-static rl_status rl__save_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t step, int64_t tokens, const rl__run_id *id) {
+/* The checkpoint after `step` steps: every parameter, the Adam moments of o (none when o is
+   NULL: radlads.adam_step 0), the counters, the key/value pairs of `extra` (NULL-terminated,
+   may be NULL) and the run's identity. */
+static rl_status rl__write_checkpoint(const char *path, rl_model *m, const rl_adamw *o, int stage, int64_t step, int64_t tokens,
+                                      const char *const *extra, const rl__run_id *id) {
     rl__ck_ctx k;
     rl_arena names;
     char buf[4][32], nm[300];
-    const char *meta[11], *all[2 * RL__ID_MAX + 12];
+    const char *meta[15], *all[2 * RL__ID_MAX + 16];
     rl_status st;
-    int i;
+    int i, n_meta;
     if (rl__nonfinite_param(m, nm, sizeof nm)) /* never replace a good checkpoint with a broken one */
         return rl__fail(RL_ERR_STATE, "%s: not written: parameter %s holds NaN or Inf", path, nm);
     memset(&k, 0, sizeof k);
     rl_arena_init(&names, 1 << 20);
     k.names = &names;
     rl_model_params(m, rl__ck_param, &k);
-    for (i = 0; i < o->n; i++) {
+    for (i = 0; o && i < o->n; i++) {
         snprintf(nm, sizeof nm, "optim.m.%s", o->names[i]);
         rl__ck_add(&k, nm, o->p[i], o->m[i]);
         snprintf(nm, sizeof nm, "optim.v.%s", o->names[i]);
@@ -6696,19 +6758,27 @@ static rl_status rl__save_checkpoint(const char *path, rl_model *m, rl_adamw *o,
     }
     snprintf(buf[0], sizeof buf[0], "%d", stage);
     snprintf(buf[1], sizeof buf[1], "%lld", (long long)step);
-    snprintf(buf[2], sizeof buf[2], "%lld", (long long)o->step);
+    snprintf(buf[2], sizeof buf[2], "%lld", (long long)(o ? o->step : 0));
     snprintf(buf[3], sizeof buf[3], "%lld", (long long)tokens);
     meta[0] = "radlads.stage"; meta[1] = buf[0];
     meta[2] = "radlads.step"; meta[3] = buf[1];
     meta[4] = "radlads.adam_step"; meta[5] = buf[2];
     meta[6] = "radlads.tokens"; meta[7] = buf[3];
     meta[8] = "radlads.kind"; meta[9] = "checkpoint";
-    meta[10] = NULL;
+    n_meta = 10;
+    for (i = 0; extra && extra[i] && extra[i + 1] && n_meta + 2 < (int)(sizeof meta / sizeof meta[0]); i += 2) {
+        meta[n_meta++] = extra[i];
+        meta[n_meta++] = extra[i + 1];
+    }
+    meta[n_meta] = NULL;
     rl__meta_with_id(all, (int)(sizeof all / sizeof all[0]), meta, id);
     st = k.st ? k.st : rl_st_write(path, k.e, k.n, all, 0);
     RL_FREE(k.e);
     rl_arena_free(&names);
     return st;
+}
+static rl_status rl__save_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t step, int64_t tokens, const rl__run_id *id) {
+    return rl__write_checkpoint(path, m, o, stage, step, tokens, NULL, id);
 }
 
 typedef struct { const rl_st *st; rl_status s; } rl__ld_ctx;
@@ -6926,185 +6996,363 @@ fail:
     return c->err ? c->err : RL_ERR_STATE;
 }
 
-static rl_status rl__train_stage1_layerwise(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
+/* ---- the stage loop ----
+   Every stage runs one loop (rl__stage_run): the learning-rate schedule, micro-batches, the
+   NaN guard, checkpoints, the progress callback, the csv row, max_steps, stop and resume.
+   What differs between stages is an rl__stage_kind, the functions the loop calls:
+     whole stage      one phase; the loss of rl__stage_loss (stage 3 with carry_state: one
+                      sequence at a time, in chunks with the state carried);
+     layer by layer   step 1 with rl_stage_opts.layerwise: one phase per layer, each with
+                      its own optimizer (that layer's mixer) and the whole schedule; the
+                      loss of one layer on the teacher's streamed inputs and outputs.
+   Steps are counted over all phases: step g is step g % steps of phase g / steps (the
+   numbers of the progress callback and the csv log). A phase that trains nothing (a kept
+   attention layer) is passed over. Checkpoints are written every ckpt_every steps, at the
+   end of every phase, on stop and at max_steps; one of the layer-by-layer step 1 also says
+   which layers are done (radlads.layer_done) and counts radlads.step inside the next one
+   (0 at a layer's end: no Adam moments, the next layer starts afresh). */
+typedef struct rl__run rl__run;
+typedef struct rl__stage_kind {
+    rl_status (*setup)(rl__run *r);                                   /* phases, buffers (after the identity) */
+    int (*phase)(rl__run *r, int64_t ph, int *which, int *layer);     /* what phase ph trains; 0: nothing */
+    rl_status (*resume)(rl__run *r, int64_t *g);                      /* read the checkpoint; the step to continue from */
+    rl_status (*micro)(rl__run *r, int64_t s, int64_t k, double *loss); /* samples k.. of step s of the phase: forward,
+                                                                           backward, the loss (a share of the batch mean) added */
+    rl_status (*save)(rl__run *r, int64_t g);                         /* the checkpoint after g steps */
+    void (*cleanup)(rl__run *r);
+} rl__stage_kind;
+
+struct rl__run {
+    const struct rl__stage_kind *kind;
+    rl_ctx *c;
+    rl_model *s, *t;
+    const rl_tokens *data;
+    const rl_stage_opts *o;
     rl_loader L;
-    rl_lr_sched lr = o->lr;
-    int64_t tps = o->batch * o->ctx, steps = (o->tokens + tps - 1) / tps, mb = o->micro_batch > 0 ? o->micro_batch : 1;
-    int64_t C = student->cfg.hidden_size, NL = student->cfg.n_layers, R = mb * o->ctx, l, step, first_layer = 0, done_here = 0;
-    float *buf = NULL;
-    int32_t *x = NULL;
-    rl_status st;
-    double t0 = rl__now();
+    rl_lr_sched lr;
     rl__run_id id;
-    int max_bad = o->max_nonfinite > 0 ? o->max_nonfinite : 3, n_bad = 0;
-    int64_t n_nonfinite = 0;
-    if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
-    rl__run_identity(&id, student, teacher, data, o);
-    rl__id_add(&id, "layerwise", "1");
-    if (o->checkpoint) rl__remove_stale_tmp(o->checkpoint);
-    if (o->resume && o->checkpoint) { /* layers finished before: read the weights, continue after them */
-        rl_st ck;
-        const char *v;
-        char what[600];
-        if ((st = rl__check_run_id(o->checkpoint, 1, &id, o->resume_force, INT64_MAX)) != RL_OK) return st;
-        if ((st = rl_st_open(&ck, o->checkpoint)) != RL_OK) return st;
-        snprintf(what, sizeof what, "%s: metadata radlads.layer_done", o->checkpoint);
-        if ((v = rl_st_meta(&ck, "radlads.layer_done")) != NULL && (st = rl_parse_i64(v, what, -1, NL - 1, 0, &first_layer)) != RL_OK) {
-            rl_st_close(&ck);
-            return RL_ERR_FORMAT;
-        }
-        first_layer = v ? first_layer + 1 : 0;
-        rl_st_close(&ck);
-        {
-            rl_adamw dummy;
-            int64_t s0;
-            memset(&dummy, 0, sizeof dummy);
-            if ((st = rl__load_checkpoint(o->checkpoint, student, &dummy, 1, &s0)) != RL_OK) return st;
-        }
+    int64_t steps, phases, tps; /* steps per phase; phases; tokens per step */
+    int64_t mb, per_call;       /* micro-batch; samples per call of micro */
+    rl_adamw opt;
+    int64_t opt_phase;          /* the phase opt is for; -1: none */
+    int32_t *win, *x, *y;       /* token buffers */
+    float *buf;                 /* layer by layer: the teacher's streamed layer */
+    rl_state cstate, *carry;    /* stage 3 with carry_state */
+};
+
+/* the optimizer of phase ph (the previous one freed); *skip: the phase trains nothing */
+static rl_status rl__run_phase(rl__run *r, int64_t ph, int *skip) {
+    int which = RL_TRAIN_ALL, layer = -1;
+    rl_status st;
+    const rl_stage_opts *o = r->o;
+    *skip = !r->kind->phase(r, ph, &which, &layer);
+    if (r->opt_phase >= 0) rl_adamw_free(&r->opt);
+    r->opt_phase = -1;
+    if (*skip) return RL_OK;
+    if ((st = rl__adamw_init_layer(&r->opt, r->s, which, layer)) != RL_OK) {
+        rl_adamw_free(&r->opt);
+        return st;
     }
-    lr.tokens_per_step = tps;
-    lr.exit_tokens = steps * tps;
-    buf = (float *)RL_MALLOC(sizeof(float) * (size_t)(4 * R * C));
-    x = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)R);
-    if (!buf || !x) {
-        st = rl__fail(RL_ERR_NOMEM, "stage 1 layerwise: out of memory");
+    r->opt.beta1 = o->beta1;
+    r->opt.beta2 = o->beta2;
+    r->opt.eps = o->eps;
+    r->opt.weight_decay = o->weight_decay;
+    r->opt.clip = o->clip;
+    r->opt_phase = ph;
+    return RL_OK;
+}
+
+/* ---- the whole stage ---- */
+
+static int rl__whole_phase(rl__run *r, int64_t ph, int *which, int *layer) {
+    RL__UNUSED(ph);
+    *which = r->o->stage == 1 ? RL_TRAIN_MIXERS : r->o->train;
+    *layer = -1;
+    return 1;
+}
+static rl_status rl__whole_setup(rl__run *r) {
+    const rl_stage_opts *o = r->o;
+    int64_t l;
+    int skip;
+    rl_status st;
+    r->phases = 1;
+    r->per_call = r->mb;
+    if (o->stage == 3 && o->carry_state && o->chunk > 0 && o->chunk < o->ctx) {
+        for (l = 0; l < r->s->cfg.n_layers; l++)
+            if (r->s->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION)
+                return rl__fail(RL_ERR_UNSUPPORTED, "stage 3: carry_state needs a student without attention layers (layer %lld is attention); "
+                                "train hybrids with whole windows (carry_state 0)", (long long)l);
+        if ((st = rl_state_init(&r->cstate, r->s, o->ctx)) != RL_OK) return st;
+        r->carry = &r->cstate;
+        r->per_call = 1;
+    }
+    if ((st = rl__run_phase(r, 0, &skip)) != RL_OK) return st; /* the optimizer first: its errors before any file is touched */
+    if (!(r->win = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(r->mb * (3 * o->ctx + 1)))))
+        return rl__fail(RL_ERR_NOMEM, "train: out of memory");
+    r->x = r->win + r->mb * (o->ctx + 1);
+    r->y = r->x + r->mb * o->ctx;
+    return RL_OK;
+}
+static rl_status rl__whole_resume(rl__run *r, int64_t *g) {
+    rl_status st;
+    if ((st = rl__check_run_id(r->o->checkpoint, r->o->stage, &r->id, r->o->resume_force, r->steps)) != RL_OK) return st;
+    return rl__load_checkpoint(r->o->checkpoint, r->s, &r->opt, r->o->stage, g);
+}
+static rl_status rl__whole_micro(rl__run *r, int64_t s, int64_t k, double *loss_sum) {
+    rl_ctx *c = r->c;
+    const rl_stage_opts *o = r->o;
+    rl_tensor *loss;
+    rl_status st = RL_OK;
+    int64_t b, c0;
+    if (r->carry) { /* stage 3: one sequence in chunks, the state carried across them */
+        const int32_t *w = rl_loader_train(&r->L, (uint64_t)(s * o->batch + k));
+        rl_state_reset(r->carry);
+        for (c0 = 0; c0 < o->ctx; c0 += o->chunk) {
+            int64_t len = RL__MIN(o->chunk, o->ctx - c0);
+            memcpy(r->win, w + c0, sizeof(int32_t) * (size_t)(len + 1));
+            rl_ctx_reset(c);
+            loss = rl__stage_loss(c, r->s, NULL, 3, r->win, 1, len, r->x, r->y, r->carry);
+            if (loss) loss = rl_scale(c, loss, (float)len / (float)(o->ctx * o->batch));
+            if (!loss || (st = rl_backward(c, loss)) != RL_OK) return c->err ? c->err : st ? st : RL_ERR_STATE;
+            *loss_sum += rl_f32(loss)[0];
+        }
+        return RL_OK;
+    }
+    for (b = 0; b < r->mb; b++)
+        memcpy(r->win + b * (o->ctx + 1), rl_loader_train(&r->L, (uint64_t)(s * o->batch + k + b)), sizeof(int32_t) * (size_t)(o->ctx + 1));
+    rl_ctx_reset(c);
+    loss = rl__stage_loss(c, r->s, r->t, o->stage, r->win, r->mb, o->ctx, r->x, r->y, NULL);
+    if (loss) loss = rl_scale(c, loss, (float)r->mb / (float)o->batch); /* mean over the batch */
+    if (!loss || (st = rl_backward(c, loss)) != RL_OK) return c->err ? c->err : st ? st : RL_ERR_STATE;
+    *loss_sum += rl_f32(loss)[0];
+    return RL_OK;
+}
+static rl_status rl__whole_save(rl__run *r, int64_t g) {
+    return rl__save_checkpoint(r->o->checkpoint, r->s, &r->opt, r->o->stage, g, g * r->tps, &r->id);
+}
+static void rl__whole_cleanup(rl__run *r) {
+    RL_FREE(r->win);
+    if (r->carry) rl_state_free(r->carry);
+}
+static const rl__stage_kind rl__stage_whole = {rl__whole_setup, rl__whole_phase, rl__whole_resume, rl__whole_micro, rl__whole_save,
+                                                rl__whole_cleanup};
+
+/* ---- step 1, one layer at a time (paper §4.2) ---- */
+
+static int rl__lw_phase(rl__run *r, int64_t ph, int *which, int *layer) {
+    *which = RL_TRAIN_MIXERS;
+    *layer = (int)ph;
+    return r->s->blocks[ph].mix.cfg.kind != RL_MIXER_ATTENTION; /* kept attention: identical to the teacher */
+}
+static rl_status rl__lw_setup(rl__run *r) {
+    int64_t R = r->mb * r->o->ctx, C = r->s->cfg.hidden_size;
+    r->phases = r->s->cfg.n_layers;
+    r->per_call = r->mb;
+    rl__id_add(&r->id, "layerwise", "1");
+    r->buf = (float *)RL_MALLOC(sizeof(float) * (size_t)(4 * R * C));
+    r->x = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)R);
+    return r->buf && r->x ? RL_OK : rl__fail(RL_ERR_NOMEM, "stage 1 layerwise: out of memory");
+}
+/* the layers done (radlads.layer_done; none in a checkpoint of a whole step 1) and the step
+   inside the next one, with that layer's optimizer when it is under way */
+static rl_status rl__lw_resume(rl__run *r, int64_t *g) {
+    const char *path = r->o->checkpoint, *v;
+    int64_t first = 0, within = 0, ignored;
+    char what[600];
+    rl_st ck;
+    rl_status st;
+    int skip = 1;
+    if ((st = rl__check_run_id(path, 1, &r->id, r->o->resume_force, r->steps)) != RL_OK) return st;
+    if ((st = rl_st_open(&ck, path)) != RL_OK) return st;
+    snprintf(what, sizeof what, "%s: metadata radlads.layer_done", path);
+    if ((v = rl_st_meta(&ck, "radlads.layer_done")) != NULL) {
+        if (rl_parse_i64(v, what, -1, r->phases - 1, 0, &first) != RL_OK) st = RL_ERR_FORMAT;
+        first++;
+        snprintf(what, sizeof what, "%s: metadata radlads.step", path);
+        if (!st && (v = rl_st_meta(&ck, "radlads.step")) != NULL && rl_parse_i64(v, what, 0, INT64_MAX / 2, 0, &within) != RL_OK)
+            st = RL_ERR_FORMAT;
+    }
+    rl_st_close(&ck);
+    if (st) return st;
+    if (within > 0 && first < r->phases && (st = rl__run_phase(r, first, &skip)) != RL_OK) return st;
+    if (skip) { /* at the start of a layer: the weights only */
+        rl_adamw none;
+        memset(&none, 0, sizeof none);
+        within = 0;
+        st = rl__load_checkpoint(path, r->s, &none, 1, &ignored);
+    } else {
+        st = rl__load_checkpoint(path, r->s, &r->opt, 1, &within);
+    }
+    *g = first * r->steps + RL__MIN(within, r->steps);
+    return st;
+}
+static rl_status rl__lw_micro(rl__run *r, int64_t s, int64_t k, double *loss_sum) {
+    rl_ctx *c = r->c;
+    const rl_stage_opts *o = r->o;
+    int64_t l = r->opt_phase, T = o->ctx, R = r->mb * T, C = r->s->cfg.hidden_size, b, s2[2];
+    rl_mixer *m = &r->s->blocks[l].mix;
+    float *buf = r->buf;
+    rl_tensor hin, tout, h0, *ys, *loss;
+    rl_mixer_io io;
+    rl_status st;
+    for (b = 0; b < r->mb; b++) memcpy(r->x + b * T, rl_loader_train(&r->L, (uint64_t)(s * o->batch + k + b)), sizeof(int32_t) * (size_t)T);
+    rl_ctx_reset(c);
+    if ((st = rl__teacher_layer_io(c, r->t, r->x, R, T, l, buf, buf + R * C, buf + 2 * R * C, buf + 3 * R * C)) != RL_OK) return st;
+    s2[0] = R;
+    s2[1] = C;
+    hin = rl_wrap(buf + R * C, RL_F32, 2, s2, 0);
+    tout = rl_wrap(buf + 2 * R * C, RL_F32, 2, s2, 0);
+    h0 = rl_wrap(buf + 3 * R * C, RL_F32, 2, s2, 0);
+    memset(&io, 0, sizeof io);
+    if (m->cfg.kind == RL_MIXER_RWKV7 && l > 0) { /* v_first from the student's layer 0, no gradient */
+        rl_mixer_io io0;
+        memset(&io0, 0, sizeof io0);
+        rl_no_grad_push(c);
+        rl_mixer_forward(c, &r->s->blocks[0].mix, &h0, T, 0, &io0);
+        rl_no_grad_pop(c);
+        io.v_first = io0.v_first;
+    }
+    ys = rl_mixer_forward(c, m, &hin, T, 0, &io);
+    loss = rl_scale(c, rl_l2_dist(c, ys, &tout), (float)r->mb / (float)o->batch);
+    if (!loss || (st = rl_backward(c, loss)) != RL_OK) return c->err ? c->err : st ? st : RL_ERR_STATE;
+    *loss_sum += rl_f32(loss)[0];
+    return RL_OK;
+}
+static rl_status rl__lw_save(rl__run *r, int64_t g) {
+    int64_t within = g % r->steps;
+    char done[32];
+    const char *extra[3];
+    snprintf(done, sizeof done, "%lld", (long long)(g / r->steps - 1));
+    extra[0] = "radlads.layer_done";
+    extra[1] = done;
+    extra[2] = NULL;
+    return rl__write_checkpoint(r->o->checkpoint, r->s, within && r->opt_phase >= 0 ? &r->opt : NULL, 1, within, g * r->tps, extra, &r->id);
+}
+static void rl__lw_cleanup(rl__run *r) {
+    RL_FREE(r->buf);
+    RL_FREE(r->x);
+}
+static const rl__stage_kind rl__stage_layerwise = {rl__lw_setup, rl__lw_phase, rl__lw_resume, rl__lw_micro, rl__lw_save, rl__lw_cleanup};
+
+/* ---- the loop ---- */
+
+/* After step g: the NaN guard's count, the progress callback and the csv row. */
+static void rl__run_report(rl__run *r, FILE *csv, int64_t g, int64_t done_here, double t0, double loss, double lr, double gn,
+                           int n_bad, int64_t n_nonfinite, const char *where) {
+    const rl_stage_opts *o = r->o;
+    int64_t total = r->phases * r->steps;
+    rl_progress p;
+    memset(&p, 0, sizeof p);
+    p.stage = o->stage;
+    p.step = g + 1;
+    p.steps = total;
+    p.tokens = (g + 1) * r->tps;
+    p.tokens_total = total * r->tps;
+    p.loss = loss;
+    p.lr = lr;
+    p.grad_norm = gn;
+    p.nonfinite = n_nonfinite;
+    p.tok_per_s = (double)(done_here * r->tps) / RL__MAX(rl__now() - t0, 1e-9);
+    p.eta_s = (double)(total - g - 1) * r->tps / RL__MAX(p.tok_per_s, 1e-9);
+    if (gn < 0)
+        rl_log(RL_LOG_WARN, "%s step %lld: loss or gradient is not finite; update skipped (%d in a row, %lld in all)", where,
+               (long long)(g % r->steps + 1), n_bad, (long long)n_nonfinite);
+    if (csv) {
+        fprintf(csv, "%d,%lld,%lld,%.6f,%.3e,%.4f,%.1f\n", o->stage, (long long)p.step, (long long)p.tokens, p.loss, p.lr, gn, p.tok_per_s);
+        fflush(csv);
+    }
+    if (o->progress) o->progress(o->user, &p);
+}
+
+static rl_status rl__stage_run(rl__run *r) {
+    const rl__stage_kind *kind = r->kind;
+    const rl_stage_opts *o = r->o;
+    int64_t g = 0, total, done_here = 0, n_nonfinite = 0;
+    int max_bad = o->max_nonfinite > 0 ? o->max_nonfinite : 3, n_bad = 0;
+    FILE *csv = NULL;
+    double t0;
+    char where[64];
+    rl_status st;
+    r->opt_phase = -1;
+    if ((st = rl_loader_init(&r->L, r->data, o->ctx, o->heldout)) != RL_OK) return st;
+    r->tps = o->batch * o->ctx;
+    r->steps = (o->tokens + r->tps - 1) / r->tps;
+    r->lr = o->lr;
+    r->lr.tokens_per_step = r->tps;
+    r->lr.exit_tokens = r->steps * r->tps;
+    rl__run_identity(&r->id, r->s, r->t, r->data, o);
+    if ((st = kind->setup(r)) != RL_OK) goto out;
+    total = r->phases * r->steps;
+    if (o->checkpoint) rl__remove_stale_tmp(o->checkpoint);
+    if (o->csv) rl__remove_stale_tmp(o->csv);
+    if (o->resume && !o->checkpoint) {
+        st = rl__fail(RL_ERR_ARG, "train: resume needs a checkpoint path");
         goto out;
     }
-    for (l = first_layer; l < NL; l++) {
-        rl_mixer *m = &student->blocks[l].mix;
-        rl_adamw opt;
-        if (m->cfg.kind == RL_MIXER_ATTENTION) continue;
-        if ((st = rl__adamw_init_layer(&opt, student, RL_TRAIN_MIXERS, (int)l)) != RL_OK) goto out;
-        opt.beta1 = o->beta1; opt.beta2 = o->beta2; opt.eps = o->eps; opt.weight_decay = o->weight_decay; opt.clip = o->clip;
-        for (step = 0; step < steps; step++) {
-            double loss_sum = 0, gn, lm, lx;
-            int64_t k, b;
-            rl_progress p;
-            for (k = 0; k < o->batch; k += mb) {
-                int64_t s2[2];
-                rl_tensor hin, tout, h0, *ys, *loss;
-                rl_mixer_io io;
-                for (b = 0; b < mb; b++)
-                    memcpy(x + b * o->ctx, rl_loader_train(&L, (uint64_t)(step * o->batch + k + b)), sizeof(int32_t) * (size_t)o->ctx);
-                rl_ctx_reset(c);
-                if ((st = rl__teacher_layer_io(c, teacher, x, R, o->ctx, l, buf, buf + R * C, buf + 2 * R * C, buf + 3 * R * C)) != RL_OK) {
-                    rl_adamw_free(&opt);
-                    goto out;
-                }
-                s2[0] = R;
-                s2[1] = C;
-                hin = rl_wrap(buf + R * C, RL_F32, 2, s2, 0);
-                tout = rl_wrap(buf + 2 * R * C, RL_F32, 2, s2, 0);
-                h0 = rl_wrap(buf + 3 * R * C, RL_F32, 2, s2, 0);
-                memset(&io, 0, sizeof io);
-                if (m->cfg.kind == RL_MIXER_RWKV7 && l > 0) { /* v_first from the student's layer 0, no gradient */
-                    rl_mixer_io io0;
-                    memset(&io0, 0, sizeof io0);
-                    rl_no_grad_push(c);
-                    rl_mixer_forward(c, &student->blocks[0].mix, &h0, o->ctx, 0, &io0);
-                    rl_no_grad_pop(c);
-                    io.v_first = io0.v_first;
-                }
-                ys = rl_mixer_forward(c, m, &hin, o->ctx, 0, &io);
-                loss = rl_scale(c, rl_l2_dist(c, ys, &tout), (float)mb / (float)o->batch);
-                if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
-                    st = c->err ? c->err : st ? st : RL_ERR_STATE;
-                    rl_adamw_free(&opt);
-                    goto out;
-                }
-                loss_sum += rl_f32(loss)[0];
-            }
-            rl_lr_at(&lr, step, &lm, &lx);
-            if (loss_sum - loss_sum == 0) {
-                gn = rl_adamw_step(&opt, lm, lx);
-            } else { /* a non-finite loss: no update */
-                rl_adamw_zero_grad(&opt);
-                gn = -1;
-            }
-            if (gn < 0) {
-                n_bad++;
-                n_nonfinite++;
-                rl_log(RL_LOG_WARN, "stage 1 layer %lld step %lld: loss or gradient is not finite; update skipped (%d in a row)", (long long)l,
-                       (long long)(step + 1), n_bad);
-                if (n_bad > max_bad) {
-                    st = rl__fail(RL_ERR_STATE, "stage 1 layer %lld: %d steps in a row had a non-finite loss or gradient (limit %d); stopped, "
-                                  "checkpoint %s left as it was; lower the learning rate or check the data", (long long)l, n_bad, max_bad,
-                                  o->checkpoint ? o->checkpoint : "(none)");
-                    rl_adamw_free(&opt);
-                    goto out;
-                }
-            } else {
-                n_bad = 0;
-            }
-            done_here++;
-            memset(&p, 0, sizeof p);
-            p.stage = 1;
-            p.step = l * steps + step + 1;
-            p.steps = NL * steps;
-            p.tokens = p.step * tps;
-            p.tokens_total = p.steps * tps;
-            p.loss = loss_sum;
-            p.lr = lx;
-            p.grad_norm = gn;
-            p.nonfinite = n_nonfinite;
-            p.tok_per_s = (double)(done_here * tps) / RL__MAX(rl__now() - t0, 1e-9);
-            p.eta_s = (double)(p.steps - p.step) * tps / RL__MAX(p.tok_per_s, 1e-9);
-            if (o->progress) o->progress(o->user, &p);
-            if (o->stop && *o->stop) break;
-        }
-        if (o->checkpoint) { /* weights of every layer so far; resume continues with the next layer */
-            char meta_v[32], bad[160];
-            const char *meta[9], *all[2 * RL__ID_MAX + 10];
-            rl__ck_ctx k;
-            rl_arena names;
-            if (rl__nonfinite_param(student, bad, sizeof bad)) {
-                st = rl__fail(RL_ERR_STATE, "%s: not written: parameter %s holds NaN or Inf", o->checkpoint, bad);
-                rl_adamw_free(&opt);
-                goto out;
-            }
-            memset(&k, 0, sizeof k);
-            rl_arena_init(&names, 1 << 20);
-            k.names = &names;
-            rl_model_params(student, rl__ck_param, &k);
-            snprintf(meta_v, sizeof meta_v, "%lld", (long long)(o->stop && *o->stop ? l - 1 : l));
-            meta[0] = "radlads.stage"; meta[1] = "1"; meta[2] = "radlads.layer_done"; meta[3] = meta_v;
-            meta[4] = "radlads.step"; meta[5] = "0"; meta[6] = "radlads.adam_step"; meta[7] = "0"; meta[8] = NULL;
-            rl__meta_with_id(all, (int)(sizeof all / sizeof all[0]), meta, &id);
-            st = k.st ? k.st : rl_st_write(o->checkpoint, k.e, k.n, all, 0);
-            RL_FREE(k.e);
-            rl_arena_free(&names);
-            if (st != RL_OK) {
-                rl_adamw_free(&opt);
-                goto out;
+    if (o->resume && (st = kind->resume(r, &g)) != RL_OK) goto out;
+    if (o->csv && (st = rl__csv_trim(o->csv, o->stage, g)) != RL_OK) goto out;
+    if (o->csv && !(csv = fopen(o->csv, "a"))) {
+        st = rl__fail(RL_ERR_IO, "%s: cannot open the log: %s", o->csv, strerror(errno));
+        goto out;
+    }
+    t0 = rl__now();
+    for (; g < total; g++) {
+        int64_t ph = g / r->steps, s = g % r->steps, k;
+        double loss_sum = 0, gn, lr_m = 0, lr_x = 0;
+        int stop;
+        if (r->opt_phase != ph) {
+            int skip;
+            if ((st = rl__run_phase(r, ph, &skip)) != RL_OK) goto out;
+            if (skip) {
+                g = (ph + 1) * r->steps - 1;
+                continue;
             }
         }
-        rl_adamw_free(&opt);
-        if (o->stop && *o->stop) {
-            st = rl__fail(RL_ERR_INTERRUPTED, "stage 1 (layer by layer) stopped in layer %lld; checkpoint %s keeps layers 0..%lld", (long long)l,
-                          o->checkpoint ? o->checkpoint : "(none)", (long long)l - 1);
+        if (r->phases > 1) snprintf(where, sizeof where, "stage %d layer %lld", o->stage, (long long)ph);
+        else snprintf(where, sizeof where, "stage %d", o->stage);
+        for (k = 0; k < o->batch; k += r->per_call)
+            if ((st = kind->micro(r, s, k, &loss_sum)) != RL_OK) goto out;
+        rl_lr_at(&r->lr, s, &lr_m, &lr_x);
+        if (loss_sum - loss_sum == 0) {
+            gn = rl_adamw_step(&r->opt, lr_m, lr_x);
+        } else { /* a non-finite loss: no update */
+            rl_adamw_zero_grad(&r->opt);
+            gn = -1;
+        }
+        if (o->stage != 1 && o->train != RL_TRAIN_ALL) rl_model_params(r->s, rl__zero_grad_fn, NULL);
+        if (gn < 0) n_bad++, n_nonfinite++;
+        else n_bad = 0;
+        done_here++;
+        rl__run_report(r, csv, g, done_here, t0, loss_sum, o->stage == 1 ? lr_x : lr_m, gn, n_bad, n_nonfinite, where);
+        if (n_bad > max_bad) {
+            st = rl__fail(RL_ERR_STATE, "%s: %d steps in a row (to step %lld) had a non-finite loss or gradient (limit %d); stopped, checkpoint "
+                          "%s left as it was; lower the learning rate or check the data", where, n_bad, (long long)(s + 1), max_bad,
+                          o->checkpoint ? o->checkpoint : "(none)");
             goto out;
         }
+        stop = o->stop && *o->stop;
+        if (o->checkpoint && ((o->ckpt_every > 0 && (g + 1) % o->ckpt_every == 0) || s + 1 == r->steps || stop ||
+                              (o->max_steps && done_here >= o->max_steps))) {
+            if ((st = kind->save(r, g + 1)) != RL_OK) goto out;
+        }
+        if (stop) {
+            st = rl__fail(RL_ERR_INTERRUPTED, "%s stopped at step %lld of %lld; checkpoint %s", where, (long long)(s + 1), (long long)r->steps,
+                          o->checkpoint ? o->checkpoint : "(none)");
+            goto out;
+        }
+        if (o->max_steps && done_here >= o->max_steps) break;
     }
     st = RL_OK;
 out:
-    RL_FREE(buf);
-    RL_FREE(x);
+    if (csv) fclose(csv);
+    if (r->opt_phase >= 0) rl_adamw_free(&r->opt);
+    kind->cleanup(r);
     return st;
 }
 
 rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
-    rl_loader L;
-    rl_adamw opt;
-    rl_status st;
-    rl_lr_sched lr = o->lr;
-    rl_state cstate, *carry = NULL;
-    int64_t step = 0, steps, tps = o->batch * o->ctx, mb = o->micro_batch > 0 ? o->micro_batch : 1, done_here = 0, l;
-    int32_t *win = NULL, *x, *y;
-    FILE *csv = NULL;
-    double t0, lr_m = 0, lr_x = 0;
-    rl__run_id id;
-    int max_bad = o->max_nonfinite > 0 ? o->max_nonfinite : 3, n_bad = 0;
-    int64_t n_nonfinite = 0;
+    rl__run r;
+    int64_t mb = o->micro_batch > 0 ? o->micro_batch : 1;
     if (o->stage < 1 || o->stage > 3) return rl__fail(RL_ERR_ARG, "train: stage must be 1, 2 or 3");
     if (o->stage < 3 && !teacher) return rl__fail(RL_ERR_ARG, "train: stage %d needs the teacher", o->stage);
     if (o->ctx < 1 || o->batch < 1 || o->micro_batch < 0 || o->tokens < 0 || o->ckpt_every < 0 || o->chunk < 0 || o->max_steps < 0)
@@ -7120,144 +7368,17 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
         !(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1))
         return rl__fail(RL_ERR_ARG, "train: stage %d: AdamW settings out of range (clip %g, weight_decay %g, eps %g, beta1 %g, beta2 %g)", o->stage,
                         (double)o->clip, (double)o->weight_decay, (double)o->eps, (double)o->beta1, (double)o->beta2);
-    if (o->layerwise && o->stage == 1) return rl__train_stage1_layerwise(c, student, teacher, data, o);
-    if (o->batch < 1 || o->batch % mb) return rl__fail(RL_ERR_ARG, "train: batch %lld is not a multiple of the micro-batch %lld", (long long)o->batch, (long long)mb);
-    if ((st = rl_loader_init(&L, data, o->ctx, o->heldout)) != RL_OK) return st;
-    if (o->stage == 3 && o->carry_state && o->chunk > 0 && o->chunk < o->ctx) {
-        for (l = 0; l < student->cfg.n_layers; l++)
-            if (student->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION)
-                return rl__fail(RL_ERR_UNSUPPORTED, "stage 3: carry_state needs a student without attention layers (layer %lld is attention); "
-                                "train hybrids with whole windows (carry_state 0)", (long long)l);
-        if ((st = rl_state_init(&cstate, student, o->ctx)) != RL_OK) return st;
-        carry = &cstate;
-    }
-    if ((st = rl_adamw_init(&opt, student, o->stage == 1 ? RL_TRAIN_MIXERS : o->train)) != RL_OK) {
-        if (carry) rl_state_free(carry);
-        return st;
-    }
-    opt.beta1 = o->beta1;
-    opt.beta2 = o->beta2;
-    opt.eps = o->eps;
-    opt.weight_decay = o->weight_decay;
-    opt.clip = o->clip;
-    steps = (o->tokens + tps - 1) / tps;
-    lr.tokens_per_step = tps;
-    lr.exit_tokens = steps * tps;
-    rl__run_identity(&id, student, teacher, data, o);
-    if (o->checkpoint) rl__remove_stale_tmp(o->checkpoint);
-    if (o->csv) rl__remove_stale_tmp(o->csv);
-    if (o->resume && !o->checkpoint) {
-        st = rl__fail(RL_ERR_ARG, "train: resume needs a checkpoint path");
-        goto out;
-    }
-    if (o->resume && (st = rl__check_run_id(o->checkpoint, o->stage, &id, o->resume_force, steps)) != RL_OK) goto out;
-    if (o->resume && (st = rl__load_checkpoint(o->checkpoint, student, &opt, o->stage, &step)) != RL_OK) goto out;
-    if (o->csv && (st = rl__csv_trim(o->csv, o->stage, step)) != RL_OK) goto out;
-    win = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(mb * (3 * o->ctx + 1)));
-    if (!win) {
-        st = rl__fail(RL_ERR_NOMEM, "train: out of memory");
-        goto out;
-    }
-    x = win + mb * (o->ctx + 1);
-    y = x + mb * o->ctx;
-    if (o->csv && !(csv = fopen(o->csv, "a"))) {
-        st = rl__fail(RL_ERR_IO, "%s: cannot open the log: %s", o->csv, strerror(errno));
-        goto out;
-    }
-    t0 = rl__now();
-    for (; step < steps; step++) {
-        double loss_sum = 0, gn;
-        int64_t k;
-        rl_progress p;
-        for (k = 0; k < o->batch && carry; k++) { /* stage 3, state carried across chunks */
-            const int32_t *w = rl_loader_train(&L, (uint64_t)(step * o->batch + k));
-            int64_t c0;
-            rl_state_reset(carry);
-            for (c0 = 0; c0 < o->ctx; c0 += o->chunk) {
-                int64_t len = RL__MIN(o->chunk, o->ctx - c0);
-                rl_tensor *loss;
-                memcpy(win, w + c0, sizeof(int32_t) * (size_t)(len + 1));
-                rl_ctx_reset(c);
-                loss = rl__stage_loss(c, student, NULL, 3, win, 1, len, x, y, carry);
-                if (loss) loss = rl_scale(c, loss, (float)len / (float)(o->ctx * o->batch));
-                if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
-                    st = c->err ? c->err : st ? st : RL_ERR_STATE;
-                    goto out;
-                }
-                loss_sum += rl_f32(loss)[0];
-            }
-        }
-        for (k = 0; k < o->batch && !carry; k += mb) {
-            rl_tensor *loss;
-            int64_t b;
-            for (b = 0; b < mb; b++)
-                memcpy(win + b * (o->ctx + 1), rl_loader_train(&L, (uint64_t)(step * o->batch + k + b)), sizeof(int32_t) * (size_t)(o->ctx + 1));
-            rl_ctx_reset(c);
-            loss = rl__stage_loss(c, student, teacher, o->stage, win, mb, o->ctx, x, y, NULL);
-            if (loss) loss = rl_scale(c, loss, (float)mb / (float)o->batch); /* mean over the batch */
-            if (!loss || (st = rl_backward(c, loss)) != RL_OK) {
-                st = c->err ? c->err : st ? st : RL_ERR_STATE;
-                goto out;
-            }
-            loss_sum += rl_f32(loss)[0];
-        }
-        rl_lr_at(&lr, step, &lr_m, &lr_x);
-        if (loss_sum - loss_sum == 0) {
-            gn = rl_adamw_step(&opt, lr_m, lr_x);
-        } else { /* a non-finite loss: no update */
-            rl_adamw_zero_grad(&opt);
-            gn = -1;
-        }
-        if (o->stage != 1 && o->train != RL_TRAIN_ALL) rl_model_params(student, rl__zero_grad_fn, NULL);
-        if (gn < 0) n_bad++, n_nonfinite++;
-        else n_bad = 0;
-        done_here++;
-        memset(&p, 0, sizeof p);
-        p.stage = o->stage;
-        p.step = step + 1;
-        p.steps = steps;
-        p.tokens = (step + 1) * tps;
-        p.tokens_total = steps * tps;
-        p.loss = loss_sum;
-        p.lr = o->stage == 1 ? lr_x : lr_m;
-        p.grad_norm = gn;
-        p.nonfinite = n_nonfinite;
-        p.tok_per_s = (double)(done_here * tps) / RL__MAX(rl__now() - t0, 1e-9);
-        p.eta_s = (double)(steps - step - 1) * tps / RL__MAX(p.tok_per_s, 1e-9);
-        if (gn < 0)
-            rl_log(RL_LOG_WARN, "stage %d step %lld: loss or gradient is not finite; update skipped (%d in a row, %lld in all)", o->stage,
-                   (long long)(step + 1), n_bad, (long long)n_nonfinite);
-        if (csv) {
-            fprintf(csv, "%d,%lld,%lld,%.6f,%.3e,%.4f,%.1f\n", o->stage, (long long)p.step, (long long)p.tokens, p.loss, p.lr, gn, p.tok_per_s);
-            fflush(csv);
-        }
-        if (o->progress) o->progress(o->user, &p);
-        if (n_bad > max_bad) {
-            st = rl__fail(RL_ERR_STATE, "stage %d: %d steps in a row (to step %lld) had a non-finite loss or gradient (limit %d); stopped, checkpoint "
-                          "%s left as it was; lower the learning rate or check the data", o->stage, n_bad, (long long)(step + 1), max_bad,
-                          o->checkpoint ? o->checkpoint : "(none)");
-            goto out;
-        }
-        if (o->checkpoint && ((o->ckpt_every > 0 && (step + 1) % o->ckpt_every == 0) || step + 1 == steps ||
-                              (o->stop && *o->stop) || (o->max_steps && done_here >= o->max_steps))) {
-            if ((st = rl__save_checkpoint(o->checkpoint, student, &opt, o->stage, step + 1, p.tokens, &id)) != RL_OK) goto out;
-        }
-        if (o->stop && *o->stop) {
-            st = rl__fail(RL_ERR_INTERRUPTED, "stage %d stopped at step %lld of %lld; checkpoint %s", o->stage, (long long)(step + 1),
-                          (long long)steps, o->checkpoint ? o->checkpoint : "(none)");
-            goto out;
-        }
-        if (o->max_steps && done_here >= o->max_steps) break;
-    }
-    st = RL_OK;
-out:
-    if (csv) fclose(csv);
-    RL_FREE(win);
-    rl_adamw_free(&opt);
-    if (carry) rl_state_free(carry);
-    return st;
+    if (o->batch % mb) return rl__fail(RL_ERR_ARG, "train: batch %lld is not a multiple of the micro-batch %lld", (long long)o->batch, (long long)mb);
+    memset(&r, 0, sizeof r);
+    r.c = c;
+    r.s = student;
+    r.t = teacher;
+    r.data = data;
+    r.o = o;
+    r.mb = mb;
+    r.kind = o->layerwise && o->stage == 1 ? &rl__stage_layerwise : &rl__stage_whole;
+    return rl__stage_run(&r);
 }
-
 
 /* A Hugging Face folder: config.json (Qwen2 keys + those of RADLADS' RWKV6/7Qwen2Config),
    model.safetensors (F32) and the tokenizer files copied from tok_dir. */
@@ -12039,14 +12160,12 @@ static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes) { /* bytes of
     *bytes = k / bs * ts;
     return 1;
 }
-typedef struct { const rl__gemm_args *g; const rl__kern *k; int64_t row_bytes; } rl__gemm_ggml_job;
+typedef struct { const rl__gemm_args *g; const rl__kern *k; int64_t row_bytes; rl__scratch sc; } rl__gemm_ggml_job;
 static void rl__gemm_ggml_task(void *ctx, int64_t b, int64_t e, int tid) {
     rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)ctx;
     const rl__gemm_args *g = j->g;
-    float *row = (float *)rl__aligned_alloc(sizeof(float) * (size_t)g->K);
+    float *row = rl__scratch_at(&j->sc, tid); /* a dequantized row of W: K floats */
     int64_t n, i;
-    RL__UNUSED(tid);
-    if (!row) return;
     for (n = b; n < e; n++) {
         const unsigned char *w = (const unsigned char *)g->B + n * j->row_bytes;
         if (rl_ggml_dequantize((int)g->bt - RL_DTYPE_GGML0, w, row, g->K) != RL_OK) memset(row, 0, sizeof(float) * (size_t)g->K);
@@ -12055,21 +12174,27 @@ static void rl__gemm_ggml_task(void *ctx, int64_t b, int64_t e, int tid) {
             *c = g->accumulate ? *c + s : s;
         }
     }
-    rl__aligned_free(row);
 }
-static void rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g) {
+static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g) {
     rl__gemm_ggml_job j;
-    /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous); callers are rl_linear and
-       the embedding, which check the layout */
-    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes((int)g->bt - RL_DTYPE_GGML0, g->K, &j.row_bytes) ||
-        g->b_cs != g->K) {
+    /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous): the forward of rl_linear */
+    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes((int)g->bt - RL_DTYPE_GGML0, g->K, &j.row_bytes) || g->b_cs != g->K) {
         int64_t i;
         for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
-        return;
+        return rl__fail(RL_ERR_UNSUPPORTED, "matrix product: a %s matrix is only read as Wᵀ with whole rows (y = x·Wᵀ), not in this layout",
+                        rl_ggml_type_name((int)g->bt - RL_DTYPE_GGML0));
+    }
+    if (!rl__scratch_alloc(&j.sc, pool, (size_t)g->K)) {
+        int64_t i;
+        for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
+        return rl__fail(RL_ERR_NOMEM, "matrix product: out of memory for the dequantized rows of a %s matrix",
+                        rl_ggml_type_name((int)g->bt - RL_DTYPE_GGML0));
     }
     j.g = g;
     j.k = rl__kern_get();
     rl_pool_for(pool, g->N, 16, rl__gemm_ggml_task, &j);
+    rl__scratch_free(&j.sc);
+    return RL_OK;
 }
 
 #endif /* GGUF */

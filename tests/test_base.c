@@ -10,13 +10,15 @@ static void sum_task(void *ctx, int64_t b, int64_t e, int tid) {
     for (i = b; i < e; i++) __atomic_fetch_add(&hits[i], 1, __ATOMIC_RELAXED);
 }
 
-/* nested: each outer item runs an inner rl_pool_for of 16 items on the same pool */
-typedef struct { rl_pool *pool; int64_t hits[64 * 16]; int bad_tid; } nested_t;
-typedef struct { nested_t *n; int64_t base; } inner_t;
+/* nested: each outer item runs an inner rl_pool_for of 16 items on the same pool; the inner
+   call must run inline: its whole range in one call, as tid 0, on the outer task's thread */
+typedef struct { rl_pool *pool; int64_t hits[64 * 16]; int bad_tid, not_inline; } nested_t;
+typedef struct { nested_t *n; int64_t base; pthread_t outer; } inner_t;
 static void inner_task(void *ctx, int64_t b, int64_t e, int tid) {
     inner_t *in = (inner_t *)ctx;
     int64_t i;
     if (tid < 0 || tid >= rl_pool_size(in->n->pool)) in->n->bad_tid = 1;
+    if (tid != 0 || b != 0 || e != 16 || !pthread_equal(pthread_self(), in->outer)) in->n->not_inline = 1;
     for (i = b; i < e; i++) __atomic_fetch_add(&in->n->hits[in->base + i], 1, __ATOMIC_RELAXED);
 }
 static void nested_task(void *ctx, int64_t b, int64_t e, int tid) {
@@ -27,6 +29,7 @@ static void nested_task(void *ctx, int64_t b, int64_t e, int tid) {
         inner_t in;
         in.n = n;
         in.base = i * 16;
+        in.outer = pthread_self();
         rl_pool_for(n->pool, 16, 1, inner_task, &in);
     }
 }
@@ -122,6 +125,7 @@ int main(void) {
             rl_pool_for(p, 64, 1, nested_task, &nt_);
             for (i = 0; i < 64 * 16; i++) ok &= nt_.hits[i] == 1;
             RLT_CHECK(ok && !nt_.bad_tid, "nested rl_pool_for: every inner item once, tids in range");
+            RLT_CHECK(!nt_.not_inline, "nested rl_pool_for runs inline: one call fn(ctx, 0, n, 0) on the calling task's thread");
             /* many tiny jobs back to back (the spin-wait path), with a second thread
                calling the same pool at the same time (runs inline, never corrupts) */
             {

@@ -324,6 +324,93 @@ int main(void) {
             rl_model_free(&b);
         }
         remove(o.checkpoint);
+        { /* the loop of the other stages: the micro-batch check, csv rows, max_steps with an exact resume (across a layer's end) */
+            rl_model s1, s2;
+            rl_stage_opts q = o;
+            losses_t lx, ly;
+            const char *csv = rlt_tmp("rl_test_layerwise.csv"), *ck1 = rlt_tmp("rl_test_layerwise1.safetensors"),
+                       *ck2 = rlt_tmp("rl_test_layerwise2.safetensors");
+            char *text;
+            size_t nt;
+            int k, rows_ok = 1;
+            rl_student_from_teacher(&s1, &teacher, &so);
+            rl_student_from_teacher(&s2, &teacher, &so);
+            q.ctx = 16; q.batch = 4; q.micro_batch = 3; q.tokens = 6 * 4 * 16; q.resume = 0; q.max_steps = 0;
+            q.checkpoint = ck1;
+            remove(ck1);
+            RLT_CHECK(rl_train_stage(&c, &s1, &teacher, &data, &q) == RL_ERR_ARG && strstr(rl_last_error(), "batch 4 is not a multiple of the micro-batch 3"),
+                      "layerwise: micro-batch 3 of a batch of 4 refused: %s", rl_last_error());
+            RLT_CHECK(!fopen(ck1, "rb"), "nothing written");
+            q.micro_batch = 2;
+            q.csv = csv;
+            remove(csv);
+            memset(&lx, 0, sizeof lx);
+            q.user = &lx;
+            RLT_CHECK(rl_train_stage(&c, &s1, &teacher, &data, &q) == RL_OK && lx.n == 12, "layerwise, micro-batches of 2: 6 steps x 2 layers (%d): %s", lx.n,
+                      rl_last_error());
+            text = slurp(csv, &nt);
+            for (k = 1; k <= 12 && text; k++) {
+                char row[32], *p1;
+                snprintf(row, sizeof row, "\n1,%d,%d,", k, k * 4 * 16);
+                p1 = k == 1 ? (strncmp(text, row + 1, strlen(row + 1)) ? NULL : text) : strstr(text, row);
+                rows_ok &= p1 && (k == 1 || !strstr(p1 + 1, row));
+            }
+            RLT_CHECK(text && rows_ok && !strstr(text, "\n1,13,"), "layerwise writes one csv row per step (stage,step,tokens,...): %s", text ? text : "(none)");
+            free(text);
+            remove(csv);
+            q.csv = NULL;
+            q.checkpoint = ck2;
+            remove(ck2);
+            memset(&ly, 0, sizeof ly);
+            q.user = &ly;
+            q.max_steps = 4;
+            RLT_CHECK(rl_train_stage(&c, &s2, &teacher, &data, &q) == RL_OK && ly.n == 4, "layerwise max_steps 4 stops after 4 steps (%d): %s", ly.n,
+                      rl_last_error());
+            {
+                rl_st ck;
+                const char *ld = NULL, *sp = NULL;
+                if (rl_st_open(&ck, ck2) == RL_OK) {
+                    ld = rl_st_meta(&ck, "radlads.layer_done");
+                    sp = rl_st_meta(&ck, "radlads.step");
+                    RLT_CHECK(ld && sp && !strcmp(ld, "-1") && !strcmp(sp, "4") && rl_st_find(&ck, "optim.m.model.layers.0.self_attn.w1"),
+                              "a checkpoint in layer 0 at its step 4, with that layer's moments (layer_done %s, step %s)", ld ? ld : "-", sp ? sp : "-");
+                    rl_st_close(&ck);
+                } else {
+                    RLT_CHECK(0, "max_steps writes a checkpoint: %s", rl_last_error());
+                }
+            }
+            rl_model_free(&s2);
+            rl_student_from_teacher(&s2, &teacher, &so); /* a fresh process */
+            q.resume = 1;
+            q.max_steps = 5; /* steps 5..9: over the end of layer 0 */
+            RLT_CHECK(rl_train_stage(&c, &s2, &teacher, &data, &q) == RL_OK && ly.n == 9, "resumed for 5 more steps (%d): %s", ly.n, rl_last_error());
+            rl_model_free(&s2);
+            rl_student_from_teacher(&s2, &teacher, &so);
+            q.max_steps = 0;
+            RLT_CHECK(rl_train_stage(&c, &s2, &teacher, &data, &q) == RL_OK && ly.n == 12, "resumed to the end (%d): %s", ly.n, rl_last_error());
+            RLT_CHECK(ly.last == lx.last && ly.at[5] == lx.at[5] && ly.at[7] == lx.at[7], "layerwise resume is exact: final loss %.9g vs %.9g straight",
+                      ly.last, lx.last);
+            {
+                rl_st sa, sb;
+                int i, n = 0, diff = 0;
+                if (rl_st_open(&sa, ck1) == RL_OK) {
+                    if (rl_st_open(&sb, ck2) == RL_OK) {
+                        for (i = 0; i < rl_st_count(&sa); i++) {
+                            const rl_st_tensor *x = rl_st_at(&sa, i), *y = rl_st_find(&sb, x->name);
+                            n++;
+                            diff += !y || y->nbytes != x->nbytes || memcmp(x->data, y->data, x->nbytes) != 0;
+                        }
+                        RLT_CHECK(n > 0 && diff == 0 && rl_st_count(&sa) == rl_st_count(&sb), "%d of %d checkpoint tensors differ after the resumes", diff, n);
+                        rl_st_close(&sb);
+                    }
+                    rl_st_close(&sa);
+                }
+            }
+            remove(ck1);
+            remove(ck2);
+            rl_model_free(&s1);
+            rl_model_free(&s2);
+        }
         rl_model_free(&a);
         rl_ctx_free(&c);
     }

@@ -315,7 +315,7 @@ static void redraw(const char *out) {
     snprintf(tr, sizeof tr, "%s/train.csv", out);
     snprintf(ev, sizeof ev, "%s/eval.csv", out);
     snprintf(svg, sizeof svg, "%s/train.svg", out);
-    if (access(tr, F_OK) != 0) return; /* nothing logged yet (step 1 --layerwise keeps no train.csv) */
+    if (access(tr, F_OK) != 0) return; /* nothing logged yet */
     if (rl_plot_train_svg(tr, ev, svg, out) != RL_OK) fprintf(stderr, "radlads: plot: %s\n", rl_last_error());
 }
 
