@@ -26,7 +26,10 @@
        RADLADS_NO_TOKENIZER  tokenizers and rl_tokens_from_text (implies NO_LMEVAL, NO_EXPORT)
        RADLADS_NO_LMEVAL     lm-evaluation-harness task scoring
        RADLADS_NO_EXPORT     export to llama.cpp (GGUF rwkv6qwen2)
-   Models load from memory in every build (rl_model_from_memory, rl_tokenizer_load_mem).
+       RADLADS_NO_THREADS    worker threads: rl_pool_for runs every job on the caller (no pthreads)
+       RADLADS_NO_STDIO      file I/O: every call taking a path (implies NO_TRAINING, NO_EXPORT)
+   Models load from memory in every build (rl_model_from_memory, rl_tokenizer_load_mem);
+   without stdio the library still formats its messages with <stdio.h>'s snprintf.
    `make embedded` builds examples/generate.c with the switches inference does not need.
 
    Environment variables read at run time:
@@ -101,7 +104,10 @@ extern "C" {
 #endif
 
 /* Switches that imply others (see "Compile-time switches" above). */
-#if (defined(RADLADS_NO_GGUF) || defined(RADLADS_NO_TOKENIZER)) && !defined(RADLADS_NO_EXPORT)
+#if defined(RADLADS_NO_STDIO) && !defined(RADLADS_NO_TRAINING) /* checkpoints, logs, saving */
+#define RADLADS_NO_TRAINING
+#endif
+#if (defined(RADLADS_NO_GGUF) || defined(RADLADS_NO_TOKENIZER) || defined(RADLADS_NO_STDIO)) && !defined(RADLADS_NO_EXPORT)
 #define RADLADS_NO_EXPORT
 #endif
 #if defined(RADLADS_NO_TOKENIZER) && !defined(RADLADS_NO_LMEVAL)
@@ -495,12 +501,14 @@ typedef struct rl_model {
     struct rl_gguf *gguf;        /* a student read from GGUF: kept open, its matrices point into it */
 } rl_model;
 
+#if !defined(RADLADS_NO_STDIO)
 /* Load a Hugging Face Qwen2/Llama folder or a RADLADS student (config.json + safetensors).
    trainable = 0 keeps 2-D weights (LoRA matrices included) in the file's BF16/F16/F32,
    memory-mapped (a frozen model: no F32 copy of the weights); 1 converts every parameter to
    F32 and allocates gradients. A student's config.json and tensors must agree (layer count,
    which layers are attention, the mixers' optional parts), else an error names both. */
 rl_status rl_model_load(rl_model *m, const char *dir, int trainable);
+#endif
 /* The same from memory: the bytes of a model.safetensors and the text of its config.json
    (embedded programs, no file system). The safetensors buffer must outlive the model when
    trainable is 0 (frozen matrices point into it); `source` names the model in messages. */
@@ -557,6 +565,7 @@ typedef struct rl_tokens {
     int64_t n;
 } rl_tokens;
 void rl_tokens_free(rl_tokens *t);
+#if !defined(RADLADS_NO_STDIO)
 /* RWKV/Megatron binidx (prefix.idx + prefix.bin, uint16 or int32 tokens). */
 rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix);
 /* llm.c token file (header of 256 int32: magic 20240520, version 1|2, count; uint16|uint32 ids). */
@@ -568,6 +577,7 @@ rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path);
    documents, each stripped of surrounding whitespace, when the tokenizer has no such token
    (e.g. llama2.c vocabularies); a tokenizer that has it (Qwen2) encodes it as that token. */
 rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos);
+#endif
 #endif
 
 /* Training windows of T+1 tokens at slot boundaries i·T (RADLADS' src/dataset.py). The first
@@ -776,8 +786,10 @@ typedef struct rl_json_doc {
    ("config.json"; NULL = "json"). On error the document is left empty (rl_json_free is
    still allowed). */
 rl_status rl_json_parse(rl_json_doc *doc, const char *text, size_t len, const char *source);
+#if !defined(RADLADS_NO_STDIO)
 /* Read and parse a file; max_bytes = 0 means 1 GiB. Errors name the path. */
 rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_bytes);
+#endif
 void rl_json_free(rl_json_doc *doc);
 int rl_json_has_dup(const rl_json_doc *doc);
 /* Member `key` of an object: NULL if absent or obj is not an OBJ (linear search). */
@@ -863,8 +875,10 @@ struct rl_st {
     rl_arena arena;
 };
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_st_open(rl_st *st, const char *path);      /* a .safetensors file (a folder: rl_st_open_dir) */
 rl_status rl_st_open_dir(rl_st *st, const char *dir);   /* model.safetensors, else the index + shards */
+#endif
 /* Validate and list a safetensors image in memory (not copied: keep it alive while st is
    open). `name` is used in messages. */
 rl_status rl_st_open_memory(rl_st *st, const void *data, size_t len, const char *name);
@@ -897,7 +911,9 @@ enum { RL_ST_WRITE_NO_FORMAT = 1 }; /* do not add "format": "pt" (only for golde
 /* meta: NULL or NULL-terminated key, value, key, value, ..., NULL. "format": "pt" is always
    added (transformers refuses files without it) unless flags has RL_ST_WRITE_NO_FORMAT; a
    caller's own "format" must be "pt". Metadata keys are written in byte order. */
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags);
+#endif
 /* The same file image in a malloc'd buffer (free with rl_free). */
 rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags,
                           unsigned char **out, size_t *out_len);
@@ -918,7 +934,9 @@ rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *
    use_sliding_window true with max_window_layers < layers, or "sliding_attention" in
    layer_types). Unknown architectures/model_type: RL_ERR_UNSUPPORTED naming it. */
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_config_load(rl_config *cfg, const char *path_to_config_json);
+#endif
 /* The same from text in memory; `source` names it in messages. */
 rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const char *source);
 /* RoPE inverse frequencies, head_dim/2 of them: theta^(-2i/head_dim), then the scaling rule
@@ -1008,10 +1026,12 @@ typedef struct rl_gguf {
     int map_kind_;          /* 0 borrowed, 1 mmap, 2 malloc */
 } rl_gguf;
 
+#if !defined(RADLADS_NO_STDIO)
 /* Open and validate a GGUF file: header, every metadata value, every tensor info, data
    ranges, alignment, overlaps. On failure *g is left closed and rl_last_error() names
    the file and the key or tensor at fault. */
 rl_status rl_gguf_open(rl_gguf *g, const char *path);
+#endif
 /* The same over bytes already in memory (borrowed until rl_gguf_close); name is used in
    messages. */
 rl_status rl_gguf_open_memory(rl_gguf *g, const void *data, size_t size, const char *name);
@@ -1112,6 +1132,7 @@ typedef struct rl_gguf_vocab {
 rl_status rl_gguf_vocab_read(const rl_gguf *g, rl_gguf_vocab *v);
 void rl_gguf_vocab_free(rl_gguf_vocab *v);
 
+#if !defined(RADLADS_NO_STDIO)
 /* ---- GGUF writer ----
    Collects metadata and tensors, then rl_gguf_write() writes version 3 to
    "<path>.tmp.<random>", flushed, and renames it over path. Setting "general.alignment" (UINT32, power of
@@ -1147,6 +1168,7 @@ rl_status rl_gguf_add_tensor(rl_gguf_writer *w, const char *name, rl_ggml_type t
 rl_status rl_gguf_add_tensor_fn(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims,
                                 const int64_t *ne, rl_gguf_fill_fn fill, void *user);
 rl_status rl_gguf_write(rl_gguf_writer *w, const char *path);
+#endif /* GGUF writer */
 
 
 #endif /* GGUF */
@@ -1198,10 +1220,12 @@ enum {
     RL_TOKEN_UNUSED = 5        /* id below vocab_size that no token has */
 };
 
+#if !defined(RADLADS_NO_STDIO)
 /* Load tokenizer.json; `path` is the file or a model folder that holds it (a folder with no
    tokenizer.json but a llama2.c tokenizer.bin, as `radlads import --llama2c` writes, loads
    that with rl_tokenizer_load_llama2c). */
 rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path);
+#endif
 /* The same from memory; `source` names it in errors (NULL: "tokenizer.json"). */
 rl_status rl_tokenizer_load_mem(rl_tokenizer **tok, const char *json, size_t len, const char *source);
 /* Build from a plain vocabulary (e.g. read back from GGUF): tokens[i] has id i (byte-level
@@ -1218,7 +1242,9 @@ rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *c
    llama2.c vocabularies" in the implementation). vocab_size > 0: the file must hold exactly
    that many tokens (the model's); 0: as many as the file holds. Ids 0, 1, 2 are <unk>, BOS, EOS
    and 3..258 the byte tokens <0x00>..<0xFF> (checked); encode(add_special) prepends BOS. */
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_tokenizer_load_llama2c(rl_tokenizer **tok, const char *path, int32_t vocab_size);
+#endif
 rl_status rl_tokenizer_load_llama2c_mem(rl_tokenizer **tok, const void *data, size_t len, int32_t vocab_size, const char *source);
 void rl_tokenizer_free(rl_tokenizer *tok);
 
@@ -1278,7 +1304,9 @@ void rl_detok_free(rl_detok *d);
    Face's rotate-half order; bos 1; eos [1, 2] (llama2.c separates documents with BOS and
    run.c stops generating at it). The file size must match the header exactly; errors name
    the file and the header field. */
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_model_load_llama2c(rl_model *m, const char *path);
+#endif
 rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source);
 #if !defined(RADLADS_NO_TRAINING) && !defined(RADLADS_NO_TOKENIZER) /* saves with rl_model_save */
 /* `radlads import --llama2c`: model.bin + its tokenizer.bin -> a Hugging Face Llama folder:
@@ -1392,6 +1420,7 @@ typedef struct rl_mc_result {
     double ppl;                     /* LAMBADA perplexity exp(−mean ll); NAN for the others */
     double acc_stderr, acc_norm_stderr;
 } rl_mc_result;
+#if !defined(RADLADS_NO_STDIO)
 /* Read a task's jsonl file and score its first `limit` documents (limit <= 0: all). task is one
    of the names above, or NULL/"auto" to tell it from the first document's fields (endings ->
    hellaswag, sol1 -> piqa, answerKey -> arc, option1 -> winogrande, text -> lambada_openai). */
@@ -1399,6 +1428,7 @@ rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const ch
                        int64_t limit, rl_mc_result *out);
 rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
                           int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out);
+#endif
 
 #endif /* lm-eval */
 
@@ -1414,7 +1444,9 @@ rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const
    The configuration's mapping from GGUF keys: see the top of section 16a's implementation.
    Errors name the file, the tensor or key, and the problem, e.g.
    "m.gguf: tensor 'blk.3.ffn_up.weight' (model.layers.3.mlp.up_proj.weight) is missing". */
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_model_load_gguf(rl_model *m, const char *path);
+#endif
 /* The same from a GGUF already open (g stays open and is not referenced afterwards). */
 rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
 /* Only the configuration (no tensor data is read, except rope_freqs.weight). */
@@ -1430,6 +1462,7 @@ rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
    (absent: true for the Llama-3 pre-tokenizer, as llama.cpp, false otherwise). */
 rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
 
+#if !defined(RADLADS_NO_STDIO)
 /* Write tok as a Hugging Face tokenizer.json that rl_tokenizer_load and HF
    `tokenizers` read back to the same tokenizer: model BPE (model.vocab in id order, merges
    as [a, b] pairs, ignore_merges / fuse_unk / unk_token as tok has them), added_tokens sorted
@@ -1439,6 +1472,7 @@ rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
    processor is written when encode(add_special) adds tokens (e.g. Llama-3's BOS). Tokens
    must be valid UTF-8 (JSON holds nothing else). Written to a temporary file and renamed. */
 rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path);
+#endif
 
 #if !defined(RADLADS_NO_TRAINING) /* writes the folder with rl_model_save */
 /* `radlads import`: a GGUF teacher -> a Hugging Face folder out_dir (created if needed):
@@ -5526,6 +5560,7 @@ static rl_status rl__model_from_st(rl_model *m, const rl_config *cfg, int traina
     return RL_OK;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
     rl_config cfg;
     char path[4096];
@@ -5541,6 +5576,7 @@ rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
     }
     return rl__model_from_st(m, &cfg, trainable, dir);
 }
+#endif
 
 rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_t safetensors_len, const char *config_json,
                                size_t config_len, int trainable, const char *source) {
@@ -5926,6 +5962,7 @@ void rl_tokens_free(rl_tokens *t) {
     t->n = 0;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 static uint64_t rl__le(const unsigned char *p, int bytes) {
     uint64_t v = 0;
     int i;
@@ -5998,6 +6035,7 @@ rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path) {
     RL_FREE(b);
     return RL_OK;
 }
+#endif
 
 RL__UTIL const char *rl__memmem(const char *h, size_t hn, const char *nd, size_t nn) {
     size_t i;
@@ -6006,7 +6044,7 @@ RL__UTIL const char *rl__memmem(const char *h, size_t hn, const char *nd, size_t
     return NULL;
 }
 
-#if !defined(RADLADS_NO_TOKENIZER)
+#if !defined(RADLADS_NO_TOKENIZER) && !defined(RADLADS_NO_STDIO)
 /* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one
    document each); every document is followed by eos when eos >= 0. */
 rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos) {
@@ -8888,6 +8926,7 @@ rl_status rl_json_parse(rl_json_doc *doc, const char *text, size_t len, const ch
 }
 
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_bytes) {
     char *text;
     size_t len;
@@ -8899,6 +8938,7 @@ rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_byte
     RL_FREE(text);
     return s;
 }
+#endif
 
 void rl_json_free(rl_json_doc *doc) {
     if (!doc) return;
@@ -9359,6 +9399,7 @@ rl_status rl_st_open_memory(rl_st *st, const void *data, size_t len, const char 
     return s;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_st_open(rl_st *st, const char *path) {
     rl__st_list list = {NULL, 0, 0};
     rl_status s;
@@ -9559,6 +9600,8 @@ fail:
     rl_st_close(st);
     return s;
 }
+
+#endif
 
 void rl_st_close(rl_st *st) {
     int i;
@@ -9964,6 +10007,7 @@ rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *
 }
 
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags) {
     rl__st_word *ord;
     rl__sbuf hb;
@@ -9985,6 +10029,7 @@ rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const
     RL_FREE(hb.p);
     return s;
 }
+#endif
 
 /* ==== 11. config.json ====================================================== */
 
@@ -10323,6 +10368,7 @@ done:
     return s;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_config_load(rl_config *cfg, const char *path) {
     char *text;
     size_t len;
@@ -10333,6 +10379,7 @@ rl_status rl_config_load(rl_config *cfg, const char *path) {
     RL_FREE(text);
     return s;
 }
+#endif
 
 void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq) {
     const double two_pi = 6.283185307179586476925286766559;
@@ -11004,6 +11051,7 @@ rl_status rl_gguf_open_memory(rl_gguf *g, const void *data, size_t size, const c
     return s;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_gguf_open(rl_gguf *g, const char *path) {
     rl_status s;
     memset(g, 0, sizeof *g);
@@ -11026,6 +11074,7 @@ rl_status rl_gguf_open(rl_gguf *g, const char *path) {
     if ((s = rl__gguf_parse(g))) rl_gguf_close(g);
     return s;
 }
+#endif
 
 void rl_gguf_close(rl_gguf *g) {
     if (!g) return;
@@ -11555,6 +11604,7 @@ void rl_gguf_vocab_free(rl_gguf_vocab *v) {
 }
 
 /* ---- writer ---- */
+#if !defined(RADLADS_NO_STDIO)
 
 typedef struct rl__gguf_wtensor {
     char *name;
@@ -11963,6 +12013,7 @@ rl_status rl_gguf_write(rl_gguf_writer *w, const char *path) {
     RL_FREE(o);
     return s;
 }
+#endif /* GGUF writer */
 
 /* ---- quantized weights in matrix products (rl_gemm) ---- */
 
@@ -14400,6 +14451,7 @@ rl_status rl_tokenizer_load_mem(rl_tokenizer **tok, const char *json, size_t len
     return RL_OK;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path) {
     rl_json_doc doc;
     rl_tokenizer *t;
@@ -14429,6 +14481,7 @@ rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path) {
     *tok = t;
     return RL_OK;
 }
+#endif
 
 rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *const *tokens,
                                   const int32_t *token_types, int n_merges, const char *const *merges,
@@ -14586,6 +14639,7 @@ rl_status rl_tokenizer_load_llama2c_mem(rl_tokenizer **tok, const void *data, si
     return RL_OK;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_tokenizer_load_llama2c(rl_tokenizer **tok, const char *path, int32_t vocab_size) {
     char *data = NULL;
     size_t len = 0;
@@ -14597,6 +14651,7 @@ rl_status rl_tokenizer_load_llama2c(rl_tokenizer **tok, const char *path, int32_
     RL_FREE(data);
     return st;
 }
+#endif
 
 /* the merge heap: (score desc, left position asc), as run.c's scan picks the leftmost best */
 typedef struct rl__spq { float score; int32_t left, right, lid, rid, mid; } rl__spq;
@@ -14914,6 +14969,7 @@ rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, c
     return RL_OK;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_model_load_llama2c(rl_model *m, const char *path) {
     char *data = NULL;
     size_t len = 0;
@@ -14925,6 +14981,7 @@ rl_status rl_model_load_llama2c(rl_model *m, const char *path) {
     RL_FREE(data);
     return st;
 }
+#endif
 
 #if !defined(RADLADS_NO_TRAINING) && !defined(RADLADS_NO_TOKENIZER)
 rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const char *out_dir) {
@@ -15105,7 +15162,7 @@ static void rl__lm_putc(rl__lm_buf *b, uint32_t cp) {
 }
 
 /* Python str.capitalize(): first character upper-cased (ß -> "Ss"), the rest lower-cased. */
-static void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n) {
+RL__UTIL void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     int first = 1;
@@ -15121,7 +15178,7 @@ static void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n) {
 }
 
 /* HellaSwag preprocess (lm-eval hellaswag/utils.py) of s into b. */
-static void rl__lm_hs_pre(rl__lm_buf *b, const char *s, size_t n) {
+RL__UTIL void rl__lm_hs_pre(rl__lm_buf *b, const char *s, size_t n) {
     rl__lm_buf t, u;
     size_t i, a = rl__lm_lspace(s, n), z;
     memset(&t, 0, sizeof t);
@@ -15488,7 +15545,8 @@ rl_status rl_mc_score(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_
     return st;
 }
 
-/* ---- task files ---- */
+#if !defined(RADLADS_NO_STDIO)
+/* ---- task files (jsonl; not with RADLADS_NO_STDIO) ---- */
 
 enum { RL__LM_HELLASWAG, RL__LM_PIQA, RL__LM_ARC, RL__LM_WINOGRANDE, RL__LM_LAMBADA };
 static const char *const rl__lm_task_names[] = {"hellaswag", "piqa", "arc", "winogrande", "lambada_openai"};
@@ -15902,6 +15960,7 @@ rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const ch
                        int64_t limit, rl_mc_result *out) {
     return rl_eval_task_ex(c, m, tok, jsonl_path, task, limit, NULL, out);
 }
+#endif
 
 
 #endif /* lm-eval */
@@ -16190,6 +16249,7 @@ rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
     return RL_OK;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 /* ---- RAD-RWKV6 students from GGUF (llama.cpp arch rwkv6qwen2) ----
    The inverse of rl_export_gguf_rwkv6qwen2, and what llama.cpp's own converter writes for an
    RWKV6Qwen2ForCausalLM checkpoint. The large matrices (embedding, r/k/v/o, gate, MLP,
@@ -16454,6 +16514,7 @@ rl_status rl_model_load_gguf(rl_model *m, const char *path) {
     RL_FREE(g);
     return st;
 }
+#endif
 
 /* ---- import: tokenizer from GGUF arrays ---- */
 
@@ -16510,7 +16571,8 @@ out:
     return st;
 }
 
-/* ---- import: tokenizer.json writer ---- */
+#if !defined(RADLADS_NO_STDIO)
+/* ---- import: tokenizer.json writer (not with RADLADS_NO_STDIO) ---- */
 
 /* A JSON string of n bytes; 0, or -1 if s is not valid UTF-8. */
 static int rl__sb_json_strn(rl__sbuf *b, const char *s, size_t n) {
@@ -16776,6 +16838,7 @@ rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path) {
     RL_FREE(b.p);
     return st;
 }
+#endif
 
 /* ---- import: the whole folder ---- */
 
