@@ -35,7 +35,7 @@ $(B)/generate: examples/generate.c radlads.h
 
 # examples/generate.c as an embedded program would build it: only what inference needs
 # (the switches), at -Os, unused functions dropped; prints its size (README.md records it)
-EMBEDDED := -DRADLADS_NO_TRAINING -DRADLADS_NO_GGUF -DRADLADS_NO_TOKENIZER -DRADLADS_NO_LMEVAL -DRADLADS_NO_EXPORT
+EMBEDDED := -DRADLADS_NO_TRAINING -DRADLADS_NO_GGUF -DRADLADS_NO_TOKENIZER -DRADLADS_NO_LMEVAL -DRADLADS_NO_EXPORT -DRADLADS_NO_STDIO
 EMB_CFLAGS := -Os -std=c99 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -Wl,--gc-sections
 $(B)/generate-embedded: examples/generate.c radlads.h
 	@mkdir -p $(B)
@@ -70,8 +70,18 @@ $(B)/asan/%: tests/%.c radlads.h tests/rl_test.h $(B)/asan/radlads.o
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(call impl_obj,$(B)/asan/radlads.o) $(LDLIBS)
 
-test: $(TESTS) $(B)/radlads $(B)/generate
-	@sh tests/run.sh $(TESTS) tests/test_cli.sh
+# RADLADS_NO_THREADS: the kernel and autodiff tests built without pthreads (no -lpthread;
+# tests/run.sh also checks that such an object calls no pthread_* function)
+NOTHREADS := $(B)/nothreads/test_kernels $(B)/nothreads/test_grad
+$(B)/nothreads/radlads.o: tests/rl_impl.c radlads.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -DRADLADS_NO_THREADS -c -o $@ $<
+$(B)/nothreads/%: tests/%.c radlads.h tests/rl_test.h $(B)/nothreads/radlads.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -DRADLADS_NO_THREADS -o $@ $< $(call impl_obj,$(B)/nothreads/radlads.o) -lm
+
+test: $(TESTS) $(NOTHREADS) $(B)/radlads $(B)/generate
+	@sh tests/run.sh $(TESTS) $(NOTHREADS) tests/test_cli.sh
 
 # the command-line tool under the sanitizers, leak detection on: tests/test_cli.sh runs it
 $(B)/asan/radlads: tools/radlads.c radlads.h

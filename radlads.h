@@ -8,7 +8,8 @@
    before you include this file in *one* C or C++ file to create the implementation.
    Every other file includes it without the define and sees only the declarations.
 
-   Dependencies: libc, libm, pthreads. Link with -lm -lpthread.
+   Dependencies: libc, libm, pthreads. Link with -lm -lpthread. Runs on POSIX systems and
+   on Windows (MinGW-w64; its winpthreads).
    Optional: radlads_cuda.cu (CUDA Toolkit) swaps GPU kernels in when compiled with
    RADLADS_CUDA defined.
 
@@ -27,7 +28,10 @@
        RADLADS_NO_TOKENIZER  tokenizers and rl_tokens_from_text (implies NO_LMEVAL, NO_EXPORT)
        RADLADS_NO_LMEVAL     lm-evaluation-harness task scoring
        RADLADS_NO_EXPORT     export to llama.cpp (GGUF rwkv6qwen2)
-   Models load from memory in every build (rl_model_from_memory, rl_tokenizer_load_mem).
+       RADLADS_NO_THREADS    worker threads: rl_pool_for runs every job on the caller (no pthreads)
+       RADLADS_NO_STDIO      file I/O: every call taking a path (implies NO_TRAINING, NO_EXPORT)
+   Models load from memory in every build (rl_model_from_memory, rl_tokenizer_load_mem);
+   without stdio the library still formats its messages with <stdio.h>'s snprintf.
    `make embedded` builds examples/generate.c with the switches inference does not need.
 
    Environment variables read at run time:
@@ -37,8 +41,8 @@
    TABLE OF CONTENTS (each section opens with a banner "==== N. name ====", once among the
    declarations and once in the implementation, in the same order)
    PART I: THE METHOD, in the order data flows
-       1. base          status codes, last error, logging, allocation, arenas, thread pool,
-                        RNG, bf16/f16 conversion
+       1. base          status codes, last error, logging, allocation, arenas, RNG,
+                        bf16/f16 conversion (the thread pool: section 8, platform layer)
        2. kernels       2a naive reference kernels; 2b one SIMD template compiled per ISA
                         (scalar, AVX2+FMA, AVX-512, NEON); 2c run-time dispatch, GEMM
        3. autodiff      tensors, the tape, every op with forward and backward side by side
@@ -50,7 +54,8 @@
                         training curves as SVG
        7. inference     7a state, prefill/decode, sampling; 7b perplexity, KL, top-1
    PART II: THE OUTSIDE WORLD
-       8. files, text   growable buffers, whole-file reads, atomic writes, strict numbers
+       8. files, text   the platform layer (every OS call: clock, thread pool, files,
+                        memory maps, atomic writes), growable buffers, strict numbers
        9. JSON          a strict RFC 8259 parser
       10. safetensors   reader (mmap, shards) and writer
       11. config.json   Qwen2 / Llama / RADLADS student configurations
@@ -77,6 +82,11 @@
 #ifndef RADLADS_H
 #define RADLADS_H
 
+/* glibc under a strict -std=c99: the POSIX the implementation calls (monotonic clock) */
+#if defined(RADLADS_IMPLEMENTATION) && defined(__linux__) && defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) && \
+    !defined(_XOPEN_SOURCE) && !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,8 +96,20 @@ extern "C" {
 
 #define RADLADS_VERSION "0.1.0"
 
+/* printf-style format checks (MinGW-w64: its C99 printf, which C99/C++11 builds get) */
+#if defined(__MINGW32__) && !defined(__clang__) && (defined(_UCRT) || __USE_MINGW_ANSI_STDIO)
+#define RL__PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__)
+#define RL__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define RL__PRINTF(f, a)
+#endif
+
 /* Switches that imply others (see "Compile-time switches" above). */
-#if (defined(RADLADS_NO_GGUF) || defined(RADLADS_NO_TOKENIZER)) && !defined(RADLADS_NO_EXPORT)
+#if defined(RADLADS_NO_STDIO) && !defined(RADLADS_NO_TRAINING) /* checkpoints, logs, saving */
+#define RADLADS_NO_TRAINING
+#endif
+#if (defined(RADLADS_NO_GGUF) || defined(RADLADS_NO_TOKENIZER) || defined(RADLADS_NO_STDIO)) && !defined(RADLADS_NO_EXPORT)
 #define RADLADS_NO_EXPORT
 #endif
 #if defined(RADLADS_NO_TOKENIZER) && !defined(RADLADS_NO_LMEVAL)
@@ -119,9 +141,7 @@ typedef void (*rl_log_fn)(void *user, int level, const char *msg);
 /* Install the log callback (NULL = silent, the default). */
 void rl_set_log(rl_log_fn fn, void *user);
 void rl_log(int level, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
+    RL__PRINTF(2, 3)
     ;
 
 /* Release a buffer the library allocated for the caller (through RL_FREE, so it works
@@ -488,12 +508,14 @@ typedef struct rl_model {
     struct rl_gguf *gguf;        /* a student read from GGUF: kept open, its matrices point into it */
 } rl_model;
 
+#if !defined(RADLADS_NO_STDIO)
 /* Load a Hugging Face Qwen2/Llama folder or a RADLADS student (config.json + safetensors).
    trainable = 0 keeps 2-D weights (LoRA matrices included) in the file's BF16/F16/F32,
    memory-mapped (a frozen model: no F32 copy of the weights); 1 converts every parameter to
    F32 and allocates gradients. A student's config.json and tensors must agree (layer count,
    which layers are attention, the mixers' optional parts), else an error names both. */
 rl_status rl_model_load(rl_model *m, const char *dir, int trainable);
+#endif
 /* The same from memory: the bytes of a model.safetensors and the text of its config.json
    (embedded programs, no file system). The safetensors buffer must outlive the model when
    trainable is 0 (frozen matrices point into it); `source` names the model in messages. */
@@ -550,6 +572,7 @@ typedef struct rl_tokens {
     int64_t n;
 } rl_tokens;
 void rl_tokens_free(rl_tokens *t);
+#if !defined(RADLADS_NO_STDIO)
 /* RWKV/Megatron binidx (prefix.idx + prefix.bin, uint16 or int32 tokens). */
 rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix);
 /* llm.c token file (header of 256 int32: magic 20240520, version 1|2, count; uint16|uint32 ids). */
@@ -561,6 +584,7 @@ rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path);
    documents, each stripped of surrounding whitespace, when the tokenizer has no such token
    (e.g. llama2.c vocabularies); a tokenizer that has it (Qwen2) encodes it as that token. */
 rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos);
+#endif
 #endif
 
 /* Training windows of T+1 tokens at slot boundaries i·T (RADLADS' src/dataset.py). The first
@@ -770,8 +794,10 @@ typedef struct rl_json_doc {
    ("config.json"; NULL = "json"). On error the document is left empty (rl_json_free is
    still allowed). */
 rl_status rl_json_parse(rl_json_doc *doc, const char *text, size_t len, const char *source);
+#if !defined(RADLADS_NO_STDIO)
 /* Read and parse a file; max_bytes = 0 means 1 GiB. Errors name the path. */
 rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_bytes);
+#endif
 void rl_json_free(rl_json_doc *doc);
 int rl_json_has_dup(const rl_json_doc *doc);
 /* Member `key` of an object: NULL if absent or obj is not an OBJ (linear search). */
@@ -857,8 +883,10 @@ struct rl_st {
     rl_arena arena;
 };
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_st_open(rl_st *st, const char *path);      /* a .safetensors file (a folder: rl_st_open_dir) */
 rl_status rl_st_open_dir(rl_st *st, const char *dir);   /* model.safetensors, else the index + shards */
+#endif
 /* Validate and list a safetensors image in memory (not copied: keep it alive while st is
    open). `name` is used in messages. */
 rl_status rl_st_open_memory(rl_st *st, const void *data, size_t len, const char *name);
@@ -891,7 +919,9 @@ enum { RL_ST_WRITE_NO_FORMAT = 1 }; /* do not add "format": "pt" (only for golde
 /* meta: NULL or NULL-terminated key, value, key, value, ..., NULL. "format": "pt" is always
    added (transformers refuses files without it) unless flags has RL_ST_WRITE_NO_FORMAT; a
    caller's own "format" must be "pt". Metadata keys are written in byte order. */
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags);
+#endif
 /* The same file image in a malloc'd buffer (free with rl_free). */
 rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags,
                           unsigned char **out, size_t *out_len);
@@ -912,7 +942,9 @@ rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *
    use_sliding_window true with max_window_layers < layers, or "sliding_attention" in
    layer_types). Unknown architectures/model_type: RL_ERR_UNSUPPORTED naming it. */
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_config_load(rl_config *cfg, const char *path_to_config_json);
+#endif
 /* The same from text in memory; `source` names it in messages. */
 rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const char *source);
 /* RoPE inverse frequencies, head_dim/2 of them: theta^(-2i/head_dim), then the scaling rule
@@ -1002,10 +1034,12 @@ typedef struct rl_gguf {
     int map_kind_;          /* 0 borrowed, 1 mmap, 2 malloc */
 } rl_gguf;
 
+#if !defined(RADLADS_NO_STDIO)
 /* Open and validate a GGUF file: header, every metadata value, every tensor info, data
    ranges, alignment, overlaps. On failure *g is left closed and rl_last_error() names
    the file and the key or tensor at fault. */
 rl_status rl_gguf_open(rl_gguf *g, const char *path);
+#endif
 /* The same over bytes already in memory (borrowed until rl_gguf_close); name is used in
    messages. */
 rl_status rl_gguf_open_memory(rl_gguf *g, const void *data, size_t size, const char *name);
@@ -1106,9 +1140,10 @@ typedef struct rl_gguf_vocab {
 rl_status rl_gguf_vocab_read(const rl_gguf *g, rl_gguf_vocab *v);
 void rl_gguf_vocab_free(rl_gguf_vocab *v);
 
+#if !defined(RADLADS_NO_STDIO)
 /* ---- GGUF writer ----
    Collects metadata and tensors, then rl_gguf_write() writes version 3 to
-   "<path>.tmp" and renames it over path. Setting "general.alignment" (UINT32, power of
+   "<path>.tmp.<random>", flushed, and renames it over path. Setting "general.alignment" (UINT32, power of
    two) changes the data alignment from 32. Errors are sticky: after a failed add, every
    later call returns the same status, so a sequence of adds can be checked once. */
 typedef struct rl_gguf_writer rl_gguf_writer;
@@ -1141,6 +1176,7 @@ rl_status rl_gguf_add_tensor(rl_gguf_writer *w, const char *name, rl_ggml_type t
 rl_status rl_gguf_add_tensor_fn(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims,
                                 const int64_t *ne, rl_gguf_fill_fn fill, void *user);
 rl_status rl_gguf_write(rl_gguf_writer *w, const char *path);
+#endif /* GGUF writer */
 
 
 #endif /* GGUF */
@@ -1177,10 +1213,12 @@ enum {
     RL_TOKEN_UNUSED = 5        /* id below vocab_size that no token has */
 };
 
+#if !defined(RADLADS_NO_STDIO)
 /* Load tokenizer.json; `path` is the file or a model folder that holds it (a folder with no
    tokenizer.json but a llama2.c tokenizer.bin, as `radlads import --llama2c` writes, loads
    that with rl_tokenizer_load_llama2c). */
 rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path);
+#endif
 /* The same from memory; `source` names it in errors (NULL: "tokenizer.json"). */
 rl_status rl_tokenizer_load_mem(rl_tokenizer **tok, const char *json, size_t len, const char *source);
 /* Build from a plain vocabulary (e.g. read back from GGUF): tokens[i] has id i (byte-level
@@ -1197,7 +1235,9 @@ rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *c
    llama2.c vocabularies" in the implementation). vocab_size > 0: the file must hold exactly
    that many tokens (the model's); 0: as many as the file holds. Ids 0, 1, 2 are <unk>, BOS, EOS
    and 3..258 the byte tokens <0x00>..<0xFF> (checked); encode(add_special) prepends BOS. */
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_tokenizer_load_llama2c(rl_tokenizer **tok, const char *path, int32_t vocab_size);
+#endif
 rl_status rl_tokenizer_load_llama2c_mem(rl_tokenizer **tok, const void *data, size_t len, int32_t vocab_size, const char *source);
 void rl_tokenizer_free(rl_tokenizer *tok);
 
@@ -1257,7 +1297,9 @@ void rl_detok_free(rl_detok *d);
    Face's rotate-half order; bos 1; eos [1, 2] (llama2.c separates documents with BOS and
    run.c stops generating at it). The file size must match the header exactly; errors name
    the file and the header field. */
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_model_load_llama2c(rl_model *m, const char *path);
+#endif
 rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source);
 #if !defined(RADLADS_NO_TRAINING) && !defined(RADLADS_NO_TOKENIZER) /* saves with rl_model_save */
 /* `radlads import --llama2c`: model.bin + its tokenizer.bin -> a Hugging Face Llama folder:
@@ -1362,6 +1404,7 @@ typedef struct rl_mc_result {
     double ppl;                     /* LAMBADA perplexity exp(−mean ll); NAN for the others */
     double acc_stderr, acc_norm_stderr;
 } rl_mc_result;
+#if !defined(RADLADS_NO_STDIO)
 /* Read a task's jsonl file and score its first `limit` documents (limit <= 0: all). task is one
    of the names above, or NULL/"auto" to tell it from the first document's fields (endings ->
    hellaswag, sol1 -> piqa, answerKey -> arc, option1 -> winogrande, text -> lambada_openai). */
@@ -1369,6 +1412,7 @@ rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const ch
                        int64_t limit, rl_mc_result *out);
 rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
                           int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out);
+#endif
 
 #endif /* lm-eval */
 
@@ -1384,7 +1428,9 @@ rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const
    The configuration's mapping from GGUF keys: see the top of section 16a's implementation.
    Errors name the file, the tensor or key, and the problem, e.g.
    "m.gguf: tensor 'blk.3.ffn_up.weight' (model.layers.3.mlp.up_proj.weight) is missing". */
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_model_load_gguf(rl_model *m, const char *path);
+#endif
 /* The same from a GGUF already open (g stays open and is not referenced afterwards). */
 rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
 /* Only the configuration (no tensor data is read, except rope_freqs.weight). */
@@ -1400,6 +1446,7 @@ rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
    (absent: true for the Llama-3 pre-tokenizer, as llama.cpp, false otherwise). */
 rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
 
+#if !defined(RADLADS_NO_STDIO)
 /* Write tok as a Hugging Face tokenizer.json that rl_tokenizer_load and HF
    `tokenizers` read back to the same tokenizer: model BPE (model.vocab in id order, merges
    as [a, b] pairs, ignore_merges / fuse_unk / unk_token as tok has them), added_tokens sorted
@@ -1409,6 +1456,7 @@ rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
    processor is written when encode(add_special) adds tokens (e.g. Llama-3's BOS). Tokens
    must be valid UTF-8 (JSON holds nothing else). Written to a temporary file and renamed. */
 rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path);
+#endif
 
 #if !defined(RADLADS_NO_TRAINING) /* writes the folder with rl_model_save */
 /* `radlads import`: a GGUF teacher -> a Hugging Face folder out_dir (created if needed):
@@ -1446,7 +1494,7 @@ rl_status rl_import_gguf(const char *gguf_path, const char *out_dir);
    time_decay + Σ|time_decay_w2| > ln 5) a warning is logged; outputs then differ where the
    clamp acts.
 
-   The file is written to "<path>.tmp" and renamed over path, so a reader sees the old file or
+   The file is written to "<path>.tmp.<random>" and renamed over path, so a reader sees the old file or
    the complete new one. Tensors are converted while they are written: no second copy of the
    model is held in memory. */
 typedef struct rl_export_opts {
@@ -1485,7 +1533,7 @@ rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *to
 #ifdef RADLADS_INTERNAL
 #define RL__INTERN
 #else
-#define RL__INTERN static
+#define RL__INTERN RL__UTIL /* static; some switches leave it unused */
 #endif
 #ifdef __cplusplus
 extern "C" {
@@ -1557,18 +1605,39 @@ typedef struct rl__kern {
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdio.h>
+#include <stdio.h> /* snprintf everywhere; FILE only without RADLADS_NO_STDIO */
 #include <stdlib.h>
 #include <string.h>
+#include <locale.h>
+#include <time.h>
+/* the operating system, for the platform layer (section 8) alone */
+#if defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#else
+#include <unistd.h>
+#endif
+#if !defined(RADLADS_NO_THREADS)
 #include <pthread.h>
 #include <sched.h>
-#include <unistd.h>
-#include <locale.h>
+#endif
+#if !defined(RADLADS_NO_STDIO)
 #include <fcntl.h>
-#include <time.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#if defined(_WIN32)
+#include <direct.h>
+#include <io.h>
+#include <process.h>
+#else
+#include <sys/mman.h>
+#endif
+#endif
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define RL__X86 1
@@ -1620,9 +1689,9 @@ typedef struct rl__kern {
 extern "C" {
 #endif
 
-/* ---- what Part I uses of section 8 (files and text) ----
-   A growable text buffer (oom set once an append failed, then appends do nothing), whole-file
-   reads, and writes that never leave a half-written file. */
+/* ---- what Part I uses of section 8 (files and text, the platform layer) ----
+   A growable text buffer (oom set once an append failed, then appends do nothing), a
+   monotonic clock, whole-file reads, and writes that never leave a half-written file. */
 typedef struct rl__sbuf {
     char *p;
     size_t n, cap;
@@ -1633,16 +1702,16 @@ RL__UTIL void rl__sb_put(rl__sbuf *b, const char *s, size_t n);
 RL__UTIL void rl__sb_str(rl__sbuf *b, const char *s);
 RL__UTIL void rl__sb_u64(rl__sbuf *b, uint64_t v);
 RL__UTIL void rl__sb_printf(rl__sbuf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
+    RL__PRINTF(2, 3)
     ;
+RL__INTERN double rl__now(void); /* seconds */
+#if !defined(RADLADS_NO_STDIO)
 RL__INTERN rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len);
-RL__UTIL int rl__write_all(int fd, const void *data, uint64_t n);
-RL__UTIL int rl__open_tmp(const char *path, char **tmp_out);
-RL__UTIL void rl__sync_dir(const char *path);
 RL__UTIL rl_status rl__write_atomic(const char *path, const char *data, size_t len);
 RL__UTIL rl_status rl__copy_file(const char *from, const char *to);
+RL__UTIL rl_status rl__make_dir(const char *dir);
+RL__UTIL void rl__remove_stale_tmp(const char *path);
+#endif
 
 /* ==== 1. base ============================================================= */
 
@@ -1668,9 +1737,7 @@ const char *rl_status_name(rl_status s) {
 }
 
 /* Record an error message and return its status: `return rl__fail(RL_ERR_IO, "%s: ...", path);` */
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
+RL__PRINTF(2, 3)
 RL__INTERN rl_status rl__fail(rl_status s, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -1812,170 +1879,7 @@ void rl_arena_free(rl_arena *a) {
     a->used = a->peak = 0;
 }
 
-/* ---- thread pool ---- */
-/* rl_pool_for publishes a job (bumps `generation`); the workers, spinning or asleep on
-   `wake`, join in, and everybody (caller included) takes chunks from an atomic counter.
-   The caller spins, then sleeps on `done`, until every worker has left the job. A job
-   already running (`active`) makes a nested or concurrent call run inline. */
-
-#ifndef RL_POOL_SPIN
-#define RL_POOL_SPIN 20000
-#endif
-#if defined(__x86_64__) || defined(__i386__)
-#define rl__cpu_pause() __builtin_ia32_pause()
-#elif defined(__aarch64__)
-#define rl__cpu_pause() __asm__ __volatile__("yield")
-#else
-#define rl__cpu_pause() ((void)0)
-#endif
-/* one turn of a spin-wait: a pause, and every 64th turn a yield, so that on an
-   oversubscribed machine the thread we wait for gets the core */
-static void rl__spin(int i) {
-    if (i % 64 == 63) sched_yield();
-    else rl__cpu_pause();
-}
-
-struct rl_pool {
-    int n;                   /* threads including the caller */
-    pthread_t *threads;
-    pthread_mutex_t mu;
-    pthread_cond_t wake, done;
-    uint64_t generation;     /* bumped per job (atomic; written under mu) */
-    int busy;                /* workers still inside the current job (atomic) */
-    int quit;                /* atomic */
-    int active;              /* a job is running (atomic) */
-    rl_task_fn fn;
-    void *ctx;
-    int64_t n_items, chunk;
-    int64_t next;            /* next item to hand out (atomic) */
-};
-
-typedef struct { rl_pool *p; int tid; } rl__worker_arg;
-
-static void rl__pool_drain(rl_pool *p, int tid) {
-    for (;;) {
-        int64_t b = __atomic_fetch_add(&p->next, p->chunk, __ATOMIC_RELAXED);
-        if (b >= p->n_items) break;
-        p->fn(p->ctx, b, RL__MIN(b + p->chunk, p->n_items), tid);
-    }
-}
-
-static void *rl__pool_main(void *arg) {
-    rl__worker_arg wa = *(rl__worker_arg *)arg;
-    rl_pool *p = wa.p;
-    uint64_t seen = 0, g;
-    RL_FREE(arg);
-    for (;;) {
-        int spins = 0;
-        while ((g = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE)) == seen && !__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE) &&
-               spins < RL_POOL_SPIN)
-            rl__spin(spins++);
-        if (g == seen) {
-            pthread_mutex_lock(&p->mu);
-            while (!p->quit && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
-            g = p->generation;
-            pthread_mutex_unlock(&p->mu);
-        }
-        if (__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) return NULL;
-        seen = g;
-        rl__pool_drain(p, wa.tid);
-        if (__atomic_sub_fetch(&p->busy, 1, __ATOMIC_ACQ_REL) == 0) { /* the caller may be asleep on `done` */
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->mu);
-        }
-    }
-}
-
-int rl_cpu_count(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
-rl_pool *rl_pool_create(int n_threads) {
-    rl_pool *p;
-    int i;
-    if (n_threads <= 0) n_threads = rl_cpu_count();
-    p = (rl_pool *)RL_MALLOC(sizeof *p);
-    if (!p) return NULL;
-    memset(p, 0, sizeof *p);
-    p->n = n_threads;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->done, NULL);
-    p->threads = (pthread_t *)RL_MALLOC(sizeof(pthread_t) * (size_t)n_threads);
-    if (!p->threads) {
-        p->n = 1;
-        rl_pool_free(p);
-        return NULL;
-    }
-    for (i = 1; i < n_threads; i++) {
-        rl__worker_arg *wa = (rl__worker_arg *)RL_MALLOC(sizeof *wa);
-        if (!wa) break;
-        wa->p = p;
-        wa->tid = i;
-        if (pthread_create(&p->threads[i], NULL, rl__pool_main, wa) != 0) {
-            RL_FREE(wa);
-            break;
-        }
-    }
-    p->n = i; /* run with the threads we got */
-    return p;
-}
-
-void rl_pool_free(rl_pool *p) {
-    int i;
-    if (!p) return;
-    pthread_mutex_lock(&p->mu);
-    __atomic_store_n(&p->quit, 1, __ATOMIC_RELEASE);
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
-    for (i = 1; i < p->n && p->threads; i++) pthread_join(p->threads[i], NULL);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->wake);
-    pthread_cond_destroy(&p->done);
-    RL_FREE(p->threads);
-    RL_FREE(p);
-}
-
-int rl_pool_size(const rl_pool *p) { return p ? p->n : 1; }
-
-void rl_pool_for(rl_pool *p, int64_t n, int64_t grain, rl_task_fn fn, void *ctx) {
-    int64_t chunk;
-    int spins = 0;
-    if (n <= 0) return;
-    if (grain < 1) grain = 1;
-    if (!p || p->n == 1 || n <= grain) {
-        fn(ctx, 0, n, 0);
-        return;
-    }
-    /* nested or concurrent: run here. tid 0 is safe: per-call scratch indexed by tid
-       belongs to this call, and only this thread runs it. */
-    if (__atomic_exchange_n(&p->active, 1, __ATOMIC_ACQUIRE)) {
-        fn(ctx, 0, n, 0);
-        return;
-    }
-    /* about 4 chunks per thread for balance, never below the grain */
-    chunk = RL__MAX(grain, (n + 4 * p->n - 1) / (4 * p->n));
-    p->fn = fn;
-    p->ctx = ctx;
-    p->n_items = n;
-    p->chunk = chunk;
-    p->next = 0;
-    __atomic_store_n(&p->busy, p->n - 1, __ATOMIC_RELAXED);
-    pthread_mutex_lock(&p->mu);
-    __atomic_add_fetch(&p->generation, 1, __ATOMIC_RELEASE); /* publishes the fields above */
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
-    rl__pool_drain(p, 0);
-    while (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) > 0 && spins < RL_POOL_SPIN) rl__spin(spins++);
-    if (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) > 0) {
-        pthread_mutex_lock(&p->mu);
-        while (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) > 0) pthread_cond_wait(&p->done, &p->mu);
-        pthread_mutex_unlock(&p->mu);
-    }
-    __atomic_store_n(&p->active, 0, __ATOMIC_RELEASE);
-}
+/* (the thread pool is in section 8, with the rest of the platform layer) */
 
 /* Scratch of the tasks of one rl_pool_for, allocated before the call so that no task ever
    allocates (and no task can fail): `per` floats, rounded up to whole 64-byte lines, for each
@@ -3225,7 +3129,6 @@ static void rl__prof_free(rl_ctx *c);
 static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)); /* an op's node was made */
 static void rl__prof_boundary(rl_ctx *c);                              /* an op may start here */
 static void rl__prof_pause(rl_ctx *c);                                 /* no op runs from here */
-static double rl__prof_now(void);
 RL__BWD void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds);
 
 void rl_ctx_init(rl_ctx *c, rl_pool *pool) {
@@ -3383,9 +3286,9 @@ rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
     for (i = c->n_tape - 1; i >= 0; i--) {
         rl__node *n = c->tape[i];
         if (n->out->grad || (n->out2 && n->out2->grad)) {
-            double t0 = c->prof ? rl__prof_now() : 0;
+            double t0 = c->prof ? rl__now() : 0;
             n->backward(c, n);
-            if (c->prof) rl__prof_bwd(c, n, rl__prof_now() - t0);
+            if (c->prof) rl__prof_bwd(c, n, rl__now() - t0);
         }
         if (c->err) return c->err;
     }
@@ -5711,6 +5614,7 @@ static rl_status rl__model_from_st(rl_model *m, const rl_config *cfg, int traina
     return RL_OK;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
     rl_config cfg;
     char path[4096];
@@ -5726,6 +5630,7 @@ rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
     }
     return rl__model_from_st(m, &cfg, trainable, dir);
 }
+#endif
 
 rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_t safetensors_len, const char *config_json,
                                size_t config_len, int trainable, const char *source) {
@@ -5848,16 +5753,6 @@ static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__
     {rl__seq_last_bwd, "seq_last"}};
 #endif
 
-static double rl__prof_now(void) {
-#if defined(CLOCK_MONOTONIC)
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-#else
-    return (double)clock() / CLOCKS_PER_SEC;
-#endif
-}
-
 static void *rl__prof_new(void) {
     rl__prof *p = (rl__prof *)RL_MALLOC(sizeof *p);
     if (p) {
@@ -5884,7 +5779,7 @@ static void rl__prof_close(rl__prof *p, double t) {
 }
 static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)) {
     rl__prof *p = (rl__prof *)c->prof;
-    double t = rl__prof_now();
+    double t = rl__now();
     if (p->cur >= 0) { /* a second node without a new input check: a new op from here */
         rl__prof_close(p, t);
         p->mark = t;
@@ -5898,7 +5793,7 @@ static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)) {
 static void rl__prof_boundary(rl_ctx *c) {
     rl__prof *p = (rl__prof *)c->prof;
     if (p->cur >= 0 || !p->head) { /* the previous op ended: the next one starts now */
-        double t = rl__prof_now();
+        double t = rl__now();
         rl__prof_close(p, t);
         p->mark = t;
         p->head = 1;
@@ -5906,7 +5801,7 @@ static void rl__prof_boundary(rl_ctx *c) {
 }
 static void rl__prof_pause(rl_ctx *c) {
     rl__prof *p = (rl__prof *)c->prof;
-    rl__prof_close(p, rl__prof_now());
+    rl__prof_close(p, rl__now());
     p->head = 0;
 }
 static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds) {
@@ -6122,22 +6017,13 @@ rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl
 
 /* ==== 6. training ========================================================== */
 
-RL__UTIL double rl__now(void) {
-#if defined(CLOCK_MONOTONIC)
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-#else
-    return (double)time(NULL);
-#endif
-}
-
 void rl_tokens_free(rl_tokens *t) {
     RL_FREE(t->ids);
     t->ids = NULL;
     t->n = 0;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 static uint64_t rl__le(const unsigned char *p, int bytes) {
     uint64_t v = 0;
     int i;
@@ -6210,6 +6096,7 @@ rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path) {
     RL_FREE(b);
     return RL_OK;
 }
+#endif
 
 RL__UTIL const char *rl__memmem(const char *h, size_t hn, const char *nd, size_t nn) {
     size_t i;
@@ -6218,7 +6105,7 @@ RL__UTIL const char *rl__memmem(const char *h, size_t hn, const char *nd, size_t
     return NULL;
 }
 
-#if !defined(RADLADS_NO_TOKENIZER)
+#if !defined(RADLADS_NO_TOKENIZER) && !defined(RADLADS_NO_STDIO)
 /* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one
    document each); every document is followed by eos when eos >= 0. */
 rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos) {
@@ -6588,9 +6475,7 @@ typedef struct {
     char key[RL__ID_MAX][64];
     char val[RL__ID_MAX][160];
 } rl__run_id;
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
+RL__PRINTF(3, 4)
 static void rl__id_add(rl__run_id *id, const char *key, const char *fmt, ...) {
     va_list ap;
     if (id->n >= RL__ID_MAX) return;
@@ -6680,29 +6565,6 @@ static rl_status rl__check_run_id(const char *path, int stage, const rl__run_id 
                      "(radlads convert --resume-force)", path, (long long)step, (long long)steps);
     rl_st_close(&st);
     return s;
-}
-
-/* "<path>.tmp.<8 hex>" files are ours (rl__open_tmp): a run killed while writing leaves one;
-   the next start in that folder removes them. */
-static void rl__remove_stale_tmp(const char *path) {
-    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    char dir[4096], full[8192];
-    size_t nb = strlen(base);
-    DIR *d;
-    struct dirent *e;
-    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
-    else snprintf(dir, sizeof dir, ".");
-    if (!(d = opendir(dir))) return;
-    while ((e = readdir(d)) != NULL) {
-        const char *n = e->d_name;
-        size_t k;
-        int ok = strlen(n) == nb + 13 && !strncmp(n, base, nb) && !strncmp(n + nb, ".tmp.", 5);
-        for (k = nb + 5; ok && k < nb + 13; k++) ok = (n[k] >= '0' && n[k] <= '9') || (n[k] >= 'a' && n[k] <= 'f');
-        if (!ok) continue;
-        snprintf(full, sizeof full, "%s/%s", dir, n);
-        if (unlink(full) == 0) rl_log(RL_LOG_INFO, "%s: removed a stale temporary file of an interrupted write", full);
-    }
-    closedir(d);
 }
 
 /* The csv log when a stage (re)starts at step `from`: rows of this stage after `from` are of
@@ -7393,7 +7255,7 @@ rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
     rl_status st;
     if (rl__nonfinite_param(m, path, sizeof path)) /* a broken model is never written as a result */
         return rl__fail(RL_ERR_STATE, "%s: model not written: parameter %s holds NaN or Inf", dir, path);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return rl__fail(RL_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
+    if ((st = rl__make_dir(dir)) != RL_OK) return st;
     memset(&mc, 0, sizeof mc);
     for (l = 0; l < c->n_layers; l++)
         if (m->blocks[l].mix.cfg.kind != RL_MIXER_ATTENTION) {
@@ -8019,11 +7881,8 @@ typedef struct rl__lm_doc {
 
 #ifdef RADLADS_INTERNAL
 /* 1. base */
-rl_status rl__fail(rl_status s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+rl_status rl__fail(rl_status s, const char *fmt, ...) RL__PRINTF(2, 3);
+double rl__now(void);
 /* 2. kernels */
 void rl__naive_gemm(const rl__gemm_args *g);
 extern const rl__kern rl__naive_table;
@@ -8073,21 +7932,276 @@ extern "C" {
 
 /* ==== 8. files and text ==================================================== */
 
-/* Grow a malloc'd array to hold `need` elements: the (possibly moved) array, or NULL
-   (the old one stays valid) when out of memory. */
-static void *rl__grow(void *p, size_t *cap, size_t need, size_t elem) {
-    size_t nc;
-    void *q;
-    if (need <= *cap) return p;
-    nc = *cap ? *cap * 2 : 64;
-    while (nc < need) nc *= 2;
-    if (nc > SIZE_MAX / elem) return NULL;
-    q = RL_REALLOC(p, nc * elem);
-    if (!q) return NULL;
-    *cap = nc;
-    return q;
+/* ---- platform: files, memory maps, clocks, threads ----
+   Every call into the operating system is made here: POSIX, or on Windows (MinGW-w64)
+   Win32 and the C runtime's _commit/_getpid/_mkdir; threads are pthreads on both (MinGW-w64
+   ships winpthreads). The rest of the library is ISO C. RADLADS_NO_THREADS leaves the pool
+   without workers (no pthreads); RADLADS_NO_STDIO leaves out files and maps. */
+
+/* Monotonic seconds (throughput, RADLADS_PROFILE). */
+RL__INTERN double rl__now(void) {
+#if defined(_WIN32)
+    LARGE_INTEGER f, c;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (double)c.QuadPart / (double)f.QuadPart;
+#elif defined(CLOCK_MONOTONIC)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#else
+    return (double)clock() / CLOCKS_PER_SEC;
+#endif
 }
 
+int rl_cpu_count(void) {
+#if defined(_WIN32)
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    return si.dwNumberOfProcessors > 0 ? (int)si.dwNumberOfProcessors : 1;
+#elif defined(_SC_NPROCESSORS_ONLN)
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+#else
+    return 1;
+#endif
+}
+
+/* ---- thread pool ---- */
+#if defined(RADLADS_NO_THREADS)
+/* no workers: every job runs on the caller, as tid 0 */
+struct rl_pool {
+    int n;
+};
+rl_pool *rl_pool_create(int n_threads) {
+    rl_pool *p = (rl_pool *)RL_MALLOC(sizeof *p);
+    RL__UNUSED(n_threads);
+    if (p) p->n = 1;
+    return p;
+}
+void rl_pool_free(rl_pool *p) {
+    if (p) RL_FREE(p);
+}
+int rl_pool_size(const rl_pool *p) {
+    RL__UNUSED(p);
+    return 1;
+}
+void rl_pool_for(rl_pool *p, int64_t n, int64_t grain, rl_task_fn fn, void *ctx) {
+    RL__UNUSED(p);
+    RL__UNUSED(grain);
+    if (n > 0) fn(ctx, 0, n, 0);
+}
+#else
+/* rl_pool_for publishes a job (bumps `generation`); the workers, spinning or asleep on
+   `wake`, join in, and everybody (caller included) takes chunks from an atomic counter.
+   The caller spins, then sleeps on `done`, until every worker has left the job. A job
+   already running (`active`) makes a nested or concurrent call run inline. */
+
+#ifndef RL_POOL_SPIN
+#define RL_POOL_SPIN 20000
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#define rl__cpu_pause() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define rl__cpu_pause() __asm__ __volatile__("yield")
+#else
+#define rl__cpu_pause() ((void)0)
+#endif
+/* one turn of a spin-wait: a pause, and every 64th turn a yield, so that on an
+   oversubscribed machine the thread we wait for gets the core */
+static void rl__spin(int i) {
+    if (i % 64 == 63) sched_yield();
+    else rl__cpu_pause();
+}
+
+struct rl_pool {
+    int n;                   /* threads including the caller */
+    pthread_t *threads;
+    pthread_mutex_t mu;
+    pthread_cond_t wake, done;
+    uint64_t generation;     /* bumped per job (atomic; written under mu) */
+    int busy;                /* workers still inside the current job (atomic) */
+    int quit;                /* atomic */
+    int active;              /* a job is running (atomic) */
+    rl_task_fn fn;
+    void *ctx;
+    int64_t n_items, chunk;
+    int64_t next;            /* next item to hand out (atomic) */
+};
+
+typedef struct { rl_pool *p; int tid; } rl__worker_arg;
+
+static void rl__pool_drain(rl_pool *p, int tid) {
+    for (;;) {
+        int64_t b = __atomic_fetch_add(&p->next, p->chunk, __ATOMIC_RELAXED);
+        if (b >= p->n_items) break;
+        p->fn(p->ctx, b, RL__MIN(b + p->chunk, p->n_items), tid);
+    }
+}
+
+static void *rl__pool_main(void *arg) {
+    rl__worker_arg wa = *(rl__worker_arg *)arg;
+    rl_pool *p = wa.p;
+    uint64_t seen = 0, g;
+    RL_FREE(arg);
+    for (;;) {
+        int spins = 0;
+        while ((g = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE)) == seen && !__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE) &&
+               spins < RL_POOL_SPIN)
+            rl__spin(spins++);
+        if (g == seen) {
+            pthread_mutex_lock(&p->mu);
+            while (!p->quit && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
+            g = p->generation;
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) return NULL;
+        seen = g;
+        rl__pool_drain(p, wa.tid);
+        if (__atomic_sub_fetch(&p->busy, 1, __ATOMIC_ACQ_REL) == 0) { /* the caller may be asleep on `done` */
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
+}
+
+rl_pool *rl_pool_create(int n_threads) {
+    rl_pool *p;
+    int i;
+    if (n_threads <= 0) n_threads = rl_cpu_count();
+    p = (rl_pool *)RL_MALLOC(sizeof *p);
+    if (!p) return NULL;
+    memset(p, 0, sizeof *p);
+    p->n = n_threads;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->threads = (pthread_t *)RL_MALLOC(sizeof(pthread_t) * (size_t)n_threads);
+    if (!p->threads) {
+        p->n = 1;
+        rl_pool_free(p);
+        return NULL;
+    }
+    for (i = 1; i < n_threads; i++) {
+        rl__worker_arg *wa = (rl__worker_arg *)RL_MALLOC(sizeof *wa);
+        if (!wa) break;
+        wa->p = p;
+        wa->tid = i;
+        if (pthread_create(&p->threads[i], NULL, rl__pool_main, wa) != 0) {
+            RL_FREE(wa);
+            break;
+        }
+    }
+    p->n = i; /* run with the threads we got */
+    return p;
+}
+
+void rl_pool_free(rl_pool *p) {
+    int i;
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    __atomic_store_n(&p->quit, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    for (i = 1; i < p->n && p->threads; i++) pthread_join(p->threads[i], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->done);
+    RL_FREE(p->threads);
+    RL_FREE(p);
+}
+
+int rl_pool_size(const rl_pool *p) { return p ? p->n : 1; }
+
+void rl_pool_for(rl_pool *p, int64_t n, int64_t grain, rl_task_fn fn, void *ctx) {
+    int64_t chunk;
+    int spins = 0;
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    if (!p || p->n == 1 || n <= grain) {
+        fn(ctx, 0, n, 0);
+        return;
+    }
+    /* nested or concurrent: run here. tid 0 is safe: per-call scratch indexed by tid
+       belongs to this call, and only this thread runs it. */
+    if (__atomic_exchange_n(&p->active, 1, __ATOMIC_ACQUIRE)) {
+        fn(ctx, 0, n, 0);
+        return;
+    }
+    /* about 4 chunks per thread for balance, never below the grain */
+    chunk = RL__MAX(grain, (n + 4 * p->n - 1) / (4 * p->n));
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n_items = n;
+    p->chunk = chunk;
+    p->next = 0;
+    __atomic_store_n(&p->busy, p->n - 1, __ATOMIC_RELAXED);
+    pthread_mutex_lock(&p->mu);
+    __atomic_add_fetch(&p->generation, 1, __ATOMIC_RELEASE); /* publishes the fields above */
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    rl__pool_drain(p, 0);
+    while (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) > 0 && spins < RL_POOL_SPIN) rl__spin(spins++);
+    if (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) > 0) {
+        pthread_mutex_lock(&p->mu);
+        while (__atomic_load_n(&p->busy, __ATOMIC_ACQUIRE) > 0) pthread_cond_wait(&p->done, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
+    __atomic_store_n(&p->active, 0, __ATOMIC_RELEASE);
+}
+#endif /* RADLADS_NO_THREADS */
+
+/* Release what rl__map_file made (kind 0: nothing; every build has it: a GGUF or
+   safetensors image in memory is closed with it too). */
+static void rl__unmap(const unsigned char *base, size_t size, int kind) {
+    RL__UNUSED(size);
+#if defined(_WIN32) && !defined(RADLADS_NO_STDIO)
+    if (kind == 1) UnmapViewOfFile(base);
+#elif !defined(RADLADS_NO_STDIO)
+    if (kind == 1) munmap((void *)(uintptr_t)base, size);
+#endif
+    if (kind == 2) RL_FREE((void *)(uintptr_t)base);
+}
+
+#if !defined(RADLADS_NO_STDIO)
+/* ---- files: whole-file reads, memory maps, file tests, folders ---- */
+
+#if defined(_WIN32)
+typedef struct _stat64 rl__stat_t;
+#define rl__stat(p, s) _stat64(p, s)
+#define rl__fstat(fd, s) _fstat64(fd, s)
+#define RL__O_BINARY O_BINARY
+#define rl__fsync(fd) _commit(fd)
+#define rl__getpid() _getpid()
+#define rl__mkdir(dir) _mkdir(dir)
+#define RL__IS_DIR(m) (((m) & _S_IFMT) == _S_IFDIR)
+#define RL__IS_REG(m) (((m) & _S_IFMT) == _S_IFREG)
+#else
+typedef struct stat rl__stat_t;
+#define rl__stat(p, s) stat(p, s)
+#define rl__fstat(fd, s) fstat(fd, s)
+#define RL__O_BINARY 0
+#define rl__fsync(fd) fsync(fd)
+#define rl__getpid() getpid()
+#define rl__mkdir(dir) mkdir(dir, 0777)
+#define RL__IS_DIR(m) S_ISDIR(m)
+#define RL__IS_REG(m) S_ISREG(m)
+#endif
+
+static int rl__is_dir(const char *path) {
+    rl__stat_t sb;
+    return rl__stat(path, &sb) == 0 && RL__IS_DIR(sb.st_mode);
+}
+static int rl__is_file(const char *path) {
+    rl__stat_t sb;
+    return rl__stat(path, &sb) == 0 && RL__IS_REG(sb.st_mode);
+}
+/* Create a folder; one that exists already is fine. */
+RL__UTIL rl_status rl__make_dir(const char *dir) {
+    if (rl__mkdir(dir) != 0 && errno != EEXIST) return rl__fail(RL_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
+    return RL_OK;
+}
 
 /* Read a whole file into a malloc'd buffer (NUL-terminated); errors name the path. */
 RL__INTERN rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len) {
@@ -8138,6 +8252,234 @@ RL__INTERN rl_status rl__read_file(const char *path, size_t max_bytes, char **ou
     *out_len = len;
     return RL_OK;
 }
+/* A whole file, read-only, memory-mapped (POSIX mmap; Windows CreateFileMapping and
+   MapViewOfFile), or read into memory where it cannot be mapped. *kind: 0 nothing to free
+   (an empty file), 1 mapped, 2 malloc'd; rl__unmap releases it. An empty file is fine here
+   (callers decide). */
+static rl_status rl__map_file(const char *path, const unsigned char **base, size_t *size, int *kind) {
+    rl__stat_t sb;
+    void *p = NULL;
+    int fd = open(path, O_RDONLY | RL__O_BINARY);
+    *base = (const unsigned char *)"";
+    *size = 0;
+    *kind = 0;
+    if (fd < 0) return rl__fail(RL_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    if (rl__fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return rl__fail(RL_ERR_IO, "%s: cannot stat (%s)", path, strerror(e));
+    }
+    if (!RL__IS_REG(sb.st_mode)) {
+        close(fd);
+        return rl__fail(RL_ERR_IO, "%s: not a regular file", path);
+    }
+    if ((uint64_t)sb.st_size > (uint64_t)SIZE_MAX) {
+        close(fd);
+        return rl__fail(RL_ERR_UNSUPPORTED, "%s: file too large for this address space", path);
+    }
+    *size = (size_t)sb.st_size;
+    if (*size == 0) {
+        close(fd);
+        return RL_OK;
+    }
+#if defined(_WIN32)
+    {
+        HANDLE m = CreateFileMappingA((HANDLE)_get_osfhandle(fd), NULL, PAGE_READONLY, 0, 0, NULL);
+        if (m) {
+            p = MapViewOfFile(m, FILE_MAP_READ, 0, 0, 0);
+            CloseHandle(m); /* the view keeps the mapping */
+        }
+    }
+#else
+    p = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) p = NULL;
+#endif
+    if (p) {
+        *base = (const unsigned char *)p;
+        *kind = 1;
+    } else { /* a file system without maps: read it */
+        unsigned char *buf = (unsigned char *)RL_MALLOC(*size);
+        size_t got = 0;
+        if (!buf) {
+            close(fd);
+            return rl__fail(RL_ERR_NOMEM, "%s: cannot map or allocate %zu bytes", path, *size);
+        }
+        while (got < *size) {
+            size_t want = *size - got > ((size_t)1 << 30) ? ((size_t)1 << 30) : *size - got;
+            long r = (long)read(fd, buf + got, (unsigned)want);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) {
+                int e = errno;
+                RL_FREE(buf);
+                close(fd);
+                return rl__fail(RL_ERR_IO, "%s: read error (%s)", path, r < 0 ? strerror(e) : "file shrank while reading");
+            }
+            got += (size_t)r;
+        }
+        *base = buf;
+        *kind = 2;
+    }
+    close(fd);
+    return RL_OK;
+}
+
+/* ---- atomic writes ----
+   A file is written as "<path>.tmp.<8 hex>" next to path (created exclusively), flushed to
+   disk and renamed over path, then the folder is flushed (POSIX; Windows: _commit,
+   MoveFileEx with MOVEFILE_REPLACE_EXISTING, no folder flush). A reader sees the old file or
+   the complete new one; a failure removes the temporary file and leaves the old one. */
+typedef struct rl__wfile {
+    const char *path;
+    char *tmp;
+    int fd, err; /* err: errno of the first failed write (later writes do nothing) */
+} rl__wfile;
+
+static rl_status rl__wopen(rl__wfile *w, const char *path) {
+    static unsigned counter;
+    size_t len = strlen(path) + 16;
+    int tries;
+    uint64_t x = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uint64_t)rl__getpid() << 20 ^ (uint64_t)(uintptr_t)&tries;
+    w->path = path;
+    w->fd = -1;
+    w->err = 0;
+    if (!(w->tmp = (char *)RL_MALLOC(len))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", path);
+    for (tries = 0; tries < 100; tries++) {
+        x = (x + ++counter) * 0x9E3779B97F4A7C15ull;
+        x ^= x >> 29;
+        snprintf(w->tmp, len, "%s.tmp.%08x", path, (unsigned)(x >> 32));
+        w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | RL__O_BINARY, 0666);
+        if (w->fd >= 0 || errno != EEXIST) break;
+    }
+    if (w->fd < 0) {
+        int e = errno;
+        RL_FREE(w->tmp);
+        w->tmp = NULL;
+        return rl__fail(RL_ERR_IO, "%s: cannot create a temporary file next to it (%s)", path, strerror(e));
+    }
+    return RL_OK;
+}
+
+static void rl__wput(rl__wfile *w, const void *data, uint64_t n) {
+    const unsigned char *p = (const unsigned char *)data;
+    while (n && !w->err) {
+        size_t chunk = n > ((uint64_t)1 << 30) ? ((size_t)1 << 30) : (size_t)n;
+        long k = (long)write(w->fd, p, (unsigned)chunk);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) w->err = k < 0 && errno ? errno : EIO;
+        else {
+            p += k;
+            n -= (uint64_t)k;
+        }
+    }
+}
+
+/* fsync the folder holding path, so the rename itself is durable (best effort; POSIX). */
+static void rl__sync_dir(const char *path) {
+#if defined(_WIN32)
+    RL__UNUSED(path);
+#else
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    int fd;
+    size_t n = slash ? (size_t)(slash - path) : 1;
+    if (slash == path) n = 1;
+    dir = (char *)RL_MALLOC(n + 1);
+    if (!dir) return;
+    if (slash) memcpy(dir, path, n);
+    else dir[0] = '.';
+    dir[n] = 0;
+    fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    RL_FREE(dir);
+#endif
+}
+
+/* Finish a write: st == RL_OK puts the file in place; otherwise (the caller failed) the
+   temporary file goes and st is returned. */
+static rl_status rl__wclose(rl__wfile *w, rl_status st) {
+    int e = w->err;
+    if (st == RL_OK && !e && rl__fsync(w->fd) != 0) e = errno ? errno : EIO;
+    if (close(w->fd) != 0 && !e) e = errno ? errno : EIO;
+    if (st == RL_OK && e) st = rl__fail(RL_ERR_IO, "%s: write failed (%s); the old file, if any, is unchanged", w->path, strerror(e));
+#if defined(_WIN32)
+    if (st == RL_OK && !MoveFileExA(w->tmp, w->path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+        st = rl__fail(RL_ERR_IO, "%s: cannot rename the temporary file into place (Windows error %lu)", w->path, (unsigned long)GetLastError());
+#else
+    if (st == RL_OK && rename(w->tmp, w->path) != 0)
+        st = rl__fail(RL_ERR_IO, "%s: cannot rename the temporary file into place (%s)", w->path, strerror(errno));
+#endif
+    if (st != RL_OK) remove(w->tmp);
+    else rl__sync_dir(w->path);
+    RL_FREE(w->tmp);
+    w->tmp = NULL;
+    return st;
+}
+
+/* Write a small file in one go. */
+static rl_status rl__write_atomic(const char *path, const char *data, size_t len) {
+    rl__wfile w;
+    rl_status st = rl__wopen(&w, path);
+    if (st != RL_OK) return st;
+    rl__wput(&w, data, len);
+    return rl__wclose(&w, RL_OK);
+}
+
+static rl_status rl__copy_file(const char *from, const char *to) {
+    char *d = NULL;
+    size_t n;
+    rl_status st = rl__read_file(from, (size_t)1 << 32, &d, &n);
+    if (st == RL_OK) st = rl__write_atomic(to, d, n);
+    RL_FREE(d);
+    return st;
+}
+
+/* "<path>.tmp.<8 hex>" files are ours (rl__wopen): a run killed while writing leaves one;
+   the next start in that folder removes them. */
+RL__UTIL void rl__remove_stale_tmp(const char *path) {
+    const char *slash = strrchr(path, '/'), *base;
+    char dir[4096], full[8192];
+    size_t nb;
+    DIR *d;
+    struct dirent *e;
+#if defined(_WIN32)
+    if (strrchr(path, '\\') > slash) slash = strrchr(path, '\\');
+#endif
+    base = slash ? slash + 1 : path;
+    nb = strlen(base);
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    if (!(d = opendir(dir))) return;
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        size_t k;
+        int ok = strlen(n) == nb + 13 && !strncmp(n, base, nb) && !strncmp(n + nb, ".tmp.", 5);
+        for (k = nb + 5; ok && k < nb + 13; k++) ok = (n[k] >= '0' && n[k] <= '9') || (n[k] >= 'a' && n[k] <= 'f');
+        if (!ok) continue;
+        snprintf(full, sizeof full, "%s/%s", dir, n);
+        if (remove(full) == 0) rl_log(RL_LOG_INFO, "%s: removed a stale temporary file of an interrupted write", full);
+    }
+    closedir(d);
+}
+#endif /* !RADLADS_NO_STDIO */
+
+/* Grow a malloc'd array to hold `need` elements: the (possibly moved) array, or NULL
+   (the old one stays valid) when out of memory. */
+static void *rl__grow(void *p, size_t *cap, size_t need, size_t elem) {
+    size_t nc;
+    void *q;
+    if (need <= *cap) return p;
+    nc = *cap ? *cap * 2 : 64;
+    while (nc < need) nc *= 2;
+    if (nc > SIZE_MAX / elem) return NULL;
+    q = RL_REALLOC(p, nc * elem);
+    if (!q) return NULL;
+    *cap = nc;
+    return q;
+}
+
 
 
 static void rl__sb_put(rl__sbuf *b, const char *s, size_t n) {
@@ -8170,88 +8512,6 @@ static void rl__sb_printf(rl__sbuf *b, const char *fmt, ...) {
         return;
     }
     rl__sb_put(b, t, (size_t)n);
-}
-
-static int rl__write_all(int fd, const void *data, uint64_t n) {
-    const unsigned char *p = (const unsigned char *)data;
-    while (n) {
-        size_t chunk = n > ((uint64_t)1 << 30) ? ((size_t)1 << 30) : (size_t)n;
-        ssize_t w = write(fd, p, chunk);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (uint64_t)w;
-    }
-    return 0;
-}
-
-/* Create "<path>.tmp.<8 hex>" exclusively; returns the fd and the name (malloc'd). */
-static int rl__open_tmp(const char *path, char **tmp_out) {
-    static unsigned counter;
-    size_t len = strlen(path) + 16;
-    char *tmp = (char *)RL_MALLOC(len);
-    int tries, fd = -1;
-    uint64_t x = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid() << 20 ^ (uint64_t)(uintptr_t)&tries;
-    *tmp_out = NULL;
-    if (!tmp) return -1;
-    for (tries = 0; tries < 100; tries++) {
-        x = (x + ++counter) * 0x9E3779B97F4A7C15ull;
-        x ^= x >> 29;
-        snprintf(tmp, len, "%s.tmp.%08x", path, (unsigned)(x >> 32));
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd >= 0 || errno != EEXIST) break;
-    }
-    if (fd < 0) {
-        RL_FREE(tmp);
-        return -1;
-    }
-    *tmp_out = tmp;
-    return fd;
-}
-
-/* fsync the folder holding path, so the rename itself is durable (best effort). */
-static void rl__sync_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    int fd;
-    size_t n = slash ? (size_t)(slash - path) : 1;
-    if (slash == path) n = 1;
-    dir = (char *)RL_MALLOC(n + 1);
-    if (!dir) return;
-    if (slash) memcpy(dir, path, n);
-    else dir[0] = '.';
-    dir[n] = 0;
-    fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    RL_FREE(dir);
-}
-
-/* Write a small file the way rl_st_write does: a temporary file next to it, fsync, rename. */
-static rl_status rl__write_atomic(const char *path, const char *data, size_t len) {
-    char *tmp = NULL;
-    int fd = rl__open_tmp(path, &tmp), e = 0;
-    if (fd < 0) return rl__fail(RL_ERR_IO, "%s: cannot create a temporary file next to it (%s)", path, strerror(errno));
-    if (rl__write_all(fd, data, len)) e = errno ? errno : EIO;
-    if (!e && fsync(fd) != 0) e = errno;
-    if (close(fd) != 0 && !e) e = errno;
-    if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) unlink(tmp);
-    RL_FREE(tmp);
-    if (e) return rl__fail(RL_ERR_IO, "%s: write failed (%s); the old file, if any, is unchanged", path, strerror(e));
-    rl__sync_dir(path);
-    return RL_OK;
-}
-
-static rl_status rl__copy_file(const char *from, const char *to) {
-    char *d = NULL;
-    size_t n;
-    rl_status st = rl__read_file(from, (size_t)1 << 32, &d, &n);
-    if (st == RL_OK) st = rl__write_atomic(to, d, n);
-    RL_FREE(d);
-    return st;
 }
 
 /* ---- strict numbers from text ---- */
@@ -8398,9 +8658,7 @@ static void rl__json_linecol(const unsigned char *s, size_t at, int *line, int *
     *col = c;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
+RL__PRINTF(3, 4)
 static int rl__jerr(rl__jp *jp, const unsigned char *at, const char *fmt, ...) {
     char msg[512];
     int line, col;
@@ -8892,6 +9150,7 @@ rl_status rl_json_parse(rl_json_doc *doc, const char *text, size_t len, const ch
 }
 
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_bytes) {
     char *text;
     size_t len;
@@ -8903,6 +9162,7 @@ rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_byte
     RL_FREE(text);
     return s;
 }
+#endif
 
 void rl_json_free(rl_json_doc *doc) {
     if (!doc) return;
@@ -9083,61 +9343,6 @@ static const char *rl__fmt_shape(char *buf, size_t cap, int ndim, const int64_t 
     for (i = 0; i < ndim && o < cap; i++) o += (size_t)snprintf(buf + o, cap - o, i ? ", %lld" : "%lld", (long long)shape[i]);
     if (o < cap) snprintf(buf + o, cap - o, "]");
     return buf;
-}
-
-/* Map (or, failing that, read) a whole file. */
-static rl_status rl__st_map(rl__st_file *f, const char *path) {
-    struct stat sb;
-    int fd = open(path, O_RDONLY);
-    void *p;
-    if (fd < 0) return rl__fail(RL_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return rl__fail(RL_ERR_IO, "%s: cannot stat (%s)", path, strerror(e));
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return rl__fail(RL_ERR_IO, "%s: not a regular file", path);
-    }
-    if ((uint64_t)sb.st_size > (uint64_t)SIZE_MAX) {
-        close(fd);
-        return rl__fail(RL_ERR_UNSUPPORTED, "%s: file too large for this address space", path);
-    }
-    f->size = (size_t)sb.st_size;
-    f->kind = 0;
-    f->base = (const unsigned char *)"";
-    if (f->size == 0) {
-        close(fd);
-        return RL_OK;
-    }
-    p = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p != MAP_FAILED) {
-        f->base = (const unsigned char *)p;
-        f->kind = 1;
-    } else { /* a file system without mmap: read it */
-        unsigned char *buf = (unsigned char *)RL_MALLOC(f->size);
-        size_t got = 0;
-        if (!buf) {
-            close(fd);
-            return rl__fail(RL_ERR_NOMEM, "%s: cannot map or allocate %zu bytes", path, f->size);
-        }
-        while (got < f->size) {
-            ssize_t r = read(fd, buf + got, f->size - got > ((size_t)1 << 30) ? ((size_t)1 << 30) : f->size - got);
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) {
-                int e = errno;
-                RL_FREE(buf);
-                close(fd);
-                return rl__fail(RL_ERR_IO, "%s: read error (%s)", path, r < 0 ? strerror(e) : "file shrank while reading");
-            }
-            got += (size_t)r;
-        }
-        f->base = buf;
-        f->kind = 2;
-    }
-    close(fd);
-    return RL_OK;
 }
 
 typedef struct rl__st_list {
@@ -9418,23 +9623,17 @@ rl_status rl_st_open_memory(rl_st *st, const void *data, size_t len, const char 
     return s;
 }
 
-static int rl__is_dir(const char *path) {
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-static int rl__is_file(const char *path) {
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_st_open(rl_st *st, const char *path) {
     rl__st_list list = {NULL, 0, 0};
     rl_status s;
     if (rl__is_dir(path)) return rl_st_open_dir(st, path);
     if ((s = rl__st_begin(st, path, 1)) == RL_OK) {
+        rl__st_file *f = &st->files[0];
         st->n_files = 1;
-        st->files[0].path = st->path;
-        if ((s = rl__st_map(&st->files[0], path)) == RL_OK && (s = rl__st_parse(st, 0, &list)) == RL_OK) s = rl__st_finish(st, &list);
+        f->path = st->path;
+        if ((s = rl__map_file(path, &f->base, &f->size, &f->kind)) == RL_OK && (s = rl__st_parse(st, 0, &list)) == RL_OK)
+            s = rl__st_finish(st, &list);
     }
     RL_FREE(list.t);
     if (s != RL_OK) rl_st_close(st);
@@ -9567,7 +9766,9 @@ rl_status rl_st_open_dir(rl_st *st, const char *dir) {
             s = rl__fail(RL_ERR_IO, "%s: names shard %s, which is missing (%s)", index, shards[i], strerror(errno ? errno : ENOENT));
             goto fail;
         }
-        if ((s = rl__st_map(&st->files[i], path)) != RL_OK || (s = rl__st_parse(st, i, &list)) != RL_OK) goto fail;
+        if ((s = rl__map_file(path, &st->files[i].base, &st->files[i].size, &st->files[i].kind)) != RL_OK ||
+            (s = rl__st_parse(st, i, &list)) != RL_OK)
+            goto fail;
     }
     /* resolve names found in several shards through the index; check the index against the shards */
     if (list.n > 1) qsort(list.t, list.n, sizeof(rl_st_tensor), rl__st_name_cmp);
@@ -9624,13 +9825,14 @@ fail:
     return s;
 }
 
+#endif
+
 void rl_st_close(rl_st *st) {
     int i;
     if (!st) return;
     for (i = 0; st->files && i < st->n_files; i++) {
         rl__st_file *f = &st->files[i];
-        if (f->kind == 1) munmap((void *)(uintptr_t)f->base, f->size);
-        else if (f->kind == 2) RL_FREE((void *)(uintptr_t)f->base);
+        rl__unmap(f->base, f->size, f->kind);
     }
     RL_FREE(st->files);
     rl_arena_free(&st->arena);
@@ -10029,46 +10231,29 @@ rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *
 }
 
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags) {
     rl__st_word *ord;
     rl__sbuf hb;
+    rl__wfile w;
     unsigned char len8[8];
-    char *tmp = NULL;
-    int fd, i, e = 0;
+    int i;
     rl_status s;
     if (!path) return rl__fail(RL_ERR_ARG, "rl_st_write: no path");
     if (!rl__st_host_le()) return rl__fail(RL_ERR_UNSUPPORTED, "%s: safetensors writing needs a little-endian host", path);
     if ((s = rl__st_header(path, tensors, n, meta, flags, &ord, &hb)) != RL_OK) return s;
-    fd = rl__open_tmp(path, &tmp);
-    if (fd < 0) {
-        e = errno;
-        RL_FREE(ord);
-        RL_FREE(hb.p);
-        return rl__fail(RL_ERR_IO, "%s: cannot create a temporary file next to it (%s)", path, strerror(e));
+    if ((s = rl__wopen(&w, path)) == RL_OK) {
+        rl__st_le64(len8, hb.n);
+        rl__wput(&w, len8, 8);
+        rl__wput(&w, hb.p, hb.n);
+        for (i = 0; i < n; i++) rl__wput(&w, ord[i].e->data, ord[i].nbytes);
+        s = rl__wclose(&w, RL_OK);
     }
-    rl__st_le64(len8, hb.n);
-    if (rl__write_all(fd, len8, 8) || rl__write_all(fd, hb.p, hb.n)) e = errno ? errno : EIO;
-    for (i = 0; !e && i < n; i++)
-        if (ord[i].nbytes && rl__write_all(fd, ord[i].e->data, ord[i].nbytes)) e = errno ? errno : EIO;
-    if (!e && fsync(fd) != 0) e = errno;
-    if (close(fd) != 0 && !e) e = errno;
     RL_FREE(ord);
     RL_FREE(hb.p);
-    if (e) {
-        unlink(tmp);
-        RL_FREE(tmp);
-        return rl__fail(RL_ERR_IO, "%s: write failed (%s); the old file, if any, is unchanged", path, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        RL_FREE(tmp);
-        return rl__fail(RL_ERR_IO, "%s: cannot rename the temporary file into place (%s)", path, strerror(e));
-    }
-    RL_FREE(tmp);
-    rl__sync_dir(path);
-    return RL_OK;
+    return s;
 }
+#endif
 
 /* ==== 11. config.json ====================================================== */
 
@@ -10407,6 +10592,7 @@ done:
     return s;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_config_load(rl_config *cfg, const char *path) {
     char *text;
     size_t len;
@@ -10417,6 +10603,7 @@ rl_status rl_config_load(rl_config *cfg, const char *path) {
     RL_FREE(text);
     return s;
 }
+#endif
 
 void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq) {
     const double two_pi = 6.283185307179586476925286766559;
@@ -11088,85 +11275,34 @@ rl_status rl_gguf_open_memory(rl_gguf *g, const void *data, size_t size, const c
     return s;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_gguf_open(rl_gguf *g, const char *path) {
     rl_status s;
     memset(g, 0, sizeof *g);
     if (!path) return rl__fail(RL_ERR_ARG, "rl_gguf_open: path is NULL");
     if ((s = rl__gguf_start(g, path))) return s;
-#if !defined(_WIN32)
     {
-        struct stat st;
-        int fd = open(path, O_RDONLY);
-        void *map;
-        if (fd < 0) {
-            s = rl__fail(RL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        size_t size;
+        int kind;
+        if ((s = rl__map_file(path, &g->base, &size, &kind)) != RL_OK) {
             rl_gguf_close(g);
             return s;
         }
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-            close(fd);
-            rl_gguf_close(g);
-            return rl__fail(RL_ERR_IO, "%s: not a regular file", path);
-        }
-        if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
-            close(fd);
-            rl_gguf_close(g);
-            return rl__fail(RL_ERR_UNSUPPORTED, "%s: file of %llu bytes is too large to map", path, (unsigned long long)st.st_size);
-        }
-        if (st.st_size == 0) {
-            close(fd);
+        g->size = (uint64_t)size;
+        g->map_kind_ = kind;
+        if (!size) {
             rl_gguf_close(g);
             return rl__fail(RL_ERR_FORMAT, "%s: empty file, not a GGUF file", path);
         }
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        close(fd);
-        if (map == MAP_FAILED) {
-            s = rl__fail(RL_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
-            rl_gguf_close(g);
-            return s;
-        }
-        g->base = (const unsigned char *)map;
-        g->size = (uint64_t)st.st_size;
-        g->map_kind_ = 1;
     }
-#else
-    {
-        FILE *f = fopen(path, "rb");
-        long sz;
-        unsigned char *buf;
-        if (!f) {
-            s = rl__fail(RL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-            rl_gguf_close(g);
-            return s;
-        }
-        if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-            fclose(f);
-            rl_gguf_close(g);
-            return rl__fail(RL_ERR_IO, "%s: cannot determine the file size", path);
-        }
-        buf = (unsigned char *)RL_MALLOC((size_t)sz + 1);
-        if (!buf || fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-            RL_FREE(buf);
-            fclose(f);
-            rl_gguf_close(g);
-            return rl__fail(RL_ERR_IO, "%s: read failed", path);
-        }
-        fclose(f);
-        g->base = buf;
-        g->size = (uint64_t)sz;
-        g->map_kind_ = 2;
-    }
-#endif
     if ((s = rl__gguf_parse(g))) rl_gguf_close(g);
     return s;
 }
+#endif
 
 void rl_gguf_close(rl_gguf *g) {
     if (!g) return;
-#if !defined(_WIN32)
-    if (g->map_kind_ == 1 && g->base) munmap((void *)(uintptr_t)g->base, (size_t)g->size);
-#endif
-    if (g->map_kind_ == 2) RL_FREE((void *)(uintptr_t)g->base);
+    if (g->base) rl__unmap(g->base, (size_t)g->size, g->map_kind_);
     rl_arena_free(&g->arena_);
     memset(g, 0, sizeof *g);
 }
@@ -11692,6 +11828,7 @@ void rl_gguf_vocab_free(rl_gguf_vocab *v) {
 }
 
 /* ---- writer ---- */
+#if !defined(RADLADS_NO_STDIO)
 
 typedef struct rl__gguf_wtensor {
     char *name;
@@ -11997,38 +12134,21 @@ rl_status rl_gguf_add_tensor_fn(rl_gguf_writer *w, const char *name, rl_ggml_typ
     return rl__gw_tensor(w, name, type, n_dims, ne, NULL, fill, user);
 }
 
-/* buffered output to the temporary file: a file descriptor (so it can be fsync()ed) */
+/* buffered output to the temporary file of an atomic write (rl__wopen) */
 typedef struct rl__gw_out {
-#if defined(_WIN32)
-    FILE *f;
-#else
-    int fd;
-#endif
+    rl__wfile f;
     unsigned char buf[1 << 16];
     size_t n;
-    int ok;
 } rl__gw_out;
 
 static void rl__gw_flush(rl__gw_out *o) {
-    size_t done = 0;
-    while (o->ok && done < o->n) {
-#if defined(_WIN32)
-        size_t k = fwrite(o->buf + done, 1, o->n - done, o->f);
-        if (k == 0) o->ok = 0;
-        done += k;
-#else
-        ssize_t k = write(o->fd, o->buf + done, o->n - done);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) o->ok = 0;
-        else done += (size_t)k;
-#endif
-    }
+    rl__wput(&o->f, o->buf, o->n);
     o->n = 0;
 }
 
 static void rl__gw_write(rl__gw_out *o, const void *p, uint64_t n) {
     const unsigned char *c = (const unsigned char *)p;
-    while (n && o->ok) {
+    while (n && !o->f.err) {
         size_t k = (size_t)RL__MIN(n, (uint64_t)(sizeof o->buf - o->n));
         memcpy(o->buf + o->n, c, k);
         o->n += k;
@@ -12056,38 +12176,18 @@ static void rl__gw_pad(rl__gw_out *o, uint64_t pos, uint32_t align) {
 
 rl_status rl_gguf_write(rl_gguf_writer *w, const char *path) {
     rl__gw_out *o;
-    char *tmp;
-    size_t plen;
     uint64_t pos, off = 0;
     int64_t i;
-    int d, ok;
+    int d;
     rl_status s = RL_OK;
     void *buf = NULL;
     uint64_t buf_cap = 0;
     if (!w) return rl__fail(RL_ERR_ARG, "gguf writer is NULL");
     if (w->err) return rl__fail(w->err, "gguf writer: an earlier add failed (%s); nothing written", rl_status_name(w->err));
     if (!path || !*path) return rl__fail(RL_ERR_ARG, "gguf writer: no output path");
-    plen = strlen(path);
-    tmp = (char *)RL_MALLOC(plen + 5);
-    o = (rl__gw_out *)RL_MALLOC(sizeof *o);
-    if (!tmp || !o) {
-        RL_FREE(tmp);
-        RL_FREE(o);
-        return rl__fail(RL_ERR_NOMEM, "gguf writer: out of memory");
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
+    if (!(o = (rl__gw_out *)RL_MALLOC(sizeof *o))) return rl__fail(RL_ERR_NOMEM, "gguf writer: out of memory");
     o->n = 0;
-    o->ok = 1;
-#if defined(_WIN32)
-    o->f = fopen(tmp, "wb");
-    if (!o->f) {
-#else
-    o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (o->fd < 0) {
-#endif
-        s = rl__fail(RL_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        RL_FREE(tmp);
+    if ((s = rl__wopen(&o->f, path)) != RL_OK) {
         RL_FREE(o);
         return s;
     }
@@ -12112,7 +12212,7 @@ rl_status rl_gguf_write(rl_gguf_writer *w, const char *path) {
     }
     /* data, each tensor padded to the alignment */
     rl__gw_pad(o, pos, w->alignment);
-    for (i = 0; o->ok && i < w->n_t; i++) {
+    for (i = 0; !o->f.err && i < w->n_t; i++) {
         const rl__gguf_wtensor *t = &w->t[i];
         const void *src = t->data;
         if (t->fill && t->nbytes) {
@@ -12133,20 +12233,11 @@ rl_status rl_gguf_write(rl_gguf_writer *w, const char *path) {
     }
     RL_FREE(buf);
     rl__gw_flush(o);
-    ok = o->ok;
-#if defined(_WIN32)
-    if (fclose(o->f) != 0) ok = 0;
-#else
-    if (ok && !s && fsync(o->fd) != 0) ok = 0;
-    if (close(o->fd) != 0) ok = 0;
-#endif
-    if (!s && !ok) s = rl__fail(RL_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
-    if (!s && rename(tmp, path) != 0) s = rl__fail(RL_ERR_IO, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
-    if (s) remove(tmp);
-    RL_FREE(tmp);
+    s = rl__wclose(&o->f, s);
     RL_FREE(o);
     return s;
 }
+#endif /* GGUF writer */
 
 /* ---- quantized weights in matrix products (rl_gemm) ---- */
 
@@ -14606,6 +14697,7 @@ rl_status rl_tokenizer_load_mem(rl_tokenizer **tok, const char *json, size_t len
     return RL_OK;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path) {
     rl_json_doc doc;
     rl_tokenizer *t;
@@ -14635,6 +14727,7 @@ rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path) {
     *tok = t;
     return RL_OK;
 }
+#endif
 
 rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *const *tokens,
                                   const int32_t *token_types, int n_merges, const char *const *merges,
@@ -14792,6 +14885,7 @@ rl_status rl_tokenizer_load_llama2c_mem(rl_tokenizer **tok, const void *data, si
     return RL_OK;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_tokenizer_load_llama2c(rl_tokenizer **tok, const char *path, int32_t vocab_size) {
     char *data = NULL;
     size_t len = 0;
@@ -14803,6 +14897,7 @@ rl_status rl_tokenizer_load_llama2c(rl_tokenizer **tok, const char *path, int32_
     RL_FREE(data);
     return st;
 }
+#endif
 
 /* the merge heap: (score desc, left position asc), as run.c's scan picks the leftmost best */
 typedef struct rl__spq { float score; int32_t left, right, lid, rid, mid; } rl__spq;
@@ -15120,6 +15215,7 @@ rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, c
     return RL_OK;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 rl_status rl_model_load_llama2c(rl_model *m, const char *path) {
     char *data = NULL;
     size_t len = 0;
@@ -15131,6 +15227,7 @@ rl_status rl_model_load_llama2c(rl_model *m, const char *path) {
     RL_FREE(data);
     return st;
 }
+#endif
 
 #if !defined(RADLADS_NO_TRAINING) && !defined(RADLADS_NO_TOKENIZER)
 rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const char *out_dir) {
@@ -15691,7 +15788,8 @@ rl_status rl_mc_score(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_
     return st;
 }
 
-/* ---- task files ---- */
+#if !defined(RADLADS_NO_STDIO)
+/* ---- task files (jsonl; not with RADLADS_NO_STDIO) ---- */
 
 enum { RL__LM_HELLASWAG, RL__LM_PIQA, RL__LM_ARC, RL__LM_WINOGRANDE, RL__LM_LAMBADA };
 static const char *const rl__lm_task_names[] = {"hellaswag", "piqa", "arc", "winogrande", "lambada_openai"};
@@ -16105,6 +16203,7 @@ rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const ch
                        int64_t limit, rl_mc_result *out) {
     return rl_eval_task_ex(c, m, tok, jsonl_path, task, limit, NULL, out);
 }
+#endif
 
 
 #endif /* lm-eval */
@@ -16393,6 +16492,7 @@ rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
     return RL_OK;
 }
 
+#if !defined(RADLADS_NO_STDIO)
 /* ---- RAD-RWKV6 students from GGUF (llama.cpp arch rwkv6qwen2) ----
    The inverse of rl_export_gguf_rwkv6qwen2, and what llama.cpp's own converter writes for an
    RWKV6Qwen2ForCausalLM checkpoint. The large matrices (embedding, r/k/v/o, gate, MLP,
@@ -16657,6 +16757,7 @@ rl_status rl_model_load_gguf(rl_model *m, const char *path) {
     RL_FREE(g);
     return st;
 }
+#endif
 
 /* ---- import: tokenizer from GGUF arrays ---- */
 
@@ -16713,7 +16814,8 @@ out:
     return st;
 }
 
-/* ---- import: tokenizer.json writer ---- */
+#if !defined(RADLADS_NO_STDIO)
+/* ---- import: tokenizer.json writer (not with RADLADS_NO_STDIO) ---- */
 
 /* A JSON string of n bytes; 0, or -1 if s is not valid UTF-8. */
 static int rl__sb_json_strn(rl__sbuf *b, const char *s, size_t n) {
@@ -16979,6 +17081,7 @@ rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path) {
     RL_FREE(b.p);
     return st;
 }
+#endif
 
 /* ---- import: the whole folder ---- */
 

@@ -20,6 +20,15 @@
 
 static int rlt_checks, rlt_fails, rlt_groups_failed;
 
+/* a build with a switch, or for another system, says so in each line it prints */
+#if defined(RADLADS_NO_THREADS)
+#define RLT_BUILD "[no threads] "
+#elif defined(_WIN32)
+#define RLT_BUILD "[windows] "
+#else
+#define RLT_BUILD ""
+#endif
+
 /* A path for a scratch file: "<$TMPDIR or /tmp>/rlt.<pid>.<name>", so that test programs
    (and several checkouts) running at once never share one. Up to 16 results live at once. */
 RLT_MAYBE_UNUSED static const char *rlt_tmp(const char *name) {
@@ -39,7 +48,9 @@ RLT_MAYBE_UNUSED static void rlt_begin(const char *name) {
     rlt_first[0] = 0;
 }
 
-#if defined(__GNUC__)
+#if defined(RL__PRINTF)
+RL__PRINTF(3, 4)
+#elif defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
 RLT_MAYBE_UNUSED static void rlt_failf(const char *file, int line, const char *fmt, ...) {
@@ -73,16 +84,16 @@ RLT_MAYBE_UNUSED static void rlt_failf(const char *file, int line, const char *f
 
 RLT_MAYBE_UNUSED static void rlt_end(void) {
     if (rlt_fails) {
-        printf("FAIL %s: %s (%d of %d checks failed)\n", rlt_group, rlt_first, rlt_fails, rlt_checks);
+        printf("FAIL " RLT_BUILD "%s: %s (%d of %d checks failed)\n", rlt_group, rlt_first, rlt_fails, rlt_checks);
         rlt_groups_failed++;
     } else {
-        printf("PASS %s (%d checks)\n", rlt_group, rlt_checks);
+        printf("PASS " RLT_BUILD "%s (%d checks)\n", rlt_group, rlt_checks);
     }
     fflush(stdout);
 }
 
 RLT_MAYBE_UNUSED static void rlt_skip(const char *name, const char *why) {
-    printf("SKIP %s: %s\n", name, why);
+    printf("SKIP " RLT_BUILD "%s: %s\n", name, why);
     fflush(stdout);
 }
 

@@ -36,15 +36,25 @@ cp "$tmp/h.c" "$tmp/h.cpp"
     count "$tmp/out"
 done
 
-# every compile-time switch alone, and the embedded set, compiles warning-free (C99; the set also as C++)
+# every compile-time switch alone, and the embedded set, compiles warning-free (C99; the set also as C++);
+# what NO_THREADS and NO_STDIO remove is gone from the object: no call to pthreads, to files
+# (open, FILE, maps, folders) or to printf-family output
 printf '#define RADLADS_IMPLEMENTATION\n#include "radlads.h"\n' > "$tmp/sw.c"
 cp "$tmp/sw.c" "$tmp/sw.cpp"
-embedded="-DRADLADS_NO_TRAINING -DRADLADS_NO_GGUF -DRADLADS_NO_TOKENIZER -DRADLADS_NO_LMEVAL -DRADLADS_NO_EXPORT"
+embedded="-DRADLADS_NO_TRAINING -DRADLADS_NO_GGUF -DRADLADS_NO_TOKENIZER -DRADLADS_NO_LMEVAL -DRADLADS_NO_EXPORT -DRADLADS_NO_STDIO"
+no_io='^_*(f?open(64)?|fdopen|fclose|fread|fwrite|fseeko?(64)?|ftello?(64)?|fgets|fputs|fputc|puts|putchar|f?printf|vf?printf|perror|read|write|close|l?stat(64)?|fstat(64)?|mmap(64)?|munmap|opendir|readdir(64)?|closedir|rename|remove|unlink|mkdir|fsync)(_chk)?$'
 [ -n "$runner" ] || for sw in -DRADLADS_NO_TRAINING -DRADLADS_NO_GGUF -DRADLADS_NO_TOKENIZER -DRADLADS_NO_LMEVAL \
-    -DRADLADS_NO_EXPORT "$embedded" "c++ $embedded"; do
+    -DRADLADS_NO_EXPORT -DRADLADS_NO_THREADS -DRADLADS_NO_STDIO "$embedded" "c++ $embedded" "c++ -DRADLADS_NO_THREADS"; do
     case "$sw" in "c++ "*) cc="g++ -std=c++11"; src="$tmp/sw.cpp"; sw=${sw#c++ } ;; *) cc="gcc -std=c99"; src="$tmp/sw.c" ;; esac
     if $cc -pedantic -Wall -Wextra -Werror -I"$here" $sw -c -o "$tmp/sw.o" "$src" 2> "$tmp/err"; then
-        echo "PASS switches compile warning-free: $cc $sw" > "$tmp/out"
+        calls=""
+        case "$sw" in *NO_STDIO*) calls=$(nm -u "$tmp/sw.o" | awk '{print $2}' | grep -E "$no_io" | tr '\n' ' ') ;; esac
+        case "$sw" in *NO_THREADS*) calls="$calls$(nm -u "$tmp/sw.o" | awk '{print $2}' | grep -E '^_*(pthread_|sched_yield)' | tr '\n' ' ')" ;; esac
+        if [ -n "$calls" ]; then
+            echo "FAIL switches $cc $sw: the object still calls $calls" > "$tmp/out"
+        else
+            echo "PASS switches compile warning-free: $cc $sw" > "$tmp/out"
+        fi
     else
         echo "FAIL switches $cc $sw: $(head -c 300 "$tmp/err" | tr '\n' ' ')" > "$tmp/out"
     fi

@@ -148,6 +148,15 @@ int main(void) {
     }
     rlt_end();
 
+    rlt_begin("base monotonic clock (platform layer)");
+    { /* steps of a fine clock, not of time()'s seconds: the second step of the loop is a whole one there */
+        double t0 = rl__now(), t1 = t0, t2;
+        while ((t1 = rl__now()) == t0) {}
+        while ((t2 = rl__now()) == t1) {}
+        RLT_CHECK(t1 > t0 && t2 > t1 && t2 - t1 < 0.01, "rl__now advances in small steps (%g s)", t2 - t1);
+    }
+    rlt_end();
+
     rlt_begin("base rng");
     {
         rl_rng a, b;
