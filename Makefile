@@ -12,10 +12,9 @@ B       := build
 TEST_NAMES := $(sort $(notdir $(basename $(wildcard tests/test_*.c))))
 TESTS      := $(TEST_NAMES:%=$(B)/tests/%)
 ASAN_TESTS := $(TEST_NAMES:%=$(B)/asan/%)
-# tests that reach internal rl__ functions compile the implementation themselves; the rest
-# link one object of it (tests/rl_impl.c), compiled once
-WHITEBOX   := test_base test_gguf test_import test_kernels test_lmeval test_tokenizer test_train test_train_parity
-impl_obj    = $(if $(filter $(notdir $@),$(WHITEBOX)),,$(1))
+# every test links one object of the implementation (tests/rl_impl.c), compiled once; it is
+# built with RADLADS_INTERNAL, so white-box tests (which define RADLADS_INTERNAL) reach the
+# internal rl__ functions through it
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 .PHONY: all demo test test-asan test-neon bench bench-scan bench-step bench-decode bench-train fuzz clean
@@ -44,11 +43,11 @@ $(B)/asan/radlads.o: tests/rl_impl.c radlads.h
 
 $(B)/tests/%: tests/%.c radlads.h tests/rl_test.h $(B)/radlads.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(call impl_obj,$(B)/radlads.o) $(LDLIBS)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(B)/radlads.o $(LDLIBS)
 
 $(B)/asan/%: tests/%.c radlads.h tests/rl_test.h $(B)/asan/radlads.o
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(call impl_obj,$(B)/asan/radlads.o) $(LDLIBS)
+	$(CC) -O1 -g $(WARN) $(SAN) -o $@ $< $(B)/asan/radlads.o $(LDLIBS)
 
 test: $(TESTS) $(B)/radlads $(B)/generate
 	@sh tests/run.sh $(TESTS) tests/test_cli.sh
@@ -82,9 +81,9 @@ clean:
 
 # NEON path: cross-compile the kernel tests for AArch64 and run them under qemu
 # (apt-get install gcc-aarch64-linux-gnu qemu-user)
-$(B)/arm/test_kernels: tests/test_kernels.c radlads.h tests/rl_test.h
+$(B)/arm/test_kernels: tests/test_kernels.c tests/rl_impl.c radlads.h tests/rl_test.h
 	@mkdir -p $(dir $@)
-	aarch64-linux-gnu-gcc -O2 -static $(WARN) -o $@ $< $(LDLIBS)
+	aarch64-linux-gnu-gcc -O2 -static $(WARN) -o $@ tests/test_kernels.c tests/rl_impl.c $(LDLIBS)
 
 test-neon: $(B)/arm/test_kernels
 	@RL_RUNNER=qemu-aarch64 sh tests/run.sh $(B)/arm/test_kernels

@@ -16,6 +16,8 @@
        RL_MALLOC(sz) / RL_REALLOC(p,sz) / RL_FREE(p)   allocation hooks (default libc)
        RL_ASSERT(x)                                   internal invariants (default assert)
        RL_NO_SIMD                                     compile only the portable kernels
+       RADLADS_INTERNAL                               white-box tests: declares internal functions,
+                                                      with external linkage ("INTERNAL DECLARATIONS")
 
    Environment variables read at run time:
        RADLADS_ISA=scalar|avx2|avx512|neon    force a kernel path (default: best the CPU has)
@@ -1464,6 +1466,152 @@ rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *to
 #endif /* RADLADS_H */
 
 /* =========================================================================== */
+/*            INTERNAL DECLARATIONS (for white-box tests)                      */
+/* =========================================================================== */
+/* Not an API: these may change at any time. The implementation's own types that tests reach
+   into are defined here (the implementation sees them too). With RADLADS_INTERNAL defined the
+   functions below have external linkage (RL__INTERN is empty) and are declared here, so that
+   a test can call them while it links the implementation compiled elsewhere: tests/rl_impl.c
+   defines RADLADS_INTERNAL and RADLADS_IMPLEMENTATION, a white-box test RADLADS_INTERNAL
+   alone. Without RADLADS_INTERNAL they stay static. */
+#if (defined(RADLADS_INTERNAL) || defined(RADLADS_IMPLEMENTATION)) && !defined(RADLADS_INTERNAL_H)
+#define RADLADS_INTERNAL_H
+#ifdef RADLADS_INTERNAL
+#define RL__INTERN
+#else
+#define RL__INTERN static
+#endif
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Arguments of one matrix product (see rl_gemm). */
+typedef struct rl__gemm_args {
+    int64_t M, N, K;
+    const float *A;
+    int64_t a_rs, a_cs;
+    const void *B;
+    rl_dtype bt;
+    int64_t b_rs, b_cs;
+    float *C;
+    int64_t ldc;
+    int accumulate;
+} rl__gemm_args;
+
+/* The table of fast kernels one ISA pass provides (2b fills one per pass). */
+typedef struct rl__kern {
+    const char *name;
+    int mr, nr, mc, kc, nc; /* GEMM blocking */
+    void (*gemm)(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Ap, int64_t ap_cap, float *Bp);
+    float (*dot)(const float *a, const float *b, int64_t n);
+    float (*dot_bf16)(const float *a, const uint16_t *b, int64_t n);
+    void (*axpy)(float *y, float a, const float *x, int64_t n);
+    void (*add)(float *y, const float *a, const float *b, int64_t n);
+    void (*sub)(float *y, const float *a, const float *b, int64_t n);
+    void (*mul)(float *y, const float *a, const float *b, int64_t n);
+    void (*scale)(float *y, const float *x, float s, int64_t n);
+    float (*sum)(const float *x, int64_t n);
+    float (*max)(const float *x, int64_t n);
+    void (*exp)(float *y, const float *x, int64_t n);
+    void (*sigmoid)(float *y, const float *x, int64_t n);
+    void (*tanh)(float *y, const float *x, int64_t n);
+    void (*silu)(float *y, const float *x, int64_t n);
+    void (*softplus)(float *y, const float *x, int64_t n);
+    void (*swiglu)(float *y, const float *a, const float *b, int64_t n);
+    float (*rmsnorm)(float *y, const float *x, const float *w, int64_t n, float eps);
+    void (*layernorm)(float *y, const float *x, const float *w, const float *b, int64_t n, float eps, float *mean, float *rstd);
+    float (*softmax)(float *y, const float *x, int64_t n);
+    float (*logsoftmax)(float *y, const float *x, int64_t n);
+    float (*l2norm)(float *y, const float *x, int64_t n, float eps);
+    void (*rope)(float *y, const float *x, const float *cs, const float *sn, int64_t half);
+} rl__kern;
+
+typedef struct rl__enc {
+    const rl_tokenizer *t;
+    int32_t *ids;
+    size_t n_ids, cap_ids;
+    unsigned char *mbuf, *nbuf;        /* ByteLevel-mapped word; normalized text */
+    size_t mcap, ncap;
+    uint32_t *u32;                     /* NFC scratch */
+    size_t ucap;
+    int32_t *sym;                      /* BPE symbols: 4 int32 each (id, prev, next, alive) */
+    size_t scap;
+    int32_t *heap;                     /* BPE merge candidates: 3 int32 each (rank, pos, id) */
+    size_t hcap;
+    /* word cache of this call (as HF's BPE cache): pre-token bytes -> ids */
+    uint32_t *cslot;                   /* 0 = empty, else 1 + entry index */
+    uint32_t cmask, n_cache;
+    uint32_t *centry;                  /* 4 per entry: key offset, key length, ids offset, ids count */
+    size_t cecap;
+    unsigned char *ckey;
+    size_t cklen, ckcap;
+    int32_t *cids;
+    size_t cilen, cicap;
+} rl__enc;
+
+/* A growable byte string. */
+typedef struct rl__lm_buf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} rl__lm_buf;
+
+/* A document as requests: request i = (ctx[i], cont[i]); norm[i] is the string whose length in
+   characters divides ll for acc_norm. */
+typedef struct rl__lm_doc {
+    int n, gold;
+    const char **ctx, **cont, **norm;
+    size_t *nctx, *ncont, *nnorm;
+} rl__lm_doc;
+
+#ifdef RADLADS_INTERNAL
+/* 1. base */
+rl_status rl__fail(rl_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* 2. kernels */
+void rl__naive_gemm(const rl__gemm_args *g);
+extern const rl__kern rl__naive_table;
+int rl__isa_supported(rl_isa isa);
+const rl__kern *rl__isa_table(rl_isa isa);
+/* 6. training */
+rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T, int32_t *x,
+                          int32_t *y, rl_state *carry);
+rl_status rl__teacher_layer_io(rl_ctx *c, rl_model *t, const int32_t *ids, int64_t R, int64_t T, int64_t l, float *xbuf,
+                               float *in_l, float *out_l, float *in_0);
+/* 8. files and text */
+rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len);
+/* 13. tokenizer */
+unsigned rl__uprop(uint32_t cp);
+unsigned rl__uccc_of(uint32_t cp);
+uint32_t rl__ucompose(uint32_t a, uint32_t b);
+const char *rl__unicode_tables(const uint32_t **runs, size_t *n_runs, const uint32_t **decomp, size_t *n_decomp);
+int32_t rl__vocab_find(const rl_tokenizer *t, const char *s, size_t n);
+rl_status rl__nfc(rl__enc *e, const unsigned char *s, size_t n, const unsigned char **out, size_t *out_n);
+void rl__enc_free(rl__enc *e);
+size_t rl__pretok_split(const rl_tokenizer *t, int stage, const unsigned char *s, size_t n, size_t i);
+/* 15. lm-eval */
+int rl__lm_space(uint32_t c);
+int64_t rl__lm_nchars(const char *s, size_t n);
+size_t rl__lm_rspace(const char *s, size_t n);
+void rl__lm_put(rl__lm_buf *b, const char *s, size_t n);
+void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n);
+void rl__lm_hs_pre(rl__lm_buf *b, const char *s, size_t n);
+int rl__lm_argmax(const double *x, int n);
+int rl__lm_task_id(const char *t);
+rl_status rl__lm_make_doc(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d);
+/* 16. llama.cpp interop */
+void rl__gguf_name_of(const char *hf, char *out, size_t cap);
+#endif /* RADLADS_INTERNAL */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RADLADS_INTERNAL_H */
+
+/* =========================================================================== */
 /*                              IMPLEMENTATION                                 */
 /* =========================================================================== */
 /* The implementation is split into blocks so that one of them, the SIMD kernel
@@ -1550,7 +1698,7 @@ static void rl__sb_printf(rl__sbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-static rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len);
+RL__INTERN rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len);
 static int rl__write_all(int fd, const void *data, uint64_t n);
 static int rl__open_tmp(const char *path, char **tmp_out);
 static void rl__sync_dir(const char *path);
@@ -1584,7 +1732,7 @@ const char *rl_status_name(rl_status s) {
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static rl_status rl__fail(rl_status s, const char *fmt, ...) {
+RL__INTERN rl_status rl__fail(rl_status s, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(rl__errbuf, sizeof rl__errbuf, fmt, ap);
@@ -1969,27 +2117,15 @@ uint16_t rl_f32_to_f16(float f) {
        They accumulate in double where a sum is involved.
    2b. the SIMD template: the same fast kernels written once over a small vector
        abstraction (RLV), compiled once per ISA.
-   2c. run-time dispatch (cpuid / RADLADS_ISA) and the multi-threaded drivers. */
-
-/* Arguments of one matrix product (see rl_gemm). */
-typedef struct rl__gemm_args {
-    int64_t M, N, K;
-    const float *A;
-    int64_t a_rs, a_cs;
-    const void *B;
-    rl_dtype bt;
-    int64_t b_rs, b_cs;
-    float *C;
-    int64_t ldc;
-    int accumulate;
-} rl__gemm_args;
+   2c. run-time dispatch (cpuid / RADLADS_ISA) and the multi-threaded drivers.
+   rl__gemm_args and rl__kern: in the internal declarations (before the implementation). */
 
 static float rl__load_b(const void *B, rl_dtype bt, int64_t i) {
     return bt == RL_BF16 ? rl_bf16_to_f32(((const uint16_t *)B)[i]) : bt == RL_F16 ? rl_f16_to_f32(((const uint16_t *)B)[i])
                                                                                    : ((const float *)B)[i];
 }
 
-static void rl__naive_gemm(const rl__gemm_args *g) {
+RL__INTERN void rl__naive_gemm(const rl__gemm_args *g) {
     int64_t i, j, k;
     for (i = 0; i < g->M; i++)
         for (j = 0; j < g->N; j++) {
@@ -2134,34 +2270,6 @@ static void rl__naive_rope(float *y, const float *x, const float *cs, const floa
         y[i + half] = b * cs[i] + a * sn[i];
     }
 }
-
-/* The table of fast kernels one ISA pass provides (2b fills one per pass). */
-typedef struct rl__kern {
-    const char *name;
-    int mr, nr, mc, kc, nc; /* GEMM blocking */
-    void (*gemm)(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Ap, int64_t ap_cap, float *Bp);
-    float (*dot)(const float *a, const float *b, int64_t n);
-    float (*dot_bf16)(const float *a, const uint16_t *b, int64_t n);
-    void (*axpy)(float *y, float a, const float *x, int64_t n);
-    void (*add)(float *y, const float *a, const float *b, int64_t n);
-    void (*sub)(float *y, const float *a, const float *b, int64_t n);
-    void (*mul)(float *y, const float *a, const float *b, int64_t n);
-    void (*scale)(float *y, const float *x, float s, int64_t n);
-    float (*sum)(const float *x, int64_t n);
-    float (*max)(const float *x, int64_t n);
-    void (*exp)(float *y, const float *x, int64_t n);
-    void (*sigmoid)(float *y, const float *x, int64_t n);
-    void (*tanh)(float *y, const float *x, int64_t n);
-    void (*silu)(float *y, const float *x, int64_t n);
-    void (*softplus)(float *y, const float *x, int64_t n);
-    void (*swiglu)(float *y, const float *a, const float *b, int64_t n);
-    float (*rmsnorm)(float *y, const float *x, const float *w, int64_t n, float eps);
-    void (*layernorm)(float *y, const float *x, const float *w, const float *b, int64_t n, float eps, float *mean, float *rstd);
-    float (*softmax)(float *y, const float *x, int64_t n);
-    float (*logsoftmax)(float *y, const float *x, int64_t n);
-    float (*l2norm)(float *y, const float *x, int64_t n, float eps);
-    void (*rope)(float *y, const float *x, const float *cs, const float *sn, int64_t half);
-} rl__kern;
 
 #ifdef __cplusplus
 }
@@ -2889,7 +2997,7 @@ static const rl__kern RL__KF(table) = {
 extern "C" {
 #endif
 
-static const rl__kern rl__naive_table = {
+RL__INTERN const rl__kern rl__naive_table = {
     "naive", 1, 1, 1, 1, 1, NULL, rl__naive_dot, rl__naive_dot_bf16, rl__naive_axpy, rl__naive_add,
     rl__naive_sub, rl__naive_mul, rl__naive_scale, rl__naive_sum, rl__naive_max, rl__naive_exp,
     rl__naive_sigmoid, rl__naive_tanh, rl__naive_silu, rl__naive_softplus, rl__naive_swiglu,
@@ -2906,7 +3014,7 @@ const char *rl_isa_name(rl_isa isa) {
     return "?";
 }
 
-static int rl__isa_supported(rl_isa isa) {
+RL__INTERN int rl__isa_supported(rl_isa isa) {
     switch (isa) {
     case RL_ISA_SCALAR: return 1;
 #ifdef RL__X86
@@ -2924,7 +3032,7 @@ static int rl__isa_supported(rl_isa isa) {
     }
 }
 
-static const rl__kern *rl__isa_table(rl_isa isa) {
+RL__INTERN const rl__kern *rl__isa_table(rl_isa isa) {
     switch (isa) {
 #ifdef RL__X86
     case RL_ISA_AVX2: return &rl__k_table_avx2;
@@ -6806,8 +6914,8 @@ rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opt
 }
 
 /* Loss of one micro-batch of B windows (ids: B×(T+1), row-major). */
-static rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T,
-                                 int32_t *x, int32_t *y, rl_state *carry) {
+RL__INTERN rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T,
+                                     int32_t *x, int32_t *y, rl_state *carry) {
     rl_forward_opts fo;
     int64_t b, l, L = s->cfg.n_layers, n_mix = 0;
     rl_tensor *loss = NULL;
@@ -6864,8 +6972,8 @@ static rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage,
 /* The teacher's mixer input and output at layer l (and the input of layer 0), computed
    without keeping the earlier layers: the residual stream lives in xbuf and the arena is
    rewound after every layer. Results are copied to in_l, out_l, in_0 ([B*T, C] each). */
-static rl_status rl__teacher_layer_io(rl_ctx *c, rl_model *t, const int32_t *ids, int64_t R, int64_t T, int64_t l, float *xbuf,
-                                      float *in_l, float *out_l, float *in_0) {
+RL__INTERN rl_status rl__teacher_layer_io(rl_ctx *c, rl_model *t, const int32_t *ids, int64_t R, int64_t T, int64_t l, float *xbuf,
+                                          float *in_l, float *out_l, float *in_0) {
     int64_t C = t->cfg.hidden_size, j, s2[2];
     rl_arena_mark_t mk;
     rl_tensor *x;
@@ -7839,7 +7947,7 @@ static void *rl__grow(void *p, size_t *cap, size_t need, size_t elem) {
 
 
 /* Read a whole file into a malloc'd buffer (NUL-terminated); errors name the path. */
-static rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len) {
+RL__INTERN rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len) {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
     size_t cap = 0, len = 0;
@@ -12588,7 +12696,7 @@ static const uint16_t rl__ucomp[940] = {
 
 #define RL__CP_BAD 0x110000u /* a byte that is not valid UTF-8 (a character of class "other") */
 
-static unsigned rl__uprop(uint32_t cp) {
+RL__INTERN unsigned rl__uprop(uint32_t cp) {
     size_t lo = 0, hi = sizeof rl__uprops / sizeof rl__uprops[0];
     if (cp < 128) return rl__uprops_ascii[cp];
     if (cp >= 0x110000) return 0;
@@ -12599,7 +12707,7 @@ static unsigned rl__uprop(uint32_t cp) {
     return rl__uprops[lo] & 0xFF;
 }
 
-static unsigned rl__uccc_of(uint32_t cp) {
+RL__INTERN unsigned rl__uccc_of(uint32_t cp) {
     size_t lo = 0, hi = sizeof rl__uccc / sizeof rl__uccc[0];
     if (cp < 0x300 || cp >= 0x110000) return 0;
     while (hi - lo > 1) {
@@ -12608,6 +12716,19 @@ static unsigned rl__uccc_of(uint32_t cp) {
     }
     return rl__uccc[lo] & 0xFF;
 }
+
+#ifdef RADLADS_INTERNAL
+/* The generated tables as they are, for tests/test_tokenizer.c: the property runs (rl__uprops)
+   and the decompositions (rl__udecomp, 3 values each), with their numbers of values; returns
+   RL__UNICODE_VERSION. */
+RL__INTERN const char *rl__unicode_tables(const uint32_t **runs, size_t *n_runs, const uint32_t **decomp, size_t *n_decomp) {
+    *runs = rl__uprops;
+    *n_runs = sizeof rl__uprops / sizeof rl__uprops[0];
+    *decomp = rl__udecomp;
+    *n_decomp = sizeof rl__udecomp / sizeof rl__udecomp[0];
+    return RL__UNICODE_VERSION;
+}
+#endif
 
 /* Decode the character at s (n >= 1 bytes left); returns its length. Anything that is not
    well-formed UTF-8 (overlong, surrogate, > U+10FFFF, truncated) is one byte of RL__CP_BAD. */
@@ -12824,7 +12945,7 @@ static uint64_t rl__tk_hash(const char *s, size_t n) {
     return h ^ (h >> 31);
 }
 
-static int32_t rl__vocab_find(const rl_tokenizer *t, const char *s, size_t n) {
+RL__INTERN int32_t rl__vocab_find(const rl_tokenizer *t, const char *s, size_t n) {
     uint32_t h;
     if (!t->vslot) return -1;
     h = (uint32_t)rl__tk_hash(s, n) & t->vmask;
@@ -12873,7 +12994,7 @@ static long rl__udecomp_find(uint32_t cp) {
     return -1;
 }
 
-static uint32_t rl__ucompose(uint32_t a, uint32_t b) {
+RL__INTERN uint32_t rl__ucompose(uint32_t a, uint32_t b) {
     size_t lo = 0, hi = sizeof rl__ucomp / sizeof rl__ucomp[0];
     if (a - RL__HL < 19 && b - RL__HV < 21) return RL__HS + ((a - RL__HL) * 21 + (b - RL__HV)) * 28;
     if (a - RL__HS < 11172 && (a - RL__HS) % 28 == 0 && b - RL__HT - 1 < 27) return a + (b - RL__HT);
@@ -12886,29 +13007,7 @@ static uint32_t rl__ucompose(uint32_t a, uint32_t b) {
     return 0;
 }
 
-typedef struct rl__enc {
-    const rl_tokenizer *t;
-    int32_t *ids;
-    size_t n_ids, cap_ids;
-    unsigned char *mbuf, *nbuf;        /* ByteLevel-mapped word; normalized text */
-    size_t mcap, ncap;
-    uint32_t *u32;                     /* NFC scratch */
-    size_t ucap;
-    int32_t *sym;                      /* BPE symbols: 4 int32 each (id, prev, next, alive) */
-    size_t scap;
-    int32_t *heap;                     /* BPE merge candidates: 3 int32 each (rank, pos, id) */
-    size_t hcap;
-    /* word cache of this call (as HF's BPE cache): pre-token bytes -> ids */
-    uint32_t *cslot;                   /* 0 = empty, else 1 + entry index */
-    uint32_t cmask, n_cache;
-    uint32_t *centry;                  /* 4 per entry: key offset, key length, ids offset, ids count */
-    size_t cecap;
-    unsigned char *ckey;
-    size_t cklen, ckcap;
-    int32_t *cids;
-    size_t cilen, cicap;
-} rl__enc;
-
+/* rl__enc, an encoding's scratch: in the internal declarations (before the implementation). */
 static rl_status rl__enc_nomem(void) { return rl__fail(RL_ERR_NOMEM, "tokenizer: out of memory"); }
 
 #define RL__CACHE_MAX_WORD 48u         /* longer pre-tokens are not cached */
@@ -13052,7 +13151,7 @@ static rl_status rl__nfc_segment(rl__enc *e, const unsigned char *s, size_t n, s
    NFC never reorders or composes across the point before a starter whose NFC_Quick_Check
    is Yes (property bit RL__U_NFC clear; every character below U+0300 is one), so the text is
    copied as it is except for the segments that hold flagged characters. */
-static rl_status rl__nfc(rl__enc *e, const unsigned char *s, size_t n, const unsigned char **out, size_t *out_n) {
+RL__INTERN rl_status rl__nfc(rl__enc *e, const unsigned char *s, size_t n, const unsigned char **out, size_t *out_n) {
     size_t i, l, seg = 0, done = 0, o = 0;
     int dirty = 0, any = 0;
     uint32_t cp;
@@ -13289,23 +13388,31 @@ static rl_status rl__bpe(rl__enc *e, const unsigned char *s, size_t n) {
 
 /* ---- tokenizer: the pre-tokenizer sequence ---- */
 
-static rl_status rl__pretok_run(rl__enc *e, int stage, const unsigned char *s, size_t n) {
-    const rl_tokenizer *t = e->t;
-    size_t i = 0, j, l;
+/* Where the piece of pre-tokenizer stage `stage` that starts at s[i] (i < n) ends; 0 when t has
+   no such stage (stage == t->n_stages: the pieces go to BPE). */
+RL__INTERN size_t rl__pretok_split(const rl_tokenizer *t, int stage, const unsigned char *s, size_t n, size_t i) {
+    size_t j, l;
     uint32_t cp;
+    unsigned num;
+    if (stage >= t->n_stages) return 0;
+    switch (t->stage_kind[stage]) {
+    case RL__PT_SPLIT_LLAMA: return rl__re_llama(s, n, i, t->stage_arg[stage]);
+    case RL__PT_SPLIT_GPT2: return rl__re_gpt2(s, n, i);
+    default: /* Digits: numeric characters alone (individual) or in runs */
+        num = rl__char_at(s, n, i, &cp, &l) & RL__U_NUM;
+        j = i + l;
+        if (!(num && t->stage_arg[stage]))
+            while (j < n && (rl__char_at(s, n, j, &cp, &l) & RL__U_NUM) == num) j += l;
+        return j;
+    }
+}
+
+static rl_status rl__pretok_run(rl__enc *e, int stage, const unsigned char *s, size_t n) {
+    size_t i = 0, j;
     rl_status st;
-    if (stage == t->n_stages) return rl__bpe(e, s, n);
+    if (stage == e->t->n_stages) return rl__bpe(e, s, n);
     while (i < n) {
-        switch (t->stage_kind[stage]) {
-        case RL__PT_SPLIT_LLAMA: j = rl__re_llama(s, n, i, t->stage_arg[stage]); break;
-        case RL__PT_SPLIT_GPT2: j = rl__re_gpt2(s, n, i); break;
-        default: { /* Digits: numeric characters alone (individual) or in runs */
-            unsigned num = rl__char_at(s, n, i, &cp, &l) & RL__U_NUM;
-            j = i + l;
-            if (!(num && t->stage_arg[stage]))
-                while (j < n && (rl__char_at(s, n, j, &cp, &l) & RL__U_NUM) == num) j += l;
-        }
-        }
+        j = rl__pretok_split(e->t, stage, s, n, i);
         if ((st = rl__pretok_run(e, stage + 1, s + i, j - i)) != RL_OK) return st;
         i = j;
     }
@@ -13398,7 +13505,7 @@ static rl_status rl__encode_normalized(rl__enc *e, const unsigned char *s, size_
     return rl__split_added(e, 1, s, n);
 }
 
-static void rl__enc_free(rl__enc *e) {
+RL__INTERN void rl__enc_free(rl__enc *e) {
     RL_FREE(e->cslot);
     RL_FREE(e->centry);
     RL_FREE(e->ckey);
@@ -14861,13 +14968,13 @@ void rl_lmeval_opts_default(rl_lmeval_opts *o) {
 }
 
 /* Python's str.isspace() */
-static int rl__lm_space(uint32_t c) {
+RL__INTERN int rl__lm_space(uint32_t c) {
     return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
            (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
 /* Characters (code points; a stray byte counts as one), as Python's len(). */
-static int64_t rl__lm_nchars(const char *s, size_t n) {
+RL__INTERN int64_t rl__lm_nchars(const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     int64_t k = 0;
@@ -14891,7 +14998,7 @@ static size_t rl__lm_lspace(const char *s, size_t n) {
     }
     return i;
 }
-static size_t rl__lm_rspace(const char *s, size_t n) {
+RL__INTERN size_t rl__lm_rspace(const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = n;
     while (i > 0) {
@@ -14941,13 +15048,8 @@ static uint32_t rl__lm_upper(uint32_t c) {
     return c;
 }
 
-/* A growable byte string. */
-typedef struct rl__lm_buf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} rl__lm_buf;
-static void rl__lm_put(rl__lm_buf *b, const char *s, size_t n) {
+/* rl__lm_buf, a growable byte string, and rl__lm_doc: in the internal declarations. */
+RL__INTERN void rl__lm_put(rl__lm_buf *b, const char *s, size_t n) {
     if (b->oom) return;
     if (b->n + n + 1 > b->cap) {
         size_t nc = b->cap ? b->cap : 64;
@@ -14973,7 +15075,7 @@ static void rl__lm_putc(rl__lm_buf *b, uint32_t cp) {
 }
 
 /* Python str.capitalize(): first character upper-cased (ß -> "Ss"), the rest lower-cased. */
-static void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n) {
+RL__INTERN void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     int first = 1;
@@ -14989,7 +15091,7 @@ static void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n) {
 }
 
 /* HellaSwag preprocess (lm-eval hellaswag/utils.py) of s into b. */
-static void rl__lm_hs_pre(rl__lm_buf *b, const char *s, size_t n) {
+RL__INTERN void rl__lm_hs_pre(rl__lm_buf *b, const char *s, size_t n) {
     rl__lm_buf t, u;
     size_t i, a = rl__lm_lspace(s, n), z;
     memset(&t, 0, sizeof t);
@@ -15248,7 +15350,7 @@ rl_status rl_loglikelihood(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, cons
 }
 
 /* numpy.argmax: the first maximum; a NaN wins at once */
-static int rl__lm_argmax(const double *x, int n) {
+RL__INTERN int rl__lm_argmax(const double *x, int n) {
     int i, best = 0;
     for (i = 0; i < n; i++) {
         if (x[i] != x[i]) return i;
@@ -15256,14 +15358,6 @@ static int rl__lm_argmax(const double *x, int n) {
     }
     return best;
 }
-
-/* A document as requests: request i = (ctx[i], cont[i]); norm[i] is the string whose length in
-   characters divides ll for acc_norm. */
-typedef struct rl__lm_doc {
-    int n, gold;
-    const char **ctx, **cont, **norm;
-    size_t *nctx, *ncont, *nnorm;
-} rl__lm_doc;
 
 /* Score the requests of a document; preds out. */
 static rl_status rl__lm_score_doc(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl__lm_cfg *k, const rl__lm_doc *d,
@@ -15361,7 +15455,7 @@ rl_status rl_mc_score(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_
 enum { RL__LM_HELLASWAG, RL__LM_PIQA, RL__LM_ARC, RL__LM_WINOGRANDE, RL__LM_LAMBADA };
 static const char *const rl__lm_task_names[] = {"hellaswag", "piqa", "arc", "winogrande", "lambada_openai"};
 
-static int rl__lm_task_id(const char *t) {
+RL__INTERN int rl__lm_task_id(const char *t) {
     if (!strcmp(t, "hellaswag")) return RL__LM_HELLASWAG;
     if (!strcmp(t, "piqa")) return RL__LM_PIQA;
     if (!strcmp(t, "arc_easy") || !strcmp(t, "arc_challenge") || !strcmp(t, "arc")) return RL__LM_ARC;
@@ -15598,7 +15692,7 @@ static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, 
     return st;
 }
 
-static rl_status rl__lm_make_doc(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d) {
+RL__INTERN rl_status rl__lm_make_doc(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d) {
     rl__lm_buf b;
     rl_status st;
     memset(&b, 0, sizeof b);
@@ -15779,7 +15873,7 @@ rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const ch
 /* ---- import: configuration ---- */
 
 /* HF parameter name -> GGUF tensor name (the inverse of rl_gguf_hf_name), for messages. */
-static void rl__gguf_name_of(const char *hf, char *out, size_t cap) {
+RL__INTERN void rl__gguf_name_of(const char *hf, char *out, size_t cap) {
     size_t i;
     const char *p;
     long long layer = -1;

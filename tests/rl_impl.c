@@ -1,5 +1,6 @@
-/* The implementation, compiled once: the black-box tests (those that use only the public
-   API) link this object. White-box tests (Makefile: WHITEBOX) define RADLADS_IMPLEMENTATION
-   themselves because they reach internal rl__ functions and types. */
+/* The implementation, compiled once; every test links this object. RADLADS_INTERNAL gives the
+   internal functions that white-box tests call (they define RADLADS_INTERNAL alone) external
+   linkage; see "INTERNAL DECLARATIONS" in radlads.h. */
+#define RADLADS_INTERNAL
 #define RADLADS_IMPLEMENTATION
 #include "../radlads.h"

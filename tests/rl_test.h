@@ -6,6 +6,7 @@
 #define RL_TEST_H
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,13 @@ RLT_MAYBE_UNUSED static unsigned char *rlt_read_all(const char *path, size_t *n)
     }
     fclose(f);
     return p;
+}
+
+/* A float from its bits. */
+RLT_MAYBE_UNUSED static float rlt_f32_of_bits(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
 }
 
 #ifdef RADLADS_H

@@ -1,7 +1,7 @@
 /* Section 4 (formats): GGUF reader, dequantization, Llama metadata/tensor names,
    tokenizer arrays, writer. Fixtures: tests/fixtures/gguf (tools/ref/make_gguf.py).
    Optional real model: SmolLM2-135M-Instruct Q4_1 (tools/fetch_smollm2.sh). */
-#define RADLADS_IMPLEMENTATION
+#define RADLADS_INTERNAL
 #include "../radlads.h"
 #include "rl_test.h"
 

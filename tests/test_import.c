@@ -17,11 +17,8 @@
    script); RADLADS_IMPORT_TOKJSON_OUT=DIR writes the re-written tokenizer fixtures there
    (make_smollm2_ref.py --check-tokenizers DIR checks them with HF tokenizers). */
 #define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
+#define RADLADS_INTERNAL
 #include "../radlads.h"
-#ifndef RL__UNICODE_VERSION /* the tokenizer section is not in radlads.h yet */
-#include "../wip/tokenizer.h"
-#endif
 #include "rl_test.h"
 #include <dirent.h>
 #include <errno.h>
@@ -140,8 +137,8 @@ static void check_same_ids(const rl_tokenizer *a, const rl_tokenizer *b, const c
         int64_t nx = 0, ny = 0;
         int ok = encode(a, text, n, sp, &x, &nx) && encode(b, text, n, sp, &y, &ny);
         RLT_CHECK(ok && nx == ny && !memcmp(x, y, sizeof(int32_t) * (size_t)nx), "%s: ids differ (add_special %d) on '%.50s'", what, sp, text);
-        RL_FREE(x);
-        RL_FREE(y);
+        rl_free(x);
+        rl_free(y);
     }
 }
 
@@ -511,13 +508,13 @@ static void test_tokjson_fixtures(void) {
                 if (!text) continue;
                 RLT_CHECK(encode(back, text->str, (size_t)text->n, 0, &ids, &n) && ids_equal_json(ids, n, rl_json_get(cs, names[k])),
                           "%s: case %lld ids differ from HF", names[k], (long long)i);
-                RL_FREE(ids);
+                rl_free(ids);
                 n_enc++;
                 if (k == 1) {
                     snprintf(key, sizeof key, "llama3_with_bos");
                     RLT_CHECK(encode(back, text->str, (size_t)text->n, 1, &ids, &n) && ids_equal_json(ids, n, rl_json_get(cs, key)),
                               "llama3: case %lld with BOS differs from HF", (long long)i);
-                    RL_FREE(ids);
+                    rl_free(ids);
                 }
             }
         }
@@ -531,7 +528,7 @@ static void test_tokjson_fixtures(void) {
                 if (!text) continue;
                 RLT_CHECK(encode(back, text->str, (size_t)text->n, 0, &ids, &n) && ids_equal_json(ids, n, rl_json_get(cs, "ids")),
                           "flags: flag case %lld ids differ from HF ('%.40s')", (long long)i, text->str);
-                RL_FREE(ids);
+                rl_free(ids);
                 n_enc++;
             }
         }
@@ -955,10 +952,10 @@ static void test_smollm2(void) {
         text[nt] = 0;
         RLT_CHECK(encode(tj, text, (size_t)nt, 1, &ids, &n) && want && n == ni && !memcmp(ids, want, sizeof(int32_t) * (size_t)n),
                   "prompt %d: ids of tokenizer.json differ from HF (%lld vs %lld)", k, (long long)n, (long long)ni);
-        RL_FREE(ids);
+        rl_free(ids);
         RLT_CHECK(encode(tg, text, (size_t)nt, 1, &ids, &n) && want && n == ni && !memcmp(ids, want, sizeof(int32_t) * (size_t)n),
                   "prompt %d: ids of the GGUF tokenizer differ from HF", k);
-        RL_FREE(ids);
+        rl_free(ids);
         free(text);
         free(text32);
         free(want);
@@ -1073,7 +1070,7 @@ static void test_smollm2(void) {
                     snprintf(name, sizeof name, "%s: \"%s...\"", groups[2], clean);
                     rlt_group = name;
                 }
-                RL_FREE(text);
+                rl_free(text);
             }
             rl_state_free(&s);
         }
@@ -1113,8 +1110,8 @@ static void test_smollm2(void) {
                 RLT_CHECK(encode(tg, raw + range[0], (size_t)(range[1] - range[0]), 0, &ids2, &nid2) && nid2 == nid &&
                               !memcmp(ids, ids2, sizeof(int32_t) * (size_t)nid),
                           "GGUF tokenizer gives the same ids");
-                RL_FREE(ids);
-                RL_FREE(ids2);
+                rl_free(ids);
+                rl_free(ids2);
                 for (w = 0; w < 4; w++) {
                     rl_forward_opts o;
                     rl_tensor *y;

@@ -1,6 +1,6 @@
 /* Every fast kernel against its naive twin, on every ISA path this machine has,
    on random inputs of odd and even sizes. */
-#define RADLADS_IMPLEMENTATION
+#define RADLADS_INTERNAL
 #include "../radlads.h"
 #include "rl_test.h"
 

@@ -6,7 +6,7 @@
    log-likelihood (1e-4 absolute), greedy flags, predictions, acc/acc_norm (exactly), standard
    errors and LAMBADA perplexity, the Python string rules (strip, capitalize, HellaSwag
    preprocess), and clear errors on malformed files. */
-#define RADLADS_IMPLEMENTATION
+#define RADLADS_INTERNAL
 #include "../radlads.h"
 #include "rl_test.h"
 #include <sys/stat.h>
@@ -96,14 +96,14 @@ static void test_text_rules(void) {
         rl__lm_capitalize(&b, cap[i][0], strlen(cap[i][0]));
         rl__lm_put(&b, "", 0);
         check_str("capitalize", b.p, b.n, cap[i][1]);
-        RL_FREE(b.p);
+        rl_free(b.p);
     }
     for (i = 0; i < sizeof pre / sizeof pre[0]; i++) {
         rl__lm_buf b;
         memset(&b, 0, sizeof b);
         rl__lm_hs_pre(&b, pre[i][0], strlen(pre[i][0]));
         check_str("preprocess", b.p, b.n, pre[i][1]);
-        RL_FREE(b.p);
+        rl_free(b.p);
     }
     { /* every character str.isspace() accepts, and some it does not */
         static const uint32_t sp[] = {9, 10, 11, 12, 13, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x200a,
@@ -173,7 +173,7 @@ static void test_doc_requests(void) {
             rl_arena_free(&A);
         }
         RLT_CHECK(di == docs->n, "%s: %lld documents, reference %lld", path, (long long)di, (long long)docs->n);
-        RL_FREE(text);
+        rl_free(text);
     }
     rlt_end();
 }
@@ -208,8 +208,8 @@ static void test_requests(void) {
             n_trunc += na + nb > o.max_length + 1;
         } else
             RLT_CHECK(0, "request %lld: encode: %s", (long long)i, rl_last_error());
-        RL_FREE(a);
-        RL_FREE(b);
+        rl_free(a);
+        rl_free(b);
         if (rl_loglikelihood_ex(&ctx, m, tk, &o, c, x, &ll, &g, &nt) == RL_OK) {
             RLT_CLOSE(ll, jnum(r, "ll"), LL_TOL, 0, "request %lld (%s, '%.30s' + '%.30s'): ll", (long long)i, mname, c, x);
             RLT_CHECK(g == jint(r, "is_greedy"), "request %lld: is_greedy %d", (long long)i, g);
@@ -401,7 +401,7 @@ static void test_task_options(void) {
                       "CRLF + blank lines + BOM: %s", rl_last_error());
             free(out);
         }
-        RL_FREE(text);
+        rl_free(text);
     }
     rlt_end();
 }

@@ -3,10 +3,8 @@
    tables, streaming decode, the GGUF-style vocabulary constructor, and clear errors on bad
    tokenizer.json files. Real text (tests/fixtures/tok/corpus.json) is read by byte offsets
    from ../shared/data (or $RADLADS_DATA); those groups are skipped when the data is absent. */
-#define RADLADS_IMPLEMENTATION
+#define RADLADS_INTERNAL
 #include "../radlads.h"
-#ifndef RL__UNICODE_VERSION /* the tokenizer section is not in radlads.h yet */
-#endif
 #include "rl_test.h"
 #include <time.h>
 
@@ -49,9 +47,9 @@ static void check_encode(const rl_tokenizer *t, const char *what, const char *te
         size_t dl = 0;
         st = rl_tokenizer_decode(t, ids, n, 0, &dec, &dl);
         RLT_CHECK(st == RL_OK && str_equal(dec, dl, want_dec), "%s: decode differs from HF: '%.60s'", what, dec ? dec : "");
-        RL_FREE(dec);
+        rl_free(dec);
     }
-    RL_FREE(ids);
+    rl_free(ids);
 }
 
 static void check_decode(const rl_tokenizer *t, const char *what, const rl_json *ids_j, int skip, const rl_json *want) {
@@ -63,7 +61,7 @@ static void check_decode(const rl_tokenizer *t, const char *what, const rl_json 
     RLT_CHECK(st == RL_OK && str_equal(dec, dl, want), "%s: decode(skip_special=%d) '%.60s' vs HF '%.60s'", what, skip,
               dec ? dec : "", want && want->str ? want->str : "");
     RLT_CHECK(st != RL_OK || dec[dl] == 0, "%s: decode output NUL-terminated", what);
-    RL_FREE(dec);
+    rl_free(dec);
     { /* streaming decode gives the same bytes */
         rl_detok d;
         char *acc = (char *)malloc(4 * dl + 64);
@@ -95,10 +93,13 @@ static rl_status load_doc(rl_json_doc *doc, const char *path) {
 }
 
 /* ---- Unicode tables ---- */
+static const uint32_t *uprops, *udecomp; /* the library's tables (rl__unicode_tables) */
+static size_t n_uprops, n_udecomp;
+
 static unsigned uprop_by_runs(uint32_t cp) { /* the run table alone, without the ASCII shortcut */
     size_t i = 0;
-    while (i + 1 < sizeof rl__uprops / sizeof rl__uprops[0] && (rl__uprops[i + 1] >> 8) <= cp) i++;
-    return rl__uprops[i] & 0xFF;
+    while (i + 1 < n_uprops && (uprops[i + 1] >> 8) <= cp) i++;
+    return uprops[i] & 0xFF;
 }
 
 static void test_unicode(void) {
@@ -110,16 +111,18 @@ static void test_unicode(void) {
         {0x1D7D8, 2 | 4 | 8}, {0x11DE0, 4} /* numeric for Rust only */, {0x0301, 8 | 16}, {0x0345, 8 | 16},
         {0x1161, 1 | 8 | 16}, {0x11A8, 1 | 8 | 16}, {0x212B, 1 | 8 | 16}, {0xE000, 0}, {0x10FFFF, 0}};
     size_t i;
-    rlt_begin("tokenizer Unicode tables (" RL__UNICODE_VERSION ")");
+    char group[160];
+    snprintf(group, sizeof group, "tokenizer Unicode tables (%s)", rl__unicode_tables(&uprops, &n_uprops, &udecomp, &n_udecomp));
+    rlt_begin(group);
     for (i = 0; i < sizeof cls / sizeof cls[0]; i++)
         RLT_CHECK(rl__uprop(cls[i].cp) == cls[i].props, "U+%04X: properties %u, want %u", cls[i].cp, rl__uprop(cls[i].cp),
                   cls[i].props);
     for (i = 0; i < 0x3000; i++)
         RLT_CHECK(rl__uprop((uint32_t)i) == uprop_by_runs((uint32_t)i), "U+%04X: lookup differs from the runs", (unsigned)i);
-    for (i = 1; i < sizeof rl__uprops / sizeof rl__uprops[0]; i++)
-        RLT_CHECK((rl__uprops[i] >> 8) > (rl__uprops[i - 1] >> 8), "property runs sorted at %zu", i);
-    for (i = 1; i < sizeof rl__udecomp / sizeof rl__udecomp[0] / 3; i++)
-        RLT_CHECK((rl__udecomp[3 * i] & 0x7FFFFFFF) > (rl__udecomp[3 * i - 3] & 0x7FFFFFFF), "decompositions sorted");
+    for (i = 1; i < n_uprops; i++)
+        RLT_CHECK((uprops[i] >> 8) > (uprops[i - 1] >> 8), "property runs sorted at %zu", i);
+    for (i = 1; i < n_udecomp / 3; i++)
+        RLT_CHECK((udecomp[3 * i] & 0x7FFFFFFF) > (udecomp[3 * i - 3] & 0x7FFFFFFF), "decompositions sorted");
     RLT_CHECK(rl__uccc_of(0x301) == 230 && rl__uccc_of(0x316) == 220 && rl__uccc_of(0x345) == 240 && rl__uccc_of('a') == 0,
               "combining classes");
     RLT_CHECK(rl__uccc_of(0x1DFA) == 0, "U+1DFA (Unicode 14) has no class in HF's Unicode 9.0 NFC");
@@ -345,7 +348,7 @@ static void report_speed(void) {
         if (rl_tokenizer_encode(toks[ti], text, n, 0, &ids, &m) != RL_OK) continue;
         dt = now_s() - t0;
         fprintf(stderr, "  %s: %zu bytes -> %lld ids in %.3f s = %.1f MB/s\n", names[ti], n, (long long)m, dt, n / dt / 1e6);
-        RL_FREE(ids);
+        rl_free(ids);
     }
     free(text);
 }
@@ -355,20 +358,11 @@ static void report_speed(void) {
 typedef struct { int64_t end[1024]; int n; } pieces_t;
 static void collect_pieces(const rl_tokenizer *t, int stage, const unsigned char *base, const unsigned char *s, size_t n,
                            pieces_t *p) {
-    size_t i = 0, j, l;
-    uint32_t cp;
-    if (stage == t->n_stages) {
-        if (n && p->n < 1024) p->end[p->n++] = (int64_t)(s + n - base);
-        return;
-    }
+    size_t i = 0, j;
     while (i < n) {
-        if (t->stage_kind[stage] == RL__PT_SPLIT_LLAMA) j = rl__re_llama(s, n, i, t->stage_arg[stage]);
-        else if (t->stage_kind[stage] == RL__PT_SPLIT_GPT2) j = rl__re_gpt2(s, n, i);
-        else {
-            unsigned num = rl__char_at(s, n, i, &cp, &l) & RL__U_NUM;
-            j = i + l;
-            if (!(num && t->stage_arg[stage]))
-                while (j < n && (rl__char_at(s, n, j, &cp, &l) & RL__U_NUM) == num) j += l;
+        if (!(j = rl__pretok_split(t, stage, s, n, i))) { /* past the last stage: one piece */
+            if (p->n < 1024) p->end[p->n++] = (int64_t)(s + n - base);
+            return;
         }
         collect_pieces(t, stage + 1, base, s + i, j - i, p);
         i = j;
@@ -514,15 +508,15 @@ static void test_api(void) {
     RLT_CHECK(rl_tokenizer_encode(g, "a\xff" "b\xc3", 4, 0, &ids, &n) == RL_OK && n >= 3, "encode invalid UTF-8");
     RLT_CHECK(rl_tokenizer_decode(g, ids, n, 0, &s, &sl) == RL_OK && sl == 8 && !memcmp(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd", 8),
               "decode repairs with U+FFFD");
-    RL_FREE(s);
-    RL_FREE(ids);
+    rl_free(s);
+    rl_free(ids);
     {
         int32_t odd[] = {-5, 99999, 605, 65};
         RLT_CHECK(rl_tokenizer_decode(q, odd, 4, 0, &s, &sl) == RL_OK && sl == 1 && s[0] == 'b', "unknown ids skipped ('%s')", s);
-        RL_FREE(s);
+        rl_free(s);
     }
     RLT_CHECK(rl_tokenizer_encode(q, NULL, 0, 0, &ids, &n) == RL_OK && ids && n == 0, "empty text");
-    RL_FREE(ids);
+    rl_free(ids);
     RLT_CHECK(rl_tokenizer_encode(q, NULL, 3, 0, &ids, &n) == RL_ERR_ARG, "NULL text with length");
     {   /* long runs: one word of 100k letters, 100k spaces, 100k digits */
         size_t big = 100000, i;
@@ -533,8 +527,8 @@ static void test_api(void) {
             memset(buf, fill[i], big);
             ok = rl_tokenizer_encode(l, buf, big, 0, &ids, &n) == RL_OK && n > 0;
             if (ok) ok = rl_tokenizer_decode(l, ids, n, 0, &s, &sl) == RL_OK && sl == big && !memcmp(s, buf, big);
-            RL_FREE(ids);
-            RL_FREE(s);
+            rl_free(ids);
+            rl_free(s);
             s = NULL;
         }
         RLT_CHECK(ok, "long runs round trip");
@@ -623,7 +617,7 @@ static void test_errors(void) {
             RLT_CHECK(rl_tokenizer_encode(t, "abba c", 6, 1, &ids, &n) == RL_OK && n == 3 && ids[0] == 2 && ids[1] == 1 &&
                           ids[2] == 0,
                       "unknown bytes vanish without unk_token (as HF)");
-            RL_FREE(ids);
+            rl_free(ids);
             rl_tokenizer_free(t);
         }
         RLT_CHECK(rl_tokenizer_load(&t, "tests/fixtures/tiny-qwen2") == RL_OK && t && rl_tokenizer_pretok(t) == RL_PRETOK_QWEN2,

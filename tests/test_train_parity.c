@@ -14,7 +14,7 @@
    with g the (clipped) gradient the C code computed; here that is < 1e-8 unless |g| < 1e-5.
    The info lines say how many weights needed more than the plain tolerance. */
 #define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
+#define RADLADS_INTERNAL
 #include "../radlads.h"
 #include "rl_test.h"
 
