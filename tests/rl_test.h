@@ -114,11 +114,13 @@ RLT_MAYBE_UNUSED static double rlt_worst(const float *a, const float *b, long n,
     return w;
 }
 /* A whole file, malloc'ed with a NUL after its *n bytes (text files are used as C strings);
-   NULL if it cannot be read. */
-RLT_MAYBE_UNUSED static unsigned char *rlt_read_all(const char *path, size_t *n) {
+   NULL if it cannot be read. n may be NULL. */
+RLT_MAYBE_UNUSED static void *rlt_read_all(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
     unsigned char *p = NULL;
     long sz;
+    size_t dummy;
+    if (!n) n = &dummy;
     *n = 0;
     if (!f) return NULL;
     if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
@@ -134,15 +136,48 @@ RLT_MAYBE_UNUSED static unsigned char *rlt_read_all(const char *path, size_t *n)
     fclose(f);
     return p;
 }
+/* Whether path exists. */
+RLT_MAYBE_UNUSED static int rlt_exists(const char *path) { return access(path, F_OK) == 0; }
 
-/* A float from its bits. */
+/* Write n bytes to path (created or truncated); 1 on success. */
+RLT_MAYBE_UNUSED static int rlt_write_all(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    int ok;
+    if (!f) return 0;
+    ok = fwrite(data, 1, n, f) == n;
+    ok &= fclose(f) == 0;
+    return ok;
+}
+
+/* A float from its bits and back. */
 RLT_MAYBE_UNUSED static float rlt_f32_of_bits(uint32_t u) {
     float f;
     memcpy(&f, &u, 4);
     return f;
 }
+RLT_MAYBE_UNUSED static uint32_t rlt_bits_of_f32(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
 
 #ifdef RADLADS_H
+/* Whether rl_last_error() contains each of the (1 to 3) strings given; NULL ones are skipped. */
+#define rlt_err_has(...) rlt_err_has_(__VA_ARGS__, NULL, NULL)
+RLT_MAYBE_UNUSED static int rlt_err_has_(const char *a, const char *b, const char *c, ...) {
+    const char *e = rl_last_error();
+    return (!a || strstr(e, a)) && (!b || strstr(e, b)) && (!c || strstr(e, c));
+}
+
+/* Whether ids[0..n) are the integers of the JSON array want. */
+RLT_MAYBE_UNUSED static int rlt_ids_equal(const int32_t *ids, int64_t n, const rl_json *want) {
+    int64_t i;
+    if (!want || want->type != RL_JSON_ARR || want->n != n) return 0;
+    for (i = 0; i < n; i++)
+        if (!want->kids[i].is_int || want->kids[i].i != ids[i]) return 0;
+    return 1;
+}
+
 /* The logits of one sequence of T ids ([T, vocab], malloc'ed; NULL on failure), computed
    without a gradient. */
 RLT_MAYBE_UNUSED static float *rlt_logits(rl_pool *pool, rl_model *m, const int32_t *ids, int64_t T) {

@@ -20,20 +20,33 @@ count() { # classify the lines of a program's output
     done < "$1"
 }
 
-# header hygiene: gcc/clang, C99/C++, -pedantic -Wall -Wextra -Werror
+# header hygiene: gcc/clang, C99/C++, -pedantic -Wall -Wextra -Werror, each also with
+# RADLADS_INTERNAL (the internal declarations, internal functions with external linkage);
+# the compilers run side by side, their lines are counted in this order
 printf '#define RADLADS_IMPLEMENTATION\n#include "radlads.h"\nint main(void){return 0;}\n' > "$tmp/h.c"
 cp "$tmp/h.c" "$tmp/h.cpp"
-[ -n "$runner" ] || for cc in "gcc -std=c99" "clang -std=c99" "g++ -std=c++11" "clang++ -std=c++11"; do
+k=0
+[ -n "$runner" ] || for cc in "gcc -std=c99" "clang -std=c99" "g++ -std=c++11" "clang++ -std=c++11" \
+    "gcc -std=c99 -DRADLADS_INTERNAL" "clang -std=c99 -DRADLADS_INTERNAL" "g++ -std=c++11 -DRADLADS_INTERNAL" \
+    "clang++ -std=c++11 -DRADLADS_INTERNAL"; do
+    k=$((k + 1))
     bin=${cc%% *}
     src="$tmp/h.c"; case "$bin" in *++) src="$tmp/h.cpp" ;; esac
     if ! command -v "$bin" >/dev/null 2>&1; then
-        echo "SKIP header compiles with $cc: $bin not installed" > "$tmp/out"
-    elif $cc -pedantic -Wall -Wextra -Werror -I"$here" -c "$src" -o "$tmp/h.o" 2> "$tmp/err"; then
-        echo "PASS header compiles warning-free with $cc -pedantic" > "$tmp/out"
+        echo "SKIP header compiles with $cc: $bin not installed" > "$tmp/h$k.out"
     else
-        echo "FAIL header compiles warning-free with $cc: $(head -c 300 "$tmp/err" | tr '\n' ' ')" > "$tmp/out"
+        (if $cc -pedantic -Wall -Wextra -Werror -I"$here" -c "$src" -o "$tmp/h$k.o" 2> "$tmp/h$k.err"; then
+            echo "PASS header compiles warning-free with $cc -pedantic"
+        else
+            echo "FAIL header compiles warning-free with $cc: $(head -c 300 "$tmp/h$k.err" | tr '\n' ' ')"
+        fi > "$tmp/h$k.out") &
     fi
-    count "$tmp/out"
+done
+wait
+i=0
+while [ $i -lt $k ]; do
+    i=$((i + 1))
+    count "$tmp/h$i.out"
 done
 
 # every compile-time switch alone, and the embedded set, compiles warning-free (C99; the set also as C++);

@@ -30,7 +30,6 @@ static void drop(const char *path) {
     const char *keep = getenv("RLT_EXPORT_OUT");
     if (!(keep && *keep)) remove(path);
 }
-static int exists(const char *path) { return access(path, F_OK) == 0; }
 /* a temporary file of an atomic write ("<path>.tmp.<random>") left beside path */
 static int tmp_left(const char *path) {
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
@@ -44,28 +43,6 @@ static int tmp_left(const char *path) {
         if (!strncmp(e->d_name, base, strlen(base)) && !strncmp(e->d_name + strlen(base), ".tmp", 4)) found = 1;
     closedir(d);
     return found;
-}
-static int err_has(const char *s) { return strstr(rl_last_error(), s) != NULL; }
-
-static unsigned char *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    unsigned char *p = NULL;
-    long sz;
-    *n = 0;
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        p = (unsigned char *)malloc((size_t)sz + 1);
-        if (p && fread(p, 1, (size_t)sz, f) == (size_t)sz) {
-            *n = (size_t)sz;
-            p[sz] = 0; /* text files are used as C strings */
-        }
-        else {
-            free(p);
-            p = NULL;
-        }
-    }
-    fclose(f);
-    return p;
 }
 
 static float *tensor_f32(const rl_gguf *g, const char *name) {
@@ -243,7 +220,7 @@ static rl_status do_export(exported *e, const rl_model *m, const rl_tokenizer *t
     if (st != RL_OK) return st;
     if ((st = rl_gguf_open(&e->g, e->path)) != RL_OK) return st;
     e->open = 1;
-    e->bytes = read_all(e->path, &e->size);
+    e->bytes = rlt_read_all(e->path, &e->size);
     if (e->bytes) raw_parse(e->bytes, e->size, &e->ri);
     return RL_OK;
 }
@@ -353,7 +330,7 @@ static void rule1(void) {
         }
         drop(p);
         o.pad_id = 640;
-        RLT_CHECK(rl_export_gguf_rwkv6qwen2_ex(&student, qtok, p, RL_GGML_F32, &o) == RL_ERR_ARG && err_has("640") && !exists(p),
+        RLT_CHECK(rl_export_gguf_rwkv6qwen2_ex(&student, qtok, p, RL_GGML_F32, &o) == RL_ERR_ARG && rlt_err_has("640") && !rlt_exists(p),
                   "pad id beyond the vocabulary refused: %s", rl_last_error());
     }
     rlt_end();
@@ -779,7 +756,7 @@ static void rule6(void) {
     { /* pre names for the other presets: plain GPT-2 is "gpt-2" in llama.cpp; a tokenizer that is
          no preset (Qwen2 regex without NFC) is refused unless opts->pre names one */
         size_t n;
-        char *txt = (char *)read_all("tests/fixtures/tok/gpt2.json", &n), *q;
+        char *txt = rlt_read_all("tests/fixtures/tok/gpt2.json", &n), *q;
         rl_tokenizer *t = NULL;
         rl_gguf g;
         const char *s, *p = out_path("pre.gguf");
@@ -799,7 +776,7 @@ static void rule6(void) {
         rl_tokenizer_free(t);
         t = NULL;
         free(txt);
-        txt = (char *)read_all("tests/fixtures/tok/qwen2.json", &n);
+        txt = rlt_read_all("tests/fixtures/tok/qwen2.json", &n);
         if (txt && (q = strstr(txt, "\"normalizer\": {")) && strchr(q, '}')) { /* normalizer: null */
             char *e = strchr(q, '}') + 1;
             memcpy(q, "\"normalizer\": null", 18);
@@ -808,13 +785,13 @@ static void rule6(void) {
         RLT_CHECK(txt && rl_tokenizer_load_mem(&t, txt, strlen(txt), "qwen2 without NFC") == RL_OK && rl_tokenizer_pretok(t) == RL_PRETOK_CUSTOM,
                   "custom tokenizer: %s", rl_last_error());
         remove(p);
-        RLT_CHECK(t && rl_export_gguf_rwkv6qwen2(&student, t, p, RL_GGML_F32) == RL_ERR_UNSUPPORTED && err_has("presets") && !exists(p),
+        RLT_CHECK(t && rl_export_gguf_rwkv6qwen2(&student, t, p, RL_GGML_F32) == RL_ERR_UNSUPPORTED && rlt_err_has("presets") && !rlt_exists(p),
                   "no preset: refused (%s)", rl_last_error());
         rl_export_opts_default(&o);
         o.pre = "qwen2";
         RLT_CHECK(t && rl_export_gguf_rwkv6qwen2_ex(&student, t, p, RL_GGML_F32, &o) == RL_OK && rl_gguf_open(&g, p) == RL_OK, "opts.pre: %s",
                   rl_last_error());
-        if (exists(p)) {
+        if (rlt_exists(p)) {
             RLT_CHECK(rl_gguf_get_str(&g, "tokenizer.ggml.pre", &s, NULL) == RL_OK && !strcmp(s, "qwen2"), "opts.pre written");
             rl_gguf_close(&g);
         }
@@ -873,7 +850,7 @@ static void rule7(void) {
         reread(&ex[i], wname(ex[i].wtype));
     }
     /* and the file is all-or-nothing: no .tmp left beside it */
-    RLT_CHECK(ex[0].path[0] && exists(ex[0].path) && !tmp_left(ex[0].path), "no temporary file left");
+    RLT_CHECK(ex[0].path[0] && rlt_exists(ex[0].path) && !tmp_left(ex[0].path), "no temporary file left");
     rlt_end();
 }
 
@@ -1217,7 +1194,7 @@ static void test_no_shift(void) {
         close_export(&e);
     }
     m.blocks[1].mix.cfg.use_tokenshift = 1;
-    RLT_CHECK(rl_export_gguf_rwkv6qwen2(&m, qtok, out_path("mixed.gguf"), RL_GGML_F32) == RL_ERR_UNSUPPORTED && err_has("token shift"),
+    RLT_CHECK(rl_export_gguf_rwkv6qwen2(&m, qtok, out_path("mixed.gguf"), RL_GGML_F32) == RL_ERR_UNSUPPORTED && rlt_err_has("token shift"),
               "token shift in some layers only: refused (%s)", rl_last_error());
     rl_model_free(&m);
     rlt_end();
@@ -1294,16 +1271,9 @@ static void test_source_types(void) {
 /* ======================================================================= */
 /* refusals                                                                  */
 
-static void write_marker(const char *p) {
-    FILE *f = fopen(p, "wb");
-    if (f) {
-        fputs("old", f);
-        fclose(f);
-    }
-}
 static int marker_kept(const char *p) {
     size_t n;
-    unsigned char *b = read_all(p, &n);
+    unsigned char *b = rlt_read_all(p, &n);
     int ok = b && n == 3 && !memcmp(b, "old", 3);
     free(b);
     return ok && !tmp_left(p);
@@ -1320,10 +1290,10 @@ static void test_refusals(void) {
         rlt_end();
         return;
     }
-    write_marker(p);
+    rlt_write_all(p, "old", 3);
     rl_student_opts_default(&so, RL_MIXER_RWKV7);
     if (rl_student_from_teacher(&s, &teacher, &so) == RL_OK) {
-        RLT_CHECK(rl_export_gguf_rwkv6qwen2(&s, qtok, p, RL_GGML_F16) == RL_ERR_UNSUPPORTED && err_has("RAD-RWKV7") && err_has("arwkv7"),
+        RLT_CHECK(rl_export_gguf_rwkv6qwen2(&s, qtok, p, RL_GGML_F16) == RL_ERR_UNSUPPORTED && rlt_err_has("RAD-RWKV7") && rlt_err_has("arwkv7"),
                   "RWKV7 student: %s", rl_last_error());
         RLT_CHECK(rl_export_check_rwkv6qwen2(&s) == RL_ERR_UNSUPPORTED, "check agrees");
         rl_model_free(&s);
@@ -1333,13 +1303,13 @@ static void test_refusals(void) {
     rl_student_opts_default(&so, RL_MIXER_RWKV6);
     so.keep_attention = 1;
     if (rl_student_from_teacher(&s, &teacher, &so) == RL_OK) {
-        RLT_CHECK(rl_export_gguf_rwkv6qwen2(&s, qtok, p, RL_GGML_F16) == RL_ERR_UNSUPPORTED && err_has("hybrid") && err_has("softmax attention"),
+        RLT_CHECK(rl_export_gguf_rwkv6qwen2(&s, qtok, p, RL_GGML_F16) == RL_ERR_UNSUPPORTED && rlt_err_has("hybrid") && rlt_err_has("softmax attention"),
                   "hybrid: %s", rl_last_error());
         rl_model_free(&s);
     } else {
         RLT_CHECK(0, "hybrid student: %s", rl_last_error());
     }
-    RLT_CHECK(rl_export_gguf_rwkv6qwen2(&teacher, qtok, p, RL_GGML_F16) == RL_ERR_UNSUPPORTED && err_has("teacher"), "teacher: %s", rl_last_error());
+    RLT_CHECK(rl_export_gguf_rwkv6qwen2(&teacher, qtok, p, RL_GGML_F16) == RL_ERR_UNSUPPORTED && rlt_err_has("teacher"), "teacher: %s", rl_last_error());
     {
         struct { int rope, balance; const char *word; } v[2] = {{1, 1, "RoPE"}, {0, 0, "balance_state"}};
         int i;
@@ -1348,7 +1318,7 @@ static void test_refusals(void) {
             so.use_rope = v[i].rope;
             so.balance_state = v[i].balance;
             if (rl_student_from_teacher(&s, &teacher, &so) == RL_OK) {
-                RLT_CHECK(rl_export_gguf_rwkv6qwen2(&s, qtok, p, RL_GGML_F32) == RL_ERR_UNSUPPORTED && err_has(v[i].word), "%s: %s", v[i].word, rl_last_error());
+                RLT_CHECK(rl_export_gguf_rwkv6qwen2(&s, qtok, p, RL_GGML_F32) == RL_ERR_UNSUPPORTED && rlt_err_has(v[i].word), "%s: %s", v[i].word, rl_last_error());
                 rl_model_free(&s);
             } else {
                 RLT_CHECK(0, "student: %s", rl_last_error());
@@ -1359,17 +1329,17 @@ static void test_refusals(void) {
         rl_model m;
         if (rl_model_load(&m, STUDENT, 0) == RL_OK) {
             m.blocks[1].mix.cfg.groupnorm_att = 1;
-            RLT_CHECK(rl_export_gguf_rwkv6qwen2(&m, qtok, p, RL_GGML_F32) == RL_ERR_UNSUPPORTED && err_has("GroupNorm") && err_has("layer 1"),
+            RLT_CHECK(rl_export_gguf_rwkv6qwen2(&m, qtok, p, RL_GGML_F32) == RL_ERR_UNSUPPORTED && rlt_err_has("GroupNorm") && rlt_err_has("layer 1"),
                       "GroupNorm: %s", rl_last_error());
             m.blocks[1].mix.cfg.groupnorm_att = 0;
             m.blocks[1].mix.cfg.r_d = 7;
-            RLT_CHECK(rl_export_gguf_rwkv6qwen2(&m, qtok, p, RL_GGML_F32) == RL_ERR_UNSUPPORTED && err_has("LoRA ranks"),
+            RLT_CHECK(rl_export_gguf_rwkv6qwen2(&m, qtok, p, RL_GGML_F32) == RL_ERR_UNSUPPORTED && rlt_err_has("LoRA ranks"),
                       "ranks differing between layers: %s", rl_last_error());
             rl_model_free(&m);
         }
     }
-    RLT_CHECK(rl_export_gguf_rwkv6qwen2(&student, qtok, p, RL_GGML_Q8_0) == RL_ERR_ARG && err_has("Q8_0"), "Q8_0 wtype: %s", rl_last_error());
-    RLT_CHECK(rl_export_gguf_rwkv6qwen2(&student, NULL, p, RL_GGML_F32) == RL_ERR_ARG && err_has("tokenizer"), "no tokenizer: %s", rl_last_error());
+    RLT_CHECK(rl_export_gguf_rwkv6qwen2(&student, qtok, p, RL_GGML_Q8_0) == RL_ERR_ARG && rlt_err_has("Q8_0"), "Q8_0 wtype: %s", rl_last_error());
+    RLT_CHECK(rl_export_gguf_rwkv6qwen2(&student, NULL, p, RL_GGML_F32) == RL_ERR_ARG && rlt_err_has("tokenizer"), "no tokenizer: %s", rl_last_error());
     RLT_CHECK(rl_export_gguf_rwkv6qwen2(NULL, qtok, p, RL_GGML_F32) == RL_ERR_ARG, "no model");
     { /* a tokenizer with more ids than the embedding has rows */
         const char **toks = (const char **)malloc(sizeof(char *) * 700);
@@ -1381,7 +1351,7 @@ static void test_refusals(void) {
             toks[i] = buf[i];
         }
         if (rl_tokenizer_from_vocab(&big, 700, toks, NULL, 0, NULL, RL_PRETOK_QWEN2, -1, 0) == RL_OK) {
-            RLT_CHECK(rl_export_gguf_rwkv6qwen2(&student, big, p, RL_GGML_F32) == RL_ERR_ARG && err_has("699") && err_has("640"),
+            RLT_CHECK(rl_export_gguf_rwkv6qwen2(&student, big, p, RL_GGML_F32) == RL_ERR_ARG && rlt_err_has("699") && rlt_err_has("640"),
                       "tokenizer ids beyond the embedding: %s", rl_last_error());
             rl_tokenizer_free(big);
         } else {
@@ -1395,7 +1365,7 @@ static void test_refusals(void) {
         static const int32_t types[4] = {RL_TOKEN_NORMAL, RL_TOKEN_NORMAL, RL_TOKEN_NORMAL, RL_TOKEN_UNUSED};
         rl_tokenizer *t = NULL;
         if (rl_tokenizer_from_vocab(&t, 4, toks, types, 0, NULL, RL_PRETOK_QWEN2, -1, 0) == RL_OK) {
-            RLT_CHECK(rl_export_gguf_rwkv6qwen2(&student, t, p, RL_GGML_F32) == RL_ERR_ARG && err_has("tokens 0 and 3") && err_has("unique"),
+            RLT_CHECK(rl_export_gguf_rwkv6qwen2(&student, t, p, RL_GGML_F32) == RL_ERR_ARG && rlt_err_has("tokens 0 and 3") && rlt_err_has("unique"),
                       "repeated token string: %s", rl_last_error());
             rl_tokenizer_free(t);
         } else {
@@ -1408,12 +1378,12 @@ static void test_refusals(void) {
         if (rl_model_load(&m, STUDENT, 1) == RL_OK) {
             float keep = rl_f32(&m.blocks[1].up)[77];
             rl_f32(&m.blocks[1].up)[77] = 1.0e6f;
-            RLT_CHECK(rl_export_gguf_rwkv6qwen2(&m, qtok, p, RL_GGML_F16) == RL_ERR_UNSUPPORTED && err_has("blk.1.ffn_up.weight") && err_has("BF16"),
+            RLT_CHECK(rl_export_gguf_rwkv6qwen2(&m, qtok, p, RL_GGML_F16) == RL_ERR_UNSUPPORTED && rlt_err_has("blk.1.ffn_up.weight") && rlt_err_has("BF16"),
                       "F16 overflow: %s", rl_last_error());
             RLT_CHECK(marker_kept(p), "F16 overflow: old file kept, no .tmp");
             rl_f32(&m.blocks[1].up)[77] = keep;
             rl_f32(&m.blocks[0].mix.maa_w2)[5] = NAN;
-            RLT_CHECK(rl_export_gguf_rwkv6qwen2(&m, qtok, p, RL_GGML_BF16) == RL_ERR_ARG && err_has("NaN") && err_has("time_maa_w2"),
+            RLT_CHECK(rl_export_gguf_rwkv6qwen2(&m, qtok, p, RL_GGML_BF16) == RL_ERR_ARG && rlt_err_has("NaN") && rlt_err_has("time_maa_w2"),
                       "NaN weight: %s", rl_last_error());
             RLT_CHECK(marker_kept(p), "NaN: old file kept, no .tmp");
             rl_f32(&m.blocks[0].mix.maa_w2)[5] = 0;

@@ -29,49 +29,19 @@ static void remember(const char *path) {
     if (n_made < 128) snprintf(made[n_made++], 512, "%s", path);
 }
 
-static unsigned char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    unsigned char *b;
-    long n;
-    *len = 0;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = (unsigned char *)malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b) *len = (size_t)n;
-    return b;
-}
-
 static int write_all(const char *path, const void *data, size_t len) {
-    FILE *f = fopen(path, "wb");
-    int ok;
-    if (!f) return 0;
-    ok = fwrite(data, 1, len, f) == len;
-    ok &= fclose(f) == 0;
     remember(path);
-    return ok;
+    return rlt_write_all(path, data, len);
 }
 
 static int write_str(const char *path, const char *s) { return write_all(path, s, strlen(s)); }
 
 static int copy_file(const char *from, const char *to) {
     size_t n;
-    unsigned char *b = read_all(from, &n);
+    unsigned char *b = rlt_read_all(from, &n);
     int ok = b && write_all(to, b, n);
     free(b);
     return ok;
-}
-
-/* the last error contains every given substring */
-static int err_has(const char *a, const char *b, const char *c) {
-    const char *e = rl_last_error();
-    return (!a || strstr(e, a)) && (!b || strstr(e, b)) && (!c || strstr(e, c));
 }
 
 /* a safetensors image: 8-byte length, the header as given, data_len bytes 0,1,2,... */
@@ -83,17 +53,6 @@ static unsigned char *make_st(const char *header, size_t data_len, size_t *len) 
     for (i = 0; i < data_len; i++) b[8 + h + i] = (unsigned char)i;
     *len = 8 + h + data_len;
     return b;
-}
-
-static float f32_of_bits(uint32_t u) {
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-static uint32_t bits_of_f32(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
 }
 
 /* ---- JSON ---- */
@@ -183,9 +142,9 @@ static void test_json_valid(void) {
         RLT_CHECK(vocab && vocab->n == 600 && !rl_json_has_dup(&d), "600 vocab entries, no duplicates");
     }
     rl_json_free(&d);
-    RLT_CHECK(rl_json_parse_file(&d, "tests/fixtures/tok/no-such.json", 0) == RL_ERR_IO && err_has("no-such.json", "cannot open", NULL),
+    RLT_CHECK(rl_json_parse_file(&d, "tests/fixtures/tok/no-such.json", 0) == RL_ERR_IO && rlt_err_has("no-such.json", "cannot open"),
               "missing file: %s", rl_last_error());
-    RLT_CHECK(rl_json_parse_file(&d, "tests/fixtures/tok/qwen2.json", 1000) == RL_ERR_FORMAT && err_has("qwen2.json", "limit", NULL),
+    RLT_CHECK(rl_json_parse_file(&d, "tests/fixtures/tok/qwen2.json", 1000) == RL_ERR_FORMAT && rlt_err_has("qwen2.json", "limit"),
               "size limit: %s", rl_last_error());
     /* the decimal point does not follow the locale */
     if (setlocale(LC_NUMERIC, "de_DE.UTF-8") || setlocale(LC_NUMERIC, "fr_FR.UTF-8")) {
@@ -287,7 +246,7 @@ static void test_json_errors(void) {
         rl_status s;
         memset(&d, 0x5A, sizeof d);
         s = rl_json_parse(&d, bad[k].text, strlen(bad[k].text), "t");
-        RLT_CHECK(s == RL_ERR_FORMAT && !strncmp(rl_last_error(), bad[k].want, strlen(bad[k].want)) && err_has(bad[k].words, NULL, NULL),
+        RLT_CHECK(s == RL_ERR_FORMAT && !strncmp(rl_last_error(), bad[k].want, strlen(bad[k].want)) && rlt_err_has(bad[k].words),
                   "case %zu (%s): want '%s ... %s', got '%s'", k, bad[k].text, bad[k].want, bad[k].words, rl_last_error());
         RLT_CHECK(d.root.type == RL_JSON_NULL && d.arena.first == NULL, "case %zu: document left empty", k);
         rl_json_free(&d);
@@ -297,7 +256,7 @@ static void test_json_errors(void) {
         size_t n = 100000;
         char *bomb = (char *)malloc(n);
         memset(bomb, '[', n);
-        RLT_CHECK(rl_json_parse(&d, bomb, n, "bomb.json") == RL_ERR_FORMAT && err_has("bomb.json:1:257:", "nesting deeper than 256", NULL),
+        RLT_CHECK(rl_json_parse(&d, bomb, n, "bomb.json") == RL_ERR_FORMAT && rlt_err_has("bomb.json:1:257:", "nesting deeper than 256"),
                   "depth bomb: %s", rl_last_error());
         memset(bomb, '{', n); /* objects too, and mixed */
         RLT_CHECK(rl_json_parse(&d, bomb, n, "bomb.json") == RL_ERR_FORMAT, "object bomb");
@@ -313,7 +272,7 @@ static void test_json_errors(void) {
         memcpy(p, "12.5", 4);
         RLT_CHECK(rl_json_parse(&d, p, 4, "t") == RL_OK && d.root.num == 12.5, "number at the end of the buffer");
         rl_json_free(&d);
-        RLT_CHECK(rl_json_parse(&d, p, 3, "t") == RL_ERR_FORMAT && err_has("digit after '.'", NULL, NULL), "number cut by len");
+        RLT_CHECK(rl_json_parse(&d, p, 3, "t") == RL_ERR_FORMAT && rlt_err_has("digit after '.'"), "number cut by len");
         free(p);
     }
     rlt_end();
@@ -339,7 +298,7 @@ static void test_json_access(void) {
               "%s", rl_last_error());
     RLT_CHECK(rl_json_get_int(&d.root, "zz", "c.json", &i) == RL_ERR_FORMAT && !strcmp(rl_last_error(), "c.json: zz: missing (expected an integer)"),
               "%s", rl_last_error());
-    RLT_CHECK(rl_json_get_bool(&d.root, "n", "c.json", &b) == RL_ERR_FORMAT && err_has("n: expected a boolean, got null", NULL, NULL), "%s",
+    RLT_CHECK(rl_json_get_bool(&d.root, "n", "c.json", &b) == RL_ERR_FORMAT && rlt_err_has("n: expected a boolean, got null"), "%s",
               rl_last_error());
     RLT_CHECK(rl_json_get_int_or(&d.root, "zz", "c.json", 42, &i) == RL_OK && i == 42, "default when absent");
     RLT_CHECK(rl_json_get_int_or(&d.root, "n", "c.json", 43, &i) == RL_OK && i == 43, "default when null");
@@ -424,7 +383,7 @@ static void test_st_fixtures(void) {
         RLT_CHECK(rl_st_read_i32(&st, "input_ids", got, 2, s2) == RL_OK && !memcmp(got, ids, sizeof ids), "input_ids");
         RLT_CHECK(rl_st_read_i32(&st, "greedy", got, 1, s1) == RL_OK && !memcmp(got, greedy, sizeof greedy), "greedy");
         RLT_CHECK(rl_st_read_f32(&st, "logits", logits, 3, sl) == RL_OK && logits[(1 * 11 + 10) * 640 + 639] == 0x1.193fd8p-1f, "logits[1,10,639]");
-        RLT_CHECK(rl_st_read_f32(&st, "input_ids", logits, 2, s2) == RL_ERR_UNSUPPORTED && err_has("input_ids", "I32", "cannot be read as floats"),
+        RLT_CHECK(rl_st_read_f32(&st, "input_ids", logits, 2, s2) == RL_ERR_UNSUPPORTED && rlt_err_has("input_ids", "I32", "cannot be read as floats"),
                   "I32 is not read as floats: %s", rl_last_error());
         free(logits);
     }
@@ -487,7 +446,7 @@ static void test_st_bf16(void) {
             for (k = 0; k < ta->n; k++) { /* the bf16 file is the f32 weights rounded to nearest even */
                 uint16_t raw;
                 memcpy(&raw, (const unsigned char *)tb->data + 2 * k, 2);
-                ok &= bits_of_f32(fb[k]) == bits_of_f32(rl_bf16_to_f32(rl_f32_to_bf16(fa[k]))) && bits_of_f32(fb[k]) == (uint32_t)raw << 16;
+                ok &= rlt_bits_of_f32(fb[k]) == rlt_bits_of_f32(rl_bf16_to_f32(rl_f32_to_bf16(fa[k]))) && rlt_bits_of_f32(fb[k]) == (uint32_t)raw << 16;
             }
         free(fa);
         free(fb);
@@ -550,7 +509,7 @@ static void test_st_writer(void) {
               "golden bytes (len %zu)", len);
     RLT_CHECK(rl_st_write(tmp_path("golden.safetensors"), &e, 1, NULL, RL_ST_WRITE_NO_FORMAT) == RL_OK, "%s", rl_last_error());
     remember(tmp_path("golden.safetensors"));
-    file = read_all(tmp_path("golden.safetensors"), &flen);
+    file = rlt_read_all(tmp_path("golden.safetensors"), &flen);
     RLT_CHECK(file && flen == len && !memcmp(file, buf, len), "file == serialized image");
     free(file);
     free(buf);
@@ -581,7 +540,7 @@ static void test_st_writer(void) {
             memcpy(es[i].shape, t->shape, sizeof t->shape);
             es[i].data = t->data;
         }
-        orig = read_all(fixture_files[f], &olen);
+        orig = rlt_read_all(fixture_files[f], &olen);
         RLT_CHECK(rl_st_serialize(es, rl_st_count(&st), NULL, 0, &buf, &len) == RL_OK && orig && len == olen && !memcmp(buf, orig, len),
                   "%s: re-serialized bytes differ (len %zu vs %zu)", fixture_files[f], len, olen);
         free(buf);
@@ -674,7 +633,7 @@ static void test_st_roundtrip(void) {
     {
         /* header order: metadata (keys sorted) first, then dtype descending (F32 > I32 > BF16 > F16), then names */
         size_t len;
-        unsigned char *img = read_all(path, &len);
+        unsigned char *img = rlt_read_all(path, &len);
         const char *h = (const char *)img + 8;
         const char *order[] = {"\"__metadata__\":{\"author\"", "\"format\":\"pt\"", "\"zz\"", "\"empty\"", "\"scalar\":{\"dtype\":\"F32\",\"shape\":[]",
                                "\"w.f32\"", "\"ids\"", "\"q\\\"uo\\\\te \xc3\xa9\\t\"", "\"w.bf16\"", "\"a.f16\""};
@@ -693,7 +652,7 @@ static void test_st_roundtrip(void) {
         float got[6];
         int64_t s4[1] = {4};
         RLT_CHECK(rl_st_read_f32(&st, "w.bf16", got, 1, s4) == RL_OK && got[0] == 1 && got[1] == -2 && isinf(got[2]) &&
-                      got[3] == f32_of_bits(0x00010000),
+                      got[3] == rlt_f32_of_bits(0x00010000),
                   "bf16 values incl. inf and subnormal");
     }
     rl_st_close(&st);
@@ -702,23 +661,23 @@ static void test_st_roundtrip(void) {
     rl_st_close(&st);
     /* writer refuses bad input and leaves nothing behind */
     e[1].name = "w.f32";
-    RLT_CHECK(rl_st_write(tmp_path("bad.safetensors"), e, 2, NULL, 0) == RL_ERR_ARG && err_has("w.f32", "twice", NULL), "duplicate names: %s",
+    RLT_CHECK(rl_st_write(tmp_path("bad.safetensors"), e, 2, NULL, 0) == RL_ERR_ARG && rlt_err_has("w.f32", "twice"), "duplicate names: %s",
               rl_last_error());
     e[1].name = "__metadata__";
-    RLT_CHECK(rl_st_write(tmp_path("bad.safetensors"), e, 2, NULL, 0) == RL_ERR_ARG && err_has("reserved", NULL, NULL), "reserved name: %s",
+    RLT_CHECK(rl_st_write(tmp_path("bad.safetensors"), e, 2, NULL, 0) == RL_ERR_ARG && rlt_err_has("reserved"), "reserved name: %s",
               rl_last_error());
     e[1].name = "w.bf16";
     {
         const char *m2[] = {"format", "tf", NULL};
         const char *m3[] = {"k", NULL};
-        RLT_CHECK(rl_st_write(tmp_path("bad.safetensors"), e, 2, m2, 0) == RL_ERR_ARG && err_has("format", "pt", NULL), "format must be pt");
-        RLT_CHECK(rl_st_write(tmp_path("bad.safetensors"), e, 2, m3, 0) == RL_ERR_ARG && err_has("no value", NULL, NULL), "key without value");
+        RLT_CHECK(rl_st_write(tmp_path("bad.safetensors"), e, 2, m2, 0) == RL_ERR_ARG && rlt_err_has("format", "pt"), "format must be pt");
+        RLT_CHECK(rl_st_write(tmp_path("bad.safetensors"), e, 2, m3, 0) == RL_ERR_ARG && rlt_err_has("no value"), "key without value");
     }
     e[0].shape[0] = -1;
-    RLT_CHECK(rl_st_write(tmp_path("bad.safetensors"), e, 1, NULL, 0) == RL_ERR_ARG && err_has("shape", NULL, NULL), "negative dimension");
+    RLT_CHECK(rl_st_write(tmp_path("bad.safetensors"), e, 1, NULL, 0) == RL_ERR_ARG && rlt_err_has("shape"), "negative dimension");
     e[0].shape[0] = 2;
     RLT_CHECK(access(tmp_path("bad.safetensors"), F_OK) != 0, "no file written on error");
-    RLT_CHECK(rl_st_write("/nonexistent-dir/x.safetensors", e, 1, NULL, 0) == RL_ERR_IO && err_has("/nonexistent-dir/x.safetensors", "temporary", NULL),
+    RLT_CHECK(rl_st_write("/nonexistent-dir/x.safetensors", e, 1, NULL, 0) == RL_ERR_IO && rlt_err_has("/nonexistent-dir/x.safetensors", "temporary"),
               "unwritable folder: %s", rl_last_error());
     RLT_CHECK(!dir_has_tmp_files(tmpdir), "still no temporary files");
     rlt_end();
@@ -731,7 +690,7 @@ static void expect_bad(const char *name, const unsigned char *img, size_t len, r
     rl_status s;
     write_all(path, img, len);
     s = rl_st_open(&st, path);
-    RLT_CHECK(s == want && err_has(path, w1, w2), "%s: want %s ... '%s' '%s', got %d '%s'", name, rl_status_name(want), w1, w2 ? w2 : "", (int)s,
+    RLT_CHECK(s == want && rlt_err_has(path, w1, w2), "%s: want %s ... '%s' '%s', got %d '%s'", name, rl_status_name(want), w1, w2 ? w2 : "", (int)s,
               rl_last_error());
     RLT_CHECK(st.n_tensors == 0 && st.tensors == NULL && st.files == NULL, "%s: handle left empty", name);
     rl_st_close(&st);
@@ -749,7 +708,7 @@ static void test_st_bad(void) {
     size_t len, n;
     rl_st st;
     rlt_begin("safetensors rejects bad files, naming file and problem");
-    good = read_all("tests/fixtures/tiny-qwen2/hidden.safetensors", &len);
+    good = rlt_read_all("tests/fixtures/tiny-qwen2/hidden.safetensors", &len);
     RLT_CHECK(good != NULL, "fixture");
     if (!good) {
         rlt_end();
@@ -838,11 +797,11 @@ static void test_st_bad(void) {
         RLT_CHECK(rl_st_count(&st) == 8 && rl_st_find(&st, "s")->n == 1 && rl_st_find(&st, "z")->n == 0 && rl_st_find(&st, "z2")->nbytes == 0,
                   "listed");
         RLT_CHECK(!rl_st_find(&st, "i")->supported && !strcmp(rl_st_find(&st, "x")->dtype_str, "F4"), "other dtypes listed, marked");
-        RLT_CHECK(rl_st_read_i32(&st, "i", iv, 1, s2) == RL_ERR_FORMAT && err_has("tensor i", "does not fit int32", NULL), "I64 range: %s",
+        RLT_CHECK(rl_st_read_i32(&st, "i", iv, 1, s2) == RL_ERR_FORMAT && rlt_err_has("tensor i", "does not fit int32"), "I64 range: %s",
                   rl_last_error());
         RLT_CHECK(rl_st_read_i32(&st, "u", iv, 1, s2) == RL_OK && iv[0] == 24 && iv[1] == 25, "U8 as ints");
         RLT_CHECK(rl_st_read_i32(&st, "j", iv, 1, s2) == RL_OK && iv[0] == 26, "I8 as ints");
-        RLT_CHECK(rl_st_read_f32(&st, "i", fv, 1, s2) == RL_ERR_UNSUPPORTED && err_has("corner", "tensor i", "dtype I64 cannot be read as floats"),
+        RLT_CHECK(rl_st_read_f32(&st, "i", fv, 1, s2) == RL_ERR_UNSUPPORTED && rlt_err_has("corner", "tensor i", "dtype I64 cannot be read as floats"),
                   "%s", rl_last_error());
         RLT_CHECK(rl_st_read_i32(&st, "x", iv, 1, s2) != RL_OK, "F4 not readable");
         rl_st_close(&st);
@@ -853,15 +812,15 @@ static void test_st_bad(void) {
     {
         float buf[64];
         int64_t s32[1] = {32}, s64x1[2] = {64, 1};
-        RLT_CHECK(rl_st_read_f32(&st, "model.nope", buf, 1, s32) == RL_ERR_FORMAT && err_has("tiny-qwen2/model.safetensors", "no tensor named model.nope", NULL),
+        RLT_CHECK(rl_st_read_f32(&st, "model.nope", buf, 1, s32) == RL_ERR_FORMAT && rlt_err_has("tiny-qwen2/model.safetensors", "no tensor named model.nope"),
                   "missing tensor: %s", rl_last_error());
         RLT_CHECK(rl_st_read_f32(&st, "model.norm.weight", buf, 1, s32) == RL_ERR_FORMAT &&
-                      err_has("tiny-qwen2/model.safetensors: tensor model.norm.weight: shape [64], expected [32]", NULL, NULL),
+                      rlt_err_has("tiny-qwen2/model.safetensors: tensor model.norm.weight: shape [64], expected [32]"),
                   "wrong shape: %s", rl_last_error());
-        RLT_CHECK(rl_st_read_f32(&st, "model.norm.weight", buf, 2, s64x1) == RL_ERR_FORMAT && err_has("expected [64, 1]", NULL, NULL), "wrong ndim");
+        RLT_CHECK(rl_st_read_f32(&st, "model.norm.weight", buf, 2, s64x1) == RL_ERR_FORMAT && rlt_err_has("expected [64, 1]"), "wrong ndim");
     }
     rl_st_close(&st);
-    RLT_CHECK(rl_st_open(&st, "tests/fixtures/nope.safetensors") == RL_ERR_IO && err_has("nope.safetensors", "cannot open", NULL), "missing file");
+    RLT_CHECK(rl_st_open(&st, "tests/fixtures/nope.safetensors") == RL_ERR_IO && rlt_err_has("nope.safetensors", "cannot open"), "missing file");
     rl_st_close(&st);
     rlt_end();
 }
@@ -884,10 +843,10 @@ static void test_st_shards(void) {
         RLT_CHECK(copy_file(from, to), "copy %s", shards[i]);
     }
     snprintf(from, sizeof from, "%smodel.safetensors.index.json", src);
-    index = read_all(from, &ilen);
+    index = rlt_read_all(from, &ilen);
     snprintf(to, sizeof to, "%s/model.safetensors.index.json", sub);
     write_all(to, index, ilen);
-    RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_IO && err_has("model.safetensors.index.json", "names shard model-00003-of-00003.safetensors", "missing"),
+    RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_IO && rlt_err_has("model.safetensors.index.json", "names shard model-00003-of-00003.safetensors", "missing"),
               "missing shard: %s", rl_last_error());
     rl_st_close(&st);
     snprintf(from, sizeof from, "%s%s", src, shards[2]);
@@ -905,7 +864,7 @@ static void test_st_shards(void) {
         if (p) p[strlen("\"model.embed_tokens.weight\": \"model-0000")] = '3';
         write_all(to, text, ilen);
         RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_FORMAT &&
-                      err_has("tensor model.embed_tokens.weight", "index says it is in model-00003-of-00003.safetensors", "but it is in model-00001"),
+                      rlt_err_has("tensor model.embed_tokens.weight", "index says it is in model-00003-of-00003.safetensors", "but it is in model-00001"),
                   "index disagrees with the shard: %s", rl_last_error());
         rl_st_close(&st);
         memcpy(text, index, ilen);
@@ -916,7 +875,7 @@ static void test_st_shards(void) {
             memmove(text + at + strlen(ins), text + at, ilen - at);
             memcpy(text + at, ins, strlen(ins));
             write_all(to, text, ilen + strlen(ins));
-            RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_FORMAT && err_has("tensor ghost.weight", "not found in shard model-00002", NULL),
+            RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_FORMAT && rlt_err_has("tensor ghost.weight", "not found in shard model-00002"),
                       "index names a tensor no shard has: %s", rl_last_error());
             rl_st_close(&st);
             ins = "\"evil\": \"../../../etc/passwd\", ";
@@ -924,21 +883,21 @@ static void test_st_shards(void) {
             memmove(text + at + strlen(ins), text + at, ilen - at);
             memcpy(text + at, ins, strlen(ins));
             write_all(to, text, ilen + strlen(ins));
-            RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_FORMAT && err_has("evil", "same folder", NULL), "shard outside the folder: %s", rl_last_error());
+            RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_FORMAT && rlt_err_has("evil", "same folder"), "shard outside the folder: %s", rl_last_error());
             rl_st_close(&st);
         }
         write_str(to, "{\"weight_map\": 3}");
-        RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_FORMAT && err_has("weight_map: expected an object", NULL, NULL), "weight_map type: %s",
+        RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_FORMAT && rlt_err_has("weight_map: expected an object"), "weight_map type: %s",
                   rl_last_error());
         rl_st_close(&st);
         write_str(to, "{\"weight_map\": {\"a\": \"x\",}}");
-        RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_FORMAT && err_has("model.safetensors.index.json:1:", "trailing comma", NULL), "index JSON: %s",
+        RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_FORMAT && rlt_err_has("model.safetensors.index.json:1:", "trailing comma"), "index JSON: %s",
                   rl_last_error());
         rl_st_close(&st);
         free(text);
     }
     free(index);
-    RLT_CHECK(rl_st_open_dir(&st, tmpdir) == RL_ERR_IO && err_has(tmpdir, "no model.safetensors", NULL), "empty folder: %s", rl_last_error());
+    RLT_CHECK(rl_st_open_dir(&st, tmpdir) == RL_ERR_IO && rlt_err_has(tmpdir, "no model.safetensors"), "empty folder: %s", rl_last_error());
     rl_st_close(&st);
     {
         /* a tensor in two shards that the index does not resolve */
@@ -960,7 +919,7 @@ static void test_st_shards(void) {
         remember(to);
         snprintf(to, sizeof to, "%s/model.safetensors.index.json", sub);
         write_str(to, "{\"weight_map\": {\"u\": \"c.safetensors\", \"v\": \"a.safetensors\", \"w\": \"b.safetensors\"}}");
-        RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_FORMAT && err_has("tensor t is in two shards", "a.safetensors and b.safetensors", NULL),
+        RLT_CHECK(rl_st_open_dir(&st, sub) == RL_ERR_FORMAT && rlt_err_has("tensor t is in two shards", "a.safetensors and b.safetensors"),
                   "unresolved duplicate: %s", rl_last_error());
         rl_st_close(&st);
         write_str(to, "{\"weight_map\": {\"u\": \"c.safetensors\", \"t\": \"b.safetensors\"}}");
@@ -1002,7 +961,7 @@ static void test_config_fixtures(void) {
         RLT_CHECK(rl_config_load(&c2, "tests/fixtures/tiny-llama-sharded/config.json") == RL_OK, "%s", rl_last_error());
         RLT_CHECK(!memcmp(&c, &c2, sizeof c), "the v5 form (rope_parameters) gives the same config as the v4 form");
     }
-    RLT_CHECK(rl_config_load(&c, "tests/fixtures/nope/config.json") == RL_ERR_IO && err_has("nope/config.json", NULL, NULL), "missing file");
+    RLT_CHECK(rl_config_load(&c, "tests/fixtures/nope/config.json") == RL_ERR_IO && rlt_err_has("nope/config.json"), "missing file");
     rlt_end();
 }
 
@@ -1115,7 +1074,7 @@ static void test_config_errors(void) {
         if (bad[k].after) snprintf(text, sizeof text, "%s%s%s", bad[k].before, base_q, bad[k].after);
         else snprintf(text, sizeof text, "%s", bad[k].before);
         s = rl_config_parse(&c, text, strlen(text), "c.json");
-        RLT_CHECK(s == bad[k].want && err_has("c.json", bad[k].w1, bad[k].w2), "case %zu: want %s '%s', got %d '%s'", k, rl_status_name(bad[k].want),
+        RLT_CHECK(s == bad[k].want && rlt_err_has("c.json", bad[k].w1, bad[k].w2), "case %zu: want %s '%s', got %d '%s'", k, rl_status_name(bad[k].want),
                   bad[k].w1, (int)s, rl_last_error());
         RLT_CHECK(c.arch == 0 && c.hidden_size == 0, "case %zu: config left zeroed", k);
     }

@@ -7,41 +7,6 @@
 
 #define FIX "tests/fixtures/gguf/"
 
-static unsigned char *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    unsigned char *p = NULL;
-    long sz;
-    *n = 0;
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        p = (unsigned char *)malloc((size_t)sz + 1);
-        if (p && fread(p, 1, (size_t)sz, f) == (size_t)sz) *n = (size_t)sz;
-        else {
-            free(p);
-            p = NULL;
-        }
-    }
-    fclose(f);
-    return p;
-}
-
-static const char *tmp_path(const char *name) {
-    static char buf[4][512];
-    static int k;
-    const char *dir = getenv("TMPDIR");
-    char *b = buf[k++ & 3];
-    snprintf(b, 512, "%s/rl_test_gguf_%d_%s", dir && *dir ? dir : "/tmp", (int)getpid(), name);
-    return b;
-}
-
-static int err_has(const char *needle) { return strstr(rl_last_error(), needle) != NULL; }
-
-static uint32_t f2u(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
 /* ======================================================================= */
 /* 1. metadata of every type (meta.gguf), as v3 and patched to v2          */
 
@@ -81,11 +46,11 @@ static void check_meta(const rl_gguf *g, const char *label) {
     /* getters: conversions and type errors */
     RLT_CHECK(rl_gguf_get_int(g, "t.u32", &i64) == RL_OK && i64 == 4000000000LL, "%s: get_int u32", label);
     RLT_CHECK(rl_gguf_get_int(g, "t.i16", &i64) == RL_OK && i64 == -30000, "%s: get_int i16", label);
-    RLT_CHECK(rl_gguf_get_int(g, "t.u64", &i64) == RL_ERR_FORMAT && err_has("too large"), "%s: u64 max does not fit: %s", label, rl_last_error());
+    RLT_CHECK(rl_gguf_get_int(g, "t.u64", &i64) == RL_ERR_FORMAT && rlt_err_has("too large"), "%s: u64 max does not fit: %s", label, rl_last_error());
     RLT_CHECK(rl_gguf_get_float(g, "t.f32", &d) == RL_OK && d == 3.25, "%s: get_float", label);
-    RLT_CHECK(rl_gguf_get_float(g, "t.str", &d) == RL_ERR_FORMAT && err_has("'t.str' has type STRING, expected FLOAT32"), "%s: wrong type: %s", label,
+    RLT_CHECK(rl_gguf_get_float(g, "t.str", &d) == RL_ERR_FORMAT && rlt_err_has("'t.str' has type STRING, expected FLOAT32"), "%s: wrong type: %s", label,
               rl_last_error());
-    RLT_CHECK(rl_gguf_get_int(g, "no.such.key", &i64) == RL_ERR_FORMAT && err_has("'no.such.key' is missing"), "%s: missing: %s", label, rl_last_error());
+    RLT_CHECK(rl_gguf_get_int(g, "no.such.key", &i64) == RL_ERR_FORMAT && rlt_err_has("'no.such.key' is missing"), "%s: missing: %s", label, rl_last_error());
     RLT_CHECK(rl_gguf_find(g, "t.u") == NULL && rl_gguf_find(g, "") == NULL, "%s: find absent", label);
     /* arrays */
     RLT_CHECK(rl_gguf_get_array(g, "t.arr_u8", RL_GGUF_UINT8, &v) == RL_OK && v->n == 3 && v->raw[2] == 255, "%s: u8 array", label);
@@ -108,7 +73,7 @@ static void check_meta(const rl_gguf *g, const char *label) {
     RLT_CHECK(rl_gguf_get_array(g, "t.arr_str", RL_GGUF_STRING, &v) == RL_OK && v->n == 4 && !strcmp(v->strs[0].s, "a") && v->strs[1].len == 0 &&
                   !strcmp(v->strs[2].s, "\xc3\xbc") && v->strs[2].len == 2 && !strcmp(v->strs[3].s, "with space"),
               "%s: string array", label);
-    RLT_CHECK(rl_gguf_get_array(g, "t.arr_str", RL_GGUF_INT32, &v) == RL_ERR_FORMAT && err_has("ARRAY of STRING, expected an ARRAY of INT32"),
+    RLT_CHECK(rl_gguf_get_array(g, "t.arr_str", RL_GGUF_INT32, &v) == RL_ERR_FORMAT && rlt_err_has("ARRAY of STRING, expected an ARRAY of INT32"),
               "%s: array type error: %s", label, rl_last_error());
     RLT_CHECK(rl_gguf_get_array(g, "t.nested", RL_GGUF_ARRAY, &v) == RL_OK && v->n == 2 && v->elems[0].elem_type == RL_GGUF_INT32 &&
                   v->elems[0].n == 3 && v->elems[1].n == 1 && rl_gguf_arr_int(&v->elems[0], 2, &i64) == RL_OK && i64 == 3 &&
@@ -152,7 +117,7 @@ static void test_meta(void) {
         check_meta(&g, "v3");
         rl_gguf_close(&g);
     }
-    bytes = read_all(FIX "meta.gguf", &n);
+    bytes = rlt_read_all(FIX "meta.gguf", &n);
     RLT_CHECK(bytes != NULL, "read meta.gguf");
     if (bytes) {
         bytes[4] = 2; /* v2 has the same little-endian layout with 64-bit counts */
@@ -170,7 +135,7 @@ static void test_meta(void) {
 /* ======================================================================= */
 /* 2. dequantization against gguf-py                                       */
 
-static int same_f32(float a, float b) { return f2u(a) == f2u(b) || (a != a && b != b); }
+static int same_f32(float a, float b) { return rlt_bits_of_f32(a) == rlt_bits_of_f32(b) || (a != a && b != b); }
 
 static void test_dequant(void) {
     rl_gguf g;
@@ -218,7 +183,7 @@ static void test_dequant(void) {
         unsigned char blk[34] = {0};
         float y[32];
         RLT_CHECK(rl_ggml_dequantize(99, blk, y, 32) == RL_ERR_UNSUPPORTED, "unknown type refused");
-        RLT_CHECK(rl_ggml_dequantize(RL_GGML_Q2_K, blk, y, 256) == RL_ERR_UNSUPPORTED && err_has("Q2_K"), "Q2_K unsupported: %s", rl_last_error());
+        RLT_CHECK(rl_ggml_dequantize(RL_GGML_Q2_K, blk, y, 256) == RL_ERR_UNSUPPORTED && rlt_err_has("Q2_K"), "Q2_K unsupported: %s", rl_last_error());
         RLT_CHECK(rl_ggml_dequantize(RL_GGML_Q8_0, blk, y, 31) == RL_ERR_ARG, "partial block refused");
         RLT_CHECK(!rl_ggml_can_dequantize(RL_GGML_IQ2_XXS) && rl_ggml_can_dequantize(RL_GGML_Q6_K), "can_dequantize");
     }
@@ -269,7 +234,7 @@ static rl_status walk_cb(void *user, const char *hf, const rl_gguf_tensor *t, in
     ref = (float *)malloc((size_t)r->n * sizeof(float));
     rl_gguf_tensor_f32(w->ref, r, ref);
     for (i = 0; i < r->n; i++)
-        if (f2u(ref[i]) != f2u(data[i])) {
+        if (rlt_bits_of_f32(ref[i]) != rlt_bits_of_f32(data[i])) {
             if (fabs((double)ref[i] - data[i]) > 1e-6 * fabs((double)ref[i])) {
                 w->mismatch++;
                 snprintf(w->first_bad, sizeof w->first_bad, "%s (%s, %s): element %lld is %g, reference %g", hf, t->name,
@@ -339,12 +304,12 @@ static void test_llama(void) {
             rl_gguf_tensor_f32(&ref, th, b);
             memcpy(c, a, (size_t)tg->n * 4);
             RLT_CHECK(rl_gguf_unpermute_qk(c, tg->ne[1], tg->ne[0], heads) == RL_OK, "unpermute");
-            for (j = 0; j < tg->n; j++) eq1 &= f2u(c[j]) == f2u(b[j]), moved |= a[j] != b[j];
+            for (j = 0; j < tg->n; j++) eq1 &= rlt_bits_of_f32(c[j]) == rlt_bits_of_f32(b[j]), moved |= a[j] != b[j];
             RLT_CHECK(eq1, "layer %d %s: unpermute(converter output) == HF weight", l, which[k]);
             RLT_CHECK(moved, "layer %d %s: the permutation is not the identity", l, which[k]);
             memcpy(c, b, (size_t)tg->n * 4);
             RLT_CHECK(rl_gguf_permute_qk(c, tg->ne[1], tg->ne[0], heads) == RL_OK, "permute");
-            for (j = 0; j < tg->n; j++) eq2 &= f2u(c[j]) == f2u(a[j]);
+            for (j = 0; j < tg->n; j++) eq2 &= rlt_bits_of_f32(c[j]) == rlt_bits_of_f32(a[j]);
             RLT_CHECK(eq2, "layer %d %s: permute(HF weight) == converter output", l, which[k]);
             free(a), free(b), free(c);
         }
@@ -371,7 +336,7 @@ static void test_llama(void) {
     {
         rl_gguf m;
         if (rl_gguf_open(&m, FIX "meta.gguf") == RL_OK) {
-            RLT_CHECK(rl_gguf_llama_hparams_read(&m, &hp) == RL_ERR_UNSUPPORTED && err_has("'test'"), "arch test refused: %s", rl_last_error());
+            RLT_CHECK(rl_gguf_llama_hparams_read(&m, &hp) == RL_ERR_UNSUPPORTED && rlt_err_has("'test'"), "arch test refused: %s", rl_last_error());
             rl_gguf_close(&m);
         }
     }
@@ -434,7 +399,7 @@ static rl_status count_cb(void *user, const char *hf, const rl_gguf_tensor *t, i
 static void test_llama_variants(void) {
     rl_gguf g;
     rl_gguf_llama_hparams hp;
-    const char *p = tmp_path("hp.gguf");
+    const char *p = rlt_tmp("hp.gguf");
     int n = 0;
     rlt_begin("gguf llama/qwen2 hparams: defaults, variants, errors");
     RLT_CHECK(hp_file(HP_QWEN2, &hp, &g, p) == RL_OK, "qwen2: %s", rl_last_error());
@@ -451,20 +416,20 @@ static void test_llama_variants(void) {
     rl_gguf_close(&g);
     RLT_CHECK(hp_file(HP_PER_LAYER, &hp, &g, p) == RL_OK && hp.n_heads == 4, "per-layer head counts, all equal: %s", rl_last_error());
     rl_gguf_close(&g);
-    RLT_CHECK(hp_file(HP_PER_LAYER_BAD, &hp, &g, p) == RL_ERR_UNSUPPORTED && err_has("differs between layers"), "per-layer differing: %s", rl_last_error());
+    RLT_CHECK(hp_file(HP_PER_LAYER_BAD, &hp, &g, p) == RL_ERR_UNSUPPORTED && rlt_err_has("differs between layers"), "per-layer differing: %s", rl_last_error());
     rl_gguf_close(&g);
-    RLT_CHECK(hp_file(HP_NO_EPS, &hp, &g, p) == RL_ERR_FORMAT && err_has("'llama.attention.layer_norm_rms_epsilon' is missing"), "no eps: %s",
+    RLT_CHECK(hp_file(HP_NO_EPS, &hp, &g, p) == RL_ERR_FORMAT && rlt_err_has("'llama.attention.layer_norm_rms_epsilon' is missing"), "no eps: %s",
               rl_last_error());
     rl_gguf_close(&g);
-    RLT_CHECK(hp_file(HP_ROWS, &hp, &g, p) == RL_ERR_FORMAT && err_has("11 rows but the vocabulary has 12"), "rows: %s", rl_last_error());
+    RLT_CHECK(hp_file(HP_ROWS, &hp, &g, p) == RL_ERR_FORMAT && rlt_err_has("11 rows but the vocabulary has 12"), "rows: %s", rl_last_error());
     rl_gguf_close(&g);
     RLT_CHECK(hp_file(HP_SHAPE, &hp, &g, p) == RL_OK, "shape variant opens: %s", rl_last_error());
-    RLT_CHECK(rl_gguf_llama_tensors(&g, &hp, count_cb, &n) == RL_ERR_FORMAT && err_has("'blk.1.attn_k.weight'") && err_has("expected [8, 16]"),
+    RLT_CHECK(rl_gguf_llama_tensors(&g, &hp, count_cb, &n) == RL_ERR_FORMAT && rlt_err_has("'blk.1.attn_k.weight'") && rlt_err_has("expected [8, 16]"),
               "wrong k shape: %s", rl_last_error());
     rl_gguf_close(&g);
-    RLT_CHECK(hp_file(HP_ODD_HEAD, &hp, &g, p) == RL_ERR_FORMAT && err_has("head size 1"), "head size 1: %s", rl_last_error());
+    RLT_CHECK(hp_file(HP_ODD_HEAD, &hp, &g, p) == RL_ERR_FORMAT && rlt_err_has("head size 1"), "head size 1: %s", rl_last_error());
     rl_gguf_close(&g);
-    RLT_CHECK(hp_file(HP_GPT2, &hp, &g, p) == RL_ERR_UNSUPPORTED && err_has("'gpt2'"), "other arch: %s", rl_last_error());
+    RLT_CHECK(hp_file(HP_GPT2, &hp, &g, p) == RL_ERR_UNSUPPORTED && rlt_err_has("'gpt2'"), "other arch: %s", rl_last_error());
     rl_gguf_close(&g);
     remove(p);
     rlt_end();
@@ -497,7 +462,7 @@ static void test_vocab(void) {
     rl_gguf_vocab_free(&v);
     RLT_CHECK(v.tokens == NULL, "free clears");
     rl_gguf_close(&g);
-    RLT_CHECK(rl_gguf_open(&g, FIX "meta.gguf") == RL_OK && rl_gguf_vocab_read(&g, &v) == RL_ERR_FORMAT && err_has("tokenizer.ggml.tokens"),
+    RLT_CHECK(rl_gguf_open(&g, FIX "meta.gguf") == RL_OK && rl_gguf_vocab_read(&g, &v) == RL_ERR_FORMAT && rlt_err_has("tokenizer.ggml.tokens"),
               "no vocabulary: %s", rl_last_error());
     rl_gguf_close(&g);
     rlt_end();
@@ -668,8 +633,8 @@ static void expect(const char *label, const spec *s, rl_status st, const char *n
     RLT_CHECK(got == st, "%s: status %d (%s), expected %d", label, (int)got, rl_last_error(), (int)st);
     if (st != RL_OK) {
         RLT_CHECK(!strncmp(rl_last_error(), "bad.gguf: ", 10), "%s: message names the file: %s", label, rl_last_error());
-        RLT_CHECK(!n1 || err_has(n1), "%s: message lacks '%s': %s", label, n1, rl_last_error());
-        RLT_CHECK(!n2 || err_has(n2), "%s: message lacks '%s': %s", label, n2, rl_last_error());
+        RLT_CHECK(!n1 || rlt_err_has(n1), "%s: message lacks '%s': %s", label, n1, rl_last_error());
+        RLT_CHECK(!n2 || rlt_err_has(n2), "%s: message lacks '%s': %s", label, n2, rl_last_error());
         RLT_CHECK(g.base == NULL && g.kv == NULL, "%s: closed after failure", label);
     } else {
         rl_gguf_close(&g);
@@ -700,7 +665,7 @@ static void test_bad(void) {
         if (rl_gguf_open_memory(&g, p, cut, "cut.gguf") == RL_OK) {
             all_fail = 0;
             rl_gguf_close(&g);
-        } else if (!(err_has("truncated") || err_has("past the end") || err_has("cannot fit"))) {
+        } else if (!(rlt_err_has("truncated") || rlt_err_has("past the end") || rlt_err_has("cannot fit"))) {
             all_named = 0;
             fprintf(stderr, "cut at %zu: %s\n", cut, rl_last_error());
         }
@@ -750,10 +715,10 @@ static void test_bad(void) {
     s = spec_default(), s.dup_tensor = 1, expect("duplicate tensor", &s, RL_ERR_FORMAT, "tensor 'b' appears twice", NULL);
     s = spec_default(), s.long_name = 1, expect("long tensor name", &s, RL_ERR_FORMAT, "limit is 63", NULL);
     /* empty input, NULL data */
-    RLT_CHECK(rl_gguf_open_memory(&g, NULL, 0, "empty.gguf") == RL_ERR_FORMAT && err_has("empty.gguf: truncated"), "empty: %s", rl_last_error());
+    RLT_CHECK(rl_gguf_open_memory(&g, NULL, 0, "empty.gguf") == RL_ERR_FORMAT && rlt_err_has("empty.gguf: truncated"), "empty: %s", rl_last_error());
     /* files on disk: the path is in the message */
     {
-        const char *p = tmp_path("trunc.gguf");
+        const char *p = rlt_tmp("trunc.gguf");
         FILE *f;
         s = spec_default();
         b = build(&s, &end);
@@ -762,13 +727,13 @@ static void test_bad(void) {
             fwrite(b.p, 1, end - 10, f);
             fclose(f);
         }
-        RLT_CHECK(rl_gguf_open(&g, p) == RL_ERR_FORMAT && !strncmp(rl_last_error(), p, strlen(p)) && err_has("tensor 'b'"),
+        RLT_CHECK(rl_gguf_open(&g, p) == RL_ERR_FORMAT && !strncmp(rl_last_error(), p, strlen(p)) && rlt_err_has("tensor 'b'"),
                   "truncated file: %s", rl_last_error());
         f = fopen(p, "wb");
         if (f) fclose(f);
-        RLT_CHECK(rl_gguf_open(&g, p) == RL_ERR_FORMAT && err_has("empty file"), "empty file: %s", rl_last_error());
+        RLT_CHECK(rl_gguf_open(&g, p) == RL_ERR_FORMAT && rlt_err_has("empty file"), "empty file: %s", rl_last_error());
         remove(p);
-        RLT_CHECK(rl_gguf_open(&g, p) == RL_ERR_IO && err_has("cannot open"), "missing file: %s", rl_last_error());
+        RLT_CHECK(rl_gguf_open(&g, p) == RL_ERR_IO && rlt_err_has("cannot open"), "missing file: %s", rl_last_error());
         free(b.p);
     }
     rlt_end();
@@ -885,7 +850,7 @@ static int value_eq(const rl_gguf_value *a, const rl_gguf_value *b) {
 static void test_writer(void) {
     rl_gguf_writer *w;
     rl_gguf g, m, m2;
-    const char *p1 = tmp_path("w1.gguf"), *p2 = tmp_path("w2.gguf"), *p3 = tmp_path("w3.gguf");
+    const char *p1 = rlt_tmp("w1.gguf"), *p2 = rlt_tmp("w2.gguf"), *p3 = rlt_tmp("w3.gguf");
     unsigned char *ours, *theirs;
     size_t n_ours, n_theirs;
     int64_t i;
@@ -894,8 +859,8 @@ static void test_writer(void) {
     w = writer_build(0);
     RLT_CHECK(rl_gguf_write(w, p1) == RL_OK, "write: %s", rl_last_error());
     rl_gguf_writer_free(w);
-    ours = read_all(p1, &n_ours);
-    theirs = read_all(FIX "writer_ref.gguf", &n_theirs);
+    ours = rlt_read_all(p1, &n_ours);
+    theirs = rlt_read_all(FIX "writer_ref.gguf", &n_theirs);
     RLT_CHECK(ours && theirs && n_ours == n_theirs && !memcmp(ours, theirs, n_ours), "byte-identical to writer_ref.gguf (%zu vs %zu bytes)", n_ours,
               n_theirs);
     if (ours && theirs && n_ours == n_theirs)
@@ -934,8 +899,8 @@ static void test_writer(void) {
     w = writer_build(1);
     RLT_CHECK(rl_gguf_write(w, p2) == RL_OK, "write with fill: %s", rl_last_error());
     rl_gguf_writer_free(w);
-    ours = read_all(p1, &n_ours);
-    theirs = read_all(p2, &n_theirs);
+    ours = rlt_read_all(p1, &n_ours);
+    theirs = rlt_read_all(p2, &n_theirs);
     RLT_CHECK(ours && theirs && n_ours == n_theirs && !memcmp(ours, theirs, n_ours), "fill callback output identical");
     free(ours);
     free(theirs);
@@ -961,8 +926,8 @@ static void test_writer(void) {
             check_meta(&m2, "copy");
             rl_gguf_close(&m2);
         }
-        ours = read_all(p3, &n_ours);
-        theirs = read_all(FIX "meta.gguf", &n_theirs);
+        ours = rlt_read_all(p3, &n_ours);
+        theirs = rlt_read_all(FIX "meta.gguf", &n_theirs);
         RLT_CHECK(ours && theirs && n_ours == n_theirs && !memcmp(ours, theirs, n_ours), "the copy is byte-identical to gguf-py's meta.gguf");
         free(ours);
         free(theirs);
@@ -975,22 +940,22 @@ static void test_writer(void) {
         unsigned char *before, *after;
         size_t nb, na;
         rl_gguf_value bad;
-        before = read_all(p1, &nb);
+        before = rlt_read_all(p1, &nb);
         w = rl_gguf_writer_new();
         RLT_CHECK(rl_gguf_add_u32(w, "k", 1) == RL_OK, "add");
-        RLT_CHECK(rl_gguf_add_u32(w, "k", 2) == RL_ERR_ARG && err_has("'k' added twice"), "duplicate key: %s", rl_last_error());
+        RLT_CHECK(rl_gguf_add_u32(w, "k", 2) == RL_ERR_ARG && rlt_err_has("'k' added twice"), "duplicate key: %s", rl_last_error());
         RLT_CHECK(rl_gguf_add_u32(w, "k2", 2) == RL_ERR_ARG, "sticky");
-        RLT_CHECK(rl_gguf_write(w, p1) == RL_ERR_ARG && err_has("nothing written"), "write refused: %s", rl_last_error());
+        RLT_CHECK(rl_gguf_write(w, p1) == RL_ERR_ARG && rlt_err_has("nothing written"), "write refused: %s", rl_last_error());
         rl_gguf_writer_free(w);
-        after = read_all(p1, &na);
+        after = rlt_read_all(p1, &na);
         RLT_CHECK(before && after && na == nb && !memcmp(before, after, na), "existing file untouched");
         free(before);
         free(after);
         w = rl_gguf_writer_new();
-        RLT_CHECK(rl_gguf_add_u32(w, "general.alignment", 48) == RL_ERR_ARG && err_has("power of two"), "alignment 48: %s", rl_last_error());
+        RLT_CHECK(rl_gguf_add_u32(w, "general.alignment", 48) == RL_ERR_ARG && rlt_err_has("power of two"), "alignment 48: %s", rl_last_error());
         rl_gguf_writer_free(w);
         w = rl_gguf_writer_new();
-        RLT_CHECK(rl_gguf_add_tensor(w, "q", RL_GGML_Q8_0, 2, ne, four) == RL_ERR_ARG && err_has("block size"), "partial block: %s", rl_last_error());
+        RLT_CHECK(rl_gguf_add_tensor(w, "q", RL_GGML_Q8_0, 2, ne, four) == RL_ERR_ARG && rlt_err_has("block size"), "partial block: %s", rl_last_error());
         rl_gguf_writer_free(w);
         w = rl_gguf_writer_new();
         RLT_CHECK(rl_gguf_add_tensor(w, "a_name_that_is_much_longer_than_sixty_three_bytes_which_llama_cpp_refuses", RL_GGML_F32, 1, ne1, four) ==
@@ -1004,11 +969,11 @@ static void test_writer(void) {
         w = rl_gguf_writer_new();
         memset(&bad, 0, sizeof bad);
         bad.type = RL_GGUF_ARRAY, bad.elem_type = RL_GGUF_ARRAY, bad.n = 2, bad.elems = NULL;
-        RLT_CHECK(rl_gguf_add_value(w, "bad", &bad) == RL_ERR_ARG && err_has("malformed"), "malformed value tree: %s", rl_last_error());
+        RLT_CHECK(rl_gguf_add_value(w, "bad", &bad) == RL_ERR_ARG && rlt_err_has("malformed"), "malformed value tree: %s", rl_last_error());
         rl_gguf_writer_free(w);
         w = rl_gguf_writer_new();
         rl_gguf_add_tensor(w, "t", RL_GGML_F32, 1, ne1, four);
-        RLT_CHECK(rl_gguf_write(w, "/nonexistent-dir/x.gguf") == RL_ERR_IO && err_has("cannot create"), "unwritable path: %s", rl_last_error());
+        RLT_CHECK(rl_gguf_write(w, "/nonexistent-dir/x.gguf") == RL_ERR_IO && rlt_err_has("cannot create"), "unwritable path: %s", rl_last_error());
         rl_gguf_writer_free(w);
     }
     remove(p1);

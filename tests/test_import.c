@@ -68,42 +68,10 @@ static const char *tmp_path(char *buf, size_t cap, const char *name) {
     return buf;
 }
 
-static int file_exists(const char *p) {
-    struct stat sb;
-    return stat(p, &sb) == 0;
-}
-
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    char *b;
-    long n;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = (char *)malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b) b[n] = 0;
-    if (len) *len = (size_t)n;
-    return b;
-}
-
 static int encode(const rl_tokenizer *t, const char *s, size_t n, int add_special, int32_t **ids, int64_t *n_ids) {
     *ids = NULL;
     *n_ids = 0;
     return rl_tokenizer_encode(t, s, n, add_special, ids, n_ids) == RL_OK;
-}
-
-static int ids_equal_json(const int32_t *ids, int64_t n, const rl_json *want) {
-    int64_t i;
-    if (!want || want->type != RL_JSON_ARR || want->n != n) return 0;
-    for (i = 0; i < n; i++)
-        if (!want->kids[i].is_int || want->kids[i].i != ids[i]) return 0;
-    return 1;
 }
 
 /* Same vocabulary, types, merges, preset and template. */
@@ -269,7 +237,7 @@ static void test_tiny_folder(void) {
     for (k = 0; k < sizeof names / sizeof names[0]; k++) {
         rl_json_doc doc;
         snprintf(p, sizeof p, "%s/%s", dir, names[k]);
-        RLT_CHECK(file_exists(p), "%s written", names[k]);
+        RLT_CHECK(rlt_exists(p), "%s written", names[k]);
         if (strstr(names[k], ".json")) {
             RLT_CHECK(rl_json_parse_file(&doc, p, 0) == RL_OK, "%s parses: %s", names[k], rl_last_error());
             rl_json_free(&doc);
@@ -492,8 +460,8 @@ static void test_tokjson_fixtures(void) {
         check_same_tokenizer(orig, back, names[k]);
         /* writing the re-read tokenizer gives the same bytes */
         RLT_CHECK(rl_tokenizer_save_json(back, p2) == RL_OK, "%s: save again: %s", names[k], rl_last_error());
-        b1 = slurp(p1, &l1);
-        b2 = slurp(p2, &l2);
+        b1 = rlt_read_all(p1, &l1);
+        b2 = rlt_read_all(p2, &l2);
         RLT_CHECK(b1 && b2 && l1 == l2 && !memcmp(b1, b2, l1), "%s: second write differs from the first", names[k]);
         free(b1);
         free(b2);
@@ -506,13 +474,13 @@ static void test_tokjson_fixtures(void) {
                 int32_t *ids;
                 int64_t n;
                 if (!text) continue;
-                RLT_CHECK(encode(back, text->str, (size_t)text->n, 0, &ids, &n) && ids_equal_json(ids, n, rl_json_get(cs, names[k])),
+                RLT_CHECK(encode(back, text->str, (size_t)text->n, 0, &ids, &n) && rlt_ids_equal(ids, n, rl_json_get(cs, names[k])),
                           "%s: case %lld ids differ from HF", names[k], (long long)i);
                 rl_free(ids);
                 n_enc++;
                 if (k == 1) {
                     snprintf(key, sizeof key, "llama3_with_bos");
-                    RLT_CHECK(encode(back, text->str, (size_t)text->n, 1, &ids, &n) && ids_equal_json(ids, n, rl_json_get(cs, key)),
+                    RLT_CHECK(encode(back, text->str, (size_t)text->n, 1, &ids, &n) && rlt_ids_equal(ids, n, rl_json_get(cs, key)),
                               "llama3: case %lld with BOS differs from HF", (long long)i);
                     rl_free(ids);
                 }
@@ -526,7 +494,7 @@ static void test_tokjson_fixtures(void) {
                 int32_t *ids;
                 int64_t n;
                 if (!text) continue;
-                RLT_CHECK(encode(back, text->str, (size_t)text->n, 0, &ids, &n) && ids_equal_json(ids, n, rl_json_get(cs, "ids")),
+                RLT_CHECK(encode(back, text->str, (size_t)text->n, 0, &ids, &n) && rlt_ids_equal(ids, n, rl_json_get(cs, "ids")),
                           "flags: flag case %lld ids differ from HF ('%.40s')", (long long)i, text->str);
                 rl_free(ids);
                 n_enc++;
@@ -539,7 +507,7 @@ static void test_tokjson_fixtures(void) {
     { /* a pipeline that is no preset (Digits without individual_digits) is spelled out */
         static const char key[] = "\"individual_digits\": true";
         size_t len = 0, pre;
-        char *src = slurp(TOKDIR "gpt2.json", &len), *at = src ? strstr(src, key) : NULL, p1[800], *js = NULL;
+        char *src = rlt_read_all(TOKDIR "gpt2.json", &len), *at = src ? strstr(src, key) : NULL, p1[800], *js = NULL;
         rl_tokenizer *orig = NULL, *back = NULL;
         if (at) {
             pre = (size_t)(at - src);
@@ -620,7 +588,7 @@ static void test_pre_names(void) {
         char *s;
         RLT_CHECK(rewrite(&src, p, "tokenizer.ggml.add_bos_token", NULL, "tokenizer.ggml.pre", "llama-bpe", NULL, NULL) == RL_OK, "rewrite");
         if (rl_gguf_open(&g, p) == RL_OK) {
-            if (rl_tokenizer_from_gguf(&t, &g) == RL_OK && rl_tokenizer_save_json(t, jp) == RL_OK && (s = slurp(jp, NULL)) != NULL) {
+            if (rl_tokenizer_from_gguf(&t, &g) == RL_OK && rl_tokenizer_save_json(t, jp) == RL_OK && (s = rlt_read_all(jp, NULL)) != NULL) {
                 RLT_CHECK(strstr(s, "\"normalizer\": null") &&
                               strstr(s, "{\"type\": \"Split\", \"pattern\": {\"Regex\": \"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|"
                                         "\\\\p{N}{1,3}| ?[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"}, \"behavior\": "
@@ -676,7 +644,7 @@ static void test_pre_names(void) {
         RLT_CHECK(rl_tokenizer_from_vocab(&t, 3, toks, NULL, 0, NULL, RL_PRETOK_GPT2, -1, 0) == RL_OK, "from_vocab: %s", rl_last_error());
         tmp_path(jp, sizeof jp, "bad.tokenizer.json");
         st = t ? rl_tokenizer_save_json(t, jp) : RL_ERR_STATE;
-        RLT_CHECK(st == RL_ERR_UNSUPPORTED && strstr(rl_last_error(), "token id 2") && strstr(rl_last_error(), "bad.tokenizer.json") && !file_exists(jp),
+        RLT_CHECK(st == RL_ERR_UNSUPPORTED && strstr(rl_last_error(), "token id 2") && strstr(rl_last_error(), "bad.tokenizer.json") && !rlt_exists(jp),
                   "invalid UTF-8: %s", rl_last_error());
         st = t ? rl_tokenizer_save_json(t, "/nonexistent-dir/tokenizer.json") : RL_ERR_STATE;
         RLT_CHECK(st == RL_ERR_UNSUPPORTED || st == RL_ERR_IO, "unwritable");
@@ -817,7 +785,7 @@ static void test_bad_gguf(void) {
     RLT_CHECK(rewrite(&src, p, NULL, "blk.0.attn_k.weight", NULL, NULL, NULL, NULL) == RL_OK, "rewrite");
     tmp_path(dir, sizeof dir, "bad-import");
     st = rl_import_gguf(p, dir);
-    RLT_CHECK(st == RL_ERR_FORMAT && strstr(rl_last_error(), "blk.0.attn_k.weight") && !file_exists(dir), "bad import: %s", rl_last_error());
+    RLT_CHECK(st == RL_ERR_FORMAT && strstr(rl_last_error(), "blk.0.attn_k.weight") && !rlt_exists(dir), "bad import: %s", rl_last_error());
     rl_gguf_close(&src);
     rlt_end();
 }
@@ -891,7 +859,7 @@ static void test_smollm2(void) {
         for (gi = 0; gi < 4; gi++) rlt_skip(groups[gi], "RADLADS_SLOW_TESTS=0");
         return;
     }
-    if (file_exists(gguf) && !file_exists("tests/fixtures/smollm2/ref.safetensors") && keep && *keep) {
+    if (rlt_exists(gguf) && !rlt_exists("tests/fixtures/smollm2/ref.safetensors") && keep && *keep) {
         /* first step of making the reference (tools/ref/make_smollm2_ref.py) */
         rlt_begin(groups[0]);
         RLT_CHECK(rl_import_gguf(gguf, keep) == RL_OK, "import into %s: %s", keep, rl_last_error());
@@ -899,9 +867,9 @@ static void test_smollm2(void) {
         for (gi = 1; gi < 4; gi++) rlt_skip(groups[gi], "tests/fixtures/smollm2/ref.safetensors not present");
         return;
     }
-    if (!file_exists(gguf) || !file_exists("tests/fixtures/smollm2/ref.safetensors")) {
+    if (!rlt_exists(gguf) || !rlt_exists("tests/fixtures/smollm2/ref.safetensors")) {
         snprintf(why, sizeof why, "%s not present (tools/fetch_smollm2.sh fetches it)",
-                 file_exists(gguf) ? "tests/fixtures/smollm2/ref.safetensors" : gguf);
+                 rlt_exists(gguf) ? "tests/fixtures/smollm2/ref.safetensors" : gguf);
         for (gi = 0; gi < 4; gi++) rlt_skip(groups[gi], why);
         return;
     }
@@ -1089,7 +1057,7 @@ static void test_smollm2(void) {
         int32_t *range = ref_i32(&ref, "wiki.range", NULL), *ntok = ref_i32(&ref, "wiki.n_tokens", NULL), *win = ref_i32(&ref, "wiki.windows", &n);
         float *ppl_ref = ref_f32(&ref, "wiki.ppl", NULL);
         snprintf(wpath, sizeof wpath, "%s/wikitext-2-raw/wiki.test.raw", data && *data ? data : "../shared/data");
-        raw = slurp(wpath, &rawlen);
+        raw = rlt_read_all(wpath, &rawlen);
         if (!raw) {
             snprintf(why, sizeof why, "%s not found (set RADLADS_DATA to the shared data folder)", wpath);
             rlt_skip(groups[3], why);

@@ -458,21 +458,6 @@ static void test_vocab(void) {
 }
 
 /* ---- the real stories260K ---- */
-static char *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    char *p;
-    long sz;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    p = (char *)malloc((size_t)sz + 1);
-    if (fread(p, 1, (size_t)sz, f) != (size_t)sz) sz = 0;
-    p[sz] = 0;
-    fclose(f);
-    *n = (size_t)sz;
-    return p;
-}
 
 static void test_stories260k(const char *data) {
     char model[1200], tokp[1200], gold[1200], dir[256], *want, out[4096] = "";
@@ -496,7 +481,7 @@ static void test_stories260k(const char *data) {
     snprintf(dir, sizeof dir, "%s/rl_llama2c_XXXXXX", tmp && *tmp ? tmp : "/tmp");
     RLT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     RLT_CHECK(rl_import_llama2c(model, tokp, dir) == RL_OK, "import: %s", rl_last_error());
-    want = read_all(gold, &wn);
+    want = rlt_read_all(gold, &wn);
     RLT_CHECK(want != NULL, "%s", gold);
     if (!rlt_fails && rl_model_load(&m, dir, 0) == RL_OK) {
         if (rl_tokenizer_load(&tok, dir) == RL_OK) { /* run.c: BOS, then 200 forwards, greedy, stop at BOS */
@@ -545,7 +530,7 @@ static void test_stories260k(const char *data) {
     rlt_begin("stories260K: tok512 encode/decode = llama2.c's algorithm (fixture)");
     if (tok) {
         size_t fn;
-        char *fx = read_all("tests/fixtures/llama2c_tok512.jsonl", &fn), *line, *end;
+        char *fx = rlt_read_all("tests/fixtures/llama2c_tok512.jsonl", &fn), *line, *end;
         int lines = 0;
         RLT_CHECK(fx != NULL, "tests/fixtures/llama2c_tok512.jsonl");
         for (line = fx; fx && line < fx + fn; line = end + 1) {

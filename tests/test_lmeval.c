@@ -23,14 +23,6 @@ static char tmpdir[256];
 
 static const char *tasks[5] = {"hellaswag", "piqa", "arc_easy", "winogrande", "lambada_openai"};
 
-static int ids_equal(const int32_t *ids, int64_t n, const rl_json *want) {
-    int64_t i;
-    if (!want || want->type != RL_JSON_ARR || want->n != n) return 0;
-    for (i = 0; i < n; i++)
-        if (!want->kids[i].is_int || want->kids[i].i != ids[i]) return 0;
-    return 1;
-}
-
 static const rl_json *jget(const rl_json *o, const char *k) { return rl_json_get(o, k); }
 static double jnum(const rl_json *o, const char *k) {
     const rl_json *v = rl_json_get(o, k);
@@ -39,11 +31,6 @@ static double jnum(const rl_json *o, const char *k) {
 static int jint(const rl_json *o, const char *k) {
     const rl_json *v = rl_json_get(o, k);
     return v && (v->type == RL_JSON_NUM || v->type == RL_JSON_BOOL) ? (int)v->num : -999;
-}
-
-static int err_has(const char *a, const char *b, const char *c) {
-    const char *e = rl_last_error();
-    return (!a || strstr(e, a)) && (!b || strstr(e, b)) && (!c || strstr(e, c));
 }
 
 static const char *tmp_path(const char *name) {
@@ -56,11 +43,7 @@ static const char *tmp_path(const char *name) {
 
 static const char *write_tmp(const char *name, const char *text) {
     const char *p = tmp_path(name);
-    FILE *f = fopen(p, "wb");
-    if (f) {
-        fwrite(text, 1, strlen(text), f);
-        fclose(f);
-    }
+    rlt_write_all(p, text, strlen(text));
     return p;
 }
 
@@ -201,9 +184,9 @@ static void test_requests(void) {
         o.add_special = jint(r, "add_bos");
         o.max_length = (int64_t)jnum(r, "max_length");
         if (rl_lmeval_encode_pair(m, tk, &o, c, x, &a, &na, &b, &nb) == RL_OK) {
-            RLT_CHECK(ids_equal(a, na, jget(r, "ctx_ids")), "request %lld (%s, '%.30s' + '%.30s'): context ids (%lld)", (long long)i,
+            RLT_CHECK(rlt_ids_equal(a, na, jget(r, "ctx_ids")), "request %lld (%s, '%.30s' + '%.30s'): context ids (%lld)", (long long)i,
                       mname, c, x, (long long)na);
-            RLT_CHECK(ids_equal(b, nb, jget(r, "cont_ids")), "request %lld (%s, '%.30s' + '%.30s'): continuation ids (%lld)", (long long)i,
+            RLT_CHECK(rlt_ids_equal(b, nb, jget(r, "cont_ids")), "request %lld (%s, '%.30s' + '%.30s'): continuation ids (%lld)", (long long)i,
                       mname, c, x, (long long)nb);
             n_trunc += na + nb > o.max_length + 1;
         } else
@@ -412,7 +395,7 @@ static void bad(const char *name, const char *task, const char *text, rl_status 
     rl_mc_result r;
     const char *p = write_tmp(name, text);
     rl_status st = rl_eval_task(&ctx, &llama, tok_llama, p, task, 0, &r);
-    RLT_CHECK(st == want && err_has(name, s1, s2), "%s: status %d, error '%s' (want '%s', '%s')", name, st, rl_last_error(),
+    RLT_CHECK(st == want && rlt_err_has(name, s1, s2), "%s: status %d, error '%s' (want '%s', '%s')", name, st, rl_last_error(),
               s1 ? s1 : "", s2 ? s2 : "");
 }
 
@@ -453,31 +436,31 @@ static void test_errors(void) {
     bad("empty.jsonl", "piqa", "\n\n", RL_ERR_FORMAT, "no documents", NULL);
     bad("unknown.jsonl", NULL, "{\"question\": \"q\"}\n", RL_ERR_FORMAT, "cannot tell the task", NULL);
     bad("utf8.jsonl", "lambada", "{\"text\": \"a \xff b\"}\n", RL_ERR_FORMAT, "line 1, column", "UTF-8");
-    RLT_CHECK(rl_eval_task(&ctx, &llama, tok_llama, FIXDIR "piqa.jsonl", "mmlu", 0, &r) == RL_ERR_ARG && err_has("unknown task 'mmlu'", NULL, NULL),
+    RLT_CHECK(rl_eval_task(&ctx, &llama, tok_llama, FIXDIR "piqa.jsonl", "mmlu", 0, &r) == RL_ERR_ARG && rlt_err_has("unknown task 'mmlu'"),
               "unknown task name: %s", rl_last_error());
-    RLT_CHECK(rl_eval_task(&ctx, &llama, tok_llama, FIXDIR "missing.jsonl", "piqa", 0, &r) == RL_ERR_IO && err_has("missing.jsonl", NULL, NULL),
+    RLT_CHECK(rl_eval_task(&ctx, &llama, tok_llama, FIXDIR "missing.jsonl", "piqa", 0, &r) == RL_ERR_IO && rlt_err_has("missing.jsonl"),
               "missing file: %s", rl_last_error());
     { /* requests the harness would assert on */
         rl_lmeval_opts o;
         double ll;
         rl_lmeval_opts_default(&o);
         o.add_special = 0;
-        RLT_CHECK(rl_loglikelihood_ex(&ctx, &llama, tok_llama, &o, " ", "x", &ll, NULL, NULL) == RL_ERR_ARG && err_has("context", "no tokens", NULL),
+        RLT_CHECK(rl_loglikelihood_ex(&ctx, &llama, tok_llama, &o, " ", "x", &ll, NULL, NULL) == RL_ERR_ARG && rlt_err_has("context", "no tokens"),
                   "whitespace-only context without BOS: %s", rl_last_error());
         RLT_CHECK(rl_loglikelihood(&ctx, &llama, tok_llama, "", "", &ll, NULL, NULL) == RL_ERR_ARG, "empty context and continuation");
-        RLT_CHECK(rl_loglikelihood(&ctx, &llama, tok_llama, "abc", "", &ll, NULL, NULL) == RL_ERR_ARG && err_has("continuation", "no tokens", NULL),
+        RLT_CHECK(rl_loglikelihood(&ctx, &llama, tok_llama, "abc", "", &ll, NULL, NULL) == RL_ERR_ARG && rlt_err_has("continuation", "no tokens"),
                   "empty continuation: %s", rl_last_error());
         o.add_special = -1;
         o.max_length = 3;
         RLT_CHECK(rl_loglikelihood_ex(&ctx, &llama, tok_llama, &o, "The", " quick brown fox jumps", &ll, NULL, NULL) == RL_ERR_ARG &&
-                      err_has("longer than the maximum length 3", NULL, NULL),
+                      rlt_err_has("longer than the maximum length 3"),
                   "continuation longer than max_length: %s", rl_last_error());
         o.max_length = 0;
         o.add_special = 2;
         RLT_CHECK(rl_loglikelihood_ex(&ctx, &llama, tok_llama, &o, "a", " b", &ll, NULL, NULL) == RL_ERR_ARG, "bad add_special");
         {
             int32_t c1[1] = {1}, c2[1] = {5000};
-            RLT_CHECK(rl_loglikelihood_tokens(&ctx, &llama, c1, 1, c2, 1, 0, &ll, NULL) == RL_ERR_ARG && err_has("token id 5000 is outside the model's vocabulary of 640", NULL, NULL),
+            RLT_CHECK(rl_loglikelihood_tokens(&ctx, &llama, c1, 1, c2, 1, 0, &ll, NULL) == RL_ERR_ARG && rlt_err_has("token id 5000 is outside the model's vocabulary of 640"),
                       "token id out of range: %s", rl_last_error());
         }
     }

@@ -114,32 +114,11 @@ static void check_case(const char *name) {
 
 static char tmpdir[256];
 
-static int read_text(const char *path, char **out) {
-    FILE *f = fopen(path, "rb");
-    long n;
-    if (!f) return 0;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *out = (char *)malloc((size_t)n + 1);
-    if (fread(*out, 1, (size_t)n, f) != (size_t)n) n = 0;
-    (*out)[n] = 0;
-    fclose(f);
-    return 1;
-}
-static void write_text(const char *path, const char *s) {
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fputs(s, f);
-        fclose(f);
-    }
-}
-
 /* config.json of `from` with `key`'s value replaced (or the key added when absent) */
 static void make_variant(const char *from, const char *key, const char *value) {
     char path[400], *cfg = NULL, *out, *p;
     snprintf(path, sizeof path, FIX "%s/config.json", from);
-    if (!read_text(path, &cfg)) return;
+    if (!(cfg = rlt_read_all(path, NULL))) return;
     out = (char *)malloc(strlen(cfg) + 512);
     {
         char pat[100];
@@ -154,7 +133,7 @@ static void make_variant(const char *from, const char *key, const char *value) {
         }
     }
     snprintf(path, sizeof path, "%s/config.json", tmpdir);
-    write_text(path, out);
+    rlt_write_all(path, out, strlen(out));
     snprintf(path, sizeof path, "%s/model.safetensors", tmpdir);
     unlink(path);
     {
@@ -240,7 +219,7 @@ static void check_saved(void) {
         snprintf(path, sizeof path, "%s/config.json", dir);
         free(cfg);
         cfg = NULL;
-        RLT_CHECK(read_text(path, &cfg), "read %s", path);
+        RLT_CHECK((cfg = rlt_read_all(path, NULL)) != NULL, "read %s", path);
         if (cfg && six && hyb)
             RLT_CHECK(strstr(cfg, "\"model_type\": \"" RL_RWKV6_HYBRID_TYPE "\"") && !strstr(cfg, "rwkv6qwen2") && !strstr(cfg, "auto_map"),
                       "RWKV6 hybrid config: %s", cfg);

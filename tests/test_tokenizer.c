@@ -12,14 +12,6 @@
 static const char *names[3] = {"qwen2", "llama3", "gpt2"};
 static rl_tokenizer *toks[3];
 
-static int ids_equal(const int32_t *ids, int64_t n, const rl_json *want) {
-    int64_t i;
-    if (!want || want->type != RL_JSON_ARR || want->n != n) return 0;
-    for (i = 0; i < n; i++)
-        if (!want->kids[i].is_int || want->kids[i].i != ids[i]) return 0;
-    return 1;
-}
-
 static int32_t *json_ids(const rl_json *a, int64_t *n) {
     int32_t *ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)(a->n + 1));
     int64_t i;
@@ -40,7 +32,7 @@ static void check_encode(const rl_tokenizer *t, const char *what, const char *te
     rl_status st = rl_tokenizer_encode(t, text, len, add_special, &ids, &n);
     RLT_CHECK(st == RL_OK, "%s: encode failed: %s", what, rl_last_error());
     if (st) return;
-    RLT_CHECK(ids_equal(ids, n, want), "%s: ids differ from HF (%lld ids, HF %lld) for '%.60s'", what, (long long)n,
+    RLT_CHECK(rlt_ids_equal(ids, n, want), "%s: ids differ from HF (%lld ids, HF %lld) for '%.60s'", what, (long long)n,
               want ? (long long)want->n : -1LL, text);
     if (want_dec) {
         char *dec = NULL;
@@ -239,25 +231,6 @@ static void test_cases(const rl_json *cases, const rl_json *dcases) {
     }
 }
 
-static char *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    char *b;
-    long sz;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = (char *)malloc((size_t)sz + 1);
-    if (fread(b, 1, (size_t)sz, f) != (size_t)sz) {
-        free(b);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    *n = (size_t)sz;
-    return b;
-}
-
 static uint64_t fnv1a64(const char *s, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
     size_t i;
@@ -279,7 +252,7 @@ static void test_corpus(const rl_json *corpus) {
         const rl_json *fi = rl_json_get(files, f ? "shakespeare" : "wiki");
         char want[32];
         snprintf(path, sizeof path, "%s/%s", dir, rl_json_get(fi, "path")->str);
-        blob[f] = read_all(path, &blen[f]);
+        blob[f] = rlt_read_all(path, &blen[f]);
         if (!blob[f]) {
             char why[1300];
             snprintf(why, sizeof why, "%s not found (set RADLADS_DATA to the shared data folder)", path);
@@ -339,7 +312,7 @@ static void report_speed(void) {
     char *text;
     int ti;
     snprintf(path, sizeof path, "%s/wikitext-2-raw/wiki.test.raw", env && *env ? env : "../shared/data");
-    if (!getenv("RLT_TOK_SPEED") || !(text = read_all(path, &n))) return;
+    if (!getenv("RLT_TOK_SPEED") || !(text = rlt_read_all(path, &n))) return;
     if (n > 1000000) n = 1000000;
     for (ti = 0; ti < 3; ti++) {
         int32_t *ids;

@@ -52,21 +52,6 @@ static void on_progress_poison(void *u, const rl_progress *p) {
     if (p->step == z->poison_at) rl_f32(&z->m->norm)[0] = NAN;
     if (p->step == z->heal_at) rl_f32(&z->m->norm)[0] = 1.0f;
 }
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    char *b;
-    long len;
-    *n = 0;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = (char *)malloc((size_t)len + 1);
-    *n = fread(b, 1, (size_t)len, f);
-    b[*n] = 0;
-    fclose(f);
-    return b;
-}
 /* rewrite a checkpoint with one metadata value replaced */
 static int set_meta(const char *path, const char *key, const char *val) {
     rl_st st;
@@ -348,7 +333,7 @@ int main(void) {
             q.user = &lx;
             RLT_CHECK(rl_train_stage(&c, &s1, &teacher, &data, &q) == RL_OK && lx.n == 12, "layerwise, micro-batches of 2: 6 steps x 2 layers (%d): %s", lx.n,
                       rl_last_error());
-            text = slurp(csv, &nt);
+            text = (char *)rlt_read_all(csv, &nt);
             for (k = 1; k <= 12 && text; k++) {
                 char row[32], *p1;
                 snprintf(row, sizeof row, "\n1,%d,%d,", k, k * 4 * 16);
@@ -564,7 +549,7 @@ int main(void) {
         RLT_CHECK((f = fopen(rlt_tmp("rl_test_hard.safetensors.tmp.mine"), "r")) != NULL, "a file not of our naming stays");
         if (f) fclose(f);
         remove(rlt_tmp("rl_test_hard.safetensors.tmp.mine"));
-        text = slurp(csv, &nt);
+        text = rlt_read_all(csv, &nt);
         {
             int k, ok = text != NULL;
             char row[32];
@@ -578,20 +563,20 @@ int main(void) {
         }
         free(text);
         /* checkpoint metadata: not numbers, out of range */
-        before = slurp(ck, &nb);
+        before = rlt_read_all(ck, &nb);
         RLT_CHECK(set_meta(ck, "radlads.step", "abc") == 0, "rewrite");
         st = rl_train_stage(&c, &a, &teacher, &data, &o);
         RLT_CHECK(st == RL_ERR_FORMAT && strstr(rl_last_error(), "rl_test_hard.safetensors: metadata radlads.step: 'abc' is not a number"), "step abc: %d %s",
                   (int)st, rl_last_error());
-        f = fopen(ck, "wb"); fwrite(before, 1, nb, f); fclose(f);
+        rlt_write_all(ck, before, nb);
         RLT_CHECK(set_meta(ck, "radlads.adam_step", "-1") == 0, "rewrite");
         st = rl_train_stage(&c, &a, &teacher, &data, &o);
         RLT_CHECK(st == RL_ERR_FORMAT && strstr(rl_last_error(), "metadata radlads.adam_step: -1 is outside [0, 6]"), "adam_step -1: %d %s", (int)st, rl_last_error());
-        f = fopen(ck, "wb"); fwrite(before, 1, nb, f); fclose(f);
+        rlt_write_all(ck, before, nb);
         RLT_CHECK(set_meta(ck, "radlads.stage", "2x") == 0, "rewrite");
         st = rl_train_stage(&c, &a, &teacher, &data, &o);
         RLT_CHECK(st == RL_ERR_FORMAT && strstr(rl_last_error(), "radlads.stage is 2x"), "stage 2x: %d %s", (int)st, rl_last_error());
-        f = fopen(ck, "wb"); fwrite(before, 1, nb, f); fclose(f);
+        rlt_write_all(ck, before, nb);
         /* a checkpoint of another stage: the message (built from the closed file's metadata before the fix) */
         o.stage = 1;
         st = rl_train_stage(&c, &a, &teacher, &data, &o);
@@ -628,7 +613,7 @@ int main(void) {
         free(before);
         /* NaN guard: one poisoned step is skipped and counted, training goes on */
         RLT_CHECK(rl_train_stage(&c, &a, &teacher, &data, &o) == RL_OK, "fresh: %s", rl_last_error());
-        before = slurp(ck, &nb);
+        before = rlt_read_all(ck, &nb);
         memset(&z, 0, sizeof z);
         z.m = &a; z.poison_at = 2; z.heal_at = 3;
         o.progress = on_progress_poison; o.user = &z;
@@ -644,7 +629,7 @@ int main(void) {
         o.tokens = 10 * 2 * 16;
         o.ckpt_every = 100;
         st = rl_train_stage(&c, &a, &teacher, &data, &o);
-        after = slurp(ck, &na);
+        after = rlt_read_all(ck, &na);
         RLT_CHECK(st == RL_ERR_STATE && strstr(rl_last_error(), "4 steps in a row (to step 5) had a non-finite loss or gradient (limit 3)") && z.calls == 5,
                   "stop: %d after %lld steps: %s", (int)st, (long long)z.calls, rl_last_error());
         RLT_CHECK(before && after && na == nb && !memcmp(before, after, nb), "the last good checkpoint is untouched");
@@ -658,7 +643,7 @@ int main(void) {
         o.ckpt_every = 1; /* a checkpoint of NaN weights is refused too */
         st = rl_train_stage(&c, &a, &teacher, &data, &o);
         RLT_CHECK(st == RL_ERR_STATE && strstr(rl_last_error(), "not written: parameter model.norm.weight holds NaN or Inf"), "NaN checkpoint: %s", rl_last_error());
-        after = (free(after), slurp(ck, &na));
+        after = (free(after), rlt_read_all(ck, &na));
         RLT_CHECK(after && na == nb && !memcmp(before, after, nb), "still untouched");
         free(before);
         free(after);
