@@ -30,6 +30,7 @@
        RADLADS_NO_EXPORT     export to llama.cpp (GGUF rwkv6qwen2)
        RADLADS_NO_THREADS    worker threads: rl_pool_for runs every job on the caller (no pthreads)
        RADLADS_NO_STDIO      file I/O: every call taking a path (implies NO_TRAINING, NO_EXPORT)
+       RADLADS_STATIC        every public function static (RLDEF), for a program of one file
    Models load from memory in every build (rl_model_from_memory, rl_tokenizer_load_mem);
    without stdio the library still formats its messages with <stdio.h>'s snprintf.
    `make embedded` builds examples/generate.c with the switches inference does not need.
@@ -96,6 +97,19 @@ extern "C" {
 
 #define RADLADS_VERSION "0.1.0"
 
+/* RLDEF: the linkage of every public function: extern, or static (and unused ones dropped
+   without a warning) when RADLADS_STATIC is defined, for a program that includes the
+   implementation in its only file that uses it. */
+#ifndef RLDEF
+#if defined(RADLADS_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#define RLDEF static __attribute__((unused))
+#elif defined(RADLADS_STATIC)
+#define RLDEF static
+#else
+#define RLDEF extern
+#endif
+#endif
+
 /* printf-style format checks (MinGW-w64: its C99 printf, which C99/C++11 builds get) */
 #if defined(__MINGW32__) && !defined(__clang__) && (defined(_UCRT) || __USE_MINGW_ANSI_STDIO)
 #define RL__PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
@@ -132,21 +146,21 @@ typedef enum rl_status {
 } rl_status;
 
 /* Text of the last error raised on this thread ("" if none). */
-const char *rl_last_error(void);
-const char *rl_status_name(rl_status s);
-void rl_clear_error(void);
+RLDEF const char *rl_last_error(void);
+RLDEF const char *rl_status_name(rl_status s);
+RLDEF void rl_clear_error(void);
 
 enum { RL_LOG_ERROR = 0, RL_LOG_WARN = 1, RL_LOG_INFO = 2, RL_LOG_DEBUG = 3 };
 typedef void (*rl_log_fn)(void *user, int level, const char *msg);
 /* Install the log callback (NULL = silent, the default). */
-void rl_set_log(rl_log_fn fn, void *user);
-void rl_log(int level, const char *fmt, ...)
+RLDEF void rl_set_log(rl_log_fn fn, void *user);
+RLDEF void rl_log(int level, const char *fmt, ...)
     RL__PRINTF(2, 3)
     ;
 
 /* Release a buffer the library allocated for the caller (through RL_FREE, so it works
    whatever allocation hooks the implementation was built with). */
-void rl_free(void *p);
+RLDEF void rl_free(void *p);
 
 /* Arena: bump allocation in chained blocks, 64-byte aligned, freed all at once.
    rl_arena_mark()/rl_arena_reset() rewind to a point and reuse the blocks. */
@@ -162,12 +176,12 @@ typedef struct rl_arena_mark_t {
     size_t off, used;
 } rl_arena_mark_t;
 
-void rl_arena_init(rl_arena *a, size_t block_size);
-void *rl_arena_alloc(rl_arena *a, size_t bytes);  /* NULL + error on failure */
-void *rl_arena_zalloc(rl_arena *a, size_t bytes); /* zero-filled */
-rl_arena_mark_t rl_arena_mark(const rl_arena *a);
-void rl_arena_reset(rl_arena *a, rl_arena_mark_t m);
-void rl_arena_free(rl_arena *a);
+RLDEF void rl_arena_init(rl_arena *a, size_t block_size);
+RLDEF void *rl_arena_alloc(rl_arena *a, size_t bytes);  /* NULL + error on failure */
+RLDEF void *rl_arena_zalloc(rl_arena *a, size_t bytes); /* zero-filled */
+RLDEF rl_arena_mark_t rl_arena_mark(const rl_arena *a);
+RLDEF void rl_arena_reset(rl_arena *a, rl_arena_mark_t m);
+RLDEF void rl_arena_free(rl_arena *a);
 
 /* Thread pool. rl_pool_for() splits [0, n) into chunks of at least `grain` items and
    runs fn(ctx, begin, end, tid) on the caller plus the workers; tid < rl_pool_size().
@@ -180,32 +194,32 @@ void rl_arena_free(rl_arena *a);
    sleep, so the many small jobs of a decode step do not each pay a wake-up. */
 typedef struct rl_pool rl_pool;
 typedef void (*rl_task_fn)(void *ctx, int64_t begin, int64_t end, int tid);
-rl_pool *rl_pool_create(int n_threads); /* n_threads <= 0: online cores */
-void rl_pool_free(rl_pool *p);
-int rl_pool_size(const rl_pool *p);
-void rl_pool_for(rl_pool *p, int64_t n, int64_t grain, rl_task_fn fn, void *ctx);
-int rl_cpu_count(void);
+RLDEF rl_pool *rl_pool_create(int n_threads); /* n_threads <= 0: online cores */
+RLDEF void rl_pool_free(rl_pool *p);
+RLDEF int rl_pool_size(const rl_pool *p);
+RLDEF void rl_pool_for(rl_pool *p, int64_t n, int64_t grain, rl_task_fn fn, void *ctx);
+RLDEF int rl_cpu_count(void);
 
 /* RNG: xoshiro256** seeded through splitmix64. Deterministic across platforms. */
 typedef struct rl_rng { uint64_t s[4]; } rl_rng;
-void rl_rng_seed(rl_rng *r, uint64_t seed);
-uint64_t rl_rng_u64(rl_rng *r);
-float rl_rng_uniform(rl_rng *r);           /* [0, 1) with 24 random bits */
-float rl_rng_normal(rl_rng *r);            /* N(0, 1), Box-Muller */
+RLDEF void rl_rng_seed(rl_rng *r, uint64_t seed);
+RLDEF uint64_t rl_rng_u64(rl_rng *r);
+RLDEF float rl_rng_uniform(rl_rng *r);           /* [0, 1) with 24 random bits */
+RLDEF float rl_rng_normal(rl_rng *r);            /* N(0, 1), Box-Muller */
 
 /* Number formats */
-float rl_bf16_to_f32(uint16_t h);
-uint16_t rl_f32_to_bf16(float f); /* round to nearest even, NaN -> 0x7FC0 */
-float rl_f16_to_f32(uint16_t h);
-uint16_t rl_f32_to_f16(float f);  /* round to nearest even */
+RLDEF float rl_bf16_to_f32(uint16_t h);
+RLDEF uint16_t rl_f32_to_bf16(float f); /* round to nearest even, NaN -> 0x7FC0 */
+RLDEF float rl_f16_to_f32(uint16_t h);
+RLDEF uint16_t rl_f32_to_f16(float f);  /* round to nearest even */
 
 /* ==== 2. kernels (declarations) =========================================== */
 
 typedef enum rl_isa { RL_ISA_SCALAR = 0, RL_ISA_AVX2 = 1, RL_ISA_AVX512 = 2, RL_ISA_NEON = 3 } rl_isa;
-const char *rl_isa_name(rl_isa isa);
-rl_isa rl_isa_best(void);          /* best path this CPU and build support */
-rl_isa rl_isa_active(void);        /* path in use (RADLADS_ISA or best) */
-rl_status rl_isa_set(rl_isa isa);  /* force a path; error if unsupported here */
+RLDEF const char *rl_isa_name(rl_isa isa);
+RLDEF rl_isa rl_isa_best(void);          /* best path this CPU and build support */
+RLDEF rl_isa rl_isa_active(void);        /* path in use (RADLADS_ISA or best) */
+RLDEF rl_status rl_isa_set(rl_isa isa);  /* force a path; error if unsupported here */
 
 typedef enum rl_dtype {
     RL_F32 = 0, RL_BF16 = 1, RL_F16 = 2, RL_I32 = 3,
@@ -223,7 +237,7 @@ typedef enum rl_dtype {
    C is row-major with row stride ldc. accumulate = 0 overwrites C. A ggml block type in
    another layout, or no memory for its dequantized rows, leaves C zero and says why in
    rl_last_error() (the ops, e.g. rl_linear, fail with that error). */
-void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K,
+RLDEF void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K,
              const float *A, int64_t a_rs, int64_t a_cs,
              const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs,
              float *C, int64_t ldc, int accumulate);
@@ -231,11 +245,11 @@ void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K,
      y[M,N]  = x[M,K]·W[N,K]ᵀ (+ bias[N])     forward         (rl_matmul_nt)
      dx[M,K] (+)= dy[M,N]·W[N,K]              input gradient  (rl_matmul_nn)
      dW[N,K] (+)= dy[M,N]ᵀ·x[M,K]             weight gradient (rl_matmul_tn) */
-void rl_matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt,
+RLDEF void rl_matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt,
                   const float *bias, int64_t M, int64_t N, int64_t K);
-void rl_matmul_nn(rl_pool *pool, float *dx, const float *dy, const void *W, rl_dtype wt,
+RLDEF void rl_matmul_nn(rl_pool *pool, float *dx, const float *dy, const void *W, rl_dtype wt,
                   int64_t M, int64_t N, int64_t K, int accumulate);
-void rl_matmul_tn(rl_pool *pool, float *dW, const float *dy, const float *x,
+RLDEF void rl_matmul_tn(rl_pool *pool, float *dW, const float *dy, const float *x,
                   int64_t M, int64_t N, int64_t K, int accumulate);
 
 /* ==== 3. autodiff (declarations) ========================================== */
@@ -253,9 +267,9 @@ typedef struct rl_tensor {
 } rl_tensor;
 
 /* Helpers on a tensor's shape: rows = product of all but the last dim. */
-int64_t rl_rows(const rl_tensor *t);
-int64_t rl_cols(const rl_tensor *t);
-float *rl_f32(const rl_tensor *t); /* data as float*; NULL unless F32 */
+RLDEF int64_t rl_rows(const rl_tensor *t);
+RLDEF int64_t rl_cols(const rl_tensor *t);
+RLDEF float *rl_f32(const rl_tensor *t); /* data as float*; NULL unless F32 */
 
 typedef struct rl__node rl__node;
 typedef struct rl_ctx {
@@ -273,71 +287,71 @@ typedef struct rl_ctx {
     void *prof;      /* per-op timing when RADLADS_PROFILE=1 (see rl_profile_report) */
 } rl_ctx;
 
-void rl_ctx_init(rl_ctx *c, rl_pool *pool);
-void rl_ctx_free(rl_ctx *c);
+RLDEF void rl_ctx_init(rl_ctx *c, rl_pool *pool);
+RLDEF void rl_ctx_free(rl_ctx *c);
 /* Per-op timing: with RADLADS_PROFILE=1 in the environment at rl_ctx_init, every op's
    forward and backward wall time is summed per op name; rl_profile_report logs the table
    (RL_LOG_INFO, through rl_set_log's callback) and clears it; rl_ctx_free reports too. An
    op's forward time runs from its first input check to the next op's, so glue code
    between ops counts for the op before it. */
-void rl_profile_report(rl_ctx *c);
+RLDEF void rl_profile_report(rl_ctx *c);
 /* Forget the tape and every activation (parameters are not touched). */
-void rl_ctx_reset(rl_ctx *c);
+RLDEF void rl_ctx_reset(rl_ctx *c);
 /* Tensor whose storage lives in the context arena (zeroed). */
-rl_tensor *rl_new(rl_ctx *c, int ndim, const int64_t *shape);
-rl_tensor *rl_new2(rl_ctx *c, int64_t rows, int64_t cols);
+RLDEF rl_tensor *rl_new(rl_ctx *c, int ndim, const int64_t *shape);
+RLDEF rl_tensor *rl_new2(rl_ctx *c, int64_t rows, int64_t cols);
 /* A tensor over caller-owned memory (parameters, inputs). */
-rl_tensor rl_wrap(void *data, rl_dtype dt, int ndim, const int64_t *shape, int requires_grad);
+RLDEF rl_tensor rl_wrap(void *data, rl_dtype dt, int ndim, const int64_t *shape, int requires_grad);
 #if !defined(RADLADS_NO_TRAINING)
 /* Backpropagate from a scalar `loss` (seed gradient 1). Gradients of parameters are
    accumulated into their .grad buffers, which the caller owns and zeroes. */
-rl_status rl_backward(rl_ctx *c, rl_tensor *loss);
+RLDEF rl_status rl_backward(rl_ctx *c, rl_tensor *loss);
 #endif
-void rl_no_grad_push(rl_ctx *c);
-void rl_no_grad_pop(rl_ctx *c);
+RLDEF void rl_no_grad_push(rl_ctx *c);
+RLDEF void rl_no_grad_pop(rl_ctx *c);
 
 /* Ops. Each returns a new tensor in the context arena, or NULL after setting the
    context's error (further ops on NULL inputs return NULL, so a whole forward pass can
    be checked once at the end with c->err). "rows" means every dimension but the last. */
-rl_tensor *rl_add(rl_ctx *c, rl_tensor *a, rl_tensor *b);        /* a + b, same shape */
-rl_tensor *rl_sub(rl_ctx *c, rl_tensor *a, rl_tensor *b);        /* a - b */
-rl_tensor *rl_mul(rl_ctx *c, rl_tensor *a, rl_tensor *b);        /* a ⊙ b */
-rl_tensor *rl_add_row(rl_ctx *c, rl_tensor *x, rl_tensor *b);    /* x + b, b = [cols] */
-rl_tensor *rl_mul_row(rl_ctx *c, rl_tensor *x, rl_tensor *w);    /* x ⊙ w, w = [cols] */
-rl_tensor *rl_scale(rl_ctx *c, rl_tensor *x, float s);
-rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b); /* x·Wᵀ + b; W [N,K] */
-rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A);     /* x·A; A [K,N] (LoRA) */
-rl_tensor *rl_rmsnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, float eps);
-rl_tensor *rl_groupnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, rl_tensor *b, int groups, float eps);
-rl_tensor *rl_softmax(rl_ctx *c, rl_tensor *x);
-rl_tensor *rl_logsoftmax(rl_ctx *c, rl_tensor *x);
-rl_tensor *rl_exp(rl_ctx *c, rl_tensor *x);
-rl_tensor *rl_sigmoid(rl_ctx *c, rl_tensor *x);
-rl_tensor *rl_tanh(rl_ctx *c, rl_tensor *x);
-rl_tensor *rl_softplus(rl_ctx *c, rl_tensor *x);
-rl_tensor *rl_silu(rl_ctx *c, rl_tensor *x);
-rl_tensor *rl_swiglu(rl_ctx *c, rl_tensor *gate, rl_tensor *up); /* silu(gate) ⊙ up */
-rl_tensor *rl_l2norm(rl_ctx *c, rl_tensor *x, int head_dim, float eps); /* per head */
+RLDEF rl_tensor *rl_add(rl_ctx *c, rl_tensor *a, rl_tensor *b);        /* a + b, same shape */
+RLDEF rl_tensor *rl_sub(rl_ctx *c, rl_tensor *a, rl_tensor *b);        /* a - b */
+RLDEF rl_tensor *rl_mul(rl_ctx *c, rl_tensor *a, rl_tensor *b);        /* a ⊙ b */
+RLDEF rl_tensor *rl_add_row(rl_ctx *c, rl_tensor *x, rl_tensor *b);    /* x + b, b = [cols] */
+RLDEF rl_tensor *rl_mul_row(rl_ctx *c, rl_tensor *x, rl_tensor *w);    /* x ⊙ w, w = [cols] */
+RLDEF rl_tensor *rl_scale(rl_ctx *c, rl_tensor *x, float s);
+RLDEF rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b); /* x·Wᵀ + b; W [N,K] */
+RLDEF rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A);     /* x·A; A [K,N] (LoRA) */
+RLDEF rl_tensor *rl_rmsnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, float eps);
+RLDEF rl_tensor *rl_groupnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, rl_tensor *b, int groups, float eps);
+RLDEF rl_tensor *rl_softmax(rl_ctx *c, rl_tensor *x);
+RLDEF rl_tensor *rl_logsoftmax(rl_ctx *c, rl_tensor *x);
+RLDEF rl_tensor *rl_exp(rl_ctx *c, rl_tensor *x);
+RLDEF rl_tensor *rl_sigmoid(rl_ctx *c, rl_tensor *x);
+RLDEF rl_tensor *rl_tanh(rl_ctx *c, rl_tensor *x);
+RLDEF rl_tensor *rl_softplus(rl_ctx *c, rl_tensor *x);
+RLDEF rl_tensor *rl_silu(rl_ctx *c, rl_tensor *x);
+RLDEF rl_tensor *rl_swiglu(rl_ctx *c, rl_tensor *gate, rl_tensor *up); /* silu(gate) ⊙ up */
+RLDEF rl_tensor *rl_l2norm(rl_ctx *c, rl_tensor *x, int head_dim, float eps); /* per head */
 /* RoPE, HF rotate-half pairing (i, i + d/2), on x [B*T, n_heads*head_dim] with
    positions pos0 .. pos0+T-1 for each of the B sequences. inv_freq has head_dim/2 entries. */
-rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const float *inv_freq, int64_t pos0);
+RLDEF rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const float *inv_freq, int64_t pos0);
 /* Causal softmax attention with GQA: q [B*T, H*d], k and v [B*T, KVH*d]; query head h
    reads kv head h / (H/KVH). Scale d^-1/2. Output [B*T, H*d]. */
-rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *v, int64_t T, int n_heads, int n_kv_heads);
-rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor *E);
+RLDEF rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *v, int64_t T, int n_heads, int n_kv_heads);
+RLDEF rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor *E);
 /* Scalar losses (mean over rows) */
-rl_tensor *rl_cross_entropy(rl_ctx *c, rl_tensor *logits, const int32_t *targets);
-rl_tensor *rl_kl_div(rl_ctx *c, rl_tensor *student_logits, rl_tensor *teacher_logits); /* KL(T‖S) */
-rl_tensor *rl_l2_dist(rl_ctx *c, rl_tensor *y, rl_tensor *target); /* mean_rows ‖y−t‖₂/√cols */
-rl_tensor *rl_sum(rl_ctx *c, rl_tensor *x);
-rl_tensor *rl_dot_const(rl_ctx *c, rl_tensor *x, const float *w); /* Σ x⊙w (w constant) */
-rl_tensor *rl_add_scalar(rl_ctx *c, rl_tensor *x, float s);        /* x + s */
-rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t len); /* x[:, start:start+len] */
+RLDEF rl_tensor *rl_cross_entropy(rl_ctx *c, rl_tensor *logits, const int32_t *targets);
+RLDEF rl_tensor *rl_kl_div(rl_ctx *c, rl_tensor *student_logits, rl_tensor *teacher_logits); /* KL(T‖S) */
+RLDEF rl_tensor *rl_l2_dist(rl_ctx *c, rl_tensor *y, rl_tensor *target); /* mean_rows ‖y−t‖₂/√cols */
+RLDEF rl_tensor *rl_sum(rl_ctx *c, rl_tensor *x);
+RLDEF rl_tensor *rl_dot_const(rl_ctx *c, rl_tensor *x, const float *w); /* Σ x⊙w (w constant) */
+RLDEF rl_tensor *rl_add_scalar(rl_ctx *c, rl_tensor *x, float s);        /* x + s */
+RLDEF rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t len); /* x[:, start:start+len] */
 /* [R, kv_heads*d] -> [R, heads*d]: query head h takes kv head h / (heads/kv_heads) */
-rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads);
+RLDEF rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads);
 /* Token shift: row t of each length-T sequence gets row t-1; the first row of sequence b
    gets shift_in[b] (NULL = zeros). shift_in may require a gradient. */
-rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_in);
+RLDEF rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_in);
 
 
 
@@ -351,17 +365,17 @@ typedef struct rl_tokenizer rl_tokenizer; /* a tokenizer (section 13) */
    o = N^-½ · r·S   (current token included, no bonus).
    r, logw: [B*T, H*N]; k, v: [B*T, KVH*N]; state: [B, H, N, N] holding S[j][i] (key j,
    value i), NULL = zeros. Returns o [B*T, H*N]; *state_out gets the final state. */
-rl_tensor *rl_wkv6(rl_ctx *c, rl_tensor *r, rl_tensor *k, rl_tensor *v, rl_tensor *logw, int64_t T, int H, int KVH,
+RLDEF rl_tensor *rl_wkv6(rl_ctx *c, rl_tensor *r, rl_tensor *k, rl_tensor *v, rl_tensor *logw, int64_t T, int H, int KVH,
                    rl_tensor *state, rl_tensor **state_out);
 /* RWKV-7 generalized delta rule (paper eq. 30), every input [B*T, H*N] (heads expanded):
    per head sa = S·a, S = S·diag(w) + sa·bᵀ + v·kᵀ, y = S·r, with S[i][j] (value i, key j).
    RADLADS passes a = −κ, b = κ ⊙ a_iclr, k = k̃. */
-rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl_tensor *v, rl_tensor *a, rl_tensor *b,
+RLDEF rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl_tensor *v, rl_tensor *a, rl_tensor *b,
                    int64_t T, int H, rl_tensor *state, rl_tensor **state_out);
 /* RAD-RWKV6 log-decay with the clamp: max(−exp(d), −5) */
-rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d);
+RLDEF rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d);
 /* Last row of each length-T sequence: [B*T, C] -> [B, C] */
-rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T);
+RLDEF rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T);
 #ifdef RADLADS_CUDA
 /* radlads_cuda.cu (build/cuda/radlads_cuda.o + the CUDA runtime): host-pointer scans, the
    same math and layouts as rl_wkv6 / rl_wkv7; 0 = success (see radlads_cuda.cu). */
@@ -420,12 +434,12 @@ typedef struct rl_mixer {
 /* Visit every parameter of a mixer with its checkpoint name (no layer prefix), e.g.
    "q_proj.weight", "time_maa_w1", "w0", "ln_x.weight". */
 typedef void (*rl_param_fn)(void *user, const char *name, rl_tensor *t);
-void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user);
+RLDEF void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user);
 /* Set shapes from cfg and allocate parameters (zeroed) in `params` (NULL: shapes only),
    and F32 gradient buffers in `grads` when it is not NULL. */
-rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params, rl_arena *grads);
+RLDEF rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params, rl_arena *grads);
 /* LoRA rank as the RADLADS code's calc_lora_rank: max(1, round(C^e · m / 32)) · 32 */
-int rl_lora_rank(int64_t C, double e, double m);
+RLDEF int rl_lora_rank(int64_t C, double e, double m);
 
 /* Inputs and outputs of one mixer call besides x. NULL inputs mean zeros. */
 typedef struct rl_mixer_io {
@@ -436,7 +450,7 @@ typedef struct rl_mixer_io {
     int64_t cache_cap;
 } rl_mixer_io;
 /* x [B*T, C] (the normalized residual), positions pos0 .. pos0+T-1. Returns [B*T, C]. */
-rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io);
+RLDEF rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io);
 
 
 /* ---- the whole model: teacher transformer or RAD-RWKV student ---- */
@@ -488,7 +502,7 @@ typedef struct rl_student_opts {
     int r_ts, r_d, r_w, r_a, r_v, r_g; /* LoRA ranks; 0 = the paper's formula (rl_lora_rank) */
     uint64_t seed;           /* initialisation of the new parameters */
 } rl_student_opts;
-void rl_student_opts_default(rl_student_opts *o, rl_mixer_kind kind);
+RLDEF void rl_student_opts_default(rl_student_opts *o, rl_mixer_kind kind);
 
 typedef struct rl_block {
     rl_tensor ln1, ln2;          /* input_layernorm, post_attention_layernorm [C] */
@@ -514,21 +528,21 @@ typedef struct rl_model {
    memory-mapped (a frozen model: no F32 copy of the weights); 1 converts every parameter to
    F32 and allocates gradients. A student's config.json and tensors must agree (layer count,
    which layers are attention, the mixers' optional parts), else an error names both. */
-rl_status rl_model_load(rl_model *m, const char *dir, int trainable);
+RLDEF rl_status rl_model_load(rl_model *m, const char *dir, int trainable);
 #endif
 /* The same from memory: the bytes of a model.safetensors and the text of its config.json
    (embedded programs, no file system). The safetensors buffer must outlive the model when
    trainable is 0 (frozen matrices point into it); `source` names the model in messages. */
-rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_t safetensors_len, const char *config_json,
+RLDEF rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_t safetensors_len, const char *config_json,
                                size_t config_len, int trainable, const char *source);
 /* A student made from a teacher (paper §4.1): q/k/v/o, embeddings, norms, MLPs and head
    copied (widened to F32), every new parameter initialised as the RADLADS code does. */
-rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl_student_opts *o);
-void rl_model_free(rl_model *m);
+RLDEF rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl_student_opts *o);
+RLDEF void rl_model_free(rl_model *m);
 /* Every parameter with its checkpoint name ("model.layers.3.self_attn.w0"). A tied head is
    visited once, as the embedding. */
-void rl_model_params(rl_model *m, rl_param_fn fn, void *user);
-int64_t rl_model_n_params(rl_model *m);
+RLDEF void rl_model_params(rl_model *m, rl_param_fn fn, void *user);
+RLDEF int64_t rl_model_n_params(rl_model *m);
 
 /* What a forward pass should produce besides the logits. */
 typedef struct rl_forward_opts {
@@ -539,7 +553,7 @@ typedef struct rl_forward_opts {
     int no_head;                 /* return the final normed hidden states instead of logits */
 } rl_forward_opts;
 /* Training / scoring forward over whole sequences (states start at zero). */
-rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o);
+RLDEF rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o);
 
 /* Inference state of one sequence: KV cache for attention layers, recurrent state for
    RAD-RWKV layers. Memory: attention layers grow with max_ctx, RWKV layers do not. */
@@ -550,16 +564,16 @@ typedef struct rl_state {
     float **k, **v;              /* attention: [max_ctx, KVH*N] each */
     float **S, **shift;          /* RWKV: [H, N, N] and [C] */
 } rl_state;
-rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx);
-void rl_state_reset(rl_state *s);
-void rl_state_free(rl_state *s);
+RLDEF rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx);
+RLDEF void rl_state_reset(rl_state *s);
+RLDEF void rl_state_free(rl_state *s);
 /* Feed n tokens at s->pos (prefill when n > 1, one decode step when n = 1); writes the
    logits of the last token to logits[vocab] and advances the state. */
-rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits);
+RLDEF rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits);
 
 /* Sampling: temperature <= 0 is greedy; top_k 0 and top_p 1 disable those filters. */
 typedef struct rl_sampler { float temperature, top_p; int top_k; } rl_sampler;
-int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *rng);
+RLDEF int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *rng);
 
 /* ==== 5. conversion (declarations) ========================================= */
 /* (rl_student_opts and rl_student_from_teacher are declared with the model, section 4) */
@@ -571,19 +585,19 @@ typedef struct rl_tokens {
     int32_t *ids;
     int64_t n;
 } rl_tokens;
-void rl_tokens_free(rl_tokens *t);
+RLDEF void rl_tokens_free(rl_tokens *t);
 #if !defined(RADLADS_NO_STDIO)
 /* RWKV/Megatron binidx (prefix.idx + prefix.bin, uint16 or int32 tokens). */
-rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix);
+RLDEF rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix);
 /* llm.c token file (header of 256 int32: magic 20240520, version 1|2, count; uint16|uint32 ids). */
-rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path);
+RLDEF rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path);
 #if !defined(RADLADS_NO_TOKENIZER)
 /* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one document
    each, formats of the RADLADS data prep); each document is followed by eos when eos >= 0.
    A text file with "<|endoftext|>" in it (TinyStories' separator) is split there into
    documents, each stripped of surrounding whitespace, when the tokenizer has no such token
    (e.g. llama2.c vocabularies); a tokenizer that has it (Qwen2) encodes it as that token. */
-rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos);
+RLDEF rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos);
 #endif
 #endif
 
@@ -601,17 +615,17 @@ typedef struct rl_loader {
 /* The held-out split is every token after the training slots ([n_train·T, n)); it is read
    in n_heldout windows of T+1 tokens at heldout_begin + i·T, the last one shorter when the
    split does not divide into T (so every held-out token but the first is scored once). */
-rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double heldout);
+RLDEF rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double heldout);
 /* Hold out whole documents: move the start of the held-out split forward to the first
    document separator `sep` (e.g. the EOS that joins documents, or llama2.c's BOS) at or after
    token n_train·T, so that no token of a held-out document is ever trained on and the
    held-out windows start at a document boundary. RL_ERR_ARG if the split has no separator. */
-rl_status rl_loader_heldout_docs(rl_loader *L, int32_t sep);
+RLDEF rl_status rl_loader_heldout_docs(rl_loader *L, int32_t sep);
 /* the window of training sample number k (x = w[0:T], y = w[1:T+1]) */
-const int32_t *rl_loader_train(const rl_loader *L, uint64_t k);
-const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i); /* i < n_heldout */
+RLDEF const int32_t *rl_loader_train(const rl_loader *L, uint64_t k);
+RLDEF const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i); /* i < n_heldout */
 /* the number of scored targets of held-out window i (T, or fewer for the last one) */
-int64_t rl_loader_heldout_len(const rl_loader *L, int64_t i);
+RLDEF int64_t rl_loader_heldout_len(const rl_loader *L, int64_t i);
 
 #if !defined(RADLADS_NO_TRAINING) /* token data and windows above stay: evaluation reads them */
 /* Learning rate of the RADLADS trainer (paper Table 2, src/trainer.py) at an optimizer step. */
@@ -622,7 +636,7 @@ typedef struct rl_lr_sched {
     int cosine;                    /* 1: quarter cosine, 0: linear */
     int64_t warmup_steps, tokens_per_step, exit_tokens;
 } rl_lr_sched;
-void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mixer);
+RLDEF void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mixer);
 
 /* AdamW with two groups (mixers / rest), bias correction, global gradient-norm clip. */
 enum { RL_TRAIN_ALL = 0, RL_TRAIN_MIXERS = 1, RL_TRAIN_DECAY = 2 /* step 3a */ };
@@ -636,12 +650,12 @@ typedef struct rl_adamw {
     unsigned char *mixer;          /* 1: parameter of a sequence mixer */
     rl_arena mem;
 } rl_adamw;
-rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which);
+RLDEF rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which);
 /* One update from the accumulated gradients (then zeroed). Returns the gradient norm
    before clipping, or a negative value (and no update) if it is not finite. */
-double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer);
-void rl_adamw_zero_grad(rl_adamw *o);
-void rl_adamw_free(rl_adamw *o);
+RLDEF double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer);
+RLDEF void rl_adamw_zero_grad(rl_adamw *o);
+RLDEF void rl_adamw_free(rl_adamw *o);
 
 /* Progress of a run, given to the callback after every optimizer step. */
 typedef struct rl_progress {
@@ -694,7 +708,7 @@ typedef struct rl_stage_opts {
     const char *const *identity;   /* more of the run's identity, key/value pairs, NULL-terminated (e.g. the CLI's
                                       data file size and hash); kept as radlads.id.<key> and compared on resume */
 } rl_stage_opts;
-void rl_stage_opts_default(rl_stage_opts *o, int stage);
+RLDEF void rl_stage_opts_default(rl_stage_opts *o, int stage);
 
 /* What a stage will cost, before it runs: exact parameter, gradient and optimizer bytes,
    an estimate of the activation arena (per micro-batch, from per-token counts of the ops
@@ -707,19 +721,19 @@ typedef struct rl_plan {
     double act_bytes;               /* activations + their gradients, one micro-batch (estimate) */
     double flops_per_token, flops_total;
 } rl_plan;
-rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p);
-rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o);
+RLDEF rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p);
+RLDEF rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o);
 /* Save a model as a Hugging Face folder: config.json (students: model_type rwkv6qwen2 /
    rwkv7qwen2 with the RADLADS keys), model.safetensors, and the tokenizer files copied from
    tok_dir (may be NULL). rl_model_load reads it back. */
-rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir);
+RLDEF rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir);
 /* Training curves as a plain SVG file (no dependency): one column per stage found in
    train_csv (the rl_stage_opts.csv log: stage,step,tokens,loss,lr,...), rows: the stage's loss,
    held-out perplexity (log scale) and learning rate against the stage's tokens. eval_csv (may
    be NULL or missing) holds held-out measurements "stage,tokens,label,ppl,kl,top1": stage 0
    is before step 1 (the student at init), label "teacher" draws the teacher's perplexity as
    a dashed line. Written to a temporary file and renamed. */
-rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title);
+RLDEF rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title);
 
 #endif /* training */
 
@@ -730,13 +744,13 @@ rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const c
    window, every position scored, states from zero). max_windows <= 0 (or >= n_heldout)
    scores the whole held-out split; otherwise max_windows windows drawn without replacement
    from the whole split with a fixed seed (rl_eval_windows), never simply the first ones. */
-rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_windows, double *nll);
+RLDEF rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_windows, double *nll);
 /* The held-out windows an evaluation with max_windows scores, ascending: *n of them, in
    idx[] (free with rl_free). The same windows for the same split and count. */
-rl_status rl_eval_windows(const rl_loader *L, int64_t max_windows, int64_t **idx, int64_t *n);
+RLDEF rl_status rl_eval_windows(const rl_loader *L, int64_t max_windows, int64_t **idx, int64_t *n);
 /* Teacher–student comparison on the same held-out windows: mean KL(teacher‖student) per
    token and top-1 agreement. */
-rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
+RLDEF rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
                           double *kl, double *top1);
 
 /* ==================== PART II: THE OUTSIDE WORLD ========================= */
@@ -751,8 +765,8 @@ rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const
    "2.5" is refused). On failure: RL_ERR_ARG, *out untouched, and rl_last_error() names
    `what` and states the limits, e.g. "--stride: -4 is outside [1, 16777216]". */
 enum { RL_NUM_INT = 1, RL_NUM_SUFFIX = 2 };
-rl_status rl_parse_num(const char *s, const char *what, double lo, double hi, int flags, double *out);
-rl_status rl_parse_i64(const char *s, const char *what, int64_t lo, int64_t hi, int flags, int64_t *out);
+RLDEF rl_status rl_parse_num(const char *s, const char *what, double lo, double hi, int flags, double *out);
+RLDEF rl_status rl_parse_i64(const char *s, const char *what, int64_t lo, int64_t hi, int flags, int64_t *out);
 
 /* ==== 9. JSON (declarations) =============================================== */
 /*
@@ -793,38 +807,38 @@ typedef struct rl_json_doc {
 /* Parse text (len bytes; need not be NUL-terminated). `source` names the input in errors
    ("config.json"; NULL = "json"). On error the document is left empty (rl_json_free is
    still allowed). */
-rl_status rl_json_parse(rl_json_doc *doc, const char *text, size_t len, const char *source);
+RLDEF rl_status rl_json_parse(rl_json_doc *doc, const char *text, size_t len, const char *source);
 #if !defined(RADLADS_NO_STDIO)
 /* Read and parse a file; max_bytes = 0 means 1 GiB. Errors name the path. */
-rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_bytes);
+RLDEF rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_bytes);
 #endif
-void rl_json_free(rl_json_doc *doc);
-int rl_json_has_dup(const rl_json_doc *doc);
+RLDEF void rl_json_free(rl_json_doc *doc);
+RLDEF int rl_json_has_dup(const rl_json_doc *doc);
 /* Member `key` of an object: NULL if absent or obj is not an OBJ (linear search). */
-const rl_json *rl_json_get(const rl_json *obj, const char *key);
+RLDEF const rl_json *rl_json_get(const rl_json *obj, const char *key);
 /* "null", "a boolean", "a number", "a string", "an array", "an object" */
-const char *rl_json_type_name(rl_json_type t);
+RLDEF const char *rl_json_type_name(rl_json_type t);
 
 /* Typed access with error messages. `source` names the file, `field` the place, e.g.
    rl_json_as_int(v, "config.json", "eos_token_id[2]", &x) fails with
    "config.json: eos_token_id[2]: expected an integer, got a string". v = NULL means missing:
    "config.json: eos_token_id[2]: missing (expected an integer)". Integers must be written
    without fraction or exponent and fit int64. All return RL_OK or RL_ERR_FORMAT. */
-rl_status rl_json_expect(const rl_json *v, rl_json_type t, const char *source, const char *field);
-rl_status rl_json_as_int(const rl_json *v, const char *source, const char *field, int64_t *out);
-rl_status rl_json_as_num(const rl_json *v, const char *source, const char *field, double *out);
-rl_status rl_json_as_bool(const rl_json *v, const char *source, const char *field, int *out);
-rl_status rl_json_as_str(const rl_json *v, const char *source, const char *field, const char **out);
+RLDEF rl_status rl_json_expect(const rl_json *v, rl_json_type t, const char *source, const char *field);
+RLDEF rl_status rl_json_as_int(const rl_json *v, const char *source, const char *field, int64_t *out);
+RLDEF rl_status rl_json_as_num(const rl_json *v, const char *source, const char *field, double *out);
+RLDEF rl_status rl_json_as_bool(const rl_json *v, const char *source, const char *field, int *out);
+RLDEF rl_status rl_json_as_str(const rl_json *v, const char *source, const char *field, const char **out);
 /* The same for obj[key] (field = key). The _or forms store dflt and succeed when the key is
    absent or JSON null. */
-rl_status rl_json_get_int(const rl_json *obj, const char *key, const char *source, int64_t *out);
-rl_status rl_json_get_num(const rl_json *obj, const char *key, const char *source, double *out);
-rl_status rl_json_get_bool(const rl_json *obj, const char *key, const char *source, int *out);
-rl_status rl_json_get_str(const rl_json *obj, const char *key, const char *source, const char **out);
-rl_status rl_json_get_int_or(const rl_json *obj, const char *key, const char *source, int64_t dflt, int64_t *out);
-rl_status rl_json_get_num_or(const rl_json *obj, const char *key, const char *source, double dflt, double *out);
-rl_status rl_json_get_bool_or(const rl_json *obj, const char *key, const char *source, int dflt, int *out);
-rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const char *source, const char *dflt, const char **out);
+RLDEF rl_status rl_json_get_int(const rl_json *obj, const char *key, const char *source, int64_t *out);
+RLDEF rl_status rl_json_get_num(const rl_json *obj, const char *key, const char *source, double *out);
+RLDEF rl_status rl_json_get_bool(const rl_json *obj, const char *key, const char *source, int *out);
+RLDEF rl_status rl_json_get_str(const rl_json *obj, const char *key, const char *source, const char **out);
+RLDEF rl_status rl_json_get_int_or(const rl_json *obj, const char *key, const char *source, int64_t dflt, int64_t *out);
+RLDEF rl_status rl_json_get_num_or(const rl_json *obj, const char *key, const char *source, double dflt, double *out);
+RLDEF rl_status rl_json_get_bool_or(const rl_json *obj, const char *key, const char *source, int dflt, int *out);
+RLDEF rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const char *source, const char *dflt, const char **out);
 
 /* ==== 10. safetensors (declarations) ======================================= */
 /*
@@ -851,8 +865,8 @@ typedef enum rl_st_dtype {
     RL_ST_F16, RL_ST_BF16, RL_ST_I32, RL_ST_U32, RL_ST_F32, RL_ST_C64, RL_ST_F64, RL_ST_I64,
     RL_ST_U64, RL_ST_NDTYPES
 } rl_st_dtype;
-const char *rl_st_dtype_name(rl_st_dtype t); /* "BF16" */
-int rl_st_dtype_bits(rl_st_dtype t);         /* 16 */
+RLDEF const char *rl_st_dtype_name(rl_st_dtype t); /* "BF16" */
+RLDEF int rl_st_dtype_bits(rl_st_dtype t);         /* 16 */
 
 typedef struct rl_st_tensor {
     const char *name;
@@ -884,24 +898,24 @@ struct rl_st {
 };
 
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_st_open(rl_st *st, const char *path);      /* a .safetensors file (a folder: rl_st_open_dir) */
-rl_status rl_st_open_dir(rl_st *st, const char *dir);   /* model.safetensors, else the index + shards */
+RLDEF rl_status rl_st_open(rl_st *st, const char *path);      /* a .safetensors file (a folder: rl_st_open_dir) */
+RLDEF rl_status rl_st_open_dir(rl_st *st, const char *dir);   /* model.safetensors, else the index + shards */
 #endif
 /* Validate and list a safetensors image in memory (not copied: keep it alive while st is
    open). `name` is used in messages. */
-rl_status rl_st_open_memory(rl_st *st, const void *data, size_t len, const char *name);
-void rl_st_close(rl_st *st);
-const rl_st_tensor *rl_st_find(const rl_st *st, const char *name); /* NULL if absent */
-int rl_st_count(const rl_st *st);
-const rl_st_tensor *rl_st_at(const rl_st *st, int i);             /* i in [0, count), by name */
-const char *rl_st_file_path(const rl_st *st, int file);
-const char *rl_st_meta(const rl_st *st, const char *key);          /* __metadata__ value or NULL */
+RLDEF rl_status rl_st_open_memory(rl_st *st, const void *data, size_t len, const char *name);
+RLDEF void rl_st_close(rl_st *st);
+RLDEF const rl_st_tensor *rl_st_find(const rl_st *st, const char *name); /* NULL if absent */
+RLDEF int rl_st_count(const rl_st *st);
+RLDEF const rl_st_tensor *rl_st_at(const rl_st *st, int i);             /* i in [0, count), by name */
+RLDEF const char *rl_st_file_path(const rl_st *st, int file);
+RLDEF const char *rl_st_meta(const rl_st *st, const char *key);          /* __metadata__ value or NULL */
 /* Copy tensor `name` into dst as F32 (F32 copied, BF16/F16/F64 converted), after checking it
    has exactly the shape the caller expects (ndim dims). Errors name the file and tensor. */
-rl_status rl_st_read_f32(const rl_st *st, const char *name, float *dst, int ndim, const int64_t *shape);
+RLDEF rl_status rl_st_read_f32(const rl_st *st, const char *name, float *dst, int ndim, const int64_t *shape);
 /* The same for integer tensors (I32 copied; I64, I16, U16, I8, U8, BOOL converted; an I64
    value outside int32 is an error). */
-rl_status rl_st_read_i32(const rl_st *st, const char *name, int32_t *dst, int ndim, const int64_t *shape);
+RLDEF rl_status rl_st_read_i32(const rl_st *st, const char *name, int32_t *dst, int ndim, const int64_t *shape);
 
 /* Writer. Output is byte for byte what the reference writer produces (safetensors' serialize):
    tensors sorted by dtype alignment order descending, then by name; compact JSON header
@@ -920,10 +934,10 @@ enum { RL_ST_WRITE_NO_FORMAT = 1 }; /* do not add "format": "pt" (only for golde
    added (transformers refuses files without it) unless flags has RL_ST_WRITE_NO_FORMAT; a
    caller's own "format" must be "pt". Metadata keys are written in byte order. */
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags);
+RLDEF rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags);
 #endif
 /* The same file image in a malloc'd buffer (free with rl_free). */
-rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags,
+RLDEF rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags,
                           unsigned char **out, size_t *out_len);
 
 /* ==== 11. config.json (declarations) ======================================= */
@@ -943,14 +957,14 @@ rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *
    layer_types). Unknown architectures/model_type: RL_ERR_UNSUPPORTED naming it. */
 
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_config_load(rl_config *cfg, const char *path_to_config_json);
+RLDEF rl_status rl_config_load(rl_config *cfg, const char *path_to_config_json);
 #endif
 /* The same from text in memory; `source` names it in messages. */
-rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const char *source);
+RLDEF rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const char *source);
 /* RoPE inverse frequencies, head_dim/2 of them: theta^(-2i/head_dim), then the scaling rule
    (llama3 exactly as transformers' _compute_llama3_parameters; linear: / factor), computed in
    double and rounded to float once. */
-void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq);
+RLDEF void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq);
 
 #if !defined(RADLADS_NO_GGUF)
 /* ==== 12. GGUF (declarations) ============================================== */
@@ -1038,41 +1052,41 @@ typedef struct rl_gguf {
 /* Open and validate a GGUF file: header, every metadata value, every tensor info, data
    ranges, alignment, overlaps. On failure *g is left closed and rl_last_error() names
    the file and the key or tensor at fault. */
-rl_status rl_gguf_open(rl_gguf *g, const char *path);
+RLDEF rl_status rl_gguf_open(rl_gguf *g, const char *path);
 #endif
 /* The same over bytes already in memory (borrowed until rl_gguf_close); name is used in
    messages. */
-rl_status rl_gguf_open_memory(rl_gguf *g, const void *data, size_t size, const char *name);
-void rl_gguf_close(rl_gguf *g);
+RLDEF rl_status rl_gguf_open_memory(rl_gguf *g, const void *data, size_t size, const char *name);
+RLDEF void rl_gguf_close(rl_gguf *g);
 
-const rl_gguf_kv *rl_gguf_find(const rl_gguf *g, const char *key);               /* NULL if absent */
-const rl_gguf_tensor *rl_gguf_find_tensor(const rl_gguf *g, const char *name);   /* NULL if absent */
+RLDEF const rl_gguf_kv *rl_gguf_find(const rl_gguf *g, const char *key);               /* NULL if absent */
+RLDEF const rl_gguf_tensor *rl_gguf_find_tensor(const rl_gguf *g, const char *name);   /* NULL if absent */
 /* Typed getters; RL_ERR_FORMAT naming file and key if the key is missing or has another
    type. get_int takes any integer type (u64 only up to INT64_MAX); get_float takes
    FLOAT32/FLOAT64; get_array checks the element type (pass RL_GGUF_ARRAY for arrays of
    arrays). */
-rl_status rl_gguf_get_int(const rl_gguf *g, const char *key, int64_t *out);
-rl_status rl_gguf_get_float(const rl_gguf *g, const char *key, double *out);
-rl_status rl_gguf_get_bool(const rl_gguf *g, const char *key, int *out);
-rl_status rl_gguf_get_str(const rl_gguf *g, const char *key, const char **s, uint64_t *len);
-rl_status rl_gguf_get_array(const rl_gguf *g, const char *key, rl_gguf_type elem_type, const rl_gguf_value **arr);
+RLDEF rl_status rl_gguf_get_int(const rl_gguf *g, const char *key, int64_t *out);
+RLDEF rl_status rl_gguf_get_float(const rl_gguf *g, const char *key, double *out);
+RLDEF rl_status rl_gguf_get_bool(const rl_gguf *g, const char *key, int *out);
+RLDEF rl_status rl_gguf_get_str(const rl_gguf *g, const char *key, const char **s, uint64_t *len);
+RLDEF rl_status rl_gguf_get_array(const rl_gguf *g, const char *key, rl_gguf_type elem_type, const rl_gguf_value **arr);
 /* Element i of an ARRAY of numbers/bools (RL_ERR_ARG if out of range or not numeric). */
-rl_status rl_gguf_arr_int(const rl_gguf_value *arr, uint64_t i, int64_t *out);
-rl_status rl_gguf_arr_float(const rl_gguf_value *arr, uint64_t i, double *out);
+RLDEF rl_status rl_gguf_arr_int(const rl_gguf_value *arr, uint64_t i, int64_t *out);
+RLDEF rl_status rl_gguf_arr_float(const rl_gguf_value *arr, uint64_t i, double *out);
 
-const char *rl_gguf_type_name(rl_gguf_type t);  /* "UINT32", ... */
-const char *rl_ggml_type_name(int type);        /* "Q4_K", ...; "unknown" */
+RLDEF const char *rl_gguf_type_name(rl_gguf_type t);  /* "UINT32", ... */
+RLDEF const char *rl_ggml_type_name(int type);        /* "Q4_K", ...; "unknown" */
 /* Block size (elements) and bytes per block of a ggml type; 0 if the type is unknown. */
-int rl_ggml_type_size(int type, int64_t *block_size, int64_t *type_size);
+RLDEF int rl_ggml_type_size(int type, int64_t *block_size, int64_t *type_size);
 /* 1 for the types rl_ggml_dequantize handles: F32 F16 BF16 F64 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0
    Q4_K Q5_K Q6_K. */
-int rl_ggml_can_dequantize(int type);
+RLDEF int rl_ggml_can_dequantize(int type);
 /* Convert n elements (a multiple of the block size) to fp32. */
-rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_t n);
+RLDEF rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_t n);
 /* A tensor as fp32; dst holds t->n floats. */
-rl_status rl_gguf_tensor_f32(const rl_gguf *g, const rl_gguf_tensor *t, float *dst);
+RLDEF rl_status rl_gguf_tensor_f32(const rl_gguf *g, const rl_gguf_tensor *t, float *dst);
 /* Row-major (PyTorch) shape = ne reversed; returns the number of dims (>= 1). */
-int rl_gguf_tensor_shape(const rl_gguf_tensor *t, int64_t shape[4]);
+RLDEF int rl_gguf_tensor_shape(const rl_gguf_tensor *t, int64_t shape[4]);
 
 /* ---- Llama / Qwen2 teachers stored as GGUF ---- */
 typedef struct rl_gguf_llama_hparams {
@@ -1100,10 +1114,10 @@ typedef struct rl_gguf_llama_hparams {
     int o_bias;                 /* 1: blk.0.attn_output.bias present */
 } rl_gguf_llama_hparams;
 
-rl_status rl_gguf_llama_hparams_read(const rl_gguf *g, rl_gguf_llama_hparams *hp);
+RLDEF rl_status rl_gguf_llama_hparams_read(const rl_gguf *g, rl_gguf_llama_hparams *hp);
 /* GGUF tensor name -> Hugging Face name ("blk.3.attn_q.weight" ->
    "model.layers.3.self_attn.q_proj.weight"); RL_ERR_UNSUPPORTED if it has none. */
-rl_status rl_gguf_hf_name(const char *gguf_name, char *out, size_t cap);
+RLDEF rl_status rl_gguf_hf_name(const char *gguf_name, char *out, size_t cap);
 /* Called once per tensor in file order. hf_name is NULL for a tensor with no HF
    counterpart (rope_freqs.weight, or anything outside the llama/qwen2 tensor set: the
    caller decides whether that is an error); such a tensor's data is NULL when its type
@@ -1113,12 +1127,12 @@ typedef rl_status (*rl_gguf_tensor_fn)(void *user, const char *hf_name, const rl
                                        int ndim, const int64_t *shape, const float *data);
 /* Dequantize every tensor, undo the Q/K permutation where hp->qk_permuted, check each
    shape against hp, and hand it to fn. */
-rl_status rl_gguf_llama_tensors(const rl_gguf *g, const rl_gguf_llama_hparams *hp, rl_gguf_tensor_fn fn, void *user);
+RLDEF rl_status rl_gguf_llama_tensors(const rl_gguf *g, const rl_gguf_llama_hparams *hp, rl_gguf_tensor_fn fn, void *user);
 /* llama.cpp's convert_hf_to_gguf permute of a [n_heads*head_dim, cols] Q or K weight
    (or bias, cols = 1), in place: HF rotate-half row order <-> interleaved pairs.
    rl_gguf_permute_qk is the converter's direction (for export), unpermute its inverse. */
-rl_status rl_gguf_permute_qk(float *w, int64_t rows, int64_t cols, int64_t n_heads);
-rl_status rl_gguf_unpermute_qk(float *w, int64_t rows, int64_t cols, int64_t n_heads);
+RLDEF rl_status rl_gguf_permute_qk(float *w, int64_t rows, int64_t cols, int64_t n_heads);
+RLDEF rl_status rl_gguf_unpermute_qk(float *w, int64_t rows, int64_t cols, int64_t n_heads);
 
 /* ---- tokenizer arrays (tokenizer.ggml.*) ----
    The strings are g's own: valid until rl_gguf_close(g). */
@@ -1137,8 +1151,8 @@ typedef struct rl_gguf_vocab {
     const char *chat_template;/* tokenizer.chat_template or NULL */
 } rl_gguf_vocab;
 
-rl_status rl_gguf_vocab_read(const rl_gguf *g, rl_gguf_vocab *v);
-void rl_gguf_vocab_free(rl_gguf_vocab *v);
+RLDEF rl_status rl_gguf_vocab_read(const rl_gguf *g, rl_gguf_vocab *v);
+RLDEF void rl_gguf_vocab_free(rl_gguf_vocab *v);
 
 #if !defined(RADLADS_NO_STDIO)
 /* ---- GGUF writer ----
@@ -1150,32 +1164,32 @@ typedef struct rl_gguf_writer rl_gguf_writer;
 /* Fills nbytes of a tensor's data into dst when the file is written. */
 typedef rl_status (*rl_gguf_fill_fn)(void *user, const char *name, void *dst, uint64_t nbytes);
 
-rl_gguf_writer *rl_gguf_writer_new(void);
-void rl_gguf_writer_free(rl_gguf_writer *w);
-rl_status rl_gguf_add_u32(rl_gguf_writer *w, const char *key, uint32_t v);
-rl_status rl_gguf_add_i32(rl_gguf_writer *w, const char *key, int32_t v);
-rl_status rl_gguf_add_u64(rl_gguf_writer *w, const char *key, uint64_t v);
-rl_status rl_gguf_add_i64(rl_gguf_writer *w, const char *key, int64_t v);
-rl_status rl_gguf_add_f32(rl_gguf_writer *w, const char *key, float v);
-rl_status rl_gguf_add_f64(rl_gguf_writer *w, const char *key, double v);
-rl_status rl_gguf_add_bool(rl_gguf_writer *w, const char *key, int v);
-rl_status rl_gguf_add_str(rl_gguf_writer *w, const char *key, const char *s);
+RLDEF rl_gguf_writer *rl_gguf_writer_new(void);
+RLDEF void rl_gguf_writer_free(rl_gguf_writer *w);
+RLDEF rl_status rl_gguf_add_u32(rl_gguf_writer *w, const char *key, uint32_t v);
+RLDEF rl_status rl_gguf_add_i32(rl_gguf_writer *w, const char *key, int32_t v);
+RLDEF rl_status rl_gguf_add_u64(rl_gguf_writer *w, const char *key, uint64_t v);
+RLDEF rl_status rl_gguf_add_i64(rl_gguf_writer *w, const char *key, int64_t v);
+RLDEF rl_status rl_gguf_add_f32(rl_gguf_writer *w, const char *key, float v);
+RLDEF rl_status rl_gguf_add_f64(rl_gguf_writer *w, const char *key, double v);
+RLDEF rl_status rl_gguf_add_bool(rl_gguf_writer *w, const char *key, int v);
+RLDEF rl_status rl_gguf_add_str(rl_gguf_writer *w, const char *key, const char *s);
 /* Any scalar type; value points to a uint8_t/int8_t/.../double/char (bool) of that type,
    or to a const char * for STRING. */
-rl_status rl_gguf_add_scalar(rl_gguf_writer *w, const char *key, rl_gguf_type type, const void *value);
+RLDEF rl_status rl_gguf_add_scalar(rl_gguf_writer *w, const char *key, rl_gguf_type type, const void *value);
 /* Array of n scalars; elems is a C array of the element type (uint8_t[], float[], ...,
    char[] of 0/1 for BOOL, const char *[] for STRING). */
-rl_status rl_gguf_add_array(rl_gguf_writer *w, const char *key, rl_gguf_type elem_type, const void *elems, uint64_t n);
+RLDEF rl_status rl_gguf_add_array(rl_gguf_writer *w, const char *key, rl_gguf_type elem_type, const void *elems, uint64_t n);
 /* Any value tree, nested arrays included (e.g. one read by rl_gguf_open). */
-rl_status rl_gguf_add_value(rl_gguf_writer *w, const char *key, const rl_gguf_value *v);
+RLDEF rl_status rl_gguf_add_value(rl_gguf_writer *w, const char *key, const rl_gguf_value *v);
 /* A tensor of n_dims (0..4; 0 = scalar) with ggml dims ne (ne[0] fastest); data is borrowed until
    rl_gguf_write and holds exactly the bytes the type and dims call for. */
-rl_status rl_gguf_add_tensor(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims,
+RLDEF rl_status rl_gguf_add_tensor(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims,
                              const int64_t *ne, const void *data);
 /* The same with the data produced by fill() at write time. */
-rl_status rl_gguf_add_tensor_fn(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims,
+RLDEF rl_status rl_gguf_add_tensor_fn(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims,
                                 const int64_t *ne, rl_gguf_fill_fn fill, void *user);
-rl_status rl_gguf_write(rl_gguf_writer *w, const char *path);
+RLDEF rl_status rl_gguf_write(rl_gguf_writer *w, const char *path);
 #endif /* GGUF writer */
 
 
@@ -1217,16 +1231,16 @@ enum {
 /* Load tokenizer.json; `path` is the file or a model folder that holds it (a folder with no
    tokenizer.json but a llama2.c tokenizer.bin, as `radlads import --llama2c` writes, loads
    that with rl_tokenizer_load_llama2c). */
-rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path);
+RLDEF rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path);
 #endif
 /* The same from memory; `source` names it in errors (NULL: "tokenizer.json"). */
-rl_status rl_tokenizer_load_mem(rl_tokenizer **tok, const char *json, size_t len, const char *source);
+RLDEF rl_status rl_tokenizer_load_mem(rl_tokenizer **tok, const char *json, size_t len, const char *source);
 /* Build from a plain vocabulary (e.g. read back from GGUF): tokens[i] has id i (byte-level
    alphabet, as in tokenizer.json); token_types (may be NULL = all normal) marks
    RL_TOKEN_CONTROL (special added token), RL_TOKEN_USER_DEFINED (added, not special) and
    RL_TOKEN_UNUSED (a hole: never produced, decodes to nothing); merges are "a b" in rank
    order; bos_id >= 0 with add_bos != 0 is prepended by encode(add_special). */
-rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *const *tokens,
+RLDEF rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *const *tokens,
                                   const int32_t *token_types, int n_merges, const char *const *merges,
                                   rl_pretok kind, int32_t bos_id, int add_bos);
 /* A llama2.c vocabulary (tokenizer.bin / tok512.bin of karpathy/llama2.c: int32
@@ -1236,35 +1250,35 @@ rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *c
    that many tokens (the model's); 0: as many as the file holds. Ids 0, 1, 2 are <unk>, BOS, EOS
    and 3..258 the byte tokens <0x00>..<0xFF> (checked); encode(add_special) prepends BOS. */
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_tokenizer_load_llama2c(rl_tokenizer **tok, const char *path, int32_t vocab_size);
+RLDEF rl_status rl_tokenizer_load_llama2c(rl_tokenizer **tok, const char *path, int32_t vocab_size);
 #endif
-rl_status rl_tokenizer_load_llama2c_mem(rl_tokenizer **tok, const void *data, size_t len, int32_t vocab_size, const char *source);
-void rl_tokenizer_free(rl_tokenizer *tok);
+RLDEF rl_status rl_tokenizer_load_llama2c_mem(rl_tokenizer **tok, const void *data, size_t len, int32_t vocab_size, const char *source);
+RLDEF void rl_tokenizer_free(rl_tokenizer *tok);
 
 /* Encode len bytes of text. add_special: apply the post-processor template (Llama-3 prepends
    <|begin_of_text|>; Qwen2 adds nothing), as transformers' add_special_tokens=True.
    *ids (RL_MALLOC, never NULL on success) holds *n_ids ids. */
-rl_status rl_tokenizer_encode(const rl_tokenizer *tok, const char *text, size_t len, int add_special,
+RLDEF rl_status rl_tokenizer_encode(const rl_tokenizer *tok, const char *text, size_t len, int add_special,
                               int32_t **ids, int64_t *n_ids);
 /* Decode ids to UTF-8 (NUL-terminated, *len bytes without the NUL; RL_MALLOC). skip_special
    drops special added tokens. Ids that no token has are skipped, as HF does. */
-rl_status rl_tokenizer_decode(const rl_tokenizer *tok, const int32_t *ids, int64_t n, int skip_special,
+RLDEF rl_status rl_tokenizer_decode(const rl_tokenizer *tok, const int32_t *ids, int64_t n, int skip_special,
                               char **text, size_t *len);
 
-int rl_tokenizer_vocab_size(const rl_tokenizer *tok);                 /* 1 + the largest id */
-const char *rl_tokenizer_token(const rl_tokenizer *tok, int32_t id);  /* raw token string, NULL if none */
-int32_t rl_tokenizer_id(const rl_tokenizer *tok, const char *token);  /* added tokens first; -1 if absent */
-int rl_tokenizer_token_type(const rl_tokenizer *tok, int32_t id);     /* RL_TOKEN_*, 0 if out of range */
-int rl_tokenizer_n_merges(const rl_tokenizer *tok);
+RLDEF int rl_tokenizer_vocab_size(const rl_tokenizer *tok);                 /* 1 + the largest id */
+RLDEF const char *rl_tokenizer_token(const rl_tokenizer *tok, int32_t id);  /* raw token string, NULL if none */
+RLDEF int32_t rl_tokenizer_id(const rl_tokenizer *tok, const char *token);  /* added tokens first; -1 if absent */
+RLDEF int rl_tokenizer_token_type(const rl_tokenizer *tok, int32_t id);     /* RL_TOKEN_*, 0 if out of range */
+RLDEF int rl_tokenizer_n_merges(const rl_tokenizer *tok);
 /* Merge i (rank order) as its two token strings; RL_ERR_ARG if i is out of range. */
-rl_status rl_tokenizer_merge(const rl_tokenizer *tok, int i, const char **a, const char **b);
-rl_pretok rl_tokenizer_pretok(const rl_tokenizer *tok);
+RLDEF rl_status rl_tokenizer_merge(const rl_tokenizer *tok, int i, const char **a, const char **b);
+RLDEF rl_pretok rl_tokenizer_pretok(const rl_tokenizer *tok);
 /* GGUF tokenizer.ggml.pre names: "gpt2", "llama-bpe", "qwen2", "smollm" (NULL for CUSTOM);
    rl_pretok_from_name also takes "llama3", "llama-v3", "gpt-2" (llama.cpp's spelling) and
    "deepseek-r1-qwen"; unknown names give RL_PRETOK_CUSTOM. */
-const char *rl_pretok_name(rl_pretok kind);
-rl_pretok rl_pretok_from_name(const char *name);
-int32_t rl_tokenizer_bos(const rl_tokenizer *tok); /* id that add_special puts first, -1 if none */
+RLDEF const char *rl_pretok_name(rl_pretok kind);
+RLDEF rl_pretok rl_pretok_from_name(const char *name);
+RLDEF int32_t rl_tokenizer_bos(const rl_tokenizer *tok); /* id that add_special puts first, -1 if none */
 
 /* Streaming decode for generation: push ids one at a time and get the newly completed UTF-8
    text; an incomplete multi-byte character is held back until its last byte arrives. The
@@ -1277,11 +1291,11 @@ typedef struct rl_detok {
     int skip_special;
     int32_t prev;             /* the id pushed last (llama2.c vocabularies: a piece after BOS loses its leading space) */
 } rl_detok;
-void rl_detok_init(rl_detok *d, int skip_special);
-rl_status rl_detok_push(const rl_tokenizer *tok, rl_detok *d, int32_t id, const char **text, size_t *len);
+RLDEF void rl_detok_init(rl_detok *d, int skip_special);
+RLDEF rl_status rl_detok_push(const rl_tokenizer *tok, rl_detok *d, int32_t id, const char **text, size_t *len);
 /* End of stream: an incomplete character left over becomes U+FFFD. */
-rl_status rl_detok_flush(rl_detok *d, const char **text, size_t *len);
-void rl_detok_free(rl_detok *d);
+RLDEF rl_status rl_detok_flush(rl_detok *d, const char **text, size_t *len);
+RLDEF void rl_detok_free(rl_detok *d);
 
 
 #endif /* tokenizer */
@@ -1298,15 +1312,15 @@ void rl_detok_free(rl_detok *d);
    run.c stops generating at it). The file size must match the header exactly; errors name
    the file and the header field. */
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_model_load_llama2c(rl_model *m, const char *path);
+RLDEF rl_status rl_model_load_llama2c(rl_model *m, const char *path);
 #endif
-rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source);
+RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source);
 #if !defined(RADLADS_NO_TRAINING) && !defined(RADLADS_NO_TOKENIZER) /* saves with rl_model_save */
 /* `radlads import --llama2c`: model.bin + its tokenizer.bin -> a Hugging Face Llama folder:
    config.json, model.safetensors (F32), generation_config.json and tokenizer.bin (the
    llama2.c vocabulary, checked against the model's vocab_size; rl_tokenizer_load reads it
    from the folder). */
-rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const char *out_dir);
+RLDEF rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const char *out_dir);
 #endif
 
 
@@ -1362,23 +1376,23 @@ typedef struct rl_lmeval_opts {
     void *user;
     volatile int *stop;       /* polled between documents: non-zero returns RL_ERR_INTERRUPTED */
 } rl_lmeval_opts;
-void rl_lmeval_opts_default(rl_lmeval_opts *o);
+RLDEF void rl_lmeval_opts_default(rl_lmeval_opts *o);
 
 /* The token ids the harness builds for one request (o may be NULL = defaults). *ctx_ids and
    *cont_ids are the caller's (release with rl_free). */
-rl_status rl_lmeval_encode_pair(const rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
+RLDEF rl_status rl_lmeval_encode_pair(const rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
                                 const char *context, const char *continuation, int32_t **ctx_ids, int64_t *n_ctx,
                                 int32_t **cont_ids, int64_t *n_cont);
 /* Score given token ids: sum of the continuation tokens' log-probabilities after left
    truncation to max_length (<= 0: as rl_lmeval_opts), and whether each was the argmax.
    is_greedy may be NULL. Runs one forward pass (rl_ctx_reset(c) first). */
-rl_status rl_loglikelihood_tokens(rl_ctx *c, rl_model *m, const int32_t *ctx, int64_t n_ctx, const int32_t *cont,
+RLDEF rl_status rl_loglikelihood_tokens(rl_ctx *c, rl_model *m, const int32_t *ctx, int64_t n_ctx, const int32_t *cont,
                                   int64_t n_cont, int64_t max_length, double *ll, int *is_greedy);
 /* log P(continuation | context) summed over the continuation's tokens, whether every one of
    them is the greedy token, and how many there are (is_greedy, n_tokens may be NULL). */
-rl_status rl_loglikelihood(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *context,
+RLDEF rl_status rl_loglikelihood(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *context,
                            const char *continuation, double *ll, int *is_greedy, int64_t *n_tokens);
-rl_status rl_loglikelihood_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
+RLDEF rl_status rl_loglikelihood_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
                               const char *context, const char *continuation, double *ll, int *is_greedy,
                               int64_t *n_tokens);
 
@@ -1395,7 +1409,7 @@ typedef struct rl_mc_item {
 } rl_mc_item;
 /* lls[n_choices] (and is_greedy[n_choices] unless NULL) per request; *pred = argmax ll,
    *pred_norm = argmax ll / characters (either may be NULL). */
-rl_status rl_mc_score(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o, const rl_mc_item *it,
+RLDEF rl_status rl_mc_score(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o, const rl_mc_item *it,
                       double *lls, int *is_greedy, int *pred, int *pred_norm);
 
 typedef struct rl_mc_result {
@@ -1408,9 +1422,9 @@ typedef struct rl_mc_result {
 /* Read a task's jsonl file and score its first `limit` documents (limit <= 0: all). task is one
    of the names above, or NULL/"auto" to tell it from the first document's fields (endings ->
    hellaswag, sol1 -> piqa, answerKey -> arc, option1 -> winogrande, text -> lambada_openai). */
-rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
+RLDEF rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
                        int64_t limit, rl_mc_result *out);
-rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
+RLDEF rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
                           int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out);
 #endif
 
@@ -1429,12 +1443,12 @@ rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const
    Errors name the file, the tensor or key, and the problem, e.g.
    "m.gguf: tensor 'blk.3.ffn_up.weight' (model.layers.3.mlp.up_proj.weight) is missing". */
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_model_load_gguf(rl_model *m, const char *path);
+RLDEF rl_status rl_model_load_gguf(rl_model *m, const char *path);
 #endif
 /* The same from a GGUF already open (g stays open and is not referenced afterwards). */
-rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
+RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
 /* Only the configuration (no tensor data is read, except rope_freqs.weight). */
-rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
+RLDEF rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
 
 /* The tokenizer of a GGUF: tokenizer.ggml.model must be "gpt2" (byte-level BPE);
    tokenizer.ggml.pre selects the pre-tokenizer: "smollm" -> RL_PRETOK_SMOLLM, "qwen2" and
@@ -1444,7 +1458,7 @@ rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
    Control / user-defined token types become special / non-special added tokens, unused ones
    holes; BOS is prepended by encode(add_special) when tokenizer.ggml.add_bos_token is true
    (absent: true for the Llama-3 pre-tokenizer, as llama.cpp, false otherwise). */
-rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
+RLDEF rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
 
 #if !defined(RADLADS_NO_STDIO)
 /* Write tok as a Hugging Face tokenizer.json that rl_tokenizer_load and HF
@@ -1455,7 +1469,7 @@ rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
    tokenizer that matches no preset gets its own pipeline spelled out. A Template post-
    processor is written when encode(add_special) adds tokens (e.g. Llama-3's BOS). Tokens
    must be valid UTF-8 (JSON holds nothing else). Written to a temporary file and renamed. */
-rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path);
+RLDEF rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path);
 #endif
 
 #if !defined(RADLADS_NO_TRAINING) /* writes the folder with rl_model_save */
@@ -1464,7 +1478,7 @@ rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path);
    tokenizer_config.json (tokenizer_class PreTrainedTokenizerFast, bos/eos/unk/pad token
    strings, chat_template, model_max_length) and generation_config.json (bos/eos ids).
    transformers' AutoModelForCausalLM / AutoTokenizer and rl_model_load read it. */
-rl_status rl_import_gguf(const char *gguf_path, const char *out_dir);
+RLDEF rl_status rl_import_gguf(const char *gguf_path, const char *out_dir);
 #endif
 
 
@@ -1505,12 +1519,12 @@ typedef struct rl_export_opts {
     int32_t eos_id;            /* -1: the config's first eos_token_id */
     int32_t pad_id, eot_id;    /* tokenizer.ggml.padding_token_id / eot_token_id; -1: not written */
 } rl_export_opts;
-void rl_export_opts_default(rl_export_opts *o);
+RLDEF void rl_export_opts_default(rl_export_opts *o);
 
 /* Whether m can be exported for llama.cpp's rwkv6qwen2 (RL_OK), else the refusal above. */
-rl_status rl_export_check_rwkv6qwen2(const rl_model *m);
-rl_status rl_export_gguf_rwkv6qwen2(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype);
-rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype,
+RLDEF rl_status rl_export_check_rwkv6qwen2(const rl_model *m);
+RLDEF rl_status rl_export_gguf_rwkv6qwen2(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype);
+RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype,
                                        const rl_export_opts *opts);
 
 #endif /* export */
@@ -1719,10 +1733,10 @@ RL__UTIL void rl__remove_stale_tmp(const char *path);
 
 static RL__TLS char rl__errbuf[1024];
 
-const char *rl_last_error(void) { return rl__errbuf; }
-void rl_clear_error(void) { rl__errbuf[0] = 0; }
+RLDEF const char *rl_last_error(void) { return rl__errbuf; }
+RLDEF void rl_clear_error(void) { rl__errbuf[0] = 0; }
 
-const char *rl_status_name(rl_status s) {
+RLDEF const char *rl_status_name(rl_status s) {
     switch (s) {
     case RL_OK: return "ok";
     case RL_ERR_ARG: return "invalid argument";
@@ -1751,12 +1765,12 @@ RL__INTERN rl_status rl__fail(rl_status s, const char *fmt, ...) {
 static rl_log_fn rl__log_fn;
 static void *rl__log_user;
 
-void rl_set_log(rl_log_fn fn, void *user) {
+RLDEF void rl_set_log(rl_log_fn fn, void *user) {
     rl__log_fn = fn;
     rl__log_user = user;
 }
 
-void rl_log(int level, const char *fmt, ...) {
+RLDEF void rl_log(int level, const char *fmt, ...) {
     char buf[1024];
     va_list ap;
     if (!rl__log_fn) return;
@@ -1768,7 +1782,7 @@ void rl_log(int level, const char *fmt, ...) {
 
 /* ---- allocation ---- */
 
-void rl_free(void *p) { RL_FREE(p); }
+RLDEF void rl_free(void *p) { RL_FREE(p); }
 
 /* 64-byte aligned allocation through RL_MALLOC; the offset to the block start is
    stored in the byte before the returned pointer. */
@@ -1794,12 +1808,12 @@ struct rl__arena_block {
     unsigned char *mem;
 };
 
-void rl_arena_init(rl_arena *a, size_t block_size) {
+RLDEF void rl_arena_init(rl_arena *a, size_t block_size) {
     memset(a, 0, sizeof *a);
     a->block_size = block_size ? block_size : ((size_t)1 << 20);
 }
 
-void *rl_arena_alloc(rl_arena *a, size_t bytes) {
+RLDEF void *rl_arena_alloc(rl_arena *a, size_t bytes) {
     rl__arena_block *b = a->cur;
     size_t need = (bytes + 63) & ~(size_t)63;
     if (bytes > SIZE_MAX / 2) {
@@ -1842,13 +1856,13 @@ void *rl_arena_alloc(rl_arena *a, size_t bytes) {
     }
 }
 
-void *rl_arena_zalloc(rl_arena *a, size_t bytes) {
+RLDEF void *rl_arena_zalloc(rl_arena *a, size_t bytes) {
     void *p = rl_arena_alloc(a, bytes);
     if (p) memset(p, 0, bytes);
     return p;
 }
 
-rl_arena_mark_t rl_arena_mark(const rl_arena *a) {
+RLDEF rl_arena_mark_t rl_arena_mark(const rl_arena *a) {
     rl_arena_mark_t m;
     m.block = a->cur;
     m.off = a->cur ? a->cur->off : 0;
@@ -1856,7 +1870,7 @@ rl_arena_mark_t rl_arena_mark(const rl_arena *a) {
     return m;
 }
 
-void rl_arena_reset(rl_arena *a, rl_arena_mark_t m) {
+RLDEF void rl_arena_reset(rl_arena *a, rl_arena_mark_t m) {
     if (m.block) {
         m.block->off = m.off;
         a->cur = m.block;
@@ -1867,7 +1881,7 @@ void rl_arena_reset(rl_arena *a, rl_arena_mark_t m) {
     a->used = m.used;
 }
 
-void rl_arena_free(rl_arena *a) {
+RLDEF void rl_arena_free(rl_arena *a) {
     rl__arena_block *b = a->first;
     while (b) {
         rl__arena_block *n = b->next;
@@ -1908,14 +1922,14 @@ static uint64_t rl__splitmix64(uint64_t *x) {
     return z ^ (z >> 31);
 }
 
-void rl_rng_seed(rl_rng *r, uint64_t seed) {
+RLDEF void rl_rng_seed(rl_rng *r, uint64_t seed) {
     int i;
     for (i = 0; i < 4; i++) r->s[i] = rl__splitmix64(&seed);
 }
 
 static uint64_t rl__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-uint64_t rl_rng_u64(rl_rng *r) {
+RLDEF uint64_t rl_rng_u64(rl_rng *r) {
     uint64_t *s = r->s;
     uint64_t out = rl__rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
     s[2] ^= s[0];
@@ -1927,9 +1941,9 @@ uint64_t rl_rng_u64(rl_rng *r) {
     return out;
 }
 
-float rl_rng_uniform(rl_rng *r) { return (float)(rl_rng_u64(r) >> 40) * (1.0f / 16777216.0f); }
+RLDEF float rl_rng_uniform(rl_rng *r) { return (float)(rl_rng_u64(r) >> 40) * (1.0f / 16777216.0f); }
 
-float rl_rng_normal(rl_rng *r) {
+RLDEF float rl_rng_normal(rl_rng *r) {
     double u1 = ((double)(rl_rng_u64(r) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
     double u2 = (double)(rl_rng_u64(r) >> 11) * (1.0 / 9007199254740992.0);
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
@@ -1940,15 +1954,15 @@ float rl_rng_normal(rl_rng *r) {
 static uint32_t rl__f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static float rl__u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 
-float rl_bf16_to_f32(uint16_t h) { return rl__u2f((uint32_t)h << 16); }
+RLDEF float rl_bf16_to_f32(uint16_t h) { return rl__u2f((uint32_t)h << 16); }
 
-uint16_t rl_f32_to_bf16(float f) {
+RLDEF uint16_t rl_f32_to_bf16(float f) {
     uint32_t u = rl__f2u(f);
     if ((u & 0x7fffffffu) > 0x7f800000u) return 0x7FC0; /* canonical quiet NaN */
     return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
 
-float rl_f16_to_f32(uint16_t h) {
+RLDEF float rl_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ffu;
     if (exp == 0x1f) return rl__u2f(sign | 0x7f800000u | (man << 13)); /* inf / nan */
     if (exp == 0) { /* zero or subnormal: man * 2^-24 */
@@ -1958,7 +1972,7 @@ float rl_f16_to_f32(uint16_t h) {
     return rl__u2f(sign | ((exp + 112) << 23) | (man << 13));
 }
 
-uint16_t rl_f32_to_f16(float f) {
+RLDEF uint16_t rl_f32_to_f16(float f) {
     uint32_t u = rl__f2u(f), sign = (u >> 16) & 0x8000u, a = u & 0x7fffffffu;
     if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);           /* nan */
     if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);          /* rounds to inf */
@@ -2865,7 +2879,7 @@ RL__INTERN const rl__kern rl__naive_table = {
     rl__naive_rmsnorm, rl__naive_layernorm, rl__naive_softmax, rl__naive_logsoftmax, rl__naive_l2norm,
     rl__naive_rope};
 
-const char *rl_isa_name(rl_isa isa) {
+RLDEF const char *rl_isa_name(rl_isa isa) {
     switch (isa) {
     case RL_ISA_SCALAR: return "scalar";
     case RL_ISA_AVX2: return "avx2";
@@ -2906,7 +2920,7 @@ RL__INTERN const rl__kern *rl__isa_table(rl_isa isa) {
     }
 }
 
-rl_isa rl_isa_best(void) {
+RLDEF rl_isa rl_isa_best(void) {
     if (rl__isa_supported(RL_ISA_AVX512)) return RL_ISA_AVX512;
     if (rl__isa_supported(RL_ISA_AVX2)) return RL_ISA_AVX2;
     if (rl__isa_supported(RL_ISA_NEON)) return RL_ISA_NEON;
@@ -2920,7 +2934,7 @@ rl_isa rl_isa_best(void) {
 static const rl__kern *rl__K;
 static int rl__K_isa;
 
-rl_status rl_isa_set(rl_isa isa) {
+RLDEF rl_status rl_isa_set(rl_isa isa) {
     if ((int)isa < 0 || isa > RL_ISA_NEON || !rl__isa_supported(isa))
         return rl__fail(RL_ERR_UNSUPPORTED, "kernel path '%s' is not available on this CPU/build (best: %s)",
                         rl_isa_name(isa), rl_isa_name(rl_isa_best()));
@@ -2946,7 +2960,7 @@ static const rl__kern *rl__kern_get(void) {
     return k;
 }
 
-rl_isa rl_isa_active(void) {
+RLDEF rl_isa rl_isa_active(void) {
     rl__kern_get();
     return (rl_isa)__atomic_load_n(&rl__K_isa, __ATOMIC_RELAXED);
 }
@@ -3063,7 +3077,7 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
     return RL_OK;
 }
 
-void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
+RLDEF void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
              const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate) {
     (void)rl__gemm(pool, M, N, K, A, a_rs, a_cs, B, b_type, b_rs, b_cs, C, ldc, accumulate);
 }
@@ -3077,17 +3091,17 @@ static rl_status rl__matmul_nt(rl_pool *pool, float *y, const float *x, const vo
         for (i = 0; i < M; i++) rl__kern_get()->add(y + i * N, y + i * N, bias, N);
     return st;
 }
-void rl_matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt, const float *bias,
+RLDEF void rl_matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt, const float *bias,
                   int64_t M, int64_t N, int64_t K) {
     (void)rl__matmul_nt(pool, y, x, W, wt, bias, M, N, K);
 }
 
-void rl_matmul_nn(rl_pool *pool, float *dx, const float *dy, const void *W, rl_dtype wt, int64_t M, int64_t N,
+RLDEF void rl_matmul_nn(rl_pool *pool, float *dx, const float *dy, const void *W, rl_dtype wt, int64_t M, int64_t N,
                   int64_t K, int accumulate) {
     rl_gemm(pool, M, K, N, dy, N, 1, W, wt, K, 1, dx, K, accumulate);
 }
 
-void rl_matmul_tn(rl_pool *pool, float *dW, const float *dy, const float *x, int64_t M, int64_t N, int64_t K,
+RLDEF void rl_matmul_tn(rl_pool *pool, float *dW, const float *dy, const float *x, int64_t M, int64_t N, int64_t K,
                   int accumulate) {
     rl_gemm(pool, N, K, M, dy, 1, N, x, RL_F32, K, 1, dW, K, accumulate);
 }
@@ -3119,9 +3133,9 @@ struct rl__node {
     rl_ctx *c;
 };
 
-int64_t rl_rows(const rl_tensor *t) { return t->shape[t->ndim - 1] ? t->n / t->shape[t->ndim - 1] : 0; }
-int64_t rl_cols(const rl_tensor *t) { return t->shape[t->ndim - 1]; }
-float *rl_f32(const rl_tensor *t) { return t->dtype == RL_F32 ? (float *)t->data : NULL; }
+RLDEF int64_t rl_rows(const rl_tensor *t) { return t->shape[t->ndim - 1] ? t->n / t->shape[t->ndim - 1] : 0; }
+RLDEF int64_t rl_cols(const rl_tensor *t) { return t->shape[t->ndim - 1]; }
+RLDEF float *rl_f32(const rl_tensor *t) { return t->dtype == RL_F32 ? (float *)t->data : NULL; }
 
 /* per-op timing (implemented after the scans, section 4a) */
 static void *rl__prof_new(void);
@@ -3131,7 +3145,7 @@ static void rl__prof_boundary(rl_ctx *c);                              /* an op 
 static void rl__prof_pause(rl_ctx *c);                                 /* no op runs from here */
 RL__BWD void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds);
 
-void rl_ctx_init(rl_ctx *c, rl_pool *pool) {
+RLDEF void rl_ctx_init(rl_ctx *c, rl_pool *pool) {
     const char *e = getenv("RADLADS_PROFILE");
     memset(c, 0, sizeof *c);
     c->pool = pool;
@@ -3139,7 +3153,7 @@ void rl_ctx_init(rl_ctx *c, rl_pool *pool) {
     if (e && *e && strcmp(e, "0")) c->prof = rl__prof_new();
 }
 
-void rl_ctx_free(rl_ctx *c) {
+RLDEF void rl_ctx_free(rl_ctx *c) {
     if (c->prof) {
         rl_profile_report(c);
         rl__prof_free(c);
@@ -3149,7 +3163,7 @@ void rl_ctx_free(rl_ctx *c) {
     memset(c, 0, sizeof *c);
 }
 
-void rl_ctx_reset(rl_ctx *c) {
+RLDEF void rl_ctx_reset(rl_ctx *c) {
     rl_arena_mark_t zero;
     memset(&zero, 0, sizeof zero);
     rl_arena_reset(&c->arena, zero);
@@ -3158,10 +3172,10 @@ void rl_ctx_reset(rl_ctx *c) {
     if (c->prof) rl__prof_pause(c);
 }
 
-void rl_no_grad_push(rl_ctx *c) { c->no_grad++; }
-void rl_no_grad_pop(rl_ctx *c) { c->no_grad--; }
+RLDEF void rl_no_grad_push(rl_ctx *c) { c->no_grad++; }
+RLDEF void rl_no_grad_pop(rl_ctx *c) { c->no_grad--; }
 
-rl_tensor rl_wrap(void *data, rl_dtype dt, int ndim, const int64_t *shape, int requires_grad) {
+RLDEF rl_tensor rl_wrap(void *data, rl_dtype dt, int ndim, const int64_t *shape, int requires_grad) {
     rl_tensor t;
     int i;
     memset(&t, 0, sizeof t);
@@ -3190,7 +3204,7 @@ static rl_tensor *rl__op_fail(rl_ctx *c, rl_status s, const char *fmt, ...) {
     return NULL;
 }
 
-rl_tensor *rl_new(rl_ctx *c, int ndim, const int64_t *shape) {
+RLDEF rl_tensor *rl_new(rl_ctx *c, int ndim, const int64_t *shape) {
     rl_tensor *t = (rl_tensor *)rl_arena_alloc(&c->arena, sizeof *t);
     int64_t n = 1;
     int i;
@@ -3203,7 +3217,7 @@ rl_tensor *rl_new(rl_ctx *c, int ndim, const int64_t *shape) {
     return t;
 }
 
-rl_tensor *rl_new2(rl_ctx *c, int64_t rows, int64_t cols) {
+RLDEF rl_tensor *rl_new2(rl_ctx *c, int64_t rows, int64_t cols) {
     int64_t s[2];
     s[0] = rows;
     s[1] = cols;
@@ -3275,7 +3289,7 @@ static rl__node *rl__node_new(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *), rl_t
 static int rl__wants(const rl_tensor *t) { return t && t->requires_grad; }
 
 #if !defined(RADLADS_NO_TRAINING)
-rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
+RLDEF rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
     int i;
     if (c->err) return c->err;
     if (!loss || loss->n != 1) return rl__fail(RL_ERR_ARG, "rl_backward: the loss must be a scalar tensor");
@@ -3332,8 +3346,8 @@ static rl_tensor *rl__addsub(rl_ctx *c, rl_tensor *a, rl_tensor *b, float sign) 
     if ((n = rl__node_new(c, rl__add_bwd, y, a, b, NULL, NULL))) n->f[0] = sign;
     return y;
 }
-rl_tensor *rl_add(rl_ctx *c, rl_tensor *a, rl_tensor *b) { return rl__addsub(c, a, b, 1.0f); }
-rl_tensor *rl_sub(rl_ctx *c, rl_tensor *a, rl_tensor *b) { return rl__addsub(c, a, b, -1.0f); }
+RLDEF rl_tensor *rl_add(rl_ctx *c, rl_tensor *a, rl_tensor *b) { return rl__addsub(c, a, b, 1.0f); }
+RLDEF rl_tensor *rl_sub(rl_ctx *c, rl_tensor *a, rl_tensor *b) { return rl__addsub(c, a, b, -1.0f); }
 
 RL__BWD void rl__mul_bwd(rl_ctx *c, rl__node *n) {
     int64_t i, N = n->out->n;
@@ -3347,7 +3361,7 @@ RL__BWD void rl__mul_bwd(rl_ctx *c, rl__node *n) {
         for (i = 0; i < N; i++) gb[i] += g[i] * a[i];
     }
 }
-rl_tensor *rl_mul(rl_ctx *c, rl_tensor *a, rl_tensor *b) {
+RLDEF rl_tensor *rl_mul(rl_ctx *c, rl_tensor *a, rl_tensor *b) {
     rl_tensor *y;
     if (rl__bad(c, a) || rl__bad(c, b) || !rl__same(c, "mul", a, b)) return NULL;
     if (!(y = rl__like(c, a))) return NULL;
@@ -3359,7 +3373,7 @@ rl_tensor *rl_mul(rl_ctx *c, rl_tensor *a, rl_tensor *b) {
 RL__BWD void rl__scale_bwd(rl_ctx *c, rl__node *n) {
     rl__kern_get()->axpy(rl__grad(c, n->in[0]), n->f[0], n->out->grad, n->out->n);
 }
-rl_tensor *rl_scale(rl_ctx *c, rl_tensor *x, float s) {
+RLDEF rl_tensor *rl_scale(rl_ctx *c, rl_tensor *x, float s) {
     rl_tensor *y;
     rl__node *n;
     if (rl__bad(c, x) || !(y = rl__like(c, x))) return NULL;
@@ -3387,7 +3401,7 @@ RL__BWD void rl__add_row_bwd(rl_ctx *c, rl__node *n) {
         for (r = 0; r < R; r++) K->axpy(gb, 1.0f, n->out->grad + r * C, C);
     }
 }
-rl_tensor *rl_add_row(rl_ctx *c, rl_tensor *x, rl_tensor *b) {
+RLDEF rl_tensor *rl_add_row(rl_ctx *c, rl_tensor *x, rl_tensor *b) {
     rl_tensor *y;
     int64_t r, R, C;
     if (rl__bad(c, x) || rl__bad(c, b) || !rl__row_vec(c, "add_row", x, b) || !(y = rl__like(c, x))) return NULL;
@@ -3412,7 +3426,7 @@ RL__BWD void rl__mul_row_bwd(rl_ctx *c, rl__node *n) {
             for (j = 0; j < C; j++) gw[j] += g[r * C + j] * x[r * C + j];
     }
 }
-rl_tensor *rl_mul_row(rl_ctx *c, rl_tensor *x, rl_tensor *w) {
+RLDEF rl_tensor *rl_mul_row(rl_ctx *c, rl_tensor *x, rl_tensor *w) {
     rl_tensor *y;
     int64_t r, R, C;
     if (rl__bad(c, x) || rl__bad(c, w) || !rl__row_vec(c, "mul_row", x, w) || !(y = rl__like(c, x))) return NULL;
@@ -3443,7 +3457,7 @@ RL__BWD void rl__linear_bwd(rl_ctx *c, rl__node *n) {
         for (r = 0; r < M; r++) rl__kern_get()->axpy(gb, 1.0f, g + r * N, N);
     }
 }
-rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) {
+RLDEF rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) {
     rl_tensor *y;
     int64_t shape[RL_MAX_DIMS], M, K, N;
     int i;
@@ -3477,7 +3491,7 @@ RL__BWD void rl__matmul_bwd(rl_ctx *c, rl__node *n) {
     if (rl__wants(x)) rl_gemm(c->pool, M, K, N, g, N, 1, A->data, A->dtype, 1, N, rl__grad(c, x), K, 1);
     if (rl__wants(A)) rl_gemm(c->pool, K, N, M, rl_f32(x), 1, K, g, RL_F32, N, 1, rl__grad(c, A), N, 1);
 }
-rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A) {
+RLDEF rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A) {
     rl_tensor *y;
     int64_t shape[RL_MAX_DIMS], M, K, N;
     int i;
@@ -3533,7 +3547,7 @@ RL__BWD void rl__rmsnorm_bwd(rl_ctx *c, rl__node *n) {
             for (j = 0; j < C; j++) gw[j] += n->out->grad[r * C + j] * rl_f32(n->in[0])[r * C + j] * n->aux[r];
     }
 }
-rl_tensor *rl_rmsnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, float eps) {
+RLDEF rl_tensor *rl_rmsnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, float eps) {
     rl_tensor *y;
     rl__node *n;
     if (rl__bad(c, x) || (w && (rl__bad(c, w) || !rl__row_vec(c, "rmsnorm", x, w))) || !(y = rl__like(c, x))) return NULL;
@@ -3586,7 +3600,7 @@ RL__BWD void rl__groupnorm_bwd(rl_ctx *c, rl__node *n) {
                 }
         }
 }
-rl_tensor *rl_groupnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, rl_tensor *b, int groups, float eps) {
+RLDEF rl_tensor *rl_groupnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, rl_tensor *b, int groups, float eps) {
     rl_tensor *y;
     rl__node *n;
     if (rl__bad(c, x) || (w && (rl__bad(c, w) || !rl__row_vec(c, "groupnorm", x, w))) ||
@@ -3638,8 +3652,8 @@ static rl_tensor *rl__softmax_op(rl_ctx *c, rl_tensor *x, int logspace) {
     rl__par_rows(c, rl_rows(x), rl_cols(x), rl__softmax_rows, n);
     return y;
 }
-rl_tensor *rl_softmax(rl_ctx *c, rl_tensor *x) { return rl__softmax_op(c, x, 0); }
-rl_tensor *rl_logsoftmax(rl_ctx *c, rl_tensor *x) { return rl__softmax_op(c, x, 1); }
+RLDEF rl_tensor *rl_softmax(rl_ctx *c, rl_tensor *x) { return rl__softmax_op(c, x, 0); }
+RLDEF rl_tensor *rl_logsoftmax(rl_ctx *c, rl_tensor *x) { return rl__softmax_op(c, x, 1); }
 
 /* ---- elementwise functions: forward by kernel, backward from x and y ---- */
 
@@ -3684,11 +3698,11 @@ static rl_tensor *rl__unary(rl_ctx *c, rl_tensor *x, int fn) {
     rl_pool_for(c->pool, x->n, 16384, rl__unary_fwd_rows, n);
     return y;
 }
-rl_tensor *rl_exp(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_EXP); }
-rl_tensor *rl_sigmoid(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_SIGMOID); }
-rl_tensor *rl_tanh(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_TANH); }
-rl_tensor *rl_softplus(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_SOFTPLUS); }
-rl_tensor *rl_silu(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_SILU); }
+RLDEF rl_tensor *rl_exp(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_EXP); }
+RLDEF rl_tensor *rl_sigmoid(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_SIGMOID); }
+RLDEF rl_tensor *rl_tanh(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_TANH); }
+RLDEF rl_tensor *rl_softplus(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_SOFTPLUS); }
+RLDEF rl_tensor *rl_silu(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_SILU); }
 
 static void rl__swiglu_fwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     rl__node *n = (rl__node *)ctx;
@@ -3706,7 +3720,7 @@ RL__BWD void rl__swiglu_bwd(rl_ctx *c, rl__node *n) {
         if (gb) gb[i] += g[i] * a[i] * s;
     }
 }
-rl_tensor *rl_swiglu(rl_ctx *c, rl_tensor *gate, rl_tensor *up) {
+RLDEF rl_tensor *rl_swiglu(rl_ctx *c, rl_tensor *gate, rl_tensor *up) {
     rl_tensor *y;
     rl__node *n;
     if (rl__bad(c, gate) || rl__bad(c, up) || !rl__same(c, "swiglu", gate, up) || !(y = rl__like(c, gate)) ||
@@ -3731,7 +3745,7 @@ RL__BWD void rl__l2norm_bwd(rl_ctx *c, rl__node *n) {
         for (j = 0; j < d; j++) gx[h * d + j] += r * (g[j] - y[j] * (float)dot);
     }
 }
-rl_tensor *rl_l2norm(rl_ctx *c, rl_tensor *x, int head_dim, float eps) {
+RLDEF rl_tensor *rl_l2norm(rl_ctx *c, rl_tensor *x, int head_dim, float eps) {
     rl_tensor *y;
     rl__node *n;
     int64_t h, heads;
@@ -3768,7 +3782,7 @@ RL__BWD void rl__rope_bwd(rl_ctx *c, rl__node *n) {
     rl__rope_apply(n, n->out->grad, tmp, 1);
     rl__kern_get()->axpy(rl__grad(c, n->in[0]), 1.0f, tmp, n->out->n);
 }
-rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const float *inv_freq, int64_t pos0) {
+RLDEF rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const float *inv_freq, int64_t pos0) {
     rl_tensor *y;
     rl__node *n;
     int64_t t, j, half = head_dim / 2;
@@ -3876,7 +3890,7 @@ RL__BWD void rl__attention_bwd(rl_ctx *c, rl__node *n) {
     rl__scratch_free(&j.sc);
 }
 
-rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *v, int64_t T, int n_heads, int n_kv_heads) {
+RLDEF rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *v, int64_t T, int n_heads, int n_kv_heads) {
     rl_tensor *y;
     rl__node *n;
     rl__attn_job j;
@@ -3914,7 +3928,7 @@ RL__BWD void rl__embedding_bwd(rl_ctx *c, rl__node *n) {
     float *gE = rl__grad(c, n->in[0]);
     for (r = 0; r < R; r++) rl__kern_get()->axpy(gE + (int64_t)ids[r] * C, 1.0f, n->out->grad + r * C, C);
 }
-rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor *E) {
+RLDEF rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor *E) {
     rl_tensor *y;
     int64_t r, C, V;
     if (!E || c->err) return NULL;
@@ -3964,7 +3978,7 @@ RL__BWD void rl__ce_bwd(rl_ctx *c, rl__node *n) {
         gx[r * V + tg[r]] -= g;
     }
 }
-rl_tensor *rl_cross_entropy(rl_ctx *c, rl_tensor *logits, const int32_t *targets) {
+RLDEF rl_tensor *rl_cross_entropy(rl_ctx *c, rl_tensor *logits, const int32_t *targets) {
     rl_tensor *y;
     rl__node *n;
     int64_t V, R, r, cnt = 0;
@@ -4008,7 +4022,7 @@ RL__BWD void rl__kl_bwd(rl_ctx *c, rl__node *n) {
         }
     }
 }
-rl_tensor *rl_kl_div(rl_ctx *c, rl_tensor *student_logits, rl_tensor *teacher_logits) {
+RLDEF rl_tensor *rl_kl_div(rl_ctx *c, rl_tensor *student_logits, rl_tensor *teacher_logits) {
     rl_tensor *y;
     rl__node *n;
     int64_t V, R, r, j;
@@ -4050,7 +4064,7 @@ RL__BWD void rl__l2_dist_bwd(rl_ctx *c, rl__node *n) {
         }
     }
 }
-rl_tensor *rl_l2_dist(rl_ctx *c, rl_tensor *y, rl_tensor *target) {
+RLDEF rl_tensor *rl_l2_dist(rl_ctx *c, rl_tensor *y, rl_tensor *target) {
     rl_tensor *out;
     rl__node *n;
     int64_t C, R, r, j;
@@ -4079,7 +4093,7 @@ RL__BWD void rl__sum_bwd(rl_ctx *c, rl__node *n) {
     const float *w = (const float *)n->cp;
     for (i = 0; i < n->in[0]->n; i++) gx[i] += w ? g * w[i] : g;
 }
-rl_tensor *rl_dot_const(rl_ctx *c, rl_tensor *x, const float *w) {
+RLDEF rl_tensor *rl_dot_const(rl_ctx *c, rl_tensor *x, const float *w) {
     rl_tensor *y;
     rl__node *n;
     int64_t i;
@@ -4090,14 +4104,14 @@ rl_tensor *rl_dot_const(rl_ctx *c, rl_tensor *x, const float *w) {
     rl_f32(y)[0] = (float)s;
     return y;
 }
-rl_tensor *rl_sum(rl_ctx *c, rl_tensor *x) { return rl_dot_const(c, x, NULL); }
+RLDEF rl_tensor *rl_sum(rl_ctx *c, rl_tensor *x) { return rl_dot_const(c, x, NULL); }
 
 /* ---- x + s ---- */
 
 RL__BWD void rl__add_scalar_bwd(rl_ctx *c, rl__node *n) {
     rl__kern_get()->axpy(rl__grad(c, n->in[0]), 1.0f, n->out->grad, n->out->n);
 }
-rl_tensor *rl_add_scalar(rl_ctx *c, rl_tensor *x, float s) {
+RLDEF rl_tensor *rl_add_scalar(rl_ctx *c, rl_tensor *x, float s) {
     rl_tensor *y;
     int64_t i;
     if (rl__bad(c, x) || !(y = rl__like(c, x))) return NULL;
@@ -4113,7 +4127,7 @@ RL__BWD void rl__slice_cols_bwd(rl_ctx *c, rl__node *n) {
     float *gx = rl__grad(c, n->in[0]);
     for (r = 0; r < R; r++) rl__kern_get()->axpy(gx + r * C + n->i[0], 1.0f, n->out->grad + r * L, L);
 }
-rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t len) {
+RLDEF rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t len) {
     rl_tensor *y;
     rl__node *n;
     int64_t R, C, r;
@@ -4137,7 +4151,7 @@ RL__BWD void rl__repeat_kv_bwd(rl_ctx *c, rl__node *n) {
         for (h = 0; h < H; h++)
             rl__kern_get()->axpy(gx + r * KVH * d + (h / (H / KVH)) * d, 1.0f, n->out->grad + r * H * d + h * d, d);
 }
-rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads) {
+RLDEF rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads) {
     rl_tensor *y;
     rl__node *n;
     int64_t R, d, r, h;
@@ -4170,7 +4184,7 @@ RL__BWD void rl__token_shift_bwd(rl_ctx *c, rl__node *n) {
         for (r = 0; r < R; r += T) rl__kern_get()->axpy(gs + (r / T) * C, 1.0f, g + r * C, C);
     }
 }
-rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_in) {
+RLDEF rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_in) {
     rl_tensor *y;
     rl__node *n;
     int64_t R, C, r;
@@ -4922,14 +4936,14 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
     return y;
 }
 
-rl_tensor *rl_wkv6(rl_ctx *c, rl_tensor *r, rl_tensor *k, rl_tensor *v, rl_tensor *logw, int64_t T, int H, int KVH,
+RLDEF rl_tensor *rl_wkv6(rl_ctx *c, rl_tensor *r, rl_tensor *k, rl_tensor *v, rl_tensor *logw, int64_t T, int H, int KVH,
                    rl_tensor *state, rl_tensor **state_out) {
     rl_tensor *in[5];
     in[0] = r; in[1] = k; in[2] = v; in[3] = logw; in[4] = state;
     return rl__scan(c, 6, in, 5, T, H, KVH, state_out);
 }
 
-rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl_tensor *v, rl_tensor *a, rl_tensor *b,
+RLDEF rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl_tensor *v, rl_tensor *a, rl_tensor *b,
                    int64_t T, int H, rl_tensor *state, rl_tensor **state_out) {
     rl_tensor *in[7];
     in[0] = r; in[1] = w; in[2] = k; in[3] = v; in[4] = a; in[5] = b; in[6] = state;
@@ -4959,7 +4973,7 @@ RL__BWD void rl__logdecay_bwd(rl_ctx *c, rl__node *n) {
     for (i = 0; i < n->out->n; i++) /* d/dd of −exp(d) where not clamped, 0 where clamped */
         if (rl_f32(n->out)[i] > -5.0f) gd[i] += n->out->grad[i] * rl_f32(n->out)[i];
 }
-rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d) {
+RLDEF rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d) {
     rl_tensor *y;
     int64_t i;
     if (rl__bad(c, d) || !(y = rl__like(c, d))) return NULL;
@@ -4976,7 +4990,7 @@ RL__BWD void rl__seq_last_bwd(rl_ctx *c, rl__node *n) {
     float *gx = rl__grad(c, n->in[0]);
     for (b = 0; b < rl_rows(n->out); b++) rl__kern_get()->axpy(gx + ((b + 1) * T - 1) * C, 1.0f, n->out->grad + b * C, C);
 }
-rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T) {
+RLDEF rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T) {
     rl_tensor *y;
     rl__node *n;
     int64_t C, B, b;
@@ -4991,7 +5005,7 @@ rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T) {
 }
 
 
-int rl_lora_rank(int64_t C, double e, double m) {
+RLDEF int rl_lora_rank(int64_t C, double e, double m) {
     double v = floor(pow((double)C, e) * m / 32.0 + 0.5);
     return (int)(v < 1 ? 1 : v) * 32;
 }
@@ -5060,7 +5074,7 @@ static int rl__mixer_shape(const rl_mixer_cfg *g, const char *name, int64_t *s) 
     return 0;
 }
 
-void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user) {
+RLDEF void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user) {
     size_t i;
     int bit = rl__mixer_kindbit(m->cfg.kind);
     for (i = 0; i < sizeof rl__mixer_pdesc / sizeof rl__mixer_pdesc[0]; i++) {
@@ -5069,7 +5083,7 @@ void rl_mixer_params(rl_mixer *m, rl_param_fn fn, void *user) {
     }
 }
 
-rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params, rl_arena *grads) {
+RLDEF rl_status rl_mixer_alloc(rl_mixer *m, const rl_mixer_cfg *cfg, rl_arena *params, rl_arena *grads) {
     size_t i;
     int bit = rl__mixer_kindbit(cfg->kind);
     if (cfg->C < 1 || cfg->H < 1 || cfg->KVH < 1 || cfg->N < 2 || cfg->H % cfg->KVH || cfg->N % 2)
@@ -5274,7 +5288,7 @@ static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, in
     return rl_linear(c, y, &m->o_w, NULL);
 }
 
-rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
+RLDEF rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
     if (!x || c->err) return NULL;
     switch (m->cfg.kind) {
     case RL_MIXER_RWKV6: return rl__rwkv6_forward(c, m, x, T, pos0, io);
@@ -5285,7 +5299,7 @@ rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int
 
 /* ---- 4c. the model: teacher transformer or student ---- */
 
-void rl_student_opts_default(rl_student_opts *o, rl_mixer_kind kind) {
+RLDEF void rl_student_opts_default(rl_student_opts *o, rl_mixer_kind kind) {
     memset(o, 0, sizeof *o);
     o->kind = kind;
     o->use_rope = kind == RL_MIXER_RWKV7;
@@ -5307,7 +5321,7 @@ static void rl__pvisit_fn(void *u, const char *name, rl_tensor *t) {
     v->fn(v->user, v->name, t);
 }
 
-void rl_model_params(rl_model *m, rl_param_fn fn, void *user) {
+RLDEF void rl_model_params(rl_model *m, rl_param_fn fn, void *user) {
     rl__pvisit v;
     int64_t l;
     v.fn = fn;
@@ -5334,7 +5348,7 @@ static void rl__count_fn(void *u, const char *name, rl_tensor *t) {
     RL__UNUSED(name);
     *(int64_t *)u += t->n;
 }
-int64_t rl_model_n_params(rl_model *m) {
+RLDEF int64_t rl_model_n_params(rl_model *m) {
     int64_t n = 0;
     rl_model_params(m, rl__count_fn, &n);
     return n;
@@ -5615,7 +5629,7 @@ static rl_status rl__model_from_st(rl_model *m, const rl_config *cfg, int traina
 }
 
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
+RLDEF rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
     rl_config cfg;
     char path[4096];
     rl_status st;
@@ -5632,7 +5646,7 @@ rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
 }
 #endif
 
-rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_t safetensors_len, const char *config_json,
+RLDEF rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_t safetensors_len, const char *config_json,
                                size_t config_len, int trainable, const char *source) {
     rl_config cfg;
     char name[512];
@@ -5652,7 +5666,7 @@ rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_t safe
     return rl__model_from_st(m, &cfg, trainable, source);
 }
 
-void rl_model_free(rl_model *m) {
+RLDEF void rl_model_free(rl_model *m) {
     rl_arena_free(&m->params);
     rl_arena_free(&m->grads);
     if (m->weights) {
@@ -5716,7 +5730,7 @@ static rl_tensor *rl__forward(rl_ctx *c, rl_model *m, const int32_t *ids, const 
     return o->no_head ? x : rl_linear(c, x, &m->head, NULL);
 }
 
-rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o) {
+RLDEF rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o) {
     if (o->B < 1 || o->T < 1) return rl__op_fail(c, RL_ERR_ARG, "model forward: B and T must be positive");
     return rl__forward(c, m, ids, o, NULL);
 }
@@ -5812,7 +5826,7 @@ static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds) {
     p->row[r].bwd_calls++;
 }
 
-void rl_profile_report(rl_ctx *c) {
+RLDEF void rl_profile_report(rl_ctx *c) {
     rl__prof *p = (rl__prof *)c->prof;
     double total = 0;
     int i, k, order[RL__PROF_MAX];
@@ -5964,7 +5978,7 @@ static void rl__copy_fn(void *u, const char *name, rl_tensor *t) {
     cc->copied++;
 }
 
-rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl_student_opts *o) {
+RLDEF rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl_student_opts *o) {
     rl_student_opts so;
     rl__alloc_ctx ac;
     rl__copy_ctx cc;
@@ -6017,7 +6031,7 @@ rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl
 
 /* ==== 6. training ========================================================== */
 
-void rl_tokens_free(rl_tokens *t) {
+RLDEF void rl_tokens_free(rl_tokens *t) {
     RL_FREE(t->ids);
     t->ids = NULL;
     t->n = 0;
@@ -6033,7 +6047,7 @@ static uint64_t rl__le(const unsigned char *p, int bytes) {
 
 /* binidx: the .idx header says the dtype (code 8 = uint16, 4 = int32, 5 = int64 ...);
    the .bin is the raw token array. Documents are used back to back. */
-rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix) {
+RLDEF rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix) {
     char path[4096];
     unsigned char *idx = NULL, *bin = NULL;
     size_t li, lb, i, esz;
@@ -6067,7 +6081,7 @@ rl_status rl_tokens_load_binidx(rl_tokens *t, const char *prefix) {
     return RL_OK;
 }
 
-rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path) {
+RLDEF rl_status rl_tokens_load_llmc(rl_tokens *t, const char *path) {
     unsigned char *b = NULL;
     size_t len, i, esz;
     rl_status st;
@@ -6108,7 +6122,7 @@ RL__UTIL const char *rl__memmem(const char *h, size_t hn, const char *nd, size_t
 #if !defined(RADLADS_NO_TOKENIZER) && !defined(RADLADS_NO_STDIO)
 /* Tokenize a text file (one document) or a .jsonl file ({"text": ...} per line, one
    document each); every document is followed by eos when eos >= 0. */
-rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos) {
+RLDEF rl_status rl_tokens_from_text(rl_tokens *t, const rl_tokenizer *tok, const char *path, int32_t eos) {
     char *text = NULL;
     size_t len, n = strlen(path);
     rl_status st;
@@ -6213,7 +6227,7 @@ static int rl__is_prime(uint64_t n) {
     return 1;
 }
 
-rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double heldout) {
+RLDEF rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double heldout) {
     int64_t slots;
     memset(L, 0, sizeof *L);
     if (T < 1) return rl__fail(RL_ERR_ARG, "loader: context length must be positive");
@@ -6236,19 +6250,19 @@ rl_status rl_loader_init(rl_loader *L, const rl_tokens *data, int64_t T, double 
     return RL_OK;
 }
 
-const int32_t *rl_loader_train(const rl_loader *L, uint64_t k) {
+RLDEF const int32_t *rl_loader_train(const rl_loader *L, uint64_t k) {
     uint64_t ii = (1 + k) % L->p, slot = rl__mulmod(L->mult, rl__mulmod(ii, rl__mulmod(ii, ii, L->p), L->p), L->p);
     return L->data->ids + (int64_t)slot * L->T;
 }
 
-const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i) { return L->data->ids + L->heldout_begin + i * L->T; }
+RLDEF const int32_t *rl_loader_heldout(const rl_loader *L, int64_t i) { return L->data->ids + L->heldout_begin + i * L->T; }
 
-int64_t rl_loader_heldout_len(const rl_loader *L, int64_t i) {
+RLDEF int64_t rl_loader_heldout_len(const rl_loader *L, int64_t i) {
     int64_t left = L->heldout_end - 1 - (L->heldout_begin + i * L->T);
     return i < 0 || i >= L->n_heldout ? 0 : RL__MIN(L->T, left);
 }
 
-rl_status rl_loader_heldout_docs(rl_loader *L, int32_t sep) {
+RLDEF rl_status rl_loader_heldout_docs(rl_loader *L, int32_t sep) {
     int64_t j;
     if (L->n_heldout < 1) return rl__fail(RL_ERR_ARG, "loader: no held-out split to align to documents");
     for (j = L->n_train * L->T; j < L->heldout_end - 1; j++)
@@ -6262,7 +6276,7 @@ rl_status rl_loader_heldout_docs(rl_loader *L, int32_t sep) {
 }
 
 #if !defined(RADLADS_NO_TRAINING) /* token data and windows above stay: evaluation reads them */
-void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mixer) {
+RLDEF void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double *lr_mixer) {
     double warm = (double)s->warmup_steps * (double)s->tokens_per_step, tok = (double)step * (double)s->tokens_per_step;
     double span = (double)s->exit_tokens - warm, p, q, f = 1.0;
     double i2 = s->lr2_init < 0 ? s->lr_init : s->lr2_init, f2 = s->lr2_final < 0 ? s->lr_final : s->lr2_final;
@@ -6318,7 +6332,7 @@ static void rl__adam_fn(void *u, const char *name, rl_tensor *t) {
 }
 
 static rl_status rl__adamw_init_layer(rl_adamw *o, rl_model *m, int which, int layer);
-rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which) { return rl__adamw_init_layer(o, m, which, -1); }
+RLDEF rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which) { return rl__adamw_init_layer(o, m, which, -1); }
 
 /* layer >= 0 with RL_TRAIN_MIXERS: only that layer's mixer */
 static rl_status rl__adamw_init_layer(rl_adamw *o, rl_model *m, int which, int layer) {
@@ -6350,12 +6364,12 @@ static rl_status rl__adamw_init_layer(rl_adamw *o, rl_model *m, int which, int l
     return a.st;
 }
 
-void rl_adamw_zero_grad(rl_adamw *o) {
+RLDEF void rl_adamw_zero_grad(rl_adamw *o) {
     int i;
     for (i = 0; i < o->n; i++) memset(o->p[i]->grad, 0, sizeof(float) * (size_t)o->p[i]->n);
 }
 
-double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
+RLDEF double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
     double ss = 0, norm, b1c, b2c;
     float scale;
     int i;
@@ -6385,7 +6399,7 @@ double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
     return norm;
 }
 
-void rl_adamw_free(rl_adamw *o) {
+RLDEF void rl_adamw_free(rl_adamw *o) {
     rl_arena_free(&o->mem);
     memset(o, 0, sizeof *o);
 }
@@ -6692,7 +6706,7 @@ static rl_status rl__load_checkpoint(const char *path, rl_model *m, rl_adamw *o,
 
 /* ---- stages ---- */
 
-void rl_stage_opts_default(rl_stage_opts *o, int stage) {
+RLDEF void rl_stage_opts_default(rl_stage_opts *o, int stage) {
     memset(o, 0, sizeof *o);
     o->stage = stage;
     o->ctx = 512;
@@ -6731,7 +6745,7 @@ static void rl__bytes_fn(void *u, const char *name, rl_tensor *t) {
     *(int64_t *)u += t->n * (t->dtype == RL_BF16 || t->dtype == RL_F16 ? 2 : 4);
 }
 
-rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p) {
+RLDEF rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p) {
     rl__plan_ctx pc;
     int64_t tb = 0, T = o->ctx, mb = o->micro_batch > 0 ? o->micro_batch : 1, C = student->cfg.hidden_size, F = student->cfg.intermediate_size;
     int64_t V = student->cfg.vocab_size, L = student->cfg.n_layers, H = student->cfg.n_heads, N = student->cfg.head_dim, l, n_attn = 0;
@@ -7212,7 +7226,7 @@ out:
     return st;
 }
 
-rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
+RLDEF rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
     rl__run r;
     int64_t mb = o->micro_batch > 0 ? o->micro_batch : 1;
     if (o->stage < 1 || o->stage > 3) return rl__fail(RL_ERR_ARG, "train: stage must be 1, 2 or 3");
@@ -7244,7 +7258,7 @@ rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const 
 
 /* A Hugging Face folder: config.json (Qwen2 keys + those of RADLADS' RWKV6/7Qwen2Config),
    model.safetensors (F32) and the tokenizer files copied from tok_dir. */
-rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
+RLDEF rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir) {
     rl__ck_ctx k;
     rl_arena names;
     char path[4200], cfg[4096];
@@ -7484,7 +7498,7 @@ static void rl__panel_axes(rl__sbuf *b, rl__panel *p, const char *title) {
     }
 }
 
-rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title) {
+RLDEF rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title) {
     static const char *const loss_name[4] = {"", "step 1: loss (L2, attention alignment)", "step 2: loss (KL to the teacher)", "step 3: loss (cross entropy)"};
     static const char *const color[4] = {"#666", "#1f77b4", "#d62728", "#2ca02c"};
     rl__plotdat tr, ev;
@@ -7611,7 +7625,7 @@ out:
 
 /* ---- 7a. inference: state, prefill and decode, sampling ---- */
 
-rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx) {
+RLDEF rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx) {
     int64_t l, H = m->cfg.n_heads, N = m->cfg.head_dim, KV = m->cfg.n_kv_heads * N, C = m->cfg.hidden_size;
     memset(s, 0, sizeof *s);
     s->n_layers = (int)m->cfg.n_layers;
@@ -7643,7 +7657,7 @@ rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx) {
     return RL_OK;
 }
 
-void rl_state_reset(rl_state *s) {
+RLDEF void rl_state_reset(rl_state *s) {
     int l;
     s->pos = 0;
     for (l = 0; l < s->n_layers; l++) {
@@ -7652,7 +7666,7 @@ void rl_state_reset(rl_state *s) {
     }
 }
 
-void rl_state_free(rl_state *s) {
+RLDEF void rl_state_free(rl_state *s) {
     int l;
     if (!s->k) return;
     for (l = 0; l < 4 * s->n_layers; l++) RL_FREE(s->k[l]);
@@ -7660,7 +7674,7 @@ void rl_state_free(rl_state *s) {
     memset(s, 0, sizeof *s);
 }
 
-rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits) {
+RLDEF rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits) {
     rl_forward_opts o;
     rl_tensor *y;
     int64_t V = m->cfg.vocab_size;
@@ -7690,7 +7704,7 @@ static int rl__cand_desc(const void *a, const void *b) {
     return x < y ? 1 : x > y ? -1 : (((const rl__cand *)a)->i > ((const rl__cand *)b)->i) - (((const rl__cand *)a)->i < ((const rl__cand *)b)->i);
 }
 
-int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *rng) {
+RLDEF int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *rng) {
     int64_t i, k, best = 0;
     rl__cand *c;
     double sum = 0, acc = 0, u;
@@ -7730,7 +7744,7 @@ int32_t rl_sample(const float *logits, int64_t n, const rl_sampler *s, rl_rng *r
 
 /* ---- 7b. evaluation ---- */
 
-rl_status rl_eval_windows(const rl_loader *L, int64_t max_windows, int64_t **idx, int64_t *n) {
+RLDEF rl_status rl_eval_windows(const rl_loader *L, int64_t max_windows, int64_t **idx, int64_t *n) {
     int64_t i, j, N = L->n_heldout, k = max_windows > 0 ? RL__MIN(max_windows, N) : N, *a;
     rl_rng rng;
     *idx = NULL;
@@ -7757,7 +7771,7 @@ rl_status rl_eval_windows(const rl_loader *L, int64_t max_windows, int64_t **idx
     return RL_OK;
 }
 
-rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_windows, double *nll) {
+RLDEF rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_windows, double *nll) {
     int64_t i, n, *idx, scored = 0;
     double sum = 0;
     rl_forward_opts fo;
@@ -7786,7 +7800,7 @@ rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t max_wi
     return RL_OK;
 }
 
-rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
+RLDEF rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_loader *L, int64_t max_windows,
                           double *kl, double *top1) {
     int64_t i, t, v, n, *idx, V = student->cfg.vocab_size, agree = 0, scored = 0;
     double sum = 0;
@@ -7954,7 +7968,7 @@ RL__INTERN double rl__now(void) {
 #endif
 }
 
-int rl_cpu_count(void) {
+RLDEF int rl_cpu_count(void) {
 #if defined(_WIN32)
     SYSTEM_INFO si;
     GetSystemInfo(&si);
@@ -7973,20 +7987,20 @@ int rl_cpu_count(void) {
 struct rl_pool {
     int n;
 };
-rl_pool *rl_pool_create(int n_threads) {
+RLDEF rl_pool *rl_pool_create(int n_threads) {
     rl_pool *p = (rl_pool *)RL_MALLOC(sizeof *p);
     RL__UNUSED(n_threads);
     if (p) p->n = 1;
     return p;
 }
-void rl_pool_free(rl_pool *p) {
+RLDEF void rl_pool_free(rl_pool *p) {
     if (p) RL_FREE(p);
 }
-int rl_pool_size(const rl_pool *p) {
+RLDEF int rl_pool_size(const rl_pool *p) {
     RL__UNUSED(p);
     return 1;
 }
-void rl_pool_for(rl_pool *p, int64_t n, int64_t grain, rl_task_fn fn, void *ctx) {
+RLDEF void rl_pool_for(rl_pool *p, int64_t n, int64_t grain, rl_task_fn fn, void *ctx) {
     RL__UNUSED(p);
     RL__UNUSED(grain);
     if (n > 0) fn(ctx, 0, n, 0);
@@ -8066,7 +8080,7 @@ static void *rl__pool_main(void *arg) {
     }
 }
 
-rl_pool *rl_pool_create(int n_threads) {
+RLDEF rl_pool *rl_pool_create(int n_threads) {
     rl_pool *p;
     int i;
     if (n_threads <= 0) n_threads = rl_cpu_count();
@@ -8097,7 +8111,7 @@ rl_pool *rl_pool_create(int n_threads) {
     return p;
 }
 
-void rl_pool_free(rl_pool *p) {
+RLDEF void rl_pool_free(rl_pool *p) {
     int i;
     if (!p) return;
     pthread_mutex_lock(&p->mu);
@@ -8112,9 +8126,9 @@ void rl_pool_free(rl_pool *p) {
     RL_FREE(p);
 }
 
-int rl_pool_size(const rl_pool *p) { return p ? p->n : 1; }
+RLDEF int rl_pool_size(const rl_pool *p) { return p ? p->n : 1; }
 
-void rl_pool_for(rl_pool *p, int64_t n, int64_t grain, rl_task_fn fn, void *ctx) {
+RLDEF void rl_pool_for(rl_pool *p, int64_t n, int64_t grain, rl_task_fn fn, void *ctx) {
     int64_t chunk;
     int spins = 0;
     if (n <= 0) return;
@@ -8522,7 +8536,7 @@ static void rl__num_fmt(char *b, size_t n, double v, int as_int) {
     else snprintf(b, n, "%g", v);
 }
 
-rl_status rl_parse_num(const char *s, const char *what, double lo, double hi, int flags, double *out) {
+RLDEF rl_status rl_parse_num(const char *s, const char *what, double lo, double hi, int flags, double *out) {
     const char *p = s;
     char *end = NULL, a[40], b[40];
     double v, mul = 1;
@@ -8568,7 +8582,7 @@ rl_status rl_parse_num(const char *s, const char *what, double lo, double hi, in
     return RL_OK;
 }
 
-rl_status rl_parse_i64(const char *s, const char *what, int64_t lo, int64_t hi, int flags, int64_t *out) {
+RLDEF rl_status rl_parse_i64(const char *s, const char *what, int64_t lo, int64_t hi, int flags, int64_t *out) {
     double v;
     rl_status st;
     size_t i, n = s ? strlen(s) : 0;
@@ -9111,7 +9125,7 @@ static int rl__jvalue(rl__jp *jp, const unsigned char **pp, rl_json *v) {
     return 0;
 }
 
-rl_status rl_json_parse(rl_json_doc *doc, const char *text, size_t len, const char *source) {
+RLDEF rl_status rl_json_parse(rl_json_doc *doc, const char *text, size_t len, const char *source) {
     rl__jp jp;
     const unsigned char *p;
     struct lconv *lc = localeconv();
@@ -9151,7 +9165,7 @@ rl_status rl_json_parse(rl_json_doc *doc, const char *text, size_t len, const ch
 
 
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_bytes) {
+RLDEF rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_bytes) {
     char *text;
     size_t len;
     rl_status s;
@@ -9164,15 +9178,15 @@ rl_status rl_json_parse_file(rl_json_doc *doc, const char *path, size_t max_byte
 }
 #endif
 
-void rl_json_free(rl_json_doc *doc) {
+RLDEF void rl_json_free(rl_json_doc *doc) {
     if (!doc) return;
     rl_arena_free(&doc->arena);
     memset(doc, 0, sizeof *doc);
 }
 
-int rl_json_has_dup(const rl_json_doc *doc) { return doc && doc->n_dup > 0; }
+RLDEF int rl_json_has_dup(const rl_json_doc *doc) { return doc && doc->n_dup > 0; }
 
-const rl_json *rl_json_get(const rl_json *obj, const char *key) {
+RLDEF const rl_json *rl_json_get(const rl_json *obj, const char *key) {
     int64_t k, n;
     if (!obj || obj->type != RL_JSON_OBJ || !key) return NULL;
     n = (int64_t)strlen(key);
@@ -9181,7 +9195,7 @@ const rl_json *rl_json_get(const rl_json *obj, const char *key) {
     return NULL;
 }
 
-const char *rl_json_type_name(rl_json_type t) {
+RLDEF const char *rl_json_type_name(rl_json_type t) {
     switch (t) {
     case RL_JSON_NULL: return "null";
     case RL_JSON_BOOL: return "a boolean";
@@ -9200,12 +9214,12 @@ static rl_status rl__jwant(const rl_json *v, const char *source, const char *fie
     return rl__fail(RL_ERR_FORMAT, "%s: %s: expected %s, got %s", source, field, what, rl_json_type_name(v->type));
 }
 
-rl_status rl_json_expect(const rl_json *v, rl_json_type t, const char *source, const char *field) {
+RLDEF rl_status rl_json_expect(const rl_json *v, rl_json_type t, const char *source, const char *field) {
     if (v && v->type == t) return RL_OK;
     return rl__jwant(v, source, field, rl_json_type_name(t));
 }
 
-rl_status rl_json_as_int(const rl_json *v, const char *source, const char *field, int64_t *out) {
+RLDEF rl_status rl_json_as_int(const rl_json *v, const char *source, const char *field, int64_t *out) {
     if (v && v->type == RL_JSON_NUM && v->is_int) {
         *out = v->i;
         return RL_OK;
@@ -9215,7 +9229,7 @@ rl_status rl_json_as_int(const rl_json *v, const char *source, const char *field
     return rl__jwant(v, source, field, "an integer");
 }
 
-rl_status rl_json_as_num(const rl_json *v, const char *source, const char *field, double *out) {
+RLDEF rl_status rl_json_as_num(const rl_json *v, const char *source, const char *field, double *out) {
     if (v && v->type == RL_JSON_NUM) {
         *out = v->num;
         return RL_OK;
@@ -9223,7 +9237,7 @@ rl_status rl_json_as_num(const rl_json *v, const char *source, const char *field
     return rl__jwant(v, source, field, "a number");
 }
 
-rl_status rl_json_as_bool(const rl_json *v, const char *source, const char *field, int *out) {
+RLDEF rl_status rl_json_as_bool(const rl_json *v, const char *source, const char *field, int *out) {
     if (v && v->type == RL_JSON_BOOL) {
         *out = v->num != 0;
         return RL_OK;
@@ -9231,7 +9245,7 @@ rl_status rl_json_as_bool(const rl_json *v, const char *source, const char *fiel
     return rl__jwant(v, source, field, "a boolean");
 }
 
-rl_status rl_json_as_str(const rl_json *v, const char *source, const char *field, const char **out) {
+RLDEF rl_status rl_json_as_str(const rl_json *v, const char *source, const char *field, const char **out) {
     if (v && v->type == RL_JSON_STR) {
         *out = v->str;
         return RL_OK;
@@ -9239,22 +9253,22 @@ rl_status rl_json_as_str(const rl_json *v, const char *source, const char *field
     return rl__jwant(v, source, field, "a string");
 }
 
-rl_status rl_json_get_int(const rl_json *obj, const char *key, const char *source, int64_t *out) {
+RLDEF rl_status rl_json_get_int(const rl_json *obj, const char *key, const char *source, int64_t *out) {
     return rl_json_as_int(rl_json_get(obj, key), source, key, out);
 }
-rl_status rl_json_get_num(const rl_json *obj, const char *key, const char *source, double *out) {
+RLDEF rl_status rl_json_get_num(const rl_json *obj, const char *key, const char *source, double *out) {
     return rl_json_as_num(rl_json_get(obj, key), source, key, out);
 }
-rl_status rl_json_get_bool(const rl_json *obj, const char *key, const char *source, int *out) {
+RLDEF rl_status rl_json_get_bool(const rl_json *obj, const char *key, const char *source, int *out) {
     return rl_json_as_bool(rl_json_get(obj, key), source, key, out);
 }
-rl_status rl_json_get_str(const rl_json *obj, const char *key, const char *source, const char **out) {
+RLDEF rl_status rl_json_get_str(const rl_json *obj, const char *key, const char *source, const char **out) {
     return rl_json_as_str(rl_json_get(obj, key), source, key, out);
 }
 
 static int rl__jabsent(const rl_json *v) { return !v || v->type == RL_JSON_NULL; }
 
-rl_status rl_json_get_int_or(const rl_json *obj, const char *key, const char *source, int64_t dflt, int64_t *out) {
+RLDEF rl_status rl_json_get_int_or(const rl_json *obj, const char *key, const char *source, int64_t dflt, int64_t *out) {
     const rl_json *v = rl_json_get(obj, key);
     if (rl__jabsent(v)) {
         *out = dflt;
@@ -9262,7 +9276,7 @@ rl_status rl_json_get_int_or(const rl_json *obj, const char *key, const char *so
     }
     return rl_json_as_int(v, source, key, out);
 }
-rl_status rl_json_get_num_or(const rl_json *obj, const char *key, const char *source, double dflt, double *out) {
+RLDEF rl_status rl_json_get_num_or(const rl_json *obj, const char *key, const char *source, double dflt, double *out) {
     const rl_json *v = rl_json_get(obj, key);
     if (rl__jabsent(v)) {
         *out = dflt;
@@ -9270,7 +9284,7 @@ rl_status rl_json_get_num_or(const rl_json *obj, const char *key, const char *so
     }
     return rl_json_as_num(v, source, key, out);
 }
-rl_status rl_json_get_bool_or(const rl_json *obj, const char *key, const char *source, int dflt, int *out) {
+RLDEF rl_status rl_json_get_bool_or(const rl_json *obj, const char *key, const char *source, int dflt, int *out) {
     const rl_json *v = rl_json_get(obj, key);
     if (rl__jabsent(v)) {
         *out = dflt;
@@ -9278,7 +9292,7 @@ rl_status rl_json_get_bool_or(const rl_json *obj, const char *key, const char *s
     }
     return rl_json_as_bool(v, source, key, out);
 }
-rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const char *source, const char *dflt, const char **out) {
+RLDEF rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const char *source, const char *dflt, const char **out) {
     const rl_json *v = rl_json_get(obj, key);
     if (rl__jabsent(v)) {
         *out = dflt;
@@ -9308,8 +9322,8 @@ static const char *const rl__st_names[RL_ST_NDTYPES] = {
 static const unsigned char rl__st_bits[RL_ST_NDTYPES] = {8, 4, 6, 6, 8, 8, 8, 8, 8, 8, 8,
                                                          16, 16, 16, 16, 32, 32, 32, 64, 64, 64, 64};
 
-const char *rl_st_dtype_name(rl_st_dtype t) { return (unsigned)t < RL_ST_NDTYPES ? rl__st_names[t] : "?"; }
-int rl_st_dtype_bits(rl_st_dtype t) { return (unsigned)t < RL_ST_NDTYPES ? rl__st_bits[t] : 0; }
+RLDEF const char *rl_st_dtype_name(rl_st_dtype t) { return (unsigned)t < RL_ST_NDTYPES ? rl__st_names[t] : "?"; }
+RLDEF int rl_st_dtype_bits(rl_st_dtype t) { return (unsigned)t < RL_ST_NDTYPES ? rl__st_bits[t] : 0; }
 
 struct rl__st_file {
     const char *path;          /* in st->arena */
@@ -9607,7 +9621,7 @@ static rl_status rl__st_begin(rl_st *st, const char *path, int n_files) {
     return RL_OK;
 }
 
-rl_status rl_st_open_memory(rl_st *st, const void *data, size_t len, const char *name) {
+RLDEF rl_status rl_st_open_memory(rl_st *st, const void *data, size_t len, const char *name) {
     rl__st_list list = {NULL, 0, 0};
     rl_status s;
     if (!name) name = "safetensors";
@@ -9624,7 +9638,7 @@ rl_status rl_st_open_memory(rl_st *st, const void *data, size_t len, const char 
 }
 
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_st_open(rl_st *st, const char *path) {
+RLDEF rl_status rl_st_open(rl_st *st, const char *path) {
     rl__st_list list = {NULL, 0, 0};
     rl_status s;
     if (rl__is_dir(path)) return rl_st_open_dir(st, path);
@@ -9677,7 +9691,7 @@ static int rl__st_shard_name_ok(const char *s) {
     return 1;
 }
 
-rl_status rl_st_open_dir(rl_st *st, const char *dir) {
+RLDEF rl_status rl_st_open_dir(rl_st *st, const char *dir) {
     rl_arena tmp;
     char *single, *index;
     rl_json_doc doc;
@@ -9827,7 +9841,7 @@ fail:
 
 #endif
 
-void rl_st_close(rl_st *st) {
+RLDEF void rl_st_close(rl_st *st) {
     int i;
     if (!st) return;
     for (i = 0; st->files && i < st->n_files; i++) {
@@ -9839,7 +9853,7 @@ void rl_st_close(rl_st *st) {
     memset(st, 0, sizeof *st);
 }
 
-const rl_st_tensor *rl_st_find(const rl_st *st, const char *name) {
+RLDEF const rl_st_tensor *rl_st_find(const rl_st *st, const char *name) {
     int lo = 0, hi;
     if (!st || !name || !st->n_tensors) return NULL;
     hi = st->n_tensors - 1;
@@ -9851,11 +9865,11 @@ const rl_st_tensor *rl_st_find(const rl_st *st, const char *name) {
     return strcmp(st->tensors[lo].name, name) ? NULL : &st->tensors[lo];
 }
 
-int rl_st_count(const rl_st *st) { return st ? st->n_tensors : 0; }
-const rl_st_tensor *rl_st_at(const rl_st *st, int i) { return st && i >= 0 && i < st->n_tensors ? &st->tensors[i] : NULL; }
-const char *rl_st_file_path(const rl_st *st, int file) { return st && file >= 0 && file < st->n_files ? st->files[file].path : NULL; }
+RLDEF int rl_st_count(const rl_st *st) { return st ? st->n_tensors : 0; }
+RLDEF const rl_st_tensor *rl_st_at(const rl_st *st, int i) { return st && i >= 0 && i < st->n_tensors ? &st->tensors[i] : NULL; }
+RLDEF const char *rl_st_file_path(const rl_st *st, int file) { return st && file >= 0 && file < st->n_files ? st->files[file].path : NULL; }
 
-const char *rl_st_meta(const rl_st *st, const char *key) {
+RLDEF const char *rl_st_meta(const rl_st *st, const char *key) {
     int i;
     for (i = 0; st && key && i < st->n_meta; i++)
         if (!strcmp(st->meta_keys[i], key)) return st->meta_vals[i];
@@ -9882,7 +9896,7 @@ static rl_status rl__st_lookup(const rl_st *st, const char *name, int ndim, cons
     return RL_OK;
 }
 
-rl_status rl_st_read_f32(const rl_st *st, const char *name, float *dst, int ndim, const int64_t *shape) {
+RLDEF rl_status rl_st_read_f32(const rl_st *st, const char *name, float *dst, int ndim, const int64_t *shape) {
     const rl_st_tensor *t;
     const unsigned char *src;
     int64_t i;
@@ -9923,7 +9937,7 @@ rl_status rl_st_read_f32(const rl_st *st, const char *name, float *dst, int ndim
     return RL_OK;
 }
 
-rl_status rl_st_read_i32(const rl_st *st, const char *name, int32_t *dst, int ndim, const int64_t *shape) {
+RLDEF rl_status rl_st_read_i32(const rl_st *st, const char *name, int32_t *dst, int ndim, const int64_t *shape) {
     const rl_st_tensor *t;
     const unsigned char *src;
     int64_t i;
@@ -10196,7 +10210,7 @@ static void rl__st_le64(unsigned char *o, uint64_t v) {
     for (k = 0; k < 8; k++) o[k] = (unsigned char)(v >> (8 * k));
 }
 
-rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags, unsigned char **out,
+RLDEF rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags, unsigned char **out,
                           size_t *out_len) {
     rl__st_word *ord;
     rl__sbuf hb;
@@ -10232,7 +10246,7 @@ rl_status rl_st_serialize(const rl_st_entry *tensors, int n, const char *const *
 
 
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags) {
+RLDEF rl_status rl_st_write(const char *path, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags) {
     rl__st_word *ord;
     rl__sbuf hb;
     rl__wfile w;
@@ -10445,7 +10459,7 @@ static rl_status rl__cfg_rope(rl_config *cfg, const rl_json *root, const char *s
                     type);
 }
 
-rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const char *source) {
+RLDEF rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const char *source) {
     rl_json_doc doc;
     const rl_json *root, *v;
     const char *src = source ? source : "config.json", *str;
@@ -10593,7 +10607,7 @@ done:
 }
 
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_config_load(rl_config *cfg, const char *path) {
+RLDEF rl_status rl_config_load(rl_config *cfg, const char *path) {
     char *text;
     size_t len;
     rl_status s;
@@ -10605,7 +10619,7 @@ rl_status rl_config_load(rl_config *cfg, const char *path) {
 }
 #endif
 
-void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq) {
+RLDEF void rl_rope_inv_freq(const rl_config *cfg, float *inv_freq) {
     const double two_pi = 6.283185307179586476925286766559;
     int64_t i, half = cfg->head_dim / 2;
     for (i = 0; i < half; i++) {
@@ -10662,12 +10676,12 @@ static const rl__ggml_info *rl__ggml_find(int type) {
     return NULL;
 }
 
-const char *rl_ggml_type_name(int type) {
+RLDEF const char *rl_ggml_type_name(int type) {
     const rl__ggml_info *t = rl__ggml_find(type);
     return t ? t->name : "unknown";
 }
 
-int rl_ggml_type_size(int type, int64_t *block_size, int64_t *type_size) {
+RLDEF int rl_ggml_type_size(int type, int64_t *block_size, int64_t *type_size) {
     const rl__ggml_info *t = rl__ggml_find(type);
     if (!t) return 0;
     if (block_size) *block_size = t->block;
@@ -10675,7 +10689,7 @@ int rl_ggml_type_size(int type, int64_t *block_size, int64_t *type_size) {
     return 1;
 }
 
-const char *rl_gguf_type_name(rl_gguf_type t) {
+RLDEF const char *rl_gguf_type_name(rl_gguf_type t) {
     static const char *const names[] = {"UINT8", "INT8", "UINT16", "INT16", "UINT32", "INT32", "FLOAT32",
                                         "BOOL", "STRING", "ARRAY", "UINT64", "INT64", "FLOAT64"};
     return (unsigned)t < 13 ? names[t] : "unknown";
@@ -10832,7 +10846,7 @@ static void rl__deq_q6_k(const unsigned char *b, float *y) {
     }
 }
 
-int rl_ggml_can_dequantize(int type) {
+RLDEF int rl_ggml_can_dequantize(int type) {
     switch (type) {
     case RL_GGML_F32: case RL_GGML_F16: case RL_GGML_BF16: case RL_GGML_F64:
     case RL_GGML_Q4_0: case RL_GGML_Q4_1: case RL_GGML_Q5_0: case RL_GGML_Q5_1: case RL_GGML_Q8_0:
@@ -10843,7 +10857,7 @@ int rl_ggml_can_dequantize(int type) {
     }
 }
 
-rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_t n) {
+RLDEF rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_t n) {
     const unsigned char *s = (const unsigned char *)src;
     const rl__ggml_info *ti = rl__ggml_find(type);
     int64_t i, nb;
@@ -11262,7 +11276,7 @@ static rl_status rl__gguf_start(rl_gguf *g, const char *name) {
     return RL_OK;
 }
 
-rl_status rl_gguf_open_memory(rl_gguf *g, const void *data, size_t size, const char *name) {
+RLDEF rl_status rl_gguf_open_memory(rl_gguf *g, const void *data, size_t size, const char *name) {
     rl_status s;
     static const unsigned char empty[4] = {0, 0, 0, 0};
     memset(g, 0, sizeof *g);
@@ -11276,7 +11290,7 @@ rl_status rl_gguf_open_memory(rl_gguf *g, const void *data, size_t size, const c
 }
 
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_gguf_open(rl_gguf *g, const char *path) {
+RLDEF rl_status rl_gguf_open(rl_gguf *g, const char *path) {
     rl_status s;
     memset(g, 0, sizeof *g);
     if (!path) return rl__fail(RL_ERR_ARG, "rl_gguf_open: path is NULL");
@@ -11300,14 +11314,14 @@ rl_status rl_gguf_open(rl_gguf *g, const char *path) {
 }
 #endif
 
-void rl_gguf_close(rl_gguf *g) {
+RLDEF void rl_gguf_close(rl_gguf *g) {
     if (!g) return;
     if (g->base) rl__unmap(g->base, (size_t)g->size, g->map_kind_);
     rl_arena_free(&g->arena_);
     memset(g, 0, sizeof *g);
 }
 
-const rl_gguf_kv *rl_gguf_find(const rl_gguf *g, const char *key) {
+RLDEF const rl_gguf_kv *rl_gguf_find(const rl_gguf *g, const char *key) {
     int64_t lo = 0, hi, mid;
     int c;
     if (!g || !key || !g->kv_order_) return NULL;
@@ -11322,7 +11336,7 @@ const rl_gguf_kv *rl_gguf_find(const rl_gguf *g, const char *key) {
     return NULL;
 }
 
-const rl_gguf_tensor *rl_gguf_find_tensor(const rl_gguf *g, const char *name) {
+RLDEF const rl_gguf_tensor *rl_gguf_find_tensor(const rl_gguf *g, const char *name) {
     int64_t lo = 0, hi, mid;
     int c;
     if (!g || !name || !g->t_order_) return NULL;
@@ -11348,7 +11362,7 @@ static int rl__gguf_is_int(rl_gguf_type t) {
            t == RL_GGUF_INT32 || t == RL_GGUF_UINT64 || t == RL_GGUF_INT64;
 }
 
-rl_status rl_gguf_get_int(const rl_gguf *g, const char *key, int64_t *out) {
+RLDEF rl_status rl_gguf_get_int(const rl_gguf *g, const char *key, int64_t *out) {
     const rl_gguf_kv *kv;
     rl_status s = rl__gguf_get(g, key, &kv);
     if (s) return s;
@@ -11360,7 +11374,7 @@ rl_status rl_gguf_get_int(const rl_gguf *g, const char *key, int64_t *out) {
     return RL_OK;
 }
 
-rl_status rl_gguf_get_float(const rl_gguf *g, const char *key, double *out) {
+RLDEF rl_status rl_gguf_get_float(const rl_gguf *g, const char *key, double *out) {
     const rl_gguf_kv *kv;
     rl_status s = rl__gguf_get(g, key, &kv);
     if (s) return s;
@@ -11370,7 +11384,7 @@ rl_status rl_gguf_get_float(const rl_gguf *g, const char *key, double *out) {
     return RL_OK;
 }
 
-rl_status rl_gguf_get_bool(const rl_gguf *g, const char *key, int *out) {
+RLDEF rl_status rl_gguf_get_bool(const rl_gguf *g, const char *key, int *out) {
     const rl_gguf_kv *kv;
     rl_status s = rl__gguf_get(g, key, &kv);
     if (s) return s;
@@ -11380,7 +11394,7 @@ rl_status rl_gguf_get_bool(const rl_gguf *g, const char *key, int *out) {
     return RL_OK;
 }
 
-rl_status rl_gguf_get_str(const rl_gguf *g, const char *key, const char **str, uint64_t *len) {
+RLDEF rl_status rl_gguf_get_str(const rl_gguf *g, const char *key, const char **str, uint64_t *len) {
     const rl_gguf_kv *kv;
     rl_status s = rl__gguf_get(g, key, &kv);
     if (s) return s;
@@ -11391,7 +11405,7 @@ rl_status rl_gguf_get_str(const rl_gguf *g, const char *key, const char **str, u
     return RL_OK;
 }
 
-rl_status rl_gguf_get_array(const rl_gguf *g, const char *key, rl_gguf_type elem_type, const rl_gguf_value **arr) {
+RLDEF rl_status rl_gguf_get_array(const rl_gguf *g, const char *key, rl_gguf_type elem_type, const rl_gguf_value **arr) {
     const rl_gguf_kv *kv;
     rl_status s = rl__gguf_get(g, key, &kv);
     if (s) return s;
@@ -11415,7 +11429,7 @@ static rl_status rl__gguf_arr_elem(const rl_gguf_value *a, uint64_t i, rl_gguf_v
     return RL_OK;
 }
 
-rl_status rl_gguf_arr_int(const rl_gguf_value *a, uint64_t i, int64_t *out) {
+RLDEF rl_status rl_gguf_arr_int(const rl_gguf_value *a, uint64_t i, int64_t *out) {
     rl_gguf_value e;
     rl_status s = rl__gguf_arr_elem(a, i, &e);
     if (s) return s;
@@ -11424,7 +11438,7 @@ rl_status rl_gguf_arr_int(const rl_gguf_value *a, uint64_t i, int64_t *out) {
     return RL_OK;
 }
 
-rl_status rl_gguf_arr_float(const rl_gguf_value *a, uint64_t i, double *out) {
+RLDEF rl_status rl_gguf_arr_float(const rl_gguf_value *a, uint64_t i, double *out) {
     rl_gguf_value e;
     rl_status s = rl__gguf_arr_elem(a, i, &e);
     if (s) return s;
@@ -11432,7 +11446,7 @@ rl_status rl_gguf_arr_float(const rl_gguf_value *a, uint64_t i, double *out) {
     return RL_OK;
 }
 
-rl_status rl_gguf_tensor_f32(const rl_gguf *g, const rl_gguf_tensor *t, float *dst) {
+RLDEF rl_status rl_gguf_tensor_f32(const rl_gguf *g, const rl_gguf_tensor *t, float *dst) {
     rl_status s;
     if (!rl_ggml_can_dequantize(t->type))
         return rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor '%s': ggml type %s cannot be converted to F32 (supported: F32 F16 BF16 F64 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K Q6_K)",
@@ -11445,7 +11459,7 @@ rl_status rl_gguf_tensor_f32(const rl_gguf *g, const rl_gguf_tensor *t, float *d
     return RL_OK;
 }
 
-int rl_gguf_tensor_shape(const rl_gguf_tensor *t, int64_t shape[4]) {
+RLDEF int rl_gguf_tensor_shape(const rl_gguf_tensor *t, int64_t shape[4]) {
     int nd = t->n_dims < 1 ? 1 : t->n_dims, d;
     for (d = 0; d < 4; d++) shape[d] = 1;
     for (d = 0; d < nd; d++) shape[d] = t->ne[nd - 1 - d];
@@ -11484,7 +11498,7 @@ static rl_status rl__gguf_hp_int(const rl_gguf *g, const char *arch, const char 
     return rl_gguf_get_int(g, key, out);
 }
 
-rl_status rl_gguf_llama_hparams_read(const rl_gguf *g, rl_gguf_llama_hparams *hp) {
+RLDEF rl_status rl_gguf_llama_hparams_read(const rl_gguf *g, rl_gguf_llama_hparams *hp) {
     const char *arch;
     char key[128];
     rl_status s;
@@ -11593,7 +11607,7 @@ static int64_t rl__gguf_layer(const char *name, const char **suffix) {
     return n;
 }
 
-rl_status rl_gguf_hf_name(const char *gname, char *out, size_t cap) {
+RLDEF rl_status rl_gguf_hf_name(const char *gname, char *out, size_t cap) {
     const char *suffix = NULL, *hf = NULL;
     int64_t layer;
     size_t i;
@@ -11641,8 +11655,8 @@ static rl_status rl__gguf_permute(float *w, int64_t rows, int64_t cols, int64_t 
     return RL_OK;
 }
 
-rl_status rl_gguf_permute_qk(float *w, int64_t rows, int64_t cols, int64_t n_heads) { return rl__gguf_permute(w, rows, cols, n_heads, 0); }
-rl_status rl_gguf_unpermute_qk(float *w, int64_t rows, int64_t cols, int64_t n_heads) { return rl__gguf_permute(w, rows, cols, n_heads, 1); }
+RLDEF rl_status rl_gguf_permute_qk(float *w, int64_t rows, int64_t cols, int64_t n_heads) { return rl__gguf_permute(w, rows, cols, n_heads, 0); }
+RLDEF rl_status rl_gguf_unpermute_qk(float *w, int64_t rows, int64_t cols, int64_t n_heads) { return rl__gguf_permute(w, rows, cols, n_heads, 1); }
 
 /* expected row-major shape of the HF tensor of a GGUF name; returns ndim, 0 if unknown */
 static int rl__gguf_expect(const rl_gguf_llama_hparams *hp, const char *gname, int64_t shape[2]) {
@@ -11674,7 +11688,7 @@ static int rl__gguf_expect(const rl_gguf_llama_hparams *hp, const char *gname, i
     return 1;
 }
 
-rl_status rl_gguf_llama_tensors(const rl_gguf *g, const rl_gguf_llama_hparams *hp, rl_gguf_tensor_fn fn, void *user) {
+RLDEF rl_status rl_gguf_llama_tensors(const rl_gguf *g, const rl_gguf_llama_hparams *hp, rl_gguf_tensor_fn fn, void *user) {
     int64_t i, maxn = 1;
     float *buf;
     rl_status s = RL_OK;
@@ -11742,7 +11756,7 @@ static rl_status rl__gguf_opt_bool(const rl_gguf *g, const char *key, int *out) 
     return rl_gguf_get_bool(g, key, out);
 }
 
-rl_status rl_gguf_vocab_read(const rl_gguf *g, rl_gguf_vocab *v) {
+RLDEF rl_status rl_gguf_vocab_read(const rl_gguf *g, rl_gguf_vocab *v) {
     const rl_gguf_value *a;
     rl_status s;
     int64_t i;
@@ -11817,7 +11831,7 @@ fail:
     return s;
 }
 
-void rl_gguf_vocab_free(rl_gguf_vocab *v) {
+RLDEF void rl_gguf_vocab_free(rl_gguf_vocab *v) {
     if (!v) return;
     RL_FREE((void *)(uintptr_t)v->tokens);
     RL_FREE((void *)(uintptr_t)v->token_len);
@@ -11884,7 +11898,7 @@ static int rl__gw_u64(rl_gguf_writer *w, uint64_t v) {
 }
 static int rl__gw_str(rl_gguf_writer *w, const char *s, uint64_t len) { return rl__gw_u64(w, len) && rl__gw_put(w, s, (size_t)len); }
 
-rl_gguf_writer *rl_gguf_writer_new(void) {
+RLDEF rl_gguf_writer *rl_gguf_writer_new(void) {
     rl_gguf_writer *w = (rl_gguf_writer *)RL_MALLOC(sizeof *w);
     if (!w) {
         rl__fail(RL_ERR_NOMEM, "gguf writer: out of memory");
@@ -11895,7 +11909,7 @@ rl_gguf_writer *rl_gguf_writer_new(void) {
     return w;
 }
 
-void rl_gguf_writer_free(rl_gguf_writer *w) {
+RLDEF void rl_gguf_writer_free(rl_gguf_writer *w) {
     int64_t i;
     if (!w) return;
     for (i = 0; i < w->n_kv; i++) RL_FREE(w->keys[i]);
@@ -11982,7 +11996,7 @@ static rl_status rl__gw_end(rl_gguf_writer *w, int ok, size_t mark) {
     return rl__gw_fail(w, rl__fail(RL_ERR_NOMEM, "gguf writer: out of memory"));
 }
 
-rl_status rl_gguf_add_scalar(rl_gguf_writer *w, const char *key, rl_gguf_type type, const void *value) {
+RLDEF rl_status rl_gguf_add_scalar(rl_gguf_writer *w, const char *key, rl_gguf_type type, const void *value) {
     size_t mark;
     rl_status s;
     if (w && w->err) return w->err;
@@ -11999,19 +12013,19 @@ rl_status rl_gguf_add_scalar(rl_gguf_writer *w, const char *key, rl_gguf_type ty
     return rl__gw_end(w, rl__gw_scalar(w, type, value), mark);
 }
 
-rl_status rl_gguf_add_u32(rl_gguf_writer *w, const char *key, uint32_t v) { return rl_gguf_add_scalar(w, key, RL_GGUF_UINT32, &v); }
-rl_status rl_gguf_add_i32(rl_gguf_writer *w, const char *key, int32_t v) { return rl_gguf_add_scalar(w, key, RL_GGUF_INT32, &v); }
-rl_status rl_gguf_add_u64(rl_gguf_writer *w, const char *key, uint64_t v) { return rl_gguf_add_scalar(w, key, RL_GGUF_UINT64, &v); }
-rl_status rl_gguf_add_i64(rl_gguf_writer *w, const char *key, int64_t v) { return rl_gguf_add_scalar(w, key, RL_GGUF_INT64, &v); }
-rl_status rl_gguf_add_f32(rl_gguf_writer *w, const char *key, float v) { return rl_gguf_add_scalar(w, key, RL_GGUF_FLOAT32, &v); }
-rl_status rl_gguf_add_f64(rl_gguf_writer *w, const char *key, double v) { return rl_gguf_add_scalar(w, key, RL_GGUF_FLOAT64, &v); }
-rl_status rl_gguf_add_bool(rl_gguf_writer *w, const char *key, int v) {
+RLDEF rl_status rl_gguf_add_u32(rl_gguf_writer *w, const char *key, uint32_t v) { return rl_gguf_add_scalar(w, key, RL_GGUF_UINT32, &v); }
+RLDEF rl_status rl_gguf_add_i32(rl_gguf_writer *w, const char *key, int32_t v) { return rl_gguf_add_scalar(w, key, RL_GGUF_INT32, &v); }
+RLDEF rl_status rl_gguf_add_u64(rl_gguf_writer *w, const char *key, uint64_t v) { return rl_gguf_add_scalar(w, key, RL_GGUF_UINT64, &v); }
+RLDEF rl_status rl_gguf_add_i64(rl_gguf_writer *w, const char *key, int64_t v) { return rl_gguf_add_scalar(w, key, RL_GGUF_INT64, &v); }
+RLDEF rl_status rl_gguf_add_f32(rl_gguf_writer *w, const char *key, float v) { return rl_gguf_add_scalar(w, key, RL_GGUF_FLOAT32, &v); }
+RLDEF rl_status rl_gguf_add_f64(rl_gguf_writer *w, const char *key, double v) { return rl_gguf_add_scalar(w, key, RL_GGUF_FLOAT64, &v); }
+RLDEF rl_status rl_gguf_add_bool(rl_gguf_writer *w, const char *key, int v) {
     char b = v ? 1 : 0;
     return rl_gguf_add_scalar(w, key, RL_GGUF_BOOL, &b);
 }
-rl_status rl_gguf_add_str(rl_gguf_writer *w, const char *key, const char *s) { return rl_gguf_add_scalar(w, key, RL_GGUF_STRING, &s); }
+RLDEF rl_status rl_gguf_add_str(rl_gguf_writer *w, const char *key, const char *s) { return rl_gguf_add_scalar(w, key, RL_GGUF_STRING, &s); }
 
-rl_status rl_gguf_add_array(rl_gguf_writer *w, const char *key, rl_gguf_type et, const void *elems, uint64_t n) {
+RLDEF rl_status rl_gguf_add_array(rl_gguf_writer *w, const char *key, rl_gguf_type et, const void *elems, uint64_t n) {
     size_t mark;
     rl_status s;
     uint64_t i;
@@ -12050,7 +12064,7 @@ static int rl__gw_value(rl_gguf_writer *w, const rl_gguf_value *v, int depth) {
     return 1;
 }
 
-rl_status rl_gguf_add_value(rl_gguf_writer *w, const char *key, const rl_gguf_value *v) {
+RLDEF rl_status rl_gguf_add_value(rl_gguf_writer *w, const char *key, const rl_gguf_value *v) {
     size_t mark;
     rl_status s;
     int ok;
@@ -12125,10 +12139,10 @@ static rl_status rl__gw_tensor(rl_gguf_writer *w, const char *name, rl_ggml_type
     return RL_OK;
 }
 
-rl_status rl_gguf_add_tensor(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims, const int64_t *ne, const void *data) {
+RLDEF rl_status rl_gguf_add_tensor(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims, const int64_t *ne, const void *data) {
     return rl__gw_tensor(w, name, type, n_dims, ne, data, NULL, NULL);
 }
-rl_status rl_gguf_add_tensor_fn(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims, const int64_t *ne, rl_gguf_fill_fn fill,
+RLDEF rl_status rl_gguf_add_tensor_fn(rl_gguf_writer *w, const char *name, rl_ggml_type type, int n_dims, const int64_t *ne, rl_gguf_fill_fn fill,
                                 void *user) {
     if (!fill) return rl__gw_fail(w, rl__fail(RL_ERR_ARG, "gguf writer: tensor '%s': NULL fill function", name ? name : ""));
     return rl__gw_tensor(w, name, type, n_dims, ne, NULL, fill, user);
@@ -12174,7 +12188,7 @@ static void rl__gw_pad(rl__gw_out *o, uint64_t pos, uint32_t align) {
     }
 }
 
-rl_status rl_gguf_write(rl_gguf_writer *w, const char *path) {
+RLDEF rl_status rl_gguf_write(rl_gguf_writer *w, const char *path) {
     rl__gw_out *o;
     uint64_t pos, off = 0;
     int64_t i;
@@ -13836,7 +13850,7 @@ RL__INTERN void rl__enc_free(rl__enc *e) {
 
 static rl_status rl__sp_encode(const rl_tokenizer *t, const char *text, size_t len, int add_special, int32_t **ids, int64_t *n_ids);
 
-rl_status rl_tokenizer_encode(const rl_tokenizer *tok, const char *text, size_t len, int add_special,
+RLDEF rl_status rl_tokenizer_encode(const rl_tokenizer *tok, const char *text, size_t len, int add_special,
                               int32_t **ids, int64_t *n_ids) {
     rl__enc e;
     rl_status st = RL_OK;
@@ -13874,7 +13888,7 @@ static size_t rl__sp_lead_space(const rl_tokenizer *t, int32_t prev, int32_t id)
     return t->sp && prev == 1 && t->dec_len[id] > 0 && t->dec[t->dec_off[id]] == ' ';
 }
 
-rl_status rl_tokenizer_decode(const rl_tokenizer *tok, const int32_t *ids, int64_t n, int skip_special,
+RLDEF rl_status rl_tokenizer_decode(const rl_tokenizer *tok, const int32_t *ids, int64_t n, int skip_special,
                               char **text, size_t *len) {
     size_t total = 0, o = 0;
     unsigned char *raw, *out;
@@ -13909,17 +13923,17 @@ rl_status rl_tokenizer_decode(const rl_tokenizer *tok, const int32_t *ids, int64
     return RL_OK;
 }
 
-void rl_detok_init(rl_detok *d, int skip_special) {
+RLDEF void rl_detok_init(rl_detok *d, int skip_special) {
     memset(d, 0, sizeof *d);
     d->skip_special = skip_special;
 }
 
-void rl_detok_free(rl_detok *d) {
+RLDEF void rl_detok_free(rl_detok *d) {
     RL_FREE(d->buf);
     memset(d, 0, sizeof *d);
 }
 
-rl_status rl_detok_push(const rl_tokenizer *tok, rl_detok *d, int32_t id, const char **text, size_t *len) {
+RLDEF rl_status rl_detok_push(const rl_tokenizer *tok, rl_detok *d, int32_t id, const char **text, size_t *len) {
     unsigned char tmp[8];
     size_t n, o = 0, used, sk;
     const unsigned char *src;
@@ -13944,7 +13958,7 @@ rl_status rl_detok_push(const rl_tokenizer *tok, rl_detok *d, int32_t id, const 
     return RL_OK;
 }
 
-rl_status rl_detok_flush(rl_detok *d, const char **text, size_t *len) {
+RLDEF rl_status rl_detok_flush(rl_detok *d, const char **text, size_t *len) {
     size_t o = 0;
     *text = "";
     *len = 0;
@@ -13959,13 +13973,13 @@ rl_status rl_detok_flush(rl_detok *d, const char **text, size_t *len) {
 
 /* ---- tokenizer: queries ---- */
 
-int rl_tokenizer_vocab_size(const rl_tokenizer *tok) { return tok ? tok->n_ids : 0; }
+RLDEF int rl_tokenizer_vocab_size(const rl_tokenizer *tok) { return tok ? tok->n_ids : 0; }
 
-const char *rl_tokenizer_token(const rl_tokenizer *tok, int32_t id) {
+RLDEF const char *rl_tokenizer_token(const rl_tokenizer *tok, int32_t id) {
     return tok && id >= 0 && id < tok->n_ids ? tok->id_str[id] : NULL;
 }
 
-int32_t rl_tokenizer_id(const rl_tokenizer *tok, const char *token) {
+RLDEF int32_t rl_tokenizer_id(const rl_tokenizer *tok, const char *token) {
     size_t n;
     int32_t i;
     if (!tok || !token) return -1;
@@ -13975,13 +13989,13 @@ int32_t rl_tokenizer_id(const rl_tokenizer *tok, const char *token) {
     return rl__vocab_find(tok, token, n);
 }
 
-int rl_tokenizer_token_type(const rl_tokenizer *tok, int32_t id) {
+RLDEF int rl_tokenizer_token_type(const rl_tokenizer *tok, int32_t id) {
     return tok && id >= 0 && id < tok->n_ids ? tok->id_type[id] & ~RL__TOK_SKIP : 0;
 }
 
-int rl_tokenizer_n_merges(const rl_tokenizer *tok) { return tok ? tok->n_merges : 0; }
+RLDEF int rl_tokenizer_n_merges(const rl_tokenizer *tok) { return tok ? tok->n_merges : 0; }
 
-rl_status rl_tokenizer_merge(const rl_tokenizer *tok, int i, const char **a, const char **b) {
+RLDEF rl_status rl_tokenizer_merge(const rl_tokenizer *tok, int i, const char **a, const char **b) {
     if (!tok || i < 0 || i >= tok->n_merges)
         return rl__fail(RL_ERR_ARG, "rl_tokenizer_merge: merge %d out of range (%d merges)", i, tok ? tok->n_merges : 0);
     *a = tok->id_str[tok->merge[3 * i]];
@@ -13989,9 +14003,9 @@ rl_status rl_tokenizer_merge(const rl_tokenizer *tok, int i, const char **a, con
     return RL_OK;
 }
 
-rl_pretok rl_tokenizer_pretok(const rl_tokenizer *tok) { return tok ? tok->pretok : RL_PRETOK_CUSTOM; }
+RLDEF rl_pretok rl_tokenizer_pretok(const rl_tokenizer *tok) { return tok ? tok->pretok : RL_PRETOK_CUSTOM; }
 
-const char *rl_pretok_name(rl_pretok kind) {
+RLDEF const char *rl_pretok_name(rl_pretok kind) {
     switch (kind) {
     case RL_PRETOK_GPT2: return "gpt2";
     case RL_PRETOK_LLAMA3: return "llama-bpe";
@@ -14001,7 +14015,7 @@ const char *rl_pretok_name(rl_pretok kind) {
     }
 }
 
-rl_pretok rl_pretok_from_name(const char *name) {
+RLDEF rl_pretok rl_pretok_from_name(const char *name) {
     if (!name) return RL_PRETOK_CUSTOM;
     if (!strcmp(name, "gpt2") || !strcmp(name, "gpt-2")) return RL_PRETOK_GPT2; /* llama.cpp writes gpt-2 */
     if (!strcmp(name, "llama-bpe") || !strcmp(name, "llama3") || !strcmp(name, "llama-v3")) return RL_PRETOK_LLAMA3;
@@ -14010,11 +14024,11 @@ rl_pretok rl_pretok_from_name(const char *name) {
     return RL_PRETOK_CUSTOM;
 }
 
-int32_t rl_tokenizer_bos(const rl_tokenizer *tok) { return tok && tok->n_prefix ? tok->prefix[0] : -1; }
+RLDEF int32_t rl_tokenizer_bos(const rl_tokenizer *tok) { return tok && tok->n_prefix ? tok->prefix[0] : -1; }
 
 /* ---- tokenizer: building ---- */
 
-void rl_tokenizer_free(rl_tokenizer *t) {
+RLDEF void rl_tokenizer_free(rl_tokenizer *t) {
     int k;
     if (!t) return;
     while (t->strings) {
@@ -14677,7 +14691,7 @@ static rl_status rl__tok_from_json(rl_tokenizer *t, const rl_json *root) {
     return RL_OK;
 }
 
-rl_status rl_tokenizer_load_mem(rl_tokenizer **tok, const char *json, size_t len, const char *source) {
+RLDEF rl_status rl_tokenizer_load_mem(rl_tokenizer **tok, const char *json, size_t len, const char *source) {
     rl_json_doc doc;
     rl_tokenizer *t;
     rl_status st;
@@ -14698,7 +14712,7 @@ rl_status rl_tokenizer_load_mem(rl_tokenizer **tok, const char *json, size_t len
 }
 
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path) {
+RLDEF rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path) {
     rl_json_doc doc;
     rl_tokenizer *t;
     rl_status st;
@@ -14729,7 +14743,7 @@ rl_status rl_tokenizer_load(rl_tokenizer **tok, const char *path) {
 }
 #endif
 
-rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *const *tokens,
+RLDEF rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *const *tokens,
                                   const int32_t *token_types, int n_merges, const char *const *merges,
                                   rl_pretok kind, int32_t bos_id, int add_bos) {
     rl_tokenizer *t;
@@ -14794,7 +14808,7 @@ rl_status rl_tokenizer_from_vocab(rl_tokenizer **tok, int n_vocab, const char *c
 
 static int rl__hexval(int c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; }
 
-rl_status rl_tokenizer_load_llama2c_mem(rl_tokenizer **tok, const void *data, size_t len, int32_t vocab_size, const char *source) {
+RLDEF rl_status rl_tokenizer_load_llama2c_mem(rl_tokenizer **tok, const void *data, size_t len, int32_t vocab_size, const char *source) {
     const unsigned char *b = (const unsigned char *)data;
     const char *src = source ? source : "tokenizer.bin";
     rl_tokenizer *t;
@@ -14886,7 +14900,7 @@ rl_status rl_tokenizer_load_llama2c_mem(rl_tokenizer **tok, const void *data, si
 }
 
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_tokenizer_load_llama2c(rl_tokenizer **tok, const char *path, int32_t vocab_size) {
+RLDEF rl_status rl_tokenizer_load_llama2c(rl_tokenizer **tok, const char *path, int32_t vocab_size) {
     char *data = NULL;
     size_t len = 0;
     rl_status st;
@@ -15076,7 +15090,7 @@ static void rl__l2c_read(rl__l2c *r, float *dst, int64_t n, int quant) {
     r->soff += 4 * (size_t)(n / r->gs);
 }
 
-rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source) {
+RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source) {
     const unsigned char *b = (const unsigned char *)data;
     const char *src = source ? source : "model.bin";
     int32_t p[7];
@@ -15216,7 +15230,7 @@ rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, c
 }
 
 #if !defined(RADLADS_NO_STDIO)
-rl_status rl_model_load_llama2c(rl_model *m, const char *path) {
+RLDEF rl_status rl_model_load_llama2c(rl_model *m, const char *path) {
     char *data = NULL;
     size_t len = 0;
     rl_status st;
@@ -15230,7 +15244,7 @@ rl_status rl_model_load_llama2c(rl_model *m, const char *path) {
 #endif
 
 #if !defined(RADLADS_NO_TRAINING) && !defined(RADLADS_NO_TOKENIZER)
-rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const char *out_dir) {
+RLDEF rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const char *out_dir) {
     rl_model m;
     rl_tokenizer *tok = NULL;
     char *tb = NULL, path[4200], side[512];
@@ -15299,7 +15313,7 @@ rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const 
    ll) (per document, not per token). Task values are means over documents; the standard errors
    are the harness's: sample standard deviation (n−1) / √n (NAN for one document). */
 
-void rl_lmeval_opts_default(rl_lmeval_opts *o) {
+RLDEF void rl_lmeval_opts_default(rl_lmeval_opts *o) {
     memset(o, 0, sizeof *o);
     o->add_special = -1;
     o->prefix_token = -1;
@@ -15584,7 +15598,7 @@ static rl_status rl__lm_pair(const rl_tokenizer *tok, const rl__lm_cfg *k, const
     return RL_OK;
 }
 
-rl_status rl_lmeval_encode_pair(const rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
+RLDEF rl_status rl_lmeval_encode_pair(const rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
                                 const char *context, const char *continuation, int32_t **ctx_ids, int64_t *n_ctx,
                                 int32_t **cont_ids, int64_t *n_cont) {
     rl__lm_cfg k;
@@ -15597,7 +15611,7 @@ rl_status rl_lmeval_encode_pair(const rl_model *m, const rl_tokenizer *tok, cons
     return st;
 }
 
-rl_status rl_loglikelihood_tokens(rl_ctx *c, rl_model *m, const int32_t *ctx, int64_t n_ctx, const int32_t *cont,
+RLDEF rl_status rl_loglikelihood_tokens(rl_ctx *c, rl_model *m, const int32_t *ctx, int64_t n_ctx, const int32_t *cont,
                                   int64_t n_cont, int64_t max_length, double *ll, int *is_greedy) {
     int64_t V = m->cfg.vocab_size, total = n_ctx + n_cont, start, T, i, j;
     int32_t *seq;
@@ -15666,7 +15680,7 @@ static rl_status rl__lm_request(rl_ctx *c, rl_model *m, const rl_tokenizer *tok,
     return st;
 }
 
-rl_status rl_loglikelihood_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
+RLDEF rl_status rl_loglikelihood_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
                               const char *context, const char *continuation, double *ll, int *is_greedy,
                               int64_t *n_tokens) {
     rl__lm_cfg k;
@@ -15682,7 +15696,7 @@ rl_status rl_loglikelihood_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, c
     return st;
 }
 
-rl_status rl_loglikelihood(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *context,
+RLDEF rl_status rl_loglikelihood(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *context,
                            const char *continuation, double *ll, int *is_greedy, int64_t *n_tokens) {
     return rl_loglikelihood_ex(c, m, tok, NULL, context, continuation, ll, is_greedy, n_tokens);
 }
@@ -15742,7 +15756,7 @@ static rl_status rl__lm_doc_alloc(rl__lm_doc *d, rl_arena *A, int n) {
     return RL_OK;
 }
 
-rl_status rl_mc_score(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o, const rl_mc_item *it,
+RLDEF rl_status rl_mc_score(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o, const rl_mc_item *it,
                       double *lls, int *is_greedy, int *pred, int *pred_norm) {
     rl__lm_cfg k;
     rl__lm_doc d;
@@ -16065,7 +16079,7 @@ static double rl__lm_stderr(double sum, double sumsq, int64_t n) {
     return sqrt(var > 0 ? var : 0) / sqrt((double)n);
 }
 
-rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
+RLDEF rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
                           int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out) {
     rl__lm_cfg k;
     rl_arena A;
@@ -16199,7 +16213,7 @@ rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const
     return RL_OK;
 }
 
-rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
+RLDEF rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
                        int64_t limit, rl_mc_result *out) {
     return rl_eval_task_ex(c, m, tok, jsonl_path, task, limit, NULL, out);
 }
@@ -16377,7 +16391,7 @@ static rl_status rl__config_from_hp(rl_config *cfg, const rl_gguf *g, const rl_g
     return RL_OK;
 }
 
-rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g) {
+RLDEF rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g) {
     rl_gguf_llama_hparams hp;
     rl_status s;
     if (!cfg || !g) return rl__fail(RL_ERR_ARG, "rl_config_from_gguf: NULL argument");
@@ -16454,7 +16468,7 @@ static rl_status rl__gguf_tensor_fn(void *u, const char *hf, const rl_gguf_tenso
     return RL_OK;
 }
 
-rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
+RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
     rl_gguf_llama_hparams hp;
     rl_config cfg;
     rl__gguf_load L;
@@ -16733,7 +16747,7 @@ static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
     return x.st;
 }
 
-rl_status rl_model_load_gguf(rl_model *m, const char *path) {
+RLDEF rl_status rl_model_load_gguf(rl_model *m, const char *path) {
     rl_gguf *g;
     rl_status st;
     const char *arch = NULL;
@@ -16761,7 +16775,7 @@ rl_status rl_model_load_gguf(rl_model *m, const char *path) {
 
 /* ---- import: tokenizer from GGUF arrays ---- */
 
-rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g) {
+RLDEF rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g) {
     rl_gguf_vocab v;
     rl_pretok kind = RL_PRETOK_CUSTOM;
     rl_status st;
@@ -17065,7 +17079,7 @@ out:
     return st;
 }
 
-rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path) {
+RLDEF rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path) {
     rl__sbuf b;
     rl_status st;
     if (!tok || !path) return rl__fail(RL_ERR_ARG, "rl_tokenizer_save_json: NULL argument");
@@ -17142,7 +17156,7 @@ static rl_status rl__import_side_files(const rl_gguf *g, const rl_tokenizer *tok
 #endif
 
 #if !defined(RADLADS_NO_TRAINING)
-rl_status rl_import_gguf(const char *gguf_path, const char *out_dir) {
+RLDEF rl_status rl_import_gguf(const char *gguf_path, const char *out_dir) {
     rl_gguf g;
     rl_tokenizer *tok = NULL;
     rl_model m;
@@ -17209,12 +17223,12 @@ rl_status rl_import_gguf(const char *gguf_path, const char *out_dir) {
               RL_GGML_BF16, rounded to nearest even); norms, biases, vectors, the LoRA
               matrices and the fused lerp are always F32, as the converter writes them. */
 
-void rl_export_opts_default(rl_export_opts *o) {
+RLDEF void rl_export_opts_default(rl_export_opts *o) {
     memset(o, 0, sizeof *o);
     o->bos_id = o->eos_id = o->pad_id = o->eot_id = -1;
 }
 
-rl_status rl_export_check_rwkv6qwen2(const rl_model *m) {
+RLDEF rl_status rl_export_check_rwkv6qwen2(const rl_model *m) {
     const rl_config *c;
     int64_t l, first_attn = -1, n_attn = 0;
     if (!m || !m->blocks) return rl__fail(RL_ERR_ARG, "export: no model");
@@ -17536,7 +17550,7 @@ static void rl__ex_clamp_warn(const rl_model *m) {
                (long long)n_warn, (long long)m->cfg.n_layers, (long long)worst_l, worst);
 }
 
-rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype,
+RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype,
                                        const rl_export_opts *opts) {
     rl_export_opts dflt;
     const rl_export_opts *o = opts;
@@ -17681,7 +17695,7 @@ done:
     return st;
 }
 
-rl_status rl_export_gguf_rwkv6qwen2(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype) {
+RLDEF rl_status rl_export_gguf_rwkv6qwen2(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype) {
     return rl_export_gguf_rwkv6qwen2_ex(m, tok, path, wtype, NULL);
 }
 

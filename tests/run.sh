@@ -56,7 +56,7 @@ printf '#define RADLADS_IMPLEMENTATION\n#include "radlads.h"\n' > "$tmp/sw.c"
 cp "$tmp/sw.c" "$tmp/sw.cpp"
 embedded="-DRADLADS_NO_TRAINING -DRADLADS_NO_GGUF -DRADLADS_NO_TOKENIZER -DRADLADS_NO_LMEVAL -DRADLADS_NO_EXPORT -DRADLADS_NO_STDIO"
 no_io='^_*(f?open(64)?|fdopen|fclose|fread|fwrite|fseeko?(64)?|ftello?(64)?|fgets|fputs|fputc|puts|putchar|f?printf|vf?printf|perror|read|write|close|l?stat(64)?|fstat(64)?|mmap(64)?|munmap|opendir|readdir(64)?|closedir|rename|remove|unlink|mkdir|fsync)(_chk)?$'
-[ -n "$runner" ] || for sw in -DRADLADS_NO_TRAINING -DRADLADS_NO_GGUF -DRADLADS_NO_TOKENIZER -DRADLADS_NO_LMEVAL \
+[ -n "$runner" ] || for sw in -DRADLADS_STATIC -DRADLADS_NO_TRAINING -DRADLADS_NO_GGUF -DRADLADS_NO_TOKENIZER -DRADLADS_NO_LMEVAL \
     -DRADLADS_NO_EXPORT -DRADLADS_NO_THREADS -DRADLADS_NO_STDIO "$embedded" "c++ $embedded" "c++ -DRADLADS_NO_THREADS"; do
     case "$sw" in "c++ "*) cc="g++ -std=c++11"; src="$tmp/sw.cpp"; sw=${sw#c++ } ;; *) cc="gcc -std=c99"; src="$tmp/sw.c" ;; esac
     if $cc -pedantic -Wall -Wextra -Werror -I"$here" $sw -c -o "$tmp/sw.o" "$src" 2> "$tmp/err"; then
