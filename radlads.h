@@ -1553,6 +1553,13 @@ RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokeniz
 extern "C" {
 #endif
 
+/* A growable text buffer: oom is set once an append failed, then appends do nothing. */
+typedef struct rl__sbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} rl__sbuf;
+
 /* Arguments of one matrix product (see rl_gemm). */
 typedef struct rl__gemm_args {
     int64_t M, N, K;
@@ -1704,15 +1711,10 @@ extern "C" {
 #endif
 
 /* ---- what Part I uses of section 8 (files and text, the platform layer) ----
-   A growable text buffer (oom set once an append failed, then appends do nothing), a
+   A growable text buffer (rl__sbuf, with the internal declarations), a
    monotonic clock, whole-file reads, and writes that never leave a half-written file. */
-typedef struct rl__sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} rl__sbuf;
 RL__UTIL void *rl__grow(void *p, size_t *cap, size_t need, size_t elem);
-RL__UTIL void rl__sb_put(rl__sbuf *b, const char *s, size_t n);
+RL__INTERN void rl__sb_put(rl__sbuf *b, const char *s, size_t n);
 RL__UTIL void rl__sb_str(rl__sbuf *b, const char *s);
 RL__UTIL void rl__sb_u64(rl__sbuf *b, uint64_t v);
 RL__UTIL void rl__sb_printf(rl__sbuf *b, const char *fmt, ...)
@@ -1950,6 +1952,16 @@ RLDEF float rl_rng_normal(rl_rng *r) {
 }
 
 /* ---- number formats ---- */
+
+/* FNV-1a, 64 bit: the hash of the JSON, tokenizer and vocabulary tables and of the fingerprints
+   a checkpoint keeps; start from h = RL__FNV_BASIS */
+#define RL__FNV_BASIS 0xcbf29ce484222325ull
+RL__UTIL uint64_t rl__fnv1a(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = (const unsigned char *)p;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
 
 static uint32_t rl__f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static float rl__u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
@@ -5012,18 +5024,20 @@ RLDEF int rl_lora_rank(int64_t C, double e, double m) {
 
 typedef struct { const char *name; size_t off; int kinds; } rl__pdesc;
 #define RL__PD(name, field, kinds) { name, offsetof(rl_mixer, field), kinds }
-enum { RL__KA = 1, RL__K6 = 2, RL__K7 = 4, RL__KALL = 7 };
+/* kinds: the mixers that have the parameter; RL__KD marks the decay parameters, the only ones
+   the RL_TRAIN_DECAY stage trains */
+enum { RL__KA = 1, RL__K6 = 2, RL__K7 = 4, RL__KALL = 7, RL__KD = 8 };
 static const rl__pdesc rl__mixer_pdesc[] = {
     RL__PD("q_proj.weight", q_w, RL__KALL), RL__PD("q_proj.bias", q_b, RL__KALL),
     RL__PD("k_proj.weight", k_w, RL__KALL), RL__PD("k_proj.bias", k_b, RL__KALL),
     RL__PD("v_proj.weight", v_w, RL__KALL), RL__PD("v_proj.bias", v_b, RL__KALL),
     RL__PD("o_proj.weight", o_w, RL__KALL),
     RL__PD("time_maa_x", maa_x, RL__K6), RL__PD("time_maa_r", maa_r, RL__K6), RL__PD("time_maa_k", maa_k, RL__K6),
-    RL__PD("time_maa_v", maa_v, RL__K6), RL__PD("time_maa_w", maa_w, RL__K6), RL__PD("time_maa_g", maa_g, RL__K6),
-    RL__PD("time_maa_w1", maa_w1, RL__K6), RL__PD("time_maa_w2", maa_w2, RL__K6),
-    RL__PD("time_decay", decay, RL__K6), RL__PD("time_decay_w1", decay_w1, RL__K6),
-    RL__PD("time_decay_w2", decay_w2, RL__K6), RL__PD("gate.weight", gate_w, RL__K6 | RL__K7),
-    RL__PD("w0", w0, RL__K7), RL__PD("w1", w1, RL__K7), RL__PD("w2", w2, RL__K7),
+    RL__PD("time_maa_v", maa_v, RL__K6), RL__PD("time_maa_w", maa_w, RL__K6 | RL__KD), RL__PD("time_maa_g", maa_g, RL__K6),
+    RL__PD("time_maa_w1", maa_w1, RL__K6 | RL__KD), RL__PD("time_maa_w2", maa_w2, RL__K6 | RL__KD),
+    RL__PD("time_decay", decay, RL__K6 | RL__KD), RL__PD("time_decay_w1", decay_w1, RL__K6 | RL__KD),
+    RL__PD("time_decay_w2", decay_w2, RL__K6 | RL__KD), RL__PD("gate.weight", gate_w, RL__K6 | RL__K7),
+    RL__PD("w0", w0, RL__K7 | RL__KD), RL__PD("w1", w1, RL__K7 | RL__KD), RL__PD("w2", w2, RL__K7 | RL__KD),
     RL__PD("a0", a0, RL__K7), RL__PD("a1", a1, RL__K7), RL__PD("a2", a2, RL__K7),
     RL__PD("v0", v0, RL__K7), RL__PD("v1", v1, RL__K7), RL__PD("v2", v2, RL__K7),
     RL__PD("g1", g1, RL__K6 | RL__K7), RL__PD("g2", g2, RL__K6 | RL__K7), RL__PD("k_k", k_k, RL__K7), RL__PD("k_a", k_a, RL__K7),
@@ -6293,13 +6307,14 @@ RLDEF void rl_lr_at(const rl_lr_sched *s, int64_t step, double *lr_main, double 
 /* ---- AdamW ---- */
 
 typedef struct { rl_adamw *o; rl_model *m; int which, pass, layer; rl_status st; } rl__adam_ctx;
+/* 1 if `name` (a full parameter name) is a decay parameter of a mixer */
 static int rl__is_decay_param(const char *name) {
-    static const char *const keep[] = {"time_maa_w", "time_maa_w1", "time_maa_w2", "time_decay", "time_decay_w1", "time_decay_w2", "w0", "w1", "w2"};
-    const char *leaf = strrchr(name, '.');
+    const char *leaf = strstr(name, ".self_attn.");
     size_t i;
-    leaf = leaf ? leaf + 1 : name;
-    for (i = 0; i < sizeof keep / sizeof keep[0]; i++)
-        if (!strcmp(leaf, keep[i])) return 1;
+    if (!leaf) return 0;
+    leaf += strlen(".self_attn.");
+    for (i = 0; i < sizeof rl__mixer_pdesc / sizeof rl__mixer_pdesc[0]; i++)
+        if (!strcmp(leaf, rl__mixer_pdesc[i].name)) return (rl__mixer_pdesc[i].kinds & RL__KD) != 0;
     return 0;
 }
 static void rl__adam_fn(void *u, const char *name, rl_tensor *t) {
@@ -6472,13 +6487,6 @@ static const char *rl__nonfinite_param(rl_model *m, char *out, size_t n) {
     return out;
 }
 
-static uint64_t rl__fnv1a(uint64_t h, const void *p, size_t n) {
-    const unsigned char *b = (const unsigned char *)p;
-    size_t i;
-    for (i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
-
 /* What must not change between a run and its resumption, kept in the checkpoint's metadata
    as radlads.id.<key> = value: the teacher (shape and a hash of its first embedding rows),
    the token stream (length and a hash of its first MiB), ctx, batch, the student's
@@ -6514,10 +6522,10 @@ static void rl__run_identity(rl__run_id *id, rl_model *s, rl_model *t, const rl_
         size_t esz = t->embed.dtype == RL_F32 ? 4 : 2, nb = (size_t)RL__MIN((int64_t)1 << 18, t->embed.n) * esz;
         rl__id_add(id, "teacher", "%s, %lld layers, d_model %lld, vocab %lld, embeddings fnv1a64 %016llx", t->cfg.model_type,
                    (long long)t->cfg.n_layers, (long long)t->cfg.hidden_size, (long long)t->cfg.vocab_size,
-                   (unsigned long long)rl__fnv1a(0xcbf29ce484222325ull, t->embed.data, nb));
+                   (unsigned long long)rl__fnv1a(RL__FNV_BASIS, t->embed.data, nb));
     }
     rl__id_add(id, "data", "%lld tokens, first MiB fnv1a64 %016llx", (long long)data->n,
-               (unsigned long long)rl__fnv1a(0xcbf29ce484222325ull, data->ids, sizeof(int32_t) * (size_t)RL__MIN(data->n, (int64_t)1 << 18)));
+               (unsigned long long)rl__fnv1a(RL__FNV_BASIS, data->ids, sizeof(int32_t) * (size_t)RL__MIN(data->n, (int64_t)1 << 18)));
     if (o->identity) {
         int i;
         for (i = 0; o->identity[i] && o->identity[i + 1]; i += 2) rl__id_add(id, o->identity[i], "%s", o->identity[i + 1]);
@@ -7878,13 +7886,6 @@ typedef struct rl__enc {
     size_t cilen, cicap;
 } rl__enc;
 
-/* A growable byte string. */
-typedef struct rl__lm_buf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} rl__lm_buf;
-
 /* A document as requests: request i = (ctx[i], cont[i]); norm[i] is the string whose length in
    characters divides ll for acc_norm. */
 typedef struct rl__lm_doc {
@@ -7922,9 +7923,9 @@ size_t rl__pretok_split(const rl_tokenizer *t, int stage, const unsigned char *s
 int rl__lm_space(uint32_t c);
 int64_t rl__lm_nchars(const char *s, size_t n);
 size_t rl__lm_rspace(const char *s, size_t n);
-void rl__lm_put(rl__lm_buf *b, const char *s, size_t n);
-void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n);
-void rl__lm_hs_pre(rl__lm_buf *b, const char *s, size_t n);
+void rl__sb_put(rl__sbuf *b, const char *s, size_t n);
+void rl__lm_capitalize(rl__sbuf *b, const char *s, size_t n);
+void rl__lm_hs_pre(rl__sbuf *b, const char *s, size_t n);
 int rl__lm_argmax(const double *x, int n);
 int rl__lm_task_id(const char *t);
 rl_status rl__lm_make_doc(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d);
@@ -8496,7 +8497,7 @@ static void *rl__grow(void *p, size_t *cap, size_t need, size_t elem) {
 
 
 
-static void rl__sb_put(rl__sbuf *b, const char *s, size_t n) {
+RL__INTERN void rl__sb_put(rl__sbuf *b, const char *s, size_t n) {
     char *np;
     if (b->oom) return;
     np = (char *)rl__grow(b->p, &b->cap, b->n + n + 1, 1);
@@ -8505,7 +8506,7 @@ static void rl__sb_put(rl__sbuf *b, const char *s, size_t n) {
         return;
     }
     b->p = np;
-    memcpy(b->p + b->n, s, n);
+    if (n) memcpy(b->p + b->n, s, n);
     b->n += n;
     b->p[b->n] = 0;
 }
@@ -8631,6 +8632,73 @@ RL__UTIL void rl__st_le(unsigned char *b, uint64_t v, int n) {
     for (i = 0; i < n; i++) b[i] = (unsigned char)(v >> (8 * i));
 }
 
+/* ---- UTF-8 ---- */
+#define RL__CP_BAD 0x110000u /* a byte that is not valid UTF-8 (a character of class "other") */
+
+/* Decode the character at s (n >= 1 bytes left); returns its length. Anything that is not
+   well-formed UTF-8 (overlong, surrogate, > U+10FFFF, truncated) is one byte of RL__CP_BAD. */
+static size_t rl__utf8_next(const unsigned char *s, size_t n, uint32_t *cp) {
+    unsigned c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        if (n >= 2 && (s[1] & 0xC0) == 0x80) {
+            *cp = ((uint32_t)(c & 0x1F) << 6) | (s[1] & 0x3F);
+            return 2;
+        }
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        if (n >= 3 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80) {
+            uint32_t v = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+            if (v >= 0x800 && (v < 0xD800 || v > 0xDFFF)) {
+                *cp = v;
+                return 3;
+            }
+        }
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        if (n >= 4 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80) {
+            uint32_t v = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
+                         ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+            if (v >= 0x10000 && v <= 0x10FFFF) {
+                *cp = v;
+                return 4;
+            }
+        }
+    }
+    *cp = RL__CP_BAD;
+    return 1;
+}
+
+/* Encode cp (at most U+10FFFF) at o; returns its length (1..4). */
+static size_t rl__utf8_put(unsigned char *o, uint32_t cp) {
+    if (cp < 0x80) { o[0] = (unsigned char)cp; return 1; }
+    if (cp < 0x800) { o[0] = (unsigned char)(0xC0 | cp >> 6); o[1] = (unsigned char)(0x80 | (cp & 0x3F)); return 2; }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | cp >> 12);
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | cp >> 18);
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* 1 if the n bytes at s are well-formed UTF-8 */
+RL__UTIL int rl__utf8_valid(const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        i += rl__utf8_next(p + i, n - i, &cp);
+        if (cp == RL__CP_BAD) return 0;
+    }
+    return 1;
+}
+
 /* ==== 9. JSON ============================================================== */
 
 typedef struct rl__jkey {
@@ -8714,29 +8782,6 @@ static const unsigned char *rl__jws(const unsigned char *p, const unsigned char 
     return p;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid (Unicode Table 3-7). */
-static int rl__utf8_len(const unsigned char *p, const unsigned char *end) {
-    unsigned c = p[0], lo = 0x80, hi = 0xBF;
-    int n, i;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else
-        return 0;
-    if (end - p < n) return 0;
-    if (p[1] < lo || p[1] > hi) return 0;
-    for (i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
-    return n;
-}
-
 static int rl__jhex4(const unsigned char *p, const unsigned char *end, unsigned *out) {
     unsigned v = 0;
     int i;
@@ -8751,24 +8796,6 @@ static int rl__jhex4(const unsigned char *p, const unsigned char *end, unsigned 
     }
     *out = v;
     return 0;
-}
-
-static unsigned char *rl__utf8_put(unsigned char *o, unsigned cp) {
-    if (cp < 0x80) *o++ = (unsigned char)cp;
-    else if (cp < 0x800) {
-        *o++ = (unsigned char)(0xC0 | (cp >> 6));
-        *o++ = (unsigned char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        *o++ = (unsigned char)(0xE0 | (cp >> 12));
-        *o++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (unsigned char)(0x80 | (cp & 0x3F));
-    } else {
-        *o++ = (unsigned char)(0xF0 | (cp >> 18));
-        *o++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-        *o++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (unsigned char)(0x80 | (cp & 0x3F));
-    }
-    return o;
 }
 
 /* String at *pp (on the opening quote): decoded into the arena; *pp moves past the close. */
@@ -8811,15 +8838,16 @@ static int rl__jstring(rl__jp *jp, const unsigned char **pp, const char **out, i
             } else {
                 p += 6;
             }
-            o = rl__utf8_put(o, cp);
+            o += rl__utf8_put(o, cp);
         } else if (c < 0x20) {
             return rl__jerr(jp, p, "control character 0x%02x in string (must be escaped)", c);
         } else if (c < 0x80) {
             *o++ = (unsigned char)c;
             p++;
         } else {
-            int n = rl__utf8_len(p, q);
-            if (!n) return rl__jerr(jp, p, "invalid UTF-8 (byte 0x%02x) in string", c);
+            uint32_t cp;
+            size_t n = rl__utf8_next(p, (size_t)(q - p), &cp);
+            if (cp == RL__CP_BAD) return rl__jerr(jp, p, "invalid UTF-8 (byte 0x%02x) in string", c);
             memcpy(o, p, (size_t)n);
             o += n;
             p += n;
@@ -8906,13 +8934,6 @@ static int rl__jnumber(rl__jp *jp, const unsigned char **pp, rl_json *v) {
     return 0;
 }
 
-static uint64_t rl__hash_bytes(const char *s, int64_t n) {
-    uint64_t h = 1469598103934665603ull;
-    int64_t i;
-    for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 /* Close an object whose n members sit at stk[sb..] / keys[kb..]: drop duplicate keys
    (value of the last occurrence at the position of the first), copy into the arena. */
 static int rl__jclose_obj(rl__jp *jp, rl_json *v, size_t sb, size_t kb) {
@@ -8944,7 +8965,7 @@ static int rl__jclose_obj(rl__jp *jp, rl_json *v, size_t sb, size_t kb) {
             memset(jp->ht, 0xFF, cap * sizeof(uint32_t));
             mask = cap - 1;
             for (j = 0; j < n; j++) {
-                size_t h = (size_t)rl__hash_bytes(ks[j].k, ks[j].len) & mask;
+                size_t h = (size_t)rl__fnv1a(RL__FNV_BASIS, ks[j].k, (size_t)ks[j].len) & mask;
                 for (;;) {
                     uint32_t e = jp->ht[h];
                     if (e == 0xFFFFFFFFu) {
@@ -9299,6 +9320,47 @@ RLDEF rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const ch
         return RL_OK;
     }
     return rl_json_as_str(v, source, key, out);
+}
+
+/* ---- JSON strings out (the writers of safetensors headers and tokenizer.json) ---- */
+/* Append the n bytes at s as a JSON string, as serde_json writes one: ", \ and control
+   characters escaped, UTF-8 as is. Returns 0, or -1 if s is not valid UTF-8. */
+RL__UTIL int rl__sb_json_str(rl__sbuf *b, const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    rl__sb_put(b, "\"", 1);
+    while (p < end) {
+        const unsigned char *q = p;
+        int l;
+        while (q < end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
+        if (q > p) rl__sb_put(b, (const char *)p, (size_t)(q - p));
+        p = q;
+        if (p == end) break;
+        if (*p >= 0x80) {
+            uint32_t cp;
+            l = (int)rl__utf8_next(p, (size_t)(end - p), &cp);
+            if (cp == RL__CP_BAD) return -1;
+            rl__sb_put(b, (const char *)p, (size_t)l);
+            p += l;
+            continue;
+        }
+        switch (*p) {
+        case '"': rl__sb_put(b, "\\\"", 2); break;
+        case '\\': rl__sb_put(b, "\\\\", 2); break;
+        case '\b': rl__sb_put(b, "\\b", 2); break;
+        case '\f': rl__sb_put(b, "\\f", 2); break;
+        case '\n': rl__sb_put(b, "\\n", 2); break;
+        case '\r': rl__sb_put(b, "\\r", 2); break;
+        case '\t': rl__sb_put(b, "\\t", 2); break;
+        default: {
+            char e[8];
+            snprintf(e, sizeof e, "\\u%04x", *p);
+            rl__sb_put(b, e, 6);
+        }
+        }
+        p++;
+    }
+    rl__sb_put(b, "\"", 1);
+    return 0;
 }
 
 /* ==== 10. safetensors ====================================================== */
@@ -9982,42 +10044,6 @@ RLDEF rl_status rl_st_read_i32(const rl_st *st, const char *name, int32_t *dst, 
 
 /* ---- safetensors writer ---- */
 
-/* A JSON string as serde_json writes it: escapes ", \, control characters; UTF-8 as is. */
-static void rl__sb_json_str(rl__sbuf *b, const char *s) {
-    const unsigned char *p = (const unsigned char *)s;
-    rl__sb_put(b, "\"", 1);
-    for (; *p; p++) {
-        char e[8];
-        switch (*p) {
-        case '"': rl__sb_put(b, "\\\"", 2); break;
-        case '\\': rl__sb_put(b, "\\\\", 2); break;
-        case '\b': rl__sb_put(b, "\\b", 2); break;
-        case '\f': rl__sb_put(b, "\\f", 2); break;
-        case '\n': rl__sb_put(b, "\\n", 2); break;
-        case '\r': rl__sb_put(b, "\\r", 2); break;
-        case '\t': rl__sb_put(b, "\\t", 2); break;
-        default:
-            if (*p < 0x20) {
-                snprintf(e, sizeof e, "\\u%04x", *p);
-                rl__sb_put(b, e, 6);
-            } else {
-                rl__sb_put(b, (const char *)p, 1);
-            }
-        }
-    }
-    rl__sb_put(b, "\"", 1);
-}
-
-static int rl__utf8_valid(const char *s) {
-    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
-    while (p < end) {
-        int n = rl__utf8_len(p, end);
-        if (!n) return 0;
-        p += n;
-    }
-    return 1;
-}
-
 static rl_st_dtype rl__st_from_dtype(rl_dtype d) {
     switch (d) {
     case RL_F32: return RL_ST_F32;
@@ -10063,7 +10089,7 @@ static rl_status rl__st_header(const char *what, const rl_st_entry *tensors, int
         uint64_t numel = 1;
         ord[i].e = e;
         ord[i].dt = rl__st_from_dtype(e->dtype);
-        if (!e->name || !rl__utf8_valid(e->name) || !strcmp(e->name, "__metadata__")) {
+        if (!e->name || !rl__utf8_valid(e->name, strlen(e->name)) || !strcmp(e->name, "__metadata__")) {
             s = rl__fail(RL_ERR_ARG, "%s: tensor %d: name %s", what, i, !e->name ? "missing" : "is not valid UTF-8 or is reserved");
             goto fail;
         }
@@ -10125,7 +10151,7 @@ static rl_status rl__st_header(const char *what, const rl_st_entry *tensors, int
     }
     for (i = 0; i < nmeta; i++) {
         const char *key = meta[2 * i], *val = meta[2 * i + 1];
-        if (!rl__utf8_valid(key) || !rl__utf8_valid(val)) {
+        if (!rl__utf8_valid(key, strlen(key)) || !rl__utf8_valid(val, strlen(val))) {
             s = rl__fail(RL_ERR_ARG, "%s: metadata %s: not valid UTF-8", what, key);
             goto fail;
         }
@@ -10160,16 +10186,16 @@ static rl_status rl__st_header(const char *what, const rl_st_entry *tensors, int
         rl__sb_str(hb, "\"__metadata__\":{");
         for (i = 0; i < k; i++) {
             if (i) rl__sb_str(hb, ",");
-            rl__sb_json_str(hb, mk[2 * i]);
+            rl__sb_json_str(hb, mk[2 * i], strlen(mk[2 * i]));
             rl__sb_str(hb, ":");
-            rl__sb_json_str(hb, mk[2 * i + 1]);
+            rl__sb_json_str(hb, mk[2 * i + 1], strlen(mk[2 * i + 1]));
         }
         rl__sb_str(hb, "}");
     }
     for (i = 0; i < n; i++) {
         const rl_st_entry *e = ord[i].e;
         if (i || k) rl__sb_str(hb, ",");
-        rl__sb_json_str(hb, e->name);
+        rl__sb_json_str(hb, e->name, strlen(e->name));
         rl__sb_str(hb, ":{\"dtype\":\"");
         rl__sb_str(hb, rl__st_names[ord[i].dt]);
         rl__sb_str(hb, "\",\"shape\":[");
@@ -10778,32 +10804,12 @@ static void rl__kq_scale_min(const unsigned char *s, int j, int *sc, int *mn) {
 }
 /* Q4_K, 256 elements (8 sub-blocks of 32) in 144 bytes: f16 d, f16 dmin, 12 bytes of
    scales/mins, 128 bytes of nibbles; bytes 32p..32p+31 hold sub-block 2p in their low
-   nibbles and sub-block 2p+1 in their high nibbles. Value (d·sc)·q - dmin·m. */
-static void rl__deq_q4_k(const unsigned char *b, float *y) {
-    float d = rl__h2f(b), dmin = rl__h2f(b + 2), t;
-    const unsigned char *sc = b + 4, *qs = b + 16;
-    int p, l, s0, m0, s1, m1;
-    for (p = 0; p < 4; p++) {
-        float d0, mm0, d1, mm1;
-        rl__kq_scale_min(sc, 2 * p, &s0, &m0);
-        rl__kq_scale_min(sc, 2 * p + 1, &s1, &m1);
-        d0 = d * (float)s0;
-        mm0 = dmin * (float)m0;
-        d1 = d * (float)s1;
-        mm1 = dmin * (float)m1;
-        for (l = 0; l < 32; l++) {
-            t = d0 * (float)(qs[32 * p + l] & 15);
-            y[64 * p + l] = t - mm0;
-            t = d1 * (float)(qs[32 * p + l] >> 4);
-            y[64 * p + 32 + l] = t - mm1;
-        }
-    }
-}
-/* Q5_K, 176 bytes: as Q4_K with 32 bytes of fifth bits between the scales and the
+   nibbles and sub-block 2p+1 in their high nibbles. Value (d·sc)·q - dmin·m.
+   Q5_K, 176 bytes: the same with 32 bytes of fifth bits between the scales and the
    nibbles: bit s of byte l is the fifth bit of element l of sub-block s. */
-static void rl__deq_q5_k(const unsigned char *b, float *y) {
-    float d = rl__h2f(b), dmin = rl__h2f(b + 2), t;
-    const unsigned char *sc = b + 4, *qh = b + 16, *qs = b + 48;
+static void rl__deq_q45_k(const unsigned char *b, float *y, int five) {
+    float d = rl__h2f(b), dmin = rl__h2f(b + 2);
+    const unsigned char *sc = b + 4, *qh = b + 16, *qs = b + (five ? 48 : 16);
     int p, l, s0, m0, s1, m1;
     for (p = 0; p < 4; p++) {
         float d0, mm0, d1, mm1;
@@ -10814,8 +10820,12 @@ static void rl__deq_q5_k(const unsigned char *b, float *y) {
         d1 = d * (float)s1;
         mm1 = dmin * (float)m1;
         for (l = 0; l < 32; l++) {
-            int q0 = (qs[32 * p + l] & 15) | (((qh[l] >> (2 * p)) & 1) << 4);
-            int q1 = (qs[32 * p + l] >> 4) | (((qh[l] >> (2 * p + 1)) & 1) << 4);
+            int q0 = qs[32 * p + l] & 15, q1 = qs[32 * p + l] >> 4;
+            float t;
+            if (five) {
+                q0 |= ((qh[l] >> (2 * p)) & 1) << 4;
+                q1 |= ((qh[l] >> (2 * p + 1)) & 1) << 4;
+            }
             t = d0 * (float)q0;
             y[64 * p + l] = t - mm0;
             t = d1 * (float)q1;
@@ -10823,6 +10833,8 @@ static void rl__deq_q5_k(const unsigned char *b, float *y) {
         }
     }
 }
+static void rl__deq_q4_k(const unsigned char *b, float *y) { rl__deq_q45_k(b, y, 0); }
+static void rl__deq_q5_k(const unsigned char *b, float *y) { rl__deq_q45_k(b, y, 1); }
 /* Q6_K, 256 elements in 210 bytes: 128 bytes of low nibbles, 64 bytes of 2-bit high
    parts, 16 int8 scales (one per 16 elements), f16 d. Each half of 128 elements uses 64
    low bytes and 32 high bytes: element 32k + l (k = 0..3, l = 0..31) takes the low
@@ -13025,8 +13037,6 @@ static const uint16_t rl__ucomp[940] = {
 
 /* ---- tokenizer: Unicode lookups ---- */
 
-#define RL__CP_BAD 0x110000u /* a byte that is not valid UTF-8 (a character of class "other") */
-
 RL__INTERN unsigned rl__uprop(uint32_t cp) {
     size_t lo = 0, hi = sizeof rl__uprops / sizeof rl__uprops[0];
     if (cp < 128) return rl__uprops_ascii[cp];
@@ -13060,57 +13070,6 @@ RL__INTERN const char *rl__unicode_tables(const uint32_t **runs, size_t *n_runs,
     return RL__UNICODE_VERSION;
 }
 #endif
-
-/* Decode the character at s (n >= 1 bytes left); returns its length. Anything that is not
-   well-formed UTF-8 (overlong, surrogate, > U+10FFFF, truncated) is one byte of RL__CP_BAD. */
-static size_t rl__utf8_next(const unsigned char *s, size_t n, uint32_t *cp) {
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        if (n >= 2 && (s[1] & 0xC0) == 0x80) {
-            *cp = ((uint32_t)(c & 0x1F) << 6) | (s[1] & 0x3F);
-            return 2;
-        }
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        if (n >= 3 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80) {
-            uint32_t v = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-            if (v >= 0x800 && (v < 0xD800 || v > 0xDFFF)) {
-                *cp = v;
-                return 3;
-            }
-        }
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        if (n >= 4 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80) {
-            uint32_t v = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
-                         ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-            if (v >= 0x10000 && v <= 0x10FFFF) {
-                *cp = v;
-                return 4;
-            }
-        }
-    }
-    *cp = RL__CP_BAD;
-    return 1;
-}
-
-static size_t rl__tk_utf8_put(unsigned char *o, uint32_t cp) {
-    if (cp < 0x80) { o[0] = (unsigned char)cp; return 1; }
-    if (cp < 0x800) { o[0] = (unsigned char)(0xC0 | cp >> 6); o[1] = (unsigned char)(0x80 | (cp & 0x3F)); return 2; }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | cp >> 12);
-        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | cp >> 18);
-    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
 
 /* Properties (RL__U_*) of the character at s[i], with its code point and length. */
 static unsigned rl__char_at(const unsigned char *s, size_t n, size_t i, uint32_t *cp, size_t *len) {
@@ -13269,10 +13228,9 @@ static int rl__tk_grow(void *pp, size_t *cap, size_t need, size_t sz) {
     return 0;
 }
 
+/* the vocabulary tables' hash: FNV-1a with its high bits folded into the low ones they index by */
 static uint64_t rl__tk_hash(const char *s, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    size_t i;
-    for (i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    uint64_t h = rl__fnv1a(RL__FNV_BASIS, s, n);
     return h ^ (h >> 31);
 }
 
@@ -13473,7 +13431,7 @@ static rl_status rl__nfc_segment(rl__enc *e, const unsigned char *s, size_t n, s
     for (i = 0; i < m; i++) { /* 4. back to UTF-8 */
         uint32_t c = e->u32[i];
         if (c & RL__BADBYTE) e->nbuf[(*o)++] = (unsigned char)(c & 0xFF);
-        else *o += rl__tk_utf8_put(e->nbuf + *o, c);
+        else *o += rl__utf8_put(e->nbuf + *o, c);
     }
     return RL_OK;
 }
@@ -14069,7 +14027,7 @@ static rl_tokenizer *rl__tok_new(const char *source) {
        other 68 to U+0100.. in byte order */
     for (b = 0; b < 256; b++) {
         uint32_t cp = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE ? (uint32_t)b : 0x100u + (uint32_t)n++;
-        t->bchr_len[b] = (unsigned char)rl__tk_utf8_put(t->bchr[b], cp);
+        t->bchr_len[b] = (unsigned char)rl__utf8_put(t->bchr[b], cp);
         t->byte_id[b] = -1;
     }
     return t;
@@ -15400,42 +15358,23 @@ static uint32_t rl__lm_upper(uint32_t c) {
     return c;
 }
 
-/* rl__lm_buf, a growable byte string, and rl__lm_doc: in the internal declarations. */
-RL__INTERN void rl__lm_put(rl__lm_buf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 64;
-        char *q;
-        while (nc < b->n + n + 1) nc *= 2;
-        q = (char *)RL_REALLOC(b->p, nc);
-        if (!q) {
-            b->oom = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = nc;
-    }
-    if (n) memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-static void rl__lm_puts(rl__lm_buf *b, const char *s) { rl__lm_put(b, s, strlen(s)); }
-static void rl__lm_putc(rl__lm_buf *b, uint32_t cp) {
+/* rl__lm_doc: in the internal declarations. */
+static void rl__lm_putc(rl__sbuf *b, uint32_t cp) {
     unsigned char u[4];
-    size_t l = rl__tk_utf8_put(u, cp);
-    rl__lm_put(b, (const char *)u, l);
+    size_t l = rl__utf8_put(u, cp);
+    rl__sb_put(b, (const char *)u, l);
 }
 
 /* Python str.capitalize(): first character upper-cased (ß -> "Ss"), the rest lower-cased. */
-RL__INTERN void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n) {
+RL__INTERN void rl__lm_capitalize(rl__sbuf *b, const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     int first = 1;
     while (i < n) {
         uint32_t cp;
         size_t l = rl__utf8_next(p + i, n - i, &cp);
-        if (l == 1 && p[i] >= 0x80) rl__lm_put(b, s + i, 1); /* stray byte: as it is */
-        else if (first && cp == 0xDF) rl__lm_puts(b, "Ss");
+        if (l == 1 && p[i] >= 0x80) rl__sb_put(b, s + i, 1); /* stray byte: as it is */
+        else if (first && cp == 0xDF) rl__sb_str(b, "Ss");
         else rl__lm_putc(b, first ? rl__lm_upper(cp) : rl__lm_lower(cp));
         first = 0;
         i += l;
@@ -15443,8 +15382,8 @@ RL__INTERN void rl__lm_capitalize(rl__lm_buf *b, const char *s, size_t n) {
 }
 
 /* HellaSwag preprocess (lm-eval hellaswag/utils.py) of s into b. */
-RL__INTERN void rl__lm_hs_pre(rl__lm_buf *b, const char *s, size_t n) {
-    rl__lm_buf t, u;
+RL__INTERN void rl__lm_hs_pre(rl__sbuf *b, const char *s, size_t n) {
+    rl__sbuf t, u;
     size_t i, a = rl__lm_lspace(s, n), z;
     memset(&t, 0, sizeof t);
     memset(&u, 0, sizeof u);
@@ -15452,12 +15391,12 @@ RL__INTERN void rl__lm_hs_pre(rl__lm_buf *b, const char *s, size_t n) {
     /* text.replace(" [title]", ". ") */
     for (i = a; i < z;) {
         if (z - i >= 8 && !memcmp(s + i, " [title]", 8)) {
-            rl__lm_put(&t, ". ", 2);
+            rl__sb_put(&t, ". ", 2);
             i += 8;
         } else
-            rl__lm_put(&t, s + i++, 1);
+            rl__sb_put(&t, s + i++, 1);
     }
-    rl__lm_put(&t, "", 0);
+    rl__sb_put(&t, "", 0);
     /* re.sub("\\[.*?\\]", "", text): '.' does not match a newline */
     for (i = 0; i < t.n;) {
         if (t.p[i] == '[') {
@@ -15468,18 +15407,18 @@ RL__INTERN void rl__lm_hs_pre(rl__lm_buf *b, const char *s, size_t n) {
                 continue;
             }
         }
-        rl__lm_put(&u, t.p + i++, 1);
+        rl__sb_put(&u, t.p + i++, 1);
     }
-    rl__lm_put(&u, "", 0);
+    rl__sb_put(&u, "", 0);
     /* text.replace("  ", " ") (left to right, non-overlapping) */
     for (i = 0; i < u.n;) {
         if (u.n - i >= 2 && u.p[i] == ' ' && u.p[i + 1] == ' ') {
-            rl__lm_put(b, " ", 1);
+            rl__sb_put(b, " ", 1);
             i += 2;
         } else
-            rl__lm_put(b, u.p + i++, 1);
+            rl__sb_put(b, u.p + i++, 1);
     }
-    rl__lm_put(b, "", 0);
+    rl__sb_put(b, "", 0);
     if (t.oom || u.oom) b->oom = 1;
     RL_FREE(t.p);
     RL_FREE(u.p);
@@ -15562,12 +15501,12 @@ static rl_status rl__lm_pair(const rl_tokenizer *tok, const rl__lm_cfg *k, const
         a[0] = k->prefix;
         na = 1;
     } else {
-        rl__lm_buf whole;
+        rl__sbuf whole;
         size_t sp = rl__lm_rspace(ctx, nctx);
         int64_t i;
         memset(&whole, 0, sizeof whole);
-        rl__lm_put(&whole, ctx, nctx);
-        rl__lm_put(&whole, cont, ncont);
+        rl__sb_put(&whole, ctx, nctx);
+        rl__sb_put(&whole, cont, ncont);
         if (whole.oom) {
             RL_FREE(whole.p);
             return rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
@@ -15850,7 +15789,7 @@ static rl_status rl__lm_index(const rl_json *v, const char *src, const char *fie
 }
 
 /* The requests of one document (strings live in A; b is scratch space). */
-static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__lm_buf *b) {
+static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__sbuf *b) {
     rl_status st;
     int i, n;
     if (o->type != RL_JSON_OBJ)
@@ -15879,14 +15818,14 @@ static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, 
         if ((st = rl__lm_doc_alloc(d, A, n)) != RL_OK) return st;
         if ((st = rl__lm_index(rl_json_get(o, "label"), src, "label", 0, n, &d->gold)) != RL_OK) return st;
         {
-            rl__lm_buf raw;
+            rl__sbuf raw;
             memset(&raw, 0, sizeof raw);
-            rl__lm_put(&raw, al, nal);
-            rl__lm_put(&raw, ": ", 2);
-            rl__lm_put(&raw, ca, nca);
-            rl__lm_put(&raw, " ", 1);
+            rl__sb_put(&raw, al, nal);
+            rl__sb_put(&raw, ": ", 2);
+            rl__sb_put(&raw, ca, nca);
+            rl__sb_put(&raw, " ", 1);
             rl__lm_capitalize(&raw, cb, ncb);
-            rl__lm_put(&raw, "", 0);
+            rl__sb_put(&raw, "", 0);
             if (raw.oom) b->oom = 1;
             else rl__lm_hs_pre(b, raw.p, raw.n);
             RL_FREE(raw.p);
@@ -15897,7 +15836,7 @@ static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, 
             const rl_json *v = &e->kids[i];
             snprintf(field, sizeof field, "endings[%d]", i);
             if ((st = rl_json_expect(v, RL_JSON_STR, src, field)) != RL_OK) break;
-            rl__lm_put(b, " ", 1);
+            rl__sb_put(b, " ", 1);
             rl__lm_hs_pre(b, v->str, (size_t)v->n);
             RL__LM_COPY(d->cont[i], d->ncont[i]);
             d->ctx[i] = q;
@@ -15915,9 +15854,9 @@ static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, 
         if ((st = rl__lm_str(o, "sol2", src, &s[1], &ns[1])) != RL_OK) return st;
         if ((st = rl__lm_doc_alloc(d, A, 2)) != RL_OK) return st;
         if ((st = rl__lm_index(rl_json_get(o, "label"), src, "label", 0, 2, &d->gold)) != RL_OK) return st;
-        rl__lm_puts(b, "Question: ");
-        rl__lm_put(b, g, ng);
-        rl__lm_puts(b, "\nAnswer:");
+        rl__sb_str(b, "Question: ");
+        rl__sb_put(b, g, ng);
+        rl__sb_str(b, "\nAnswer:");
         RL__LM_COPY(d->ctx[0], d->nctx[0]);
         for (i = 0; i < 2; i++) {
             d->ctx[i] = d->ctx[0];
@@ -15954,9 +15893,9 @@ static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, 
         if (n < 1 || n > 1000) return rl__fail(RL_ERR_FORMAT, "%s: choices: expected 1 to 1000 choices", src);
         if ((st = rl__lm_str(o, "answerKey", src, &key, &nkey)) != RL_OK) return st;
         if ((st = rl__lm_doc_alloc(d, A, n)) != RL_OK) return st;
-        rl__lm_puts(b, "Question: ");
-        rl__lm_put(b, q, nq);
-        rl__lm_puts(b, "\nAnswer:");
+        rl__sb_str(b, "Question: ");
+        rl__sb_put(b, q, nq);
+        rl__sb_str(b, "\nAnswer:");
         RL__LM_COPY(d->ctx[0], d->nctx[0]);
         d->gold = -1;
         for (i = 0; i < n; i++) {
@@ -16003,12 +15942,12 @@ static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, 
         a = rl__lm_lspace(s + at + 1, ns - at - 1);
         tl = ns - at - 1 - a;
         tl -= rl__lm_rspace(s + at + 1 + a, tl);
-        rl__lm_put(b, " ", 1); /* target_delimiter + sentence[i+1:].strip() */
-        rl__lm_put(b, s + at + 1 + a, tl);
+        rl__sb_put(b, " ", 1); /* target_delimiter + sentence[i+1:].strip() */
+        rl__sb_put(b, s + at + 1 + a, tl);
         RL__LM_COPY(d->cont[0], d->ncont[0]);
         for (i = 0; i < 2; i++) {
-            rl__lm_put(b, s, at);
-            rl__lm_put(b, op[i], nop[i]);
+            rl__sb_put(b, s, at);
+            rl__sb_put(b, op[i], nop[i]);
             RL__LM_COPY(d->ctx[i], d->nctx[i]);
             d->cont[i] = d->cont[0];
             d->ncont[i] = d->ncont[0];
@@ -16046,7 +15985,7 @@ static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, 
 }
 
 RL__INTERN rl_status rl__lm_make_doc(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d) {
-    rl__lm_buf b;
+    rl__sbuf b;
     rl_status st;
     memset(&b, 0, sizeof b);
     st = rl__lm_make_doc_b(task, o, src, A, d, &b);
@@ -16831,42 +16770,6 @@ out:
 #if !defined(RADLADS_NO_STDIO)
 /* ---- import: tokenizer.json writer (not with RADLADS_NO_STDIO) ---- */
 
-/* A JSON string of n bytes; 0, or -1 if s is not valid UTF-8. */
-static int rl__sb_json_strn(rl__sbuf *b, const char *s, size_t n) {
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    rl__sb_put(b, "\"", 1);
-    while (p < end) {
-        const unsigned char *q = p;
-        int l;
-        while (q < end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
-        if (q > p) rl__sb_put(b, (const char *)p, (size_t)(q - p));
-        p = q;
-        if (p == end) break;
-        if (*p >= 0x80) {
-            if (!(l = rl__utf8_len(p, end))) return -1;
-            rl__sb_put(b, (const char *)p, (size_t)l);
-            p += l;
-            continue;
-        }
-        switch (*p) {
-        case '"': rl__sb_put(b, "\\\"", 2); break;
-        case '\\': rl__sb_put(b, "\\\\", 2); break;
-        case '\b': rl__sb_put(b, "\\b", 2); break;
-        case '\f': rl__sb_put(b, "\\f", 2); break;
-        case '\n': rl__sb_put(b, "\\n", 2); break;
-        case '\r': rl__sb_put(b, "\\r", 2); break;
-        case '\t': rl__sb_put(b, "\\t", 2); break;
-        default: {
-            char e[8];
-            snprintf(e, sizeof e, "\\u%04x", *p);
-            rl__sb_put(b, e, 6);
-        }
-        }
-        p++;
-    }
-    rl__sb_put(b, "\"", 1);
-    return 0;
-}
 
 
 static const char *rl__bl_json(int add_prefix_space, int trim_offsets, int use_regex) {
@@ -16885,7 +16788,7 @@ static const char *rl__bl_json(int add_prefix_space, int trim_offsets, int use_r
 
 static void rl__sb_split(rl__sbuf *b, const char *regex) {
     rl__sb_str(b, "{\"type\": \"Split\", \"pattern\": {\"Regex\": ");
-    rl__sb_json_strn(b, regex, strlen(regex));
+    rl__sb_json_str(b, regex, strlen(regex));
     rl__sb_str(b, "}, \"behavior\": \"Isolated\", \"invert\": false}");
 }
 
@@ -16934,7 +16837,7 @@ static void rl__tok_json_pipeline(rl__sbuf *b, const rl_tokenizer *t) {
 static rl_status rl__tok_json_special(rl__sbuf *b, const rl_tokenizer *t, int32_t id, int type_id) {
     const char *s = rl_tokenizer_token(t, id);
     rl__sb_str(b, "{\"SpecialToken\": {\"id\": ");
-    if (!s || rl__sb_json_strn(b, s, t->id_len[id]))
+    if (!s || rl__sb_json_str(b, s, t->id_len[id]))
         return rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: template token id %d has no valid UTF-8 string", id);
     rl__sb_printf(b, ", \"type_id\": %d}}", type_id);
     return RL_OK;
@@ -16980,11 +16883,11 @@ static rl_status rl__tok_json_post(rl__sbuf *b, const rl_tokenizer *t) {
             for (j = 0; j < i; j++) seen |= (j < t->n_prefix ? t->prefix[j] : t->suffix[j - t->n_prefix]) == id;
             if (seen) continue;
             if (k++) rl__sb_str(b, ", ");
-            rl__sb_json_strn(b, s, t->id_len[id]);
+            rl__sb_json_str(b, s, t->id_len[id]);
             rl__sb_str(b, ": {\"id\": ");
-            rl__sb_json_strn(b, s, t->id_len[id]);
+            rl__sb_json_str(b, s, t->id_len[id]);
             rl__sb_printf(b, ", \"ids\": [%d], \"tokens\": [", id);
-            rl__sb_json_strn(b, s, t->id_len[id]);
+            rl__sb_json_str(b, s, t->id_len[id]);
             rl__sb_str(b, "]}");
         }
         rl__sb_str(b, "}}]}");
@@ -17013,7 +16916,7 @@ static rl_status rl__tok_json(rl__sbuf *b, const rl_tokenizer *t) {
     for (i = 0; i < t->n_added; i++) {
         const rl__added *a = &added[i];
         rl__sb_printf(b, "%s\n    {\"id\": %d, \"content\": ", i ? "," : "", a->id);
-        if (rl__sb_json_strn(b, a->s, a->len)) {
+        if (rl__sb_json_str(b, a->s, a->len)) {
             st = rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: added token id %d is not valid UTF-8 (JSON cannot hold it)", a->id);
             goto out;
         }
@@ -17029,7 +16932,7 @@ static rl_status rl__tok_json(rl__sbuf *b, const rl_tokenizer *t) {
         const rl__vent *u = NULL;
         for (i = 0; i < t->n_vent && !u; i++)
             if (t->vent[i].id == t->unk) u = &t->vent[i];
-        if (!u || rl__sb_json_strn(b, u->s, u->len)) {
+        if (!u || rl__sb_json_str(b, u->s, u->len)) {
             st = rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: the unknown token (id %d) is not valid UTF-8", t->unk);
             goto out;
         }
@@ -17055,7 +16958,7 @@ static rl_status rl__tok_json(rl__sbuf *b, const rl_tokenizer *t) {
             v = &t->vent[order[i]];
             rl__sb_str(b, first ? "\n      " : ",\n      ");
             first = 0;
-            if (rl__sb_json_strn(b, v->s, v->len)) {
+            if (rl__sb_json_str(b, v->s, v->len)) {
                 st = rl__fail(RL_ERR_UNSUPPORTED, "tokenizer.json: token id %d is not valid UTF-8 (JSON cannot hold it)", v->id);
                 goto out;
             }
@@ -17066,9 +16969,9 @@ static rl_status rl__tok_json(rl__sbuf *b, const rl_tokenizer *t) {
     for (i = 0; i < t->n_merges; i++) {
         int32_t a = t->merge[3 * i], c = t->merge[3 * i + 1];
         rl__sb_str(b, i ? ",\n      [" : "\n      [");
-        rl__sb_json_strn(b, t->id_str[a], t->id_len[a]); /* model.vocab strings: valid (checked above) */
+        rl__sb_json_str(b, t->id_str[a], t->id_len[a]); /* model.vocab strings: valid (checked above) */
         rl__sb_str(b, ", ");
-        rl__sb_json_strn(b, t->id_str[c], t->id_len[c]);
+        rl__sb_json_str(b, t->id_str[c], t->id_len[c]);
         rl__sb_str(b, "]");
     }
     rl__sb_str(b, t->n_merges ? "\n    ]\n  }\n}\n" : "]\n  }\n}\n");
@@ -17106,7 +17009,7 @@ static void rl__sb_token_key(rl__sbuf *b, const char *key, const rl_tokenizer *t
     size_t mark = b->n;
     if (!s) return;
     rl__sb_printf(b, "  \"%s\": ", key);
-    if (rl__sb_json_strn(b, s, strlen(s))) {
+    if (rl__sb_json_str(b, s, strlen(s))) {
         b->n = mark;
         if (b->p) b->p[mark] = 0;
         return;
@@ -17127,9 +17030,9 @@ static rl_status rl__import_side_files(const rl_gguf *g, const rl_tokenizer *tok
     rl__sb_token_key(&b, "eos_token", tok, v.eos_id);
     rl__sb_token_key(&b, "unk_token", tok, v.unk_id);
     rl__sb_token_key(&b, "pad_token", tok, v.pad_id);
-    if (v.chat_template && rl__utf8_valid(v.chat_template)) {
+    if (v.chat_template && rl__utf8_valid(v.chat_template, strlen(v.chat_template))) {
         rl__sb_str(&b, "  \"chat_template\": ");
-        rl__sb_json_strn(&b, v.chat_template, strlen(v.chat_template));
+        rl__sb_json_str(&b, v.chat_template, strlen(v.chat_template));
         rl__sb_str(&b, ",\n");
     }
     rl__sb_printf(&b, "  \"clean_up_tokenization_spaces\": false,\n  \"model_max_length\": %lld\n}\n", (long long)cfg->max_pos);

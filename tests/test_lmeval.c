@@ -74,15 +74,15 @@ static void test_text_rules(void) {
     size_t i;
     rlt_begin("lmeval: Python string rules (str.capitalize, str.strip, HellaSwag preprocess)");
     for (i = 0; i < sizeof cap / sizeof cap[0]; i++) {
-        rl__lm_buf b;
+        rl__sbuf b;
         memset(&b, 0, sizeof b);
         rl__lm_capitalize(&b, cap[i][0], strlen(cap[i][0]));
-        rl__lm_put(&b, "", 0);
+        rl__sb_put(&b, "", 0);
         check_str("capitalize", b.p, b.n, cap[i][1]);
         rl_free(b.p);
     }
     for (i = 0; i < sizeof pre / sizeof pre[0]; i++) {
-        rl__lm_buf b;
+        rl__sbuf b;
         memset(&b, 0, sizeof b);
         rl__lm_hs_pre(&b, pre[i][0], strlen(pre[i][0]));
         check_str("preprocess", b.p, b.n, pre[i][1]);
