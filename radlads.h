@@ -5616,11 +5616,17 @@ static void rl__tie_head(rl_model *m) {
     }
 }
 
-/* The model of an open checkpoint: m->weights is set (and owned by m from here on); `where`
+/* The model of an open checkpoint w, which m owns from here on (closed on failure); `where`
    names the folder (or the memory image) in messages. */
-static rl_status rl__model_from_st(rl_model *m, const rl_config *cfg, int trainable, const char *where) {
+static rl_status rl__model_from_st(rl_model *m, const rl_config *cfg, rl_st *w, int trainable, const char *where) {
     rl_status st;
     rl__load_ctx lc;
+    memset(m, 0, sizeof *m);
+    if (!(m->weights = (rl_st *)RL_MALLOC(sizeof *m->weights))) {
+        rl_st_close(w);
+        return rl__fail(RL_ERR_NOMEM, "%s: out of memory", where);
+    }
+    *m->weights = *w;
     if (cfg->student) { /* a RADLADS student written by rl_model_save or the reference code */
         rl_student_opts so;
         rl__student_opts_from_config(&so, cfg, m->weights);
@@ -5645,24 +5651,20 @@ static rl_status rl__model_from_st(rl_model *m, const rl_config *cfg, int traina
 #if !defined(RADLADS_NO_STDIO)
 RLDEF rl_status rl_model_load(rl_model *m, const char *dir, int trainable) {
     rl_config cfg;
+    rl_st w;
     char path[4096];
     rl_status st;
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if ((st = rl_config_load(&cfg, path)) != RL_OK) return st;
     memset(m, 0, sizeof *m);
-    if (!(m->weights = (rl_st *)RL_MALLOC(sizeof *m->weights))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", dir);
-    if ((st = rl_st_open_dir(m->weights, dir)) != RL_OK) {
-        RL_FREE(m->weights);
-        m->weights = NULL;
-        return st;
-    }
-    return rl__model_from_st(m, &cfg, trainable, dir);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if ((st = rl_config_load(&cfg, path)) != RL_OK || (st = rl_st_open_dir(&w, dir)) != RL_OK) return st;
+    return rl__model_from_st(m, &cfg, &w, trainable, dir);
 }
 #endif
 
 RLDEF rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_t safetensors_len, const char *config_json,
                                size_t config_len, int trainable, const char *source) {
     rl_config cfg;
+    rl_st w;
     char name[512];
     rl_status st;
     if (!source) source = "(memory)";
@@ -5671,13 +5673,8 @@ RLDEF rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_
     if (!safetensors || !config_json) return rl__fail(RL_ERR_ARG, "rl_model_from_memory: NULL buffer");
     if ((st = rl_config_parse(&cfg, config_json, config_len, name)) != RL_OK) return st;
     snprintf(name, sizeof name, "%s/model.safetensors", source);
-    if (!(m->weights = (rl_st *)RL_MALLOC(sizeof *m->weights))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", source);
-    if ((st = rl_st_open_memory(m->weights, safetensors, safetensors_len, name)) != RL_OK) {
-        RL_FREE(m->weights);
-        m->weights = NULL;
-        return st;
-    }
-    return rl__model_from_st(m, &cfg, trainable, source);
+    if ((st = rl_st_open_memory(&w, safetensors, safetensors_len, name)) != RL_OK) return st;
+    return rl__model_from_st(m, &cfg, &w, trainable, source);
 }
 
 RLDEF void rl_model_free(rl_model *m) {
