@@ -281,6 +281,10 @@ typedef struct rl_ctx {
     int scan_chunk;  /* form of the rl_wkv6/rl_wkv7 scans (same result): 0 = default (chunked
                         for training and for T >= 16, else token by token), < 0 = token
                         by token, L > 0 = the chunked form with chunks of L tokens */
+    int bf16_dot;    /* 1: products x·Wᵀ with BF16 weights W (a frozen teacher) round x to bf16
+                        and run on the CPU's bf16 dot-product instructions where it has them
+                        (AVX512-BF16: twice the fp32 rate; results as PyTorch's bf16 autocast,
+                        about 3 significant digits); 0 (default): fp32 */
     int use_cuda;    /* RADLADS_CUDA builds: 1 = run rl_wkv6/rl_wkv7 (forward and backward) on
                         the GPU when rl_cuda_available(); any GPU failure falls back to the CPU */
     rl_status err;   /* first error raised by an op since rl_ctx_reset (sticky) */
@@ -2022,6 +2026,18 @@ RL__INTERN void rl__naive_gemm(const rl__gemm_args *g) {
             g->C[i * g->ldc + j] = (float)s;
         }
 }
+/* the product with A rounded to bf16 first (the bf16 kernel's twin; B as stored) */
+RL__INTERN void rl__naive_gemm_bf16(const rl__gemm_args *g) {
+    int64_t i, j, k;
+    for (i = 0; i < g->M; i++)
+        for (j = 0; j < g->N; j++) {
+            double s = g->accumulate ? g->C[i * g->ldc + j] : 0.0;
+            for (k = 0; k < g->K; k++)
+                s += (double)rl_bf16_to_f32(rl_f32_to_bf16(g->A[i * g->a_rs + k * g->a_cs])) *
+                     rl__load_b(g->B, g->bt, k * g->b_rs + j * g->b_cs);
+            g->C[i * g->ldc + j] = (float)s;
+        }
+}
 
 static float rl__naive_dot(const float *a, const float *b, int64_t n) {
     double s = 0;
@@ -2977,11 +2993,138 @@ RLDEF rl_isa rl_isa_active(void) {
     return (rl_isa)__atomic_load_n(&rl__K_isa, __ATOMIC_RELAXED);
 }
 
+/* ---- bf16 products (AVX512-BF16) ----
+   With rl_ctx.bf16_dot, y = x·Wᵀ for BF16 weights W rounds x to bf16 (to nearest even) and
+   runs on vdpbf16ps: a 32-bit lane holds two bf16 neighbours along K, and one instruction
+   adds both products of all 16 lanes to fp32 accumulators, twice the work of an fp32 FMA.
+   The blocking is the AVX-512 fp32 GEMM's with pairs in place of floats (an odd K ends in a
+   zero pair half): panels of MR rows × KC pairs of A, KC pairs × NR columns of B, the same
+   buffers and thread driver. Only that layout (rows of A and of W contiguous) and only on
+   CPUs with AVX512-BF16; twin: rl__naive_gemm_bf16. */
+#if defined(RL__X86) && (defined(__clang__) ? __clang_major__ >= 9 : __GNUC__ >= 10)
+#define RL__HAVE_BF16_DOT 1
+#define RL__TGT_BF16 __attribute__((target("avx512f,avx512bf16")))
+#define RL__BMR 12
+#define RL__BNR 32
+#define RL__BMC 144
+#define RL__BKC 256 /* pairs */
+#define RL__BNC 1024
+
+static uint32_t rl__bf16_pair(float lo, float hi) { return rl_f32_to_bf16(lo) | (uint32_t)rl_f32_to_bf16(hi) << 16; }
+
+/* rows i0 .. i0+mc of A, elements k0 .. k0+kc: panels of RL__BMR rows, Ap[kp·BMR + r] */
+static void rl__bf16_pack_a(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, uint32_t *Ap) {
+    int64_t ip, kp, r, kpc = (kc + 1) / 2;
+    for (ip = 0; ip < mc; ip += RL__BMR)
+        for (r = 0; r < RL__BMR; r++) {
+            const float *a = g->A + (i0 + ip + r) * g->a_rs + k0;
+            uint32_t *d = Ap + ip * kpc + r;
+            if (ip + r >= mc) {
+                for (kp = 0; kp < kpc; kp++) d[kp * RL__BMR] = 0;
+                continue;
+            }
+            for (kp = 0; kp < kc / 2; kp++) d[kp * RL__BMR] = rl__bf16_pair(a[2 * kp], a[2 * kp + 1]);
+            if (kc % 2) d[kp * RL__BMR] = rl__bf16_pair(a[2 * kp], 0.0f);
+        }
+}
+
+/* columns j0 .. j0+nc of B = rows of W (bf16, already pairs in memory): Bp[kp·BNR + c] */
+static void rl__bf16_pack_b(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, uint32_t *Bp) {
+    int64_t jp, kp, c, kpc = (kc + 1) / 2;
+    for (jp = 0; jp < nc; jp += RL__BNR)
+        for (c = 0; c < RL__BNR; c++) {
+            const uint16_t *w = (const uint16_t *)g->B + (j0 + jp + c) * g->b_cs + k0;
+            uint32_t *d = Bp + jp * kpc + c;
+            if (jp + c >= nc) {
+                for (kp = 0; kp < kpc; kp++) d[kp * RL__BNR] = 0;
+                continue;
+            }
+            for (kp = 0; kp < kc / 2; kp++) d[kp * RL__BNR] = w[2 * kp] | (uint32_t)w[2 * kp + 1] << 16;
+            if (kc % 2) d[kp * RL__BNR] = w[2 * kp];
+        }
+}
+
+/* c[BMR×BNR] (+)= a-panel · b-panel over kpc pairs */
+static RL__TGT_BF16 void rl__bf16_ukernel(int64_t kpc, const uint32_t *a, const uint32_t *b, float *c, int64_t ldc, int beta) {
+    __m512 acc[RL__BMR][2];
+    int64_t k;
+    int i;
+    for (i = 0; i < RL__BMR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (k = 0; k < kpc; k++) {
+        __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + k * RL__BNR), b1 = (__m512bh)_mm512_loadu_si512(b + k * RL__BNR + 16);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 16
+#endif
+        for (i = 0; i < RL__BMR; i++) {
+            __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[k * RL__BMR + i]);
+            acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
+            acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
+        }
+    }
+    for (i = 0; i < RL__BMR; i++) {
+        float *p = c + i * ldc;
+        _mm512_storeu_ps(p, beta ? _mm512_add_ps(_mm512_loadu_ps(p), acc[i][0]) : acc[i][0]);
+        _mm512_storeu_ps(p + 16, beta ? _mm512_add_ps(_mm512_loadu_ps(p + 16), acc[i][1]) : acc[i][1]);
+    }
+}
+
+/* C[m0:m1, n0:n1], the signature of rl__kern.gemm: Ap and Bp as the fp32 GEMM sizes them
+   (ap_cap ≥ BMC·BKC words, Bp BKC·BNC words); A is packed once when its rows fit in Ap */
+static void rl__bf16_gemm(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Apf,
+                          int64_t ap_cap, float *Bpf) {
+    uint32_t *Ap = (uint32_t *)(void *)Apf, *Bp = (uint32_t *)(void *)Bpf;
+    int64_t jc, pc, ic, jr, ir, mpad = (m1 - m0 + RL__BMR - 1) / RL__BMR * RL__BMR;
+    int a_once = mpad * ((g->K + 1) / 2) <= ap_cap;
+    if (g->K == 0) {
+        if (!g->accumulate)
+            for (ir = m0; ir < m1; ir++) memset(g->C + ir * g->ldc + n0, 0, (size_t)(n1 - n0) * sizeof(float));
+        return;
+    }
+    if (a_once)
+        for (pc = 0; pc < g->K; pc += 2 * RL__BKC) rl__bf16_pack_a(g, m0, m1 - m0, pc, RL__MIN(2 * RL__BKC, g->K - pc), Ap + pc / 2 * mpad);
+    for (jc = n0; jc < n1; jc += RL__BNC) {
+        int64_t nc = RL__MIN(RL__BNC, n1 - jc);
+        for (pc = 0; pc < g->K; pc += 2 * RL__BKC) {
+            int64_t kc = RL__MIN(2 * RL__BKC, g->K - pc), kpc = (kc + 1) / 2;
+            int beta = pc > 0 || g->accumulate;
+            rl__bf16_pack_b(g, pc, kc, jc, nc, Bp);
+            for (ic = m0; ic < m1; ic += RL__BMC) {
+                int64_t mc = RL__MIN(RL__BMC, m1 - ic);
+                const uint32_t *ap = a_once ? Ap + pc / 2 * mpad + (ic - m0) * kpc : Ap;
+                if (!a_once) rl__bf16_pack_a(g, ic, mc, pc, kc, Ap);
+                for (jr = 0; jr < nc; jr += RL__BNR)
+                    for (ir = 0; ir < mc; ir += RL__BMR) {
+                        int64_t mr = RL__MIN(RL__BMR, mc - ir), nr = RL__MIN(RL__BNR, nc - jr), i, j;
+                        float *c = g->C + (ic + ir) * g->ldc + jc + jr, t[RL__BMR * RL__BNR];
+                        if (mr == RL__BMR && nr == RL__BNR) {
+                            rl__bf16_ukernel(kpc, ap + ir * kpc, Bp + jr * kpc, c, g->ldc, beta);
+                            continue;
+                        }
+                        rl__bf16_ukernel(kpc, ap + ir * kpc, Bp + jr * kpc, t, RL__BNR, 0); /* edge tile */
+                        for (i = 0; i < mr; i++)
+                            for (j = 0; j < nr; j++) c[i * g->ldc + j] = (beta ? c[i * g->ldc + j] : 0.0f) + t[i * RL__BNR + j];
+                    }
+            }
+        }
+    }
+}
+
+/* 1 if products may take the bf16 path: the AVX-512 kernels are active and the CPU has
+   AVX512-BF16 */
+RL__INTERN int rl__bf16_dot_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16") && rl__kern_get() == &rl__k_table_avx512;
+}
+#else
+RL__INTERN int rl__bf16_dot_available(void) { return 0; }
+#endif
+
 /* ---- threaded GEMM driver ---- */
 
 typedef struct {
     const rl__gemm_args *g;
     const rl__kern *k;
+    void (*gemm)(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Ap, int64_t ap_cap, float *Bp);
     int64_t tm, tn;       /* thread grid */
     float *scratch;       /* per task: ap_cap + KC*NC floats */
     size_t per_task, ap_cap;
@@ -2999,7 +3142,7 @@ static void rl__gemm_task(void *ctx, int64_t b, int64_t e, int tid) {
         int64_t m0 = RL__MIN(g->M, (mu * ti / j->tm) * j->k->mr), m1 = RL__MIN(g->M, (mu * (ti + 1) / j->tm) * j->k->mr);
         int64_t n0 = RL__MIN(g->N, (nu * tj / j->tn) * j->k->nr), n1 = RL__MIN(g->N, (nu * (tj + 1) / j->tn) * j->k->nr);
         float *Ap = j->scratch + (size_t)t * j->per_task;
-        if (m0 < m1 && n0 < n1) j->k->gemm(g, m0, m1, n0, n1, Ap, (int64_t)j->ap_cap, Ap + j->ap_cap);
+        if (m0 < m1 && n0 < n1) j->gemm(g, m0, m1, n0, n1, Ap, (int64_t)j->ap_cap, Ap + j->ap_cap);
     }
 }
 
@@ -3039,9 +3182,11 @@ static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes);
 static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g);
 #endif
 
-/* rl_gemm with its status: RL_OK, or (ggml block types only; C is then zero) an error */
+/* rl_gemm with its status: RL_OK, or (ggml block types only; C is then zero) an error.
+   bf16: a BF16 B may take the bf16 path (A rounded to bf16; see rl_ctx.bf16_dot) */
 static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
-                          const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate) {
+                          const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate,
+                          int bf16) {
     rl__gemm_args g;
     const rl__kern *k = rl__kern_get();
     int nt = rl_pool_size(pool);
@@ -3072,6 +3217,12 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
         j.tn = nt / j.tm;
         j.g = &g;
         j.k = k;
+        j.gemm = k->gemm;
+#ifdef RL__HAVE_BF16_DOT
+        if (bf16 && b_type == RL_BF16 && a_cs == 1 && b_rs == 1 && rl__bf16_dot_available()) j.gemm = rl__bf16_gemm;
+#else
+        RL__UNUSED(bf16);
+#endif
         /* A packed once per task when its rows × K fit in 4 MiB (else MC×KC blocks) */
         {
             size_t rows = (size_t)((mu + j.tm - 1) / j.tm) * (size_t)k->mr, once = rows * (size_t)K;
@@ -3091,21 +3242,21 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
 
 RLDEF void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
              const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate) {
-    (void)rl__gemm(pool, M, N, K, A, a_rs, a_cs, B, b_type, b_rs, b_cs, C, ldc, accumulate);
+    (void)rl__gemm(pool, M, N, K, A, a_rs, a_cs, B, b_type, b_rs, b_cs, C, ldc, accumulate, 0);
 }
 
 /* rl_matmul_nt with rl__gemm's status */
 static rl_status rl__matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt, const float *bias,
-                               int64_t M, int64_t N, int64_t K) {
+                               int64_t M, int64_t N, int64_t K, int bf16) {
     int64_t i;
-    rl_status st = rl__gemm(pool, M, N, K, x, K, 1, W, wt, 1, K, y, N, 0);
+    rl_status st = rl__gemm(pool, M, N, K, x, K, 1, W, wt, 1, K, y, N, 0, bf16);
     if (bias && st == RL_OK)
         for (i = 0; i < M; i++) rl__kern_get()->add(y + i * N, y + i * N, bias, N);
     return st;
 }
 RLDEF void rl_matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt, const float *bias,
                   int64_t M, int64_t N, int64_t K) {
-    (void)rl__matmul_nt(pool, y, x, W, wt, bias, M, N, K);
+    (void)rl__matmul_nt(pool, y, x, W, wt, bias, M, N, K, 0);
 }
 
 RLDEF void rl_matmul_nn(rl_pool *pool, float *dx, const float *dy, const void *W, rl_dtype wt, int64_t M, int64_t N,
@@ -3457,7 +3608,7 @@ RL__BWD void rl__linear_bwd(rl_ctx *c, rl__node *n) {
     const float *g = n->out->grad;
     float *gx = rl__wants(x) ? rl__grad(c, x) : NULL;
     rl_status st;
-    if (gx && (st = rl__gemm(c->pool, M, K, N, g, N, 1, W->data, W->dtype, K, 1, gx, K, 1)) != RL_OK) { /* rl_matmul_nn */
+    if (gx && (st = rl__gemm(c->pool, M, K, N, g, N, 1, W->data, W->dtype, K, 1, gx, K, 1, 0)) != RL_OK) { /* rl_matmul_nn */
         char why[1024];
         snprintf(why, sizeof why, "%s", rl_last_error());
         rl__op_fail(c, st, "linear %s backward: %s", W->name ? W->name : "", why);
@@ -3487,7 +3638,7 @@ RLDEF rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) 
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
     if (!(y = rl_new(c, x->ndim, shape))) return NULL;
-    if ((st = rl__matmul_nt(c->pool, rl_f32(y), rl_f32(x), W->data, W->dtype, b ? rl_f32(b) : NULL, M, N, K)) != RL_OK) {
+    if ((st = rl__matmul_nt(c->pool, rl_f32(y), rl_f32(x), W->data, W->dtype, b ? rl_f32(b) : NULL, M, N, K, c->bf16_dot)) != RL_OK) {
         char why[1024];
         snprintf(why, sizeof why, "%s", rl_last_error());
         return rl__op_fail(c, st, "linear %s: %s", W->name ? W->name : "", why);
@@ -7897,6 +8048,8 @@ rl_status rl__fail(rl_status s, const char *fmt, ...) RL__PRINTF(2, 3);
 double rl__now(void);
 /* 2. kernels */
 void rl__naive_gemm(const rl__gemm_args *g);
+void rl__naive_gemm_bf16(const rl__gemm_args *g);
+int rl__bf16_dot_available(void);
 extern const rl__kern rl__naive_table;
 int rl__isa_supported(rl_isa isa);
 const rl__kern *rl__isa_table(rl_isa isa);

@@ -145,6 +145,56 @@ static void test_gemm(rl_isa isa, rl_pool *pool) {
     rlt_end();
 }
 
+/* rl_ctx.bf16_dot: x·Wᵀ with BF16 W on the AVX512-BF16 kernel equals its twin (x rounded to
+   bf16, exact products summed in double) to fp32 summation error, and differs from the
+   fp32 product (so the bf16 path did run); small M (decoding) stays fp32. */
+static void bf16_case(rl_pool *pool, long M, long N, long K, int *differs) {
+    float *x = (float *)malloc(sizeof(float) * (M * K + 1)), *R = (float *)malloc(sizeof(float) * (M * N + 1));
+    float *F = (float *)malloc(sizeof(float) * (M * N + 1));
+    uint16_t *W = (uint16_t *)malloc(sizeof(uint16_t) * (N * K + 1));
+    int64_t xs[2], ws[2];
+    rl_tensor xt, wt, *y;
+    rl__gemm_args g;
+    rl_ctx c;
+    long i, at;
+    double w;
+    fill(x, M * K, -2, 2);
+    for (i = 0; i < N * K; i++) W[i] = rl_f32_to_bf16(2.0f * rl_rng_uniform(&rng) - 1.0f);
+    xs[0] = M; xs[1] = K; ws[0] = N; ws[1] = K;
+    xt = rl_wrap(x, RL_F32, 2, xs, 0);
+    wt = rl_wrap(W, RL_BF16, 2, ws, 0);
+    rl_ctx_init(&c, pool);
+    c.bf16_dot = 1;
+    y = rl_linear(&c, &xt, &wt, NULL);
+    RLT_CHECK(y != NULL, "bf16 linear M=%ld N=%ld K=%ld: %s", M, N, K, rl_last_error());
+    g.M = M; g.N = N; g.K = K; g.A = x; g.a_rs = K; g.a_cs = 1; g.B = W; g.bt = RL_BF16; g.b_rs = 1; g.b_cs = K;
+    g.C = R; g.ldc = N; g.accumulate = 0;
+    rl__naive_gemm_bf16(&g);
+    rl_matmul_nt(pool, F, x, W, RL_BF16, NULL, M, N, K); /* fp32 */
+    if (y) {
+        w = rlt_worst(rl_f32(y), M > 4 ? R : F, M * N, 1e-5 * sqrt((double)K + 1), 1e-5, &at);
+        RLT_CHECK(w <= 1.0, "bf16 linear M=%ld N=%ld K=%ld: y[%ld] %g vs twin %g", M, N, K, at, at >= 0 ? rl_f32(y)[at] : 0,
+                  at >= 0 ? R[at] : 0);
+        for (i = 0; i < M * N && M > 4; i++) *differs |= rl_f32(y)[i] != F[i];
+    }
+    rl_ctx_free(&c);
+    free(x); free(R); free(F); free(W);
+}
+
+static void test_bf16_dot(rl_pool *pool) {
+    static const long dims[][3] = {{5, 1, 1}, {12, 32, 2}, {13, 33, 3}, {37, 65, 129}, {150, 1030, 517},
+                                   {64, 96, 1100}, {3000, 40, 700}, {4, 50, 64}, {1, 7, 9}};
+    int d, differs = 0;
+    if (!rl__bf16_dot_available()) {
+        rlt_skip("kernels bf16 dot (AVX512-BF16)", "this CPU or build has no AVX512-BF16 (or another ISA is forced)");
+        return;
+    }
+    rlt_begin("kernels bf16 dot (AVX512-BF16): rl_ctx.bf16_dot = twin, small M fp32");
+    for (d = 0; d < (int)(sizeof dims / sizeof dims[0]); d++) bf16_case(pool, dims[d][0], dims[d][1], dims[d][2], &differs);
+    RLT_CHECK(differs, "the bf16 path gave exactly the fp32 product everywhere: did it run?");
+    rlt_end();
+}
+
 int main(void) {
     rl_pool *pool = rl_pool_create(2);
     int i;
@@ -160,6 +210,9 @@ int main(void) {
         test_gemm((rl_isa)i, NULL);
         test_gemm((rl_isa)i, pool);
     }
+    rl_isa_set(rl_isa_best());
+    test_bf16_dot(NULL);
+    test_bf16_dot(pool);
     rlt_begin("kernels dispatch");
     RLT_CHECK(rl_isa_set(rl_isa_best()) == RL_OK, "best path must be settable");
     RLT_CHECK(rl_isa_active() == rl_isa_best(), "active path");
