@@ -220,6 +220,7 @@ RLDEF const char *rl_isa_name(rl_isa isa);
 RLDEF rl_isa rl_isa_best(void);          /* best path this CPU and build support */
 RLDEF rl_isa rl_isa_active(void);        /* path in use (RADLADS_ISA or best) */
 RLDEF rl_status rl_isa_set(rl_isa isa);  /* force a path; error if unsupported here */
+RLDEF int rl_bf16_dot_available(void); /* 1: rl_ctx.bf16_dot takes effect (AVX512-BF16 CPU, avx512 path active) */
 
 typedef enum rl_dtype {
     RL_F32 = 0, RL_BF16 = 1, RL_F16 = 2, RL_I32 = 3,
@@ -281,10 +282,14 @@ typedef struct rl_ctx {
     int scan_chunk;  /* form of the rl_wkv6/rl_wkv7 scans (same result): 0 = default (chunked
                         for training and for T >= 16, else token by token), < 0 = token
                         by token, L > 0 = the chunked form with chunks of L tokens */
-    int bf16_dot;    /* 1: products x·Wᵀ with BF16 weights W (a frozen teacher) round x to bf16
-                        and run on the CPU's bf16 dot-product instructions where it has them
-                        (AVX512-BF16: twice the fp32 rate; results as PyTorch's bf16 autocast,
-                        about 3 significant digits); 0 (default): fp32 */
+    int bf16_dot;    /* products of rl_linear / rl_matmul on the CPU's bf16 dot-product
+                        instructions where it has them (AVX512-BF16, rl_bf16_dot_available():
+                        ~2x the fp32 rate): their inputs are rounded to bf16, the products
+                        summed and kept in fp32, each ~1e-3 from the fp32 one. 0 (default):
+                        fp32; 1: the forward products with BF16 weights (a frozen teacher as
+                        Hugging Face stores it); 2: every product, forward and backward (mixed
+                        precision: fp32 weights, gradients and optimizer). Matrix-vector
+                        products (decoding, M <= 4) stay fp32 */
     int use_cuda;    /* RADLADS_CUDA builds: 1 = run rl_wkv6/rl_wkv7 (forward and backward) on
                         the GPU when rl_cuda_available(); any GPU failure falls back to the CPU */
     rl_status err;   /* first error raised by an op since rl_ctx_reset (sticky) */
@@ -2026,7 +2031,7 @@ RL__INTERN void rl__naive_gemm(const rl__gemm_args *g) {
             g->C[i * g->ldc + j] = (float)s;
         }
 }
-/* the product with A rounded to bf16 first (the bf16 kernel's twin; B as stored) */
+/* the product with A and B rounded to bf16 first (the bf16 kernel's twin) */
 RL__INTERN void rl__naive_gemm_bf16(const rl__gemm_args *g) {
     int64_t i, j, k;
     for (i = 0; i < g->M; i++)
@@ -2034,7 +2039,7 @@ RL__INTERN void rl__naive_gemm_bf16(const rl__gemm_args *g) {
             double s = g->accumulate ? g->C[i * g->ldc + j] : 0.0;
             for (k = 0; k < g->K; k++)
                 s += (double)rl_bf16_to_f32(rl_f32_to_bf16(g->A[i * g->a_rs + k * g->a_cs])) *
-                     rl__load_b(g->B, g->bt, k * g->b_rs + j * g->b_cs);
+                     rl_bf16_to_f32(rl_f32_to_bf16(rl__load_b(g->B, g->bt, k * g->b_rs + j * g->b_cs)));
             g->C[i * g->ldc + j] = (float)s;
         }
 }
@@ -2994,12 +2999,12 @@ RLDEF rl_isa rl_isa_active(void) {
 }
 
 /* ---- bf16 products (AVX512-BF16) ----
-   With rl_ctx.bf16_dot, y = x·Wᵀ for BF16 weights W rounds x to bf16 (to nearest even) and
-   runs on vdpbf16ps: a 32-bit lane holds two bf16 neighbours along K, and one instruction
-   adds both products of all 16 lanes to fp32 accumulators, twice the work of an fp32 FMA.
-   The blocking is the AVX-512 fp32 GEMM's with pairs in place of floats (an odd K ends in a
-   zero pair half): panels of MR rows × KC pairs of A, KC pairs × NR columns of B, the same
-   buffers and thread driver. Only that layout (rows of A and of W contiguous) and only on
+   With rl_ctx.bf16_dot, a product's operands are rounded to bf16 (to nearest even; BF16
+   weights are taken as they are) and run on vdpbf16ps: a 32-bit lane holds two bf16
+   neighbours along K, and one instruction adds both products of all 16 lanes to fp32
+   accumulators, twice the work of an fp32 FMA. The blocking is the AVX-512 fp32 GEMM's with
+   pairs in place of floats (an odd K ends in a zero pair half): panels of MR rows × KC pairs
+   of A, KC pairs × NR columns of B, the same buffers and thread driver. Any layout; only on
    CPUs with AVX512-BF16; twin: rl__naive_gemm_bf16. */
 #if defined(RL__X86) && (defined(__clang__) ? __clang_major__ >= 9 : __GNUC__ >= 10)
 #define RL__HAVE_BF16_DOT 1
@@ -3012,35 +3017,45 @@ RLDEF rl_isa rl_isa_active(void) {
 
 static uint32_t rl__bf16_pair(float lo, float hi) { return rl_f32_to_bf16(lo) | (uint32_t)rl_f32_to_bf16(hi) << 16; }
 
-/* rows i0 .. i0+mc of A, elements k0 .. k0+kc: panels of RL__BMR rows, Ap[kp·BMR + r] */
+/* rows i0 .. i0+mc of A, elements k0 .. k0+kc, rounded: panels of RL__BMR rows, Ap[kp·BMR + r] */
 static void rl__bf16_pack_a(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, uint32_t *Ap) {
-    int64_t ip, kp, r, kpc = (kc + 1) / 2;
+    int64_t ip, kp, r, kpc = (kc + 1) / 2, s = g->a_cs;
     for (ip = 0; ip < mc; ip += RL__BMR)
         for (r = 0; r < RL__BMR; r++) {
-            const float *a = g->A + (i0 + ip + r) * g->a_rs + k0;
+            const float *a = g->A + (i0 + ip + r) * g->a_rs + k0 * s;
             uint32_t *d = Ap + ip * kpc + r;
             if (ip + r >= mc) {
                 for (kp = 0; kp < kpc; kp++) d[kp * RL__BMR] = 0;
                 continue;
             }
-            for (kp = 0; kp < kc / 2; kp++) d[kp * RL__BMR] = rl__bf16_pair(a[2 * kp], a[2 * kp + 1]);
-            if (kc % 2) d[kp * RL__BMR] = rl__bf16_pair(a[2 * kp], 0.0f);
+            for (kp = 0; kp < kc / 2; kp++) d[kp * RL__BMR] = rl__bf16_pair(a[2 * kp * s], a[(2 * kp + 1) * s]);
+            if (kc % 2) d[kp * RL__BMR] = rl__bf16_pair(a[2 * kp * s], 0.0f);
         }
 }
 
-/* columns j0 .. j0+nc of B = rows of W (bf16, already pairs in memory): Bp[kp·BNR + c] */
+/* B(k, j) as bf16 bits: BF16 as stored, F32 rounded */
+static uint32_t rl__bf16_b(const rl__gemm_args *g, int64_t k, int64_t j) {
+    int64_t o = k * g->b_rs + j * g->b_cs;
+    return g->bt == RL_BF16 ? ((const uint16_t *)g->B)[o] : rl_f32_to_bf16(((const float *)g->B)[o]);
+}
+/* columns j0 .. j0+nc of B, elements k0 .. k0+kc: panels of RL__BNR columns, Bp[kp·BNR + c]; a
+   BF16 B with contiguous columns (the rows of W in x·Wᵀ) holds its pairs already */
 static void rl__bf16_pack_b(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, uint32_t *Bp) {
     int64_t jp, kp, c, kpc = (kc + 1) / 2;
     for (jp = 0; jp < nc; jp += RL__BNR)
         for (c = 0; c < RL__BNR; c++) {
-            const uint16_t *w = (const uint16_t *)g->B + (j0 + jp + c) * g->b_cs + k0;
+            int64_t j = j0 + jp + c;
             uint32_t *d = Bp + jp * kpc + c;
             if (jp + c >= nc) {
                 for (kp = 0; kp < kpc; kp++) d[kp * RL__BNR] = 0;
-                continue;
+            } else if (g->bt == RL_BF16 && g->b_rs == 1) {
+                const uint16_t *w = (const uint16_t *)g->B + j * g->b_cs + k0;
+                for (kp = 0; kp < kc / 2; kp++) d[kp * RL__BNR] = w[2 * kp] | (uint32_t)w[2 * kp + 1] << 16;
+                if (kc % 2) d[kp * RL__BNR] = w[2 * kp];
+            } else {
+                for (kp = 0; kp < kc / 2; kp++) d[kp * RL__BNR] = rl__bf16_b(g, k0 + 2 * kp, j) | rl__bf16_b(g, k0 + 2 * kp + 1, j) << 16;
+                if (kc % 2) d[kp * RL__BNR] = rl__bf16_b(g, k0 + 2 * kp, j);
             }
-            for (kp = 0; kp < kc / 2; kp++) d[kp * RL__BNR] = w[2 * kp] | (uint32_t)w[2 * kp + 1] << 16;
-            if (kc % 2) d[kp * RL__BNR] = w[2 * kp];
         }
 }
 
@@ -3111,12 +3126,12 @@ static void rl__bf16_gemm(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_
 
 /* 1 if products may take the bf16 path: the AVX-512 kernels are active and the CPU has
    AVX512-BF16 */
-RL__INTERN int rl__bf16_dot_available(void) {
+RLDEF int rl_bf16_dot_available(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512bf16") && rl__kern_get() == &rl__k_table_avx512;
 }
 #else
-RL__INTERN int rl__bf16_dot_available(void) { return 0; }
+RLDEF int rl_bf16_dot_available(void) { return 0; }
 #endif
 
 /* ---- threaded GEMM driver ---- */
@@ -3183,7 +3198,7 @@ static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g);
 #endif
 
 /* rl_gemm with its status: RL_OK, or (ggml block types only; C is then zero) an error.
-   bf16: a BF16 B may take the bf16 path (A rounded to bf16; see rl_ctx.bf16_dot) */
+   bf16: take the bf16 path where there is one (A and an F32 B rounded; see rl_ctx.bf16_dot) */
 static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
                           const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate,
                           int bf16) {
@@ -3219,7 +3234,7 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
         j.k = k;
         j.gemm = k->gemm;
 #ifdef RL__HAVE_BF16_DOT
-        if (bf16 && b_type == RL_BF16 && a_cs == 1 && b_rs == 1 && rl__bf16_dot_available()) j.gemm = rl__bf16_gemm;
+        if (bf16 && (b_type == RL_BF16 || b_type == RL_F32) && rl_bf16_dot_available()) j.gemm = rl__bf16_gemm;
 #else
         RL__UNUSED(bf16);
 #endif
@@ -3602,19 +3617,23 @@ RLDEF rl_tensor *rl_mul_row(rl_ctx *c, rl_tensor *x, rl_tensor *w) {
 
 /* ---- linear x·Wᵀ + b and matmul x·A ---- */
 
+/* the products of an op on bf16 kernels? (rl_ctx.bf16_dot: 1 those with BF16 weights, 2 all) */
+static int rl__bf16_on(const rl_ctx *c, rl_dtype wt) { return c->bf16_dot >= 2 || (c->bf16_dot == 1 && wt == RL_BF16); }
+
 RL__BWD void rl__linear_bwd(rl_ctx *c, rl__node *n) {
     rl_tensor *x = n->in[0], *W = n->in[1], *b = n->in[2];
     int64_t M = rl_rows(x), K = rl_cols(x), N = W->shape[0], r;
     const float *g = n->out->grad;
     float *gx = rl__wants(x) ? rl__grad(c, x) : NULL;
+    int bf16 = c->bf16_dot >= 2;
     rl_status st;
-    if (gx && (st = rl__gemm(c->pool, M, K, N, g, N, 1, W->data, W->dtype, K, 1, gx, K, 1, 0)) != RL_OK) { /* rl_matmul_nn */
+    if (gx && (st = rl__gemm(c->pool, M, K, N, g, N, 1, W->data, W->dtype, K, 1, gx, K, 1, bf16)) != RL_OK) { /* gx += g·W */
         char why[1024];
         snprintf(why, sizeof why, "%s", rl_last_error());
         rl__op_fail(c, st, "linear %s backward: %s", W->name ? W->name : "", why);
         return;
     }
-    if (rl__wants(W)) rl_matmul_tn(c->pool, rl__grad(c, W), g, rl_f32(x), M, N, K, 1);
+    if (rl__wants(W)) rl__gemm(c->pool, N, K, M, g, 1, N, rl_f32(x), RL_F32, K, 1, rl__grad(c, W), K, 1, bf16); /* gW += gᵀ·x */
     if (rl__wants(b)) {
         float *gb = rl__grad(c, b);
         for (r = 0; r < M; r++) rl__kern_get()->axpy(gb, 1.0f, g + r * N, N);
@@ -3638,7 +3657,7 @@ RLDEF rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) 
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
     if (!(y = rl_new(c, x->ndim, shape))) return NULL;
-    if ((st = rl__matmul_nt(c->pool, rl_f32(y), rl_f32(x), W->data, W->dtype, b ? rl_f32(b) : NULL, M, N, K, c->bf16_dot)) != RL_OK) {
+    if ((st = rl__matmul_nt(c->pool, rl_f32(y), rl_f32(x), W->data, W->dtype, b ? rl_f32(b) : NULL, M, N, K, rl__bf16_on(c, W->dtype))) != RL_OK) {
         char why[1024];
         snprintf(why, sizeof why, "%s", rl_last_error());
         return rl__op_fail(c, st, "linear %s: %s", W->name ? W->name : "", why);
@@ -3651,8 +3670,9 @@ RL__BWD void rl__matmul_bwd(rl_ctx *c, rl__node *n) {
     rl_tensor *x = n->in[0], *A = n->in[1];
     int64_t M = rl_rows(x), K = rl_cols(x), N = A->shape[1];
     const float *g = n->out->grad;
-    if (rl__wants(x)) rl_gemm(c->pool, M, K, N, g, N, 1, A->data, A->dtype, 1, N, rl__grad(c, x), K, 1);
-    if (rl__wants(A)) rl_gemm(c->pool, K, N, M, rl_f32(x), 1, K, g, RL_F32, N, 1, rl__grad(c, A), N, 1);
+    int bf16 = c->bf16_dot >= 2;
+    if (rl__wants(x)) rl__gemm(c->pool, M, K, N, g, N, 1, A->data, A->dtype, 1, N, rl__grad(c, x), K, 1, bf16);
+    if (rl__wants(A)) rl__gemm(c->pool, K, N, M, rl_f32(x), 1, K, g, RL_F32, N, 1, rl__grad(c, A), N, 1, bf16);
 }
 RLDEF rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A) {
     rl_tensor *y;
@@ -3670,7 +3690,7 @@ RLDEF rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A) {
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
     if (!(y = rl_new(c, x->ndim, shape))) return NULL;
-    rl_gemm(c->pool, M, N, K, rl_f32(x), K, 1, A->data, A->dtype, N, 1, rl_f32(y), N, 0);
+    rl__gemm(c->pool, M, N, K, rl_f32(x), K, 1, A->data, A->dtype, N, 1, rl_f32(y), N, 0, rl__bf16_on(c, A->dtype));
     rl__node_new(c, rl__matmul_bwd, y, x, A, NULL, NULL);
     return y;
 }
@@ -8049,7 +8069,6 @@ double rl__now(void);
 /* 2. kernels */
 void rl__naive_gemm(const rl__gemm_args *g);
 void rl__naive_gemm_bf16(const rl__gemm_args *g);
-int rl__bf16_dot_available(void);
 extern const rl__kern rl__naive_table;
 int rl__isa_supported(rl_isa isa);
 const rl__kern *rl__isa_table(rl_isa isa);

@@ -181,17 +181,81 @@ static void bf16_case(rl_pool *pool, long M, long N, long K, int *differs) {
     free(x); free(R); free(F); free(W);
 }
 
+/* the twin of one bf16 product into R (M×N, row-major) */
+static void bf16_twin(long M, long N, long K, const float *A, long a_rs, long a_cs, const float *B, long b_rs, long b_cs, float *R) {
+    rl__gemm_args g;
+    g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = a_rs; g.a_cs = a_cs; g.B = B; g.bt = RL_F32; g.b_rs = b_rs; g.b_cs = b_cs;
+    g.C = R; g.ldc = N; g.accumulate = 0;
+    rl__naive_gemm_bf16(&g);
+}
+static void bf16_close(const char *what, const float *got, const float *R, long n, long K) {
+    long at;
+    double w = rlt_worst(got, R, n, 1e-5 * sqrt((double)K + 1), 1e-5, &at);
+    RLT_CHECK(w <= 1.0, "bf16_dot 2, %s: [%ld] %g vs twin %g", what, at, at >= 0 ? got[at] : 0, at >= 0 ? R[at] : 0);
+}
+
+/* rl_ctx.bf16_dot = 2 (mixed precision): the forward and backward products of rl_linear and
+   rl_matmul (five layouts, fp32 operands rounded) equal the twin */
+static void bf16_ops_case(rl_pool *pool, long M, long N, long K) {
+    long big = (M > K ? M : K) * (N > K ? N : K);
+    float *x = (float *)calloc((size_t)(M * K), 4), *gx = (float *)calloc((size_t)(M * K), 4), *W = (float *)calloc((size_t)(N * K), 4);
+    float *gW = (float *)calloc((size_t)(N * K), 4), *G = (float *)calloc((size_t)(M * N), 4), *R = (float *)calloc((size_t)big, 4);
+    int64_t xs[2], ws[2], as[2];
+    rl_tensor xt, wt, at, *y;
+    rl_ctx c;
+    fill(x, M * K, -2, 2);
+    fill(W, N * K, -1, 1);
+    fill(G, M * N, -1, 1);
+    xs[0] = M; xs[1] = K; ws[0] = N; ws[1] = K; as[0] = K; as[1] = N;
+    xt = rl_wrap(x, RL_F32, 2, xs, 1);
+    xt.grad = gx;
+    wt = rl_wrap(W, RL_F32, 2, ws, 1);
+    wt.grad = gW;
+    at = rl_wrap(W, RL_F32, 2, as, 1); /* W's numbers as a [K, N] matrix for rl_matmul */
+    at.grad = gW;
+    rl_ctx_init(&c, pool);
+    c.bf16_dot = 2;
+    y = rl_linear(&c, &xt, &wt, NULL); /* y = x·Wᵀ; gx = G·W; gW = Gᵀ·x */
+    RLT_CHECK(y && rl_backward(&c, rl_dot_const(&c, y, G)) == RL_OK, "linear: %s", rl_last_error());
+    if (y) {
+        bf16_twin(M, N, K, x, K, 1, W, 1, K, R);
+        bf16_close("linear x·Wᵀ", rl_f32(y), R, M * N, K);
+        bf16_twin(M, K, N, G, N, 1, W, K, 1, R);
+        bf16_close("linear gx = g·W", gx, R, M * K, N);
+        bf16_twin(N, K, M, G, 1, N, x, K, 1, R);
+        bf16_close("linear gW = gᵀ·x", gW, R, N * K, M);
+    }
+    rl_ctx_reset(&c);
+    memset(gx, 0, sizeof(float) * (size_t)(M * K));
+    memset(gW, 0, sizeof(float) * (size_t)(N * K));
+    y = rl_matmul(&c, &xt, &at); /* y = x·A; gx = G·Aᵀ; gA = xᵀ·G */
+    RLT_CHECK(y && rl_backward(&c, rl_dot_const(&c, y, G)) == RL_OK, "matmul: %s", rl_last_error());
+    if (y) {
+        bf16_twin(M, N, K, x, K, 1, W, N, 1, R);
+        bf16_close("matmul x·A", rl_f32(y), R, M * N, K);
+        bf16_twin(M, K, N, G, N, 1, W, 1, N, R);
+        bf16_close("matmul gx = g·Aᵀ", gx, R, M * K, N);
+        bf16_twin(K, N, M, x, 1, K, G, N, 1, R);
+        bf16_close("matmul gA = xᵀ·g", gW, R, K * N, M);
+    }
+    rl_ctx_free(&c);
+    free(x); free(gx); free(W); free(gW); free(G); free(R);
+}
+
 static void test_bf16_dot(rl_pool *pool) {
     static const long dims[][3] = {{5, 1, 1}, {12, 32, 2}, {13, 33, 3}, {37, 65, 129}, {150, 1030, 517},
                                    {64, 96, 1100}, {3000, 40, 700}, {4, 50, 64}, {1, 7, 9}};
+    static const long ops[][3] = {{5, 5, 5}, {12, 32, 7}, {13, 33, 9}, {37, 65, 129}, {150, 1030, 517}, {64, 96, 1100}, {300, 40, 700}};
     int d, differs = 0;
-    if (!rl__bf16_dot_available()) {
+    if (!rl_bf16_dot_available()) {
         rlt_skip("kernels bf16 dot (AVX512-BF16)", "this CPU or build has no AVX512-BF16 (or another ISA is forced)");
         return;
     }
-    rlt_begin("kernels bf16 dot (AVX512-BF16): rl_ctx.bf16_dot = twin, small M fp32");
+    rlt_begin("kernels bf16 dot (AVX512-BF16): rl_ctx.bf16_dot 1 and 2 = twin (linear, matmul, forward and backward), small M fp32");
     for (d = 0; d < (int)(sizeof dims / sizeof dims[0]); d++) bf16_case(pool, dims[d][0], dims[d][1], dims[d][2], &differs);
     RLT_CHECK(differs, "the bf16 path gave exactly the fp32 product everywhere: did it run?");
+    /* products with M <= 4 (matrix-vector) stay fp32: every M, N, K here is at least 5 */
+    for (d = 0; d < (int)(sizeof ops / sizeof ops[0]); d++) bf16_ops_case(pool, ops[d][0], ops[d][1], ops[d][2]);
     rlt_end();
 }
 

@@ -157,8 +157,9 @@ static void check_demo_teacher(void) {
             static char text[70000];
             size_t len;
             int32_t *tids;
-            int64_t nt, w, scored = 0;
-            double nll = 0;
+            int64_t nt, w, scored = 0, agree = 0;
+            double nll = 0, nll16 = 0;
+            int bf16 = rl_bf16_dot_available();
             fseek(f, 1059682, SEEK_SET);
             len = fread(text, 1, sizeof text - 1, f);
             fclose(f);
@@ -180,10 +181,29 @@ static void check_demo_teacher(void) {
                 rl_no_grad_pop(&c);
                 nll += (double)rl_f32(ce)[0] * (double)(T - 1);
                 scored += T - 1;
+                if (bf16) { /* the same window with rl_ctx.bf16_dot: inputs of the BF16 products rounded */
+                    int64_t V = m.cfg.vocab_size, t;
+                    rl_tensor *y16;
+                    c.bf16_dot = 1;
+                    rl_no_grad_push(&c);
+                    y16 = rl_model_forward(&c, &m, tids + w, &o);
+                    nll16 += (double)rl_f32(rl_cross_entropy(&c, y16, tids + w + 1))[0] * (double)(T - 1);
+                    rl_no_grad_pop(&c);
+                    c.bf16_dot = 0;
+                    for (t = 0; t < T - 1; t++)
+                        agree += rl_sample(rl_f32(y) + t * V, V, NULL, NULL) == rl_sample(rl_f32(y16) + t * V, V, NULL, NULL);
+                }
             }
             RLT_CHECK(scored == 19741, "scored %lld tokens (heldout.json: 19741)", (long long)scored);
             RLT_CLOSE(exp(nll / (double)scored), 88.063225, 0, 1e-3, "held-out perplexity (heldout.json: 88.063225 from transformers)");
             printf("  info: demo teacher held-out perplexity %.4f (transformers 88.0632)\n", exp(nll / (double)scored));
+            if (bf16) { /* bf16 inputs (relative rounding 2^-9) move each product by ~1e-3 of its size */
+                printf("  info: with bf16_dot: perplexity %.4f, top-1 agreement %.4f\n", exp(nll16 / (double)scored),
+                       (double)agree / (double)scored);
+                RLT_CLOSE(nll16 / (double)scored, nll / (double)scored, 0, 1e-3, "held-out NLL with bf16_dot");
+                RLT_CHECK((double)agree / (double)scored >= 0.99, "top-1 agreement with bf16_dot %.4f < 0.99",
+                          (double)agree / (double)scored);
+            }
             free(tids);
         }
     }
@@ -194,6 +214,7 @@ static void check_demo_teacher(void) {
     rl_model_free(&m);
     rlt_end();
     if (rlt_skips_note) rlt_skip("teacher demo held-out perplexity", rlt_skips_note);
+    if (!rl_bf16_dot_available()) rlt_skip("teacher demo held-out NLL with bf16_dot", "no AVX512-BF16 on this CPU (or another ISA forced)");
 }
 
 int main(void) {

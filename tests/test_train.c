@@ -192,6 +192,56 @@ int main(void) {
     }
     teacher_text(&teacher, &data, 6000);
 
+    /* mixed precision (rl_ctx.bf16_dot = 2): the same stage 1 + stage 2 run with every product on
+       the bf16 kernels follows the fp32 run; bf16 inputs (relative rounding 2^-9 per operand)
+       move each loss by ~1e-3 of itself at first, and the trajectories drift slowly apart */
+    if (!rl_bf16_dot_available()) {
+        rlt_skip("train mixed precision (bf16_dot 2) follows fp32", "no AVX512-BF16 on this CPU (or another ISA forced)");
+    } else {
+        rl_model s32, s16;
+        rl_student_opts so;
+        rl_stage_opts o;
+        rl_ctx c;
+        losses_t a32, a16, b32, b16;
+        int stage, i;
+        double worst[3] = {0, 0, 0};
+        rlt_begin("train mixed precision (bf16_dot 2) follows fp32: stage 1 and 2 losses");
+        rl_ctx_init(&c, pool);
+        rl_student_opts_default(&so, RL_MIXER_RWKV7);
+        RLT_CHECK(rl_student_from_teacher(&s32, &teacher, &so) == RL_OK && rl_student_from_teacher(&s16, &teacher, &so) == RL_OK,
+                  "students: %s", rl_last_error());
+        for (stage = 1; stage <= 2; stage++) {
+            losses_t *l32 = stage == 1 ? &a32 : &b32, *l16 = stage == 1 ? &a16 : &b16;
+            rl_stage_opts_default(&o, stage);
+            o.ctx = 32; o.batch = 4; o.tokens = 20 * 4 * 32; o.lr.warmup_steps = 5;
+            o.lr.lr_init = stage == 1 ? 3e-3 : 1e-3; o.lr.lr_final = stage == 1 ? 3e-4 : 1e-3;
+            o.progress = on_progress;
+            memset(l32, 0, sizeof *l32);
+            memset(l16, 0, sizeof *l16);
+            o.user = l32;
+            c.bf16_dot = 0;
+            RLT_CHECK(rl_train_stage(&c, &s32, &teacher, &data, &o) == RL_OK, "fp32 stage %d: %s", stage, rl_last_error());
+            o.user = l16;
+            c.bf16_dot = 2;
+            RLT_CHECK(rl_train_stage(&c, &s16, &teacher, &data, &o) == RL_OK, "bf16 stage %d: %s", stage, rl_last_error());
+            for (i = 1; i <= 20 && i < 64; i++) {
+                double r = fabs(l16->at[i] - l32->at[i]) / l32->at[i];
+                if (i == 1 && r > worst[0]) worst[0] = r;
+                if (r > worst[stage]) worst[stage] = r;
+            }
+        }
+        c.bf16_dot = 0;
+        printf("  info: bf16_dot 2 vs fp32: first-step loss rel. diff %.2e; worst over 20 steps: stage 1 %.2e, stage 2 %.2e; "
+               "last losses %.4f / %.4f, %.4f / %.4f\n", worst[0], worst[1], worst[2], a16.last, a32.last, b16.last, b32.last);
+        RLT_CHECK(worst[0] > 0, "the bf16 run gave the fp32 losses exactly: did it run on the bf16 kernels?");
+        RLT_CHECK(worst[0] < 2e-3, "first-step loss differs by %.2e of itself (bound 2e-3)", worst[0]);
+        RLT_CHECK(worst[1] < 1e-2 && worst[2] < 1e-2, "losses over 20 steps differ by up to %.2e / %.2e (bound 1e-2)", worst[1], worst[2]);
+        rl_model_free(&s32);
+        rl_model_free(&s16);
+        rl_ctx_free(&c);
+        rlt_end();
+    }
+
     rlt_begin("train stages 1 and 2 on the tiny teacher: losses fall");
     {
         rl_model st;

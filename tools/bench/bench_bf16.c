@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (!rl__bf16_dot_available()) {
+    if (!rl_bf16_dot_available()) {
         printf("bench_bf16: this CPU (or build, or forced ISA) has no AVX512-BF16; nothing to compare\n");
         return 0;
     }

@@ -6,7 +6,7 @@
 
      bench_train --teacher DIR|FILE.gguf | --random smollm2|qwen05b
                  [--arch rwkv7|rwkv6] [--stage 1|2|12] [--ctx 512] [--batch 4] [--micro-batch 4]
-                 [--steps 4] [--threads 2] [--out DIR]
+                 [--steps 4] [--threads 2] [--out DIR] [--teacher-dtype f32|bf16] [--bf16-dot 0|1]
 
    --out DIR writes what the PyTorch side needs to run the identical step: DIR/teacher (with
    --random: the random teacher as a Hugging Face folder), DIR/student (the student at
@@ -14,7 +14,9 @@
    step, batch × (ctx+1)). Tokens are uniform random ids (speed does not depend on them).
    Output: one line per stage
      radlads stage S: tok/s X (steps 2..n, best of per-step), first-step loss L, threads T
-   The first step is excluded from the rate (page faults of a fresh arena). */
+   The first step is excluded from the rate (page faults of a fresh arena).
+   --teacher-dtype bf16 stores the teacher's matrices in bf16 (as Hugging Face checkpoints
+   are), --bf16-dot 1 runs their products on the bf16 kernels (rl_ctx.bf16_dot). */
 #define _POSIX_C_SOURCE 200809L
 #define RADLADS_IMPLEMENTATION
 #include "../../radlads.h"
@@ -85,15 +87,27 @@ static int random_teacher(rl_model *m, const char *shape) {
     return 0;
 }
 
+/* a teacher matrix in bf16, as a Hugging Face checkpoint stores it (the copy is never freed) */
+static void to_bf16_fn(void *u, const char *name, rl_tensor *t) {
+    uint16_t *h;
+    int64_t i;
+    (void)u;
+    (void)name;
+    if (t->ndim != 2 || t->dtype != RL_F32 || !(h = (uint16_t *)malloc(sizeof(uint16_t) * (size_t)t->n))) return;
+    for (i = 0; i < t->n; i++) h[i] = rl_f32_to_bf16(rl_f32(t)[i]);
+    t->data = h;
+    t->dtype = RL_BF16;
+}
+
 static int fail(const char *what) {
     fprintf(stderr, "bench_train: %s: %s\n", what, rl_last_error());
     return 1;
 }
 
 int main(int argc, char **argv) {
-    const char *teacher_dir = NULL, *random = NULL, *out = NULL, *arch = "rwkv7", *stages = "12";
+    const char *teacher_dir = NULL, *random = NULL, *out = NULL, *arch = "rwkv7", *stages = "12", *tdtype = "f32";
     int64_t ctx = 512, batch = 4, mb = 4, steps = 4, i;
-    int threads = 2, a, si;
+    int threads = 2, a, si, bf16_dot = 0;
     rl_model teacher;
     rl_student_opts so;
     rl_tokens data;
@@ -113,6 +127,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(f, "--micro-batch")) mb = atol(v);
         else if (!strcmp(f, "--steps")) steps = atol(v);
         else if (!strcmp(f, "--threads")) threads = atoi(v);
+        else if (!strcmp(f, "--teacher-dtype")) tdtype = v;
+        else if (!strcmp(f, "--bf16-dot")) bf16_dot = atoi(v);
         else { fprintf(stderr, "bench_train: unknown flag %s (see the comment at the top of tools/bench/bench_train.c)\n", f); return 2; }
         a++;
     }
@@ -127,6 +143,13 @@ int main(int argc, char **argv) {
         size_t n = strlen(teacher_dir);
         rl_status st = n > 5 && !strcmp(teacher_dir + n - 5, ".gguf") ? rl_model_load_gguf(&teacher, teacher_dir) : rl_model_load(&teacher, teacher_dir, 0);
         if (st != RL_OK) return fail(teacher_dir);
+    }
+    if (!strcmp(tdtype, "bf16")) {
+        rl_model_params(&teacher, to_bf16_fn, NULL);
+        if (teacher.cfg.tie_embeddings) teacher.head = teacher.embed;
+    } else if (strcmp(tdtype, "f32")) {
+        fprintf(stderr, "bench_train: --teacher-dtype f32|bf16, not '%s'\n", tdtype);
+        return 2;
     }
     rl_student_opts_default(&so, strcmp(arch, "rwkv6") ? RL_MIXER_RWKV7 : RL_MIXER_RWKV6);
     so.seed = 1;
@@ -159,6 +182,8 @@ int main(int argc, char **argv) {
 
     pool = rl_pool_create(threads);
     rl_ctx_init(&c, pool);
+    c.bf16_dot = bf16_dot;
+    if (bf16_dot && !rl_bf16_dot_available()) fprintf(stderr, "bench_train: --bf16-dot 1: no AVX512-BF16 here, products stay fp32\n");
     for (si = 0; stages[si]; si++) {
         int stage = stages[si] - '0';
         rl_model student;
