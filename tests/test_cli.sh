@@ -95,7 +95,8 @@ expect "k/M/G suffixes still work (--ctx 0.032k)" 0 "perplexity" $B eval --model
 expect "generate on the tiny teacher" 0 "generated 5 tokens" $B generate --model $M --prompt "The quick" -n 5
 expect "info on the tiny teacher" 0 "transformer, .* 3 layers" $B info --model $M
 expect "eval --stride on the tiny teacher" 0 "perplexity .* stride 16" $B eval --model $M --data "$T/d.txt" --ctx 32 --stride 16
-expect "eval --bf16 runs (bf16 products where the CPU and the weights allow)" 0 "perplexity" $B eval --model $M --data "$T/d.txt" --ctx 32 --windows 2 --bf16
+expect "eval --bf16 runs (bf16 products where the CPU and the weights allow)" 0 "perplexity" $B eval --model $M --data "$T/d.txt" --ctx 32 --windows 2 --bf16 teacher
+expect "eval --bf16 bad lists the choices" 2 "is not one of: teacher, all" $B eval --model $M --data "$T/d.txt" --ctx 32 --windows 2 --bf16 half
 
 # ---- config.json contradicting the checkpoint ----
 cp -r $M "$T/m_eos"

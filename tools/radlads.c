@@ -123,7 +123,7 @@ static const flag_def eval_flags[] = {
     {"--task", F_STR, 0, 0, NULL},
     {"--task-name", F_ENUM, 0, 0, "auto|hellaswag|piqa|arc_easy|arc_challenge|arc|winogrande|lambada_openai|lambada|lambada_standard"},
     {"--limit", F_INT, 0, MAX_I, NULL},
-    {"--bf16", F_BOOL, 0, 0, NULL},
+    {"--bf16", F_ENUM, 0, 0, "teacher|all"},
     FLAG_COMMON, FLAG_END};
 static const flag_def convert_flags[] = {
     {"--teacher", F_STR, 0, 0, NULL},
@@ -164,7 +164,7 @@ static const flag_def convert_flags[] = {
     {"--heldout-docs", F_BOOL, 0, 0, NULL},
     {"--ckpt-eval", F_BOOL, 0, 0, NULL},
     {"--tokenizer", F_STR, 0, 0, NULL},
-    {"--bf16", F_BOOL, 0, 0, NULL},
+    {"--bf16", F_ENUM, 0, 0, "teacher|all"},
     FLAG_COMMON, FLAG_END};
 static const flag_def export_flags[] = {
     {"--model", F_STR, 0, 0, NULL},
@@ -266,15 +266,17 @@ static const char *opt_str(const args_t *a, const char *name, const char *dflt) 
 }
 static int opt_flag(const args_t *a, const char *name) { return opt_str(a, name, NULL) != NULL; }
 
-/* --bf16: products with the BF16 matrices of m (a teacher as Hugging Face stores it) take bf16
-   inputs on the CPU's bf16 instructions (rl_ctx.bf16_dot); says so when that cannot happen */
+/* --bf16 teacher|all: the products with BF16 matrices (a teacher as Hugging Face stores it), or
+   all products (mixed precision), on the CPU's bf16 instructions (rl_ctx.bf16_dot 1 or 2);
+   says so when that cannot happen */
 static void use_bf16(rl_ctx *c, const args_t *a, const rl_model *m) {
-    if (!opt_flag(a, "--bf16")) return;
-    c->bf16_dot = 1;
+    const char *v = opt_str(a, "--bf16", NULL);
+    if (!v) return;
+    c->bf16_dot = !strcmp(v, "all") ? 2 : 1;
     if (!rl_bf16_dot_available())
         fprintf(stderr, "radlads %s: --bf16: this CPU has no AVX512-BF16 (or RADLADS_ISA forces another path); products stay fp32\n", a->cmd);
-    else if (m->blocks && m->blocks[0].up.dtype != RL_BF16)
-        fprintf(stderr, "radlads %s: --bf16: the model's matrices are not BF16; its products stay fp32\n", a->cmd);
+    else if (c->bf16_dot == 1 && m->blocks && m->blocks[0].up.dtype != RL_BF16)
+        fprintf(stderr, "radlads %s: --bf16 teacher: the model's matrices are not BF16; its products stay fp32\n", a->cmd);
 }
 /* values were checked by parse_args, so these parse */
 static int64_t opt_int(const args_t *a, const char *name, int64_t dflt) {
@@ -1031,9 +1033,10 @@ static void usage(void) {
             "           [--eval-windows N: N held-out windows drawn with a fixed seed; default: the whole held-out split]\n"
             "           [--heldout-docs] [--ckpt-eval] [--no-report] [--samples PROMPT] [--step3-chunk 512] [--layerwise]\n"
             "           [--modeling-code DIR: copy its modeling .py files next to the weights, for auto_map]\n"
-            "           [--bf16: the teacher's BF16 products with bf16 inputs on AVX512-BF16 (~2x; each product ~1e-3 off)]\n"
+            "           [--bf16 teacher|all: the teacher's BF16 products, or all products (mixed precision), with bf16\n"
+            "            inputs on AVX512-BF16 (~2x the fp32 rate; each product ~1e-3 off)]\n"
             "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows N (default: all held out)] [--heldout 0.05] [--heldout-docs]\n"
-            "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide] [--bf16]\n"
+            "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide] [--bf16 teacher|all]\n"
             "  eval     --model DIR --task FILE.jsonl [--task-name hellaswag|piqa|arc_easy|arc_challenge|winogrande|lambada_openai] [--limit N]\n"
             "  import   --gguf FILE --out DIR      (a llama.cpp GGUF teacher -> Hugging Face folder)\n"
             "  import   --llama2c model.bin --tokenizer tok.bin --out DIR   (a llama2.c checkpoint, v0/v1/v2 -> Hugging Face folder)\n"
