@@ -2179,6 +2179,60 @@ static void rl__naive_rope(float *y, const float *x, const float *cs, const floa
     }
 }
 
+/* ---- the blocked GEMM loops (BLIS order), shared by every kernel set ----
+   Loops, outermost first: NC columns of B (packed, fits L3), KC packed elements of K (a B
+   panel KC×NC), MC rows of A (packed, fits L2), then NR / MR micro-tiles. A kernel set
+   brings its tile sizes, its packs and its micro-kernel; a packed element is 4 bytes, a
+   float or (kstep 2) a pair of bf16 neighbours along K. Ap holds ap_cap elements, MC×KC at
+   least: when all rows of the range fit (rows rounded up to MR, times K), A is packed once
+   up front and reused for every NC block of columns. */
+typedef struct {
+    int64_t mr, nr, mc, kc, nc, kstep;
+    void (*pack_a)(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Ap);
+    void (*pack_b)(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, void *Bp);
+    void (*ukernel)(int64_t ku, const void *a, const void *b, float *c, int64_t ldc, int beta); /* ku packed elements */
+} rl__gemm_impl;
+#define RL__TILE_MAX 512 /* the largest MR × NR (edge tiles go through a buffer) */
+
+static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+                             float *Apf, int64_t ap_cap, float *Bpf) {
+    uint32_t *Ap = (uint32_t *)(void *)Apf, *Bp = (uint32_t *)(void *)Bpf; /* offsets only: never read here */
+    int64_t jc, pc, ic, jr, ir, mpad = (m1 - m0 + im->mr - 1) / im->mr * im->mr, kb = im->kc * im->kstep;
+    int a_once = mpad * ((g->K + im->kstep - 1) / im->kstep) <= ap_cap;
+    if (g->K == 0) {
+        if (!g->accumulate)
+            for (ir = m0; ir < m1; ir++) memset(g->C + ir * g->ldc + n0, 0, (size_t)(n1 - n0) * sizeof(float));
+        return;
+    }
+    if (a_once)
+        for (pc = 0; pc < g->K; pc += kb) im->pack_a(g, m0, m1 - m0, pc, RL__MIN(kb, g->K - pc), Ap + pc / im->kstep * mpad);
+    for (jc = n0; jc < n1; jc += im->nc) {
+        int64_t nc = RL__MIN(im->nc, n1 - jc);
+        for (pc = 0; pc < g->K; pc += kb) {
+            int64_t kc = RL__MIN(kb, g->K - pc), ku = (kc + im->kstep - 1) / im->kstep;
+            int beta = pc > 0 || g->accumulate;
+            im->pack_b(g, pc, kc, jc, nc, Bp);
+            for (ic = m0; ic < m1; ic += im->mc) {
+                int64_t mc = RL__MIN(im->mc, m1 - ic);
+                const uint32_t *ap = a_once ? Ap + pc / im->kstep * mpad + (ic - m0) * ku : Ap;
+                if (!a_once) im->pack_a(g, ic, mc, pc, kc, Ap);
+                for (jr = 0; jr < nc; jr += im->nr)
+                    for (ir = 0; ir < mc; ir += im->mr) {
+                        int64_t mr = RL__MIN(im->mr, mc - ir), nr = RL__MIN(im->nr, nc - jr), i, j;
+                        float *c = g->C + (ic + ir) * g->ldc + jc + jr, t[RL__TILE_MAX];
+                        if (mr == im->mr && nr == im->nr) {
+                            im->ukernel(ku, ap + ir * ku, Bp + jr * ku, c, g->ldc, beta);
+                            continue;
+                        }
+                        im->ukernel(ku, ap + ir * ku, Bp + jr * ku, t, im->nr, 0); /* edge tile */
+                        for (i = 0; i < mr; i++)
+                            for (j = 0; j < nr; j++) c[i * g->ldc + j] = (beta ? c[i * g->ldc + j] : 0.0f) + t[i * im->nr + j];
+                    }
+            }
+        }
+    }
+}
+
 #ifdef __cplusplus
 }
 #endif
@@ -2690,14 +2744,13 @@ static RL__TGT void RL__KF(rope)(float *y, const float *x, const float *cs, cons
     }
 }
 
-/* ---- GEMM ----
-   BLIS-style: C is computed in RL__MR × RL__NR tiles by a register-resident
-   micro-kernel. Loops, outermost first: NC columns of B (packed, fits L3), KC of K
-   (packed B panel KC×NC), MC rows of A (packed, fits L2), then NR / MR micro-tiles.
-   Packing converts BF16 to F32 and lays panels out k-major so the micro-kernel reads
-   both operands contiguously. Edges are zero-padded in the packs. */
+/* ---- GEMM: the packs and the micro-kernel of rl__gemm_blocked ----
+   C is computed in RL__MR × RL__NR tiles by a register-resident micro-kernel. Packing
+   converts BF16 to F32 and lays panels out k-major so the micro-kernel reads both operands
+   contiguously. Edges are zero-padded in the packs. */
 
-static RL__TGT void RL__KF(pack_a)(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float *Ap) {
+static RL__TGT void RL__KF(pack_a)(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Apv) {
+    float *Ap = (float *)Apv;
     int64_t ip, k, r;
     for (ip = 0; ip < mc; ip += RL__MR) {
         int64_t mr = RL__MIN(RL__MR, mc - ip);
@@ -2715,7 +2768,8 @@ static RL__TGT void RL__KF(pack_a)(const rl__gemm_args *g, int64_t i0, int64_t m
     }
 }
 
-static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float *Bp) {
+static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, void *Bpv) {
+    float *Bp = (float *)Bpv;
     int64_t jp, k, r;
     const float *Bf = (const float *)g->B;
     const uint16_t *Bh = (const uint16_t *)g->B;
@@ -2752,7 +2806,8 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
 }
 
 /* c[MR×NR] (+)= a-panel · b-panel over kc steps */
-static RL__TGT void RL__KF(ukernel)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int beta) {
+static RL__TGT void RL__KF(ukernel)(int64_t kc, const void *av, const void *bv_, float *c, int64_t ldc, int beta) {
+    const float *a = (const float *)av, *b = (const float *)bv_;
     RLV acc[RL__MR][RL__NRV];
     int64_t k;
     int i, v;
@@ -2776,49 +2831,10 @@ static RL__TGT void RL__KF(ukernel)(int64_t kc, const float *a, const float *b, 
         }
 }
 
-/* C[m0:m1, n0:n1] of the product. Bp holds KC×NC floats; Ap holds ap_cap floats:
-   MC×KC at least, and when all rows of the range fit (rows rounded up to MR, times K),
-   A is packed once up front and reused for every NC block of columns. */
-static RL__TGT void RL__KF(gemm)(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Ap,
-                                 int64_t ap_cap, float *Bp) {
-    int64_t jc, pc, ic, jr, ir, mpad = (m1 - m0 + RL__MR - 1) / RL__MR * RL__MR;
-    int a_once = mpad * g->K <= ap_cap;
-    if (g->K == 0) {
-        if (!g->accumulate)
-            for (ir = m0; ir < m1; ir++) memset(g->C + ir * g->ldc + n0, 0, (size_t)(n1 - n0) * sizeof(float));
-        return;
-    }
-    if (a_once)
-        for (pc = 0; pc < g->K; pc += RL__KC) RL__KF(pack_a)(g, m0, m1 - m0, pc, RL__MIN(RL__KC, g->K - pc), Ap + pc * mpad);
-    for (jc = n0; jc < n1; jc += RL__NC) {
-        int64_t nc = RL__MIN(RL__NC, n1 - jc);
-        for (pc = 0; pc < g->K; pc += RL__KC) {
-            int64_t kc = RL__MIN(RL__KC, g->K - pc);
-            int beta = pc > 0 || g->accumulate;
-            RL__KF(pack_b)(g, pc, kc, jc, nc, Bp);
-            for (ic = m0; ic < m1; ic += RL__MC) {
-                int64_t mc = RL__MIN(RL__MC, m1 - ic);
-                const float *ap = a_once ? Ap + pc * mpad + (ic - m0) * kc : Ap;
-                if (!a_once) RL__KF(pack_a)(g, ic, mc, pc, kc, Ap);
-                for (jr = 0; jr < nc; jr += RL__NR) {
-                    int64_t nr = RL__MIN(RL__NR, nc - jr);
-                    for (ir = 0; ir < mc; ir += RL__MR) {
-                        int64_t mr = RL__MIN(RL__MR, mc - ir);
-                        float *c = g->C + (ic + ir) * g->ldc + jc + jr;
-                        if (mr == RL__MR && nr == RL__NR) {
-                            RL__KF(ukernel)(kc, ap + ir * kc, Bp + jr * kc, c, g->ldc, beta);
-                        } else { /* edge tile through a buffer */
-                            float t[RL__MR * RL__NR];
-                            int64_t i, j;
-                            RL__KF(ukernel)(kc, ap + ir * kc, Bp + jr * kc, t, RL__NR, 0);
-                            for (i = 0; i < mr; i++)
-                                for (j = 0; j < nr; j++) c[i * g->ldc + j] = (beta ? c[i * g->ldc + j] : 0.0f) + t[i * RL__NR + j];
-                        }
-                    }
-                }
-            }
-        }
-    }
+/* C[m0:m1, n0:n1] of the product: the shared blocked loops with this ISA's panels */
+static const rl__gemm_impl RL__KF(gemm_impl) = {RL__MR, RL__NR, RL__MC, RL__KC, RL__NC, 1, RL__KF(pack_a), RL__KF(pack_b), RL__KF(ukernel)};
+static void RL__KF(gemm)(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Ap, int64_t ap_cap, float *Bp) {
+    rl__gemm_blocked(&RL__KF(gemm_impl), g, m0, m1, n0, n1, Ap, ap_cap, Bp);
 }
 
 static const rl__kern RL__KF(table) = {
@@ -3011,14 +3027,12 @@ RLDEF rl_isa rl_isa_active(void) {
 #define RL__TGT_BF16 __attribute__((target("avx512f,avx512bf16")))
 #define RL__BMR 12
 #define RL__BNR 32
-#define RL__BMC 144
-#define RL__BKC 256 /* pairs */
-#define RL__BNC 1024
 
 static uint32_t rl__bf16_pair(float lo, float hi) { return rl_f32_to_bf16(lo) | (uint32_t)rl_f32_to_bf16(hi) << 16; }
 
 /* rows i0 .. i0+mc of A, elements k0 .. k0+kc, rounded: panels of RL__BMR rows, Ap[kp·BMR + r] */
-static void rl__bf16_pack_a(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, uint32_t *Ap) {
+static void rl__bf16_pack_a(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Apv) {
+    uint32_t *Ap = (uint32_t *)Apv;
     int64_t ip, kp, r, kpc = (kc + 1) / 2, s = g->a_cs;
     for (ip = 0; ip < mc; ip += RL__BMR)
         for (r = 0; r < RL__BMR; r++) {
@@ -3040,7 +3054,8 @@ static uint32_t rl__bf16_b(const rl__gemm_args *g, int64_t k, int64_t j) {
 }
 /* columns j0 .. j0+nc of B, elements k0 .. k0+kc: panels of RL__BNR columns, Bp[kp·BNR + c]; a
    BF16 B with contiguous columns (the rows of W in x·Wᵀ) holds its pairs already */
-static void rl__bf16_pack_b(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, uint32_t *Bp) {
+static void rl__bf16_pack_b(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, void *Bpv) {
+    uint32_t *Bp = (uint32_t *)Bpv;
     int64_t jp, kp, c, kpc = (kc + 1) / 2;
     for (jp = 0; jp < nc; jp += RL__BNR)
         for (c = 0; c < RL__BNR; c++) {
@@ -3060,7 +3075,8 @@ static void rl__bf16_pack_b(const rl__gemm_args *g, int64_t k0, int64_t kc, int6
 }
 
 /* c[BMR×BNR] (+)= a-panel · b-panel over kpc pairs */
-static RL__TGT_BF16 void rl__bf16_ukernel(int64_t kpc, const uint32_t *a, const uint32_t *b, float *c, int64_t ldc, int beta) {
+static RL__TGT_BF16 void rl__bf16_ukernel(int64_t kpc, const void *av, const void *bv, float *c, int64_t ldc, int beta) {
+    const uint32_t *a = (const uint32_t *)av, *b = (const uint32_t *)bv;
     __m512 acc[RL__BMR][2];
     int64_t k;
     int i;
@@ -3083,45 +3099,11 @@ static RL__TGT_BF16 void rl__bf16_ukernel(int64_t kpc, const uint32_t *a, const 
     }
 }
 
-/* C[m0:m1, n0:n1], the signature of rl__kern.gemm: Ap and Bp as the fp32 GEMM sizes them
-   (ap_cap ≥ BMC·BKC words, Bp BKC·BNC words); A is packed once when its rows fit in Ap */
-static void rl__bf16_gemm(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Apf,
-                          int64_t ap_cap, float *Bpf) {
-    uint32_t *Ap = (uint32_t *)(void *)Apf, *Bp = (uint32_t *)(void *)Bpf;
-    int64_t jc, pc, ic, jr, ir, mpad = (m1 - m0 + RL__BMR - 1) / RL__BMR * RL__BMR;
-    int a_once = mpad * ((g->K + 1) / 2) <= ap_cap;
-    if (g->K == 0) {
-        if (!g->accumulate)
-            for (ir = m0; ir < m1; ir++) memset(g->C + ir * g->ldc + n0, 0, (size_t)(n1 - n0) * sizeof(float));
-        return;
-    }
-    if (a_once)
-        for (pc = 0; pc < g->K; pc += 2 * RL__BKC) rl__bf16_pack_a(g, m0, m1 - m0, pc, RL__MIN(2 * RL__BKC, g->K - pc), Ap + pc / 2 * mpad);
-    for (jc = n0; jc < n1; jc += RL__BNC) {
-        int64_t nc = RL__MIN(RL__BNC, n1 - jc);
-        for (pc = 0; pc < g->K; pc += 2 * RL__BKC) {
-            int64_t kc = RL__MIN(2 * RL__BKC, g->K - pc), kpc = (kc + 1) / 2;
-            int beta = pc > 0 || g->accumulate;
-            rl__bf16_pack_b(g, pc, kc, jc, nc, Bp);
-            for (ic = m0; ic < m1; ic += RL__BMC) {
-                int64_t mc = RL__MIN(RL__BMC, m1 - ic);
-                const uint32_t *ap = a_once ? Ap + pc / 2 * mpad + (ic - m0) * kpc : Ap;
-                if (!a_once) rl__bf16_pack_a(g, ic, mc, pc, kc, Ap);
-                for (jr = 0; jr < nc; jr += RL__BNR)
-                    for (ir = 0; ir < mc; ir += RL__BMR) {
-                        int64_t mr = RL__MIN(RL__BMR, mc - ir), nr = RL__MIN(RL__BNR, nc - jr), i, j;
-                        float *c = g->C + (ic + ir) * g->ldc + jc + jr, t[RL__BMR * RL__BNR];
-                        if (mr == RL__BMR && nr == RL__BNR) {
-                            rl__bf16_ukernel(kpc, ap + ir * kpc, Bp + jr * kpc, c, g->ldc, beta);
-                            continue;
-                        }
-                        rl__bf16_ukernel(kpc, ap + ir * kpc, Bp + jr * kpc, t, RL__BNR, 0); /* edge tile */
-                        for (i = 0; i < mr; i++)
-                            for (j = 0; j < nr; j++) c[i * g->ldc + j] = (beta ? c[i * g->ldc + j] : 0.0f) + t[i * RL__BNR + j];
-                    }
-            }
-        }
-    }
+/* C[m0:m1, n0:n1]: the shared blocked loops with bf16 panels (the AVX-512 fp32 GEMM's tile
+   sizes, so its buffers serve: ap_cap ≥ MC·KC words, Bp KC·NC words) */
+static const rl__gemm_impl rl__bf16_impl = {RL__BMR, RL__BNR, 144, 256, 1024, 2, rl__bf16_pack_a, rl__bf16_pack_b, rl__bf16_ukernel};
+static void rl__bf16_gemm(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Ap, int64_t ap_cap, float *Bp) {
+    rl__gemm_blocked(&rl__bf16_impl, g, m0, m1, n0, n1, Ap, ap_cap, Bp);
 }
 
 /* 1 if products may take the bf16 path: the AVX-512 kernels are active and the CPU has
