@@ -40,7 +40,8 @@
        RADLADS_PROFILE=1                      per-op forward/backward times, logged at rl_ctx_free
 
    TABLE OF CONTENTS (each section opens with a banner "==== N. name ====", once among the
-   declarations and once in the implementation, in the same order)
+   declarations and once in the implementation, in the same order; the declarations of
+   sections 14-16, which Part I does not use, come after Part I, before Part II's code)
    PART I: THE METHOD, in the order data flows
        1. base          status codes, last error, logging, allocation, arenas, RNG,
                         bf16/f16 conversion (the thread pool: section 8, platform layer)
@@ -1308,235 +1309,6 @@ RLDEF void rl_detok_free(rl_detok *d);
 
 
 #endif /* tokenizer */
-
-/* ==== 14. llama2.c checkpoints (declarations) ============================== */
-/*
-   A llama2.c .bin (legacy v0 fp32, or export.py's versioned v1 fp32 / v2 int8 Q8_0 with a
-   256-byte "ak42" header; shared or unshared classifier) becomes a frozen Llama teacher
-   (F32; v2 dequantized): dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len
-   -> hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
-   num_key_value_heads, vocab_size, max_position_embeddings; rms_norm_eps 1e-5, rope_theta
-   10000 (llama2.c's model.py); Q/K rows moved from Meta's interleaved RoPE pairs to Hugging
-   Face's rotate-half order; bos 1; eos [1, 2] (llama2.c separates documents with BOS and
-   run.c stops generating at it). The file size must match the header exactly; errors name
-   the file and the header field. */
-#if !defined(RADLADS_NO_STDIO)
-RLDEF rl_status rl_model_load_llama2c(rl_model *m, const char *path);
-#endif
-RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source);
-#if !defined(RADLADS_NO_TRAINING) && !defined(RADLADS_NO_TOKENIZER) /* saves with rl_model_save */
-/* `radlads import --llama2c`: model.bin + its tokenizer.bin -> a Hugging Face Llama folder:
-   config.json, model.safetensors (F32), generation_config.json and tokenizer.bin (the
-   llama2.c vocabulary, checked against the model's vocab_size; rl_tokenizer_load reads it
-   from the folder). */
-RLDEF rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const char *out_dir);
-#endif
-
-
-
-#if !defined(RADLADS_NO_LMEVAL)
-/* ==== 15. lm-evaluation-harness scoring (declarations) ===================== */
-/*
-   Scores a model on the multiple-choice and cloze tasks of EleutherAI's lm-evaluation-harness
-   (HellaSwag, PIQA, ARC-Easy/Challenge, WinoGrande, LAMBADA) exactly as its Hugging Face
-   backend (HFLM) does, zero-shot, so that numbers can be compared with published ones.
-   tools/ref/make_lmeval_ref.py runs the harness itself (0.4.13) on the fixtures for the tests.
-
-   One request = (context, continuation); its score is
-       ll = Σ log softmax(logits)[token] over the continuation's tokens,
-       is_greedy = every continuation token is the argmax at its position (ties: lowest id).
-   How a request becomes tokens (as TemplateLM._encode_pair): top of section 15's implementation.
-
-   Special tokens: the harness (since late 2025, PR #3347) encodes with the tokenizer's default,
-   add_special_tokens=True: Llama-3 prepends <|begin_of_text|> to both encodings, Qwen2 adds
-   nothing; a string that already starts with the prefix token's text is encoded without
-   special tokens. Older harness versions passed add_special_tokens=False (no BOS);
-   rl_lmeval_opts.add_special = 0 gives that convention. Say which one a reported number used.
-
-   Tasks and metrics: there too.
-
-   Files are jsonl, one document per line in the Hugging Face dataset's field layout (blank
-   lines skipped). Errors name the file, the line and the field, e.g.
-   "piqa.jsonl: line 3: sol2: missing (expected a string)". */
-
-/* What the callback gets for each scored document (pointers valid during the call). */
-typedef struct rl_mc_doc {
-    const char *task;         /* canonical task name ("hellaswag", "arc", "lambada_openai", ...) */
-    int64_t index, line;      /* document number (from 0) and its line in the file (from 1) */
-    int n_choices;            /* LAMBADA: 1 (the target) */
-    const double *lls;        /* log-likelihood of each choice's request */
-    const int *is_greedy;     /* each request's continuation is the greedy one */
-    const int64_t *n_tokens;  /* continuation tokens scored per request */
-    int gold, pred, pred_norm;/* LAMBADA: all 0 */
-    int acc, acc_norm;        /* 0/1; LAMBADA: acc = is_greedy[0], acc_norm = 0 */
-} rl_mc_doc;
-
-typedef struct rl_lmeval_opts {
-    int add_special;          /* -1 (default): the tokenizer's default, as the harness now (BOS for
-                                 Llama-3); 0: no special tokens (harness before PR #3347);
-                                 1: always (add_bos_token=True). A string that starts with the
-                                 prefix token's text never gets special tokens unless 0. */
-    int32_t prefix_token;     /* context of an empty context; -1 (default): the tokenizer's BOS,
-                                 else the config's first eos_token_id, else its bos_token_id
-                                 (HF: tokenizer.bos_token_id, else eos_token_id; set it where the
-                                 model's tokenizer_config.json says otherwise) */
-    int64_t max_length;       /* 0 (default): config max_position_embeddings (2048 if absent) */
-    void (*on_doc)(void *user, const rl_mc_doc *d); /* after each document (may be NULL) */
-    void *user;
-    volatile int *stop;       /* polled between documents: non-zero returns RL_ERR_INTERRUPTED */
-} rl_lmeval_opts;
-RLDEF void rl_lmeval_opts_default(rl_lmeval_opts *o);
-
-/* The token ids the harness builds for one request (o may be NULL = defaults). *ctx_ids and
-   *cont_ids are the caller's (release with rl_free). */
-RLDEF rl_status rl_lmeval_encode_pair(const rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
-                                const char *context, const char *continuation, int32_t **ctx_ids, int64_t *n_ctx,
-                                int32_t **cont_ids, int64_t *n_cont);
-/* Score given token ids: sum of the continuation tokens' log-probabilities after left
-   truncation to max_length (<= 0: as rl_lmeval_opts), and whether each was the argmax.
-   is_greedy may be NULL. Runs one forward pass (rl_ctx_reset(c) first). */
-RLDEF rl_status rl_loglikelihood_tokens(rl_ctx *c, rl_model *m, const int32_t *ctx, int64_t n_ctx, const int32_t *cont,
-                                  int64_t n_cont, int64_t max_length, double *ll, int *is_greedy);
-/* log P(continuation | context) summed over the continuation's tokens, whether every one of
-   them is the greedy token, and how many there are (is_greedy, n_tokens may be NULL). */
-RLDEF rl_status rl_loglikelihood(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *context,
-                           const char *continuation, double *ll, int *is_greedy, int64_t *n_tokens);
-RLDEF rl_status rl_loglikelihood_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
-                              const char *context, const char *continuation, double *ll, int *is_greedy,
-                              int64_t *n_tokens);
-
-/* One multiple-choice document. Ordinary tasks: requests (context, " " + choices[i]).
-   Multiple-input tasks (WinoGrande; target != NULL): the choices are contexts and the requests
-   are (choices[i], " " + target). acc_norm divides by the characters of choices[i] either way.
-   gold is the caller's (not used by rl_mc_score). */
-typedef struct rl_mc_item {
-    const char *context;      /* ignored when target != NULL */
-    int n_choices;
-    const char **choices;
-    int gold;
-    const char *target;       /* NULL, or the shared continuation of a multiple-input task */
-} rl_mc_item;
-/* lls[n_choices] (and is_greedy[n_choices] unless NULL) per request; *pred = argmax ll,
-   *pred_norm = argmax ll / characters (either may be NULL). */
-RLDEF rl_status rl_mc_score(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o, const rl_mc_item *it,
-                      double *lls, int *is_greedy, int *pred, int *pred_norm);
-
-typedef struct rl_mc_result {
-    int64_t n;                      /* documents scored */
-    double acc, acc_norm;           /* means; acc_norm NAN for LAMBADA */
-    double ppl;                     /* LAMBADA perplexity exp(−mean ll); NAN for the others */
-    double acc_stderr, acc_norm_stderr;
-} rl_mc_result;
-#if !defined(RADLADS_NO_STDIO)
-/* Read a task's jsonl file and score its first `limit` documents (limit <= 0: all). task is one
-   of the names above, or NULL/"auto" to tell it from the first document's fields (endings ->
-   hellaswag, sol1 -> piqa, answerKey -> arc, option1 -> winogrande, text -> lambada_openai). */
-RLDEF rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
-                       int64_t limit, rl_mc_result *out);
-RLDEF rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
-                          int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out);
-#endif
-
-#endif /* lm-eval */
-
-#if !defined(RADLADS_NO_GGUF) && !defined(RADLADS_NO_TOKENIZER)
-/* ==== 16. llama.cpp interop (declarations) ================================ */
-/* ---- import: GGUF (llama.cpp) teachers --------------------------------------------------
-   A Llama or Qwen2 GGUF (general.architecture "llama" / "qwen2") becomes a
-   frozen teacher: hyper-parameters -> rl_config, every tensor dequantized to F32 (any type
-   rl_ggml_can_dequantize takes), Q/K rows of "llama" files put back in Hugging Face's
-   rotate-half order. The result is what rl_model_load makes of the same model's Hugging
-   Face folder, up to the quantization the GGUF applied.
-
-   The configuration's mapping from GGUF keys: see the top of section 16a's implementation.
-   Errors name the file, the tensor or key, and the problem, e.g.
-   "m.gguf: tensor 'blk.3.ffn_up.weight' (model.layers.3.mlp.up_proj.weight) is missing". */
-#if !defined(RADLADS_NO_STDIO)
-RLDEF rl_status rl_model_load_gguf(rl_model *m, const char *path);
-#endif
-/* The same from a GGUF already open (g stays open and is not referenced afterwards). */
-RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
-/* Only the configuration (no tensor data is read, except rope_freqs.weight). */
-RLDEF rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
-
-/* The tokenizer of a GGUF: tokenizer.ggml.model must be "gpt2" (byte-level BPE);
-   tokenizer.ggml.pre selects the pre-tokenizer: "smollm" -> RL_PRETOK_SMOLLM, "qwen2" and
-   "deepseek-r1-qwen" -> RL_PRETOK_QWEN2, "llama-bpe", "llama3", "llama-v3" ->
-   RL_PRETOK_LLAMA3, "gpt-2" and "gpt2" -> RL_PRETOK_GPT2; any other value, or none (llama.cpp's
-   "default", which matches no Hugging Face tokenizer), is RL_ERR_UNSUPPORTED naming it.
-   Control / user-defined token types become special / non-special added tokens, unused ones
-   holes; BOS is prepended by encode(add_special) when tokenizer.ggml.add_bos_token is true
-   (absent: true for the Llama-3 pre-tokenizer, as llama.cpp, false otherwise). */
-RLDEF rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
-
-#if !defined(RADLADS_NO_STDIO)
-/* Write tok as a Hugging Face tokenizer.json that rl_tokenizer_load and HF
-   `tokenizers` read back to the same tokenizer: model BPE (model.vocab in id order, merges
-   as [a, b] pairs, ignore_merges / fuse_unk / unk_token as tok has them), added_tokens sorted
-   by id with their flags, and normalizer / pre_tokenizer / post_processor / decoder as the
-   real files of the preset write them (presets: Qwen2, Llama-3, SmolLM2, GPT-2); a
-   tokenizer that matches no preset gets its own pipeline spelled out. A Template post-
-   processor is written when encode(add_special) adds tokens (e.g. Llama-3's BOS). Tokens
-   must be valid UTF-8 (JSON holds nothing else). Written to a temporary file and renamed. */
-RLDEF rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path);
-#endif
-
-#if !defined(RADLADS_NO_TRAINING) /* writes the folder with rl_model_save */
-/* `radlads import`: a GGUF teacher -> a Hugging Face folder out_dir (created if needed):
-   config.json + model.safetensors (F32) through rl_model_save, tokenizer.json,
-   tokenizer_config.json (tokenizer_class PreTrainedTokenizerFast, bos/eos/unk/pad token
-   strings, chat_template, model_max_length) and generation_config.json (bos/eos ids).
-   transformers' AutoModelForCausalLM / AutoTokenizer and rl_model_load read it. */
-RLDEF rl_status rl_import_gguf(const char *gguf_path, const char *out_dir);
-#endif
-
-
-#endif /* GGUF import */
-#if !defined(RADLADS_NO_EXPORT)
-/*
-   rl_export_gguf_rwkv6qwen2() writes a RAD-RWKV6 student as the GGUF file that llama.cpp
-   loads with its architecture "rwkv6qwen2" -- the file llama.cpp's convert_hf_to_gguf.py makes
-   of the same student's Hugging Face folder:
-
-   File layout (metadata keys and tensors with the converter's transforms): see the top of
-   section 16b's implementation.
-
-   A student without token shift (use_tokenshift 0) is written exactly: lerp_x, lerp_fused
-   and time_mix_w1/w2 are zeros, so llama.cpp's token shift adds nothing.
-   Refused with RL_ERR_UNSUPPORTED and the reason (nothing is written): a teacher, a RAD-RWKV7
-   student (llama.cpp has no architecture that computes it: arwkv7 lacks the q/k/v biases,
-   GQA, RoPE and RADLADS' key update), a hybrid keeping softmax-attention
-   layers, RAD-RWKV6 with RoPE, with balance_state off or with a GroupNorm after the scan,
-   LoRA ranks that differ between layers, a tokenizer whose pre-tokenizer is none of
-   llama.cpp's presets (unless opts->pre names one), a weight that F16 cannot hold (use BF16).
-   RL_ERR_ARG: a tokenizer with ids beyond the embedding rows, token strings that repeat
-   (llama.cpp aborts on them), NaN or infinite weights, another wtype.
-
-   Known difference: the student (like the RADLADS reference code) clamps the log-decay at
-   -5; llama.cpp does not. When a layer's decay can go past it (max over channels of
-   time_decay + Σ|time_decay_w2| > ln 5) a warning is logged; outputs then differ where the
-   clamp acts.
-
-   The file is written to "<path>.tmp.<random>" and renamed over path, so a reader sees the old file or
-   the complete new one. Tensors are converted while they are written: no second copy of the
-   model is held in memory. */
-typedef struct rl_export_opts {
-    const char *name;          /* general.name; NULL: not written */
-    const char *chat_template; /* tokenizer.chat_template; NULL: not written */
-    const char *pre;           /* tokenizer.ggml.pre; NULL: from the tokenizer's pre-tokenizer */
-    int32_t bos_id;            /* -1: the tokenizer's BOS (post-processor), else config bos_token_id */
-    int32_t eos_id;            /* -1: the config's first eos_token_id */
-    int32_t pad_id, eot_id;    /* tokenizer.ggml.padding_token_id / eot_token_id; -1: not written */
-} rl_export_opts;
-RLDEF void rl_export_opts_default(rl_export_opts *o);
-
-/* Whether m can be exported for llama.cpp's rwkv6qwen2 (RL_OK), else the refusal above. */
-RLDEF rl_status rl_export_check_rwkv6qwen2(const rl_model *m);
-RLDEF rl_status rl_export_gguf_rwkv6qwen2(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype);
-RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype,
-                                       const rl_export_opts *opts);
-
-#endif /* export */
 
 #ifdef __cplusplus
 }
@@ -8004,6 +7776,249 @@ RLDEF rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher,
 }
 #endif
 #endif /* RADLADS_IMPLEMENTATION, Part I */
+
+/* =========================================================================== */
+/*     PART II API, continued: sections 14-16, which Part I does not use        */
+/* =========================================================================== */
+#if !defined(RADLADS_H2) && !defined(RL__KPASS)
+#define RADLADS_H2
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==== 14. llama2.c checkpoints (declarations) ============================== */
+/*
+   A llama2.c .bin (legacy v0 fp32, or export.py's versioned v1 fp32 / v2 int8 Q8_0 with a
+   256-byte "ak42" header; shared or unshared classifier) becomes a frozen Llama teacher
+   (F32; v2 dequantized): dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len
+   -> hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
+   num_key_value_heads, vocab_size, max_position_embeddings; rms_norm_eps 1e-5, rope_theta
+   10000 (llama2.c's model.py); Q/K rows moved from Meta's interleaved RoPE pairs to Hugging
+   Face's rotate-half order; bos 1; eos [1, 2] (llama2.c separates documents with BOS and
+   run.c stops generating at it). The file size must match the header exactly; errors name
+   the file and the header field. */
+#if !defined(RADLADS_NO_STDIO)
+RLDEF rl_status rl_model_load_llama2c(rl_model *m, const char *path);
+#endif
+RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source);
+#if !defined(RADLADS_NO_TRAINING) && !defined(RADLADS_NO_TOKENIZER) /* saves with rl_model_save */
+/* `radlads import --llama2c`: model.bin + its tokenizer.bin -> a Hugging Face Llama folder:
+   config.json, model.safetensors (F32), generation_config.json and tokenizer.bin (the
+   llama2.c vocabulary, checked against the model's vocab_size; rl_tokenizer_load reads it
+   from the folder). */
+RLDEF rl_status rl_import_llama2c(const char *model_path, const char *tok_path, const char *out_dir);
+#endif
+
+
+
+#if !defined(RADLADS_NO_LMEVAL)
+/* ==== 15. lm-evaluation-harness scoring (declarations) ===================== */
+/*
+   Scores a model on the multiple-choice and cloze tasks of EleutherAI's lm-evaluation-harness
+   (HellaSwag, PIQA, ARC-Easy/Challenge, WinoGrande, LAMBADA) exactly as its Hugging Face
+   backend (HFLM) does, zero-shot, so that numbers can be compared with published ones.
+   tools/ref/make_lmeval_ref.py runs the harness itself (0.4.13) on the fixtures for the tests.
+
+   One request = (context, continuation); its score is
+       ll = Σ log softmax(logits)[token] over the continuation's tokens,
+       is_greedy = every continuation token is the argmax at its position (ties: lowest id).
+   How a request becomes tokens (as TemplateLM._encode_pair): top of section 15's implementation.
+
+   Special tokens: the harness (since late 2025, PR #3347) encodes with the tokenizer's default,
+   add_special_tokens=True: Llama-3 prepends <|begin_of_text|> to both encodings, Qwen2 adds
+   nothing; a string that already starts with the prefix token's text is encoded without
+   special tokens. Older harness versions passed add_special_tokens=False (no BOS);
+   rl_lmeval_opts.add_special = 0 gives that convention. Say which one a reported number used.
+
+   Tasks and metrics: there too.
+
+   Files are jsonl, one document per line in the Hugging Face dataset's field layout (blank
+   lines skipped). Errors name the file, the line and the field, e.g.
+   "piqa.jsonl: line 3: sol2: missing (expected a string)". */
+
+/* What the callback gets for each scored document (pointers valid during the call). */
+typedef struct rl_mc_doc {
+    const char *task;         /* canonical task name ("hellaswag", "arc", "lambada_openai", ...) */
+    int64_t index, line;      /* document number (from 0) and its line in the file (from 1) */
+    int n_choices;            /* LAMBADA: 1 (the target) */
+    const double *lls;        /* log-likelihood of each choice's request */
+    const int *is_greedy;     /* each request's continuation is the greedy one */
+    const int64_t *n_tokens;  /* continuation tokens scored per request */
+    int gold, pred, pred_norm;/* LAMBADA: all 0 */
+    int acc, acc_norm;        /* 0/1; LAMBADA: acc = is_greedy[0], acc_norm = 0 */
+} rl_mc_doc;
+
+typedef struct rl_lmeval_opts {
+    int add_special;          /* -1 (default): the tokenizer's default, as the harness now (BOS for
+                                 Llama-3); 0: no special tokens (harness before PR #3347);
+                                 1: always (add_bos_token=True). A string that starts with the
+                                 prefix token's text never gets special tokens unless 0. */
+    int32_t prefix_token;     /* context of an empty context; -1 (default): the tokenizer's BOS,
+                                 else the config's first eos_token_id, else its bos_token_id
+                                 (HF: tokenizer.bos_token_id, else eos_token_id; set it where the
+                                 model's tokenizer_config.json says otherwise) */
+    int64_t max_length;       /* 0 (default): config max_position_embeddings (2048 if absent) */
+    void (*on_doc)(void *user, const rl_mc_doc *d); /* after each document (may be NULL) */
+    void *user;
+    volatile int *stop;       /* polled between documents: non-zero returns RL_ERR_INTERRUPTED */
+} rl_lmeval_opts;
+RLDEF void rl_lmeval_opts_default(rl_lmeval_opts *o);
+
+/* The token ids the harness builds for one request (o may be NULL = defaults). *ctx_ids and
+   *cont_ids are the caller's (release with rl_free). */
+RLDEF rl_status rl_lmeval_encode_pair(const rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
+                                const char *context, const char *continuation, int32_t **ctx_ids, int64_t *n_ctx,
+                                int32_t **cont_ids, int64_t *n_cont);
+/* Score given token ids: sum of the continuation tokens' log-probabilities after left
+   truncation to max_length (<= 0: as rl_lmeval_opts), and whether each was the argmax.
+   is_greedy may be NULL. Runs one forward pass (rl_ctx_reset(c) first). */
+RLDEF rl_status rl_loglikelihood_tokens(rl_ctx *c, rl_model *m, const int32_t *ctx, int64_t n_ctx, const int32_t *cont,
+                                  int64_t n_cont, int64_t max_length, double *ll, int *is_greedy);
+/* log P(continuation | context) summed over the continuation's tokens, whether every one of
+   them is the greedy token, and how many there are (is_greedy, n_tokens may be NULL). */
+RLDEF rl_status rl_loglikelihood(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *context,
+                           const char *continuation, double *ll, int *is_greedy, int64_t *n_tokens);
+RLDEF rl_status rl_loglikelihood_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o,
+                              const char *context, const char *continuation, double *ll, int *is_greedy,
+                              int64_t *n_tokens);
+
+/* One multiple-choice document. Ordinary tasks: requests (context, " " + choices[i]).
+   Multiple-input tasks (WinoGrande; target != NULL): the choices are contexts and the requests
+   are (choices[i], " " + target). acc_norm divides by the characters of choices[i] either way.
+   gold is the caller's (not used by rl_mc_score). */
+typedef struct rl_mc_item {
+    const char *context;      /* ignored when target != NULL */
+    int n_choices;
+    const char **choices;
+    int gold;
+    const char *target;       /* NULL, or the shared continuation of a multiple-input task */
+} rl_mc_item;
+/* lls[n_choices] (and is_greedy[n_choices] unless NULL) per request; *pred = argmax ll,
+   *pred_norm = argmax ll / characters (either may be NULL). */
+RLDEF rl_status rl_mc_score(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const rl_lmeval_opts *o, const rl_mc_item *it,
+                      double *lls, int *is_greedy, int *pred, int *pred_norm);
+
+typedef struct rl_mc_result {
+    int64_t n;                      /* documents scored */
+    double acc, acc_norm;           /* means; acc_norm NAN for LAMBADA */
+    double ppl;                     /* LAMBADA perplexity exp(−mean ll); NAN for the others */
+    double acc_stderr, acc_norm_stderr;
+} rl_mc_result;
+#if !defined(RADLADS_NO_STDIO)
+/* Read a task's jsonl file and score its first `limit` documents (limit <= 0: all). task is one
+   of the names above, or NULL/"auto" to tell it from the first document's fields (endings ->
+   hellaswag, sol1 -> piqa, answerKey -> arc, option1 -> winogrande, text -> lambada_openai). */
+RLDEF rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
+                       int64_t limit, rl_mc_result *out);
+RLDEF rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
+                          int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out);
+#endif
+
+#endif /* lm-eval */
+
+#if !defined(RADLADS_NO_GGUF) && !defined(RADLADS_NO_TOKENIZER)
+/* ==== 16. llama.cpp interop (declarations) ================================ */
+/* ---- import: GGUF (llama.cpp) teachers --------------------------------------------------
+   A Llama or Qwen2 GGUF (general.architecture "llama" / "qwen2") becomes a
+   frozen teacher: hyper-parameters -> rl_config, every tensor dequantized to F32 (any type
+   rl_ggml_can_dequantize takes), Q/K rows of "llama" files put back in Hugging Face's
+   rotate-half order. The result is what rl_model_load makes of the same model's Hugging
+   Face folder, up to the quantization the GGUF applied.
+
+   The configuration's mapping from GGUF keys: see the top of section 16a's implementation.
+   Errors name the file, the tensor or key, and the problem, e.g.
+   "m.gguf: tensor 'blk.3.ffn_up.weight' (model.layers.3.mlp.up_proj.weight) is missing". */
+#if !defined(RADLADS_NO_STDIO)
+RLDEF rl_status rl_model_load_gguf(rl_model *m, const char *path);
+#endif
+/* The same from a GGUF already open (g stays open and is not referenced afterwards). */
+RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
+/* Only the configuration (no tensor data is read, except rope_freqs.weight). */
+RLDEF rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
+
+/* The tokenizer of a GGUF: tokenizer.ggml.model must be "gpt2" (byte-level BPE);
+   tokenizer.ggml.pre selects the pre-tokenizer: "smollm" -> RL_PRETOK_SMOLLM, "qwen2" and
+   "deepseek-r1-qwen" -> RL_PRETOK_QWEN2, "llama-bpe", "llama3", "llama-v3" ->
+   RL_PRETOK_LLAMA3, "gpt-2" and "gpt2" -> RL_PRETOK_GPT2; any other value, or none (llama.cpp's
+   "default", which matches no Hugging Face tokenizer), is RL_ERR_UNSUPPORTED naming it.
+   Control / user-defined token types become special / non-special added tokens, unused ones
+   holes; BOS is prepended by encode(add_special) when tokenizer.ggml.add_bos_token is true
+   (absent: true for the Llama-3 pre-tokenizer, as llama.cpp, false otherwise). */
+RLDEF rl_status rl_tokenizer_from_gguf(rl_tokenizer **tok, const rl_gguf *g);
+
+#if !defined(RADLADS_NO_STDIO)
+/* Write tok as a Hugging Face tokenizer.json that rl_tokenizer_load and HF
+   `tokenizers` read back to the same tokenizer: model BPE (model.vocab in id order, merges
+   as [a, b] pairs, ignore_merges / fuse_unk / unk_token as tok has them), added_tokens sorted
+   by id with their flags, and normalizer / pre_tokenizer / post_processor / decoder as the
+   real files of the preset write them (presets: Qwen2, Llama-3, SmolLM2, GPT-2); a
+   tokenizer that matches no preset gets its own pipeline spelled out. A Template post-
+   processor is written when encode(add_special) adds tokens (e.g. Llama-3's BOS). Tokens
+   must be valid UTF-8 (JSON holds nothing else). Written to a temporary file and renamed. */
+RLDEF rl_status rl_tokenizer_save_json(const rl_tokenizer *tok, const char *path);
+#endif
+
+#if !defined(RADLADS_NO_TRAINING) /* writes the folder with rl_model_save */
+/* `radlads import`: a GGUF teacher -> a Hugging Face folder out_dir (created if needed):
+   config.json + model.safetensors (F32) through rl_model_save, tokenizer.json,
+   tokenizer_config.json (tokenizer_class PreTrainedTokenizerFast, bos/eos/unk/pad token
+   strings, chat_template, model_max_length) and generation_config.json (bos/eos ids).
+   transformers' AutoModelForCausalLM / AutoTokenizer and rl_model_load read it. */
+RLDEF rl_status rl_import_gguf(const char *gguf_path, const char *out_dir);
+#endif
+
+
+#endif /* GGUF import */
+#if !defined(RADLADS_NO_EXPORT)
+/*
+   rl_export_gguf_rwkv6qwen2() writes a RAD-RWKV6 student as the GGUF file that llama.cpp
+   loads with its architecture "rwkv6qwen2" -- the file llama.cpp's convert_hf_to_gguf.py makes
+   of the same student's Hugging Face folder:
+
+   File layout (metadata keys and tensors with the converter's transforms): see the top of
+   section 16b's implementation.
+
+   A student without token shift (use_tokenshift 0) is written exactly: lerp_x, lerp_fused
+   and time_mix_w1/w2 are zeros, so llama.cpp's token shift adds nothing.
+   Refused with RL_ERR_UNSUPPORTED and the reason (nothing is written): a teacher, a RAD-RWKV7
+   student (llama.cpp has no architecture that computes it: arwkv7 lacks the q/k/v biases,
+   GQA, RoPE and RADLADS' key update), a hybrid keeping softmax-attention
+   layers, RAD-RWKV6 with RoPE, with balance_state off or with a GroupNorm after the scan,
+   LoRA ranks that differ between layers, a tokenizer whose pre-tokenizer is none of
+   llama.cpp's presets (unless opts->pre names one), a weight that F16 cannot hold (use BF16).
+   RL_ERR_ARG: a tokenizer with ids beyond the embedding rows, token strings that repeat
+   (llama.cpp aborts on them), NaN or infinite weights, another wtype.
+
+   Known difference: the student (like the RADLADS reference code) clamps the log-decay at
+   -5; llama.cpp does not. When a layer's decay can go past it (max over channels of
+   time_decay + Σ|time_decay_w2| > ln 5) a warning is logged; outputs then differ where the
+   clamp acts.
+
+   The file is written to "<path>.tmp.<random>" and renamed over path, so a reader sees the old file or
+   the complete new one. Tensors are converted while they are written: no second copy of the
+   model is held in memory. */
+typedef struct rl_export_opts {
+    const char *name;          /* general.name; NULL: not written */
+    const char *chat_template; /* tokenizer.chat_template; NULL: not written */
+    const char *pre;           /* tokenizer.ggml.pre; NULL: from the tokenizer's pre-tokenizer */
+    int32_t bos_id;            /* -1: the tokenizer's BOS (post-processor), else config bos_token_id */
+    int32_t eos_id;            /* -1: the config's first eos_token_id */
+    int32_t pad_id, eot_id;    /* tokenizer.ggml.padding_token_id / eot_token_id; -1: not written */
+} rl_export_opts;
+RLDEF void rl_export_opts_default(rl_export_opts *o);
+
+/* Whether m can be exported for llama.cpp's rwkv6qwen2 (RL_OK), else the refusal above. */
+RLDEF rl_status rl_export_check_rwkv6qwen2(const rl_model *m);
+RLDEF rl_status rl_export_gguf_rwkv6qwen2(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype);
+RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype,
+                                       const rl_export_opts *opts);
+
+#endif /* export */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RADLADS_H2 */
 
 /* =========================================================================== */
 /*            INTERNAL DECLARATIONS, PART II (for white-box tests)             */
