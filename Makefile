@@ -2,6 +2,8 @@
 #   make            build the tests, tools and examples
 #   make test       run every test; ends with "N passed, N failed"
 #   make test-asan  the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-neon  the kernel tests cross-compiled for AArch64, run under qemu
+#   make test-windows  the tests cross-compiled with MinGW-w64, run under wine
 #   make bench      benchmarks (tools/bench; needs libopenblas-dev)
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -17,11 +19,11 @@ ASAN_TESTS := $(TEST_NAMES:%=$(B)/asan/%)
 # internal rl__ functions through it
 # tests/test_oom.c compiles the implementation itself: it needs allocation hooks that fail
 OWN_IMPL   := test_oom
-impl_obj    = $(if $(filter $(notdir $@),$(OWN_IMPL)),,$(1))
+impl_obj    = $(if $(filter $(basename $(notdir $@)),$(OWN_IMPL)),,$(1))
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 
-.PHONY: all demo embedded test test-asan test-neon bench bench-scan bench-step bench-decode bench-train fuzz clean
+.PHONY: all demo embedded test test-asan test-neon test-windows bench bench-scan bench-step bench-decode bench-train fuzz clean
 all: $(TESTS) $(B)/radlads $(B)/generate
 
 # the command-line tool and the example program
@@ -118,6 +120,34 @@ $(B)/arm/test_kernels: tests/test_kernels.c tests/rl_impl.c radlads.h tests/rl_t
 
 test-neon: $(B)/arm/test_kernels
 	@RL_RUNNER=qemu-aarch64 sh tests/run.sh $(B)/arm/test_kernels
+
+# Windows: every test program cross-compiled with MinGW-w64 (static .exe files, the
+# implementation object compiled once, as above; the kernel and autodiff tests also with
+# RADLADS_NO_THREADS) and run under wine with a private prefix in build/win/prefix;
+# tests/win_switches.sh compiles the header with each switch. Same summary line as make test.
+# (apt-get install gcc-mingw-w64-x86-64 wine64)
+WIN_CC     ?= x86_64-w64-mingw32-gcc
+WINE       ?= $(firstword $(wildcard /usr/lib/wine/wine64) wine)
+WIN_TESTS  := $(TEST_NAMES:%=$(B)/win/%.exe) $(B)/win/nothreads/test_kernels.exe $(B)/win/nothreads/test_grad.exe
+$(B)/win/radlads.o: tests/rl_impl.c radlads.h
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(CFLAGS) $(WARN) -c -o $@ $<
+$(B)/win/%.exe: tests/%.c radlads.h tests/rl_test.h $(B)/win/radlads.o
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(CFLAGS) $(WARN) -static -o $@ $< $(call impl_obj,$(B)/win/radlads.o) $(LDLIBS)
+$(B)/win/nothreads/radlads.o: tests/rl_impl.c radlads.h
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(CFLAGS) $(WARN) -DRADLADS_NO_THREADS -c -o $@ $<
+$(B)/win/nothreads/%.exe: tests/%.c radlads.h tests/rl_test.h $(B)/win/nothreads/radlads.o
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(CFLAGS) $(WARN) -DRADLADS_NO_THREADS -static -o $@ $< $(B)/win/nothreads/radlads.o -lm
+
+# wine hands programs no HOME: the SmolLM2 cache goes as RADLADS_CACHE
+test-windows: $(WIN_TESTS)
+	@export WINEPREFIX="$(abspath $(B)/win/prefix)" WINEDEBUG=-all; \
+	if [ ! -d "$$WINEPREFIX" ]; then echo "making the wine prefix $$WINEPREFIX"; $(WINE) wineboot -i > /dev/null 2>&1; fi; \
+	RADLADS_CACHE="$${RADLADS_CACHE:-$$HOME/.cache/radlads}" WIN_CC="$(WIN_CC)" RL_RUNNER="$(WINE)" \
+	    sh tests/run.sh $(WIN_TESTS) tests/win_switches.sh
 
 $(B)/bench_scan: tools/bench/bench_scan.c radlads.h
 	@mkdir -p $(B)

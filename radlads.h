@@ -7097,7 +7097,7 @@ static rl_status rl__stage_run(rl__run *r) {
     }
     if (o->resume && (st = kind->resume(r, &g)) != RL_OK) goto out;
     if (o->csv && (st = rl__csv_trim(o->csv, o->stage, g)) != RL_OK) goto out;
-    if (o->csv && !(csv = fopen(o->csv, "a"))) {
+    if (o->csv && !(csv = fopen(o->csv, "ab"))) { /* binary: "\n" on every system, as rl__csv_trim writes */
         st = rl__fail(RL_ERR_IO, "%s: cannot open the log: %s", o->csv, strerror(errno));
         goto out;
     }
@@ -8508,7 +8508,9 @@ static rl_status rl__map_file(const char *path, const unsigned char **base, size
    A file is written as "<path>.tmp.<8 hex>" next to path (created exclusively), flushed to
    disk and renamed over path, then the folder is flushed (POSIX; Windows: _commit,
    MoveFileEx with MOVEFILE_REPLACE_EXISTING, no folder flush). A reader sees the old file or
-   the complete new one; a failure removes the temporary file and leaves the old one. */
+   the complete new one; a failure removes the temporary file and leaves the old one. Windows
+   refuses to replace a file that is open or mapped (an rl_st or a model reading it): that is
+   an error there, while POSIX readers keep the old file's bytes. */
 typedef struct rl__wfile {
     const char *path;
     char *tmp;
@@ -8586,8 +8588,12 @@ static rl_status rl__wclose(rl__wfile *w, rl_status st) {
     if (close(w->fd) != 0 && !e) e = errno ? errno : EIO;
     if (st == RL_OK && e) st = rl__fail(RL_ERR_IO, "%s: write failed (%s); the old file, if any, is unchanged", w->path, strerror(e));
 #if defined(_WIN32)
-    if (st == RL_OK && !MoveFileExA(w->tmp, w->path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
-        st = rl__fail(RL_ERR_IO, "%s: cannot rename the temporary file into place (Windows error %lu)", w->path, (unsigned long)GetLastError());
+    if (st == RL_OK && !MoveFileExA(w->tmp, w->path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+        DWORD we = GetLastError(); /* Windows keeps a file that is open or mapped (a model loaded from it) */
+        int busy = we == ERROR_ACCESS_DENIED || we == ERROR_SHARING_VIOLATION || we == ERROR_USER_MAPPED_FILE;
+        st = rl__fail(RL_ERR_IO, "%s: cannot rename the temporary file into place (Windows error %lu%s)", w->path, (unsigned long)we,
+                      busy ? ": the file is open or mapped, e.g. by a model or rl_st still open on it" : "");
+    }
 #else
     if (st == RL_OK && rename(w->tmp, w->path) != 0)
         st = rl__fail(RL_ERR_IO, "%s: cannot rename the temporary file into place (%s)", w->path, strerror(errno));

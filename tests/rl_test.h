@@ -139,6 +139,26 @@ RLT_MAYBE_UNUSED static void *rlt_read_all(const char *path, size_t *n) {
 /* Whether path exists. */
 RLT_MAYBE_UNUSED static int rlt_exists(const char *path) { return access(path, F_OK) == 0; }
 
+/* What POSIX and the Windows C runtime (MinGW-w64, make test-windows) spell differently:
+   rlt_mkdir(path) makes a folder; rlt_mkdtemp(template) is mkdtemp (POSIX: the test defines
+   _POSIX_C_SOURCE 200809L); rlt_rename(from, to) replaces an existing `to` (Windows' rename
+   refuses to: the old file is removed first, not atomically; tests only). */
+#if defined(_WIN32)
+#include <direct.h>
+#include <io.h>
+#define rlt_mkdir(path) _mkdir(path)
+RLT_MAYBE_UNUSED static char *rlt_mkdtemp(char *tmpl) { return _mktemp(tmpl) && _mkdir(tmpl) == 0 ? tmpl : NULL; }
+RLT_MAYBE_UNUSED static int rlt_rename(const char *from, const char *to) {
+    remove(to);
+    return rename(from, to);
+}
+#else
+#include <sys/stat.h>
+#define rlt_mkdir(path) mkdir(path, 0777)
+#define rlt_mkdtemp(tmpl) mkdtemp(tmpl)
+#define rlt_rename(from, to) rename(from, to)
+#endif
+
 /* Write n bytes to path (created or truncated); 1 on success. */
 RLT_MAYBE_UNUSED static int rlt_write_all(const char *path, const void *data, size_t n) {
     FILE *f = fopen(path, "wb");

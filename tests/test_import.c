@@ -56,7 +56,11 @@ static void rm_tree(const char *dir) {
         struct stat sb;
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+#if defined(_WIN32)
+        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) rm_tree(p); /* no symbolic links made here */
+#else
         if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) rm_tree(p);
+#endif
         else unlink(p);
     }
     closedir(d);
@@ -436,7 +440,7 @@ static void test_tokjson_fixtures(void) {
     rlt_begin("tokenizer.json writer: fixtures written and re-read give Hugging Face's ids");
     RLT_CHECK(rl_json_parse_file(&cases, TOKDIR "cases.json", 0) == RL_OK, "cases.json: %s", rl_last_error());
     RLT_CHECK(rl_json_parse_file(&corpus, TOKDIR "corpus.json", 0) == RL_OK, "corpus.json: %s", rl_last_error());
-    if (outdir && *outdir) mkdir(outdir, 0777);
+    if (outdir && *outdir) rlt_mkdir(outdir);
     for (k = 0; k < sizeof names / sizeof names[0]; k++) {
         char src[256], p1[800], p2[800], w[64];
         rl_tokenizer *orig = NULL, *back = NULL;
@@ -1118,7 +1122,7 @@ done:
 int main(void) {
     const char *t = getenv("TMPDIR");
     snprintf(tmp_root, sizeof tmp_root, "%s/rl_import_XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(tmp_root)) {
+    if (!rlt_mkdtemp(tmp_root)) {
         printf("FAIL import tests: cannot create a temporary folder %s: %s\n", tmp_root, strerror(errno));
         return 1;
     }

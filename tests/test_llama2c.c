@@ -479,7 +479,7 @@ static void test_stories260k(const char *data) {
     fclose(f);
     rlt_begin("stories260K: import, greedy 200 tokens = llama2.c's golden output");
     snprintf(dir, sizeof dir, "%s/rl_llama2c_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    RLT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    RLT_CHECK(rlt_mkdtemp(dir) != NULL, "mkdtemp");
     RLT_CHECK(rl_import_llama2c(model, tokp, dir) == RL_OK, "import: %s", rl_last_error());
     want = rlt_read_all(gold, &wn);
     RLT_CHECK(want != NULL, "%s", gold);

@@ -470,7 +470,7 @@ static void test_errors(void) {
 int main(void) {
     rl_status st;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/rl_test_lmeval.%d", (int)getpid());
-    if (mkdir(tmpdir, 0700) != 0) {
+    if (rlt_mkdir(tmpdir) != 0) {
         printf("FAIL lmeval: cannot make a temporary folder\n");
         return 1;
     }

@@ -138,6 +138,13 @@ static void make_variant(const char *from, const char *key, const char *value) {
     unlink(path);
     {
         char src[700];
+#if defined(_WIN32) /* symbolic links need a privilege there: copy the weights in */
+        size_t n;
+        void *w;
+        snprintf(src, sizeof src, FIX "%s/model.safetensors", from);
+        if (!(w = rlt_read_all(src, &n)) || !rlt_write_all(path, w, n)) perror(src);
+        free(w);
+#else
         snprintf(src, sizeof src, "../../" FIX "%s/model.safetensors", from);
         /* tmpdir is tests/../build/tmp-official: link the weights in */
         if (symlink(src, path) != 0) {
@@ -147,6 +154,7 @@ static void make_variant(const char *from, const char *key, const char *value) {
                 if (symlink(src, path) != 0) perror("symlink");
             }
         }
+#endif
     }
     free(cfg);
     free(out);
@@ -166,9 +174,15 @@ static void check_refusals(void) {
     char abs[200];
     rlt_begin("official: unsupported configs refused with the reason");
     if (!getcwd(abs, sizeof abs)) abs[0] = 0;
+    /* the Windows build's own folder: under wine, Z: sees the POSIX build's symbolic link
+       into the fixtures, and deleting it there deletes the fixture */
+#if defined(_WIN32)
+    snprintf(tmpdir, sizeof tmpdir, "%s/build/tmp-official-win", abs);
+#else
     snprintf(tmpdir, sizeof tmpdir, "%s/build/tmp-official", abs);
-    mkdir("build", 0777);
-    mkdir(tmpdir, 0777);
+#endif
+    rlt_mkdir("build");
+    rlt_mkdir(tmpdir);
     expect_refusal("r7_default", "gate_rank_type", "0", "gate_rank_type 0", "no gate");
     expect_refusal("r7_default", "gate_rank_type", "3", "gate_rank_type 3", NULL);
     expect_refusal("r6_default", "num_attention_layers", "1", "rwkv6qwen2", "ignores");

@@ -82,7 +82,7 @@ static int set_meta(const char *path, const char *key, const char *val) {
     rc = rl_st_write(rlt_tmp("rl_test_meta.safetensors"), e, n, meta, 0) == RL_OK ? 0 : -1;
     rl_st_close(&st);
     free(e);
-    return rc == 0 ? rename(rlt_tmp("rl_test_meta.safetensors"), path) : rc;
+    return rc == 0 ? rlt_rename(rlt_tmp("rl_test_meta.safetensors"), path) : rc;
 }
 
 static int same_weights_fn_state;
