@@ -1793,28 +1793,25 @@ static float rl__load_b(const void *B, rl_dtype bt, int64_t i) {
                                                                                    : ((const float *)B)[i];
 }
 
-RL__INTERN void rl__naive_gemm(const rl__gemm_args *g) {
+/* C (+)= A·B in double; with bf16, A and B rounded to bf16 first (the bf16 kernel's twin) */
+static void rl__naive_gemm_r(const rl__gemm_args *g, int bf16) {
     int64_t i, j, k;
     for (i = 0; i < g->M; i++)
         for (j = 0; j < g->N; j++) {
             double s = g->accumulate ? g->C[i * g->ldc + j] : 0.0;
-            for (k = 0; k < g->K; k++)
-                s += (double)g->A[i * g->a_rs + k * g->a_cs] * rl__load_b(g->B, g->bt, k * g->b_rs + j * g->b_cs);
+            for (k = 0; k < g->K; k++) {
+                float a = g->A[i * g->a_rs + k * g->a_cs], b = rl__load_b(g->B, g->bt, k * g->b_rs + j * g->b_cs);
+                if (bf16) {
+                    a = rl_bf16_to_f32(rl_f32_to_bf16(a));
+                    b = rl_bf16_to_f32(rl_f32_to_bf16(b));
+                }
+                s += (double)a * b;
+            }
             g->C[i * g->ldc + j] = (float)s;
         }
 }
-/* the product with A and B rounded to bf16 first (the bf16 kernel's twin) */
-RL__INTERN void rl__naive_gemm_bf16(const rl__gemm_args *g) {
-    int64_t i, j, k;
-    for (i = 0; i < g->M; i++)
-        for (j = 0; j < g->N; j++) {
-            double s = g->accumulate ? g->C[i * g->ldc + j] : 0.0;
-            for (k = 0; k < g->K; k++)
-                s += (double)rl_bf16_to_f32(rl_f32_to_bf16(g->A[i * g->a_rs + k * g->a_cs])) *
-                     rl_bf16_to_f32(rl_f32_to_bf16(rl__load_b(g->B, g->bt, k * g->b_rs + j * g->b_cs)));
-            g->C[i * g->ldc + j] = (float)s;
-        }
-}
+RL__INTERN void rl__naive_gemm(const rl__gemm_args *g) { rl__naive_gemm_r(g, 0); }
+RL__INTERN void rl__naive_gemm_bf16(const rl__gemm_args *g) { rl__naive_gemm_r(g, 1); }
 
 static float rl__naive_dot(const float *a, const float *b, int64_t n) {
     double s = 0;
