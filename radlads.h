@@ -2969,6 +2969,16 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
         rl_pool_for(pool, N, 64, rl__gemv_task, &j);
         return RL_OK;
     }
+    if (M <= 4 && b_cs == 1 && b_type == RL_F32 && N * K <= 1 << 20) { /* x·A with rows of A contiguous and small (the
+        LoRAs while decoding): rows of A scaled and added, no packing, no threads */
+        int64_t i, kk;
+        for (i = 0; i < M; i++) {
+            float *c = C + i * ldc;
+            if (!accumulate) memset(c, 0, sizeof(float) * (size_t)N);
+            for (kk = 0; kk < K; kk++) k->axpy(c, A[i * a_rs + kk * a_cs], (const float *)B + kk * b_rs, N);
+        }
+        return RL_OK;
+    }
     {
         rl__gemm_job j;
         int64_t mu = (M + k->mr - 1) / k->mr, nu = (N + k->nr - 1) / k->nr, best = -1, tm;
