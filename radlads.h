@@ -15820,7 +15820,10 @@ RL__INTERN int rl__lm_task_id(const char *t) {
 /* obj[key] as a string (with its byte length) */
 static rl_status rl__lm_str(const rl_json *obj, const char *key, const char *src, const char **s, size_t *n) {
     const rl_json *v = rl_json_get(obj, key);
-    rl_status st = rl_json_as_str(v, src, key, s);
+    rl_status st;
+    *s = NULL; /* set on failure too: gcc's maybe-uninitialized cannot see that every caller then returns */
+    *n = 0;
+    st = rl_json_as_str(v, src, key, s);
     if (st == RL_OK) *n = (size_t)v->n;
     return st;
 }
@@ -15849,12 +15852,8 @@ static rl_status rl__lm_index(const rl_json *v, const char *src, const char *fie
     return RL_OK;
 }
 
-/* The requests of one document (strings live in A; b is scratch space). */
-static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__lm_buf *b) {
-    rl_status st;
-    int i, n;
-    if (o->type != RL_JSON_OBJ)
-        return rl__fail(RL_ERR_FORMAT, "%s: expected a JSON object, got %s", src, rl_json_type_name(o->type));
+/* the task readers below: the bytes gathered in b become a string in A, and b is emptied; out of memory
+   returns from the reader */
 #define RL__LM_COPY(dst, ndst)                                                   \
     do {                                                                         \
         char *q_ = b->oom ? NULL : (char *)rl_arena_alloc(A, b->n + 1);           \
@@ -15865,184 +15864,208 @@ static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, 
         (ndst) = b->n;                                                           \
         b->n = 0;                                                                \
     } while (0)
-    switch (task) {
-    case RL__LM_HELLASWAG: {
-        const char *al, *ca, *cb, *q;
-        size_t nal, nca, ncb, nq;
-        const rl_json *e = rl_json_get(o, "endings");
-        if ((st = rl__lm_str(o, "activity_label", src, &al, &nal)) != RL_OK) return st;
-        if ((st = rl__lm_str(o, "ctx_a", src, &ca, &nca)) != RL_OK) return st;
-        if ((st = rl__lm_str(o, "ctx_b", src, &cb, &ncb)) != RL_OK) return st;
-        if ((st = rl_json_expect(e, RL_JSON_ARR, src, "endings")) != RL_OK) return st;
-        if (e->n < 1 || e->n > 1000) return rl__fail(RL_ERR_FORMAT, "%s: endings: expected 1 to 1000 strings, got %lld", src, (long long)e->n);
-        n = (int)e->n;
-        if ((st = rl__lm_doc_alloc(d, A, n)) != RL_OK) return st;
-        if ((st = rl__lm_index(rl_json_get(o, "label"), src, "label", 0, n, &d->gold)) != RL_OK) return st;
-        {
-            rl__lm_buf raw;
-            memset(&raw, 0, sizeof raw);
-            rl__lm_put(&raw, al, nal);
-            rl__lm_put(&raw, ": ", 2);
-            rl__lm_put(&raw, ca, nca);
-            rl__lm_put(&raw, " ", 1);
-            rl__lm_capitalize(&raw, cb, ncb);
-            rl__lm_put(&raw, "", 0);
-            if (raw.oom) b->oom = 1;
-            else rl__lm_hs_pre(b, raw.p, raw.n);
-            RL_FREE(raw.p);
-            RL__LM_COPY(q, nq);
-        }
-        for (i = 0; i < n; i++) {
-            char field[32];
-            const rl_json *v = &e->kids[i];
-            snprintf(field, sizeof field, "endings[%d]", i);
-            if ((st = rl_json_expect(v, RL_JSON_STR, src, field)) != RL_OK) break;
-            rl__lm_put(b, " ", 1);
-            rl__lm_hs_pre(b, v->str, (size_t)v->n);
-            RL__LM_COPY(d->cont[i], d->ncont[i]);
-            d->ctx[i] = q;
-            d->nctx[i] = nq;
-            d->norm[i] = d->cont[i] + 1;
-            d->nnorm[i] = d->ncont[i] - 1;
-        }
-        break;
+
+/* HellaSwag: the preprocessed context, each ending after a space; gold is "label" */
+static rl_status rl__lm_doc_hellaswag(const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__lm_buf *b) {
+    rl_status st;
+    int i, n;
+    const char *al, *ca, *cb, *q;
+    size_t nal, nca, ncb, nq;
+    const rl_json *e = rl_json_get(o, "endings");
+    if ((st = rl__lm_str(o, "activity_label", src, &al, &nal)) != RL_OK) return st;
+    if ((st = rl__lm_str(o, "ctx_a", src, &ca, &nca)) != RL_OK) return st;
+    if ((st = rl__lm_str(o, "ctx_b", src, &cb, &ncb)) != RL_OK) return st;
+    if ((st = rl_json_expect(e, RL_JSON_ARR, src, "endings")) != RL_OK) return st;
+    if (e->n < 1 || e->n > 1000) return rl__fail(RL_ERR_FORMAT, "%s: endings: expected 1 to 1000 strings, got %lld", src, (long long)e->n);
+    n = (int)e->n;
+    if ((st = rl__lm_doc_alloc(d, A, n)) != RL_OK) return st;
+    if ((st = rl__lm_index(rl_json_get(o, "label"), src, "label", 0, n, &d->gold)) != RL_OK) return st;
+    {
+        rl__lm_buf raw;
+        memset(&raw, 0, sizeof raw);
+        rl__lm_put(&raw, al, nal);
+        rl__lm_put(&raw, ": ", 2);
+        rl__lm_put(&raw, ca, nca);
+        rl__lm_put(&raw, " ", 1);
+        rl__lm_capitalize(&raw, cb, ncb);
+        rl__lm_put(&raw, "", 0);
+        if (raw.oom) b->oom = 1;
+        else rl__lm_hs_pre(b, raw.p, raw.n);
+        RL_FREE(raw.p);
+        RL__LM_COPY(q, nq);
     }
-    case RL__LM_PIQA: {
-        const char *g, *s[2];
-        size_t ng, ns[2];
-        if ((st = rl__lm_str(o, "goal", src, &g, &ng)) != RL_OK) return st;
-        if ((st = rl__lm_str(o, "sol1", src, &s[0], &ns[0])) != RL_OK) return st;
-        if ((st = rl__lm_str(o, "sol2", src, &s[1], &ns[1])) != RL_OK) return st;
-        if ((st = rl__lm_doc_alloc(d, A, 2)) != RL_OK) return st;
-        if ((st = rl__lm_index(rl_json_get(o, "label"), src, "label", 0, 2, &d->gold)) != RL_OK) return st;
-        rl__lm_puts(b, "Question: ");
-        rl__lm_put(b, g, ng);
-        rl__lm_puts(b, "\nAnswer:");
-        RL__LM_COPY(d->ctx[0], d->nctx[0]);
-        for (i = 0; i < 2; i++) {
-            d->ctx[i] = d->ctx[0];
-            d->nctx[i] = d->nctx[0];
-            d->norm[i] = s[i];
-            d->nnorm[i] = ns[i];
-            if (!(d->cont[i] = rl__lm_delim(A, s[i], ns[i], &d->ncont[i]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
-        }
-        st = RL_OK;
-        break;
+    for (i = 0; i < n; i++) {
+        char field[32];
+        const rl_json *v = &e->kids[i];
+        snprintf(field, sizeof field, "endings[%d]", i);
+        if ((st = rl_json_expect(v, RL_JSON_STR, src, field)) != RL_OK) break;
+        rl__lm_put(b, " ", 1);
+        rl__lm_hs_pre(b, v->str, (size_t)v->n);
+        RL__LM_COPY(d->cont[i], d->ncont[i]);
+        d->ctx[i] = q;
+        d->nctx[i] = nq;
+        d->norm[i] = d->cont[i] + 1;
+        d->nnorm[i] = d->ncont[i] - 1;
     }
-    case RL__LM_ARC: {
-        const rl_json *qv = rl_json_get(o, "question"), *cv, *tv = NULL, *lv = NULL;
-        const char *q, *key;
-        size_t nq, nkey;
-        int nested = qv && qv->type == RL_JSON_OBJ; /* original release: question.stem, question.choices[] */
-        if (nested) {
-            if ((st = rl__lm_str(qv, "stem", src, &q, &nq)) != RL_OK) return st;
-            cv = rl_json_get(qv, "choices");
-            if ((st = rl_json_expect(cv, RL_JSON_ARR, src, "question.choices")) != RL_OK) return st;
-            n = (int)RL__MIN(cv->n, 1001);
-        } else {
-            if ((st = rl__lm_str(o, "question", src, &q, &nq)) != RL_OK) return st;
-            cv = rl_json_get(o, "choices");
-            if ((st = rl_json_expect(cv, RL_JSON_OBJ, src, "choices")) != RL_OK) return st;
-            tv = rl_json_get(cv, "text");
-            lv = rl_json_get(cv, "label");
-            if ((st = rl_json_expect(tv, RL_JSON_ARR, src, "choices.text")) != RL_OK) return st;
-            if ((st = rl_json_expect(lv, RL_JSON_ARR, src, "choices.label")) != RL_OK) return st;
-            if (tv->n != lv->n)
-                return rl__fail(RL_ERR_FORMAT, "%s: choices: %lld texts but %lld labels", src, (long long)tv->n, (long long)lv->n);
-            n = (int)RL__MIN(tv->n, 1001);
-        }
-        if (n < 1 || n > 1000) return rl__fail(RL_ERR_FORMAT, "%s: choices: expected 1 to 1000 choices", src);
-        if ((st = rl__lm_str(o, "answerKey", src, &key, &nkey)) != RL_OK) return st;
-        if ((st = rl__lm_doc_alloc(d, A, n)) != RL_OK) return st;
-        rl__lm_puts(b, "Question: ");
-        rl__lm_put(b, q, nq);
-        rl__lm_puts(b, "\nAnswer:");
-        RL__LM_COPY(d->ctx[0], d->nctx[0]);
-        d->gold = -1;
-        for (i = 0; i < n; i++) {
-            char ft[48], fl[48];
-            const rl_json *t, *l;
-            if (nested) {
-                const rl_json *ch = &cv->kids[i];
-                snprintf(ft, sizeof ft, "question.choices[%d]", i);
-                if ((st = rl_json_expect(ch, RL_JSON_OBJ, src, ft)) != RL_OK) return st;
-                snprintf(ft, sizeof ft, "question.choices[%d].text", i);
-                snprintf(fl, sizeof fl, "question.choices[%d].label", i);
-                t = rl_json_get(ch, "text");
-                l = rl_json_get(ch, "label");
-            } else {
-                snprintf(ft, sizeof ft, "choices.text[%d]", i);
-                snprintf(fl, sizeof fl, "choices.label[%d]", i);
-                t = &tv->kids[i];
-                l = &lv->kids[i];
-            }
-            if ((st = rl_json_expect(t, RL_JSON_STR, src, ft)) != RL_OK) return st;
-            if ((st = rl_json_expect(l, RL_JSON_STR, src, fl)) != RL_OK) return st;
-            d->ctx[i] = d->ctx[0];
-            d->nctx[i] = d->nctx[0];
-            d->norm[i] = t->str;
-            d->nnorm[i] = (size_t)t->n;
-            if (!(d->cont[i] = rl__lm_delim(A, t->str, (size_t)t->n, &d->ncont[i]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
-            if (d->gold < 0 && (size_t)l->n == nkey && !memcmp(l->str, key, nkey)) d->gold = i; /* list.index: the first */
-        }
-        if (d->gold < 0) return rl__fail(RL_ERR_FORMAT, "%s: answerKey: \"%.20s\" is not one of the choice labels", src, key);
-        st = RL_OK;
-        break;
-    }
-    case RL__LM_WINOGRANDE: {
-        const char *s, *op[2], *us;
-        size_t ns, nop[2], at, a, tl;
-        if ((st = rl__lm_str(o, "sentence", src, &s, &ns)) != RL_OK) return st;
-        if ((st = rl__lm_str(o, "option1", src, &op[0], &nop[0])) != RL_OK) return st;
-        if ((st = rl__lm_str(o, "option2", src, &op[1], &nop[1])) != RL_OK) return st;
-        if (!(us = (const char *)memchr(s, '_', ns)))
-            return rl__fail(RL_ERR_FORMAT, "%s: sentence: has no \"_\" to fill in", src);
-        if ((st = rl__lm_doc_alloc(d, A, 2)) != RL_OK) return st;
-        if ((st = rl__lm_index(rl_json_get(o, "answer"), src, "answer", 1, 2, &d->gold)) != RL_OK) return st;
-        at = (size_t)(us - s);
-        a = rl__lm_lspace(s + at + 1, ns - at - 1);
-        tl = ns - at - 1 - a;
-        tl -= rl__lm_rspace(s + at + 1 + a, tl);
-        rl__lm_put(b, " ", 1); /* target_delimiter + sentence[i+1:].strip() */
-        rl__lm_put(b, s + at + 1 + a, tl);
-        RL__LM_COPY(d->cont[0], d->ncont[0]);
-        for (i = 0; i < 2; i++) {
-            rl__lm_put(b, s, at);
-            rl__lm_put(b, op[i], nop[i]);
-            RL__LM_COPY(d->ctx[i], d->nctx[i]);
-            d->cont[i] = d->cont[0];
-            d->ncont[i] = d->ncont[0];
-            d->norm[i] = d->ctx[i];
-            d->nnorm[i] = d->nctx[i];
-        }
-        st = RL_OK;
-        break;
-    }
-    default: { /* LAMBADA */
-        const char *t;
-        size_t nt, sp;
-        if ((st = rl__lm_str(o, "text", src, &t, &nt)) != RL_OK) return st;
-        if ((st = rl__lm_doc_alloc(d, A, 1)) != RL_OK) return st;
-        for (sp = nt; sp > 0 && t[sp - 1] != ' '; sp--) {}
-        if (sp > 0) { /* " ".join(w[:-1]), " " + w[-1] */
-            d->ctx[0] = t;
-            d->nctx[0] = sp - 1;
-            d->cont[0] = t + sp - 1;
-            d->ncont[0] = nt - sp + 1;
-        } else {
-            d->ctx[0] = "";
-            d->nctx[0] = 0;
-            if (!(d->cont[0] = rl__lm_delim(A, t, nt, &d->ncont[0]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
-        }
-        d->norm[0] = d->cont[0];
-        d->nnorm[0] = d->ncont[0];
-        d->gold = 0;
-        st = RL_OK;
-        break;
-    }
-    }
-#undef RL__LM_COPY
     return st;
+}
+
+/* PIQA: "Question: <goal>\nAnswer:" and the two solutions; gold is "label" */
+static rl_status rl__lm_doc_piqa(const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__lm_buf *b) {
+    rl_status st;
+    int i;
+    const char *g, *s[2];
+    size_t ng, ns[2];
+    if ((st = rl__lm_str(o, "goal", src, &g, &ng)) != RL_OK) return st;
+    if ((st = rl__lm_str(o, "sol1", src, &s[0], &ns[0])) != RL_OK) return st;
+    if ((st = rl__lm_str(o, "sol2", src, &s[1], &ns[1])) != RL_OK) return st;
+    if ((st = rl__lm_doc_alloc(d, A, 2)) != RL_OK) return st;
+    if ((st = rl__lm_index(rl_json_get(o, "label"), src, "label", 0, 2, &d->gold)) != RL_OK) return st;
+    rl__lm_puts(b, "Question: ");
+    rl__lm_put(b, g, ng);
+    rl__lm_puts(b, "\nAnswer:");
+    RL__LM_COPY(d->ctx[0], d->nctx[0]);
+    for (i = 0; i < 2; i++) {
+        d->ctx[i] = d->ctx[0];
+        d->nctx[i] = d->nctx[0];
+        d->norm[i] = s[i];
+        d->nnorm[i] = ns[i];
+        if (!(d->cont[i] = rl__lm_delim(A, s[i], ns[i], &d->ncont[i]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
+    }
+    return RL_OK;
+}
+
+/* ARC (both releases: question.choices[] or choices.text/label): gold is the choice labelled answerKey */
+static rl_status rl__lm_doc_arc(const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__lm_buf *b) {
+    rl_status st;
+    int i, n;
+    const rl_json *qv = rl_json_get(o, "question"), *cv, *tv = NULL, *lv = NULL;
+    const char *q, *key;
+    size_t nq, nkey;
+    int nested = qv && qv->type == RL_JSON_OBJ; /* original release: question.stem, question.choices[] */
+    if (nested) {
+        if ((st = rl__lm_str(qv, "stem", src, &q, &nq)) != RL_OK) return st;
+        cv = rl_json_get(qv, "choices");
+        if ((st = rl_json_expect(cv, RL_JSON_ARR, src, "question.choices")) != RL_OK) return st;
+        n = (int)RL__MIN(cv->n, 1001);
+    } else {
+        if ((st = rl__lm_str(o, "question", src, &q, &nq)) != RL_OK) return st;
+        cv = rl_json_get(o, "choices");
+        if ((st = rl_json_expect(cv, RL_JSON_OBJ, src, "choices")) != RL_OK) return st;
+        tv = rl_json_get(cv, "text");
+        lv = rl_json_get(cv, "label");
+        if ((st = rl_json_expect(tv, RL_JSON_ARR, src, "choices.text")) != RL_OK) return st;
+        if ((st = rl_json_expect(lv, RL_JSON_ARR, src, "choices.label")) != RL_OK) return st;
+        if (tv->n != lv->n)
+            return rl__fail(RL_ERR_FORMAT, "%s: choices: %lld texts but %lld labels", src, (long long)tv->n, (long long)lv->n);
+        n = (int)RL__MIN(tv->n, 1001);
+    }
+    if (n < 1 || n > 1000) return rl__fail(RL_ERR_FORMAT, "%s: choices: expected 1 to 1000 choices", src);
+    if ((st = rl__lm_str(o, "answerKey", src, &key, &nkey)) != RL_OK) return st;
+    if ((st = rl__lm_doc_alloc(d, A, n)) != RL_OK) return st;
+    rl__lm_puts(b, "Question: ");
+    rl__lm_put(b, q, nq);
+    rl__lm_puts(b, "\nAnswer:");
+    RL__LM_COPY(d->ctx[0], d->nctx[0]);
+    d->gold = -1;
+    for (i = 0; i < n; i++) {
+        char ft[48], fl[48];
+        const rl_json *t, *l;
+        if (nested) {
+            const rl_json *ch = &cv->kids[i];
+            snprintf(ft, sizeof ft, "question.choices[%d]", i);
+            if ((st = rl_json_expect(ch, RL_JSON_OBJ, src, ft)) != RL_OK) return st;
+            snprintf(ft, sizeof ft, "question.choices[%d].text", i);
+            snprintf(fl, sizeof fl, "question.choices[%d].label", i);
+            t = rl_json_get(ch, "text");
+            l = rl_json_get(ch, "label");
+        } else {
+            snprintf(ft, sizeof ft, "choices.text[%d]", i);
+            snprintf(fl, sizeof fl, "choices.label[%d]", i);
+            t = &tv->kids[i];
+            l = &lv->kids[i];
+        }
+        if ((st = rl_json_expect(t, RL_JSON_STR, src, ft)) != RL_OK) return st;
+        if ((st = rl_json_expect(l, RL_JSON_STR, src, fl)) != RL_OK) return st;
+        d->ctx[i] = d->ctx[0];
+        d->nctx[i] = d->nctx[0];
+        d->norm[i] = t->str;
+        d->nnorm[i] = (size_t)t->n;
+        if (!(d->cont[i] = rl__lm_delim(A, t->str, (size_t)t->n, &d->ncont[i]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
+        if (d->gold < 0 && (size_t)l->n == nkey && !memcmp(l->str, key, nkey)) d->gold = i; /* list.index: the first */
+    }
+    if (d->gold < 0) return rl__fail(RL_ERR_FORMAT, "%s: answerKey: \"%.20s\" is not one of the choice labels", src, key);
+    return RL_OK;
+}
+
+/* WinoGrande: each option filled in for "_" as the context, the rest of the sentence as the continuation */
+static rl_status rl__lm_doc_winogrande(const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__lm_buf *b) {
+    rl_status st;
+    int i;
+    const char *s, *op[2], *us;
+    size_t ns, nop[2], at, a, tl;
+    if ((st = rl__lm_str(o, "sentence", src, &s, &ns)) != RL_OK) return st;
+    if ((st = rl__lm_str(o, "option1", src, &op[0], &nop[0])) != RL_OK) return st;
+    if ((st = rl__lm_str(o, "option2", src, &op[1], &nop[1])) != RL_OK) return st;
+    if (!(us = (const char *)memchr(s, '_', ns)))
+        return rl__fail(RL_ERR_FORMAT, "%s: sentence: has no \"_\" to fill in", src);
+    if ((st = rl__lm_doc_alloc(d, A, 2)) != RL_OK) return st;
+    if ((st = rl__lm_index(rl_json_get(o, "answer"), src, "answer", 1, 2, &d->gold)) != RL_OK) return st;
+    at = (size_t)(us - s);
+    a = rl__lm_lspace(s + at + 1, ns - at - 1);
+    tl = ns - at - 1 - a;
+    tl -= rl__lm_rspace(s + at + 1 + a, tl);
+    rl__lm_put(b, " ", 1); /* target_delimiter + sentence[i+1:].strip() */
+    rl__lm_put(b, s + at + 1 + a, tl);
+    RL__LM_COPY(d->cont[0], d->ncont[0]);
+    for (i = 0; i < 2; i++) {
+        rl__lm_put(b, s, at);
+        rl__lm_put(b, op[i], nop[i]);
+        RL__LM_COPY(d->ctx[i], d->nctx[i]);
+        d->cont[i] = d->cont[0];
+        d->ncont[i] = d->ncont[0];
+        d->norm[i] = d->ctx[i];
+        d->nnorm[i] = d->nctx[i];
+    }
+    return RL_OK;
+}
+
+/* LAMBADA: the text up to its last word, and the last word after a space */
+static rl_status rl__lm_doc_lambada(const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d) {
+    rl_status st;
+    const char *t;
+    size_t nt, sp;
+    if ((st = rl__lm_str(o, "text", src, &t, &nt)) != RL_OK) return st;
+    if ((st = rl__lm_doc_alloc(d, A, 1)) != RL_OK) return st;
+    for (sp = nt; sp > 0 && t[sp - 1] != ' '; sp--) {}
+    if (sp > 0) { /* " ".join(w[:-1]), " " + w[-1] */
+        d->ctx[0] = t;
+        d->nctx[0] = sp - 1;
+        d->cont[0] = t + sp - 1;
+        d->ncont[0] = nt - sp + 1;
+    } else {
+        d->ctx[0] = "";
+        d->nctx[0] = 0;
+        if (!(d->cont[0] = rl__lm_delim(A, t, nt, &d->ncont[0]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
+    }
+    d->norm[0] = d->cont[0];
+    d->nnorm[0] = d->ncont[0];
+    d->gold = 0;
+    return RL_OK;
+}
+#undef RL__LM_COPY
+
+/* The requests of one document (strings live in A; b is scratch space). */
+static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__lm_buf *b) {
+    if (o->type != RL_JSON_OBJ)
+        return rl__fail(RL_ERR_FORMAT, "%s: expected a JSON object, got %s", src, rl_json_type_name(o->type));
+    switch (task) {
+    case RL__LM_HELLASWAG: return rl__lm_doc_hellaswag(o, src, A, d, b);
+    case RL__LM_PIQA: return rl__lm_doc_piqa(o, src, A, d, b);
+    case RL__LM_ARC: return rl__lm_doc_arc(o, src, A, d, b);
+    case RL__LM_WINOGRANDE: return rl__lm_doc_winogrande(o, src, A, d, b);
+    default: return rl__lm_doc_lambada(o, src, A, d);
+    }
 }
 
 RL__INTERN rl_status rl__lm_make_doc(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d) {
