@@ -11093,15 +11093,12 @@ static void rl__gguf_sort(const rl_gguf *g, int64_t *idx, int64_t *tmp, int64_t 
     }
 }
 
-static rl_status rl__gguf_parse(rl_gguf *g) {
-    rl__gguf_rd r;
+/* the 24-byte header: magic, version, and the two counts, which must fit in the file */
+static rl_status rl__gguf_read_header(rl__gguf_rd *r) {
+    rl_gguf *g = r->g;
     rl__gguf_ctx c;
     rl_status s;
-    uint64_t n_tensors, n_kv, left, avail;
-    int64_t i, *tmp, *idx, prev;
-    const rl_gguf_kv *al;
-    r.g = g;
-    r.pos = 0;
+    uint64_t n_tensors, n_kv, left;
     c.what = "header";
     c.name = "header";
     c.index = 0;
@@ -11113,7 +11110,7 @@ static rl_status rl__gguf_parse(rl_gguf *g) {
         return rl__fail(RL_ERR_FORMAT, "%s: not a GGUF file: magic bytes %02x %02x %02x %02x, expected 47 47 55 46 (\"GGUF\")",
                         g->path, m[0], m[1], m[2], m[3]);
     }
-    if ((s = rl__gguf_need(&r, 24, &c, "the 24-byte header"))) return s;
+    if ((s = rl__gguf_need(r, 24, &c, "the 24-byte header"))) return s;
     g->version = rl__le32(g->base + 4);
     if (g->version != 2 && g->version != 3) {
         if (g->version >= 0x10000 && (g->version & 0xffff) == 0)
@@ -11123,7 +11120,7 @@ static rl_status rl__gguf_parse(rl_gguf *g) {
     }
     n_tensors = rl__le64(g->base + 8);
     n_kv = rl__le64(g->base + 16);
-    r.pos = 24;
+    r->pos = 24;
     left = g->size - 24;
     /* a key-value pair takes at least 13 bytes (8 key length + 1 key byte + 4 type),
        a tensor info at least 25 (8 + 1 name byte + 4 n_dims + 4 type + 8 offset) */
@@ -11132,37 +11129,34 @@ static rl_status rl__gguf_parse(rl_gguf *g) {
                         g->path, (unsigned long long)n_kv, (unsigned long long)n_tensors, (unsigned long long)g->size);
     g->n_kv = (int64_t)n_kv;
     g->n_tensors = (int64_t)n_tensors;
-    g->kv = (rl_gguf_kv *)rl__gguf_alloc(g, n_kv + 1, sizeof(rl_gguf_kv));
-    g->tensors = (rl_gguf_tensor *)rl__gguf_alloc(g, n_tensors + 1, sizeof(rl_gguf_tensor));
-    g->kv_order_ = (int64_t *)rl__gguf_alloc(g, n_kv + 1, sizeof(int64_t));
-    g->t_order_ = (int64_t *)rl__gguf_alloc(g, n_tensors + 1, sizeof(int64_t));
-    tmp = (int64_t *)rl__gguf_alloc(g, RL__MAX(n_kv, n_tensors) + 1, sizeof(int64_t));
-    idx = (int64_t *)rl__gguf_alloc(g, n_tensors + 1, sizeof(int64_t));
-    if (!g->kv || !g->tensors || !g->kv_order_ || !g->t_order_ || !tmp || !idx) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", g->path);
+    return RL_OK;
+}
 
-    /* metadata */
-    for (i = 0; i < g->n_kv; i++) {
-        rl_gguf_str key;
-        uint32_t type;
-        c.what = "metadata entry";
-        c.name = NULL;
-        c.index = i;
-        if ((s = rl__gguf_read_str(&r, &key, &c, "key"))) return s;
-        if (key.len == 0) return rl__fail(RL_ERR_FORMAT, "%s: metadata entry #%lld has an empty key", g->path, (long long)i);
-        if (strlen(key.s) != key.len) return rl__fail(RL_ERR_FORMAT, "%s: metadata entry #%lld: key contains a NUL byte", g->path, (long long)i);
-        g->kv[i].key = key.s;
-        c.what = "key";
-        c.name = key.s;
-        if ((s = rl__gguf_need(&r, 4, &c, "value type"))) return s;
-        type = rl__le32(g->base + r.pos);
-        r.pos += 4;
-        if ((s = rl__gguf_read_value(&r, &g->kv[i].val, type, 0, &c))) return s;
-    }
-    for (i = 0; i < g->n_kv; i++) g->kv_order_[i] = i;
-    rl__gguf_sort(g, g->kv_order_, tmp, g->n_kv, rl__gguf_cmp_key);
-    for (i = 1; i < g->n_kv; i++)
-        if (!strcmp(g->kv[g->kv_order_[i]].key, g->kv[g->kv_order_[i - 1]].key))
-            return rl__fail(RL_ERR_FORMAT, "%s: key '%s' appears twice", g->path, g->kv[g->kv_order_[i]].key);
+/* metadata entry i: key, value type, value */
+static rl_status rl__gguf_read_kv(rl__gguf_rd *r, int64_t i) {
+    rl_gguf *g = r->g;
+    rl__gguf_ctx c;
+    rl_status s;
+    rl_gguf_str key;
+    uint32_t type;
+    c.what = "metadata entry";
+    c.name = NULL;
+    c.index = i;
+    if ((s = rl__gguf_read_str(r, &key, &c, "key"))) return s;
+    if (key.len == 0) return rl__fail(RL_ERR_FORMAT, "%s: metadata entry #%lld has an empty key", g->path, (long long)i);
+    if (strlen(key.s) != key.len) return rl__fail(RL_ERR_FORMAT, "%s: metadata entry #%lld: key contains a NUL byte", g->path, (long long)i);
+    g->kv[i].key = key.s;
+    c.what = "key";
+    c.name = key.s;
+    if ((s = rl__gguf_need(r, 4, &c, "value type"))) return s;
+    type = rl__le32(g->base + r->pos);
+    r->pos += 4;
+    return rl__gguf_read_value(r, &g->kv[i].val, type, 0, &c);
+}
+
+/* general.alignment, if present: a UINT32 power of two (32 otherwise) */
+static rl_status rl__gguf_read_alignment(rl_gguf *g) {
+    const rl_gguf_kv *al;
     g->alignment = 32;
     if ((al = rl_gguf_find(g, "general.alignment"))) {
         if (al->val.type != RL_GGUF_UINT32)
@@ -11171,71 +11165,75 @@ static rl_status rl__gguf_parse(rl_gguf *g) {
             return rl__fail(RL_ERR_FORMAT, "%s: key 'general.alignment' is %llu, which is not a power of two", g->path, (unsigned long long)al->val.u);
         g->alignment = (uint32_t)al->val.u;
     }
+    return RL_OK;
+}
 
-    /* tensor infos */
-    for (i = 0; i < g->n_tensors; i++) {
-        rl_gguf_tensor *t = &g->tensors[i];
-        rl_gguf_str name;
-        uint32_t nd, type;
-        const rl__ggml_info *ti;
-        int d;
-        int64_t n = 1;
-        c.what = "tensor info";
-        c.name = NULL;
-        c.index = i;
-        if ((s = rl__gguf_read_str(&r, &name, &c, "name"))) return s;
-        if (name.len == 0) return rl__fail(RL_ERR_FORMAT, "%s: tensor #%lld has an empty name", g->path, (long long)i);
-        if (strlen(name.s) != name.len) return rl__fail(RL_ERR_FORMAT, "%s: tensor #%lld: name contains a NUL byte", g->path, (long long)i);
-        if (name.len >= RL__GGUF_MAX_NAME)
-            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%.40s...': name is %llu bytes, the limit is %d", g->path, name.s,
-                            (unsigned long long)name.len, RL__GGUF_MAX_NAME - 1);
-        t->name = name.s;
-        c.what = "tensor";
-        c.name = name.s;
-        if ((s = rl__gguf_need(&r, 4, &c, "n_dims"))) return s;
-        nd = rl__le32(g->base + r.pos);
-        r.pos += 4;
-        if (nd > 4) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': %u dimensions, at most 4 are allowed", g->path, name.s, nd);
-        t->n_dims = (int)nd;
-        if ((s = rl__gguf_need(&r, 8 * (uint64_t)nd + 12, &c, "dims, type and offset"))) return s;
-        for (d = 0; d < 4; d++) t->ne[d] = 1;
-        for (d = 0; d < (int)nd; d++) {
-            uint64_t e = rl__le64(g->base + r.pos + 8 * (uint64_t)d);
-            if (e > (uint64_t)INT64_MAX)
-                return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': dimension %d is %llu, too large", g->path, name.s, d, (unsigned long long)e);
-            t->ne[d] = (int64_t)e;
-        }
-        for (d = 0; d < 4; d++)
-            if (t->ne[d] == 0) n = 0;
-        for (d = 0; d < 4 && n; d++) {
-            if (n > INT64_MAX / t->ne[d])
-                return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': dims [%lld, %lld, %lld, %lld] overflow the element count", g->path, name.s,
-                                (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3]);
-            n *= t->ne[d];
-        }
-        t->n = n;
-        r.pos += 8 * (uint64_t)nd;
-        type = rl__le32(g->base + r.pos);
-        t->offset = rl__le64(g->base + r.pos + 4);
-        r.pos += 12;
-        ti = rl__ggml_find((int)type);
-        if (!ti) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': unknown ggml type %u", g->path, name.s, type);
-        t->type = (rl_ggml_type)type;
-        if (t->ne[0] % ti->block)
-            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': row length ne[0] = %lld is not a multiple of the %s block size %d", g->path,
-                            name.s, (long long)t->ne[0], ti->name, ti->block);
-        if ((uint64_t)(n / ti->block) > UINT64_MAX / (uint64_t)ti->size)
-            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': byte size overflows", g->path, name.s);
-        t->nbytes = (uint64_t)(n / ti->block) * (uint64_t)ti->size;
+/* tensor info i: name, dims, ggml type, data offset; the element count and byte size without overflow */
+static rl_status rl__gguf_read_tensor_info(rl__gguf_rd *r, int64_t i) {
+    rl_gguf *g = r->g;
+    rl_gguf_tensor *t = &g->tensors[i];
+    rl__gguf_ctx c;
+    rl_status s;
+    rl_gguf_str name;
+    uint32_t nd, type;
+    const rl__ggml_info *ti;
+    int d;
+    int64_t n = 1;
+    c.what = "tensor info";
+    c.name = NULL;
+    c.index = i;
+    if ((s = rl__gguf_read_str(r, &name, &c, "name"))) return s;
+    if (name.len == 0) return rl__fail(RL_ERR_FORMAT, "%s: tensor #%lld has an empty name", g->path, (long long)i);
+    if (strlen(name.s) != name.len) return rl__fail(RL_ERR_FORMAT, "%s: tensor #%lld: name contains a NUL byte", g->path, (long long)i);
+    if (name.len >= RL__GGUF_MAX_NAME)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor '%.40s...': name is %llu bytes, the limit is %d", g->path, name.s,
+                        (unsigned long long)name.len, RL__GGUF_MAX_NAME - 1);
+    t->name = name.s;
+    c.what = "tensor";
+    c.name = name.s;
+    if ((s = rl__gguf_need(r, 4, &c, "n_dims"))) return s;
+    nd = rl__le32(g->base + r->pos);
+    r->pos += 4;
+    if (nd > 4) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': %u dimensions, at most 4 are allowed", g->path, name.s, nd);
+    t->n_dims = (int)nd;
+    if ((s = rl__gguf_need(r, 8 * (uint64_t)nd + 12, &c, "dims, type and offset"))) return s;
+    for (d = 0; d < 4; d++) t->ne[d] = 1;
+    for (d = 0; d < (int)nd; d++) {
+        uint64_t e = rl__le64(g->base + r->pos + 8 * (uint64_t)d);
+        if (e > (uint64_t)INT64_MAX)
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': dimension %d is %llu, too large", g->path, name.s, d, (unsigned long long)e);
+        t->ne[d] = (int64_t)e;
     }
-    for (i = 0; i < g->n_tensors; i++) g->t_order_[i] = i;
-    rl__gguf_sort(g, g->t_order_, tmp, g->n_tensors, rl__gguf_cmp_name);
-    for (i = 1; i < g->n_tensors; i++)
-        if (!strcmp(g->tensors[g->t_order_[i]].name, g->tensors[g->t_order_[i - 1]].name))
-            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' appears twice", g->path, g->tensors[g->t_order_[i]].name);
+    for (d = 0; d < 4; d++)
+        if (t->ne[d] == 0) n = 0;
+    for (d = 0; d < 4 && n; d++) {
+        if (n > INT64_MAX / t->ne[d])
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': dims [%lld, %lld, %lld, %lld] overflow the element count", g->path, name.s,
+                            (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3]);
+        n *= t->ne[d];
+    }
+    t->n = n;
+    r->pos += 8 * (uint64_t)nd;
+    type = rl__le32(g->base + r->pos);
+    t->offset = rl__le64(g->base + r->pos + 4);
+    r->pos += 12;
+    ti = rl__ggml_find((int)type);
+    if (!ti) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': unknown ggml type %u", g->path, name.s, type);
+    t->type = (rl_ggml_type)type;
+    if (t->ne[0] % ti->block)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': row length ne[0] = %lld is not a multiple of the %s block size %d", g->path,
+                        name.s, (long long)t->ne[0], ti->name, ti->block);
+    if ((uint64_t)(n / ti->block) > UINT64_MAX / (uint64_t)ti->size)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': byte size overflows", g->path, name.s);
+    t->nbytes = (uint64_t)(n / ti->block) * (uint64_t)ti->size;
+    return RL_OK;
+}
 
-    /* data section: starts at the next multiple of the alignment */
-    g->data_offset = r.pos + (g->alignment - r.pos % g->alignment) % g->alignment;
+/* each tensor's data: aligned, inside the data section (which starts at the next multiple of the alignment after pos) */
+static rl_status rl__gguf_place_data(rl_gguf *g, uint64_t pos) {
+    uint64_t avail;
+    int64_t i;
+    g->data_offset = pos + (g->alignment - pos % g->alignment) % g->alignment;
     avail = g->data_offset <= g->size ? g->size - g->data_offset : 0;
     for (i = 0; i < g->n_tensors; i++) {
         rl_gguf_tensor *t = &g->tensors[i];
@@ -11248,10 +11246,15 @@ static rl_status rl__gguf_parse(rl_gguf *g) {
                             (unsigned long long)g->data_offset, (unsigned long long)g->size);
         t->data = g->base + g->data_offset + t->offset;
     }
-    /* overlaps: sort by offset, compare each tensor with the previous one holding data */
+    return RL_OK;
+}
+
+/* no two tensors' data overlap: sort by offset, compare each tensor with the previous one holding data
+   (idx, tmp: scratch of n_tensors) */
+static rl_status rl__gguf_check_overlaps(rl_gguf *g, int64_t *idx, int64_t *tmp) {
+    int64_t i, prev = -1;
     for (i = 0; i < g->n_tensors; i++) idx[i] = i;
     rl__gguf_sort(g, idx, tmp, g->n_tensors, rl__gguf_cmp_off);
-    prev = -1;
     for (i = 0; i < g->n_tensors; i++) {
         const rl_gguf_tensor *t = &g->tensors[idx[i]];
         if (!t->nbytes) continue;
@@ -11265,6 +11268,48 @@ static rl_status rl__gguf_parse(rl_gguf *g) {
         prev = idx[i];
     }
     return RL_OK;
+}
+
+static rl_status rl__gguf_parse(rl_gguf *g) {
+    rl__gguf_rd r;
+    rl_status s;
+    uint64_t n_tensors, n_kv;
+    int64_t i, *tmp, *idx;
+    r.g = g;
+    r.pos = 0;
+    if ((s = rl__gguf_read_header(&r))) return s;
+    n_kv = (uint64_t)g->n_kv;
+    n_tensors = (uint64_t)g->n_tensors;
+    g->kv = (rl_gguf_kv *)rl__gguf_alloc(g, n_kv + 1, sizeof(rl_gguf_kv));
+    g->tensors = (rl_gguf_tensor *)rl__gguf_alloc(g, n_tensors + 1, sizeof(rl_gguf_tensor));
+    g->kv_order_ = (int64_t *)rl__gguf_alloc(g, n_kv + 1, sizeof(int64_t));
+    g->t_order_ = (int64_t *)rl__gguf_alloc(g, n_tensors + 1, sizeof(int64_t));
+    tmp = (int64_t *)rl__gguf_alloc(g, RL__MAX(n_kv, n_tensors) + 1, sizeof(int64_t));
+    idx = (int64_t *)rl__gguf_alloc(g, n_tensors + 1, sizeof(int64_t));
+    if (!g->kv || !g->tensors || !g->kv_order_ || !g->t_order_ || !tmp || !idx) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", g->path);
+
+    /* metadata */
+    for (i = 0; i < g->n_kv; i++)
+        if ((s = rl__gguf_read_kv(&r, i))) return s;
+    for (i = 0; i < g->n_kv; i++) g->kv_order_[i] = i;
+    rl__gguf_sort(g, g->kv_order_, tmp, g->n_kv, rl__gguf_cmp_key);
+    for (i = 1; i < g->n_kv; i++)
+        if (!strcmp(g->kv[g->kv_order_[i]].key, g->kv[g->kv_order_[i - 1]].key))
+            return rl__fail(RL_ERR_FORMAT, "%s: key '%s' appears twice", g->path, g->kv[g->kv_order_[i]].key);
+    if ((s = rl__gguf_read_alignment(g))) return s;
+
+    /* tensor infos */
+    for (i = 0; i < g->n_tensors; i++)
+        if ((s = rl__gguf_read_tensor_info(&r, i))) return s;
+    for (i = 0; i < g->n_tensors; i++) g->t_order_[i] = i;
+    rl__gguf_sort(g, g->t_order_, tmp, g->n_tensors, rl__gguf_cmp_name);
+    for (i = 1; i < g->n_tensors; i++)
+        if (!strcmp(g->tensors[g->t_order_[i]].name, g->tensors[g->t_order_[i - 1]].name))
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' appears twice", g->path, g->tensors[g->t_order_[i]].name);
+
+    /* data section */
+    if ((s = rl__gguf_place_data(g, r.pos))) return s;
+    return rl__gguf_check_overlaps(g, idx, tmp);
 }
 
 static rl_status rl__gguf_start(rl_gguf *g, const char *name) {
