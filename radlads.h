@@ -9459,17 +9459,14 @@ static rl_status rl__st_entry(rl_st *st, const char *fn, const char *name, const
     return RL_OK;
 }
 
-/* Validate file `file` of st and append its tensors to the list. */
-static rl_status rl__st_parse(rl_st *st, int file, rl__st_list *list) {
-    rl__st_file *f = &st->files[file];
+/* The 8-byte length and the JSON header of file f: an object without duplicate keys
+   (on RL_OK the caller frees doc). */
+static rl_status rl__st_read_json(const rl__st_file *f, uint64_t *hlen_out, rl_json_doc *doc) {
     const char *fn = f->path;
     const unsigned char *p = f->base;
-    uint64_t hlen = 0, data_len, end = 0;
-    rl_json_doc doc;
-    rl__st_span *spans = NULL;
-    size_t first = list->n, ns = 0, i;
+    uint64_t hlen = 0;
     char *src;
-    rl_status s = RL_OK;
+    rl_status s;
     int k;
     if (f->size < 8)
         return rl__fail(RL_ERR_FORMAT, "%s: file is %zu bytes, too small for a safetensors header (8-byte length + JSON)", fn, f->size);
@@ -9479,21 +9476,107 @@ static rl_status rl__st_parse(rl_st *st, int file, rl__st_list *list) {
                         fn, (unsigned long long)hlen, RL_ST_MAX_HEADER);
     if (hlen > f->size - 8)
         return rl__fail(RL_ERR_FORMAT, "%s: header length %llu runs past end of file (size %zu)", fn, (unsigned long long)hlen, f->size);
-    data_len = f->size - 8 - hlen;
     src = (char *)RL_MALLOC(strlen(fn) + 16);
     if (!src) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
     sprintf(src, "%s: header", fn);
-    s = rl_json_parse(&doc, (const char *)p + 8, (size_t)hlen, src);
+    s = rl_json_parse(doc, (const char *)p + 8, (size_t)hlen, src);
     RL_FREE(src);
     if (s != RL_OK) return s;
-    if (doc.root.type != RL_JSON_OBJ) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: header is %s, expected a JSON object", fn, rl_json_type_name(doc.root.type));
-        goto done;
+    if (doc->root.type != RL_JSON_OBJ)
+        s = rl__fail(RL_ERR_FORMAT, "%s: header is %s, expected a JSON object", fn, rl_json_type_name(doc->root.type));
+    else if (rl_json_has_dup(doc))
+        s = rl__fail(RL_ERR_FORMAT, "%s: header: duplicate key \"%.200s\" (at %d:%d)", fn, doc->dup_key, doc->dup_line, doc->dup_col);
+    if (s != RL_OK) {
+        rl_json_free(doc);
+        return s;
     }
-    if (rl_json_has_dup(&doc)) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: header: duplicate key \"%.200s\" (at %d:%d)", fn, doc.dup_key, doc.dup_line, doc.dup_col);
-        goto done;
+    *hlen_out = hlen;
+    return RL_OK;
+}
+
+/* The __metadata__ entry: an object of strings, kept (in st's arena) from the first file only. */
+static rl_status rl__st_read_meta(rl_st *st, const char *fn, int file, const rl_json *v) {
+    int64_t m;
+    if (v->type == RL_JSON_OBJ && (rl_json_get(v, "dtype") || rl_json_get(v, "data_offsets")))
+        return rl__fail(RL_ERR_FORMAT, "%s: a tensor may not be named \"__metadata__\" (reserved for metadata)", fn);
+    if (v->type != RL_JSON_OBJ)
+        return rl__fail(RL_ERR_FORMAT, "%s: __metadata__ must be an object of strings, got %s", fn, rl_json_type_name(v->type));
+    for (m = 0; m < v->n; m++)
+        if (v->kids[m].type != RL_JSON_STR)
+            return rl__fail(RL_ERR_FORMAT, "%s: __metadata__: value of \"%.100s\" must be a string, got %s", fn, v->keys[m],
+                            rl_json_type_name(v->kids[m].type));
+    if (file != 0 || !v->n) return RL_OK;
+    st->n_meta = (int)v->n;
+    st->meta_keys = (const char **)rl_arena_alloc(&st->arena, (size_t)v->n * sizeof(char *));
+    st->meta_vals = (const char **)rl_arena_alloc(&st->arena, (size_t)v->n * sizeof(char *));
+    if (!st->meta_keys || !st->meta_vals) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
+    for (m = 0; m < v->n; m++) {
+        st->meta_keys[m] = rl__st_strdup(&st->arena, v->keys[m], (size_t)v->klen[m]);
+        st->meta_vals[m] = rl__st_strdup(&st->arena, v->kids[m].str, (size_t)v->kids[m].n);
+        if (!st->meta_keys[m] || !st->meta_vals[m]) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
     }
+    return RL_OK;
+}
+
+/* One tensor entry: checked, named in st's arena and appended to the list; its data offsets go to span. */
+static rl_status rl__st_add_tensor(rl_st *st, const char *fn, const char *key, const rl_json *v, const unsigned char *data,
+                                   uint64_t data_len, int file, rl__st_list *list, rl__st_span *span) {
+    rl_st_tensor t;
+    uint64_t b = 0, e = 0;
+    rl_st_tensor *nl;
+    rl_status s;
+    if ((s = rl__st_entry(st, fn, key, v, data, data_len, file, &t, &b, &e)) != RL_OK) return s;
+    t.name = rl__st_strdup(&st->arena, key, strlen(key));
+    nl = (rl_st_tensor *)rl__grow(list->t, &list->cap, list->n + 1, sizeof(rl_st_tensor));
+    if (!t.name || !nl) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
+    list->t = nl;
+    span->b = b;
+    span->e = e;
+    span->idx = list->n;
+    list->t[list->n++] = t;
+    return RL_OK;
+}
+
+/* The tensors must tile the data section of f: sorted by offsets, each starts where the last ended,
+   and the last ends where the file does. */
+static rl_status rl__st_check_tiling(const rl__st_file *f, uint64_t hlen, const rl__st_list *list, rl__st_span *spans, size_t ns) {
+    const char *fn = f->path;
+    uint64_t data_len = f->size - 8 - hlen, end = 0;
+    size_t i;
+    qsort(spans, ns, sizeof *spans, rl__st_span_cmp);
+    for (i = 0; i < ns; i++) {
+        const char *name = list->t[spans[i].idx].name;
+        if (spans[i].b > end) {
+            if (i == 0)
+                return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu]: the first tensor must start at 0 (gap of %llu bytes)",
+                                fn, name, (unsigned long long)spans[i].b, (unsigned long long)spans[i].e, (unsigned long long)spans[i].b);
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu] leave a gap of %llu bytes after tensor %s (ends at %llu)",
+                            fn, name, (unsigned long long)spans[i].b, (unsigned long long)spans[i].e,
+                            (unsigned long long)(spans[i].b - end), list->t[spans[i - 1].idx].name, (unsigned long long)end);
+        }
+        if (spans[i].b < end)
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu] overlap tensor %s [%llu, %llu]", fn, name,
+                            (unsigned long long)spans[i].b, (unsigned long long)spans[i].e, list->t[spans[i - 1].idx].name,
+                            (unsigned long long)spans[i - 1].b, (unsigned long long)spans[i - 1].e);
+        end = spans[i].e;
+    }
+    if (end != data_len)
+        return rl__fail(RL_ERR_FORMAT, "%s: %llu trailing bytes after the last tensor's data (the data section ends at byte %llu of %zu)", fn,
+                        (unsigned long long)(data_len - end), (unsigned long long)(8 + hlen + end), f->size);
+    return RL_OK;
+}
+
+/* Validate file `file` of st and append its tensors to the list. */
+static rl_status rl__st_parse(rl_st *st, int file, rl__st_list *list) {
+    rl__st_file *f = &st->files[file];
+    const char *fn = f->path;
+    uint64_t hlen = 0, data_len;
+    rl_json_doc doc;
+    rl__st_span *spans = NULL;
+    size_t first = list->n, ns = 0, i;
+    rl_status s = RL_OK;
+    if ((s = rl__st_read_json(f, &hlen, &doc)) != RL_OK) return s;
+    data_len = f->size - 8 - hlen;
     spans = (rl__st_span *)RL_MALLOC((size_t)(doc.root.n ? doc.root.n : 1) * sizeof *spans);
     if (!spans) {
         s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
@@ -9506,87 +9589,11 @@ static rl_status rl__st_parse(rl_st *st, int file, rl__st_list *list) {
             s = rl__fail(RL_ERR_FORMAT, "%s: tensor name \"%s...\" contains a NUL character", fn, key);
             goto done;
         }
-        if (!strcmp(key, "__metadata__")) {
-            int64_t m;
-            if (v->type == RL_JSON_OBJ && (rl_json_get(v, "dtype") || rl_json_get(v, "data_offsets"))) {
-                s = rl__fail(RL_ERR_FORMAT, "%s: a tensor may not be named \"__metadata__\" (reserved for metadata)", fn);
-                goto done;
-            }
-            if (v->type != RL_JSON_OBJ) {
-                s = rl__fail(RL_ERR_FORMAT, "%s: __metadata__ must be an object of strings, got %s", fn, rl_json_type_name(v->type));
-                goto done;
-            }
-            for (m = 0; m < v->n; m++)
-                if (v->kids[m].type != RL_JSON_STR) {
-                    s = rl__fail(RL_ERR_FORMAT, "%s: __metadata__: value of \"%.100s\" must be a string, got %s", fn, v->keys[m],
-                                 rl_json_type_name(v->kids[m].type));
-                    goto done;
-                }
-            if (file == 0 && v->n) {
-                st->n_meta = (int)v->n;
-                st->meta_keys = (const char **)rl_arena_alloc(&st->arena, (size_t)v->n * sizeof(char *));
-                st->meta_vals = (const char **)rl_arena_alloc(&st->arena, (size_t)v->n * sizeof(char *));
-                if (!st->meta_keys || !st->meta_vals) {
-                    s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
-                    goto done;
-                }
-                for (m = 0; m < v->n; m++) {
-                    st->meta_keys[m] = rl__st_strdup(&st->arena, v->keys[m], (size_t)v->klen[m]);
-                    st->meta_vals[m] = rl__st_strdup(&st->arena, v->kids[m].str, (size_t)v->kids[m].n);
-                    if (!st->meta_keys[m] || !st->meta_vals[m]) {
-                        s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
-                        goto done;
-                    }
-                }
-            }
-            continue;
-        }
-        {
-            rl_st_tensor t;
-            uint64_t b = 0, e = 0;
-            rl_st_tensor *nl;
-            if ((s = rl__st_entry(st, fn, key, v, p + 8 + hlen, data_len, file, &t, &b, &e)) != RL_OK) goto done;
-            t.name = rl__st_strdup(&st->arena, key, strlen(key));
-            nl = (rl_st_tensor *)rl__grow(list->t, &list->cap, list->n + 1, sizeof(rl_st_tensor));
-            if (!t.name || !nl) {
-                s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
-                goto done;
-            }
-            list->t = nl;
-            spans[ns].b = b;
-            spans[ns].e = e;
-            spans[ns].idx = list->n;
-            ns++;
-            list->t[list->n++] = t;
-        }
+        if (!strcmp(key, "__metadata__")) s = rl__st_read_meta(st, fn, file, v);
+        else if ((s = rl__st_add_tensor(st, fn, key, v, f->base + 8 + hlen, data_len, file, list, &spans[ns])) == RL_OK) ns++;
+        if (s != RL_OK) goto done;
     }
-    /* the tensors must tile the data section: sorted by offsets, each starts where the last ended */
-    qsort(spans, ns, sizeof *spans, rl__st_span_cmp);
-    for (i = 0; i < ns; i++) {
-        const char *name = list->t[spans[i].idx].name;
-        if (spans[i].b > end) {
-            if (i == 0)
-                s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu]: the first tensor must start at 0 (gap of %llu bytes)",
-                             fn, name, (unsigned long long)spans[i].b, (unsigned long long)spans[i].e, (unsigned long long)spans[i].b);
-            else
-                s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu] leave a gap of %llu bytes after tensor %s (ends at %llu)",
-                             fn, name, (unsigned long long)spans[i].b, (unsigned long long)spans[i].e,
-                             (unsigned long long)(spans[i].b - end), list->t[spans[i - 1].idx].name, (unsigned long long)end);
-            goto done;
-        }
-        if (spans[i].b < end) {
-            s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu] overlap tensor %s [%llu, %llu]", fn, name,
-                         (unsigned long long)spans[i].b, (unsigned long long)spans[i].e, list->t[spans[i - 1].idx].name,
-                         (unsigned long long)spans[i - 1].b, (unsigned long long)spans[i - 1].e);
-            goto done;
-        }
-        end = spans[i].e;
-    }
-    if (end != data_len) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: %llu trailing bytes after the last tensor's data (the data section ends at byte %llu of %zu)", fn,
-                     (unsigned long long)(data_len - end), (unsigned long long)(8 + hlen + end), f->size);
-        goto done;
-    }
+    s = rl__st_check_tiling(f, hlen, list, spans, ns);
 done:
     if (s != RL_OK) list->n = first;
     RL_FREE(spans);
