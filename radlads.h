@@ -9698,15 +9698,114 @@ static int rl__st_shard_name_ok(const char *s) {
     return 1;
 }
 
+/* The distinct shard names of the weight_map, sorted: a shard's file index is its position.
+   Each map entry gets its shard's file index; map is then sorted by tensor name. */
+static rl_status rl__st_number_shards(const char *index, const rl_json *wm, rl__st_wm *map, const char **shards, int nm, int *n_shards) {
+    int i, n = 0;
+    if (nm) qsort(shards, (size_t)nm, sizeof *shards, rl__str_cmp);
+    for (i = 0; i < nm; i++)
+        if (!n || strcmp(shards[n - 1], shards[i])) shards[n++] = shards[i];
+    if (!n) return rl__fail(RL_ERR_FORMAT, "%s: weight_map is empty", index);
+    for (i = 0; i < nm; i++) {
+        const char *sh = wm->kids[i].str;
+        int lo = 0, hi = n - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (strcmp(shards[mid], sh) < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        map[i].file = lo;
+    }
+    if (nm) qsort(map, (size_t)nm, sizeof *map, rl__st_wm_cmp);
+    *n_shards = n;
+    return RL_OK;
+}
+
+/* The index file: its weight_map as (tensor name, file) pairs and the distinct shard names.
+   doc, *map and *shards are the caller's to free, also on failure; map and shards point into doc. */
+static rl_status rl__st_read_index(const char *index, rl_json_doc *doc, rl__st_wm **map_out, const char ***shards_out, int *nm_out,
+                                   int *n_shards) {
+    const rl_json *wm;
+    rl__st_wm *map;
+    const char **shards;
+    int nm, i;
+    rl_status s;
+    if ((s = rl_json_parse_file(doc, index, (size_t)64 << 20)) != RL_OK) return s;
+    if (rl_json_has_dup(doc))
+        return rl__fail(RL_ERR_FORMAT, "%s: duplicate key \"%.200s\" (at %d:%d)", index, doc->dup_key, doc->dup_line, doc->dup_col);
+    wm = rl_json_get(&doc->root, "weight_map");
+    if ((s = rl_json_expect(wm, RL_JSON_OBJ, index, "weight_map")) != RL_OK) return s;
+    if (wm->n > 10000000) return rl__fail(RL_ERR_UNSUPPORTED, "%s: weight_map has too many entries", index);
+    nm = *nm_out = (int)wm->n;
+    map = *map_out = (rl__st_wm *)RL_MALLOC((size_t)(nm ? nm : 1) * sizeof *map);
+    shards = *shards_out = (const char **)RL_MALLOC((size_t)(nm ? nm : 1) * sizeof *shards);
+    if (!map || !shards) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", index);
+    for (i = 0; i < nm; i++) {
+        const rl_json *v = &wm->kids[i];
+        if (v->type != RL_JSON_STR || (size_t)v->n != strlen(v->str) || !rl__st_shard_name_ok(v->str))
+            return rl__fail(RL_ERR_FORMAT, "%s: weight_map: \"%.200s\" must map to a shard file name in the same folder", index, wm->keys[i]);
+        map[i].name = wm->keys[i];
+        shards[i] = v->str;
+    }
+    return rl__st_number_shards(index, wm, map, shards, nm, n_shards);
+}
+
+/* Shard file i of st (name in dir): present, mapped, its tensors appended to the list. */
+static rl_status rl__st_open_shard(rl_st *st, int i, const char *dir, const char *index, const char *name, rl__st_list *list) {
+    char *path = rl__path_join(&st->arena, dir, name);
+    rl_status s;
+    if (!path) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", dir);
+    st->files[i].path = path;
+    if (!rl__is_file(path))
+        return rl__fail(RL_ERR_IO, "%s: names shard %s, which is missing (%s)", index, name, strerror(errno ? errno : ENOENT));
+    if ((s = rl__map_file(path, &st->files[i].base, &st->files[i].size, &st->files[i].kind)) != RL_OK) return s;
+    return rl__st_parse(st, i, list);
+}
+
+/* Resolve names found in several shards through the index (the list keeps one entry per name);
+   then every name of the index must be in its shard. */
+static rl_status rl__st_resolve(rl__st_list *list, const rl__st_wm *map, int nm, const char *const *shards, const char *index,
+                                const char *dir) {
+    size_t r, w = 0, g;
+    int j;
+    if (list->n > 1) qsort(list->t, list->n, sizeof(rl_st_tensor), rl__st_name_cmp);
+    for (r = 0; r < list->n; r = g) {
+        rl__st_wm key;
+        const rl__st_wm *hit;
+        size_t keep = r;
+        for (g = r + 1; g < list->n && !strcmp(list->t[g].name, list->t[r].name); g++) {}
+        key.name = list->t[r].name;
+        hit = nm ? (const rl__st_wm *)bsearch(&key, map, (size_t)nm, sizeof *map, rl__st_wm_cmp) : NULL;
+        if (hit) {
+            for (keep = r; keep < g && list->t[keep].file != hit->file; keep++) {}
+            if (keep == g)
+                return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: the index says it is in %s, but it is in %s", index, key.name,
+                                shards[hit->file], shards[list->t[r].file]);
+        } else if (g - r > 1) {
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor %s is in two shards (%s and %s) and the index does not say which one owns it", dir,
+                            key.name, shards[list->t[r].file], shards[list->t[r + 1].file]);
+        }
+        list->t[w++] = list->t[keep];
+    }
+    list->n = w;
+    for (j = 0; j < nm; j++) {
+        rl_st_tensor key;
+        key.name = map[j].name;
+        key.file = map[j].file;
+        if (!list->n || !bsearch(&key, list->t, list->n, sizeof(rl_st_tensor), rl__st_name_cmp))
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: not found in shard %s", index, map[j].name, shards[map[j].file]);
+    }
+    return RL_OK;
+}
+
 RLDEF rl_status rl_st_open_dir(rl_st *st, const char *dir) {
     rl_arena tmp;
     char *single, *index;
     rl_json_doc doc;
-    const rl_json *wm;
     rl__st_wm *map = NULL;
     const char **shards = NULL;
     rl__st_list list = {NULL, 0, 0};
-    int n_shards = 0, nm = 0, i, j;
+    int n_shards = 0, nm = 0, i;
     rl_status s;
     memset(&doc, 0, sizeof doc);
     rl_arena_init(&tmp, 4096);
@@ -9728,104 +9827,12 @@ RLDEF rl_status rl_st_open_dir(rl_st *st, const char *dir) {
         if (!rl__is_dir(dir)) return rl__fail(RL_ERR_IO, "%s: not a folder (%s)", dir, strerror(errno));
         return rl__fail(RL_ERR_IO, "%s: no model.safetensors or model.safetensors.index.json in this folder", dir);
     }
-    if ((s = rl_json_parse_file(&doc, index, (size_t)64 << 20)) != RL_OK) goto fail0;
-    if (rl_json_has_dup(&doc)) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: duplicate key \"%.200s\" (at %d:%d)", index, doc.dup_key, doc.dup_line, doc.dup_col);
-        goto fail0;
-    }
-    wm = rl_json_get(&doc.root, "weight_map");
-    if ((s = rl_json_expect(wm, RL_JSON_OBJ, index, "weight_map")) != RL_OK) goto fail0;
-    if (wm->n > 10000000) {
-        s = rl__fail(RL_ERR_UNSUPPORTED, "%s: weight_map has too many entries", index);
-        goto fail0;
-    }
-    nm = (int)wm->n;
-    map = (rl__st_wm *)RL_MALLOC((size_t)(nm ? nm : 1) * sizeof *map);
-    shards = (const char **)RL_MALLOC((size_t)(nm ? nm : 1) * sizeof *shards);
-    if (!map || !shards) {
-        s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", index);
-        goto fail0;
-    }
-    for (i = 0; i < nm; i++) {
-        const rl_json *v = &wm->kids[i];
-        if (v->type != RL_JSON_STR || (size_t)v->n != strlen(v->str) || !rl__st_shard_name_ok(v->str)) {
-            s = rl__fail(RL_ERR_FORMAT, "%s: weight_map: \"%.200s\" must map to a shard file name in the same folder", index, wm->keys[i]);
-            goto fail0;
-        }
-        map[i].name = wm->keys[i];
-        shards[i] = v->str;
-    }
-    /* distinct shard names, sorted: file index = position */
-    if (nm) qsort(shards, (size_t)nm, sizeof *shards, rl__str_cmp);
-    for (i = 0; i < nm; i++)
-        if (!n_shards || strcmp(shards[n_shards - 1], shards[i])) shards[n_shards++] = shards[i];
-    if (!n_shards) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: weight_map is empty", index);
-        goto fail0;
-    }
-    for (i = 0; i < nm; i++) {
-        const char *sh = wm->kids[i].str;
-        int lo = 0, hi = n_shards - 1;
-        while (lo < hi) {
-            int mid = (lo + hi) / 2;
-            if (strcmp(shards[mid], sh) < 0) lo = mid + 1;
-            else hi = mid;
-        }
-        map[i].file = lo;
-    }
-    if (nm) qsort(map, (size_t)nm, sizeof *map, rl__st_wm_cmp);
+    if ((s = rl__st_read_index(index, &doc, &map, &shards, &nm, &n_shards)) != RL_OK) goto fail0;
     if ((s = rl__st_begin(st, dir, n_shards)) != RL_OK) goto fail;
     st->n_files = n_shards;
-    for (i = 0; i < n_shards; i++) {
-        char *path = rl__path_join(&st->arena, dir, shards[i]);
-        if (!path) {
-            s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", dir);
-            goto fail;
-        }
-        st->files[i].path = path;
-        if (!rl__is_file(path)) {
-            s = rl__fail(RL_ERR_IO, "%s: names shard %s, which is missing (%s)", index, shards[i], strerror(errno ? errno : ENOENT));
-            goto fail;
-        }
-        if ((s = rl__map_file(path, &st->files[i].base, &st->files[i].size, &st->files[i].kind)) != RL_OK ||
-            (s = rl__st_parse(st, i, &list)) != RL_OK)
-            goto fail;
-    }
-    /* resolve names found in several shards through the index; check the index against the shards */
-    if (list.n > 1) qsort(list.t, list.n, sizeof(rl_st_tensor), rl__st_name_cmp);
-    {
-        size_t r, w = 0, g;
-        for (r = 0; r < list.n; r = g) {
-            rl__st_wm key, *hit;
-            size_t keep = r;
-            for (g = r + 1; g < list.n && !strcmp(list.t[g].name, list.t[r].name); g++) {}
-            key.name = list.t[r].name;
-            hit = nm ? (rl__st_wm *)bsearch(&key, map, (size_t)nm, sizeof *map, rl__st_wm_cmp) : NULL;
-            if (hit) {
-                for (keep = r; keep < g && list.t[keep].file != hit->file; keep++) {}
-                if (keep == g) {
-                    s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: the index says it is in %s, but it is in %s", index, key.name,
-                                 shards[hit->file], shards[list.t[r].file]);
-                    goto fail;
-                }
-            } else if (g - r > 1) {
-                s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is in two shards (%s and %s) and the index does not say which one owns it", dir,
-                             key.name, shards[list.t[r].file], shards[list.t[r + 1].file]);
-                goto fail;
-            }
-            list.t[w++] = list.t[keep];
-        }
-        list.n = w;
-        for (j = 0; j < nm; j++) {
-            rl_st_tensor key;
-            key.name = map[j].name;
-            key.file = map[j].file;
-            if (!list.n || !bsearch(&key, list.t, list.n, sizeof(rl_st_tensor), rl__st_name_cmp)) {
-                s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: not found in shard %s", index, map[j].name, shards[map[j].file]);
-                goto fail;
-            }
-        }
-    }
+    for (i = 0; i < n_shards; i++)
+        if ((s = rl__st_open_shard(st, i, dir, index, shards[i], &list)) != RL_OK) goto fail;
+    if ((s = rl__st_resolve(&list, map, nm, shards, index, dir)) != RL_OK) goto fail;
     s = rl__st_finish(st, &list);
     if (s != RL_OK) goto fail;
     RL_FREE(list.t);
