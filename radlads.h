@@ -10059,108 +10059,34 @@ static int rl__st_wname_cmp(const void *a, const void *b) {
     return strcmp(((const rl__st_word *)a)->e->name, ((const rl__st_word *)b)->e->name);
 }
 
-/* Validate, order and build the header (padded). ord: n items in file order. */
-static rl_status rl__st_header(const char *what, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags,
-                               rl__st_word **ord_out, rl__sbuf *hb) {
-    rl__st_word *ord;
-    const char **mk = NULL;
-    int nmeta = 0, i, j, k;
-    uint64_t off = 0;
-    rl_status s = RL_OK;
-    *ord_out = NULL;
-    memset(hb, 0, sizeof *hb);
-    if (n < 0 || (n && !tensors)) return rl__fail(RL_ERR_ARG, "%s: bad tensor list", what);
-    ord = (rl__st_word *)RL_MALLOC((size_t)(n ? n : 1) * sizeof *ord);
-    if (!ord) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
-    for (i = 0; i < n; i++) {
-        const rl_st_entry *e = &tensors[i];
-        uint64_t numel = 1;
-        ord[i].e = e;
-        ord[i].dt = rl__st_from_dtype(e->dtype);
-        if (!e->name || !rl__utf8_valid(e->name) || !strcmp(e->name, "__metadata__")) {
-            s = rl__fail(RL_ERR_ARG, "%s: tensor %d: name %s", what, i, !e->name ? "missing" : "is not valid UTF-8 or is reserved");
-            goto fail;
-        }
-        if (ord[i].dt == RL_ST_NDTYPES) {
-            s = rl__fail(RL_ERR_ARG, "%s: tensor %s: unknown dtype %d", what, e->name, (int)e->dtype);
-            goto fail;
-        }
-        if (e->ndim < 0 || e->ndim > RL_ST_MAX_DIMS) {
-            s = rl__fail(RL_ERR_ARG, "%s: tensor %s: ndim %d (0..%d)", what, e->name, e->ndim, RL_ST_MAX_DIMS);
-            goto fail;
-        }
-        for (k = 0; k < e->ndim; k++)
-            if (e->shape[k] < 0) {
-                s = rl__fail(RL_ERR_ARG, "%s: tensor %s: negative dimension in shape", what, e->name);
-                goto fail;
-            } else if (e->shape[k] == 0) {
-                numel = 0;
-            }
-        for (k = 0; numel && k < e->ndim; k++) { /* as the reader: any dims when one is 0 */
-            if (numel > ((uint64_t)1 << 60) / (uint64_t)e->shape[k]) {
-                s = rl__fail(RL_ERR_ARG, "%s: tensor %s: shape too large", what, e->name);
-                goto fail;
-            }
-            numel *= (uint64_t)e->shape[k];
-        }
-        ord[i].nbytes = numel * (rl__st_bits[ord[i].dt] / 8);
-        if (ord[i].nbytes && !e->data) {
-            s = rl__fail(RL_ERR_ARG, "%s: tensor %s: no data", what, e->name);
-            goto fail;
-        }
+/* Tensor i of a list to write: a name, a dtype, a shape the format can hold, data; w gets its dtype and byte size. */
+static rl_status rl__st_check_entry(const char *what, int i, const rl_st_entry *e, rl__st_word *w) {
+    uint64_t numel = 1;
+    int k;
+    w->e = e;
+    w->dt = rl__st_from_dtype(e->dtype);
+    if (!e->name || !rl__utf8_valid(e->name) || !strcmp(e->name, "__metadata__"))
+        return rl__fail(RL_ERR_ARG, "%s: tensor %d: name %s", what, i, !e->name ? "missing" : "is not valid UTF-8 or is reserved");
+    if (w->dt == RL_ST_NDTYPES) return rl__fail(RL_ERR_ARG, "%s: tensor %s: unknown dtype %d", what, e->name, (int)e->dtype);
+    if (e->ndim < 0 || e->ndim > RL_ST_MAX_DIMS)
+        return rl__fail(RL_ERR_ARG, "%s: tensor %s: ndim %d (0..%d)", what, e->name, e->ndim, RL_ST_MAX_DIMS);
+    for (k = 0; k < e->ndim; k++) {
+        if (e->shape[k] < 0) return rl__fail(RL_ERR_ARG, "%s: tensor %s: negative dimension in shape", what, e->name);
+        if (e->shape[k] == 0) numel = 0;
     }
-    if (n > 1) {
-        qsort(ord, (size_t)n, sizeof *ord, rl__st_wname_cmp);
-        for (i = 1; i < n; i++)
-            if (!strcmp(ord[i].e->name, ord[i - 1].e->name)) {
-                s = rl__fail(RL_ERR_ARG, "%s: tensor name %s given twice", what, ord[i].e->name);
-                goto fail;
-            }
-        qsort(ord, (size_t)n, sizeof *ord, rl__st_word_cmp);
+    for (k = 0; numel && k < e->ndim; k++) { /* as the reader: any dims when one is 0 */
+        if (numel > ((uint64_t)1 << 60) / (uint64_t)e->shape[k])
+            return rl__fail(RL_ERR_ARG, "%s: tensor %s: shape too large", what, e->name);
+        numel *= (uint64_t)e->shape[k];
     }
-    /* metadata: format=pt plus the caller's, sorted by key */
-    for (i = 0; meta && meta[i]; i += 2) {
-        if (!meta[i + 1]) {
-            s = rl__fail(RL_ERR_ARG, "%s: metadata key %s has no value", what, meta[i]);
-            goto fail;
-        }
-        nmeta++;
-    }
-    mk = (const char **)RL_MALLOC((size_t)(2 * nmeta + 2) * sizeof *mk);
-    if (!mk) {
-        s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
-        goto fail;
-    }
-    k = 0;
-    if (!(flags & RL_ST_WRITE_NO_FORMAT)) {
-        mk[0] = "format";
-        mk[1] = "pt";
-        k = 1;
-    }
-    for (i = 0; i < nmeta; i++) {
-        const char *key = meta[2 * i], *val = meta[2 * i + 1];
-        if (!rl__utf8_valid(key) || !rl__utf8_valid(val)) {
-            s = rl__fail(RL_ERR_ARG, "%s: metadata %s: not valid UTF-8", what, key);
-            goto fail;
-        }
-        for (j = 0; j < k; j++)
-            if (!strcmp(mk[2 * j], key)) break;
-        if (j < k) {
-            if (!strcmp(key, "format") && !(flags & RL_ST_WRITE_NO_FORMAT) && j == 0) {
-                if (strcmp(val, "pt")) {
-                    s = rl__fail(RL_ERR_ARG, "%s: metadata format must be \"pt\" (transformers refuses \"%s\")", what, val);
-                    goto fail;
-                }
-                continue;
-            }
-            s = rl__fail(RL_ERR_ARG, "%s: metadata key %s given twice", what, key);
-            goto fail;
-        }
-        mk[2 * k] = key;
-        mk[2 * k + 1] = val;
-        k++;
-    }
-    /* insertion sort of the k pairs by key */
+    w->nbytes = numel * (rl__st_bits[w->dt] / 8);
+    if (w->nbytes && !e->data) return rl__fail(RL_ERR_ARG, "%s: tensor %s: no data", what, e->name);
+    return RL_OK;
+}
+
+/* Insertion sort of the k (key, value) pairs in mk by key. */
+static void rl__st_sort_pairs(const char **mk, int k) {
+    int i, j;
     for (i = 1; i < k; i++)
         for (j = i; j > 0 && strcmp(mk[2 * j - 2], mk[2 * j]) > 0; j--) {
             const char *t0 = mk[2 * j - 2], *t1 = mk[2 * j - 1];
@@ -10169,6 +10095,51 @@ static rl_status rl__st_header(const char *what, const rl_st_entry *tensors, int
             mk[2 * j] = t0;
             mk[2 * j + 1] = t1;
         }
+}
+
+/* The metadata to write: format=pt plus the caller's pairs (meta: key, value, ..., NULL), sorted by key.
+   *mk_out holds the *k_out pairs; it is the caller's to free, also on failure. */
+static rl_status rl__st_meta_pairs(const char *what, const char *const *meta, unsigned flags, const char ***mk_out, int *k_out) {
+    const char **mk;
+    int nmeta = 0, i, j, k;
+    for (i = 0; meta && meta[i]; i += 2) {
+        if (!meta[i + 1]) return rl__fail(RL_ERR_ARG, "%s: metadata key %s has no value", what, meta[i]);
+        nmeta++;
+    }
+    mk = *mk_out = (const char **)RL_MALLOC((size_t)(2 * nmeta + 2) * sizeof *mk);
+    if (!mk) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
+    k = 0;
+    if (!(flags & RL_ST_WRITE_NO_FORMAT)) {
+        mk[0] = "format";
+        mk[1] = "pt";
+        k = 1;
+    }
+    for (i = 0; i < nmeta; i++) {
+        const char *key = meta[2 * i], *val = meta[2 * i + 1];
+        if (!rl__utf8_valid(key) || !rl__utf8_valid(val)) return rl__fail(RL_ERR_ARG, "%s: metadata %s: not valid UTF-8", what, key);
+        for (j = 0; j < k; j++)
+            if (!strcmp(mk[2 * j], key)) break;
+        if (j < k) {
+            if (!strcmp(key, "format") && !(flags & RL_ST_WRITE_NO_FORMAT) && j == 0) {
+                if (strcmp(val, "pt"))
+                    return rl__fail(RL_ERR_ARG, "%s: metadata format must be \"pt\" (transformers refuses \"%s\")", what, val);
+                continue;
+            }
+            return rl__fail(RL_ERR_ARG, "%s: metadata key %s given twice", what, key);
+        }
+        mk[2 * k] = key;
+        mk[2 * k + 1] = val;
+        k++;
+    }
+    rl__st_sort_pairs(mk, k);
+    *k_out = k;
+    return RL_OK;
+}
+
+/* The header's JSON: __metadata__ (k pairs in mk), then the n tensors of ord, their data back to back. */
+static void rl__st_header_json(rl__sbuf *hb, const char *const *mk, int k, const rl__st_word *ord, int n) {
+    uint64_t off = 0;
+    int i, j;
     rl__sb_str(hb, "{");
     if (k) {
         rl__sb_str(hb, "\"__metadata__\":{");
@@ -10199,6 +10170,33 @@ static rl_status rl__st_header(const char *what, const rl_st_entry *tensors, int
         rl__sb_str(hb, "]}");
     }
     rl__sb_str(hb, "}");
+}
+
+/* Validate, order and build the header (padded). ord: n items in file order. */
+static rl_status rl__st_header(const char *what, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags,
+                               rl__st_word **ord_out, rl__sbuf *hb) {
+    rl__st_word *ord;
+    const char **mk = NULL;
+    int k = 0, i;
+    rl_status s = RL_OK;
+    *ord_out = NULL;
+    memset(hb, 0, sizeof *hb);
+    if (n < 0 || (n && !tensors)) return rl__fail(RL_ERR_ARG, "%s: bad tensor list", what);
+    ord = (rl__st_word *)RL_MALLOC((size_t)(n ? n : 1) * sizeof *ord);
+    if (!ord) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
+    for (i = 0; i < n; i++)
+        if ((s = rl__st_check_entry(what, i, &tensors[i], &ord[i])) != RL_OK) goto fail;
+    if (n > 1) {
+        qsort(ord, (size_t)n, sizeof *ord, rl__st_wname_cmp);
+        for (i = 1; i < n; i++)
+            if (!strcmp(ord[i].e->name, ord[i - 1].e->name)) {
+                s = rl__fail(RL_ERR_ARG, "%s: tensor name %s given twice", what, ord[i].e->name);
+                goto fail;
+            }
+        qsort(ord, (size_t)n, sizeof *ord, rl__st_word_cmp);
+    }
+    if ((s = rl__st_meta_pairs(what, meta, flags, &mk, &k)) != RL_OK) goto fail;
+    rl__st_header_json(hb, mk, k, ord, n);
     while (!hb->oom && hb->n % 8) rl__sb_str(hb, " ");
     if (hb->oom) {
         s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
