@@ -10471,13 +10471,147 @@ static rl_status rl__cfg_rope(rl_config *cfg, const rl_json *root, const char *s
                     type);
 }
 
-RLDEF rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const char *source) {
-    rl_json_doc doc;
-    const rl_json *root, *v;
-    const char *src = source ? source : "config.json", *str;
+/* The five sizes every config gives, each within what the code can hold. */
+static rl_status rl__cfg_sizes(rl_config *cfg, const rl_json *root, const char *src) {
+    static const char *const names[] = {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"};
+    static const int64_t lims[] = {INT32_MAX, 1 << 20, 1 << 22, 1 << 16, 1 << 16};
+    rl_status s;
+    int k;
+    if ((s = rl_json_get_int(root, "vocab_size", src, &cfg->vocab_size)) != RL_OK) return s;
+    if ((s = rl_json_get_int(root, "hidden_size", src, &cfg->hidden_size)) != RL_OK) return s;
+    if ((s = rl_json_get_int(root, "intermediate_size", src, &cfg->intermediate_size)) != RL_OK) return s;
+    if ((s = rl_json_get_int(root, "num_hidden_layers", src, &cfg->n_layers)) != RL_OK) return s;
+    if ((s = rl_json_get_int(root, "num_attention_heads", src, &cfg->n_heads)) != RL_OK) return s;
+    {
+        const int64_t vals[] = {cfg->vocab_size, cfg->hidden_size, cfg->intermediate_size, cfg->n_layers, cfg->n_heads};
+        for (k = 0; k < 5; k++)
+            if (vals[k] <= 0 || vals[k] > lims[k])
+                return rl__fail(RL_ERR_FORMAT, "%s: %s = %lld, expected 1..%lld", src, names[k], (long long)vals[k], (long long)lims[k]);
+    }
+    return RL_OK;
+}
+
+/* num_key_value_heads, which must divide the heads, and head_dim (hidden_size / heads when not given). */
+static rl_status rl__cfg_heads(rl_config *cfg, const rl_json *root, const char *src) {
+    const rl_json *v;
+    rl_status s;
+    if ((s = rl_json_get_int_or(root, "num_key_value_heads", src, cfg->n_heads, &cfg->n_kv_heads)) != RL_OK) return s;
+    if (cfg->n_kv_heads <= 0 || cfg->n_heads % cfg->n_kv_heads)
+        return rl__fail(RL_ERR_FORMAT, "%s: num_key_value_heads (%lld) must be positive and divide num_attention_heads (%lld)", src,
+                        (long long)cfg->n_kv_heads, (long long)cfg->n_heads);
+    v = rl_json_get(root, "head_dim");
+    if (v && v->type != RL_JSON_NULL) {
+        if ((s = rl_json_as_int(v, src, "head_dim", &cfg->head_dim)) != RL_OK) return s;
+    } else {
+        if (cfg->hidden_size % cfg->n_heads)
+            return rl__fail(RL_ERR_FORMAT, "%s: num_attention_heads (%lld) must divide hidden_size (%lld) when head_dim is not given", src,
+                            (long long)cfg->n_heads, (long long)cfg->hidden_size);
+        cfg->head_dim = cfg->hidden_size / cfg->n_heads;
+    }
+    if (cfg->head_dim <= 0 || cfg->head_dim > 65536 || cfg->head_dim % 2)
+        return rl__fail(RL_ERR_FORMAT, "%s: head_dim %lld must be positive and even (RoPE rotates pairs)", src, (long long)cfg->head_dim);
+    return RL_OK;
+}
+
+/* Which projections have biases: a student's config says; Qwen2 has them on q/k/v only; Llama's attention_bias covers
+   q/k/v and o_proj, its mlp_bias the MLP. */
+static rl_status rl__cfg_biases(rl_config *cfg, const rl_json *root, const char *src) {
+    rl_status s;
+    int b;
+    if (cfg->student) {
+        if ((s = rl_json_get_bool_or(root, "attention_bias", src, 1, &cfg->attn_bias)) != RL_OK) return s;
+        return rl_json_get_bool_or(root, "attention_output_bias", src, 0, &cfg->o_bias);
+    }
+    if (cfg->arch == RL_ARCH_QWEN2) {
+        cfg->attn_bias = 1; /* hard-coded in Qwen2Attention: q/k/v bias, no o bias */
+        return RL_OK;
+    }
+    if ((s = rl_json_get_bool_or(root, "attention_bias", src, 0, &b)) != RL_OK) return s;
+    cfg->attn_bias = cfg->o_bias = b;
+    return rl_json_get_bool_or(root, "mlp_bias", src, 0, &cfg->mlp_bias);
+}
+
+/* bos_token_id and eos_token_id (one id or a list), ids of the vocabulary; absent from a Llama config: 1 and 2. */
+static rl_status rl__cfg_token_ids(rl_config *cfg, const rl_json *root, const char *src) {
+    const rl_json *v;
+    rl_status s;
+    cfg->bos_id = -1;
+    v = rl_json_get(root, "bos_token_id");
+    if (!v && cfg->arch == RL_ARCH_LLAMA) cfg->bos_id = 1;
+    else if (v && v->type != RL_JSON_NULL) {
+        if ((s = rl__cfg_token_id(v, src, "bos_token_id", cfg->vocab_size, &cfg->bos_id)) != RL_OK) return s;
+    }
+    v = rl_json_get(root, "eos_token_id");
+    if (!v && cfg->arch == RL_ARCH_LLAMA) {
+        cfg->eos_ids[0] = 2;
+        cfg->n_eos = 1;
+    } else if (v && v->type == RL_JSON_ARR) {
+        int64_t k;
+        if (v->n > RL_CONFIG_MAX_EOS)
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: eos_token_id lists %lld ids (at most %d supported)", src, (long long)v->n, RL_CONFIG_MAX_EOS);
+        for (k = 0; k < v->n; k++) {
+            char field[48];
+            snprintf(field, sizeof field, "eos_token_id[%lld]", (long long)k);
+            if ((s = rl__cfg_token_id(&v->kids[k], src, field, cfg->vocab_size, &cfg->eos_ids[k])) != RL_OK) return s;
+        }
+        cfg->n_eos = (int)v->n;
+    } else if (v && v->type != RL_JSON_NULL) {
+        if ((s = rl__cfg_token_id(v, src, "eos_token_id", cfg->vocab_size, &cfg->eos_ids[0])) != RL_OK) return s;
+        cfg->n_eos = 1;
+    }
+    return RL_OK;
+}
+
+/* dtype (informational; the weights say what they are) */
+static rl_status rl__cfg_dtype(rl_config *cfg, const rl_json *root, const char *src) {
+    const rl_json *v;
+    const char *str = NULL;
+    rl_status s;
+    cfg->dtype = RL_F32;
+    v = rl_json_get(root, "dtype");
+    if (!v || v->type == RL_JSON_NULL) v = rl_json_get(root, "torch_dtype");
+    if (v && v->type != RL_JSON_NULL) {
+        if ((s = rl_json_as_str(v, src, "dtype", &str)) != RL_OK) return s;
+        if (!strcmp(str, "bfloat16")) cfg->dtype = RL_BF16;
+        else if (!strcmp(str, "float16")) cfg->dtype = RL_F16;
+        else if (strcmp(str, "float32")) rl_log(RL_LOG_WARN, "%s: dtype \"%.40s\" not recognised, assuming float32", src, str);
+    }
+    return RL_OK;
+}
+
+/* Sliding-window attention (Qwen2): unsupported wherever a layer would use it. */
+static rl_status rl__cfg_sliding_window(const rl_config *cfg, const rl_json *root, const char *src) {
+    const rl_json *v = rl_json_get(root, "layer_types");
+    const char *str = NULL;
     int64_t x;
     int b;
-    double d;
+    rl_status s;
+    if (v && v->type == RL_JSON_ARR) {
+        int64_t k;
+        for (k = 0; k < v->n; k++) {
+            char field[48];
+            snprintf(field, sizeof field, "layer_types[%lld]", (long long)k);
+            if ((s = rl_json_as_str(&v->kids[k], src, field, &str)) != RL_OK) return s;
+            if (strcmp(str, "full_attention"))
+                return rl__fail(RL_ERR_UNSUPPORTED, "%s: layer_types[%lld] is \"%.40s\" (only full_attention is supported)", src, (long long)k, str);
+        }
+    }
+    if ((s = rl_json_get_bool_or(root, "use_sliding_window", src, 0, &b)) != RL_OK) return s;
+    if (b) {
+        v = rl_json_get(root, "sliding_window");
+        if ((s = rl_json_get_int_or(root, "max_window_layers", src, 28, &x)) != RL_OK) return s;
+        if (v && v->type != RL_JSON_NULL && x < cfg->n_layers)
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: use_sliding_window is true (layers %lld and up would use sliding-window attention, "
+                            "which is not supported)", src, (long long)x);
+    }
+    return RL_OK;
+}
+
+RLDEF rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const char *source) {
+    rl_json_doc doc;
+    const rl_json *root;
+    const char *src = source ? source : "config.json", *str = NULL;
+    double d = 0;
     rl_status s;
     memset(cfg, 0, sizeof *cfg);
     if ((s = rl_json_parse(&doc, text, len, src)) != RL_OK) return s;
@@ -10487,43 +10621,8 @@ RLDEF rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, co
         goto done;
     }
     RL__TRY(rl__cfg_arch(cfg, root, src));
-    RL__TRY(rl_json_get_int(root, "vocab_size", src, &cfg->vocab_size));
-    RL__TRY(rl_json_get_int(root, "hidden_size", src, &cfg->hidden_size));
-    RL__TRY(rl_json_get_int(root, "intermediate_size", src, &cfg->intermediate_size));
-    RL__TRY(rl_json_get_int(root, "num_hidden_layers", src, &cfg->n_layers));
-    RL__TRY(rl_json_get_int(root, "num_attention_heads", src, &cfg->n_heads));
-    {
-        static const char *const names[] = {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"};
-        const int64_t vals[] = {cfg->vocab_size, cfg->hidden_size, cfg->intermediate_size, cfg->n_layers, cfg->n_heads};
-        const int64_t lims[] = {INT32_MAX, 1 << 20, 1 << 22, 1 << 16, 1 << 16};
-        int k;
-        for (k = 0; k < 5; k++)
-            if (vals[k] <= 0 || vals[k] > lims[k]) {
-                s = rl__fail(RL_ERR_FORMAT, "%s: %s = %lld, expected 1..%lld", src, names[k], (long long)vals[k], (long long)lims[k]);
-                goto done;
-            }
-    }
-    RL__TRY(rl_json_get_int_or(root, "num_key_value_heads", src, cfg->n_heads, &cfg->n_kv_heads));
-    if (cfg->n_kv_heads <= 0 || cfg->n_heads % cfg->n_kv_heads) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: num_key_value_heads (%lld) must be positive and divide num_attention_heads (%lld)", src,
-                     (long long)cfg->n_kv_heads, (long long)cfg->n_heads);
-        goto done;
-    }
-    v = rl_json_get(root, "head_dim");
-    if (v && v->type != RL_JSON_NULL) {
-        RL__TRY(rl_json_as_int(v, src, "head_dim", &cfg->head_dim));
-    } else {
-        if (cfg->hidden_size % cfg->n_heads) {
-            s = rl__fail(RL_ERR_FORMAT, "%s: num_attention_heads (%lld) must divide hidden_size (%lld) when head_dim is not given", src,
-                         (long long)cfg->n_heads, (long long)cfg->hidden_size);
-            goto done;
-        }
-        cfg->head_dim = cfg->hidden_size / cfg->n_heads;
-    }
-    if (cfg->head_dim <= 0 || cfg->head_dim > 65536 || cfg->head_dim % 2) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: head_dim %lld must be positive and even (RoPE rotates pairs)", src, (long long)cfg->head_dim);
-        goto done;
-    }
+    RL__TRY(rl__cfg_sizes(cfg, root, src));
+    RL__TRY(rl__cfg_heads(cfg, root, src));
     RL__TRY(rl_json_get_int_or(root, "max_position_embeddings", src, cfg->arch == RL_ARCH_QWEN2 ? 32768 : 2048, &cfg->max_pos));
     if (cfg->max_pos <= 0) {
         s = rl__fail(RL_ERR_FORMAT, "%s: max_position_embeddings %lld must be positive", src, (long long)cfg->max_pos);
@@ -10541,77 +10640,12 @@ RLDEF rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, co
         goto done;
     }
     RL__TRY(rl_json_get_bool_or(root, "tie_word_embeddings", src, 0, &cfg->tie_embeddings));
-    if (cfg->student) {
-        RL__TRY(rl_json_get_bool_or(root, "attention_bias", src, 1, &cfg->attn_bias));
-        RL__TRY(rl_json_get_bool_or(root, "attention_output_bias", src, 0, &cfg->o_bias));
-    } else if (cfg->arch == RL_ARCH_QWEN2) {
-        cfg->attn_bias = 1; /* hard-coded in Qwen2Attention: q/k/v bias, no o bias */
-    } else {
-        RL__TRY(rl_json_get_bool_or(root, "attention_bias", src, 0, &b));
-        cfg->attn_bias = cfg->o_bias = b;
-        RL__TRY(rl_json_get_bool_or(root, "mlp_bias", src, 0, &cfg->mlp_bias));
-    }
-    /* token ids */
-    cfg->bos_id = -1;
-    v = rl_json_get(root, "bos_token_id");
-    if (!v && cfg->arch == RL_ARCH_LLAMA) cfg->bos_id = 1;
-    else if (v && v->type != RL_JSON_NULL) RL__TRY(rl__cfg_token_id(v, src, "bos_token_id", cfg->vocab_size, &cfg->bos_id));
-    v = rl_json_get(root, "eos_token_id");
-    if (!v && cfg->arch == RL_ARCH_LLAMA) {
-        cfg->eos_ids[0] = 2;
-        cfg->n_eos = 1;
-    } else if (v && v->type == RL_JSON_ARR) {
-        int64_t k;
-        if (v->n > RL_CONFIG_MAX_EOS) {
-            s = rl__fail(RL_ERR_UNSUPPORTED, "%s: eos_token_id lists %lld ids (at most %d supported)", src, (long long)v->n, RL_CONFIG_MAX_EOS);
-            goto done;
-        }
-        for (k = 0; k < v->n; k++) {
-            char field[48];
-            snprintf(field, sizeof field, "eos_token_id[%lld]", (long long)k);
-            RL__TRY(rl__cfg_token_id(&v->kids[k], src, field, cfg->vocab_size, &cfg->eos_ids[k]));
-        }
-        cfg->n_eos = (int)v->n;
-    } else if (v && v->type != RL_JSON_NULL) {
-        RL__TRY(rl__cfg_token_id(v, src, "eos_token_id", cfg->vocab_size, &cfg->eos_ids[0]));
-        cfg->n_eos = 1;
-    }
-    /* dtype (informational; the weights say what they are) */
-    cfg->dtype = RL_F32;
-    v = rl_json_get(root, "dtype");
-    if (!v || v->type == RL_JSON_NULL) v = rl_json_get(root, "torch_dtype");
-    if (v && v->type != RL_JSON_NULL) {
-        RL__TRY(rl_json_as_str(v, src, "dtype", &str));
-        if (!strcmp(str, "bfloat16")) cfg->dtype = RL_BF16;
-        else if (!strcmp(str, "float16")) cfg->dtype = RL_F16;
-        else if (strcmp(str, "float32")) rl_log(RL_LOG_WARN, "%s: dtype \"%.40s\" not recognised, assuming float32", src, str);
-    }
+    RL__TRY(rl__cfg_biases(cfg, root, src));
+    RL__TRY(rl__cfg_token_ids(cfg, root, src));
+    RL__TRY(rl__cfg_dtype(cfg, root, src));
     RL__TRY(rl__cfg_rope(cfg, root, src));
     if (cfg->student) RL__TRY(rl__cfg_student(cfg, root, src));
-    /* sliding-window attention (Qwen2): unsupported wherever a layer would use it */
-    v = rl_json_get(root, "layer_types");
-    if (v && v->type == RL_JSON_ARR) {
-        int64_t k;
-        for (k = 0; k < v->n; k++) {
-            char field[48];
-            snprintf(field, sizeof field, "layer_types[%lld]", (long long)k);
-            RL__TRY(rl_json_as_str(&v->kids[k], src, field, &str));
-            if (strcmp(str, "full_attention")) {
-                s = rl__fail(RL_ERR_UNSUPPORTED, "%s: layer_types[%lld] is \"%.40s\" (only full_attention is supported)", src, (long long)k, str);
-                goto done;
-            }
-        }
-    }
-    RL__TRY(rl_json_get_bool_or(root, "use_sliding_window", src, 0, &b));
-    if (b) {
-        v = rl_json_get(root, "sliding_window");
-        RL__TRY(rl_json_get_int_or(root, "max_window_layers", src, 28, &x));
-        if (v && v->type != RL_JSON_NULL && x < cfg->n_layers) {
-            s = rl__fail(RL_ERR_UNSUPPORTED, "%s: use_sliding_window is true (layers %lld and up would use sliding-window attention, "
-                         "which is not supported)", src, (long long)x);
-            goto done;
-        }
-    }
+    RL__TRY(rl__cfg_sliding_window(cfg, root, src));
 done:
     rl_json_free(&doc);
     if (s != RL_OK) memset(cfg, 0, sizeof *cfg);
