@@ -15181,20 +15181,14 @@ static void rl__l2c_read(rl__l2c *r, float *dst, int64_t n, int quant) {
     r->soff += 4 * (size_t)(n / r->gs);
 }
 
-RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source) {
-    const unsigned char *b = (const unsigned char *)data;
-    const char *src = source ? source : "model.bin";
-    int32_t p[7];
-    int64_t dim, hid, L, H, KVH, V, S, hd, kvd, l, i, nq, nf;
-    int shared, version = 0, gs = 0;
-    size_t hdr, need;
-    rl__l2c r;
-    rl_config cfg;
-    rl__alloc_ctx ac;
-    rl_status st;
+/* The header: the version (0: legacy, no magic), the seven sizes in p (dim, hidden_dim, n_layers, n_heads,
+   n_kv_heads, vocab_size, seq_len), whether the classifier is shared; r is left at the first tensor. */
+static rl_status rl__l2c_header(rl__l2c *r, int32_t p[7], int *shared) {
     static const char *const names[7] = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
-    if (!m || (!data && len)) return rl__fail(RL_ERR_ARG, "rl_model_from_llama2c: NULL argument");
-    memset(m, 0, sizeof *m);
+    const unsigned char *b = r->b;
+    const char *src = r->src;
+    size_t len = r->len;
+    int version = 0, i;
     if (len < 28) return rl__fail(RL_ERR_FORMAT, "%s: %zu bytes is too short for a llama2.c checkpoint (a 28-byte header at least)", src, len);
     if (rl__le32(b) == 0x616b3432u) { /* "ak42": export.py v1/v2 */
         if (len < 256) return rl__fail(RL_ERR_FORMAT, "%s: %zu bytes is too short for the 256-byte header of a versioned llama2.c file", src, len);
@@ -15203,26 +15197,62 @@ RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t 
             return rl__fail(RL_ERR_UNSUPPORTED, "%s: header: version %d is not supported (llama2.c export.py writes 1: fp32, 2: int8 Q8_0)", src, version);
         for (i = 0; i < 7; i++) p[i] = (int32_t)rl__le32(b + 8 + 4 * i);
         if (b[36] > 1) return rl__fail(RL_ERR_FORMAT, "%s: header: shared_classifier is %d (0 or 1)", src, (int)b[36]);
-        shared = b[36];
-        if (version == 2) gs = (int)(int32_t)rl__le32(b + 37);
-        hdr = 256;
+        *shared = b[36];
+        if (version == 2) r->gs = (int)(int32_t)rl__le32(b + 37);
+        r->off = 256;
     } else {
         for (i = 0; i < 7; i++) p[i] = (int32_t)rl__le32(b + 4 * i);
-        shared = p[5] > 0; /* legacy: a negative vocab_size flags an unshared classifier */
+        *shared = p[5] > 0; /* legacy: a negative vocab_size flags an unshared classifier */
         if (p[5] < 0 && p[5] != INT32_MIN) p[5] = -p[5];
-        hdr = 28;
+        r->off = 28;
     }
+    r->version = version;
     for (i = 0; i < 7; i++)
         if (p[i] <= 0 || p[i] > (i == 5 ? (1 << 24) : (1 << 20)))
             return rl__fail(RL_ERR_FORMAT, "%s: header: %s = %d is out of range (1..%d)%s", src, names[i], (int)p[i], i == 5 ? (1 << 24) : (1 << 20),
                             version == 0 ? " (read as a legacy v0 file: there is no \"ak42\" magic)" : "");
-    dim = p[0], hid = p[1], L = p[2], H = p[3], KVH = p[4], V = p[5], S = p[6];
-    if (L > 4096) return rl__fail(RL_ERR_FORMAT, "%s: header: n_layers = %lld is out of range (1..4096)", src, (long long)L);
-    if (dim % H || (dim / H) % 2)
-        return rl__fail(RL_ERR_FORMAT, "%s: header: dim %lld does not split into n_heads %lld heads of even size", src, (long long)dim, (long long)H);
-    if (H % KVH) return rl__fail(RL_ERR_FORMAT, "%s: header: n_heads %lld is not a multiple of n_kv_heads %lld", src, (long long)H, (long long)KVH);
-    hd = dim / H;
-    kvd = KVH * hd;
+    if (p[2] > 4096) return rl__fail(RL_ERR_FORMAT, "%s: header: n_layers = %lld is out of range (1..4096)", src, (long long)p[2]);
+    if (p[0] % p[3] || (p[0] / p[3]) % 2)
+        return rl__fail(RL_ERR_FORMAT, "%s: header: dim %lld does not split into n_heads %lld heads of even size", src, (long long)p[0], (long long)p[3]);
+    if (p[3] % p[4])
+        return rl__fail(RL_ERR_FORMAT, "%s: header: n_heads %lld is not a multiple of n_kv_heads %lld", src, (long long)p[3], (long long)p[4]);
+    return RL_OK;
+}
+
+/* The config of a llama2.c model: Llama with the header's sizes and model.py's constants. */
+static void rl__l2c_config(rl_config *cfg, const int32_t p[7], int shared) {
+    int64_t V = p[5];
+    memset(cfg, 0, sizeof *cfg);
+    cfg->arch = RL_ARCH_LLAMA;
+    snprintf(cfg->model_type, sizeof cfg->model_type, "llama");
+    cfg->vocab_size = V;
+    cfg->hidden_size = p[0];
+    cfg->intermediate_size = p[1];
+    cfg->n_layers = p[2];
+    cfg->n_heads = p[3];
+    cfg->n_kv_heads = p[4];
+    cfg->head_dim = p[0] / p[3];
+    cfg->max_pos = p[6];
+    cfg->rms_eps = 1e-5f;
+    cfg->rope_theta = 10000.0;
+    cfg->rope_factor = 1.0;
+    cfg->tie_embeddings = shared;
+    cfg->bos_id = V > 1 ? 1 : -1;
+    /* llama2.c trains on stories each preceded by BOS and run.c stops at BOS: BOS is what
+       ends a document, so it is the first end-of-sequence id (EOS, 2, second) */
+    cfg->eos_ids[0] = 1;
+    cfg->eos_ids[1] = 2;
+    cfg->n_eos = V > 2 ? 2 : V > 1 ? 1 : 0;
+    cfg->dtype = RL_F32;
+}
+
+/* The file must be exactly as long as its header says; *nq: the number of matrix values. */
+static rl_status rl__l2c_check_size(const rl__l2c *r, const rl_config *cfg, int64_t *nq_out) {
+    int64_t dim = cfg->hidden_size, hid = cfg->intermediate_size, L = cfg->n_layers, H = cfg->n_heads, KVH = cfg->n_kv_heads;
+    int64_t V = cfg->vocab_size, S = cfg->max_pos, hd = cfg->head_dim, kvd = KVH * hd, nq, nf;
+    int shared = cfg->tie_embeddings, version = r->version, gs = r->gs;
+    size_t hdr = r->off, need, len = r->len;
+    const char *src = r->src;
     nq = V * dim + L * (2 * dim * dim + 2 * kvd * dim + 3 * hid * dim) + (shared ? 0 : V * dim); /* the matrices */
     nf = L * 2 * dim + dim;                                                                       /* the norms */
     if (version == 2) {
@@ -15236,28 +15266,66 @@ RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t 
                         "vocab %lld, seq_len %lld, %s classifier) has %zu",
                         src, len, version == 0 ? "legacy v0" : version == 1 ? "v1 (fp32)" : "v2 (Q8_0)", (long long)dim, (long long)hid, (long long)L,
                         (long long)H, (long long)KVH, (long long)V, (long long)S, shared ? "shared" : "unshared", need);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.arch = RL_ARCH_LLAMA;
-    snprintf(cfg.model_type, sizeof cfg.model_type, "llama");
-    cfg.vocab_size = V;
-    cfg.hidden_size = dim;
-    cfg.intermediate_size = hid;
-    cfg.n_layers = L;
-    cfg.n_heads = H;
-    cfg.n_kv_heads = KVH;
-    cfg.head_dim = hd;
-    cfg.max_pos = S;
-    cfg.rms_eps = 1e-5f;
-    cfg.rope_theta = 10000.0;
-    cfg.rope_factor = 1.0;
-    cfg.tie_embeddings = shared;
-    cfg.bos_id = V > 1 ? 1 : -1;
-    /* llama2.c trains on stories each preceded by BOS and run.c stops at BOS: BOS is what
-       ends a document, so it is the first end-of-sequence id (EOS, 2, second) */
-    cfg.eos_ids[0] = 1;
-    cfg.eos_ids[1] = 2;
-    cfg.n_eos = V > 2 ? 2 : V > 1 ? 1 : 0;
-    cfg.dtype = RL_F32;
+    *nq_out = nq;
+    return RL_OK;
+}
+
+/* Every tensor into m's (allocated) parameters, in the file's order: v0 as written by legacy
+   export, v1/v2 norms first, then the matrices (v2: nq int8 values, then their scales). */
+static void rl__l2c_read_weights(rl__l2c *r, rl_model *m, const rl_config *c, int64_t nq) {
+    int64_t dim = c->hidden_size, hid = c->intermediate_size, L = c->n_layers, V = c->vocab_size, kvd = c->n_kv_heads * c->head_dim, l;
+    int shared = c->tie_embeddings;
+#define RL__L2C_LAYERS(field, n, q)                                                    \
+    for (l = 0; l < L; l++) rl__l2c_read(r, (float *)m->blocks[l].field.data, n, q);
+    if (r->version == 0) {
+        rl__l2c_read(r, (float *)m->embed.data, V * dim, 0);
+        RL__L2C_LAYERS(ln1, dim, 0)
+        RL__L2C_LAYERS(mix.q_w, dim * dim, 0)
+        RL__L2C_LAYERS(mix.k_w, kvd * dim, 0)
+        RL__L2C_LAYERS(mix.v_w, kvd * dim, 0)
+        RL__L2C_LAYERS(mix.o_w, dim * dim, 0)
+        RL__L2C_LAYERS(ln2, dim, 0)
+        RL__L2C_LAYERS(gate, hid * dim, 0)
+        RL__L2C_LAYERS(down, dim * hid, 0)
+        RL__L2C_LAYERS(up, hid * dim, 0)
+        rl__l2c_read(r, (float *)m->norm.data, dim, 0);
+        r->off += 4 * (size_t)(c->max_pos * c->head_dim); /* freq_cis_real, freq_cis_imag: unused */
+        if (!shared) rl__l2c_read(r, (float *)m->head.data, V * dim, 0);
+    } else {
+        RL__L2C_LAYERS(ln1, dim, 0)
+        RL__L2C_LAYERS(ln2, dim, 0)
+        rl__l2c_read(r, (float *)m->norm.data, dim, 0);
+        r->soff = r->off + (size_t)nq; /* v2: all int8 values first, then all scales */
+        rl__l2c_read(r, (float *)m->embed.data, V * dim, 1);
+        RL__L2C_LAYERS(mix.q_w, dim * dim, 1)
+        RL__L2C_LAYERS(mix.k_w, kvd * dim, 1)
+        RL__L2C_LAYERS(mix.v_w, kvd * dim, 1)
+        RL__L2C_LAYERS(mix.o_w, dim * dim, 1)
+        RL__L2C_LAYERS(gate, hid * dim, 1)
+        RL__L2C_LAYERS(down, dim * hid, 1)
+        RL__L2C_LAYERS(up, hid * dim, 1)
+        if (!shared) rl__l2c_read(r, (float *)m->head.data, V * dim, 1);
+    }
+#undef RL__L2C_LAYERS
+}
+
+RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source) {
+    int32_t p[7];
+    int64_t nq = 0, dim, kvd, l;
+    int shared = 0;
+    rl__l2c r;
+    rl_config cfg;
+    rl__alloc_ctx ac;
+    rl_status st;
+    if (!m || (!data && len)) return rl__fail(RL_ERR_ARG, "rl_model_from_llama2c: NULL argument");
+    memset(m, 0, sizeof *m);
+    memset(&r, 0, sizeof r);
+    r.b = (const unsigned char *)data;
+    r.len = len;
+    r.src = source ? source : "model.bin";
+    if ((st = rl__l2c_header(&r, p, &shared)) != RL_OK) return st;
+    rl__l2c_config(&cfg, p, shared);
+    if ((st = rl__l2c_check_size(&r, &cfg, &nq)) != RL_OK) return st;
     if ((st = rl__model_shape(m, &cfg, NULL)) != RL_OK) {
         rl_model_free(m);
         return st;
@@ -15270,48 +15338,12 @@ RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t 
         rl_model_free(m);
         return ac.st;
     }
-    memset(&r, 0, sizeof r);
-    r.b = b;
-    r.len = len;
-    r.off = hdr;
-    r.version = version;
-    r.gs = gs;
-    r.src = src;
-#define RL__L2C_LAYERS(field, n, q)                                                    \
-    for (l = 0; l < L; l++) rl__l2c_read(&r, (float *)m->blocks[l].field.data, n, q);
-    if (version == 0) {
-        rl__l2c_read(&r, (float *)m->embed.data, V * dim, 0);
-        RL__L2C_LAYERS(ln1, dim, 0)
-        RL__L2C_LAYERS(mix.q_w, dim * dim, 0)
-        RL__L2C_LAYERS(mix.k_w, kvd * dim, 0)
-        RL__L2C_LAYERS(mix.v_w, kvd * dim, 0)
-        RL__L2C_LAYERS(mix.o_w, dim * dim, 0)
-        RL__L2C_LAYERS(ln2, dim, 0)
-        RL__L2C_LAYERS(gate, hid * dim, 0)
-        RL__L2C_LAYERS(down, dim * hid, 0)
-        RL__L2C_LAYERS(up, hid * dim, 0)
-        rl__l2c_read(&r, (float *)m->norm.data, dim, 0);
-        r.off += 4 * (size_t)(S * hd); /* freq_cis_real, freq_cis_imag: unused */
-        if (!shared) rl__l2c_read(&r, (float *)m->head.data, V * dim, 0);
-    } else {
-        RL__L2C_LAYERS(ln1, dim, 0)
-        RL__L2C_LAYERS(ln2, dim, 0)
-        rl__l2c_read(&r, (float *)m->norm.data, dim, 0);
-        r.soff = r.off + (size_t)nq; /* v2: all int8 values first, then all scales */
-        rl__l2c_read(&r, (float *)m->embed.data, V * dim, 1);
-        RL__L2C_LAYERS(mix.q_w, dim * dim, 1)
-        RL__L2C_LAYERS(mix.k_w, kvd * dim, 1)
-        RL__L2C_LAYERS(mix.v_w, kvd * dim, 1)
-        RL__L2C_LAYERS(mix.o_w, dim * dim, 1)
-        RL__L2C_LAYERS(gate, hid * dim, 1)
-        RL__L2C_LAYERS(down, dim * hid, 1)
-        RL__L2C_LAYERS(up, hid * dim, 1)
-        if (!shared) rl__l2c_read(&r, (float *)m->head.data, V * dim, 1);
-    }
-#undef RL__L2C_LAYERS
-    for (l = 0; l < L; l++) {
-        if ((st = rl__l2c_unpermute((float *)m->blocks[l].mix.q_w.data, dim, dim, H)) != RL_OK ||
-            (st = rl__l2c_unpermute((float *)m->blocks[l].mix.k_w.data, kvd, dim, KVH)) != RL_OK) {
+    rl__l2c_read_weights(&r, m, &cfg, nq);
+    dim = cfg.hidden_size;
+    kvd = cfg.n_kv_heads * cfg.head_dim;
+    for (l = 0; l < cfg.n_layers; l++) {
+        if ((st = rl__l2c_unpermute((float *)m->blocks[l].mix.q_w.data, dim, dim, cfg.n_heads)) != RL_OK ||
+            (st = rl__l2c_unpermute((float *)m->blocks[l].mix.k_w.data, kvd, dim, cfg.n_kv_heads)) != RL_OK) {
             rl_model_free(m);
             return st;
         }
