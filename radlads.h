@@ -16225,137 +16225,176 @@ static double rl__lm_stderr(double sum, double sumsq, int64_t n) {
     return sqrt(var > 0 ? var : 0) / sqrt((double)n);
 }
 
+/* What one rl_eval_task run carries from document to document. */
+typedef struct rl__lm_run {
+    rl_ctx *c;
+    rl_model *m;
+    const rl_tokenizer *tok;
+    const rl_lmeval_opts *o;
+    rl__lm_cfg k;
+    int tid, cap;   /* the task (-1 until a document tells it); the choices the scratch below holds */
+    double *lls;    /* scratch, per choice of the current document */
+    int *greedy;
+    int64_t *ntok;
+    int64_t n;      /* documents scored */
+    double s_acc, s_norm, s_ll;
+} rl__lm_run;
+
+/* The task a document's fields belong to (-1: none). */
+static int rl__lm_detect_task(const rl_json *r) {
+    return rl_json_get(r, "endings") ? RL__LM_HELLASWAG : rl_json_get(r, "sol1") ? RL__LM_PIQA
+         : rl_json_get(r, "answerKey") ? RL__LM_ARC : rl_json_get(r, "option1") ? RL__LM_WINOGRANDE
+         : rl_json_get(r, "text") ? RL__LM_LAMBADA : -1;
+}
+
+/* Scratch for a document of n choices (grown, never shrunk). */
+static rl_status rl__lm_run_scratch(rl__lm_run *R, int n) {
+    if (n <= R->cap) return RL_OK;
+    R->cap = n;
+    RL_FREE(R->lls);
+    RL_FREE(R->greedy);
+    RL_FREE(R->ntok);
+    R->lls = (double *)RL_MALLOC(sizeof(double) * (size_t)R->cap);
+    R->greedy = (int *)RL_MALLOC(sizeof(int) * (size_t)R->cap);
+    R->ntok = (int64_t *)RL_MALLOC(sizeof(int64_t) * (size_t)R->cap);
+    if (!R->lls || !R->greedy || !R->ntok) {
+        R->cap = 0;
+        return rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
+    }
+    return RL_OK;
+}
+
+/* A scored document into the sums; the caller's on_doc sees it. */
+static void rl__lm_run_count(rl__lm_run *R, const rl__lm_doc *d, int64_t line, int pred, int pred_norm) {
+    rl_mc_doc r;
+    memset(&r, 0, sizeof r);
+    r.task = rl__lm_task_names[R->tid];
+    r.index = R->n;
+    r.line = line;
+    r.n_choices = d->n;
+    r.lls = R->lls;
+    r.is_greedy = R->greedy;
+    r.n_tokens = R->ntok;
+    if (R->tid == RL__LM_LAMBADA) {
+        r.acc = R->greedy[0];
+        R->s_ll += R->lls[0];
+    } else {
+        r.gold = d->gold;
+        r.pred = pred;
+        r.pred_norm = pred_norm;
+        r.acc = pred == d->gold;
+        r.acc_norm = pred_norm == d->gold;
+    }
+    R->s_acc += r.acc;
+    R->s_norm += r.acc_norm;
+    R->n++;
+    if (R->o && R->o->on_doc) R->o->on_doc(R->o->user, &r);
+}
+
+/* Line `line` of path (the l bytes at ln), one document: parsed, its task told if not yet known, scored
+   and counted (its strings live in A). */
+static rl_status rl__lm_eval_line(rl__lm_run *R, const char *path, int64_t line, const char *ln, size_t l, rl_arena *A) {
+    char src[600];
+    rl_json_doc jd;
+    rl__lm_doc d;
+    int pred = 0, pred_norm = 0;
+    rl_status st;
+    snprintf(src, sizeof src, "%s: line %lld", path, (long long)line);
+    memset(&jd, 0, sizeof jd);
+    if ((st = rl_json_parse(&jd, ln, l, "jsonl")) != RL_OK) {
+        st = rl__lm_json_err(st, path, line);
+        rl_json_free(&jd);
+        return st;
+    }
+    if (R->tid < 0 && (R->tid = rl__lm_detect_task(&jd.root)) < 0) { /* auto */
+        st = rl__fail(RL_ERR_FORMAT, "%s: cannot tell the task from the fields (expected one of endings, sol1, answerKey, "
+                                     "option1, text); name the task", src);
+        rl_json_free(&jd);
+        return st;
+    }
+    st = rl__lm_make_doc(R->tid, &jd.root, src, A, &d);
+    if (st == RL_OK) st = rl__lm_run_scratch(R, d.n);
+    if (st == RL_OK) {
+        st = rl__lm_score_doc(R->c, R->m, R->tok, &R->k, &d, R->lls, R->greedy, R->ntok, &pred, &pred_norm);
+        if (st != RL_OK) { /* say which document */
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", rl_last_error());
+            st = rl__fail(st, "%s: %s", src, msg);
+        }
+    }
+    rl_json_free(&jd);
+    if (st != RL_OK) return st;
+    rl__lm_run_count(R, &d, line, pred, pred_norm);
+    return RL_OK;
+}
+
+/* The task's metrics from the sums over the R->n documents. */
+static void rl__lm_run_result(const rl__lm_run *R, rl_mc_result *out) {
+    int64_t n = R->n;
+    out->n = n;
+    out->acc = R->s_acc / (double)n;
+    out->acc_stderr = rl__lm_stderr(R->s_acc, R->s_acc, n); /* 0/1 values: Σx² = Σx */
+    if (R->tid == RL__LM_LAMBADA) {
+        out->acc_norm = out->acc_norm_stderr = NAN;
+        out->ppl = exp(-R->s_ll / (double)n);
+    } else {
+        out->acc_norm = R->s_norm / (double)n;
+        out->acc_norm_stderr = rl__lm_stderr(R->s_norm, R->s_norm, n);
+        out->ppl = NAN;
+    }
+}
+
 RLDEF rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
                           int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out) {
-    rl__lm_cfg k;
+    rl__lm_run R;
     rl_arena A;
     rl_status st;
     char *text = NULL;
     size_t len = 0, pos = 0;
-    int64_t line = 0, n = 0;
+    int64_t line = 0;
     int tid = -1;
-    double s_acc = 0, s_norm = 0, s_ll = 0;
-    double *lls = NULL;
-    int *greedy = NULL;
-    int64_t *ntok = NULL;
-    int cap = 0;
     if (!c || !m || !tok || !jsonl_path || !out) return rl__fail(RL_ERR_ARG, "lm-eval: rl_eval_task: NULL argument");
     memset(out, 0, sizeof *out);
     if (task && *task && strcmp(task, "auto") && (tid = rl__lm_task_id(task)) < 0)
         return rl__fail(RL_ERR_ARG, "lm-eval: unknown task '%s' (known: hellaswag, piqa, arc_easy, arc_challenge, winogrande, "
                                     "lambada_openai, or auto)", task);
-    if ((st = rl__lm_cfg_init(&k, m, tok, o)) != RL_OK) return st;
+    memset(&R, 0, sizeof R);
+    R.c = c;
+    R.m = m;
+    R.tok = tok;
+    R.o = o;
+    R.tid = tid;
+    if ((st = rl__lm_cfg_init(&R.k, m, tok, o)) != RL_OK) return st;
     if ((st = rl__read_file(jsonl_path, (size_t)1 << 36, &text, &len)) != RL_OK) {
-        rl__lm_cfg_free(&k);
+        rl__lm_cfg_free(&R.k);
         return st;
     }
     if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) pos = 3; /* byte order mark */
     rl_arena_init(&A, 0);
-    while (pos < len && (limit <= 0 || n < limit)) {
+    while (pos < len && (limit <= 0 || R.n < limit)) {
         const char *ln = text + pos, *nl = (const char *)memchr(ln, '\n', len - pos);
         size_t l = nl ? (size_t)(nl - ln) : len - pos, b;
-        char src[600];
-        rl_json_doc jd;
-        rl__lm_doc d;
         rl_arena_mark_t mk = rl_arena_mark(&A);
-        int pred = 0, pred_norm = 0;
         pos += l + 1;
         line++;
         for (b = 0; b < l && (ln[b] == ' ' || ln[b] == '\t' || ln[b] == '\r'); b++) {}
         if (b == l) continue; /* blank line */
         if (o && o->stop && *o->stop) {
-            st = rl__fail(RL_ERR_INTERRUPTED, "lm-eval: %s: stopped after %lld documents", jsonl_path, (long long)n);
+            st = rl__fail(RL_ERR_INTERRUPTED, "lm-eval: %s: stopped after %lld documents", jsonl_path, (long long)R.n);
             break;
         }
-        snprintf(src, sizeof src, "%s: line %lld", jsonl_path, (long long)line);
-        memset(&jd, 0, sizeof jd);
-        if ((st = rl_json_parse(&jd, ln, l, "jsonl")) != RL_OK) {
-            st = rl__lm_json_err(st, jsonl_path, line);
-            rl_json_free(&jd);
-            break;
-        }
-        if (tid < 0) { /* auto */
-            const rl_json *r = &jd.root;
-            tid = rl_json_get(r, "endings") ? RL__LM_HELLASWAG : rl_json_get(r, "sol1") ? RL__LM_PIQA
-                : rl_json_get(r, "answerKey") ? RL__LM_ARC : rl_json_get(r, "option1") ? RL__LM_WINOGRANDE
-                : rl_json_get(r, "text") ? RL__LM_LAMBADA : -1;
-            if (tid < 0) {
-                st = rl__fail(RL_ERR_FORMAT, "%s: cannot tell the task from the fields (expected one of endings, sol1, answerKey, "
-                                             "option1, text); name the task", src);
-                rl_json_free(&jd);
-                break;
-            }
-        }
-        st = rl__lm_make_doc(tid, &jd.root, src, &A, &d);
-        if (st == RL_OK && d.n > cap) {
-            cap = d.n;
-            RL_FREE(lls);
-            RL_FREE(greedy);
-            RL_FREE(ntok);
-            lls = (double *)RL_MALLOC(sizeof(double) * (size_t)cap);
-            greedy = (int *)RL_MALLOC(sizeof(int) * (size_t)cap);
-            ntok = (int64_t *)RL_MALLOC(sizeof(int64_t) * (size_t)cap);
-            if (!lls || !greedy || !ntok) {
-                cap = 0;
-                st = rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
-            }
-        }
-        if (st == RL_OK) {
-            st = rl__lm_score_doc(c, m, tok, &k, &d, lls, greedy, ntok, &pred, &pred_norm);
-            if (st != RL_OK) { /* say which document */
-                char msg[1024];
-                snprintf(msg, sizeof msg, "%s", rl_last_error());
-                st = rl__fail(st, "%s: %s", src, msg);
-            }
-        }
-        rl_json_free(&jd);
-        if (st != RL_OK) break;
-        {
-            rl_mc_doc r;
-            memset(&r, 0, sizeof r);
-            r.task = rl__lm_task_names[tid];
-            r.index = n;
-            r.line = line;
-            r.n_choices = d.n;
-            r.lls = lls;
-            r.is_greedy = greedy;
-            r.n_tokens = ntok;
-            if (tid == RL__LM_LAMBADA) {
-                r.acc = greedy[0];
-                s_ll += lls[0];
-            } else {
-                r.gold = d.gold;
-                r.pred = pred;
-                r.pred_norm = pred_norm;
-                r.acc = pred == d.gold;
-                r.acc_norm = pred_norm == d.gold;
-            }
-            s_acc += r.acc;
-            s_norm += r.acc_norm;
-            n++;
-            if (o && o->on_doc) o->on_doc(o->user, &r);
-        }
+        if ((st = rl__lm_eval_line(&R, jsonl_path, line, ln, l, &A)) != RL_OK) break;
         rl_arena_reset(&A, mk);
     }
     rl_arena_free(&A);
     RL_FREE(text);
-    RL_FREE(lls);
-    RL_FREE(greedy);
-    RL_FREE(ntok);
-    rl__lm_cfg_free(&k);
+    RL_FREE(R.lls);
+    RL_FREE(R.greedy);
+    RL_FREE(R.ntok);
+    rl__lm_cfg_free(&R.k);
     if (st != RL_OK) return st;
-    if (n == 0) return rl__fail(RL_ERR_FORMAT, "%s: no documents", jsonl_path);
-    out->n = n;
-    out->acc = s_acc / (double)n;
-    out->acc_stderr = rl__lm_stderr(s_acc, s_acc, n); /* 0/1 values: Σx² = Σx */
-    if (tid == RL__LM_LAMBADA) {
-        out->acc_norm = out->acc_norm_stderr = NAN;
-        out->ppl = exp(-s_ll / (double)n);
-    } else {
-        out->acc_norm = s_norm / (double)n;
-        out->acc_norm_stderr = rl__lm_stderr(s_norm, s_norm, n);
-        out->ppl = NAN;
-    }
+    if (R.n == 0) return rl__fail(RL_ERR_FORMAT, "%s: no documents", jsonl_path);
+    rl__lm_run_result(&R, out);
     return RL_OK;
 }
 
