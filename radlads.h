@@ -16770,18 +16770,13 @@ static rl_tensor rl__g6_f32_tensor(rl__g6_ctx *x, int nd, const int64_t *shape) 
     return t;
 }
 
-static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
-    static const int grp[5] = {3, 1, 2, 0, 4}; /* our group (r,k,v,w,g) -> llama.cpp's (w,k,v,r,g) */
-    rl__g6_ctx x;
-    rl_config cfg;
-    rl_student_opts so;
+/* The sizes of an rwkv6qwen2 file, from its keys and from the shapes of token_embd and the first
+   key matrix (vocabulary, kv heads), checked. */
+static rl_status rl__g6_sizes(const rl_gguf *g, rl_config *cfg) {
     const rl_gguf_tensor *te, *tk;
-    int64_t C, L, F, N, V, KV, r, rd, l, i, j, b;
+    int64_t C, L, F, N, V, KV, r, rd;
     double eps;
-    char nm[96];
     rl_status st;
-    static const char *const eos_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"};
-    memset(&cfg, 0, sizeof cfg);
     if ((st = rl_gguf_get_int(g, "rwkv6qwen2.embedding_length", &C)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.block_count", &L)) ||
         (st = rl_gguf_get_int(g, "rwkv6qwen2.feed_forward_length", &F)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.wkv.head_size", &N)) ||
         (st = rl_gguf_get_int(g, "rwkv6qwen2.time_mix_extra_dim", &r)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.time_decay_extra_dim", &rd)) ||
@@ -16806,38 +16801,147 @@ static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
             return rl__fail(RL_ERR_FORMAT, "%s: key 'rwkv6qwen2.attention.head_count_kv' is %lld but 'blk.0.time_mix_key.weight' holds %lld heads",
                             g->path, (long long)kv2, (long long)KV);
     }
-    cfg.arch = RL_ARCH_QWEN2;
-    cfg.student = 6;
-    snprintf(cfg.model_type, sizeof cfg.model_type, "rwkv6qwen2");
-    cfg.vocab_size = V;
-    cfg.hidden_size = C;
-    cfg.intermediate_size = F;
-    cfg.n_layers = L;
-    cfg.n_heads = C / N;
-    cfg.n_kv_heads = KV;
-    cfg.head_dim = N;
-    cfg.max_pos = 1 << 20;
-    cfg.rms_eps = (float)eps;
-    cfg.rope_theta = 10000;
-    cfg.rope_factor = 1.0;
-    cfg.attn_bias = rl_gguf_find_tensor(g, "blk.0.time_mix_receptance.bias") != NULL;
-    cfg.tie_embeddings = rl_gguf_find_tensor(g, "output.weight") == NULL;
-    cfg.dtype = RL_F32;
-    cfg.gate_rank_type = 1;
-    cfg.balance_state = 1;
-    cfg.use_tokenshift = 1;
-    cfg.lora_tokenshift = (int)r;
-    cfg.lora_decay = (int)rd;
-    if ((st = rl__gguf_token_key(g, "tokenizer.ggml.bos_token_id", V, &cfg.bos_id))) return st;
+    cfg->vocab_size = V;
+    cfg->hidden_size = C;
+    cfg->intermediate_size = F;
+    cfg->n_layers = L;
+    cfg->n_heads = C / N;
+    cfg->n_kv_heads = KV;
+    cfg->head_dim = N;
+    cfg->rms_eps = (float)eps;
+    cfg->lora_tokenshift = (int)r;
+    cfg->lora_decay = (int)rd;
+    return RL_OK;
+}
+
+/* The config of an rwkv6qwen2 file: its sizes, what rwkv6qwen2 fixes, biases and tying as the tensors
+   present say, the token ids. */
+static rl_status rl__g6_config(const rl_gguf *g, rl_config *cfg) {
+    static const char *const eos_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"};
+    rl_status st;
+    int i;
+    memset(cfg, 0, sizeof *cfg);
+    if ((st = rl__g6_sizes(g, cfg))) return st;
+    cfg->arch = RL_ARCH_QWEN2;
+    cfg->student = 6;
+    snprintf(cfg->model_type, sizeof cfg->model_type, "rwkv6qwen2");
+    cfg->max_pos = 1 << 20;
+    cfg->rope_theta = 10000;
+    cfg->rope_factor = 1.0;
+    cfg->attn_bias = rl_gguf_find_tensor(g, "blk.0.time_mix_receptance.bias") != NULL;
+    cfg->tie_embeddings = rl_gguf_find_tensor(g, "output.weight") == NULL;
+    cfg->dtype = RL_F32;
+    cfg->gate_rank_type = 1;
+    cfg->balance_state = 1;
+    cfg->use_tokenshift = 1;
+    if ((st = rl__gguf_token_key(g, "tokenizer.ggml.bos_token_id", cfg->vocab_size, &cfg->bos_id))) return st;
     for (i = 0; i < 2; i++) {
         int32_t id;
-        if ((st = rl__gguf_token_key(g, eos_keys[i], V, &id))) return st;
-        if (id >= 0 && (!cfg.n_eos || cfg.eos_ids[0] != id)) cfg.eos_ids[cfg.n_eos++] = id;
+        if ((st = rl__gguf_token_key(g, eos_keys[i], cfg->vocab_size, &id))) return st;
+        if (id >= 0 && (!cfg->n_eos || cfg->eos_ids[0] != id)) cfg->eos_ids[cfg->n_eos++] = id;
     }
+    return RL_OK;
+}
+
+#define RL__GN(s) (snprintf(nm, sizeof nm, "blk.%lld." s, (long long)l), nm)
+
+/* Block l's norms, its matrices (in place) and r/k/v biases. */
+static void rl__g6_block(rl__g6_ctx *x, int64_t l, const rl_config *cfg) {
+    rl_block *bl = &x->m->blocks[l];
+    rl_mixer *mx = &bl->mix;
+    int64_t C = cfg->hidden_size;
+    char nm[96];
+    bl->ln1 = rl__g6_f32_tensor(x, 1, &C);
+    rl__g6_copy(x, &bl->ln1, RL__GN("attn_norm.weight"));
+    bl->ln2 = rl__g6_f32_tensor(x, 1, &C);
+    rl__g6_copy(x, &bl->ln2, RL__GN("ffn_norm.weight"));
+    rl__g6_inplace(x, &mx->q_w, RL__GN("time_mix_receptance.weight"));
+    rl__g6_inplace(x, &mx->k_w, RL__GN("time_mix_key.weight"));
+    rl__g6_inplace(x, &mx->v_w, RL__GN("time_mix_value.weight"));
+    rl__g6_inplace(x, &mx->o_w, RL__GN("time_mix_output.weight"));
+    rl__g6_inplace(x, &mx->gate_w, RL__GN("time_mix_gate.weight"));
+    rl__g6_inplace(x, &bl->gate, RL__GN("ffn_gate.weight"));
+    rl__g6_inplace(x, &bl->up, RL__GN("ffn_up.weight"));
+    rl__g6_inplace(x, &bl->down, RL__GN("ffn_down.weight"));
+    if (cfg->attn_bias) {
+        int64_t nq = C, nk = cfg->n_kv_heads * cfg->head_dim;
+        mx->q_b = rl__g6_f32_tensor(x, 1, &nq);
+        rl__g6_copy(x, &mx->q_b, RL__GN("time_mix_receptance.bias"));
+        mx->k_b = rl__g6_f32_tensor(x, 1, &nk);
+        rl__g6_copy(x, &mx->k_b, RL__GN("time_mix_key.bias"));
+        mx->v_b = rl__g6_f32_tensor(x, 1, &nk);
+        rl__g6_copy(x, &mx->v_b, RL__GN("time_mix_value.bias"));
+    }
+}
+
+/* Block l's token shift (the lerps and their LoRA) and decay (its base and LoRA), llama.cpp's layout
+   undone: w1/w2 transposed, their groups put back from w,k,v,r,g to r,k,v,w,g. */
+static void rl__g6_block_shift(rl__g6_ctx *x, int64_t l, const rl_config *cfg) {
+    static const int grp[5] = {3, 1, 2, 0, 4}; /* our group (r,k,v,w,g) -> llama.cpp's (w,k,v,r,g) */
+    rl_mixer *mx = &x->m->blocks[l].mix;
+    int64_t C = cfg->hidden_size, r = cfg->lora_tokenshift, rd = cfg->lora_decay, i, j, b;
+    rl_tensor *mu[5];
+    float *f;
+    int64_t s3[3], s2[2];
+    char nm[96];
+    s3[0] = 1; s3[1] = 1; s3[2] = C;
+    mx->maa_x = rl__g6_f32_tensor(x, 3, s3);
+    rl__g6_copy(x, &mx->maa_x, RL__GN("time_mix_lerp_x.weight"));
+    mx->decay = rl__g6_f32_tensor(x, 3, s3);
+    rl__g6_copy(x, &mx->decay, RL__GN("time_mix_decay.weight"));
+    mu[0] = &mx->maa_r; mu[1] = &mx->maa_k; mu[2] = &mx->maa_v; mu[3] = &mx->maa_w; mu[4] = &mx->maa_g;
+    for (b = 0; b < 5; b++) *mu[b] = rl__g6_f32_tensor(x, 3, s3);
+    if ((f = rl__g6_f32(x, RL__GN("time_mix_lerp_fused.weight"), 4, C, 1, 1, 5)) != NULL) { /* [5][C], w,k,v,r,g */
+        for (b = 0; b < 5; b++) memcpy(mu[b]->data, f + grp[b] * C, sizeof(float) * (size_t)C);
+        RL_FREE(f);
+    }
+    s2[0] = C; s2[1] = 5 * r;
+    mx->maa_w1 = rl__g6_f32_tensor(x, 2, s2);
+    if ((f = rl__g6_f32(x, RL__GN("time_mix_w1.weight"), 2, C, 5 * r, 1, 1)) != NULL) { /* [5r][C] -> [C][5r] */
+        for (b = 0; b < 5; b++)
+            for (j = 0; j < r; j++)
+                for (i = 0; i < C; i++) rl_f32(&mx->maa_w1)[i * 5 * r + b * r + j] = f[(grp[b] * r + j) * C + i];
+        RL_FREE(f);
+    }
+    s3[0] = 5; s3[1] = r; s3[2] = C;
+    mx->maa_w2 = rl__g6_f32_tensor(x, 3, s3);
+    if ((f = rl__g6_f32(x, RL__GN("time_mix_w2.weight"), 3, r, C, 5, 1)) != NULL) { /* [5][C][r] -> [5][r][C] */
+        for (b = 0; b < 5; b++)
+            for (j = 0; j < r; j++)
+                for (i = 0; i < C; i++) rl_f32(&mx->maa_w2)[(b * r + j) * C + i] = f[(grp[b] * C + i) * r + j];
+        RL_FREE(f);
+    }
+    s2[0] = C; s2[1] = rd;
+    mx->decay_w1 = rl__g6_f32_tensor(x, 2, s2);
+    if ((f = rl__g6_f32(x, RL__GN("time_mix_decay_w1.weight"), 2, C, rd, 1, 1)) != NULL) { /* [rd][C] -> [C][rd] */
+        for (j = 0; j < rd; j++)
+            for (i = 0; i < C; i++) rl_f32(&mx->decay_w1)[i * rd + j] = f[j * C + i];
+        RL_FREE(f);
+    }
+    s2[0] = rd; s2[1] = C;
+    mx->decay_w2 = rl__g6_f32_tensor(x, 2, s2);
+    if ((f = rl__g6_f32(x, RL__GN("time_mix_decay_w2.weight"), 2, rd, C, 1, 1)) != NULL) { /* [C][rd] -> [rd][C] */
+        for (j = 0; j < rd; j++)
+            for (i = 0; i < C; i++) rl_f32(&mx->decay_w2)[j * C + i] = f[i * rd + j];
+        RL_FREE(f);
+    }
+}
+
+#undef RL__GN
+
+static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
+    rl__g6_ctx x;
+    rl_config cfg;
+    rl_student_opts so;
+    int64_t C, L, l;
+    rl_status st;
+    if ((st = rl__g6_config(g, &cfg))) return st;
+    C = cfg.hidden_size;
+    L = cfg.n_layers;
     rl_student_opts_default(&so, RL_MIXER_RWKV6);
     so.use_rope = 0;
-    so.r_ts = (int)r;
-    so.r_d = (int)rd;
+    so.r_ts = cfg.lora_tokenshift;
+    so.r_d = cfg.lora_decay;
     if ((st = rl__model_shape(m, &cfg, &so)) != RL_OK) return st;
     m->trainable = 0;
     x.g = g;
@@ -16853,75 +16957,8 @@ static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
     m->norm = rl__g6_f32_tensor(&x, 1, &C);
     rl__g6_copy(&x, &m->norm, "output_norm.weight");
     for (l = 0; l < L && !x.st; l++) {
-        rl_block *bl = &m->blocks[l];
-        rl_mixer *mx = &bl->mix;
-        rl_tensor *mu[5];
-        float *f;
-        int64_t s3[3], s2[2];
-#define RL__GN(s) (snprintf(nm, sizeof nm, "blk.%lld." s, (long long)l), nm)
-        bl->ln1 = rl__g6_f32_tensor(&x, 1, &C);
-        rl__g6_copy(&x, &bl->ln1, RL__GN("attn_norm.weight"));
-        bl->ln2 = rl__g6_f32_tensor(&x, 1, &C);
-        rl__g6_copy(&x, &bl->ln2, RL__GN("ffn_norm.weight"));
-        rl__g6_inplace(&x, &mx->q_w, RL__GN("time_mix_receptance.weight"));
-        rl__g6_inplace(&x, &mx->k_w, RL__GN("time_mix_key.weight"));
-        rl__g6_inplace(&x, &mx->v_w, RL__GN("time_mix_value.weight"));
-        rl__g6_inplace(&x, &mx->o_w, RL__GN("time_mix_output.weight"));
-        rl__g6_inplace(&x, &mx->gate_w, RL__GN("time_mix_gate.weight"));
-        rl__g6_inplace(&x, &bl->gate, RL__GN("ffn_gate.weight"));
-        rl__g6_inplace(&x, &bl->up, RL__GN("ffn_up.weight"));
-        rl__g6_inplace(&x, &bl->down, RL__GN("ffn_down.weight"));
-        if (cfg.attn_bias) {
-            int64_t nq = C, nk = KV * N;
-            mx->q_b = rl__g6_f32_tensor(&x, 1, &nq);
-            rl__g6_copy(&x, &mx->q_b, RL__GN("time_mix_receptance.bias"));
-            mx->k_b = rl__g6_f32_tensor(&x, 1, &nk);
-            rl__g6_copy(&x, &mx->k_b, RL__GN("time_mix_key.bias"));
-            mx->v_b = rl__g6_f32_tensor(&x, 1, &nk);
-            rl__g6_copy(&x, &mx->v_b, RL__GN("time_mix_value.bias"));
-        }
-        s3[0] = 1; s3[1] = 1; s3[2] = C;
-        mx->maa_x = rl__g6_f32_tensor(&x, 3, s3);
-        rl__g6_copy(&x, &mx->maa_x, RL__GN("time_mix_lerp_x.weight"));
-        mx->decay = rl__g6_f32_tensor(&x, 3, s3);
-        rl__g6_copy(&x, &mx->decay, RL__GN("time_mix_decay.weight"));
-        mu[0] = &mx->maa_r; mu[1] = &mx->maa_k; mu[2] = &mx->maa_v; mu[3] = &mx->maa_w; mu[4] = &mx->maa_g;
-        for (b = 0; b < 5; b++) *mu[b] = rl__g6_f32_tensor(&x, 3, s3);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_lerp_fused.weight"), 4, C, 1, 1, 5)) != NULL) { /* [5][C], w,k,v,r,g */
-            for (b = 0; b < 5; b++) memcpy(mu[b]->data, f + grp[b] * C, sizeof(float) * (size_t)C);
-            RL_FREE(f);
-        }
-        s2[0] = C; s2[1] = 5 * r;
-        mx->maa_w1 = rl__g6_f32_tensor(&x, 2, s2);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_w1.weight"), 2, C, 5 * r, 1, 1)) != NULL) { /* [5r][C] -> [C][5r] */
-            for (b = 0; b < 5; b++)
-                for (j = 0; j < r; j++)
-                    for (i = 0; i < C; i++) rl_f32(&mx->maa_w1)[i * 5 * r + b * r + j] = f[(grp[b] * r + j) * C + i];
-            RL_FREE(f);
-        }
-        s3[0] = 5; s3[1] = r; s3[2] = C;
-        mx->maa_w2 = rl__g6_f32_tensor(&x, 3, s3);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_w2.weight"), 3, r, C, 5, 1)) != NULL) { /* [5][C][r] -> [5][r][C] */
-            for (b = 0; b < 5; b++)
-                for (j = 0; j < r; j++)
-                    for (i = 0; i < C; i++) rl_f32(&mx->maa_w2)[(b * r + j) * C + i] = f[(grp[b] * C + i) * r + j];
-            RL_FREE(f);
-        }
-        s2[0] = C; s2[1] = rd;
-        mx->decay_w1 = rl__g6_f32_tensor(&x, 2, s2);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_decay_w1.weight"), 2, C, rd, 1, 1)) != NULL) { /* [rd][C] -> [C][rd] */
-            for (j = 0; j < rd; j++)
-                for (i = 0; i < C; i++) rl_f32(&mx->decay_w1)[i * rd + j] = f[j * C + i];
-            RL_FREE(f);
-        }
-        s2[0] = rd; s2[1] = C;
-        mx->decay_w2 = rl__g6_f32_tensor(&x, 2, s2);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_decay_w2.weight"), 2, rd, C, 1, 1)) != NULL) { /* [C][rd] -> [rd][C] */
-            for (j = 0; j < rd; j++)
-                for (i = 0; i < C; i++) rl_f32(&mx->decay_w2)[j * C + i] = f[i * rd + j];
-            RL_FREE(f);
-        }
-#undef RL__GN
+        rl__g6_block(&x, l, &cfg);
+        rl__g6_block_shift(&x, l, &cfg);
     }
     { /* every tensor of the file is one of the above (llama.cpp refuses extras too) */
         int64_t want = (cfg.tie_embeddings ? 2 : 3) + L * (17 + (cfg.attn_bias ? 3 : 0));
