@@ -17772,6 +17772,123 @@ static void rl__ex_clamp_warn(const rl_model *m) {
                (long long)n_warn, (long long)m->cfg.n_layers, (long long)worst_l, worst);
 }
 
+/* The model's keys: general.architecture first, then the sizes llama.cpp's rwkv6qwen2 reads
+   (writer errors are sticky: checked by the caller). */
+static void rl__ex_meta(rl_gguf_writer *w, const rl_model *m, rl_ggml_type wtype, const rl_export_opts *o) {
+    const rl_mixer_cfg *mc = &m->blocks[0].mix.cfg;
+    rl_gguf_add_str(w, "general.architecture", "rwkv6qwen2");
+    if (o->name) rl_gguf_add_str(w, "general.name", o->name);
+    rl_gguf_add_u32(w, "general.file_type", wtype == RL_GGML_F32 ? 0u : wtype == RL_GGML_F16 ? 1u : 32u);
+    rl_gguf_add_u32(w, "general.quantization_version", 2);
+    rl_gguf_add_u32(w, "rwkv6qwen2.context_length", 1048576u);
+    rl_gguf_add_u32(w, "rwkv6qwen2.embedding_length", (uint32_t)m->cfg.hidden_size);
+    rl_gguf_add_u32(w, "rwkv6qwen2.block_count", (uint32_t)m->cfg.n_layers);
+    rl_gguf_add_u32(w, "rwkv6qwen2.feed_forward_length", (uint32_t)m->cfg.intermediate_size);
+    rl_gguf_add_u32(w, "rwkv6qwen2.wkv.head_size", (uint32_t)mc->N);
+    rl_gguf_add_u32(w, "rwkv6qwen2.time_mix_extra_dim", (uint32_t)mc->r_ts);
+    rl_gguf_add_u32(w, "rwkv6qwen2.time_decay_extra_dim", (uint32_t)mc->r_d);
+    rl_gguf_add_f32(w, "rwkv6qwen2.attention.layer_norm_rms_epsilon", m->cfg.rms_eps);
+    rl_gguf_add_u32(w, "rwkv6qwen2.token_shift_count", 1);
+    rl_gguf_add_u32(w, "rwkv6qwen2.attention.head_count_kv", (uint32_t)mc->KVH);
+    rl_gguf_add_u32(w, "rwkv6qwen2.attention.head_count", 0); /* required by llama.cpp, unused */
+}
+
+/* one tensor from one model tensor (src: the caller's scratch) */
+#define RL__EX_T1(gname_, hfname_, kind_, type_, nd_, e0, e1, e2, e3, t_, want_, a_, b_) \
+    (src[0] = (t_), rl__ex_tensor(x, gname_, hfname_, kind_, type_, nd_, e0, e1, e2, e3, src, 1, want_, a_, b_))
+#define RL__EX_NAMES(g_, h_) (snprintf(gn, sizeof gn, "blk.%lld." g_, (long long)l), snprintf(hf, sizeof hf, "model.layers.%lld." h_, (long long)l))
+
+/* Block l's token shift (its LoRA w1/w2 and the lerps; zeros when the student has none) and decay. */
+static rl_status rl__ex_block_shift(rl__ex *x, const rl_model *m, int64_t l, int zero) {
+    const rl_mixer *mx = &m->blocks[l].mix;
+    int64_t C = m->cfg.hidden_size, R = m->blocks[0].mix.cfg.r_ts, RD = m->blocks[0].mix.cfg.r_d;
+    char gn[64], hf[96];
+    const rl_tensor *src[5];
+    rl_status st;
+    RL__EX_NAMES("time_mix_w1.weight", "self_attn.time_maa_w1");
+    if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_W1, RL_GGML_F32, 2, C, 5 * R, 1, 1, &mx->maa_w1, C * 5 * R, C, R))) return st;
+    RL__EX_NAMES("time_mix_w2.weight", "self_attn.time_maa_w2");
+    if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_W2, RL_GGML_F32, 3, R, C, 5, 1, &mx->maa_w2, 5 * R * C, C, R))) return st;
+    RL__EX_NAMES("time_mix_lerp_x.weight", "self_attn.time_maa_x");
+    if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->maa_x, C, 0, 0))) return st;
+    RL__EX_NAMES("time_mix_lerp_fused.weight", "self_attn.time_maa_{w,k,v,r,g}");
+    src[0] = &mx->maa_w;
+    src[1] = &mx->maa_k;
+    src[2] = &mx->maa_v;
+    src[3] = &mx->maa_r;
+    src[4] = &mx->maa_g;
+    if ((st = rl__ex_tensor(x, gn, hf, zero ? RL__EX_ZERO : RL__EX_LERP, RL_GGML_F32, 4, C, 1, 1, 5, src, 5, C, C, 0))) return st;
+    RL__EX_NAMES("time_mix_decay.weight", "self_attn.time_decay");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->decay, C, 0, 0))) return st;
+    RL__EX_NAMES("time_mix_decay_w1.weight", "self_attn.time_decay_w1"); /* [C, rd] -> ne {C, rd} = [rd, C] */
+    if ((st = RL__EX_T1(gn, hf, RL__EX_T, RL_GGML_F32, 2, C, RD, 1, 1, &mx->decay_w1, C * RD, C, RD))) return st;
+    RL__EX_NAMES("time_mix_decay_w2.weight", "self_attn.time_decay_w2"); /* [rd, C] -> ne {rd, C} = [C, rd] */
+    return RL__EX_T1(gn, hf, RL__EX_T, RL_GGML_F32, 2, RD, C, 1, 1, &mx->decay_w2, RD * C, RD, C);
+}
+
+/* Block l's tensors in llama.cpp's order: the attention norm, the token shift and decay, r/k/v (and
+   their biases), gate, output, then the MLP. */
+static rl_status rl__ex_block(rl__ex *x, const rl_model *m, int64_t l, rl_ggml_type wtype, int zero) {
+    const rl_block *b = &m->blocks[l];
+    const rl_mixer *mx = &b->mix;
+    int64_t C = m->cfg.hidden_size, F = m->cfg.intermediate_size, KVN = m->blocks[0].mix.cfg.KVH * m->blocks[0].mix.cfg.N;
+    char gn[64], hf[96];
+    const rl_tensor *src[5];
+    rl_status st;
+    RL__EX_NAMES("attn_norm.weight", "input_layernorm.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &b->ln1, C, 0, 0))) return st;
+    if ((st = rl__ex_block_shift(x, m, l, zero))) return st;
+    RL__EX_NAMES("time_mix_receptance.weight", "self_attn.q_proj.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->q_w, C * C, 0, 0))) return st;
+    if (mx->q_b.n) {
+        RL__EX_NAMES("time_mix_receptance.bias", "self_attn.q_proj.bias");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->q_b, C, 0, 0))) return st;
+    }
+    RL__EX_NAMES("time_mix_key.weight", "self_attn.k_proj.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, KVN, 1, 1, &mx->k_w, KVN * C, 0, 0))) return st;
+    if (mx->k_b.n) {
+        RL__EX_NAMES("time_mix_key.bias", "self_attn.k_proj.bias");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, KVN, 1, 1, 1, &mx->k_b, KVN, 0, 0))) return st;
+    }
+    RL__EX_NAMES("time_mix_value.weight", "self_attn.v_proj.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, KVN, 1, 1, &mx->v_w, KVN * C, 0, 0))) return st;
+    if (mx->v_b.n) {
+        RL__EX_NAMES("time_mix_value.bias", "self_attn.v_proj.bias");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, KVN, 1, 1, 1, &mx->v_b, KVN, 0, 0))) return st;
+    }
+    RL__EX_NAMES("time_mix_gate.weight", "self_attn.gate.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->gate_w, C * C, 0, 0))) return st;
+    RL__EX_NAMES("time_mix_output.weight", "self_attn.o_proj.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->o_w, C * C, 0, 0))) return st;
+    RL__EX_NAMES("ffn_norm.weight", "post_attention_layernorm.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &b->ln2, C, 0, 0))) return st;
+    RL__EX_NAMES("ffn_gate.weight", "mlp.gate_proj.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, F, 1, 1, &b->gate, F * C, 0, 0))) return st;
+    RL__EX_NAMES("ffn_up.weight", "mlp.up_proj.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, F, 1, 1, &b->up, F * C, 0, 0))) return st;
+    RL__EX_NAMES("ffn_down.weight", "mlp.down_proj.weight");
+    return RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, F, C, 1, 1, &b->down, C * F, 0, 0);
+}
+#undef RL__EX_NAMES
+
+/* Every tensor: the embedding, the blocks, the final norm and the output matrix (shift 0: the
+   student has no token shift). */
+static rl_status rl__ex_tensors(rl__ex *x, const rl_model *m, rl_ggml_type wtype, int shift) {
+    const rl_config *c = &m->cfg;
+    int64_t C = c->hidden_size, V = c->vocab_size, l;
+    const rl_tensor *src[5];
+    rl_status st;
+    if ((st = RL__EX_T1("token_embd.weight", "model.embed_tokens.weight", RL__EX_COPY, wtype, 2, C, V, 1, 1, &m->embed, V * C, 0, 0)))
+        return st;
+    for (l = 0; l < c->n_layers; l++)
+        if ((st = rl__ex_block(x, m, l, wtype, !shift))) return st;
+    if ((st = RL__EX_T1("output_norm.weight", "model.norm.weight", RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &m->norm, C, 0, 0))) return st;
+    /* always written: llama.cpp's rwkv6qwen2 has no tied-embedding fallback */
+    return RL__EX_T1("output.weight", c->tie_embeddings ? "model.embed_tokens.weight (tied lm_head)" : "lm_head.weight", RL__EX_COPY, wtype,
+                     2, C, V, 1, 1, c->tie_embeddings ? &m->embed : &m->head, V * C, 0, 0);
+}
+#undef RL__EX_T1
+
 RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype,
                                        const rl_export_opts *opts) {
     rl_export_opts dflt;
@@ -17779,11 +17896,8 @@ RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokeniz
     rl__ex x;
     rl_arena ar;
     rl_status st;
-    const rl_config *c;
-    int64_t C, F, V, L, N, KVH, KVN, R, RD, l;
+    int64_t L, l;
     int shift;
-    char gn[64], hf[96];
-    const rl_tensor *src[5];
     if (!o) {
         rl_export_opts_default(&dflt);
         o = &dflt;
@@ -17795,16 +17909,7 @@ RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokeniz
         return rl__fail(RL_ERR_ARG, "export: %s: weight type %s: choose F32, F16 or BF16 (quantize afterwards with llama-quantize)", path,
                         rl_ggml_type_name((int)wtype));
     if ((st = rl_export_check_rwkv6qwen2(m)) != RL_OK) return st;
-    c = &m->cfg;
-    C = c->hidden_size;
-    F = c->intermediate_size;
-    V = c->vocab_size;
-    L = c->n_layers;
-    N = m->blocks[0].mix.cfg.N;
-    KVH = m->blocks[0].mix.cfg.KVH;
-    KVN = KVH * N;
-    R = m->blocks[0].mix.cfg.r_ts;
-    RD = m->blocks[0].mix.cfg.r_d;
+    L = m->cfg.n_layers;
     shift = m->blocks[0].mix.cfg.use_tokenshift;
     for (l = 1; l < L; l++)
         if (m->blocks[l].mix.cfg.use_tokenshift != shift)
@@ -17821,94 +17926,9 @@ RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokeniz
         rl_arena_free(&ar);
         return rl__fail(RL_ERR_NOMEM, "export: out of memory");
     }
-
-    /* metadata: general.architecture first */
-    rl_gguf_add_str(x.w, "general.architecture", "rwkv6qwen2");
-    if (o->name) rl_gguf_add_str(x.w, "general.name", o->name);
-    rl_gguf_add_u32(x.w, "general.file_type", wtype == RL_GGML_F32 ? 0u : wtype == RL_GGML_F16 ? 1u : 32u);
-    rl_gguf_add_u32(x.w, "general.quantization_version", 2);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.context_length", 1048576u);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.embedding_length", (uint32_t)C);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.block_count", (uint32_t)L);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.feed_forward_length", (uint32_t)F);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.wkv.head_size", (uint32_t)N);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.time_mix_extra_dim", (uint32_t)R);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.time_decay_extra_dim", (uint32_t)RD);
-    rl_gguf_add_f32(x.w, "rwkv6qwen2.attention.layer_norm_rms_epsilon", c->rms_eps);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.token_shift_count", 1);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.attention.head_count_kv", (uint32_t)KVH);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.attention.head_count", 0); /* required by llama.cpp, unused */
+    rl__ex_meta(x.w, m, wtype, o);
     if ((st = rl__ex_vocab(x.w, m, tok, o, &ar)) != RL_OK) goto done;
-
-    /* tensors */
-#define RL__EX_T1(gname_, hfname_, kind_, type_, nd_, e0, e1, e2, e3, t_, want_, a_, b_) \
-    (src[0] = (t_), rl__ex_tensor(&x, gname_, hfname_, kind_, type_, nd_, e0, e1, e2, e3, src, 1, want_, a_, b_))
-    if ((st = RL__EX_T1("token_embd.weight", "model.embed_tokens.weight", RL__EX_COPY, wtype, 2, C, V, 1, 1, &m->embed, V * C, 0, 0)))
-        goto done;
-    for (l = 0; l < L; l++) {
-        const rl_block *b = &m->blocks[l];
-        const rl_mixer *mx = &b->mix;
-        int zero = !shift;
-#define RL__EX_NAMES(g_, h_) (snprintf(gn, sizeof gn, "blk.%lld." g_, (long long)l), snprintf(hf, sizeof hf, "model.layers.%lld." h_, (long long)l))
-        RL__EX_NAMES("attn_norm.weight", "input_layernorm.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &b->ln1, C, 0, 0))) goto done;
-        RL__EX_NAMES("time_mix_w1.weight", "self_attn.time_maa_w1");
-        if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_W1, RL_GGML_F32, 2, C, 5 * R, 1, 1, &mx->maa_w1, C * 5 * R, C, R))) goto done;
-        RL__EX_NAMES("time_mix_w2.weight", "self_attn.time_maa_w2");
-        if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_W2, RL_GGML_F32, 3, R, C, 5, 1, &mx->maa_w2, 5 * R * C, C, R))) goto done;
-        RL__EX_NAMES("time_mix_lerp_x.weight", "self_attn.time_maa_x");
-        if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->maa_x, C, 0, 0))) goto done;
-        RL__EX_NAMES("time_mix_lerp_fused.weight", "self_attn.time_maa_{w,k,v,r,g}");
-        src[0] = &mx->maa_w;
-        src[1] = &mx->maa_k;
-        src[2] = &mx->maa_v;
-        src[3] = &mx->maa_r;
-        src[4] = &mx->maa_g;
-        if ((st = rl__ex_tensor(&x, gn, hf, zero ? RL__EX_ZERO : RL__EX_LERP, RL_GGML_F32, 4, C, 1, 1, 5, src, 5, C, C, 0))) goto done;
-        RL__EX_NAMES("time_mix_decay.weight", "self_attn.time_decay");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->decay, C, 0, 0))) goto done;
-        RL__EX_NAMES("time_mix_decay_w1.weight", "self_attn.time_decay_w1"); /* [C, rd] -> ne {C, rd} = [rd, C] */
-        if ((st = RL__EX_T1(gn, hf, RL__EX_T, RL_GGML_F32, 2, C, RD, 1, 1, &mx->decay_w1, C * RD, C, RD))) goto done;
-        RL__EX_NAMES("time_mix_decay_w2.weight", "self_attn.time_decay_w2"); /* [rd, C] -> ne {rd, C} = [C, rd] */
-        if ((st = RL__EX_T1(gn, hf, RL__EX_T, RL_GGML_F32, 2, RD, C, 1, 1, &mx->decay_w2, RD * C, RD, C))) goto done;
-        RL__EX_NAMES("time_mix_receptance.weight", "self_attn.q_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->q_w, C * C, 0, 0))) goto done;
-        if (mx->q_b.n) {
-            RL__EX_NAMES("time_mix_receptance.bias", "self_attn.q_proj.bias");
-            if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->q_b, C, 0, 0))) goto done;
-        }
-        RL__EX_NAMES("time_mix_key.weight", "self_attn.k_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, KVN, 1, 1, &mx->k_w, KVN * C, 0, 0))) goto done;
-        if (mx->k_b.n) {
-            RL__EX_NAMES("time_mix_key.bias", "self_attn.k_proj.bias");
-            if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, KVN, 1, 1, 1, &mx->k_b, KVN, 0, 0))) goto done;
-        }
-        RL__EX_NAMES("time_mix_value.weight", "self_attn.v_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, KVN, 1, 1, &mx->v_w, KVN * C, 0, 0))) goto done;
-        if (mx->v_b.n) {
-            RL__EX_NAMES("time_mix_value.bias", "self_attn.v_proj.bias");
-            if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, KVN, 1, 1, 1, &mx->v_b, KVN, 0, 0))) goto done;
-        }
-        RL__EX_NAMES("time_mix_gate.weight", "self_attn.gate.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->gate_w, C * C, 0, 0))) goto done;
-        RL__EX_NAMES("time_mix_output.weight", "self_attn.o_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->o_w, C * C, 0, 0))) goto done;
-        RL__EX_NAMES("ffn_norm.weight", "post_attention_layernorm.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &b->ln2, C, 0, 0))) goto done;
-        RL__EX_NAMES("ffn_gate.weight", "mlp.gate_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, F, 1, 1, &b->gate, F * C, 0, 0))) goto done;
-        RL__EX_NAMES("ffn_up.weight", "mlp.up_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, F, 1, 1, &b->up, F * C, 0, 0))) goto done;
-        RL__EX_NAMES("ffn_down.weight", "mlp.down_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, F, C, 1, 1, &b->down, C * F, 0, 0))) goto done;
-#undef RL__EX_NAMES
-    }
-    if ((st = RL__EX_T1("output_norm.weight", "model.norm.weight", RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &m->norm, C, 0, 0))) goto done;
-    /* always written: llama.cpp's rwkv6qwen2 has no tied-embedding fallback */
-    if ((st = RL__EX_T1("output.weight", c->tie_embeddings ? "model.embed_tokens.weight (tied lm_head)" : "lm_head.weight", RL__EX_COPY, wtype,
-                        2, C, V, 1, 1, c->tie_embeddings ? &m->embed : &m->head, V * C, 0, 0)))
-        goto done;
-#undef RL__EX_T1
+    if ((st = rl__ex_tensors(&x, m, wtype, shift)) != RL_OK) goto done;
     rl__ex_clamp_warn(m); /* after the checks above: every tensor it reads has data */
     st = rl_gguf_write(x.w, path);
 done:
