@@ -7498,9 +7498,100 @@ static void rl__panel_axes(rl__sbuf *b, rl__panel *p, const char *title) {
     }
 }
 
-RLDEF rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title) {
+static const char *const rl__plot_color[4] = {"#666", "#1f77b4", "#d62728", "#2ca02c"}; /* by stage */
+
+/* The ranges of stage s's panel in row `row` (0 loss, 1 held-out perplexity, 2 learning rate): x over the
+   stage's tokens, y over its values (held-out: also the previous stage's and the teacher's); a loss
+   spanning more than 20x gets a log axis. Returns whether any student held-out point is in it. */
+static int rl__plot_range(rl__panel *p, const rl__plotdat *tr, const rl__plotdat *ev, int s, int row, double teacher_ppl) {
+    int i, any = 0;
+    p->xmin = 0;
+    p->ymin = HUGE_VAL;
+    p->ymax = -HUGE_VAL;
+    p->logy = row == 1;
+    for (i = 0; i < tr->n; i++)
+        if (tr->p[i].stage == s) p->xmax = RL__MAX(p->xmax, tr->p[i].tokens);
+    if (row == 1) { /* held-out points: this stage's, plus where the stage started */
+        for (i = 0; i < ev->n; i++)
+            if (!ev->p[i].v[3] && (ev->p[i].stage == s || (ev->p[i].stage < s && ev->p[i].stage >= s - 1)) && ev->p[i].v[0] > 0) {
+                p->ymin = RL__MIN(p->ymin, ev->p[i].v[0]);
+                p->ymax = RL__MAX(p->ymax, ev->p[i].v[0]);
+                any = 1;
+            }
+        if (teacher_ppl > 0) {
+            p->ymin = RL__MIN(p->ymin, teacher_ppl);
+            p->ymax = RL__MAX(p->ymax, teacher_ppl);
+        }
+    } else
+        for (i = 0; i < tr->n; i++)
+            if (tr->p[i].stage == s && tr->p[i].v[row ? 1 : 0] == tr->p[i].v[row ? 1 : 0]) {
+                p->ymin = RL__MIN(p->ymin, tr->p[i].v[row ? 1 : 0]);
+                p->ymax = RL__MAX(p->ymax, tr->p[i].v[row ? 1 : 0]);
+            }
+    if (row != 1 && row == 0 && p->ymin > 0 && p->ymax / p->ymin > 20) p->logy = 1;
+    return any;
+}
+
+/* Stage s's held-out perplexity: the teacher's dashed, the student's line from the previous stage's
+   last point (at x = 0), dots on this stage's points. */
+static void rl__plot_heldout(rl__sbuf *b, const rl__panel *p, const rl__plotdat *ev, int s, double teacher_ppl) {
+    int i;
+    if (teacher_ppl > 0)
+        rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-dasharray=\"5,4\"/>\n", p->x0,
+                      rl__py(p, teacher_ppl), p->x0 + p->w, rl__py(p, teacher_ppl));
+    rl__sb_str(b, "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"");
+    rl__sb_str(b, rl__plot_color[s]);
+    rl__sb_str(b, "\" points=\"");
+    for (i = 0; i < ev->n; i++) { /* the previous stage's last point at x = 0 */
+        const rl__plotpt *q = &ev->p[i];
+        int last_prev = 1, j;
+        if (q->v[3] || !(q->v[0] > 0)) continue;
+        if (q->stage != s) {
+            if (q->stage != s - 1) continue;
+            for (j = i + 1; j < ev->n; j++)
+                if (!ev->p[j].v[3] && ev->p[j].stage == s - 1) last_prev = 0;
+            if (!last_prev) continue;
+        }
+        rl__sb_printf(b, "%.1f,%.1f ", rl__px(p, q->stage == s ? q->tokens : 0), rl__py(p, q->v[0]));
+    }
+    rl__sb_str(b, "\"/>\n");
+    for (i = 0; i < ev->n; i++) {
+        const rl__plotpt *q = &ev->p[i];
+        if (q->v[3] || q->stage != s || !(q->v[0] > 0)) continue;
+        rl__sb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"><title>%.4g</title></circle>\n", rl__px(p, q->tokens),
+                      rl__py(p, q->v[0]), rl__plot_color[s], q->v[0]);
+    }
+}
+
+/* Stage s's training series against tokens: the loss (row 0) or the learning rate. */
+static void rl__plot_train_line(rl__sbuf *b, const rl__panel *p, const rl__plotdat *tr, int s, int row) {
+    int i, first = 1;
+    for (i = 0; i < tr->n; i++) {
+        double v = tr->p[i].v[row ? 1 : 0];
+        if (tr->p[i].stage != s || v != v || (p->logy && !(v > 0))) continue;
+        if (first) {
+            rl__sb_printf(b, "<polyline fill=\"none\" stroke-width=\"1.2\" stroke=\"%s\" points=\"", rl__plot_color[s]);
+            first = 0;
+        }
+        rl__sb_printf(b, "%.1f,%.1f ", rl__px(p, tr->p[i].tokens), rl__py(p, v));
+    }
+    if (!first) rl__sb_str(b, "\"/>\n");
+}
+
+/* Stage s's panel in row `row` (0 loss, 1 held-out perplexity, 2 learning rate), in the box p. */
+static void rl__plot_panel(rl__sbuf *b, rl__panel *p, const rl__plotdat *tr, const rl__plotdat *ev, int s, int row, double teacher_ppl) {
     static const char *const loss_name[4] = {"", "step 1: loss (L2, attention alignment)", "step 2: loss (KL to the teacher)", "step 3: loss (cross entropy)"};
-    static const char *const color[4] = {"#666", "#1f77b4", "#d62728", "#2ca02c"};
+    char ttl[96];
+    int any = rl__plot_range(p, tr, ev, s, row, teacher_ppl);
+    snprintf(ttl, sizeof ttl, "%s", row == 0 ? loss_name[s] : row == 1 ? "held-out perplexity (student; dashed: teacher)" : "learning rate");
+    if (row == 1 && !any && teacher_ppl <= 0) snprintf(ttl, sizeof ttl, "held-out perplexity (none recorded)");
+    if (!(p->ymin <= p->ymax)) p->ymin = 0, p->ymax = 1;
+    rl__panel_axes(b, p, ttl);
+    if (row == 1) rl__plot_heldout(b, p, ev, s, teacher_ppl);
+    else rl__plot_train_line(b, p, tr, s, row);
+}
+
+RLDEF rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title) {
     rl__plotdat tr, ev;
     rl__sbuf b;
     rl_status st;
@@ -7533,79 +7624,12 @@ RLDEF rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, c
         s = stages[k];
         for (row = 0; row < 3; row++) { /* loss, held-out perplexity, learning rate against tokens of this stage */
             rl__panel p;
-            char ttl[96];
-            int first = 1, any = 0;
             memset(&p, 0, sizeof p);
             p.x0 = ML + k * (W + GX);
             p.y0 = MT + row * (H + GY);
             p.w = W;
             p.h = H;
-            p.xmin = 0;
-            p.ymin = HUGE_VAL;
-            p.ymax = -HUGE_VAL;
-            p.logy = row == 1;
-            for (i = 0; i < tr.n; i++)
-                if (tr.p[i].stage == s) p.xmax = RL__MAX(p.xmax, tr.p[i].tokens);
-            if (row == 1) { /* held-out points: this stage's, plus where the stage started */
-                for (i = 0; i < ev.n; i++)
-                    if (!ev.p[i].v[3] && (ev.p[i].stage == s || (ev.p[i].stage < s && ev.p[i].stage >= s - 1)) && ev.p[i].v[0] > 0) {
-                        p.ymin = RL__MIN(p.ymin, ev.p[i].v[0]);
-                        p.ymax = RL__MAX(p.ymax, ev.p[i].v[0]);
-                        any = 1;
-                    }
-                if (teacher_ppl > 0) {
-                    p.ymin = RL__MIN(p.ymin, teacher_ppl);
-                    p.ymax = RL__MAX(p.ymax, teacher_ppl);
-                }
-            } else
-                for (i = 0; i < tr.n; i++)
-                    if (tr.p[i].stage == s && tr.p[i].v[row ? 1 : 0] == tr.p[i].v[row ? 1 : 0]) {
-                        p.ymin = RL__MIN(p.ymin, tr.p[i].v[row ? 1 : 0]);
-                        p.ymax = RL__MAX(p.ymax, tr.p[i].v[row ? 1 : 0]);
-                    }
-            if (row != 1 && row == 0 && p.ymin > 0 && p.ymax / p.ymin > 20) p.logy = 1;
-            snprintf(ttl, sizeof ttl, "%s", row == 0 ? loss_name[s] : row == 1 ? "held-out perplexity (student; dashed: teacher)" : "learning rate");
-            if (row == 1 && !any && teacher_ppl <= 0) snprintf(ttl, sizeof ttl, "held-out perplexity (none recorded)");
-            if (!(p.ymin <= p.ymax)) p.ymin = 0, p.ymax = 1;
-            rl__panel_axes(&b, &p, ttl);
-            if (row == 1) {
-                if (teacher_ppl > 0)
-                    rl__sb_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-dasharray=\"5,4\"/>\n", p.x0,
-                                  rl__py(&p, teacher_ppl), p.x0 + p.w, rl__py(&p, teacher_ppl));
-                rl__sb_str(&b, "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"");
-                rl__sb_str(&b, color[s]);
-                rl__sb_str(&b, "\" points=\"");
-                for (i = 0; i < ev.n; i++) { /* the previous stage's last point at x = 0 */
-                    const rl__plotpt *q = &ev.p[i];
-                    int last_prev = 1, j;
-                    if (q->v[3] || !(q->v[0] > 0)) continue;
-                    if (q->stage != s) {
-                        if (q->stage != s - 1) continue;
-                        for (j = i + 1; j < ev.n; j++)
-                            if (!ev.p[j].v[3] && ev.p[j].stage == s - 1) last_prev = 0;
-                        if (!last_prev) continue;
-                    }
-                    rl__sb_printf(&b, "%.1f,%.1f ", rl__px(&p, q->stage == s ? q->tokens : 0), rl__py(&p, q->v[0]));
-                }
-                rl__sb_str(&b, "\"/>\n");
-                for (i = 0; i < ev.n; i++) {
-                    const rl__plotpt *q = &ev.p[i];
-                    if (q->v[3] || q->stage != s || !(q->v[0] > 0)) continue;
-                    rl__sb_printf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"><title>%.4g</title></circle>\n", rl__px(&p, q->tokens),
-                                  rl__py(&p, q->v[0]), color[s], q->v[0]);
-                }
-                continue;
-            }
-            for (i = 0; i < tr.n; i++) {
-                double v = tr.p[i].v[row ? 1 : 0];
-                if (tr.p[i].stage != s || v != v || (p.logy && !(v > 0))) continue;
-                if (first) {
-                    rl__sb_printf(&b, "<polyline fill=\"none\" stroke-width=\"1.2\" stroke=\"%s\" points=\"", color[s]);
-                    first = 0;
-                }
-                rl__sb_printf(&b, "%.1f,%.1f ", rl__px(&p, tr.p[i].tokens), rl__py(&p, v));
-            }
-            if (!first) rl__sb_str(&b, "\"/>\n");
+            rl__plot_panel(&b, &p, &tr, &ev, s, row, teacher_ppl);
         }
         rl__sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">tokens (step %d)</text>\n", ML + k * (W + GX) + W / 2,
                       MT + 3 * (H + GY) - GY + 28, s);
