@@ -7435,9 +7435,100 @@ static void rl__panel_axes(rl__sbuf *b, rl__panel *p, const char *title) {
     }
 }
 
-RLDEF rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title) {
+static const char *const rl__plot_color[4] = {"#666", "#1f77b4", "#d62728", "#2ca02c"}; /* by stage */
+
+/* The ranges of stage s's panel in row `row` (0 loss, 1 held-out perplexity, 2 learning rate): x over the
+   stage's tokens, y over its values (held-out: also the previous stage's and the teacher's); a loss
+   spanning more than 20x gets a log axis. Returns whether any student held-out point is in it. */
+static int rl__plot_range(rl__panel *p, const rl__plotdat *tr, const rl__plotdat *ev, int s, int row, double teacher_ppl) {
+    int i, any = 0;
+    p->xmin = 0;
+    p->ymin = HUGE_VAL;
+    p->ymax = -HUGE_VAL;
+    p->logy = row == 1;
+    for (i = 0; i < tr->n; i++)
+        if (tr->p[i].stage == s) p->xmax = RL__MAX(p->xmax, tr->p[i].tokens);
+    if (row == 1) { /* held-out points: this stage's, plus where the stage started */
+        for (i = 0; i < ev->n; i++)
+            if (!ev->p[i].v[3] && (ev->p[i].stage == s || (ev->p[i].stage < s && ev->p[i].stage >= s - 1)) && ev->p[i].v[0] > 0) {
+                p->ymin = RL__MIN(p->ymin, ev->p[i].v[0]);
+                p->ymax = RL__MAX(p->ymax, ev->p[i].v[0]);
+                any = 1;
+            }
+        if (teacher_ppl > 0) {
+            p->ymin = RL__MIN(p->ymin, teacher_ppl);
+            p->ymax = RL__MAX(p->ymax, teacher_ppl);
+        }
+    } else
+        for (i = 0; i < tr->n; i++)
+            if (tr->p[i].stage == s && tr->p[i].v[row ? 1 : 0] == tr->p[i].v[row ? 1 : 0]) {
+                p->ymin = RL__MIN(p->ymin, tr->p[i].v[row ? 1 : 0]);
+                p->ymax = RL__MAX(p->ymax, tr->p[i].v[row ? 1 : 0]);
+            }
+    if (row != 1 && row == 0 && p->ymin > 0 && p->ymax / p->ymin > 20) p->logy = 1;
+    return any;
+}
+
+/* Stage s's held-out perplexity: the teacher's dashed, the student's line from the previous stage's
+   last point (at x = 0), dots on this stage's points. */
+static void rl__plot_heldout(rl__sbuf *b, const rl__panel *p, const rl__plotdat *ev, int s, double teacher_ppl) {
+    int i;
+    if (teacher_ppl > 0)
+        rl__sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-dasharray=\"5,4\"/>\n", p->x0,
+                      rl__py(p, teacher_ppl), p->x0 + p->w, rl__py(p, teacher_ppl));
+    rl__sb_str(b, "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"");
+    rl__sb_str(b, rl__plot_color[s]);
+    rl__sb_str(b, "\" points=\"");
+    for (i = 0; i < ev->n; i++) { /* the previous stage's last point at x = 0 */
+        const rl__plotpt *q = &ev->p[i];
+        int last_prev = 1, j;
+        if (q->v[3] || !(q->v[0] > 0)) continue;
+        if (q->stage != s) {
+            if (q->stage != s - 1) continue;
+            for (j = i + 1; j < ev->n; j++)
+                if (!ev->p[j].v[3] && ev->p[j].stage == s - 1) last_prev = 0;
+            if (!last_prev) continue;
+        }
+        rl__sb_printf(b, "%.1f,%.1f ", rl__px(p, q->stage == s ? q->tokens : 0), rl__py(p, q->v[0]));
+    }
+    rl__sb_str(b, "\"/>\n");
+    for (i = 0; i < ev->n; i++) {
+        const rl__plotpt *q = &ev->p[i];
+        if (q->v[3] || q->stage != s || !(q->v[0] > 0)) continue;
+        rl__sb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"><title>%.4g</title></circle>\n", rl__px(p, q->tokens),
+                      rl__py(p, q->v[0]), rl__plot_color[s], q->v[0]);
+    }
+}
+
+/* Stage s's training series against tokens: the loss (row 0) or the learning rate. */
+static void rl__plot_train_line(rl__sbuf *b, const rl__panel *p, const rl__plotdat *tr, int s, int row) {
+    int i, first = 1;
+    for (i = 0; i < tr->n; i++) {
+        double v = tr->p[i].v[row ? 1 : 0];
+        if (tr->p[i].stage != s || v != v || (p->logy && !(v > 0))) continue;
+        if (first) {
+            rl__sb_printf(b, "<polyline fill=\"none\" stroke-width=\"1.2\" stroke=\"%s\" points=\"", rl__plot_color[s]);
+            first = 0;
+        }
+        rl__sb_printf(b, "%.1f,%.1f ", rl__px(p, tr->p[i].tokens), rl__py(p, v));
+    }
+    if (!first) rl__sb_str(b, "\"/>\n");
+}
+
+/* Stage s's panel in row `row` (0 loss, 1 held-out perplexity, 2 learning rate), in the box p. */
+static void rl__plot_panel(rl__sbuf *b, rl__panel *p, const rl__plotdat *tr, const rl__plotdat *ev, int s, int row, double teacher_ppl) {
     static const char *const loss_name[4] = {"", "step 1: loss (L2, attention alignment)", "step 2: loss (KL to the teacher)", "step 3: loss (cross entropy)"};
-    static const char *const color[4] = {"#666", "#1f77b4", "#d62728", "#2ca02c"};
+    char ttl[96];
+    int any = rl__plot_range(p, tr, ev, s, row, teacher_ppl);
+    snprintf(ttl, sizeof ttl, "%s", row == 0 ? loss_name[s] : row == 1 ? "held-out perplexity (student; dashed: teacher)" : "learning rate");
+    if (row == 1 && !any && teacher_ppl <= 0) snprintf(ttl, sizeof ttl, "held-out perplexity (none recorded)");
+    if (!(p->ymin <= p->ymax)) p->ymin = 0, p->ymax = 1;
+    rl__panel_axes(b, p, ttl);
+    if (row == 1) rl__plot_heldout(b, p, ev, s, teacher_ppl);
+    else rl__plot_train_line(b, p, tr, s, row);
+}
+
+RLDEF rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, const char *svg_path, const char *title) {
     rl__plotdat tr, ev;
     rl__sbuf b;
     rl_status st;
@@ -7470,79 +7561,12 @@ RLDEF rl_status rl_plot_train_svg(const char *train_csv, const char *eval_csv, c
         s = stages[k];
         for (row = 0; row < 3; row++) { /* loss, held-out perplexity, learning rate against tokens of this stage */
             rl__panel p;
-            char ttl[96];
-            int first = 1, any = 0;
             memset(&p, 0, sizeof p);
             p.x0 = ML + k * (W + GX);
             p.y0 = MT + row * (H + GY);
             p.w = W;
             p.h = H;
-            p.xmin = 0;
-            p.ymin = HUGE_VAL;
-            p.ymax = -HUGE_VAL;
-            p.logy = row == 1;
-            for (i = 0; i < tr.n; i++)
-                if (tr.p[i].stage == s) p.xmax = RL__MAX(p.xmax, tr.p[i].tokens);
-            if (row == 1) { /* held-out points: this stage's, plus where the stage started */
-                for (i = 0; i < ev.n; i++)
-                    if (!ev.p[i].v[3] && (ev.p[i].stage == s || (ev.p[i].stage < s && ev.p[i].stage >= s - 1)) && ev.p[i].v[0] > 0) {
-                        p.ymin = RL__MIN(p.ymin, ev.p[i].v[0]);
-                        p.ymax = RL__MAX(p.ymax, ev.p[i].v[0]);
-                        any = 1;
-                    }
-                if (teacher_ppl > 0) {
-                    p.ymin = RL__MIN(p.ymin, teacher_ppl);
-                    p.ymax = RL__MAX(p.ymax, teacher_ppl);
-                }
-            } else
-                for (i = 0; i < tr.n; i++)
-                    if (tr.p[i].stage == s && tr.p[i].v[row ? 1 : 0] == tr.p[i].v[row ? 1 : 0]) {
-                        p.ymin = RL__MIN(p.ymin, tr.p[i].v[row ? 1 : 0]);
-                        p.ymax = RL__MAX(p.ymax, tr.p[i].v[row ? 1 : 0]);
-                    }
-            if (row != 1 && row == 0 && p.ymin > 0 && p.ymax / p.ymin > 20) p.logy = 1;
-            snprintf(ttl, sizeof ttl, "%s", row == 0 ? loss_name[s] : row == 1 ? "held-out perplexity (student; dashed: teacher)" : "learning rate");
-            if (row == 1 && !any && teacher_ppl <= 0) snprintf(ttl, sizeof ttl, "held-out perplexity (none recorded)");
-            if (!(p.ymin <= p.ymax)) p.ymin = 0, p.ymax = 1;
-            rl__panel_axes(&b, &p, ttl);
-            if (row == 1) {
-                if (teacher_ppl > 0)
-                    rl__sb_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-dasharray=\"5,4\"/>\n", p.x0,
-                                  rl__py(&p, teacher_ppl), p.x0 + p.w, rl__py(&p, teacher_ppl));
-                rl__sb_str(&b, "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"");
-                rl__sb_str(&b, color[s]);
-                rl__sb_str(&b, "\" points=\"");
-                for (i = 0; i < ev.n; i++) { /* the previous stage's last point at x = 0 */
-                    const rl__plotpt *q = &ev.p[i];
-                    int last_prev = 1, j;
-                    if (q->v[3] || !(q->v[0] > 0)) continue;
-                    if (q->stage != s) {
-                        if (q->stage != s - 1) continue;
-                        for (j = i + 1; j < ev.n; j++)
-                            if (!ev.p[j].v[3] && ev.p[j].stage == s - 1) last_prev = 0;
-                        if (!last_prev) continue;
-                    }
-                    rl__sb_printf(&b, "%.1f,%.1f ", rl__px(&p, q->stage == s ? q->tokens : 0), rl__py(&p, q->v[0]));
-                }
-                rl__sb_str(&b, "\"/>\n");
-                for (i = 0; i < ev.n; i++) {
-                    const rl__plotpt *q = &ev.p[i];
-                    if (q->v[3] || q->stage != s || !(q->v[0] > 0)) continue;
-                    rl__sb_printf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"><title>%.4g</title></circle>\n", rl__px(&p, q->tokens),
-                                  rl__py(&p, q->v[0]), color[s], q->v[0]);
-                }
-                continue;
-            }
-            for (i = 0; i < tr.n; i++) {
-                double v = tr.p[i].v[row ? 1 : 0];
-                if (tr.p[i].stage != s || v != v || (p.logy && !(v > 0))) continue;
-                if (first) {
-                    rl__sb_printf(&b, "<polyline fill=\"none\" stroke-width=\"1.2\" stroke=\"%s\" points=\"", color[s]);
-                    first = 0;
-                }
-                rl__sb_printf(&b, "%.1f,%.1f ", rl__px(&p, tr.p[i].tokens), rl__py(&p, v));
-            }
-            if (!first) rl__sb_str(&b, "\"/>\n");
+            rl__plot_panel(&b, &p, &tr, &ev, s, row, teacher_ppl);
         }
         rl__sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">tokens (step %d)</text>\n", ML + k * (W + GX) + W / 2,
                       MT + 3 * (H + GY) - GY + 28, s);
@@ -9700,17 +9724,14 @@ static rl_status rl__st_entry(rl_st *st, const char *fn, const char *name, const
     return RL_OK;
 }
 
-/* Validate file `file` of st and append its tensors to the list. */
-static rl_status rl__st_parse(rl_st *st, int file, rl__st_list *list) {
-    rl__st_file *f = &st->files[file];
+/* The 8-byte length and the JSON header of file f: an object without duplicate keys
+   (on RL_OK the caller frees doc). */
+static rl_status rl__st_read_json(const rl__st_file *f, uint64_t *hlen_out, rl_json_doc *doc) {
     const char *fn = f->path;
     const unsigned char *p = f->base;
-    uint64_t hlen = 0, data_len, end = 0;
-    rl_json_doc doc;
-    rl__st_span *spans = NULL;
-    size_t first = list->n, ns = 0, i;
+    uint64_t hlen = 0;
     char *src;
-    rl_status s = RL_OK;
+    rl_status s;
     int k;
     if (f->size < 8)
         return rl__fail(RL_ERR_FORMAT, "%s: file is %zu bytes, too small for a safetensors header (8-byte length + JSON)", fn, f->size);
@@ -9720,21 +9741,107 @@ static rl_status rl__st_parse(rl_st *st, int file, rl__st_list *list) {
                         fn, (unsigned long long)hlen, RL_ST_MAX_HEADER);
     if (hlen > f->size - 8)
         return rl__fail(RL_ERR_FORMAT, "%s: header length %llu runs past end of file (size %zu)", fn, (unsigned long long)hlen, f->size);
-    data_len = f->size - 8 - hlen;
     src = (char *)RL_MALLOC(strlen(fn) + 16);
     if (!src) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
     sprintf(src, "%s: header", fn);
-    s = rl_json_parse(&doc, (const char *)p + 8, (size_t)hlen, src);
+    s = rl_json_parse(doc, (const char *)p + 8, (size_t)hlen, src);
     RL_FREE(src);
     if (s != RL_OK) return s;
-    if (doc.root.type != RL_JSON_OBJ) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: header is %s, expected a JSON object", fn, rl_json_type_name(doc.root.type));
-        goto done;
+    if (doc->root.type != RL_JSON_OBJ)
+        s = rl__fail(RL_ERR_FORMAT, "%s: header is %s, expected a JSON object", fn, rl_json_type_name(doc->root.type));
+    else if (rl_json_has_dup(doc))
+        s = rl__fail(RL_ERR_FORMAT, "%s: header: duplicate key \"%.200s\" (at %d:%d)", fn, doc->dup_key, doc->dup_line, doc->dup_col);
+    if (s != RL_OK) {
+        rl_json_free(doc);
+        return s;
     }
-    if (rl_json_has_dup(&doc)) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: header: duplicate key \"%.200s\" (at %d:%d)", fn, doc.dup_key, doc.dup_line, doc.dup_col);
-        goto done;
+    *hlen_out = hlen;
+    return RL_OK;
+}
+
+/* The __metadata__ entry: an object of strings, kept (in st's arena) from the first file only. */
+static rl_status rl__st_read_meta(rl_st *st, const char *fn, int file, const rl_json *v) {
+    int64_t m;
+    if (v->type == RL_JSON_OBJ && (rl_json_get(v, "dtype") || rl_json_get(v, "data_offsets")))
+        return rl__fail(RL_ERR_FORMAT, "%s: a tensor may not be named \"__metadata__\" (reserved for metadata)", fn);
+    if (v->type != RL_JSON_OBJ)
+        return rl__fail(RL_ERR_FORMAT, "%s: __metadata__ must be an object of strings, got %s", fn, rl_json_type_name(v->type));
+    for (m = 0; m < v->n; m++)
+        if (v->kids[m].type != RL_JSON_STR)
+            return rl__fail(RL_ERR_FORMAT, "%s: __metadata__: value of \"%.100s\" must be a string, got %s", fn, v->keys[m],
+                            rl_json_type_name(v->kids[m].type));
+    if (file != 0 || !v->n) return RL_OK;
+    st->n_meta = (int)v->n;
+    st->meta_keys = (const char **)rl_arena_alloc(&st->arena, (size_t)v->n * sizeof(char *));
+    st->meta_vals = (const char **)rl_arena_alloc(&st->arena, (size_t)v->n * sizeof(char *));
+    if (!st->meta_keys || !st->meta_vals) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
+    for (m = 0; m < v->n; m++) {
+        st->meta_keys[m] = rl__st_strdup(&st->arena, v->keys[m], (size_t)v->klen[m]);
+        st->meta_vals[m] = rl__st_strdup(&st->arena, v->kids[m].str, (size_t)v->kids[m].n);
+        if (!st->meta_keys[m] || !st->meta_vals[m]) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
     }
+    return RL_OK;
+}
+
+/* One tensor entry: checked, named in st's arena and appended to the list; its data offsets go to span. */
+static rl_status rl__st_add_tensor(rl_st *st, const char *fn, const char *key, const rl_json *v, const unsigned char *data,
+                                   uint64_t data_len, int file, rl__st_list *list, rl__st_span *span) {
+    rl_st_tensor t;
+    uint64_t b = 0, e = 0;
+    rl_st_tensor *nl;
+    rl_status s;
+    if ((s = rl__st_entry(st, fn, key, v, data, data_len, file, &t, &b, &e)) != RL_OK) return s;
+    t.name = rl__st_strdup(&st->arena, key, strlen(key));
+    nl = (rl_st_tensor *)rl__grow(list->t, &list->cap, list->n + 1, sizeof(rl_st_tensor));
+    if (!t.name || !nl) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
+    list->t = nl;
+    span->b = b;
+    span->e = e;
+    span->idx = list->n;
+    list->t[list->n++] = t;
+    return RL_OK;
+}
+
+/* The tensors must tile the data section of f: sorted by offsets, each starts where the last ended,
+   and the last ends where the file does. */
+static rl_status rl__st_check_tiling(const rl__st_file *f, uint64_t hlen, const rl__st_list *list, rl__st_span *spans, size_t ns) {
+    const char *fn = f->path;
+    uint64_t data_len = f->size - 8 - hlen, end = 0;
+    size_t i;
+    qsort(spans, ns, sizeof *spans, rl__st_span_cmp);
+    for (i = 0; i < ns; i++) {
+        const char *name = list->t[spans[i].idx].name;
+        if (spans[i].b > end) {
+            if (i == 0)
+                return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu]: the first tensor must start at 0 (gap of %llu bytes)",
+                                fn, name, (unsigned long long)spans[i].b, (unsigned long long)spans[i].e, (unsigned long long)spans[i].b);
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu] leave a gap of %llu bytes after tensor %s (ends at %llu)",
+                            fn, name, (unsigned long long)spans[i].b, (unsigned long long)spans[i].e,
+                            (unsigned long long)(spans[i].b - end), list->t[spans[i - 1].idx].name, (unsigned long long)end);
+        }
+        if (spans[i].b < end)
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu] overlap tensor %s [%llu, %llu]", fn, name,
+                            (unsigned long long)spans[i].b, (unsigned long long)spans[i].e, list->t[spans[i - 1].idx].name,
+                            (unsigned long long)spans[i - 1].b, (unsigned long long)spans[i - 1].e);
+        end = spans[i].e;
+    }
+    if (end != data_len)
+        return rl__fail(RL_ERR_FORMAT, "%s: %llu trailing bytes after the last tensor's data (the data section ends at byte %llu of %zu)", fn,
+                        (unsigned long long)(data_len - end), (unsigned long long)(8 + hlen + end), f->size);
+    return RL_OK;
+}
+
+/* Validate file `file` of st and append its tensors to the list. */
+static rl_status rl__st_parse(rl_st *st, int file, rl__st_list *list) {
+    rl__st_file *f = &st->files[file];
+    const char *fn = f->path;
+    uint64_t hlen = 0, data_len;
+    rl_json_doc doc;
+    rl__st_span *spans = NULL;
+    size_t first = list->n, ns = 0, i;
+    rl_status s = RL_OK;
+    if ((s = rl__st_read_json(f, &hlen, &doc)) != RL_OK) return s;
+    data_len = f->size - 8 - hlen;
     spans = (rl__st_span *)RL_MALLOC((size_t)(doc.root.n ? doc.root.n : 1) * sizeof *spans);
     if (!spans) {
         s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
@@ -9747,87 +9854,11 @@ static rl_status rl__st_parse(rl_st *st, int file, rl__st_list *list) {
             s = rl__fail(RL_ERR_FORMAT, "%s: tensor name \"%s...\" contains a NUL character", fn, key);
             goto done;
         }
-        if (!strcmp(key, "__metadata__")) {
-            int64_t m;
-            if (v->type == RL_JSON_OBJ && (rl_json_get(v, "dtype") || rl_json_get(v, "data_offsets"))) {
-                s = rl__fail(RL_ERR_FORMAT, "%s: a tensor may not be named \"__metadata__\" (reserved for metadata)", fn);
-                goto done;
-            }
-            if (v->type != RL_JSON_OBJ) {
-                s = rl__fail(RL_ERR_FORMAT, "%s: __metadata__ must be an object of strings, got %s", fn, rl_json_type_name(v->type));
-                goto done;
-            }
-            for (m = 0; m < v->n; m++)
-                if (v->kids[m].type != RL_JSON_STR) {
-                    s = rl__fail(RL_ERR_FORMAT, "%s: __metadata__: value of \"%.100s\" must be a string, got %s", fn, v->keys[m],
-                                 rl_json_type_name(v->kids[m].type));
-                    goto done;
-                }
-            if (file == 0 && v->n) {
-                st->n_meta = (int)v->n;
-                st->meta_keys = (const char **)rl_arena_alloc(&st->arena, (size_t)v->n * sizeof(char *));
-                st->meta_vals = (const char **)rl_arena_alloc(&st->arena, (size_t)v->n * sizeof(char *));
-                if (!st->meta_keys || !st->meta_vals) {
-                    s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
-                    goto done;
-                }
-                for (m = 0; m < v->n; m++) {
-                    st->meta_keys[m] = rl__st_strdup(&st->arena, v->keys[m], (size_t)v->klen[m]);
-                    st->meta_vals[m] = rl__st_strdup(&st->arena, v->kids[m].str, (size_t)v->kids[m].n);
-                    if (!st->meta_keys[m] || !st->meta_vals[m]) {
-                        s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
-                        goto done;
-                    }
-                }
-            }
-            continue;
-        }
-        {
-            rl_st_tensor t;
-            uint64_t b = 0, e = 0;
-            rl_st_tensor *nl;
-            if ((s = rl__st_entry(st, fn, key, v, p + 8 + hlen, data_len, file, &t, &b, &e)) != RL_OK) goto done;
-            t.name = rl__st_strdup(&st->arena, key, strlen(key));
-            nl = (rl_st_tensor *)rl__grow(list->t, &list->cap, list->n + 1, sizeof(rl_st_tensor));
-            if (!t.name || !nl) {
-                s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", fn);
-                goto done;
-            }
-            list->t = nl;
-            spans[ns].b = b;
-            spans[ns].e = e;
-            spans[ns].idx = list->n;
-            ns++;
-            list->t[list->n++] = t;
-        }
+        if (!strcmp(key, "__metadata__")) s = rl__st_read_meta(st, fn, file, v);
+        else if ((s = rl__st_add_tensor(st, fn, key, v, f->base + 8 + hlen, data_len, file, list, &spans[ns])) == RL_OK) ns++;
+        if (s != RL_OK) goto done;
     }
-    /* the tensors must tile the data section: sorted by offsets, each starts where the last ended */
-    qsort(spans, ns, sizeof *spans, rl__st_span_cmp);
-    for (i = 0; i < ns; i++) {
-        const char *name = list->t[spans[i].idx].name;
-        if (spans[i].b > end) {
-            if (i == 0)
-                s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu]: the first tensor must start at 0 (gap of %llu bytes)",
-                             fn, name, (unsigned long long)spans[i].b, (unsigned long long)spans[i].e, (unsigned long long)spans[i].b);
-            else
-                s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu] leave a gap of %llu bytes after tensor %s (ends at %llu)",
-                             fn, name, (unsigned long long)spans[i].b, (unsigned long long)spans[i].e,
-                             (unsigned long long)(spans[i].b - end), list->t[spans[i - 1].idx].name, (unsigned long long)end);
-            goto done;
-        }
-        if (spans[i].b < end) {
-            s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: data_offsets [%llu, %llu] overlap tensor %s [%llu, %llu]", fn, name,
-                         (unsigned long long)spans[i].b, (unsigned long long)spans[i].e, list->t[spans[i - 1].idx].name,
-                         (unsigned long long)spans[i - 1].b, (unsigned long long)spans[i - 1].e);
-            goto done;
-        }
-        end = spans[i].e;
-    }
-    if (end != data_len) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: %llu trailing bytes after the last tensor's data (the data section ends at byte %llu of %zu)", fn,
-                     (unsigned long long)(data_len - end), (unsigned long long)(8 + hlen + end), f->size);
-        goto done;
-    }
+    s = rl__st_check_tiling(f, hlen, list, spans, ns);
 done:
     if (s != RL_OK) list->n = first;
     RL_FREE(spans);
@@ -9932,15 +9963,114 @@ static int rl__st_shard_name_ok(const char *s) {
     return 1;
 }
 
+/* The distinct shard names of the weight_map, sorted: a shard's file index is its position.
+   Each map entry gets its shard's file index; map is then sorted by tensor name. */
+static rl_status rl__st_number_shards(const char *index, const rl_json *wm, rl__st_wm *map, const char **shards, int nm, int *n_shards) {
+    int i, n = 0;
+    if (nm) qsort(shards, (size_t)nm, sizeof *shards, rl__str_cmp);
+    for (i = 0; i < nm; i++)
+        if (!n || strcmp(shards[n - 1], shards[i])) shards[n++] = shards[i];
+    if (!n) return rl__fail(RL_ERR_FORMAT, "%s: weight_map is empty", index);
+    for (i = 0; i < nm; i++) {
+        const char *sh = wm->kids[i].str;
+        int lo = 0, hi = n - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (strcmp(shards[mid], sh) < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        map[i].file = lo;
+    }
+    if (nm) qsort(map, (size_t)nm, sizeof *map, rl__st_wm_cmp);
+    *n_shards = n;
+    return RL_OK;
+}
+
+/* The index file: its weight_map as (tensor name, file) pairs and the distinct shard names.
+   doc, *map and *shards are the caller's to free, also on failure; map and shards point into doc. */
+static rl_status rl__st_read_index(const char *index, rl_json_doc *doc, rl__st_wm **map_out, const char ***shards_out, int *nm_out,
+                                   int *n_shards) {
+    const rl_json *wm;
+    rl__st_wm *map;
+    const char **shards;
+    int nm, i;
+    rl_status s;
+    if ((s = rl_json_parse_file(doc, index, (size_t)64 << 20)) != RL_OK) return s;
+    if (rl_json_has_dup(doc))
+        return rl__fail(RL_ERR_FORMAT, "%s: duplicate key \"%.200s\" (at %d:%d)", index, doc->dup_key, doc->dup_line, doc->dup_col);
+    wm = rl_json_get(&doc->root, "weight_map");
+    if ((s = rl_json_expect(wm, RL_JSON_OBJ, index, "weight_map")) != RL_OK) return s;
+    if (wm->n > 10000000) return rl__fail(RL_ERR_UNSUPPORTED, "%s: weight_map has too many entries", index);
+    nm = *nm_out = (int)wm->n;
+    map = *map_out = (rl__st_wm *)RL_MALLOC((size_t)(nm ? nm : 1) * sizeof *map);
+    shards = *shards_out = (const char **)RL_MALLOC((size_t)(nm ? nm : 1) * sizeof *shards);
+    if (!map || !shards) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", index);
+    for (i = 0; i < nm; i++) {
+        const rl_json *v = &wm->kids[i];
+        if (v->type != RL_JSON_STR || (size_t)v->n != strlen(v->str) || !rl__st_shard_name_ok(v->str))
+            return rl__fail(RL_ERR_FORMAT, "%s: weight_map: \"%.200s\" must map to a shard file name in the same folder", index, wm->keys[i]);
+        map[i].name = wm->keys[i];
+        shards[i] = v->str;
+    }
+    return rl__st_number_shards(index, wm, map, shards, nm, n_shards);
+}
+
+/* Shard file i of st (name in dir): present, mapped, its tensors appended to the list. */
+static rl_status rl__st_open_shard(rl_st *st, int i, const char *dir, const char *index, const char *name, rl__st_list *list) {
+    char *path = rl__path_join(&st->arena, dir, name);
+    rl_status s;
+    if (!path) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", dir);
+    st->files[i].path = path;
+    if (!rl__is_file(path))
+        return rl__fail(RL_ERR_IO, "%s: names shard %s, which is missing (%s)", index, name, strerror(errno ? errno : ENOENT));
+    if ((s = rl__map_file(path, &st->files[i].base, &st->files[i].size, &st->files[i].kind)) != RL_OK) return s;
+    return rl__st_parse(st, i, list);
+}
+
+/* Resolve names found in several shards through the index (the list keeps one entry per name);
+   then every name of the index must be in its shard. */
+static rl_status rl__st_resolve(rl__st_list *list, const rl__st_wm *map, int nm, const char *const *shards, const char *index,
+                                const char *dir) {
+    size_t r, w = 0, g;
+    int j;
+    if (list->n > 1) qsort(list->t, list->n, sizeof(rl_st_tensor), rl__st_name_cmp);
+    for (r = 0; r < list->n; r = g) {
+        rl__st_wm key;
+        const rl__st_wm *hit;
+        size_t keep = r;
+        for (g = r + 1; g < list->n && !strcmp(list->t[g].name, list->t[r].name); g++) {}
+        key.name = list->t[r].name;
+        hit = nm ? (const rl__st_wm *)bsearch(&key, map, (size_t)nm, sizeof *map, rl__st_wm_cmp) : NULL;
+        if (hit) {
+            for (keep = r; keep < g && list->t[keep].file != hit->file; keep++) {}
+            if (keep == g)
+                return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: the index says it is in %s, but it is in %s", index, key.name,
+                                shards[hit->file], shards[list->t[r].file]);
+        } else if (g - r > 1) {
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor %s is in two shards (%s and %s) and the index does not say which one owns it", dir,
+                            key.name, shards[list->t[r].file], shards[list->t[r + 1].file]);
+        }
+        list->t[w++] = list->t[keep];
+    }
+    list->n = w;
+    for (j = 0; j < nm; j++) {
+        rl_st_tensor key;
+        key.name = map[j].name;
+        key.file = map[j].file;
+        if (!list->n || !bsearch(&key, list->t, list->n, sizeof(rl_st_tensor), rl__st_name_cmp))
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor %s: not found in shard %s", index, map[j].name, shards[map[j].file]);
+    }
+    return RL_OK;
+}
+
 RLDEF rl_status rl_st_open_dir(rl_st *st, const char *dir) {
     rl_arena tmp;
     char *single, *index;
     rl_json_doc doc;
-    const rl_json *wm;
     rl__st_wm *map = NULL;
     const char **shards = NULL;
     rl__st_list list = {NULL, 0, 0};
-    int n_shards = 0, nm = 0, i, j;
+    int n_shards = 0, nm = 0, i;
     rl_status s;
     memset(&doc, 0, sizeof doc);
     rl_arena_init(&tmp, 4096);
@@ -9962,104 +10092,12 @@ RLDEF rl_status rl_st_open_dir(rl_st *st, const char *dir) {
         if (!rl__is_dir(dir)) return rl__fail(RL_ERR_IO, "%s: not a folder (%s)", dir, strerror(errno));
         return rl__fail(RL_ERR_IO, "%s: no model.safetensors or model.safetensors.index.json in this folder", dir);
     }
-    if ((s = rl_json_parse_file(&doc, index, (size_t)64 << 20)) != RL_OK) goto fail0;
-    if (rl_json_has_dup(&doc)) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: duplicate key \"%.200s\" (at %d:%d)", index, doc.dup_key, doc.dup_line, doc.dup_col);
-        goto fail0;
-    }
-    wm = rl_json_get(&doc.root, "weight_map");
-    if ((s = rl_json_expect(wm, RL_JSON_OBJ, index, "weight_map")) != RL_OK) goto fail0;
-    if (wm->n > 10000000) {
-        s = rl__fail(RL_ERR_UNSUPPORTED, "%s: weight_map has too many entries", index);
-        goto fail0;
-    }
-    nm = (int)wm->n;
-    map = (rl__st_wm *)RL_MALLOC((size_t)(nm ? nm : 1) * sizeof *map);
-    shards = (const char **)RL_MALLOC((size_t)(nm ? nm : 1) * sizeof *shards);
-    if (!map || !shards) {
-        s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", index);
-        goto fail0;
-    }
-    for (i = 0; i < nm; i++) {
-        const rl_json *v = &wm->kids[i];
-        if (v->type != RL_JSON_STR || (size_t)v->n != strlen(v->str) || !rl__st_shard_name_ok(v->str)) {
-            s = rl__fail(RL_ERR_FORMAT, "%s: weight_map: \"%.200s\" must map to a shard file name in the same folder", index, wm->keys[i]);
-            goto fail0;
-        }
-        map[i].name = wm->keys[i];
-        shards[i] = v->str;
-    }
-    /* distinct shard names, sorted: file index = position */
-    if (nm) qsort(shards, (size_t)nm, sizeof *shards, rl__str_cmp);
-    for (i = 0; i < nm; i++)
-        if (!n_shards || strcmp(shards[n_shards - 1], shards[i])) shards[n_shards++] = shards[i];
-    if (!n_shards) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: weight_map is empty", index);
-        goto fail0;
-    }
-    for (i = 0; i < nm; i++) {
-        const char *sh = wm->kids[i].str;
-        int lo = 0, hi = n_shards - 1;
-        while (lo < hi) {
-            int mid = (lo + hi) / 2;
-            if (strcmp(shards[mid], sh) < 0) lo = mid + 1;
-            else hi = mid;
-        }
-        map[i].file = lo;
-    }
-    if (nm) qsort(map, (size_t)nm, sizeof *map, rl__st_wm_cmp);
+    if ((s = rl__st_read_index(index, &doc, &map, &shards, &nm, &n_shards)) != RL_OK) goto fail0;
     if ((s = rl__st_begin(st, dir, n_shards)) != RL_OK) goto fail;
     st->n_files = n_shards;
-    for (i = 0; i < n_shards; i++) {
-        char *path = rl__path_join(&st->arena, dir, shards[i]);
-        if (!path) {
-            s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", dir);
-            goto fail;
-        }
-        st->files[i].path = path;
-        if (!rl__is_file(path)) {
-            s = rl__fail(RL_ERR_IO, "%s: names shard %s, which is missing (%s)", index, shards[i], strerror(errno ? errno : ENOENT));
-            goto fail;
-        }
-        if ((s = rl__map_file(path, &st->files[i].base, &st->files[i].size, &st->files[i].kind)) != RL_OK ||
-            (s = rl__st_parse(st, i, &list)) != RL_OK)
-            goto fail;
-    }
-    /* resolve names found in several shards through the index; check the index against the shards */
-    if (list.n > 1) qsort(list.t, list.n, sizeof(rl_st_tensor), rl__st_name_cmp);
-    {
-        size_t r, w = 0, g;
-        for (r = 0; r < list.n; r = g) {
-            rl__st_wm key, *hit;
-            size_t keep = r;
-            for (g = r + 1; g < list.n && !strcmp(list.t[g].name, list.t[r].name); g++) {}
-            key.name = list.t[r].name;
-            hit = nm ? (rl__st_wm *)bsearch(&key, map, (size_t)nm, sizeof *map, rl__st_wm_cmp) : NULL;
-            if (hit) {
-                for (keep = r; keep < g && list.t[keep].file != hit->file; keep++) {}
-                if (keep == g) {
-                    s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: the index says it is in %s, but it is in %s", index, key.name,
-                                 shards[hit->file], shards[list.t[r].file]);
-                    goto fail;
-                }
-            } else if (g - r > 1) {
-                s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s is in two shards (%s and %s) and the index does not say which one owns it", dir,
-                             key.name, shards[list.t[r].file], shards[list.t[r + 1].file]);
-                goto fail;
-            }
-            list.t[w++] = list.t[keep];
-        }
-        list.n = w;
-        for (j = 0; j < nm; j++) {
-            rl_st_tensor key;
-            key.name = map[j].name;
-            key.file = map[j].file;
-            if (!list.n || !bsearch(&key, list.t, list.n, sizeof(rl_st_tensor), rl__st_name_cmp)) {
-                s = rl__fail(RL_ERR_FORMAT, "%s: tensor %s: not found in shard %s", index, map[j].name, shards[map[j].file]);
-                goto fail;
-            }
-        }
-    }
+    for (i = 0; i < n_shards; i++)
+        if ((s = rl__st_open_shard(st, i, dir, index, shards[i], &list)) != RL_OK) goto fail;
+    if ((s = rl__st_resolve(&list, map, nm, shards, index, dir)) != RL_OK) goto fail;
     s = rl__st_finish(st, &list);
     if (s != RL_OK) goto fail;
     RL_FREE(list.t);
@@ -10250,108 +10288,34 @@ static int rl__st_wname_cmp(const void *a, const void *b) {
     return strcmp(((const rl__st_word *)a)->e->name, ((const rl__st_word *)b)->e->name);
 }
 
-/* Validate, order and build the header (padded). ord: n items in file order. */
-static rl_status rl__st_header(const char *what, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags,
-                               rl__st_word **ord_out, rl__sbuf *hb) {
-    rl__st_word *ord;
-    const char **mk = NULL;
-    int nmeta = 0, i, j, k;
-    uint64_t off = 0;
-    rl_status s = RL_OK;
-    *ord_out = NULL;
-    memset(hb, 0, sizeof *hb);
-    if (n < 0 || (n && !tensors)) return rl__fail(RL_ERR_ARG, "%s: bad tensor list", what);
-    ord = (rl__st_word *)RL_MALLOC((size_t)(n ? n : 1) * sizeof *ord);
-    if (!ord) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
-    for (i = 0; i < n; i++) {
-        const rl_st_entry *e = &tensors[i];
-        uint64_t numel = 1;
-        ord[i].e = e;
-        ord[i].dt = rl__st_from_dtype(e->dtype);
-        if (!e->name || !rl__utf8_valid(e->name, strlen(e->name)) || !strcmp(e->name, "__metadata__")) {
-            s = rl__fail(RL_ERR_ARG, "%s: tensor %d: name %s", what, i, !e->name ? "missing" : "is not valid UTF-8 or is reserved");
-            goto fail;
-        }
-        if (ord[i].dt == RL_ST_NDTYPES) {
-            s = rl__fail(RL_ERR_ARG, "%s: tensor %s: unknown dtype %d", what, e->name, (int)e->dtype);
-            goto fail;
-        }
-        if (e->ndim < 0 || e->ndim > RL_ST_MAX_DIMS) {
-            s = rl__fail(RL_ERR_ARG, "%s: tensor %s: ndim %d (0..%d)", what, e->name, e->ndim, RL_ST_MAX_DIMS);
-            goto fail;
-        }
-        for (k = 0; k < e->ndim; k++)
-            if (e->shape[k] < 0) {
-                s = rl__fail(RL_ERR_ARG, "%s: tensor %s: negative dimension in shape", what, e->name);
-                goto fail;
-            } else if (e->shape[k] == 0) {
-                numel = 0;
-            }
-        for (k = 0; numel && k < e->ndim; k++) { /* as the reader: any dims when one is 0 */
-            if (numel > ((uint64_t)1 << 60) / (uint64_t)e->shape[k]) {
-                s = rl__fail(RL_ERR_ARG, "%s: tensor %s: shape too large", what, e->name);
-                goto fail;
-            }
-            numel *= (uint64_t)e->shape[k];
-        }
-        ord[i].nbytes = numel * (rl__st_bits[ord[i].dt] / 8);
-        if (ord[i].nbytes && !e->data) {
-            s = rl__fail(RL_ERR_ARG, "%s: tensor %s: no data", what, e->name);
-            goto fail;
-        }
+/* Tensor i of a list to write: a name, a dtype, a shape the format can hold, data; w gets its dtype and byte size. */
+static rl_status rl__st_check_entry(const char *what, int i, const rl_st_entry *e, rl__st_word *w) {
+    uint64_t numel = 1;
+    int k;
+    w->e = e;
+    w->dt = rl__st_from_dtype(e->dtype);
+    if (!e->name || !rl__utf8_valid(e->name, strlen(e->name)) || !strcmp(e->name, "__metadata__"))
+        return rl__fail(RL_ERR_ARG, "%s: tensor %d: name %s", what, i, !e->name ? "missing" : "is not valid UTF-8 or is reserved");
+    if (w->dt == RL_ST_NDTYPES) return rl__fail(RL_ERR_ARG, "%s: tensor %s: unknown dtype %d", what, e->name, (int)e->dtype);
+    if (e->ndim < 0 || e->ndim > RL_ST_MAX_DIMS)
+        return rl__fail(RL_ERR_ARG, "%s: tensor %s: ndim %d (0..%d)", what, e->name, e->ndim, RL_ST_MAX_DIMS);
+    for (k = 0; k < e->ndim; k++) {
+        if (e->shape[k] < 0) return rl__fail(RL_ERR_ARG, "%s: tensor %s: negative dimension in shape", what, e->name);
+        if (e->shape[k] == 0) numel = 0;
     }
-    if (n > 1) {
-        qsort(ord, (size_t)n, sizeof *ord, rl__st_wname_cmp);
-        for (i = 1; i < n; i++)
-            if (!strcmp(ord[i].e->name, ord[i - 1].e->name)) {
-                s = rl__fail(RL_ERR_ARG, "%s: tensor name %s given twice", what, ord[i].e->name);
-                goto fail;
-            }
-        qsort(ord, (size_t)n, sizeof *ord, rl__st_word_cmp);
+    for (k = 0; numel && k < e->ndim; k++) { /* as the reader: any dims when one is 0 */
+        if (numel > ((uint64_t)1 << 60) / (uint64_t)e->shape[k])
+            return rl__fail(RL_ERR_ARG, "%s: tensor %s: shape too large", what, e->name);
+        numel *= (uint64_t)e->shape[k];
     }
-    /* metadata: format=pt plus the caller's, sorted by key */
-    for (i = 0; meta && meta[i]; i += 2) {
-        if (!meta[i + 1]) {
-            s = rl__fail(RL_ERR_ARG, "%s: metadata key %s has no value", what, meta[i]);
-            goto fail;
-        }
-        nmeta++;
-    }
-    mk = (const char **)RL_MALLOC((size_t)(2 * nmeta + 2) * sizeof *mk);
-    if (!mk) {
-        s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
-        goto fail;
-    }
-    k = 0;
-    if (!(flags & RL_ST_WRITE_NO_FORMAT)) {
-        mk[0] = "format";
-        mk[1] = "pt";
-        k = 1;
-    }
-    for (i = 0; i < nmeta; i++) {
-        const char *key = meta[2 * i], *val = meta[2 * i + 1];
-        if (!rl__utf8_valid(key, strlen(key)) || !rl__utf8_valid(val, strlen(val))) {
-            s = rl__fail(RL_ERR_ARG, "%s: metadata %s: not valid UTF-8", what, key);
-            goto fail;
-        }
-        for (j = 0; j < k; j++)
-            if (!strcmp(mk[2 * j], key)) break;
-        if (j < k) {
-            if (!strcmp(key, "format") && !(flags & RL_ST_WRITE_NO_FORMAT) && j == 0) {
-                if (strcmp(val, "pt")) {
-                    s = rl__fail(RL_ERR_ARG, "%s: metadata format must be \"pt\" (transformers refuses \"%s\")", what, val);
-                    goto fail;
-                }
-                continue;
-            }
-            s = rl__fail(RL_ERR_ARG, "%s: metadata key %s given twice", what, key);
-            goto fail;
-        }
-        mk[2 * k] = key;
-        mk[2 * k + 1] = val;
-        k++;
-    }
-    /* insertion sort of the k pairs by key */
+    w->nbytes = numel * (rl__st_bits[w->dt] / 8);
+    if (w->nbytes && !e->data) return rl__fail(RL_ERR_ARG, "%s: tensor %s: no data", what, e->name);
+    return RL_OK;
+}
+
+/* Insertion sort of the k (key, value) pairs in mk by key. */
+static void rl__st_sort_pairs(const char **mk, int k) {
+    int i, j;
     for (i = 1; i < k; i++)
         for (j = i; j > 0 && strcmp(mk[2 * j - 2], mk[2 * j]) > 0; j--) {
             const char *t0 = mk[2 * j - 2], *t1 = mk[2 * j - 1];
@@ -10360,6 +10324,51 @@ static rl_status rl__st_header(const char *what, const rl_st_entry *tensors, int
             mk[2 * j] = t0;
             mk[2 * j + 1] = t1;
         }
+}
+
+/* The metadata to write: format=pt plus the caller's pairs (meta: key, value, ..., NULL), sorted by key.
+   *mk_out holds the *k_out pairs; it is the caller's to free, also on failure. */
+static rl_status rl__st_meta_pairs(const char *what, const char *const *meta, unsigned flags, const char ***mk_out, int *k_out) {
+    const char **mk;
+    int nmeta = 0, i, j, k;
+    for (i = 0; meta && meta[i]; i += 2) {
+        if (!meta[i + 1]) return rl__fail(RL_ERR_ARG, "%s: metadata key %s has no value", what, meta[i]);
+        nmeta++;
+    }
+    mk = *mk_out = (const char **)RL_MALLOC((size_t)(2 * nmeta + 2) * sizeof *mk);
+    if (!mk) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
+    k = 0;
+    if (!(flags & RL_ST_WRITE_NO_FORMAT)) {
+        mk[0] = "format";
+        mk[1] = "pt";
+        k = 1;
+    }
+    for (i = 0; i < nmeta; i++) {
+        const char *key = meta[2 * i], *val = meta[2 * i + 1];
+        if (!rl__utf8_valid(key, strlen(key)) || !rl__utf8_valid(val, strlen(val))) return rl__fail(RL_ERR_ARG, "%s: metadata %s: not valid UTF-8", what, key);
+        for (j = 0; j < k; j++)
+            if (!strcmp(mk[2 * j], key)) break;
+        if (j < k) {
+            if (!strcmp(key, "format") && !(flags & RL_ST_WRITE_NO_FORMAT) && j == 0) {
+                if (strcmp(val, "pt"))
+                    return rl__fail(RL_ERR_ARG, "%s: metadata format must be \"pt\" (transformers refuses \"%s\")", what, val);
+                continue;
+            }
+            return rl__fail(RL_ERR_ARG, "%s: metadata key %s given twice", what, key);
+        }
+        mk[2 * k] = key;
+        mk[2 * k + 1] = val;
+        k++;
+    }
+    rl__st_sort_pairs(mk, k);
+    *k_out = k;
+    return RL_OK;
+}
+
+/* The header's JSON: __metadata__ (k pairs in mk), then the n tensors of ord, their data back to back. */
+static void rl__st_header_json(rl__sbuf *hb, const char *const *mk, int k, const rl__st_word *ord, int n) {
+    uint64_t off = 0;
+    int i, j;
     rl__sb_str(hb, "{");
     if (k) {
         rl__sb_str(hb, "\"__metadata__\":{");
@@ -10390,6 +10399,33 @@ static rl_status rl__st_header(const char *what, const rl_st_entry *tensors, int
         rl__sb_str(hb, "]}");
     }
     rl__sb_str(hb, "}");
+}
+
+/* Validate, order and build the header (padded). ord: n items in file order. */
+static rl_status rl__st_header(const char *what, const rl_st_entry *tensors, int n, const char *const *meta, unsigned flags,
+                               rl__st_word **ord_out, rl__sbuf *hb) {
+    rl__st_word *ord;
+    const char **mk = NULL;
+    int k = 0, i;
+    rl_status s = RL_OK;
+    *ord_out = NULL;
+    memset(hb, 0, sizeof *hb);
+    if (n < 0 || (n && !tensors)) return rl__fail(RL_ERR_ARG, "%s: bad tensor list", what);
+    ord = (rl__st_word *)RL_MALLOC((size_t)(n ? n : 1) * sizeof *ord);
+    if (!ord) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
+    for (i = 0; i < n; i++)
+        if ((s = rl__st_check_entry(what, i, &tensors[i], &ord[i])) != RL_OK) goto fail;
+    if (n > 1) {
+        qsort(ord, (size_t)n, sizeof *ord, rl__st_wname_cmp);
+        for (i = 1; i < n; i++)
+            if (!strcmp(ord[i].e->name, ord[i - 1].e->name)) {
+                s = rl__fail(RL_ERR_ARG, "%s: tensor name %s given twice", what, ord[i].e->name);
+                goto fail;
+            }
+        qsort(ord, (size_t)n, sizeof *ord, rl__st_word_cmp);
+    }
+    if ((s = rl__st_meta_pairs(what, meta, flags, &mk, &k)) != RL_OK) goto fail;
+    rl__st_header_json(hb, mk, k, ord, n);
     while (!hb->oom && hb->n % 8) rl__sb_str(hb, " ");
     if (hb->oom) {
         s = rl__fail(RL_ERR_NOMEM, "%s: out of memory", what);
@@ -10664,13 +10700,147 @@ static rl_status rl__cfg_rope(rl_config *cfg, const rl_json *root, const char *s
                     type);
 }
 
-RLDEF rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const char *source) {
-    rl_json_doc doc;
-    const rl_json *root, *v;
-    const char *src = source ? source : "config.json", *str;
+/* The five sizes every config gives, each within what the code can hold. */
+static rl_status rl__cfg_sizes(rl_config *cfg, const rl_json *root, const char *src) {
+    static const char *const names[] = {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"};
+    static const int64_t lims[] = {INT32_MAX, 1 << 20, 1 << 22, 1 << 16, 1 << 16};
+    rl_status s;
+    int k;
+    if ((s = rl_json_get_int(root, "vocab_size", src, &cfg->vocab_size)) != RL_OK) return s;
+    if ((s = rl_json_get_int(root, "hidden_size", src, &cfg->hidden_size)) != RL_OK) return s;
+    if ((s = rl_json_get_int(root, "intermediate_size", src, &cfg->intermediate_size)) != RL_OK) return s;
+    if ((s = rl_json_get_int(root, "num_hidden_layers", src, &cfg->n_layers)) != RL_OK) return s;
+    if ((s = rl_json_get_int(root, "num_attention_heads", src, &cfg->n_heads)) != RL_OK) return s;
+    {
+        const int64_t vals[] = {cfg->vocab_size, cfg->hidden_size, cfg->intermediate_size, cfg->n_layers, cfg->n_heads};
+        for (k = 0; k < 5; k++)
+            if (vals[k] <= 0 || vals[k] > lims[k])
+                return rl__fail(RL_ERR_FORMAT, "%s: %s = %lld, expected 1..%lld", src, names[k], (long long)vals[k], (long long)lims[k]);
+    }
+    return RL_OK;
+}
+
+/* num_key_value_heads, which must divide the heads, and head_dim (hidden_size / heads when not given). */
+static rl_status rl__cfg_heads(rl_config *cfg, const rl_json *root, const char *src) {
+    const rl_json *v;
+    rl_status s;
+    if ((s = rl_json_get_int_or(root, "num_key_value_heads", src, cfg->n_heads, &cfg->n_kv_heads)) != RL_OK) return s;
+    if (cfg->n_kv_heads <= 0 || cfg->n_heads % cfg->n_kv_heads)
+        return rl__fail(RL_ERR_FORMAT, "%s: num_key_value_heads (%lld) must be positive and divide num_attention_heads (%lld)", src,
+                        (long long)cfg->n_kv_heads, (long long)cfg->n_heads);
+    v = rl_json_get(root, "head_dim");
+    if (v && v->type != RL_JSON_NULL) {
+        if ((s = rl_json_as_int(v, src, "head_dim", &cfg->head_dim)) != RL_OK) return s;
+    } else {
+        if (cfg->hidden_size % cfg->n_heads)
+            return rl__fail(RL_ERR_FORMAT, "%s: num_attention_heads (%lld) must divide hidden_size (%lld) when head_dim is not given", src,
+                            (long long)cfg->n_heads, (long long)cfg->hidden_size);
+        cfg->head_dim = cfg->hidden_size / cfg->n_heads;
+    }
+    if (cfg->head_dim <= 0 || cfg->head_dim > 65536 || cfg->head_dim % 2)
+        return rl__fail(RL_ERR_FORMAT, "%s: head_dim %lld must be positive and even (RoPE rotates pairs)", src, (long long)cfg->head_dim);
+    return RL_OK;
+}
+
+/* Which projections have biases: a student's config says; Qwen2 has them on q/k/v only; Llama's attention_bias covers
+   q/k/v and o_proj, its mlp_bias the MLP. */
+static rl_status rl__cfg_biases(rl_config *cfg, const rl_json *root, const char *src) {
+    rl_status s;
+    int b;
+    if (cfg->student) {
+        if ((s = rl_json_get_bool_or(root, "attention_bias", src, 1, &cfg->attn_bias)) != RL_OK) return s;
+        return rl_json_get_bool_or(root, "attention_output_bias", src, 0, &cfg->o_bias);
+    }
+    if (cfg->arch == RL_ARCH_QWEN2) {
+        cfg->attn_bias = 1; /* hard-coded in Qwen2Attention: q/k/v bias, no o bias */
+        return RL_OK;
+    }
+    if ((s = rl_json_get_bool_or(root, "attention_bias", src, 0, &b)) != RL_OK) return s;
+    cfg->attn_bias = cfg->o_bias = b;
+    return rl_json_get_bool_or(root, "mlp_bias", src, 0, &cfg->mlp_bias);
+}
+
+/* bos_token_id and eos_token_id (one id or a list), ids of the vocabulary; absent from a Llama config: 1 and 2. */
+static rl_status rl__cfg_token_ids(rl_config *cfg, const rl_json *root, const char *src) {
+    const rl_json *v;
+    rl_status s;
+    cfg->bos_id = -1;
+    v = rl_json_get(root, "bos_token_id");
+    if (!v && cfg->arch == RL_ARCH_LLAMA) cfg->bos_id = 1;
+    else if (v && v->type != RL_JSON_NULL) {
+        if ((s = rl__cfg_token_id(v, src, "bos_token_id", cfg->vocab_size, &cfg->bos_id)) != RL_OK) return s;
+    }
+    v = rl_json_get(root, "eos_token_id");
+    if (!v && cfg->arch == RL_ARCH_LLAMA) {
+        cfg->eos_ids[0] = 2;
+        cfg->n_eos = 1;
+    } else if (v && v->type == RL_JSON_ARR) {
+        int64_t k;
+        if (v->n > RL_CONFIG_MAX_EOS)
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: eos_token_id lists %lld ids (at most %d supported)", src, (long long)v->n, RL_CONFIG_MAX_EOS);
+        for (k = 0; k < v->n; k++) {
+            char field[48];
+            snprintf(field, sizeof field, "eos_token_id[%lld]", (long long)k);
+            if ((s = rl__cfg_token_id(&v->kids[k], src, field, cfg->vocab_size, &cfg->eos_ids[k])) != RL_OK) return s;
+        }
+        cfg->n_eos = (int)v->n;
+    } else if (v && v->type != RL_JSON_NULL) {
+        if ((s = rl__cfg_token_id(v, src, "eos_token_id", cfg->vocab_size, &cfg->eos_ids[0])) != RL_OK) return s;
+        cfg->n_eos = 1;
+    }
+    return RL_OK;
+}
+
+/* dtype (informational; the weights say what they are) */
+static rl_status rl__cfg_dtype(rl_config *cfg, const rl_json *root, const char *src) {
+    const rl_json *v;
+    const char *str = NULL;
+    rl_status s;
+    cfg->dtype = RL_F32;
+    v = rl_json_get(root, "dtype");
+    if (!v || v->type == RL_JSON_NULL) v = rl_json_get(root, "torch_dtype");
+    if (v && v->type != RL_JSON_NULL) {
+        if ((s = rl_json_as_str(v, src, "dtype", &str)) != RL_OK) return s;
+        if (!strcmp(str, "bfloat16")) cfg->dtype = RL_BF16;
+        else if (!strcmp(str, "float16")) cfg->dtype = RL_F16;
+        else if (strcmp(str, "float32")) rl_log(RL_LOG_WARN, "%s: dtype \"%.40s\" not recognised, assuming float32", src, str);
+    }
+    return RL_OK;
+}
+
+/* Sliding-window attention (Qwen2): unsupported wherever a layer would use it. */
+static rl_status rl__cfg_sliding_window(const rl_config *cfg, const rl_json *root, const char *src) {
+    const rl_json *v = rl_json_get(root, "layer_types");
+    const char *str = NULL;
     int64_t x;
     int b;
-    double d;
+    rl_status s;
+    if (v && v->type == RL_JSON_ARR) {
+        int64_t k;
+        for (k = 0; k < v->n; k++) {
+            char field[48];
+            snprintf(field, sizeof field, "layer_types[%lld]", (long long)k);
+            if ((s = rl_json_as_str(&v->kids[k], src, field, &str)) != RL_OK) return s;
+            if (strcmp(str, "full_attention"))
+                return rl__fail(RL_ERR_UNSUPPORTED, "%s: layer_types[%lld] is \"%.40s\" (only full_attention is supported)", src, (long long)k, str);
+        }
+    }
+    if ((s = rl_json_get_bool_or(root, "use_sliding_window", src, 0, &b)) != RL_OK) return s;
+    if (b) {
+        v = rl_json_get(root, "sliding_window");
+        if ((s = rl_json_get_int_or(root, "max_window_layers", src, 28, &x)) != RL_OK) return s;
+        if (v && v->type != RL_JSON_NULL && x < cfg->n_layers)
+            return rl__fail(RL_ERR_UNSUPPORTED, "%s: use_sliding_window is true (layers %lld and up would use sliding-window attention, "
+                            "which is not supported)", src, (long long)x);
+    }
+    return RL_OK;
+}
+
+RLDEF rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, const char *source) {
+    rl_json_doc doc;
+    const rl_json *root;
+    const char *src = source ? source : "config.json", *str = NULL;
+    double d = 0;
     rl_status s;
     memset(cfg, 0, sizeof *cfg);
     if ((s = rl_json_parse(&doc, text, len, src)) != RL_OK) return s;
@@ -10680,43 +10850,8 @@ RLDEF rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, co
         goto done;
     }
     RL__TRY(rl__cfg_arch(cfg, root, src));
-    RL__TRY(rl_json_get_int(root, "vocab_size", src, &cfg->vocab_size));
-    RL__TRY(rl_json_get_int(root, "hidden_size", src, &cfg->hidden_size));
-    RL__TRY(rl_json_get_int(root, "intermediate_size", src, &cfg->intermediate_size));
-    RL__TRY(rl_json_get_int(root, "num_hidden_layers", src, &cfg->n_layers));
-    RL__TRY(rl_json_get_int(root, "num_attention_heads", src, &cfg->n_heads));
-    {
-        static const char *const names[] = {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"};
-        const int64_t vals[] = {cfg->vocab_size, cfg->hidden_size, cfg->intermediate_size, cfg->n_layers, cfg->n_heads};
-        const int64_t lims[] = {INT32_MAX, 1 << 20, 1 << 22, 1 << 16, 1 << 16};
-        int k;
-        for (k = 0; k < 5; k++)
-            if (vals[k] <= 0 || vals[k] > lims[k]) {
-                s = rl__fail(RL_ERR_FORMAT, "%s: %s = %lld, expected 1..%lld", src, names[k], (long long)vals[k], (long long)lims[k]);
-                goto done;
-            }
-    }
-    RL__TRY(rl_json_get_int_or(root, "num_key_value_heads", src, cfg->n_heads, &cfg->n_kv_heads));
-    if (cfg->n_kv_heads <= 0 || cfg->n_heads % cfg->n_kv_heads) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: num_key_value_heads (%lld) must be positive and divide num_attention_heads (%lld)", src,
-                     (long long)cfg->n_kv_heads, (long long)cfg->n_heads);
-        goto done;
-    }
-    v = rl_json_get(root, "head_dim");
-    if (v && v->type != RL_JSON_NULL) {
-        RL__TRY(rl_json_as_int(v, src, "head_dim", &cfg->head_dim));
-    } else {
-        if (cfg->hidden_size % cfg->n_heads) {
-            s = rl__fail(RL_ERR_FORMAT, "%s: num_attention_heads (%lld) must divide hidden_size (%lld) when head_dim is not given", src,
-                         (long long)cfg->n_heads, (long long)cfg->hidden_size);
-            goto done;
-        }
-        cfg->head_dim = cfg->hidden_size / cfg->n_heads;
-    }
-    if (cfg->head_dim <= 0 || cfg->head_dim > 65536 || cfg->head_dim % 2) {
-        s = rl__fail(RL_ERR_FORMAT, "%s: head_dim %lld must be positive and even (RoPE rotates pairs)", src, (long long)cfg->head_dim);
-        goto done;
-    }
+    RL__TRY(rl__cfg_sizes(cfg, root, src));
+    RL__TRY(rl__cfg_heads(cfg, root, src));
     RL__TRY(rl_json_get_int_or(root, "max_position_embeddings", src, cfg->arch == RL_ARCH_QWEN2 ? 32768 : 2048, &cfg->max_pos));
     if (cfg->max_pos <= 0) {
         s = rl__fail(RL_ERR_FORMAT, "%s: max_position_embeddings %lld must be positive", src, (long long)cfg->max_pos);
@@ -10734,77 +10869,12 @@ RLDEF rl_status rl_config_parse(rl_config *cfg, const char *text, size_t len, co
         goto done;
     }
     RL__TRY(rl_json_get_bool_or(root, "tie_word_embeddings", src, 0, &cfg->tie_embeddings));
-    if (cfg->student) {
-        RL__TRY(rl_json_get_bool_or(root, "attention_bias", src, 1, &cfg->attn_bias));
-        RL__TRY(rl_json_get_bool_or(root, "attention_output_bias", src, 0, &cfg->o_bias));
-    } else if (cfg->arch == RL_ARCH_QWEN2) {
-        cfg->attn_bias = 1; /* hard-coded in Qwen2Attention: q/k/v bias, no o bias */
-    } else {
-        RL__TRY(rl_json_get_bool_or(root, "attention_bias", src, 0, &b));
-        cfg->attn_bias = cfg->o_bias = b;
-        RL__TRY(rl_json_get_bool_or(root, "mlp_bias", src, 0, &cfg->mlp_bias));
-    }
-    /* token ids */
-    cfg->bos_id = -1;
-    v = rl_json_get(root, "bos_token_id");
-    if (!v && cfg->arch == RL_ARCH_LLAMA) cfg->bos_id = 1;
-    else if (v && v->type != RL_JSON_NULL) RL__TRY(rl__cfg_token_id(v, src, "bos_token_id", cfg->vocab_size, &cfg->bos_id));
-    v = rl_json_get(root, "eos_token_id");
-    if (!v && cfg->arch == RL_ARCH_LLAMA) {
-        cfg->eos_ids[0] = 2;
-        cfg->n_eos = 1;
-    } else if (v && v->type == RL_JSON_ARR) {
-        int64_t k;
-        if (v->n > RL_CONFIG_MAX_EOS) {
-            s = rl__fail(RL_ERR_UNSUPPORTED, "%s: eos_token_id lists %lld ids (at most %d supported)", src, (long long)v->n, RL_CONFIG_MAX_EOS);
-            goto done;
-        }
-        for (k = 0; k < v->n; k++) {
-            char field[48];
-            snprintf(field, sizeof field, "eos_token_id[%lld]", (long long)k);
-            RL__TRY(rl__cfg_token_id(&v->kids[k], src, field, cfg->vocab_size, &cfg->eos_ids[k]));
-        }
-        cfg->n_eos = (int)v->n;
-    } else if (v && v->type != RL_JSON_NULL) {
-        RL__TRY(rl__cfg_token_id(v, src, "eos_token_id", cfg->vocab_size, &cfg->eos_ids[0]));
-        cfg->n_eos = 1;
-    }
-    /* dtype (informational; the weights say what they are) */
-    cfg->dtype = RL_F32;
-    v = rl_json_get(root, "dtype");
-    if (!v || v->type == RL_JSON_NULL) v = rl_json_get(root, "torch_dtype");
-    if (v && v->type != RL_JSON_NULL) {
-        RL__TRY(rl_json_as_str(v, src, "dtype", &str));
-        if (!strcmp(str, "bfloat16")) cfg->dtype = RL_BF16;
-        else if (!strcmp(str, "float16")) cfg->dtype = RL_F16;
-        else if (strcmp(str, "float32")) rl_log(RL_LOG_WARN, "%s: dtype \"%.40s\" not recognised, assuming float32", src, str);
-    }
+    RL__TRY(rl__cfg_biases(cfg, root, src));
+    RL__TRY(rl__cfg_token_ids(cfg, root, src));
+    RL__TRY(rl__cfg_dtype(cfg, root, src));
     RL__TRY(rl__cfg_rope(cfg, root, src));
     if (cfg->student) RL__TRY(rl__cfg_student(cfg, root, src));
-    /* sliding-window attention (Qwen2): unsupported wherever a layer would use it */
-    v = rl_json_get(root, "layer_types");
-    if (v && v->type == RL_JSON_ARR) {
-        int64_t k;
-        for (k = 0; k < v->n; k++) {
-            char field[48];
-            snprintf(field, sizeof field, "layer_types[%lld]", (long long)k);
-            RL__TRY(rl_json_as_str(&v->kids[k], src, field, &str));
-            if (strcmp(str, "full_attention")) {
-                s = rl__fail(RL_ERR_UNSUPPORTED, "%s: layer_types[%lld] is \"%.40s\" (only full_attention is supported)", src, (long long)k, str);
-                goto done;
-            }
-        }
-    }
-    RL__TRY(rl_json_get_bool_or(root, "use_sliding_window", src, 0, &b));
-    if (b) {
-        v = rl_json_get(root, "sliding_window");
-        RL__TRY(rl_json_get_int_or(root, "max_window_layers", src, 28, &x));
-        if (v && v->type != RL_JSON_NULL && x < cfg->n_layers) {
-            s = rl__fail(RL_ERR_UNSUPPORTED, "%s: use_sliding_window is true (layers %lld and up would use sliding-window attention, "
-                         "which is not supported)", src, (long long)x);
-            goto done;
-        }
-    }
+    RL__TRY(rl__cfg_sliding_window(cfg, root, src));
 done:
     rl_json_free(&doc);
     if (s != RL_OK) memset(cfg, 0, sizeof *cfg);
@@ -11284,15 +11354,12 @@ static void rl__gguf_sort(const rl_gguf *g, int64_t *idx, int64_t *tmp, int64_t 
     }
 }
 
-static rl_status rl__gguf_parse(rl_gguf *g) {
-    rl__gguf_rd r;
+/* the 24-byte header: magic, version, and the two counts, which must fit in the file */
+static rl_status rl__gguf_read_header(rl__gguf_rd *r) {
+    rl_gguf *g = r->g;
     rl__gguf_ctx c;
     rl_status s;
-    uint64_t n_tensors, n_kv, left, avail;
-    int64_t i, *tmp, *idx, prev;
-    const rl_gguf_kv *al;
-    r.g = g;
-    r.pos = 0;
+    uint64_t n_tensors, n_kv, left;
     c.what = "header";
     c.name = "header";
     c.index = 0;
@@ -11304,7 +11371,7 @@ static rl_status rl__gguf_parse(rl_gguf *g) {
         return rl__fail(RL_ERR_FORMAT, "%s: not a GGUF file: magic bytes %02x %02x %02x %02x, expected 47 47 55 46 (\"GGUF\")",
                         g->path, m[0], m[1], m[2], m[3]);
     }
-    if ((s = rl__gguf_need(&r, 24, &c, "the 24-byte header"))) return s;
+    if ((s = rl__gguf_need(r, 24, &c, "the 24-byte header"))) return s;
     g->version = rl__le32(g->base + 4);
     if (g->version != 2 && g->version != 3) {
         if (g->version >= 0x10000 && (g->version & 0xffff) == 0)
@@ -11314,7 +11381,7 @@ static rl_status rl__gguf_parse(rl_gguf *g) {
     }
     n_tensors = rl__le64(g->base + 8);
     n_kv = rl__le64(g->base + 16);
-    r.pos = 24;
+    r->pos = 24;
     left = g->size - 24;
     /* a key-value pair takes at least 13 bytes (8 key length + 1 key byte + 4 type),
        a tensor info at least 25 (8 + 1 name byte + 4 n_dims + 4 type + 8 offset) */
@@ -11323,37 +11390,34 @@ static rl_status rl__gguf_parse(rl_gguf *g) {
                         g->path, (unsigned long long)n_kv, (unsigned long long)n_tensors, (unsigned long long)g->size);
     g->n_kv = (int64_t)n_kv;
     g->n_tensors = (int64_t)n_tensors;
-    g->kv = (rl_gguf_kv *)rl__gguf_alloc(g, n_kv + 1, sizeof(rl_gguf_kv));
-    g->tensors = (rl_gguf_tensor *)rl__gguf_alloc(g, n_tensors + 1, sizeof(rl_gguf_tensor));
-    g->kv_order_ = (int64_t *)rl__gguf_alloc(g, n_kv + 1, sizeof(int64_t));
-    g->t_order_ = (int64_t *)rl__gguf_alloc(g, n_tensors + 1, sizeof(int64_t));
-    tmp = (int64_t *)rl__gguf_alloc(g, RL__MAX(n_kv, n_tensors) + 1, sizeof(int64_t));
-    idx = (int64_t *)rl__gguf_alloc(g, n_tensors + 1, sizeof(int64_t));
-    if (!g->kv || !g->tensors || !g->kv_order_ || !g->t_order_ || !tmp || !idx) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", g->path);
+    return RL_OK;
+}
 
-    /* metadata */
-    for (i = 0; i < g->n_kv; i++) {
-        rl_gguf_str key;
-        uint32_t type;
-        c.what = "metadata entry";
-        c.name = NULL;
-        c.index = i;
-        if ((s = rl__gguf_read_str(&r, &key, &c, "key"))) return s;
-        if (key.len == 0) return rl__fail(RL_ERR_FORMAT, "%s: metadata entry #%lld has an empty key", g->path, (long long)i);
-        if (strlen(key.s) != key.len) return rl__fail(RL_ERR_FORMAT, "%s: metadata entry #%lld: key contains a NUL byte", g->path, (long long)i);
-        g->kv[i].key = key.s;
-        c.what = "key";
-        c.name = key.s;
-        if ((s = rl__gguf_need(&r, 4, &c, "value type"))) return s;
-        type = rl__le32(g->base + r.pos);
-        r.pos += 4;
-        if ((s = rl__gguf_read_value(&r, &g->kv[i].val, type, 0, &c))) return s;
-    }
-    for (i = 0; i < g->n_kv; i++) g->kv_order_[i] = i;
-    rl__gguf_sort(g, g->kv_order_, tmp, g->n_kv, rl__gguf_cmp_key);
-    for (i = 1; i < g->n_kv; i++)
-        if (!strcmp(g->kv[g->kv_order_[i]].key, g->kv[g->kv_order_[i - 1]].key))
-            return rl__fail(RL_ERR_FORMAT, "%s: key '%s' appears twice", g->path, g->kv[g->kv_order_[i]].key);
+/* metadata entry i: key, value type, value */
+static rl_status rl__gguf_read_kv(rl__gguf_rd *r, int64_t i) {
+    rl_gguf *g = r->g;
+    rl__gguf_ctx c;
+    rl_status s;
+    rl_gguf_str key;
+    uint32_t type;
+    c.what = "metadata entry";
+    c.name = NULL;
+    c.index = i;
+    if ((s = rl__gguf_read_str(r, &key, &c, "key"))) return s;
+    if (key.len == 0) return rl__fail(RL_ERR_FORMAT, "%s: metadata entry #%lld has an empty key", g->path, (long long)i);
+    if (strlen(key.s) != key.len) return rl__fail(RL_ERR_FORMAT, "%s: metadata entry #%lld: key contains a NUL byte", g->path, (long long)i);
+    g->kv[i].key = key.s;
+    c.what = "key";
+    c.name = key.s;
+    if ((s = rl__gguf_need(r, 4, &c, "value type"))) return s;
+    type = rl__le32(g->base + r->pos);
+    r->pos += 4;
+    return rl__gguf_read_value(r, &g->kv[i].val, type, 0, &c);
+}
+
+/* general.alignment, if present: a UINT32 power of two (32 otherwise) */
+static rl_status rl__gguf_read_alignment(rl_gguf *g) {
+    const rl_gguf_kv *al;
     g->alignment = 32;
     if ((al = rl_gguf_find(g, "general.alignment"))) {
         if (al->val.type != RL_GGUF_UINT32)
@@ -11362,71 +11426,75 @@ static rl_status rl__gguf_parse(rl_gguf *g) {
             return rl__fail(RL_ERR_FORMAT, "%s: key 'general.alignment' is %llu, which is not a power of two", g->path, (unsigned long long)al->val.u);
         g->alignment = (uint32_t)al->val.u;
     }
+    return RL_OK;
+}
 
-    /* tensor infos */
-    for (i = 0; i < g->n_tensors; i++) {
-        rl_gguf_tensor *t = &g->tensors[i];
-        rl_gguf_str name;
-        uint32_t nd, type;
-        const rl__ggml_info *ti;
-        int d;
-        int64_t n = 1;
-        c.what = "tensor info";
-        c.name = NULL;
-        c.index = i;
-        if ((s = rl__gguf_read_str(&r, &name, &c, "name"))) return s;
-        if (name.len == 0) return rl__fail(RL_ERR_FORMAT, "%s: tensor #%lld has an empty name", g->path, (long long)i);
-        if (strlen(name.s) != name.len) return rl__fail(RL_ERR_FORMAT, "%s: tensor #%lld: name contains a NUL byte", g->path, (long long)i);
-        if (name.len >= RL__GGUF_MAX_NAME)
-            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%.40s...': name is %llu bytes, the limit is %d", g->path, name.s,
-                            (unsigned long long)name.len, RL__GGUF_MAX_NAME - 1);
-        t->name = name.s;
-        c.what = "tensor";
-        c.name = name.s;
-        if ((s = rl__gguf_need(&r, 4, &c, "n_dims"))) return s;
-        nd = rl__le32(g->base + r.pos);
-        r.pos += 4;
-        if (nd > 4) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': %u dimensions, at most 4 are allowed", g->path, name.s, nd);
-        t->n_dims = (int)nd;
-        if ((s = rl__gguf_need(&r, 8 * (uint64_t)nd + 12, &c, "dims, type and offset"))) return s;
-        for (d = 0; d < 4; d++) t->ne[d] = 1;
-        for (d = 0; d < (int)nd; d++) {
-            uint64_t e = rl__le64(g->base + r.pos + 8 * (uint64_t)d);
-            if (e > (uint64_t)INT64_MAX)
-                return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': dimension %d is %llu, too large", g->path, name.s, d, (unsigned long long)e);
-            t->ne[d] = (int64_t)e;
-        }
-        for (d = 0; d < 4; d++)
-            if (t->ne[d] == 0) n = 0;
-        for (d = 0; d < 4 && n; d++) {
-            if (n > INT64_MAX / t->ne[d])
-                return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': dims [%lld, %lld, %lld, %lld] overflow the element count", g->path, name.s,
-                                (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3]);
-            n *= t->ne[d];
-        }
-        t->n = n;
-        r.pos += 8 * (uint64_t)nd;
-        type = rl__le32(g->base + r.pos);
-        t->offset = rl__le64(g->base + r.pos + 4);
-        r.pos += 12;
-        ti = rl__ggml_find((int)type);
-        if (!ti) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': unknown ggml type %u", g->path, name.s, type);
-        t->type = (rl_ggml_type)type;
-        if (t->ne[0] % ti->block)
-            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': row length ne[0] = %lld is not a multiple of the %s block size %d", g->path,
-                            name.s, (long long)t->ne[0], ti->name, ti->block);
-        if ((uint64_t)(n / ti->block) > UINT64_MAX / (uint64_t)ti->size)
-            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': byte size overflows", g->path, name.s);
-        t->nbytes = (uint64_t)(n / ti->block) * (uint64_t)ti->size;
+/* tensor info i: name, dims, ggml type, data offset; the element count and byte size without overflow */
+static rl_status rl__gguf_read_tensor_info(rl__gguf_rd *r, int64_t i) {
+    rl_gguf *g = r->g;
+    rl_gguf_tensor *t = &g->tensors[i];
+    rl__gguf_ctx c;
+    rl_status s;
+    rl_gguf_str name;
+    uint32_t nd, type;
+    const rl__ggml_info *ti;
+    int d;
+    int64_t n = 1;
+    c.what = "tensor info";
+    c.name = NULL;
+    c.index = i;
+    if ((s = rl__gguf_read_str(r, &name, &c, "name"))) return s;
+    if (name.len == 0) return rl__fail(RL_ERR_FORMAT, "%s: tensor #%lld has an empty name", g->path, (long long)i);
+    if (strlen(name.s) != name.len) return rl__fail(RL_ERR_FORMAT, "%s: tensor #%lld: name contains a NUL byte", g->path, (long long)i);
+    if (name.len >= RL__GGUF_MAX_NAME)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor '%.40s...': name is %llu bytes, the limit is %d", g->path, name.s,
+                        (unsigned long long)name.len, RL__GGUF_MAX_NAME - 1);
+    t->name = name.s;
+    c.what = "tensor";
+    c.name = name.s;
+    if ((s = rl__gguf_need(r, 4, &c, "n_dims"))) return s;
+    nd = rl__le32(g->base + r->pos);
+    r->pos += 4;
+    if (nd > 4) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': %u dimensions, at most 4 are allowed", g->path, name.s, nd);
+    t->n_dims = (int)nd;
+    if ((s = rl__gguf_need(r, 8 * (uint64_t)nd + 12, &c, "dims, type and offset"))) return s;
+    for (d = 0; d < 4; d++) t->ne[d] = 1;
+    for (d = 0; d < (int)nd; d++) {
+        uint64_t e = rl__le64(g->base + r->pos + 8 * (uint64_t)d);
+        if (e > (uint64_t)INT64_MAX)
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': dimension %d is %llu, too large", g->path, name.s, d, (unsigned long long)e);
+        t->ne[d] = (int64_t)e;
     }
-    for (i = 0; i < g->n_tensors; i++) g->t_order_[i] = i;
-    rl__gguf_sort(g, g->t_order_, tmp, g->n_tensors, rl__gguf_cmp_name);
-    for (i = 1; i < g->n_tensors; i++)
-        if (!strcmp(g->tensors[g->t_order_[i]].name, g->tensors[g->t_order_[i - 1]].name))
-            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' appears twice", g->path, g->tensors[g->t_order_[i]].name);
+    for (d = 0; d < 4; d++)
+        if (t->ne[d] == 0) n = 0;
+    for (d = 0; d < 4 && n; d++) {
+        if (n > INT64_MAX / t->ne[d])
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': dims [%lld, %lld, %lld, %lld] overflow the element count", g->path, name.s,
+                            (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3]);
+        n *= t->ne[d];
+    }
+    t->n = n;
+    r->pos += 8 * (uint64_t)nd;
+    type = rl__le32(g->base + r->pos);
+    t->offset = rl__le64(g->base + r->pos + 4);
+    r->pos += 12;
+    ti = rl__ggml_find((int)type);
+    if (!ti) return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': unknown ggml type %u", g->path, name.s, type);
+    t->type = (rl_ggml_type)type;
+    if (t->ne[0] % ti->block)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': row length ne[0] = %lld is not a multiple of the %s block size %d", g->path,
+                        name.s, (long long)t->ne[0], ti->name, ti->block);
+    if ((uint64_t)(n / ti->block) > UINT64_MAX / (uint64_t)ti->size)
+        return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s': byte size overflows", g->path, name.s);
+    t->nbytes = (uint64_t)(n / ti->block) * (uint64_t)ti->size;
+    return RL_OK;
+}
 
-    /* data section: starts at the next multiple of the alignment */
-    g->data_offset = r.pos + (g->alignment - r.pos % g->alignment) % g->alignment;
+/* each tensor's data: aligned, inside the data section (which starts at the next multiple of the alignment after pos) */
+static rl_status rl__gguf_place_data(rl_gguf *g, uint64_t pos) {
+    uint64_t avail;
+    int64_t i;
+    g->data_offset = pos + (g->alignment - pos % g->alignment) % g->alignment;
     avail = g->data_offset <= g->size ? g->size - g->data_offset : 0;
     for (i = 0; i < g->n_tensors; i++) {
         rl_gguf_tensor *t = &g->tensors[i];
@@ -11439,10 +11507,15 @@ static rl_status rl__gguf_parse(rl_gguf *g) {
                             (unsigned long long)g->data_offset, (unsigned long long)g->size);
         t->data = g->base + g->data_offset + t->offset;
     }
-    /* overlaps: sort by offset, compare each tensor with the previous one holding data */
+    return RL_OK;
+}
+
+/* no two tensors' data overlap: sort by offset, compare each tensor with the previous one holding data
+   (idx, tmp: scratch of n_tensors) */
+static rl_status rl__gguf_check_overlaps(rl_gguf *g, int64_t *idx, int64_t *tmp) {
+    int64_t i, prev = -1;
     for (i = 0; i < g->n_tensors; i++) idx[i] = i;
     rl__gguf_sort(g, idx, tmp, g->n_tensors, rl__gguf_cmp_off);
-    prev = -1;
     for (i = 0; i < g->n_tensors; i++) {
         const rl_gguf_tensor *t = &g->tensors[idx[i]];
         if (!t->nbytes) continue;
@@ -11456,6 +11529,48 @@ static rl_status rl__gguf_parse(rl_gguf *g) {
         prev = idx[i];
     }
     return RL_OK;
+}
+
+static rl_status rl__gguf_parse(rl_gguf *g) {
+    rl__gguf_rd r;
+    rl_status s;
+    uint64_t n_tensors, n_kv;
+    int64_t i, *tmp, *idx;
+    r.g = g;
+    r.pos = 0;
+    if ((s = rl__gguf_read_header(&r))) return s;
+    n_kv = (uint64_t)g->n_kv;
+    n_tensors = (uint64_t)g->n_tensors;
+    g->kv = (rl_gguf_kv *)rl__gguf_alloc(g, n_kv + 1, sizeof(rl_gguf_kv));
+    g->tensors = (rl_gguf_tensor *)rl__gguf_alloc(g, n_tensors + 1, sizeof(rl_gguf_tensor));
+    g->kv_order_ = (int64_t *)rl__gguf_alloc(g, n_kv + 1, sizeof(int64_t));
+    g->t_order_ = (int64_t *)rl__gguf_alloc(g, n_tensors + 1, sizeof(int64_t));
+    tmp = (int64_t *)rl__gguf_alloc(g, RL__MAX(n_kv, n_tensors) + 1, sizeof(int64_t));
+    idx = (int64_t *)rl__gguf_alloc(g, n_tensors + 1, sizeof(int64_t));
+    if (!g->kv || !g->tensors || !g->kv_order_ || !g->t_order_ || !tmp || !idx) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", g->path);
+
+    /* metadata */
+    for (i = 0; i < g->n_kv; i++)
+        if ((s = rl__gguf_read_kv(&r, i))) return s;
+    for (i = 0; i < g->n_kv; i++) g->kv_order_[i] = i;
+    rl__gguf_sort(g, g->kv_order_, tmp, g->n_kv, rl__gguf_cmp_key);
+    for (i = 1; i < g->n_kv; i++)
+        if (!strcmp(g->kv[g->kv_order_[i]].key, g->kv[g->kv_order_[i - 1]].key))
+            return rl__fail(RL_ERR_FORMAT, "%s: key '%s' appears twice", g->path, g->kv[g->kv_order_[i]].key);
+    if ((s = rl__gguf_read_alignment(g))) return s;
+
+    /* tensor infos */
+    for (i = 0; i < g->n_tensors; i++)
+        if ((s = rl__gguf_read_tensor_info(&r, i))) return s;
+    for (i = 0; i < g->n_tensors; i++) g->t_order_[i] = i;
+    rl__gguf_sort(g, g->t_order_, tmp, g->n_tensors, rl__gguf_cmp_name);
+    for (i = 1; i < g->n_tensors; i++)
+        if (!strcmp(g->tensors[g->t_order_[i]].name, g->tensors[g->t_order_[i - 1]].name))
+            return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' appears twice", g->path, g->tensors[g->t_order_[i]].name);
+
+    /* data section */
+    if ((s = rl__gguf_place_data(g, r.pos))) return s;
+    return rl__gguf_check_overlaps(g, idx, tmp);
 }
 
 static rl_status rl__gguf_start(rl_gguf *g, const char *name) {
@@ -15240,20 +15355,14 @@ static void rl__l2c_read(rl__l2c *r, float *dst, int64_t n, int quant) {
     r->soff += 4 * (size_t)(n / r->gs);
 }
 
-RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source) {
-    const unsigned char *b = (const unsigned char *)data;
-    const char *src = source ? source : "model.bin";
-    int32_t p[7];
-    int64_t dim, hid, L, H, KVH, V, S, hd, kvd, l, i, nq, nf;
-    int shared, version = 0, gs = 0;
-    size_t hdr, need;
-    rl__l2c r;
-    rl_config cfg;
-    rl__alloc_ctx ac;
-    rl_status st;
+/* The header: the version (0: legacy, no magic), the seven sizes in p (dim, hidden_dim, n_layers, n_heads,
+   n_kv_heads, vocab_size, seq_len), whether the classifier is shared; r is left at the first tensor. */
+static rl_status rl__l2c_header(rl__l2c *r, int32_t p[7], int *shared) {
     static const char *const names[7] = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
-    if (!m || (!data && len)) return rl__fail(RL_ERR_ARG, "rl_model_from_llama2c: NULL argument");
-    memset(m, 0, sizeof *m);
+    const unsigned char *b = r->b;
+    const char *src = r->src;
+    size_t len = r->len;
+    int version = 0, i;
     if (len < 28) return rl__fail(RL_ERR_FORMAT, "%s: %zu bytes is too short for a llama2.c checkpoint (a 28-byte header at least)", src, len);
     if (rl__le32(b) == 0x616b3432u) { /* "ak42": export.py v1/v2 */
         if (len < 256) return rl__fail(RL_ERR_FORMAT, "%s: %zu bytes is too short for the 256-byte header of a versioned llama2.c file", src, len);
@@ -15262,26 +15371,62 @@ RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t 
             return rl__fail(RL_ERR_UNSUPPORTED, "%s: header: version %d is not supported (llama2.c export.py writes 1: fp32, 2: int8 Q8_0)", src, version);
         for (i = 0; i < 7; i++) p[i] = (int32_t)rl__le32(b + 8 + 4 * i);
         if (b[36] > 1) return rl__fail(RL_ERR_FORMAT, "%s: header: shared_classifier is %d (0 or 1)", src, (int)b[36]);
-        shared = b[36];
-        if (version == 2) gs = (int)(int32_t)rl__le32(b + 37);
-        hdr = 256;
+        *shared = b[36];
+        if (version == 2) r->gs = (int)(int32_t)rl__le32(b + 37);
+        r->off = 256;
     } else {
         for (i = 0; i < 7; i++) p[i] = (int32_t)rl__le32(b + 4 * i);
-        shared = p[5] > 0; /* legacy: a negative vocab_size flags an unshared classifier */
+        *shared = p[5] > 0; /* legacy: a negative vocab_size flags an unshared classifier */
         if (p[5] < 0 && p[5] != INT32_MIN) p[5] = -p[5];
-        hdr = 28;
+        r->off = 28;
     }
+    r->version = version;
     for (i = 0; i < 7; i++)
         if (p[i] <= 0 || p[i] > (i == 5 ? (1 << 24) : (1 << 20)))
             return rl__fail(RL_ERR_FORMAT, "%s: header: %s = %d is out of range (1..%d)%s", src, names[i], (int)p[i], i == 5 ? (1 << 24) : (1 << 20),
                             version == 0 ? " (read as a legacy v0 file: there is no \"ak42\" magic)" : "");
-    dim = p[0], hid = p[1], L = p[2], H = p[3], KVH = p[4], V = p[5], S = p[6];
-    if (L > 4096) return rl__fail(RL_ERR_FORMAT, "%s: header: n_layers = %lld is out of range (1..4096)", src, (long long)L);
-    if (dim % H || (dim / H) % 2)
-        return rl__fail(RL_ERR_FORMAT, "%s: header: dim %lld does not split into n_heads %lld heads of even size", src, (long long)dim, (long long)H);
-    if (H % KVH) return rl__fail(RL_ERR_FORMAT, "%s: header: n_heads %lld is not a multiple of n_kv_heads %lld", src, (long long)H, (long long)KVH);
-    hd = dim / H;
-    kvd = KVH * hd;
+    if (p[2] > 4096) return rl__fail(RL_ERR_FORMAT, "%s: header: n_layers = %lld is out of range (1..4096)", src, (long long)p[2]);
+    if (p[0] % p[3] || (p[0] / p[3]) % 2)
+        return rl__fail(RL_ERR_FORMAT, "%s: header: dim %lld does not split into n_heads %lld heads of even size", src, (long long)p[0], (long long)p[3]);
+    if (p[3] % p[4])
+        return rl__fail(RL_ERR_FORMAT, "%s: header: n_heads %lld is not a multiple of n_kv_heads %lld", src, (long long)p[3], (long long)p[4]);
+    return RL_OK;
+}
+
+/* The config of a llama2.c model: Llama with the header's sizes and model.py's constants. */
+static void rl__l2c_config(rl_config *cfg, const int32_t p[7], int shared) {
+    int64_t V = p[5];
+    memset(cfg, 0, sizeof *cfg);
+    cfg->arch = RL_ARCH_LLAMA;
+    snprintf(cfg->model_type, sizeof cfg->model_type, "llama");
+    cfg->vocab_size = V;
+    cfg->hidden_size = p[0];
+    cfg->intermediate_size = p[1];
+    cfg->n_layers = p[2];
+    cfg->n_heads = p[3];
+    cfg->n_kv_heads = p[4];
+    cfg->head_dim = p[0] / p[3];
+    cfg->max_pos = p[6];
+    cfg->rms_eps = 1e-5f;
+    cfg->rope_theta = 10000.0;
+    cfg->rope_factor = 1.0;
+    cfg->tie_embeddings = shared;
+    cfg->bos_id = V > 1 ? 1 : -1;
+    /* llama2.c trains on stories each preceded by BOS and run.c stops at BOS: BOS is what
+       ends a document, so it is the first end-of-sequence id (EOS, 2, second) */
+    cfg->eos_ids[0] = 1;
+    cfg->eos_ids[1] = 2;
+    cfg->n_eos = V > 2 ? 2 : V > 1 ? 1 : 0;
+    cfg->dtype = RL_F32;
+}
+
+/* The file must be exactly as long as its header says; *nq: the number of matrix values. */
+static rl_status rl__l2c_check_size(const rl__l2c *r, const rl_config *cfg, int64_t *nq_out) {
+    int64_t dim = cfg->hidden_size, hid = cfg->intermediate_size, L = cfg->n_layers, H = cfg->n_heads, KVH = cfg->n_kv_heads;
+    int64_t V = cfg->vocab_size, S = cfg->max_pos, hd = cfg->head_dim, kvd = KVH * hd, nq, nf;
+    int shared = cfg->tie_embeddings, version = r->version, gs = r->gs;
+    size_t hdr = r->off, need, len = r->len;
+    const char *src = r->src;
     nq = V * dim + L * (2 * dim * dim + 2 * kvd * dim + 3 * hid * dim) + (shared ? 0 : V * dim); /* the matrices */
     nf = L * 2 * dim + dim;                                                                       /* the norms */
     if (version == 2) {
@@ -15295,28 +15440,66 @@ RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t 
                         "vocab %lld, seq_len %lld, %s classifier) has %zu",
                         src, len, version == 0 ? "legacy v0" : version == 1 ? "v1 (fp32)" : "v2 (Q8_0)", (long long)dim, (long long)hid, (long long)L,
                         (long long)H, (long long)KVH, (long long)V, (long long)S, shared ? "shared" : "unshared", need);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.arch = RL_ARCH_LLAMA;
-    snprintf(cfg.model_type, sizeof cfg.model_type, "llama");
-    cfg.vocab_size = V;
-    cfg.hidden_size = dim;
-    cfg.intermediate_size = hid;
-    cfg.n_layers = L;
-    cfg.n_heads = H;
-    cfg.n_kv_heads = KVH;
-    cfg.head_dim = hd;
-    cfg.max_pos = S;
-    cfg.rms_eps = 1e-5f;
-    cfg.rope_theta = 10000.0;
-    cfg.rope_factor = 1.0;
-    cfg.tie_embeddings = shared;
-    cfg.bos_id = V > 1 ? 1 : -1;
-    /* llama2.c trains on stories each preceded by BOS and run.c stops at BOS: BOS is what
-       ends a document, so it is the first end-of-sequence id (EOS, 2, second) */
-    cfg.eos_ids[0] = 1;
-    cfg.eos_ids[1] = 2;
-    cfg.n_eos = V > 2 ? 2 : V > 1 ? 1 : 0;
-    cfg.dtype = RL_F32;
+    *nq_out = nq;
+    return RL_OK;
+}
+
+/* Every tensor into m's (allocated) parameters, in the file's order: v0 as written by legacy
+   export, v1/v2 norms first, then the matrices (v2: nq int8 values, then their scales). */
+static void rl__l2c_read_weights(rl__l2c *r, rl_model *m, const rl_config *c, int64_t nq) {
+    int64_t dim = c->hidden_size, hid = c->intermediate_size, L = c->n_layers, V = c->vocab_size, kvd = c->n_kv_heads * c->head_dim, l;
+    int shared = c->tie_embeddings;
+#define RL__L2C_LAYERS(field, n, q)                                                    \
+    for (l = 0; l < L; l++) rl__l2c_read(r, (float *)m->blocks[l].field.data, n, q);
+    if (r->version == 0) {
+        rl__l2c_read(r, (float *)m->embed.data, V * dim, 0);
+        RL__L2C_LAYERS(ln1, dim, 0)
+        RL__L2C_LAYERS(mix.q_w, dim * dim, 0)
+        RL__L2C_LAYERS(mix.k_w, kvd * dim, 0)
+        RL__L2C_LAYERS(mix.v_w, kvd * dim, 0)
+        RL__L2C_LAYERS(mix.o_w, dim * dim, 0)
+        RL__L2C_LAYERS(ln2, dim, 0)
+        RL__L2C_LAYERS(gate, hid * dim, 0)
+        RL__L2C_LAYERS(down, dim * hid, 0)
+        RL__L2C_LAYERS(up, hid * dim, 0)
+        rl__l2c_read(r, (float *)m->norm.data, dim, 0);
+        r->off += 4 * (size_t)(c->max_pos * c->head_dim); /* freq_cis_real, freq_cis_imag: unused */
+        if (!shared) rl__l2c_read(r, (float *)m->head.data, V * dim, 0);
+    } else {
+        RL__L2C_LAYERS(ln1, dim, 0)
+        RL__L2C_LAYERS(ln2, dim, 0)
+        rl__l2c_read(r, (float *)m->norm.data, dim, 0);
+        r->soff = r->off + (size_t)nq; /* v2: all int8 values first, then all scales */
+        rl__l2c_read(r, (float *)m->embed.data, V * dim, 1);
+        RL__L2C_LAYERS(mix.q_w, dim * dim, 1)
+        RL__L2C_LAYERS(mix.k_w, kvd * dim, 1)
+        RL__L2C_LAYERS(mix.v_w, kvd * dim, 1)
+        RL__L2C_LAYERS(mix.o_w, dim * dim, 1)
+        RL__L2C_LAYERS(gate, hid * dim, 1)
+        RL__L2C_LAYERS(down, dim * hid, 1)
+        RL__L2C_LAYERS(up, hid * dim, 1)
+        if (!shared) rl__l2c_read(r, (float *)m->head.data, V * dim, 1);
+    }
+#undef RL__L2C_LAYERS
+}
+
+RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t len, const char *source) {
+    int32_t p[7];
+    int64_t nq = 0, dim, kvd, l;
+    int shared = 0;
+    rl__l2c r;
+    rl_config cfg;
+    rl__alloc_ctx ac;
+    rl_status st;
+    if (!m || (!data && len)) return rl__fail(RL_ERR_ARG, "rl_model_from_llama2c: NULL argument");
+    memset(m, 0, sizeof *m);
+    memset(&r, 0, sizeof r);
+    r.b = (const unsigned char *)data;
+    r.len = len;
+    r.src = source ? source : "model.bin";
+    if ((st = rl__l2c_header(&r, p, &shared)) != RL_OK) return st;
+    rl__l2c_config(&cfg, p, shared);
+    if ((st = rl__l2c_check_size(&r, &cfg, &nq)) != RL_OK) return st;
     if ((st = rl__model_shape(m, &cfg, NULL)) != RL_OK) {
         rl_model_free(m);
         return st;
@@ -15329,48 +15512,12 @@ RLDEF rl_status rl_model_from_llama2c_mem(rl_model *m, const void *data, size_t 
         rl_model_free(m);
         return ac.st;
     }
-    memset(&r, 0, sizeof r);
-    r.b = b;
-    r.len = len;
-    r.off = hdr;
-    r.version = version;
-    r.gs = gs;
-    r.src = src;
-#define RL__L2C_LAYERS(field, n, q)                                                    \
-    for (l = 0; l < L; l++) rl__l2c_read(&r, (float *)m->blocks[l].field.data, n, q);
-    if (version == 0) {
-        rl__l2c_read(&r, (float *)m->embed.data, V * dim, 0);
-        RL__L2C_LAYERS(ln1, dim, 0)
-        RL__L2C_LAYERS(mix.q_w, dim * dim, 0)
-        RL__L2C_LAYERS(mix.k_w, kvd * dim, 0)
-        RL__L2C_LAYERS(mix.v_w, kvd * dim, 0)
-        RL__L2C_LAYERS(mix.o_w, dim * dim, 0)
-        RL__L2C_LAYERS(ln2, dim, 0)
-        RL__L2C_LAYERS(gate, hid * dim, 0)
-        RL__L2C_LAYERS(down, dim * hid, 0)
-        RL__L2C_LAYERS(up, hid * dim, 0)
-        rl__l2c_read(&r, (float *)m->norm.data, dim, 0);
-        r.off += 4 * (size_t)(S * hd); /* freq_cis_real, freq_cis_imag: unused */
-        if (!shared) rl__l2c_read(&r, (float *)m->head.data, V * dim, 0);
-    } else {
-        RL__L2C_LAYERS(ln1, dim, 0)
-        RL__L2C_LAYERS(ln2, dim, 0)
-        rl__l2c_read(&r, (float *)m->norm.data, dim, 0);
-        r.soff = r.off + (size_t)nq; /* v2: all int8 values first, then all scales */
-        rl__l2c_read(&r, (float *)m->embed.data, V * dim, 1);
-        RL__L2C_LAYERS(mix.q_w, dim * dim, 1)
-        RL__L2C_LAYERS(mix.k_w, kvd * dim, 1)
-        RL__L2C_LAYERS(mix.v_w, kvd * dim, 1)
-        RL__L2C_LAYERS(mix.o_w, dim * dim, 1)
-        RL__L2C_LAYERS(gate, hid * dim, 1)
-        RL__L2C_LAYERS(down, dim * hid, 1)
-        RL__L2C_LAYERS(up, hid * dim, 1)
-        if (!shared) rl__l2c_read(&r, (float *)m->head.data, V * dim, 1);
-    }
-#undef RL__L2C_LAYERS
-    for (l = 0; l < L; l++) {
-        if ((st = rl__l2c_unpermute((float *)m->blocks[l].mix.q_w.data, dim, dim, H)) != RL_OK ||
-            (st = rl__l2c_unpermute((float *)m->blocks[l].mix.k_w.data, kvd, dim, KVH)) != RL_OK) {
+    rl__l2c_read_weights(&r, m, &cfg, nq);
+    dim = cfg.hidden_size;
+    kvd = cfg.n_kv_heads * cfg.head_dim;
+    for (l = 0; l < cfg.n_layers; l++) {
+        if ((st = rl__l2c_unpermute((float *)m->blocks[l].mix.q_w.data, dim, dim, cfg.n_heads)) != RL_OK ||
+            (st = rl__l2c_unpermute((float *)m->blocks[l].mix.k_w.data, kvd, dim, cfg.n_kv_heads)) != RL_OK) {
             rl_model_free(m);
             return st;
         }
@@ -15951,7 +16098,10 @@ RL__INTERN int rl__lm_task_id(const char *t) {
 /* obj[key] as a string (with its byte length) */
 static rl_status rl__lm_str(const rl_json *obj, const char *key, const char *src, const char **s, size_t *n) {
     const rl_json *v = rl_json_get(obj, key);
-    rl_status st = rl_json_as_str(v, src, key, s);
+    rl_status st;
+    *s = NULL; /* set on failure too: gcc's maybe-uninitialized cannot see that every caller then returns */
+    *n = 0;
+    st = rl_json_as_str(v, src, key, s);
     if (st == RL_OK) *n = (size_t)v->n;
     return st;
 }
@@ -15980,12 +16130,8 @@ static rl_status rl__lm_index(const rl_json *v, const char *src, const char *fie
     return RL_OK;
 }
 
-/* The requests of one document (strings live in A; b is scratch space). */
-static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__sbuf *b) {
-    rl_status st;
-    int i, n;
-    if (o->type != RL_JSON_OBJ)
-        return rl__fail(RL_ERR_FORMAT, "%s: expected a JSON object, got %s", src, rl_json_type_name(o->type));
+/* the task readers below: the bytes gathered in b become a string in A, and b is emptied; out of memory
+   returns from the reader */
 #define RL__LM_COPY(dst, ndst)                                                   \
     do {                                                                         \
         char *q_ = b->oom ? NULL : (char *)rl_arena_alloc(A, b->n + 1);           \
@@ -15996,184 +16142,208 @@ static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, 
         (ndst) = b->n;                                                           \
         b->n = 0;                                                                \
     } while (0)
-    switch (task) {
-    case RL__LM_HELLASWAG: {
-        const char *al, *ca, *cb, *q;
-        size_t nal, nca, ncb, nq;
-        const rl_json *e = rl_json_get(o, "endings");
-        if ((st = rl__lm_str(o, "activity_label", src, &al, &nal)) != RL_OK) return st;
-        if ((st = rl__lm_str(o, "ctx_a", src, &ca, &nca)) != RL_OK) return st;
-        if ((st = rl__lm_str(o, "ctx_b", src, &cb, &ncb)) != RL_OK) return st;
-        if ((st = rl_json_expect(e, RL_JSON_ARR, src, "endings")) != RL_OK) return st;
-        if (e->n < 1 || e->n > 1000) return rl__fail(RL_ERR_FORMAT, "%s: endings: expected 1 to 1000 strings, got %lld", src, (long long)e->n);
-        n = (int)e->n;
-        if ((st = rl__lm_doc_alloc(d, A, n)) != RL_OK) return st;
-        if ((st = rl__lm_index(rl_json_get(o, "label"), src, "label", 0, n, &d->gold)) != RL_OK) return st;
-        {
-            rl__sbuf raw;
-            memset(&raw, 0, sizeof raw);
-            rl__sb_put(&raw, al, nal);
-            rl__sb_put(&raw, ": ", 2);
-            rl__sb_put(&raw, ca, nca);
-            rl__sb_put(&raw, " ", 1);
-            rl__lm_capitalize(&raw, cb, ncb);
-            rl__sb_put(&raw, "", 0);
-            if (raw.oom) b->oom = 1;
-            else rl__lm_hs_pre(b, raw.p, raw.n);
-            RL_FREE(raw.p);
-            RL__LM_COPY(q, nq);
-        }
-        for (i = 0; i < n; i++) {
-            char field[32];
-            const rl_json *v = &e->kids[i];
-            snprintf(field, sizeof field, "endings[%d]", i);
-            if ((st = rl_json_expect(v, RL_JSON_STR, src, field)) != RL_OK) break;
-            rl__sb_put(b, " ", 1);
-            rl__lm_hs_pre(b, v->str, (size_t)v->n);
-            RL__LM_COPY(d->cont[i], d->ncont[i]);
-            d->ctx[i] = q;
-            d->nctx[i] = nq;
-            d->norm[i] = d->cont[i] + 1;
-            d->nnorm[i] = d->ncont[i] - 1;
-        }
-        break;
+
+/* HellaSwag: the preprocessed context, each ending after a space; gold is "label" */
+static rl_status rl__lm_doc_hellaswag(const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__sbuf *b) {
+    rl_status st;
+    int i, n;
+    const char *al, *ca, *cb, *q;
+    size_t nal, nca, ncb, nq;
+    const rl_json *e = rl_json_get(o, "endings");
+    if ((st = rl__lm_str(o, "activity_label", src, &al, &nal)) != RL_OK) return st;
+    if ((st = rl__lm_str(o, "ctx_a", src, &ca, &nca)) != RL_OK) return st;
+    if ((st = rl__lm_str(o, "ctx_b", src, &cb, &ncb)) != RL_OK) return st;
+    if ((st = rl_json_expect(e, RL_JSON_ARR, src, "endings")) != RL_OK) return st;
+    if (e->n < 1 || e->n > 1000) return rl__fail(RL_ERR_FORMAT, "%s: endings: expected 1 to 1000 strings, got %lld", src, (long long)e->n);
+    n = (int)e->n;
+    if ((st = rl__lm_doc_alloc(d, A, n)) != RL_OK) return st;
+    if ((st = rl__lm_index(rl_json_get(o, "label"), src, "label", 0, n, &d->gold)) != RL_OK) return st;
+    {
+        rl__sbuf raw;
+        memset(&raw, 0, sizeof raw);
+        rl__sb_put(&raw, al, nal);
+        rl__sb_put(&raw, ": ", 2);
+        rl__sb_put(&raw, ca, nca);
+        rl__sb_put(&raw, " ", 1);
+        rl__lm_capitalize(&raw, cb, ncb);
+        rl__sb_put(&raw, "", 0);
+        if (raw.oom) b->oom = 1;
+        else rl__lm_hs_pre(b, raw.p, raw.n);
+        RL_FREE(raw.p);
+        RL__LM_COPY(q, nq);
     }
-    case RL__LM_PIQA: {
-        const char *g, *s[2];
-        size_t ng, ns[2];
-        if ((st = rl__lm_str(o, "goal", src, &g, &ng)) != RL_OK) return st;
-        if ((st = rl__lm_str(o, "sol1", src, &s[0], &ns[0])) != RL_OK) return st;
-        if ((st = rl__lm_str(o, "sol2", src, &s[1], &ns[1])) != RL_OK) return st;
-        if ((st = rl__lm_doc_alloc(d, A, 2)) != RL_OK) return st;
-        if ((st = rl__lm_index(rl_json_get(o, "label"), src, "label", 0, 2, &d->gold)) != RL_OK) return st;
-        rl__sb_str(b, "Question: ");
-        rl__sb_put(b, g, ng);
-        rl__sb_str(b, "\nAnswer:");
-        RL__LM_COPY(d->ctx[0], d->nctx[0]);
-        for (i = 0; i < 2; i++) {
-            d->ctx[i] = d->ctx[0];
-            d->nctx[i] = d->nctx[0];
-            d->norm[i] = s[i];
-            d->nnorm[i] = ns[i];
-            if (!(d->cont[i] = rl__lm_delim(A, s[i], ns[i], &d->ncont[i]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
-        }
-        st = RL_OK;
-        break;
+    for (i = 0; i < n; i++) {
+        char field[32];
+        const rl_json *v = &e->kids[i];
+        snprintf(field, sizeof field, "endings[%d]", i);
+        if ((st = rl_json_expect(v, RL_JSON_STR, src, field)) != RL_OK) break;
+        rl__sb_put(b, " ", 1);
+        rl__lm_hs_pre(b, v->str, (size_t)v->n);
+        RL__LM_COPY(d->cont[i], d->ncont[i]);
+        d->ctx[i] = q;
+        d->nctx[i] = nq;
+        d->norm[i] = d->cont[i] + 1;
+        d->nnorm[i] = d->ncont[i] - 1;
     }
-    case RL__LM_ARC: {
-        const rl_json *qv = rl_json_get(o, "question"), *cv, *tv = NULL, *lv = NULL;
-        const char *q, *key;
-        size_t nq, nkey;
-        int nested = qv && qv->type == RL_JSON_OBJ; /* original release: question.stem, question.choices[] */
-        if (nested) {
-            if ((st = rl__lm_str(qv, "stem", src, &q, &nq)) != RL_OK) return st;
-            cv = rl_json_get(qv, "choices");
-            if ((st = rl_json_expect(cv, RL_JSON_ARR, src, "question.choices")) != RL_OK) return st;
-            n = (int)RL__MIN(cv->n, 1001);
-        } else {
-            if ((st = rl__lm_str(o, "question", src, &q, &nq)) != RL_OK) return st;
-            cv = rl_json_get(o, "choices");
-            if ((st = rl_json_expect(cv, RL_JSON_OBJ, src, "choices")) != RL_OK) return st;
-            tv = rl_json_get(cv, "text");
-            lv = rl_json_get(cv, "label");
-            if ((st = rl_json_expect(tv, RL_JSON_ARR, src, "choices.text")) != RL_OK) return st;
-            if ((st = rl_json_expect(lv, RL_JSON_ARR, src, "choices.label")) != RL_OK) return st;
-            if (tv->n != lv->n)
-                return rl__fail(RL_ERR_FORMAT, "%s: choices: %lld texts but %lld labels", src, (long long)tv->n, (long long)lv->n);
-            n = (int)RL__MIN(tv->n, 1001);
-        }
-        if (n < 1 || n > 1000) return rl__fail(RL_ERR_FORMAT, "%s: choices: expected 1 to 1000 choices", src);
-        if ((st = rl__lm_str(o, "answerKey", src, &key, &nkey)) != RL_OK) return st;
-        if ((st = rl__lm_doc_alloc(d, A, n)) != RL_OK) return st;
-        rl__sb_str(b, "Question: ");
-        rl__sb_put(b, q, nq);
-        rl__sb_str(b, "\nAnswer:");
-        RL__LM_COPY(d->ctx[0], d->nctx[0]);
-        d->gold = -1;
-        for (i = 0; i < n; i++) {
-            char ft[48], fl[48];
-            const rl_json *t, *l;
-            if (nested) {
-                const rl_json *ch = &cv->kids[i];
-                snprintf(ft, sizeof ft, "question.choices[%d]", i);
-                if ((st = rl_json_expect(ch, RL_JSON_OBJ, src, ft)) != RL_OK) return st;
-                snprintf(ft, sizeof ft, "question.choices[%d].text", i);
-                snprintf(fl, sizeof fl, "question.choices[%d].label", i);
-                t = rl_json_get(ch, "text");
-                l = rl_json_get(ch, "label");
-            } else {
-                snprintf(ft, sizeof ft, "choices.text[%d]", i);
-                snprintf(fl, sizeof fl, "choices.label[%d]", i);
-                t = &tv->kids[i];
-                l = &lv->kids[i];
-            }
-            if ((st = rl_json_expect(t, RL_JSON_STR, src, ft)) != RL_OK) return st;
-            if ((st = rl_json_expect(l, RL_JSON_STR, src, fl)) != RL_OK) return st;
-            d->ctx[i] = d->ctx[0];
-            d->nctx[i] = d->nctx[0];
-            d->norm[i] = t->str;
-            d->nnorm[i] = (size_t)t->n;
-            if (!(d->cont[i] = rl__lm_delim(A, t->str, (size_t)t->n, &d->ncont[i]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
-            if (d->gold < 0 && (size_t)l->n == nkey && !memcmp(l->str, key, nkey)) d->gold = i; /* list.index: the first */
-        }
-        if (d->gold < 0) return rl__fail(RL_ERR_FORMAT, "%s: answerKey: \"%.20s\" is not one of the choice labels", src, key);
-        st = RL_OK;
-        break;
-    }
-    case RL__LM_WINOGRANDE: {
-        const char *s, *op[2], *us;
-        size_t ns, nop[2], at, a, tl;
-        if ((st = rl__lm_str(o, "sentence", src, &s, &ns)) != RL_OK) return st;
-        if ((st = rl__lm_str(o, "option1", src, &op[0], &nop[0])) != RL_OK) return st;
-        if ((st = rl__lm_str(o, "option2", src, &op[1], &nop[1])) != RL_OK) return st;
-        if (!(us = (const char *)memchr(s, '_', ns)))
-            return rl__fail(RL_ERR_FORMAT, "%s: sentence: has no \"_\" to fill in", src);
-        if ((st = rl__lm_doc_alloc(d, A, 2)) != RL_OK) return st;
-        if ((st = rl__lm_index(rl_json_get(o, "answer"), src, "answer", 1, 2, &d->gold)) != RL_OK) return st;
-        at = (size_t)(us - s);
-        a = rl__lm_lspace(s + at + 1, ns - at - 1);
-        tl = ns - at - 1 - a;
-        tl -= rl__lm_rspace(s + at + 1 + a, tl);
-        rl__sb_put(b, " ", 1); /* target_delimiter + sentence[i+1:].strip() */
-        rl__sb_put(b, s + at + 1 + a, tl);
-        RL__LM_COPY(d->cont[0], d->ncont[0]);
-        for (i = 0; i < 2; i++) {
-            rl__sb_put(b, s, at);
-            rl__sb_put(b, op[i], nop[i]);
-            RL__LM_COPY(d->ctx[i], d->nctx[i]);
-            d->cont[i] = d->cont[0];
-            d->ncont[i] = d->ncont[0];
-            d->norm[i] = d->ctx[i];
-            d->nnorm[i] = d->nctx[i];
-        }
-        st = RL_OK;
-        break;
-    }
-    default: { /* LAMBADA */
-        const char *t;
-        size_t nt, sp;
-        if ((st = rl__lm_str(o, "text", src, &t, &nt)) != RL_OK) return st;
-        if ((st = rl__lm_doc_alloc(d, A, 1)) != RL_OK) return st;
-        for (sp = nt; sp > 0 && t[sp - 1] != ' '; sp--) {}
-        if (sp > 0) { /* " ".join(w[:-1]), " " + w[-1] */
-            d->ctx[0] = t;
-            d->nctx[0] = sp - 1;
-            d->cont[0] = t + sp - 1;
-            d->ncont[0] = nt - sp + 1;
-        } else {
-            d->ctx[0] = "";
-            d->nctx[0] = 0;
-            if (!(d->cont[0] = rl__lm_delim(A, t, nt, &d->ncont[0]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
-        }
-        d->norm[0] = d->cont[0];
-        d->nnorm[0] = d->ncont[0];
-        d->gold = 0;
-        st = RL_OK;
-        break;
-    }
-    }
-#undef RL__LM_COPY
     return st;
+}
+
+/* PIQA: "Question: <goal>\nAnswer:" and the two solutions; gold is "label" */
+static rl_status rl__lm_doc_piqa(const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__sbuf *b) {
+    rl_status st;
+    int i;
+    const char *g, *s[2];
+    size_t ng, ns[2];
+    if ((st = rl__lm_str(o, "goal", src, &g, &ng)) != RL_OK) return st;
+    if ((st = rl__lm_str(o, "sol1", src, &s[0], &ns[0])) != RL_OK) return st;
+    if ((st = rl__lm_str(o, "sol2", src, &s[1], &ns[1])) != RL_OK) return st;
+    if ((st = rl__lm_doc_alloc(d, A, 2)) != RL_OK) return st;
+    if ((st = rl__lm_index(rl_json_get(o, "label"), src, "label", 0, 2, &d->gold)) != RL_OK) return st;
+    rl__sb_str(b, "Question: ");
+    rl__sb_put(b, g, ng);
+    rl__sb_str(b, "\nAnswer:");
+    RL__LM_COPY(d->ctx[0], d->nctx[0]);
+    for (i = 0; i < 2; i++) {
+        d->ctx[i] = d->ctx[0];
+        d->nctx[i] = d->nctx[0];
+        d->norm[i] = s[i];
+        d->nnorm[i] = ns[i];
+        if (!(d->cont[i] = rl__lm_delim(A, s[i], ns[i], &d->ncont[i]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
+    }
+    return RL_OK;
+}
+
+/* ARC (both releases: question.choices[] or choices.text/label): gold is the choice labelled answerKey */
+static rl_status rl__lm_doc_arc(const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__sbuf *b) {
+    rl_status st;
+    int i, n;
+    const rl_json *qv = rl_json_get(o, "question"), *cv, *tv = NULL, *lv = NULL;
+    const char *q, *key;
+    size_t nq, nkey;
+    int nested = qv && qv->type == RL_JSON_OBJ; /* original release: question.stem, question.choices[] */
+    if (nested) {
+        if ((st = rl__lm_str(qv, "stem", src, &q, &nq)) != RL_OK) return st;
+        cv = rl_json_get(qv, "choices");
+        if ((st = rl_json_expect(cv, RL_JSON_ARR, src, "question.choices")) != RL_OK) return st;
+        n = (int)RL__MIN(cv->n, 1001);
+    } else {
+        if ((st = rl__lm_str(o, "question", src, &q, &nq)) != RL_OK) return st;
+        cv = rl_json_get(o, "choices");
+        if ((st = rl_json_expect(cv, RL_JSON_OBJ, src, "choices")) != RL_OK) return st;
+        tv = rl_json_get(cv, "text");
+        lv = rl_json_get(cv, "label");
+        if ((st = rl_json_expect(tv, RL_JSON_ARR, src, "choices.text")) != RL_OK) return st;
+        if ((st = rl_json_expect(lv, RL_JSON_ARR, src, "choices.label")) != RL_OK) return st;
+        if (tv->n != lv->n)
+            return rl__fail(RL_ERR_FORMAT, "%s: choices: %lld texts but %lld labels", src, (long long)tv->n, (long long)lv->n);
+        n = (int)RL__MIN(tv->n, 1001);
+    }
+    if (n < 1 || n > 1000) return rl__fail(RL_ERR_FORMAT, "%s: choices: expected 1 to 1000 choices", src);
+    if ((st = rl__lm_str(o, "answerKey", src, &key, &nkey)) != RL_OK) return st;
+    if ((st = rl__lm_doc_alloc(d, A, n)) != RL_OK) return st;
+    rl__sb_str(b, "Question: ");
+    rl__sb_put(b, q, nq);
+    rl__sb_str(b, "\nAnswer:");
+    RL__LM_COPY(d->ctx[0], d->nctx[0]);
+    d->gold = -1;
+    for (i = 0; i < n; i++) {
+        char ft[48], fl[48];
+        const rl_json *t, *l;
+        if (nested) {
+            const rl_json *ch = &cv->kids[i];
+            snprintf(ft, sizeof ft, "question.choices[%d]", i);
+            if ((st = rl_json_expect(ch, RL_JSON_OBJ, src, ft)) != RL_OK) return st;
+            snprintf(ft, sizeof ft, "question.choices[%d].text", i);
+            snprintf(fl, sizeof fl, "question.choices[%d].label", i);
+            t = rl_json_get(ch, "text");
+            l = rl_json_get(ch, "label");
+        } else {
+            snprintf(ft, sizeof ft, "choices.text[%d]", i);
+            snprintf(fl, sizeof fl, "choices.label[%d]", i);
+            t = &tv->kids[i];
+            l = &lv->kids[i];
+        }
+        if ((st = rl_json_expect(t, RL_JSON_STR, src, ft)) != RL_OK) return st;
+        if ((st = rl_json_expect(l, RL_JSON_STR, src, fl)) != RL_OK) return st;
+        d->ctx[i] = d->ctx[0];
+        d->nctx[i] = d->nctx[0];
+        d->norm[i] = t->str;
+        d->nnorm[i] = (size_t)t->n;
+        if (!(d->cont[i] = rl__lm_delim(A, t->str, (size_t)t->n, &d->ncont[i]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
+        if (d->gold < 0 && (size_t)l->n == nkey && !memcmp(l->str, key, nkey)) d->gold = i; /* list.index: the first */
+    }
+    if (d->gold < 0) return rl__fail(RL_ERR_FORMAT, "%s: answerKey: \"%.20s\" is not one of the choice labels", src, key);
+    return RL_OK;
+}
+
+/* WinoGrande: each option filled in for "_" as the context, the rest of the sentence as the continuation */
+static rl_status rl__lm_doc_winogrande(const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__sbuf *b) {
+    rl_status st;
+    int i;
+    const char *s, *op[2], *us;
+    size_t ns, nop[2], at, a, tl;
+    if ((st = rl__lm_str(o, "sentence", src, &s, &ns)) != RL_OK) return st;
+    if ((st = rl__lm_str(o, "option1", src, &op[0], &nop[0])) != RL_OK) return st;
+    if ((st = rl__lm_str(o, "option2", src, &op[1], &nop[1])) != RL_OK) return st;
+    if (!(us = (const char *)memchr(s, '_', ns)))
+        return rl__fail(RL_ERR_FORMAT, "%s: sentence: has no \"_\" to fill in", src);
+    if ((st = rl__lm_doc_alloc(d, A, 2)) != RL_OK) return st;
+    if ((st = rl__lm_index(rl_json_get(o, "answer"), src, "answer", 1, 2, &d->gold)) != RL_OK) return st;
+    at = (size_t)(us - s);
+    a = rl__lm_lspace(s + at + 1, ns - at - 1);
+    tl = ns - at - 1 - a;
+    tl -= rl__lm_rspace(s + at + 1 + a, tl);
+    rl__sb_put(b, " ", 1); /* target_delimiter + sentence[i+1:].strip() */
+    rl__sb_put(b, s + at + 1 + a, tl);
+    RL__LM_COPY(d->cont[0], d->ncont[0]);
+    for (i = 0; i < 2; i++) {
+        rl__sb_put(b, s, at);
+        rl__sb_put(b, op[i], nop[i]);
+        RL__LM_COPY(d->ctx[i], d->nctx[i]);
+        d->cont[i] = d->cont[0];
+        d->ncont[i] = d->ncont[0];
+        d->norm[i] = d->ctx[i];
+        d->nnorm[i] = d->nctx[i];
+    }
+    return RL_OK;
+}
+
+/* LAMBADA: the text up to its last word, and the last word after a space */
+static rl_status rl__lm_doc_lambada(const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d) {
+    rl_status st;
+    const char *t;
+    size_t nt, sp;
+    if ((st = rl__lm_str(o, "text", src, &t, &nt)) != RL_OK) return st;
+    if ((st = rl__lm_doc_alloc(d, A, 1)) != RL_OK) return st;
+    for (sp = nt; sp > 0 && t[sp - 1] != ' '; sp--) {}
+    if (sp > 0) { /* " ".join(w[:-1]), " " + w[-1] */
+        d->ctx[0] = t;
+        d->nctx[0] = sp - 1;
+        d->cont[0] = t + sp - 1;
+        d->ncont[0] = nt - sp + 1;
+    } else {
+        d->ctx[0] = "";
+        d->nctx[0] = 0;
+        if (!(d->cont[0] = rl__lm_delim(A, t, nt, &d->ncont[0]))) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", src);
+    }
+    d->norm[0] = d->cont[0];
+    d->nnorm[0] = d->ncont[0];
+    d->gold = 0;
+    return RL_OK;
+}
+#undef RL__LM_COPY
+
+/* The requests of one document (strings live in A; b is scratch space). */
+static rl_status rl__lm_make_doc_b(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d, rl__sbuf *b) {
+    if (o->type != RL_JSON_OBJ)
+        return rl__fail(RL_ERR_FORMAT, "%s: expected a JSON object, got %s", src, rl_json_type_name(o->type));
+    switch (task) {
+    case RL__LM_HELLASWAG: return rl__lm_doc_hellaswag(o, src, A, d, b);
+    case RL__LM_PIQA: return rl__lm_doc_piqa(o, src, A, d, b);
+    case RL__LM_ARC: return rl__lm_doc_arc(o, src, A, d, b);
+    case RL__LM_WINOGRANDE: return rl__lm_doc_winogrande(o, src, A, d, b);
+    default: return rl__lm_doc_lambada(o, src, A, d);
+    }
 }
 
 RL__INTERN rl_status rl__lm_make_doc(int task, const rl_json *o, const char *src, rl_arena *A, rl__lm_doc *d) {
@@ -16210,137 +16380,176 @@ static double rl__lm_stderr(double sum, double sumsq, int64_t n) {
     return sqrt(var > 0 ? var : 0) / sqrt((double)n);
 }
 
+/* What one rl_eval_task run carries from document to document. */
+typedef struct rl__lm_run {
+    rl_ctx *c;
+    rl_model *m;
+    const rl_tokenizer *tok;
+    const rl_lmeval_opts *o;
+    rl__lm_cfg k;
+    int tid, cap;   /* the task (-1 until a document tells it); the choices the scratch below holds */
+    double *lls;    /* scratch, per choice of the current document */
+    int *greedy;
+    int64_t *ntok;
+    int64_t n;      /* documents scored */
+    double s_acc, s_norm, s_ll;
+} rl__lm_run;
+
+/* The task a document's fields belong to (-1: none). */
+static int rl__lm_detect_task(const rl_json *r) {
+    return rl_json_get(r, "endings") ? RL__LM_HELLASWAG : rl_json_get(r, "sol1") ? RL__LM_PIQA
+         : rl_json_get(r, "answerKey") ? RL__LM_ARC : rl_json_get(r, "option1") ? RL__LM_WINOGRANDE
+         : rl_json_get(r, "text") ? RL__LM_LAMBADA : -1;
+}
+
+/* Scratch for a document of n choices (grown, never shrunk). */
+static rl_status rl__lm_run_scratch(rl__lm_run *R, int n) {
+    if (n <= R->cap) return RL_OK;
+    R->cap = n;
+    RL_FREE(R->lls);
+    RL_FREE(R->greedy);
+    RL_FREE(R->ntok);
+    R->lls = (double *)RL_MALLOC(sizeof(double) * (size_t)R->cap);
+    R->greedy = (int *)RL_MALLOC(sizeof(int) * (size_t)R->cap);
+    R->ntok = (int64_t *)RL_MALLOC(sizeof(int64_t) * (size_t)R->cap);
+    if (!R->lls || !R->greedy || !R->ntok) {
+        R->cap = 0;
+        return rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
+    }
+    return RL_OK;
+}
+
+/* A scored document into the sums; the caller's on_doc sees it. */
+static void rl__lm_run_count(rl__lm_run *R, const rl__lm_doc *d, int64_t line, int pred, int pred_norm) {
+    rl_mc_doc r;
+    memset(&r, 0, sizeof r);
+    r.task = rl__lm_task_names[R->tid];
+    r.index = R->n;
+    r.line = line;
+    r.n_choices = d->n;
+    r.lls = R->lls;
+    r.is_greedy = R->greedy;
+    r.n_tokens = R->ntok;
+    if (R->tid == RL__LM_LAMBADA) {
+        r.acc = R->greedy[0];
+        R->s_ll += R->lls[0];
+    } else {
+        r.gold = d->gold;
+        r.pred = pred;
+        r.pred_norm = pred_norm;
+        r.acc = pred == d->gold;
+        r.acc_norm = pred_norm == d->gold;
+    }
+    R->s_acc += r.acc;
+    R->s_norm += r.acc_norm;
+    R->n++;
+    if (R->o && R->o->on_doc) R->o->on_doc(R->o->user, &r);
+}
+
+/* Line `line` of path (the l bytes at ln), one document: parsed, its task told if not yet known, scored
+   and counted (its strings live in A). */
+static rl_status rl__lm_eval_line(rl__lm_run *R, const char *path, int64_t line, const char *ln, size_t l, rl_arena *A) {
+    char src[600];
+    rl_json_doc jd;
+    rl__lm_doc d;
+    int pred = 0, pred_norm = 0;
+    rl_status st;
+    snprintf(src, sizeof src, "%s: line %lld", path, (long long)line);
+    memset(&jd, 0, sizeof jd);
+    if ((st = rl_json_parse(&jd, ln, l, "jsonl")) != RL_OK) {
+        st = rl__lm_json_err(st, path, line);
+        rl_json_free(&jd);
+        return st;
+    }
+    if (R->tid < 0 && (R->tid = rl__lm_detect_task(&jd.root)) < 0) { /* auto */
+        st = rl__fail(RL_ERR_FORMAT, "%s: cannot tell the task from the fields (expected one of endings, sol1, answerKey, "
+                                     "option1, text); name the task", src);
+        rl_json_free(&jd);
+        return st;
+    }
+    st = rl__lm_make_doc(R->tid, &jd.root, src, A, &d);
+    if (st == RL_OK) st = rl__lm_run_scratch(R, d.n);
+    if (st == RL_OK) {
+        st = rl__lm_score_doc(R->c, R->m, R->tok, &R->k, &d, R->lls, R->greedy, R->ntok, &pred, &pred_norm);
+        if (st != RL_OK) { /* say which document */
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", rl_last_error());
+            st = rl__fail(st, "%s: %s", src, msg);
+        }
+    }
+    rl_json_free(&jd);
+    if (st != RL_OK) return st;
+    rl__lm_run_count(R, &d, line, pred, pred_norm);
+    return RL_OK;
+}
+
+/* The task's metrics from the sums over the R->n documents. */
+static void rl__lm_run_result(const rl__lm_run *R, rl_mc_result *out) {
+    int64_t n = R->n;
+    out->n = n;
+    out->acc = R->s_acc / (double)n;
+    out->acc_stderr = rl__lm_stderr(R->s_acc, R->s_acc, n); /* 0/1 values: Σx² = Σx */
+    if (R->tid == RL__LM_LAMBADA) {
+        out->acc_norm = out->acc_norm_stderr = NAN;
+        out->ppl = exp(-R->s_ll / (double)n);
+    } else {
+        out->acc_norm = R->s_norm / (double)n;
+        out->acc_norm_stderr = rl__lm_stderr(R->s_norm, R->s_norm, n);
+        out->ppl = NAN;
+    }
+}
+
 RLDEF rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, const char *jsonl_path, const char *task,
                           int64_t limit, const rl_lmeval_opts *o, rl_mc_result *out) {
-    rl__lm_cfg k;
+    rl__lm_run R;
     rl_arena A;
     rl_status st;
     char *text = NULL;
     size_t len = 0, pos = 0;
-    int64_t line = 0, n = 0;
+    int64_t line = 0;
     int tid = -1;
-    double s_acc = 0, s_norm = 0, s_ll = 0;
-    double *lls = NULL;
-    int *greedy = NULL;
-    int64_t *ntok = NULL;
-    int cap = 0;
     if (!c || !m || !tok || !jsonl_path || !out) return rl__fail(RL_ERR_ARG, "lm-eval: rl_eval_task: NULL argument");
     memset(out, 0, sizeof *out);
     if (task && *task && strcmp(task, "auto") && (tid = rl__lm_task_id(task)) < 0)
         return rl__fail(RL_ERR_ARG, "lm-eval: unknown task '%s' (known: hellaswag, piqa, arc_easy, arc_challenge, winogrande, "
                                     "lambada_openai, or auto)", task);
-    if ((st = rl__lm_cfg_init(&k, m, tok, o)) != RL_OK) return st;
+    memset(&R, 0, sizeof R);
+    R.c = c;
+    R.m = m;
+    R.tok = tok;
+    R.o = o;
+    R.tid = tid;
+    if ((st = rl__lm_cfg_init(&R.k, m, tok, o)) != RL_OK) return st;
     if ((st = rl__read_file(jsonl_path, (size_t)1 << 36, &text, &len)) != RL_OK) {
-        rl__lm_cfg_free(&k);
+        rl__lm_cfg_free(&R.k);
         return st;
     }
     if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) pos = 3; /* byte order mark */
     rl_arena_init(&A, 0);
-    while (pos < len && (limit <= 0 || n < limit)) {
+    while (pos < len && (limit <= 0 || R.n < limit)) {
         const char *ln = text + pos, *nl = (const char *)memchr(ln, '\n', len - pos);
         size_t l = nl ? (size_t)(nl - ln) : len - pos, b;
-        char src[600];
-        rl_json_doc jd;
-        rl__lm_doc d;
         rl_arena_mark_t mk = rl_arena_mark(&A);
-        int pred = 0, pred_norm = 0;
         pos += l + 1;
         line++;
         for (b = 0; b < l && (ln[b] == ' ' || ln[b] == '\t' || ln[b] == '\r'); b++) {}
         if (b == l) continue; /* blank line */
         if (o && o->stop && *o->stop) {
-            st = rl__fail(RL_ERR_INTERRUPTED, "lm-eval: %s: stopped after %lld documents", jsonl_path, (long long)n);
+            st = rl__fail(RL_ERR_INTERRUPTED, "lm-eval: %s: stopped after %lld documents", jsonl_path, (long long)R.n);
             break;
         }
-        snprintf(src, sizeof src, "%s: line %lld", jsonl_path, (long long)line);
-        memset(&jd, 0, sizeof jd);
-        if ((st = rl_json_parse(&jd, ln, l, "jsonl")) != RL_OK) {
-            st = rl__lm_json_err(st, jsonl_path, line);
-            rl_json_free(&jd);
-            break;
-        }
-        if (tid < 0) { /* auto */
-            const rl_json *r = &jd.root;
-            tid = rl_json_get(r, "endings") ? RL__LM_HELLASWAG : rl_json_get(r, "sol1") ? RL__LM_PIQA
-                : rl_json_get(r, "answerKey") ? RL__LM_ARC : rl_json_get(r, "option1") ? RL__LM_WINOGRANDE
-                : rl_json_get(r, "text") ? RL__LM_LAMBADA : -1;
-            if (tid < 0) {
-                st = rl__fail(RL_ERR_FORMAT, "%s: cannot tell the task from the fields (expected one of endings, sol1, answerKey, "
-                                             "option1, text); name the task", src);
-                rl_json_free(&jd);
-                break;
-            }
-        }
-        st = rl__lm_make_doc(tid, &jd.root, src, &A, &d);
-        if (st == RL_OK && d.n > cap) {
-            cap = d.n;
-            RL_FREE(lls);
-            RL_FREE(greedy);
-            RL_FREE(ntok);
-            lls = (double *)RL_MALLOC(sizeof(double) * (size_t)cap);
-            greedy = (int *)RL_MALLOC(sizeof(int) * (size_t)cap);
-            ntok = (int64_t *)RL_MALLOC(sizeof(int64_t) * (size_t)cap);
-            if (!lls || !greedy || !ntok) {
-                cap = 0;
-                st = rl__fail(RL_ERR_NOMEM, "lm-eval: out of memory");
-            }
-        }
-        if (st == RL_OK) {
-            st = rl__lm_score_doc(c, m, tok, &k, &d, lls, greedy, ntok, &pred, &pred_norm);
-            if (st != RL_OK) { /* say which document */
-                char msg[1024];
-                snprintf(msg, sizeof msg, "%s", rl_last_error());
-                st = rl__fail(st, "%s: %s", src, msg);
-            }
-        }
-        rl_json_free(&jd);
-        if (st != RL_OK) break;
-        {
-            rl_mc_doc r;
-            memset(&r, 0, sizeof r);
-            r.task = rl__lm_task_names[tid];
-            r.index = n;
-            r.line = line;
-            r.n_choices = d.n;
-            r.lls = lls;
-            r.is_greedy = greedy;
-            r.n_tokens = ntok;
-            if (tid == RL__LM_LAMBADA) {
-                r.acc = greedy[0];
-                s_ll += lls[0];
-            } else {
-                r.gold = d.gold;
-                r.pred = pred;
-                r.pred_norm = pred_norm;
-                r.acc = pred == d.gold;
-                r.acc_norm = pred_norm == d.gold;
-            }
-            s_acc += r.acc;
-            s_norm += r.acc_norm;
-            n++;
-            if (o && o->on_doc) o->on_doc(o->user, &r);
-        }
+        if ((st = rl__lm_eval_line(&R, jsonl_path, line, ln, l, &A)) != RL_OK) break;
         rl_arena_reset(&A, mk);
     }
     rl_arena_free(&A);
     RL_FREE(text);
-    RL_FREE(lls);
-    RL_FREE(greedy);
-    RL_FREE(ntok);
-    rl__lm_cfg_free(&k);
+    RL_FREE(R.lls);
+    RL_FREE(R.greedy);
+    RL_FREE(R.ntok);
+    rl__lm_cfg_free(&R.k);
     if (st != RL_OK) return st;
-    if (n == 0) return rl__fail(RL_ERR_FORMAT, "%s: no documents", jsonl_path);
-    out->n = n;
-    out->acc = s_acc / (double)n;
-    out->acc_stderr = rl__lm_stderr(s_acc, s_acc, n); /* 0/1 values: Σx² = Σx */
-    if (tid == RL__LM_LAMBADA) {
-        out->acc_norm = out->acc_norm_stderr = NAN;
-        out->ppl = exp(-s_ll / (double)n);
-    } else {
-        out->acc_norm = s_norm / (double)n;
-        out->acc_norm_stderr = rl__lm_stderr(s_norm, s_norm, n);
-        out->ppl = NAN;
-    }
+    if (R.n == 0) return rl__fail(RL_ERR_FORMAT, "%s: no documents", jsonl_path);
+    rl__lm_run_result(&R, out);
     return RL_OK;
 }
 
@@ -16716,18 +16925,13 @@ static rl_tensor rl__g6_f32_tensor(rl__g6_ctx *x, int nd, const int64_t *shape) 
     return t;
 }
 
-static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
-    static const int grp[5] = {3, 1, 2, 0, 4}; /* our group (r,k,v,w,g) -> llama.cpp's (w,k,v,r,g) */
-    rl__g6_ctx x;
-    rl_config cfg;
-    rl_student_opts so;
+/* The sizes of an rwkv6qwen2 file, from its keys and from the shapes of token_embd and the first
+   key matrix (vocabulary, kv heads), checked. */
+static rl_status rl__g6_sizes(const rl_gguf *g, rl_config *cfg) {
     const rl_gguf_tensor *te, *tk;
-    int64_t C, L, F, N, V, KV, r, rd, l, i, j, b;
+    int64_t C, L, F, N, V, KV, r, rd;
     double eps;
-    char nm[96];
     rl_status st;
-    static const char *const eos_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"};
-    memset(&cfg, 0, sizeof cfg);
     if ((st = rl_gguf_get_int(g, "rwkv6qwen2.embedding_length", &C)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.block_count", &L)) ||
         (st = rl_gguf_get_int(g, "rwkv6qwen2.feed_forward_length", &F)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.wkv.head_size", &N)) ||
         (st = rl_gguf_get_int(g, "rwkv6qwen2.time_mix_extra_dim", &r)) || (st = rl_gguf_get_int(g, "rwkv6qwen2.time_decay_extra_dim", &rd)) ||
@@ -16752,38 +16956,147 @@ static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
             return rl__fail(RL_ERR_FORMAT, "%s: key 'rwkv6qwen2.attention.head_count_kv' is %lld but 'blk.0.time_mix_key.weight' holds %lld heads",
                             g->path, (long long)kv2, (long long)KV);
     }
-    cfg.arch = RL_ARCH_QWEN2;
-    cfg.student = 6;
-    snprintf(cfg.model_type, sizeof cfg.model_type, "rwkv6qwen2");
-    cfg.vocab_size = V;
-    cfg.hidden_size = C;
-    cfg.intermediate_size = F;
-    cfg.n_layers = L;
-    cfg.n_heads = C / N;
-    cfg.n_kv_heads = KV;
-    cfg.head_dim = N;
-    cfg.max_pos = 1 << 20;
-    cfg.rms_eps = (float)eps;
-    cfg.rope_theta = 10000;
-    cfg.rope_factor = 1.0;
-    cfg.attn_bias = rl_gguf_find_tensor(g, "blk.0.time_mix_receptance.bias") != NULL;
-    cfg.tie_embeddings = rl_gguf_find_tensor(g, "output.weight") == NULL;
-    cfg.dtype = RL_F32;
-    cfg.gate_rank_type = 1;
-    cfg.balance_state = 1;
-    cfg.use_tokenshift = 1;
-    cfg.lora_tokenshift = (int)r;
-    cfg.lora_decay = (int)rd;
-    if ((st = rl__gguf_token_key(g, "tokenizer.ggml.bos_token_id", V, &cfg.bos_id))) return st;
+    cfg->vocab_size = V;
+    cfg->hidden_size = C;
+    cfg->intermediate_size = F;
+    cfg->n_layers = L;
+    cfg->n_heads = C / N;
+    cfg->n_kv_heads = KV;
+    cfg->head_dim = N;
+    cfg->rms_eps = (float)eps;
+    cfg->lora_tokenshift = (int)r;
+    cfg->lora_decay = (int)rd;
+    return RL_OK;
+}
+
+/* The config of an rwkv6qwen2 file: its sizes, what rwkv6qwen2 fixes, biases and tying as the tensors
+   present say, the token ids. */
+static rl_status rl__g6_config(const rl_gguf *g, rl_config *cfg) {
+    static const char *const eos_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"};
+    rl_status st;
+    int i;
+    memset(cfg, 0, sizeof *cfg);
+    if ((st = rl__g6_sizes(g, cfg))) return st;
+    cfg->arch = RL_ARCH_QWEN2;
+    cfg->student = 6;
+    snprintf(cfg->model_type, sizeof cfg->model_type, "rwkv6qwen2");
+    cfg->max_pos = 1 << 20;
+    cfg->rope_theta = 10000;
+    cfg->rope_factor = 1.0;
+    cfg->attn_bias = rl_gguf_find_tensor(g, "blk.0.time_mix_receptance.bias") != NULL;
+    cfg->tie_embeddings = rl_gguf_find_tensor(g, "output.weight") == NULL;
+    cfg->dtype = RL_F32;
+    cfg->gate_rank_type = 1;
+    cfg->balance_state = 1;
+    cfg->use_tokenshift = 1;
+    if ((st = rl__gguf_token_key(g, "tokenizer.ggml.bos_token_id", cfg->vocab_size, &cfg->bos_id))) return st;
     for (i = 0; i < 2; i++) {
         int32_t id;
-        if ((st = rl__gguf_token_key(g, eos_keys[i], V, &id))) return st;
-        if (id >= 0 && (!cfg.n_eos || cfg.eos_ids[0] != id)) cfg.eos_ids[cfg.n_eos++] = id;
+        if ((st = rl__gguf_token_key(g, eos_keys[i], cfg->vocab_size, &id))) return st;
+        if (id >= 0 && (!cfg->n_eos || cfg->eos_ids[0] != id)) cfg->eos_ids[cfg->n_eos++] = id;
     }
+    return RL_OK;
+}
+
+#define RL__GN(s) (snprintf(nm, sizeof nm, "blk.%lld." s, (long long)l), nm)
+
+/* Block l's norms, its matrices (in place) and r/k/v biases. */
+static void rl__g6_block(rl__g6_ctx *x, int64_t l, const rl_config *cfg) {
+    rl_block *bl = &x->m->blocks[l];
+    rl_mixer *mx = &bl->mix;
+    int64_t C = cfg->hidden_size;
+    char nm[96];
+    bl->ln1 = rl__g6_f32_tensor(x, 1, &C);
+    rl__g6_copy(x, &bl->ln1, RL__GN("attn_norm.weight"));
+    bl->ln2 = rl__g6_f32_tensor(x, 1, &C);
+    rl__g6_copy(x, &bl->ln2, RL__GN("ffn_norm.weight"));
+    rl__g6_inplace(x, &mx->q_w, RL__GN("time_mix_receptance.weight"));
+    rl__g6_inplace(x, &mx->k_w, RL__GN("time_mix_key.weight"));
+    rl__g6_inplace(x, &mx->v_w, RL__GN("time_mix_value.weight"));
+    rl__g6_inplace(x, &mx->o_w, RL__GN("time_mix_output.weight"));
+    rl__g6_inplace(x, &mx->gate_w, RL__GN("time_mix_gate.weight"));
+    rl__g6_inplace(x, &bl->gate, RL__GN("ffn_gate.weight"));
+    rl__g6_inplace(x, &bl->up, RL__GN("ffn_up.weight"));
+    rl__g6_inplace(x, &bl->down, RL__GN("ffn_down.weight"));
+    if (cfg->attn_bias) {
+        int64_t nq = C, nk = cfg->n_kv_heads * cfg->head_dim;
+        mx->q_b = rl__g6_f32_tensor(x, 1, &nq);
+        rl__g6_copy(x, &mx->q_b, RL__GN("time_mix_receptance.bias"));
+        mx->k_b = rl__g6_f32_tensor(x, 1, &nk);
+        rl__g6_copy(x, &mx->k_b, RL__GN("time_mix_key.bias"));
+        mx->v_b = rl__g6_f32_tensor(x, 1, &nk);
+        rl__g6_copy(x, &mx->v_b, RL__GN("time_mix_value.bias"));
+    }
+}
+
+/* Block l's token shift (the lerps and their LoRA) and decay (its base and LoRA), llama.cpp's layout
+   undone: w1/w2 transposed, their groups put back from w,k,v,r,g to r,k,v,w,g. */
+static void rl__g6_block_shift(rl__g6_ctx *x, int64_t l, const rl_config *cfg) {
+    static const int grp[5] = {3, 1, 2, 0, 4}; /* our group (r,k,v,w,g) -> llama.cpp's (w,k,v,r,g) */
+    rl_mixer *mx = &x->m->blocks[l].mix;
+    int64_t C = cfg->hidden_size, r = cfg->lora_tokenshift, rd = cfg->lora_decay, i, j, b;
+    rl_tensor *mu[5];
+    float *f;
+    int64_t s3[3], s2[2];
+    char nm[96];
+    s3[0] = 1; s3[1] = 1; s3[2] = C;
+    mx->maa_x = rl__g6_f32_tensor(x, 3, s3);
+    rl__g6_copy(x, &mx->maa_x, RL__GN("time_mix_lerp_x.weight"));
+    mx->decay = rl__g6_f32_tensor(x, 3, s3);
+    rl__g6_copy(x, &mx->decay, RL__GN("time_mix_decay.weight"));
+    mu[0] = &mx->maa_r; mu[1] = &mx->maa_k; mu[2] = &mx->maa_v; mu[3] = &mx->maa_w; mu[4] = &mx->maa_g;
+    for (b = 0; b < 5; b++) *mu[b] = rl__g6_f32_tensor(x, 3, s3);
+    if ((f = rl__g6_f32(x, RL__GN("time_mix_lerp_fused.weight"), 4, C, 1, 1, 5)) != NULL) { /* [5][C], w,k,v,r,g */
+        for (b = 0; b < 5; b++) memcpy(mu[b]->data, f + grp[b] * C, sizeof(float) * (size_t)C);
+        RL_FREE(f);
+    }
+    s2[0] = C; s2[1] = 5 * r;
+    mx->maa_w1 = rl__g6_f32_tensor(x, 2, s2);
+    if ((f = rl__g6_f32(x, RL__GN("time_mix_w1.weight"), 2, C, 5 * r, 1, 1)) != NULL) { /* [5r][C] -> [C][5r] */
+        for (b = 0; b < 5; b++)
+            for (j = 0; j < r; j++)
+                for (i = 0; i < C; i++) rl_f32(&mx->maa_w1)[i * 5 * r + b * r + j] = f[(grp[b] * r + j) * C + i];
+        RL_FREE(f);
+    }
+    s3[0] = 5; s3[1] = r; s3[2] = C;
+    mx->maa_w2 = rl__g6_f32_tensor(x, 3, s3);
+    if ((f = rl__g6_f32(x, RL__GN("time_mix_w2.weight"), 3, r, C, 5, 1)) != NULL) { /* [5][C][r] -> [5][r][C] */
+        for (b = 0; b < 5; b++)
+            for (j = 0; j < r; j++)
+                for (i = 0; i < C; i++) rl_f32(&mx->maa_w2)[(b * r + j) * C + i] = f[(grp[b] * C + i) * r + j];
+        RL_FREE(f);
+    }
+    s2[0] = C; s2[1] = rd;
+    mx->decay_w1 = rl__g6_f32_tensor(x, 2, s2);
+    if ((f = rl__g6_f32(x, RL__GN("time_mix_decay_w1.weight"), 2, C, rd, 1, 1)) != NULL) { /* [rd][C] -> [C][rd] */
+        for (j = 0; j < rd; j++)
+            for (i = 0; i < C; i++) rl_f32(&mx->decay_w1)[i * rd + j] = f[j * C + i];
+        RL_FREE(f);
+    }
+    s2[0] = rd; s2[1] = C;
+    mx->decay_w2 = rl__g6_f32_tensor(x, 2, s2);
+    if ((f = rl__g6_f32(x, RL__GN("time_mix_decay_w2.weight"), 2, rd, C, 1, 1)) != NULL) { /* [C][rd] -> [rd][C] */
+        for (j = 0; j < rd; j++)
+            for (i = 0; i < C; i++) rl_f32(&mx->decay_w2)[j * C + i] = f[i * rd + j];
+        RL_FREE(f);
+    }
+}
+
+#undef RL__GN
+
+static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
+    rl__g6_ctx x;
+    rl_config cfg;
+    rl_student_opts so;
+    int64_t C, L, l;
+    rl_status st;
+    if ((st = rl__g6_config(g, &cfg))) return st;
+    C = cfg.hidden_size;
+    L = cfg.n_layers;
     rl_student_opts_default(&so, RL_MIXER_RWKV6);
     so.use_rope = 0;
-    so.r_ts = (int)r;
-    so.r_d = (int)rd;
+    so.r_ts = cfg.lora_tokenshift;
+    so.r_d = cfg.lora_decay;
     if ((st = rl__model_shape(m, &cfg, &so)) != RL_OK) return st;
     m->trainable = 0;
     x.g = g;
@@ -16799,75 +17112,8 @@ static rl_status rl__model_from_gguf_rwkv6(rl_model *m, rl_gguf *g) {
     m->norm = rl__g6_f32_tensor(&x, 1, &C);
     rl__g6_copy(&x, &m->norm, "output_norm.weight");
     for (l = 0; l < L && !x.st; l++) {
-        rl_block *bl = &m->blocks[l];
-        rl_mixer *mx = &bl->mix;
-        rl_tensor *mu[5];
-        float *f;
-        int64_t s3[3], s2[2];
-#define RL__GN(s) (snprintf(nm, sizeof nm, "blk.%lld." s, (long long)l), nm)
-        bl->ln1 = rl__g6_f32_tensor(&x, 1, &C);
-        rl__g6_copy(&x, &bl->ln1, RL__GN("attn_norm.weight"));
-        bl->ln2 = rl__g6_f32_tensor(&x, 1, &C);
-        rl__g6_copy(&x, &bl->ln2, RL__GN("ffn_norm.weight"));
-        rl__g6_inplace(&x, &mx->q_w, RL__GN("time_mix_receptance.weight"));
-        rl__g6_inplace(&x, &mx->k_w, RL__GN("time_mix_key.weight"));
-        rl__g6_inplace(&x, &mx->v_w, RL__GN("time_mix_value.weight"));
-        rl__g6_inplace(&x, &mx->o_w, RL__GN("time_mix_output.weight"));
-        rl__g6_inplace(&x, &mx->gate_w, RL__GN("time_mix_gate.weight"));
-        rl__g6_inplace(&x, &bl->gate, RL__GN("ffn_gate.weight"));
-        rl__g6_inplace(&x, &bl->up, RL__GN("ffn_up.weight"));
-        rl__g6_inplace(&x, &bl->down, RL__GN("ffn_down.weight"));
-        if (cfg.attn_bias) {
-            int64_t nq = C, nk = KV * N;
-            mx->q_b = rl__g6_f32_tensor(&x, 1, &nq);
-            rl__g6_copy(&x, &mx->q_b, RL__GN("time_mix_receptance.bias"));
-            mx->k_b = rl__g6_f32_tensor(&x, 1, &nk);
-            rl__g6_copy(&x, &mx->k_b, RL__GN("time_mix_key.bias"));
-            mx->v_b = rl__g6_f32_tensor(&x, 1, &nk);
-            rl__g6_copy(&x, &mx->v_b, RL__GN("time_mix_value.bias"));
-        }
-        s3[0] = 1; s3[1] = 1; s3[2] = C;
-        mx->maa_x = rl__g6_f32_tensor(&x, 3, s3);
-        rl__g6_copy(&x, &mx->maa_x, RL__GN("time_mix_lerp_x.weight"));
-        mx->decay = rl__g6_f32_tensor(&x, 3, s3);
-        rl__g6_copy(&x, &mx->decay, RL__GN("time_mix_decay.weight"));
-        mu[0] = &mx->maa_r; mu[1] = &mx->maa_k; mu[2] = &mx->maa_v; mu[3] = &mx->maa_w; mu[4] = &mx->maa_g;
-        for (b = 0; b < 5; b++) *mu[b] = rl__g6_f32_tensor(&x, 3, s3);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_lerp_fused.weight"), 4, C, 1, 1, 5)) != NULL) { /* [5][C], w,k,v,r,g */
-            for (b = 0; b < 5; b++) memcpy(mu[b]->data, f + grp[b] * C, sizeof(float) * (size_t)C);
-            RL_FREE(f);
-        }
-        s2[0] = C; s2[1] = 5 * r;
-        mx->maa_w1 = rl__g6_f32_tensor(&x, 2, s2);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_w1.weight"), 2, C, 5 * r, 1, 1)) != NULL) { /* [5r][C] -> [C][5r] */
-            for (b = 0; b < 5; b++)
-                for (j = 0; j < r; j++)
-                    for (i = 0; i < C; i++) rl_f32(&mx->maa_w1)[i * 5 * r + b * r + j] = f[(grp[b] * r + j) * C + i];
-            RL_FREE(f);
-        }
-        s3[0] = 5; s3[1] = r; s3[2] = C;
-        mx->maa_w2 = rl__g6_f32_tensor(&x, 3, s3);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_w2.weight"), 3, r, C, 5, 1)) != NULL) { /* [5][C][r] -> [5][r][C] */
-            for (b = 0; b < 5; b++)
-                for (j = 0; j < r; j++)
-                    for (i = 0; i < C; i++) rl_f32(&mx->maa_w2)[(b * r + j) * C + i] = f[(grp[b] * C + i) * r + j];
-            RL_FREE(f);
-        }
-        s2[0] = C; s2[1] = rd;
-        mx->decay_w1 = rl__g6_f32_tensor(&x, 2, s2);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_decay_w1.weight"), 2, C, rd, 1, 1)) != NULL) { /* [rd][C] -> [C][rd] */
-            for (j = 0; j < rd; j++)
-                for (i = 0; i < C; i++) rl_f32(&mx->decay_w1)[i * rd + j] = f[j * C + i];
-            RL_FREE(f);
-        }
-        s2[0] = rd; s2[1] = C;
-        mx->decay_w2 = rl__g6_f32_tensor(&x, 2, s2);
-        if ((f = rl__g6_f32(&x, RL__GN("time_mix_decay_w2.weight"), 2, rd, C, 1, 1)) != NULL) { /* [C][rd] -> [rd][C] */
-            for (j = 0; j < rd; j++)
-                for (i = 0; i < C; i++) rl_f32(&mx->decay_w2)[j * C + i] = f[i * rd + j];
-            RL_FREE(f);
-        }
-#undef RL__GN
+        rl__g6_block(&x, l, &cfg);
+        rl__g6_block_shift(&x, l, &cfg);
     }
     { /* every tensor of the file is one of the above (llama.cpp refuses extras too) */
         int64_t want = (cfg.tie_embeddings ? 2 : 3) + L * (17 + (cfg.attn_bias ? 3 : 0));
@@ -17645,6 +17891,123 @@ static void rl__ex_clamp_warn(const rl_model *m) {
                (long long)n_warn, (long long)m->cfg.n_layers, (long long)worst_l, worst);
 }
 
+/* The model's keys: general.architecture first, then the sizes llama.cpp's rwkv6qwen2 reads
+   (writer errors are sticky: checked by the caller). */
+static void rl__ex_meta(rl_gguf_writer *w, const rl_model *m, rl_ggml_type wtype, const rl_export_opts *o) {
+    const rl_mixer_cfg *mc = &m->blocks[0].mix.cfg;
+    rl_gguf_add_str(w, "general.architecture", "rwkv6qwen2");
+    if (o->name) rl_gguf_add_str(w, "general.name", o->name);
+    rl_gguf_add_u32(w, "general.file_type", wtype == RL_GGML_F32 ? 0u : wtype == RL_GGML_F16 ? 1u : 32u);
+    rl_gguf_add_u32(w, "general.quantization_version", 2);
+    rl_gguf_add_u32(w, "rwkv6qwen2.context_length", 1048576u);
+    rl_gguf_add_u32(w, "rwkv6qwen2.embedding_length", (uint32_t)m->cfg.hidden_size);
+    rl_gguf_add_u32(w, "rwkv6qwen2.block_count", (uint32_t)m->cfg.n_layers);
+    rl_gguf_add_u32(w, "rwkv6qwen2.feed_forward_length", (uint32_t)m->cfg.intermediate_size);
+    rl_gguf_add_u32(w, "rwkv6qwen2.wkv.head_size", (uint32_t)mc->N);
+    rl_gguf_add_u32(w, "rwkv6qwen2.time_mix_extra_dim", (uint32_t)mc->r_ts);
+    rl_gguf_add_u32(w, "rwkv6qwen2.time_decay_extra_dim", (uint32_t)mc->r_d);
+    rl_gguf_add_f32(w, "rwkv6qwen2.attention.layer_norm_rms_epsilon", m->cfg.rms_eps);
+    rl_gguf_add_u32(w, "rwkv6qwen2.token_shift_count", 1);
+    rl_gguf_add_u32(w, "rwkv6qwen2.attention.head_count_kv", (uint32_t)mc->KVH);
+    rl_gguf_add_u32(w, "rwkv6qwen2.attention.head_count", 0); /* required by llama.cpp, unused */
+}
+
+/* one tensor from one model tensor (src: the caller's scratch) */
+#define RL__EX_T1(gname_, hfname_, kind_, type_, nd_, e0, e1, e2, e3, t_, want_, a_, b_) \
+    (src[0] = (t_), rl__ex_tensor(x, gname_, hfname_, kind_, type_, nd_, e0, e1, e2, e3, src, 1, want_, a_, b_))
+#define RL__EX_NAMES(g_, h_) (snprintf(gn, sizeof gn, "blk.%lld." g_, (long long)l), snprintf(hf, sizeof hf, "model.layers.%lld." h_, (long long)l))
+
+/* Block l's token shift (its LoRA w1/w2 and the lerps; zeros when the student has none) and decay. */
+static rl_status rl__ex_block_shift(rl__ex *x, const rl_model *m, int64_t l, int zero) {
+    const rl_mixer *mx = &m->blocks[l].mix;
+    int64_t C = m->cfg.hidden_size, R = m->blocks[0].mix.cfg.r_ts, RD = m->blocks[0].mix.cfg.r_d;
+    char gn[64], hf[96];
+    const rl_tensor *src[5];
+    rl_status st;
+    RL__EX_NAMES("time_mix_w1.weight", "self_attn.time_maa_w1");
+    if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_W1, RL_GGML_F32, 2, C, 5 * R, 1, 1, &mx->maa_w1, C * 5 * R, C, R))) return st;
+    RL__EX_NAMES("time_mix_w2.weight", "self_attn.time_maa_w2");
+    if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_W2, RL_GGML_F32, 3, R, C, 5, 1, &mx->maa_w2, 5 * R * C, C, R))) return st;
+    RL__EX_NAMES("time_mix_lerp_x.weight", "self_attn.time_maa_x");
+    if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->maa_x, C, 0, 0))) return st;
+    RL__EX_NAMES("time_mix_lerp_fused.weight", "self_attn.time_maa_{w,k,v,r,g}");
+    src[0] = &mx->maa_w;
+    src[1] = &mx->maa_k;
+    src[2] = &mx->maa_v;
+    src[3] = &mx->maa_r;
+    src[4] = &mx->maa_g;
+    if ((st = rl__ex_tensor(x, gn, hf, zero ? RL__EX_ZERO : RL__EX_LERP, RL_GGML_F32, 4, C, 1, 1, 5, src, 5, C, C, 0))) return st;
+    RL__EX_NAMES("time_mix_decay.weight", "self_attn.time_decay");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->decay, C, 0, 0))) return st;
+    RL__EX_NAMES("time_mix_decay_w1.weight", "self_attn.time_decay_w1"); /* [C, rd] -> ne {C, rd} = [rd, C] */
+    if ((st = RL__EX_T1(gn, hf, RL__EX_T, RL_GGML_F32, 2, C, RD, 1, 1, &mx->decay_w1, C * RD, C, RD))) return st;
+    RL__EX_NAMES("time_mix_decay_w2.weight", "self_attn.time_decay_w2"); /* [rd, C] -> ne {rd, C} = [C, rd] */
+    return RL__EX_T1(gn, hf, RL__EX_T, RL_GGML_F32, 2, RD, C, 1, 1, &mx->decay_w2, RD * C, RD, C);
+}
+
+/* Block l's tensors in llama.cpp's order: the attention norm, the token shift and decay, r/k/v (and
+   their biases), gate, output, then the MLP. */
+static rl_status rl__ex_block(rl__ex *x, const rl_model *m, int64_t l, rl_ggml_type wtype, int zero) {
+    const rl_block *b = &m->blocks[l];
+    const rl_mixer *mx = &b->mix;
+    int64_t C = m->cfg.hidden_size, F = m->cfg.intermediate_size, KVN = m->blocks[0].mix.cfg.KVH * m->blocks[0].mix.cfg.N;
+    char gn[64], hf[96];
+    const rl_tensor *src[5];
+    rl_status st;
+    RL__EX_NAMES("attn_norm.weight", "input_layernorm.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &b->ln1, C, 0, 0))) return st;
+    if ((st = rl__ex_block_shift(x, m, l, zero))) return st;
+    RL__EX_NAMES("time_mix_receptance.weight", "self_attn.q_proj.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->q_w, C * C, 0, 0))) return st;
+    if (mx->q_b.n) {
+        RL__EX_NAMES("time_mix_receptance.bias", "self_attn.q_proj.bias");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->q_b, C, 0, 0))) return st;
+    }
+    RL__EX_NAMES("time_mix_key.weight", "self_attn.k_proj.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, KVN, 1, 1, &mx->k_w, KVN * C, 0, 0))) return st;
+    if (mx->k_b.n) {
+        RL__EX_NAMES("time_mix_key.bias", "self_attn.k_proj.bias");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, KVN, 1, 1, 1, &mx->k_b, KVN, 0, 0))) return st;
+    }
+    RL__EX_NAMES("time_mix_value.weight", "self_attn.v_proj.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, KVN, 1, 1, &mx->v_w, KVN * C, 0, 0))) return st;
+    if (mx->v_b.n) {
+        RL__EX_NAMES("time_mix_value.bias", "self_attn.v_proj.bias");
+        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, KVN, 1, 1, 1, &mx->v_b, KVN, 0, 0))) return st;
+    }
+    RL__EX_NAMES("time_mix_gate.weight", "self_attn.gate.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->gate_w, C * C, 0, 0))) return st;
+    RL__EX_NAMES("time_mix_output.weight", "self_attn.o_proj.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->o_w, C * C, 0, 0))) return st;
+    RL__EX_NAMES("ffn_norm.weight", "post_attention_layernorm.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &b->ln2, C, 0, 0))) return st;
+    RL__EX_NAMES("ffn_gate.weight", "mlp.gate_proj.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, F, 1, 1, &b->gate, F * C, 0, 0))) return st;
+    RL__EX_NAMES("ffn_up.weight", "mlp.up_proj.weight");
+    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, F, 1, 1, &b->up, F * C, 0, 0))) return st;
+    RL__EX_NAMES("ffn_down.weight", "mlp.down_proj.weight");
+    return RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, F, C, 1, 1, &b->down, C * F, 0, 0);
+}
+#undef RL__EX_NAMES
+
+/* Every tensor: the embedding, the blocks, the final norm and the output matrix (shift 0: the
+   student has no token shift). */
+static rl_status rl__ex_tensors(rl__ex *x, const rl_model *m, rl_ggml_type wtype, int shift) {
+    const rl_config *c = &m->cfg;
+    int64_t C = c->hidden_size, V = c->vocab_size, l;
+    const rl_tensor *src[5];
+    rl_status st;
+    if ((st = RL__EX_T1("token_embd.weight", "model.embed_tokens.weight", RL__EX_COPY, wtype, 2, C, V, 1, 1, &m->embed, V * C, 0, 0)))
+        return st;
+    for (l = 0; l < c->n_layers; l++)
+        if ((st = rl__ex_block(x, m, l, wtype, !shift))) return st;
+    if ((st = RL__EX_T1("output_norm.weight", "model.norm.weight", RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &m->norm, C, 0, 0))) return st;
+    /* always written: llama.cpp's rwkv6qwen2 has no tied-embedding fallback */
+    return RL__EX_T1("output.weight", c->tie_embeddings ? "model.embed_tokens.weight (tied lm_head)" : "lm_head.weight", RL__EX_COPY, wtype,
+                     2, C, V, 1, 1, c->tie_embeddings ? &m->embed : &m->head, V * C, 0, 0);
+}
+#undef RL__EX_T1
+
 RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokenizer *tok, const char *path, rl_ggml_type wtype,
                                        const rl_export_opts *opts) {
     rl_export_opts dflt;
@@ -17652,11 +18015,8 @@ RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokeniz
     rl__ex x;
     rl_arena ar;
     rl_status st;
-    const rl_config *c;
-    int64_t C, F, V, L, N, KVH, KVN, R, RD, l;
+    int64_t L, l;
     int shift;
-    char gn[64], hf[96];
-    const rl_tensor *src[5];
     if (!o) {
         rl_export_opts_default(&dflt);
         o = &dflt;
@@ -17668,16 +18028,7 @@ RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokeniz
         return rl__fail(RL_ERR_ARG, "export: %s: weight type %s: choose F32, F16 or BF16 (quantize afterwards with llama-quantize)", path,
                         rl_ggml_type_name((int)wtype));
     if ((st = rl_export_check_rwkv6qwen2(m)) != RL_OK) return st;
-    c = &m->cfg;
-    C = c->hidden_size;
-    F = c->intermediate_size;
-    V = c->vocab_size;
-    L = c->n_layers;
-    N = m->blocks[0].mix.cfg.N;
-    KVH = m->blocks[0].mix.cfg.KVH;
-    KVN = KVH * N;
-    R = m->blocks[0].mix.cfg.r_ts;
-    RD = m->blocks[0].mix.cfg.r_d;
+    L = m->cfg.n_layers;
     shift = m->blocks[0].mix.cfg.use_tokenshift;
     for (l = 1; l < L; l++)
         if (m->blocks[l].mix.cfg.use_tokenshift != shift)
@@ -17694,94 +18045,9 @@ RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokeniz
         rl_arena_free(&ar);
         return rl__fail(RL_ERR_NOMEM, "export: out of memory");
     }
-
-    /* metadata: general.architecture first */
-    rl_gguf_add_str(x.w, "general.architecture", "rwkv6qwen2");
-    if (o->name) rl_gguf_add_str(x.w, "general.name", o->name);
-    rl_gguf_add_u32(x.w, "general.file_type", wtype == RL_GGML_F32 ? 0u : wtype == RL_GGML_F16 ? 1u : 32u);
-    rl_gguf_add_u32(x.w, "general.quantization_version", 2);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.context_length", 1048576u);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.embedding_length", (uint32_t)C);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.block_count", (uint32_t)L);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.feed_forward_length", (uint32_t)F);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.wkv.head_size", (uint32_t)N);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.time_mix_extra_dim", (uint32_t)R);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.time_decay_extra_dim", (uint32_t)RD);
-    rl_gguf_add_f32(x.w, "rwkv6qwen2.attention.layer_norm_rms_epsilon", c->rms_eps);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.token_shift_count", 1);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.attention.head_count_kv", (uint32_t)KVH);
-    rl_gguf_add_u32(x.w, "rwkv6qwen2.attention.head_count", 0); /* required by llama.cpp, unused */
+    rl__ex_meta(x.w, m, wtype, o);
     if ((st = rl__ex_vocab(x.w, m, tok, o, &ar)) != RL_OK) goto done;
-
-    /* tensors */
-#define RL__EX_T1(gname_, hfname_, kind_, type_, nd_, e0, e1, e2, e3, t_, want_, a_, b_) \
-    (src[0] = (t_), rl__ex_tensor(&x, gname_, hfname_, kind_, type_, nd_, e0, e1, e2, e3, src, 1, want_, a_, b_))
-    if ((st = RL__EX_T1("token_embd.weight", "model.embed_tokens.weight", RL__EX_COPY, wtype, 2, C, V, 1, 1, &m->embed, V * C, 0, 0)))
-        goto done;
-    for (l = 0; l < L; l++) {
-        const rl_block *b = &m->blocks[l];
-        const rl_mixer *mx = &b->mix;
-        int zero = !shift;
-#define RL__EX_NAMES(g_, h_) (snprintf(gn, sizeof gn, "blk.%lld." g_, (long long)l), snprintf(hf, sizeof hf, "model.layers.%lld." h_, (long long)l))
-        RL__EX_NAMES("attn_norm.weight", "input_layernorm.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &b->ln1, C, 0, 0))) goto done;
-        RL__EX_NAMES("time_mix_w1.weight", "self_attn.time_maa_w1");
-        if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_W1, RL_GGML_F32, 2, C, 5 * R, 1, 1, &mx->maa_w1, C * 5 * R, C, R))) goto done;
-        RL__EX_NAMES("time_mix_w2.weight", "self_attn.time_maa_w2");
-        if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_W2, RL_GGML_F32, 3, R, C, 5, 1, &mx->maa_w2, 5 * R * C, C, R))) goto done;
-        RL__EX_NAMES("time_mix_lerp_x.weight", "self_attn.time_maa_x");
-        if ((st = RL__EX_T1(gn, hf, zero ? RL__EX_ZERO : RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->maa_x, C, 0, 0))) goto done;
-        RL__EX_NAMES("time_mix_lerp_fused.weight", "self_attn.time_maa_{w,k,v,r,g}");
-        src[0] = &mx->maa_w;
-        src[1] = &mx->maa_k;
-        src[2] = &mx->maa_v;
-        src[3] = &mx->maa_r;
-        src[4] = &mx->maa_g;
-        if ((st = rl__ex_tensor(&x, gn, hf, zero ? RL__EX_ZERO : RL__EX_LERP, RL_GGML_F32, 4, C, 1, 1, 5, src, 5, C, C, 0))) goto done;
-        RL__EX_NAMES("time_mix_decay.weight", "self_attn.time_decay");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->decay, C, 0, 0))) goto done;
-        RL__EX_NAMES("time_mix_decay_w1.weight", "self_attn.time_decay_w1"); /* [C, rd] -> ne {C, rd} = [rd, C] */
-        if ((st = RL__EX_T1(gn, hf, RL__EX_T, RL_GGML_F32, 2, C, RD, 1, 1, &mx->decay_w1, C * RD, C, RD))) goto done;
-        RL__EX_NAMES("time_mix_decay_w2.weight", "self_attn.time_decay_w2"); /* [rd, C] -> ne {rd, C} = [C, rd] */
-        if ((st = RL__EX_T1(gn, hf, RL__EX_T, RL_GGML_F32, 2, RD, C, 1, 1, &mx->decay_w2, RD * C, RD, C))) goto done;
-        RL__EX_NAMES("time_mix_receptance.weight", "self_attn.q_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->q_w, C * C, 0, 0))) goto done;
-        if (mx->q_b.n) {
-            RL__EX_NAMES("time_mix_receptance.bias", "self_attn.q_proj.bias");
-            if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->q_b, C, 0, 0))) goto done;
-        }
-        RL__EX_NAMES("time_mix_key.weight", "self_attn.k_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, KVN, 1, 1, &mx->k_w, KVN * C, 0, 0))) goto done;
-        if (mx->k_b.n) {
-            RL__EX_NAMES("time_mix_key.bias", "self_attn.k_proj.bias");
-            if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, KVN, 1, 1, 1, &mx->k_b, KVN, 0, 0))) goto done;
-        }
-        RL__EX_NAMES("time_mix_value.weight", "self_attn.v_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, KVN, 1, 1, &mx->v_w, KVN * C, 0, 0))) goto done;
-        if (mx->v_b.n) {
-            RL__EX_NAMES("time_mix_value.bias", "self_attn.v_proj.bias");
-            if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, KVN, 1, 1, 1, &mx->v_b, KVN, 0, 0))) goto done;
-        }
-        RL__EX_NAMES("time_mix_gate.weight", "self_attn.gate.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->gate_w, C * C, 0, 0))) goto done;
-        RL__EX_NAMES("time_mix_output.weight", "self_attn.o_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->o_w, C * C, 0, 0))) goto done;
-        RL__EX_NAMES("ffn_norm.weight", "post_attention_layernorm.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &b->ln2, C, 0, 0))) goto done;
-        RL__EX_NAMES("ffn_gate.weight", "mlp.gate_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, F, 1, 1, &b->gate, F * C, 0, 0))) goto done;
-        RL__EX_NAMES("ffn_up.weight", "mlp.up_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, F, 1, 1, &b->up, F * C, 0, 0))) goto done;
-        RL__EX_NAMES("ffn_down.weight", "mlp.down_proj.weight");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, F, C, 1, 1, &b->down, C * F, 0, 0))) goto done;
-#undef RL__EX_NAMES
-    }
-    if ((st = RL__EX_T1("output_norm.weight", "model.norm.weight", RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &m->norm, C, 0, 0))) goto done;
-    /* always written: llama.cpp's rwkv6qwen2 has no tied-embedding fallback */
-    if ((st = RL__EX_T1("output.weight", c->tie_embeddings ? "model.embed_tokens.weight (tied lm_head)" : "lm_head.weight", RL__EX_COPY, wtype,
-                        2, C, V, 1, 1, c->tie_embeddings ? &m->embed : &m->head, V * C, 0, 0)))
-        goto done;
-#undef RL__EX_T1
+    if ((st = rl__ex_tensors(&x, m, wtype, shift)) != RL_OK) goto done;
     rl__ex_clamp_warn(m); /* after the checks above: every tensor it reads has data */
     st = rl_gguf_write(x.w, path);
 done:
