@@ -16565,6 +16565,32 @@ RLDEF rl_status rl_eval_task(rl_ctx *c, rl_model *m, const rl_tokenizer *tok, co
 #if !defined(RADLADS_NO_GGUF) && !defined(RADLADS_NO_TOKENIZER)
 /* ==== 16. llama.cpp interop ================================================ */
 
+/* The tensors of an rwkv6qwen2 block that llama.cpp keeps as Hugging Face has them, in the order
+   llama.cpp writes them: the GGUF name (after "blk.N."), the Hugging Face name (after
+   "model.layers.N."), where the tensor sits in an rl_block, and what it is. The token shift and
+   decay, which llama.cpp reorders and transposes, are mapped by hand (rl__g6_block_shift,
+   rl__ex_block_shift) where RL__G6_SHIFT stands. Import (16a) and export (16b) read this table. */
+enum { RL__G6_NORM, RL__G6_MAT, RL__G6_BIAS, RL__G6_SHIFT };
+typedef struct { const char *gguf, *hf; size_t off; int kind; } rl__g6_name;
+#define RL__G6(g, h, f, k) {g, h, offsetof(rl_block, f), RL__G6_##k}
+static const rl__g6_name rl__g6_names[] = {
+    RL__G6("attn_norm.weight", "input_layernorm.weight", ln1, NORM),
+    {NULL, NULL, 0, RL__G6_SHIFT},
+    RL__G6("time_mix_receptance.weight", "self_attn.q_proj.weight", mix.q_w, MAT),
+    RL__G6("time_mix_receptance.bias", "self_attn.q_proj.bias", mix.q_b, BIAS),
+    RL__G6("time_mix_key.weight", "self_attn.k_proj.weight", mix.k_w, MAT),
+    RL__G6("time_mix_key.bias", "self_attn.k_proj.bias", mix.k_b, BIAS),
+    RL__G6("time_mix_value.weight", "self_attn.v_proj.weight", mix.v_w, MAT),
+    RL__G6("time_mix_value.bias", "self_attn.v_proj.bias", mix.v_b, BIAS),
+    RL__G6("time_mix_gate.weight", "self_attn.gate.weight", mix.gate_w, MAT),
+    RL__G6("time_mix_output.weight", "self_attn.o_proj.weight", mix.o_w, MAT),
+    RL__G6("ffn_norm.weight", "post_attention_layernorm.weight", ln2, NORM),
+    RL__G6("ffn_gate.weight", "mlp.gate_proj.weight", gate, MAT),
+    RL__G6("ffn_up.weight", "mlp.up_proj.weight", up, MAT),
+    RL__G6("ffn_down.weight", "mlp.down_proj.weight", down, MAT)};
+#undef RL__G6
+#define RL__G6_N (sizeof rl__g6_names / sizeof rl__g6_names[0])
+
 /* ---- 16a. teachers and students from GGUF ----
    How rl_config_from_gguf reads a Llama/Qwen2 GGUF (API: section 16's declarations):
    rl_config from the GGUF: arch and model_type from general.architecture; vocab_size = rows
@@ -17000,32 +17026,23 @@ static rl_status rl__g6_config(const rl_gguf *g, rl_config *cfg) {
 
 #define RL__GN(s) (snprintf(nm, sizeof nm, "blk.%lld." s, (long long)l), nm)
 
-/* Block l's norms, its matrices (in place) and r/k/v biases. */
+/* Block l's norms, its matrices (in place) and r/k/v biases (rl__g6_names). */
 static void rl__g6_block(rl__g6_ctx *x, int64_t l, const rl_config *cfg) {
     rl_block *bl = &x->m->blocks[l];
-    rl_mixer *mx = &bl->mix;
-    int64_t C = cfg->hidden_size;
     char nm[96];
-    bl->ln1 = rl__g6_f32_tensor(x, 1, &C);
-    rl__g6_copy(x, &bl->ln1, RL__GN("attn_norm.weight"));
-    bl->ln2 = rl__g6_f32_tensor(x, 1, &C);
-    rl__g6_copy(x, &bl->ln2, RL__GN("ffn_norm.weight"));
-    rl__g6_inplace(x, &mx->q_w, RL__GN("time_mix_receptance.weight"));
-    rl__g6_inplace(x, &mx->k_w, RL__GN("time_mix_key.weight"));
-    rl__g6_inplace(x, &mx->v_w, RL__GN("time_mix_value.weight"));
-    rl__g6_inplace(x, &mx->o_w, RL__GN("time_mix_output.weight"));
-    rl__g6_inplace(x, &mx->gate_w, RL__GN("time_mix_gate.weight"));
-    rl__g6_inplace(x, &bl->gate, RL__GN("ffn_gate.weight"));
-    rl__g6_inplace(x, &bl->up, RL__GN("ffn_up.weight"));
-    rl__g6_inplace(x, &bl->down, RL__GN("ffn_down.weight"));
-    if (cfg->attn_bias) {
-        int64_t nq = C, nk = cfg->n_kv_heads * cfg->head_dim;
-        mx->q_b = rl__g6_f32_tensor(x, 1, &nq);
-        rl__g6_copy(x, &mx->q_b, RL__GN("time_mix_receptance.bias"));
-        mx->k_b = rl__g6_f32_tensor(x, 1, &nk);
-        rl__g6_copy(x, &mx->k_b, RL__GN("time_mix_key.bias"));
-        mx->v_b = rl__g6_f32_tensor(x, 1, &nk);
-        rl__g6_copy(x, &mx->v_b, RL__GN("time_mix_value.bias"));
+    size_t i;
+    for (i = 0; i < RL__G6_N; i++) {
+        const rl__g6_name *e = &rl__g6_names[i];
+        rl_tensor *t = (rl_tensor *)(void *)((char *)bl + e->off);
+        int64_t n = t->shape[0];
+        if (e->kind == RL__G6_SHIFT || (e->kind == RL__G6_BIAS && !cfg->attn_bias)) continue;
+        snprintf(nm, sizeof nm, "blk.%lld.%s", (long long)l, e->gguf);
+        if (e->kind == RL__G6_MAT) {
+            rl__g6_inplace(x, t, nm);
+        } else {
+            *t = rl__g6_f32_tensor(x, 1, &n);
+            rl__g6_copy(x, t, nm);
+        }
     }
 }
 
@@ -17945,48 +17962,29 @@ static rl_status rl__ex_block_shift(rl__ex *x, const rl_model *m, int64_t l, int
     return RL__EX_T1(gn, hf, RL__EX_T, RL_GGML_F32, 2, RD, C, 1, 1, &mx->decay_w2, RD * C, RD, C);
 }
 
-/* Block l's tensors in llama.cpp's order: the attention norm, the token shift and decay, r/k/v (and
-   their biases), gate, output, then the MLP. */
+/* Block l's tensors in llama.cpp's order (rl__g6_names): the attention norm, the token shift and
+   decay, r/k/v (and their biases), gate, output, then the MLP. */
 static rl_status rl__ex_block(rl__ex *x, const rl_model *m, int64_t l, rl_ggml_type wtype, int zero) {
     const rl_block *b = &m->blocks[l];
-    const rl_mixer *mx = &b->mix;
-    int64_t C = m->cfg.hidden_size, F = m->cfg.intermediate_size, KVN = m->blocks[0].mix.cfg.KVH * m->blocks[0].mix.cfg.N;
     char gn[64], hf[96];
     const rl_tensor *src[5];
+    size_t i;
     rl_status st;
-    RL__EX_NAMES("attn_norm.weight", "input_layernorm.weight");
-    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &b->ln1, C, 0, 0))) return st;
-    if ((st = rl__ex_block_shift(x, m, l, zero))) return st;
-    RL__EX_NAMES("time_mix_receptance.weight", "self_attn.q_proj.weight");
-    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->q_w, C * C, 0, 0))) return st;
-    if (mx->q_b.n) {
-        RL__EX_NAMES("time_mix_receptance.bias", "self_attn.q_proj.bias");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &mx->q_b, C, 0, 0))) return st;
+    for (i = 0; i < RL__G6_N; i++) {
+        const rl__g6_name *e = &rl__g6_names[i];
+        const rl_tensor *t = (const rl_tensor *)(const void *)((const char *)b + e->off);
+        if (e->kind == RL__G6_SHIFT) {
+            if ((st = rl__ex_block_shift(x, m, l, zero))) return st;
+            continue;
+        }
+        if (e->kind == RL__G6_BIAS && !t->n) continue;
+        snprintf(gn, sizeof gn, "blk.%lld.%s", (long long)l, e->gguf);
+        snprintf(hf, sizeof hf, "model.layers.%lld.%s", (long long)l, e->hf);
+        if (e->kind == RL__G6_MAT) st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, t->shape[1], t->shape[0], 1, 1, t, t->n, 0, 0);
+        else st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, t->n, 1, 1, 1, t, t->n, 0, 0);
+        if (st) return st;
     }
-    RL__EX_NAMES("time_mix_key.weight", "self_attn.k_proj.weight");
-    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, KVN, 1, 1, &mx->k_w, KVN * C, 0, 0))) return st;
-    if (mx->k_b.n) {
-        RL__EX_NAMES("time_mix_key.bias", "self_attn.k_proj.bias");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, KVN, 1, 1, 1, &mx->k_b, KVN, 0, 0))) return st;
-    }
-    RL__EX_NAMES("time_mix_value.weight", "self_attn.v_proj.weight");
-    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, KVN, 1, 1, &mx->v_w, KVN * C, 0, 0))) return st;
-    if (mx->v_b.n) {
-        RL__EX_NAMES("time_mix_value.bias", "self_attn.v_proj.bias");
-        if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, KVN, 1, 1, 1, &mx->v_b, KVN, 0, 0))) return st;
-    }
-    RL__EX_NAMES("time_mix_gate.weight", "self_attn.gate.weight");
-    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->gate_w, C * C, 0, 0))) return st;
-    RL__EX_NAMES("time_mix_output.weight", "self_attn.o_proj.weight");
-    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, C, 1, 1, &mx->o_w, C * C, 0, 0))) return st;
-    RL__EX_NAMES("ffn_norm.weight", "post_attention_layernorm.weight");
-    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, RL_GGML_F32, 1, C, 1, 1, 1, &b->ln2, C, 0, 0))) return st;
-    RL__EX_NAMES("ffn_gate.weight", "mlp.gate_proj.weight");
-    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, F, 1, 1, &b->gate, F * C, 0, 0))) return st;
-    RL__EX_NAMES("ffn_up.weight", "mlp.up_proj.weight");
-    if ((st = RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, C, F, 1, 1, &b->up, F * C, 0, 0))) return st;
-    RL__EX_NAMES("ffn_down.weight", "mlp.down_proj.weight");
-    return RL__EX_T1(gn, hf, RL__EX_COPY, wtype, 2, F, C, 1, 1, &b->down, C * F, 0, 0);
+    return RL_OK;
 }
 #undef RL__EX_NAMES
 
