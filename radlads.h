@@ -16950,6 +16950,21 @@ static rl_tensor rl__g6_f32_tensor(rl__g6_ctx *x, int nd, const int64_t *shape) 
         x->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory", x->g->path);
     return t;
 }
+/* a matrix [rows, cols] that llama.cpp stores transposed (ne {rows, cols}) */
+static rl_tensor rl__g6_transposed(rl__g6_ctx *x, const char *name, int64_t rows, int64_t cols) {
+    int64_t s[2], i, j;
+    rl_tensor t;
+    float *f;
+    s[0] = rows;
+    s[1] = cols;
+    t = rl__g6_f32_tensor(x, 2, s);
+    if ((f = rl__g6_f32(x, name, 2, rows, cols, 1, 1)) != NULL) {
+        for (i = 0; i < rows; i++)
+            for (j = 0; j < cols; j++) rl_f32(&t)[i * cols + j] = f[j * rows + i];
+        RL_FREE(f);
+    }
+    return t;
+}
 
 /* The sizes of an rwkv6qwen2 file, from its keys and from the shapes of token_embd and the first
    key matrix (vocabulary, kv heads), checked. */
@@ -17083,20 +17098,8 @@ static void rl__g6_block_shift(rl__g6_ctx *x, int64_t l, const rl_config *cfg) {
                 for (i = 0; i < C; i++) rl_f32(&mx->maa_w2)[(b * r + j) * C + i] = f[(grp[b] * C + i) * r + j];
         RL_FREE(f);
     }
-    s2[0] = C; s2[1] = rd;
-    mx->decay_w1 = rl__g6_f32_tensor(x, 2, s2);
-    if ((f = rl__g6_f32(x, RL__GN("time_mix_decay_w1.weight"), 2, C, rd, 1, 1)) != NULL) { /* [rd][C] -> [C][rd] */
-        for (j = 0; j < rd; j++)
-            for (i = 0; i < C; i++) rl_f32(&mx->decay_w1)[i * rd + j] = f[j * C + i];
-        RL_FREE(f);
-    }
-    s2[0] = rd; s2[1] = C;
-    mx->decay_w2 = rl__g6_f32_tensor(x, 2, s2);
-    if ((f = rl__g6_f32(x, RL__GN("time_mix_decay_w2.weight"), 2, rd, C, 1, 1)) != NULL) { /* [C][rd] -> [rd][C] */
-        for (j = 0; j < rd; j++)
-            for (i = 0; i < C; i++) rl_f32(&mx->decay_w2)[j * C + i] = f[i * rd + j];
-        RL_FREE(f);
-    }
+    mx->decay_w1 = rl__g6_transposed(x, RL__GN("time_mix_decay_w1.weight"), C, rd);
+    mx->decay_w2 = rl__g6_transposed(x, RL__GN("time_mix_decay_w2.weight"), rd, C);
 }
 
 #undef RL__GN
