@@ -5,6 +5,7 @@
 #   make test-neon  the kernel tests cross-compiled for AArch64, run under qemu
 #   make test-windows  the tests cross-compiled with MinGW-w64, run under wine
 #   make bench      benchmarks (tools/bench; needs libopenblas-dev)
+#   make bench-bf16 the bf16 products (rl_ctx.bf16_dot) against the fp32 kernel (AVX512-BF16 CPUs)
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c99 -Wall -Wextra -Werror
@@ -23,7 +24,7 @@ impl_obj    = $(if $(filter $(basename $(notdir $@)),$(OWN_IMPL)),,$(1))
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 
-.PHONY: all demo embedded test test-asan test-neon test-windows bench bench-scan bench-step bench-decode bench-train fuzz clean
+.PHONY: all demo embedded test test-asan test-neon test-windows bench bench-scan bench-step bench-decode bench-train bench-bf16 fuzz clean
 all: $(TESTS) $(B)/radlads $(B)/generate
 
 # the command-line tool and the example program
@@ -148,6 +149,13 @@ test-windows: $(WIN_TESTS)
 	if [ ! -d "$$WINEPREFIX" ]; then echo "making the wine prefix $$WINEPREFIX"; $(WINE) wineboot -i > /dev/null 2>&1; fi; \
 	RADLADS_CACHE="$${RADLADS_CACHE:-$$HOME/.cache/radlads}" WIN_CC="$(WIN_CC)" RL_RUNNER="$(WINE)" \
 	    sh tests/run.sh $(WIN_TESTS) tests/win_switches.sh
+
+$(B)/bench_bf16: tools/bench/bench_bf16.c radlads.h
+	@mkdir -p $(B)
+	$(CC) -O2 -std=c99 -o $@ $< $(LDLIBS)
+
+bench-bf16: $(B)/bench_bf16
+	$(B)/bench_bf16
 
 $(B)/bench_scan: tools/bench/bench_scan.c radlads.h
 	@mkdir -p $(B)
