@@ -1584,7 +1584,7 @@ typedef struct rl__kern {
     float (*dot)(const float *a, const float *b, int64_t n);
     float (*dot_bf16)(const float *a, const uint16_t *b, int64_t n);
     float (*dot_f16)(const float *a, const uint16_t *b, int64_t n);
-    rl__dotq_fn *dot_q[RL__NQ]; /* NULL: none for the type (rl__gemm_ggml dequantizes a row) */
+    rl__dotq_fn *dot_q[RL__NQ]; /* NULL: none for the type (rl__gemm_ggml dequantizes rows) */
     void (*axpy)(float *y, float a, const float *x, int64_t n);
     void (*add)(float *y, const float *a, const float *b, int64_t n);
     void (*sub)(float *y, const float *a, const float *b, int64_t n);
