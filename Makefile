@@ -24,7 +24,7 @@ impl_obj    = $(if $(filter $(basename $(notdir $@)),$(OWN_IMPL)),,$(1))
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 
-.PHONY: all demo embedded test test-asan test-neon test-windows bench bench-scan bench-step bench-decode bench-train bench-bf16 fuzz clean
+.PHONY: all demo embedded test test-asan test-neon test-windows bench bench-scan bench-step bench-decode bench-matvec bench-train bench-bf16 fuzz clean
 all: $(TESTS) $(B)/radlads $(B)/generate
 
 # the command-line tool and the example program
@@ -177,6 +177,14 @@ $(B)/bench_decode: tools/bench/bench_decode.c radlads.h
 
 bench-decode: $(B)/bench_decode
 	$(B)/bench_decode
+
+# y = x·Wᵀ for one row x (decoding) with F32/F16/BF16/quantized W: GB/s, the fused kernels against the old path
+$(B)/bench_matvec: tools/bench/bench_matvec.c radlads.h
+	@mkdir -p $(B)
+	$(CC) -O2 -std=c99 -Wall -Wextra -o $@ $< $(LDLIBS)
+
+bench-matvec: $(B)/bench_matvec
+	$(B)/bench_matvec
 include tools/cuda.mk
 
 # one training step of stages 1 and 2: radlads and the same step in PyTorch (tools/bench/train_ref.py)

@@ -235,9 +235,9 @@ typedef enum rl_dtype {
 /* General matrix product C[M,N] (+)= A[M,K] · B[K,N].
    A(i,k) = A[i*a_rs + k*a_cs]; B(k,j) = B[k*b_rs + j*b_cs] of type b_type (F32, BF16 or F16;
    or a ggml block type RL_DTYPE_GGML(t) when b_rs = 1, i.e. y = x·Wᵀ with W's rows whole
-   blocks: then rl__gemm_ggml dequantizes one row of W at a time and takes its dot products);
-   C is row-major with row stride ldc. accumulate = 0 overwrites C. A ggml block type in
-   another layout, or no memory for its dequantized rows, leaves C zero and says why in
+   blocks, read in place: see rl__gemm_ggml); C is row-major with row stride ldc.
+   accumulate = 0 overwrites C. A ggml block type in another layout, or no memory for
+   its dequantized rows, leaves C zero and says why in
    rl_last_error() (the ops, e.g. rl_linear, fail with that error). */
 RLDEF void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K,
              const float *A, int64_t a_rs, int64_t a_cs,
@@ -1354,6 +1354,9 @@ typedef struct rl__gemm_args {
     int accumulate;
 } rl__gemm_args;
 
+/* x · one row of W in ggml blocks (k values), read in place (rl_gemm, section 12) */
+typedef float rl__dotq_fn(const float *x, const void *row, int64_t k);
+#define RL__NQ 15 /* dot_q below: by ggml type, up to Q6_K */
 /* The table of fast kernels one ISA pass provides (2b fills one per pass). */
 typedef struct rl__kern {
     const char *name;
@@ -1361,6 +1364,8 @@ typedef struct rl__kern {
     void (*gemm)(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Ap, int64_t ap_cap, float *Bp);
     float (*dot)(const float *a, const float *b, int64_t n);
     float (*dot_bf16)(const float *a, const uint16_t *b, int64_t n);
+    float (*dot_f16)(const float *a, const uint16_t *b, int64_t n);
+    rl__dotq_fn *dot_q[RL__NQ]; /* NULL: none for the type (rl__gemm_ggml dequantizes rows) */
     void (*axpy)(float *y, float a, const float *x, int64_t n);
     void (*add)(float *y, const float *a, const float *b, int64_t n);
     void (*sub)(float *y, const float *a, const float *b, int64_t n);
@@ -1825,6 +1830,26 @@ static float rl__naive_dot_bf16(const float *a, const uint16_t *b, int64_t n) {
     for (i = 0; i < n; i++) s += (double)a[i] * rl_bf16_to_f32(b[i]);
     return (float)s;
 }
+static float rl__naive_dot_f16(const float *a, const uint16_t *b, int64_t n) {
+    double s = 0;
+    int64_t i;
+    for (i = 0; i < n; i++) s += (double)a[i] * rl_f16_to_f32(b[i]);
+    return (float)s;
+}
+/* x · a row of ggml blocks (section 12, with the block types): naive, portable C, AVX2 (also the AVX-512 pass's) */
+#if !defined(RADLADS_NO_GGUF)
+#define RL__DQ_DECL(s) static rl__dotq_fn rl__dq_q4_0_##s, rl__dq_q4_1_##s, rl__dq_q5_0_##s, rl__dq_q5_1_##s, rl__dq_q8_0_##s, \
+    rl__dq_q4_k_##s, rl__dq_q5_k_##s, rl__dq_q6_k_##s
+#define RL__DQ_ROW(s) {0, 0, rl__dq_q4_0_##s, rl__dq_q4_1_##s, 0, 0, rl__dq_q5_0_##s, rl__dq_q5_1_##s, rl__dq_q8_0_##s, 0, 0, 0, \
+    rl__dq_q4_k_##s, rl__dq_q5_k_##s, rl__dq_q6_k_##s}
+RL__DQ_DECL(naive);
+RL__DQ_DECL(c);
+#ifdef RL__X86
+__attribute__((target("avx2,fma,f16c"))) RL__DQ_DECL(avx2);
+#endif
+#else
+#define RL__DQ_ROW(s) {0}
+#endif
 static void rl__naive_axpy(float *y, float a, const float *x, int64_t n) {
     int64_t i;
     for (i = 0; i < n; i++) y[i] += a * x[i];
@@ -2037,6 +2062,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define rlv_load(p) (*(p))
 #define rlv_store(p, v) (*(p) = (v))
 #define rlv_load_bf16(p) rl_bf16_to_f32(*(p))
+#define rlv_load_f16(p) rl_f16_to_f32(*(p))
 #define rlv_add(a, b) ((a) + (b))
 #define rlv_sub(a, b) ((a) - (b))
 #define rlv_mul(a, b) ((a) * (b))
@@ -2049,8 +2075,9 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 
 #elif RL__KPASS == 2 /* x86-64 AVX2 + FMA */
 #include <immintrin.h>
+#include <cpuid.h> /* (for 2c's rl__isa_supported) */
 #define RL__SFX avx2
-#define RL__TGT __attribute__((target("avx2,fma")))
+#define RL__TGT __attribute__((target("avx2,fma,f16c")))
 #define RLV __m256
 #define RLVI __m256i
 #define RLV_W 8
@@ -2064,6 +2091,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define rlv_load(p) _mm256_loadu_ps(p)
 #define rlv_store(p, v) _mm256_storeu_ps(p, v)
 #define rlv_load_bf16(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
+#define rlv_load_f16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define rlv_add _mm256_add_ps
 #define rlv_sub _mm256_sub_ps
 #define rlv_mul _mm256_mul_ps
@@ -2090,7 +2118,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #elif RL__KPASS == 3 /* x86-64 AVX-512 (F) */
 #include <immintrin.h>
 #define RL__SFX avx512
-#define RL__TGT __attribute__((target("avx512f,avx2,fma")))
+#define RL__TGT __attribute__((target("avx512f,avx2,fma,f16c")))
 #define RLV __m512
 #define RLVI __m512i
 #define RLV_W 16
@@ -2104,6 +2132,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define rlv_load(p) _mm512_loadu_ps(p)
 #define rlv_store(p, v) _mm512_storeu_ps(p, v)
 #define rlv_load_bf16(p) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
+#define rlv_load_f16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
 #define rlv_add _mm512_add_ps
 #define rlv_sub _mm512_sub_ps
 #define rlv_mul _mm512_mul_ps
@@ -2144,6 +2173,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define rlv_load(p) vld1q_f32(p)
 #define rlv_store(p, v) vst1q_f32(p, v)
 #define rlv_load_bf16(p) vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16))
+#define rlv_load_f16(p) vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))
 #define rlv_add vaddq_f32
 #define rlv_sub vsubq_f32
 #define rlv_mul vmulq_f32
@@ -2373,19 +2403,24 @@ static RL__TGT float RL__KF(dot)(const float *a, const float *b, int64_t n) {
     return s;
 }
 
-static RL__TGT float RL__KF(dot_bf16)(const float *a, const uint16_t *b, int64_t n) {
-    RLV s0 = rlv_zero(), s1 = rlv_zero();
-    int64_t i = 0;
-    float s;
-    for (; i + 2 * RLV_W <= n; i += 2 * RLV_W) {
-        s0 = rlv_fma(rlv_load(a + i), rlv_load_bf16(b + i), s0);
-        s1 = rlv_fma(rlv_load(a + i + RLV_W), rlv_load_bf16(b + i + RLV_W), s1);
+/* dot products with 16-bit weights, widened to F32 as they are loaded */
+#define RL__DOT16(fname, load, cvt)                                                  \
+    static RL__TGT float RL__KF(fname)(const float *a, const uint16_t *b, int64_t n) { \
+        RLV s0 = rlv_zero(), s1 = rlv_zero();                                         \
+        int64_t i = 0;                                                                \
+        float s;                                                                      \
+        for (; i + 2 * RLV_W <= n; i += 2 * RLV_W) {                                  \
+            s0 = rlv_fma(rlv_load(a + i), load(b + i), s0);                           \
+            s1 = rlv_fma(rlv_load(a + i + RLV_W), load(b + i + RLV_W), s1);           \
+        }                                                                             \
+        for (; i + RLV_W <= n; i += RLV_W) s0 = rlv_fma(rlv_load(a + i), load(b + i), s0); \
+        s = rlv_hsum(rlv_add(s0, s1));                                                \
+        for (; i < n; i++) s += a[i] * cvt(b[i]);                                     \
+        return s;                                                                     \
     }
-    for (; i + RLV_W <= n; i += RLV_W) s0 = rlv_fma(rlv_load(a + i), rlv_load_bf16(b + i), s0);
-    s = rlv_hsum(rlv_add(s0, s1));
-    for (; i < n; i++) s += a[i] * rl_bf16_to_f32(b[i]);
-    return s;
-}
+RL__DOT16(dot_bf16, rlv_load_bf16, rl_bf16_to_f32)
+RL__DOT16(dot_f16, rlv_load_f16, rl_f16_to_f32)
+#undef RL__DOT16
 
 static RL__TGT float RL__KF(sum)(const float *x, int64_t n) {
     RLV s0 = rlv_zero(), s1 = rlv_zero();
@@ -2551,8 +2586,8 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
                 int64_t o = base + k * g->b_rs;
                 if (g->bt == RL_BF16)
                     for (r = 0; r < RL__NRV; r++) rlv_store(dst + k * RL__NR + r * RLV_W, rlv_load_bf16(Bh + o + r * RLV_W));
-                else if (g->bt == RL_F16) /* frozen F16 weights: converted while packing (no SIMD path yet) */
-                    for (r = 0; r < RL__NR; r++) dst[k * RL__NR + r] = rl_f16_to_f32(Bh[o + r]);
+                else if (g->bt == RL_F16)
+                    for (r = 0; r < RL__NRV; r++) rlv_store(dst + k * RL__NR + r * RLV_W, rlv_load_f16(Bh + o + r * RLV_W));
                 else
                     memcpy(dst + k * RL__NR, Bf + o, RL__NR * sizeof(float));
             }
@@ -2609,7 +2644,13 @@ static void RL__KF(gemm)(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t
 static const rl__kern RL__KF(table) = {
     RL__KSTR(RL__SFX),
     RL__MR, RL__NR, RL__MC, RL__KC, RL__NC,
-    RL__KF(gemm), RL__KF(dot), RL__KF(dot_bf16), RL__KF(axpy), RL__KF(add), RL__KF(sub), RL__KF(mul),
+    RL__KF(gemm), RL__KF(dot), RL__KF(dot_bf16), RL__KF(dot_f16),
+#if RL__KPASS == 2 || RL__KPASS == 3 /* quantized rows (section 12): AVX2 code, else portable C */
+    RL__DQ_ROW(avx2),
+#else
+    RL__DQ_ROW(c),
+#endif
+    RL__KF(axpy), RL__KF(add), RL__KF(sub), RL__KF(mul),
     RL__KF(scale), RL__KF(sum), RL__KF(max), RL__KF(exp), RL__KF(sigmoid), RL__KF(tanh), RL__KF(silu),
     RL__KF(softplus), RL__KF(swiglu), RL__KF(rmsnorm), RL__KF(layernorm), RL__KF(softmax),
     RL__KF(logsoftmax), RL__KF(l2norm), RL__KF(rope)};
@@ -2636,6 +2677,7 @@ static const rl__kern RL__KF(table) = {
 #undef rlv_load
 #undef rlv_store
 #undef rlv_load_bf16
+#undef rlv_load_f16
 #undef rlv_add
 #undef rlv_sub
 #undef rlv_mul
@@ -2691,7 +2733,7 @@ extern "C" {
 #endif
 
 RL__INTERN const rl__kern rl__naive_table = {
-    "naive", 1, 1, 1, 1, 1, NULL, rl__naive_dot, rl__naive_dot_bf16, rl__naive_axpy, rl__naive_add,
+    "naive", 1, 1, 1, 1, 1, NULL, rl__naive_dot, rl__naive_dot_bf16, rl__naive_dot_f16, RL__DQ_ROW(naive), rl__naive_axpy, rl__naive_add,
     rl__naive_sub, rl__naive_mul, rl__naive_scale, rl__naive_sum, rl__naive_max, rl__naive_exp,
     rl__naive_sigmoid, rl__naive_tanh, rl__naive_silu, rl__naive_softplus, rl__naive_swiglu,
     rl__naive_rmsnorm, rl__naive_layernorm, rl__naive_softmax, rl__naive_logsoftmax, rl__naive_l2norm,
@@ -2712,11 +2754,12 @@ RL__INTERN int rl__isa_supported(rl_isa isa) {
     case RL_ISA_SCALAR: return 1;
 #ifdef RL__X86
     case RL_ISA_AVX2:
+    case RL_ISA_AVX512: { /* both also need F16C: CPUID 1, ECX bit 29 (clang 14's __builtin_cpu_supports lacks it) */
+        unsigned a, b, c = 0, d;
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case RL_ISA_AVX512:
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        if (!__get_cpuid(1, &a, &b, &c, &d) || !((c >> 29) & 1u) || !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+        return isa == RL_ISA_AVX2 || __builtin_cpu_supports("avx512f");
+    }
 #endif
 #ifdef RL__ARM
     case RL_ISA_NEON: return 1;
@@ -2923,21 +2966,9 @@ static void rl__gemv_task(void *ctx, int64_t b, int64_t e, int tid) {
     for (i = 0; i < g->M; i++)
         for (n = b; n < e; n++) {
             const float *a = g->A + i * g->a_rs;
-            float s;
-            if (g->bt == RL_F16) { /* converted 256 at a time, then the SIMD dot product */
-                const uint16_t *b = (const uint16_t *)g->B + n * g->b_cs;
-                float buf[256];
-                int64_t q0, q, w;
-                s = 0;
-                for (q0 = 0; q0 < g->K; q0 += 256) {
-                    w = RL__MIN(256, g->K - q0);
-                    for (q = 0; q < w; q++) buf[q] = rl_f16_to_f32(b[q0 + q]);
-                    s += j->k->dot(a + q0, buf, w);
-                }
-            } else {
-                s = g->bt == RL_BF16 ? j->k->dot_bf16(a, (const uint16_t *)g->B + n * g->b_cs, g->K)
-                                     : j->k->dot(a, (const float *)g->B + n * g->b_cs, g->K);
-            }
+            const uint16_t *h = (const uint16_t *)g->B + n * g->b_cs;
+            float s = g->bt == RL_BF16 ? j->k->dot_bf16(a, h, g->K)
+                      : g->bt == RL_F16 ? j->k->dot_f16(a, h, g->K) : j->k->dot(a, (const float *)g->B + n * g->b_cs, g->K);
             float *c = g->C + i * g->ldc + n;
             *c = g->accumulate ? *c + s : s;
         }
@@ -2945,7 +2976,7 @@ static void rl__gemv_task(void *ctx, int64_t b, int64_t e, int tid) {
 
 #if !defined(RADLADS_NO_GGUF) /* quantized weights exist only in GGUF files (section 12) */
 static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes);
-static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g);
+static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k);
 #endif
 
 /* rl_gemm with its status: RL_OK, or (ggml block types only; C is then zero) an error.
@@ -2960,7 +2991,7 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
     g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = a_rs; g.a_cs = a_cs; g.B = B; g.bt = b_type;
     g.b_rs = b_rs; g.b_cs = b_cs; g.C = C; g.ldc = ldc; g.accumulate = accumulate;
 #if !defined(RADLADS_NO_GGUF)
-    if (RL_DTYPE_IS_GGML(b_type)) return rl__gemm_ggml(pool, &g);
+    if (RL_DTYPE_IS_GGML(b_type)) return rl__gemm_ggml(pool, &g, k);
 #endif
     if (M <= 4 && a_cs == 1 && b_rs == 1 && K > 0) {
         rl__gemv_job j;
@@ -12561,49 +12592,361 @@ RLDEF rl_status rl_gguf_write(rl_gguf_writer *w, const char *path) {
 
 /* ---- quantized weights in matrix products (rl_gemm) ---- */
 
-/* Products with a quantized (ggml block type) B = Wᵀ, W's rows read in place: each task
-   dequantizes one row of W (K values: whole blocks) on the fly and takes its dot product
-   with every row of A. The one entry point for quantized weights: faster kernels (dot
-   products on the blocks themselves) replace this function's body. */
+/* Dot products of x (k floats) with one row of W stored as ggml blocks (k values, whole
+   blocks), read in place: the kernel table's dot_q (section 2), by type. Each equals "the
+   reference dequantizer above, then the dot product" up to float rounding: a block's (or
+   sub-block's) scale multiplies its partial sum Σ x·q, and its minimum multiplies Σ x
+   (Q4_1, Q5_1, Q4_K, Q5_K). The naive twins are that definition (the dequantized block,
+   summed in double); tests/test_kernels.c compares every path with them. */
+static float rl__dq_naive(const float *x, const void *row, int64_t k, void (*deq)(const unsigned char *, float *), int bs, int ts) {
+    const unsigned char *b = (const unsigned char *)row;
+    float w[256];
+    double s = 0;
+    int64_t i;
+    int j;
+    for (i = 0; i < k; i += bs, b += ts) {
+        deq(b, w);
+        for (j = 0; j < bs; j++) s += (double)x[i + j] * w[j];
+    }
+    return (float)s;
+}
+#define RL__DQ_NAIVE(t, bs, ts) \
+    static float rl__dq_##t##_naive(const float *x, const void *row, int64_t k) { return rl__dq_naive(x, row, k, rl__deq_##t, bs, ts); }
+RL__DQ_NAIVE(q4_0, 32, 18)
+RL__DQ_NAIVE(q4_1, 32, 20)
+RL__DQ_NAIVE(q5_0, 32, 22)
+RL__DQ_NAIVE(q5_1, 32, 24)
+RL__DQ_NAIVE(q8_0, 32, 34)
+RL__DQ_NAIVE(q4_k, 256, 144)
+RL__DQ_NAIVE(q5_k, 256, 176)
+RL__DQ_NAIVE(q6_k, 256, 210)
+#undef RL__DQ_NAIVE
+
+/* Portable C (the scalar and NEON tables): the block layouts as the dequantizers above
+   read them. q5: the fifth bits of a Q5_0/Q5_1 block (element j has bit j of qh). */
+#define RL__Q5(j, nib) ((nib) | (int)(((qh >> (j)) & 1u) << 4))
+static float rl__dq_q8_0_c(const float *x, const void *row, int64_t k) {
+    const unsigned char *b = (const unsigned char *)row;
+    float s = 0, t;
+    int j;
+    for (; k > 0; k -= 32, x += 32, b += 34) {
+        for (t = 0, j = 0; j < 32; j++) t += x[j] * (float)(int8_t)b[2 + j];
+        s += t * rl__h2f(b);
+    }
+    return s;
+}
+static float rl__dq_q4_0_c(const float *x, const void *row, int64_t k) {
+    const unsigned char *b = (const unsigned char *)row;
+    float s = 0, t;
+    int j;
+    for (; k > 0; k -= 32, x += 32, b += 18) {
+        for (t = 0, j = 0; j < 16; j++) t += x[j] * (float)((b[2 + j] & 15) - 8) + x[j + 16] * (float)((b[2 + j] >> 4) - 8);
+        s += t * rl__h2f(b);
+    }
+    return s;
+}
+static float rl__dq_q4_1_c(const float *x, const void *row, int64_t k) {
+    const unsigned char *b = (const unsigned char *)row;
+    float s = 0, t, u;
+    int j;
+    for (; k > 0; k -= 32, x += 32, b += 20) {
+        for (t = u = 0, j = 0; j < 16; j++) {
+            t += x[j] * (float)(b[4 + j] & 15) + x[j + 16] * (float)(b[4 + j] >> 4);
+            u += x[j] + x[j + 16];
+        }
+        s += t * rl__h2f(b) + u * rl__h2f(b + 2);
+    }
+    return s;
+}
+static float rl__dq_q5_0_c(const float *x, const void *row, int64_t k) {
+    const unsigned char *b = (const unsigned char *)row;
+    float s = 0, t;
+    int j;
+    for (; k > 0; k -= 32, x += 32, b += 22) {
+        uint32_t qh = rl__le32(b + 2);
+        for (t = 0, j = 0; j < 16; j++)
+            t += x[j] * (float)(RL__Q5(j, b[6 + j] & 15) - 16) + x[j + 16] * (float)(RL__Q5(j + 16, b[6 + j] >> 4) - 16);
+        s += t * rl__h2f(b);
+    }
+    return s;
+}
+static float rl__dq_q5_1_c(const float *x, const void *row, int64_t k) {
+    const unsigned char *b = (const unsigned char *)row;
+    float s = 0, t, u;
+    int j;
+    for (; k > 0; k -= 32, x += 32, b += 24) {
+        uint32_t qh = rl__le32(b + 4);
+        for (t = u = 0, j = 0; j < 16; j++) {
+            t += x[j] * (float)RL__Q5(j, b[8 + j] & 15) + x[j + 16] * (float)RL__Q5(j + 16, b[8 + j] >> 4);
+            u += x[j] + x[j + 16];
+        }
+        s += t * rl__h2f(b) + u * rl__h2f(b + 2);
+    }
+    return s;
+}
+#undef RL__Q5
+/* Q4_K/Q5_K: sub-block p (32 values) has scale d·sc_p and minimum dmin·m_p */
+static float rl__dq_q45_k_c(const float *x, const unsigned char *b, int64_t k, int five) {
+    float s = 0, t, u;
+    int p, l, sc, mn;
+    for (; k > 0; k -= 256, b += five ? 176 : 144) {
+        float d = rl__h2f(b), dmin = rl__h2f(b + 2);
+        const unsigned char *qh = b + 16, *qs = b + (five ? 48 : 16);
+        for (p = 0; p < 8; p++, x += 32) {
+            rl__kq_scale_min(b + 4, p, &sc, &mn);
+            for (t = u = 0, l = 0; l < 32; l++) {
+                int q = (p & 1) ? qs[32 * (p >> 1) + l] >> 4 : qs[32 * (p >> 1) + l] & 15;
+                if (five) q |= ((qh[l] >> p) & 1) << 4;
+                t += x[l] * (float)q;
+                u += x[l];
+            }
+            s += t * (d * (float)sc) - u * (dmin * (float)mn);
+        }
+    }
+    return s;
+}
+static float rl__dq_q4_k_c(const float *x, const void *row, int64_t k) { return rl__dq_q45_k_c(x, (const unsigned char *)row, k, 0); }
+static float rl__dq_q5_k_c(const float *x, const void *row, int64_t k) { return rl__dq_q45_k_c(x, (const unsigned char *)row, k, 1); }
+/* Q6_K: 16 groups of 16 values, each with its int8 scale (layout: rl__deq_q6_k) */
+static float rl__dq_q6_k_c(const float *x, const void *row, int64_t k) {
+    const unsigned char *b = (const unsigned char *)row;
+    float s = 0, t;
+    int h, q, l;
+    for (; k > 0; k -= 256, b += 210) {
+        const signed char *sc = (const signed char *)(b + 192);
+        float d = rl__h2f(b + 208);
+        for (h = 0; h < 2; h++)
+            for (q = 0; q < 8; q++, x += 16) { /* group q: 16 values of quarter q / 2 */
+                const unsigned char *ql = b + 64 * h + 32 * ((q >> 1) & 1) + 16 * (q & 1), *qh = b + 128 + 32 * h + 16 * (q & 1);
+                int shift = (q >> 2) * 4, hs = 2 * (q >> 1);
+                for (t = 0, l = 0; l < 16; l++) t += x[l] * (float)((((ql[l] >> shift) & 15) | (((qh[l] >> hs) & 3) << 4)) - 32);
+                s += t * (d * (float)sc[8 * h + q]);
+            }
+    }
+    return s;
+}
+
+#ifdef RL__X86
+/* AVX2 + FMA + F16C (the AVX2 and AVX-512 tables): 8 bytes of quants widened to 8 int32,
+   converted to float, multiplied into 8 values of x. The fifth bits of Q5_0/Q5_1 come from
+   their 32-bit word by a variable shift per lane. */
+#define RL__QTGT __attribute__((target("avx2,fma,f16c")))
+#define RL__QINL inline __attribute__((always_inline)) /* the shared bodies, specialised per type */
+#define RL__QX(i) _mm256_loadu_ps(x + (i))
+#define RL__QF(v) _mm256_cvtepi32_ps(v)
+static RL__QTGT inline __m256i rl__q_u8(const unsigned char *p) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)p)); }
+static RL__QTGT inline __m256 rl__q_h(const unsigned char *p) { return _mm256_set1_ps(_cvtsh_ss(rl__le16(p))); }
+static RL__QTGT inline float rl__q_hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+static RL__QTGT float rl__dq_q8_0_avx2(const float *x, const void *row, int64_t k) {
+    const unsigned char *b = (const unsigned char *)row;
+    __m256 s = _mm256_setzero_ps();
+    for (; k > 0; k -= 32, x += 32, b += 34) {
+        __m256 t0 = _mm256_mul_ps(RL__QX(0), RL__QF(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 2)))));
+        __m256 t1 = _mm256_mul_ps(RL__QX(8), RL__QF(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 10)))));
+        t0 = _mm256_fmadd_ps(RL__QX(16), RL__QF(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 18)))), t0);
+        t1 = _mm256_fmadd_ps(RL__QX(24), RL__QF(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 26)))), t1);
+        s = _mm256_fmadd_ps(_mm256_add_ps(t0, t1), rl__q_h(b), s);
+    }
+    return rl__q_hsum(s);
+}
+/* Q4_0/Q4_1/Q5_0/Q5_1 share one body: qs at b + off, fifth bits at b + off - 4 (five),
+   q - bias, and a minimum at b + 2 (mins) multiplying Σ x */
+static RL__QTGT RL__QINL float rl__dq_q45_avx2(const float *x, const unsigned char *b, int64_t k, int size, int off, int five, int bias, int mins) {
+    const __m256i m4 = _mm256_set1_epi32(15), b16 = _mm256_set1_epi32(16), vb = _mm256_set1_epi32(bias);
+    const __m256i sh0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), sh8 = _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15);
+    __m256 s = _mm256_setzero_ps(), sm = _mm256_setzero_ps();
+    for (; k > 0; k -= 32, x += 32, b += size) {
+        __m256i v0 = rl__q_u8(b + off), v1 = rl__q_u8(b + off + 8);
+        __m256i l0 = _mm256_and_si256(v0, m4), l1 = _mm256_and_si256(v1, m4), h0 = _mm256_srli_epi32(v0, 4), h1 = _mm256_srli_epi32(v1, 4);
+        __m256 t0, t1;
+        if (five) { /* bit j of qh, moved to bit 4 */
+            uint32_t qh = rl__le32(b + off - 4);
+            __m256i lo = _mm256_set1_epi32((int)((qh & 0xffffu) << 4)), hi = _mm256_set1_epi32((int)((qh >> 16) << 4));
+            l0 = _mm256_or_si256(l0, _mm256_and_si256(_mm256_srlv_epi32(lo, sh0), b16));
+            l1 = _mm256_or_si256(l1, _mm256_and_si256(_mm256_srlv_epi32(lo, sh8), b16));
+            h0 = _mm256_or_si256(h0, _mm256_and_si256(_mm256_srlv_epi32(hi, sh0), b16));
+            h1 = _mm256_or_si256(h1, _mm256_and_si256(_mm256_srlv_epi32(hi, sh8), b16));
+        }
+        t0 = _mm256_mul_ps(RL__QX(0), RL__QF(_mm256_sub_epi32(l0, vb)));
+        t1 = _mm256_mul_ps(RL__QX(8), RL__QF(_mm256_sub_epi32(l1, vb)));
+        t0 = _mm256_fmadd_ps(RL__QX(16), RL__QF(_mm256_sub_epi32(h0, vb)), t0);
+        t1 = _mm256_fmadd_ps(RL__QX(24), RL__QF(_mm256_sub_epi32(h1, vb)), t1);
+        s = _mm256_fmadd_ps(_mm256_add_ps(t0, t1), rl__q_h(b), s);
+        if (mins) sm = _mm256_fmadd_ps(_mm256_add_ps(_mm256_add_ps(RL__QX(0), RL__QX(8)), _mm256_add_ps(RL__QX(16), RL__QX(24))), rl__q_h(b + 2), sm);
+    }
+    return rl__q_hsum(_mm256_add_ps(s, sm));
+}
+static RL__QTGT float rl__dq_q4_0_avx2(const float *x, const void *row, int64_t k) { return rl__dq_q45_avx2(x, (const unsigned char *)row, k, 18, 2, 0, 8, 0); }
+static RL__QTGT float rl__dq_q4_1_avx2(const float *x, const void *row, int64_t k) { return rl__dq_q45_avx2(x, (const unsigned char *)row, k, 20, 4, 0, 0, 1); }
+static RL__QTGT float rl__dq_q5_0_avx2(const float *x, const void *row, int64_t k) { return rl__dq_q45_avx2(x, (const unsigned char *)row, k, 22, 6, 1, 16, 0); }
+static RL__QTGT float rl__dq_q5_1_avx2(const float *x, const void *row, int64_t k) { return rl__dq_q45_avx2(x, (const unsigned char *)row, k, 24, 8, 1, 0, 1); }
+/* Q4_K/Q5_K: per pair p of sub-blocks, 32 bytes of nibbles (low: sub-block 2p, high: 2p+1);
+   Q5_K's fifth bits: bits 2p and 2p+1 of its 32 qh bytes */
+static RL__QTGT RL__QINL float rl__dq_q45_k_avx2(const float *x, const unsigned char *b, int64_t k, int five) {
+    const __m256i m4 = _mm256_set1_epi32(15), b16 = _mm256_set1_epi32(16);
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, m0 = s0, m1 = s0;
+    float dsc[8], dmn[8];
+    int p, l;
+    for (; k > 0; k -= 256, b += five ? 176 : 144) {
+        const unsigned char *qs = b + (five ? 48 : 16);
+        /* the 8 scales and mins (rl__kq_scale_min) at once: bytes 0-7 and 4-11 of the 12 as lanes */
+        __m256i P = rl__q_u8(b + 4), Q = rl__q_u8(b + 8), P0 = _mm256_permute2x128_si256(P, P, 0), m63 = _mm256_set1_epi32(63);
+        __m256i sc = _mm256_blend_epi32(_mm256_and_si256(P0, m63), _mm256_or_si256(_mm256_and_si256(Q, m4), _mm256_slli_epi32(_mm256_srli_epi32(P0, 6), 4)), 0xF0);
+        __m256i mn = _mm256_blend_epi32(_mm256_and_si256(Q, m63), _mm256_or_si256(_mm256_srli_epi32(Q, 4), _mm256_slli_epi32(_mm256_srli_epi32(P, 6), 4)), 0xF0);
+        _mm256_storeu_ps(dsc, _mm256_mul_ps(RL__QF(sc), rl__q_h(b)));
+        _mm256_storeu_ps(dmn, _mm256_mul_ps(RL__QF(mn), rl__q_h(b + 2)));
+        for (p = 0; p < 4; p++, x += 64, qs += 32) {
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, u0 = a0, u1 = a0;
+            for (l = 0; l < 32; l += 8) {
+                __m256i v = rl__q_u8(qs + l), lo = _mm256_and_si256(v, m4), hi = _mm256_srli_epi32(v, 4);
+                __m256 x0 = RL__QX(l), x1 = RL__QX(32 + l);
+                if (five) {
+                    __m256i h = _mm256_srl_epi32(rl__q_u8(b + 16 + l), _mm_cvtsi32_si128(2 * p));
+                    lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi32(h, 4), b16));
+                    hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi32(h, 3), b16));
+                }
+                a0 = _mm256_fmadd_ps(x0, RL__QF(lo), a0);
+                a1 = _mm256_fmadd_ps(x1, RL__QF(hi), a1);
+                u0 = _mm256_add_ps(u0, x0);
+                u1 = _mm256_add_ps(u1, x1);
+            }
+            s0 = _mm256_fmadd_ps(a0, _mm256_set1_ps(dsc[2 * p]), s0);
+            s1 = _mm256_fmadd_ps(a1, _mm256_set1_ps(dsc[2 * p + 1]), s1);
+            m0 = _mm256_fmadd_ps(u0, _mm256_set1_ps(dmn[2 * p]), m0);
+            m1 = _mm256_fmadd_ps(u1, _mm256_set1_ps(dmn[2 * p + 1]), m1);
+        }
+    }
+    return rl__q_hsum(_mm256_sub_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(m0, m1)));
+}
+static RL__QTGT float rl__dq_q4_k_avx2(const float *x, const void *row, int64_t k) { return rl__dq_q45_k_avx2(x, (const unsigned char *)row, k, 0); }
+static RL__QTGT float rl__dq_q5_k_avx2(const float *x, const void *row, int64_t k) { return rl__dq_q45_k_avx2(x, (const unsigned char *)row, k, 1); }
+/* Q6_K: per half h and 8 values l, one byte of each quarter's low nibbles (quarters 0/2
+   and 1/3 share a byte) and one byte of their 2-bit high parts; scales per 16 values */
+static RL__QTGT float rl__dq_q6_k_avx2(const float *x, const void *row, int64_t k) {
+    const unsigned char *b = (const unsigned char *)row;
+    const __m256i m4 = _mm256_set1_epi32(15), m48 = _mm256_set1_epi32(48), o32 = _mm256_set1_epi32(32);
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    float sc[16]; /* d·scale of the 16 groups */
+    int h, g, l;
+    for (; k > 0; k -= 256, b += 210) {
+        __m256 d = rl__q_h(b + 208);
+        _mm256_storeu_ps(sc, _mm256_mul_ps(d, RL__QF(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 192))))));
+        _mm256_storeu_ps(sc + 8, _mm256_mul_ps(d, RL__QF(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 200))))));
+        for (h = 0; h < 2; h++, x += 128)
+            for (g = 0; g < 2; g++) { /* values 16g..16g+15 of each quarter */
+                __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+                for (l = 16 * g; l < 16 * g + 16; l += 8) {
+                    __m256i va = rl__q_u8(b + 64 * h + l), vb = rl__q_u8(b + 64 * h + 32 + l), vh = rl__q_u8(b + 128 + 32 * h + l);
+                    __m256i q0 = _mm256_or_si256(_mm256_and_si256(va, m4), _mm256_and_si256(_mm256_slli_epi32(vh, 4), m48));
+                    __m256i q1 = _mm256_or_si256(_mm256_and_si256(vb, m4), _mm256_and_si256(_mm256_slli_epi32(vh, 2), m48));
+                    __m256i q2 = _mm256_or_si256(_mm256_srli_epi32(va, 4), _mm256_and_si256(vh, m48));
+                    __m256i q3 = _mm256_or_si256(_mm256_srli_epi32(vb, 4), _mm256_and_si256(_mm256_srli_epi32(vh, 2), m48));
+                    a0 = _mm256_fmadd_ps(RL__QX(l), RL__QF(_mm256_sub_epi32(q0, o32)), a0);
+                    a1 = _mm256_fmadd_ps(RL__QX(32 + l), RL__QF(_mm256_sub_epi32(q1, o32)), a1);
+                    a2 = _mm256_fmadd_ps(RL__QX(64 + l), RL__QF(_mm256_sub_epi32(q2, o32)), a2);
+                    a3 = _mm256_fmadd_ps(RL__QX(96 + l), RL__QF(_mm256_sub_epi32(q3, o32)), a3);
+                }
+                s0 = _mm256_fmadd_ps(a0, _mm256_set1_ps(sc[8 * h + g]), s0);
+                s1 = _mm256_fmadd_ps(a1, _mm256_set1_ps(sc[8 * h + 2 + g]), s1);
+                s2 = _mm256_fmadd_ps(a2, _mm256_set1_ps(sc[8 * h + 4 + g]), s2);
+                s3 = _mm256_fmadd_ps(a3, _mm256_set1_ps(sc[8 * h + 6 + g]), s3);
+            }
+    }
+    return rl__q_hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+#undef RL__QTGT
+#undef RL__QINL
+#undef RL__QX
+#undef RL__QF
+#endif /* RL__X86 */
+
+/* Products with a quantized (ggml block type) B = Wᵀ, W's rows read in place, in one of
+   three ways. RL__GGML_FUSED_M, the switch, is measured (tools/bench/bench_matvec.c
+   --rows M on an AVX-512 EPYC): the fused dot products are the faster up to M of about 12
+   (Q4_K, Q5_K) to 32 (Q8_0, Q4_0), since the panels' dequantization dominates below that.
+   - few rows of A (decoding): each task takes rows n of W and, for every row i of A, the
+     kernel table's fused dot product for the type (dot_q), on the row as stored;
+   - many rows (prefill): each task dequantizes a panel of 64 to 256 rows of W (the
+     reference dequantizer) into F32 and runs the packed GEMM of A with it;
+   - a type without dot_q, few rows: each row of W dequantized once, then the F32 dot
+     product with every row of A. */
+#define RL__GGML_FUSED_M 16
 static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes) { /* bytes of a row of k values */
     int64_t bs, ts;
     if (!rl_ggml_can_dequantize(type) || !rl_ggml_type_size(type, &bs, &ts) || bs < 1 || k % bs) return 0;
     *bytes = k / bs * ts;
     return 1;
 }
-typedef struct { const rl__gemm_args *g; const rl__kern *k; int64_t row_bytes; rl__scratch sc; } rl__gemm_ggml_job;
+typedef struct {
+    const rl__gemm_args *g;
+    const rl__kern *k;
+    rl__dotq_fn *dot;         /* the fused path, or NULL */
+    int64_t row_bytes, panel, ap_cap; /* the panel path: rows of W per panel, floats of packed A */
+    rl__scratch sc;           /* per thread: a dequantized row; or panel, packed A, packed B */
+} rl__gemm_ggml_job;
 static void rl__gemm_ggml_task(void *ctx, int64_t b, int64_t e, int tid) {
     rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)ctx;
     const rl__gemm_args *g = j->g;
-    float *row = rl__scratch_at(&j->sc, tid); /* a dequantized row of W: K floats */
+    float *row = j->dot ? NULL : rl__scratch_at(&j->sc, tid); /* a dequantized row of W: K floats */
     int64_t n, i;
     for (n = b; n < e; n++) {
         const unsigned char *w = (const unsigned char *)g->B + n * j->row_bytes;
-        if (rl_ggml_dequantize((int)g->bt - RL_DTYPE_GGML0, w, row, g->K) != RL_OK) memset(row, 0, sizeof(float) * (size_t)g->K);
+        if (row && rl_ggml_dequantize((int)g->bt - RL_DTYPE_GGML0, w, row, g->K) != RL_OK) memset(row, 0, sizeof(float) * (size_t)g->K);
         for (i = 0; i < g->M; i++) {
-            float s = j->k->dot(g->A + i * g->a_rs, row, g->K), *c = g->C + i * g->ldc + n;
+            const float *a = g->A + i * g->a_rs;
+            float s = row ? j->k->dot(a, row, g->K) : j->dot(a, w, g->K), *c = g->C + i * g->ldc + n;
             *c = g->accumulate ? *c + s : s;
         }
     }
 }
-static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g) {
+static void rl__gemm_ggml_panel_task(void *ctx, int64_t b, int64_t e, int tid) {
+    rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)ctx;
+    float *W = rl__scratch_at(&j->sc, tid), *Ap = W + j->panel * j->g->K;
+    int64_t p, r;
+    for (p = b; p < e; p++) {
+        rl__gemm_args s = *j->g; /* columns n0.. of C: A · (the panel)ᵀ */
+        int64_t n0 = p * j->panel;
+        s.N = RL__MIN(j->panel, j->g->N - n0);
+        for (r = 0; r < s.N; r++)
+            if (rl_ggml_dequantize((int)s.bt - RL_DTYPE_GGML0, (const unsigned char *)s.B + (n0 + r) * j->row_bytes, W + r * s.K, s.K) != RL_OK)
+                memset(W + r * s.K, 0, sizeof(float) * (size_t)s.K);
+        s.B = W;
+        s.bt = RL_F32;
+        s.b_cs = s.K;
+        s.C += n0;
+        j->k->gemm(&s, 0, s.M, 0, s.N, Ap, j->ap_cap, Ap + j->ap_cap);
+    }
+}
+static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k) {
     rl__gemm_ggml_job j;
+    int type = (int)g->bt - RL_DTYPE_GGML0, panel = g->M > RL__GGML_FUSED_M && k->gemm;
+    size_t per;
     /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous): the forward of rl_linear */
-    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes((int)g->bt - RL_DTYPE_GGML0, g->K, &j.row_bytes) || g->b_cs != g->K) {
+    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes(type, g->K, &j.row_bytes) || g->b_cs != g->K) {
         int64_t i;
         for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
         return rl__fail(RL_ERR_UNSUPPORTED, "matrix product: a %s matrix is only read as Wᵀ with whole rows (y = x·Wᵀ), not in this layout",
-                        rl_ggml_type_name((int)g->bt - RL_DTYPE_GGML0));
-    }
-    if (!rl__scratch_alloc(&j.sc, pool, (size_t)g->K)) {
-        int64_t i;
-        for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
-        return rl__fail(RL_ERR_NOMEM, "matrix product: out of memory for the dequantized rows of a %s matrix",
-                        rl_ggml_type_name((int)g->bt - RL_DTYPE_GGML0));
+                        rl_ggml_type_name(type));
     }
     j.g = g;
-    j.k = rl__kern_get();
-    rl_pool_for(pool, g->N, 16, rl__gemm_ggml_task, &j);
+    j.k = k;
+    j.dot = !panel && type < RL__NQ ? k->dot_q[type] : NULL;
+    j.ap_cap = (int64_t)k->mc * k->kc;
+    j.panel = 64 * RL__MAX(1, RL__MIN(4, g->N / (128 * rl_pool_size(pool)))); /* a multiple of every NR; 2 panels a thread */
+    per = panel ? (size_t)(j.panel * (g->K + k->kc) + j.ap_cap) : j.dot ? 0 : (size_t)g->K;
+    j.sc.mem = NULL;
+    if (per && !rl__scratch_alloc(&j.sc, pool, per)) {
+        int64_t i;
+        for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
+        return rl__fail(RL_ERR_NOMEM, "matrix product: out of memory for the dequantized rows of a %s matrix", rl_ggml_type_name(type));
+    }
+    if (panel) rl_pool_for(pool, (g->N + j.panel - 1) / j.panel, 1, rl__gemm_ggml_panel_task, &j);
+    else rl_pool_for(pool, g->N, 16, rl__gemm_ggml_task, &j);
     rl__scratch_free(&j.sc);
     return RL_OK;
 }

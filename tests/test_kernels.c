@@ -48,13 +48,15 @@ static void test_table(rl_isa isa) {
     for (s = 0; s < NSIZES; s++) {
         long n = sizes[s], i;
         float *a = (float *)malloc(sizeof(float) * n * 6), *b = a + n, *y = b + n, *r = y + n, *w = r + n, *bias = w + n;
-        uint16_t *bh = (uint16_t *)malloc(sizeof(uint16_t) * n);
+        uint16_t *bh = (uint16_t *)malloc(sizeof(uint16_t) * n), *hh = (uint16_t *)malloc(sizeof(uint16_t) * n);
         float fa, fb, m1, m2, rs1, rs2;
         fill(a, n, -3, 3);
         fill(b, n, -3, 3);
         fill(w, n, 0.5f, 1.5f);
         fill(bias, n, -1, 1);
         for (i = 0; i < n; i++) bh[i] = rl_f32_to_bf16(b[i]);
+        for (i = 0; i < n; i++) /* F16: every fifth a subnormal */
+            hh[i] = i % 5 == 4 ? (uint16_t)((rl_rng_u64(&rng) & 0x83ffu) | 1u) : rl_f32_to_f16(b[i]);
 #define CMP(label, atol, rtol) RLT_CHECK(rlt_worst(y, r, n, atol, rtol, NULL) <= 1.0, "%s n=%ld", label, n)
         K->add(y, a, b, n); N->add(r, a, b, n); CMP("add", 0, 0);
         K->sub(y, a, b, n); N->sub(r, a, b, n); CMP("sub", 0, 0);
@@ -65,6 +67,7 @@ static void test_table(rl_isa isa) {
         K->swiglu(y, a, b, n); N->swiglu(r, a, b, n); CMP("swiglu", 1e-6, 1e-5);
         RLT_CLOSE(K->dot(a, b, n), N->dot(a, b, n), 1e-5 * n, 1e-5, "dot n=%ld", n);
         RLT_CLOSE(K->dot_bf16(a, bh, n), N->dot_bf16(a, bh, n), 1e-5 * n, 1e-5, "dot_bf16 n=%ld", n);
+        RLT_CLOSE(K->dot_f16(a, hh, n), N->dot_f16(a, hh, n), 1e-5 * n, 1e-5, "dot_f16 n=%ld", n);
         RLT_CLOSE(K->sum(a, n), N->sum(a, n), 1e-5 * n, 1e-5, "sum n=%ld", n);
         RLT_CLOSE(K->max(a, n), N->max(a, n), 0, 0, "max n=%ld", n);
         rs1 = K->rmsnorm(y, a, w, n, 1e-6f); rs2 = N->rmsnorm(r, a, w, n, 1e-6f);
@@ -85,6 +88,7 @@ static void test_table(rl_isa isa) {
 #undef CMP
         free(a);
         free(bh);
+        free(hh);
     }
     /* softmax with masked (-inf) entries */
     {
@@ -109,10 +113,10 @@ static void gemm_case(rl_pool *pool, long M, long N, long K, int layout, rl_dtyp
     double w;
     fill(A, M * K, -1, 1);
     fill(Bf, K * N, -1, 1);
-    for (i = 0; i < K * N; i++) Bh[i] = rl_f32_to_bf16(Bf[i]);
+    for (i = 0; i < K * N; i++) Bh[i] = bt == RL_F16 ? rl_f32_to_f16(Bf[i]) : rl_f32_to_bf16(Bf[i]);
     fill(C, M * N, -1, 1);
     memcpy(R, C, sizeof(float) * M * N);
-    g.M = M; g.N = N; g.K = K; g.A = A; g.B = bt == RL_BF16 ? (const void *)Bh : (const void *)Bf; g.bt = bt;
+    g.M = M; g.N = N; g.K = K; g.A = A; g.B = bt != RL_F32 ? (const void *)Bh : (const void *)Bf; g.bt = bt;
     g.a_rs = layout == 1 ? 1 : K; g.a_cs = layout == 1 ? M : 1;
     g.b_rs = layout == 2 ? 1 : N; g.b_cs = layout == 2 ? K : 1;
     g.C = R; g.ldc = N; g.accumulate = acc;
@@ -120,7 +124,7 @@ static void gemm_case(rl_pool *pool, long M, long N, long K, int layout, rl_dtyp
     rl__naive_gemm(&g);
     w = rlt_worst(C, R, M * N, 1e-5 * sqrt((double)K + 1), 1e-5, &at);
     RLT_CHECK(w <= 1.0, "gemm M=%ld N=%ld K=%ld layout=%d %s acc=%d: C[%ld] %g vs %g", M, N, K, layout,
-              bt == RL_BF16 ? "bf16" : "f32", acc, at, at >= 0 ? C[at] : 0, at >= 0 ? R[at] : 0);
+              bt == RL_BF16 ? "bf16" : bt == RL_F16 ? "f16" : "f32", acc, at, at >= 0 ? C[at] : 0, at >= 0 ? R[at] : 0);
     free(A); free(Bf); free(Bh); free(C); free(R);
 }
 
@@ -135,10 +139,13 @@ static void test_gemm(rl_isa isa, rl_pool *pool) {
         for (b = 0; b < 7; b += 2)
             for (c = 0; c < 7; c += 3)
                 for (layout = 0; layout < 3; layout++)
-                    for (bt = 0; bt < 2; bt++) gemm_case(pool, dims[a], dims[b], dims[c], layout, bt ? RL_BF16 : RL_F32, (a + b) & 1);
+                    for (bt = 0; bt < 3; bt++)
+                        gemm_case(pool, dims[a], dims[b], dims[c], layout, bt == 2 ? RL_F16 : bt ? RL_BF16 : RL_F32, (a + b) & 1);
     /* blocks larger than MC/KC/NC, and K = 0 */
     gemm_case(pool, 300, 1100, 600, 2, RL_F32, 0);
     gemm_case(pool, 97, 1030, 520, 0, RL_BF16, 1);
+    gemm_case(pool, 97, 1030, 520, 0, RL_F16, 0);
+    gemm_case(pool, 40, 300, 260, 2, RL_F16, 1);
     gemm_case(pool, 260, 70, 300, 1, RL_F32, 1);
     gemm_case(pool, 7, 9, 0, 0, RL_F32, 0);
     gemm_case(pool, 7, 9, 0, 2, RL_F32, 1);
@@ -256,6 +263,119 @@ static void test_bf16_dot(rl_pool *pool) {
     RLT_CHECK(differs, "the bf16 path gave exactly the fp32 product everywhere: did it run?");
     /* products with M <= 4 (matrix-vector) stay fp32: every M, N, K here is at least 5 */
     for (d = 0; d < (int)(sizeof ops / sizeof ops[0]); d++) bf16_ops_case(pool, ops[d][0], ops[d][1], ops[d][2]);
+
+/* ---- rows of ggml blocks (the kernel table's dot_q) ---- */
+static const struct {
+    int type, bs, ts, scale[2]; /* byte offsets of the f16 scale and of the f16 minimum (or -1) */
+} qtypes[] = {{RL_GGML_Q4_0, 32, 18, {0, -1}}, {RL_GGML_Q4_1, 32, 20, {0, 2}}, {RL_GGML_Q5_0, 32, 22, {0, -1}},
+              {RL_GGML_Q5_1, 32, 24, {0, 2}},  {RL_GGML_Q8_0, 32, 34, {0, -1}}, {RL_GGML_Q4_K, 256, 144, {0, 2}},
+              {RL_GGML_Q5_K, 256, 176, {0, 2}}, {RL_GGML_Q6_K, 256, 210, {208, -1}}};
+#define NQTYPES (int)(sizeof qtypes / sizeof qtypes[0])
+
+/* an f16 scale: kind 0 +0, 1 -0, 2 a subnormal of either sign, 3 large (|d| up to 6e4), else normal in (-2, 2) */
+static uint16_t rand_scale(int kind) {
+    float u = 2.0f * rl_rng_uniform(&rng) - 1.0f;
+    switch (kind) {
+    case 0: return 0;
+    case 1: return 0x8000u;
+    case 2: return (uint16_t)((rl_rng_u64(&rng) & 0x83ffu) | 1u);
+    case 3: return rl_f32_to_f16(u * 60000.0f);
+    default: return rl_f32_to_f16(2.0f * u);
+    }
+}
+
+/* nb random blocks of qtypes[t]: random bytes (so every quant value, sub-block scale and
+   minimum occurs), then the f16 fields; wild = 0 keeps the f16 fields normal, in (-2, 2) */
+static unsigned char *rand_blocks(int t, long nb, int wild) {
+    unsigned char *q = (unsigned char *)malloc((size_t)(nb * qtypes[t].ts));
+    long i, f;
+    for (i = 0; i < nb * qtypes[t].ts; i++) q[i] = (unsigned char)(rl_rng_u64(&rng) >> 56);
+    for (i = 0; i < nb; i++)
+        for (f = 0; f < 2; f++)
+            if (qtypes[t].scale[f] >= 0) {
+                uint16_t h = rand_scale(wild ? (int)(rl_rng_u64(&rng) % 6) : 5);
+                memcpy(q + i * qtypes[t].ts + qtypes[t].scale[f], &h, 2);
+            }
+    return q;
+}
+
+/* Each type's fast dot product against its naive twin (the reference dequantizer, then a
+   sum in double), on 1, 2, 7 and many blocks. Tolerance 1e-5 · Σ|x·w| (w: the dequantized
+   row): the fast kernels sum in float in another order, a block's scale applied to its
+   partial sum; each value passes through at most ~130 roundings of relative size 2^-24 on
+   the longest chain here (a block's terms, then one per block), a worst case of 8e-6. The
+   naive twin itself must equal rl_ggml_dequantize + a double sum to float rounding (1e-6). */
+static void test_qdot(rl_isa isa) {
+    const rl__kern *K = rl__isa_table(isa), *N = &rl__naive_table;
+    char gname[64];
+    int t, c;
+    snprintf(gname, sizeof gname, "kernels[%s] dot with rows of ggml blocks", rl_isa_name(isa));
+    rlt_begin(gname);
+    for (t = 0; t < NQTYPES; t++) {
+        int type = qtypes[t].type;
+        long nbs[4] = {1, 2, 7, 0};
+        nbs[3] = qtypes[t].bs == 32 ? 128 : 24;
+        RLT_CHECK(K->dot_q[type] && N->dot_q[type], "%s: fast and naive dot_q present", rl_ggml_type_name(type));
+        if (!K->dot_q[type] || !N->dot_q[type]) continue;
+        for (c = 0; c < 4 * 3; c++) {
+            long nb = nbs[c % 4], k = nb * qtypes[t].bs, i;
+            unsigned char *q = rand_blocks(t, nb, c >= 4);
+            float *x = (float *)malloc(sizeof(float) * k), *w = (float *)malloc(sizeof(float) * k), fast, naive;
+            double ref = 0, mag = 0;
+            fill(x, k, -1, 1);
+            RLT_CHECK(rl_ggml_dequantize(type, q, w, k) == RL_OK, "dequantize %s", rl_ggml_type_name(type));
+            for (i = 0; i < k; i++) {
+                ref += (double)x[i] * w[i];
+                mag += fabs((double)x[i] * w[i]);
+            }
+            fast = K->dot_q[type](x, q, k);
+            naive = N->dot_q[type](x, q, k);
+            RLT_CLOSE(naive, ref, 1e-6 * mag, 0, "%s naive, %ld blocks", rl_ggml_type_name(type), nb);
+            RLT_CLOSE(fast, naive, 1e-5 * mag, 0, "%s, %ld blocks (Σ|x·w| %g)", rl_ggml_type_name(type), nb, mag);
+            free(q); free(x); free(w);
+        }
+    }
+    rlt_end();
+}
+
+/* rl_gemm with a quantized B (y = x·Wᵀ, W in blocks) equals the product with W dequantized
+   to F32, for M on both sides of the fused path's limit, with and without accumulate.
+   Tolerance: 1e-5 · Σ_k |x·w| of each output (as test_qdot) + the F32 product's own rounding. */
+static void test_gemm_quant(rl_isa isa, rl_pool *pool) {
+    static const long Ms[] = {1, 2, 5, 16, 17, 40};
+    char gname[80];
+    int t, m;
+    snprintf(gname, sizeof gname, "kernels[%s] gemm with a quantized W, %d threads", rl_isa_name(isa), rl_pool_size(pool));
+    rlt_begin(gname);
+    rl_isa_set(isa);
+    for (t = 0; t < NQTYPES; t++)
+        for (m = 0; m < (int)(sizeof Ms / sizeof Ms[0]); m++) {
+            long M = Ms[m], N = m == 5 ? 300 : 37, K = 512, i, at; /* 300: several panels of W (the prefill path) */
+            int acc = m & 1;
+            unsigned char *q = rand_blocks(t, N * K / qtypes[t].bs, 0);
+            float *A = (float *)malloc(sizeof(float) * M * K), *W = (float *)malloc(sizeof(float) * N * K);
+            float *C = (float *)malloc(sizeof(float) * M * N), *R = (float *)malloc(sizeof(float) * M * N);
+            float *aA = (float *)malloc(sizeof(float) * M * K), *aW = (float *)malloc(sizeof(float) * N * K), *T = (float *)malloc(sizeof(float) * M * N);
+            rl__gemm_args g;
+            int bad = 0;
+            fill(A, M * K, -1, 1);
+            fill(C, M * N, -1, 1);
+            memcpy(R, C, sizeof(float) * M * N);
+            rl_ggml_dequantize(qtypes[t].type, q, W, N * K);
+            for (i = 0; i < M * K; i++) aA[i] = fabsf(A[i]);
+            for (i = 0; i < N * K; i++) aW[i] = fabsf(W[i]);
+            rl_gemm(pool, M, N, K, A, K, 1, q, RL_DTYPE_GGML(qtypes[t].type), 1, K, C, N, acc);
+            g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = K; g.a_cs = 1; g.B = W; g.bt = RL_F32; g.b_rs = 1; g.b_cs = K;
+            g.C = R; g.ldc = N; g.accumulate = acc;
+            rl__naive_gemm(&g);
+            g.A = aA; g.B = aW; g.C = T; g.accumulate = 0;
+            rl__naive_gemm(&g); /* Σ_k |x·w| */
+            for (i = 0, at = -1; i < M * N; i++)
+                if (!(fabs((double)C[i] - R[i]) <= 1e-5 * T[i] + 1e-6 * fabs((double)R[i]))) bad++, at = at < 0 ? i : at;
+            RLT_CHECK(!bad, "%s M=%ld N=%ld K=%ld acc=%d: %d outputs off, first C[%ld] %g vs %g", rl_ggml_type_name(qtypes[t].type), M, N, K, acc,
+                      bad, at, at >= 0 ? C[at] : 0, at >= 0 ? R[at] : 0);
+            free(q); free(A); free(W); free(C); free(R); free(aA); free(aW); free(T);
+        }
     rlt_end();
 }
 
@@ -271,8 +391,11 @@ int main(void) {
             continue;
         }
         test_table((rl_isa)i);
+        test_qdot((rl_isa)i);
         test_gemm((rl_isa)i, NULL);
         test_gemm((rl_isa)i, pool);
+        test_gemm_quant((rl_isa)i, NULL);
+        test_gemm_quant((rl_isa)i, pool);
     }
     rl_isa_set(rl_isa_best());
     test_bf16_dot(NULL);

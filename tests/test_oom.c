@@ -108,8 +108,9 @@ int main(void) {
         /* W [4, 32] in Q8_0: per row one block of an f16 scale and 32 int8 */
         unsigned char wq[4 * 34];
         int64_t ws[2] = {4, 32}, i;
-        rl_tensor W, *x, *y;
+        rl_tensor W, *x, *xm, *y;
         inputs_t in;
+        float y0;
         rl_ctx c;
         memset(&in, 0, sizeof in);
         for (i = 0; i < 4; i++) {
@@ -119,13 +120,19 @@ int main(void) {
             for (k = 0; k < 32; k++) wq[i * 34 + 2 + k] = (unsigned char)(signed char)(k - 16 + (int)i);
         }
         W = rl_wrap(wq, RL_DTYPE_GGML(8), 2, ws, 0);
-        x = input(&in, 3, 32, -1, 1);
+        x = input(&in, 3, 32, -1, 1);   /* few rows: the fused dot products, which need no scratch */
+        xm = input(&in, 40, 32, -1, 1); /* many rows: panels of W dequantized into a scratch */
         rl_ctx_init(&c, pool);
         y = rl_linear(&c, x, &W, NULL);
         RLT_CHECK(y && c.err == RL_OK && fabsf(rl_f32(y)[0]) > 0, "Q8_0 linear works: %s", rl_last_error());
+        y0 = y ? rl_f32(y)[0] : 0;
+        y = rl_linear(&c, xm, &W, NULL);
+        RLT_CHECK(y && c.err == RL_OK && fabsf(rl_f32(y)[0]) > 0, "Q8_0 linear, many rows, works: %s", rl_last_error());
         rl_ctx_reset(&c);
         fail_allocs = 1;
         y = rl_linear(&c, x, &W, NULL);
+        RLT_CHECK(y && c.err == RL_OK && rl_f32(y)[0] == y0, "Q8_0 linear of few rows allocates nothing: %s", rl_last_error());
+        y = rl_linear(&c, xm, &W, NULL);
         fail_allocs = 0;
         RLT_CHECK(!y && c.err == RL_ERR_NOMEM && strstr(rl_last_error(), "dequantized rows"), "Q8_0 linear without memory: %s", rl_last_error());
         rl_ctx_reset(&c);
