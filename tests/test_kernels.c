@@ -263,6 +263,8 @@ static void test_bf16_dot(rl_pool *pool) {
     RLT_CHECK(differs, "the bf16 path gave exactly the fp32 product everywhere: did it run?");
     /* products with M <= 4 (matrix-vector) stay fp32: every M, N, K here is at least 5 */
     for (d = 0; d < (int)(sizeof ops / sizeof ops[0]); d++) bf16_ops_case(pool, ops[d][0], ops[d][1], ops[d][2]);
+    rlt_end();
+}
 
 /* ---- rows of ggml blocks (the kernel table's dot_q) ---- */
 static const struct {
