@@ -5,16 +5,7 @@
    bf16 time. Also the largest difference between the two, relative to max |y|.
    Build and run: make bench-bf16   (benchmark only; needs a CPU with AVX512-BF16)
      build/bench_bf16 [--rows M] [--threads T] */
-#define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
-#include "../../radlads.h"
-#include <time.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "bench.h"
 
 /* y = x·Wᵀ through rl_linear, as a model's forward runs it */
 static double run(rl_ctx *c, rl_tensor *x, rl_tensor *W, int bf16, float *out) {

@@ -6,16 +6,7 @@
    of one decode step depends only on how long the cache is); the student runs the same
    number of decode steps after a zero state (its cost does not depend on position).
    Build and run: make bench-decode */
-#define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
-#include "../../radlads.h"
-#include <time.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "bench.h"
 
 static void fill_fn(void *u, const char *name, rl_tensor *t) {
     rl_rng *g = (rl_rng *)u;

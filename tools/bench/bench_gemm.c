@@ -7,19 +7,10 @@
      tn  dW[N,K] = dy[M,N]ᵀ·x[M,K]    weight gradient
    Build and run: make bench   (needs Debian libopenblas-dev; benchmark only)
      build/bench_gemm [--naive] [--rows M] [--layout nt|nn|tn] [--threads T] [--shape NxK] */
-#define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
-#include "../../radlads.h"
+#include "bench.h"
 #include <cblas.h>
-#include <time.h>
 
 extern void openblas_set_num_threads(int);
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 typedef struct {
     long M, N, K;

@@ -15,17 +15,8 @@
    export`): its matrices quantized to TYPE (q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q5_k q6_k), the
    rest as stored (K-quants fall back as llama-quantize does where rows are not whole
    256-value blocks: Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0); for decode speed with `radlads generate --model OUT.gguf`. */
-#define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
-#include "../../radlads.h"
+#include "bench.h"
 #include <ctype.h>
-#include <time.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ---- quantizers: round to nearest with the block's range (not ggml's searched scales) ---- */
 static void put_h(unsigned char *p, float v) {

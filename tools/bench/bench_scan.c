@@ -12,16 +12,8 @@
    executed rate and % of peak are per second of CPU time (process CPU time, for the FMA
    loop too): flops per busy core-second, which other load does not dilute.
    Build and run: make bench-scan   (ROUNDS=n to change the number of rounds, default 3) */
-#define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
-#include "../../radlads.h"
-#include <time.h>
+#include "bench.h"
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 static double cpu_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);

@@ -6,20 +6,12 @@
    its RAD-RWKV7 student; random tokens; ctx 512. One warm-up step, then STEPS timed steps
    of stage 1 (attention alignment) and stage 2 (KL distillation).
    Build and run: make bench-step   (env LAYERS, BATCH, STEPS, THREADS override 30, 2, 1, 2) */
-#define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
-#include "../../radlads.h"
+#include "bench.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 static int envi(const char *k, int d) {
     const char *e = getenv(k);
     return e && *e ? atoi(e) : d;

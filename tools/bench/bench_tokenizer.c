@@ -4,16 +4,7 @@
        load_s encode_s(best) decode_s bytes n_ids fnv1a64(ids) roundtrip(0/1)
    tools/bench/bench_tokenizer.py runs it beside Hugging Face tokenizers on the same text.
    The text is read as bytes (no newline translation). */
-#define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
-#include "../../radlads.h"
-#include <time.h>
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
+#include "bench.h"
 
 int main(int argc, char **argv) {
     rl_tokenizer *tok;

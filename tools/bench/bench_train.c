@@ -17,17 +17,8 @@
    The first step is excluded from the rate (page faults of a fresh arena).
    --teacher-dtype bf16 stores the teacher's matrices in bf16 (as Hugging Face checkpoints
    are), --bf16-dot 1 runs their products on the bf16 kernels (rl_ctx.bf16_dot). */
-#define _POSIX_C_SOURCE 200809L
-#define RADLADS_IMPLEMENTATION
-#include "../../radlads.h"
+#include "bench.h"
 #include <sys/stat.h>
-#include <time.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 typedef struct {
     double t_last, best, sum;
