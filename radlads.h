@@ -17220,7 +17220,7 @@ RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
    The inverse of rl_export_gguf_rwkv6qwen2, and what llama.cpp's own converter writes for an
    RWKV6Qwen2ForCausalLM checkpoint. The large matrices (embedding, r/k/v/o, gate, MLP,
    output) stay in the file, read in place in their stored type: F32, F16, BF16 or a
-   quantized block type (rl_gemm's rl__gemm_ggml dequantizes one row at a time); the small
+   quantized block type (rl_gemm's rl__gemm_ggml reads the blocks in place); the small
    tensors (norms, token-shift and decay LoRAs, biases) are converted to F32 in llama.cpp's
    layout undone: w1/w2 transposed and their groups put back from w,k,v,r,g to r,k,v,w,g.
    The model computes RAD-RWKV6 with token shift, balance_state, the Linear gate and no RoPE
