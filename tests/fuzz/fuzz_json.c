@@ -10,13 +10,8 @@ static void fz_check(int cond) {
 }
 
 static void fz_utf8(const char *s, int64_t n) {
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
     fz_check(s[n] == 0);
-    while (p < end) {
-        int k = rl__utf8_len(p, end);
-        fz_check(k > 0);
-        p += k;
-    }
+    fz_check(rl__utf8_valid(s, (size_t)n));
 }
 
 static int64_t fz_walk(const rl_json *v, int depth) {
