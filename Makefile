@@ -94,6 +94,11 @@ $(B)/asan/radlads: tools/radlads.c radlads.h
 test-asan: $(ASAN_TESTS) $(B)/asan/radlads
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 RADLADS=$(B)/asan/radlads sh tests/run.sh $(ASAN_TESTS) tests/test_cli.sh
 
+# every benchmark program is one file of tools/bench (bench_gemm also links OpenBLAS)
+$(B)/bench_%: tools/bench/bench_%.c radlads.h tools/bench/bench.h
+	@mkdir -p $(B)
+	$(CC) -O2 -std=c99 -Wall -Wextra -o $@ $< $(LDLIBS)
+
 $(B)/bench_gemm: tools/bench/bench_gemm.c radlads.h tools/bench/bench.h
 	@mkdir -p $(B)
 	$(CC) -O2 -std=c99 -o $@ $< -lopenblas $(LDLIBS)
@@ -150,47 +155,23 @@ test-windows: $(WIN_TESTS)
 	RADLADS_CACHE="$${RADLADS_CACHE:-$$HOME/.cache/radlads}" WIN_CC="$(WIN_CC)" RL_RUNNER="$(WINE)" \
 	    sh tests/run.sh $(WIN_TESTS) tests/win_switches.sh
 
-$(B)/bench_bf16: tools/bench/bench_bf16.c radlads.h tools/bench/bench.h
-	@mkdir -p $(B)
-	$(CC) -O2 -std=c99 -o $@ $< $(LDLIBS)
-
 bench-bf16: $(B)/bench_bf16
 	$(B)/bench_bf16
-
-$(B)/bench_scan: tools/bench/bench_scan.c radlads.h tools/bench/bench.h
-	@mkdir -p $(B)
-	$(CC) -O2 -std=c99 -o $@ $< $(LDLIBS)
 
 bench-scan: $(B)/bench_scan
 	$(B)/bench_scan
 
-$(B)/bench_step: tools/bench/bench_step.c radlads.h tools/bench/bench.h
-	@mkdir -p $(B)
-	$(CC) -O2 -std=c99 -o $@ $< $(LDLIBS)
-
 bench-step: $(B)/bench_step
 	$(B)/bench_step
-
-$(B)/bench_decode: tools/bench/bench_decode.c radlads.h tools/bench/bench.h
-	@mkdir -p $(B)
-	$(CC) -O2 -std=c99 -o $@ $< $(LDLIBS)
 
 bench-decode: $(B)/bench_decode
 	$(B)/bench_decode
 
 # y = x·Wᵀ for one row x (decoding) with F32/F16/BF16/quantized W: GB/s, the fused kernels against the old path
-$(B)/bench_matvec: tools/bench/bench_matvec.c radlads.h tools/bench/bench.h
-	@mkdir -p $(B)
-	$(CC) -O2 -std=c99 -Wall -Wextra -o $@ $< $(LDLIBS)
-
 bench-matvec: $(B)/bench_matvec
 	$(B)/bench_matvec
 include tools/cuda.mk
 
 # one training step of stages 1 and 2: radlads and the same step in PyTorch (tools/bench/train_ref.py)
-$(B)/bench_train: tools/bench/bench_train.c radlads.h tools/bench/bench.h
-	@mkdir -p $(B)
-	$(CC) -O2 -std=c99 -Wall -Wextra -o $@ $< $(LDLIBS)
-
 bench-train: $(B)/bench_train $(B)/radlads
 	sh tools/bench/bench_train.sh
