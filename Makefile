@@ -24,7 +24,7 @@ impl_obj    = $(if $(filter $(basename $(notdir $@)),$(OWN_IMPL)),,$(1))
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 
-.PHONY: all demo embedded test test-asan test-neon test-windows bench bench-scan bench-step bench-decode bench-matvec bench-train bench-bf16 fuzz clean
+.PHONY: all demo embedded test test-asan test-neon test-windows bench bench-scan bench-step bench-decode bench-matvec bench-train bench-bf16 bench-attn fuzz clean
 all: $(TESTS) $(B)/radlads $(B)/generate
 
 # the command-line tool and the example program
@@ -154,6 +154,9 @@ test-windows: $(WIN_TESTS)
 	if [ ! -d "$$WINEPREFIX" ]; then echo "making the wine prefix $$WINEPREFIX"; $(WINE) wineboot -i > /dev/null 2>&1; fi; \
 	RADLADS_CACHE="$${RADLADS_CACHE:-$$HOME/.cache/radlads}" WIN_CC="$(WIN_CC)" RL_RUNNER="$(WINE)" \
 	    sh tests/run.sh $(WIN_TESTS) tests/win_switches.sh
+
+bench-attn: $(B)/bench_attn
+	$(B)/bench_attn
 
 bench-bf16: $(B)/bench_bf16
 	$(B)/bench_bf16

@@ -3052,6 +3052,22 @@ RLDEF void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *
     (void)rl__gemm(pool, M, N, K, A, a_rs, a_cs, B, b_type, b_rs, b_cs, C, ldc, accumulate, 0);
 }
 
+/* One product inside a task (single thread, no allocation): C[M×N] (+)= A[M×K]·B[K×N],
+   A(i,k) = A[i·ars + k·acs], B(k,j) = B[k·brs + j·bcs], C row-major (ldc), through the
+   active ISA's packed micro-kernel with the task's own pack buffers (rl__mmbuf_floats of
+   them: A panels, then one KC×NC B panel). The chunked scans and the attention use it. */
+typedef struct { const rl__kern *K; float *pk; int64_t ap_cap; } rl__mmbuf;
+static int64_t rl__mmbuf_floats(int64_t ap_cap) { return ap_cap + (int64_t)rl__kern_get()->kc * rl__kern_get()->nc; }
+static void rl__mm(const rl__mmbuf *b, int64_t M, int64_t N, int64_t K, const float *A, int64_t ars, int64_t acs,
+                   const float *B, int64_t brs, int64_t bcs, float *C, int64_t ldc, int acc) {
+    rl__gemm_args g;
+    if (M <= 0 || N <= 0) return;
+    g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = ars; g.a_cs = acs; g.B = B; g.bt = RL_F32;
+    g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc;
+    if (b->K->gemm) b->K->gemm(&g, 0, M, 0, N, b->pk, b->ap_cap, b->pk + b->ap_cap);
+    else rl__naive_gemm(&g);
+}
+
 /* rl_matmul_nt with rl__gemm's status */
 static rl_status rl__matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt, const float *bias,
                                int64_t M, int64_t N, int64_t K, int bf16) {
@@ -3782,68 +3798,145 @@ RLDEF rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const
 
 /* ---- causal softmax attention with GQA ----
    Per (sequence b, head h): s_tj = q_t·k_j / √d for j ≤ t, p = softmax(s), o_t = Σ p_tj v_j.
-   The forward keeps only the log-partition per row; the backward recomputes p
-   (memory O(T) per head instead of O(T²)). */
+   The forward keeps only the log-partition per row; the backward recomputes p (memory
+   O(T) per head instead of O(T²)). One head's work is an rl__attn_head: query rows
+   t = 0..T−1 at positions pos0 + t attend to key/value rows 0..pos0 + t (pos0 > 0: the
+   decoding cache). Blocks of RL__ATT_BQ query rows run as matrix products through the
+   micro-kernel (rl__mm): forward S = q·kᵀ, row softmax, o = P·v; backward dP = dO·vᵀ,
+   dS = P ⊙ (dP − rowsum(dO ⊙ o)) / √d, dq += dS·k, dk += dSᵀ·q, dv += Pᵀ·dO. A block
+   holds whole rows of S (RL__ATT_BQ × (pos0 + T) floats), so memory stays linear in the
+   context. Forward blocks of fewer than 8 rows (decoding) take one dot product and one axpy
+   per (query, key) pair instead (rl__attn_fwd_rows). Twin: a float64 loop in the tests. */
+#define RL__ATT_BQ 64
 
-typedef struct {
-    rl__node *n;
-    int64_t B, T, H, KVH, d;
-    rl__scratch sc; /* per thread: the row of p (forward T floats; backward p and dp, 2T) */
-} rl__attn_job;
+typedef struct {          /* q, o, go, gq: rows t (stride qs); k, v, gk, gv: rows 0 .. pos0 + T − 1 (stride ks) */
+    const float *q, *k, *v, *go;
+    float *o, *lse;       /* forward writes them (lse may be NULL), backward reads them */
+    float *gq, *gk, *gv;  /* backward: accumulated; NULL = not wanted */
+    int64_t qs, ks, T, pos0, d;
+} rl__attn_head;
 
-static void rl__attn_fwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
-    rl__attn_job *j = (rl__attn_job *)ctx;
+RL__INTERN void rl__attn_fwd_rows(const rl__attn_head *a, int64_t t0, int64_t t1, float *p) { /* p: pos0+T floats */
     const rl__kern *K = rl__kern_get();
-    int64_t T = j->T, d = j->d, Cq = j->H * d, Ck = j->KVH * d, G = j->H / j->KVH, task, t, s;
-    float scale = 1.0f / sqrtf((float)d);
-    float *p = rl__scratch_at(&j->sc, tid);
-    for (task = b0; task < b1; task++) {
-        int64_t b = task / j->H, h = task % j->H, kvh = h / G;
-        const float *q = rl_f32(j->n->in[0]) + b * T * Cq + h * d;
-        const float *k = rl_f32(j->n->in[1]) + b * T * Ck + kvh * d;
-        const float *v = rl_f32(j->n->in[2]) + b * T * Ck + kvh * d;
-        float *o = rl_f32(j->n->out) + b * T * Cq + h * d;
-        for (t = 0; t < T; t++) {
-            for (s = 0; s <= t; s++) p[s] = K->dot(q + t * Cq, k + s * Ck, d) * scale;
-            j->n->aux[(b * j->H + h) * T + t] = K->softmax(p, p, t + 1);
-            memset(o + t * Cq, 0, sizeof(float) * (size_t)d);
-            for (s = 0; s <= t; s++) K->axpy(o + t * Cq, p[s], v + s * Ck, d);
-        }
+    float scale = 1.0f / sqrtf((float)a->d);
+    int64_t t, s, d = a->d;
+    for (t = t0; t < t1; t++) {
+        int64_t n = a->pos0 + t + 1;
+        float *o = a->o + t * a->qs, l;
+        for (s = 0; s < n; s++) p[s] = K->dot(a->q + t * a->qs, a->k + s * a->ks, d) * scale;
+        l = K->softmax(p, p, n);
+        if (a->lse) a->lse[t] = l;
+        memset(o, 0, sizeof(float) * (size_t)d);
+        for (s = 0; s < n; s++) K->axpy(o, p[s], a->v + s * a->ks, d);
     }
 }
 
-/* One task per (b, kv head): it owns dk and dv of that kv head, so no races. */
-static void rl__attn_bwd_task(void *ctx, int64_t b0, int64_t b1, int tid) {
-    rl__attn_job *j = (rl__attn_job *)ctx;
-    rl__node *n = j->n;
-    const rl__kern *K = rl__kern_get();
-    int64_t T = j->T, d = j->d, Cq = j->H * d, Ck = j->KVH * d, G = j->H / j->KVH, task, t, s, hh;
-    float scale = 1.0f / sqrtf((float)d);
-    float *p = rl__scratch_at(&j->sc, tid), *dp = p + T;
-    float *gq = n->in[0]->requires_grad ? n->in[0]->grad : NULL;
-    float *gk = n->in[1]->requires_grad ? n->in[1]->grad : NULL;
-    float *gv = n->in[2]->requires_grad ? n->in[2]->grad : NULL;
-    for (task = b0; task < b1; task++) {
-        int64_t b = task / j->KVH, kvh = task % j->KVH;
-        const float *k = rl_f32(n->in[1]) + b * T * Ck + kvh * d, *v = rl_f32(n->in[2]) + b * T * Ck + kvh * d;
-        for (hh = 0; hh < G; hh++) {
-            int64_t h = kvh * G + hh;
-            const float *q = rl_f32(n->in[0]) + b * T * Cq + h * d, *o = rl_f32(n->out) + b * T * Cq + h * d;
-            const float *go = n->out->grad + b * T * Cq + h * d;
-            for (t = 0; t < T; t++) {
-                float lse = n->aux[(b * j->H + h) * T + t], D = K->dot(go + t * Cq, o + t * Cq, d);
-                for (s = 0; s <= t; s++) {
-                    p[s] = expf(K->dot(q + t * Cq, k + s * Ck, d) * scale - lse);
-                    dp[s] = p[s] * (K->dot(go + t * Cq, v + s * Ck, d) - D) * scale; /* dscore */
-                }
-                for (s = 0; s <= t; s++) {
-                    if (gq) K->axpy(gq + b * T * Cq + h * d + t * Cq, dp[s], k + s * Ck, d);
-                    if (gk) K->axpy(gk + b * T * Ck + kvh * d + s * Ck, dp[s], q + t * Cq, d);
-                    if (gv) K->axpy(gv + b * T * Ck + kvh * d + s * Ck, p[s], go + t * Cq, d);
-                }
-            }
+/* p: RL__ATT_BQ × (pos0 + T) floats (backward: twice that) */
+RL__INTERN void rl__attn_fwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p) {
+    const rl__kern *K = mb->K;
+    float scale = 1.0f / sqrtf((float)a->d);
+    int64_t t0, i, d = a->d;
+    for (t0 = 0; t0 < a->T; t0 += RL__ATT_BQ) {
+        int64_t bq = RL__MIN(RL__ATT_BQ, a->T - t0), L = a->pos0 + t0 + bq; /* the block's last row sees L keys */
+        if (bq < 8) {
+            rl__attn_fwd_rows(a, t0, t0 + bq, p);
+            continue;
         }
+        rl__mm(mb, bq, L, d, a->q + t0 * a->qs, a->qs, 1, a->k, 1, a->ks, p, L, 0); /* S = q·kᵀ */
+        for (i = 0; i < bq; i++) {
+            float *pr = p + i * L, l;
+            int64_t n = a->pos0 + t0 + i + 1;
+            K->scale(pr, pr, scale, n);
+            l = K->softmax(pr, pr, n);
+            if (a->lse) a->lse[t0 + i] = l;
+            memset(pr + n, 0, sizeof(float) * (size_t)(L - n));
+        }
+        rl__mm(mb, bq, d, L, p, L, 1, a->v, a->ks, 1, a->o + t0 * a->qs, a->qs, 0); /* o = P·v */
     }
+}
+
+RL__INTERN void rl__attn_bwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p) {
+    const rl__kern *K = mb->K;
+    float scale = 1.0f / sqrtf((float)a->d), *dp = p + RL__ATT_BQ * (a->pos0 + a->T);
+    int64_t t0, i, s, d = a->d;
+    for (t0 = 0; t0 < a->T; t0 += RL__ATT_BQ) {
+        int64_t bq = RL__MIN(RL__ATT_BQ, a->T - t0), L = a->pos0 + t0 + bq;
+        const float *q = a->q + t0 * a->qs, *go = a->go + t0 * a->qs;
+        rl__mm(mb, bq, L, d, q, a->qs, 1, a->k, 1, a->ks, p, L, 0);   /* S = q·kᵀ */
+        rl__mm(mb, bq, L, d, go, a->qs, 1, a->v, 1, a->ks, dp, L, 0); /* dP = dO·vᵀ */
+        for (i = 0; i < bq; i++) {
+            float *pr = p + i * L, *dr = dp + i * L, l = a->lse[t0 + i];
+            float D = K->dot(go + i * a->qs, a->o + (t0 + i) * a->qs, d);
+            int64_t n = a->pos0 + t0 + i + 1;
+            for (s = 0; s < n; s++) pr[s] = pr[s] * scale - l;
+            K->exp(pr, pr, n); /* P, recomputed */
+            for (s = 0; s < n; s++) dr[s] = pr[s] * (dr[s] - D) * scale; /* dS */
+            memset(pr + n, 0, sizeof(float) * (size_t)(L - n));
+            memset(dr + n, 0, sizeof(float) * (size_t)(L - n));
+        }
+        if (a->gq) rl__mm(mb, bq, d, L, dp, L, 1, a->k, a->ks, 1, a->gq + t0 * a->qs, a->qs, 1); /* dq += dS·k */
+        if (a->gk) rl__mm(mb, L, d, bq, dp, 1, L, q, a->qs, 1, a->gk, a->ks, 1);                 /* dk += dSᵀ·q */
+        if (a->gv) rl__mm(mb, L, d, bq, p, 1, L, go, a->qs, 1, a->gv, a->ks, 1);                 /* dv += Pᵀ·dO */
+    }
+}
+
+/* B sequences × H heads over one set of buffers: [B*T, H*d] for q, o, go, gq; [B*(pos0+T),
+   KVH*d] for k, v, gk, gv (the decoding cache: B = 1); lse [B][H][T]. */
+typedef struct {
+    const float *q, *k, *v, *go;
+    float *o, *lse, *gq, *gk, *gv;
+    int64_t B, T, pos0, H, KVH, d, ap, pk; /* pk: floats of pack buffers (ap of them for A) */
+    int bwd;
+    rl__scratch sc; /* per thread: the pack buffers, then P (and dP) of a block */
+} rl__attn_job;
+
+static rl__attn_head rl__attn_head_at(const rl__attn_job *j, int64_t b, int64_t h) {
+    rl__attn_head a;
+    int64_t Cq = j->H * j->d, Ck = j->KVH * j->d, qo = b * j->T * Cq + h * j->d, ko = b * (j->pos0 + j->T) * Ck + h / (j->H / j->KVH) * j->d;
+    a.q = j->q + qo; a.o = j->o + qo;
+    a.go = j->go ? j->go + qo : NULL; a.gq = j->gq ? j->gq + qo : NULL;
+    a.k = j->k + ko; a.v = j->v + ko;
+    a.gk = j->gk ? j->gk + ko : NULL; a.gv = j->gv ? j->gv + ko : NULL;
+    a.lse = j->lse ? j->lse + (b * j->H + h) * j->T : NULL;
+    a.qs = Cq; a.ks = Ck; a.T = j->T; a.pos0 = j->pos0; a.d = j->d;
+    return a;
+}
+
+/* Forward: one task per (b, head). Backward: one per (b, kv head), which owns dk and dv of
+   that kv head, so no races. */
+static void rl__attn_task(void *ctx, int64_t b0, int64_t b1, int tid) {
+    rl__attn_job *j = (rl__attn_job *)ctx;
+    float *mem = rl__scratch_at(&j->sc, tid);
+    rl__mmbuf mb = {rl__kern_get(), mem, j->ap};
+    int64_t task, G = j->H / j->KVH, hh;
+    for (task = b0; task < b1; task++)
+        for (hh = 0; hh < (j->bwd ? G : 1); hh++) {
+            rl__attn_head a = j->bwd ? rl__attn_head_at(j, task / j->KVH, task % j->KVH * G + hh) : rl__attn_head_at(j, task / j->H, task % j->H);
+            if (j->bwd) rl__attn_bwd_blocks(&a, &mb, mem + j->pk);
+            else rl__attn_fwd_blocks(&a, &mb, mem + j->pk);
+        }
+}
+
+/* Runs the forward (bwd = 0) or the backward of job j over the pool; 0 = out of memory */
+static int rl__attn_run(rl_pool *pool, rl__attn_job *j, int bwd) {
+    const rl__kern *K = rl__kern_get();
+    int blocks = bwd || j->T >= 8; /* else (decoding) one query row at a time, no pack buffers */
+    j->bwd = bwd;
+    j->ap = (int64_t)K->mc * K->kc;
+    j->pk = blocks ? rl__mmbuf_floats(j->ap) : 0;
+    if (!rl__scratch_alloc(&j->sc, pool, (size_t)(j->pk + (bwd ? 2 : 1) * (blocks ? RL__ATT_BQ : 1) * (j->pos0 + j->T)))) return 0;
+    rl_pool_for(pool, j->B * (bwd ? j->KVH : j->H), 1, rl__attn_task, j);
+    rl__scratch_free(&j->sc);
+    return 1;
+}
+
+static void rl__attn_job_init(rl__attn_job *j, const rl__node *n) { /* rl_attention's node: all but the gradients */
+    memset(j, 0, sizeof *j);
+    j->q = rl_f32(n->in[0]); j->k = rl_f32(n->in[1]); j->v = rl_f32(n->in[2]);
+    j->o = rl_f32(n->out); j->lse = n->aux;
+    j->T = n->i[0]; j->H = n->i[1]; j->KVH = n->i[2];
+    j->d = rl_cols(n->out) / j->H;
+    j->B = rl_rows(n->out) / j->T;
 }
 
 RL__BWD void rl__attention_bwd(rl_ctx *c, rl__node *n) {
@@ -3851,18 +3944,12 @@ RL__BWD void rl__attention_bwd(rl_ctx *c, rl__node *n) {
     int i;
     for (i = 0; i < 3; i++)
         if (rl__wants(n->in[i]) && !rl__grad(c, n->in[i])) return;
-    j.n = n;
-    j.T = n->i[0];
-    j.H = n->i[1];
-    j.KVH = n->i[2];
-    j.d = rl_cols(n->out) / j.H;
-    j.B = rl_rows(n->out) / j.T;
-    if (!rl__scratch_alloc(&j.sc, c->pool, (size_t)(2 * j.T))) {
-        rl__op_fail(c, RL_ERR_NOMEM, "attention backward: out of memory for scratch");
-        return;
-    }
-    rl_pool_for(c->pool, j.B * j.KVH, 1, rl__attn_bwd_task, &j);
-    rl__scratch_free(&j.sc);
+    rl__attn_job_init(&j, n);
+    j.go = n->out->grad;
+    j.gq = n->in[0]->requires_grad ? n->in[0]->grad : NULL;
+    j.gk = n->in[1]->requires_grad ? n->in[1]->grad : NULL;
+    j.gv = n->in[2]->requires_grad ? n->in[2]->grad : NULL;
+    if (!rl__attn_run(c->pool, &j, 1)) rl__op_fail(c, RL_ERR_NOMEM, "attention backward: out of memory for scratch");
 }
 
 RLDEF rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *v, int64_t T, int n_heads, int n_kv_heads) {
@@ -3883,15 +3970,8 @@ RLDEF rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *
     n->i[2] = n_kv_heads;
     if (!(n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(rl_rows(q) * n_heads))))
         return rl__op_fail(c, RL_ERR_NOMEM, "attention: out of memory");
-    j.n = n;
-    j.T = T;
-    j.H = n_heads;
-    j.KVH = n_kv_heads;
-    j.d = d;
-    j.B = rl_rows(q) / T;
-    if (!rl__scratch_alloc(&j.sc, c->pool, (size_t)T)) return rl__op_fail(c, RL_ERR_NOMEM, "attention: out of memory for scratch");
-    rl_pool_for(c->pool, j.B * n_heads, 1, rl__attn_fwd_task, &j);
-    rl__scratch_free(&j.sc);
+    rl__attn_job_init(&j, n);
+    if (!rl__attn_run(c->pool, &j, 0)) return rl__op_fail(c, RL_ERR_NOMEM, "attention: out of memory for scratch");
     return y;
 }
 
@@ -4362,9 +4442,7 @@ static void rl__wkv7_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_
    Rows are tokens; every product below is one call of the packed micro-kernel (rl__mm). */
 
 typedef struct { /* per-task scratch of the chunked forms (floats) */
-    const rl__kern *K;
-    float *pk;
-    int64_t ap_cap;
+    rl__mmbuf mb; /* the active kernels and the pack buffers */
     float *cl, *EP, *EM, *eL, *dgL, *Gm, *tmp, *QA, *KB, *BKb, *SAV, *X, *P, *dP, *dX, *dQA, *dKB, *dBKb, *dSAV, *Sb;
     float *mem;
 } rl__scan_ws;
@@ -4375,15 +4453,15 @@ static int64_t rl__scan_ws_init(rl__scan_ws *ws, float *mem, int64_t L, int64_t 
     const rl__kern *K = rl__kern_get();
     int64_t D = RL__MAX(2 * L, N) + 32, LN = 2 * L * N, NN = N * N, tot, q;
     float **f[13];
-    ws->K = K;
-    ws->ap_cap = RL__MAX((int64_t)K->mc * K->kc, (D + 32) * D);
+    ws->mb.K = K;
+    ws->mb.ap_cap = RL__MAX((int64_t)K->mc * K->kc, (D + 32) * D);
     /* pack buffers; cl, EP, EM; 12 matrices of 2L×N (or the L×L/N×N ones they alias); P, dP;
        recurrent fallback: (L+1)·N² + 2N; eL, dgL */
-    tot = ws->ap_cap + D * (D + 64) + 3 * L * N + 10 * LN + 2 * 4 * L * L + (L + 1) * NN + NN + 6 * N + 64;
+    tot = ws->mb.ap_cap + D * (D + 64) + 3 * L * N + 10 * LN + 2 * 4 * L * L + (L + 1) * NN + NN + 6 * N + 64;
     ws->mem = mem;
     if (!mem) return tot;
-    ws->pk = ws->mem;
-    ws->cl = ws->pk + ws->ap_cap + D * (D + 64);
+    ws->mb.pk = ws->mem;
+    ws->cl = ws->mb.pk + ws->mb.ap_cap + D * (D + 64);
     ws->EP = ws->cl + L * N;
     ws->EM = ws->EP + L * N;
     f[0] = &ws->QA; f[1] = &ws->KB; f[2] = &ws->BKb; f[3] = &ws->SAV; f[4] = &ws->X;
@@ -4399,17 +4477,6 @@ static int64_t rl__scan_ws_init(rl__scan_ws *ws, float *mem, int64_t L, int64_t 
     return tot;
 }
 
-/* C[M×N] (+)= A[M×K]·B[K×N], A(i,k) = A[i·ars + k·acs], B(k,j) = B[k·brs + j·bcs], C row-major
-   (ldc), through the active ISA's packed micro-kernel with the task's pack buffers. */
-static void rl__mm(const rl__scan_ws *ws, int64_t M, int64_t N, int64_t K, const float *A, int64_t ars, int64_t acs,
-                   const float *B, int64_t brs, int64_t bcs, float *C, int64_t ldc, int acc) {
-    rl__gemm_args g;
-    if (M <= 0 || N <= 0) return;
-    g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = ars; g.a_cs = acs; g.B = B; g.bt = RL_F32;
-    g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc;
-    if (ws->K->gemm) ws->K->gemm(&g, 0, M, 0, N, ws->pk, ws->ap_cap, ws->pk + ws->ap_cap);
-    else rl__naive_gemm(&g);
-}
 
 /* cl[t] = c_t = Σ_{u≤t} log w_u for t < len (rows of x, stride rs; x holds log w when is_log,
    else w), then EP = e^{c}, EM = e^{−c}, eL = e^{c_{len−1}}. 0 = outside the limit. */
@@ -4424,9 +4491,9 @@ static int rl__scan_decays(rl__scan_ws *ws, const float *x, int64_t rs, int64_t 
             ok &= c >= -RL__SCAN_LIM && c <= RL__SCAN_LIM; /* false for NaN */
         }
     if (!ok) return 0;
-    ws->K->exp(ws->EP, cl, len * N);
+    ws->mb.K->exp(ws->EP, cl, len * N);
     for (q = 0; q < len * N; q++) ws->EM[q] = -cl[q];
-    ws->K->exp(ws->EM, ws->EM, len * N);
+    ws->mb.K->exp(ws->EM, ws->EM, len * N);
     memcpy(ws->eL, ws->EP + (len - 1) * N, sizeof(float) * (size_t)N);
     return 1;
 }
@@ -4446,7 +4513,7 @@ static int rl__scan_decays(rl__scan_ws *ws, const float *x, int64_t rs, int64_t 
 static int rl__wkv7_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
                                const float *S0) {
     rl__node *n = j->n;
-    const rl__kern *K = ws->K;
+    const rl__kern *K = ws->mb.K;
     int64_t N = j->N, C = j->H * N, o0 = (b * j->T + s0) * C + h * N, L2 = 2 * len, t, s;
     const float *R = rl_f32(n->in[0]) + o0, *W = rl_f32(n->in[1]) + o0, *Kk = rl_f32(n->in[2]) + o0;
     const float *V = rl_f32(n->in[3]) + o0, *A = rl_f32(n->in[4]) + o0, *Bb = rl_f32(n->in[5]) + o0;
@@ -4463,14 +4530,14 @@ static int rl__wkv7_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b
         K->mul(BKb + (len + t) * N, KB + (len + t) * N, ws->eL, N);
         memcpy(SAV + (len + t) * N, V + t * C, sizeof(float) * (size_t)N);
     }
-    rl__mm(ws, L2, L2, N, QA, N, 1, KB, 1, N, P, L2, 0); /* P = QA·KBᵀ */
+    rl__mm(&ws->mb, L2, L2, N, QA, N, 1, KB, 1, N, P, L2, 0); /* P = QA·KBᵀ */
     for (t = 0; t < len; t++)
         for (s = 0; s < len; s++) {
             if (s >= t) P[t * L2 + s] = P[t * L2 + len + s] = 0.0f;                   /* M_ab, M_ak: s < t */
             if (s > t) P[(len + t) * L2 + s] = P[(len + t) * L2 + len + s] = 0.0f;   /* M_rb, M_rk: s ≤ t */
         }
-    rl__mm(ws, L2, N, N, QA, N, 1, S0, 1, N, X, N, 0);                       /* X = QA·S0ᵀ */
-    rl__mm(ws, len, N, len, P + len, L2, 1, SAV + len * N, N, 1, X, N, 1); /* U = X_top + M_ak·V */
+    rl__mm(&ws->mb, L2, N, N, QA, N, 1, S0, 1, N, X, N, 0);                       /* X = QA·S0ᵀ */
+    rl__mm(&ws->mb, len, N, len, P + len, L2, 1, SAV + len * N, N, 1, X, N, 1); /* U = X_top + M_ak·V */
     for (t = 0; t < len; t++) { /* SA_t = U_t + Σ_{s<t} M_ab[t][s]·SA_s */
         memcpy(SAV + t * N, X + t * N, sizeof(float) * (size_t)N);
         for (s = 0; s < t; s++) K->axpy(SAV + t * N, P[t * L2 + s], SAV + s * N, N);
@@ -4484,10 +4551,10 @@ static int rl__wkv7_chunk_fwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     int64_t N = j->N, C = j->H * N, L2 = 2 * len, t, i;
     float *Y = rl_f32(j->n->out) + (b * j->T + s0) * C + h * N;
     if (!rl__wkv7_chunk_prep(ws, j, b, h, s0, len, S)) return 0;
-    rl__mm(ws, len, N, L2, ws->P + len * L2, L2, 1, ws->SAV, N, 1, ws->X + len * N, N, 1); /* Y = X_bot + [M_rb M_rk]·SAV */
+    rl__mm(&ws->mb, len, N, L2, ws->P + len * L2, L2, 1, ws->SAV, N, 1, ws->X + len * N, N, 1); /* Y = X_bot + [M_rb M_rk]·SAV */
     for (t = 0; t < len; t++) memcpy(Y + t * C, ws->X + (len + t) * N, sizeof(float) * (size_t)N);
-    for (i = 0; i < N; i++) ws->K->mul(S + i * N, S + i * N, ws->eL, N);    /* S0·diag(e^{c_L}) */
-    rl__mm(ws, N, N, L2, ws->SAV, 1, N, ws->BKb, N, 1, S, N, 1);            /* + SAVᵀ·BKb */
+    for (i = 0; i < N; i++) ws->mb.K->mul(S + i * N, S + i * N, ws->eL, N);    /* S0·diag(e^{c_L}) */
+    rl__mm(&ws->mb, N, N, L2, ws->SAV, 1, N, ws->BKb, N, 1, S, N, 1);            /* + SAVᵀ·BKb */
     return 1;
 }
 
@@ -4502,7 +4569,7 @@ static int rl__wkv7_chunk_fwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
 static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
                               const float *S0, float *G) {
     rl__node *n = j->n;
-    const rl__kern *K = ws->K;
+    const rl__kern *K = ws->mb.K;
     int64_t N = j->N, C = j->H * N, o0 = (b * j->T + s0) * C + h * N, L2 = 2 * len, t, s, q, i;
     float *QA = ws->QA, *KB = ws->KB, *BKb = ws->BKb, *SAV = ws->SAV, *P = ws->P, *dP = ws->dP, *dX = ws->dX;
     float *dQA = ws->dQA, *dKB = ws->dKB, *dBKb = ws->dBKb, *dSAV = ws->dSAV, *dc = ws->cl, *d[6];
@@ -4510,8 +4577,8 @@ static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     if (!rl__wkv7_chunk_prep(ws, j, b, h, s0, len, S0)) return 0;
     for (q = 0; q < 6; q++) d[q] = rl__wants(n->in[q]) ? n->in[q]->grad + o0 : NULL;
     /* through S_L = S0 diag(e^{c_L}) + SAVᵀ·BKb */
-    rl__mm(ws, L2, N, N, BKb, N, 1, G, 1, N, dSAV, N, 0);
-    rl__mm(ws, L2, N, N, SAV, N, 1, G, N, 1, dBKb, N, 0);
+    rl__mm(&ws->mb, L2, N, N, BKb, N, 1, G, 1, N, dSAV, N, 0);
+    rl__mm(&ws->mb, L2, N, N, SAV, N, 1, G, N, 1, dBKb, N, 0);
     memset(ws->dgL, 0, sizeof(float) * (size_t)N); /* Σ_i S0⊙G */
     for (i = 0; i < N; i++) {
         K->mul(ws->tmp, S0 + i * N, G + i * N, N);
@@ -4522,10 +4589,10 @@ static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     memset(dP, 0, sizeof(float) * (size_t)(L2 * L2));
     if (dY) {
         for (t = 0; t < len; t++) memcpy(dX + (len + t) * N, dY + t * C, sizeof(float) * (size_t)N);
-        rl__mm(ws, len, L2, N, dX + len * N, N, 1, SAV, 1, N, dP + len * L2, L2, 0);
+        rl__mm(&ws->mb, len, L2, N, dX + len * N, N, 1, SAV, 1, N, dP + len * L2, L2, 0);
         for (t = 0; t < len; t++)
             for (s = t + 1; s < len; s++) dP[(len + t) * L2 + s] = dP[(len + t) * L2 + len + s] = 0.0f;
-        rl__mm(ws, L2, N, len, P + len * L2, 1, L2, dX + len * N, N, 1, dSAV, N, 1);
+        rl__mm(&ws->mb, L2, N, len, P + len * L2, 1, L2, dX + len * N, N, 1, dSAV, N, 1);
     } else {
         memset(dX + len * N, 0, sizeof(float) * (size_t)(len * N));
     }
@@ -4534,15 +4601,15 @@ static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
         memcpy(dX + s * N, dSAV + s * N, sizeof(float) * (size_t)N);
         for (t = s + 1; t < len; t++) K->axpy(dX + s * N, P[t * L2 + s], dX + t * N, N);
     }
-    rl__mm(ws, len, L2, N, dX, N, 1, SAV, 1, N, dP, L2, 0); /* [dM_ab dM_ak] = dU·SAVᵀ, strictly lower */
+    rl__mm(&ws->mb, len, L2, N, dX, N, 1, SAV, 1, N, dP, L2, 0); /* [dM_ab dM_ak] = dU·SAVᵀ, strictly lower */
     for (t = 0; t < len; t++)
         for (s = t; s < len; s++) dP[t * L2 + s] = dP[t * L2 + len + s] = 0.0f;
-    rl__mm(ws, len, N, len, P + len, 1, L2, dX, N, 1, dSAV + len * N, N, 1); /* dV += M_akᵀ·dU */
+    rl__mm(&ws->mb, len, N, len, P + len, 1, L2, dX, N, 1, dSAV + len * N, N, 1); /* dV += M_akᵀ·dU */
     /* through X = QA·S0ᵀ and P = QA·KBᵀ */
-    rl__mm(ws, L2, N, N, dX, N, 1, S0, N, 1, dQA, N, 0);
-    rl__mm(ws, N, N, L2, dX, 1, N, QA, N, 1, G, N, 1);
-    rl__mm(ws, L2, N, L2, dP, L2, 1, KB, N, 1, dQA, N, 1);
-    rl__mm(ws, L2, N, L2, dP, 1, L2, QA, N, 1, dKB, N, 0);
+    rl__mm(&ws->mb, L2, N, N, dX, N, 1, S0, N, 1, dQA, N, 0);
+    rl__mm(&ws->mb, N, N, L2, dX, 1, N, QA, N, 1, G, N, 1);
+    rl__mm(&ws->mb, L2, N, L2, dP, L2, 1, KB, N, 1, dQA, N, 1);
+    rl__mm(&ws->mb, L2, N, L2, dP, 1, L2, QA, N, 1, dKB, N, 0);
     /* to the inputs (x̂ = x⊙e^{±c} gives dx = dx̂⊙e^{±c}), and dc per key channel (dx̂⊙x̂, with
        the sign of the exponent); dgL collects dc_L = (Σ_i S0⊙G)⊙e^{c_L} + Σ_t dB̄⊙B̄ + dK̄⊙K̄ */
     K->mul(ws->dgL, ws->dgL, ws->eL, N);
@@ -4608,17 +4675,17 @@ static int rl__wkv6_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b
     const float *LW = rl_f32(n->in[3]) + row0 * C + h * N;
     float scale = 1.0f / sqrtf((float)N), *RH = ws->QA, *KH = ws->KB, *KBar = ws->BKb, *Wt = ws->SAV, *P = ws->P;
     if (!rl__scan_decays(ws, LW, C, len, N, 1)) return 0;
-    for (t = 0; t < len; t++) ws->K->exp(Wt + t * N, LW + t * C, N);
+    for (t = 0; t < len; t++) ws->mb.K->exp(Wt + t * N, LW + t * C, N);
     for (t = 0; t < len; t++) {
         float *rh = RH + t * N, *kh = KH + t * N;
-        ws->K->mul(rh, R + t * C, ws->EP + t * N, N); /* R̂ = scale·r⊙e^{c} */
-        ws->K->scale(rh, rh, scale, N);
-        ws->K->mul(kh, Kk + t * Ck, ws->EM + t * N, N); /* K̂ = k⊙(1 − w)⊙e^{−c} */
-        ws->K->mul(ws->tmp, kh, Wt + t * N, N);
-        ws->K->sub(kh, kh, ws->tmp, N);
-        ws->K->mul(KBar + t * N, kh, ws->eL, N); /* K̄ = K̂⊙e^{c_L} */
+        ws->mb.K->mul(rh, R + t * C, ws->EP + t * N, N); /* R̂ = scale·r⊙e^{c} */
+        ws->mb.K->scale(rh, rh, scale, N);
+        ws->mb.K->mul(kh, Kk + t * Ck, ws->EM + t * N, N); /* K̂ = k⊙(1 − w)⊙e^{−c} */
+        ws->mb.K->mul(ws->tmp, kh, Wt + t * N, N);
+        ws->mb.K->sub(kh, kh, ws->tmp, N);
+        ws->mb.K->mul(KBar + t * N, kh, ws->eL, N); /* K̄ = K̂⊙e^{c_L} */
     }
-    rl__mm(ws, len, len, N, RH, N, 1, KH, 1, N, P, len, 0); /* P = tril(R̂·K̂ᵀ) */
+    rl__mm(&ws->mb, len, len, N, RH, N, 1, KH, 1, N, P, len, 0); /* P = tril(R̂·K̂ᵀ) */
     for (t = 0; t < len; t++)
         for (s = t + 1; s < len; s++) P[t * len + s] = 0.0f;
     return 1;
@@ -4630,10 +4697,10 @@ static int rl__wkv6_chunk_fwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     const float *V = rl_f32(j->n->in[2]) + row0 * Ck + kvh * N;
     float *O = rl_f32(j->n->out) + row0 * C + h * N;
     if (!rl__wkv6_chunk_prep(ws, j, b, h, s0, len)) return 0;
-    rl__mm(ws, len, N, N, ws->QA, N, 1, S, N, 1, O, C, 0);     /* O = R̂·S0 */
-    rl__mm(ws, len, N, len, ws->P, len, 1, V, Ck, 1, O, C, 1); /*   + P·V */
-    for (q = 0; q < N; q++) ws->K->scale(S + q * N, S + q * N, ws->eL[q], N); /* S_L = diag(e^{c_L}) S0 */
-    rl__mm(ws, N, N, len, ws->BKb, 1, N, V, Ck, 1, S, N, 1);                   /*       + K̄ᵀ·V */
+    rl__mm(&ws->mb, len, N, N, ws->QA, N, 1, S, N, 1, O, C, 0);     /* O = R̂·S0 */
+    rl__mm(&ws->mb, len, N, len, ws->P, len, 1, V, Ck, 1, O, C, 1); /*   + P·V */
+    for (q = 0; q < N; q++) ws->mb.K->scale(S + q * N, S + q * N, ws->eL[q], N); /* S_L = diag(e^{c_L}) S0 */
+    rl__mm(&ws->mb, N, N, len, ws->BKb, 1, N, V, Ck, 1, S, N, 1);                   /*       + K̄ᵀ·V */
     return 1;
 }
 
@@ -4645,7 +4712,7 @@ static int rl__wkv6_chunk_fwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
 static int rl__wkv6_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
                               const float *S0, float *G) {
     rl__node *n = j->n;
-    const rl__kern *K = ws->K;
+    const rl__kern *K = ws->mb.K;
     int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), row0 = b * j->T + s0, t, s, q;
     const float *Kk = rl_f32(n->in[1]) + row0 * Ck + kvh * N, *V = rl_f32(n->in[2]) + row0 * Ck + kvh * N;
     const float *dO = n->out->grad ? n->out->grad + row0 * C + h * N : NULL;
@@ -4658,25 +4725,25 @@ static int rl__wkv6_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     float scale = 1.0f / sqrtf((float)N);
     if (!rl__wkv6_chunk_prep(ws, j, b, h, s0, len)) return 0;
     if (dO) {
-        rl__mm(ws, len, N, N, dO, C, 1, S0, 1, N, dRH, N, 0);   /* dR̂ = dO·S0ᵀ */
-        rl__mm(ws, len, len, N, dO, C, 1, V, 1, Ck, dP, len, 0); /* dP = tril(dO·Vᵀ) */
+        rl__mm(&ws->mb, len, N, N, dO, C, 1, S0, 1, N, dRH, N, 0);   /* dR̂ = dO·S0ᵀ */
+        rl__mm(&ws->mb, len, len, N, dO, C, 1, V, 1, Ck, dP, len, 0); /* dP = tril(dO·Vᵀ) */
         for (t = 0; t < len; t++)
             for (s = t + 1; s < len; s++) dP[t * len + s] = 0.0f;
-        rl__mm(ws, len, N, len, P, 1, len, dO, C, 1, dVb, N, 0); /* dV = Pᵀ·dO */
-        rl__mm(ws, len, N, len, dP, len, 1, KH, N, 1, dRH, N, 1); /* dR̂ += dP·K̂ */
-        rl__mm(ws, len, N, len, dP, 1, len, RH, N, 1, dKH, N, 0); /* dK̂ = dPᵀ·R̂ */
+        rl__mm(&ws->mb, len, N, len, P, 1, len, dO, C, 1, dVb, N, 0); /* dV = Pᵀ·dO */
+        rl__mm(&ws->mb, len, N, len, dP, len, 1, KH, N, 1, dRH, N, 1); /* dR̂ += dP·K̂ */
+        rl__mm(&ws->mb, len, N, len, dP, 1, len, RH, N, 1, dKH, N, 0); /* dK̂ = dPᵀ·R̂ */
     } else {
         memset(dRH, 0, sizeof(float) * (size_t)(len * N));
         memset(dKH, 0, sizeof(float) * (size_t)(len * N));
         memset(dVb, 0, sizeof(float) * (size_t)(len * N));
     }
-    rl__mm(ws, len, N, N, KBar, N, 1, G, N, 1, dVb, N, 1);   /* dV += K̄·G */
-    rl__mm(ws, len, N, N, V, Ck, 1, G, 1, N, dKBar, N, 0);   /* dK̄ = V·Gᵀ */
+    rl__mm(&ws->mb, len, N, N, KBar, N, 1, G, N, 1, dVb, N, 1);   /* dV += K̄·G */
+    rl__mm(&ws->mb, len, N, N, V, Ck, 1, G, 1, N, dKBar, N, 0);   /* dK̄ = V·Gᵀ */
     for (q = 0; q < N; q++) {
         ws->dgL[q] = K->dot(S0 + q * N, G + q * N, N) * ws->eL[q];
         K->scale(G + q * N, G + q * N, ws->eL[q], N);      /* dS0 = diag(e^{c_L})·G */
     }
-    if (dO) rl__mm(ws, N, N, len, RH, 1, N, dO, C, 1, G, N, 1); /*     + R̂ᵀ·dO */
+    if (dO) rl__mm(&ws->mb, N, N, len, RH, 1, N, dO, C, 1, G, N, 1); /*     + R̂ᵀ·dO */
     for (t = 0; t < len; t++) {
         int64_t u = t * N;
         float *tmp = ws->tmp;
@@ -4772,7 +4839,7 @@ static void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
                 if (kind == 6) rl__wkv6_rec_bwd(j, b, h, s0, s0 + len, S0, ws.Gm, ws.Sb);
                 else rl__wkv7_rec_bwd(j, b, h, s0, s0 + len, S0, ws.Gm, ws.Sb);
             }
-            if (dS_in) ws.K->axpy(dS_in + bh * NN, 1.0f, ws.Gm, N * N);
+            if (dS_in) ws.mb.K->axpy(dS_in + bh * NN, 1.0f, ws.Gm, N * N);
         }
     }
 }
@@ -5213,32 +5280,6 @@ static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
     return rl_linear(c, rl_mul(c, y, gate), &m->o_w, NULL);
 }
 
-/* Decoding attention (no gradient, one sequence): the T new rows of k and v are appended
-   to the cache at pos0, and query t attends to cache rows 0 .. pos0+t. */
-typedef struct {
-    const float *q, *kc, *vc;
-    float *out;
-    int64_t T, pos0, H, KVH, N;
-    rl__scratch sc; /* per thread: pos0 + T floats */
-} rl__attn_cache_job;
-static void rl__attn_cache_task(void *ctx, int64_t h0, int64_t h1, int tid) {
-    rl__attn_cache_job *j = (rl__attn_cache_job *)ctx;
-    const rl__kern *K = rl__kern_get();
-    int64_t N = j->N, Cq = j->H * N, Ck = j->KVH * N, h, t, s;
-    float scale = 1.0f / sqrtf((float)N), *p = rl__scratch_at(&j->sc, tid);
-    for (h = h0; h < h1; h++) {
-        int64_t kvh = h / (j->H / j->KVH);
-        for (t = 0; t < j->T; t++) {
-            int64_t upto = j->pos0 + t + 1;
-            float *o = j->out + t * Cq + h * N;
-            for (s = 0; s < upto; s++) p[s] = K->dot(j->q + t * Cq + h * N, j->kc + s * Ck + kvh * N, N) * scale;
-            K->softmax(p, p, upto);
-            memset(o, 0, sizeof(float) * (size_t)N);
-            for (s = 0; s < upto; s++) K->axpy(o, p[s], j->vc + s * Ck + kvh * N, N);
-        }
-    }
-}
-
 static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
     const rl_mixer_cfg *g = &m->cfg;
     rl_tensor *q = rl_linear(c, x, &m->q_w, rl__opt(&m->q_b));
@@ -5249,18 +5290,17 @@ static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, in
     if (!io || !io->kcache || !q || !k || !v) {
         y = rl_attention(c, q, k, v, T, (int)g->H, (int)g->KVH);
     } else {
-        rl__attn_cache_job j;
+        rl__attn_job j; /* decoding: the T new rows of k and v go to the cache at pos0; query t attends to rows 0 .. pos0+t */
         int64_t Ck = g->KVH * g->N;
         if (rl_rows(x) != T || pos0 + T > io->cache_cap)
             return rl__op_fail(c, RL_ERR_ARG, "attention cache: one sequence of %lld tokens at %lld exceeds %lld", (long long)T, (long long)pos0, (long long)io->cache_cap);
         memcpy(io->kcache + pos0 * Ck, rl_f32(k), sizeof(float) * (size_t)(T * Ck));
         memcpy(io->vcache + pos0 * Ck, rl_f32(v), sizeof(float) * (size_t)(T * Ck));
         if (!(y = rl__like(c, q))) return NULL;
-        j.q = rl_f32(q); j.kc = io->kcache; j.vc = io->vcache; j.out = rl_f32(y);
-        j.T = T; j.pos0 = pos0; j.H = g->H; j.KVH = g->KVH; j.N = g->N;
-        if (!rl__scratch_alloc(&j.sc, c->pool, (size_t)(pos0 + T))) return rl__op_fail(c, RL_ERR_NOMEM, "attention cache: out of memory for scratch");
-        rl_pool_for(c->pool, g->H, 1, rl__attn_cache_task, &j);
-        rl__scratch_free(&j.sc);
+        memset(&j, 0, sizeof j);
+        j.q = rl_f32(q); j.k = io->kcache; j.v = io->vcache; j.o = rl_f32(y);
+        j.B = 1; j.T = T; j.pos0 = pos0; j.H = g->H; j.KVH = g->KVH; j.d = g->N;
+        if (!rl__attn_run(c->pool, &j, 0)) return rl__op_fail(c, RL_ERR_NOMEM, "attention cache: out of memory for scratch");
     }
     return rl_linear(c, y, &m->o_w, NULL);
 }

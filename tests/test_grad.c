@@ -256,7 +256,7 @@ int main(void) {
     rlt_begin("grad rope and attention (GQA)");
     {
         spec_t s = S1(10, 3 * 8, -2, 2); /* B=2, T=5, 3 heads of 8 */
-        static const int a1[3] = {5, 4, 2}, a2[3] = {7, 3, 1}, a3[3] = {1, 2, 2};
+        static const int a1[3] = {5, 4, 2}, a2[3] = {7, 3, 1}, a3[3] = {1, 2, 2}, a4[3] = {70, 2, 1}, a5[3] = {20, 2, 2};
         gradcheck("rope", &s, b_rope, NULL, 1e-3);
         s = S1(10, 4 * 3, -1.5f, 1.5f); add_in(&s, 10, 2 * 3, -1.5f, 1.5f); add_in(&s, 10, 2 * 3, -1.5f, 1.5f);
         gradcheck("attention B=2 T=5 H=4 KVH=2 d=3", &s, b_attn, a1, 3e-3);
@@ -264,6 +264,10 @@ int main(void) {
         gradcheck("attention B=1 T=7 H=3 KVH=1 d=4", &s, b_attn, a2, 3e-3);
         s = S1(3, 2 * 5, -1.5f, 1.5f); add_in(&s, 3, 2 * 5, -1.5f, 1.5f); add_in(&s, 3, 2 * 5, -1.5f, 1.5f);
         gradcheck("attention B=3 T=1 MHA", &s, b_attn, a3, 3e-3);
+        s = S1(70, 2 * 3, -1.5f, 1.5f); add_in(&s, 70, 3, -1.5f, 1.5f); add_in(&s, 70, 3, -1.5f, 1.5f);
+        gradcheck("attention B=1 T=70 H=2 KVH=1 d=3 (a block of 64 query rows, then 6 rows)", &s, b_attn, a4, 3e-3);
+        s = S1(40, 2 * 4, -1.5f, 1.5f); add_in(&s, 40, 2 * 4, -1.5f, 1.5f); add_in(&s, 40, 2 * 4, -1.5f, 1.5f);
+        gradcheck("attention B=2 T=20 MHA d=4 (one block of 20 rows)", &s, b_attn, a5, 3e-3);
     }
     rlt_end();
 

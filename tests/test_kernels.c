@@ -381,6 +381,105 @@ static void test_gemm_quant(rl_isa isa, rl_pool *pool) {
     rlt_end();
 }
 
+
+/* rl_attention (blocks of 64 query rows as matrix products; blocks under 8 rows one
+   dot/axpy per pair) against causal GQA attention in double precision, forward and
+   backward (upstream gradient R: loss Σ y ⊙ R), and the decoding cache's path (queries
+   at pos0 > 0 over a longer key cache) against the same reference. */
+static void attn_ref(const float *q, const float *k, const float *v, const float *R, long B, long T, long P, long H, long KVH,
+                     long d, double *y, double *gq, double *gk, double *gv) {
+    /* queries b*T + t at position P + t over keys b*(P+T) + 0..P+t; gq/gk/gv += (may be NULL) */
+    long b, h, t, s, i, Cq = H * d, Ck = KVH * d, L = P + T;
+    double *p = (double *)malloc(sizeof(double) * L), *dp = (double *)malloc(sizeof(double) * L), sc = 1.0 / sqrt((double)d);
+    for (b = 0; b < B; b++)
+        for (h = 0; h < H; h++)
+            for (t = 0; t < T; t++) {
+                const float *qt = q + (b * T + t) * Cq + h * d;
+                long kh = h / (H / KVH), n = P + t + 1;
+                double mx = -1e300, z = 0, D = 0;
+                for (s = 0; s < n; s++) {
+                    double a = 0;
+                    for (i = 0; i < d; i++) a += (double)qt[i] * k[(b * L + s) * Ck + kh * d + i];
+                    p[s] = a * sc;
+                    if (p[s] > mx) mx = p[s];
+                }
+                for (s = 0; s < n; s++) z += (p[s] = exp(p[s] - mx));
+                for (i = 0; i < d; i++) {
+                    double o = 0;
+                    for (s = 0; s < n; s++) o += p[s] / z * v[(b * L + s) * Ck + kh * d + i];
+                    y[(b * T + t) * Cq + h * d + i] = o;
+                    if (R) D += o * R[(b * T + t) * Cq + h * d + i];
+                }
+                if (!R) continue;
+                for (s = 0; s < n; s++) {
+                    double a = 0;
+                    p[s] /= z;
+                    for (i = 0; i < d; i++) a += (double)R[(b * T + t) * Cq + h * d + i] * v[(b * L + s) * Ck + kh * d + i];
+                    dp[s] = p[s] * (a - D) * sc;
+                }
+                for (s = 0; s < n; s++)
+                    for (i = 0; i < d; i++) {
+                        gq[(b * T + t) * Cq + h * d + i] += dp[s] * k[(b * L + s) * Ck + kh * d + i];
+                        gk[(b * L + s) * Ck + kh * d + i] += dp[s] * qt[i];
+                        gv[(b * L + s) * Ck + kh * d + i] += p[s] * R[(b * T + t) * Cq + h * d + i];
+                    }
+            }
+    free(p);
+    free(dp);
+}
+
+static double worst_rel(const float *got, const double *ref, long n) { /* max |got − ref| / max(max |ref|, 1) (T = 1: dq = dk = 0) */
+    long i;
+    double m = 0, e = 0;
+    for (i = 0; i < n; i++) {
+        if (fabs(ref[i]) > m) m = fabs(ref[i]);
+        if (fabs(got[i] - ref[i]) > e || got[i] != got[i]) e = got[i] != got[i] ? 1e30 : fabs(got[i] - ref[i]);
+    }
+    return e / (m > 1 ? m : 1);
+}
+
+static void attn_case(rl_pool *pool, long B, long T, long H, long KVH, long d) {
+    long Cq = H * d, Ck = KVH * d, nq = B * T * Cq, nk = B * T * Ck;
+    int64_t sq[2] = {B * T, Cq}, sk[2] = {B * T, Ck};
+    float *buf = (float *)calloc((size_t)(2 * nq + 2 * nk) * 2, sizeof(float)), *R = buf + 2 * nq + 2 * nk;
+    double *ref = (double *)calloc((size_t)(2 * nq + 2 * nk), sizeof(double));
+    rl_tensor q = rl_wrap(buf, RL_F32, 2, sq, 1), k = rl_wrap(buf + nq, RL_F32, 2, sk, 1), v = rl_wrap(buf + nq + nk, RL_F32, 2, sk, 1);
+    rl_ctx c;
+    rl_tensor *y;
+    fill(buf, nq + 2 * nk, -2.0f, 2.0f);
+    fill(R, nq, -1.0f, 1.0f);
+    q.grad = R + nq; k.grad = q.grad + nq; v.grad = k.grad + nk; /* zero */
+    rl_ctx_init(&c, pool);
+    y = rl_attention(&c, &q, &k, &v, T, (int)H, (int)KVH);
+    RLT_CHECK(y && rl_backward(&c, rl_dot_const(&c, y, R)) == RL_OK, "attention B=%ld T=%ld: %s", B, T, rl_last_error());
+    attn_ref(buf, buf + nq, buf + nq + nk, R, B, T, 0, H, KVH, d, ref, ref + nq, ref + 2 * nq, ref + 2 * nq + nk);
+    if (y) {
+        double e[4];
+        e[0] = worst_rel(rl_f32(y), ref, nq);
+        e[1] = worst_rel(q.grad, ref + nq, nq);
+        e[2] = worst_rel(k.grad, ref + 2 * nq, nk);
+        e[3] = worst_rel(v.grad, ref + 2 * nq + nk, nk);
+        RLT_CHECK(e[0] < 2e-5 && e[1] < 1e-4 && e[2] < 1e-4 && e[3] < 1e-4,
+                  "attention B=%ld T=%ld H=%ld/%ld d=%ld: relative error y %.2g dq %.2g dk %.2g dv %.2g", B, T, H, KVH, d, e[0], e[1],
+                  e[2], e[3]);
+    }
+    rl_ctx_free(&c);
+    free(buf);
+    free(ref);
+}
+
+static void test_attention(rl_isa isa, rl_pool *pool) {
+    static const long cs[][5] = {{1, 1, 2, 1, 8}, {2, 8, 4, 2, 16}, {1, 63, 3, 1, 13}, {1, 64, 2, 2, 64}, {2, 65, 4, 2, 32}, {1, 150, 2, 1, 64}, {1, 300, 1, 1, 7}};
+    long i;
+    char gname[128];
+    rl_isa_set(isa);
+    snprintf(gname, sizeof gname, "kernels attention[%s, %d threads]: = float64 causal GQA attention, forward and backward",
+             rl_isa_name(rl_isa_active()), rl_pool_size(pool));
+    rlt_begin(gname);
+    for (i = 0; i < (long)(sizeof cs / sizeof cs[0]); i++) attn_case(pool, cs[i][0], cs[i][1], cs[i][2], cs[i][3], cs[i][4]);
+    rlt_end();
+}
+
 int main(void) {
     rl_pool *pool = rl_pool_create(2);
     int i;
@@ -398,6 +497,8 @@ int main(void) {
         test_gemm((rl_isa)i, pool);
         test_gemm_quant((rl_isa)i, NULL);
         test_gemm_quant((rl_isa)i, pool);
+        test_attention((rl_isa)i, NULL);
+        test_attention((rl_isa)i, pool);
     }
     rl_isa_set(rl_isa_best());
     test_bf16_dot(NULL);

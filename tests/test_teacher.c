@@ -129,6 +129,24 @@ static void check_demo_teacher(void) {
         y = rl_model_forward(&c, &m, ids, &o);
         RLT_CHECK(y && y->n == n && rlt_worst(rl_f32(y), logits, (long)n, 1e-4, 0, &at) <= 1.0, "logits [%ld]: %g vs %g", at, y ? rl_f32(y)[at] : 0, logits[at]);
     }
+    { /* the decoding cache: prefill in pieces of 13 and 12 tokens (query blocks at positions 0
+         and 13) and then 7 single tokens (one query row) = the transformers logits */
+        static const int piece[9] = {13, 12, 1, 1, 1, 1, 1, 1, 1};
+        int64_t V = m.cfg.vocab_size;
+        float *lg = (float *)malloc(sizeof(float) * (size_t)V);
+        rl_state s;
+        int i, pos = 0;
+        RLT_CHECK(rl_state_init(&s, &m, 32) == RL_OK, "state: %s", rl_last_error());
+        for (i = 0; i < 9; i++) {
+            long at = 0;
+            RLT_CHECK(rl_model_step(&c, &m, &s, ids + pos, piece[i], lg) == RL_OK, "step: %s", rl_last_error());
+            pos += piece[i];
+            RLT_CHECK(rlt_worst(lg, logits + (pos - 1) * V, (long)V, 1e-4, 0, &at) <= 1.0, "cache, %d tokens at %d: logit %ld %g vs %g",
+                      piece[i], pos - piece[i], at, lg[at], logits[(pos - 1) * V + at]);
+        }
+        rl_state_free(&s);
+        free(lg);
+    }
     {
         rl_state s;
         float *lg = (float *)malloc(sizeof(float) * (size_t)m.cfg.vocab_size);
