@@ -3809,10 +3809,9 @@ RLDEF rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const
    per (query, key) pair instead (rl__attn_fwd_rows). Twin: a float64 loop in the tests. */
 #define RL__ATT_BQ 64
 
-typedef struct {          /* q, o, go, gq: rows t (stride qs); k, v, gk, gv: rows 0 .. pos0 + T − 1 (stride ks) */
+typedef struct { /* q, o, go, gq: rows t (stride qs); k, v, gk, gv: rows 0 .. pos0 + T − 1 (stride ks) */
     const float *q, *k, *v, *go;
-    float *o, *lse;       /* forward writes them (lse may be NULL), backward reads them */
-    float *gq, *gk, *gv;  /* backward: accumulated; NULL = not wanted */
+    float *o, *lse, *gq, *gk, *gv; /* o, lse (may be NULL): forward output; gq, gk, gv: accumulated (or NULL) */
     int64_t qs, ks, T, pos0, d;
 } rl__attn_head;
 
@@ -3831,18 +3830,24 @@ RL__INTERN void rl__attn_fwd_rows(const rl__attn_head *a, int64_t t0, int64_t t1
     }
 }
 
-/* p: RL__ATT_BQ × (pos0 + T) floats (backward: twice that) */
+static void rl__attn_transpose(const float *x, int64_t ks, int64_t L, int64_t d, float *xt) { /* then packing xᵀ is a copy */
+    int64_t s;
+    for (s = 0; s < L * d; s++) xt[s % d * L + s / d] = x[s / d * ks + s % d];
+}
+
+/* p: (RL__ATT_BQ + d) × (pos0 + T) floats (backward: twice that) */
 RL__INTERN void rl__attn_fwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p) {
     const rl__kern *K = mb->K;
-    float scale = 1.0f / sqrtf((float)a->d);
-    int64_t t0, i, d = a->d;
+    float scale = 1.0f / sqrtf((float)a->d), *kt = p + RL__ATT_BQ * (a->pos0 + a->T);
+    int64_t t0, i, d = a->d, Lt = a->pos0 + a->T;
+    if (a->T >= 8) rl__attn_transpose(a->k, a->ks, Lt, d, kt);
     for (t0 = 0; t0 < a->T; t0 += RL__ATT_BQ) {
         int64_t bq = RL__MIN(RL__ATT_BQ, a->T - t0), L = a->pos0 + t0 + bq; /* the block's last row sees L keys */
-        if (bq < 8) {
+        if (bq < 8) { /* decoding */
             rl__attn_fwd_rows(a, t0, t0 + bq, p);
             continue;
         }
-        rl__mm(mb, bq, L, d, a->q + t0 * a->qs, a->qs, 1, a->k, 1, a->ks, p, L, 0); /* S = q·kᵀ */
+        rl__mm(mb, bq, L, d, a->q + t0 * a->qs, a->qs, 1, kt, Lt, 1, p, L, 0); /* S = q·kᵀ */
         for (i = 0; i < bq; i++) {
             float *pr = p + i * L, l;
             int64_t n = a->pos0 + t0 + i + 1;
@@ -3857,13 +3862,15 @@ RL__INTERN void rl__attn_fwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb,
 
 RL__INTERN void rl__attn_bwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p) {
     const rl__kern *K = mb->K;
-    float scale = 1.0f / sqrtf((float)a->d), *dp = p + RL__ATT_BQ * (a->pos0 + a->T);
-    int64_t t0, i, s, d = a->d;
+    int64_t t0, i, s, d = a->d, Lt = a->pos0 + a->T;
+    float scale = 1.0f / sqrtf((float)d), *dp = p + RL__ATT_BQ * Lt, *kt = dp + RL__ATT_BQ * Lt, *vt = kt + d * Lt;
+    rl__attn_transpose(a->k, a->ks, Lt, d, kt);
+    rl__attn_transpose(a->v, a->ks, Lt, d, vt);
     for (t0 = 0; t0 < a->T; t0 += RL__ATT_BQ) {
         int64_t bq = RL__MIN(RL__ATT_BQ, a->T - t0), L = a->pos0 + t0 + bq;
         const float *q = a->q + t0 * a->qs, *go = a->go + t0 * a->qs;
-        rl__mm(mb, bq, L, d, q, a->qs, 1, a->k, 1, a->ks, p, L, 0);   /* S = q·kᵀ */
-        rl__mm(mb, bq, L, d, go, a->qs, 1, a->v, 1, a->ks, dp, L, 0); /* dP = dO·vᵀ */
+        rl__mm(mb, bq, L, d, q, a->qs, 1, kt, Lt, 1, p, L, 0);   /* S = q·kᵀ */
+        rl__mm(mb, bq, L, d, go, a->qs, 1, vt, Lt, 1, dp, L, 0); /* dP = dO·vᵀ */
         for (i = 0; i < bq; i++) {
             float *pr = p + i * L, *dr = dp + i * L, l = a->lse[t0 + i];
             float D = K->dot(go + i * a->qs, a->o + (t0 + i) * a->qs, d);
@@ -3880,14 +3887,13 @@ RL__INTERN void rl__attn_bwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb,
     }
 }
 
-/* B sequences × H heads over one set of buffers: [B*T, H*d] for q, o, go, gq; [B*(pos0+T),
-   KVH*d] for k, v, gk, gv (the decoding cache: B = 1); lse [B][H][T]. */
+/* B sequences × H heads: q, o, go, gq [B*T, H*d]; k, v, gk, gv [B*(pos0+T), KVH*d] (the
+   decoding cache: B = 1); lse [B][H][T]. Per thread: pk floats of pack buffers, then p. */
 typedef struct {
     const float *q, *k, *v, *go;
     float *o, *lse, *gq, *gk, *gv;
-    int64_t B, T, pos0, H, KVH, d, ap, pk; /* pk: floats of pack buffers (ap of them for A) */
-    int bwd;
-    rl__scratch sc; /* per thread: the pack buffers, then P (and dP) of a block */
+    int64_t B, T, pos0, H, KVH, d, ap, pk, bwd;
+    rl__scratch sc;
 } rl__attn_job;
 
 static rl__attn_head rl__attn_head_at(const rl__attn_job *j, int64_t b, int64_t h) {
@@ -3921,10 +3927,8 @@ static void rl__attn_task(void *ctx, int64_t b0, int64_t b1, int tid) {
 static int rl__attn_run(rl_pool *pool, rl__attn_job *j, int bwd) {
     const rl__kern *K = rl__kern_get();
     int blocks = bwd || j->T >= 8; /* else (decoding) one query row at a time, no pack buffers */
-    j->bwd = bwd;
-    j->ap = (int64_t)K->mc * K->kc;
-    j->pk = blocks ? rl__mmbuf_floats(j->ap) : 0;
-    if (!rl__scratch_alloc(&j->sc, pool, (size_t)(j->pk + (bwd ? 2 : 1) * (blocks ? RL__ATT_BQ : 1) * (j->pos0 + j->T)))) return 0;
+    j->bwd = bwd; j->ap = (int64_t)K->mc * K->kc; j->pk = blocks ? rl__mmbuf_floats(j->ap) : 0;
+    if (!rl__scratch_alloc(&j->sc, pool, (size_t)(j->pk + (bwd ? 2 : 1) * (blocks ? RL__ATT_BQ + j->d : 1) * (j->pos0 + j->T)))) return 0;
     rl_pool_for(pool, j->B * (bwd ? j->KVH : j->H), 1, rl__attn_task, j);
     rl__scratch_free(&j->sc);
     return 1;

@@ -39,7 +39,7 @@ int main(void) {
         float *q = (float *)malloc(sizeof(float) * (size_t)(3 * nq + 4 * nk)), *o = q + nq, *go = o + nq, *k = go + nq, *v = k + nk;
         float *gq = (float *)calloc((size_t)(nq + 2 * nk), sizeof(float)), *lse = (float *)malloc(sizeof(float) * (size_t)T);
         int64_t pkf = rl__mmbuf_floats((int64_t)K->mc * K->kc);
-        float *mem = (float *)rl__aligned_alloc(sizeof(float) * (size_t)(pkf + 2 * RL__ATT_BQ * T));
+        float *mem = (float *)rl__aligned_alloc(sizeof(float) * (size_t)(pkf + 2 * (RL__ATT_BQ + d) * T));
         rl__mmbuf mb;
         rl__attn_head a;
         double t[3] = {1e30, 1e30, 1e30}, fl = (double)T * T / 2 * d * 2;
