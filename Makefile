@@ -6,6 +6,7 @@
 #   make test-windows  the tests cross-compiled with MinGW-w64, run under wine
 #   make bench      benchmarks (tools/bench; needs libopenblas-dev)
 #   make bench-bf16 the bf16 products (rl_ctx.bf16_dot) against the fp32 kernel (AVX512-BF16 CPUs)
+#   make bench-attn causal attention of one head: query blocks as matrix products vs one pair at a time
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c99 -Wall -Wextra -Werror

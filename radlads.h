@@ -1387,6 +1387,18 @@ typedef struct rl__kern {
     void (*rope)(float *y, const float *x, const float *cs, const float *sn, int64_t half);
 } rl__kern;
 
+typedef struct { const rl__kern *K; float *pk; int64_t ap_cap; } rl__mmbuf; /* a task's pack buffers (rl__mm, 2c) */
+
+/* One head of causal attention (section 3): query rows t = 0..T−1 at positions pos0 + t (q,
+   o, go, gq: stride qs) over key/value rows 0..pos0 + T − 1 (k, v, gk, gv: stride ks). */
+#define RL__ATT_BQ 64  /* query rows per block */
+#define RL__ATT_MIN 8  /* fewer rows (decoding): one dot product and axpy per pair */
+typedef struct {
+    const float *q, *k, *v, *go;
+    float *o, *lse, *gq, *gk, *gv; /* o, lse (may be NULL): forward output; gq, gk, gv: accumulated (or NULL) */
+    int64_t qs, ks, T, pos0, d;
+} rl__attn_head;
+
 
 #ifdef __cplusplus
 }
@@ -3052,11 +3064,9 @@ RLDEF void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *
     (void)rl__gemm(pool, M, N, K, A, a_rs, a_cs, B, b_type, b_rs, b_cs, C, ldc, accumulate, 0);
 }
 
-/* One product inside a task (single thread, no allocation): C[M×N] (+)= A[M×K]·B[K×N],
-   A(i,k) = A[i·ars + k·acs], B(k,j) = B[k·brs + j·bcs], C row-major (ldc), through the
-   active ISA's packed micro-kernel with the task's own pack buffers (rl__mmbuf_floats of
-   them: A panels, then one KC×NC B panel). The chunked scans and the attention use it. */
-typedef struct { const rl__kern *K; float *pk; int64_t ap_cap; } rl__mmbuf;
+/* One product inside a task, single thread: C[M×N] (+)= A[M×K]·B[K×N], A(i,k) = A[i·ars + k·acs],
+   B(k,j) = B[k·brs + j·bcs], C row-major (ldc), by the active micro-kernel with the task's own
+   pack buffers (A panels, then one KC×NC B panel: rl__mmbuf_floats). Scans and attention use it. */
 static int64_t rl__mmbuf_floats(int64_t ap_cap) { return ap_cap + (int64_t)rl__kern_get()->kc * rl__kern_get()->nc; }
 static void rl__mm(const rl__mmbuf *b, int64_t M, int64_t N, int64_t K, const float *A, int64_t ars, int64_t acs,
                    const float *B, int64_t brs, int64_t bcs, float *C, int64_t ldc, int acc) {
@@ -3798,23 +3808,12 @@ RLDEF rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const
 
 /* ---- causal softmax attention with GQA ----
    Per (sequence b, head h): s_tj = q_t·k_j / √d for j ≤ t, p = softmax(s), o_t = Σ p_tj v_j.
-   The forward keeps only the log-partition per row; the backward recomputes p (memory
-   O(T) per head instead of O(T²)). One head's work is an rl__attn_head: query rows
-   t = 0..T−1 at positions pos0 + t attend to key/value rows 0..pos0 + t (pos0 > 0: the
-   decoding cache). Blocks of RL__ATT_BQ query rows run as matrix products through the
-   micro-kernel (rl__mm): forward S = q·kᵀ, row softmax, o = P·v; backward dP = dO·vᵀ,
-   dS = P ⊙ (dP − rowsum(dO ⊙ o)) / √d, dq += dS·k, dk += dSᵀ·q, dv += Pᵀ·dO. A block
-   holds whole rows of S (RL__ATT_BQ × (pos0 + T) floats), so memory stays linear in the
-   context. Forward blocks of fewer than 8 rows (decoding) take one dot product and one axpy
-   per (query, key) pair instead (rl__attn_fwd_rows). Twin: a float64 loop in the tests. */
-#define RL__ATT_BQ 64
-
-typedef struct { /* q, o, go, gq: rows t (stride qs); k, v, gk, gv: rows 0 .. pos0 + T − 1 (stride ks) */
-    const float *q, *k, *v, *go;
-    float *o, *lse, *gq, *gk, *gv; /* o, lse (may be NULL): forward output; gq, gk, gv: accumulated (or NULL) */
-    int64_t qs, ks, T, pos0, d;
-} rl__attn_head;
-
+   The forward keeps only the log-partition per row; the backward recomputes p. A head (an
+   rl__attn_head; pos0 > 0: the decoding cache) runs in blocks of RL__ATT_BQ query rows, as
+   products by the micro-kernel (rl__mm): S = q·kᵀ, row softmax, o = P·v; backward dP = dO·vᵀ,
+   dS = P ⊙ (dP − rowsum(dO ⊙ o)) / √d, dq += dS·k, dk += dSᵀ·q, dv += Pᵀ·dO. A block holds
+   whole rows of S, so memory stays linear in the context. Blocks under RL__ATT_MIN rows
+   (decoding) take one dot and one axpy per pair (rl__attn_fwd_rows). Twin: float64 in tests. */
 RL__INTERN void rl__attn_fwd_rows(const rl__attn_head *a, int64_t t0, int64_t t1, float *p) { /* p: pos0+T floats */
     const rl__kern *K = rl__kern_get();
     float scale = 1.0f / sqrtf((float)a->d);
@@ -3831,19 +3830,20 @@ RL__INTERN void rl__attn_fwd_rows(const rl__attn_head *a, int64_t t0, int64_t t1
 }
 
 static void rl__attn_transpose(const float *x, int64_t ks, int64_t L, int64_t d, float *xt) { /* then packing xᵀ is a copy */
-    int64_t s;
-    for (s = 0; s < L * d; s++) xt[s % d * L + s / d] = x[s / d * ks + s % d];
+    int64_t s, j;
+    for (j = 0; j < d; j++)
+        for (s = 0; s < L; s++) xt[j * L + s] = x[s * ks + j];
 }
 
-/* p: (RL__ATT_BQ + d) × (pos0 + T) floats (backward: twice that) */
+/* p: pos0 + T floats when T < RL__ATT_MIN, else (RL__ATT_BQ + d) × (pos0 + T) */
 RL__INTERN void rl__attn_fwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p) {
     const rl__kern *K = mb->K;
-    float scale = 1.0f / sqrtf((float)a->d), *kt = p + RL__ATT_BQ * (a->pos0 + a->T);
     int64_t t0, i, d = a->d, Lt = a->pos0 + a->T;
-    if (a->T >= 8) rl__attn_transpose(a->k, a->ks, Lt, d, kt);
+    float scale = 1.0f / sqrtf((float)d), *kt = a->T >= RL__ATT_MIN ? p + RL__ATT_BQ * Lt : NULL;
+    if (kt) rl__attn_transpose(a->k, a->ks, Lt, d, kt);
     for (t0 = 0; t0 < a->T; t0 += RL__ATT_BQ) {
         int64_t bq = RL__MIN(RL__ATT_BQ, a->T - t0), L = a->pos0 + t0 + bq; /* the block's last row sees L keys */
-        if (bq < 8) { /* decoding */
+        if (bq < RL__ATT_MIN) {
             rl__attn_fwd_rows(a, t0, t0 + bq, p);
             continue;
         }
@@ -3860,6 +3860,7 @@ RL__INTERN void rl__attn_fwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb,
     }
 }
 
+/* p: 2 (RL__ATT_BQ + d) × (pos0 + T) floats */
 RL__INTERN void rl__attn_bwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p) {
     const rl__kern *K = mb->K;
     int64_t t0, i, s, d = a->d, Lt = a->pos0 + a->T;
@@ -3926,7 +3927,7 @@ static void rl__attn_task(void *ctx, int64_t b0, int64_t b1, int tid) {
 /* Runs the forward (bwd = 0) or the backward of job j over the pool; 0 = out of memory */
 static int rl__attn_run(rl_pool *pool, rl__attn_job *j, int bwd) {
     const rl__kern *K = rl__kern_get();
-    int blocks = bwd || j->T >= 8; /* else (decoding) one query row at a time, no pack buffers */
+    int blocks = bwd || j->T >= RL__ATT_MIN; /* else (decoding) one query row at a time, no pack buffers */
     j->bwd = bwd; j->ap = (int64_t)K->mc * K->kc; j->pk = blocks ? rl__mmbuf_floats(j->ap) : 0;
     if (!rl__scratch_alloc(&j->sc, pool, (size_t)(j->pk + (bwd ? 2 : 1) * (blocks ? RL__ATT_BQ + j->d : 1) * (j->pos0 + j->T)))) return 0;
     rl_pool_for(pool, j->B * (bwd ? j->KVH : j->H), 1, rl__attn_task, j);
@@ -8175,6 +8176,10 @@ void rl__naive_gemm_bf16(const rl__gemm_args *g);
 extern const rl__kern rl__naive_table;
 int rl__isa_supported(rl_isa isa);
 const rl__kern *rl__isa_table(rl_isa isa);
+/* 3. autodiff */
+void rl__attn_fwd_rows(const rl__attn_head *a, int64_t t0, int64_t t1, float *p);
+void rl__attn_fwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p);
+void rl__attn_bwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p);
 /* 6. training */
 rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T, int32_t *x,
                           int32_t *y, rl_state *carry);

@@ -468,6 +468,37 @@ static void attn_case(rl_pool *pool, long B, long T, long H, long KVH, long d) {
     free(ref);
 }
 
+/* the decoding cache: query head 1 of 2 (kv head 0 of 1) at pos0 = P > 0, T queries over P + T
+   keys, through rl__attn_fwd_blocks (blocks and a tail under RL__ATT_MIN rows, or rows alone) */
+static void attn_cache_case(rl_isa isa, long P, long T, long d) {
+    long L = P + T, qs = 2 * d, i, j;
+    const rl__kern *K = rl__isa_table(isa);
+    int64_t pk = (int64_t)K->mc * K->kc + (int64_t)K->kc * K->nc;
+    float *q = (float *)calloc((size_t)(2 * T * qs + 2 * L * d), sizeof(float)), *o = q + T * qs, *k = o + T * qs, *v = k + L * d;
+    float *raw = (float *)malloc(sizeof(float) * (size_t)(pk + (RL__ATT_BQ + d) * L) + 64);
+    float *mem = (float *)(void *)(((uintptr_t)raw + 63) & ~(uintptr_t)63); /* pack buffers: 64-byte aligned */
+    double *ref = (double *)malloc(sizeof(double) * (size_t)(T * qs)), e = 0, m = 1;
+    rl__attn_head a;
+    rl__mmbuf mb;
+    fill(q, T * qs, -2.0f, 2.0f);
+    fill(k, 2 * L * d, -2.0f, 2.0f);
+    memset(&a, 0, sizeof a);
+    a.q = q + d; a.o = o + d; a.k = k; a.v = v; a.qs = qs; a.ks = d; a.T = T; a.pos0 = P; a.d = d;
+    mb.K = K; mb.pk = mem; mb.ap_cap = (int64_t)K->mc * K->kc;
+    rl__attn_fwd_blocks(&a, &mb, mem + pk);
+    attn_ref(q, k, v, NULL, 1, T, P, 2, 1, d, ref, NULL, NULL, NULL);
+    for (i = 0; i < T; i++)
+        for (j = d; j < 2 * d; j++) {
+            double y = ref[i * qs + j], g = o[i * qs + j];
+            if (fabs(y) > m) m = fabs(y);
+            if (!(fabs(g - y) <= e)) e = g == g ? fabs(g - y) : 1e30;
+        }
+    RLT_CHECK(e / m < 2e-5, "attention at pos0 %ld, %ld queries, d %ld: error %.2g", P, T, d, e / m);
+    free(raw);
+    free(q);
+    free(ref);
+}
+
 static void test_attention(rl_isa isa, rl_pool *pool) {
     static const long cs[][5] = {{1, 1, 2, 1, 8}, {2, 8, 4, 2, 16}, {1, 63, 3, 1, 13}, {1, 64, 2, 2, 64}, {2, 65, 4, 2, 32}, {1, 150, 2, 1, 64}, {1, 300, 1, 1, 7}};
     long i;
@@ -477,6 +508,11 @@ static void test_attention(rl_isa isa, rl_pool *pool) {
              rl_isa_name(rl_isa_active()), rl_pool_size(pool));
     rlt_begin(gname);
     for (i = 0; i < (long)(sizeof cs / sizeof cs[0]); i++) attn_case(pool, cs[i][0], cs[i][1], cs[i][2], cs[i][3], cs[i][4]);
+    if (!pool) {
+        attn_cache_case(isa, 37, 70, 16); /* a block of 64 and a tail of 6 at pos0 = 37 */
+        attn_cache_case(isa, 100, 3, 64); /* decoding: rows only */
+        attn_cache_case(isa, 5, 200, 13);
+    }
     rlt_end();
 }
 
