@@ -5,7 +5,8 @@
    heads, MLP 1536, vocab 49152, tied head; BF16 weights written to a temporary folder) and
    its RAD-RWKV7 student; random tokens; ctx 512. One warm-up step, then STEPS timed steps
    of stage 1 (attention alignment) and stage 2 (KL distillation).
-   Build and run: make bench-step   (env LAYERS, BATCH, STEPS, THREADS override 30, 2, 1, 2) */
+   Build and run: make bench-step   (env LAYERS, BATCH, STEPS, THREADS override 30, 2, 1, 2;
+   RECURRENT=0 skips the recurrent-scan cases, STAGES=1 or 2 runs one stage) */
 #include "bench.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,7 @@ static int write_teacher(const char *dir, int layers) {
 
 int main(void) {
     int layers = envi("LAYERS", 30), batch = envi("BATCH", 2), steps = envi("STEPS", 1), threads = envi("THREADS", 2);
+    int recurrent = envi("RECURRENT", 1), stages = envi("STAGES", 3); /* STAGES: 1, 2 or 3 = both */
     char dir[] = "/tmp/radlads_bench_stepXXXXXX", path[600];
     rl_model teacher, student;
     rl_student_opts so;
@@ -134,6 +136,7 @@ int main(void) {
             rl_stage_opts o;
             double t0, dt;
             rl_status st;
+            if ((form == 0 && !recurrent) || !(stages & stage)) continue;
             rl_stage_opts_default(&o, stage);
             o.ctx = 512;
             o.batch = o.micro_batch = batch;
