@@ -4,7 +4,8 @@
    d 512, 8 layers, 8 heads of 64 (2 kv heads), MLP 1536, vocab 8192.
    The teacher's cache is filled with random keys/values up to the context length (the cost
    of one decode step depends only on how long the cache is); the student runs the same
-   number of decode steps after a zero state (its cost does not depend on position).
+   number of decode steps after a zero state (its cost does not depend on position). A warm-up
+   round, then the best of 3 rounds, teacher and student interleaved.
    Build and run: make bench-decode */
 #include "bench.h"
 
@@ -48,27 +49,31 @@ int main(void) {
     printf("| context | teacher tok/s | student tok/s | student / teacher | teacher KV cache | student state |\n|---|---|---|---|---|---|\n");
     for (ci = 0; ci < 5; ci++) {
         int64_t L = ctxs[ci], l, i;
-        double tt, ts;
-        rl_state s;
+        double tt = 1e30, ts = 1e30;
+        rl_state s, ss;
         int32_t tok = 11;
-        int k, steps = 16;
+        int k, r, steps = 16;
         rl_state_init(&s, &teacher, L + steps);
+        rl_state_init(&ss, &student, L + steps);
         for (l = 0; l < cfg.n_layers; l++)
             for (i = 0; i < L * cfg.n_kv_heads * cfg.head_dim; i++) {
                 s.k[l][i] = rl_rng_uniform(&g) - 0.5f;
                 s.v[l][i] = rl_rng_uniform(&g) - 0.5f;
             }
-        s.pos = L;
-        tt = now();
-        for (k = 0; k < steps; k++) rl_model_step(&c, &teacher, &s, &tok, 1, lg);
-        tt = (now() - tt) / steps;
+        for (r = 0; r < 4; r++) { /* round 0 warms up; then the best of 3 interleaved rounds */
+            double t;
+            s.pos = ss.pos = L; /* the teacher rewrites the same cache rows each round */
+            t = now();
+            for (k = 0; k < steps; k++) rl_model_step(&c, &teacher, &s, &tok, 1, lg);
+            t = (now() - t) / steps;
+            if (r && t < tt) tt = t;
+            t = now();
+            for (k = 0; k < steps; k++) rl_model_step(&c, &student, &ss, &tok, 1, lg);
+            t = (now() - t) / steps;
+            if (r && t < ts) ts = t;
+        }
         rl_state_free(&s);
-        rl_state_init(&s, &student, L + steps);
-        s.pos = L;
-        ts = now();
-        for (k = 0; k < steps; k++) rl_model_step(&c, &student, &s, &tok, 1, lg);
-        ts = (now() - ts) / steps;
-        rl_state_free(&s);
+        rl_state_free(&ss);
         printf("| %lld | %.1f | %.1f | %.2f | %.1f MiB | %.2f MiB |\n", (long long)L, 1 / tt, 1 / ts, tt / ts,
                2.0 * 4 * cfg.n_layers * L * cfg.n_kv_heads * cfg.head_dim / 1048576.0,
                4.0 * cfg.n_layers * cfg.n_heads * cfg.head_dim * cfg.head_dim / 1048576.0);
