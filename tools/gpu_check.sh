@@ -1,0 +1,29 @@
+#!/bin/sh
+# tools/gpu_check.sh - run this the moment a machine with an NVIDIA GPU (compute capability
+# >= 8.0) is at hand; it needs nvcc and takes a few minutes:
+#   1. the GPU and toolkit it found;
+#   2. radlads_cuda.cu built with nvcc -Werror (make -f tools/cuda.mk cuda);
+#   3. the CUDA tests on the GPU: every scan kernel, forward and backward, against the CPU
+#      scans of radlads.h (tests/cuda/test_cuda_scans.c; fails on any mismatch);
+#   4. the GPU benchmark: tokens/s of the CPU and GPU scans, batch 1 and 8, as table rows to
+#      paste into BENCHMARKS.md with the device line above them.
+# What the GPU carries today is the two scans (issue 10 moves the rest of a conversion).
+# Exit status: 0 when the build and the tests pass, else the failing step's.
+set -eu
+cd "$(dirname "$0")/.."
+export PATH="$PATH:${CUDA_HOME:-/usr/local/cuda}/bin"
+step() { echo; echo "== $*"; }
+
+step "device"
+nvidia-smi --query-gpu=name,compute_cap,memory.total,driver_version --format=csv,noheader || { echo "gpu_check: nvidia-smi failed: no NVIDIA GPU or driver here" >&2; exit 1; }
+nvcc --version | tail -n 2
+date -u +"date %Y-%m-%d %H:%M UTC"
+
+step "build (nvcc -Werror)"
+make -f tools/cuda.mk cuda
+
+step "CUDA tests on the GPU"
+timeout 300 build/cuda/test_cuda_scans
+
+step "benchmark (rows for BENCHMARKS.md)"
+for b in 1 8; do timeout 240 build/cuda/test_cuda_scans --bench --batch "$b"; done
