@@ -1,11 +1,13 @@
 /* radlads_cuda.cu - optional CUDA companion of radlads.h: the RAD-RWKV6 and RAD-RWKV7
-   recurrent scans (radlads.h section 5a, rl_wkv6 / rl_wkv7), forward and backward, on one
+   recurrent scans (radlads.h section 4a, rl_wkv6 / rl_wkv7), forward and backward, on one
    GPU, with the same math, memory layouts and checkpoint-and-recompute backward as the CPU
-   ops.
+   ops; and matrix products through cuBLAS in radlads.h's rl_gemm convention (rl_cuda_gemm:
+   fp32, TF32 or bf16 inputs, fp32 accumulation), which radlads.h does not call yet.
 
-   Build: nvcc -O3 -c radlads_cuda.cu (tools/cuda.mk does it: make -f tools/cuda.mk cuda).
-   The library side enables it with RADLADS_CUDA. Only the CUDA runtime is used; memory is
-   cudaMalloc'd device memory (no managed memory); nothing here exits or prints.
+   Build: nvcc -O3 -c radlads_cuda.cu (tools/cuda.mk does it: make -f tools/cuda.mk cuda);
+   link with -lcublas. The library side enables it with RADLADS_CUDA. The CUDA runtime and
+   cuBLAS are used; memory is cudaMalloc'd device memory (no managed memory); nothing here
+   exits or prints.
 
    ---- the math (identical to radlads.h) ----
    RWKV6, per query head h reading kv head h/(H/KVH), state S[j][i] (key j, value i):
@@ -47,14 +49,17 @@
 
    Test build: with RL_CUDA_EMULATE this file compiles as plain C++ against
    tests/cuda/cuda_emu.h, which runs the same kernels on the CPU (one fiber per thread,
-   __syncthreads as a barrier) so that tests/cuda/test_cuda_scans.c can check the kernels'
-   logic on a machine without a GPU. */
+   __syncthreads as a barrier), and tests/cuda/cublas_emu.h (the cuBLAS calls used here,
+   with cuBLAS's documented semantics), so that tests/cuda/test_cuda_scans.c and
+   test_cuda_gemm.c can check the kernels' logic on a machine without a GPU. */
 
 #ifdef RL_CUDA_EMULATE
 #include "tests/cuda/cuda_emu.h"
+#include "tests/cuda/cublas_emu.h"
 #define RL_LAUNCH(kern, grid, block, smem, ...) rl_emu_launch((grid), (block), (smem), [=]() { kern(__VA_ARGS__); })
 #define RL_SMEM rl_emu_smem
 #else
+#include <cublas_v2.h>
 #include <cuda_runtime.h>
 #define RL_LAUNCH(kern, grid, block, smem, ...) kern<<<(grid), (block), (smem)>>>(__VA_ARGS__)
 extern __shared__ __align__(16) float rl__cu_smem[];
@@ -140,6 +145,20 @@ int rl_cuda_wkv7_backward(int64_t B, int64_t T, int H, int N, const float *r, co
                           const float *v, const float *a, const float *b, const float *ck, const float *sa,
                           const float *dy, const float *dstate_out, float *dr, float *dw, float *dk, float *dv,
                           float *da, float *db, float *dstate_in);
+
+/* Matrix product through cuBLAS, in radlads.h's rl_gemm convention (row-major, element
+   strides): C[M×N] (+)= A[M×K]·B[K×N], A(i,k) = A[i·a_rs + k·a_cs], B(k,j) = B[k·b_rs + j·b_cs],
+   C(i,j) = C[i·ldc + j]. One stride of A is 1 (A or Aᵀ has contiguous rows), and one of B:
+   the layouts of rl_linear and rl_matmul, forward and backward. Device pointers.
+     b_bf16     B holds bf16 values (uint16_t), else fp32
+     precision  0: fp32 (CUBLAS_COMPUTE_32F); 1: TF32 tensor cores with fp32 accumulation
+                (CUBLAS_COMPUTE_32F_FAST_TF32); 2: bf16 inputs with fp32 accumulation (A, and
+                B when fp32, rounded to bf16 to nearest-even into a workspace first; as
+                radlads.h's bf16_dot). With precision 0 or 1 a bf16 B is widened to fp32 first.
+     accumulate 1: C += A·B; 0: C = A·B (C is not read)
+   Not yet called by radlads.h (issue 10: the device seam); tested against rl_gemm. */
+int rl_cuda_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B, int b_bf16,
+                 int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate, int precision);
 
 /* Small helpers so that C code without the CUDA headers can hold device memory. */
 void *rl_cuda_malloc(size_t bytes);                                   /* NULL on failure */
@@ -1231,5 +1250,120 @@ extern "C" int rl_cuda_wkv7_backward_host(int64_t B, int64_t T, int H, int N, co
                                      rl__hbuf_ptr(&hb, g[5]), rl__hbuf_ptr(&hb, g[6]))))
         rc = rl__hbuf_out(&hb, "rl_cuda_wkv7_backward_host");
     rl__hbuf_free(&hb);
+    return rc;
+}
+
+/* ==== matrix products (cuBLAS) =============================================
+   radlads.h is row-major, cuBLAS column-major: a row-major C[M×N] with leading dimension
+   ldc is the column-major Cᵀ[N×M], and Cᵀ = Bᵀ·Aᵀ. A row-major operand with contiguous rows
+   (stride 1 along its columns) read column-major is its transpose, so it enters with
+   CUBLAS_OP_N; one whose columns are contiguous (stride 1 along its rows) enters with
+   CUBLAS_OP_T. The call is gemm(opB, opA, m = N, n = M, k = K, B, A, C). One cuBLAS handle
+   per host thread, created at first use and kept (cuBLAS handles are per thread). */
+
+static thread_local cublasHandle_t rl__cu_blas_handle;
+
+/* to the nearest bf16, ties to even, NaN to 0x7FC0 (as radlads.h's rl_f32_to_bf16) */
+static __device__ __forceinline__ uint16_t rl__to_bf16(float x) {
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return 0x7FC0;
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+/* dst (rows × cols, dense, row-major) from src with leading dimension ld: to bf16 (to16 = 1)
+   from fp32, or to fp32 from bf16 (to16 = 0) */
+static __global__ void rl__k_convert(int64_t rows, int64_t cols, const void *src, int64_t ld, void *dst, int to16) {
+    int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x, n = rows * cols;
+    for (; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t r = i / cols, c = i % cols;
+        if (to16) ((uint16_t *)dst)[i] = rl__to_bf16(((const float *)src)[r * ld + c]);
+        else {
+            uint32_t u = (uint32_t)((const uint16_t *)src)[r * ld + c] << 16;
+            memcpy((float *)dst + i, &u, 4);
+        }
+    }
+}
+
+/* the cuBLAS view of one operand: op, leading dimension, and (for a workspace copy) the
+   dense shape it is stored in: rows × cols row-major with leading dimension ld */
+typedef struct {
+    cublasOperation_t op;
+    int64_t ld, rows, cols;
+} rl__cu_operand;
+
+/* a row-major R×Cn operand X(r, c) = X[r·rs + c·cs]; 0 when neither stride is 1 */
+static int rl__cu_view(int64_t R, int64_t Cn, int64_t rs, int64_t cs, rl__cu_operand *o) {
+    if (cs == 1 && rs >= (Cn > 1 ? Cn : 1)) { /* rows contiguous: read column-major, the transpose */
+        o->op = CUBLAS_OP_N; o->ld = rs; o->rows = R; o->cols = Cn;
+    } else if (rs == 1 && cs >= (R > 1 ? R : 1)) { /* columns contiguous: stored as Cn rows of R */
+        o->op = CUBLAS_OP_T; o->ld = cs; o->rows = Cn; o->cols = R;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* evaluate a cuBLAS call; on failure record it and jump to `fail` with rc = -2 */
+#define RL_CUBLAS(call)                                                                                       \
+    do {                                                                                                      \
+        cublasStatus_t rl_s_ = (call);                                                                        \
+        if (rl_s_ != CUBLAS_STATUS_SUCCESS) {                                                                 \
+            rc = rl__cu_fail(-2, "%s: %s (%s, radlads_cuda.cu:%d)", rl__cu_what, cublasGetStatusString(rl_s_),   \
+                             #call, __LINE__);                                                                \
+            goto fail;                                                                                        \
+        }                                                                                                     \
+    } while (0)
+
+/* a dense copy of operand o (ld o.ld) converted to bf16 (to16) or from bf16, into ws; o.ld
+   becomes the dense one */
+static cudaError_t rl__cu_convert(const void *src, rl__cu_operand *o, void *ws, int to16) {
+    int64_t n = o->rows * o->cols, blocks = (n + 255) / 256;
+    RL_LAUNCH(rl__k_convert, (unsigned)(blocks < 4096 ? (blocks > 0 ? blocks : 1) : 4096), 256, 0, o->rows, o->cols, src, o->ld, ws, to16);
+    o->ld = o->cols;
+    return cudaGetLastError();
+}
+
+extern "C" int rl_cuda_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B, int b_bf16,
+                            int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate, int precision) {
+    const char *rl__cu_what = "rl_cuda_gemm";
+    const float one = 1.0f, beta = accumulate ? 1.0f : 0.0f;
+    rl__cu_operand oa, ob;
+    const void *pa = A, *pb = B;
+    void *ws = NULL;
+    int rc = 0, bf = precision == 2;
+    size_t na, nb;
+    if (M < 0 || N < 0 || K < 0 || precision < 0 || precision > 2 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX)
+        return rl__cu_fail(-1, "rl_cuda_gemm: bad sizes M %lld N %lld K %lld or precision %d", (long long)M, (long long)N, (long long)K, precision);
+    if (!M || !N) return 0;
+    if (!A || !B || !C || ldc < N || !rl__cu_view(M, K, a_rs, a_cs, &oa) || !rl__cu_view(K, N, b_rs, b_cs, &ob))
+        return rl__cu_fail(-1, "rl_cuda_gemm: A, B and C must be device pointers with one unit stride each (a %lld/%lld, b %lld/%lld, ldc %lld)",
+                           (long long)a_rs, (long long)a_cs, (long long)b_rs, (long long)b_cs, (long long)ldc);
+    if (!rl__cu_blas_handle) RL_CUBLAS(cublasCreate(&rl__cu_blas_handle));
+    /* workspace: A in bf16 (precision 2); B in bf16 (precision 2, fp32 B) or fp32 (a bf16 B otherwise) */
+    na = bf ? (size_t)(M * K) * 2 : 0;
+    nb = bf && !b_bf16 ? (size_t)(K * N) * 2 : !bf && b_bf16 ? (size_t)(K * N) * 4 : 0;
+    if (na + nb) RL_CU(cudaMalloc(&ws, na + nb + 16));
+    if (bf) {
+        RL_CU(rl__cu_convert(A, &oa, ws, 1));
+        pa = ws;
+        if (!b_bf16) {
+            RL_CU(rl__cu_convert(B, &ob, (char *)ws + na, 1));
+            pb = (char *)ws + na;
+        }
+    } else if (b_bf16) {
+        RL_CU(rl__cu_convert(B, &ob, ws, 0));
+        pb = ws;
+    }
+    if (bf || precision == 1)
+        RL_CUBLAS(cublasGemmEx(rl__cu_blas_handle, ob.op, oa.op, (int)N, (int)M, (int)K, &one, pb, bf ? CUDA_R_16BF : CUDA_R_32F,
+                               (int)ob.ld, pa, bf ? CUDA_R_16BF : CUDA_R_32F, (int)oa.ld, &beta, C, CUDA_R_32F, (int)ldc,
+                               bf ? CUBLAS_COMPUTE_32F : CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT));
+    else
+        RL_CUBLAS(cublasSgemm(rl__cu_blas_handle, ob.op, oa.op, (int)N, (int)M, (int)K, &one, (const float *)pb, (int)ob.ld,
+                              (const float *)pa, (int)oa.ld, &beta, C, (int)ldc));
+    if (ws) RL_CU(cudaDeviceSynchronize()); /* before the workspace goes */
+fail:
+    if (ws) cudaFree(ws);
     return rc;
 }

@@ -1,18 +1,20 @@
-# tools/cuda.mk - the optional CUDA companion (radlads_cuda.cu) and its test.
+# tools/cuda.mk - the optional CUDA companion (radlads_cuda.cu) and its tests.
 # Standalone:  make -f tools/cuda.mk cuda        or include it from the Makefile.
 #
 #   cuda            build/cuda/radlads_cuda.o (nvcc, sm_80 + sm_90 code, compute_80 PTX)
-#                   and build/cuda/test_cuda_scans (CPU scans vs GPU scans; SKIP without a GPU)
-#   test-cuda       run it (needs a GPU with compute capability >= 8.0, else prints SKIP)
+#                   and the tests build/cuda/test_cuda_scans (CPU scans vs GPU scans) and
+#                   build/cuda/test_cuda_gemm (rl_cuda_gemm through cuBLAS vs radlads.h)
+#   test-cuda       run them (need a GPU with compute capability >= 8.0, else print SKIP)
 #   bench-cuda      its --bench mode: tokens/s CPU vs GPU (BENCH_BATCH=B sequences, default 1)
 #   cuda-emu        the same kernels built as plain C++ over tests/cuda/cuda_emu.h (one
-#                   fiber per GPU thread, run on the CPU), linked with the same test:
-#                   build/cuda-emu/test_cuda_scans. Checks the kernels' logic without a GPU.
+#                   fiber per GPU thread, run on the CPU) and tests/cuda/cublas_emu.h (cuBLAS's
+#                   documented semantics on the CPU), linked with the same tests:
+#                   build/cuda-emu/test_cuda_*. Checks the kernels' logic without a GPU.
 #   test-cuda-emu   run it (RL_EMU_ORDER=0/1/2 picks the thread order inside a block)
 #
 # An object that links radlads.h with RADLADS_CUDA needs build/cuda/radlads_cuda.o and the
-# CUDA runtime: link with $(NVCC) (static cudart), or with
-# $(CC) ... -L$(CUDA_HOME)/lib64 -lcudart -lstdc++.
+# CUDA runtime and cuBLAS: link with $(NVCC) ... -lcublas (static cudart), or with
+# $(CC) ... -L$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++.
 
 CUDA_HOME     ?= /usr/local/cuda
 NVCC          ?= $(CUDA_HOME)/bin/nvcc
@@ -29,37 +31,48 @@ EMU_FLAGS     ?= -O2 -g
 
 .PHONY: cuda test-cuda bench-cuda cuda-emu test-cuda-emu
 
-cuda: $(RL_CUDA_B)/radlads_cuda.o $(RL_CUDA_B)/test_cuda_scans
+RL_CUDA_TESTS := test_cuda_scans test_cuda_gemm
+.PRECIOUS: $(RL_CUDA_B)/test_cuda_%.o $(RL_CUDA_EMU_B)/test_cuda_%.o
+
+cuda: $(RL_CUDA_B)/radlads_cuda.o $(addprefix $(RL_CUDA_B)/,$(RL_CUDA_TESTS))
 
 $(RL_CUDA_B)/radlads_cuda.o: radlads_cuda.cu
 	@mkdir -p $(RL_CUDA_B)
 	$(NVCC) $(NVCC_FLAGS) -c $< -o $@
 
-$(RL_CUDA_B)/test_cuda_scans.o: tests/cuda/test_cuda_scans.c radlads.h tests/rl_test.h
+$(RL_CUDA_B)/test_cuda_%.o: tests/cuda/test_cuda_%.c radlads.h tests/rl_test.h
 	@mkdir -p $(RL_CUDA_B)
 	$(CUDA_CC) $(CUDA_TEST_CFLAGS) -c $< -o $@
 
-$(RL_CUDA_B)/test_cuda_scans: $(RL_CUDA_B)/test_cuda_scans.o $(RL_CUDA_B)/radlads_cuda.o
-	$(NVCC) $(NVCC_ARCH) -o $@ $^ -lm -lpthread
+$(RL_CUDA_B)/test_cuda_%: $(RL_CUDA_B)/test_cuda_%.o $(RL_CUDA_B)/radlads_cuda.o
+	$(NVCC) $(NVCC_ARCH) -o $@ $^ -lcublas -lm -lpthread
 
-test-cuda: $(RL_CUDA_B)/test_cuda_scans
+test-cuda: $(addprefix $(RL_CUDA_B)/,$(RL_CUDA_TESTS))
 	$(RL_CUDA_B)/test_cuda_scans
+	$(RL_CUDA_B)/test_cuda_gemm
 
 bench-cuda: $(RL_CUDA_B)/test_cuda_scans
 	$(RL_CUDA_B)/test_cuda_scans --bench --batch $(or $(BENCH_BATCH),1)
 
-cuda-emu: $(RL_CUDA_EMU_B)/test_cuda_scans
+cuda-emu: $(RL_CUDA_EMU_B)/test_cublas_emu $(addprefix $(RL_CUDA_EMU_B)/,$(RL_CUDA_TESTS))
 
-$(RL_CUDA_EMU_B)/radlads_cuda.o: radlads_cuda.cu tests/cuda/cuda_emu.h
+$(RL_CUDA_EMU_B)/radlads_cuda.o: radlads_cuda.cu tests/cuda/cuda_emu.h tests/cuda/cublas_emu.h
 	@mkdir -p $(RL_CUDA_EMU_B)
 	$(CUDA_CXX) $(EMU_FLAGS) -std=c++14 -Wall -Wextra -Werror -Wno-unknown-pragmas -DRL_CUDA_EMULATE -I. -x c++ -c $< -o $@
 
-$(RL_CUDA_EMU_B)/test_cuda_scans.o: tests/cuda/test_cuda_scans.c radlads.h tests/rl_test.h
+$(RL_CUDA_EMU_B)/test_cuda_%.o: tests/cuda/test_cuda_%.c radlads.h tests/rl_test.h
 	@mkdir -p $(RL_CUDA_EMU_B)
 	$(CUDA_CC) $(EMU_FLAGS) -std=c99 -Wall -Wextra -Werror -c $< -o $@
 
-$(RL_CUDA_EMU_B)/test_cuda_scans: $(RL_CUDA_EMU_B)/test_cuda_scans.o $(RL_CUDA_EMU_B)/radlads_cuda.o
+$(RL_CUDA_EMU_B)/test_cuda_%: $(RL_CUDA_EMU_B)/test_cuda_%.o $(RL_CUDA_EMU_B)/radlads_cuda.o
 	$(CUDA_CXX) $(EMU_FLAGS) -o $@ $^ -lm -lpthread
 
-test-cuda-emu: $(RL_CUDA_EMU_B)/test_cuda_scans
+# the cuBLAS stand-in itself, against cuBLAS's documented examples and rules
+$(RL_CUDA_EMU_B)/test_cublas_emu: tests/cuda/test_cublas_emu.cpp tests/cuda/cuda_emu.h tests/cuda/cublas_emu.h
+	@mkdir -p $(RL_CUDA_EMU_B)
+	$(CUDA_CXX) $(EMU_FLAGS) -std=c++14 -Wall -Wextra -Werror -I. $< -o $@
+
+test-cuda-emu: $(RL_CUDA_EMU_B)/test_cublas_emu $(addprefix $(RL_CUDA_EMU_B)/,$(RL_CUDA_TESTS))
+	$(RL_CUDA_EMU_B)/test_cublas_emu
 	$(RL_CUDA_EMU_B)/test_cuda_scans
+	$(RL_CUDA_EMU_B)/test_cuda_gemm

@@ -4,10 +4,12 @@
 #   1. the GPU and toolkit it found;
 #   2. radlads_cuda.cu built with nvcc -Werror (make -f tools/cuda.mk cuda);
 #   3. the CUDA tests on the GPU: every scan kernel, forward and backward, against the CPU
-#      scans of radlads.h (tests/cuda/test_cuda_scans.c; fails on any mismatch);
+#      scans of radlads.h (tests/cuda/test_cuda_scans.c), and the cuBLAS products against
+#      radlads.h's reference products (tests/cuda/test_cuda_gemm.c); fails on any mismatch;
 #   4. the GPU benchmark: tokens/s of the CPU and GPU scans, batch 1 and 8, as table rows to
 #      paste into BENCHMARKS.md with the device line above them.
-# What the GPU carries today is the two scans (issue 10 moves the rest of a conversion).
+# What the GPU carries today is the two scans and rl_cuda_gemm, which radlads.h does not
+# call yet (issue 10 moves the rest of a conversion).
 # Exit status: 0 when the build and the tests pass, else the failing step's.
 set -eu
 cd "$(dirname "$0")/.."
@@ -24,6 +26,7 @@ make -f tools/cuda.mk cuda
 
 step "CUDA tests on the GPU"
 timeout 300 build/cuda/test_cuda_scans
+timeout 120 build/cuda/test_cuda_gemm
 
 step "benchmark (rows for BENCHMARKS.md)"
 for b in 1 8; do timeout 240 build/cuda/test_cuda_scans --bench --batch "$b"; done

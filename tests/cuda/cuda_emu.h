@@ -113,7 +113,7 @@ static void rl_emu_entry(void) {
     rl_emu_fibers[rl_emu_cur].state = RL_EMU_DONE; /* uc_link returns to the scheduler */
 }
 
-static __attribute__((noinline)) void __syncthreads(void) {
+static __attribute__((noinline, unused)) void __syncthreads(void) {
     rl_emu_fiber *f = &rl_emu_fibers[rl_emu_cur];
     f->state = RL_EMU_BARRIER;
     f->n_bar++;
