@@ -156,7 +156,8 @@ int rl_cuda_wkv7_backward(int64_t B, int64_t T, int H, int N, const float *r, co
                 B when fp32, rounded to bf16 to nearest-even into a workspace first; as
                 radlads.h's bf16_dot). With precision 0 or 1 a bf16 B is widened to fp32 first.
      accumulate 1: C += A·B; 0: C = A·B (C is not read)
-   Not yet called by radlads.h (issue 10: the device seam); tested against rl_gemm. */
+   Not yet called by radlads.h (issue 10: the device seam); tests/cuda/test_cuda_gemm.c
+   checks it against radlads.h's reference products. */
 int rl_cuda_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B, int b_bf16,
                  int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate, int precision);
 
