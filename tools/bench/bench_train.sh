@@ -6,7 +6,9 @@
 #   TEACHER=DIR|FILE.gguf   a teacher (default: SmolLM2-135M-Instruct from tools/fetch_smollm2.sh,
 #                           imported to an HF folder in the cache; without it, random weights of
 #                           the SmolLM2-135M shape)
-#   CTX=512 BATCH=4 MICRO=4 STEPS=4 THREADS=2 ROUNDS=3 ARCH=rwkv7
+#   CTX=512 BATCH=4 MICRO=1 STEPS=4 THREADS=2 ROUNDS=3 ARCH=rwkv7
+#                           (MICRO: sequences per forward/backward; radlads needs ~5 GiB per
+#                           sequence of 512 with the SmolLM2-135M teacher in stage 2)
 #   PYTHON=python3          needs torch, safetensors, numpy (pip install torch safetensors numpy)
 #
 # The first step of each run is not timed; the step's loss is printed by both sides for the
@@ -15,7 +17,7 @@
 set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-$here/build}
-CTX=${CTX:-512}; BATCH=${BATCH:-4}; MICRO=${MICRO:-4}; STEPS=${STEPS:-4}; THREADS=${THREADS:-2}
+CTX=${CTX:-512}; BATCH=${BATCH:-4}; MICRO=${MICRO:-1}; STEPS=${STEPS:-4}; THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}; ARCH=${ARCH:-rwkv7}; PYTHON=${PYTHON:-python3}
 cache=${RADLADS_CACHE:-$HOME/.cache/radlads}
 work=$(mktemp -d)
