@@ -6,7 +6,7 @@
    of one decode step depends only on how long the cache is); the student runs the same
    number of decode steps after a zero state (its cost does not depend on position). A warm-up
    round, then the best of 3 rounds, teacher and student interleaved.
-   Build and run: make bench-decode */
+   Build and run: make bench-decode   (env THREADS: default all cores) */
 #include "bench.h"
 
 static void fill_fn(void *u, const char *name, rl_tensor *t) {
@@ -22,7 +22,7 @@ int main(void) {
     rl_model teacher, student;
     rl_student_opts so;
     rl__alloc_ctx ac;
-    rl_pool *pool = rl_pool_create(0);
+    rl_pool *pool = rl_pool_create(getenv("THREADS") ? atoi(getenv("THREADS")) : 0);
     rl_ctx c;
     rl_rng g;
     float *lg;
