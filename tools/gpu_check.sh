@@ -6,8 +6,9 @@
 #   3. the CUDA tests on the GPU: every scan kernel, forward and backward, against the CPU
 #      scans of radlads.h (tests/cuda/test_cuda_scans.c), and the cuBLAS products against
 #      radlads.h's reference products (tests/cuda/test_cuda_gemm.c); fails on any mismatch;
-#   4. the GPU benchmark: tokens/s of the CPU and GPU scans, batch 1 and 8, as table rows to
-#      paste into BENCHMARKS.md with the device line above them.
+#   4. the GPU benchmarks: tokens/s of the CPU and GPU scans, batch 1 and 8, and TFLOP/s of
+#      rl_cuda_gemm (fp32, TF32, bf16) on a training step's products at the SmolLM2-135M and
+#      Qwen2.5-0.5B shapes, as table rows to paste into BENCHMARKS.md with the device line.
 # What the GPU carries today is the two scans and rl_cuda_gemm, which radlads.h does not
 # call yet (issue 10 moves the rest of a conversion).
 # Exit status: 0 when the build and the tests pass, else the failing step's.
@@ -30,3 +31,4 @@ timeout 120 build/cuda/test_cuda_gemm
 
 step "benchmark (rows for BENCHMARKS.md)"
 for b in 1 8; do timeout 240 build/cuda/test_cuda_scans --bench --batch "$b"; done
+timeout 120 build/cuda/test_cuda_gemm --bench
