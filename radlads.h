@@ -3930,7 +3930,7 @@ static int rl__attn_run(rl_pool *pool, rl__attn_job *j, int bwd) {
     int blocks = bwd || j->T >= RL__ATT_MIN; /* else (decoding) one query row at a time, no pack buffers */
     j->bwd = bwd; j->ap = (int64_t)K->mc * K->kc; j->pk = blocks ? rl__mmbuf_floats(j->ap) : 0;
     if (!rl__scratch_alloc(&j->sc, pool, (size_t)(j->pk + (bwd ? 2 : 1) * (blocks ? RL__ATT_BQ + j->d : 1) * (j->pos0 + j->T)))) return 0;
-    rl_pool_for(pool, j->B * (bwd ? j->KVH : j->H), RL__MAX(1, 65536 / (j->T * (j->pos0 + j->T) * j->d)), rl__attn_task, j); /* ≥ 64k MACs a task */
+    rl_pool_for(pool, j->B * (bwd ? j->KVH : j->H), 1, rl__attn_task, j);
     rl__scratch_free(&j->sc);
     return 1;
 }
@@ -4977,7 +4977,7 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
         if (!rl__scratch_alloc(&j->sc, c->pool, (size_t)rl__scan_ws_init(&ws, NULL, j->L, N)))
             return rl__op_fail(c, RL_ERR_NOMEM, "wkv%d: out of memory for scratch", kind);
     }
-    rl_pool_for(c->pool, B * H, RL__MAX(1, 65536 / (T * N * N)), rl__scan_fwd_task, j); /* decoding: ≥ 64k MACs a task */
+    rl_pool_for(c->pool, B * H, 1, rl__scan_fwd_task, j);
     rl__scratch_free(&j->sc);
     if (state_out) *state_out = S;
     return y;
