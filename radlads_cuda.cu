@@ -199,16 +199,18 @@ static int rl__cu_fail(int code, const char *fmt, ...) {
     return code;
 }
 
-/* evaluate a CUDA runtime call; on failure record it and jump to `fail` with rc = -2 */
-#define RL_CU(call)                                                                                           \
+/* evaluate a CUDA runtime call (RL_CU) or a cuBLAS call (RL_CUBLAS); on failure record it,
+   with the library's message for the status, and jump to `fail` with rc = -2 */
+#define RL_CU_CALL(type, ok, message, call)                                                                   \
     do {                                                                                                      \
-        cudaError_t rl_e_ = (call);                                                                           \
-        if (rl_e_ != cudaSuccess) {                                                                           \
-            rc = rl__cu_fail(-2, "%s: %s (%s, radlads_cuda.cu:%d)", rl__cu_what, cudaGetErrorString(rl_e_),     \
-                             #call, __LINE__);                                                                \
+        type rl_e_ = (call);                                                                                  \
+        if (rl_e_ != (ok)) {                                                                                  \
+            rc = rl__cu_fail(-2, "%s: %s (%s, radlads_cuda.cu:%d)", rl__cu_what, message(rl_e_), #call, __LINE__); \
             goto fail;                                                                                        \
         }                                                                                                     \
     } while (0)
+#define RL_CU(call) RL_CU_CALL(cudaError_t, cudaSuccess, cudaGetErrorString, call)
+#define RL_CUBLAS(call) RL_CU_CALL(cublasStatus_t, CUBLAS_STATUS_SUCCESS, cublasGetStatusString, call)
 
 extern "C" const char *rl_cuda_last_error(void) { return rl__cu_errbuf; }
 
@@ -1304,17 +1306,6 @@ static int rl__cu_view(int64_t R, int64_t Cn, int64_t rs, int64_t cs, rl__cu_ope
     }
     return 1;
 }
-
-/* evaluate a cuBLAS call; on failure record it and jump to `fail` with rc = -2 */
-#define RL_CUBLAS(call)                                                                                       \
-    do {                                                                                                      \
-        cublasStatus_t rl_s_ = (call);                                                                        \
-        if (rl_s_ != CUBLAS_STATUS_SUCCESS) {                                                                 \
-            rc = rl__cu_fail(-2, "%s: %s (%s, radlads_cuda.cu:%d)", rl__cu_what, cublasGetStatusString(rl_s_),   \
-                             #call, __LINE__);                                                                \
-            goto fail;                                                                                        \
-        }                                                                                                     \
-    } while (0)
 
 /* a dense copy of operand o (ld o.ld) converted to bf16 (to16) or from bf16, into ws; o.ld
    becomes the dense one */
