@@ -11,7 +11,8 @@
    Dependencies: libc, libm, pthreads. Link with -lm -lpthread. Runs on POSIX systems and
    on Windows (MinGW-w64; its winpthreads).
    Optional: radlads_cuda.cu (CUDA Toolkit) swaps GPU kernels in when compiled with
-   RADLADS_CUDA defined.
+   RADLADS_CUDA defined: the scans (rl_ctx.use_cuda), and the ops of tensors moved to the
+   GPU with rl_to(ctx, t, rl_device_cuda()) (section 3, the device seam).
 
    Configuration macros (define before the implementation include):
        RL_MALLOC(sz) / RL_REALLOC(p,sz) / RL_FREE(p)   allocation hooks (default libc)
@@ -47,7 +48,8 @@
                         bf16/f16 conversion (the thread pool: section 8, platform layer)
        2. kernels       2a naive reference kernels; 2b one SIMD template compiled per ISA
                         (scalar, AVX2+FMA, AVX-512, NEON); 2c run-time dispatch, GEMM
-       3. autodiff      tensors, the tape, every op with forward and backward side by side
+       3. autodiff      tensors, the tape, every op with forward and backward side by side,
+                        the device seam (where a tensor lives; the table its ops run through)
        4. models        4a the RWKV scans as ops (recurrent and chunked forms), 4b sequence
                         mixers (attention, RAD-RWKV6, RAD-RWKV7), 4c the model
        5. conversion    5a initial values of the new parameters, 5b student from teacher
@@ -163,6 +165,9 @@ RLDEF void rl_log(int level, const char *fmt, ...)
    whatever allocation hooks the implementation was built with). */
 RLDEF void rl_free(void *p);
 
+/* Where memory lives: NULL = host memory; else a device (section 3, the device seam). */
+typedef struct rl_device rl_device;
+
 /* Arena: bump allocation in chained blocks, 64-byte aligned, freed all at once.
    rl_arena_mark()/rl_arena_reset() rewind to a point and reuse the blocks. */
 typedef struct rl__arena_block rl__arena_block;
@@ -171,6 +176,8 @@ typedef struct rl_arena {
     size_t block_size; /* minimum size of a new block (default 1 MiB) */
     size_t used;       /* bytes handed out since creation / last reset */
     size_t peak;       /* high-water mark of used */
+    rl_device *dev;    /* NULL: host memory; else the blocks are that device's memory (set
+                          it after rl_arena_init; the bookkeeping stays on the host) */
 } rl_arena;
 typedef struct rl_arena_mark_t {
     rl__arena_block *block;
@@ -266,6 +273,7 @@ typedef struct rl_tensor {
     rl_dtype dtype;
     int requires_grad;           /* a parameter that trains, or computed from one */
     const char *name;            /* optional, for messages */
+    rl_device *dev;              /* where data and grad live: NULL = host memory (see rl_to) */
 } rl_tensor;
 
 /* Helpers on a tensor's shape: rows = product of all but the last dim. */
@@ -277,6 +285,7 @@ typedef struct rl__node rl__node;
 typedef struct rl_ctx {
     rl_pool *pool;   /* borrowed; NULL = single-threaded */
     rl_arena arena;  /* activations, their gradients and the tape; reset per step */
+    rl_arena dev_arena; /* the activations and gradients of ops that run on a device */
     rl__node **tape; /* recorded ops, in execution order */
     int n_tape, cap_tape;
     int no_grad;     /* > 0: record nothing (frozen parts, evaluation) */
@@ -319,6 +328,18 @@ RLDEF rl_status rl_backward(rl_ctx *c, rl_tensor *loss);
 #endif
 RLDEF void rl_no_grad_push(rl_ctx *c);
 RLDEF void rl_no_grad_pop(rl_ctx *c);
+
+/* The device seam. A tensor lives in host memory (dev NULL) or on a device. An op runs
+   where its inputs live (all in one place, else an error) and puts its output there; its
+   activations and gradients come from the context (one device per context). rl_to copies
+   a tensor to d (NULL = the host) and, backward, its gradient back. On a device, the ops
+   whose twins radlads_cuda.cu has so far run there (add, sub, mul, scale, add_row, mul_row,
+   linear, matmul, rmsnorm, exp, sigmoid, tanh, softplus, silu, swiglu, sum); every other
+   op fails on a device tensor with an error that says so, and nothing falls back to the
+   host by itself. */
+RLDEF rl_device *rl_device_cuda(void); /* RADLADS_CUDA builds with a usable GPU, else NULL + rl_last_error() */
+RLDEF const char *rl_device_name(const rl_device *d); /* "cpu" for NULL */
+RLDEF rl_tensor *rl_to(rl_ctx *c, rl_tensor *x, rl_device *d);
 
 /* Ops. Each returns a new tensor in the context arena, or NULL after setting the
    context's error (further ops on NULL inputs return NULL, so a whole forward pass can
@@ -405,6 +426,27 @@ int rl_cuda_wkv7_backward_host(int64_t B, int64_t T, int H, int N, const float *
                                const float *v, const float *a, const float *b, const float *state_in,
                                const float *dy, const float *dstate_out, float *dr, float *dw, float *dk, float *dv,
                                float *da, float *db, float *dstate_in);
+/* device memory, and the twins of the ops of the device seam (section 3: the entries of
+   rl__ops, same arguments, device pointers, q NULL = the default stream) */
+void *rl_cuda_malloc(size_t bytes);
+void rl_cuda_free(void *p);
+int rl_cuda_zero(void *p, size_t bytes);
+int rl_cuda_copy(void *dst, const void *src, size_t bytes, int kind);
+int rl_cuda_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B, int b_bf16,
+                 int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate, int precision);
+int rl_cuda_add(void *q, float *y, const float *a, float s, const float *b, int64_t n);
+int rl_cuda_axpy(void *q, float *y, float s, const float *x, int64_t n);
+int rl_cuda_mul(void *q, float *y, const float *a, const float *b, int64_t n, int acc);
+int rl_cuda_rowvec(void *q, float *y, const float *x, const float *v, int64_t R, int64_t C, int mode);
+int rl_cuda_colsum(void *q, float *gv, const float *g, const float *x, const float *s, int64_t R, int64_t C);
+int rl_cuda_rmsnorm(void *q, float *y, float *rstd, const float *x, const float *w, int64_t R, int64_t C, float eps);
+int rl_cuda_rmsnorm_bwd(void *q, float *gx, const float *g, const float *x, const float *w, const float *rstd, int64_t R, int64_t C);
+int rl_cuda_unary(void *q, int fn, float *y, const float *x, int64_t n);
+int rl_cuda_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n);
+int rl_cuda_swiglu(void *q, float *y, const float *a, const float *b, int64_t n);
+int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n);
+int rl_cuda_sum(void *q, float *y, const float *x, int64_t n);
+int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n);
 #endif
 
 /* A sequence mixer: the teacher's softmax attention, or a RAD-RWKV6/7 student mixer that
@@ -1527,6 +1569,47 @@ RL__UTIL rl_status rl__make_dir(const char *dir);
 RL__UTIL void rl__remove_stale_tmp(const char *path);
 #endif
 
+/* ---- the device seam's table (section 3 uses it; the arenas of section 1 allocate with it) ----
+   What an op needs of the place its tensors live in: memory, and the arithmetic of the ops
+   that run there. The host's table (section 3) holds the CPU code; a device's table, its
+   twins (radlads_cuda.cu). Every entry is set, and returns 0 on success, else a negative
+   code (the host's: an rl_status; a device's: -1 for bad arguments); q is the place's
+   queue (the host: the context's rl_pool; a CUDA device: NULL, its default stream). fp32,
+   row-major, contiguous; "R, C": R rows of C values; gradients are added (+=). */
+typedef struct rl__ops {
+    const char *name;
+    const char *(*last_error)(void); /* why the last entry failed */
+    void *(*alloc)(size_t bytes);
+    void (*free)(void *p);
+    int (*zero)(void *p, size_t bytes);
+    int (*copy)(void *dst, const void *src, size_t bytes, int kind); /* 1 to the device, 2 back, 3 within */
+    int (*add)(void *q, float *y, const float *a, float s, const float *b, int64_t n); /* y = a + s·b */
+    int (*axpy)(void *q, float *y, float s, const float *x, int64_t n);               /* y += s·x */
+    int (*mul)(void *q, float *y, const float *a, const float *b, int64_t n, int acc); /* y (+)= a ⊙ b */
+    /* y = x + v (mode 0), y = x ⊙ v (1), y += x ⊙ v (2), v [C] broadcast over R rows */
+    int (*rowvec)(void *q, float *y, const float *x, const float *v, int64_t R, int64_t C, int mode);
+    /* gv[j] += Σ_r g[r,j] · x[r,j] · s[r]; x, s NULL read as ones */
+    int (*colsum)(void *q, float *gv, const float *g, const float *x, const float *s, int64_t R, int64_t C);
+    /* rl_gemm's C (+)= A·B with strided A and B (F32, or BF16/F16 B); bf16: the products on bf16 inputs */
+    int (*gemm)(void *q, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B,
+                int b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int acc, int bf16);
+    /* RMSNorm rows: y = x·rstd ⊙ w (w NULL = ones), rstd[r] = (mean(x²) + eps)^-½; its x gradient */
+    int (*rmsnorm)(void *q, float *y, float *rstd, const float *x, const float *w, int64_t R, int64_t C, float eps);
+    int (*rmsnorm_bwd)(void *q, float *gx, const float *g, const float *x, const float *w, const float *rstd, int64_t R, int64_t C);
+    /* y = f(x), gx += g·f'(x) from x and y; fn: 0 exp, 1 sigmoid, 2 tanh, 3 softplus, 4 silu */
+    int (*unary)(void *q, int fn, float *y, const float *x, int64_t n);
+    int (*unary_bwd)(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n);
+    /* y = silu(a) ⊙ b; ga, gb (either NULL) += its gradients */
+    int (*swiglu)(void *q, float *y, const float *a, const float *b, int64_t n);
+    int (*swiglu_bwd)(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n);
+    int (*sum)(void *q, float *y, const float *x, int64_t n);                 /* y[0] = Σ x (double accumulation) */
+    int (*sum_bwd)(void *q, float *gx, const float *g, int64_t n);            /* gx += g[0] */
+} rl__ops;
+struct rl_device {
+    const rl__ops *ops;
+    void *q;
+};
+
 /* ==== 1. base ============================================================= */
 
 /* ---- status and last error ---- */
@@ -1629,10 +1712,11 @@ RLDEF void *rl_arena_alloc(rl_arena *a, size_t bytes) {
     if (!b) {
         size_t sz = RL__MAX(a->block_size, need);
         b = (rl__arena_block *)RL_MALLOC(sizeof *b);
-        if (b) b->mem = (unsigned char *)rl__aligned_alloc(sz);
+        if (b) b->mem = (unsigned char *)(a->dev ? a->dev->ops->alloc(sz) : rl__aligned_alloc(sz));
         if (!b || !b->mem) {
             RL_FREE(b);
-            rl__fail(RL_ERR_NOMEM, "arena: cannot allocate a block of %zu bytes", sz);
+            rl__fail(RL_ERR_NOMEM, "arena: cannot allocate a block of %zu bytes%s%s", sz, a->dev ? " on " : "",
+                     a->dev ? a->dev->ops->name : "");
             return NULL;
         }
         b->size = sz;
@@ -1658,7 +1742,11 @@ RLDEF void *rl_arena_alloc(rl_arena *a, size_t bytes) {
 
 RLDEF void *rl_arena_zalloc(rl_arena *a, size_t bytes) {
     void *p = rl_arena_alloc(a, bytes);
-    if (p) memset(p, 0, bytes);
+    if (p && !a->dev) memset(p, 0, bytes);
+    if (p && a->dev && a->dev->ops->zero(p, bytes)) {
+        rl__fail(RL_ERR_STATE, "arena: %s: %s", a->dev->ops->name, a->dev->ops->last_error());
+        return NULL;
+    }
     return p;
 }
 
@@ -1685,7 +1773,8 @@ RLDEF void rl_arena_free(rl_arena *a) {
     rl__arena_block *b = a->first;
     while (b) {
         rl__arena_block *n = b->next;
-        rl__aligned_free(b->mem);
+        if (a->dev) a->dev->ops->free(b->mem);
+        else rl__aligned_free(b->mem);
         RL_FREE(b);
         b = n;
     }
@@ -3155,6 +3244,7 @@ RLDEF void rl_ctx_free(rl_ctx *c) {
         rl__prof_free(c);
     }
     rl_arena_free(&c->arena);
+    rl_arena_free(&c->dev_arena);
     RL_FREE((void *)c->tape);
     memset(c, 0, sizeof *c);
 }
@@ -3163,6 +3253,7 @@ RLDEF void rl_ctx_reset(rl_ctx *c) {
     rl_arena_mark_t zero;
     memset(&zero, 0, sizeof zero);
     rl_arena_reset(&c->arena, zero);
+    rl_arena_reset(&c->dev_arena, zero);
     c->n_tape = 0;
     c->err = RL_OK;
     if (c->prof) rl__prof_pause(c);
@@ -3200,7 +3291,63 @@ static rl_tensor *rl__op_fail(rl_ctx *c, rl_status s, const char *fmt, ...) {
     return NULL;
 }
 
-RLDEF rl_tensor *rl_new(rl_ctx *c, int ndim, const int64_t *shape) {
+/* ---- the device seam ----
+   Where a tensor lives (t->dev) picks the table its ops run through, rl__ops_of(dev): the
+   host's (the CPU code, rl__cpu_ops, at the end of this section) or a device's (its twins,
+   see rl_device_cuda). An op checks that its inputs share one place (rl__bad_on) and runs
+   each piece of arithmetic as RL__ON(c, place, what, entry, arguments...). */
+static const rl__ops *rl__ops_of(const rl_device *d);
+#define RL__Q(c, d) ((d) ? (d)->q : (void *)(c)->pool)
+#define RL__ON(c, d, what, entry, ...) rl__on_done((c), (d), (what), rl__ops_of(d)->entry(RL__Q(c, d), __VA_ARGS__))
+static int rl__on_done(rl_ctx *c, const rl_device *d, const char *what, int rc) {
+    if (rc) { /* the host's entries return an rl_status; a device's -1 for bad arguments */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", rl__ops_of(d)->last_error());
+        if (d) rl__op_fail(c, rc == -1 ? RL_ERR_ARG : RL_ERR_STATE, "%s on %s: %s", what, d->ops->name, why);
+        else rl__op_fail(c, rc < 0 && rc >= RL_ERR_INTERRUPTED ? (rl_status)rc : RL_ERR_STATE, "%s: %s", what, why);
+    }
+    return rc == 0;
+}
+RLDEF const char *rl_device_name(const rl_device *d) { return rl__ops_of(d)->name; }
+
+/* The arena for memory on d: the context's own for the host; for a device, the context's
+   device arena, bound to the first device it serves (one device per context). */
+static rl_arena *rl__arena_on(rl_ctx *c, rl_device *d) {
+    if (!d) return &c->arena;
+    if (!c->dev_arena.dev) {
+        rl_arena_init(&c->dev_arena, (size_t)64 << 20);
+        c->dev_arena.dev = d;
+    }
+    if (c->dev_arena.dev != d) {
+        rl__op_fail(c, RL_ERR_ARG, "this context already holds tensors on another device (%s); use one context per device",
+                    rl_device_name(c->dev_arena.dev));
+        return NULL;
+    }
+    return &c->dev_arena;
+}
+/* copy bytes from src on place sd to dst on place dd (the host, or the context's one device) */
+static int rl__copy(rl_ctx *c, void *dst, const rl_device *dd, const void *src, const rl_device *sd, size_t bytes) {
+    const rl_device *d = dd ? dd : sd;
+    if (dd && sd && dd != sd) {
+        rl__op_fail(c, RL_ERR_UNSUPPORTED, "copy from %s to %s: one device per context", rl_device_name(sd), rl_device_name(dd));
+        return 0;
+    }
+    if (!d) {
+        memcpy(dst, src, bytes);
+        return 1;
+    }
+    return rl__on_done(c, d, "copy", d->ops->copy(dst, src, bytes, !sd ? 1 : !dd ? 2 : 3));
+}
+/* zero-filled memory on d from the context, or NULL after failing the op */
+static void *rl__zalloc_on(rl_ctx *c, rl_device *d, size_t bytes) {
+    rl_arena *a = rl__arena_on(c, d);
+    void *p = a ? rl_arena_zalloc(a, bytes) : NULL;
+    if (a && !p) rl__op_fail(c, RL_ERR_NOMEM, "activations on %s: out of memory for %zu bytes (%s)", rl_device_name(d), bytes, rl_last_error());
+    return p;
+}
+
+/* A tensor of the context (zeroed) on d */
+static rl_tensor *rl__new_on(rl_ctx *c, rl_device *d, int ndim, const int64_t *shape) {
     rl_tensor *t = (rl_tensor *)rl_arena_alloc(&c->arena, sizeof *t);
     int64_t n = 1;
     int i;
@@ -3208,10 +3355,11 @@ RLDEF rl_tensor *rl_new(rl_ctx *c, int ndim, const int64_t *shape) {
     for (i = 0; i < ndim; i++) n *= shape[i];
     if (!t) return rl__op_fail(c, RL_ERR_NOMEM, "activations: out of memory");
     *t = rl_wrap(NULL, RL_F32, ndim, shape, 0);
-    t->data = rl_arena_zalloc(&c->arena, (size_t)n * sizeof(float));
-    if (!t->data) return rl__op_fail(c, RL_ERR_NOMEM, "activations: out of memory for %lld floats", (long long)n);
+    t->dev = d;
+    if (!(t->data = rl__zalloc_on(c, d, (size_t)n * sizeof(float)))) return rl__op_fail(c, RL_ERR_NOMEM, "activations: out of memory for %lld floats", (long long)n);
     return t;
 }
+RLDEF rl_tensor *rl_new(rl_ctx *c, int ndim, const int64_t *shape) { return rl__new_on(c, NULL, ndim, shape); }
 
 RLDEF rl_tensor *rl_new2(rl_ctx *c, int64_t rows, int64_t cols) {
     int64_t s[2];
@@ -3220,7 +3368,7 @@ RLDEF rl_tensor *rl_new2(rl_ctx *c, int64_t rows, int64_t cols) {
     return rl_new(c, 2, s);
 }
 
-static rl_tensor *rl__like(rl_ctx *c, const rl_tensor *x) { return rl_new(c, x->ndim, x->shape); }
+static rl_tensor *rl__like(rl_ctx *c, const rl_tensor *x) { return rl__new_on(c, x->dev, x->ndim, x->shape); }
 
 static rl_tensor *rl__scalar(rl_ctx *c) {
     int64_t one = 1;
@@ -3230,7 +3378,7 @@ static rl_tensor *rl__scalar(rl_ctx *c) {
 /* Gradient buffer of t, allocated (zeroed) in the arena on first use. */
 static float *rl__grad(rl_ctx *c, rl_tensor *t) {
     if (!t->grad) {
-        t->grad = (float *)rl_arena_zalloc(&c->arena, (size_t)t->n * sizeof(float));
+        t->grad = (float *)rl__zalloc_on(c, t->dev, (size_t)t->n * sizeof(float));
         if (!t->grad) rl__op_fail(c, RL_ERR_NOMEM, "gradients: out of memory");
     }
     return t->grad;
@@ -3291,7 +3439,13 @@ RLDEF rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
     if (!loss || loss->n != 1) return rl__fail(RL_ERR_ARG, "rl_backward: the loss must be a scalar tensor");
     if (!loss->requires_grad) return rl__fail(RL_ERR_STATE, "rl_backward: the loss does not depend on anything that requires a gradient");
     if (!rl__grad(c, loss)) return c->err;
-    loss->grad[0] += 1.0f;
+    if (!loss->dev) loss->grad[0] += 1.0f;
+    else { /* a loss on a device: its seed goes there */
+        float g = 0;
+        if (!rl__copy(c, &g, NULL, loss->grad, loss->dev, sizeof g)) return c->err;
+        g += 1.0f;
+        if (!rl__copy(c, loss->grad, loss->dev, &g, NULL, sizeof g)) return c->err;
+    }
     if (c->prof) rl__prof_pause(c);
     for (i = c->n_tape - 1; i >= 0; i--) {
         rl__node *n = c->tape[i];
@@ -3309,6 +3463,17 @@ RLDEF rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
 /* Checks shared by the ops. */
 static int rl__bad(rl_ctx *c, const rl_tensor *a) {
     if (c->prof) rl__prof_boundary(c);
+    if (a && a->dev && !c->err)
+        rl__op_fail(c, RL_ERR_UNSUPPORTED, "%s is on %s, and this op runs on the CPU only so far (radlads_cuda.cu has no twin of it yet): move the tensor with rl_to(ctx, t, NULL)",
+                    a->name ? a->name : "a tensor", rl_device_name(a->dev));
+    return !a || c->err || (a->dtype != RL_F32 && (rl__op_fail(c, RL_ERR_ARG, "%s: activation must be F32", a->name ? a->name : "tensor"), 1));
+}
+/* rl__bad for the ops with a device twin: a must live on d, the place of the op's first input */
+static int rl__bad_on(rl_ctx *c, const rl_tensor *a, const rl_device *d) {
+    if (c->prof) rl__prof_boundary(c);
+    if (a && a->dev != d && !c->err)
+        rl__op_fail(c, RL_ERR_ARG, "%s is on %s, the op's other inputs on %s: move it with rl_to", a->name ? a->name : "a tensor",
+                    rl_device_name(a->dev), rl_device_name(d));
     return !a || c->err || (a->dtype != RL_F32 && (rl__op_fail(c, RL_ERR_ARG, "%s: activation must be F32", a->name ? a->name : "tensor"), 1));
 }
 static int rl__same(rl_ctx *c, const char *op, const rl_tensor *a, const rl_tensor *b) {
@@ -3327,18 +3492,16 @@ static void rl__par_rows(rl_ctx *c, int64_t rows, int64_t cols, rl_task_fn fn, v
 /* ---- add, sub, mul, scale ---- */
 
 RL__BWD void rl__add_bwd(rl_ctx *c, rl__node *n) {
-    const rl__kern *K = rl__kern_get();
+    rl_device *d = n->out->dev;
     float s = n->f[0]; /* +1 for add, -1 for sub */
-    if (rl__wants(n->in[0])) K->axpy(rl__grad(c, n->in[0]), 1.0f, n->out->grad, n->out->n);
-    if (rl__wants(n->in[1])) K->axpy(rl__grad(c, n->in[1]), s, n->out->grad, n->out->n);
+    if (rl__wants(n->in[0])) RL__ON(c, d, "add backward", axpy, rl__grad(c, n->in[0]), 1.0f, n->out->grad, n->out->n);
+    if (rl__wants(n->in[1])) RL__ON(c, d, "add backward", axpy, rl__grad(c, n->in[1]), s, n->out->grad, n->out->n);
 }
 static rl_tensor *rl__addsub(rl_ctx *c, rl_tensor *a, rl_tensor *b, float sign) {
     rl_tensor *y;
     rl__node *n;
-    if (rl__bad(c, a) || rl__bad(c, b) || !rl__same(c, sign > 0 ? "add" : "sub", a, b)) return NULL;
-    if (!(y = rl__like(c, a))) return NULL;
-    if (sign > 0) rl__kern_get()->add(rl_f32(y), rl_f32(a), rl_f32(b), a->n);
-    else rl__kern_get()->sub(rl_f32(y), rl_f32(a), rl_f32(b), a->n);
+    if (rl__bad_on(c, a, a ? a->dev : NULL) || rl__bad_on(c, b, a->dev) || !rl__same(c, sign > 0 ? "add" : "sub", a, b)) return NULL;
+    if (!(y = rl__like(c, a)) || !RL__ON(c, a->dev, sign > 0 ? "add" : "sub", add, rl_f32(y), rl_f32(a), sign, rl_f32(b), a->n)) return NULL;
     if ((n = rl__node_new(c, rl__add_bwd, y, a, b, NULL, NULL))) n->f[0] = sign;
     return y;
 }
@@ -3346,34 +3509,26 @@ RLDEF rl_tensor *rl_add(rl_ctx *c, rl_tensor *a, rl_tensor *b) { return rl__adds
 RLDEF rl_tensor *rl_sub(rl_ctx *c, rl_tensor *a, rl_tensor *b) { return rl__addsub(c, a, b, -1.0f); }
 
 RL__BWD void rl__mul_bwd(rl_ctx *c, rl__node *n) {
-    int64_t i, N = n->out->n;
-    const float *g = n->out->grad, *a = rl_f32(n->in[0]), *b = rl_f32(n->in[1]);
-    if (rl__wants(n->in[0])) {
-        float *ga = rl__grad(c, n->in[0]);
-        for (i = 0; i < N; i++) ga[i] += g[i] * b[i];
-    }
-    if (rl__wants(n->in[1])) {
-        float *gb = rl__grad(c, n->in[1]);
-        for (i = 0; i < N; i++) gb[i] += g[i] * a[i];
-    }
+    rl_device *d = n->out->dev;
+    if (rl__wants(n->in[0])) RL__ON(c, d, "mul backward", mul, rl__grad(c, n->in[0]), n->out->grad, rl_f32(n->in[1]), n->out->n, 1);
+    if (rl__wants(n->in[1])) RL__ON(c, d, "mul backward", mul, rl__grad(c, n->in[1]), n->out->grad, rl_f32(n->in[0]), n->out->n, 1);
 }
 RLDEF rl_tensor *rl_mul(rl_ctx *c, rl_tensor *a, rl_tensor *b) {
     rl_tensor *y;
-    if (rl__bad(c, a) || rl__bad(c, b) || !rl__same(c, "mul", a, b)) return NULL;
-    if (!(y = rl__like(c, a))) return NULL;
-    rl__kern_get()->mul(rl_f32(y), rl_f32(a), rl_f32(b), a->n);
+    if (rl__bad_on(c, a, a ? a->dev : NULL) || rl__bad_on(c, b, a->dev) || !rl__same(c, "mul", a, b)) return NULL;
+    if (!(y = rl__like(c, a)) || !RL__ON(c, a->dev, "mul", mul, rl_f32(y), rl_f32(a), rl_f32(b), a->n, 0)) return NULL;
     rl__node_new(c, rl__mul_bwd, y, a, b, NULL, NULL);
     return y;
 }
 
 RL__BWD void rl__scale_bwd(rl_ctx *c, rl__node *n) {
-    rl__kern_get()->axpy(rl__grad(c, n->in[0]), n->f[0], n->out->grad, n->out->n);
+    RL__ON(c, n->out->dev, "scale backward", axpy, rl__grad(c, n->in[0]), n->f[0], n->out->grad, n->out->n);
 }
 RLDEF rl_tensor *rl_scale(rl_ctx *c, rl_tensor *x, float s) {
     rl_tensor *y;
     rl__node *n;
-    if (rl__bad(c, x) || !(y = rl__like(c, x))) return NULL;
-    rl__kern_get()->scale(rl_f32(y), rl_f32(x), s, x->n);
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__like(c, x))) return NULL;
+    if (!RL__ON(c, x->dev, "scale", axpy, rl_f32(y), s, rl_f32(x), x->n)) return NULL; /* y is zero: y = s·x */
     if ((n = rl__node_new(c, rl__scale_bwd, y, x, NULL, NULL, NULL))) n->f[0] = s;
     return y;
 }
@@ -3388,81 +3543,61 @@ static int rl__row_vec(rl_ctx *c, const char *op, const rl_tensor *x, const rl_t
     return 1;
 }
 
-RL__BWD void rl__add_row_bwd(rl_ctx *c, rl__node *n) {
-    const rl__kern *K = rl__kern_get();
-    int64_t r, R = rl_rows(n->out), C = rl_cols(n->out);
-    if (rl__wants(n->in[0])) K->axpy(rl__grad(c, n->in[0]), 1.0f, n->out->grad, n->out->n);
-    if (rl__wants(n->in[1])) {
-        float *gb = rl__grad(c, n->in[1]);
-        for (r = 0; r < R; r++) K->axpy(gb, 1.0f, n->out->grad + r * C, C);
-    }
-}
-RLDEF rl_tensor *rl_add_row(rl_ctx *c, rl_tensor *x, rl_tensor *b) {
-    rl_tensor *y;
-    int64_t r, R, C;
-    if (rl__bad(c, x) || rl__bad(c, b) || !rl__row_vec(c, "add_row", x, b) || !(y = rl__like(c, x))) return NULL;
-    R = rl_rows(x);
-    C = rl_cols(x);
-    for (r = 0; r < R; r++) rl__kern_get()->add(rl_f32(y) + r * C, rl_f32(x) + r * C, rl_f32(b), C);
-    rl__node_new(c, rl__add_row_bwd, y, x, b, NULL, NULL);
-    return y;
-}
-
-RL__BWD void rl__mul_row_bwd(rl_ctx *c, rl__node *n) {
-    int64_t r, j, R = rl_rows(n->out), C = rl_cols(n->out);
-    const float *g = n->out->grad, *x = rl_f32(n->in[0]), *w = rl_f32(n->in[1]);
+/* x + v (mul 0) or x ⊙ v (mul 1) */
+RL__BWD void rl__rowvec_bwd(rl_ctx *c, rl__node *n) {
+    rl_device *d = n->out->dev;
+    int64_t R = rl_rows(n->out), C = rl_cols(n->out);
+    const float *g = n->out->grad, *x = rl_f32(n->in[0]), *v = rl_f32(n->in[1]);
     if (rl__wants(n->in[0])) {
-        float *gx = rl__grad(c, n->in[0]);
-        for (r = 0; r < R; r++)
-            for (j = 0; j < C; j++) gx[r * C + j] += g[r * C + j] * w[j];
+        if (n->i[0]) RL__ON(c, d, "mul_row backward", rowvec, rl__grad(c, n->in[0]), g, v, R, C, 2);
+        else RL__ON(c, d, "add_row backward", axpy, rl__grad(c, n->in[0]), 1.0f, g, n->out->n);
     }
-    if (rl__wants(n->in[1])) {
-        float *gw = rl__grad(c, n->in[1]);
-        for (r = 0; r < R; r++)
-            for (j = 0; j < C; j++) gw[j] += g[r * C + j] * x[r * C + j];
-    }
+    if (rl__wants(n->in[1])) RL__ON(c, d, "row broadcast backward", colsum, rl__grad(c, n->in[1]), g, n->i[0] ? x : NULL, NULL, R, C);
 }
-RLDEF rl_tensor *rl_mul_row(rl_ctx *c, rl_tensor *x, rl_tensor *w) {
+static rl_tensor *rl__rowvec(rl_ctx *c, rl_tensor *x, rl_tensor *v, int mul) {
+    const char *op = mul ? "mul_row" : "add_row";
     rl_tensor *y;
-    int64_t r, R, C;
-    if (rl__bad(c, x) || rl__bad(c, w) || !rl__row_vec(c, "mul_row", x, w) || !(y = rl__like(c, x))) return NULL;
-    R = rl_rows(x);
-    C = rl_cols(x);
-    for (r = 0; r < R; r++) rl__kern_get()->mul(rl_f32(y) + r * C, rl_f32(x) + r * C, rl_f32(w), C);
-    rl__node_new(c, rl__mul_row_bwd, y, x, w, NULL, NULL);
+    rl__node *n;
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || rl__bad_on(c, v, x->dev) || !rl__row_vec(c, op, x, v) || !(y = rl__like(c, x)))
+        return NULL;
+    if (!RL__ON(c, x->dev, op, rowvec, rl_f32(y), rl_f32(x), rl_f32(v), rl_rows(x), rl_cols(x), mul)) return NULL;
+    if ((n = rl__node_new(c, rl__rowvec_bwd, y, x, v, NULL, NULL))) n->i[0] = mul;
     return y;
 }
+RLDEF rl_tensor *rl_add_row(rl_ctx *c, rl_tensor *x, rl_tensor *b) { return rl__rowvec(c, x, b, 0); }
+RLDEF rl_tensor *rl_mul_row(rl_ctx *c, rl_tensor *x, rl_tensor *w) { return rl__rowvec(c, x, w, 1); }
 
 /* ---- linear x·Wᵀ + b and matmul x·A ---- */
 
 /* the products of an op on bf16 kernels? (rl_ctx.bf16_dot: 1 those with BF16 weights, 2 all) */
 static int rl__bf16_on(const rl_ctx *c, rl_dtype wt) { return c->bf16_dot >= 2 || (c->bf16_dot == 1 && wt == RL_BF16); }
 
+/* C (+)= A·B on the op's place, failing the op with `what` and W's name */
+static int rl__gemm_on(rl_ctx *c, rl_device *d, const char *what, const rl_tensor *W, int64_t M, int64_t N, int64_t K,
+                       const float *A, int64_t a_rs, int64_t a_cs, const void *B, rl_dtype bt, int64_t b_rs, int64_t b_cs,
+                       float *C, int64_t ldc, int acc, int bf16) {
+    char op[160];
+    snprintf(op, sizeof op, "%s %s", what, W->name ? W->name : "");
+    return RL__ON(c, d, op, gemm, M, N, K, A, a_rs, a_cs, B, (int)bt, b_rs, b_cs, C, ldc, acc, bf16);
+}
+
 RL__BWD void rl__linear_bwd(rl_ctx *c, rl__node *n) {
     rl_tensor *x = n->in[0], *W = n->in[1], *b = n->in[2];
-    int64_t M = rl_rows(x), K = rl_cols(x), N = W->shape[0], r;
+    rl_device *d = x->dev;
+    int64_t M = rl_rows(x), K = rl_cols(x), N = W->shape[0];
     const float *g = n->out->grad;
-    float *gx = rl__wants(x) ? rl__grad(c, x) : NULL;
     int bf16 = c->bf16_dot >= 2;
-    rl_status st;
-    if (gx && (st = rl__gemm(c->pool, M, K, N, g, N, 1, W->data, W->dtype, K, 1, gx, K, 1, bf16)) != RL_OK) { /* gx += g·W */
-        char why[1024];
-        snprintf(why, sizeof why, "%s", rl_last_error());
-        rl__op_fail(c, st, "linear %s backward: %s", W->name ? W->name : "", why);
-        return;
-    }
-    if (rl__wants(W)) rl__gemm(c->pool, N, K, M, g, 1, N, rl_f32(x), RL_F32, K, 1, rl__grad(c, W), K, 1, bf16); /* gW += gᵀ·x */
-    if (rl__wants(b)) {
-        float *gb = rl__grad(c, b);
-        for (r = 0; r < M; r++) rl__kern_get()->axpy(gb, 1.0f, g + r * N, N);
-    }
+    if (rl__wants(x) && !rl__gemm_on(c, d, "linear backward", W, M, K, N, g, N, 1, W->data, W->dtype, K, 1, rl__grad(c, x), K, 1, bf16))
+        return; /* gx += g·W */
+    if (rl__wants(W) && !rl__gemm_on(c, d, "linear backward", W, N, K, M, g, 1, N, rl_f32(x), RL_F32, K, 1, rl__grad(c, W), K, 1, bf16))
+        return; /* gW += gᵀ·x */
+    if (rl__wants(b)) RL__ON(c, d, "linear bias backward", colsum, rl__grad(c, b), g, NULL, NULL, M, N);
 }
 RLDEF rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) {
     rl_tensor *y;
     int64_t shape[RL_MAX_DIMS], M, K, N;
     int i;
-    rl_status st;
-    if (rl__bad(c, x) || !W || c->err) return NULL;
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || !W || c->err) return NULL;
     M = rl_rows(x);
     K = rl_cols(x);
     if (W->ndim != 2 || W->shape[1] != K)
@@ -3471,15 +3606,16 @@ RLDEF rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) 
     N = W->shape[0];
     if (W->dtype != RL_F32 && ((W->dtype != RL_BF16 && W->dtype != RL_F16 && !RL_DTYPE_IS_GGML(W->dtype)) || W->requires_grad))
         return rl__op_fail(c, RL_ERR_ARG, "linear %s: weights must be F32 (or BF16/F16/GGUF blocks when frozen)", W->name ? W->name : "");
-    if (b && (rl__bad(c, b) || b->n != N)) return rl__op_fail(c, RL_ERR_ARG, "linear: bias must have %lld F32 values", (long long)N);
+    if (W->dev != x->dev || (W->dev && W->dtype != RL_F32 && W->dtype != RL_BF16))
+        return rl__op_fail(c, RL_ERR_ARG, "linear %s: the weight is %s on %s, the input on %s (on a device: F32 or BF16, moved with rl_to)",
+                           W->name ? W->name : "", W->dtype == RL_F32 ? "F32" : "not F32", rl_device_name(W->dev), rl_device_name(x->dev));
+    if (b && (rl__bad_on(c, b, x->dev) || b->n != N)) return rl__op_fail(c, RL_ERR_ARG, "linear: bias must have %lld F32 values", (long long)N);
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
-    if (!(y = rl_new(c, x->ndim, shape))) return NULL;
-    if ((st = rl__matmul_nt(c->pool, rl_f32(y), rl_f32(x), W->data, W->dtype, b ? rl_f32(b) : NULL, M, N, K, rl__bf16_on(c, W->dtype))) != RL_OK) {
-        char why[1024];
-        snprintf(why, sizeof why, "%s", rl_last_error());
-        return rl__op_fail(c, st, "linear %s: %s", W->name ? W->name : "", why);
-    }
+    if (!(y = rl__new_on(c, x->dev, x->ndim, shape)) ||
+        !rl__gemm_on(c, x->dev, "linear", W, M, N, K, rl_f32(x), K, 1, W->data, W->dtype, 1, K, rl_f32(y), N, 0, rl__bf16_on(c, W->dtype)) ||
+        (b && !RL__ON(c, x->dev, "linear bias", rowvec, rl_f32(y), rl_f32(y), rl_f32(b), M, N, 0)))
+        return NULL;
     rl__node_new(c, rl__linear_bwd, y, x, W, b, NULL);
     return y;
 }
@@ -3489,16 +3625,20 @@ RL__BWD void rl__matmul_bwd(rl_ctx *c, rl__node *n) {
     int64_t M = rl_rows(x), K = rl_cols(x), N = A->shape[1];
     const float *g = n->out->grad;
     int bf16 = c->bf16_dot >= 2;
-    if (rl__wants(x)) rl__gemm(c->pool, M, K, N, g, N, 1, A->data, A->dtype, 1, N, rl__grad(c, x), K, 1, bf16);
-    if (rl__wants(A)) rl__gemm(c->pool, K, N, M, rl_f32(x), 1, K, g, RL_F32, N, 1, rl__grad(c, A), N, 1, bf16);
+    if (rl__wants(x) && !rl__gemm_on(c, x->dev, "matmul backward", A, M, K, N, g, N, 1, A->data, A->dtype, 1, N, rl__grad(c, x), K, 1, bf16))
+        return;
+    if (rl__wants(A)) rl__gemm_on(c, x->dev, "matmul backward", A, K, N, M, rl_f32(x), 1, K, g, RL_F32, N, 1, rl__grad(c, A), N, 1, bf16);
 }
 RLDEF rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A) {
     rl_tensor *y;
     int64_t shape[RL_MAX_DIMS], M, K, N;
     int i;
-    if (rl__bad(c, x) || !A) return NULL;
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || !A) return NULL;
     if (A->dtype != RL_F32 && ((A->dtype != RL_BF16 && A->dtype != RL_F16) || A->requires_grad))
         return rl__op_fail(c, RL_ERR_ARG, "matmul %s: matrix must be F32 (or BF16/F16 when frozen)", A->name ? A->name : "");
+    if (A->dev != x->dev || (A->dev && A->dtype == RL_F16))
+        return rl__op_fail(c, RL_ERR_ARG, "matmul %s: the matrix is on %s, the input on %s (on a device: F32 or BF16, moved with rl_to)",
+                           A->name ? A->name : "", rl_device_name(A->dev), rl_device_name(x->dev));
     M = rl_rows(x);
     K = rl_cols(x);
     if (A->ndim != 2 || A->shape[0] != K)
@@ -3507,56 +3647,30 @@ RLDEF rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A) {
     N = A->shape[1];
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
-    if (!(y = rl_new(c, x->ndim, shape))) return NULL;
-    rl__gemm(c->pool, M, N, K, rl_f32(x), K, 1, A->data, A->dtype, N, 1, rl_f32(y), N, 0, rl__bf16_on(c, A->dtype));
+    if (!(y = rl__new_on(c, x->dev, x->ndim, shape)) ||
+        !rl__gemm_on(c, x->dev, "matmul", A, M, N, K, rl_f32(x), K, 1, A->data, A->dtype, N, 1, rl_f32(y), N, 0, rl__bf16_on(c, A->dtype)))
+        return NULL;
     rl__node_new(c, rl__matmul_bwd, y, x, A, NULL, NULL);
     return y;
 }
 
 /* ---- RMSNorm: y = x / sqrt(mean(x²) + eps) ⊙ w ---- */
 
-static void rl__rmsnorm_fwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
-    rl__node *n = (rl__node *)ctx;
-    int64_t C = rl_cols(n->out), r;
-    const float *w = n->in[1] ? rl_f32(n->in[1]) : NULL;
-    RL__UNUSED(tid);
-    for (r = r0; r < r1; r++)
-        n->aux[r] = rl__kern_get()->rmsnorm(rl_f32(n->out) + r * C, rl_f32(n->in[0]) + r * C, w, C, n->f[0]);
-}
-static void rl__rmsnorm_bwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
-    rl__node *n = (rl__node *)ctx;
-    int64_t C = rl_cols(n->out), r, j;
-    const float *w = n->in[1] ? rl_f32(n->in[1]) : NULL;
-    float *gx = n->in[0]->requires_grad ? n->in[0]->grad : NULL;
-    RL__UNUSED(tid);
-    for (r = r0; r < r1; r++) {
-        const float *x = rl_f32(n->in[0]) + r * C, *g = n->out->grad + r * C;
-        float rs = n->aux[r];
-        double dot = 0;
-        if (!gx) break;
-        for (j = 0; j < C; j++) dot += (double)g[j] * (w ? w[j] : 1.0f) * x[j];
-        for (j = 0; j < C; j++)
-            gx[r * C + j] += rs * (g[j] * (w ? w[j] : 1.0f) - x[j] * rs * rs * (float)(dot / (double)C));
-    }
-}
 RL__BWD void rl__rmsnorm_bwd(rl_ctx *c, rl__node *n) {
-    int64_t R = rl_rows(n->out), C = rl_cols(n->out), r, j;
-    if (rl__wants(n->in[0]) && rl__grad(c, n->in[0])) rl__par_rows(c, R, C, rl__rmsnorm_bwd_rows, n);
-    if (rl__wants(n->in[1])) {
-        float *gw = rl__grad(c, n->in[1]);
-        for (r = 0; r < R; r++)
-            for (j = 0; j < C; j++) gw[j] += n->out->grad[r * C + j] * rl_f32(n->in[0])[r * C + j] * n->aux[r];
-    }
+    rl_device *d = n->out->dev;
+    int64_t R = rl_rows(n->out), C = rl_cols(n->out);
+    const float *x = rl_f32(n->in[0]), *w = n->in[1] ? rl_f32(n->in[1]) : NULL, *g = n->out->grad;
+    if (rl__wants(n->in[0])) RL__ON(c, d, "rmsnorm backward", rmsnorm_bwd, rl__grad(c, n->in[0]), g, x, w, n->aux, R, C);
+    if (rl__wants(n->in[1])) RL__ON(c, d, "rmsnorm backward", colsum, rl__grad(c, n->in[1]), g, x, n->aux, R, C);
 }
 RLDEF rl_tensor *rl_rmsnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, float eps) {
     rl_tensor *y;
     rl__node *n;
-    if (rl__bad(c, x) || (w && (rl__bad(c, w) || !rl__row_vec(c, "rmsnorm", x, w))) || !(y = rl__like(c, x))) return NULL;
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || (w && (rl__bad_on(c, w, x->dev) || !rl__row_vec(c, "rmsnorm", x, w))) || !(y = rl__like(c, x)))
+        return NULL;
     if (!(n = rl__node_new(c, rl__rmsnorm_bwd, y, x, w, NULL, NULL))) return NULL;
-    n->f[0] = eps;
-    if (!(n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)rl_rows(x))))
-        return rl__op_fail(c, RL_ERR_NOMEM, "rmsnorm: out of memory");
-    rl__par_rows(c, rl_rows(x), rl_cols(x), rl__rmsnorm_fwd_rows, n);
+    if (!(n->aux = (float *)rl__zalloc_on(c, x->dev, sizeof(float) * (size_t)rl_rows(x)))) return NULL;
+    if (!RL__ON(c, x->dev, "rmsnorm", rmsnorm, rl_f32(y), n->aux, rl_f32(x), w ? rl_f32(w) : NULL, rl_rows(x), rl_cols(x), eps)) return NULL;
     return y;
 }
 
@@ -3660,43 +3774,17 @@ RLDEF rl_tensor *rl_logsoftmax(rl_ctx *c, rl_tensor *x) { return rl__softmax_op(
 
 enum { RL__F_EXP, RL__F_SIGMOID, RL__F_TANH, RL__F_SOFTPLUS, RL__F_SILU };
 
-static void rl__unary_fwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
-    rl__node *n = (rl__node *)ctx;
-    const rl__kern *K = rl__kern_get();
-    float *y = rl_f32(n->out) + r0;
-    const float *x = rl_f32(n->in[0]) + r0;
-    int64_t m = r1 - r0;
-    RL__UNUSED(tid);
-    switch (n->i[0]) {
-    case RL__F_EXP: K->exp(y, x, m); break;
-    case RL__F_SIGMOID: K->sigmoid(y, x, m); break;
-    case RL__F_TANH: K->tanh(y, x, m); break;
-    case RL__F_SOFTPLUS: K->softplus(y, x, m); break;
-    default: K->silu(y, x, m); break;
-    }
-}
 RL__BWD void rl__unary_bwd(rl_ctx *c, rl__node *n) {
-    int64_t i, N = n->out->n;
-    const float *x = rl_f32(n->in[0]), *y = rl_f32(n->out), *g = n->out->grad;
-    float *gx = rl__grad(c, n->in[0]);
-    for (i = 0; i < N; i++) {
-        float d, s;
-        switch (n->i[0]) {
-        case RL__F_EXP: d = y[i]; break;
-        case RL__F_SIGMOID: d = y[i] * (1.0f - y[i]); break;
-        case RL__F_TANH: d = 1.0f - y[i] * y[i]; break;
-        case RL__F_SOFTPLUS: d = 1.0f / (1.0f + expf(-x[i])); break;
-        default: s = 1.0f / (1.0f + expf(-x[i])); d = s * (1.0f + x[i] * (1.0f - s)); break;
-        }
-        gx[i] += g[i] * d;
-    }
+    RL__ON(c, n->out->dev, "elementwise function backward", unary_bwd, (int)n->i[0], rl__grad(c, n->in[0]), n->out->grad,
+           rl_f32(n->in[0]), rl_f32(n->out), n->out->n);
 }
 static rl_tensor *rl__unary(rl_ctx *c, rl_tensor *x, int fn) {
     rl_tensor *y;
     rl__node *n;
-    if (rl__bad(c, x) || !(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__unary_bwd, y, x, NULL, NULL, NULL))) return NULL;
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__like(c, x)) || !RL__ON(c, x->dev, "elementwise function", unary, fn, rl_f32(y), rl_f32(x), x->n) ||
+        !(n = rl__node_new(c, rl__unary_bwd, y, x, NULL, NULL, NULL)))
+        return NULL;
     n->i[0] = fn;
-    rl_pool_for(c->pool, x->n, 16384, rl__unary_fwd_rows, n);
     return y;
 }
 RLDEF rl_tensor *rl_exp(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_EXP); }
@@ -3705,29 +3793,17 @@ RLDEF rl_tensor *rl_tanh(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F
 RLDEF rl_tensor *rl_softplus(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_SOFTPLUS); }
 RLDEF rl_tensor *rl_silu(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_SILU); }
 
-static void rl__swiglu_fwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
-    rl__node *n = (rl__node *)ctx;
-    RL__UNUSED(tid);
-    rl__kern_get()->swiglu(rl_f32(n->out) + r0, rl_f32(n->in[0]) + r0, rl_f32(n->in[1]) + r0, r1 - r0);
-}
 RL__BWD void rl__swiglu_bwd(rl_ctx *c, rl__node *n) {
-    int64_t i, N = n->out->n;
-    const float *a = rl_f32(n->in[0]), *b = rl_f32(n->in[1]), *g = n->out->grad;
     float *ga = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL;
     float *gb = rl__wants(n->in[1]) ? rl__grad(c, n->in[1]) : NULL;
-    for (i = 0; i < N; i++) {
-        float s = 1.0f / (1.0f + expf(-a[i]));
-        if (ga) ga[i] += g[i] * b[i] * s * (1.0f + a[i] * (1.0f - s));
-        if (gb) gb[i] += g[i] * a[i] * s;
-    }
+    RL__ON(c, n->out->dev, "swiglu backward", swiglu_bwd, ga, gb, n->out->grad, rl_f32(n->in[0]), rl_f32(n->in[1]), n->out->n);
 }
 RLDEF rl_tensor *rl_swiglu(rl_ctx *c, rl_tensor *gate, rl_tensor *up) {
     rl_tensor *y;
-    rl__node *n;
-    if (rl__bad(c, gate) || rl__bad(c, up) || !rl__same(c, "swiglu", gate, up) || !(y = rl__like(c, gate)) ||
-        !(n = rl__node_new(c, rl__swiglu_bwd, y, gate, up, NULL, NULL)))
+    if (rl__bad_on(c, gate, gate ? gate->dev : NULL) || rl__bad_on(c, up, gate->dev) || !rl__same(c, "swiglu", gate, up) ||
+        !(y = rl__like(c, gate)) || !RL__ON(c, gate->dev, "swiglu", swiglu, rl_f32(y), rl_f32(gate), rl_f32(up), gate->n))
         return NULL;
-    rl_pool_for(c->pool, gate->n, 16384, rl__swiglu_fwd_rows, n);
+    rl__node_new(c, rl__swiglu_bwd, y, gate, up, NULL, NULL);
     return y;
 }
 
@@ -4149,9 +4225,13 @@ RLDEF rl_tensor *rl_l2_dist(rl_ctx *c, rl_tensor *y, rl_tensor *target) {
 
 RL__BWD void rl__sum_bwd(rl_ctx *c, rl__node *n) {
     int64_t i;
-    float *gx = rl__grad(c, n->in[0]), g = n->out->grad[0];
+    float *gx = rl__grad(c, n->in[0]);
     const float *w = (const float *)n->cp;
-    for (i = 0; i < n->in[0]->n; i++) gx[i] += w ? g * w[i] : g;
+    if (!w) {
+        RL__ON(c, n->out->dev, "sum backward", sum_bwd, gx, n->out->grad, n->in[0]->n);
+        return;
+    }
+    for (i = 0; i < n->in[0]->n; i++) gx[i] += n->out->grad[0] * w[i];
 }
 RLDEF rl_tensor *rl_dot_const(rl_ctx *c, rl_tensor *x, const float *w) {
     rl_tensor *y;
@@ -4164,7 +4244,14 @@ RLDEF rl_tensor *rl_dot_const(rl_ctx *c, rl_tensor *x, const float *w) {
     rl_f32(y)[0] = (float)s;
     return y;
 }
-RLDEF rl_tensor *rl_sum(rl_ctx *c, rl_tensor *x) { return rl_dot_const(c, x, NULL); }
+RLDEF rl_tensor *rl_sum(rl_ctx *c, rl_tensor *x) {
+    int64_t one = 1;
+    rl_tensor *y;
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__new_on(c, x->dev, 1, &one)) || !RL__ON(c, x->dev, "sum", sum, rl_f32(y), rl_f32(x), x->n))
+        return NULL;
+    rl__node_new(c, rl__sum_bwd, y, x, NULL, NULL, NULL);
+    return y;
+}
 
 /* ---- x + s ---- */
 
@@ -4263,6 +4350,230 @@ RLDEF rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *s
     }
     return y;
 }
+
+
+/* ---- rl_to: a tensor to another place; backward, its gradient back ---- */
+
+RL__BWD void rl__to_bwd(rl_ctx *c, rl__node *n) {
+    rl_tensor *x = n->in[0], *y = n->out;
+    size_t bytes = sizeof(float) * (size_t)y->n;
+    float *gx = rl__grad(c, x), *back = gx ? (float *)rl__zalloc_on(c, x->dev, bytes) : NULL;
+    if (back && rl__copy(c, back, x->dev, y->grad, y->dev, bytes)) RL__ON(c, x->dev, "rl_to backward", axpy, gx, 1.0f, back, x->n);
+}
+RLDEF rl_tensor *rl_to(rl_ctx *c, rl_tensor *x, rl_device *d) {
+    rl_tensor *y;
+    size_t elem;
+    if (c->prof) rl__prof_boundary(c);
+    if (!x || c->err) return NULL;
+    if (x->dtype != RL_F32 && (x->dtype != RL_BF16 || x->requires_grad))
+        return rl__op_fail(c, RL_ERR_ARG, "rl_to %s: only F32 tensors, and frozen BF16 ones, move", x->name ? x->name : "");
+    elem = x->dtype == RL_F32 ? sizeof(float) : sizeof(uint16_t);
+    if (!(y = rl__new_on(c, d, x->ndim, x->shape))) return NULL;
+    y->dtype = x->dtype;
+    y->name = x->name;
+    if (!rl__copy(c, y->data, d, x->data, x->dev, elem * (size_t)x->n)) return NULL;
+    rl__node_new(c, rl__to_bwd, y, x, NULL, NULL, NULL);
+    return y;
+}
+
+/* ---- the host's table: the CPU code of the ops above ---- */
+
+static const char *rl__cpu_last_error(void) { return rl_last_error(); }
+static void *rl__cpu_alloc(size_t bytes) { return rl__aligned_alloc(bytes); }
+static int rl__cpu_zero(void *p, size_t bytes) { memset(p, 0, bytes); return 0; }
+static int rl__cpu_copy(void *dst, const void *src, size_t bytes, int kind) { RL__UNUSED(kind); memcpy(dst, src, bytes); return 0; }
+static int rl__cpu_add(void *q, float *y, const float *a, float s, const float *b, int64_t n) {
+    RL__UNUSED(q);
+    if (s == 1.0f) rl__kern_get()->add(y, a, b, n);
+    else if (s == -1.0f) rl__kern_get()->sub(y, a, b, n);
+    else {
+        if (y != a) memmove(y, a, sizeof(float) * (size_t)n);
+        rl__kern_get()->axpy(y, s, b, n);
+    }
+    return 0;
+}
+static int rl__cpu_axpy(void *q, float *y, float s, const float *x, int64_t n) {
+    RL__UNUSED(q);
+    rl__kern_get()->axpy(y, s, x, n);
+    return 0;
+}
+static int rl__cpu_mul(void *q, float *y, const float *a, const float *b, int64_t n, int acc) {
+    int64_t i;
+    RL__UNUSED(q);
+    if (!acc) rl__kern_get()->mul(y, a, b, n);
+    else
+        for (i = 0; i < n; i++) y[i] += a[i] * b[i];
+    return 0;
+}
+static int rl__cpu_rowvec(void *q, float *y, const float *x, const float *v, int64_t R, int64_t C, int mode) {
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        if (mode == 0) rl__kern_get()->add(y + r * C, x + r * C, v, C);
+        else if (mode == 1) rl__kern_get()->mul(y + r * C, x + r * C, v, C);
+        else
+            for (j = 0; j < C; j++) y[r * C + j] += x[r * C + j] * v[j];
+    }
+    return 0;
+}
+static int rl__cpu_colsum(void *q, float *gv, const float *g, const float *x, const float *s, int64_t R, int64_t C) {
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        if (!x && !s) rl__kern_get()->axpy(gv, 1.0f, g + r * C, C);
+        else
+            for (j = 0; j < C; j++) gv[j] += g[r * C + j] * (x ? x[r * C + j] : 1.0f) * (s ? s[r] : 1.0f);
+    }
+    return 0;
+}
+static int rl__cpu_gemm(void *q, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B,
+                        int b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int acc, int bf16) {
+    return (int)rl__gemm((rl_pool *)q, M, N, K, A, a_rs, a_cs, B, (rl_dtype)b_type, b_rs, b_cs, C, ldc, acc, bf16);
+}
+
+/* the arguments of the row-parallel CPU entries */
+typedef struct rl__rows_arg {
+    float *y, *gb, *s;
+    const float *x, *w, *g, *b;
+    int64_t C;
+    float eps;
+    int fn;
+} rl__rows_arg;
+static void rl__rmsnorm_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    int64_t r;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++) a->s[r] = rl__kern_get()->rmsnorm(a->y + r * a->C, a->x + r * a->C, a->w, a->C, a->eps);
+}
+static int rl__cpu_rmsnorm(void *q, float *y, float *rstd, const float *x, const float *w, int64_t R, int64_t C, float eps) {
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.y = y; a.s = rstd; a.x = x; a.w = w; a.C = C; a.eps = eps;
+    rl_pool_for((rl_pool *)q, R, RL__MAX(1, 16384 / RL__MAX(C, 1)), rl__rmsnorm_rows, &a);
+    return 0;
+}
+/* gx += rstd·(g ⊙ w − x·rstd²·mean(g ⊙ w ⊙ x)) */
+static void rl__rmsnorm_bwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    int64_t C = a->C, r, j;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++) {
+        const float *x = a->x + r * C, *g = a->g + r * C;
+        float rs = a->s[r], *gx = a->y + r * C;
+        double dot = 0;
+        for (j = 0; j < C; j++) dot += (double)g[j] * (a->w ? a->w[j] : 1.0f) * x[j];
+        for (j = 0; j < C; j++) gx[j] += rs * (g[j] * (a->w ? a->w[j] : 1.0f) - x[j] * rs * rs * (float)(dot / (double)C));
+    }
+}
+static int rl__cpu_rmsnorm_bwd(void *q, float *gx, const float *g, const float *x, const float *w, const float *rstd, int64_t R, int64_t C) {
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.y = gx; a.g = g; a.x = x; a.w = w; a.s = (float *)rstd; a.C = C;
+    rl_pool_for((rl_pool *)q, R, RL__MAX(1, 16384 / RL__MAX(C, 1)), rl__rmsnorm_bwd_rows, &a);
+    return 0;
+}
+static void rl__unary_part(void *ctx, int64_t i0, int64_t i1, int tid) {
+    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    const rl__kern *K = rl__kern_get();
+    RL__UNUSED(tid);
+    switch (a->fn) {
+    case RL__F_EXP: K->exp(a->y + i0, a->x + i0, i1 - i0); break;
+    case RL__F_SIGMOID: K->sigmoid(a->y + i0, a->x + i0, i1 - i0); break;
+    case RL__F_TANH: K->tanh(a->y + i0, a->x + i0, i1 - i0); break;
+    case RL__F_SOFTPLUS: K->softplus(a->y + i0, a->x + i0, i1 - i0); break;
+    case RL__F_SILU: K->silu(a->y + i0, a->x + i0, i1 - i0); break;
+    default: K->swiglu(a->y + i0, a->x + i0, a->b + i0, i1 - i0); break; /* fn -1 */
+    }
+}
+static int rl__cpu_unary(void *q, int fn, float *y, const float *x, int64_t n) {
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.fn = fn; a.y = y; a.x = x;
+    rl_pool_for((rl_pool *)q, n, 16384, rl__unary_part, &a);
+    return 0;
+}
+static int rl__cpu_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n) {
+    int64_t i;
+    RL__UNUSED(q);
+    for (i = 0; i < n; i++) {
+        float d, s;
+        switch (fn) {
+        case RL__F_EXP: d = y[i]; break;
+        case RL__F_SIGMOID: d = y[i] * (1.0f - y[i]); break;
+        case RL__F_TANH: d = 1.0f - y[i] * y[i]; break;
+        case RL__F_SOFTPLUS: d = 1.0f / (1.0f + expf(-x[i])); break;
+        default: s = 1.0f / (1.0f + expf(-x[i])); d = s * (1.0f + x[i] * (1.0f - s)); break;
+        }
+        gx[i] += g[i] * d;
+    }
+    return 0;
+}
+static int rl__cpu_swiglu(void *q, float *y, const float *a, const float *b, int64_t n) {
+    rl__rows_arg r;
+    memset(&r, 0, sizeof r);
+    r.fn = -1; r.y = y; r.x = a; r.b = b;
+    rl_pool_for((rl_pool *)q, n, 16384, rl__unary_part, &r);
+    return 0;
+}
+static int rl__cpu_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n) {
+    int64_t i;
+    RL__UNUSED(q);
+    for (i = 0; i < n; i++) {
+        float s = 1.0f / (1.0f + expf(-a[i]));
+        if (ga) ga[i] += g[i] * b[i] * s * (1.0f + a[i] * (1.0f - s));
+        if (gb) gb[i] += g[i] * a[i] * s;
+    }
+    return 0;
+}
+static int rl__cpu_sum(void *q, float *y, const float *x, int64_t n) {
+    double s = 0;
+    int64_t i;
+    RL__UNUSED(q);
+    for (i = 0; i < n; i++) s += x[i];
+    y[0] = (float)s;
+    return 0;
+}
+static int rl__cpu_sum_bwd(void *q, float *gx, const float *g, int64_t n) {
+    int64_t i;
+    RL__UNUSED(q);
+    for (i = 0; i < n; i++) gx[i] += g[0];
+    return 0;
+}
+static const rl__ops rl__cpu_ops = {
+    "cpu", rl__cpu_last_error, rl__cpu_alloc, rl__aligned_free, rl__cpu_zero, rl__cpu_copy,
+    rl__cpu_add, rl__cpu_axpy, rl__cpu_mul, rl__cpu_rowvec, rl__cpu_colsum, rl__cpu_gemm,
+    rl__cpu_rmsnorm, rl__cpu_rmsnorm_bwd, rl__cpu_unary, rl__cpu_unary_bwd, rl__cpu_swiglu, rl__cpu_swiglu_bwd,
+    rl__cpu_sum, rl__cpu_sum_bwd,
+};
+
+/* ---- a CUDA device's table: radlads_cuda.cu's twins ---- */
+#ifdef RADLADS_CUDA
+static int rl__cuda_gemm(void *q, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B,
+                         int b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int acc, int bf16) {
+    RL__UNUSED(q);
+    return rl_cuda_gemm(M, N, K, A, a_rs, a_cs, B, b_type == RL_BF16, b_rs, b_cs, C, ldc, acc, bf16 ? 2 : 0);
+}
+static const rl__ops rl__cuda_ops = {
+    "cuda", rl_cuda_last_error, rl_cuda_malloc, rl_cuda_free, rl_cuda_zero, rl_cuda_copy,
+    rl_cuda_add, rl_cuda_axpy, rl_cuda_mul, rl_cuda_rowvec, rl_cuda_colsum, rl__cuda_gemm,
+    rl_cuda_rmsnorm, rl_cuda_rmsnorm_bwd, rl_cuda_unary, rl_cuda_unary_bwd, rl_cuda_swiglu, rl_cuda_swiglu_bwd,
+    rl_cuda_sum, rl_cuda_sum_bwd,
+};
+static rl_device rl__cuda_device = {&rl__cuda_ops, NULL};
+RLDEF rl_device *rl_device_cuda(void) {
+    if (!rl_cuda_available()) {
+        rl__fail(RL_ERR_UNSUPPORTED, "no usable CUDA device: %s", rl_cuda_last_error());
+        return NULL;
+    }
+    return &rl__cuda_device;
+}
+#else
+RLDEF rl_device *rl_device_cuda(void) {
+    rl__fail(RL_ERR_UNSUPPORTED, "this program was built without RADLADS_CUDA (radlads_cuda.cu)");
+    return NULL;
+}
+#endif
+static const rl__ops *rl__ops_of(const rl_device *d) { return d ? d->ops : &rl__cpu_ops; }
 
 
 /* ==== 4. models ============================================================ */
@@ -5775,8 +6086,8 @@ static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__
 #if defined(RADLADS_NO_TRAINING) /* ops are told apart by their backward functions: none here */
     {NULL, "all ops"}};
 #else
-    {rl__add_bwd, "add/sub"}, {rl__mul_bwd, "mul"}, {rl__scale_bwd, "scale"}, {rl__add_row_bwd, "add_row"},
-    {rl__mul_row_bwd, "mul_row"}, {rl__linear_bwd, "linear"}, {rl__matmul_bwd, "matmul"},
+    {rl__add_bwd, "add/sub"}, {rl__mul_bwd, "mul"}, {rl__scale_bwd, "scale"}, {rl__rowvec_bwd, "add_row/mul_row"},
+    {rl__to_bwd, "rl_to"}, {rl__linear_bwd, "linear"}, {rl__matmul_bwd, "matmul"},
     {rl__rmsnorm_bwd, "rmsnorm"}, {rl__groupnorm_bwd, "groupnorm"}, {rl__softmax_bwd, "(log)softmax"},
     {rl__unary_bwd, "exp/sigmoid/tanh/softplus/silu"}, {rl__swiglu_bwd, "swiglu"}, {rl__l2norm_bwd, "l2norm"},
     {rl__rope_bwd, "rope"}, {rl__attention_bwd, "attention"}, {rl__embedding_bwd, "embedding"},

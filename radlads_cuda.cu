@@ -167,6 +167,33 @@ void rl_cuda_free(void *p);                                           /* NULL is
 int rl_cuda_copy(void *dst, const void *src, size_t bytes, int kind); /* 1 host->device, 2 device->host, 3 device->device */
 int rl_cuda_sync(void); /* wait for the device; reports execution errors of queued kernels */
 
+/* The ops of radlads.h's device seam (section 3, the table rl__ops): the same math as the
+   CPU entries beside each op there, on device pointers. fp32, row-major, contiguous;
+   "R, C": R rows of C values; gradients are added (+=). q: the stream (NULL, the default
+   one, is all there is so far). Each returns once its kernel is queued: 0, or -1 for bad
+   arguments, -2 when the launch fails. */
+int rl_cuda_zero(void *p, size_t bytes);
+int rl_cuda_add(void *q, float *y, const float *a, float s, const float *b, int64_t n);     /* y = a + s·b */
+int rl_cuda_axpy(void *q, float *y, float s, const float *x, int64_t n);                   /* y += s·x */
+int rl_cuda_mul(void *q, float *y, const float *a, const float *b, int64_t n, int acc);     /* y (+)= a ⊙ b */
+/* y = x + v (mode 0), x ⊙ v (1), y += x ⊙ v (2); v [C] broadcast over the R rows */
+int rl_cuda_rowvec(void *q, float *y, const float *x, const float *v, int64_t R, int64_t C, int mode);
+/* gv[j] += Σ_r g[r,j]·x[r,j]·s[r] (x, s NULL: ones), rows summed in order (as the CPU) */
+int rl_cuda_colsum(void *q, float *gv, const float *g, const float *x, const float *s, int64_t R, int64_t C);
+/* RMSNorm rows: rstd[r] = (mean(x²) + eps)^-½, y = x·rstd ⊙ w (w NULL: ones); its x gradient
+   gx += rstd·(g ⊙ w − x·rstd²·mean(g ⊙ w ⊙ x)) */
+int rl_cuda_rmsnorm(void *q, float *y, float *rstd, const float *x, const float *w, int64_t R, int64_t C, float eps);
+int rl_cuda_rmsnorm_bwd(void *q, float *gx, const float *g, const float *x, const float *w, const float *rstd, int64_t R, int64_t C);
+/* y = f(x); gx += g·f'(x) from x and y. fn: 0 exp, 1 sigmoid, 2 tanh, 3 softplus, 4 silu */
+int rl_cuda_unary(void *q, int fn, float *y, const float *x, int64_t n);
+int rl_cuda_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n);
+/* y = silu(a) ⊙ b; ga, gb (either NULL) += its gradients */
+int rl_cuda_swiglu(void *q, float *y, const float *a, const float *b, int64_t n);
+int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n);
+/* y[0] = Σ x (one block, double accumulation, deterministic); gx += g[0] */
+int rl_cuda_sum(void *q, float *y, const float *x, int64_t n);
+int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n);
+
 /* Host-pointer versions (what radlads.h calls). Same arguments and shapes as above, all
    in host memory. The forwards may hand back ck (host, or NULL), e.g. into the CPU op's
    kept-state buffer so that a CPU backward can follow. The backwards take state_in (or
@@ -271,6 +298,11 @@ extern "C" int rl_cuda_copy(void *dst, const void *src, size_t bytes, int kind) 
     if (!bytes) return 0;
     e = cudaMemcpy(dst, src, bytes, kind == 1 ? cudaMemcpyHostToDevice : kind == 2 ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice);
     return e == cudaSuccess ? 0 : rl__cu_fail(-2, "rl_cuda_copy(%zu bytes): %s", bytes, cudaGetErrorString(e));
+}
+
+extern "C" int rl_cuda_zero(void *p, size_t bytes) {
+    cudaError_t e = bytes ? cudaMemset(p, 0, bytes) : cudaSuccess;
+    return e == cudaSuccess ? 0 : rl__cu_fail(-2, "rl_cuda_zero(%zu bytes): %s", bytes, cudaGetErrorString(e));
 }
 
 extern "C" int rl_cuda_sync(void) {
@@ -1358,4 +1390,179 @@ extern "C" int rl_cuda_gemm(int64_t M, int64_t N, int64_t K, const float *A, int
 fail:
     if (ws) cudaFree(ws);
     return rc;
+}
+
+/* ==== the ops of the device seam ===========================================
+   Elementwise ops: one thread per element, grid-stride. Row ops (RMSNorm): one block of
+   RL_ROWT threads per row, a tree sum in shared memory. Column sums: one thread per column
+   walking the rows in order. Performance is not tuned yet (issue 10: fused chains, vector
+   loads); these are the twins that make a step run where its tensors live. */
+
+#define RL_ROWT 256 /* threads of a row block: a power of two */
+
+static unsigned rl__grid(int64_t n) {
+    int64_t b = (n + 255) / 256;
+    return (unsigned)(b < 1 ? 1 : b > 4096 ? 4096 : b);
+}
+#define RL_EACH(i, n) for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
+/* after a launch: 0, or -2 with the launch's error */
+static int rl__launched(const char *what) {
+    cudaError_t e = cudaGetLastError();
+    return e == cudaSuccess ? 0 : rl__cu_fail(-2, "%s: %s", what, cudaGetErrorString(e));
+}
+
+/* the sum of v over the block (blockDim.x a power of two), in every thread; sh holds
+   blockDim.x values of T */
+template <typename T>
+static __device__ __forceinline__ T rl__block_sum(T v, T *sh) {
+    const int t = (int)threadIdx.x;
+    sh[t] = v;
+    __syncthreads();
+    for (int h = (int)blockDim.x / 2; h > 0; h >>= 1) {
+        if (t < h) sh[t] += sh[t + h];
+        __syncthreads();
+    }
+    v = sh[0];
+    __syncthreads();
+    return v;
+}
+
+static __global__ void rl__k_add(int64_t n, float *y, const float *a, float s, const float *b) {
+    RL_EACH(i, n) y[i] = a[i] + s * b[i];
+}
+static __global__ void rl__k_axpy(int64_t n, float *y, float s, const float *x) {
+    RL_EACH(i, n) y[i] += s * x[i];
+}
+static __global__ void rl__k_mul(int64_t n, float *y, const float *a, const float *b, int acc) {
+    RL_EACH(i, n) y[i] = acc ? y[i] + a[i] * b[i] : a[i] * b[i];
+}
+static __global__ void rl__k_rowvec(int64_t R, int64_t C, float *y, const float *x, const float *v, int mode) {
+    RL_EACH(i, R * C) {
+        float u = v[i % C];
+        y[i] = mode == 0 ? x[i] + u : mode == 1 ? x[i] * u : y[i] + x[i] * u;
+    }
+}
+static __global__ void rl__k_colsum(int64_t R, int64_t C, float *gv, const float *g, const float *x, const float *s) {
+    RL_EACH(j, C) {
+        float acc = gv[j];
+        for (int64_t r = 0; r < R; r++) acc += g[r * C + j] * (x ? x[r * C + j] : 1.0f) * (s ? s[r] : 1.0f);
+        gv[j] = acc;
+    }
+}
+static __global__ void rl__k_rmsnorm(int64_t R, int64_t C, float *y, float *rstd, const float *x, const float *w, float eps) {
+    for (int64_t r = blockIdx.x; r < R; r += gridDim.x) {
+        const float *xr = x + r * C;
+        float ss = 0, rs;
+        for (int64_t j = threadIdx.x; j < C; j += blockDim.x) ss += xr[j] * xr[j];
+        rs = 1.0f / sqrtf(rl__block_sum(ss, RL_SMEM) / (float)C + eps);
+        if (threadIdx.x == 0) rstd[r] = rs;
+        for (int64_t j = threadIdx.x; j < C; j += blockDim.x) y[r * C + j] = xr[j] * rs * (w ? w[j] : 1.0f);
+    }
+}
+static __global__ void rl__k_rmsnorm_bwd(int64_t R, int64_t C, float *gx, const float *g, const float *x, const float *w, const float *rstd) {
+    for (int64_t r = blockIdx.x; r < R; r += gridDim.x) {
+        const float *xr = x + r * C, *gr = g + r * C;
+        float dot = 0, rs = rstd[r], m;
+        for (int64_t j = threadIdx.x; j < C; j += blockDim.x) dot += gr[j] * (w ? w[j] : 1.0f) * xr[j];
+        m = rl__block_sum(dot, RL_SMEM) / (float)C;
+        for (int64_t j = threadIdx.x; j < C; j += blockDim.x) gx[r * C + j] += rs * (gr[j] * (w ? w[j] : 1.0f) - xr[j] * rs * rs * m);
+    }
+}
+static __device__ __forceinline__ float rl__sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
+static __global__ void rl__k_unary(int64_t n, int fn, float *y, const float *x) {
+    RL_EACH(i, n) {
+        float v = x[i];
+        y[i] = fn == 0 ? expf(v) : fn == 1 ? rl__sigm(v) : fn == 2 ? tanhf(v) : fn == 3 ? (v > 0 ? v + log1pf(expf(-v)) : log1pf(expf(v))) : v * rl__sigm(v);
+    }
+}
+static __global__ void rl__k_unary_bwd(int64_t n, int fn, float *gx, const float *g, const float *x, const float *y) {
+    RL_EACH(i, n) {
+        float s = rl__sigm(x[i]);
+        float d = fn == 0 ? y[i] : fn == 1 ? y[i] * (1.0f - y[i]) : fn == 2 ? 1.0f - y[i] * y[i] : fn == 3 ? s : s * (1.0f + x[i] * (1.0f - s));
+        gx[i] += g[i] * d;
+    }
+}
+static __global__ void rl__k_swiglu(int64_t n, float *y, const float *a, const float *b) {
+    RL_EACH(i, n) y[i] = a[i] * rl__sigm(a[i]) * b[i];
+}
+static __global__ void rl__k_swiglu_bwd(int64_t n, float *ga, float *gb, const float *g, const float *a, const float *b) {
+    RL_EACH(i, n) {
+        float s = rl__sigm(a[i]);
+        if (ga) ga[i] += g[i] * b[i] * s * (1.0f + a[i] * (1.0f - s));
+        if (gb) gb[i] += g[i] * a[i] * s;
+    }
+}
+static __global__ void rl__k_sum(int64_t n, float *y, const float *x) {
+    double acc = 0;
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) acc += x[i];
+    acc = rl__block_sum(acc, (double *)(void *)RL_SMEM);
+    if (threadIdx.x == 0) y[0] = (float)acc;
+}
+static __global__ void rl__k_sum_bwd(int64_t n, float *gx, const float *g) {
+    RL_EACH(i, n) gx[i] += g[0];
+}
+
+#define RL_ELEMENTWISE(what, n, kern, ...)                                  \
+    do {                                                                    \
+        (void)q;                                                            \
+        if ((n) < 0) return rl__cu_fail(-1, "%s: %lld elements", what, (long long)(n)); \
+        if ((n) == 0) return 0;                                             \
+        RL_LAUNCH(kern, rl__grid(n), 256, 0, __VA_ARGS__);                  \
+        return rl__launched(what);                                          \
+    } while (0)
+
+extern "C" int rl_cuda_add(void *q, float *y, const float *a, float s, const float *b, int64_t n) {
+    RL_ELEMENTWISE("rl_cuda_add", n, rl__k_add, n, y, a, s, b);
+}
+extern "C" int rl_cuda_axpy(void *q, float *y, float s, const float *x, int64_t n) {
+    RL_ELEMENTWISE("rl_cuda_axpy", n, rl__k_axpy, n, y, s, x);
+}
+extern "C" int rl_cuda_mul(void *q, float *y, const float *a, const float *b, int64_t n, int acc) {
+    RL_ELEMENTWISE("rl_cuda_mul", n, rl__k_mul, n, y, a, b, acc);
+}
+extern "C" int rl_cuda_rowvec(void *q, float *y, const float *x, const float *v, int64_t R, int64_t C, int mode) {
+    if (C < 1 || mode < 0 || mode > 2) return rl__cu_fail(-1, "rl_cuda_rowvec: %lld columns, mode %d", (long long)C, mode);
+    RL_ELEMENTWISE("rl_cuda_rowvec", R * C, rl__k_rowvec, R, C, y, x, v, mode);
+}
+extern "C" int rl_cuda_colsum(void *q, float *gv, const float *g, const float *x, const float *s, int64_t R, int64_t C) {
+    if (R < 0) return rl__cu_fail(-1, "rl_cuda_colsum: %lld rows", (long long)R);
+    RL_ELEMENTWISE("rl_cuda_colsum", C, rl__k_colsum, R, C, gv, g, x, s);
+}
+extern "C" int rl_cuda_unary(void *q, int fn, float *y, const float *x, int64_t n) {
+    if (fn < 0 || fn > 4) return rl__cu_fail(-1, "rl_cuda_unary: function %d", fn);
+    RL_ELEMENTWISE("rl_cuda_unary", n, rl__k_unary, n, fn, y, x);
+}
+extern "C" int rl_cuda_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n) {
+    if (fn < 0 || fn > 4) return rl__cu_fail(-1, "rl_cuda_unary_bwd: function %d", fn);
+    RL_ELEMENTWISE("rl_cuda_unary_bwd", n, rl__k_unary_bwd, n, fn, gx, g, x, y);
+}
+extern "C" int rl_cuda_swiglu(void *q, float *y, const float *a, const float *b, int64_t n) {
+    RL_ELEMENTWISE("rl_cuda_swiglu", n, rl__k_swiglu, n, y, a, b);
+}
+extern "C" int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n) {
+    RL_ELEMENTWISE("rl_cuda_swiglu_bwd", n, rl__k_swiglu_bwd, n, ga, gb, g, a, b);
+}
+extern "C" int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n) {
+    RL_ELEMENTWISE("rl_cuda_sum_bwd", n, rl__k_sum_bwd, n, gx, g);
+}
+extern "C" int rl_cuda_sum(void *q, float *y, const float *x, int64_t n) {
+    (void)q;
+    if (n < 0) return rl__cu_fail(-1, "rl_cuda_sum: %lld elements", (long long)n);
+    RL_LAUNCH(rl__k_sum, 1, RL_ROWT, RL_ROWT * sizeof(double), n, y, x);
+    return rl__launched("rl_cuda_sum");
+}
+static unsigned rl__row_blocks(int64_t R) { return (unsigned)(R < 1 ? 1 : R > 65535 ? 65535 : R); }
+extern "C" int rl_cuda_rmsnorm(void *q, float *y, float *rstd, const float *x, const float *w, int64_t R, int64_t C, float eps) {
+    (void)q;
+    if (R < 0 || C < 1) return rl__cu_fail(-1, "rl_cuda_rmsnorm: %lld rows of %lld", (long long)R, (long long)C);
+    if (!R) return 0;
+    RL_LAUNCH(rl__k_rmsnorm, rl__row_blocks(R), RL_ROWT, RL_ROWT * sizeof(float), R, C, y, rstd, x, w, eps);
+    return rl__launched("rl_cuda_rmsnorm");
+}
+extern "C" int rl_cuda_rmsnorm_bwd(void *q, float *gx, const float *g, const float *x, const float *w, const float *rstd, int64_t R, int64_t C) {
+    (void)q;
+    if (R < 0 || C < 1) return rl__cu_fail(-1, "rl_cuda_rmsnorm_bwd: %lld rows of %lld", (long long)R, (long long)C);
+    if (!R) return 0;
+    RL_LAUNCH(rl__k_rmsnorm_bwd, rl__row_blocks(R), RL_ROWT, RL_ROWT * sizeof(float), R, C, gx, g, x, w, rstd);
+    return rl__launched("rl_cuda_rmsnorm_bwd");
 }

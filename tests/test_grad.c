@@ -129,6 +129,8 @@ static rl_tensor *b_ce(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; retu
 static rl_tensor *b_kl(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_kl_div(c, in[0], in[1]); }
 static rl_tensor *b_l2d(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_l2_dist(c, in[0], in[1]); }
 static rl_tensor *b_sum(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_sum(c, in[0]); }
+/* rl_to the host: a copy whose gradient flows back (the device seam's move, with no device) */
+static rl_tensor *b_to(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_mul(c, rl_to(c, in[0], NULL), in[0]); }
 static rl_tensor *b_add_scalar(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_add_scalar(c, in[0], 0.3f); }
 static rl_tensor *b_slice(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_slice_cols(c, in[0], 2, 7); }
 static rl_tensor *b_repeat_kv(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_repeat_kv(c, in[0], 6, 2); }
@@ -196,10 +198,11 @@ int main(void) {
     }
     rlt_end();
 
-    rlt_begin("grad row broadcasts (add_row mul_row) and sum");
+    rlt_begin("grad row broadcasts (add_row mul_row), sum and rl_to");
     for (d = 0; d < 3; d++) {
         spec_t s = S1(dims[d][0], dims[d][1], -2, 2);
         gradcheck("sum", &s, b_sum, NULL, 1e-3);
+        gradcheck("rl_to", &s, b_to, NULL, 1e-3);
         add_in(&s, 0, dims[d][1], -2, 2);
         gradcheck("add_row", &s, b_add_row, NULL, 1e-3);
         gradcheck("mul_row", &s, b_mul_row, NULL, 1e-3);
@@ -353,6 +356,9 @@ int main(void) {
             int32_t bad_ids[2] = {0, 9};
             RLT_CHECK(rl_embedding(&c, bad_ids, 2, &ta) == NULL && strstr(rl_last_error(), "token id 9"), "out-of-range id: %s", rl_last_error());
         }
+        RLT_CHECK(rl_device_cuda() == NULL && strstr(rl_last_error(), "built without RADLADS_CUDA"),
+                  "no CUDA device in a build without radlads_cuda.cu, and the reason: %s", rl_last_error());
+        RLT_CHECK(!strcmp(rl_device_name(NULL), "cpu"), "the host is called cpu");
         rl_ctx_free(&c);
     }
     rlt_end();

@@ -31,7 +31,7 @@ EMU_FLAGS     ?= -O2 -g
 
 .PHONY: cuda test-cuda bench-cuda cuda-emu test-cuda-emu
 
-RL_CUDA_TESTS := test_cuda_scans test_cuda_gemm
+RL_CUDA_TESTS := test_cuda_scans test_cuda_gemm test_cuda_ops
 .PRECIOUS: $(RL_CUDA_B)/test_cuda_%.o $(RL_CUDA_EMU_B)/test_cuda_%.o
 
 cuda: $(RL_CUDA_B)/radlads_cuda.o $(addprefix $(RL_CUDA_B)/,$(RL_CUDA_TESTS))
@@ -50,6 +50,7 @@ $(RL_CUDA_B)/test_cuda_%: $(RL_CUDA_B)/test_cuda_%.o $(RL_CUDA_B)/radlads_cuda.o
 test-cuda: $(addprefix $(RL_CUDA_B)/,$(RL_CUDA_TESTS))
 	$(RL_CUDA_B)/test_cuda_scans
 	$(RL_CUDA_B)/test_cuda_gemm
+	$(RL_CUDA_B)/test_cuda_ops
 
 bench-cuda: $(RL_CUDA_B)/test_cuda_scans
 	$(RL_CUDA_B)/test_cuda_scans --bench --batch $(or $(BENCH_BATCH),1)
@@ -76,3 +77,4 @@ test-cuda-emu: $(RL_CUDA_EMU_B)/test_cublas_emu $(addprefix $(RL_CUDA_EMU_B)/,$(
 	$(RL_CUDA_EMU_B)/test_cublas_emu
 	$(RL_CUDA_EMU_B)/test_cuda_scans
 	$(RL_CUDA_EMU_B)/test_cuda_gemm
+	$(RL_CUDA_EMU_B)/test_cuda_ops
