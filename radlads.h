@@ -447,6 +447,29 @@ int rl_cuda_swiglu(void *q, float *y, const float *a, const float *b, int64_t n)
 int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n);
 int rl_cuda_sum(void *q, float *y, const float *x, int64_t n);
 int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n);
+int rl_cuda_affine(void *q, float *y, const float *x, float a, float b, int64_t n);
+int rl_cuda_copy3d(void *q, float *y, int64_t ysb, int64_t ysr, const float *x, int64_t xsb, int64_t xsr, int64_t B, int64_t R,
+                   int64_t C, int acc);
+int rl_cuda_embedding(void *q, float *y, const void *E, int e_bf16, const int32_t *ids, int64_t n, int64_t C);
+int rl_cuda_embedding_bwd(void *q, float *gE, const float *g, const int32_t *ids, int64_t n, int64_t C);
+int rl_cuda_rope(void *q, float *y, const float *x, const float *tab, int64_t R, int64_t T, int64_t C, int d, int inverse, int acc);
+int rl_cuda_l2norm(void *q, float *y, float *rinv, const float *x, int64_t S, int d, float eps);
+int rl_cuda_l2norm_bwd(void *q, float *gx, const float *g, const float *y, const float *rinv, int64_t S, int d, float eps);
+int rl_cuda_groupnorm(void *q, float *y, float *stats, const float *x, const float *w, const float *b, int64_t R, int64_t C, int G, float eps);
+int rl_cuda_groupnorm_bwd(void *q, float *gx, float *gw, float *gb, const float *g, const float *x, const float *w, const float *stats,
+                          int64_t R, int64_t C, int G);
+int rl_cuda_softmax(void *q, float *y, const float *x, int64_t R, int64_t C, int logspace);
+int rl_cuda_softmax_bwd(void *q, float *gx, const float *g, const float *y, int64_t R, int64_t C, int logspace);
+int rl_cuda_cross_entropy(void *q, float *loss, float *lse, const float *x, const int32_t *tg, int64_t R, int64_t V, float inv_count);
+int rl_cuda_cross_entropy_bwd(void *q, float *gx, const float *gloss, const float *x, const float *lse, const int32_t *tg, int64_t R,
+                              int64_t V, float inv_count);
+int rl_cuda_kl_div(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V);
+int rl_cuda_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss, const float *s, const float *t, const float *aux, int64_t R, int64_t V);
+int rl_cuda_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C);
+int rl_cuda_l2_dist_bwd(void *q, float *gy, float *gt, const float *gloss, const float *y, const float *t, const float *norms, int64_t R, int64_t C);
+int rl_cuda_attention(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int H, int KVH, int d);
+int rl_cuda_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K, const float *V,
+                          const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
 #endif
 
 /* A sequence mixer: the teacher's softmax attention, or a RAD-RWKV6/7 student mixer that
@@ -1596,7 +1619,8 @@ typedef struct rl__ops {
     /* RMSNorm rows: y = x·rstd ⊙ w (w NULL = ones), rstd[r] = (mean(x²) + eps)^-½; its x gradient */
     int (*rmsnorm)(void *q, float *y, float *rstd, const float *x, const float *w, int64_t R, int64_t C, float eps);
     int (*rmsnorm_bwd)(void *q, float *gx, const float *g, const float *x, const float *w, const float *rstd, int64_t R, int64_t C);
-    /* y = f(x), gx += g·f'(x) from x and y; fn: 0 exp, 1 sigmoid, 2 tanh, 3 softplus, 4 silu */
+    /* y = f(x), gx += g·f'(x) from x and y; fn: 0 exp, 1 sigmoid, 2 tanh, 3 softplus, 4 silu,
+       5 the RAD-RWKV6 log-decay max(−exp(x), −5) (its gradient 0 where clamped) */
     int (*unary)(void *q, int fn, float *y, const float *x, int64_t n);
     int (*unary_bwd)(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n);
     /* y = silu(a) ⊙ b; ga, gb (either NULL) += its gradients */
@@ -1604,6 +1628,40 @@ typedef struct rl__ops {
     int (*swiglu_bwd)(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n);
     int (*sum)(void *q, float *y, const float *x, int64_t n);                 /* y[0] = Σ x (double accumulation) */
     int (*sum_bwd)(void *q, float *gx, const float *g, int64_t n);            /* gx += g[0] */
+    int (*affine)(void *q, float *y, const float *x, float a, float b, int64_t n); /* y = a·x + b */
+    /* y[b·ysb + r·ysr + j] (+)= x[b·xsb + r·xsr + j] for b < B, r < R, j < C (acc 0: =, 1: +=) */
+    int (*copy3d)(void *q, float *y, int64_t ysb, int64_t ysr, const float *x, int64_t xsb, int64_t xsr, int64_t B, int64_t R,
+                  int64_t C, int acc);
+    /* y[i] = E[ids[i]] (rows of C; E of type e_type: F32, BF16, ...; ids in the place's memory);
+       gE[ids[i]] += g[i] */
+    int (*embedding)(void *q, float *y, const void *E, int e_type, const int32_t *ids, int64_t n, int64_t C);
+    int (*embedding_bwd)(void *q, float *gE, const float *g, const int32_t *ids, int64_t n, int64_t C);
+    /* RoPE on R rows of C = heads·d, row r at position r % T, table tab of rl_rope: y (+)= the
+       rotation of x (acc), by the angles or, inverse, by minus them */
+    int (*rope)(void *q, float *y, const float *x, const float *tab, int64_t R, int64_t T, int64_t C, int d, int inverse, int acc);
+    /* S slices of d: y = x·rinv, rinv = 1/max(‖x‖, eps); its x gradient */
+    int (*l2norm)(void *q, float *y, float *rinv, const float *x, int64_t S, int d, float eps);
+    int (*l2norm_bwd)(void *q, float *gx, const float *g, const float *y, const float *rinv, int64_t S, int d, float eps);
+    /* GroupNorm of R rows of C in G groups, stats [R·G][mean, rstd]; gradients (each may be NULL) */
+    int (*groupnorm)(void *q, float *y, float *stats, const float *x, const float *w, const float *b, int64_t R, int64_t C, int G, float eps);
+    int (*groupnorm_bwd)(void *q, float *gx, float *gw, float *gb, const float *g, const float *x, const float *w, const float *stats,
+                         int64_t R, int64_t C, int G);
+    /* row softmax (logspace 0) or log-softmax (1); its x gradient from y */
+    int (*softmax)(void *q, float *y, const float *x, int64_t R, int64_t C, int logspace);
+    int (*softmax_bwd)(void *q, float *gx, const float *g, const float *y, int64_t R, int64_t C, int logspace);
+    /* losses to loss[0], the row statistics they keep, and their gradients (gloss: the
+       place's scalar); cross entropy: inv_count = 1 / rows with a target >= 0 */
+    int (*cross_entropy)(void *q, float *loss, float *lse, const float *x, const int32_t *tg, int64_t R, int64_t V, float inv_count);
+    int (*cross_entropy_bwd)(void *q, float *gx, const float *gloss, const float *x, const float *lse, const int32_t *tg, int64_t R,
+                             int64_t V, float inv_count);
+    int (*kl_div)(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V);
+    int (*kl_div_bwd)(void *q, float *gs, float *gt, const float *gloss, const float *s, const float *t, const float *aux, int64_t R, int64_t V);
+    int (*l2_dist)(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C);
+    int (*l2_dist_bwd)(void *q, float *gy, float *gt, const float *gloss, const float *y, const float *t, const float *norms, int64_t R, int64_t C);
+    /* causal GQA softmax attention of B sequences of T tokens, lse [B, H, T]; its gradients */
+    int (*attention)(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int H, int KVH, int d);
+    int (*attention_bwd)(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K, const float *V,
+                         const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
 } rl__ops;
 struct rl_device {
     const rl__ops *ops;
@@ -3484,10 +3542,8 @@ static int rl__same(rl_ctx *c, const char *op, const rl_tensor *a, const rl_tens
     return 1;
 }
 
-/* Run fn over rows in parallel with chunks of at least ~16k elements. */
-static void rl__par_rows(rl_ctx *c, int64_t rows, int64_t cols, rl_task_fn fn, void *ctx) {
-    rl_pool_for(c->pool, rows, RL__MAX(1, 16384 / RL__MAX(cols, 1)), fn, ctx);
-}
+/* rows per task of a row-parallel op: chunks of at least ~16k elements */
+static int64_t rl__rows_grain(int64_t cols) { return RL__MAX(1, 16384 / RL__MAX(cols, 1)); }
 
 /* ---- add, sub, mul, scale ---- */
 
@@ -3676,95 +3732,44 @@ RLDEF rl_tensor *rl_rmsnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, float eps) {
 
 /* ---- GroupNorm over `groups` equal slices of each row, affine per channel ---- */
 
-static void rl__groupnorm_fwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
-    rl__node *n = (rl__node *)ctx;
-    int64_t C = rl_cols(n->out), G = n->i[0], d = C / G, r, gi;
-    const float *w = n->in[1] ? rl_f32(n->in[1]) : NULL, *b = n->in[2] ? rl_f32(n->in[2]) : NULL;
-    RL__UNUSED(tid);
-    for (r = r0; r < r1; r++)
-        for (gi = 0; gi < G; gi++) {
-            int64_t o = r * C + gi * d;
-            rl__kern_get()->layernorm(rl_f32(n->out) + o, rl_f32(n->in[0]) + o, w ? w + gi * d : NULL,
-                                      b ? b + gi * d : NULL, d, n->f[0], &n->aux[2 * (r * G + gi)],
-                                      &n->aux[2 * (r * G + gi) + 1]);
-        }
-}
 RL__BWD void rl__groupnorm_bwd(rl_ctx *c, rl__node *n) {
-    int64_t C = rl_cols(n->out), R = rl_rows(n->out), G = n->i[0], d = C / G, r, gi, j;
-    const float *w = n->in[1] ? rl_f32(n->in[1]) : NULL;
     float *gx = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL;
     float *gw = rl__wants(n->in[1]) ? rl__grad(c, n->in[1]) : NULL;
     float *gb = rl__wants(n->in[2]) ? rl__grad(c, n->in[2]) : NULL;
-    for (r = 0; r < R; r++)
-        for (gi = 0; gi < G; gi++) {
-            int64_t o = r * C + gi * d;
-            const float *x = rl_f32(n->in[0]) + o, *g = n->out->grad + o;
-            float mean = n->aux[2 * (r * G + gi)], rs = n->aux[2 * (r * G + gi) + 1];
-            double s1 = 0, s2 = 0;
-            for (j = 0; j < d; j++) {
-                float xh = (x[j] - mean) * rs, dxh = g[j] * (w ? w[gi * d + j] : 1.0f);
-                s1 += dxh;
-                s2 += (double)dxh * xh;
-                if (gw) gw[gi * d + j] += g[j] * xh;
-                if (gb) gb[gi * d + j] += g[j];
-            }
-            if (gx)
-                for (j = 0; j < d; j++) {
-                    float xh = (x[j] - mean) * rs, dxh = g[j] * (w ? w[gi * d + j] : 1.0f);
-                    gx[o + j] += rs * (dxh - (float)(s1 / (double)d) - xh * (float)(s2 / (double)d));
-                }
-        }
+    RL__ON(c, n->out->dev, "groupnorm backward", groupnorm_bwd, gx, gw, gb, n->out->grad, rl_f32(n->in[0]),
+           n->in[1] ? rl_f32(n->in[1]) : NULL, n->aux, rl_rows(n->out), rl_cols(n->out), (int)n->i[0]);
 }
 RLDEF rl_tensor *rl_groupnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, rl_tensor *b, int groups, float eps) {
     rl_tensor *y;
     rl__node *n;
-    if (rl__bad(c, x) || (w && (rl__bad(c, w) || !rl__row_vec(c, "groupnorm", x, w))) ||
-        (b && (rl__bad(c, b) || !rl__row_vec(c, "groupnorm", x, b))))
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || (w && (rl__bad_on(c, w, x->dev) || !rl__row_vec(c, "groupnorm", x, w))) ||
+        (b && (rl__bad_on(c, b, x->dev) || !rl__row_vec(c, "groupnorm", x, b))))
         return NULL;
     if (groups < 1 || rl_cols(x) % groups)
         return rl__op_fail(c, RL_ERR_ARG, "groupnorm: %lld channels do not split into %d groups", (long long)rl_cols(x), groups);
     if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__groupnorm_bwd, y, x, w, b, NULL))) return NULL;
     n->i[0] = groups;
-    n->f[0] = eps;
-    if (!(n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * 2 * (size_t)(rl_rows(x) * groups))))
-        return rl__op_fail(c, RL_ERR_NOMEM, "groupnorm: out of memory");
-    rl__par_rows(c, rl_rows(x), rl_cols(x), rl__groupnorm_fwd_rows, n);
+    if (!(n->aux = (float *)rl__zalloc_on(c, x->dev, sizeof(float) * 2 * (size_t)(rl_rows(x) * groups))) ||
+        !RL__ON(c, x->dev, "groupnorm", groupnorm, rl_f32(y), n->aux, rl_f32(x), w ? rl_f32(w) : NULL, b ? rl_f32(b) : NULL, rl_rows(x),
+                rl_cols(x), groups, eps))
+        return NULL;
     return y;
 }
 
 /* ---- softmax and log-softmax over rows ---- */
 
-static void rl__softmax_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
-    rl__node *n = (rl__node *)ctx;
-    int64_t C = rl_cols(n->out), r;
-    const rl__kern *K = rl__kern_get();
-    RL__UNUSED(tid);
-    for (r = r0; r < r1; r++) {
-        if (n->i[0]) K->logsoftmax(rl_f32(n->out) + r * C, rl_f32(n->in[0]) + r * C, C);
-        else K->softmax(rl_f32(n->out) + r * C, rl_f32(n->in[0]) + r * C, C);
-    }
-}
 RL__BWD void rl__softmax_bwd(rl_ctx *c, rl__node *n) {
-    int64_t C = rl_cols(n->out), R = rl_rows(n->out), r, j;
-    float *gx = rl__grad(c, n->in[0]);
-    for (r = 0; r < R; r++) {
-        const float *y = rl_f32(n->out) + r * C, *g = n->out->grad + r * C;
-        double s = 0;
-        if (n->i[0]) { /* log-softmax: gx = g - softmax · Σg */
-            for (j = 0; j < C; j++) s += g[j];
-            for (j = 0; j < C; j++) gx[r * C + j] += g[j] - expf(y[j]) * (float)s;
-        } else { /* softmax: gx = y ⊙ (g - Σ g⊙y) */
-            for (j = 0; j < C; j++) s += (double)g[j] * y[j];
-            for (j = 0; j < C; j++) gx[r * C + j] += y[j] * (g[j] - (float)s);
-        }
-    }
+    RL__ON(c, n->out->dev, "softmax backward", softmax_bwd, rl__grad(c, n->in[0]), n->out->grad, rl_f32(n->out), rl_rows(n->out),
+           rl_cols(n->out), (int)n->i[0]);
 }
 static rl_tensor *rl__softmax_op(rl_ctx *c, rl_tensor *x, int logspace) {
     rl_tensor *y;
     rl__node *n;
-    if (rl__bad(c, x) || !(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__softmax_bwd, y, x, NULL, NULL, NULL))) return NULL;
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__like(c, x)) ||
+        !RL__ON(c, x->dev, "softmax", softmax, rl_f32(y), rl_f32(x), rl_rows(x), rl_cols(x), logspace) ||
+        !(n = rl__node_new(c, rl__softmax_bwd, y, x, NULL, NULL, NULL)))
+        return NULL;
     n->i[0] = logspace;
-    rl__par_rows(c, rl_rows(x), rl_cols(x), rl__softmax_rows, n);
     return y;
 }
 RLDEF rl_tensor *rl_softmax(rl_ctx *c, rl_tensor *x) { return rl__softmax_op(c, x, 0); }
@@ -3772,7 +3777,7 @@ RLDEF rl_tensor *rl_logsoftmax(rl_ctx *c, rl_tensor *x) { return rl__softmax_op(
 
 /* ---- elementwise functions: forward by kernel, backward from x and y ---- */
 
-enum { RL__F_EXP, RL__F_SIGMOID, RL__F_TANH, RL__F_SOFTPLUS, RL__F_SILU };
+enum { RL__F_EXP, RL__F_SIGMOID, RL__F_TANH, RL__F_SOFTPLUS, RL__F_SILU, RL__F_LOGDECAY };
 
 RL__BWD void rl__unary_bwd(rl_ctx *c, rl__node *n) {
     RL__ON(c, n->out->dev, "elementwise function backward", unary_bwd, (int)n->i[0], rl__grad(c, n->in[0]), n->out->grad,
@@ -3810,75 +3815,57 @@ RLDEF rl_tensor *rl_swiglu(rl_ctx *c, rl_tensor *gate, rl_tensor *up) {
 /* ---- per-head L2 normalisation: y = x / max(‖x‖, eps) over each head_dim slice ---- */
 
 RL__BWD void rl__l2norm_bwd(rl_ctx *c, rl__node *n) {
-    int64_t d = n->i[0], heads = n->out->n / d, h, j;
-    float *gx = rl__grad(c, n->in[0]);
-    for (h = 0; h < heads; h++) {
-        const float *y = rl_f32(n->out) + h * d, *g = n->out->grad + h * d;
-        float r = n->aux[h];
-        double dot = 0;
-        int clamped = r >= 1.0f / n->f[0]; /* norm below eps: y = x/eps, linear */
-        if (!clamped)
-            for (j = 0; j < d; j++) dot += (double)g[j] * y[j];
-        for (j = 0; j < d; j++) gx[h * d + j] += r * (g[j] - y[j] * (float)dot);
-    }
+    int64_t d = n->i[0];
+    RL__ON(c, n->out->dev, "l2norm backward", l2norm_bwd, rl__grad(c, n->in[0]), n->out->grad, rl_f32(n->out), n->aux, n->out->n / d,
+           (int)d, n->f[0]);
 }
 RLDEF rl_tensor *rl_l2norm(rl_ctx *c, rl_tensor *x, int head_dim, float eps) {
     rl_tensor *y;
     rl__node *n;
-    int64_t h, heads;
-    if (rl__bad(c, x)) return NULL;
+    if (rl__bad_on(c, x, x ? x->dev : NULL)) return NULL;
     if (head_dim < 1 || rl_cols(x) % head_dim)
         return rl__op_fail(c, RL_ERR_ARG, "l2norm: rows of %lld do not split into heads of %d", (long long)rl_cols(x), head_dim);
     if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__l2norm_bwd, y, x, NULL, NULL, NULL))) return NULL;
-    heads = x->n / head_dim;
     n->i[0] = head_dim;
     n->f[0] = eps;
-    if (!(n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)heads))) return rl__op_fail(c, RL_ERR_NOMEM, "l2norm: out of memory");
-    for (h = 0; h < heads; h++) n->aux[h] = rl__kern_get()->l2norm(rl_f32(y) + h * head_dim, rl_f32(x) + h * head_dim, head_dim, eps);
+    if (!(n->aux = (float *)rl__zalloc_on(c, x->dev, sizeof(float) * (size_t)(x->n / head_dim))) ||
+        !RL__ON(c, x->dev, "l2norm", l2norm, rl_f32(y), n->aux, rl_f32(x), x->n / head_dim, head_dim, eps))
+        return NULL;
     return y;
 }
 
-/* ---- RoPE (rotate-half) ---- */
+/* ---- RoPE (rotate-half) ----
+   n->aux: [T][cos(half) sin(half)], then [T][−sin(half)] for the inverse (the transpose of a
+   rotation is the rotation by −angle); the backward rotates the gradient back */
 
-/* n->aux: [T][cos(half) sin(half)], then [T][−sin(half)] for the inverse (the transpose of a
-   rotation is the rotation by −angle) */
-static void rl__rope_apply(rl__node *n, const float *src, float *dst, int inverse) {
-    int64_t T = n->i[0], d = n->i[1], half = d / 2, R = rl_rows(n->out), C = rl_cols(n->out), r, h;
-    const rl__kern *K = rl__kern_get();
-    for (r = 0; r < R; r++) {
-        const float *cs = n->aux + (r % T) * d, *sn = inverse ? n->aux + T * d + (r % T) * half : cs + half;
-        for (h = 0; h < C / d; h++) K->rope(dst + r * C + h * d, src + r * C + h * d, cs, sn, half);
-    }
-}
 RL__BWD void rl__rope_bwd(rl_ctx *c, rl__node *n) {
-    float *tmp = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)n->out->n);
-    if (!tmp) {
-        rl__op_fail(c, RL_ERR_NOMEM, "rope: out of memory");
-        return;
-    }
-    rl__rope_apply(n, n->out->grad, tmp, 1);
-    rl__kern_get()->axpy(rl__grad(c, n->in[0]), 1.0f, tmp, n->out->n);
+    RL__ON(c, n->out->dev, "rope backward", rope, rl__grad(c, n->in[0]), n->out->grad, n->aux, rl_rows(n->out), n->i[0],
+           rl_cols(n->out), (int)n->i[1], 1, 1);
 }
 RLDEF rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const float *inv_freq, int64_t pos0) {
     rl_tensor *y;
     rl__node *n;
     int64_t t, j, half = head_dim / 2;
-    if (rl__bad(c, x)) return NULL;
+    size_t bytes = sizeof(float) * (size_t)(T * (head_dim + half));
+    float *tab;
+    if (rl__bad_on(c, x, x ? x->dev : NULL)) return NULL;
     if (head_dim < 2 || head_dim % 2 || rl_cols(x) % head_dim || T < 1 || rl_rows(x) % T)
         return rl__op_fail(c, RL_ERR_ARG, "rope: rows of %lld values, head_dim %d, T %lld do not fit", (long long)rl_cols(x), head_dim, (long long)T);
     if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__rope_bwd, y, x, NULL, NULL, NULL))) return NULL;
     n->i[0] = T;
     n->i[1] = head_dim;
-    /* cos/sin table per position: [T][cos(half) sin(half)], angles in double; then [T][−sin(half)] */
-    if (!(n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(T * (head_dim + half))))) return rl__op_fail(c, RL_ERR_NOMEM, "rope: out of memory");
+    /* the table per position, angles in double, made on the host (and copied to a device) */
+    if (!(tab = (float *)rl_arena_alloc(&c->arena, bytes))) return rl__op_fail(c, RL_ERR_NOMEM, "rope: out of memory");
     for (t = 0; t < T; t++)
         for (j = 0; j < half; j++) {
             double a = (double)(pos0 + t) * inv_freq[j];
-            n->aux[t * head_dim + j] = (float)cos(a);
-            n->aux[t * head_dim + half + j] = (float)sin(a);
-            n->aux[T * head_dim + t * half + j] = -(float)sin(a);
+            tab[t * head_dim + j] = (float)cos(a);
+            tab[t * head_dim + half + j] = (float)sin(a);
+            tab[T * head_dim + t * half + j] = -(float)sin(a);
         }
-    rl__rope_apply(n, rl_f32(x), rl_f32(y), 0);
+    n->aux = tab;
+    if (x->dev && (!(n->aux = (float *)rl__zalloc_on(c, x->dev, bytes)) || !rl__copy(c, n->aux, x->dev, tab, NULL, bytes))) return NULL;
+    if (!RL__ON(c, x->dev, "rope", rope, rl_f32(y), rl_f32(x), n->aux, rl_rows(x), T, rl_cols(x), head_dim, 0, 0)) return NULL;
     return y;
 }
 
@@ -4011,34 +3998,41 @@ static int rl__attn_run(rl_pool *pool, rl__attn_job *j, int bwd) {
     return 1;
 }
 
-static void rl__attn_job_init(rl__attn_job *j, const rl__node *n) { /* rl_attention's node: all but the gradients */
-    memset(j, 0, sizeof *j);
-    j->q = rl_f32(n->in[0]); j->k = rl_f32(n->in[1]); j->v = rl_f32(n->in[2]);
-    j->o = rl_f32(n->out); j->lse = n->aux;
-    j->T = n->i[0]; j->H = n->i[1]; j->KVH = n->i[2];
-    j->d = rl_cols(n->out) / j->H;
-    j->B = rl_rows(n->out) / j->T;
+/* the host's entries (rl__ops.attention, attention_bwd): the job over the pool */
+static int rl__cpu_attention_run(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B,
+                                 int64_t T, int H, int KVH, int d, const float *gy, float *gq, float *gk, float *gv) {
+    rl__attn_job j;
+    memset(&j, 0, sizeof j);
+    j.q = Q; j.k = K; j.v = V; j.o = y; j.lse = lse;
+    j.B = B; j.T = T; j.H = H; j.KVH = KVH; j.d = d;
+    j.go = gy; j.gq = gq; j.gk = gk; j.gv = gv;
+    if (!rl__attn_run((rl_pool *)q, &j, gy != NULL)) return (int)rl__fail(RL_ERR_NOMEM, "attention: out of memory for scratch");
+    return 0;
+}
+static int rl__cpu_attention(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T,
+                             int H, int KVH, int d) {
+    return rl__cpu_attention_run(q, y, lse, Q, K, V, B, T, H, KVH, d, NULL, NULL, NULL, NULL);
+}
+static int rl__cpu_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K,
+                                 const float *V, const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d) {
+    return rl__cpu_attention_run(q, (float *)y, (float *)lse, Q, K, V, B, T, H, KVH, d, gy, gq, gk, gv);
 }
 
 RL__BWD void rl__attention_bwd(rl_ctx *c, rl__node *n) {
-    rl__attn_job j;
+    int64_t T = n->i[0], H = n->i[1];
+    float *g[3];
     int i;
     for (i = 0; i < 3; i++)
-        if (rl__wants(n->in[i]) && !rl__grad(c, n->in[i])) return;
-    rl__attn_job_init(&j, n);
-    j.go = n->out->grad;
-    j.gq = n->in[0]->requires_grad ? n->in[0]->grad : NULL;
-    j.gk = n->in[1]->requires_grad ? n->in[1]->grad : NULL;
-    j.gv = n->in[2]->requires_grad ? n->in[2]->grad : NULL;
-    if (!rl__attn_run(c->pool, &j, 1)) rl__op_fail(c, RL_ERR_NOMEM, "attention backward: out of memory for scratch");
+        if ((g[i] = rl__wants(n->in[i]) ? rl__grad(c, n->in[i]) : NULL) == NULL && rl__wants(n->in[i])) return;
+    RL__ON(c, n->out->dev, "attention backward", attention_bwd, g[0], g[1], g[2], n->out->grad, rl_f32(n->in[0]), rl_f32(n->in[1]),
+           rl_f32(n->in[2]), rl_f32(n->out), n->aux, rl_rows(n->out) / T, T, (int)H, (int)n->i[2], (int)(rl_cols(n->out) / H));
 }
 
 RLDEF rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *v, int64_t T, int n_heads, int n_kv_heads) {
     rl_tensor *y;
     rl__node *n;
-    rl__attn_job j;
     int64_t d;
-    if (rl__bad(c, q) || rl__bad(c, k) || rl__bad(c, v)) return NULL;
+    if (rl__bad_on(c, q, q ? q->dev : NULL) || rl__bad_on(c, k, q->dev) || rl__bad_on(c, v, q->dev)) return NULL;
     if (n_heads < 1 || n_kv_heads < 1 || n_heads % n_kv_heads || rl_cols(q) % n_heads || T < 1 || rl_rows(q) % T)
         return rl__op_fail(c, RL_ERR_ARG, "attention: %d heads / %d kv heads / T %lld do not fit q [%lld, %lld]", n_heads,
                            n_kv_heads, (long long)T, (long long)rl_rows(q), (long long)rl_cols(q));
@@ -4049,54 +4043,45 @@ RLDEF rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *
     n->i[0] = T;
     n->i[1] = n_heads;
     n->i[2] = n_kv_heads;
-    if (!(n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(rl_rows(q) * n_heads))))
-        return rl__op_fail(c, RL_ERR_NOMEM, "attention: out of memory");
-    rl__attn_job_init(&j, n);
-    if (!rl__attn_run(c->pool, &j, 0)) return rl__op_fail(c, RL_ERR_NOMEM, "attention: out of memory for scratch");
+    if (!(n->aux = (float *)rl__zalloc_on(c, q->dev, sizeof(float) * (size_t)(rl_rows(q) * n_heads))) ||
+        !RL__ON(c, q->dev, "attention", attention, rl_f32(y), n->aux, rl_f32(q), rl_f32(k), rl_f32(v), rl_rows(q) / T, T, n_heads, n_kv_heads, (int)d))
+        return NULL;
     return y;
 }
 
 /* ---- embedding lookup ---- */
 
 RL__BWD void rl__embedding_bwd(rl_ctx *c, rl__node *n) {
-    const int32_t *ids = (const int32_t *)n->cp;
-    int64_t C = rl_cols(n->out), r, R = rl_rows(n->out);
-    float *gE = rl__grad(c, n->in[0]);
-    for (r = 0; r < R; r++) rl__kern_get()->axpy(gE + (int64_t)ids[r] * C, 1.0f, n->out->grad + r * C, C);
+    RL__ON(c, n->out->dev, "embedding backward", embedding_bwd, rl__grad(c, n->in[0]), n->out->grad, (const int32_t *)n->cp,
+           rl_rows(n->out), rl_cols(n->out));
+}
+/* ids (host memory) where the op runs: themselves on the host, a copy on a device */
+static const int32_t *rl__ids_on(rl_ctx *c, rl_device *d, const int32_t *ids, int64_t n) {
+    int32_t *p;
+    if (!d) return ids;
+    p = (int32_t *)rl__zalloc_on(c, d, sizeof(int32_t) * (size_t)(n ? n : 1));
+    return p && rl__copy(c, p, d, ids, NULL, sizeof(int32_t) * (size_t)n) ? p : NULL;
 }
 RLDEF rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor *E) {
     rl_tensor *y;
-    int64_t r, C, V;
+    rl__node *n;
+    int64_t r, shape[2];
+    const int32_t *dids;
+    if (c->prof) rl__prof_boundary(c);
     if (!E || c->err) return NULL;
     if (E->ndim != 2 || (E->dtype != RL_F32 && E->dtype != RL_BF16 && E->dtype != RL_F16 && !RL_DTYPE_IS_GGML(E->dtype)))
         return rl__op_fail(c, RL_ERR_ARG, "embedding: table must be a 2-D F32, BF16, F16 or GGUF block tensor");
-    V = E->shape[0];
-    C = E->shape[1];
+    if (E->dev && E->dtype != RL_F32 && E->dtype != RL_BF16)
+        return rl__op_fail(c, RL_ERR_ARG, "embedding: a table on %s must be F32 or BF16", rl_device_name(E->dev));
     for (r = 0; r < n_ids; r++)
-        if (ids[r] < 0 || ids[r] >= V)
-            return rl__op_fail(c, RL_ERR_ARG, "embedding: token id %d at position %lld is outside the vocabulary [0, %lld)", ids[r], (long long)r, (long long)V);
-    if (!(y = rl_new2(c, n_ids, C))) return NULL;
-    for (r = 0; r < n_ids; r++) {
-        float *dst = rl_f32(y) + r * C;
-        int64_t j;
-        if (E->dtype == RL_F32) memcpy(dst, (const float *)E->data + (int64_t)ids[r] * C, sizeof(float) * (size_t)C);
-        else if (E->dtype == RL_F16)
-            for (j = 0; j < C; j++) dst[j] = rl_f16_to_f32(((const uint16_t *)E->data)[(int64_t)ids[r] * C + j]);
-#if !defined(RADLADS_NO_GGUF)
-        else if (RL_DTYPE_IS_GGML(E->dtype)) { /* a quantized table: dequantize the row */
-            int64_t rb;
-            if (!rl__ggml_row_bytes((int)E->dtype - RL_DTYPE_GGML0, C, &rb) ||
-                rl_ggml_dequantize((int)E->dtype - RL_DTYPE_GGML0, (const unsigned char *)E->data + (int64_t)ids[r] * rb, dst, C) != RL_OK)
-                return rl__op_fail(c, RL_ERR_ARG, "embedding: cannot read row %d of a %s table", ids[r], rl_ggml_type_name((int)E->dtype - RL_DTYPE_GGML0));
-        }
-#endif
-        else
-            for (j = 0; j < C; j++) dst[j] = rl_bf16_to_f32(((const uint16_t *)E->data)[(int64_t)ids[r] * C + j]);
-    }
-    {
-        rl__node *n = rl__node_new(c, rl__embedding_bwd, y, E, NULL, NULL, NULL);
-        if (n) n->cp = ids;
-    }
+        if (ids[r] < 0 || ids[r] >= E->shape[0])
+            return rl__op_fail(c, RL_ERR_ARG, "embedding: token id %d at position %lld is outside the vocabulary [0, %lld)", ids[r], (long long)r, (long long)E->shape[0]);
+    shape[0] = n_ids;
+    shape[1] = E->shape[1];
+    if (!(y = rl__new_on(c, E->dev, 2, shape)) || !(dids = rl__ids_on(c, E->dev, ids, n_ids)) ||
+        !RL__ON(c, E->dev, "embedding", embedding, rl_f32(y), E->data, (int)E->dtype, dids, n_ids, shape[1]))
+        return NULL;
+    if ((n = rl__node_new(c, rl__embedding_bwd, y, E, NULL, NULL, NULL))) n->cp = dids;
     return y;
 }
 
@@ -4104,122 +4089,65 @@ RLDEF rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_t
 
 /* cross entropy, mean over rows whose target is >= 0 (negative = ignored) */
 RL__BWD void rl__ce_bwd(rl_ctx *c, rl__node *n) {
-    const int32_t *tg = (const int32_t *)n->cp;
-    int64_t V = rl_cols(n->in[0]), R = rl_rows(n->in[0]), r, j;
-    float *gx = rl__grad(c, n->in[0]), g = n->out->grad[0] * n->f[0];
-    for (r = 0; r < R; r++) {
-        const float *x = rl_f32(n->in[0]) + r * V;
-        if (tg[r] < 0) continue;
-        for (j = 0; j < V; j++) gx[r * V + j] += g * expf(x[j] - n->aux[r]);
-        gx[r * V + tg[r]] -= g;
-    }
+    RL__ON(c, n->out->dev, "cross_entropy backward", cross_entropy_bwd, rl__grad(c, n->in[0]), n->out->grad, rl_f32(n->in[0]), n->aux,
+           (const int32_t *)n->cp, rl_rows(n->in[0]), rl_cols(n->in[0]), n->f[0]);
 }
 RLDEF rl_tensor *rl_cross_entropy(rl_ctx *c, rl_tensor *logits, const int32_t *targets) {
     rl_tensor *y;
     rl__node *n;
-    int64_t V, R, r, cnt = 0;
-    double s = 0;
-    float *tmp;
-    if (rl__bad(c, logits)) return NULL;
+    int64_t V, R, r, cnt = 0, one = 1;
+    const int32_t *dtg;
+    if (rl__bad_on(c, logits, logits ? logits->dev : NULL)) return NULL;
     V = rl_cols(logits);
     R = rl_rows(logits);
-    for (r = 0; r < R; r++)
-        if (targets[r] >= V) return rl__op_fail(c, RL_ERR_ARG, "cross_entropy: target %d at row %lld is outside [0, %lld)", targets[r], (long long)r, (long long)V);
-    if (!(y = rl__scalar(c)) || !(n = rl__node_new(c, rl__ce_bwd, y, logits, NULL, NULL, NULL))) return NULL;
-    n->cp = targets;
-    n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)R);
-    tmp = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)V);
-    if (!n->aux || !tmp) return rl__op_fail(c, RL_ERR_NOMEM, "cross_entropy: out of memory");
     for (r = 0; r < R; r++) {
-        const float *x = rl_f32(logits) + r * V;
-        n->aux[r] = rl__kern_get()->logsoftmax(tmp, x, V);
-        if (targets[r] < 0) continue;
-        s += (double)n->aux[r] - x[targets[r]];
-        cnt++;
+        if (targets[r] >= V) return rl__op_fail(c, RL_ERR_ARG, "cross_entropy: target %d at row %lld is outside [0, %lld)", targets[r], (long long)r, (long long)V);
+        cnt += targets[r] >= 0;
     }
+    if (!(y = rl__new_on(c, logits->dev, 1, &one)) || !(n = rl__node_new(c, rl__ce_bwd, y, logits, NULL, NULL, NULL)) ||
+        !(n->cp = dtg = rl__ids_on(c, logits->dev, targets, R)) || !(n->aux = (float *)rl__zalloc_on(c, logits->dev, sizeof(float) * (size_t)R)))
+        return NULL;
     n->f[0] = cnt ? 1.0f / (float)cnt : 0.0f;
-    rl_f32(y)[0] = (float)(s * n->f[0]);
+    if (!RL__ON(c, logits->dev, "cross_entropy", cross_entropy, rl_f32(y), n->aux, rl_f32(logits), dtg, R, V, n->f[0])) return NULL;
     return y;
 }
 
-/* KL(teacher ‖ student) = mean over rows of Σ_v p_t (log p_t − log p_s), temperature 1 */
+/* KL(teacher ‖ student) = mean over rows of Σ_v p_t (log p_t − log p_s), temperature 1;
+   aux per row: log-partitions of the student and the teacher, the row's KL */
 RL__BWD void rl__kl_bwd(rl_ctx *c, rl__node *n) {
-    int64_t V = rl_cols(n->in[0]), R = rl_rows(n->in[0]), r, j;
-    float g = n->out->grad[0] / (float)R;
     float *gs = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL;
     float *gt = rl__wants(n->in[1]) ? rl__grad(c, n->in[1]) : NULL;
-    for (r = 0; r < R; r++) {
-        const float *s = rl_f32(n->in[0]) + r * V, *t = rl_f32(n->in[1]) + r * V;
-        float lss = n->aux[3 * r], lst = n->aux[3 * r + 1], kl = n->aux[3 * r + 2];
-        for (j = 0; j < V; j++) {
-            float ls = s[j] - lss, lt = t[j] - lst, pt = expf(lt);
-            if (gs) gs[r * V + j] += g * (expf(ls) - pt);
-            if (gt) gt[r * V + j] += g * pt * (lt - ls - kl);
-        }
-    }
+    RL__ON(c, n->out->dev, "kl_div backward", kl_div_bwd, gs, gt, n->out->grad, rl_f32(n->in[0]), rl_f32(n->in[1]), n->aux,
+           rl_rows(n->in[0]), rl_cols(n->in[0]));
 }
 RLDEF rl_tensor *rl_kl_div(rl_ctx *c, rl_tensor *student_logits, rl_tensor *teacher_logits) {
-    rl_tensor *y;
+    rl_tensor *y, *s = student_logits, *t = teacher_logits;
     rl__node *n;
-    int64_t V, R, r, j;
-    double total = 0;
-    float *ls, *lt;
-    if (rl__bad(c, student_logits) || rl__bad(c, teacher_logits) || !rl__same(c, "kl_div", student_logits, teacher_logits)) return NULL;
-    V = rl_cols(student_logits);
-    R = rl_rows(student_logits);
-    if (!(y = rl__scalar(c)) || !(n = rl__node_new(c, rl__kl_bwd, y, student_logits, teacher_logits, NULL, NULL))) return NULL;
-    n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * 3 * (size_t)R);
-    ls = (float *)rl_arena_alloc(&c->arena, sizeof(float) * 2 * (size_t)V);
-    if (!n->aux || !ls) return rl__op_fail(c, RL_ERR_NOMEM, "kl_div: out of memory");
-    lt = ls + V;
-    for (r = 0; r < R; r++) {
-        double kl = 0;
-        n->aux[3 * r] = rl__kern_get()->logsoftmax(ls, rl_f32(student_logits) + r * V, V);
-        n->aux[3 * r + 1] = rl__kern_get()->logsoftmax(lt, rl_f32(teacher_logits) + r * V, V);
-        for (j = 0; j < V; j++) kl += (double)expf(lt[j]) * (lt[j] - ls[j]);
-        n->aux[3 * r + 2] = (float)kl;
-        total += kl;
-    }
-    rl_f32(y)[0] = (float)(total / (double)R);
+    int64_t one = 1;
+    if (rl__bad_on(c, s, s ? s->dev : NULL) || rl__bad_on(c, t, s->dev) || !rl__same(c, "kl_div", s, t)) return NULL;
+    if (!(y = rl__new_on(c, s->dev, 1, &one)) || !(n = rl__node_new(c, rl__kl_bwd, y, s, t, NULL, NULL)) ||
+        !(n->aux = (float *)rl__zalloc_on(c, s->dev, sizeof(float) * 3 * (size_t)rl_rows(s))) ||
+        !RL__ON(c, s->dev, "kl_div", kl_div, rl_f32(y), n->aux, rl_f32(s), rl_f32(t), rl_rows(s), rl_cols(s)))
+        return NULL;
     return y;
 }
 
-/* RADLADS step-1 loss: mean over rows of ‖y − t‖₂ / √cols */
+/* RADLADS step-1 loss: mean over rows of ‖y − t‖₂ / √cols; aux: the rows' norms */
 RL__BWD void rl__l2_dist_bwd(rl_ctx *c, rl__node *n) {
-    int64_t C = rl_cols(n->in[0]), R = rl_rows(n->in[0]), r, j;
-    float g = n->out->grad[0] / ((float)R * sqrtf((float)C));
     float *gy = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL;
     float *gt = rl__wants(n->in[1]) ? rl__grad(c, n->in[1]) : NULL;
-    for (r = 0; r < R; r++) {
-        const float *y = rl_f32(n->in[0]) + r * C, *t = rl_f32(n->in[1]) + r * C;
-        float inv = n->aux[r] > 0 ? g / n->aux[r] : 0.0f; /* the norm's gradient at 0 is taken as 0 */
-        for (j = 0; j < C; j++) {
-            float d = (y[j] - t[j]) * inv;
-            if (gy) gy[r * C + j] += d;
-            if (gt) gt[r * C + j] -= d;
-        }
-    }
+    RL__ON(c, n->out->dev, "l2_dist backward", l2_dist_bwd, gy, gt, n->out->grad, rl_f32(n->in[0]), rl_f32(n->in[1]), n->aux,
+           rl_rows(n->in[0]), rl_cols(n->in[0]));
 }
 RLDEF rl_tensor *rl_l2_dist(rl_ctx *c, rl_tensor *y, rl_tensor *target) {
     rl_tensor *out;
     rl__node *n;
-    int64_t C, R, r, j;
-    double total = 0;
-    if (rl__bad(c, y) || rl__bad(c, target) || !rl__same(c, "l2_dist", y, target)) return NULL;
-    C = rl_cols(y);
-    R = rl_rows(y);
-    if (!(out = rl__scalar(c)) || !(n = rl__node_new(c, rl__l2_dist_bwd, out, y, target, NULL, NULL))) return NULL;
-    if (!(n->aux = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)R))) return rl__op_fail(c, RL_ERR_NOMEM, "l2_dist: out of memory");
-    for (r = 0; r < R; r++) {
-        double ss = 0;
-        for (j = 0; j < C; j++) {
-            double d = (double)rl_f32(y)[r * C + j] - rl_f32(target)[r * C + j];
-            ss += d * d;
-        }
-        n->aux[r] = (float)sqrt(ss);
-        total += sqrt(ss);
-    }
-    rl_f32(out)[0] = (float)(total / ((double)R * sqrt((double)C)));
+    int64_t one = 1;
+    if (rl__bad_on(c, y, y ? y->dev : NULL) || rl__bad_on(c, target, y->dev) || !rl__same(c, "l2_dist", y, target)) return NULL;
+    if (!(out = rl__new_on(c, y->dev, 1, &one)) || !(n = rl__node_new(c, rl__l2_dist_bwd, out, y, target, NULL, NULL)) ||
+        !(n->aux = (float *)rl__zalloc_on(c, y->dev, sizeof(float) * (size_t)rl_rows(y))) ||
+        !RL__ON(c, y->dev, "l2_dist", l2_dist, rl_f32(out), n->aux, rl_f32(y), rl_f32(target), rl_rows(y), rl_cols(y)))
+        return NULL;
     return out;
 }
 
@@ -4256,101 +4184,102 @@ RLDEF rl_tensor *rl_sum(rl_ctx *c, rl_tensor *x) {
 /* ---- x + s ---- */
 
 RL__BWD void rl__add_scalar_bwd(rl_ctx *c, rl__node *n) {
-    rl__kern_get()->axpy(rl__grad(c, n->in[0]), 1.0f, n->out->grad, n->out->n);
+    RL__ON(c, n->out->dev, "add_scalar backward", axpy, rl__grad(c, n->in[0]), 1.0f, n->out->grad, n->out->n);
 }
 RLDEF rl_tensor *rl_add_scalar(rl_ctx *c, rl_tensor *x, float s) {
     rl_tensor *y;
-    int64_t i;
-    if (rl__bad(c, x) || !(y = rl__like(c, x))) return NULL;
-    for (i = 0; i < x->n; i++) rl_f32(y)[i] = rl_f32(x)[i] + s;
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__like(c, x)) || !RL__ON(c, x->dev, "add_scalar", affine, rl_f32(y), rl_f32(x), 1.0f, s, x->n))
+        return NULL;
     rl__node_new(c, rl__add_scalar_bwd, y, x, NULL, NULL, NULL);
     return y;
 }
 
-/* ---- column slice ---- */
+/* ---- moves of rows and column blocks: slice, GQA head expansion, token shift, last rows ----
+   Each is one or a few strided copies (copy3d) forward, and the same added back backward. */
 
 RL__BWD void rl__slice_cols_bwd(rl_ctx *c, rl__node *n) {
-    int64_t R = rl_rows(n->out), L = rl_cols(n->out), C = rl_cols(n->in[0]), r;
-    float *gx = rl__grad(c, n->in[0]);
-    for (r = 0; r < R; r++) rl__kern_get()->axpy(gx + r * C + n->i[0], 1.0f, n->out->grad + r * L, L);
+    int64_t R = rl_rows(n->out), L = rl_cols(n->out), C = rl_cols(n->in[0]);
+    RL__ON(c, n->out->dev, "slice_cols backward", copy3d, rl__grad(c, n->in[0]) + n->i[0], 0, C, n->out->grad, 0, L, 1, R, L, 1);
 }
 RLDEF rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t len) {
     rl_tensor *y;
     rl__node *n;
-    int64_t R, C, r;
-    if (rl__bad(c, x)) return NULL;
+    int64_t R, C, shape[2];
+    if (rl__bad_on(c, x, x ? x->dev : NULL)) return NULL;
     R = rl_rows(x);
     C = rl_cols(x);
     if (start < 0 || len < 1 || start + len > C)
         return rl__op_fail(c, RL_ERR_ARG, "slice_cols: [%lld, %lld) is outside rows of %lld", (long long)start, (long long)(start + len), (long long)C);
-    if (!(y = rl_new2(c, R, len)) || !(n = rl__node_new(c, rl__slice_cols_bwd, y, x, NULL, NULL, NULL))) return NULL;
+    shape[0] = R;
+    shape[1] = len;
+    if (!(y = rl__new_on(c, x->dev, 2, shape)) || !RL__ON(c, x->dev, "slice_cols", copy3d, rl_f32(y), 0, len, rl_f32(x) + start, 0, C, 1, R, len, 0) ||
+        !(n = rl__node_new(c, rl__slice_cols_bwd, y, x, NULL, NULL, NULL)))
+        return NULL;
     n->i[0] = start;
-    for (r = 0; r < R; r++) memcpy(rl_f32(y) + r * len, rl_f32(x) + r * C + start, sizeof(float) * (size_t)len);
     return y;
 }
 
-/* ---- GQA head expansion ---- */
-
+/* query head h of every row from kv head h / (H/KVH): one strided copy per query head */
+static int rl__repeat_kv_run(rl_ctx *c, rl_device *d, float *y, const float *x, int64_t R, int64_t H, int64_t KVH, int64_t hd, int bwd) {
+    int64_t h;
+    for (h = 0; h < H; h++) {
+        float *yh = y + h * hd, *xh = (float *)x + (h / (H / KVH)) * hd;
+        if (!(bwd ? RL__ON(c, d, "repeat_kv backward", copy3d, xh, 0, KVH * hd, yh, 0, H * hd, 1, R, hd, 1)
+                  : RL__ON(c, d, "repeat_kv", copy3d, yh, 0, H * hd, xh, 0, KVH * hd, 1, R, hd, 0)))
+            return 0;
+    }
+    return 1;
+}
 RL__BWD void rl__repeat_kv_bwd(rl_ctx *c, rl__node *n) {
-    int64_t R = rl_rows(n->out), H = n->i[0], KVH = n->i[1], d = rl_cols(n->out) / H, r, h;
+    int64_t H = n->i[0], KVH = n->i[1];
     float *gx = rl__grad(c, n->in[0]);
-    for (r = 0; r < R; r++)
-        for (h = 0; h < H; h++)
-            rl__kern_get()->axpy(gx + r * KVH * d + (h / (H / KVH)) * d, 1.0f, n->out->grad + r * H * d + h * d, d);
+    if (gx) rl__repeat_kv_run(c, n->out->dev, n->out->grad, gx, rl_rows(n->out), H, KVH, rl_cols(n->out) / H, 1);
 }
 RLDEF rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads) {
     rl_tensor *y;
     rl__node *n;
-    int64_t R, d, r, h;
-    if (rl__bad(c, x)) return NULL;
+    int64_t R, d, shape[2];
+    if (rl__bad_on(c, x, x ? x->dev : NULL)) return NULL;
     if (kv_heads < 1 || heads % kv_heads || rl_cols(x) % kv_heads)
         return rl__op_fail(c, RL_ERR_ARG, "repeat_kv: %d heads from %d kv heads over rows of %lld", heads, kv_heads, (long long)rl_cols(x));
     R = rl_rows(x);
     d = rl_cols(x) / kv_heads;
-    if (!(y = rl_new2(c, R, heads * d)) || !(n = rl__node_new(c, rl__repeat_kv_bwd, y, x, NULL, NULL, NULL))) return NULL;
+    shape[0] = R;
+    shape[1] = heads * d;
+    if (!(y = rl__new_on(c, x->dev, 2, shape)) || !rl__repeat_kv_run(c, x->dev, rl_f32(y), rl_f32(x), R, heads, kv_heads, d, 0) ||
+        !(n = rl__node_new(c, rl__repeat_kv_bwd, y, x, NULL, NULL, NULL)))
+        return NULL;
     n->i[0] = heads;
     n->i[1] = kv_heads;
-    for (r = 0; r < R; r++)
-        for (h = 0; h < heads; h++)
-            memcpy(rl_f32(y) + (r * heads + h) * d, rl_f32(x) + r * kv_heads * d + (h / (heads / kv_heads)) * d, sizeof(float) * (size_t)d);
     return y;
 }
 
 /* ---- token shift ---- */
 
 RL__BWD void rl__token_shift_bwd(rl_ctx *c, rl__node *n) {
-    int64_t T = n->i[0], C = rl_cols(n->out), R = rl_rows(n->out), r;
+    int64_t T = n->i[0], C = rl_cols(n->out), B = rl_rows(n->out) / T;
     const float *g = n->out->grad;
-    if (rl__wants(n->in[0])) {
-        float *gx = rl__grad(c, n->in[0]);
-        for (r = 0; r < R; r++)
-            if ((r + 1) % T) rl__kern_get()->axpy(gx + r * C, 1.0f, g + (r + 1) * C, C);
-    }
-    if (rl__wants(n->in[1])) {
-        float *gs = rl__grad(c, n->in[1]);
-        for (r = 0; r < R; r += T) rl__kern_get()->axpy(gs + (r / T) * C, 1.0f, g + r * C, C);
-    }
+    if (rl__wants(n->in[0]) && T > 1) /* row t of x feeds row t + 1 of y */
+        RL__ON(c, n->out->dev, "token_shift backward", copy3d, rl__grad(c, n->in[0]), T * C, C, g + C, T * C, C, B, T - 1, C, 1);
+    if (rl__wants(n->in[1])) RL__ON(c, n->out->dev, "token_shift backward", copy3d, rl__grad(c, n->in[1]), C, C, g, T * C, C, B, 1, C, 1);
 }
 RLDEF rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_in) {
     rl_tensor *y;
     rl__node *n;
-    int64_t R, C, r;
-    if (rl__bad(c, x) || (shift_in && rl__bad(c, shift_in))) return NULL;
+    int64_t R, C, B;
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || (shift_in && rl__bad_on(c, shift_in, x->dev))) return NULL;
     R = rl_rows(x);
     C = rl_cols(x);
     if (T < 1 || R % T || (shift_in && shift_in->n != (R / T) * C))
         return rl__op_fail(c, RL_ERR_ARG, "token_shift: %lld rows are not whole sequences of %lld, or shift state is not [%lld, %lld]",
                            (long long)R, (long long)T, (long long)(R / (T > 0 ? T : 1)), (long long)C);
+    B = R / T;
     if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__token_shift_bwd, y, x, shift_in, NULL, NULL))) return NULL;
     n->i[0] = T;
-    for (r = 0; r < R; r++) {
-        float *dst = rl_f32(y) + r * C;
-        if (r % T) memcpy(dst, rl_f32(x) + (r - 1) * C, sizeof(float) * (size_t)C);
-        else if (shift_in) memcpy(dst, rl_f32(shift_in) + (r / T) * C, sizeof(float) * (size_t)C);
-    }
+    if (T > 1 && !RL__ON(c, x->dev, "token_shift", copy3d, rl_f32(y) + C, T * C, C, rl_f32(x), T * C, C, B, T - 1, C, 0)) return NULL;
+    if (shift_in && !RL__ON(c, x->dev, "token_shift", copy3d, rl_f32(y), T * C, C, rl_f32(shift_in), C, C, B, 1, C, 0)) return NULL;
     return y;
 }
-
 
 /* ---- rl_to: a tensor to another place; backward, its gradient back ---- */
 
@@ -4433,7 +4362,7 @@ static int rl__cpu_gemm(void *q, int64_t M, int64_t N, int64_t K, const float *A
 
 /* the arguments of the row-parallel CPU entries */
 typedef struct rl__rows_arg {
-    float *y, *gb, *s;
+    float *y, *s;
     const float *x, *w, *g, *b;
     int64_t C;
     float eps;
@@ -4449,7 +4378,7 @@ static int rl__cpu_rmsnorm(void *q, float *y, float *rstd, const float *x, const
     rl__rows_arg a;
     memset(&a, 0, sizeof a);
     a.y = y; a.s = rstd; a.x = x; a.w = w; a.C = C; a.eps = eps;
-    rl_pool_for((rl_pool *)q, R, RL__MAX(1, 16384 / RL__MAX(C, 1)), rl__rmsnorm_rows, &a);
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__rmsnorm_rows, &a);
     return 0;
 }
 /* gx += rstd·(g ⊙ w − x·rstd²·mean(g ⊙ w ⊙ x)) */
@@ -4469,7 +4398,7 @@ static int rl__cpu_rmsnorm_bwd(void *q, float *gx, const float *g, const float *
     rl__rows_arg a;
     memset(&a, 0, sizeof a);
     a.y = gx; a.g = g; a.x = x; a.w = w; a.s = (float *)rstd; a.C = C;
-    rl_pool_for((rl_pool *)q, R, RL__MAX(1, 16384 / RL__MAX(C, 1)), rl__rmsnorm_bwd_rows, &a);
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__rmsnorm_bwd_rows, &a);
     return 0;
 }
 static void rl__unary_part(void *ctx, int64_t i0, int64_t i1, int tid) {
@@ -4482,6 +4411,9 @@ static void rl__unary_part(void *ctx, int64_t i0, int64_t i1, int tid) {
     case RL__F_TANH: K->tanh(a->y + i0, a->x + i0, i1 - i0); break;
     case RL__F_SOFTPLUS: K->softplus(a->y + i0, a->x + i0, i1 - i0); break;
     case RL__F_SILU: K->silu(a->y + i0, a->x + i0, i1 - i0); break;
+    case RL__F_LOGDECAY:
+        for (; i0 < i1; i0++) a->y[i0] = RL__MAX(-expf(a->x[i0]), -5.0f);
+        break;
     default: K->swiglu(a->y + i0, a->x + i0, a->b + i0, i1 - i0); break; /* fn -1 */
     }
 }
@@ -4502,6 +4434,7 @@ static int rl__cpu_unary_bwd(void *q, int fn, float *gx, const float *g, const f
         case RL__F_SIGMOID: d = y[i] * (1.0f - y[i]); break;
         case RL__F_TANH: d = 1.0f - y[i] * y[i]; break;
         case RL__F_SOFTPLUS: d = 1.0f / (1.0f + expf(-x[i])); break;
+        case RL__F_LOGDECAY: d = y[i] > -5.0f ? y[i] : 0.0f; break; /* d/dx of −exp(x) where not clamped */
         default: s = 1.0f / (1.0f + expf(-x[i])); d = s * (1.0f + x[i] * (1.0f - s)); break;
         }
         gx[i] += g[i] * d;
@@ -4539,11 +4472,266 @@ static int rl__cpu_sum_bwd(void *q, float *gx, const float *g, int64_t n) {
     for (i = 0; i < n; i++) gx[i] += g[0];
     return 0;
 }
+static int rl__cpu_affine(void *q, float *y, const float *x, float a, float b, int64_t n) {
+    int64_t i;
+    RL__UNUSED(q);
+    for (i = 0; i < n; i++) y[i] = a * x[i] + b;
+    return 0;
+}
+static int rl__cpu_copy3d(void *q, float *y, int64_t ysb, int64_t ysr, const float *x, int64_t xsb, int64_t xsr, int64_t B,
+                          int64_t R, int64_t C, int acc) {
+    int64_t b, r;
+    RL__UNUSED(q);
+    for (b = 0; b < B; b++)
+        for (r = 0; r < R; r++) {
+            float *dst = y + b * ysb + r * ysr;
+            const float *src = x + b * xsb + r * xsr;
+            if (acc) rl__kern_get()->axpy(dst, 1.0f, src, C);
+            else memcpy(dst, src, sizeof(float) * (size_t)C);
+        }
+    return 0;
+}
+static int rl__cpu_embedding(void *q, float *y, const void *E, int e_type, const int32_t *ids, int64_t n, int64_t C) {
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < n; r++) {
+        float *dst = y + r * C;
+        const uint16_t *h = (const uint16_t *)E + (int64_t)ids[r] * C;
+        if (e_type == RL_F32) memcpy(dst, (const float *)E + (int64_t)ids[r] * C, sizeof(float) * (size_t)C);
+        else if (e_type == RL_F16)
+            for (j = 0; j < C; j++) dst[j] = rl_f16_to_f32(h[j]);
+        else if (e_type == RL_BF16)
+            for (j = 0; j < C; j++) dst[j] = rl_bf16_to_f32(h[j]);
+#if !defined(RADLADS_NO_GGUF)
+        else { /* a quantized table: dequantize the row */
+            int64_t rb;
+            if (!rl__ggml_row_bytes(e_type - RL_DTYPE_GGML0, C, &rb) ||
+                rl_ggml_dequantize(e_type - RL_DTYPE_GGML0, (const unsigned char *)E + (int64_t)ids[r] * rb, dst, C) != RL_OK)
+                return (int)rl__fail(RL_ERR_ARG, "embedding: cannot read row %d of a %s table", ids[r], rl_ggml_type_name(e_type - RL_DTYPE_GGML0));
+        }
+#endif
+    }
+    return 0;
+}
+static int rl__cpu_embedding_bwd(void *q, float *gE, const float *g, const int32_t *ids, int64_t n, int64_t C) {
+    int64_t r;
+    RL__UNUSED(q);
+    for (r = 0; r < n; r++) rl__kern_get()->axpy(gE + (int64_t)ids[r] * C, 1.0f, g + r * C, C);
+    return 0;
+}
+static int rl__cpu_rope(void *q, float *y, const float *x, const float *tab, int64_t R, int64_t T, int64_t C, int d, int inverse, int acc) {
+    int64_t half = d / 2, r, h, j;
+    const rl__kern *K = rl__kern_get();
+    float *tmp = NULL;
+    RL__UNUSED(q);
+    if (acc && !(tmp = (float *)RL_MALLOC(sizeof(float) * (size_t)d))) return (int)rl__fail(RL_ERR_NOMEM, "rope: out of memory");
+    for (r = 0; r < R; r++) {
+        const float *cs = tab + (r % T) * d, *sn = inverse ? tab + T * d + (r % T) * half : cs + half;
+        for (h = 0; h < C / d; h++) {
+            float *dst = y + r * C + h * d;
+            if (!acc) K->rope(dst, x + r * C + h * d, cs, sn, half);
+            else {
+                K->rope(tmp, x + r * C + h * d, cs, sn, half);
+                for (j = 0; j < d; j++) dst[j] += tmp[j];
+            }
+        }
+    }
+    RL_FREE(tmp);
+    return 0;
+}
+static int rl__cpu_l2norm(void *q, float *y, float *rinv, const float *x, int64_t S, int d, float eps) {
+    int64_t h;
+    RL__UNUSED(q);
+    for (h = 0; h < S; h++) rinv[h] = rl__kern_get()->l2norm(y + h * d, x + h * d, d, eps);
+    return 0;
+}
+static int rl__cpu_l2norm_bwd(void *q, float *gx, const float *g, const float *y, const float *rinv, int64_t S, int d, float eps) {
+    int64_t h, j;
+    RL__UNUSED(q);
+    for (h = 0; h < S; h++) {
+        const float *yh = y + h * d, *gh = g + h * d;
+        float r = rinv[h];
+        double dot = 0;
+        if (r < 1.0f / eps) /* else the norm is below eps: y = x/eps, linear */
+            for (j = 0; j < d; j++) dot += (double)gh[j] * yh[j];
+        for (j = 0; j < d; j++) gx[h * d + j] += r * (gh[j] - yh[j] * (float)dot);
+    }
+    return 0;
+}
+static void rl__groupnorm_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    int64_t C = a->C, G = a->fn, d = C / G, r, gi;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++)
+        for (gi = 0; gi < G; gi++) {
+            int64_t o = r * C + gi * d;
+            rl__kern_get()->layernorm(a->y + o, a->x + o, a->w ? a->w + gi * d : NULL, a->b ? a->b + gi * d : NULL, d, a->eps,
+                                      &a->s[2 * (r * G + gi)], &a->s[2 * (r * G + gi) + 1]);
+        }
+}
+static int rl__cpu_groupnorm(void *q, float *y, float *stats, const float *x, const float *w, const float *b, int64_t R, int64_t C,
+                             int G, float eps) {
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.y = y; a.s = stats; a.x = x; a.w = w; a.b = b; a.C = C; a.fn = G; a.eps = eps;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__groupnorm_rows, &a);
+    return 0;
+}
+static int rl__cpu_groupnorm_bwd(void *q, float *gx, float *gw, float *gb, const float *g, const float *x, const float *w,
+                                 const float *stats, int64_t R, int64_t C, int G) {
+    int64_t d = C / G, r, gi, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++)
+        for (gi = 0; gi < G; gi++) {
+            int64_t o = r * C + gi * d;
+            const float *xr = x + o, *gr = g + o;
+            float mean = stats[2 * (r * G + gi)], rs = stats[2 * (r * G + gi) + 1];
+            double s1 = 0, s2 = 0;
+            for (j = 0; j < d; j++) {
+                float xh = (xr[j] - mean) * rs, dxh = gr[j] * (w ? w[gi * d + j] : 1.0f);
+                s1 += dxh;
+                s2 += (double)dxh * xh;
+                if (gw) gw[gi * d + j] += gr[j] * xh;
+                if (gb) gb[gi * d + j] += gr[j];
+            }
+            if (gx)
+                for (j = 0; j < d; j++) {
+                    float xh = (xr[j] - mean) * rs, dxh = gr[j] * (w ? w[gi * d + j] : 1.0f);
+                    gx[o + j] += rs * (dxh - (float)(s1 / (double)d) - xh * (float)(s2 / (double)d));
+                }
+        }
+    return 0;
+}
+static void rl__softmax_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    int64_t C = a->C, r;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++) {
+        if (a->fn) rl__kern_get()->logsoftmax(a->y + r * C, a->x + r * C, C);
+        else rl__kern_get()->softmax(a->y + r * C, a->x + r * C, C);
+    }
+}
+static int rl__cpu_softmax(void *q, float *y, const float *x, int64_t R, int64_t C, int logspace) {
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.y = y; a.x = x; a.C = C; a.fn = logspace;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__softmax_rows, &a);
+    return 0;
+}
+static int rl__cpu_softmax_bwd(void *q, float *gx, const float *g, const float *y, int64_t R, int64_t C, int logspace) {
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        const float *yr = y + r * C, *gr = g + r * C;
+        double s = 0;
+        if (logspace) { /* log-softmax: gx = g - softmax · Σg */
+            for (j = 0; j < C; j++) s += gr[j];
+            for (j = 0; j < C; j++) gx[r * C + j] += gr[j] - expf(yr[j]) * (float)s;
+        } else { /* softmax: gx = y ⊙ (g - Σ g⊙y) */
+            for (j = 0; j < C; j++) s += (double)gr[j] * yr[j];
+            for (j = 0; j < C; j++) gx[r * C + j] += yr[j] * (gr[j] - (float)s);
+        }
+    }
+    return 0;
+}
+static int rl__cpu_cross_entropy(void *q, float *loss, float *lse, const float *x, const int32_t *tg, int64_t R, int64_t V, float inv_count) {
+    float *tmp = (float *)RL_MALLOC(sizeof(float) * (size_t)(V ? V : 1));
+    double s = 0;
+    int64_t r;
+    RL__UNUSED(q);
+    if (!tmp) return (int)rl__fail(RL_ERR_NOMEM, "cross_entropy: out of memory");
+    for (r = 0; r < R; r++) {
+        lse[r] = rl__kern_get()->logsoftmax(tmp, x + r * V, V);
+        if (tg[r] >= 0) s += (double)lse[r] - x[r * V + tg[r]];
+    }
+    RL_FREE(tmp);
+    loss[0] = (float)(s * inv_count);
+    return 0;
+}
+static int rl__cpu_cross_entropy_bwd(void *q, float *gx, const float *gloss, const float *x, const float *lse, const int32_t *tg,
+                                     int64_t R, int64_t V, float inv_count) {
+    float g = gloss[0] * inv_count;
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        if (tg[r] < 0) continue;
+        for (j = 0; j < V; j++) gx[r * V + j] += g * expf(x[r * V + j] - lse[r]);
+        gx[r * V + tg[r]] -= g;
+    }
+    return 0;
+}
+static int rl__cpu_kl_div(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V) {
+    float *ls = (float *)RL_MALLOC(sizeof(float) * 2 * (size_t)(V ? V : 1)), *lt = ls + V;
+    double total = 0;
+    int64_t r, j;
+    RL__UNUSED(q);
+    if (!ls) return (int)rl__fail(RL_ERR_NOMEM, "kl_div: out of memory");
+    for (r = 0; r < R; r++) {
+        double kl = 0;
+        aux[3 * r] = rl__kern_get()->logsoftmax(ls, s + r * V, V);
+        aux[3 * r + 1] = rl__kern_get()->logsoftmax(lt, t + r * V, V);
+        for (j = 0; j < V; j++) kl += (double)expf(lt[j]) * (lt[j] - ls[j]);
+        aux[3 * r + 2] = (float)kl;
+        total += kl;
+    }
+    RL_FREE(ls);
+    loss[0] = (float)(total / (double)R);
+    return 0;
+}
+static int rl__cpu_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss, const float *s, const float *t, const float *aux,
+                              int64_t R, int64_t V) {
+    float g = gloss[0] / (float)R;
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        float lss = aux[3 * r], lst = aux[3 * r + 1], kl = aux[3 * r + 2];
+        for (j = 0; j < V; j++) {
+            float ls = s[r * V + j] - lss, lt = t[r * V + j] - lst, pt = expf(lt);
+            if (gs) gs[r * V + j] += g * (expf(ls) - pt);
+            if (gt) gt[r * V + j] += g * pt * (lt - ls - kl);
+        }
+    }
+    return 0;
+}
+static int rl__cpu_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C) {
+    double total = 0;
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        double ss = 0;
+        for (j = 0; j < C; j++) {
+            double d = (double)y[r * C + j] - t[r * C + j];
+            ss += d * d;
+        }
+        norms[r] = (float)sqrt(ss);
+        total += sqrt(ss);
+    }
+    loss[0] = (float)(total / ((double)R * sqrt((double)C)));
+    return 0;
+}
+static int rl__cpu_l2_dist_bwd(void *q, float *gy, float *gt, const float *gloss, const float *y, const float *t, const float *norms,
+                               int64_t R, int64_t C) {
+    float g = gloss[0] / ((float)R * sqrtf((float)C));
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        float inv = norms[r] > 0 ? g / norms[r] : 0.0f; /* the norm's gradient at 0 is taken as 0 */
+        for (j = 0; j < C; j++) {
+            float d = (y[r * C + j] - t[r * C + j]) * inv;
+            if (gy) gy[r * C + j] += d;
+            if (gt) gt[r * C + j] -= d;
+        }
+    }
+    return 0;
+}
 static const rl__ops rl__cpu_ops = {
     "cpu", rl__cpu_last_error, rl__cpu_alloc, rl__aligned_free, rl__cpu_zero, rl__cpu_copy,
     rl__cpu_add, rl__cpu_axpy, rl__cpu_mul, rl__cpu_rowvec, rl__cpu_colsum, rl__cpu_gemm,
     rl__cpu_rmsnorm, rl__cpu_rmsnorm_bwd, rl__cpu_unary, rl__cpu_unary_bwd, rl__cpu_swiglu, rl__cpu_swiglu_bwd,
-    rl__cpu_sum, rl__cpu_sum_bwd,
+    rl__cpu_sum, rl__cpu_sum_bwd, rl__cpu_affine, rl__cpu_copy3d, rl__cpu_embedding, rl__cpu_embedding_bwd, rl__cpu_rope,
+    rl__cpu_l2norm, rl__cpu_l2norm_bwd, rl__cpu_groupnorm, rl__cpu_groupnorm_bwd, rl__cpu_softmax, rl__cpu_softmax_bwd,
+    rl__cpu_cross_entropy, rl__cpu_cross_entropy_bwd, rl__cpu_kl_div, rl__cpu_kl_div_bwd, rl__cpu_l2_dist, rl__cpu_l2_dist_bwd,
+    rl__cpu_attention, rl__cpu_attention_bwd,
 };
 
 /* ---- a CUDA device's table: radlads_cuda.cu's twins ---- */
@@ -4553,11 +4741,17 @@ static int rl__cuda_gemm(void *q, int64_t M, int64_t N, int64_t K, const float *
     RL__UNUSED(q);
     return rl_cuda_gemm(M, N, K, A, a_rs, a_cs, B, b_type == RL_BF16, b_rs, b_cs, C, ldc, acc, bf16 ? 2 : 0);
 }
+static int rl__cuda_embedding(void *q, float *y, const void *E, int e_type, const int32_t *ids, int64_t n, int64_t C) {
+    return rl_cuda_embedding(q, y, E, e_type == RL_BF16, ids, n, C); /* rl_embedding lets F32 and BF16 tables onto a device */
+}
 static const rl__ops rl__cuda_ops = {
     "cuda", rl_cuda_last_error, rl_cuda_malloc, rl_cuda_free, rl_cuda_zero, rl_cuda_copy,
     rl_cuda_add, rl_cuda_axpy, rl_cuda_mul, rl_cuda_rowvec, rl_cuda_colsum, rl__cuda_gemm,
     rl_cuda_rmsnorm, rl_cuda_rmsnorm_bwd, rl_cuda_unary, rl_cuda_unary_bwd, rl_cuda_swiglu, rl_cuda_swiglu_bwd,
-    rl_cuda_sum, rl_cuda_sum_bwd,
+    rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
+    rl_cuda_l2norm, rl_cuda_l2norm_bwd, rl_cuda_groupnorm, rl_cuda_groupnorm_bwd, rl_cuda_softmax, rl_cuda_softmax_bwd,
+    rl_cuda_cross_entropy, rl_cuda_cross_entropy_bwd, rl_cuda_kl_div, rl_cuda_kl_div_bwd, rl_cuda_l2_dist, rl_cuda_l2_dist_bwd,
+    rl_cuda_attention, rl_cuda_attention_bwd,
 };
 static rl_device rl__cuda_device = {&rl__cuda_ops, NULL};
 RLDEF rl_device *rl_device_cuda(void) {
@@ -5325,40 +5519,26 @@ static rl_tensor *rl__param_rows(rl_ctx *c, rl_tensor *p, int64_t row0, int64_t 
     return v;
 }
 
-RL__BWD void rl__logdecay_bwd(rl_ctx *c, rl__node *n) {
-    int64_t i;
-    float *gd = rl__grad(c, n->in[0]);
-    for (i = 0; i < n->out->n; i++) /* d/dd of −exp(d) where not clamped, 0 where clamped */
-        if (rl_f32(n->out)[i] > -5.0f) gd[i] += n->out->grad[i] * rl_f32(n->out)[i];
-}
-RLDEF rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d) {
-    rl_tensor *y;
-    int64_t i;
-    if (rl__bad(c, d) || !(y = rl__like(c, d))) return NULL;
-    for (i = 0; i < d->n; i++) {
-        float v = -expf(rl_f32(d)[i]);
-        rl_f32(y)[i] = v > -5.0f ? v : -5.0f;
-    }
-    rl__node_new(c, rl__logdecay_bwd, y, d, NULL, NULL, NULL);
-    return y;
-}
+RLDEF rl_tensor *rl_rwkv6_logdecay(rl_ctx *c, rl_tensor *d) { return rl__unary(c, d, RL__F_LOGDECAY); }
 
 RL__BWD void rl__seq_last_bwd(rl_ctx *c, rl__node *n) {
-    int64_t T = n->i[0], C = rl_cols(n->out), b;
-    float *gx = rl__grad(c, n->in[0]);
-    for (b = 0; b < rl_rows(n->out); b++) rl__kern_get()->axpy(gx + ((b + 1) * T - 1) * C, 1.0f, n->out->grad + b * C, C);
+    int64_t T = n->i[0], C = rl_cols(n->out);
+    RL__ON(c, n->out->dev, "seq_last backward", copy3d, rl__grad(c, n->in[0]) + (T - 1) * C, 0, T * C, n->out->grad, 0, C, 1, rl_rows(n->out), C, 1);
 }
 RLDEF rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T) {
     rl_tensor *y;
     rl__node *n;
-    int64_t C, B, b;
-    if (rl__bad(c, x)) return NULL;
+    int64_t C, shape[2];
+    if (rl__bad_on(c, x, x ? x->dev : NULL)) return NULL;
     if (T < 1 || rl_rows(x) % T) return rl__op_fail(c, RL_ERR_ARG, "seq_last: %lld rows are not sequences of %lld", (long long)rl_rows(x), (long long)T);
     C = rl_cols(x);
-    B = rl_rows(x) / T;
-    if (!(y = rl_new2(c, B, C)) || !(n = rl__node_new(c, rl__seq_last_bwd, y, x, NULL, NULL, NULL))) return NULL;
+    shape[0] = rl_rows(x) / T;
+    shape[1] = C;
+    if (!(y = rl__new_on(c, x->dev, 2, shape)) ||
+        !RL__ON(c, x->dev, "seq_last", copy3d, rl_f32(y), 0, C, rl_f32(x) + (T - 1) * C, 0, T * C, 1, shape[0], C, 0) ||
+        !(n = rl__node_new(c, rl__seq_last_bwd, y, x, NULL, NULL, NULL)))
+        return NULL;
     n->i[0] = T;
-    for (b = 0; b < B; b++) memcpy(rl_f32(y) + b * C, rl_f32(x) + ((b + 1) * T - 1) * C, sizeof(float) * (size_t)C);
     return y;
 }
 
@@ -6089,11 +6269,11 @@ static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__
     {rl__add_bwd, "add/sub"}, {rl__mul_bwd, "mul"}, {rl__scale_bwd, "scale"}, {rl__rowvec_bwd, "add_row/mul_row"},
     {rl__to_bwd, "rl_to"}, {rl__linear_bwd, "linear"}, {rl__matmul_bwd, "matmul"},
     {rl__rmsnorm_bwd, "rmsnorm"}, {rl__groupnorm_bwd, "groupnorm"}, {rl__softmax_bwd, "(log)softmax"},
-    {rl__unary_bwd, "exp/sigmoid/tanh/softplus/silu"}, {rl__swiglu_bwd, "swiglu"}, {rl__l2norm_bwd, "l2norm"},
+    {rl__unary_bwd, "exp/sigmoid/tanh/softplus/silu/rwkv6_logdecay"}, {rl__swiglu_bwd, "swiglu"}, {rl__l2norm_bwd, "l2norm"},
     {rl__rope_bwd, "rope"}, {rl__attention_bwd, "attention"}, {rl__embedding_bwd, "embedding"},
     {rl__ce_bwd, "cross_entropy"}, {rl__kl_bwd, "kl_div"}, {rl__l2_dist_bwd, "l2_dist"}, {rl__sum_bwd, "sum/dot_const"},
     {rl__add_scalar_bwd, "add_scalar"}, {rl__slice_cols_bwd, "slice_cols"}, {rl__repeat_kv_bwd, "repeat_kv"},
-    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__logdecay_bwd, "rwkv6_logdecay"},
+    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, 
     {rl__seq_last_bwd, "seq_last"}};
 #endif
 
