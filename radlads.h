@@ -332,11 +332,11 @@ RLDEF void rl_no_grad_pop(rl_ctx *c);
 /* The device seam. A tensor lives in host memory (dev NULL) or on a device. An op runs
    where its inputs live (all in one place, else an error) and puts its output there; its
    activations and gradients come from the context (one device per context). rl_to copies
-   a tensor to d (NULL = the host) and, backward, its gradient back. On a device, the ops
-   whose twins radlads_cuda.cu has so far run there (add, sub, mul, scale, add_row, mul_row,
-   linear, matmul, rmsnorm, exp, sigmoid, tanh, softplus, silu, swiglu, sum); every other
-   op fails on a device tensor with an error that says so, and nothing falls back to the
-   host by itself. */
+   a tensor to d (NULL = the host) and, backward, its gradient back. Every op of this
+   section, rl_rwkv6_logdecay and rl_seq_last have CUDA twins, except rl_dot_const (its
+   weights are a host array); the scans (rl_wkv6, rl_wkv7) not yet, so the mixers and
+   models of section 4 do not run on a device yet (issue 10). An op without a twin fails on
+   a device tensor with an error that says so; nothing falls back to the host by itself. */
 RLDEF rl_device *rl_device_cuda(void); /* RADLADS_CUDA builds with a usable GPU, else NULL + rl_last_error() */
 RLDEF const char *rl_device_name(const rl_device *d); /* "cpu" for NULL */
 RLDEF rl_tensor *rl_to(rl_ctx *c, rl_tensor *x, rl_device *d);
@@ -426,6 +426,19 @@ int rl_cuda_wkv7_backward_host(int64_t B, int64_t T, int H, int N, const float *
                                const float *v, const float *a, const float *b, const float *state_in,
                                const float *dy, const float *dstate_out, float *dr, float *dw, float *dk, float *dv,
                                float *da, float *db, float *dstate_in);
+/* the same scans on device pointers (the device seam's scan entry; sa: RWKV7's S_{t-1}·a_t) */
+int rl_cuda_wkv6_forward(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k, const float *v,
+                         const float *logw, const float *state_in, float *y, float *state_out, float *ck);
+int rl_cuda_wkv6_backward(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k, const float *v,
+                          const float *logw, const float *ck, const float *dy, const float *dstate_out, float *dr,
+                          float *dk, float *dv, float *dlogw, float *dstate_in);
+int rl_cuda_wkv7_forward(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                         const float *v, const float *a, const float *b, const float *state_in, float *y,
+                         float *state_out, float *ck, float *sa);
+int rl_cuda_wkv7_backward(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
+                          const float *v, const float *a, const float *b, const float *ck, const float *sa,
+                          const float *dy, const float *dstate_out, float *dr, float *dw, float *dk, float *dv,
+                          float *da, float *db, float *dstate_in);
 /* device memory, and the twins of the ops of the device seam (section 3: the entries of
    rl__ops, same arguments, device pointers, q NULL = the default stream) */
 void *rl_cuda_malloc(size_t bytes);
@@ -467,6 +480,9 @@ int rl_cuda_kl_div(void *q, float *loss, float *aux, const float *s, const float
 int rl_cuda_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss, const float *s, const float *t, const float *aux, int64_t R, int64_t V);
 int rl_cuda_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C);
 int rl_cuda_l2_dist_bwd(void *q, float *gy, float *gt, const float *gloss, const float *y, const float *t, const float *norms, int64_t R, int64_t C);
+int rl_cuda_sumsq(void *q, double *ss, const float *x, int64_t n); /* *ss (host) += Σ x², synchronous */
+int rl_cuda_adamw(void *q, float *p, float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2, float eps, float wd,
+                  float scale, double b1c, double b2c);
 int rl_cuda_attention(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int H, int KVH, int d);
 int rl_cuda_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K, const float *V,
                           const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
@@ -595,6 +611,9 @@ typedef struct rl_model {
     rl_arena params, grads;
     rl_st *weights;              /* kept open: frozen BF16/F32 matrices point into it (NULL: none) */
     struct rl_gguf *gguf;        /* a student read from GGUF: kept open, its matrices point into it */
+    rl_device *dev;              /* where the parameters live now (rl_model_to); NULL: the host */
+    rl_arena dev_mem;            /* their data and gradients there */
+    rl_tensor *host;             /* the parameters as they were on the host, in rl_model_params order */
 } rl_model;
 
 #if !defined(RADLADS_NO_STDIO)
@@ -614,6 +633,11 @@ RLDEF rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_
    copied (widened to F32), every new parameter initialised as the RADLADS code does. */
 RLDEF rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, const rl_student_opts *o);
 RLDEF void rl_model_free(rl_model *m);
+/* Move every parameter (data, and gradient buffer where it has one) to device d, or back to
+   the host (d NULL): the resident state of a GPU run. The host copies stay allocated while the
+   model is on a device and receive the device's values when it comes back (checkpoints).
+   F32 and BF16 parameters move; F16 and quantized ones give an error naming the tensor. */
+RLDEF rl_status rl_model_to(rl_model *m, rl_device *d);
 /* Every parameter with its checkpoint name ("model.layers.3.self_attn.w0"). A tied head is
    visited once, as the embedding. */
 RLDEF void rl_model_params(rl_model *m, rl_param_fn fn, void *user);
@@ -724,6 +748,7 @@ typedef struct rl_adamw {
     float **m, **v;
     unsigned char *mixer;          /* 1: parameter of a sequence mixer */
     rl_arena mem;
+    rl_arena dev_mem;              /* the moments of parameters on a device (rl_model_to) */
 } rl_adamw;
 RLDEF rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which);
 /* One update from the accumulated gradients (then zeroed). Returns the gradient norm
@@ -1599,6 +1624,10 @@ RL__UTIL void rl__remove_stale_tmp(const char *path);
    code (the host's: an rl_status; a device's: -1 for bad arguments); q is the place's
    queue (the host: the context's rl_pool; a CUDA device: NULL, its default stream). fp32,
    row-major, contiguous; "R, C": R rows of C values; gradients are added (+=). */
+typedef struct rl__adam_hp { /* one AdamW update (rl_adamw_step) */
+    float lr, beta1, beta2, eps, wd, scale;
+    double b1c, b2c; /* bias corrections 1 − β^step */
+} rl__adam_hp;
 typedef struct rl__ops {
     const char *name;
     const char *(*last_error)(void); /* why the last entry failed */
@@ -1662,6 +1691,13 @@ typedef struct rl__ops {
     int (*attention)(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int H, int KVH, int d);
     int (*attention_bwd)(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K, const float *V,
                          const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
+    /* the RWKV scans of section 4a, forward (bwd 0) or backward, given the node of rl_wkv6 /
+       rl_wkv7 (its inputs, outputs and rl__scan_job: shapes, kept states) */
+    int (*scan)(rl_ctx *c, rl__node *n, int bwd);
+    /* AdamW: *ss (host) += Σ x² (double); one update of n parameters p from gradients g
+       (scaled by hp->scale, then zeroed) and moments m, v */
+    int (*sumsq)(void *q, double *ss, const float *x, int64_t n);
+    int (*adamw)(void *q, float *p, float *g, float *m, float *v, int64_t n, const rl__adam_hp *hp);
 } rl__ops;
 struct rl_device {
     const rl__ops *ops;
@@ -4724,6 +4760,25 @@ static int rl__cpu_l2_dist_bwd(void *q, float *gy, float *gt, const float *gloss
     }
     return 0;
 }
+static int rl__cpu_scan(rl_ctx *c, rl__node *n, int bwd); /* section 4a */
+static int rl__cpu_sumsq(void *q, double *ss, const float *x, int64_t n) {
+    int64_t j;
+    RL__UNUSED(q);
+    for (j = 0; j < n; j++) *ss += (double)x[j] * x[j];
+    return 0;
+}
+static int rl__cpu_adamw(void *q, float *p, float *g, float *m, float *v, int64_t n, const rl__adam_hp *hp) {
+    int64_t j;
+    RL__UNUSED(q);
+    for (j = 0; j < n; j++) {
+        float gj = g[j] * hp->scale;
+        m[j] = hp->beta1 * m[j] + (1.0f - hp->beta1) * gj;
+        v[j] = hp->beta2 * v[j] + (1.0f - hp->beta2) * gj * gj;
+        p[j] -= hp->lr * ((float)(m[j] / hp->b1c) / (sqrtf((float)(v[j] / hp->b2c)) + hp->eps) + hp->wd * p[j]);
+        g[j] = 0;
+    }
+    return 0;
+}
 static const rl__ops rl__cpu_ops = {
     "cpu", rl__cpu_last_error, rl__cpu_alloc, rl__aligned_free, rl__cpu_zero, rl__cpu_copy,
     rl__cpu_add, rl__cpu_axpy, rl__cpu_mul, rl__cpu_rowvec, rl__cpu_colsum, rl__cpu_gemm,
@@ -4731,7 +4786,7 @@ static const rl__ops rl__cpu_ops = {
     rl__cpu_sum, rl__cpu_sum_bwd, rl__cpu_affine, rl__cpu_copy3d, rl__cpu_embedding, rl__cpu_embedding_bwd, rl__cpu_rope,
     rl__cpu_l2norm, rl__cpu_l2norm_bwd, rl__cpu_groupnorm, rl__cpu_groupnorm_bwd, rl__cpu_softmax, rl__cpu_softmax_bwd,
     rl__cpu_cross_entropy, rl__cpu_cross_entropy_bwd, rl__cpu_kl_div, rl__cpu_kl_div_bwd, rl__cpu_l2_dist, rl__cpu_l2_dist_bwd,
-    rl__cpu_attention, rl__cpu_attention_bwd,
+    rl__cpu_attention, rl__cpu_attention_bwd, rl__cpu_scan, rl__cpu_sumsq, rl__cpu_adamw,
 };
 
 /* ---- a CUDA device's table: radlads_cuda.cu's twins ---- */
@@ -4740,6 +4795,10 @@ static int rl__cuda_gemm(void *q, int64_t M, int64_t N, int64_t K, const float *
                          int b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int acc, int bf16) {
     RL__UNUSED(q);
     return rl_cuda_gemm(M, N, K, A, a_rs, a_cs, B, b_type == RL_BF16, b_rs, b_cs, C, ldc, acc, bf16 ? 2 : 0);
+}
+static int rl__cuda_scan(rl_ctx *c, rl__node *n, int bwd); /* section 4a */
+static int rl__cuda_adamw(void *q, float *p, float *g, float *m, float *v, int64_t n, const rl__adam_hp *hp) {
+    return rl_cuda_adamw(q, p, g, m, v, n, hp->lr, hp->beta1, hp->beta2, hp->eps, hp->wd, hp->scale, hp->b1c, hp->b2c);
 }
 static int rl__cuda_embedding(void *q, float *y, const void *E, int e_type, const int32_t *ids, int64_t n, int64_t C) {
     return rl_cuda_embedding(q, y, E, e_type == RL_BF16, ids, n, C); /* rl_embedding lets F32 and BF16 tables onto a device */
@@ -4751,7 +4810,7 @@ static const rl__ops rl__cuda_ops = {
     rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
     rl_cuda_l2norm, rl_cuda_l2norm_bwd, rl_cuda_groupnorm, rl_cuda_groupnorm_bwd, rl_cuda_softmax, rl_cuda_softmax_bwd,
     rl_cuda_cross_entropy, rl_cuda_cross_entropy_bwd, rl_cuda_kl_div, rl_cuda_kl_div_bwd, rl_cuda_l2_dist, rl_cuda_l2_dist_bwd,
-    rl_cuda_attention, rl_cuda_attention_bwd,
+    rl_cuda_attention, rl_cuda_attention_bwd, rl__cuda_scan, rl_cuda_sumsq, rl__cuda_adamw,
 };
 static rl_device rl__cuda_device = {&rl__cuda_ops, NULL};
 RLDEF rl_device *rl_device_cuda(void) {
@@ -4792,6 +4851,7 @@ typedef struct {
     int64_t B, T, H, KVH, N, L, n_ck; /* L: chunk length = kept-state spacing */
     int chunked;                      /* 1: chunked form, 0: recurrent */
     float *ck; /* kept states: [B*H][n_ck][N*N], NULL when no gradient is needed */
+    float *sa; /* RWKV7 on a device: S_{t-1}·a_t [B*T, H*N] for its backward (else NULL) */
     rl__scratch sc; /* per thread: an rl__scan_ws (while the tasks run) */
 } rl__scan_job;
 
@@ -5354,10 +5414,10 @@ static void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
     }
 }
 
-static rl_tensor *rl__state_like(rl_ctx *c, int64_t B, int64_t H, int64_t N) {
+static rl_tensor *rl__state_like(rl_ctx *c, rl_device *d, int64_t B, int64_t H, int64_t N) {
     int64_t s[4];
     s[0] = B; s[1] = H; s[2] = N; s[3] = N;
-    return rl_new(c, 4, s);
+    return rl__new_on(c, d, 4, s);
 }
 
 #ifdef RADLADS_CUDA
@@ -5394,24 +5454,56 @@ static int rl__scan_cuda(rl_ctx *c, rl__node *n, rl__scan_job *j, int bwd) {
     if (rc) rl_log(RL_LOG_WARN, "wkv%d %s on the GPU failed, using the CPU: %s", kind, bwd ? "backward" : "forward", rl_cuda_last_error());
     return rc == 0;
 }
+
+/* The device's entry (rl__ops.scan): inputs, outputs, kept states (and RWKV7's sa) all in
+   device memory; gradients accumulated like the CPU tasks' */
+static int rl__cuda_scan(rl_ctx *c, rl__node *n, int bwd) {
+    const rl__scan_job *j = (const rl__scan_job *)(void *)n->aux;
+    const int kind = (int)n->i[0], nin = kind == 6 ? 5 : 7, H = (int)j->H, N = (int)j->N;
+    const float *x[6], *st = n->in[nin - 1] ? rl_f32(n->in[nin - 1]) : NULL;
+    float *d[7];
+    int q;
+    RL__UNUSED(c);
+    for (q = 0; q < 7; q++) {
+        if (q < 6) x[q] = q < nin - 1 ? rl_f32(n->in[q]) : NULL;
+        d[q] = q < nin && rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
+    }
+    if (!bwd && kind == 6)
+        return rl_cuda_wkv6_forward(j->B, j->T, H, (int)j->KVH, N, x[0], x[1], x[2], x[3], st, rl_f32(n->out), rl_f32(n->out2), j->ck);
+    if (!bwd)
+        return rl_cuda_wkv7_forward(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, rl_f32(n->out), rl_f32(n->out2), j->ck, j->sa);
+    if (kind == 6)
+        return rl_cuda_wkv6_backward(j->B, j->T, H, (int)j->KVH, N, x[0], x[1], x[2], x[3], j->ck, n->out->grad, n->out2->grad, d[0],
+                                     d[1], d[2], d[3], d[4]);
+    return rl_cuda_wkv7_backward(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], j->ck, j->sa, n->out->grad, n->out2->grad,
+                                 d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
+}
 #endif
 
-RL__BWD void rl__scan_bwd(rl_ctx *c, rl__node *n) {
+/* The host's entry (rl__ops.scan): the forward or backward tasks of node n over the pool */
+static int rl__cpu_scan(rl_ctx *c, rl__node *n, int bwd) {
     rl__scan_job *j = (rl__scan_job *)(void *)n->aux;
-    rl__scan_ws ws;
+    int kind = (int)n->i[0];
+    j->n = n;
+#ifdef RADLADS_CUDA
+    if (rl__scan_cuda(c, n, j, bwd)) return 0;
+#endif
+    if (bwd || j->chunked) {
+        rl__scan_ws ws;
+        if (!rl__scratch_alloc(&j->sc, c->pool, (size_t)rl__scan_ws_init(&ws, NULL, j->L, j->N)))
+            return (int)rl__fail(RL_ERR_NOMEM, "wkv%d%s: out of memory for scratch", kind, bwd ? " backward" : "");
+    }
+    if (bwd) rl_pool_for(c->pool, j->B * (kind == 6 ? j->KVH : j->H), 1, rl__scan_bwd_task, j);
+    else rl_pool_for(c->pool, j->B * j->H, 1, rl__scan_fwd_task, j);
+    rl__scratch_free(&j->sc);
+    return 0;
+}
+
+RL__BWD void rl__scan_bwd(rl_ctx *c, rl__node *n) {
     int q, nin = n->i[0] == 6 ? 5 : 7;
     for (q = 0; q < nin; q++)
         if (rl__wants(n->in[q]) && !rl__grad(c, n->in[q])) return;
-    j->n = n;
-#ifdef RADLADS_CUDA
-    if (rl__scan_cuda(c, n, j, 1)) return;
-#endif
-    if (!rl__scratch_alloc(&j->sc, c->pool, (size_t)rl__scan_ws_init(&ws, NULL, j->L, j->N))) {
-        rl__op_fail(c, RL_ERR_NOMEM, "wkv%d backward: out of memory for scratch", (int)n->i[0]);
-        return;
-    }
-    rl_pool_for(c->pool, j->B * (n->i[0] == 6 ? j->KVH : j->H), 1, rl__scan_bwd_task, j);
-    rl__scratch_free(&j->sc);
+    rl__on_done(c, n->out->dev, n->i[0] == 6 ? "wkv6 backward" : "wkv7 backward", rl__ops_of(n->out->dev)->scan(c, n, 1));
 }
 
 /* Which form scan_chunk = 0 picks (measured with make bench-scan, BENCHMARKS.md): the
@@ -5431,9 +5523,11 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
     rl_tensor *r = in[0], *state = in[n_in - 1];
     int64_t R, N, B;
     int q;
+    rl_device *d = r ? r->dev : NULL;
+    int gpu;
     for (q = 0; q < n_in - 1; q++)
-        if (rl__bad(c, in[q])) return NULL;
-    if (state && rl__bad(c, state)) return NULL;
+        if (rl__bad_on(c, in[q], d)) return NULL;
+    if (state && rl__bad_on(c, state, d)) return NULL;
     R = rl_rows(r);
     if (H < 1 || KVH < 1 || H % KVH || rl_cols(r) % H || T < 1 || R % T)
         return rl__op_fail(c, RL_ERR_ARG, "wkv%d: %d heads / %d kv heads / T %lld do not fit r [%lld, %lld]", kind, H, KVH,
@@ -5449,7 +5543,7 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
     if (state && state->n != B * H * N * N)
         return rl__op_fail(c, RL_ERR_ARG, "wkv%d: state has %lld values, expected [%lld, %lld, %lld, %lld]", kind,
                            (long long)state->n, (long long)B, (long long)H, (long long)N, (long long)N);
-    if (!(y = rl__like(c, r)) || !(S = rl__state_like(c, B, H, N)) || !(n = rl__node_newv(c, rl__scan_bwd, y, n_in, in)))
+    if (!(y = rl__like(c, r)) || !(S = rl__state_like(c, d, B, H, N)) || !(n = rl__node_newv(c, rl__scan_bwd, y, n_in, in)))
         return NULL;
     n->out2 = S;
     n->i[0] = kind;
@@ -5462,28 +5556,19 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
     /* the form: scan_chunk < 0 token by token, > 0 chunks of that length, 0 the default */
     j->L = c->scan_chunk > 0 ? c->scan_chunk : c->scan_chunk < 0 ? RL__SCAN_CK : RL__SCAN_L;
     j->chunked = c->scan_chunk > 0 || (c->scan_chunk == 0 && rl__scan_default_chunked(y->requires_grad, T, N));
+    gpu = d != NULL; /* a GPU keeps states every RL__SCAN_CK tokens */
 #ifdef RADLADS_CUDA
-    if (c->use_cuda && rl_cuda_available()) { /* a GPU forward keeps states every RL__SCAN_CK tokens */
+    gpu |= c->use_cuda && rl_cuda_available();
+#endif
+    if (gpu) {
         j->L = RL__SCAN_CK;
         j->chunked = 0;
     }
-#endif
     j->n_ck = (T + j->L - 1) / j->L;
-    if (y->requires_grad && !(j->ck = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)(B * H * j->n_ck * N * N))))
+    if (y->requires_grad && (!(j->ck = (float *)rl__zalloc_on(c, d, sizeof(float) * (size_t)(B * H * j->n_ck * N * N))) ||
+                             (d && kind == 7 && !(j->sa = (float *)rl__zalloc_on(c, d, sizeof(float) * (size_t)r->n)))))
         return rl__op_fail(c, RL_ERR_NOMEM, "wkv: out of memory for kept states");
-#ifdef RADLADS_CUDA
-    if (rl__scan_cuda(c, n, j, 0)) {
-        if (state_out) *state_out = S;
-        return y;
-    }
-#endif
-    if (j->chunked) {
-        rl__scan_ws ws;
-        if (!rl__scratch_alloc(&j->sc, c->pool, (size_t)rl__scan_ws_init(&ws, NULL, j->L, N)))
-            return rl__op_fail(c, RL_ERR_NOMEM, "wkv%d: out of memory for scratch", kind);
-    }
-    rl_pool_for(c->pool, B * H, 1, rl__scan_fwd_task, j);
-    rl__scratch_free(&j->sc);
+    if (!rl__on_done(c, d, kind == 6 ? "wkv6" : "wkv7", rl__ops_of(d)->scan(c, n, 0))) return NULL;
     if (state_out) *state_out = S;
     return y;
 }
@@ -5516,6 +5601,7 @@ static rl_tensor *rl__param_rows(rl_ctx *c, rl_tensor *p, int64_t row0, int64_t 
     *v = rl_wrap((float *)p->data + row0 * cols, RL_F32, 2, s, p->requires_grad && p->grad);
     v->grad = p->grad ? p->grad + row0 * cols : NULL;
     v->name = p->name;
+    v->dev = p->dev;
     return v;
 }
 
@@ -6176,7 +6262,86 @@ RLDEF rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_
     return rl__model_from_st(m, &cfg, &w, trainable, source);
 }
 
+/* ---- the parameters on a device ---- */
+
+typedef struct {
+    rl_model *m;
+    int64_t i, saved; /* parameters visited; host views saved in m->host */
+    int mode;         /* 0 to the device, 1 back to the host, 2 undo (restore the saved views) */
+    rl_status st;
+} rl__move;
+static void rl__count_params(void *u, const char *name, rl_tensor *t) {
+    RL__UNUSED(name);
+    RL__UNUSED(t);
+    ++*(int64_t *)u;
+}
+static void rl__move_fn(void *u, const char *name, rl_tensor *t) {
+    rl__move *mv = (rl__move *)u;
+    rl_model *m = mv->m;
+    rl_tensor *h = &m->host[mv->i++];
+    size_t bytes = (size_t)t->n * (t->dtype == RL_F32 ? sizeof(float) : sizeof(uint16_t)), gbytes = sizeof(float) * (size_t)t->n;
+    if (mv->mode == 2) {
+        if (mv->i <= mv->saved) *t = *h;
+        return;
+    }
+    if (mv->mode == 1) { /* the device's values into the host buffers, then the host view */
+        if (mv->st == RL_OK && (t->dev->ops->copy(h->data, t->data, bytes, 2) || (t->grad && t->dev->ops->copy(h->grad, t->grad, gbytes, 2))))
+            mv->st = rl__fail(RL_ERR_STATE, "%s: copying back from %s: %s", name, rl_device_name(t->dev), t->dev->ops->last_error());
+        *t = *h;
+        return;
+    }
+    if (mv->st != RL_OK) return;
+    if (t->dtype != RL_F32 && t->dtype != RL_BF16) {
+        mv->st = rl__fail(RL_ERR_UNSUPPORTED, "%s: only F32 and BF16 parameters move to %s (this one is stored as type %d)", name,
+                          rl_device_name(m->dev), (int)t->dtype);
+        return;
+    }
+    *h = *t;
+    mv->saved = mv->i;
+    if (!(t->data = rl_arena_alloc(&m->dev_mem, bytes)) || (h->grad && !(t->grad = (float *)rl_arena_zalloc(&m->dev_mem, gbytes)))) {
+        mv->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory on %s (%zu bytes)", name, rl_device_name(m->dev), bytes + (h->grad ? gbytes : 0));
+        return;
+    }
+    t->dev = m->dev;
+    if (m->dev->ops->copy(t->data, h->data, bytes, 1) || (h->grad && m->dev->ops->copy(t->grad, h->grad, gbytes, 1)))
+        mv->st = rl__fail(RL_ERR_STATE, "%s: copying to %s: %s", name, rl_device_name(m->dev), m->dev->ops->last_error());
+}
+RLDEF rl_status rl_model_to(rl_model *m, rl_device *d) {
+    rl__move mv;
+    int64_t n = 0;
+    if (d == m->dev) return RL_OK;
+    if (d && m->dev) return rl__fail(RL_ERR_ARG, "rl_model_to: the model is on %s; bring it back to the host first", rl_device_name(m->dev));
+    memset(&mv, 0, sizeof mv);
+    mv.m = m;
+    mv.mode = d ? 0 : 1;
+    if (d) {
+        rl_model_params(m, rl__count_params, &n);
+        if (!(m->host = (rl_tensor *)RL_MALLOC(sizeof(rl_tensor) * (size_t)(n ? n : 1)))) return rl__fail(RL_ERR_NOMEM, "rl_model_to: out of memory");
+        rl_arena_init(&m->dev_mem, (size_t)64 << 20);
+        m->dev_mem.dev = d;
+    }
+    m->dev = d;
+    rl_model_params(m, rl__move_fn, &mv);
+    if (mv.st != RL_OK && d) { /* the model stays on the host as it was */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", rl_last_error());
+        mv.mode = 2;
+        mv.i = 0;
+        rl_model_params(m, rl__move_fn, &mv);
+        m->dev = NULL;
+        rl__fail(mv.st, "%s", why);
+    }
+    if (!m->dev) {
+        rl_arena_free(&m->dev_mem);
+        RL_FREE(m->host);
+        m->host = NULL;
+    }
+    rl__tie_head(m);
+    return mv.st;
+}
+
 RLDEF void rl_model_free(rl_model *m) {
+    if (m->dev) rl_model_to(m, NULL);
     rl_arena_free(&m->params);
     rl_arena_free(&m->grads);
     if (m->weights) {
@@ -6832,8 +6997,12 @@ static void rl__adam_fn(void *u, const char *name, rl_tensor *t) {
     o->p[o->n] = t;
     o->mixer[o->n] = (unsigned char)mixer;
     o->names[o->n] = (const char *)rl_arena_alloc(&o->mem, strlen(name) + 1);
-    o->m[o->n] = (float *)rl_arena_zalloc(&o->mem, sizeof(float) * (size_t)t->n);
-    o->v[o->n] = (float *)rl_arena_zalloc(&o->mem, sizeof(float) * (size_t)t->n);
+    if (t->dev && !o->dev_mem.dev) { /* the moments live where their parameters do */
+        rl_arena_init(&o->dev_mem, (size_t)64 << 20);
+        o->dev_mem.dev = t->dev;
+    }
+    o->m[o->n] = (float *)rl_arena_zalloc(t->dev ? &o->dev_mem : &o->mem, sizeof(float) * (size_t)t->n);
+    o->v[o->n] = (float *)rl_arena_zalloc(t->dev ? &o->dev_mem : &o->mem, sizeof(float) * (size_t)t->n);
     if (!o->names[o->n] || !o->m[o->n] || !o->v[o->n]) {
         a->st = rl__fail(RL_ERR_NOMEM, "optimizer: out of memory for %s", name);
         return;
@@ -6877,40 +7046,36 @@ static rl_status rl__adamw_init_layer(rl_adamw *o, rl_model *m, int which, int l
 
 RLDEF void rl_adamw_zero_grad(rl_adamw *o) {
     int i;
-    for (i = 0; i < o->n; i++) memset(o->p[i]->grad, 0, sizeof(float) * (size_t)o->p[i]->n);
+    for (i = 0; i < o->n; i++) (void)rl__ops_of(o->p[i]->dev)->zero(o->p[i]->grad, sizeof(float) * (size_t)o->p[i]->n);
 }
 
+/* Each parameter's update runs where it lives (rl__ops.sumsq, adamw); the norm's partial
+   sums come back to the host (one scalar per parameter). A device failure returns −2. */
 RLDEF double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
-    double ss = 0, norm, b1c, b2c;
-    float scale;
+    rl__adam_hp hp;
+    double ss = 0, norm;
     int i;
-    int64_t j;
     for (i = 0; i < o->n; i++)
-        for (j = 0; j < o->p[i]->n; j++) ss += (double)o->p[i]->grad[j] * o->p[i]->grad[j];
+        if (rl__ops_of(o->p[i]->dev)->sumsq(NULL, &ss, o->p[i]->grad, o->p[i]->n)) return -2.0;
     norm = sqrt(ss);
     if (!(norm < INFINITY)) { /* NaN or Inf: skip the update, keep the weights */
         rl_adamw_zero_grad(o);
         return -1.0;
     }
-    scale = o->clip > 0 && norm > o->clip ? (float)(o->clip / (norm + 1e-6)) : 1.0f;
+    hp.scale = o->clip > 0 && norm > o->clip ? (float)(o->clip / (norm + 1e-6)) : 1.0f;
     o->step++;
-    b1c = 1.0 - pow(o->beta1, (double)o->step);
-    b2c = 1.0 - pow(o->beta2, (double)o->step);
+    hp.beta1 = o->beta1; hp.beta2 = o->beta2; hp.eps = o->eps; hp.wd = o->weight_decay;
+    hp.b1c = 1.0 - pow(o->beta1, (double)o->step);
+    hp.b2c = 1.0 - pow(o->beta2, (double)o->step);
     for (i = 0; i < o->n; i++) {
-        float *p = rl_f32(o->p[i]), *g = o->p[i]->grad, *m = o->m[i], *v = o->v[i];
-        float lr = (float)(o->mixer[i] ? lr_mixer : lr_main);
-        for (j = 0; j < o->p[i]->n; j++) {
-            float gj = g[j] * scale;
-            m[j] = o->beta1 * m[j] + (1.0f - o->beta1) * gj;
-            v[j] = o->beta2 * v[j] + (1.0f - o->beta2) * gj * gj;
-            p[j] -= lr * ((float)(m[j] / b1c) / (sqrtf((float)(v[j] / b2c)) + o->eps) + o->weight_decay * p[j]);
-            g[j] = 0;
-        }
+        hp.lr = (float)(o->mixer[i] ? lr_mixer : lr_main);
+        if (rl__ops_of(o->p[i]->dev)->adamw(NULL, rl_f32(o->p[i]), o->p[i]->grad, o->m[i], o->v[i], o->p[i]->n, &hp)) return -2.0;
     }
     return norm;
 }
 
 RLDEF void rl_adamw_free(rl_adamw *o) {
+    rl_arena_free(&o->dev_mem);
     rl_arena_free(&o->mem);
     memset(o, 0, sizeof *o);
 }

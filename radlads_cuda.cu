@@ -184,7 +184,8 @@ int rl_cuda_colsum(void *q, float *gv, const float *g, const float *x, const flo
    gx += rstd·(g ⊙ w − x·rstd²·mean(g ⊙ w ⊙ x)) */
 int rl_cuda_rmsnorm(void *q, float *y, float *rstd, const float *x, const float *w, int64_t R, int64_t C, float eps);
 int rl_cuda_rmsnorm_bwd(void *q, float *gx, const float *g, const float *x, const float *w, const float *rstd, int64_t R, int64_t C);
-/* y = f(x); gx += g·f'(x) from x and y. fn: 0 exp, 1 sigmoid, 2 tanh, 3 softplus, 4 silu */
+/* y = f(x); gx += g·f'(x) from x and y. fn: 0 exp, 1 sigmoid, 2 tanh, 3 softplus, 4 silu,
+   5 RAD-RWKV6 log-decay y = max(−exp(x), −5) (gradient g·y where y > −5, else 0) */
 int rl_cuda_unary(void *q, int fn, float *y, const float *x, int64_t n);
 int rl_cuda_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n);
 /* y = silu(a) ⊙ b; ga, gb (either NULL) += its gradients */
@@ -193,6 +194,65 @@ int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const floa
 /* y[0] = Σ x (one block, double accumulation, deterministic); gx += g[0] */
 int rl_cuda_sum(void *q, float *y, const float *x, int64_t n);
 int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n);
+/* AdamW (radlads.h rl_adamw_step): *ss (a HOST double) += Σ x² (synchronous: it waits for the
+   sum); and one update: gs = g·scale, m = β1·m + (1−β1)·gs, v = β2·v + (1−β2)·gs²,
+   p −= lr·((m/b1c) / (√(v/b2c) + eps) + wd·p), g = 0 */
+int rl_cuda_sumsq(void *q, double *ss, const float *x, int64_t n);
+int rl_cuda_adamw(void *q, float *p, float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2, float eps, float wd,
+                  float scale, double b1c, double b2c);
+/* y = a·x + b */
+int rl_cuda_affine(void *q, float *y, const float *x, float a, float b, int64_t n);
+/* y[b·ysb + r·ysr + j] (+)= x[b·xsb + r·xsr + j] for b < B, r < R, j < C; acc 0: =, 1: += */
+int rl_cuda_copy3d(void *q, float *y, int64_t ysb, int64_t ysr, const float *x, int64_t xsb, int64_t xsr, int64_t B,
+                   int64_t R, int64_t C, int acc);
+/* y[i][:] = E[ids[i]][:] for i < n, rows of C; E fp32, or bf16 (uint16 bits, widened) when
+   e_bf16; ids DEVICE int32 in [0, V) (not checked: the caller checks them) */
+int rl_cuda_embedding(void *q, float *y, const void *E, int e_bf16, const int32_t *ids, int64_t n, int64_t C);
+/* gE[ids[i]][:] += g[i][:] (atomicAdd: with repeated ids not deterministic in the last bit) */
+int rl_cuda_embedding_bwd(void *q, float *gE, const float *g, const int32_t *ids, int64_t n, int64_t C);
+/* RoPE (rotate-half) on R rows of C = heads·d values, row r at position t = r % T; tab as
+   radlads.h's rl_rope: [T][cos(half) sin(half)] then [T][−sin(half)]. Per head, pairs
+   (j, j + half): y_j = a·cs − b·sn, y_{j+half} = b·cs + a·sn (a = x_j, b = x_{j+half}) with
+   cs = tab[t·d + j], sn = tab[t·d + half + j], or tab[T·d + t·half + j] when inverse (the
+   transposed rotation: the backward). acc 0: y = that, 1: y += that. */
+int rl_cuda_rope(void *q, float *y, const float *x, const float *tab, int64_t R, int64_t T, int64_t C, int d,
+                 int inverse, int acc);
+/* per slice s of d values (S slices, contiguous): rinv[s] = 1/max(‖x_s‖₂, eps), y = x·rinv
+   (norm in double); gx += rinv·(g − y·(g·y)), the dot dropped where clamped (rinv >= 1/eps) */
+int rl_cuda_l2norm(void *q, float *y, float *rinv, const float *x, int64_t S, int d, float eps);
+int rl_cuda_l2norm_bwd(void *q, float *gx, const float *g, const float *y, const float *rinv, int64_t S, int d, float eps);
+/* GroupNorm: R rows of C, G groups of d = C/G: mean, rstd = (var + eps)^-½ (biased, double),
+   y = (x − mean)·rstd ⊙ w + b (w, b [C] or NULL: 1 / 0); stats[2(r·G + g)] = mean, [.. + 1] =
+   rstd. Backward: gx += rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)) with ĝ = g ⊙ w, x̂ = (x − mean)·rstd;
+   gw += Σ_rows g ⊙ x̂, gb += Σ_rows g (rows in order, no atomics); gx, gw, gb each or NULL */
+int rl_cuda_groupnorm(void *q, float *y, float *stats, const float *x, const float *w, const float *b, int64_t R,
+                      int64_t C, int G, float eps);
+int rl_cuda_groupnorm_bwd(void *q, float *gx, float *gw, float *gb, const float *g, const float *x, const float *w,
+                          const float *stats, int64_t R, int64_t C, int G);
+/* rows of C: y = softmax(x) (logspace 0) or log-softmax (1); backward from y:
+   softmax gx += y ⊙ (g − Σ g⊙y), log-softmax gx += g − exp(y)·Σ g */
+int rl_cuda_softmax(void *q, float *y, const float *x, int64_t R, int64_t C, int logspace);
+int rl_cuda_softmax_bwd(void *q, float *gx, const float *g, const float *y, int64_t R, int64_t C, int logspace);
+/* cross entropy over R rows of V logits: lse[r] = log Σ_j exp x[r][j] (every row), loss[0] =
+   inv_count · Σ_{r: 0 <= tg[r] < V} (lse[r] − x[r][tg[r]]) (double, one block); tg DEVICE
+   int32, negative = ignored (and >= V, which the caller refuses). Backward, g = gloss[0]
+   (DEVICE) · inv_count: gx[r] += g·(softmax(x[r]) − onehot(tg[r])) for the rows counted */
+int rl_cuda_cross_entropy(void *q, float *loss, float *lse, const float *x, const int32_t *tg, int64_t R, int64_t V,
+                          float inv_count);
+int rl_cuda_cross_entropy_bwd(void *q, float *gx, const float *gloss, const float *x, const float *lse,
+                              const int32_t *tg, int64_t R, int64_t V, float inv_count);
+/* KL(teacher ‖ student), rows of V: aux[3r] = lse of s[r], aux[3r+1] = lse of t[r], aux[3r+2]
+   = kl_r = Σ_j p_t (lt − ls) (double); loss[0] = mean of kl_r (double). Backward, g =
+   gloss[0] / R: gs += g·(p_s − p_t), gt += g·p_t·(lt − ls − kl_r); gs, gt each or NULL */
+int rl_cuda_kl_div(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V);
+int rl_cuda_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss, const float *s, const float *t,
+                       const float *aux, int64_t R, int64_t V);
+/* RADLADS step-1 loss: norms[r] = ‖y_r − t_r‖₂ (double), loss[0] = Σ_r norms[r] / (R·√C)
+   (double). Backward, g = gloss[0] / (R·√C): gy += g·(y − t)/norms[r], gt −= the same (0
+   where the norm is 0); gy, gt each or NULL */
+int rl_cuda_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C);
+int rl_cuda_l2_dist_bwd(void *q, float *gy, float *gt, const float *gloss, const float *y, const float *t,
+                        const float *norms, int64_t R, int64_t C);
 
 /* Host-pointer versions (what radlads.h calls). Same arguments and shapes as above, all
    in host memory. The forwards may hand back ck (host, or NULL), e.g. into the CPU op's
@@ -1472,13 +1532,15 @@ static __device__ __forceinline__ float rl__sigm(float x) { return 1.0f / (1.0f 
 static __global__ void rl__k_unary(int64_t n, int fn, float *y, const float *x) {
     RL_EACH(i, n) {
         float v = x[i];
-        y[i] = fn == 0 ? expf(v) : fn == 1 ? rl__sigm(v) : fn == 2 ? tanhf(v) : fn == 3 ? (v > 0 ? v + log1pf(expf(-v)) : log1pf(expf(v))) : v * rl__sigm(v);
+        y[i] = fn == 0 ? expf(v) : fn == 1 ? rl__sigm(v) : fn == 2 ? tanhf(v) : fn == 3 ? (v > 0 ? v + log1pf(expf(-v)) : log1pf(expf(v)))
+             : fn == 4 ? v * rl__sigm(v) : fmaxf(-expf(v), -5.0f); /* 5: RWKV6 log-decay, clamped at −5 */
     }
 }
 static __global__ void rl__k_unary_bwd(int64_t n, int fn, float *gx, const float *g, const float *x, const float *y) {
     RL_EACH(i, n) {
         float s = rl__sigm(x[i]);
-        float d = fn == 0 ? y[i] : fn == 1 ? y[i] * (1.0f - y[i]) : fn == 2 ? 1.0f - y[i] * y[i] : fn == 3 ? s : s * (1.0f + x[i] * (1.0f - s));
+        float d = fn == 0 ? y[i] : fn == 1 ? y[i] * (1.0f - y[i]) : fn == 2 ? 1.0f - y[i] * y[i] : fn == 3 ? s
+                : fn == 4 ? s * (1.0f + x[i] * (1.0f - s)) : y[i] > -5.0f ? y[i] : 0.0f; /* 5: d(−exp x)/dx = y, 0 where clamped */
         gx[i] += g[i] * d;
     }
 }
@@ -1529,11 +1591,11 @@ extern "C" int rl_cuda_colsum(void *q, float *gv, const float *g, const float *x
     RL_ELEMENTWISE("rl_cuda_colsum", C, rl__k_colsum, R, C, gv, g, x, s);
 }
 extern "C" int rl_cuda_unary(void *q, int fn, float *y, const float *x, int64_t n) {
-    if (fn < 0 || fn > 4) return rl__cu_fail(-1, "rl_cuda_unary: function %d", fn);
+    if (fn < 0 || fn > 5) return rl__cu_fail(-1, "rl_cuda_unary: function %d", fn);
     RL_ELEMENTWISE("rl_cuda_unary", n, rl__k_unary, n, fn, y, x);
 }
 extern "C" int rl_cuda_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n) {
-    if (fn < 0 || fn > 4) return rl__cu_fail(-1, "rl_cuda_unary_bwd: function %d", fn);
+    if (fn < 0 || fn > 5) return rl__cu_fail(-1, "rl_cuda_unary_bwd: function %d", fn);
     RL_ELEMENTWISE("rl_cuda_unary_bwd", n, rl__k_unary_bwd, n, fn, gx, g, x, y);
 }
 extern "C" int rl_cuda_swiglu(void *q, float *y, const float *a, const float *b, int64_t n) {
@@ -1551,6 +1613,50 @@ extern "C" int rl_cuda_sum(void *q, float *y, const float *x, int64_t n) {
     RL_LAUNCH(rl__k_sum, 1, RL_ROWT, RL_ROWT * sizeof(double), n, y, x);
     return rl__launched("rl_cuda_sum");
 }
+/* out[block] = Σ x² (sq) or Σ x over the block's grid-stride share of x, in double */
+template <typename T>
+static __global__ void rl__k_sumsq(int64_t n, double *out, const T *x, int sq) {
+    double acc = 0;
+    RL_EACH(i, n) acc += sq ? (double)x[i] * x[i] : (double)x[i];
+    acc = rl__block_sum(acc, (double *)(void *)RL_SMEM);
+    if (threadIdx.x == 0) out[blockIdx.x] = acc;
+}
+static __global__ void rl__k_adamw(int64_t n, float *p, float *g, float *m, float *v, float lr, float beta1, float beta2, float eps,
+                                   float wd, float scale, double b1c, double b2c) {
+    RL_EACH(j, n) {
+        float gj = g[j] * scale;
+        m[j] = beta1 * m[j] + (1.0f - beta1) * gj;
+        v[j] = beta2 * v[j] + (1.0f - beta2) * gj * gj;
+        p[j] -= lr * ((float)(m[j] / b1c) / (sqrtf((float)(v[j] / b2c)) + eps) + wd * p[j]);
+        g[j] = 0;
+    }
+}
+extern "C" int rl_cuda_adamw(void *q, float *p, float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2, float eps,
+                             float wd, float scale, double b1c, double b2c) {
+    RL_ELEMENTWISE("rl_cuda_adamw", n, rl__k_adamw, n, p, g, m, v, lr, beta1, beta2, eps, wd, scale, b1c, b2c);
+}
+/* blocks of partial sums (a fixed grid: deterministic), then one block over the partials;
+   the sum waits in a small device buffer of the calling thread (kept) and comes back with
+   one copy */
+#define RL_SUMSQ_PARTS 512
+extern "C" int rl_cuda_sumsq(void *q, double *ss, const float *x, int64_t n) {
+    const char *rl__cu_what = "rl_cuda_sumsq";
+    static thread_local double *buf;
+    double h = 0;
+    int rc = 0;
+    unsigned parts = rl__grid(n) < RL_SUMSQ_PARTS ? rl__grid(n) : RL_SUMSQ_PARTS;
+    (void)q;
+    if (n < 0 || !ss) return rl__cu_fail(-1, "rl_cuda_sumsq: %lld elements", (long long)n);
+    if (!n) return 0;
+    if (!buf) RL_CU(cudaMalloc((void **)&buf, sizeof(double) * (RL_SUMSQ_PARTS + 1)));
+    RL_LAUNCH(rl__k_sumsq<float>, parts, RL_ROWT, RL_ROWT * sizeof(double), n, buf + 1, x, 1);
+    RL_LAUNCH(rl__k_sumsq<double>, 1, RL_ROWT, RL_ROWT * sizeof(double), (int64_t)parts, buf, (const double *)(buf + 1), 0);
+    RL_CU(cudaGetLastError());
+    RL_CU(cudaMemcpy(&h, buf, sizeof h, cudaMemcpyDeviceToHost));
+    *ss += h;
+fail:
+    return rc;
+}
 static unsigned rl__row_blocks(int64_t R) { return (unsigned)(R < 1 ? 1 : R > 65535 ? 65535 : R); }
 extern "C" int rl_cuda_rmsnorm(void *q, float *y, float *rstd, const float *x, const float *w, int64_t R, int64_t C, float eps) {
     (void)q;
@@ -1565,4 +1671,447 @@ extern "C" int rl_cuda_rmsnorm_bwd(void *q, float *gx, const float *g, const flo
     if (!R) return 0;
     RL_LAUNCH(rl__k_rmsnorm_bwd, rl__row_blocks(R), RL_ROWT, RL_ROWT * sizeof(float), R, C, gx, g, x, w, rstd);
     return rl__launched("rl_cuda_rmsnorm_bwd");
+}
+
+/* ==== the ops of the device seam, part 2 ===================================
+   Elementwise and gather ops: one thread per element (RoPE: per rotated pair), grid-stride.
+   Slice ops (L2 norm per head, GroupNorm per (row, group): d contiguous values each): one
+   block per slice, the power of two >= d between 32 and RL_ROWT threads. Row ops over a
+   vocabulary (softmax, the losses): one block of RL_ROWT threads per row, grid-stride over
+   the rows, passes over the row for the max, the Σ exp (double) and the outputs. Sums are
+   tree sums in shared memory (deterministic; double where radlads.h's CPU code uses
+   double); a loss's sum over rows is a second, one-block kernel. Column sums (GroupNorm's
+   gw, gb): one thread per column walking the rows in order. Only the embedding backward
+   uses atomics. */
+
+#define RL_DSMEM ((double *)(void *)RL_SMEM) /* the dynamic shared memory, as doubles */
+
+/* the maximum of v over the block (blockDim.x a power of two), in every thread; sh holds
+   blockDim.x floats */
+static __device__ __forceinline__ float rl__block_max(float v, float *sh) {
+    const int t = (int)threadIdx.x;
+    sh[t] = v;
+    __syncthreads();
+    for (int h = (int)blockDim.x / 2; h > 0; h >>= 1) {
+        if (t < h) sh[t] = fmaxf(sh[t], sh[t + h]);
+        __syncthreads();
+    }
+    v = sh[0];
+    __syncthreads();
+    return v;
+}
+
+/* *p += v, atomically (the emulation runs one fiber at a time: a plain add is atomic there) */
+static __device__ __forceinline__ void rl__atomic_add(float *p, float v) {
+#ifdef RL_CUDA_EMULATE
+    *p += v;
+#else
+    atomicAdd(p, v);
+#endif
+}
+
+/* threads of a slice block: the power of two >= d, 32 to RL_ROWT */
+static int rl__slice_threads(int64_t d) {
+    int t = 32;
+    while (t < d && t < RL_ROWT) t *= 2;
+    return t;
+}
+
+static __global__ void rl__k_affine(int64_t n, float *y, const float *x, float a, float b) {
+    RL_EACH(i, n) y[i] = a * x[i] + b;
+}
+static __global__ void rl__k_copy3d(int64_t B, int64_t R, int64_t C, float *y, int64_t ysb, int64_t ysr, const float *x,
+                                    int64_t xsb, int64_t xsr, int acc) {
+    RL_EACH(i, B * R * C) {
+        const int64_t j = i % C, r = (i / C) % R, b = i / (C * R);
+        float *o = y + b * ysb + r * ysr + j;
+        const float v = x[b * xsb + r * xsr + j];
+        *o = acc ? *o + v : v;
+    }
+}
+static __global__ void rl__k_embedding(int64_t n, int64_t C, float *y, const void *E, int e_bf16, const int32_t *ids) {
+    RL_EACH(i, n * C) {
+        const int64_t e = (int64_t)ids[i / C] * C + i % C;
+        if (e_bf16) {
+            uint32_t u = (uint32_t)((const uint16_t *)E)[e] << 16;
+            memcpy(y + i, &u, 4);
+        } else
+            y[i] = ((const float *)E)[e];
+    }
+}
+/* atomics: rows with the same id add in no fixed order (the result may differ in the last
+   bit from run to run; the CPU adds in row order) */
+static __global__ void rl__k_embedding_bwd(int64_t n, int64_t C, float *gE, const float *g, const int32_t *ids) {
+    RL_EACH(i, n * C) rl__atomic_add(gE + (int64_t)ids[i / C] * C + i % C, g[i]);
+}
+/* one thread per pair (j, j + half) of a head: hc = C/2 pairs per row */
+static __global__ void rl__k_rope(int64_t R, int64_t T, int64_t C, int d, float *y, const float *x, const float *tab,
+                                  int inverse, int acc) {
+    const int64_t half = d / 2, hc = C / 2;
+    RL_EACH(i, R * hc) {
+        const int64_t r = i / hc, p = i % hc, j = p % half, t = r % T, o = r * C + (p / half) * d + j;
+        const float cs = tab[t * d + j], sn = inverse ? tab[T * d + t * half + j] : tab[t * d + half + j];
+        const float a = x[o], b = x[o + half], u = a * cs - b * sn, v = b * cs + a * sn;
+        if (acc) {
+            y[o] += u;
+            y[o + half] += v;
+        } else {
+            y[o] = u;
+            y[o + half] = v;
+        }
+    }
+}
+static __global__ void rl__k_l2norm(int64_t S, int d, float *y, float *rinv, const float *x, float eps) {
+    for (int64_t s = blockIdx.x; s < S; s += gridDim.x) {
+        const float *xs = x + s * d;
+        double ss = 0, nrm;
+        float r;
+        for (int j = threadIdx.x; j < d; j += blockDim.x) ss += (double)xs[j] * xs[j];
+        nrm = sqrt(rl__block_sum(ss, RL_DSMEM));
+        r = (float)(1.0 / (nrm > (double)eps ? nrm : (double)eps));
+        if (threadIdx.x == 0) rinv[s] = r;
+        for (int j = threadIdx.x; j < d; j += blockDim.x) y[s * d + j] = xs[j] * r;
+    }
+}
+static __global__ void rl__k_l2norm_bwd(int64_t S, int d, float *gx, const float *g, const float *y, const float *rinv, float eps) {
+    for (int64_t s = blockIdx.x; s < S; s += gridDim.x) {
+        const float *gs = g + s * d, *ys = y + s * d, r = rinv[s];
+        const int clamped = r >= 1.0f / eps; /* the norm was below eps: y = x/eps, linear */
+        double dot = 0;
+        float df;
+        if (!clamped)
+            for (int j = threadIdx.x; j < d; j += blockDim.x) dot += (double)gs[j] * ys[j];
+        df = (float)rl__block_sum(dot, RL_DSMEM);
+        for (int j = threadIdx.x; j < d; j += blockDim.x) gx[s * d + j] += r * (gs[j] - ys[j] * df);
+    }
+}
+/* slice s = (row, group) s / G, s % G: x + s·d; its channels start at (s % G)·d */
+static __global__ void rl__k_groupnorm(int64_t S, int G, int d, float *y, float *stats, const float *x, const float *w,
+                                       const float *b, float eps) {
+    for (int64_t s = blockIdx.x; s < S; s += gridDim.x) {
+        const float *xs = x + s * d;
+        const int64_t c0 = (s % G) * d;
+        double m = 0, v = 0;
+        float mf, r;
+        for (int j = threadIdx.x; j < d; j += blockDim.x) m += xs[j];
+        m = rl__block_sum(m, RL_DSMEM) / (double)d;
+        for (int j = threadIdx.x; j < d; j += blockDim.x) v += (xs[j] - m) * (xs[j] - m);
+        v = rl__block_sum(v, RL_DSMEM) / (double)d;
+        mf = (float)m;
+        r = (float)(1.0 / sqrt(v + eps));
+        if (threadIdx.x == 0) {
+            stats[2 * s] = mf;
+            stats[2 * s + 1] = r;
+        }
+        for (int j = threadIdx.x; j < d; j += blockDim.x)
+            y[s * d + j] = (xs[j] - mf) * r * (w ? w[c0 + j] : 1.0f) + (b ? b[c0 + j] : 0.0f);
+    }
+}
+static __global__ void rl__k_groupnorm_bwd(int64_t S, int G, int d, float *gx, const float *g, const float *x, const float *w,
+                                           const float *stats) {
+    for (int64_t s = blockIdx.x; s < S; s += gridDim.x) {
+        const float *xs = x + s * d, *gs = g + s * d, mean = stats[2 * s], rs = stats[2 * s + 1];
+        const int64_t c0 = (s % G) * d;
+        double s1 = 0, s2 = 0;
+        float m1, m2;
+        for (int j = threadIdx.x; j < d; j += blockDim.x) {
+            const float xh = (xs[j] - mean) * rs, dxh = gs[j] * (w ? w[c0 + j] : 1.0f);
+            s1 += dxh;
+            s2 += (double)dxh * xh;
+        }
+        m1 = (float)(rl__block_sum(s1, RL_DSMEM) / (double)d);
+        m2 = (float)(rl__block_sum(s2, RL_DSMEM) / (double)d);
+        for (int j = threadIdx.x; j < d; j += blockDim.x) {
+            const float xh = (xs[j] - mean) * rs, dxh = gs[j] * (w ? w[c0 + j] : 1.0f);
+            gx[s * d + j] += rs * (dxh - m1 - xh * m2);
+        }
+    }
+}
+/* gw, gb (either NULL): one thread per column c walking the rows in order */
+static __global__ void rl__k_groupnorm_bwd_wb(int64_t R, int64_t C, int G, float *gw, float *gb, const float *g, const float *x,
+                                              const float *stats) {
+    const int64_t d = C / G;
+    RL_EACH(c, C) {
+        const int64_t gi = c / d;
+        float aw = gw ? gw[c] : 0.0f, ab = gb ? gb[c] : 0.0f;
+        for (int64_t r = 0; r < R; r++) {
+            const float *st = stats + 2 * (r * G + gi), gv = g[r * C + c];
+            aw += gv * ((x[r * C + c] - st[0]) * st[1]);
+            ab += gv;
+        }
+        if (gw) gw[c] = aw;
+        if (gb) gb[c] = ab;
+    }
+}
+/* over a row x[0..n) (every thread of the block calls it): m = its max; returns
+   Σ exp(x − m) (double), in every thread */
+static __device__ __forceinline__ double rl__row_sumexp(const float *x, int64_t n, float &m) {
+    float mx = -INFINITY;
+    double s = 0;
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) mx = fmaxf(mx, x[j]);
+    mx = rl__block_max(mx, RL_SMEM);
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) s += (double)expf(x[j] - mx);
+    m = mx;
+    return rl__block_sum(s, RL_DSMEM);
+}
+static __global__ void rl__k_softmax(int64_t R, int64_t C, float *y, const float *x, int logspace) {
+    for (int64_t r = blockIdx.x; r < R; r += gridDim.x) {
+        const float *xr = x + r * C;
+        float m;
+        const double s = rl__row_sumexp(xr, C, m);
+        if (logspace) {
+            const float lse = (float)((double)m + log(s));
+            for (int64_t j = threadIdx.x; j < C; j += blockDim.x) y[r * C + j] = xr[j] - lse;
+        } else {
+            const float inv = (float)(1.0 / s);
+            for (int64_t j = threadIdx.x; j < C; j += blockDim.x) y[r * C + j] = expf(xr[j] - m) * inv;
+        }
+    }
+}
+static __global__ void rl__k_softmax_bwd(int64_t R, int64_t C, float *gx, const float *g, const float *y, int logspace) {
+    for (int64_t r = blockIdx.x; r < R; r += gridDim.x) {
+        const float *gr = g + r * C, *yr = y + r * C;
+        double s = 0;
+        float sf;
+        for (int64_t j = threadIdx.x; j < C; j += blockDim.x) s += logspace ? (double)gr[j] : (double)gr[j] * yr[j];
+        sf = (float)rl__block_sum(s, RL_DSMEM);
+        if (logspace) /* gx = g − softmax · Σg */
+            for (int64_t j = threadIdx.x; j < C; j += blockDim.x) gx[r * C + j] += gr[j] - expf(yr[j]) * sf;
+        else /* gx = y ⊙ (g − Σ g⊙y) */
+            for (int64_t j = threadIdx.x; j < C; j += blockDim.x) gx[r * C + j] += yr[j] * (gr[j] - sf);
+    }
+}
+static __global__ void rl__k_lse(int64_t R, int64_t V, float *lse, const float *x) {
+    for (int64_t r = blockIdx.x; r < R; r += gridDim.x) {
+        float m;
+        const double s = rl__row_sumexp(x + r * V, V, m);
+        if (threadIdx.x == 0) lse[r] = (float)((double)m + log(s));
+    }
+}
+/* one block: loss[0] = (Σ_r v_r)·mul/div, in double; v_r = v[r·vs], or with tg v[r] −
+   x[r·V + tg[r]] over the rows whose target is in [0, V) */
+static __global__ void rl__k_loss(int64_t R, float *loss, const float *v, int64_t vs, const float *x, const int32_t *tg,
+                                  int64_t V, double mul, double div) {
+    double acc = 0;
+    for (int64_t r = threadIdx.x; r < R; r += blockDim.x) {
+        if (!tg) acc += v[r * vs];
+        else if (tg[r] >= 0 && tg[r] < V) acc += (double)v[r] - x[r * V + tg[r]];
+    }
+    acc = rl__block_sum(acc, RL_DSMEM);
+    if (threadIdx.x == 0) loss[0] = (float)(acc * mul / div);
+}
+static __global__ void rl__k_ce_bwd(int64_t R, int64_t V, float *gx, const float *gloss, const float *x, const float *lse,
+                                    const int32_t *tg, float inv_count) {
+    const float g = gloss[0] * inv_count;
+    for (int64_t r = blockIdx.x; r < R; r += gridDim.x) {
+        const int64_t t = tg[r];
+        const float l = lse[r];
+        if (t < 0 || t >= V) continue; /* the whole block skips the row (no barriers here) */
+        for (int64_t j = threadIdx.x; j < V; j += blockDim.x) {
+            float v = gx[r * V + j] + g * expf(x[r * V + j] - l);
+            gx[r * V + j] = j == t ? v - g : v;
+        }
+    }
+}
+static __global__ void rl__k_kl(int64_t R, int64_t V, float *aux, const float *s, const float *t) {
+    for (int64_t r = blockIdx.x; r < R; r += gridDim.x) {
+        const float *sr = s + r * V, *tr = t + r * V;
+        float ms = -INFINITY, mt = -INFINITY, lss, lst;
+        double es = 0, et = 0, kl = 0;
+        for (int64_t j = threadIdx.x; j < V; j += blockDim.x) {
+            ms = fmaxf(ms, sr[j]);
+            mt = fmaxf(mt, tr[j]);
+        }
+        ms = rl__block_max(ms, RL_SMEM);
+        mt = rl__block_max(mt, RL_SMEM);
+        for (int64_t j = threadIdx.x; j < V; j += blockDim.x) {
+            es += (double)expf(sr[j] - ms);
+            et += (double)expf(tr[j] - mt);
+        }
+        lss = (float)((double)ms + log(rl__block_sum(es, RL_DSMEM)));
+        lst = (float)((double)mt + log(rl__block_sum(et, RL_DSMEM)));
+        for (int64_t j = threadIdx.x; j < V; j += blockDim.x) {
+            const float ls = sr[j] - lss, lt = tr[j] - lst;
+            kl += (double)expf(lt) * (double)(lt - ls);
+        }
+        kl = rl__block_sum(kl, RL_DSMEM);
+        if (threadIdx.x == 0) {
+            aux[3 * r] = lss;
+            aux[3 * r + 1] = lst;
+            aux[3 * r + 2] = (float)kl;
+        }
+    }
+}
+static __global__ void rl__k_kl_bwd(int64_t R, int64_t V, float *gs, float *gt, const float *gloss, const float *s, const float *t,
+                                    const float *aux) {
+    const float g = gloss[0] / (float)R;
+    for (int64_t r = blockIdx.x; r < R; r += gridDim.x) {
+        const float lss = aux[3 * r], lst = aux[3 * r + 1], kl = aux[3 * r + 2];
+        for (int64_t j = threadIdx.x; j < V; j += blockDim.x) {
+            const float ls = s[r * V + j] - lss, lt = t[r * V + j] - lst, pt = expf(lt);
+            if (gs) gs[r * V + j] += g * (expf(ls) - pt);
+            if (gt) gt[r * V + j] += g * pt * (lt - ls - kl);
+        }
+    }
+}
+static __global__ void rl__k_l2_dist(int64_t R, int64_t C, float *norms, const float *y, const float *t) {
+    for (int64_t r = blockIdx.x; r < R; r += gridDim.x) {
+        double ss = 0;
+        for (int64_t j = threadIdx.x; j < C; j += blockDim.x) {
+            const double e = (double)y[r * C + j] - t[r * C + j];
+            ss += e * e;
+        }
+        ss = rl__block_sum(ss, RL_DSMEM);
+        if (threadIdx.x == 0) norms[r] = (float)sqrt(ss);
+    }
+}
+static __global__ void rl__k_l2_dist_bwd(int64_t R, int64_t C, float *gy, float *gt, const float *gloss, const float *y,
+                                         const float *t, const float *norms) {
+    const float g = gloss[0] / ((float)R * sqrtf((float)C));
+    for (int64_t r = blockIdx.x; r < R; r += gridDim.x) {
+        const float inv = norms[r] > 0 ? g / norms[r] : 0.0f; /* the norm's gradient at 0 is taken as 0 */
+        for (int64_t j = threadIdx.x; j < C; j += blockDim.x) {
+            const float e = (y[r * C + j] - t[r * C + j]) * inv;
+            if (gy) gy[r * C + j] += e;
+            if (gt) gt[r * C + j] -= e;
+        }
+    }
+}
+
+/* a row kernel: one block of RL_ROWT threads per row (grid-stride), shared memory for
+   RL_ROWT doubles; nothing to do for no rows */
+#define RL_ROWS(what, R, kern, ...)                                                \
+    do {                                                                           \
+        if ((R) > 0) {                                                             \
+            RL_LAUNCH(kern, rl__row_blocks(R), RL_ROWT, RL_ROWT * sizeof(double), __VA_ARGS__); \
+            if (rl__launched(what)) return -2;                                     \
+        }                                                                          \
+    } while (0)
+/* a slice kernel: one block per slice of d values */
+#define RL_SLICES(what, S, d, kern, ...)                                           \
+    do {                                                                           \
+        if ((S) > 0) {                                                             \
+            const int rl_nt_ = rl__slice_threads(d);                               \
+            RL_LAUNCH(kern, rl__row_blocks(S), rl_nt_, rl_nt_ * sizeof(double), __VA_ARGS__); \
+            if (rl__launched(what)) return -2;                                     \
+        }                                                                          \
+    } while (0)
+
+extern "C" int rl_cuda_affine(void *q, float *y, const float *x, float a, float b, int64_t n) {
+    RL_ELEMENTWISE("rl_cuda_affine", n, rl__k_affine, n, y, x, a, b);
+}
+extern "C" int rl_cuda_copy3d(void *q, float *y, int64_t ysb, int64_t ysr, const float *x, int64_t xsb, int64_t xsr, int64_t B,
+                              int64_t R, int64_t C, int acc) {
+    if (B < 0 || R < 0 || C < 0 || acc < 0 || acc > 1)
+        return rl__cu_fail(-1, "rl_cuda_copy3d: %lld × %lld × %lld, acc %d", (long long)B, (long long)R, (long long)C, acc);
+    RL_ELEMENTWISE("rl_cuda_copy3d", B * R * C, rl__k_copy3d, B, R, C, y, ysb, ysr, x, xsb, xsr, acc);
+}
+extern "C" int rl_cuda_embedding(void *q, float *y, const void *E, int e_bf16, const int32_t *ids, int64_t n, int64_t C) {
+    if (n < 0 || C < 0) return rl__cu_fail(-1, "rl_cuda_embedding: %lld ids, rows of %lld", (long long)n, (long long)C);
+    RL_ELEMENTWISE("rl_cuda_embedding", n * C, rl__k_embedding, n, C, y, E, e_bf16, ids);
+}
+extern "C" int rl_cuda_embedding_bwd(void *q, float *gE, const float *g, const int32_t *ids, int64_t n, int64_t C) {
+    if (n < 0 || C < 0) return rl__cu_fail(-1, "rl_cuda_embedding_bwd: %lld ids, rows of %lld", (long long)n, (long long)C);
+    RL_ELEMENTWISE("rl_cuda_embedding_bwd", n * C, rl__k_embedding_bwd, n, C, gE, g, ids);
+}
+extern "C" int rl_cuda_rope(void *q, float *y, const float *x, const float *tab, int64_t R, int64_t T, int64_t C, int d,
+                            int inverse, int acc) {
+    if (R < 0 || T < 1 || d < 2 || d % 2 || C < d || C % d || inverse < 0 || inverse > 1 || acc < 0 || acc > 1)
+        return rl__cu_fail(-1, "rl_cuda_rope: %lld rows of %lld, T %lld, head %d, inverse %d, acc %d", (long long)R,
+                           (long long)C, (long long)T, d, inverse, acc);
+    RL_ELEMENTWISE("rl_cuda_rope", R * (C / 2), rl__k_rope, R, T, C, d, y, x, tab, inverse, acc);
+}
+extern "C" int rl_cuda_l2norm(void *q, float *y, float *rinv, const float *x, int64_t S, int d, float eps) {
+    (void)q;
+    if (S < 0 || d < 1) return rl__cu_fail(-1, "rl_cuda_l2norm: %lld slices of %d", (long long)S, d);
+    RL_SLICES("rl_cuda_l2norm", S, d, rl__k_l2norm, S, d, y, rinv, x, eps);
+    return 0;
+}
+extern "C" int rl_cuda_l2norm_bwd(void *q, float *gx, const float *g, const float *y, const float *rinv, int64_t S, int d, float eps) {
+    (void)q;
+    if (S < 0 || d < 1) return rl__cu_fail(-1, "rl_cuda_l2norm_bwd: %lld slices of %d", (long long)S, d);
+    RL_SLICES("rl_cuda_l2norm_bwd", S, d, rl__k_l2norm_bwd, S, d, gx, g, y, rinv, eps);
+    return 0;
+}
+extern "C" int rl_cuda_groupnorm(void *q, float *y, float *stats, const float *x, const float *w, const float *b, int64_t R,
+                                 int64_t C, int G, float eps) {
+    (void)q;
+    if (R < 0 || C < 1 || G < 1 || C % G)
+        return rl__cu_fail(-1, "rl_cuda_groupnorm: %lld rows of %lld in %d groups", (long long)R, (long long)C, G);
+    RL_SLICES("rl_cuda_groupnorm", R * G, C / G, rl__k_groupnorm, R * G, G, (int)(C / G), y, stats, x, w, b, eps);
+    return 0;
+}
+extern "C" int rl_cuda_groupnorm_bwd(void *q, float *gx, float *gw, float *gb, const float *g, const float *x, const float *w,
+                                     const float *stats, int64_t R, int64_t C, int G) {
+    (void)q;
+    if (R < 0 || C < 1 || G < 1 || C % G)
+        return rl__cu_fail(-1, "rl_cuda_groupnorm_bwd: %lld rows of %lld in %d groups", (long long)R, (long long)C, G);
+    if (gx) RL_SLICES("rl_cuda_groupnorm_bwd", R * G, C / G, rl__k_groupnorm_bwd, R * G, G, (int)(C / G), gx, g, x, w, stats);
+    if (gw || gb) {
+        RL_LAUNCH(rl__k_groupnorm_bwd_wb, rl__grid(C), 256, 0, R, C, G, gw, gb, g, x, stats);
+        return rl__launched("rl_cuda_groupnorm_bwd");
+    }
+    return 0;
+}
+extern "C" int rl_cuda_softmax(void *q, float *y, const float *x, int64_t R, int64_t C, int logspace) {
+    (void)q;
+    if (R < 0 || C < 1 || logspace < 0 || logspace > 1)
+        return rl__cu_fail(-1, "rl_cuda_softmax: %lld rows of %lld, logspace %d", (long long)R, (long long)C, logspace);
+    RL_ROWS("rl_cuda_softmax", R, rl__k_softmax, R, C, y, x, logspace);
+    return 0;
+}
+extern "C" int rl_cuda_softmax_bwd(void *q, float *gx, const float *g, const float *y, int64_t R, int64_t C, int logspace) {
+    (void)q;
+    if (R < 0 || C < 1 || logspace < 0 || logspace > 1)
+        return rl__cu_fail(-1, "rl_cuda_softmax_bwd: %lld rows of %lld, logspace %d", (long long)R, (long long)C, logspace);
+    RL_ROWS("rl_cuda_softmax_bwd", R, rl__k_softmax_bwd, R, C, gx, g, y, logspace);
+    return 0;
+}
+extern "C" int rl_cuda_cross_entropy(void *q, float *loss, float *lse, const float *x, const int32_t *tg, int64_t R, int64_t V,
+                                     float inv_count) {
+    (void)q;
+    if (R < 0 || V < 1) return rl__cu_fail(-1, "rl_cuda_cross_entropy: %lld rows of %lld", (long long)R, (long long)V);
+    RL_ROWS("rl_cuda_cross_entropy", R, rl__k_lse, R, V, lse, x);
+    RL_LAUNCH(rl__k_loss, 1, RL_ROWT, RL_ROWT * sizeof(double), R, loss, lse, (int64_t)1, x, tg, V, (double)inv_count, 1.0);
+    return rl__launched("rl_cuda_cross_entropy");
+}
+extern "C" int rl_cuda_cross_entropy_bwd(void *q, float *gx, const float *gloss, const float *x, const float *lse,
+                                         const int32_t *tg, int64_t R, int64_t V, float inv_count) {
+    (void)q;
+    if (R < 0 || V < 1) return rl__cu_fail(-1, "rl_cuda_cross_entropy_bwd: %lld rows of %lld", (long long)R, (long long)V);
+    if (!R) return 0;
+    RL_LAUNCH(rl__k_ce_bwd, rl__row_blocks(R), RL_ROWT, 0, R, V, gx, gloss, x, lse, tg, inv_count);
+    return rl__launched("rl_cuda_cross_entropy_bwd");
+}
+extern "C" int rl_cuda_kl_div(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V) {
+    (void)q;
+    if (R < 0 || V < 1) return rl__cu_fail(-1, "rl_cuda_kl_div: %lld rows of %lld", (long long)R, (long long)V);
+    RL_ROWS("rl_cuda_kl_div", R, rl__k_kl, R, V, aux, s, t);
+    RL_LAUNCH(rl__k_loss, 1, RL_ROWT, RL_ROWT * sizeof(double), R, loss, aux + 2, (int64_t)3, (const float *)NULL,
+              (const int32_t *)NULL, V, 1.0, (double)R);
+    return rl__launched("rl_cuda_kl_div");
+}
+extern "C" int rl_cuda_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss, const float *s, const float *t,
+                                  const float *aux, int64_t R, int64_t V) {
+    (void)q;
+    if (R < 0 || V < 1) return rl__cu_fail(-1, "rl_cuda_kl_div_bwd: %lld rows of %lld", (long long)R, (long long)V);
+    if (!R || (!gs && !gt)) return 0;
+    RL_LAUNCH(rl__k_kl_bwd, rl__row_blocks(R), RL_ROWT, 0, R, V, gs, gt, gloss, s, t, aux);
+    return rl__launched("rl_cuda_kl_div_bwd");
+}
+extern "C" int rl_cuda_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C) {
+    (void)q;
+    if (R < 0 || C < 1) return rl__cu_fail(-1, "rl_cuda_l2_dist: %lld rows of %lld", (long long)R, (long long)C);
+    RL_ROWS("rl_cuda_l2_dist", R, rl__k_l2_dist, R, C, norms, y, t);
+    RL_LAUNCH(rl__k_loss, 1, RL_ROWT, RL_ROWT * sizeof(double), R, loss, norms, (int64_t)1, (const float *)NULL,
+              (const int32_t *)NULL, C, 1.0, (double)R * sqrt((double)C));
+    return rl__launched("rl_cuda_l2_dist");
+}
+extern "C" int rl_cuda_l2_dist_bwd(void *q, float *gy, float *gt, const float *gloss, const float *y, const float *t,
+                                   const float *norms, int64_t R, int64_t C) {
+    (void)q;
+    if (R < 0 || C < 1) return rl__cu_fail(-1, "rl_cuda_l2_dist_bwd: %lld rows of %lld", (long long)R, (long long)C);
+    if (!R || (!gy && !gt)) return 0;
+    RL_LAUNCH(rl__k_l2_dist_bwd, rl__row_blocks(R), RL_ROWT, 0, R, C, gy, gt, gloss, y, t, norms);
+    return rl__launched("rl_cuda_l2_dist_bwd");
 }

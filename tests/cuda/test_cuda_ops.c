@@ -1,15 +1,16 @@
 /* test_cuda_ops - the device seam (radlads.h section 3): every op with a CUDA twin, forward
    and backward, run on the device (rl_to in, rl_to out) against the same op on the CPU.
-   - Each op alone: inputs are host parameters moved with rl_to; the loss Σ(y ⊙ P) (P a
-     fixed random tensor) comes back with rl_to; the output and every input's gradient must
-     match the CPU run within 2e-5 of the largest value (fp32; the sums run in another
-     order on the device). Ops with a bf16 weight (linear, matmul; ctx.bf16_dot 0 and 1)
-     within 1e-3 (bf16 products, the CPU's AVX512-BF16 kernel or its twin on one side,
-     cuBLAS or its stand-in on the other).
-   - A small SwiGLU block (rmsnorm, three linears, matmul, the five elementwise functions,
-     row broadcasts, add/sub/mul/scale, sum) the same way, loss and gradients within 1e-5.
-   - The seam's errors: an op without a twin refuses a device tensor and says which op
-     runs on the CPU only; inputs in two places are refused with the fix (rl_to).
+   - Each op alone (the 38 cases of op_names: elementwise, row broadcasts, products, norms,
+     moves of rows and columns, embedding, RoPE, softmax, the three losses, causal GQA
+     attention, the RWKV-6 and RWKV-7 scans with initial and final states): inputs are host parameters moved with rl_to; the loss Σ(y ⊙ P) (P a fixed
+     random tensor) comes back with rl_to; the output and every input's gradient must match
+     the CPU run within 2e-5 of the largest value (fp32; the sums run in another order on the
+     device). Products with bf16 weights (ctx.bf16_dot 0 and 1) within 1e-3 (bf16 products:
+     the CPU's AVX512-BF16 kernel or its twin on one side, cuBLAS or its stand-in on the
+     other); a bf16 embedding table exactly as the fp32 cases.
+   - A small SwiGLU block (29 ops) the same way, loss and gradients within 1e-5.
+   - The seam's errors: an op without a twin refuses a device tensor and says it runs on
+     the CPU only; inputs in two places are refused with the fix (rl_to).
    Prints SKIP when rl_cuda_available() is 0. Build: make -f tools/cuda.mk cuda (GPU) or
    cuda-emu (the CPU stand-ins tests/cuda/cuda_emu.h and cublas_emu.h). */
 #define _POSIX_C_SOURCE 200809L
@@ -19,15 +20,26 @@
 #include "../rl_test.h"
 
 enum { OP_ADD, OP_SUB, OP_MUL, OP_SCALE, OP_ADD_ROW, OP_MUL_ROW, OP_LINEAR, OP_LINEAR_NOBIAS, OP_MATMUL, OP_RMSNORM,
-       OP_RMSNORM_NOW, OP_EXP, OP_SIGMOID, OP_TANH, OP_SOFTPLUS, OP_SILU, OP_SWIGLU, OP_SUM, OP_BLOCK, OP_N };
+       OP_RMSNORM_NOW, OP_EXP, OP_SIGMOID, OP_TANH, OP_SOFTPLUS, OP_SILU, OP_SWIGLU, OP_SUM, OP_ADD_SCALAR, OP_SLICE,
+       OP_REPEAT_KV, OP_SHIFT, OP_SHIFT0, OP_SEQ_LAST, OP_LOGDECAY, OP_EMBEDDING, OP_ROPE, OP_L2NORM, OP_GROUPNORM,
+       OP_SOFTMAX, OP_LOGSOFTMAX, OP_CE, OP_KL, OP_L2DIST, OP_ATTENTION, OP_ATTENTION_MHA, OP_WKV6, OP_WKV7, OP_BLOCK, OP_N };
 static const char *op_names[OP_N] = {"add", "sub", "mul", "scale", "add_row", "mul_row", "linear", "linear (no bias)",
                                      "matmul", "rmsnorm", "rmsnorm (no weight)", "exp", "sigmoid", "tanh", "softplus",
-                                     "silu", "swiglu", "sum", "SwiGLU block"};
+                                     "silu", "swiglu", "sum", "add_scalar", "slice_cols", "repeat_kv", "token_shift",
+                                     "token_shift (no state)", "seq_last", "rwkv6_logdecay", "embedding", "rope", "l2norm",
+                                     "groupnorm", "softmax", "logsoftmax", "cross_entropy", "kl_div", "l2_dist",
+                                     "attention (GQA)", "attention", "wkv6 (GQA)", "wkv7", "SwiGLU block"};
 
-#define R_ 37 /* rows: not a multiple of a block */
+#define R_ 36 /* rows: 3 sequences of T_, not a multiple of a block */
+#define T_ 12
 #define C_ 24
 #define F_ 40
-#define NP 8
+#define V_ 50 /* rows of the embedding table */
+#define NP 13
+#define NY (R_ * 64) /* room for the largest output */
+
+static const float inv_freq[4] = {1.0f, 0.3f, 0.09f, 0.027f};
+static int32_t ids[R_], targets[R_];
 
 /* the parameters of one case, on the host */
 typedef struct {
@@ -87,6 +99,39 @@ static rl_tensor *run_op(rl_ctx *c, int op, rl_tensor **t) {
     case OP_SILU: return rl_silu(c, t[0]);
     case OP_SWIGLU: return rl_swiglu(c, t[0], t[1]);
     case OP_SUM: return rl_sum(c, t[0]);
+    case OP_ADD_SCALAR: return rl_add_scalar(c, t[0], 0.375f);
+    case OP_SLICE: return rl_slice_cols(c, t[0], 5, 11);
+    case OP_REPEAT_KV: return rl_repeat_kv(c, t[0], 6, 3);
+    case OP_SHIFT: return rl_token_shift(c, t[0], T_, t[8]);
+    case OP_SHIFT0: return rl_token_shift(c, t[0], T_, NULL);
+    case OP_SEQ_LAST: return rl_seq_last(c, t[0], T_);
+    case OP_LOGDECAY: return rl_rwkv6_logdecay(c, t[0]);
+    case OP_EMBEDDING: return rl_embedding(c, ids, R_, t[9]);
+    case OP_ROPE: return rl_rope(c, t[0], T_, 8, inv_freq, 3);
+    case OP_L2NORM: return rl_l2norm(c, t[0], 8, 1e-12f);
+    case OP_GROUPNORM: return rl_groupnorm(c, t[0], t[2], t[4], 3, 1e-5f);
+    case OP_SOFTMAX: return rl_softmax(c, t[0]);
+    case OP_LOGSOFTMAX: return rl_logsoftmax(c, t[0]);
+    case OP_CE: return rl_cross_entropy(c, t[0], targets);
+    case OP_KL: return rl_kl_div(c, t[0], t[1]);
+    case OP_L2DIST: return rl_l2_dist(c, t[0], t[1]);
+    case OP_ATTENTION: /* 4 heads of 6, 2 kv heads */
+        return rl_attention(c, t[0], rl_slice_cols(c, t[1], 0, 12), rl_slice_cols(c, t[1], 12, 12), T_, 4, 2);
+    case OP_ATTENTION_MHA: return rl_attention(c, t[0], t[1], rl_scale(c, t[1], -0.5f), T_, 3, 3);
+    case OP_WKV6:   /* 4 heads of 6 reading 2 kv heads; y and the final state in the loss */
+    case OP_WKV7: { /* 4 heads of 6, the RADLADS inputs: w = exp(−0.6·σ), a = −κ̂, b = κ̂ ⊙ iclr */
+        rl_tensor *S = NULL, *y;
+        if (op == OP_WKV6)
+            y = rl_wkv6(c, t[0], rl_slice_cols(c, t[1], 0, 12), rl_slice_cols(c, t[1], 12, 12), rl_rwkv6_logdecay(c, rl_scale(c, t[0], 0.3f)),
+                        T_, 4, 2, t[10], &S);
+        else {
+            rl_tensor *kap = rl_l2norm(c, t[1], 6, 1e-12f);
+            rl_tensor *w = rl_exp(c, rl_scale(c, rl_sigmoid(c, rl_scale(c, t[0], 0.7f)), -0.6065f));
+            y = rl_wkv7(c, rl_scale(c, t[0], 0.5f), w, t[1], rl_tanh(c, t[0]), rl_scale(c, kap, -1.0f),
+                        rl_mul(c, kap, rl_sigmoid(c, t[1])), T_, 4, t[10], &S);
+        }
+        return rl_add(c, rl_sum(c, rl_mul(c, y, t[11])), rl_sum(c, rl_mul(c, S, t[12])));
+    }
     default: { /* x -> rmsnorm -> gate/up linears -> swiglu -> down linear, plus every elementwise op */
         /* first, so that their backwards add to a gradient others wrote */
         rl_tensor *x3 = rl_scale(c, t[0], 0.25f), *x2 = rl_mul_row(c, t[0], t[2]);
@@ -124,7 +169,7 @@ static int run_case(int op, params *p, const float *P, rl_device *dev, int bf16_
         Pt = rl_to(&c, &Pw, dev);
         yh = rl_to(&c, out, NULL);
         L = rl_to(&c, rl_sum(&c, rl_mul(&c, out, Pt)), NULL);
-        ok = L && yh && rl_backward(&c, L) == RL_OK;
+        ok = L && yh && (!L->requires_grad || rl_backward(&c, L) == RL_OK); /* a frozen table: no gradient */
         if (ok) {
             *ny = yh->n;
             memcpy(y, yh->data, sizeof(float) * (size_t)yh->n);
@@ -146,8 +191,8 @@ static double max_abs(const float *a, int64_t n) {
 
 static void op_case(rl_device *dev, int op, int bf16_w, int bf16_dot, double tol, rl_rng *rng) {
     params p;
-    float *P = (float *)malloc(sizeof(float) * R_ * F_), *y0 = (float *)malloc(sizeof(float) * R_ * F_),
-          *y1 = (float *)malloc(sizeof(float) * R_ * F_), *g0[NP];
+    float *P = (float *)malloc(sizeof(float) * NY), *y0 = (float *)malloc(sizeof(float) * NY), *y1 = (float *)malloc(sizeof(float) * NY),
+          *g0[NP];
     int64_t n0 = 0, n1 = 0, i;
     double l0 = 0, l1 = 0;
     int k;
@@ -160,11 +205,17 @@ static void op_case(rl_device *dev, int op, int bf16_w, int bf16_dot, double tol
     param(&p, rng, C_, op == OP_BLOCK ? F_ : C_, -0.3f, 0.3f);       /* 5 A [K, N] */
     param(&p, rng, F_, C_, -0.3f, 0.3f);                            /* 6 W up */
     param(&p, rng, C_, F_, -0.3f, 0.3f);                            /* 7 W down [C, F] */
+    param(&p, rng, R_ / T_, C_, -1, 1);                             /* 8 token-shift state [B, C] */
+    param(&p, rng, V_, C_, -1, 1);                                  /* 9 embedding table */
+    param(&p, rng, R_ / T_, 4 * 6 * 6, -0.5f, 0.5f);                /* 10 scan state [B, H, N, N] */
+    param(&p, rng, R_, C_, -1, 1);                                  /* 11 weights of the scan output */
+    param(&p, rng, R_ / T_ * 4 * 6, 6, -1, 1);                      /* 12 weights of the final state */
     if (bf16_w) {
         make_bf16(&p, 3);
         make_bf16(&p, 5);
+        make_bf16(&p, 9);
     }
-    for (i = 0; i < R_ * F_; i++) P[i] = rl_rng_uniform(rng) * 2 - 1;
+    for (i = 0; i < NY; i++) P[i] = rl_rng_uniform(rng) * 2 - 1;
     if (!run_case(op, &p, P, NULL, bf16_dot, y0, &n0, &l0)) {
         RLT_CHECK(0, "%s on the CPU failed: %s", op_names[op], rl_last_error());
         goto done;
@@ -199,6 +250,109 @@ done:
     free(y1);
 }
 
+/* ---- one optimizer step of stages 1, 2 and 3 on the device = on the CPU ---- */
+
+#define MB 2  /* sequences */
+#define MT 16 /* tokens each */
+#define LR 1e-6
+
+typedef struct {
+    float *buf; /* every parameter's values (or gradients) one after another */
+    int64_t n, cap;
+    int grads;
+} snap;
+static void snap_fn(void *u, const char *name, rl_tensor *t) {
+    snap *sn = (snap *)u;
+    const void *src = sn->grads ? (const void *)t->grad : t->data;
+    (void)name;
+    if (sn->grads && !t->grad) return;
+    if (t->dtype != RL_F32) return; /* frozen BF16 matrices */
+    if (sn->n + t->n > sn->cap) {
+        sn->cap = 2 * (sn->n + t->n);
+        sn->buf = (float *)realloc(sn->buf, sizeof(float) * (size_t)sn->cap);
+    }
+    if (t->dev) t->dev->ops->copy(sn->buf + sn->n, src, sizeof(float) * (size_t)t->n, 2);
+    else memcpy(sn->buf + sn->n, src, sizeof(float) * (size_t)t->n);
+    sn->n += t->n;
+}
+static snap take(rl_model *m, int grads) {
+    snap sn;
+    memset(&sn, 0, sizeof sn);
+    sn.grads = grads;
+    rl_model_params(m, snap_fn, &sn);
+    return sn;
+}
+
+/* loss, gradient norm, gradients and weights after one step; dev NULL: the CPU */
+static int model_step(rl_model *teacher, const rl_student_opts *so, int stage, rl_device *dev, const int32_t *win, double *loss,
+                      double *norm, snap *grads, snap *after) {
+    rl_model st;
+    rl_adamw opt;
+    rl_ctx c;
+    rl_tensor *L;
+    int32_t x[MB * MT], y[MB * MT];
+    int ok = 0;
+    if (rl_student_from_teacher(&st, teacher, so) != RL_OK) return 0;
+    if (dev && (rl_model_to(teacher, dev) != RL_OK || rl_model_to(&st, dev) != RL_OK)) goto done;
+    if (rl_adamw_init(&opt, &st, stage == 1 ? RL_TRAIN_MIXERS : RL_TRAIN_ALL) != RL_OK) goto done;
+    rl_adamw_zero_grad(&opt);
+    rl_ctx_init(&c, NULL);
+    L = rl_to(&c, rl__stage_loss(&c, &st, teacher, stage, win, MB, MT, x, y, NULL), NULL);
+    if (L && rl_backward(&c, L) == RL_OK) {
+        *loss = rl_f32(L)[0];
+        *grads = take(&st, 1);
+        *norm = rl_adamw_step(&opt, LR, LR);
+        ok = *norm >= 0 && rl_model_to(&st, NULL) == RL_OK;
+        *after = take(&st, 0);
+    }
+    rl_ctx_free(&c);
+    rl_adamw_free(&opt);
+done:
+    if (!ok) fprintf(stderr, "test_cuda_ops: stage %d on %s: %s\n", stage, rl_device_name(dev), rl_last_error());
+    rl_model_to(teacher, NULL);
+    rl_model_free(&st);
+    return ok;
+}
+
+static void model_case(rl_device *dev, rl_model *teacher, int kind, int keep_attention, rl_rng *rng) {
+    rl_student_opts so;
+    int32_t win[MB * (MT + 1)];
+    int stage, i;
+    rl_student_opts_default(&so, (rl_mixer_kind)kind);
+    so.keep_attention = keep_attention;
+    for (i = 0; i < MB * (MT + 1); i++) win[i] = (int32_t)(rl_rng_u64(rng) % (uint64_t)teacher->cfg.vocab_size);
+    for (stage = 1; stage <= 3; stage++) {
+        double l0 = 0, l1 = 0, n0 = 0, n1 = 0, gs = 1e-30, gw = 0, ww = 0;
+        snap g0, g1, a0, a1;
+        int64_t j;
+        memset(&g0, 0, sizeof g0); g1 = a0 = a1 = g0;
+        if (!model_step(teacher, &so, stage, NULL, win, &l0, &n0, &g0, &a0) || !model_step(teacher, &so, stage, dev, win, &l1, &n1, &g1, &a1)) {
+            RLT_CHECK(0, "RWKV%d%s stage %d: %s", kind, keep_attention ? " hybrid" : "", stage, rl_last_error());
+        } else if (g0.n != g1.n || a0.n != a1.n) {
+            RLT_CHECK(0, "RWKV%d stage %d: %lld/%lld gradients, %lld/%lld weights", kind, stage, (long long)g0.n, (long long)g1.n,
+                      (long long)a0.n, (long long)a1.n);
+        } else {
+            for (j = 0; j < g0.n; j++) gs = fabs(g0.buf[j]) > gs ? fabs(g0.buf[j]) : gs;
+            for (j = 0; j < g0.n; j++) gw = fabs((double)g1.buf[j] - g0.buf[j]) > gw || g1.buf[j] != g1.buf[j] ? fabs((double)g1.buf[j] - g0.buf[j]) : gw;
+            /* after one Adam step a weight moves by about lr·sign(g): where g is ~0 its sign may differ */
+            for (j = 0; j < a0.n; j++) {
+                double d = fabs((double)a1.buf[j] - a0.buf[j]) - 1e-5 * fabs(a0.buf[j]) - 2.01 * LR;
+                ww = d > ww || d != d ? (d == d ? d : 1e30) : ww;
+            }
+            RLT_CLOSE(l1, l0, 0, 1e-5, "RWKV%d%s stage %d: loss", kind, keep_attention ? " hybrid" : "", stage);
+            RLT_CLOSE(n1, n0, 0, 1e-4, "RWKV%d%s stage %d: gradient norm", kind, keep_attention ? " hybrid" : "", stage);
+            RLT_CHECK(gw <= 1e-4 * gs, "RWKV%d%s stage %d: gradients differ by %.3g of the largest %.3g", kind, keep_attention ? " hybrid" : "",
+                      stage, gw / gs, gs);
+            RLT_CHECK(ww <= 0, "RWKV%d%s stage %d: a weight after the step differs by %.3g beyond 1e-5 relative + 2 lr", kind,
+                      keep_attention ? " hybrid" : "", stage, ww);
+            if (getenv("RLT_VERBOSE"))
+                fprintf(stderr, "  RWKV%d%s stage %d: loss %.7g / %.7g, norm %.7g / %.7g, gradients %.2g of max\n", kind,
+                        keep_attention ? " hybrid" : "", stage, l0, l1, n0, n1, gw / gs);
+        }
+        free(g0.buf); free(g1.buf); free(a0.buf); free(a1.buf);
+    }
+}
+
 static void seam_errors(rl_device *dev) {
     rl_ctx c;
     float x[6] = {1, 2, 3, 4, 5, 6};
@@ -208,7 +362,7 @@ static void seam_errors(rl_device *dev) {
     h.name = "x";
     d = rl_to(&c, &h, dev);
     RLT_CHECK(d && d->dev == dev, "rl_to moves a tensor: %s", rl_last_error());
-    RLT_CHECK(!rl_softmax(&c, d) && c.err == RL_ERR_UNSUPPORTED && strstr(rl_last_error(), "runs on the CPU only") && strstr(rl_last_error(), "x is on cuda"),
+    RLT_CHECK(!rl_dot_const(&c, d, x) && c.err == RL_ERR_UNSUPPORTED && strstr(rl_last_error(), "runs on the CPU only") && strstr(rl_last_error(), "x is on cuda"),
               "an op without a twin refuses a device tensor: %s", rl_last_error());
     rl_ctx_reset(&c);
     d = rl_to(&c, &h, dev);
@@ -226,18 +380,37 @@ int main(void) {
         return 0;
     }
     rl_rng_seed(&rng, 5);
+    for (op = 0; op < R_; op++) {
+        ids[op] = (int32_t)(rl_rng_u64(&rng) % V_);
+        targets[op] = op % 7 == 3 ? -1 : (int32_t)(rl_rng_u64(&rng) % C_); /* some rows ignored */
+    }
     rlt_begin("cuda ops: each op with a twin, forward and backward, on the device = on the CPU (2e-5 of the largest value)");
     for (op = 0; op < OP_BLOCK; op++) op_case(dev, op, 0, 0, 2e-5, &rng);
     rlt_end();
-    rlt_begin("cuda ops: linear and matmul with bf16 weights, fp32 products and bf16 products (1e-3)");
+    rlt_begin("cuda ops: linear and matmul with bf16 weights, fp32 products and bf16 products (1e-3); a bf16 embedding table");
     for (op = OP_LINEAR; op <= OP_MATMUL; op++) {
         op_case(dev, op, 1, 0, 2e-5, &rng);
         op_case(dev, op, 1, 1, 1e-3, &rng);
     }
+    op_case(dev, OP_EMBEDDING, 1, 0, 2e-5, &rng);
     rlt_end();
     rlt_begin("cuda ops: a SwiGLU block of 29 ops on the device = on the CPU (loss and gradients, 1e-5)");
     op_case(dev, OP_BLOCK, 0, 0, 1e-5, &rng);
     rlt_end();
+    {
+        const char *dir = "examples/tiny-teacher";
+        rl_model teacher;
+        rlt_begin("cuda ops: one AdamW step of stages 1, 2, 3 (RAD-RWKV6, RAD-RWKV7, a hybrid) on the device = on the CPU");
+        if (rl_model_load(&teacher, dir, 0) != RL_OK) {
+            RLT_CHECK(0, "%s: %s", dir, rl_last_error());
+        } else {
+            model_case(dev, &teacher, 6, 0, &rng);
+            model_case(dev, &teacher, 7, 0, &rng);
+            model_case(dev, &teacher, 7, 1, &rng);
+            rl_model_free(&teacher);
+        }
+        rlt_end();
+    }
     rlt_begin("cuda ops: the seam's errors (an op with no twin, inputs in two places)");
     seam_errors(dev);
     rlt_end();
