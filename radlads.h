@@ -635,8 +635,9 @@ RLDEF rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, co
 RLDEF void rl_model_free(rl_model *m);
 /* Move every parameter (data, and gradient buffer where it has one) to device d, or back to
    the host (d NULL): the resident state of a GPU run. The host copies stay allocated while the
-   model is on a device and receive the device's values when it comes back (checkpoints).
-   F32 and BF16 parameters move; F16 and quantized ones give an error naming the tensor. */
+   model is on a device; those with a gradient buffer (the trainable ones) receive the
+   device's values when it comes back (checkpoints). F32 and BF16 parameters move; F16 and
+   quantized ones give an error naming the tensor, and the model stays on the host. */
 RLDEF rl_status rl_model_to(rl_model *m, rl_device *d);
 /* Every parameter with its checkpoint name ("model.layers.3.self_attn.w0"). A tied head is
    visited once, as the embedding. */
@@ -6284,8 +6285,9 @@ static void rl__move_fn(void *u, const char *name, rl_tensor *t) {
         if (mv->i <= mv->saved) *t = *h;
         return;
     }
-    if (mv->mode == 1) { /* the device's values into the host buffers, then the host view */
-        if (mv->st == RL_OK && (t->dev->ops->copy(h->data, t->data, bytes, 2) || (t->grad && t->dev->ops->copy(h->grad, t->grad, gbytes, 2))))
+    if (mv->mode == 1) { /* the device's values of trainable ones into the host buffers (frozen ones did not
+                            change, and may be read-only file maps), then the host view */
+        if (mv->st == RL_OK && t->grad && (t->dev->ops->copy(h->data, t->data, bytes, 2) || t->dev->ops->copy(h->grad, t->grad, gbytes, 2)))
             mv->st = rl__fail(RL_ERR_STATE, "%s: copying back from %s: %s", name, rl_device_name(t->dev), t->dev->ops->last_error());
         *t = *h;
         return;

@@ -194,6 +194,14 @@ int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const floa
 /* y[0] = Σ x (one block, double accumulation, deterministic); gx += g[0] */
 int rl_cuda_sum(void *q, float *y, const float *x, int64_t n);
 int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n);
+/* Causal softmax attention with GQA (rl_attention). Q, Y [B*T, H*d]; K, V [B*T, KVH*d]; 1 <= d <= 128;
+   query head h reads kv head h/(H/KVH). lse [B][H][T] (or NULL): log Σ_{j≤t} exp(s_tj), needed by the backward.
+   Memory linear in T (flash-attention style tiles, online softmax). */
+int rl_cuda_attention(void *q, float *Y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int H, int KVH, int d);
+/* gq [B*T, H*d], gk, gv [B*T, KVH*d] (each or NULL) += the gradients given gy, from Y and lse of the forward.
+   Two kernels, no workspace, no atomics (deterministic). */
+int rl_cuda_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K, const float *V,
+                          const float *Y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
 /* AdamW (radlads.h rl_adamw_step): *ss (a HOST double) += Σ x² (synchronous: it waits for the
    sum); and one update: gs = g·scale, m = β1·m + (1−β1)·gs, v = β2·v + (1−β2)·gs²,
    p −= lr·((m/b1c) / (√(v/b2c) + eps) + wd·p), g = 0 */
@@ -2114,4 +2122,515 @@ extern "C" int rl_cuda_l2_dist_bwd(void *q, float *gy, float *gt, const float *g
     if (!R || (!gy && !gt)) return 0;
     RL_LAUNCH(rl__k_l2_dist_bwd, rl__row_blocks(R), RL_ROWT, 0, R, C, gy, gt, gloss, y, t, norms);
     return rl__launched("rl_cuda_l2_dist_bwd");
+}
+
+
+/* ==== causal softmax attention (rl_attention) ==============================
+   The math of radlads.h's rl_attention, per sequence b and query head h (kv head
+   g = h / (H/KVH)): s_tj = q_t·k_j / √d for j ≤ t, P = softmax_j(s), y_t = Σ_j P_tj v_j,
+   lse_t = log Σ_{j≤t} exp(s_tj) at lse[(b*H + h)*T + t]. Backward (P recomputed from lse):
+   D_t = gy_t·y_t, dS_tj = P_tj (gy_t·v_j − D_t) / √d, gq_t += Σ_j dS_tj k_j,
+   gk_j += Σ_t dS_tj q_t, gv_j += Σ_t P_tj gy_t (gk, gv summed over the query heads of g).
+
+   Flash-attention layout, memory linear in T (no T×T matrix anywhere, no workspace):
+   blocks of RL_ATT_NT = 256 threads seen as a 16×16 grid (tx = thread & 15, ty = thread >> 4);
+   a tile of rows is staged in shared memory ([rows][DM + 1], zero past T and past d); each
+   thread owns the rows ty + 16i and the columns tx + 16m of the tile products, in
+   registers (compile-time indices). DM, the head size rounded up to 32, 64 or 128, is a
+   template parameter; d <= DM at run time. Tiles (rl__att_tiles): BQ = 64 query rows,
+   BK = 64 key rows (32 when DM = 128).
+   - rl__k_att_fwd, one block per (b, h, query tile), heaviest (last) tiles first: walks the
+     key tiles j0 <= the tile's last row with an online softmax. Per key tile: stage K, V;
+     S = Q·Kᵀ·scale (masked -inf) in registers, row maxima through shared memory; P =
+     exp(S − m) to shared memory; O = α·O + P·V and l = α·l + ΣP in registers (every thread
+     of a row sums the same P in the same order). Y = O / l, lse = m + log l.
+   - rl__k_att_bwd_q, one block per (b, h, query tile): D for its rows, then over the key
+     tiles j0 <= its last row: S and dP = gY·Vᵀ in registers, dS to shared memory,
+     gq += dS·K in registers; added to gq at the end.
+   - rl__k_att_bwd_kv, one block per (b, kv head g, key tile), first tiles (the most work)
+     first: stages its K, V once, then for each query head of g and each query tile from
+     t0 = j0 on: stages Q, gY, lse and D (recomputed per tile, a row dot product; cheaper
+     than a pass and a workspace), P and dS (transposed: key rows × query columns) to
+     shared memory, gv += P·gY and gk += dS·Q in registers; added to gk, gv at the end.
+   Every sum runs in a fixed order: results are deterministic (the same bits for any grid
+   size or thread order), no atomics. Shared memory per block (rl__att_smem, opted in with
+   rl__smem_attr): DM 32: fwd 50 KB, bwd_q 55 KB, bwd_kv 75 KB; DM 64: 75, 88, 108 KB;
+   DM 128: 83, 112, 120 KB (all within sm_80's 163 KB). Registers (nvcc 13.0, sm_80 /
+   sm_90): 86 to 168 per thread, no spills; the runtime loops over d and over the tile's
+   rows unroll by 2 (full unrolling took ptxas to 255 registers and spills). */
+
+#define RL_ATT_NT 256 /* threads of an attention block: a 16×16 grid */
+
+template <int DM>
+struct rl__att_tiles {
+    enum { BQ = 64, BK = DM > 64 ? 32 : 64 };
+};
+
+/* rows [0, ROWS) of src (row stride ld, a head's columns) into dst [ROWS][DM + 1]: zero at
+   rows >= n or columns >= d. Every thread calls it; coalesced (consecutive threads,
+   consecutive columns). */
+template <int DM, int ROWS>
+static __device__ __forceinline__ void rl__att_stage(float *dst, const float *__restrict__ src, int64_t ld, int n, int d) {
+#pragma unroll 4
+    for (int k = 0; k < ROWS * DM / RL_ATT_NT; k++) {
+        const int e = k * RL_ATT_NT + (int)threadIdx.x, r = e / DM, c = e % DM;
+        dst[r * (DM + 1) + c] = (r < n && c < d) ? src[(int64_t)r * ld + c] : 0.0f;
+    }
+}
+
+/* Ds[r] = gy_r·y_r for the ROWS rows of gy and y (row stride ld), 0 at rows >= n; red:
+   ROWS × 17 floats of shared scratch, free on entry. Every thread calls it; one barrier
+   inside; the caller synchronises before reading Ds or reusing red. */
+template <int DM, int ROWS>
+static __device__ __forceinline__ void rl__att_rowdot(float *Ds, float *red, const float *__restrict__ gy,
+                                                      const float *__restrict__ y, int64_t ld, int n, int d) {
+    const int lane = (int)threadIdx.x & 15, g = (int)threadIdx.x >> 4;
+#pragma unroll
+    for (int i = 0; i < ROWS / 16; i++) {
+        const int r = g + 16 * i;
+        float s = 0;
+#pragma unroll
+        for (int m = 0; m < DM / 16; m++) {
+            const int c = lane + 16 * m;
+            if (r < n && c < d) s += gy[(int64_t)r * ld + c] * y[(int64_t)r * ld + c];
+        }
+        red[r * 17 + lane] = s;
+    }
+    __syncthreads();
+    if ((int)threadIdx.x < ROWS) {
+        float s = 0;
+        for (int x = 0; x < 16; x++) s += red[(int)threadIdx.x * 17 + x];
+        Ds[threadIdx.x] = s;
+    }
+}
+
+/* Forward. smem: Qs [BQ][LD], Ks, Vs [BK][LD], Ps [BQ][BK+16], Rs [BQ][17] (row-max
+   partials), Ms (running max), As (rescale factor) [BQ]. */
+template <int DM>
+__global__ void __launch_bounds__(RL_ATT_NT, 1) rl__k_att_fwd(int B, int T, int H, int KVH, int d, float scale,
+                                                         const float *__restrict__ Q, const float *__restrict__ K,
+                                                         const float *__restrict__ V, float *__restrict__ Y,
+                                                         float *__restrict__ lse) {
+    enum { BQ = rl__att_tiles<DM>::BQ, BK = rl__att_tiles<DM>::BK, LD = DM + 1, PLD = BK + 16 };
+    enum { RI = BQ / 16, CJ = BK / 16, CM = DM / 16 };
+    float *Qs = RL_SMEM, *Ks = Qs + BQ * LD, *Vs = Ks + BK * LD, *Ps = Vs + BK * LD, *Rs = Ps + BQ * PLD;
+    float *Ms = Rs + BQ * 17, *As = Ms + BQ;
+    const int tx = (int)threadIdx.x & 15, ty = (int)threadIdx.x >> 4, nqt = (T + BQ - 1) / BQ;
+    const int64_t Cq = (int64_t)H * d, Ck = (int64_t)KVH * d, BH = (int64_t)B * H, ntask = BH * nqt;
+    for (int64_t task = blockIdx.x; task < ntask; task += gridDim.x) {
+        const int qt = nqt - 1 - (int)(task / BH), bh = (int)(task % BH), b = bh / H, h = bh % H, g = h / (H / KVH);
+        const int t0 = qt * BQ, nq = rl__imin(BQ, T - t0);
+        const float *kb = K + (int64_t)b * T * Ck + (int64_t)g * d, *vb = V + (int64_t)b * T * Ck + (int64_t)g * d;
+        float acc[RI][CM], l[RI];
+#pragma unroll
+        for (int i = 0; i < RI; i++) {
+            l[i] = 0;
+#pragma unroll
+            for (int m = 0; m < CM; m++) acc[i][m] = 0;
+        }
+        __syncthreads(); /* the previous task is done with the shared memory */
+        rl__att_stage<DM, BQ>(Qs, Q + ((int64_t)b * T + t0) * Cq + (int64_t)h * d, Cq, nq, d);
+        if ((int)threadIdx.x < BQ) Ms[threadIdx.x] = -INFINITY;
+        for (int j0 = 0; j0 < t0 + nq; j0 += BK) {
+            const int nk = rl__imin(BK, T - j0), jn = rl__imin(nk, t0 + nq - j0);
+            float s[RI][CJ];
+            __syncthreads(); /* Ks, Vs, Ps free */
+            rl__att_stage<DM, BK>(Ks, kb + (int64_t)j0 * Ck, Ck, nk, d);
+            rl__att_stage<DM, BK>(Vs, vb + (int64_t)j0 * Ck, Ck, nk, d);
+            __syncthreads();
+#pragma unroll
+            for (int i = 0; i < RI; i++)
+#pragma unroll
+                for (int jj = 0; jj < CJ; jj++) s[i][jj] = 0;
+            #pragma unroll 2
+            for (int e = 0; e < d; e++) {
+                float qa[RI], ka[CJ];
+#pragma unroll
+                for (int i = 0; i < RI; i++) qa[i] = Qs[(ty + 16 * i) * LD + e];
+#pragma unroll
+                for (int jj = 0; jj < CJ; jj++) ka[jj] = Ks[(tx + 16 * jj) * LD + e];
+#pragma unroll
+                for (int i = 0; i < RI; i++)
+#pragma unroll
+                    for (int jj = 0; jj < CJ; jj++) s[i][jj] += qa[i] * ka[jj];
+            }
+#pragma unroll
+            for (int i = 0; i < RI; i++) {
+                const int t = t0 + ty + 16 * i;
+                float mx = -INFINITY;
+#pragma unroll
+                for (int jj = 0; jj < CJ; jj++) {
+                    const int j = j0 + tx + 16 * jj;
+                    s[i][jj] = (j <= t && j < T) ? s[i][jj] * scale : -INFINITY;
+                    mx = fmaxf(mx, s[i][jj]);
+                }
+                Rs[(ty + 16 * i) * 17 + tx] = mx;
+            }
+            __syncthreads();
+            if ((int)threadIdx.x < BQ) { /* the new running max and the rescale factor of row r */
+                const int r = (int)threadIdx.x;
+                const float old = Ms[r];
+                float mx = old;
+                for (int x = 0; x < 16; x++) mx = fmaxf(mx, Rs[r * 17 + x]);
+                As[r] = mx == -INFINITY ? 1.0f : expf(old - mx);
+                Ms[r] = mx;
+            }
+            __syncthreads();
+#pragma unroll
+            for (int i = 0; i < RI; i++) {
+                const float m = Ms[ty + 16 * i];
+#pragma unroll
+                for (int jj = 0; jj < CJ; jj++)
+                    Ps[(ty + 16 * i) * PLD + tx + 16 * jj] = s[i][jj] == -INFINITY ? 0.0f : expf(s[i][jj] - m);
+            }
+            __syncthreads();
+#pragma unroll
+            for (int i = 0; i < RI; i++) {
+                const float a = As[ty + 16 * i];
+                l[i] *= a;
+#pragma unroll
+                for (int m = 0; m < CM; m++) acc[i][m] *= a;
+            }
+            #pragma unroll 2
+            for (int j = 0; j < jn; j++) {
+                float p[RI], vv[CM];
+#pragma unroll
+                for (int i = 0; i < RI; i++) p[i] = Ps[(ty + 16 * i) * PLD + j];
+#pragma unroll
+                for (int m = 0; m < CM; m++) vv[m] = Vs[j * LD + tx + 16 * m];
+#pragma unroll
+                for (int i = 0; i < RI; i++) {
+                    l[i] += p[i];
+#pragma unroll
+                    for (int m = 0; m < CM; m++) acc[i][m] += p[i] * vv[m];
+                }
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < RI; i++) {
+            const int r = ty + 16 * i;
+            if (r < nq) {
+                float *yr = Y + ((int64_t)b * T + t0 + r) * Cq + (int64_t)h * d;
+                const float inv = 1.0f / l[i];
+#pragma unroll
+                for (int m = 0; m < CM; m++)
+                    if (tx + 16 * m < d) yr[tx + 16 * m] = acc[i][m] * inv;
+                if (lse && tx == 0) lse[(int64_t)bh * T + t0 + r] = Ms[r] + logf(l[i]);
+            }
+        }
+    }
+}
+
+/* Backward, query side: gq. smem: Qs, Gs (gy) [BQ][LD], Ks, Vs [BK][LD], Ss (dS; first
+   the scratch of the row dots) [BQ][BK+16], Ls (lse), Ds [BQ]. */
+template <int DM>
+__global__ void __launch_bounds__(RL_ATT_NT, 1) rl__k_att_bwd_q(int B, int T, int H, int KVH, int d, float scale,
+                                                           const float *__restrict__ gy, const float *__restrict__ Q,
+                                                           const float *__restrict__ K, const float *__restrict__ V,
+                                                           const float *__restrict__ Y, const float *__restrict__ lse,
+                                                           float *__restrict__ gq) {
+    enum { BQ = rl__att_tiles<DM>::BQ, BK = rl__att_tiles<DM>::BK, LD = DM + 1, PLD = BK + 16 };
+    enum { RI = BQ / 16, CJ = BK / 16, CM = DM / 16 };
+    float *Qs = RL_SMEM, *Gs = Qs + BQ * LD, *Ks = Gs + BQ * LD, *Vs = Ks + BK * LD, *Ss = Vs + BK * LD;
+    float *Ls = Ss + BQ * PLD, *Ds = Ls + BQ;
+    const int tx = (int)threadIdx.x & 15, ty = (int)threadIdx.x >> 4, nqt = (T + BQ - 1) / BQ;
+    const int64_t Cq = (int64_t)H * d, Ck = (int64_t)KVH * d, BH = (int64_t)B * H, ntask = BH * nqt;
+    for (int64_t task = blockIdx.x; task < ntask; task += gridDim.x) {
+        const int qt = nqt - 1 - (int)(task / BH), bh = (int)(task % BH), b = bh / H, h = bh % H, g = h / (H / KVH);
+        const int t0 = qt * BQ, nq = rl__imin(BQ, T - t0);
+        const int64_t qo = ((int64_t)b * T + t0) * Cq + (int64_t)h * d;
+        const float *kb = K + (int64_t)b * T * Ck + (int64_t)g * d, *vb = V + (int64_t)b * T * Ck + (int64_t)g * d;
+        float acc[RI][CM];
+#pragma unroll
+        for (int i = 0; i < RI; i++)
+#pragma unroll
+            for (int m = 0; m < CM; m++) acc[i][m] = 0;
+        __syncthreads(); /* the previous task is done with the shared memory */
+        rl__att_stage<DM, BQ>(Qs, Q + qo, Cq, nq, d);
+        rl__att_stage<DM, BQ>(Gs, gy + qo, Cq, nq, d);
+        if ((int)threadIdx.x < BQ) Ls[threadIdx.x] = (int)threadIdx.x < nq ? lse[(int64_t)bh * T + t0 + (int)threadIdx.x] : 0.0f;
+        rl__att_rowdot<DM, BQ>(Ds, Ss, gy + qo, Y + qo, Cq, nq, d);
+        for (int j0 = 0; j0 < t0 + nq; j0 += BK) {
+            const int nk = rl__imin(BK, T - j0), jn = rl__imin(nk, t0 + nq - j0);
+            float s[RI][CJ], dp[RI][CJ];
+            __syncthreads(); /* Ks, Vs, Ss free; Qs, Gs, Ls, Ds written */
+            rl__att_stage<DM, BK>(Ks, kb + (int64_t)j0 * Ck, Ck, nk, d);
+            rl__att_stage<DM, BK>(Vs, vb + (int64_t)j0 * Ck, Ck, nk, d);
+            __syncthreads();
+#pragma unroll
+            for (int i = 0; i < RI; i++)
+#pragma unroll
+                for (int jj = 0; jj < CJ; jj++) s[i][jj] = dp[i][jj] = 0;
+            #pragma unroll 2
+            for (int e = 0; e < d; e++) {
+                float qa[RI], ga[RI], ka[CJ], va[CJ];
+#pragma unroll
+                for (int i = 0; i < RI; i++) {
+                    qa[i] = Qs[(ty + 16 * i) * LD + e];
+                    ga[i] = Gs[(ty + 16 * i) * LD + e];
+                }
+#pragma unroll
+                for (int jj = 0; jj < CJ; jj++) {
+                    ka[jj] = Ks[(tx + 16 * jj) * LD + e];
+                    va[jj] = Vs[(tx + 16 * jj) * LD + e];
+                }
+#pragma unroll
+                for (int i = 0; i < RI; i++)
+#pragma unroll
+                    for (int jj = 0; jj < CJ; jj++) {
+                        s[i][jj] += qa[i] * ka[jj];
+                        dp[i][jj] += ga[i] * va[jj];
+                    }
+            }
+#pragma unroll
+            for (int i = 0; i < RI; i++) {
+                const int r = ty + 16 * i, t = t0 + r;
+                const float L = Ls[r], D = Ds[r];
+#pragma unroll
+                for (int jj = 0; jj < CJ; jj++) {
+                    const int j = j0 + tx + 16 * jj;
+                    float ds = 0;
+                    if (j <= t && t < T) {
+                        const float p = expf(s[i][jj] * scale - L);
+                        ds = p * (dp[i][jj] - D) * scale;
+                    }
+                    Ss[r * PLD + tx + 16 * jj] = ds;
+                }
+            }
+            __syncthreads();
+            #pragma unroll 2
+            for (int j = 0; j < jn; j++) {
+                float ds[RI], kv[CM];
+#pragma unroll
+                for (int i = 0; i < RI; i++) ds[i] = Ss[(ty + 16 * i) * PLD + j];
+#pragma unroll
+                for (int m = 0; m < CM; m++) kv[m] = Ks[j * LD + tx + 16 * m];
+#pragma unroll
+                for (int i = 0; i < RI; i++)
+#pragma unroll
+                    for (int m = 0; m < CM; m++) acc[i][m] += ds[i] * kv[m];
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < RI; i++) {
+            const int r = ty + 16 * i;
+            if (r < nq) {
+                float *gr = gq + qo + (int64_t)r * Cq;
+#pragma unroll
+                for (int m = 0; m < CM; m++)
+                    if (tx + 16 * m < d) gr[tx + 16 * m] += acc[i][m];
+            }
+        }
+    }
+}
+
+/* Backward, key side: gk, gv (either may be NULL, not both). The thread grid's rows are
+   key rows (RI = BK/16 of them), its columns query rows. smem: Ks, Vs [BK][LD], Qs, Gs
+   [BQ][LD], Ps (first the scratch of the row dots), Ss [BK][BQ+16], Ls, Ds [BQ]. */
+template <int DM>
+__global__ void __launch_bounds__(RL_ATT_NT, 1) rl__k_att_bwd_kv(int B, int T, int H, int KVH, int d, float scale,
+                                                            const float *__restrict__ gy, const float *__restrict__ Q,
+                                                            const float *__restrict__ K, const float *__restrict__ V,
+                                                            const float *__restrict__ Y, const float *__restrict__ lse,
+                                                            float *__restrict__ gk, float *__restrict__ gv) {
+    enum { BQ = rl__att_tiles<DM>::BQ, BK = rl__att_tiles<DM>::BK, LD = DM + 1, PLD = BQ + 16 };
+    enum { RI = BK / 16, CJ = BQ / 16, CM = DM / 16 };
+    static_assert(BK * PLD >= BQ * 17, "the row-dot scratch fits in Ps");
+    float *Ks = RL_SMEM, *Vs = Ks + BK * LD, *Qs = Vs + BK * LD, *Gs = Qs + BQ * LD, *Ps = Gs + BQ * LD;
+    float *Ss = Ps + BK * PLD, *Ls = Ss + BK * PLD, *Ds = Ls + BQ;
+    const int tx = (int)threadIdx.x & 15, ty = (int)threadIdx.x >> 4, nkt = (T + BK - 1) / BK, G = H / KVH;
+    const int64_t Cq = (int64_t)H * d, Ck = (int64_t)KVH * d, BG = (int64_t)B * KVH, ntask = BG * nkt;
+    for (int64_t task = blockIdx.x; task < ntask; task += gridDim.x) {
+        const int kt = (int)(task / BG), bg = (int)(task % BG), b = bg / KVH, g = bg % KVH;
+        const int j0 = kt * BK, nk = rl__imin(BK, T - j0);
+        const int64_t ko = ((int64_t)b * T + j0) * Ck + (int64_t)g * d;
+        float ak[RI][CM], av[RI][CM];
+#pragma unroll
+        for (int i = 0; i < RI; i++)
+#pragma unroll
+            for (int m = 0; m < CM; m++) ak[i][m] = av[i][m] = 0;
+        __syncthreads(); /* cheap insurance: the last phase of a task reads no Ks, Vs */
+        rl__att_stage<DM, BK>(Ks, K + ko, Ck, nk, d);
+        rl__att_stage<DM, BK>(Vs, V + ko, Ck, nk, d);
+        for (int hh = 0; hh < G; hh++) {
+            const int h = g * G + hh;
+            for (int t0 = j0; t0 < T; t0 += BQ) {
+                const int nq = rl__imin(BQ, T - t0);
+                const int64_t qo = ((int64_t)b * T + t0) * Cq + (int64_t)h * d;
+                const float *lr = lse + ((int64_t)b * H + h) * T + t0;
+                float s[RI][CJ], dp[RI][CJ];
+                __syncthreads(); /* Qs, Gs, Ps, Ss, Ls, Ds free */
+                rl__att_stage<DM, BQ>(Qs, Q + qo, Cq, nq, d);
+                rl__att_stage<DM, BQ>(Gs, gy + qo, Cq, nq, d);
+                if ((int)threadIdx.x < BQ) Ls[threadIdx.x] = (int)threadIdx.x < nq ? lr[threadIdx.x] : 0.0f;
+                rl__att_rowdot<DM, BQ>(Ds, Ps, gy + qo, Y + qo, Cq, nq, d);
+                __syncthreads(); /* Ds written, the scratch read: Ps free */
+#pragma unroll
+                for (int i = 0; i < RI; i++)
+#pragma unroll
+                    for (int jj = 0; jj < CJ; jj++) s[i][jj] = dp[i][jj] = 0;
+                #pragma unroll 2
+                for (int e = 0; e < d; e++) {
+                    float ka[RI], va[RI], qa[CJ], ga[CJ];
+#pragma unroll
+                    for (int i = 0; i < RI; i++) {
+                        ka[i] = Ks[(ty + 16 * i) * LD + e];
+                        va[i] = Vs[(ty + 16 * i) * LD + e];
+                    }
+#pragma unroll
+                    for (int jj = 0; jj < CJ; jj++) {
+                        qa[jj] = Qs[(tx + 16 * jj) * LD + e];
+                        ga[jj] = Gs[(tx + 16 * jj) * LD + e];
+                    }
+#pragma unroll
+                    for (int i = 0; i < RI; i++)
+#pragma unroll
+                        for (int jj = 0; jj < CJ; jj++) {
+                            s[i][jj] += ka[i] * qa[jj];
+                            dp[i][jj] += va[i] * ga[jj];
+                        }
+                }
+#pragma unroll
+                for (int i = 0; i < RI; i++) {
+                    const int r = ty + 16 * i, j = j0 + r;
+#pragma unroll
+                    for (int jj = 0; jj < CJ; jj++) {
+                        const int c = tx + 16 * jj, t = t0 + c;
+                        float p = 0, ds = 0;
+                        if (j <= t && t < T) {
+                            p = expf(s[i][jj] * scale - Ls[c]);
+                            ds = p * (dp[i][jj] - Ds[c]) * scale;
+                        }
+                        Ps[r * PLD + c] = p;
+                        Ss[r * PLD + c] = ds;
+                    }
+                }
+                __syncthreads();
+                #pragma unroll 2
+                for (int tq = 0; tq < nq; tq++) {
+                    float p[RI], ds[RI], qv[CM], gv4[CM];
+#pragma unroll
+                    for (int i = 0; i < RI; i++) {
+                        p[i] = Ps[(ty + 16 * i) * PLD + tq];
+                        ds[i] = Ss[(ty + 16 * i) * PLD + tq];
+                    }
+#pragma unroll
+                    for (int m = 0; m < CM; m++) {
+                        qv[m] = Qs[tq * LD + tx + 16 * m];
+                        gv4[m] = Gs[tq * LD + tx + 16 * m];
+                    }
+#pragma unroll
+                    for (int i = 0; i < RI; i++)
+#pragma unroll
+                        for (int m = 0; m < CM; m++) {
+                            av[i][m] += p[i] * gv4[m];
+                            ak[i][m] += ds[i] * qv[m];
+                        }
+                }
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < RI; i++) {
+            const int r = ty + 16 * i;
+            if (r < nk) {
+                const int64_t o = ko + (int64_t)r * Ck;
+#pragma unroll
+                for (int m = 0; m < CM; m++)
+                    if (tx + 16 * m < d) {
+                        if (gk) gk[o + tx + 16 * m] += ak[i][m];
+                        if (gv) gv[o + tx + 16 * m] += av[i][m];
+                    }
+            }
+        }
+    }
+}
+
+template <int DM>
+static size_t rl__att_smem(int which) { /* 0 fwd, 1 bwd_q, 2 bwd_kv */
+    typedef rl__att_tiles<DM> t;
+    const size_t LD = DM + 1, BQ = t::BQ, BK = t::BK;
+    const size_t f = which == 0   ? BQ * LD + 2 * BK * LD + BQ * (BK + 16) + BQ * 17 + 2 * BQ
+                     : which == 1 ? 2 * BQ * LD + 2 * BK * LD + BQ * (BK + 16) + 2 * BQ
+                                  : 2 * BK * LD + 2 * BQ * LD + 2 * BK * (BQ + 16) + 2 * BQ;
+    return f * sizeof(float);
+}
+
+#ifndef RL_ATT_GRID_MAX
+#define RL_ATT_GRID_MAX (1 << 20) /* blocks of a launch; they loop over the tasks (tests set it small) */
+#endif
+static unsigned rl__att_grid(int64_t tasks) { return (unsigned)(tasks < 1 ? 1 : tasks > RL_ATT_GRID_MAX ? RL_ATT_GRID_MAX : tasks); }
+
+static int rl__att_args(const char *what, int64_t B, int64_t T, int H, int KVH, int d) {
+    if (B < 1 || T < 1 || H < 1 || KVH < 1 || H % KVH || d < 1 || d > 128)
+        return rl__cu_fail(-1, "%s: B %lld, T %lld, %d heads, %d kv heads, head size %d (1..128)", what, (long long)B,
+                           (long long)T, H, KVH, d);
+    if (B > 0x7fffffffLL || T > 0x7fffffffLL || B * (int64_t)H > 0x7fffffffLL || B * T > ((int64_t)1 << 62) / ((int64_t)H * d))
+        return rl__cu_fail(-1, "%s: B %lld x T %lld x %d heads is too large", what, (long long)B, (long long)T, H);
+    return 0;
+}
+
+template <int DM>
+static int rl__att_fwd_dm(int64_t B, int64_t T, int H, int KVH, int d, float *Y, float *lse, const float *Q,
+                          const float *K, const float *V) {
+    const char *rl__cu_what = "rl_cuda_attention";
+    const size_t sm = rl__att_smem<DM>(0);
+    const int64_t tasks = B * H * ((T + rl__att_tiles<DM>::BQ - 1) / rl__att_tiles<DM>::BQ);
+    int rc = 0;
+    RL_CU(rl__smem_attr(rl__k_att_fwd<DM>, sm));
+    RL_LAUNCH(rl__k_att_fwd<DM>, rl__att_grid(tasks), RL_ATT_NT, sm, (int)B, (int)T, H, KVH, d,
+              1.0f / sqrtf((float)d), Q, K, V, Y, lse);
+    return rl__launched(rl__cu_what);
+fail:
+    return rc;
+}
+
+template <int DM>
+static int rl__att_bwd_dm(int64_t B, int64_t T, int H, int KVH, int d, float *gq, float *gk, float *gv, const float *gy,
+                          const float *Q, const float *K, const float *V, const float *Y, const float *lse) {
+    const char *rl__cu_what = "rl_cuda_attention_bwd";
+    const size_t smq = rl__att_smem<DM>(1), smkv = rl__att_smem<DM>(2);
+    const int64_t tq = B * H * ((T + rl__att_tiles<DM>::BQ - 1) / rl__att_tiles<DM>::BQ);
+    const int64_t tkv = B * KVH * ((T + rl__att_tiles<DM>::BK - 1) / rl__att_tiles<DM>::BK);
+    const float scale = 1.0f / sqrtf((float)d);
+    int rc = 0;
+    if (gq) {
+        RL_CU(rl__smem_attr(rl__k_att_bwd_q<DM>, smq));
+        RL_LAUNCH(rl__k_att_bwd_q<DM>, rl__att_grid(tq), RL_ATT_NT, smq, (int)B, (int)T, H, KVH, d, scale, gy, Q, K, V, Y,
+                  lse, gq);
+        if ((rc = rl__launched(rl__cu_what)) != 0) return rc;
+    }
+    if (gk || gv) {
+        RL_CU(rl__smem_attr(rl__k_att_bwd_kv<DM>, smkv));
+        RL_LAUNCH(rl__k_att_bwd_kv<DM>, rl__att_grid(tkv), RL_ATT_NT, smkv, (int)B, (int)T, H, KVH, d, scale, gy, Q, K,
+                  V, Y, lse, gk, gv);
+        if ((rc = rl__launched(rl__cu_what)) != 0) return rc;
+    }
+    return 0;
+fail:
+    return rc;
+}
+
+extern "C" int rl_cuda_attention(void *q, float *Y, float *lse, const float *Q, const float *K, const float *V,
+                                 int64_t B, int64_t T, int H, int KVH, int d) {
+    int rc;
+    (void)q;
+    if ((rc = rl__att_args("rl_cuda_attention", B, T, H, KVH, d)) != 0) return rc;
+    if (!Y || !Q || !K || !V) return rl__cu_fail(-1, "rl_cuda_attention: Y, Q, K and V are required");
+    return d <= 32 ? rl__att_fwd_dm<32>(B, T, H, KVH, d, Y, lse, Q, K, V)
+           : d <= 64 ? rl__att_fwd_dm<64>(B, T, H, KVH, d, Y, lse, Q, K, V)
+                     : rl__att_fwd_dm<128>(B, T, H, KVH, d, Y, lse, Q, K, V);
+}
+
+extern "C" int rl_cuda_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q,
+                                     const float *K, const float *V, const float *Y, const float *lse, int64_t B,
+                                     int64_t T, int H, int KVH, int d) {
+    int rc;
+    (void)q;
+    if ((rc = rl__att_args("rl_cuda_attention_bwd", B, T, H, KVH, d)) != 0) return rc;
+    if (!gy || !Q || !K || !V || !Y || !lse)
+        return rl__cu_fail(-1, "rl_cuda_attention_bwd: gy, Q, K, V, Y and lse are required");
+    if (!gq && !gk && !gv) return 0;
+    return d <= 32 ? rl__att_bwd_dm<32>(B, T, H, KVH, d, gq, gk, gv, gy, Q, K, V, Y, lse)
+           : d <= 64 ? rl__att_bwd_dm<64>(B, T, H, KVH, d, gq, gk, gv, gy, Q, K, V, Y, lse)
+                     : rl__att_bwd_dm<128>(B, T, H, KVH, d, gq, gk, gv, gy, Q, K, V, Y, lse);
 }

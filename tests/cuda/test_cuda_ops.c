@@ -340,7 +340,7 @@ static void model_case(rl_device *dev, rl_model *teacher, int kind, int keep_att
                 ww = d > ww || d != d ? (d == d ? d : 1e30) : ww;
             }
             RLT_CLOSE(l1, l0, 0, 1e-5, "RWKV%d%s stage %d: loss", kind, keep_attention ? " hybrid" : "", stage);
-            RLT_CLOSE(n1, n0, 0, 1e-4, "RWKV%d%s stage %d: gradient norm", kind, keep_attention ? " hybrid" : "", stage);
+            RLT_CLOSE(n1, n0, 0, 1e-5, "RWKV%d%s stage %d: gradient norm", kind, keep_attention ? " hybrid" : "", stage);
             RLT_CHECK(gw <= 1e-4 * gs, "RWKV%d%s stage %d: gradients differ by %.3g of the largest %.3g", kind, keep_attention ? " hybrid" : "",
                       stage, gw / gs, gs);
             RLT_CHECK(ww <= 0, "RWKV%d%s stage %d: a weight after the step differs by %.3g beyond 1e-5 relative + 2 lr", kind,
