@@ -412,6 +412,7 @@ RLDEF rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T);
    same math and layouts as rl_wkv6 / rl_wkv7; 0 = success (see radlads_cuda.cu). */
 int rl_cuda_available(void);
 const char *rl_cuda_last_error(void);
+const char *rl_cuda_device_name(void); /* name, compute capability and SMs of the current device */
 int rl_cuda_wkv6_forward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
                               const float *v, const float *logw, const float *state_in, float *y, float *state_out,
                               float *ck);

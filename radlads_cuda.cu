@@ -2181,6 +2181,39 @@ static __device__ __forceinline__ void rl__att_stage(float *dst, const float *__
 /* Ds[r] = gy_r·y_r for the ROWS rows of gy and y (row stride ld), 0 at rows >= n; red:
    ROWS × 17 floats of shared scratch, free on entry. Every thread calls it; one barrier
    inside; the caller synchronises before reading Ds or reusing red. */
+/* the two tile products of the backward kernels: s[i][j] = Σ_e A(ty+16i, e)·C(tx+16j, e) and
+   dp[i][j] = Σ_e B(ty+16i, e)·D(tx+16j, e) over e < d, tiles in shared memory with row stride LD */
+template <int LD, int RI, int CJ>
+static __device__ __forceinline__ void rl__att_dots2(float (&s)[RI][CJ], float (&dp)[RI][CJ], const float *A, const float *B,
+                                                     const float *C, const float *D, int d) {
+    const int tx = (int)threadIdx.x & 15, ty = (int)threadIdx.x >> 4;
+#pragma unroll
+    for (int i = 0; i < RI; i++)
+#pragma unroll
+        for (int jj = 0; jj < CJ; jj++) s[i][jj] = dp[i][jj] = 0;
+    #pragma unroll 2
+    for (int e = 0; e < d; e++) {
+        float a[RI], b[RI], c[CJ], dd[CJ];
+#pragma unroll
+        for (int i = 0; i < RI; i++) {
+            a[i] = A[(ty + 16 * i) * LD + e];
+            b[i] = B[(ty + 16 * i) * LD + e];
+        }
+#pragma unroll
+        for (int jj = 0; jj < CJ; jj++) {
+            c[jj] = C[(tx + 16 * jj) * LD + e];
+            dd[jj] = D[(tx + 16 * jj) * LD + e];
+        }
+#pragma unroll
+        for (int i = 0; i < RI; i++)
+#pragma unroll
+            for (int jj = 0; jj < CJ; jj++) {
+                s[i][jj] += a[i] * c[jj];
+                dp[i][jj] += b[i] * dd[jj];
+            }
+    }
+}
+
 template <int DM, int ROWS>
 static __device__ __forceinline__ void rl__att_rowdot(float *Ds, float *red, const float *__restrict__ gy,
                                                       const float *__restrict__ y, int64_t ld, int n, int d) {
@@ -2357,31 +2390,7 @@ __global__ void __launch_bounds__(RL_ATT_NT, 1) rl__k_att_bwd_q(int B, int T, in
             rl__att_stage<DM, BK>(Ks, kb + (int64_t)j0 * Ck, Ck, nk, d);
             rl__att_stage<DM, BK>(Vs, vb + (int64_t)j0 * Ck, Ck, nk, d);
             __syncthreads();
-#pragma unroll
-            for (int i = 0; i < RI; i++)
-#pragma unroll
-                for (int jj = 0; jj < CJ; jj++) s[i][jj] = dp[i][jj] = 0;
-            #pragma unroll 2
-            for (int e = 0; e < d; e++) {
-                float qa[RI], ga[RI], ka[CJ], va[CJ];
-#pragma unroll
-                for (int i = 0; i < RI; i++) {
-                    qa[i] = Qs[(ty + 16 * i) * LD + e];
-                    ga[i] = Gs[(ty + 16 * i) * LD + e];
-                }
-#pragma unroll
-                for (int jj = 0; jj < CJ; jj++) {
-                    ka[jj] = Ks[(tx + 16 * jj) * LD + e];
-                    va[jj] = Vs[(tx + 16 * jj) * LD + e];
-                }
-#pragma unroll
-                for (int i = 0; i < RI; i++)
-#pragma unroll
-                    for (int jj = 0; jj < CJ; jj++) {
-                        s[i][jj] += qa[i] * ka[jj];
-                        dp[i][jj] += ga[i] * va[jj];
-                    }
-            }
+            rl__att_dots2<LD, RI, CJ>(s, dp, Qs, Gs, Ks, Vs, d); /* S = Q·Kᵀ, dP = gY·Vᵀ */
 #pragma unroll
             for (int i = 0; i < RI; i++) {
                 const int r = ty + 16 * i, t = t0 + r;
@@ -2465,31 +2474,7 @@ __global__ void __launch_bounds__(RL_ATT_NT, 1) rl__k_att_bwd_kv(int B, int T, i
                 if ((int)threadIdx.x < BQ) Ls[threadIdx.x] = (int)threadIdx.x < nq ? lr[threadIdx.x] : 0.0f;
                 rl__att_rowdot<DM, BQ>(Ds, Ps, gy + qo, Y + qo, Cq, nq, d);
                 __syncthreads(); /* Ds written, the scratch read: Ps free */
-#pragma unroll
-                for (int i = 0; i < RI; i++)
-#pragma unroll
-                    for (int jj = 0; jj < CJ; jj++) s[i][jj] = dp[i][jj] = 0;
-                #pragma unroll 2
-                for (int e = 0; e < d; e++) {
-                    float ka[RI], va[RI], qa[CJ], ga[CJ];
-#pragma unroll
-                    for (int i = 0; i < RI; i++) {
-                        ka[i] = Ks[(ty + 16 * i) * LD + e];
-                        va[i] = Vs[(ty + 16 * i) * LD + e];
-                    }
-#pragma unroll
-                    for (int jj = 0; jj < CJ; jj++) {
-                        qa[jj] = Qs[(tx + 16 * jj) * LD + e];
-                        ga[jj] = Gs[(tx + 16 * jj) * LD + e];
-                    }
-#pragma unroll
-                    for (int i = 0; i < RI; i++)
-#pragma unroll
-                        for (int jj = 0; jj < CJ; jj++) {
-                            s[i][jj] += ka[i] * qa[jj];
-                            dp[i][jj] += va[i] * ga[jj];
-                        }
-                }
+                rl__att_dots2<LD, RI, CJ>(s, dp, Ks, Vs, Qs, Gs, d); /* Sᵀ = K·Qᵀ, dPᵀ = V·gYᵀ */
 #pragma unroll
                 for (int i = 0; i < RI; i++) {
                     const int r = ty + 16 * i, j = j0 + r;

@@ -131,11 +131,11 @@ expect "a stage-2 checkpoint as stage 1 (was: use-after-free)" 1 "not a checkpoi
 # run_bg OUT_DIR: a conversion whose steps take long enough to signal in the middle
 run_bg() {
     rm -rf "$1"
-    $B $C --out "$1" --ctx 128 --batch 32 --step1-tokens 0 --step2-tokens 10M --ckpt-every 1 > "$1.log" 2>&1 &
+    $B $C --out "$1" --ctx 128 --batch 128 --step1-tokens 0 --step2-tokens 10M --ckpt-every 1 > "$1.log" 2>&1 &
     pid=$!
     n=0
     while [ ! -s "$1/train.csv" ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n + 1)); done
-    sleep 0.3 # inside the next step (steps take seconds), so that a second signal 50 ms later finds it running
+    sleep 0.3 # inside the next step (~1.5 s at 2 threads: batch 128 of 128 tokens), so that a second signal 50 ms later finds it running
 }
 run_bg "$T/s1"
 kill -INT $pid
@@ -152,7 +152,7 @@ wait $pid
 rc=$?
 grep -q "second interrupt: stopping now; the last checkpoint is left as it was" "$T/s2.log" && [ $rc -eq 130 ]
 check "second SIGINT 50 ms later: stops at once and says so (was: killed by the signal)" $? "status $rc: $(tail -c 300 "$T/s2.log" | tr '\n' ' ')"
-expect "after two SIGINTs the last checkpoint resumes" 0 "student written to" $B $C --out "$T/s2" --ctx 128 --batch 32 --step1-tokens 0 --step2-tokens 4k --resume-force
+expect "after two SIGINTs the last checkpoint resumes" 0 "student written to" $B $C --out "$T/s2" --ctx 128 --batch 128 --step1-tokens 0 --step2-tokens 20k --resume-force
 run_bg "$T/s3"
 kill -TERM $pid
 wait $pid

@@ -2,10 +2,14 @@
 # Standalone:  make -f tools/cuda.mk cuda        or include it from the Makefile.
 #
 #   cuda            build/cuda/radlads_cuda.o (nvcc, sm_80 + sm_90 code, compute_80 PTX)
-#                   and the tests build/cuda/test_cuda_scans (CPU scans vs GPU scans) and
-#                   build/cuda/test_cuda_gemm (rl_cuda_gemm through cuBLAS vs radlads.h)
+#                   and the tests build/cuda/test_cuda_scans (CPU scans vs GPU scans),
+#                   build/cuda/test_cuda_gemm (rl_cuda_gemm through cuBLAS vs radlads.h) and
+#                   build/cuda/test_cuda_ops (every op of the device seam, and one AdamW step
+#                   of stages 1-3, on the GPU vs the CPU)
 #   test-cuda       run them (need a GPU with compute capability >= 8.0, else print SKIP)
-#   bench-cuda      its --bench mode: tokens/s CPU vs GPU (BENCH_BATCH=B sequences, default 1)
+#   bench-cuda      the scans' --bench mode: tokens/s CPU vs GPU (BENCH_BATCH=B sequences, default 1);
+#                   TFLOP/s of rl_cuda_gemm; a whole stage-1 and stage-2 step on the GPU
+#                   (tools/bench/bench_cuda.c: SmolLM2-135M and Qwen2.5-0.5B shapes)
 #   cuda-emu        the same kernels built as plain C++ over tests/cuda/cuda_emu.h (one
 #                   fiber per GPU thread, run on the CPU) and tests/cuda/cublas_emu.h (cuBLAS's
 #                   documented semantics on the CPU), linked with the same tests:
@@ -52,10 +56,20 @@ test-cuda: $(addprefix $(RL_CUDA_B)/,$(RL_CUDA_TESTS))
 	$(RL_CUDA_B)/test_cuda_gemm
 	$(RL_CUDA_B)/test_cuda_ops
 
-bench-cuda: $(RL_CUDA_B)/test_cuda_scans
+bench-cuda: $(RL_CUDA_B)/test_cuda_scans $(RL_CUDA_B)/test_cuda_gemm $(RL_CUDA_B)/bench_cuda
 	$(RL_CUDA_B)/test_cuda_scans --bench --batch $(or $(BENCH_BATCH),1)
+	$(RL_CUDA_B)/test_cuda_gemm --bench
+	$(RL_CUDA_B)/bench_cuda
 
-cuda-emu: $(RL_CUDA_EMU_B)/test_cublas_emu $(addprefix $(RL_CUDA_EMU_B)/,$(RL_CUDA_TESTS))
+# the whole training step on the GPU (tools/bench/bench_cuda.c)
+$(RL_CUDA_B)/bench_cuda: tools/bench/bench_cuda.c tools/bench/bench.h radlads.h $(RL_CUDA_B)/radlads_cuda.o
+	$(CUDA_CC) $(CUDA_TEST_CFLAGS) -c $< -o $(RL_CUDA_B)/bench_cuda.o
+	$(NVCC) $(NVCC_ARCH) -o $@ $(RL_CUDA_B)/bench_cuda.o $(RL_CUDA_B)/radlads_cuda.o -lcublas -lm -lpthread
+$(RL_CUDA_EMU_B)/bench_cuda: tools/bench/bench_cuda.c tools/bench/bench.h radlads.h $(RL_CUDA_EMU_B)/radlads_cuda.o
+	$(CUDA_CC) $(EMU_FLAGS) -std=c99 -Wall -Wextra -Werror -c $< -o $(RL_CUDA_EMU_B)/bench_cuda.o
+	$(CUDA_CXX) $(EMU_FLAGS) -o $@ $(RL_CUDA_EMU_B)/bench_cuda.o $(RL_CUDA_EMU_B)/radlads_cuda.o -lm -lpthread
+
+cuda-emu: $(RL_CUDA_EMU_B)/test_cublas_emu $(addprefix $(RL_CUDA_EMU_B)/,$(RL_CUDA_TESTS)) $(RL_CUDA_EMU_B)/bench_cuda
 
 $(RL_CUDA_EMU_B)/radlads_cuda.o: radlads_cuda.cu tests/cuda/cuda_emu.h tests/cuda/cublas_emu.h
 	@mkdir -p $(RL_CUDA_EMU_B)
@@ -73,8 +87,9 @@ $(RL_CUDA_EMU_B)/test_cublas_emu: tests/cuda/test_cublas_emu.cpp tests/cuda/cuda
 	@mkdir -p $(RL_CUDA_EMU_B)
 	$(CUDA_CXX) $(EMU_FLAGS) -std=c++14 -Wall -Wextra -Werror -I. $< -o $@
 
-test-cuda-emu: $(RL_CUDA_EMU_B)/test_cublas_emu $(addprefix $(RL_CUDA_EMU_B)/,$(RL_CUDA_TESTS))
+test-cuda-emu: $(RL_CUDA_EMU_B)/test_cublas_emu $(addprefix $(RL_CUDA_EMU_B)/,$(RL_CUDA_TESTS)) $(RL_CUDA_EMU_B)/bench_cuda
 	$(RL_CUDA_EMU_B)/test_cublas_emu
 	$(RL_CUDA_EMU_B)/test_cuda_scans
 	$(RL_CUDA_EMU_B)/test_cuda_gemm
 	$(RL_CUDA_EMU_B)/test_cuda_ops
+	LAYERS=1 BATCH=1 CTX=8 STEPS=1 SHAPES=1 $(RL_CUDA_EMU_B)/bench_cuda # the benchmark's code path, tiny

@@ -4,13 +4,17 @@
 #   1. the GPU and toolkit it found;
 #   2. radlads_cuda.cu built with nvcc -Werror (make -f tools/cuda.mk cuda);
 #   3. the CUDA tests on the GPU: every scan kernel, forward and backward, against the CPU
-#      scans of radlads.h (tests/cuda/test_cuda_scans.c), and the cuBLAS products against
-#      radlads.h's reference products (tests/cuda/test_cuda_gemm.c); fails on any mismatch;
-#   4. the GPU benchmarks: tokens/s of the CPU and GPU scans, batch 1 and 8, and TFLOP/s of
+#      scans of radlads.h (tests/cuda/test_cuda_scans.c), the cuBLAS products against
+#      radlads.h's reference products (tests/cuda/test_cuda_gemm.c), and every op of the
+#      device seam plus one AdamW step of stages 1-3 against the CPU
+#      (tests/cuda/test_cuda_ops.c); fails on any mismatch;
+#   4. the GPU benchmarks: tokens/s of the CPU and GPU scans, batch 1 and 8; TFLOP/s of
 #      rl_cuda_gemm (fp32, TF32, bf16) on a training step's products at the SmolLM2-135M and
-#      Qwen2.5-0.5B shapes, as table rows to paste into BENCHMARKS.md with the device line.
-# What the GPU carries today is the two scans and rl_cuda_gemm, which radlads.h does not
-# call yet (issue 10 moves the rest of a conversion).
+#      Qwen2.5-0.5B shapes; and a whole stage-1 and stage-2 step resident on the GPU at both
+#      shapes, fp32 and bf16 products (tools/bench/bench_cuda.c), as table rows to paste
+#      into BENCHMARKS.md with the device line.
+# The training loop (rl_train_stage) and the command line do not use the device yet (issue
+# 10): the step benchmark drives the library's step directly.
 # Exit status: 0 when the build and the tests pass, else the failing step's.
 set -eu
 cd "$(dirname "$0")/.."
@@ -28,7 +32,11 @@ make -f tools/cuda.mk cuda
 step "CUDA tests on the GPU"
 timeout 300 build/cuda/test_cuda_scans
 timeout 120 build/cuda/test_cuda_gemm
+timeout 300 build/cuda/test_cuda_ops
 
 step "benchmark (rows for BENCHMARKS.md)"
 for b in 1 8; do timeout 240 build/cuda/test_cuda_scans --bench --batch "$b"; done
 timeout 120 build/cuda/test_cuda_gemm --bench
+make -f tools/cuda.mk build/cuda/bench_cuda
+timeout 240 build/cuda/bench_cuda
+BF16=1 SHAPES=1 timeout 120 build/cuda/bench_cuda

@@ -16,30 +16,14 @@
    kernels run on the CPU by tests/cuda/cuda_emu.h, to check their logic without a GPU). */
 #define _POSIX_C_SOURCE 200809L
 #define RADLADS_IMPLEMENTATION
-#define RADLADS_CUDA /* radlads.h declares the host-pointer API (and keeps its CPU scans: ctx.use_cuda is 0) */
+#define RADLADS_CUDA /* radlads.h declares radlads_cuda.cu's API (and keeps its CPU scans: ctx.use_cuda is 0) */
 #include "../../radlads.h"
 #include "../rl_test.h"
 #include <time.h>
 
-/* the rest of radlads_cuda.cu's C API: device-pointer scans and memory helpers, which radlads.h does not declare */
-const char *rl_cuda_device_name(void);
+/* the two calls of radlads_cuda.cu's C API that radlads.h does not declare */
 size_t rl_cuda_ck_floats(int64_t B, int64_t T, int H, int N);
-void *rl_cuda_malloc(size_t bytes);
-void rl_cuda_free(void *p);
-int rl_cuda_copy(void *dst, const void *src, size_t bytes, int kind);
 int rl_cuda_sync(void);
-int rl_cuda_wkv6_forward(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k, const float *v,
-                         const float *logw, const float *state_in, float *y, float *state_out, float *ck);
-int rl_cuda_wkv6_backward(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k, const float *v,
-                          const float *logw, const float *ck, const float *dy, const float *dstate_out, float *dr,
-                          float *dk, float *dv, float *dlogw, float *dstate_in);
-int rl_cuda_wkv7_forward(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
-                         const float *v, const float *a, const float *b, const float *state_in, float *y,
-                         float *state_out, float *ck, float *sa);
-int rl_cuda_wkv7_backward(int64_t B, int64_t T, int H, int N, const float *r, const float *w, const float *k,
-                          const float *v, const float *a, const float *b, const float *ck, const float *sa,
-                          const float *dy, const float *dstate_out, float *dr, float *dw, float *dk, float *dv,
-                          float *da, float *db, float *dstate_in);
 
 #define TOL 1e-4
 static rl_pool *pool;

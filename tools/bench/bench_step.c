@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static int envi(const char *k, int d) {
     const char *e = getenv(k);
@@ -24,84 +23,10 @@ static void log_fn(void *u, int level, const char *msg) {
     if (!quiet && level <= RL_LOG_INFO && !strncmp(msg, "profile:", 8)) printf("    %s\n", msg + 9);
 }
 
-enum { D = 576, FF = 1536, NH = 9, NKV = 3, HD = 64, VOCAB = 49152 };
-
-/* write config.json + model.safetensors of a random teacher with `layers` layers */
-static int write_teacher(const char *dir, int layers) {
-    char path[512], *hdr = (char *)malloc(1 << 20), name[128];
-    size_t hl = 0, off = 0;
-    int64_t shapes[16][2];
-    const char *names[16];
-    int per = 0, l, q;
-    FILE *f;
-    rl_rng g;
-    uint64_t n8;
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (!(f = fopen(path, "w"))) return 0;
-    fprintf(f, "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", \"hidden_size\": %d, "
-               "\"intermediate_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d, "
-               "\"num_key_value_heads\": %d, \"head_dim\": %d, \"vocab_size\": %d, \"rms_norm_eps\": 1e-05, "
-               "\"rope_theta\": 100000.0, \"max_position_embeddings\": 8192, \"tie_word_embeddings\": true, "
-               "\"hidden_act\": \"silu\", \"attention_bias\": false, \"bos_token_id\": 1, \"eos_token_id\": 2, "
-               "\"torch_dtype\": \"bfloat16\"}\n", D, FF, layers, NH, NKV, HD, VOCAB);
-    fclose(f);
-    /* per-layer tensors */
-    names[per] = "input_layernorm.weight"; shapes[per][0] = D; shapes[per++][1] = 0;
-    names[per] = "self_attn.q_proj.weight"; shapes[per][0] = NH * HD; shapes[per++][1] = D;
-    names[per] = "self_attn.k_proj.weight"; shapes[per][0] = NKV * HD; shapes[per++][1] = D;
-    names[per] = "self_attn.v_proj.weight"; shapes[per][0] = NKV * HD; shapes[per++][1] = D;
-    names[per] = "self_attn.o_proj.weight"; shapes[per][0] = D; shapes[per++][1] = NH * HD;
-    names[per] = "post_attention_layernorm.weight"; shapes[per][0] = D; shapes[per++][1] = 0;
-    names[per] = "mlp.gate_proj.weight"; shapes[per][0] = FF; shapes[per++][1] = D;
-    names[per] = "mlp.up_proj.weight"; shapes[per][0] = FF; shapes[per++][1] = D;
-    names[per] = "mlp.down_proj.weight"; shapes[per][0] = D; shapes[per++][1] = FF;
-    hl += (size_t)sprintf(hdr + hl, "{\"model.embed_tokens.weight\": {\"dtype\": \"BF16\", \"shape\": [%d, %d], \"data_offsets\": [0, %zu]}",
-                          VOCAB, D, (size_t)VOCAB * D * 2);
-    off = (size_t)VOCAB * D * 2;
-    for (l = 0; l < layers; l++)
-        for (q = 0; q < per; q++) {
-            size_t n = (size_t)shapes[q][0] * (size_t)(shapes[q][1] ? shapes[q][1] : 1) * 2;
-            if (shapes[q][1])
-                hl += (size_t)sprintf(hdr + hl, ", \"model.layers.%d.%s\": {\"dtype\": \"BF16\", \"shape\": [%lld, %lld], \"data_offsets\": [%zu, %zu]}",
-                                      l, names[q], (long long)shapes[q][0], (long long)shapes[q][1], off, off + n);
-            else
-                hl += (size_t)sprintf(hdr + hl, ", \"model.layers.%d.%s\": {\"dtype\": \"BF16\", \"shape\": [%lld], \"data_offsets\": [%zu, %zu]}",
-                                      l, names[q], (long long)shapes[q][0], off, off + n);
-            off += n;
-        }
-    hl += (size_t)sprintf(hdr + hl, ", \"model.norm.weight\": {\"dtype\": \"BF16\", \"shape\": [%d], \"data_offsets\": [%zu, %zu]}}",
-                          D, off, off + (size_t)D * 2);
-    while (hl % 8) hdr[hl++] = ' ';
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (!(f = fopen(path, "wb"))) return 0;
-    n8 = hl;
-    fwrite(&n8, 8, 1, f);
-    fwrite(hdr, 1, hl, f);
-    rl_rng_seed(&g, 5);
-    {
-        uint16_t *buf = (uint16_t *)malloc(sizeof(uint16_t) * (size_t)VOCAB * D);
-        size_t i, n;
-        for (i = 0; i < (size_t)VOCAB * D; i++) buf[i] = rl_f32_to_bf16(0.02f * rl_rng_normal(&g));
-        fwrite(buf, 2, (size_t)VOCAB * D, f);
-        for (l = 0; l < layers; l++)
-            for (q = 0; q < per; q++) {
-                n = (size_t)shapes[q][0] * (size_t)(shapes[q][1] ? shapes[q][1] : 1);
-                for (i = 0; i < n; i++) buf[i] = rl_f32_to_bf16(shapes[q][1] ? 0.02f * rl_rng_normal(&g) : 1.0f);
-                fwrite(buf, 2, n, f);
-            }
-        for (i = 0; i < D; i++) buf[i] = rl_f32_to_bf16(1.0f);
-        fwrite(buf, 2, D, f);
-        free(buf);
-    }
-    (void)name;
-    free(hdr);
-    return fclose(f) == 0;
-}
-
 int main(void) {
     int layers = envi("LAYERS", 30), batch = envi("BATCH", 2), steps = envi("STEPS", 1), threads = envi("THREADS", 2);
     int recurrent = envi("RECURRENT", 1), stages = envi("STAGES", 3); /* STAGES: 1, 2 or 3 = both */
-    char dir[] = "/tmp/radlads_bench_stepXXXXXX", path[600];
+    char dir[] = "/tmp/radlads_bench_stepXXXXXX";
     rl_model teacher, student;
     rl_student_opts so;
     rl_tokens data;
@@ -109,7 +34,7 @@ int main(void) {
     int stage, form;
     int64_t i;
     rl_rng g;
-    if (!mkdtemp(dir) || !write_teacher(dir, layers)) {
+    if (!mkdtemp(dir) || !bench_write_teacher(dir, &bench_smollm2, layers)) {
         fprintf(stderr, "cannot write the teacher to %s\n", dir);
         return 1;
     }
@@ -127,7 +52,7 @@ int main(void) {
     data.n = (int64_t)513 * 200;
     data.ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)data.n);
     rl_rng_seed(&g, 3);
-    for (i = 0; i < data.n; i++) data.ids[i] = (int32_t)(rl_rng_u64(&g) % VOCAB);
+    for (i = 0; i < data.n; i++) data.ids[i] = (int32_t)(rl_rng_u64(&g) % bench_smollm2.vocab);
     printf("# SmolLM2-135M-shaped random teacher (%d layers) -> RAD-RWKV7 student, ctx 512, batch %d, %d thread%s, isa %s\n",
            layers, batch, threads, threads > 1 ? "s" : "", rl_isa_name(rl_isa_active()));
     for (stage = 1; stage <= 2; stage++)
@@ -168,11 +93,7 @@ int main(void) {
         }
     rl_model_free(&student);
     rl_model_free(&teacher);
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    remove(path);
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    remove(path);
-    rmdir(dir);
+    bench_remove_teacher(dir);
     free(data.ids);
     rl_pool_free(pool);
     return 0;
