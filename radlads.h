@@ -333,10 +333,12 @@ RLDEF void rl_no_grad_pop(rl_ctx *c);
    where its inputs live (all in one place, else an error) and puts its output there; its
    activations and gradients come from the context (one device per context). rl_to copies
    a tensor to d (NULL = the host) and, backward, its gradient back. Every op of this
-   section, rl_rwkv6_logdecay and rl_seq_last have CUDA twins, except rl_dot_const (its
-   weights are a host array); the scans (rl_wkv6, rl_wkv7) not yet, so the mixers and
-   models of section 4 do not run on a device yet (issue 10). An op without a twin fails on
-   a device tensor with an error that says so; nothing falls back to the host by itself. */
+   section and of section 4 (the scans included) has a CUDA twin, except rl_dot_const (its
+   weights are a host array) and the unbalancing of RAD-RWKV6 students without
+   balance_state (not the default): every other model runs on a device, forward and
+   backward. An op
+   without a twin fails on a device tensor with an error that says so; nothing falls back to
+   the host by itself. */
 RLDEF rl_device *rl_device_cuda(void); /* RADLADS_CUDA builds with a usable GPU, else NULL + rl_last_error() */
 RLDEF const char *rl_device_name(const rl_device *d); /* "cpu" for NULL */
 RLDEF rl_tensor *rl_to(rl_ctx *c, rl_tensor *x, rl_device *d);
@@ -754,7 +756,10 @@ typedef struct rl_adamw {
 } rl_adamw;
 RLDEF rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which);
 /* One update from the accumulated gradients (then zeroed). Returns the gradient norm
-   before clipping, or a negative value (and no update) if it is not finite. */
+   before clipping, or −1 (and no update) if it is not finite; −2 with rl_last_error() when
+   the parameters are no longer where the optimizer's moments are (its moments live where
+   the parameters were at rl_adamw_init, e.g. on a device after rl_model_to) or a device
+   failed. */
 RLDEF double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer);
 RLDEF void rl_adamw_zero_grad(rl_adamw *o);
 RLDEF void rl_adamw_free(rl_adamw *o);
@@ -1621,11 +1626,13 @@ RL__UTIL void rl__remove_stale_tmp(const char *path);
 
 /* ---- the device seam's table (section 3 uses it; the arenas of section 1 allocate with it) ----
    What an op needs of the place its tensors live in: memory, and the arithmetic of the ops
-   that run there. The host's table (section 3) holds the CPU code; a device's table, its
-   twins (radlads_cuda.cu). Every entry is set, and returns 0 on success, else a negative
-   code (the host's: an rl_status; a device's: -1 for bad arguments); q is the place's
-   queue (the host: the context's rl_pool; a CUDA device: NULL, its default stream). fp32,
-   row-major, contiguous; "R, C": R rows of C values; gradients are added (+=). */
+   that run there: a device's table (radlads_cuda.cu's twins). The host has none: its
+   arithmetic is the rl__cpu_<entry> functions of section 3, which RL__ON calls directly
+   (so that a program links only the ops it uses).
+   Entries return 0 on success, else a negative code (the host's: an rl_status; a device's:
+   -1 for bad arguments); q is the place's queue (the host: the context's rl_pool; a CUDA
+   device: NULL, its default stream). fp32, row-major, contiguous; "R, C": R rows of C
+   values; gradients are added (+=). */
 typedef struct rl__adam_hp { /* one AdamW update (rl_adamw_step) */
     float lr, beta1, beta2, eps, wd, scale;
     double b1c, b2c; /* bias corrections 1 − β^step */
@@ -3388,23 +3395,31 @@ static rl_tensor *rl__op_fail(rl_ctx *c, rl_status s, const char *fmt, ...) {
 }
 
 /* ---- the device seam ----
-   Where a tensor lives (t->dev) picks the table its ops run through, rl__ops_of(dev): the
-   host's (the CPU code, rl__cpu_ops, at the end of this section) or a device's (its twins,
-   see rl_device_cuda). An op checks that its inputs share one place (rl__bad_on) and runs
-   each piece of arithmetic as RL__ON(c, place, what, entry, arguments...). */
-static const rl__ops *rl__ops_of(const rl_device *d);
-#define RL__Q(c, d) ((d) ? (d)->q : (void *)(c)->pool)
-#define RL__ON(c, d, what, entry, ...) rl__on_done((c), (d), (what), rl__ops_of(d)->entry(RL__Q(c, d), __VA_ARGS__))
+   Where a tensor lives (t->dev) picks the code its ops run: on the host, the CPU code
+   rl__cpu_<entry> (at the end of this section; called directly, so that a program links
+   only the ops it uses); on a device, the entry of that device's table (its twins, see
+   rl_device_cuda). An op checks that its inputs share one place (rl__bad_on) and runs each
+   piece of arithmetic as RL__ON(c, place, what, entry, arguments...). */
+/* After an error the entry is not called (a gradient buffer may be missing): RL__SKIP */
+#define RL__SKIP 1
+#ifdef RADLADS_CUDA
+#define RL__ON(c, d, what, entry, ...)                                                                                    \
+    rl__on_done((c), (d), (what),                                                                                        \
+                (c)->err ? RL__SKIP : (d) ? (d)->ops->entry((d)->q, __VA_ARGS__) : rl__cpu_##entry((void *)(c)->pool, __VA_ARGS__))
+#else /* no device can exist (rl_device_cuda() is NULL): the host's code alone */
+#define RL__ON(c, d, what, entry, ...) rl__on_done((c), (d), (what), (c)->err ? RL__SKIP : rl__cpu_##entry((void *)(c)->pool, __VA_ARGS__))
+#endif
 static int rl__on_done(rl_ctx *c, const rl_device *d, const char *what, int rc) {
+    if (rc == RL__SKIP) return 0;
     if (rc) { /* the host's entries return an rl_status; a device's -1 for bad arguments */
         char why[1024];
-        snprintf(why, sizeof why, "%s", rl__ops_of(d)->last_error());
+        snprintf(why, sizeof why, "%s", d ? d->ops->last_error() : rl_last_error());
         if (d) rl__op_fail(c, rc == -1 ? RL_ERR_ARG : RL_ERR_STATE, "%s on %s: %s", what, d->ops->name, why);
         else rl__op_fail(c, rc < 0 && rc >= RL_ERR_INTERRUPTED ? (rl_status)rc : RL_ERR_STATE, "%s: %s", what, why);
     }
     return rc == 0;
 }
-RLDEF const char *rl_device_name(const rl_device *d) { return rl__ops_of(d)->name; }
+RLDEF const char *rl_device_name(const rl_device *d) { return d ? d->ops->name : "cpu"; }
 
 /* The arena for memory on d: the context's own for the host; for a device, the context's
    device arena, bound to the first device it serves (one device per context). */
@@ -3434,13 +3449,15 @@ static int rl__copy(rl_ctx *c, void *dst, const rl_device *dd, const void *src, 
     }
     return rl__on_done(c, d, "copy", d->ops->copy(dst, src, bytes, !sd ? 1 : !dd ? 2 : 3));
 }
-/* zero-filled memory on d from the context, or NULL after failing the op */
-static void *rl__zalloc_on(rl_ctx *c, rl_device *d, size_t bytes) {
+/* memory on d from the context, zero-filled (zero) or not (what an op writes whole: its row
+   statistics, kept states, tables), or NULL after failing the op */
+static void *rl__alloc_on(rl_ctx *c, rl_device *d, size_t bytes, int zero) {
     rl_arena *a = rl__arena_on(c, d);
-    void *p = a ? rl_arena_zalloc(a, bytes) : NULL;
-    if (a && !p) rl__op_fail(c, RL_ERR_NOMEM, "activations on %s: out of memory for %zu bytes (%s)", rl_device_name(d), bytes, rl_last_error());
+    void *p = !a ? NULL : zero ? rl_arena_zalloc(a, bytes) : rl_arena_alloc(a, bytes);
+    if (a && !p) rl__op_fail(c, RL_ERR_NOMEM, "activations%s%s: out of memory for %zu bytes", d ? " on " : "", d ? rl_device_name(d) : "", bytes);
     return p;
 }
+static void *rl__zalloc_on(rl_ctx *c, rl_device *d, size_t bytes) { return rl__alloc_on(c, d, bytes, 1); }
 
 /* A tensor of the context (zeroed) on d */
 static rl_tensor *rl__new_on(rl_ctx *c, rl_device *d, int ndim, const int64_t *shape) {
@@ -3583,6 +3600,452 @@ static int rl__same(rl_ctx *c, const char *op, const rl_tensor *a, const rl_tens
 /* rows per task of a row-parallel op: chunks of at least ~16k elements */
 static int64_t rl__rows_grain(int64_t cols) { return RL__MAX(1, 16384 / RL__MAX(cols, 1)); }
 
+/* ---- the CPU code of the ops below: rl__cpu_<entry>, the host's side of each entry of rl__ops ----
+   (attention's and the scans' are with their kernels: rl__cpu_attention in this section,
+   rl__cpu_scan in section 4a) */
+static int rl__cpu_attention(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T,
+                             int H, int KVH, int d);
+RL__BWD int rl__cpu_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K,
+                                  const float *V, const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
+static int rl__cpu_scan(rl_ctx *c, rl__node *n, int bwd);
+
+
+enum { RL__F_EXP, RL__F_SIGMOID, RL__F_TANH, RL__F_SOFTPLUS, RL__F_SILU, RL__F_LOGDECAY };
+
+static int rl__cpu_add(void *q, float *y, const float *a, float s, const float *b, int64_t n) {
+    RL__UNUSED(q);
+    if (s == 1.0f) rl__kern_get()->add(y, a, b, n);
+    else if (s == -1.0f) rl__kern_get()->sub(y, a, b, n);
+    else {
+        if (y != a) memmove(y, a, sizeof(float) * (size_t)n);
+        rl__kern_get()->axpy(y, s, b, n);
+    }
+    return 0;
+}
+static int rl__cpu_axpy(void *q, float *y, float s, const float *x, int64_t n) {
+    RL__UNUSED(q);
+    rl__kern_get()->axpy(y, s, x, n);
+    return 0;
+}
+static int rl__cpu_mul(void *q, float *y, const float *a, const float *b, int64_t n, int acc) {
+    int64_t i;
+    RL__UNUSED(q);
+    if (!acc) rl__kern_get()->mul(y, a, b, n);
+    else
+        for (i = 0; i < n; i++) y[i] += a[i] * b[i];
+    return 0;
+}
+static int rl__cpu_rowvec(void *q, float *y, const float *x, const float *v, int64_t R, int64_t C, int mode) {
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        if (mode == 0) rl__kern_get()->add(y + r * C, x + r * C, v, C);
+        else if (mode == 1) rl__kern_get()->mul(y + r * C, x + r * C, v, C);
+        else
+            for (j = 0; j < C; j++) y[r * C + j] += x[r * C + j] * v[j];
+    }
+    return 0;
+}
+RL__BWD int rl__cpu_colsum(void *q, float *gv, const float *g, const float *x, const float *s, int64_t R, int64_t C) {
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        if (!x && !s) rl__kern_get()->axpy(gv, 1.0f, g + r * C, C);
+        else
+            for (j = 0; j < C; j++) gv[j] += g[r * C + j] * (x ? x[r * C + j] : 1.0f) * (s ? s[r] : 1.0f);
+    }
+    return 0;
+}
+static int rl__cpu_gemm(void *q, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B,
+                        int b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int acc, int bf16) {
+    return (int)rl__gemm((rl_pool *)q, M, N, K, A, a_rs, a_cs, B, (rl_dtype)b_type, b_rs, b_cs, C, ldc, acc, bf16);
+}
+
+/* the arguments of the row-parallel CPU entries */
+typedef struct rl__rows_arg {
+    float *y, *s;
+    const float *x, *w, *g, *b;
+    int64_t C;
+    float eps;
+    int fn;
+} rl__rows_arg;
+static void rl__rmsnorm_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    int64_t r;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++) a->s[r] = rl__kern_get()->rmsnorm(a->y + r * a->C, a->x + r * a->C, a->w, a->C, a->eps);
+}
+static int rl__cpu_rmsnorm(void *q, float *y, float *rstd, const float *x, const float *w, int64_t R, int64_t C, float eps) {
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.y = y; a.s = rstd; a.x = x; a.w = w; a.C = C; a.eps = eps;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__rmsnorm_rows, &a);
+    return 0;
+}
+/* gx += rstd·(g ⊙ w − x·rstd²·mean(g ⊙ w ⊙ x)) */
+RL__BWD void rl__rmsnorm_bwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    int64_t C = a->C, r, j;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++) {
+        const float *x = a->x + r * C, *g = a->g + r * C;
+        float rs = a->s[r], *gx = a->y + r * C;
+        double dot = 0;
+        for (j = 0; j < C; j++) dot += (double)g[j] * (a->w ? a->w[j] : 1.0f) * x[j];
+        for (j = 0; j < C; j++) gx[j] += rs * (g[j] * (a->w ? a->w[j] : 1.0f) - x[j] * rs * rs * (float)(dot / (double)C));
+    }
+}
+RL__BWD int rl__cpu_rmsnorm_bwd(void *q, float *gx, const float *g, const float *x, const float *w, const float *rstd, int64_t R, int64_t C) {
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.y = gx; a.g = g; a.x = x; a.w = w; a.s = (float *)rstd; a.C = C;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__rmsnorm_bwd_rows, &a);
+    return 0;
+}
+static void rl__unary_part(void *ctx, int64_t i0, int64_t i1, int tid) {
+    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    const rl__kern *K = rl__kern_get();
+    RL__UNUSED(tid);
+    switch (a->fn) {
+    case RL__F_EXP: K->exp(a->y + i0, a->x + i0, i1 - i0); break;
+    case RL__F_SIGMOID: K->sigmoid(a->y + i0, a->x + i0, i1 - i0); break;
+    case RL__F_TANH: K->tanh(a->y + i0, a->x + i0, i1 - i0); break;
+    case RL__F_SOFTPLUS: K->softplus(a->y + i0, a->x + i0, i1 - i0); break;
+    case RL__F_SILU: K->silu(a->y + i0, a->x + i0, i1 - i0); break;
+    case RL__F_LOGDECAY:
+        for (; i0 < i1; i0++) a->y[i0] = RL__MAX(-expf(a->x[i0]), -5.0f);
+        break;
+    default: K->swiglu(a->y + i0, a->x + i0, a->b + i0, i1 - i0); break; /* fn -1 */
+    }
+}
+static int rl__cpu_unary(void *q, int fn, float *y, const float *x, int64_t n) {
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.fn = fn; a.y = y; a.x = x;
+    rl_pool_for((rl_pool *)q, n, 16384, rl__unary_part, &a);
+    return 0;
+}
+RL__BWD int rl__cpu_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n) {
+    int64_t i;
+    RL__UNUSED(q);
+    for (i = 0; i < n; i++) {
+        float d, s;
+        switch (fn) {
+        case RL__F_EXP: d = y[i]; break;
+        case RL__F_SIGMOID: d = y[i] * (1.0f - y[i]); break;
+        case RL__F_TANH: d = 1.0f - y[i] * y[i]; break;
+        case RL__F_SOFTPLUS: d = 1.0f / (1.0f + expf(-x[i])); break;
+        case RL__F_LOGDECAY: /* d/dx of −exp(x) where not clamped; nothing where clamped */
+            if (!(y[i] > -5.0f)) continue;
+            d = y[i];
+            break;
+        default: s = 1.0f / (1.0f + expf(-x[i])); d = s * (1.0f + x[i] * (1.0f - s)); break;
+        }
+        gx[i] += g[i] * d;
+    }
+    return 0;
+}
+static int rl__cpu_swiglu(void *q, float *y, const float *a, const float *b, int64_t n) {
+    rl__rows_arg r;
+    memset(&r, 0, sizeof r);
+    r.fn = -1; r.y = y; r.x = a; r.b = b;
+    rl_pool_for((rl_pool *)q, n, 16384, rl__unary_part, &r);
+    return 0;
+}
+RL__BWD int rl__cpu_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n) {
+    int64_t i;
+    RL__UNUSED(q);
+    for (i = 0; i < n; i++) {
+        float s = 1.0f / (1.0f + expf(-a[i]));
+        if (ga) ga[i] += g[i] * b[i] * s * (1.0f + a[i] * (1.0f - s));
+        if (gb) gb[i] += g[i] * a[i] * s;
+    }
+    return 0;
+}
+static int rl__cpu_sum(void *q, float *y, const float *x, int64_t n) {
+    double s = 0;
+    int64_t i;
+    RL__UNUSED(q);
+    for (i = 0; i < n; i++) s += x[i];
+    y[0] = (float)s;
+    return 0;
+}
+RL__BWD int rl__cpu_sum_bwd(void *q, float *gx, const float *g, int64_t n) {
+    int64_t i;
+    RL__UNUSED(q);
+    for (i = 0; i < n; i++) gx[i] += g[0];
+    return 0;
+}
+static int rl__cpu_affine(void *q, float *y, const float *x, float a, float b, int64_t n) {
+    int64_t i;
+    RL__UNUSED(q);
+    for (i = 0; i < n; i++) y[i] = a * x[i] + b;
+    return 0;
+}
+static int rl__cpu_copy3d(void *q, float *y, int64_t ysb, int64_t ysr, const float *x, int64_t xsb, int64_t xsr, int64_t B,
+                          int64_t R, int64_t C, int acc) {
+    int64_t b, r;
+    RL__UNUSED(q);
+    for (b = 0; b < B; b++)
+        for (r = 0; r < R; r++) {
+            float *dst = y + b * ysb + r * ysr;
+            const float *src = x + b * xsb + r * xsr;
+            if (acc) rl__kern_get()->axpy(dst, 1.0f, src, C);
+            else memcpy(dst, src, sizeof(float) * (size_t)C);
+        }
+    return 0;
+}
+static int rl__cpu_embedding(void *q, float *y, const void *E, int e_type, const int32_t *ids, int64_t n, int64_t C) {
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < n; r++) {
+        float *dst = y + r * C;
+        const uint16_t *h = (const uint16_t *)E + (int64_t)ids[r] * C;
+        if (e_type == RL_F32) memcpy(dst, (const float *)E + (int64_t)ids[r] * C, sizeof(float) * (size_t)C);
+        else if (e_type == RL_F16)
+            for (j = 0; j < C; j++) dst[j] = rl_f16_to_f32(h[j]);
+        else if (e_type == RL_BF16)
+            for (j = 0; j < C; j++) dst[j] = rl_bf16_to_f32(h[j]);
+#if !defined(RADLADS_NO_GGUF)
+        else { /* a quantized table: dequantize the row */
+            int64_t rb;
+            if (!rl__ggml_row_bytes(e_type - RL_DTYPE_GGML0, C, &rb) ||
+                rl_ggml_dequantize(e_type - RL_DTYPE_GGML0, (const unsigned char *)E + (int64_t)ids[r] * rb, dst, C) != RL_OK)
+                return (int)rl__fail(RL_ERR_ARG, "cannot read row %d of a %s table", ids[r], rl_ggml_type_name(e_type - RL_DTYPE_GGML0));
+        }
+#endif
+    }
+    return 0;
+}
+RL__BWD int rl__cpu_embedding_bwd(void *q, float *gE, const float *g, const int32_t *ids, int64_t n, int64_t C) {
+    int64_t r;
+    RL__UNUSED(q);
+    for (r = 0; r < n; r++) rl__kern_get()->axpy(gE + (int64_t)ids[r] * C, 1.0f, g + r * C, C);
+    return 0;
+}
+static int rl__cpu_rope(void *q, float *y, const float *x, const float *tab, int64_t R, int64_t T, int64_t C, int d, int inverse, int acc) {
+    int64_t half = d / 2, r, h, j;
+    const rl__kern *K = rl__kern_get();
+    float *tmp = NULL;
+    RL__UNUSED(q);
+    if (acc && !(tmp = (float *)RL_MALLOC(sizeof(float) * (size_t)d))) return (int)rl__fail(RL_ERR_NOMEM, "out of memory");
+    for (r = 0; r < R; r++) {
+        const float *cs = tab + (r % T) * d, *sn = inverse ? tab + T * d + (r % T) * half : cs + half;
+        for (h = 0; h < C / d; h++) {
+            float *dst = y + r * C + h * d;
+            if (!acc) K->rope(dst, x + r * C + h * d, cs, sn, half);
+            else {
+                K->rope(tmp, x + r * C + h * d, cs, sn, half);
+                for (j = 0; j < d; j++) dst[j] += tmp[j];
+            }
+        }
+    }
+    RL_FREE(tmp);
+    return 0;
+}
+static int rl__cpu_l2norm(void *q, float *y, float *rinv, const float *x, int64_t S, int d, float eps) {
+    int64_t h;
+    RL__UNUSED(q);
+    for (h = 0; h < S; h++) rinv[h] = rl__kern_get()->l2norm(y + h * d, x + h * d, d, eps);
+    return 0;
+}
+RL__BWD int rl__cpu_l2norm_bwd(void *q, float *gx, const float *g, const float *y, const float *rinv, int64_t S, int d, float eps) {
+    int64_t h, j;
+    RL__UNUSED(q);
+    for (h = 0; h < S; h++) {
+        const float *yh = y + h * d, *gh = g + h * d;
+        float r = rinv[h];
+        double dot = 0;
+        if (r < 1.0f / eps) /* else the norm is below eps: y = x/eps, linear */
+            for (j = 0; j < d; j++) dot += (double)gh[j] * yh[j];
+        for (j = 0; j < d; j++) gx[h * d + j] += r * (gh[j] - yh[j] * (float)dot);
+    }
+    return 0;
+}
+static void rl__groupnorm_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    int64_t C = a->C, G = a->fn, d = C / G, r, gi;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++)
+        for (gi = 0; gi < G; gi++) {
+            int64_t o = r * C + gi * d;
+            rl__kern_get()->layernorm(a->y + o, a->x + o, a->w ? a->w + gi * d : NULL, a->b ? a->b + gi * d : NULL, d, a->eps,
+                                      &a->s[2 * (r * G + gi)], &a->s[2 * (r * G + gi) + 1]);
+        }
+}
+static int rl__cpu_groupnorm(void *q, float *y, float *stats, const float *x, const float *w, const float *b, int64_t R, int64_t C,
+                             int G, float eps) {
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.y = y; a.s = stats; a.x = x; a.w = w; a.b = b; a.C = C; a.fn = G; a.eps = eps;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__groupnorm_rows, &a);
+    return 0;
+}
+RL__BWD int rl__cpu_groupnorm_bwd(void *q, float *gx, float *gw, float *gb, const float *g, const float *x, const float *w,
+                                 const float *stats, int64_t R, int64_t C, int G) {
+    int64_t d = C / G, r, gi, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++)
+        for (gi = 0; gi < G; gi++) {
+            int64_t o = r * C + gi * d;
+            const float *xr = x + o, *gr = g + o;
+            float mean = stats[2 * (r * G + gi)], rs = stats[2 * (r * G + gi) + 1];
+            double s1 = 0, s2 = 0;
+            for (j = 0; j < d; j++) {
+                float xh = (xr[j] - mean) * rs, dxh = gr[j] * (w ? w[gi * d + j] : 1.0f);
+                s1 += dxh;
+                s2 += (double)dxh * xh;
+                if (gw) gw[gi * d + j] += gr[j] * xh;
+                if (gb) gb[gi * d + j] += gr[j];
+            }
+            if (gx)
+                for (j = 0; j < d; j++) {
+                    float xh = (xr[j] - mean) * rs, dxh = gr[j] * (w ? w[gi * d + j] : 1.0f);
+                    gx[o + j] += rs * (dxh - (float)(s1 / (double)d) - xh * (float)(s2 / (double)d));
+                }
+        }
+    return 0;
+}
+static void rl__softmax_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    int64_t C = a->C, r;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++) {
+        if (a->fn) rl__kern_get()->logsoftmax(a->y + r * C, a->x + r * C, C);
+        else rl__kern_get()->softmax(a->y + r * C, a->x + r * C, C);
+    }
+}
+static int rl__cpu_softmax(void *q, float *y, const float *x, int64_t R, int64_t C, int logspace) {
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.y = y; a.x = x; a.C = C; a.fn = logspace;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__softmax_rows, &a);
+    return 0;
+}
+RL__BWD int rl__cpu_softmax_bwd(void *q, float *gx, const float *g, const float *y, int64_t R, int64_t C, int logspace) {
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        const float *yr = y + r * C, *gr = g + r * C;
+        double s = 0;
+        if (logspace) { /* log-softmax: gx = g - softmax · Σg */
+            for (j = 0; j < C; j++) s += gr[j];
+            for (j = 0; j < C; j++) gx[r * C + j] += gr[j] - expf(yr[j]) * (float)s;
+        } else { /* softmax: gx = y ⊙ (g - Σ g⊙y) */
+            for (j = 0; j < C; j++) s += (double)gr[j] * yr[j];
+            for (j = 0; j < C; j++) gx[r * C + j] += yr[j] * (gr[j] - (float)s);
+        }
+    }
+    return 0;
+}
+static int rl__cpu_cross_entropy(void *q, float *loss, float *lse, const float *x, const int32_t *tg, int64_t R, int64_t V, float inv_count) {
+    float *tmp = (float *)RL_MALLOC(sizeof(float) * (size_t)(V ? V : 1));
+    double s = 0;
+    int64_t r;
+    RL__UNUSED(q);
+    if (!tmp) return (int)rl__fail(RL_ERR_NOMEM, "out of memory");
+    for (r = 0; r < R; r++) {
+        lse[r] = rl__kern_get()->logsoftmax(tmp, x + r * V, V);
+        if (tg[r] >= 0) s += (double)lse[r] - x[r * V + tg[r]];
+    }
+    RL_FREE(tmp);
+    loss[0] = (float)(s * inv_count);
+    return 0;
+}
+RL__BWD int rl__cpu_cross_entropy_bwd(void *q, float *gx, const float *gloss, const float *x, const float *lse, const int32_t *tg,
+                                     int64_t R, int64_t V, float inv_count) {
+    float g = gloss[0] * inv_count;
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        if (tg[r] < 0) continue;
+        for (j = 0; j < V; j++) gx[r * V + j] += g * expf(x[r * V + j] - lse[r]);
+        gx[r * V + tg[r]] -= g;
+    }
+    return 0;
+}
+static int rl__cpu_kl_div(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V) {
+    float *ls = (float *)RL_MALLOC(sizeof(float) * 2 * (size_t)(V ? V : 1)), *lt = ls + V;
+    double total = 0;
+    int64_t r, j;
+    RL__UNUSED(q);
+    if (!ls) return (int)rl__fail(RL_ERR_NOMEM, "out of memory");
+    for (r = 0; r < R; r++) {
+        double kl = 0;
+        aux[3 * r] = rl__kern_get()->logsoftmax(ls, s + r * V, V);
+        aux[3 * r + 1] = rl__kern_get()->logsoftmax(lt, t + r * V, V);
+        for (j = 0; j < V; j++) kl += (double)expf(lt[j]) * (lt[j] - ls[j]);
+        aux[3 * r + 2] = (float)kl;
+        total += kl;
+    }
+    RL_FREE(ls);
+    loss[0] = (float)(total / (double)R);
+    return 0;
+}
+RL__BWD int rl__cpu_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss, const float *s, const float *t, const float *aux,
+                              int64_t R, int64_t V) {
+    float g = gloss[0] / (float)R;
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        float lss = aux[3 * r], lst = aux[3 * r + 1], kl = aux[3 * r + 2];
+        for (j = 0; j < V; j++) {
+            float ls = s[r * V + j] - lss, lt = t[r * V + j] - lst, pt = expf(lt);
+            if (gs) gs[r * V + j] += g * (expf(ls) - pt);
+            if (gt) gt[r * V + j] += g * pt * (lt - ls - kl);
+        }
+    }
+    return 0;
+}
+static int rl__cpu_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C) {
+    double total = 0;
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        double ss = 0;
+        for (j = 0; j < C; j++) {
+            double d = (double)y[r * C + j] - t[r * C + j];
+            ss += d * d;
+        }
+        norms[r] = (float)sqrt(ss);
+        total += sqrt(ss);
+    }
+    loss[0] = (float)(total / ((double)R * sqrt((double)C)));
+    return 0;
+}
+RL__BWD int rl__cpu_l2_dist_bwd(void *q, float *gy, float *gt, const float *gloss, const float *y, const float *t, const float *norms,
+                               int64_t R, int64_t C) {
+    float g = gloss[0] / ((float)R * sqrtf((float)C));
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        float inv = norms[r] > 0 ? g / norms[r] : 0.0f; /* the norm's gradient at 0 is taken as 0 */
+        for (j = 0; j < C; j++) {
+            float d = (y[r * C + j] - t[r * C + j]) * inv;
+            if (gy) gy[r * C + j] += d;
+            if (gt) gt[r * C + j] -= d;
+        }
+    }
+    return 0;
+}
+RL__BWD int rl__cpu_sumsq(void *q, double *ss, const float *x, int64_t n) {
+    int64_t j;
+    RL__UNUSED(q);
+    for (j = 0; j < n; j++) *ss += (double)x[j] * x[j];
+    return 0;
+}
+RL__BWD int rl__cpu_adamw(void *q, float *p, float *g, float *m, float *v, int64_t n, const rl__adam_hp *hp) {
+    int64_t j;
+    RL__UNUSED(q);
+    for (j = 0; j < n; j++) {
+        float gj = g[j] * hp->scale;
+        m[j] = hp->beta1 * m[j] + (1.0f - hp->beta1) * gj;
+        v[j] = hp->beta2 * v[j] + (1.0f - hp->beta2) * gj * gj;
+        p[j] -= hp->lr * ((float)(m[j] / hp->b1c) / (sqrtf((float)(v[j] / hp->b2c)) + hp->eps) + hp->wd * p[j]);
+        g[j] = 0;
+    }
+    return 0;
+}
 /* ---- add, sub, mul, scale ---- */
 
 RL__BWD void rl__add_bwd(rl_ctx *c, rl__node *n) {
@@ -3763,7 +4226,7 @@ RLDEF rl_tensor *rl_rmsnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, float eps) {
     if (rl__bad_on(c, x, x ? x->dev : NULL) || (w && (rl__bad_on(c, w, x->dev) || !rl__row_vec(c, "rmsnorm", x, w))) || !(y = rl__like(c, x)))
         return NULL;
     if (!(n = rl__node_new(c, rl__rmsnorm_bwd, y, x, w, NULL, NULL))) return NULL;
-    if (!(n->aux = (float *)rl__zalloc_on(c, x->dev, sizeof(float) * (size_t)rl_rows(x)))) return NULL;
+    if (!(n->aux = (float *)rl__alloc_on(c, x->dev, sizeof(float) * (size_t)rl_rows(x), 0))) return NULL;
     if (!RL__ON(c, x->dev, "rmsnorm", rmsnorm, rl_f32(y), n->aux, rl_f32(x), w ? rl_f32(w) : NULL, rl_rows(x), rl_cols(x), eps)) return NULL;
     return y;
 }
@@ -3787,7 +4250,7 @@ RLDEF rl_tensor *rl_groupnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, rl_tensor *
         return rl__op_fail(c, RL_ERR_ARG, "groupnorm: %lld channels do not split into %d groups", (long long)rl_cols(x), groups);
     if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__groupnorm_bwd, y, x, w, b, NULL))) return NULL;
     n->i[0] = groups;
-    if (!(n->aux = (float *)rl__zalloc_on(c, x->dev, sizeof(float) * 2 * (size_t)(rl_rows(x) * groups))) ||
+    if (!(n->aux = (float *)rl__alloc_on(c, x->dev, sizeof(float) * 2 * (size_t)(rl_rows(x) * groups), 0)) ||
         !RL__ON(c, x->dev, "groupnorm", groupnorm, rl_f32(y), n->aux, rl_f32(x), w ? rl_f32(w) : NULL, b ? rl_f32(b) : NULL, rl_rows(x),
                 rl_cols(x), groups, eps))
         return NULL;
@@ -3815,7 +4278,6 @@ RLDEF rl_tensor *rl_logsoftmax(rl_ctx *c, rl_tensor *x) { return rl__softmax_op(
 
 /* ---- elementwise functions: forward by kernel, backward from x and y ---- */
 
-enum { RL__F_EXP, RL__F_SIGMOID, RL__F_TANH, RL__F_SOFTPLUS, RL__F_SILU, RL__F_LOGDECAY };
 
 RL__BWD void rl__unary_bwd(rl_ctx *c, rl__node *n) {
     RL__ON(c, n->out->dev, "elementwise function backward", unary_bwd, (int)n->i[0], rl__grad(c, n->in[0]), n->out->grad,
@@ -3866,7 +4328,7 @@ RLDEF rl_tensor *rl_l2norm(rl_ctx *c, rl_tensor *x, int head_dim, float eps) {
     if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__l2norm_bwd, y, x, NULL, NULL, NULL))) return NULL;
     n->i[0] = head_dim;
     n->f[0] = eps;
-    if (!(n->aux = (float *)rl__zalloc_on(c, x->dev, sizeof(float) * (size_t)(x->n / head_dim))) ||
+    if (!(n->aux = (float *)rl__alloc_on(c, x->dev, sizeof(float) * (size_t)(x->n / head_dim), 0)) ||
         !RL__ON(c, x->dev, "l2norm", l2norm, rl_f32(y), n->aux, rl_f32(x), x->n / head_dim, head_dim, eps))
         return NULL;
     return y;
@@ -3902,7 +4364,7 @@ RLDEF rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const
             tab[T * head_dim + t * half + j] = -(float)sin(a);
         }
     n->aux = tab;
-    if (x->dev && (!(n->aux = (float *)rl__zalloc_on(c, x->dev, bytes)) || !rl__copy(c, n->aux, x->dev, tab, NULL, bytes))) return NULL;
+    if (x->dev && (!(n->aux = (float *)rl__alloc_on(c, x->dev, bytes, 0)) || !rl__copy(c, n->aux, x->dev, tab, NULL, bytes))) return NULL;
     if (!RL__ON(c, x->dev, "rope", rope, rl_f32(y), rl_f32(x), n->aux, rl_rows(x), T, rl_cols(x), head_dim, 0, 0)) return NULL;
     return y;
 }
@@ -4044,14 +4506,14 @@ static int rl__cpu_attention_run(void *q, float *y, float *lse, const float *Q, 
     j.q = Q; j.k = K; j.v = V; j.o = y; j.lse = lse;
     j.B = B; j.T = T; j.H = H; j.KVH = KVH; j.d = d;
     j.go = gy; j.gq = gq; j.gk = gk; j.gv = gv;
-    if (!rl__attn_run((rl_pool *)q, &j, gy != NULL)) return (int)rl__fail(RL_ERR_NOMEM, "attention: out of memory for scratch");
+    if (!rl__attn_run((rl_pool *)q, &j, gy != NULL)) return (int)rl__fail(RL_ERR_NOMEM, "out of memory for scratch");
     return 0;
 }
 static int rl__cpu_attention(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T,
                              int H, int KVH, int d) {
     return rl__cpu_attention_run(q, y, lse, Q, K, V, B, T, H, KVH, d, NULL, NULL, NULL, NULL);
 }
-static int rl__cpu_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K,
+RL__BWD int rl__cpu_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K,
                                  const float *V, const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d) {
     return rl__cpu_attention_run(q, (float *)y, (float *)lse, Q, K, V, B, T, H, KVH, d, gy, gq, gk, gv);
 }
@@ -4081,7 +4543,7 @@ RLDEF rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *
     n->i[0] = T;
     n->i[1] = n_heads;
     n->i[2] = n_kv_heads;
-    if (!(n->aux = (float *)rl__zalloc_on(c, q->dev, sizeof(float) * (size_t)(rl_rows(q) * n_heads))) ||
+    if (!(n->aux = (float *)rl__alloc_on(c, q->dev, sizeof(float) * (size_t)(rl_rows(q) * n_heads), 0)) ||
         !RL__ON(c, q->dev, "attention", attention, rl_f32(y), n->aux, rl_f32(q), rl_f32(k), rl_f32(v), rl_rows(q) / T, T, n_heads, n_kv_heads, (int)d))
         return NULL;
     return y;
@@ -4097,7 +4559,7 @@ RL__BWD void rl__embedding_bwd(rl_ctx *c, rl__node *n) {
 static const int32_t *rl__ids_on(rl_ctx *c, rl_device *d, const int32_t *ids, int64_t n) {
     int32_t *p;
     if (!d) return ids;
-    p = (int32_t *)rl__zalloc_on(c, d, sizeof(int32_t) * (size_t)(n ? n : 1));
+    p = (int32_t *)rl__alloc_on(c, d, sizeof(int32_t) * (size_t)(n ? n : 1), 0);
     return p && rl__copy(c, p, d, ids, NULL, sizeof(int32_t) * (size_t)n) ? p : NULL;
 }
 RLDEF rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_tensor *E) {
@@ -4143,7 +4605,7 @@ RLDEF rl_tensor *rl_cross_entropy(rl_ctx *c, rl_tensor *logits, const int32_t *t
         cnt += targets[r] >= 0;
     }
     if (!(y = rl__new_on(c, logits->dev, 1, &one)) || !(n = rl__node_new(c, rl__ce_bwd, y, logits, NULL, NULL, NULL)) ||
-        !(n->cp = dtg = rl__ids_on(c, logits->dev, targets, R)) || !(n->aux = (float *)rl__zalloc_on(c, logits->dev, sizeof(float) * (size_t)R)))
+        !(n->cp = dtg = rl__ids_on(c, logits->dev, targets, R)) || !(n->aux = (float *)rl__alloc_on(c, logits->dev, sizeof(float) * (size_t)R, 0)))
         return NULL;
     n->f[0] = cnt ? 1.0f / (float)cnt : 0.0f;
     if (!RL__ON(c, logits->dev, "cross_entropy", cross_entropy, rl_f32(y), n->aux, rl_f32(logits), dtg, R, V, n->f[0])) return NULL;
@@ -4164,7 +4626,7 @@ RLDEF rl_tensor *rl_kl_div(rl_ctx *c, rl_tensor *student_logits, rl_tensor *teac
     int64_t one = 1;
     if (rl__bad_on(c, s, s ? s->dev : NULL) || rl__bad_on(c, t, s->dev) || !rl__same(c, "kl_div", s, t)) return NULL;
     if (!(y = rl__new_on(c, s->dev, 1, &one)) || !(n = rl__node_new(c, rl__kl_bwd, y, s, t, NULL, NULL)) ||
-        !(n->aux = (float *)rl__zalloc_on(c, s->dev, sizeof(float) * 3 * (size_t)rl_rows(s))) ||
+        !(n->aux = (float *)rl__alloc_on(c, s->dev, sizeof(float) * 3 * (size_t)rl_rows(s), 0)) ||
         !RL__ON(c, s->dev, "kl_div", kl_div, rl_f32(y), n->aux, rl_f32(s), rl_f32(t), rl_rows(s), rl_cols(s)))
         return NULL;
     return y;
@@ -4183,7 +4645,7 @@ RLDEF rl_tensor *rl_l2_dist(rl_ctx *c, rl_tensor *y, rl_tensor *target) {
     int64_t one = 1;
     if (rl__bad_on(c, y, y ? y->dev : NULL) || rl__bad_on(c, target, y->dev) || !rl__same(c, "l2_dist", y, target)) return NULL;
     if (!(out = rl__new_on(c, y->dev, 1, &one)) || !(n = rl__node_new(c, rl__l2_dist_bwd, out, y, target, NULL, NULL)) ||
-        !(n->aux = (float *)rl__zalloc_on(c, y->dev, sizeof(float) * (size_t)rl_rows(y))) ||
+        !(n->aux = (float *)rl__alloc_on(c, y->dev, sizeof(float) * (size_t)rl_rows(y), 0)) ||
         !RL__ON(c, y->dev, "l2_dist", l2_dist, rl_f32(out), n->aux, rl_f32(y), rl_f32(target), rl_rows(y), rl_cols(y)))
         return NULL;
     return out;
@@ -4343,453 +4805,7 @@ RLDEF rl_tensor *rl_to(rl_ctx *c, rl_tensor *x, rl_device *d) {
     return y;
 }
 
-/* ---- the host's table: the CPU code of the ops above ---- */
 
-static const char *rl__cpu_last_error(void) { return rl_last_error(); }
-static void *rl__cpu_alloc(size_t bytes) { return rl__aligned_alloc(bytes); }
-static int rl__cpu_zero(void *p, size_t bytes) { memset(p, 0, bytes); return 0; }
-static int rl__cpu_copy(void *dst, const void *src, size_t bytes, int kind) { RL__UNUSED(kind); memcpy(dst, src, bytes); return 0; }
-static int rl__cpu_add(void *q, float *y, const float *a, float s, const float *b, int64_t n) {
-    RL__UNUSED(q);
-    if (s == 1.0f) rl__kern_get()->add(y, a, b, n);
-    else if (s == -1.0f) rl__kern_get()->sub(y, a, b, n);
-    else {
-        if (y != a) memmove(y, a, sizeof(float) * (size_t)n);
-        rl__kern_get()->axpy(y, s, b, n);
-    }
-    return 0;
-}
-static int rl__cpu_axpy(void *q, float *y, float s, const float *x, int64_t n) {
-    RL__UNUSED(q);
-    rl__kern_get()->axpy(y, s, x, n);
-    return 0;
-}
-static int rl__cpu_mul(void *q, float *y, const float *a, const float *b, int64_t n, int acc) {
-    int64_t i;
-    RL__UNUSED(q);
-    if (!acc) rl__kern_get()->mul(y, a, b, n);
-    else
-        for (i = 0; i < n; i++) y[i] += a[i] * b[i];
-    return 0;
-}
-static int rl__cpu_rowvec(void *q, float *y, const float *x, const float *v, int64_t R, int64_t C, int mode) {
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        if (mode == 0) rl__kern_get()->add(y + r * C, x + r * C, v, C);
-        else if (mode == 1) rl__kern_get()->mul(y + r * C, x + r * C, v, C);
-        else
-            for (j = 0; j < C; j++) y[r * C + j] += x[r * C + j] * v[j];
-    }
-    return 0;
-}
-static int rl__cpu_colsum(void *q, float *gv, const float *g, const float *x, const float *s, int64_t R, int64_t C) {
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        if (!x && !s) rl__kern_get()->axpy(gv, 1.0f, g + r * C, C);
-        else
-            for (j = 0; j < C; j++) gv[j] += g[r * C + j] * (x ? x[r * C + j] : 1.0f) * (s ? s[r] : 1.0f);
-    }
-    return 0;
-}
-static int rl__cpu_gemm(void *q, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B,
-                        int b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int acc, int bf16) {
-    return (int)rl__gemm((rl_pool *)q, M, N, K, A, a_rs, a_cs, B, (rl_dtype)b_type, b_rs, b_cs, C, ldc, acc, bf16);
-}
-
-/* the arguments of the row-parallel CPU entries */
-typedef struct rl__rows_arg {
-    float *y, *s;
-    const float *x, *w, *g, *b;
-    int64_t C;
-    float eps;
-    int fn;
-} rl__rows_arg;
-static void rl__rmsnorm_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
-    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
-    int64_t r;
-    RL__UNUSED(tid);
-    for (r = r0; r < r1; r++) a->s[r] = rl__kern_get()->rmsnorm(a->y + r * a->C, a->x + r * a->C, a->w, a->C, a->eps);
-}
-static int rl__cpu_rmsnorm(void *q, float *y, float *rstd, const float *x, const float *w, int64_t R, int64_t C, float eps) {
-    rl__rows_arg a;
-    memset(&a, 0, sizeof a);
-    a.y = y; a.s = rstd; a.x = x; a.w = w; a.C = C; a.eps = eps;
-    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__rmsnorm_rows, &a);
-    return 0;
-}
-/* gx += rstd·(g ⊙ w − x·rstd²·mean(g ⊙ w ⊙ x)) */
-static void rl__rmsnorm_bwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
-    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
-    int64_t C = a->C, r, j;
-    RL__UNUSED(tid);
-    for (r = r0; r < r1; r++) {
-        const float *x = a->x + r * C, *g = a->g + r * C;
-        float rs = a->s[r], *gx = a->y + r * C;
-        double dot = 0;
-        for (j = 0; j < C; j++) dot += (double)g[j] * (a->w ? a->w[j] : 1.0f) * x[j];
-        for (j = 0; j < C; j++) gx[j] += rs * (g[j] * (a->w ? a->w[j] : 1.0f) - x[j] * rs * rs * (float)(dot / (double)C));
-    }
-}
-static int rl__cpu_rmsnorm_bwd(void *q, float *gx, const float *g, const float *x, const float *w, const float *rstd, int64_t R, int64_t C) {
-    rl__rows_arg a;
-    memset(&a, 0, sizeof a);
-    a.y = gx; a.g = g; a.x = x; a.w = w; a.s = (float *)rstd; a.C = C;
-    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__rmsnorm_bwd_rows, &a);
-    return 0;
-}
-static void rl__unary_part(void *ctx, int64_t i0, int64_t i1, int tid) {
-    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
-    const rl__kern *K = rl__kern_get();
-    RL__UNUSED(tid);
-    switch (a->fn) {
-    case RL__F_EXP: K->exp(a->y + i0, a->x + i0, i1 - i0); break;
-    case RL__F_SIGMOID: K->sigmoid(a->y + i0, a->x + i0, i1 - i0); break;
-    case RL__F_TANH: K->tanh(a->y + i0, a->x + i0, i1 - i0); break;
-    case RL__F_SOFTPLUS: K->softplus(a->y + i0, a->x + i0, i1 - i0); break;
-    case RL__F_SILU: K->silu(a->y + i0, a->x + i0, i1 - i0); break;
-    case RL__F_LOGDECAY:
-        for (; i0 < i1; i0++) a->y[i0] = RL__MAX(-expf(a->x[i0]), -5.0f);
-        break;
-    default: K->swiglu(a->y + i0, a->x + i0, a->b + i0, i1 - i0); break; /* fn -1 */
-    }
-}
-static int rl__cpu_unary(void *q, int fn, float *y, const float *x, int64_t n) {
-    rl__rows_arg a;
-    memset(&a, 0, sizeof a);
-    a.fn = fn; a.y = y; a.x = x;
-    rl_pool_for((rl_pool *)q, n, 16384, rl__unary_part, &a);
-    return 0;
-}
-static int rl__cpu_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n) {
-    int64_t i;
-    RL__UNUSED(q);
-    for (i = 0; i < n; i++) {
-        float d, s;
-        switch (fn) {
-        case RL__F_EXP: d = y[i]; break;
-        case RL__F_SIGMOID: d = y[i] * (1.0f - y[i]); break;
-        case RL__F_TANH: d = 1.0f - y[i] * y[i]; break;
-        case RL__F_SOFTPLUS: d = 1.0f / (1.0f + expf(-x[i])); break;
-        case RL__F_LOGDECAY: d = y[i] > -5.0f ? y[i] : 0.0f; break; /* d/dx of −exp(x) where not clamped */
-        default: s = 1.0f / (1.0f + expf(-x[i])); d = s * (1.0f + x[i] * (1.0f - s)); break;
-        }
-        gx[i] += g[i] * d;
-    }
-    return 0;
-}
-static int rl__cpu_swiglu(void *q, float *y, const float *a, const float *b, int64_t n) {
-    rl__rows_arg r;
-    memset(&r, 0, sizeof r);
-    r.fn = -1; r.y = y; r.x = a; r.b = b;
-    rl_pool_for((rl_pool *)q, n, 16384, rl__unary_part, &r);
-    return 0;
-}
-static int rl__cpu_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n) {
-    int64_t i;
-    RL__UNUSED(q);
-    for (i = 0; i < n; i++) {
-        float s = 1.0f / (1.0f + expf(-a[i]));
-        if (ga) ga[i] += g[i] * b[i] * s * (1.0f + a[i] * (1.0f - s));
-        if (gb) gb[i] += g[i] * a[i] * s;
-    }
-    return 0;
-}
-static int rl__cpu_sum(void *q, float *y, const float *x, int64_t n) {
-    double s = 0;
-    int64_t i;
-    RL__UNUSED(q);
-    for (i = 0; i < n; i++) s += x[i];
-    y[0] = (float)s;
-    return 0;
-}
-static int rl__cpu_sum_bwd(void *q, float *gx, const float *g, int64_t n) {
-    int64_t i;
-    RL__UNUSED(q);
-    for (i = 0; i < n; i++) gx[i] += g[0];
-    return 0;
-}
-static int rl__cpu_affine(void *q, float *y, const float *x, float a, float b, int64_t n) {
-    int64_t i;
-    RL__UNUSED(q);
-    for (i = 0; i < n; i++) y[i] = a * x[i] + b;
-    return 0;
-}
-static int rl__cpu_copy3d(void *q, float *y, int64_t ysb, int64_t ysr, const float *x, int64_t xsb, int64_t xsr, int64_t B,
-                          int64_t R, int64_t C, int acc) {
-    int64_t b, r;
-    RL__UNUSED(q);
-    for (b = 0; b < B; b++)
-        for (r = 0; r < R; r++) {
-            float *dst = y + b * ysb + r * ysr;
-            const float *src = x + b * xsb + r * xsr;
-            if (acc) rl__kern_get()->axpy(dst, 1.0f, src, C);
-            else memcpy(dst, src, sizeof(float) * (size_t)C);
-        }
-    return 0;
-}
-static int rl__cpu_embedding(void *q, float *y, const void *E, int e_type, const int32_t *ids, int64_t n, int64_t C) {
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < n; r++) {
-        float *dst = y + r * C;
-        const uint16_t *h = (const uint16_t *)E + (int64_t)ids[r] * C;
-        if (e_type == RL_F32) memcpy(dst, (const float *)E + (int64_t)ids[r] * C, sizeof(float) * (size_t)C);
-        else if (e_type == RL_F16)
-            for (j = 0; j < C; j++) dst[j] = rl_f16_to_f32(h[j]);
-        else if (e_type == RL_BF16)
-            for (j = 0; j < C; j++) dst[j] = rl_bf16_to_f32(h[j]);
-#if !defined(RADLADS_NO_GGUF)
-        else { /* a quantized table: dequantize the row */
-            int64_t rb;
-            if (!rl__ggml_row_bytes(e_type - RL_DTYPE_GGML0, C, &rb) ||
-                rl_ggml_dequantize(e_type - RL_DTYPE_GGML0, (const unsigned char *)E + (int64_t)ids[r] * rb, dst, C) != RL_OK)
-                return (int)rl__fail(RL_ERR_ARG, "embedding: cannot read row %d of a %s table", ids[r], rl_ggml_type_name(e_type - RL_DTYPE_GGML0));
-        }
-#endif
-    }
-    return 0;
-}
-static int rl__cpu_embedding_bwd(void *q, float *gE, const float *g, const int32_t *ids, int64_t n, int64_t C) {
-    int64_t r;
-    RL__UNUSED(q);
-    for (r = 0; r < n; r++) rl__kern_get()->axpy(gE + (int64_t)ids[r] * C, 1.0f, g + r * C, C);
-    return 0;
-}
-static int rl__cpu_rope(void *q, float *y, const float *x, const float *tab, int64_t R, int64_t T, int64_t C, int d, int inverse, int acc) {
-    int64_t half = d / 2, r, h, j;
-    const rl__kern *K = rl__kern_get();
-    float *tmp = NULL;
-    RL__UNUSED(q);
-    if (acc && !(tmp = (float *)RL_MALLOC(sizeof(float) * (size_t)d))) return (int)rl__fail(RL_ERR_NOMEM, "rope: out of memory");
-    for (r = 0; r < R; r++) {
-        const float *cs = tab + (r % T) * d, *sn = inverse ? tab + T * d + (r % T) * half : cs + half;
-        for (h = 0; h < C / d; h++) {
-            float *dst = y + r * C + h * d;
-            if (!acc) K->rope(dst, x + r * C + h * d, cs, sn, half);
-            else {
-                K->rope(tmp, x + r * C + h * d, cs, sn, half);
-                for (j = 0; j < d; j++) dst[j] += tmp[j];
-            }
-        }
-    }
-    RL_FREE(tmp);
-    return 0;
-}
-static int rl__cpu_l2norm(void *q, float *y, float *rinv, const float *x, int64_t S, int d, float eps) {
-    int64_t h;
-    RL__UNUSED(q);
-    for (h = 0; h < S; h++) rinv[h] = rl__kern_get()->l2norm(y + h * d, x + h * d, d, eps);
-    return 0;
-}
-static int rl__cpu_l2norm_bwd(void *q, float *gx, const float *g, const float *y, const float *rinv, int64_t S, int d, float eps) {
-    int64_t h, j;
-    RL__UNUSED(q);
-    for (h = 0; h < S; h++) {
-        const float *yh = y + h * d, *gh = g + h * d;
-        float r = rinv[h];
-        double dot = 0;
-        if (r < 1.0f / eps) /* else the norm is below eps: y = x/eps, linear */
-            for (j = 0; j < d; j++) dot += (double)gh[j] * yh[j];
-        for (j = 0; j < d; j++) gx[h * d + j] += r * (gh[j] - yh[j] * (float)dot);
-    }
-    return 0;
-}
-static void rl__groupnorm_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
-    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
-    int64_t C = a->C, G = a->fn, d = C / G, r, gi;
-    RL__UNUSED(tid);
-    for (r = r0; r < r1; r++)
-        for (gi = 0; gi < G; gi++) {
-            int64_t o = r * C + gi * d;
-            rl__kern_get()->layernorm(a->y + o, a->x + o, a->w ? a->w + gi * d : NULL, a->b ? a->b + gi * d : NULL, d, a->eps,
-                                      &a->s[2 * (r * G + gi)], &a->s[2 * (r * G + gi) + 1]);
-        }
-}
-static int rl__cpu_groupnorm(void *q, float *y, float *stats, const float *x, const float *w, const float *b, int64_t R, int64_t C,
-                             int G, float eps) {
-    rl__rows_arg a;
-    memset(&a, 0, sizeof a);
-    a.y = y; a.s = stats; a.x = x; a.w = w; a.b = b; a.C = C; a.fn = G; a.eps = eps;
-    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__groupnorm_rows, &a);
-    return 0;
-}
-static int rl__cpu_groupnorm_bwd(void *q, float *gx, float *gw, float *gb, const float *g, const float *x, const float *w,
-                                 const float *stats, int64_t R, int64_t C, int G) {
-    int64_t d = C / G, r, gi, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++)
-        for (gi = 0; gi < G; gi++) {
-            int64_t o = r * C + gi * d;
-            const float *xr = x + o, *gr = g + o;
-            float mean = stats[2 * (r * G + gi)], rs = stats[2 * (r * G + gi) + 1];
-            double s1 = 0, s2 = 0;
-            for (j = 0; j < d; j++) {
-                float xh = (xr[j] - mean) * rs, dxh = gr[j] * (w ? w[gi * d + j] : 1.0f);
-                s1 += dxh;
-                s2 += (double)dxh * xh;
-                if (gw) gw[gi * d + j] += gr[j] * xh;
-                if (gb) gb[gi * d + j] += gr[j];
-            }
-            if (gx)
-                for (j = 0; j < d; j++) {
-                    float xh = (xr[j] - mean) * rs, dxh = gr[j] * (w ? w[gi * d + j] : 1.0f);
-                    gx[o + j] += rs * (dxh - (float)(s1 / (double)d) - xh * (float)(s2 / (double)d));
-                }
-        }
-    return 0;
-}
-static void rl__softmax_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
-    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
-    int64_t C = a->C, r;
-    RL__UNUSED(tid);
-    for (r = r0; r < r1; r++) {
-        if (a->fn) rl__kern_get()->logsoftmax(a->y + r * C, a->x + r * C, C);
-        else rl__kern_get()->softmax(a->y + r * C, a->x + r * C, C);
-    }
-}
-static int rl__cpu_softmax(void *q, float *y, const float *x, int64_t R, int64_t C, int logspace) {
-    rl__rows_arg a;
-    memset(&a, 0, sizeof a);
-    a.y = y; a.x = x; a.C = C; a.fn = logspace;
-    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__softmax_rows, &a);
-    return 0;
-}
-static int rl__cpu_softmax_bwd(void *q, float *gx, const float *g, const float *y, int64_t R, int64_t C, int logspace) {
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        const float *yr = y + r * C, *gr = g + r * C;
-        double s = 0;
-        if (logspace) { /* log-softmax: gx = g - softmax · Σg */
-            for (j = 0; j < C; j++) s += gr[j];
-            for (j = 0; j < C; j++) gx[r * C + j] += gr[j] - expf(yr[j]) * (float)s;
-        } else { /* softmax: gx = y ⊙ (g - Σ g⊙y) */
-            for (j = 0; j < C; j++) s += (double)gr[j] * yr[j];
-            for (j = 0; j < C; j++) gx[r * C + j] += yr[j] * (gr[j] - (float)s);
-        }
-    }
-    return 0;
-}
-static int rl__cpu_cross_entropy(void *q, float *loss, float *lse, const float *x, const int32_t *tg, int64_t R, int64_t V, float inv_count) {
-    float *tmp = (float *)RL_MALLOC(sizeof(float) * (size_t)(V ? V : 1));
-    double s = 0;
-    int64_t r;
-    RL__UNUSED(q);
-    if (!tmp) return (int)rl__fail(RL_ERR_NOMEM, "cross_entropy: out of memory");
-    for (r = 0; r < R; r++) {
-        lse[r] = rl__kern_get()->logsoftmax(tmp, x + r * V, V);
-        if (tg[r] >= 0) s += (double)lse[r] - x[r * V + tg[r]];
-    }
-    RL_FREE(tmp);
-    loss[0] = (float)(s * inv_count);
-    return 0;
-}
-static int rl__cpu_cross_entropy_bwd(void *q, float *gx, const float *gloss, const float *x, const float *lse, const int32_t *tg,
-                                     int64_t R, int64_t V, float inv_count) {
-    float g = gloss[0] * inv_count;
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        if (tg[r] < 0) continue;
-        for (j = 0; j < V; j++) gx[r * V + j] += g * expf(x[r * V + j] - lse[r]);
-        gx[r * V + tg[r]] -= g;
-    }
-    return 0;
-}
-static int rl__cpu_kl_div(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V) {
-    float *ls = (float *)RL_MALLOC(sizeof(float) * 2 * (size_t)(V ? V : 1)), *lt = ls + V;
-    double total = 0;
-    int64_t r, j;
-    RL__UNUSED(q);
-    if (!ls) return (int)rl__fail(RL_ERR_NOMEM, "kl_div: out of memory");
-    for (r = 0; r < R; r++) {
-        double kl = 0;
-        aux[3 * r] = rl__kern_get()->logsoftmax(ls, s + r * V, V);
-        aux[3 * r + 1] = rl__kern_get()->logsoftmax(lt, t + r * V, V);
-        for (j = 0; j < V; j++) kl += (double)expf(lt[j]) * (lt[j] - ls[j]);
-        aux[3 * r + 2] = (float)kl;
-        total += kl;
-    }
-    RL_FREE(ls);
-    loss[0] = (float)(total / (double)R);
-    return 0;
-}
-static int rl__cpu_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss, const float *s, const float *t, const float *aux,
-                              int64_t R, int64_t V) {
-    float g = gloss[0] / (float)R;
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        float lss = aux[3 * r], lst = aux[3 * r + 1], kl = aux[3 * r + 2];
-        for (j = 0; j < V; j++) {
-            float ls = s[r * V + j] - lss, lt = t[r * V + j] - lst, pt = expf(lt);
-            if (gs) gs[r * V + j] += g * (expf(ls) - pt);
-            if (gt) gt[r * V + j] += g * pt * (lt - ls - kl);
-        }
-    }
-    return 0;
-}
-static int rl__cpu_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C) {
-    double total = 0;
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        double ss = 0;
-        for (j = 0; j < C; j++) {
-            double d = (double)y[r * C + j] - t[r * C + j];
-            ss += d * d;
-        }
-        norms[r] = (float)sqrt(ss);
-        total += sqrt(ss);
-    }
-    loss[0] = (float)(total / ((double)R * sqrt((double)C)));
-    return 0;
-}
-static int rl__cpu_l2_dist_bwd(void *q, float *gy, float *gt, const float *gloss, const float *y, const float *t, const float *norms,
-                               int64_t R, int64_t C) {
-    float g = gloss[0] / ((float)R * sqrtf((float)C));
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        float inv = norms[r] > 0 ? g / norms[r] : 0.0f; /* the norm's gradient at 0 is taken as 0 */
-        for (j = 0; j < C; j++) {
-            float d = (y[r * C + j] - t[r * C + j]) * inv;
-            if (gy) gy[r * C + j] += d;
-            if (gt) gt[r * C + j] -= d;
-        }
-    }
-    return 0;
-}
-static int rl__cpu_scan(rl_ctx *c, rl__node *n, int bwd); /* section 4a */
-static int rl__cpu_sumsq(void *q, double *ss, const float *x, int64_t n) {
-    int64_t j;
-    RL__UNUSED(q);
-    for (j = 0; j < n; j++) *ss += (double)x[j] * x[j];
-    return 0;
-}
-static int rl__cpu_adamw(void *q, float *p, float *g, float *m, float *v, int64_t n, const rl__adam_hp *hp) {
-    int64_t j;
-    RL__UNUSED(q);
-    for (j = 0; j < n; j++) {
-        float gj = g[j] * hp->scale;
-        m[j] = hp->beta1 * m[j] + (1.0f - hp->beta1) * gj;
-        v[j] = hp->beta2 * v[j] + (1.0f - hp->beta2) * gj * gj;
-        p[j] -= hp->lr * ((float)(m[j] / hp->b1c) / (sqrtf((float)(v[j] / hp->b2c)) + hp->eps) + hp->wd * p[j]);
-        g[j] = 0;
-    }
-    return 0;
-}
-static const rl__ops rl__cpu_ops = {
-    "cpu", rl__cpu_last_error, rl__cpu_alloc, rl__aligned_free, rl__cpu_zero, rl__cpu_copy,
-    rl__cpu_add, rl__cpu_axpy, rl__cpu_mul, rl__cpu_rowvec, rl__cpu_colsum, rl__cpu_gemm,
-    rl__cpu_rmsnorm, rl__cpu_rmsnorm_bwd, rl__cpu_unary, rl__cpu_unary_bwd, rl__cpu_swiglu, rl__cpu_swiglu_bwd,
-    rl__cpu_sum, rl__cpu_sum_bwd, rl__cpu_affine, rl__cpu_copy3d, rl__cpu_embedding, rl__cpu_embedding_bwd, rl__cpu_rope,
-    rl__cpu_l2norm, rl__cpu_l2norm_bwd, rl__cpu_groupnorm, rl__cpu_groupnorm_bwd, rl__cpu_softmax, rl__cpu_softmax_bwd,
-    rl__cpu_cross_entropy, rl__cpu_cross_entropy_bwd, rl__cpu_kl_div, rl__cpu_kl_div_bwd, rl__cpu_l2_dist, rl__cpu_l2_dist_bwd,
-    rl__cpu_attention, rl__cpu_attention_bwd, rl__cpu_scan, rl__cpu_sumsq, rl__cpu_adamw,
-};
 
 /* ---- a CUDA device's table: radlads_cuda.cu's twins ---- */
 #ifdef RADLADS_CUDA
@@ -4828,7 +4844,6 @@ RLDEF rl_device *rl_device_cuda(void) {
     return NULL;
 }
 #endif
-static const rl__ops *rl__ops_of(const rl_device *d) { return d ? d->ops : &rl__cpu_ops; }
 
 
 /* ==== 4. models ============================================================ */
@@ -5386,7 +5401,7 @@ static void rl__scan_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
     }
 }
 
-static void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
+RL__BWD void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
     rl__scan_job *j = (rl__scan_job *)ctx;
     rl__node *n = j->n;
     int kind = (int)n->i[0];
@@ -5482,10 +5497,9 @@ static int rl__cuda_scan(rl_ctx *c, rl__node *n, int bwd) {
 }
 #endif
 
-/* The host's entry (rl__ops.scan): the forward or backward tasks of node n over the pool */
+/* The host's side of rl__ops.scan: the forward or backward tasks of node n over the pool */
 static int rl__cpu_scan(rl_ctx *c, rl__node *n, int bwd) {
     rl__scan_job *j = (rl__scan_job *)(void *)n->aux;
-    int kind = (int)n->i[0];
     j->n = n;
 #ifdef RADLADS_CUDA
     if (rl__scan_cuda(c, n, j, bwd)) return 0;
@@ -5493,10 +5507,13 @@ static int rl__cpu_scan(rl_ctx *c, rl__node *n, int bwd) {
     if (bwd || j->chunked) {
         rl__scan_ws ws;
         if (!rl__scratch_alloc(&j->sc, c->pool, (size_t)rl__scan_ws_init(&ws, NULL, j->L, j->N)))
-            return (int)rl__fail(RL_ERR_NOMEM, "wkv%d%s: out of memory for scratch", kind, bwd ? " backward" : "");
+            return (int)rl__fail(RL_ERR_NOMEM, "out of memory for scratch");
     }
-    if (bwd) rl_pool_for(c->pool, j->B * (kind == 6 ? j->KVH : j->H), 1, rl__scan_bwd_task, j);
-    else rl_pool_for(c->pool, j->B * j->H, 1, rl__scan_fwd_task, j);
+#if !defined(RADLADS_NO_TRAINING)
+    if (bwd) rl_pool_for(c->pool, j->B * (n->i[0] == 6 ? j->KVH : j->H), 1, rl__scan_bwd_task, j);
+    else
+#endif
+        rl_pool_for(c->pool, j->B * j->H, 1, rl__scan_fwd_task, j);
     rl__scratch_free(&j->sc);
     return 0;
 }
@@ -5505,7 +5522,8 @@ RL__BWD void rl__scan_bwd(rl_ctx *c, rl__node *n) {
     int q, nin = n->i[0] == 6 ? 5 : 7;
     for (q = 0; q < nin; q++)
         if (rl__wants(n->in[q]) && !rl__grad(c, n->in[q])) return;
-    rl__on_done(c, n->out->dev, n->i[0] == 6 ? "wkv6 backward" : "wkv7 backward", rl__ops_of(n->out->dev)->scan(c, n, 1));
+    rl_device *d = n->out->dev;
+    rl__on_done(c, d, n->i[0] == 6 ? "wkv6 backward" : "wkv7 backward", d ? d->ops->scan(c, n, 1) : rl__cpu_scan(c, n, 1));
 }
 
 /* Which form scan_chunk = 0 picks (measured with make bench-scan, BENCHMARKS.md): the
@@ -5567,10 +5585,10 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
         j->chunked = 0;
     }
     j->n_ck = (T + j->L - 1) / j->L;
-    if (y->requires_grad && (!(j->ck = (float *)rl__zalloc_on(c, d, sizeof(float) * (size_t)(B * H * j->n_ck * N * N))) ||
-                             (d && kind == 7 && !(j->sa = (float *)rl__zalloc_on(c, d, sizeof(float) * (size_t)r->n)))))
+    if (y->requires_grad && (!(j->ck = (float *)rl__alloc_on(c, d, sizeof(float) * (size_t)(B * H * j->n_ck * N * N), 0)) ||
+                             (d && kind == 7 && !(j->sa = (float *)rl__alloc_on(c, d, sizeof(float) * (size_t)r->n, 0)))))
         return rl__op_fail(c, RL_ERR_NOMEM, "wkv: out of memory for kept states");
-    if (!rl__on_done(c, d, kind == 6 ? "wkv6" : "wkv7", rl__ops_of(d)->scan(c, n, 0))) return NULL;
+    if (!rl__on_done(c, d, kind == 6 ? "wkv6" : "wkv7", d ? d->ops->scan(c, n, 0) : rl__cpu_scan(c, n, 0))) return NULL;
     if (state_out) *state_out = S;
     return y;
 }
@@ -6343,8 +6361,17 @@ RLDEF rl_status rl_model_to(rl_model *m, rl_device *d) {
     return mv.st;
 }
 
+/* 1 (after setting the error) if m is on a device: for what runs on the host only so far */
+static int rl__on_device(const rl_model *m, const char *what) {
+    if (!m || !m->dev) return 0;
+    rl__fail(RL_ERR_UNSUPPORTED, "%s: the model is on %s, and this runs on the host only so far: bring it back with rl_model_to(m, NULL)",
+             what, rl_device_name(m->dev));
+    return 1;
+}
+
 RLDEF void rl_model_free(rl_model *m) {
-    if (m->dev) rl_model_to(m, NULL);
+    rl_arena_free(&m->dev_mem); /* a model on a device: its values there go too */
+    RL_FREE(m->host);
     rl_arena_free(&m->params);
     rl_arena_free(&m->grads);
     if (m->weights) {
@@ -6663,6 +6690,7 @@ RLDEF rl_status rl_student_from_teacher(rl_model *s, const rl_model *teacher, co
     rl_rng rng;
     rl_status st;
     int64_t l;
+    if (rl__on_device(teacher, "student")) return RL_ERR_UNSUPPORTED;
     if (!o) rl_student_opts_default(&so, RL_MIXER_RWKV7);
     else so = *o;
     if (so.kind != RL_MIXER_RWKV6 && so.kind != RL_MIXER_RWKV7)
@@ -7049,7 +7077,11 @@ static rl_status rl__adamw_init_layer(rl_adamw *o, rl_model *m, int which, int l
 
 RLDEF void rl_adamw_zero_grad(rl_adamw *o) {
     int i;
-    for (i = 0; i < o->n; i++) (void)rl__ops_of(o->p[i]->dev)->zero(o->p[i]->grad, sizeof(float) * (size_t)o->p[i]->n);
+    for (i = 0; i < o->n; i++) {
+        size_t bytes = sizeof(float) * (size_t)o->p[i]->n;
+        if (o->p[i]->dev) (void)o->p[i]->dev->ops->zero(o->p[i]->grad, bytes);
+        else memset(o->p[i]->grad, 0, bytes);
+    }
 }
 
 /* Each parameter's update runs where it lives (rl__ops.sumsq, adamw); the norm's partial
@@ -7059,7 +7091,14 @@ RLDEF double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
     double ss = 0, norm;
     int i;
     for (i = 0; i < o->n; i++)
-        if (rl__ops_of(o->p[i]->dev)->sumsq(NULL, &ss, o->p[i]->grad, o->p[i]->n)) return -2.0;
+        if (o->p[i]->dev != o->dev_mem.dev) {
+            rl__fail(RL_ERR_STATE, "optimizer: %s is on %s, its moments on %s: create the optimizer after rl_model_to", o->names[i],
+                     rl_device_name(o->p[i]->dev), rl_device_name(o->dev_mem.dev));
+            return -2.0;
+        }
+    for (i = 0; i < o->n; i++)
+        if (o->p[i]->dev ? o->p[i]->dev->ops->sumsq(o->p[i]->dev->q, &ss, o->p[i]->grad, o->p[i]->n) : rl__cpu_sumsq(NULL, &ss, o->p[i]->grad, o->p[i]->n))
+            return -2.0;
     norm = sqrt(ss);
     if (!(norm < INFINITY)) { /* NaN or Inf: skip the update, keep the weights */
         rl_adamw_zero_grad(o);
@@ -7072,7 +7111,10 @@ RLDEF double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
     hp.b2c = 1.0 - pow(o->beta2, (double)o->step);
     for (i = 0; i < o->n; i++) {
         hp.lr = (float)(o->mixer[i] ? lr_mixer : lr_main);
-        if (rl__ops_of(o->p[i]->dev)->adamw(NULL, rl_f32(o->p[i]), o->p[i]->grad, o->m[i], o->v[i], o->p[i]->n, &hp)) return -2.0;
+        rl_device *d = o->p[i]->dev;
+        float *p = rl_f32(o->p[i]), *g = o->p[i]->grad;
+        if (d ? d->ops->adamw(d->q, p, g, o->m[i], o->v[i], o->p[i]->n, &hp) : rl__cpu_adamw(NULL, p, g, o->m[i], o->v[i], o->p[i]->n, &hp))
+            return -2.0;
     }
     return norm;
 }
@@ -7901,6 +7943,7 @@ out:
 RLDEF rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
     rl__run r;
     int64_t mb = o->micro_batch > 0 ? o->micro_batch : 1;
+    if (rl__on_device(student, "train") || rl__on_device(teacher, "train")) return RL_ERR_UNSUPPORTED;
     if (o->stage < 1 || o->stage > 3) return rl__fail(RL_ERR_ARG, "train: stage must be 1, 2 or 3");
     if (o->stage < 3 && !teacher) return rl__fail(RL_ERR_ARG, "train: stage %d needs the teacher", o->stage);
     if (o->ctx < 1 || o->batch < 1 || o->micro_batch < 0 || o->tokens < 0 || o->ckpt_every < 0 || o->chunk < 0 || o->max_steps < 0)
@@ -7939,6 +7982,7 @@ RLDEF rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir)
     int64_t l;
     int n = 0, i, hyb6;
     rl_status st;
+    if (rl__on_device(m, dir)) return RL_ERR_UNSUPPORTED;
     if (rl__nonfinite_param(m, path, sizeof path)) /* a broken model is never written as a result */
         return rl__fail(RL_ERR_STATE, "%s: model not written: parameter %s holds NaN or Inf", dir, path);
     if ((st = rl__make_dir(dir)) != RL_OK) return st;
@@ -8324,6 +8368,7 @@ out:
 RLDEF rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx) {
     int64_t l, H = m->cfg.n_heads, N = m->cfg.head_dim, KV = m->cfg.n_kv_heads * N, C = m->cfg.hidden_size;
     memset(s, 0, sizeof *s);
+    if (rl__on_device(m, "decoding state")) return RL_ERR_UNSUPPORTED;
     s->n_layers = (int)m->cfg.n_layers;
     s->max_ctx = max_ctx;
     s->s_n = H * N * N;
@@ -8374,6 +8419,7 @@ RLDEF rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t
     rl_forward_opts o;
     rl_tensor *y;
     int64_t V = m->cfg.vocab_size;
+    if (rl__on_device(m, "model step")) return RL_ERR_UNSUPPORTED;
     if (n < 1) return rl__fail(RL_ERR_ARG, "model step: no tokens");
     if (s->pos + n > s->max_ctx)
         return rl__fail(RL_ERR_ARG, "model step: %lld tokens at position %lld exceed the context of %lld tokens",
@@ -8471,7 +8517,7 @@ RLDEF rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t 
     int64_t i, n, *idx, scored = 0;
     double sum = 0;
     rl_forward_opts fo;
-    rl_status st = rl_eval_windows(L, max_windows, &idx, &n);
+    rl_status st = rl__on_device(m, "eval") ? RL_ERR_UNSUPPORTED : rl_eval_windows(L, max_windows, &idx, &n);
     if (st) return st;
     memset(&fo, 0, sizeof fo);
     fo.B = 1;
@@ -8501,7 +8547,7 @@ RLDEF rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher,
     int64_t i, t, v, n, *idx, V = student->cfg.vocab_size, agree = 0, scored = 0;
     double sum = 0;
     rl_forward_opts fo;
-    rl_status st = rl_eval_windows(L, max_windows, &idx, &n);
+    rl_status st = rl__on_device(student, "eval") || rl__on_device(teacher, "eval") ? RL_ERR_UNSUPPORTED : rl_eval_windows(L, max_windows, &idx, &n);
     if (st) return st;
     memset(&fo, 0, sizeof fo);
     fo.B = 1;
@@ -16948,6 +16994,7 @@ RLDEF rl_status rl_loglikelihood_tokens(rl_ctx *c, rl_model *m, const int32_t *c
     rl_tensor *lg;
     double sum = 0;
     int greedy = 1;
+    if (rl__on_device(m, "lm-eval")) return RL_ERR_UNSUPPORTED;
     if (max_length <= 0) max_length = m->cfg.max_pos > 0 ? m->cfg.max_pos : 2048;
     if (n_ctx < 1 || n_cont < 1 || !ctx || !cont)
         return rl__fail(RL_ERR_ARG, "lm-eval: a request needs at least one context and one continuation token");
@@ -19069,6 +19116,7 @@ RLDEF rl_status rl_export_gguf_rwkv6qwen2_ex(const rl_model *m, const rl_tokeniz
     rl_status st;
     int64_t L, l;
     int shift;
+    if (rl__on_device(m, path)) return RL_ERR_UNSUPPORTED;
     if (!o) {
         rl_export_opts_default(&dflt);
         o = &dflt;

@@ -1,8 +1,13 @@
-/* radlads_cuda.cu - optional CUDA companion of radlads.h: the RAD-RWKV6 and RAD-RWKV7
-   recurrent scans (radlads.h section 4a, rl_wkv6 / rl_wkv7), forward and backward, on one
-   GPU, with the same math, memory layouts and checkpoint-and-recompute backward as the CPU
-   ops; and matrix products through cuBLAS in radlads.h's rl_gemm convention (rl_cuda_gemm:
-   fp32, TF32 or bf16 inputs, fp32 accumulation), which radlads.h does not call yet.
+/* radlads_cuda.cu - optional CUDA companion of radlads.h: the GPU twins of the ops of its
+   device seam (radlads.h section 3: a tensor moved with rl_to, a model with rl_model_to,
+   runs every op of a conversion step here). In this file: the RAD-RWKV6 and RAD-RWKV7
+   recurrent scans (radlads.h section 4a, rl_wkv6 / rl_wkv7), forward and backward, with the
+   same math, memory layouts and checkpoint-and-recompute backward as the CPU ops; matrix
+   products through cuBLAS in radlads.h's rl_gemm convention (rl_cuda_gemm: fp32, TF32 or
+   bf16 inputs, fp32 accumulation); the elementwise, row and loss ops, AdamW ("the ops of
+   the device seam", parts 1 and 2); causal GQA softmax attention (flash-style tiles).
+   They are correct-first plain fp32 kernels: fused chains, chunked scans and tensor cores
+   are still to come (issue 10).
 
    Build: nvcc -O3 -c radlads_cuda.cu (tools/cuda.mk does it: make -f tools/cuda.mk cuda);
    link with -lcublas. The library side enables it with RADLADS_CUDA. The CUDA runtime and
@@ -156,8 +161,8 @@ int rl_cuda_wkv7_backward(int64_t B, int64_t T, int H, int N, const float *r, co
                 B when fp32, rounded to bf16 to nearest-even into a workspace first; as
                 radlads.h's bf16_dot). With precision 0 or 1 a bf16 B is widened to fp32 first.
      accumulate 1: C += A·B; 0: C = A·B (C is not read)
-   Not yet called by radlads.h (issue 10: the device seam); tests/cuda/test_cuda_gemm.c
-   checks it against radlads.h's reference products. */
+   radlads.h's device seam calls it for rl_linear / rl_matmul on a CUDA device;
+   tests/cuda/test_cuda_gemm.c checks it against radlads.h's reference products. */
 int rl_cuda_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B, int b_bf16,
                  int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate, int precision);
 
@@ -1548,8 +1553,8 @@ static __global__ void rl__k_unary_bwd(int64_t n, int fn, float *gx, const float
     RL_EACH(i, n) {
         float s = rl__sigm(x[i]);
         float d = fn == 0 ? y[i] : fn == 1 ? y[i] * (1.0f - y[i]) : fn == 2 ? 1.0f - y[i] * y[i] : fn == 3 ? s
-                : fn == 4 ? s * (1.0f + x[i] * (1.0f - s)) : y[i] > -5.0f ? y[i] : 0.0f; /* 5: d(−exp x)/dx = y, 0 where clamped */
-        gx[i] += g[i] * d;
+                : fn == 4 ? s * (1.0f + x[i] * (1.0f - s)) : y[i]; /* 5: d(−exp x)/dx = y; nothing where clamped */
+        if (fn != 5 || y[i] > -5.0f) gx[i] += g[i] * d;
     }
 }
 static __global__ void rl__k_swiglu(int64_t n, float *y, const float *a, const float *b) {

@@ -5,7 +5,7 @@
 #                   and the tests build/cuda/test_cuda_scans (CPU scans vs GPU scans),
 #                   build/cuda/test_cuda_gemm (rl_cuda_gemm through cuBLAS vs radlads.h) and
 #                   build/cuda/test_cuda_ops (every op of the device seam, and one AdamW step
-#                   of stages 1-3, on the GPU vs the CPU)
+#                   of stages 1-3, on the GPU vs the CPU), and the step benchmark build/cuda/bench_cuda
 #   test-cuda       run them (need a GPU with compute capability >= 8.0, else print SKIP)
 #   bench-cuda      the scans' --bench mode: tokens/s CPU vs GPU (BENCH_BATCH=B sequences, default 1);
 #                   TFLOP/s of rl_cuda_gemm; a whole stage-1 and stage-2 step on the GPU
@@ -38,7 +38,7 @@ EMU_FLAGS     ?= -O2 -g
 RL_CUDA_TESTS := test_cuda_scans test_cuda_gemm test_cuda_ops
 .PRECIOUS: $(RL_CUDA_B)/test_cuda_%.o $(RL_CUDA_EMU_B)/test_cuda_%.o
 
-cuda: $(RL_CUDA_B)/radlads_cuda.o $(addprefix $(RL_CUDA_B)/,$(RL_CUDA_TESTS))
+cuda: $(RL_CUDA_B)/radlads_cuda.o $(addprefix $(RL_CUDA_B)/,$(RL_CUDA_TESTS)) $(RL_CUDA_B)/bench_cuda
 
 $(RL_CUDA_B)/radlads_cuda.o: radlads_cuda.cu
 	@mkdir -p $(RL_CUDA_B)

@@ -400,13 +400,28 @@ int main(void) {
     {
         const char *dir = "examples/tiny-teacher";
         rl_model teacher;
-        rlt_begin("cuda ops: one AdamW step of stages 1, 2, 3 (RAD-RWKV6, RAD-RWKV7, a hybrid) on the device = on the CPU");
+        rlt_begin("cuda ops: one AdamW step of stages 1, 2, 3 (RAD-RWKV6, RAD-RWKV7, a hybrid) on the device = on the CPU; host-only paths refuse");
         if (rl_model_load(&teacher, dir, 0) != RL_OK) {
             RLT_CHECK(0, "%s: %s", dir, rl_last_error());
         } else {
             model_case(dev, &teacher, 6, 0, &rng);
             model_case(dev, &teacher, 7, 0, &rng);
             model_case(dev, &teacher, 7, 1, &rng);
+            { /* what runs on the host only says so; an optimizer stays with its moments */
+                rl_state stt;
+                rl_model st;
+                rl_adamw opt;
+                RLT_CHECK(rl_model_to(&teacher, dev) == RL_OK && rl_state_init(&stt, &teacher, 16) == RL_ERR_UNSUPPORTED &&
+                              strstr(rl_last_error(), "bring it back with rl_model_to"),
+                          "decoding a model on the device is refused: %s", rl_last_error());
+                RLT_CHECK(rl_model_to(&teacher, NULL) == RL_OK && teacher.dev == NULL, "and it comes back");
+                if (rl_student_from_teacher(&st, &teacher, NULL) == RL_OK && rl_adamw_init(&opt, &st, RL_TRAIN_ALL) == RL_OK) {
+                    RLT_CHECK(rl_model_to(&st, dev) == RL_OK && rl_adamw_step(&opt, 1e-3, 1e-3) == -2.0 && strstr(rl_last_error(), "moments on cpu"),
+                              "an optimizer made on the host refuses parameters moved away: %s", rl_last_error());
+                    rl_adamw_free(&opt);
+                    rl_model_free(&st);
+                }
+            }
             rl_model_free(&teacher);
         }
         rlt_end();

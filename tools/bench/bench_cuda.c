@@ -28,6 +28,7 @@ static int envi(const char *k, int d) {
 static double time_step(rl_model *teacher, rl_model *student, rl_device *dev, rl_pool *pool, int stage, const rl_tokens *data,
                         int64_t B, int64_t T, int steps, int bf16, double *loss) {
     rl_adamw opt;
+    rl_ctx c; /* one context: its arenas (host and device) are reused step after step */
     int32_t *x = (int32_t *)malloc(sizeof(int32_t) * (size_t)(2 * B * T));
     double t0 = 0, dt = 0, norm = 0;
     int s, ok = 1;
@@ -36,19 +37,19 @@ static double time_step(rl_model *teacher, rl_model *student, rl_device *dev, rl
         free(x);
         return 0;
     }
+    rl_ctx_init(&c, pool);
+    c.bf16_dot = bf16 ? 2 : 0;
     for (s = 0; s <= steps && ok; s++) {
-        rl_ctx c;
         rl_tensor *L;
-        rl_ctx_init(&c, pool);
-        c.bf16_dot = bf16 ? 2 : 0;
+        rl_ctx_reset(&c);
         if (s == 1) t0 = now();
         L = rl_to(&c, rl__stage_loss(&c, student, teacher, stage, data->ids + s * B * (T + 1), B, T, x, x + B * T, NULL), NULL);
         ok = L && rl_backward(&c, L) == RL_OK && (norm = rl_adamw_step(&opt, 1e-5, 1e-5)) >= 0; /* the norm waits for the device */
         if (ok) *loss = rl_f32(L)[0];
         else fprintf(stderr, "bench_cuda: stage %d on %s: %s\n", stage, rl_device_name(dev), rl_last_error());
-        rl_ctx_free(&c);
     }
     dt = now() - t0;
+    rl_ctx_free(&c);
     rl_adamw_free(&opt);
     free(x);
     return ok ? dt / steps : 0;
