@@ -3396,8 +3396,8 @@ static rl_tensor *rl__op_fail(rl_ctx *c, rl_status s, const char *fmt, ...) {
 
 /* ---- the device seam ----
    Where a tensor lives (t->dev) picks the code its ops run: on the host, the CPU code
-   rl__cpu_<entry> (at the end of this section; called directly, so that a program links
-   only the ops it uses); on a device, the entry of that device's table (its twins, see
+   rl__cpu_<entry> (just before the ops; called directly, so that a program links only
+   the ops it uses); on a device, the entry of that device's table (its twins, see
    rl_device_cuda). An op checks that its inputs share one place (rl__bad_on) and runs each
    piece of arithmetic as RL__ON(c, place, what, entry, arguments...). */
 /* After an error the entry is not called (a gradient buffer may be missing): RL__SKIP */
