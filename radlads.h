@@ -3574,13 +3574,6 @@ RLDEF rl_status rl_backward(rl_ctx *c, rl_tensor *loss) {
 #endif
 
 /* Checks shared by the ops. */
-static int rl__bad(rl_ctx *c, const rl_tensor *a) {
-    if (c->prof) rl__prof_boundary(c);
-    if (a && a->dev && !c->err)
-        rl__op_fail(c, RL_ERR_UNSUPPORTED, "%s is on %s, and this op runs on the CPU only so far (radlads_cuda.cu has no twin of it yet): move the tensor with rl_to(ctx, t, NULL)",
-                    a->name ? a->name : "a tensor", rl_device_name(a->dev));
-    return !a || c->err || (a->dtype != RL_F32 && (rl__op_fail(c, RL_ERR_ARG, "%s: activation must be F32", a->name ? a->name : "tensor"), 1));
-}
 /* rl__bad for the ops with a device twin: a must live on d, the place of the op's first input */
 static int rl__bad_on(rl_ctx *c, const rl_tensor *a, const rl_device *d) {
     if (c->prof) rl__prof_boundary(c);
@@ -3588,6 +3581,13 @@ static int rl__bad_on(rl_ctx *c, const rl_tensor *a, const rl_device *d) {
         rl__op_fail(c, RL_ERR_ARG, "%s is on %s, the op's other inputs on %s: move it with rl_to", a->name ? a->name : "a tensor",
                     rl_device_name(a->dev), rl_device_name(d));
     return !a || c->err || (a->dtype != RL_F32 && (rl__op_fail(c, RL_ERR_ARG, "%s: activation must be F32", a->name ? a->name : "tensor"), 1));
+}
+/* the input checks of an op that runs on the host only */
+static int rl__bad(rl_ctx *c, const rl_tensor *a) {
+    if (a && a->dev && !c->err)
+        rl__op_fail(c, RL_ERR_UNSUPPORTED, "%s is on %s, and this op runs on the CPU only so far (radlads_cuda.cu has no twin of it yet): move the tensor with rl_to(ctx, t, NULL)",
+                    a->name ? a->name : "a tensor", rl_device_name(a->dev));
+    return rl__bad_on(c, a, NULL);
 }
 static int rl__same(rl_ctx *c, const char *op, const rl_tensor *a, const rl_tensor *b) {
     if (a->n != b->n || rl_cols(a) != rl_cols(b)) {
@@ -3667,7 +3667,7 @@ typedef struct rl__rows_arg {
     const float *x, *w, *g, *b;
     int64_t C;
     float eps;
-    int fn;
+    int fn; /* the function (unary; -1 swiglu), log-space (softmax) or the groups (groupnorm) */
 } rl__rows_arg;
 static void rl__rmsnorm_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     const rl__rows_arg *a = (const rl__rows_arg *)ctx;
@@ -5438,21 +5438,28 @@ static rl_tensor *rl__state_like(rl_ctx *c, rl_device *d, int64_t B, int64_t H, 
 }
 
 #ifdef RADLADS_CUDA
+/* node n's inputs x[0..5] (NULL past them) and the gradients d[0..6] wanted (else NULL);
+   returns its initial state (NULL: zeros) */
+static const float *rl__scan_ptrs(const rl__node *n, const float **x, float **d) {
+    int q, nin = n->i[0] == 6 ? 5 : 7;
+    for (q = 0; q < 7; q++) {
+        if (q < 6) x[q] = q < nin - 1 ? rl_f32(n->in[q]) : NULL;
+        d[q] = q < nin && rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
+    }
+    return n->in[nin - 1] ? rl_f32(n->in[nin - 1]) : NULL;
+}
 /* The scan on the GPU (radlads_cuda.cu). Forward: y, the final state and, when a gradient
    will be needed, the kept states into j->ck (so that a CPU backward can still follow).
    Backward: gradients accumulated like the CPU tasks'. 1 = done; 0 = not done, nothing
    written, run the CPU tasks. A failure while copying gradients back (-3: partly written)
    is an error of the op instead, as falling back would add them twice. */
 static int rl__scan_cuda(rl_ctx *c, rl__node *n, rl__scan_job *j, int bwd) {
-    const int kind = n->i[0], nin = kind == 6 ? 5 : 7, H = (int)j->H, KVH = (int)j->KVH, N = (int)j->N;
-    const float *x[7], *st = n->in[nin - 1] ? rl_f32(n->in[nin - 1]) : NULL;
+    const int kind = n->i[0], H = (int)j->H, KVH = (int)j->KVH, N = (int)j->N;
+    const float *x[6], *st;
     float *d[7];
-    int q, rc;
+    int rc;
     if (!c->use_cuda || !rl_cuda_available()) return 0;
-    for (q = 0; q < 7; q++) {
-        x[q] = q < nin - 1 ? rl_f32(n->in[q]) : NULL;
-        d[q] = q < nin && rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
-    }
+    st = rl__scan_ptrs(n, x, d);
     if (!bwd && kind == 6)
         rc = rl_cuda_wkv6_forward_host(j->B, j->T, H, KVH, N, x[0], x[1], x[2], x[3], st, rl_f32(n->out), rl_f32(n->out2), j->ck);
     else if (!bwd)
@@ -5476,15 +5483,11 @@ static int rl__scan_cuda(rl_ctx *c, rl__node *n, rl__scan_job *j, int bwd) {
    device memory; gradients accumulated like the CPU tasks' */
 static int rl__cuda_scan(rl_ctx *c, rl__node *n, int bwd) {
     const rl__scan_job *j = (const rl__scan_job *)(void *)n->aux;
-    const int kind = (int)n->i[0], nin = kind == 6 ? 5 : 7, H = (int)j->H, N = (int)j->N;
-    const float *x[6], *st = n->in[nin - 1] ? rl_f32(n->in[nin - 1]) : NULL;
+    const int kind = (int)n->i[0], H = (int)j->H, N = (int)j->N;
+    const float *x[6], *st;
     float *d[7];
-    int q;
     RL__UNUSED(c);
-    for (q = 0; q < 7; q++) {
-        if (q < 6) x[q] = q < nin - 1 ? rl_f32(n->in[q]) : NULL;
-        d[q] = q < nin && rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
-    }
+    st = rl__scan_ptrs(n, x, d);
     if (!bwd && kind == 6)
         return rl_cuda_wkv6_forward(j->B, j->T, H, (int)j->KVH, N, x[0], x[1], x[2], x[3], st, rl_f32(n->out), rl_f32(n->out2), j->ck);
     if (!bwd)
