@@ -489,6 +489,8 @@ int rl_cuda_adamw(void *q, float *p, float *g, float *m, float *v, int64_t n, fl
 int rl_cuda_attention(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int H, int KVH, int d);
 int rl_cuda_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K, const float *V,
                           const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
+int rl_cuda_attention_cache(void *q, float *y, const float *Q, const float *K, const float *V, int64_t T, int64_t pos0, int H, int KVH,
+                            int d);
 #endif
 
 /* A sequence mixer: the teacher's softmax attention, or a RAD-RWKV6/7 student mixer that
@@ -666,6 +668,7 @@ typedef struct rl_state {
     int64_t s_n, shift_n;        /* floats per RWKV state and shift buffer */
     float **k, **v;              /* attention: [max_ctx, KVH*N] each */
     float **S, **shift;          /* RWKV: [H, N, N] and [C] */
+    rl_device *dev;              /* where the buffers live: the model's place at rl_state_init */
 } rl_state;
 RLDEF rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx);
 RLDEF void rl_state_reset(rl_state *s);
@@ -1700,6 +1703,9 @@ typedef struct rl__ops {
     int (*attention)(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int H, int KVH, int d);
     int (*attention_bwd)(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K, const float *V,
                          const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
+    /* decoding: T new queries of one sequence at positions pos0.. against the cache's rows
+       0 .. pos0+t of K, V [pos0+T, KVH*d] (no gradient) */
+    int (*attention_cache)(void *q, float *y, const float *Q, const float *K, const float *V, int64_t T, int64_t pos0, int H, int KVH, int d);
     /* the RWKV scans of section 4a, forward (bwd 0) or backward, given the node of rl_wkv6 /
        rl_wkv7 (its inputs, outputs and rl__scan_job: shapes, kept states) */
     int (*scan)(rl_ctx *c, rl__node *n, int bwd);
@@ -3459,6 +3465,25 @@ static void *rl__alloc_on(rl_ctx *c, rl_device *d, size_t bytes, int zero) {
 }
 static void *rl__zalloc_on(rl_ctx *c, rl_device *d, size_t bytes) { return rl__alloc_on(c, d, bytes, 1); }
 
+/* t's values on the host: its own, or a copy from its device in the context's arena (NULL
+   after failing the context); rl__item: the first one (a loss), NaN on failure */
+RL__INTERN const float *rl__host_f32(rl_ctx *c, const rl_tensor *t) {
+    float *h;
+    if (!t || !t->dev) return t ? rl_f32(t) : NULL;
+    h = (float *)rl__alloc_on(c, NULL, sizeof(float) * (size_t)t->n, 0);
+    return h && rl__copy(c, h, NULL, t->data, t->dev, sizeof(float) * (size_t)t->n) ? h : NULL;
+}
+RL__INTERN float rl__item(rl_ctx *c, const rl_tensor *t) {
+    const float *h = rl__host_f32(c, t);
+    return h ? h[0] : NAN;
+}
+/* memory of its own (not an arena's) on d: the host's malloc, or the device's */
+RL__INTERN void *rl__dev_alloc(rl_device *d, size_t bytes) { return d ? d->ops->alloc(bytes) : RL_MALLOC(bytes); }
+RL__INTERN void rl__dev_free(rl_device *d, void *p) {
+    if (d && p) d->ops->free(p);
+    else RL_FREE(p);
+}
+
 /* A tensor of the context (zeroed) on d */
 static rl_tensor *rl__new_on(rl_ctx *c, rl_device *d, int ndim, const int64_t *shape) {
     rl_tensor *t = (rl_tensor *)rl_arena_alloc(&c->arena, sizeof *t);
@@ -4517,6 +4542,15 @@ RL__BWD int rl__cpu_attention_bwd(void *q, float *gq, float *gk, float *gv, cons
                                  const float *V, const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d) {
     return rl__cpu_attention_run(q, (float *)y, (float *)lse, Q, K, V, B, T, H, KVH, d, gy, gq, gk, gv);
 }
+static int rl__cpu_attention_cache(void *q, float *y, const float *Q, const float *K, const float *V, int64_t T, int64_t pos0, int H,
+                                   int KVH, int d) {
+    rl__attn_job j;
+    memset(&j, 0, sizeof j);
+    j.q = Q; j.k = K; j.v = V; j.o = y;
+    j.B = 1; j.T = T; j.pos0 = pos0; j.H = H; j.KVH = KVH; j.d = d;
+    if (!rl__attn_run((rl_pool *)q, &j, 0)) return (int)rl__fail(RL_ERR_NOMEM, "out of memory for scratch");
+    return 0;
+}
 
 RL__BWD void rl__attention_bwd(rl_ctx *c, rl__node *n) {
     int64_t T = n->i[0], H = n->i[1];
@@ -4828,7 +4862,7 @@ static const rl__ops rl__cuda_ops = {
     rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
     rl_cuda_l2norm, rl_cuda_l2norm_bwd, rl_cuda_groupnorm, rl_cuda_groupnorm_bwd, rl_cuda_softmax, rl_cuda_softmax_bwd,
     rl_cuda_cross_entropy, rl_cuda_cross_entropy_bwd, rl_cuda_kl_div, rl_cuda_kl_div_bwd, rl_cuda_l2_dist, rl_cuda_l2_dist_bwd,
-    rl_cuda_attention, rl_cuda_attention_bwd, rl__cuda_scan, rl_cuda_sumsq, rl__cuda_adamw,
+    rl_cuda_attention, rl_cuda_attention_bwd, rl_cuda_attention_cache, rl__cuda_scan, rl_cuda_sumsq, rl__cuda_adamw,
 };
 static rl_device rl__cuda_device = {&rl__cuda_ops, NULL};
 RLDEF rl_device *rl_device_cuda(void) {
@@ -5895,17 +5929,17 @@ static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, in
     if (!io || !io->kcache || !q || !k || !v) {
         y = rl_attention(c, q, k, v, T, (int)g->H, (int)g->KVH);
     } else {
-        rl__attn_job j; /* decoding: the T new rows of k and v go to the cache at pos0; query t attends to rows 0 .. pos0+t */
+        /* decoding: the T new rows of k and v go to the cache at pos0 (where the model is);
+           query t attends to rows 0 .. pos0+t */
         int64_t Ck = g->KVH * g->N;
+        size_t bytes = sizeof(float) * (size_t)(T * Ck);
         if (rl_rows(x) != T || pos0 + T > io->cache_cap)
             return rl__op_fail(c, RL_ERR_ARG, "attention cache: one sequence of %lld tokens at %lld exceeds %lld", (long long)T, (long long)pos0, (long long)io->cache_cap);
-        memcpy(io->kcache + pos0 * Ck, rl_f32(k), sizeof(float) * (size_t)(T * Ck));
-        memcpy(io->vcache + pos0 * Ck, rl_f32(v), sizeof(float) * (size_t)(T * Ck));
-        if (!(y = rl__like(c, q))) return NULL;
-        memset(&j, 0, sizeof j);
-        j.q = rl_f32(q); j.k = io->kcache; j.v = io->vcache; j.o = rl_f32(y);
-        j.B = 1; j.T = T; j.pos0 = pos0; j.H = g->H; j.KVH = g->KVH; j.d = g->N;
-        if (!rl__attn_run(c->pool, &j, 0)) return rl__op_fail(c, RL_ERR_NOMEM, "attention cache: out of memory for scratch");
+        if (!rl__copy(c, io->kcache + pos0 * Ck, k->dev, rl_f32(k), k->dev, bytes) ||
+            !rl__copy(c, io->vcache + pos0 * Ck, v->dev, rl_f32(v), v->dev, bytes) || !(y = rl__like(c, q)) ||
+            !RL__ON(c, q->dev, "attention cache", attention_cache, rl_f32(y), rl_f32(q), io->kcache, io->vcache, T, pos0, (int)g->H,
+                    (int)g->KVH, (int)g->N))
+            return NULL;
     }
     return rl_linear(c, y, &m->o_w, NULL);
 }
@@ -6364,6 +6398,37 @@ RLDEF rl_status rl_model_to(rl_model *m, rl_device *d) {
     return mv.st;
 }
 
+/* The host views of a model on a device: rl_model_to keeps each parameter's host tensor in
+   m->host (in rl_model_params' order), so what reads or writes values on the host
+   (checkpoints, save) works on those views; rl__model_sync first brings the trainable ones
+   (those with a gradient; frozen ones never change) down from the device (kind 2) or, after
+   they were written on the host, up to it (kind 1). On the host both are the model itself. */
+typedef struct { rl_model *m; int64_t i; int kind; void (*fn)(void *, const char *, rl_tensor *); void *u; rl_status st; } rl__hview;
+static void rl__hview_fn(void *u, const char *name, rl_tensor *t) {
+    rl__hview *h = (rl__hview *)u;
+    rl_tensor *v = h->m->dev ? &h->m->host[h->i++] : t;
+    size_t bytes = (size_t)t->n * (t->dtype == RL_F32 ? sizeof(float) : sizeof(uint16_t));
+    if (h->fn) h->fn(h->u, name, v);
+    else if (h->st == RL_OK && t->dev && t->grad && t->dev->ops->copy(h->kind == 1 ? t->data : v->data, h->kind == 1 ? v->data : t->data, bytes, h->kind))
+        h->st = rl__fail(RL_ERR_STATE, "%s: copying %s %s: %s", name, h->kind == 1 ? "to" : "from", rl_device_name(t->dev), t->dev->ops->last_error());
+}
+static void rl__params_host(rl_model *m, void (*fn)(void *, const char *, rl_tensor *), void *u) {
+    rl__hview h;
+    memset(&h, 0, sizeof h);
+    h.m = m;
+    h.fn = fn;
+    h.u = u;
+    rl_model_params(m, rl__hview_fn, &h);
+}
+static rl_status rl__model_sync(rl_model *m, int kind) {
+    rl__hview h;
+    memset(&h, 0, sizeof h);
+    h.m = m;
+    h.kind = kind;
+    if (m->dev) rl_model_params(m, rl__hview_fn, &h);
+    return h.st;
+}
+
 /* 1 (after setting the error) if m is on a device: for what runs on the host only so far */
 static int rl__on_device(const rl_model *m, const char *what) {
     if (!m || !m->dev) return 0;
@@ -6424,11 +6489,12 @@ static rl_tensor *rl__forward(rl_ctx *c, rl_model *m, const int32_t *ids, const 
             ss[1] = C;
             st2[1] = rl_wrap(s->shift[l], RL_F32, 2, ss, 0);
             io.shift_in = &st2[1];
+            st2[0].dev = st2[1].dev = s->dev;
         }
         a = rl_mixer_forward(c, &b->mix, h, o->T, o->pos0, &io);
         if (b->mix.cfg.kind == RL_MIXER_RWKV7 && b->mix.cfg.layer == 0) v_first = io.v_first;
-        if (s && io.state_out) memcpy(s->S[l], io.state_out->data, sizeof(float) * (size_t)(H * N * N));
-        if (s && io.shift_out) memcpy(s->shift[l], io.shift_out->data, sizeof(float) * (size_t)C);
+        if (s && io.state_out) rl__copy(c, s->S[l], s->dev, io.state_out->data, io.state_out->dev, sizeof(float) * (size_t)(H * N * N));
+        if (s && io.shift_out) rl__copy(c, s->shift[l], s->dev, io.shift_out->data, io.shift_out->dev, sizeof(float) * (size_t)C);
         if (o->attn_in) o->attn_in[l] = h;
         if (o->attn_out) o->attn_out[l] = a;
         x = rl_add(c, x, a);
@@ -7167,13 +7233,24 @@ static void rl__ck_add(rl__ck_ctx *k, const char *name, const rl_tensor *t, cons
 static void rl__zero_grad_fn(void *u, const char *name, rl_tensor *t) {
     RL__UNUSED(u);
     RL__UNUSED(name);
-    if (t->grad) memset(t->grad, 0, sizeof(float) * (size_t)t->n);
+    if (t->grad && t->dev) (void)t->dev->ops->zero(t->grad, sizeof(float) * (size_t)t->n);
+    else if (t->grad) memset(t->grad, 0, sizeof(float) * (size_t)t->n);
 }
 static void rl__ck_param(void *u, const char *name, rl_tensor *t) { rl__ck_add((rl__ck_ctx *)u, name, t, t->data); }
+/* n floats of an optimizer's moments, on the host: where they are, or a copy from its device */
+static const float *rl__moment_host(rl__ck_ctx *k, const rl_adamw *o, const float *x, int64_t n) {
+    rl_device *d = o->dev_mem.dev;
+    float *h;
+    if (!d || k->st) return x;
+    if (!(h = (float *)rl_arena_alloc(k->names, sizeof(float) * (size_t)n))) k->st = rl__fail(RL_ERR_NOMEM, "checkpoint: out of memory");
+    else if (d->ops->copy(h, x, sizeof(float) * (size_t)n, 2)) k->st = rl__fail(RL_ERR_STATE, "checkpoint: moments from %s: %s", rl_device_name(d), d->ops->last_error());
+    return h;
+}
 
 /* ---- hardening: finite weights, the run's identity, stale temporary files, the csv log ---- */
 
-/* The first parameter holding a NaN or Inf (F32 parameters; frozen BF16 ones are the teacher's). */
+/* The first parameter holding a NaN or Inf (F32 parameters; frozen BF16 ones are the teacher's);
+   of a model on a device, in its host views (after rl__model_sync). */
 typedef struct { const char *bad; char name[160]; } rl__finite_ctx;
 static void rl__finite_fn(void *u, const char *name, rl_tensor *t) {
     rl__finite_ctx *f = (rl__finite_ctx *)u;
@@ -7190,7 +7267,7 @@ static void rl__finite_fn(void *u, const char *name, rl_tensor *t) {
 static const char *rl__nonfinite_param(rl_model *m, char *out, size_t n) {
     rl__finite_ctx f;
     memset(&f, 0, sizeof f);
-    rl_model_params(m, rl__finite_fn, &f);
+    rl__params_host(m, rl__finite_fn, &f);
     if (!f.bad) return NULL;
     snprintf(out, n, "%s", f.name);
     return out;
@@ -7337,17 +7414,18 @@ static rl_status rl__write_checkpoint(const char *path, rl_model *m, const rl_ad
     const char *meta[15], *all[2 * RL__ID_MAX + 16];
     rl_status st;
     int i, n_meta;
+    if ((st = rl__model_sync(m, 2)) != RL_OK) return st; /* a model on a device: its values come down first */
     if (rl__nonfinite_param(m, nm, sizeof nm)) /* never replace a good checkpoint with a broken one */
         return rl__fail(RL_ERR_STATE, "%s: not written: parameter %s holds NaN or Inf", path, nm);
     memset(&k, 0, sizeof k);
-    rl_arena_init(&names, 1 << 20);
+    rl_arena_init(&names, 1 << 20); /* the names, and the moments of a device staged on the host */
     k.names = &names;
-    rl_model_params(m, rl__ck_param, &k);
-    for (i = 0; o && i < o->n; i++) {
+    rl__params_host(m, rl__ck_param, &k);
+    for (i = 0; o && i < o->n && !k.st; i++) {
         snprintf(nm, sizeof nm, "optim.m.%s", o->names[i]);
-        rl__ck_add(&k, nm, o->p[i], o->m[i]);
+        rl__ck_add(&k, nm, o->p[i], rl__moment_host(&k, o, o->m[i], o->p[i]->n));
         snprintf(nm, sizeof nm, "optim.v.%s", o->names[i]);
-        rl__ck_add(&k, nm, o->p[i], o->v[i]);
+        rl__ck_add(&k, nm, o->p[i], rl__moment_host(&k, o, o->v[i], o->p[i]->n));
     }
     snprintf(buf[0], sizeof buf[0], "%d", stage);
     snprintf(buf[1], sizeof buf[1], "%lld", (long long)step);
@@ -7380,6 +7458,20 @@ static void rl__ck_load_param(void *u, const char *name, rl_tensor *t) {
     if (l->s == RL_OK) l->s = rl_st_read_f32(l->st, name, rl_f32(t), t->ndim, t->shape);
 }
 
+/* an optimizer's moment (like parameter p) from a checkpoint into x: on the host, or through a
+   host copy onto the optimizer's device */
+static rl_status rl__read_moment(const rl_st *st, const char *name, const rl_adamw *o, float *x, const rl_tensor *p) {
+    rl_device *d = o->dev_mem.dev;
+    float *h = d ? (float *)RL_MALLOC(sizeof(float) * (size_t)p->n) : x;
+    rl_status s;
+    if (!h) return rl__fail(RL_ERR_NOMEM, "%s: out of memory", name);
+    s = rl_st_read_f32(st, name, h, p->ndim, p->shape);
+    if (s == RL_OK && d && d->ops->copy(x, h, sizeof(float) * (size_t)p->n, 1))
+        s = rl__fail(RL_ERR_STATE, "%s: copying to %s: %s", name, rl_device_name(d), d->ops->last_error());
+    if (d) RL_FREE(h);
+    return s;
+}
+
 static rl_status rl__load_checkpoint(const char *path, rl_model *m, rl_adamw *o, int stage, int64_t *step) {
     rl_st st;
     rl__ld_ctx l;
@@ -7410,12 +7502,13 @@ static rl_status rl__load_checkpoint(const char *path, rl_model *m, rl_adamw *o,
     o->step = k_adam;
     l.st = &st;
     l.s = RL_OK;
-    rl_model_params(m, rl__ck_load_param, &l);
+    rl__params_host(m, rl__ck_load_param, &l);
+    if (l.s == RL_OK) l.s = rl__model_sync(m, 1); /* a model on a device: the values go up */
     for (i = 0; i < o->n && l.s == RL_OK; i++) {
         snprintf(nm, sizeof nm, "optim.m.%s", o->names[i]);
-        l.s = rl_st_read_f32(&st, nm, o->m[i], o->p[i]->ndim, o->p[i]->shape);
+        l.s = rl__read_moment(&st, nm, o, o->m[i], o->p[i]);
         snprintf(nm, sizeof nm, "optim.v.%s", o->names[i]);
-        if (l.s == RL_OK) l.s = rl_st_read_f32(&st, nm, o->v[i], o->p[i]->ndim, o->p[i]->shape);
+        if (l.s == RL_OK) l.s = rl__read_moment(&st, nm, o, o->v[i], o->p[i]);
     }
     rl_st_close(&st);
     return l.s;
@@ -7550,38 +7643,42 @@ RL__INTERN rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int st
 /* ---- step 1, one layer at a time ---- */
 
 /* The teacher's mixer input and output at layer l (and the input of layer 0), computed
-   without keeping the earlier layers: the residual stream lives in xbuf and the arena is
-   rewound after every layer. Results are copied to in_l, out_l, in_0 ([B*T, C] each). */
+   without keeping the earlier layers: the residual stream lives in xbuf and the arenas are
+   rewound after every layer. Results are copied to in_l, out_l, in_0 ([B*T, C] each). The
+   buffers are where the teacher is. */
 RL__INTERN rl_status rl__teacher_layer_io(rl_ctx *c, rl_model *t, const int32_t *ids, int64_t R, int64_t T, int64_t l, float *xbuf,
                                           float *in_l, float *out_l, float *in_0) {
     int64_t C = t->cfg.hidden_size, j, s2[2];
-    rl_arena_mark_t mk;
+    size_t bytes = sizeof(float) * (size_t)(R * C);
+    rl_device *d = t->dev;
+    rl_arena_mark_t mk, dmk;
     rl_tensor *x;
     s2[0] = R;
     s2[1] = C;
     rl_no_grad_push(c);
     mk = rl_arena_mark(&c->arena);
-    if (!(x = rl_embedding(c, ids, R, &t->embed))) goto fail;
-    memcpy(xbuf, x->data, sizeof(float) * (size_t)(R * C));
+    dmk = rl_arena_mark(&c->dev_arena);
+    if (!(x = rl_embedding(c, ids, R, &t->embed)) || !rl__copy(c, xbuf, d, x->data, d, bytes)) goto fail;
     for (j = 0; j <= l; j++) {
         rl_block *b = &t->blocks[j];
         rl_tensor xt = rl_wrap(xbuf, RL_F32, 2, s2, 0), *h, *a, *y;
+        xt.dev = d;
         rl_arena_reset(&c->arena, mk);
+        rl_arena_reset(&c->dev_arena, dmk);
         h = rl_rmsnorm(c, &xt, &b->ln1, t->cfg.rms_eps);
         a = rl_mixer_forward(c, &b->mix, h, T, 0, NULL);
         if (!a) goto fail;
-        if (j == 0 && in_0) memcpy(in_0, h->data, sizeof(float) * (size_t)(R * C));
+        if (j == 0 && in_0 && !rl__copy(c, in_0, d, h->data, d, bytes)) goto fail;
         if (j == l) {
-            memcpy(in_l, h->data, sizeof(float) * (size_t)(R * C));
-            memcpy(out_l, a->data, sizeof(float) * (size_t)(R * C));
+            if (!rl__copy(c, in_l, d, h->data, d, bytes) || !rl__copy(c, out_l, d, a->data, d, bytes)) goto fail;
             break;
         }
         y = rl_add(c, &xt, a);
         y = rl_add(c, y, rl__mlp(c, b, rl_rmsnorm(c, y, &b->ln2, t->cfg.rms_eps)));
-        if (!y) goto fail;
-        memcpy(xbuf, y->data, sizeof(float) * (size_t)(R * C));
+        if (!y || !rl__copy(c, xbuf, d, y->data, d, bytes)) goto fail;
     }
     rl_arena_reset(&c->arena, mk);
+    rl_arena_reset(&c->dev_arena, dmk);
     rl_no_grad_pop(c);
     return RL_OK;
 fail:
@@ -7707,9 +7804,9 @@ static rl_status rl__whole_micro(rl__run *r, int64_t s, int64_t k, double *loss_
             loss = rl__stage_loss(c, r->s, NULL, 3, r->win, 1, len, r->x, r->y, r->carry);
             if (loss) loss = rl_scale(c, loss, (float)len / (float)(o->ctx * o->batch));
             if (!loss || (st = rl_backward(c, loss)) != RL_OK) return c->err ? c->err : st ? st : RL_ERR_STATE;
-            *loss_sum += rl_f32(loss)[0];
+            *loss_sum += rl__item(c, loss);
         }
-        return RL_OK;
+        return c->err;
     }
     for (b = 0; b < r->mb; b++)
         memcpy(r->win + b * (o->ctx + 1), rl_loader_train(&r->L, (uint64_t)(s * o->batch + k + b)), sizeof(int32_t) * (size_t)(o->ctx + 1));
@@ -7717,8 +7814,8 @@ static rl_status rl__whole_micro(rl__run *r, int64_t s, int64_t k, double *loss_
     loss = rl__stage_loss(c, r->s, r->t, o->stage, r->win, r->mb, o->ctx, r->x, r->y, NULL);
     if (loss) loss = rl_scale(c, loss, (float)r->mb / (float)o->batch); /* mean over the batch */
     if (!loss || (st = rl_backward(c, loss)) != RL_OK) return c->err ? c->err : st ? st : RL_ERR_STATE;
-    *loss_sum += rl_f32(loss)[0];
-    return RL_OK;
+    *loss_sum += rl__item(c, loss);
+    return c->err;
 }
 static rl_status rl__whole_save(rl__run *r, int64_t g) {
     return rl__save_checkpoint(r->o->checkpoint, r->s, &r->opt, r->o->stage, g, g * r->tps, &r->id);
@@ -7742,9 +7839,10 @@ static rl_status rl__lw_setup(rl__run *r) {
     r->phases = r->s->cfg.n_layers;
     r->per_call = r->mb;
     rl__id_add(&r->id, "layerwise", "1");
-    r->buf = (float *)RL_MALLOC(sizeof(float) * (size_t)(4 * R * C));
+    r->buf = (float *)rl__dev_alloc(r->s->dev, sizeof(float) * (size_t)(4 * R * C)); /* where the models are */
     r->x = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)R);
-    return r->buf && r->x ? RL_OK : rl__fail(RL_ERR_NOMEM, "stage 1 layerwise: out of memory");
+    return r->buf && r->x ? RL_OK : rl__fail(RL_ERR_NOMEM, "stage 1 layerwise: out of memory%s%s", r->s->dev ? " on " : "",
+                                             r->s->dev ? rl_device_name(r->s->dev) : "");
 }
 /* the layers done (radlads.layer_done; none in a checkpoint of a whole step 1) and the step
    inside the next one, with that layer's optimizer when it is under way */
@@ -7796,6 +7894,7 @@ static rl_status rl__lw_micro(rl__run *r, int64_t s, int64_t k, double *loss_sum
     hin = rl_wrap(buf + R * C, RL_F32, 2, s2, 0);
     tout = rl_wrap(buf + 2 * R * C, RL_F32, 2, s2, 0);
     h0 = rl_wrap(buf + 3 * R * C, RL_F32, 2, s2, 0);
+    hin.dev = tout.dev = h0.dev = r->s->dev;
     memset(&io, 0, sizeof io);
     if (m->cfg.kind == RL_MIXER_RWKV7 && l > 0) { /* v_first from the student's layer 0, no gradient */
         rl_mixer_io io0;
@@ -7808,8 +7907,8 @@ static rl_status rl__lw_micro(rl__run *r, int64_t s, int64_t k, double *loss_sum
     ys = rl_mixer_forward(c, m, &hin, T, 0, &io);
     loss = rl_scale(c, rl_l2_dist(c, ys, &tout), (float)r->mb / (float)o->batch);
     if (!loss || (st = rl_backward(c, loss)) != RL_OK) return c->err ? c->err : st ? st : RL_ERR_STATE;
-    *loss_sum += rl_f32(loss)[0];
-    return RL_OK;
+    *loss_sum += rl__item(c, loss);
+    return c->err;
 }
 static rl_status rl__lw_save(rl__run *r, int64_t g) {
     int64_t within = g % r->steps;
@@ -7822,7 +7921,7 @@ static rl_status rl__lw_save(rl__run *r, int64_t g) {
     return rl__write_checkpoint(r->o->checkpoint, r->s, within && r->opt_phase >= 0 ? &r->opt : NULL, 1, within, g * r->tps, extra, &r->id);
 }
 static void rl__lw_cleanup(rl__run *r) {
-    RL_FREE(r->buf);
+    rl__dev_free(r->s->dev, r->buf);
     RL_FREE(r->x);
 }
 static const rl__stage_kind rl__stage_layerwise = {rl__lw_setup, rl__lw_phase, rl__lw_resume, rl__lw_micro, rl__lw_save, rl__lw_cleanup};
@@ -7946,9 +8045,11 @@ out:
 RLDEF rl_status rl_train_stage(rl_ctx *c, rl_model *student, rl_model *teacher, const rl_tokens *data, const rl_stage_opts *o) {
     rl__run r;
     int64_t mb = o->micro_batch > 0 ? o->micro_batch : 1;
-    if (rl__on_device(student, "train") || rl__on_device(teacher, "train")) return RL_ERR_UNSUPPORTED;
     if (o->stage < 1 || o->stage > 3) return rl__fail(RL_ERR_ARG, "train: stage must be 1, 2 or 3");
     if (o->stage < 3 && !teacher) return rl__fail(RL_ERR_ARG, "train: stage %d needs the teacher", o->stage);
+    if (o->stage < 3 && teacher->dev != student->dev)
+        return rl__fail(RL_ERR_ARG, "train: stage %d: the student is on %s but the teacher on %s: move both with rl_model_to", o->stage,
+                        rl_device_name(student->dev), rl_device_name(teacher->dev));
     if (o->ctx < 1 || o->batch < 1 || o->micro_batch < 0 || o->tokens < 0 || o->ckpt_every < 0 || o->chunk < 0 || o->max_steps < 0)
         return rl__fail(RL_ERR_ARG, "train: stage %d: ctx %lld and batch %lld must be at least 1; micro_batch %lld, tokens %lld, ckpt_every %lld, "
                         "chunk %lld and max_steps %lld must not be negative", o->stage, (long long)o->ctx, (long long)o->batch,
@@ -7985,7 +8086,7 @@ RLDEF rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir)
     int64_t l;
     int n = 0, i, hyb6;
     rl_status st;
-    if (rl__on_device(m, dir)) return RL_ERR_UNSUPPORTED;
+    if ((st = rl__model_sync(m, 2)) != RL_OK) return st; /* a model on a device: its values come down first */
     if (rl__nonfinite_param(m, path, sizeof path)) /* a broken model is never written as a result */
         return rl__fail(RL_ERR_STATE, "%s: model not written: parameter %s holds NaN or Inf", dir, path);
     if ((st = rl__make_dir(dir)) != RL_OK) return st;
@@ -8046,7 +8147,7 @@ RLDEF rl_status rl_model_save(rl_model *m, const char *dir, const char *tok_dir)
     memset(&k, 0, sizeof k);
     rl_arena_init(&names, 1 << 20);
     k.names = &names;
-    rl_model_params(m, rl__ck_param, &k);
+    rl__params_host(m, rl__ck_param, &k);
     for (i = 0; i < k.n && !k.st; i++)
         if (k.e[i].data == NULL) k.st = rl__fail(RL_ERR_STATE, "save: %s has no data", k.e[i].name);
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
@@ -8371,7 +8472,6 @@ out:
 RLDEF rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx) {
     int64_t l, H = m->cfg.n_heads, N = m->cfg.head_dim, KV = m->cfg.n_kv_heads * N, C = m->cfg.hidden_size;
     memset(s, 0, sizeof *s);
-    if (rl__on_device(m, "decoding state")) return RL_ERR_UNSUPPORTED;
     s->n_layers = (int)m->cfg.n_layers;
     s->max_ctx = max_ctx;
     s->s_n = H * N * N;
@@ -8384,18 +8484,19 @@ RLDEF rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx) {
     s->shift = s->S + s->n_layers;
     for (l = 0; l < s->n_layers; l++) {
         if (m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION) {
-            s->k[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)(max_ctx * KV));
-            s->v[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)(max_ctx * KV));
+            s->k[l] = (float *)rl__dev_alloc(m->dev, sizeof(float) * (size_t)(max_ctx * KV));
+            s->v[l] = (float *)rl__dev_alloc(m->dev, sizeof(float) * (size_t)(max_ctx * KV));
             if (!s->k[l] || !s->v[l]) break;
         } else {
-            s->S[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)(H * N * N));
-            s->shift[l] = (float *)RL_MALLOC(sizeof(float) * (size_t)C);
+            s->S[l] = (float *)rl__dev_alloc(m->dev, sizeof(float) * (size_t)(H * N * N));
+            s->shift[l] = (float *)rl__dev_alloc(m->dev, sizeof(float) * (size_t)C);
             if (!s->S[l] || !s->shift[l]) break;
         }
     }
+    s->dev = m->dev;
     if (l < s->n_layers) {
         rl_state_free(s);
-        return rl__fail(RL_ERR_NOMEM, "state: out of memory for a context of %lld tokens", (long long)max_ctx);
+        return rl__fail(RL_ERR_NOMEM, "state: out of memory on %s for a context of %lld tokens", rl_device_name(m->dev), (long long)max_ctx);
     }
     rl_state_reset(s);
     return RL_OK;
@@ -8405,6 +8506,11 @@ RLDEF void rl_state_reset(rl_state *s) {
     int l;
     s->pos = 0;
     for (l = 0; l < s->n_layers; l++) {
+        if (s->dev) {
+            if (s->S[l]) (void)s->dev->ops->zero(s->S[l], sizeof(float) * (size_t)s->s_n);
+            if (s->shift[l]) (void)s->dev->ops->zero(s->shift[l], sizeof(float) * (size_t)s->shift_n);
+            continue;
+        }
         if (s->S[l]) memset(s->S[l], 0, sizeof(float) * (size_t)s->s_n);
         if (s->shift[l]) memset(s->shift[l], 0, sizeof(float) * (size_t)s->shift_n);
     }
@@ -8413,7 +8519,7 @@ RLDEF void rl_state_reset(rl_state *s) {
 RLDEF void rl_state_free(rl_state *s) {
     int l;
     if (!s->k) return;
-    for (l = 0; l < 4 * s->n_layers; l++) RL_FREE(s->k[l]);
+    for (l = 0; l < 4 * s->n_layers; l++) rl__dev_free(s->dev, s->k[l]);
     RL_FREE(s->k);
     memset(s, 0, sizeof *s);
 }
@@ -8422,8 +8528,10 @@ RLDEF rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t
     rl_forward_opts o;
     rl_tensor *y;
     int64_t V = m->cfg.vocab_size;
-    if (rl__on_device(m, "model step")) return RL_ERR_UNSUPPORTED;
     if (n < 1) return rl__fail(RL_ERR_ARG, "model step: no tokens");
+    if (s->dev != m->dev)
+        return rl__fail(RL_ERR_ARG, "model step: the model is on %s, its state on %s: make the state after rl_model_to", rl_device_name(m->dev),
+                        rl_device_name(s->dev));
     if (s->pos + n > s->max_ctx)
         return rl__fail(RL_ERR_ARG, "model step: %lld tokens at position %lld exceed the context of %lld tokens",
                         (long long)n, (long long)s->pos, (long long)s->max_ctx);
@@ -8435,8 +8543,7 @@ RLDEF rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t
     rl_no_grad_push(c);
     y = rl__forward(c, m, ids, &o, s);
     rl_no_grad_pop(c);
-    if (!y) return c->err ? c->err : RL_ERR_STATE;
-    memcpy(logits, rl_f32(y) + (n - 1) * V, sizeof(float) * (size_t)V);
+    if (!y || !rl__copy(c, logits, NULL, rl_f32(y) + (n - 1) * V, y->dev, sizeof(float) * (size_t)V)) return c->err ? c->err : RL_ERR_STATE;
     s->pos += n;
     return RL_OK;
 }
@@ -8520,7 +8627,7 @@ RLDEF rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t 
     int64_t i, n, *idx, scored = 0;
     double sum = 0;
     rl_forward_opts fo;
-    rl_status st = rl__on_device(m, "eval") ? RL_ERR_UNSUPPORTED : rl_eval_windows(L, max_windows, &idx, &n);
+    rl_status st = rl_eval_windows(L, max_windows, &idx, &n);
     if (st) return st;
     memset(&fo, 0, sizeof fo);
     fo.B = 1;
@@ -8533,11 +8640,11 @@ RLDEF rl_status rl_eval_ppl(rl_ctx *c, rl_model *m, const rl_loader *L, int64_t 
         lg = rl_model_forward(c, m, w, &fo);
         ce = rl_cross_entropy(c, lg, w + 1);
         rl_no_grad_pop(c);
-        if (!ce) {
+        sum += (double)rl__item(c, ce) * (double)fo.T;
+        if (!ce || c->err) {
             RL_FREE(idx);
-            return c->err;
+            return c->err ? c->err : RL_ERR_STATE;
         }
-        sum += (double)rl_f32(ce)[0] * (double)fo.T;
         scored += fo.T;
     }
     RL_FREE(idx);
@@ -8550,13 +8657,16 @@ RLDEF rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher,
     int64_t i, t, v, n, *idx, V = student->cfg.vocab_size, agree = 0, scored = 0;
     double sum = 0;
     rl_forward_opts fo;
-    rl_status st = rl__on_device(student, "eval") || rl__on_device(teacher, "eval") ? RL_ERR_UNSUPPORTED : rl_eval_windows(L, max_windows, &idx, &n);
+    rl_status st = student->dev != teacher->dev ? rl__fail(RL_ERR_ARG, "eval: the student is on %s, the teacher on %s: move both with rl_model_to",
+                                                           rl_device_name(student->dev), rl_device_name(teacher->dev))
+                                                : rl_eval_windows(L, max_windows, &idx, &n);
     if (st) return st;
     memset(&fo, 0, sizeof fo);
     fo.B = 1;
     for (i = 0; i < n; i++) {
         const int32_t *w = rl_loader_heldout(L, idx[i]);
         rl_tensor *a, *b, *k;
+        const float *ha, *hb;
         fo.T = rl_loader_heldout_len(L, idx[i]);
         rl_ctx_reset(c);
         rl_no_grad_push(c);
@@ -8564,13 +8674,13 @@ RLDEF rl_status rl_eval_compare(rl_ctx *c, rl_model *student, rl_model *teacher,
         b = rl_model_forward(c, student, w, &fo);
         k = rl_kl_div(c, b, a);
         rl_no_grad_pop(c);
-        if (!k) {
+        sum += (double)rl__item(c, k) * (double)fo.T;
+        if (!k || !(ha = rl__host_f32(c, a)) || !(hb = rl__host_f32(c, b))) { /* the logits, for top-1 */
             RL_FREE(idx);
-            return c->err;
+            return c->err ? c->err : RL_ERR_STATE;
         }
-        sum += (double)rl_f32(k)[0] * (double)fo.T;
         for (t = 0; t < fo.T; t++) {
-            const float *pa = rl_f32(a) + t * V, *pb = rl_f32(b) + t * V;
+            const float *pa = ha + t * V, *pb = hb + t * V;
             int64_t ia = 0, ib = 0;
             for (v = 1; v < V; v++) {
                 if (pa[v] > pa[ia]) ia = v;

@@ -207,6 +207,11 @@ int rl_cuda_attention(void *q, float *Y, float *lse, const float *Q, const float
    Two kernels, no workspace, no atomics (deterministic). */
 int rl_cuda_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K, const float *V,
                           const float *Y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
+/* Attention over a decoding cache (rl_model_step): T new queries of one sequence at positions
+   pos0 .. pos0+T−1, Q, Y [T, H*d], against the cache's rows 0 .. pos0+t of K, V [pos0+T, KVH*d];
+   1 <= d <= 256. No lse: nothing of decoding is differentiated. */
+int rl_cuda_attention_cache(void *q, float *Y, const float *Q, const float *K, const float *V, int64_t T, int64_t pos0, int H, int KVH,
+                            int d);
 /* AdamW (radlads.h rl_adamw_step): *ss (a HOST double) += Σ x² (synchronous: it waits for the
    sum); and one update: gs = g·scale, m = β1·m + (1−β1)·gs, v = β2·v + (1−β2)·gs²,
    p −= lr·((m/b1c) / (√(v/b2c) + eps) + wd·p), g = 0 */
@@ -2609,6 +2614,72 @@ extern "C" int rl_cuda_attention(void *q, float *Y, float *lse, const float *Q, 
     return d <= 32 ? rl__att_fwd_dm<32>(B, T, H, KVH, d, Y, lse, Q, K, V)
            : d <= 64 ? rl__att_fwd_dm<64>(B, T, H, KVH, d, Y, lse, Q, K, V)
                      : rl__att_fwd_dm<128>(B, T, H, KVH, d, Y, lse, Q, K, V);
+}
+
+/* ==== attention over a decoding cache (rl_cuda_attention_cache) ====
+   One block of RL_DEC_NT threads per (query, head). The keys go by in tiles of the block:
+   thread i scores key k0+i, the block takes the tile's maximum and sum (online softmax:
+   the running maximum m and sum l rescale what came before), and thread j accumulates the
+   output columns j and j+RL_DEC_NT from the tile's probabilities (in shared memory) and
+   the rows of V. A decoding step reads the whole cache once; no tensor cores needed. */
+#define RL_DEC_NT 128
+static __global__ void __launch_bounds__(RL_DEC_NT) rl__k_att_cache(int64_t T, int64_t pos0, int H, int KVH, int d, float scale,
+                                                                    float *Y, const float *Q, const float *K, const float *V) {
+    float *sq = RL_SMEM, *sp = sq + d, *red = sp + RL_DEC_NT; /* q [d], tile probabilities, reduction scratch */
+    const int tid = (int)threadIdx.x;
+    const int64_t Cq = (int64_t)H * d, Ck = (int64_t)KVH * d;
+    for (int64_t task = blockIdx.x; task < T * H; task += gridDim.x) {
+        const int64_t t = task / H, nk = pos0 + t + 1;
+        const int h = (int)(task % H), kh = h / (H / KVH);
+        float m = -INFINITY, l = 0, acc[2] = {0, 0};
+        for (int j = tid; j < d; j += RL_DEC_NT) sq[j] = Q[t * Cq + (int64_t)h * d + j];
+        __syncthreads();
+        for (int64_t k0 = 0; k0 < nk; k0 += RL_DEC_NT) {
+            const int64_t k = k0 + tid, kn = nk - k0 < RL_DEC_NT ? nk - k0 : RL_DEC_NT;
+            float s = -INFINITY, mn, p, corr;
+            if (k < nk) {
+                const float *kr = K + k * Ck + (int64_t)kh * d;
+                float dot = 0;
+                for (int j = 0; j < d; j++) dot += sq[j] * kr[j];
+                s = dot * scale;
+            }
+            mn = fmaxf(m, rl__block_max(s, red)); /* finite: the tile holds at least one key */
+            p = k < nk ? expf(s - mn) : 0.0f;
+            sp[tid] = p;
+            corr = expf(m - mn);
+            l = l * corr + rl__block_sum(p, red); /* its barriers also publish sp */
+            for (int c = 0; c < 2; c++) {
+                const int j = tid + c * RL_DEC_NT;
+                if (j < d) {
+                    const float *vc = V + k0 * Ck + (int64_t)kh * d + j;
+                    float a = acc[c] * corr;
+                    for (int64_t i = 0; i < kn; i++) a += sp[i] * vc[i * Ck];
+                    acc[c] = a;
+                }
+            }
+            m = mn;
+            __syncthreads(); /* sp is rewritten by the next tile */
+        }
+        for (int c = 0; c < 2; c++) {
+            const int j = tid + c * RL_DEC_NT;
+            if (j < d) Y[t * Cq + (int64_t)h * d + j] = acc[c] / l;
+        }
+        __syncthreads(); /* sq is rewritten by the next task */
+    }
+}
+
+extern "C" int rl_cuda_attention_cache(void *q, float *Y, const float *Q, const float *K, const float *V, int64_t T, int64_t pos0,
+                                       int H, int KVH, int d) {
+    const char *rl__cu_what = "rl_cuda_attention_cache";
+    const int64_t tasks = T * H;
+    (void)q;
+    if (T < 1 || pos0 < 0 || H < 1 || KVH < 1 || H % KVH || d < 1 || d > 2 * RL_DEC_NT || T > ((int64_t)1 << 40) / H)
+        return rl__cu_fail(-1, "%s: T %lld at %lld, %d heads, %d kv heads, head size %d (1..%d)", rl__cu_what, (long long)T,
+                           (long long)pos0, H, KVH, d, 2 * RL_DEC_NT);
+    if (!Y || !Q || !K || !V) return rl__cu_fail(-1, "%s: Y, Q, K and V are required", rl__cu_what);
+    RL_LAUNCH(rl__k_att_cache, (unsigned)(tasks < 65535 ? tasks : 65535), RL_DEC_NT, sizeof(float) * (size_t)(d + 2 * RL_DEC_NT), T,
+              pos0, H, KVH, d, 1.0f / sqrtf((float)d), Y, Q, K, V);
+    return rl__launched(rl__cu_what);
 }
 
 extern "C" int rl_cuda_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q,

@@ -35,7 +35,7 @@ EMU_FLAGS     ?= -O2 -g
 
 .PHONY: cuda test-cuda bench-cuda cuda-emu test-cuda-emu
 
-RL_CUDA_TESTS := test_cuda_scans test_cuda_gemm test_cuda_ops
+RL_CUDA_TESTS := test_cuda_scans test_cuda_gemm test_cuda_ops test_cuda_train
 .PRECIOUS: $(RL_CUDA_B)/test_cuda_%.o $(RL_CUDA_EMU_B)/test_cuda_%.o
 
 cuda: $(RL_CUDA_B)/radlads_cuda.o $(addprefix $(RL_CUDA_B)/,$(RL_CUDA_TESTS)) $(RL_CUDA_B)/bench_cuda
@@ -55,6 +55,7 @@ test-cuda: $(addprefix $(RL_CUDA_B)/,$(RL_CUDA_TESTS))
 	$(RL_CUDA_B)/test_cuda_scans
 	$(RL_CUDA_B)/test_cuda_gemm
 	$(RL_CUDA_B)/test_cuda_ops
+	$(RL_CUDA_B)/test_cuda_train
 
 bench-cuda: $(RL_CUDA_B)/test_cuda_scans $(RL_CUDA_B)/test_cuda_gemm $(RL_CUDA_B)/bench_cuda
 	$(RL_CUDA_B)/test_cuda_scans --bench --batch $(or $(BENCH_BATCH),1)
@@ -92,4 +93,5 @@ test-cuda-emu: $(RL_CUDA_EMU_B)/test_cublas_emu $(addprefix $(RL_CUDA_EMU_B)/,$(
 	$(RL_CUDA_EMU_B)/test_cuda_scans
 	$(RL_CUDA_EMU_B)/test_cuda_gemm
 	$(RL_CUDA_EMU_B)/test_cuda_ops
+	$(RL_CUDA_EMU_B)/test_cuda_train
 	LAYERS=1 BATCH=1 CTX=8 STEPS=1 SHAPES=1 $(RL_CUDA_EMU_B)/bench_cuda # the benchmark's code path, tiny
