@@ -341,6 +341,9 @@ RLDEF void rl_no_grad_pop(rl_ctx *c);
    the host by itself. */
 RLDEF rl_device *rl_device_cuda(void); /* RADLADS_CUDA builds with a usable GPU, else NULL + rl_last_error() */
 RLDEF const char *rl_device_name(const rl_device *d); /* "cpu" for NULL */
+/* What d is ("NVIDIA H100 80GB HBM3 (compute capability 9.0, 132 SMs)") and its memory free
+   and in all, in bytes; for the host (NULL): "cpu", and 0 for both (not measured). */
+RLDEF rl_status rl_device_info(const rl_device *d, const char **what, size_t *free_b, size_t *total_b);
 RLDEF rl_tensor *rl_to(rl_ctx *c, rl_tensor *x, rl_device *d);
 
 /* Ops. Each returns a new tensor in the context arena, or NULL after setting the
@@ -415,6 +418,7 @@ RLDEF rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T);
 int rl_cuda_available(void);
 const char *rl_cuda_last_error(void);
 const char *rl_cuda_device_name(void); /* name, compute capability and SMs of the current device */
+int rl_cuda_mem_info(size_t *free_b, size_t *total_b);
 int rl_cuda_wkv6_forward_host(int64_t B, int64_t T, int H, int KVH, int N, const float *r, const float *k,
                               const float *v, const float *logw, const float *state_in, float *y, float *state_out,
                               float *ck);
@@ -1647,6 +1651,8 @@ typedef struct rl__ops {
     void (*free)(void *p);
     int (*zero)(void *p, size_t bytes);
     int (*copy)(void *dst, const void *src, size_t bytes, int kind); /* 1 to the device, 2 back, 3 within */
+    const char *(*describe)(void);                                   /* what the device is */
+    int (*mem_info)(size_t *free_b, size_t *total_b);
     int (*add)(void *q, float *y, const float *a, float s, const float *b, int64_t n); /* y = a + s·b */
     int (*axpy)(void *q, float *y, float s, const float *x, int64_t n);               /* y += s·x */
     int (*mul)(void *q, float *y, const float *a, const float *b, int64_t n, int acc); /* y (+)= a ⊙ b */
@@ -3426,6 +3432,12 @@ static int rl__on_done(rl_ctx *c, const rl_device *d, const char *what, int rc) 
     return rc == 0;
 }
 RLDEF const char *rl_device_name(const rl_device *d) { return d ? d->ops->name : "cpu"; }
+RLDEF rl_status rl_device_info(const rl_device *d, const char **what, size_t *free_b, size_t *total_b) {
+    *what = d ? d->ops->describe() : "cpu";
+    *free_b = *total_b = 0;
+    if (d && d->ops->mem_info(free_b, total_b)) return rl__fail(RL_ERR_STATE, "%s: %s", d->ops->name, d->ops->last_error());
+    return RL_OK;
+}
 
 /* The arena for memory on d: the context's own for the host; for a device, the context's
    device arena, bound to the first device it serves (one device per context). */
@@ -4856,7 +4868,7 @@ static int rl__cuda_embedding(void *q, float *y, const void *E, int e_type, cons
     return rl_cuda_embedding(q, y, E, e_type == RL_BF16, ids, n, C); /* rl_embedding lets F32 and BF16 tables onto a device */
 }
 static const rl__ops rl__cuda_ops = {
-    "cuda", rl_cuda_last_error, rl_cuda_malloc, rl_cuda_free, rl_cuda_zero, rl_cuda_copy,
+    "cuda", rl_cuda_last_error, rl_cuda_malloc, rl_cuda_free, rl_cuda_zero, rl_cuda_copy, rl_cuda_device_name, rl_cuda_mem_info,
     rl_cuda_add, rl_cuda_axpy, rl_cuda_mul, rl_cuda_rowvec, rl_cuda_colsum, rl__cuda_gemm,
     rl_cuda_rmsnorm, rl_cuda_rmsnorm_bwd, rl_cuda_unary, rl_cuda_unary_bwd, rl_cuda_swiglu, rl_cuda_swiglu_bwd,
     rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
@@ -6404,7 +6416,7 @@ RLDEF rl_status rl_model_to(rl_model *m, rl_device *d) {
    (those with a gradient; frozen ones never change) down from the device (kind 2) or, after
    they were written on the host, up to it (kind 1). On the host both are the model itself. */
 typedef struct { rl_model *m; int64_t i; int kind; void (*fn)(void *, const char *, rl_tensor *); void *u; rl_status st; } rl__hview;
-static void rl__hview_fn(void *u, const char *name, rl_tensor *t) {
+RL__INTERN void rl__hview_fn(void *u, const char *name, rl_tensor *t) {
     rl__hview *h = (rl__hview *)u;
     rl_tensor *v = h->m->dev ? &h->m->host[h->i++] : t;
     size_t bytes = (size_t)t->n * (t->dtype == RL_F32 ? sizeof(float) : sizeof(uint16_t));
@@ -6412,7 +6424,7 @@ static void rl__hview_fn(void *u, const char *name, rl_tensor *t) {
     else if (h->st == RL_OK && t->dev && t->grad && t->dev->ops->copy(h->kind == 1 ? t->data : v->data, h->kind == 1 ? v->data : t->data, bytes, h->kind))
         h->st = rl__fail(RL_ERR_STATE, "%s: copying %s %s: %s", name, h->kind == 1 ? "to" : "from", rl_device_name(t->dev), t->dev->ops->last_error());
 }
-static void rl__params_host(rl_model *m, void (*fn)(void *, const char *, rl_tensor *), void *u) {
+RL__INTERN void rl__params_host(rl_model *m, void (*fn)(void *, const char *, rl_tensor *), void *u) {
     rl__hview h;
     memset(&h, 0, sizeof h);
     h.m = m;
@@ -6420,7 +6432,7 @@ static void rl__params_host(rl_model *m, void (*fn)(void *, const char *, rl_ten
     h.u = u;
     rl_model_params(m, rl__hview_fn, &h);
 }
-static rl_status rl__model_sync(rl_model *m, int kind) {
+RL__INTERN rl_status rl__model_sync(rl_model *m, int kind) {
     rl__hview h;
     memset(&h, 0, sizeof h);
     h.m = m;
@@ -17105,9 +17117,9 @@ RLDEF rl_status rl_loglikelihood_tokens(rl_ctx *c, rl_model *m, const int32_t *c
     int32_t *seq;
     rl_forward_opts fo;
     rl_tensor *lg;
+    const float *hl = NULL;
     double sum = 0;
     int greedy = 1;
-    if (rl__on_device(m, "lm-eval")) return RL_ERR_UNSUPPORTED;
     if (max_length <= 0) max_length = m->cfg.max_pos > 0 ? m->cfg.max_pos : 2048;
     if (n_ctx < 1 || n_cont < 1 || !ctx || !cont)
         return rl__fail(RL_ERR_ARG, "lm-eval: a request needs at least one context and one continuation token");
@@ -17132,12 +17144,12 @@ RLDEF rl_status rl_loglikelihood_tokens(rl_ctx *c, rl_model *m, const int32_t *c
     rl_no_grad_push(c);
     lg = rl_model_forward(c, m, seq + start, &fo);
     rl_no_grad_pop(c);
-    if (!lg) {
+    if (!lg || !(hl = rl__host_f32(c, lg))) { /* the logits on the host (from a device: copied) */
         RL_FREE(seq);
         return c->err ? c->err : rl__fail(RL_ERR_STATE, "lm-eval: forward pass failed");
     }
     for (i = 0; i < n_cont; i++) {
-        const float *x = rl_f32(lg) + (T - n_cont + i) * V;
+        const float *x = hl + (T - n_cont + i) * V;
         int32_t t = cont[i];
         int64_t best = 0;
         double mx, s = 0;

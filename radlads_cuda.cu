@@ -109,6 +109,8 @@ extern "C" {
 int rl_cuda_available(void);
 /* The current device's name and compute capability (for benchmark reports), or "none". */
 const char *rl_cuda_device_name(void);
+/* The current device's free and total memory in bytes (cudaMemGetInfo); 0 = success. */
+int rl_cuda_mem_info(size_t *free_b, size_t *total_b);
 /* The message of the last failure on this host thread ("" if none). */
 const char *rl_cuda_last_error(void);
 /* Floats of the kept-state buffer ck: B*H*ceil(T/16)*N*N (0 for a bad shape). */
@@ -337,6 +339,13 @@ extern "C" int rl_cuda_available(void) {
         return 0;
     }
     return 1;
+}
+
+extern "C" int rl_cuda_mem_info(size_t *free_b, size_t *total_b) {
+    cudaError_t e = cudaMemGetInfo(free_b, total_b);
+    if (e == cudaSuccess) return 0;
+    (void)cudaGetLastError();
+    return rl__cu_fail(-2, "cudaMemGetInfo: %s", cudaGetErrorString(e));
 }
 
 extern "C" const char *rl_cuda_device_name(void) {

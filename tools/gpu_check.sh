@@ -7,14 +7,15 @@
 #      scans of radlads.h (tests/cuda/test_cuda_scans.c), the cuBLAS products against
 #      radlads.h's reference products (tests/cuda/test_cuda_gemm.c), and every op of the
 #      device seam plus one AdamW step of stages 1-3 against the CPU
-#      (tests/cuda/test_cuda_ops.c); fails on any mismatch;
+#      (tests/cuda/test_cuda_ops.c), the training loop, checkpoints, evaluation and decoding
+#      with the models on the GPU (tests/cuda/test_cuda_train.c), and the command line's
+#      --device cuda against --device cpu (tests/cuda/test_cli_device.sh); fails on any
+#      mismatch;
 #   4. the GPU benchmarks: tokens/s of the CPU and GPU scans, batch 1 and 8; TFLOP/s of
 #      rl_cuda_gemm (fp32, TF32, bf16) on a training step's products at the SmolLM2-135M and
 #      Qwen2.5-0.5B shapes; and a whole stage-1 and stage-2 step resident on the GPU at both
 #      shapes, fp32 and bf16 products (tools/bench/bench_cuda.c), as table rows to paste
 #      into BENCHMARKS.md with the device line.
-# The training loop (rl_train_stage) and the command line do not use the device yet (issue
-# 10): the step benchmark drives the library's step directly.
 # Exit status: 0 when the build and the tests pass, else the failing step's.
 set -eu
 cd "$(dirname "$0")/.."
@@ -33,6 +34,9 @@ step "CUDA tests on the GPU"
 timeout 300 build/cuda/test_cuda_scans
 timeout 120 build/cuda/test_cuda_gemm
 timeout 300 build/cuda/test_cuda_ops
+timeout 300 build/cuda/test_cuda_train
+make build/radlads
+RADLADS=build/cuda/radlads timeout 300 sh tests/cuda/test_cli_device.sh
 
 step "benchmark (rows for BENCHMARKS.md)"
 for b in 1 8; do timeout 240 build/cuda/test_cuda_scans --bench --batch "$b"; done

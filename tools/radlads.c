@@ -96,6 +96,7 @@ typedef struct {
 } flag_def;
 #define MAX_I 1e15 /* token budgets, step counts */
 #define FLAG_COMMON {"--threads", F_INT, 0, 4096, NULL}
+#define FLAG_DEVICE {"--device", F_ENUM, 0, 0, "cpu|cuda|auto"}
 #define FLAG_END {NULL, F_STR, 0, 0, NULL}
 
 static const flag_def generate_flags[] = {
@@ -107,7 +108,7 @@ static const flag_def generate_flags[] = {
     {"--top-p", F_NUM, 0, 1, NULL},
     {"--seed", F_INT, 0, 9007199254740992.0, NULL},
     {"--tokenizer", F_STR, 0, 0, NULL},
-    FLAG_COMMON, FLAG_END};
+    FLAG_DEVICE, FLAG_COMMON, FLAG_END};
 static const flag_def info_flags[] = {{"--model", F_STR, 0, 0, NULL}, {"--tokenizer", F_STR, 0, 0, NULL}, FLAG_COMMON, FLAG_END};
 static const flag_def eval_flags[] = {
     {"--model", F_STR, 0, 0, NULL},
@@ -124,7 +125,7 @@ static const flag_def eval_flags[] = {
     {"--task-name", F_ENUM, 0, 0, "auto|hellaswag|piqa|arc_easy|arc_challenge|arc|winogrande|lambada_openai|lambada|lambada_standard"},
     {"--limit", F_INT, 0, MAX_I, NULL},
     {"--bf16", F_ENUM, 0, 0, "teacher|all"},
-    FLAG_COMMON, FLAG_END};
+    FLAG_DEVICE, FLAG_COMMON, FLAG_END};
 static const flag_def convert_flags[] = {
     {"--teacher", F_STR, 0, 0, NULL},
     {"--data", F_STR, 0, 0, NULL},
@@ -165,7 +166,7 @@ static const flag_def convert_flags[] = {
     {"--ckpt-eval", F_BOOL, 0, 0, NULL},
     {"--tokenizer", F_STR, 0, 0, NULL},
     {"--bf16", F_ENUM, 0, 0, "teacher|all"},
-    FLAG_COMMON, FLAG_END};
+    FLAG_DEVICE, FLAG_COMMON, FLAG_END};
 static const flag_def export_flags[] = {
     {"--model", F_STR, 0, 0, NULL},
     {"--out", F_STR, 0, 0, NULL},
@@ -278,6 +279,29 @@ static void use_bf16(rl_ctx *c, const args_t *a, const rl_model *m) {
     else if (c->bf16_dot == 1 && m->blocks && m->blocks[0].up.dtype != RL_BF16)
         fprintf(stderr, "radlads %s: --bf16 teacher: the model's matrices are not BF16; its products stay fp32\n", a->cmd);
 }
+/* --device cpu|cuda|auto: where the models run (*d NULL: the CPU); 1 after an error */
+static int pick_device(const args_t *a, rl_device **d) {
+    const char *v = opt_str(a, "--device", "cpu"), *what;
+    size_t fr, tot;
+    *d = NULL;
+    if (!strcmp(v, "cpu")) return 0;
+    if (!(*d = rl_device_cuda())) {
+        if (!strcmp(v, "auto")) {
+            fprintf(stderr, "radlads %s: --device auto: %s; running on the CPU\n", a->cmd, rl_last_error());
+            return 0;
+        }
+        fprintf(stderr, "radlads %s: --device cuda: %s (a build with the GPU code: make -f tools/cuda.mk radlads-cuda; or --device cpu)\n",
+                a->cmd, rl_last_error());
+        return 1;
+    }
+    if (rl_device_info(*d, &what, &fr, &tot) != RL_OK) return die("--device");
+    fprintf(stderr, "radlads %s: on %s: %s, %.1f of %.1f GiB free\n", a->cmd, rl_device_name(*d), what, (double)fr / 1073741824.0,
+            (double)tot / 1073741824.0);
+    return 0;
+}
+/* m onto d (the CPU: nothing to do) */
+static int model_to(rl_model *m, rl_device *d, const char *what) { return d && rl_model_to(m, d) != RL_OK ? die(what) : 0; }
+
 /* values were checked by parse_args, so these parse */
 static int64_t opt_int(const args_t *a, const char *name, int64_t dflt) {
     const char *s = opt_str(a, name, NULL);
@@ -537,6 +561,7 @@ static int cmd_generate(args_t *a, rl_pool *pool) {
     rl_model m;
     rl_tokenizer *tok = NULL;
     rl_sampler smp;
+    rl_device *dev;
     const char *dir = opt_str(a, "--model", NULL);
     int rc;
     memset(&m, 0, sizeof m);
@@ -544,7 +569,7 @@ static int cmd_generate(args_t *a, rl_pool *pool) {
         fprintf(stderr, "radlads generate: --model DIR is required\n");
         return 2;
     }
-    if (load_model(&m, dir) || load_tok(&tok, dir)) {
+    if (pick_device(a, &dev) || load_model(&m, dir) || load_tok(&tok, dir) || model_to(&m, dev, dir)) {
         rc = 1;
     } else {
         smp.temperature = (float)opt_num(a, "--temperature", 0);
@@ -591,13 +616,18 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
     int64_t ctx = opt_int(a, "--ctx", 512), windows = opt_int(a, "--windows", opt_int(a, "--eval-windows", 0));
     int32_t *tg = NULL;
     int rc = 0;
+    rl_device *dev = NULL;
     memset(&m, 0, sizeof m);
     memset(&t, 0, sizeof t);
     memset(&data, 0, sizeof data);
     rl_ctx_init(&c, pool);
+    if (pick_device(a, &dev)) {
+        rc = 1;
+        goto done;
+    }
     if (dir && task) { /* lm-evaluation-harness multiple choice / lambada */
         rl_mc_result r;
-        if (load_model(&m, dir) || load_tok(&tok, dir)) {
+        if (load_model(&m, dir) || load_tok(&tok, dir) || model_to(&m, dev, dir)) {
             rc = 1;
         } else if (use_bf16(&c, a, &m), rl_eval_task(&c, &m, tok, task, opt_str(a, "--task-name", NULL), opt_int(a, "--limit", 0), &r) != RL_OK) {
             rc = die(task);
@@ -622,7 +652,7 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
     }
     /* --heldout-docs: documents joined by the model's first EOS, as convert does */
     if (load_model(&m, dir) || load_tok(&tok, dir) ||
-        load_data(&data, dpath, tok, opt_flag(a, "--heldout-docs") && m.cfg.n_eos ? m.cfg.eos_ids[0] : -1)) {
+        load_data(&data, dpath, tok, opt_flag(a, "--heldout-docs") && m.cfg.n_eos ? m.cfg.eos_ids[0] : -1) || model_to(&m, dev, dir)) {
         rc = 1;
         goto done;
     }
@@ -651,7 +681,7 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
             rl_ctx_reset(&c);
             rl_no_grad_push(&c);
             lg = rl_model_forward(&c, &m, data.ids + begin, &fo);
-            ce = rl_cross_entropy(&c, lg, tg);
+            ce = rl_to(&c, rl_cross_entropy(&c, lg, tg), NULL); /* the loss on the host */
             rl_no_grad_pop(&c);
             if (!ce) {
                 rc = die("eval");
@@ -685,7 +715,7 @@ static int cmd_eval(args_t *a, rl_pool *pool) {
     }
     printf("%s: held-out perplexity %.4f (nll %.5f) over %s\n", dir, exp(nll), nll, split_desc(&L, windows, dpath));
     if (tdir) {
-        if (load_model(&t, tdir)) {
+        if (load_model(&t, tdir) || model_to(&t, dev, tdir)) {
             rc = 1;
             goto done;
         }
@@ -795,6 +825,36 @@ static int copy_modeling_code(const char *dir, const char *to, int kind, int dry
     return 0;
 }
 
+/* On a device, a stage must fit: its plan (weights, gradients, Adam, activations of one
+   micro-batch) against the device's free memory plus what this run holds there already
+   (held: the activations' arena; the models' weights and gradients when they are there).
+   Else an error with the sizes and the flags that help. */
+static int stage_fits(const args_t *a, rl_device *d, rl_model *s, rl_model *t, int stage, int64_t ctx, double held) {
+    rl_stage_opts o;
+    rl_plan p;
+    const char *what;
+    size_t fr, tot;
+    char key[32];
+    double need, have, G = 1073741824.0;
+    rl_stage_opts_default(&o, stage);
+    snprintf(key, sizeof key, "--batch%d", stage);
+    o.ctx = stage == 3 ? opt_int(a, "--step3-ctx", ctx) : ctx;
+    o.batch = opt_int(a, key, opt_int(a, "--batch", o.batch));
+    o.micro_batch = opt_int(a, "--micro-batch", 1);
+    o.chunk = opt_int(a, "--step3-chunk", 512);
+    rl_stage_plan(s, t, &o, &p);
+    if (rl_device_info(d, &what, &fr, &tot) != RL_OK) return die("--device");
+    need = p.weights_bytes + p.grads_bytes + p.optim_bytes + p.act_bytes;
+    have = (double)fr + held + (s->dev ? p.weights_bytes + p.grads_bytes : 0);
+    if (need <= have) return 0;
+    fprintf(stderr, "radlads convert: stage %d does not fit on %s (%s): it needs about %.2f GiB (weights %.2f, gradients %.2f, Adam %.2f, "
+            "activations ~%.2f for micro-batches of %lld x %lld tokens) and %.2f GiB are free of %.2f. Lower --micro-batch (now %lld)%s, "
+            "or run on the CPU (--device cpu)\n", stage, rl_device_name(d), what, need / G, p.weights_bytes / G, p.grads_bytes / G,
+            p.optim_bytes / G, p.act_bytes / G, (long long)o.micro_batch, (long long)o.ctx, have / G, (double)tot / G, (long long)o.micro_batch,
+            stage == 1 && !opt_flag(a, "--layerwise") ? ", use --layerwise (one layer's activations at a time)" : "");
+    return 1;
+}
+
 static int cmd_convert(args_t *a, rl_pool *pool) {
     rl_model teacher, student;
     rl_tokenizer *tok = NULL;
@@ -812,6 +872,7 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
     int rc = 0;
     plot_t plot;
     rl_status st;
+    rl_device *dev = NULL;
     memset(&teacher, 0, sizeof teacher);
     memset(&student, 0, sizeof student);
     memset(&data, 0, sizeof data);
@@ -819,6 +880,10 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
     if (!tdir || !dpath || !out) {
         fprintf(stderr, "radlads convert: --teacher DIR, --data FILE and --out DIR are required\n");
         rc = 2;
+        goto done;
+    }
+    if (pick_device(a, &dev)) {
+        rc = 1;
         goto done;
     }
     if (load_model(&teacher, tdir) || load_tok(&tok, tdir) || load_data(&data, dpath, tok, teacher.cfg.n_eos ? teacher.cfg.eos_ids[0] : -1)) {
@@ -878,6 +943,14 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
                human((double)data.n, b2, sizeof b2), (long long)L.n_train, (long long)ctx, (long long)L.n_heldout);
         if (reports) printf("held-out scoring: %s\n", split_desc(&L, windows, dpath));
     }
+    if (dev) { /* the whole run where the first stage fits, the models there from now on */
+        int s1;
+        for (s1 = 1; s1 < 3 && opt_int(a, s1 == 1 ? "--step1-tokens" : "--step2-tokens", 1) <= 0; s1++) continue;
+        if (stage_fits(a, dev, &student, &teacher, s1, ctx, 0) || model_to(&teacher, dev, tdir) || model_to(&student, dev, "student")) {
+            rc = 1;
+            goto done;
+        }
+    }
     if (reports) {
         report(&c, pool, "teacher", &teacher, &teacher, tok, &L, windows, samples, out, 0, 0);
         report(&c, pool, "student at init", &student, &teacher, tok, &L, windows, samples, out, 0, 0);
@@ -932,12 +1005,17 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
             rl_plan pl;
             char b1[32], b2[32], b3[32];
             rl_stage_plan(&student, &teacher, &o, &pl);
-            printf("plan stage %d: %s tokens in %lld steps of %lld x %lld; trains %s of %s parameters; memory: weights %.1f MiB, grads %.1f MiB, "
+            printf("plan stage %d: %s tokens in %lld steps of %lld x %lld; trains %s of %s parameters; memory on %s: weights %.1f MiB, grads %.1f MiB, "
                    "Adam %.1f MiB, activations ~%.1f MiB; %.3g MFLOP/token, %.3g TFLOP in all\n",
                    stage, human((double)o.tokens, b1, sizeof b1), (long long)((o.tokens + o.batch * o.ctx - 1) / (o.batch * o.ctx)), (long long)o.batch,
-                   (long long)o.ctx, human((double)pl.trained, b2, sizeof b2), human((double)pl.params, b3, sizeof b3), pl.weights_bytes / 1048576.0,
-                   pl.grads_bytes / 1048576.0, pl.optim_bytes / 1048576.0, pl.act_bytes / 1048576.0, pl.flops_per_token * 1e-6, pl.flops_total * 1e-12);
+                   (long long)o.ctx, human((double)pl.trained, b2, sizeof b2), human((double)pl.params, b3, sizeof b3), rl_device_name(dev),
+                   pl.weights_bytes / 1048576.0, pl.grads_bytes / 1048576.0, pl.optim_bytes / 1048576.0, pl.act_bytes / 1048576.0,
+                   pl.flops_per_token * 1e-6, pl.flops_total * 1e-12);
             fflush(stdout);
+        }
+        if (dev && stage_fits(a, dev, &student, &teacher, stage, o.ctx, (double)c.dev_arena.peak)) {
+            rc = 1;
+            goto done;
         }
         st = rl_train_stage(&c, &student, &teacher, &data, &o);
         if (st == RL_ERR_INTERRUPTED) {

@@ -72,6 +72,12 @@ static inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int dev) {
     p->multiProcessorCount = rl_emu_sms();
     return cudaSuccess;
 }
+/* memory: RL_EMU_MEM_MIB (default 16384) MiB, all of it free */
+static inline cudaError_t cudaMemGetInfo(size_t *free_b, size_t *total_b) {
+    const char *e = getenv("RL_EMU_MEM_MIB");
+    *free_b = *total_b = (size_t)(e && atoll(e) > 0 ? atoll(e) : 16384) << 20;
+    return cudaSuccess;
+}
 static inline cudaError_t cudaDeviceGetAttribute(int *v, cudaDeviceAttr a, int dev) {
     (void)dev;
     *v = a == cudaDevAttrMultiProcessorCount ? rl_emu_sms() : 9;
