@@ -334,8 +334,7 @@ RLDEF void rl_no_grad_pop(rl_ctx *c);
    activations and gradients come from the context (one device per context). rl_to copies
    a tensor to d (NULL = the host) and, backward, its gradient back. Every op of this
    section and of section 4 (the scans included) has a CUDA twin, except rl_dot_const (its
-   weights are a host array) and the unbalancing of RAD-RWKV6 students without
-   balance_state (not the default): every other model runs on a device, forward and
+   weights are a host array; a testing aid): every model runs on a device, forward and
    backward. An op
    without a twin fails on a device tensor with an error that says so; nothing falls back to
    the host by itself. */
@@ -495,6 +494,8 @@ int rl_cuda_attention_bwd(void *q, float *gq, float *gk, float *gv, const float 
                           const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
 int rl_cuda_attention_cache(void *q, float *y, const float *Q, const float *K, const float *V, int64_t T, int64_t pos0, int H, int KVH,
                             int d);
+int rl_cuda_unbalance(void *q, float *y, const float *k, const float *lw, int64_t n);
+int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);
 #endif
 
 /* A sequence mixer: the teacher's softmax attention, or a RAD-RWKV6/7 student mixer that
@@ -646,7 +647,11 @@ RLDEF void rl_model_free(rl_model *m);
    the host (d NULL): the resident state of a GPU run. The host copies stay allocated while the
    model is on a device; those with a gradient buffer (the trainable ones) receive the
    device's values when it comes back (checkpoints). F32 and BF16 parameters move; F16 and
-   quantized ones give an error naming the tensor, and the model stays on the host. */
+   quantized ones give an error naming the tensor, and the model stays on the host.
+   A model on a device trains (rl_train_stage: its checkpoints copy the values down and
+   resume copies them up), evaluates, decodes (rl_state_init puts the state there too) and
+   saves (rl_model_save) as on the host; what still needs it on the host says so with an
+   error: making a student from it, and the GGUF export. */
 RLDEF rl_status rl_model_to(rl_model *m, rl_device *d);
 /* Every parameter with its checkpoint name ("model.layers.3.self_attn.w0"). A tied head is
    visited once, as the embedding. */
@@ -789,7 +794,9 @@ typedef struct rl_progress {
         carried state: memory of one chunk for any context, gradients truncated at chunk
         boundaries; students without attention layers only).
    Checkpoints hold weights, Adam moments, counters and the data cursor; resume continues
-   exactly. */
+   exactly. The stage runs where the student is: on a device when rl_model_to put it (and
+   the teacher) there, with the optimizer's moments and the activations there too; only the
+   token ids go up and the loss comes down per step. */
 typedef struct rl_stage_opts {
     int stage;                     /* 1, 2 or 3 */
     int64_t ctx, batch, micro_batch; /* window length; sequences per optimizer step; per forward */
@@ -1673,6 +1680,9 @@ typedef struct rl__ops {
     /* y = silu(a) ⊙ b; ga, gb (either NULL) += its gradients */
     int (*swiglu)(void *q, float *y, const float *a, const float *b, int64_t n);
     int (*swiglu_bwd)(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n);
+    /* RAD-RWKV6 without balance_state (section 4b): y = k / max(1 − e^lw, FLT_MIN); gk, gl (either NULL) += its gradients */
+    int (*unbalance)(void *q, float *y, const float *k, const float *lw, int64_t n);
+    int (*unbalance_bwd)(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);
     int (*sum)(void *q, float *y, const float *x, int64_t n);                 /* y[0] = Σ x (double accumulation) */
     int (*sum_bwd)(void *q, float *gx, const float *g, int64_t n);            /* gx += g[0] */
     int (*affine)(void *q, float *y, const float *x, float a, float b, int64_t n); /* y = a·x + b */
@@ -4870,7 +4880,7 @@ static int rl__cuda_embedding(void *q, float *y, const void *E, int e_type, cons
 static const rl__ops rl__cuda_ops = {
     "cuda", rl_cuda_last_error, rl_cuda_malloc, rl_cuda_free, rl_cuda_zero, rl_cuda_copy, rl_cuda_device_name, rl_cuda_mem_info,
     rl_cuda_add, rl_cuda_axpy, rl_cuda_mul, rl_cuda_rowvec, rl_cuda_colsum, rl__cuda_gemm,
-    rl_cuda_rmsnorm, rl_cuda_rmsnorm_bwd, rl_cuda_unary, rl_cuda_unary_bwd, rl_cuda_swiglu, rl_cuda_swiglu_bwd,
+    rl_cuda_rmsnorm, rl_cuda_rmsnorm_bwd, rl_cuda_unary, rl_cuda_unary_bwd, rl_cuda_swiglu, rl_cuda_swiglu_bwd, rl_cuda_unbalance, rl_cuda_unbalance_bwd,
     rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
     rl_cuda_l2norm, rl_cuda_l2norm_bwd, rl_cuda_groupnorm, rl_cuda_groupnorm_bwd, rl_cuda_softmax, rl_cuda_softmax_bwd,
     rl_cuda_cross_entropy, rl_cuda_cross_entropy_bwd, rl_cuda_kl_div, rl_cuda_kl_div_bwd, rl_cuda_l2_dist, rl_cuda_l2_dist_bwd,
@@ -5818,27 +5828,36 @@ static rl_tensor *rl__opt(rl_tensor *t) { return t->data ? t : NULL; }
    that the scan's k·(1−w) gives back k to within 2 ulp (RAD-RWKV6 with balance_state off).
    Where w rounds to 1 in fp32 (logw > −6e-8, i.e. d < −16.6) the divisor is kept at
    FLT_MIN: the scan then adds k·FLT_MIN·v ≈ 0 where the official kernel adds k·v. */
-RL__BWD void rl__unbalance_bwd(rl_ctx *c, rl__node *n) {
+static int rl__cpu_unbalance(void *q, float *y, const float *k, const float *lw, int64_t n) {
     int64_t i;
-    const float *k = rl_f32(n->in[0]), *lw = rl_f32(n->in[1]), *g = n->out->grad;
-    float *gk = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL, *gl = rl__wants(n->in[1]) ? rl__grad(c, n->in[1]) : NULL;
-    for (i = 0; i < n->out->n; i++) {
+    RL__UNUSED(q);
+    for (i = 0; i < n; i++) {
+        float d = 1.0f - expf(lw[i]);
+        y[i] = k[i] / (d < FLT_MIN ? FLT_MIN : d);
+    }
+    return 0;
+}
+RL__BWD int rl__cpu_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n) {
+    int64_t i;
+    RL__UNUSED(q);
+    for (i = 0; i < n; i++) {
         float w = expf(lw[i]), d = 1.0f - w;
         if (d < FLT_MIN) continue;
         if (gk) gk[i] += g[i] / d;
         if (gl) gl[i] += g[i] * k[i] * w / (d * d); /* d/dlogw of k/(1−e^logw) */
     }
+    return 0;
+}
+RL__BWD void rl__unbalance_bwd(rl_ctx *c, rl__node *n) {
+    float *gk = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL, *gl = rl__wants(n->in[1]) ? rl__grad(c, n->in[1]) : NULL;
+    RL__ON(c, n->out->dev, "RAD-RWKV6 unbalance backward", unbalance_bwd, gk, gl, n->out->grad, rl_f32(n->in[0]), rl_f32(n->in[1]),
+           n->out->n);
 }
 static rl_tensor *rl__rwkv6_unbalance(rl_ctx *c, rl_tensor *k, rl_tensor *logw) {
     rl_tensor *y;
-    int64_t i;
-    if (rl__bad(c, k) || rl__bad(c, logw)) return NULL;
+    if (rl__bad_on(c, k, k ? k->dev : NULL) || rl__bad_on(c, logw, k->dev)) return NULL;
     if (k->n != logw->n) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV6: k and the decay differ in size");
-    if (!(y = rl__like(c, k))) return NULL;
-    for (i = 0; i < k->n; i++) {
-        float d = 1.0f - expf(rl_f32(logw)[i]);
-        rl_f32(y)[i] = rl_f32(k)[i] / (d < FLT_MIN ? FLT_MIN : d);
-    }
+    if (!(y = rl__like(c, k)) || !RL__ON(c, k->dev, "RAD-RWKV6 unbalance", unbalance, rl_f32(y), rl_f32(k), rl_f32(logw), k->n)) return NULL;
     rl__node_new(c, rl__unbalance_bwd, y, k, logw, NULL, NULL);
     return y;
 }

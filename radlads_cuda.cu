@@ -70,6 +70,7 @@
 extern __shared__ __align__(16) float rl__cu_smem[];
 #define RL_SMEM rl__cu_smem
 #endif
+#include <float.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -198,6 +199,10 @@ int rl_cuda_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x
 /* y = silu(a) ⊙ b; ga, gb (either NULL) += its gradients */
 int rl_cuda_swiglu(void *q, float *y, const float *a, const float *b, int64_t n);
 int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n);
+/* RAD-RWKV6 students without balance_state: y = k / max(1 − e^lw, FLT_MIN); gk, gl (either
+   NULL) += its gradients (none where the divisor is clamped) */
+int rl_cuda_unbalance(void *q, float *y, const float *k, const float *lw, int64_t n);
+int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);
 /* y[0] = Σ x (one block, double accumulation, deterministic); gx += g[0] */
 int rl_cuda_sum(void *q, float *y, const float *x, int64_t n);
 int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n);
@@ -1581,6 +1586,20 @@ static __global__ void rl__k_swiglu_bwd(int64_t n, float *ga, float *gb, const f
         if (gb) gb[i] += g[i] * a[i] * s;
     }
 }
+static __global__ void rl__k_unbalance(int64_t n, float *y, const float *k, const float *lw) {
+    RL_EACH(i, n) {
+        const float d = 1.0f - expf(lw[i]);
+        y[i] = k[i] / (d < FLT_MIN ? FLT_MIN : d);
+    }
+}
+static __global__ void rl__k_unbalance_bwd(int64_t n, float *gk, float *gl, const float *g, const float *k, const float *lw) {
+    RL_EACH(i, n) {
+        const float w = expf(lw[i]), d = 1.0f - w;
+        if (d < FLT_MIN) continue;
+        if (gk) gk[i] += g[i] / d;
+        if (gl) gl[i] += g[i] * k[i] * w / (d * d);
+    }
+}
 static __global__ void rl__k_sum(int64_t n, float *y, const float *x) {
     double acc = 0;
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) acc += x[i];
@@ -1630,6 +1649,12 @@ extern "C" int rl_cuda_swiglu(void *q, float *y, const float *a, const float *b,
 }
 extern "C" int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n) {
     RL_ELEMENTWISE("rl_cuda_swiglu_bwd", n, rl__k_swiglu_bwd, n, ga, gb, g, a, b);
+}
+extern "C" int rl_cuda_unbalance(void *q, float *y, const float *k, const float *lw, int64_t n) {
+    RL_ELEMENTWISE("rl_cuda_unbalance", n, rl__k_unbalance, n, y, k, lw);
+}
+extern "C" int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n) {
+    RL_ELEMENTWISE("rl_cuda_unbalance_bwd", n, rl__k_unbalance_bwd, n, gk, gl, g, k, lw);
 }
 extern "C" int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n) {
     RL_ELEMENTWISE("rl_cuda_sum_bwd", n, rl__k_sum_bwd, n, gx, g);

@@ -1,8 +1,9 @@
 /* test_cuda_ops - the device seam (radlads.h section 3): every op with a CUDA twin, forward
    and backward, run on the device (rl_to in, rl_to out) against the same op on the CPU.
-   - Each op alone (the 38 cases of op_names: elementwise, row broadcasts, products, norms,
-     moves of rows and columns, embedding, RoPE, softmax, the three losses, causal GQA
-     attention, the RWKV-6 and RWKV-7 scans with initial and final states): inputs are host parameters moved with rl_to; the loss Σ(y ⊙ P) (P a fixed
+   - Each op alone (the 39 cases of op_names: elementwise, RAD-RWKV6's unbalancing, row
+     broadcasts, products, norms, moves of rows and columns, embedding, RoPE, softmax, the
+     three losses, causal GQA attention, the RWKV-6 and RWKV-7 scans with initial and final
+     states): inputs are host parameters moved with rl_to; the loss Σ(y ⊙ P) (P a fixed
      random tensor) comes back with rl_to; the output and every input's gradient must match
      the CPU run within 2e-5 of the largest value (fp32; the sums run in another order on the
      device). Products with bf16 weights (ctx.bf16_dot 0 and 1) within 1e-3 (bf16 products:
@@ -21,12 +22,12 @@
 
 enum { OP_ADD, OP_SUB, OP_MUL, OP_SCALE, OP_ADD_ROW, OP_MUL_ROW, OP_LINEAR, OP_LINEAR_NOBIAS, OP_MATMUL, OP_RMSNORM,
        OP_RMSNORM_NOW, OP_EXP, OP_SIGMOID, OP_TANH, OP_SOFTPLUS, OP_SILU, OP_SWIGLU, OP_SUM, OP_ADD_SCALAR, OP_SLICE,
-       OP_REPEAT_KV, OP_SHIFT, OP_SHIFT0, OP_SEQ_LAST, OP_LOGDECAY, OP_EMBEDDING, OP_ROPE, OP_L2NORM, OP_GROUPNORM,
+       OP_REPEAT_KV, OP_SHIFT, OP_SHIFT0, OP_SEQ_LAST, OP_LOGDECAY, OP_UNBALANCE, OP_EMBEDDING, OP_ROPE, OP_L2NORM, OP_GROUPNORM,
        OP_SOFTMAX, OP_LOGSOFTMAX, OP_CE, OP_KL, OP_L2DIST, OP_ATTENTION, OP_ATTENTION_MHA, OP_WKV6, OP_WKV7, OP_BLOCK, OP_N };
 static const char *op_names[OP_N] = {"add", "sub", "mul", "scale", "add_row", "mul_row", "linear", "linear (no bias)",
                                      "matmul", "rmsnorm", "rmsnorm (no weight)", "exp", "sigmoid", "tanh", "softplus",
                                      "silu", "swiglu", "sum", "add_scalar", "slice_cols", "repeat_kv", "token_shift",
-                                     "token_shift (no state)", "seq_last", "rwkv6_logdecay", "embedding", "rope", "l2norm",
+                                     "token_shift (no state)", "seq_last", "rwkv6_logdecay", "RAD-RWKV6 unbalance", "embedding", "rope", "l2norm",
                                      "groupnorm", "softmax", "logsoftmax", "cross_entropy", "kl_div", "l2_dist",
                                      "attention (GQA)", "attention", "wkv6 (GQA)", "wkv7", "SwiGLU block"};
 
@@ -106,6 +107,7 @@ static rl_tensor *run_op(rl_ctx *c, int op, rl_tensor **t) {
     case OP_SHIFT0: return rl_token_shift(c, t[0], T_, NULL);
     case OP_SEQ_LAST: return rl_seq_last(c, t[0], T_);
     case OP_LOGDECAY: return rl_rwkv6_logdecay(c, t[0]);
+    case OP_UNBALANCE: return rl__rwkv6_unbalance(c, t[0], rl_rwkv6_logdecay(c, rl_scale(c, t[1], 0.3f)));
     case OP_EMBEDDING: return rl_embedding(c, ids, R_, t[9]);
     case OP_ROPE: return rl_rope(c, t[0], T_, 8, inv_freq, 3);
     case OP_L2NORM: return rl_l2norm(c, t[0], 8, 1e-12f);
