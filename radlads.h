@@ -492,8 +492,8 @@ int rl_cuda_adamw(void *q, float *p, float *g, float *m, float *v, int64_t n, fl
 int rl_cuda_attention(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int H, int KVH, int d);
 int rl_cuda_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K, const float *V,
                           const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
-int rl_cuda_attention_cache(void *q, float *y, const float *Q, const float *K, const float *V, int64_t T, int64_t pos0, int H, int KVH,
-                            int d);
+int rl_cuda_attention_cache(void *q, float *y, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int64_t pos0,
+                            int64_t cap, int H, int KVH, int d);
 int rl_cuda_unbalance(void *q, float *y, const float *k, const float *lw, int64_t n);
 int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);
 #endif
@@ -547,7 +547,7 @@ typedef struct rl_mixer_io {
     rl_tensor *state_in, *shift_in;    /* [B,H,N,N] scan state; [B,C] RWKV6 shift state */
     rl_tensor *state_out, *shift_out;  /* set by the call */
     rl_tensor *v_first;                /* RWKV7: input for layer > 0, output of layer 0 */
-    float *kcache, *vcache;            /* attention while decoding (B = 1): [cache_cap, KVH*N] */
+    float *kcache, *vcache;            /* attention while decoding: [B, cache_cap, KVH*N] */
     int64_t cache_cap;
 } rl_mixer_io;
 /* x [B*T, C] (the normalized residual), positions pos0 .. pos0+T-1. Returns [B*T, C]. */
@@ -669,21 +669,24 @@ typedef struct rl_forward_opts {
 /* Training / scoring forward over whole sequences (states start at zero). */
 RLDEF rl_tensor *rl_model_forward(rl_ctx *c, rl_model *m, const int32_t *ids, const rl_forward_opts *o);
 
-/* Inference state of one sequence: KV cache for attention layers, recurrent state for
-   RAD-RWKV layers. Memory: attention layers grow with max_ctx, RWKV layers do not. */
+/* Inference state of `batch` sequences decoded together (rl_state_init: one): KV cache for
+   attention layers, recurrent state for RAD-RWKV layers. Memory: attention layers grow
+   with max_ctx, RWKV layers do not. */
 typedef struct rl_state {
-    int64_t pos, max_ctx;
+    int64_t pos, max_ctx, batch;
     int n_layers;
-    int64_t s_n, shift_n;        /* floats per RWKV state and shift buffer */
-    float **k, **v;              /* attention: [max_ctx, KVH*N] each */
-    float **S, **shift;          /* RWKV: [H, N, N] and [C] */
+    int64_t s_n, shift_n;        /* floats per RWKV state and shift buffer, per sequence */
+    float **k, **v;              /* attention: [batch, max_ctx, KVH*N] each */
+    float **S, **shift;          /* RWKV: [batch, H, N, N] and [batch, C] */
     rl_device *dev;              /* where the buffers live: the model's place at rl_state_init */
 } rl_state;
 RLDEF rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx);
+RLDEF rl_status rl_state_init_batch(rl_state *s, const rl_model *m, int64_t max_ctx, int64_t batch);
 RLDEF void rl_state_reset(rl_state *s);
 RLDEF void rl_state_free(rl_state *s);
-/* Feed n tokens at s->pos (prefill when n > 1, one decode step when n = 1); writes the
-   logits of the last token to logits[vocab] and advances the state. */
+/* Feed n tokens to each of the state's s->batch sequences at s->pos (prefill when n > 1,
+   one decode step when n = 1): ids [batch][n], row-major; writes the logits of each
+   sequence's last token to logits[batch][vocab] and advances the state. */
 RLDEF rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits);
 
 /* Sampling: temperature <= 0 is greedy; top_k 0 and top_p 1 disable those filters. */
@@ -1719,9 +1722,10 @@ typedef struct rl__ops {
     int (*attention)(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int H, int KVH, int d);
     int (*attention_bwd)(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K, const float *V,
                          const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
-    /* decoding: T new queries of one sequence at positions pos0.. against the cache's rows
-       0 .. pos0+t of K, V [pos0+T, KVH*d] (no gradient) */
-    int (*attention_cache)(void *q, float *y, const float *Q, const float *K, const float *V, int64_t T, int64_t pos0, int H, int KVH, int d);
+    /* decoding: T new queries of each of B sequences at positions pos0.. (Q, y [B*T, H*d])
+       against rows 0 .. pos0+t of its cache in K, V [B, cap, KVH*d] (no gradient) */
+    int (*attention_cache)(void *q, float *y, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int64_t pos0,
+                           int64_t cap, int H, int KVH, int d);
     /* the RWKV scans of section 4a, forward (bwd 0) or backward, given the node of rl_wkv6 /
        rl_wkv7 (its inputs, outputs and rl__scan_job: shapes, kept states) */
     int (*scan)(rl_ctx *c, rl__node *n, int bwd);
@@ -4498,18 +4502,20 @@ RL__INTERN void rl__attn_bwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb,
     }
 }
 
-/* B sequences × H heads: q, o, go, gq [B*T, H*d]; k, v, gk, gv [B*(pos0+T), KVH*d] (the
-   decoding cache: B = 1); lse [B][H][T]. Per thread: pk floats of pack buffers, then p. */
+/* B sequences × H heads: q, o, go, gq [B*T, H*d]; k, v, gk, gv [B, krows, KVH*d] with
+   krows = pos0+T, or the decoding cache's capacity; lse [B][H][T]. Per thread: pk floats of
+   pack buffers, then p. */
 typedef struct {
     const float *q, *k, *v, *go;
     float *o, *lse, *gq, *gk, *gv;
-    int64_t B, T, pos0, H, KVH, d, ap, pk, bwd;
+    int64_t B, T, pos0, krows, H, KVH, d, ap, pk, bwd;
     rl__scratch sc;
 } rl__attn_job;
 
 static rl__attn_head rl__attn_head_at(const rl__attn_job *j, int64_t b, int64_t h) {
     rl__attn_head a;
-    int64_t Cq = j->H * j->d, Ck = j->KVH * j->d, qo = b * j->T * Cq + h * j->d, ko = b * (j->pos0 + j->T) * Ck + h / (j->H / j->KVH) * j->d;
+    int64_t Cq = j->H * j->d, Ck = j->KVH * j->d, qo = b * j->T * Cq + h * j->d;
+    int64_t ko = b * (j->krows ? j->krows : j->pos0 + j->T) * Ck + h / (j->H / j->KVH) * j->d;
     a.q = j->q + qo; a.o = j->o + qo;
     a.go = j->go ? j->go + qo : NULL; a.gq = j->gq ? j->gq + qo : NULL;
     a.k = j->k + ko; a.v = j->v + ko;
@@ -4564,12 +4570,12 @@ RL__BWD int rl__cpu_attention_bwd(void *q, float *gq, float *gk, float *gv, cons
                                  const float *V, const float *y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d) {
     return rl__cpu_attention_run(q, (float *)y, (float *)lse, Q, K, V, B, T, H, KVH, d, gy, gq, gk, gv);
 }
-static int rl__cpu_attention_cache(void *q, float *y, const float *Q, const float *K, const float *V, int64_t T, int64_t pos0, int H,
-                                   int KVH, int d) {
+static int rl__cpu_attention_cache(void *q, float *y, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int64_t pos0,
+                                   int64_t cap, int H, int KVH, int d) {
     rl__attn_job j;
     memset(&j, 0, sizeof j);
     j.q = Q; j.k = K; j.v = V; j.o = y;
-    j.B = 1; j.T = T; j.pos0 = pos0; j.H = H; j.KVH = KVH; j.d = d;
+    j.B = B; j.T = T; j.pos0 = pos0; j.krows = cap; j.H = H; j.KVH = KVH; j.d = d;
     if (!rl__attn_run((rl_pool *)q, &j, 0)) return (int)rl__fail(RL_ERR_NOMEM, "out of memory for scratch");
     return 0;
 }
@@ -5960,16 +5966,19 @@ static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, in
     if (!io || !io->kcache || !q || !k || !v) {
         y = rl_attention(c, q, k, v, T, (int)g->H, (int)g->KVH);
     } else {
-        /* decoding: the T new rows of k and v go to the cache at pos0 (where the model is);
-           query t attends to rows 0 .. pos0+t */
-        int64_t Ck = g->KVH * g->N;
+        /* decoding: the T new rows of k and v of each sequence b go to its cache at pos0 (where
+           the model is); its query t attends to rows 0 .. pos0+t */
+        int64_t Ck = g->KVH * g->N, B = rl_rows(x) / T, cap = io->cache_cap, b;
         size_t bytes = sizeof(float) * (size_t)(T * Ck);
-        if (rl_rows(x) != T || pos0 + T > io->cache_cap)
-            return rl__op_fail(c, RL_ERR_ARG, "attention cache: one sequence of %lld tokens at %lld exceeds %lld", (long long)T, (long long)pos0, (long long)io->cache_cap);
-        if (!rl__copy(c, io->kcache + pos0 * Ck, k->dev, rl_f32(k), k->dev, bytes) ||
-            !rl__copy(c, io->vcache + pos0 * Ck, v->dev, rl_f32(v), v->dev, bytes) || !(y = rl__like(c, q)) ||
-            !RL__ON(c, q->dev, "attention cache", attention_cache, rl_f32(y), rl_f32(q), io->kcache, io->vcache, T, pos0, (int)g->H,
-                    (int)g->KVH, (int)g->N))
+        if (rl_rows(x) % T || pos0 + T > cap)
+            return rl__op_fail(c, RL_ERR_ARG, "attention cache: %lld rows are not whole sequences of %lld tokens, or %lld tokens at %lld exceed %lld",
+                               (long long)rl_rows(x), (long long)T, (long long)T, (long long)pos0, (long long)cap);
+        for (b = 0; b < B; b++)
+            if (!rl__copy(c, io->kcache + (b * cap + pos0) * Ck, k->dev, rl_f32(k) + b * T * Ck, k->dev, bytes) ||
+                !rl__copy(c, io->vcache + (b * cap + pos0) * Ck, v->dev, rl_f32(v) + b * T * Ck, v->dev, bytes))
+                return NULL;
+        if (!(y = rl__like(c, q)) || !RL__ON(c, q->dev, "attention cache", attention_cache, rl_f32(y), rl_f32(q), io->kcache, io->vcache, B, T,
+                                             pos0, cap, (int)g->H, (int)g->KVH, (int)g->N))
             return NULL;
     }
     return rl_linear(c, y, &m->o_w, NULL);
@@ -6524,8 +6533,8 @@ static rl_tensor *rl__forward(rl_ctx *c, rl_model *m, const int32_t *ids, const 
         }
         a = rl_mixer_forward(c, &b->mix, h, o->T, o->pos0, &io);
         if (b->mix.cfg.kind == RL_MIXER_RWKV7 && b->mix.cfg.layer == 0) v_first = io.v_first;
-        if (s && io.state_out) rl__copy(c, s->S[l], s->dev, io.state_out->data, io.state_out->dev, sizeof(float) * (size_t)(H * N * N));
-        if (s && io.shift_out) rl__copy(c, s->shift[l], s->dev, io.shift_out->data, io.shift_out->dev, sizeof(float) * (size_t)C);
+        if (s && io.state_out) rl__copy(c, s->S[l], s->dev, io.state_out->data, io.state_out->dev, sizeof(float) * (size_t)(B * H * N * N));
+        if (s && io.shift_out) rl__copy(c, s->shift[l], s->dev, io.shift_out->data, io.shift_out->dev, sizeof(float) * (size_t)(B * C));
         if (o->attn_in) o->attn_in[l] = h;
         if (o->attn_out) o->attn_out[l] = a;
         x = rl_add(c, x, a);
@@ -8500,11 +8509,16 @@ out:
 
 /* ---- 7a. inference: state, prefill and decode, sampling ---- */
 
-RLDEF rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx) {
-    int64_t l, H = m->cfg.n_heads, N = m->cfg.head_dim, KV = m->cfg.n_kv_heads * N, C = m->cfg.hidden_size;
+RLDEF rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx) { return rl_state_init_batch(s, m, max_ctx, 1); }
+
+RLDEF rl_status rl_state_init_batch(rl_state *s, const rl_model *m, int64_t max_ctx, int64_t batch) {
+    int64_t l, H = m->cfg.n_heads, N = m->cfg.head_dim, KV = m->cfg.n_kv_heads * N, C = m->cfg.hidden_size, B = batch;
     memset(s, 0, sizeof *s);
+    if (max_ctx < 1 || B < 1 || B > ((int64_t)1 << 40) / max_ctx)
+        return rl__fail(RL_ERR_ARG, "state: a context of %lld tokens for %lld sequences (both must be at least 1)", (long long)max_ctx, (long long)B);
     s->n_layers = (int)m->cfg.n_layers;
     s->max_ctx = max_ctx;
+    s->batch = B;
     s->s_n = H * N * N;
     s->shift_n = C;
     s->k = (float **)RL_MALLOC(sizeof(float *) * 4 * (size_t)s->n_layers);
@@ -8515,19 +8529,20 @@ RLDEF rl_status rl_state_init(rl_state *s, const rl_model *m, int64_t max_ctx) {
     s->shift = s->S + s->n_layers;
     for (l = 0; l < s->n_layers; l++) {
         if (m->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION) {
-            s->k[l] = (float *)rl__dev_alloc(m->dev, sizeof(float) * (size_t)(max_ctx * KV));
-            s->v[l] = (float *)rl__dev_alloc(m->dev, sizeof(float) * (size_t)(max_ctx * KV));
+            s->k[l] = (float *)rl__dev_alloc(m->dev, sizeof(float) * (size_t)(B * max_ctx * KV));
+            s->v[l] = (float *)rl__dev_alloc(m->dev, sizeof(float) * (size_t)(B * max_ctx * KV));
             if (!s->k[l] || !s->v[l]) break;
         } else {
-            s->S[l] = (float *)rl__dev_alloc(m->dev, sizeof(float) * (size_t)(H * N * N));
-            s->shift[l] = (float *)rl__dev_alloc(m->dev, sizeof(float) * (size_t)C);
+            s->S[l] = (float *)rl__dev_alloc(m->dev, sizeof(float) * (size_t)(B * H * N * N));
+            s->shift[l] = (float *)rl__dev_alloc(m->dev, sizeof(float) * (size_t)(B * C));
             if (!s->S[l] || !s->shift[l]) break;
         }
     }
     s->dev = m->dev;
     if (l < s->n_layers) {
         rl_state_free(s);
-        return rl__fail(RL_ERR_NOMEM, "state: out of memory on %s for a context of %lld tokens", rl_device_name(m->dev), (long long)max_ctx);
+        return rl__fail(RL_ERR_NOMEM, "state: out of memory on %s for a context of %lld tokens, %lld sequences", rl_device_name(m->dev),
+                        (long long)max_ctx, (long long)B);
     }
     rl_state_reset(s);
     return RL_OK;
@@ -8538,12 +8553,12 @@ RLDEF void rl_state_reset(rl_state *s) {
     s->pos = 0;
     for (l = 0; l < s->n_layers; l++) {
         if (s->dev) {
-            if (s->S[l]) (void)s->dev->ops->zero(s->S[l], sizeof(float) * (size_t)s->s_n);
-            if (s->shift[l]) (void)s->dev->ops->zero(s->shift[l], sizeof(float) * (size_t)s->shift_n);
+            if (s->S[l]) (void)s->dev->ops->zero(s->S[l], sizeof(float) * (size_t)(s->batch * s->s_n));
+            if (s->shift[l]) (void)s->dev->ops->zero(s->shift[l], sizeof(float) * (size_t)(s->batch * s->shift_n));
             continue;
         }
-        if (s->S[l]) memset(s->S[l], 0, sizeof(float) * (size_t)s->s_n);
-        if (s->shift[l]) memset(s->shift[l], 0, sizeof(float) * (size_t)s->shift_n);
+        if (s->S[l]) memset(s->S[l], 0, sizeof(float) * (size_t)(s->batch * s->s_n));
+        if (s->shift[l]) memset(s->shift[l], 0, sizeof(float) * (size_t)(s->batch * s->shift_n));
     }
 }
 
@@ -8558,7 +8573,7 @@ RLDEF void rl_state_free(rl_state *s) {
 RLDEF rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits) {
     rl_forward_opts o;
     rl_tensor *y;
-    int64_t V = m->cfg.vocab_size;
+    int64_t V = m->cfg.vocab_size, b;
     if (n < 1) return rl__fail(RL_ERR_ARG, "model step: no tokens");
     if (s->dev != m->dev)
         return rl__fail(RL_ERR_ARG, "model step: the model is on %s, its state on %s: make the state after rl_model_to", rl_device_name(m->dev),
@@ -8567,14 +8582,16 @@ RLDEF rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t
         return rl__fail(RL_ERR_ARG, "model step: %lld tokens at position %lld exceed the context of %lld tokens",
                         (long long)n, (long long)s->pos, (long long)s->max_ctx);
     memset(&o, 0, sizeof o);
-    o.B = 1;
+    o.B = s->batch;
     o.T = n;
     o.pos0 = s->pos;
     rl_ctx_reset(c);
     rl_no_grad_push(c);
     y = rl__forward(c, m, ids, &o, s);
     rl_no_grad_pop(c);
-    if (!y || !rl__copy(c, logits, NULL, rl_f32(y) + (n - 1) * V, y->dev, sizeof(float) * (size_t)V)) return c->err ? c->err : RL_ERR_STATE;
+    for (b = 0; b < s->batch && y; b++) /* the last row of each sequence */
+        if (!rl__copy(c, logits + b * V, NULL, rl_f32(y) + (b * n + n - 1) * V, y->dev, sizeof(float) * (size_t)V)) y = NULL;
+    if (!y) return c->err ? c->err : RL_ERR_STATE;
     s->pos += n;
     return RL_OK;
 }

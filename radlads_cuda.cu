@@ -214,11 +214,11 @@ int rl_cuda_attention(void *q, float *Y, float *lse, const float *Q, const float
    Two kernels, no workspace, no atomics (deterministic). */
 int rl_cuda_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K, const float *V,
                           const float *Y, const float *lse, int64_t B, int64_t T, int H, int KVH, int d);
-/* Attention over a decoding cache (rl_model_step): T new queries of one sequence at positions
-   pos0 .. pos0+T−1, Q, Y [T, H*d], against the cache's rows 0 .. pos0+t of K, V [pos0+T, KVH*d];
-   1 <= d <= 256. No lse: nothing of decoding is differentiated. */
-int rl_cuda_attention_cache(void *q, float *Y, const float *Q, const float *K, const float *V, int64_t T, int64_t pos0, int H, int KVH,
-                            int d);
+/* Attention over a decoding cache (rl_model_step): T new queries of each of B sequences at
+   positions pos0 .. pos0+T−1, Q, Y [B*T, H*d], against rows 0 .. pos0+t of the sequence's
+   cache in K, V [B, cap, KVH*d]; 1 <= d <= 256. No lse: nothing of decoding is differentiated. */
+int rl_cuda_attention_cache(void *q, float *Y, const float *Q, const float *K, const float *V, int64_t B, int64_t T, int64_t pos0,
+                            int64_t cap, int H, int KVH, int d);
 /* AdamW (radlads.h rl_adamw_step): *ss (a HOST double) += Σ x² (synchronous: it waits for the
    sum); and one update: gs = g·scale, m = β1·m + (1−β1)·gs, v = β2·v + (1−β2)·gs²,
    p −= lr·((m/b1c) / (√(v/b2c) + eps) + wd·p), g = 0 */
@@ -2651,28 +2651,29 @@ extern "C" int rl_cuda_attention(void *q, float *Y, float *lse, const float *Q, 
 }
 
 /* ==== attention over a decoding cache (rl_cuda_attention_cache) ====
-   One block of RL_DEC_NT threads per (query, head). The keys go by in tiles of the block:
+   One block of RL_DEC_NT threads per (sequence, query, head). The keys go by in tiles of the block:
    thread i scores key k0+i, the block takes the tile's maximum and sum (online softmax:
    the running maximum m and sum l rescale what came before), and thread j accumulates the
    output columns j and j+RL_DEC_NT from the tile's probabilities (in shared memory) and
    the rows of V. A decoding step reads the whole cache once; no tensor cores needed. */
 #define RL_DEC_NT 128
-static __global__ void __launch_bounds__(RL_DEC_NT) rl__k_att_cache(int64_t T, int64_t pos0, int H, int KVH, int d, float scale,
-                                                                    float *Y, const float *Q, const float *K, const float *V) {
+static __global__ void __launch_bounds__(RL_DEC_NT) rl__k_att_cache(int64_t B, int64_t T, int64_t pos0, int64_t cap, int H, int KVH, int d,
+                                                                    float scale, float *Y, const float *Q, const float *K, const float *V) {
     float *sq = RL_SMEM, *sp = sq + d, *red = sp + RL_DEC_NT; /* q [d], tile probabilities, reduction scratch */
     const int tid = (int)threadIdx.x;
     const int64_t Cq = (int64_t)H * d, Ck = (int64_t)KVH * d;
-    for (int64_t task = blockIdx.x; task < T * H; task += gridDim.x) {
-        const int64_t t = task / H, nk = pos0 + t + 1;
+    for (int64_t task = blockIdx.x; task < B * T * H; task += gridDim.x) {
+        const int64_t bt = task / H, t = bt % T, nk = pos0 + t + 1; /* bt: the query's row, sequence bt / T */
         const int h = (int)(task % H), kh = h / (H / KVH);
+        const float *Kb = K + bt / T * cap * Ck, *Vb = V + bt / T * cap * Ck;
         float m = -INFINITY, l = 0, acc[2] = {0, 0};
-        for (int j = tid; j < d; j += RL_DEC_NT) sq[j] = Q[t * Cq + (int64_t)h * d + j];
+        for (int j = tid; j < d; j += RL_DEC_NT) sq[j] = Q[bt * Cq + (int64_t)h * d + j];
         __syncthreads();
         for (int64_t k0 = 0; k0 < nk; k0 += RL_DEC_NT) {
             const int64_t k = k0 + tid, kn = nk - k0 < RL_DEC_NT ? nk - k0 : RL_DEC_NT;
             float s = -INFINITY, mn, p, corr;
             if (k < nk) {
-                const float *kr = K + k * Ck + (int64_t)kh * d;
+                const float *kr = Kb + k * Ck + (int64_t)kh * d;
                 float dot = 0;
                 for (int j = 0; j < d; j++) dot += sq[j] * kr[j];
                 s = dot * scale;
@@ -2685,7 +2686,7 @@ static __global__ void __launch_bounds__(RL_DEC_NT) rl__k_att_cache(int64_t T, i
             for (int c = 0; c < 2; c++) {
                 const int j = tid + c * RL_DEC_NT;
                 if (j < d) {
-                    const float *vc = V + k0 * Ck + (int64_t)kh * d + j;
+                    const float *vc = Vb + k0 * Ck + (int64_t)kh * d + j;
                     float a = acc[c] * corr;
                     for (int64_t i = 0; i < kn; i++) a += sp[i] * vc[i * Ck];
                     acc[c] = a;
@@ -2696,23 +2697,24 @@ static __global__ void __launch_bounds__(RL_DEC_NT) rl__k_att_cache(int64_t T, i
         }
         for (int c = 0; c < 2; c++) {
             const int j = tid + c * RL_DEC_NT;
-            if (j < d) Y[t * Cq + (int64_t)h * d + j] = acc[c] / l;
+            if (j < d) Y[bt * Cq + (int64_t)h * d + j] = acc[c] / l;
         }
         __syncthreads(); /* sq is rewritten by the next task */
     }
 }
 
-extern "C" int rl_cuda_attention_cache(void *q, float *Y, const float *Q, const float *K, const float *V, int64_t T, int64_t pos0,
-                                       int H, int KVH, int d) {
+extern "C" int rl_cuda_attention_cache(void *q, float *Y, const float *Q, const float *K, const float *V, int64_t B, int64_t T,
+                                       int64_t pos0, int64_t cap, int H, int KVH, int d) {
     const char *rl__cu_what = "rl_cuda_attention_cache";
-    const int64_t tasks = T * H;
     (void)q;
-    if (T < 1 || pos0 < 0 || H < 1 || KVH < 1 || H % KVH || d < 1 || d > 2 * RL_DEC_NT || T > ((int64_t)1 << 40) / H)
-        return rl__cu_fail(-1, "%s: T %lld at %lld, %d heads, %d kv heads, head size %d (1..%d)", rl__cu_what, (long long)T,
-                           (long long)pos0, H, KVH, d, 2 * RL_DEC_NT);
+    if (B < 1 || T < 1 || pos0 < 0 || pos0 + T > cap || H < 1 || KVH < 1 || H % KVH || d < 1 || d > 2 * RL_DEC_NT ||
+        B * T > ((int64_t)1 << 40) / H)
+        return rl__cu_fail(-1, "%s: %lld sequences of %lld tokens at %lld in a cache of %lld, %d heads, %d kv heads, head size %d (1..%d)",
+                           rl__cu_what, (long long)B, (long long)T, (long long)pos0, (long long)cap, H, KVH, d, 2 * RL_DEC_NT);
     if (!Y || !Q || !K || !V) return rl__cu_fail(-1, "%s: Y, Q, K and V are required", rl__cu_what);
-    RL_LAUNCH(rl__k_att_cache, (unsigned)(tasks < 65535 ? tasks : 65535), RL_DEC_NT, sizeof(float) * (size_t)(d + 2 * RL_DEC_NT), T,
-              pos0, H, KVH, d, 1.0f / sqrtf((float)d), Y, Q, K, V);
+    const int64_t tasks = B * T * H;
+    RL_LAUNCH(rl__k_att_cache, (unsigned)(tasks < 65535 ? tasks : 65535), RL_DEC_NT, sizeof(float) * (size_t)(d + 2 * RL_DEC_NT), B, T,
+              pos0, cap, H, KVH, d, 1.0f / sqrtf((float)d), Y, Q, K, V);
     return rl__launched(rl__cu_what);
 }
 

@@ -102,6 +102,33 @@ static void check_case(const char *name) {
         RLT_CHECK(dstep <= 1e-4 * mx, "prefill/decode: max |dlogit| %g > 1e-4 x %g", dstep, mx);
         free(lg);
     }
+    { /* both rows at once: a state of two sequences (rl_state_init_batch), the same logits */
+        rl_state s;
+        float *lg = (float *)malloc(sizeof(float) * (size_t)(2 * V));
+        int32_t step[10];
+        double dbat = 0;
+        int64_t b;
+        for (b = 0; b < 2; b++) memcpy(step + b * 5, ids + b * 12, sizeof(int32_t) * 5);
+        RLT_CHECK(rl_state_init_batch(&s, &m, 32, 2) == RL_OK, "batched state: %s", rl_last_error());
+        rl_ctx_reset(&c);
+        RLT_CHECK(rl_model_step(&c, &m, &s, step, 5, lg) == RL_OK, "batched prefill: %s", rl_last_error());
+        for (t = 4; t < 12; t++) {
+            if (t > 4) {
+                step[0] = ids[t];
+                step[1] = ids[12 + t];
+                rl_ctx_reset(&c);
+                RLT_CHECK(rl_model_step(&c, &m, &s, step, 1, lg) == RL_OK, "batched decode: %s", rl_last_error());
+            }
+            for (b = 0; b < 2; b++)
+                for (i = 0; i < V; i++) {
+                    double d = fabs((double)lg[b * V + i] - logits[(b * 12 + t) * V + i]);
+                    dbat = d > dbat ? d : dbat;
+                }
+        }
+        RLT_CHECK(dbat <= 1e-4 * mx, "batched prefill/decode: max |dlogit| %g > 1e-4 x %g", dbat, mx);
+        rl_state_free(&s);
+        free(lg);
+    }
     snprintf(gname, sizeof gname, "official parity %s: max |dlogit| %.2g forward, %.2g decode (max |logit| %.2f)", name, dmax, dstep, mx);
     rl_ctx_free(&c);
     rl_st_close(&ref);

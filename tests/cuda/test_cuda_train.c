@@ -14,8 +14,9 @@
      resumed on the host (1e-5 + 2·lr).
    - rl_eval_ppl and rl_eval_compare on the device = on the host (1e-5 relative; top-1 equal).
    - Decoding (rl_state on the device, rl_model_step): prefill then single tokens for the
-     teacher (attention over its cache) and RAD-RWKV6/7 students (recurrent state): every
-     step's logits within 1e-4 of the largest of the host's.
+     teacher (attention over its cache) and RAD-RWKV6/7 students (recurrent state), one
+     sequence and three together (rl_state_init_batch): every step's logits within 1e-4 of
+     the largest of the host's.
    - A stage refuses a teacher and a student in two places.
    Prints SKIP when no device is usable. Build: make -f tools/cuda.mk cuda or cuda-emu. */
 #define _POSIX_C_SOURCE 200809L
@@ -216,43 +217,48 @@ static void eval_case(rl_device *dev) {
     rl_model_free(&st);
 }
 
-/* prefill 5 tokens, then 4 single ones; the logits of every step */
-static int decode(rl_model *m, rl_device *dev, float *out) {
+/* B sequences decoded together: prefill 5 tokens each, then 4 single ones; the logits of
+   every step [5][B][V] */
+static int decode(rl_model *m, rl_device *dev, int64_t B, float *out) {
     rl_state s;
     rl_ctx c;
-    int32_t ids[9];
+    int32_t ids[4 * 5];
     int i, ok = 0;
-    int64_t V = m->cfg.vocab_size;
-    for (i = 0; i < 9; i++) ids[i] = data.ids[100 + i];
+    int64_t V = m->cfg.vocab_size, b;
     if (rl_model_to(m, dev) != RL_OK) return 0;
     rl_ctx_init(&c, NULL);
-    if (rl_state_init(&s, m, 16) == RL_OK) {
+    if (rl_state_init_batch(&s, m, 16, B) == RL_OK) {
+        for (b = 0; b < B; b++)
+            for (i = 0; i < 5; i++) ids[b * 5 + i] = data.ids[100 + 20 * b + i];
         ok = s.dev == dev && rl_model_step(&c, m, &s, ids, 5, out) == RL_OK;
-        for (i = 5; i < 9 && ok; i++) ok = rl_model_step(&c, m, &s, ids + i, 1, out + (i - 4) * V) == RL_OK;
+        for (i = 5; i < 9 && ok; i++) {
+            for (b = 0; b < B; b++) ids[b] = data.ids[100 + 20 * b + i];
+            ok = rl_model_step(&c, m, &s, ids, 1, out + (i - 4) * B * V) == RL_OK;
+        }
         rl_state_free(&s);
     }
     rl_ctx_free(&c);
     return rl_model_to(m, NULL) == RL_OK && ok;
 }
-static void decode_case(rl_device *dev, int kind) {
+static void decode_case(rl_device *dev, int kind, int64_t B) {
     rl_student_opts so;
     rl_model st, *m = &teacher;
-    int64_t n = 5 * teacher.cfg.vocab_size;
+    int64_t n = 5 * B * teacher.cfg.vocab_size;
     float *l0 = (float *)malloc(sizeof(float) * (size_t)n), *l1 = (float *)malloc(sizeof(float) * (size_t)n);
     const char *what = kind == 6 ? "RAD-RWKV6 student" : kind == 7 ? "RAD-RWKV7 student" : "teacher";
     if (kind) {
         rl_student_opts_default(&so, (rl_mixer_kind)kind);
         m = rl_student_from_teacher(&st, &teacher, &so) == RL_OK ? &st : NULL;
     }
-    if (!m || !decode(m, NULL, l0) || !decode(m, dev, l1)) {
-        RLT_CHECK(0, "decode, %s: %s", what, rl_last_error());
+    if (!m || !decode(m, NULL, B, l0) || !decode(m, dev, B, l1)) {
+        RLT_CHECK(0, "decode, %s, %lld sequences: %s", what, (long long)B, rl_last_error());
     } else {
         double mx = 0, w;
         int64_t i;
         for (i = 0; i < n; i++) mx = fabs(l0[i]) > mx ? fabs(l0[i]) : mx;
         w = rlt_worst(l1, l0, (long)n, 1e-4 * mx, 0, NULL);
-        RLT_CHECK(w <= 1, "decode, %s: logits of prefill and 4 steps on %s differ by %.3g of the largest %.3g", what, rl_device_name(dev),
-                  w * 1e-4, mx);
+        RLT_CHECK(w <= 1, "decode, %s, %lld sequences: logits of prefill and 4 steps on %s differ by %.3g of the largest %.3g", what,
+                  (long long)B, rl_device_name(dev), w * 1e-4, mx);
     }
     if (kind && m) rl_model_free(&st);
     free(l0);
@@ -296,11 +302,13 @@ int main(void) {
     resume_case(dev, k);
     rlt_end();
 
-    rlt_begin("cuda train: evaluation (held-out loss, KL, top-1) and decoding (teacher, RAD-RWKV6, RAD-RWKV7) on the device = on the host");
+    rlt_begin("cuda train: evaluation (held-out loss, KL, top-1) and decoding (teacher, RAD-RWKV6, RAD-RWKV7; 1 and 3 sequences) on the device = on the host");
     eval_case(dev);
-    decode_case(dev, 0);
-    decode_case(dev, 6);
-    decode_case(dev, 7);
+    decode_case(dev, 0, 1);
+    decode_case(dev, 6, 1);
+    decode_case(dev, 7, 1);
+    decode_case(dev, 0, 3);
+    decode_case(dev, 7, 3);
     rlt_end();
 
     rlt_begin("cuda train: a stage refuses a student and a teacher in two places");
