@@ -807,7 +807,8 @@ typedef struct rl_stage_opts {
     rl_lr_sched lr;                /* tokens_per_step / exit_tokens are filled in */
     float clip, beta1, beta2, eps, weight_decay;
     int train;                     /* RL_TRAIN_ALL / MIXERS / DECAY; stage 1 forces MIXERS */
-    int carry_state;               /* stage 3: run windows in chunks with the state carried */
+    int carry_state;               /* stage 3: run windows in chunks with the state carried (a micro-batch's
+                                      windows together) */
     int64_t chunk;                 /* chunk length for carry_state (default 512) */
     double heldout;                /* fraction of the stream held out (not trained on) */
     const char *checkpoint;        /* file written atomically every ckpt_every steps and at the end */
@@ -7812,9 +7813,8 @@ static rl_status rl__whole_setup(rl__run *r) {
             if (r->s->blocks[l].mix.cfg.kind == RL_MIXER_ATTENTION)
                 return rl__fail(RL_ERR_UNSUPPORTED, "stage 3: carry_state needs a student without attention layers (layer %lld is attention); "
                                 "train hybrids with whole windows (carry_state 0)", (long long)l);
-        if ((st = rl_state_init(&r->cstate, r->s, o->ctx)) != RL_OK) return st;
+        if ((st = rl_state_init_batch(&r->cstate, r->s, o->ctx, r->mb)) != RL_OK) return st;
         r->carry = &r->cstate;
-        r->per_call = 1;
     }
     if ((st = rl__run_phase(r, 0, &skip)) != RL_OK) return st; /* the optimizer first: its errors before any file is touched */
     if (!(r->win = (int32_t *)RL_MALLOC(sizeof(int32_t) * (size_t)(r->mb * (3 * o->ctx + 1)))))
@@ -7834,15 +7834,15 @@ static rl_status rl__whole_micro(rl__run *r, int64_t s, int64_t k, double *loss_
     rl_tensor *loss;
     rl_status st = RL_OK;
     int64_t b, c0;
-    if (r->carry) { /* stage 3: one sequence in chunks, the state carried across them */
-        const int32_t *w = rl_loader_train(&r->L, (uint64_t)(s * o->batch + k));
+    if (r->carry) { /* stage 3: the micro-batch's sequences in chunks, the state carried across them */
         rl_state_reset(r->carry);
         for (c0 = 0; c0 < o->ctx; c0 += o->chunk) {
             int64_t len = RL__MIN(o->chunk, o->ctx - c0);
-            memcpy(r->win, w + c0, sizeof(int32_t) * (size_t)(len + 1));
+            for (b = 0; b < r->mb; b++)
+                memcpy(r->win + b * (len + 1), rl_loader_train(&r->L, (uint64_t)(s * o->batch + k + b)) + c0, sizeof(int32_t) * (size_t)(len + 1));
             rl_ctx_reset(c);
-            loss = rl__stage_loss(c, r->s, NULL, 3, r->win, 1, len, r->x, r->y, r->carry);
-            if (loss) loss = rl_scale(c, loss, (float)len / (float)(o->ctx * o->batch));
+            loss = rl__stage_loss(c, r->s, NULL, 3, r->win, r->mb, len, r->x, r->y, r->carry);
+            if (loss) loss = rl_scale(c, loss, (float)(len * r->mb) / (float)(o->ctx * o->batch));
             if (!loss || (st = rl_backward(c, loss)) != RL_OK) return c->err ? c->err : st ? st : RL_ERR_STATE;
             *loss_sum += rl__item(c, loss);
         }

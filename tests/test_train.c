@@ -469,6 +469,19 @@ int main(void) {
         memset(&la, 0, sizeof la);
         o.user = &la;
         RLT_CHECK(rl_train_stage(&c, &a, NULL, &data, &o) == RL_OK, "carried: %s", rl_last_error());
+        { /* the two windows of a step together (a state of two sequences) = one after the other */
+            losses_t lm;
+            rl_model e;
+            rl_student_from_teacher(&e, &teacher, &so);
+            memset(&lm, 0, sizeof lm);
+            o.user = &lm;
+            o.micro_batch = 2;
+            RLT_CHECK(rl_train_stage(&c, &e, NULL, &data, &o) == RL_OK, "carried, micro-batch 2: %s", rl_last_error());
+            RLT_CLOSE(lm.first, la.first, 0, 2e-6, "first-step loss, carried state: micro-batch 2 vs 1");
+            RLT_CLOSE(lm.last, la.last, 0, 1e-4, "last-step loss (20 steps), carried state: micro-batch 2 vs 1");
+            o.micro_batch = 1;
+            rl_model_free(&e);
+        }
         o.carry_state = 0;
         memset(&lb, 0, sizeof lb);
         o.user = &lb;
