@@ -377,6 +377,11 @@ RLDEF rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_t
 /* Scalar losses (mean over rows) */
 RLDEF rl_tensor *rl_cross_entropy(rl_ctx *c, rl_tensor *logits, const int32_t *targets);
 RLDEF rl_tensor *rl_kl_div(rl_ctx *c, rl_tensor *student_logits, rl_tensor *teacher_logits); /* KL(T‖S) */
+/* rl_kl_div of the logits hs·Wsᵀ and ht·Wtᵀ (hs [R, Cs], ht [R, Ct]; the heads Ws [V, Cs],
+   Wt [V, Ct]) without making them: `chunk` columns of the vocabulary at a time, forward and
+   again backward, so memory is a few [R, chunk] buffers instead of three [R, V] ones, for
+   two more products of the heads. No gradient reaches the teacher side (ht, Wt). */
+RLDEF rl_tensor *rl_kl_head(rl_ctx *c, rl_tensor *hs, rl_tensor *Ws, rl_tensor *ht, rl_tensor *Wt, int64_t chunk);
 RLDEF rl_tensor *rl_l2_dist(rl_ctx *c, rl_tensor *y, rl_tensor *target); /* mean_rows ‖y−t‖₂/√cols */
 RLDEF rl_tensor *rl_sum(rl_ctx *c, rl_tensor *x);
 RLDEF rl_tensor *rl_dot_const(rl_ctx *c, rl_tensor *x, const float *w); /* Σ x⊙w (w constant) */
@@ -496,6 +501,8 @@ int rl_cuda_attention_cache(void *q, float *y, const float *Q, const float *K, c
                             int64_t cap, int H, int KVH, int d);
 int rl_cuda_unbalance(void *q, float *y, const float *k, const float *lw, int64_t n);
 int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);
+int rl_cuda_kl_chunk(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last);
+int rl_cuda_kl_chunk_bwd(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R, int64_t n);
 #endif
 
 /* A sequence mixer: the teacher's softmax attention, or a RAD-RWKV6/7 student mixer that
@@ -832,6 +839,10 @@ typedef struct rl_stage_opts {
     int resume_force;              /* resume even where the checkpoint's run identity differs (warns instead) */
     const char *const *identity;   /* more of the run's identity, key/value pairs, NULL-terminated (e.g. the CLI's
                                       data file size and hash); kept as radlads.id.<key> and compared on resume */
+    int64_t kl_chunk;              /* stage 2: the KL over the vocabulary in chunks of this many columns (rl_kl_head:
+                                      memory of a few [tokens, chunk] buffers instead of three [tokens, vocab] ones,
+                                      for two more products of the heads); 0: chunks of RL__KL_CHUNK (8192) where the
+                                      models are on a device, the whole vocabulary on the host; < 0: whole */
 } rl_stage_opts;
 RLDEF void rl_stage_opts_default(rl_stage_opts *o, int stage);
 
@@ -1717,6 +1728,11 @@ typedef struct rl__ops {
                              int64_t V, float inv_count);
     int (*kl_div)(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V);
     int (*kl_div_bwd)(void *q, float *gs, float *gt, const float *gloss, const float *s, const float *t, const float *aux, int64_t R, int64_t V);
+    /* one chunk of n vocabulary columns of rl_kl_head, s and t [R, n]: the rows' running
+       statistics st [R][5] (first: start them; last: finish them and loss[0] = the mean KL);
+       backward gs = gloss[0]/R · (softmax(s) − softmax(t)) on the chunk, written */
+    int (*kl_chunk)(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last);
+    int (*kl_chunk_bwd)(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R, int64_t n);
     int (*l2_dist)(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C);
     int (*l2_dist_bwd)(void *q, float *gy, float *gt, const float *gloss, const float *y, const float *t, const float *norms, int64_t R, int64_t C);
     /* causal GQA softmax attention of B sequences of T tokens, lse [B, H, T]; its gradients */
@@ -4049,6 +4065,62 @@ RL__BWD int rl__cpu_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss
     }
     return 0;
 }
+/* Row r's statistics st[5r..5r+4] while the chunks go by: the largest s (ms), Σ e^(s−ms),
+   the largest t (mt), Σ e^(t−mt), Σ e^(t−mt)·(t − s); a larger maximum rescales the sums.
+   At the end: log Σ e^s, –, log Σ e^t, –, the row's KL = Σ p_t (t − s) − log Σe^t + log Σe^s. */
+static int rl__cpu_kl_chunk(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last) {
+    double total = 0;
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        double *a = st + 5 * r;
+        const float *sr = s + r * n, *tr = t + r * n;
+        float ms = -INFINITY, mt = -INFINITY;
+        for (j = 0; j < n; j++) {
+            ms = sr[j] > ms ? sr[j] : ms;
+            mt = tr[j] > mt ? tr[j] : mt;
+        }
+        if (first) {
+            a[0] = ms; a[2] = mt;
+            a[1] = a[3] = a[4] = 0;
+        }
+        if (ms > a[0]) {
+            a[1] *= exp(a[0] - ms);
+            a[0] = ms;
+        }
+        if (mt > a[2]) {
+            double f = exp(a[2] - mt);
+            a[3] *= f;
+            a[4] *= f;
+            a[2] = mt;
+        }
+        for (j = 0; j < n; j++) {
+            double e = expf(tr[j] - (float)a[2]);
+            a[1] += expf(sr[j] - (float)a[0]);
+            a[3] += e;
+            a[4] += e * ((double)tr[j] - sr[j]);
+        }
+        if (last) {
+            double ls = a[0] + log(a[1]), lt = a[2] + log(a[3]);
+            a[4] = a[4] / a[3] - lt + ls;
+            a[0] = ls;
+            a[2] = lt;
+            total += a[4];
+        }
+    }
+    if (last) loss[0] = (float)(total / (double)R);
+    return 0;
+}
+RL__BWD int rl__cpu_kl_chunk_bwd(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R, int64_t n) {
+    float g = gloss[0] / (float)R;
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        float ls = (float)st[5 * r], lt = (float)st[5 * r + 2];
+        for (j = 0; j < n; j++) gs[r * n + j] = g * (expf(s[r * n + j] - ls) - expf(t[r * n + j] - lt));
+    }
+    return 0;
+}
 static int rl__cpu_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C) {
     double total = 0;
     int64_t r, j;
@@ -4695,6 +4767,76 @@ RLDEF rl_tensor *rl_kl_div(rl_ctx *c, rl_tensor *student_logits, rl_tensor *teac
     return y;
 }
 
+/* rl_kl_head: n->in[] = hs, Ws, ht, Wt; n->aux: the rows' statistics (doubles); i[0]: chunk */
+#define RL__KL_CHUNK 8192 /* stage 2's vocabulary chunk on a device (rl_stage_opts.kl_chunk 0) */
+static const void *rl__head_rows(const rl_tensor *W, int64_t j0) { /* row j0 of a head as stored */
+    int64_t K = W->shape[1], rb = W->dtype == RL_F32 ? 4 * K : 2 * K;
+#if !defined(RADLADS_NO_GGUF)
+    if (RL_DTYPE_IS_GGML(W->dtype) && !rl__ggml_row_bytes(W->dtype - RL_DTYPE_GGML0, K, &rb)) return NULL;
+#endif
+    return (const char *)W->data + j0 * rb;
+}
+/* the student's and the teacher's logits of columns j0 .. j0+nc into s and t [R, nc] (the
+   backward's are the forward's: the same products) */
+static int rl__kl_head_logits(rl_ctx *c, rl__node *n, int64_t j0, int64_t nc, float *s, float *t) {
+    rl_tensor *hs = n->in[0], *Ws = n->in[1], *ht = n->in[2], *Wt = n->in[3];
+    int64_t R = rl_rows(hs), Cs = rl_cols(hs), Ct = rl_cols(ht);
+    return rl__gemm_on(c, hs->dev, "kl_head", Ws, R, nc, Cs, rl_f32(hs), Cs, 1, rl__head_rows(Ws, j0), Ws->dtype, 1, Cs, s, nc, 0,
+                       rl__bf16_on(c, Ws->dtype)) &&
+           rl__gemm_on(c, hs->dev, "kl_head", Wt, R, nc, Ct, rl_f32(ht), Ct, 1, rl__head_rows(Wt, j0), Wt->dtype, 1, Ct, t, nc, 0,
+                       rl__bf16_on(c, Wt->dtype));
+}
+RL__BWD void rl__kl_head_bwd(rl_ctx *c, rl__node *n) {
+    rl_tensor *hs = n->in[0], *Ws = n->in[1];
+    rl_device *d = hs->dev;
+    int64_t R = rl_rows(hs), Cs = rl_cols(hs), V = Ws->shape[0], ck = n->i[0], j0;
+    float *s = (float *)rl__alloc_on(c, d, sizeof(float) * 3 * (size_t)(R * ck), 0), *t = s + R * ck, *gs = t + R * ck;
+    int bf16 = c->bf16_dot >= 2;
+    for (j0 = 0; s && j0 < V; j0 += ck) {
+        int64_t nc = RL__MIN(ck, V - j0);
+        if (!rl__kl_head_logits(c, n, j0, nc, s, t) ||
+            !RL__ON(c, d, "kl_head backward", kl_chunk_bwd, gs, n->out->grad, s, t, (const double *)(void *)n->aux, R, nc) ||
+            (rl__wants(hs) && !rl__gemm_on(c, d, "kl_head backward", Ws, R, Cs, nc, gs, nc, 1, rl__head_rows(Ws, j0), Ws->dtype, Cs, 1,
+                                           rl__grad(c, hs), Cs, 1, bf16)) || /* ghs += gs·Ws[chunk] */
+            (rl__wants(Ws) && !rl__gemm_on(c, d, "kl_head backward", Ws, nc, Cs, R, gs, 1, nc, rl_f32(hs), RL_F32, Cs, 1,
+                                           rl__grad(c, Ws) + j0 * Cs, Cs, 1, bf16))) /* gWs[chunk] += gsᵀ·hs */
+            return;
+    }
+}
+RLDEF rl_tensor *rl_kl_head(rl_ctx *c, rl_tensor *hs, rl_tensor *Ws, rl_tensor *ht, rl_tensor *Wt, int64_t chunk) {
+    rl_tensor *y;
+    rl__node *n;
+    rl_device *d;
+    int64_t one = 1, R, V, j0;
+    float *s, *t;
+    if (rl__bad_on(c, hs, hs ? hs->dev : NULL) || rl__bad_on(c, ht, hs->dev) || !Ws || !Wt) return c->err ? NULL : rl__op_fail(c, RL_ERR_ARG, "kl_head: NULL head");
+    d = hs->dev;
+    R = rl_rows(hs);
+    V = Ws->ndim == 2 ? Ws->shape[0] : 0;
+    if (Ws->ndim != 2 || Wt->ndim != 2 || Ws->shape[1] != rl_cols(hs) || Wt->shape[1] != rl_cols(ht) || Wt->shape[0] != V || rl_rows(ht) != R ||
+        chunk < 1 || Ws->dev != d || Wt->dev != d || (Ws->dtype != RL_F32 && Ws->requires_grad))
+        return rl__op_fail(c, RL_ERR_ARG, "kl_head: hs [%lld, %lld] with a head [%lld, %lld] against ht [%lld, %lld] with [%lld, %lld] on %s, "
+                           "chunk %lld: the rows, the widths and the vocabularies must agree, all in one place", (long long)R,
+                           (long long)rl_cols(hs), (long long)V, (long long)(Ws->ndim == 2 ? Ws->shape[1] : 0), (long long)rl_rows(ht),
+                           (long long)rl_cols(ht), (long long)(Wt->ndim == 2 ? Wt->shape[0] : 0), (long long)(Wt->ndim == 2 ? Wt->shape[1] : 0),
+                           rl_device_name(d), (long long)chunk);
+    if (ht->requires_grad || Wt->requires_grad) return rl__op_fail(c, RL_ERR_ARG, "kl_head: the teacher side (ht, Wt) takes no gradient");
+    chunk = RL__MIN(chunk, V);
+    if (!(y = rl__new_on(c, d, 1, &one)) || !(n = rl__node_new(c, rl__kl_head_bwd, y, hs, Ws, ht, Wt)) ||
+        !(n->aux = (float *)rl__alloc_on(c, d, sizeof(double) * 5 * (size_t)R, 0)) ||
+        !(s = (float *)rl__alloc_on(c, d, sizeof(float) * 2 * (size_t)(R * chunk), 0)))
+        return NULL;
+    n->i[0] = chunk;
+    t = s + R * chunk;
+    for (j0 = 0; j0 < V; j0 += chunk) {
+        int64_t nc = RL__MIN(chunk, V - j0);
+        if (!rl__kl_head_logits(c, n, j0, nc, s, t) ||
+            !RL__ON(c, d, "kl_head", kl_chunk, (double *)(void *)n->aux, rl_f32(y), s, t, R, nc, j0 == 0, j0 + nc == V))
+            return NULL;
+    }
+    return y;
+}
+
 /* RADLADS step-1 loss: mean over rows of ‖y − t‖₂ / √cols; aux: the rows' norms */
 RL__BWD void rl__l2_dist_bwd(rl_ctx *c, rl__node *n) {
     float *gy = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL;
@@ -4890,7 +5032,7 @@ static const rl__ops rl__cuda_ops = {
     rl_cuda_rmsnorm, rl_cuda_rmsnorm_bwd, rl_cuda_unary, rl_cuda_unary_bwd, rl_cuda_swiglu, rl_cuda_swiglu_bwd, rl_cuda_unbalance, rl_cuda_unbalance_bwd,
     rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
     rl_cuda_l2norm, rl_cuda_l2norm_bwd, rl_cuda_groupnorm, rl_cuda_groupnorm_bwd, rl_cuda_softmax, rl_cuda_softmax_bwd,
-    rl_cuda_cross_entropy, rl_cuda_cross_entropy_bwd, rl_cuda_kl_div, rl_cuda_kl_div_bwd, rl_cuda_l2_dist, rl_cuda_l2_dist_bwd,
+    rl_cuda_cross_entropy, rl_cuda_cross_entropy_bwd, rl_cuda_kl_div, rl_cuda_kl_div_bwd, rl_cuda_kl_chunk, rl_cuda_kl_chunk_bwd, rl_cuda_l2_dist, rl_cuda_l2_dist_bwd,
     rl_cuda_attention, rl_cuda_attention_bwd, rl_cuda_attention_cache, rl__cuda_scan, rl_cuda_sumsq, rl__cuda_adamw,
 };
 static rl_device rl__cuda_device = {&rl__cuda_ops, NULL};
@@ -7596,10 +7738,13 @@ static void rl__bytes_fn(void *u, const char *name, rl_tensor *t) {
     *(int64_t *)u += t->n * (t->dtype == RL_BF16 || t->dtype == RL_F16 ? 2 : 4);
 }
 
+/* stage 2's vocabulary chunk for the option kl_chunk (rl_stage_opts), 0: the whole vocabulary */
+static int64_t rl__kl_chunk_of(int64_t kl_chunk, const rl_model *s) { return kl_chunk > 0 ? kl_chunk : kl_chunk == 0 && s->dev ? RL__KL_CHUNK : 0; }
+
 RLDEF rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_stage_opts *o, rl_plan *p) {
     rl__plan_ctx pc;
     int64_t tb = 0, T = o->ctx, mb = o->micro_batch > 0 ? o->micro_batch : 1, C = student->cfg.hidden_size, F = student->cfg.intermediate_size;
-    int64_t V = student->cfg.vocab_size, L = student->cfg.n_layers, H = student->cfg.n_heads, N = student->cfg.head_dim, l, n_attn = 0;
+    int64_t V = student->cfg.vocab_size, L = student->cfg.n_layers, H = student->cfg.n_heads, N = student->cfg.head_dim, l, n_attn = 0, ck;
     double per_tok_floats, dense_s, dense_t;
     memset(p, 0, sizeof *p);
     pc.p = p;
@@ -7613,7 +7758,8 @@ RLDEF rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_sta
     p->optim_bytes = 8.0 * (double)p->trained;
     /* floats per token kept on the tape, forward values and gradients (x2): a RAD-RWKV
        layer records ~40 vectors of C and 3 of F; the head V (KL/CE need ~4 of them) */
-    per_tok_floats = 2.0 * (double)(L * (40 * C + 3 * F)) + (o->stage == 1 ? (double)(L * 12 * C) : 4.0 * (double)V);
+    ck = o->stage == 2 ? RL__MIN(rl__kl_chunk_of(o->kl_chunk, student), V) : 0; /* stage 2 in vocabulary chunks: [tokens, chunk] x 3 */
+    per_tok_floats = 2.0 * (double)(L * (40 * C + 3 * F)) + (o->stage == 1 ? (double)(L * 12 * C) : ck ? 3.0 * (double)ck : 4.0 * (double)V);
     p->act_bytes = 4.0 * per_tok_floats * (double)(T * mb);
     if (o->stage == 3 && o->carry_state && o->chunk > 0 && o->chunk < T) p->act_bytes *= (double)o->chunk / (double)T;
     dense_s = (double)(p->params - (student->cfg.tie_embeddings ? 0 : V * C)); /* the embedding lookup costs nothing */
@@ -7623,13 +7769,15 @@ RLDEF rl_status rl_stage_plan(rl_model *student, rl_model *teacher, const rl_sta
     else
         p->flops_per_token = (o->stage == 2 ? 2.0 * dense_t + 4.0 * (double)(L * T * C) / 2 : 0.0) + 6.0 * dense_s +
                              12.0 * (double)((L - n_attn) * H * N * N) + 12.0 * (double)(n_attn * T * C) / 2;
+    if (ck) p->flops_per_token += 4.0 * (double)(V * C); /* the chunks' logits made again backward, the student's and the teacher's */
     p->flops_total = p->flops_per_token * (double)o->tokens;
     return RL_OK;
 }
 
-/* Loss of one micro-batch of B windows (ids: B×(T+1), row-major). */
+/* Loss of one micro-batch of B windows (ids: B×(T+1), row-major); kl_chunk: stage 2's
+   vocabulary chunks (rl_stage_opts.kl_chunk). */
 RL__INTERN rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T,
-                                     int32_t *x, int32_t *y, rl_state *carry) {
+                                     int32_t *x, int32_t *y, rl_state *carry, int64_t kl_chunk) {
     rl_forward_opts fo;
     int64_t b, l, L = s->cfg.n_layers, n_mix = 0;
     rl_tensor *loss = NULL;
@@ -7667,11 +7815,13 @@ RL__INTERN rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int st
     }
     if (stage == 2) {
         rl_tensor *tl, *sl;
+        int64_t ck = rl__kl_chunk_of(kl_chunk, s);
+        fo.no_head = ck > 0; /* chunks: the final hidden states, the heads applied chunk by chunk */
         rl_no_grad_push(c);
         tl = rl_model_forward(c, t, x, &fo);
         rl_no_grad_pop(c);
         sl = rl_model_forward(c, s, x, &fo);
-        return rl_kl_div(c, sl, tl);
+        return ck ? rl_kl_head(c, sl, &s->head, tl, &t->head, ck) : rl_kl_div(c, sl, tl);
     }
     if (carry) { /* one chunk of one sequence, continuing from the carried state */
         fo.pos0 = carry->pos;
@@ -7841,7 +7991,7 @@ static rl_status rl__whole_micro(rl__run *r, int64_t s, int64_t k, double *loss_
             for (b = 0; b < r->mb; b++)
                 memcpy(r->win + b * (len + 1), rl_loader_train(&r->L, (uint64_t)(s * o->batch + k + b)) + c0, sizeof(int32_t) * (size_t)(len + 1));
             rl_ctx_reset(c);
-            loss = rl__stage_loss(c, r->s, NULL, 3, r->win, r->mb, len, r->x, r->y, r->carry);
+            loss = rl__stage_loss(c, r->s, NULL, 3, r->win, r->mb, len, r->x, r->y, r->carry, 0);
             if (loss) loss = rl_scale(c, loss, (float)(len * r->mb) / (float)(o->ctx * o->batch));
             if (!loss || (st = rl_backward(c, loss)) != RL_OK) return c->err ? c->err : st ? st : RL_ERR_STATE;
             *loss_sum += rl__item(c, loss);
@@ -7851,7 +8001,7 @@ static rl_status rl__whole_micro(rl__run *r, int64_t s, int64_t k, double *loss_
     for (b = 0; b < r->mb; b++)
         memcpy(r->win + b * (o->ctx + 1), rl_loader_train(&r->L, (uint64_t)(s * o->batch + k + b)), sizeof(int32_t) * (size_t)(o->ctx + 1));
     rl_ctx_reset(c);
-    loss = rl__stage_loss(c, r->s, r->t, o->stage, r->win, r->mb, o->ctx, r->x, r->y, NULL);
+    loss = rl__stage_loss(c, r->s, r->t, o->stage, r->win, r->mb, o->ctx, r->x, r->y, NULL, o->kl_chunk);
     if (loss) loss = rl_scale(c, loss, (float)r->mb / (float)o->batch); /* mean over the batch */
     if (!loss || (st = rl_backward(c, loss)) != RL_OK) return c->err ? c->err : st ? st : RL_ERR_STATE;
     *loss_sum += rl__item(c, loss);
@@ -9048,7 +9198,7 @@ void rl__attn_fwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p);
 void rl__attn_bwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p);
 /* 6. training */
 rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T, int32_t *x,
-                          int32_t *y, rl_state *carry);
+                          int32_t *y, rl_state *carry, int64_t kl_chunk);
 rl_status rl__teacher_layer_io(rl_ctx *c, rl_model *t, const int32_t *ids, int64_t R, int64_t T, int64_t l, float *xbuf,
                                float *in_l, float *out_l, float *in_0);
 /* 8. files and text */

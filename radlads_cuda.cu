@@ -272,6 +272,12 @@ int rl_cuda_cross_entropy_bwd(void *q, float *gx, const float *gloss, const floa
 int rl_cuda_kl_div(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V);
 int rl_cuda_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss, const float *s, const float *t,
                        const float *aux, int64_t R, int64_t V);
+/* rl_kl_head's vocabulary chunks (radlads.h rl__cpu_kl_chunk): the rows' running statistics
+   st [R][5] (doubles: max s, Σe^(s−max), max t, Σe^(t−max), Σe^(t−max)(t−s)) updated with
+   the chunk s, t [R, n] (first: started); last: finished (log Σe^s, –, log Σe^t, –, the row's
+   KL) and loss[0] = their mean. Backward: gs = gloss[0]/R · (e^(s − log Σe^s) − e^(t − log Σe^t)). */
+int rl_cuda_kl_chunk(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last);
+int rl_cuda_kl_chunk_bwd(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R, int64_t n);
 /* RADLADS step-1 loss: norms[r] = ‖y_r − t_r‖₂ (double), loss[0] = Σ_r norms[r] / (R·√C)
    (double). Backward, g = gloss[0] / (R·√C): gy += g·(y − t)/norms[r], gt −= the same (0
    where the norm is 0); gy, gt each or NULL */
@@ -1994,6 +2000,60 @@ static __global__ void rl__k_kl(int64_t R, int64_t V, float *aux, const float *s
         }
     }
 }
+static __global__ void rl__k_kl_chunk(int64_t R, int64_t n, double *st, const float *s, const float *t, int first, int last) {
+    for (int64_t r = blockIdx.x; r < R; r += gridDim.x) {
+        const float *sr = s + r * n, *tr = t + r * n;
+        double *a = st + 5 * r;
+        float ms = -INFINITY, mt = -INFINITY;
+        double es = 0, et = 0, ea = 0;
+        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+            ms = fmaxf(ms, sr[j]);
+            mt = fmaxf(mt, tr[j]);
+        }
+        ms = rl__block_max(ms, RL_SMEM); /* its barriers: every thread has read a[] before thread 0 writes it */
+        mt = rl__block_max(mt, RL_SMEM);
+        const double ms0 = first ? (double)ms : a[0], mt0 = first ? (double)mt : a[2];
+        const float MS = (float)(ms0 > ms ? ms0 : ms), MT = (float)(mt0 > mt ? mt0 : mt);
+        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+            const double e = expf(tr[j] - MT);
+            es += expf(sr[j] - MS);
+            et += e;
+            ea += e * ((double)tr[j] - sr[j]);
+        }
+        es = rl__block_sum(es, RL_DSMEM);
+        et = rl__block_sum(et, RL_DSMEM);
+        ea = rl__block_sum(ea, RL_DSMEM);
+        if (threadIdx.x == 0) {
+            const double fs = exp(ms0 - MS), ft = exp(mt0 - MT); /* the earlier chunks' sums rescaled (none: first) */
+            a[0] = MS;
+            a[1] = first ? es : a[1] * fs + es;
+            a[2] = MT;
+            a[3] = first ? et : a[3] * ft + et;
+            a[4] = first ? ea : a[4] * ft + ea;
+            if (last) {
+                const double ls = a[0] + log(a[1]), lt = a[2] + log(a[3]);
+                a[4] = a[4] / a[3] - lt + ls;
+                a[0] = ls;
+                a[2] = lt;
+            }
+        }
+    }
+}
+/* one block: loss[0] = the mean over rows of st[5r + 4] (double) */
+static __global__ void rl__k_kl_chunk_loss(int64_t R, float *loss, const double *st) {
+    double acc = 0;
+    for (int64_t r = threadIdx.x; r < R; r += blockDim.x) acc += st[5 * r + 4];
+    acc = rl__block_sum(acc, RL_DSMEM);
+    if (threadIdx.x == 0) loss[0] = (float)(acc / (double)R);
+}
+static __global__ void rl__k_kl_chunk_bwd(int64_t R, int64_t n, float *gs, const float *gloss, const float *s, const float *t,
+                                          const double *st) {
+    const float g = gloss[0] / (float)R;
+    RL_EACH(i, R * n) {
+        const int64_t r = i / n;
+        gs[i] = g * (expf(s[i] - (float)st[5 * r]) - expf(t[i] - (float)st[5 * r + 2]));
+    }
+}
 static __global__ void rl__k_kl_bwd(int64_t R, int64_t V, float *gs, float *gt, const float *gloss, const float *s, const float *t,
                                     const float *aux) {
     const float g = gloss[0] / (float)R;
@@ -2150,6 +2210,18 @@ extern "C" int rl_cuda_kl_div_bwd(void *q, float *gs, float *gt, const float *gl
     if (!R || (!gs && !gt)) return 0;
     RL_LAUNCH(rl__k_kl_bwd, rl__row_blocks(R), RL_ROWT, 0, R, V, gs, gt, gloss, s, t, aux);
     return rl__launched("rl_cuda_kl_div_bwd");
+}
+extern "C" int rl_cuda_kl_chunk(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last) {
+    (void)q;
+    if (R < 1 || n < 1) return rl__cu_fail(-1, "rl_cuda_kl_chunk: %lld rows of %lld", (long long)R, (long long)n);
+    RL_ROWS("rl_cuda_kl_chunk", R, rl__k_kl_chunk, R, n, st, s, t, first, last);
+    if (!last) return 0;
+    RL_LAUNCH(rl__k_kl_chunk_loss, 1, RL_ROWT, RL_ROWT * sizeof(double), R, loss, (const double *)st);
+    return rl__launched("rl_cuda_kl_chunk");
+}
+extern "C" int rl_cuda_kl_chunk_bwd(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R,
+                                    int64_t n) {
+    RL_ELEMENTWISE("rl_cuda_kl_chunk_bwd", R * n, rl__k_kl_chunk_bwd, R, n, gs, gloss, s, t, st);
 }
 extern "C" int rl_cuda_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C) {
     (void)q;

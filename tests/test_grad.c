@@ -127,6 +127,43 @@ static rl_tensor *b_embedding(rl_ctx *c, rl_tensor **in, const void *u) { (void)
 static const int32_t targets[7] = {3, -1, 16, 0, 5, 5, 1};
 static rl_tensor *b_ce(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_cross_entropy(c, in[0], targets); }
 static rl_tensor *b_kl(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_kl_div(c, in[0], in[1]); }
+static rl_tensor *b_kl_head(rl_ctx *c, rl_tensor **in, const void *u) { return rl_kl_head(c, in[0], in[1], in[2], in[3], *(const int64_t *)u); }
+
+/* rl_kl_head = rl_kl_div of the two heads' logits (loss and the student side's gradients),
+   whatever the chunk: one column, a chunk that does not divide the vocabulary, all of it */
+static void kl_head_equals(void) {
+    enum { R = 9, V = 23, CS = 6, CT = 4 };
+    static float hs[R * CS], ws[V * CS], ht[R * CT], wt[V * CT], g0[2][V * CS], g1[2][V * CS];
+    int64_t shs[2] = {R, CS}, sws[2] = {V, CS}, sht[2] = {R, CT}, swt[2] = {V, CT}, chunks[4] = {1, 5, V, 100};
+    float l0 = 0, l1;
+    int i, k, p;
+    for (i = 0; i < R * CS; i++) hs[i] = 2 * rl_rng_uniform(&rng) - 1;
+    for (i = 0; i < V * CS; i++) ws[i] = 2 * rl_rng_uniform(&rng) - 1;
+    for (i = 0; i < R * CT; i++) ht[i] = 3 * rl_rng_uniform(&rng) - 1.5f;
+    for (i = 0; i < V * CT; i++) wt[i] = 2 * rl_rng_uniform(&rng) - 1;
+    for (k = -1; k < 4; k++) {
+        rl_ctx c;
+        rl_tensor a = rl_wrap(hs, RL_F32, 2, shs, 1), w = rl_wrap(ws, RL_F32, 2, sws, 1), b = rl_wrap(ht, RL_F32, 2, sht, 0),
+                  u = rl_wrap(wt, RL_F32, 2, swt, 0), *L;
+        float (*g)[V * CS] = k < 0 ? g0 : g1;
+        memset(g, 0, sizeof g0);
+        a.grad = g[0];
+        w.grad = g[1];
+        rl_ctx_init(&c, pool);
+        L = k < 0 ? rl_kl_div(&c, rl_linear(&c, &a, &w, NULL), rl_linear(&c, &b, &u, NULL)) : rl_kl_head(&c, &a, &w, &b, &u, chunks[k]);
+        RLT_CHECK(L && rl_backward(&c, L) == RL_OK, "kl_head: %s", rl_last_error());
+        l1 = L ? rl_f32(L)[0] : NAN;
+        rl_ctx_free(&c);
+        if (k < 0) {
+            l0 = l1;
+            continue;
+        }
+        RLT_CLOSE(l1, l0, 0, 1e-6, "kl_head chunk %lld: loss vs kl_div of the logits", (long long)chunks[k]);
+        for (p = 0; p < 2; p++)
+            RLT_CHECK(rlt_worst(g1[p], g0[p], p ? V * CS : R * CS, 1e-6, 1e-5, NULL) <= 1, "kl_head chunk %lld: gradient of %s",
+                      (long long)chunks[k], p ? "Ws" : "hs");
+    }
+}
 static rl_tensor *b_l2d(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_l2_dist(c, in[0], in[1]); }
 static rl_tensor *b_sum(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_sum(c, in[0]); }
 /* rl_to the host: a copy whose gradient flows back (the device seam's move, with no device) */
@@ -274,7 +311,7 @@ int main(void) {
     }
     rlt_end();
 
-    rlt_begin("grad embedding and losses (cross_entropy kl_div l2_dist)");
+    rlt_begin("grad embedding and losses (cross_entropy kl_div kl_head l2_dist)");
     {
         spec_t s = S1(5, 3, -1, 1);
         gradcheck("embedding", &s, b_embedding, NULL, 1e-3);
@@ -282,6 +319,13 @@ int main(void) {
         gradcheck("cross_entropy", &s, b_ce, NULL, 2e-3);
         add_in(&s, 7, 17, -3, 3);
         gradcheck("kl_div (student and teacher)", &s, b_kl, NULL, 2e-3);
+        {
+            static const int64_t ck = 5; /* 17 columns: chunks of 5, 5, 5, 2 */
+            s = S1(7, 5, -2, 2); add_in(&s, 17, 5, -1, 1); add_in(&s, 7, 4, -2, 2); add_in(&s, 17, 4, -1, 1);
+            s.no_grad_mask = 12; /* the teacher side */
+            gradcheck("kl_head (student hidden states and head; vocabulary in chunks)", &s, b_kl_head, &ck, 2e-3);
+            kl_head_equals();
+        }
         s = S1(3, 17, -1, 1); add_in(&s, 3, 17, -1, 1);
         gradcheck("l2_dist", &s, b_l2d, NULL, 2e-3);
         s = S1(1, 1, -1, 1); add_in(&s, 1, 1, 2, 3);

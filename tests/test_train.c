@@ -270,6 +270,29 @@ int main(void) {
         o.progress = on_progress; o.user = &l2;
         RLT_CHECK(rl_train_stage(&c, &st, &teacher, &data, &o) == RL_OK, "stage 2: %s", rl_last_error());
         RLT_CHECK(l2.n == 40 && l2.last < 0.7 * l2.first, "stage 2 KL %.4f -> %.4f (must fall by 30%%)", l2.first, l2.last);
+        { /* the KL in vocabulary chunks (rl_kl_head, 100 columns at a time) = over the whole vocabulary */
+            rl_model a, b;
+            losses_t la, lb;
+            rl_student_from_teacher(&a, &teacher, &so);
+            rl_student_from_teacher(&b, &teacher, &so);
+            o.tokens = 6 * 4 * 32;
+            memset(&la, 0, sizeof la);
+            lb = la;
+            o.kl_chunk = -1;
+            o.user = &la;
+            RLT_CHECK(rl_train_stage(&c, &a, &teacher, &data, &o) == RL_OK, "stage 2, whole vocabulary: %s", rl_last_error());
+            o.kl_chunk = 100;
+            o.user = &lb;
+            RLT_CHECK(rl_train_stage(&c, &b, &teacher, &data, &o) == RL_OK, "stage 2, chunks: %s", rl_last_error());
+            RLT_CHECK(la.n == 6 && lb.n == 6 && teacher.cfg.vocab_size > 200, "6 steps each, a vocabulary of 3 chunks or more (%lld)",
+                      (long long)teacher.cfg.vocab_size);
+            RLT_CLOSE(lb.first, la.first, 0, 1e-6, "stage 2 first loss: vocabulary in chunks of 100 vs whole");
+            RLT_CLOSE(lb.last, la.last, 0, 1e-5, "stage 2 loss after 6 steps: vocabulary in chunks of 100 vs whole");
+            o.kl_chunk = 0;
+            o.user = &l2;
+            rl_model_free(&a);
+            rl_model_free(&b);
+        }
         rl_eval_ppl(&c, &st, &L, 8, &nll_s2);
         rl_eval_compare(&c, &st, &teacher, &L, 8, &kl2, &top2);
         RLT_CHECK(kl2 < kl0 && top2 > top0, "held-out KL %.4f -> %.4f, top-1 %.3f -> %.3f", kl0, kl2, top0, top2);

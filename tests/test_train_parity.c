@@ -159,7 +159,7 @@ static void run(rl_model *teacher, const char *kind, int stage) {
     RLT_CHECK(rl_st_read_i32(&ref, "ids", win, 2, ids_shape) == RL_OK, "ids: %s", rl_last_error());
     RLT_CHECK(s.student.kind == (kind[4] == '7' ? RL_MIXER_RWKV7 : RL_MIXER_RWKV6), "student kind from config.json");
     rl_ctx_init(&c, pool);
-    loss = rl__stage_loss(&c, &s, teacher, stage, win, B, T, x, y, NULL);
+    loss = rl__stage_loss(&c, &s, teacher, stage, win, B, T, x, y, NULL, 0);
     RLT_CHECK(loss && c.err == RL_OK, "stage %d loss: %s", stage, rl_last_error());
     memset(&k, 0, sizeof k);
     k.ref = &ref;

@@ -142,6 +142,7 @@ static const flag_def convert_flags[] = {
     {"--batch2", F_INT, 1, 1 << 20, NULL},
     {"--batch3", F_INT, 1, 1 << 20, NULL},
     {"--micro-batch", F_INT, 1, 1 << 20, NULL},
+    {"--kl-chunk", F_INT, -1, 1 << 30, NULL},
     {"--lr1", F_NUM, 0, 10, NULL},
     {"--lr2", F_NUM, 0, 10, NULL},
     {"--lr3", F_NUM, 0, 10, NULL},
@@ -841,6 +842,7 @@ static int stage_fits(const args_t *a, rl_device *d, rl_model *s, rl_model *t, i
     o.ctx = stage == 3 ? opt_int(a, "--step3-ctx", ctx) : ctx;
     o.batch = opt_int(a, key, opt_int(a, "--batch", o.batch));
     o.micro_batch = opt_int(a, "--micro-batch", 1);
+    o.kl_chunk = opt_int(a, "--kl-chunk", 0);
     o.chunk = opt_int(a, "--step3-chunk", 512);
     rl_stage_plan(s, t, &o, &p);
     if (rl_device_info(d, &what, &fr, &tot) != RL_OK) return die("--device");
@@ -968,6 +970,7 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         snprintf(key, sizeof key, "--batch%d", stage);
         o.batch = opt_int(a, key, opt_int(a, "--batch", o.batch));
         o.micro_batch = opt_int(a, "--micro-batch", 1);
+        o.kl_chunk = opt_int(a, "--kl-chunk", 0);
         snprintf(key, sizeof key, "--lr%d", stage);
         o.lr.lr_init = opt_num(a, key, o.lr.lr_init);
         snprintf(key, sizeof key, "--lr%d-final", stage);
@@ -1113,6 +1116,8 @@ static void usage(void) {
             "           [--modeling-code DIR: copy its modeling .py files next to the weights, for auto_map]\n"
             "           [--bf16 teacher|all: the teacher's BF16 products, or all products (mixed precision), with bf16\n"
             "            inputs on AVX512-BF16 (~2x the fp32 rate; each product ~1e-3 off)]\n"
+            "           [--kl-chunk N: step 2's KL over the vocabulary N columns at a time, the logits never whole\n"
+            "            (0: 8192 on a GPU, whole on the CPU; -1: whole)]\n"
             "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows N (default: all held out)] [--heldout 0.05] [--heldout-docs]\n"
             "           [--stride S: the whole file in windows of ctx every S tokens, as Hugging Face's perplexity guide] [--bf16 teacher|all]\n"
             "  eval     --model DIR --task FILE.jsonl [--task-name hellaswag|piqa|arc_easy|arc_challenge|winogrande|lambada_openai] [--limit N]\n"
@@ -1125,7 +1130,8 @@ static void usage(void) {
             "rwkv6qwen2 student, F32/F16/BF16 or quantized: quantized matrices stay quantized in memory), or a llama2.c\n"
             ".bin (with --tokenizer tok.bin).\n"
             "Numbers take k/M/G suffixes (100M); each flag is given at most once.\n"
-            "common: --threads N (default: all cores)\n"
+            "common: --threads N (default: all cores); convert, eval, generate: --device cpu|cuda|auto (the GPU: a build\n"
+            "with radlads_cuda.cu, make -f tools/cuda.mk radlads-cuda; auto: the GPU if there is one, else the CPU)\n"
             "Ctrl-C during convert finishes the step and writes a checkpoint; a second Ctrl-C stops at once.\n");
 }
 

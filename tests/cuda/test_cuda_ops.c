@@ -1,8 +1,8 @@
 /* test_cuda_ops - the device seam (radlads.h section 3): every op with a CUDA twin, forward
    and backward, run on the device (rl_to in, rl_to out) against the same op on the CPU.
-   - Each op alone (the 39 cases of op_names: elementwise, RAD-RWKV6's unbalancing, row
+   - Each op alone (the 40 cases of op_names: elementwise, RAD-RWKV6's unbalancing, row
      broadcasts, products, norms, moves of rows and columns, embedding, RoPE, softmax, the
-     three losses, causal GQA attention, the RWKV-6 and RWKV-7 scans with initial and final
+     three losses and the KL of two heads in vocabulary chunks, causal GQA attention, the RWKV-6 and RWKV-7 scans with initial and final
      states): inputs are host parameters moved with rl_to; the loss Σ(y ⊙ P) (P a fixed
      random tensor) comes back with rl_to; the output and every input's gradient must match
      the CPU run within 2e-5 of the largest value (fp32; the sums run in another order on the
@@ -23,12 +23,12 @@
 enum { OP_ADD, OP_SUB, OP_MUL, OP_SCALE, OP_ADD_ROW, OP_MUL_ROW, OP_LINEAR, OP_LINEAR_NOBIAS, OP_MATMUL, OP_RMSNORM,
        OP_RMSNORM_NOW, OP_EXP, OP_SIGMOID, OP_TANH, OP_SOFTPLUS, OP_SILU, OP_SWIGLU, OP_SUM, OP_ADD_SCALAR, OP_SLICE,
        OP_REPEAT_KV, OP_SHIFT, OP_SHIFT0, OP_SEQ_LAST, OP_LOGDECAY, OP_UNBALANCE, OP_EMBEDDING, OP_ROPE, OP_L2NORM, OP_GROUPNORM,
-       OP_SOFTMAX, OP_LOGSOFTMAX, OP_CE, OP_KL, OP_L2DIST, OP_ATTENTION, OP_ATTENTION_MHA, OP_WKV6, OP_WKV7, OP_BLOCK, OP_N };
+       OP_SOFTMAX, OP_LOGSOFTMAX, OP_CE, OP_KL, OP_KL_HEAD, OP_L2DIST, OP_ATTENTION, OP_ATTENTION_MHA, OP_WKV6, OP_WKV7, OP_BLOCK, OP_N };
 static const char *op_names[OP_N] = {"add", "sub", "mul", "scale", "add_row", "mul_row", "linear", "linear (no bias)",
                                      "matmul", "rmsnorm", "rmsnorm (no weight)", "exp", "sigmoid", "tanh", "softplus",
                                      "silu", "swiglu", "sum", "add_scalar", "slice_cols", "repeat_kv", "token_shift",
                                      "token_shift (no state)", "seq_last", "rwkv6_logdecay", "RAD-RWKV6 unbalance", "embedding", "rope", "l2norm",
-                                     "groupnorm", "softmax", "logsoftmax", "cross_entropy", "kl_div", "l2_dist",
+                                     "groupnorm", "softmax", "logsoftmax", "cross_entropy", "kl_div", "kl_head", "l2_dist",
                                      "attention (GQA)", "attention", "wkv6 (GQA)", "wkv7", "SwiGLU block"};
 
 #define R_ 36 /* rows: 3 sequences of T_, not a multiple of a block */
@@ -116,6 +116,14 @@ static rl_tensor *run_op(rl_ctx *c, int op, rl_tensor **t) {
     case OP_LOGSOFTMAX: return rl_logsoftmax(c, t[0]);
     case OP_CE: return rl_cross_entropy(c, t[0], targets);
     case OP_KL: return rl_kl_div(c, t[0], t[1]);
+    case OP_KL_HEAD: { /* the table as the student's head; a teacher side without gradient; vocabulary of 50 in chunks of 16 */
+        rl_tensor *ht, *wt;
+        rl_no_grad_push(c);
+        ht = rl_scale(c, t[1], 1.0f);
+        wt = rl_scale(c, t[9], -0.5f);
+        rl_no_grad_pop(c);
+        return rl_kl_head(c, t[0], t[9], ht, wt, 16);
+    }
     case OP_L2DIST: return rl_l2_dist(c, t[0], t[1]);
     case OP_ATTENTION: /* 4 heads of 6, 2 kv heads */
         return rl_attention(c, t[0], rl_slice_cols(c, t[1], 0, 12), rl_slice_cols(c, t[1], 12, 12), T_, 4, 2);
@@ -293,7 +301,7 @@ static int model_step(rl_model *teacher, const rl_student_opts *so, int stage, r
     if (rl_adamw_init(&opt, &st, stage == 1 ? RL_TRAIN_MIXERS : RL_TRAIN_ALL) != RL_OK) goto done;
     rl_adamw_zero_grad(&opt);
     rl_ctx_init(&c, NULL);
-    L = rl_to(&c, rl__stage_loss(&c, &st, teacher, stage, win, MB, MT, x, y, NULL), NULL);
+    L = rl_to(&c, rl__stage_loss(&c, &st, teacher, stage, win, MB, MT, x, y, NULL, 0), NULL);
     if (L && rl_backward(&c, L) == RL_OK) {
         *loss = rl_f32(L)[0];
         *grads = take(&st, 1);

@@ -4,7 +4,8 @@
    students made from it.
    - rl_train_stage with student and teacher moved by rl_model_to: stage 1 (whole and one
      layer at a time), stage 2, stage 3 with the state carried across chunks, for RAD-RWKV7
-     (test_cuda_ops compares one step of each stage for RAD-RWKV6 and a hybrid too): the loss and gradient norm of every step
+     (test_cuda_ops compares one step of each stage for RAD-RWKV6 and a hybrid too); stage 2's
+     KL in vocabulary chunks on the device (rl_kl_head), whole on the host: the loss and gradient norm of every step
      within 1e-5 relative of the host's, the weights after the run within 1e-5 relative +
      2·lr per step (Adam moves a weight by about lr·sign(g); where g is ~0 the sign may
      differ), the model saved from the device (rl_model_save) = the weights brought back.
@@ -68,6 +69,7 @@ typedef struct {
     int max_steps, resume;       /* a run stopped after max_steps; one resumed from the checkpoint */
     const char *save;            /* rl_model_save the student (from where it was trained) here */
     const char *ckpt;            /* the checkpoint (default: ckpt) */
+    int64_t dev_kl_chunk;        /* on the device, stage 2's vocabulary chunks (the host: whole) */
 } run_cfg;
 
 /* one run of rl_train_stage on dev (NULL: the host), from the same student each time */
@@ -92,6 +94,7 @@ static int run(const run_cfg *k, rl_device *dev, trace *tr, snap *after) {
     o.chunk = CTX / 2; /* stage 3: the state carried across two chunks of each window */
     o.checkpoint = k->ckpt ? k->ckpt : ckpt;
     o.max_steps = k->max_steps;
+    o.kl_chunk = dev ? k->dev_kl_chunk : -1;
     o.resume = k->resume;
     o.progress = on_step;
     o.user = tr;
@@ -289,6 +292,7 @@ int main(void) {
     rlt_begin("cuda train: rl_train_stage on the device = on the host (RAD-RWKV7 stages 1, 1 layerwise, 2, 3 carried); saved from the device");
     memset(&k, 0, sizeof k);
     k.kind = 7;
+    k.dev_kl_chunk = 1000; /* stage 2: the vocabulary of 3072 in 4 chunks on the device, whole on the host */
     for (k.stage = 1; k.stage <= 3; k.stage++) train_case(dev, k);
     k.stage = 1;
     k.layerwise = 1;

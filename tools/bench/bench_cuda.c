@@ -43,7 +43,7 @@ static double time_step(rl_model *teacher, rl_model *student, rl_device *dev, rl
         rl_tensor *L;
         rl_ctx_reset(&c);
         if (s == 1) t0 = now();
-        L = rl_to(&c, rl__stage_loss(&c, student, teacher, stage, data->ids + s * B * (T + 1), B, T, x, x + B * T, NULL), NULL);
+        L = rl_to(&c, rl__stage_loss(&c, student, teacher, stage, data->ids + s * B * (T + 1), B, T, x, x + B * T, NULL, 0), NULL);
         ok = L && rl_backward(&c, L) == RL_OK && (norm = rl_adamw_step(&opt, 1e-5, 1e-5)) >= 0; /* the norm waits for the device */
         if (ok) *loss = rl_f32(L)[0];
         else fprintf(stderr, "bench_cuda: stage %d on %s: %s\n", stage, rl_device_name(dev), rl_last_error());
