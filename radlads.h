@@ -3670,7 +3670,7 @@ static int64_t rl__rows_grain(int64_t cols) { return RL__MAX(1, 16384 / RL__MAX(
 
 /* ---- the CPU code of the ops below: rl__cpu_<entry>, the host's side of each entry of rl__ops ----
    (attention's and the scans' are with their kernels: rl__cpu_attention in this section,
-   rl__cpu_scan in section 4a) */
+   rl__cpu_scan in section 4a; rl_kl_head's are with it, before section 4c) */
 static int rl__cpu_attention(void *q, float *y, float *lse, const float *Q, const float *K, const float *V, int64_t B, int64_t T,
                              int H, int KVH, int d);
 RL__BWD int rl__cpu_attention_bwd(void *q, float *gq, float *gk, float *gv, const float *gy, const float *Q, const float *K,
@@ -4062,62 +4062,6 @@ RL__BWD int rl__cpu_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss
             if (gs) gs[r * V + j] += g * (expf(ls) - pt);
             if (gt) gt[r * V + j] += g * pt * (lt - ls - kl);
         }
-    }
-    return 0;
-}
-/* Row r's statistics st[5r..5r+4] while the chunks go by: the largest s (ms), Σ e^(s−ms),
-   the largest t (mt), Σ e^(t−mt), Σ e^(t−mt)·(t − s); a larger maximum rescales the sums.
-   At the end: log Σ e^s, –, log Σ e^t, –, the row's KL = Σ p_t (t − s) − log Σe^t + log Σe^s. */
-static int rl__cpu_kl_chunk(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last) {
-    double total = 0;
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        double *a = st + 5 * r;
-        const float *sr = s + r * n, *tr = t + r * n;
-        float ms = -INFINITY, mt = -INFINITY;
-        for (j = 0; j < n; j++) {
-            ms = sr[j] > ms ? sr[j] : ms;
-            mt = tr[j] > mt ? tr[j] : mt;
-        }
-        if (first) {
-            a[0] = ms; a[2] = mt;
-            a[1] = a[3] = a[4] = 0;
-        }
-        if (ms > a[0]) {
-            a[1] *= exp(a[0] - ms);
-            a[0] = ms;
-        }
-        if (mt > a[2]) {
-            double f = exp(a[2] - mt);
-            a[3] *= f;
-            a[4] *= f;
-            a[2] = mt;
-        }
-        for (j = 0; j < n; j++) {
-            double e = expf(tr[j] - (float)a[2]);
-            a[1] += expf(sr[j] - (float)a[0]);
-            a[3] += e;
-            a[4] += e * ((double)tr[j] - sr[j]);
-        }
-        if (last) {
-            double ls = a[0] + log(a[1]), lt = a[2] + log(a[3]);
-            a[4] = a[4] / a[3] - lt + ls;
-            a[0] = ls;
-            a[2] = lt;
-            total += a[4];
-        }
-    }
-    if (last) loss[0] = (float)(total / (double)R);
-    return 0;
-}
-RL__BWD int rl__cpu_kl_chunk_bwd(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R, int64_t n) {
-    float g = gloss[0] / (float)R;
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        float ls = (float)st[5 * r], lt = (float)st[5 * r + 2];
-        for (j = 0; j < n; j++) gs[r * n + j] = g * (expf(s[r * n + j] - ls) - expf(t[r * n + j] - lt));
     }
     return 0;
 }
@@ -4764,76 +4708,6 @@ RLDEF rl_tensor *rl_kl_div(rl_ctx *c, rl_tensor *student_logits, rl_tensor *teac
         !(n->aux = (float *)rl__alloc_on(c, s->dev, sizeof(float) * 3 * (size_t)rl_rows(s), 0)) ||
         !RL__ON(c, s->dev, "kl_div", kl_div, rl_f32(y), n->aux, rl_f32(s), rl_f32(t), rl_rows(s), rl_cols(s)))
         return NULL;
-    return y;
-}
-
-/* rl_kl_head: n->in[] = hs, Ws, ht, Wt; n->aux: the rows' statistics (doubles); i[0]: chunk */
-#define RL__KL_CHUNK 8192 /* stage 2's vocabulary chunk on a device (rl_stage_opts.kl_chunk 0) */
-static const void *rl__head_rows(const rl_tensor *W, int64_t j0) { /* row j0 of a head as stored */
-    int64_t K = W->shape[1], rb = W->dtype == RL_F32 ? 4 * K : 2 * K;
-#if !defined(RADLADS_NO_GGUF)
-    if (RL_DTYPE_IS_GGML(W->dtype) && !rl__ggml_row_bytes(W->dtype - RL_DTYPE_GGML0, K, &rb)) return NULL;
-#endif
-    return (const char *)W->data + j0 * rb;
-}
-/* the student's and the teacher's logits of columns j0 .. j0+nc into s and t [R, nc] (the
-   backward's are the forward's: the same products) */
-static int rl__kl_head_logits(rl_ctx *c, rl__node *n, int64_t j0, int64_t nc, float *s, float *t) {
-    rl_tensor *hs = n->in[0], *Ws = n->in[1], *ht = n->in[2], *Wt = n->in[3];
-    int64_t R = rl_rows(hs), Cs = rl_cols(hs), Ct = rl_cols(ht);
-    return rl__gemm_on(c, hs->dev, "kl_head", Ws, R, nc, Cs, rl_f32(hs), Cs, 1, rl__head_rows(Ws, j0), Ws->dtype, 1, Cs, s, nc, 0,
-                       rl__bf16_on(c, Ws->dtype)) &&
-           rl__gemm_on(c, hs->dev, "kl_head", Wt, R, nc, Ct, rl_f32(ht), Ct, 1, rl__head_rows(Wt, j0), Wt->dtype, 1, Ct, t, nc, 0,
-                       rl__bf16_on(c, Wt->dtype));
-}
-RL__BWD void rl__kl_head_bwd(rl_ctx *c, rl__node *n) {
-    rl_tensor *hs = n->in[0], *Ws = n->in[1];
-    rl_device *d = hs->dev;
-    int64_t R = rl_rows(hs), Cs = rl_cols(hs), V = Ws->shape[0], ck = n->i[0], j0;
-    float *s = (float *)rl__alloc_on(c, d, sizeof(float) * 3 * (size_t)(R * ck), 0), *t = s + R * ck, *gs = t + R * ck;
-    int bf16 = c->bf16_dot >= 2;
-    for (j0 = 0; s && j0 < V; j0 += ck) {
-        int64_t nc = RL__MIN(ck, V - j0);
-        if (!rl__kl_head_logits(c, n, j0, nc, s, t) ||
-            !RL__ON(c, d, "kl_head backward", kl_chunk_bwd, gs, n->out->grad, s, t, (const double *)(void *)n->aux, R, nc) ||
-            (rl__wants(hs) && !rl__gemm_on(c, d, "kl_head backward", Ws, R, Cs, nc, gs, nc, 1, rl__head_rows(Ws, j0), Ws->dtype, Cs, 1,
-                                           rl__grad(c, hs), Cs, 1, bf16)) || /* ghs += gs·Ws[chunk] */
-            (rl__wants(Ws) && !rl__gemm_on(c, d, "kl_head backward", Ws, nc, Cs, R, gs, 1, nc, rl_f32(hs), RL_F32, Cs, 1,
-                                           rl__grad(c, Ws) + j0 * Cs, Cs, 1, bf16))) /* gWs[chunk] += gsᵀ·hs */
-            return;
-    }
-}
-RLDEF rl_tensor *rl_kl_head(rl_ctx *c, rl_tensor *hs, rl_tensor *Ws, rl_tensor *ht, rl_tensor *Wt, int64_t chunk) {
-    rl_tensor *y;
-    rl__node *n;
-    rl_device *d;
-    int64_t one = 1, R, V, j0;
-    float *s, *t;
-    if (rl__bad_on(c, hs, hs ? hs->dev : NULL) || rl__bad_on(c, ht, hs->dev) || !Ws || !Wt) return c->err ? NULL : rl__op_fail(c, RL_ERR_ARG, "kl_head: NULL head");
-    d = hs->dev;
-    R = rl_rows(hs);
-    V = Ws->ndim == 2 ? Ws->shape[0] : 0;
-    if (Ws->ndim != 2 || Wt->ndim != 2 || Ws->shape[1] != rl_cols(hs) || Wt->shape[1] != rl_cols(ht) || Wt->shape[0] != V || rl_rows(ht) != R ||
-        chunk < 1 || Ws->dev != d || Wt->dev != d || (Ws->dtype != RL_F32 && Ws->requires_grad))
-        return rl__op_fail(c, RL_ERR_ARG, "kl_head: hs [%lld, %lld] with a head [%lld, %lld] against ht [%lld, %lld] with [%lld, %lld] on %s, "
-                           "chunk %lld: the rows, the widths and the vocabularies must agree, all in one place", (long long)R,
-                           (long long)rl_cols(hs), (long long)V, (long long)(Ws->ndim == 2 ? Ws->shape[1] : 0), (long long)rl_rows(ht),
-                           (long long)rl_cols(ht), (long long)(Wt->ndim == 2 ? Wt->shape[0] : 0), (long long)(Wt->ndim == 2 ? Wt->shape[1] : 0),
-                           rl_device_name(d), (long long)chunk);
-    if (ht->requires_grad || Wt->requires_grad) return rl__op_fail(c, RL_ERR_ARG, "kl_head: the teacher side (ht, Wt) takes no gradient");
-    chunk = RL__MIN(chunk, V);
-    if (!(y = rl__new_on(c, d, 1, &one)) || !(n = rl__node_new(c, rl__kl_head_bwd, y, hs, Ws, ht, Wt)) ||
-        !(n->aux = (float *)rl__alloc_on(c, d, sizeof(double) * 5 * (size_t)R, 0)) ||
-        !(s = (float *)rl__alloc_on(c, d, sizeof(float) * 2 * (size_t)(R * chunk), 0)))
-        return NULL;
-    n->i[0] = chunk;
-    t = s + R * chunk;
-    for (j0 = 0; j0 < V; j0 += chunk) {
-        int64_t nc = RL__MIN(chunk, V - j0);
-        if (!rl__kl_head_logits(c, n, j0, nc, s, t) ||
-            !RL__ON(c, d, "kl_head", kl_chunk, (double *)(void *)n->aux, rl_f32(y), s, t, R, nc, j0 == 0, j0 + nc == V))
-            return NULL;
-    }
     return y;
 }
 
@@ -6134,6 +6008,136 @@ RLDEF rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t 
     case RL_MIXER_RWKV7: return rl__rwkv7_forward(c, m, x, T, pos0, io);
     default: return rl__attention_forward(c, m, x, T, pos0, io);
     }
+}
+
+/* ---- step 2's loss on the heads: the KL in vocabulary chunks (rl_kl_head) ----
+   An op of section 3 (declared there), defined here so that the scans stay early in the
+   file: the CPU code of its entries (kl_chunk, kl_chunk_bwd), then the op. */
+
+/* Row r's statistics st[5r..5r+4] while the chunks go by: the largest s (ms), Σ e^(s−ms),
+   the largest t (mt), Σ e^(t−mt), Σ e^(t−mt)·(t − s); a larger maximum rescales the sums.
+   At the end: log Σ e^s, –, log Σ e^t, –, the row's KL = Σ p_t (t − s) − log Σe^t + log Σe^s. */
+static int rl__cpu_kl_chunk(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last) {
+    double total = 0;
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        double *a = st + 5 * r;
+        const float *sr = s + r * n, *tr = t + r * n;
+        float ms = -INFINITY, mt = -INFINITY;
+        for (j = 0; j < n; j++) {
+            ms = sr[j] > ms ? sr[j] : ms;
+            mt = tr[j] > mt ? tr[j] : mt;
+        }
+        if (first) {
+            a[0] = ms; a[2] = mt;
+            a[1] = a[3] = a[4] = 0;
+        }
+        if (ms > a[0]) {
+            a[1] *= exp(a[0] - ms);
+            a[0] = ms;
+        }
+        if (mt > a[2]) {
+            double f = exp(a[2] - mt);
+            a[3] *= f;
+            a[4] *= f;
+            a[2] = mt;
+        }
+        for (j = 0; j < n; j++) {
+            double e = expf(tr[j] - (float)a[2]);
+            a[1] += expf(sr[j] - (float)a[0]);
+            a[3] += e;
+            a[4] += e * ((double)tr[j] - sr[j]);
+        }
+        if (last) {
+            double ls = a[0] + log(a[1]), lt = a[2] + log(a[3]);
+            a[4] = a[4] / a[3] - lt + ls;
+            a[0] = ls;
+            a[2] = lt;
+            total += a[4];
+        }
+    }
+    if (last) loss[0] = (float)(total / (double)R);
+    return 0;
+}
+RL__BWD int rl__cpu_kl_chunk_bwd(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R, int64_t n) {
+    float g = gloss[0] / (float)R;
+    int64_t r, j;
+    RL__UNUSED(q);
+    for (r = 0; r < R; r++) {
+        float ls = (float)st[5 * r], lt = (float)st[5 * r + 2];
+        for (j = 0; j < n; j++) gs[r * n + j] = g * (expf(s[r * n + j] - ls) - expf(t[r * n + j] - lt));
+    }
+    return 0;
+}
+/* rl_kl_head: n->in[] = hs, Ws, ht, Wt; n->aux: the rows' statistics (doubles); i[0]: chunk */
+#define RL__KL_CHUNK 8192 /* stage 2's vocabulary chunk on a device (rl_stage_opts.kl_chunk 0) */
+static const void *rl__head_rows(const rl_tensor *W, int64_t j0) { /* row j0 of a head as stored */
+    int64_t K = W->shape[1], rb = W->dtype == RL_F32 ? 4 * K : 2 * K;
+#if !defined(RADLADS_NO_GGUF)
+    if (RL_DTYPE_IS_GGML(W->dtype) && !rl__ggml_row_bytes(W->dtype - RL_DTYPE_GGML0, K, &rb)) return NULL;
+#endif
+    return (const char *)W->data + j0 * rb;
+}
+/* the student's and the teacher's logits of columns j0 .. j0+nc into s and t [R, nc] (the
+   backward's are the forward's: the same products) */
+static int rl__kl_head_logits(rl_ctx *c, rl__node *n, int64_t j0, int64_t nc, float *s, float *t) {
+    rl_tensor *hs = n->in[0], *Ws = n->in[1], *ht = n->in[2], *Wt = n->in[3];
+    int64_t R = rl_rows(hs), Cs = rl_cols(hs), Ct = rl_cols(ht);
+    return rl__gemm_on(c, hs->dev, "kl_head", Ws, R, nc, Cs, rl_f32(hs), Cs, 1, rl__head_rows(Ws, j0), Ws->dtype, 1, Cs, s, nc, 0,
+                       rl__bf16_on(c, Ws->dtype)) &&
+           rl__gemm_on(c, hs->dev, "kl_head", Wt, R, nc, Ct, rl_f32(ht), Ct, 1, rl__head_rows(Wt, j0), Wt->dtype, 1, Ct, t, nc, 0,
+                       rl__bf16_on(c, Wt->dtype));
+}
+RL__BWD void rl__kl_head_bwd(rl_ctx *c, rl__node *n) {
+    rl_tensor *hs = n->in[0], *Ws = n->in[1];
+    rl_device *d = hs->dev;
+    int64_t R = rl_rows(hs), Cs = rl_cols(hs), V = Ws->shape[0], ck = n->i[0], j0;
+    float *s = (float *)rl__alloc_on(c, d, sizeof(float) * 3 * (size_t)(R * ck), 0), *t = s + R * ck, *gs = t + R * ck;
+    int bf16 = c->bf16_dot >= 2;
+    for (j0 = 0; s && j0 < V; j0 += ck) {
+        int64_t nc = RL__MIN(ck, V - j0);
+        if (!rl__kl_head_logits(c, n, j0, nc, s, t) ||
+            !RL__ON(c, d, "kl_head backward", kl_chunk_bwd, gs, n->out->grad, s, t, (const double *)(void *)n->aux, R, nc) ||
+            (rl__wants(hs) && !rl__gemm_on(c, d, "kl_head backward", Ws, R, Cs, nc, gs, nc, 1, rl__head_rows(Ws, j0), Ws->dtype, Cs, 1,
+                                           rl__grad(c, hs), Cs, 1, bf16)) || /* ghs += gs·Ws[chunk] */
+            (rl__wants(Ws) && !rl__gemm_on(c, d, "kl_head backward", Ws, nc, Cs, R, gs, 1, nc, rl_f32(hs), RL_F32, Cs, 1,
+                                           rl__grad(c, Ws) + j0 * Cs, Cs, 1, bf16))) /* gWs[chunk] += gsᵀ·hs */
+            return;
+    }
+}
+RLDEF rl_tensor *rl_kl_head(rl_ctx *c, rl_tensor *hs, rl_tensor *Ws, rl_tensor *ht, rl_tensor *Wt, int64_t chunk) {
+    rl_tensor *y;
+    rl__node *n;
+    rl_device *d;
+    int64_t one = 1, R, V, j0;
+    float *s, *t;
+    if (rl__bad_on(c, hs, hs ? hs->dev : NULL) || rl__bad_on(c, ht, hs->dev) || !Ws || !Wt) return c->err ? NULL : rl__op_fail(c, RL_ERR_ARG, "kl_head: NULL head");
+    d = hs->dev;
+    R = rl_rows(hs);
+    V = Ws->ndim == 2 ? Ws->shape[0] : 0;
+    if (Ws->ndim != 2 || Wt->ndim != 2 || Ws->shape[1] != rl_cols(hs) || Wt->shape[1] != rl_cols(ht) || Wt->shape[0] != V || rl_rows(ht) != R ||
+        chunk < 1 || Ws->dev != d || Wt->dev != d || (Ws->dtype != RL_F32 && Ws->requires_grad))
+        return rl__op_fail(c, RL_ERR_ARG, "kl_head: hs [%lld, %lld] with a head [%lld, %lld] against ht [%lld, %lld] with [%lld, %lld] on %s, "
+                           "chunk %lld: the rows, the widths and the vocabularies must agree, all in one place", (long long)R,
+                           (long long)rl_cols(hs), (long long)V, (long long)(Ws->ndim == 2 ? Ws->shape[1] : 0), (long long)rl_rows(ht),
+                           (long long)rl_cols(ht), (long long)(Wt->ndim == 2 ? Wt->shape[0] : 0), (long long)(Wt->ndim == 2 ? Wt->shape[1] : 0),
+                           rl_device_name(d), (long long)chunk);
+    if (ht->requires_grad || Wt->requires_grad) return rl__op_fail(c, RL_ERR_ARG, "kl_head: the teacher side (ht, Wt) takes no gradient");
+    chunk = RL__MIN(chunk, V);
+    if (!(y = rl__new_on(c, d, 1, &one)) || !(n = rl__node_new(c, rl__kl_head_bwd, y, hs, Ws, ht, Wt)) ||
+        !(n->aux = (float *)rl__alloc_on(c, d, sizeof(double) * 5 * (size_t)R, 0)) ||
+        !(s = (float *)rl__alloc_on(c, d, sizeof(float) * 2 * (size_t)(R * chunk), 0)))
+        return NULL;
+    n->i[0] = chunk;
+    t = s + R * chunk;
+    for (j0 = 0; j0 < V; j0 += chunk) {
+        int64_t nc = RL__MIN(chunk, V - j0);
+        if (!rl__kl_head_logits(c, n, j0, nc, s, t) ||
+            !RL__ON(c, d, "kl_head", kl_chunk, (double *)(void *)n->aux, rl_f32(y), s, t, R, nc, j0 == 0, j0 + nc == V))
+            return NULL;
+    }
+    return y;
 }
 
 /* ---- 4c. the model: teacher transformer or student ---- */
