@@ -5,8 +5,10 @@
    The teacher's cache is filled with random keys/values up to the context length (the cost
    of one decode step depends only on how long the cache is); the student runs the same
    number of decode steps after a zero state (its cost does not depend on position). A warm-up
-   round, then the best of 3 rounds, teacher and student interleaved.
-   Build and run: make bench-decode   (env THREADS: default all cores) */
+   round, then the best of 3 rounds, teacher and student interleaved. BATCH=B decodes B
+   sequences together (rl_state_init_batch: matrix products instead of matrix-vector ones);
+   tokens/s counts the tokens of all of them.
+   Build and run: make bench-decode   (env THREADS: default all cores; BATCH: default 1) */
 #include "bench.h"
 
 static void fill_fn(void *u, const char *name, rl_tensor *t) {
@@ -27,6 +29,8 @@ int main(void) {
     rl_rng g;
     float *lg;
     int ci;
+    int64_t B = getenv("BATCH") && atoi(getenv("BATCH")) > 0 ? atoi(getenv("BATCH")) : 1;
+    int32_t *tok = (int32_t *)malloc(sizeof(int32_t) * (size_t)B);
     memset(&cfg, 0, sizeof cfg);
     cfg.arch = RL_ARCH_QWEN2;
     cfg.vocab_size = 8192; cfg.hidden_size = 512; cfg.intermediate_size = 1536; cfg.n_layers = 8;
@@ -43,33 +47,36 @@ int main(void) {
     rl_student_opts_default(&so, RL_MIXER_RWKV7);
     if (rl_student_from_teacher(&student, &teacher, &so) != RL_OK) return 1;
     rl_ctx_init(&c, pool);
-    lg = (float *)malloc(sizeof(float) * (size_t)cfg.vocab_size);
-    printf("# decode tokens/s at a given context length, %d threads, isa %s; state memory per sequence\n", rl_pool_size(pool),
-           rl_isa_name(rl_isa_active()));
+    lg = (float *)malloc(sizeof(float) * (size_t)(B * cfg.vocab_size));
+    for (ci = 0; ci < B; ci++) tok[ci] = 11 + ci;
+    printf("# decode tokens/s at a given context length, %lld sequence(s) together, %d threads, isa %s; state memory per sequence\n",
+           (long long)B, rl_pool_size(pool), rl_isa_name(rl_isa_active()));
     printf("| context | teacher tok/s | student tok/s | student / teacher | teacher KV cache | student state |\n|---|---|---|---|---|---|\n");
     for (ci = 0; ci < 5; ci++) {
-        int64_t L = ctxs[ci], l, i;
+        int64_t L = ctxs[ci], l, i, b, KV = cfg.n_kv_heads * cfg.head_dim;
         double tt = 1e30, ts = 1e30;
         rl_state s, ss;
-        int32_t tok = 11;
         int k, r, steps = 16;
-        rl_state_init(&s, &teacher, L + steps);
-        rl_state_init(&ss, &student, L + steps);
+        if (rl_state_init_batch(&s, &teacher, L + steps, B) != RL_OK || rl_state_init_batch(&ss, &student, L + steps, B) != RL_OK) {
+            fprintf(stderr, "bench_decode: %s\n", rl_last_error());
+            return 1;
+        }
         for (l = 0; l < cfg.n_layers; l++)
-            for (i = 0; i < L * cfg.n_kv_heads * cfg.head_dim; i++) {
-                s.k[l][i] = rl_rng_uniform(&g) - 0.5f;
-                s.v[l][i] = rl_rng_uniform(&g) - 0.5f;
-            }
+            for (b = 0; b < B; b++)
+                for (i = 0; i < L * KV; i++) {
+                    s.k[l][b * (L + steps) * KV + i] = rl_rng_uniform(&g) - 0.5f;
+                    s.v[l][b * (L + steps) * KV + i] = rl_rng_uniform(&g) - 0.5f;
+                }
         for (r = 0; r < 4; r++) { /* round 0 warms up; then the best of 3 interleaved rounds */
             double t;
             s.pos = ss.pos = L; /* the teacher rewrites the same cache rows each round */
             t = now();
-            for (k = 0; k < steps; k++) rl_model_step(&c, &teacher, &s, &tok, 1, lg);
-            t = (now() - t) / steps;
+            for (k = 0; k < steps; k++) rl_model_step(&c, &teacher, &s, tok, 1, lg);
+            t = (now() - t) / (double)(steps * B);
             if (r && t < tt) tt = t;
             t = now();
-            for (k = 0; k < steps; k++) rl_model_step(&c, &student, &ss, &tok, 1, lg);
-            t = (now() - t) / steps;
+            for (k = 0; k < steps; k++) rl_model_step(&c, &student, &ss, tok, 1, lg);
+            t = (now() - t) / (double)(steps * B);
             if (r && t < ts) ts = t;
         }
         rl_state_free(&s);
@@ -80,6 +87,7 @@ int main(void) {
         fflush(stdout);
     }
     free(lg);
+    free(tok);
     rl_ctx_free(&c);
     rl_model_free(&student);
     rl_model_free(&teacher);
