@@ -4,8 +4,8 @@
 # emulation of CUDA) against the same commands on the CPU, on tests/fixtures/tiny-llama:
 #   - a conversion (steps 1, 2 and 3) on the device logs the CPU run's losses (train.csv,
 #     1e-4 relative) and writes a student that scores as the CPU's (eval, 4 digits);
-#   - eval (perplexity, KL and top-1 against the teacher) and greedy generate on the device
-#     print what they print on the CPU;
+#   - eval (perplexity, KL and top-1 against the teacher; lm-evaluation-harness tasks) and
+#     greedy generate on the device print what they print on the CPU;
 #   - a stage that does not fit in the device's memory (RL_EMU_MEM_MIB) is refused before
 #     anything runs, naming the sizes and --micro-batch;
 #   - the tool built without the GPU code refuses --device cuda with the way out, and
@@ -92,6 +92,19 @@ else
     diff "$T/gen.cpu" "$T/gen.cuda" > "$T/diff.txt"
     fail "generate --device cuda differs from the CPU" "$T/diff.txt"
 fi
+
+# lm-evaluation-harness scoring on the device
+for task in hellaswag lambada_openai; do
+    for dv in cpu cuda; do
+        "$B" eval --model $M --task tests/fixtures/lmeval/$task.jsonl --device $dv 2>/dev/null > "$T/task.$dv"
+    done
+    if same_numbers "$T/task.cpu" "$T/task.cuda"; then
+        pass "eval --task $task --device cuda scores as the CPU ($(sed 's/^[^:]*: //' "$T/task.cpu"))"
+    else
+        diff "$T/task.cpu" "$T/task.cuda" > "$T/diff.txt"
+        fail "eval --task $task --device cuda differs from the CPU" "$T/diff.txt"
+    fi
+done
 
 # does not fit: refused before any step, with the sizes and the flags that help
 RL_EMU_MEM_MIB=1 "$B" $C --out "$T/small" --device cuda > "$T/small.log" 2>&1
