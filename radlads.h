@@ -6093,9 +6093,12 @@ RL__BWD void rl__kl_head_bwd(rl_ctx *c, rl__node *n) {
     rl_tensor *hs = n->in[0], *Ws = n->in[1];
     rl_device *d = hs->dev;
     int64_t R = rl_rows(hs), Cs = rl_cols(hs), V = Ws->shape[0], ck = n->i[0], j0;
-    float *s = (float *)rl__alloc_on(c, d, sizeof(float) * 3 * (size_t)(R * ck), 0), *t = s + R * ck, *gs = t + R * ck;
+    float *s = (float *)rl__alloc_on(c, d, sizeof(float) * 3 * (size_t)(R * ck), 0), *t, *gs;
     int bf16 = c->bf16_dot >= 2;
-    for (j0 = 0; s && j0 < V; j0 += ck) {
+    if (!s) return;
+    t = s + R * ck;
+    gs = t + R * ck;
+    for (j0 = 0; j0 < V; j0 += ck) {
         int64_t nc = RL__MIN(ck, V - j0);
         if (!rl__kl_head_logits(c, n, j0, nc, s, t) ||
             !RL__ON(c, d, "kl_head backward", kl_chunk_bwd, gs, n->out->grad, s, t, (const double *)(void *)n->aux, R, nc) ||
