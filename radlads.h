@@ -6017,19 +6017,20 @@ RLDEF rl_tensor *rl_mixer_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t 
 /* Row r's statistics st[5r..5r+4] while the chunks go by: the largest s (ms), Σ e^(s−ms),
    the largest t (mt), Σ e^(t−mt), Σ e^(t−mt)·(t − s); a larger maximum rescales the sums.
    At the end: log Σ e^s, –, log Σ e^t, –, the row's KL = Σ p_t (t − s) − log Σe^t + log Σe^s. */
-static int rl__cpu_kl_chunk(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last) {
-    double total = 0;
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        double *a = st + 5 * r;
-        const float *sr = s + r * n, *tr = t + r * n;
+typedef struct { double *st; float *gs; const float *s, *t; int64_t n; float g; int first, last; } rl__klc_arg;
+static void rl__kl_chunk_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__klc_arg *k = (const rl__klc_arg *)ctx;
+    int64_t r, j, n = k->n;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++) {
+        double *a = k->st + 5 * r;
+        const float *sr = k->s + r * n, *tr = k->t + r * n;
         float ms = -INFINITY, mt = -INFINITY;
         for (j = 0; j < n; j++) {
             ms = sr[j] > ms ? sr[j] : ms;
             mt = tr[j] > mt ? tr[j] : mt;
         }
-        if (first) {
+        if (k->first) {
             a[0] = ms; a[2] = mt;
             a[1] = a[3] = a[4] = 0;
         }
@@ -6049,25 +6050,39 @@ static int rl__cpu_kl_chunk(void *q, double *st, float *loss, const float *s, co
             a[3] += e;
             a[4] += e * ((double)tr[j] - sr[j]);
         }
-        if (last) {
+        if (k->last) {
             double ls = a[0] + log(a[1]), lt = a[2] + log(a[3]);
             a[4] = a[4] / a[3] - lt + ls;
             a[0] = ls;
             a[2] = lt;
-            total += a[4];
         }
     }
+}
+static int rl__cpu_kl_chunk(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last) {
+    rl__klc_arg k;
+    double total = 0;
+    int64_t r;
+    memset(&k, 0, sizeof k);
+    k.st = st; k.s = s; k.t = t; k.n = n; k.first = first; k.last = last;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(n), rl__kl_chunk_rows, &k);
+    for (r = 0; last && r < R; r++) total += st[5 * r + 4]; /* in row order: the same sum for any number of threads */
     if (last) loss[0] = (float)(total / (double)R);
     return 0;
 }
-RL__BWD int rl__cpu_kl_chunk_bwd(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R, int64_t n) {
-    float g = gloss[0] / (float)R;
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        float ls = (float)st[5 * r], lt = (float)st[5 * r + 2];
-        for (j = 0; j < n; j++) gs[r * n + j] = g * (expf(s[r * n + j] - ls) - expf(t[r * n + j] - lt));
+static void rl__kl_chunk_bwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__klc_arg *k = (const rl__klc_arg *)ctx;
+    int64_t r, j, n = k->n;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++) {
+        float ls = (float)k->st[5 * r], lt = (float)k->st[5 * r + 2];
+        for (j = 0; j < n; j++) k->gs[r * n + j] = k->g * (expf(k->s[r * n + j] - ls) - expf(k->t[r * n + j] - lt));
     }
+}
+RL__BWD int rl__cpu_kl_chunk_bwd(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R, int64_t n) {
+    rl__klc_arg k;
+    memset(&k, 0, sizeof k);
+    k.st = (double *)(uintptr_t)st; k.gs = gs; k.s = s; k.t = t; k.n = n; k.g = gloss[0] / (float)R;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(n), rl__kl_chunk_bwd_rows, &k);
     return 0;
 }
 /* rl_kl_head: n->in[] = hs, Ws, ht, Wt; n->aux: the rows' statistics (doubles); i[0]: chunk */
