@@ -2723,11 +2723,12 @@ extern "C" int rl_cuda_attention(void *q, float *Y, float *lse, const float *Q, 
 }
 
 /* ==== attention over a decoding cache (rl_cuda_attention_cache) ====
-   One block of RL_DEC_NT threads per (sequence, query, head). The keys go by in tiles of the block:
-   thread i scores key k0+i, the block takes the tile's maximum and sum (online softmax:
-   the running maximum m and sum l rescale what came before), and thread j accumulates the
-   output columns j and j+RL_DEC_NT from the tile's probabilities (in shared memory) and
-   the rows of V. A decoding step reads the whole cache once; no tensor cores needed. */
+   One block of RL_DEC_NT threads per (sequence, query, head). The keys go by in tiles of
+   the block: thread i scores key k0+i, the block takes the tile's maximum and sum (online
+   softmax: the running maximum m and sum l rescale what came before), and thread j
+   accumulates the output columns j and j+RL_DEC_NT from the tile's probabilities (in
+   shared memory) and the rows of V. A decoding step reads the whole cache once; no tensor
+   cores needed. */
 #define RL_DEC_NT 128
 static __global__ void __launch_bounds__(RL_DEC_NT) rl__k_att_cache(int64_t B, int64_t T, int64_t pos0, int64_t cap, int H, int KVH, int d,
                                                                     float scale, float *Y, const float *Q, const float *K, const float *V) {
