@@ -10,9 +10,9 @@
      2·lr per step (Adam moves a weight by about lr·sign(g); where g is ~0 the sign may
      differ), the model saved from the device (rl_model_save) = the weights brought back.
    - A run stopped after one step (max_steps) and resumed from its checkpoint on the device
-     ends where the uninterrupted device run ends (1e-6 relative: the device's sums may
-     differ from run to run by their order of atomics), and so does the same checkpoint
-     resumed on the host (1e-5 + 2·lr).
+     ends where the uninterrupted device run ends (1e-6 relative under the emulation, which
+     is deterministic; on a GPU, whose embedding backward adds with atomics in any order,
+     1e-5 + 2·lr per step), and so does the same checkpoint resumed on the host (1e-5 + 2·lr).
    - rl_eval_ppl and rl_eval_compare on the device = on the host (1e-5 relative; top-1 equal).
    - Decoding (rl_state on the device, rl_model_step): prefill then single tokens for the
      teacher (attention over its cache) and RAD-RWKV6/7 students (recurrent state), one
@@ -182,8 +182,12 @@ static void resume_case(rl_device *dev, run_cfg k) {
     if (!ok || res.n != whole.n || host.n != whole.n) {
         RLT_CHECK(0, "%s: resume: %s", name_of(&k), rl_last_error());
     } else {
-        double w = rlt_worst(res.buf, whole.buf, (long)whole.n, 0, 1e-6, NULL);
-        RLT_CHECK(w <= 1, "%s: stopped and resumed on %s = the whole run (%.3g times 1e-6)", name_of(&k), rl_device_name(dev), w);
+        /* the emulation is deterministic; a GPU's embedding backward adds with atomics, in any order */
+        const char *what;
+        size_t fr, tot;
+        int emulated = rl_device_info(dev, &what, &fr, &tot) == RL_OK && strstr(what, "emulation") != NULL;
+        double w = rlt_worst(res.buf, whole.buf, (long)whole.n, emulated ? 0 : 2.01 * LR * STEPS, emulated ? 1e-6 : 1e-5, NULL);
+        RLT_CHECK(w <= 1, "%s: stopped and resumed on %s = the whole run (%.3g times the tolerance)", name_of(&k), rl_device_name(dev), w);
         w = rlt_worst(host.buf, whole.buf, (long)whole.n, 2.01 * LR * STEPS, 1e-5, NULL);
         RLT_CHECK(w <= 1, "%s: a checkpoint of %s resumed on the host = the whole run (%.3g)", name_of(&k), rl_device_name(dev), w);
     }
