@@ -3526,6 +3526,10 @@ RL__INTERN void rl__dev_free(rl_device *d, void *p) {
     if (d && p) d->ops->free(p);
     else RL_FREE(p);
 }
+RL__INTERN void rl__dev_zero(rl_device *d, void *p, size_t bytes) {
+    if (d) (void)d->ops->zero(p, bytes);
+    else memset(p, 0, bytes);
+}
 
 /* A tensor of the context (zeroed) on d */
 static rl_tensor *rl__new_on(rl_ctx *c, rl_device *d, int ndim, const int64_t *shape) {
@@ -5985,16 +5989,13 @@ static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, in
     } else {
         /* decoding: the T new rows of k and v of each sequence b go to its cache at pos0 (where
            the model is); its query t attends to rows 0 .. pos0+t */
-        int64_t Ck = g->KVH * g->N, B = rl_rows(x) / T, cap = io->cache_cap, b;
-        size_t bytes = sizeof(float) * (size_t)(T * Ck);
+        int64_t Ck = g->KVH * g->N, B = rl_rows(x) / T, cap = io->cache_cap;
         if (rl_rows(x) % T || pos0 + T > cap)
             return rl__op_fail(c, RL_ERR_ARG, "attention cache: %lld rows are not whole sequences of %lld tokens, or %lld tokens at %lld exceed %lld",
                                (long long)rl_rows(x), (long long)T, (long long)T, (long long)pos0, (long long)cap);
-        for (b = 0; b < B; b++)
-            if (!rl__copy(c, io->kcache + (b * cap + pos0) * Ck, k->dev, rl_f32(k) + b * T * Ck, k->dev, bytes) ||
-                !rl__copy(c, io->vcache + (b * cap + pos0) * Ck, v->dev, rl_f32(v) + b * T * Ck, v->dev, bytes))
-                return NULL;
-        if (!(y = rl__like(c, q)) || !RL__ON(c, q->dev, "attention cache", attention_cache, rl_f32(y), rl_f32(q), io->kcache, io->vcache, B, T,
+        if (!RL__ON(c, k->dev, "attention cache", copy3d, io->kcache + pos0 * Ck, cap * Ck, Ck, rl_f32(k), T * Ck, Ck, B, T, Ck, 0) ||
+            !RL__ON(c, v->dev, "attention cache", copy3d, io->vcache + pos0 * Ck, cap * Ck, Ck, rl_f32(v), T * Ck, Ck, B, T, Ck, 0) ||
+            !(y = rl__like(c, q)) || !RL__ON(c, q->dev, "attention cache", attention_cache, rl_f32(y), rl_f32(q), io->kcache, io->vcache, B, T,
                                              pos0, cap, (int)g->H, (int)g->KVH, (int)g->N))
             return NULL;
     }
@@ -7351,11 +7352,7 @@ static rl_status rl__adamw_init_layer(rl_adamw *o, rl_model *m, int which, int l
 
 RLDEF void rl_adamw_zero_grad(rl_adamw *o) {
     int i;
-    for (i = 0; i < o->n; i++) {
-        size_t bytes = sizeof(float) * (size_t)o->p[i]->n;
-        if (o->p[i]->dev) (void)o->p[i]->dev->ops->zero(o->p[i]->grad, bytes);
-        else memset(o->p[i]->grad, 0, bytes);
-    }
+    for (i = 0; i < o->n; i++) rl__dev_zero(o->p[i]->dev, o->p[i]->grad, sizeof(float) * (size_t)o->p[i]->n);
 }
 
 /* Each parameter's update runs where it lives (rl__ops.sumsq, adamw); the norm's partial
@@ -7438,8 +7435,7 @@ static void rl__ck_add(rl__ck_ctx *k, const char *name, const rl_tensor *t, cons
 static void rl__zero_grad_fn(void *u, const char *name, rl_tensor *t) {
     RL__UNUSED(u);
     RL__UNUSED(name);
-    if (t->grad && t->dev) (void)t->dev->ops->zero(t->grad, sizeof(float) * (size_t)t->n);
-    else if (t->grad) memset(t->grad, 0, sizeof(float) * (size_t)t->n);
+    if (t->grad) rl__dev_zero(t->dev, t->grad, sizeof(float) * (size_t)t->n);
 }
 static void rl__ck_param(void *u, const char *name, rl_tensor *t) { rl__ck_add((rl__ck_ctx *)u, name, t, t->data); }
 /* n floats of an optimizer's moments, on the host: where they are, or a copy from its device */
@@ -8724,13 +8720,8 @@ RLDEF void rl_state_reset(rl_state *s) {
     int l;
     s->pos = 0;
     for (l = 0; l < s->n_layers; l++) {
-        if (s->dev) {
-            if (s->S[l]) (void)s->dev->ops->zero(s->S[l], sizeof(float) * (size_t)(s->batch * s->s_n));
-            if (s->shift[l]) (void)s->dev->ops->zero(s->shift[l], sizeof(float) * (size_t)(s->batch * s->shift_n));
-            continue;
-        }
-        if (s->S[l]) memset(s->S[l], 0, sizeof(float) * (size_t)(s->batch * s->s_n));
-        if (s->shift[l]) memset(s->shift[l], 0, sizeof(float) * (size_t)(s->batch * s->shift_n));
+        if (s->S[l]) rl__dev_zero(s->dev, s->S[l], sizeof(float) * (size_t)(s->batch * s->s_n));
+        if (s->shift[l]) rl__dev_zero(s->dev, s->shift[l], sizeof(float) * (size_t)(s->batch * s->shift_n));
     }
 }
 
@@ -8745,7 +8736,7 @@ RLDEF void rl_state_free(rl_state *s) {
 RLDEF rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits) {
     rl_forward_opts o;
     rl_tensor *y;
-    int64_t V = m->cfg.vocab_size, b;
+    int64_t V = m->cfg.vocab_size;
     if (n < 1) return rl__fail(RL_ERR_ARG, "model step: no tokens");
     if (s->dev != m->dev)
         return rl__fail(RL_ERR_ARG, "model step: the model is on %s, its state on %s: make the state after rl_model_to", rl_device_name(m->dev),
@@ -8759,11 +8750,9 @@ RLDEF rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t
     o.pos0 = s->pos;
     rl_ctx_reset(c);
     rl_no_grad_push(c);
-    y = rl__forward(c, m, ids, &o, s);
+    y = rl_seq_last(c, rl__forward(c, m, ids, &o, s), n); /* the last row of each sequence */
     rl_no_grad_pop(c);
-    for (b = 0; b < s->batch && y; b++) /* the last row of each sequence */
-        if (!rl__copy(c, logits + b * V, NULL, rl_f32(y) + (b * n + n - 1) * V, y->dev, sizeof(float) * (size_t)V)) y = NULL;
-    if (!y) return c->err ? c->err : RL_ERR_STATE;
+    if (!y || !rl__copy(c, logits, NULL, rl_f32(y), y->dev, sizeof(float) * (size_t)(s->batch * V))) return c->err ? c->err : RL_ERR_STATE;
     s->pos += n;
     return RL_OK;
 }

@@ -826,25 +826,40 @@ static int copy_modeling_code(const char *dir, const char *to, int kind, int dry
     return 0;
 }
 
+/* The options of step `stage` that the flags set (tokens 0: the step does not run) */
+static void stage_opts(const args_t *a, int stage, int64_t ctx, rl_stage_opts *o) {
+    char key[32];
+    rl_stage_opts_default(o, stage);
+    snprintf(key, sizeof key, "--step%d-tokens", stage);
+    o->tokens = opt_int(a, key, stage == 1 ? 100000000 : stage == 2 ? 500000000 : 0);
+    o->ctx = stage == 3 ? opt_int(a, "--step3-ctx", ctx) : ctx;
+    snprintf(key, sizeof key, "--batch%d", stage);
+    o->batch = opt_int(a, key, opt_int(a, "--batch", o->batch));
+    o->micro_batch = opt_int(a, "--micro-batch", 1);
+    o->kl_chunk = opt_int(a, "--kl-chunk", 0);
+    snprintf(key, sizeof key, "--lr%d", stage);
+    o->lr.lr_init = opt_num(a, key, o->lr.lr_init);
+    snprintf(key, sizeof key, "--lr%d-final", stage);
+    o->lr.lr_final = opt_num(a, key, o->lr.lr_final);
+    o->lr.warmup_steps = opt_int(a, "--warmup", 50);
+    o->ckpt_every = opt_int(a, "--ckpt-every", 100);
+    o->chunk = opt_int(a, "--step3-chunk", 512);
+    o->layerwise = stage == 1 && opt_flag(a, "--layerwise");
+    o->heldout = opt_num(a, "--heldout", 0.05);
+    o->max_nonfinite = (int)opt_int(a, "--max-nonfinite", 3);
+}
+
 /* On a device, a stage must fit: its plan (weights, gradients, Adam, activations of one
    micro-batch) against the device's free memory plus what this run holds there already
    (held: the activations' arena; the models' weights and gradients when they are there).
    Else an error with the sizes and the flags that help. */
-static int stage_fits(const args_t *a, rl_device *d, rl_model *s, rl_model *t, int stage, int64_t ctx, double held) {
-    rl_stage_opts o;
+static int stage_fits(const args_t *a, rl_device *d, rl_model *s, rl_model *t, const rl_stage_opts *o, double held) {
     rl_plan p;
     const char *what;
     size_t fr, tot;
-    char key[32];
+    int stage = o->stage;
     double need, have, G = 1073741824.0;
-    rl_stage_opts_default(&o, stage);
-    snprintf(key, sizeof key, "--batch%d", stage);
-    o.ctx = stage == 3 ? opt_int(a, "--step3-ctx", ctx) : ctx;
-    o.batch = opt_int(a, key, opt_int(a, "--batch", o.batch));
-    o.micro_batch = opt_int(a, "--micro-batch", 1);
-    o.kl_chunk = opt_int(a, "--kl-chunk", 0);
-    o.chunk = opt_int(a, "--step3-chunk", 512);
-    rl_stage_plan(s, t, &o, &p);
+    rl_stage_plan(s, t, o, &p);
     if (rl_device_info(d, &what, &fr, &tot) != RL_OK) return die("--device");
     need = p.weights_bytes + p.grads_bytes + p.optim_bytes + p.act_bytes;
     have = (double)fr + held + (s->dev ? p.weights_bytes + p.grads_bytes : 0);
@@ -852,7 +867,7 @@ static int stage_fits(const args_t *a, rl_device *d, rl_model *s, rl_model *t, i
     fprintf(stderr, "radlads convert: stage %d does not fit on %s (%s): it needs about %.2f GiB (weights %.2f, gradients %.2f, Adam %.2f, "
             "activations ~%.2f for micro-batches of %lld x %lld tokens) and %.2f GiB are free of %.2f. Lower --micro-batch (now %lld)%s, "
             "or run on the CPU (--device cpu)\n", stage, rl_device_name(d), what, need / G, p.weights_bytes / G, p.grads_bytes / G,
-            p.optim_bytes / G, p.act_bytes / G, (long long)o.micro_batch, (long long)o.ctx, have / G, (double)tot / G, (long long)o.micro_batch,
+            p.optim_bytes / G, p.act_bytes / G, (long long)o->micro_batch, (long long)o->ctx, have / G, (double)tot / G, (long long)o->micro_batch,
             stage == 1 && !opt_flag(a, "--layerwise") ? ", use --layerwise (one layer's activations at a time)" : "");
     return 1;
 }
@@ -946,9 +961,9 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         if (reports) printf("held-out scoring: %s\n", split_desc(&L, windows, dpath));
     }
     if (dev) { /* the whole run where the first stage fits, the models there from now on */
-        int s1;
-        for (s1 = 1; s1 < 3 && opt_int(a, s1 == 1 ? "--step1-tokens" : "--step2-tokens", 1) <= 0; s1++) continue;
-        if (stage_fits(a, dev, &student, &teacher, s1, ctx, 0) || model_to(&teacher, dev, tdir) || model_to(&student, dev, "student")) {
+        rl_stage_opts o1;
+        for (stage = 1; stage_opts(a, stage, ctx, &o1), stage < 3 && o1.tokens <= 0; stage++) continue;
+        if (stage_fits(a, dev, &student, &teacher, &o1, 0) || model_to(&teacher, dev, tdir) || model_to(&student, dev, "student")) {
             rc = 1;
             goto done;
         }
@@ -962,25 +977,8 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
         rl_stage_opts o;
         char key[32], ck[4096];
         FILE *f;
-        rl_stage_opts_default(&o, stage);
-        snprintf(key, sizeof key, "--step%d-tokens", stage);
-        o.tokens = opt_int(a, key, stage == 1 ? 100000000 : stage == 2 ? 500000000 : 0);
+        stage_opts(a, stage, ctx, &o);
         if (o.tokens <= 0) continue;
-        o.ctx = stage == 3 ? opt_int(a, "--step3-ctx", ctx) : ctx;
-        snprintf(key, sizeof key, "--batch%d", stage);
-        o.batch = opt_int(a, key, opt_int(a, "--batch", o.batch));
-        o.micro_batch = opt_int(a, "--micro-batch", 1);
-        o.kl_chunk = opt_int(a, "--kl-chunk", 0);
-        snprintf(key, sizeof key, "--lr%d", stage);
-        o.lr.lr_init = opt_num(a, key, o.lr.lr_init);
-        snprintf(key, sizeof key, "--lr%d-final", stage);
-        o.lr.lr_final = opt_num(a, key, o.lr.lr_final);
-        o.lr.warmup_steps = opt_int(a, "--warmup", 50);
-        o.ckpt_every = opt_int(a, "--ckpt-every", 100);
-        o.chunk = opt_int(a, "--step3-chunk", 512);
-        o.layerwise = stage == 1 && opt_flag(a, "--layerwise");
-        o.heldout = opt_num(a, "--heldout", 0.05);
-        o.max_nonfinite = (int)opt_int(a, "--max-nonfinite", 3);
         o.resume_force = force;
         o.identity = identity;
         snprintf(ck, sizeof ck, "%s/stage%d.ckpt.safetensors", out, stage);
@@ -1016,7 +1014,7 @@ static int cmd_convert(args_t *a, rl_pool *pool) {
                    pl.flops_per_token * 1e-6, pl.flops_total * 1e-12);
             fflush(stdout);
         }
-        if (dev && stage_fits(a, dev, &student, &teacher, stage, o.ctx, (double)c.dev_arena.peak)) {
+        if (dev && stage_fits(a, dev, &student, &teacher, &o, (double)c.dev_arena.peak)) {
             rc = 1;
             goto done;
         }

@@ -65,7 +65,7 @@ static snap take(rl_model *m) {
 }
 
 typedef struct {
-    int kind, keep_attention, stage, layerwise;
+    int kind, stage, layerwise;
     int max_steps, resume;       /* a run stopped after max_steps; one resumed from the checkpoint */
     const char *save;            /* rl_model_save the student (from where it was trained) here */
     const char *ckpt;            /* the checkpoint (default: ckpt) */
@@ -80,7 +80,6 @@ static int run(const run_cfg *k, rl_device *dev, trace *tr, snap *after) {
     rl_ctx c;
     rl_status s = RL_ERR_STATE;
     rl_student_opts_default(&so, (rl_mixer_kind)k->kind);
-    so.keep_attention = k->keep_attention;
     if (rl_student_from_teacher(&st, &teacher, &so) != RL_OK) return 0;
     rl_stage_opts_default(&o, k->stage);
     o.ctx = CTX;
@@ -113,7 +112,7 @@ static int run(const run_cfg *k, rl_device *dev, trace *tr, snap *after) {
 
 static const char *name_of(const run_cfg *k) {
     static char b[96];
-    snprintf(b, sizeof b, "RWKV%d%s stage %d%s", k->kind, k->keep_attention ? " hybrid" : "", k->stage, k->layerwise ? " layerwise" : "");
+    snprintf(b, sizeof b, "RWKV%d stage %d%s", k->kind, k->stage, k->layerwise ? " layerwise" : "");
     return b;
 }
 
