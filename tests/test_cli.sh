@@ -40,6 +40,9 @@ expect() {
     elif sanitizer "$T/out"; then
         echo "FAIL cli: $name: sanitizer report: $(grep -m1 -E 'ERROR|runtime error|SUMMARY' "$T/out")"
         failed=$((failed + 1))
+    elif grep -q 'internal:' "$T/out"; then
+        echo "FAIL cli: $name: $(grep -m1 'internal:' "$T/out")"
+        failed=$((failed + 1))
     elif [ $rc -ne "$want" ]; then
         echo "FAIL cli: $name: exit status $rc, want $want: $(tail -c 300 "$T/out" | tr '\n' ' ')"
         failed=$((failed + 1))
@@ -97,6 +100,10 @@ expect "info on the tiny teacher" 0 "transformer, .* 3 layers" $B info --model $
 expect "eval --stride on the tiny teacher" 0 "perplexity .* stride 16" $B eval --model $M --data "$T/d.txt" --ctx 32 --stride 16
 expect "eval --bf16 runs (bf16 products where the CPU and the weights allow)" 0 "perplexity" $B eval --model $M --data "$T/d.txt" --ctx 32 --windows 2 --bf16 teacher
 expect "eval --bf16 bad lists the choices" 2 "is not one of: teacher, all" $B eval --model $M --data "$T/d.txt" --ctx 32 --windows 2 --bf16 half
+
+expect "convert --arch rwkv6 (no training): student written" 0 "student written to" $B $C --out "$T/r6" --arch rwkv6 --ctx 32 --batch 2 --step1-tokens 0 --step2-tokens 0
+expect "export of a RAD-RWKV6 student (was: an internal error about --tokenizer)" 0 "rwkv6qwen2, f16 weights" $B export --model "$T/r6/model" --out "$T/r6.gguf"
+expect "generate from the exported GGUF" 0 "generated 3 tokens" $B generate --model "$T/r6.gguf" --prompt "The quick" -n 3
 
 # ---- config.json contradicting the checkpoint ----
 cp -r $M "$T/m_eos"

@@ -172,6 +172,7 @@ static const flag_def export_flags[] = {
     {"--model", F_STR, 0, 0, NULL},
     {"--out", F_STR, 0, 0, NULL},
     {"--type", F_ENUM, 0, 0, "f16|bf16|f32"},
+    {"--tokenizer", F_STR, 0, 0, NULL},
     FLAG_COMMON, FLAG_END};
 static const flag_def import_flags[] = {{"--gguf", F_STR, 0, 0, NULL}, {"--llama2c", F_STR, 0, 0, NULL}, {"--tokenizer", F_STR, 0, 0, NULL},
                                          {"--out", F_STR, 0, 0, NULL}, FLAG_COMMON, FLAG_END};
@@ -1121,7 +1122,7 @@ static void usage(void) {
             "  eval     --model DIR --task FILE.jsonl [--task-name hellaswag|piqa|arc_easy|arc_challenge|winogrande|lambada_openai] [--limit N]\n"
             "  import   --gguf FILE --out DIR      (a llama.cpp GGUF teacher -> Hugging Face folder)\n"
             "  import   --llama2c model.bin --tokenizer tok.bin --out DIR   (a llama2.c checkpoint, v0/v1/v2 -> Hugging Face folder)\n"
-            "  export   --model DIR --out FILE.gguf [--type f16|bf16|f32]   (a RAD-RWKV6 student -> llama.cpp rwkv6qwen2)\n"
+            "  export   --model DIR --out FILE.gguf [--type f16|bf16|f32] [--tokenizer FILE]   (a RAD-RWKV6 student -> llama.cpp rwkv6qwen2)\n"
             "  info     --model DIR\n"
             "  plot     OUT                        (redraw OUT/train.svg from OUT/train.csv and OUT/eval.csv)\n"
             "A model DIR is a Hugging Face folder or, for generate/eval/info, a .gguf file (a Llama/Qwen2 teacher or an\n"
