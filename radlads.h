@@ -653,8 +653,9 @@ RLDEF void rl_model_free(rl_model *m);
 /* Move every parameter (data, and gradient buffer where it has one) to device d, or back to
    the host (d NULL): the resident state of a GPU run. The host copies stay allocated while the
    model is on a device; those with a gradient buffer (the trainable ones) receive the
-   device's values when it comes back (checkpoints). F32 and BF16 parameters move; F16 and
-   quantized ones give an error naming the tensor, and the model stays on the host.
+   device's values when it comes back (checkpoints). F32 and BF16 parameters move as they are;
+   frozen F16 and quantized ones (a GGUF teacher's) move as their F32 values; a trainable one
+   of another type gives an error naming the tensor, and the model stays on the host.
    A model on a device trains (rl_train_stage: its checkpoints copy the values down and
    resume copies them up), evaluates, decodes (rl_state_init puts the state there too) and
    saves (rl_model_save) as on the host; what still needs it on the host says so with an
@@ -6525,6 +6526,23 @@ RLDEF rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_
     return rl__model_from_st(m, &cfg, &w, trainable, source);
 }
 
+/* A host parameter's values as n floats: F32 copied, F16/BF16 widened, ggml blocks (a GGUF
+   teacher's matrices) dequantized. For what needs F32 values of a frozen matrix: the student
+   made from it, a device without kernels for its type. */
+static rl_status rl__param_f32(const rl_tensor *t, float *dst) {
+    int64_t i;
+    if (t->dtype == RL_F32) memcpy(dst, t->data, sizeof(float) * (size_t)t->n);
+    else if (t->dtype == RL_BF16)
+        for (i = 0; i < t->n; i++) dst[i] = rl_bf16_to_f32(((const uint16_t *)t->data)[i]);
+    else if (t->dtype == RL_F16)
+        for (i = 0; i < t->n; i++) dst[i] = rl_f16_to_f32(((const uint16_t *)t->data)[i]);
+#if !defined(RADLADS_NO_GGUF)
+    else if (RL_DTYPE_IS_GGML(t->dtype)) return rl_ggml_dequantize((int)t->dtype - RL_DTYPE_GGML0, t->data, dst, t->n);
+#endif
+    else return rl__fail(RL_ERR_UNSUPPORTED, "a parameter of type %d has no F32 form", (int)t->dtype);
+    return RL_OK;
+}
+
 /* ---- the parameters on a device ---- */
 
 typedef struct {
@@ -6543,6 +6561,7 @@ static void rl__move_fn(void *u, const char *name, rl_tensor *t) {
     rl_model *m = mv->m;
     rl_tensor *h = &m->host[mv->i++];
     size_t bytes = (size_t)t->n * (t->dtype == RL_F32 ? sizeof(float) : sizeof(uint16_t)), gbytes = sizeof(float) * (size_t)t->n;
+    void *src = t->data;
     if (mv->mode == 2) {
         if (mv->i <= mv->saved) *t = *h;
         return;
@@ -6555,20 +6574,34 @@ static void rl__move_fn(void *u, const char *name, rl_tensor *t) {
         return;
     }
     if (mv->st != RL_OK) return;
-    if (t->dtype != RL_F32 && t->dtype != RL_BF16) {
-        mv->st = rl__fail(RL_ERR_UNSUPPORTED, "%s: only F32 and BF16 parameters move to %s (this one is stored as type %d)", name,
+    if (t->dtype != RL_F32 && t->dtype != RL_BF16 && t->grad) {
+        mv->st = rl__fail(RL_ERR_UNSUPPORTED, "%s: only F32 and BF16 trainable parameters move to %s (this one is stored as type %d)", name,
                           rl_device_name(m->dev), (int)t->dtype);
         return;
     }
     *h = *t;
     mv->saved = mv->i;
+    if (t->dtype != RL_F32 && t->dtype != RL_BF16) { /* frozen F16 or ggml blocks (a GGUF teacher): the device has no kernels
+                                                         for them and gets their F32 values; the host keeps its own */
+        if (!(src = RL_MALLOC(gbytes))) {
+            mv->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory widening it for %s", name, rl_device_name(m->dev));
+            return;
+        }
+        if ((mv->st = rl__param_f32(h, (float *)src)) != RL_OK) {
+            RL_FREE(src);
+            return;
+        }
+        t->dtype = RL_F32;
+        bytes = gbytes;
+    }
     if (!(t->data = rl_arena_alloc(&m->dev_mem, bytes)) || (h->grad && !(t->grad = (float *)rl_arena_zalloc(&m->dev_mem, gbytes)))) {
         mv->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory on %s (%zu bytes)", name, rl_device_name(m->dev), bytes + (h->grad ? gbytes : 0));
-        return;
+    } else {
+        t->dev = m->dev;
+        if (m->dev->ops->copy(t->data, src, bytes, 1) || (h->grad && m->dev->ops->copy(t->grad, h->grad, gbytes, 1)))
+            mv->st = rl__fail(RL_ERR_STATE, "%s: copying to %s: %s", name, rl_device_name(m->dev), m->dev->ops->last_error());
     }
-    t->dev = m->dev;
-    if (m->dev->ops->copy(t->data, h->data, bytes, 1) || (h->grad && m->dev->ops->copy(t->grad, h->grad, gbytes, 1)))
-        mv->st = rl__fail(RL_ERR_STATE, "%s: copying to %s: %s", name, rl_device_name(m->dev), m->dev->ops->last_error());
+    if (src != h->data) RL_FREE(src);
 }
 RLDEF rl_status rl_model_to(rl_model *m, rl_device *d) {
     rl__move mv;
@@ -6940,7 +6973,6 @@ typedef struct { rl_model *teacher; rl_status st; int64_t copied; } rl__copy_ctx
 static void rl__copy_fn(void *u, const char *name, rl_tensor *t) {
     rl__copy_ctx *cc = (rl__copy_ctx *)u;
     rl__find_ctx f;
-    int64_t i;
     f.src = cc->teacher;
     f.want = name;
     f.found = NULL;
@@ -6950,11 +6982,7 @@ static void rl__copy_fn(void *u, const char *name, rl_tensor *t) {
         cc->st = rl__fail(RL_ERR_ARG, "student %s: %lld values, teacher has %lld", name, (long long)t->n, (long long)f.found->n);
         return;
     }
-    if (f.found->dtype == RL_BF16)
-        for (i = 0; i < t->n; i++) rl_f32(t)[i] = rl_bf16_to_f32(((const uint16_t *)f.found->data)[i]);
-    else if (f.found->dtype == RL_F16)
-        for (i = 0; i < t->n; i++) rl_f32(t)[i] = rl_f16_to_f32(((const uint16_t *)f.found->data)[i]);
-    else memcpy(t->data, f.found->data, sizeof(float) * (size_t)t->n);
+    if ((cc->st = rl__param_f32(f.found, rl_f32(t))) != RL_OK) return;
     cc->copied++;
 }
 
@@ -9054,10 +9082,14 @@ RLDEF rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok,
 /* ==== 16. llama.cpp interop (declarations) ================================ */
 /* ---- import: GGUF (llama.cpp) teachers --------------------------------------------------
    A Llama or Qwen2 GGUF (general.architecture "llama" / "qwen2") becomes a
-   frozen teacher: hyper-parameters -> rl_config, every tensor dequantized to F32 (any type
-   rl_ggml_can_dequantize takes), Q/K rows of "llama" files put back in Hugging Face's
-   rotate-half order. The result is what rl_model_load makes of the same model's Hugging
-   Face folder, up to the quantization the GGUF applied.
+   frozen teacher: hyper-parameters -> rl_config, Q/K rows of "llama" files put back in
+   Hugging Face's rotate-half order. The result computes what rl_model_load makes of the same
+   model's Hugging Face folder, up to the quantization the GGUF applied.
+   rl_model_load_gguf keeps the file mapped and its matrices (embedding, projections, MLP,
+   head) in their stored type, read in place by the products (F32, F16, BF16 and the block
+   types rl_ggml_can_dequantize takes: a Q4_1 model stays in its Q4_1 memory); norms and
+   biases become F32. Making a student from it, or moving it to a device, widens them.
+   rl_model_from_gguf dequantizes every tensor to F32 (the import path).
 
    The configuration's mapping from GGUF keys: see the top of section 16a's implementation.
    Errors name the file, the tensor or key, and the problem, e.g.
@@ -9065,7 +9097,8 @@ RLDEF rl_status rl_eval_task_ex(rl_ctx *c, rl_model *m, const rl_tokenizer *tok,
 #if !defined(RADLADS_NO_STDIO)
 RLDEF rl_status rl_model_load_gguf(rl_model *m, const char *path);
 #endif
-/* The same from a GGUF already open (g stays open and is not referenced afterwards). */
+/* The same, every tensor dequantized to F32, from a GGUF already open (g stays open and is not
+   referenced afterwards). */
 RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
 /* Only the configuration (no tensor data is read, except rope_freqs.weight). */
 RLDEF rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
@@ -13101,7 +13134,10 @@ static int rl__gguf_expect(const rl_gguf_llama_hparams *hp, const char *gname, i
     return 1;
 }
 
-RLDEF rl_status rl_gguf_llama_tensors(const rl_gguf *g, const rl_gguf_llama_hparams *hp, rl_gguf_tensor_fn fn, void *user) {
+/* rl_gguf_llama_tensors, where in_place(user, hf name) = 1 passes data NULL for that tensor
+   instead of reading it (a matrix the caller uses in place; its shape is still checked) */
+static rl_status rl__gguf_llama_tensors(const rl_gguf *g, const rl_gguf_llama_hparams *hp, rl_gguf_tensor_fn fn, void *user,
+                                       int (*in_place)(void *user, const char *hf)) {
     int64_t i, maxn = 1;
     float *buf;
     rl_status s = RL_OK;
@@ -13138,6 +13174,10 @@ RLDEF rl_status rl_gguf_llama_tensors(const rl_gguf *g, const rl_gguf_llama_hpar
                 break;
             }
         }
+        if (mapped && in_place && in_place(user, hf)) {
+            s = fn(user, hf, t, nd, shape, NULL);
+            continue;
+        }
         if ((s = rl_gguf_tensor_f32(g, t, buf))) break;
         if (mapped && hp->qk_permuted && layer >= 0) {
             int64_t cols = nd == 2 ? shape[1] : 1;
@@ -13149,6 +13189,9 @@ RLDEF rl_status rl_gguf_llama_tensors(const rl_gguf *g, const rl_gguf_llama_hpar
     }
     RL_FREE(buf);
     return s;
+}
+RLDEF rl_status rl_gguf_llama_tensors(const rl_gguf *g, const rl_gguf_llama_hparams *hp, rl_gguf_tensor_fn fn, void *user) {
+    return rl__gguf_llama_tensors(g, hp, fn, user, NULL);
 }
 
 /* ---- tokenizer arrays ---- */
@@ -18193,7 +18236,7 @@ RLDEF rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g) {
 typedef struct rl__gguf_slot {
     char name[96];
     rl_tensor *t;
-    int done;
+    int done, in_place;
 } rl__gguf_slot;
 
 typedef struct rl__gguf_load {
@@ -18202,6 +18245,58 @@ typedef struct rl__gguf_load {
     int n, cap;
     rl_status st;
 } rl__gguf_load;
+
+/* The dtype a GGUF matrix of `cols` columns is used as in place: 1, or 0 if it cannot be (a
+   block type we do not read, or data misaligned for its element) */
+static int rl__gguf_inplace_dtype(const rl_gguf_tensor *t, int64_t cols, rl_dtype *dt) {
+    uintptr_t a = (uintptr_t)t->data;
+    int64_t rb;
+    if (t->type == RL_GGML_F32) *dt = RL_F32;
+    else if (t->type == RL_GGML_F16 || t->type == RL_GGML_BF16) *dt = t->type == RL_GGML_F16 ? RL_F16 : RL_BF16;
+    else {
+        *dt = RL_DTYPE_GGML(t->type);
+        return rl__ggml_row_bytes((int)t->type, cols, &rb);
+    }
+    return a % (*dt == RL_F32 ? 4 : 2) == 0;
+}
+
+/* A teacher's matrix used in place (rl_model_load_gguf): t points at the file's data in its
+   stored type, or, for the Q/K rows of a "llama" file, at a copy (same type) with the rows put
+   back in Hugging Face's order. 0: not usable in place (the caller reads it as F32). */
+static int rl__gguf_place(rl_model *m, const rl_gguf *g, const rl_gguf_llama_hparams *hp, const char *hf, rl_tensor *t) {
+    char gname[128];
+    const char *suf = "";
+    const rl_gguf_tensor *gt;
+    int64_t rows = t->shape[0], cols = t->shape[1], heads, rb, r;
+    rl_dtype dt;
+    rl__gguf_name_of(hf, gname, sizeof gname);
+    if (t->ndim != 2 || !(gt = rl_gguf_find_tensor(g, gname)) || gt->n != t->n || !rl__gguf_inplace_dtype(gt, cols, &dt)) return 0;
+    t->name = NULL;
+    t->dtype = dt;
+    t->requires_grad = 0;
+    t->data = (void *)(uintptr_t)gt->data;
+    heads = !hp->qk_permuted || rl__gguf_layer(gname, &suf) < 0 ? 0
+            : !strcmp(suf, "attn_q.weight") ? hp->n_heads : !strcmp(suf, "attn_k.weight") ? hp->n_kv_heads : 0;
+    if (heads) { /* row r of the result is row idx[r] of the file: the permutation applied to row numbers */
+        float *idx = (float *)RL_MALLOC(sizeof(float) * (size_t)rows);
+        unsigned char *dst;
+        if (!RL_DTYPE_IS_GGML(dt)) rb = cols * (dt == RL_F32 ? 4 : 2);
+        else rl__ggml_row_bytes((int)gt->type, cols, &rb);
+        if (!idx || !(dst = (unsigned char *)rl_arena_alloc(&m->params, (size_t)(rows * rb)))) {
+            RL_FREE(idx);
+            return 0;
+        }
+        for (r = 0; r < rows; r++) idx[r] = (float)r;
+        if (rl_gguf_unpermute_qk(idx, rows, 1, heads) != RL_OK) {
+            RL_FREE(idx);
+            return 0;
+        }
+        for (r = 0; r < rows; r++) memcpy(dst + r * rb, (const unsigned char *)gt->data + (int64_t)idx[r] * rb, (size_t)rb);
+        RL_FREE(idx);
+        t->data = dst;
+    }
+    return 1;
+}
 
 static void rl__gguf_collect_fn(void *u, const char *name, rl_tensor *t) {
     rl__gguf_load *L = (rl__gguf_load *)u;
@@ -18249,12 +18344,21 @@ static rl_status rl__gguf_tensor_fn(void *u, const char *hf, const rl_gguf_tenso
     if (ndim != t->ndim || shape[0] != t->shape[0] || (ndim > 1 && shape[1] != t->shape[1]))
         return rl__fail(RL_ERR_FORMAT, "%s: tensor '%s' (%s) has shape [%lld, %lld], the model needs [%lld, %lld]", L->g->path, gt->name, hf,
                         (long long)shape[0], ndim > 1 ? (long long)shape[1] : 1LL, (long long)t->shape[0], t->ndim > 1 ? (long long)t->shape[1] : 1LL);
-    memcpy(t->data, data, sizeof(float) * (size_t)t->n);
+    if (!s->in_place) memcpy(t->data, data, sizeof(float) * (size_t)t->n);
     s->done = 1;
     return RL_OK;
 }
 
-RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
+static int rl__gguf_in_place_fn(void *u, const char *hf) {
+    rl__gguf_load *L = (rl__gguf_load *)u;
+    int i;
+    for (i = 0; i < L->n; i++)
+        if (!strcmp(L->slot[i].name, hf)) return L->slot[i].in_place;
+    return 0;
+}
+
+/* in_place: the matrices stay in g's mapped data in their stored type (g must then outlive m) */
+static rl_status rl__model_from_gguf(rl_model *m, const rl_gguf *g, int in_place) {
     rl_gguf_llama_hparams hp;
     rl_config cfg;
     rl__gguf_load L;
@@ -18269,14 +18373,16 @@ RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
         return st;
     }
     m->trainable = 0;
-    ac.m = m;
-    ac.st = RL_OK;
-    rl_model_params(m, rl__alloc_fn, &ac); /* zeroed F32 storage for every parameter */
     memset(&L, 0, sizeof L);
     L.g = g;
+    rl_model_params(m, rl__gguf_collect_fn, &L);
+    ac.m = m;
+    ac.st = L.st;
+    for (i = 0; i < L.n && !ac.st; i++) /* zeroed F32 storage for every parameter not used in place */
+        if (!(L.slot[i].in_place = in_place && rl__gguf_place(m, g, &hp, L.slot[i].name, L.slot[i].t)))
+            rl__alloc_fn(&ac, L.slot[i].name, L.slot[i].t);
     L.st = ac.st;
-    if (!L.st) rl_model_params(m, rl__gguf_collect_fn, &L);
-    st = L.st ? L.st : rl_gguf_llama_tensors(g, &hp, rl__gguf_tensor_fn, &L);
+    st = L.st ? L.st : rl__gguf_llama_tensors(g, &hp, rl__gguf_tensor_fn, &L, rl__gguf_in_place_fn);
     for (i = 0; i < L.n && !st; i++)
         if (!L.slot[i].done) {
             char gname[128];
@@ -18291,6 +18397,7 @@ RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) {
     rl__tie_head(m);
     return RL_OK;
 }
+RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g) { return rl__model_from_gguf(m, g, 0); }
 
 #if !defined(RADLADS_NO_STDIO)
 /* ---- RAD-RWKV6 students from GGUF (llama.cpp arch rwkv6qwen2) ----
@@ -18328,17 +18435,10 @@ static const rl_gguf_tensor *rl__g6_find(rl__g6_ctx *x, const char *name, int nd
 /* a matrix [rows, cols] (ne {cols, rows}) used in place */
 static void rl__g6_inplace(rl__g6_ctx *x, rl_tensor *dst, const char *name) {
     const rl_gguf_tensor *t = rl__g6_find(x, name, 2, dst->shape[1], dst->shape[0], 1, 1);
-    int64_t rb;
-    uintptr_t a;
     if (!t) return;
-    a = (uintptr_t)t->data;
     dst->requires_grad = 0;
-    dst->data = (void *)a;
-    if (t->type == RL_GGML_F32 && a % 4 == 0) dst->dtype = RL_F32;
-    else if ((t->type == RL_GGML_F16 || t->type == RL_GGML_BF16) && a % 2 == 0) dst->dtype = t->type == RL_GGML_F16 ? RL_F16 : RL_BF16;
-    else if (t->type != RL_GGML_F32 && t->type != RL_GGML_F16 && t->type != RL_GGML_BF16 && rl__ggml_row_bytes((int)t->type, dst->shape[1], &rb))
-        dst->dtype = RL_DTYPE_GGML(t->type);
-    else
+    dst->data = (void *)(uintptr_t)t->data;
+    if (!rl__gguf_inplace_dtype(t, dst->shape[1], &dst->dtype))
         x->st = rl__fail(RL_ERR_UNSUPPORTED, "%s: tensor '%s' of type %s cannot be used in place (unknown block type or misaligned)",
                          x->g->path, name, rl_ggml_type_name((int)t->type));
 }
@@ -18583,7 +18683,10 @@ RLDEF rl_status rl_model_load_gguf(rl_model *m, const char *path) {
         if (st != RL_OK) rl_model_free(m);
         return st;
     }
-    st = rl_model_from_gguf(m, g);
+    if ((st = rl__model_from_gguf(m, g, 1)) == RL_OK) {
+        m->gguf = g; /* the matrices are read in place: rl_model_free closes it */
+        return RL_OK;
+    }
     rl_gguf_close(g);
     RL_FREE(g);
     return st;

@@ -1,9 +1,10 @@
-/* RAD-RWKV6 students read back from GGUF (llama.cpp arch rwkv6qwen2): our own export in
+/* GGUF models read in place. RAD-RWKV6 students (llama.cpp arch rwkv6qwen2): our own export in
    F32 gives the logits of the Hugging Face folder it came from; F16/BF16 exports and
    quantized files (Q8_0, Q4_0, written here with ggml's reference block layouts) keep their
    matrices in that type, read in place from the mapping, and a quantized file gives the
    logits of an F32 file holding the same dequantized values. Prefill + decode equals the
-   batched forward. (llama.cpp's own conversion and llama-perplexity: tools/ref/check_llamacpp.sh.) */
+   batched forward. Llama/Qwen2 teachers: quantized matrices kept so, computing what an F32
+   file of the same values does, and making the same student. (llama.cpp's own conversion and llama-perplexity: tools/ref/check_llamacpp.sh.) */
 #define _POSIX_C_SOURCE 200809L
 #include "../radlads.h"
 #include "rl_test.h"
@@ -89,7 +90,8 @@ static void quant_q4_0(const float *x, unsigned char *out, int64_t n) {
 
 static int is_gguf_matrix(const char *name) {
     static const char *const sfx[] = {"time_mix_receptance.weight", "time_mix_key.weight", "time_mix_value.weight", "time_mix_gate.weight",
-                                      "time_mix_output.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
+                                      "time_mix_output.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
+                                      "attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight"};
     size_t i, n = strlen(name);
     if (!strcmp(name, "token_embd.weight") || !strcmp(name, "output.weight")) return 1;
     for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
@@ -185,11 +187,110 @@ static void test_roundtrip(void) {
     rlt_end();
 }
 
+/* qm (quantized in place) computes what fm (an F32 file of the same values) does: logits of the
+   16 ids within 1e-5 of their scale; prefill 6 + decode 10 one at a time (the fused dot
+   products of single rows) = the forward */
+static void check_same_values(rl_model *qm, rl_model *fm, const int32_t *ids) {
+    float *a = rlt_logits(pool, qm, ids, 16), *b = rlt_logits(pool, fm, ids, 16), *lg;
+    int64_t V = qm->cfg.vocab_size, i;
+    rl_state s;
+    rl_ctx c;
+    double d = a && b ? max_diff(a, b, 16 * V) : 1e9, dd = 0;
+    RLT_CHECK(d <= 1e-5 * max_abs(b, 16 * V), "quantized vs F32 of the same values: max |dlogit| %g", d);
+    rl_ctx_init(&c, pool);
+    lg = (float *)malloc(sizeof(float) * (size_t)V);
+    RLT_CHECK(rl_state_init(&s, qm, 32) == RL_OK && rl_model_step(&c, qm, &s, ids, 6, lg) == RL_OK, "prefill: %s", rl_last_error());
+    for (i = 5; i < 16; i++) {
+        int64_t j;
+        if (i > 5) {
+            rl_ctx_reset(&c);
+            RLT_CHECK(rl_model_step(&c, qm, &s, ids + i, 1, lg) == RL_OK, "decode: %s", rl_last_error());
+        }
+        for (j = 0; j < V && a; j++) dd = fabs(lg[j] - a[i * V + j]) > dd ? fabs(lg[j] - a[i * V + j]) : dd;
+    }
+    RLT_CHECK(a && dd <= 1e-5 * max_abs(a, 16 * V), "decode vs forward: %g", dd);
+    rl_state_free(&s);
+    rl_ctx_free(&c);
+    free(lg);
+    free(a);
+    free(b);
+}
+
+/* the parameters of two models of one shape, in rl_model_params' order */
+typedef struct { rl_tensor *t[512]; int n; } plist;
+static void plist_fn(void *u, const char *name, rl_tensor *t) {
+    plist *p = (plist *)u;
+    (void)name;
+    if (p->n < 512) p->t[p->n] = t;
+    p->n++;
+}
+static int n_differ(rl_model *a, rl_model *b, int *n) {
+    plist pa, pb;
+    int i, bad = 0;
+    pa.n = pb.n = 0;
+    rl_model_params(a, plist_fn, &pa);
+    rl_model_params(b, plist_fn, &pb);
+    *n = pa.n;
+    if (pa.n != pb.n || pa.n > 512) return -1;
+    for (i = 0; i < pa.n; i++)
+        bad += pa.t[i]->n != pb.t[i]->n || memcmp(pa.t[i]->data, pb.t[i]->data, sizeof(float) * (size_t)pa.t[i]->n) != 0;
+    return bad;
+}
+
+/* A llama teacher from GGUF (tiny-llama: Q/K rows stored permuted) with quantized matrices:
+   rl_model_load_gguf keeps them in their type, in place (Q/K: a copy with the rows put back),
+   and computes what rl_model_from_gguf (the import path: every tensor dequantized to F32, the
+   rows put back in floats) makes of the same file; the students made from the two are equal
+   value for value. */
+static void test_teacher(void) {
+    rl_model qm, fm, sq, sf;
+    rl_gguf g;
+    int32_t ids[16];
+    int64_t i;
+    int ok;
+    rlt_begin("GGUF llama teacher quantized (Q8_0, Q4_0 MLP): matrices kept in place; logits, decode and its student = the dequantized file's");
+    RLT_CHECK(requantize("tests/fixtures/gguf/tiny-llama.gguf", tmp[1], tmp[2]), "requantize: %s", rl_last_error());
+    for (i = 0; i < 16; i++) ids[i] = (int32_t)((i * 53 + 7) % 64);
+    ok = rl_gguf_open(&g, tmp[1]) == RL_OK;
+    if (!ok || rl_model_from_gguf(&fm, &g) != RL_OK || rl_model_load_gguf(&qm, tmp[1]) != RL_OK) {
+        RLT_CHECK(0, "load: %s", rl_last_error());
+        if (ok) rl_gguf_close(&g);
+        rlt_end();
+        return;
+    }
+    rl_gguf_close(&g);
+    RLT_CHECK(fm.embed.dtype == RL_F32 && fm.blocks[1].mix.q_w.dtype == RL_F32 && !fm.gguf, "rl_model_from_gguf dequantizes");
+    {
+        uintptr_t lo = (uintptr_t)qm.gguf->base, hi = lo + qm.gguf->size;
+        const rl_block *b = &qm.blocks[1];
+        rl_dtype q8 = RL_DTYPE_GGML(RL_GGML_Q8_0);
+#define IN_MAP(t) ((uintptr_t)(t).data >= lo && (uintptr_t)(t).data < hi)
+        RLT_CHECK(qm.embed.dtype == q8 && IN_MAP(qm.embed) && qm.head.data == qm.embed.data, "embedding and tied head: Q8_0 in place");
+        RLT_CHECK(b->mix.v_w.dtype == q8 && IN_MAP(b->mix.v_w) && b->mix.o_w.dtype == q8 && IN_MAP(b->mix.o_w), "v, o: Q8_0 in place");
+        RLT_CHECK(b->mix.q_w.dtype == q8 && !IN_MAP(b->mix.q_w) && b->mix.k_w.dtype == q8 && !IN_MAP(b->mix.k_w), "q, k: Q8_0, rows reordered in a copy");
+        RLT_CHECK(b->up.dtype == RL_DTYPE_GGML(RL_GGML_Q4_0) && IN_MAP(b->up) && b->down.dtype == RL_DTYPE_GGML(RL_GGML_Q4_0), "MLP: Q4_0 in place");
+        RLT_CHECK(b->ln1.dtype == RL_F32 && !IN_MAP(b->ln1) && !qm.trainable && !b->mix.q_w.requires_grad, "norms F32; frozen");
+#undef IN_MAP
+    }
+    check_same_values(&qm, &fm, ids);
+    if (rl_student_from_teacher(&sq, &qm, NULL) == RL_OK && rl_student_from_teacher(&sf, &fm, NULL) == RL_OK) {
+        int n, bad = n_differ(&sq, &sf, &n);
+        RLT_CHECK(n > 20 && bad == 0, "students: %d of %d parameters differ", bad, n);
+        rl_model_free(&sq);
+        rl_model_free(&sf);
+    } else {
+        RLT_CHECK(0, "student: %s", rl_last_error());
+    }
+    rl_model_free(&qm);
+    rl_model_free(&fm);
+    rlt_end();
+}
+
 static void test_quantized(void) {
     rl_model hf, qm, fm;
     rl_tokenizer *tok = NULL;
     int32_t ids[16];
-    int64_t V, i;
+    int64_t i;
     rlt_begin("GGUF rwkv6qwen2 student quantized (Q8_0, Q4_0): kept quantized in place; logits = F32 file of the same values; decode = forward");
     if (rl_model_load(&hf, STUDENT, 0) != RL_OK || rl_tokenizer_load(&tok, "tests/fixtures/tiny-qwen2") != RL_OK ||
         rl_export_gguf_rwkv6qwen2(&hf, tok, tmp[0], RL_GGML_F32) != RL_OK) {
@@ -200,12 +301,7 @@ static void test_quantized(void) {
     RLT_CHECK(requantize(tmp[0], tmp[1], tmp[2]), "requantize: %s", rl_last_error());
     for (i = 0; i < 16; i++) ids[i] = (int32_t)((i * 53 + 7) % 600);
     if (rl_model_load_gguf(&qm, tmp[1]) == RL_OK && rl_model_load_gguf(&fm, tmp[2]) == RL_OK) {
-        float *a = rlt_logits(pool, &qm, ids, 16), *b = rlt_logits(pool, &fm, ids, 16), *lg;
         kept_ctx k;
-        rl_state s;
-        rl_ctx c;
-        double d, dd = 0;
-        V = qm.cfg.vocab_size;
         memset(&k, 0, sizeof k);
         k.want = RL_DTYPE_GGML(RL_GGML_Q8_0);
         k.lo = (uintptr_t)qm.gguf->base;
@@ -214,26 +310,7 @@ static void test_quantized(void) {
         RLT_CHECK(k.n >= 10 && k.outside == 0 && k.bad == 3 * (int)qm.cfg.n_layers, /* the MLP's three are Q4_0 */
                   "quantized matrices kept in place: %d of %d not Q8_0, %d outside the mapping", k.bad, k.n, k.outside);
         RLT_CHECK(qm.blocks[0].up.dtype == RL_DTYPE_GGML(RL_GGML_Q4_0) && qm.embed.dtype == RL_DTYPE_GGML(RL_GGML_Q8_0), "Q4_0 MLP, Q8_0 embedding");
-        d = a && b ? max_diff(a, b, 16 * V) : 1e9;
-        RLT_CHECK(d <= 1e-5 * max_abs(b, 16 * V), "quantized vs F32 of the same values: max |dlogit| %g", d);
-        /* prefill 6 + decode 10 = the forward */
-        rl_ctx_init(&c, pool);
-        lg = (float *)malloc(sizeof(float) * (size_t)V);
-        RLT_CHECK(rl_state_init(&s, &qm, 32) == RL_OK && rl_model_step(&c, &qm, &s, ids, 6, lg) == RL_OK, "prefill: %s", rl_last_error());
-        for (i = 5; i < 16; i++) {
-            int64_t j;
-            if (i > 5) {
-                rl_ctx_reset(&c);
-                RLT_CHECK(rl_model_step(&c, &qm, &s, ids + i, 1, lg) == RL_OK, "decode: %s", rl_last_error());
-            }
-            for (j = 0; j < V && a; j++) dd = fabs(lg[j] - a[i * V + j]) > dd ? fabs(lg[j] - a[i * V + j]) : dd;
-        }
-        RLT_CHECK(dd <= 1e-5 * max_abs(a, 16 * V), "decode vs forward: %g", dd);
-        rl_state_free(&s);
-        rl_ctx_free(&c);
-        free(lg);
-        free(a);
-        free(b);
+        check_same_values(&qm, &fm, ids);
         rl_model_free(&qm);
         rl_model_free(&fm);
     } else {
@@ -268,6 +345,7 @@ int main(void) {
     for (i = 0; i < 3; i++) snprintf(tmp[i], sizeof tmp[i], "build/tmp-gguf-student-%d-%d.gguf", (int)getpid(), i);
     test_roundtrip();
     test_quantized();
+    test_teacher();
     for (i = 0; i < 3; i++) unlink(tmp[i]);
     rl_pool_free(pool);
     return rlt_exit();

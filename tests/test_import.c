@@ -176,20 +176,36 @@ static rl_status make_tiny(const char *dst) {
 
 typedef struct {
     rl_gguf *ref;
-    int n, bad;
+    int n, bad, kept; /* kept: parameters not F32 (matrices kept in their stored type) */
     char first_bad[128];
 } cmp_ctx;
+
+/* t's values as F32 (rl_model_load_gguf keeps F16/BF16/quantized matrices in their type) */
+static int widen(const rl_tensor *t, float *dst) {
+    int64_t i;
+    if (t->dtype == RL_F32) memcpy(dst, t->data, sizeof(float) * (size_t)t->n);
+    else if (t->dtype == RL_F16 || t->dtype == RL_BF16)
+        for (i = 0; i < t->n; i++) {
+            uint16_t h = ((const uint16_t *)t->data)[i];
+            dst[i] = t->dtype == RL_F16 ? rl_f16_to_f32(h) : rl_bf16_to_f32(h);
+        }
+    else return RL_DTYPE_IS_GGML(t->dtype) && rl_ggml_dequantize((int)t->dtype - RL_DTYPE_GGML0, t->data, dst, t->n) == RL_OK;
+    return 1;
+}
 
 static void cmp_param(void *u, const char *name, rl_tensor *t) {
     cmp_ctx *c = (cmp_ctx *)u;
     const rl_gguf_tensor *r = rl_gguf_find_tensor(c->ref, name);
-    float *want;
+    float *want, *got;
     int ok = 0;
     c->n++;
-    if (r && r->n == t->n && t->dtype == RL_F32 && (want = (float *)malloc(sizeof(float) * (size_t)r->n)) != NULL) {
-        ok = rl_gguf_tensor_f32(c->ref, r, want) == RL_OK && !memcmp(want, t->data, sizeof(float) * (size_t)t->n);
-        free(want);
-    }
+    c->kept += t->dtype != RL_F32;
+    want = (float *)malloc(sizeof(float) * (size_t)t->n);
+    got = (float *)malloc(sizeof(float) * (size_t)t->n);
+    if (r && r->n == t->n && want && got && widen(t, got))
+        ok = rl_gguf_tensor_f32(c->ref, r, want) == RL_OK && !memcmp(want, got, sizeof(float) * (size_t)t->n);
+    free(want);
+    free(got);
     if (!ok && !c->bad++) snprintf(c->first_bad, sizeof c->first_bad, "%s", name);
 }
 
@@ -217,6 +233,7 @@ static void test_tiny_model(void) {
     c.ref = &ref;
     rl_model_params(&m, cmp_param, &c);
     RLT_CHECK(c.n == 20 && c.bad == 0, "%d parameters, %d differ from tiny-llama.ref.gguf (first %s)", c.n, c.bad, c.first_bad);
+    RLT_CHECK(c.kept >= 1, "%d matrices kept in their stored type", c.kept);
     rl_gguf_close(&ref);
     rl_model_free(&m);
     rlt_end();

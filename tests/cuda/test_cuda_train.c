@@ -271,6 +271,26 @@ static void decode_case(rl_device *dev, int kind, int64_t B) {
     free(l1);
 }
 
+typedef struct { void *keep[256]; int n; } f16_ctx;
+static void f16_fn(void *u, const char *name, rl_tensor *t) { /* a matrix stored F16 instead (the old data stay where they were) */
+    f16_ctx *f = (f16_ctx *)u;
+    uint16_t *h;
+    float *w;
+    int64_t i;
+    (void)name;
+    if (t->ndim != 2 || f->n == 256 || !(h = (uint16_t *)malloc(sizeof(uint16_t) * (size_t)t->n))) return;
+    if (!(w = (float *)malloc(sizeof(float) * (size_t)t->n)) || rl__param_f32(t, w) != RL_OK) {
+        free(h);
+        free(w);
+        return;
+    }
+    for (i = 0; i < t->n; i++) h[i] = rl_f32_to_f16(w[i]);
+    free(w);
+    t->data = h;
+    t->dtype = RL_F16;
+    f->keep[f->n++] = h;
+}
+
 int main(void) {
     rl_device *dev;
     rl_rng rng;
@@ -316,6 +336,35 @@ int main(void) {
     decode_case(dev, 7, 1);
     decode_case(dev, 0, 3);
     decode_case(dev, 7, 3);
+    rlt_end();
+
+    rlt_begin("cuda train: a teacher with frozen F16 matrices (as a GGUF teacher's stay) moves as their F32 values; decodes as on the host");
+    {
+        rl_model tf;
+        f16_ctx f;
+        int64_t n = 5 * teacher.cfg.vocab_size;
+        float *l0 = (float *)malloc(sizeof(float) * (size_t)n), *l1 = (float *)malloc(sizeof(float) * (size_t)n);
+        memset(&f, 0, sizeof f);
+        if (rl_model_load(&tf, "examples/tiny-teacher", 0) == RL_OK) {
+            rl_model_params(&tf, f16_fn, &f);
+            rl__tie_head(&tf);
+            RLT_CHECK(f.n >= 10 && tf.embed.dtype == RL_F16, "%d matrices made F16", f.n);
+            if (decode(&tf, NULL, 1, l0) && decode(&tf, dev, 1, l1)) {
+                double mx = 0, w;
+                int64_t i;
+                for (i = 0; i < n; i++) mx = fabs(l0[i]) > mx ? fabs(l0[i]) : mx;
+                w = rlt_worst(l1, l0, (long)n, 1e-4 * mx, 0, NULL);
+                RLT_CHECK(w <= 1, "logits differ by %.3g of the largest %.3g", w * 1e-4, mx);
+                RLT_CHECK(tf.embed.dtype == RL_F16 && tf.blocks[0].up.dtype == RL_F16 && tf.blocks[0].up.dev == NULL, "back on the host: its F16 views");
+            } else {
+                RLT_CHECK(0, "decode: %s", rl_last_error());
+            }
+            rl_model_free(&tf);
+        }
+        while (f.n > 0) free(f.keep[--f.n]);
+        free(l0);
+        free(l1);
+    }
     rlt_end();
 
     rlt_begin("cuda train: a stage refuses a student and a teacher in two places");
