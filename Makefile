@@ -168,8 +168,12 @@ bench-scan: $(B)/bench_scan
 bench-step: $(B)/bench_step
 	$(B)/bench_step
 
-bench-decode: $(B)/bench_decode
+# LLAMA_CPP_BIN=DIR (a llama.cpp build's bin/ with llama-bench and llama-quantize) adds radlads
+# vs llama.cpp on the same GGUF files (tools/bench/decode_llamacpp.sh)
+bench-decode: $(B)/bench_decode $(B)/radlads
 	$(B)/bench_decode
+	@if [ -n "$(LLAMA_CPP_BIN)" ]; then LLAMA_CPP_BIN="$(LLAMA_CPP_BIN)" RADLADS=$(B)/radlads sh tools/bench/decode_llamacpp.sh; \
+	else echo "(LLAMA_CPP_BIN=DIR adds llama.cpp on the same GGUF files: tools/bench/decode_llamacpp.sh)"; fi
 
 # y = x·Wᵀ for one row x (decoding) with F32/F16/BF16/quantized W: GB/s, the fused kernels against the old path
 bench-matvec: $(B)/bench_matvec

@@ -298,8 +298,9 @@ typedef struct rl_ctx {
                         summed and kept in fp32, each ~1e-3 from the fp32 one. 0 (default):
                         fp32; 1: the forward products with BF16 weights (a frozen teacher as
                         Hugging Face stores it); 2: every product, forward and backward (mixed
-                        precision: fp32 weights, gradients and optimizer). Matrix-vector
-                        products (decoding, M <= 4) stay fp32 */
+                        precision: fp32 weights, gradients and optimizer). Products of
+                        few rows (decoding, short prompts: M <= 4, or M <= 16 with F16/BF16
+                        weights) stay fp32 */
     int use_cuda;    /* RADLADS_CUDA builds: 1 = run rl_wkv6/rl_wkv7 (forward and backward) on
                         the GPU when rl_cuda_available(); any GPU failure falls back to the CPU */
     rl_status err;   /* first error raised by an op since rl_ctx_reset (sticky) */
@@ -3203,16 +3204,17 @@ static void rl__gemm_task(void *ctx, int64_t b, int64_t e, int tid) {
     }
 }
 
-/* Small-M products with contiguous rows of B's transpose (x·Wᵀ while decoding):
-   one dot product per output, no packing. */
+/* Small-M products with contiguous rows of B's transpose (x·Wᵀ while decoding, a short
+   prompt): one dot product per output, no packing; each row of W, read from memory once,
+   serves every row of x from the cache. */
 typedef struct { const rl__gemm_args *g; const rl__kern *k; } rl__gemv_job;
 static void rl__gemv_task(void *ctx, int64_t b, int64_t e, int tid) {
     rl__gemv_job *j = (rl__gemv_job *)ctx;
     const rl__gemm_args *g = j->g;
     int64_t i, n;
     RL__UNUSED(tid);
-    for (i = 0; i < g->M; i++)
-        for (n = b; n < e; n++) {
+    for (n = b; n < e; n++)
+        for (i = 0; i < g->M; i++) {
             const float *a = g->A + i * g->a_rs;
             const uint16_t *h = (const uint16_t *)g->B + n * g->b_cs;
             float s = g->bt == RL_BF16 ? j->k->dot_bf16(a, h, g->K)
@@ -3241,7 +3243,8 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
 #if !defined(RADLADS_NO_GGUF)
     if (RL_DTYPE_IS_GGML(b_type)) return rl__gemm_ggml(pool, &g, k);
 #endif
-    if (M <= 4 && a_cs == 1 && b_rs == 1 && K > 0) {
+    if (M <= (b_type == RL_F32 ? 4 : 16) && a_cs == 1 && b_rs == 1 && K > 0) { /* F16/BF16 W: packing widens every
+        element, worth it only for more rows */
         rl__gemv_job j;
         j.g = &g;
         j.k = k;
