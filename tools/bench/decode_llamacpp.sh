@@ -58,7 +58,7 @@ ours() { # generated tokens/s of one `radlads generate`
 }
 theirs() { # tg tokens/s of one llama-bench repetition (its CSV's avg_ts column)
     "$LLAMA_CPP_BIN/llama-bench" -m "$1" -p 0 -n "$N" -r 1 -t "$2" -o csv 2>/dev/null |
-        tr -d '"' | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "avg_ts") c = i; next } c { print $c }'
+        tr -d '"' | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "avg_ts") c = i; next } c { printf "%.1f\n", $c }'
 }
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (b + 0 > a + 0) ? b : a }'; }
 isa=avx2; grep -q avx512f /proc/cpuinfo && isa=avx512
