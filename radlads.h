@@ -299,7 +299,7 @@ typedef struct rl_ctx {
                         fp32; 1: the forward products with BF16 weights (a frozen teacher as
                         Hugging Face stores it); 2: every product, forward and backward (mixed
                         precision: fp32 weights, gradients and optimizer). Products of
-                        few rows (decoding, short prompts: M <= 4, or M <= 16 with F16/BF16
+                        few rows (decoding, short prompts: M <= 8, or M <= 16 with F16/BF16
                         weights) stay fp32 */
     int use_cuda;    /* RADLADS_CUDA builds: 1 = run rl_wkv6/rl_wkv7 (forward and backward) on
                         the GPU when rl_cuda_available(); any GPU failure falls back to the CPU */
@@ -3243,8 +3243,8 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
 #if !defined(RADLADS_NO_GGUF)
     if (RL_DTYPE_IS_GGML(b_type)) return rl__gemm_ggml(pool, &g, k);
 #endif
-    if (M <= (b_type == RL_F32 ? 4 : 16) && a_cs == 1 && b_rs == 1 && K > 0) { /* F16/BF16 W: packing widens every
-        element, worth it only for more rows */
+    if (M <= (b_type == RL_F32 ? 8 : 16) && a_cs == 1 && b_rs == 1 && K > 0) { /* (measured: BENCHMARKS.md; F16/BF16 W:
+        packing widens every element, worth it only for more rows) */
         rl__gemv_job j;
         j.g = &g;
         j.k = k;
