@@ -6529,18 +6529,19 @@ RLDEF rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_
     return rl__model_from_st(m, &cfg, &w, trainable, source);
 }
 
-/* A host parameter's values as n floats: F32 copied, F16/BF16 widened, ggml blocks (a GGUF
-   teacher's matrices) dequantized. For what needs F32 values of a frozen matrix: the student
-   made from it, a device without kernels for its type. */
-static rl_status rl__param_f32(const rl_tensor *t, float *dst) {
+/* The first n values of a host parameter as floats: F32 copied, F16/BF16 widened, ggml blocks
+   (a GGUF teacher's matrices; n a whole number of blocks) dequantized. For what needs F32
+   values of a frozen matrix: the student made from it, a device without kernels for its type,
+   the run's identity. */
+static rl_status rl__param_f32(const rl_tensor *t, float *dst, int64_t n) {
     int64_t i;
-    if (t->dtype == RL_F32) memcpy(dst, t->data, sizeof(float) * (size_t)t->n);
+    if (t->dtype == RL_F32) memcpy(dst, t->data, sizeof(float) * (size_t)n);
     else if (t->dtype == RL_BF16)
-        for (i = 0; i < t->n; i++) dst[i] = rl_bf16_to_f32(((const uint16_t *)t->data)[i]);
+        for (i = 0; i < n; i++) dst[i] = rl_bf16_to_f32(((const uint16_t *)t->data)[i]);
     else if (t->dtype == RL_F16)
-        for (i = 0; i < t->n; i++) dst[i] = rl_f16_to_f32(((const uint16_t *)t->data)[i]);
+        for (i = 0; i < n; i++) dst[i] = rl_f16_to_f32(((const uint16_t *)t->data)[i]);
 #if !defined(RADLADS_NO_GGUF)
-    else if (RL_DTYPE_IS_GGML(t->dtype)) return rl_ggml_dequantize((int)t->dtype - RL_DTYPE_GGML0, t->data, dst, t->n);
+    else if (RL_DTYPE_IS_GGML(t->dtype)) return rl_ggml_dequantize((int)t->dtype - RL_DTYPE_GGML0, t->data, dst, n);
 #endif
     else return rl__fail(RL_ERR_UNSUPPORTED, "a parameter of type %d has no F32 form", (int)t->dtype);
     return RL_OK;
@@ -6590,7 +6591,7 @@ static void rl__move_fn(void *u, const char *name, rl_tensor *t) {
             mv->st = rl__fail(RL_ERR_NOMEM, "%s: out of memory widening it for %s", name, rl_device_name(m->dev));
             return;
         }
-        if ((mv->st = rl__param_f32(h, (float *)src)) != RL_OK) {
+        if ((mv->st = rl__param_f32(h, (float *)src, h->n)) != RL_OK) {
             RL_FREE(src);
             return;
         }
@@ -6985,7 +6986,7 @@ static void rl__copy_fn(void *u, const char *name, rl_tensor *t) {
         cc->st = rl__fail(RL_ERR_ARG, "student %s: %lld values, teacher has %lld", name, (long long)t->n, (long long)f.found->n);
         return;
     }
-    if ((cc->st = rl__param_f32(f.found, rl_f32(t))) != RL_OK) return;
+    if ((cc->st = rl__param_f32(f.found, rl_f32(t), t->n)) != RL_OK) return;
     cc->copied++;
 }
 
@@ -7536,11 +7537,19 @@ static void rl__run_identity(rl__run_id *id, rl_model *s, rl_model *t, const rl_
                (long long)s->cfg.n_layers, (long long)n_attn, (long long)s->cfg.hidden_size, s->student.use_rope, s->student.use_tokenshift,
                s->student.balance_state, s->student.groupnorm_att);
     rl__id_add(id, "seed", "%llu", (unsigned long long)s->student.seed);
-    if (t && t->embed.data) {
-        size_t esz = t->embed.dtype == RL_F32 ? 4 : 2, nb = (size_t)RL__MIN((int64_t)1 << 18, t->embed.n) * esz;
+    if (t && t->embed.data) { /* the first 2^18 values: F32 and BF16 as stored; F16 and ggml blocks (a GGUF teacher's, read
+                                 in place) as their F32 values, the hash they had when such teachers were read as F32 */
+        int64_t k = RL__MIN((int64_t)1 << 18, t->embed.n);
+        float *w = NULL;
+        const void *p = t->embed.data;
+        if (t->embed.dtype != RL_F32 && t->embed.dtype != RL_BF16) {
+            if (!(w = (float *)RL_MALLOC(sizeof(float) * (size_t)k)) || rl__param_f32(&t->embed, w, k) != RL_OK) k = 0;
+            p = w;
+        }
         rl__id_add(id, "teacher", "%s, %lld layers, d_model %lld, vocab %lld, embeddings fnv1a64 %016llx", t->cfg.model_type,
                    (long long)t->cfg.n_layers, (long long)t->cfg.hidden_size, (long long)t->cfg.vocab_size,
-                   (unsigned long long)rl__fnv1a(RL__FNV_BASIS, t->embed.data, nb));
+                   (unsigned long long)rl__fnv1a(RL__FNV_BASIS, p, (size_t)k * (t->embed.dtype == RL_BF16 ? 2 : 4)));
+        RL_FREE(w);
     }
     rl__id_add(id, "data", "%lld tokens, first MiB fnv1a64 %016llx", (long long)data->n,
                (unsigned long long)rl__fnv1a(RL__FNV_BASIS, data->ids, sizeof(int32_t) * (size_t)RL__MIN(data->n, (int64_t)1 << 18)));

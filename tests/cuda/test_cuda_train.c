@@ -279,7 +279,7 @@ static void f16_fn(void *u, const char *name, rl_tensor *t) { /* a matrix stored
     int64_t i;
     (void)name;
     if (t->ndim != 2 || f->n == 256 || !(h = (uint16_t *)malloc(sizeof(uint16_t) * (size_t)t->n))) return;
-    if (!(w = (float *)malloc(sizeof(float) * (size_t)t->n)) || rl__param_f32(t, w) != RL_OK) {
+    if (!(w = (float *)malloc(sizeof(float) * (size_t)t->n)) || rl__param_f32(t, w, t->n) != RL_OK) {
         free(h);
         free(w);
         return;
