@@ -777,6 +777,8 @@ typedef struct rl_adamw {
     unsigned char *mixer;          /* 1: parameter of a sequence mixer */
     rl_arena mem;
     rl_arena dev_mem;              /* the moments of parameters on a device (rl_model_to) */
+    rl_pool *pool;                 /* threads for the update of host parameters (NULL: the caller's;
+                                      rl_train_stage sets its context's pool) */
 } rl_adamw;
 RLDEF rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which);
 /* One update from the accumulated gradients (then zeroed). Returns the gradient norm
@@ -1513,6 +1515,9 @@ typedef struct rl__kern {
     float (*logsoftmax)(float *y, const float *x, int64_t n);
     float (*l2norm)(float *y, const float *x, int64_t n, float eps);
     void (*rope)(float *y, const float *x, const float *cs, const float *sn, int64_t half);
+    /* one AdamW update of n values, the gradient zeroed; h: clip scale, beta1, beta2, eps,
+       weight decay, lr, 1 / (1 − beta1^t), 1 / (1 − beta2^t) (rl_adamw_step) */
+    void (*adamw)(float *p, float *g, float *m, float *v, int64_t n, const float *h);
 } rl__kern;
 
 typedef struct { const rl__kern *K; float *pk; int64_t ap_cap; } rl__mmbuf; /* a task's pack buffers (rl__mm, 2c) */
@@ -2099,6 +2104,16 @@ __attribute__((target("avx2,fma,f16c"))) RL__DQ_DECL(avx2);
 #else
 #define RL__DQ_ROW(s) {0}
 #endif
+static void rl__naive_adamw(float *p, float *g, float *m, float *v, int64_t n, const float *h) { /* in double */
+    int64_t i;
+    for (i = 0; i < n; i++) {
+        double gi = (double)g[i] * h[0], mi = h[1] * (double)m[i] + (1.0 - h[1]) * gi, vi = h[2] * (double)v[i] + (1.0 - h[2]) * gi * gi;
+        m[i] = (float)mi;
+        v[i] = (float)vi;
+        p[i] = (float)(p[i] - (double)h[5] * (mi * h[6] / (sqrt(vi * h[7]) + h[3]) + (double)h[4] * p[i]));
+        g[i] = 0;
+    }
+}
 static void rl__naive_axpy(float *y, float a, const float *x, int64_t n) {
     int64_t i;
     for (i = 0; i < n; i++) y[i] += a * x[i];
@@ -2317,6 +2332,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define rlv_mul(a, b) ((a) * (b))
 #define rlv_div(a, b) ((a) / (b))
 #define rlv_fma(a, b, c) ((a) * (b) + (c))
+#define rlv_sqrt(a) sqrtf(a)
 #define rlv_max(a, b) ((a) > (b) ? (a) : (b))
 #define rlv_min(a, b) ((a) < (b) ? (a) : (b))
 #define rlv_hsum(v) (v)
@@ -2346,6 +2362,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define rlv_mul _mm256_mul_ps
 #define rlv_div _mm256_div_ps
 #define rlv_fma _mm256_fmadd_ps
+#define rlv_sqrt _mm256_sqrt_ps
 #define rlv_max _mm256_max_ps
 #define rlv_min _mm256_min_ps
 #define rlv_hsum(v) RL__KF(hsum)(v)
@@ -2387,6 +2404,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define rlv_mul _mm512_mul_ps
 #define rlv_div _mm512_div_ps
 #define rlv_fma _mm512_fmadd_ps
+#define rlv_sqrt _mm512_sqrt_ps
 #define rlv_max _mm512_max_ps
 #define rlv_min _mm512_min_ps
 #define rlv_hsum(v) RL__KF(hsum)(v)
@@ -2428,6 +2446,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define rlv_mul vmulq_f32
 #define rlv_div vdivq_f32
 #define rlv_fma(a, b, c) vfmaq_f32(c, a, b)
+#define rlv_sqrt vsqrtq_f32
 #define rlv_max vmaxq_f32
 #define rlv_min vminq_f32
 #define rlv_hsum(v) vaddvq_f32(v)
@@ -2633,6 +2652,37 @@ static RL__TGT void RL__KF(axpy)(float *y, float a, const float *x, int64_t n) {
     RLV va = rlv_set1(a);
     for (; i + RLV_W <= n; i += RLV_W) rlv_store(y + i, rlv_fma(va, rlv_load(x + i), rlv_load(y + i)));
     for (; i < n; i++) y[i] += a * x[i];
+}
+
+/* AdamW (the table's adamw): m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g², p −= lr·(m̂ / (√v̂ + ε) +
+   wd·p), g = 0; a tail shorter than a vector goes through the same vector code on a copy */
+static RL__TGT void RL__KF(adamw)(float *p, float *g, float *m, float *v, int64_t n, const float *h) {
+    RLV sc = rlv_set1(h[0]), b1 = rlv_set1(h[1]), c1 = rlv_set1(1.0f - h[1]), b2 = rlv_set1(h[2]), c2 = rlv_set1(1.0f - h[2]);
+    RLV eps = rlv_set1(h[3]), wd = rlv_set1(h[4]), lr = rlv_set1(h[5]), i1 = rlv_set1(h[6]), i2 = rlv_set1(h[7]);
+    int64_t i = 0;
+    for (;; i += RLV_W) {
+        float t[4][RLV_W];
+        float *P = p + i, *G = g + i, *M = m + i, *V = v + i;
+        int64_t k = n - i < RLV_W ? n - i : RLV_W, j;
+        RLV gj, mj, vj, pj;
+        if (k <= 0) break;
+        if (k < RLV_W) {
+            memset(t, 0, sizeof t);
+            for (j = 0; j < k; j++) t[0][j] = p[i + j], t[1][j] = g[i + j], t[2][j] = m[i + j], t[3][j] = v[i + j];
+            P = t[0], G = t[1], M = t[2], V = t[3];
+        }
+        gj = rlv_mul(rlv_load(G), sc);
+        mj = rlv_fma(b1, rlv_load(M), rlv_mul(c1, gj));
+        vj = rlv_fma(b2, rlv_load(V), rlv_mul(c2, rlv_mul(gj, gj)));
+        pj = rlv_load(P);
+        pj = rlv_sub(pj, rlv_mul(lr, rlv_fma(wd, pj, rlv_div(rlv_mul(mj, i1), rlv_add(rlv_sqrt(rlv_mul(vj, i2)), eps)))));
+        rlv_store(M, mj);
+        rlv_store(V, vj);
+        rlv_store(P, pj);
+        rlv_store(G, rlv_zero());
+        if (k < RLV_W)
+            for (j = 0; j < k; j++) p[i + j] = t[0][j], g[i + j] = 0, m[i + j] = t[2][j], v[i + j] = t[3][j];
+    }
 }
 
 /* Reductions keep 4 independent accumulators to hide FMA latency. */
@@ -2902,7 +2952,7 @@ static const rl__kern RL__KF(table) = {
     RL__KF(axpy), RL__KF(add), RL__KF(sub), RL__KF(mul),
     RL__KF(scale), RL__KF(sum), RL__KF(max), RL__KF(exp), RL__KF(sigmoid), RL__KF(tanh), RL__KF(silu),
     RL__KF(softplus), RL__KF(swiglu), RL__KF(rmsnorm), RL__KF(layernorm), RL__KF(softmax),
-    RL__KF(logsoftmax), RL__KF(l2norm), RL__KF(rope)};
+    RL__KF(logsoftmax), RL__KF(l2norm), RL__KF(rope), RL__KF(adamw)};
 
 /* end of one pass: forget its vocabulary so the next pass can define its own */
 #undef RL__SFX
@@ -2932,6 +2982,7 @@ static const rl__kern RL__KF(table) = {
 #undef rlv_mul
 #undef rlv_div
 #undef rlv_fma
+#undef rlv_sqrt
 #undef rlv_max
 #undef rlv_min
 #undef rlv_hsum
@@ -2986,7 +3037,7 @@ RL__INTERN const rl__kern rl__naive_table = {
     rl__naive_sub, rl__naive_mul, rl__naive_scale, rl__naive_sum, rl__naive_max, rl__naive_exp,
     rl__naive_sigmoid, rl__naive_tanh, rl__naive_silu, rl__naive_softplus, rl__naive_swiglu,
     rl__naive_rmsnorm, rl__naive_layernorm, rl__naive_softmax, rl__naive_logsoftmax, rl__naive_l2norm,
-    rl__naive_rope};
+    rl__naive_rope, rl__naive_adamw};
 
 RLDEF const char *rl_isa_name(rl_isa isa) {
     switch (isa) {
@@ -4104,22 +4155,48 @@ RL__BWD int rl__cpu_l2_dist_bwd(void *q, float *gy, float *gt, const float *glos
     }
     return 0;
 }
-RL__BWD int rl__cpu_sumsq(void *q, double *ss, const float *x, int64_t n) {
+/* The optimizer's passes over every parameter, on the pool q in chunks of RL__OPT_CHUNK: the
+   squared norm as per-chunk double sums added in chunk order (the same for any thread count),
+   the update by the kernel table's adamw. */
+#define RL__OPT_CHUNK ((int64_t)1 << 15)
+typedef struct { int64_t n; const float *x; double *part; float *p, *g, *m, *v; const float *h; } rl__opt_job;
+static double rl__sumsq_chunk(const float *x, int64_t n) {
+    double a[4] = {0, 0, 0, 0};
     int64_t j;
-    RL__UNUSED(q);
-    for (j = 0; j < n; j++) *ss += (double)x[j] * x[j];
+    for (j = 0; j < n; j++) a[j & 3] += (double)x[j] * x[j];
+    return (a[0] + a[1]) + (a[2] + a[3]);
+}
+static void rl__sumsq_task(void *ctx, int64_t b, int64_t e, int tid) {
+    const rl__opt_job *J = (const rl__opt_job *)ctx;
+    RL__UNUSED(tid);
+    for (; b < e; b++) J->part[b] = rl__sumsq_chunk(J->x + b * RL__OPT_CHUNK, RL__MIN(RL__OPT_CHUNK, J->n - b * RL__OPT_CHUNK));
+}
+RL__BWD int rl__cpu_sumsq(void *q, double *ss, const float *x, int64_t n) {
+    int64_t nc = (n + RL__OPT_CHUNK - 1) / RL__OPT_CHUNK, c;
+    double stack[64], *part = nc <= 64 ? stack : (double *)RL_MALLOC(sizeof(double) * (size_t)nc);
+    rl__opt_job J;
+    J.n = n;
+    J.x = x;
+    J.part = part;
+    if (part) rl_pool_for((rl_pool *)q, nc, 1, rl__sumsq_task, &J);
+    for (c = 0; c < nc; c++) /* (out of memory for the partial sums: chunk by chunk on this thread) */
+        *ss += part ? part[c] : rl__sumsq_chunk(x + c * RL__OPT_CHUNK, RL__MIN(RL__OPT_CHUNK, n - c * RL__OPT_CHUNK));
+    if (part != stack) RL_FREE(part);
     return 0;
 }
+static void rl__adamw_task(void *ctx, int64_t b, int64_t e, int tid) {
+    const rl__opt_job *J = (const rl__opt_job *)ctx;
+    int64_t o = b * RL__OPT_CHUNK;
+    RL__UNUSED(tid);
+    rl__kern_get()->adamw(J->p + o, J->g + o, J->m + o, J->v + o, RL__MIN(e * RL__OPT_CHUNK, J->n) - o, J->h);
+}
 RL__BWD int rl__cpu_adamw(void *q, float *p, float *g, float *m, float *v, int64_t n, const rl__adam_hp *hp) {
-    int64_t j;
-    RL__UNUSED(q);
-    for (j = 0; j < n; j++) {
-        float gj = g[j] * hp->scale;
-        m[j] = hp->beta1 * m[j] + (1.0f - hp->beta1) * gj;
-        v[j] = hp->beta2 * v[j] + (1.0f - hp->beta2) * gj * gj;
-        p[j] -= hp->lr * ((float)(m[j] / hp->b1c) / (sqrtf((float)(v[j] / hp->b2c)) + hp->eps) + hp->wd * p[j]);
-        g[j] = 0;
-    }
+    float h[8];
+    rl__opt_job J;
+    h[0] = hp->scale; h[1] = hp->beta1; h[2] = hp->beta2; h[3] = hp->eps; h[4] = hp->wd; h[5] = hp->lr;
+    h[6] = (float)(1.0 / hp->b1c); h[7] = (float)(1.0 / hp->b2c);
+    J.n = n; J.p = p; J.g = g; J.m = m; J.v = v; J.h = h;
+    rl_pool_for((rl_pool *)q, (n + RL__OPT_CHUNK - 1) / RL__OPT_CHUNK, 1, rl__adamw_task, &J);
     return 0;
 }
 /* ---- add, sub, mul, scale ---- */
@@ -7400,7 +7477,7 @@ RLDEF double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
             return -2.0;
         }
     for (i = 0; i < o->n; i++)
-        if (o->p[i]->dev ? o->p[i]->dev->ops->sumsq(o->p[i]->dev->q, &ss, o->p[i]->grad, o->p[i]->n) : rl__cpu_sumsq(NULL, &ss, o->p[i]->grad, o->p[i]->n))
+        if (o->p[i]->dev ? o->p[i]->dev->ops->sumsq(o->p[i]->dev->q, &ss, o->p[i]->grad, o->p[i]->n) : rl__cpu_sumsq(o->pool, &ss, o->p[i]->grad, o->p[i]->n))
             return -2.0;
     norm = sqrt(ss);
     if (!(norm < INFINITY)) { /* NaN or Inf: skip the update, keep the weights */
@@ -7416,7 +7493,7 @@ RLDEF double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
         hp.lr = (float)(o->mixer[i] ? lr_mixer : lr_main);
         rl_device *d = o->p[i]->dev;
         float *p = rl_f32(o->p[i]), *g = o->p[i]->grad;
-        if (d ? d->ops->adamw(d->q, p, g, o->m[i], o->v[i], o->p[i]->n, &hp) : rl__cpu_adamw(NULL, p, g, o->m[i], o->v[i], o->p[i]->n, &hp))
+        if (d ? d->ops->adamw(d->q, p, g, o->m[i], o->v[i], o->p[i]->n, &hp) : rl__cpu_adamw(o->pool, p, g, o->m[i], o->v[i], o->p[i]->n, &hp))
             return -2.0;
     }
     return norm;
@@ -7992,6 +8069,7 @@ static rl_status rl__run_phase(rl__run *r, int64_t ph, int *skip) {
         rl_adamw_free(&r->opt);
         return st;
     }
+    r->opt.pool = r->c->pool;
     r->opt.beta1 = o->beta1;
     r->opt.beta2 = o->beta2;
     r->opt.eps = o->eps;

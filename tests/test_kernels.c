@@ -65,6 +65,26 @@ static void test_table(rl_isa isa) {
         memcpy(y, b, sizeof(float) * n); memcpy(r, b, sizeof(float) * n);
         K->axpy(y, -1.7f, a, n); N->axpy(r, -1.7f, a, n); CMP("axpy", 1e-6, 1e-6);
         K->swiglu(y, a, b, n); N->swiglu(r, a, b, n); CMP("swiglu", 1e-6, 1e-5);
+        { /* AdamW: weights, both moments and the zeroed gradient (p = a, g = b, m = w - 1, v = (w - 0.5)^2 / 4 per copy) */
+            static const float h[8] = {0.7f, 0.9f, 0.95f, 1e-8f, 0.1f, 1e-3f, 1.0f / 0.19f, 1.0f / 0.0975f};
+            float *k4 = (float *)malloc(sizeof(float) * n * 8), *n4 = k4 + 4 * n;
+            int q;
+            for (q = 0; q < 2; q++) {
+                float *c = q ? n4 : k4;
+                memcpy(c, a, sizeof(float) * n);
+                memcpy(c + n, b, sizeof(float) * n);
+                for (i = 0; i < n; i++) c[2 * n + i] = w[i] - 1.0f, c[3 * n + i] = (w[i] - 0.5f) * (w[i] - 0.5f) / 4;
+            }
+            K->adamw(k4, k4 + n, k4 + 2 * n, k4 + 3 * n, n, h);
+            N->adamw(n4, n4 + n, n4 + 2 * n, n4 + 3 * n, n, h);
+            RLT_CHECK(rlt_worst(k4, n4, n, 1e-7, 1e-6, NULL) <= 1.0 && rlt_worst(k4 + 2 * n, n4 + 2 * n, 2 * n, 1e-7, 1e-6, NULL) <= 1.0,
+                      "adamw n=%ld: weights or moments", n);
+            for (i = 0; i < n && k4[n + i] == 0; i++) {}
+            RLT_CHECK(i == n, "adamw n=%ld: gradient not zeroed at %ld", n, i);
+            for (i = 0; i < n && k4[i] == a[i]; i++) {}
+            RLT_CHECK(i < n || n == 0, "adamw n=%ld: no weight moved", n);
+            free(k4);
+        }
         RLT_CLOSE(K->dot(a, b, n), N->dot(a, b, n), 1e-5 * n, 1e-5, "dot n=%ld", n);
         RLT_CLOSE(K->dot_bf16(a, bh, n), N->dot_bf16(a, bh, n), 1e-5 * n, 1e-5, "dot_bf16 n=%ld", n);
         RLT_CLOSE(K->dot_f16(a, hh, n), N->dot_f16(a, hh, n), 1e-5 * n, 1e-5, "dot_f16 n=%ld", n);
