@@ -4098,38 +4098,64 @@ RL__BWD int rl__cpu_cross_entropy_bwd(void *q, float *gx, const float *gloss, co
     }
     return 0;
 }
-static int rl__cpu_kl_div(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V) {
-    float *ls = (float *)RL_MALLOC(sizeof(float) * 2 * (size_t)(V ? V : 1)), *lt = ls + V;
-    double total = 0;
-    int64_t r, j;
-    RL__UNUSED(q);
-    if (!ls) return (int)rl__fail(RL_ERR_NOMEM, "out of memory");
-    for (r = 0; r < R; r++) {
+/* KL(T‖S) by rows on the pool q; each task with its own row buffers (the kernel table's
+   logsoftmax and exp); each row's sum in double, the rows' added in row order */
+typedef struct { float *aux; double *kl; float *gs, *gt; const float *s, *t; float g; int64_t V; int err; } rl__kl_job;
+static void rl__kl_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    rl__kl_job *J = (rl__kl_job *)ctx;
+    const rl__kern *K = rl__kern_get();
+    int64_t V = J->V, r, j;
+    float *ls = (float *)RL_MALLOC(sizeof(float) * 3 * (size_t)(V ? V : 1)), *lt = ls + V, *pt = lt + V;
+    RL__UNUSED(tid);
+    if (!ls) {
+        J->err = 1;
+        return;
+    }
+    for (r = r0; r < r1; r++) {
+        const float *sr = J->s + r * V, *tr = J->t + r * V;
         double kl = 0;
-        aux[3 * r] = rl__kern_get()->logsoftmax(ls, s + r * V, V);
-        aux[3 * r + 1] = rl__kern_get()->logsoftmax(lt, t + r * V, V);
-        for (j = 0; j < V; j++) kl += (double)expf(lt[j]) * (lt[j] - ls[j]);
-        aux[3 * r + 2] = (float)kl;
-        total += kl;
+        if (!J->kl) { /* backward: the row's log-probabilities again, from the saved log-partitions */
+            float lss = J->aux[3 * r], lst = J->aux[3 * r + 1], k = J->aux[3 * r + 2];
+            for (j = 0; j < V; j++) ls[j] = sr[j] - lss, lt[j] = tr[j] - lst;
+            K->exp(pt, lt, V);
+            if (J->gt)
+                for (j = 0; j < V; j++) J->gt[r * V + j] += J->g * pt[j] * (lt[j] - ls[j] - k);
+            if (J->gs) {
+                K->exp(ls, ls, V);
+                for (j = 0; j < V; j++) J->gs[r * V + j] += J->g * (ls[j] - pt[j]);
+            }
+            continue;
+        }
+        J->aux[3 * r] = K->logsoftmax(ls, sr, V);
+        J->aux[3 * r + 1] = K->logsoftmax(lt, tr, V);
+        K->exp(pt, lt, V);
+        for (j = 0; j < V; j++) kl += (double)pt[j] * (lt[j] - ls[j]);
+        J->aux[3 * r + 2] = (float)kl;
+        J->kl[r] = kl;
     }
     RL_FREE(ls);
+}
+static int rl__cpu_kl_div(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V) {
+    rl__kl_job J;
+    double total = 0;
+    int64_t r;
+    memset(&J, 0, sizeof J);
+    if (!(J.kl = (double *)RL_MALLOC(sizeof(double) * (size_t)(R ? R : 1)))) return (int)rl__fail(RL_ERR_NOMEM, "out of memory");
+    J.aux = aux; J.s = s; J.t = t; J.V = V;
+    rl_pool_for((rl_pool *)q, R, 1, rl__kl_rows, &J);
+    for (r = 0; r < R; r++) total += J.kl[r];
+    RL_FREE(J.kl);
+    if (J.err) return (int)rl__fail(RL_ERR_NOMEM, "kl_div: out of memory");
     loss[0] = (float)(total / (double)R);
     return 0;
 }
 RL__BWD int rl__cpu_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss, const float *s, const float *t, const float *aux,
                               int64_t R, int64_t V) {
-    float g = gloss[0] / (float)R;
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        float lss = aux[3 * r], lst = aux[3 * r + 1], kl = aux[3 * r + 2];
-        for (j = 0; j < V; j++) {
-            float ls = s[r * V + j] - lss, lt = t[r * V + j] - lst, pt = expf(lt);
-            if (gs) gs[r * V + j] += g * (expf(ls) - pt);
-            if (gt) gt[r * V + j] += g * pt * (lt - ls - kl);
-        }
-    }
-    return 0;
+    rl__kl_job J;
+    memset(&J, 0, sizeof J);
+    J.aux = (float *)(uintptr_t)aux; J.gs = gs; J.gt = gt; J.s = s; J.t = t; J.V = V; J.g = gloss[0] / (float)R;
+    rl_pool_for((rl_pool *)q, R, 1, rl__kl_rows, &J);
+    return J.err ? (int)rl__fail(RL_ERR_NOMEM, "kl_div backward: out of memory") : 0;
 }
 static int rl__cpu_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C) {
     double total = 0;
