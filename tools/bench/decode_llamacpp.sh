@@ -32,9 +32,12 @@ done
 mkdir -p "$work"
 
 quant() { # quant IN OUT TYPE: llama-quantize, kept when already made
-    if [ ! -f "$2" ]; then
-        "$LLAMA_CPP_BIN/llama-quantize" --allow-requantize "$1" "$2.tmp" "$3" >"$work/quantize.log" 2>&1 && mv "$2.tmp" "$2"
+    [ -f "$2" ] && return 0
+    if ! "$LLAMA_CPP_BIN/llama-quantize" --allow-requantize "$1" "$2.tmp" "$3" >"$work/quantize.log" 2>&1; then
+        echo "decode_llamacpp: llama-quantize $3 of $1 failed (see $work/quantize.log)" >&2
+        exit 1
     fi
+    mv "$2.tmp" "$2"
 }
 if [ $# -eq 0 ]; then
     gguf=$(sh tools/fetch_smollm2.sh)
