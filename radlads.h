@@ -3929,26 +3929,35 @@ static int rl__cpu_copy3d(void *q, float *y, int64_t ysb, int64_t ysr, const flo
         }
     return 0;
 }
-static int rl__cpu_embedding(void *q, float *y, const void *E, int e_type, const int32_t *ids, int64_t n, int64_t C) {
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < n; r++) {
-        float *dst = y + r * C;
-        const uint16_t *h = (const uint16_t *)E + (int64_t)ids[r] * C;
-        if (e_type == RL_F32) memcpy(dst, (const float *)E + (int64_t)ids[r] * C, sizeof(float) * (size_t)C);
-        else if (e_type == RL_F16)
-            for (j = 0; j < C; j++) dst[j] = rl_f16_to_f32(h[j]);
-        else if (e_type == RL_BF16)
-            for (j = 0; j < C; j++) dst[j] = rl_bf16_to_f32(h[j]);
+/* n values stored as dt as floats: F32 copied, F16/BF16 widened, ggml blocks (a GGUF model's
+   matrices; n a whole number of blocks) dequantized. Rows of an embedding table; the F32
+   values of a frozen matrix (rl__param_f32). */
+static rl_status rl__to_f32(const void *data, rl_dtype dt, float *dst, int64_t n) {
+    int64_t i;
+    if (dt == RL_F32) memcpy(dst, data, sizeof(float) * (size_t)n);
+    else if (dt == RL_BF16)
+        for (i = 0; i < n; i++) dst[i] = rl_bf16_to_f32(((const uint16_t *)data)[i]);
+    else if (dt == RL_F16)
+        for (i = 0; i < n; i++) dst[i] = rl_f16_to_f32(((const uint16_t *)data)[i]);
 #if !defined(RADLADS_NO_GGUF)
-        else { /* a quantized table: dequantize the row */
-            int64_t rb;
-            if (!rl__ggml_row_bytes(e_type - RL_DTYPE_GGML0, C, &rb) ||
-                rl_ggml_dequantize(e_type - RL_DTYPE_GGML0, (const unsigned char *)E + (int64_t)ids[r] * rb, dst, C) != RL_OK)
-                return (int)rl__fail(RL_ERR_ARG, "cannot read row %d of a %s table", ids[r], rl_ggml_type_name(e_type - RL_DTYPE_GGML0));
-        }
+    else if (RL_DTYPE_IS_GGML(dt)) return rl_ggml_dequantize((int)dt - RL_DTYPE_GGML0, data, dst, n);
 #endif
-    }
+    else return rl__fail(RL_ERR_UNSUPPORTED, "values of type %d have no F32 form", (int)dt);
+    return RL_OK;
+}
+static int rl__cpu_embedding(void *q, float *y, const void *E, int e_type, const int32_t *ids, int64_t n, int64_t C) {
+    int64_t r, rb = C * (e_type == RL_F32 ? 4 : 2); /* bytes per row */
+    int ok = 1;
+    RL__UNUSED(q);
+#if !defined(RADLADS_NO_GGUF)
+    if (RL_DTYPE_IS_GGML(e_type)) ok = rl__ggml_row_bytes(e_type - RL_DTYPE_GGML0, C, &rb);
+#endif
+    for (r = 0; r < n; r++)
+        if (!ok || rl__to_f32((const unsigned char *)E + (int64_t)ids[r] * rb, (rl_dtype)e_type, y + r * C, C) != RL_OK) {
+#if !defined(RADLADS_NO_GGUF)
+            return (int)rl__fail(RL_ERR_ARG, "cannot read row %d of a %s table", ids[r], rl_ggml_type_name(e_type - RL_DTYPE_GGML0));
+#endif
+        }
     return 0;
 }
 RL__BWD int rl__cpu_embedding_bwd(void *q, float *gE, const float *g, const int32_t *ids, int64_t n, int64_t C) {
@@ -4098,64 +4107,68 @@ RL__BWD int rl__cpu_cross_entropy_bwd(void *q, float *gx, const float *gloss, co
     }
     return 0;
 }
-/* KL(T‖S) by rows on the pool q; each task with its own row buffers (the kernel table's
-   logsoftmax and exp); each row's sum in double, the rows' added in row order */
-typedef struct { float *aux; double *kl; float *gs, *gt; const float *s, *t; float g; int64_t V; int err; } rl__kl_job;
+/* KL(T‖S) by rows on the pool q, each thread with 3 rows of scratch (rl__scratch) for the
+   kernel table's logsoftmax and exp; each row's sum in double, the rows' added in row order */
+typedef struct { rl__scratch sc; float *aux; double *kl; float *gs, *gt; const float *s, *t; float g; int64_t V; } rl__kl_job;
 static void rl__kl_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     rl__kl_job *J = (rl__kl_job *)ctx;
     const rl__kern *K = rl__kern_get();
     int64_t V = J->V, r, j;
-    float *ls = (float *)RL_MALLOC(sizeof(float) * 3 * (size_t)(V ? V : 1)), *lt = ls + V, *pt = lt + V;
-    RL__UNUSED(tid);
-    if (!ls) {
-        J->err = 1;
-        return;
-    }
+    float *ls = rl__scratch_at(&J->sc, tid), *lt = ls + V, *pt = lt + V;
     for (r = r0; r < r1; r++) {
-        const float *sr = J->s + r * V, *tr = J->t + r * V;
         double kl = 0;
-        if (!J->kl) { /* backward: the row's log-probabilities again, from the saved log-partitions */
-            float lss = J->aux[3 * r], lst = J->aux[3 * r + 1], k = J->aux[3 * r + 2];
-            for (j = 0; j < V; j++) ls[j] = sr[j] - lss, lt[j] = tr[j] - lst;
-            K->exp(pt, lt, V);
-            if (J->gt)
-                for (j = 0; j < V; j++) J->gt[r * V + j] += J->g * pt[j] * (lt[j] - ls[j] - k);
-            if (J->gs) {
-                K->exp(ls, ls, V);
-                for (j = 0; j < V; j++) J->gs[r * V + j] += J->g * (ls[j] - pt[j]);
-            }
-            continue;
-        }
-        J->aux[3 * r] = K->logsoftmax(ls, sr, V);
-        J->aux[3 * r + 1] = K->logsoftmax(lt, tr, V);
+        J->aux[3 * r] = K->logsoftmax(ls, J->s + r * V, V);
+        J->aux[3 * r + 1] = K->logsoftmax(lt, J->t + r * V, V);
         K->exp(pt, lt, V);
         for (j = 0; j < V; j++) kl += (double)pt[j] * (lt[j] - ls[j]);
         J->aux[3 * r + 2] = (float)kl;
         J->kl[r] = kl;
     }
-    RL_FREE(ls);
+}
+static void rl__kl_bwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) { /* the log-probabilities again, from the saved log-partitions */
+    rl__kl_job *J = (rl__kl_job *)ctx;
+    const rl__kern *K = rl__kern_get();
+    int64_t V = J->V, r, j;
+    float *ls = rl__scratch_at(&J->sc, tid), *lt = ls + V, *pt = lt + V;
+    for (r = r0; r < r1; r++) {
+        const float *sr = J->s + r * V, *tr = J->t + r * V;
+        float lss = J->aux[3 * r], lst = J->aux[3 * r + 1], k = J->aux[3 * r + 2];
+        for (j = 0; j < V; j++) ls[j] = sr[j] - lss, lt[j] = tr[j] - lst;
+        K->exp(pt, lt, V);
+        if (J->gt)
+            for (j = 0; j < V; j++) J->gt[r * V + j] += J->g * pt[j] * (lt[j] - ls[j] - k);
+        if (J->gs) {
+            K->exp(ls, ls, V);
+            for (j = 0; j < V; j++) J->gs[r * V + j] += J->g * (ls[j] - pt[j]);
+        }
+    }
+}
+static int rl__kl_run(void *q, rl__kl_job *J, int64_t R, rl_task_fn fn) {
+    if (!rl__scratch_alloc(&J->sc, (rl_pool *)q, (size_t)(3 * J->V))) return (int)rl__fail(RL_ERR_NOMEM, "kl_div: out of memory");
+    rl_pool_for((rl_pool *)q, R, 1, fn, J);
+    rl__scratch_free(&J->sc);
+    return 0;
 }
 static int rl__cpu_kl_div(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V) {
     rl__kl_job J;
     double total = 0;
     int64_t r;
+    int st;
     memset(&J, 0, sizeof J);
-    if (!(J.kl = (double *)RL_MALLOC(sizeof(double) * (size_t)(R ? R : 1)))) return (int)rl__fail(RL_ERR_NOMEM, "out of memory");
+    if (!(J.kl = (double *)RL_MALLOC(sizeof(double) * (size_t)(R ? R : 1)))) return (int)rl__fail(RL_ERR_NOMEM, "kl_div: out of memory");
     J.aux = aux; J.s = s; J.t = t; J.V = V;
-    rl_pool_for((rl_pool *)q, R, 1, rl__kl_rows, &J);
-    for (r = 0; r < R; r++) total += J.kl[r];
+    if (!(st = rl__kl_run(q, &J, R, rl__kl_rows)))
+        for (r = 0; r < R; r++) total += J.kl[r];
     RL_FREE(J.kl);
-    if (J.err) return (int)rl__fail(RL_ERR_NOMEM, "kl_div: out of memory");
-    loss[0] = (float)(total / (double)R);
-    return 0;
+    if (!st) loss[0] = (float)(total / (double)R);
+    return st;
 }
 RL__BWD int rl__cpu_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss, const float *s, const float *t, const float *aux,
                               int64_t R, int64_t V) {
     rl__kl_job J;
     memset(&J, 0, sizeof J);
     J.aux = (float *)(uintptr_t)aux; J.gs = gs; J.gt = gt; J.s = s; J.t = t; J.V = V; J.g = gloss[0] / (float)R;
-    rl_pool_for((rl_pool *)q, R, 1, rl__kl_rows, &J);
-    return J.err ? (int)rl__fail(RL_ERR_NOMEM, "kl_div backward: out of memory") : 0;
+    return rl__kl_run(q, &J, R, rl__kl_bwd_rows);
 }
 static int rl__cpu_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C) {
     double total = 0;
@@ -6639,23 +6652,10 @@ RLDEF rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_
     return rl__model_from_st(m, &cfg, &w, trainable, source);
 }
 
-/* The first n values of a host parameter as floats: F32 copied, F16/BF16 widened, ggml blocks
-   (a GGUF teacher's matrices; n a whole number of blocks) dequantized. For what needs F32
-   values of a frozen matrix: the student made from it, a device without kernels for its type,
-   the run's identity. */
-static rl_status rl__param_f32(const rl_tensor *t, float *dst, int64_t n) {
-    int64_t i;
-    if (t->dtype == RL_F32) memcpy(dst, t->data, sizeof(float) * (size_t)n);
-    else if (t->dtype == RL_BF16)
-        for (i = 0; i < n; i++) dst[i] = rl_bf16_to_f32(((const uint16_t *)t->data)[i]);
-    else if (t->dtype == RL_F16)
-        for (i = 0; i < n; i++) dst[i] = rl_f16_to_f32(((const uint16_t *)t->data)[i]);
-#if !defined(RADLADS_NO_GGUF)
-    else if (RL_DTYPE_IS_GGML(t->dtype)) return rl_ggml_dequantize((int)t->dtype - RL_DTYPE_GGML0, t->data, dst, n);
-#endif
-    else return rl__fail(RL_ERR_UNSUPPORTED, "a parameter of type %d has no F32 form", (int)t->dtype);
-    return RL_OK;
-}
+/* The first n values of a host parameter as floats (rl__to_f32): for what needs F32 values of
+   a frozen matrix: the student made from it, a device without kernels for its type, the run's
+   identity. */
+static rl_status rl__param_f32(const rl_tensor *t, float *dst, int64_t n) { return rl__to_f32(t->data, t->dtype, dst, n); }
 
 /* ---- the parameters on a device ---- */
 
