@@ -2477,6 +2477,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define RL__KSTR2(x) #x
 #define RL__KSTR(x) RL__KSTR2(x)
 #define RL__NRV (RL__NR / RLV_W) /* vectors per micro-tile row */
+#define RL__TRW 32                  /* K values widened at a time in pack_b's transposing F16/BF16 copy */
 
 #if RLV_W == 1
 /* portable pass: the math library is the "vector" library */
@@ -2857,6 +2858,39 @@ static RL__TGT void RL__KF(rope)(float *y, const float *x, const float *cs, cons
    converts BF16 to F32 and lays panels out k-major so the micro-kernel reads both operands
    contiguously. Edges are zero-padded in the packs. */
 
+/* dst[k·ldd + r] = src[r·lds + k] for r < rows, k < kc: the transposing copy of the packs
+   (x·Wᵀ's x and W both arrive with K contiguous and are packed K-major), in 4 × 4 blocks
+   through registers; the rest element by element. */
+static RL__TGT inline void RL__KF(tr4)(const float *s, int64_t lds, float *d, int64_t ldd) {
+#if RL__KPASS == 2 || RL__KPASS == 3
+    __m128 r0 = _mm_loadu_ps(s), r1 = _mm_loadu_ps(s + lds), r2 = _mm_loadu_ps(s + 2 * lds), r3 = _mm_loadu_ps(s + 3 * lds);
+    __m128 t0 = _mm_unpacklo_ps(r0, r1), t1 = _mm_unpacklo_ps(r2, r3), t2 = _mm_unpackhi_ps(r0, r1), t3 = _mm_unpackhi_ps(r2, r3);
+    _mm_storeu_ps(d, _mm_movelh_ps(t0, t1));
+    _mm_storeu_ps(d + ldd, _mm_movehl_ps(t1, t0));
+    _mm_storeu_ps(d + 2 * ldd, _mm_movelh_ps(t2, t3));
+    _mm_storeu_ps(d + 3 * ldd, _mm_movehl_ps(t3, t2));
+#elif RL__KPASS == 4
+    float32x4x2_t ab = vtrnq_f32(vld1q_f32(s), vld1q_f32(s + lds)), cd = vtrnq_f32(vld1q_f32(s + 2 * lds), vld1q_f32(s + 3 * lds));
+    vst1q_f32(d, vcombine_f32(vget_low_f32(ab.val[0]), vget_low_f32(cd.val[0])));
+    vst1q_f32(d + ldd, vcombine_f32(vget_low_f32(ab.val[1]), vget_low_f32(cd.val[1])));
+    vst1q_f32(d + 2 * ldd, vcombine_f32(vget_high_f32(ab.val[0]), vget_high_f32(cd.val[0])));
+    vst1q_f32(d + 3 * ldd, vcombine_f32(vget_high_f32(ab.val[1]), vget_high_f32(cd.val[1])));
+#else
+    int i, j;
+    for (i = 0; i < 4; i++)
+        for (j = 0; j < 4; j++) d[i * ldd + j] = s[j * lds + i];
+#endif
+}
+static RL__TGT void RL__KF(transpose)(const float *src, int64_t lds, int64_t rows, int64_t kc, float *dst, int64_t ldd) {
+    int64_t r, k;
+    for (k = 0; k + 4 <= kc; k += 4)
+        for (r = 0; r + 4 <= rows; r += 4) RL__KF(tr4)(src + r * lds + k, lds, dst + k * ldd + r, ldd);
+    for (r = rows & ~(int64_t)3; r < rows; r++) /* the last rows, then the last k */
+        for (k = 0; k < (kc & ~(int64_t)3); k++) dst[k * ldd + r] = src[r * lds + k];
+    for (k = kc & ~(int64_t)3; k < kc; k++)
+        for (r = 0; r < rows; r++) dst[k * ldd + r] = src[r * lds + k];
+}
+
 static RL__TGT void RL__KF(pack_a)(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Apv) {
     float *Ap = (float *)Apv;
     int64_t ip, k, r;
@@ -2867,8 +2901,7 @@ static RL__TGT void RL__KF(pack_a)(const rl__gemm_args *g, int64_t i0, int64_t m
         if (mr == RL__MR && g->a_rs == 1) {
             for (k = 0; k < kc; k++) memcpy(dst + k * RL__MR, src + k * g->a_cs, RL__MR * sizeof(float));
         } else if (mr == RL__MR && g->a_cs == 1) {
-            for (k = 0; k < kc; k++)
-                for (r = 0; r < RL__MR; r++) dst[k * RL__MR + r] = src[r * g->a_rs + k];
+            RL__KF(transpose)(src, g->a_rs, RL__MR, kc, dst, RL__MR);
         } else {
             for (k = 0; k < kc; k++)
                 for (r = 0; r < RL__MR; r++) dst[k * RL__MR + r] = r < mr ? src[r * g->a_rs + k * g->a_cs] : 0.0f;
@@ -2895,15 +2928,19 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
                 else
                     memcpy(dst + k * RL__NR, Bf + o, RL__NR * sizeof(float));
             }
-        } else if (nr == RL__NR && g->b_rs == 1) { /* columns of B contiguous (x·Wᵀ) */
-            for (r = 0; r < RL__NR; r++) {
-                int64_t o = base + r * g->b_cs;
-                if (g->bt == RL_BF16)
-                    for (k = 0; k < kc; k++) dst[k * RL__NR + r] = rl_bf16_to_f32(Bh[o + k]);
-                else if (g->bt == RL_F16)
-                    for (k = 0; k < kc; k++) dst[k * RL__NR + r] = rl_f16_to_f32(Bh[o + k]);
-                else
-                    for (k = 0; k < kc; k++) dst[k * RL__NR + r] = Bf[o + k];
+        } else if (nr == RL__NR && g->b_rs == 1 && g->bt == RL_F32) { /* columns of B contiguous (x·Wᵀ) */
+            RL__KF(transpose)(Bf + base, g->b_cs, RL__NR, kc, dst, RL__NR);
+        } else if (nr == RL__NR && g->b_rs == 1) { /* the same from F16/BF16: widened RL__TRW values at a time */
+            float w[RL__NR * RL__TRW];
+            for (k = 0; k < kc; k += RL__TRW) {
+                int64_t kw = RL__MIN(RL__TRW, kc - k), i;
+                for (r = 0; r < RL__NR; r++) {
+                    const uint16_t *h = Bh + base + r * g->b_cs + k;
+                    for (i = 0; i + RLV_W <= kw; i += RLV_W)
+                        rlv_store(w + r * RL__TRW + i, g->bt == RL_BF16 ? rlv_load_bf16(h + i) : rlv_load_f16(h + i));
+                    for (; i < kw; i++) w[r * RL__TRW + i] = g->bt == RL_BF16 ? rl_bf16_to_f32(h[i]) : rl_f16_to_f32(h[i]);
+                }
+                RL__KF(transpose)(w, RL__TRW, RL__NR, kw, dst + k * RL__NR, RL__NR);
             }
         } else {
             for (k = 0; k < kc; k++)
