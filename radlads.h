@@ -2885,10 +2885,10 @@ static RL__TGT void RL__KF(transpose)(const float *src, int64_t lds, int64_t row
     int64_t r, k;
     for (k = 0; k + 4 <= kc; k += 4)
         for (r = 0; r + 4 <= rows; r += 4) RL__KF(tr4)(src + r * lds + k, lds, dst + k * ldd + r, ldd);
-    for (r = rows & ~(int64_t)3; r < rows; r++) /* the last rows, then the last k */
-        for (k = 0; k < (kc & ~(int64_t)3); k++) dst[k * ldd + r] = src[r * lds + k];
+    for (r = rows & ~(int64_t)3; r < rows; r++) /* the last rows, then the last k (as bits: the bf16 packs move pairs) */
+        for (k = 0; k < (kc & ~(int64_t)3); k++) memcpy(dst + k * ldd + r, src + r * lds + k, sizeof(float));
     for (k = kc & ~(int64_t)3; k < kc; k++)
-        for (r = 0; r < rows; r++) dst[k * ldd + r] = src[r * lds + k];
+        for (r = 0; r < rows; r++) memcpy(dst + k * ldd + r, src + r * lds + k, sizeof(float));
 }
 
 static RL__TGT void RL__KF(pack_a)(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Apv) {
@@ -3183,24 +3183,68 @@ RLDEF rl_isa rl_isa_active(void) {
 #define RL__TGT_BF16 __attribute__((target("avx512f,avx512bf16")))
 #define RL__BMR 12
 #define RL__BNR 32
+#define RL__BTW 64 /* pairs per row rounded at a time before a transposing pack */
 
 static uint32_t rl__bf16_pair(float lo, float hi) { return rl_f32_to_bf16(lo) | (uint32_t)rl_f32_to_bf16(hi) << 16; }
 
-/* rows i0 .. i0+mc of A, elements k0 .. k0+kc, rounded: panels of RL__BMR rows, Ap[kp·BMR + r] */
-static void rl__bf16_pack_a(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Apv) {
-    uint32_t *Ap = (uint32_t *)Apv;
+/* rl_f32_to_bf16 of 16 floats (bit for bit: the same rounding and NaN), in the low halves */
+static RL__TGT_BF16 inline __m512i rl__bf16_round16(__m512i u) {
+    __m512i r = _mm512_srli_epi32(
+        _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7FFF)), _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1))), 16);
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+    return _mm512_mask_mov_epi32(r, nan, _mm512_set1_epi32(0x7FC0));
+}
+/* w[p] = pair(a[2p], a[2p+1]) for p < n / 2 (+ pair(a[n-1], 0) when n is odd): K-neighbours */
+static RL__TGT_BF16 void rl__bf16_pairs(const float *a, int64_t n, uint32_t *w) {
+    int64_t p = 0;
+    for (; 2 * p + 16 <= n; p += 8)
+        _mm256_storeu_si256((__m256i *)(void *)(w + p), _mm512_cvtepi32_epi16(rl__bf16_round16(_mm512_castps_si512(_mm512_loadu_ps(a + 2 * p)))));
+    for (; 2 * p + 1 < n; p++) w[p] = rl__bf16_pair(a[2 * p], a[2 * p + 1]);
+    if (n % 2) w[p] = rl__bf16_pair(a[2 * p], 0.0f);
+}
+/* w[i] = pair(lo[i], hi[i]) for i < n, hi NULL: zeros (two K-rows, contiguous along M or N) */
+static RL__TGT_BF16 void rl__bf16_rows2(const float *lo, const float *hi, int64_t n, uint32_t *w) {
+    int64_t i;
+    for (i = 0; i < n; i += 16) {
+        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
+        __m512i l = rl__bf16_round16(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, lo + i)));
+        __m512i h = hi ? rl__bf16_round16(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, hi + i))) : _mm512_setzero_si512();
+        _mm512_mask_storeu_epi32(w + i, m, _mm512_or_si512(l, _mm512_slli_epi32(h, 16)));
+    }
+}
+
+/* rows i0 .. i0+mc of A, elements k0 .. k0+kc, rounded: panels of RL__BMR rows, Ap[kp·BMR + r].
+   K contiguous (x·Wᵀ, dy·W): each row's pairs, then transposed; rows contiguous (dyᵀ·x):
+   two K-rows make a panel's row of pairs. */
+static RL__TGT_BF16 void rl__bf16_pack_a(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Apv) {
+    uint32_t *Ap = (uint32_t *)Apv, t[RL__BMR * RL__BTW];
     int64_t ip, kp, r, kpc = (kc + 1) / 2, s = g->a_cs;
-    for (ip = 0; ip < mc; ip += RL__BMR)
-        for (r = 0; r < RL__BMR; r++) {
-            const float *a = g->A + (i0 + ip + r) * g->a_rs + k0 * s;
-            uint32_t *d = Ap + ip * kpc + r;
-            if (ip + r >= mc) {
-                for (kp = 0; kp < kpc; kp++) d[kp * RL__BMR] = 0;
-                continue;
+    for (ip = 0; ip < mc; ip += RL__BMR) {
+        int64_t mr = RL__MIN(RL__BMR, mc - ip);
+        const float *a0 = g->A + (i0 + ip) * g->a_rs + k0 * s;
+        if (s == 1) {
+            for (kp = 0; kp < kpc; kp += RL__BTW) { /* RL__BTW pairs at a time */
+                int64_t pw = RL__MIN(RL__BTW, kpc - kp);
+                for (r = 0; r < RL__BMR; r++)
+                    if (r < mr) rl__bf16_pairs(a0 + r * g->a_rs + 2 * kp, RL__MIN(2 * RL__BTW, kc - 2 * kp), t + r * pw);
+                    else memset(t + r * pw, 0, sizeof(uint32_t) * (size_t)pw);
+                rl__k_transpose_avx512((const float *)(const void *)t, pw, RL__BMR, pw, (float *)(void *)(Ap + ip * kpc + kp * RL__BMR), RL__BMR);
             }
-            for (kp = 0; kp < kc / 2; kp++) d[kp * RL__BMR] = rl__bf16_pair(a[2 * kp * s], a[(2 * kp + 1) * s]);
-            if (kc % 2) d[kp * RL__BMR] = rl__bf16_pair(a[2 * kp * s], 0.0f);
+        } else if (g->a_rs == 1) {
+            for (kp = 0; kp < kpc; kp++) {
+                uint32_t *d = Ap + ip * kpc + kp * RL__BMR;
+                rl__bf16_rows2(a0 + 2 * kp * s, 2 * kp + 1 < kc ? a0 + (2 * kp + 1) * s : NULL, mr, d);
+                for (r = mr; r < RL__BMR; r++) d[r] = 0;
+            }
+        } else {
+            for (r = 0; r < RL__BMR; r++) {
+                const float *a = a0 + r * g->a_rs;
+                uint32_t *d = Ap + ip * kpc + r;
+                for (kp = 0; kp < kpc; kp++)
+                    d[kp * RL__BMR] = r >= mr ? 0 : rl__bf16_pair(a[2 * kp * s], 2 * kp + 1 < kc ? a[(2 * kp + 1) * s] : 0.0f);
+            }
         }
+    }
 }
 
 /* B(k, j) as bf16 bits: BF16 as stored, F32 rounded */
@@ -3208,26 +3252,40 @@ static uint32_t rl__bf16_b(const rl__gemm_args *g, int64_t k, int64_t j) {
     int64_t o = k * g->b_rs + j * g->b_cs;
     return g->bt == RL_BF16 ? ((const uint16_t *)g->B)[o] : rl_f32_to_bf16(((const float *)g->B)[o]);
 }
-/* columns j0 .. j0+nc of B, elements k0 .. k0+kc: panels of RL__BNR columns, Bp[kp·BNR + c]; a
-   BF16 B with contiguous columns (the rows of W in x·Wᵀ) holds its pairs already */
-static void rl__bf16_pack_b(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, void *Bpv) {
-    uint32_t *Bp = (uint32_t *)Bpv;
+/* columns j0 .. j0+nc of B, elements k0 .. k0+kc: panels of RL__BNR columns, Bp[kp·BNR + c]. A
+   BF16 B with contiguous columns (the rows of W in x·Wᵀ) holds its pairs already: they are
+   transposed as 32-bit words; an F32 one is paired first; an F32 B with contiguous rows
+   (dy·W, dyᵀ·x) pairs two K-rows. */
+static RL__TGT_BF16 void rl__bf16_pack_b(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, void *Bpv) {
+    uint32_t *Bp = (uint32_t *)Bpv, t[RL__BNR * RL__BTW];
     int64_t jp, kp, c, kpc = (kc + 1) / 2;
-    for (jp = 0; jp < nc; jp += RL__BNR)
-        for (c = 0; c < RL__BNR; c++) {
-            int64_t j = j0 + jp + c;
-            uint32_t *d = Bp + jp * kpc + c;
-            if (jp + c >= nc) {
-                for (kp = 0; kp < kpc; kp++) d[kp * RL__BNR] = 0;
-            } else if (g->bt == RL_BF16 && g->b_rs == 1) {
-                const uint16_t *w = (const uint16_t *)g->B + j * g->b_cs + k0;
-                for (kp = 0; kp < kc / 2; kp++) d[kp * RL__BNR] = w[2 * kp] | (uint32_t)w[2 * kp + 1] << 16;
-                if (kc % 2) d[kp * RL__BNR] = w[2 * kp];
-            } else {
-                for (kp = 0; kp < kc / 2; kp++) d[kp * RL__BNR] = rl__bf16_b(g, k0 + 2 * kp, j) | rl__bf16_b(g, k0 + 2 * kp + 1, j) << 16;
-                if (kc % 2) d[kp * RL__BNR] = rl__bf16_b(g, k0 + 2 * kp, j);
+    for (jp = 0; jp < nc; jp += RL__BNR) {
+        int64_t nr = RL__MIN(RL__BNR, nc - jp), j = j0 + jp;
+        uint32_t *d0 = Bp + jp * kpc;
+        if (nr == RL__BNR && g->b_rs == 1 && g->bt == RL_BF16 && g->b_cs % 2 == 0 && kc % 2 == 0) {
+            rl__k_transpose_avx512((const float *)(const void *)((const uint16_t *)g->B + j * g->b_cs + k0), g->b_cs / 2, RL__BNR, kpc,
+                                   (float *)(void *)d0, RL__BNR);
+        } else if (nr == RL__BNR && g->b_rs == 1 && g->bt == RL_F32) {
+            for (kp = 0; kp < kpc; kp += RL__BTW) {
+                int64_t pw = RL__MIN(RL__BTW, kpc - kp);
+                for (c = 0; c < RL__BNR; c++)
+                    rl__bf16_pairs((const float *)g->B + (j + c) * g->b_cs + k0 + 2 * kp, RL__MIN(2 * RL__BTW, kc - 2 * kp), t + c * pw);
+                rl__k_transpose_avx512((const float *)(const void *)t, pw, RL__BNR, pw, (float *)(void *)(d0 + kp * RL__BNR), RL__BNR);
             }
+        } else if (g->b_cs == 1 && g->bt == RL_F32) {
+            const float *b0 = (const float *)g->B + k0 * g->b_rs + j;
+            for (kp = 0; kp < kpc; kp++) {
+                uint32_t *d = d0 + kp * RL__BNR;
+                rl__bf16_rows2(b0 + 2 * kp * g->b_rs, 2 * kp + 1 < kc ? b0 + (2 * kp + 1) * g->b_rs : NULL, nr, d);
+                for (c = nr; c < RL__BNR; c++) d[c] = 0;
+            }
+        } else {
+            for (c = 0; c < RL__BNR; c++)
+                for (kp = 0; kp < kpc; kp++)
+                    d0[kp * RL__BNR + c] = c >= nr ? 0
+                                         : rl__bf16_b(g, k0 + 2 * kp, j + c) | (2 * kp + 1 < kc ? rl__bf16_b(g, k0 + 2 * kp + 1, j + c) << 16 : 0);
         }
+    }
 }
 
 /* c[BMR×BNR] (+)= a-panel · b-panel over kpc pairs */

@@ -270,6 +270,47 @@ static void bf16_ops_case(rl_pool *pool, long M, long N, long K) {
     free(x); free(gx); free(W); free(gW); free(G); free(R);
 }
 
+/* the vector rounding of the bf16 packs is rl_f32_to_bf16 bit for bit: x holds values halfway
+   between two bf16 numbers (ties go to the even one) and a signalling NaN (which must stay NaN,
+   not round to infinity), W is ±1, so every sum is exact and the products equal the twin
+   exactly, in each layout the packs take (rows of pairs along K, pairs of K-rows) */
+static void bf16_ties_case(rl_pool *pool, long M, long N, long K) {
+    float *x = (float *)calloc((size_t)(M * K), 4), *gx = (float *)calloc((size_t)(M * K), 4), *W = (float *)calloc((size_t)(N * K), 4);
+    float *gW = (float *)calloc((size_t)(N * K), 4), *G = (float *)calloc((size_t)(M * N), 4), *R = (float *)calloc((size_t)(M * N + N * K), 4);
+    int64_t xs[2], ws[2];
+    rl_tensor xt, wt, *y;
+    rl_ctx c;
+    long i, bad = 0;
+    for (i = 0; i < M * K; i++) { /* (1 + (2j+1)·2⁻⁸)·2^e: 9 significant bits, a tie */
+        float v = ldexpf(1.0f + (float)(2 * (rl_rng_u64(&rng) % 128) + 1) / 256.0f, (int)(rl_rng_u64(&rng) % 5) - 2);
+        x[i] = rl_rng_u64(&rng) & 1 ? -v : v;
+    }
+    {
+        uint32_t snan = 0x7F800001u;
+        memcpy(&x[K + 1], &snan, 4); /* row 1 */
+    }
+    for (i = 0; i < N * K; i++) W[i] = rl_rng_u64(&rng) & 1 ? 1.0f : -1.0f;
+    for (i = 0; i < M * N; i++) G[i] = rl_rng_u64(&rng) & 1 ? 1.0f : -1.0f;
+    xs[0] = M; xs[1] = K; ws[0] = N; ws[1] = K;
+    xt = rl_wrap(x, RL_F32, 2, xs, 1);
+    xt.grad = gx;
+    wt = rl_wrap(W, RL_F32, 2, ws, 1);
+    wt.grad = gW;
+    rl_ctx_init(&c, pool);
+    c.bf16_dot = 2;
+    y = rl_linear(&c, &xt, &wt, NULL); /* y = x·Wᵀ (pairs along K); gW = Gᵀ·x (pairs of K-rows) */
+    RLT_CHECK(y && rl_backward(&c, rl_dot_const(&c, y, G)) == RL_OK, "ties: %s", rl_last_error());
+    if (y) {
+        bf16_twin(M, N, K, x, K, 1, W, 1, K, R);
+        for (i = 0; i < M * N; i++) bad += isnan(R[i]) ? !isnan(rl_f32(y)[i]) || i / N != 1 : rl_f32(y)[i] != R[i];
+        bf16_twin(N, K, M, G, 1, N, x, K, 1, R);
+        for (i = 0; i < N * K; i++) bad += isnan(R[i]) ? !isnan(gW[i]) || i % K != 1 : gW[i] != R[i];
+        RLT_CHECK(bad == 0, "bf16 ties M=%ld N=%ld K=%ld: %ld outputs differ from the twin (or lost their NaN)", M, N, K, bad);
+    }
+    rl_ctx_free(&c);
+    free(x); free(gx); free(W); free(gW); free(G); free(R);
+}
+
 static void test_bf16_dot(rl_pool *pool) {
     static const long dims[][3] = {{5, 1, 1}, {12, 32, 2}, {13, 33, 3}, {37, 65, 129}, {150, 1030, 517},
                                    {64, 96, 1100}, {3000, 40, 700}, {4, 50, 64}, {1, 7, 9}};
@@ -284,6 +325,8 @@ static void test_bf16_dot(rl_pool *pool) {
     RLT_CHECK(differs, "the bf16 path gave exactly the fp32 product everywhere: did it run?");
     /* products of M <= 8 rows with F32 W stay fp32: every M here is at least 9 (and N, K at least 5) */
     for (d = 0; d < (int)(sizeof ops / sizeof ops[0]); d++) bf16_ops_case(pool, ops[d][0], ops[d][1], ops[d][2]);
+    bf16_ties_case(pool, 40, 33, 64);
+    bf16_ties_case(pool, 17, 35, 37);
     rlt_end();
 }
 
