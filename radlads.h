@@ -1488,10 +1488,11 @@ typedef struct rl__gemm_args {
 typedef float rl__dotq_fn(const float *x, const void *row, int64_t k);
 #define RL__NQ 15 /* dot_q below: by ggml type, up to Q6_K */
 /* The table of fast kernels one ISA pass provides (2b fills one per pass). */
+struct rl__gemm_impl; /* a blocked GEMM's packs and micro-kernel (2b) */
 typedef struct rl__kern {
     const char *name;
     int mr, nr, mc, kc, nc; /* GEMM blocking */
-    void (*gemm)(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Ap, int64_t ap_cap, float *Bp);
+    const struct rl__gemm_impl *gemm; /* for rl__gemm_blocked; NULL: none (the naive table) */
     float (*dot)(const float *a, const float *b, int64_t n);
     float (*dot_bf16)(const float *a, const uint16_t *b, int64_t n);
     float (*dot_f16)(const float *a, const uint16_t *b, int64_t n);
@@ -2249,7 +2250,7 @@ static void rl__naive_rope(float *y, const float *x, const float *cs, const floa
    float or (kstep 2) a pair of bf16 neighbours along K. Ap holds ap_cap elements, MC×KC at
    least: when all rows of the range fit (rows rounded up to MR, times K), A is packed once
    up front and reused for every NC block of columns. */
-typedef struct {
+typedef struct rl__gemm_impl {
     int64_t mr, nr, mc, kc, nc, kstep;
     void (*pack_a)(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Ap);
     void (*pack_b)(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, void *Bp);
@@ -2976,16 +2977,13 @@ static RL__TGT void RL__KF(ukernel)(int64_t kc, const void *av, const void *bv_,
         }
 }
 
-/* C[m0:m1, n0:n1] of the product: the shared blocked loops with this ISA's panels */
+/* this ISA's panels for the shared blocked loops */
 static const rl__gemm_impl RL__KF(gemm_impl) = {RL__MR, RL__NR, RL__MC, RL__KC, RL__NC, 1, RL__KF(pack_a), RL__KF(pack_b), RL__KF(ukernel)};
-static void RL__KF(gemm)(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Ap, int64_t ap_cap, float *Bp) {
-    rl__gemm_blocked(&RL__KF(gemm_impl), g, m0, m1, n0, n1, Ap, ap_cap, Bp);
-}
 
 static const rl__kern RL__KF(table) = {
     RL__KSTR(RL__SFX),
     RL__MR, RL__NR, RL__MC, RL__KC, RL__NC,
-    RL__KF(gemm), RL__KF(dot), RL__KF(dot_bf16), RL__KF(dot_f16),
+    &RL__KF(gemm_impl), RL__KF(dot), RL__KF(dot_bf16), RL__KF(dot_f16),
 #if RL__KPASS == 3 /* quantized rows (section 12): AVX-512 code for Q4_0/Q4_1/Q8_0, AVX2 code, else portable C */
     RL__DQ_ROW_AVX512,
 #elif RL__KPASS == 2
@@ -3313,12 +3311,9 @@ static RL__TGT_BF16 void rl__bf16_ukernel(int64_t kpc, const void *av, const voi
     }
 }
 
-/* C[m0:m1, n0:n1]: the shared blocked loops with bf16 panels (the AVX-512 fp32 GEMM's tile
-   sizes, so its buffers serve: ap_cap ≥ MC·KC words, Bp KC·NC words) */
+/* bf16 panels for the shared blocked loops (the AVX-512 fp32 GEMM's tile sizes, so its
+   buffers serve: ap_cap ≥ MC·KC words, Bp KC·NC words) */
 static const rl__gemm_impl rl__bf16_impl = {RL__BMR, RL__BNR, 144, 256, 1024, 2, rl__bf16_pack_a, rl__bf16_pack_b, rl__bf16_ukernel};
-static void rl__bf16_gemm(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Ap, int64_t ap_cap, float *Bp) {
-    rl__gemm_blocked(&rl__bf16_impl, g, m0, m1, n0, n1, Ap, ap_cap, Bp);
-}
 
 /* 1 if products may take the bf16 path: the AVX-512 kernels are active and the CPU has
    AVX512-BF16 */
@@ -3334,8 +3329,7 @@ RLDEF int rl_bf16_dot_available(void) { return 0; }
 
 typedef struct {
     const rl__gemm_args *g;
-    const rl__kern *k;
-    void (*gemm)(const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *Ap, int64_t ap_cap, float *Bp);
+    const rl__gemm_impl *im;
     int64_t tm, tn;       /* thread grid */
     float *scratch;       /* per task: ap_cap + KC*NC floats */
     size_t per_task, ap_cap;
@@ -3344,16 +3338,16 @@ typedef struct {
 static void rl__gemm_task(void *ctx, int64_t b, int64_t e, int tid) {
     rl__gemm_job *j = (rl__gemm_job *)ctx;
     const rl__gemm_args *g = j->g;
-    int64_t t;
+    int64_t t, mr = j->im->mr, nr = j->im->nr;
     RL__UNUSED(tid);
     for (t = b; t < e; t++) {
         /* split rows and columns in multiples of the micro-tile */
         int64_t ti = t / j->tn, tj = t % j->tn;
-        int64_t mu = (g->M + j->k->mr - 1) / j->k->mr, nu = (g->N + j->k->nr - 1) / j->k->nr;
-        int64_t m0 = RL__MIN(g->M, (mu * ti / j->tm) * j->k->mr), m1 = RL__MIN(g->M, (mu * (ti + 1) / j->tm) * j->k->mr);
-        int64_t n0 = RL__MIN(g->N, (nu * tj / j->tn) * j->k->nr), n1 = RL__MIN(g->N, (nu * (tj + 1) / j->tn) * j->k->nr);
+        int64_t mu = (g->M + mr - 1) / mr, nu = (g->N + nr - 1) / nr;
+        int64_t m0 = RL__MIN(g->M, (mu * ti / j->tm) * mr), m1 = RL__MIN(g->M, (mu * (ti + 1) / j->tm) * mr);
+        int64_t n0 = RL__MIN(g->N, (nu * tj / j->tn) * nr), n1 = RL__MIN(g->N, (nu * (tj + 1) / j->tn) * nr);
         float *Ap = j->scratch + (size_t)t * j->per_task;
-        if (m0 < m1 && n0 < n1) j->gemm(g, m0, m1, n0, n1, Ap, (int64_t)j->ap_cap, Ap + j->ap_cap);
+        if (m0 < m1 && n0 < n1) rl__gemm_blocked(j->im, g, m0, m1, n0, n1, Ap, (int64_t)j->ap_cap, Ap + j->ap_cap);
     }
 }
 
@@ -3427,10 +3421,9 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
         }
         j.tn = nt / j.tm;
         j.g = &g;
-        j.k = k;
-        j.gemm = k->gemm;
+        j.im = k->gemm;
 #ifdef RL__HAVE_BF16_DOT
-        if (bf16 && (b_type == RL_BF16 || b_type == RL_F32) && rl_bf16_dot_available()) j.gemm = rl__bf16_gemm;
+        if (bf16 && (b_type == RL_BF16 || b_type == RL_F32) && rl_bf16_dot_available()) j.im = &rl__bf16_impl;
 #else
         RL__UNUSED(bf16);
 #endif
@@ -3466,7 +3459,7 @@ static void rl__mm(const rl__mmbuf *b, int64_t M, int64_t N, int64_t K, const fl
     if (M <= 0 || N <= 0) return;
     g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = ars; g.a_cs = acs; g.B = B; g.bt = RL_F32;
     g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc;
-    if (b->K->gemm) b->K->gemm(&g, 0, M, 0, N, b->pk, b->ap_cap, b->pk + b->ap_cap);
+    if (b->K->gemm) rl__gemm_blocked(b->K->gemm, &g, 0, M, 0, N, b->pk, b->ap_cap, b->pk + b->ap_cap);
     else rl__naive_gemm(&g);
 }
 
@@ -14288,7 +14281,7 @@ static void rl__gemm_ggml_panel_task(void *ctx, int64_t b, int64_t e, int tid) {
         s.bt = RL_F32;
         s.b_cs = s.K;
         s.C += n0;
-        j->k->gemm(&s, 0, s.M, 0, s.N, Ap, j->ap_cap, Ap + j->ap_cap);
+        rl__gemm_blocked(j->k->gemm, &s, 0, s.M, 0, s.N, Ap, j->ap_cap, Ap + j->ap_cap);
     }
 }
 static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k) {
