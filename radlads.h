@@ -3849,12 +3849,19 @@ static int rl__cpu_axpy(void *q, float *y, float s, const float *x, int64_t n) {
     rl__kern_get()->axpy(y, s, x, n);
     return 0;
 }
-static int rl__cpu_mul(void *q, float *y, const float *a, const float *b, int64_t n, int acc) {
+typedef struct { float *y; const float *a, *b; int acc; } rl__mul_arg;
+static void rl__mul_part(void *ctx, int64_t i0, int64_t i1, int tid) {
+    const rl__mul_arg *m = (const rl__mul_arg *)ctx;
     int64_t i;
-    RL__UNUSED(q);
-    if (!acc) rl__kern_get()->mul(y, a, b, n);
+    RL__UNUSED(tid);
+    if (!m->acc) rl__kern_get()->mul(m->y + i0, m->a + i0, m->b + i0, i1 - i0);
     else
-        for (i = 0; i < n; i++) y[i] += a[i] * b[i];
+        for (i = i0; i < i1; i++) m->y[i] += m->a[i] * m->b[i];
+}
+static int rl__cpu_mul(void *q, float *y, const float *a, const float *b, int64_t n, int acc) {
+    rl__mul_arg m;
+    m.y = y; m.a = a; m.b = b; m.acc = acc;
+    rl_pool_for((rl_pool *)q, n, 16384, rl__mul_part, &m);
     return 0;
 }
 static int rl__cpu_rowvec(void *q, float *y, const float *x, const float *v, int64_t R, int64_t C, int mode) {
@@ -3947,24 +3954,41 @@ static int rl__cpu_unary(void *q, int fn, float *y, const float *x, int64_t n) {
     rl_pool_for((rl_pool *)q, n, 16384, rl__unary_part, &a);
     return 0;
 }
-RL__BWD int rl__cpu_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n) {
-    int64_t i;
-    RL__UNUSED(q);
-    for (i = 0; i < n; i++) {
-        float d, s;
-        switch (fn) {
-        case RL__F_EXP: d = y[i]; break;
-        case RL__F_SIGMOID: d = y[i] * (1.0f - y[i]); break;
-        case RL__F_TANH: d = 1.0f - y[i] * y[i]; break;
-        case RL__F_SOFTPLUS: d = 1.0f / (1.0f + expf(-x[i])); break;
-        case RL__F_LOGDECAY: /* d/dx of −exp(x) where not clamped; nothing where clamped */
-            if (!(y[i] > -5.0f)) continue;
-            d = y[i];
-            break;
-        default: s = 1.0f / (1.0f + expf(-x[i])); d = s * (1.0f + x[i] * (1.0f - s)); break;
+/* The backward passes of the elementwise functions, on the pool in parts of at least 16384
+   values; where the derivative needs sigmoid(x) (softplus, silu, swiglu), the kernel table's
+   sigmoid makes it RL__EW_BLK values at a time. */
+#define RL__EW_BLK 512
+RL__BWD void rl__unary_bwd_part(void *ctx, int64_t i0, int64_t i1, int tid) { /* gx y += g x·f'(x w (= y)) */
+    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    const float *g = a->g, *x = a->x, *y = a->w;
+    float *gx = a->y, sg[RL__EW_BLK];
+    int64_t i, b;
+    RL__UNUSED(tid);
+    for (b = i0; b < i1; b += RL__EW_BLK) {
+        int64_t e = RL__MIN(b + RL__EW_BLK, i1);
+        if (a->fn == RL__F_SOFTPLUS || a->fn == RL__F_SILU) rl__kern_get()->sigmoid(sg, x + b, e - b);
+        for (i = b; i < e; i++) {
+            float d;
+            switch (a->fn) {
+            case RL__F_EXP: d = y[i]; break;
+            case RL__F_SIGMOID: d = y[i] * (1.0f - y[i]); break;
+            case RL__F_TANH: d = 1.0f - y[i] * y[i]; break;
+            case RL__F_SOFTPLUS: d = sg[i - b]; break;
+            case RL__F_LOGDECAY: /* d/dx of −exp(x) where not clamped; nothing where clamped */
+                if (!(y[i] > -5.0f)) continue;
+                d = y[i];
+                break;
+            default: d = sg[i - b] * (1.0f + x[i] * (1.0f - sg[i - b])); break; /* silu */
+            }
+            gx[i] += g[i] * d;
         }
-        gx[i] += g[i] * d;
     }
+}
+RL__BWD int rl__cpu_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n) {
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.fn = fn; a.y = gx; a.g = g; a.x = x; a.w = y;
+    rl_pool_for((rl_pool *)q, n, 16384, rl__unary_bwd_part, &a);
     return 0;
 }
 static int rl__cpu_swiglu(void *q, float *y, const float *a, const float *b, int64_t n) {
@@ -3974,14 +3998,27 @@ static int rl__cpu_swiglu(void *q, float *y, const float *a, const float *b, int
     rl_pool_for((rl_pool *)q, n, 16384, rl__unary_part, &r);
     return 0;
 }
-RL__BWD int rl__cpu_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n) {
-    int64_t i;
-    RL__UNUSED(q);
-    for (i = 0; i < n; i++) {
-        float s = 1.0f / (1.0f + expf(-a[i]));
-        if (ga) ga[i] += g[i] * b[i] * s * (1.0f + a[i] * (1.0f - s));
-        if (gb) gb[i] += g[i] * a[i] * s;
+RL__BWD void rl__swiglu_bwd_part(void *ctx, int64_t i0, int64_t i1, int tid) { /* ga y, gb s (either NULL), g; a x, b */
+    const rl__rows_arg *r = (const rl__rows_arg *)ctx;
+    const float *g = r->g, *a = r->x, *b = r->b;
+    float sg[RL__EW_BLK];
+    int64_t i, k;
+    RL__UNUSED(tid);
+    for (k = i0; k < i1; k += RL__EW_BLK) {
+        int64_t e = RL__MIN(k + RL__EW_BLK, i1);
+        rl__kern_get()->sigmoid(sg, a + k, e - k);
+        for (i = k; i < e; i++) {
+            float s = sg[i - k];
+            if (r->y) r->y[i] += g[i] * b[i] * s * (1.0f + a[i] * (1.0f - s));
+            if (r->s) r->s[i] += g[i] * a[i] * s;
+        }
     }
+}
+RL__BWD int rl__cpu_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n) {
+    rl__rows_arg r;
+    memset(&r, 0, sizeof r);
+    r.y = ga; r.s = gb; r.g = g; r.x = a; r.b = b;
+    rl_pool_for((rl_pool *)q, n, 16384, rl__swiglu_bwd_part, &r);
     return 0;
 }
 static int rl__cpu_sum(void *q, float *y, const float *x, int64_t n) {

@@ -197,6 +197,41 @@ static rl_tensor *b_chain(rl_ctx *c, rl_tensor **in, const void *u) {
     return rl_add(c, rl_matmul(c, m, in[1]), in[0]); /* reuses W1 as a K×N matrix: shapes chosen square */
 }
 
+/* The elementwise backward passes at a size that splits them into pool parts and sigmoid
+   blocks (RL__EW_BLK): the gradient of Σ G⊙f(x) equals the closed-form derivative in double. */
+static void elementwise_large(void) {
+    enum { N = 3 * 16384 + 777 };
+    static float x[N], b[N], G[N], gx[N], gb[N];
+    int64_t shape[1] = {N}, i;
+    int f;
+    for (i = 0; i < N; i++) {
+        x[i] = 8.0f * rl_rng_uniform(&rng) - 4.0f;
+        b[i] = 4.0f * rl_rng_uniform(&rng) - 2.0f;
+        G[i] = 2.0f * rl_rng_uniform(&rng) - 1.0f;
+    }
+    for (f = 0; f < 3; f++) { /* silu, softplus, swiglu(x, b) */
+        static const char *name[] = {"silu", "softplus", "swiglu"};
+        rl_tensor xt = rl_wrap(x, RL_F32, 1, shape, 1), bt = rl_wrap(b, RL_F32, 1, shape, 1), *y;
+        rl_ctx c;
+        int64_t bad = 0;
+        memset(gx, 0, sizeof gx);
+        memset(gb, 0, sizeof gb);
+        xt.grad = gx;
+        bt.grad = gb;
+        rl_ctx_init(&c, pool);
+        y = f == 0 ? rl_silu(&c, &xt) : f == 1 ? rl_softplus(&c, &xt) : rl_swiglu(&c, &xt, &bt);
+        RLT_CHECK(y && rl_backward(&c, rl_dot_const(&c, y, G)) == RL_OK, "%s: %s", name[f], rl_last_error());
+        for (i = 0; i < N; i++) {
+            double s = 1.0 / (1.0 + exp(-(double)x[i])), d = f == 1 ? s : s * (1.0 + x[i] * (1.0 - s));
+            double want = G[i] * d * (f == 2 ? b[i] : 1.0), want_b = G[i] * x[i] * s;
+            bad += fabs(gx[i] - want) > 1e-6 + 1e-5 * fabs(want);
+            bad += f == 2 && fabs(gb[i] - want_b) > 1e-6 + 1e-5 * fabs(want_b);
+        }
+        RLT_CHECK(bad == 0, "%s backward over %d values: %lld gradients off the closed form", name[f], (int)N, (long long)bad);
+        rl_ctx_free(&c);
+    }
+}
+
 static spec_t S1(int64_t r, int64_t cols, float lo, float hi) {
     spec_t s;
     memset(&s, 0, sizeof s);
@@ -233,6 +268,7 @@ int main(void) {
         gradcheck("softplus", &s, b_softplus, NULL, 1e-3);
         gradcheck("silu", &s, b_silu, NULL, 1e-3);
     }
+    elementwise_large();
     rlt_end();
 
     rlt_begin("grad row broadcasts (add_row mul_row), sum and rl_to");
