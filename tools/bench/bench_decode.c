@@ -51,6 +51,12 @@ int main(void) {
     for (ci = 0; ci < B; ci++) tok[ci] = 11 + ci;
     printf("# decode tokens/s at a given context length, %lld sequence(s) together, %d threads, isa %s; state memory per sequence\n",
            (long long)B, rl_pool_size(pool), rl_isa_name(rl_isa_active()));
+    { /* a decode step reads every weight but the embedding (one row of it): at short contexts the
+         step is bound by these bytes, so their ratio bounds student / teacher there */
+        int64_t emb = cfg.vocab_size * cfg.hidden_size, nt = rl_model_n_params(&teacher) - emb, ns = rl_model_n_params(&student) - emb;
+        printf("# weights read per token (all but the embedding): teacher %.2fM, student %.2fM (teacher / student %.3f)\n", nt / 1e6,
+               ns / 1e6, (double)nt / (double)ns);
+    }
     printf("| context | teacher tok/s | student tok/s | student / teacher | teacher KV cache | student state |\n|---|---|---|---|---|---|\n");
     for (ci = 0; ci < 5; ci++) {
         int64_t L = ctxs[ci], l, i, b, KV = cfg.n_kv_heads * cfg.head_dim;
