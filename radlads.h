@@ -3958,7 +3958,7 @@ static int rl__cpu_unary(void *q, int fn, float *y, const float *x, int64_t n) {
    values; where the derivative needs sigmoid(x) (softplus, silu, swiglu), the kernel table's
    sigmoid makes it RL__EW_BLK values at a time. */
 #define RL__EW_BLK 512
-RL__BWD void rl__unary_bwd_part(void *ctx, int64_t i0, int64_t i1, int tid) { /* gx y += g x·f'(x w (= y)) */
+RL__BWD void rl__unary_bwd_part(void *ctx, int64_t i0, int64_t i1, int tid) { /* y += g·f'(x), w: the forward's f(x) */
     const rl__rows_arg *a = (const rl__rows_arg *)ctx;
     const float *g = a->g, *x = a->x, *y = a->w;
     float *gx = a->y, sg[RL__EW_BLK];
@@ -3998,7 +3998,7 @@ static int rl__cpu_swiglu(void *q, float *y, const float *a, const float *b, int
     rl_pool_for((rl_pool *)q, n, 16384, rl__unary_part, &r);
     return 0;
 }
-RL__BWD void rl__swiglu_bwd_part(void *ctx, int64_t i0, int64_t i1, int tid) { /* ga y, gb s (either NULL), g; a x, b */
+RL__BWD void rl__swiglu_bwd_part(void *ctx, int64_t i0, int64_t i1, int tid) { /* y, s: the gradients of x, b (or NULL) */
     const rl__rows_arg *r = (const rl__rows_arg *)ctx;
     const float *g = r->g, *a = r->x, *b = r->b;
     float sg[RL__EW_BLK];
