@@ -3200,40 +3200,49 @@ static RL__TGT_BF16 void rl__bf16_pairs(const float *a, int64_t n, uint32_t *w) 
     for (; 2 * p + 1 < n; p++) w[p] = rl__bf16_pair(a[2 * p], a[2 * p + 1]);
     if (n % 2) w[p] = rl__bf16_pair(a[2 * p], 0.0f);
 }
-/* w[i] = pair(lo[i], hi[i]) for i < n, hi NULL: zeros (two K-rows, contiguous along M or N) */
-static RL__TGT_BF16 void rl__bf16_rows2(const float *lo, const float *hi, int64_t n, uint32_t *w) {
-    int64_t i;
-    for (i = 0; i < n; i += 16) {
-        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
-        __m512i l = rl__bf16_round16(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, lo + i)));
-        __m512i h = hi ? rl__bf16_round16(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, hi + i))) : _mm512_setzero_si512();
-        _mm512_mask_storeu_epi32(w + i, m, _mm512_or_si512(l, _mm512_slli_epi32(h, 16)));
+/* The two vector forms of a bf16 panel of `width` lines (M rows of A or N columns of B; lines n
+   and on are zero), d[kp·width + i] = pair of line i's K-elements 2kp, 2kp+1 (kc of them).
+   K contiguous in each line (line i at src + i·ld): each line's pairs, RL__BTW at a time, then
+   transposed as 32-bit words. */
+static RL__TGT_BF16 void rl__bf16_panel_k(const float *src, int64_t ld, int64_t n, int64_t width, int64_t kc, uint32_t *d) {
+    uint32_t t[RL__BNR * RL__BTW]; /* width <= RL__BNR */
+    int64_t kp, i, kpc = (kc + 1) / 2;
+    for (kp = 0; kp < kpc; kp += RL__BTW) {
+        int64_t pw = RL__MIN(RL__BTW, kpc - kp);
+        for (i = 0; i < width; i++)
+            if (i < n) rl__bf16_pairs(src + i * ld + 2 * kp, RL__MIN(2 * RL__BTW, kc - 2 * kp), t + i * pw);
+            else memset(t + i * pw, 0, sizeof(uint32_t) * (size_t)pw);
+        rl__k_transpose_avx512((const float *)(const void *)t, pw, width, pw, (float *)(void *)(d + kp * width), width);
+    }
+}
+/* The lines contiguous (K-row k at src + k·ld): two K-rows make a row of pairs. */
+static RL__TGT_BF16 void rl__bf16_panel_rows(const float *src, int64_t ld, int64_t n, int64_t width, int64_t kc, uint32_t *d) {
+    int64_t kp, i, kpc = (kc + 1) / 2;
+    for (kp = 0; kp < kpc; kp++) {
+        const float *lo = src + 2 * kp * ld, *hi = 2 * kp + 1 < kc ? lo + ld : NULL;
+        uint32_t *w = d + kp * width;
+        for (i = 0; i < width; i += 16) {
+            int64_t c = RL__MIN(16, RL__MAX(n - i, 0));
+            __mmask16 m = (__mmask16)((1u << c) - 1);
+            __m512i l = rl__bf16_round16(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, lo + i)));
+            __m512i h = hi ? rl__bf16_round16(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, hi + i))) : _mm512_setzero_si512();
+            _mm512_mask_storeu_epi32(w + i, (__mmask16)((1u << RL__MIN(16, width - i)) - 1), _mm512_or_si512(l, _mm512_slli_epi32(h, 16)));
+        }
     }
 }
 
-/* rows i0 .. i0+mc of A, elements k0 .. k0+kc, rounded: panels of RL__BMR rows, Ap[kp·BMR + r].
-   K contiguous (x·Wᵀ, dy·W): each row's pairs, then transposed; rows contiguous (dyᵀ·x):
-   two K-rows make a panel's row of pairs. */
+/* rows i0 .. i0+mc of A, elements k0 .. k0+kc, rounded: panels of RL__BMR rows, Ap[kp·BMR + r]:
+   K contiguous (x·Wᵀ, dy·W) or rows contiguous (dyᵀ·x) by the vector forms above. */
 static RL__TGT_BF16 void rl__bf16_pack_a(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Apv) {
-    uint32_t *Ap = (uint32_t *)Apv, t[RL__BMR * RL__BTW];
+    uint32_t *Ap = (uint32_t *)Apv;
     int64_t ip, kp, r, kpc = (kc + 1) / 2, s = g->a_cs;
     for (ip = 0; ip < mc; ip += RL__BMR) {
         int64_t mr = RL__MIN(RL__BMR, mc - ip);
         const float *a0 = g->A + (i0 + ip) * g->a_rs + k0 * s;
         if (s == 1) {
-            for (kp = 0; kp < kpc; kp += RL__BTW) { /* RL__BTW pairs at a time */
-                int64_t pw = RL__MIN(RL__BTW, kpc - kp);
-                for (r = 0; r < RL__BMR; r++)
-                    if (r < mr) rl__bf16_pairs(a0 + r * g->a_rs + 2 * kp, RL__MIN(2 * RL__BTW, kc - 2 * kp), t + r * pw);
-                    else memset(t + r * pw, 0, sizeof(uint32_t) * (size_t)pw);
-                rl__k_transpose_avx512((const float *)(const void *)t, pw, RL__BMR, pw, (float *)(void *)(Ap + ip * kpc + kp * RL__BMR), RL__BMR);
-            }
+            rl__bf16_panel_k(a0, g->a_rs, mr, RL__BMR, kc, Ap + ip * kpc);
         } else if (g->a_rs == 1) {
-            for (kp = 0; kp < kpc; kp++) {
-                uint32_t *d = Ap + ip * kpc + kp * RL__BMR;
-                rl__bf16_rows2(a0 + 2 * kp * s, 2 * kp + 1 < kc ? a0 + (2 * kp + 1) * s : NULL, mr, d);
-                for (r = mr; r < RL__BMR; r++) d[r] = 0;
-            }
+            rl__bf16_panel_rows(a0, s, mr, RL__BMR, kc, Ap + ip * kpc);
         } else {
             for (r = 0; r < RL__BMR; r++) {
                 const float *a = a0 + r * g->a_rs;
@@ -3252,10 +3261,10 @@ static uint32_t rl__bf16_b(const rl__gemm_args *g, int64_t k, int64_t j) {
 }
 /* columns j0 .. j0+nc of B, elements k0 .. k0+kc: panels of RL__BNR columns, Bp[kp·BNR + c]. A
    BF16 B with contiguous columns (the rows of W in x·Wᵀ) holds its pairs already: they are
-   transposed as 32-bit words; an F32 one is paired first; an F32 B with contiguous rows
-   (dy·W, dyᵀ·x) pairs two K-rows. */
+   transposed as 32-bit words; an F32 one and an F32 B with contiguous rows (dy·W, dyᵀ·x) go
+   by the vector forms above. */
 static RL__TGT_BF16 void rl__bf16_pack_b(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, void *Bpv) {
-    uint32_t *Bp = (uint32_t *)Bpv, t[RL__BNR * RL__BTW];
+    uint32_t *Bp = (uint32_t *)Bpv;
     int64_t jp, kp, c, kpc = (kc + 1) / 2;
     for (jp = 0; jp < nc; jp += RL__BNR) {
         int64_t nr = RL__MIN(RL__BNR, nc - jp), j = j0 + jp;
@@ -3263,20 +3272,10 @@ static RL__TGT_BF16 void rl__bf16_pack_b(const rl__gemm_args *g, int64_t k0, int
         if (nr == RL__BNR && g->b_rs == 1 && g->bt == RL_BF16 && g->b_cs % 2 == 0 && kc % 2 == 0) {
             rl__k_transpose_avx512((const float *)(const void *)((const uint16_t *)g->B + j * g->b_cs + k0), g->b_cs / 2, RL__BNR, kpc,
                                    (float *)(void *)d0, RL__BNR);
-        } else if (nr == RL__BNR && g->b_rs == 1 && g->bt == RL_F32) {
-            for (kp = 0; kp < kpc; kp += RL__BTW) {
-                int64_t pw = RL__MIN(RL__BTW, kpc - kp);
-                for (c = 0; c < RL__BNR; c++)
-                    rl__bf16_pairs((const float *)g->B + (j + c) * g->b_cs + k0 + 2 * kp, RL__MIN(2 * RL__BTW, kc - 2 * kp), t + c * pw);
-                rl__k_transpose_avx512((const float *)(const void *)t, pw, RL__BNR, pw, (float *)(void *)(d0 + kp * RL__BNR), RL__BNR);
-            }
+        } else if (g->b_rs == 1 && g->bt == RL_F32) {
+            rl__bf16_panel_k((const float *)g->B + j * g->b_cs + k0, g->b_cs, nr, RL__BNR, kc, d0);
         } else if (g->b_cs == 1 && g->bt == RL_F32) {
-            const float *b0 = (const float *)g->B + k0 * g->b_rs + j;
-            for (kp = 0; kp < kpc; kp++) {
-                uint32_t *d = d0 + kp * RL__BNR;
-                rl__bf16_rows2(b0 + 2 * kp * g->b_rs, 2 * kp + 1 < kc ? b0 + (2 * kp + 1) * g->b_rs : NULL, nr, d);
-                for (c = nr; c < RL__BNR; c++) d[c] = 0;
-            }
+            rl__bf16_panel_rows((const float *)g->B + k0 * g->b_rs + j, g->b_rs, nr, RL__BNR, kc, d0);
         } else {
             for (c = 0; c < RL__BNR; c++)
                 for (kp = 0; kp < kpc; kp++)
