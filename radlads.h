@@ -405,7 +405,8 @@ typedef struct rl_tokenizer rl_tokenizer; /* a tokenizer (section 13) */
    kv head h/(H/KVH):  w = exp(logw), k' = k ⊙ (1 − w), S = diag(w)·S + k'ᵀv,
    o = N^-½ · r·S   (current token included, no bonus).
    r, logw: [B*T, H*N]; k, v: [B*T, KVH*N]; state: [B, H, N, N] holding S[j][i] (key j,
-   value i), NULL = zeros. Returns o [B*T, H*N]; *state_out gets the final state. */
+   value i), NULL = zeros. Returns o [B*T, H*N]; *state_out gets the final state: a new tensor,
+   or `state` where *state_out == state on entry (in place: no gradient, CPU scan; both scans). */
 RLDEF rl_tensor *rl_wkv6(rl_ctx *c, rl_tensor *r, rl_tensor *k, rl_tensor *v, rl_tensor *logw, int64_t T, int H, int KVH,
                    rl_tensor *state, rl_tensor **state_out);
 /* RWKV-7 generalized delta rule (paper eq. 30), every input [B*T, H*N] (heads expanded):
@@ -553,7 +554,7 @@ RLDEF int rl_lora_rank(int64_t C, double e, double m);
 /* Inputs and outputs of one mixer call besides x. NULL inputs mean zeros. */
 typedef struct rl_mixer_io {
     rl_tensor *state_in, *shift_in;    /* [B,H,N,N] scan state; [B,C] RWKV6 shift state */
-    rl_tensor *state_out, *shift_out;  /* set by the call */
+    rl_tensor *state_out, *shift_out;  /* set by the call (state_out = state_in before: in place, see rl_wkv6) */
     rl_tensor *v_first;                /* RWKV7: input for layer > 0, output of layer 0 */
     float *kcache, *vcache;            /* attention while decoding: [B, cache_cap, KVH*N] */
     int64_t cache_cap;
@@ -3398,7 +3399,7 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
         return RL_OK;
     }
     if (M <= 4 && b_cs == 1 && b_type == RL_F32 && N * K <= 1 << 20) { /* x·A with rows of A contiguous and small (the
-        LoRAs while decoding): rows of A scaled and added, no packing, no threads */
+        LoRAs while decoding): rows of A scaled and added, no packing, no threads (halves of the columns on two: slower) */
         int64_t i, kk;
         for (i = 0; i < M; i++) {
             float *c = C + i * ldc;
@@ -5207,38 +5208,37 @@ typedef struct {
 } rl__scan_job;
 
 static void rl__scan_load_state(rl__node *n, int slot, int64_t bh, int64_t N, float *S) {
+    if (n->in[slot] == n->out2) return; /* updated in place (rl__scan) */
     if (n->in[slot]) memcpy(S, rl_f32(n->in[slot]) + bh * N * N, sizeof(float) * (size_t)(N * N));
     else memset(S, 0, sizeof(float) * (size_t)(N * N));
 }
 
-/* RWKV6 step: S[j][i] = w[j]·S[j][i] + k[j](1−w[j])·v[i]; o[i] = scale·Σ_j r[j]·S[j][i] */
+/* Recurrent steps, rows through the active kernels. RWKV6: S[j][i] = w[j]·S[j][i] +
+   k[j](1−w[j])·v[i]; o[i] = scale·Σ_j r[j]·S[j][i] (o may be NULL). */
 static void rl__wkv6_step(float *S, const float *r, const float *k, const float *v, const float *logw, float *o,
                           int64_t N, float scale) {
-    int64_t i, j;
+    const rl__kern *K = rl__kern_get();
+    int64_t j;
     if (o) memset(o, 0, sizeof(float) * (size_t)N);
     for (j = 0; j < N; j++) {
-        float w = expf(logw[j]), kj = k[j] * (1.0f - w);
-        float *Sj = S + j * N;
-        for (i = 0; i < N; i++) Sj[i] = w * Sj[i] + kj * v[i];
-        if (o) {
-            float rj = r[j] * scale;
-            for (i = 0; i < N; i++) o[i] += rj * Sj[i];
-        }
+        float w = expf(logw[j]);
+        K->scale(S + j * N, S + j * N, w, N);
+        K->axpy(S + j * N, k[j] * (1.0f - w), v, N);
+        if (o) K->axpy(o, r[j] * scale, S + j * N, N);
     }
 }
 
-/* RWKV7 step: sa = S·a; S = S·diag(w) + sa·bᵀ + v·kᵀ; y = S·r (y may be NULL). */
+/* RWKV7: sa = S·a; S = S·diag(w) + sa·bᵀ + v·kᵀ; y = S·r (y may be NULL). */
 static void rl__wkv7_step(float *S, const float *r, const float *w, const float *k, const float *v, const float *a,
                           const float *b, float *y, int64_t N) {
-    int64_t i, j;
+    const rl__kern *K = rl__kern_get();
+    int64_t i;
     for (i = 0; i < N; i++) {
-        float *Si = S + i * N, sa = 0, yi = 0;
-        for (j = 0; j < N; j++) sa += Si[j] * a[j];
-        for (j = 0; j < N; j++) Si[j] = Si[j] * w[j] + sa * b[j] + v[i] * k[j];
-        if (y) {
-            for (j = 0; j < N; j++) yi += Si[j] * r[j];
-            y[i] = yi;
-        }
+        float *Si = S + i * N, sa = K->dot(Si, a, N);
+        K->mul(Si, Si, w, N);
+        K->axpy(Si, sa, b, N);
+        K->axpy(Si, v[i], k, N);
+        if (y) y[i] = K->dot(Si, r, N);
     }
 }
 
@@ -5900,8 +5900,15 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
     if (state && state->n != B * H * N * N)
         return rl__op_fail(c, RL_ERR_ARG, "wkv%d: state has %lld values, expected [%lld, %lld, %lld, %lld]", kind,
                            (long long)state->n, (long long)B, (long long)H, (long long)N, (long long)N);
-    if (!(y = rl__like(c, r)) || !(S = rl__state_like(c, d, B, H, N)) || !(n = rl__node_newv(c, rl__scan_bwd, y, n_in, in)))
-        return NULL;
+    gpu = d != NULL; /* a GPU keeps states every RL__SCAN_CK tokens */
+#ifdef RADLADS_CUDA
+    gpu |= c->use_cuda && rl_cuda_available();
+#endif
+    if (!(y = rl__like(c, r)) || !(n = rl__node_newv(c, rl__scan_bwd, y, n_in, in))) return NULL;
+    /* *state_out == state on entry asks for the final state over `state` (decoding: no
+       copies); done where no gradient is wanted and the CPU tasks run, else a new tensor */
+    if (state && state_out && *state_out == state && !y->requires_grad && !gpu) S = state;
+    else if (!(S = rl__state_like(c, d, B, H, N))) return NULL;
     n->out2 = S;
     n->i[0] = kind;
     S->requires_grad = y->requires_grad;
@@ -5913,10 +5920,6 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
     /* the form: scan_chunk < 0 token by token, > 0 chunks of that length, 0 the default */
     j->L = c->scan_chunk > 0 ? c->scan_chunk : c->scan_chunk < 0 ? RL__SCAN_CK : RL__SCAN_L;
     j->chunked = c->scan_chunk > 0 || (c->scan_chunk == 0 && rl__scan_default_chunked(y->requires_grad, T, N));
-    gpu = d != NULL; /* a GPU keeps states every RL__SCAN_CK tokens */
-#ifdef RADLADS_CUDA
-    gpu |= c->use_cuda && rl_cuda_available();
-#endif
     if (gpu) {
         j->L = RL__SCAN_CK;
         j->chunked = 0;
@@ -6967,10 +6970,11 @@ static rl_tensor *rl__forward(rl_ctx *c, rl_model *m, const int32_t *ids, const 
             st2[1] = rl_wrap(s->shift[l], RL_F32, 2, ss, 0);
             io.shift_in = &st2[1];
             st2[0].dev = st2[1].dev = s->dev;
+            io.state_out = io.state_in; /* the scan updates it in place where it can */
         }
         a = rl_mixer_forward(c, &b->mix, h, o->T, o->pos0, &io);
         if (b->mix.cfg.kind == RL_MIXER_RWKV7 && b->mix.cfg.layer == 0) v_first = io.v_first;
-        if (s && io.state_out) rl__copy(c, s->S[l], s->dev, io.state_out->data, io.state_out->dev, sizeof(float) * (size_t)(B * H * N * N));
+        if (s && io.state_out && io.state_out->data != s->S[l]) rl__copy(c, s->S[l], s->dev, io.state_out->data, io.state_out->dev, sizeof(float) * (size_t)(B * H * N * N));
         if (s && io.shift_out) rl__copy(c, s->shift[l], s->dev, io.shift_out->data, io.shift_out->dev, sizeof(float) * (size_t)(B * C));
         if (o->attn_in) o->attn_in[l] = h;
         if (o->attn_out) o->attn_out[l] = a;

@@ -470,7 +470,6 @@ static int generate(rl_pool *pool, rl_model *m, rl_tokenizer *tok, const char *p
         ids[0] = m->cfg.n_eos ? m->cfg.eos_ids[0] : 0;
         n_ids = 1;
     }
-    c.scan_chunk = 32;
     rl_rng_seed(&rng, seed);
     if (rl_state_init(&s, m, n_ids + n + 1) != RL_OK) {
         rc = die("state");
