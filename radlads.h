@@ -9027,9 +9027,10 @@ RLDEF rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t
     o.B = s->batch;
     o.T = n;
     o.pos0 = s->pos;
+    o.no_head = 1; /* the head on the last row of each sequence only */
     rl_ctx_reset(c);
     rl_no_grad_push(c);
-    y = rl_seq_last(c, rl__forward(c, m, ids, &o, s), n); /* the last row of each sequence */
+    y = rl_linear(c, rl_seq_last(c, rl__forward(c, m, ids, &o, s), n), &m->head, NULL);
     rl_no_grad_pop(c);
     if (!y || !rl__copy(c, logits, NULL, rl_f32(y), y->dev, sizeof(float) * (size_t)(s->batch * V))) return c->err ? c->err : RL_ERR_STATE;
     s->pos += n;
