@@ -17,12 +17,14 @@
 # N tokens: `radlads generate -n N --temperature 0` after a 6-token prompt (its "generated"
 # rate), `llama-bench -p 0 -n N -r 1` (its tg rate, from an empty context). The best round of
 # each is printed, and radlads / llama.cpp.
+# BEFORE=OTHER_BINARY adds a third program to each round (another radlads build, e.g. the
+# previous commit's) and the columns "before" and after / before.
 # (ROUNDS=3, N=64, THREADS="1 2"; RADLADS=build/radlads)
 set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$here"
 : "${LLAMA_CPP_BIN:?set LLAMA_CPP_BIN to a folder with llama.cpp's llama-bench and llama-quantize}"
-ROUNDS=${ROUNDS:-3}; N=${N:-64}; THREADS=${THREADS:-1 2}; RADLADS=${RADLADS:-build/radlads}
+ROUNDS=${ROUNDS:-3}; N=${N:-64}; THREADS=${THREADS:-1 2}; RADLADS=${RADLADS:-build/radlads}; BEFORE=${BEFORE:-}
 DATA=${RADLADS_DATA:-../shared/data}
 work=${WORK:-${RADLADS_CACHE:-$HOME/.cache/radlads}/decode_llamacpp}
 for b in llama-bench llama-quantize; do
@@ -55,8 +57,8 @@ if [ $# -eq 0 ]; then
         "$work"/student-f32.gguf "$work"/student-f16.gguf "$work"/student-q8_0.gguf "$work"/student-q4_1.gguf
 fi
 
-ours() { # generated tokens/s of one `radlads generate`
-    "$RADLADS" generate --model "$1" --prompt "The meaning of life is" -n "$N" --temperature 0 --threads "$2" 2>&1 >/dev/null |
+ours() { # generated tokens/s of one `radlads generate` (RADLADS, or the binary given as $3)
+    "${3:-$RADLADS}" generate --model "$1" --prompt "The meaning of life is" -n "$N" --temperature 0 --threads "$2" 2>&1 >/dev/null |
         sed -n 's/.*generated [0-9]* tokens: \([0-9.]*\) tok\/s.*/\1/p'
 }
 theirs() { # tg tokens/s of one llama-bench repetition (its CSV's avg_ts column)
@@ -66,16 +68,27 @@ theirs() { # tg tokens/s of one llama-bench repetition (its CSV's avg_ts column)
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (b + 0 > a + 0) ? b : a }'; }
 isa=avx2; grep -q avx512f /proc/cpuinfo && isa=avx512
 echo "# $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $isa, $(nproc) cores; $N decoded tokens, best of $ROUNDS rounds"
-echo "| file | threads | radlads tok/s | llama.cpp tok/s | radlads / llama.cpp |"
-echo "|---|---|---|---|---|"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+if [ -n "$BEFORE" ]; then
+    echo "| file | threads | before tok/s | radlads tok/s | llama.cpp tok/s | radlads / before | radlads / llama.cpp |"
+    echo "|---|---|---|---|---|---|---|"
+else
+    echo "| file | threads | radlads tok/s | llama.cpp tok/s | radlads / llama.cpp |"
+    echo "|---|---|---|---|---|"
+fi
 for f in "$@"; do
     for t in $THREADS; do
-        bo=0; bl=0; r=0
+        bb=0; bo=0; bl=0; r=0
         while [ "$r" -lt "$ROUNDS" ]; do
+            [ -z "$BEFORE" ] || bb=$(best "$bb" "$(ours "$f" "$t" "$BEFORE")")
             bo=$(best "$bo" "$(ours "$f" "$t")")
             bl=$(best "$bl" "$(theirs "$f" "$t")")
             r=$((r + 1))
         done
-        echo "| $(basename "$f") | $t | $bo | $bl | $(awk -v a="$bo" -v b="$bl" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }') |"
+        if [ -n "$BEFORE" ]; then
+            echo "| $(basename "$f") | $t | $bb | $bo | $bl | $(ratio "$bo" "$bb") | $(ratio "$bo" "$bl") |"
+        else
+            echo "| $(basename "$f") | $t | $bo | $bl | $(ratio "$bo" "$bl") |"
+        fi
     done
 done
