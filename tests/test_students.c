@@ -318,6 +318,62 @@ static void test_forms(void) {
     rlt_end();
 }
 
+/* *state_out == state on entry: the scan writes the final state over `state` (decoding) and
+   returns it, with the values of the out-of-place call; with a gradient wanted it must not
+   (the input state is still needed), and gives a new tensor with the same values */
+static void test_state_in_place(void) {
+    static const int64_t Ts[] = {1, 3, 17};
+    rl_rng g;
+    int kind, ti, grad, form;
+    rl_rng_seed(&g, 5);
+    rlt_begin("students scans update a decoding state in place (*state_out == state), not when a gradient is wanted");
+    for (kind = 6; kind <= 7; kind++)
+        for (ti = 0; ti < 3; ti++)
+            for (grad = 0; grad <= 1; grad++)
+                for (form = -1; form <= 16; form += 17) { /* token by token; chunks of 16 */
+                    int H = 2, KVH = kind == 6 ? 1 : 2, N = 16, q;
+                    int64_t T = Ts[ti], B = 2, R = B * T, SN = B * H * N * N;
+                    float *in[7], *y0, *s0, *st0 = (float *)malloc(sizeof(float) * (size_t)SN), *st1 = (float *)malloc(sizeof(float) * (size_t)SN);
+                    rl_ctx c;
+                    rl_tensor t[7], st, *S, *y;
+                    make_inputs(&g, kind, R, H, KVH, N, in);
+                    fill(&g, st0, SN, -0.5f, 0.5f);
+                    memcpy(st1, st0, sizeof(float) * (size_t)SN);
+                    run_scan(kind, B, T, H, KVH, N, form, in, st0, &y0, &s0); /* out of place */
+                    rl_ctx_init(&c, pool);
+                    c.scan_chunk = form;
+                    for (q = 0; q < 7; q++) {
+                        int64_t sh[2];
+                        sh[0] = R;
+                        sh[1] = (kind == 6 && (q == 1 || q == 2)) ? (int64_t)KVH * N : (int64_t)H * N;
+                        t[q] = rl_wrap(in[q], RL_F32, 2, sh, grad && q == 0);
+                        if (grad && q == 0) t[q].grad = (float *)calloc((size_t)(R * sh[1]), sizeof(float));
+                    }
+                    {
+                        int64_t sh[4];
+                        sh[0] = B; sh[1] = H; sh[2] = N; sh[3] = N;
+                        st = rl_wrap(st1, RL_F32, 4, sh, 0);
+                    }
+                    S = &st;
+                    if (kind == 6) y = rl_wkv6(&c, &t[0], &t[1], &t[2], &t[3], T, H, KVH, &st, &S);
+                    else y = rl_wkv7(&c, &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], T, H, &st, &S);
+                    RLT_CHECK(y && S, "wkv%d T=%lld: %s", kind, (long long)T, rl_last_error());
+                    if (y && S) {
+                        RLT_CHECK(grad ? S != &st : S == &st, "wkv%d T=%lld grad %d: state %s", kind, (long long)T, grad,
+                                  S == &st ? "updated in place with a gradient wanted" : "not updated in place");
+                        RLT_CHECK(rel_err(y->data, y0, R * H * N) == 0 && rel_err(S->data, s0, SN) == 0, "wkv%d T=%lld grad %d: in place differs",
+                                  kind, (long long)T, grad);
+                        RLT_CHECK(grad ? rel_err(st1, st0, SN) == 0 : 1, "wkv%d T=%lld: the input state changed with a gradient wanted", kind,
+                                  (long long)T);
+                    }
+                    rl_ctx_free(&c);
+                    free(t[0].grad);
+                    for (q = 0; q < 7; q++) free(in[q]);
+                    free(y0); free(s0); free(st0); free(st1);
+                }
+    rlt_end();
+}
+
 /* the chunked forms' forward and backward against the recurrent ones: y, final state and the
    gradient of every input incl. the initial state, loss = Σ y⊙dy + Σ S_out⊙dS (random dy, dS).
    scan_chunk -1 = recurrent, 0 = default, L > 0 = chunks of L. */
@@ -719,6 +775,7 @@ int main(void) {
     test_mixer_fd("rwkv7b");
     test_mixer_fd("rwkv7a_l0");
     test_forms();
+    test_state_in_place();
     test_forms_grad();
     test_transfer("tests/fixtures/tiny-qwen2");
     test_transfer("tests/fixtures/tiny-qwen2-bf16");
