@@ -53,7 +53,8 @@ static void catch_signals(void) {
 
 static void log_cb(void *user, int level, const char *msg) {
     (void)user;
-    if (level == RL_LOG_INFO || level == RL_LOG_DEBUG) return;
+    /* RADLADS_PROFILE=1's table (logged at RL_LOG_INFO when a context ends) is asked for: shown */
+    if ((level == RL_LOG_INFO && strncmp(msg, "profile:", 8)) || level == RL_LOG_DEBUG) return;
     fprintf(stderr, "%s%s\n", level == RL_LOG_ERROR ? "error: " : level == RL_LOG_WARN ? "warning: " : "", msg);
 }
 
