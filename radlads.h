@@ -12510,6 +12510,10 @@ RLDEF int rl_ggml_can_dequantize(int type) {
     }
 }
 
+#ifdef RL__X86
+__attribute__((target("avx512f,avx2,fma,f16c"))) static void rl__deq_avx512(int type, const unsigned char *b, float *y, int64_t nb);
+#endif
+
 RLDEF rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_t n) {
     const unsigned char *s = (const unsigned char *)src;
     const rl__ggml_info *ti = rl__ggml_find(type);
@@ -12547,6 +12551,12 @@ RLDEF rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_
         return rl__fail(RL_ERR_UNSUPPORTED, "dequantize: ggml type %s is not supported (supported: F32 F16 BF16 F64 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K Q6_K)", ti->name);
     }
     nb = n / ti->block;
+#ifdef RL__X86
+    if ((type == RL_GGML_Q4_0 || type == RL_GGML_Q4_1 || type == RL_GGML_Q8_0) && rl__kern_get() == &rl__k_table_avx512) {
+        rl__deq_avx512(type, s, dst, nb); /* the same values, 16 at a time */
+        return RL_OK;
+    }
+#endif
     for (i = 0; i < nb; i++) blk(s + i * ti->size, dst + i * ti->block);
     return RL_OK;
 }
@@ -14261,6 +14271,31 @@ static RL__QTGT5 RL__QINL float rl__dq_q4_avx512(const float *x, const unsigned 
 }
 static RL__QTGT5 float rl__dq_q4_0_avx512(const float *x, const void *row, int64_t k) { return rl__dq_q4_avx512(x, (const unsigned char *)row, k, 18, 2, 8, 0); }
 static RL__QTGT5 float rl__dq_q4_1_avx512(const float *x, const void *row, int64_t k) { return rl__dq_q4_avx512(x, (const unsigned char *)row, k, 20, 4, 0, 1); }
+/* nb blocks of Q4_0, Q4_1 or Q8_0 to F32 (rl_ggml_dequantize: prefill's panels), 16 values a
+   vector: the reference dequantizers' operations (rl__deq_q4_0 ...), whose products q·d are
+   exact in fp32 (4 or 8 bits times an f16's 11), so the values equal theirs bit for bit */
+static RL__QTGT5 void rl__deq_avx512(int type, const unsigned char *b, float *y, int64_t nb) {
+    const int q1 = type == RL_GGML_Q4_1, size = type == RL_GGML_Q8_0 ? 34 : q1 ? 20 : 18;
+    const __m512i m4 = _mm512_set1_epi32(15), bias = _mm512_set1_epi32(q1 ? 0 : 8);
+    int64_t i;
+    for (i = 0; i < nb; i++, b += size, y += 32) {
+        __m512 d = rl__q_h5(b), lo, hi;
+        if (type == RL_GGML_Q8_0) {
+            lo = _mm512_mul_ps(rl__q_i8(b + 2), d);
+            hi = _mm512_mul_ps(rl__q_i8(b + 18), d);
+        } else {
+            __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + (q1 ? 4 : 2))));
+            lo = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512(v, m4), bias)), d);
+            hi = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(v, 4), bias)), d);
+            if (q1) {
+                lo = _mm512_add_ps(lo, rl__q_h5(b + 2));
+                hi = _mm512_add_ps(hi, rl__q_h5(b + 2));
+            }
+        }
+        _mm512_storeu_ps(y, lo);
+        _mm512_storeu_ps(y + 16, hi);
+    }
+}
 #undef RL__QTGT5
 #undef RL__QTGT
 #undef RL__QINL
@@ -14274,11 +14309,22 @@ static RL__QTGT5 float rl__dq_q4_1_avx512(const float *x, const void *row, int64
    (Q4_K, Q5_K) to 32 (Q8_0, Q4_0), since the panels' dequantization dominates below that.
    - few rows of A (decoding): each task takes rows n of W and, for every row i of A, the
      kernel table's fused dot product for the type (dot_q), on the row as stored;
-   - many rows (prefill): each task dequantizes a panel of 64 to 256 rows of W (the
-     reference dequantizer) into F32 and runs the packed GEMM of A with it;
+   - many rows (prefill): each task dequantizes a panel of 64 to 256 rows of W
+     (rl_ggml_dequantize) into F32 and runs the packed GEMM of A with it;
    - a type without dot_q, few rows: each row of W dequantized once, then the F32 dot
-     product with every row of A. */
+     product with every row of A.
+   With the AVX-512 kernels Q4_0, Q4_1 and Q8_0 panels are dequantized 16 values at a time,
+   and the panels win from 9 rows (Q4_0, Q4_1) or 11 (Q8_0), measured the same way. */
 #define RL__GGML_FUSED_M 16
+static int64_t rl__ggml_fused_m(int type, const rl__kern *k) {
+#ifdef RL__X86
+    if (k == &rl__k_table_avx512 && (type == RL_GGML_Q4_0 || type == RL_GGML_Q4_1 || type == RL_GGML_Q8_0))
+        return type == RL_GGML_Q8_0 ? 10 : 8;
+#endif
+    RL__UNUSED(type);
+    RL__UNUSED(k);
+    return RL__GGML_FUSED_M;
+}
 static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes) { /* bytes of a row of k values */
     int64_t bs, ts;
     if (!rl_ggml_can_dequantize(type) || !rl_ggml_type_size(type, &bs, &ts) || bs < 1 || k % bs) return 0;
@@ -14327,7 +14373,7 @@ static void rl__gemm_ggml_panel_task(void *ctx, int64_t b, int64_t e, int tid) {
 }
 static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k) {
     rl__gemm_ggml_job j;
-    int type = (int)g->bt - RL_DTYPE_GGML0, panel = g->M > RL__GGML_FUSED_M && k->gemm;
+    int type = (int)g->bt - RL_DTYPE_GGML0, panel = g->M > rl__ggml_fused_m(type, k) && k->gemm;
     size_t per;
     /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous): the forward of rl_linear */
     if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes(type, g->K, &j.row_bytes) || g->b_cs != g->K) {

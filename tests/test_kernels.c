@@ -365,6 +365,40 @@ static unsigned char *rand_blocks(int t, long nb, int wild) {
     return q;
 }
 
+/* rl_ggml_dequantize with the AVX-512 kernels active (Q4_0, Q4_1, Q8_0 16 values at a time)
+   equals it with the scalar ones (the reference block dequantizers) bit for bit: random
+   quants, f16 scales and minimums of every kind (zeros, subnormals, large), then infinities
+   and NaNs in some blocks' fields */
+static void test_dequant_avx512(void) {
+    static const uint16_t odd[4] = {0x7C00u, 0xFC00u, 0x7E00u, 0x7C01u}; /* +inf, -inf, qNaN, sNaN */
+    int t;
+    if (!rl__isa_supported(RL_ISA_AVX512)) {
+        rlt_skip("kernels[avx512] dequantize", "not supported by this CPU or build");
+        return;
+    }
+    rlt_begin("kernels[avx512] dequantize Q4_0/Q4_1/Q8_0 = the scalar reference bit for bit (incl. inf/NaN scales)");
+    for (t = 0; t < NQTYPES; t++) {
+        int type = qtypes[t].type;
+        long nb = 301, i, k = nb * qtypes[t].bs;
+        unsigned char *q;
+        float *ref, *fast;
+        if (type != RL_GGML_Q4_0 && type != RL_GGML_Q4_1 && type != RL_GGML_Q8_0) continue;
+        q = rand_blocks(t, nb, 1);
+        for (i = 0; i < 8; i++) /* blocks 0..7: odd values in the scale (and, for Q4_1, the minimum) */
+            if (qtypes[t].scale[i / 4] >= 0) memcpy(q + i * qtypes[t].ts + qtypes[t].scale[i / 4], &odd[i % 4], 2);
+        ref = (float *)malloc(sizeof(float) * (size_t)k);
+        fast = (float *)malloc(sizeof(float) * (size_t)k);
+        RLT_CHECK(rl_isa_set(RL_ISA_SCALAR) == RL_OK && rl_ggml_dequantize(type, q, ref, k) == RL_OK, "%s scalar", rl_ggml_type_name(type));
+        RLT_CHECK(rl_isa_set(RL_ISA_AVX512) == RL_OK && rl_ggml_dequantize(type, q, fast, k) == RL_OK, "%s avx512", rl_ggml_type_name(type));
+        for (i = 0; i < k && !memcmp(ref + i, fast + i, 4); i++) {}
+        RLT_CHECK(i == k, "%s: value %ld (block %ld) differs: %a vs reference %a", rl_ggml_type_name(type), i, i / qtypes[t].bs,
+                  i < k ? (double)fast[i] : 0.0, i < k ? (double)ref[i] : 0.0);
+        free(q); free(ref); free(fast);
+    }
+    rl_isa_set(rl_isa_best());
+    rlt_end();
+}
+
 /* Each type's fast dot product against its naive twin (the reference dequantizer, then a
    sum in double), on 1, 2, 7 and many blocks. Tolerance 1e-5 · Σ|x·w| (w: the dequantized
    row): the fast kernels sum in float in another order, a block's scale applied to its
@@ -600,6 +634,7 @@ int main(void) {
         test_attention((rl_isa)i, NULL);
         test_attention((rl_isa)i, pool);
     }
+    test_dequant_avx512();
     rl_isa_set(rl_isa_best());
     test_bf16_dot(NULL);
     test_bf16_dot(pool);
