@@ -365,7 +365,7 @@ static unsigned char *rand_blocks(int t, long nb, int wild) {
     return q;
 }
 
-/* rl_ggml_dequantize with the AVX-512 kernels active (Q4_0, Q4_1, Q8_0 16 values at a time)
+/* rl_ggml_dequantize with the AVX-512 kernels active (Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K 16 values at a time)
    equals it with the scalar ones (the reference block dequantizers) bit for bit: random
    quants, f16 scales and minimums of every kind (zeros, subnormals, large), then infinities
    and NaNs in some blocks' fields */
@@ -376,13 +376,13 @@ static void test_dequant_avx512(void) {
         rlt_skip("kernels[avx512] dequantize", "not supported by this CPU or build");
         return;
     }
-    rlt_begin("kernels[avx512] dequantize Q4_0/Q4_1/Q8_0 = the scalar reference bit for bit (incl. inf/NaN scales)");
+    rlt_begin("kernels[avx512] dequantize Q4_0/Q4_1/Q8_0/Q4_K/Q5_K/Q6_K = the scalar reference bit for bit (incl. inf/NaN scales)");
     for (t = 0; t < NQTYPES; t++) {
         int type = qtypes[t].type;
-        long nb = 301, i, k = nb * qtypes[t].bs;
+        long nb = qtypes[t].bs == 32 ? 301 : 41, i, k = nb * qtypes[t].bs;
         unsigned char *q;
         float *ref, *fast;
-        if (type != RL_GGML_Q4_0 && type != RL_GGML_Q4_1 && type != RL_GGML_Q8_0) continue;
+        if (type == RL_GGML_Q5_0 || type == RL_GGML_Q5_1) continue; /* no AVX-512 dequantizer */
         q = rand_blocks(t, nb, 1);
         for (i = 0; i < 8; i++) /* blocks 0..7: odd values in the scale (and, for Q4_1, the minimum) */
             if (qtypes[t].scale[i / 4] >= 0) memcpy(q + i * qtypes[t].ts + qtypes[t].scale[i / 4], &odd[i % 4], 2);
