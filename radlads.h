@@ -12513,6 +12513,7 @@ RLDEF int rl_ggml_can_dequantize(int type) {
 #ifdef RL__X86
 __attribute__((target("avx512f,avx2,fma,f16c"))) static void rl__deq_avx512(int type, const unsigned char *b, float *y, int64_t nb);
 __attribute__((target("avx512f,avx2,fma,f16c"))) static void rl__deq_k_avx512(int type, const unsigned char *b, float *y, int64_t nb);
+__attribute__((target("avx2,fma,f16c"))) static void rl__deq_avx2(int type, const unsigned char *b, float *y, int64_t nb);
 #endif
 
 RLDEF rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_t n) {
@@ -12553,15 +12554,12 @@ RLDEF rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_
     }
     nb = n / ti->block;
 #ifdef RL__X86
-    if (rl__kern_get() == &rl__k_table_avx512) { /* the same values, 16 at a time */
-        if (type == RL_GGML_Q4_0 || type == RL_GGML_Q4_1 || type == RL_GGML_Q8_0) {
-            rl__deq_avx512(type, s, dst, nb);
-            return RL_OK;
-        }
-        if (type == RL_GGML_Q4_K || type == RL_GGML_Q5_K || type == RL_GGML_Q6_K) {
-            rl__deq_k_avx512(type, s, dst, nb);
-            return RL_OK;
-        }
+    if (type != RL_GGML_Q5_0 && type != RL_GGML_Q5_1) { /* the same values, 16 or 8 at a time */
+        const rl__kern *K = rl__kern_get();
+        if (K == &rl__k_table_avx512 && ti->block == 32) rl__deq_avx512(type, s, dst, nb);
+        else if (K == &rl__k_table_avx512) rl__deq_k_avx512(type, s, dst, nb);
+        else if (K == &rl__k_table_avx2) rl__deq_avx2(type, s, dst, nb);
+        if (K == &rl__k_table_avx512 || K == &rl__k_table_avx2) return RL_OK;
     }
 #endif
     for (i = 0; i < nb; i++) blk(s + i * ti->size, dst + i * ti->block);
@@ -14247,6 +14245,66 @@ static RL__QTGT float rl__dq_q6_k_avx2(const float *x, const void *row, int64_t 
     }
     return rl__q_hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
 }
+/* Blocks of Q4_0, Q4_1, Q8_0, Q4_K, Q5_K or Q6_K to F32, 8 values a vector: the reference
+   dequantizers' operations (rl__deq_q4_0 ... rl__deq_q6_k), bit for bit (rl__deq_avx512) */
+static RL__QTGT void rl__deq_avx2(int type, const unsigned char *b, float *y, int64_t nb) {
+    const __m256i m4 = _mm256_set1_epi32(15), m3 = _mm256_set1_epi32(3), one = _mm256_set1_epi32(1);
+    int64_t i;
+    int p, hf, k;
+    for (i = 0; i < nb; i++) {
+        if (type == RL_GGML_Q8_0) {
+            for (hf = 0; hf < 4; hf++)
+                _mm256_storeu_ps(y + 8 * hf, _mm256_mul_ps(RL__QF(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 2 + 8 * hf)))),
+                                                           rl__q_h(b)));
+            b += 34, y += 32;
+        } else if (type == RL_GGML_Q4_0 || type == RL_GGML_Q4_1) {
+            const int q1 = type == RL_GGML_Q4_1;
+            const __m256i bias = _mm256_set1_epi32(q1 ? 0 : 8);
+            for (hf = 0; hf < 2; hf++) {
+                __m256i v = rl__q_u8(b + (q1 ? 4 : 2) + 8 * hf);
+                __m256 lo = _mm256_mul_ps(RL__QF(_mm256_sub_epi32(_mm256_and_si256(v, m4), bias)), rl__q_h(b));
+                __m256 hi = _mm256_mul_ps(RL__QF(_mm256_sub_epi32(_mm256_srli_epi32(v, 4), bias)), rl__q_h(b));
+                _mm256_storeu_ps(y + 8 * hf, q1 ? _mm256_add_ps(lo, rl__q_h(b + 2)) : lo);
+                _mm256_storeu_ps(y + 16 + 8 * hf, q1 ? _mm256_add_ps(hi, rl__q_h(b + 2)) : hi);
+            }
+            b += q1 ? 20 : 18, y += 32;
+        } else if (type == RL_GGML_Q6_K) {
+            for (p = 0; p < 2; p++)
+                for (k = 0; k < 4; k++)
+                    for (hf = 0; hf < 4; hf++) {
+                        __m256i lo = rl__q_u8(b + 64 * p + 8 * hf + ((k & 1) ? 32 : 0)), hb = rl__q_u8(b + 128 + 32 * p + 8 * hf);
+                        __m256i q = _mm256_or_si256(k < 2 ? _mm256_and_si256(lo, m4) : _mm256_srli_epi32(lo, 4),
+                                                    _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(hb, 2 * k), m3), 4));
+                        __m256 ds = _mm256_mul_ps(rl__q_h(b + 208), _mm256_set1_ps((float)(signed char)b[192 + 8 * p + 2 * k + hf / 2]));
+                        _mm256_storeu_ps(y + 128 * p + 32 * k + 8 * hf, _mm256_mul_ps(ds, RL__QF(_mm256_sub_epi32(q, _mm256_set1_epi32(32)))));
+                    }
+            b += 210, y += 256;
+        } else { /* Q4_K, Q5_K */
+            const int five = type == RL_GGML_Q5_K;
+            for (p = 0; p < 4; p++) {
+                int s0, m0, s1, m1;
+                __m256 d0, mm0, d1, mm1;
+                rl__kq_scale_min(b + 4, 2 * p, &s0, &m0);
+                rl__kq_scale_min(b + 4, 2 * p + 1, &s1, &m1);
+                d0 = _mm256_set1_ps(_cvtsh_ss(rl__le16(b)) * (float)s0);
+                d1 = _mm256_set1_ps(_cvtsh_ss(rl__le16(b)) * (float)s1);
+                mm0 = _mm256_set1_ps(_cvtsh_ss(rl__le16(b + 2)) * (float)m0);
+                mm1 = _mm256_set1_ps(_cvtsh_ss(rl__le16(b + 2)) * (float)m1);
+                for (hf = 0; hf < 4; hf++) {
+                    __m256i v = rl__q_u8(b + (five ? 48 : 16) + 32 * p + 8 * hf), q0 = _mm256_and_si256(v, m4), q1 = _mm256_srli_epi32(v, 4);
+                    if (five) {
+                        __m256i h = rl__q_u8(b + 16 + 8 * hf);
+                        q0 = _mm256_or_si256(q0, _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(h, 2 * p), one), 4));
+                        q1 = _mm256_or_si256(q1, _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(h, 2 * p + 1), one), 4));
+                    }
+                    _mm256_storeu_ps(y + 64 * p + 8 * hf, _mm256_sub_ps(_mm256_mul_ps(d0, RL__QF(q0)), mm0));
+                    _mm256_storeu_ps(y + 64 * p + 32 + 8 * hf, _mm256_sub_ps(_mm256_mul_ps(d1, RL__QF(q1)), mm1));
+                }
+            }
+            b += five ? 176 : 144, y += 256;
+        }
+    }
+}
 /* AVX-512F (the AVX-512 table) for the commonest types: a block's 32 values in two vectors
    of 16 (element j and j + 16 share byte j in Q4_0/Q4_1), half the instructions of AVX2 */
 #define RL__QTGT5 __attribute__((target("avx512f,avx2,fma,f16c")))
@@ -14365,14 +14423,15 @@ static RL__QTGT5 void rl__deq_k_avx512(int type, const unsigned char *b, float *
      (rl_ggml_dequantize) into F32 and runs the packed GEMM of A with it;
    - a type without dot_q, few rows: each row of W dequantized once, then the F32 dot
      product with every row of A.
-   With the AVX-512 kernels the panels of all but Q5_0/Q5_1 are dequantized 16 values at a
-   time, and win from 7 rows (Q4_K, Q5_K, Q6_K), 9 (Q4_0, Q4_1) or 11 (Q8_0), measured the
-   same way. */
+   With the AVX2 and AVX-512 kernels the panels of all but Q5_0/Q5_1 are dequantized 8 or 16
+   values at a time; then (measured the same way) the panels win from 7 rows (Q4_K, Q5_K,
+   Q6_K), 9 (Q4_0, Q4_1) or 11 (Q8_0) on AVX-512, from 5 (9 for Q8_0) on AVX2. */
 #define RL__GGML_FUSED_M 16
 static int64_t rl__ggml_fused_m(int type, const rl__kern *k) {
 #ifdef RL__X86
-    if (k == &rl__k_table_avx512 && type != RL_GGML_Q5_0 && type != RL_GGML_Q5_1)
-        return type == RL_GGML_Q8_0 ? 10 : type == RL_GGML_Q4_0 || type == RL_GGML_Q4_1 ? 8 : 6;
+    if (type == RL_GGML_Q5_0 || type == RL_GGML_Q5_1) return RL__GGML_FUSED_M;
+    if (k == &rl__k_table_avx512) return type == RL_GGML_Q8_0 ? 10 : type == RL_GGML_Q4_0 || type == RL_GGML_Q4_1 ? 8 : 6;
+    if (k == &rl__k_table_avx2) return type == RL_GGML_Q8_0 ? 8 : 4;
 #endif
     RL__UNUSED(type);
     RL__UNUSED(k);

@@ -365,31 +365,30 @@ static unsigned char *rand_blocks(int t, long nb, int wild) {
     return q;
 }
 
-/* rl_ggml_dequantize with the AVX-512 kernels active (Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K 16 values at a time)
-   equals it with the scalar ones (the reference block dequantizers) bit for bit: random
-   quants, f16 scales and minimums of every kind (zeros, subnormals, large), then infinities
-   and NaNs in some blocks' fields */
-static void test_dequant_avx512(void) {
+/* rl_ggml_dequantize with the AVX2 or AVX-512 kernels active (all but Q5_0/Q5_1 8 or 16
+   values at a time) equals it with the scalar ones (the reference block dequantizers) bit for
+   bit: random quants, f16 scales and minimums of every kind (zeros, subnormals, large), then
+   infinities and NaNs in some blocks' fields */
+static void test_dequant_simd(rl_isa isa) {
     static const uint16_t odd[4] = {0x7C00u, 0xFC00u, 0x7E00u, 0x7C01u}; /* +inf, -inf, qNaN, sNaN */
+    char gname[96];
     int t;
-    if (!rl__isa_supported(RL_ISA_AVX512)) {
-        rlt_skip("kernels[avx512] dequantize", "not supported by this CPU or build");
-        return;
-    }
-    rlt_begin("kernels[avx512] dequantize Q4_0/Q4_1/Q8_0/Q4_K/Q5_K/Q6_K = the scalar reference bit for bit (incl. inf/NaN scales)");
+    snprintf(gname, sizeof gname, "kernels[%s] dequantize Q4_0/Q4_1/Q8_0/Q4_K/Q5_K/Q6_K = the scalar reference bit for bit",
+             rl_isa_name(isa));
+    rlt_begin(gname);
     for (t = 0; t < NQTYPES; t++) {
         int type = qtypes[t].type;
         long nb = qtypes[t].bs == 32 ? 301 : 41, i, k = nb * qtypes[t].bs;
         unsigned char *q;
         float *ref, *fast;
-        if (type == RL_GGML_Q5_0 || type == RL_GGML_Q5_1) continue; /* no AVX-512 dequantizer */
+        if (type == RL_GGML_Q5_0 || type == RL_GGML_Q5_1) continue; /* no SIMD dequantizer */
         q = rand_blocks(t, nb, 1);
-        for (i = 0; i < 8; i++) /* blocks 0..7: odd values in the scale (and, for Q4_1, the minimum) */
+        for (i = 0; i < 8; i++) /* blocks 0..7: odd values in the scale (and the minimum, where there is one) */
             if (qtypes[t].scale[i / 4] >= 0) memcpy(q + i * qtypes[t].ts + qtypes[t].scale[i / 4], &odd[i % 4], 2);
         ref = (float *)malloc(sizeof(float) * (size_t)k);
         fast = (float *)malloc(sizeof(float) * (size_t)k);
         RLT_CHECK(rl_isa_set(RL_ISA_SCALAR) == RL_OK && rl_ggml_dequantize(type, q, ref, k) == RL_OK, "%s scalar", rl_ggml_type_name(type));
-        RLT_CHECK(rl_isa_set(RL_ISA_AVX512) == RL_OK && rl_ggml_dequantize(type, q, fast, k) == RL_OK, "%s avx512", rl_ggml_type_name(type));
+        RLT_CHECK(rl_isa_set(isa) == RL_OK && rl_ggml_dequantize(type, q, fast, k) == RL_OK, "%s %s", rl_ggml_type_name(type), rl_isa_name(isa));
         for (i = 0; i < k && !memcmp(ref + i, fast + i, 4); i++) {}
         RLT_CHECK(i == k, "%s: value %ld (block %ld) differs: %a vs reference %a", rl_ggml_type_name(type), i, i / qtypes[t].bs,
                   i < k ? (double)fast[i] : 0.0, i < k ? (double)ref[i] : 0.0);
@@ -634,7 +633,8 @@ int main(void) {
         test_attention((rl_isa)i, NULL);
         test_attention((rl_isa)i, pool);
     }
-    test_dequant_avx512();
+    for (i = RL_ISA_AVX2; i <= RL_ISA_AVX512; i++)
+        if (rl__isa_supported((rl_isa)i)) test_dequant_simd((rl_isa)i);
     rl_isa_set(rl_isa_best());
     test_bf16_dot(NULL);
     test_bf16_dot(pool);
