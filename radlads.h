@@ -12511,8 +12511,6 @@ RLDEF int rl_ggml_can_dequantize(int type) {
 }
 
 #ifdef RL__X86
-__attribute__((target("avx512f,avx2,fma,f16c"))) static void rl__deq_avx512(int type, const unsigned char *b, float *y, int64_t nb);
-__attribute__((target("avx512f,avx2,fma,f16c"))) static void rl__deq_k_avx512(int type, const unsigned char *b, float *y, int64_t nb);
 __attribute__((target("avx2,fma,f16c"))) static void rl__deq_avx2(int type, const unsigned char *b, float *y, int64_t nb);
 #endif
 
@@ -12554,12 +12552,9 @@ RLDEF rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_
     }
     nb = n / ti->block;
 #ifdef RL__X86
-    if (type != RL_GGML_Q5_0 && type != RL_GGML_Q5_1) { /* the same values, 16 or 8 at a time */
-        const rl__kern *K = rl__kern_get();
-        if (K == &rl__k_table_avx512 && ti->block == 32) rl__deq_avx512(type, s, dst, nb);
-        else if (K == &rl__k_table_avx512) rl__deq_k_avx512(type, s, dst, nb);
-        else if (K == &rl__k_table_avx2) rl__deq_avx2(type, s, dst, nb);
-        if (K == &rl__k_table_avx512 || K == &rl__k_table_avx2) return RL_OK;
+    if (type != RL_GGML_Q5_0 && type != RL_GGML_Q5_1 && (rl__kern_get() == &rl__k_table_avx2 || rl__kern_get() == &rl__k_table_avx512)) {
+        rl__deq_avx2(type, s, dst, nb); /* the same values, 8 at a time (16 with AVX-512 were within 0-6%) */
+        return RL_OK;
     }
 #endif
     for (i = 0; i < nb; i++) blk(s + i * ti->size, dst + i * ti->block);
@@ -14245,8 +14240,10 @@ static RL__QTGT float rl__dq_q6_k_avx2(const float *x, const void *row, int64_t 
     }
     return rl__q_hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
 }
-/* Blocks of Q4_0, Q4_1, Q8_0, Q4_K, Q5_K or Q6_K to F32, 8 values a vector: the reference
-   dequantizers' operations (rl__deq_q4_0 ... rl__deq_q6_k), bit for bit (rl__deq_avx512) */
+/* nb blocks of Q4_0, Q4_1, Q8_0, Q4_K, Q5_K or Q6_K to F32 (rl_ggml_dequantize: prefill's
+   panels), 8 values a vector: the reference dequantizers' operations (rl__deq_q4_0 ...
+   rl__deq_q6_k), whose products are exact in fp32 (4 to 8 bits times an f16's 11, or times
+   d·sc, itself exact), so the values equal theirs bit for bit, FMA or not */
 static RL__QTGT void rl__deq_avx2(int type, const unsigned char *b, float *y, int64_t nb) {
     const __m256i m4 = _mm256_set1_epi32(15), m3 = _mm256_set1_epi32(3), one = _mm256_set1_epi32(1);
     int64_t i;
@@ -14336,76 +14333,6 @@ static RL__QTGT5 RL__QINL float rl__dq_q4_avx512(const float *x, const unsigned 
 }
 static RL__QTGT5 float rl__dq_q4_0_avx512(const float *x, const void *row, int64_t k) { return rl__dq_q4_avx512(x, (const unsigned char *)row, k, 18, 2, 8, 0); }
 static RL__QTGT5 float rl__dq_q4_1_avx512(const float *x, const void *row, int64_t k) { return rl__dq_q4_avx512(x, (const unsigned char *)row, k, 20, 4, 0, 1); }
-/* nb blocks of Q4_0, Q4_1 or Q8_0 to F32 (rl_ggml_dequantize: prefill's panels), 16 values a
-   vector: the reference dequantizers' operations (rl__deq_q4_0 ...), whose products q·d are
-   exact in fp32 (4 or 8 bits times an f16's 11), so the values equal theirs bit for bit */
-static RL__QTGT5 void rl__deq_avx512(int type, const unsigned char *b, float *y, int64_t nb) {
-    const int q1 = type == RL_GGML_Q4_1, size = type == RL_GGML_Q8_0 ? 34 : q1 ? 20 : 18;
-    const __m512i m4 = _mm512_set1_epi32(15), bias = _mm512_set1_epi32(q1 ? 0 : 8);
-    int64_t i;
-    for (i = 0; i < nb; i++, b += size, y += 32) {
-        __m512 d = rl__q_h5(b), lo, hi;
-        if (type == RL_GGML_Q8_0) {
-            lo = _mm512_mul_ps(rl__q_i8(b + 2), d);
-            hi = _mm512_mul_ps(rl__q_i8(b + 18), d);
-        } else {
-            __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + (q1 ? 4 : 2))));
-            lo = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512(v, m4), bias)), d);
-            hi = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(v, 4), bias)), d);
-            if (q1) {
-                lo = _mm512_add_ps(lo, rl__q_h5(b + 2));
-                hi = _mm512_add_ps(hi, rl__q_h5(b + 2));
-            }
-        }
-        _mm512_storeu_ps(y, lo);
-        _mm512_storeu_ps(y + 16, hi);
-    }
-}
-/* Q4_K/Q5_K and Q6_K super-blocks likewise (rl__deq_q45_k, rl__deq_q6_k: d·sc is exact, and
-   so is its product with q, so one rounding, the minimum's subtraction, as there) */
-static RL__QTGT5 void rl__deq_k_avx512(int type, const unsigned char *b, float *y, int64_t nb) {
-    const __m512i m4 = _mm512_set1_epi32(15), m3 = _mm512_set1_epi32(3), one = _mm512_set1_epi32(1);
-    const int five = type == RL_GGML_Q5_K, size = type == RL_GGML_Q6_K ? 210 : five ? 176 : 144;
-    int64_t i;
-    int p, hf, k;
-    for (i = 0; i < nb; i++, b += size, y += 256) {
-        if (type == RL_GGML_Q6_K) {
-            const __m512 d = rl__q_h5(b + 208);
-            for (p = 0; p < 2; p++) /* halves of 128 values */
-                for (k = 0; k < 4; k++)
-                    for (hf = 0; hf < 2; hf++) { /* l = 16·hf .. 16·hf + 15 */
-                        __m512i lo = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + 64 * p + 16 * hf + ((k & 1) ? 32 : 0))));
-                        __m512i hb = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + 128 + 32 * p + 16 * hf)));
-                        __m512i q = _mm512_or_si512(k < 2 ? _mm512_and_si512(lo, m4) : _mm512_srli_epi32(lo, 4),
-                                                    _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(hb, 2 * k), m3), 4));
-                        __m512 ds = _mm512_mul_ps(d, _mm512_set1_ps((float)(signed char)b[192 + 8 * p + 2 * k + hf]));
-                        _mm512_storeu_ps(y + 128 * p + 32 * k + 16 * hf, _mm512_mul_ps(ds, _mm512_cvtepi32_ps(_mm512_sub_epi32(q, _mm512_set1_epi32(32)))));
-                    }
-            continue;
-        }
-        for (p = 0; p < 4; p++) { /* sub-blocks 2p (low nibbles) and 2p + 1 (high) */
-            int s0, m0, s1, m1;
-            __m512 d0, mm0, d1, mm1;
-            rl__kq_scale_min(b + 4, 2 * p, &s0, &m0);
-            rl__kq_scale_min(b + 4, 2 * p + 1, &s1, &m1);
-            d0 = _mm512_set1_ps(_cvtsh_ss(rl__le16(b)) * (float)s0);
-            d1 = _mm512_set1_ps(_cvtsh_ss(rl__le16(b)) * (float)s1);
-            mm0 = _mm512_set1_ps(_cvtsh_ss(rl__le16(b + 2)) * (float)m0);
-            mm1 = _mm512_set1_ps(_cvtsh_ss(rl__le16(b + 2)) * (float)m1);
-            for (hf = 0; hf < 2; hf++) {
-                __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + (five ? 48 : 16) + 32 * p + 16 * hf)));
-                __m512i q0 = _mm512_and_si512(v, m4), q1 = _mm512_srli_epi32(v, 4);
-                if (five) {
-                    __m512i h = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + 16 + 16 * hf)));
-                    q0 = _mm512_or_si512(q0, _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(h, 2 * p), one), 4));
-                    q1 = _mm512_or_si512(q1, _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(h, 2 * p + 1), one), 4));
-                }
-                _mm512_storeu_ps(y + 64 * p + 16 * hf, _mm512_sub_ps(_mm512_mul_ps(d0, _mm512_cvtepi32_ps(q0)), mm0));
-                _mm512_storeu_ps(y + 64 * p + 32 + 16 * hf, _mm512_sub_ps(_mm512_mul_ps(d1, _mm512_cvtepi32_ps(q1)), mm1));
-            }
-        }
-    }
-}
 #undef RL__QTGT5
 #undef RL__QTGT
 #undef RL__QINL
@@ -14423,7 +14350,7 @@ static RL__QTGT5 void rl__deq_k_avx512(int type, const unsigned char *b, float *
      (rl_ggml_dequantize) into F32 and runs the packed GEMM of A with it;
    - a type without dot_q, few rows: each row of W dequantized once, then the F32 dot
      product with every row of A.
-   With the AVX2 and AVX-512 kernels the panels of all but Q5_0/Q5_1 are dequantized 8 or 16
+   With the AVX2 and AVX-512 kernels the panels of all but Q5_0/Q5_1 are dequantized 8
    values at a time; then (measured the same way) the panels win from 7 rows (Q4_K, Q5_K,
    Q6_K), 9 (Q4_0, Q4_1) or 11 (Q8_0) on AVX-512, from 5 (9 for Q8_0) on AVX2. */
 #define RL__GGML_FUSED_M 16

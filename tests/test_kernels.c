@@ -365,8 +365,8 @@ static unsigned char *rand_blocks(int t, long nb, int wild) {
     return q;
 }
 
-/* rl_ggml_dequantize with the AVX2 or AVX-512 kernels active (all but Q5_0/Q5_1 8 or 16
-   values at a time) equals it with the scalar ones (the reference block dequantizers) bit for
+/* rl_ggml_dequantize with the AVX2 or AVX-512 kernels active (all but Q5_0/Q5_1 8 values at
+   a time) equals it with the scalar ones (the reference block dequantizers) bit for
    bit: random quants, f16 scales and minimums of every kind (zeros, subnormals, large), then
    infinities and NaNs in some blocks' fields */
 static void test_dequant_simd(rl_isa isa) {
