@@ -199,21 +199,29 @@ static void fill(rl_rng *g, float *x, int64_t n, float lo, float hi) {
     for (i = 0; i < n; i++) x[i] = lo + (hi - lo) * rl_rng_uniform(g);
 }
 
+/* the scan's inputs in[0..6] as tensors [R, width] (RWKV6's k and v at the kv heads' width),
+   the first `grads` of them with zeroed gradients (calloc) */
+static void wrap_scan_inputs(int kind, int64_t R, int H, int KVH, int N, float *const *in, int grads, rl_tensor *t) {
+    int q;
+    for (q = 0; q < 7; q++) {
+        int64_t sh[2];
+        sh[0] = R;
+        sh[1] = (kind == 6 && (q == 1 || q == 2)) ? (int64_t)KVH * N : (int64_t)H * N;
+        t[q] = rl_wrap(in[q], RL_F32, 2, sh, q < grads);
+        if (q < grads) t[q].grad = (float *)calloc((size_t)(R * sh[1]), sizeof(float));
+    }
+}
+
 /* runs one scan kind (6 or 7) over B sequences of T tokens with chunk length L (0 =
    recurrent), from `state` (may be NULL); returns y and the final state in malloc'd arrays */
 static void run_scan(int kind, int64_t B, int64_t T, int H, int KVH, int N, int L, float *const *in, const float *state,
                      float **y, float **sout) {
     rl_ctx c;
     rl_tensor t[7], st, *S = NULL, *out;
-    int64_t R = B * T, q;
+    int64_t R = B * T;
     rl_ctx_init(&c, pool);
     c.scan_chunk = L;
-    for (q = 0; q < 7; q++) {
-        int64_t sh[2];
-        sh[0] = R;
-        sh[1] = (kind == 6 && (q == 1 || q == 2)) ? (int64_t)KVH * N : (int64_t)H * N;
-        t[q] = rl_wrap(in[q], RL_F32, 2, sh, 0);
-    }
+    wrap_scan_inputs(kind, R, H, KVH, N, in, 0, t);
     {
         int64_t sh[4];
         sh[0] = B; sh[1] = H; sh[2] = N; sh[3] = N;
@@ -342,13 +350,7 @@ static void test_state_in_place(void) {
                     run_scan(kind, B, T, H, KVH, N, form, in, st0, &y0, &s0); /* out of place */
                     rl_ctx_init(&c, pool);
                     c.scan_chunk = form;
-                    for (q = 0; q < 7; q++) {
-                        int64_t sh[2];
-                        sh[0] = R;
-                        sh[1] = (kind == 6 && (q == 1 || q == 2)) ? (int64_t)KVH * N : (int64_t)H * N;
-                        t[q] = rl_wrap(in[q], RL_F32, 2, sh, grad && q == 0);
-                        if (grad && q == 0) t[q].grad = (float *)calloc((size_t)(R * sh[1]), sizeof(float));
-                    }
+                    wrap_scan_inputs(kind, R, H, KVH, N, in, grad, t); /* a gradient wanted for r */
                     {
                         int64_t sh[4];
                         sh[0] = B; sh[1] = H; sh[2] = N; sh[3] = N;
@@ -384,14 +386,8 @@ static void scan_grads(int kind, int64_t B, int64_t T, int H, int KVH, int N, in
     int64_t R = B * T, q, n[9];
     rl_ctx_init(&c, pool);
     c.scan_chunk = L;
-    for (q = 0; q < 7; q++) {
-        int64_t sh[2];
-        sh[0] = R;
-        sh[1] = (kind == 6 && (q == 1 || q == 2)) ? (int64_t)KVH * N : (int64_t)H * N;
-        t[q] = rl_wrap(in[q], RL_F32, 2, sh, 1);
-        t[q].grad = (float *)calloc((size_t)(R * sh[1]), sizeof(float));
-        n[q] = R * sh[1];
-    }
+    wrap_scan_inputs(kind, R, H, KVH, N, in, 7, t);
+    for (q = 0; q < 7; q++) n[q] = t[q].n;
     {
         int64_t sh[4];
         sh[0] = B; sh[1] = H; sh[2] = N; sh[3] = N;
