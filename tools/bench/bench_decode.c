@@ -29,6 +29,7 @@ int main(void) {
     rl_rng g;
     float *lg;
     int ci;
+    double nw_t = 0, nw_s = 0; /* weights read per token */
     int64_t B = getenv("BATCH") && atoi(getenv("BATCH")) > 0 ? atoi(getenv("BATCH")) : 1;
     int32_t *tok = (int32_t *)malloc(sizeof(int32_t) * (size_t)B);
     memset(&cfg, 0, sizeof cfg);
@@ -54,10 +55,14 @@ int main(void) {
     { /* a decode step reads every weight but the embedding (one row of it): at short contexts the
          step is bound by these bytes, so their ratio bounds student / teacher there */
         int64_t emb = cfg.vocab_size * cfg.hidden_size, nt = rl_model_n_params(&teacher) - emb, ns = rl_model_n_params(&student) - emb;
-        printf("# weights read per token (all but the embedding): teacher %.2fM, student %.2fM (teacher / student %.3f)\n", nt / 1e6,
+        printf("# weights read per token (all but the embedding): teacher %.2fM, student %.2fM (teacher / student %.3f);\n"
+               "# GB/s: those F32 weights, the teacher's KV cache and the student's state (read and written) per second\n", nt / 1e6,
                ns / 1e6, (double)nt / (double)ns);
+        nw_t = (double)nt;
+        nw_s = (double)ns;
     }
-    printf("| context | teacher tok/s | student tok/s | student / teacher | teacher KV cache | student state |\n|---|---|---|---|---|---|\n");
+    printf("| context | teacher tok/s | student tok/s | student / teacher | teacher GB/s | student GB/s | teacher KV cache | student state |\n"
+           "|---|---|---|---|---|---|---|---|\n");
     for (ci = 0; ci < 5; ci++) {
         int64_t L = ctxs[ci], l, i, b, KV = cfg.n_kv_heads * cfg.head_dim;
         double tt = 1e30, ts = 1e30;
@@ -87,9 +92,11 @@ int main(void) {
         }
         rl_state_free(&s);
         rl_state_free(&ss);
-        printf("| %lld | %.1f | %.1f | %.2f | %.1f MiB | %.2f MiB |\n", (long long)L, 1 / tt, 1 / ts, tt / ts,
-               2.0 * 4 * cfg.n_layers * L * cfg.n_kv_heads * cfg.head_dim / 1048576.0,
-               4.0 * cfg.n_layers * cfg.n_heads * cfg.head_dim * cfg.head_dim / 1048576.0);
+        { /* bytes of a step (B tokens): the weights once; per sequence the teacher's cache, the student's state read and written */
+            double kv = 2.0 * 4 * cfg.n_layers * L * cfg.n_kv_heads * cfg.head_dim, st = 4.0 * cfg.n_layers * cfg.n_heads * cfg.head_dim * cfg.head_dim;
+            printf("| %lld | %.1f | %.1f | %.2f | %.1f | %.1f | %.1f MiB | %.2f MiB |\n", (long long)L, 1 / tt, 1 / ts, tt / ts,
+                   (4.0 * nw_t + B * kv) / (tt * B) / 1e9, (4.0 * nw_s + 2 * B * st) / (ts * B) / 1e9, kv / 1048576.0, st / 1048576.0);
+        }
         fflush(stdout);
     }
     free(lg);
