@@ -12513,6 +12513,17 @@ RLDEF int rl_ggml_can_dequantize(int type) {
 #ifdef RL__X86
 __attribute__((target("avx2,fma,f16c"))) static void rl__deq_avx2(int type, const unsigned char *b, float *y, int64_t nb);
 #endif
+/* 1 when rl_ggml_dequantize has vector code (rl__deq_avx2) for the type with kernels K */
+static int rl__deq_vector(int type, const rl__kern *K) {
+#ifdef RL__X86
+    return (K == &rl__k_table_avx2 || K == &rl__k_table_avx512) && (type == RL_GGML_Q4_0 || type == RL_GGML_Q4_1 || type == RL_GGML_Q8_0 ||
+                                                                      type == RL_GGML_Q4_K || type == RL_GGML_Q5_K || type == RL_GGML_Q6_K);
+#else
+    RL__UNUSED(type);
+    RL__UNUSED(K);
+    return 0;
+#endif
+}
 
 RLDEF rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_t n) {
     const unsigned char *s = (const unsigned char *)src;
@@ -12552,7 +12563,7 @@ RLDEF rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_
     }
     nb = n / ti->block;
 #ifdef RL__X86
-    if (type != RL_GGML_Q5_0 && type != RL_GGML_Q5_1 && (rl__kern_get() == &rl__k_table_avx2 || rl__kern_get() == &rl__k_table_avx512)) {
+    if (rl__deq_vector(type, rl__kern_get())) {
         rl__deq_avx2(type, s, dst, nb); /* the same values, 8 at a time (16 with AVX-512 were within 0-6%) */
         return RL_OK;
     }
@@ -14355,14 +14366,9 @@ static RL__QTGT5 float rl__dq_q4_1_avx512(const float *x, const void *row, int64
    Q6_K), 9 (Q4_0, Q4_1) or 11 (Q8_0) on AVX-512, from 5 (9 for Q8_0) on AVX2. */
 #define RL__GGML_FUSED_M 16
 static int64_t rl__ggml_fused_m(int type, const rl__kern *k) {
-#ifdef RL__X86
-    if (type == RL_GGML_Q5_0 || type == RL_GGML_Q5_1) return RL__GGML_FUSED_M;
-    if (k == &rl__k_table_avx512) return type == RL_GGML_Q8_0 ? 10 : type == RL_GGML_Q4_0 || type == RL_GGML_Q4_1 ? 8 : 6;
+    if (!rl__deq_vector(type, k)) return RL__GGML_FUSED_M;
     if (k == &rl__k_table_avx2) return type == RL_GGML_Q8_0 ? 8 : 4;
-#endif
-    RL__UNUSED(type);
-    RL__UNUSED(k);
-    return RL__GGML_FUSED_M;
+    return type == RL_GGML_Q8_0 ? 10 : type == RL_GGML_Q4_0 || type == RL_GGML_Q4_1 ? 8 : 6; /* AVX-512 */
 }
 static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes) { /* bytes of a row of k values */
     int64_t bs, ts;
