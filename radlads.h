@@ -14366,8 +14366,10 @@ static RL__QTGT5 float rl__dq_q4_1_avx512(const float *x, const void *row, int64
    Q6_K), 9 (Q4_0, Q4_1) or 11 (Q8_0) on AVX-512, from 5 (9 for Q8_0) on AVX2. */
 #define RL__GGML_FUSED_M 16
 static int64_t rl__ggml_fused_m(int type, const rl__kern *k) {
-    if (!rl__deq_vector(type, k)) return RL__GGML_FUSED_M;
+    if (!rl__deq_vector(type, k)) return RL__GGML_FUSED_M; /* the only answer off x86 */
+#ifdef RL__X86
     if (k == &rl__k_table_avx2) return type == RL_GGML_Q8_0 ? 8 : 4;
+#endif
     return type == RL_GGML_Q8_0 ? 10 : type == RL_GGML_Q4_0 || type == RL_GGML_Q4_1 ? 8 : 6; /* AVX-512 */
 }
 static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes) { /* bytes of a row of k values */
