@@ -229,6 +229,8 @@ RLDEF rl_isa rl_isa_best(void);          /* best path this CPU and build support
 RLDEF rl_isa rl_isa_active(void);        /* path in use (RADLADS_ISA or best) */
 RLDEF rl_status rl_isa_set(rl_isa isa);  /* force a path; error if unsupported here */
 RLDEF int rl_bf16_dot_available(void); /* 1: rl_ctx.bf16_dot takes effect (AVX512-BF16 CPU, avx512 path active) */
+RLDEF int rl_amx_available(void);      /* 1: bf16_dot's products run on AMX tiles (AMX-BF16, Linux; RADLADS_AMX=0: off) */
+RLDEF rl_status rl_amx_set(int on);     /* 0: bf16 products on vdpbf16ps even where AMX is; 1: AMX (error if none) */
 
 typedef enum rl_dtype {
     RL_F32 = 0, RL_BF16 = 1, RL_F16 = 2, RL_I32 = 3,
@@ -1654,6 +1656,7 @@ RL__UTIL void rl__sb_printf(rl__sbuf *b, const char *fmt, ...)
     RL__PRINTF(2, 3)
     ;
 RL__INTERN double rl__now(void); /* seconds */
+RL__INTERN int rl__os_amx_permit(void); /* 1: this process may use AMX tiles (Linux x86-64 asked) */
 #if !defined(RADLADS_NO_STDIO)
 RL__INTERN rl_status rl__read_file(const char *path, size_t max_bytes, char **out, size_t *out_len);
 RL__UTIL rl_status rl__write_atomic(const char *path, const char *data, size_t len);
@@ -2256,8 +2259,9 @@ typedef struct rl__gemm_impl {
     void (*pack_a)(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Ap);
     void (*pack_b)(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, void *Bp);
     void (*ukernel)(int64_t ku, const void *a, const void *b, float *c, int64_t ldc, int beta); /* ku packed elements */
+    void (*tiles)(int on); /* NULL, or the thread's set-up before its loops (on 1) and after them (0) */
 } rl__gemm_impl;
-#define RL__TILE_MAX 512 /* the largest MR × NR (edge tiles go through a buffer) */
+#define RL__TILE_MAX 1024 /* the largest MR × NR (edge tiles go through a buffer) */
 
 static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
                              float *Apf, int64_t ap_cap, float *Bpf) {
@@ -2269,6 +2273,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
             for (ir = m0; ir < m1; ir++) memset(g->C + ir * g->ldc + n0, 0, (size_t)(n1 - n0) * sizeof(float));
         return;
     }
+    if (im->tiles) im->tiles(1);
     if (a_once)
         for (pc = 0; pc < g->K; pc += kb) im->pack_a(g, m0, m1 - m0, pc, RL__MIN(kb, g->K - pc), Ap + pc / im->kstep * mpad);
     for (jc = n0; jc < n1; jc += im->nc) {
@@ -2296,6 +2301,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
             }
         }
     }
+    if (im->tiles) im->tiles(0);
 }
 
 #ifdef __cplusplus
@@ -2979,7 +2985,7 @@ static RL__TGT void RL__KF(ukernel)(int64_t kc, const void *av, const void *bv_,
 }
 
 /* this ISA's panels for the shared blocked loops */
-static const rl__gemm_impl RL__KF(gemm_impl) = {RL__MR, RL__NR, RL__MC, RL__KC, RL__NC, 1, RL__KF(pack_a), RL__KF(pack_b), RL__KF(ukernel)};
+static const rl__gemm_impl RL__KF(gemm_impl) = {RL__MR, RL__NR, RL__MC, RL__KC, RL__NC, 1, RL__KF(pack_a), RL__KF(pack_b), RL__KF(ukernel), NULL};
 
 static const rl__kern RL__KF(table) = {
     RL__KSTR(RL__SFX),
@@ -3313,7 +3319,7 @@ static RL__TGT_BF16 void rl__bf16_ukernel(int64_t kpc, const void *av, const voi
 
 /* bf16 panels for the shared blocked loops (the AVX-512 fp32 GEMM's tile sizes, so its
    buffers serve: ap_cap ≥ MC·KC words, Bp KC·NC words) */
-static const rl__gemm_impl rl__bf16_impl = {RL__BMR, RL__BNR, 144, 256, 1024, 2, rl__bf16_pack_a, rl__bf16_pack_b, rl__bf16_ukernel};
+static const rl__gemm_impl rl__bf16_impl = {RL__BMR, RL__BNR, 144, 256, 1024, 2, rl__bf16_pack_a, rl__bf16_pack_b, rl__bf16_ukernel, NULL};
 
 /* 1 if products may take the bf16 path: the AVX-512 kernels are active and the CPU has
    AVX512-BF16 */
@@ -3323,6 +3329,137 @@ RLDEF int rl_bf16_dot_available(void) {
 }
 #else
 RLDEF int rl_bf16_dot_available(void) { return 0; }
+#endif
+
+/* ---- bf16 products on AMX tiles (AMX-BF16) ----
+   Where the CPU has AMX (Intel Sapphire Rapids and later), rl_ctx.bf16_dot's products run on
+   its tile unit instead of vdpbf16ps: a tile is 16 rows of 64 bytes; one TDPBF16PS adds a
+   16×32 bf16 A tile times a 32×16 one of B (16 rows of K-neighbour pairs, the pairs of
+   rl__bf16_pack_b) into a 16×16 fp32 tile. The micro-kernel holds a 32×32 block of C in four
+   tiles, two A and two B tiles per 32 elements of K. A is packed row by row (rows of pairs,
+   the layout a tile loads); B by the vdpbf16ps pack. Same rounding of the inputs, fp32 sums
+   (inputs and results below FLT_MIN are taken as zero, as AMX does); twin:
+   rl__naive_gemm_bf16. Linux grants tiles to a process on request (rl__os_amx_permit). */
+#if defined(RL__HAVE_BF16_DOT) && defined(__linux__) && (defined(__clang__) ? __clang_major__ >= 12 : __GNUC__ >= 11)
+#define RL__HAVE_AMX 1
+#define RL__TGT_AMX __attribute__((target("avx512f,avx512bf16,amx-tile,amx-bf16")))
+#define RL__AMR 32
+
+/* 8 tiles of 16 rows × 64 bytes (palette 1): C 0-3, A 4-5, B 6-7; loaded by each thread
+   before its blocked loops and released after them. (A static table: gcc 12's
+   _tile_loadconfig tells the compiler it reads 8 bytes, so stores into a local would be
+   dropped.) */
+static RL__TGT_AMX void rl__amx_tiles(int on) {
+    static const unsigned char cfg[64] = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* palette 1 */
+                                          64, 0, 64, 0, 64, 0, 64, 0, 64, 0, 64, 0, 64, 0, 64, 0, /* bytes per row */
+                                          0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                          16, 16, 16, 16, 16, 16, 16, 16, 0, 0, 0, 0, 0, 0, 0, 0}; /* rows */
+    if (on) _tile_loadconfig(cfg);
+    else _tile_release();
+}
+
+/* rows i0 .. i0+mc of A, elements k0 .. k0+kc, rounded: panels of RL__AMR rows, each row its
+   kpc pairs (Ap[r·kpc + kp]; rows past mc zero). K contiguous: a row's pairs; rows contiguous
+   (dyᵀ·x): rows of pairs across RL__BTW pairs at a time, transposed as 32-bit words. */
+static RL__TGT_AMX void rl__amx_pack_a(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Apv) {
+    uint32_t *Ap = (uint32_t *)Apv, t[RL__BTW * RL__AMR];
+    int64_t ip, kp, r, kpc = (kc + 1) / 2, s = g->a_cs;
+    for (ip = 0; ip < mc; ip += RL__AMR) {
+        int64_t mr = RL__MIN(RL__AMR, mc - ip);
+        const float *a0 = g->A + (i0 + ip) * g->a_rs + k0 * s;
+        uint32_t *d = Ap + ip * kpc;
+        if (s == 1) {
+            for (r = 0; r < mr; r++) rl__bf16_pairs(a0 + r * g->a_rs, kc, d + r * kpc);
+        } else if (g->a_rs == 1) {
+            for (kp = 0; kp < kpc; kp += RL__BTW) {
+                int64_t pw = RL__MIN(RL__BTW, kpc - kp);
+                rl__bf16_panel_rows(a0 + 2 * kp * s, s, mr, RL__AMR, RL__MIN(2 * RL__BTW, kc - 2 * kp), t);
+                rl__k_transpose_avx512((const float *)(const void *)t, RL__AMR, pw, mr, (float *)(void *)(d + kp), kpc);
+            }
+        } else {
+            for (r = 0; r < mr; r++)
+                for (kp = 0; kp < kpc; kp++)
+                    d[r * kpc + kp] = rl__bf16_pair(a0[r * g->a_rs + 2 * kp * s], 2 * kp + 1 < kc ? a0[r * g->a_rs + (2 * kp + 1) * s] : 0.0f);
+        }
+        if (mr < RL__AMR) memset(d + mr * kpc, 0, sizeof(uint32_t) * (size_t)((RL__AMR - mr) * kpc));
+    }
+}
+
+/* c[32×32] (+)= a-panel · b-panel over kpc pairs: 16 pairs (32 elements of K) per step; the
+   last kpc mod 16 pairs from zero-padded copies */
+static RL__TGT_AMX void rl__amx_ukernel(int64_t kpc, const void *av, const void *bv, float *c, int64_t ldc, int beta) {
+    const uint32_t *a = (const uint32_t *)av, *b = (const uint32_t *)bv;
+    int64_t k, r, full = kpc / 16 * 16, sa = kpc * 4, sc = ldc * 4;
+    if (beta) {
+        _tile_loadd(0, c, sc); _tile_loadd(1, c + 16, sc);
+        _tile_loadd(2, c + 16 * ldc, sc); _tile_loadd(3, c + 16 * ldc + 16, sc);
+    } else {
+        _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+    }
+    for (k = 0; k <= kpc; k += 16) {
+        uint32_t ta[RL__AMR * 16], tb[16 * RL__BNR];
+        const uint32_t *pa = a + k, *pb = b + k * RL__BNR;
+        int64_t lda = sa;
+        if (k == full) { /* the tail, if any */
+            int64_t n = kpc - full;
+            if (!n) break;
+            memset(ta, 0, sizeof ta);
+            memset(tb, 0, sizeof tb);
+            for (r = 0; r < RL__AMR; r++) memcpy(ta + r * 16, a + r * kpc + full, sizeof(uint32_t) * (size_t)n);
+            memcpy(tb, b + full * RL__BNR, sizeof(uint32_t) * (size_t)(n * RL__BNR));
+            pa = ta; pb = tb; lda = 64;
+            __asm__ __volatile__("" : : : "memory"); /* gcc's tile loads do not tell it they read memory */
+        }
+        _tile_loadd(4, pa, lda);
+        _tile_loadd(5, pa + 16 * (lda / 4), lda);
+        _tile_loadd(6, pb, RL__BNR * 4);
+        _tile_loadd(7, pb + 16, RL__BNR * 4);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+    }
+    _tile_stored(0, c, sc); _tile_stored(1, c + 16, sc);
+    _tile_stored(2, c + 16 * ldc, sc); _tile_stored(3, c + 16 * ldc + 16, sc);
+    __asm__ __volatile__("" : : : "memory"); /* (nor that the stores write it) */
+}
+
+/* the bf16 set's blocking with 32-row panels (MC·KC, KC·NC within the AVX-512 buffers) */
+static const rl__gemm_impl rl__amx_impl = {RL__AMR, RL__BNR, 128, 256, 1024, 2, rl__amx_pack_a, rl__bf16_pack_b, rl__amx_ukernel,
+                                           rl__amx_tiles};
+
+/* AMX state: -1 not yet asked, 0 off (no AMX, refused, or rl_amx_set(0)), 1 on */
+static int rl__amx_state = -1;
+static int rl__amx_usable(void) {
+    static int granted = -1; /* the CPU has AMX-BF16 and Linux let this process use tiles */
+    int g = __atomic_load_n(&granted, __ATOMIC_RELAXED);
+    if (g < 0) {
+        unsigned a, b, c, d; /* CPUID 7.0: EDX bit 22 AMX-BF16, bit 24 AMX-TILE */
+        g = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 22 & 1) && (d >> 24 & 1) && rl__os_amx_permit();
+        __atomic_store_n(&granted, g, __ATOMIC_RELAXED);
+    }
+    return g;
+}
+RLDEF rl_status rl_amx_set(int on) {
+    if (on && !rl__amx_usable())
+        return rl__fail(RL_ERR_UNSUPPORTED, "AMX tiles are not available on this CPU/OS (bf16 products use AVX512-BF16 where it exists)");
+    __atomic_store_n(&rl__amx_state, on ? 1 : 0, __ATOMIC_RELAXED);
+    return RL_OK;
+}
+RLDEF int rl_amx_available(void) {
+    int s = __atomic_load_n(&rl__amx_state, __ATOMIC_RELAXED);
+    if (s < 0) {
+        const char *e = getenv("RADLADS_AMX");
+        s = !(e && !strcmp(e, "0")) && rl__amx_usable();
+        __atomic_store_n(&rl__amx_state, s, __ATOMIC_RELAXED);
+    }
+    return s && rl_bf16_dot_available();
+}
+#else
+RLDEF rl_status rl_amx_set(int on) {
+    return on ? rl__fail(RL_ERR_UNSUPPORTED, "AMX tiles are not available in this build (Linux x86-64, gcc >= 11 or clang >= 12)") : RL_OK;
+}
+RLDEF int rl_amx_available(void) { return 0; }
 #endif
 
 /* ---- threaded GEMM driver ---- */
@@ -3410,7 +3547,16 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
     }
     {
         rl__gemm_job j;
-        int64_t mu = (M + k->mr - 1) / k->mr, nu = (N + k->nr - 1) / k->nr, best = -1, tm;
+        int64_t mu, nu, best = -1, tm;
+        j.im = k->gemm;
+#ifdef RL__HAVE_BF16_DOT
+        if (bf16 && (b_type == RL_BF16 || b_type == RL_F32) && rl_bf16_dot_available())
+            j.im = rl_amx_available() ? &rl__amx_impl : &rl__bf16_impl;
+#else
+        RL__UNUSED(bf16);
+#endif
+        mu = (M + j.im->mr - 1) / j.im->mr;
+        nu = (N + j.im->nr - 1) / j.im->nr;
         /* thread grid tm × tn = nt minimising the larger per-thread share of tiles */
         j.tm = 1;
         for (tm = 1; tm <= nt; tm++) {
@@ -3421,15 +3567,9 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
         }
         j.tn = nt / j.tm;
         j.g = &g;
-        j.im = k->gemm;
-#ifdef RL__HAVE_BF16_DOT
-        if (bf16 && (b_type == RL_BF16 || b_type == RL_F32) && rl_bf16_dot_available()) j.im = &rl__bf16_impl;
-#else
-        RL__UNUSED(bf16);
-#endif
         /* A packed once per task when its rows × K fit in 4 MiB (else MC×KC blocks) */
         {
-            size_t rows = (size_t)((mu + j.tm - 1) / j.tm) * (size_t)k->mr, once = rows * (size_t)K;
+            size_t rows = (size_t)((mu + j.tm - 1) / j.tm) * (size_t)j.im->mr, once = rows * (size_t)K;
             j.ap_cap = RL__MAX((size_t)k->mc * k->kc, once <= ((size_t)1 << 20) ? once : 0);
         }
         j.per_task = j.ap_cap + (size_t)k->kc * k->nc;
@@ -9568,6 +9708,19 @@ RLDEF int rl_cpu_count(void) {
     return n > 0 ? (int)n : 1;
 #else
     return 1;
+#endif
+}
+
+/* Linux hands AMX tile state to a process that asks for it (arch_prctl(ARCH_REQ_XCOMP_PERM,
+   XFEATURE_XTILEDATA), made as the raw system call: libc declares syscall() only under
+   _DEFAULT_SOURCE). 1 if granted. */
+RL__INTERN int rl__os_amx_permit(void) {
+#if defined(__linux__) && defined(RL__X86)
+    long r;
+    __asm__ __volatile__("syscall" : "=a"(r) : "0"(158L /* SYS_arch_prctl */), "D"(0x1023L), "S"(18L) : "rcx", "r11", "memory");
+    return r == 0;
+#else
+    return 0;
 #endif
 }
 

@@ -311,23 +311,32 @@ static void bf16_ties_case(rl_pool *pool, long M, long N, long K) {
     free(x); free(gx); free(W); free(gW); free(G); free(R);
 }
 
+/* Both bf16 paths where the CPU has them: AMX tiles (kernels of 32 × 32, K in steps of 32:
+   the shapes include whole tiles, K = 32·n, and tails of K, rows and columns) and vdpbf16ps. */
 static void test_bf16_dot(rl_pool *pool) {
-    static const long dims[][3] = {{5, 1, 1}, {12, 32, 2}, {13, 33, 3}, {37, 65, 129}, {150, 1030, 517},
-                                   {64, 96, 1100}, {3000, 40, 700}, {4, 50, 64}, {1, 7, 9}};
-    static const long ops[][3] = {{9, 5, 5}, {12, 32, 7}, {13, 33, 9}, {37, 65, 129}, {150, 1030, 517}, {64, 96, 1100}, {300, 40, 700}};
-    int d, differs = 0;
+    static const long dims[][3] = {{5, 1, 1}, {12, 32, 2}, {13, 33, 3}, {37, 65, 129}, {150, 1030, 517}, {64, 96, 1100},
+                                   {3000, 40, 700}, {96, 64, 512}, {4, 50, 64}, {1, 7, 9}};
+    static const long ops[][3] = {{9, 5, 5}, {12, 32, 7}, {13, 33, 9}, {37, 65, 129}, {150, 1030, 517}, {64, 96, 1100}, {300, 40, 700},
+                                  {64, 96, 256}};
+    int d, differs = 0, amx, had = rl_amx_available();
     if (!rl_bf16_dot_available()) {
-        rlt_skip("kernels bf16 dot (AVX512-BF16)", "this CPU or build has no AVX512-BF16 (or another ISA is forced)");
+        rlt_skip("kernels bf16 dot (AVX512-BF16, AMX-BF16)", "this CPU or build has no AVX512-BF16 (or another ISA is forced)");
         return;
     }
-    rlt_begin("kernels bf16 dot (AVX512-BF16): rl_ctx.bf16_dot 1 and 2 = twin (linear, matmul, forward and backward), small M fp32");
-    for (d = 0; d < (int)(sizeof dims / sizeof dims[0]); d++) bf16_case(pool, dims[d][0], dims[d][1], dims[d][2], &differs);
-    RLT_CHECK(differs, "the bf16 path gave exactly the fp32 product everywhere: did it run?");
-    /* products of M <= 8 rows with F32 W stay fp32: every M here is at least 9 (and N, K at least 5) */
-    for (d = 0; d < (int)(sizeof ops / sizeof ops[0]); d++) bf16_ops_case(pool, ops[d][0], ops[d][1], ops[d][2]);
-    bf16_ties_case(pool, 40, 33, 64);
-    bf16_ties_case(pool, 17, 35, 37);
-    rlt_end();
+    if (!had) rlt_skip("kernels bf16 dot (AMX-BF16)", "no AMX tiles on this CPU/OS (or RADLADS_AMX=0)");
+    for (amx = had; amx >= 0; amx--) {
+        rlt_begin(amx ? "kernels bf16 dot (AMX-BF16): rl_ctx.bf16_dot 1 and 2 = twin (linear, matmul, forward and backward), small M fp32"
+                      : "kernels bf16 dot (AVX512-BF16): rl_ctx.bf16_dot 1 and 2 = twin (linear, matmul, forward and backward), small M fp32");
+        RLT_CHECK(rl_amx_set(amx) == RL_OK && rl_amx_available() == amx, "rl_amx_set(%d)", amx);
+        for (d = 0; d < (int)(sizeof dims / sizeof dims[0]); d++) bf16_case(pool, dims[d][0], dims[d][1], dims[d][2], &differs);
+        RLT_CHECK(differs, "the bf16 path gave exactly the fp32 product everywhere: did it run?");
+        /* products of M <= 8 rows with F32 W stay fp32: every M here is at least 9 (and N, K at least 5) */
+        for (d = 0; d < (int)(sizeof ops / sizeof ops[0]); d++) bf16_ops_case(pool, ops[d][0], ops[d][1], ops[d][2]);
+        bf16_ties_case(pool, 40, 33, 64);
+        bf16_ties_case(pool, 17, 35, 37);
+        rlt_end();
+    }
+    rl_amx_set(had);
 }
 
 /* ---- rows of ggml blocks (the kernel table's dot_q) ---- */

@@ -1,18 +1,20 @@
 /* bench_bf16 - y[M,N] = x[M,K]·W[N,K]ᵀ with bf16 weights W, the product of a frozen teacher's
    forward, on the SmolLM2-135M and Qwen2.5-0.5B shapes: the fp32 kernel (W widened to fp32
-   while packing, x exact) against rl_ctx.bf16_dot (x rounded to bf16, AVX512-BF16 vdpbf16ps),
-   interleaved in one run, 1 and 2 threads. GFLOP/s, best of repeats; ratio = fp32 time /
-   bf16 time. Also the largest difference between the two, relative to max |y|.
+   while packing, x exact) against rl_ctx.bf16_dot (x rounded to bf16) on AVX512-BF16's
+   vdpbf16ps and, where the CPU has them, on AMX tiles; interleaved in one run, 1 and 2
+   threads. GFLOP/s, best of repeats; ratios = fp32 time / bf16 time. Also the largest
+   difference between fp32 and the last bf16 path, relative to max |y|.
    Build and run: make bench-bf16   (benchmark only; needs a CPU with AVX512-BF16)
      build/bench_bf16 [--rows M] [--threads T] */
 #include "bench.h"
 
-/* y = x·Wᵀ through rl_linear, as a model's forward runs it */
-static double run(rl_ctx *c, rl_tensor *x, rl_tensor *W, int bf16, float *out) {
+/* y = x·Wᵀ through rl_linear, as a model's forward runs it; path 0 fp32, 1 vdpbf16ps, 2 AMX */
+static double run(rl_ctx *c, rl_tensor *x, rl_tensor *W, int path, float *out) {
     double t;
     rl_tensor *y;
     rl_ctx_reset(c);
-    c->bf16_dot = bf16;
+    c->bf16_dot = path > 0;
+    rl_amx_set(path == 2);
     t = now();
     y = rl_linear(c, x, W, NULL);
     t = now() - t;
@@ -28,7 +30,7 @@ int main(int argc, char **argv) {
     static const long shapes[][2] = {{576, 576}, {192, 576}, {1536, 576}, {576, 1536}, {49152, 576},
                                      {896, 896}, {128, 896}, {4864, 896}, {896, 4864}, {151936, 896}};
     long M = 2048;
-    int th, si, a, only_th = 0;
+    int th, si, a, p, only_th = 0, paths = rl_amx_available() ? 3 : 2;
     rl_rng rng;
     for (a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--rows") && a + 1 < argc) M = atol(argv[++a]);
@@ -43,9 +45,13 @@ int main(int argc, char **argv) {
         return 0;
     }
     rl_rng_seed(&rng, 1);
-    printf("# isa %s + AVX512-BF16, rows M = %ld, y = x·Wᵀ with bf16 W, GFLOP/s (best of interleaved repeats)\n",
-           rl_isa_name(rl_isa_active()), M);
-    printf("| threads | N x K | fp32 kernel | bf16_dot | ratio | max abs diff / max abs y |\n|---|---|---|---|---|---|\n");
+    printf("# isa %s + AVX512-BF16%s, rows M = %ld, y = x·Wᵀ with bf16 W, GFLOP/s (best of interleaved repeats)\n",
+           rl_isa_name(rl_isa_active()), paths == 3 ? " + AMX-BF16" : "", M);
+    if (paths == 3)
+        printf("| threads | N x K | fp32 kernel | vdpbf16ps | AMX | vdpbf16ps / fp32 | AMX / fp32 | max abs diff / max abs y |\n"
+               "|---|---|---|---|---|---|---|---|\n");
+    else
+        printf("| threads | N x K | fp32 kernel | vdpbf16ps | ratio | max abs diff / max abs y |\n|---|---|---|---|---|---|\n");
     for (th = 1; th <= 2; th++) {
         rl_pool *pool;
         rl_ctx c;
@@ -59,28 +65,28 @@ int main(int argc, char **argv) {
             float *y16 = (float *)malloc(sizeof(float) * M * N);
             uint16_t *W = (uint16_t *)malloc(sizeof(uint16_t) * N * K);
             rl_tensor xt, wt;
-            double flop = 2.0 * M * N * K, t32 = 1e30, t16 = 1e30, start, dmax = 0, ymax = 0;
+            double flop = 2.0 * M * N * K, best[3] = {1e30, 1e30, 1e30}, start, dmax = 0, ymax = 0;
             for (i = 0; i < M * K; i++) x[i] = rl_rng_normal(&rng);
             for (i = 0; i < N * K; i++) W[i] = rl_f32_to_bf16(0.05f * rl_rng_normal(&rng));
             xs[0] = M; xs[1] = K; ws[0] = N; ws[1] = K;
             xt = rl_wrap(x, RL_F32, 2, xs, 0);
             wt = rl_wrap(W, RL_BF16, 2, ws, 0);
-            run(&c, &xt, &wt, 0, y32); /* warm-up */
-            run(&c, &xt, &wt, 1, y16);
+            for (p = 0; p < paths; p++) run(&c, &xt, &wt, p, p ? y16 : y32); /* warm-up */
             start = now();
             do {
-                double t = run(&c, &xt, &wt, 0, y32);
-                if (t < t32) t32 = t;
-                t = run(&c, &xt, &wt, 1, y16);
-                if (t < t16) t16 = t;
+                for (p = 0; p < paths; p++) {
+                    double t = run(&c, &xt, &wt, p, p ? y16 : y32);
+                    if (t < best[p]) best[p] = t;
+                }
             } while (now() - start < (N * K > 10000000 ? 6.0 : 1.5));
             for (i = 0; i < M * N; i++) {
                 double d = fabs((double)y16[i] - y32[i]);
                 if (d > dmax) dmax = d;
                 if (fabs(y32[i]) > ymax) ymax = fabs(y32[i]);
             }
-            printf("| %d | %ld x %ld | %.1f | %.1f | %.2f | %.1e |\n", th, N, K, flop / t32 * 1e-9, flop / t16 * 1e-9, t32 / t16,
-                   dmax / ymax);
+            printf("| %d | %ld x %ld | %.1f | %.1f", th, N, K, flop / best[0] * 1e-9, flop / best[1] * 1e-9);
+            if (paths == 3) printf(" | %.1f | %.2f", flop / best[2] * 1e-9, best[0] / best[1]);
+            printf(" | %.2f | %.1e |\n", best[0] / best[paths - 1], dmax / ymax);
             fflush(stdout);
             free(x); free(y32); free(y16); free(W);
         }
