@@ -278,7 +278,7 @@ static void use_bf16(rl_ctx *c, const args_t *a, const rl_model *m) {
     if (!v) return;
     c->bf16_dot = !strcmp(v, "all") ? 2 : 1;
     if (!rl_bf16_dot_available())
-        fprintf(stderr, "radlads %s: --bf16: this CPU has no AVX512-BF16 (or RADLADS_ISA forces another path); products stay fp32\n", a->cmd);
+        fprintf(stderr, "radlads %s: --bf16: this CPU has no AVX512-BF16/AMX-BF16 (or RADLADS_ISA forces another path); products stay fp32\n", a->cmd);
     else if (c->bf16_dot == 1 && m->blocks && m->blocks[0].up.dtype != RL_BF16)
         fprintf(stderr, "radlads %s: --bf16 teacher: the model's matrices are not BF16; its products stay fp32\n", a->cmd);
 }
@@ -1114,7 +1114,7 @@ static void usage(void) {
             "           [--heldout-docs] [--ckpt-eval] [--no-report] [--samples PROMPT] [--step3-chunk 512] [--layerwise]\n"
             "           [--modeling-code DIR: copy its modeling .py files next to the weights, for auto_map]\n"
             "           [--bf16 teacher|all: the teacher's BF16 products, or all products (mixed precision), with bf16\n"
-            "            inputs on AVX512-BF16 (~2x the fp32 rate; each product ~1e-3 off)]\n"
+            "            inputs on AMX tiles or AVX512-BF16 (each product ~1e-3 off; RADLADS_AMX=0: no AMX)]\n"
             "           [--kl-chunk N: step 2's KL over the vocabulary N columns at a time, the logits never whole\n"
             "            (0: 8192 on a GPU, whole on the CPU; -1: whole)]\n"
             "  eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows N (default: all held out)] [--heldout 0.05] [--heldout-docs]\n"
