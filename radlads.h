@@ -3386,43 +3386,40 @@ static RL__TGT_AMX void rl__amx_pack_a(const rl__gemm_args *g, int64_t i0, int64
     }
 }
 
-/* c[32×32] (+)= a-panel · b-panel over kpc pairs: 16 pairs (32 elements of K) per step; the
-   last kpc mod 16 pairs from zero-padded copies */
+/* one step of 16 pairs: C tiles += A rows 0-15 and 16-31 (lda bytes apart) · B columns 0-15 and 16-31 */
+static RL__TGT_AMX inline void rl__amx_step(const uint32_t *a, int64_t lda, const uint32_t *b) {
+    _tile_loadd(4, a, lda);
+    _tile_loadd(5, a + 16 * (lda / 4), lda);
+    _tile_loadd(6, b, RL__BNR * 4);
+    _tile_loadd(7, b + 16, RL__BNR * 4);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+}
+/* c[32×32] (+)= a-panel · b-panel over kpc pairs, 16 at a time; the last kpc mod 16 from
+   zero-padded copies. (gcc's tile intrinsics do not tell it that they read or write memory:
+   hence the compiler barriers around the copies and after the stores.) */
 static RL__TGT_AMX void rl__amx_ukernel(int64_t kpc, const void *av, const void *bv, float *c, int64_t ldc, int beta) {
     const uint32_t *a = (const uint32_t *)av, *b = (const uint32_t *)bv;
-    int64_t k, r, full = kpc / 16 * 16, sa = kpc * 4, sc = ldc * 4;
+    int64_t k, r, n = kpc % 16, full = kpc - n, sc = ldc * 4;
     if (beta) {
         _tile_loadd(0, c, sc); _tile_loadd(1, c + 16, sc);
         _tile_loadd(2, c + 16 * ldc, sc); _tile_loadd(3, c + 16 * ldc + 16, sc);
     } else {
         _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
     }
-    for (k = 0; k <= kpc; k += 16) {
-        uint32_t ta[RL__AMR * 16], tb[16 * RL__BNR];
-        const uint32_t *pa = a + k, *pb = b + k * RL__BNR;
-        int64_t lda = sa;
-        if (k == full) { /* the tail, if any */
-            int64_t n = kpc - full;
-            if (!n) break;
-            memset(ta, 0, sizeof ta);
-            memset(tb, 0, sizeof tb);
-            for (r = 0; r < RL__AMR; r++) memcpy(ta + r * 16, a + r * kpc + full, sizeof(uint32_t) * (size_t)n);
-            memcpy(tb, b + full * RL__BNR, sizeof(uint32_t) * (size_t)(n * RL__BNR));
-            pa = ta; pb = tb; lda = 64;
-            __asm__ __volatile__("" : : : "memory"); /* gcc's tile loads do not tell it they read memory */
-        }
-        _tile_loadd(4, pa, lda);
-        _tile_loadd(5, pa + 16 * (lda / 4), lda);
-        _tile_loadd(6, pb, RL__BNR * 4);
-        _tile_loadd(7, pb + 16, RL__BNR * 4);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
+    for (k = 0; k < full; k += 16) rl__amx_step(a + k, kpc * 4, b + k * RL__BNR);
+    if (n) {
+        uint32_t ta[RL__AMR * 16] = {0}, tb[16 * RL__BNR] = {0};
+        for (r = 0; r < RL__AMR; r++) memcpy(ta + r * 16, a + r * kpc + full, sizeof(uint32_t) * (size_t)n);
+        memcpy(tb, b + full * RL__BNR, sizeof(uint32_t) * (size_t)(n * RL__BNR));
+        __asm__ __volatile__("" : : : "memory");
+        rl__amx_step(ta, 64, tb);
     }
     _tile_stored(0, c, sc); _tile_stored(1, c + 16, sc);
     _tile_stored(2, c + 16 * ldc, sc); _tile_stored(3, c + 16 * ldc + 16, sc);
-    __asm__ __volatile__("" : : : "memory"); /* (nor that the stores write it) */
+    __asm__ __volatile__("" : : : "memory");
 }
 
 /* the bf16 set's blocking with 32-row panels (MC·KC, KC·NC within the AVX-512 buffers) */
