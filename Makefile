@@ -5,7 +5,7 @@
 #   make test-neon  the kernel tests cross-compiled for AArch64, run under qemu
 #   make test-windows  the tests cross-compiled with MinGW-w64, run under wine
 #   make bench      benchmarks (tools/bench; needs libopenblas-dev)
-#   make bench-bf16 the bf16 products (rl_ctx.bf16_dot) against the fp32 kernel (AVX512-BF16 CPUs)
+#   make bench-bf16 the bf16 products (rl_ctx.bf16_dot) against the fp32 kernel (vdpbf16ps and AMX tiles, where the CPU has them)
 #   make bench-attn causal attention of one head: query blocks as matrix products vs one pair at a time
 CC      ?= cc
 CFLAGS  ?= -O2 -g

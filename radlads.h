@@ -3548,8 +3548,10 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
         int64_t mu, nu, best = -1, tm;
         j.im = k->gemm;
 #ifdef RL__HAVE_BF16_DOT
-        if (bf16 && (b_type == RL_BF16 || b_type == RL_F32) && rl_bf16_dot_available())
-            j.im = rl_amx_available() ? &rl__amx_impl : &rl__bf16_impl;
+        if (bf16 && (b_type == RL_BF16 || b_type == RL_F32) && rl_bf16_dot_available()) j.im = &rl__bf16_impl;
+#ifdef RL__HAVE_AMX
+        if (j.im == &rl__bf16_impl && rl_amx_available()) j.im = &rl__amx_impl;
+#endif
 #else
         RL__UNUSED(bf16);
 #endif

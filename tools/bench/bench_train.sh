@@ -10,6 +10,9 @@
 #                           (MICRO: sequences per forward/backward; radlads needs ~5 GiB per
 #                           sequence of 512 with the SmolLM2-135M teacher in stage 2)
 #   PYTHON=python3          needs torch, safetensors, numpy (pip install torch safetensors numpy)
+#   BF16=1                  mixed precision on both sides: radlads --bf16-dot 2 (every product
+#                           with bf16 inputs: AMX tiles or vdpbf16ps), PyTorch's forward under
+#                           torch.autocast(cpu, bfloat16)
 #
 # The first step of each run is not timed; the step's loss is printed by both sides for the
 # first step of the same windows from the same initial student, so a line where they differ
@@ -18,7 +21,9 @@ set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-$here/build}
 CTX=${CTX:-512}; BATCH=${BATCH:-4}; MICRO=${MICRO:-1}; STEPS=${STEPS:-4}; THREADS=${THREADS:-2}
-ROUNDS=${ROUNDS:-3}; ARCH=${ARCH:-rwkv7}; PYTHON=${PYTHON:-python3}
+ROUNDS=${ROUNDS:-3}; ARCH=${ARCH:-rwkv7}; PYTHON=${PYTHON:-python3}; BF16=${BF16:-0}
+ours_bf16=; theirs_bf16=
+[ "$BF16" = 1 ] && ours_bf16="--bf16-dot 2" && theirs_bf16="--bf16"
 cache=${RADLADS_CACHE:-$HOME/.cache/radlads}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -49,17 +54,17 @@ teacher_dir=
 case "$src" in --teacher*) teacher_dir=${src#--teacher } ;; esac
 
 common="--ctx $CTX --batch $BATCH --micro-batch $MICRO --steps $STEPS --threads $THREADS"
-echo "# bench-train: $src, arch $ARCH, ctx $CTX, batch $BATCH (micro $MICRO), $STEPS steps (first untimed), $THREADS threads, $ROUNDS rounds"
+echo "# bench-train: $src, arch $ARCH, ctx $CTX, batch $BATCH (micro $MICRO), $STEPS steps (first untimed), $THREADS threads, $ROUNDS rounds, bf16 $BF16"
 "$B/bench_train" $src --arch "$ARCH" $common --stage 12 --out "$work" > "$work/setup.txt"
 cat "$work/setup.txt"
 : > "$work/all.txt"
 r=1
 while [ $r -le "$ROUNDS" ]; do
-    "$B/bench_train" $src --arch "$ARCH" $common --stage 12 | tee -a "$work/all.txt"
+    "$B/bench_train" $src --arch "$ARCH" $common --stage 12 $ours_bf16 | tee -a "$work/all.txt"
     if [ -n "$teacher_dir" ]; then
-        $PYTHON "$here/tools/bench/train_ref.py" --dir "$work" --teacher "$teacher_dir" $common --stage 12 | tee -a "$work/all.txt"
+        $PYTHON "$here/tools/bench/train_ref.py" --dir "$work" --teacher "$teacher_dir" $common --stage 12 $theirs_bf16 | tee -a "$work/all.txt"
     else
-        $PYTHON "$here/tools/bench/train_ref.py" --dir "$work" $common --stage 12 | tee -a "$work/all.txt"
+        $PYTHON "$here/tools/bench/train_ref.py" --dir "$work" $common --stage 12 $theirs_bf16 | tee -a "$work/all.txt"
     fi
     r=$((r + 1))
 done

@@ -248,6 +248,7 @@ def main():
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--selftest", action="store_true")
+    ap.add_argument("--bf16", action="store_true", help="mixed precision: the forward under torch.autocast(cpu, bfloat16)")
     a = ap.parse_args()
     if a.selftest:
         return selftest()
@@ -267,7 +268,8 @@ def main():
             t0 = time.perf_counter()
             total = 0.0
             for m0 in range(0, a.batch, a.micro_batch):
-                loss = stage_loss(stage, teacher, student, win[m0:m0 + a.micro_batch]) * (a.micro_batch / a.batch)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+                    loss = stage_loss(stage, teacher, student, win[m0:m0 + a.micro_batch]) * (a.micro_batch / a.batch)
                 loss.backward()
                 total += loss.item()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -281,7 +283,7 @@ def main():
                 best = min(best, dt)
         tps = a.batch * a.ctx
         print(f"pytorch stage {stage}: tok/s {tps / best:.1f} (steps 2..{a.steps}, best of per-step; mean {tps * len(times) / sum(times):.1f}), "
-              f"first-step loss {first:.7f}, threads {a.threads}, torch {torch.__version__}", flush=True)
+              f"first-step loss {first:.7f}, threads {a.threads}, torch {torch.__version__}{', bf16 autocast' if a.bf16 else ''}", flush=True)
     return 0
 
 
