@@ -295,7 +295,7 @@ typedef struct rl_ctx {
                         for training and for T >= 16, else token by token), < 0 = token
                         by token, L > 0 = the chunked form with chunks of L tokens */
     int bf16_dot;    /* products of rl_linear / rl_matmul on the CPU's bf16 dot-product
-                        instructions where it has them (AMX tiles, rl_amx_available(): 3-4x
+                        instructions where it has them (AMX tiles, rl_amx_available(): 1.7-3.6x
                         the fp32 kernel; else AVX512-BF16, rl_bf16_dot_available(): ~1.7x on
                         Zen 4, slower than fp32 on Intel): their inputs are rounded to bf16, the products
                         summed and kept in fp32, each ~1e-3 from the fp32 one. 0 (default):
