@@ -3426,17 +3426,22 @@ static RL__TGT_AMX void rl__amx_ukernel(int64_t kpc, const void *av, const void 
 static const rl__gemm_impl rl__amx_impl = {RL__AMR, RL__BNR, 128, 256, 1024, 2, rl__amx_pack_a, rl__bf16_pack_b, rl__amx_ukernel,
                                            rl__amx_tiles};
 
-/* AMX state: -1 not yet asked, 0 off (no AMX, refused, or rl_amx_set(0)), 1 on */
-static int rl__amx_state = -1;
+/* the CPU has AMX-BF16 (CPUID 7.0: EDX bit 22 AMX-BF16, bit 24 AMX-TILE) and Linux lets this
+   process use tiles */
 static int rl__amx_usable(void) {
-    static int granted = -1; /* the CPU has AMX-BF16 and Linux let this process use tiles */
-    int g = __atomic_load_n(&granted, __ATOMIC_RELAXED);
-    if (g < 0) {
-        unsigned a, b, c, d; /* CPUID 7.0: EDX bit 22 AMX-BF16, bit 24 AMX-TILE */
-        g = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 22 & 1) && (d >> 24 & 1) && rl__os_amx_permit();
-        __atomic_store_n(&granted, g, __ATOMIC_RELAXED);
+    unsigned a, b, c, d;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 22 & 1) && (d >> 24 & 1) && rl__os_amx_permit();
+}
+/* AMX state: -1 not yet asked (RADLADS_AMX, then the CPU and OS), 0 off, 1 on */
+static int rl__amx_state = -1;
+static int rl__amx_on(void) {
+    int s = __atomic_load_n(&rl__amx_state, __ATOMIC_RELAXED);
+    if (s < 0) {
+        const char *e = getenv("RADLADS_AMX");
+        s = !(e && !strcmp(e, "0")) && rl__amx_usable();
+        __atomic_store_n(&rl__amx_state, s, __ATOMIC_RELAXED);
     }
-    return g;
+    return s;
 }
 RLDEF rl_status rl_amx_set(int on) {
     if (on && !rl__amx_usable())
@@ -3444,15 +3449,7 @@ RLDEF rl_status rl_amx_set(int on) {
     __atomic_store_n(&rl__amx_state, on ? 1 : 0, __ATOMIC_RELAXED);
     return RL_OK;
 }
-RLDEF int rl_amx_available(void) {
-    int s = __atomic_load_n(&rl__amx_state, __ATOMIC_RELAXED);
-    if (s < 0) {
-        const char *e = getenv("RADLADS_AMX");
-        s = !(e && !strcmp(e, "0")) && rl__amx_usable();
-        __atomic_store_n(&rl__amx_state, s, __ATOMIC_RELAXED);
-    }
-    return s && rl_bf16_dot_available();
-}
+RLDEF int rl_amx_available(void) { return rl__amx_on() && rl_bf16_dot_available(); }
 #else
 RLDEF rl_status rl_amx_set(int on) {
     return on ? rl__fail(RL_ERR_UNSUPPORTED, "AMX tiles are not available in this build (Linux x86-64, gcc >= 11 or clang >= 12)") : RL_OK;
@@ -3550,7 +3547,7 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
 #ifdef RL__HAVE_BF16_DOT
         if (bf16 && (b_type == RL_BF16 || b_type == RL_F32) && rl_bf16_dot_available()) j.im = &rl__bf16_impl;
 #ifdef RL__HAVE_AMX
-        if (j.im == &rl__bf16_impl && rl_amx_available()) j.im = &rl__amx_impl;
+        if (j.im == &rl__bf16_impl && rl__amx_on()) j.im = &rl__amx_impl; /* (bf16 dot checked above) */
 #endif
 #else
         RL__UNUSED(bf16);
