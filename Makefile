@@ -22,7 +22,7 @@ ASAN_TESTS := $(TEST_NAMES:%=$(B)/asan/%)
 # tests/test_oom.c compiles the implementation itself: it needs allocation hooks that fail
 OWN_IMPL   := test_oom
 impl_obj    = $(if $(filter $(basename $(notdir $@)),$(OWN_IMPL)),,$(1))
-SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DRADLADS_POISON
 
 
 .PHONY: all demo embedded test test-asan test-neon test-windows bench bench-scan bench-step bench-decode bench-matvec bench-train bench-bf16 bench-attn fuzz clean

@@ -3818,8 +3818,19 @@ RL__INTERN void rl__dev_zero(rl_device *d, void *p, size_t bytes) {
     else memset(p, 0, bytes);
 }
 
-/* A tensor of the context (zeroed) on d */
-static rl_tensor *rl__new_on(rl_ctx *c, rl_device *d, int ndim, const int64_t *shape) {
+/* Memory that a kernel writes in full before anything reads it (an op's output, a
+   gradient's first contribution): not zeroed, which would cost a pass over memory (~6% of
+   a step). With -DRADLADS_POISON (make test-asan) it is NaN, so a value left unwritten fails. */
+static void *rl__raw_on(rl_ctx *c, rl_device *d, size_t bytes) {
+    void *p = rl__alloc_on(c, d, bytes, 0);
+#ifdef RADLADS_POISON
+    if (p && !d) memset(p, 0xFF, bytes);
+#endif
+    return p;
+}
+
+/* A tensor of the context on d: zeroed, or not (rl__out_on, rl__out_like: rl__raw_on) */
+static rl_tensor *rl__tensor_on(rl_ctx *c, rl_device *d, int ndim, const int64_t *shape, int zero) {
     rl_tensor *t = (rl_tensor *)rl_arena_alloc(&c->arena, sizeof *t);
     int64_t n = 1;
     int i;
@@ -3828,9 +3839,12 @@ static rl_tensor *rl__new_on(rl_ctx *c, rl_device *d, int ndim, const int64_t *s
     if (!t) return rl__op_fail(c, RL_ERR_NOMEM, "activations: out of memory");
     *t = rl_wrap(NULL, RL_F32, ndim, shape, 0);
     t->dev = d;
-    if (!(t->data = rl__zalloc_on(c, d, (size_t)n * sizeof(float)))) return rl__op_fail(c, RL_ERR_NOMEM, "activations: out of memory for %lld floats", (long long)n);
+    t->data = zero ? rl__zalloc_on(c, d, (size_t)n * sizeof(float)) : rl__raw_on(c, d, (size_t)n * sizeof(float));
+    if (!t->data) return rl__op_fail(c, RL_ERR_NOMEM, "activations: out of memory for %lld floats", (long long)n);
     return t;
 }
+static rl_tensor *rl__new_on(rl_ctx *c, rl_device *d, int ndim, const int64_t *shape) { return rl__tensor_on(c, d, ndim, shape, 1); }
+static rl_tensor *rl__out_on(rl_ctx *c, rl_device *d, int ndim, const int64_t *shape) { return rl__tensor_on(c, d, ndim, shape, 0); }
 RLDEF rl_tensor *rl_new(rl_ctx *c, int ndim, const int64_t *shape) { return rl__new_on(c, NULL, ndim, shape); }
 
 RLDEF rl_tensor *rl_new2(rl_ctx *c, int64_t rows, int64_t cols) {
@@ -3841,19 +3855,25 @@ RLDEF rl_tensor *rl_new2(rl_ctx *c, int64_t rows, int64_t cols) {
 }
 
 static rl_tensor *rl__like(rl_ctx *c, const rl_tensor *x) { return rl__new_on(c, x->dev, x->ndim, x->shape); }
+static rl_tensor *rl__out_like(rl_ctx *c, const rl_tensor *x) { return rl__out_on(c, x->dev, x->ndim, x->shape); }
 
 static rl_tensor *rl__scalar(rl_ctx *c) {
     int64_t one = 1;
     return rl_new(c, 1, &one);
 }
 
-/* Gradient buffer of t, allocated (zeroed) in the arena on first use. */
-static float *rl__grad(rl_ctx *c, rl_tensor *t) {
-    if (!t->grad) {
-        t->grad = (float *)rl__zalloc_on(c, t->dev, (size_t)t->n * sizeof(float));
-        if (!t->grad) rl__op_fail(c, RL_ERR_NOMEM, "gradients: out of memory");
-    }
+/* Gradient buffer of t, allocated (zeroed) in the arena on first use; rl__grad_w, for a
+   contribution to all of t: *acc = 0 where the buffer is new (not zeroed: write it), else 1 */
+RL__BWD float *rl__grad_alloc(rl_ctx *c, rl_tensor *t, int zero) {
+    size_t bytes = (size_t)t->n * sizeof(float);
+    if (!t->grad && !(t->grad = (float *)(zero ? rl__zalloc_on(c, t->dev, bytes) : rl__raw_on(c, t->dev, bytes))))
+        rl__op_fail(c, RL_ERR_NOMEM, "gradients: out of memory");
     return t->grad;
+}
+RL__BWD float *rl__grad(rl_ctx *c, rl_tensor *t) { return rl__grad_alloc(c, t, 1); }
+RL__BWD float *rl__grad_w(rl_ctx *c, rl_tensor *t, int *acc) {
+    *acc = t->grad != NULL;
+    return rl__grad_alloc(c, t, 0);
 }
 
 /* A node for an op with up to 8 inputs; appended to the tape only when a gradient will
@@ -4509,17 +4529,23 @@ RL__BWD int rl__cpu_adamw(void *q, float *p, float *g, float *m, float *v, int64
 }
 /* ---- add, sub, mul, scale ---- */
 
+/* t's gradient (+)= s·g (g as many values as t) */
+RL__BWD void rl__grad_axpy(rl_ctx *c, const char *op, rl_tensor *t, float s, const float *g) {
+    int acc;
+    float *gt = rl__grad_w(c, t, &acc);
+    if (gt && acc) RL__ON(c, t->dev, op, axpy, gt, s, g, t->n);
+    else if (gt) RL__ON(c, t->dev, op, affine, gt, g, s, 0.0f, t->n);
+}
 RL__BWD void rl__add_bwd(rl_ctx *c, rl__node *n) {
-    rl_device *d = n->out->dev;
     float s = n->f[0]; /* +1 for add, -1 for sub */
-    if (rl__wants(n->in[0])) RL__ON(c, d, "add backward", axpy, rl__grad(c, n->in[0]), 1.0f, n->out->grad, n->out->n);
-    if (rl__wants(n->in[1])) RL__ON(c, d, "add backward", axpy, rl__grad(c, n->in[1]), s, n->out->grad, n->out->n);
+    if (rl__wants(n->in[0])) rl__grad_axpy(c, "add backward", n->in[0], 1.0f, n->out->grad);
+    if (rl__wants(n->in[1])) rl__grad_axpy(c, "add backward", n->in[1], s, n->out->grad);
 }
 static rl_tensor *rl__addsub(rl_ctx *c, rl_tensor *a, rl_tensor *b, float sign) {
     rl_tensor *y;
     rl__node *n;
     if (rl__bad_on(c, a, a ? a->dev : NULL) || rl__bad_on(c, b, a->dev) || !rl__same(c, sign > 0 ? "add" : "sub", a, b)) return NULL;
-    if (!(y = rl__like(c, a)) || !RL__ON(c, a->dev, sign > 0 ? "add" : "sub", add, rl_f32(y), rl_f32(a), sign, rl_f32(b), a->n)) return NULL;
+    if (!(y = rl__out_like(c, a)) || !RL__ON(c, a->dev, sign > 0 ? "add" : "sub", add, rl_f32(y), rl_f32(a), sign, rl_f32(b), a->n)) return NULL;
     if ((n = rl__node_new(c, rl__add_bwd, y, a, b, NULL, NULL))) n->f[0] = sign;
     return y;
 }
@@ -4528,25 +4554,26 @@ RLDEF rl_tensor *rl_sub(rl_ctx *c, rl_tensor *a, rl_tensor *b) { return rl__adds
 
 RL__BWD void rl__mul_bwd(rl_ctx *c, rl__node *n) {
     rl_device *d = n->out->dev;
-    if (rl__wants(n->in[0])) RL__ON(c, d, "mul backward", mul, rl__grad(c, n->in[0]), n->out->grad, rl_f32(n->in[1]), n->out->n, 1);
-    if (rl__wants(n->in[1])) RL__ON(c, d, "mul backward", mul, rl__grad(c, n->in[1]), n->out->grad, rl_f32(n->in[0]), n->out->n, 1);
+    float *g;
+    int i, acc;
+    for (i = 0; i < 2; i++) /* g_i (+)= g ⊙ the other input */
+        if (rl__wants(n->in[i]) && (g = rl__grad_w(c, n->in[i], &acc)))
+            RL__ON(c, d, "mul backward", mul, g, n->out->grad, rl_f32(n->in[1 - i]), n->out->n, acc);
 }
 RLDEF rl_tensor *rl_mul(rl_ctx *c, rl_tensor *a, rl_tensor *b) {
     rl_tensor *y;
     if (rl__bad_on(c, a, a ? a->dev : NULL) || rl__bad_on(c, b, a->dev) || !rl__same(c, "mul", a, b)) return NULL;
-    if (!(y = rl__like(c, a)) || !RL__ON(c, a->dev, "mul", mul, rl_f32(y), rl_f32(a), rl_f32(b), a->n, 0)) return NULL;
+    if (!(y = rl__out_like(c, a)) || !RL__ON(c, a->dev, "mul", mul, rl_f32(y), rl_f32(a), rl_f32(b), a->n, 0)) return NULL;
     rl__node_new(c, rl__mul_bwd, y, a, b, NULL, NULL);
     return y;
 }
 
-RL__BWD void rl__scale_bwd(rl_ctx *c, rl__node *n) {
-    RL__ON(c, n->out->dev, "scale backward", axpy, rl__grad(c, n->in[0]), n->f[0], n->out->grad, n->out->n);
-}
+RL__BWD void rl__scale_bwd(rl_ctx *c, rl__node *n) { rl__grad_axpy(c, "scale backward", n->in[0], n->f[0], n->out->grad); }
 RLDEF rl_tensor *rl_scale(rl_ctx *c, rl_tensor *x, float s) {
     rl_tensor *y;
     rl__node *n;
-    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__like(c, x))) return NULL;
-    if (!RL__ON(c, x->dev, "scale", axpy, rl_f32(y), s, rl_f32(x), x->n)) return NULL; /* y is zero: y = s·x */
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__out_like(c, x))) return NULL;
+    if (!RL__ON(c, x->dev, "scale", affine, rl_f32(y), rl_f32(x), s, 0.0f, x->n)) return NULL;
     if ((n = rl__node_new(c, rl__scale_bwd, y, x, NULL, NULL, NULL))) n->f[0] = s;
     return y;
 }
@@ -4566,17 +4593,17 @@ RL__BWD void rl__rowvec_bwd(rl_ctx *c, rl__node *n) {
     rl_device *d = n->out->dev;
     int64_t R = rl_rows(n->out), C = rl_cols(n->out);
     const float *g = n->out->grad, *x = rl_f32(n->in[0]), *v = rl_f32(n->in[1]);
-    if (rl__wants(n->in[0])) {
-        if (n->i[0]) RL__ON(c, d, "mul_row backward", rowvec, rl__grad(c, n->in[0]), g, v, R, C, 2);
-        else RL__ON(c, d, "add_row backward", axpy, rl__grad(c, n->in[0]), 1.0f, g, n->out->n);
-    }
+    float *gx;
+    int acc;
+    if (rl__wants(n->in[0]) && !n->i[0]) rl__grad_axpy(c, "add_row backward", n->in[0], 1.0f, g);
+    else if (rl__wants(n->in[0]) && (gx = rl__grad_w(c, n->in[0], &acc))) RL__ON(c, d, "mul_row backward", rowvec, gx, g, v, R, C, acc ? 2 : 1);
     if (rl__wants(n->in[1])) RL__ON(c, d, "row broadcast backward", colsum, rl__grad(c, n->in[1]), g, n->i[0] ? x : NULL, NULL, R, C);
 }
 static rl_tensor *rl__rowvec(rl_ctx *c, rl_tensor *x, rl_tensor *v, int mul) {
     const char *op = mul ? "mul_row" : "add_row";
     rl_tensor *y;
     rl__node *n;
-    if (rl__bad_on(c, x, x ? x->dev : NULL) || rl__bad_on(c, v, x->dev) || !rl__row_vec(c, op, x, v) || !(y = rl__like(c, x)))
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || rl__bad_on(c, v, x->dev) || !rl__row_vec(c, op, x, v) || !(y = rl__out_like(c, x)))
         return NULL;
     if (!RL__ON(c, x->dev, op, rowvec, rl_f32(y), rl_f32(x), rl_f32(v), rl_rows(x), rl_cols(x), mul)) return NULL;
     if ((n = rl__node_new(c, rl__rowvec_bwd, y, x, v, NULL, NULL))) n->i[0] = mul;
@@ -4604,9 +4631,11 @@ RL__BWD void rl__linear_bwd(rl_ctx *c, rl__node *n) {
     rl_device *d = x->dev;
     int64_t M = rl_rows(x), K = rl_cols(x), N = W->shape[0];
     const float *g = n->out->grad;
-    int bf16 = c->bf16_dot >= 2;
-    if (rl__wants(x) && !rl__gemm_on(c, d, "linear backward", W, M, K, N, g, N, 1, W->data, W->dtype, K, 1, rl__grad(c, x), K, 1, bf16))
-        return; /* gx += g·W */
+    int bf16 = c->bf16_dot >= 2, acc;
+    float *gx;
+    if (rl__wants(x) && (!(gx = rl__grad_w(c, x, &acc)) ||
+                         !rl__gemm_on(c, d, "linear backward", W, M, K, N, g, N, 1, W->data, W->dtype, K, 1, gx, K, acc, bf16)))
+        return; /* gx (+)= g·W */
     if (rl__wants(W) && !rl__gemm_on(c, d, "linear backward", W, N, K, M, g, 1, N, rl_f32(x), RL_F32, K, 1, rl__grad(c, W), K, 1, bf16))
         return; /* gW += gᵀ·x */
     if (rl__wants(b)) RL__ON(c, d, "linear bias backward", colsum, rl__grad(c, b), g, NULL, NULL, M, N);
@@ -4630,7 +4659,7 @@ RLDEF rl_tensor *rl_linear(rl_ctx *c, rl_tensor *x, rl_tensor *W, rl_tensor *b) 
     if (b && (rl__bad_on(c, b, x->dev) || b->n != N)) return rl__op_fail(c, RL_ERR_ARG, "linear: bias must have %lld F32 values", (long long)N);
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
-    if (!(y = rl__new_on(c, x->dev, x->ndim, shape)) ||
+    if (!(y = rl__out_on(c, x->dev, x->ndim, shape)) ||
         !rl__gemm_on(c, x->dev, "linear", W, M, N, K, rl_f32(x), K, 1, W->data, W->dtype, 1, K, rl_f32(y), N, 0, rl__bf16_on(c, W->dtype)) ||
         (b && !RL__ON(c, x->dev, "linear bias", rowvec, rl_f32(y), rl_f32(y), rl_f32(b), M, N, 0)))
         return NULL;
@@ -4642,8 +4671,10 @@ RL__BWD void rl__matmul_bwd(rl_ctx *c, rl__node *n) {
     rl_tensor *x = n->in[0], *A = n->in[1];
     int64_t M = rl_rows(x), K = rl_cols(x), N = A->shape[1];
     const float *g = n->out->grad;
-    int bf16 = c->bf16_dot >= 2;
-    if (rl__wants(x) && !rl__gemm_on(c, x->dev, "matmul backward", A, M, K, N, g, N, 1, A->data, A->dtype, 1, N, rl__grad(c, x), K, 1, bf16))
+    int bf16 = c->bf16_dot >= 2, acc;
+    float *gx;
+    if (rl__wants(x) && (!(gx = rl__grad_w(c, x, &acc)) ||
+                         !rl__gemm_on(c, x->dev, "matmul backward", A, M, K, N, g, N, 1, A->data, A->dtype, 1, N, gx, K, acc, bf16)))
         return;
     if (rl__wants(A)) rl__gemm_on(c, x->dev, "matmul backward", A, K, N, M, rl_f32(x), 1, K, g, RL_F32, N, 1, rl__grad(c, A), N, 1, bf16);
 }
@@ -4665,7 +4696,7 @@ RLDEF rl_tensor *rl_matmul(rl_ctx *c, rl_tensor *x, rl_tensor *A) {
     N = A->shape[1];
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
-    if (!(y = rl__new_on(c, x->dev, x->ndim, shape)) ||
+    if (!(y = rl__out_on(c, x->dev, x->ndim, shape)) ||
         !rl__gemm_on(c, x->dev, "matmul", A, M, N, K, rl_f32(x), K, 1, A->data, A->dtype, N, 1, rl_f32(y), N, 0, rl__bf16_on(c, A->dtype)))
         return NULL;
     rl__node_new(c, rl__matmul_bwd, y, x, A, NULL, NULL);
@@ -4684,7 +4715,7 @@ RL__BWD void rl__rmsnorm_bwd(rl_ctx *c, rl__node *n) {
 RLDEF rl_tensor *rl_rmsnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, float eps) {
     rl_tensor *y;
     rl__node *n;
-    if (rl__bad_on(c, x, x ? x->dev : NULL) || (w && (rl__bad_on(c, w, x->dev) || !rl__row_vec(c, "rmsnorm", x, w))) || !(y = rl__like(c, x)))
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || (w && (rl__bad_on(c, w, x->dev) || !rl__row_vec(c, "rmsnorm", x, w))) || !(y = rl__out_like(c, x)))
         return NULL;
     if (!(n = rl__node_new(c, rl__rmsnorm_bwd, y, x, w, NULL, NULL))) return NULL;
     if (!(n->aux = (float *)rl__alloc_on(c, x->dev, sizeof(float) * (size_t)rl_rows(x), 0))) return NULL;
@@ -4709,7 +4740,7 @@ RLDEF rl_tensor *rl_groupnorm(rl_ctx *c, rl_tensor *x, rl_tensor *w, rl_tensor *
         return NULL;
     if (groups < 1 || rl_cols(x) % groups)
         return rl__op_fail(c, RL_ERR_ARG, "groupnorm: %lld channels do not split into %d groups", (long long)rl_cols(x), groups);
-    if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__groupnorm_bwd, y, x, w, b, NULL))) return NULL;
+    if (!(y = rl__out_like(c, x)) || !(n = rl__node_new(c, rl__groupnorm_bwd, y, x, w, b, NULL))) return NULL;
     n->i[0] = groups;
     if (!(n->aux = (float *)rl__alloc_on(c, x->dev, sizeof(float) * 2 * (size_t)(rl_rows(x) * groups), 0)) ||
         !RL__ON(c, x->dev, "groupnorm", groupnorm, rl_f32(y), n->aux, rl_f32(x), w ? rl_f32(w) : NULL, b ? rl_f32(b) : NULL, rl_rows(x),
@@ -4727,7 +4758,7 @@ RL__BWD void rl__softmax_bwd(rl_ctx *c, rl__node *n) {
 static rl_tensor *rl__softmax_op(rl_ctx *c, rl_tensor *x, int logspace) {
     rl_tensor *y;
     rl__node *n;
-    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__like(c, x)) ||
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__out_like(c, x)) ||
         !RL__ON(c, x->dev, "softmax", softmax, rl_f32(y), rl_f32(x), rl_rows(x), rl_cols(x), logspace) ||
         !(n = rl__node_new(c, rl__softmax_bwd, y, x, NULL, NULL, NULL)))
         return NULL;
@@ -4747,7 +4778,7 @@ RL__BWD void rl__unary_bwd(rl_ctx *c, rl__node *n) {
 static rl_tensor *rl__unary(rl_ctx *c, rl_tensor *x, int fn) {
     rl_tensor *y;
     rl__node *n;
-    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__like(c, x)) || !RL__ON(c, x->dev, "elementwise function", unary, fn, rl_f32(y), rl_f32(x), x->n) ||
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__out_like(c, x)) || !RL__ON(c, x->dev, "elementwise function", unary, fn, rl_f32(y), rl_f32(x), x->n) ||
         !(n = rl__node_new(c, rl__unary_bwd, y, x, NULL, NULL, NULL)))
         return NULL;
     n->i[0] = fn;
@@ -4767,7 +4798,7 @@ RL__BWD void rl__swiglu_bwd(rl_ctx *c, rl__node *n) {
 RLDEF rl_tensor *rl_swiglu(rl_ctx *c, rl_tensor *gate, rl_tensor *up) {
     rl_tensor *y;
     if (rl__bad_on(c, gate, gate ? gate->dev : NULL) || rl__bad_on(c, up, gate->dev) || !rl__same(c, "swiglu", gate, up) ||
-        !(y = rl__like(c, gate)) || !RL__ON(c, gate->dev, "swiglu", swiglu, rl_f32(y), rl_f32(gate), rl_f32(up), gate->n))
+        !(y = rl__out_like(c, gate)) || !RL__ON(c, gate->dev, "swiglu", swiglu, rl_f32(y), rl_f32(gate), rl_f32(up), gate->n))
         return NULL;
     rl__node_new(c, rl__swiglu_bwd, y, gate, up, NULL, NULL);
     return y;
@@ -4786,7 +4817,7 @@ RLDEF rl_tensor *rl_l2norm(rl_ctx *c, rl_tensor *x, int head_dim, float eps) {
     if (rl__bad_on(c, x, x ? x->dev : NULL)) return NULL;
     if (head_dim < 1 || rl_cols(x) % head_dim)
         return rl__op_fail(c, RL_ERR_ARG, "l2norm: rows of %lld do not split into heads of %d", (long long)rl_cols(x), head_dim);
-    if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__l2norm_bwd, y, x, NULL, NULL, NULL))) return NULL;
+    if (!(y = rl__out_like(c, x)) || !(n = rl__node_new(c, rl__l2norm_bwd, y, x, NULL, NULL, NULL))) return NULL;
     n->i[0] = head_dim;
     n->f[0] = eps;
     if (!(n->aux = (float *)rl__alloc_on(c, x->dev, sizeof(float) * (size_t)(x->n / head_dim), 0)) ||
@@ -4812,7 +4843,7 @@ RLDEF rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const
     if (rl__bad_on(c, x, x ? x->dev : NULL)) return NULL;
     if (head_dim < 2 || head_dim % 2 || rl_cols(x) % head_dim || T < 1 || rl_rows(x) % T)
         return rl__op_fail(c, RL_ERR_ARG, "rope: rows of %lld values, head_dim %d, T %lld do not fit", (long long)rl_cols(x), head_dim, (long long)T);
-    if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__rope_bwd, y, x, NULL, NULL, NULL))) return NULL;
+    if (!(y = rl__out_like(c, x)) || !(n = rl__node_new(c, rl__rope_bwd, y, x, NULL, NULL, NULL))) return NULL;
     n->i[0] = T;
     n->i[1] = head_dim;
     /* the table per position, angles in double, made on the host (and copied to a device) */
@@ -5011,7 +5042,7 @@ RLDEF rl_tensor *rl_attention(rl_ctx *c, rl_tensor *q, rl_tensor *k, rl_tensor *
     d = rl_cols(q) / n_heads;
     if (rl_cols(k) != n_kv_heads * d || !rl__same(c, "attention k/v", k, v) || rl_rows(k) != rl_rows(q))
         return rl__op_fail(c, RL_ERR_ARG, "attention: k and v must be [%lld, %lld]", (long long)rl_rows(q), (long long)(n_kv_heads * d));
-    if (!(y = rl__like(c, q)) || !(n = rl__node_new(c, rl__attention_bwd, y, q, k, v, NULL))) return NULL;
+    if (!(y = rl__out_like(c, q)) || !(n = rl__node_new(c, rl__attention_bwd, y, q, k, v, NULL))) return NULL;
     n->i[0] = T;
     n->i[1] = n_heads;
     n->i[2] = n_kv_heads;
@@ -5050,7 +5081,7 @@ RLDEF rl_tensor *rl_embedding(rl_ctx *c, const int32_t *ids, int64_t n_ids, rl_t
             return rl__op_fail(c, RL_ERR_ARG, "embedding: token id %d at position %lld is outside the vocabulary [0, %lld)", ids[r], (long long)r, (long long)E->shape[0]);
     shape[0] = n_ids;
     shape[1] = E->shape[1];
-    if (!(y = rl__new_on(c, E->dev, 2, shape)) || !(dids = rl__ids_on(c, E->dev, ids, n_ids)) ||
+    if (!(y = rl__out_on(c, E->dev, 2, shape)) || !(dids = rl__ids_on(c, E->dev, ids, n_ids)) ||
         !RL__ON(c, E->dev, "embedding", embedding, rl_f32(y), E->data, (int)E->dtype, dids, n_ids, shape[1]))
         return NULL;
     if ((n = rl__node_new(c, rl__embedding_bwd, y, E, NULL, NULL, NULL))) n->cp = dids;
@@ -5160,7 +5191,7 @@ RL__BWD void rl__add_scalar_bwd(rl_ctx *c, rl__node *n) {
 }
 RLDEF rl_tensor *rl_add_scalar(rl_ctx *c, rl_tensor *x, float s) {
     rl_tensor *y;
-    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__like(c, x)) || !RL__ON(c, x->dev, "add_scalar", affine, rl_f32(y), rl_f32(x), 1.0f, s, x->n))
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || !(y = rl__out_like(c, x)) || !RL__ON(c, x->dev, "add_scalar", affine, rl_f32(y), rl_f32(x), 1.0f, s, x->n))
         return NULL;
     rl__node_new(c, rl__add_scalar_bwd, y, x, NULL, NULL, NULL);
     return y;
@@ -5184,7 +5215,7 @@ RLDEF rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t l
         return rl__op_fail(c, RL_ERR_ARG, "slice_cols: [%lld, %lld) is outside rows of %lld", (long long)start, (long long)(start + len), (long long)C);
     shape[0] = R;
     shape[1] = len;
-    if (!(y = rl__new_on(c, x->dev, 2, shape)) || !RL__ON(c, x->dev, "slice_cols", copy3d, rl_f32(y), 0, len, rl_f32(x) + start, 0, C, 1, R, len, 0) ||
+    if (!(y = rl__out_on(c, x->dev, 2, shape)) || !RL__ON(c, x->dev, "slice_cols", copy3d, rl_f32(y), 0, len, rl_f32(x) + start, 0, C, 1, R, len, 0) ||
         !(n = rl__node_new(c, rl__slice_cols_bwd, y, x, NULL, NULL, NULL)))
         return NULL;
     n->i[0] = start;
@@ -5218,7 +5249,7 @@ RLDEF rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads) 
     d = rl_cols(x) / kv_heads;
     shape[0] = R;
     shape[1] = heads * d;
-    if (!(y = rl__new_on(c, x->dev, 2, shape)) || !rl__repeat_kv_run(c, x->dev, rl_f32(y), rl_f32(x), R, heads, kv_heads, d, 0) ||
+    if (!(y = rl__out_on(c, x->dev, 2, shape)) || !rl__repeat_kv_run(c, x->dev, rl_f32(y), rl_f32(x), R, heads, kv_heads, d, 0) ||
         !(n = rl__node_new(c, rl__repeat_kv_bwd, y, x, NULL, NULL, NULL)))
         return NULL;
     n->i[0] = heads;
@@ -5246,7 +5277,9 @@ RLDEF rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *s
         return rl__op_fail(c, RL_ERR_ARG, "token_shift: %lld rows are not whole sequences of %lld, or shift state is not [%lld, %lld]",
                            (long long)R, (long long)T, (long long)(R / (T > 0 ? T : 1)), (long long)C);
     B = R / T;
-    if (!(y = rl__like(c, x)) || !(n = rl__node_new(c, rl__token_shift_bwd, y, x, shift_in, NULL, NULL))) return NULL;
+    if (!(y = shift_in ? rl__out_like(c, x) : rl__like(c, x)) || /* (zeroed: each sequence's first row) */
+        !(n = rl__node_new(c, rl__token_shift_bwd, y, x, shift_in, NULL, NULL)))
+        return NULL;
     n->i[0] = T;
     if (T > 1 && !RL__ON(c, x->dev, "token_shift", copy3d, rl_f32(y) + C, T * C, C, rl_f32(x), T * C, C, B, T - 1, C, 0)) return NULL;
     if (shift_in && !RL__ON(c, x->dev, "token_shift", copy3d, rl_f32(y), T * C, C, rl_f32(shift_in), C, C, B, 1, C, 0)) return NULL;
@@ -5269,7 +5302,7 @@ RLDEF rl_tensor *rl_to(rl_ctx *c, rl_tensor *x, rl_device *d) {
     if (x->dtype != RL_F32 && (x->dtype != RL_BF16 || x->requires_grad))
         return rl__op_fail(c, RL_ERR_ARG, "rl_to %s: only F32 tensors, and frozen BF16 ones, move", x->name ? x->name : "");
     elem = x->dtype == RL_F32 ? sizeof(float) : sizeof(uint16_t);
-    if (!(y = rl__new_on(c, d, x->ndim, x->shape))) return NULL;
+    if (!(y = rl__out_on(c, d, x->ndim, x->shape))) return NULL;
     y->dtype = x->dtype;
     y->name = x->name;
     if (!rl__copy(c, y->data, d, x->data, x->dev, elem * (size_t)x->n)) return NULL;
@@ -6041,7 +6074,7 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
 #ifdef RADLADS_CUDA
     gpu |= c->use_cuda && rl_cuda_available();
 #endif
-    if (!(y = rl__like(c, r)) || !(n = rl__node_newv(c, rl__scan_bwd, y, n_in, in))) return NULL;
+    if (!(y = rl__out_like(c, r)) || !(n = rl__node_newv(c, rl__scan_bwd, y, n_in, in))) return NULL;
     /* *state_out == state on entry asks for the final state over `state` (decoding: no
        copies); done where no gradient is wanted and the CPU tasks run, else a new tensor */
     if (state && state_out && *state_out == state && !y->requires_grad && !gpu) S = state;
@@ -6117,7 +6150,7 @@ RLDEF rl_tensor *rl_seq_last(rl_ctx *c, rl_tensor *x, int64_t T) {
     C = rl_cols(x);
     shape[0] = rl_rows(x) / T;
     shape[1] = C;
-    if (!(y = rl__new_on(c, x->dev, 2, shape)) ||
+    if (!(y = rl__out_on(c, x->dev, 2, shape)) ||
         !RL__ON(c, x->dev, "seq_last", copy3d, rl_f32(y), 0, C, rl_f32(x) + (T - 1) * C, 0, T * C, 1, shape[0], C, 0) ||
         !(n = rl__node_new(c, rl__seq_last_bwd, y, x, NULL, NULL, NULL)))
         return NULL;
@@ -6275,7 +6308,7 @@ static rl_tensor *rl__rwkv6_unbalance(rl_ctx *c, rl_tensor *k, rl_tensor *logw) 
     rl_tensor *y;
     if (rl__bad_on(c, k, k ? k->dev : NULL) || rl__bad_on(c, logw, k->dev)) return NULL;
     if (k->n != logw->n) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV6: k and the decay differ in size");
-    if (!(y = rl__like(c, k)) || !RL__ON(c, k->dev, "RAD-RWKV6 unbalance", unbalance, rl_f32(y), rl_f32(k), rl_f32(logw), k->n)) return NULL;
+    if (!(y = rl__out_like(c, k)) || !RL__ON(c, k->dev, "RAD-RWKV6 unbalance", unbalance, rl_f32(y), rl_f32(k), rl_f32(logw), k->n)) return NULL;
     rl__node_new(c, rl__unbalance_bwd, y, k, logw, NULL, NULL);
     return y;
 }
@@ -6386,7 +6419,7 @@ static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, in
                                (long long)rl_rows(x), (long long)T, (long long)T, (long long)pos0, (long long)cap);
         if (!RL__ON(c, k->dev, "attention cache", copy3d, io->kcache + pos0 * Ck, cap * Ck, Ck, rl_f32(k), T * Ck, Ck, B, T, Ck, 0) ||
             !RL__ON(c, v->dev, "attention cache", copy3d, io->vcache + pos0 * Ck, cap * Ck, Ck, rl_f32(v), T * Ck, Ck, B, T, Ck, 0) ||
-            !(y = rl__like(c, q)) || !RL__ON(c, q->dev, "attention cache", attention_cache, rl_f32(y), rl_f32(q), io->kcache, io->vcache, B, T,
+            !(y = rl__out_like(c, q)) || !RL__ON(c, q->dev, "attention cache", attention_cache, rl_f32(y), rl_f32(q), io->kcache, io->vcache, B, T,
                                              pos0, cap, (int)g->H, (int)g->KVH, (int)g->N))
             return NULL;
     }
