@@ -3991,46 +3991,58 @@ static int rl__cpu_scan(rl_ctx *c, rl__node *n, int bwd);
 
 enum { RL__F_EXP, RL__F_SIGMOID, RL__F_TANH, RL__F_SOFTPLUS, RL__F_SILU, RL__F_LOGDECAY };
 
-static int rl__cpu_add(void *q, float *y, const float *a, float s, const float *b, int64_t n) {
-    RL__UNUSED(q);
-    if (s == 1.0f) rl__kern_get()->add(y, a, b, n);
-    else if (s == -1.0f) rl__kern_get()->sub(y, a, b, n);
-    else {
-        if (y != a) memmove(y, a, sizeof(float) * (size_t)n);
-        rl__kern_get()->axpy(y, s, b, n);
-    }
-    return 0;
-}
-static int rl__cpu_axpy(void *q, float *y, float s, const float *x, int64_t n) {
-    RL__UNUSED(q);
-    rl__kern_get()->axpy(y, s, x, n);
-    return 0;
-}
-typedef struct { float *y; const float *a, *b; int acc; } rl__mul_arg;
-static void rl__mul_part(void *ctx, int64_t i0, int64_t i1, int tid) {
-    const rl__mul_arg *m = (const rl__mul_arg *)ctx;
-    int64_t i;
+/* The elementwise ops of section 3 on the pool, in parts of at least 16384 values (rows for
+   RL__EW_ROW): y = a + s·b (ADD), y += s·a (AXPY), y = s·a + t (AFFINE), y (+)= a ⊙ b (MUL,
+   acc), each row of y = its row of a + or ⊙ b, or += a ⊙ b (ROW, mode 0 / 1 / 2). */
+enum { RL__EW_ADD, RL__EW_AXPY, RL__EW_AFFINE, RL__EW_MUL, RL__EW_ROW };
+typedef struct { int op, mode; float *y; const float *a, *b; float s, t; int64_t cols; } rl__ew_arg;
+static void rl__ew_part(void *ctx, int64_t i0, int64_t i1, int tid) {
+    const rl__ew_arg *e = (const rl__ew_arg *)ctx;
+    const rl__kern *K = rl__kern_get();
+    int64_t i, j, n = i1 - i0, C = e->cols;
+    float *y = e->y + i0;
+    const float *a = e->a + i0, *b = e->b + i0;
     RL__UNUSED(tid);
-    if (!m->acc) rl__kern_get()->mul(m->y + i0, m->a + i0, m->b + i0, i1 - i0);
-    else
-        for (i = i0; i < i1; i++) m->y[i] += m->a[i] * m->b[i];
-}
-static int rl__cpu_mul(void *q, float *y, const float *a, const float *b, int64_t n, int acc) {
-    rl__mul_arg m;
-    m.y = y; m.a = a; m.b = b; m.acc = acc;
-    rl_pool_for((rl_pool *)q, n, 16384, rl__mul_part, &m);
-    return 0;
-}
-static int rl__cpu_rowvec(void *q, float *y, const float *x, const float *v, int64_t R, int64_t C, int mode) {
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        if (mode == 0) rl__kern_get()->add(y + r * C, x + r * C, v, C);
-        else if (mode == 1) rl__kern_get()->mul(y + r * C, x + r * C, v, C);
+    switch (e->op) {
+    case RL__EW_ADD:
+        if (e->s == 1.0f) K->add(y, a, b, n);
+        else if (e->s == -1.0f) K->sub(y, a, b, n);
+        else {
+            if (y != a) memmove(y, a, sizeof(float) * (size_t)n);
+            K->axpy(y, e->s, b, n);
+        }
+        break;
+    case RL__EW_AXPY: K->axpy(y, e->s, a, n); break;
+    case RL__EW_AFFINE:
+        for (i = 0; i < n; i++) y[i] = e->s * a[i] + e->t;
+        break;
+    case RL__EW_MUL:
+        if (!e->mode) K->mul(y, a, b, n);
         else
-            for (j = 0; j < C; j++) y[r * C + j] += x[r * C + j] * v[j];
+            for (i = 0; i < n; i++) y[i] += a[i] * b[i];
+        break;
+    default: /* rows i0 .. i1 */
+        for (i = i0; i < i1; i++) {
+            float *yr = e->y + i * C;
+            const float *xr = e->a + i * C;
+            if (e->mode == 0) K->add(yr, xr, e->b, C);
+            else if (e->mode == 1) K->mul(yr, xr, e->b, C);
+            else
+                for (j = 0; j < C; j++) yr[j] += xr[j] * e->b[j];
+        }
     }
+}
+static int rl__cpu_ew(void *q, int op, float *y, const float *a, const float *b, float s, float t, int64_t n, int mode, int64_t cols) {
+    rl__ew_arg e;
+    e.op = op; e.mode = mode; e.y = y; e.a = a; e.b = b ? b : a; e.s = s; e.t = t; e.cols = cols;
+    rl_pool_for((rl_pool *)q, n, op == RL__EW_ROW ? RL__MAX(1, 16384 / RL__MAX(cols, 1)) : 16384, rl__ew_part, &e);
     return 0;
+}
+static int rl__cpu_add(void *q, float *y, const float *a, float s, const float *b, int64_t n) { return rl__cpu_ew(q, RL__EW_ADD, y, a, b, s, 0.0f, n, 0, 0); }
+static int rl__cpu_axpy(void *q, float *y, float s, const float *x, int64_t n) { return rl__cpu_ew(q, RL__EW_AXPY, y, x, NULL, s, 0.0f, n, 0, 0); }
+static int rl__cpu_mul(void *q, float *y, const float *a, const float *b, int64_t n, int acc) { return rl__cpu_ew(q, RL__EW_MUL, y, a, b, 0.0f, 0.0f, n, acc, 0); }
+static int rl__cpu_rowvec(void *q, float *y, const float *x, const float *v, int64_t R, int64_t C, int mode) {
+    return rl__cpu_ew(q, RL__EW_ROW, y, x, v, 0.0f, 0.0f, R, mode, C);
 }
 RL__BWD int rl__cpu_colsum(void *q, float *gv, const float *g, const float *x, const float *s, int64_t R, int64_t C) {
     int64_t r, j;
@@ -4192,12 +4204,7 @@ RL__BWD int rl__cpu_sum_bwd(void *q, float *gx, const float *g, int64_t n) {
     for (i = 0; i < n; i++) gx[i] += g[0];
     return 0;
 }
-static int rl__cpu_affine(void *q, float *y, const float *x, float a, float b, int64_t n) {
-    int64_t i;
-    RL__UNUSED(q);
-    for (i = 0; i < n; i++) y[i] = a * x[i] + b;
-    return 0;
-}
+static int rl__cpu_affine(void *q, float *y, const float *x, float a, float b, int64_t n) { return rl__cpu_ew(q, RL__EW_AFFINE, y, x, NULL, a, b, n, 0, 0); }
 static int rl__cpu_copy3d(void *q, float *y, int64_t ysb, int64_t ysr, const float *x, int64_t xsb, int64_t xsr, int64_t B,
                           int64_t R, int64_t C, int acc) {
     int64_t b, r;
