@@ -3785,12 +3785,26 @@ static int rl__copy(rl_ctx *c, void *dst, const rl_device *dd, const void *src, 
     }
     return rl__on_done(c, d, "copy", d->ops->copy(dst, src, bytes, !sd ? 1 : !dd ? 2 : 3));
 }
-/* memory on d from the context, zero-filled (zero) or not (what an op writes whole: its row
-   statistics, kept states, tables), or NULL after failing the op */
+static void rl__zero_part(void *ctx, int64_t b, int64_t e, int tid) {
+    RL__UNUSED(tid);
+    memset((char *)ctx + b * 65536, 0, (size_t)(e - b) * 65536);
+}
+/* memory on d from the context, or NULL after failing the op: zero-filled (zero; on the host
+   by the pool's threads, 64 KiB at a time), or not, for what a kernel writes whole before
+   anything reads it (an op's output, a gradient's first contribution, row statistics,
+   tables): zeroing costs a pass over memory (memset was ~6% of a training step). With
+   -DRADLADS_POISON (make test-asan) such host memory is NaN, so a value left unwritten fails. */
 static void *rl__alloc_on(rl_ctx *c, rl_device *d, size_t bytes, int zero) {
     rl_arena *a = rl__arena_on(c, d);
-    void *p = !a ? NULL : zero ? rl_arena_zalloc(a, bytes) : rl_arena_alloc(a, bytes);
+    void *p = !a ? NULL : zero && d ? rl_arena_zalloc(a, bytes) : rl_arena_alloc(a, bytes);
     if (a && !p) rl__op_fail(c, RL_ERR_NOMEM, "activations%s%s: out of memory for %zu bytes", d ? " on " : "", d ? rl_device_name(d) : "", bytes);
+    if (p && zero && !d) {
+        rl_pool_for(c->pool, (int64_t)(bytes / 65536), 4, rl__zero_part, p);
+        memset((char *)p + bytes / 65536 * 65536, 0, bytes % 65536);
+    }
+#ifdef RADLADS_POISON
+    if (p && !zero && !d) memset(p, 0xFF, bytes);
+#endif
     return p;
 }
 static void *rl__zalloc_on(rl_ctx *c, rl_device *d, size_t bytes) { return rl__alloc_on(c, d, bytes, 1); }
@@ -3818,18 +3832,7 @@ RL__INTERN void rl__dev_zero(rl_device *d, void *p, size_t bytes) {
     else memset(p, 0, bytes);
 }
 
-/* Memory that a kernel writes in full before anything reads it (an op's output, a
-   gradient's first contribution): not zeroed, which would cost a pass over memory (~6% of
-   a step). With -DRADLADS_POISON (make test-asan) it is NaN, so a value left unwritten fails. */
-static void *rl__raw_on(rl_ctx *c, rl_device *d, size_t bytes) {
-    void *p = rl__alloc_on(c, d, bytes, 0);
-#ifdef RADLADS_POISON
-    if (p && !d) memset(p, 0xFF, bytes);
-#endif
-    return p;
-}
-
-/* A tensor of the context on d: zeroed, or not (rl__out_on, rl__out_like: rl__raw_on) */
+/* A tensor of the context on d: zeroed, or not (rl__out_on, rl__out_like: see rl__alloc_on) */
 static rl_tensor *rl__tensor_on(rl_ctx *c, rl_device *d, int ndim, const int64_t *shape, int zero) {
     rl_tensor *t = (rl_tensor *)rl_arena_alloc(&c->arena, sizeof *t);
     int64_t n = 1;
@@ -3839,8 +3842,7 @@ static rl_tensor *rl__tensor_on(rl_ctx *c, rl_device *d, int ndim, const int64_t
     if (!t) return rl__op_fail(c, RL_ERR_NOMEM, "activations: out of memory");
     *t = rl_wrap(NULL, RL_F32, ndim, shape, 0);
     t->dev = d;
-    t->data = zero ? rl__zalloc_on(c, d, (size_t)n * sizeof(float)) : rl__raw_on(c, d, (size_t)n * sizeof(float));
-    if (!t->data) return rl__op_fail(c, RL_ERR_NOMEM, "activations: out of memory for %lld floats", (long long)n);
+    if (!(t->data = rl__alloc_on(c, d, (size_t)n * sizeof(float), zero))) return rl__op_fail(c, RL_ERR_NOMEM, "activations: out of memory for %lld floats", (long long)n);
     return t;
 }
 static rl_tensor *rl__new_on(rl_ctx *c, rl_device *d, int ndim, const int64_t *shape) { return rl__tensor_on(c, d, ndim, shape, 1); }
@@ -3866,7 +3868,7 @@ static rl_tensor *rl__scalar(rl_ctx *c) {
    contribution to all of t: *acc = 0 where the buffer is new (not zeroed: write it), else 1 */
 RL__BWD float *rl__grad_alloc(rl_ctx *c, rl_tensor *t, int zero) {
     size_t bytes = (size_t)t->n * sizeof(float);
-    if (!t->grad && !(t->grad = (float *)(zero ? rl__zalloc_on(c, t->dev, bytes) : rl__raw_on(c, t->dev, bytes))))
+    if (!t->grad && !(t->grad = (float *)rl__alloc_on(c, t->dev, bytes, zero)))
         rl__op_fail(c, RL_ERR_NOMEM, "gradients: out of memory");
     return t->grad;
 }
