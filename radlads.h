@@ -3807,7 +3807,6 @@ static void *rl__alloc_on(rl_ctx *c, rl_device *d, size_t bytes, int zero) {
 #endif
     return p;
 }
-static void *rl__zalloc_on(rl_ctx *c, rl_device *d, size_t bytes) { return rl__alloc_on(c, d, bytes, 1); }
 
 /* t's values on the host: its own, or a copy from its device in the context's arena (NULL
    after failing the context); rl__item: the first one (a loss), NaN on failure */
@@ -4036,7 +4035,8 @@ static void rl__ew_part(void *ctx, int64_t i0, int64_t i1, int tid) {
 }
 static int rl__cpu_ew(void *q, int op, float *y, const float *a, const float *b, float s, float t, int64_t n, int mode, int64_t cols) {
     rl__ew_arg e;
-    e.op = op; e.mode = mode; e.y = y; e.a = a; e.b = b ? b : a; e.s = s; e.t = t; e.cols = cols;
+    e.op = op; e.mode = mode; e.y = y; e.a = a; e.b = b ? b : a; /* (unread without b: offsets stay defined) */
+    e.s = s; e.t = t; e.cols = cols;
     rl_pool_for((rl_pool *)q, n, op == RL__EW_ROW ? RL__MAX(1, 16384 / RL__MAX(cols, 1)) : 16384, rl__ew_part, &e);
     return 0;
 }
@@ -5300,7 +5300,7 @@ RLDEF rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *s
 RL__BWD void rl__to_bwd(rl_ctx *c, rl__node *n) {
     rl_tensor *x = n->in[0], *y = n->out;
     size_t bytes = sizeof(float) * (size_t)y->n;
-    float *gx = rl__grad(c, x), *back = gx ? (float *)rl__zalloc_on(c, x->dev, bytes) : NULL;
+    float *gx = rl__grad(c, x), *back = gx ? (float *)rl__alloc_on(c, x->dev, bytes, 0) : NULL; /* (the copy fills it) */
     if (back && rl__copy(c, back, x->dev, y->grad, y->dev, bytes)) RL__ON(c, x->dev, "rl_to backward", axpy, gx, 1.0f, back, x->n);
 }
 RLDEF rl_tensor *rl_to(rl_ctx *c, rl_tensor *x, rl_device *d) {
