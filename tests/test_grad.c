@@ -164,6 +164,55 @@ static void kl_head_equals(void) {
                       (long long)chunks[k], p ? "Ws" : "hs");
     }
 }
+/* rl_rope keeps its last sin/cos table in the context: calls for other positions, lengths or
+   frequencies in the same step (while a node reads the kept table), in the next step (which
+   rewrites it) and token by token (decoding) all equal the rotation computed here in double,
+   forward and backward (the gradient of Σ G⊙y rotates G back). */
+static void rope_memo(void) {
+    enum { T = 5, B = 2, D = 8, C = 2 * D, R = T * B, H = D / 2 };
+    static const float f2[H] = {0.5f, 0.2f, 0.07f, 0.01f};
+    static const struct { int64_t T, pos0; const float *f; } arg[3] = {{T, 3, inv_freq8}, {T, 0, inv_freq8}, {T, 3, f2}};
+    static float x[R * C], G[3][R * C], gx[R * C];
+    int64_t shape[2] = {R, C};
+    rl_ctx c;
+    int step, k, i, bad = 0;
+    for (i = 0; i < R * C; i++) x[i] = 2 * rl_rng_uniform(&rng) - 1;
+    for (k = 0; k < 3; k++)
+        for (i = 0; i < R * C; i++) G[k][i] = 2 * rl_rng_uniform(&rng) - 1;
+    rl_ctx_init(&c, pool);
+    for (step = 0; step < 2 + T; step++) { /* 0, 1: the three calls in two orders; then one token at a time */
+        rl_tensor xt = rl_wrap(x, RL_F32, 2, shape, 1), *y[3] = {NULL, NULL, NULL}, *L = NULL;
+        int decode = step >= 2, n = decode ? 1 : 3;
+        double want_g[R * C];
+        memset(gx, 0, sizeof gx);
+        memset(want_g, 0, sizeof want_g);
+        xt.grad = gx;
+        if (decode) xt.shape[0] = 1, xt.n = C;
+        rl_ctx_reset(&c);
+        for (k = 0; k < n; k++) {
+            int a = step == 1 ? 2 - k : k;
+            int64_t TT = decode ? 1 : arg[a].T, p0 = decode ? step - 2 : arg[a].pos0, r, h, j;
+            rl_tensor *l;
+            y[a] = rl_rope(&c, &xt, TT, D, arg[a].f, p0);
+            l = y[a] ? rl_dot_const(&c, y[a], G[a]) : NULL;
+            L = k ? rl_add(&c, L, l) : l;
+            for (r = 0; r < rl_rows(&xt) && y[a]; r++)
+                for (h = 0; h < C / D; h++)
+                    for (j = 0; j < H; j++) {
+                        double ang = (double)(p0 + r % TT) * arg[a].f[j], cs = cos(ang), sn = sin(ang);
+                        int64_t o = r * C + h * D + j;
+                        double y0 = x[o] * cs - x[o + H] * sn, y1 = x[o + H] * cs + x[o] * sn;
+                        bad += fabs(rl_f32(y[a])[o] - y0) > 1e-5 || fabs(rl_f32(y[a])[o + H] - y1) > 1e-5;
+                        want_g[o] += G[a][o] * cs + G[a][o + H] * sn;
+                        want_g[o + H] += G[a][o + H] * cs - G[a][o] * sn;
+                    }
+        }
+        RLT_CHECK(L && rl_backward(&c, L) == RL_OK, "rope memo step %d: %s", step, rl_last_error());
+        for (i = 0; i < rl_rows(&xt) * C; i++) bad += fabs(gx[i] - want_g[i]) > 1e-5;
+    }
+    RLT_CHECK(bad == 0, "rope with its kept table: %d values off the rotation in double", bad);
+    rl_ctx_free(&c);
+}
 static rl_tensor *b_l2d(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_l2_dist(c, in[0], in[1]); }
 static rl_tensor *b_sum(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_sum(c, in[0]); }
 /* rl_to the host: a copy whose gradient flows back (the device seam's move, with no device) */
@@ -334,6 +383,7 @@ int main(void) {
         spec_t s = S1(10, 3 * 8, -2, 2); /* B=2, T=5, 3 heads of 8 */
         static const int a1[3] = {5, 4, 2}, a2[3] = {7, 3, 1}, a3[3] = {1, 2, 2}, a4[3] = {70, 2, 1}, a5[3] = {20, 2, 2};
         gradcheck("rope", &s, b_rope, NULL, 1e-3);
+        rope_memo();
         s = S1(10, 4 * 3, -1.5f, 1.5f); add_in(&s, 10, 2 * 3, -1.5f, 1.5f); add_in(&s, 10, 2 * 3, -1.5f, 1.5f);
         gradcheck("attention B=2 T=5 H=4 KVH=2 d=3", &s, b_attn, a1, 3e-3);
         s = S1(7, 3 * 4, -1.5f, 1.5f); add_in(&s, 7, 4, -1.5f, 1.5f); add_in(&s, 7, 4, -1.5f, 1.5f);

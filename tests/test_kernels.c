@@ -446,6 +446,65 @@ static void test_qdot(rl_isa isa) {
     rlt_end();
 }
 
+/* x rounded to 8 bits for the Q8_0/Q4_0/Q4_1 rows (rl__q8x_row): each block's d is max|x| / 127,
+   its values d·q within d/2 of x, s = Σq; then each type's dot product of the rounded x with a
+   row (this ISA's kernel; the portable one where it has none) equals Σ w·d·q in double, w the
+   dequantized row, within 1e-5 · Σ|w·d·q| (the sums of integers are exact; what remains is one
+   float product per block and the float sum over blocks). Rows of x: random, a block of zeros,
+   a block with one large value, values on a rounding tie. */
+static void test_q8dot(rl_isa isa) {
+    static const int types[3] = {RL_GGML_Q8_0, RL_GGML_Q4_0, RL_GGML_Q4_1};
+    const rl__kern *K = rl__isa_table(isa);
+    char gname[80];
+    int ti, t, c, bad = 0;
+    snprintf(gname, sizeof gname, "kernels[%s] Q8_0/Q4_0/Q4_1 rows against x rounded to 8 bits", rl_isa_name(isa));
+    rlt_begin(gname);
+    for (ti = 0; ti < 3; ti++) {
+        rl__dot8_fn *dot = rl__dot8_for(types[ti], 1, K);
+        for (t = 0; t < NQTYPES && qtypes[t].type != types[ti]; t++) {}
+        RLT_CHECK(dot != NULL, "%s: an 8-bit path for one row", rl_ggml_type_name(types[ti]));
+        if (!dot) continue;
+        for (c = 0; c < 12; c++) {
+            long nb = c % 4 == 0 ? 1 : c % 4 == 1 ? 2 : c % 4 == 2 ? 7 : 128, k = nb * 32, i;
+            unsigned char *q = rand_blocks(t, nb, c >= 4);
+            float *x = (float *)malloc(sizeof(float) * k), *w = (float *)malloc(sizeof(float) * k), fast;
+            rl__q8x *xb = (rl__q8x *)malloc(sizeof(rl__q8x) * nb);
+            double ref = 0, mag = 0;
+            fill(x, k, -1, 1);
+            if (nb > 2) {
+                memset(x + 32, 0, 32 * sizeof(float));                     /* block 1: zeros */
+                x[64 + 5] = 1e4f;                                           /* block 2: one large value */
+                for (i = 0; i < 32; i++) x[96 + i] = (float)(2 * i - 31) / 32.0f; /* block 3: x / d = ±(odd) / 2, ties */
+                x[96] = -127.0f / 16.0f;                                          /* (d = 1/16) */
+            }
+            rl__q8x_row(x, k, xb);
+            for (i = 0; i < k; i += 32) {
+                const rl__q8x *b = xb + i / 32;
+                float m = 0;
+                int j, s = 0;
+                for (j = 0; j < 32; j++) m = fabsf(x[i + j]) > m ? fabsf(x[i + j]) : m;
+                bad += b->d != m / 127.0f;
+                for (j = 0; j < 32; j++) {
+                    s += b->q[j];
+                    bad += b->q[j] < -127 || fabs((double)b->d * b->q[j] - x[i + j]) > 0.5 * b->d * (1 + 1e-6);
+                }
+                bad += s != b->s;
+            }
+            RLT_CHECK(rl_ggml_dequantize(types[ti], q, w, k) == RL_OK, "dequantize");
+            for (i = 0; i < k; i++) {
+                double v = (double)w[i] * xb[i / 32].d * xb[i / 32].q[i % 32];
+                ref += v;
+                mag += fabs(v);
+            }
+            fast = dot(xb, q, k);
+            RLT_CLOSE(fast, ref, 1e-5 * mag, 0, "%s, %ld blocks (Σ|w·d·q| %g)", rl_ggml_type_name(types[ti]), nb, mag);
+            free(q); free(x); free(w); free(xb);
+        }
+    }
+    RLT_CHECK(bad == 0, "rounding x to 8 bits: %d blocks or values off (d, |x − d·q| ≤ d/2, Σq)", bad);
+    rlt_end();
+}
+
 /* rl_gemm with a quantized B (y = x·Wᵀ, W in blocks) equals the product with W dequantized
    to F32, for M on both sides of the fused path's limit, with and without accumulate.
    Tolerance: 1e-5 · Σ_k |x·w| of each output (as test_qdot) + the F32 product's own rounding. */
@@ -470,9 +529,16 @@ static void test_gemm_quant(rl_isa isa, rl_pool *pool) {
             fill(C, M * N, -1, 1);
             memcpy(R, C, sizeof(float) * M * N);
             rl_ggml_dequantize(qtypes[t].type, q, W, N * K);
+            rl_gemm(pool, M, N, K, A, K, 1, q, RL_DTYPE_GGML(qtypes[t].type), 1, K, C, N, acc);
+            if (rl__dot8_for(qtypes[t].type, M, rl__isa_table(isa))) /* the reference reads A as the 8-bit path rounds it */
+                for (i = 0; i < M * K; i += 32) {
+                    rl__q8x b;
+                    int j;
+                    rl__q8x_row(A + i, 32, &b);
+                    for (j = 0; j < 32; j++) A[i + j] = b.d * b.q[j];
+                }
             for (i = 0; i < M * K; i++) aA[i] = fabsf(A[i]);
             for (i = 0; i < N * K; i++) aW[i] = fabsf(W[i]);
-            rl_gemm(pool, M, N, K, A, K, 1, q, RL_DTYPE_GGML(qtypes[t].type), 1, K, C, N, acc);
             g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = K; g.a_cs = 1; g.B = W; g.bt = RL_F32; g.b_rs = 1; g.b_cs = K;
             g.C = R; g.ldc = N; g.accumulate = acc;
             rl__naive_gemm(&g);
@@ -635,6 +701,7 @@ int main(void) {
         }
         test_table((rl_isa)i);
         test_qdot((rl_isa)i);
+        test_q8dot((rl_isa)i);
         test_gemm((rl_isa)i, NULL);
         test_gemm((rl_isa)i, pool);
         test_gemm_quant((rl_isa)i, NULL);

@@ -5,7 +5,8 @@
               dequantizer) into a scratch row, then the F32 dot product with each row of x;
               F16 converted 256 values at a time, then the F32 dot product
      fused    the kernel table's dot product on the row in place (dot_q / dot_f16)
-     radlads  rl_matmul_nt, i.e. what rl_gemm chooses (fused for M <= RL__GGML_FUSED_M)
+     radlads  rl_matmul_nt, i.e. what rl_gemm chooses (fused for M <= RL__GGML_FUSED_M; for
+              Q8_0, Q4_0, Q4_1 with x rounded to 8 bits, unless RADLADS_Q8_ACT=0)
    ratio = old time / radlads time. The three alternate call by call (interleaved), best
    time of each over the run. Weights: N(0, 0.05) values quantized by the simple quantizers
    below. Build and run: make bench-matvec
@@ -259,6 +260,7 @@ static void run(const job_t *j, int path) {
     } else if (is_block(j->t)) {
         rl__gemm_ggml_job q;
         rl__gemm_args g;
+        memset(&q, 0, sizeof q); /* (dot8 NULL: x stays fp32 on these two paths) */
         g.M = j->M; g.N = j->N; g.K = j->K; g.A = j->x; g.a_rs = j->K; g.a_cs = 1; g.B = j->W; g.bt = dt;
         g.b_rs = 1; g.b_cs = j->K; g.C = j->y; g.ldc = j->N; g.accumulate = 0;
         q.g = &g;
