@@ -1231,7 +1231,7 @@ RLDEF int rl_ggml_can_dequantize(int type);
 RLDEF rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_t n);
 /* Products of few rows (decoding) with Q8_0, Q4_0 or Q4_1 weights round the rows to 8 bits
    in blocks of 32, as llama.cpp does (1, the default; RADLADS_Q8_ACT=0 in the environment
-   makes it 0): integer dot products (decoding SmolLM2-135M Q8_0/Q4_1 1.07-1.38x the fp32 path
+   makes it 0): integer dot products (decoding SmolLM2-135M Q8_0/Q4_1 1.18-1.30x the fp32 path
    on an AVX-512 Xeon: BENCHMARKS.md), each output off the fp32 product by at most Σ|w|·d/2
    (d: a block's max|x| / 127). 0: x stays fp32, and a decoded token's logits equal the
    forward's to float rounding. Set it before decoding, not during. */
@@ -14650,20 +14650,19 @@ static RL__QTGT RL__QINL float rl__d8_avx2(const rl__q8x *x, const unsigned char
 static RL__QTGT float rl__d8_q8_0_avx2(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_avx2(x, (const unsigned char *)row, k, RL_GGML_Q8_0); }
 static RL__QTGT float rl__d8_q4_0_avx2(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_avx2(x, (const unsigned char *)row, k, RL_GGML_Q4_0); }
 static RL__QTGT float rl__d8_q4_1_avx2(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_avx2(x, (const unsigned char *)row, k, RL_GGML_Q4_1); }
-#endif
-#ifdef RL__X86
 #undef RL__QTGT
 #undef RL__QINL
 #undef RL__QX
 #undef RL__QF
-#endif
+#endif /* RL__X86 */
 
 /* Products with a quantized (ggml block type) B = Wᵀ, W's rows read in place, in one of
    three ways. RL__GGML_FUSED_M, the switch, is measured (tools/bench/bench_matvec.c
    --rows M on an AVX-512 EPYC): the fused dot products are the faster up to M of about 12
    (Q4_K, Q5_K) to 32 (Q8_0, Q4_0), since the panels' dequantization dominates below that.
    - few rows of A (decoding): each task takes rows n of W and, for every row i of A, the
-     kernel table's fused dot product for the type (dot_q), on the row as stored;
+     kernel table's fused dot product for the type (dot_q), on the row as stored; Q8_0,
+     Q4_0 and Q4_1 with A's rows rounded to 8 bits first (rl__dot8_for, above);
    - many rows (prefill): each task dequantizes a panel of 64 to 256 rows of W
      (rl_ggml_dequantize) into F32 and runs the packed GEMM of A with it;
    - a type without dot_q, few rows: each row of W dequantized once, then the F32 dot
@@ -14679,8 +14678,6 @@ static int64_t rl__ggml_fused_m(int type, const rl__kern *k) {
 #endif
     return type == RL_GGML_Q8_0 ? 10 : type == RL_GGML_Q4_0 || type == RL_GGML_Q4_1 ? 8 : 6; /* AVX-512 */
 }
-/* the dot product of the fused path for M rows of A rounded to 8 bits, or NULL: not this type,
-   RADLADS_Q8_ACT=0, or M rows take the panels */
 static int rl__q8_act_state = -1; /* -1: not read from the environment yet */
 RLDEF int rl_ggml_q8_act(void) {
     int s = __atomic_load_n(&rl__q8_act_state, __ATOMIC_RELAXED);
@@ -14691,6 +14688,8 @@ RLDEF int rl_ggml_q8_act(void) {
     return s;
 }
 RLDEF void rl_ggml_q8_act_set(int on) { __atomic_store_n(&rl__q8_act_state, on ? 1 : 0, __ATOMIC_RELAXED); }
+/* the dot product of the fused path for M rows of A rounded to 8 bits, or NULL: not this type,
+   rl_ggml_q8_act() 0, or M rows take the panels */
 RL__INTERN rl__dot8_fn *rl__dot8_for(int type, int64_t M, const rl__kern *K) {
     if (!rl_ggml_q8_act() || (M > rl__ggml_fused_m(type, K) && K->gemm) || (type != RL_GGML_Q8_0 && type != RL_GGML_Q4_0 && type != RL_GGML_Q4_1))
         return NULL;
