@@ -14678,6 +14678,7 @@ static int64_t rl__ggml_fused_m(int type, const rl__kern *k) {
 #endif
     return type == RL_GGML_Q8_0 ? 10 : type == RL_GGML_Q4_0 || type == RL_GGML_Q4_1 ? 8 : 6; /* AVX-512 */
 }
+static int rl__ggml_panels(int type, int64_t M, const rl__kern *k) { return M > rl__ggml_fused_m(type, k) && k->gemm; } /* else fused */
 static int rl__q8_act_state = -1; /* -1: not read from the environment yet */
 RLDEF int rl_ggml_q8_act(void) {
     int s = __atomic_load_n(&rl__q8_act_state, __ATOMIC_RELAXED);
@@ -14691,7 +14692,7 @@ RLDEF void rl_ggml_q8_act_set(int on) { __atomic_store_n(&rl__q8_act_state, on ?
 /* the dot product of the fused path for M rows of A rounded to 8 bits, or NULL: not this type,
    rl_ggml_q8_act() 0, or M rows take the panels */
 RL__INTERN rl__dot8_fn *rl__dot8_for(int type, int64_t M, const rl__kern *K) {
-    if (!rl_ggml_q8_act() || (M > rl__ggml_fused_m(type, K) && K->gemm) || (type != RL_GGML_Q8_0 && type != RL_GGML_Q4_0 && type != RL_GGML_Q4_1))
+    if (!rl_ggml_q8_act() || rl__ggml_panels(type, M, K) || (type != RL_GGML_Q8_0 && type != RL_GGML_Q4_0 && type != RL_GGML_Q4_1))
         return NULL;
 #ifdef RL__X86
     if (K == &rl__k_table_avx2 || K == &rl__k_table_avx512)
@@ -14751,7 +14752,7 @@ static void rl__gemm_ggml_panel_task(void *ctx, int64_t b, int64_t e, int tid) {
 static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k) {
     rl__gemm_ggml_job j;
     rl__q8x stack[128];
-    int type = (int)g->bt - RL_DTYPE_GGML0, panel = g->M > rl__ggml_fused_m(type, k) && k->gemm;
+    int type = (int)g->bt - RL_DTYPE_GGML0, panel = rl__ggml_panels(type, g->M, k);
     size_t per;
     /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous): the forward of rl_linear */
     if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes(type, g->K, &j.row_bytes) || g->b_cs != g->K) {
