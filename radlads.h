@@ -1499,9 +1499,9 @@ typedef struct rl__gemm_args {
 } rl__gemm_args;
 
 /* x · one row of W in ggml blocks (k values), read in place (rl_gemm, section 12); the same
-   with x rounded to 8 bits in blocks of 32 (d: max|x| / 127, s: Σq) */
+   with x rounded to 8 bits in blocks of 32 (d: max|x| / 127, ds: d·Σq) */
 typedef float rl__dotq_fn(const float *x, const void *row, int64_t k);
-typedef struct { float d; int32_t s; int8_t q[32]; } rl__q8x;
+typedef struct { float d, ds; int8_t q[32]; } rl__q8x;
 typedef float rl__dot8_fn(const rl__q8x *x, const void *row, int64_t k);
 #define RL__NQ 15 /* dot_q below: by ggml type, up to Q6_K */
 /* The table of fast kernels one ISA pass provides (2b fills one per pass). */
@@ -14583,18 +14583,19 @@ static RL__QTGT5 float rl__dq_q4_1_avx512(const float *x, const void *row, int64
 /* Q8_0, Q4_0 and Q4_1 rows against x rounded to 8 bits, as llama.cpp decodes: each block of
    32 values of x becomes q = round(x / d), d = max|x| / 127 (ties to even, as llama.cpp's x86
    code), with Σq kept, so that a block's product is integer arithmetic, d_w·d·Σ w_q·q (Q4_0:
-   w_q − 8, hence −8·d_w·d·Σq; Q4_1: + m·d·Σq). x is rounded once per row of A, then read
+   w_q − 8, hence −8·d_w·d·Σq; Q4_1: + m·d·Σq; d·Σq kept as ds). x is rounded once per row of A, then read
    against every row of W, on the fused path (few rows: decoding). RADLADS_Q8_ACT=0 keeps x in
    fp32 (the dot_q kernels above). The portable code is also the twin of the AVX2 one. */
 RL__INTERN void rl__q8x_row(const float *x, int64_t k, rl__q8x *b) {
     int64_t i;
-    int j;
+    int j, t;
     for (i = 0; i < k; i += 32, b++) {
         float m = 0, id;
         for (j = 0; j < 32; j++) m = RL__MAX(m, fabsf(x[i + j]));
         b->d = m / 127.0f;
         id = m > 0 ? 127.0f / m : 0.0f;
-        for (b->s = 0, j = 0; j < 32; j++) b->s += b->q[j] = (int8_t)lrintf(x[i + j] * id);
+        for (t = 0, j = 0; j < 32; j++) t += b->q[j] = (int8_t)lrintf(x[i + j] * id);
+        b->ds = b->d * (float)t;
     }
 }
 static float rl__d8_c(const rl__q8x *x, const unsigned char *b, int64_t k, int type) {
@@ -14608,8 +14609,8 @@ static float rl__d8_c(const rl__q8x *x, const unsigned char *b, int64_t k, int t
         } else {
             const unsigned char *n = b + (type == RL_GGML_Q4_1 ? 4 : 2);
             for (j = 0; j < 16; j++) t += (n[j] & 15) * x->q[j] + (n[j] >> 4) * x->q[j + 16];
-            if (type == RL_GGML_Q4_1) s += rl__h2f(b) * x->d * (float)t + rl__h2f(b + 2) * x->d * (float)x->s, b += 20;
-            else s += rl__h2f(b) * x->d * (float)(t - 8 * x->s), b += 18;
+            if (type == RL_GGML_Q4_1) s += rl__h2f(b) * x->d * (float)t + rl__h2f(b + 2) * x->ds, b += 20;
+            else s += rl__h2f(b) * (x->d * (float)t - 8.0f * x->ds), b += 18;
         }
     }
     return s;
@@ -14618,29 +14619,42 @@ static float rl__d8_q8_0_c(const rl__q8x *x, const void *row, int64_t k) { retur
 static float rl__d8_q4_0_c(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_c(x, (const unsigned char *)row, k, RL_GGML_Q4_0); }
 static float rl__d8_q4_1_c(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_c(x, (const unsigned char *)row, k, RL_GGML_Q4_1); }
 #ifdef RL__X86
+/* The rows of W follow each other in memory and stream from it while decoding: every kernel
+   asks for the lines 4 KB ahead of the ones it reads (each line of the n bytes one iteration
+   takes, and the line of its last byte). Measured on the Intel VM of BENCHMARKS.md, decoding
+   the SmolLM2 Q8_0 / Q4_1 files on one thread: 1 KB ahead 41-46 / 51-52 tok/s, 4 KB ahead
+   with the last line too 51 / 64; 16 KB ahead is slower again. */
+#define RL__D8_PREFETCH(b, n) do { \
+        int rl__pf_; \
+        for (rl__pf_ = 0; rl__pf_ < (n); rl__pf_ += 64) _mm_prefetch((const char *)(b) + 4096 + rl__pf_, _MM_HINT_T0); \
+        _mm_prefetch((const char *)(b) + 4096 + (n) - 1, _MM_HINT_T0); \
+    } while (0)
 /* AVX2: 32 products of an unsigned and a signed byte summed in pairs (vpmaddubsw: at most
-   2·128·127, no saturation), then in fours; Q8_0's signed weights enter as |w| with their
-   signs moved onto x */
+   2·128·127, no saturation), then in fours. Q8_0's signed weights enter as |w| with their
+   signs moved onto x; a Q4 block's 16 bytes (values j in the low nibbles, j + 16 in the high)
+   are loaded into both 128-bit lanes and the upper shifted right by 4 (vpsrlvd); Q4_0's
+   −8·d·Σq enters each of the 8 lanes as −d_w·ds (no scalar chain). */
 static RL__QTGT RL__QINL __m256 rl__d8_blk(const rl__q8x *x, const unsigned char *b, int type, __m256 acc, float *c) {
     __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)x->q), w;
-    float d = _cvtsh_ss(rl__le16(b)) * x->d; /* (F16C: a call to plain SSE code here would stall on the AVX state) */
+    __m256 t, dw = _mm256_set1_ps(_cvtsh_ss(rl__le16(b))); /* (F16C: a call to plain SSE code here would stall on the AVX state) */
     if (type == RL_GGML_Q8_0) {
         w = _mm256_loadu_si256((const __m256i *)(const void *)(b + 2));
         q = _mm256_sign_epi8(q, w), w = _mm256_abs_epi8(w);
     } else {
-        const __m128i m4 = _mm_set1_epi8(15);
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + (type == RL_GGML_Q4_1 ? 4 : 2)));
-        w = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(v, m4)), _mm_and_si128(_mm_srli_epi16(v, 4), m4), 1);
-        *c += type == RL_GGML_Q4_1 ? _cvtsh_ss(rl__le16(b + 2)) * x->d * (float)x->s : -8.0f * d * (float)x->s;
+        __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(b + (type == RL_GGML_Q4_1 ? 4 : 2))));
+        w = _mm256_and_si256(_mm256_srlv_epi32(v, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(15));
+        if (type == RL_GGML_Q4_1) *c += _cvtsh_ss(rl__le16(b + 2)) * x->ds;
     }
-    return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(w, q), _mm256_set1_epi16(1))), acc);
+    t = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(w, q), _mm256_set1_epi16(1)));
+    t = type == RL_GGML_Q4_0 ? _mm256_fmsub_ps(t, _mm256_broadcast_ss(&x->d), _mm256_broadcast_ss(&x->ds)) : _mm256_mul_ps(t, _mm256_broadcast_ss(&x->d));
+    return _mm256_fmadd_ps(t, dw, acc);
 }
 static RL__QTGT RL__QINL float rl__d8_avx2(const rl__q8x *x, const unsigned char *b, int64_t k, int type) { /* two sums: blocks 2i, 2i + 1 */
     int64_t ts = type == RL_GGML_Q8_0 ? 34 : type == RL_GGML_Q4_1 ? 20 : 18;
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     float c0 = 0, c1 = 0;
     for (; k >= 64; k -= 64, x += 2, b += 2 * ts) {
-        _mm_prefetch((const char *)b + 1024, _MM_HINT_T0); /* rows follow each other: the next ones too */
+        RL__D8_PREFETCH(b, 2 * ts);
         a0 = rl__d8_blk(x, b, type, a0, &c0);
         a1 = rl__d8_blk(x + 1, b + ts, type, a1, &c1);
     }
@@ -14650,6 +14664,7 @@ static RL__QTGT RL__QINL float rl__d8_avx2(const rl__q8x *x, const unsigned char
 static RL__QTGT float rl__d8_q8_0_avx2(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_avx2(x, (const unsigned char *)row, k, RL_GGML_Q8_0); }
 static RL__QTGT float rl__d8_q4_0_avx2(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_avx2(x, (const unsigned char *)row, k, RL_GGML_Q4_0); }
 static RL__QTGT float rl__d8_q4_1_avx2(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_avx2(x, (const unsigned char *)row, k, RL_GGML_Q4_1); }
+#undef RL__D8_PREFETCH
 #undef RL__QTGT
 #undef RL__QINL
 #undef RL__QX
