@@ -1533,6 +1533,10 @@ typedef struct rl__kern {
     float (*logsoftmax)(float *y, const float *x, int64_t n);
     float (*l2norm)(float *y, const float *x, int64_t n, float eps);
     void (*rope)(float *y, const float *x, const float *cs, const float *sn, int64_t half);
+    /* one recurrent step of a RAD-RWKV6 / RWKV7 head, N x N state S (section 5's
+       rl__wkv6_step / rl__wkv7_step; o, y may be NULL) */
+    void (*wkv6)(float *S, const float *r, const float *k, const float *v, const float *logw, float *o, int64_t N, float scale);
+    void (*wkv7)(float *S, const float *r, const float *w, const float *k, const float *v, const float *a, const float *b, float *y, int64_t N);
     /* one AdamW update of n values, the gradient zeroed; h: clip scale, beta1, beta2, eps,
        weight decay, lr, 1 / (1 − beta1^t), 1 / (1 − beta2^t) (rl_adamw_step) */
     void (*adamw)(float *p, float *g, float *m, float *v, int64_t n, const float *h);
@@ -2260,6 +2264,28 @@ static void rl__naive_rope(float *y, const float *x, const float *cs, const floa
         y[i + half] = b * cs[i] + a * sn[i];
     }
 }
+static void rl__naive_wkv6(float *S, const float *r, const float *k, const float *v, const float *logw, float *o, int64_t N, float scale) {
+    int64_t i, j;
+    for (i = 0; o && i < N; i++) o[i] = 0;
+    for (j = 0; j < N; j++) {
+        float w = expf(logw[j]), c = k[j] * (1.0f - w);
+        for (i = 0; i < N; i++) {
+            S[j * N + i] = S[j * N + i] * w + c * v[i];
+            if (o) o[i] += r[j] * scale * S[j * N + i];
+        }
+    }
+}
+static void rl__naive_wkv7(float *S, const float *r, const float *w, const float *k, const float *v, const float *a, const float *b,
+                           float *y, int64_t N) {
+    int64_t i, j;
+    for (i = 0; i < N; i++) {
+        float *Si = S + i * N, sa = 0, yi = 0;
+        for (j = 0; j < N; j++) sa += Si[j] * a[j];
+        for (j = 0; j < N; j++) Si[j] = Si[j] * w[j] + sa * b[j] + v[i] * k[j];
+        for (j = 0; j < N; j++) yi += Si[j] * r[j];
+        if (y) y[i] = yi;
+    }
+}
 
 /* ---- the blocked GEMM loops (BLIS order), shared by every kernel set ----
    Loops, outermost first: NC columns of B (packed, fits L3), KC packed elements of K (a B
@@ -2875,6 +2901,41 @@ static RL__TGT void RL__KF(rope)(float *y, const float *x, const float *cs, cons
     }
 }
 
+/* A head's recurrent step in one pass over each row of S (the naive twins: rl__naive_wkv6/7,
+   the same operations in the same order, one value at a time). RWKV6: S_j = w_j·S_j +
+   k_j(1 − w_j)·v, o += scale·r_j·S_j. RWKV7: sa = S_i·a, S_i = S_i ⊙ w + sa·b + v_i·k, y_i = S_i·r.
+   (As scale/axpy/mul/dot calls per row they cost 3-5 calls of N values a row: 16% of a
+   RAD-RWKV6 student's decoding time in axpy alone.) */
+static RL__TGT void RL__KF(wkv6)(float *S, const float *r, const float *k, const float *v, const float *logw, float *o, int64_t N, float scale) {
+    int64_t i, j;
+    if (o) memset(o, 0, sizeof(float) * (size_t)N);
+    for (j = 0; j < N; j++) {
+        float w = expf(logw[j]), c = k[j] * (1.0f - w), rr = o ? r[j] * scale : 0.0f, *Sj = S + j * N;
+        RLV vw = rlv_set1(w), vc = rlv_set1(c), vr = rlv_set1(rr);
+        for (i = 0; i + RLV_W <= N; i += RLV_W) {
+            RLV x = rlv_fma(vc, rlv_load(v + i), rlv_mul(rlv_load(Sj + i), vw));
+            rlv_store(Sj + i, x);
+            if (o) rlv_store(o + i, rlv_fma(vr, x, rlv_load(o + i)));
+        }
+        for (; i < N; i++) {
+            Sj[i] = Sj[i] * w + c * v[i];
+            if (o) o[i] += rr * Sj[i];
+        }
+    }
+}
+static RL__TGT void RL__KF(wkv7)(float *S, const float *r, const float *w, const float *k, const float *v, const float *a,
+                                 const float *b, float *y, int64_t N) {
+    int64_t i, j;
+    for (i = 0; i < N; i++) {
+        float *Si = S + i * N, sa = RL__KF(dot)(Si, a, N), vi = v[i];
+        RLV vs = rlv_set1(sa), vv = rlv_set1(vi);
+        for (j = 0; j + RLV_W <= N; j += RLV_W)
+            rlv_store(Si + j, rlv_fma(vv, rlv_load(k + j), rlv_fma(vs, rlv_load(b + j), rlv_mul(rlv_load(Si + j), rlv_load(w + j)))));
+        for (; j < N; j++) Si[j] = Si[j] * w[j] + sa * b[j] + vi * k[j];
+        if (y) y[i] = RL__KF(dot)(Si, r, N);
+    }
+}
+
 /* ---- GEMM: the packs and the micro-kernel of rl__gemm_blocked ----
    C is computed in RL__MR × RL__NR tiles by a register-resident micro-kernel. Packing
    converts BF16 to F32 and lays panels out k-major so the micro-kernel reads both operands
@@ -3015,7 +3076,7 @@ static const rl__kern RL__KF(table) = {
     RL__KF(axpy), RL__KF(add), RL__KF(sub), RL__KF(mul),
     RL__KF(scale), RL__KF(sum), RL__KF(max), RL__KF(exp), RL__KF(sigmoid), RL__KF(tanh), RL__KF(silu),
     RL__KF(softplus), RL__KF(swiglu), RL__KF(rmsnorm), RL__KF(layernorm), RL__KF(softmax),
-    RL__KF(logsoftmax), RL__KF(l2norm), RL__KF(rope), RL__KF(adamw)};
+    RL__KF(logsoftmax), RL__KF(l2norm), RL__KF(rope), RL__KF(wkv6), RL__KF(wkv7), RL__KF(adamw)};
 
 /* end of one pass: forget its vocabulary so the next pass can define its own */
 #undef RL__SFX
@@ -3100,7 +3161,7 @@ RL__INTERN const rl__kern rl__naive_table = {
     rl__naive_sub, rl__naive_mul, rl__naive_scale, rl__naive_sum, rl__naive_max, rl__naive_exp,
     rl__naive_sigmoid, rl__naive_tanh, rl__naive_silu, rl__naive_softplus, rl__naive_swiglu,
     rl__naive_rmsnorm, rl__naive_layernorm, rl__naive_softmax, rl__naive_logsoftmax, rl__naive_l2norm,
-    rl__naive_rope, rl__naive_adamw};
+    rl__naive_rope, rl__naive_wkv6, rl__naive_wkv7, rl__naive_adamw};
 
 RLDEF const char *rl_isa_name(rl_isa isa) {
     switch (isa) {
@@ -5430,33 +5491,16 @@ static void rl__scan_load_state(rl__node *n, int slot, int64_t bh, int64_t N, fl
     else memset(S, 0, sizeof(float) * (size_t)(N * N));
 }
 
-/* Recurrent steps, rows through the active kernels. RWKV6: S[j][i] = w[j]·S[j][i] +
-   k[j](1−w[j])·v[i]; o[i] = scale·Σ_j r[j]·S[j][i] (o may be NULL). */
+/* Recurrent steps, through the active kernels (their wkv6 / wkv7). RWKV6: S[j][i] = w[j]·S[j][i] +
+   k[j](1−w[j])·v[i]; o[i] = scale·Σ_j r[j]·S[j][i] (o may be NULL). RWKV7: sa = S·a; S =
+   S·diag(w) + sa·bᵀ + v·kᵀ; y = S·r (y may be NULL). */
 static void rl__wkv6_step(float *S, const float *r, const float *k, const float *v, const float *logw, float *o,
                           int64_t N, float scale) {
-    const rl__kern *K = rl__kern_get();
-    int64_t j;
-    if (o) memset(o, 0, sizeof(float) * (size_t)N);
-    for (j = 0; j < N; j++) {
-        float w = expf(logw[j]);
-        K->scale(S + j * N, S + j * N, w, N);
-        K->axpy(S + j * N, k[j] * (1.0f - w), v, N);
-        if (o) K->axpy(o, r[j] * scale, S + j * N, N);
-    }
+    rl__kern_get()->wkv6(S, r, k, v, logw, o, N, scale);
 }
-
-/* RWKV7: sa = S·a; S = S·diag(w) + sa·bᵀ + v·kᵀ; y = S·r (y may be NULL). */
 static void rl__wkv7_step(float *S, const float *r, const float *w, const float *k, const float *v, const float *a,
                           const float *b, float *y, int64_t N) {
-    const rl__kern *K = rl__kern_get();
-    int64_t i;
-    for (i = 0; i < N; i++) {
-        float *Si = S + i * N, sa = K->dot(Si, a, N);
-        K->mul(Si, Si, w, N);
-        K->axpy(Si, sa, b, N);
-        K->axpy(Si, v[i], k, N);
-        if (y) y[i] = K->dot(Si, r, N);
-    }
+    rl__kern_get()->wkv7(S, r, w, k, v, a, b, y, N);
 }
 
 /* ---- the recurrent backward of one stretch of tokens [s0, s1) ----

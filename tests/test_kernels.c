@@ -505,6 +505,65 @@ static void test_q8dot(rl_isa isa) {
     rlt_end();
 }
 
+/* The recurrent step of a RAD-RWKV6 / RWKV7 head (rl__kern wkv6 / wkv7): three steps from a
+   random state, the ISA's kernel and the naive twin each against the step in double, with o /
+   y and without (then S alone). Sizes with and without vector tails. */
+static void test_wkv_step(rl_isa isa) {
+    static const long Ns[] = {1, 7, 16, 33, 64};
+    const rl__kern *K = rl__isa_table(isa);
+    char gname[80];
+    int ni, arch, t, v, wo;
+    snprintf(gname, sizeof gname, "kernels[%s] RWKV6/RWKV7 recurrent step = double", rl_isa_name(isa));
+    rlt_begin(gname);
+    for (ni = 0; ni < 5; ni++)
+        for (arch = 6; arch <= 7; arch++)
+            for (wo = 0; wo < 2; wo++) {
+                long N = Ns[ni], NN = N * N, i, j;
+                float *in = (float *)malloc(sizeof(float) * 7 * N), *S0 = (float *)malloc(sizeof(float) * NN), *S[2], *o[2];
+                double *Sd = (double *)malloc(sizeof(double) * NN), *od = (double *)malloc(sizeof(double) * N), worst = 0;
+                float *r = in, *k = in + N, *vv = in + 2 * N, *w = in + 3 * N, *a = in + 4 * N, *b = in + 5 * N;
+                S[0] = (float *)malloc(sizeof(float) * NN), S[1] = (float *)malloc(sizeof(float) * NN);
+                o[0] = (float *)malloc(sizeof(float) * N), o[1] = (float *)malloc(sizeof(float) * N);
+                fill(S0, NN, -1, 1);
+                for (v = 0; v < 2; v++) memcpy(S[v], S0, sizeof(float) * NN);
+                for (i = 0; i < NN; i++) Sd[i] = S0[i];
+                for (t = 0; t < 3; t++) {
+                    fill(in, 6 * N, -1, 1);
+                    if (arch == 6) fill(w, N, -3, -0.01f); /* log w */
+                    else fill(w, N, 0.5f, 1.0f), fill(a, N, -0.2f, 0.2f);
+                    for (v = 0; v < 2; v++) {
+                        const rl__kern *T = v ? &rl__naive_table : K;
+                        if (arch == 6) T->wkv6(S[v], r, k, vv, w, wo ? o[v] : NULL, N, 0.125f);
+                        else T->wkv7(S[v], r, w, k, vv, a, b, wo ? o[v] : NULL, N);
+                    }
+                    for (i = 0; i < N; i++) od[i] = 0;
+                    for (j = 0; j < N; j++) {
+                        double sa = 0;
+                        if (arch == 7) for (i = 0; i < N; i++) sa += Sd[j * N + i] * a[i];
+                        for (i = 0; i < N; i++) {
+                            double *x = Sd + j * N + i;
+                            if (arch == 6) {
+                                double e = exp((double)w[j]);
+                                *x = *x * e + (double)k[j] * (1 - e) * vv[i];
+                                od[i] += 0.125 * r[j] * *x;
+                            } else {
+                                *x = *x * w[i] + sa * b[i] + (double)vv[j] * k[i];
+                                od[j] += *x * r[i];
+                            }
+                        }
+                    }
+                    for (v = 0; v < 2; v++) {
+                        for (i = 0; i < NN; i++) worst = fmax(worst, fabs(S[v][i] - Sd[i]) / (1e-5 * (1 + fabs(Sd[i]))));
+                        for (i = 0; wo && i < N; i++) worst = fmax(worst, fabs(o[v][i] - od[i]) / (1e-5 * (1 + fabs(od[i])) * N));
+                    }
+                }
+                RLT_CHECK(worst <= 1.0, "RWKV%d N=%ld%s: worst error %g of the tolerance (1e-5 relative; outputs x N)", arch, N,
+                          wo ? "" : " (state only)", worst);
+                free(in); free(S0); free(S[0]); free(S[1]); free(o[0]); free(o[1]); free(Sd); free(od);
+            }
+    rlt_end();
+}
+
 /* rl_gemm with a quantized B (y = x·Wᵀ, W in blocks) equals the product with W dequantized
    to F32, for M on both sides of the fused path's limit, with and without accumulate.
    Tolerance: 1e-5 · Σ_k |x·w| of each output (as test_qdot) + the F32 product's own rounding. */
@@ -702,6 +761,7 @@ int main(void) {
         test_table((rl_isa)i);
         test_qdot((rl_isa)i);
         test_q8dot((rl_isa)i);
+        test_wkv_step((rl_isa)i);
         test_gemm((rl_isa)i, NULL);
         test_gemm((rl_isa)i, pool);
         test_gemm_quant((rl_isa)i, NULL);
