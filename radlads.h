@@ -1533,8 +1533,7 @@ typedef struct rl__kern {
     float (*logsoftmax)(float *y, const float *x, int64_t n);
     float (*l2norm)(float *y, const float *x, int64_t n, float eps);
     void (*rope)(float *y, const float *x, const float *cs, const float *sn, int64_t half);
-    /* one recurrent step of a RAD-RWKV6 / RWKV7 head, N x N state S (section 5's
-       rl__wkv6_step / rl__wkv7_step; o, y may be NULL) */
+    /* one recurrent step of a RAD-RWKV6 / RWKV7 head, N x N state S (o, y may be NULL) */
     void (*wkv6)(float *S, const float *r, const float *k, const float *v, const float *logw, float *o, int64_t N, float scale);
     void (*wkv7)(float *S, const float *r, const float *w, const float *k, const float *v, const float *a, const float *b, float *y, int64_t N);
     /* one AdamW update of n values, the gradient zeroed; h: clip scale, beta1, beta2, eps,
@@ -2904,8 +2903,7 @@ static RL__TGT void RL__KF(rope)(float *y, const float *x, const float *cs, cons
 /* A head's recurrent step in one pass over each row of S (the naive twins: rl__naive_wkv6/7,
    the same operations in the same order, one value at a time). RWKV6: S_j = w_j·S_j +
    k_j(1 − w_j)·v, o += scale·r_j·S_j. RWKV7: sa = S_i·a, S_i = S_i ⊙ w + sa·b + v_i·k, y_i = S_i·r.
-   (As scale/axpy/mul/dot calls per row they cost 3-5 calls of N values a row: 16% of a
-   RAD-RWKV6 student's decoding time in axpy alone.) */
+   (They were 3-5 scale/axpy/mul/dot calls of N values per row; BENCHMARKS.md has the gain.) */
 static RL__TGT void RL__KF(wkv6)(float *S, const float *r, const float *k, const float *v, const float *logw, float *o, int64_t N, float scale) {
     int64_t i, j;
     if (o) memset(o, 0, sizeof(float) * (size_t)N);
@@ -5491,18 +5489,6 @@ static void rl__scan_load_state(rl__node *n, int slot, int64_t bh, int64_t N, fl
     else memset(S, 0, sizeof(float) * (size_t)(N * N));
 }
 
-/* Recurrent steps, through the active kernels (their wkv6 / wkv7). RWKV6: S[j][i] = w[j]·S[j][i] +
-   k[j](1−w[j])·v[i]; o[i] = scale·Σ_j r[j]·S[j][i] (o may be NULL). RWKV7: sa = S·a; S =
-   S·diag(w) + sa·bᵀ + v·kᵀ; y = S·r (y may be NULL). */
-static void rl__wkv6_step(float *S, const float *r, const float *k, const float *v, const float *logw, float *o,
-                          int64_t N, float scale) {
-    rl__kern_get()->wkv6(S, r, k, v, logw, o, N, scale);
-}
-static void rl__wkv7_step(float *S, const float *r, const float *w, const float *k, const float *v, const float *a,
-                          const float *b, float *y, int64_t N) {
-    rl__kern_get()->wkv7(S, r, w, k, v, a, b, y, N);
-}
-
 /* ---- the recurrent backward of one stretch of tokens [s0, s1) ----
    Sb: (s1−s0+1)·N² floats of scratch; Gm = dL/dS at s1 on entry, at s0 on return. */
 
@@ -5522,8 +5508,8 @@ static void rl__wkv6_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_
     for (t = s0; t < s1; t++) {
         int64_t row = b * T + t;
         memcpy(Sb + (t - s0 + 1) * NN, Sb + (t - s0) * NN, sizeof(float) * NN);
-        rl__wkv6_step(Sb + (t - s0 + 1) * NN, NULL, K + row * Ck + kvh * N, V + row * Ck + kvh * N, LW + row * C + h * N,
-                      NULL, N, scale);
+        rl__kern_get()->wkv6(Sb + (t - s0 + 1) * NN, NULL, K + row * Ck + kvh * N, V + row * Ck + kvh * N, LW + row * C + h * N,
+                             NULL, N, scale);
     }
     for (t = s1 - 1; t >= s0; t--) {
         int64_t row = b * T + t;
@@ -5567,8 +5553,8 @@ static void rl__wkv7_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_
     for (t = s0; t < s1; t++) {
         int64_t o = (b * T + t) * C + h * N;
         memcpy(Sb + (t - s0 + 1) * NN, Sb + (t - s0) * NN, sizeof(float) * NN);
-        rl__wkv7_step(Sb + (t - s0 + 1) * NN, NULL, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
-                      rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, NULL, N);
+        rl__kern_get()->wkv7(Sb + (t - s0 + 1) * NN, NULL, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
+                             rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, NULL, N);
     }
     for (t = s1 - 1; t >= s0; t--) {
         int64_t o = (b * T + t) * C + h * N;
@@ -5986,11 +5972,11 @@ static void rl__scan_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
             for (t = s0; t < s0 + len; t++) {
                 int64_t row = b * T + t, o = row * C + h * N;
                 if (kind == 6)
-                    rl__wkv6_step(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + row * Ck + kvh * N,
-                                  rl_f32(n->in[2]) + row * Ck + kvh * N, rl_f32(n->in[3]) + o, rl_f32(n->out) + o, N, scale);
+                    rl__kern_get()->wkv6(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + row * Ck + kvh * N,
+                                         rl_f32(n->in[2]) + row * Ck + kvh * N, rl_f32(n->in[3]) + o, rl_f32(n->out) + o, N, scale);
                 else
-                    rl__wkv7_step(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
-                                  rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, rl_f32(n->out) + o, N);
+                    rl__kern_get()->wkv7(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
+                                         rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, rl_f32(n->out) + o, N);
             }
         }
     }
