@@ -488,7 +488,7 @@ static void test_q8dot(rl_isa isa) {
                     s += b->q[j];
                     bad += b->q[j] < -127 || fabs((double)b->d * b->q[j] - x[i + j]) > 0.5 * b->d * (1 + 1e-6);
                 }
-                bad += b->ds != b->d * (float)s;
+                bad += s != b->s || b->ds != b->d * (float)s;
             }
             RLT_CHECK(rl_ggml_dequantize(types[ti], q, w, k) == RL_OK, "dequantize");
             for (i = 0; i < k; i++) {
@@ -501,7 +501,7 @@ static void test_q8dot(rl_isa isa) {
             free(q); free(x); free(w); free(xb);
         }
     }
-    RLT_CHECK(bad == 0, "rounding x to 8 bits: %d blocks or values off (d, |x − d·q| ≤ d/2, d·Σq)", bad);
+    RLT_CHECK(bad == 0, "rounding x to 8 bits: %d blocks or values off (d, |x − d·q| ≤ d/2, Σq, d·Σq)", bad);
     rlt_end();
 }
 
