@@ -1231,8 +1231,8 @@ RLDEF int rl_ggml_can_dequantize(int type);
 RLDEF rl_status rl_ggml_dequantize(int type, const void *src, float *dst, int64_t n);
 /* Products of few rows (decoding) with Q8_0, Q4_0 or Q4_1 weights round the rows to 8 bits
    in blocks of 32, as llama.cpp does (1, the default; RADLADS_Q8_ACT=0 in the environment
-   makes it 0): integer dot products (decoding SmolLM2-135M Q8_0/Q4_1 1.18-1.30x the fp32 path
-   on an AVX-512 Xeon: BENCHMARKS.md), each output off the fp32 product by at most Σ|w|·d/2
+   makes it 0): integer dot products (decoding SmolLM2-135M Q8_0/Q4_1 faster than the fp32
+   path: BENCHMARKS.md), each output off the fp32 product by at most Σ|w|·d/2
    (d: a block's max|x| / 127). 0: x stays fp32, and a decoded token's logits equal the
    forward's to float rounding. Set it before decoding, not during. */
 RLDEF void rl_ggml_q8_act_set(int on);
@@ -14612,9 +14612,9 @@ static RL__QTGT5 float rl__dq_q4_1_avx512(const float *x, const void *row, int64
 
 /* Q8_0, Q4_0 and Q4_1 rows against x rounded to 8 bits, as llama.cpp decodes: each block of
    32 values of x becomes q = round(x / d), d = max|x| / 127 (ties to even, as llama.cpp's x86
-   code), with Σq kept, so that a block's product is integer arithmetic, d_w·d·Σ w_q·q (Q4_0:
-   w_q − 8, hence −8·d_w·d·Σq; Q4_1: + m·d·Σq; d·Σq kept as ds). x is rounded once per row of A, then read
-   against every row of W, on the fused path (few rows: decoding). RADLADS_Q8_ACT=0 keeps x in
+   code), with Σq and d·Σq kept (s, ds), so that a block's product is integer arithmetic,
+   d_w·d·Σ w_q·q (Q4_0: w_q − 8, hence −8·d_w·d·Σq; Q4_1: + m·d·Σq). x is rounded once per row
+   of A, then read against every row of W, on the fused path (few rows: decoding). RADLADS_Q8_ACT=0 keeps x in
    fp32 (the dot_q kernels above). The portable code is also the twin of the AVX2 one. */
 RL__INTERN void rl__q8x_row(const float *x, int64_t k, rl__q8x *b) {
     int64_t i;
