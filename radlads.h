@@ -14666,14 +14666,14 @@ static float rl__d8_q4_1_c(const rl__q8x *x, const void *row, int64_t k) { retur
    are loaded into both 128-bit lanes and the upper shifted right by 4 (vpsrlvd). A block's
    first 4 bytes, as two f16, times x's (d, ds) give (d_w·d, m·ds) in one conversion and one
    multiply: Q4_1's correction is lane 1's sum; Q4_0's −8·Σq is taken from the 8 lanes' integer
-   sums (Σq each). (With the scale and the minimum each converted alone the shuffle port held
-   the kernel at ~5 cycles a Q4_1 block.) */
+   sums (Σq each). (Converted one at a time, the scale and the minimum made ~5 shuffle-port
+   µops a Q4_1 block, and the kernel ran at 6-10 GB/s of rows in cache: BENCHMARKS.md.) */
 static RL__QTGT RL__QINL __m256 rl__d8_blk(const rl__q8x *x, const unsigned char *b, int type, __m256 acc, __m128 *c) {
     __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)x->q), w, t;
     uint32_t h;
     __m128 s;
     memcpy(&h, b, 4);
-    s = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)h)), _mm_castpd_ps(_mm_load_sd((const double *)(const void *)&x->d)));
+    s = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)h)), _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)&x->d)));
     if (type == RL_GGML_Q8_0) {
         w = _mm256_loadu_si256((const __m256i *)(const void *)(b + 2));
         q = _mm256_sign_epi8(q, w), w = _mm256_abs_epi8(w);
