@@ -6491,6 +6491,9 @@ static rl_tensor *rl__attention_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, in
         /* decoding: the T new rows of k and v of each sequence b go to its cache at pos0 (where
            the model is); its query t attends to rows 0 .. pos0+t */
         int64_t Ck = g->KVH * g->N, B = rl_rows(x) / T, cap = io->cache_cap;
+#if !defined(RADLADS_NO_TRAINING) /* (inference-only builds name no rows: their ops' backward functions are not linked) */
+        if (c->prof) rl__prof_op(c, rl__attention_bwd); /* no tape op: timed as attention, not as the rope before it */
+#endif
         if (rl_rows(x) % T || pos0 + T > cap)
             return rl__op_fail(c, RL_ERR_ARG, "attention cache: %lld rows are not whole sequences of %lld tokens, or %lld tokens at %lld exceed %lld",
                                (long long)rl_rows(x), (long long)T, (long long)T, (long long)pos0, (long long)cap);

@@ -235,8 +235,61 @@ static void check_demo_teacher(void) {
     if (!rl_bf16_dot_available()) rlt_skip("teacher demo held-out NLL with bf16_dot", "no AVX512-BF16 on this CPU (or another ISA forced)");
 }
 
+/* RADLADS_PROFILE=1 while decoding with the KV cache: the attention over the cache (no tape
+   op) has its own row, one call per layer and step, not hidden in the rope before it. */
+static char prof_log[4096];
+static void prof_cb(void *user, int level, const char *msg) {
+    (void)user, (void)level;
+    if (strlen(prof_log) + strlen(msg) + 2 < sizeof prof_log) strcat(strcat(prof_log, msg), "\n");
+}
+static void check_profile_decode(void) {
+    rl_model m;
+    rl_ctx c;
+    rl_state s;
+    int32_t ids[3] = {1, 7, 3}, tok = 2;
+    long calls = -1, rope = -1, steps = 4, i;
+    const char *row;
+    float *lg;
+    rlt_begin("profile: decoding's cached attention has its own row");
+    if (rl_model_load(&m, "tests/fixtures/tiny-llama", 0) != RL_OK) {
+        RLT_CHECK(0, "load: %s", rl_last_error());
+        rlt_end();
+        return;
+    }
+#ifdef _WIN32
+    _putenv("RADLADS_PROFILE=1");
+#else
+    setenv("RADLADS_PROFILE", "1", 1);
+#endif
+    rl_ctx_init(&c, pool);
+#ifdef _WIN32
+    _putenv("RADLADS_PROFILE=");
+#else
+    unsetenv("RADLADS_PROFILE");
+#endif
+    lg = (float *)malloc(sizeof(float) * (size_t)m.cfg.vocab_size);
+    RLT_CHECK(rl_state_init(&s, &m, 16) == RL_OK, "state: %s", rl_last_error());
+    RLT_CHECK(rl_model_step(&c, &m, &s, ids, 3, lg) == RL_OK, "prefill: %s", rl_last_error());
+    for (i = 1; i < steps; i++) RLT_CHECK(rl_model_step(&c, &m, &s, &tok, 1, lg) == RL_OK, "step: %s", rl_last_error());
+    prof_log[0] = 0;
+    rl_set_log(prof_cb, NULL);
+    rl_profile_report(&c);
+    rl_set_log(NULL, NULL);
+    if ((row = strstr(prof_log, "profile: attention "))) sscanf(row + strlen("profile: attention "), "%ld", &calls);
+    if ((row = strstr(prof_log, "profile: rope "))) sscanf(row + strlen("profile: rope "), "%ld", &rope);
+    RLT_CHECK(calls == steps * m.cfg.n_layers && rope == 2 * steps * m.cfg.n_layers,
+              "attention %ld calls, rope %ld (want %ld and %ld); the report:\n%s", calls, rope, steps * (long)m.cfg.n_layers,
+              2 * steps * (long)m.cfg.n_layers, prof_log);
+    rl_state_free(&s);
+    free(lg);
+    rl_ctx_free(&c);
+    rl_model_free(&m);
+    rlt_end();
+}
+
 int main(void) {
     pool = rl_pool_create(2);
+    check_profile_decode();
     check_demo_teacher();
     check_model("tests/fixtures/tiny-qwen2", 1e-4, 1);
     /* bf16 weights, fp32 math: the reference is fp32 math on the same bf16 weights */
