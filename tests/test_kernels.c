@@ -519,7 +519,7 @@ static void test_wkv_step(rl_isa isa) {
         for (arch = 6; arch <= 7; arch++)
             for (wo = 0; wo < 2; wo++) {
                 long N = Ns[ni], NN = N * N, i, j;
-                float *in = (float *)malloc(sizeof(float) * 7 * N), *S0 = (float *)malloc(sizeof(float) * NN), *S[2], *o[2];
+                float *in = (float *)malloc(sizeof(float) * 6 * N), *S0 = (float *)malloc(sizeof(float) * NN), *S[2], *o[2];
                 double *Sd = (double *)malloc(sizeof(double) * NN), *od = (double *)malloc(sizeof(double) * N), worst = 0;
                 float *r = in, *k = in + N, *vv = in + 2 * N, *w = in + 3 * N, *a = in + 4 * N, *b = in + 5 * N;
                 S[0] = (float *)malloc(sizeof(float) * NN), S[1] = (float *)malloc(sizeof(float) * NN);
