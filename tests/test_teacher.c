@@ -242,6 +242,14 @@ static void prof_cb(void *user, int level, const char *msg) {
     (void)user, (void)level;
     if (strlen(prof_log) + strlen(msg) + 2 < sizeof prof_log) strcat(strcat(prof_log, msg), "\n");
 }
+static void set_profile_env(int on) { /* RADLADS_PROFILE is read by rl_ctx_init */
+#ifdef _WIN32
+    _putenv(on ? "RADLADS_PROFILE=1" : "RADLADS_PROFILE=");
+#else
+    if (on) setenv("RADLADS_PROFILE", "1", 1);
+    else unsetenv("RADLADS_PROFILE");
+#endif
+}
 static void check_profile_decode(void) {
     rl_model m;
     rl_ctx c;
@@ -256,17 +264,9 @@ static void check_profile_decode(void) {
         rlt_end();
         return;
     }
-#ifdef _WIN32
-    _putenv("RADLADS_PROFILE=1");
-#else
-    setenv("RADLADS_PROFILE", "1", 1);
-#endif
+    set_profile_env(1);
     rl_ctx_init(&c, pool);
-#ifdef _WIN32
-    _putenv("RADLADS_PROFILE=");
-#else
-    unsetenv("RADLADS_PROFILE");
-#endif
+    set_profile_env(0);
     lg = (float *)malloc(sizeof(float) * (size_t)m.cfg.vocab_size);
     RLT_CHECK(rl_state_init(&s, &m, 16) == RL_OK, "state: %s", rl_last_error());
     RLT_CHECK(rl_model_step(&c, &m, &s, ids, 3, lg) == RL_OK, "prefill: %s", rl_last_error());
