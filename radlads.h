@@ -235,20 +235,21 @@ RLDEF rl_status rl_amx_set(int on);     /* 0: bf16 products on vdpbf16ps even wh
 
 typedef enum rl_dtype {
     RL_F32 = 0, RL_BF16 = 1, RL_F16 = 2, RL_I32 = 3,
-    /* a ggml block type kept as stored (a quantized GGUF matrix, frozen, read in place):
-       RL_DTYPE_GGML(ggml type), e.g. RL_DTYPE_GGML(8) for Q8_0; rows hold whole blocks */
-    RL_DTYPE_GGML0 = 64, RL_DTYPE_GGML_LAST = 127
+    /* a ggml block type kept as stored (a quantized GGUF matrix, frozen, read in place): RL_DTYPE_GGML(ggml
+       type), e.g. RL_DTYPE_GGML(8) for Q8_0, rows of whole blocks; RL_DTYPE_R8(type): rows interleaved (rl_pack_r8) */
+    RL_DTYPE_GGML0 = 64, RL_DTYPE_GGML_LAST = 127, RL_DTYPE_R80 = 128, RL_DTYPE_R8_LAST = 191
 } rl_dtype;
 #define RL_DTYPE_GGML(t) ((rl_dtype)(RL_DTYPE_GGML0 + (int)(t)))
 #define RL_DTYPE_IS_GGML(d) ((int)(d) >= RL_DTYPE_GGML0 && (int)(d) <= RL_DTYPE_GGML_LAST)
+#define RL_DTYPE_R8(t) ((rl_dtype)(RL_DTYPE_R80 + (int)(t)))
+#define RL_DTYPE_IS_R8(d) ((int)(d) >= RL_DTYPE_R80 && (int)(d) <= RL_DTYPE_R8_LAST)
 
 /* General matrix product C[M,N] (+)= A[M,K] · B[K,N].
    A(i,k) = A[i*a_rs + k*a_cs]; B(k,j) = B[k*b_rs + j*b_cs] of type b_type (F32, BF16 or F16;
    or a ggml block type RL_DTYPE_GGML(t) when b_rs = 1, i.e. y = x·Wᵀ with W's rows whole
-   blocks, read in place: see rl__gemm_ggml); C is row-major with row stride ldc.
-   accumulate = 0 overwrites C. A ggml block type in another layout, or no memory for
-   its dequantized rows, leaves C zero and says why in
-   rl_last_error() (the ops, e.g. rl_linear, fail with that error). */
+   blocks, read in place: see rl__gemm_ggml; RL_DTYPE_R8(t): see rl_pack_r8); C is row-major with row stride ldc.
+   accumulate = 0 overwrites C. A ggml block type in another layout, or no memory for its
+   dequantized rows, leaves C zero and says why in rl_last_error() (rl_linear fails with it). */
 RLDEF void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K,
              const float *A, int64_t a_rs, int64_t a_cs,
              const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs,
@@ -277,6 +278,7 @@ typedef struct rl_tensor {
     int requires_grad;           /* a parameter that trains, or computed from one */
     const char *name;            /* optional, for messages */
     rl_device *dev;              /* where data and grad live: NULL = host memory (see rl_to) */
+    const void *packed;          /* NULL, or ggml blocks' rows interleaved for decoding (rl_model_pack), read by rl_linear */
 } rl_tensor;
 
 /* Helpers on a tensor's shape: rows = product of all but the last dim. */
@@ -3592,7 +3594,7 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
     g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = a_rs; g.a_cs = a_cs; g.B = B; g.bt = b_type;
     g.b_rs = b_rs; g.b_cs = b_cs; g.C = C; g.ldc = ldc; g.accumulate = accumulate;
 #if !defined(RADLADS_NO_GGUF)
-    if (RL_DTYPE_IS_GGML(b_type)) return rl__gemm_ggml(pool, &g, k);
+    if (RL_DTYPE_IS_GGML(b_type) || RL_DTYPE_IS_R8(b_type)) return rl__gemm_ggml(pool, &g, k);
 #endif
     if (M <= (b_type == RL_F32 ? 8 : 16) && a_cs == 1 && b_rs == 1 && K > 0) { /* (measured: BENCHMARKS.md; F16/BF16 W:
         packing widens every element, worth it only for more rows) */
@@ -4709,6 +4711,7 @@ static int rl__gemm_on(rl_ctx *c, rl_device *d, const char *what, const rl_tenso
                        float *C, int64_t ldc, int acc, int bf16) {
     char op[160];
     snprintf(op, sizeof op, "%s %s", what, W->name ? W->name : "");
+    if (!d && W->packed && B == W->data && b_rs == 1 && RL_DTYPE_IS_GGML(bt)) B = W->packed, bt = RL_DTYPE_R8(bt - RL_DTYPE_GGML0); /* x·Wᵀ */
     return RL__ON(c, d, op, gemm, M, N, K, A, a_rs, a_cs, B, (int)bt, b_rs, b_cs, C, ldc, acc, bf16);
 }
 
@@ -9604,6 +9607,17 @@ RLDEF rl_status rl_model_load_gguf(rl_model *m, const char *path);
 RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
 /* Only the configuration (no tensor data is read, except rope_freqs.weight). */
 RLDEF rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
+/* For decoding: every Q4_0 / Q4_1 matrix of a model on the host (rows a multiple of 8) gets
+   a copy with its rows interleaved by eight (rl_pack_r8) in memory the model owns, as
+   t->packed, which rl_linear then reads: the kernels take x's block once for eight rows and
+   keep each row's sum in a vector lane (llama.cpp repacks these types at load too). The
+   file's bytes stay for the rest (embedding rows, export). Products equal the stored rows'
+   up to the order of float sums. Memory: one more copy of those matrices. *n_packed (or
+   NULL): how many were packed. */
+RLDEF rl_status rl_model_pack(rl_model *m, int *n_packed);
+/* The same for one matrix: Q4_0 / Q4_1 rows interleaved by eight (RL_DTYPE_R8), the N rows of
+   W (N a multiple of 8, K of 32) into dst, as many bytes. */
+RLDEF rl_status rl_pack_r8(int type, const void *W, int64_t N, int64_t K, void *dst);
 
 /* The tokenizer of a GGUF: tokenizer.ggml.model must be "gpt2" (byte-level BPE);
    tokenizer.ggml.pre selects the pre-tokenizer: "smollm" -> RL_PRETOK_SMOLLM, "qwen2" and
@@ -9727,6 +9741,7 @@ typedef struct rl__lm_doc {
     const char **ctx, **cont, **norm;
     size_t *nctx, *ncont, *nnorm;
 } rl__lm_doc;
+typedef void rl__dot8x8_fn(const rl__q8x *x, const void *group, int64_t k, float *y8); /* 8 interleaved rows (RL_DTYPE_R8) */
 
 #ifdef RADLADS_INTERNAL
 /* 1. base */
@@ -9771,6 +9786,8 @@ rl_status rl__lm_make_doc(int task, const rl_json *o, const char *src, rl_arena 
 /* 12. GGUF */
 void rl__q8x_row(const float *x, int64_t k, rl__q8x *b);
 rl__dot8_fn *rl__dot8_for(int type, int64_t M, const rl__kern *K);
+rl__dot8x8_fn *rl__r8_for(int type, const rl__kern *K);
+void rl__r8_unpack(int type, const unsigned char *grp, int64_t k, unsigned char *rows);
 /* 16. llama.cpp interop */
 void rl__gguf_name_of(const char *hf, char *out, size_t cap);
 #endif /* RADLADS_INTERNAL */
@@ -14652,6 +14669,47 @@ static float rl__d8_c(const rl__q8x *x, const unsigned char *b, int64_t k, int t
 static float rl__d8_q8_0_c(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_c(x, (const unsigned char *)row, k, RL_GGML_Q8_0); }
 static float rl__d8_q4_0_c(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_c(x, (const unsigned char *)row, k, RL_GGML_Q4_0); }
 static float rl__d8_q4_1_c(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_c(x, (const unsigned char *)row, k, RL_GGML_Q4_1); }
+/* Eight rows interleaved (RL_DTYPE_R8, Q4_0 and Q4_1): the decoding kernels then read x's
+   block once for eight rows and sum each row's products in its own lane, with no horizontal
+   sums and one f16 conversion for eight scales (as llama.cpp repacks these types at load; its
+   decoding of the SmolLM2 Q4_1 file on the Intel VM of BENCHMARKS.md: 43-47 tok/s as stored,
+   83-100 repacked). A group of 8 rows holds, per block of 32 columns, the 8 scales d (f16),
+   for Q4_1 the 8 minimums m, then 4 words of 32 bits per row: word j of row r (its values
+   4j..4j+3 in the low nibbles, 4j+16.. in the high ones) at (j·8 + r)·4. As many bytes as the
+   8 rows; rl_pack_r8 makes it, rl__r8_unpack gives the rows back. */
+static int rl__r8_head(int type) { return type == RL_GGML_Q4_1 ? 4 : type == RL_GGML_Q4_0 ? 2 : 0; } /* bytes before a block's nibbles */
+static void rl__r8_move(int type, unsigned char *rows, unsigned char *grp, int64_t k, int pack) { /* 8 rows <-> a group */
+    int hb = rl__r8_head(type), ts = hb + 16, r, j;
+    int64_t nb = k / 32, rb = nb * ts, b;
+    for (b = 0; b < nb; b++) {
+        unsigned char *g = grp + b * 8 * ts;
+        for (r = 0; r < 8; r++) {
+            unsigned char *w = rows + r * rb + b * ts;
+            for (j = 0; j < hb / 2; j++) pack ? memcpy(g + 16 * j + 2 * r, w + 2 * j, 2) : memcpy(w + 2 * j, g + 16 * j + 2 * r, 2);
+            for (j = 0; j < 4; j++) pack ? memcpy(g + 8 * hb + (j * 8 + r) * 4, w + hb + 4 * j, 4) : memcpy(w + hb + 4 * j, g + 8 * hb + (j * 8 + r) * 4, 4);
+        }
+    }
+}
+RL__INTERN void rl__r8_unpack(int type, const unsigned char *grp, int64_t k, unsigned char *rows) {
+    rl__r8_move(type, rows, (unsigned char *)(uintptr_t)grp, k, 0);
+}
+/* the portable kernel, and the twin of the AVX2 one: rl__d8_c's sums for each of the 8 rows */
+static void rl__r8_c(const rl__q8x *x, const unsigned char *g, int64_t k, float *y, int type) {
+    int hb = rl__r8_head(type), r, j;
+    for (r = 0; r < 8; r++) y[r] = 0;
+    for (; k > 0; k -= 32, x++, g += 8 * (hb + 16))
+        for (r = 0; r < 8; r++) {
+            int32_t t = 0;
+            for (j = 0; j < 16; j++) {
+                unsigned n = g[8 * hb + (j / 4 * 8 + r) * 4 + j % 4];
+                t += (int32_t)(n & 15) * x->q[j] + (int32_t)(n >> 4) * x->q[j + 16];
+            }
+            if (type == RL_GGML_Q4_1) y[r] += rl__h2f(g + 2 * r) * x->d * (float)t + rl__h2f(g + 16 + 2 * r) * x->ds;
+            else y[r] += rl__h2f(g + 2 * r) * x->d * (float)(t - 8 * x->s);
+        }
+}
+static void rl__r8_q4_0_c(const rl__q8x *x, const void *g, int64_t k, float *y) { rl__r8_c(x, (const unsigned char *)g, k, y, RL_GGML_Q4_0); }
+static void rl__r8_q4_1_c(const rl__q8x *x, const void *g, int64_t k, float *y) { rl__r8_c(x, (const unsigned char *)g, k, y, RL_GGML_Q4_1); }
 #ifdef RL__X86
 /* The rows of W follow each other in memory and stream from it while decoding: every kernel
    asks for the lines 4 KB ahead of the ones it reads (each line of the n bytes one iteration
@@ -14704,6 +14762,38 @@ static RL__QTGT RL__QINL float rl__d8_avx2(const rl__q8x *x, const unsigned char
 static RL__QTGT float rl__d8_q8_0_avx2(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_avx2(x, (const unsigned char *)row, k, RL_GGML_Q8_0); }
 static RL__QTGT float rl__d8_q4_0_avx2(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_avx2(x, (const unsigned char *)row, k, RL_GGML_Q4_0); }
 static RL__QTGT float rl__d8_q4_1_avx2(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_avx2(x, (const unsigned char *)row, k, RL_GGML_Q4_1); }
+/* Eight interleaved rows (RL_DTYPE_R8): lane r of a 32-byte load is word j of row r's nibbles;
+   x's matching 4 bytes broadcast to every lane (a load, not a shuffle). vpmaddubsw's 16-bit
+   pair sums are added over the block's 8 products before vpmaddwd widens them (at most
+   16·15·127 = 30480: no overflow, |q| <= 127). One vcvtph2ps for the 8 scales (and 8 minimums). */
+static RL__QTGT RL__QINL __m256i rl__r8_word(const unsigned char *g, const rl__q8x *x, int j, __m256i t) { /* word j's 8 products */
+    const __m256i m4 = _mm256_set1_epi8(15);
+    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(g + 32 * j));
+    int32_t lo, hi;
+    memcpy(&lo, x->q + 4 * j, 4);
+    memcpy(&hi, x->q + 16 + 4 * j, 4);
+    return _mm256_add_epi16(t, _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v, m4), _mm256_set1_epi32(lo)),
+                                                _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), _mm256_set1_epi32(hi))));
+}
+static RL__QTGT RL__QINL void rl__r8_avx2(const rl__q8x *x, const unsigned char *g, int64_t k, float *y, int type) {
+    const int hb = type == RL_GGML_Q4_1 ? 4 : 2, gs = 8 * (hb + 16);
+    __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+    for (; k > 0; k -= 32, x++, g += gs) {
+        const unsigned char *n = g + 8 * hb;
+        __m256i t = _mm256_madd_epi16(_mm256_add_epi16(rl__r8_word(n, x, 0, rl__r8_word(n, x, 1, _mm256_setzero_si256())),
+                                                       rl__r8_word(n, x, 2, rl__r8_word(n, x, 3, _mm256_setzero_si256()))),
+                                      _mm256_set1_epi16(1));
+        RL__D8_PREFETCH(g, gs);
+        if (type == RL_GGML_Q4_0) t = _mm256_sub_epi32(t, _mm256_set1_epi32(8 * x->s));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t), _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)g)),
+                                                                  _mm256_set1_ps(x->d)), acc);
+        if (type == RL_GGML_Q4_1) /* the minimums: their own sum, off acc's dependency chain */
+            accm = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(g + 16))), _mm256_set1_ps(x->ds), accm);
+    }
+    _mm256_storeu_ps(y, _mm256_add_ps(acc, accm));
+}
+static RL__QTGT void rl__r8_q4_0_avx2(const rl__q8x *x, const void *g, int64_t k, float *y) { rl__r8_avx2(x, (const unsigned char *)g, k, y, RL_GGML_Q4_0); }
+static RL__QTGT void rl__r8_q4_1_avx2(const rl__q8x *x, const void *g, int64_t k, float *y) { rl__r8_avx2(x, (const unsigned char *)g, k, y, RL_GGML_Q4_1); }
 #undef RL__D8_PREFETCH
 #undef RL__QTGT
 #undef RL__QINL
@@ -14761,42 +14851,69 @@ static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes) { /* bytes of
     *bytes = k / bs * ts;
     return 1;
 }
+RL__INTERN rl__dot8x8_fn *rl__r8_for(int type, const rl__kern *K) { /* the kernel for 8 interleaved rows */
+    if (type != RL_GGML_Q4_0 && type != RL_GGML_Q4_1) return NULL;
+#ifdef RL__X86
+    if (K == &rl__k_table_avx2 || K == &rl__k_table_avx512) return type == RL_GGML_Q4_0 ? rl__r8_q4_0_avx2 : rl__r8_q4_1_avx2;
+#endif
+    (void)K;
+    return type == RL_GGML_Q4_0 ? rl__r8_q4_0_c : rl__r8_q4_1_c;
+}
 typedef struct {
     const rl__gemm_args *g;
     const rl__kern *k;
+    int type, r8;             /* the ggml type; 1: B's rows interleaved by eight (RL_DTYPE_R8) */
     rl__dotq_fn *dot;         /* the fused path, or NULL */
     rl__dot8_fn *dot8;        /* the fused path with A's rows rounded to 8 bits (xq), or NULL */
+    rl__dot8x8_fn *dot8x8;    /* the same for 8 interleaved rows, or NULL */
     const rl__q8x *xq;
     int64_t row_bytes, panel, ap_cap; /* the panel path: rows of W per panel, floats of packed A */
-    rl__scratch sc;           /* per thread: a dequantized row; or panel, packed A, packed B */
+    rl__scratch sc;           /* per thread: a dequantized row; or panel, packed A, packed B; then the 8 rows of a group */
 } rl__gemm_ggml_job;
+static void rl__gemm_ggml_put(const rl__gemm_args *g, int64_t i, int64_t n, float s) {
+    float *c = g->C + i * g->ldc + n;
+    *c = g->accumulate ? *c + s : s;
+}
+/* rows n (of W) b..e as stored; or, interleaved, groups b..e (rows 8b..8e), each given back
+   as 8 rows first (in scratch) unless the kernel reads the group as it is */
 static void rl__gemm_ggml_task(void *ctx, int64_t b, int64_t e, int tid) {
     rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)ctx;
     const rl__gemm_args *g = j->g;
-    float *row = j->dot ? NULL : rl__scratch_at(&j->sc, tid); /* a dequantized row of W: K floats */
-    int64_t n, i;
+    float *row = j->sc.mem ? rl__scratch_at(&j->sc, tid) : NULL, y8[8]; /* a dequantized row of W (K floats) unless dot */
+    unsigned char *rows = row ? (unsigned char *)(row + (j->dot ? 0 : g->K)) : NULL; /* then a group's 8 rows */
+    int64_t n, i, r;
     for (n = b; n < e; n++) {
-        const unsigned char *w = (const unsigned char *)g->B + n * j->row_bytes;
-        if (row && rl_ggml_dequantize((int)g->bt - RL_DTYPE_GGML0, w, row, g->K) != RL_OK) memset(row, 0, sizeof(float) * (size_t)g->K);
-        for (i = 0; i < g->M; i++) {
-            const float *a = g->A + i * g->a_rs;
-            float s = j->dot8 ? j->dot8(j->xq + i * (g->K / 32), w, g->K) : row ? j->k->dot(a, row, g->K) : j->dot(a, w, g->K);
-            float *c = g->C + i * g->ldc + n;
-            *c = g->accumulate ? *c + s : s;
+        const unsigned char *w = (const unsigned char *)g->B + n * (j->r8 ? 8 : 1) * j->row_bytes;
+        if (j->dot8x8) {
+            for (i = 0; i < g->M; i++)
+                for (j->dot8x8(j->xq + i * (g->K / 32), w, g->K, y8), r = 0; r < 8; r++) rl__gemm_ggml_put(g, i, 8 * n + r, y8[r]);
+            continue;
+        }
+        if (j->r8) rl__r8_unpack(j->type, w, g->K, rows), w = rows;
+        for (r = 0; r < (j->r8 ? 8 : 1); r++, w += j->row_bytes) {
+            if (!j->dot && rl_ggml_dequantize(j->type, w, row, g->K) != RL_OK) memset(row, 0, sizeof(float) * (size_t)g->K);
+            for (i = 0; i < g->M; i++)
+                rl__gemm_ggml_put(g, i, (j->r8 ? 8 : 1) * n + r,
+                                  j->dot8 ? j->dot8(j->xq + i * (g->K / 32), w, g->K) : j->dot ? j->dot(g->A + i * g->a_rs, w, g->K)
+                                                                                        : j->k->dot(g->A + i * g->a_rs, row, g->K));
         }
     }
 }
 static void rl__gemm_ggml_panel_task(void *ctx, int64_t b, int64_t e, int tid) {
     rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)ctx;
     float *W = rl__scratch_at(&j->sc, tid), *Ap = W + j->panel * j->g->K;
+    unsigned char *rows = (unsigned char *)(W + j->panel * (j->g->K + j->k->kc) + j->ap_cap); /* a group's 8 rows */
     int64_t p, r;
     for (p = b; p < e; p++) {
         rl__gemm_args s = *j->g; /* columns n0.. of C: A · (the panel)ᵀ */
         int64_t n0 = p * j->panel;
         s.N = RL__MIN(j->panel, j->g->N - n0);
-        for (r = 0; r < s.N; r++)
-            if (rl_ggml_dequantize((int)s.bt - RL_DTYPE_GGML0, (const unsigned char *)s.B + (n0 + r) * j->row_bytes, W + r * s.K, s.K) != RL_OK)
-                memset(W + r * s.K, 0, sizeof(float) * (size_t)s.K);
+        for (r = 0; r < s.N; r++) {
+            const unsigned char *w = (const unsigned char *)s.B + (n0 + r) * j->row_bytes;
+            if (j->r8 && r % 8 == 0) rl__r8_unpack(j->type, w, s.K, rows); /* N, n0: multiples of 8 */
+            if (j->r8) w = rows + r % 8 * j->row_bytes;
+            if (rl_ggml_dequantize(j->type, w, W + r * s.K, s.K) != RL_OK) memset(W + r * s.K, 0, sizeof(float) * (size_t)s.K);
+        }
         s.B = W;
         s.bt = RL_F32;
         s.b_cs = s.K;
@@ -14807,23 +14924,28 @@ static void rl__gemm_ggml_panel_task(void *ctx, int64_t b, int64_t e, int tid) {
 static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k) {
     rl__gemm_ggml_job j;
     rl__q8x stack[128];
-    int type = (int)g->bt - RL_DTYPE_GGML0, panel = rl__ggml_panels(type, g->M, k);
+    int r8 = RL_DTYPE_IS_R8(g->bt), type = (int)g->bt - (r8 ? RL_DTYPE_R80 : RL_DTYPE_GGML0), panel = rl__ggml_panels(type, g->M, k);
     size_t per;
     /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous): the forward of rl_linear */
-    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes(type, g->K, &j.row_bytes) || g->b_cs != g->K) {
+    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes(type, g->K, &j.row_bytes) || g->b_cs != g->K ||
+        (r8 && (!rl__r8_head(type) || g->N % 8))) {
         int64_t i;
         for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
-        return rl__fail(RL_ERR_UNSUPPORTED, "matrix product: a %s matrix is only read as Wᵀ with whole rows (y = x·Wᵀ), not in this layout",
-                        rl_ggml_type_name(type));
+        return rl__fail(RL_ERR_UNSUPPORTED, "matrix product: a %s matrix%s is only read as Wᵀ with whole rows (y = x·Wᵀ)%s, not in this layout",
+                        rl_ggml_type_name(type), r8 ? " of interleaved rows" : "", r8 ? ", Q4_0/Q4_1, N a multiple of 8" : "");
     }
     j.g = g;
     j.k = k;
+    j.type = type;
+    j.r8 = r8;
     j.dot = !panel && type < RL__NQ ? k->dot_q[type] : NULL;
     j.dot8 = rl__dot8_for(type, g->M, k);
+    j.dot8x8 = r8 && j.dot8 ? rl__r8_for(type, k) : NULL;
     j.xq = NULL;
     j.ap_cap = (int64_t)k->mc * k->kc;
     j.panel = 64 * RL__MAX(1, RL__MIN(4, g->N / (128 * rl_pool_size(pool)))); /* a multiple of every NR; 2 panels a thread */
     per = panel ? (size_t)(j.panel * (g->K + k->kc) + j.ap_cap) : j.dot ? 0 : (size_t)g->K;
+    if (r8 && !j.dot8x8) per += (size_t)(8 * j.row_bytes + 3) / 4; /* a group's rows, in floats */
     j.sc.mem = NULL;
     if (per && !rl__scratch_alloc(&j.sc, pool, per)) {
         int64_t i;
@@ -14835,9 +14957,10 @@ static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__
         int64_t i, nb = g->M * (g->K / 32);
         rl__q8x *xq = nb <= 128 ? stack : (rl__q8x *)RL_MALLOC(sizeof(rl__q8x) * (size_t)nb);
         for (i = 0; xq && i < g->M; i++) rl__q8x_row(g->A + i * g->a_rs, g->K, xq + i * (g->K / 32));
-        if (!(j.xq = xq)) j.dot8 = NULL;
+        if (!(j.xq = xq)) j.dot8 = NULL, j.dot8x8 = NULL;
     }
     if (panel) rl_pool_for(pool, (g->N + j.panel - 1) / j.panel, 1, rl__gemm_ggml_panel_task, &j);
+    else if (r8) rl_pool_for(pool, g->N / 8, 2, rl__gemm_ggml_task, &j);
     else rl_pool_for(pool, g->N, 16, rl__gemm_ggml_task, &j);
     if (j.xq != stack) RL_FREE((void *)(uintptr_t)j.xq);
     rl__scratch_free(&j.sc);
@@ -19466,6 +19589,43 @@ RLDEF rl_status rl_model_load_gguf(rl_model *m, const char *path) {
     return st;
 }
 #endif
+
+RLDEF rl_status rl_pack_r8(int type, const void *W, int64_t N, int64_t K, void *dst) {
+    int64_t n, rb = K / 32 * (rl__r8_head(type) + 16);
+    if (!rl__r8_head(type) || N % 8 || K % 32 || N < 0 || K < 0)
+        return rl__fail(RL_ERR_ARG, "rl_pack_r8: %s [%lld, %lld]: Q4_0 or Q4_1 rows, a multiple of 8 of them, of whole blocks",
+                        rl_ggml_type_name(type), (long long)N, (long long)K);
+    for (n = 0; n < N; n += 8)
+        rl__r8_move(type, (unsigned char *)(uintptr_t)W + n * rb, (unsigned char *)dst + n * rb, K, 1);
+    return RL_OK;
+}
+typedef struct { rl_model *m; int n; rl_status st; } rl__pack_job;
+static void rl__pack_one(void *user, const char *name, rl_tensor *t) {
+    rl__pack_job *p = (rl__pack_job *)user;
+    int type = (int)t->dtype - RL_DTYPE_GGML0;
+    int64_t rb;
+    void *dst;
+    if (p->st || t->packed || t->dev || t->ndim != 2 || !RL_DTYPE_IS_GGML(t->dtype) || !rl__r8_head(type) || t->shape[0] % 8 ||
+        !rl__ggml_row_bytes(type, t->shape[1], &rb))
+        return;
+    if (!(dst = rl_arena_alloc(&p->m->params, (size_t)(t->shape[0] * rb)))) {
+        p->st = rl__fail(RL_ERR_NOMEM, "rl_model_pack: out of memory for a copy of %s (%lld bytes)", name, (long long)(t->shape[0] * rb));
+        return;
+    }
+    p->st = rl_pack_r8(type, t->data, t->shape[0], t->shape[1], dst);
+    t->packed = dst;
+    p->n++;
+}
+RLDEF rl_status rl_model_pack(rl_model *m, int *n_packed) {
+    rl__pack_job p;
+    p.m = m;
+    p.n = 0;
+    p.st = RL_OK;
+    if (m) rl_model_params(m, rl__pack_one, &p);
+    if (m && m->head.data == m->embed.data) m->head.packed = m->embed.packed; /* a tied head: visited as the embedding */
+    if (n_packed) *n_packed = p.n;
+    return p.st;
+}
 
 /* ---- import: tokenizer from GGUF arrays ---- */
 

@@ -281,6 +281,23 @@ static void test_teacher(void) {
 #undef IN_MAP
     }
     check_same_values(&qm, &fm, ids);
+    { /* the Q4_0 matrices interleaved for decoding (rl_model_pack): the same values, and what rl_linear reads */
+        int np = -1, want = 0;
+        float *a, *b;
+        for (i = 0; i < qm.cfg.n_layers; i++) want += (qm.blocks[i].up.shape[0] % 8 == 0) * 2 + (qm.blocks[i].down.shape[0] % 8 == 0);
+        RLT_CHECK(rl_model_pack(&qm, &np) == RL_OK && np == want && want > 0, "rl_model_pack: %d matrices, want %d: %s", np, want, rl_last_error());
+        RLT_CHECK(qm.blocks[1].up.packed && qm.blocks[1].up.packed != qm.blocks[1].up.data && !qm.blocks[1].mix.v_w.packed, "up interleaved; v (Q8_0) not");
+        check_same_values(&qm, &fm, ids);
+        unsigned char keep[16], *p = (unsigned char *)(uintptr_t)qm.blocks[1].up.packed;
+        a = rlt_logits(pool, &qm, ids, 16);
+        memcpy(keep, p, 16);
+        memset(p, 0, 16); /* 8 scales of 0 in the copy alone */
+        b = rlt_logits(pool, &qm, ids, 16);
+        memcpy(p, keep, 16);
+        RLT_CHECK(a && b && max_diff(a, b, 16 * qm.cfg.vocab_size) > 0, "rl_linear reads the interleaved copy");
+        free(a);
+        free(b);
+    }
     if (rl_student_from_teacher(&sq, &qm, NULL) == RL_OK && rl_student_from_teacher(&sf, &fm, NULL) == RL_OK) {
         int n, bad = n_differ(&sq, &sf, &n);
         char id[2][300];

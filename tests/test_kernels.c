@@ -566,7 +566,11 @@ static void test_wkv_step(rl_isa isa) {
 
 /* rl_gemm with a quantized B (y = x·Wᵀ, W in blocks) equals the product with W dequantized
    to F32, for M on both sides of the fused path's limit, with and without accumulate.
-   Tolerance: 1e-5 · Σ_k |x·w| of each output (as test_qdot) + the F32 product's own rounding. */
+   Tolerance: 1e-5 · Σ_k |x·w| of each output (as test_qdot) + the F32 product's own rounding.
+   Q4_0/Q4_1 again with the first N8 = N rounded down to 8 rows interleaved (rl_pack_r8,
+   RL_DTYPE_R8): given back byte for byte by rl__r8_unpack; the product within the same
+   tolerance, and equal bit for bit to the stored rows' where both dequantize (many rows, or x
+   kept in fp32: the interleaved kernel is the 8-bit few-row path's alone). */
 static void test_gemm_quant(rl_isa isa, rl_pool *pool) {
     static const long Ms[] = {1, 2, 5, 16, 17, 40};
     char gname[80];
@@ -583,12 +587,36 @@ static void test_gemm_quant(rl_isa isa, rl_pool *pool) {
             float *C = (float *)malloc(sizeof(float) * M * N), *R = (float *)malloc(sizeof(float) * M * N);
             float *aA = (float *)malloc(sizeof(float) * M * K), *aW = (float *)malloc(sizeof(float) * N * K), *T = (float *)malloc(sizeof(float) * M * N);
             rl__gemm_args g;
-            int bad = 0;
+            int bad = 0, r8 = qtypes[t].type == RL_GGML_Q4_0 || qtypes[t].type == RL_GGML_Q4_1;
+            long N8 = N / 8 * 8, rb = K / 32 * qtypes[t].ts;
+            unsigned char *p8 = r8 ? (unsigned char *)malloc((size_t)(N * rb)) : NULL;
+            float *C8 = r8 ? (float *)malloc(sizeof(float) * M * N) : NULL;
             fill(A, M * K, -1, 1);
             fill(C, M * N, -1, 1);
             memcpy(R, C, sizeof(float) * M * N);
             rl_ggml_dequantize(qtypes[t].type, q, W, N * K);
             rl_gemm(pool, M, N, K, A, K, 1, q, RL_DTYPE_GGML(qtypes[t].type), 1, K, C, N, acc);
+            if (r8) {
+                unsigned char *u = (unsigned char *)malloc((size_t)(N8 * rb));
+                memcpy(C8, R, sizeof(float) * M * N);
+                RLT_CHECK(rl_pack_r8(qtypes[t].type, q, N8, K, p8) == RL_OK, "pack: %s", rl_last_error());
+                for (i = 0; i < N8; i += 8) rl__r8_unpack(qtypes[t].type, p8 + i * rb, K, u + i * rb);
+                RLT_CHECK(!memcmp(u, q, (size_t)(N8 * rb)), "%s: the interleaved rows given back as stored", rl_ggml_type_name(qtypes[t].type));
+                rl_gemm(pool, M, N8, K, A, K, 1, p8, RL_DTYPE_R8(qtypes[t].type), 1, K, C8, N, acc);
+                for (i = 0, at = 0; i < M * N; i++) at += i % N < N8 ? C8[i] != C[i] : C8[i] != R[i];
+                RLT_CHECK(rl__dot8_for(qtypes[t].type, M, rl__isa_table(isa)) || at == 0, "%s M=%ld: %ld outputs differ from the stored rows'",
+                          rl_ggml_type_name(qtypes[t].type), M, at);
+                if (M <= 2) { /* x in fp32: the groups given back as rows for dot_q */
+                    float *Cf = (float *)malloc(sizeof(float) * M * N), *Cp = (float *)malloc(sizeof(float) * M * N);
+                    rl_ggml_q8_act_set(0);
+                    rl_gemm(pool, M, N8, K, A, K, 1, q, RL_DTYPE_GGML(qtypes[t].type), 1, K, Cf, N8, 0);
+                    rl_gemm(pool, M, N8, K, A, K, 1, p8, RL_DTYPE_R8(qtypes[t].type), 1, K, Cp, N8, 0);
+                    rl_ggml_q8_act_set(1);
+                    RLT_CHECK(!memcmp(Cf, Cp, sizeof(float) * M * N8), "%s M=%ld, x in fp32: interleaved = stored", rl_ggml_type_name(qtypes[t].type), M);
+                    free(Cf); free(Cp);
+                }
+                free(u);
+            }
             if (rl__dot8_for(qtypes[t].type, M, rl__isa_table(isa))) /* the reference reads A as the 8-bit path rounds it */
                 for (i = 0; i < M * K; i += 32) {
                     rl__q8x b;
@@ -607,6 +635,10 @@ static void test_gemm_quant(rl_isa isa, rl_pool *pool) {
                 if (!(fabs((double)C[i] - R[i]) <= 1e-5 * T[i] + 1e-6 * fabs((double)R[i]))) bad++, at = at < 0 ? i : at;
             RLT_CHECK(!bad, "%s M=%ld N=%ld K=%ld acc=%d: %d outputs off, first C[%ld] %g vs %g", rl_ggml_type_name(qtypes[t].type), M, N, K, acc,
                       bad, at, at >= 0 ? C[at] : 0, at >= 0 ? R[at] : 0);
+            for (i = 0, bad = 0; r8 && i < M * N; i++)
+                if (i % N < N8 && !(fabs((double)C8[i] - R[i]) <= 1e-5 * T[i] + 1e-6 * fabs((double)R[i]))) bad++;
+            RLT_CHECK(!bad, "%s interleaved, M=%ld N=%ld acc=%d: %d outputs off", rl_ggml_type_name(qtypes[t].type), M, N8, acc, bad);
+            free(p8); free(C8);
             free(q); free(A); free(W); free(C); free(R); free(aA); free(aW); free(T);
         }
     rlt_end();

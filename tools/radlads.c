@@ -1,7 +1,7 @@
 /* radlads - the command-line tool: convert a Hugging Face transformer into a RAD-RWKV
    student (RADLADS steps 1-3), generate text, evaluate.
 
-     radlads generate --model DIR [--prompt TEXT] [-n 64] [--temperature 0] [--top-k 0] [--top-p 1] [--seed 1]
+     radlads generate --model DIR [--prompt TEXT] [-n 64] [--temperature 0] [--top-k 0] [--top-p 1] [--seed 1] [--no-pack]
      radlads convert  --teacher DIR --data FILE --out DIR [--arch rwkv7|rwkv6] [options]
      radlads eval     --model DIR --data FILE [--teacher DIR] [--ctx 512] [--windows 0 = all held out] [--heldout-docs]
      radlads info     --model DIR
@@ -109,6 +109,7 @@ static const flag_def generate_flags[] = {
     {"--top-p", F_NUM, 0, 1, NULL},
     {"--seed", F_INT, 0, 9007199254740992.0, NULL},
     {"--tokenizer", F_STR, 0, 0, NULL},
+    {"--no-pack", F_BOOL, 0, 0, NULL},
     FLAG_DEVICE, FLAG_COMMON, FLAG_END};
 static const flag_def info_flags[] = {{"--model", F_STR, 0, 0, NULL}, {"--tokenizer", F_STR, 0, 0, NULL}, FLAG_COMMON, FLAG_END};
 static const flag_def eval_flags[] = {
@@ -571,7 +572,9 @@ static int cmd_generate(args_t *a, rl_pool *pool) {
         fprintf(stderr, "radlads generate: --model DIR is required\n");
         return 2;
     }
-    if (pick_device(a, &dev) || load_model(&m, dir) || load_tok(&tok, dir) || model_to(&m, dev, dir)) {
+    /* Q4_0/Q4_1 matrices interleaved for the decoding kernels (one more copy of them) unless --no-pack */
+    if (pick_device(a, &dev) || load_model(&m, dir) || load_tok(&tok, dir) || model_to(&m, dev, dir) ||
+        (!dev && !opt_flag(a, "--no-pack") && rl_model_pack(&m, NULL) != RL_OK && die(dir))) {
         rc = 1;
     } else {
         smp.temperature = (float)opt_num(a, "--temperature", 0);
@@ -1104,6 +1107,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: radlads <command> [options]\n"
             "  generate --model DIR [--prompt TEXT] [-n 64] [--temperature 0] [--top-k 0] [--top-p 1] [--seed 1]\n"
+            "           [--no-pack: keep Q4_0/Q4_1 matrices as stored, not interleaved for decoding]\n"
             "  convert  --teacher DIR --data FILE --out DIR [--arch rwkv7|rwkv6] [--ctx 512]\n"
             "           [--step1-tokens 100M] [--step2-tokens 500M] [--step3-tokens 0 --step3-ctx N]\n"
             "           [--batch N | --batch1/2/3 N] [--micro-batch 1] [--lr1 1e-3 --lr1-final 1e-5 --lr2 1e-5 --lr3 1e-5]\n"
