@@ -587,7 +587,7 @@ static void test_gemm_quant(rl_isa isa, rl_pool *pool) {
             float *C = (float *)malloc(sizeof(float) * M * N), *R = (float *)malloc(sizeof(float) * M * N);
             float *aA = (float *)malloc(sizeof(float) * M * K), *aW = (float *)malloc(sizeof(float) * N * K), *T = (float *)malloc(sizeof(float) * M * N);
             rl__gemm_args g;
-            int bad = 0, r8 = qtypes[t].type == RL_GGML_Q4_0 || qtypes[t].type == RL_GGML_Q4_1;
+            int bad = 0, r8 = qtypes[t].type == RL_GGML_Q4_0 || qtypes[t].type == RL_GGML_Q4_1 || qtypes[t].type == RL_GGML_Q8_0;
             long N8 = N / 8 * 8, rb = K / 32 * qtypes[t].ts;
             unsigned char *p8 = r8 ? (unsigned char *)malloc((size_t)(N * rb)) : NULL;
             float *C8 = r8 ? (float *)malloc(sizeof(float) * M * N) : NULL;
