@@ -9607,8 +9607,9 @@ RLDEF rl_status rl_model_load_gguf(rl_model *m, const char *path);
 RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
 /* Only the configuration (no tensor data is read, except rope_freqs.weight). */
 RLDEF rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
-/* For decoding: every Q8_0, Q4_0 and Q4_1 matrix of a model on the host (rows a multiple of
-   8) gets a copy with its rows interleaved by eight (rl_pack_r8) in memory the model owns, as
+/* For decoding: every Q4_0 and Q4_1 matrix of a model on the host, and Q8_0 ones of 8192 rows
+   or more (vocabulary heads; BENCHMARKS.md says why), rows a multiple of 8, gets a copy with
+   its rows interleaved by eight (rl_pack_r8) in memory the model owns, as
    t->packed, which rl_linear then reads: the kernels take x's block once for eight rows and
    keep each row's sum in a vector lane (llama.cpp repacks these types at load too). The
    file's bytes stay for the rest (embedding rows, export). Products equal the stored rows'
@@ -19624,6 +19625,13 @@ RLDEF rl_status rl_pack_r8(int type, const void *W, int64_t N, int64_t K, void *
         rl__r8_move(type, (unsigned char *)(uintptr_t)W + n * rb, (unsigned char *)dst + n * rb, K, 1);
     return RL_OK;
 }
+/* Q8_0 matrices are interleaved from this many rows (vocabulary heads). Measured decoding
+   SmolLM2-135M on the Intel VM of BENCHMARKS.md (its 300 MB L3 holds the whole model): the
+   interleaved Q8_0 kernel reads rows in cache 1.5-2.1x as fast, and the Q4_1 file's Q8_0 head
+   decodes faster interleaved, but the Q8_0 file with its layers' matrices interleaved too
+   decoded at 0.72-0.88x (cause not found: the same matrices in a loop of their own run
+   1.08-1.10x faster interleaved). */
+#define RL__PACK_Q8_ROWS 8192
 typedef struct { rl_model *m; int n; rl_status st; } rl__pack_job;
 static void rl__pack_one(void *user, const char *name, rl_tensor *t) {
     rl__pack_job *p = (rl__pack_job *)user;
@@ -19631,7 +19639,7 @@ static void rl__pack_one(void *user, const char *name, rl_tensor *t) {
     int64_t rb;
     void *dst;
     if (p->st || t->packed || t->dev || t->ndim != 2 || !RL_DTYPE_IS_GGML(t->dtype) || !rl__r8_head(type) || t->shape[0] % 8 ||
-        !rl__ggml_row_bytes(type, t->shape[1], &rb))
+        (type == RL_GGML_Q8_0 && t->shape[0] < RL__PACK_Q8_ROWS) || !rl__ggml_row_bytes(type, t->shape[1], &rb))
         return;
     if (!(dst = rl_arena_alloc(&p->m->params, (size_t)(t->shape[0] * rb)))) {
         p->st = rl__fail(RL_ERR_NOMEM, "rl_model_pack: out of memory for a copy of %s (%lld bytes)", name, (long long)(t->shape[0] * rb));

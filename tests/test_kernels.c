@@ -641,6 +641,14 @@ static void test_gemm_quant(rl_isa isa, rl_pool *pool) {
             free(p8); free(C8);
             free(q); free(A); free(W); free(C); free(R); free(aA); free(aW); free(T);
         }
+    { /* what cannot be interleaved is refused with a reason; a product of interleaved rows in a wrong shape too (C zero) */
+        unsigned char blk[8 * 34] = {0};
+        float x[32] = {0}, y[7] = {1, 1, 1, 1, 1, 1, 1};
+        RLT_CHECK(rl_pack_r8(RL_GGML_Q4_1, blk, 7, 32, blk) == RL_ERR_ARG && strstr(rl_last_error(), "multiple of 8"), "7 rows: %s", rl_last_error());
+        RLT_CHECK(rl_pack_r8(RL_GGML_Q6_K, blk, 8, 256, blk) == RL_ERR_ARG && strstr(rl_last_error(), "Q6_K"), "Q6_K: %s", rl_last_error());
+        rl_gemm(pool, 1, 7, 32, x, 32, 1, blk, RL_DTYPE_R8(RL_GGML_Q8_0), 1, 32, y, 7, 0);
+        RLT_CHECK(y[0] == 0 && y[6] == 0 && strstr(rl_last_error(), "interleaved rows"), "rl_gemm, 7 interleaved rows: %s", rl_last_error());
+    }
     rlt_end();
 }
 

@@ -7,7 +7,9 @@
      fused    the kernel table's dot product on the row in place (dot_q / dot_f16)
      radlads  rl_matmul_nt, i.e. what rl_gemm chooses (fused for M <= RL__GGML_FUSED_M; for
               Q8_0, Q4_0, Q4_1 with x rounded to 8 bits, unless RADLADS_Q8_ACT=0)
-   ratio = old time / radlads time. The three alternate call by call (interleaved), best
+     r8       the same with W's rows interleaved by eight (rl_pack_r8; Q8_0, Q4_0, Q4_1: what
+              `radlads generate` reads unless --no-pack)
+   ratio = old time / radlads time, r8 / radlads = radlads time / r8 time. The three alternate call by call (interleaved), best
    time of each over the run. Weights: N(0, 0.05) values quantized by the simple quantizers
    below. Build and run: make bench-matvec
      build/bench_matvec [--rows M] [--threads T] [--secs S] [--type NAME] [--shape NxK]
@@ -248,14 +250,16 @@ typedef struct {
     int t;
     long M, N, K;
     float *x, *y;
-    void *W;
+    void *W, *P; /* P: W's rows interleaved, or NULL */
     rl_pool *pool;
 } job_t;
 
-/* path 0 old, 1 fused, 2 radlads (rl_matmul_nt) */
+/* path 0 old, 1 fused, 2 radlads (rl_matmul_nt), 3 r8 */
 static void run(const job_t *j, int path) {
     rl_dtype dt = is_block(j->t) ? RL_DTYPE_GGML(types[j->t].ggml) : types[j->t].dt;
-    if (path == 2) {
+    if (path == 3) {
+        rl_matmul_nt(j->pool, j->y, j->x, j->P, RL_DTYPE_R8(types[j->t].ggml), NULL, j->M, j->N, j->K);
+    } else if (path == 2) {
         rl_matmul_nt(j->pool, j->y, j->x, j->W, dt, NULL, j->M, j->N, j->K);
     } else if (is_block(j->t)) {
         rl__gemm_ggml_job q;
@@ -265,6 +269,7 @@ static void run(const job_t *j, int path) {
         g.b_rs = 1; g.b_cs = j->K; g.C = j->y; g.ldc = j->N; g.accumulate = 0;
         q.g = &g;
         q.k = rl__kern_get();
+        q.type = types[j->t].ggml;
         q.dot = path == 1 ? q.k->dot_q[types[j->t].ggml] : NULL;
         rl__ggml_row_bytes(types[j->t].ggml, j->K, &q.row_bytes);
         q.sc.mem = NULL;
@@ -309,7 +314,8 @@ int main(int argc, char **argv) {
            "# old: dequantize a row (F16: convert 256 values) + F32 dot; fused: dot_q/dot_f16 in place; radlads: rl_matmul_nt;"
            " ratio = old time / radlads time\n",
            M, rl_isa_name(rl_isa_active()), secs);
-    printf("| threads | W | N x K | MB | old GB/s | fused GB/s | radlads GB/s | radlads GFLOP/s | ratio |\n|---|---|---|---|---|---|---|---|---|\n");
+    printf("| threads | W | N x K | MB | old GB/s | fused GB/s | radlads GB/s | radlads GFLOP/s | ratio | r8 GB/s | r8 / radlads |\n"
+           "|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (th = 1; th <= 2; th++) {
         rl_pool *pool;
         if (only_th && th != only_th) continue;
@@ -318,10 +324,11 @@ int main(int argc, char **argv) {
             for (t = 0; t < NTYPES; t++) {
                 long N = shapes[si][0], K = shapes[si][1], i;
                 int64_t bs = 1, ts = 4, bytes;
-                double best[3] = {1e30, 1e30, 1e30}, start, tt;
+                double best[4] = {1e30, 1e30, 1e30, 1e30}, start, tt;
+                char r8[64] = " - | - ";
                 float *f;
                 job_t j;
-                int p, paths = is_block(t) || types[t].dt == RL_F16 ? 3 : 1;
+                int p, paths = is_block(t) || types[t].dt == RL_F16 ? 3 : 1, last;
                 if ((only_N && (N != only_N || K != only_K)) || (only_t >= 0 && t != only_t)) continue;
                 rl_ggml_type_size(types[t].ggml, &bs, &ts);
                 if (K % bs) { /* K-quants need rows of whole 256-value blocks */
@@ -341,24 +348,28 @@ int main(int argc, char **argv) {
                 else
                     for (i = 0; i < N * K; i++) ((uint16_t *)j.W)[i] = types[t].dt == RL_F16 ? rl_f32_to_f16(f[i]) : rl_f32_to_bf16(f[i]);
                 free(f);
-                for (p = 0; p < 3; p++) run(&j, p); /* warm-up */
+                j.P = NULL; /* the interleaved copy, for the types that have one */
+                if (is_block(t) && (j.P = malloc((size_t)bytes)) && rl_pack_r8(types[t].ggml, j.W, N, K, j.P) != RL_OK) free(j.P), j.P = NULL;
+                last = j.P ? 4 : 3;
+                for (p = 0; p < last; p++) run(&j, p); /* warm-up */
                 start = now();
                 do
-                    for (p = 3 - paths; p < 3; p++) {
+                    for (p = 3 - paths; p < last; p++) {
                         tt = now();
                         run(&j, p);
                         tt = now() - tt;
                         best[p] = tt < best[p] ? tt : best[p];
                     }
                 while (now() - start < secs);
+                if (j.P) snprintf(r8, sizeof r8, " %.2f | %.2f ", bytes / best[3] * 1e-9, best[2] / best[3]);
                 if (paths == 3)
-                    printf("| %d | %s | %ld x %ld | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", th, types[t].name, N, K, bytes * 1e-6, bytes / best[0] * 1e-9,
-                           bytes / best[1] * 1e-9, bytes / best[2] * 1e-9, 2e-9 * M * N * K / best[2], best[0] / best[2]);
+                    printf("| %d | %s | %ld x %ld | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |%s|\n", th, types[t].name, N, K, bytes * 1e-6,
+                           bytes / best[0] * 1e-9, bytes / best[1] * 1e-9, bytes / best[2] * 1e-9, 2e-9 * M * N * K / best[2], best[0] / best[2], r8);
                 else
-                    printf("| %d | %s | %ld x %ld | %.2f | - | - | %.2f | %.2f | - |\n", th, types[t].name, N, K, bytes * 1e-6, bytes / best[2] * 1e-9,
-                           2e-9 * M * N * K / best[2]);
+                    printf("| %d | %s | %ld x %ld | %.2f | - | - | %.2f | %.2f | - |%s|\n", th, types[t].name, N, K, bytes * 1e-6, bytes / best[2] * 1e-9,
+                           2e-9 * M * N * K / best[2], r8);
                 fflush(stdout);
-                free(j.x); free(j.y); free(j.W);
+                free(j.x); free(j.y); free(j.W); free(j.P);
             }
         rl_pool_free(pool);
     }
