@@ -9607,16 +9607,15 @@ RLDEF rl_status rl_model_load_gguf(rl_model *m, const char *path);
 RLDEF rl_status rl_model_from_gguf(rl_model *m, const rl_gguf *g);
 /* Only the configuration (no tensor data is read, except rope_freqs.weight). */
 RLDEF rl_status rl_config_from_gguf(rl_config *cfg, const rl_gguf *g);
-/* For decoding: every Q4_0 and Q4_1 matrix of a model on the host, and Q8_0 ones of 8192 rows
-   or more (vocabulary heads; BENCHMARKS.md says why), rows a multiple of 8, gets a copy with
-   its rows interleaved by eight (rl_pack_r8) in memory the model owns, as
+/* For decoding: every Q4_0 and Q4_1 matrix of a model on the host (rows a multiple of 8) gets
+   a copy with its rows interleaved by eight (rl_pack_r8) in memory the model owns, as
    t->packed, which rl_linear then reads: the kernels take x's block once for eight rows and
    keep each row's sum in a vector lane (llama.cpp repacks these types at load too). The
    file's bytes stay for the rest (embedding rows, export). Products equal the stored rows'
    up to the order of float sums. Memory: one more copy of those matrices. *n_packed (or
    NULL): how many were packed. */
 RLDEF rl_status rl_model_pack(rl_model *m, int *n_packed);
-/* The same for one matrix: the N rows of W (Q8_0, Q4_0 or Q4_1; N a multiple of 8, K of 32)
+/* The same for one matrix: the N rows of W (Q4_0 or Q4_1; N a multiple of 8, K of 32)
    interleaved by eight (RL_DTYPE_R8) into dst, as many bytes. */
 RLDEF rl_status rl_pack_r8(int type, const void *W, int64_t N, int64_t K, void *dst);
 
@@ -14670,28 +14669,26 @@ static float rl__d8_c(const rl__q8x *x, const unsigned char *b, int64_t k, int t
 static float rl__d8_q8_0_c(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_c(x, (const unsigned char *)row, k, RL_GGML_Q8_0); }
 static float rl__d8_q4_0_c(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_c(x, (const unsigned char *)row, k, RL_GGML_Q4_0); }
 static float rl__d8_q4_1_c(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_c(x, (const unsigned char *)row, k, RL_GGML_Q4_1); }
-/* Eight rows interleaved (RL_DTYPE_R8; Q8_0, Q4_0, Q4_1): the decoding kernels then read x's
+/* Eight rows interleaved (RL_DTYPE_R8; Q4_0 and Q4_1): the decoding kernels then read x's
    block once for eight rows and sum each row's products in its own lane, with no horizontal
    sums and one f16 conversion for eight scales (as llama.cpp repacks these types at load; its
    decoding of the SmolLM2 Q4_1 file on the Intel VM of BENCHMARKS.md: 43-47 tok/s as stored,
    83-100 repacked). A group of 8 rows holds, per block of 32 columns, the 8 scales d (f16),
-   for Q4_1 the 8 minimums m, then the quants as 32-bit words, word j of row r at (j·8 + r)·4:
-   Q8_0's 8 words of 4 values; Q4's 4 words, values 4j..4j+3 in the low nibbles and 4j+16..
-   in the high ones. As many bytes as the 8 rows; rl_pack_r8 makes it, rl__r8_unpack gives
-   the rows back. */
-static int rl__r8_head(int type) { /* bytes before a block's quants; 0: not interleaved */
-    return type == RL_GGML_Q4_1 ? 4 : type == RL_GGML_Q4_0 || type == RL_GGML_Q8_0 ? 2 : 0;
-}
-static int rl__r8_words(int type) { return type == RL_GGML_Q8_0 ? 8 : 4; } /* 32-bit words of quants a block */
+   for Q4_1 the 8 minimums m, then 4 words of 32 bits per row: word j of row r (its values
+   4j..4j+3 in the low nibbles, 4j+16.. in the high ones) at (j·8 + r)·4. As many bytes as the
+   8 rows; rl_pack_r8 makes it, rl__r8_unpack gives the rows back. (Q8_0 the same way read its
+   rows in cache 1.6-1.9x as fast, but from the L3 cache or memory slower than as stored:
+   BENCHMARKS.md; it is not interleaved.) */
+static int rl__r8_head(int type) { return type == RL_GGML_Q4_1 ? 4 : type == RL_GGML_Q4_0 ? 2 : 0; } /* bytes before a block's nibbles */
 static void rl__r8_move(int type, unsigned char *rows, unsigned char *grp, int64_t k, int pack) { /* 8 rows <-> a group */
-    int hb = rl__r8_head(type), nw = rl__r8_words(type), ts = hb + 4 * nw, r, j;
+    int hb = rl__r8_head(type), ts = hb + 16, r, j;
     int64_t nb = k / 32, rb = nb * ts, b;
     for (b = 0; b < nb; b++) {
         unsigned char *g = grp + b * 8 * ts;
         for (r = 0; r < 8; r++) {
             unsigned char *w = rows + r * rb + b * ts;
             for (j = 0; j < hb / 2; j++) pack ? memcpy(g + 16 * j + 2 * r, w + 2 * j, 2) : memcpy(w + 2 * j, g + 16 * j + 2 * r, 2);
-            for (j = 0; j < nw; j++) pack ? memcpy(g + 8 * hb + (j * 8 + r) * 4, w + hb + 4 * j, 4) : memcpy(w + hb + 4 * j, g + 8 * hb + (j * 8 + r) * 4, 4);
+            for (j = 0; j < 4; j++) pack ? memcpy(g + 8 * hb + (j * 8 + r) * 4, w + hb + 4 * j, 4) : memcpy(w + hb + 4 * j, g + 8 * hb + (j * 8 + r) * 4, 4);
         }
     }
 }
@@ -14700,23 +14697,19 @@ RL__INTERN void rl__r8_unpack(int type, const unsigned char *grp, int64_t k, uns
 }
 /* the portable kernel, and the twin of the AVX2 one: rl__d8_c's sums for each of the 8 rows */
 static void rl__r8_c(const rl__q8x *x, const unsigned char *g, int64_t k, float *y, int type) {
-    int hb = rl__r8_head(type), nw = rl__r8_words(type), r, j;
+    int hb = rl__r8_head(type), r, j;
     for (r = 0; r < 8; r++) y[r] = 0;
-    for (; k > 0; k -= 32, x++, g += 8 * (hb + 4 * nw))
+    for (; k > 0; k -= 32, x++, g += 8 * (hb + 16))
         for (r = 0; r < 8; r++) {
-            const unsigned char *n = g + 8 * hb + 4 * r; /* word j at n + 32 j */
             int32_t t = 0;
-            if (type == RL_GGML_Q8_0) {
-                for (j = 0; j < 32; j++) t += (int8_t)n[j / 4 * 32 + j % 4] * x->q[j];
-                y[r] += rl__h2f(g + 2 * r) * x->d * (float)t;
-                continue;
+            for (j = 0; j < 16; j++) {
+                unsigned n = g[8 * hb + (j / 4 * 8 + r) * 4 + j % 4];
+                t += (int32_t)(n & 15) * x->q[j] + (int32_t)(n >> 4) * x->q[j + 16];
             }
-            for (j = 0; j < 16; j++) t += (int32_t)(n[j / 4 * 32 + j % 4] & 15) * x->q[j] + (int32_t)(n[j / 4 * 32 + j % 4] >> 4) * x->q[j + 16];
             if (type == RL_GGML_Q4_1) y[r] += rl__h2f(g + 2 * r) * x->d * (float)t + rl__h2f(g + 16 + 2 * r) * x->ds;
             else y[r] += rl__h2f(g + 2 * r) * x->d * (float)(t - 8 * x->s);
         }
 }
-static void rl__r8_q8_0_c(const rl__q8x *x, const void *g, int64_t k, float *y) { rl__r8_c(x, (const unsigned char *)g, k, y, RL_GGML_Q8_0); }
 static void rl__r8_q4_0_c(const rl__q8x *x, const void *g, int64_t k, float *y) { rl__r8_c(x, (const unsigned char *)g, k, y, RL_GGML_Q4_0); }
 static void rl__r8_q4_1_c(const rl__q8x *x, const void *g, int64_t k, float *y) { rl__r8_c(x, (const unsigned char *)g, k, y, RL_GGML_Q4_1); }
 #ifdef RL__X86
@@ -14771,13 +14764,12 @@ static RL__QTGT RL__QINL float rl__d8_avx2(const rl__q8x *x, const unsigned char
 static RL__QTGT float rl__d8_q8_0_avx2(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_avx2(x, (const unsigned char *)row, k, RL_GGML_Q8_0); }
 static RL__QTGT float rl__d8_q4_0_avx2(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_avx2(x, (const unsigned char *)row, k, RL_GGML_Q4_0); }
 static RL__QTGT float rl__d8_q4_1_avx2(const rl__q8x *x, const void *row, int64_t k) { return rl__d8_avx2(x, (const unsigned char *)row, k, RL_GGML_Q4_1); }
-/* Eight interleaved rows (RL_DTYPE_R8): lane r of a 32-byte load is word j of row r's quants,
-   x's matching 4 bytes broadcast to every lane (a load, not a shuffle). Q4: vpmaddubsw's 16-bit
+/* Eight interleaved rows (RL_DTYPE_R8): lane r of a 32-byte load is word j of row r's nibbles,
+   x's matching 4 bytes broadcast to every lane (a load, not a shuffle). vpmaddubsw's 16-bit
    pair sums are added over the block's 8 products before vpmaddwd widens them (at most
-   16·15·127 = 30480: no overflow, |q| <= 127); Q8_0: |w| times x with w's signs (as above),
-   widened per word (2·127·127 would overflow twice). One vcvtph2ps for the 8 scales (and the
-   8 minimums). */
-static RL__QTGT RL__QINL __m256i rl__r8_word(const unsigned char *n, const rl__q8x *x, int j, __m256i t) { /* Q4 word j's 8 products */
+   16·15·127 = 30480: no overflow, |q| <= 127). One vcvtph2ps for the 8 scales (and the 8
+   minimums, summed apart: off the scales' dependency chain). */
+static RL__QTGT RL__QINL __m256i rl__r8_word(const unsigned char *n, const rl__q8x *x, int j, __m256i t) { /* word j's 8 products */
     const __m256i m4 = _mm256_set1_epi8(15);
     __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(n + 32 * j));
     int32_t lo, hi;
@@ -14786,37 +14778,23 @@ static RL__QTGT RL__QINL __m256i rl__r8_word(const unsigned char *n, const rl__q
     return _mm256_add_epi16(t, _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v, m4), _mm256_set1_epi32(lo)),
                                                 _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), _mm256_set1_epi32(hi))));
 }
-static RL__QTGT RL__QINL __m256i rl__r8_word8(const unsigned char *n, const rl__q8x *x, int j) { /* Q8_0 word j, in 32 bits */
-    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(n + 32 * j));
-    int32_t q;
-    memcpy(&q, x->q + 4 * j, 4);
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(v), _mm256_sign_epi8(_mm256_set1_epi32(q), v)), _mm256_set1_epi16(1));
-}
 static RL__QTGT RL__QINL void rl__r8_avx2(const rl__q8x *x, const unsigned char *g, int64_t k, float *y, int type) {
-    const int hb = type == RL_GGML_Q4_1 ? 4 : 2, gs = 8 * (hb + (type == RL_GGML_Q8_0 ? 32 : 16));
+    const int hb = type == RL_GGML_Q4_1 ? 4 : 2, gs = 8 * (hb + 16);
     __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
     for (; k > 0; k -= 32, x++, g += gs) {
         const unsigned char *n = g + 8 * hb;
-        __m256i t;
+        __m256i t = _mm256_madd_epi16(_mm256_add_epi16(rl__r8_word(n, x, 0, rl__r8_word(n, x, 1, _mm256_setzero_si256())),
+                                                       rl__r8_word(n, x, 2, rl__r8_word(n, x, 3, _mm256_setzero_si256()))),
+                                      _mm256_set1_epi16(1));
         RL__D8_PREFETCH(g, gs);
-        if (type == RL_GGML_Q8_0)
-            t = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(rl__r8_word8(n, x, 0), rl__r8_word8(n, x, 1)),
-                                                  _mm256_add_epi32(rl__r8_word8(n, x, 2), rl__r8_word8(n, x, 3))),
-                                 _mm256_add_epi32(_mm256_add_epi32(rl__r8_word8(n, x, 4), rl__r8_word8(n, x, 5)),
-                                                  _mm256_add_epi32(rl__r8_word8(n, x, 6), rl__r8_word8(n, x, 7))));
-        else
-            t = _mm256_madd_epi16(_mm256_add_epi16(rl__r8_word(n, x, 0, rl__r8_word(n, x, 1, _mm256_setzero_si256())),
-                                                   rl__r8_word(n, x, 2, rl__r8_word(n, x, 3, _mm256_setzero_si256()))),
-                                  _mm256_set1_epi16(1));
         if (type == RL_GGML_Q4_0) t = _mm256_sub_epi32(t, _mm256_set1_epi32(8 * x->s));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t), _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)g)),
                                                                   _mm256_set1_ps(x->d)), acc);
-        if (type == RL_GGML_Q4_1) /* the minimums: their own sum, off acc's dependency chain */
+        if (type == RL_GGML_Q4_1)
             accm = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(g + 16))), _mm256_set1_ps(x->ds), accm);
     }
     _mm256_storeu_ps(y, _mm256_add_ps(acc, accm));
 }
-static RL__QTGT void rl__r8_q8_0_avx2(const rl__q8x *x, const void *g, int64_t k, float *y) { rl__r8_avx2(x, (const unsigned char *)g, k, y, RL_GGML_Q8_0); }
 static RL__QTGT void rl__r8_q4_0_avx2(const rl__q8x *x, const void *g, int64_t k, float *y) { rl__r8_avx2(x, (const unsigned char *)g, k, y, RL_GGML_Q4_0); }
 static RL__QTGT void rl__r8_q4_1_avx2(const rl__q8x *x, const void *g, int64_t k, float *y) { rl__r8_avx2(x, (const unsigned char *)g, k, y, RL_GGML_Q4_1); }
 #undef RL__D8_PREFETCH
@@ -14879,11 +14857,10 @@ static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes) { /* bytes of
 RL__INTERN rl__dot8x8_fn *rl__r8_for(int type, const rl__kern *K) { /* the kernel for 8 interleaved rows */
     if (!rl__r8_head(type)) return NULL;
 #ifdef RL__X86
-    if (K == &rl__k_table_avx2 || K == &rl__k_table_avx512)
-        return type == RL_GGML_Q8_0 ? rl__r8_q8_0_avx2 : type == RL_GGML_Q4_0 ? rl__r8_q4_0_avx2 : rl__r8_q4_1_avx2;
+    if (K == &rl__k_table_avx2 || K == &rl__k_table_avx512) return type == RL_GGML_Q4_0 ? rl__r8_q4_0_avx2 : rl__r8_q4_1_avx2;
 #endif
     (void)K;
-    return type == RL_GGML_Q8_0 ? rl__r8_q8_0_c : type == RL_GGML_Q4_0 ? rl__r8_q4_0_c : rl__r8_q4_1_c;
+    return type == RL_GGML_Q4_0 ? rl__r8_q4_0_c : rl__r8_q4_1_c;
 }
 typedef struct {
     const rl__gemm_args *g;
@@ -14958,7 +14935,7 @@ static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__
         int64_t i;
         for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
         return rl__fail(RL_ERR_UNSUPPORTED, "matrix product: a %s matrix%s is only read as Wᵀ with whole rows (y = x·Wᵀ)%s, not in this layout",
-                        rl_ggml_type_name(type), r8 ? " of interleaved rows" : "", r8 ? ", Q8_0/Q4_0/Q4_1, N a multiple of 8" : "");
+                        rl_ggml_type_name(type), r8 ? " of interleaved rows" : "", r8 ? ", Q4_0/Q4_1, N a multiple of 8" : "");
     }
     j.g = g;
     j.k = k;
@@ -19617,21 +19594,14 @@ RLDEF rl_status rl_model_load_gguf(rl_model *m, const char *path) {
 #endif
 
 RLDEF rl_status rl_pack_r8(int type, const void *W, int64_t N, int64_t K, void *dst) {
-    int64_t n, rb = K / 32 * (rl__r8_head(type) + 4 * rl__r8_words(type));
+    int64_t n, rb = K / 32 * (rl__r8_head(type) + 16);
     if (!rl__r8_head(type) || N % 8 || K % 32 || N < 0 || K < 0)
-        return rl__fail(RL_ERR_ARG, "rl_pack_r8: %s [%lld, %lld]: Q8_0, Q4_0 or Q4_1 rows, a multiple of 8 of them, of whole blocks",
+        return rl__fail(RL_ERR_ARG, "rl_pack_r8: %s [%lld, %lld]: Q4_0 or Q4_1 rows, a multiple of 8 of them, of whole blocks",
                         rl_ggml_type_name(type), (long long)N, (long long)K);
     for (n = 0; n < N; n += 8)
         rl__r8_move(type, (unsigned char *)(uintptr_t)W + n * rb, (unsigned char *)dst + n * rb, K, 1);
     return RL_OK;
 }
-/* Q8_0 matrices are interleaved from this many rows (vocabulary heads). Measured decoding
-   SmolLM2-135M on the Intel VM of BENCHMARKS.md (its 300 MB L3 holds the whole model): the
-   interleaved Q8_0 kernel reads rows in cache 1.5-2.1x as fast, and the Q4_1 file's Q8_0 head
-   decodes faster interleaved, but the Q8_0 file with its layers' matrices interleaved too
-   decoded at 0.72-0.88x (cause not found: the same matrices in a loop of their own run
-   1.08-1.10x faster interleaved). */
-#define RL__PACK_Q8_ROWS 8192
 typedef struct { rl_model *m; int n; rl_status st; } rl__pack_job;
 static void rl__pack_one(void *user, const char *name, rl_tensor *t) {
     rl__pack_job *p = (rl__pack_job *)user;
@@ -19639,7 +19609,7 @@ static void rl__pack_one(void *user, const char *name, rl_tensor *t) {
     int64_t rb;
     void *dst;
     if (p->st || t->packed || t->dev || t->ndim != 2 || !RL_DTYPE_IS_GGML(t->dtype) || !rl__r8_head(type) || t->shape[0] % 8 ||
-        (type == RL_GGML_Q8_0 && t->shape[0] < RL__PACK_Q8_ROWS) || !rl__ggml_row_bytes(type, t->shape[1], &rb))
+        !rl__ggml_row_bytes(type, t->shape[1], &rb))
         return;
     if (!(dst = rl_arena_alloc(&p->m->params, (size_t)(t->shape[0] * rb)))) {
         p->st = rl__fail(RL_ERR_NOMEM, "rl_model_pack: out of memory for a copy of %s (%lld bytes)", name, (long long)(t->shape[0] * rb));

@@ -572,7 +572,7 @@ static int cmd_generate(args_t *a, rl_pool *pool) {
         fprintf(stderr, "radlads generate: --model DIR is required\n");
         return 2;
     }
-    /* Q4_0/Q4_1 matrices and Q8_0 heads interleaved for the decoding kernels (one more copy of them) unless --no-pack */
+    /* Q4_0/Q4_1 matrices interleaved for the decoding kernels (one more copy of them) unless --no-pack */
     if (pick_device(a, &dev) || load_model(&m, dir) || load_tok(&tok, dir) || model_to(&m, dev, dir) ||
         (!dev && !opt_flag(a, "--no-pack") && rl_model_pack(&m, NULL) != RL_OK && die(dir))) {
         rc = 1;
@@ -1107,7 +1107,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: radlads <command> [options]\n"
             "  generate --model DIR [--prompt TEXT] [-n 64] [--temperature 0] [--top-k 0] [--top-p 1] [--seed 1]\n"
-            "           [--no-pack: keep Q4_0/Q4_1 matrices and Q8_0 heads as stored, not interleaved for decoding]\n"
+            "           [--no-pack: keep Q4_0/Q4_1 matrices as stored, not interleaved for decoding]\n"
             "  convert  --teacher DIR --data FILE --out DIR [--arch rwkv7|rwkv6] [--ctx 512]\n"
             "           [--step1-tokens 100M] [--step2-tokens 500M] [--step3-tokens 0 --step3-ctx N]\n"
             "           [--batch N | --batch1/2/3 N] [--micro-batch 1] [--lr1 1e-3 --lr1-final 1e-5 --lr2 1e-5 --lr3 1e-5]\n"
