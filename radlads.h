@@ -792,8 +792,8 @@ RLDEF rl_status rl_adamw_init(rl_adamw *o, rl_model *m, int which);
 /* One update from the accumulated gradients (then zeroed). Returns the gradient norm
    before clipping, or −1 (and no update) if it is not finite; −2 with rl_last_error() when
    the parameters are no longer where the optimizer's moments are (its moments live where
-   the parameters were at rl_adamw_init, e.g. on a device after rl_model_to) or a device
-   failed. */
+   the parameters were at rl_adamw_init, e.g. on a device after rl_model_to) or a device failed
+   (those before the failed one updated: rl_train_stage stops, writing no checkpoint). */
 RLDEF double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer);
 RLDEF void rl_adamw_zero_grad(rl_adamw *o);
 RLDEF void rl_adamw_free(rl_adamw *o);
@@ -7880,6 +7880,13 @@ RLDEF void rl_adamw_zero_grad(rl_adamw *o) {
 
 /* Each parameter's update runs where it lives (rl__ops.sumsq, adamw); the norm's partial
    sums come back to the host (one scalar per parameter). A device failure returns −2. */
+static double rl__adamw_failed(const rl_adamw *o, int i, const char *what) { /* −2, the device's reason in rl_last_error() */
+    const rl_device *d = o->p[i]->dev;
+    char why[1024];
+    snprintf(why, sizeof why, "%s", d ? d->ops->last_error() : rl_last_error());
+    rl__fail(RL_ERR_STATE, "optimizer %s of %s on %s: %s", what, o->names[i], rl_device_name(d), why);
+    return -2.0;
+}
 RLDEF double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
     rl__adam_hp hp;
     double ss = 0, norm;
@@ -7892,7 +7899,7 @@ RLDEF double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
         }
     for (i = 0; i < o->n; i++)
         if (o->p[i]->dev ? o->p[i]->dev->ops->sumsq(o->p[i]->dev->q, &ss, o->p[i]->grad, o->p[i]->n) : rl__cpu_sumsq(o->pool, &ss, o->p[i]->grad, o->p[i]->n))
-            return -2.0;
+            return rl__adamw_failed(o, i, "gradient norm");
     norm = sqrt(ss);
     if (!(norm < INFINITY)) { /* NaN or Inf: skip the update, keep the weights */
         rl_adamw_zero_grad(o);
@@ -7908,7 +7915,7 @@ RLDEF double rl_adamw_step(rl_adamw *o, double lr_main, double lr_mixer) {
         rl_device *d = o->p[i]->dev;
         float *p = rl_f32(o->p[i]), *g = o->p[i]->grad;
         if (d ? d->ops->adamw(d->q, p, g, o->m[i], o->v[i], o->p[i]->n, &hp) : rl__cpu_adamw(o->pool, p, g, o->m[i], o->v[i], o->p[i]->n, &hp))
-            return -2.0;
+            return rl__adamw_failed(o, i, i ? "update (the parameters before it are updated)" : "update");
     }
     return norm;
 }
@@ -8746,7 +8753,13 @@ static rl_status rl__stage_run(rl__run *r) {
             if ((st = kind->micro(r, s, k, &loss_sum)) != RL_OK) goto out;
         rl_lr_at(&r->lr, s, &lr_m, &lr_x);
         if (loss_sum - loss_sum == 0) {
-            gn = rl_adamw_step(&r->opt, lr_m, lr_x);
+            if ((gn = rl_adamw_step(&r->opt, lr_m, lr_x)) == -2.0) { /* the update failed (a device error): not a bad step */
+                char why[1024];
+                snprintf(why, sizeof why, "%s", rl_last_error());
+                st = rl__fail(RL_ERR_STATE, "%s: step %lld: %s; stopped (parameters may be partly updated), checkpoint %s left as it was",
+                              where, (long long)(s + 1), why, o->checkpoint ? o->checkpoint : "(none)");
+                goto out;
+            }
         } else { /* a non-finite loss: no update */
             rl_adamw_zero_grad(&r->opt);
             gn = -1;
@@ -14677,7 +14690,7 @@ static float rl__d8_q4_1_c(const rl__q8x *x, const void *row, int64_t k) { retur
    for Q4_1 the 8 minimums m, then 4 words of 32 bits per row: word j of row r (its values
    4j..4j+3 in the low nibbles, 4j+16.. in the high ones) at (j·8 + r)·4. As many bytes as the
    8 rows; rl_pack_r8 makes it, rl__r8_unpack gives the rows back. (Q8_0 the same way read its
-   rows in cache 1.6-1.9x as fast, but from the L3 cache or memory slower than as stored:
+   rows in cache 1.6-1.9x as fast, but streamed from the L3 cache slower than as stored:
    BENCHMARKS.md; it is not interleaved.) */
 static int rl__r8_head(int type) { return type == RL_GGML_Q4_1 ? 4 : type == RL_GGML_Q4_0 ? 2 : 0; } /* bytes before a block's nibbles */
 static void rl__r8_move(int type, unsigned char *rows, unsigned char *grp, int64_t k, int pack) { /* 8 rows <-> a group */

@@ -61,7 +61,7 @@
 #ifdef RL_CUDA_EMULATE
 #include "tests/cuda/cuda_emu.h"
 #include "tests/cuda/cublas_emu.h"
-#define RL_LAUNCH(kern, grid, block, smem, ...) rl_emu_launch((grid), (block), (smem), [=]() { kern(__VA_ARGS__); })
+#define RL_LAUNCH(kern, grid, block, smem, ...) rl_emu_launch((grid), (block), (smem), [=]() { kern(__VA_ARGS__); }, #kern)
 #define RL_SMEM rl_emu_smem
 #else
 #include <cublas_v2.h>

@@ -55,7 +55,12 @@ static float *rl_emu_smem;
 static inline const char *cudaGetErrorString(cudaError_t e) {
     return e == cudaSuccess ? "no error" : e == cudaErrorMemoryAllocation ? "out of memory (emulated)" : "invalid value (emulated)";
 }
-static inline cudaError_t cudaGetLastError(void) { return cudaSuccess; }
+static cudaError_t rl_emu_pending = cudaSuccess; /* a launch's error (RL_EMU_FAIL_KERNEL), reported once */
+static inline cudaError_t cudaGetLastError(void) {
+    cudaError_t e = rl_emu_pending;
+    rl_emu_pending = cudaSuccess;
+    return e;
+}
 static inline cudaError_t cudaGetDeviceCount(int *n) { *n = 1; return cudaSuccess; }
 static inline cudaError_t cudaGetDevice(int *d) { *d = 0; return cudaSuccess; }
 static inline cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
@@ -209,11 +214,17 @@ static inline unsigned rl_emu_rand(void) {
     return (unsigned)(s >> 11);
 }
 
-static inline void rl_emu_launch(unsigned grid, unsigned block, size_t smem, const std::function<void()> &body) {
-    const char *oe = getenv("RL_EMU_ORDER");
+/* RL_EMU_FAIL_KERNEL=NAME in the environment: launches of the kernel NAME do nothing and leave
+   an error for cudaGetLastError, as a failed launch on a GPU would (the callers' error paths) */
+static inline void rl_emu_launch(unsigned grid, unsigned block, size_t smem, const std::function<void()> &body, const char *name) {
+    const char *oe = getenv("RL_EMU_ORDER"), *fk = getenv("RL_EMU_FAIL_KERNEL");
     const int order = oe ? atoi(oe) : 2;
     std::vector<int> ord(block);
     unsigned b, t;
+    if (fk && !strcmp(fk, name)) {
+        rl_emu_pending = cudaErrorInvalidValue;
+        return;
+    }
     while (rl_emu_stacks.size() < block) rl_emu_stacks.push_back((char *)malloc(RL_EMU_STACK));
     rl_emu_fibers.resize(block);
     rl_emu_body = &body;

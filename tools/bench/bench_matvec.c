@@ -7,10 +7,10 @@
      fused    the kernel table's dot product on the row in place (dot_q / dot_f16)
      radlads  rl_matmul_nt, i.e. what rl_gemm chooses (fused for M <= RL__GGML_FUSED_M; for
               Q8_0, Q4_0, Q4_1 with x rounded to 8 bits, unless RADLADS_Q8_ACT=0)
-     r8       the same with W's rows interleaved by eight (rl_pack_r8; Q8_0, Q4_0, Q4_1: what
+     r8       the same with W's rows interleaved by eight (rl_pack_r8; Q4_0, Q4_1: what
               `radlads generate` reads unless --no-pack)
-   ratio = old time / radlads time, r8 / radlads = radlads time / r8 time. The three alternate call by call (interleaved), best
-   time of each over the run. Weights: N(0, 0.05) values quantized by the simple quantizers
+   ratio = old time / radlads time; r8 / radlads = radlads time / r8 time. The paths alternate
+   call by call (interleaved), best time of each over the run. Weights: N(0, 0.05) values quantized by the simple quantizers
    below. Build and run: make bench-matvec
      build/bench_matvec [--rows M] [--threads T] [--secs S] [--type NAME] [--shape NxK]
      build/bench_matvec --requant TYPE IN.gguf OUT.gguf
