@@ -7074,6 +7074,7 @@ static void rl__move_fn(void *u, const char *name, rl_tensor *t) {
         return;
     }
     *h = *t;
+    t->packed = NULL; /* (the host's interleaved copy, rl_model_pack, stays with the host view) */
     mv->saved = mv->i;
     if (t->dtype != RL_F32 && t->dtype != RL_BF16) { /* frozen F16 or ggml blocks (a GGUF teacher): the device has no kernels
                                                          for them and gets their F32 values; the host keeps its own */
