@@ -18,7 +18,9 @@
 #                   fiber per GPU thread, run on the CPU) and tests/cuda/cublas_emu.h (cuBLAS's
 #                   documented semantics on the CPU), linked with the same tests:
 #                   build/cuda-emu/test_cuda_*. Checks the kernels' logic without a GPU.
-#   test-cuda-emu   run it (RL_EMU_ORDER=0/1/2 picks the thread order inside a block)
+#   test-cuda-emu   run it (RL_EMU_ORDER=0/1/2 picks the thread order inside a block;
+#                   RL_EMU_FAIL_KERNEL=NAME makes the launches of kernel NAME fail, which
+#                   test_cuda_train sets itself to check the error path of an update)
 #
 # An object that links radlads.h with RADLADS_CUDA needs build/cuda/radlads_cuda.o and the
 # CUDA runtime and cuBLAS: link with $(NVCC) ... -lcublas (static cudart), or with
