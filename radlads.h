@@ -14898,19 +14898,19 @@ static void rl__gemm_ggml_task(void *ctx, int64_t b, int64_t e, int tid) {
     const rl__gemm_args *g = j->g;
     float *row = j->sc.mem ? rl__scratch_at(&j->sc, tid) : NULL, y8[8]; /* a dequantized row of W (K floats) unless dot */
     unsigned char *rows = row ? (unsigned char *)(row + (j->dot ? 0 : g->K)) : NULL; /* then a group's 8 rows */
-    int64_t n, i, r;
+    int64_t n, i, r, per = j->r8 ? 8 : 1; /* rows of W per n */
     for (n = b; n < e; n++) {
-        const unsigned char *w = (const unsigned char *)g->B + n * (j->r8 ? 8 : 1) * j->row_bytes;
+        const unsigned char *w = (const unsigned char *)g->B + n * per * j->row_bytes;
         if (j->dot8x8) {
             for (i = 0; i < g->M; i++)
                 for (j->dot8x8(j->xq + i * (g->K / 32), w, g->K, y8), r = 0; r < 8; r++) rl__gemm_ggml_put(g, i, 8 * n + r, y8[r]);
             continue;
         }
         if (j->r8) rl__r8_unpack(j->type, w, g->K, rows), w = rows;
-        for (r = 0; r < (j->r8 ? 8 : 1); r++, w += j->row_bytes) {
+        for (r = 0; r < per; r++, w += j->row_bytes) {
             if (!j->dot && rl_ggml_dequantize(j->type, w, row, g->K) != RL_OK) memset(row, 0, sizeof(float) * (size_t)g->K);
             for (i = 0; i < g->M; i++)
-                rl__gemm_ggml_put(g, i, (j->r8 ? 8 : 1) * n + r,
+                rl__gemm_ggml_put(g, i, per * n + r,
                                   j->dot8 ? j->dot8(j->xq + i * (g->K / 32), w, g->K) : j->dot ? j->dot(g->A + i * g->a_rs, w, g->K)
                                                                                         : j->k->dot(g->A + i * g->a_rs, row, g->K));
         }
@@ -14927,8 +14927,10 @@ static void rl__gemm_ggml_panel_task(void *ctx, int64_t b, int64_t e, int tid) {
         s.N = RL__MIN(j->panel, j->g->N - n0);
         for (r = 0; r < s.N; r++) {
             const unsigned char *w = (const unsigned char *)s.B + (n0 + r) * j->row_bytes;
-            if (j->r8 && r % 8 == 0) rl__r8_unpack(j->type, w, s.K, rows); /* N, n0: multiples of 8 */
-            if (j->r8) w = rows + r % 8 * j->row_bytes;
+            if (j->r8) { /* N, n0: multiples of 8 */
+                if (r % 8 == 0) rl__r8_unpack(j->type, w, s.K, rows);
+                w = rows + r % 8 * j->row_bytes;
+            }
             if (rl_ggml_dequantize(j->type, w, W + r * s.K, s.K) != RL_OK) memset(W + r * s.K, 0, sizeof(float) * (size_t)s.K);
         }
         s.B = W;
