@@ -992,17 +992,17 @@ RLDEF rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const ch
 /*
    Reader: rl_st_open() maps a .safetensors file read-only (mmap PROT_READ, MAP_PRIVATE) and
    validates it at least as strictly as the safetensors crate's Rust reader (tensor.rs; the
-   checks are listed at the top of section 10's implementation).
-   Errors are RL_ERR_FORMAT naming the file, the tensor and the problem.
+   checks are listed at the top of section 10's implementation). Errors are RL_ERR_FORMAT naming
+   the file, the tensor and the problem.
 
    rl_st_open_dir() opens a Hugging Face model folder: model.safetensors if present, else
-   model.safetensors.index.json and every shard its weight_map names. A tensor in two shards
-   is an error unless the index names which one owns it; every index entry must exist in its
-   shard; tensors in a shard but not in the index are kept (transformers loads them too).
+   model.safetensors.index.json and every shard its weight_map names. A tensor in two shards is
+   an error unless the index names which one owns it; every index entry must exist in its shard;
+   tensors in a shard but not in the index are kept (transformers loads them too).
 
-   Tensor data points into the mapping (zero copy). The format does not align data: a
-   writer that does not pad the header (old ones) leaves tensors at odd addresses, so read
-   elements with memcpy or check `aligned`. The data stays valid until rl_st_close(). */
+   Tensor data points into the mapping (zero copy). The format does not align data: a writer
+   that does not pad the header (old ones) leaves tensors at odd addresses, so read elements
+   with memcpy or check `aligned`. The data stays valid until rl_st_close(). */
 #define RL_ST_MAX_DIMS 8
 #define RL_ST_MAX_HEADER 100000000
 
@@ -1648,11 +1648,14 @@ typedef struct {
 #define RL__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define RL__UNUSED(x) (void)(x)
 /* RL__UTIL: a small shared helper that some switch combinations leave unused (dropped then);
-   RL__BWD: a backward function (section 3), unused, hence dropped, under RADLADS_NO_TRAINING */
+   RL__BWD: a backward function (section 3), unused, hence dropped, under RADLADS_NO_TRAINING;
+   RL__PREFETCH(p): a hint to fetch p's cache line (the GEMM micro-kernels) */
 #if defined(__GNUC__) || defined(__clang__)
 #define RL__UTIL static __attribute__((unused))
+#define RL__PREFETCH(p) __builtin_prefetch(p)
 #else
 #define RL__UTIL static
+#define RL__PREFETCH(p) ((void)(p))
 #endif
 #if defined(RADLADS_NO_TRAINING) && (defined(__GNUC__) || defined(__clang__))
 #define RL__BWD static __attribute__((unused))
@@ -2288,9 +2291,10 @@ static void rl__naive_wkv7(float *S, const float *r, const float *w, const float
     }
 }
 
-/* ---- the blocked GEMM loops (BLIS order), shared by every kernel set ----
-   Loops, outermost first: NC columns of B (packed, fits L3), KC packed elements of K (a B
-   panel KC×NC), MC rows of A (packed, fits L2), then NR / MR micro-tiles. A kernel set
+/* ---- the blocked GEMM loops, shared by every kernel set ----
+   Loops, outermost first: NC columns of B, KC packed elements of K (B packed KC×NC, in L2),
+   MC rows of A (packed), MR rows (an A panel, in L1 while the B panels stream from L2), NR
+   columns: the narrow A panel stays, so KC can be larger (fewer passes over C). A kernel set
    brings its tile sizes, its packs and its micro-kernel; a packed element is 4 bytes, a
    float or (kstep 2) a pair of bf16 neighbours along K. Ap holds ap_cap elements, MC×KC at
    least: when all rows of the range fit (rows rounded up to MR, times K), A is packed once
@@ -2327,8 +2331,8 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
                 int64_t mc = RL__MIN(im->mc, m1 - ic);
                 const uint32_t *ap = a_once ? Ap + pc / im->kstep * mpad + (ic - m0) * ku : Ap;
                 if (!a_once) im->pack_a(g, ic, mc, pc, kc, Ap);
-                for (jr = 0; jr < nc; jr += im->nr)
-                    for (ir = 0; ir < mc; ir += im->mr) {
+                for (ir = 0; ir < mc; ir += im->mr)
+                    for (jr = 0; jr < nc; jr += im->nr) {
                         int64_t mr = RL__MIN(im->mr, mc - ir), nr = RL__MIN(im->nr, nc - jr), i, j;
                         float *c = g->C + (ic + ir) * g->ldc + jc + jr, t[RL__TILE_MAX];
                         if (mr == im->mr && nr == im->nr) {
@@ -2403,8 +2407,8 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define RL__MR 6
 #define RL__NR 16
 #define RL__MC 96
-#define RL__KC 256
-#define RL__NC 1024
+#define RL__KC 384
+#define RL__NC 512
 #define rlv_zero() _mm256_setzero_ps()
 #define rlv_set1(x) _mm256_set1_ps(x)
 #define rlv_load(p) _mm256_loadu_ps(p)
@@ -2445,8 +2449,8 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define RL__MR 12
 #define RL__NR 32
 #define RL__MC 144
-#define RL__KC 256
-#define RL__NC 1024
+#define RL__KC 384
+#define RL__NC 512
 #define rlv_zero() _mm512_setzero_ps()
 #define rlv_set1(x) _mm512_set1_ps(x)
 #define rlv_load(p) _mm512_loadu_ps(p)
@@ -3033,7 +3037,7 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
     }
 }
 
-/* c[MR×NR] (+)= a-panel · b-panel over kc steps */
+/* c[MR×NR] (+)= a-panel · b-panel over kc steps; C's lines fetched first, B's 8 steps ahead */
 static RL__TGT void RL__KF(ukernel)(int64_t kc, const void *av, const void *bv_, float *c, int64_t ldc, int beta) {
     const float *a = (const float *)av, *b = (const float *)bv_;
     RLV acc[RL__MR][RL__NRV];
@@ -3041,9 +3045,11 @@ static RL__TGT void RL__KF(ukernel)(int64_t kc, const void *av, const void *bv_,
     int i, v;
     for (i = 0; i < RL__MR; i++)
         for (v = 0; v < RL__NRV; v++) acc[i][v] = rlv_zero();
+    for (i = 0; i < 2 * RL__MR; i++) RL__PREFETCH(c + i / 2 * ldc + i % 2 * (RL__NR - 1)); /* a row's first and last float */
     for (k = 0; k < kc; k++) {
         RLV bv[RL__NRV];
         for (v = 0; v < RL__NRV; v++) bv[v] = rlv_load(b + k * RL__NR + v * RLV_W);
+        for (v = 0; v < RL__NRV; v++) RL__PREFETCH(b + (k + 8) * RL__NR + v * RLV_W);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 16
 #endif
@@ -3537,7 +3543,7 @@ typedef struct {
     const rl__gemm_args *g;
     const rl__gemm_impl *im;
     int64_t tm, tn;       /* thread grid */
-    float *scratch;       /* per task: ap_cap + KC*NC floats */
+    float *scratch;       /* per task: ap_cap + KC*NC floats of im */
     size_t per_task, ap_cap;
 } rl__gemm_job;
 
@@ -3547,9 +3553,7 @@ static void rl__gemm_task(void *ctx, int64_t b, int64_t e, int tid) {
     int64_t t, mr = j->im->mr, nr = j->im->nr;
     RL__UNUSED(tid);
     for (t = b; t < e; t++) {
-        /* split rows and columns in multiples of the micro-tile */
-        int64_t ti = t / j->tn, tj = t % j->tn;
-        int64_t mu = (g->M + mr - 1) / mr, nu = (g->N + nr - 1) / nr;
+        int64_t ti = t / j->tn, tj = t % j->tn, mu = (g->M + mr - 1) / mr, nu = (g->N + nr - 1) / nr; /* in whole tiles */
         int64_t m0 = RL__MIN(g->M, (mu * ti / j->tm) * mr), m1 = RL__MIN(g->M, (mu * (ti + 1) / j->tm) * mr);
         int64_t n0 = RL__MIN(g->N, (nu * tj / j->tn) * nr), n1 = RL__MIN(g->N, (nu * (tj + 1) / j->tn) * nr);
         float *Ap = j->scratch + (size_t)t * j->per_task;
@@ -3599,8 +3603,7 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
     if (M <= (b_type == RL_F32 ? 8 : 16) && a_cs == 1 && b_rs == 1 && K > 0) { /* (measured: BENCHMARKS.md; F16/BF16 W:
         packing widens every element, worth it only for more rows) */
         rl__gemv_job j;
-        j.g = &g;
-        j.k = k;
+        j.g = &g; j.k = k;
         rl_pool_for(pool, N, 64, rl__gemv_task, &j);
         return RL_OK;
     }
@@ -3636,14 +3639,13 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
             cost = ((mu + tm - 1) / tm) * ((nu + tn - 1) / tn) * 16 + (tm * nu + tn * mu); /* work + packing */
             if (best < 0 || cost < best) { best = cost; j.tm = tm; }
         }
-        j.tn = nt / j.tm;
-        j.g = &g;
+        j.tn = nt / j.tm; j.g = &g;
         /* A packed once per task when its rows × K fit in 4 MiB (else MC×KC blocks) */
         {
             size_t rows = (size_t)((mu + j.tm - 1) / j.tm) * (size_t)j.im->mr, once = rows * (size_t)K;
-            j.ap_cap = RL__MAX((size_t)k->mc * k->kc, once <= ((size_t)1 << 20) ? once : 0);
+            j.ap_cap = RL__MAX((size_t)j.im->mc * j.im->kc, once <= ((size_t)1 << 20) ? once : 0);
         }
-        j.per_task = j.ap_cap + (size_t)k->kc * k->nc;
+        j.per_task = j.ap_cap + (size_t)j.im->kc * j.im->nc; /* the bf16 sets' blocks differ from k's */
         j.scratch = (float *)rl__aligned_alloc(j.per_task * sizeof(float) * (size_t)nt);
         if (!j.scratch) { /* out of memory: the reference loop, which needs none */
             rl__naive_gemm(&g);
@@ -3778,10 +3780,7 @@ RLDEF rl_tensor rl_wrap(void *data, rl_dtype dt, int ndim, const int64_t *shape,
     rl_tensor t;
     int i;
     memset(&t, 0, sizeof t);
-    t.data = data;
-    t.dtype = dt;
-    t.ndim = ndim;
-    t.n = 1;
+    t.data = data; t.dtype = dt; t.ndim = ndim; t.n = 1;
     for (i = 0; i < RL_MAX_DIMS; i++) t.shape[i] = 1;
     for (i = 0; i < ndim; i++) {
         t.shape[i] = shape[i];
