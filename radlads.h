@@ -2292,9 +2292,10 @@ static void rl__naive_wkv7(float *S, const float *r, const float *w, const float
 }
 
 /* ---- the blocked GEMM loops, shared by every kernel set ----
-   Loops, outermost first: NC columns of B, KC packed elements of K (B packed KC×NC, in L2),
-   MC rows of A (packed), MR rows (an A panel, in L1 while the B panels stream from L2), NR
-   columns: the narrow A panel stays, so KC can be larger (fewer passes over C). A kernel set
+   Loops, outermost first: NC columns of B, KC packed elements of K (B packed KC×NC, in L2;
+   AVX2/AVX-512 sizes measured on 2 MB L2s, BENCHMARKS.md), MC rows of A (packed), MR rows
+   (an A panel, in L1 while the B panels stream from L2), NR columns: the narrow A panel
+   stays, so KC can be larger (fewer passes over C). A kernel set
    brings its tile sizes, its packs and its micro-kernel; a packed element is 4 bytes, a
    float or (kstep 2) a pair of bf16 neighbours along K. Ap holds ap_cap elements, MC×KC at
    least: when all rows of the range fit (rows rounded up to MR, times K), A is packed once
@@ -2408,7 +2409,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define RL__NR 16
 #define RL__MC 96
 #define RL__KC 384
-#define RL__NC 512
+#define RL__NC 768
 #define rlv_zero() _mm256_setzero_ps()
 #define rlv_set1(x) _mm256_set1_ps(x)
 #define rlv_load(p) _mm256_loadu_ps(p)
@@ -2450,7 +2451,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
 #define RL__NR 32
 #define RL__MC 144
 #define RL__KC 384
-#define RL__NC 512
+#define RL__NC 768
 #define rlv_zero() _mm512_setzero_ps()
 #define rlv_set1(x) _mm512_set1_ps(x)
 #define rlv_load(p) _mm512_loadu_ps(p)

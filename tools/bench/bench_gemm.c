@@ -68,8 +68,9 @@ int main(int argc, char **argv) {
         }
     }
     rl_rng_seed(&rng, 1);
-    printf("# isa %s, rows M = %ld, fp32, GFLOP/s (best of interleaved repeats); ratio = OpenBLAS time / radlads time\n",
-           rl_isa_name(rl_isa_active()), M);
+    /* OpenBLAS falls back to old kernels on CPUs it does not know (OPENBLAS_CORETYPE=SkylakeX|Haswell picks): show its choice */
+    printf("# isa %s, rows M = %ld, fp32, GFLOP/s (best of interleaved repeats); ratio = OpenBLAS time / radlads time; OpenBLAS core %s\n",
+           rl_isa_name(rl_isa_active()), M, openblas_get_corename());
     printf("| threads | layout | N x K | naive | radlads | OpenBLAS | ratio |\n|---|---|---|---|---|---|---|\n");
     for (th = 1; th <= 2; th++) {
         rl_pool *pool;
