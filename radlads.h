@@ -992,17 +992,17 @@ RLDEF rl_status rl_json_get_str_or(const rl_json *obj, const char *key, const ch
 /*
    Reader: rl_st_open() maps a .safetensors file read-only (mmap PROT_READ, MAP_PRIVATE) and
    validates it at least as strictly as the safetensors crate's Rust reader (tensor.rs; the
-   checks are listed at the top of section 10's implementation). Errors are RL_ERR_FORMAT naming
-   the file, the tensor and the problem.
+   checks are listed at the top of section 10's implementation).
+   Errors are RL_ERR_FORMAT naming the file, the tensor and the problem.
 
    rl_st_open_dir() opens a Hugging Face model folder: model.safetensors if present, else
-   model.safetensors.index.json and every shard its weight_map names. A tensor in two shards is
-   an error unless the index names which one owns it; every index entry must exist in its shard;
-   tensors in a shard but not in the index are kept (transformers loads them too).
+   model.safetensors.index.json and every shard its weight_map names. A tensor in two shards
+   is an error unless the index names which one owns it; every index entry must exist in its
+   shard; tensors in a shard but not in the index are kept (transformers loads them too).
 
-   Tensor data points into the mapping (zero copy). The format does not align data: a writer
-   that does not pad the header (old ones) leaves tensors at odd addresses, so read elements
-   with memcpy or check `aligned`. The data stays valid until rl_st_close(). */
+   Tensor data points into the mapping (zero copy). The format does not align data: a
+   writer that does not pad the header (old ones) leaves tensors at odd addresses, so read
+   elements with memcpy or check `aligned`. The data stays valid until rl_st_close(). */
 #define RL_ST_MAX_DIMS 8
 #define RL_ST_MAX_HEADER 100000000
 
