@@ -3682,8 +3682,7 @@ static rl_status rl__matmul_nt(rl_pool *pool, float *y, const float *x, const vo
                                int64_t M, int64_t N, int64_t K, int bf16) {
     int64_t i;
     rl_status st = rl__gemm(pool, M, N, K, x, K, 1, W, wt, 1, K, y, N, 0, bf16);
-    if (bias && st == RL_OK)
-        for (i = 0; i < M; i++) rl__kern_get()->add(y + i * N, y + i * N, bias, N);
+    if (bias && st == RL_OK) for (i = 0; i < M; i++) rl__kern_get()->add(y + i * N, y + i * N, bias, N);
     return st;
 }
 RLDEF void rl_matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt, const float *bias,
@@ -4305,10 +4304,8 @@ static int rl__cpu_copy3d(void *q, float *y, int64_t ysb, int64_t ysr, const flo
 static rl_status rl__to_f32(const void *data, rl_dtype dt, float *dst, int64_t n) {
     int64_t i;
     if (dt == RL_F32) memcpy(dst, data, sizeof(float) * (size_t)n);
-    else if (dt == RL_BF16)
-        for (i = 0; i < n; i++) dst[i] = rl_bf16_to_f32(((const uint16_t *)data)[i]);
-    else if (dt == RL_F16)
-        for (i = 0; i < n; i++) dst[i] = rl_f16_to_f32(((const uint16_t *)data)[i]);
+    else if (dt == RL_BF16) for (i = 0; i < n; i++) dst[i] = rl_bf16_to_f32(((const uint16_t *)data)[i]);
+    else if (dt == RL_F16) for (i = 0; i < n; i++) dst[i] = rl_f16_to_f32(((const uint16_t *)data)[i]);
 #if !defined(RADLADS_NO_GGUF)
     else if (RL_DTYPE_IS_GGML(dt)) return rl_ggml_dequantize((int)dt - RL_DTYPE_GGML0, data, dst, n);
 #endif
@@ -4451,35 +4448,9 @@ RL__BWD int rl__cpu_softmax_bwd(void *q, float *gx, const float *g, const float 
     }
     return 0;
 }
-static int rl__cpu_cross_entropy(void *q, float *loss, float *lse, const float *x, const int32_t *tg, int64_t R, int64_t V, float inv_count) {
-    float *tmp = (float *)RL_MALLOC(sizeof(float) * (size_t)(V ? V : 1));
-    double s = 0;
-    int64_t r;
-    RL__UNUSED(q);
-    if (!tmp) return (int)rl__fail(RL_ERR_NOMEM, "out of memory");
-    for (r = 0; r < R; r++) {
-        lse[r] = rl__kern_get()->logsoftmax(tmp, x + r * V, V);
-        if (tg[r] >= 0) s += (double)lse[r] - x[r * V + tg[r]];
-    }
-    RL_FREE(tmp);
-    loss[0] = (float)(s * inv_count);
-    return 0;
-}
-RL__BWD int rl__cpu_cross_entropy_bwd(void *q, float *gx, const float *gloss, const float *x, const float *lse, const int32_t *tg,
-                                     int64_t R, int64_t V, float inv_count) {
-    float g = gloss[0] * inv_count;
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        if (tg[r] < 0) continue;
-        for (j = 0; j < V; j++) gx[r * V + j] += g * expf(x[r * V + j] - lse[r]);
-        gx[r * V + tg[r]] -= g;
-    }
-    return 0;
-}
-/* KL(T‖S) by rows on the pool q, each thread with 3 rows of scratch (rl__scratch) for the
-   kernel table's logsoftmax and exp; each row's sum in double, the rows' added in row order */
-typedef struct { rl__scratch sc; float *aux; double *kl; float *gs, *gt; const float *s, *t; float g; int64_t V; } rl__kl_job;
+/* KL(T‖S) and the cross entropy by rows on the pool q, each thread with rows of scratch (rl__scratch) for the
+   kernel table's logsoftmax and exp; each row's sum in double, the rows' added in row order (any thread count) */
+typedef struct { rl__scratch sc; float *aux; double *kl; float *gs, *gt; const float *s, *t; const int32_t *tg; float g; int64_t V; } rl__kl_job;
 static void rl__kl_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     rl__kl_job *J = (rl__kl_job *)ctx;
     const rl__kern *K = rl__kern_get();
@@ -4505,19 +4476,54 @@ static void rl__kl_bwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) { /* the
         float lss = J->aux[3 * r], lst = J->aux[3 * r + 1], k = J->aux[3 * r + 2];
         for (j = 0; j < V; j++) ls[j] = sr[j] - lss, lt[j] = tr[j] - lst;
         K->exp(pt, lt, V);
-        if (J->gt)
-            for (j = 0; j < V; j++) J->gt[r * V + j] += J->g * pt[j] * (lt[j] - ls[j] - k);
+        if (J->gt) for (j = 0; j < V; j++) J->gt[r * V + j] += J->g * pt[j] * (lt[j] - ls[j] - k);
         if (J->gs) {
             K->exp(ls, ls, V);
             for (j = 0; j < V; j++) J->gs[r * V + j] += J->g * (ls[j] - pt[j]);
         }
     }
 }
-static int rl__kl_run(void *q, rl__kl_job *J, int64_t R, rl_task_fn fn) {
-    if (!rl__scratch_alloc(&J->sc, (rl_pool *)q, (size_t)(3 * J->V))) return (int)rl__fail(RL_ERR_NOMEM, "kl_div: out of memory");
+static int rl__kl_run(void *q, rl__kl_job *J, int64_t R, rl_task_fn fn, int rows) {
+    if (!rl__scratch_alloc(&J->sc, (rl_pool *)q, (size_t)(rows * J->V))) return (int)rl__fail(RL_ERR_NOMEM, "kl_div/cross_entropy: out of memory");
     rl_pool_for((rl_pool *)q, R, 1, fn, J);
     rl__scratch_free(&J->sc);
     return 0;
+}
+/* the cross entropy; forward: aux = each row's log-partition; backward (gs): gs += g (softmax − onehot) */
+static void rl__ce_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    rl__kl_job *J = (rl__kl_job *)ctx;
+    const rl__kern *K = rl__kern_get();
+    float *p = rl__scratch_at(&J->sc, tid);
+    int64_t V = J->V, r, j;
+    for (r = r0; r < r1; r++) {
+        const float *x = J->s + r * V;
+        if (!J->gs) J->aux[r] = K->logsoftmax(p, x, V);
+        else if (J->tg[r] >= 0) {
+            for (j = 0; j < V; j++) p[j] = x[j] - J->aux[r];
+            K->exp(p, p, V);
+            K->axpy(J->gs + r * V, J->g, p, V);
+            J->gs[r * V + J->tg[r]] -= J->g;
+        }
+    }
+}
+static int rl__cpu_cross_entropy(void *q, float *loss, float *lse, const float *x, const int32_t *tg, int64_t R, int64_t V, float inv_count) {
+    rl__kl_job J;
+    double s = 0;
+    int64_t r;
+    int st;
+    memset(&J, 0, sizeof J);
+    J.aux = lse; J.s = x; J.tg = tg; J.V = V;
+    if ((st = rl__kl_run(q, &J, R, rl__ce_rows, 1))) return st;
+    for (r = 0; r < R; r++) if (tg[r] >= 0) s += (double)lse[r] - x[r * V + tg[r]];
+    loss[0] = (float)(s * inv_count);
+    return 0;
+}
+RL__BWD int rl__cpu_cross_entropy_bwd(void *q, float *gx, const float *gloss, const float *x, const float *lse, const int32_t *tg,
+                                     int64_t R, int64_t V, float inv_count) {
+    rl__kl_job J;
+    memset(&J, 0, sizeof J);
+    J.aux = (float *)(uintptr_t)lse; J.gs = gx; J.s = x; J.tg = tg; J.V = V; J.g = gloss[0] * inv_count;
+    return rl__kl_run(q, &J, R, rl__ce_rows, 1);
 }
 static int rl__cpu_kl_div(void *q, float *loss, float *aux, const float *s, const float *t, int64_t R, int64_t V) {
     rl__kl_job J;
@@ -4527,8 +4533,7 @@ static int rl__cpu_kl_div(void *q, float *loss, float *aux, const float *s, cons
     memset(&J, 0, sizeof J);
     if (!(J.kl = (double *)RL_MALLOC(sizeof(double) * (size_t)(R ? R : 1)))) return (int)rl__fail(RL_ERR_NOMEM, "kl_div: out of memory");
     J.aux = aux; J.s = s; J.t = t; J.V = V;
-    if (!(st = rl__kl_run(q, &J, R, rl__kl_rows)))
-        for (r = 0; r < R; r++) total += J.kl[r];
+    if (!(st = rl__kl_run(q, &J, R, rl__kl_rows, 3))) for (r = 0; r < R; r++) total += J.kl[r];
     RL_FREE(J.kl);
     if (!st) loss[0] = (float)(total / (double)R);
     return st;
@@ -4538,7 +4543,7 @@ RL__BWD int rl__cpu_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss
     rl__kl_job J;
     memset(&J, 0, sizeof J);
     J.aux = (float *)(uintptr_t)aux; J.gs = gs; J.gt = gt; J.s = s; J.t = t; J.V = V; J.g = gloss[0] / (float)R;
-    return rl__kl_run(q, &J, R, rl__kl_bwd_rows);
+    return rl__kl_run(q, &J, R, rl__kl_bwd_rows, 3);
 }
 static int rl__cpu_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C) {
     double total = 0;
@@ -5532,8 +5537,7 @@ static void rl__wkv6_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_
                 dk += Gj[i] * v[i];
                 dw += Spj[i] * Gj[i];
             }
-            if (dV)
-                for (i = 0; i < N; i++) dV[row * Ck + kvh * N + i] += kp * Gj[i];
+            if (dV) for (i = 0; i < N; i++) dV[row * Ck + kvh * N + i] += kp * Gj[i];
             if (dR) dR[row * C + h * N + jj] += scale * dr;
             if (dK) dK[row * Ck + kvh * N + jj] += dk * (1.0f - w);
             if (dLW) dLW[row * C + h * N + jj] += w * (dw - dk * k[jj]); /* via w and k' = k(1−w) */
@@ -5569,8 +5573,7 @@ static void rl__wkv7_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_
             float s = 0, g = 0, dv = 0;
             float *Gi = Gm + i * N;
             const float *Spi = Sp + i * N;
-            if (dy)
-                for (jj = 0; jj < N; jj++) Gi[jj] += dy[i] * r[jj];
+            if (dy) for (jj = 0; jj < N; jj++) Gi[jj] += dy[i] * r[jj];
             for (jj = 0; jj < N; jj++) {
                 s += Spi[jj] * a[jj];
                 g += Gi[jj] * bb[jj];
@@ -5647,7 +5650,6 @@ static int64_t rl__scan_ws_init(rl__scan_ws *ws, float *mem, int64_t L, int64_t 
     ws->tmp = ws->Gm + NN;
     return tot;
 }
-
 
 /* cl[t] = c_t = Σ_{u≤t} log w_u for t < len (rows of x, stride rs; x holds log w when is_log,
    else w), then EP = e^{c}, EM = e^{−c}, eL = e^{c_{len−1}}. 0 = outside the limit. */
@@ -5857,8 +5859,7 @@ static int rl__wkv6_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b
         ws->mb.K->mul(KBar + t * N, kh, ws->eL, N); /* K̄ = K̂⊙e^{c_L} */
     }
     rl__mm(&ws->mb, len, len, N, RH, N, 1, KH, 1, N, P, len, 0); /* P = tril(R̂·K̂ᵀ) */
-    for (t = 0; t < len; t++)
-        for (s = t + 1; s < len; s++) P[t * len + s] = 0.0f;
+    for (t = 0; t < len; t++) for (s = t + 1; s < len; s++) P[t * len + s] = 0.0f;
     return 1;
 }
 
@@ -5898,8 +5899,7 @@ static int rl__wkv6_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     if (dO) {
         rl__mm(&ws->mb, len, N, N, dO, C, 1, S0, 1, N, dRH, N, 0);   /* dR̂ = dO·S0ᵀ */
         rl__mm(&ws->mb, len, len, N, dO, C, 1, V, 1, Ck, dP, len, 0); /* dP = tril(dO·Vᵀ) */
-        for (t = 0; t < len; t++)
-            for (s = t + 1; s < len; s++) dP[t * len + s] = 0.0f;
+        for (t = 0; t < len; t++) for (s = t + 1; s < len; s++) dP[t * len + s] = 0.0f;
         rl__mm(&ws->mb, len, N, len, P, 1, len, dO, C, 1, dVb, N, 0); /* dV = Pᵀ·dO */
         rl__mm(&ws->mb, len, N, len, dP, len, 1, KH, N, 1, dRH, N, 1); /* dR̂ += dP·K̂ */
         rl__mm(&ws->mb, len, N, len, dP, 1, len, RH, N, 1, dKH, N, 0); /* dK̂ = dPᵀ·R̂ */
