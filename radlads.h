@@ -5651,23 +5651,23 @@ static int64_t rl__scan_ws_init(rl__scan_ws *ws, float *mem, int64_t L, int64_t 
     return tot;
 }
 
-/* cl[t] = c_t = Σ_{u≤t} log w_u for t < len (rows of x, stride rs; x holds log w when is_log,
-   else w), then EP = e^{c}, EM = e^{−c}, eL = e^{c_{len−1}}. 0 = outside the limit. */
+/* EP = e^{c}, EM = e^{−c}, eL = e^{c_{len−1}} with c_t = Σ_{u≤t} log w_u for t < len (rows of x, stride
+   rs), per key channel in double: sums of log w (is_log, then exp) or products of w (no logarithms).
+   0 = outside the limit (or w ≤ 0, or not finite). */
 static int rl__scan_decays(rl__scan_ws *ws, const float *x, int64_t rs, int64_t len, int64_t N, int is_log) {
-    float *cl = ws->cl;
+    float *EP = ws->EP, *EM = ws->EM;
+    double lim = is_log ? RL__SCAN_LIM : exp(RL__SCAN_LIM), p;
     int64_t t, q;
     int ok = 1;
-    for (t = 0; t < len; t++)
-        for (q = 0; q < N; q++) {
-            float c = (t ? cl[(t - 1) * N + q] : 0.0f) + (is_log ? x[t * rs + q] : logf(x[t * rs + q]));
-            cl[t * N + q] = c;
-            ok &= c >= -RL__SCAN_LIM && c <= RL__SCAN_LIM; /* false for NaN */
+    for (q = 0; q < N; q++)
+        for (t = 0, p = !is_log; t < len; t++) {
+            p = is_log ? p + x[t * rs + q] : p * x[t * rs + q];
+            ok &= is_log ? p >= -lim && p <= lim : p >= 1 / lim && p <= lim; /* false for NaN */
+            EP[t * N + q] = (float)p, EM[t * N + q] = is_log ? (float)-p : (float)(1 / p);
         }
     if (!ok) return 0;
-    ws->mb.K->exp(ws->EP, cl, len * N);
-    for (q = 0; q < len * N; q++) ws->EM[q] = -cl[q];
-    ws->mb.K->exp(ws->EM, ws->EM, len * N);
-    memcpy(ws->eL, ws->EP + (len - 1) * N, sizeof(float) * (size_t)N);
+    if (is_log) ws->mb.K->exp(EP, EP, len * N), ws->mb.K->exp(EM, EM, len * N);
+    memcpy(ws->eL, EP + (len - 1) * N, sizeof(float) * (size_t)N);
     return 1;
 }
 
