@@ -2293,13 +2293,12 @@ static void rl__naive_wkv7(float *S, const float *r, const float *w, const float
 
 /* ---- the blocked GEMM loops, shared by every kernel set ----
    Loops, outermost first: NC columns of B, KC packed elements of K (B packed KC×NC, in L2;
-   AVX2/AVX-512 sizes measured on 2 MB L2s, BENCHMARKS.md), MC rows of A (packed), MR rows
-   (an A panel, in L1 while the B panels stream from L2), NR columns: the narrow A panel
-   stays, so KC can be larger (fewer passes over C). A kernel set
-   brings its tile sizes, its packs and its micro-kernel; a packed element is 4 bytes, a
-   float or (kstep 2) a pair of bf16 neighbours along K. Ap holds ap_cap elements, MC×KC at
-   least: when all rows of the range fit (rows rounded up to MR, times K), A is packed once
-   up front and reused for every NC block of columns. */
+   AVX2/AVX-512 sizes measured on 2 MB L2s, BENCHMARKS.md), MC rows of A (packed), MR rows (an A
+   panel, in L1 while the B panels stream from L2), NR columns: the narrow A panel stays, so KC can
+   be larger (fewer passes over C). A kernel set brings its tile sizes, its packs and its
+   micro-kernel; a packed element is 4 bytes, a float or (kstep 2) a pair of bf16 neighbours along
+   K. Ap holds ap_cap elements, MC×KC at least: when all rows of the range fit (rows rounded up to
+   MR, times K), A is packed once up front and reused for every NC block of columns. */
 typedef struct rl__gemm_impl {
     int64_t mr, nr, mc, kc, nc, kstep;
     void (*pack_a)(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Ap);
@@ -2308,6 +2307,7 @@ typedef struct rl__gemm_impl {
     void (*tiles)(int on); /* NULL, or the thread's set-up before its loops (on 1) and after them (0) */
 } rl__gemm_impl;
 #define RL__TILE_MAX 1024 /* the largest MR × NR (edge tiles go through a buffer) */
+static const rl__kern *rl__kern_get(void); /* the kernels in use (2b) */
 
 static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
                              float *Apf, int64_t ap_cap, float *Bpf) {
@@ -2334,7 +2334,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
                 if (!a_once) im->pack_a(g, ic, mc, pc, kc, Ap);
                 for (ir = 0; ir < mc; ir += im->mr)
                     for (jr = 0; jr < nc; jr += im->nr) {
-                        int64_t mr = RL__MIN(im->mr, mc - ir), nr = RL__MIN(im->nr, nc - jr), i, j;
+                        int64_t mr = RL__MIN(im->mr, mc - ir), nr = RL__MIN(im->nr, nc - jr), i;
                         float *c = g->C + (ic + ir) * g->ldc + jc + jr, t[RL__TILE_MAX];
                         if (mr == im->mr && nr == im->nr) {
                             im->ukernel(ku, ap + ir * ku, Bp + jr * ku, c, g->ldc, beta);
@@ -2342,7 +2342,8 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
                         }
                         im->ukernel(ku, ap + ir * ku, Bp + jr * ku, t, im->nr, 0); /* edge tile */
                         for (i = 0; i < mr; i++)
-                            for (j = 0; j < nr; j++) c[i * g->ldc + j] = (beta ? c[i * g->ldc + j] : 0.0f) + t[i * im->nr + j];
+                            if (beta) rl__kern_get()->add(c + i * g->ldc, c + i * g->ldc, t + i * im->nr, nr);
+                            else memcpy(c + i * g->ldc, t + i * im->nr, (size_t)nr * sizeof(float));
                     }
             }
         }
@@ -2986,14 +2987,15 @@ static RL__TGT void RL__KF(pack_a)(const rl__gemm_args *g, int64_t i0, int64_t m
         int64_t mr = RL__MIN(RL__MR, mc - ip);
         float *dst = Ap + ip * kc;
         const float *src = g->A + (i0 + ip) * g->a_rs + k0 * g->a_cs;
-        if (mr == RL__MR && g->a_rs == 1) {
-            for (k = 0; k < kc; k++) memcpy(dst + k * RL__MR, src + k * g->a_cs, RL__MR * sizeof(float));
-        } else if (mr == RL__MR && g->a_cs == 1) {
-            RL__KF(transpose)(src, g->a_rs, RL__MR, kc, dst, RL__MR);
-        } else {
+        if (g->a_rs == 1) /* a constant size for full panels: the copy inlined */
             for (k = 0; k < kc; k++)
-                for (r = 0; r < RL__MR; r++) dst[k * RL__MR + r] = r < mr ? src[r * g->a_rs + k * g->a_cs] : 0.0f;
-        }
+                if (mr == RL__MR) memcpy(dst + k * RL__MR, src + k * g->a_cs, RL__MR * sizeof(float));
+                else memcpy(dst + k * RL__MR, src + k * g->a_cs, (size_t)mr * sizeof(float));
+        else if (g->a_cs == 1) RL__KF(transpose)(src, g->a_rs, mr, kc, dst, RL__MR);
+        else
+            for (k = 0; k < kc; k++)
+                for (r = 0; r < mr; r++) dst[k * RL__MR + r] = src[r * g->a_rs + k * g->a_cs];
+        for (k = 0; mr < RL__MR && k < kc; k++) memset(dst + k * RL__MR + mr, 0, (size_t)(RL__MR - mr) * sizeof(float)); /* an edge panel's padding */
     }
 }
 
@@ -3006,18 +3008,18 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
         int64_t nr = RL__MIN(RL__NR, nc - jp);
         float *dst = Bp + jp * kc;
         int64_t base = k0 * g->b_rs + (j0 + jp) * g->b_cs;
-        if (nr == RL__NR && g->b_cs == 1) { /* rows of B contiguous */
-            for (k = 0; k < kc; k++) {
-                int64_t o = base + k * g->b_rs;
-                if (g->bt == RL_BF16)
-                    for (r = 0; r < RL__NRV; r++) rlv_store(dst + k * RL__NR + r * RLV_W, rlv_load_bf16(Bh + o + r * RLV_W));
-                else if (g->bt == RL_F16)
-                    for (r = 0; r < RL__NRV; r++) rlv_store(dst + k * RL__NR + r * RLV_W, rlv_load_f16(Bh + o + r * RLV_W));
-                else
-                    memcpy(dst + k * RL__NR, Bf + o, RL__NR * sizeof(float));
-            }
-        } else if (nr == RL__NR && g->b_rs == 1 && g->bt == RL_F32) { /* columns of B contiguous (x·Wᵀ) */
-            RL__KF(transpose)(Bf + base, g->b_cs, RL__NR, kc, dst, RL__NR);
+        if (g->b_cs == 1 && g->bt == RL_F32) { /* rows of B contiguous (full panels: a constant size, inlined) */
+            for (k = 0; k < kc; k++)
+                if (nr == RL__NR) memcpy(dst + k * RL__NR, Bf + base + k * g->b_rs, RL__NR * sizeof(float));
+                else memcpy(dst + k * RL__NR, Bf + base + k * g->b_rs, (size_t)nr * sizeof(float));
+        } else if (nr == RL__NR && g->b_cs == 1) { /* the same from F16/BF16 */
+            for (k = 0; k < kc; k++)
+                for (r = 0; r < RL__NRV; r++) {
+                    const uint16_t *h = Bh + base + k * g->b_rs + r * RLV_W;
+                    rlv_store(dst + k * RL__NR + r * RLV_W, g->bt == RL_BF16 ? rlv_load_bf16(h) : rlv_load_f16(h));
+                }
+        } else if (g->b_rs == 1 && g->bt == RL_F32) { /* columns of B contiguous (x·Wᵀ) */
+            RL__KF(transpose)(Bf + base, g->b_cs, nr, kc, dst, RL__NR);
         } else if (nr == RL__NR && g->b_rs == 1) { /* the same from F16/BF16: widened RL__TRW values at a time */
             float w[RL__NR * RL__TRW];
             for (k = 0; k < kc; k += RL__TRW) {
@@ -3032,9 +3034,9 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
             }
         } else {
             for (k = 0; k < kc; k++)
-                for (r = 0; r < RL__NR; r++)
-                    dst[k * RL__NR + r] = r < nr ? rl__load_b(g->B, g->bt, base + k * g->b_rs + r * g->b_cs) : 0.0f;
+                for (r = 0; r < nr; r++) dst[k * RL__NR + r] = rl__load_b(g->B, g->bt, base + k * g->b_rs + r * g->b_cs);
         }
+        for (k = 0; nr < RL__NR && k < kc; k++) memset(dst + k * RL__NR + nr, 0, (size_t)(RL__NR - nr) * sizeof(float)); /* an edge panel's padding */
     }
 }
 
@@ -4496,10 +4498,9 @@ static void rl__ce_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     float *p = rl__scratch_at(&J->sc, tid);
     int64_t V = J->V, r, j;
     for (r = r0; r < r1; r++) {
-        const float *x = J->s + r * V;
-        if (!J->gs) J->aux[r] = K->logsoftmax(p, x, V);
+        if (!J->gs) J->aux[r] = K->logsoftmax(p, J->s + r * V, V);
         else if (J->tg[r] >= 0) {
-            for (j = 0; j < V; j++) p[j] = x[j] - J->aux[r];
+            for (j = 0; j < V; j++) p[j] = J->s[r * V + j] - J->aux[r];
             K->exp(p, p, V);
             K->axpy(J->gs + r * V, J->g, p, V);
             J->gs[r * V + J->tg[r]] -= J->g;
@@ -5651,9 +5652,8 @@ static int64_t rl__scan_ws_init(rl__scan_ws *ws, float *mem, int64_t L, int64_t 
     return tot;
 }
 
-/* EP = e^{c}, EM = e^{−c}, eL = e^{c_{len−1}} with c_t = Σ_{u≤t} log w_u for t < len (rows of x, stride
-   rs), per key channel in double: sums of log w (is_log, then exp) or products of w (no logarithms).
-   0 = outside the limit (or w ≤ 0, or not finite). */
+/* EP = e^{c}, EM = e^{−c}, eL = e^{c_{len−1}}, c_t = Σ_{u≤t} log w_u for t < len (rows of x, stride rs), per key
+   channel in double from log w (is_log; then exp) or w (products: no logarithms). 0: outside the limit (w ≤ 0, NaN) */
 static int rl__scan_decays(rl__scan_ws *ws, const float *x, int64_t rs, int64_t len, int64_t N, int is_log) {
     float *EP = ws->EP, *EM = ws->EM;
     double lim = is_log ? RL__SCAN_LIM : exp(RL__SCAN_LIM), p;
