@@ -23,7 +23,8 @@ static double cpu_now(void) {
 /* ---- peak: 12 independent FMA chains per thread, at the vector width of the ISA in use ----
    The chains are unrolled so that they stay in registers: a loop over an array of 12 vectors
    that the compiler leaves rolled keeps them in memory and runs at a fraction of the peak
-   (this benchmark's "peak" read 19-28 GFLOP/s that way, 4-6x low, before this was fixed). */
+   (this benchmark's "peak" read 19-28 GFLOP/s that way: 27.7 on an AVX-512 core that peaks
+   near 155, BENCHMARKS.md). */
 static volatile float peak_sink;
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
