@@ -5743,21 +5743,21 @@ static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
                               const float *S0, float *G) {
     rl__node *n = j->n;
     const rl__kern *K = ws->mb.K;
-    int64_t N = j->N, C = j->H * N, o0 = (b * j->T + s0) * C + h * N, L2 = 2 * len, t, s, q, i;
+    int64_t N = j->N, C = j->H * N, o0 = (b * j->T + s0) * C + h * N, L2 = 2 * len, LN = len * N, t, s, q, i;
     float *QA = ws->QA, *KB = ws->KB, *BKb = ws->BKb, *SAV = ws->SAV, *P = ws->P, *dP = ws->dP, *dX = ws->dX;
-    float *dQA = ws->dQA, *dKB = ws->dKB, *dBKb = ws->dBKb, *dSAV = ws->dSAV, *dc = ws->cl, *d[6];
-    const float *dY = n->out->grad ? n->out->grad + o0 : NULL, *W = rl_f32(n->in[1]) + o0;
+    float *dQA = ws->dQA, *dKB = ws->dKB, *dBKb = ws->dBKb, *dSAV = ws->dSAV, *dc = ws->cl, *d[6], *m1 = ws->X, *m2 = ws->dX;
+    const float *dY = n->out->grad ? n->out->grad + o0 : NULL, *W = rl_f32(n->in[1]) + o0, *src[6];
     if (!rl__wkv7_chunk_prep(ws, j, b, h, s0, len, S0)) return 0;
     for (q = 0; q < 6; q++) d[q] = rl__wants(n->in[q]) ? n->in[q]->grad + o0 : NULL;
     /* through S_L = S0 diag(e^{c_L}) + SAVᵀ·BKb */
     rl__mm(&ws->mb, L2, N, N, BKb, N, 1, G, 1, N, dSAV, N, 0);
     rl__mm(&ws->mb, L2, N, N, SAV, N, 1, G, N, 1, dBKb, N, 0);
-    memset(ws->dgL, 0, sizeof(float) * (size_t)N); /* Σ_i S0⊙G */
+    memset(ws->dgL, 0, sizeof(float) * (size_t)N); /* Σ_i S0⊙G, then G·diag(e^{c_L}) */
     for (i = 0; i < N; i++) {
         K->mul(ws->tmp, S0 + i * N, G + i * N, N);
         K->add(ws->dgL, ws->dgL, ws->tmp, N);
+        K->mul(G + i * N, G + i * N, ws->eL, N);
     }
-    for (i = 0; i < N; i++) K->mul(G + i * N, G + i * N, ws->eL, N);
     /* through Y = X_bot + [M_rb M_rk]·SAV */
     memset(dP, 0, sizeof(float) * (size_t)(L2 * L2));
     if (dY) {
@@ -5786,45 +5786,28 @@ static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     /* to the inputs (x̂ = x⊙e^{±c} gives dx = dx̂⊙e^{±c}), and dc per key channel (dx̂⊙x̂, with
        the sign of the exponent); dgL collects dc_L = (Σ_i S0⊙G)⊙e^{c_L} + Σ_t dB̄⊙B̄ + dK̄⊙K̄ */
     K->mul(ws->dgL, ws->dgL, ws->eL, N);
-    for (t = 0; t < len; t++) {
-        float *dct = dc + t * N, *tmp = ws->tmp;
-        const float *ep = ws->EP + t * N, *em = ws->EM + t * N;
-        int64_t u = t * N, v = (len + t) * N;
-        if (d[4]) { /* da = dÂ⊙e^{c_{t−1}} */
-            if (t) K->mul(tmp, dQA + u, ep - N, N);
-            K->add(d[4] + t * C, d[4] + t * C, t ? tmp : dQA + u, N);
-        }
-        if (d[0]) { /* dr = dR̂⊙e^{c_t} */
-            K->mul(tmp, dQA + v, ep, N);
-            K->add(d[0] + t * C, d[0] + t * C, tmp, N);
-        }
-        if (d[3]) K->add(d[3] + t * C, d[3] + t * C, dSAV + v, N);
-        /* dc_t = dR̂⊙R̂ − dB̂⊙B̂ − dK̂⊙K̂ − dB̄⊙B̄ − dK̄⊙K̄ + dÂ_{t+1}⊙Â_{t+1};  dc_L += dB̄⊙B̄ + dK̄⊙K̄ */
-        K->mul(dct, dQA + v, QA + v, N);
-        K->mul(tmp, dKB + u, KB + u, N);
-        K->sub(dct, dct, tmp, N);
-        K->mul(tmp, dKB + v, KB + v, N);
-        K->sub(dct, dct, tmp, N);
-        K->mul(tmp, dBKb + u, BKb + u, N);
-        K->add(ws->dgL, ws->dgL, tmp, N);
-        K->sub(dct, dct, tmp, N);
-        K->mul(tmp, dBKb + v, BKb + v, N);
-        K->add(ws->dgL, ws->dgL, tmp, N);
-        K->sub(dct, dct, tmp, N);
-        if (t + 1 < len) {
-            K->mul(tmp, dQA + u + N, QA + u + N, N);
-            K->add(dct, dct, tmp, N);
-        }
-        /* db = (dB̂ + dB̄⊙e^{c_L})⊙e^{−c_t}, dk likewise */
-        K->mul(tmp, dBKb + u, ws->eL, N);
-        K->add(tmp, tmp, dKB + u, N);
-        K->mul(tmp, tmp, em, N);
-        if (d[5]) K->add(d[5] + t * C, d[5] + t * C, tmp, N);
-        K->mul(tmp, dBKb + v, ws->eL, N);
-        K->add(tmp, tmp, dKB + v, N);
-        K->mul(tmp, tmp, em, N);
-        if (d[2]) K->add(d[2] + t * C, d[2] + t * C, tmp, N);
-    }
+    /* whole chunks where rows are contiguous (m1, m2: X and dX, free now; a pair's B-rows, then
+       its K-rows), row by row into the inputs' gradients (stride C) */
+    K->mul(dc, dQA + LN, QA + LN, LN); /* dc_t = dR̂⊙R̂ − dB̂⊙B̂ − dK̂⊙K̂ − dB̄⊙B̄ − dK̄⊙K̄ + dÂ_{t+1}⊙Â_{t+1} */
+    K->mul(m1, dKB, KB, 2 * LN);
+    K->sub(dc, dc, m1, LN);
+    K->sub(dc, dc, m1 + LN, LN);
+    K->mul(m1, dBKb, BKb, 2 * LN);
+    K->sub(dc, dc, m1, LN);
+    K->sub(dc, dc, m1 + LN, LN);
+    for (t = 0; t < 2 * len; t++) K->add(ws->dgL, ws->dgL, m1 + t * N, N); /* dc_L += dB̄⊙B̄ + dK̄⊙K̄ */
+    K->mul(m2, dQA + N, QA + N, LN - N);
+    K->add(dc, dc, m2, LN - N);
+    for (t = 0; t < 2 * len; t++) K->mul(m1 + t * N, dBKb + t * N, ws->eL, N); /* db = (dB̂ + dB̄⊙e^{c_L})⊙e^{−c_t}, dk likewise */
+    K->add(m1, m1, dKB, 2 * LN);
+    K->mul(m1, m1, ws->EM, LN);
+    K->mul(m1 + LN, m1 + LN, ws->EM, LN);
+    memcpy(m2, dQA, sizeof(float) * (size_t)N); /* da = dÂ⊙e^{c_{t−1}}, dr = dR̂⊙e^{c_t} */
+    K->mul(m2 + N, dQA + N, ws->EP, LN - N);
+    K->mul(m2 + LN, dQA + LN, ws->EP, LN);
+    src[0] = m2 + LN, src[2] = m1 + LN, src[3] = dSAV + LN, src[4] = m2, src[5] = m1; /* dr, dk, dv, da, db (dw: below) */
+    for (q = 0; q < 6; q++)
+        for (t = 0; q != 1 && d[q] && t < len; t++) K->add(d[q] + t * C, d[q] + t * C, src[q] + t * N, N);
     for (q = 0; q < N; q++) dc[(len - 1) * N + q] += ws->dgL[q];
     for (t = len - 1; t >= 0; t--) /* d log w_t = Σ_{u≥t} dc_u;  dw = d log w / w */
         for (q = 0; q < N; q++) {
