@@ -2295,7 +2295,8 @@ static void rl__naive_wkv7(float *S, const float *r, const float *w, const float
    Loops, outermost first: NC columns of B, KC packed elements of K (B packed KC×NC, in L2;
    AVX2/AVX-512 sizes measured on 2 MB L2s, BENCHMARKS.md), MC rows of A (packed), MR rows (an A
    panel, in L1 while the B panels stream from L2), NR columns: the narrow A panel stays, so KC can
-   be larger (fewer passes over C). A kernel set brings its tile sizes, its packs and its
+   be larger (fewer passes over C; K <= 1.5 KC takes one, NC and MC shrunk to keep the blocks'
+   sizes: BENCHMARKS.md). A kernel set brings its tile sizes, its packs and its
    micro-kernel; a packed element is 4 bytes, a float or (kstep 2) a pair of bf16 neighbours along
    K. Ap holds ap_cap elements, MC×KC at least: when all rows of the range fit (rows rounded up to
    MR, times K), A is packed once up front and reused for every NC block of columns. */
@@ -2312,8 +2313,13 @@ static const rl__kern *rl__kern_get(void); /* the kernels in use (2b) */
 static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
                              float *Apf, int64_t ap_cap, float *Bpf) {
     uint32_t *Ap = (uint32_t *)(void *)Apf, *Bp = (uint32_t *)(void *)Bpf; /* offsets only: never read here */
-    int64_t jc, pc, ic, jr, ir, mpad = (m1 - m0 + im->mr - 1) / im->mr * im->mr, kb = im->kc * im->kstep;
-    int a_once = mpad * ((g->K + im->kstep - 1) / im->kstep) <= ap_cap;
+    int64_t jc, pc, ic, jr, ir, mpad = (m1 - m0 + im->mr - 1) / im->mr * im->mr, kb = im->kc * im->kstep, nb = im->nc, mb = im->mc;
+    int64_t kp = (g->K + im->kstep - 1) / im->kstep; /* K in packed elements */
+    int a_once = mpad * kp <= ap_cap;
+    if (kp > im->kc && kp <= im->kc * 3 / 2) { /* one pass, C written once (K alone decides: sums do not depend on */
+        kb = kp * im->kstep;                   /* the threads); the blocks keep their sizes: Bp KC·NC, Ap ap_cap */
+        nb = im->kc * im->nc / kp / im->nr * im->nr, mb = RL__MIN(im->mc, ap_cap / kp) / im->mr * im->mr;
+    }
     if (g->K == 0) {
         if (!g->accumulate)
             for (ir = m0; ir < m1; ir++) memset(g->C + ir * g->ldc + n0, 0, (size_t)(n1 - n0) * sizeof(float));
@@ -2322,14 +2328,14 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
     if (im->tiles) im->tiles(1);
     if (a_once)
         for (pc = 0; pc < g->K; pc += kb) im->pack_a(g, m0, m1 - m0, pc, RL__MIN(kb, g->K - pc), Ap + pc / im->kstep * mpad);
-    for (jc = n0; jc < n1; jc += im->nc) {
-        int64_t nc = RL__MIN(im->nc, n1 - jc);
+    for (jc = n0; jc < n1; jc += nb) {
+        int64_t nc = RL__MIN(nb, n1 - jc);
         for (pc = 0; pc < g->K; pc += kb) {
             int64_t kc = RL__MIN(kb, g->K - pc), ku = (kc + im->kstep - 1) / im->kstep;
             int beta = pc > 0 || g->accumulate;
             im->pack_b(g, pc, kc, jc, nc, Bp);
-            for (ic = m0; ic < m1; ic += im->mc) {
-                int64_t mc = RL__MIN(im->mc, m1 - ic);
+            for (ic = m0; ic < m1; ic += mb) {
+                int64_t mc = RL__MIN(mb, m1 - ic);
                 const uint32_t *ap = a_once ? Ap + pc / im->kstep * mpad + (ic - m0) * ku : Ap;
                 if (!a_once) im->pack_a(g, ic, mc, pc, kc, Ap);
                 for (ir = 0; ir < mc; ir += im->mr)
@@ -14902,7 +14908,7 @@ static void rl__gemm_ggml_task(void *ctx, int64_t b, int64_t e, int tid) {
 static void rl__gemm_ggml_panel_task(void *ctx, int64_t b, int64_t e, int tid) {
     rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)ctx;
     float *W = rl__scratch_at(&j->sc, tid), *Ap = W + j->panel * j->g->K;
-    unsigned char *rows = (unsigned char *)(W + j->panel * (j->g->K + j->k->kc) + j->ap_cap); /* a group's 8 rows */
+    unsigned char *rows = (unsigned char *)(W + j->panel * (j->g->K + j->k->kc * 3 / 2) + j->ap_cap); /* a group's 8 rows */
     int64_t p, r;
     for (p = b; p < e; p++) {
         rl__gemm_args s = *j->g; /* columns n0.. of C: A · (the panel)ᵀ */
@@ -14946,7 +14952,7 @@ static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__
     j.xq = NULL;
     j.ap_cap = (int64_t)k->mc * k->kc;
     j.panel = 64 * RL__MAX(1, RL__MIN(4, g->N / (128 * rl_pool_size(pool)))); /* a multiple of every NR; 2 panels a thread */
-    per = panel ? (size_t)(j.panel * (g->K + k->kc) + j.ap_cap) : j.dot ? 0 : (size_t)g->K;
+    per = panel ? (size_t)(j.panel * (g->K + k->kc * 3 / 2) + j.ap_cap) : j.dot ? 0 : (size_t)g->K; /* (B's block: up to 1.5 KC) */
     if (r8 && !j.dot8x8) per += (size_t)(8 * j.row_bytes + 3) / 4; /* a group's rows, in floats */
     j.sc.mem = NULL;
     if (per && !rl__scratch_alloc(&j.sc, pool, per)) {

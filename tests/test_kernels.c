@@ -167,6 +167,7 @@ static void test_gemm(rl_isa isa, rl_pool *pool) {
     gemm_case(pool, 97, 1030, 520, 0, RL_F16, 0);
     gemm_case(pool, 40, 300, 260, 2, RL_F16, 1);
     gemm_case(pool, 260, 70, 300, 1, RL_F32, 1);
+    gemm_case(pool, 150, 800, 500, 1, RL_F32, 1); /* KC < K <= 1.5 KC: one pass, smaller NC and MC blocks */
     gemm_case(pool, 7, 9, 0, 0, RL_F32, 0);
     gemm_case(pool, 7, 9, 0, 2, RL_F32, 1);
     rlt_end();
