@@ -4341,24 +4341,27 @@ RL__BWD int rl__cpu_embedding_bwd(void *q, float *gE, const float *g, const int3
     for (r = 0; r < n; r++) rl__kern_get()->axpy(gE + (int64_t)ids[r] * C, 1.0f, g + r * C, C);
     return 0;
 }
-static int rl__cpu_rope(void *q, float *y, const float *x, const float *tab, int64_t R, int64_t T, int64_t C, int d, int inverse, int acc) {
-    int64_t half = d / 2, r, h, j;
+#define RL__ROPE_MAX 1024 /* the widest head rl_rope takes (a stack row for the backward's sums) */
+typedef struct { float *y; const float *x, *tab; int64_t T, C; int d, inverse, acc; } rl__rope_arg;
+static void rl__rope_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__rope_arg *a = (const rl__rope_arg *)ctx;
     const rl__kern *K = rl__kern_get();
-    float *tmp = NULL;
-    RL__UNUSED(q);
-    if (acc && !(tmp = (float *)RL_MALLOC(sizeof(float) * (size_t)d))) return (int)rl__fail(RL_ERR_NOMEM, "out of memory");
-    for (r = 0; r < R; r++) {
-        const float *cs = tab + (r % T) * d, *sn = inverse ? tab + T * d + (r % T) * half : cs + half;
-        for (h = 0; h < C / d; h++) {
-            float *dst = y + r * C + h * d;
-            if (!acc) K->rope(dst, x + r * C + h * d, cs, sn, half);
-            else {
-                K->rope(tmp, x + r * C + h * d, cs, sn, half);
-                for (j = 0; j < d; j++) dst[j] += tmp[j];
-            }
+    int64_t half = a->d / 2, d = a->d, r, h;
+    float tmp[RL__ROPE_MAX];
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++) {
+        const float *cs = a->tab + (r % a->T) * d, *sn = a->inverse ? a->tab + a->T * d + (r % a->T) * half : cs + half;
+        for (h = 0; h < a->C / d; h++) {
+            float *dst = a->y + r * a->C + h * d;
+            K->rope(a->acc ? tmp : dst, a->x + r * a->C + h * d, cs, sn, half);
+            if (a->acc) K->add(dst, dst, tmp, d);
         }
     }
-    RL_FREE(tmp);
+}
+static int rl__cpu_rope(void *q, float *y, const float *x, const float *tab, int64_t R, int64_t T, int64_t C, int d, int inverse, int acc) {
+    rl__rope_arg a;
+    a.y = y; a.x = x; a.tab = tab; a.T = T; a.C = C; a.d = d; a.inverse = inverse; a.acc = acc;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__rope_rows, &a);
     return 0;
 }
 static int rl__cpu_l2norm(void *q, float *y, float *rinv, const float *x, int64_t S, int d, float eps) {
@@ -4970,8 +4973,9 @@ RLDEF rl_tensor *rl_rope(rl_ctx *c, rl_tensor *x, int64_t T, int head_dim, const
     size_t bytes = sizeof(float) * (size_t)(T * (head_dim + half));
     float *tab;
     if (rl__bad_on(c, x, x ? x->dev : NULL)) return NULL;
-    if (head_dim < 2 || head_dim % 2 || rl_cols(x) % head_dim || T < 1 || rl_rows(x) % T)
-        return rl__op_fail(c, RL_ERR_ARG, "rope: rows of %lld values, head_dim %d, T %lld do not fit", (long long)rl_cols(x), head_dim, (long long)T);
+    if (head_dim < 2 || head_dim % 2 || head_dim > RL__ROPE_MAX || rl_cols(x) % head_dim || T < 1 || rl_rows(x) % T)
+        return rl__op_fail(c, RL_ERR_ARG, "rope: rows of %lld values, head_dim %d (even, at most %d), T %lld do not fit", (long long)rl_cols(x),
+                           head_dim, RL__ROPE_MAX, (long long)T);
     if (!(y = rl__out_like(c, x)) || !(n = rl__node_new(c, rl__rope_bwd, y, x, NULL, NULL, NULL))) return NULL;
     n->i[0] = T;
     n->i[1] = head_dim;
