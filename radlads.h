@@ -2299,7 +2299,8 @@ static void rl__naive_wkv7(float *S, const float *r, const float *w, const float
    sizes: BENCHMARKS.md). A kernel set brings its tile sizes, its packs and its
    micro-kernel; a packed element is 4 bytes, a float or (kstep 2) a pair of bf16 neighbours along
    K. Ap holds ap_cap elements, MC×KC at least: when all rows of the range fit (rows rounded up to
-   MR, times K), A is packed once up front and reused for every NC block of columns. */
+   MR, times K), A is packed once up front and reused for every NC block of columns. Bp holds
+   KC×NC elements, or 1.5 KC × the range's columns (rounded up to NR) where that is less. */
 typedef struct rl__gemm_impl {
     int64_t mr, nr, mc, kc, nc, kstep;
     void (*pack_a)(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Ap);
