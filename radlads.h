@@ -295,7 +295,7 @@ typedef struct rl_ctx {
     int n_tape, cap_tape;
     int no_grad;     /* > 0: record nothing (frozen parts, evaluation) */
     int scan_chunk;  /* form of the rl_wkv6/rl_wkv7 scans (same result): 0 = default (chunked
-                        for training and for T >= 16, else token by token), < 0 = token
+                        for training and for T >= a chunk: 32 RWKV6, 16 RWKV7), < 0 = token
                         by token, L > 0 = the chunked form with chunks of L tokens */
     int bf16_dot;    /* products of rl_linear / rl_matmul on the CPU's bf16 dot-product
                         instructions where it has them (AMX tiles, rl_amx_available(): 1.7-3.6x
@@ -5437,46 +5437,6 @@ RLDEF rl_tensor *rl_to(rl_ctx *c, rl_tensor *x, rl_device *d) {
 }
 
 
-
-/* ---- a CUDA device's table: radlads_cuda.cu's twins ---- */
-#ifdef RADLADS_CUDA
-static int rl__cuda_gemm(void *q, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B,
-                         int b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int acc, int bf16) {
-    RL__UNUSED(q);
-    return rl_cuda_gemm(M, N, K, A, a_rs, a_cs, B, b_type == RL_BF16, b_rs, b_cs, C, ldc, acc, bf16 ? 2 : 0);
-}
-static int rl__cuda_scan(rl_ctx *c, rl__node *n, int bwd); /* section 4a */
-static int rl__cuda_adamw(void *q, float *p, float *g, float *m, float *v, int64_t n, const rl__adam_hp *hp) {
-    return rl_cuda_adamw(q, p, g, m, v, n, hp->lr, hp->beta1, hp->beta2, hp->eps, hp->wd, hp->scale, hp->b1c, hp->b2c);
-}
-static int rl__cuda_embedding(void *q, float *y, const void *E, int e_type, const int32_t *ids, int64_t n, int64_t C) {
-    return rl_cuda_embedding(q, y, E, e_type == RL_BF16, ids, n, C); /* rl_embedding lets F32 and BF16 tables onto a device */
-}
-static const rl__ops rl__cuda_ops = {
-    "cuda", rl_cuda_last_error, rl_cuda_malloc, rl_cuda_free, rl_cuda_zero, rl_cuda_copy, rl_cuda_device_name, rl_cuda_mem_info,
-    rl_cuda_add, rl_cuda_axpy, rl_cuda_mul, rl_cuda_rowvec, rl_cuda_colsum, rl__cuda_gemm,
-    rl_cuda_rmsnorm, rl_cuda_rmsnorm_bwd, rl_cuda_unary, rl_cuda_unary_bwd, rl_cuda_swiglu, rl_cuda_swiglu_bwd, rl_cuda_unbalance, rl_cuda_unbalance_bwd,
-    rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
-    rl_cuda_l2norm, rl_cuda_l2norm_bwd, rl_cuda_groupnorm, rl_cuda_groupnorm_bwd, rl_cuda_softmax, rl_cuda_softmax_bwd,
-    rl_cuda_cross_entropy, rl_cuda_cross_entropy_bwd, rl_cuda_kl_div, rl_cuda_kl_div_bwd, rl_cuda_kl_chunk, rl_cuda_kl_chunk_bwd, rl_cuda_l2_dist, rl_cuda_l2_dist_bwd,
-    rl_cuda_attention, rl_cuda_attention_bwd, rl_cuda_attention_cache, rl__cuda_scan, rl_cuda_sumsq, rl__cuda_adamw,
-};
-static rl_device rl__cuda_device = {&rl__cuda_ops, NULL};
-RLDEF rl_device *rl_device_cuda(void) {
-    if (!rl_cuda_available()) {
-        rl__fail(RL_ERR_UNSUPPORTED, "no usable CUDA device: %s", rl_cuda_last_error());
-        return NULL;
-    }
-    return &rl__cuda_device;
-}
-#else
-RLDEF rl_device *rl_device_cuda(void) {
-    rl__fail(RL_ERR_UNSUPPORTED, "this program was built without RADLADS_CUDA (radlads_cuda.cu)");
-    return NULL;
-}
-#endif
-
-
 /* ==== 4. models ============================================================ */
 
 /* ---- 4a. the RWKV scans as autodiff ops ----
@@ -5491,8 +5451,9 @@ RLDEF rl_device *rl_device_cuda(void) {
    Node inputs: RWKV6 in[] = r, k, v, logw, state; RWKV7 in[] = r, w, k, v, a, b, state.
    out2 is the final state. */
 #define RL__SCAN_CK 16     /* kept-state spacing of the GPU scans (radlads_cuda.cu RL_CK) */
-#define RL__SCAN_L 16      /* default chunk length (measured: BENCHMARKS.md, make bench-scan) */
+#define RL__SCAN_L(kind) ((kind) == 6 ? 32 : 16) /* default chunk lengths (measured: BENCHMARKS.md, make bench-scan) */
 #define RL__SCAN_LIM 60.0f /* largest |Σ log w| inside a chunk that the chunked form takes */
+#define RL__SCAN_MIN 4     /* a chunk outside that limit runs as two halves while longer than this */
 
 typedef struct {
     rl__node *n;
@@ -5622,14 +5583,15 @@ static void rl__wkv7_rec_bwd(const rl__scan_job *j, int64_t b, int64_t h, int64_
    Π_{s<u≤t} w_u = e^{c_t}·e^{−c_s}. Both factors are formed separately, relative to the
    chunk start, so only |c| ≤ RL__SCAN_LIM (e^60 ≈ 1e26) is needed to stay in fp32's normal
    range. RAD-RWKV7 decays (w > 0.545) give |c| ≤ 39 over 64 tokens; RAD-RWKV6's clamped ones
-   (log w ≥ −5) stay inside over a chunk of 16 unless some channel averages below −3.75. A
-   chunk that exceeds the limit (or has w ≤ 0 or a non-finite value) runs token by token
-   instead, so the result is exact for any input.
+   (log w ≥ −5) stay inside over a chunk of 8, and over 16 unless some channel averages below
+   −3.75. A chunk that exceeds the limit runs as two halves, each tried the same way; spans of
+   RL__SCAN_MIN tokens or fewer outside it (w ≤ 0, a non-finite value) run token by token,
+   so the result is exact for any input.
    Rows are tokens; every product below is one call of the packed micro-kernel (rl__mm). */
 
 typedef struct { /* per-task scratch of the chunked forms (floats) */
     rl__mmbuf mb; /* the active kernels and the pack buffers */
-    float *cl, *EP, *EM, *eL, *dgL, *Gm, *tmp, *QA, *KB, *BKb, *SAV, *X, *P, *dP, *dX, *dQA, *dKB, *dBKb, *dSAV, *Sb;
+    float *cl, *EP, *EM, *eL, *dgL, *Gm, *tmp, *QA, *KB, *BKb, *SAV, *X, *P, *dP, *dX, *dQA, *dKB, *dBKb, *dSAV, *Sb, *Sm;
     float *mem;
 } rl__scan_ws;
 
@@ -5637,13 +5599,14 @@ typedef struct { /* per-task scratch of the chunked forms (floats) */
    caller before the parallel loop, rl__scratch). */
 static int64_t rl__scan_ws_init(rl__scan_ws *ws, float *mem, int64_t L, int64_t N) {
     const rl__kern *K = rl__kern_get();
-    int64_t D = RL__MAX(2 * L, N) + 32, LN = 2 * L * N, NN = N * N, tot, q;
+    int64_t D = RL__MAX(2 * L, N) + 32, LN = 2 * L * N, NN = N * N, tot, q, lv = 0;
     float **f[13];
     ws->mb.K = K;
     ws->mb.ap_cap = RL__MAX((int64_t)K->mc * K->kc, (D + 32) * D);
+    for (q = L; q > RL__SCAN_MIN; q -= q / 2) lv++; /* halvings of a chunk (rl__scan_bwd_span) */
     /* pack buffers; cl, EP, EM; 12 matrices of 2L×N (or the L×L/N×N ones they alias); P, dP;
-       recurrent fallback: (L+1)·N² + 2N; eL, dgL */
-    tot = ws->mb.ap_cap + D * (D + 64) + 3 * L * N + 10 * LN + 2 * 4 * L * L + (L + 1) * NN + NN + 6 * N + 64;
+       recurrent fallback: (L+1)·N² + 2N; eL, dgL, Gm, tmp; a midpoint's state per halving */
+    tot = ws->mb.ap_cap + D * (D + 64) + 3 * L * N + 10 * LN + 2 * 4 * L * L + (L + 1 + lv) * NN + NN + 6 * N + 64;
     ws->mem = mem;
     if (!mem) return tot;
     ws->mb.pk = ws->mem;
@@ -5660,6 +5623,7 @@ static int64_t rl__scan_ws_init(rl__scan_ws *ws, float *mem, int64_t L, int64_t 
     ws->dgL = ws->eL + N;
     ws->Gm = ws->dgL + N;
     ws->tmp = ws->Gm + NN;
+    ws->Sm = ws->tmp + 2 * N + 64;
     return tot;
 }
 
@@ -5729,14 +5693,14 @@ static int rl__wkv7_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b
     return 1;
 }
 
-/* forward of one chunk: y rows, S (= S0 on entry) ← S_L. 0 = not taken (run token by token) */
+/* forward of one chunk: y rows (if write), S (= S0 on entry) ← S_L. 0 = not taken (outside the limit) */
 static int rl__wkv7_chunk_fwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
-                              float *S) {
+                              float *S, int write) {
     int64_t N = j->N, C = j->H * N, L2 = 2 * len, t, i;
     float *Y = rl_f32(j->n->out) + (b * j->T + s0) * C + h * N;
     if (!rl__wkv7_chunk_prep(ws, j, b, h, s0, len, S)) return 0;
     rl__mm(&ws->mb, len, N, L2, ws->P + len * L2, L2, 1, ws->SAV, N, 1, ws->X + len * N, N, 1); /* Y = X_bot + [M_rb M_rk]·SAV */
-    for (t = 0; t < len; t++) memcpy(Y + t * C, ws->X + (len + t) * N, sizeof(float) * (size_t)N);
+    for (t = 0; write && t < len; t++) memcpy(Y + t * C, ws->X + (len + t) * N, sizeof(float) * (size_t)N);
     for (i = 0; i < N; i++) ws->mb.K->mul(S + i * N, S + i * N, ws->eL, N);    /* S0·diag(e^{c_L}) */
     rl__mm(&ws->mb, N, N, L2, ws->SAV, 1, N, ws->BKb, N, 1, S, N, 1);            /* + SAVᵀ·BKb */
     return 1;
@@ -5858,13 +5822,13 @@ static int rl__wkv6_chunk_prep(rl__scan_ws *ws, const rl__scan_job *j, int64_t b
 }
 
 static int rl__wkv6_chunk_fwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
-                              float *S) {
-    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), row0 = b * j->T + s0, q;
+                              float *S, int write) {
+    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), row0 = b * j->T + s0, q, os = write ? C : N;
     const float *V = rl_f32(j->n->in[2]) + row0 * Ck + kvh * N;
-    float *O = rl_f32(j->n->out) + row0 * C + h * N;
+    float *O = write ? rl_f32(j->n->out) + row0 * C + h * N : ws->X;
     if (!rl__wkv6_chunk_prep(ws, j, b, h, s0, len)) return 0;
-    rl__mm(&ws->mb, len, N, N, ws->QA, N, 1, S, N, 1, O, C, 0);     /* O = R̂·S0 */
-    rl__mm(&ws->mb, len, N, len, ws->P, len, 1, V, Ck, 1, O, C, 1); /*   + P·V */
+    rl__mm(&ws->mb, len, N, N, ws->QA, N, 1, S, N, 1, O, os, 0);     /* O = R̂·S0 */
+    rl__mm(&ws->mb, len, N, len, ws->P, len, 1, V, Ck, 1, O, os, 1); /*   + P·V */
     for (q = 0; q < N; q++) ws->mb.K->scale(S + q * N, S + q * N, ws->eL[q], N); /* S_L = diag(e^{c_L}) S0 */
     rl__mm(&ws->mb, N, N, len, ws->BKb, 1, N, V, Ck, 1, S, N, 1);                   /*       + K̄ᵀ·V */
     return 1;
@@ -5949,32 +5913,67 @@ static int rl__wkv6_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
 /* ---- tasks: forward per (sequence, head); backward per (sequence, head) for RWKV7 and
    per (sequence, kv head) for RWKV6, whose kv heads are shared by H/KVH query heads ---- */
 
+/* Tokens [s0, s0+len) of a task forward from S (S ← the state after them): as one chunk; if
+   its decays leave the limit, as two halves (shorter chunks may fit: RAD-RWKV6's clamped
+   decays always do by 8 tokens); token by token for spans of RL__SCAN_MIN or fewer and for
+   the recurrent form. write = 0: the state only, outputs into scratch (the backward's midpoints). */
+static void rl__scan_fwd_span(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len, float *S,
+                              int write) {
+    const rl__node *n = j->n;
+    int kind = (int)n->i[0];
+    int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), t;
+    if (j->chunked && (kind == 6 ? rl__wkv6_chunk_fwd(ws, j, b, h, s0, len, S, write) : rl__wkv7_chunk_fwd(ws, j, b, h, s0, len, S, write)))
+        return;
+    if (j->chunked && len > RL__SCAN_MIN) {
+        rl__scan_fwd_span(ws, j, b, h, s0, len / 2, S, write);
+        rl__scan_fwd_span(ws, j, b, h, s0 + len / 2, len - len / 2, S, write);
+        return;
+    }
+    for (t = s0; t < s0 + len; t++) {
+        int64_t row = b * j->T + t, o = row * C + h * N;
+        float *y = write ? rl_f32(n->out) + o : ws->tmp;
+        if (kind == 6)
+            rl__kern_get()->wkv6(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + row * Ck + kvh * N, rl_f32(n->in[2]) + row * Ck + kvh * N,
+                                 rl_f32(n->in[3]) + o, y, N, 1.0f / sqrtf((float)N));
+        else
+            rl__kern_get()->wkv7(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
+                                 rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, y, N);
+    }
+}
+
+/* The backward of tokens [s0, s0+len) from the state S0 before them (ws->Gm = dL/dS after
+   them on entry, before them on return), split like the forward; a second half starts from
+   the midpoint's state, recomputed into Sm (one N×N per halving) */
+RL__BWD void rl__scan_bwd_span(rl__scan_ws *ws, const rl__scan_job *j, int64_t b, int64_t h, int64_t s0, int64_t len,
+                               const float *S0, float *Sm) {
+    int kind = (int)j->n->i[0];
+    int64_t h1 = len / 2;
+    if (j->chunked && (kind == 6 ? rl__wkv6_chunk_bwd(ws, j, b, h, s0, len, S0, ws->Gm) : rl__wkv7_chunk_bwd(ws, j, b, h, s0, len, S0, ws->Gm)))
+        return;
+    if (j->chunked && len > RL__SCAN_MIN) {
+        memcpy(Sm, S0, sizeof(float) * (size_t)(j->N * j->N));
+        rl__scan_fwd_span(ws, j, b, h, s0, h1, Sm, 0);
+        rl__scan_bwd_span(ws, j, b, h, s0 + h1, len - h1, Sm, Sm + j->N * j->N);
+        rl__scan_bwd_span(ws, j, b, h, s0, h1, S0, Sm);
+    } else if (kind == 6) {
+        rl__wkv6_rec_bwd(j, b, h, s0, s0 + len, S0, ws->Gm, ws->Sb);
+    } else {
+        rl__wkv7_rec_bwd(j, b, h, s0, s0 + len, S0, ws->Gm, ws->Sb);
+    }
+}
+
 static void rl__scan_fwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
     rl__scan_job *j = (rl__scan_job *)ctx;
     rl__node *n = j->n;
-    int kind = (int)n->i[0];
-    int64_t N = j->N, H = j->H, KVH = j->KVH, T = j->T, L = j->L, C = H * N, Ck = KVH * N, task, s0, t;
-    float scale = 1.0f / sqrtf((float)N);
+    int64_t N = j->N, H = j->H, T = j->T, L = j->L, task, s0;
     rl__scan_ws ws;
     if (j->chunked) rl__scan_ws_init(&ws, rl__scratch_at(&j->sc, tid), L, N);
     for (task = t0; task < t1; task++) {
-        int64_t b = task / H, h = task % H, kvh = h / (H / KVH);
         float *S = rl_f32(n->out2) + task * N * N;
-        rl__scan_load_state(n, kind == 6 ? 4 : 6, task, N, S);
+        rl__scan_load_state(n, n->i[0] == 6 ? 4 : 6, task, N, S);
         for (s0 = 0; s0 < T; s0 += L) {
-            int64_t len = RL__MIN(L, T - s0);
             if (j->ck) memcpy(j->ck + (task * j->n_ck + s0 / L) * N * N, S, sizeof(float) * (size_t)(N * N));
-            if (j->chunked && (kind == 6 ? rl__wkv6_chunk_fwd(&ws, j, b, h, s0, len, S) : rl__wkv7_chunk_fwd(&ws, j, b, h, s0, len, S)))
-                continue;
-            for (t = s0; t < s0 + len; t++) {
-                int64_t row = b * T + t, o = row * C + h * N;
-                if (kind == 6)
-                    rl__kern_get()->wkv6(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + row * Ck + kvh * N,
-                                         rl_f32(n->in[2]) + row * Ck + kvh * N, rl_f32(n->in[3]) + o, rl_f32(n->out) + o, N, scale);
-                else
-                    rl__kern_get()->wkv7(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
-                                         rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, rl_f32(n->out) + o, N);
-            }
+            rl__scan_fwd_span(&ws, j, task / H, task % H, s0, RL__MIN(L, T - s0), S, 1);
         }
     }
 }
@@ -5995,15 +5994,8 @@ RL__BWD void rl__scan_bwd_task(void *ctx, int64_t t0, int64_t t1, int tid) {
             int64_t h = kind == 6 ? (task % KVH) * G + hh : task % H, bh = b * H + h;
             if (dS_out) memcpy(ws.Gm, dS_out + bh * NN, sizeof(float) * NN); /* G = dL/dS, chunk by chunk back */
             else memset(ws.Gm, 0, sizeof(float) * NN);
-            for (seg = j->n_ck - 1; seg >= 0; seg--) {
-                int64_t s0 = seg * L, len = RL__MIN(L, T - s0);
-                const float *S0 = j->ck + (bh * j->n_ck + seg) * NN;
-                if (j->chunked && (kind == 6 ? rl__wkv6_chunk_bwd(&ws, j, b, h, s0, len, S0, ws.Gm)
-                                             : rl__wkv7_chunk_bwd(&ws, j, b, h, s0, len, S0, ws.Gm)))
-                    continue;
-                if (kind == 6) rl__wkv6_rec_bwd(j, b, h, s0, s0 + len, S0, ws.Gm, ws.Sb);
-                else rl__wkv7_rec_bwd(j, b, h, s0, s0 + len, S0, ws.Gm, ws.Sb);
-            }
+            for (seg = j->n_ck - 1; seg >= 0; seg--)
+                rl__scan_bwd_span(&ws, j, b, h, seg * L, RL__MIN(L, T - seg * L), j->ck + (bh * j->n_ck + seg) * NN, ws.Sm);
             if (dS_in) ws.mb.K->axpy(dS_in + bh * NN, 1.0f, ws.Gm, N * N);
         }
     }
@@ -6016,67 +6008,9 @@ static rl_tensor *rl__state_like(rl_ctx *c, rl_device *d, int64_t B, int64_t H, 
 }
 
 #ifdef RADLADS_CUDA
-/* node n's inputs x[0..5] (NULL past them) and the gradients d[0..6] wanted (else NULL);
-   returns its initial state (NULL: zeros) */
-static const float *rl__scan_ptrs(const rl__node *n, const float **x, float **d) {
-    int q, nin = n->i[0] == 6 ? 5 : 7;
-    for (q = 0; q < 7; q++) {
-        if (q < 6) x[q] = q < nin - 1 ? rl_f32(n->in[q]) : NULL;
-        d[q] = q < nin && rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
-    }
-    return n->in[nin - 1] ? rl_f32(n->in[nin - 1]) : NULL;
-}
-/* The scan on the GPU (radlads_cuda.cu). Forward: y, the final state and, when a gradient
-   will be needed, the kept states into j->ck (so that a CPU backward can still follow).
-   Backward: gradients accumulated like the CPU tasks'. 1 = done; 0 = not done, nothing
-   written, run the CPU tasks. A failure while copying gradients back (-3: partly written)
-   is an error of the op instead, as falling back would add them twice. */
-static int rl__scan_cuda(rl_ctx *c, rl__node *n, rl__scan_job *j, int bwd) {
-    const int kind = n->i[0], H = (int)j->H, KVH = (int)j->KVH, N = (int)j->N;
-    const float *x[6], *st;
-    float *d[7];
-    int rc;
-    if (!c->use_cuda || !rl_cuda_available()) return 0;
-    st = rl__scan_ptrs(n, x, d);
-    if (!bwd && kind == 6)
-        rc = rl_cuda_wkv6_forward_host(j->B, j->T, H, KVH, N, x[0], x[1], x[2], x[3], st, rl_f32(n->out), rl_f32(n->out2), j->ck);
-    else if (!bwd)
-        rc = rl_cuda_wkv7_forward_host(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, rl_f32(n->out),
-                                       rl_f32(n->out2), j->ck);
-    else if (kind == 6)
-        rc = rl_cuda_wkv6_backward_host(j->B, j->T, H, KVH, N, x[0], x[1], x[2], x[3], st, n->out->grad, n->out2->grad,
-                                        d[0], d[1], d[2], d[3], d[4]);
-    else
-        rc = rl_cuda_wkv7_backward_host(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, n->out->grad,
-                                        n->out2->grad, d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
-    if (rc == -3) {
-        rl__op_fail(c, RL_ERR_IO, "wkv%d backward on the GPU: %s", kind, rl_cuda_last_error());
-        return 1;
-    }
-    if (rc) rl_log(RL_LOG_WARN, "wkv%d %s on the GPU failed, using the CPU: %s", kind, bwd ? "backward" : "forward", rl_cuda_last_error());
-    return rc == 0;
-}
-
-/* The device's entry (rl__ops.scan): inputs, outputs, kept states (and RWKV7's sa) all in
-   device memory; gradients accumulated like the CPU tasks' */
-static int rl__cuda_scan(rl_ctx *c, rl__node *n, int bwd) {
-    const rl__scan_job *j = (const rl__scan_job *)(void *)n->aux;
-    const int kind = (int)n->i[0], H = (int)j->H, N = (int)j->N;
-    const float *x[6], *st;
-    float *d[7];
-    RL__UNUSED(c);
-    st = rl__scan_ptrs(n, x, d);
-    if (!bwd && kind == 6)
-        return rl_cuda_wkv6_forward(j->B, j->T, H, (int)j->KVH, N, x[0], x[1], x[2], x[3], st, rl_f32(n->out), rl_f32(n->out2), j->ck);
-    if (!bwd)
-        return rl_cuda_wkv7_forward(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, rl_f32(n->out), rl_f32(n->out2), j->ck, j->sa);
-    if (kind == 6)
-        return rl_cuda_wkv6_backward(j->B, j->T, H, (int)j->KVH, N, x[0], x[1], x[2], x[3], j->ck, n->out->grad, n->out2->grad, d[0],
-                                     d[1], d[2], d[3], d[4]);
-    return rl_cuda_wkv7_backward(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], j->ck, j->sa, n->out->grad, n->out2->grad,
-                                 d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
-}
+static int rl__scan_cuda(rl_ctx *c, rl__node *n, rl__scan_job *j, int bwd); /* section 4c, with the CUDA table */
 #endif
+
 
 /* The host's side of rl__ops.scan: the forward or backward tasks of node n over the pool */
 static int rl__cpu_scan(rl_ctx *c, rl__node *n, int bwd) {
@@ -6108,11 +6042,10 @@ RL__BWD void rl__scan_bwd(rl_ctx *c, rl__node *n) {
 }
 
 /* Which form scan_chunk = 0 picks (measured with make bench-scan, BENCHMARKS.md): the
-   chunked one for training (2.6-3.5x the recurrent fwd+bwd at heads of 64) and for
-   forward passes of at least one chunk (2-4x); token by token for decoding steps. */
-static int rl__scan_default_chunked(int grad, int64_t T, int64_t N) {
-    RL__UNUSED(N);
-    return grad ? T >= 2 : T >= RL__SCAN_L;
+   chunked one for training (4-6x the recurrent fwd+bwd at heads of 64) and for forward
+   passes of at least one chunk (1.0-1.5x); token by token for decoding steps. */
+static int rl__scan_default_chunked(int kind, int grad, int64_t T) {
+    return grad ? T >= 2 : T >= RL__SCAN_L(kind);
 }
 
 /* shared set-up of both scans: shapes, outputs, node, kept-state buffer */
@@ -6162,8 +6095,8 @@ static rl_tensor *rl__scan(rl_ctx *c, int kind, rl_tensor *const *in, int n_in, 
     j->n = n;
     j->B = B; j->T = T; j->H = H; j->KVH = KVH; j->N = N;
     /* the form: scan_chunk < 0 token by token, > 0 chunks of that length, 0 the default */
-    j->L = c->scan_chunk > 0 ? c->scan_chunk : c->scan_chunk < 0 ? RL__SCAN_CK : RL__SCAN_L;
-    j->chunked = c->scan_chunk > 0 || (c->scan_chunk == 0 && rl__scan_default_chunked(y->requires_grad, T, N));
+    j->L = c->scan_chunk > 0 ? c->scan_chunk : c->scan_chunk < 0 ? RL__SCAN_CK : RL__SCAN_L(kind);
+    j->chunked = c->scan_chunk > 0 || (c->scan_chunk == 0 && rl__scan_default_chunked(kind, y->requires_grad, T));
     if (gpu) {
         j->L = RL__SCAN_CK;
         j->chunked = 0;
@@ -7030,6 +6963,104 @@ RLDEF rl_status rl_model_from_memory(rl_model *m, const void *safetensors, size_
    a frozen matrix: the student made from it, a device without kernels for its type, the run's
    identity. */
 static rl_status rl__param_f32(const rl_tensor *t, float *dst, int64_t n) { return rl__to_f32(t->data, t->dtype, dst, n); }
+
+/* ---- a CUDA device's table: radlads_cuda.cu's twins, and the scans' way to them ---- */
+#ifdef RADLADS_CUDA
+/* node n's inputs x[0..5] (NULL past them) and the gradients d[0..6] wanted (else NULL);
+   returns its initial state (NULL: zeros) */
+static const float *rl__scan_ptrs(const rl__node *n, const float **x, float **d) {
+    int q, nin = n->i[0] == 6 ? 5 : 7;
+    for (q = 0; q < 7; q++) {
+        if (q < 6) x[q] = q < nin - 1 ? rl_f32(n->in[q]) : NULL;
+        d[q] = q < nin && rl__wants(n->in[q]) ? n->in[q]->grad : NULL;
+    }
+    return n->in[nin - 1] ? rl_f32(n->in[nin - 1]) : NULL;
+}
+/* The scan on the GPU (radlads_cuda.cu). Forward: y, the final state and, when a gradient
+   will be needed, the kept states into j->ck (so that a CPU backward can still follow).
+   Backward: gradients accumulated like the CPU tasks'. 1 = done; 0 = not done, nothing
+   written, run the CPU tasks. A failure while copying gradients back (-3: partly written)
+   is an error of the op instead, as falling back would add them twice. */
+static int rl__scan_cuda(rl_ctx *c, rl__node *n, rl__scan_job *j, int bwd) {
+    const int kind = n->i[0], H = (int)j->H, KVH = (int)j->KVH, N = (int)j->N;
+    const float *x[6], *st;
+    float *d[7];
+    int rc;
+    if (!c->use_cuda || !rl_cuda_available()) return 0;
+    st = rl__scan_ptrs(n, x, d);
+    if (!bwd && kind == 6)
+        rc = rl_cuda_wkv6_forward_host(j->B, j->T, H, KVH, N, x[0], x[1], x[2], x[3], st, rl_f32(n->out), rl_f32(n->out2), j->ck);
+    else if (!bwd)
+        rc = rl_cuda_wkv7_forward_host(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, rl_f32(n->out),
+                                       rl_f32(n->out2), j->ck);
+    else if (kind == 6)
+        rc = rl_cuda_wkv6_backward_host(j->B, j->T, H, KVH, N, x[0], x[1], x[2], x[3], st, n->out->grad, n->out2->grad,
+                                        d[0], d[1], d[2], d[3], d[4]);
+    else
+        rc = rl_cuda_wkv7_backward_host(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, n->out->grad,
+                                        n->out2->grad, d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
+    if (rc == -3) {
+        rl__op_fail(c, RL_ERR_IO, "wkv%d backward on the GPU: %s", kind, rl_cuda_last_error());
+        return 1;
+    }
+    if (rc) rl_log(RL_LOG_WARN, "wkv%d %s on the GPU failed, using the CPU: %s", kind, bwd ? "backward" : "forward", rl_cuda_last_error());
+    return rc == 0;
+}
+
+/* The device's entry (rl__ops.scan): inputs, outputs, kept states (and RWKV7's sa) all in
+   device memory; gradients accumulated like the CPU tasks' */
+static int rl__cuda_scan(rl_ctx *c, rl__node *n, int bwd) {
+    const rl__scan_job *j = (const rl__scan_job *)(void *)n->aux;
+    const int kind = (int)n->i[0], H = (int)j->H, N = (int)j->N;
+    const float *x[6], *st;
+    float *d[7];
+    RL__UNUSED(c);
+    st = rl__scan_ptrs(n, x, d);
+    if (!bwd && kind == 6)
+        return rl_cuda_wkv6_forward(j->B, j->T, H, (int)j->KVH, N, x[0], x[1], x[2], x[3], st, rl_f32(n->out), rl_f32(n->out2), j->ck);
+    if (!bwd)
+        return rl_cuda_wkv7_forward(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], st, rl_f32(n->out), rl_f32(n->out2), j->ck, j->sa);
+    if (kind == 6)
+        return rl_cuda_wkv6_backward(j->B, j->T, H, (int)j->KVH, N, x[0], x[1], x[2], x[3], j->ck, n->out->grad, n->out2->grad, d[0],
+                                     d[1], d[2], d[3], d[4]);
+    return rl_cuda_wkv7_backward(j->B, j->T, H, N, x[0], x[1], x[2], x[3], x[4], x[5], j->ck, j->sa, n->out->grad, n->out2->grad,
+                                 d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
+}
+
+static int rl__cuda_gemm(void *q, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B,
+                         int b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int acc, int bf16) {
+    RL__UNUSED(q);
+    return rl_cuda_gemm(M, N, K, A, a_rs, a_cs, B, b_type == RL_BF16, b_rs, b_cs, C, ldc, acc, bf16 ? 2 : 0);
+}
+static int rl__cuda_adamw(void *q, float *p, float *g, float *m, float *v, int64_t n, const rl__adam_hp *hp) {
+    return rl_cuda_adamw(q, p, g, m, v, n, hp->lr, hp->beta1, hp->beta2, hp->eps, hp->wd, hp->scale, hp->b1c, hp->b2c);
+}
+static int rl__cuda_embedding(void *q, float *y, const void *E, int e_type, const int32_t *ids, int64_t n, int64_t C) {
+    return rl_cuda_embedding(q, y, E, e_type == RL_BF16, ids, n, C); /* rl_embedding lets F32 and BF16 tables onto a device */
+}
+static const rl__ops rl__cuda_ops = {
+    "cuda", rl_cuda_last_error, rl_cuda_malloc, rl_cuda_free, rl_cuda_zero, rl_cuda_copy, rl_cuda_device_name, rl_cuda_mem_info,
+    rl_cuda_add, rl_cuda_axpy, rl_cuda_mul, rl_cuda_rowvec, rl_cuda_colsum, rl__cuda_gemm,
+    rl_cuda_rmsnorm, rl_cuda_rmsnorm_bwd, rl_cuda_unary, rl_cuda_unary_bwd, rl_cuda_swiglu, rl_cuda_swiglu_bwd, rl_cuda_unbalance, rl_cuda_unbalance_bwd,
+    rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
+    rl_cuda_l2norm, rl_cuda_l2norm_bwd, rl_cuda_groupnorm, rl_cuda_groupnorm_bwd, rl_cuda_softmax, rl_cuda_softmax_bwd,
+    rl_cuda_cross_entropy, rl_cuda_cross_entropy_bwd, rl_cuda_kl_div, rl_cuda_kl_div_bwd, rl_cuda_kl_chunk, rl_cuda_kl_chunk_bwd, rl_cuda_l2_dist, rl_cuda_l2_dist_bwd,
+    rl_cuda_attention, rl_cuda_attention_bwd, rl_cuda_attention_cache, rl__cuda_scan, rl_cuda_sumsq, rl__cuda_adamw,
+};
+static rl_device rl__cuda_device = {&rl__cuda_ops, NULL};
+RLDEF rl_device *rl_device_cuda(void) {
+    if (!rl_cuda_available()) {
+        rl__fail(RL_ERR_UNSUPPORTED, "no usable CUDA device: %s", rl_cuda_last_error());
+        return NULL;
+    }
+    return &rl__cuda_device;
+}
+#else
+RLDEF rl_device *rl_device_cuda(void) {
+    rl__fail(RL_ERR_UNSUPPORTED, "this program was built without RADLADS_CUDA (radlads_cuda.cu)");
+    return NULL;
+}
+#endif
 
 /* ---- the parameters on a device ---- */
 

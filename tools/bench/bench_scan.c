@@ -11,7 +11,10 @@
    On a shared machine wall time includes time the threads wait for a core, so the
    executed rate and % of peak are per second of CPU time (process CPU time, for the FMA
    loop too): flops per busy core-second, which other load does not dilute.
-   Build and run: make bench-scan   (ROUNDS=n to change the number of rounds, default 3) */
+   A chunk whose decays leave the chunked form's range runs as two halves (down to 4 tokens,
+   then token by token); split chunks execute fewer flops than the column assumes.
+   Build and run: make bench-scan   (ROUNDS=n to change the number of rounds, default 3;
+   CLAMPED=1 puts one channel of every RWKV6 head at the clamp, log w = -5) */
 #include "bench.h"
 
 static double cpu_now(void) {
@@ -102,6 +105,8 @@ static double run(rl_pool *pool, const variant *v, double *cpu) {
         ((float *)in[4].data)[q] *= 0.05f;
         ((float *)in[5].data)[q] *= 0.05f;
     }
+    if (getenv("CLAMPED")) /* RWKV6: the first channel of every head at the clamp, log w = -5 */
+        for (q = 0; q < R * v->C; q += N) ((float *)in[3].data)[q] = -5.0f;
     rl_ctx_init(&c, pool);
     c.scan_chunk = v->L;
     t0 = now();
@@ -143,8 +148,9 @@ int main(void) {
                     v[nv].kind = kind; v[nv].C = Cs[ci]; v[nv].L = Ls[li]; v[nv].bwd = bwd;
                     nv++;
                 }
-    printf("# isa %s; B = %d sequences x T = %d tokens, heads of %d; best of %d interleaved rounds\n",
-           rl_isa_name(rl_isa_active()), B, T, N, rounds);
+    printf("# isa %s; B = %d sequences x T = %d tokens, heads of %d; best of %d interleaved rounds%s\n",
+           rl_isa_name(rl_isa_active()), B, T, N, rounds,
+           getenv("CLAMPED") ? "; RWKV6: one channel per head at log w = -5 (CLAMPED)" : "");
     for (th = 1; th <= 2; th++) {
         rl_pool *pool = rl_pool_create(th);
         double pk = peak(), pk2;
