@@ -4365,23 +4365,37 @@ static int rl__cpu_rope(void *q, float *y, const float *x, const float *tab, int
     rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__rope_rows, &a);
     return 0;
 }
+/* slices [h0, h1) of d = C values: forward y = x·rinv (g NULL), or backward (x = y):
+   gx += rinv·(g − y·(g·y)), g·y taken as 0 where the norm was below eps (y = x/eps, linear) */
+static void rl__l2norm_rows(void *ctx, int64_t h0, int64_t h1, int tid) {
+    const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    const rl__kern *K = rl__kern_get();
+    int64_t d = a->C, h;
+    RL__UNUSED(tid);
+    for (h = h0; h < h1; h++) {
+        const float *x = a->x + h * d;
+        float *y = a->y + h * d, r;
+        if (!a->g) {
+            a->s[h] = K->l2norm(y, x, d, a->eps);
+            continue;
+        }
+        r = a->s[h];
+        K->axpy(y, r, a->g + h * d, d);
+        K->axpy(y, r < 1.0f / a->eps ? -r * K->dot(a->g + h * d, x, d) : 0.0f, x, d);
+    }
+}
 static int rl__cpu_l2norm(void *q, float *y, float *rinv, const float *x, int64_t S, int d, float eps) {
-    int64_t h;
-    RL__UNUSED(q);
-    for (h = 0; h < S; h++) rinv[h] = rl__kern_get()->l2norm(y + h * d, x + h * d, d, eps);
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.y = y; a.s = rinv; a.x = x; a.C = d; a.eps = eps;
+    rl_pool_for((rl_pool *)q, S, rl__rows_grain(d), rl__l2norm_rows, &a);
     return 0;
 }
 RL__BWD int rl__cpu_l2norm_bwd(void *q, float *gx, const float *g, const float *y, const float *rinv, int64_t S, int d, float eps) {
-    int64_t h, j;
-    RL__UNUSED(q);
-    for (h = 0; h < S; h++) {
-        const float *yh = y + h * d, *gh = g + h * d;
-        float r = rinv[h];
-        double dot = 0;
-        if (r < 1.0f / eps) /* else the norm is below eps: y = x/eps, linear */
-            for (j = 0; j < d; j++) dot += (double)gh[j] * yh[j];
-        for (j = 0; j < d; j++) gx[h * d + j] += r * (gh[j] - yh[j] * (float)dot);
-    }
+    rl__rows_arg a;
+    memset(&a, 0, sizeof a);
+    a.y = gx; a.g = g; a.s = (float *)rinv; a.x = y; a.C = d; a.eps = eps;
+    rl_pool_for((rl_pool *)q, S, rl__rows_grain(d), rl__l2norm_rows, &a);
     return 0;
 }
 static void rl__groupnorm_rows(void *ctx, int64_t r0, int64_t r1, int tid) {

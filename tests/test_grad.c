@@ -116,6 +116,10 @@ static rl_tensor *b_softplus(rl_ctx *c, rl_tensor **in, const void *u) { (void)u
 static rl_tensor *b_silu(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_silu(c, in[0]); }
 static rl_tensor *b_swiglu(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_swiglu(c, in[0], in[1]); }
 static rl_tensor *b_l2norm(rl_ctx *c, rl_tensor **in, const void *u) { return rl_l2norm(c, in[0], *(const int *)u, 1e-12f); }
+/* x in [-1/4, 1/4]: eps = 0.3·√d is above every slice's norm, y = x/eps (the linear branch) */
+static rl_tensor *b_l2norm_eps(rl_ctx *c, rl_tensor **in, const void *u) {
+    return rl_l2norm(c, in[0], *(const int *)u, 0.3f * sqrtf((float)*(const int *)u));
+}
 static const float inv_freq8[4] = {1.0f, 0.31f, 0.1f, 0.031f};
 static rl_tensor *b_rope(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_rope(c, in[0], 5, 8, inv_freq8, 3); }
 static rl_tensor *b_attn(rl_ctx *c, rl_tensor **in, const void *u) {
@@ -365,7 +369,9 @@ int main(void) {
         for (d = 0; d < 3; d++) {
             static const int hd[] = {1, 3, 17};
             spec_t s = S1(2, 3 * hd[d], -2, 2);
+            spec_t s2 = S1(2, 3 * hd[d], -0.25f, 0.25f);
             gradcheck("l2norm", &s, b_l2norm, &hd[d], 2e-3);
+            gradcheck("l2norm below eps", &s2, b_l2norm_eps, &hd[d], 2e-3);
         }
     }
     rlt_end();
