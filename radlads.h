@@ -4174,12 +4174,24 @@ RL__BWD void rl__rmsnorm_bwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     const rl__rows_arg *a = (const rl__rows_arg *)ctx;
     int64_t C = a->C, r, j;
     RL__UNUSED(tid);
+    const rl__kern *K = rl__kern_get();
+    float gw[256]; /* g ⊙ w, 256 columns at a time */
     for (r = r0; r < r1; r++) {
         const float *x = a->x + r * C, *g = a->g + r * C;
-        float rs = a->s[r], *gx = a->y + r * C;
+        float rs = a->s[r], *gx = a->y + r * C, m;
         double dot = 0;
-        for (j = 0; j < C; j++) dot += (double)g[j] * (a->w ? a->w[j] : 1.0f) * x[j];
-        for (j = 0; j < C; j++) gx[j] += rs * (g[j] * (a->w ? a->w[j] : 1.0f) - x[j] * rs * rs * (float)(dot / (double)C));
+        for (j = 0; j < C; j += 256) {
+            int64_t n = RL__MIN(256, C - j);
+            if (a->w) K->mul(gw, g + j, a->w + j, n);
+            dot += K->dot(a->w ? gw : g + j, x + j, n);
+        }
+        m = -rs * rs * rs * (float)(dot / (double)C);
+        for (j = 0; j < C; j += 256) {
+            int64_t n = RL__MIN(256, C - j);
+            if (a->w) K->mul(gw, g + j, a->w + j, n);
+            K->axpy(gx + j, rs, a->w ? gw : g + j, n);
+            K->axpy(gx + j, m, x + j, n);
+        }
     }
 }
 RL__BWD int rl__cpu_rmsnorm_bwd(void *q, float *gx, const float *g, const float *x, const float *w, const float *rstd, int64_t R, int64_t C) {

@@ -352,6 +352,11 @@ int main(void) {
     rlt_end();
 
     rlt_begin("grad norms (rmsnorm groupnorm l2norm)");
+    { /* rows wider than the backward's blocks of 256 columns */
+        spec_t s = S1(2, 300, -2, 2);
+        add_in(&s, 0, 300, 0.5f, 1.5f);
+        gradcheck("rmsnorm 300 columns", &s, b_rmsnorm, NULL, 2e-3);
+    }
     for (d = 0; d < 3; d++) {
         spec_t s = S1(dims[d][0], dims[d][1], -2, 2);
         gradcheck("rmsnorm no weight", &s, b_rmsnorm_nw, NULL, 2e-3);
