@@ -6,6 +6,7 @@
 #   make test-windows  the tests cross-compiled with MinGW-w64, run under wine
 #   make bench      benchmarks (tools/bench; needs libopenblas-dev)
 #   make bench-ab OLD=path/radlads.h  rl_gemm of another version and of this one, in turn in one process
+#   make bench-ab-scan OLD=path/radlads.h  the same for the chunked scans' forward + backward
 #   make bench-bf16 the bf16 products (rl_ctx.bf16_dot) against the fp32 kernel (vdpbf16ps and AMX tiles, where the CPU has them)
 #   make bench-attn causal attention of one head: query blocks as matrix products vs one pair at a time
 CC      ?= cc
@@ -26,7 +27,7 @@ impl_obj    = $(if $(filter $(basename $(notdir $@)),$(OWN_IMPL)),,$(1))
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DRADLADS_POISON
 
 
-.PHONY: all demo embedded test test-asan test-neon test-windows bench bench-ab bench-scan bench-step bench-decode bench-matvec bench-train bench-bf16 bench-attn fuzz clean
+.PHONY: all demo embedded test test-asan test-neon test-windows bench bench-ab bench-ab-scan bench-scan bench-step bench-decode bench-matvec bench-train bench-bf16 bench-attn fuzz clean
 all: $(TESTS) $(B)/radlads $(B)/generate
 
 # the command-line tool and the example program
@@ -110,15 +111,24 @@ bench: $(B)/bench_gemm
 
 # rl_gemm of another radlads.h (OLD=path) and of this one, called in turn in one process
 # (tools/bench/ab_gemm.c): make bench-ab OLD=/tmp/old/radlads.h [AB="N K threads layout bf16 secs"]
+# the same for the chunked scans' forward + backward (tools/bench/ab_scan.c):
+#   make bench-ab-scan OLD=/tmp/old/radlads.h [AB_SCAN="threads secs"]
 AB ?= 576 576 1 nt
-bench-ab:
-	@case "$(OLD)" in *radlads.h) test -f "$(OLD)";; *) false;; esac || { echo "bench-ab: OLD=a file named radlads.h (it includes itself by name), e.g. git show REV:radlads.h > /tmp/old/radlads.h"; exit 2; }
+AB_SCAN ?= 1 4
+define ab_build
+	@case "$(OLD)" in *radlads.h) test -f "$(OLD)";; *) false;; esac || { echo "$@: OLD=a file named radlads.h (it includes itself by name), e.g. git show REV:radlads.h > /tmp/old/radlads.h"; exit 2; }
 	@mkdir -p $(B)/ab
-	$(CC) -O2 -c -DAB_SIDE=a -DAB_HEADER='"$(abspath $(OLD))"' tools/bench/ab_gemm.c -o $(B)/ab/a.o
-	$(CC) -O2 -c -DAB_SIDE=b -DAB_HEADER='"$(abspath radlads.h)"' tools/bench/ab_gemm.c -o $(B)/ab/b.o
-	$(CC) -O2 -o $(B)/ab/ab_gemm tools/bench/ab_gemm.c $(B)/ab/a.o $(B)/ab/b.o $(LDLIBS)
+	$(CC) -O2 -c -DAB_SIDE=a -DAB_HEADER='"$(abspath $(OLD))"' tools/bench/$(1).c -o $(B)/ab/$(1)_a.o
+	$(CC) -O2 -c -DAB_SIDE=b -DAB_HEADER='"$(abspath radlads.h)"' tools/bench/$(1).c -o $(B)/ab/$(1)_b.o
+	$(CC) -O2 -o $(B)/ab/$(1) tools/bench/$(1).c $(B)/ab/$(1)_a.o $(B)/ab/$(1)_b.o $(LDLIBS)
+endef
+bench-ab:
+	$(call ab_build,ab_gemm)
 	@echo "| threads | layout | N x K | old GFLOP/s | new GFLOP/s | old / new time | pairs |"
 	@$(B)/ab/ab_gemm $(AB)
+bench-ab-scan:
+	$(call ab_build,ab_scan)
+	@$(B)/ab/ab_scan $(AB_SCAN)
 
 # libFuzzer targets (clang; apt-get install clang libclang-rt-14-dev), FUZZ_SECS each
 FUZZ_SECS ?= 20

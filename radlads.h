@@ -2306,9 +2306,16 @@ typedef struct rl__gemm_impl {
     void (*pack_a)(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Ap);
     void (*pack_b)(const rl__gemm_args *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, void *Bp);
     void (*ukernel)(int64_t ku, const void *a, const void *b, float *c, int64_t ldc, int beta); /* ku packed elements */
+    void (*edge)(int mr, int64_t ku, const void *a, const void *b, float *c, int64_t ldc, int beta); /* NULL, or
+        the first mr < MR rows of a panel, for less than MR rows' work */
     void (*tiles)(int on); /* NULL, or the thread's set-up before its loops (on 1) and after them (0) */
 } rl__gemm_impl;
 #define RL__TILE_MAX 1024 /* the largest MR × NR (edge tiles go through a buffer) */
+#if defined(__GNUC__)
+#define RL__FINL inline __attribute__((always_inline)) /* bodies specialised by a constant argument */
+#else
+#define RL__FINL inline
+#endif
 static const rl__kern *rl__kern_get(void); /* the kernels in use (2b) */
 
 static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
@@ -2347,7 +2354,12 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
                             im->ukernel(ku, ap + ir * ku, Bp + jr * ku, c, g->ldc, beta);
                             continue;
                         }
-                        im->ukernel(ku, ap + ir * ku, Bp + jr * ku, t, im->nr, 0); /* edge tile */
+                        if (im->edge && nr == im->nr) { /* a panel of fewer rows, written in place */
+                            im->edge((int)mr, ku, ap + ir * ku, Bp + jr * ku, c, g->ldc, beta);
+                            continue;
+                        }
+                        if (im->edge) im->edge((int)mr, ku, ap + ir * ku, Bp + jr * ku, t, im->nr, 0); /* edge tile */
+                        else im->ukernel(ku, ap + ir * ku, Bp + jr * ku, t, im->nr, 0);
                         for (i = 0; i < mr; i++)
                             if (beta) rl__kern_get()->add(c + i * g->ldc, c + i * g->ldc, t + i * im->nr, nr);
                             else memcpy(c + i * g->ldc, t + i * im->nr, (size_t)nr * sizeof(float));
@@ -3047,15 +3059,18 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
     }
 }
 
-/* c[MR×NR] (+)= a-panel · b-panel over kc steps; C's lines fetched first, B's 8 steps ahead */
-static RL__TGT void RL__KF(ukernel)(int64_t kc, const void *av, const void *bv_, float *c, int64_t ldc, int beta) {
+/* c[mr×NR] (+)= the first mr rows of an a-panel · b-panel over kc steps, computed as `rows`
+   (>= mr); C's lines fetched first, B's 8 steps ahead. rows is a constant wherever this is
+   inlined (the loops unrolled, the sums in registers). */
+static RL__TGT RL__FINL void RL__KF(ukern_rows)(int rows, int mr, int64_t kc, const void *av, const void *bv_, float *c, int64_t ldc,
+                                               int beta) {
     const float *a = (const float *)av, *b = (const float *)bv_;
     RLV acc[RL__MR][RL__NRV];
     int64_t k;
     int i, v;
-    for (i = 0; i < RL__MR; i++)
+    for (i = 0; i < rows; i++)
         for (v = 0; v < RL__NRV; v++) acc[i][v] = rlv_zero();
-    for (i = 0; i < 2 * RL__MR; i++) RL__PREFETCH(c + i / 2 * ldc + i % 2 * (RL__NR - 1)); /* a row's first and last float */
+    for (i = 0; i < 2 * mr; i++) RL__PREFETCH(c + i / 2 * ldc + i % 2 * (RL__NR - 1)); /* a row's first and last float */
     for (k = 0; k < kc; k++) {
         RLV bv[RL__NRV];
         for (v = 0; v < RL__NRV; v++) bv[v] = rlv_load(b + k * RL__NR + v * RLV_W);
@@ -3063,20 +3078,31 @@ static RL__TGT void RL__KF(ukernel)(int64_t kc, const void *av, const void *bv_,
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 16
 #endif
-        for (i = 0; i < RL__MR; i++) {
+        for (i = 0; i < rows; i++) {
             RLV ai = rlv_set1(a[k * RL__MR + i]);
             for (v = 0; v < RL__NRV; v++) acc[i][v] = rlv_fma(ai, bv[v], acc[i][v]);
         }
     }
-    for (i = 0; i < RL__MR; i++)
-        for (v = 0; v < RL__NRV; v++) {
+    for (i = 0; i < rows; i++)
+        for (v = 0; i < mr && v < RL__NRV; v++) {
             float *p = c + i * ldc + v * RLV_W;
             rlv_store(p, beta ? rlv_add(rlv_load(p), acc[i][v]) : acc[i][v]);
         }
 }
+static RL__TGT void RL__KF(ukernel)(int64_t kc, const void *a, const void *b, float *c, int64_t ldc, int beta) {
+    RL__KF(ukern_rows)(RL__MR, RL__MR, kc, a, b, c, ldc, beta);
+}
+/* an edge panel of mr < MR rows, computed as 4 or 8 rows where that covers them (the scans'
+   chunks of 16 rows are 12 + 4 on AVX-512) */
+static RL__TGT void RL__KF(ukernel_edge)(int mr, int64_t kc, const void *a, const void *b, float *c, int64_t ldc, int beta) {
+    if (mr <= 4 && RL__MR > 4) RL__KF(ukern_rows)(4, mr, kc, a, b, c, ldc, beta);
+    else if (mr <= 8 && RL__MR > 8) RL__KF(ukern_rows)(8, mr, kc, a, b, c, ldc, beta);
+    else RL__KF(ukern_rows)(RL__MR, mr, kc, a, b, c, ldc, beta);
+}
 
 /* this ISA's panels for the shared blocked loops */
-static const rl__gemm_impl RL__KF(gemm_impl) = {RL__MR, RL__NR, RL__MC, RL__KC, RL__NC, 1, RL__KF(pack_a), RL__KF(pack_b), RL__KF(ukernel), NULL};
+static const rl__gemm_impl RL__KF(gemm_impl) = {RL__MR, RL__NR, RL__MC, RL__KC, RL__NC, 1, RL__KF(pack_a), RL__KF(pack_b), RL__KF(ukernel),
+                                                 RL__KF(ukernel_edge), NULL};
 
 static const rl__kern RL__KF(table) = {
     RL__KSTR(RL__SFX),
@@ -3410,7 +3436,7 @@ static RL__TGT_BF16 void rl__bf16_ukernel(int64_t kpc, const void *av, const voi
 
 /* bf16 panels for the shared blocked loops (the AVX-512 fp32 GEMM's tile sizes, so its
    buffers serve: ap_cap ≥ MC·KC words, Bp KC·NC words) */
-static const rl__gemm_impl rl__bf16_impl = {RL__BMR, RL__BNR, 144, 256, 1024, 2, rl__bf16_pack_a, rl__bf16_pack_b, rl__bf16_ukernel, NULL};
+static const rl__gemm_impl rl__bf16_impl = {RL__BMR, RL__BNR, 144, 256, 1024, 2, rl__bf16_pack_a, rl__bf16_pack_b, rl__bf16_ukernel, NULL, NULL};
 
 /* 1 if products may take the bf16 path: the AVX-512 kernels are active and the CPU has
    AVX512-BF16 */
@@ -3514,7 +3540,7 @@ static RL__TGT_AMX void rl__amx_ukernel(int64_t kpc, const void *av, const void 
 
 /* the bf16 set's blocking with 32-row panels (MC·KC, KC·NC within the AVX-512 buffers) */
 static const rl__gemm_impl rl__amx_impl = {RL__AMR, RL__BNR, 128, 256, 1024, 2, rl__amx_pack_a, rl__bf16_pack_b, rl__amx_ukernel,
-                                           rl__amx_tiles};
+                                           NULL, rl__amx_tiles};
 
 /* the CPU has AMX-BF16 (CPUID 7.0: EDX bit 22 AMX-BF16, bit 24 AMX-TILE) and Linux lets this
    process use tiles */
