@@ -10,19 +10,9 @@
    (make bench-ab OLD=path/to/old/radlads.h). Run: ab_gemm N K [threads layout bf16 secs]
    with layout nt (y = x·Wᵀ), nn (dx = dy·W) or tn (dW = dyᵀ·x) of M = 512 rows; bf16 1: W in
    bf16 (nt only). The ratio is old time / new time (> 1: the new header is faster). */
-#define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c99 */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "ab.h"
 
 #ifdef AB_SIDE
-#define RADLADS_STATIC
-#define RADLADS_IMPLEMENTATION
-#include AB_HEADER
-#define AB_CAT2(a, b) a##b
-#define AB_CAT(a, b) AB_CAT2(a, b)
-static rl_pool *pool;
-void AB_CAT(ab_init_, AB_SIDE)(int threads) { pool = rl_pool_create(threads); }
 /* one product; the operands as the driver lays them out (A: M×K or, tn, N×M read transposed) */
 void AB_CAT(ab_gemm_, AB_SIDE)(int layout, long M, long N, long K, const float *A, const void *W, int bf16, float *C) {
     if (layout == 0) rl_gemm(pool, M, N, K, A, K, 1, W, bf16 ? RL_BF16 : RL_F32, 1, K, C, N, 0); /* x·Wᵀ, W [N,K] */
@@ -31,17 +21,10 @@ void AB_CAT(ab_gemm_, AB_SIDE)(int layout, long M, long N, long K, const float *
 }
 unsigned short AB_CAT(ab_bf16_, AB_SIDE)(float x) { return rl_f32_to_bf16(x); }
 #else
-#include <time.h>
-void ab_init_a(int), ab_init_b(int);
 void ab_gemm_a(int, long, long, long, const float *, const void *, int, float *);
 void ab_gemm_b(int, long, long, long, const float *, const void *, int, float *);
 unsigned short ab_bf16_a(float);
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 int main(int argc, char **argv) {
     static const char *names[3] = {"nt x·Wᵀ", "nn dy·W", "tn dyᵀ·x"};

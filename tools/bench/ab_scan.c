@@ -6,28 +6,11 @@
    Run: ab_scan [threads secs] -- per case (scan, width, chunk length) `secs` seconds of pairs,
    B = 4 sequences of T = 512 tokens, heads of 64, inputs as bench_scan's. The ratio is old
    time / new time (> 1: the new header is faster). */
-#define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c99 */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "ab.h"
 
 enum { B = 4, T = 512, N = 64 };
 
 #ifdef AB_SIDE
-#define RADLADS_STATIC
-#define RADLADS_IMPLEMENTATION
-#include AB_HEADER
-#define AB_CAT2(a, b) a##b
-#define AB_CAT(a, b) AB_CAT2(a, b)
-static rl_pool *pool;
-void AB_CAT(ab_init_, AB_SIDE)(int threads) { pool = rl_pool_create(threads); }
 /* seconds of one forward + backward; in[0..5] = r, w (RWKV6: log w), k, v, a, b of [B·T, C];
    their gradients g[0..5] are zeroed first (untimed) */
 double AB_CAT(ab_scan_, AB_SIDE)(int kind, int C, int L, float *const *in, float *const *g) {
@@ -55,7 +38,6 @@ double AB_CAT(ab_scan_, AB_SIDE)(int kind, int C, int L, float *const *in, float
     return t0;
 }
 #else
-void ab_init_a(int), ab_init_b(int);
 double ab_scan_a(int, int, int, float *const *, float *const *);
 double ab_scan_b(int, int, int, float *const *, float *const *);
 
