@@ -105,7 +105,7 @@ static double run(rl_pool *pool, const variant *v, double *cpu) {
         ((float *)in[4].data)[q] *= 0.05f;
         ((float *)in[5].data)[q] *= 0.05f;
     }
-    if (getenv("CLAMPED")) /* RWKV6: the first channel of every head at the clamp, log w = -5 */
+    if (v->kind == 6 && getenv("CLAMPED")) /* the first channel of every head at the clamp, log w = -5 */
         for (q = 0; q < R * v->C; q += N) ((float *)in[3].data)[q] = -5.0f;
     rl_ctx_init(&c, pool);
     c.scan_chunk = v->L;
