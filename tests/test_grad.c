@@ -298,6 +298,48 @@ static void add_in(spec_t *s, int64_t r, int64_t cols, float lo, float hi) {
     s->lo[i] = lo; s->hi[i] = hi;
 }
 
+/* RMSNorm's and l2norm's input gradients against their formulas in double, on rows wider than
+   the blocks the backward works in (finite differences at 2e-3 cannot see an error in the
+   mean term of a wide row): loss Σ y⊙g, random x, w, g; max |got − ref| / max |ref| */
+static void norm_twins(void) {
+    static const int64_t Cs[] = {300, 1000};
+    rl_ctx c;
+    int ci, kind;
+    for (kind = 0; kind < 3; kind++) /* rmsnorm; l2norm over slices of 100; l2norm with eps above every norm */
+        for (ci = 0; ci < 2; ci++) {
+            int64_t R = 3, C = Cs[ci], sh[2], wsh[1], i, j, d = kind ? 100 : C;
+            float *x = (float *)malloc(sizeof(float) * (size_t)(R * C)), *g = (float *)malloc(sizeof(float) * (size_t)(R * C));
+            float *w = (float *)malloc(sizeof(float) * (size_t)C), eps = kind == 2 ? 100.0f : 1e-6f, lo = kind == 2 ? 0.0f : -2.0f;
+            double emax = 0, rmax = 1e-30;
+            rl_tensor tx, tw, *y;
+            for (i = 0; i < R * C; i++) x[i] = lo + (2.0f - lo) * rl_rng_uniform(&rng), g[i] = 2 * rl_rng_uniform(&rng) - 1;
+            for (j = 0; j < C; j++) w[j] = 0.5f + rl_rng_uniform(&rng);
+            sh[0] = R, sh[1] = C, wsh[0] = C;
+            tx = rl_wrap(x, RL_F32, 2, sh, 1);
+            tx.grad = (float *)calloc((size_t)(R * C), sizeof(float));
+            tw = rl_wrap(w, RL_F32, 1, wsh, 0);
+            rl_ctx_init(&c, pool);
+            y = kind ? rl_l2norm(&c, &tx, (int)d, eps) : rl_rmsnorm(&c, &tx, &tw, 1e-6f);
+            RLT_CHECK(y && rl_backward(&c, rl_dot_const(&c, y, g)) == RL_OK, "norm twin: %s", rl_last_error());
+            for (i = 0; i < R * C; i += d) { /* one slice (l2norm) or row (rmsnorm) of d values */
+                double ss = 0, dot = 0, r;
+                for (j = 0; j < d; j++) ss += (double)x[i + j] * x[i + j];
+                r = kind ? 1.0 / fmax(sqrt(ss), eps) : 1.0 / sqrt(ss / (double)d + 1e-6);
+                for (j = 0; j < d; j++) dot += (double)g[i + j] * (kind ? x[i + j] * r : w[j] * x[i + j]);
+                for (j = 0; j < d; j++) {
+                    double ref = kind ? r * (g[i + j] - (sqrt(ss) > eps ? x[i + j] * r * dot : 0.0))
+                                      : r * (g[i + j] * w[j] - x[i + j] * r * r * dot / (double)d);
+                    emax = fmax(emax, fabs(tx.grad[i + j] - ref));
+                    rmax = fmax(rmax, fabs(ref));
+                }
+            }
+            RLT_CHECK(emax / rmax <= 1e-5, "%s C=%lld: input gradient off its double twin by %.2e (relative)",
+                      kind == 0 ? "rmsnorm" : kind == 1 ? "l2norm" : "l2norm below eps", (long long)C, emax / rmax);
+            rl_ctx_free(&c);
+            free(x); free(g); free(w); free(tx.grad);
+        }
+}
+
 int main(void) {
     static const int64_t dims[][2] = {{1, 1}, {3, 17}, {2, 65}};
     int d;
@@ -379,6 +421,7 @@ int main(void) {
             gradcheck("l2norm below eps", &s2, b_l2norm_eps, &hd[d], 2e-3);
         }
     }
+    norm_twins();
     rlt_end();
 
     rlt_begin("grad softmax, log-softmax");
