@@ -298,14 +298,14 @@ static void add_in(spec_t *s, int64_t r, int64_t cols, float lo, float hi) {
     s->lo[i] = lo; s->hi[i] = hi;
 }
 
-/* RMSNorm's and l2norm's input gradients against their formulas in double, on rows wider than
-   the blocks the backward works in (finite differences at 2e-3 cannot see an error in the
-   mean term of a wide row): loss Σ y⊙g, random x, w, g; max |got − ref| / max |ref| */
+/* RMSNorm's, l2norm's and GroupNorm's input gradients against their formulas in double, on rows
+   wider than the blocks the backward works in (finite differences at 2e-3 cannot see an error
+   in the mean term of a wide row): loss Σ y⊙g, random x, w, g; max |got − ref| / max |ref| */
 static void norm_twins(void) {
     static const int64_t Cs[] = {300, 1000};
     rl_ctx c;
     int ci, kind;
-    for (kind = 0; kind < 3; kind++) /* rmsnorm; l2norm over slices of 100; l2norm with eps above every norm */
+    for (kind = 0; kind < 4; kind++) /* rmsnorm; l2norm over slices of 100; l2norm with eps above every norm; groupnorm, groups of 100 */
         for (ci = 0; ci < 2; ci++) {
             int64_t R = 3, C = Cs[ci], sh[2], wsh[1], i, j, d = kind ? 100 : C;
             float *x = (float *)malloc(sizeof(float) * (size_t)(R * C)), *g = (float *)malloc(sizeof(float) * (size_t)(R * C));
@@ -319,10 +319,24 @@ static void norm_twins(void) {
             tx.grad = (float *)calloc((size_t)(R * C), sizeof(float));
             tw = rl_wrap(w, RL_F32, 1, wsh, 0);
             rl_ctx_init(&c, pool);
-            y = kind ? rl_l2norm(&c, &tx, (int)d, eps) : rl_rmsnorm(&c, &tx, &tw, 1e-6f);
+            y = kind == 3 ? rl_groupnorm(&c, &tx, &tw, NULL, (int)(C / d), 1e-5f)
+                : kind ? rl_l2norm(&c, &tx, (int)d, eps) : rl_rmsnorm(&c, &tx, &tw, 1e-6f);
             RLT_CHECK(y && rl_backward(&c, rl_dot_const(&c, y, g)) == RL_OK, "norm twin: %s", rl_last_error());
-            for (i = 0; i < R * C; i += d) { /* one slice (l2norm) or row (rmsnorm) of d values */
-                double ss = 0, dot = 0, r;
+            for (i = 0; i < R * C; i += d) { /* one slice (l2norm), group (groupnorm) or row (rmsnorm) of d values */
+                double ss = 0, dot = 0, r, mu = 0, gm = 0;
+                const float *wi = w + i % C;
+                if (kind == 3) { /* x̂ = (x − μ)·r, gx = r·(g⊙w − mean(g⊙w) − x̂·mean(g⊙w⊙x̂)) */
+                    for (j = 0; j < d; j++) mu += x[i + j] / (double)d;
+                    for (j = 0; j < d; j++) ss += (x[i + j] - mu) * (x[i + j] - mu) / (double)d;
+                    r = 1.0 / sqrt(ss + 1e-5);
+                    for (j = 0; j < d; j++) gm += (double)g[i + j] * wi[j] / (double)d, dot += (double)g[i + j] * wi[j] * (x[i + j] - mu) * r / (double)d;
+                    for (j = 0; j < d; j++) {
+                        double ref = r * (g[i + j] * wi[j] - gm - (x[i + j] - mu) * r * dot);
+                        emax = fmax(emax, fabs(tx.grad[i + j] - ref));
+                        rmax = fmax(rmax, fabs(ref));
+                    }
+                    continue;
+                }
                 for (j = 0; j < d; j++) ss += (double)x[i + j] * x[i + j];
                 r = kind ? 1.0 / fmax(sqrt(ss), eps) : 1.0 / sqrt(ss / (double)d + 1e-6);
                 for (j = 0; j < d; j++) dot += (double)g[i + j] * (kind ? x[i + j] * r : w[j] * x[i + j]);
@@ -334,7 +348,7 @@ static void norm_twins(void) {
                 }
             }
             RLT_CHECK(emax / rmax <= 1e-5, "%s C=%lld: input gradient off its double twin by %.2e (relative)",
-                      kind == 0 ? "rmsnorm" : kind == 1 ? "l2norm" : "l2norm below eps", (long long)C, emax / rmax);
+                      kind == 0 ? "rmsnorm" : kind == 1 ? "l2norm" : kind == 2 ? "l2norm below eps" : "groupnorm", (long long)C, emax / rmax);
             rl_ctx_free(&c);
             free(x); free(g); free(w); free(tx.grad);
         }
