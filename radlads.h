@@ -5974,6 +5974,7 @@ static void rl__scan_fwd_span(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     const rl__node *n = j->n;
     int kind = (int)n->i[0];
     int64_t N = j->N, C = j->H * N, Ck = j->KVH * N, kvh = h / (j->H / j->KVH), t;
+    float scale = 1.0f / sqrtf((float)N);
     if (j->chunked && (kind == 6 ? rl__wkv6_chunk_fwd(ws, j, b, h, s0, len, S, write) : rl__wkv7_chunk_fwd(ws, j, b, h, s0, len, S, write)))
         return;
     if (j->chunked && len > RL__SCAN_MIN) {
@@ -5986,7 +5987,7 @@ static void rl__scan_fwd_span(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
         float *y = write ? rl_f32(n->out) + o : ws->tmp;
         if (kind == 6)
             rl__kern_get()->wkv6(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + row * Ck + kvh * N, rl_f32(n->in[2]) + row * Ck + kvh * N,
-                                 rl_f32(n->in[3]) + o, y, N, 1.0f / sqrtf((float)N));
+                                 rl_f32(n->in[3]) + o, y, N, scale);
         else
             rl__kern_get()->wkv7(S, rl_f32(n->in[0]) + o, rl_f32(n->in[1]) + o, rl_f32(n->in[2]) + o, rl_f32(n->in[3]) + o,
                                  rl_f32(n->in[4]) + o, rl_f32(n->in[5]) + o, y, N);
