@@ -38,7 +38,8 @@
 
    Environment variables read at run time:
        RADLADS_ISA=scalar|avx2|avx512|neon    force a kernel path (default: best the CPU has)
-       RADLADS_PROFILE=1                      per-op forward/backward times, logged at rl_ctx_free
+       RADLADS_PROFILE=1                      per-op forward/backward times and the matrix products' rates by
+                                              shape, logged at rl_ctx_free
        RADLADS_Q8_ACT=0                       Q8_0/Q4_0/Q4_1 products of few rows keep x in fp32 (rl_ggml_q8_act_set)
 
    TABLE OF CONTENTS (each section opens with a banner "==== N. name ====", once among the
@@ -320,7 +321,9 @@ RLDEF void rl_ctx_free(rl_ctx *c);
    forward and backward wall time is summed per op name; rl_profile_report logs the table
    (RL_LOG_INFO, through rl_set_log's callback) and clears it; rl_ctx_free reports too. An
    op's forward time runs from its first input check to the next op's, so glue code
-   between ops counts for the op before it. */
+   between ops counts for the op before it. A second table lists the ops' matrix products
+   (linear, matmul, the KL head; forward and backward) by product, layout and shape, with
+   their GFLOP and GFLOP/s, and their total rate per thread. */
 RLDEF void rl_profile_report(rl_ctx *c);
 /* Forget the tape and every activation (parameters are not touched). */
 RLDEF void rl_ctx_reset(rl_ctx *c);
@@ -3773,6 +3776,8 @@ static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)); /* an op'
 static void rl__prof_boundary(rl_ctx *c);                              /* an op may start here */
 static void rl__prof_pause(rl_ctx *c);                                 /* no op runs from here */
 RL__BWD void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds);
+static void rl__prof_gemm(rl_ctx *c, const char *what, int64_t M, int64_t N, int64_t K, int at, int bt, rl_dtype w, int bf16,
+                          double seconds); /* a matrix product of an op (rl__gemm_on) */
 
 /* rl_rope's table for (T, head_dim, pos0, inv_freq): every layer and step asks for the same one */
 typedef struct { int64_t T, pos0, cap; int d, busy; float *freq, *tab; } rl__rope_memo;
@@ -4778,9 +4783,13 @@ static int rl__gemm_on(rl_ctx *c, rl_device *d, const char *what, const rl_tenso
                        const float *A, int64_t a_rs, int64_t a_cs, const void *B, rl_dtype bt, int64_t b_rs, int64_t b_cs,
                        float *C, int64_t ldc, int acc, int bf16) {
     char op[160];
+    double t0 = c->prof ? rl__now() : 0;
+    int ok;
     snprintf(op, sizeof op, "%s %s", what, W->name ? W->name : "");
     if (!d && W->packed && B == W->data && b_rs == 1 && RL_DTYPE_IS_GGML(bt)) B = W->packed, bt = RL_DTYPE_R8(bt - RL_DTYPE_GGML0); /* x·Wᵀ */
-    return RL__ON(c, d, op, gemm, M, N, K, A, a_rs, a_cs, B, (int)bt, b_rs, b_cs, C, ldc, acc, bf16);
+    ok = RL__ON(c, d, op, gemm, M, N, K, A, a_rs, a_cs, B, (int)bt, b_rs, b_cs, C, ldc, acc, bf16);
+    if (c->prof && ok) rl__prof_gemm(c, what, M, N, K, a_cs != 1, b_cs != 1, W->dtype, bf16, rl__now() - t0);
+    return ok;
 }
 
 RL__BWD void rl__linear_bwd(rl_ctx *c, rl__node *n) {
@@ -7333,10 +7342,19 @@ typedef struct {
     double fwd, bwd;
     int64_t calls, bwd_calls;
 } rl__prof_row;
+#define RL__PROF_GEMMS 64 /* distinct products kept apart; the rest share one row */
+typedef struct {
+    const char *what; /* the op's product: "linear", "linear backward", "matmul", ... */
+    int64_t M, N, K, calls;
+    int at, bt, w, bf16; /* A, B transposed; W's dtype; the bf16 kernels */
+    double secs, flop;
+} rl__prof_gemm_row;
 typedef struct {
     rl__prof_row row[RL__PROF_MAX];
     int n, cur, head; /* cur: row of the op whose forward runs (-1 none); head: an op has started */
     double mark;      /* when it started */
+    rl__prof_gemm_row gemm[RL__PROF_GEMMS];
+    int ngemm;
 } rl__prof;
 
 static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__prof_names[] = {
@@ -7413,22 +7431,49 @@ static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds) {
     p->row[r].bwd_calls++;
 }
 
-RLDEF void rl_profile_report(rl_ctx *c) {
+/* Every matrix product of an op (linear, matmul, the KL head; their backward) by product and
+   shape; the time is the product's own, inside its op's. Products on a device are timed as
+   their launch only. */
+static void rl__prof_gemm(rl_ctx *c, const char *what, int64_t M, int64_t N, int64_t K, int at, int bt, rl_dtype w, int bf16,
+                          double seconds) {
     rl__prof *p = (rl__prof *)c->prof;
-    double total = 0;
-    int i, k, order[RL__PROF_MAX];
-    if (!p) return;
-    rl__prof_pause(c);
-    for (i = 0; i < p->n; i++) {
-        total += p->row[i].fwd + p->row[i].bwd;
-        order[i] = i;
+    rl__prof_gemm_row *r = p->gemm;
+    int i;
+    for (i = 0; i < p->ngemm; i++, r++)
+        if (r->M == M && r->N == N && r->K == K && r->at == at && r->bt == bt && r->w == (int)w && r->bf16 == bf16 && !strcmp(r->what, what))
+            break;
+    if (i == RL__PROF_GEMMS) r = p->gemm + RL__PROF_GEMMS - 1; /* the last row collects the rest */
+    if (i == p->ngemm && p->ngemm < RL__PROF_GEMMS) {
+        memset(r, 0, sizeof *r);
+        r->what = i < RL__PROF_GEMMS - 1 ? what : "(other products)";
+        r->M = M, r->N = N, r->K = K, r->at = at, r->bt = bt, r->w = (int)w, r->bf16 = bf16;
+        p->ngemm++;
     }
-    for (i = 1; i < p->n; i++) /* largest first */
-        for (k = i; k > 0 && p->row[order[k]].fwd + p->row[order[k]].bwd > p->row[order[k - 1]].fwd + p->row[order[k - 1]].bwd; k--) {
+    r->calls++;
+    r->secs += seconds;
+    r->flop += 2.0 * (double)M * (double)N * (double)K;
+}
+
+/* rows i of n by key[i], largest first (insertion sort: a few dozen rows) */
+static void rl__prof_order(int *order, const double *key, int n) {
+    int i, k;
+    for (i = 0; i < n; i++) order[i] = i;
+    for (i = 1; i < n; i++)
+        for (k = i; k > 0 && key[order[k]] > key[order[k - 1]]; k--) {
             int t = order[k];
             order[k] = order[k - 1];
             order[k - 1] = t;
         }
+}
+
+RLDEF void rl_profile_report(rl_ctx *c) {
+    rl__prof *p = (rl__prof *)c->prof;
+    double total = 0, key[RL__MAX(RL__PROF_MAX, RL__PROF_GEMMS)], gsecs = 0, gflop = 0;
+    int i, order[RL__MAX(RL__PROF_MAX, RL__PROF_GEMMS)];
+    if (!p) return;
+    rl__prof_pause(c);
+    for (i = 0; i < p->n; i++) total += key[i] = p->row[i].fwd + p->row[i].bwd;
+    rl__prof_order(order, key, p->n);
     rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10s %6s", "op", "calls", "fwd ms", "bwd ms", "total ms", "share");
     for (i = 0; i < p->n; i++) {
         const rl__prof_row *r = &p->row[order[i]];
@@ -7440,6 +7485,28 @@ RLDEF void rl_profile_report(rl_ctx *c) {
                1e3 * r->bwd, 1e3 * (r->fwd + r->bwd), total > 0 ? 100 * (r->fwd + r->bwd) / total : 0.0);
     }
     rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10.1f", "all ops", "", "", "", 1e3 * total);
+    /* the ops' matrix products by shape: C[M×N] (+)= A[M×K]·B[K×N], A and B as stored (n) or
+       transposed (t): x·Wᵀ is "nt", dy·W "nn", dyᵀ·x "tn"; B's type, then "bf16" for the bf16 kernels */
+    for (i = 0; i < p->ngemm; i++) gsecs += key[i] = p->gemm[i].secs, gflop += p->gemm[i].flop;
+    rl__prof_order(order, key, p->ngemm);
+    if (p->ngemm)
+        rl_log(RL_LOG_INFO, "profile: %-20s %-3s %22s %-10s %9s %10s %9s %9s %6s", "product", "A·B", "M x N x K", "B, kernel", "calls",
+               "ms", "GFLOP", "GFLOP/s", "share");
+    for (i = 0; i < p->ngemm; i++) {
+        const rl__prof_gemm_row *r = &p->gemm[order[i]];
+        char shape[64], ty[16];
+        if (r->what[0] == '(') snprintf(shape, sizeof shape, "-");
+        else snprintf(shape, sizeof shape, "%lld x %lld x %lld", (long long)r->M, (long long)r->N, (long long)r->K);
+        snprintf(ty, sizeof ty, "%s%s", r->w == RL_F32 ? "F32" : r->w == RL_BF16 ? "BF16" : r->w == RL_F16 ? "F16" : "GGUF",
+                 r->bf16 ? ", bf16" : "");
+        rl_log(RL_LOG_INFO, "profile: %-20s %c%c  %22s %-10s %9lld %10.1f %9.3f %9.1f %5.1f%%", r->what, r->at ? 't' : 'n',
+               r->bt ? 't' : 'n', shape, ty, (long long)r->calls, 1e3 * r->secs, 1e-9 * r->flop,
+               r->secs > 0 ? 1e-9 * r->flop / r->secs : 0.0, gsecs > 0 ? 100 * r->secs / gsecs : 0.0);
+    }
+    if (p->ngemm)
+        rl_log(RL_LOG_INFO, "profile: all products: %.6g GFLOP in %.1f ms, %.1f GFLOP/s on %d threads (%.1f per thread)", 1e-9 * gflop,
+               1e3 * gsecs, gsecs > 0 ? 1e-9 * gflop / gsecs : 0.0, rl_pool_size(c->pool),
+               gsecs > 0 ? 1e-9 * gflop / gsecs / rl_pool_size(c->pool) : 0.0);
     memset(p, 0, sizeof *p);
     p->cur = -1;
 }

@@ -237,7 +237,7 @@ static void check_demo_teacher(void) {
 
 /* RADLADS_PROFILE=1 while decoding with the KV cache: the attention over the cache (no tape
    op) has its own row, one call per layer and step, not hidden in the rope before it. */
-static char prof_log[4096];
+static char prof_log[16384];
 static void prof_cb(void *user, int level, const char *msg) {
     (void)user, (void)level;
     if (strlen(prof_log) + strlen(msg) + 2 < sizeof prof_log) strcat(strcat(prof_log, msg), "\n");
@@ -287,9 +287,67 @@ static void check_profile_decode(void) {
     rlt_end();
 }
 
+/* RADLADS_PROFILE=1 lists every matrix product of linear and matmul, forward and backward,
+   under its product, layout and shape (M x N x K), with its calls and flops */
+static long prof_gemm_calls(const char *what, const char *ab, long M, long N, long K, double *gflop) {
+    const char *line = prof_log;
+    for (; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        char name[21], lay[3], ty[16];
+        long m, n, k, calls;
+        double ms, gf;
+        if (strncmp(line, "profile: ", 9) || strlen(line) < 30) continue;
+        memcpy(name, line + 9, 20), name[20] = 0;
+        while (name[0] && name[strlen(name) - 1] == ' ') name[strlen(name) - 1] = 0;
+        if (sscanf(line + 29, " %2s %ld x %ld x %ld %15s %ld %lf %lf", lay, &m, &n, &k, ty, &calls, &ms, &gf) == 8 &&
+            !strcmp(name, what) && !strcmp(lay, ab) && m == M && n == N && k == K) {
+            if (gflop) *gflop = gf;
+            return calls;
+        }
+    }
+    return -1;
+}
+static void check_profile_gemm(void) {
+    enum { M = 64, K = 96, N = 128, R = 32 }; /* x [M,K], W [N,K], A [K,R] */
+    static float xd[M * K], wd[N * K], ad[K * R], gx[M * K], gw[N * K], ga[K * R];
+    int64_t sx[2] = {M, K}, sw[2] = {N, K}, sa[2] = {K, R};
+    rl_tensor x = rl_wrap(xd, RL_F32, 2, sx, 1), W = rl_wrap(wd, RL_F32, 2, sw, 1), A = rl_wrap(ad, RL_F32, 2, sa, 1), *loss;
+    rl_ctx c;
+    double gf = -1, total = -1;
+    const char *row;
+    int i;
+    rlt_begin("profile: the ops' matrix products by product, layout and shape");
+    for (i = 0; i < M * K; i++) xd[i] = 0.01f * (float)(i % 13);
+    for (i = 0; i < N * K; i++) wd[i] = 0.02f * (float)(i % 11);
+    for (i = 0; i < K * R; i++) ad[i] = 0.03f * (float)(i % 7);
+    x.grad = gx, W.grad = gw, A.grad = ga;
+    set_profile_env(1);
+    rl_ctx_init(&c, pool);
+    set_profile_env(0);
+    loss = rl_add(&c, rl_add(&c, rl_sum(&c, rl_linear(&c, &x, &W, NULL)), rl_sum(&c, rl_linear(&c, &x, &W, NULL))),
+                  rl_sum(&c, rl_matmul(&c, &x, &A)));
+    RLT_CHECK(loss && rl_backward(&c, loss) == RL_OK, "backward: %s", rl_last_error());
+    prof_log[0] = 0;
+    rl_set_log(prof_cb, NULL);
+    rl_profile_report(&c);
+    rl_set_log(NULL, NULL);
+    /* x·Wᵀ twice; backward g·W (nn) and gᵀ·x (tn) twice; x·A, and backward g·Aᵀ (nt), xᵀ·g (tn) */
+    RLT_CHECK(prof_gemm_calls("linear", "nt", M, N, K, &gf) == 2 && fabs(gf - 4e-9 * M * N * K) < 6e-4,
+              "x·Wᵀ: %ld calls, %g GFLOP; the report:\n%s", prof_gemm_calls("linear", "nt", M, N, K, NULL), gf, prof_log);
+    RLT_CHECK(prof_gemm_calls("linear backward", "nn", M, K, N, NULL) == 2, "dy·W; the report:\n%s", prof_log);
+    RLT_CHECK(prof_gemm_calls("linear backward", "tn", N, K, M, NULL) == 2, "dyᵀ·x; the report:\n%s", prof_log);
+    RLT_CHECK(prof_gemm_calls("matmul", "nn", M, R, K, NULL) == 1, "x·A; the report:\n%s", prof_log);
+    RLT_CHECK(prof_gemm_calls("matmul backward", "nt", M, K, R, NULL) == 1, "dy·Aᵀ; the report:\n%s", prof_log);
+    RLT_CHECK(prof_gemm_calls("matmul backward", "tn", K, R, M, NULL) == 1, "xᵀ·dy; the report:\n%s", prof_log);
+    if ((row = strstr(prof_log, "profile: all products: "))) sscanf(row + strlen("profile: all products: "), "%lf", &total);
+    RLT_CHECK(fabs(total / (2e-9 * (3.0 * 2 * M * N * K + 3.0 * M * R * K)) - 1) < 1e-4, "all products: %g GFLOP", total);
+    rl_ctx_free(&c);
+    rlt_end();
+}
+
 int main(void) {
     pool = rl_pool_create(2);
     check_profile_decode();
+    check_profile_gemm();
     check_demo_teacher();
     check_model("tests/fixtures/tiny-qwen2", 1e-4, 1);
     /* bf16 weights, fp32 math: the reference is fp32 math on the same bf16 weights */
