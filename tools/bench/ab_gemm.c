@@ -9,7 +9,9 @@
      cc -O2 tools/bench/ab_gemm.c a.o b.o -lm -lpthread -o ab_gemm
    (make bench-ab OLD=path/to/old/radlads.h). Run: ab_gemm N K [threads layout bf16 secs]
    with layout nt (y = x·Wᵀ), nn (dx = dy·W) or tn (dW = dyᵀ·x) of M = 512 rows; bf16 1: W in
-   bf16 (nt only). The ratio is old time / new time (> 1: the new header is faster). */
+   bf16 (nt only). The ratio is old time / new time (> 1: the new header is faster).
+   AB_FLUSH_MB=n in the environment writes n MB before every call (untimed): operands that
+   come from the L3 or from memory, as inside a training step, instead of from the L2. */
 #include "ab.h"
 
 #ifdef AB_SIDE
@@ -33,6 +35,8 @@ int main(int argc, char **argv) {
     double secs = argc > 6 ? atof(argv[6]) : 4.0, ta = 1e30, tb = 1e30, t, start;
     float *A, *Wf, *C;
     unsigned short *Wh;
+    size_t flush = getenv("AB_FLUSH_MB") ? (size_t)atol(getenv("AB_FLUSH_MB")) << 20 : 0;
+    char *fb = flush ? (char *)malloc(flush) : NULL;
     if (argc < 3 || (N = atol(argv[1])) < 1 || (K = atol(argv[2])) < 1 || threads < 1) {
         fprintf(stderr, "usage: ab_gemm N K [threads layout(nt|nn|tn) bf16(0|1) secs]\n");
         return 2;
@@ -45,7 +49,7 @@ int main(int argc, char **argv) {
     Wf = (float *)malloc(sizeof(float) * (size_t)nW);
     Wh = (unsigned short *)malloc(sizeof(unsigned short) * (size_t)nW);
     C = (float *)malloc(sizeof(float) * (size_t)(N > M ? N : M) * (size_t)(K > N ? K : N));
-    if (!A || !Wf || !Wh || !C) {
+    if (!A || !Wf || !Wh || !C || (flush && !fb)) {
         fprintf(stderr, "ab_gemm: out of memory\n");
         return 1;
     }
@@ -54,8 +58,10 @@ int main(int argc, char **argv) {
     ab_init_a(threads);
     ab_init_b(threads);
     for (pairs = 0, start = now(); now() - start < secs; pairs++) { /* the first pair warms both up */
+        if (fb) memset(fb, pairs & 0xff, flush);
         t = now(), ab_gemm_a(layout, M, N, K, A, bf16 ? (const void *)Wh : Wf, bf16, C), t = now() - t;
         if (pairs && t < ta) ta = t;
+        if (fb) memset(fb, pairs & 0xff, flush);
         t = now(), ab_gemm_b(layout, M, N, K, A, bf16 ? (const void *)Wh : Wf, bf16, C), t = now() - t;
         if (pairs && t < tb) tb = t;
     }
