@@ -677,17 +677,6 @@ RLDEF rl_status rl_model_to(rl_model *m, rl_device *d);
    visited once, as the embedding. */
 RLDEF void rl_model_params(rl_model *m, rl_param_fn fn, void *user);
 RLDEF int64_t rl_model_n_params(rl_model *m);
-/* For products of many rows with a frozen model (a teacher in training, prefill): every frozen
-   F32/BF16/F16 matrix (requires_grad 0; an embedding only if it is the tied head) gets a copy
-   laid out in the blocked matrix kernel's panels, as t->packed, which rl_linear reads for
-   x·Wᵀ instead of packing (and transposing) W on every product of more than 16 rows. The
-   panels are for the kernel the products will take: the active ISA's, or with bf16_dot as
-   rl_ctx.bf16_dot (1: BF16 matrices, 2: all) the bf16 one; products that take another kernel
-   (another ISA set later, another bf16_dot), and any other layout, read W as stored. Results
-   are the same bit for bit. Memory: 4 bytes per value for the fp32 kernels (twice a BF16
-   matrix), 2 for the bf16 ones, in the model's arena; *bytes (or NULL): how many. A matrix
-   changed after this keeps its old panels: pack frozen weights only. */
-RLDEF rl_status rl_model_pack_panels(rl_model *m, int bf16_dot, int64_t *bytes);
 
 /* What a forward pass should produce besides the logits. */
 typedef struct rl_forward_opts {
@@ -1512,19 +1501,7 @@ typedef struct rl__gemm_args {
     float *C;
     int64_t ldc;
     int accumulate;
-    const uint32_t *bp; /* NULL, or B already in the blocked kernel's panels (rl__panels): not packed per call */
 } rl__gemm_args;
-
-/* A frozen matrix W [N,K] (F32/BF16/F16) laid out once in one blocked kernel's B panels for
-   x·Wᵀ (rl_model_pack_panels): a tensor's `packed`, which rl_linear passes as type RL__PANELS */
-typedef struct rl__panels {
-    const struct rl__gemm_impl *im;
-    const void *w; /* the weights as stored, and their type */
-    rl_dtype wt;
-    int64_t N, K;
-    const uint32_t *data; /* rl__panels_size(im, N, K) slots */
-} rl__panels;
-#define RL__PANELS ((rl_dtype)(RL_DTYPE_R8_LAST + 1))
 
 /* x · one row of W in ggml blocks (k values), read in place (rl_gemm, section 12); the same
    with x rounded to 8 bits in blocks of 32 (d: max|x| / 127, ds: d·Σq, s: Σq) */
@@ -2344,27 +2321,16 @@ typedef struct rl__gemm_impl {
 #endif
 static const rl__kern *rl__kern_get(void); /* the kernels in use (2b) */
 
-/* K's blocks (a pass over C each): KC values, or K in one pass when KC < K ≤ 1.5 KC (C written
-   once; K alone decides, so sums do not depend on the threads) */
-static int64_t rl__gemm_kb(const rl__gemm_impl *im, int64_t K) {
-    int64_t kp = (K + im->kstep - 1) / im->kstep; /* K in packed elements */
-    return (kp > im->kc && kp <= im->kc * 3 / 2 ? kp : im->kc) * im->kstep;
-}
-
-/* B's panels as pack_b writes them for every block of kb values of K, the blocks one after
-   the other, each over all N columns (rl__panels; g->bp); n uint32 slots for K × N */
-static int64_t rl__panels_size(const rl__gemm_impl *im, int64_t N, int64_t K) {
-    return (N + im->nr - 1) / im->nr * im->nr * ((K + im->kstep - 1) / im->kstep);
-}
-
 static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
                              float *Apf, int64_t ap_cap, float *Bpf) {
     uint32_t *Ap = (uint32_t *)(void *)Apf, *Bp = (uint32_t *)(void *)Bpf; /* offsets only: never read here */
-    int64_t jc, pc, ic, jr, ir, mpad = (m1 - m0 + im->mr - 1) / im->mr * im->mr, kb = rl__gemm_kb(im, g->K), nb = im->nc, mb = im->mc;
-    int64_t kp = (g->K + im->kstep - 1) / im->kstep, npad = (g->N + im->nr - 1) / im->nr * im->nr;
+    int64_t jc, pc, ic, jr, ir, mpad = (m1 - m0 + im->mr - 1) / im->mr * im->mr, kb = im->kc * im->kstep, nb = im->nc, mb = im->mc;
+    int64_t kp = (g->K + im->kstep - 1) / im->kstep; /* K in packed elements */
     int a_once = mpad * kp <= ap_cap;
-    if (kb > im->kc * im->kstep) /* one pass: the blocks keep their sizes, Bp KC·NC, Ap ap_cap */
+    if (kp > im->kc && kp <= im->kc * 3 / 2) { /* one pass, C written once (K alone decides: sums do not depend on */
+        kb = kp * im->kstep;                   /* the threads); the blocks keep their sizes: Bp KC·NC, Ap ap_cap */
         nb = im->kc * im->nc / kp / im->nr * im->nr, mb = RL__MIN(im->mc, ap_cap / kp) / im->mr * im->mr;
+    }
     if (g->K == 0) {
         if (!g->accumulate)
             for (ir = m0; ir < m1; ir++) memset(g->C + ir * g->ldc + n0, 0, (size_t)(n1 - n0) * sizeof(float));
@@ -2378,8 +2344,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
         for (pc = 0; pc < g->K; pc += kb) {
             int64_t kc = RL__MIN(kb, g->K - pc), ku = (kc + im->kstep - 1) / im->kstep;
             int beta = pc > 0 || g->accumulate;
-            const uint32_t *bq = g->bp ? g->bp + pc / im->kstep * npad + jc * ku : Bp; /* block pc, columns jc.. */
-            if (!g->bp) im->pack_b(g, pc, kc, jc, nc, Bp);
+            im->pack_b(g, pc, kc, jc, nc, Bp);
             for (ic = m0; ic < m1; ic += mb) {
                 int64_t mc = RL__MIN(mb, m1 - ic);
                 const uint32_t *ap = a_once ? Ap + pc / im->kstep * mpad + (ic - m0) * ku : Ap;
@@ -2389,15 +2354,15 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
                         int64_t mr = RL__MIN(im->mr, mc - ir), nr = RL__MIN(im->nr, nc - jr), i;
                         float *c = g->C + (ic + ir) * g->ldc + jc + jr, t[RL__TILE_MAX];
                         if (mr == im->mr && nr == im->nr) {
-                            im->ukernel(ku, ap + ir * ku, bq + jr * ku, c, g->ldc, beta);
+                            im->ukernel(ku, ap + ir * ku, Bp + jr * ku, c, g->ldc, beta);
                             continue;
                         }
                         if (im->edge && nr == im->nr) { /* a panel of fewer rows, written in place */
-                            im->edge((int)mr, ku, ap + ir * ku, bq + jr * ku, c, g->ldc, beta);
+                            im->edge((int)mr, ku, ap + ir * ku, Bp + jr * ku, c, g->ldc, beta);
                             continue;
                         }
-                        if (im->edge) im->edge((int)mr, ku, ap + ir * ku, bq + jr * ku, t, im->nr, 0); /* edge tile */
-                        else im->ukernel(ku, ap + ir * ku, bq + jr * ku, t, im->nr, 0);
+                        if (im->edge) im->edge((int)mr, ku, ap + ir * ku, Bp + jr * ku, t, im->nr, 0); /* edge tile */
+                        else im->ukernel(ku, ap + ir * ku, Bp + jr * ku, t, im->nr, 0);
                         for (i = 0; i < mr; i++)
                             if (beta) rl__kern_get()->add(c + i * g->ldc, c + i * g->ldc, t + i * im->nr, nr);
                             else memcpy(c + i * g->ldc, t + i * im->nr, (size_t)nr * sizeof(float));
@@ -3660,36 +3625,16 @@ static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes);
 static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k);
 #endif
 
-/* The blocked kernel a product with B of type bt takes: the active ISA's, or with bf16 the
-   bf16 one where the CPU has it (AMX tiles where those are on) */
-static const rl__gemm_impl *rl__gemm_pick(rl_dtype bt, int bf16) {
-#ifdef RL__HAVE_BF16_DOT
-    if (bf16 && (bt == RL_BF16 || bt == RL_F32) && rl_bf16_dot_available()) {
-#ifdef RL__HAVE_AMX
-        if (rl__amx_on()) return &rl__amx_impl;
-#endif
-        return &rl__bf16_impl;
-    }
-#else
-    RL__UNUSED(bt), RL__UNUSED(bf16);
-#endif
-    return rl__kern_get()->gemm;
-}
-
 /* rl_gemm with its status: RL_OK, or (ggml block types only; C is then zero) an error.
-   bf16: take the bf16 path where there is one (A and an F32 B rounded; see rl_ctx.bf16_dot).
-   B of type RL__PANELS: an rl__panels; its panels serve when the kernel picked is theirs and
-   the product is x·Wᵀ of the whole matrix, else its weights as stored. */
+   bf16: take the bf16 path where there is one (A and an F32 B rounded; see rl_ctx.bf16_dot) */
 static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs,
                           const void *B, rl_dtype b_type, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate,
                           int bf16) {
     rl__gemm_args g;
     const rl__kern *k = rl__kern_get();
-    const rl__panels *pn = b_type == RL__PANELS ? (const rl__panels *)B : NULL;
     int nt = rl_pool_size(pool);
     if (M <= 0 || N <= 0) return RL_OK;
-    if (pn) B = pn->w, b_type = pn->wt;
-    g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = a_rs; g.a_cs = a_cs; g.B = B; g.bt = b_type; g.bp = NULL;
+    g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = a_rs; g.a_cs = a_cs; g.B = B; g.bt = b_type;
     g.b_rs = b_rs; g.b_cs = b_cs; g.C = C; g.ldc = ldc; g.accumulate = accumulate;
 #if !defined(RADLADS_NO_GGUF)
     if (RL_DTYPE_IS_GGML(b_type) || RL_DTYPE_IS_R8(b_type)) return rl__gemm_ggml(pool, &g, k);
@@ -3714,8 +3659,15 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
     {
         rl__gemm_job j;
         int64_t mu, nu, best = -1, tm;
-        j.im = rl__gemm_pick(b_type, bf16);
-        if (pn && pn->im == j.im && b_rs == 1 && b_cs == K && pn->N == N && pn->K == K) g.bp = pn->data;
+        j.im = k->gemm;
+#ifdef RL__HAVE_BF16_DOT
+        if (bf16 && (b_type == RL_BF16 || b_type == RL_F32) && rl_bf16_dot_available()) j.im = &rl__bf16_impl;
+#ifdef RL__HAVE_AMX
+        if (j.im == &rl__bf16_impl && rl__amx_on()) j.im = &rl__amx_impl; /* (bf16 dot checked above) */
+#endif
+#else
+        RL__UNUSED(bf16);
+#endif
         mu = (M + j.im->mr - 1) / j.im->mr;
         nu = (N + j.im->nr - 1) / j.im->nr;
         /* thread grid tm × tn = nt minimising the larger per-thread share of tiles */
@@ -3758,7 +3710,7 @@ static void rl__mm(const rl__mmbuf *b, int64_t M, int64_t N, int64_t K, const fl
     rl__gemm_args g;
     if (M <= 0 || N <= 0) return;
     g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = ars; g.a_cs = acs; g.B = B; g.bt = RL_F32;
-    g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc; g.bp = NULL;
+    g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc;
     if (b->K->gemm) rl__gemm_blocked(b->K->gemm, &g, 0, M, 0, N, b->pk, b->ap_cap, b->pk + b->ap_cap);
     else rl__naive_gemm(&g);
 }
@@ -3824,8 +3776,8 @@ static void rl__prof_op(rl_ctx *c, void (*bwd)(rl_ctx *, rl__node *)); /* an op'
 static void rl__prof_boundary(rl_ctx *c);                              /* an op may start here */
 static void rl__prof_pause(rl_ctx *c);                                 /* no op runs from here */
 RL__BWD void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds);
-static void rl__prof_gemm(rl_ctx *c, const char *what, int64_t M, int64_t N, int64_t K, int at, int bt, rl_dtype w, int kern,
-                          double seconds); /* a matrix product of an op (rl__gemm_on); kern: 1 bf16, 2 W in panels */
+static void rl__prof_gemm(rl_ctx *c, const char *what, int64_t M, int64_t N, int64_t K, int at, int bt, rl_dtype w, int bf16,
+                          double seconds); /* a matrix product of an op (rl__gemm_on) */
 
 /* rl_rope's table for (T, head_dim, pos0, inv_freq): every layer and step asks for the same one */
 typedef struct { int64_t T, pos0, cap; int d, busy; float *freq, *tab; } rl__rope_memo;
@@ -4834,12 +4786,9 @@ static int rl__gemm_on(rl_ctx *c, rl_device *d, const char *what, const rl_tenso
     double t0 = c->prof ? rl__now() : 0;
     int ok;
     snprintf(op, sizeof op, "%s %s", what, W->name ? W->name : "");
-    if (!d && W->packed && B == W->data && b_rs == 1) { /* x·Wᵀ with W's copy for it (rl_model_pack, rl_model_pack_panels) */
-        if (RL_DTYPE_IS_GGML(bt)) B = W->packed, bt = RL_DTYPE_R8(bt - RL_DTYPE_GGML0);
-        else if (!W->requires_grad) B = W->packed, bt = RL__PANELS;
-    }
+    if (!d && W->packed && B == W->data && b_rs == 1 && RL_DTYPE_IS_GGML(bt)) B = W->packed, bt = RL_DTYPE_R8(bt - RL_DTYPE_GGML0); /* x·Wᵀ */
     ok = RL__ON(c, d, op, gemm, M, N, K, A, a_rs, a_cs, B, (int)bt, b_rs, b_cs, C, ldc, acc, bf16);
-    if (c->prof && ok) rl__prof_gemm(c, what, M, N, K, a_cs != 1, b_cs != 1, W->dtype, (bf16 != 0) | (bt == RL__PANELS) << 1, rl__now() - t0);
+    if (c->prof && ok) rl__prof_gemm(c, what, M, N, K, a_cs != 1, b_cs != 1, W->dtype, bf16, rl__now() - t0);
     return ok;
 }
 
@@ -6763,42 +6712,6 @@ RLDEF int64_t rl_model_n_params(rl_model *m) {
     return n;
 }
 
-typedef struct { rl_model *m; int bf16; int64_t bytes; rl_status st; } rl__panels_job;
-static void rl__panels_one(void *user, const char *name, rl_tensor *t) {
-    rl__panels_job *p = (rl__panels_job *)user;
-    rl__gemm_args g;
-    rl__panels *pn;
-    uint32_t *data;
-    int64_t N = t->shape[0], K = t->ndim == 2 ? t->shape[1] : 0, kb, pc;
-    const rl__gemm_impl *im = rl__gemm_pick(t->dtype, p->bf16 >= 2 || (p->bf16 == 1 && t->dtype == RL_BF16));
-    if (p->st || t->packed || t->dev || t->requires_grad || t->ndim != 2 || !im || N < 1 || K < 1 ||
-        (t->dtype != RL_F32 && t->dtype != RL_BF16 && t->dtype != RL_F16) || (t == &p->m->embed && t->data != p->m->head.data))
-        return; /* (an embedding only read by rows: no products) */
-    pn = (rl__panels *)rl_arena_alloc(&p->m->params, sizeof *pn);
-    data = (uint32_t *)rl_arena_alloc(&p->m->params, sizeof(uint32_t) * (size_t)rl__panels_size(im, N, K));
-    if (!pn || !data) {
-        p->st = rl__fail(RL_ERR_NOMEM, "rl_model_pack_panels: out of memory for the panels of %s (%lld bytes)", name,
-                         (long long)(4 * rl__panels_size(im, N, K)));
-        return;
-    }
-    memset(&g, 0, sizeof g);
-    g.N = N, g.K = K, g.B = t->data, g.bt = t->dtype, g.b_rs = 1, g.b_cs = K; /* B = Wᵀ */
-    kb = rl__gemm_kb(im, K);
-    for (pc = 0; pc < K; pc += kb) im->pack_b(&g, pc, RL__MIN(kb, K - pc), 0, N, data + pc / im->kstep * ((N + im->nr - 1) / im->nr * im->nr));
-    pn->im = im, pn->w = t->data, pn->wt = t->dtype, pn->N = N, pn->K = K, pn->data = data;
-    t->packed = pn;
-    p->bytes += 4 * rl__panels_size(im, N, K);
-}
-RLDEF rl_status rl_model_pack_panels(rl_model *m, int bf16_dot, int64_t *bytes) {
-    rl__panels_job p;
-    memset(&p, 0, sizeof p);
-    p.m = m, p.bf16 = bf16_dot;
-    if (m) rl_model_params(m, rl__panels_one, &p);
-    if (m && m->head.data == m->embed.data) m->head.packed = m->embed.packed; /* a tied head: visited as the embedding */
-    if (bytes) *bytes = p.bytes;
-    return p.st;
-}
-
 static rl_tensor rl__shape2(int64_t a, int64_t b, int nd) {
     int64_t s[2];
     s[0] = a;
@@ -7433,7 +7346,7 @@ typedef struct {
 typedef struct {
     const char *what; /* the op's product: "linear", "linear backward", "matmul", ... */
     int64_t M, N, K, calls;
-    int at, bt, w, kern; /* A, B transposed; W's dtype; 1: the bf16 kernels, 2: W in panels */
+    int at, bt, w, bf16; /* A, B transposed; W's dtype; the bf16 kernels */
     double secs, flop;
 } rl__prof_gemm_row;
 typedef struct {
@@ -7521,19 +7434,19 @@ static void rl__prof_bwd(rl_ctx *c, rl__node *n, double seconds) {
 /* Every matrix product of an op (linear, matmul, the KL head; their backward) by product and
    shape; the time is the product's own, inside its op's. Products on a device are timed as
    their launch only. */
-static void rl__prof_gemm(rl_ctx *c, const char *what, int64_t M, int64_t N, int64_t K, int at, int bt, rl_dtype w, int kern,
+static void rl__prof_gemm(rl_ctx *c, const char *what, int64_t M, int64_t N, int64_t K, int at, int bt, rl_dtype w, int bf16,
                           double seconds) {
     rl__prof *p = (rl__prof *)c->prof;
     rl__prof_gemm_row *r = p->gemm;
     int i;
     for (i = 0; i < p->ngemm; i++, r++)
-        if (r->M == M && r->N == N && r->K == K && r->at == at && r->bt == bt && r->w == (int)w && r->kern == kern && !strcmp(r->what, what))
+        if (r->M == M && r->N == N && r->K == K && r->at == at && r->bt == bt && r->w == (int)w && r->bf16 == bf16 && !strcmp(r->what, what))
             break;
     if (i == RL__PROF_GEMMS) r = p->gemm + RL__PROF_GEMMS - 1; /* the last row collects the rest */
     if (i == p->ngemm && p->ngemm < RL__PROF_GEMMS) {
         memset(r, 0, sizeof *r);
         r->what = i < RL__PROF_GEMMS - 1 ? what : "(other products)";
-        r->M = M, r->N = N, r->K = K, r->at = at, r->bt = bt, r->w = (int)w, r->kern = kern;
+        r->M = M, r->N = N, r->K = K, r->at = at, r->bt = bt, r->w = (int)w, r->bf16 = bf16;
         p->ngemm++;
     }
     r->calls++;
@@ -7573,21 +7486,20 @@ RLDEF void rl_profile_report(rl_ctx *c) {
     }
     rl_log(RL_LOG_INFO, "profile: %-30s %9s %10s %10s %10.1f", "all ops", "", "", "", 1e3 * total);
     /* the ops' matrix products by shape: C[M×N] (+)= A[M×K]·B[K×N], A and B as stored (n) or
-       transposed (t): x·Wᵀ is "nt", dy·W "nn", dyᵀ·x "tn"; B's type ("panels": W's copy from
-       rl_model_pack_panels, used where its kernel is the product's), then "bf16" for the bf16 kernels */
+       transposed (t): x·Wᵀ is "nt", dy·W "nn", dyᵀ·x "tn"; B's type, then "bf16" for the bf16 kernels */
     for (i = 0; i < p->ngemm; i++) gsecs += key[i] = p->gemm[i].secs, gflop += p->gemm[i].flop;
     rl__prof_order(order, key, p->ngemm);
     if (p->ngemm)
-        rl_log(RL_LOG_INFO, "profile: %-20s %-3s %22s %-17s %9s %10s %9s %9s %6s", "product", "A·B", "M x N x K", "B, kernel", "calls",
+        rl_log(RL_LOG_INFO, "profile: %-20s %-3s %22s %-10s %9s %10s %9s %9s %6s", "product", "A·B", "M x N x K", "B, kernel", "calls",
                "ms", "GFLOP", "GFLOP/s", "share");
     for (i = 0; i < p->ngemm; i++) {
         const rl__prof_gemm_row *r = &p->gemm[order[i]];
-        char shape[64], ty[24];
+        char shape[64], ty[16];
         if (r->what[0] == '(') snprintf(shape, sizeof shape, "-");
         else snprintf(shape, sizeof shape, "%lld x %lld x %lld", (long long)r->M, (long long)r->N, (long long)r->K);
-        snprintf(ty, sizeof ty, "%s%s%s", r->w == RL_F32 ? "F32" : r->w == RL_BF16 ? "BF16" : r->w == RL_F16 ? "F16" : "GGUF",
-                 r->kern & 2 ? " panels" : "", r->kern & 1 ? ", bf16" : "");
-        rl_log(RL_LOG_INFO, "profile: %-20s %c%c  %22s %-17s %9lld %10.1f %9.3f %9.1f %5.1f%%", r->what, r->at ? 't' : 'n',
+        snprintf(ty, sizeof ty, "%s%s", r->w == RL_F32 ? "F32" : r->w == RL_BF16 ? "BF16" : r->w == RL_F16 ? "F16" : "GGUF",
+                 r->bf16 ? ", bf16" : "");
+        rl_log(RL_LOG_INFO, "profile: %-20s %c%c  %22s %-10s %9lld %10.1f %9.3f %9.1f %5.1f%%", r->what, r->at ? 't' : 'n',
                r->bt ? 't' : 'n', shape, ty, (long long)r->calls, 1e3 * r->secs, 1e-9 * r->flop,
                r->secs > 0 ? 1e-9 * r->flop / r->secs : 0.0, gsecs > 0 ? 100 * r->secs / gsecs : 0.0);
     }

@@ -344,73 +344,8 @@ static void check_profile_gemm(void) {
     rlt_end();
 }
 
-/* rl_model_pack_panels: a frozen model's logits the same bit for bit with its matrices in the
-   kernel's panels, on every ISA this CPU has (the teacher's down projection, K 688, is one
-   pass of K on AVX-512, two blocks on AVX2, three on the portable kernel; N 688 and the
-   vocabulary's columns end in part-panels), with the bf16 kernels too; panels made for one
-   kernel and a product taking another read W as stored */
-static float *panels_logits(rl_model *m, int bf16_dot, int64_t *n) {
-    static int32_t ids[2 * 24];
-    rl_ctx c;
-    rl_forward_opts o;
-    rl_tensor *y;
-    float *out = NULL;
-    int i;
-    for (i = 0; i < 2 * 24; i++) ids[i] = (i * 37 + 11) % 600;
-    rl_ctx_init(&c, pool);
-    c.bf16_dot = bf16_dot;
-    memset(&o, 0, sizeof o);
-    o.B = 2, o.T = 24; /* 48 rows: the blocked kernels */
-    if ((y = rl_model_forward(&c, m, ids, &o)) && (out = (float *)malloc(sizeof(float) * (size_t)y->n))) {
-        memcpy(out, rl_f32(y), sizeof(float) * (size_t)y->n);
-        *n = y->n;
-    }
-    rl_ctx_free(&c);
-    return out;
-}
-static void check_panels(void) {
-    static const char *dirs[2] = {"examples/tiny-teacher", "tests/fixtures/tiny-qwen2-bf16"};
-    static const rl_isa isas[4] = {RL_ISA_SCALAR, RL_ISA_AVX2, RL_ISA_AVX512, RL_ISA_NEON};
-    int d, q, b;
-    for (q = 0; q < 4; q++)
-        for (d = 0; d < 2; d++)
-            for (b = 0; b < 2; b++) { /* bf16_dot 0, 1 */
-                rl_model m, m2;
-                char name[160];
-                float *ref, *got, *other = NULL;
-                int64_t n = 0, n2 = 0, n3 = 0, bytes = -1;
-                if (rl_isa_set(isas[q]) != RL_OK || (b && !rl_bf16_dot_available())) continue;
-                snprintf(name, sizeof name, "panels: %s on %s, bf16_dot %d, the same logits bit for bit", dirs[d], rl_isa_name(isas[q]), b);
-                rlt_begin(name);
-                if (rl_model_load(&m, dirs[d], 0) != RL_OK || rl_model_load(&m2, dirs[d], 0) != RL_OK) {
-                    RLT_CHECK(0, "load: %s", rl_last_error());
-                    rlt_end();
-                    continue;
-                }
-                ref = panels_logits(&m, b, &n);
-                RLT_CHECK(rl_model_pack_panels(&m, b, &bytes) == RL_OK && bytes > 0, "pack: %s", rl_last_error());
-                RLT_CHECK(m.blocks[0].mix.q_w.packed && m.blocks[0].down.packed && m.head.packed && !m.embed.packed,
-                          "which matrices got panels (q_w %p, down %p, head %p, embedding %p)", m.blocks[0].mix.q_w.packed,
-                          m.blocks[0].down.packed, m.head.packed, m.embed.packed);
-                got = panels_logits(&m, b, &n2);
-                RLT_CHECK(ref && got && n == n2 && !memcmp(ref, got, sizeof(float) * (size_t)n), "logits differ");
-                if (rl_bf16_dot_available()) { /* panels for the other kernel: W as stored */
-                    float *plain = panels_logits(&m2, !b, &n3);
-                    other = panels_logits(&m, !b, &n2);
-                    RLT_CHECK(plain && other && n3 == n2 && !memcmp(plain, other, sizeof(float) * (size_t)n2),
-                              "bf16_dot %d on panels for bf16_dot %d: logits differ", !b, b);
-                    free(plain);
-                }
-                free(ref), free(got), free(other);
-                rl_model_free(&m), rl_model_free(&m2);
-                rlt_end();
-            }
-    rl_isa_set(rl_isa_best());
-}
-
 int main(void) {
     pool = rl_pool_create(2);
-    check_panels();
     check_profile_decode();
     check_profile_gemm();
     check_demo_teacher();

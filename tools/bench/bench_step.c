@@ -6,9 +6,7 @@
    its RAD-RWKV7 student; random tokens; ctx 512. One warm-up step, then STEPS timed steps
    of stage 1 (attention alignment) and stage 2 (KL distillation).
    Build and run: make bench-step   (env LAYERS, BATCH, STEPS, THREADS override 30, 2, 1, 2;
-   RECURRENT=0 skips the recurrent-scan cases, STAGES=1 or 2 runs one stage; PANELS=0 keeps
-   the teacher's matrices as stored, 1 (default, as `radlads convert`) packs them into the
-   kernel's panels (rl_model_pack_panels), 2 times steps of both in turn, one step each) */
+   RECURRENT=0 skips the recurrent-scan cases, STAGES=1 or 2 runs one stage) */
 #include "bench.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +26,6 @@ static void log_fn(void *u, int level, const char *msg) {
 int main(void) {
     int layers = envi("LAYERS", 30), batch = envi("BATCH", 2), steps = envi("STEPS", 1), threads = envi("THREADS", 2);
     int recurrent = envi("RECURRENT", 1), stages = envi("STAGES", 3); /* STAGES: 1, 2 or 3 = both */
-    int panels = envi("PANELS", 1);
-    rl_model packed; /* PANELS=2: a second teacher, in panels */
     char dir[] = "/tmp/radlads_bench_stepXXXXXX";
     rl_model teacher, student;
     rl_student_opts so;
@@ -48,14 +44,6 @@ int main(void) {
         fprintf(stderr, "load: %s\n", rl_last_error());
         return 1;
     }
-    if (panels == 2 && (rl_model_load(&packed, dir, 0) != RL_OK || rl_model_pack_panels(&packed, 0, NULL) != RL_OK)) {
-        fprintf(stderr, "load, panels: %s\n", rl_last_error());
-        return 1;
-    }
-    if (panels == 1 && rl_model_pack_panels(&teacher, 0, NULL) != RL_OK) {
-        fprintf(stderr, "panels: %s\n", rl_last_error());
-        return 1;
-    }
     rl_student_opts_default(&so, RL_MIXER_RWKV7);
     if (rl_student_from_teacher(&student, &teacher, &so) != RL_OK) {
         fprintf(stderr, "student: %s\n", rl_last_error());
@@ -65,9 +53,8 @@ int main(void) {
     data.ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)data.n);
     rl_rng_seed(&g, 3);
     for (i = 0; i < data.n; i++) data.ids[i] = (int32_t)(rl_rng_u64(&g) % bench_smollm2.vocab);
-    printf("# SmolLM2-135M-shaped random teacher (%d layers%s) -> RAD-RWKV7 student, ctx 512, batch %d, %d thread%s, isa %s\n",
-           layers, panels == 1 ? ", in panels" : panels == 2 ? ", as stored and in panels in turn" : "", batch, threads,
-           threads > 1 ? "s" : "", rl_isa_name(rl_isa_active()));
+    printf("# SmolLM2-135M-shaped random teacher (%d layers) -> RAD-RWKV7 student, ctx 512, batch %d, %d thread%s, isa %s\n",
+           layers, batch, threads, threads > 1 ? "s" : "", rl_isa_name(rl_isa_active()));
     for (stage = 1; stage <= 2; stage++)
         for (form = 0; form < 2; form++) {
             rl_ctx c;
@@ -87,32 +74,16 @@ int main(void) {
             st = rl_train_stage(&c, &student, stage == 1 ? &teacher : &teacher, &data, &o); /* warm-up step */
             rl_profile_report(&c); /* (cleared, not shown) */
             quiet = 0;
-            o.max_steps = panels == 2 ? 1 : steps;
+            o.max_steps = steps;
             t0 = now();
-            if (panels == 2) { /* a step with each teacher in turn: the same machine for both */
-                double d[2] = {0, 0}, best[2] = {1e30, 1e30};
-                int k, side;
-                for (k = 0; k < steps && st == RL_OK; k++)
-                    for (side = 0; side < 2 && st == RL_OK; side++) {
-                        double t1 = now();
-                        st = rl_train_stage(&c, &student, side ? &packed : &teacher, &data, &o);
-                        t1 = now() - t1;
-                        d[side] += t1;
-                        if (t1 < best[side]) best[side] = t1;
-                    }
-                printf("\n## stage %d: as stored %.2f s per step (best %.2f), in panels %.2f (best %.2f): %.3f\n", stage, d[0] / steps,
-                       best[0], d[1] / steps, best[1], d[0] / d[1]);
-            } else if (st == RL_OK) {
-                st = rl_train_stage(&c, &student, &teacher, &data, &o);
-            }
+            if (st == RL_OK) st = rl_train_stage(&c, &student, &teacher, &data, &o);
             dt = now() - t0;
             if (st != RL_OK) {
                 fprintf(stderr, "stage %d: %s\n", stage, rl_last_error());
                 return 1;
             }
             printf("\n## stage %d, %s scans: %.1f s per step, %.0f tok/s\n\n    per-op times of %d step%s:\n", stage,
-                   form == 0 ? "recurrent (before)" : "chunked (default, after)", dt / steps / (panels == 2 ? 2 : 1),
-                   (double)steps * (panels == 2 ? 2 : 1) * batch * 512 / dt,
+                   form == 0 ? "recurrent (before)" : "chunked (default, after)", dt / steps, (double)steps * batch * 512 / dt,
                    steps, steps > 1 ? "s" : "");
             rl_profile_report(&c);
             quiet = 1;
@@ -122,7 +93,6 @@ int main(void) {
         }
     rl_model_free(&student);
     rl_model_free(&teacher);
-    if (panels == 2) rl_model_free(&packed);
     bench_remove_teacher(dir);
     free(data.ids);
     rl_pool_free(pool);
