@@ -1,10 +1,10 @@
-/* ab.h - what ab_gemm.c and ab_scan.c share: each of those files is compiled three times,
+/* ab.h - what ab_gemm.c, ab_scan.c and ab_step.c share: each of those files is compiled three times,
    twice as a side (-DAB_SIDE=a or b, -DAB_HEADER='"path/radlads.h"': that header's whole
    library, every symbol static, with the side's entry points named ab_<what>_<side>) and
    once as the driver that calls both sides in turn. */
 #ifndef AB_H
 #define AB_H
-#define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c99 */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, mkdtemp under -std=c99 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,19 +2,23 @@
    monotonic clock. Include it first. */
 #ifndef RL_BENCH_H
 #define RL_BENCH_H
+#ifndef AB_H /* (in an ab_*.c side, ab.h has included that side's radlads.h, and has now()) */
 #define _POSIX_C_SOURCE 200809L
 #define RADLADS_IMPLEMENTATION
 #include "../../radlads.h"
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#ifndef AB_H
 static __attribute__((unused)) double now(void) { /* seconds */
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+#endif
 /* The shape of a random Llama-architecture teacher (tied head) for the step benchmarks */
 typedef struct {
     const char *name;
