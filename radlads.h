@@ -1501,6 +1501,7 @@ typedef struct rl__gemm_args {
     float *C;
     int64_t ldc;
     int accumulate;
+    const void *ap; /* NULL, or all of A packed already as rl__gemm_blocked packs it once (rl__gemm: the tasks share it) */
 } rl__gemm_args;
 
 /* x · one row of W in ggml blocks (k values), read in place (rl_gemm, section 12); the same
@@ -2321,24 +2322,40 @@ typedef struct rl__gemm_impl {
 #endif
 static const rl__kern *rl__kern_get(void); /* the kernels in use (2b) */
 
+/* K's blocks (a pass over C each): KC values, or K in one pass when KC < K ≤ 1.5 KC (C written
+   once; K alone decides, so sums do not depend on the threads) */
+static int64_t rl__gemm_kb(const rl__gemm_impl *im, int64_t K) {
+    int64_t kp = (K + im->kstep - 1) / im->kstep; /* K in packed elements */
+    return (kp > im->kc && kp <= im->kc * 3 / 2 ? kp : im->kc) * im->kstep;
+}
+
+/* Rows m0.. of A, a whole number of panels, packed for every block of K as rl__gemm_blocked
+   packs all of A once (a_once): block pc at Ap + pc/kstep·mpad, the rows' panels at (m0 − base)·ku */
+static void rl__gemm_pack_rows(const rl__gemm_impl *im, const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t base, int64_t mpad,
+                               uint32_t *Ap) {
+    int64_t pc, kb = rl__gemm_kb(im, g->K);
+    for (pc = 0; pc < g->K; pc += kb) {
+        int64_t kc = RL__MIN(kb, g->K - pc), ku = (kc + im->kstep - 1) / im->kstep;
+        im->pack_a(g, m0, m1 - m0, pc, kc, Ap + pc / im->kstep * mpad + (m0 - base) * ku);
+    }
+}
+
 static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
                              float *Apf, int64_t ap_cap, float *Bpf) {
     uint32_t *Ap = (uint32_t *)(void *)Apf, *Bp = (uint32_t *)(void *)Bpf; /* offsets only: never read here */
-    int64_t jc, pc, ic, jr, ir, mpad = (m1 - m0 + im->mr - 1) / im->mr * im->mr, kb = im->kc * im->kstep, nb = im->nc, mb = im->mc;
+    int64_t jc, pc, ic, jr, ir, mpad = (m1 - m0 + im->mr - 1) / im->mr * im->mr, kb = rl__gemm_kb(im, g->K), nb = im->nc, mb = im->mc;
     int64_t kp = (g->K + im->kstep - 1) / im->kstep; /* K in packed elements */
     int a_once = mpad * kp <= ap_cap;
-    if (kp > im->kc && kp <= im->kc * 3 / 2) { /* one pass, C written once (K alone decides: sums do not depend on */
-        kb = kp * im->kstep;                   /* the threads); the blocks keep their sizes: Bp KC·NC, Ap ap_cap */
+    const uint32_t *As = a_once && g->ap ? (const uint32_t *)g->ap : Ap; /* A's panels, shared or this task's */
+    if (kb > im->kc * im->kstep) /* one pass: the blocks keep their sizes, Bp KC·NC, Ap ap_cap */
         nb = im->kc * im->nc / kp / im->nr * im->nr, mb = RL__MIN(im->mc, ap_cap / kp) / im->mr * im->mr;
-    }
     if (g->K == 0) {
         if (!g->accumulate)
             for (ir = m0; ir < m1; ir++) memset(g->C + ir * g->ldc + n0, 0, (size_t)(n1 - n0) * sizeof(float));
         return;
     }
     if (im->tiles) im->tiles(1);
-    if (a_once)
-        for (pc = 0; pc < g->K; pc += kb) im->pack_a(g, m0, m1 - m0, pc, RL__MIN(kb, g->K - pc), Ap + pc / im->kstep * mpad);
+    if (a_once && !g->ap) rl__gemm_pack_rows(im, g, m0, m1, m0, mpad, Ap);
     for (jc = n0; jc < n1; jc += nb) {
         int64_t nc = RL__MIN(nb, n1 - jc);
         for (pc = 0; pc < g->K; pc += kb) {
@@ -2347,7 +2364,7 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
             im->pack_b(g, pc, kc, jc, nc, Bp);
             for (ic = m0; ic < m1; ic += mb) {
                 int64_t mc = RL__MIN(mb, m1 - ic);
-                const uint32_t *ap = a_once ? Ap + pc / im->kstep * mpad + (ic - m0) * ku : Ap;
+                const uint32_t *ap = a_once ? As + pc / im->kstep * mpad + (ic - m0) * ku : Ap;
                 if (!a_once) im->pack_a(g, ic, mc, pc, kc, Ap);
                 for (ir = 0; ir < mc; ir += im->mr)
                     for (jr = 0; jr < nc; jr += im->nr) {
@@ -3584,7 +3601,16 @@ typedef struct {
     int64_t tm, tn;       /* thread grid */
     float *scratch;       /* per task: ap_cap + KC*NC floats of im */
     size_t per_task, ap_cap;
+    uint32_t *ap;         /* tm = 1 on several threads: all of A's panels, packed by the tasks together */
+    int64_t mpad;         /*   (M rounded up to whole panels) */
 } rl__gemm_job;
+
+/* panels [b, e) of A into the shared buffer */
+static void rl__gemm_pack_task(void *ctx, int64_t b, int64_t e, int tid) {
+    rl__gemm_job *j = (rl__gemm_job *)ctx;
+    RL__UNUSED(tid);
+    rl__gemm_pack_rows(j->im, j->g, b * j->im->mr, RL__MIN(j->g->M, e * j->im->mr), 0, j->mpad, j->ap);
+}
 
 static void rl__gemm_task(void *ctx, int64_t b, int64_t e, int tid) {
     rl__gemm_job *j = (rl__gemm_job *)ctx;
@@ -3635,7 +3661,7 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
     int nt = rl_pool_size(pool);
     if (M <= 0 || N <= 0) return RL_OK;
     g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = a_rs; g.a_cs = a_cs; g.B = B; g.bt = b_type;
-    g.b_rs = b_rs; g.b_cs = b_cs; g.C = C; g.ldc = ldc; g.accumulate = accumulate;
+    g.b_rs = b_rs; g.b_cs = b_cs; g.C = C; g.ldc = ldc; g.accumulate = accumulate; g.ap = NULL;
 #if !defined(RADLADS_NO_GGUF)
     if (RL_DTYPE_IS_GGML(b_type) || RL_DTYPE_IS_R8(b_type)) return rl__gemm_ggml(pool, &g, k);
 #endif
@@ -3685,10 +3711,22 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
             j.ap_cap = RL__MAX((size_t)j.im->mc * j.im->kc, once <= ((size_t)1 << 20) ? once : 0);
         }
         j.per_task = j.ap_cap + (size_t)j.im->kc * j.im->nc; /* the bf16 sets' blocks differ from k's */
-        j.scratch = (float *)rl__aligned_alloc(j.per_task * sizeof(float) * (size_t)nt);
+        /* every task takes all rows (tm 1) and packs all of A once: pack it once, the tasks together */
+        j.mpad = mu * j.im->mr;
+        j.ap = NULL;
+        if (j.tm == 1 && j.tn > 1 && (size_t)j.mpad * (size_t)K <= j.ap_cap) {
+            j.scratch = (float *)rl__aligned_alloc((j.per_task * (size_t)nt + (size_t)j.mpad * (size_t)K) * sizeof(float));
+            if (j.scratch) j.ap = (uint32_t *)(void *)(j.scratch + j.per_task * (size_t)nt);
+        } else {
+            j.scratch = (float *)rl__aligned_alloc(j.per_task * sizeof(float) * (size_t)nt);
+        }
         if (!j.scratch) { /* out of memory: the reference loop, which needs none */
             rl__naive_gemm(&g);
             return RL_OK;
+        }
+        if (j.ap) {
+            rl_pool_for(pool, mu, RL__MAX(1, mu / (4 * nt)), rl__gemm_pack_task, &j);
+            g.ap = j.ap;
         }
         rl_pool_for(pool, j.tm * j.tn, 1, rl__gemm_task, &j);
         rl__aligned_free(j.scratch);
@@ -3710,7 +3748,7 @@ static void rl__mm(const rl__mmbuf *b, int64_t M, int64_t N, int64_t K, const fl
     rl__gemm_args g;
     if (M <= 0 || N <= 0) return;
     g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = ars; g.a_cs = acs; g.B = B; g.bt = RL_F32;
-    g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc;
+    g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc; g.ap = NULL;
     if (b->K->gemm) rl__gemm_blocked(b->K->gemm, &g, 0, M, 0, N, b->pk, b->ap_cap, b->pk + b->ap_cap);
     else rl__naive_gemm(&g);
 }
