@@ -12,7 +12,7 @@
    on Windows (MinGW-w64; its winpthreads).
    Optional: radlads_cuda.cu (CUDA Toolkit) swaps GPU kernels in when compiled with
    RADLADS_CUDA defined: the scans (rl_ctx.use_cuda), and the ops of tensors moved to the
-   GPU with rl_to(ctx, t, rl_device_cuda()) (section 3, the device seam).
+   GPU with rl_to(ctx, t, rl_device_cuda()) (section 3 has the device seam, 4c rl_to).
 
    Configuration macros (define before the implementation include):
        RL_MALLOC(sz) / RL_REALLOC(p,sz) / RL_FREE(p)   allocation hooks (default libc)
@@ -3685,6 +3685,7 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
     {
         rl__gemm_job j;
         int64_t mu, nu, best = -1, tm;
+        size_t shared;
         j.im = k->gemm;
 #ifdef RL__HAVE_BF16_DOT
         if (bf16 && (b_type == RL_BF16 || b_type == RL_F32) && rl_bf16_dot_available()) j.im = &rl__bf16_impl;
@@ -3711,23 +3712,17 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
             j.ap_cap = RL__MAX((size_t)j.im->mc * j.im->kc, once <= ((size_t)1 << 20) ? once : 0);
         }
         j.per_task = j.ap_cap + (size_t)j.im->kc * j.im->nc; /* the bf16 sets' blocks differ from k's */
-        /* every task takes all rows (tm 1) and packs all of A once: pack it once, the tasks together */
+        /* every task takes all rows (tm 1) and would pack all of A once: the tasks pack it together, then share it */
         j.mpad = mu * j.im->mr;
-        j.ap = NULL;
-        if (j.tm == 1 && j.tn > 1 && (size_t)j.mpad * (size_t)K <= j.ap_cap) {
-            j.scratch = (float *)rl__aligned_alloc((j.per_task * (size_t)nt + (size_t)j.mpad * (size_t)K) * sizeof(float));
-            if (j.scratch) j.ap = (uint32_t *)(void *)(j.scratch + j.per_task * (size_t)nt);
-        } else {
-            j.scratch = (float *)rl__aligned_alloc(j.per_task * sizeof(float) * (size_t)nt);
-        }
+        shared = j.tm == 1 && j.tn > 1 && (size_t)j.mpad * (size_t)K <= j.ap_cap ? (size_t)j.mpad * (size_t)K : 0;
+        j.scratch = (float *)rl__aligned_alloc((j.per_task * (size_t)nt + shared) * sizeof(float));
         if (!j.scratch) { /* out of memory: the reference loop, which needs none */
             rl__naive_gemm(&g);
             return RL_OK;
         }
-        if (j.ap) {
-            rl_pool_for(pool, mu, RL__MAX(1, mu / (4 * nt)), rl__gemm_pack_task, &j);
-            g.ap = j.ap;
-        }
+        j.ap = shared ? (uint32_t *)(void *)(j.scratch + j.per_task * (size_t)nt) : NULL;
+        if (shared) rl_pool_for(pool, mu, RL__MAX(1, mu / (4 * nt)), rl__gemm_pack_task, &j);
+        g.ap = j.ap;
         rl_pool_for(pool, j.tm * j.tn, 1, rl__gemm_task, &j);
         rl__aligned_free(j.scratch);
     }
@@ -5511,31 +5506,6 @@ RLDEF rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *s
     return y;
 }
 
-/* ---- rl_to: a tensor to another place; backward, its gradient back ---- */
-
-RL__BWD void rl__to_bwd(rl_ctx *c, rl__node *n) {
-    rl_tensor *x = n->in[0], *y = n->out;
-    size_t bytes = sizeof(float) * (size_t)y->n;
-    float *gx = rl__grad(c, x), *back = gx ? (float *)rl__alloc_on(c, x->dev, bytes, 0) : NULL; /* (the copy fills it) */
-    if (back && rl__copy(c, back, x->dev, y->grad, y->dev, bytes)) RL__ON(c, x->dev, "rl_to backward", axpy, gx, 1.0f, back, x->n);
-}
-RLDEF rl_tensor *rl_to(rl_ctx *c, rl_tensor *x, rl_device *d) {
-    rl_tensor *y;
-    size_t elem;
-    if (c->prof) rl__prof_boundary(c);
-    if (!x || c->err) return NULL;
-    if (x->dtype != RL_F32 && (x->dtype != RL_BF16 || x->requires_grad))
-        return rl__op_fail(c, RL_ERR_ARG, "rl_to %s: only F32 tensors, and frozen BF16 ones, move", x->name ? x->name : "");
-    elem = x->dtype == RL_F32 ? sizeof(float) : sizeof(uint16_t);
-    if (!(y = rl__out_on(c, d, x->ndim, x->shape))) return NULL;
-    y->dtype = x->dtype;
-    y->name = x->name;
-    if (!rl__copy(c, y->data, d, x->data, x->dev, elem * (size_t)x->n)) return NULL;
-    rl__node_new(c, rl__to_bwd, y, x, NULL, NULL, NULL);
-    return y;
-}
-
-
 /* ==== 4. models ============================================================ */
 
 /* ---- 4a. the RWKV scans as autodiff ops ----
@@ -7161,6 +7131,30 @@ RLDEF rl_device *rl_device_cuda(void) {
     return NULL;
 }
 #endif
+
+/* ---- rl_to: a tensor to another place; backward, its gradient back ---- */
+
+RL__BWD void rl__to_bwd(rl_ctx *c, rl__node *n) {
+    rl_tensor *x = n->in[0], *y = n->out;
+    size_t bytes = sizeof(float) * (size_t)y->n;
+    float *gx = rl__grad(c, x), *back = gx ? (float *)rl__alloc_on(c, x->dev, bytes, 0) : NULL; /* (the copy fills it) */
+    if (back && rl__copy(c, back, x->dev, y->grad, y->dev, bytes)) RL__ON(c, x->dev, "rl_to backward", axpy, gx, 1.0f, back, x->n);
+}
+RLDEF rl_tensor *rl_to(rl_ctx *c, rl_tensor *x, rl_device *d) {
+    rl_tensor *y;
+    size_t elem;
+    if (c->prof) rl__prof_boundary(c);
+    if (!x || c->err) return NULL;
+    if (x->dtype != RL_F32 && (x->dtype != RL_BF16 || x->requires_grad))
+        return rl__op_fail(c, RL_ERR_ARG, "rl_to %s: only F32 tensors, and frozen BF16 ones, move", x->name ? x->name : "");
+    elem = x->dtype == RL_F32 ? sizeof(float) : sizeof(uint16_t);
+    if (!(y = rl__out_on(c, d, x->ndim, x->shape))) return NULL;
+    y->dtype = x->dtype;
+    y->name = x->name;
+    if (!rl__copy(c, y->data, d, x->data, x->dev, elem * (size_t)x->n)) return NULL;
+    rl__node_new(c, rl__to_bwd, y, x, NULL, NULL, NULL);
+    return y;
+}
 
 /* ---- the parameters on a device ---- */
 
