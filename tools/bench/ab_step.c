@@ -23,18 +23,13 @@ static rl_ctx ctx;
 /* load the teacher from dir (written there first if write), make the student; 0 on failure */
 int AB_CAT(ab_step_setup_, AB_SIDE)(const char *dir, int write, int layers) {
     rl_student_opts so;
-    rl_rng g;
-    int64_t i;
     if (write && !bench_write_teacher(dir, &bench_smollm2, layers)) return 0;
     rl_student_opts_default(&so, RL_MIXER_RWKV7);
     if (rl_model_load(&teacher, dir, 0) != RL_OK || rl_student_from_teacher(&student, &teacher, &so) != RL_OK) {
         fprintf(stderr, "ab_step: %s\n", rl_last_error());
         return 0;
     }
-    data.n = (int64_t)513 * 200;
-    if (!(data.ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)data.n))) return 0;
-    rl_rng_seed(&g, 3);
-    for (i = 0; i < data.n; i++) data.ids[i] = (int32_t)(rl_rng_u64(&g) % bench_smollm2.vocab);
+    if (!bench_tokens(&data, bench_smollm2.vocab)) return 0;
     rl_ctx_init(&ctx, pool);
     return 1;
 }
@@ -43,12 +38,7 @@ int AB_CAT(ab_step_setup_, AB_SIDE)(const char *dir, int write, int layers) {
 double AB_CAT(ab_step_, AB_SIDE)(int stage, int batch) {
     rl_stage_opts o;
     double t;
-    rl_stage_opts_default(&o, stage);
-    o.ctx = 512;
-    o.batch = o.micro_batch = batch;
-    o.tokens = (int64_t)100 * batch * 512;
-    o.heldout = 0.01;
-    o.max_steps = 1;
+    bench_stage_opts(&o, stage, batch);
     t = now();
     if (rl_train_stage(&ctx, &student, &teacher, &data, &o) != RL_OK) {
         fprintf(stderr, "ab_step: stage %d: %s\n", stage, rl_last_error());

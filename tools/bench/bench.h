@@ -100,6 +100,26 @@ static __attribute__((unused)) int bench_write_teacher(const char *dir, const be
     return fclose(f) == 0;
 }
 /* remove what bench_write_teacher wrote */
+/* the step benchmarks' stage: ctx 512, `batch` sequences a step, one step per call */
+static __attribute__((unused)) void bench_stage_opts(rl_stage_opts *o, int stage, int batch) {
+    rl_stage_opts_default(o, stage);
+    o->ctx = 512;
+    o->batch = o->micro_batch = batch;
+    o->tokens = (int64_t)100 * batch * 512;
+    o->heldout = 0.01;
+    o->max_steps = 1;
+}
+/* their data: 200 windows of random tokens (seed 3); 0 when out of memory */
+static __attribute__((unused)) int bench_tokens(rl_tokens *d, int vocab) {
+    rl_rng g;
+    int64_t i;
+    d->n = (int64_t)513 * 200;
+    if (!(d->ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)d->n))) return 0;
+    rl_rng_seed(&g, 3);
+    for (i = 0; i < d->n; i++) d->ids[i] = (int32_t)(rl_rng_u64(&g) % (uint64_t)vocab);
+    return 1;
+}
+
 static __attribute__((unused)) void bench_remove_teacher(const char *dir) {
     char path[600];
     snprintf(path, sizeof path, "%s/model.safetensors", dir);

@@ -32,8 +32,6 @@ int main(void) {
     rl_tokens data;
     rl_pool *pool = rl_pool_create(threads);
     int stage, form;
-    int64_t i;
-    rl_rng g;
     if (!mkdtemp(dir) || !bench_write_teacher(dir, &bench_smollm2, layers)) {
         fprintf(stderr, "cannot write the teacher to %s\n", dir);
         return 1;
@@ -49,10 +47,10 @@ int main(void) {
         fprintf(stderr, "student: %s\n", rl_last_error());
         return 1;
     }
-    data.n = (int64_t)513 * 200;
-    data.ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)data.n);
-    rl_rng_seed(&g, 3);
-    for (i = 0; i < data.n; i++) data.ids[i] = (int32_t)(rl_rng_u64(&g) % bench_smollm2.vocab);
+    if (!bench_tokens(&data, bench_smollm2.vocab)) {
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
     printf("# SmolLM2-135M-shaped random teacher (%d layers) -> RAD-RWKV7 student, ctx 512, batch %d, %d thread%s, isa %s\n",
            layers, batch, threads, threads > 1 ? "s" : "", rl_isa_name(rl_isa_active()));
     for (stage = 1; stage <= 2; stage++)
@@ -62,12 +60,7 @@ int main(void) {
             double t0, dt;
             rl_status st;
             if ((form == 0 && !recurrent) || !(stages & stage)) continue;
-            rl_stage_opts_default(&o, stage);
-            o.ctx = 512;
-            o.batch = o.micro_batch = batch;
-            o.tokens = (int64_t)100 * batch * 512;
-            o.heldout = 0.01;
-            o.max_steps = 1;
+            bench_stage_opts(&o, stage, batch);
             rl_ctx_init(&c, pool);
             c.scan_chunk = form == 0 ? -1 : 0;
             quiet = 1;
