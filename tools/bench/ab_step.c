@@ -55,7 +55,6 @@ void AB_CAT(ab_step_free_, AB_SIDE)(const char *dir) {
     if (dir) bench_remove_teacher(dir);
 }
 #else
-#include <stdlib.h>
 int ab_step_setup_a(const char *, int, int), ab_step_setup_b(const char *, int, int);
 double ab_step_a(int, int), ab_step_b(int, int);
 void ab_step_free_a(const char *), ab_step_free_b(const char *);
@@ -73,7 +72,7 @@ int main(int argc, char **argv) {
     int stage = argc > 1 ? atoi(argv[1]) : 1, threads = argc > 2 ? atoi(argv[2]) : 2, rounds = argc > 3 ? atoi(argv[3]) : 5;
     int layers = getenv("LAYERS") ? atoi(getenv("LAYERS")) : 30, batch = getenv("BATCH") ? atoi(getenv("BATCH")) : 1, r;
     char dir[] = "/tmp/radlads_ab_stepXXXXXX";
-    double ta[64], tb[64], q[64], lo = 1e30, hi = 0, ma, mb;
+    double ta[64], tb[64], q, lo = 1e30, hi = 0, ma, mb;
     if ((stage != 1 && stage != 2) || threads < 1 || rounds < 1 || rounds > 64 || layers < 1 || batch < 1) {
         fprintf(stderr, "usage: ab_step [stage (1|2) threads rounds (<= 64)]   env LAYERS=30 BATCH=1\n");
         return 2;
@@ -92,10 +91,10 @@ int main(int argc, char **argv) {
         if (r % 2) tb[r] = ab_step_b(stage, batch), ta[r] = ab_step_a(stage, batch);
         else ta[r] = ab_step_a(stage, batch), tb[r] = ab_step_b(stage, batch);
         if (ta[r] < 0 || tb[r] < 0) return 1;
-        q[r] = ta[r] / tb[r];
+        q = ta[r] / tb[r];
         if (getenv("AB_VERBOSE")) fprintf(stderr, "round %d: %.3f %.3f\n", r, ta[r], tb[r]);
-        if (q[r] < lo) lo = q[r];
-        if (q[r] > hi) hi = q[r];
+        if (q < lo) lo = q;
+        if (q > hi) hi = q;
     }
     ma = median(ta, rounds), mb = median(tb, rounds);
     printf("| %d | %d | %d | %d | %.2f | %.2f | %.3f | %.3f-%.3f |\n", stage, layers, batch, threads, ma, mb, ma / mb, lo, hi);
