@@ -14919,8 +14919,10 @@ static void rl__r8_q4_1_c(const rl__q8x *x, const void *g, int64_t k, float *y) 
    signs moved onto x; a Q4 block's 16 bytes (values j in the low nibbles, j + 16 in the high)
    are loaded into both 128-bit lanes and the upper shifted right by 4 (vpsrlvd). A block's
    first 4 bytes, as two f16, times x's (d, ds) give (d_w·d, m·ds) in one conversion and one
-   multiply: Q4_1's correction is lane 1's sum; Q4_0's −8·Σq is taken from the 8 lanes' integer
-   sums (Σq each). (Converted one at a time, the scale and the minimum made ~5 shuffle-port
+   multiply: Q4_1's correction is lane 1's sum; Q4_0's weights become w_q − 8 and go as Q8_0's
+   (a −Σq taken from each of the 8 lanes instead left lanes of a block with large scales far
+   from their share of its sum, and the float sums over blocks lost up to 1e-4 of Σ|w·x|,
+   tests/test_kernels.c). (Converted one at a time, the scale and the minimum made ~5 shuffle-port
    µops a Q4_1 block, and the kernel ran at 6-10 GB/s of rows in cache: BENCHMARKS.md.) */
 static RL__QTGT RL__QINL __m256 rl__d8_blk(const rl__q8x *x, const unsigned char *b, int type, __m256 acc, __m128 *c) {
     __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)x->q), w, t;
@@ -14935,9 +14937,9 @@ static RL__QTGT RL__QINL __m256 rl__d8_blk(const rl__q8x *x, const unsigned char
         __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(b + (type == RL_GGML_Q4_1 ? 4 : 2))));
         w = _mm256_and_si256(_mm256_srlv_epi32(v, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(15));
         if (type == RL_GGML_Q4_1) *c = _mm_add_ps(*c, s);
+        else w = _mm256_sub_epi8(w, _mm256_set1_epi8(8)), q = _mm256_sign_epi8(q, w), w = _mm256_abs_epi8(w);
     }
     t = _mm256_madd_epi16(_mm256_maddubs_epi16(w, q), _mm256_set1_epi16(1));
-    if (type == RL_GGML_Q4_0) t = _mm256_sub_epi32(t, _mm256_set1_epi32(x->s));
     return _mm256_fmadd_ps(_mm256_cvtepi32_ps(t), _mm256_broadcastss_ps(s), acc);
 }
 static RL__QTGT RL__QINL float rl__d8_avx2(const rl__q8x *x, const unsigned char *b, int64_t k, int type) { /* two sums: blocks 2i, 2i + 1 */

@@ -448,11 +448,12 @@ static void test_qdot(rl_isa isa) {
 }
 
 /* x rounded to 8 bits for the Q8_0/Q4_0/Q4_1 rows (rl__q8x_row): each block's d is max|x| / 127,
-   its values d·q within d/2 of x, s = Σq; then each type's dot product of the rounded x with a
-   row (this ISA's kernel; the portable one where it has none) equals Σ w·d·q in double, w the
-   dequantized row, within 1e-5 · Σ|w·d·q| (the sums of integers are exact; what remains is one
-   float product per block and the float sum over blocks). Rows of x: random, a block of zeros,
-   a block with one large value, values on a rounding tie. */
+   its values d·q within d/2 of x (plus the float rounding of x·(127/max)), s = Σq; then each
+   type's dot product of the rounded x with a row (this ISA's kernel; the portable one where it
+   has none) equals Σ w·d·q in double, w the dequantized row, within 1e-5 · Σ|w·d·q| (the sums of
+   integers are exact; what remains is one float product per block and the float sum over
+   blocks). Rows of x: random, a block of zeros, a block with one large value, values on a
+   rounding tie; the rows' f16 scales from subnormal to 6e4. */
 static void test_q8dot(rl_isa isa) {
     static const int types[3] = {RL_GGML_Q8_0, RL_GGML_Q4_0, RL_GGML_Q4_1};
     const rl__kern *K = rl__isa_table(isa);
@@ -487,7 +488,8 @@ static void test_q8dot(rl_isa isa) {
                 bad += b->d != m / 127.0f;
                 for (j = 0; j < 32; j++) {
                     s += b->q[j];
-                    bad += b->q[j] < -127 || fabs((double)b->d * b->q[j] - x[i + j]) > 0.5 * b->d * (1 + 1e-6);
+                    /* within d/2, and the rounding of x·(127/max) in float (|x·127/max| <= 127: 2e-5) */
+                    bad += b->q[j] < -127 || fabs((double)b->d * b->q[j] - x[i + j]) > b->d * (0.5 + 2e-5);
                 }
                 bad += s != b->s || b->ds != b->d * (float)s;
             }
@@ -500,6 +502,29 @@ static void test_q8dot(rl_isa isa) {
             fast = dot(xb, q, k);
             RLT_CLOSE(fast, ref, 1e-5 * mag, 0, "%s, %ld blocks (Σ|w·d·q| %g)", rl_ggml_type_name(types[ti]), nb, mag);
             free(q); free(x); free(w); free(xb);
+        }
+        if (types[ti] == RL_GGML_Q4_0 && dot) { /* a block whose sum is 0 at a scale of 6e4 (x: one large value, */
+            unsigned char q2[2 * 18];           /* its weights 0, nibbles of 8) before an ordinary one */
+            float x2[64], w2[64], fast;
+            uint16_t h = rl_f32_to_f16(60000.0f);
+            rl__q8x xb2[2];
+            double ref = 0, mag = 0;
+            long i;
+            fill(x2, 64, -1, 1);
+            x2[5] = 1e4f;
+            memset(q2, 0x88, sizeof q2);
+            memcpy(q2, &h, 2);
+            for (i = 0; i < 16; i++) q2[20 + i] = (unsigned char)(rl_rng_u64(&rng) >> 56);
+            h = rl_f32_to_f16(0.5f);
+            memcpy(q2 + 18, &h, 2);
+            rl__q8x_row(x2, 64, xb2);
+            RLT_CHECK(rl_ggml_dequantize(RL_GGML_Q4_0, q2, w2, 64) == RL_OK, "dequantize");
+            for (i = 0; i < 64; i++) {
+                ref += (double)w2[i] * xb2[i / 32].d * xb2[i / 32].q[i % 32];
+                mag += fabs((double)w2[i] * xb2[i / 32].d * xb2[i / 32].q[i % 32]);
+            }
+            fast = dot(xb2, q2, 64);
+            RLT_CLOSE(fast, ref, 1e-5 * mag, 0, "Q4_0, a block of scale 6e4 that sums to 0 (Σ|w·d·q| %g)", mag);
         }
     }
     RLT_CHECK(bad == 0, "rounding x to 8 bits: %d blocks or values off (d, |x − d·q| ≤ d/2, Σq, d·Σq)", bad);
