@@ -12,9 +12,11 @@ enum { B = 4, T = 512, N = 64 };
 
 #ifdef AB_SIDE
 /* seconds of one forward + backward; in[0..5] = r, w (RWKV6: log w), k, v, a, b of [B·T, C];
-   their gradients g[0..5] are zeroed first (untimed) */
+   their gradients g[0..5] are zeroed first (untimed). One context per side, reset after each
+   call as a training loop resets its own: its arena's pages are touched once, not per call. */
 double AB_CAT(ab_scan_, AB_SIDE)(int kind, int C, int L, float *const *in, float *const *g) {
-    rl_ctx c;
+    static rl_ctx c;
+    static int ready;
     rl_tensor t[6], *y;
     int64_t s[2];
     double t0;
@@ -26,7 +28,7 @@ double AB_CAT(ab_scan_, AB_SIDE)(int kind, int C, int L, float *const *in, float
         t[q].grad = g[q];
         memset(g[q], 0, sizeof(float) * (size_t)(s[0] * C));
     }
-    rl_ctx_init(&c, pool);
+    if (!ready) rl_ctx_init(&c, pool), ready = 1;
     c.scan_chunk = L;
     t0 = now();
     if (kind == 6) y = rl_wkv6(&c, &t[0], &t[2], &t[3], &t[1], T, C / N, C / N, NULL, NULL);
@@ -34,7 +36,7 @@ double AB_CAT(ab_scan_, AB_SIDE)(int kind, int C, int L, float *const *in, float
     if (y) rl_backward(&c, rl_sum(&c, y));
     t0 = now() - t0;
     if (!y) fprintf(stderr, "ab_scan: %s\n", rl_last_error());
-    rl_ctx_free(&c);
+    rl_ctx_reset(&c);
     return t0;
 }
 #else
