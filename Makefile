@@ -7,6 +7,7 @@
 #   make bench      benchmarks (tools/bench; needs libopenblas-dev)
 #   make bench-ab OLD=path/radlads.h  rl_gemm of another version and of this one, in turn in one process
 #   make bench-ab-scan OLD=path/radlads.h  the same for the chunked scans' forward + backward
+#   make bench-ab-attn OLD=path/radlads.h  the same for causal attention's forward and backward
 #   make bench-ab-step OLD=path/radlads.h  the same for whole training steps (stage 1 or 2, ~9 GB)
 #   make bench-bf16 the bf16 products (rl_ctx.bf16_dot) against the fp32 kernel (vdpbf16ps and AMX tiles, where the CPU has them)
 #   make bench-attn causal attention of one head: query blocks as matrix products vs one pair at a time
@@ -28,7 +29,7 @@ impl_obj    = $(if $(filter $(basename $(notdir $@)),$(OWN_IMPL)),,$(1))
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DRADLADS_POISON
 
 
-.PHONY: all demo embedded test test-asan test-neon test-windows bench bench-ab bench-ab-scan bench-ab-step bench-scan bench-step bench-decode bench-matvec bench-train bench-bf16 bench-attn fuzz clean
+.PHONY: all demo embedded test test-asan test-neon test-windows bench bench-ab bench-ab-scan bench-ab-attn bench-ab-step bench-scan bench-step bench-decode bench-matvec bench-train bench-bf16 bench-attn fuzz clean
 all: $(TESTS) $(B)/radlads $(B)/generate
 
 # the command-line tool and the example program
@@ -114,10 +115,13 @@ bench: $(B)/bench_gemm
 # (tools/bench/ab_gemm.c): make bench-ab OLD=/tmp/old/radlads.h [AB="N K threads layout bf16 secs"]
 # the same for the chunked scans' forward + backward (tools/bench/ab_scan.c):
 #   make bench-ab-scan OLD=/tmp/old/radlads.h [AB_SCAN="threads secs"]
+# for causal attention's forward and forward + backward (tools/bench/ab_attn.c):
+#   make bench-ab-attn OLD=/tmp/old/radlads.h [AB_ATTN="threads secs"]
 # and for whole training steps (tools/bench/ab_step.c; ~9 GB):
 #   make bench-ab-step OLD=/tmp/old/radlads.h [AB_STEP="stage threads rounds"] [LAYERS=30 BATCH=1]
 AB ?= 576 576 1 nt
 AB_SCAN ?= 1 4
+AB_ATTN ?= 1 3
 AB_STEP ?= 1 2 5
 define ab_build
 	@case "$(OLD)" in *radlads.h) test -f "$(OLD)";; *) false;; esac || { echo "$@: OLD=a file named radlads.h (it includes itself by name), e.g. git show REV:radlads.h > /tmp/old/radlads.h"; exit 2; }
@@ -133,6 +137,9 @@ bench-ab:
 bench-ab-scan:
 	$(call ab_build,ab_scan)
 	@$(B)/ab/ab_scan $(AB_SCAN)
+bench-ab-attn:
+	$(call ab_build,ab_attn)
+	@$(B)/ab/ab_attn $(AB_ATTN)
 bench-ab-step:
 	$(call ab_build,ab_step)
 	@echo "| stage | layers | batch | threads | old s/step (median) | new s/step | old / new | per round |"

@@ -2313,6 +2313,10 @@ typedef struct rl__gemm_impl {
     void (*edge)(int mr, int64_t ku, const void *a, const void *b, float *c, int64_t ldc, int beta); /* NULL, or
         the first mr < MR rows of a panel, for less than MR rows' work */
     void (*tiles)(int on); /* NULL, or the thread's set-up before its loops (on 1) and after them (0) */
+    /* NULL, or a tile of mr = MR, 8 or 4 rows from F32 operands in place: A[i][k] at a[i·ars + k·acs],
+       B's rows ldb apart (a panel of pack_b: ldb = NR) (rl__mm) */
+    void (*strided)(int mr, int64_t kc, const float *a, int64_t ars, int64_t acs, const float *b, int64_t ldb, float *c,
+                    int64_t ldc, int beta);
 } rl__gemm_impl;
 #define RL__TILE_MAX 1024 /* the largest MR × NR (edge tiles go through a buffer) */
 #if defined(__GNUC__)
@@ -3079,12 +3083,12 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
     }
 }
 
-/* c[mr×NR] (+)= the first mr rows of an a-panel · b-panel over kc steps, computed as `rows`
-   (>= mr); C's lines fetched first, B's 8 steps ahead. rows is a constant wherever this is
-   inlined (the loops unrolled, the sums in registers). */
-static RL__TGT RL__FINL void RL__KF(ukern_rows)(int rows, int mr, int64_t kc, const void *av, const void *bv_, float *c, int64_t ldc,
-                                               int beta) {
-    const float *a = (const float *)av, *b = (const float *)bv_;
+/* c[mr×NR] (+)= the first mr rows of A · B over kc steps, computed as `rows` (>= mr); A[i][k]
+   at a[i·ars + k·acs] (a packed panel: 1, MR), B's rows ldb apart (a packed panel: NR); C's
+   lines fetched first, B's 8 steps ahead. rows and the packed strides are constants wherever
+   this is inlined (the loops unrolled, the sums in registers). */
+static RL__TGT RL__FINL void RL__KF(ukern_rows)(int rows, int mr, int64_t kc, const float *a, int64_t ars, int64_t acs, const float *b,
+                                               int64_t ldb, float *c, int64_t ldc, int beta) {
     RLV acc[RL__MR][RL__NRV];
     int64_t k;
     int i, v;
@@ -3093,13 +3097,13 @@ static RL__TGT RL__FINL void RL__KF(ukern_rows)(int rows, int mr, int64_t kc, co
     for (i = 0; i < 2 * mr; i++) RL__PREFETCH(c + i / 2 * ldc + i % 2 * (RL__NR - 1)); /* a row's first and last float */
     for (k = 0; k < kc; k++) {
         RLV bv[RL__NRV];
-        for (v = 0; v < RL__NRV; v++) bv[v] = rlv_load(b + k * RL__NR + v * RLV_W);
-        for (v = 0; v < RL__NRV; v++) RL__PREFETCH(b + (k + 8) * RL__NR + v * RLV_W);
+        for (v = 0; v < RL__NRV; v++) bv[v] = rlv_load(b + k * ldb + v * RLV_W);
+        for (v = 0; v < RL__NRV; v++) RL__PREFETCH(b + (k + 8) * ldb + v * RLV_W);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 16
 #endif
         for (i = 0; i < rows; i++) {
-            RLV ai = rlv_set1(a[k * RL__MR + i]);
+            RLV ai = rlv_set1(a[i * ars + k * acs]);
             for (v = 0; v < RL__NRV; v++) acc[i][v] = rlv_fma(ai, bv[v], acc[i][v]);
         }
     }
@@ -3110,19 +3114,26 @@ static RL__TGT RL__FINL void RL__KF(ukern_rows)(int rows, int mr, int64_t kc, co
         }
 }
 static RL__TGT void RL__KF(ukernel)(int64_t kc, const void *a, const void *b, float *c, int64_t ldc, int beta) {
-    RL__KF(ukern_rows)(RL__MR, RL__MR, kc, a, b, c, ldc, beta);
+    RL__KF(ukern_rows)(RL__MR, RL__MR, kc, (const float *)a, 1, RL__MR, (const float *)b, RL__NR, c, ldc, beta);
 }
 /* an edge panel of mr < MR rows, computed as 4 or 8 rows where that covers them (the scans'
    chunks of 16 rows are 12 + 4 on AVX-512) */
-static RL__TGT void RL__KF(ukernel_edge)(int mr, int64_t kc, const void *a, const void *b, float *c, int64_t ldc, int beta) {
-    if (mr <= 4 && RL__MR > 4) RL__KF(ukern_rows)(4, mr, kc, a, b, c, ldc, beta);
-    else if (mr <= 8 && RL__MR > 8) RL__KF(ukern_rows)(8, mr, kc, a, b, c, ldc, beta);
-    else RL__KF(ukern_rows)(RL__MR, mr, kc, a, b, c, ldc, beta);
+static RL__TGT void RL__KF(ukernel_edge)(int mr, int64_t kc, const void *av, const void *bv, float *c, int64_t ldc, int beta) {
+    const float *a = (const float *)av, *b = (const float *)bv;
+    if (mr <= 4 && RL__MR > 4) RL__KF(ukern_rows)(4, mr, kc, a, 1, RL__MR, b, RL__NR, c, ldc, beta);
+    else if (mr <= 8 && RL__MR > 8) RL__KF(ukern_rows)(8, mr, kc, a, 1, RL__MR, b, RL__NR, c, ldc, beta);
+    else RL__KF(ukern_rows)(RL__MR, mr, kc, a, 1, RL__MR, b, RL__NR, c, ldc, beta);
+}
+static RL__TGT void RL__KF(ukernel_strided)(int mr, int64_t kc, const float *a, int64_t ars, int64_t acs, const float *b, int64_t ldb,
+                                            float *c, int64_t ldc, int beta) {
+    if (mr == 4 && RL__MR > 4) RL__KF(ukern_rows)(4, 4, kc, a, ars, acs, b, ldb, c, ldc, beta);
+    else if (mr == 8 && RL__MR > 8) RL__KF(ukern_rows)(8, 8, kc, a, ars, acs, b, ldb, c, ldc, beta);
+    else RL__KF(ukern_rows)(RL__MR, RL__MR, kc, a, ars, acs, b, ldb, c, ldc, beta);
 }
 
 /* this ISA's panels for the shared blocked loops */
 static const rl__gemm_impl RL__KF(gemm_impl) = {RL__MR, RL__NR, RL__MC, RL__KC, RL__NC, 1, RL__KF(pack_a), RL__KF(pack_b), RL__KF(ukernel),
-                                                 RL__KF(ukernel_edge), NULL};
+                                                 RL__KF(ukernel_edge), NULL, RL__KF(ukernel_strided)};
 
 static const rl__kern RL__KF(table) = {
     RL__KSTR(RL__SFX),
@@ -3456,7 +3467,7 @@ static RL__TGT_BF16 void rl__bf16_ukernel(int64_t kpc, const void *av, const voi
 
 /* bf16 panels for the shared blocked loops (the AVX-512 fp32 GEMM's tile sizes, so its
    buffers serve: ap_cap ≥ MC·KC words, Bp KC·NC words) */
-static const rl__gemm_impl rl__bf16_impl = {RL__BMR, RL__BNR, 144, 256, 1024, 2, rl__bf16_pack_a, rl__bf16_pack_b, rl__bf16_ukernel, NULL, NULL};
+static const rl__gemm_impl rl__bf16_impl = {RL__BMR, RL__BNR, 144, 256, 1024, 2, rl__bf16_pack_a, rl__bf16_pack_b, rl__bf16_ukernel, NULL, NULL, NULL};
 
 /* 1 if products may take the bf16 path: the AVX-512 kernels are active and the CPU has
    AVX512-BF16 */
@@ -3560,7 +3571,7 @@ static RL__TGT_AMX void rl__amx_ukernel(int64_t kpc, const void *av, const void 
 
 /* the bf16 set's blocking with 32-row panels (MC·KC, KC·NC within the AVX-512 buffers) */
 static const rl__gemm_impl rl__amx_impl = {RL__AMR, RL__BNR, 128, 256, 1024, 2, rl__amx_pack_a, rl__bf16_pack_b, rl__amx_ukernel,
-                                           NULL, rl__amx_tiles};
+                                           NULL, rl__amx_tiles, NULL};
 
 /* the CPU has AMX-BF16 (CPUID 7.0: EDX bit 22 AMX-BF16, bit 24 AMX-TILE) and Linux lets this
    process use tiles */
@@ -3737,13 +3748,37 @@ RLDEF void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *
 /* One product inside a task, single thread: C[M×N] (+)= A[M×K]·B[K×N], A(i,k) = A[i·ars + k·acs],
    B(k,j) = B[k·brs + j·bcs], C row-major (ldc), by the active micro-kernel with the task's own
    pack buffers (A panels, then one KC×NC B panel: rl__mmbuf_floats). Scans and attention use it. */
-static int64_t rl__mmbuf_floats(int64_t ap_cap) { return ap_cap + (int64_t)rl__kern_get()->kc * rl__kern_get()->nc; }
-static void rl__mm(const rl__mmbuf *b, int64_t M, int64_t N, int64_t K, const float *A, int64_t ars, int64_t acs,
-                   const float *B, int64_t brs, int64_t bcs, float *C, int64_t ldc, int acc) {
+RL__INTERN int64_t rl__mmbuf_floats(int64_t ap_cap) { return ap_cap + (int64_t)rl__kern_get()->kc * rl__kern_get()->nc; }
+/* rl__mm's products without packing A (the micro-kernel reads it in place) and, where B's rows
+   are contiguous, B; tiles of MR rows, then of 8 or 4 (M − t·MR a multiple of 4); N a multiple
+   of NR. 0: not taken (another shape, or no such kernel). */
+RL__INTERN int rl__mm_direct(const rl__mmbuf *b, const rl__gemm_args *g) {
+    const rl__gemm_impl *im = b->K->gemm;
+    int64_t t, i, j, mr, ldb = g->b_rs;
+    const float *B = (const float *)g->B;
+    if (!im || !im->strided || g->N % im->nr || g->K < 1 || g->K * g->N > b->ap_cap) return 0;
+    for (t = g->M / im->mr; t >= 0 && (g->M - t * im->mr) % 4; t--) {}
+    if (t < 0) return 0;
+    if (g->b_cs != 1) { /* B's columns contiguous: packed (transposed) once, panels of NR columns */
+        im->pack_b(g, 0, g->K, 0, g->N, b->pk);
+        B = b->pk, ldb = im->nr;
+    }
+    for (i = 0; i < g->M; i += mr) {
+        mr = i < t * im->mr ? im->mr : g->M - i >= 8 && im->mr > 8 ? 8 : 4;
+        for (j = 0; j < g->N; j += im->nr)
+            im->strided((int)mr, g->K, g->A + i * g->a_rs, g->a_rs, g->a_cs, g->b_cs != 1 ? B + j * g->K : B + j, ldb,
+                        g->C + i * g->ldc + j, g->ldc, g->accumulate);
+    }
+    return 1;
+}
+
+RL__INTERN void rl__mm(const rl__mmbuf *b, int64_t M, int64_t N, int64_t K, const float *A, int64_t ars, int64_t acs,
+                       const float *B, int64_t brs, int64_t bcs, float *C, int64_t ldc, int acc) {
     rl__gemm_args g;
     if (M <= 0 || N <= 0) return;
     g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = ars; g.a_cs = acs; g.B = B; g.bt = RL_F32;
     g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc; g.ap = NULL;
+    if (rl__mm_direct(b, &g)) return;
     if (b->K->gemm) rl__gemm_blocked(b->K->gemm, &g, 0, M, 0, N, b->pk, b->ap_cap, b->pk + b->ap_cap);
     else rl__naive_gemm(&g);
 }
@@ -5417,95 +5452,6 @@ RLDEF rl_tensor *rl_add_scalar(rl_ctx *c, rl_tensor *x, float s) {
     return y;
 }
 
-/* ---- moves of rows and column blocks: slice, GQA head expansion, token shift, last rows ----
-   Each is one or a few strided copies (copy3d) forward, and the same added back backward. */
-
-RL__BWD void rl__slice_cols_bwd(rl_ctx *c, rl__node *n) {
-    int64_t R = rl_rows(n->out), L = rl_cols(n->out), C = rl_cols(n->in[0]);
-    RL__ON(c, n->out->dev, "slice_cols backward", copy3d, rl__grad(c, n->in[0]) + n->i[0], 0, C, n->out->grad, 0, L, 1, R, L, 1);
-}
-RLDEF rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t len) {
-    rl_tensor *y;
-    rl__node *n;
-    int64_t R, C, shape[2];
-    if (rl__bad_on(c, x, x ? x->dev : NULL)) return NULL;
-    R = rl_rows(x);
-    C = rl_cols(x);
-    if (start < 0 || len < 1 || start + len > C)
-        return rl__op_fail(c, RL_ERR_ARG, "slice_cols: [%lld, %lld) is outside rows of %lld", (long long)start, (long long)(start + len), (long long)C);
-    shape[0] = R;
-    shape[1] = len;
-    if (!(y = rl__out_on(c, x->dev, 2, shape)) || !RL__ON(c, x->dev, "slice_cols", copy3d, rl_f32(y), 0, len, rl_f32(x) + start, 0, C, 1, R, len, 0) ||
-        !(n = rl__node_new(c, rl__slice_cols_bwd, y, x, NULL, NULL, NULL)))
-        return NULL;
-    n->i[0] = start;
-    return y;
-}
-
-/* query head h of every row from kv head h / (H/KVH): one strided copy per query head */
-static int rl__repeat_kv_run(rl_ctx *c, rl_device *d, float *y, const float *x, int64_t R, int64_t H, int64_t KVH, int64_t hd, int bwd) {
-    int64_t h;
-    for (h = 0; h < H; h++) {
-        float *yh = y + h * hd, *xh = (float *)x + (h / (H / KVH)) * hd;
-        if (!(bwd ? RL__ON(c, d, "repeat_kv backward", copy3d, xh, 0, KVH * hd, yh, 0, H * hd, 1, R, hd, 1)
-                  : RL__ON(c, d, "repeat_kv", copy3d, yh, 0, H * hd, xh, 0, KVH * hd, 1, R, hd, 0)))
-            return 0;
-    }
-    return 1;
-}
-RL__BWD void rl__repeat_kv_bwd(rl_ctx *c, rl__node *n) {
-    int64_t H = n->i[0], KVH = n->i[1];
-    float *gx = rl__grad(c, n->in[0]);
-    if (gx) rl__repeat_kv_run(c, n->out->dev, n->out->grad, gx, rl_rows(n->out), H, KVH, rl_cols(n->out) / H, 1);
-}
-RLDEF rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads) {
-    rl_tensor *y;
-    rl__node *n;
-    int64_t R, d, shape[2];
-    if (rl__bad_on(c, x, x ? x->dev : NULL)) return NULL;
-    if (kv_heads < 1 || heads % kv_heads || rl_cols(x) % kv_heads)
-        return rl__op_fail(c, RL_ERR_ARG, "repeat_kv: %d heads from %d kv heads over rows of %lld", heads, kv_heads, (long long)rl_cols(x));
-    R = rl_rows(x);
-    d = rl_cols(x) / kv_heads;
-    shape[0] = R;
-    shape[1] = heads * d;
-    if (!(y = rl__out_on(c, x->dev, 2, shape)) || !rl__repeat_kv_run(c, x->dev, rl_f32(y), rl_f32(x), R, heads, kv_heads, d, 0) ||
-        !(n = rl__node_new(c, rl__repeat_kv_bwd, y, x, NULL, NULL, NULL)))
-        return NULL;
-    n->i[0] = heads;
-    n->i[1] = kv_heads;
-    return y;
-}
-
-/* ---- token shift ---- */
-
-RL__BWD void rl__token_shift_bwd(rl_ctx *c, rl__node *n) {
-    int64_t T = n->i[0], C = rl_cols(n->out), B = rl_rows(n->out) / T;
-    const float *g = n->out->grad;
-    if (rl__wants(n->in[0]) && T > 1) /* row t of x feeds row t + 1 of y */
-        RL__ON(c, n->out->dev, "token_shift backward", copy3d, rl__grad(c, n->in[0]), T * C, C, g + C, T * C, C, B, T - 1, C, 1);
-    if (rl__wants(n->in[1])) RL__ON(c, n->out->dev, "token_shift backward", copy3d, rl__grad(c, n->in[1]), C, C, g, T * C, C, B, 1, C, 1);
-}
-RLDEF rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_in) {
-    rl_tensor *y;
-    rl__node *n;
-    int64_t R, C, B;
-    if (rl__bad_on(c, x, x ? x->dev : NULL) || (shift_in && rl__bad_on(c, shift_in, x->dev))) return NULL;
-    R = rl_rows(x);
-    C = rl_cols(x);
-    if (T < 1 || R % T || (shift_in && shift_in->n != (R / T) * C))
-        return rl__op_fail(c, RL_ERR_ARG, "token_shift: %lld rows are not whole sequences of %lld, or shift state is not [%lld, %lld]",
-                           (long long)R, (long long)T, (long long)(R / (T > 0 ? T : 1)), (long long)C);
-    B = R / T;
-    if (!(y = shift_in ? rl__out_like(c, x) : rl__like(c, x)) || /* (zeroed: each sequence's first row) */
-        !(n = rl__node_new(c, rl__token_shift_bwd, y, x, shift_in, NULL, NULL)))
-        return NULL;
-    n->i[0] = T;
-    if (T > 1 && !RL__ON(c, x->dev, "token_shift", copy3d, rl_f32(y) + C, T * C, C, rl_f32(x), T * C, C, B, T - 1, C, 0)) return NULL;
-    if (shift_in && !RL__ON(c, x->dev, "token_shift", copy3d, rl_f32(y), T * C, C, rl_f32(shift_in), C, C, B, 1, C, 0)) return NULL;
-    return y;
-}
-
 /* ==== 4. models ============================================================ */
 
 /* ---- 4a. the RWKV scans as autodiff ops ----
@@ -6196,7 +6142,96 @@ RLDEF rl_tensor *rl_wkv7(rl_ctx *c, rl_tensor *r, rl_tensor *w, rl_tensor *k, rl
 
 /* ---- 4b. sequence mixers ---- */
 
-/* ---- small ops the mixers need ---- */
+/* ---- small ops the mixers need ----
+   The moves of rows and column blocks (slice, GQA head expansion, token shift, and below the
+   last row of each sequence) are one or a few strided copies (copy3d) forward, and the same
+   added back backward. */
+
+RL__BWD void rl__slice_cols_bwd(rl_ctx *c, rl__node *n) {
+    int64_t R = rl_rows(n->out), L = rl_cols(n->out), C = rl_cols(n->in[0]);
+    RL__ON(c, n->out->dev, "slice_cols backward", copy3d, rl__grad(c, n->in[0]) + n->i[0], 0, C, n->out->grad, 0, L, 1, R, L, 1);
+}
+RLDEF rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t len) {
+    rl_tensor *y;
+    rl__node *n;
+    int64_t R, C, shape[2];
+    if (rl__bad_on(c, x, x ? x->dev : NULL)) return NULL;
+    R = rl_rows(x);
+    C = rl_cols(x);
+    if (start < 0 || len < 1 || start + len > C)
+        return rl__op_fail(c, RL_ERR_ARG, "slice_cols: [%lld, %lld) is outside rows of %lld", (long long)start, (long long)(start + len), (long long)C);
+    shape[0] = R;
+    shape[1] = len;
+    if (!(y = rl__out_on(c, x->dev, 2, shape)) || !RL__ON(c, x->dev, "slice_cols", copy3d, rl_f32(y), 0, len, rl_f32(x) + start, 0, C, 1, R, len, 0) ||
+        !(n = rl__node_new(c, rl__slice_cols_bwd, y, x, NULL, NULL, NULL)))
+        return NULL;
+    n->i[0] = start;
+    return y;
+}
+
+/* query head h of every row from kv head h / (H/KVH): one strided copy per query head */
+static int rl__repeat_kv_run(rl_ctx *c, rl_device *d, float *y, const float *x, int64_t R, int64_t H, int64_t KVH, int64_t hd, int bwd) {
+    int64_t h;
+    for (h = 0; h < H; h++) {
+        float *yh = y + h * hd, *xh = (float *)x + (h / (H / KVH)) * hd;
+        if (!(bwd ? RL__ON(c, d, "repeat_kv backward", copy3d, xh, 0, KVH * hd, yh, 0, H * hd, 1, R, hd, 1)
+                  : RL__ON(c, d, "repeat_kv", copy3d, yh, 0, H * hd, xh, 0, KVH * hd, 1, R, hd, 0)))
+            return 0;
+    }
+    return 1;
+}
+RL__BWD void rl__repeat_kv_bwd(rl_ctx *c, rl__node *n) {
+    int64_t H = n->i[0], KVH = n->i[1];
+    float *gx = rl__grad(c, n->in[0]);
+    if (gx) rl__repeat_kv_run(c, n->out->dev, n->out->grad, gx, rl_rows(n->out), H, KVH, rl_cols(n->out) / H, 1);
+}
+RLDEF rl_tensor *rl_repeat_kv(rl_ctx *c, rl_tensor *x, int heads, int kv_heads) {
+    rl_tensor *y;
+    rl__node *n;
+    int64_t R, d, shape[2];
+    if (rl__bad_on(c, x, x ? x->dev : NULL)) return NULL;
+    if (kv_heads < 1 || heads % kv_heads || rl_cols(x) % kv_heads)
+        return rl__op_fail(c, RL_ERR_ARG, "repeat_kv: %d heads from %d kv heads over rows of %lld", heads, kv_heads, (long long)rl_cols(x));
+    R = rl_rows(x);
+    d = rl_cols(x) / kv_heads;
+    shape[0] = R;
+    shape[1] = heads * d;
+    if (!(y = rl__out_on(c, x->dev, 2, shape)) || !rl__repeat_kv_run(c, x->dev, rl_f32(y), rl_f32(x), R, heads, kv_heads, d, 0) ||
+        !(n = rl__node_new(c, rl__repeat_kv_bwd, y, x, NULL, NULL, NULL)))
+        return NULL;
+    n->i[0] = heads;
+    n->i[1] = kv_heads;
+    return y;
+}
+
+/* ---- token shift ---- */
+
+RL__BWD void rl__token_shift_bwd(rl_ctx *c, rl__node *n) {
+    int64_t T = n->i[0], C = rl_cols(n->out), B = rl_rows(n->out) / T;
+    const float *g = n->out->grad;
+    if (rl__wants(n->in[0]) && T > 1) /* row t of x feeds row t + 1 of y */
+        RL__ON(c, n->out->dev, "token_shift backward", copy3d, rl__grad(c, n->in[0]), T * C, C, g + C, T * C, C, B, T - 1, C, 1);
+    if (rl__wants(n->in[1])) RL__ON(c, n->out->dev, "token_shift backward", copy3d, rl__grad(c, n->in[1]), C, C, g, T * C, C, B, 1, C, 1);
+}
+RLDEF rl_tensor *rl_token_shift(rl_ctx *c, rl_tensor *x, int64_t T, rl_tensor *shift_in) {
+    rl_tensor *y;
+    rl__node *n;
+    int64_t R, C, B;
+    if (rl__bad_on(c, x, x ? x->dev : NULL) || (shift_in && rl__bad_on(c, shift_in, x->dev))) return NULL;
+    R = rl_rows(x);
+    C = rl_cols(x);
+    if (T < 1 || R % T || (shift_in && shift_in->n != (R / T) * C))
+        return rl__op_fail(c, RL_ERR_ARG, "token_shift: %lld rows are not whole sequences of %lld, or shift state is not [%lld, %lld]",
+                           (long long)R, (long long)T, (long long)(R / (T > 0 ? T : 1)), (long long)C);
+    B = R / T;
+    if (!(y = shift_in ? rl__out_like(c, x) : rl__like(c, x)) || /* (zeroed: each sequence's first row) */
+        !(n = rl__node_new(c, rl__token_shift_bwd, y, x, shift_in, NULL, NULL)))
+        return NULL;
+    n->i[0] = T;
+    if (T > 1 && !RL__ON(c, x->dev, "token_shift", copy3d, rl_f32(y) + C, T * C, C, rl_f32(x), T * C, C, B, T - 1, C, 0)) return NULL;
+    if (shift_in && !RL__ON(c, x->dev, "token_shift", copy3d, rl_f32(y), T * C, C, rl_f32(shift_in), C, C, B, 1, C, 0)) return NULL;
+    return y;
+}
 
 /* A 2-D view of rows [row0, row0+rows) of a parameter (data and gradient shared). */
 static rl_tensor *rl__param_rows(rl_ctx *c, rl_tensor *p, int64_t row0, int64_t rows, int64_t cols) {
@@ -9944,6 +9979,10 @@ void rl__naive_gemm_bf16(const rl__gemm_args *g);
 extern const rl__kern rl__naive_table;
 int rl__isa_supported(rl_isa isa);
 const rl__kern *rl__isa_table(rl_isa isa);
+int64_t rl__mmbuf_floats(int64_t ap_cap);
+int rl__mm_direct(const rl__mmbuf *b, const rl__gemm_args *g);
+void rl__mm(const rl__mmbuf *b, int64_t M, int64_t N, int64_t K, const float *A, int64_t ars, int64_t acs, const float *B, int64_t brs,
+            int64_t bcs, float *C, int64_t ldc, int acc);
 /* 3. autodiff */
 void rl__attn_fwd_rows(const rl__attn_head *a, int64_t t0, int64_t t1, float *p);
 void rl__attn_fwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p);

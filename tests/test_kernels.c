@@ -173,6 +173,60 @@ static void test_gemm(rl_isa isa, rl_pool *pool) {
     rlt_end();
 }
 
+/* rl__mm, the one-thread products of the chunked scans and the attention blocks: A and (rows
+   contiguous) B read in place by the micro-kernel where rl__mm_direct takes the shape (M − t·MR
+   a multiple of 4, N a multiple of NR, K·N within the pack buffer), the blocked loops otherwise;
+   both equal the naive product for A row- or column-major, B's rows or columns contiguous, with
+   leading dimensions wider than the matrices, C written or accumulated (and nothing else of its
+   buffer: the column past N, the rows past M). */
+static void test_mm(rl_isa isa) {
+    static const long Ms[] = {1, 3, 4, 8, 12, 16, 20, 32, 36, 64}, Ks[] = {1, 5, 16, 64, 130};
+    const rl__kern *K = rl__isa_table(isa);
+    long NR = K->nr, Ns[4], mi, ni, ki, lay, direct = 0;
+    rl_rng outer = rng; /* its own stream: the later tests' inputs stay what they were */
+    rl__mmbuf mb;
+    float *pk = (float *)malloc(sizeof(float) * (size_t)rl__mmbuf_floats((int64_t)K->mc * K->kc));
+    float *A = (float *)malloc(sizeof(float) * 64 * 140), *B = (float *)malloc(sizeof(float) * 140 * 140);
+    float *C = (float *)malloc(sizeof(float) * 64 * 140), *R = (float *)malloc(sizeof(float) * 64 * 140);
+    char gname[64];
+    Ns[0] = NR; Ns[1] = 2 * NR; Ns[2] = 17; Ns[3] = NR + 3;
+    snprintf(gname, sizeof gname, "kernels[%s] one-thread small products (rl__mm) = naive", rl_isa_name(isa));
+    rlt_begin(gname);
+    mb.K = K; mb.pk = pk; mb.ap_cap = (int64_t)K->mc * K->kc;
+    rl_rng_seed(&rng, 99);
+    fill(A, 64 * 140, -1, 1);
+    fill(B, 140 * 140, -1, 1);
+    for (mi = 0; mi < 10; mi++)
+        for (ni = 0; ni < 4; ni++)
+            for (ki = 0; ki < 5; ki++)
+                for (lay = 0; lay < 8; lay++) {
+                    long M = Ms[mi], N = Ns[ni], k = Ks[ki], ars, acs, brs, bcs, at;
+                    int acc = (int)(lay >> 2);
+                    rl__gemm_args g;
+                    double w;
+                    ars = lay & 1 ? 1 : k + 3, acs = lay & 1 ? M + 2 : 1;  /* A row-major or column-major, wider */
+                    brs = lay & 2 ? 1 : N + 5, bcs = lay & 2 ? k + 1 : 1;  /* B's rows or its columns contiguous */
+                    fill(C, 64 * 140, -1, 1);
+                    memcpy(R, C, sizeof(float) * 64 * 140);
+                    memset(&g, 0, sizeof g);
+                    g.M = M; g.N = N; g.K = k; g.A = A; g.a_rs = ars; g.a_cs = acs; g.B = B; g.bt = RL_F32;
+                    g.b_rs = brs; g.b_cs = bcs; g.C = R; g.ldc = N + 1; g.accumulate = acc;
+                    rl__naive_gemm(&g);
+                    g.C = C;
+                    if (rl__mm_direct(&mb, &g)) direct++;
+                    else rl__mm(&mb, M, N, k, A, ars, acs, B, brs, bcs, C, N + 1, acc);
+                    w = rlt_worst(C, R, 64 * 140, 1e-5 * sqrt((double)k + 1), 1e-5, &at);
+                    RLT_CHECK(w <= 1.0, "M=%ld N=%ld K=%ld A %s B %s acc=%d: C[%ld] %g vs %g", M, N, k, lay & 1 ? "col" : "row",
+                              lay & 2 ? "cols" : "rows", acc, at, at >= 0 ? C[at] : 0, at >= 0 ? R[at] : 0);
+                }
+    /* the scans' shapes (chunks of 16: M 16 or 32, N 32 or 64, K 16..64) take the direct path on
+       every ISA with a micro-kernel (the scalar table's 4 x 4 included) */
+    RLT_CHECK(!K->gemm || direct >= 10 * 2 * 3 * 8 / 2, "only %ld products took rl__mm_direct", direct);
+    rlt_end();
+    free(pk); free(A); free(B); free(C); free(R);
+    rng = outer;
+}
+
 /* rl_ctx.bf16_dot: x·Wᵀ with BF16 W on the AVX512-BF16 kernel equals its twin (x rounded to
    bf16, exact products summed in double) to fp32 summation error, and differs from the
    fp32 product (so the bf16 path did run); small M (decoding, short prompts: M <= 16 with
@@ -830,6 +884,7 @@ int main(void) {
         test_wkv_step((rl_isa)i);
         test_gemm((rl_isa)i, NULL);
         test_gemm((rl_isa)i, pool);
+        test_mm((rl_isa)i);
         test_gemm_quant((rl_isa)i, NULL);
         test_gemm_quant((rl_isa)i, pool);
         test_attention((rl_isa)i, NULL);
