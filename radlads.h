@@ -3604,6 +3604,46 @@ RLDEF rl_status rl_amx_set(int on) {
 RLDEF int rl_amx_available(void) { return 0; }
 #endif
 
+/* ---- one product inside a task, single thread (the scans, the attention blocks) ----
+   C[M×N] (+)= A[M×K]·B[K×N], A(i,k) = A[i·ars + k·acs], B(k,j) = B[k·brs + j·bcs], C row-major
+   (ldc), by the active micro-kernel with the task's own pack buffers (A panels, then one KC×NC
+   B panel: rl__mmbuf_floats). */
+
+RL__INTERN int64_t rl__mmbuf_floats(int64_t ap_cap) { return ap_cap + (int64_t)rl__kern_get()->kc * rl__kern_get()->nc; }
+/* rl__mm's products without packing A (the micro-kernel reads it in place) and, where B's rows
+   are contiguous, B; tiles of MR rows, then of 8 or 4 (M − t·MR a multiple of 4); N a multiple
+   of NR. 0: not taken (another shape, or no such kernel). */
+RL__INTERN int rl__mm_direct(const rl__mmbuf *b, const rl__gemm_args *g) {
+    const rl__gemm_impl *im = b->K->gemm;
+    int64_t t, i, j, mr, ldb = g->b_rs;
+    const float *B = (const float *)g->B;
+    if (!im || !im->strided || g->N % im->nr || g->K < 1 || g->K * g->N > b->ap_cap) return 0;
+    for (t = g->M / im->mr; t >= 0 && (g->M - t * im->mr) % 4; t--) {}
+    if (t < 0) return 0;
+    if (g->b_cs != 1) { /* B's columns contiguous: packed (transposed) once, panels of NR columns */
+        im->pack_b(g, 0, g->K, 0, g->N, b->pk);
+        B = b->pk, ldb = im->nr;
+    }
+    for (i = 0; i < g->M; i += mr) {
+        mr = i < t * im->mr ? im->mr : g->M - i >= 8 && im->mr > 8 ? 8 : 4;
+        for (j = 0; j < g->N; j += im->nr)
+            im->strided((int)mr, g->K, g->A + i * g->a_rs, g->a_rs, g->a_cs, g->b_cs != 1 ? B + j * g->K : B + j, ldb,
+                        g->C + i * g->ldc + j, g->ldc, g->accumulate);
+    }
+    return 1;
+}
+
+RL__INTERN void rl__mm(const rl__mmbuf *b, int64_t M, int64_t N, int64_t K, const float *A, int64_t ars, int64_t acs,
+                       const float *B, int64_t brs, int64_t bcs, float *C, int64_t ldc, int acc) {
+    rl__gemm_args g;
+    if (M <= 0 || N <= 0) return;
+    g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = ars; g.a_cs = acs; g.B = B; g.bt = RL_F32;
+    g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc; g.ap = NULL;
+    if (rl__mm_direct(b, &g)) return;
+    if (b->K->gemm) rl__gemm_blocked(b->K->gemm, &g, 0, M, 0, N, b->pk, b->ap_cap, b->pk + b->ap_cap);
+    else rl__naive_gemm(&g);
+}
+
 /* ---- threaded GEMM driver ---- */
 
 typedef struct {
@@ -3635,6 +3675,19 @@ static void rl__gemm_task(void *ctx, int64_t b, int64_t e, int tid) {
         float *Ap = j->scratch + (size_t)t * j->per_task;
         if (m0 < m1 && n0 < n1) rl__gemm_blocked(j->im, g, m0, m1, n0, n1, Ap, (int64_t)j->ap_cap, Ap + j->ap_cap);
     }
+}
+
+/* Products whose B is small (the LoRAs' x·A, h·B and their gradients: K·N within the pack
+   buffer): each task takes whole tiles of rows and runs them as rl__mm does, A read in place */
+typedef struct { const rl__gemm_args *g; float *scratch; int64_t per_task, mr; } rl__gemm_direct_job;
+static void rl__gemm_direct_task(void *ctx, int64_t b, int64_t e, int tid) {
+    const rl__gemm_direct_job *j = (const rl__gemm_direct_job *)ctx;
+    const rl__gemm_args *g = j->g;
+    int64_t m0 = b * j->mr, m1 = RL__MIN(g->M, e * j->mr);
+    rl__mmbuf mb;
+    mb.K = rl__kern_get(); mb.pk = j->scratch + (size_t)tid * (size_t)j->per_task; mb.ap_cap = (int64_t)mb.K->mc * mb.K->kc;
+    rl__mm(&mb, m1 - m0, g->N, g->K, g->A + m0 * g->a_rs, g->a_rs, g->a_cs, (const float *)g->B, g->b_rs, g->b_cs, g->C + m0 * g->ldc,
+           g->ldc, g->accumulate);
 }
 
 /* Small-M products with contiguous rows of B's transpose (x·Wᵀ while decoding, a short
@@ -3693,6 +3746,17 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
         }
         return RL_OK;
     }
+    if (b_type == RL_F32 && !(bf16 && rl_bf16_dot_available()) && k->gemm && k->gemm->strided && N % k->nr == 0 &&
+        K * N <= (int64_t)k->mc * k->kc && K > 0 && N <= 2 * k->nr) { /* one or two panels of B (measured: BENCHMARKS.md,
+        small products with A read in place; 3 panels and more ran 0.89-1.06x, and 0.88-0.91x on AVX2 at K 32) */
+        rl__gemm_direct_job j;
+        j.g = &g; j.mr = k->mr; j.per_task = rl__mmbuf_floats((int64_t)k->mc * k->kc);
+        if ((j.scratch = (float *)rl__aligned_alloc(sizeof(float) * (size_t)j.per_task * (size_t)nt))) {
+            rl_pool_for(pool, (M + k->mr - 1) / k->mr, 1, rl__gemm_direct_task, &j);
+            rl__aligned_free(j.scratch);
+            return RL_OK;
+        }
+    }
     {
         rl__gemm_job j;
         int64_t mu, nu, best = -1, tm;
@@ -3745,43 +3809,6 @@ RLDEF void rl_gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const float *
     (void)rl__gemm(pool, M, N, K, A, a_rs, a_cs, B, b_type, b_rs, b_cs, C, ldc, accumulate, 0);
 }
 
-/* One product inside a task, single thread: C[M×N] (+)= A[M×K]·B[K×N], A(i,k) = A[i·ars + k·acs],
-   B(k,j) = B[k·brs + j·bcs], C row-major (ldc), by the active micro-kernel with the task's own
-   pack buffers (A panels, then one KC×NC B panel: rl__mmbuf_floats). Scans and attention use it. */
-RL__INTERN int64_t rl__mmbuf_floats(int64_t ap_cap) { return ap_cap + (int64_t)rl__kern_get()->kc * rl__kern_get()->nc; }
-/* rl__mm's products without packing A (the micro-kernel reads it in place) and, where B's rows
-   are contiguous, B; tiles of MR rows, then of 8 or 4 (M − t·MR a multiple of 4); N a multiple
-   of NR. 0: not taken (another shape, or no such kernel). */
-RL__INTERN int rl__mm_direct(const rl__mmbuf *b, const rl__gemm_args *g) {
-    const rl__gemm_impl *im = b->K->gemm;
-    int64_t t, i, j, mr, ldb = g->b_rs;
-    const float *B = (const float *)g->B;
-    if (!im || !im->strided || g->N % im->nr || g->K < 1 || g->K * g->N > b->ap_cap) return 0;
-    for (t = g->M / im->mr; t >= 0 && (g->M - t * im->mr) % 4; t--) {}
-    if (t < 0) return 0;
-    if (g->b_cs != 1) { /* B's columns contiguous: packed (transposed) once, panels of NR columns */
-        im->pack_b(g, 0, g->K, 0, g->N, b->pk);
-        B = b->pk, ldb = im->nr;
-    }
-    for (i = 0; i < g->M; i += mr) {
-        mr = i < t * im->mr ? im->mr : g->M - i >= 8 && im->mr > 8 ? 8 : 4;
-        for (j = 0; j < g->N; j += im->nr)
-            im->strided((int)mr, g->K, g->A + i * g->a_rs, g->a_rs, g->a_cs, g->b_cs != 1 ? B + j * g->K : B + j, ldb,
-                        g->C + i * g->ldc + j, g->ldc, g->accumulate);
-    }
-    return 1;
-}
-
-RL__INTERN void rl__mm(const rl__mmbuf *b, int64_t M, int64_t N, int64_t K, const float *A, int64_t ars, int64_t acs,
-                       const float *B, int64_t brs, int64_t bcs, float *C, int64_t ldc, int acc) {
-    rl__gemm_args g;
-    if (M <= 0 || N <= 0) return;
-    g.M = M; g.N = N; g.K = K; g.A = A; g.a_rs = ars; g.a_cs = acs; g.B = B; g.bt = RL_F32;
-    g.b_rs = brs; g.b_cs = bcs; g.C = C; g.ldc = ldc; g.accumulate = acc; g.ap = NULL;
-    if (rl__mm_direct(b, &g)) return;
-    if (b->K->gemm) rl__gemm_blocked(b->K->gemm, &g, 0, M, 0, N, b->pk, b->ap_cap, b->pk + b->ap_cap);
-    else rl__naive_gemm(&g);
-}
 
 /* rl_matmul_nt with rl__gemm's status */
 static rl_status rl__matmul_nt(rl_pool *pool, float *y, const float *x, const void *W, rl_dtype wt, const float *bias,

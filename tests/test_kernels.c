@@ -170,6 +170,15 @@ static void test_gemm(rl_isa isa, rl_pool *pool) {
     gemm_case(pool, 150, 800, 500, 1, RL_F32, 1); /* KC < K <= 1.5 KC: one pass, smaller NC and MC blocks */
     gemm_case(pool, 7, 9, 0, 0, RL_F32, 0);
     gemm_case(pool, 7, 9, 0, 2, RL_F32, 1);
+    /* small B (K·N within the pack buffer, N a multiple of every NR): rows of tiles per task,
+       A read in place (rl__gemm_direct_task), M with and without a tail of 4 or 8 rows */
+    for (layout = 0; layout < 3; layout++) {
+        gemm_case(pool, 512, 32, 576, layout, RL_F32, 0);
+        gemm_case(pool, 512, 576, 32, layout, RL_F32, 1);
+        gemm_case(pool, 301, 96, 130, layout, RL_F32, layout & 1);
+        gemm_case(pool, 36, 64, 64, layout, RL_F32, 0);
+        gemm_case(pool, 20, 64, 7, layout, RL_BF16, 1); /* (B not F32: the blocked loops) */
+    }
     rlt_end();
 }
 
