@@ -3677,8 +3677,8 @@ static void rl__gemm_task(void *ctx, int64_t b, int64_t e, int tid) {
     }
 }
 
-/* Products whose B is small (the LoRAs' x·A, h·B and their gradients: K·N within the pack
-   buffer): each task takes whole tiles of rows and runs them as rl__mm does, A read in place */
+/* Products whose B is small (the LoRAs' x·A and dh·Bᵀ: K·N within the pack buffer): each task
+   takes whole tiles of rows and runs them as rl__mm does, A read in place */
 typedef struct { const rl__gemm_args *g; float *scratch; int64_t per_task, mr; } rl__gemm_direct_job;
 static void rl__gemm_direct_task(void *ctx, int64_t b, int64_t e, int tid) {
     const rl__gemm_direct_job *j = (const rl__gemm_direct_job *)ctx;
@@ -3747,8 +3747,9 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
         return RL_OK;
     }
     if (b_type == RL_F32 && !(bf16 && rl_bf16_dot_available()) && k->gemm && k->gemm->strided && N % k->nr == 0 &&
-        K * N <= (int64_t)k->mc * k->kc && K > 0 && N <= 2 * k->nr) { /* one or two panels of B (measured: BENCHMARKS.md,
-        small products with A read in place; 3 panels and more ran 0.89-1.06x, and 0.88-0.91x on AVX2 at K 32) */
+        K * N <= (int64_t)k->mc * k->kc && K > 0 && N <= 2 * k->nr && a_cs == 1) { /* one or two panels of B, rows of A
+        contiguous (measured: BENCHMARKS.md, small products with A read in place; 3 panels and more ran 0.89-1.06x, 0.88-0.91x
+        on AVX2 at K 32; A's columns contiguous (dyᵀ·x) 0.92x with operands from the L3) */
         rl__gemm_direct_job j;
         j.g = &g; j.mr = k->mr; j.per_task = rl__mmbuf_floats((int64_t)k->mc * k->kc);
         if ((j.scratch = (float *)rl__aligned_alloc(sizeof(float) * (size_t)j.per_task * (size_t)nt))) {
