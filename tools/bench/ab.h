@@ -26,5 +26,17 @@ static rl_pool *pool;
 void AB_CAT(ab_init_, AB_SIDE)(int threads) { pool = rl_pool_create(threads); }
 #else
 void ab_init_a(int), ab_init_b(int);
+
+/* n floats uniform in [-1, 1) from a 64-bit LCG (its state *x carried from call to call); NULL
+   when out of memory */
+static inline float *ab_uniform(long n, unsigned long long *x) {
+    float *v = (float *)malloc(sizeof(float) * (size_t)n);
+    long i;
+    for (i = 0; v && i < n; i++) {
+        *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+        v[i] = (float)(*x >> 40) / 8388608.0f - 1.0f;
+    }
+    return v;
+}
 #endif
 #endif

@@ -43,7 +43,7 @@ int main(int argc, char **argv) {
     static const int Ts[3] = {128, 512, 2048};
     int threads = argc > 1 ? atoi(argv[1]) : 1, ti, bwd, q, pairs;
     double secs = argc > 2 ? atof(argv[2]) : 3.0, ta, tb, t, start;
-    long n = 2048L * H * D, i;
+    long n = 2048L * H * D;
     float *in[3], *g[3];
     unsigned long long x = 1;
     if (threads < 1 || secs <= 0) {
@@ -51,15 +51,11 @@ int main(int argc, char **argv) {
         return 2;
     }
     for (q = 0; q < 3; q++) {
-        in[q] = (float *)malloc(sizeof(float) * (size_t)n);
+        in[q] = ab_uniform(n, &x);
         g[q] = (float *)malloc(sizeof(float) * (size_t)n);
         if (!in[q] || !g[q]) {
             fprintf(stderr, "ab_attn: out of memory\n");
             return 1;
-        }
-        for (i = 0; i < n; i++) { /* uniform in [-1, 1) from a 64-bit LCG */
-            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-            in[q][i] = (float)(x >> 40) / 8388608.0f - 1.0f;
         }
     }
     ab_init_a(threads);

@@ -55,15 +55,11 @@ int main(int argc, char **argv) {
         return 2;
     }
     for (q = 0; q < 6; q++) {
-        in[q] = (float *)malloc(sizeof(float) * (size_t)n);
+        in[q] = ab_uniform(n, &x);
         g[q] = (float *)malloc(sizeof(float) * (size_t)n);
         if (!in[q] || !g[q] || !lw) {
             fprintf(stderr, "ab_scan: out of memory\n");
             return 1;
-        }
-        for (i = 0; i < n; i++) { /* uniform in [-1, 1) from a 64-bit LCG */
-            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-            in[q][i] = (float)(x >> 40) / 8388608.0f - 1.0f;
         }
     }
     for (i = 0; i < n; i++) { /* as bench_scan: RWKV7 w in [0.6, 0.99], RWKV6 log w in [-2, 0), a and b small */
