@@ -513,6 +513,8 @@ int rl_cuda_attention_cache(void *q, float *y, const float *Q, const float *K, c
                             int64_t cap, int H, int KVH, int d);
 int rl_cuda_unbalance(void *q, float *y, const float *k, const float *lw, int64_t n);
 int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);
+int rl_cuda_rwkv7_prep(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
+int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C, int N);
 int rl_cuda_kl_chunk(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last);
 int rl_cuda_kl_chunk_bwd(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R, int64_t n);
 #endif
@@ -1736,6 +1738,11 @@ typedef struct rl__ops {
     /* RAD-RWKV6 without balance_state (section 4b): y = k / max(1 − e^lw, FLT_MIN); gk, gl (either NULL) += its gradients */
     int (*unbalance)(void *q, float *y, const float *k, const float *lw, int64_t n);
     int (*unbalance_bwd)(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);
+    /* RAD-RWKV7's scan inputs (section 4b, rl__rwkv7_prep): from in[7] = k, zw, za [R, C], w0, a0,
+       kk, ka [C] (kk, ka NULL: balanced), the planes y [4][R][C] (w, k̃, −κ, κ ⊙ a) and rinv
+       [R·C/N] (per head of N); backward: gi[7] (each NULL or +=) from the planes' gradient g */
+    int (*rwkv7_prep)(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
+    int (*rwkv7_prep_bwd)(void *q, float *const *gi, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C, int N);
     int (*sum)(void *q, float *y, const float *x, int64_t n);                 /* y[0] = Σ x (double accumulation) */
     int (*sum_bwd)(void *q, float *gx, const float *g, int64_t n);            /* gx += g[0] */
     int (*affine)(void *q, float *y, const float *x, float a, float b, int64_t n); /* y = a·x + b */
@@ -6453,6 +6460,209 @@ static rl_tensor *rl__rwkv6_unbalance(rl_ctx *c, rl_tensor *k, rl_tensor *logw) 
     return y;
 }
 
+/* ---- RAD-RWKV7's scan inputs in one op (rl__rwkv7_prep) ----
+   From k (R rows of C = heads of N; after RoPE and the GQA repeat), the outputs zw, za of the
+   decay and in-context-rate LoRAs (before their biases) and the per-channel w0, a0, kk, ka:
+       w = exp(−e^−½ · σ(zw + w0)),   a = σ(za + a0),   κ = u / max(‖u‖, 1e-12) per head (u = k ⊙ kk),
+       k̃ = k ⊙ (1 + (a − 1) ⊙ ka),   and the scan's a, b: −κ and κ ⊙ a
+   (kk, ka NULL: paper v4's balanced form, u = k and k̃ = k ⊙ (1 − w + a)). The result is one
+   tensor of planes [4][R][C]: w, k̃, −κ, κ ⊙ a, that rl__param_rows cuts into rl_wkv7's
+   inputs (the planes share its gradient). One pass over the rows in place of the 14 ops of
+   these formulas, forward and backward; 1/max(‖u‖, eps) per head is kept for the backward. */
+enum { RL__P7_K, RL__P7_ZW, RL__P7_ZA, RL__P7_W0, RL__P7_A0, RL__P7_KK, RL__P7_KA, RL__P7_N };
+#define RL__P7_C 0.60653065971263342f /* e^−½ */
+#define RL__P7_EPS 1e-12f
+#define RL__P7_RB 32 /* rows per block of the backward's column sums (fixed: the sums do not depend on the threads) */
+typedef struct {
+    float *o, *rinv, *part;  /* output planes (backward: their gradient); per head 1/max(‖u‖, eps); the blocks' column sums */
+    float *const *gi;        /* backward: the inputs' gradients (+=), by RL__P7_*, each or NULL */
+    const float *const *in;  /* the inputs, by RL__P7_* (kk, ka NULL: balanced) */
+    int64_t R, C, N;
+    rl__scratch sc;
+} rl__p7_arg;
+static void rl__p7_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__p7_arg *A = (const rl__p7_arg *)ctx;
+    const rl__kern *K = rl__kern_get();
+    const float *w0 = A->in[RL__P7_W0], *a0 = A->in[RL__P7_A0], *kk = A->in[RL__P7_KK], *ka = A->in[RL__P7_KA];
+    int64_t C = A->C, N = A->N, H = C / N, RC = A->R * C, r, h;
+    float *s = rl__scratch_at(&A->sc, tid), *a = s + C;
+    for (r = r0; r < r1; r++) {
+        const float *k = A->in[RL__P7_K] + r * C;
+        float *w = A->o + r * C, *kt = w + RC, *an = kt + RC, *b = an + RC;
+        K->add(s, A->in[RL__P7_ZW] + r * C, w0, C);
+        K->sigmoid(s, s, C);
+        K->scale(s, s, -RL__P7_C, C);
+        K->exp(w, s, C);
+        K->add(a, A->in[RL__P7_ZA] + r * C, a0, C);
+        K->sigmoid(a, a, C);
+        if (kk) K->mul(an, k, kk, C); /* u, then κ, then −κ */
+        else memcpy(an, k, sizeof(float) * (size_t)C);
+        for (h = 0; h < H; h++) A->rinv[r * H + h] = K->l2norm(an + h * N, an + h * N, N, RL__P7_EPS);
+        K->mul(b, an, a, C);
+        K->scale(an, an, -1.0f, C);
+        K->mul(s, k, ka ? ka : w, C); /* k̃ = k + (k⊙ka)⊙a − k⊙ka, or k + k⊙a − k⊙w */
+        K->mul(kt, ka ? s : k, a, C);
+        K->add(kt, kt, k, C);
+        K->sub(kt, kt, s, C);
+    }
+}
+static int rl__cpu_rwkv7_prep(void *q, float *o, float *rinv, const float *const *in, int64_t R, int64_t C, int N) {
+    rl__p7_arg A;
+    memset(&A, 0, sizeof A);
+    A.o = o; A.rinv = rinv; A.in = in; A.R = R; A.C = C; A.N = N;
+    if (!rl__scratch_alloc(&A.sc, (rl_pool *)q, 2 * (size_t)C)) return RL_ERR_NOMEM;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__p7_rows, &A);
+    rl__scratch_free(&A.sc);
+    return 0;
+}
+/* The backward of rows [r0, r1), g the planes' gradient (A->o):
+     gκ = gb ⊙ a − g(−κ),  gu = r·(gκ − κ·(gκ·κ)) per head (r = 1/max(‖u‖, eps); gκ·κ taken as 0 where ‖u‖ < eps),
+     ga = gb ⊙ κ + gk̃ ⊙ k ⊙ ka (balanced: + gk̃ ⊙ k),  gza = ga ⊙ a(1 − a),
+     gw' = gw (balanced: gw − gk̃ ⊙ k),  gzw = −e^−½ · gw' ⊙ w ⊙ σ(1 − σ),
+     gk = gk̃ ⊙ (1 + (a − 1) ⊙ ka) + gu ⊙ kk (balanced: gk̃ ⊙ (1 − w + a) + gu),
+     and, summed over the rows into part [4][C]: gzw, gza, gu ⊙ k, gk̃ ⊙ k ⊙ (a − 1) for w0, a0, kk, ka. */
+RL__BWD void rl__p7_bwd_rows(const rl__p7_arg *A, int64_t r0, int64_t r1, float *part, float *s) {
+    const rl__kern *K = rl__kern_get();
+    const float *w0 = A->in[RL__P7_W0], *a0 = A->in[RL__P7_A0], *kk = A->in[RL__P7_KK], *ka = A->in[RL__P7_KA];
+    float *gk = A->gi[RL__P7_K], *gzw = A->gi[RL__P7_ZW], *gza = A->gi[RL__P7_ZA];
+    int64_t C = A->C, N = A->N, H = C / N, RC = A->R * C, r, h;
+    float *sg = s, *w = sg + C, *a = w + C, *kap = a + C, *t1 = kap + C, *t2 = t1 + C, *gkk = t2 + C, *gu = gkk + C;
+    for (r = r0; r < r1; r++) {
+        const float *k = A->in[RL__P7_K] + r * C, *gw = A->o + r * C, *gkt = gw + RC, *gan = gkt + RC, *gb = gan + RC;
+        K->add(sg, A->in[RL__P7_ZW] + r * C, w0, C);
+        K->sigmoid(sg, sg, C);
+        K->scale(w, sg, -RL__P7_C, C);
+        K->exp(w, w, C);
+        K->add(a, A->in[RL__P7_ZA] + r * C, a0, C);
+        K->sigmoid(a, a, C);
+        if (kk) K->mul(kap, k, kk, C);
+        else memcpy(kap, k, sizeof(float) * (size_t)C);
+        K->mul(t1, gb, a, C); /* gκ */
+        K->sub(t1, t1, gan, C);
+        for (h = 0; h < H; h++) { /* κ and gu, as rl_l2norm's forward and backward */
+            float ri = A->rinv[r * H + h], *kh = kap + h * N;
+            K->scale(kh, kh, ri, N);
+            K->scale(gu + h * N, t1 + h * N, ri, N);
+            if (ri < 1.0f / RL__P7_EPS) K->axpy(gu + h * N, -ri * K->dot(t1 + h * N, kh, N), kh, N);
+        }
+        K->mul(gkk, gkt, k, C);
+        K->mul(t1, gb, kap, C); /* ga */
+        if (ka) K->mul(t2, gkk, ka, C);
+        K->add(t1, t1, ka ? t2 : gkk, C);
+        K->mul(t1, t1, a, C); /* gza = ga·a − ga·a·a */
+        K->mul(t2, t1, a, C);
+        K->sub(t1, t1, t2, C);
+        if (gza) K->add(gza + r * C, gza + r * C, t1, C);
+        if (part && A->gi[RL__P7_A0]) K->add(part + C, part + C, t1, C);
+        if (gk) { /* gk̃ + (gk̃⊙ka)⊙a − gk̃⊙ka, or gk̃ + gk̃⊙a − gk̃⊙w; then gu (⊙ kk) */
+            float *g = gk + r * C;
+            K->mul(t2, gkt, ka ? ka : w, C);
+            K->mul(t1, ka ? t2 : gkt, a, C);
+            K->add(g, g, gkt, C);
+            K->add(g, g, t1, C);
+            K->sub(g, g, t2, C);
+            if (kk) K->mul(t1, gu, kk, C);
+            K->add(g, g, kk ? t1 : gu, C);
+        }
+        if (part && kk && A->gi[RL__P7_KK]) {
+            K->mul(t1, gu, k, C);
+            K->add(part + 2 * C, part + 2 * C, t1, C);
+        }
+        if (part && ka && A->gi[RL__P7_KA]) { /* gk̃⊙k⊙a − gk̃⊙k */
+            K->mul(t1, gkk, a, C);
+            K->add(part + 3 * C, part + 3 * C, t1, C);
+            K->sub(part + 3 * C, part + 3 * C, gkk, C);
+        }
+        if (gzw || (part && A->gi[RL__P7_W0])) { /* −e^−½ · gw' ⊙ w ⊙ (σ − σ²) */
+            if (ka) K->mul(t1, gw, w, C);
+            else K->sub(t1, gw, gkk, C), K->mul(t1, t1, w, C);
+            K->mul(t1, t1, sg, C);
+            K->mul(t2, t1, sg, C);
+            K->sub(t1, t1, t2, C);
+            K->scale(t1, t1, -RL__P7_C, C);
+            if (gzw) K->add(gzw + r * C, gzw + r * C, t1, C);
+            if (part && A->gi[RL__P7_W0]) K->add(part, part, t1, C);
+        }
+    }
+}
+RL__BWD void rl__p7_bwd_blocks(void *ctx, int64_t b0, int64_t b1, int tid) {
+    const rl__p7_arg *A = (const rl__p7_arg *)ctx;
+    int64_t b;
+    for (b = b0; b < b1; b++) {
+        float *part = A->part ? A->part + b * 4 * A->C : NULL;
+        if (part) memset(part, 0, sizeof(float) * 4 * (size_t)A->C);
+        rl__p7_bwd_rows(A, b * RL__P7_RB, RL__MIN((b + 1) * RL__P7_RB, A->R), part, rl__scratch_at(&A->sc, tid));
+    }
+}
+RL__BWD int rl__cpu_rwkv7_prep_bwd(void *q, float *const *gi, const float *g, const float *const *in, const float *rinv, int64_t R,
+                                   int64_t C, int N) {
+    rl__p7_arg A;
+    int64_t nb = (R + RL__P7_RB - 1) / RL__P7_RB, b, p;
+    int params = gi[RL__P7_W0] || gi[RL__P7_A0] || gi[RL__P7_KK] || gi[RL__P7_KA];
+    memset(&A, 0, sizeof A);
+    A.o = (float *)g; A.rinv = (float *)rinv; A.gi = gi; A.in = in; A.R = R; A.C = C; A.N = N;
+    if (params && !(A.part = (float *)RL_MALLOC(sizeof(float) * 4 * (size_t)(nb * C)))) return RL_ERR_NOMEM;
+    if (!rl__scratch_alloc(&A.sc, (rl_pool *)q, 8 * (size_t)C)) {
+        RL_FREE(A.part);
+        return RL_ERR_NOMEM;
+    }
+    rl_pool_for((rl_pool *)q, nb, 1, rl__p7_bwd_blocks, &A);
+    for (p = 0; p < 4; p++) /* the blocks' sums in their order */
+        if (gi[RL__P7_W0 + p])
+            for (b = 0; b < nb; b++) rl__kern_get()->add(gi[RL__P7_W0 + p], gi[RL__P7_W0 + p], A.part + (b * 4 + p) * C, C);
+    rl__scratch_free(&A.sc);
+    RL_FREE(A.part);
+    return 0;
+}
+RL__BWD void rl__rwkv7_prep_bwd(rl_ctx *c, rl__node *n) {
+    const float *in[RL__P7_N];
+    float *gi[RL__P7_N];
+    int q;
+    for (q = 0; q < RL__P7_N; q++) {
+        in[q] = n->in[q] ? rl_f32(n->in[q]) : NULL;
+        gi[q] = rl__wants(n->in[q]) ? rl__grad(c, n->in[q]) : NULL;
+    }
+    RL__ON(c, n->out->dev, "RAD-RWKV7 scan inputs backward", rwkv7_prep_bwd, gi, n->out->grad, in, n->aux, n->i[0], n->i[1], (int)n->i[2]);
+}
+RL__INTERN rl_tensor *rl__rwkv7_prep(rl_ctx *c, rl_tensor *k, rl_tensor *zw, rl_tensor *za, rl_tensor *w0, rl_tensor *a0, rl_tensor *kk,
+                                    rl_tensor *ka, int N) {
+    rl_tensor *t[RL__P7_N], *y;
+    const float *in[RL__P7_N];
+    rl__node *n;
+    int64_t R, C, shape[3];
+    int q;
+    t[RL__P7_K] = k; t[RL__P7_ZW] = zw; t[RL__P7_ZA] = za; t[RL__P7_W0] = w0; t[RL__P7_A0] = a0; t[RL__P7_KK] = kk; t[RL__P7_KA] = ka;
+    if (rl__bad_on(c, k, k ? k->dev : NULL)) return NULL;
+    R = rl_rows(k);
+    C = rl_cols(k);
+    for (q = 1; q < RL__P7_N; q++) {
+        int64_t want = q < RL__P7_W0 ? k->n : C;
+        if (q >= RL__P7_KK && !t[q]) { /* balanced: neither kk nor ka */
+            if (t[RL__P7_KK + RL__P7_KA - q]) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV7 scan inputs: k_k and k_a go together (neither: the balanced form)");
+            continue;
+        }
+        if (rl__bad_on(c, t[q], k->dev)) return NULL;
+        if (t[q]->n != want || (q < RL__P7_W0 && rl_cols(t[q]) != C))
+            return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV7 scan inputs: input %d has %lld values, k is [%lld, %lld]", q, (long long)t[q]->n,
+                               (long long)R, (long long)C);
+    }
+    if (N < 1 || C % N) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV7 scan inputs: rows of %lld do not split into heads of %d", (long long)C, N);
+    shape[0] = 4;
+    shape[1] = R;
+    shape[2] = C;
+    if (!(y = rl__out_on(c, k->dev, 3, shape)) || !(n = rl__node_newv(c, rl__rwkv7_prep_bwd, y, RL__P7_N, t)) ||
+        !(n->aux = (float *)rl__alloc_on(c, k->dev, sizeof(float) * (size_t)(R * (C / N)), 0)))
+        return NULL;
+    n->i[0] = R;
+    n->i[1] = C;
+    n->i[2] = N;
+    for (q = 0; q < RL__P7_N; q++) in[q] = t[q] ? rl_f32(t[q]) : NULL;
+    if (!RL__ON(c, k->dev, "RAD-RWKV7 scan inputs", rwkv7_prep, rl_f32(y), n->aux, in, R, C, N) ||
+        (y->requires_grad && !rl__grad(c, y))) /* the planes' views share it (rl__param_rows) */
+        return NULL;
+    return y;
+}
+
 static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
     const rl_mixer_cfg *g = &m->cfg;
     rl_tensor *xs[5], *r, *k, *v, *d, *logw, *gate, *p;
@@ -6504,13 +6714,13 @@ static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
 static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
     const rl_mixer_cfg *g = &m->cfg;
     int H = (int)g->H, KVH = (int)g->KVH, N = (int)g->N;
-    rl_tensor *r, *k, *v, *w, *a, *gate, *kappa, *ktil, *y;
+    rl_tensor *r, *k, *v, *zw, *za, *gate, *P, *y;
+    int64_t R = rl_rows(x);
     r = rl_linear(c, x, &m->q_w, rl__opt(&m->q_b));
     k = rl_linear(c, x, &m->k_w, rl__opt(&m->k_b));
     v = rl_linear(c, x, &m->v_w, rl__opt(&m->v_b));
-    /* w = exp(−e^−0.5 · σ(w0 + tanh(x·w1)·w2)) */
-    w = rl_exp(c, rl_scale(c, rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, x, &m->w1)), &m->w2), &m->w0)), -0.60653065971263342f));
-    a = rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_matmul(c, x, &m->a1), &m->a2), &m->a0));
+    zw = rl_matmul(c, rl_tanh(c, rl_matmul(c, x, &m->w1)), &m->w2); /* decay w = exp(−e^−0.5 · σ(w0 + tanh(x·w1)·w2)) */
+    za = rl_matmul(c, rl_matmul(c, x, &m->a1), &m->a2);             /* in-context rate a = σ(a0 + x·a1·a2) */
     gate = rl__gate_type(g) == 1 ? rl_sigmoid(c, rl_linear(c, x, &m->gate_w, NULL))    /* gate_rank_type 1 */
                                  : rl_matmul(c, rl_sigmoid(c, rl_matmul(c, x, &m->g1)), &m->g2);
     if (g->use_rope) {
@@ -6521,13 +6731,9 @@ static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
         k = rl_repeat_kv(c, k, H, KVH);
         v = rl_repeat_kv(c, v, H, KVH);
     }
-    if (g->balance_state) { /* paper v4: κ = normalize(k), k̃ = k ⊙ (1 − w + a) */
-        kappa = rl_l2norm(c, k, N, 1e-12f);
-        ktil = rl_mul(c, k, rl_add_scalar(c, rl_sub(c, a, w), 1.0f));
-    } else { /* release: κ = normalize(k ⊙ k_k), k̃ = k ⊙ (1 + (a − 1) ⊙ k_a) */
-        kappa = rl_l2norm(c, rl_mul_row(c, k, &m->k_k), N, 1e-12f);
-        ktil = rl_mul(c, k, rl_add_scalar(c, rl_mul_row(c, rl_add_scalar(c, a, -1.0f), &m->k_a), 1.0f));
-    }
+    /* the scan's w, k̃, a = −κ, b = κ ⊙ a in one op (rl__rwkv7_prep): release: κ = normalize(k ⊙ k_k),
+       k̃ = k ⊙ (1 + (a − 1) ⊙ k_a); paper v4's balance_state: κ = normalize(k), k̃ = k ⊙ (1 − w + a) */
+    P = rl__rwkv7_prep(c, k, zw, za, &m->w0, &m->a0, g->balance_state ? NULL : &m->k_k, g->balance_state ? NULL : &m->k_a, N);
     if (g->layer == 0) {
         if (io) io->v_first = v;
     } else { /* value residual: v ← v + (v_first − v) ⊙ σ(v0 + x·v1·v2) */
@@ -6535,8 +6741,9 @@ static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
         if (!io || !io->v_first) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV7 layer %d: needs v_first from layer 0", g->layer);
         v = rl_add(c, v, rl_mul(c, rl_sub(c, io->v_first, v), nu));
     }
-    y = rl_wkv7(c, r, w, ktil, v, rl_scale(c, kappa, -1.0f), rl_mul(c, kappa, a), T, H, io ? io->state_in : NULL,
-                io ? &io->state_out : NULL);
+    if (!P) return NULL;
+    y = rl_wkv7(c, r, rl__param_rows(c, P, 0, R, g->C), rl__param_rows(c, P, R, R, g->C), v, rl__param_rows(c, P, 2 * R, R, g->C),
+                rl__param_rows(c, P, 3 * R, R, g->C), T, H, io ? io->state_in : NULL, io ? &io->state_out : NULL);
     y = g->groupnorm_att ? rl_groupnorm(c, y, &m->lnx_w, &m->lnx_b, H, g->ln_eps) : rl_scale(c, y, 1.0f / sqrtf((float)N));
     return rl_linear(c, rl_mul(c, y, gate), &m->o_w, NULL);
 }
@@ -7175,7 +7382,7 @@ static const rl__ops rl__cuda_ops = {
     "cuda", rl_cuda_last_error, rl_cuda_malloc, rl_cuda_free, rl_cuda_zero, rl_cuda_copy, rl_cuda_device_name, rl_cuda_mem_info,
     rl_cuda_add, rl_cuda_axpy, rl_cuda_mul, rl_cuda_rowvec, rl_cuda_colsum, rl__cuda_gemm,
     rl_cuda_rmsnorm, rl_cuda_rmsnorm_bwd, rl_cuda_unary, rl_cuda_unary_bwd, rl_cuda_swiglu, rl_cuda_swiglu_bwd, rl_cuda_unbalance, rl_cuda_unbalance_bwd,
-    rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
+    rl_cuda_rwkv7_prep, rl_cuda_rwkv7_prep_bwd, rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
     rl_cuda_l2norm, rl_cuda_l2norm_bwd, rl_cuda_groupnorm, rl_cuda_groupnorm_bwd, rl_cuda_softmax, rl_cuda_softmax_bwd,
     rl_cuda_cross_entropy, rl_cuda_cross_entropy_bwd, rl_cuda_kl_div, rl_cuda_kl_div_bwd, rl_cuda_kl_chunk, rl_cuda_kl_chunk_bwd, rl_cuda_l2_dist, rl_cuda_l2_dist_bwd,
     rl_cuda_attention, rl_cuda_attention_bwd, rl_cuda_attention_cache, rl__cuda_scan, rl_cuda_sumsq, rl__cuda_adamw,
@@ -7463,8 +7670,8 @@ static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__
     {rl__rope_bwd, "rope"}, {rl__attention_bwd, "attention"}, {rl__embedding_bwd, "embedding"},
     {rl__ce_bwd, "cross_entropy"}, {rl__kl_bwd, "kl_div"}, {rl__l2_dist_bwd, "l2_dist"}, {rl__sum_bwd, "sum/dot_const"},
     {rl__add_scalar_bwd, "add_scalar"}, {rl__slice_cols_bwd, "slice_cols"}, {rl__repeat_kv_bwd, "repeat_kv"},
-    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, 
-    {rl__seq_last_bwd, "seq_last"}};
+    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__seq_last_bwd, "seq_last"},
+    {rl__unbalance_bwd, "RAD-RWKV6 unbalance"}, {rl__rwkv7_prep_bwd, "RAD-RWKV7 scan inputs"}};
 #endif
 
 static void *rl__prof_new(void) {
@@ -10015,6 +10222,9 @@ void rl__mm(const rl__mmbuf *b, int64_t M, int64_t N, int64_t K, const float *A,
 void rl__attn_fwd_rows(const rl__attn_head *a, int64_t t0, int64_t t1, float *p);
 void rl__attn_fwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p);
 void rl__attn_bwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p);
+/* 4. models */
+rl_tensor *rl__rwkv7_prep(rl_ctx *c, rl_tensor *k, rl_tensor *zw, rl_tensor *za, rl_tensor *w0, rl_tensor *a0, rl_tensor *kk, rl_tensor *ka,
+                          int N);
 /* 6. training */
 rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T, int32_t *x,
                           int32_t *y, rl_state *carry, int64_t kl_chunk);

@@ -203,6 +203,13 @@ int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const floa
    NULL) += its gradients (none where the divisor is clamped) */
 int rl_cuda_unbalance(void *q, float *y, const float *k, const float *lw, int64_t n);
 int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);
+/* RAD-RWKV7's scan inputs (radlads.h rl__rwkv7_prep): in[7] = k, zw, za [R, C], w0, a0, kk, ka
+   [C] (kk, ka NULL: the balanced form); y [4][R][C] = w, k̃, −κ, κ ⊙ a, rinv [R·C/N] per head;
+   backward: gi[7] (each NULL or +=) from the planes' gradient g. One block per head of a row
+   (its norm and gκ·κ are block sums); the per-channel gradients, one thread per column
+   walking the rows in order, from the heads' gκ·κ (a workspace of R·C/N floats) */
+int rl_cuda_rwkv7_prep(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
+int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C, int N);
 /* y[0] = Σ x (one block, double accumulation, deterministic); gx += g[0] */
 int rl_cuda_sum(void *q, float *y, const float *x, int64_t n);
 int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n);
@@ -1843,6 +1850,95 @@ static __global__ void rl__k_l2norm_bwd(int64_t S, int d, float *gx, const float
         for (int j = threadIdx.x; j < d; j += blockDim.x) gx[s * d + j] += r * (gs[j] - ys[j] * df);
     }
 }
+/* RAD-RWKV7's scan inputs: slice s = head s % H of row s / H holds elements s·N .. s·N + N − 1 */
+#define RL_P7_C 0.60653065971263342f /* e^−½ */
+#define RL_P7_EPS 1e-12f
+struct rl__p7_in {
+    const float *k, *zw, *za, *w0, *a0, *kk, *ka;
+};
+struct rl__p7_g {
+    float k, zw, za, kk, ka;
+};
+static __device__ __forceinline__ float rl__sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+/* element e (column col) of the backward, given its head's r = 1/max(‖u‖, eps) and gκ·κ (0 where clamped) */
+static __device__ rl__p7_g rl__p7_elem(const rl__p7_in &in, const float *g, int64_t RC, int64_t e, int64_t col, float r, float df) {
+    const float k = in.k[e], kk = in.kk ? in.kk[col] : 1.0f, kap = k * kk * r, ka = in.ka ? in.ka[col] : 1.0f;
+    const float sw = rl__sigmoidf(in.zw[e] + in.w0[col]), w = expf(-RL_P7_C * sw), a = rl__sigmoidf(in.za[e] + in.a0[col]);
+    const float gw = g[e], gkt = g[RC + e], gkap = g[3 * RC + e] * a - g[2 * RC + e], gu = r * (gkap - kap * df);
+    const float ga = g[3 * RC + e] * kap + gkt * k * ka;
+    rl__p7_g o;
+    o.za = ga * a * (1.0f - a);
+    o.zw = -RL_P7_C * (in.ka ? gw : gw - gkt * k) * w * sw * (1.0f - sw);
+    o.k = (in.ka ? gkt * (1.0f + (a - 1.0f) * ka) : gkt * (1.0f - w + a)) + gu * kk;
+    o.kk = gu * k;
+    o.ka = in.ka ? gkt * k * (a - 1.0f) : 0.0f;
+    return o;
+}
+static __global__ void rl__k_rwkv7_prep(int64_t S, int N, int64_t C, int64_t RC, float *y, float *rinv, rl__p7_in in) {
+    for (int64_t s = blockIdx.x; s < S; s += gridDim.x) {
+        double ss = 0, nrm;
+        float r;
+        for (int j = threadIdx.x; j < N; j += blockDim.x) {
+            const int64_t e = s * N + j;
+            const float u = in.kk ? in.k[e] * in.kk[e % C] : in.k[e];
+            ss += (double)u * u;
+        }
+        nrm = sqrt(rl__block_sum(ss, RL_DSMEM));
+        r = (float)(1.0 / (nrm > (double)RL_P7_EPS ? nrm : (double)RL_P7_EPS));
+        if (threadIdx.x == 0) rinv[s] = r;
+        for (int j = threadIdx.x; j < N; j += blockDim.x) {
+            const int64_t e = s * N + j, col = e % C;
+            const float k = in.k[e], kap = (in.kk ? k * in.kk[col] : k) * r;
+            const float w = expf(-RL_P7_C * rl__sigmoidf(in.zw[e] + in.w0[col])), a = rl__sigmoidf(in.za[e] + in.a0[col]);
+            y[e] = w;
+            y[RC + e] = in.ka ? k * (1.0f + (a - 1.0f) * in.ka[col]) : k * (1.0f - w + a);
+            y[2 * RC + e] = -kap;
+            y[3 * RC + e] = kap * a;
+        }
+    }
+}
+/* per head gκ·κ to df[s]; gk, gzw, gza (each or NULL) += */
+static __global__ void rl__k_rwkv7_prep_bwd(int64_t S, int N, int64_t C, int64_t RC, float *gk, float *gzw, float *gza, float *df,
+                                            const float *g, const float *rinv, rl__p7_in in) {
+    for (int64_t s = blockIdx.x; s < S; s += gridDim.x) {
+        const float r = rinv[s];
+        double dot = 0;
+        float d;
+        if (r < 1.0f / RL_P7_EPS) /* else the norm was below eps: κ = u/eps, linear */
+            for (int j = threadIdx.x; j < N; j += blockDim.x) {
+                const int64_t e = s * N + j, col = e % C;
+                const float kap = (in.kk ? in.k[e] * in.kk[col] : in.k[e]) * r, a = rl__sigmoidf(in.za[e] + in.a0[col]);
+                dot += (double)(g[3 * RC + e] * a - g[2 * RC + e]) * kap;
+            }
+        d = (float)rl__block_sum(dot, RL_DSMEM);
+        if (threadIdx.x == 0) df[s] = d;
+        for (int j = threadIdx.x; j < N; j += blockDim.x) {
+            const int64_t e = s * N + j;
+            const rl__p7_g o = rl__p7_elem(in, g, RC, e, e % C, r, d);
+            if (gk) gk[e] += o.k;
+            if (gzw) gzw[e] += o.zw;
+            if (gza) gza[e] += o.za;
+        }
+    }
+}
+static __global__ void rl__k_rwkv7_prep_cols(int64_t R, int N, int64_t C, float *gw0, float *ga0, float *gkk, float *gka, const float *g,
+                                             const float *rinv, const float *df, rl__p7_in in) {
+    RL_EACH(col, C) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int64_t r = 0; r < R; r++) {
+            const int64_t e = r * C + col;
+            const rl__p7_g o = rl__p7_elem(in, g, R * C, e, col, rinv[e / N], df[e / N]);
+            s0 += o.zw;
+            s1 += o.za;
+            s2 += o.kk;
+            s3 += o.ka;
+        }
+        if (gw0) gw0[col] += s0;
+        if (ga0) ga0[col] += s1;
+        if (gkk) gkk[col] += s2;
+        if (gka) gka[col] += s3;
+    }
+}
 /* slice s = (row, group) s / G, s % G: x + s·d; its channels start at (s % G)·d */
 static __global__ void rl__k_groupnorm(int64_t S, int G, int d, float *y, float *stats, const float *x, const float *w,
                                        const float *b, float eps) {
@@ -2144,6 +2240,44 @@ extern "C" int rl_cuda_l2norm_bwd(void *q, float *gx, const float *g, const floa
     if (S < 0 || d < 1) return rl__cu_fail(-1, "rl_cuda_l2norm_bwd: %lld slices of %d", (long long)S, d);
     RL_SLICES("rl_cuda_l2norm_bwd", S, d, rl__k_l2norm_bwd, S, d, gx, g, y, rinv, eps);
     return 0;
+}
+static rl__p7_in rl__p7_pack(const float *const *in) {
+    rl__p7_in p;
+    p.k = in[0]; p.zw = in[1]; p.za = in[2]; p.w0 = in[3]; p.a0 = in[4]; p.kk = in[5]; p.ka = in[6];
+    return p;
+}
+extern "C" int rl_cuda_rwkv7_prep(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N) {
+    (void)q;
+    if (R < 0 || N < 1 || C < N || C % N || !in[5] != !in[6])
+        return rl__cu_fail(-1, "rl_cuda_rwkv7_prep: %lld rows of %lld in heads of %d (k_k and k_a: both or neither)", (long long)R, (long long)C, N);
+    RL_SLICES("rl_cuda_rwkv7_prep", R * (C / N), N, rl__k_rwkv7_prep, R * (C / N), N, C, R * C, y, rinv, rl__p7_pack(in));
+    return 0;
+}
+extern "C" int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, const float *g, const float *const *in, const float *rinv, int64_t R,
+                                      int64_t C, int N) {
+    const char *rl__cu_what = "rl_cuda_rwkv7_prep_bwd";
+    const int64_t S = R * (C / (N > 0 ? N : 1));
+    float *df = NULL;
+    int rc = 0;
+    (void)q;
+    if (R < 0 || N < 1 || C < N || C % N || !in[5] != !in[6])
+        return rl__cu_fail(-1, "rl_cuda_rwkv7_prep_bwd: %lld rows of %lld in heads of %d (k_k and k_a: both or neither)", (long long)R, (long long)C, N);
+    if (!S) return 0;
+    RL_CU(cudaMalloc((void **)&df, (size_t)S * sizeof(float)));
+    {
+        const int nt = rl__slice_threads(N);
+        RL_LAUNCH(rl__k_rwkv7_prep_bwd, rl__row_blocks(S), nt, nt * sizeof(double), S, N, C, R * C, gi[0], gi[1], gi[2], df, g, rinv,
+                  rl__p7_pack(in));
+    }
+    RL_CU(cudaGetLastError());
+    if (gi[3] || gi[4] || gi[5] || gi[6]) {
+        RL_LAUNCH(rl__k_rwkv7_prep_cols, rl__grid(C), 256, 0, R, N, C, gi[3], gi[4], gi[5], gi[6], g, rinv, df, rl__p7_pack(in));
+        RL_CU(cudaGetLastError());
+    }
+    RL_CU(cudaDeviceSynchronize()); /* before the workspace goes */
+fail:
+    if (df) cudaFree(df);
+    return rc;
 }
 extern "C" int rl_cuda_groupnorm(void *q, float *y, float *stats, const float *x, const float *w, const float *b, int64_t R,
                                  int64_t C, int G, float eps) {

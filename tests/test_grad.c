@@ -3,6 +3,7 @@
    gradients from rl_backward, numeric gradients from the 4-point central stencil
    (f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / 12h with the loss summed in double.
    Shapes include odd sizes (1, 3, 17, 65). */
+#define RADLADS_INTERNAL /* rl__rwkv7_prep */
 #include "../radlads.h"
 #include "rl_test.h"
 
@@ -241,6 +242,99 @@ static rl_tensor *b_wkv7(rl_ctx *c, rl_tensor **in, const void *u) {
     rl_tensor *y = rl_wkv7(c, in[0], w, in[2], in[3], rl_l2norm(c, in[4], 4, 1e-12f), in[5], a[0], a[1], in[6], &S);
     return y ? rl_add(c, rl_sum(c, y), rl_dot_const(c, S, wstate)) : NULL;
 }
+/* RAD-RWKV7's scan inputs (in: k, zw, za [R, C], w0, a0, k_k, k_a [C]; *u: the head size): the
+   fused op, and the same formulas in the library's generic ops (as the mixer computed them
+   before the fused op), with the four planes in one loss: Σ_q planeq ⊙ Wq */
+static rl_tensor *b_prep7(rl_ctx *c, rl_tensor **in, const void *u) {
+    return rl__rwkv7_prep(c, in[0], in[1], in[2], in[3], in[4], in[5], in[6], *(const int *)u);
+}
+static rl_tensor *b_prep7_bal(rl_ctx *c, rl_tensor **in, const void *u) {
+    return rl__rwkv7_prep(c, in[0], in[1], in[2], in[3], in[4], NULL, NULL, *(const int *)u);
+}
+static void prep7_ops(rl_ctx *c, rl_tensor **in, int N, int balanced, rl_tensor **plane) {
+    rl_tensor *k = in[0], *w = rl_exp(c, rl_scale(c, rl_sigmoid(c, rl_add_row(c, in[1], in[3])), -0.60653065971263342f));
+    rl_tensor *a = rl_sigmoid(c, rl_add_row(c, in[2], in[4])), *kap;
+    plane[0] = w;
+    if (balanced) {
+        kap = rl_l2norm(c, k, N, 1e-12f);
+        plane[1] = rl_mul(c, k, rl_add_scalar(c, rl_sub(c, a, w), 1.0f));
+    } else {
+        kap = rl_l2norm(c, rl_mul_row(c, k, in[5]), N, 1e-12f);
+        plane[1] = rl_mul(c, k, rl_add_scalar(c, rl_mul_row(c, rl_add_scalar(c, a, -1.0f), in[6]), 1.0f));
+    }
+    plane[2] = rl_scale(c, kap, -1.0f);
+    plane[3] = rl_mul(c, kap, a);
+}
+
+/* The fused op against prep7_ops: outputs and every input's gradient, with rows in several of
+   the backward's blocks of 32 and on the pool, heads with vector tails (6) and whole vectors
+   (64), one head of k near 0 (its norm below eps: the linear branch of the normalisation). */
+static void prep7_twin(int64_t R, int N, int H, int balanced) {
+    int64_t C = (int64_t)N * H, RC = R * C, sh[2], q, i;
+    float *buf[7], *grad[2][7], *W = (float *)malloc(sizeof(float) * 4 * (size_t)RC), *y[2];
+    double ymax = 0, yerr = 0;
+    int side, nin = balanced ? 5 : 7;
+    for (i = 0; i < 4 * RC; i++) W[i] = 2.0f * rl_rng_uniform(&rng) - 1.0f;
+    for (q = 0; q < nin; q++) {
+        int64_t n = q < 3 ? RC : C;
+        buf[q] = (float *)malloc(sizeof(float) * (size_t)n);
+        for (side = 0; side < 2; side++) grad[side][q] = (float *)calloc((size_t)n, sizeof(float));
+        for (i = 0; i < n; i++) buf[q][i] = q >= 5 ? 0.5f + rl_rng_uniform(&rng) : 4.0f * rl_rng_uniform(&rng) - 2.0f;
+    }
+    for (i = 0; R > 2 && i < N; i++) buf[0][2 * C + N + i] *= 1e-14f; /* row 2, head 1: norm below eps */
+    for (side = 0; side < 2; side++) {
+        rl_ctx c;
+        rl_tensor t[7], *tp[7], *pl[4], *L = NULL;
+        rl_ctx_init(&c, pool);
+        for (q = 0; q < nin; q++) {
+            sh[0] = q < 3 ? R : C;
+            sh[1] = C;
+            t[q] = rl_wrap(buf[q], RL_F32, q < 3 ? 2 : 1, q < 3 ? sh : sh + 1, 1);
+            t[q].grad = grad[side][q];
+            tp[q] = &t[q];
+        }
+        y[side] = (float *)malloc(sizeof(float) * 4 * (size_t)RC);
+        if (side == 0) {
+            rl_tensor *P = rl__rwkv7_prep(&c, tp[0], tp[1], tp[2], tp[3], tp[4], balanced ? NULL : tp[5], balanced ? NULL : tp[6], N);
+            if (P) memcpy(y[0], P->data, sizeof(float) * 4 * (size_t)RC);
+            L = rl_dot_const(&c, P, W);
+        } else {
+            prep7_ops(&c, tp, N, balanced, pl);
+            for (q = 0; q < 4; q++) {
+                rl_tensor *d = rl_dot_const(&c, pl[q], W + q * RC);
+                if (pl[q]) memcpy(y[1] + q * RC, pl[q]->data, sizeof(float) * (size_t)RC);
+                L = q ? rl_add(&c, L, d) : d;
+            }
+        }
+        RLT_CHECK(L && rl_backward(&c, L) == RL_OK, "RAD-RWKV7 scan inputs (%s): %s", side ? "ops" : "fused", rl_last_error());
+        rl_ctx_free(&c);
+    }
+    for (i = 0; i < 4 * RC; i++) {
+        ymax = fmax(ymax, fabs(y[1][i]));
+        yerr = fmax(yerr, fabs((double)y[0][i] - y[1][i]));
+    }
+    RLT_CHECK(yerr <= 2e-6 * ymax, "RAD-RWKV7 scan inputs R %lld heads %d x %d%s: outputs differ from the ops' by %.3g (largest %.3g)",
+              (long long)R, H, N, balanced ? " balanced" : "", yerr, ymax);
+    for (q = 0; q < nin; q++) {
+        int64_t n = q < 3 ? RC : C;
+        double gmax = 0, gerr = 0;
+        for (i = 0; i < n; i++) {
+            gmax = fmax(gmax, fabs(grad[1][q][i]));
+            gerr = fmax(gerr, fabs((double)grad[0][q][i] - grad[1][q][i]));
+        }
+        RLT_CHECK(gmax > 0 && gerr <= 1e-5 * gmax, "RAD-RWKV7 scan inputs R %lld heads %d x %d%s: gradient of input %lld differs from the ops' by %.3g (largest %.3g)",
+                  (long long)R, H, N, balanced ? " balanced" : "", (long long)q, gerr, gmax);
+    }
+    for (q = 0; q < nin; q++) {
+        free(buf[q]);
+        free(grad[0][q]);
+        free(grad[1][q]);
+    }
+    free(y[0]);
+    free(y[1]);
+    free(W);
+}
+
 /* a small network reusing its input twice: grads must add up across uses */
 static rl_tensor *b_chain(rl_ctx *c, rl_tensor **in, const void *u) {
     rl_tensor *h = rl_rmsnorm(c, in[0], in[3], 1e-6f);
@@ -525,6 +619,30 @@ int main(void) {
         gradcheck("wkv7 B=2 T=19 H=3 N=4", &s, b_wkv7, a7, 3e-3);
         s.shape[0][0] = s.shape[1][0] = s.shape[2][0] = s.shape[3][0] = s.shape[4][0] = s.shape[5][0] = 2;
         gradcheck("wkv7 B=2 T=1 (one decode step)", &s, b_wkv7, a7b, 3e-3);
+    }
+    rlt_end();
+
+    rlt_begin("grad RAD-RWKV7 scan inputs (one op) and its twin in generic ops");
+    {
+        static const int hd[2] = {4, 6};
+        spec_t s = S1(5, 12, -2, 2); /* k, zw, za [5, 12]; w0, a0, k_k, k_a [12] */
+        add_in(&s, 5, 12, -2, 2);
+        add_in(&s, 5, 12, -2, 2);
+        add_in(&s, 0, 12, -1, 1);
+        add_in(&s, 0, 12, -1, 1);
+        add_in(&s, 0, 12, 0.5f, 1.5f);
+        add_in(&s, 0, 12, 0.5f, 1.5f);
+        for (d = 0; d < 2; d++) {
+            gradcheck("RAD-RWKV7 scan inputs", &s, b_prep7, &hd[d], 2e-3);
+            s.n_in = 5;
+            gradcheck("RAD-RWKV7 scan inputs (balanced)", &s, b_prep7_bal, &hd[d], 2e-3);
+            s.n_in = 7;
+        }
+        for (d = 0; d < 2; d++) {
+            prep7_twin(70, 6, 3, d);
+            prep7_twin(37, 64, 2, d);
+            prep7_twin(1, 6, 2, d);
+        }
     }
     rlt_end();
 

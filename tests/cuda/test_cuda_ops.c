@@ -1,10 +1,11 @@
 /* test_cuda_ops - the device seam (radlads.h section 3): every op with a CUDA twin, forward
    and backward, run on the device (rl_to in, rl_to out) against the same op on the CPU.
-   - Each op alone (the 40 cases of op_names: elementwise, RAD-RWKV6's unbalancing, row
-     broadcasts, products, norms, moves of rows and columns, embedding, RoPE, softmax, the
-     three losses and the KL of two heads in vocabulary chunks, causal GQA attention, the RWKV-6 and RWKV-7 scans with initial and final
-     states): inputs are host parameters moved with rl_to; the loss Σ(y ⊙ P) (P a fixed
-     random tensor) comes back with rl_to; the output and every input's gradient must match
+   - Each op alone (the 42 cases of op_names: elementwise, RAD-RWKV6's unbalancing, RAD-RWKV7's
+     scan inputs in one op, row broadcasts, products, norms, moves of rows and columns,
+     embedding, RoPE, softmax, the three losses and the KL of two heads in vocabulary chunks,
+     causal GQA attention, the RWKV-6 and RWKV-7 scans with initial and final states):
+     inputs are host parameters moved with rl_to; the loss Σ(y ⊙ P) (P a fixed random
+     tensor) comes back with rl_to; the output and every input's gradient must match
      the CPU run within 2e-5 of the largest value (fp32; the sums run in another order on the
      device). Products with bf16 weights (ctx.bf16_dot 0 and 1) within 1e-3 (bf16 products:
      the CPU's AVX512-BF16 kernel or its twin on one side, cuBLAS or its stand-in on the
@@ -22,12 +23,13 @@
 
 enum { OP_ADD, OP_SUB, OP_MUL, OP_SCALE, OP_ADD_ROW, OP_MUL_ROW, OP_LINEAR, OP_LINEAR_NOBIAS, OP_MATMUL, OP_RMSNORM,
        OP_RMSNORM_NOW, OP_EXP, OP_SIGMOID, OP_TANH, OP_SOFTPLUS, OP_SILU, OP_SWIGLU, OP_SUM, OP_ADD_SCALAR, OP_SLICE,
-       OP_REPEAT_KV, OP_SHIFT, OP_SHIFT0, OP_SEQ_LAST, OP_LOGDECAY, OP_UNBALANCE, OP_EMBEDDING, OP_ROPE, OP_L2NORM, OP_GROUPNORM,
+       OP_REPEAT_KV, OP_SHIFT, OP_SHIFT0, OP_SEQ_LAST, OP_LOGDECAY, OP_UNBALANCE, OP_PREP7, OP_PREP7_BAL, OP_EMBEDDING, OP_ROPE, OP_L2NORM, OP_GROUPNORM,
        OP_SOFTMAX, OP_LOGSOFTMAX, OP_CE, OP_KL, OP_KL_HEAD, OP_L2DIST, OP_ATTENTION, OP_ATTENTION_MHA, OP_WKV6, OP_WKV7, OP_BLOCK, OP_N };
 static const char *op_names[OP_N] = {"add", "sub", "mul", "scale", "add_row", "mul_row", "linear", "linear (no bias)",
                                      "matmul", "rmsnorm", "rmsnorm (no weight)", "exp", "sigmoid", "tanh", "softplus",
                                      "silu", "swiglu", "sum", "add_scalar", "slice_cols", "repeat_kv", "token_shift",
-                                     "token_shift (no state)", "seq_last", "rwkv6_logdecay", "RAD-RWKV6 unbalance", "embedding", "rope", "l2norm",
+                                     "token_shift (no state)", "seq_last", "rwkv6_logdecay", "RAD-RWKV6 unbalance", "RAD-RWKV7 scan inputs",
+                                     "RAD-RWKV7 scan inputs (balanced)", "embedding", "rope", "l2norm",
                                      "groupnorm", "softmax", "logsoftmax", "cross_entropy", "kl_div", "kl_head", "l2_dist",
                                      "attention (GQA)", "attention", "wkv6 (GQA)", "wkv7", "SwiGLU block"};
 
@@ -37,7 +39,7 @@ static const char *op_names[OP_N] = {"add", "sub", "mul", "scale", "add_row", "m
 #define F_ 40
 #define V_ 50 /* rows of the embedding table */
 #define NP 13
-#define NY (R_ * 64) /* room for the largest output */
+#define NY (R_ * 4 * C_) /* room for the largest output (RAD-RWKV7 scan inputs: 4 planes) */
 
 static const float inv_freq[4] = {1.0f, 0.3f, 0.09f, 0.027f};
 static int32_t ids[R_], targets[R_];
@@ -108,6 +110,10 @@ static rl_tensor *run_op(rl_ctx *c, int op, rl_tensor **t) {
     case OP_SEQ_LAST: return rl_seq_last(c, t[0], T_);
     case OP_LOGDECAY: return rl_rwkv6_logdecay(c, t[0]);
     case OP_UNBALANCE: return rl__rwkv6_unbalance(c, t[0], rl_rwkv6_logdecay(c, rl_scale(c, t[1], 0.3f)));
+    case OP_PREP7: /* heads of 6; k_k, k_a from the row vectors through ops of their own */
+    case OP_PREP7_BAL:
+        return rl__rwkv7_prep(c, t[0], t[1], t[11], t[2], t[4], op == OP_PREP7 ? rl_scale(c, t[2], -0.5f) : NULL,
+                              op == OP_PREP7 ? rl_add_scalar(c, t[4], 0.25f) : NULL, 6);
     case OP_EMBEDDING: return rl_embedding(c, ids, R_, t[9]);
     case OP_ROPE: return rl_rope(c, t[0], T_, 8, inv_freq, 3);
     case OP_L2NORM: return rl_l2norm(c, t[0], 8, 1e-12f);
