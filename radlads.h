@@ -514,7 +514,8 @@ int rl_cuda_attention_cache(void *q, float *y, const float *Q, const float *K, c
 int rl_cuda_unbalance(void *q, float *y, const float *k, const float *lw, int64_t n);
 int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);
 int rl_cuda_rwkv7_prep(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
-int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C, int N);
+int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C,
+                           int N);
 int rl_cuda_kl_chunk(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last);
 int rl_cuda_kl_chunk_bwd(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R, int64_t n);
 #endif
@@ -1740,9 +1741,11 @@ typedef struct rl__ops {
     int (*unbalance_bwd)(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);
     /* RAD-RWKV7's scan inputs (section 4b, rl__rwkv7_prep): from in[7] = k, zw, za [R, C], w0, a0,
        kk, ka [C] (kk, ka NULL: balanced), the planes y [4][R][C] (w, k̃, −κ, κ ⊙ a) and rinv
-       [R·C/N] (per head of N); backward: gi[7] (each NULL or +=) from the planes' gradient g */
+       [R·C/N] (per head of N); backward: gi[7] (each NULL, or += where bit q of acc is set or q >= 3,
+       else =) from the planes' gradient g */
     int (*rwkv7_prep)(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
-    int (*rwkv7_prep_bwd)(void *q, float *const *gi, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C, int N);
+    int (*rwkv7_prep_bwd)(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C,
+                          int N);
     int (*sum)(void *q, float *y, const float *x, int64_t n);                 /* y[0] = Σ x (double accumulation) */
     int (*sum_bwd)(void *q, float *gx, const float *g, int64_t n);            /* gx += g[0] */
     int (*affine)(void *q, float *y, const float *x, float a, float b, int64_t n); /* y = a·x + b */
@@ -6475,7 +6478,8 @@ enum { RL__P7_K, RL__P7_ZW, RL__P7_ZA, RL__P7_W0, RL__P7_A0, RL__P7_KK, RL__P7_K
 #define RL__P7_RB 32 /* rows per block of the backward's column sums (fixed: the sums do not depend on the threads) */
 typedef struct {
     float *o, *rinv, *part;  /* output planes (backward: their gradient); per head 1/max(‖u‖, eps); the blocks' column sums */
-    float *const *gi;        /* backward: the inputs' gradients (+=), by RL__P7_*, each or NULL */
+    float *const *gi;        /* backward: the inputs' gradients, by RL__P7_*, each or NULL */
+    int acc;                 /* backward: bit q set: gi[q] (q < 3) is added to, else written */
     const float *const *in;  /* the inputs, by RL__P7_* (kk, ka NULL: balanced) */
     int64_t R, C, N;
     rl__scratch sc;
@@ -6521,6 +6525,10 @@ static int rl__cpu_rwkv7_prep(void *q, float *o, float *rinv, const float *const
      gw' = gw (balanced: gw − gk̃ ⊙ k),  gzw = −e^−½ · gw' ⊙ w ⊙ σ(1 − σ),
      gk = gk̃ ⊙ (1 + (a − 1) ⊙ ka) + gu ⊙ kk (balanced: gk̃ ⊙ (1 − w + a) + gu),
      and, summed over the rows into part [4][C]: gzw, gza, gu ⊙ k, gk̃ ⊙ k ⊙ (a − 1) for w0, a0, kk, ka. */
+RL__BWD void rl__p7_put(const rl__kern *K, float *y, const float *x, int64_t n, int acc) { /* y (+)= x */
+    if (acc) K->add(y, y, x, n);
+    else memcpy(y, x, sizeof(float) * (size_t)n);
+}
 RL__BWD void rl__p7_bwd_rows(const rl__p7_arg *A, int64_t r0, int64_t r1, float *part, float *s) {
     const rl__kern *K = rl__kern_get();
     const float *w0 = A->in[RL__P7_W0], *a0 = A->in[RL__P7_A0], *kk = A->in[RL__P7_KK], *ka = A->in[RL__P7_KA];
@@ -6552,17 +6560,16 @@ RL__BWD void rl__p7_bwd_rows(const rl__p7_arg *A, int64_t r0, int64_t r1, float 
         K->mul(t1, t1, a, C); /* gza = ga·a − ga·a·a */
         K->mul(t2, t1, a, C);
         K->sub(t1, t1, t2, C);
-        if (gza) K->add(gza + r * C, gza + r * C, t1, C);
+        if (gza) rl__p7_put(K, gza + r * C, t1, C, A->acc >> RL__P7_ZA & 1);
         if (part && A->gi[RL__P7_A0]) K->add(part + C, part + C, t1, C);
         if (gk) { /* gk̃ + (gk̃⊙ka)⊙a − gk̃⊙ka, or gk̃ + gk̃⊙a − gk̃⊙w; then gu (⊙ kk) */
-            float *g = gk + r * C;
             K->mul(t2, gkt, ka ? ka : w, C);
             K->mul(t1, ka ? t2 : gkt, a, C);
-            K->add(g, g, gkt, C);
-            K->add(g, g, t1, C);
-            K->sub(g, g, t2, C);
-            if (kk) K->mul(t1, gu, kk, C);
-            K->add(g, g, kk ? t1 : gu, C);
+            K->add(t1, t1, gkt, C);
+            K->sub(t1, t1, t2, C);
+            if (kk) K->mul(t2, gu, kk, C);
+            K->add(t1, t1, kk ? t2 : gu, C);
+            rl__p7_put(K, gk + r * C, t1, C, A->acc >> RL__P7_K & 1);
         }
         if (part && kk && A->gi[RL__P7_KK]) {
             K->mul(t1, gu, k, C);
@@ -6580,7 +6587,7 @@ RL__BWD void rl__p7_bwd_rows(const rl__p7_arg *A, int64_t r0, int64_t r1, float 
             K->mul(t2, t1, sg, C);
             K->sub(t1, t1, t2, C);
             K->scale(t1, t1, -RL__P7_C, C);
-            if (gzw) K->add(gzw + r * C, gzw + r * C, t1, C);
+            if (gzw) rl__p7_put(K, gzw + r * C, t1, C, A->acc >> RL__P7_ZW & 1);
             if (part && A->gi[RL__P7_W0]) K->add(part, part, t1, C);
         }
     }
@@ -6594,13 +6601,13 @@ RL__BWD void rl__p7_bwd_blocks(void *ctx, int64_t b0, int64_t b1, int tid) {
         rl__p7_bwd_rows(A, b * RL__P7_RB, RL__MIN((b + 1) * RL__P7_RB, A->R), part, rl__scratch_at(&A->sc, tid));
     }
 }
-RL__BWD int rl__cpu_rwkv7_prep_bwd(void *q, float *const *gi, const float *g, const float *const *in, const float *rinv, int64_t R,
-                                   int64_t C, int N) {
+RL__BWD int rl__cpu_rwkv7_prep_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv,
+                                   int64_t R, int64_t C, int N) {
     rl__p7_arg A;
     int64_t nb = (R + RL__P7_RB - 1) / RL__P7_RB, b, p;
     int params = gi[RL__P7_W0] || gi[RL__P7_A0] || gi[RL__P7_KK] || gi[RL__P7_KA];
     memset(&A, 0, sizeof A);
-    A.o = (float *)g; A.rinv = (float *)rinv; A.gi = gi; A.in = in; A.R = R; A.C = C; A.N = N;
+    A.o = (float *)g; A.rinv = (float *)rinv; A.gi = gi; A.acc = acc; A.in = in; A.R = R; A.C = C; A.N = N;
     if (params && !(A.part = (float *)RL_MALLOC(sizeof(float) * 4 * (size_t)(nb * C)))) return RL_ERR_NOMEM;
     if (!rl__scratch_alloc(&A.sc, (rl_pool *)q, 8 * (size_t)C)) {
         RL_FREE(A.part);
@@ -6617,12 +6624,16 @@ RL__BWD int rl__cpu_rwkv7_prep_bwd(void *q, float *const *gi, const float *g, co
 RL__BWD void rl__rwkv7_prep_bwd(rl_ctx *c, rl__node *n) {
     const float *in[RL__P7_N];
     float *gi[RL__P7_N];
-    int q;
-    for (q = 0; q < RL__P7_N; q++) {
-        in[q] = n->in[q] ? rl_f32(n->in[q]) : NULL;
-        gi[q] = rl__wants(n->in[q]) ? rl__grad(c, n->in[q]) : NULL;
+    int q, acc = 0, a = 1;
+    for (q = 0; q < RL__P7_N; q++) { /* k, zw, za: written where their gradient is new (and the tensor is no other of them) */
+        rl_tensor *t = n->in[q];
+        int alone = q < RL__P7_W0 && t != n->in[(q + 1) % 3] && t != n->in[(q + 2) % 3];
+        in[q] = t ? rl_f32(t) : NULL;
+        gi[q] = !rl__wants(t) ? NULL : alone ? rl__grad_w(c, t, &a) : rl__grad(c, t);
+        acc |= (!alone || a) << q;
     }
-    RL__ON(c, n->out->dev, "RAD-RWKV7 scan inputs backward", rwkv7_prep_bwd, gi, n->out->grad, in, n->aux, n->i[0], n->i[1], (int)n->i[2]);
+    RL__ON(c, n->out->dev, "RAD-RWKV7 scan inputs backward", rwkv7_prep_bwd, gi, acc, n->out->grad, in, n->aux, n->i[0], n->i[1],
+           (int)n->i[2]);
 }
 RL__INTERN rl_tensor *rl__rwkv7_prep(rl_ctx *c, rl_tensor *k, rl_tensor *zw, rl_tensor *za, rl_tensor *w0, rl_tensor *a0, rl_tensor *kk,
                                     rl_tensor *ka, int N) {

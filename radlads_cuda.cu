@@ -205,11 +205,13 @@ int rl_cuda_unbalance(void *q, float *y, const float *k, const float *lw, int64_
 int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);
 /* RAD-RWKV7's scan inputs (radlads.h rl__rwkv7_prep): in[7] = k, zw, za [R, C], w0, a0, kk, ka
    [C] (kk, ka NULL: the balanced form); y [4][R][C] = w, k̃, −κ, κ ⊙ a, rinv [R·C/N] per head;
-   backward: gi[7] (each NULL or +=) from the planes' gradient g. One block per head of a row
+   backward: gi[7] (each NULL; += where bit q of acc is set or q >= 3, else =) from the planes'
+   gradient g. One block per head of a row
    (its norm and gκ·κ are block sums); the per-channel gradients, one thread per column
    walking the rows in order, from the heads' gκ·κ (a workspace of R·C/N floats) */
 int rl_cuda_rwkv7_prep(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
-int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C, int N);
+int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C,
+                           int N);
 /* y[0] = Σ x (one block, double accumulation, deterministic); gx += g[0] */
 int rl_cuda_sum(void *q, float *y, const float *x, int64_t n);
 int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n);
@@ -1897,9 +1899,9 @@ static __global__ void rl__k_rwkv7_prep(int64_t S, int N, int64_t C, int64_t RC,
         }
     }
 }
-/* per head gκ·κ to df[s]; gk, gzw, gza (each or NULL) += */
-static __global__ void rl__k_rwkv7_prep_bwd(int64_t S, int N, int64_t C, int64_t RC, float *gk, float *gzw, float *gza, float *df,
-                                            const float *g, const float *rinv, rl__p7_in in) {
+/* per head gκ·κ to df[s]; gk, gzw, gza (each or NULL): += where bit 0, 1, 2 of acc is set, else = */
+static __global__ void rl__k_rwkv7_prep_bwd(int64_t S, int N, int64_t C, int64_t RC, float *gk, float *gzw, float *gza, int acc,
+                                            float *df, const float *g, const float *rinv, rl__p7_in in) {
     for (int64_t s = blockIdx.x; s < S; s += gridDim.x) {
         const float r = rinv[s];
         double dot = 0;
@@ -1915,9 +1917,9 @@ static __global__ void rl__k_rwkv7_prep_bwd(int64_t S, int N, int64_t C, int64_t
         for (int j = threadIdx.x; j < N; j += blockDim.x) {
             const int64_t e = s * N + j;
             const rl__p7_g o = rl__p7_elem(in, g, RC, e, e % C, r, d);
-            if (gk) gk[e] += o.k;
-            if (gzw) gzw[e] += o.zw;
-            if (gza) gza[e] += o.za;
+            if (gk) gk[e] = (acc & 1 ? gk[e] : 0.0f) + o.k;
+            if (gzw) gzw[e] = (acc & 2 ? gzw[e] : 0.0f) + o.zw;
+            if (gza) gza[e] = (acc & 4 ? gza[e] : 0.0f) + o.za;
         }
     }
 }
@@ -2253,8 +2255,8 @@ extern "C" int rl_cuda_rwkv7_prep(void *q, float *y, float *rinv, const float *c
     RL_SLICES("rl_cuda_rwkv7_prep", R * (C / N), N, rl__k_rwkv7_prep, R * (C / N), N, C, R * C, y, rinv, rl__p7_pack(in));
     return 0;
 }
-extern "C" int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, const float *g, const float *const *in, const float *rinv, int64_t R,
-                                      int64_t C, int N) {
+extern "C" int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv,
+                                      int64_t R, int64_t C, int N) {
     const char *rl__cu_what = "rl_cuda_rwkv7_prep_bwd";
     const int64_t S = R * (C / (N > 0 ? N : 1));
     float *df = NULL;
@@ -2266,7 +2268,7 @@ extern "C" int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, const float *g,
     RL_CU(cudaMalloc((void **)&df, (size_t)S * sizeof(float)));
     {
         const int nt = rl__slice_threads(N);
-        RL_LAUNCH(rl__k_rwkv7_prep_bwd, rl__row_blocks(S), nt, nt * sizeof(double), S, N, C, R * C, gi[0], gi[1], gi[2], df, g, rinv,
+        RL_LAUNCH(rl__k_rwkv7_prep_bwd, rl__row_blocks(S), nt, nt * sizeof(double), S, N, C, R * C, gi[0], gi[1], gi[2], acc, df, g, rinv,
                   rl__p7_pack(in));
     }
     RL_CU(cudaGetLastError());

@@ -245,10 +245,15 @@ static rl_tensor *b_wkv7(rl_ctx *c, rl_tensor **in, const void *u) {
 /* RAD-RWKV7's scan inputs (in: k, zw, za [R, C], w0, a0, k_k, k_a [C]; *u: the head size): the
    fused op, and the same formulas in the library's generic ops (as the mixer computed them
    before the fused op), with the four planes in one loss: Σ_q planeq ⊙ Wq */
-static rl_tensor *b_prep7(rl_ctx *c, rl_tensor **in, const void *u) {
-    return rl__rwkv7_prep(c, in[0], in[1], in[2], in[3], in[4], in[5], in[6], *(const int *)u);
+static rl_tensor *b_prep7(rl_ctx *c, rl_tensor **in, const void *u) { /* k, zw, za computed: gradients the op writes */
+    return rl__rwkv7_prep(c, rl_scale(c, in[0], 1.5f), rl_scale(c, in[1], 1.5f), rl_scale(c, in[2], 1.5f), in[3], in[4], in[5], in[6],
+                          *(const int *)u);
 }
-static rl_tensor *b_prep7_bal(rl_ctx *c, rl_tensor **in, const void *u) {
+static rl_tensor *b_prep7_alias(rl_ctx *c, rl_tensor **in, const void *u) { /* za is k: one new gradient, two contributions */
+    rl_tensor *k = rl_scale(c, in[0], 1.5f);
+    return rl__rwkv7_prep(c, k, in[1], k, in[3], in[4], in[5], in[6], *(const int *)u);
+}
+static rl_tensor *b_prep7_bal(rl_ctx *c, rl_tensor **in, const void *u) { /* (gradients added to the inputs') */
     return rl__rwkv7_prep(c, in[0], in[1], in[2], in[3], in[4], NULL, NULL, *(const int *)u);
 }
 static void prep7_ops(rl_ctx *c, rl_tensor **in, int N, int balanced, rl_tensor **plane) {
@@ -634,6 +639,7 @@ int main(void) {
         add_in(&s, 0, 12, 0.5f, 1.5f);
         for (d = 0; d < 2; d++) {
             gradcheck("RAD-RWKV7 scan inputs", &s, b_prep7, &hd[d], 2e-3);
+            gradcheck("RAD-RWKV7 scan inputs, za = k", &s, b_prep7_alias, &hd[d], 2e-3);
             s.n_in = 5;
             gradcheck("RAD-RWKV7 scan inputs (balanced)", &s, b_prep7_bal, &hd[d], 2e-3);
             s.n_in = 7;

@@ -110,10 +110,10 @@ static rl_tensor *run_op(rl_ctx *c, int op, rl_tensor **t) {
     case OP_SEQ_LAST: return rl_seq_last(c, t[0], T_);
     case OP_LOGDECAY: return rl_rwkv6_logdecay(c, t[0]);
     case OP_UNBALANCE: return rl__rwkv6_unbalance(c, t[0], rl_rwkv6_logdecay(c, rl_scale(c, t[1], 0.3f)));
-    case OP_PREP7: /* heads of 6; k_k, k_a from the row vectors through ops of their own */
+    case OP_PREP7: /* heads of 6; k_k, k_a from the row vectors through ops of their own; balanced: za is k (a gradient added to) */
     case OP_PREP7_BAL:
-        return rl__rwkv7_prep(c, t[0], t[1], t[11], t[2], t[4], op == OP_PREP7 ? rl_scale(c, t[2], -0.5f) : NULL,
-                              op == OP_PREP7 ? rl_add_scalar(c, t[4], 0.25f) : NULL, 6);
+        return op == OP_PREP7 ? rl__rwkv7_prep(c, t[0], t[1], t[11], t[2], t[4], rl_scale(c, t[2], -0.5f), rl_add_scalar(c, t[4], 0.25f), 6)
+                              : rl__rwkv7_prep(c, t[0], t[1], t[0], t[2], t[4], NULL, NULL, 6);
     case OP_EMBEDDING: return rl_embedding(c, ids, R_, t[9]);
     case OP_ROPE: return rl_rope(c, t[0], T_, 8, inv_freq, 3);
     case OP_L2NORM: return rl_l2norm(c, t[0], 8, 1e-12f);
