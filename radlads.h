@@ -516,6 +516,8 @@ int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const f
 int rl_cuda_rwkv7_prep(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
 int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C,
                            int N);
+int rl_cuda_rwkv7_vres(void *q, float *y, const float *const *in, int64_t R, int64_t C);
+int rl_cuda_rwkv7_vres_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C);
 int rl_cuda_kl_chunk(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last);
 int rl_cuda_kl_chunk_bwd(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R, int64_t n);
 #endif
@@ -1746,6 +1748,10 @@ typedef struct rl__ops {
     int (*rwkv7_prep)(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
     int (*rwkv7_prep_bwd)(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C,
                           int N);
+    /* RAD-RWKV7's value residual (rl__rwkv7_vres): y = v + (vf − v) ⊙ σ(zv + v0), in[4] = v, vf, zv
+       [R, C], v0 [C]; backward: gi[4] as rwkv7_prep_bwd's (bits 0-2 of acc) */
+    int (*rwkv7_vres)(void *q, float *y, const float *const *in, int64_t R, int64_t C);
+    int (*rwkv7_vres_bwd)(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C);
     int (*sum)(void *q, float *y, const float *x, int64_t n);                 /* y[0] = Σ x (double accumulation) */
     int (*sum_bwd)(void *q, float *gx, const float *g, int64_t n);            /* gx += g[0] */
     int (*affine)(void *q, float *y, const float *x, float a, float b, int64_t n); /* y = a·x + b */
@@ -6463,6 +6469,63 @@ static rl_tensor *rl__rwkv6_unbalance(rl_ctx *c, rl_tensor *k, rl_tensor *logw) 
     return y;
 }
 
+/* ---- the fused ops' backward passes (rl__rwkv7_prep, rl__rwkv7_vres) ----
+   rl__fused_grads: the inputs and the gradients wanted of node n's nin inputs, of which the
+   first nr are rows ([R, C]): those are written where their gradient is new (bit q of the
+   result clear) unless the tensor is also another of them, the rest added to.
+   rl__cpu_rows_csum: fn(arg, r0, r1, part, s) does rows [r0, r1) and adds their per-channel
+   terms to part [np][C] (NULL when none is wanted), on fixed blocks of RL__CSUM_RB rows (the
+   sums do not depend on the threads) with `scratch` floats s per thread; then gp[p] (each or
+   NULL) += the blocks' parts in block order. */
+#define RL__CSUM_RB 32
+typedef void rl__csum_fn(const void *arg, int64_t r0, int64_t r1, float *part, float *s);
+typedef struct { rl__csum_fn *fn; const void *arg; float *part; int64_t R, C; int np; rl__scratch sc; } rl__csum_job;
+RL__BWD int rl__fused_grads(rl_ctx *c, const rl__node *n, int nin, int nr, const float **in, float **gi) {
+    int q, j, acc = 0, a, alone;
+    for (q = 0; q < nin; q++) {
+        rl_tensor *t = n->in[q];
+        for (alone = q < nr, j = 0; j < nr && alone; j++) alone = j == q || n->in[j] != t;
+        in[q] = t ? rl_f32(t) : NULL;
+        a = 1;
+        gi[q] = !rl__wants(t) ? NULL : alone ? rl__grad_w(c, t, &a) : rl__grad(c, t);
+        acc |= a << q;
+    }
+    return acc;
+}
+RL__BWD void rl__csum_blocks(void *ctx, int64_t b0, int64_t b1, int tid) {
+    const rl__csum_job *J = (const rl__csum_job *)ctx;
+    int64_t b;
+    for (b = b0; b < b1; b++) {
+        float *part = J->part ? J->part + b * J->np * J->C : NULL;
+        if (part) memset(part, 0, sizeof(float) * (size_t)(J->np * J->C));
+        J->fn(J->arg, b * RL__CSUM_RB, RL__MIN((b + 1) * RL__CSUM_RB, J->R), part, rl__scratch_at(&J->sc, tid));
+    }
+}
+RL__BWD int rl__cpu_rows_csum(void *q, int64_t R, int64_t C, int np, float *const *gp, size_t scratch, rl__csum_fn *fn, const void *arg) {
+    rl__csum_job J;
+    int64_t nb = (R + RL__CSUM_RB - 1) / RL__CSUM_RB, b;
+    int p, any = 0;
+    for (p = 0; p < np; p++) any |= gp[p] != NULL;
+    memset(&J, 0, sizeof J);
+    J.fn = fn; J.arg = arg; J.R = R; J.C = C; J.np = np;
+    if (any && !(J.part = (float *)RL_MALLOC(sizeof(float) * (size_t)(np * nb * C)))) return RL_ERR_NOMEM;
+    if (!rl__scratch_alloc(&J.sc, (rl_pool *)q, scratch)) {
+        RL_FREE(J.part);
+        return RL_ERR_NOMEM;
+    }
+    rl_pool_for((rl_pool *)q, nb, 1, rl__csum_blocks, &J);
+    for (p = 0; p < np; p++)
+        for (b = 0; gp[p] && b < nb; b++) rl__kern_get()->add(gp[p], gp[p], J.part + (b * np + p) * C, C);
+    rl__scratch_free(&J.sc);
+    RL_FREE(J.part);
+    return 0;
+}
+/* y (+)= x */
+RL__BWD void rl__put(const rl__kern *K, float *y, const float *x, int64_t n, int acc) {
+    if (acc) K->add(y, y, x, n);
+    else memcpy(y, x, sizeof(float) * (size_t)n);
+}
+
 /* ---- RAD-RWKV7's scan inputs in one op (rl__rwkv7_prep) ----
    From k (R rows of C = heads of N; after RoPE and the GQA repeat), the outputs zw, za of the
    decay and in-context-rate LoRAs (before their biases) and the per-channel w0, a0, kk, ka:
@@ -6475,14 +6538,13 @@ static rl_tensor *rl__rwkv6_unbalance(rl_ctx *c, rl_tensor *k, rl_tensor *logw) 
 enum { RL__P7_K, RL__P7_ZW, RL__P7_ZA, RL__P7_W0, RL__P7_A0, RL__P7_KK, RL__P7_KA, RL__P7_N };
 #define RL__P7_C 0.60653065971263342f /* e^−½ */
 #define RL__P7_EPS 1e-12f
-#define RL__P7_RB 32 /* rows per block of the backward's column sums (fixed: the sums do not depend on the threads) */
 typedef struct {
-    float *o, *rinv, *part;  /* output planes (backward: their gradient); per head 1/max(‖u‖, eps); the blocks' column sums */
+    float *o, *rinv;         /* output planes (backward: their gradient); per head 1/max(‖u‖, eps) */
     float *const *gi;        /* backward: the inputs' gradients, by RL__P7_*, each or NULL */
     int acc;                 /* backward: bit q set: gi[q] (q < 3) is added to, else written */
     const float *const *in;  /* the inputs, by RL__P7_* (kk, ka NULL: balanced) */
     int64_t R, C, N;
-    rl__scratch sc;
+    rl__scratch sc;          /* forward: 2·C floats per thread */
 } rl__p7_arg;
 static void rl__p7_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     const rl__p7_arg *A = (const rl__p7_arg *)ctx;
@@ -6525,11 +6587,8 @@ static int rl__cpu_rwkv7_prep(void *q, float *o, float *rinv, const float *const
      gw' = gw (balanced: gw − gk̃ ⊙ k),  gzw = −e^−½ · gw' ⊙ w ⊙ σ(1 − σ),
      gk = gk̃ ⊙ (1 + (a − 1) ⊙ ka) + gu ⊙ kk (balanced: gk̃ ⊙ (1 − w + a) + gu),
      and, summed over the rows into part [4][C]: gzw, gza, gu ⊙ k, gk̃ ⊙ k ⊙ (a − 1) for w0, a0, kk, ka. */
-RL__BWD void rl__p7_put(const rl__kern *K, float *y, const float *x, int64_t n, int acc) { /* y (+)= x */
-    if (acc) K->add(y, y, x, n);
-    else memcpy(y, x, sizeof(float) * (size_t)n);
-}
-RL__BWD void rl__p7_bwd_rows(const rl__p7_arg *A, int64_t r0, int64_t r1, float *part, float *s) {
+RL__BWD void rl__p7_bwd_rows(const void *arg, int64_t r0, int64_t r1, float *part, float *s) {
+    const rl__p7_arg *A = (const rl__p7_arg *)arg;
     const rl__kern *K = rl__kern_get();
     const float *w0 = A->in[RL__P7_W0], *a0 = A->in[RL__P7_A0], *kk = A->in[RL__P7_KK], *ka = A->in[RL__P7_KA];
     float *gk = A->gi[RL__P7_K], *gzw = A->gi[RL__P7_ZW], *gza = A->gi[RL__P7_ZA];
@@ -6560,7 +6619,7 @@ RL__BWD void rl__p7_bwd_rows(const rl__p7_arg *A, int64_t r0, int64_t r1, float 
         K->mul(t1, t1, a, C); /* gza = ga·a − ga·a·a */
         K->mul(t2, t1, a, C);
         K->sub(t1, t1, t2, C);
-        if (gza) rl__p7_put(K, gza + r * C, t1, C, A->acc >> RL__P7_ZA & 1);
+        if (gza) rl__put(K, gza + r * C, t1, C, A->acc >> RL__P7_ZA & 1);
         if (part && A->gi[RL__P7_A0]) K->add(part + C, part + C, t1, C);
         if (gk) { /* gk̃ + (gk̃⊙ka)⊙a − gk̃⊙ka, or gk̃ + gk̃⊙a − gk̃⊙w; then gu (⊙ kk) */
             K->mul(t2, gkt, ka ? ka : w, C);
@@ -6569,7 +6628,7 @@ RL__BWD void rl__p7_bwd_rows(const rl__p7_arg *A, int64_t r0, int64_t r1, float 
             K->sub(t1, t1, t2, C);
             if (kk) K->mul(t2, gu, kk, C);
             K->add(t1, t1, kk ? t2 : gu, C);
-            rl__p7_put(K, gk + r * C, t1, C, A->acc >> RL__P7_K & 1);
+            rl__put(K, gk + r * C, t1, C, A->acc >> RL__P7_K & 1);
         }
         if (part && kk && A->gi[RL__P7_KK]) {
             K->mul(t1, gu, k, C);
@@ -6587,51 +6646,22 @@ RL__BWD void rl__p7_bwd_rows(const rl__p7_arg *A, int64_t r0, int64_t r1, float 
             K->mul(t2, t1, sg, C);
             K->sub(t1, t1, t2, C);
             K->scale(t1, t1, -RL__P7_C, C);
-            if (gzw) rl__p7_put(K, gzw + r * C, t1, C, A->acc >> RL__P7_ZW & 1);
+            if (gzw) rl__put(K, gzw + r * C, t1, C, A->acc >> RL__P7_ZW & 1);
             if (part && A->gi[RL__P7_W0]) K->add(part, part, t1, C);
         }
-    }
-}
-RL__BWD void rl__p7_bwd_blocks(void *ctx, int64_t b0, int64_t b1, int tid) {
-    const rl__p7_arg *A = (const rl__p7_arg *)ctx;
-    int64_t b;
-    for (b = b0; b < b1; b++) {
-        float *part = A->part ? A->part + b * 4 * A->C : NULL;
-        if (part) memset(part, 0, sizeof(float) * 4 * (size_t)A->C);
-        rl__p7_bwd_rows(A, b * RL__P7_RB, RL__MIN((b + 1) * RL__P7_RB, A->R), part, rl__scratch_at(&A->sc, tid));
     }
 }
 RL__BWD int rl__cpu_rwkv7_prep_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv,
                                    int64_t R, int64_t C, int N) {
     rl__p7_arg A;
-    int64_t nb = (R + RL__P7_RB - 1) / RL__P7_RB, b, p;
-    int params = gi[RL__P7_W0] || gi[RL__P7_A0] || gi[RL__P7_KK] || gi[RL__P7_KA];
     memset(&A, 0, sizeof A);
     A.o = (float *)g; A.rinv = (float *)rinv; A.gi = gi; A.acc = acc; A.in = in; A.R = R; A.C = C; A.N = N;
-    if (params && !(A.part = (float *)RL_MALLOC(sizeof(float) * 4 * (size_t)(nb * C)))) return RL_ERR_NOMEM;
-    if (!rl__scratch_alloc(&A.sc, (rl_pool *)q, 8 * (size_t)C)) {
-        RL_FREE(A.part);
-        return RL_ERR_NOMEM;
-    }
-    rl_pool_for((rl_pool *)q, nb, 1, rl__p7_bwd_blocks, &A);
-    for (p = 0; p < 4; p++) /* the blocks' sums in their order */
-        if (gi[RL__P7_W0 + p])
-            for (b = 0; b < nb; b++) rl__kern_get()->add(gi[RL__P7_W0 + p], gi[RL__P7_W0 + p], A.part + (b * 4 + p) * C, C);
-    rl__scratch_free(&A.sc);
-    RL_FREE(A.part);
-    return 0;
+    return rl__cpu_rows_csum(q, R, C, 4, gi + RL__P7_W0, 8 * (size_t)C, rl__p7_bwd_rows, &A);
 }
 RL__BWD void rl__rwkv7_prep_bwd(rl_ctx *c, rl__node *n) {
     const float *in[RL__P7_N];
     float *gi[RL__P7_N];
-    int q, acc = 0, a = 1;
-    for (q = 0; q < RL__P7_N; q++) { /* k, zw, za: written where their gradient is new (and the tensor is no other of them) */
-        rl_tensor *t = n->in[q];
-        int alone = q < RL__P7_W0 && t != n->in[(q + 1) % 3] && t != n->in[(q + 2) % 3];
-        in[q] = t ? rl_f32(t) : NULL;
-        gi[q] = !rl__wants(t) ? NULL : alone ? rl__grad_w(c, t, &a) : rl__grad(c, t);
-        acc |= (!alone || a) << q;
-    }
+    int acc = rl__fused_grads(c, n, RL__P7_N, RL__P7_W0, in, gi);
     RL__ON(c, n->out->dev, "RAD-RWKV7 scan inputs backward", rwkv7_prep_bwd, gi, acc, n->out->grad, in, n->aux, n->i[0], n->i[1],
            (int)n->i[2]);
 }
@@ -6671,6 +6701,98 @@ RL__INTERN rl_tensor *rl__rwkv7_prep(rl_ctx *c, rl_tensor *k, rl_tensor *zw, rl_
     if (!RL__ON(c, k->dev, "RAD-RWKV7 scan inputs", rwkv7_prep, rl_f32(y), n->aux, in, R, C, N) ||
         (y->requires_grad && !rl__grad(c, y))) /* the planes' views share it (rl__param_rows) */
         return NULL;
+    return y;
+}
+
+/* ---- RAD-RWKV7's value residual in one op (rl__rwkv7_vres) ----
+   y = v + (vf − v) ⊙ σ(zv + v0): v, vf (layer 0's values), zv (the LoRA's output) [R, C], v0
+   [C]; backward gv (+)= g ⊙ (1 − s), gvf (+)= g ⊙ s, gzv (+)= g ⊙ (vf − v) ⊙ s(1 − s) (s the gate),
+   gv0 += Σ_rows gzv. One pass in place of 5 ops, RL__EW_BLK columns at a time. */
+enum { RL__VR_V, RL__VR_VF, RL__VR_ZV, RL__VR_V0, RL__VR_N };
+typedef struct {
+    float *y;               /* forward: the output; backward: its gradient */
+    float *const *gi;       /* backward: the inputs' gradients, by RL__VR_*, each or NULL */
+    int acc;                /* backward: bit q set: gi[q] (q < 3) is added to, else written */
+    const float *const *in; /* the inputs, by RL__VR_* */
+    int64_t C;
+} rl__vr_arg;
+static void rl__vr_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__vr_arg *A = (const rl__vr_arg *)ctx;
+    const rl__kern *K = rl__kern_get();
+    int64_t C = A->C, r, j, n;
+    float s[RL__EW_BLK], t[RL__EW_BLK];
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++)
+        for (j = 0; j < C; j += n) {
+            int64_t o = r * C + j;
+            n = RL__MIN(RL__EW_BLK, C - j);
+            K->add(s, A->in[RL__VR_ZV] + o, A->in[RL__VR_V0] + j, n);
+            K->sigmoid(s, s, n);
+            K->sub(t, A->in[RL__VR_VF] + o, A->in[RL__VR_V] + o, n);
+            K->mul(t, t, s, n);
+            K->add(A->y + o, A->in[RL__VR_V] + o, t, n);
+        }
+}
+static int rl__cpu_rwkv7_vres(void *q, float *y, const float *const *in, int64_t R, int64_t C) {
+    rl__vr_arg A;
+    memset(&A, 0, sizeof A);
+    A.y = y; A.in = in; A.C = C;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__vr_rows, &A);
+    return 0;
+}
+RL__BWD void rl__vr_bwd_rows(const void *arg, int64_t r0, int64_t r1, float *part, float *scratch) {
+    const rl__vr_arg *A = (const rl__vr_arg *)arg;
+    const rl__kern *K = rl__kern_get();
+    float *gv = A->gi[RL__VR_V], *gvf = A->gi[RL__VR_VF], *gzv = A->gi[RL__VR_ZV], s[RL__EW_BLK], t[RL__EW_BLK], u[RL__EW_BLK];
+    int64_t C = A->C, r, j, n;
+    RL__UNUSED(scratch);
+    for (r = r0; r < r1; r++)
+        for (j = 0; j < C; j += n) {
+            int64_t o = r * C + j;
+            const float *g = A->y + o;
+            n = RL__MIN(RL__EW_BLK, C - j);
+            K->add(s, A->in[RL__VR_ZV] + o, A->in[RL__VR_V0] + j, n);
+            K->sigmoid(s, s, n);
+            K->mul(t, g, s, n);
+            if (gvf) rl__put(K, gvf + o, t, n, A->acc >> RL__VR_VF & 1);
+            if (gv) {
+                K->sub(u, g, t, n);
+                rl__put(K, gv + o, u, n, A->acc >> RL__VR_V & 1);
+            }
+            if (gzv || part) { /* (vf − v)⊙g⊙s − (vf − v)⊙g⊙s⊙s */
+                K->sub(u, A->in[RL__VR_VF] + o, A->in[RL__VR_V] + o, n);
+                K->mul(u, u, t, n);
+                K->mul(t, u, s, n);
+                K->sub(u, u, t, n);
+                if (gzv) rl__put(K, gzv + o, u, n, A->acc >> RL__VR_ZV & 1);
+                if (part) K->add(part + j, part + j, u, n);
+            }
+        }
+}
+RL__BWD int rl__cpu_rwkv7_vres_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C) {
+    rl__vr_arg A;
+    memset(&A, 0, sizeof A);
+    A.y = (float *)g; A.gi = gi; A.acc = acc; A.in = in; A.C = C;
+    return rl__cpu_rows_csum(q, R, C, 1, gi + RL__VR_V0, 0, rl__vr_bwd_rows, &A);
+}
+RL__BWD void rl__rwkv7_vres_bwd(rl_ctx *c, rl__node *n) {
+    const float *in[RL__VR_N];
+    float *gi[RL__VR_N];
+    int acc = rl__fused_grads(c, n, RL__VR_N, RL__VR_V0, in, gi);
+    RL__ON(c, n->out->dev, "RAD-RWKV7 value residual backward", rwkv7_vres_bwd, gi, acc, n->out->grad, in, rl_rows(n->out), rl_cols(n->out));
+}
+RL__INTERN rl_tensor *rl__rwkv7_vres(rl_ctx *c, rl_tensor *v, rl_tensor *vf, rl_tensor *zv, rl_tensor *v0) {
+    rl_tensor *t[RL__VR_N], *y;
+    const float *in[RL__VR_N];
+    int q;
+    t[RL__VR_V] = v; t[RL__VR_VF] = vf; t[RL__VR_ZV] = zv; t[RL__VR_V0] = v0;
+    if (rl__bad_on(c, v, v ? v->dev : NULL) || rl__bad_on(c, vf, v->dev) || rl__bad_on(c, zv, v->dev) || rl__bad_on(c, v0, v->dev) ||
+        !rl__same(c, "RAD-RWKV7 value residual", v, vf) || !rl__same(c, "RAD-RWKV7 value residual", v, zv) ||
+        !rl__row_vec(c, "RAD-RWKV7 value residual", v, v0) || !(y = rl__out_like(c, v)))
+        return NULL;
+    for (q = 0; q < RL__VR_N; q++) in[q] = rl_f32(t[q]);
+    if (!RL__ON(c, v->dev, "RAD-RWKV7 value residual", rwkv7_vres, rl_f32(y), in, rl_rows(v), rl_cols(v))) return NULL;
+    rl__node_newv(c, rl__rwkv7_vres_bwd, y, RL__VR_N, t);
     return y;
 }
 
@@ -6748,9 +6870,8 @@ static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
     if (g->layer == 0) {
         if (io) io->v_first = v;
     } else { /* value residual: v ← v + (v_first − v) ⊙ σ(v0 + x·v1·v2) */
-        rl_tensor *nu = rl_sigmoid(c, rl_add_row(c, rl_matmul(c, rl_matmul(c, x, &m->v1), &m->v2), &m->v0));
         if (!io || !io->v_first) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV7 layer %d: needs v_first from layer 0", g->layer);
-        v = rl_add(c, v, rl_mul(c, rl_sub(c, io->v_first, v), nu));
+        v = rl__rwkv7_vres(c, v, io->v_first, rl_matmul(c, rl_matmul(c, x, &m->v1), &m->v2), &m->v0);
     }
     if (!P) return NULL;
     y = rl_wkv7(c, r, rl__param_rows(c, P, 0, R, g->C), rl__param_rows(c, P, R, R, g->C), v, rl__param_rows(c, P, 2 * R, R, g->C),
@@ -7393,7 +7514,7 @@ static const rl__ops rl__cuda_ops = {
     "cuda", rl_cuda_last_error, rl_cuda_malloc, rl_cuda_free, rl_cuda_zero, rl_cuda_copy, rl_cuda_device_name, rl_cuda_mem_info,
     rl_cuda_add, rl_cuda_axpy, rl_cuda_mul, rl_cuda_rowvec, rl_cuda_colsum, rl__cuda_gemm,
     rl_cuda_rmsnorm, rl_cuda_rmsnorm_bwd, rl_cuda_unary, rl_cuda_unary_bwd, rl_cuda_swiglu, rl_cuda_swiglu_bwd, rl_cuda_unbalance, rl_cuda_unbalance_bwd,
-    rl_cuda_rwkv7_prep, rl_cuda_rwkv7_prep_bwd, rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
+    rl_cuda_rwkv7_prep, rl_cuda_rwkv7_prep_bwd, rl_cuda_rwkv7_vres, rl_cuda_rwkv7_vres_bwd, rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
     rl_cuda_l2norm, rl_cuda_l2norm_bwd, rl_cuda_groupnorm, rl_cuda_groupnorm_bwd, rl_cuda_softmax, rl_cuda_softmax_bwd,
     rl_cuda_cross_entropy, rl_cuda_cross_entropy_bwd, rl_cuda_kl_div, rl_cuda_kl_div_bwd, rl_cuda_kl_chunk, rl_cuda_kl_chunk_bwd, rl_cuda_l2_dist, rl_cuda_l2_dist_bwd,
     rl_cuda_attention, rl_cuda_attention_bwd, rl_cuda_attention_cache, rl__cuda_scan, rl_cuda_sumsq, rl__cuda_adamw,
@@ -7682,7 +7803,8 @@ static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__
     {rl__ce_bwd, "cross_entropy"}, {rl__kl_bwd, "kl_div"}, {rl__l2_dist_bwd, "l2_dist"}, {rl__sum_bwd, "sum/dot_const"},
     {rl__add_scalar_bwd, "add_scalar"}, {rl__slice_cols_bwd, "slice_cols"}, {rl__repeat_kv_bwd, "repeat_kv"},
     {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__seq_last_bwd, "seq_last"},
-    {rl__unbalance_bwd, "RAD-RWKV6 unbalance"}, {rl__rwkv7_prep_bwd, "RAD-RWKV7 scan inputs"}};
+    {rl__unbalance_bwd, "RAD-RWKV6 unbalance"}, {rl__rwkv7_prep_bwd, "RAD-RWKV7 scan inputs"},
+    {rl__rwkv7_vres_bwd, "RAD-RWKV7 value residual"}};
 #endif
 
 static void *rl__prof_new(void) {
@@ -10236,6 +10358,7 @@ void rl__attn_bwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p);
 /* 4. models */
 rl_tensor *rl__rwkv7_prep(rl_ctx *c, rl_tensor *k, rl_tensor *zw, rl_tensor *za, rl_tensor *w0, rl_tensor *a0, rl_tensor *kk, rl_tensor *ka,
                           int N);
+rl_tensor *rl__rwkv7_vres(rl_ctx *c, rl_tensor *v, rl_tensor *vf, rl_tensor *zv, rl_tensor *v0);
 /* 6. training */
 rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T, int32_t *x,
                           int32_t *y, rl_state *carry, int64_t kl_chunk);

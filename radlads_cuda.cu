@@ -212,6 +212,11 @@ int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const f
 int rl_cuda_rwkv7_prep(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
 int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C,
                            int N);
+/* RAD-RWKV7's value residual (radlads.h rl__rwkv7_vres): y = v + (vf − v) ⊙ σ(zv + v0), in[4] =
+   v, vf, zv [R, C], v0 [C]; backward: gi[4] as rl_cuda_rwkv7_prep_bwd's (bits 0-2 of acc); one
+   thread per element, v0's gradient one thread per column walking the rows in order */
+int rl_cuda_rwkv7_vres(void *q, float *y, const float *const *in, int64_t R, int64_t C);
+int rl_cuda_rwkv7_vres_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C);
 /* y[0] = Σ x (one block, double accumulation, deterministic); gx += g[0] */
 int rl_cuda_sum(void *q, float *y, const float *x, int64_t n);
 int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n);
@@ -1941,6 +1946,37 @@ static __global__ void rl__k_rwkv7_prep_cols(int64_t R, int N, int64_t C, float 
         if (gka) gka[col] += s3;
     }
 }
+/* RAD-RWKV7's value residual; the gradient of zv at element i (s: its gate, gs: g ⊙ s) */
+static __device__ __forceinline__ float rl__vr_gz(const float *v, const float *vf, int64_t i, float s, float gs) {
+    return (vf[i] - v[i]) * gs * (1.0f - s);
+}
+static __global__ void rl__k_rwkv7_vres(int64_t R, int64_t C, float *y, const float *v, const float *vf, const float *zv, const float *v0) {
+    RL_EACH(i, R * C) {
+        const float s = rl__sigmoidf(zv[i] + v0[i % C]);
+        y[i] = v[i] + (vf[i] - v[i]) * s;
+    }
+}
+static __global__ void rl__k_rwkv7_vres_bwd(int64_t R, int64_t C, float *gv, float *gvf, float *gzv, int acc, const float *g, const float *v,
+                                            const float *vf, const float *zv, const float *v0) {
+    RL_EACH(i, R * C) {
+        const float s = rl__sigmoidf(zv[i] + v0[i % C]), gs = g[i] * s;
+        if (gvf) gvf[i] = (acc & 2 ? gvf[i] : 0.0f) + gs;
+        if (gv) gv[i] = (acc & 1 ? gv[i] : 0.0f) + (g[i] - gs);
+        if (gzv) gzv[i] = (acc & 4 ? gzv[i] : 0.0f) + rl__vr_gz(v, vf, i, s, gs);
+    }
+}
+static __global__ void rl__k_rwkv7_vres_cols(int64_t R, int64_t C, float *gv0, const float *g, const float *v, const float *vf, const float *zv,
+                                             const float *v0) {
+    RL_EACH(col, C) {
+        float acc = 0;
+        for (int64_t r = 0; r < R; r++) {
+            const int64_t i = r * C + col;
+            const float s = rl__sigmoidf(zv[i] + v0[col]);
+            acc += rl__vr_gz(v, vf, i, s, g[i] * s);
+        }
+        gv0[col] += acc;
+    }
+}
 /* slice s = (row, group) s / G, s % G: x + s·d; its channels start at (s % G)·d */
 static __global__ void rl__k_groupnorm(int64_t S, int G, int d, float *y, float *stats, const float *x, const float *w,
                                        const float *b, float eps) {
@@ -2280,6 +2316,24 @@ extern "C" int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, int acc, const 
 fail:
     if (df) cudaFree(df);
     return rc;
+}
+extern "C" int rl_cuda_rwkv7_vres(void *q, float *y, const float *const *in, int64_t R, int64_t C) {
+    if (R < 0 || C < 1) return rl__cu_fail(-1, "rl_cuda_rwkv7_vres: %lld rows of %lld", (long long)R, (long long)C);
+    RL_ELEMENTWISE("rl_cuda_rwkv7_vres", R * C, rl__k_rwkv7_vres, R, C, y, in[0], in[1], in[2], in[3]);
+}
+extern "C" int rl_cuda_rwkv7_vres_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C) {
+    (void)q;
+    if (R < 0 || C < 1) return rl__cu_fail(-1, "rl_cuda_rwkv7_vres_bwd: %lld rows of %lld", (long long)R, (long long)C);
+    if (!R) return 0;
+    if (gi[0] || gi[1] || gi[2]) {
+        RL_LAUNCH(rl__k_rwkv7_vres_bwd, rl__grid(R * C), 256, 0, R, C, gi[0], gi[1], gi[2], acc, g, in[0], in[1], in[2], in[3]);
+        if (rl__launched("rl_cuda_rwkv7_vres_bwd")) return -2;
+    }
+    if (gi[3]) {
+        RL_LAUNCH(rl__k_rwkv7_vres_cols, rl__grid(C), 256, 0, R, C, gi[3], g, in[0], in[1], in[2], in[3]);
+        if (rl__launched("rl_cuda_rwkv7_vres_bwd")) return -2;
+    }
+    return 0;
 }
 extern "C" int rl_cuda_groupnorm(void *q, float *y, float *stats, const float *x, const float *w, const float *b, int64_t R,
                                  int64_t C, int G, float eps) {

@@ -256,6 +256,24 @@ static rl_tensor *b_prep7_alias(rl_ctx *c, rl_tensor **in, const void *u) { /* z
 static rl_tensor *b_prep7_bal(rl_ctx *c, rl_tensor **in, const void *u) { /* (gradients added to the inputs') */
     return rl__rwkv7_prep(c, in[0], in[1], in[2], in[3], in[4], NULL, NULL, *(const int *)u);
 }
+/* RAD-RWKV7's value residual (in: v, vf, zv [R, C], v0 [C]); v computed (a gradient the op writes) */
+static rl_tensor *b_vres(rl_ctx *c, rl_tensor **in, const void *u) {
+    (void)u;
+    return rl__rwkv7_vres(c, rl_scale(c, in[0], 1.5f), in[1], in[2], in[3]);
+}
+static rl_tensor *b_vres_alias(rl_ctx *c, rl_tensor **in, const void *u) { /* vf is v */
+    rl_tensor *v = rl_scale(c, in[0], 1.5f);
+    (void)u;
+    return rl__rwkv7_vres(c, v, v, in[2], in[3]);
+}
+static rl_tensor *b_vres_ops(rl_ctx *c, rl_tensor **in, const void *u) { /* the 5 ops the mixer ran before */
+    (void)u;
+    return rl_add(c, in[0], rl_mul(c, rl_sub(c, in[1], in[0]), rl_sigmoid(c, rl_add_row(c, in[2], in[3]))));
+}
+static rl_tensor *b_vres_fused(rl_ctx *c, rl_tensor **in, const void *u) {
+    (void)u;
+    return rl__rwkv7_vres(c, in[0], in[1], in[2], in[3]);
+}
 static void prep7_ops(rl_ctx *c, rl_tensor **in, int N, int balanced, rl_tensor **plane) {
     rl_tensor *k = in[0], *w = rl_exp(c, rl_scale(c, rl_sigmoid(c, rl_add_row(c, in[1], in[3])), -0.60653065971263342f));
     rl_tensor *a = rl_sigmoid(c, rl_add_row(c, in[2], in[4])), *kap;
@@ -335,6 +353,54 @@ static void prep7_twin(int64_t R, int N, int H, int balanced) {
         free(grad[0][q]);
         free(grad[1][q]);
     }
+    free(y[0]);
+    free(y[1]);
+    free(W);
+}
+
+/* Two builders of the same function of inputs shaped by sp (gradients added to the inputs'):
+   outputs within 2e-6 and every input's gradient within 1e-5 of their largest values. */
+static void twin_check(const char *name, const spec_t *sp, build_fn fa, build_fn fb) {
+    rl_tensor in[MAXIN], *inp[MAXIN];
+    float *grad[2][MAXIN], *y[2] = {NULL, NULL}, *W = NULL;
+    int64_t ny[2] = {0, 0}, i;
+    int q, side;
+    for (q = 0; q < sp->n_in; q++) {
+        in[q] = rl_wrap(NULL, RL_F32, sp->ndim[q], sp->shape[q], 1);
+        in[q].data = malloc(sizeof(float) * (size_t)in[q].n);
+        for (i = 0; i < in[q].n; i++) rl_f32(&in[q])[i] = sp->lo[q] + (sp->hi[q] - sp->lo[q]) * rl_rng_uniform(&rng);
+        for (side = 0; side < 2; side++) grad[side][q] = (float *)calloc((size_t)in[q].n, sizeof(float));
+        inp[q] = &in[q];
+    }
+    for (side = 0; side < 2; side++) {
+        rl_ctx c;
+        rl_tensor *out;
+        rl_ctx_init(&c, pool);
+        for (q = 0; q < sp->n_in; q++) in[q].grad = grad[side][q];
+        out = (side ? fb : fa)(&c, inp, NULL);
+        if (out && !W) {
+            W = (float *)malloc(sizeof(float) * (size_t)out->n);
+            for (i = 0; i < out->n; i++) W[i] = 2.0f * rl_rng_uniform(&rng) - 1.0f;
+        }
+        RLT_CHECK(out && (!ny[0] || out->n == ny[0]) && rl_backward(&c, rl_dot_const(&c, out, W)) == RL_OK, "%s: %s", name, rl_last_error());
+        if (out && (!ny[0] || out->n == ny[0])) {
+            ny[side] = out->n;
+            y[side] = (float *)malloc(sizeof(float) * (size_t)out->n);
+            memcpy(y[side], out->data, sizeof(float) * (size_t)out->n);
+        }
+        rl_ctx_free(&c);
+    }
+    if (y[0] && y[1]) {
+        double m = 0, e = 0;
+        for (i = 0; i < ny[0]; i++) m = fmax(m, fabs(y[1][i])), e = fmax(e, fabs((double)y[0][i] - y[1][i]));
+        RLT_CHECK(e <= 2e-6 * m, "%s: outputs differ by %.3g (largest %.3g)", name, e, m);
+        for (q = 0; q < sp->n_in; q++) {
+            m = 0, e = 0;
+            for (i = 0; i < in[q].n; i++) m = fmax(m, fabs(grad[1][q][i])), e = fmax(e, fabs((double)grad[0][q][i] - grad[1][q][i]));
+            RLT_CHECK(m > 0 && e <= 1e-5 * m, "%s: gradient of input %d differs by %.3g (largest %.3g)", name, q, e, m);
+        }
+    }
+    for (q = 0; q < sp->n_in; q++) free(in[q].data), free(grad[0][q]), free(grad[1][q]);
     free(y[0]);
     free(y[1]);
     free(W);
@@ -627,7 +693,7 @@ int main(void) {
     }
     rlt_end();
 
-    rlt_begin("grad RAD-RWKV7 scan inputs (one op) and its twin in generic ops");
+    rlt_begin("grad RAD-RWKV7 scan inputs and value residual (one op each) and their twins in generic ops");
     {
         static const int hd[2] = {4, 6};
         spec_t s = S1(5, 12, -2, 2); /* k, zw, za [5, 12]; w0, a0, k_k, k_a [12] */
@@ -643,6 +709,18 @@ int main(void) {
             s.n_in = 5;
             gradcheck("RAD-RWKV7 scan inputs (balanced)", &s, b_prep7_bal, &hd[d], 2e-3);
             s.n_in = 7;
+        }
+        for (d = 0; d < 2; d++) { /* value residual: v, vf, zv [R, C], v0 [C]; rows over 3 blocks, columns over 2 */
+            static const int64_t vs[2][2] = {{5, 12}, {70, 600}};
+            spec_t v = S1(vs[d][0], vs[d][1], -2, 2);
+            add_in(&v, vs[d][0], vs[d][1], -2, 2);
+            add_in(&v, vs[d][0], vs[d][1], -2, 2);
+            add_in(&v, 0, vs[d][1], -1, 1);
+            if (!d) {
+                gradcheck("RAD-RWKV7 value residual", &v, b_vres, NULL, 2e-3);
+                gradcheck("RAD-RWKV7 value residual, vf = v", &v, b_vres_alias, NULL, 2e-3);
+            }
+            twin_check("RAD-RWKV7 value residual = its 5 ops", &v, b_vres_fused, b_vres_ops);
         }
         for (d = 0; d < 2; d++) {
             prep7_twin(70, 6, 3, d);
