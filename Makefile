@@ -142,7 +142,7 @@ bench-ab-attn:
 	@$(B)/ab/ab_attn $(AB_ATTN)
 bench-ab-step:
 	$(call ab_build,ab_step)
-	@echo "| stage | layers | batch | threads | old s/step (median) | new s/step | old / new | per round |"
+	@echo "| student | stage | layers | batch | threads | old s/step (median) | new s/step | old / new | per round |"
 	@$(B)/ab/ab_step $(AB_STEP)
 
 # libFuzzer targets (clang; apt-get install clang libclang-rt-14-dev), FUZZ_SECS each

@@ -516,8 +516,8 @@ int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const f
 int rl_cuda_rwkv7_prep(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
 int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C,
                            int N);
-int rl_cuda_rwkv7_vres(void *q, float *y, const float *const *in, int64_t R, int64_t C);
-int rl_cuda_rwkv7_vres_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C);
+int rl_cuda_lerp(void *q, float *y, const float *const *in, int64_t R, int64_t C, int sig);
+int rl_cuda_lerp_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C, int sig);
 int rl_cuda_kl_chunk(void *q, double *st, float *loss, const float *s, const float *t, int64_t R, int64_t n, int first, int last);
 int rl_cuda_kl_chunk_bwd(void *q, float *gs, const float *gloss, const float *s, const float *t, const double *st, int64_t R, int64_t n);
 #endif
@@ -1748,10 +1748,11 @@ typedef struct rl__ops {
     int (*rwkv7_prep)(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
     int (*rwkv7_prep_bwd)(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C,
                           int N);
-    /* RAD-RWKV7's value residual (rl__rwkv7_vres): y = v + (vf − v) ⊙ σ(zv + v0), in[4] = v, vf, zv
-       [R, C], v0 [C]; backward: gi[4] as rwkv7_prep_bwd's (bits 0-2 of acc) */
-    int (*rwkv7_vres)(void *q, float *y, const float *const *in, int64_t R, int64_t C);
-    int (*rwkv7_vres_bwd)(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C);
+    /* a lerp with a gate (section 4b, rl__lerp): y = a + (b − a) ⊙ f(z + c), in[4] = a, b, z [R, C]
+       (z may be NULL), c [C], f = σ (sig) or the identity; backward: gi[4] as rwkv7_prep_bwd's
+       (bits 0-2 of acc) */
+    int (*lerp)(void *q, float *y, const float *const *in, int64_t R, int64_t C, int sig);
+    int (*lerp_bwd)(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C, int sig);
     int (*sum)(void *q, float *y, const float *x, int64_t n);                 /* y[0] = Σ x (double accumulation) */
     int (*sum_bwd)(void *q, float *gx, const float *g, int64_t n);            /* gx += g[0] */
     int (*affine)(void *q, float *y, const float *x, float a, float b, int64_t n); /* y = a·x + b */
@@ -6469,7 +6470,7 @@ static rl_tensor *rl__rwkv6_unbalance(rl_ctx *c, rl_tensor *k, rl_tensor *logw) 
     return y;
 }
 
-/* ---- the fused ops' backward passes (rl__rwkv7_prep, rl__rwkv7_vres) ----
+/* ---- the fused ops' backward passes (rl__rwkv7_prep, rl__lerp) ----
    rl__fused_grads: the inputs and the gradients wanted of node n's nin inputs, of which the
    first nr are rows ([R, C]): those are written where their gradient is new (bit q of the
    result clear) unless the tensor is also another of them, the rest added to.
@@ -6704,20 +6705,28 @@ RL__INTERN rl_tensor *rl__rwkv7_prep(rl_ctx *c, rl_tensor *k, rl_tensor *zw, rl_
     return y;
 }
 
-/* ---- RAD-RWKV7's value residual in one op (rl__rwkv7_vres) ----
-   y = v + (vf − v) ⊙ σ(zv + v0): v, vf (layer 0's values), zv (the LoRA's output) [R, C], v0
-   [C]; backward gv (+)= g ⊙ (1 − s), gvf (+)= g ⊙ s, gzv (+)= g ⊙ (vf − v) ⊙ s(1 − s) (s the gate),
-   gv0 += Σ_rows gzv. One pass in place of 5 ops, RL__EW_BLK columns at a time. */
-enum { RL__VR_V, RL__VR_VF, RL__VR_ZV, RL__VR_V0, RL__VR_N };
+/* ---- a lerp with a gate, in one op (rl__lerp): the mixers' token shift and value residual ----
+   y = a + (b − a) ⊙ f(z + c): a, b, z [R, C] (z may be NULL: f(c)), c [C], f the identity or
+   (sig) σ. RAD-RWKV6's token shift, x + (x_prev − x) ⊙ (μ + LoRA), and RAD-RWKV7's value
+   residual, v + (v_first − v) ⊙ σ(v0 + LoRA), each one pass in place of 3-5 ops, RL__EW_BLK
+   columns at a time. Backward (s = f(z + c), s' its derivative): ga (+)= g ⊙ (1 − s),
+   gb (+)= g ⊙ s, gz (+)= g ⊙ (b − a) ⊙ s', gc += Σ_rows of the same. */
+enum { RL__LP_A, RL__LP_B, RL__LP_Z, RL__LP_C, RL__LP_N };
 typedef struct {
     float *y;               /* forward: the output; backward: its gradient */
-    float *const *gi;       /* backward: the inputs' gradients, by RL__VR_*, each or NULL */
-    int acc;                /* backward: bit q set: gi[q] (q < 3) is added to, else written */
-    const float *const *in; /* the inputs, by RL__VR_* */
+    float *const *gi;       /* backward: the inputs' gradients, by RL__LP_*, each or NULL */
+    int acc, sig;           /* backward: bit q set: gi[q] (q < 3) is added to, else written; f = σ */
+    const float *const *in; /* the inputs, by RL__LP_* */
     int64_t C;
-} rl__vr_arg;
-static void rl__vr_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
-    const rl__vr_arg *A = (const rl__vr_arg *)ctx;
+} rl__lp_arg;
+/* s = f(z + c) of row r's columns [j, j + n) */
+static void rl__lp_gate(const rl__kern *K, const rl__lp_arg *A, float *s, int64_t r, int64_t j, int64_t n) {
+    if (A->in[RL__LP_Z]) K->add(s, A->in[RL__LP_Z] + r * A->C + j, A->in[RL__LP_C] + j, n);
+    else memcpy(s, A->in[RL__LP_C] + j, sizeof(float) * (size_t)n);
+    if (A->sig) K->sigmoid(s, s, n);
+}
+static void rl__lp_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__lp_arg *A = (const rl__lp_arg *)ctx;
     const rl__kern *K = rl__kern_get();
     int64_t C = A->C, r, j, n;
     float s[RL__EW_BLK], t[RL__EW_BLK];
@@ -6726,24 +6735,23 @@ static void rl__vr_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
         for (j = 0; j < C; j += n) {
             int64_t o = r * C + j;
             n = RL__MIN(RL__EW_BLK, C - j);
-            K->add(s, A->in[RL__VR_ZV] + o, A->in[RL__VR_V0] + j, n);
-            K->sigmoid(s, s, n);
-            K->sub(t, A->in[RL__VR_VF] + o, A->in[RL__VR_V] + o, n);
+            rl__lp_gate(K, A, s, r, j, n);
+            K->sub(t, A->in[RL__LP_B] + o, A->in[RL__LP_A] + o, n);
             K->mul(t, t, s, n);
-            K->add(A->y + o, A->in[RL__VR_V] + o, t, n);
+            K->add(A->y + o, A->in[RL__LP_A] + o, t, n);
         }
 }
-static int rl__cpu_rwkv7_vres(void *q, float *y, const float *const *in, int64_t R, int64_t C) {
-    rl__vr_arg A;
+static int rl__cpu_lerp(void *q, float *y, const float *const *in, int64_t R, int64_t C, int sig) {
+    rl__lp_arg A;
     memset(&A, 0, sizeof A);
-    A.y = y; A.in = in; A.C = C;
-    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__vr_rows, &A);
+    A.y = y; A.in = in; A.C = C; A.sig = sig;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__lp_rows, &A);
     return 0;
 }
-RL__BWD void rl__vr_bwd_rows(const void *arg, int64_t r0, int64_t r1, float *part, float *scratch) {
-    const rl__vr_arg *A = (const rl__vr_arg *)arg;
+RL__BWD void rl__lp_bwd_rows(const void *arg, int64_t r0, int64_t r1, float *part, float *scratch) {
+    const rl__lp_arg *A = (const rl__lp_arg *)arg;
     const rl__kern *K = rl__kern_get();
-    float *gv = A->gi[RL__VR_V], *gvf = A->gi[RL__VR_VF], *gzv = A->gi[RL__VR_ZV], s[RL__EW_BLK], t[RL__EW_BLK], u[RL__EW_BLK];
+    float *ga = A->gi[RL__LP_A], *gb = A->gi[RL__LP_B], *gz = A->gi[RL__LP_Z], s[RL__EW_BLK], t[RL__EW_BLK], u[RL__EW_BLK];
     int64_t C = A->C, r, j, n;
     RL__UNUSED(scratch);
     for (r = r0; r < r1; r++)
@@ -6751,48 +6759,46 @@ RL__BWD void rl__vr_bwd_rows(const void *arg, int64_t r0, int64_t r1, float *par
             int64_t o = r * C + j;
             const float *g = A->y + o;
             n = RL__MIN(RL__EW_BLK, C - j);
-            K->add(s, A->in[RL__VR_ZV] + o, A->in[RL__VR_V0] + j, n);
-            K->sigmoid(s, s, n);
+            rl__lp_gate(K, A, s, r, j, n);
             K->mul(t, g, s, n);
-            if (gvf) rl__put(K, gvf + o, t, n, A->acc >> RL__VR_VF & 1);
-            if (gv) {
+            if (gb) rl__put(K, gb + o, t, n, A->acc >> RL__LP_B & 1);
+            if (ga) {
                 K->sub(u, g, t, n);
-                rl__put(K, gv + o, u, n, A->acc >> RL__VR_V & 1);
+                rl__put(K, ga + o, u, n, A->acc >> RL__LP_A & 1);
             }
-            if (gzv || part) { /* (vf − v)⊙g⊙s − (vf − v)⊙g⊙s⊙s */
-                K->sub(u, A->in[RL__VR_VF] + o, A->in[RL__VR_V] + o, n);
-                K->mul(u, u, t, n);
-                K->mul(t, u, s, n);
-                K->sub(u, u, t, n);
-                if (gzv) rl__put(K, gzv + o, u, n, A->acc >> RL__VR_ZV & 1);
+            if (gz || part) { /* (b − a)⊙g, times s − s² for σ */
+                K->sub(u, A->in[RL__LP_B] + o, A->in[RL__LP_A] + o, n);
+                K->mul(u, u, A->sig ? t : g, n);
+                if (A->sig) K->mul(t, u, s, n), K->sub(u, u, t, n);
+                if (gz) rl__put(K, gz + o, u, n, A->acc >> RL__LP_Z & 1);
                 if (part) K->add(part + j, part + j, u, n);
             }
         }
 }
-RL__BWD int rl__cpu_rwkv7_vres_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C) {
-    rl__vr_arg A;
+RL__BWD int rl__cpu_lerp_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C, int sig) {
+    rl__lp_arg A;
     memset(&A, 0, sizeof A);
-    A.y = (float *)g; A.gi = gi; A.acc = acc; A.in = in; A.C = C;
-    return rl__cpu_rows_csum(q, R, C, 1, gi + RL__VR_V0, 0, rl__vr_bwd_rows, &A);
+    A.y = (float *)g; A.gi = gi; A.acc = acc; A.in = in; A.C = C; A.sig = sig;
+    return rl__cpu_rows_csum(q, R, C, 1, gi + RL__LP_C, 0, rl__lp_bwd_rows, &A);
 }
-RL__BWD void rl__rwkv7_vres_bwd(rl_ctx *c, rl__node *n) {
-    const float *in[RL__VR_N];
-    float *gi[RL__VR_N];
-    int acc = rl__fused_grads(c, n, RL__VR_N, RL__VR_V0, in, gi);
-    RL__ON(c, n->out->dev, "RAD-RWKV7 value residual backward", rwkv7_vres_bwd, gi, acc, n->out->grad, in, rl_rows(n->out), rl_cols(n->out));
+RL__BWD void rl__lerp_bwd(rl_ctx *c, rl__node *n) {
+    const float *in[RL__LP_N];
+    float *gi[RL__LP_N];
+    int acc = rl__fused_grads(c, n, RL__LP_N, RL__LP_C, in, gi);
+    RL__ON(c, n->out->dev, "lerp backward", lerp_bwd, gi, acc, n->out->grad, in, rl_rows(n->out), rl_cols(n->out), (int)n->i[0]);
 }
-RL__INTERN rl_tensor *rl__rwkv7_vres(rl_ctx *c, rl_tensor *v, rl_tensor *vf, rl_tensor *zv, rl_tensor *v0) {
-    rl_tensor *t[RL__VR_N], *y;
-    const float *in[RL__VR_N];
+RL__INTERN rl_tensor *rl__lerp(rl_ctx *c, rl_tensor *a, rl_tensor *b, rl_tensor *z, rl_tensor *cb, int sig) {
+    rl_tensor *t[RL__LP_N], *y;
+    const float *in[RL__LP_N];
+    rl__node *n;
     int q;
-    t[RL__VR_V] = v; t[RL__VR_VF] = vf; t[RL__VR_ZV] = zv; t[RL__VR_V0] = v0;
-    if (rl__bad_on(c, v, v ? v->dev : NULL) || rl__bad_on(c, vf, v->dev) || rl__bad_on(c, zv, v->dev) || rl__bad_on(c, v0, v->dev) ||
-        !rl__same(c, "RAD-RWKV7 value residual", v, vf) || !rl__same(c, "RAD-RWKV7 value residual", v, zv) ||
-        !rl__row_vec(c, "RAD-RWKV7 value residual", v, v0) || !(y = rl__out_like(c, v)))
+    t[RL__LP_A] = a; t[RL__LP_B] = b; t[RL__LP_Z] = z; t[RL__LP_C] = cb;
+    if (rl__bad_on(c, a, a ? a->dev : NULL) || rl__bad_on(c, b, a->dev) || (z && rl__bad_on(c, z, a->dev)) || rl__bad_on(c, cb, a->dev) ||
+        !rl__same(c, "lerp", a, b) || (z && !rl__same(c, "lerp", a, z)) || !rl__row_vec(c, "lerp", a, cb) || !(y = rl__out_like(c, a)))
         return NULL;
-    for (q = 0; q < RL__VR_N; q++) in[q] = rl_f32(t[q]);
-    if (!RL__ON(c, v->dev, "RAD-RWKV7 value residual", rwkv7_vres, rl_f32(y), in, rl_rows(v), rl_cols(v))) return NULL;
-    rl__node_newv(c, rl__rwkv7_vres_bwd, y, RL__VR_N, t);
+    for (q = 0; q < RL__LP_N; q++) in[q] = t[q] ? rl_f32(t[q]) : NULL;
+    if (!RL__ON(c, a->dev, "lerp", lerp, rl_f32(y), in, rl_rows(a), rl_cols(a), sig)) return NULL;
+    if ((n = rl__node_newv(c, rl__lerp_bwd, y, RL__LP_N, t))) n->i[0] = sig;
     return y;
 }
 
@@ -6803,12 +6809,12 @@ static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
     if (g->use_tokenshift) {
         static const size_t mu_off[5] = {offsetof(rl_mixer, maa_r), offsetof(rl_mixer, maa_k), offsetof(rl_mixer, maa_v),
                                          offsetof(rl_mixer, maa_w), offsetof(rl_mixer, maa_g)};
-        rl_tensor *dx = rl_sub(c, rl_token_shift(c, x, T, io ? io->shift_in : NULL), x);          /* δ = x_prev − x */
-        rl_tensor *h = rl_tanh(c, rl_matmul(c, rl_add(c, x, rl_mul_row(c, dx, &m->maa_x)), &m->maa_w1));
+        rl_tensor *xp = rl_token_shift(c, x, T, io ? io->shift_in : NULL); /* x_prev; δ = x_prev − x */
+        rl_tensor *h = rl_tanh(c, rl_matmul(c, rl__lerp(c, x, xp, NULL, &m->maa_x, 0), &m->maa_w1)); /* xxx = x + δ ⊙ μ_x */
         for (i = 0; i < 5; i++) { /* x_□ = x + δ ⊙ (μ_□ + tanh(xxx·W1)_□ · W2[□]), □ = r, k, v, w, g */
             rl_tensor *mu = (rl_tensor *)(void *)((char *)m + mu_off[i]);
             rl_tensor *mi = rl_matmul(c, rl_slice_cols(c, h, i * g->r_ts, g->r_ts), rl__param_rows(c, &m->maa_w2, i * g->r_ts, g->r_ts, g->C));
-            xs[i] = rl_add(c, x, rl_mul(c, dx, rl_add_row(c, mi, mu)));
+            xs[i] = rl__lerp(c, x, xp, mi, mu, 0);
         }
         if (io) io->shift_out = rl_seq_last(c, x, T);
     } else {
@@ -6871,7 +6877,7 @@ static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
         if (io) io->v_first = v;
     } else { /* value residual: v ← v + (v_first − v) ⊙ σ(v0 + x·v1·v2) */
         if (!io || !io->v_first) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV7 layer %d: needs v_first from layer 0", g->layer);
-        v = rl__rwkv7_vres(c, v, io->v_first, rl_matmul(c, rl_matmul(c, x, &m->v1), &m->v2), &m->v0);
+        v = rl__lerp(c, v, io->v_first, rl_matmul(c, rl_matmul(c, x, &m->v1), &m->v2), &m->v0, 1);
     }
     if (!P) return NULL;
     y = rl_wkv7(c, r, rl__param_rows(c, P, 0, R, g->C), rl__param_rows(c, P, R, R, g->C), v, rl__param_rows(c, P, 2 * R, R, g->C),
@@ -7514,7 +7520,7 @@ static const rl__ops rl__cuda_ops = {
     "cuda", rl_cuda_last_error, rl_cuda_malloc, rl_cuda_free, rl_cuda_zero, rl_cuda_copy, rl_cuda_device_name, rl_cuda_mem_info,
     rl_cuda_add, rl_cuda_axpy, rl_cuda_mul, rl_cuda_rowvec, rl_cuda_colsum, rl__cuda_gemm,
     rl_cuda_rmsnorm, rl_cuda_rmsnorm_bwd, rl_cuda_unary, rl_cuda_unary_bwd, rl_cuda_swiglu, rl_cuda_swiglu_bwd, rl_cuda_unbalance, rl_cuda_unbalance_bwd,
-    rl_cuda_rwkv7_prep, rl_cuda_rwkv7_prep_bwd, rl_cuda_rwkv7_vres, rl_cuda_rwkv7_vres_bwd, rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
+    rl_cuda_rwkv7_prep, rl_cuda_rwkv7_prep_bwd, rl_cuda_lerp, rl_cuda_lerp_bwd, rl_cuda_sum, rl_cuda_sum_bwd, rl_cuda_affine, rl_cuda_copy3d, rl__cuda_embedding, rl_cuda_embedding_bwd, rl_cuda_rope,
     rl_cuda_l2norm, rl_cuda_l2norm_bwd, rl_cuda_groupnorm, rl_cuda_groupnorm_bwd, rl_cuda_softmax, rl_cuda_softmax_bwd,
     rl_cuda_cross_entropy, rl_cuda_cross_entropy_bwd, rl_cuda_kl_div, rl_cuda_kl_div_bwd, rl_cuda_kl_chunk, rl_cuda_kl_chunk_bwd, rl_cuda_l2_dist, rl_cuda_l2_dist_bwd,
     rl_cuda_attention, rl_cuda_attention_bwd, rl_cuda_attention_cache, rl__cuda_scan, rl_cuda_sumsq, rl__cuda_adamw,
@@ -7804,7 +7810,7 @@ static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__
     {rl__add_scalar_bwd, "add_scalar"}, {rl__slice_cols_bwd, "slice_cols"}, {rl__repeat_kv_bwd, "repeat_kv"},
     {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__seq_last_bwd, "seq_last"},
     {rl__unbalance_bwd, "RAD-RWKV6 unbalance"}, {rl__rwkv7_prep_bwd, "RAD-RWKV7 scan inputs"},
-    {rl__rwkv7_vres_bwd, "RAD-RWKV7 value residual"}};
+    {rl__lerp_bwd, "lerp (token shift, value residual)"}};
 #endif
 
 static void *rl__prof_new(void) {
@@ -10358,7 +10364,7 @@ void rl__attn_bwd_blocks(const rl__attn_head *a, const rl__mmbuf *mb, float *p);
 /* 4. models */
 rl_tensor *rl__rwkv7_prep(rl_ctx *c, rl_tensor *k, rl_tensor *zw, rl_tensor *za, rl_tensor *w0, rl_tensor *a0, rl_tensor *kk, rl_tensor *ka,
                           int N);
-rl_tensor *rl__rwkv7_vres(rl_ctx *c, rl_tensor *v, rl_tensor *vf, rl_tensor *zv, rl_tensor *v0);
+rl_tensor *rl__lerp(rl_ctx *c, rl_tensor *a, rl_tensor *b, rl_tensor *z, rl_tensor *cb, int sig);
 /* 6. training */
 rl_tensor *rl__stage_loss(rl_ctx *c, rl_model *s, rl_model *t, int stage, const int32_t *win, int64_t B, int64_t T, int32_t *x,
                           int32_t *y, rl_state *carry, int64_t kl_chunk);

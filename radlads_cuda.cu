@@ -212,11 +212,12 @@ int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const f
 int rl_cuda_rwkv7_prep(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
 int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C,
                            int N);
-/* RAD-RWKV7's value residual (radlads.h rl__rwkv7_vres): y = v + (vf − v) ⊙ σ(zv + v0), in[4] =
-   v, vf, zv [R, C], v0 [C]; backward: gi[4] as rl_cuda_rwkv7_prep_bwd's (bits 0-2 of acc); one
-   thread per element, v0's gradient one thread per column walking the rows in order */
-int rl_cuda_rwkv7_vres(void *q, float *y, const float *const *in, int64_t R, int64_t C);
-int rl_cuda_rwkv7_vres_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C);
+/* a lerp with a gate (radlads.h rl__lerp: token shift, value residual): y = a + (b − a) ⊙ f(z + c),
+   in[4] = a, b, z [R, C] (z may be NULL), c [C], f = σ (sig) or the identity; backward: gi[4] as
+   rl_cuda_rwkv7_prep_bwd's (bits 0-2 of acc); one thread per element, c's gradient one
+   thread per column walking the rows in order */
+int rl_cuda_lerp(void *q, float *y, const float *const *in, int64_t R, int64_t C, int sig);
+int rl_cuda_lerp_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C, int sig);
 /* y[0] = Σ x (one block, double accumulation, deterministic); gx += g[0] */
 int rl_cuda_sum(void *q, float *y, const float *x, int64_t n);
 int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n);
@@ -1946,35 +1947,36 @@ static __global__ void rl__k_rwkv7_prep_cols(int64_t R, int N, int64_t C, float 
         if (gka) gka[col] += s3;
     }
 }
-/* RAD-RWKV7's value residual; the gradient of zv at element i (s: its gate, gs: g ⊙ s) */
-static __device__ __forceinline__ float rl__vr_gz(const float *v, const float *vf, int64_t i, float s, float gs) {
-    return (vf[i] - v[i]) * gs * (1.0f - s);
+/* rl__lerp: the gate s = f(z + c) of element i (column i % C), and the gradient of z there (gs = g ⊙ s) */
+struct rl__lp_in {
+    const float *a, *b, *z, *c;
+};
+static __device__ __forceinline__ float rl__lp_gate(const rl__lp_in &in, int64_t i, int64_t C, int sig) {
+    const float u = (in.z ? in.z[i] : 0.0f) + in.c[i % C];
+    return sig ? rl__sigmoidf(u) : u;
 }
-static __global__ void rl__k_rwkv7_vres(int64_t R, int64_t C, float *y, const float *v, const float *vf, const float *zv, const float *v0) {
+static __device__ __forceinline__ float rl__lp_gz(const rl__lp_in &in, int64_t i, float g, float s, int sig) {
+    return (in.b[i] - in.a[i]) * (sig ? g * s * (1.0f - s) : g);
+}
+static __global__ void rl__k_lerp(int64_t R, int64_t C, float *y, rl__lp_in in, int sig) {
+    RL_EACH(i, R * C) y[i] = in.a[i] + (in.b[i] - in.a[i]) * rl__lp_gate(in, i, C, sig);
+}
+static __global__ void rl__k_lerp_bwd(int64_t R, int64_t C, float *ga, float *gb, float *gz, int acc, const float *g, rl__lp_in in, int sig) {
     RL_EACH(i, R * C) {
-        const float s = rl__sigmoidf(zv[i] + v0[i % C]);
-        y[i] = v[i] + (vf[i] - v[i]) * s;
+        const float s = rl__lp_gate(in, i, C, sig), gs = g[i] * s;
+        if (gb) gb[i] = (acc & 2 ? gb[i] : 0.0f) + gs;
+        if (ga) ga[i] = (acc & 1 ? ga[i] : 0.0f) + (g[i] - gs);
+        if (gz) gz[i] = (acc & 4 ? gz[i] : 0.0f) + rl__lp_gz(in, i, g[i], s, sig);
     }
 }
-static __global__ void rl__k_rwkv7_vres_bwd(int64_t R, int64_t C, float *gv, float *gvf, float *gzv, int acc, const float *g, const float *v,
-                                            const float *vf, const float *zv, const float *v0) {
-    RL_EACH(i, R * C) {
-        const float s = rl__sigmoidf(zv[i] + v0[i % C]), gs = g[i] * s;
-        if (gvf) gvf[i] = (acc & 2 ? gvf[i] : 0.0f) + gs;
-        if (gv) gv[i] = (acc & 1 ? gv[i] : 0.0f) + (g[i] - gs);
-        if (gzv) gzv[i] = (acc & 4 ? gzv[i] : 0.0f) + rl__vr_gz(v, vf, i, s, gs);
-    }
-}
-static __global__ void rl__k_rwkv7_vres_cols(int64_t R, int64_t C, float *gv0, const float *g, const float *v, const float *vf, const float *zv,
-                                             const float *v0) {
+static __global__ void rl__k_lerp_cols(int64_t R, int64_t C, float *gc, const float *g, rl__lp_in in, int sig) {
     RL_EACH(col, C) {
         float acc = 0;
         for (int64_t r = 0; r < R; r++) {
             const int64_t i = r * C + col;
-            const float s = rl__sigmoidf(zv[i] + v0[col]);
-            acc += rl__vr_gz(v, vf, i, s, g[i] * s);
+            acc += rl__lp_gz(in, i, g[i], rl__lp_gate(in, i, C, sig), sig);
         }
-        gv0[col] += acc;
+        gc[col] += acc;
     }
 }
 /* slice s = (row, group) s / G, s % G: x + s·d; its channels start at (s % G)·d */
@@ -2317,21 +2319,26 @@ fail:
     if (df) cudaFree(df);
     return rc;
 }
-extern "C" int rl_cuda_rwkv7_vres(void *q, float *y, const float *const *in, int64_t R, int64_t C) {
-    if (R < 0 || C < 1) return rl__cu_fail(-1, "rl_cuda_rwkv7_vres: %lld rows of %lld", (long long)R, (long long)C);
-    RL_ELEMENTWISE("rl_cuda_rwkv7_vres", R * C, rl__k_rwkv7_vres, R, C, y, in[0], in[1], in[2], in[3]);
+static rl__lp_in rl__lp_pack(const float *const *in) {
+    rl__lp_in p;
+    p.a = in[0]; p.b = in[1]; p.z = in[2]; p.c = in[3];
+    return p;
 }
-extern "C" int rl_cuda_rwkv7_vres_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C) {
+extern "C" int rl_cuda_lerp(void *q, float *y, const float *const *in, int64_t R, int64_t C, int sig) {
+    if (R < 0 || C < 1) return rl__cu_fail(-1, "rl_cuda_lerp: %lld rows of %lld", (long long)R, (long long)C);
+    RL_ELEMENTWISE("rl_cuda_lerp", R * C, rl__k_lerp, R, C, y, rl__lp_pack(in), sig);
+}
+extern "C" int rl_cuda_lerp_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, int64_t R, int64_t C, int sig) {
     (void)q;
-    if (R < 0 || C < 1) return rl__cu_fail(-1, "rl_cuda_rwkv7_vres_bwd: %lld rows of %lld", (long long)R, (long long)C);
+    if (R < 0 || C < 1) return rl__cu_fail(-1, "rl_cuda_lerp_bwd: %lld rows of %lld", (long long)R, (long long)C);
     if (!R) return 0;
     if (gi[0] || gi[1] || gi[2]) {
-        RL_LAUNCH(rl__k_rwkv7_vres_bwd, rl__grid(R * C), 256, 0, R, C, gi[0], gi[1], gi[2], acc, g, in[0], in[1], in[2], in[3]);
-        if (rl__launched("rl_cuda_rwkv7_vres_bwd")) return -2;
+        RL_LAUNCH(rl__k_lerp_bwd, rl__grid(R * C), 256, 0, R, C, gi[0], gi[1], gi[2], acc, g, rl__lp_pack(in), sig);
+        if (rl__launched("rl_cuda_lerp_bwd")) return -2;
     }
     if (gi[3]) {
-        RL_LAUNCH(rl__k_rwkv7_vres_cols, rl__grid(C), 256, 0, R, C, gi[3], g, in[0], in[1], in[2], in[3]);
-        if (rl__launched("rl_cuda_rwkv7_vres_bwd")) return -2;
+        RL_LAUNCH(rl__k_lerp_cols, rl__grid(C), 256, 0, R, C, gi[3], g, rl__lp_pack(in), sig);
+        if (rl__launched("rl_cuda_lerp_bwd")) return -2;
     }
     return 0;
 }

@@ -1,7 +1,7 @@
 /* test_cuda_ops - the device seam (radlads.h section 3): every op with a CUDA twin, forward
    and backward, run on the device (rl_to in, rl_to out) against the same op on the CPU.
-   - Each op alone (the 43 cases of op_names: elementwise, RAD-RWKV6's unbalancing, RAD-RWKV7's
-     scan inputs and value residual in one op each, row broadcasts, products, norms, moves of rows and columns,
+   - Each op alone (the 44 cases of op_names: elementwise, RAD-RWKV6's unbalancing, RAD-RWKV7's
+     scan inputs in one op, the mixers' lerps (token shift, value residual), row broadcasts, products, norms, moves of rows and columns,
      embedding, RoPE, softmax, the three losses and the KL of two heads in vocabulary chunks,
      causal GQA attention, the RWKV-6 and RWKV-7 scans with initial and final states):
      inputs are host parameters moved with rl_to; the loss Σ(y ⊙ P) (P a fixed random
@@ -23,13 +23,13 @@
 
 enum { OP_ADD, OP_SUB, OP_MUL, OP_SCALE, OP_ADD_ROW, OP_MUL_ROW, OP_LINEAR, OP_LINEAR_NOBIAS, OP_MATMUL, OP_RMSNORM,
        OP_RMSNORM_NOW, OP_EXP, OP_SIGMOID, OP_TANH, OP_SOFTPLUS, OP_SILU, OP_SWIGLU, OP_SUM, OP_ADD_SCALAR, OP_SLICE,
-       OP_REPEAT_KV, OP_SHIFT, OP_SHIFT0, OP_SEQ_LAST, OP_LOGDECAY, OP_UNBALANCE, OP_PREP7, OP_PREP7_BAL, OP_VRES, OP_EMBEDDING, OP_ROPE, OP_L2NORM, OP_GROUPNORM,
+       OP_REPEAT_KV, OP_SHIFT, OP_SHIFT0, OP_SEQ_LAST, OP_LOGDECAY, OP_UNBALANCE, OP_PREP7, OP_PREP7_BAL, OP_LERP, OP_LERP0, OP_EMBEDDING, OP_ROPE, OP_L2NORM, OP_GROUPNORM,
        OP_SOFTMAX, OP_LOGSOFTMAX, OP_CE, OP_KL, OP_KL_HEAD, OP_L2DIST, OP_ATTENTION, OP_ATTENTION_MHA, OP_WKV6, OP_WKV7, OP_BLOCK, OP_N };
 static const char *op_names[OP_N] = {"add", "sub", "mul", "scale", "add_row", "mul_row", "linear", "linear (no bias)",
                                      "matmul", "rmsnorm", "rmsnorm (no weight)", "exp", "sigmoid", "tanh", "softplus",
                                      "silu", "swiglu", "sum", "add_scalar", "slice_cols", "repeat_kv", "token_shift",
                                      "token_shift (no state)", "seq_last", "rwkv6_logdecay", "RAD-RWKV6 unbalance", "RAD-RWKV7 scan inputs",
-                                     "RAD-RWKV7 scan inputs (balanced)", "RAD-RWKV7 value residual", "embedding", "rope", "l2norm",
+                                     "RAD-RWKV7 scan inputs (balanced)", "lerp with a σ gate", "lerp (no z, identity)", "embedding", "rope", "l2norm",
                                      "groupnorm", "softmax", "logsoftmax", "cross_entropy", "kl_div", "kl_head", "l2_dist",
                                      "attention (GQA)", "attention", "wkv6 (GQA)", "wkv7", "SwiGLU block"};
 
@@ -114,7 +114,8 @@ static rl_tensor *run_op(rl_ctx *c, int op, rl_tensor **t) {
     case OP_PREP7_BAL:
         return op == OP_PREP7 ? rl__rwkv7_prep(c, t[0], t[1], t[11], t[2], t[4], rl_scale(c, t[2], -0.5f), rl_add_scalar(c, t[4], 0.25f), 6)
                               : rl__rwkv7_prep(c, t[0], t[1], t[0], t[2], t[4], NULL, NULL, 6);
-    case OP_VRES: return rl__rwkv7_vres(c, t[0], t[1], t[11], t[2]);
+    case OP_LERP: return rl__lerp(c, t[0], t[1], t[11], t[2], 1);
+    case OP_LERP0: return rl__lerp(c, t[0], t[1], NULL, t[2], 0);
     case OP_EMBEDDING: return rl_embedding(c, ids, R_, t[9]);
     case OP_ROPE: return rl_rope(c, t[0], T_, 8, inv_freq, 3);
     case OP_L2NORM: return rl_l2norm(c, t[0], 8, 1e-12f);

@@ -3,11 +3,11 @@
    most changes; steps taken in turn see the same machine (the method of ab_gemm.c, which says
    how the file is compiled: make bench-ab-step OLD=path/to/old/radlads.h).
    Each side loads the same random SmolLM2-135M-shaped teacher (BF16 weights, written once to
-   a temporary folder), makes its own RAD-RWKV7 student and runs rl_train_stage one step at a
+   a temporary folder), makes its own RAD-RWKV7 student (STUDENT=rwkv6: RAD-RWKV6) and runs rl_train_stage one step at a
    time on the same random tokens, ctx 512, from its own context; the first two steps of each
    side are not timed. Memory: two teachers, students and optimizer states (8.7 GB of RSS at
    30 layers).
-   Run: ab_step [stage threads rounds] (1, 2, 5; env LAYERS=30 BATCH=1). A round is a step of
+   Run: ab_step [stage threads rounds] (1, 2, 5; env LAYERS=30 BATCH=1 STUDENT=rwkv7). A round is a step of
    each side, the order swapped every round. Prints both sides' median seconds per step, the
    ratio of the medians (old / new: > 1, the new header is faster) and the range of the
    per-round ratios; AB_VERBOSE=1 prints every round's two times. */
@@ -24,7 +24,7 @@ static rl_ctx ctx;
 int AB_CAT(ab_step_setup_, AB_SIDE)(const char *dir, int write, int layers) {
     rl_student_opts so;
     if (write && !bench_write_teacher(dir, &bench_smollm2, layers)) return 0;
-    rl_student_opts_default(&so, RL_MIXER_RWKV7);
+    rl_student_opts_default(&so, getenv("STUDENT") && !strcmp(getenv("STUDENT"), "rwkv6") ? RL_MIXER_RWKV6 : RL_MIXER_RWKV7);
     if (rl_model_load(&teacher, dir, 0) != RL_OK || rl_student_from_teacher(&student, &teacher, &so) != RL_OK) {
         fprintf(stderr, "ab_step: %s\n", rl_last_error());
         return 0;
@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
     char dir[] = "/tmp/radlads_ab_stepXXXXXX";
     double ta[64], tb[64], q, lo = 1e30, hi = 0, ma, mb;
     if ((stage != 1 && stage != 2) || threads < 1 || rounds < 1 || rounds > 64 || layers < 1 || batch < 1) {
-        fprintf(stderr, "usage: ab_step [stage (1|2) threads rounds (<= 64)]   env LAYERS=30 BATCH=1\n");
+        fprintf(stderr, "usage: ab_step [stage (1|2) threads rounds (<= 64)]   env LAYERS=30 BATCH=1 STUDENT=rwkv7|rwkv6\n");
         return 2;
     }
     if (!mkdtemp(dir)) {
@@ -97,7 +97,8 @@ int main(int argc, char **argv) {
         if (q > hi) hi = q;
     }
     ma = median(ta, rounds), mb = median(tb, rounds);
-    printf("| %d | %d | %d | %d | %.2f | %.2f | %.3f | %.3f-%.3f |\n", stage, layers, batch, threads, ma, mb, ma / mb, lo, hi);
+    printf("| %s | %d | %d | %d | %d | %.2f | %.2f | %.3f | %.3f-%.3f |\n", getenv("STUDENT") ? getenv("STUDENT") : "rwkv7", stage, layers, batch,
+           threads, ma, mb, ma / mb, lo, hi);
     ab_step_free_a(NULL);
     ab_step_free_b(dir);
     return 0;
