@@ -5,9 +5,10 @@
    same math, memory layouts and checkpoint-and-recompute backward as the CPU ops; matrix
    products through cuBLAS in radlads.h's rl_gemm convention (rl_cuda_gemm: fp32, TF32 or
    bf16 inputs, fp32 accumulation); the elementwise, row and loss ops, AdamW ("the ops of
-   the device seam", parts 1 and 2); causal GQA softmax attention (flash-style tiles).
-   They are correct-first plain fp32 kernels: fused chains, chunked scans and tensor cores
-   are still to come (issue 10).
+   the device seam", parts 1 and 2), with the mixers' fused elementwise ops (RAD-RWKV7's scan
+   inputs, the lerps); causal GQA softmax attention (flash-style tiles). They are
+   correct-first plain fp32 kernels: the rest of the chains fused, chunked scans and tensor
+   cores are still to come (issue 10).
 
    Build: nvcc -O3 -c radlads_cuda.cu (tools/cuda.mk does it: make -f tools/cuda.mk cuda);
    link with -lcublas. The library side enables it with RADLADS_CUDA. The CUDA runtime and
