@@ -6668,6 +6668,7 @@ RL__BWD void rl__rwkv7_prep_bwd(rl_ctx *c, rl__node *n) {
 }
 RL__INTERN rl_tensor *rl__rwkv7_prep(rl_ctx *c, rl_tensor *k, rl_tensor *zw, rl_tensor *za, rl_tensor *w0, rl_tensor *a0, rl_tensor *kk,
                                     rl_tensor *ka, int N) {
+    static const char *const name[RL__P7_N] = {"k", "zw (the decay LoRA's output)", "za (the in-context rate LoRA's output)", "w0", "a0", "k_k", "k_a"};
     rl_tensor *t[RL__P7_N], *y;
     const float *in[RL__P7_N];
     rl__node *n;
@@ -6685,8 +6686,8 @@ RL__INTERN rl_tensor *rl__rwkv7_prep(rl_ctx *c, rl_tensor *k, rl_tensor *zw, rl_
         }
         if (rl__bad_on(c, t[q], k->dev)) return NULL;
         if (t[q]->n != want || (q < RL__P7_W0 && rl_cols(t[q]) != C))
-            return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV7 scan inputs: input %d has %lld values, k is [%lld, %lld]", q, (long long)t[q]->n,
-                               (long long)R, (long long)C);
+            return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV7 scan inputs: %s has %lld values, k is [%lld, %lld] (%s)", name[q], (long long)t[q]->n,
+                               (long long)R, (long long)C, q < RL__P7_W0 ? "the same shape wanted" : "one value per column wanted");
     }
     if (N < 1 || C % N) return rl__op_fail(c, RL_ERR_ARG, "RAD-RWKV7 scan inputs: rows of %lld do not split into heads of %d", (long long)C, N);
     shape[0] = 4;

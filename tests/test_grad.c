@@ -730,6 +730,21 @@ int main(void) {
             }
             if (!d) gradcheck("lerp, b = a", &v, b_lerp_alias, NULL, 2e-3);
         }
+        { /* bad shapes: refused with what is wrong */
+            static float z[12], c6[6];
+            static const int64_t s2[2] = {2, 6}, s1[1] = {6}, s5[1] = {5};
+            rl_tensor K = rl_wrap(z, RL_F32, 2, s2, 0), W = rl_wrap(c6, RL_F32, 1, s1, 0), B = rl_wrap(c6, RL_F32, 1, s5, 0);
+            rl_ctx c;
+            rl_ctx_init(&c, NULL);
+            RLT_CHECK(!rl__rwkv7_prep(&c, &K, &K, &K, &W, &B, NULL, NULL, 3) && strstr(rl_last_error(), "a0 has 5 values"), "prep: %s", rl_last_error());
+            rl_ctx_reset(&c);
+            RLT_CHECK(!rl__rwkv7_prep(&c, &K, &K, &K, &W, &W, &W, NULL, 3) && strstr(rl_last_error(), "go together"), "prep: %s", rl_last_error());
+            rl_ctx_reset(&c);
+            RLT_CHECK(!rl__rwkv7_prep(&c, &K, &K, &K, &W, &W, NULL, NULL, 4) && strstr(rl_last_error(), "heads of 4"), "prep: %s", rl_last_error());
+            rl_ctx_reset(&c);
+            RLT_CHECK(!rl__lerp(&c, &K, &K, NULL, &B, 0) && strstr(rl_last_error(), "vector has 5"), "lerp: %s", rl_last_error());
+            rl_ctx_free(&c);
+        }
         for (d = 0; d < 2; d++) {
             prep7_twin(70, 6, 3, d);
             prep7_twin(37, 64, 2, d);
