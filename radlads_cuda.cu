@@ -207,9 +207,9 @@ int rl_cuda_unbalance_bwd(void *q, float *gk, float *gl, const float *g, const f
 /* RAD-RWKV7's scan inputs (radlads.h rl__rwkv7_prep): in[7] = k, zw, za [R, C], w0, a0, kk, ka
    [C] (kk, ka NULL: the balanced form); y [4][R][C] = w, k̃, −κ, κ ⊙ a, rinv [R·C/N] per head;
    backward: gi[7] (each NULL; += where bit q of acc is set or q >= 3, else =) from the planes'
-   gradient g. One block per head of a row
-   (its norm and gκ·κ are block sums); the per-channel gradients, one thread per column
-   walking the rows in order, from the heads' gκ·κ (a workspace of R·C/N floats) */
+   gradient g. One block per head of a row (its norm and gκ·κ are block sums); the
+   per-channel gradients one thread per column walking the rows in order, from the heads' gκ·κ
+   (a workspace of R·C/N floats) */
 int rl_cuda_rwkv7_prep(void *q, float *y, float *rinv, const float *const *in, int64_t R, int64_t C, int N);
 int rl_cuda_rwkv7_prep_bwd(void *q, float *const *gi, int acc, const float *g, const float *const *in, const float *rinv, int64_t R, int64_t C,
                            int N);
