@@ -1,9 +1,10 @@
 /* test_cuda_ops - the device seam (radlads.h section 3): every op with a CUDA twin, forward
    and backward, run on the device (rl_to in, rl_to out) against the same op on the CPU.
    - Each op alone (the 44 cases of op_names: elementwise, RAD-RWKV6's unbalancing, RAD-RWKV7's
-     scan inputs in one op, the mixers' lerps (token shift, value residual), row broadcasts, products, norms, moves of rows and columns,
-     embedding, RoPE, softmax, the three losses and the KL of two heads in vocabulary chunks,
-     causal GQA attention, the RWKV-6 and RWKV-7 scans with initial and final states):
+     scan inputs in one op, the mixers' lerps (token shift, value residual), row broadcasts,
+     products, norms, moves of rows and columns, embedding, RoPE, softmax, the three losses and
+     the KL of two heads in vocabulary chunks, causal GQA attention, the RWKV-6 and RWKV-7
+     scans with initial and final states):
      inputs are host parameters moved with rl_to; the loss Σ(y ⊙ P) (P a fixed random
      tensor) comes back with rl_to; the output and every input's gradient must match
      the CPU run within 2e-5 of the largest value (fp32; the sums run in another order on the
