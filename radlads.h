@@ -6663,8 +6663,8 @@ RL__BWD void rl__rwkv7_prep_bwd(rl_ctx *c, rl__node *n) {
     const float *in[RL__P7_N];
     float *gi[RL__P7_N];
     int acc = rl__fused_grads(c, n, RL__P7_N, RL__P7_W0, in, gi);
-    RL__ON(c, n->out->dev, "RAD-RWKV7 scan inputs backward", rwkv7_prep_bwd, gi, acc, n->out->grad, in, n->aux, n->i[0], n->i[1],
-           (int)n->i[2]);
+    RL__ON(c, n->out->dev, "RAD-RWKV7 scan inputs backward", rwkv7_prep_bwd, gi, acc, n->out->grad, in, n->aux, rl_rows(n->in[RL__P7_K]),
+           rl_cols(n->in[RL__P7_K]), (int)n->i[0]);
 }
 RL__INTERN rl_tensor *rl__rwkv7_prep(rl_ctx *c, rl_tensor *k, rl_tensor *zw, rl_tensor *za, rl_tensor *w0, rl_tensor *a0, rl_tensor *kk,
                                     rl_tensor *ka, int N) {
@@ -6696,9 +6696,7 @@ RL__INTERN rl_tensor *rl__rwkv7_prep(rl_ctx *c, rl_tensor *k, rl_tensor *zw, rl_
     if (!(y = rl__out_on(c, k->dev, 3, shape)) || !(n = rl__node_newv(c, rl__rwkv7_prep_bwd, y, RL__P7_N, t)) ||
         !(n->aux = (float *)rl__alloc_on(c, k->dev, sizeof(float) * (size_t)(R * (C / N)), 0)))
         return NULL;
-    n->i[0] = R;
-    n->i[1] = C;
-    n->i[2] = N;
+    n->i[0] = N;
     for (q = 0; q < RL__P7_N; q++) in[q] = t[q] ? rl_f32(t[q]) : NULL;
     if (!RL__ON(c, k->dev, "RAD-RWKV7 scan inputs", rwkv7_prep, rl_f32(y), n->aux, in, R, C, N) ||
         (y->requires_grad && !rl__grad(c, y))) /* the planes' views share it (rl__param_rows) */

@@ -1868,11 +1868,10 @@ struct rl__p7_in {
 struct rl__p7_g {
     float k, zw, za, kk, ka;
 };
-static __device__ __forceinline__ float rl__sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 /* element e (column col) of the backward, given its head's r = 1/max(‖u‖, eps) and gκ·κ (0 where clamped) */
 static __device__ rl__p7_g rl__p7_elem(const rl__p7_in &in, const float *g, int64_t RC, int64_t e, int64_t col, float r, float df) {
     const float k = in.k[e], kk = in.kk ? in.kk[col] : 1.0f, kap = k * kk * r, ka = in.ka ? in.ka[col] : 1.0f;
-    const float sw = rl__sigmoidf(in.zw[e] + in.w0[col]), w = expf(-RL_P7_C * sw), a = rl__sigmoidf(in.za[e] + in.a0[col]);
+    const float sw = rl__sigm(in.zw[e] + in.w0[col]), w = expf(-RL_P7_C * sw), a = rl__sigm(in.za[e] + in.a0[col]);
     const float gw = g[e], gkt = g[RC + e], gkap = g[3 * RC + e] * a - g[2 * RC + e], gu = r * (gkap - kap * df);
     const float ga = g[3 * RC + e] * kap + gkt * k * ka;
     rl__p7_g o;
@@ -1898,7 +1897,7 @@ static __global__ void rl__k_rwkv7_prep(int64_t S, int N, int64_t C, int64_t RC,
         for (int j = threadIdx.x; j < N; j += blockDim.x) {
             const int64_t e = s * N + j, col = e % C;
             const float k = in.k[e], kap = (in.kk ? k * in.kk[col] : k) * r;
-            const float w = expf(-RL_P7_C * rl__sigmoidf(in.zw[e] + in.w0[col])), a = rl__sigmoidf(in.za[e] + in.a0[col]);
+            const float w = expf(-RL_P7_C * rl__sigm(in.zw[e] + in.w0[col])), a = rl__sigm(in.za[e] + in.a0[col]);
             y[e] = w;
             y[RC + e] = in.ka ? k * (1.0f + (a - 1.0f) * in.ka[col]) : k * (1.0f - w + a);
             y[2 * RC + e] = -kap;
@@ -1916,7 +1915,7 @@ static __global__ void rl__k_rwkv7_prep_bwd(int64_t S, int N, int64_t C, int64_t
         if (r < 1.0f / RL_P7_EPS) /* else the norm was below eps: κ = u/eps, linear */
             for (int j = threadIdx.x; j < N; j += blockDim.x) {
                 const int64_t e = s * N + j, col = e % C;
-                const float kap = (in.kk ? in.k[e] * in.kk[col] : in.k[e]) * r, a = rl__sigmoidf(in.za[e] + in.a0[col]);
+                const float kap = (in.kk ? in.k[e] * in.kk[col] : in.k[e]) * r, a = rl__sigm(in.za[e] + in.a0[col]);
                 dot += (double)(g[3 * RC + e] * a - g[2 * RC + e]) * kap;
             }
         d = (float)rl__block_sum(dot, RL_DSMEM);
@@ -1954,7 +1953,7 @@ struct rl__lp_in {
 };
 static __device__ __forceinline__ float rl__lp_gate(const rl__lp_in &in, int64_t i, int64_t C, int sig) {
     const float u = (in.z ? in.z[i] : 0.0f) + in.c[i % C];
-    return sig ? rl__sigmoidf(u) : u;
+    return sig ? rl__sigm(u) : u;
 }
 static __device__ __forceinline__ float rl__lp_gz(const rl__lp_in &in, int64_t i, float g, float s, int sig) {
     return (in.b[i] - in.a[i]) * (sig ? g * s * (1.0f - s) : g);
