@@ -1550,6 +1550,10 @@ typedef struct rl__kern {
     /* one AdamW update of n values, the gradient zeroed; h: clip scale, beta1, beta2, eps,
        weight decay, lr, 1 / (1 − beta1^t), 1 / (1 − beta2^t) (rl_adamw_step) */
     void (*adamw)(float *p, float *g, float *m, float *v, int64_t n, const float *h);
+    /* the chunked scans' decay factors (rl__scan_decays, 4a): for channels q < n of len rows of x
+       (stride rs), p_t = Π_{u≤t} x_u in double (is_log: Σ); rows of n: ep = (float)p, em =
+       (float)(1/p) (is_log: −p); 1 if every p lies in [1/lim, lim] (is_log: [−lim, lim]), else 0 */
+    int (*decays)(float *ep, float *em, const float *x, int64_t rs, int64_t len, int64_t n, int is_log, double lim);
 } rl__kern;
 
 typedef struct { const rl__kern *K; float *pk; int64_t ap_cap; } rl__mmbuf; /* a task's pack buffers (rl__mm, 2c) */
@@ -2300,6 +2304,19 @@ static void rl__naive_wkv6(float *S, const float *r, const float *k, const float
         }
     }
 }
+/* channel by channel down the rows: the twin of the table's decays */
+static int rl__naive_decays(float *ep, float *em, const float *x, int64_t rs, int64_t len, int64_t n, int is_log, double lim) {
+    double lo = is_log ? -lim : 1 / lim, p;
+    int64_t t, q;
+    int ok = 1;
+    for (q = 0; q < n; q++)
+        for (t = 0, p = !is_log; t < len; t++) {
+            p = is_log ? p + x[t * rs + q] : p * x[t * rs + q];
+            ok &= p >= lo && p <= lim; /* false for NaN */
+            ep[t * n + q] = (float)p, em[t * n + q] = is_log ? (float)-p : (float)(1 / p);
+        }
+    return ok;
+}
 static void rl__naive_wkv7(float *S, const float *r, const float *w, const float *k, const float *v, const float *a, const float *b,
                            float *y, int64_t N) {
     int64_t i, j;
@@ -2775,6 +2792,81 @@ static RL__TGT void RL__KF(axpy)(float *y, float a, const float *x, int64_t n) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
+/* The table's decays: rows t outer, a block of RL__DEC_B channels' running products (or sums)
+   inner, RLD_W doubles at a time, then the rest one by one; every value goes through the same
+   double operations as rl__naive_decays, so the two are equal bit for bit. */
+#if RL__KPASS == 3
+#define RLD __m512d
+#define RLD_W 8
+#define rld_set1 _mm512_set1_pd
+#define rld_load(p) _mm512_cvtps_pd(_mm256_loadu_ps(p))
+#define rld_store(p, v) _mm256_storeu_ps(p, _mm512_cvtpd_ps(v))
+#define rld_add _mm512_add_pd
+#define rld_mul _mm512_mul_pd
+#define rld_div _mm512_div_pd
+#define rld_inside(v, lo, hi) ((_mm512_cmp_pd_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_pd_mask(v, hi, _CMP_LE_OQ)) == 0xFF)
+#elif RL__KPASS == 2
+#define RLD __m256d
+#define RLD_W 4
+#define rld_set1 _mm256_set1_pd
+#define rld_load(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
+#define rld_store(p, v) _mm_storeu_ps(p, _mm256_cvtpd_ps(v))
+#define rld_add _mm256_add_pd
+#define rld_mul _mm256_mul_pd
+#define rld_div _mm256_div_pd
+#define rld_inside(v, lo, hi) (_mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(v, lo, _CMP_GE_OQ), _mm256_cmp_pd(v, hi, _CMP_LE_OQ))) == 0xF)
+#else
+#define RLD double
+#define RLD_W 1
+#define rld_set1(x) (x)
+#define rld_load(p) ((double)*(p))
+#define rld_store(p, v) (*(p) = (float)(v))
+#define rld_add(a, b) ((a) + (b))
+#define rld_mul(a, b) ((a) * (b))
+#define rld_div(a, b) ((a) / (b))
+#define rld_inside(v, lo, hi) ((v) >= (lo) && (v) <= (hi))
+#endif
+#define RL__DEC_B 64
+static RL__TGT int RL__KF(decays)(float *ep, float *em, const float *x, int64_t rs, int64_t len, int64_t n, int is_log, double lim) {
+    const double dlo = is_log ? -lim : 1 / lim;
+    const RLD lo = rld_set1(dlo), hi = rld_set1(lim), one = rld_set1(1.0), neg = rld_set1(-1.0);
+    RLD p[RL__DEC_B / RLD_W];
+    int64_t q0, q, nb, nv, t, j;
+    int ok = 1;
+    for (q0 = 0; q0 < n; q0 += RL__DEC_B) {
+        nb = n - q0 < RL__DEC_B ? n - q0 : RL__DEC_B;
+        nv = nb / RLD_W;
+        for (j = 0; j < nv; j++) p[j] = rld_set1((double)!is_log);
+        for (t = 0; t < len; t++)
+            for (j = 0; j < nv; j++) {
+                const int64_t o = q0 + j * RLD_W;
+                p[j] = is_log ? rld_add(p[j], rld_load(x + t * rs + o)) : rld_mul(p[j], rld_load(x + t * rs + o));
+                ok &= rld_inside(p[j], lo, hi);
+                rld_store(ep + t * n + o, p[j]);
+                rld_store(em + t * n + o, is_log ? rld_mul(neg, p[j]) : rld_div(one, p[j]));
+            }
+        for (q = q0 + nv * RLD_W; q < q0 + nb; q++) { /* fewer than RLD_W channels left */
+            double d = !is_log;
+            for (t = 0; t < len; t++) {
+                d = is_log ? d + x[t * rs + q] : d * x[t * rs + q];
+                ok &= d >= dlo && d <= lim;
+                ep[t * n + q] = (float)d, em[t * n + q] = (float)(is_log ? -d : 1 / d);
+            }
+        }
+    }
+    return ok;
+}
+#undef RL__DEC_B
+#undef RLD
+#undef RLD_W
+#undef rld_set1
+#undef rld_load
+#undef rld_store
+#undef rld_add
+#undef rld_mul
+#undef rld_div
+#undef rld_inside
+
 /* AdamW (the table's adamw): m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g², p −= lr·(m̂ / (√v̂ + ε) +
    wd·p), g = 0; a tail shorter than a vector goes through the same vector code on a copy */
 static RL__TGT void RL__KF(adamw)(float *p, float *g, float *m, float *v, int64_t n, const float *h) {
@@ -3166,7 +3258,7 @@ static const rl__kern RL__KF(table) = {
     RL__KF(axpy), RL__KF(add), RL__KF(sub), RL__KF(mul),
     RL__KF(scale), RL__KF(sum), RL__KF(max), RL__KF(exp), RL__KF(sigmoid), RL__KF(tanh), RL__KF(silu),
     RL__KF(softplus), RL__KF(swiglu), RL__KF(rmsnorm), RL__KF(layernorm), RL__KF(softmax),
-    RL__KF(logsoftmax), RL__KF(l2norm), RL__KF(rope), RL__KF(wkv6), RL__KF(wkv7), RL__KF(adamw)};
+    RL__KF(logsoftmax), RL__KF(l2norm), RL__KF(rope), RL__KF(wkv6), RL__KF(wkv7), RL__KF(adamw), RL__KF(decays)};
 
 /* end of one pass: forget its vocabulary so the next pass can define its own */
 #undef RL__SFX
@@ -3251,7 +3343,7 @@ RL__INTERN const rl__kern rl__naive_table = {
     rl__naive_sub, rl__naive_mul, rl__naive_scale, rl__naive_sum, rl__naive_max, rl__naive_exp,
     rl__naive_sigmoid, rl__naive_tanh, rl__naive_silu, rl__naive_softplus, rl__naive_swiglu,
     rl__naive_rmsnorm, rl__naive_layernorm, rl__naive_softmax, rl__naive_logsoftmax, rl__naive_l2norm,
-    rl__naive_rope, rl__naive_wkv6, rl__naive_wkv7, rl__naive_adamw};
+    rl__naive_rope, rl__naive_wkv6, rl__naive_wkv7, rl__naive_adamw, rl__naive_decays};
 
 RLDEF const char *rl_isa_name(rl_isa isa) {
     switch (isa) {
@@ -5691,16 +5783,7 @@ static int64_t rl__scan_ws_init(rl__scan_ws *ws, float *mem, int64_t L, int64_t 
    channel in double from log w (is_log; then exp) or w (products: no logarithms). 0: outside the limit (w ≤ 0, NaN) */
 static int rl__scan_decays(rl__scan_ws *ws, const float *x, int64_t rs, int64_t len, int64_t N, int is_log) {
     float *EP = ws->EP, *EM = ws->EM;
-    double lim = is_log ? RL__SCAN_LIM : exp(RL__SCAN_LIM), p;
-    int64_t t, q;
-    int ok = 1;
-    for (q = 0; q < N; q++)
-        for (t = 0, p = !is_log; t < len; t++) {
-            p = is_log ? p + x[t * rs + q] : p * x[t * rs + q];
-            ok &= is_log ? p >= -lim && p <= lim : p >= 1 / lim && p <= lim; /* false for NaN */
-            EP[t * N + q] = (float)p, EM[t * N + q] = is_log ? (float)-p : (float)(1 / p);
-        }
-    if (!ok) return 0;
+    if (!ws->mb.K->decays(EP, EM, x, rs, len, N, is_log, is_log ? RL__SCAN_LIM : exp(RL__SCAN_LIM))) return 0;
     if (is_log) ws->mb.K->exp(EP, EP, len * N), ws->mb.K->exp(EM, EM, len * N);
     memcpy(ws->eL, EP + (len - 1) * N, sizeof(float) * (size_t)N);
     return 1;

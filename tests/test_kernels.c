@@ -123,6 +123,36 @@ static void test_table(rl_isa isa) {
     rlt_end();
 }
 
+/* the chunked scans' decay factors: products (w) or sums (log w) down strided rows, equal to the
+   twin bit for bit; a value outside the limit or a NaN in the first, a middle or the last
+   channel (the vector blocks and the tail) makes both return 0 */
+static void test_decays(rl_isa isa) {
+    static const long ns[] = {1, 3, 7, 8, 15, 17, 64, 65, 130}, lens[] = {1, 5, 16, 33};
+    const rl__kern *K = rl__isa_table(isa), *N = &rl__naive_table;
+    char gname[64];
+    long a, b, lg, bad;
+    snprintf(gname, sizeof gname, "kernels[%s] scan decays", rl_isa_name(isa));
+    rlt_begin(gname);
+    for (a = 0; a < (long)(sizeof ns / sizeof ns[0]); a++)
+        for (b = 0; b < (long)(sizeof lens / sizeof lens[0]); b++)
+            for (lg = 0; lg < 2; lg++)
+                for (bad = 0; bad < 7; bad++) { /* 0: all inside; 1-3: one out, at channel 0, n/2, n-1; 4-6: a NaN there */
+                    long n = ns[a], len = lens[b], rs = n + 3, q = (bad - 1) % 3 == 0 ? 0 : (bad - 1) % 3 == 1 ? n / 2 : n - 1;
+                    float *x = (float *)malloc(sizeof(float) * len * rs), *o = (float *)malloc(sizeof(float) * len * n * 4);
+                    double lim = lg ? 60.0 : exp(60.0);
+                    int rk, rn;
+                    fill(x, len * rs, lg ? -2.0f : 0.55f, lg ? 0.0f : 1.0f);
+                    if (bad) x[(len - 1) * rs + q] = bad > 3 ? NAN : lg ? -200.0f : 1e-30f;
+                    rk = K->decays(o, o + len * n, x, rs, len, n, (int)lg, lim);
+                    rn = N->decays(o + 2 * len * n, o + 3 * len * n, x, rs, len, n, (int)lg, lim);
+                    RLT_CHECK(rk == !bad && rn == !bad, "n=%ld len=%ld log=%ld case %ld: returned %d (twin %d), %d wanted", n, len, lg, bad, rk, rn, !bad);
+                    RLT_CHECK(bad || !memcmp(o, o + 2 * len * n, sizeof(float) * 2 * len * n), "n=%ld len=%ld log=%ld: factors differ from the twin's", n, len, lg);
+                    free(x);
+                    free(o);
+                }
+    rlt_end();
+}
+
 static void gemm_case(rl_pool *pool, long M, long N, long K, int layout, rl_dtype bt, int acc) {
     /* layout 0: A row-major, B rows contiguous; 1: A transposed; 2: B transposed (x·Wᵀ) */
     float *A = (float *)malloc(sizeof(float) * (M * K + 1)), *Bf = (float *)malloc(sizeof(float) * (K * N + 1));
@@ -892,6 +922,7 @@ int main(void) {
         test_qdot((rl_isa)i);
         test_q8dot((rl_isa)i);
         test_wkv_step((rl_isa)i);
+        test_decays((rl_isa)i);
         test_gemm((rl_isa)i, NULL);
         test_gemm((rl_isa)i, pool);
         test_mm((rl_isa)i);
