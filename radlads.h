@@ -1554,6 +1554,7 @@ typedef struct rl__kern {
        (stride rs), p_t = Π_{u≤t} x_u in double (is_log: Σ); rows of n: ep = (float)p, em =
        (float)(1/p) (is_log: −p); 1 if every p lies in [1/lim, lim] (is_log: [−lim, lim]), else 0 */
     int (*decays)(float *ep, float *em, const float *x, int64_t rs, int64_t len, int64_t n, int is_log, double lim);
+    void (*div)(float *y, const float *a, const float *b, int64_t n);
 } rl__kern;
 
 typedef struct { const rl__kern *K; float *pk; int64_t ap_cap; } rl__mmbuf; /* a task's pack buffers (rl__mm, 2c) */
@@ -2187,6 +2188,10 @@ static void rl__naive_mul(float *y, const float *a, const float *b, int64_t n) {
     int64_t i;
     for (i = 0; i < n; i++) y[i] = a[i] * b[i];
 }
+static void rl__naive_div(float *y, const float *a, const float *b, int64_t n) {
+    int64_t i;
+    for (i = 0; i < n; i++) y[i] = a[i] / b[i];
+}
 static void rl__naive_scale(float *y, const float *x, float s, int64_t n) {
     int64_t i;
     for (i = 0; i < n; i++) y[i] = x[i] * s;
@@ -2770,12 +2775,15 @@ static RL__TGT void RL__KF(swiglu)(float *y, const float *a, const float *b, int
 #define rlv_add_1(a, b) ((a) + (b))
 #define rlv_sub_1(a, b) ((a) - (b))
 #define rlv_mul_1(a, b) ((a) * (b))
+#define rlv_div_1(a, b) ((a) / (b))
 RL__BINARY(add, rlv_add)
 RL__BINARY(sub, rlv_sub)
 RL__BINARY(mul, rlv_mul)
+RL__BINARY(div, rlv_div)
 #undef rlv_add_1
 #undef rlv_sub_1
 #undef rlv_mul_1
+#undef rlv_div_1
 #undef RL__BINARY
 
 static RL__TGT void RL__KF(scale)(float *y, const float *x, float s, int64_t n) {
@@ -3258,7 +3266,7 @@ static const rl__kern RL__KF(table) = {
     RL__KF(axpy), RL__KF(add), RL__KF(sub), RL__KF(mul),
     RL__KF(scale), RL__KF(sum), RL__KF(max), RL__KF(exp), RL__KF(sigmoid), RL__KF(tanh), RL__KF(silu),
     RL__KF(softplus), RL__KF(swiglu), RL__KF(rmsnorm), RL__KF(layernorm), RL__KF(softmax),
-    RL__KF(logsoftmax), RL__KF(l2norm), RL__KF(rope), RL__KF(wkv6), RL__KF(wkv7), RL__KF(adamw), RL__KF(decays)};
+    RL__KF(logsoftmax), RL__KF(l2norm), RL__KF(rope), RL__KF(wkv6), RL__KF(wkv7), RL__KF(adamw), RL__KF(decays), RL__KF(div)};
 
 /* end of one pass: forget its vocabulary so the next pass can define its own */
 #undef RL__SFX
@@ -3343,7 +3351,7 @@ RL__INTERN const rl__kern rl__naive_table = {
     rl__naive_sub, rl__naive_mul, rl__naive_scale, rl__naive_sum, rl__naive_max, rl__naive_exp,
     rl__naive_sigmoid, rl__naive_tanh, rl__naive_silu, rl__naive_softplus, rl__naive_swiglu,
     rl__naive_rmsnorm, rl__naive_layernorm, rl__naive_softmax, rl__naive_logsoftmax, rl__naive_l2norm,
-    rl__naive_rope, rl__naive_wkv6, rl__naive_wkv7, rl__naive_adamw, rl__naive_decays};
+    rl__naive_rope, rl__naive_wkv6, rl__naive_wkv7, rl__naive_adamw, rl__naive_decays, rl__naive_div};
 
 RLDEF const char *rl_isa_name(rl_isa isa) {
     switch (isa) {
@@ -5926,12 +5934,11 @@ static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     src[0] = m2 + LN, src[2] = m1 + LN, src[3] = dSAV + LN, src[4] = m2, src[5] = m1; /* dr, dk, dv, da, db (dw: below) */
     for (q = 0; q < 6; q++)
         for (t = 0; q != 1 && d[q] && t < len; t++) K->add(d[q] + t * C, d[q] + t * C, src[q] + t * N, N);
-    for (q = 0; q < N; q++) dc[(len - 1) * N + q] += ws->dgL[q];
-    for (t = len - 1; t >= 0; t--) /* d log w_t = Σ_{u≥t} dc_u;  dw = d log w / w */
-        for (q = 0; q < N; q++) {
-            if (t < len - 1) dc[t * N + q] += dc[(t + 1) * N + q];
-            if (d[1]) d[1][t * C + q] += dc[t * N + q] / W[t * C + q];
-        }
+    K->add(dc + LN - N, dc + LN - N, ws->dgL, N);
+    for (t = len - 1; t >= 0; t--) { /* d log w_t = Σ_{u≥t} dc_u;  dw = d log w / w */
+        if (t < len - 1) K->add(dc + t * N, dc + t * N, dc + (t + 1) * N, N);
+        if (d[1]) K->div(ws->tmp, dc + t * N, W + t * C, N), K->add(d[1] + t * C, d[1] + t * C, ws->tmp, N);
+    }
     return 1;
 }
 
@@ -6044,12 +6051,11 @@ static int rl__wkv6_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
             K->add(dK + t * Ck, dK + t * Ck, tmp, N);
         }
     }
-    for (q = 0; q < N; q++) dc[(len - 1) * N + q] += ws->dgL[q];
-    for (t = len - 1; t >= 0; t--)
-        for (q = 0; q < N; q++) {
-            if (t < len - 1) dc[t * N + q] += dc[(t + 1) * N + q];
-            if (dLW) dLW[t * C + q] += dc[t * N + q] + dKBar[t * N + q];
-        }
+    K->add(dc + (len - 1) * N, dc + (len - 1) * N, ws->dgL, N);
+    for (t = len - 1; t >= 0; t--) { /* d log w_t = Σ_{u≥t} dc_u, + the term through k' */
+        if (t < len - 1) K->add(dc + t * N, dc + t * N, dc + (t + 1) * N, N);
+        if (dLW) K->add(ws->tmp, dc + t * N, dKBar + t * N, N), K->add(dLW + t * C, dLW + t * C, ws->tmp, N);
+    }
     return 1;
 }
 

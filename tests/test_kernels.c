@@ -61,6 +61,7 @@ static void test_table(rl_isa isa) {
         K->add(y, a, b, n); N->add(r, a, b, n); CMP("add", 0, 0);
         K->sub(y, a, b, n); N->sub(r, a, b, n); CMP("sub", 0, 0);
         K->mul(y, a, b, n); N->mul(r, a, b, n); CMP("mul", 0, 0);
+        K->div(y, a, w, n); N->div(r, a, w, n); CMP("div", 0, 0);
         K->scale(y, a, 0.37f, n); N->scale(r, a, 0.37f, n); CMP("scale", 0, 0);
         memcpy(y, b, sizeof(float) * n); memcpy(r, b, sizeof(float) * n);
         K->axpy(y, -1.7f, a, n); N->axpy(r, -1.7f, a, n); CMP("axpy", 1e-6, 1e-6);
