@@ -3016,12 +3016,13 @@ static RL__TGT float RL__KF(exp_shift_sum)(float *y, const float *x, float m, in
         acc = rlv_add(acc, e);
     }
     s = rlv_hsum(acc);
-    for (; i < n; i++) {
-        float t[RLV_W] = {0};
-        t[0] = x[i] - m;
+    if (i < n) { /* the tail in one vector (not one per element), added in order as before */
+        float t[RLV_W];
+        int64_t r = n - i, j;
+        for (j = 0; j < RLV_W; j++) t[j] = j < r ? x[i + j] - m : 0.0f;
         rlv_store(t, rlv_exp(rlv_load(t)));
-        y[i] = t[0];
-        s += t[0];
+        memcpy(y + i, t, (size_t)r * sizeof(float));
+        for (j = 0; j < r; j++) s += t[j];
     }
     return s;
 }
