@@ -4551,17 +4551,25 @@ RL__BWD int rl__cpu_sum_bwd(void *q, float *gx, const float *g, int64_t n) {
     return 0;
 }
 static int rl__cpu_affine(void *q, float *y, const float *x, float a, float b, int64_t n) { return rl__cpu_ew(q, RL__EW_AFFINE, y, x, NULL, a, b, n, 0, 0); }
+typedef struct { float *y; const float *x; int64_t ysb, ysr, xsb, xsr, B, C; int acc; } rl__c3_arg;
+static void rl__copy3d_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__c3_arg *a = (const rl__c3_arg *)ctx;
+    int64_t b, r;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++)
+        for (b = 0; b < a->B; b++) {
+            float *dst = a->y + b * a->ysb + r * a->ysr;
+            const float *src = a->x + b * a->xsb + r * a->xsr;
+            if (a->acc) rl__kern_get()->add(dst, dst, src, a->C);
+            else memcpy(dst, src, sizeof(float) * (size_t)a->C);
+        }
+}
+/* rows of B blocks copied (or added: acc) on the pool, row by row; a row's blocks are one task's */
 static int rl__cpu_copy3d(void *q, float *y, int64_t ysb, int64_t ysr, const float *x, int64_t xsb, int64_t xsr, int64_t B,
                           int64_t R, int64_t C, int acc) {
-    int64_t b, r;
-    RL__UNUSED(q);
-    for (b = 0; b < B; b++)
-        for (r = 0; r < R; r++) {
-            float *dst = y + b * ysb + r * ysr;
-            const float *src = x + b * xsb + r * xsr;
-            if (acc) rl__kern_get()->axpy(dst, 1.0f, src, C);
-            else memcpy(dst, src, sizeof(float) * (size_t)C);
-        }
+    rl__c3_arg a;
+    a.y = y; a.x = x; a.ysb = ysb; a.ysr = ysr; a.xsb = xsb; a.xsr = xsr; a.B = B; a.C = C; a.acc = acc;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(B * C), rl__copy3d_rows, &a);
     return 0;
 }
 /* n values stored as dt as floats: F32 copied, F16/BF16 widened, ggml blocks (a GGUF model's
@@ -6304,13 +6312,14 @@ RLDEF rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t l
     return y;
 }
 
-/* query head h of every row from kv head h / (H/KVH): one strided copy per query head */
+/* query head h of every row from kv head h / G (G = H/KVH): one strided copy per member g of a
+   group, kv head j to query head j·G + g for every j (blocks of hd floats, G·hd apart in y) */
 static int rl__repeat_kv_run(rl_ctx *c, rl_device *d, float *y, const float *x, int64_t R, int64_t H, int64_t KVH, int64_t hd, int bwd) {
-    int64_t h;
-    for (h = 0; h < H; h++) {
-        float *yh = y + h * hd, *xh = (float *)x + (h / (H / KVH)) * hd;
-        if (!(bwd ? RL__ON(c, d, "repeat_kv backward", copy3d, xh, 0, KVH * hd, yh, 0, H * hd, 1, R, hd, 1)
-                  : RL__ON(c, d, "repeat_kv", copy3d, yh, 0, H * hd, xh, 0, KVH * hd, 1, R, hd, 0)))
+    int64_t g, G = H / KVH;
+    for (g = 0; g < G; g++) {
+        float *yg = y + g * hd, *xg = (float *)x;
+        if (!(bwd ? RL__ON(c, d, "repeat_kv backward", copy3d, xg, hd, KVH * hd, yg, G * hd, H * hd, KVH, R, hd, 1)
+                  : RL__ON(c, d, "repeat_kv", copy3d, yg, G * hd, H * hd, xg, hd, KVH * hd, KVH, R, hd, 0)))
             return 0;
     }
     return 1;

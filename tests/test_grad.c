@@ -673,6 +673,29 @@ int main(void) {
         s = S1(4, 9, -3.0f, 1.2f); /* -exp(d) crosses -5 at d = 1.609; stay clear of the kink */
         gradcheck("rwkv6_logdecay", &s, b_logdecay, NULL, 2e-3);
     }
+    { /* repeat_kv over more rows than one task of the pool's copies takes: equal to the loops */
+        const int64_t R = 700, KVH = 3, G = 3, hd = 64, Ck = KVH * hd, sh[2] = {R, Ck};
+        float *x = (float *)malloc(sizeof(float) * (size_t)(2 * R * Ck)), *gx = x + R * Ck;
+        rl_tensor tx = rl_wrap(x, RL_F32, 2, sh, 1), *y;
+        rl_ctx c;
+        int64_t r, h, j, bad = 0;
+        for (j = 0; j < R * Ck; j++) x[j] = rl_rng_uniform(&rng) - 0.5f, gx[j] = 0;
+        tx.grad = gx;
+        rl_ctx_init(&c, pool);
+        y = rl_repeat_kv(&c, &tx, (int)(KVH * G), (int)KVH);
+        RLT_CHECK(y != NULL, "repeat_kv %lld rows: %s", (long long)R, rl_last_error());
+        if (y) {
+            for (r = 0; r < R; r++)
+                for (h = 0; h < KVH * G; h++)
+                    for (j = 0; j < hd; j++) bad += rl_f32(y)[(r * KVH * G + h) * hd + j] != x[r * Ck + h / G * hd + j];
+            RLT_CHECK(!bad, "repeat_kv %lld rows: %lld values differ from the expansion", (long long)R, (long long)bad);
+            rl_backward(&c, rl_sum(&c, y)); /* every kv value feeds G query heads: gradient G */
+            for (j = 0, bad = 0; j < R * Ck; j++) bad += gx[j] != (float)G;
+            RLT_CHECK(!bad, "repeat_kv %lld rows backward: %lld gradients are not %lld", (long long)R, (long long)bad, (long long)G);
+        }
+        rl_ctx_free(&c);
+        free(x);
+    }
     rlt_end();
 
     rlt_begin("grad scans (wkv6 GQA, wkv7) incl. initial and final state");
