@@ -4835,35 +4835,63 @@ RL__BWD int rl__cpu_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss
     J.aux = (float *)(uintptr_t)aux; J.gs = gs; J.gt = gt; J.s = s; J.t = t; J.V = V; J.g = gloss[0] / (float)R;
     return rl__kl_run(q, &J, R, rl__kl_bwd_rows, 3);
 }
-static int rl__cpu_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C) {
-    double total = 0;
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
+/* rl_l2_dist's rows on the pool: the forward's per-row sums of squares in double (each row
+   alone, then the norms added in row order: the same for any thread count), the backward's
+   (y − t)·g/‖y − t‖ by the kernel table in blocks of RL__L2D_BLK columns */
+#define RL__L2D_BLK 256
+typedef struct { double *rn; float *norms, *gy, *gt; const float *y, *t; int64_t C; float g; } rl__l2d_arg;
+static void rl__l2d_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__l2d_arg *a = (const rl__l2d_arg *)ctx;
+    int64_t r, j, C = a->C;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++) {
         double ss = 0;
         for (j = 0; j < C; j++) {
-            double d = (double)y[r * C + j] - t[r * C + j];
+            double d = (double)a->y[r * C + j] - a->t[r * C + j];
             ss += d * d;
         }
-        norms[r] = (float)sqrt(ss);
-        total += sqrt(ss);
+        a->rn[r] = sqrt(ss);
+        a->norms[r] = (float)a->rn[r];
     }
+}
+static int rl__cpu_l2_dist(void *q, float *loss, float *norms, const float *y, const float *t, int64_t R, int64_t C) {
+    rl__l2d_arg a;
+    double total = 0;
+    int64_t r;
+    memset(&a, 0, sizeof a);
+    if (!(a.rn = (double *)RL_MALLOC(sizeof(double) * (size_t)RL__MAX(R, 1)))) return RL_ERR_NOMEM;
+    a.norms = norms; a.y = y; a.t = t; a.C = C;
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__l2d_rows, &a);
+    for (r = 0; r < R; r++) total += a.rn[r];
+    RL_FREE(a.rn);
     loss[0] = (float)(total / ((double)R * sqrt((double)C)));
     return 0;
 }
-RL__BWD int rl__cpu_l2_dist_bwd(void *q, float *gy, float *gt, const float *gloss, const float *y, const float *t, const float *norms,
-                               int64_t R, int64_t C) {
-    float g = gloss[0] / ((float)R * sqrtf((float)C));
-    int64_t r, j;
-    RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        float inv = norms[r] > 0 ? g / norms[r] : 0.0f; /* the norm's gradient at 0 is taken as 0 */
-        for (j = 0; j < C; j++) {
-            float d = (y[r * C + j] - t[r * C + j]) * inv;
-            if (gy) gy[r * C + j] += d;
-            if (gt) gt[r * C + j] -= d;
+RL__BWD void rl__l2d_bwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
+    const rl__l2d_arg *a = (const rl__l2d_arg *)ctx;
+    const rl__kern *K = rl__kern_get();
+    float d[RL__L2D_BLK];
+    int64_t r, j, n, C = a->C;
+    RL__UNUSED(tid);
+    for (r = r0; r < r1; r++) {
+        float inv = a->norms[r] > 0 ? a->g / a->norms[r] : 0.0f; /* the norm's gradient at 0 is taken as 0 */
+        for (j = 0; j < C; j += n) {
+            int64_t o = r * C + j;
+            n = RL__MIN(RL__L2D_BLK, C - j);
+            K->sub(d, a->y + o, a->t + o, n);
+            K->scale(d, d, inv, n);
+            if (a->gy) K->add(a->gy + o, a->gy + o, d, n);
+            if (a->gt) K->sub(a->gt + o, a->gt + o, d, n);
         }
     }
+}
+RL__BWD int rl__cpu_l2_dist_bwd(void *q, float *gy, float *gt, const float *gloss, const float *y, const float *t, const float *norms,
+                               int64_t R, int64_t C) {
+    rl__l2d_arg a;
+    memset(&a, 0, sizeof a);
+    a.norms = (float *)norms; a.gy = gy; a.gt = gt; a.y = y; a.t = t; a.C = C;
+    a.g = gloss[0] / ((float)R * sqrtf((float)C));
+    rl_pool_for((rl_pool *)q, R, rl__rows_grain(C), rl__l2d_bwd_rows, &a);
     return 0;
 }
 /* The optimizer's passes over every parameter, on the pool q in chunks of RL__OPT_CHUNK: the

@@ -655,6 +655,35 @@ int main(void) {
         s = S1(1, 1, -1, 1); add_in(&s, 1, 1, 2, 3);
         gradcheck("l2_dist 1x1", &s, b_l2d, NULL, 2e-3);
     }
+    { /* l2_dist over rows several tasks of the pool take: the loss and both gradients against the formulas in double */
+        const int64_t R = 90, C = 300, sh[2] = {R, C};
+        float *m = (float *)malloc(sizeof(float) * (size_t)(4 * R * C));
+        rl_tensor ty = rl_wrap(m, RL_F32, 2, sh, 1), tt = rl_wrap(m + R * C, RL_F32, 2, sh, 1), *L;
+        rl_ctx c;
+        double total = 0, ew = 0, nr;
+        int64_t r, j;
+        for (j = 0; j < 2 * R * C; j++) m[j] = rl_rng_uniform(&rng) - 0.5f;
+        memset(m + 2 * R * C, 0, sizeof(float) * (size_t)(2 * R * C));
+        ty.grad = m + 2 * R * C;
+        tt.grad = m + 3 * R * C;
+        rl_ctx_init(&c, pool);
+        L = rl_l2_dist(&c, &ty, &tt);
+        RLT_CHECK(L && rl_backward(&c, L) == RL_OK, "l2_dist %lldx%lld: %s", (long long)R, (long long)C, rl_last_error());
+        for (r = 0; L && r < R; r++) {
+            for (j = 0, nr = 0; j < C; j++) nr += ((double)m[r * C + j] - m[(R + r) * C + j]) * ((double)m[r * C + j] - m[(R + r) * C + j]);
+            total += sqrt(nr);
+            for (j = 0; j < C; j++) {
+                double u = ((double)m[r * C + j] - m[(R + r) * C + j]) / sqrt(nr), sc = 1 / (R * sqrt((double)C)); /* g = u·sc, |u| <= 1 */
+                ew = fmax(ew, fmax(fabs(ty.grad[r * C + j] - u * sc), fabs(tt.grad[r * C + j] + u * sc)) / sc);
+            }
+        }
+        if (L) {
+            RLT_CLOSE(rl_f32(L)[0], total / (R * sqrt((double)C)), 0, 1e-6, "l2_dist %lldx%lld loss", (long long)R, (long long)C);
+            RLT_CHECK(ew < 1e-5, "l2_dist %lldx%lld: gradients off by %g of their scale", (long long)R, (long long)C, ew);
+        }
+        rl_ctx_free(&c);
+        free(m);
+    }
     rlt_end();
 
     rlt_begin("grad shape ops (add_scalar slice_cols repeat_kv token_shift seq_last) and RWKV6 log-decay");
