@@ -4456,8 +4456,9 @@ static void rl__unary_part(void *ctx, int64_t i0, int64_t i1, int tid) {
     case RL__F_TANH: K->tanh(a->y + i0, a->x + i0, i1 - i0); break;
     case RL__F_SOFTPLUS: K->softplus(a->y + i0, a->x + i0, i1 - i0); break;
     case RL__F_SILU: K->silu(a->y + i0, a->x + i0, i1 - i0); break;
-    case RL__F_LOGDECAY:
-        for (; i0 < i1; i0++) a->y[i0] = RL__MAX(-expf(a->x[i0]), -5.0f);
+    case RL__F_LOGDECAY: /* −exp(x), clamped at −5: the table's exp, then the sign and the clamp */
+        K->exp(a->y + i0, a->x + i0, i1 - i0);
+        for (; i0 < i1; i0++) a->y[i0] = RL__MAX(-a->y[i0], -5.0f);
         break;
     default: K->swiglu(a->y + i0, a->x + i0, a->b + i0, i1 - i0); break; /* fn -1 */
     }

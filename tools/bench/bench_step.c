@@ -3,7 +3,7 @@
    the default (chunked scans for training), in the same run.
    Model: a random SmolLM2-135M-shaped Llama teacher (d 576, 30 layers, 9 heads of 64, 3 kv
    heads, MLP 1536, vocab 49152, tied head; BF16 weights written to a temporary folder) and
-   its RAD-RWKV7 student; random tokens; ctx 512. One warm-up step, then STEPS timed steps
+   its RAD-RWKV7 student (STUDENT=rwkv6: RAD-RWKV6); random tokens; ctx 512. One warm-up step, then STEPS timed steps
    of stage 1 (attention alignment) and stage 2 (KL distillation).
    Build and run: make bench-step   (env LAYERS, BATCH, STEPS, THREADS override 30, 2, 1, 2;
    RECURRENT=0 skips the recurrent-scan cases, STAGES=1 or 2 runs one stage) */
@@ -42,7 +42,8 @@ int main(void) {
         fprintf(stderr, "load: %s\n", rl_last_error());
         return 1;
     }
-    rl_student_opts_default(&so, RL_MIXER_RWKV7);
+    const char *kind = getenv("STUDENT") && !strcmp(getenv("STUDENT"), "rwkv6") ? "RWKV6" : "RWKV7";
+    rl_student_opts_default(&so, kind[4] == '6' ? RL_MIXER_RWKV6 : RL_MIXER_RWKV7);
     if (rl_student_from_teacher(&student, &teacher, &so) != RL_OK) {
         fprintf(stderr, "student: %s\n", rl_last_error());
         return 1;
@@ -51,8 +52,8 @@ int main(void) {
         fprintf(stderr, "out of memory\n");
         return 1;
     }
-    printf("# SmolLM2-135M-shaped random teacher (%d layers) -> RAD-RWKV7 student, ctx 512, batch %d, %d thread%s, isa %s\n",
-           layers, batch, threads, threads > 1 ? "s" : "", rl_isa_name(rl_isa_active()));
+    printf("# SmolLM2-135M-shaped random teacher (%d layers) -> RAD-%s student, ctx 512, batch %d, %d thread%s, isa %s\n",
+           layers, kind, batch, threads, threads > 1 ? "s" : "", rl_isa_name(rl_isa_active()));
     for (stage = 1; stage <= 2; stage++)
         for (form = 0; form < 2; form++) {
             rl_ctx c;
