@@ -4476,28 +4476,43 @@ static int rl__cpu_unary(void *q, int fn, float *y, const float *x, int64_t n) {
 #define RL__EW_BLK 512
 RL__BWD void rl__unary_bwd_part(void *ctx, int64_t i0, int64_t i1, int tid) { /* y += g·f'(x), w: the forward's f(x) */
     const rl__rows_arg *a = (const rl__rows_arg *)ctx;
+    const rl__kern *K = rl__kern_get();
     const float *g = a->g, *x = a->x, *y = a->w;
-    float *gx = a->y, sg[RL__EW_BLK];
-    int64_t i, b;
+    float *gx = a->y, sg[RL__EW_BLK], t[RL__EW_BLK], u[RL__EW_BLK];
+    int64_t i, b, n;
     RL__UNUSED(tid);
-    for (b = i0; b < i1; b += RL__EW_BLK) {
-        int64_t e = RL__MIN(b + RL__EW_BLK, i1);
-        if (a->fn == RL__F_SOFTPLUS || a->fn == RL__F_SILU) rl__kern_get()->sigmoid(sg, x + b, e - b);
-        for (i = b; i < e; i++) {
-            float d;
-            switch (a->fn) {
-            case RL__F_EXP: d = y[i]; break;
-            case RL__F_SIGMOID: d = y[i] * (1.0f - y[i]); break;
-            case RL__F_TANH: d = 1.0f - y[i] * y[i]; break;
-            case RL__F_SOFTPLUS: d = sg[i - b]; break;
-            case RL__F_LOGDECAY: /* d/dx of −exp(x) where not clamped; nothing where clamped */
-                if (!(y[i] > -5.0f)) continue;
-                d = y[i];
-                break;
-            default: d = sg[i - b] * (1.0f + x[i] * (1.0f - sg[i - b])); break; /* silu */
-            }
-            gx[i] += g[i] * d;
+    for (b = i0; b < i1; b += n) { /* g·f'(x) into t, by the kernel table RL__EW_BLK values at a time */
+        const float *gb = g + b, *yb = y + b, *xb = x + b;
+        n = RL__MIN(RL__EW_BLK, i1 - b);
+        switch (a->fn) {
+        case RL__F_EXP: K->mul(t, gb, yb, n); break; /* g·y */
+        case RL__F_LOGDECAY:                          /* g·y where not clamped (y = −exp(x) > −5), else 0 */
+            for (i = 0; i < n; i++) t[i] = yb[i] > -5.0f ? gb[i] * yb[i] : 0.0f;
+            break;
+        case RL__F_SIGMOID: /* g·(y − y²) */
+            K->mul(u, yb, yb, n);
+            K->sub(u, yb, u, n);
+            K->mul(t, u, gb, n);
+            break;
+        case RL__F_TANH: /* g − g·y² */
+            K->mul(u, yb, yb, n);
+            K->mul(u, u, gb, n);
+            K->sub(t, gb, u, n);
+            break;
+        case RL__F_SOFTPLUS: /* g·σ(x) */
+            K->sigmoid(t, xb, n);
+            K->mul(t, t, gb, n);
+            break;
+        default: /* silu: g·(σ + x·σ − x·σ²) */
+            K->sigmoid(sg, xb, n);
+            K->mul(t, xb, sg, n);
+            K->mul(u, t, sg, n);
+            K->sub(t, t, u, n);
+            K->add(t, t, sg, n);
+            K->mul(t, t, gb, n);
+            break;
         }
+        K->add(gx + b, gx + b, t, n);
     }
 }
 RL__BWD int rl__cpu_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n) {

@@ -701,6 +701,8 @@ int main(void) {
         gradcheck("seq_last", &s, b_seq_last, NULL, 1e-3);
         s = S1(4, 9, -3.0f, 1.2f); /* -exp(d) crosses -5 at d = 1.609; stay clear of the kink */
         gradcheck("rwkv6_logdecay", &s, b_logdecay, NULL, 2e-3);
+        s = S1(4, 9, 1.8f, 3.0f); /* all clamped at -5: no gradient */
+        gradcheck("rwkv6_logdecay clamped", &s, b_logdecay, NULL, 2e-3);
     }
     { /* repeat_kv over more rows than one task of the pool's copies takes: equal to the loops */
         const int64_t R = 700, KVH = 3, G = 3, hd = 64, Ck = KVH * hd, sh[2] = {R, Ck};
