@@ -480,7 +480,7 @@ int rl_cuda_rmsnorm_bwd(void *q, float *gx, const float *g, const float *x, cons
 int rl_cuda_unary(void *q, int fn, float *y, const float *x, int64_t n);
 int rl_cuda_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n);
 int rl_cuda_swiglu(void *q, float *y, const float *a, const float *b, int64_t n);
-int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n);
+int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, int acc, const float *g, const float *a, const float *b, int64_t n);
 int rl_cuda_sum(void *q, float *y, const float *x, int64_t n);
 int rl_cuda_sum_bwd(void *q, float *gx, const float *g, int64_t n);
 int rl_cuda_affine(void *q, float *y, const float *x, float a, float b, int64_t n);
@@ -1742,7 +1742,7 @@ typedef struct rl__ops {
     int (*unary_bwd)(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n);
     /* y = silu(a) ⊙ b; ga, gb (either NULL) += its gradients */
     int (*swiglu)(void *q, float *y, const float *a, const float *b, int64_t n);
-    int (*swiglu_bwd)(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n);
+    int (*swiglu_bwd)(void *q, float *ga, float *gb, int acc, const float *g, const float *a, const float *b, int64_t n); /* acc bit 0, 1: ga, gb added to, else written */
     /* RAD-RWKV6 without balance_state (section 4b): y = k / max(1 − e^lw, FLT_MIN); gk, gl (either NULL) += its gradients */
     int (*unbalance)(void *q, float *y, const float *k, const float *lw, int64_t n);
     int (*unbalance_bwd)(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);
@@ -4393,13 +4393,19 @@ static int rl__cpu_gemm(void *q, int64_t M, int64_t N, int64_t K, const float *A
     return (int)rl__gemm((rl_pool *)q, M, N, K, A, a_rs, a_cs, B, (rl_dtype)b_type, b_rs, b_cs, C, ldc, acc, bf16);
 }
 
+/* y (+)= x */
+RL__BWD void rl__put(const rl__kern *K, float *y, const float *x, int64_t n, int acc) {
+    if (acc) K->add(y, y, x, n);
+    else memcpy(y, x, sizeof(float) * (size_t)n);
+}
+
 /* the arguments of the row-parallel CPU entries */
 typedef struct rl__rows_arg {
     float *y, *s;
     const float *x, *w, *g, *b;
     int64_t C;
     float eps;
-    int fn; /* the function (unary; -1 swiglu), log-space (softmax) or the groups (groupnorm) */
+    int fn; /* the function (unary; -1 swiglu), log-space (softmax), the groups (groupnorm) or swiglu_bwd's acc */
 } rl__rows_arg;
 static void rl__rmsnorm_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     const rl__rows_arg *a = (const rl__rows_arg *)ctx;
@@ -4531,24 +4537,34 @@ static int rl__cpu_swiglu(void *q, float *y, const float *a, const float *b, int
 }
 RL__BWD void rl__swiglu_bwd_part(void *ctx, int64_t i0, int64_t i1, int tid) { /* y, s: the gradients of x, b (or NULL) */
     const rl__rows_arg *r = (const rl__rows_arg *)ctx;
-    const float *g = r->g, *a = r->x, *b = r->b;
-    float sg[RL__EW_BLK];
-    int64_t i, k;
+    const rl__kern *K = rl__kern_get();
+    float sg[RL__EW_BLK], t[RL__EW_BLK], u[RL__EW_BLK];
+    int64_t k, n;
     RL__UNUSED(tid);
-    for (k = i0; k < i1; k += RL__EW_BLK) {
-        int64_t e = RL__MIN(k + RL__EW_BLK, i1);
-        rl__kern_get()->sigmoid(sg, a + k, e - k);
-        for (i = k; i < e; i++) {
-            float s = sg[i - k];
-            if (r->y) r->y[i] += g[i] * b[i] * s * (1.0f + a[i] * (1.0f - s));
-            if (r->s) r->s[i] += g[i] * a[i] * s;
+    for (k = i0; k < i1; k += n) { /* ga (+)= g·b·(σ + a·σ − a·σ²), gb (+)= g·a·σ, by the kernel table a block at a time */
+        const float *g = r->g + k, *a = r->x + k, *b = r->b + k;
+        n = RL__MIN(RL__EW_BLK, i1 - k);
+        K->sigmoid(sg, a, n);
+        if (r->s) {
+            K->mul(t, g, a, n);
+            K->mul(t, t, sg, n);
+            rl__put(K, r->s + k, t, n, r->fn >> 1 & 1);
+        }
+        if (r->y) {
+            K->mul(t, a, sg, n);
+            K->mul(u, t, sg, n);
+            K->sub(t, t, u, n);
+            K->add(t, t, sg, n);
+            K->mul(t, t, g, n);
+            K->mul(t, t, b, n);
+            rl__put(K, r->y + k, t, n, r->fn & 1);
         }
     }
 }
-RL__BWD int rl__cpu_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n) {
+RL__BWD int rl__cpu_swiglu_bwd(void *q, float *ga, float *gb, int acc, const float *g, const float *a, const float *b, int64_t n) {
     rl__rows_arg r;
     memset(&r, 0, sizeof r);
-    r.y = ga; r.s = gb; r.g = g; r.x = a; r.b = b;
+    r.y = ga; r.s = gb; r.g = g; r.x = a; r.b = b; r.fn = acc;
     rl_pool_for((rl_pool *)q, n, 16384, rl__swiglu_bwd_part, &r);
     return 0;
 }
@@ -5222,10 +5238,11 @@ RLDEF rl_tensor *rl_tanh(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F
 RLDEF rl_tensor *rl_softplus(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_SOFTPLUS); }
 RLDEF rl_tensor *rl_silu(rl_ctx *c, rl_tensor *x) { return rl__unary(c, x, RL__F_SILU); }
 
-RL__BWD void rl__swiglu_bwd(rl_ctx *c, rl__node *n) {
-    float *ga = rl__wants(n->in[0]) ? rl__grad(c, n->in[0]) : NULL;
-    float *gb = rl__wants(n->in[1]) ? rl__grad(c, n->in[1]) : NULL;
-    RL__ON(c, n->out->dev, "swiglu backward", swiglu_bwd, ga, gb, n->out->grad, rl_f32(n->in[0]), rl_f32(n->in[1]), n->out->n);
+RL__BWD void rl__swiglu_bwd(rl_ctx *c, rl__node *n) { /* a new gradient is written (a gate that is also up: both added) */
+    int aa = 1, ab = 1, two = n->in[0] == n->in[1];
+    float *ga = !rl__wants(n->in[0]) ? NULL : two ? rl__grad(c, n->in[0]) : rl__grad_w(c, n->in[0], &aa);
+    float *gb = !rl__wants(n->in[1]) ? NULL : two ? rl__grad(c, n->in[1]) : rl__grad_w(c, n->in[1], &ab);
+    RL__ON(c, n->out->dev, "swiglu backward", swiglu_bwd, ga, gb, aa | ab << 1, n->out->grad, rl_f32(n->in[0]), rl_f32(n->in[1]), n->out->n);
 }
 RLDEF rl_tensor *rl_swiglu(rl_ctx *c, rl_tensor *gate, rl_tensor *up) {
     rl_tensor *y;
@@ -6663,11 +6680,6 @@ RL__BWD int rl__cpu_rows_csum(void *q, int64_t R, int64_t C, int np, float *cons
     rl__scratch_free(&J.sc);
     RL_FREE(J.part);
     return 0;
-}
-/* y (+)= x */
-RL__BWD void rl__put(const rl__kern *K, float *y, const float *x, int64_t n, int acc) {
-    if (acc) K->add(y, y, x, n);
-    else memcpy(y, x, sizeof(float) * (size_t)n);
 }
 
 /* ---- RAD-RWKV7's scan inputs in one op (rl__rwkv7_prep) ----

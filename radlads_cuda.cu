@@ -199,7 +199,7 @@ int rl_cuda_unary(void *q, int fn, float *y, const float *x, int64_t n);
 int rl_cuda_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n);
 /* y = silu(a) ⊙ b; ga, gb (either NULL) += its gradients */
 int rl_cuda_swiglu(void *q, float *y, const float *a, const float *b, int64_t n);
-int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n);
+int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, int acc, const float *g, const float *a, const float *b, int64_t n);
 /* RAD-RWKV6 students without balance_state: y = k / max(1 − e^lw, FLT_MIN); gk, gl (either
    NULL) += its gradients (none where the divisor is clamped) */
 int rl_cuda_unbalance(void *q, float *y, const float *k, const float *lw, int64_t n);
@@ -1601,11 +1601,12 @@ static __global__ void rl__k_unary_bwd(int64_t n, int fn, float *gx, const float
 static __global__ void rl__k_swiglu(int64_t n, float *y, const float *a, const float *b) {
     RL_EACH(i, n) y[i] = a[i] * rl__sigm(a[i]) * b[i];
 }
-static __global__ void rl__k_swiglu_bwd(int64_t n, float *ga, float *gb, const float *g, const float *a, const float *b) {
+/* ga, gb (each or NULL): += where bit 0, 1 of acc is set, else = */
+static __global__ void rl__k_swiglu_bwd(int64_t n, float *ga, float *gb, int acc, const float *g, const float *a, const float *b) {
     RL_EACH(i, n) {
         float s = rl__sigm(a[i]);
-        if (ga) ga[i] += g[i] * b[i] * s * (1.0f + a[i] * (1.0f - s));
-        if (gb) gb[i] += g[i] * a[i] * s;
+        if (ga) ga[i] = (acc & 1 ? ga[i] : 0.0f) + g[i] * b[i] * s * (1.0f + a[i] * (1.0f - s));
+        if (gb) gb[i] = (acc & 2 ? gb[i] : 0.0f) + g[i] * a[i] * s;
     }
 }
 static __global__ void rl__k_unbalance(int64_t n, float *y, const float *k, const float *lw) {
@@ -1669,8 +1670,8 @@ extern "C" int rl_cuda_unary_bwd(void *q, int fn, float *gx, const float *g, con
 extern "C" int rl_cuda_swiglu(void *q, float *y, const float *a, const float *b, int64_t n) {
     RL_ELEMENTWISE("rl_cuda_swiglu", n, rl__k_swiglu, n, y, a, b);
 }
-extern "C" int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, const float *g, const float *a, const float *b, int64_t n) {
-    RL_ELEMENTWISE("rl_cuda_swiglu_bwd", n, rl__k_swiglu_bwd, n, ga, gb, g, a, b);
+extern "C" int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, int acc, const float *g, const float *a, const float *b, int64_t n) {
+    RL_ELEMENTWISE("rl_cuda_swiglu_bwd", n, rl__k_swiglu_bwd, n, ga, gb, acc, g, a, b);
 }
 extern "C" int rl_cuda_unbalance(void *q, float *y, const float *k, const float *lw, int64_t n) {
     RL_ELEMENTWISE("rl_cuda_unbalance", n, rl__k_unbalance, n, y, k, lw);

@@ -116,6 +116,12 @@ static rl_tensor *b_tanh(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; re
 static rl_tensor *b_softplus(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_softplus(c, in[0]); }
 static rl_tensor *b_silu(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_silu(c, in[0]); }
 static rl_tensor *b_swiglu(rl_ctx *c, rl_tensor **in, const void *u) { (void)u; return rl_swiglu(c, in[0], in[1]); }
+static rl_tensor *b_swiglu_x2(rl_ctx *c, rl_tensor **in, const void *u) { /* a new x (its gradient written) as gate and up */
+    rl_tensor *x = rl_scale(c, in[0], 1.5f);
+    (void)u;
+    rl_tensor *y = rl_add(c, rl_swiglu(c, x, x), rl_swiglu(c, rl_scale(c, in[0], -0.5f), in[0]));
+    return rl_add(c, y, rl_scale(c, in[0], 0.3f)); /* in[0]'s gradient has a term before the swiglus add theirs */
+}
 static rl_tensor *b_l2norm(rl_ctx *c, rl_tensor **in, const void *u) { return rl_l2norm(c, in[0], *(const int *)u, 1e-12f); }
 /* x in [-1/4, 1/4]: eps = 0.3·√d is above every slice's norm, y = x/eps (the linear branch) */
 static rl_tensor *b_l2norm_eps(rl_ctx *c, rl_tensor **in, const void *u) {
@@ -539,6 +545,7 @@ int main(void) {
         gradcheck("mul", &s, b_mul, NULL, 1e-3);
         gradcheck("swiglu", &s, b_swiglu, NULL, 1e-3);
         s = S1(r, n, -3, 3);
+        gradcheck("swiglu with one tensor as gate and up, new and existing gradients", &s, b_swiglu_x2, NULL, 1e-3);
         gradcheck("scale", &s, b_scale, NULL, 1e-3);
         gradcheck("exp", &s, b_exp, NULL, 1e-3);
         gradcheck("sigmoid", &s, b_sigmoid, NULL, 1e-3);
