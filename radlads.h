@@ -4379,13 +4379,17 @@ static int rl__cpu_rowvec(void *q, float *y, const float *x, const float *v, int
     return rl__cpu_ew(q, RL__EW_ROW, y, x, v, 0.0f, 0.0f, R, mode, C);
 }
 RL__BWD int rl__cpu_colsum(void *q, float *gv, const float *g, const float *x, const float *s, int64_t R, int64_t C) {
-    int64_t r, j;
+    const rl__kern *K = rl__kern_get();
+    float t[256];
+    int64_t r, j, n;
     RL__UNUSED(q);
-    for (r = 0; r < R; r++) {
-        if (!x && !s) rl__kern_get()->axpy(gv, 1.0f, g + r * C, C);
-        else
-            for (j = 0; j < C; j++) gv[j] += g[r * C + j] * (x ? x[r * C + j] : 1.0f) * (s ? s[r] : 1.0f);
-    }
+    for (r = 0; r < R; r++) /* rows in order; g⊙x by the kernel table, 256 columns at a time */
+        for (j = 0; j < C; j += n) {
+            const float *gr = g + r * C + j;
+            n = RL__MIN(256, C - j);
+            if (x) K->mul(t, gr, x + r * C + j, n);
+            K->axpy(gv + j, s ? s[r] : 1.0f, x ? t : gr, n);
+        }
     return 0;
 }
 static int rl__cpu_gemm(void *q, int64_t M, int64_t N, int64_t K, const float *A, int64_t a_rs, int64_t a_cs, const void *B,
