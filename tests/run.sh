@@ -74,15 +74,15 @@ no_io='^_*(f?open(64)?|fdopen|fclose|fread|fwrite|fseeko?(64)?|ftello?(64)?|fget
     count "$tmp/out"
 done
 
-# the reading order the header promises: the scans inside the first 6,350 lines, and no
+# the reading order the header promises: the scans inside the first 6,400 lines, and no
 # citation of a document the repository does not ship
 [ -n "$runner" ] || {
     end=$(grep -n '^/\* ---- 4b\. sequence mixers' "$here/radlads.h" | cut -d: -f1)
     cites=$(grep -c 'spec §\|formats\.md\|anchors\.md' "$here/radlads.h")
-    if [ -n "$end" ] && [ "$end" -le 6350 ] && [ "$cites" -eq 0 ]; then
+    if [ -n "$end" ] && [ "$end" -le 6400 ] && [ "$cites" -eq 0 ]; then
         echo "PASS layout: base, kernels, autodiff and the scans end at line $end; no citations of unshipped notes" > "$tmp/out"
     else
-        echo "FAIL layout: the scans end at line ${end:-?} (must be <= 6350); $cites citations of unshipped notes" > "$tmp/out"
+        echo "FAIL layout: the scans end at line ${end:-?} (must be <= 6400); $cites citations of unshipped notes" > "$tmp/out"
     fi
     count "$tmp/out"
 }
