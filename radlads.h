@@ -1761,7 +1761,8 @@ typedef struct rl__ops {
     int (*sum)(void *q, float *y, const float *x, int64_t n);                 /* y[0] = Σ x (double accumulation) */
     int (*sum_bwd)(void *q, float *gx, const float *g, int64_t n);            /* gx += g[0] */
     int (*affine)(void *q, float *y, const float *x, float a, float b, int64_t n); /* y = a·x + b */
-    /* y[b·ysb + r·ysr + j] (+)= x[b·xsb + r·xsr + j] for b < B, r < R, j < C (acc 0: =, 1: +=) */
+    /* y[b·ysb + r·ysr + j] (+)= x[b·xsb + r·xsr + j] for b < B, r < R, j < C (acc 0: =, 1: +=); rows r may run
+       in parallel (the CPU code and the CUDA twin): the (b, r) blocks of y must not overlap */
     int (*copy3d)(void *q, float *y, int64_t ysb, int64_t ysr, const float *x, int64_t xsb, int64_t xsr, int64_t B, int64_t R,
                   int64_t C, int acc);
     /* y[i] = E[ids[i]] (rows of C; E of type e_type: F32, BF16, ...; ids in the place's memory);
