@@ -6009,7 +6009,7 @@ static int rl__wkv7_chunk_bwd(rl__scan_ws *ws, const rl__scan_job *j, int64_t b,
     src[0] = m2 + LN, src[2] = m1 + LN, src[3] = dSAV + LN, src[4] = m2, src[5] = m1; /* dr, dk, dv, da, db (dw: below) */
     for (q = 0; q < 6; q++)
         for (t = 0; q != 1 && d[q] && t < len; t++) K->add(d[q] + t * C, d[q] + t * C, src[q] + t * N, N);
-    K->add(dc + LN - N, dc + LN - N, ws->dgL, N);
+    K->add(dc + (len - 1) * N, dc + (len - 1) * N, ws->dgL, N);
     for (t = len - 1; t >= 0; t--) { /* d log w_t = Σ_{u≥t} dc_u;  dw = d log w / w */
         if (t < len - 1) K->add(dc + t * N, dc + t * N, dc + (t + 1) * N, N);
         if (d[1]) K->div(ws->tmp, dc + t * N, W + t * C, N), K->add(d[1] + t * C, d[1] + t * C, ws->tmp, N);
