@@ -1740,9 +1740,9 @@ typedef struct rl__ops {
        5 the RAD-RWKV6 log-decay max(−exp(x), −5) (its gradient 0 where clamped) */
     int (*unary)(void *q, int fn, float *y, const float *x, int64_t n);
     int (*unary_bwd)(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n);
-    /* y = silu(a) ⊙ b; ga, gb (either NULL) += its gradients */
+    /* y = silu(a) ⊙ b; ga, gb (either NULL): its gradients, added to where bit 0, 1 of acc (swiglu_bwd) is set, else written */
     int (*swiglu)(void *q, float *y, const float *a, const float *b, int64_t n);
-    int (*swiglu_bwd)(void *q, float *ga, float *gb, int acc, const float *g, const float *a, const float *b, int64_t n); /* acc bit 0, 1: ga, gb added to, else written */
+    int (*swiglu_bwd)(void *q, float *ga, float *gb, int acc, const float *g, const float *a, const float *b, int64_t n);
     /* RAD-RWKV6 without balance_state (section 4b): y = k / max(1 − e^lw, FLT_MIN); gk, gl (either NULL) += its gradients */
     int (*unbalance)(void *q, float *y, const float *k, const float *lw, int64_t n);
     int (*unbalance_bwd)(void *q, float *gk, float *gl, const float *g, const float *k, const float *lw, int64_t n);

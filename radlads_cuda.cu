@@ -197,7 +197,7 @@ int rl_cuda_rmsnorm_bwd(void *q, float *gx, const float *g, const float *x, cons
    5 RAD-RWKV6 log-decay y = max(−exp(x), −5) (gradient g·y where y > −5, else 0) */
 int rl_cuda_unary(void *q, int fn, float *y, const float *x, int64_t n);
 int rl_cuda_unary_bwd(void *q, int fn, float *gx, const float *g, const float *x, const float *y, int64_t n);
-/* y = silu(a) ⊙ b; ga, gb (either NULL) += its gradients */
+/* y = silu(a) ⊙ b; ga, gb (either NULL): its gradients, added to where bit 0, 1 of acc (swiglu_bwd) is set, else written */
 int rl_cuda_swiglu(void *q, float *y, const float *a, const float *b, int64_t n);
 int rl_cuda_swiglu_bwd(void *q, float *ga, float *gb, int acc, const float *g, const float *a, const float *b, int64_t n);
 /* RAD-RWKV6 students without balance_state: y = k / max(1 − e^lw, FLT_MIN); gk, gl (either

@@ -3,8 +3,8 @@
    the default (chunked scans for training), in the same run.
    Model: a random SmolLM2-135M-shaped Llama teacher (d 576, 30 layers, 9 heads of 64, 3 kv
    heads, MLP 1536, vocab 49152, tied head; BF16 weights written to a temporary folder) and
-   its RAD-RWKV7 student (STUDENT=rwkv6: RAD-RWKV6); random tokens; ctx 512. One warm-up step, then STEPS timed steps
-   of stage 1 (attention alignment) and stage 2 (KL distillation).
+   its RAD-RWKV7 student (STUDENT=rwkv6: RAD-RWKV6); random tokens; ctx 512. One warm-up
+   step, then STEPS timed steps of stage 1 (attention alignment) and stage 2 (KL distillation).
    Build and run: make bench-step   (env LAYERS, BATCH, STEPS, THREADS override 30, 2, 1, 2;
    RECURRENT=0 skips the recurrent-scan cases, STAGES=1 or 2 runs one stage) */
 #include "bench.h"
@@ -32,6 +32,7 @@ int main(void) {
     rl_tokens data;
     rl_pool *pool = rl_pool_create(threads);
     int stage, form;
+    const char *kind = getenv("STUDENT") && !strcmp(getenv("STUDENT"), "rwkv6") ? "RWKV6" : "RWKV7";
     if (!mkdtemp(dir) || !bench_write_teacher(dir, &bench_smollm2, layers)) {
         fprintf(stderr, "cannot write the teacher to %s\n", dir);
         return 1;
@@ -42,7 +43,6 @@ int main(void) {
         fprintf(stderr, "load: %s\n", rl_last_error());
         return 1;
     }
-    const char *kind = getenv("STUDENT") && !strcmp(getenv("STUDENT"), "rwkv6") ? "RWKV6" : "RWKV7";
     rl_student_opts_default(&so, kind[4] == '6' ? RL_MIXER_RWKV6 : RL_MIXER_RWKV7);
     if (rl_student_from_teacher(&student, &teacher, &so) != RL_OK) {
         fprintf(stderr, "student: %s\n", rl_last_error());
