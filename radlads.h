@@ -4379,15 +4379,16 @@ static int rl__cpu_mul(void *q, float *y, const float *a, const float *b, int64_
 static int rl__cpu_rowvec(void *q, float *y, const float *x, const float *v, int64_t R, int64_t C, int mode) {
     return rl__cpu_ew(q, RL__EW_ROW, y, x, v, 0.0f, 0.0f, R, mode, C);
 }
+#define RL__EW_BLK 512 /* values per call of the kernel table in the elementwise passes below */
 RL__BWD int rl__cpu_colsum(void *q, float *gv, const float *g, const float *x, const float *s, int64_t R, int64_t C) {
     const rl__kern *K = rl__kern_get();
-    float t[256];
+    float t[RL__EW_BLK];
     int64_t r, j, n;
     RL__UNUSED(q);
-    for (r = 0; r < R; r++) /* rows in order; g⊙x by the kernel table, 256 columns at a time */
+    for (r = 0; r < R; r++) /* rows in order; g⊙x by the kernel table, RL__EW_BLK columns at a time */
         for (j = 0; j < C; j += n) {
             const float *gr = g + r * C + j;
-            n = RL__MIN(256, C - j);
+            n = RL__MIN(RL__EW_BLK, C - j);
             if (x) K->mul(t, gr, x + r * C + j, n);
             K->axpy(gv + j, s ? s[r] : 1.0f, x ? t : gr, n);
         }
@@ -4410,7 +4411,8 @@ typedef struct rl__rows_arg {
     const float *x, *w, *g, *b;
     int64_t C;
     float eps;
-    int fn; /* the function (unary; -1 swiglu), log-space (softmax), the groups (groupnorm) or swiglu_bwd's acc */
+    int fn;  /* the function (unary; -1 swiglu), log-space (softmax) or the groups (groupnorm) */
+    int acc; /* swiglu_bwd: bit 0, 1: y, s added to, else written */
 } rl__rows_arg;
 static void rl__rmsnorm_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     const rl__rows_arg *a = (const rl__rows_arg *)ctx;
@@ -4482,9 +4484,14 @@ static int rl__cpu_unary(void *q, int fn, float *y, const float *x, int64_t n) {
     return 0;
 }
 /* The backward passes of the elementwise functions, on the pool in parts of at least 16384
-   values; where the derivative needs sigmoid(x) (softplus, silu, swiglu), the kernel table's
-   sigmoid makes it RL__EW_BLK values at a time. */
-#define RL__EW_BLK 512
+   values, through the kernel table RL__EW_BLK values at a time. */
+/* t = silu'(x) = σ + x·σ − x·σ² from sg = σ(x) (u: scratch), n values */
+RL__BWD void rl__silu_grad(const rl__kern *K, float *t, float *u, const float *sg, const float *x, int64_t n) {
+    K->mul(t, x, sg, n);
+    K->mul(u, t, sg, n);
+    K->sub(t, t, u, n);
+    K->add(t, t, sg, n);
+}
 RL__BWD void rl__unary_bwd_part(void *ctx, int64_t i0, int64_t i1, int tid) { /* y += g·f'(x), w: the forward's f(x) */
     const rl__rows_arg *a = (const rl__rows_arg *)ctx;
     const rl__kern *K = rl__kern_get();
@@ -4514,12 +4521,9 @@ RL__BWD void rl__unary_bwd_part(void *ctx, int64_t i0, int64_t i1, int tid) { /*
             K->sigmoid(t, xb, n);
             K->mul(t, t, gb, n);
             break;
-        default: /* silu: g·(σ + x·σ − x·σ²) */
+        default: /* silu: g·silu'(x) */
             K->sigmoid(sg, xb, n);
-            K->mul(t, xb, sg, n);
-            K->mul(u, t, sg, n);
-            K->sub(t, t, u, n);
-            K->add(t, t, sg, n);
+            rl__silu_grad(K, t, u, sg, xb, n);
             K->mul(t, t, gb, n);
             break;
         }
@@ -4546,30 +4550,27 @@ RL__BWD void rl__swiglu_bwd_part(void *ctx, int64_t i0, int64_t i1, int tid) { /
     float sg[RL__EW_BLK], t[RL__EW_BLK], u[RL__EW_BLK];
     int64_t k, n;
     RL__UNUSED(tid);
-    for (k = i0; k < i1; k += n) { /* ga (+)= g·b·(σ + a·σ − a·σ²), gb (+)= g·a·σ, by the kernel table a block at a time */
+    for (k = i0; k < i1; k += n) { /* ga (+)= g·b·silu'(a), gb (+)= g·a·σ(a), by the kernel table a block at a time */
         const float *g = r->g + k, *a = r->x + k, *b = r->b + k;
         n = RL__MIN(RL__EW_BLK, i1 - k);
         K->sigmoid(sg, a, n);
         if (r->s) {
             K->mul(t, g, a, n);
             K->mul(t, t, sg, n);
-            rl__put(K, r->s + k, t, n, r->fn >> 1 & 1);
+            rl__put(K, r->s + k, t, n, r->acc >> 1 & 1);
         }
         if (r->y) {
-            K->mul(t, a, sg, n);
-            K->mul(u, t, sg, n);
-            K->sub(t, t, u, n);
-            K->add(t, t, sg, n);
+            rl__silu_grad(K, t, u, sg, a, n);
             K->mul(t, t, g, n);
             K->mul(t, t, b, n);
-            rl__put(K, r->y + k, t, n, r->fn & 1);
+            rl__put(K, r->y + k, t, n, r->acc & 1);
         }
     }
 }
 RL__BWD int rl__cpu_swiglu_bwd(void *q, float *ga, float *gb, int acc, const float *g, const float *a, const float *b, int64_t n) {
     rl__rows_arg r;
     memset(&r, 0, sizeof r);
-    r.y = ga; r.s = gb; r.g = g; r.x = a; r.b = b; r.fn = acc;
+    r.y = ga; r.s = gb; r.g = g; r.x = a; r.b = b; r.acc = acc;
     rl_pool_for((rl_pool *)q, n, 16384, rl__swiglu_bwd_part, &r);
     return 0;
 }
@@ -4874,8 +4875,7 @@ RL__BWD int rl__cpu_kl_div_bwd(void *q, float *gs, float *gt, const float *gloss
 }
 /* rl_l2_dist's rows on the pool: the forward's per-row sums of squares in double (each row
    alone, then the norms added in row order: the same for any thread count), the backward's
-   (y − t)·g/‖y − t‖ by the kernel table in blocks of RL__L2D_BLK columns */
-#define RL__L2D_BLK 256
+   (y − t)·g/‖y − t‖ by the kernel table in blocks of RL__EW_BLK columns */
 typedef struct { double *rn; float *norms, *gy, *gt; const float *y, *t; int64_t C; float g; } rl__l2d_arg;
 static void rl__l2d_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     const rl__l2d_arg *a = (const rl__l2d_arg *)ctx;
@@ -4907,14 +4907,14 @@ static int rl__cpu_l2_dist(void *q, float *loss, float *norms, const float *y, c
 RL__BWD void rl__l2d_bwd_rows(void *ctx, int64_t r0, int64_t r1, int tid) {
     const rl__l2d_arg *a = (const rl__l2d_arg *)ctx;
     const rl__kern *K = rl__kern_get();
-    float d[RL__L2D_BLK];
+    float d[RL__EW_BLK];
     int64_t r, j, n, C = a->C;
     RL__UNUSED(tid);
     for (r = r0; r < r1; r++) {
         float inv = a->norms[r] > 0 ? a->g / a->norms[r] : 0.0f; /* the norm's gradient at 0 is taken as 0 */
         for (j = 0; j < C; j += n) {
             int64_t o = r * C + j;
-            n = RL__MIN(RL__L2D_BLK, C - j);
+            n = RL__MIN(RL__EW_BLK, C - j);
             K->sub(d, a->y + o, a->t + o, n);
             K->scale(d, d, inv, n);
             if (a->gy) K->add(a->gy + o, a->gy + o, d, n);
@@ -6382,10 +6382,11 @@ RLDEF rl_tensor *rl_slice_cols(rl_ctx *c, rl_tensor *x, int64_t start, int64_t l
    group, kv head j to query head j·G + g for every j (blocks of hd floats, G·hd apart in y) */
 static int rl__repeat_kv_run(rl_ctx *c, rl_device *d, float *y, const float *x, int64_t R, int64_t H, int64_t KVH, int64_t hd, int bwd) {
     int64_t g, G = H / KVH;
+    float *xw = (float *)x; /* written by the backward (x is then the kv heads' gradient) */
     for (g = 0; g < G; g++) {
-        float *yg = y + g * hd, *xg = (float *)x;
-        if (!(bwd ? RL__ON(c, d, "repeat_kv backward", copy3d, xg, hd, KVH * hd, yg, G * hd, H * hd, KVH, R, hd, 1)
-                  : RL__ON(c, d, "repeat_kv", copy3d, yg, G * hd, H * hd, xg, hd, KVH * hd, KVH, R, hd, 0)))
+        float *yg = y + g * hd;
+        if (!(bwd ? RL__ON(c, d, "repeat_kv backward", copy3d, xw, hd, KVH * hd, yg, G * hd, H * hd, KVH, R, hd, 1)
+                  : RL__ON(c, d, "repeat_kv", copy3d, yg, G * hd, H * hd, x, hd, KVH * hd, KVH, R, hd, 0)))
             return 0;
     }
     return 1;
