@@ -109,7 +109,7 @@ $(B)/bench_gemm: tools/bench/bench_gemm.c radlads.h tools/bench/bench.h
 	$(CC) -O2 -std=c99 -o $@ $< -lopenblas $(LDLIBS)
 
 bench: $(B)/bench_gemm
-	$(B)/bench_gemm
+	OPENBLAS_THREAD_TIMEOUT=20 $(B)/bench_gemm $(BENCH_GEMM)
 
 # rl_gemm of another radlads.h (OLD=path) and of this one, called in turn in one process
 # (tools/bench/ab_gemm.c): make bench-ab OLD=/tmp/old/radlads.h [AB="N K threads layout bf16 secs"]

@@ -1671,6 +1671,15 @@ typedef struct {
 #define RL__UTIL static
 #define RL__PREFETCH(p) ((void)(p))
 #endif
+/* RL__UNROLL: the next loop, of a small constant trip count, unrolled in full, so that the arrays
+   it indexes (a micro-kernel's accumulators) stay in registers from first use to last */
+#if defined(__GNUC__) && !defined(__clang__)
+#define RL__UNROLL _Pragma("GCC unroll 16")
+#elif defined(__clang__)
+#define RL__UNROLL _Pragma("unroll")
+#else
+#define RL__UNROLL
+#endif
 #if defined(RADLADS_NO_TRAINING) && (defined(__GNUC__) || defined(__clang__))
 #define RL__BWD static __attribute__((unused))
 #else
@@ -2343,8 +2352,11 @@ static void rl__naive_wkv7(float *S, const float *r, const float *w, const float
    sizes: BENCHMARKS.md). A kernel set brings its tile sizes, its packs and its
    micro-kernel; a packed element is 4 bytes, a float or (kstep 2) a pair of bf16 neighbours along
    K. Ap holds ap_cap elements, MC×KC at least: when all rows of the range fit (rows rounded up to
-   MR, times K), A is packed once up front and reused for every NC block of columns. Bp holds
-   KC×NC elements, or 1.5 KC × the range's columns (rounded up to NR) where that is less. */
+   MR, times K), A is packed once up front and reused for every NC block of columns; else A's
+   blocks are packed again for each, so columns up to 1.5 NC are one block (Qwen2.5's 896 on AVX2:
+   A's 512 × 4864 packed once, not twice; BENCHMARKS.md). Bp holds RL__BP_CAP(KC, NC) elements,
+   or 1.5 KC × the range's columns (rounded up to NR) where that is less. */
+#define RL__BP_CAP(kc, nc) ((kc) * (nc) * 3 / 2)
 typedef struct rl__gemm_impl {
     int64_t mr, nr, mc, kc, nc, kstep;
     void (*pack_a)(const rl__gemm_args *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, void *Ap);
@@ -2393,6 +2405,8 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
     const uint32_t *As = a_once && g->ap ? (const uint32_t *)g->ap : Ap; /* A's panels, shared or this task's */
     if (kb > im->kc * im->kstep) /* one pass: the blocks keep their sizes, Bp KC·NC, Ap ap_cap */
         nb = im->kc * im->nc / kp / im->nr * im->nr, mb = RL__MIN(im->mc, ap_cap / kp) / im->mr * im->mr;
+    if ((n1 - n0 + im->nr - 1) / im->nr * im->nr <= nb * 3 / 2) /* one block of columns: Bp ≤ 1.5 KC·NC */
+        nb = (n1 - n0 + im->nr - 1) / im->nr * im->nr;
     if (g->K == 0) {
         if (!g->accumulate)
             for (ir = m0; ir < m1; ir++) memset(g->C + ir * g->ldc + n0, 0, (size_t)(n1 - n0) * sizeof(float));
@@ -3203,29 +3217,32 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
 }
 
 /* c[mr×NR] (+)= the first mr rows of A · B over kc steps, computed as `rows` (>= mr); A[i][k]
-   at a[i·ars + k·acs] (a packed panel: 1, MR), B's rows ldb apart (a packed panel: NR); C's
-   lines fetched first, B's 8 steps ahead. rows and the packed strides are constants wherever
-   this is inlined (the loops unrolled, the sums in registers). */
+   at a[i·ars + k·acs] (a packed panel: 1, MR), B's rows ldb apart (a packed panel: NR, 64-byte
+   aligned); C's lines fetched first, B's 8 steps ahead, one prefetch a line. rows and the
+   packed strides are constants wherever this is inlined (the loops unrolled, the sums in
+   registers: RL__UNROLL). */
 static RL__TGT RL__FINL void RL__KF(ukern_rows)(int rows, int mr, int64_t kc, const float *a, int64_t ars, int64_t acs, const float *b,
                                                int64_t ldb, float *c, int64_t ldc, int beta) {
     RLV acc[RL__MR][RL__NRV];
     int64_t k;
     int i, v;
+    RL__UNROLL
     for (i = 0; i < rows; i++)
         for (v = 0; v < RL__NRV; v++) acc[i][v] = rlv_zero();
+    RL__UNROLL
     for (i = 0; i < 2 * mr; i++) RL__PREFETCH(c + i / 2 * ldc + i % 2 * (RL__NR - 1)); /* a row's first and last float */
     for (k = 0; k < kc; k++) {
         RLV bv[RL__NRV];
         for (v = 0; v < RL__NRV; v++) bv[v] = rlv_load(b + k * ldb + v * RLV_W);
-        for (v = 0; v < RL__NRV; v++) RL__PREFETCH(b + (k + 8) * ldb + v * RLV_W);
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC unroll 16
-#endif
+        for (v = 0; v < RL__NR; v += 16) RL__PREFETCH(b + (k + 8) * ldb + v); /* a packed panel's row: its 64-byte lines */
+        if (ldb != RL__NR) RL__PREFETCH(b + (k + 8) * ldb + RL__NR - 1);        /* a row in place, maybe unaligned: its last */
+        RL__UNROLL
         for (i = 0; i < rows; i++) {
             RLV ai = rlv_set1(a[i * ars + k * acs]);
             for (v = 0; v < RL__NRV; v++) acc[i][v] = rlv_fma(ai, bv[v], acc[i][v]);
         }
     }
+    RL__UNROLL
     for (i = 0; i < rows; i++)
         for (v = 0; i < mr && v < RL__NRV; v++) {
             float *p = c + i * ldc + v * RLV_W;
@@ -3568,9 +3585,7 @@ static RL__TGT_BF16 void rl__bf16_ukernel(int64_t kpc, const void *av, const voi
     for (i = 0; i < RL__BMR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (k = 0; k < kpc; k++) {
         __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + k * RL__BNR), b1 = (__m512bh)_mm512_loadu_si512(b + k * RL__BNR + 16);
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC unroll 16
-#endif
+        RL__UNROLL
         for (i = 0; i < RL__BMR; i++) {
             __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[k * RL__BMR + i]);
             acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
@@ -3728,7 +3743,7 @@ RLDEF int rl_amx_available(void) { return 0; }
    (ldc), by the active micro-kernel with the task's own pack buffers (A panels, then one KC×NC
    B panel: rl__mmbuf_floats). */
 
-RL__INTERN int64_t rl__mmbuf_floats(int64_t ap_cap) { return ap_cap + (int64_t)rl__kern_get()->kc * rl__kern_get()->nc; }
+RL__INTERN int64_t rl__mmbuf_floats(int64_t ap_cap) { return ap_cap + RL__BP_CAP((int64_t)rl__kern_get()->kc, rl__kern_get()->nc); }
 /* rl__mm's products without packing A (the micro-kernel reads it in place) and, where B's rows
    are contiguous, B; tiles of MR rows, then of 8 or 4 (M − t·MR a multiple of 4); N a multiple
    of NR. 0: not taken (another shape, or no such kernel). */
@@ -3906,7 +3921,7 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
             size_t rows = (size_t)((mu + j.tm - 1) / j.tm) * (size_t)j.im->mr, once = rows * (size_t)K;
             j.ap_cap = RL__MAX((size_t)j.im->mc * j.im->kc, once <= ((size_t)1 << 20) ? once : 0);
         }
-        j.per_task = j.ap_cap + (size_t)j.im->kc * j.im->nc; /* the bf16 sets' blocks differ from k's */
+        j.per_task = j.ap_cap + (size_t)RL__BP_CAP(j.im->kc, j.im->nc); /* the bf16 sets' blocks differ from k's */
         /* every task takes all rows (tm 1) and would pack all of A once: the tasks pack it together, then share it */
         j.mpad = mu * j.im->mr;
         shared = j.tm == 1 && j.tn > 1 && (size_t)j.mpad * (size_t)K <= j.ap_cap ? (size_t)j.mpad * (size_t)K : 0;

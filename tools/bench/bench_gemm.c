@@ -6,7 +6,12 @@
      nn  dx[M,K] = dy[M,N]·W[N,K]     input gradient
      tn  dW[N,K] = dy[M,N]ᵀ·x[M,K]    weight gradient
    Build and run: make bench   (needs Debian libopenblas-dev; benchmark only)
-     build/bench_gemm [--naive] [--rows M] [--layout nt|nn|tn] [--threads T] [--shape NxK] */
+     build/bench_gemm [--naive] [--rows M] [--layout nt|nn|tn] [--threads T] [--shape NxK] [--secs S]
+   --secs: the time each shape's interleaved calls take (default 0.4 s, 1.5 s for the heads); on a
+   shared VM, a longer best-of is steadier.
+   OpenBLAS's idle workers spin (sched_yield) for 2^28 cycles after a call unless
+   OPENBLAS_THREAD_TIMEOUT says less, and take the cores of the radlads call that follows (ours
+   spin ~0.1 ms): `make bench` sets OPENBLAS_THREAD_TIMEOUT=20 (2^20 cycles, ~0.3 ms). */
 #include "bench.h"
 #include <cblas.h>
 
@@ -51,19 +56,21 @@ int main(int argc, char **argv) {
         {896, 896}, {128, 896}, {4864, 896}, {896, 4864}, {151936, 896}};
     static const char *lname[3] = {"nt x·Wᵀ", "nn dy·W", "tn dyᵀ·x"};
     long M = 512, only_N = 0, only_K = 0;
+    double secs = 0;
     int th, si, layout, with_naive = 0, only_layout = -1, only_th = 0, a;
     rl_rng rng;
     for (a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--naive")) with_naive = 1;
         else if (!strcmp(argv[a], "--rows") && a + 1 < argc) M = atol(argv[++a]);
         else if (!strcmp(argv[a], "--threads") && a + 1 < argc) only_th = atoi(argv[++a]);
+        else if (!strcmp(argv[a], "--secs") && a + 1 < argc) secs = atof(argv[++a]);
         else if (!strcmp(argv[a], "--shape") && a + 1 < argc && sscanf(argv[a + 1], "%ldx%ld", &only_N, &only_K) == 2) a++;
         else if (!strcmp(argv[a], "--layout") && a + 1 < argc) {
             const char *l = argv[++a];
             only_layout = !strcmp(l, "nt") ? 0 : !strcmp(l, "nn") ? 1 : !strcmp(l, "tn") ? 2 : -2;
             if (only_layout == -2) { fprintf(stderr, "bench_gemm: --layout nt|nn|tn\n"); return 2; }
         } else {
-            fprintf(stderr, "usage: bench_gemm [--naive] [--rows M] [--layout nt|nn|tn] [--threads T] [--shape NxK]\n");
+            fprintf(stderr, "usage: bench_gemm [--naive] [--rows M] [--layout nt|nn|tn] [--threads T] [--shape NxK] [--secs S]\n");
             return 2;
         }
     }
@@ -94,7 +101,7 @@ int main(int argc, char **argv) {
                 for (i = 0; i < M * N; i++) j.dy[i] = rl_rng_uniform(&rng) - 0.5f;
                 run_ours(&j, layout); /* warm-up (page faults, packing buffers) */
                 run_blas(&j, layout);
-                time_pair(&j, layout, N * K > 10000000 ? 1.5 : 0.4, &t_ours, &t_blas);
+                time_pair(&j, layout, secs > 0 ? secs : N * K > 10000000 ? 1.5 : 0.4, &t_ours, &t_blas);
                 if (with_naive && th == 1 && layout == 0 && N * K <= 4864 * 896) {
                     rl__gemm_args g;
                     g.M = M; g.N = N; g.K = K; g.A = j.x; g.a_rs = K; g.a_cs = 1; g.B = j.W; g.bt = RL_F32;
