@@ -108,6 +108,8 @@ $(B)/bench_gemm: tools/bench/bench_gemm.c radlads.h tools/bench/bench.h
 	@mkdir -p $(B)
 	$(CC) -O2 -std=c99 -o $@ $< -lopenblas $(LDLIBS)
 
+# make bench [BENCH_GEMM="--secs 2 --threads 1 ..."] (bench_gemm's options; OpenBLAS's workers told
+# to stop spinning after ~0.3 ms, as ours do: tools/bench/bench_gemm.c)
 bench: $(B)/bench_gemm
 	OPENBLAS_THREAD_TIMEOUT=20 $(B)/bench_gemm $(BENCH_GEMM)
 

@@ -1671,8 +1671,8 @@ typedef struct {
 #define RL__UTIL static
 #define RL__PREFETCH(p) ((void)(p))
 #endif
-/* RL__UNROLL: the next loop, of a small constant trip count, unrolled in full, so that the arrays
-   it indexes (a micro-kernel's accumulators) stay in registers from first use to last */
+/* RL__UNROLL: the next loop, of a small constant trip count, unrolled in full (a micro-kernel's
+   zeroing, C prefetches and C update as straight code, each index a constant) */
 #if defined(__GNUC__) && !defined(__clang__)
 #define RL__UNROLL _Pragma("GCC unroll 16")
 #elif defined(__clang__)
@@ -3219,8 +3219,8 @@ static RL__TGT void RL__KF(pack_b)(const rl__gemm_args *g, int64_t k0, int64_t k
 /* c[mr×NR] (+)= the first mr rows of A · B over kc steps, computed as `rows` (>= mr); A[i][k]
    at a[i·ars + k·acs] (a packed panel: 1, MR), B's rows ldb apart (a packed panel: NR, 64-byte
    aligned); C's lines fetched first, B's 8 steps ahead, one prefetch a line. rows and the
-   packed strides are constants wherever this is inlined (the loops unrolled, the sums in
-   registers: RL__UNROLL). */
+   packed strides are constants wherever this is inlined (the loops over rows unrolled, the sums
+   in registers through the loop over k). */
 static RL__TGT RL__FINL void RL__KF(ukern_rows)(int rows, int mr, int64_t kc, const float *a, int64_t ars, int64_t acs, const float *b,
                                                int64_t ldb, float *c, int64_t ldc, int beta) {
     RLV acc[RL__MR][RL__NRV];
@@ -3740,8 +3740,8 @@ RLDEF int rl_amx_available(void) { return 0; }
 
 /* ---- one product inside a task, single thread (the scans, the attention blocks) ----
    C[M×N] (+)= A[M×K]·B[K×N], A(i,k) = A[i·ars + k·acs], B(k,j) = B[k·brs + j·bcs], C row-major
-   (ldc), by the active micro-kernel with the task's own pack buffers (A panels, then one KC×NC
-   B panel: rl__mmbuf_floats). */
+   (ldc), by the active micro-kernel with the task's own pack buffers (A panels, then a block of
+   B of up to RL__BP_CAP(KC, NC): rl__mmbuf_floats). */
 
 RL__INTERN int64_t rl__mmbuf_floats(int64_t ap_cap) { return ap_cap + RL__BP_CAP((int64_t)rl__kern_get()->kc, rl__kern_get()->nc); }
 /* rl__mm's products without packing A (the micro-kernel reads it in place) and, where B's rows
