@@ -1672,13 +1672,20 @@ typedef struct {
 #define RL__PREFETCH(p) ((void)(p))
 #endif
 /* RL__UNROLL: the next loop, of a small constant trip count, unrolled in full (a micro-kernel's
-   zeroing, C prefetches and C update as straight code, each index a constant) */
+   FMAs on sums kept in registers); RL__UNROLL_FAST: the same where it saves only a few cycles
+   a call (the zeroing, C prefetches and C update as straight code), left rolled by -Os builds
+   (8 KB of the x86 kernel sets, README's embedded sizes) */
 #if defined(__GNUC__) && !defined(__clang__)
 #define RL__UNROLL _Pragma("GCC unroll 16")
 #elif defined(__clang__)
 #define RL__UNROLL _Pragma("unroll")
 #else
 #define RL__UNROLL
+#endif
+#if defined(__OPTIMIZE_SIZE__)
+#define RL__UNROLL_FAST
+#else
+#define RL__UNROLL_FAST RL__UNROLL
 #endif
 #if defined(RADLADS_NO_TRAINING) && (defined(__GNUC__) || defined(__clang__))
 #define RL__BWD static __attribute__((unused))
@@ -3229,10 +3236,10 @@ static RL__TGT RL__FINL void RL__KF(ukern_rows)(int rows, int mr, int64_t kc, co
     RLV acc[RL__MR][RL__NRV];
     int64_t k;
     int i, v;
-    RL__UNROLL
+    RL__UNROLL_FAST
     for (i = 0; i < rows; i++)
         for (v = 0; v < RL__NRV; v++) acc[i][v] = rlv_zero();
-    RL__UNROLL
+    RL__UNROLL_FAST
     for (i = 0; i < 2 * mr; i++) RL__PREFETCH(c + i / 2 * ldc + i % 2 * (RL__NR - 1)); /* a row's first and last float */
     for (k = 0; k < kc; k++) {
         RLV bv[RL__NRV];
@@ -3245,7 +3252,7 @@ static RL__TGT RL__FINL void RL__KF(ukern_rows)(int rows, int mr, int64_t kc, co
             for (v = 0; v < RL__NRV; v++) acc[i][v] = rlv_fma(ai, bv[v], acc[i][v]);
         }
     }
-    RL__UNROLL
+    RL__UNROLL_FAST
     for (i = 0; i < rows; i++)
         for (v = 0; i < mr && v < RL__NRV; v++) {
             float *p = c + i * ldc + v * RLV_W;
