@@ -10,7 +10,8 @@
      the CPU run within 2e-5 of the largest value (fp32; the sums run in another order on the
      device). Products with bf16 weights (ctx.bf16_dot 0 and 1) within 1e-3 (bf16 products:
      the CPU's AVX512-BF16 kernel or its twin on one side, cuBLAS or its stand-in on the
-     other); a bf16 embedding table exactly as the fp32 cases.
+     other; 4e-3 on a CPU without bf16 dot, whose side keeps x in fp32); a bf16 embedding
+     table exactly as the fp32 cases.
    - A small SwiGLU block (29 ops) the same way, loss and gradients within 1e-5.
    - The seam's errors: an op without a twin refuses a device tensor and says it runs on
      the CPU only; inputs in two places are refused with the fix (rl_to).
@@ -396,10 +397,14 @@ int main(void) {
     rlt_begin("cuda ops: each op with a twin, forward and backward, on the device = on the CPU (2e-5 of the largest value)");
     for (op = 0; op < OP_BLOCK; op++) op_case(dev, op, 0, 0, 2e-5, &rng);
     rlt_end();
-    rlt_begin("cuda ops: linear and matmul with bf16 weights, fp32 products and bf16 products (1e-3); a bf16 embedding table");
+    rlt_begin("cuda ops: linear and matmul with bf16 weights, fp32 products and bf16 products (1e-3; 4e-3 without a CPU bf16 dot); a bf16 embedding table");
     for (op = OP_LINEAR; op <= OP_MATMUL; op++) {
         op_case(dev, op, 1, 0, 2e-5, &rng);
-        op_case(dev, op, 1, 1, 1e-3, &rng);
+        /* bf16 products (bf16_dot 1): where this CPU has no bf16 dot (rl_bf16_dot_available() 0)
+           its side keeps x in fp32 and only the device rounds x to bf16, each product off by up
+           to 2^-9 of |x·w|: 4e-3 there (the largest difference measured on such a CPU, a Zen 3,
+           was 1.45e-3); 1e-3 where both sides round */
+        op_case(dev, op, 1, 1, rl_bf16_dot_available() ? 1e-3 : 4e-3, &rng);
     }
     op_case(dev, OP_EMBEDDING, 1, 0, 2e-5, &rng);
     rlt_end();
