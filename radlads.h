@@ -2407,13 +2407,13 @@ static void rl__gemm_blocked(const rl__gemm_impl *im, const rl__gemm_args *g, in
                              float *Apf, int64_t ap_cap, float *Bpf) {
     uint32_t *Ap = (uint32_t *)(void *)Apf, *Bp = (uint32_t *)(void *)Bpf; /* offsets only: never read here */
     int64_t jc, pc, ic, jr, ir, mpad = (m1 - m0 + im->mr - 1) / im->mr * im->mr, kb = rl__gemm_kb(im, g->K), nb = im->nc, mb = im->mc;
+    int64_t npad = (n1 - n0 + im->nr - 1) / im->nr * im->nr; /* the range's columns in whole panels */
     int64_t kp = (g->K + im->kstep - 1) / im->kstep; /* K in packed elements */
     int a_once = mpad * kp <= ap_cap;
     const uint32_t *As = a_once && g->ap ? (const uint32_t *)g->ap : Ap; /* A's panels, shared or this task's */
     if (kb > im->kc * im->kstep) /* one pass: the blocks keep their sizes, Bp KC·NC, Ap ap_cap */
         nb = im->kc * im->nc / kp / im->nr * im->nr, mb = RL__MIN(im->mc, ap_cap / kp) / im->mr * im->mr;
-    if ((n1 - n0 + im->nr - 1) / im->nr * im->nr <= nb * 3 / 2) /* one block of columns: Bp ≤ 1.5 KC·NC */
-        nb = (n1 - n0 + im->nr - 1) / im->nr * im->nr;
+    if (npad <= nb * 3 / 2) nb = npad; /* one block of columns: Bp ≤ 1.5 KC·NC */
     if (g->K == 0) {
         if (!g->accumulate)
             for (ir = m0; ir < m1; ir++) memset(g->C + ir * g->ldc + n0, 0, (size_t)(n1 - n0) * sizeof(float));
@@ -3244,7 +3244,7 @@ static RL__TGT RL__FINL void RL__KF(ukern_rows)(int rows, int mr, int64_t kc, co
     for (k = 0; k < kc; k++) {
         RLV bv[RL__NRV];
         for (v = 0; v < RL__NRV; v++) bv[v] = rlv_load(b + k * ldb + v * RLV_W);
-        for (v = 0; v < RL__NR; v += 16) RL__PREFETCH(b + (k + 8) * ldb + v); /* a packed panel's row: its 64-byte lines */
+        for (v = 0; v < RL__NR; v += 64 / (int)sizeof(float)) RL__PREFETCH(b + (k + 8) * ldb + v); /* a packed row's 64-byte lines */
         if (ldb != RL__NR) RL__PREFETCH(b + (k + 8) * ldb + RL__NR - 1);        /* a row in place, maybe unaligned: its last */
         RL__UNROLL
         for (i = 0; i < rows; i++) {
