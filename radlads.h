@@ -308,6 +308,8 @@ typedef struct rl_ctx {
                         precision: fp32 weights, gradients and optimizer). Products of
                         few rows (decoding, short prompts: M <= 8, or M <= 16 with F16/BF16
                         weights) stay fp32 */
+    int op_by_op;    /* 1: RAD-RWKV7 decoding steps run op by op (rl_mixer_forward's ops) instead
+                        of as one fused step (the default; the same result, for tests and A/B) */
     int use_cuda;    /* RADLADS_CUDA builds: 1 = run rl_wkv6/rl_wkv7 (forward and backward) on
                         the GPU when rl_cuda_available(); any GPU failure falls back to the CPU */
     rl_status err;   /* first error raised by an op since rl_ctx_reset (sticky) */
@@ -3854,6 +3856,21 @@ static void rl__gemv_task(void *ctx, int64_t b, int64_t e, int tid) {
         }
 }
 
+/* x·A for the few rows of x, A's rows contiguous (b_cs = 1: the LoRAs' products while
+   decoding), columns [16b, 16e): rows of A scaled and added, no packing */
+static void rl__axpy_task(void *ctx, int64_t b, int64_t e, int tid) {
+    const rl__gemv_job *j = (const rl__gemv_job *)ctx;
+    const rl__gemm_args *g = j->g;
+    int64_t i, kk, n0 = 16 * b, n = RL__MIN(g->N, 16 * e) - n0;
+    RL__UNUSED(tid);
+    for (i = 0; i < g->M; i++) {
+        float *c = g->C + i * g->ldc + n0;
+        if (!g->accumulate) memset(c, 0, sizeof(float) * (size_t)n);
+        for (kk = 0; kk < g->K; kk++) j->k->axpy(c, g->A[i * g->a_rs + kk * g->a_cs], (const float *)g->B + kk * g->b_rs + n0, n);
+    }
+}
+
+
 #if !defined(RADLADS_NO_GGUF) /* quantized weights exist only in GGUF files (section 12) */
 static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes);
 static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k);
@@ -3881,13 +3898,10 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
         return RL_OK;
     }
     if (M <= 4 && b_cs == 1 && b_type == RL_F32 && N * K <= 1 << 20) { /* x·A with rows of A contiguous and small (the
-        LoRAs while decoding): rows of A scaled and added, no packing, no threads (halves of the columns on two: slower) */
-        int64_t i, kk;
-        for (i = 0; i < M; i++) {
-            float *c = C + i * ldc;
-            if (!accumulate) memset(c, 0, sizeof(float) * (size_t)N);
-            for (kk = 0; kk < K; kk++) k->axpy(c, A[i * a_rs + kk * a_cs], (const float *)B + kk * b_rs, N);
-        }
+        LoRAs while decoding): no threads (halves of the columns on two: slower; rl__rwkv7_step runs them with others) */
+        rl__gemv_job j;
+        j.g = &g; j.k = k;
+        rl__axpy_task(&j, 0, (N + 15) / 16, 0);
         return RL_OK;
     }
     if (b_type == RL_F32 && !(bf16 && rl_bf16_dot_available()) && k->gemm && k->gemm->strided && N % k->nr == 0 &&
@@ -7035,11 +7049,220 @@ static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_
     return rl_linear(c, gate ? rl_mul(c, gate, p) : p, &m->o_w, NULL);
 }
 
+/* Several independent rl_pool_for jobs (fn over [0, n), chunks of at least `grain`) run as
+   one: the threads meet once at the end instead of once per job. A decoding step's
+   matrix-vector products of one input (rl__rwkv7_step) are such jobs: each alone is a few
+   microseconds of work, and two threads would otherwise wait for each other after every one. */
+typedef struct { rl_task_fn fn; void *ctx; int64_t n, grain; } rl__job;
+#define RL__JOBS_MAX 8
+typedef struct { const rl__job *job; int n; int64_t first[RL__JOBS_MAX + 1], chunk[RL__JOBS_MAX]; } rl__jobs_arg;
+static void rl__jobs_task(void *ctx, int64_t b, int64_t e, int tid) {
+    const rl__jobs_arg *A = (const rl__jobs_arg *)ctx;
+    int q = 0;
+    int64_t i, s;
+    for (i = b; i < e; i++) { /* chunk i: job q's items [s, s + chunk) */
+        while (i >= A->first[q + 1]) q++;
+        s = (i - A->first[q]) * A->chunk[q];
+        A->job[q].fn(A->job[q].ctx, s, RL__MIN(s + A->chunk[q], A->job[q].n), tid);
+    }
+}
+static void rl__pool_jobs(rl_pool *pool, const rl__job *job, int n) {
+    rl__jobs_arg A;
+    int q, nt = rl_pool_size(pool);
+    A.job = job;
+    A.n = n;
+    A.first[0] = 0;
+    for (q = 0; q < n; q++) { /* about 4 chunks a thread per job, as rl_pool_for cuts one */
+        A.chunk[q] = RL__MAX(RL__MAX(job[q].grain, 1), (job[q].n + 4 * nt - 1) / (4 * nt));
+        A.first[q + 1] = A.first[q] + (RL__MAX(job[q].n, 0) + A.chunk[q] - 1) / A.chunk[q];
+    }
+    rl_pool_for(pool, A.first[n], 1, rl__jobs_task, &A);
+}
+
+/* y = x·Wᵀ (W [N, K] in F32, F16 or BF16; nt 1) or y = x·W (W [K, N] in F32; nt 0) for one
+   row x, as the job rl__gemm runs for it (rl__gemv_task, rl__axpy_task), for rl__pool_jobs
+   to run with others. p holds the job's arguments until it has run. */
+typedef struct { rl__gemm_args g; rl__gemv_job j; } rl__mv;
+static rl__job rl__mv_job(rl__mv *p, int nt, const float *x, const void *W, rl_dtype wt, float *y, int64_t N, int64_t K) {
+    rl__job job;
+    memset(&p->g, 0, sizeof p->g);
+    p->g.M = 1; p->g.N = N; p->g.K = K; p->g.A = x; p->g.a_rs = K; p->g.a_cs = 1; p->g.B = W; p->g.bt = wt;
+    p->g.b_rs = nt ? 1 : N; p->g.b_cs = nt ? K : 1; p->g.C = y; p->g.ldc = N;
+    p->j.g = &p->g;
+    p->j.k = rl__kern_get();
+    job.fn = nt ? rl__gemv_task : rl__axpy_task;
+    job.ctx = &p->j;
+    job.n = nt ? N : (N + 15) / 16;
+    job.grain = nt ? 64 : 8; /* rows of W; blocks of 16 columns: at least 128 columns a call, every column of a LoRA's x·A */
+    return job;
+}
+
+/* ---- RAD-RWKV7's decoding step, fused (rl__rwkv7_step) ----
+   One token of one sequence (rl_model_step with B = T = 1) on the CPU without gradients: what
+   rl__rwkv7_forward does in some 20 ops (a dozen of them pool regions or single-threaded
+   LoRA products), in four regions:
+     1. r, k, v = x·Wᵀ (+ bias) and the LoRAs' first products x·w1, x·a1, x·v1, x·g1 (or the
+        gate's x·Wᵀ), as one rl__pool_jobs;
+     2. tanh / σ of those (a few dozen values), then their second products ·w2, ·a2, ·v2, ·g2;
+     3. RoPE on r and k; a task per head: the scan inputs (as rl__p7_rows), the value residual (as rl__lerp),
+        one step of the scan (K->wkv7), the GroupNorm or N^-½, the gate;
+     4. the output product.
+   The same kernels on the same values in the same order: the result equals the op-by-op path
+   bit for bit (test_students checks it, rl_ctx.op_by_op). Weights in ggml types or on a
+   device, and anything with gradients, take the ops. */
+#if !defined(RADLADS_NO_TRAINING)
+RL__BWD void rl__rwkv7_step_prof(rl_ctx *c, rl__node *n) { RL__UNUSED(c); RL__UNUSED(n); } /* names the step in the profile */
+#endif
+static int rl__rwkv7_step_ok(const rl_ctx *c, const rl_mixer *m, const rl_tensor *x, int64_t T, const rl_mixer_io *io) {
+    const rl_mixer_cfg *g = &m->cfg;
+    const rl_tensor *f32[8], *any[5];
+    int i, gt = rl__gate_type(g);
+    if (c->op_by_op || !c->no_grad || T != 1 || rl_rows(x) != 1 || x->dev || x->dtype != RL_F32 || !io || !io->state_in ||
+        io->state_out != io->state_in || io->state_in->dev || (g->use_rope && (g->N % 2 || g->N > RL__ROPE_MAX)) || (gt != 1 && gt != 2) ||
+        (g->layer > 0 && !io->v_first))
+        return 0;
+    f32[0] = &m->w1; f32[1] = &m->w2; f32[2] = &m->a1; f32[3] = &m->a2; f32[4] = &m->v1; f32[5] = &m->v2; f32[6] = &m->g1; f32[7] = &m->g2;
+    any[0] = &m->q_w; any[1] = &m->k_w; any[2] = &m->v_w; any[3] = &m->o_w; any[4] = &m->gate_w;
+    for (i = 0; i < 8; i++) /* the LoRAs (v1, v2 past layer 0; g1, g2 with gate type 2) in F32 on the host */
+        if ((i < 4 || (i < 6 && g->layer > 0) || (i >= 6 && gt == 2)) && (!f32[i]->data || f32[i]->dtype != RL_F32 || f32[i]->dev))
+            return 0;
+    for (i = 0; i < 5; i++)
+        if ((i < 4 || gt == 1) && (!any[i]->data || any[i]->dev || any[i]->packed ||
+                                   (any[i]->dtype != RL_F32 && any[i]->dtype != RL_F16 && any[i]->dtype != RL_BF16)))
+            return 0;
+    return 1;
+}
+typedef struct {
+    const rl_mixer *m;
+    float *S;                              /* the state [H, N, N], updated in place */
+    const float *r, *k, *v, *zw, *za, *zv, *vf, *gate; /* k, v: [KVH·N]; vf: v_first (layer > 0) */
+    float *w, *kt, *an, *b, *vv, *y, *t;   /* [C] each: the scan's inputs, the heads' output; t: 2C of scratch */
+} rl__r7step;
+static void rl__r7step_heads(void *ctx, int64_t h0, int64_t h1, int tid) {
+    const rl__r7step *A = (const rl__r7step *)ctx;
+    const rl_mixer_cfg *g = &A->m->cfg;
+    const rl__kern *K = rl__kern_get();
+    const float *kk = g->balance_state ? NULL : rl_f32(&A->m->k_k), *ka = g->balance_state ? NULL : rl_f32(&A->m->k_a);
+    int64_t N = g->N, G = g->H / g->KVH, h;
+    RL__UNUSED(tid);
+    for (h = h0; h < h1; h++) {
+        int64_t o = h * N, ko = h / G * N; /* query head h reads kv head h / G (rl_repeat_kv) */
+        const float *k = A->k + ko;
+        float *s = A->t + o, *a = A->t + g->C + o, *w = A->w + o, *kt = A->kt + o, *an = A->an + o, *b = A->b + o, *y = A->y + o;
+        float mean, rstd;
+        /* rl__p7_rows on the head's N channels */
+        K->add(s, A->zw + o, rl_f32(&A->m->w0) + o, N);
+        K->sigmoid(s, s, N);
+        K->scale(s, s, -RL__P7_C, N);
+        K->exp(w, s, N);
+        K->add(a, A->za + o, rl_f32(&A->m->a0) + o, N);
+        K->sigmoid(a, a, N);
+        if (kk) K->mul(an, k, kk + o, N);
+        else memcpy(an, k, sizeof(float) * (size_t)N);
+        K->l2norm(an, an, N, RL__P7_EPS);
+        K->mul(b, an, a, N);
+        K->scale(an, an, -1.0f, N);
+        K->mul(s, k, ka ? ka + o : w, N);
+        K->mul(kt, ka ? s : k, a, N);
+        K->add(kt, kt, k, N);
+        K->sub(kt, kt, s, N);
+        /* the value residual, as rl__lp_rows: v + (v_first − v) ⊙ σ(zv + v0) */
+        if (g->layer > 0) {
+            K->add(s, A->zv + o, rl_f32(&A->m->v0) + o, N);
+            K->sigmoid(s, s, N);
+            K->sub(a, A->vf + o, A->v + ko, N);
+            K->mul(a, a, s, N);
+            K->add(A->vv + o, A->v + ko, a, N);
+        } else {
+            memcpy(A->vv + o, A->v + ko, sizeof(float) * (size_t)N);
+        }
+        K->wkv7(A->S + h * N * N, A->r + o, w, kt, A->vv + o, an, b, s, N);
+        if (g->groupnorm_att)
+            K->layernorm(y, s, A->m->lnx_w.data ? rl_f32(&A->m->lnx_w) + o : NULL, A->m->lnx_b.data ? rl_f32(&A->m->lnx_b) + o : NULL, N,
+                         g->ln_eps, &mean, &rstd);
+        else
+            K->scale(y, s, 1.0f / sqrtf((float)N), N);
+        K->mul(y, y, A->gate + o, N);
+    }
+}
+static rl_tensor *rl__rwkv7_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t pos0, rl_mixer_io *io) {
+    const rl_mixer_cfg *g = &m->cfg;
+    const rl__kern *K = rl__kern_get();
+    int64_t C = g->C, KV = g->KVH * g->N, rw = m->w1.shape[1], ra = m->a1.shape[1], rv = g->layer > 0 ? m->v1.shape[1] : 0;
+    int64_t rg = rl__gate_type(g) == 2 ? m->g1.shape[1] : 0, shape[2], n;
+    const float *xs = rl_f32(x);
+    rl_tensor *y, *vf = NULL;
+    rl__mv mv[8];
+    rl__job job[8];
+    rl__r7step A;
+    int nj = 0;
+    float *f, *tab = NULL;
+    const rl_tensor *bias[3];
+    int i;
+#if !defined(RADLADS_NO_TRAINING)
+    if (c->prof) rl__prof_op(c, rl__rwkv7_step_prof);
+#endif
+    shape[0] = 1;
+    shape[1] = C;
+    n = 2 * (C + KV) + KV + rw + ra + rv + rg + 12 * C; /* r k (twice: RoPE) v, the LoRAs' halves, zw za zv gate, w kt an b vv, t (2C), y */
+    if (!(f = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)n)) || !(y = rl__out_on(c, NULL, 2, shape)) ||
+        (g->layer == 0 && !(vf = rl__out_on(c, NULL, 2, shape))) || (g->use_rope && !(tab = rl__rope_table(c, 1, (int)g->N, g->inv_freq, pos0))))
+        return rl__op_fail(c, RL_ERR_NOMEM, "RAD-RWKV7 decoding step: out of memory");
+    memset(&A, 0, sizeof A);
+    A.m = m;
+    A.S = rl_f32(io->state_in);
+    A.r = f; A.k = f + C; A.v = A.k + KV;
+    {
+        float *hw = (float *)A.v + KV, *ha = hw + rw, *hv = ha + ra, *hg = hv + rv, *rr = hg + rg, *kr = rr + C, *z = kr + KV;
+        A.zw = z; A.za = z + C; A.zv = z + 2 * C; A.gate = z + 3 * C;
+        A.w = z + 4 * C; A.kt = A.w + C; A.an = A.kt + C; A.b = A.an + C; A.vv = vf ? rl_f32(vf) : A.b + C;
+        A.t = A.b + 2 * C; A.y = A.t + 2 * C;
+        A.vf = g->layer > 0 ? rl_f32(io->v_first) : NULL;
+        /* 1: every product of x */
+        job[nj] = rl__mv_job(&mv[nj], 1, xs, m->q_w.data, m->q_w.dtype, (float *)A.r, C, C), nj++;
+        job[nj] = rl__mv_job(&mv[nj], 1, xs, m->k_w.data, m->k_w.dtype, (float *)A.k, KV, C), nj++;
+        job[nj] = rl__mv_job(&mv[nj], 1, xs, m->v_w.data, m->v_w.dtype, (float *)A.v, KV, C), nj++;
+        job[nj] = rl__mv_job(&mv[nj], 0, xs, m->w1.data, RL_F32, hw, rw, C), nj++;
+        job[nj] = rl__mv_job(&mv[nj], 0, xs, m->a1.data, RL_F32, ha, ra, C), nj++;
+        if (rv) job[nj] = rl__mv_job(&mv[nj], 0, xs, m->v1.data, RL_F32, hv, rv, C), nj++;
+        if (rg) job[nj] = rl__mv_job(&mv[nj], 0, xs, m->g1.data, RL_F32, hg, rg, C), nj++;
+        else job[nj] = rl__mv_job(&mv[nj], 1, xs, m->gate_w.data, m->gate_w.dtype, (float *)A.gate, C, C), nj++;
+        rl__pool_jobs(c->pool, job, nj);
+        bias[0] = rl__opt(&m->q_b); bias[1] = rl__opt(&m->k_b); bias[2] = rl__opt(&m->v_b);
+        for (i = 0; i < 3; i++)
+            if (bias[i]) K->add((float *)(i == 0 ? A.r : i == 1 ? A.k : A.v), i == 0 ? A.r : i == 1 ? A.k : A.v, rl_f32(bias[i]), i ? KV : C);
+        if (g->use_rope) { /* as rl_rope at position pos0 */
+            rl__cpu_rope(NULL, rr, A.r, tab, 1, 1, C, (int)g->N, 0, 0);
+            rl__cpu_rope(NULL, kr, A.k, tab, 1, 1, KV, (int)g->N, 0, 0);
+            A.r = rr;
+            A.k = kr;
+        }
+        /* 2: the LoRAs' second products */
+        K->tanh(hw, hw, rw);
+        if (rg) K->sigmoid(hg, hg, rg);
+        else K->sigmoid((float *)A.gate, A.gate, C);
+        nj = 0;
+        job[nj] = rl__mv_job(&mv[nj], 0, hw, m->w2.data, RL_F32, (float *)A.zw, C, rw), nj++;
+        job[nj] = rl__mv_job(&mv[nj], 0, ha, m->a2.data, RL_F32, (float *)A.za, C, ra), nj++;
+        if (rv) job[nj] = rl__mv_job(&mv[nj], 0, hv, m->v2.data, RL_F32, (float *)A.zv, C, rv), nj++;
+        if (rg) job[nj] = rl__mv_job(&mv[nj], 0, hg, m->g2.data, RL_F32, (float *)A.gate, C, rg), nj++;
+        rl__pool_jobs(c->pool, job, nj);
+    }
+    /* 3: the heads; 4: the output product */
+    rl_pool_for(c->pool, g->H, 1, rl__r7step_heads, &A);
+    job[0] = rl__mv_job(&mv[0], 1, A.y, m->o_w.data, m->o_w.dtype, rl_f32(y), C, C);
+    rl__pool_jobs(c->pool, job, 1);
+    if (vf) io->v_first = vf;
+    io->state_out = io->state_in;
+    return y;
+}
+
 static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
     const rl_mixer_cfg *g = &m->cfg;
     int H = (int)g->H, KVH = (int)g->KVH, N = (int)g->N;
     rl_tensor *r, *k, *v, *zw, *za, *gate, *P, *y;
     int64_t R = rl_rows(x);
+    if (rl__rwkv7_step_ok(c, m, x, T, io)) return rl__rwkv7_step(c, m, x, pos0, io);
     r = rl_linear(c, x, &m->q_w, rl__opt(&m->q_b));
     k = rl_linear(c, x, &m->k_w, rl__opt(&m->k_b));
     v = rl_linear(c, x, &m->v_w, rl__opt(&m->v_b));
@@ -7993,7 +8216,7 @@ static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__
     {rl__rope_bwd, "rope"}, {rl__attention_bwd, "attention"}, {rl__embedding_bwd, "embedding"},
     {rl__ce_bwd, "cross_entropy"}, {rl__kl_bwd, "kl_div"}, {rl__l2_dist_bwd, "l2_dist"}, {rl__sum_bwd, "sum/dot_const"},
     {rl__add_scalar_bwd, "add_scalar"}, {rl__slice_cols_bwd, "slice_cols"}, {rl__repeat_kv_bwd, "repeat_kv"},
-    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__seq_last_bwd, "seq_last"},
+    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__rwkv7_step_prof, "RAD-RWKV7 decoding step (fused)"}, {rl__seq_last_bwd, "seq_last"},
     {rl__unbalance_bwd, "RAD-RWKV6 unbalance"}, {rl__rwkv7_prep_bwd, "RAD-RWKV7 scan inputs"},
     {rl__lerp_bwd, "lerp (token shift, value residual)"}};
 #endif

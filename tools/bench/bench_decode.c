@@ -5,10 +5,11 @@
    The teacher's cache is filled with random keys/values up to the context length (the cost
    of one decode step depends only on how long the cache is); the student runs the same
    number of decode steps after a zero state (its cost does not depend on position). A warm-up
-   round, then the best of 3 rounds, teacher and student interleaved. BATCH=B decodes B
+   round, then the best of ROUNDS rounds, teacher and student interleaved. BATCH=B decodes B
    sequences together (rl_state_init_batch: matrix products instead of matrix-vector ones);
-   tokens/s counts the tokens of all of them.
-   Build and run: make bench-decode   (env THREADS: default all cores; BATCH: default 1) */
+   tokens/s counts the tokens of all of them. The student runs twice in each round: its fused
+   decoding step (the default) and op by op (rl_ctx.op_by_op), the column "fused / ops".
+   Build and run: make bench-decode   (env THREADS: default all cores; BATCH: default 1; ROUNDS: default 3) */
 #include "bench.h"
 
 static void fill_fn(void *u, const char *name, rl_tensor *t) {
@@ -25,11 +26,12 @@ int main(void) {
     rl_student_opts so;
     rl__alloc_ctx ac;
     rl_pool *pool = rl_pool_create(getenv("THREADS") ? atoi(getenv("THREADS")) : 0);
-    rl_ctx c;
+    rl_ctx c, cop;
     rl_rng g;
     float *lg;
     int ci;
     double nw_t = 0, nw_s = 0; /* weights read per token */
+    int rounds = getenv("ROUNDS") && atoi(getenv("ROUNDS")) > 0 ? atoi(getenv("ROUNDS")) : 3;
     int64_t B = getenv("BATCH") && atoi(getenv("BATCH")) > 0 ? atoi(getenv("BATCH")) : 1;
     int32_t *tok = (int32_t *)malloc(sizeof(int32_t) * (size_t)B);
     memset(&cfg, 0, sizeof cfg);
@@ -48,6 +50,8 @@ int main(void) {
     rl_student_opts_default(&so, RL_MIXER_RWKV7);
     if (rl_student_from_teacher(&student, &teacher, &so) != RL_OK) return 1;
     rl_ctx_init(&c, pool);
+    rl_ctx_init(&cop, pool);
+    cop.op_by_op = 1;
     lg = (float *)malloc(sizeof(float) * (size_t)(B * cfg.vocab_size));
     for (ci = 0; ci < B; ci++) tok[ci] = 11 + ci;
     printf("# decode tokens/s at a given context length, %lld sequence(s) together, %d threads, isa %s; state memory per sequence\n",
@@ -61,11 +65,11 @@ int main(void) {
         nw_t = (double)nt;
         nw_s = (double)ns;
     }
-    printf("| context | teacher tok/s | student tok/s | student / teacher | teacher GB/s | student GB/s | teacher KV cache | student state |\n"
-           "|---|---|---|---|---|---|---|---|\n");
+    printf("| context | teacher tok/s | student tok/s | student / teacher | teacher GB/s | student GB/s | teacher KV cache | student state | fused / ops |\n"
+           "|---|---|---|---|---|---|---|---|---|\n");
     for (ci = 0; ci < 5; ci++) {
         int64_t L = ctxs[ci], l, i, b, KV = cfg.n_kv_heads * cfg.head_dim;
-        double tt = 1e30, ts = 1e30;
+        double tt = 1e30, ts = 1e30, to = 1e30;
         rl_state s, ss;
         int k, r, steps = 16;
         if (rl_state_init_batch(&s, &teacher, L + steps, B) != RL_OK || rl_state_init_batch(&ss, &student, L + steps, B) != RL_OK) {
@@ -78,7 +82,7 @@ int main(void) {
                     s.k[l][b * (L + steps) * KV + i] = rl_rng_uniform(&g) - 0.5f;
                     s.v[l][b * (L + steps) * KV + i] = rl_rng_uniform(&g) - 0.5f;
                 }
-        for (r = 0; r < 4; r++) { /* round 0 warms up; then the best of 3 interleaved rounds */
+        for (r = 0; r <= rounds; r++) { /* round 0 warms up; then the best of the interleaved rounds */
             double t;
             s.pos = ss.pos = L; /* the teacher rewrites the same cache rows each round */
             t = now();
@@ -89,19 +93,26 @@ int main(void) {
             for (k = 0; k < steps; k++) rl_model_step(&c, &student, &ss, tok, 1, lg);
             t = (now() - t) / (double)(steps * B);
             if (r && t < ts) ts = t;
+            ss.pos = L;
+            t = now();
+            for (k = 0; k < steps; k++) rl_model_step(&cop, &student, &ss, tok, 1, lg);
+            t = (now() - t) / (double)(steps * B);
+            if (r && t < to) to = t;
         }
         rl_state_free(&s);
         rl_state_free(&ss);
         { /* bytes of a step (B tokens): the weights once; per sequence the teacher's cache, the student's state read and written */
             double kv = 2.0 * 4 * cfg.n_layers * L * cfg.n_kv_heads * cfg.head_dim, st = 4.0 * cfg.n_layers * cfg.n_heads * cfg.head_dim * cfg.head_dim;
-            printf("| %lld | %.1f | %.1f | %.2f | %.1f | %.1f | %.1f MiB | %.2f MiB |\n", (long long)L, 1 / tt, 1 / ts, tt / ts,
-                   (4.0 * nw_t + B * kv) / (tt * B) / 1e9, (4.0 * nw_s + 2 * B * st) / (ts * B) / 1e9, kv / 1048576.0, st / 1048576.0);
+            printf("| %lld | %.1f | %.1f | %.2f | %.1f | %.1f | %.1f MiB | %.2f MiB | %.3f |\n", (long long)L, 1 / tt, 1 / ts, tt / ts,
+                   (4.0 * nw_t + B * kv) / (tt * B) / 1e9, (4.0 * nw_s + 2 * B * st) / (ts * B) / 1e9, kv / 1048576.0, st / 1048576.0,
+                   to / ts);
         }
         fflush(stdout);
     }
     free(lg);
     free(tok);
     rl_ctx_free(&c);
+    rl_ctx_free(&cop);
     rl_model_free(&student);
     rl_model_free(&teacher);
     rl_pool_free(pool);
