@@ -7001,54 +7001,6 @@ RL__INTERN rl_tensor *rl__lerp(rl_ctx *c, rl_tensor *a, rl_tensor *b, rl_tensor 
     return y;
 }
 
-static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
-    const rl_mixer_cfg *g = &m->cfg;
-    rl_tensor *xs[5], *r, *k, *v, *d, *logw, *gate, *p;
-    int i;
-    if (g->use_tokenshift) {
-        static const size_t mu_off[5] = {offsetof(rl_mixer, maa_r), offsetof(rl_mixer, maa_k), offsetof(rl_mixer, maa_v),
-                                         offsetof(rl_mixer, maa_w), offsetof(rl_mixer, maa_g)};
-        rl_tensor *xp = rl_token_shift(c, x, T, io ? io->shift_in : NULL); /* x_prev; δ = x_prev − x */
-        rl_tensor *h = rl_tanh(c, rl_matmul(c, rl__lerp(c, x, xp, NULL, &m->maa_x, 0), &m->maa_w1)); /* xxx = x + δ ⊙ μ_x */
-        for (i = 0; i < 5; i++) { /* x_□ = x + δ ⊙ (μ_□ + tanh(xxx·W1)_□ · W2[□]), □ = r, k, v, w, g */
-            rl_tensor *mu = (rl_tensor *)(void *)((char *)m + mu_off[i]);
-            rl_tensor *mi = rl_matmul(c, rl_slice_cols(c, h, i * g->r_ts, g->r_ts), rl__param_rows(c, &m->maa_w2, i * g->r_ts, g->r_ts, g->C));
-            xs[i] = rl__lerp(c, x, xp, mi, mu, 0);
-        }
-        if (io) io->shift_out = rl_seq_last(c, x, T);
-    } else {
-        for (i = 0; i < 5; i++) xs[i] = x;
-    }
-    r = rl_linear(c, xs[0], &m->q_w, rl__opt(&m->q_b));
-    k = rl_linear(c, xs[1], &m->k_w, rl__opt(&m->k_b));
-    v = rl_linear(c, xs[2], &m->v_w, rl__opt(&m->v_b));
-    d = rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, xs[3], &m->decay_w1)), &m->decay_w2), &m->decay);
-    logw = rl_rwkv6_logdecay(c, d);
-    switch (rl__gate_type(g)) {
-    case 1: gate = rl_sigmoid(c, rl_linear(c, xs[4], &m->gate_w, NULL)); break;        /* σ(x_g·Wᵀ) */
-    case 2: gate = rl_matmul(c, rl_sigmoid(c, rl_matmul(c, xs[4], &m->g1)), &m->g2); break; /* σ(x_g·g1)·g2 */
-    default: gate = NULL; /* gate_rank_type 0 */
-    }
-    if (g->use_rope) {
-        r = rl_rope(c, r, T, (int)g->N, g->inv_freq, pos0);
-        k = rl_rope(c, k, T, (int)g->N, g->inv_freq, pos0);
-    }
-    if (!g->balance_state) {
-        /* the official code without balance_state adds k·vᵀ, not k·(1−w)·vᵀ: the scan always
-           scales k by (1−w), so it gets k/(1−w) per query head (k, v expanded for GQA) */
-        if (g->KVH != g->H) {
-            k = rl_repeat_kv(c, k, (int)g->H, (int)g->KVH);
-            v = rl_repeat_kv(c, v, (int)g->H, (int)g->KVH);
-        }
-        k = rl__rwkv6_unbalance(c, k, logw);
-        p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->H, io ? io->state_in : NULL, io ? &io->state_out : NULL);
-    } else {
-        p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->KVH, io ? io->state_in : NULL, io ? &io->state_out : NULL);
-    }
-    if (g->groupnorm_att) p = rl_groupnorm(c, p, &m->lnx_w, &m->lnx_b, (int)g->H, g->ln_eps);
-    return rl_linear(c, gate ? rl_mul(c, gate, p) : p, &m->o_w, NULL);
-}
-
 /* Several independent rl_pool_for jobs (fn over [0, n), chunks of at least `grain`) run as
    one: the threads meet once at the end instead of once per job. A decoding step's
    matrix-vector products of one input (rl__rwkv7_step) are such jobs: each alone is a few
@@ -7096,6 +7048,27 @@ static rl__job rl__mv_job(rl__mv *p, int nt, const float *x, const void *W, rl_d
     job.grain = nt ? 64 : 8; /* rows of W; blocks of 16 columns: at least 128 columns a call, every column of a LoRA's x·A */
     return job;
 }
+#if !defined(RADLADS_NO_GGUF)
+static int rl__mv_ggml(rl_ctx *c, rl__mv *p, rl__job *job); /* (section 12) */
+#endif
+/* y = x·Wᵀ of a weight tensor on the host in any type rl_linear reads, as rl__gemm_on picks its
+   kernels (a ggml type's interleaved rows where the model was packed); 0: the op failed */
+static int rl__mv_linear(rl_ctx *c, rl__mv *p, rl__job *job, const float *x, const rl_tensor *W, float *y) {
+    const void *B = W->data;
+    rl_dtype bt = W->dtype;
+    if (W->packed && RL_DTYPE_IS_GGML(bt)) B = W->packed, bt = RL_DTYPE_R8(bt - RL_DTYPE_GGML0);
+    *job = rl__mv_job(p, 1, x, B, bt, y, W->shape[0], W->shape[1]);
+#if !defined(RADLADS_NO_GGUF)
+    if (RL_DTYPE_IS_GGML(bt) || RL_DTYPE_IS_R8(bt)) return rl__mv_ggml(c, p, job);
+#else
+    RL__UNUSED(c);
+#endif
+    return 1;
+}
+/* a weight rl__mv_linear reads: on the host, F32, F16, BF16 or a ggml type */
+static int rl__mv_ok(const rl_tensor *W) {
+    return W->data && !W->dev && (W->dtype == RL_F32 || W->dtype == RL_F16 || W->dtype == RL_BF16 || RL_DTYPE_IS_GGML(W->dtype));
+}
 
 /* ---- RAD-RWKV7's decoding step, fused (rl__rwkv7_step) ----
    One token of one sequence (rl_model_step with B = T = 1) on the CPU without gradients: what
@@ -7108,8 +7081,15 @@ static rl__job rl__mv_job(rl__mv *p, int nt, const float *x, const void *W, rl_d
         one step of the scan (K->wkv7), the GroupNorm or N^-½, the gate;
      4. the output product.
    The same kernels on the same values in the same order: the result equals the op-by-op path
-   bit for bit (test_students checks it, rl_ctx.op_by_op). Weights in ggml types or on a
-   device, and anything with gradients, take the ops. */
+   bit for bit (test_students checks it, rl_ctx.op_by_op): heads of whole vectors (N a multiple
+   of 16) see the lanes the ops' whole rows see. Weights on a device, and anything with
+   gradients, take the ops. */
+/* what every fused decoding step needs: one row, no gradient, the state on the host, updated in place */
+static int rl__step_ok(const rl_ctx *c, const rl_mixer *m, const rl_tensor *x, int64_t T, const rl_mixer_io *io) {
+    const rl_mixer_cfg *g = &m->cfg;
+    return !c->op_by_op && c->no_grad && T == 1 && rl_rows(x) == 1 && !x->dev && x->dtype == RL_F32 && io && io->state_in &&
+           io->state_out == io->state_in && !io->state_in->dev && g->N % 16 == 0 && (!g->use_rope || g->N <= RL__ROPE_MAX);
+}
 #if !defined(RADLADS_NO_TRAINING)
 RL__BWD void rl__rwkv7_step_prof(rl_ctx *c, rl__node *n) { RL__UNUSED(c); RL__UNUSED(n); } /* names the step in the profile */
 #endif
@@ -7117,144 +7097,327 @@ static int rl__rwkv7_step_ok(const rl_ctx *c, const rl_mixer *m, const rl_tensor
     const rl_mixer_cfg *g = &m->cfg;
     const rl_tensor *f32[8], *any[5];
     int i, gt = rl__gate_type(g);
-    if (c->op_by_op || !c->no_grad || T != 1 || rl_rows(x) != 1 || x->dev || x->dtype != RL_F32 || !io || !io->state_in ||
-        io->state_out != io->state_in || io->state_in->dev || (g->use_rope && (g->N % 2 || g->N > RL__ROPE_MAX)) || (gt != 1 && gt != 2) ||
-        (g->layer > 0 && !io->v_first))
-        return 0;
+    if (!rl__step_ok(c, m, x, T, io) || (gt != 1 && gt != 2) || (g->layer > 0 && !io->v_first)) return 0;
     f32[0] = &m->w1; f32[1] = &m->w2; f32[2] = &m->a1; f32[3] = &m->a2; f32[4] = &m->v1; f32[5] = &m->v2; f32[6] = &m->g1; f32[7] = &m->g2;
     any[0] = &m->q_w; any[1] = &m->k_w; any[2] = &m->v_w; any[3] = &m->o_w; any[4] = &m->gate_w;
     for (i = 0; i < 8; i++) /* the LoRAs (v1, v2 past layer 0; g1, g2 with gate type 2) in F32 on the host */
         if ((i < 4 || (i < 6 && g->layer > 0) || (i >= 6 && gt == 2)) && (!f32[i]->data || f32[i]->dtype != RL_F32 || f32[i]->dev))
             return 0;
     for (i = 0; i < 5; i++)
-        if ((i < 4 || gt == 1) && (!any[i]->data || any[i]->dev || any[i]->packed ||
-                                   (any[i]->dtype != RL_F32 && any[i]->dtype != RL_F16 && any[i]->dtype != RL_BF16)))
-            return 0;
+        if ((i < 4 || gt == 1) && !rl__mv_ok(any[i])) return 0;
     return 1;
 }
+/* The state of a fused step: what its head tasks read and write. */
 typedef struct {
     const rl_mixer *m;
-    float *S;                              /* the state [H, N, N], updated in place */
-    const float *r, *k, *v, *zw, *za, *zv, *vf, *gate; /* k, v: [KVH·N]; vf: v_first (layer > 0) */
-    float *w, *kt, *an, *b, *vv, *y, *t;   /* [C] each: the scan's inputs, the heads' output; t: 2C of scratch */
-} rl__r7step;
+    float *S;                            /* the state [H, N, N], updated in place */
+    const float *r, *k, *v, *gate;       /* k, v: [KVH·N] (query head h reads kv head h / (H / KVH), as rl_repeat_kv) */
+    const float *zw, *za, *zv, *vf;      /* RAD-RWKV7: the LoRAs' outputs; v_first (layer > 0); RAD-RWKV6: zw = d */
+    float *p, *vv, *y, *t;               /* [4C] a head's scan inputs; [C] its values (RAD-RWKV7), its output; t: 2C scratch */
+} rl__step;
+/* a head's output y from the scan's s: GroupNorm (or N^-½ where `scale`), then the gate (as the ops) */
+static void rl__step_out(const rl__step *A, const rl__kern *K, int64_t o, const float *s, int scale) {
+    const rl_mixer *m = A->m;
+    int64_t N = m->cfg.N;
+    float mean, rstd, *y = A->y + o;
+    if (m->cfg.groupnorm_att)
+        K->layernorm(y, s, m->lnx_w.data ? rl_f32(&m->lnx_w) + o : NULL, m->lnx_b.data ? rl_f32(&m->lnx_b) + o : NULL, N, m->cfg.ln_eps,
+                     &mean, &rstd);
+    else if (scale)
+        K->scale(y, s, 1.0f / sqrtf((float)N), N);
+    else
+        memcpy(y, s, sizeof(float) * (size_t)N);
+    if (A->gate) K->mul(y, A->gate + o, y, N);
+}
+/* RAD-RWKV7 heads [h0, h1): the scan's inputs (rl__p7_rows on the head's N channels), the value
+   residual (rl__lp_rows), one step of the scan, the output */
 static void rl__r7step_heads(void *ctx, int64_t h0, int64_t h1, int tid) {
-    const rl__r7step *A = (const rl__r7step *)ctx;
-    const rl_mixer_cfg *g = &A->m->cfg;
+    const rl__step *A = (const rl__step *)ctx;
+    const rl_mixer *m = A->m;
     const rl__kern *K = rl__kern_get();
-    const float *kk = g->balance_state ? NULL : rl_f32(&A->m->k_k), *ka = g->balance_state ? NULL : rl_f32(&A->m->k_a);
-    int64_t N = g->N, G = g->H / g->KVH, h;
+    int64_t N = m->cfg.N, G = m->cfg.H / m->cfg.KVH, h;
     RL__UNUSED(tid);
     for (h = h0; h < h1; h++) {
-        int64_t o = h * N, ko = h / G * N; /* query head h reads kv head h / G (rl_repeat_kv) */
-        const float *k = A->k + ko;
-        float *s = A->t + o, *a = A->t + g->C + o, *w = A->w + o, *kt = A->kt + o, *an = A->an + o, *b = A->b + o, *y = A->y + o;
-        float mean, rstd;
-        /* rl__p7_rows on the head's N channels */
-        K->add(s, A->zw + o, rl_f32(&A->m->w0) + o, N);
-        K->sigmoid(s, s, N);
-        K->scale(s, s, -RL__P7_C, N);
-        K->exp(w, s, N);
-        K->add(a, A->za + o, rl_f32(&A->m->a0) + o, N);
-        K->sigmoid(a, a, N);
-        if (kk) K->mul(an, k, kk + o, N);
-        else memcpy(an, k, sizeof(float) * (size_t)N);
-        K->l2norm(an, an, N, RL__P7_EPS);
-        K->mul(b, an, a, N);
-        K->scale(an, an, -1.0f, N);
-        K->mul(s, k, ka ? ka + o : w, N);
-        K->mul(kt, ka ? s : k, a, N);
-        K->add(kt, kt, k, N);
-        K->sub(kt, kt, s, N);
-        /* the value residual, as rl__lp_rows: v + (v_first − v) ⊙ σ(zv + v0) */
-        if (g->layer > 0) {
-            K->add(s, A->zv + o, rl_f32(&A->m->v0) + o, N);
-            K->sigmoid(s, s, N);
-            K->sub(a, A->vf + o, A->v + ko, N);
-            K->mul(a, a, s, N);
-            K->add(A->vv + o, A->v + ko, a, N);
+        int64_t o = h * N, ko = h / G * N;
+        float *P = A->p + 4 * o, *s = A->t + 2 * o, rinv;
+        const float *in[RL__P7_N], *li[RL__LP_N];
+        rl__p7_arg pa;
+        rl__lp_arg la;
+        in[RL__P7_K] = A->k + ko; in[RL__P7_ZW] = A->zw + o; in[RL__P7_ZA] = A->za + o;
+        in[RL__P7_W0] = rl_f32(&m->w0) + o; in[RL__P7_A0] = rl_f32(&m->a0) + o;
+        in[RL__P7_KK] = m->cfg.balance_state ? NULL : rl_f32(&m->k_k) + o; in[RL__P7_KA] = m->cfg.balance_state ? NULL : rl_f32(&m->k_a) + o;
+        memset(&pa, 0, sizeof pa);
+        pa.o = P; pa.rinv = &rinv; pa.in = in; pa.R = 1; pa.C = N; pa.N = N;
+        pa.sc.mem = s; /* (per 0: every tid reads these 2N floats) */
+        rl__p7_rows(&pa, 0, 1, 0);
+        if (m->cfg.layer > 0) { /* v + (v_first − v) ⊙ σ(zv + v0) */
+            li[RL__LP_A] = A->v + ko; li[RL__LP_B] = A->vf + o; li[RL__LP_Z] = A->zv + o; li[RL__LP_C] = rl_f32(&m->v0) + o;
+            memset(&la, 0, sizeof la);
+            la.y = A->vv + o; la.in = li; la.C = N; la.sig = 1;
+            rl__lp_rows(&la, 0, 1, 0);
         } else {
             memcpy(A->vv + o, A->v + ko, sizeof(float) * (size_t)N);
         }
-        K->wkv7(A->S + h * N * N, A->r + o, w, kt, A->vv + o, an, b, s, N);
-        if (g->groupnorm_att)
-            K->layernorm(y, s, A->m->lnx_w.data ? rl_f32(&A->m->lnx_w) + o : NULL, A->m->lnx_b.data ? rl_f32(&A->m->lnx_b) + o : NULL, N,
-                         g->ln_eps, &mean, &rstd);
-        else
-            K->scale(y, s, 1.0f / sqrtf((float)N), N);
-        K->mul(y, y, A->gate + o, N);
+        K->wkv7(A->S + h * N * N, A->r + o, P, P + N, A->vv + o, P + 2 * N, P + 3 * N, s, N);
+        rl__step_out(A, K, o, s, 1);
     }
+}
+/* RAD-RWKV6 heads [h0, h1): log-decay (rl__unary_part), k unbalanced where balance_state is
+   off (rl__cpu_unbalance), one step of the scan, the output */
+static void rl__r6step_heads(void *ctx, int64_t h0, int64_t h1, int tid) {
+    const rl__step *A = (const rl__step *)ctx;
+    const rl_mixer *m = A->m;
+    const rl__kern *K = rl__kern_get();
+    int64_t N = m->cfg.N, G = m->cfg.H / m->cfg.KVH, h;
+    RL__UNUSED(tid);
+    for (h = h0; h < h1; h++) {
+        int64_t o = h * N, ko = h / G * N;
+        float *lw = A->p + o, *ku = A->p + 2 * m->cfg.C + o, *s = A->t + o;
+        rl__rows_arg ua;
+        memset(&ua, 0, sizeof ua);
+        ua.fn = RL__F_LOGDECAY; ua.y = lw; ua.x = A->zw + o;
+        rl__unary_part(&ua, 0, N, 0);
+        if (!m->cfg.balance_state) rl__cpu_unbalance(NULL, ku, A->k + ko, lw, N);
+        K->wkv6(A->S + h * N * N, A->r + o, m->cfg.balance_state ? A->k + ko : ku, A->v + ko, lw, s, N, 1.0f / sqrtf((float)N));
+        rl__step_out(A, K, o, s, 0);
+    }
+}
+/* after the products of x: the biases of r, k, v (as rl_linear's), RoPE of r and k at the
+   step's position (as rl_rope's, from tab into rr, kr) */
+static void rl__step_qkv(const rl_mixer *m, rl__step *A, float *rr, float *kr, const float *tab) {
+    const rl__kern *K = rl__kern_get();
+    const rl_tensor *b[3];
+    float *y[3];
+    int64_t C = m->cfg.C, KV = m->cfg.KVH * m->cfg.N;
+    int i;
+    b[0] = rl__opt((rl_tensor *)&m->q_b); b[1] = rl__opt((rl_tensor *)&m->k_b); b[2] = rl__opt((rl_tensor *)&m->v_b);
+    y[0] = (float *)A->r; y[1] = (float *)A->k; y[2] = (float *)A->v;
+    for (i = 0; i < 3; i++)
+        if (b[i]) K->add(y[i], y[i], rl_f32(b[i]), i ? KV : C);
+    if (tab) {
+        rl__cpu_rope(NULL, rr, A->r, tab, 1, 1, C, (int)m->cfg.N, 0, 0);
+        rl__cpu_rope(NULL, kr, A->k, tab, 1, 1, KV, (int)m->cfg.N, 0, 0);
+        A->r = rr;
+        A->k = kr;
+    }
+}
+/* the buffers of a step: n floats from the arena and the output y [1, C]; tab: RoPE's row at
+   pos0 where the mixer uses RoPE; NULL (the op failed) when out of memory */
+static float *rl__step_mem(rl_ctx *c, const rl_mixer *m, int64_t n, int64_t pos0, rl_tensor **y, const float **tab) {
+    int64_t shape[2];
+    float *f;
+    shape[0] = 1;
+    shape[1] = m->cfg.C;
+    *tab = NULL;
+    if (!(f = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)n)) || !(*y = rl__out_on(c, NULL, 2, shape)) ||
+        (m->cfg.use_rope && !(*tab = rl__rope_table(c, 1, (int)m->cfg.N, m->cfg.inv_freq, pos0))))
+        return (float *)rl__op_fail(c, RL_ERR_NOMEM, "decoding step: out of memory");
+    return f;
 }
 static rl_tensor *rl__rwkv7_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t pos0, rl_mixer_io *io) {
     const rl_mixer_cfg *g = &m->cfg;
     const rl__kern *K = rl__kern_get();
     int64_t C = g->C, KV = g->KVH * g->N, rw = m->w1.shape[1], ra = m->a1.shape[1], rv = g->layer > 0 ? m->v1.shape[1] : 0;
-    int64_t rg = rl__gate_type(g) == 2 ? m->g1.shape[1] : 0, shape[2], n;
-    const float *xs = rl_f32(x);
-    rl_tensor *y, *vf = NULL;
+    int64_t rg = rl__gate_type(g) == 2 ? m->g1.shape[1] : 0, shape[2];
+    const float *xs = rl_f32(x), *tab;
+    float *f, *hw, *ha, *hv, *hg, *rr, *kr, *z;
+    rl_tensor *y = NULL, *vf = NULL;
     rl__mv mv[8];
     rl__job job[8];
-    rl__r7step A;
-    int nj = 0;
-    float *f, *tab = NULL;
-    const rl_tensor *bias[3];
-    int i;
+    rl__step A;
+    int nj;
 #if !defined(RADLADS_NO_TRAINING)
     if (c->prof) rl__prof_op(c, rl__rwkv7_step_prof);
 #endif
     shape[0] = 1;
     shape[1] = C;
-    n = 2 * (C + KV) + KV + rw + ra + rv + rg + 12 * C; /* r k (twice: RoPE) v, the LoRAs' halves, zw za zv gate, w kt an b vv, t (2C), y */
-    if (!(f = (float *)rl_arena_alloc(&c->arena, sizeof(float) * (size_t)n)) || !(y = rl__out_on(c, NULL, 2, shape)) ||
-        (g->layer == 0 && !(vf = rl__out_on(c, NULL, 2, shape))) || (g->use_rope && !(tab = rl__rope_table(c, 1, (int)g->N, g->inv_freq, pos0))))
+    /* r k v, the LoRAs' first outputs, r k after RoPE, zw za zv gate, the scan inputs (4C), vv, t (2C), y */
+    if (!(f = rl__step_mem(c, m, 2 * (C + KV) + KV + rw + ra + rv + rg + 12 * C, pos0, &y, &tab)) ||
+        (g->layer == 0 && !(vf = rl__out_on(c, NULL, 2, shape))))
         return rl__op_fail(c, RL_ERR_NOMEM, "RAD-RWKV7 decoding step: out of memory");
     memset(&A, 0, sizeof A);
     A.m = m;
     A.S = rl_f32(io->state_in);
     A.r = f; A.k = f + C; A.v = A.k + KV;
-    {
-        float *hw = (float *)A.v + KV, *ha = hw + rw, *hv = ha + ra, *hg = hv + rv, *rr = hg + rg, *kr = rr + C, *z = kr + KV;
-        A.zw = z; A.za = z + C; A.zv = z + 2 * C; A.gate = z + 3 * C;
-        A.w = z + 4 * C; A.kt = A.w + C; A.an = A.kt + C; A.b = A.an + C; A.vv = vf ? rl_f32(vf) : A.b + C;
-        A.t = A.b + 2 * C; A.y = A.t + 2 * C;
-        A.vf = g->layer > 0 ? rl_f32(io->v_first) : NULL;
-        /* 1: every product of x */
-        job[nj] = rl__mv_job(&mv[nj], 1, xs, m->q_w.data, m->q_w.dtype, (float *)A.r, C, C), nj++;
-        job[nj] = rl__mv_job(&mv[nj], 1, xs, m->k_w.data, m->k_w.dtype, (float *)A.k, KV, C), nj++;
-        job[nj] = rl__mv_job(&mv[nj], 1, xs, m->v_w.data, m->v_w.dtype, (float *)A.v, KV, C), nj++;
-        job[nj] = rl__mv_job(&mv[nj], 0, xs, m->w1.data, RL_F32, hw, rw, C), nj++;
-        job[nj] = rl__mv_job(&mv[nj], 0, xs, m->a1.data, RL_F32, ha, ra, C), nj++;
-        if (rv) job[nj] = rl__mv_job(&mv[nj], 0, xs, m->v1.data, RL_F32, hv, rv, C), nj++;
-        if (rg) job[nj] = rl__mv_job(&mv[nj], 0, xs, m->g1.data, RL_F32, hg, rg, C), nj++;
-        else job[nj] = rl__mv_job(&mv[nj], 1, xs, m->gate_w.data, m->gate_w.dtype, (float *)A.gate, C, C), nj++;
-        rl__pool_jobs(c->pool, job, nj);
-        bias[0] = rl__opt(&m->q_b); bias[1] = rl__opt(&m->k_b); bias[2] = rl__opt(&m->v_b);
-        for (i = 0; i < 3; i++)
-            if (bias[i]) K->add((float *)(i == 0 ? A.r : i == 1 ? A.k : A.v), i == 0 ? A.r : i == 1 ? A.k : A.v, rl_f32(bias[i]), i ? KV : C);
-        if (g->use_rope) { /* as rl_rope at position pos0 */
-            rl__cpu_rope(NULL, rr, A.r, tab, 1, 1, C, (int)g->N, 0, 0);
-            rl__cpu_rope(NULL, kr, A.k, tab, 1, 1, KV, (int)g->N, 0, 0);
-            A.r = rr;
-            A.k = kr;
-        }
-        /* 2: the LoRAs' second products */
-        K->tanh(hw, hw, rw);
-        if (rg) K->sigmoid(hg, hg, rg);
-        else K->sigmoid((float *)A.gate, A.gate, C);
-        nj = 0;
-        job[nj] = rl__mv_job(&mv[nj], 0, hw, m->w2.data, RL_F32, (float *)A.zw, C, rw), nj++;
-        job[nj] = rl__mv_job(&mv[nj], 0, ha, m->a2.data, RL_F32, (float *)A.za, C, ra), nj++;
-        if (rv) job[nj] = rl__mv_job(&mv[nj], 0, hv, m->v2.data, RL_F32, (float *)A.zv, C, rv), nj++;
-        if (rg) job[nj] = rl__mv_job(&mv[nj], 0, hg, m->g2.data, RL_F32, (float *)A.gate, C, rg), nj++;
-        rl__pool_jobs(c->pool, job, nj);
-    }
+    hw = f + C + 2 * KV; ha = hw + rw; hv = ha + ra; hg = hv + rv; rr = hg + rg; kr = rr + C; z = kr + KV;
+    A.zw = z; A.za = z + C; A.zv = z + 2 * C; A.gate = z + 3 * C;
+    A.p = z + 4 * C; A.vv = vf ? rl_f32(vf) : A.p + 4 * C; A.t = A.p + 5 * C; A.y = A.t + 2 * C;
+    A.vf = g->layer > 0 ? rl_f32(io->v_first) : NULL;
+    /* 1: every product of x */
+    if (!rl__mv_linear(c, &mv[0], &job[0], xs, &m->q_w, (float *)A.r) || !rl__mv_linear(c, &mv[1], &job[1], xs, &m->k_w, (float *)A.k) ||
+        !rl__mv_linear(c, &mv[2], &job[2], xs, &m->v_w, (float *)A.v) ||
+        (!rg && !rl__mv_linear(c, &mv[3], &job[3], xs, &m->gate_w, (float *)A.gate)))
+        return NULL;
+    nj = rg ? 3 : 4;
+    job[nj] = rl__mv_job(&mv[nj], 0, xs, m->w1.data, RL_F32, hw, rw, C), nj++;
+    job[nj] = rl__mv_job(&mv[nj], 0, xs, m->a1.data, RL_F32, ha, ra, C), nj++;
+    if (rv) job[nj] = rl__mv_job(&mv[nj], 0, xs, m->v1.data, RL_F32, hv, rv, C), nj++;
+    if (rg) job[nj] = rl__mv_job(&mv[nj], 0, xs, m->g1.data, RL_F32, hg, rg, C), nj++;
+    rl__pool_jobs(c->pool, job, nj);
+    rl__step_qkv(m, &A, rr, kr, tab);
+    /* 2: the LoRAs' second products */
+    K->tanh(hw, hw, rw);
+    if (rg) K->sigmoid(hg, hg, rg);
+    else K->sigmoid((float *)A.gate, A.gate, C);
+    nj = 0;
+    job[nj] = rl__mv_job(&mv[nj], 0, hw, m->w2.data, RL_F32, (float *)A.zw, C, rw), nj++;
+    job[nj] = rl__mv_job(&mv[nj], 0, ha, m->a2.data, RL_F32, (float *)A.za, C, ra), nj++;
+    if (rv) job[nj] = rl__mv_job(&mv[nj], 0, hv, m->v2.data, RL_F32, (float *)A.zv, C, rv), nj++;
+    if (rg) job[nj] = rl__mv_job(&mv[nj], 0, hg, m->g2.data, RL_F32, (float *)A.gate, C, rg), nj++;
+    rl__pool_jobs(c->pool, job, nj);
     /* 3: the heads; 4: the output product */
     rl_pool_for(c->pool, g->H, 1, rl__r7step_heads, &A);
-    job[0] = rl__mv_job(&mv[0], 1, A.y, m->o_w.data, m->o_w.dtype, rl_f32(y), C, C);
+    if (!rl__mv_linear(c, &mv[0], &job[0], A.y, &m->o_w, rl_f32(y))) return NULL;
     rl__pool_jobs(c->pool, job, 1);
     if (vf) io->v_first = vf;
     io->state_out = io->state_in;
     return y;
+}
+
+/* ---- RAD-RWKV6's decoding step, fused (rl__rwkv6_step) ----
+   As RAD-RWKV7's: the token shift's x_□ = x + (x_prev − x) ⊙ (μ_□ + tanh(xxx·W1)_□·W2[□]) in two
+   regions (xxx·W1, then the five ·W2[□]) and lerps on the caller; then r, k, v, the decay's
+   first product and the gate's (Linear or LoRA) of their inputs in one region; the decay's
+   and the gate's second products; a task per head (log-decay, k unbalanced where
+   balance_state is off, one step of the scan, GroupNorm, gate); the output product. Any
+   weight type rl_linear reads (the GGUF students' quantized matrices); the LoRAs in F32. */
+#if !defined(RADLADS_NO_TRAINING)
+RL__BWD void rl__rwkv6_step_prof(rl_ctx *c, rl__node *n) { RL__UNUSED(c); RL__UNUSED(n); } /* names the step in the profile */
+#endif
+static int rl__rwkv6_step_ok(const rl_ctx *c, const rl_mixer *m, const rl_tensor *x, int64_t T, const rl_mixer_io *io) {
+    const rl_mixer_cfg *g = &m->cfg;
+    const rl_tensor *f32[6], *any[5];
+    int i, gt = rl__gate_type(g);
+    if (!rl__step_ok(c, m, x, T, io) || (g->use_tokenshift && (!io->shift_in || io->shift_in->dev || io->shift_in->n != g->C))) return 0;
+    f32[0] = &m->maa_w1; f32[1] = &m->maa_w2; f32[2] = &m->decay_w1; f32[3] = &m->decay_w2; f32[4] = &m->g1; f32[5] = &m->g2;
+    any[0] = &m->q_w; any[1] = &m->k_w; any[2] = &m->v_w; any[3] = &m->o_w; any[4] = &m->gate_w;
+    for (i = 0; i < 6; i++) /* the LoRAs (the token shift's where it is on; g1, g2 with gate type 2) in F32 on the host */
+        if ((i >= 4 ? gt == 2 : i >= 2 || g->use_tokenshift) && (!f32[i]->data || f32[i]->dtype != RL_F32 || f32[i]->dev)) return 0;
+    for (i = 0; i < 5; i++)
+        if ((i < 4 || gt == 1) && !rl__mv_ok(any[i])) return 0;
+    return 1;
+}
+static rl_tensor *rl__rwkv6_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t pos0, rl_mixer_io *io) {
+    static const size_t mu_off[5] = {offsetof(rl_mixer, maa_r), offsetof(rl_mixer, maa_k), offsetof(rl_mixer, maa_v),
+                                     offsetof(rl_mixer, maa_w), offsetof(rl_mixer, maa_g)};
+    const rl_mixer_cfg *g = &m->cfg;
+    const rl__kern *K = rl__kern_get();
+    int64_t C = g->C, KV = g->KVH * g->N, rt = g->use_tokenshift ? g->r_ts : 0, rd = m->decay_w1.shape[1];
+    int64_t rg = rl__gate_type(g) == 2 ? m->g1.shape[1] : 0, i;
+    int gt = rl__gate_type(g), nj;
+    const float *tab, *xs[5];
+    float *f, *xx, *h, *mi, *hd, *hg, *rr, *kr, *z;
+    rl_tensor *y = NULL;
+    rl__mv mv[8];
+    rl__job job[8];
+    rl__step A;
+#if !defined(RADLADS_NO_TRAINING)
+    if (c->prof) rl__prof_op(c, rl__rwkv6_step_prof);
+#endif
+    /* r k v, r k after RoPE, the token shift's xxx and 5 x_□ (6C), its h (5 rt) and m_□ (5C),
+       the decay's and gate's first outputs, d, the gate, the scan inputs (4C), t (2C), y */
+    if (!(f = rl__step_mem(c, m, 2 * (C + KV) + KV + (rt ? 11 * C + 5 * rt : 0) + rd + rg + 9 * C, pos0, &y, &tab))) return NULL;
+    memset(&A, 0, sizeof A);
+    A.m = m;
+    A.S = rl_f32(io->state_in);
+    A.r = f; A.k = f + C; A.v = A.k + KV;
+    rr = f + C + 2 * KV; kr = rr + C; xx = kr + KV; h = xx + 6 * C; mi = h + 5 * rt; hd = rt ? mi + 5 * C : xx; hg = hd + rd; z = hg + rg;
+    A.zw = z; A.gate = gt ? z + C : NULL; A.p = z + 2 * C; A.t = A.p + 4 * C; A.y = A.t + 2 * C;
+    for (i = 0; i < 5; i++) xs[i] = rl_f32(x);
+    if (g->use_tokenshift) { /* rl__lp_rows as rl__lerp: a = x, b = x_prev */
+        const float *in[RL__LP_N];
+        rl__lp_arg la;
+        memset(&la, 0, sizeof la);
+        la.in = in; la.C = C;
+        in[RL__LP_A] = rl_f32(x); in[RL__LP_B] = rl_f32(io->shift_in); in[RL__LP_Z] = NULL; in[RL__LP_C] = rl_f32(&m->maa_x);
+        la.y = xx;
+        rl__lp_rows(&la, 0, 1, 0);
+        job[0] = rl__mv_job(&mv[0], 0, xx, m->maa_w1.data, RL_F32, h, 5 * rt, C);
+        rl__pool_jobs(c->pool, job, 1);
+        K->tanh(h, h, 5 * rt);
+        for (i = 0; i < 5; i++)
+            job[i] = rl__mv_job(&mv[i], 0, h + i * rt, rl_f32(&m->maa_w2) + i * rt * C, RL_F32, mi + i * C, C, rt);
+        rl__pool_jobs(c->pool, job, 5);
+        for (i = 0; i < 5; i++) {
+            in[RL__LP_Z] = mi + i * C; in[RL__LP_C] = rl_f32((const rl_tensor *)(const void *)((const char *)m + mu_off[i]));
+            la.y = xx + (i + 1) * C;
+            rl__lp_rows(&la, 0, 1, 0);
+            xs[i] = la.y;
+        }
+        io->shift_out = x;
+    }
+    /* the products of the x_□ */
+    if (!rl__mv_linear(c, &mv[0], &job[0], xs[0], &m->q_w, (float *)A.r) || !rl__mv_linear(c, &mv[1], &job[1], xs[1], &m->k_w, (float *)A.k) ||
+        !rl__mv_linear(c, &mv[2], &job[2], xs[2], &m->v_w, (float *)A.v) ||
+        (gt == 1 && !rl__mv_linear(c, &mv[3], &job[3], xs[4], &m->gate_w, (float *)A.gate)))
+        return NULL;
+    nj = gt == 1 ? 4 : 3;
+    job[nj] = rl__mv_job(&mv[nj], 0, xs[3], m->decay_w1.data, RL_F32, hd, rd, C), nj++;
+    if (rg) job[nj] = rl__mv_job(&mv[nj], 0, xs[4], m->g1.data, RL_F32, hg, rg, C), nj++;
+    rl__pool_jobs(c->pool, job, nj);
+    rl__step_qkv(m, &A, rr, kr, tab);
+    K->tanh(hd, hd, rd);
+    if (rg) K->sigmoid(hg, hg, rg);
+    if (gt == 1) K->sigmoid((float *)A.gate, A.gate, C);
+    nj = 0;
+    job[nj] = rl__mv_job(&mv[nj], 0, hd, m->decay_w2.data, RL_F32, (float *)A.zw, C, rd), nj++;
+    if (rg) job[nj] = rl__mv_job(&mv[nj], 0, hg, m->g2.data, RL_F32, (float *)A.gate, C, rg), nj++;
+    rl__pool_jobs(c->pool, job, nj);
+    K->add((float *)A.zw, A.zw, rl_f32(&m->decay), C); /* d (rl_add_row) */
+    rl_pool_for(c->pool, g->H, 1, rl__r6step_heads, &A);
+    if (!rl__mv_linear(c, &mv[0], &job[0], A.y, &m->o_w, rl_f32(y))) return NULL;
+    rl__pool_jobs(c->pool, job, 1);
+    io->state_out = io->state_in;
+    return y;
+}
+
+static rl_tensor *rl__rwkv6_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
+    const rl_mixer_cfg *g = &m->cfg;
+    rl_tensor *xs[5], *r, *k, *v, *d, *logw, *gate, *p;
+    int i;
+    if (rl__rwkv6_step_ok(c, m, x, T, io)) return rl__rwkv6_step(c, m, x, pos0, io);
+    if (g->use_tokenshift) {
+        static const size_t mu_off[5] = {offsetof(rl_mixer, maa_r), offsetof(rl_mixer, maa_k), offsetof(rl_mixer, maa_v),
+                                         offsetof(rl_mixer, maa_w), offsetof(rl_mixer, maa_g)};
+        rl_tensor *xp = rl_token_shift(c, x, T, io ? io->shift_in : NULL); /* x_prev; δ = x_prev − x */
+        rl_tensor *h = rl_tanh(c, rl_matmul(c, rl__lerp(c, x, xp, NULL, &m->maa_x, 0), &m->maa_w1)); /* xxx = x + δ ⊙ μ_x */
+        for (i = 0; i < 5; i++) { /* x_□ = x + δ ⊙ (μ_□ + tanh(xxx·W1)_□ · W2[□]), □ = r, k, v, w, g */
+            rl_tensor *mu = (rl_tensor *)(void *)((char *)m + mu_off[i]);
+            rl_tensor *mi = rl_matmul(c, rl_slice_cols(c, h, i * g->r_ts, g->r_ts), rl__param_rows(c, &m->maa_w2, i * g->r_ts, g->r_ts, g->C));
+            xs[i] = rl__lerp(c, x, xp, mi, mu, 0);
+        }
+        if (io) io->shift_out = rl_seq_last(c, x, T);
+    } else {
+        for (i = 0; i < 5; i++) xs[i] = x;
+    }
+    r = rl_linear(c, xs[0], &m->q_w, rl__opt(&m->q_b));
+    k = rl_linear(c, xs[1], &m->k_w, rl__opt(&m->k_b));
+    v = rl_linear(c, xs[2], &m->v_w, rl__opt(&m->v_b));
+    d = rl_add_row(c, rl_matmul(c, rl_tanh(c, rl_matmul(c, xs[3], &m->decay_w1)), &m->decay_w2), &m->decay);
+    logw = rl_rwkv6_logdecay(c, d);
+    switch (rl__gate_type(g)) {
+    case 1: gate = rl_sigmoid(c, rl_linear(c, xs[4], &m->gate_w, NULL)); break;        /* σ(x_g·Wᵀ) */
+    case 2: gate = rl_matmul(c, rl_sigmoid(c, rl_matmul(c, xs[4], &m->g1)), &m->g2); break; /* σ(x_g·g1)·g2 */
+    default: gate = NULL; /* gate_rank_type 0 */
+    }
+    if (g->use_rope) {
+        r = rl_rope(c, r, T, (int)g->N, g->inv_freq, pos0);
+        k = rl_rope(c, k, T, (int)g->N, g->inv_freq, pos0);
+    }
+    if (!g->balance_state) {
+        /* the official code without balance_state adds k·vᵀ, not k·(1−w)·vᵀ: the scan always
+           scales k by (1−w), so it gets k/(1−w) per query head (k, v expanded for GQA) */
+        if (g->KVH != g->H) {
+            k = rl_repeat_kv(c, k, (int)g->H, (int)g->KVH);
+            v = rl_repeat_kv(c, v, (int)g->H, (int)g->KVH);
+        }
+        k = rl__rwkv6_unbalance(c, k, logw);
+        p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->H, io ? io->state_in : NULL, io ? &io->state_out : NULL);
+    } else {
+        p = rl_wkv6(c, r, k, v, logw, T, (int)g->H, (int)g->KVH, io ? io->state_in : NULL, io ? &io->state_out : NULL);
+    }
+    if (g->groupnorm_att) p = rl_groupnorm(c, p, &m->lnx_w, &m->lnx_b, (int)g->H, g->ln_eps);
+    return rl_linear(c, gate ? rl_mul(c, gate, p) : p, &m->o_w, NULL);
 }
 
 static rl_tensor *rl__rwkv7_forward(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t T, int64_t pos0, rl_mixer_io *io) {
@@ -8216,7 +8379,8 @@ static const struct { void (*fn)(rl_ctx *, rl__node *); const char *name; } rl__
     {rl__rope_bwd, "rope"}, {rl__attention_bwd, "attention"}, {rl__embedding_bwd, "embedding"},
     {rl__ce_bwd, "cross_entropy"}, {rl__kl_bwd, "kl_div"}, {rl__l2_dist_bwd, "l2_dist"}, {rl__sum_bwd, "sum/dot_const"},
     {rl__add_scalar_bwd, "add_scalar"}, {rl__slice_cols_bwd, "slice_cols"}, {rl__repeat_kv_bwd, "repeat_kv"},
-    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__rwkv7_step_prof, "RAD-RWKV7 decoding step (fused)"}, {rl__seq_last_bwd, "seq_last"},
+    {rl__token_shift_bwd, "token_shift"}, {rl__scan_bwd, "wkv6/wkv7 scan"}, {rl__rwkv7_step_prof, "RAD-RWKV7 decoding step (fused)"},
+    {rl__rwkv6_step_prof, "RAD-RWKV6 decoding step (fused)"}, {rl__seq_last_bwd, "seq_last"},
     {rl__unbalance_bwd, "RAD-RWKV6 unbalance"}, {rl__rwkv7_prep_bwd, "RAD-RWKV7 scan inputs"},
     {rl__lerp_bwd, "lerp (token shift, value residual)"}};
 #endif
@@ -15944,50 +16108,75 @@ static void rl__gemm_ggml_panel_task(void *ctx, int64_t b, int64_t e, int tid) {
         rl__gemm_blocked(j->k->gemm, &s, 0, s.M, 0, s.N, Ap, j->ap_cap, Ap + j->ap_cap);
     }
 }
-static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k) {
-    rl__gemm_ggml_job j;
-    rl__q8x stack[128];
+/* Sets up j and *job (its task and items) for C = A·Wᵀ. xq: room for M·(K/32) blocks of A's rows
+   rounded to 8 bits where the type's kernels take them (rl__dot8_for), or NULL (fp32 dot
+   products). The tasks' scratch, if they need one, comes from `a`, or from the heap when a is
+   NULL (then rl__scratch_free(&j->sc) after the run). */
+static rl_status rl__gemm_ggml_plan(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k, rl__gemm_ggml_job *j, rl__q8x *xq,
+                                    rl_arena *a, rl__job *job) {
     int r8 = RL_DTYPE_IS_R8(g->bt), type = (int)g->bt - (r8 ? RL_DTYPE_R80 : RL_DTYPE_GGML0), panel = rl__ggml_panels(type, g->M, k);
     size_t per;
+    memset(j, 0, sizeof *j);
     /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous): the forward of rl_linear */
-    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes(type, g->K, &j.row_bytes) || g->b_cs != g->K ||
+    if (g->b_rs != 1 || g->a_cs != 1 || !rl__ggml_row_bytes(type, g->K, &j->row_bytes) || g->b_cs != g->K ||
         (r8 && (!rl__r8_head(type) || g->N % 8))) {
         int64_t i;
         for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
         return rl__fail(RL_ERR_UNSUPPORTED, "matrix product: a %s matrix%s is only read as Wᵀ with whole rows (y = x·Wᵀ)%s, not in this layout",
                         rl_ggml_type_name(type), r8 ? " of interleaved rows" : "", r8 ? ", Q4_0/Q4_1, N a multiple of 8" : "");
     }
-    j.g = g;
-    j.k = k;
-    j.type = type;
-    j.r8 = r8;
-    j.dot = !panel && type < RL__NQ ? k->dot_q[type] : NULL;
-    j.dot8 = rl__dot8_for(type, g->M, k);
-    j.dot8x8 = r8 && j.dot8 ? rl__r8_for(type, k) : NULL;
-    j.xq = NULL;
-    j.ap_cap = (int64_t)k->mc * k->kc;
-    j.panel = 64 * RL__MAX(1, RL__MIN(4, g->N / (128 * rl_pool_size(pool)))); /* a multiple of every NR; 2 panels a thread */
-    per = panel ? (size_t)(j.panel * (g->K + k->kc * 3 / 2) + j.ap_cap) : j.dot ? 0 : (size_t)g->K; /* (B's block: up to 1.5 KC) */
-    if (r8 && !j.dot8x8) per += (size_t)(8 * j.row_bytes + 3) / 4; /* a group's rows, in floats */
-    j.sc.mem = NULL;
-    if (per && !rl__scratch_alloc(&j.sc, pool, per)) {
+    j->g = g;
+    j->k = k;
+    j->type = type;
+    j->r8 = r8;
+    j->dot = !panel && type < RL__NQ ? k->dot_q[type] : NULL;
+    j->dot8 = xq ? rl__dot8_for(type, g->M, k) : NULL;
+    j->dot8x8 = r8 && j->dot8 ? rl__r8_for(type, k) : NULL;
+    j->ap_cap = (int64_t)k->mc * k->kc;
+    j->panel = 64 * RL__MAX(1, RL__MIN(4, g->N / (128 * rl_pool_size(pool)))); /* a multiple of every NR; 2 panels a thread */
+    per = panel ? (size_t)(j->panel * (g->K + k->kc * 3 / 2) + j->ap_cap) : j->dot ? 0 : (size_t)g->K; /* (B's block: up to 1.5 KC) */
+    if (r8 && !j->dot8x8) per += (size_t)(8 * j->row_bytes + 3) / 4; /* a group's rows, in floats */
+    if (per && (a ? !(j->sc.mem = (float *)rl_arena_alloc(a, sizeof(float) * (j->sc.per = (per + 15) / 16 * 16) * (size_t)rl_pool_size(pool)))
+                  : !rl__scratch_alloc(&j->sc, pool, per))) {
         int64_t i;
         for (i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, sizeof(float) * (size_t)g->N);
         return rl__fail(RL_ERR_NOMEM, "matrix product: out of memory for the dequantized rows of a %s matrix", rl_ggml_type_name(type));
     }
-    if (j.dot8) { /* A's rows rounded once: on the stack for a row of up to 4096 values (no allocation
-        while decoding such models); out of memory for more: the fp32 dot_q */
-        int64_t i, nb = g->M * (g->K / 32);
-        rl__q8x *xq = nb <= 128 ? stack : (rl__q8x *)RL_MALLOC(sizeof(rl__q8x) * (size_t)nb);
-        for (i = 0; xq && i < g->M; i++) rl__q8x_row(g->A + i * g->a_rs, g->K, xq + i * (g->K / 32));
-        if (!(j.xq = xq)) j.dot8 = NULL, j.dot8x8 = NULL;
+    if (j->dot8) { /* A's rows rounded once */
+        int64_t i;
+        for (i = 0; i < g->M; i++) rl__q8x_row(g->A + i * g->a_rs, g->K, xq + i * (g->K / 32));
+        j->xq = xq;
     }
-    if (panel) rl_pool_for(pool, (g->N + j.panel - 1) / j.panel, 1, rl__gemm_ggml_panel_task, &j);
-    else if (r8) rl_pool_for(pool, g->N / 8, 2, rl__gemm_ggml_task, &j);
-    else rl_pool_for(pool, g->N, 16, rl__gemm_ggml_task, &j);
-    if (j.xq != stack) RL_FREE((void *)(uintptr_t)j.xq);
-    rl__scratch_free(&j.sc);
+    job->ctx = j;
+    job->fn = panel ? rl__gemm_ggml_panel_task : rl__gemm_ggml_task;
+    job->n = panel ? (g->N + j->panel - 1) / j->panel : r8 ? g->N / 8 : g->N;
+    job->grain = panel ? 1 : r8 ? 2 : 16;
     return RL_OK;
+}
+static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k) {
+    rl__gemm_ggml_job j;
+    rl__job job;
+    rl__q8x stack[128], *xq = NULL; /* A's rows rounded: on the stack for a row of up to 4096 values (no allocation while
+        decoding such models); out of memory for more: the fp32 dot_q */
+    int64_t nb = g->M * (g->K / 32);
+    rl_status st;
+    if (rl__dot8_for((int)g->bt - (RL_DTYPE_IS_R8(g->bt) ? RL_DTYPE_R80 : RL_DTYPE_GGML0), g->M, k))
+        xq = nb <= 128 ? stack : (rl__q8x *)RL_MALLOC(sizeof(rl__q8x) * (size_t)nb);
+    if ((st = rl__gemm_ggml_plan(pool, g, k, &j, xq, NULL, &job)) == RL_OK) rl_pool_for(pool, job.n, job.grain, job.fn, job.ctx);
+    if (xq != stack) RL_FREE(xq);
+    rl__scratch_free(&j.sc);
+    return st;
+}
+
+/* rl__mv_linear's ggml case (section 4b): the job's arguments and x's rounded blocks in the
+   context's arena, nothing to free; 0 (the op failed) on an error */
+static int rl__mv_ggml(rl_ctx *c, rl__mv *p, rl__job *job) {
+    int type = (int)p->g.bt - (RL_DTYPE_IS_R8(p->g.bt) ? RL_DTYPE_R80 : RL_DTYPE_GGML0);
+    rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)rl_arena_alloc(&c->arena, sizeof *j);
+    rl__q8x *xq = rl__dot8_for(type, 1, p->j.k) ? (rl__q8x *)rl_arena_alloc(&c->arena, sizeof(rl__q8x) * (size_t)(p->g.K / 32 + 1)) : NULL;
+    rl_status st = j ? rl__gemm_ggml_plan(c->pool, &p->g, p->j.k, j, xq, &c->arena, job) : RL_ERR_NOMEM;
+    if (st != RL_OK) rl__op_fail(c, st, "decoding step: %s", st == RL_ERR_NOMEM && !j ? "out of memory" : rl_last_error());
+    return st == RL_OK;
 }
 
 #endif /* GGUF */

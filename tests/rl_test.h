@@ -189,6 +189,42 @@ RLT_MAYBE_UNUSED static int rlt_err_has_(const char *a, const char *b, const cha
     return (!a || strstr(e, a)) && (!b || strstr(e, b)) && (!c || strstr(e, c));
 }
 
+/* Decoding 9 tokens with the fused RAD-RWKV mixer steps (the default) and op by op
+   (rl_ctx.op_by_op): the same kernels on the same values in the same order, so every token's
+   logits and the final states must be equal bit for bit; and the fused steps must have run,
+   which leaves less in the arena than the ops do. */
+RLT_MAYBE_UNUSED static void rlt_fused_vs_ops(rl_model *m, rl_pool *pool, const char *what) {
+    int32_t ids[9] = {5, 77, 3, 300, 12, 12, 599, 0, 41};
+    int64_t V = m->cfg.vocab_size, l;
+    rl_ctx c[2];
+    rl_state s[2];
+    float *lg[2];
+    int t, k, same = 1, smaller = 1, ok = 1;
+    for (k = 0; k < 2; k++) {
+        rl_ctx_init(&c[k], pool);
+        c[k].op_by_op = k;
+        ok &= rl_state_init(&s[k], m, 16) == RL_OK;
+        lg[k] = (float *)malloc(sizeof(float) * (size_t)V);
+    }
+    for (t = 0; t < 9 && ok; t++) {
+        for (k = 0; k < 2; k++) ok &= rl_model_step(&c[k], m, &s[k], ids + t, 1, lg[k]) == RL_OK;
+        same &= !memcmp(lg[0], lg[1], sizeof(float) * (size_t)V);
+        smaller &= c[0].arena.used < c[1].arena.used;
+    }
+    for (l = 0; l < m->cfg.n_layers && ok; l++) {
+        if (s[0].S[l]) same &= !memcmp(s[0].S[l], s[1].S[l], sizeof(float) * (size_t)s[0].s_n);
+        if (s[0].shift[l]) same &= !memcmp(s[0].shift[l], s[1].shift[l], sizeof(float) * (size_t)s[0].shift_n);
+    }
+    RLT_CHECK(ok, "%s: decoding: %s", what, rl_last_error());
+    RLT_CHECK(same, "%s: logits and states equal bit for bit over 9 tokens", what);
+    RLT_CHECK(smaller, "%s: the fused steps ran (arena %zu vs %zu bytes)", what, c[0].arena.used, c[1].arena.used);
+    for (k = 0; k < 2; k++) {
+        rl_state_free(&s[k]);
+        rl_ctx_free(&c[k]);
+        free(lg[k]);
+    }
+}
+
 /* Whether ids[0..n) are the integers of the JSON array want. */
 RLT_MAYBE_UNUSED static int rlt_ids_equal(const int32_t *ids, int64_t n, const rl_json *want) {
     int64_t i;

@@ -101,7 +101,7 @@ static int is_gguf_matrix(const char *name) {
     return 0;
 }
 
-/* Rewrite the F32 GGUF `from`: matrices quantized (Q4_0 for the MLP, Q8_0 otherwise) into
+/* Rewrite the F32 GGUF `from`: matrices quantized (Q4_0 for the MLP and a mixer's output, Q8_0 otherwise) into
    qpath, and the same dequantized values as F32 into fpath. */
 static int requantize(const char *from, const char *qpath, const char *fpath) {
     rl_gguf g;
@@ -122,7 +122,7 @@ static int requantize(const char *from, const char *qpath, const char *fpath) {
         float *f = (float *)malloc(sizeof(float) * (size_t)t->n);
         ok = f && rl_gguf_tensor_f32(&g, t, f) == RL_OK;
         if (ok && is_gguf_matrix(t->name) && t->ne[0] % 32 == 0) {
-            int q4 = strstr(t->name, "ffn_") != NULL;
+            int q4 = strstr(t->name, "ffn_") != NULL || strstr(t->name, "time_mix_output") != NULL;
             int64_t bytes = t->n / 32 * (q4 ? 18 : 34);
             unsigned char *q = (unsigned char *)malloc((size_t)bytes);
             if (q4) quant_q4_0(f, q, t->n);
@@ -344,7 +344,8 @@ static void test_quantized(void) {
     rl_tokenizer *tok = NULL;
     int32_t ids[16];
     int64_t i;
-    rlt_begin("GGUF rwkv6qwen2 student quantized (Q8_0, Q4_0): kept quantized in place; logits = F32 file of the same values; decode = forward");
+    rlt_begin("GGUF rwkv6qwen2 student quantized (Q8_0, Q4_0): kept quantized in place; logits = F32 file of the same values; decode = forward; "
+              "fused decoding steps = op by op, Q4_0 rows as stored and interleaved");
     if (rl_model_load(&hf, STUDENT, 0) != RL_OK || rl_tokenizer_load(&tok, "tests/fixtures/tiny-qwen2") != RL_OK ||
         rl_export_gguf_rwkv6qwen2(&hf, tok, tmp[0], RL_GGML_F32) != RL_OK) {
         RLT_CHECK(0, "load/export %s: %s", STUDENT, rl_last_error());
@@ -360,10 +361,16 @@ static void test_quantized(void) {
         k.lo = (uintptr_t)qm.gguf->base;
         k.hi = k.lo + qm.gguf->size;
         rl_model_params(&qm, kept_fn, &k);
-        RLT_CHECK(k.n >= 10 && k.outside == 0 && k.bad == 3 * (int)qm.cfg.n_layers, /* the MLP's three are Q4_0 */
+        RLT_CHECK(k.n >= 10 && k.outside == 0 && k.bad == 4 * (int)qm.cfg.n_layers, /* the MLP's three and the mixer's output are Q4_0 */
                   "quantized matrices kept in place: %d of %d not Q8_0, %d outside the mapping", k.bad, k.n, k.outside);
         RLT_CHECK(qm.blocks[0].up.dtype == RL_DTYPE_GGML(RL_GGML_Q4_0) && qm.embed.dtype == RL_DTYPE_GGML(RL_GGML_Q8_0), "Q4_0 MLP, Q8_0 embedding");
         check_same_values(&qm, &fm, ids);
+        rlt_fused_vs_ops(&qm, pool, "Q8_0, Q4_0 as stored");
+        {
+            int np = 0;
+            RLT_CHECK(rl_model_pack(&qm, &np) == RL_OK && qm.blocks[0].mix.o_w.packed, "rl_model_pack: %s", rl_last_error());
+            rlt_fused_vs_ops(&qm, pool, "Q8_0, Q4_0 interleaved");
+        }
         rl_model_free(&qm);
         rl_model_free(&fm);
     } else {

@@ -638,12 +638,12 @@ static void test_transfer(const char *dir) {
     rlt_end();
 }
 
-/* ---- the fused RAD-RWKV7 decoding step (rl__rwkv7_step) against the same steps op by op ----
-   Same kernels, same values, same order: logits and states must be equal bit for bit, token
-   after token, for the variants and options the step takes (RoPE or not, GroupNorm or N^-½,
-   balanced or not, the gate as LoRA or Linear, GQA, biases, BF16/F16 weights, a hybrid's
-   attention layer between). The LoRAs start at zero: every parameter gets noise first. The
-   fused step must have run: it leaves less in the arena than the ops. */
+/* ---- the fused decoding steps (rl__rwkv7_step, rl__rwkv6_step) against the ops ----
+   rlt_fused_vs_ops for the variants and options the steps take: RAD-RWKV7 with RoPE or not,
+   GroupNorm or N^-½, balanced or not, the gate as LoRA or Linear, a hybrid's attention layer
+   between; RAD-RWKV6 with and without token shift and balance_state, its gate Linear, LoRA or
+   none, GroupNorm, RoPE; GQA (the fixture's 4 heads on 2) and biases throughout; BF16/F16
+   weights. The LoRAs start at zero: every parameter gets noise first. */
 static void add_noise(void *u, const char *name, rl_tensor *t) {
     rl_rng *g = (rl_rng *)u;
     int64_t i;
@@ -655,37 +655,38 @@ static void test_fused_step(const char *dir) {
     rl_model teacher;
     char gname[200];
     int variant;
-    snprintf(gname, sizeof gname, "students RAD-RWKV7 fused decoding step == op by op, bit for bit (%s)", dir);
+    snprintf(gname, sizeof gname, "students fused decoding steps == op by op, bit for bit (%s)", dir);
     rlt_begin(gname);
     if (rl_model_load(&teacher, dir, 0) != RL_OK) {
         RLT_CHECK(0, "load teacher: %s", rl_last_error());
         rlt_end();
         return;
     }
-    for (variant = 0; variant < 5; variant++) {
+    for (variant = 0; variant < 10; variant++) {
         rl_model st;
         rl_student_opts o;
-        rl_ctx c[2];
-        rl_state s[2];
         rl_rng g;
-        int32_t ids[9] = {5, 77, 3, 300, 12, 12, 599, 0, 41};
-        int64_t V, l, L, q;
+        int64_t L, q;
         uint16_t *half[4] = {NULL, NULL, NULL, NULL};
         void *orig[4];
         rl_tensor *w[4];
-        float *lg[2];
-        int t, k, same = 1, smaller = 1;
-        rl_student_opts_default(&o, RL_MIXER_RWKV7);
-        if (variant == 1) o.use_rope = 0, o.balance_state = 0, o.groupnorm_att = 1; /* variant A without RoPE */
-        if (variant == 2) o.gate = RL_GATE_LINEAR;
-        if (variant == 4) o.keep_attention = 1;
-        RLT_CHECK(rl_student_from_teacher(&st, &teacher, &o) == RL_OK, "student: %s", rl_last_error());
+        char what[64];
+        int k;
+        rl_student_opts_default(&o, variant < 5 ? RL_MIXER_RWKV7 : RL_MIXER_RWKV6);
+        switch (variant) {
+        case 1: o.use_rope = 0, o.balance_state = 0, o.groupnorm_att = 1; break; /* RAD-RWKV7 variant A without RoPE */
+        case 2: o.gate = RL_GATE_LINEAR; break;
+        case 4: o.keep_attention = 1; break;
+        case 6: o.balance_state = 0, o.gate = RL_GATE_LORA; break;
+        case 7: o.use_tokenshift = 0, o.use_rope = 1, o.gate = RL_GATE_NONE, o.groupnorm_att = 1; break;
+        }
+        snprintf(what, sizeof what, "RAD-RWKV%d variant %d", variant < 5 ? 7 : 6, variant);
+        RLT_CHECK(rl_student_from_teacher(&st, &teacher, &o) == RL_OK, "%s: %s", what, rl_last_error());
         rl_rng_seed(&g, 11 + (uint64_t)variant);
         rl_model_params(&st, add_noise, &g);
         L = st.cfg.n_layers;
-        V = st.cfg.vocab_size;
         w[0] = &st.blocks[0].mix.q_w; w[1] = &st.blocks[0].mix.k_w; w[2] = &st.blocks[0].mix.o_w; w[3] = &st.blocks[L - 1].mix.v_w;
-        if (variant == 3) /* frozen 16-bit weights, as a checkpoint loaded for inference gives */
+        if (variant == 3 || variant == 8) /* frozen 16-bit weights, as a checkpoint loaded for inference gives */
             for (k = 0; k < 4; k++) {
                 half[k] = (uint16_t *)malloc(sizeof(uint16_t) * (size_t)w[k]->n);
                 for (q = 0; q < w[k]->n; q++) half[k][q] = k % 2 ? rl_f32_to_f16(rl_f32(w[k])[q]) : rl_f32_to_bf16(rl_f32(w[k])[q]);
@@ -694,26 +695,7 @@ static void test_fused_step(const char *dir) {
                 w[k]->dtype = k % 2 ? RL_F16 : RL_BF16;
                 w[k]->requires_grad = 0;
             }
-        for (k = 0; k < 2; k++) {
-            rl_ctx_init(&c[k], pool);
-            c[k].op_by_op = k;
-            rl_state_init(&s[k], &st, 16);
-            lg[k] = (float *)malloc(sizeof(float) * (size_t)V);
-        }
-        for (t = 0; t < 9; t++) {
-            for (k = 0; k < 2; k++) RLT_CHECK(rl_model_step(&c[k], &st, &s[k], ids + t, 1, lg[k]) == RL_OK, "step: %s", rl_last_error());
-            same &= !memcmp(lg[0], lg[1], sizeof(float) * (size_t)V);
-            smaller &= c[0].arena.used < c[1].arena.used;
-        }
-        for (l = 0; l < L; l++)
-            if (s[0].S[l]) same &= !memcmp(s[0].S[l], s[1].S[l], sizeof(float) * (size_t)s[0].s_n);
-        RLT_CHECK(same, "variant %d: logits and states equal bit for bit over 9 tokens", variant);
-        RLT_CHECK(smaller, "variant %d: the fused step ran (arena %zu vs %zu bytes)", variant, c[0].arena.used, c[1].arena.used);
-        for (k = 0; k < 2; k++) {
-            rl_state_free(&s[k]);
-            rl_ctx_free(&c[k]);
-            free(lg[k]);
-        }
+        rlt_fused_vs_ops(&st, pool, what);
         for (k = 0; k < 4; k++)
             if (half[k]) {
                 w[k]->data = orig[k];

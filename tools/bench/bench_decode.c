@@ -9,8 +9,53 @@
    sequences together (rl_state_init_batch: matrix products instead of matrix-vector ones);
    tokens/s counts the tokens of all of them. The student runs twice in each round: its fused
    decoding step (the default) and op by op (rl_ctx.op_by_op), the column "fused / ops".
-   Build and run: make bench-decode   (env THREADS: default all cores; BATCH: default 1; ROUNDS: default 3) */
+   Build and run: make bench-decode   (env THREADS: default all cores; BATCH: default 1; ROUNDS: default 3)
+
+   build/bench_decode --model DIR|FILE.gguf ...: real models' decoding steps instead, each
+   model's fused mixer steps against the same steps op by op (rl_ctx.op_by_op), TOKENS (env,
+   default 32) of each per round, alternating, ROUNDS (default 10) rounds after a warm-up, best
+   of each; Q4_0/Q4_1 matrices interleaved as `radlads generate` reads them. */
 #include "bench.h"
+
+static int bench_model(const char *path, int tokens, int rounds, rl_pool *pool) {
+    rl_model m;
+    rl_ctx c[2];
+    rl_state s[2];
+    double best[2] = {1e30, 1e30};
+    int32_t tok = 42;
+    int r, k, t, np = 0;
+    float *lg;
+    size_t n = strlen(path);
+    if ((n > 5 && !strcmp(path + n - 5, ".gguf") ? rl_model_load_gguf(&m, path) : rl_model_load(&m, path, 0)) != RL_OK ||
+        rl_model_pack(&m, &np) != RL_OK) {
+        fprintf(stderr, "bench_decode: %s\n", rl_last_error());
+        return 1;
+    }
+    lg = (float *)malloc(sizeof(float) * (size_t)m.cfg.vocab_size);
+    for (k = 0; k < 2; k++) {
+        rl_ctx_init(&c[k], pool);
+        c[k].op_by_op = k;
+        if (rl_state_init(&s[k], &m, (int64_t)tokens * (rounds + 1)) != RL_OK) {
+            fprintf(stderr, "bench_decode: %s\n", rl_last_error());
+            return 1;
+        }
+    }
+    for (r = 0; r <= rounds; r++)
+        for (k = 0; k < 2; k++) {
+            double t0 = now();
+            for (t = 0; t < tokens; t++) rl_model_step(&c[k], &m, &s[k], &tok, 1, lg);
+            t0 = (now() - t0) / tokens;
+            if (r && t0 < best[k]) best[k] = t0;
+        }
+    printf("| %s | %d | %.1f | %.1f | %.3f |\n", path, rl_pool_size(pool), 1 / best[0], 1 / best[1], best[1] / best[0]);
+    for (k = 0; k < 2; k++) {
+        rl_state_free(&s[k]);
+        rl_ctx_free(&c[k]);
+    }
+    free(lg);
+    rl_model_free(&m);
+    return 0;
+}
 
 static void fill_fn(void *u, const char *name, rl_tensor *t) {
     rl_rng *g = (rl_rng *)u;
@@ -19,7 +64,7 @@ static void fill_fn(void *u, const char *name, rl_tensor *t) {
     for (i = 0; i < t->n; i++) rl_f32(t)[i] = (s == 0.0f ? 1.0f : 0.0f) + s * (rl_rng_uniform(g) - 0.5f);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     static const int64_t ctxs[] = {128, 512, 2048, 8192, 16384};
     rl_config cfg;
     rl_model teacher, student;
@@ -31,9 +76,19 @@ int main(void) {
     float *lg;
     int ci;
     double nw_t = 0, nw_s = 0; /* weights read per token */
-    int rounds = getenv("ROUNDS") && atoi(getenv("ROUNDS")) > 0 ? atoi(getenv("ROUNDS")) : 3;
+    int rounds = getenv("ROUNDS") && atoi(getenv("ROUNDS")) > 0 ? atoi(getenv("ROUNDS")) : argc > 2 ? 10 : 3;
     int64_t B = getenv("BATCH") && atoi(getenv("BATCH")) > 0 ? atoi(getenv("BATCH")) : 1;
     int32_t *tok = (int32_t *)malloc(sizeof(int32_t) * (size_t)B);
+    if (argc > 2 && !strcmp(argv[1], "--model")) {
+        int rc = 0, a;
+        printf("# decoding steps of each model, fused mixer steps and op by op, alternating: %d threads, isa %s, best of %d rounds\n"
+               "| model | threads | fused tok/s | op by op tok/s | fused / ops |\n|---|---|---|---|---|\n",
+               rl_pool_size(pool), rl_isa_name(rl_isa_active()), rounds);
+        for (a = 2; a < argc && !rc; a++) rc = bench_model(argv[a], getenv("TOKENS") && atoi(getenv("TOKENS")) > 0 ? atoi(getenv("TOKENS")) : 32, rounds, pool);
+        rl_pool_free(pool);
+        free(tok);
+        return rc;
+    }
     memset(&cfg, 0, sizeof cfg);
     cfg.arch = RL_ARCH_QWEN2;
     cfg.vocab_size = 8192; cfg.hidden_size = 512; cfg.intermediate_size = 1536; cfg.n_layers = 8;
