@@ -7021,6 +7021,11 @@ static void rl__jobs_task(void *ctx, int64_t b, int64_t e, int tid) {
 static void rl__pool_jobs(rl_pool *pool, const rl__job *job, int n) {
     rl__jobs_arg A;
     int q, nt = rl_pool_size(pool);
+    if (nt == 1) { /* each job in one call, as rl_pool_for would */
+        for (q = 0; q < n; q++)
+            if (job[q].n > 0) job[q].fn(job[q].ctx, 0, job[q].n, 0);
+        return;
+    }
     A.job = job;
     A.n = n;
     A.first[0] = 0;
@@ -7045,7 +7050,8 @@ static rl__job rl__mv_job(rl__mv *p, int nt, const float *x, const void *W, rl_d
     job.fn = nt ? rl__gemv_task : rl__axpy_task;
     job.ctx = &p->j;
     job.n = nt ? N : (N + 15) / 16;
-    job.grain = nt ? 64 : 8; /* rows of W; blocks of 16 columns: at least 128 columns a call, every column of a LoRA's x·A */
+    job.grain = nt ? 64 : N <= 256 ? job.n : 16; /* rows of W; blocks of 16 columns: a LoRA's x·A whole, else 256 columns a call
+        at least (each row of W read in long runs, as the prefetchers want) */
     return job;
 }
 #if !defined(RADLADS_NO_GGUF)
