@@ -308,8 +308,9 @@ typedef struct rl_ctx {
                         precision: fp32 weights, gradients and optimizer). Products of
                         few rows (decoding, short prompts: M <= 8, or M <= 16 with F16/BF16
                         weights) stay fp32 */
-    int op_by_op;    /* 1: RAD-RWKV7 decoding steps run op by op (rl_mixer_forward's ops) instead
-                        of as one fused step (the default; the same result, for tests and A/B) */
+    int op_by_op;    /* 1: a RAD-RWKV6/7 mixer's decoding step runs op by op (rl_mixer_forward's
+                        ops) instead of as one fused step (the default; the same result bit for
+                        bit, for tests and A/B) */
     int use_cuda;    /* RADLADS_CUDA builds: 1 = run rl_wkv6/rl_wkv7 (forward and backward) on
                         the GPU when rl_cuda_available(); any GPU failure falls back to the CPU */
     rl_status err;   /* first error raised by an op since rl_ctx_reset (sticky) */
@@ -3870,7 +3871,6 @@ static void rl__axpy_task(void *ctx, int64_t b, int64_t e, int tid) {
     }
 }
 
-
 #if !defined(RADLADS_NO_GGUF) /* quantized weights exist only in GGUF files (section 12) */
 static int rl__ggml_row_bytes(int type, int64_t k, int64_t *bytes);
 static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k);
@@ -3898,7 +3898,7 @@ static rl_status rl__gemm(rl_pool *pool, int64_t M, int64_t N, int64_t K, const 
         return RL_OK;
     }
     if (M <= 4 && b_cs == 1 && b_type == RL_F32 && N * K <= 1 << 20) { /* x·A with rows of A contiguous and small (the
-        LoRAs while decoding): no threads (halves of the columns on two: slower; rl__rwkv7_step runs them with others) */
+        LoRAs while decoding): no threads (halves of the columns on two: slower; the fused decoding steps run them with others) */
         rl__gemv_job j;
         j.g = &g; j.k = k;
         rl__axpy_task(&j, 0, (N + 15) / 16, 0);
@@ -7071,21 +7071,45 @@ static int rl__mv_linear(rl_ctx *c, rl__mv *p, rl__job *job, const float *x, con
 #endif
     return 1;
 }
+/* y = f(x·A)·B, a LoRA (f: 0 the identity, 1 tanh, 2 σ; A, B in F32), as one task: A's product,
+   f, B's, as the ops run them, A and B read one after the other */
+typedef struct { rl__mv a, b; int f; } rl__lora;
+static void rl__lora_task(void *ctx, int64_t b, int64_t e, int tid) {
+    rl__lora *L = (rl__lora *)ctx;
+    float *h = L->a.g.C;
+    int64_t n = L->a.g.N;
+    RL__UNUSED(b);
+    RL__UNUSED(e);
+    rl__axpy_task(&L->a.j, 0, (n + 15) / 16, tid);
+    if (L->f == 1) L->a.j.k->tanh(h, h, n);
+    if (L->f == 2) L->a.j.k->sigmoid(h, h, n);
+    rl__axpy_task(&L->b.j, 0, (L->b.g.N + 15) / 16, tid);
+}
+static rl__job rl__lora_job(rl__lora *L, const float *x, const rl_tensor *A, const rl_tensor *B, int f, float *h, float *y) {
+    rl__job job;
+    rl__mv_job(&L->a, 0, x, A->data, RL_F32, h, A->shape[1], A->shape[0]);
+    rl__mv_job(&L->b, 0, h, B->data, RL_F32, y, B->shape[1], B->shape[0]);
+    L->f = f;
+    job.fn = rl__lora_task;
+    job.ctx = L;
+    job.n = 1;
+    job.grain = 1;
+    return job;
+}
 /* a weight rl__mv_linear reads: on the host, F32, F16, BF16 or a ggml type */
 static int rl__mv_ok(const rl_tensor *W) {
     return W->data && !W->dev && (W->dtype == RL_F32 || W->dtype == RL_F16 || W->dtype == RL_BF16 || RL_DTYPE_IS_GGML(W->dtype));
 }
 
-/* ---- RAD-RWKV7's decoding step, fused (rl__rwkv7_step) ----
+/* ---- the fused decoding steps; RAD-RWKV7's (rl__rwkv7_step) ----
    One token of one sequence (rl_model_step with B = T = 1) on the CPU without gradients: what
    rl__rwkv7_forward does in some 20 ops (a dozen of them pool regions or single-threaded
-   LoRA products), in four regions:
-     1. r, k, v = x·Wᵀ (+ bias) and the LoRAs' first products x·w1, x·a1, x·v1, x·g1 (or the
-        gate's x·Wᵀ), as one rl__pool_jobs;
-     2. tanh / σ of those (a few dozen values), then their second products ·w2, ·a2, ·v2, ·g2;
-     3. RoPE on r and k; a task per head: the scan inputs (as rl__p7_rows), the value residual (as rl__lerp),
-        one step of the scan (K->wkv7), the GroupNorm or N^-½, the gate;
-     4. the output product.
+   LoRA products), in three regions:
+     1. r, k, v = x·Wᵀ (+ bias), the gate's x·Wᵀ (gate type 1), and the LoRAs w, a, v, g each as
+        one task (rl__lora_task), as one rl__pool_jobs;
+     2. RoPE on r and k; a task per head: the scan inputs (as rl__p7_rows), the value residual
+        (as rl__lerp), one step of the scan (K->wkv7), the GroupNorm or N^-½, the gate;
+     3. the output product.
    The same kernels on the same values in the same order: the result equals the op-by-op path
    bit for bit (test_students checks it, rl_ctx.op_by_op): heads of whole vectors (N a multiple
    of 16) see the lanes the ops' whole rows see. Weights on a device, and anything with
@@ -7228,7 +7252,8 @@ static rl_tensor *rl__rwkv7_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t p
     const float *xs = rl_f32(x), *tab;
     float *f, *hw, *ha, *hv, *hg, *rr, *kr, *z;
     rl_tensor *y = NULL, *vf = NULL;
-    rl__mv mv[8];
+    rl__mv mv[4];
+    rl__lora lo[4];
     rl__job job[8];
     rl__step A;
     int nj;
@@ -7249,29 +7274,20 @@ static rl_tensor *rl__rwkv7_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t p
     A.zw = z; A.za = z + C; A.zv = z + 2 * C; A.gate = z + 3 * C;
     A.p = z + 4 * C; A.vv = vf ? rl_f32(vf) : A.p + 4 * C; A.t = A.p + 5 * C; A.y = A.t + 2 * C;
     A.vf = g->layer > 0 ? rl_f32(io->v_first) : NULL;
-    /* 1: every product of x */
-    if (!rl__mv_linear(c, &mv[0], &job[0], xs, &m->q_w, (float *)A.r) || !rl__mv_linear(c, &mv[1], &job[1], xs, &m->k_w, (float *)A.k) ||
-        !rl__mv_linear(c, &mv[2], &job[2], xs, &m->v_w, (float *)A.v) ||
-        (!rg && !rl__mv_linear(c, &mv[3], &job[3], xs, &m->gate_w, (float *)A.gate)))
-        return NULL;
-    nj = rg ? 3 : 4;
-    job[nj] = rl__mv_job(&mv[nj], 0, xs, m->w1.data, RL_F32, hw, rw, C), nj++;
-    job[nj] = rl__mv_job(&mv[nj], 0, xs, m->a1.data, RL_F32, ha, ra, C), nj++;
-    if (rv) job[nj] = rl__mv_job(&mv[nj], 0, xs, m->v1.data, RL_F32, hv, rv, C), nj++;
-    if (rg) job[nj] = rl__mv_job(&mv[nj], 0, xs, m->g1.data, RL_F32, hg, rg, C), nj++;
-    rl__pool_jobs(c->pool, job, nj);
-    rl__step_qkv(m, &A, rr, kr, tab);
-    /* 2: the LoRAs' second products */
-    K->tanh(hw, hw, rw);
-    if (rg) K->sigmoid(hg, hg, rg);
-    else K->sigmoid((float *)A.gate, A.gate, C);
+    /* 1: every product of x, the LoRAs first (whole tasks; the products' rows balance them) */
     nj = 0;
-    job[nj] = rl__mv_job(&mv[nj], 0, hw, m->w2.data, RL_F32, (float *)A.zw, C, rw), nj++;
-    job[nj] = rl__mv_job(&mv[nj], 0, ha, m->a2.data, RL_F32, (float *)A.za, C, ra), nj++;
-    if (rv) job[nj] = rl__mv_job(&mv[nj], 0, hv, m->v2.data, RL_F32, (float *)A.zv, C, rv), nj++;
-    if (rg) job[nj] = rl__mv_job(&mv[nj], 0, hg, m->g2.data, RL_F32, (float *)A.gate, C, rg), nj++;
-    rl__pool_jobs(c->pool, job, nj);
-    /* 3: the heads; 4: the output product */
+    job[nj++] = rl__lora_job(&lo[0], xs, &m->w1, &m->w2, 1, hw, (float *)A.zw);
+    job[nj++] = rl__lora_job(&lo[1], xs, &m->a1, &m->a2, 0, ha, (float *)A.za);
+    if (rv) job[nj++] = rl__lora_job(&lo[2], xs, &m->v1, &m->v2, 0, hv, (float *)A.zv);
+    if (rg) job[nj++] = rl__lora_job(&lo[3], xs, &m->g1, &m->g2, 2, hg, (float *)A.gate);
+    if (!rl__mv_linear(c, &mv[0], &job[nj], xs, &m->q_w, (float *)A.r) || !rl__mv_linear(c, &mv[1], &job[nj + 1], xs, &m->k_w, (float *)A.k) ||
+        !rl__mv_linear(c, &mv[2], &job[nj + 2], xs, &m->v_w, (float *)A.v) ||
+        (!rg && !rl__mv_linear(c, &mv[3], &job[nj + 3], xs, &m->gate_w, (float *)A.gate)))
+        return NULL;
+    rl__pool_jobs(c->pool, job, nj + (rg ? 3 : 4));
+    if (!rg) K->sigmoid((float *)A.gate, A.gate, C);
+    rl__step_qkv(m, &A, rr, kr, tab);
+    /* 2: the heads; 3: the output product */
     rl_pool_for(c->pool, g->H, 1, rl__r7step_heads, &A);
     if (!rl__mv_linear(c, &mv[0], &job[0], A.y, &m->o_w, rl_f32(y))) return NULL;
     rl__pool_jobs(c->pool, job, 1);
@@ -7282,11 +7298,11 @@ static rl_tensor *rl__rwkv7_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t p
 
 /* ---- RAD-RWKV6's decoding step, fused (rl__rwkv6_step) ----
    As RAD-RWKV7's: the token shift's x_□ = x + (x_prev − x) ⊙ (μ_□ + tanh(xxx·W1)_□·W2[□]) in two
-   regions (xxx·W1, then the five ·W2[□]) and lerps on the caller; then r, k, v, the decay's
-   first product and the gate's (Linear or LoRA) of their inputs in one region; the decay's
-   and the gate's second products; a task per head (log-decay, k unbalanced where
-   balance_state is off, one step of the scan, GroupNorm, gate); the output product. Any
-   weight type rl_linear reads (the GGUF students' quantized matrices); the LoRAs in F32. */
+   regions (xxx·W1, then the five ·W2[□]) and lerps on the caller; then r, k, v, the gate
+   (Linear, or a LoRA task) and the decay's LoRA (a task) of their inputs in one region; a task
+   per head (log-decay, k unbalanced where balance_state is off, one step of the scan,
+   GroupNorm, gate); the output product: five regions. Any weight type rl_linear reads (the
+   GGUF students' quantized matrices); the LoRAs in F32. */
 #if !defined(RADLADS_NO_TRAINING)
 RL__BWD void rl__rwkv6_step_prof(rl_ctx *c, rl__node *n) { RL__UNUSED(c); RL__UNUSED(n); } /* names the step in the profile */
 #endif
@@ -7314,8 +7330,9 @@ static rl_tensor *rl__rwkv6_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t p
     const float *tab, *xs[5];
     float *f, *xx, *h, *mi, *hd, *hg, *rr, *kr, *z;
     rl_tensor *y = NULL;
-    rl__mv mv[8];
-    rl__job job[8];
+    rl__mv mv[5];
+    rl__lora lo[2];
+    rl__job job[6];
     rl__step A;
 #if !defined(RADLADS_NO_TRAINING)
     if (c->prof) rl__prof_op(c, rl__rwkv6_step_prof);
@@ -7352,23 +7369,17 @@ static rl_tensor *rl__rwkv6_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t p
         }
         io->shift_out = x;
     }
-    /* the products of the x_□ */
-    if (!rl__mv_linear(c, &mv[0], &job[0], xs[0], &m->q_w, (float *)A.r) || !rl__mv_linear(c, &mv[1], &job[1], xs[1], &m->k_w, (float *)A.k) ||
-        !rl__mv_linear(c, &mv[2], &job[2], xs[2], &m->v_w, (float *)A.v) ||
-        (gt == 1 && !rl__mv_linear(c, &mv[3], &job[3], xs[4], &m->gate_w, (float *)A.gate)))
-        return NULL;
-    nj = gt == 1 ? 4 : 3;
-    job[nj] = rl__mv_job(&mv[nj], 0, xs[3], m->decay_w1.data, RL_F32, hd, rd, C), nj++;
-    if (rg) job[nj] = rl__mv_job(&mv[nj], 0, xs[4], m->g1.data, RL_F32, hg, rg, C), nj++;
-    rl__pool_jobs(c->pool, job, nj);
-    rl__step_qkv(m, &A, rr, kr, tab);
-    K->tanh(hd, hd, rd);
-    if (rg) K->sigmoid(hg, hg, rg);
-    if (gt == 1) K->sigmoid((float *)A.gate, A.gate, C);
+    /* the products of the x_□, the decay's and the gate's LoRAs first (whole tasks) */
     nj = 0;
-    job[nj] = rl__mv_job(&mv[nj], 0, hd, m->decay_w2.data, RL_F32, (float *)A.zw, C, rd), nj++;
-    if (rg) job[nj] = rl__mv_job(&mv[nj], 0, hg, m->g2.data, RL_F32, (float *)A.gate, C, rg), nj++;
-    rl__pool_jobs(c->pool, job, nj);
+    job[nj++] = rl__lora_job(&lo[0], xs[3], &m->decay_w1, &m->decay_w2, 1, hd, (float *)A.zw);
+    if (rg) job[nj++] = rl__lora_job(&lo[1], xs[4], &m->g1, &m->g2, 2, hg, (float *)A.gate);
+    if (!rl__mv_linear(c, &mv[0], &job[nj], xs[0], &m->q_w, (float *)A.r) || !rl__mv_linear(c, &mv[1], &job[nj + 1], xs[1], &m->k_w, (float *)A.k) ||
+        !rl__mv_linear(c, &mv[2], &job[nj + 2], xs[2], &m->v_w, (float *)A.v) ||
+        (gt == 1 && !rl__mv_linear(c, &mv[3], &job[nj + 3], xs[4], &m->gate_w, (float *)A.gate)))
+        return NULL;
+    rl__pool_jobs(c->pool, job, nj + (gt == 1 ? 4 : 3));
+    if (gt == 1) K->sigmoid((float *)A.gate, A.gate, C);
+    rl__step_qkv(m, &A, rr, kr, tab);
     K->add((float *)A.zw, A.zw, rl_f32(&m->decay), C); /* d (rl_add_row) */
     rl_pool_for(c->pool, g->H, 1, rl__r6step_heads, &A);
     if (!rl__mv_linear(c, &mv[0], &job[0], A.y, &m->o_w, rl_f32(y))) return NULL;
@@ -16178,10 +16189,12 @@ static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__
    context's arena, nothing to free; 0 (the op failed) on an error */
 static int rl__mv_ggml(rl_ctx *c, rl__mv *p, rl__job *job) {
     int type = (int)p->g.bt - (RL_DTYPE_IS_R8(p->g.bt) ? RL_DTYPE_R80 : RL_DTYPE_GGML0);
+    int want8 = rl__dot8_for(type, 1, p->j.k) != NULL; /* (as rl__gemm_ggml: x rounded to 8 bits) */
     rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)rl_arena_alloc(&c->arena, sizeof *j);
-    rl__q8x *xq = rl__dot8_for(type, 1, p->j.k) ? (rl__q8x *)rl_arena_alloc(&c->arena, sizeof(rl__q8x) * (size_t)(p->g.K / 32 + 1)) : NULL;
-    rl_status st = j ? rl__gemm_ggml_plan(c->pool, &p->g, p->j.k, j, xq, &c->arena, job) : RL_ERR_NOMEM;
-    if (st != RL_OK) rl__op_fail(c, st, "decoding step: %s", st == RL_ERR_NOMEM && !j ? "out of memory" : rl_last_error());
+    rl__q8x *xq = want8 ? (rl__q8x *)rl_arena_alloc(&c->arena, sizeof(rl__q8x) * (size_t)(p->g.K / 32)) : NULL;
+    int oom = !j || (want8 && !xq);
+    rl_status st = oom ? RL_ERR_NOMEM : rl__gemm_ggml_plan(c->pool, &p->g, p->j.k, j, xq, &c->arena, job);
+    if (st != RL_OK) rl__op_fail(c, st, "decoding step: %s", oom ? "out of memory" : rl_last_error());
     return st == RL_OK;
 }
 
