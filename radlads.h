@@ -7123,19 +7123,25 @@ static int rl__step_ok(const rl_ctx *c, const rl_mixer *m, const rl_tensor *x, i
 #if !defined(RADLADS_NO_TRAINING)
 RL__BWD void rl__rwkv7_step_prof(rl_ctx *c, rl__node *n) { RL__UNUSED(c); RL__UNUSED(n); } /* names the step in the profile */
 #endif
-static int rl__rwkv7_step_ok(const rl_ctx *c, const rl_mixer *m, const rl_tensor *x, int64_t T, const rl_mixer_io *io) {
-    const rl_mixer_cfg *g = &m->cfg;
-    const rl_tensor *f32[8], *any[5];
-    int i, gt = rl__gate_type(g);
-    if (!rl__step_ok(c, m, x, T, io) || (gt != 1 && gt != 2) || (g->layer > 0 && !io->v_first)) return 0;
-    f32[0] = &m->w1; f32[1] = &m->w2; f32[2] = &m->a1; f32[3] = &m->a2; f32[4] = &m->v1; f32[5] = &m->v2; f32[6] = &m->g1; f32[7] = &m->g2;
-    any[0] = &m->q_w; any[1] = &m->k_w; any[2] = &m->v_w; any[3] = &m->o_w; any[4] = &m->gate_w;
-    for (i = 0; i < 8; i++) /* the LoRAs (v1, v2 past layer 0; g1, g2 with gate type 2) in F32 on the host */
-        if ((i < 4 || (i < 6 && g->layer > 0) || (i >= 6 && gt == 2)) && (!f32[i]->data || f32[i]->dtype != RL_F32 || f32[i]->dev))
-            return 0;
-    for (i = 0; i < 5; i++)
-        if ((i < 4 || gt == 1) && !rl__mv_ok(any[i])) return 0;
+/* the weights a step reads: q, k, v, o (and the gate's, gate type 1) as rl__mv_linear reads
+   them; the n LoRA matrices in lora[] in F32 on the host */
+static int rl__step_weights_ok(const rl_mixer *m, const rl_tensor *const *lora, int n) {
+    int i;
+    if (!rl__mv_ok(&m->q_w) || !rl__mv_ok(&m->k_w) || !rl__mv_ok(&m->v_w) || !rl__mv_ok(&m->o_w) ||
+        (rl__gate_type(&m->cfg) == 1 && !rl__mv_ok(&m->gate_w)))
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!lora[i]->data || lora[i]->dtype != RL_F32 || lora[i]->dev) return 0;
     return 1;
+}
+static int rl__rwkv7_step_ok(const rl_ctx *c, const rl_mixer *m, const rl_tensor *x, int64_t T, const rl_mixer_io *io) {
+    const rl_tensor *lora[8];
+    int n = 0, gt = rl__gate_type(&m->cfg);
+    if (!rl__step_ok(c, m, x, T, io) || (gt != 1 && gt != 2) || (m->cfg.layer > 0 && !io->v_first)) return 0;
+    lora[n++] = &m->w1; lora[n++] = &m->w2; lora[n++] = &m->a1; lora[n++] = &m->a2;
+    if (m->cfg.layer > 0) lora[n++] = &m->v1, lora[n++] = &m->v2;
+    if (gt == 2) lora[n++] = &m->g1, lora[n++] = &m->g2;
+    return rl__step_weights_ok(m, lora, n);
 }
 /* The state of a fused step: what its head tasks read and write. */
 typedef struct {
@@ -7159,9 +7165,11 @@ static void rl__step_out(const rl__step *A, const rl__kern *K, int64_t o, const 
         memcpy(y, s, sizeof(float) * (size_t)N);
     if (A->gate) K->mul(y, A->gate + o, y, N);
 }
-/* RAD-RWKV7 heads [h0, h1): the scan's inputs (rl__p7_rows on the head's N channels), the value
-   residual (rl__lp_rows), one step of the scan, the output */
-static void rl__r7step_heads(void *ctx, int64_t h0, int64_t h1, int tid) {
+/* heads [h0, h1) of a step, after its products: RAD-RWKV7's scan inputs (rl__p7_rows on the
+   head's N channels) and value residual (rl__lp_rows), or RAD-RWKV6's log-decay
+   (rl__unary_part) and k unbalanced where balance_state is off (rl__cpu_unbalance); one step of
+   the scan; the output */
+static void rl__step_heads(void *ctx, int64_t h0, int64_t h1, int tid) {
     const rl__step *A = (const rl__step *)ctx;
     const rl_mixer *m = A->m;
     const rl__kern *K = rl__kern_get();
@@ -7169,47 +7177,39 @@ static void rl__r7step_heads(void *ctx, int64_t h0, int64_t h1, int tid) {
     RL__UNUSED(tid);
     for (h = h0; h < h1; h++) {
         int64_t o = h * N, ko = h / G * N;
-        float *P = A->p + 4 * o, *s = A->t + 2 * o, rinv;
-        const float *in[RL__P7_N], *li[RL__LP_N];
-        rl__p7_arg pa;
-        rl__lp_arg la;
-        in[RL__P7_K] = A->k + ko; in[RL__P7_ZW] = A->zw + o; in[RL__P7_ZA] = A->za + o;
-        in[RL__P7_W0] = rl_f32(&m->w0) + o; in[RL__P7_A0] = rl_f32(&m->a0) + o;
-        in[RL__P7_KK] = m->cfg.balance_state ? NULL : rl_f32(&m->k_k) + o; in[RL__P7_KA] = m->cfg.balance_state ? NULL : rl_f32(&m->k_a) + o;
-        memset(&pa, 0, sizeof pa);
-        pa.o = P; pa.rinv = &rinv; pa.in = in; pa.R = 1; pa.C = N; pa.N = N;
-        pa.sc.mem = s; /* (per 0: every tid reads these 2N floats) */
-        rl__p7_rows(&pa, 0, 1, 0);
-        if (m->cfg.layer > 0) { /* v + (v_first − v) ⊙ σ(zv + v0) */
-            li[RL__LP_A] = A->v + ko; li[RL__LP_B] = A->vf + o; li[RL__LP_Z] = A->zv + o; li[RL__LP_C] = rl_f32(&m->v0) + o;
-            memset(&la, 0, sizeof la);
-            la.y = A->vv + o; la.in = li; la.C = N; la.sig = 1;
-            rl__lp_rows(&la, 0, 1, 0);
+        float *s = A->t + 2 * o;
+        if (m->cfg.kind == RL_MIXER_RWKV7) {
+            float *P = A->p + 4 * o, rinv;
+            const float *in[RL__P7_N], *li[RL__LP_N];
+            rl__p7_arg pa;
+            rl__lp_arg la;
+            in[RL__P7_K] = A->k + ko; in[RL__P7_ZW] = A->zw + o; in[RL__P7_ZA] = A->za + o;
+            in[RL__P7_W0] = rl_f32(&m->w0) + o; in[RL__P7_A0] = rl_f32(&m->a0) + o;
+            in[RL__P7_KK] = m->cfg.balance_state ? NULL : rl_f32(&m->k_k) + o;
+            in[RL__P7_KA] = m->cfg.balance_state ? NULL : rl_f32(&m->k_a) + o;
+            memset(&pa, 0, sizeof pa);
+            pa.o = P; pa.rinv = &rinv; pa.in = in; pa.R = 1; pa.C = N; pa.N = N;
+            pa.sc.mem = s; /* (per 0: every tid reads these 2N floats) */
+            rl__p7_rows(&pa, 0, 1, 0);
+            if (m->cfg.layer > 0) { /* v + (v_first − v) ⊙ σ(zv + v0) */
+                li[RL__LP_A] = A->v + ko; li[RL__LP_B] = A->vf + o; li[RL__LP_Z] = A->zv + o; li[RL__LP_C] = rl_f32(&m->v0) + o;
+                memset(&la, 0, sizeof la);
+                la.y = A->vv + o; la.in = li; la.C = N; la.sig = 1;
+                rl__lp_rows(&la, 0, 1, 0);
+            } else {
+                memcpy(A->vv + o, A->v + ko, sizeof(float) * (size_t)N);
+            }
+            K->wkv7(A->S + h * N * N, A->r + o, P, P + N, A->vv + o, P + 2 * N, P + 3 * N, s, N);
         } else {
-            memcpy(A->vv + o, A->v + ko, sizeof(float) * (size_t)N);
+            float *lw = A->p + o, *ku = A->p + 2 * m->cfg.C + o;
+            rl__rows_arg ua;
+            memset(&ua, 0, sizeof ua);
+            ua.fn = RL__F_LOGDECAY; ua.y = lw; ua.x = A->zw + o;
+            rl__unary_part(&ua, 0, N, 0);
+            if (!m->cfg.balance_state) rl__cpu_unbalance(NULL, ku, A->k + ko, lw, N);
+            K->wkv6(A->S + h * N * N, A->r + o, m->cfg.balance_state ? A->k + ko : ku, A->v + ko, lw, s, N, 1.0f / sqrtf((float)N));
         }
-        K->wkv7(A->S + h * N * N, A->r + o, P, P + N, A->vv + o, P + 2 * N, P + 3 * N, s, N);
-        rl__step_out(A, K, o, s, 1);
-    }
-}
-/* RAD-RWKV6 heads [h0, h1): log-decay (rl__unary_part), k unbalanced where balance_state is
-   off (rl__cpu_unbalance), one step of the scan, the output */
-static void rl__r6step_heads(void *ctx, int64_t h0, int64_t h1, int tid) {
-    const rl__step *A = (const rl__step *)ctx;
-    const rl_mixer *m = A->m;
-    const rl__kern *K = rl__kern_get();
-    int64_t N = m->cfg.N, G = m->cfg.H / m->cfg.KVH, h;
-    RL__UNUSED(tid);
-    for (h = h0; h < h1; h++) {
-        int64_t o = h * N, ko = h / G * N;
-        float *lw = A->p + o, *ku = A->p + 2 * m->cfg.C + o, *s = A->t + o;
-        rl__rows_arg ua;
-        memset(&ua, 0, sizeof ua);
-        ua.fn = RL__F_LOGDECAY; ua.y = lw; ua.x = A->zw + o;
-        rl__unary_part(&ua, 0, N, 0);
-        if (!m->cfg.balance_state) rl__cpu_unbalance(NULL, ku, A->k + ko, lw, N);
-        K->wkv6(A->S + h * N * N, A->r + o, m->cfg.balance_state ? A->k + ko : ku, A->v + ko, lw, s, N, 1.0f / sqrtf((float)N));
-        rl__step_out(A, K, o, s, 0);
+        rl__step_out(A, K, o, s, m->cfg.kind == RL_MIXER_RWKV7);
     }
 }
 /* after the products of x: the biases of r, k, v (as rl_linear's), RoPE of r and k at the
@@ -7288,7 +7288,7 @@ static rl_tensor *rl__rwkv7_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t p
     if (!rg) K->sigmoid((float *)A.gate, A.gate, C);
     rl__step_qkv(m, &A, rr, kr, tab);
     /* 2: the heads; 3: the output product */
-    rl_pool_for(c->pool, g->H, 1, rl__r7step_heads, &A);
+    rl_pool_for(c->pool, g->H, 1, rl__step_heads, &A);
     if (!rl__mv_linear(c, &mv[0], &job[0], A.y, &m->o_w, rl_f32(y))) return NULL;
     rl__pool_jobs(c->pool, job, 1);
     if (vf) io->v_first = vf;
@@ -7308,16 +7308,13 @@ RL__BWD void rl__rwkv6_step_prof(rl_ctx *c, rl__node *n) { RL__UNUSED(c); RL__UN
 #endif
 static int rl__rwkv6_step_ok(const rl_ctx *c, const rl_mixer *m, const rl_tensor *x, int64_t T, const rl_mixer_io *io) {
     const rl_mixer_cfg *g = &m->cfg;
-    const rl_tensor *f32[6], *any[5];
-    int i, gt = rl__gate_type(g);
+    const rl_tensor *lora[6];
+    int n = 0;
     if (!rl__step_ok(c, m, x, T, io) || (g->use_tokenshift && (!io->shift_in || io->shift_in->dev || io->shift_in->n != g->C))) return 0;
-    f32[0] = &m->maa_w1; f32[1] = &m->maa_w2; f32[2] = &m->decay_w1; f32[3] = &m->decay_w2; f32[4] = &m->g1; f32[5] = &m->g2;
-    any[0] = &m->q_w; any[1] = &m->k_w; any[2] = &m->v_w; any[3] = &m->o_w; any[4] = &m->gate_w;
-    for (i = 0; i < 6; i++) /* the LoRAs (the token shift's where it is on; g1, g2 with gate type 2) in F32 on the host */
-        if ((i >= 4 ? gt == 2 : i >= 2 || g->use_tokenshift) && (!f32[i]->data || f32[i]->dtype != RL_F32 || f32[i]->dev)) return 0;
-    for (i = 0; i < 5; i++)
-        if ((i < 4 || gt == 1) && !rl__mv_ok(any[i])) return 0;
-    return 1;
+    lora[n++] = &m->decay_w1; lora[n++] = &m->decay_w2;
+    if (g->use_tokenshift) lora[n++] = &m->maa_w1, lora[n++] = &m->maa_w2;
+    if (rl__gate_type(g) == 2) lora[n++] = &m->g1, lora[n++] = &m->g2;
+    return rl__step_weights_ok(m, lora, n);
 }
 static rl_tensor *rl__rwkv6_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t pos0, rl_mixer_io *io) {
     static const size_t mu_off[5] = {offsetof(rl_mixer, maa_r), offsetof(rl_mixer, maa_k), offsetof(rl_mixer, maa_v),
@@ -7381,7 +7378,7 @@ static rl_tensor *rl__rwkv6_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t p
     if (gt == 1) K->sigmoid((float *)A.gate, A.gate, C);
     rl__step_qkv(m, &A, rr, kr, tab);
     K->add((float *)A.zw, A.zw, rl_f32(&m->decay), C); /* d (rl_add_row) */
-    rl_pool_for(c->pool, g->H, 1, rl__r6step_heads, &A);
+    rl_pool_for(c->pool, g->H, 1, rl__step_heads, &A);
     if (!rl__mv_linear(c, &mv[0], &job[0], A.y, &m->o_w, rl_f32(y))) return NULL;
     rl__pool_jobs(c->pool, job, 1);
     io->state_out = io->state_in;
