@@ -642,7 +642,7 @@ static void test_transfer(const char *dir) {
    rlt_fused_vs_ops for the variants and options the steps take: RAD-RWKV7 with RoPE or not,
    GroupNorm or N^-½, balanced or not, the gate as LoRA or Linear, a hybrid's attention layer
    between; RAD-RWKV6 with and without token shift and balance_state, its gate Linear, LoRA or
-   none, GroupNorm, RoPE; GQA (the fixture's 4 heads on 2) and biases throughout; BF16/F16
+   none, GroupNorm, RoPE, a hybrid; GQA (the fixture's 4 heads on 2) and biases throughout; BF16/F16
    weights. The LoRAs start at zero: every parameter gets noise first. */
 static void add_noise(void *u, const char *name, rl_tensor *t) {
     rl_rng *g = (rl_rng *)u;
@@ -679,6 +679,7 @@ static void test_fused_step(const char *dir) {
         case 4: o.keep_attention = 1; break;
         case 6: o.balance_state = 0, o.gate = RL_GATE_LORA; break;
         case 7: o.use_tokenshift = 0, o.use_rope = 1, o.gate = RL_GATE_NONE, o.groupnorm_att = 1; break;
+        case 9: o.keep_attention = 1, o.balance_state = 0; break;
         }
         snprintf(what, sizeof what, "RAD-RWKV%d variant %d", variant < 5 ? 7 : 6, variant);
         RLT_CHECK(rl_student_from_teacher(&st, &teacher, &o) == RL_OK, "%s: %s", what, rl_last_error());
