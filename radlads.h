@@ -714,7 +714,8 @@ RLDEF void rl_state_reset(rl_state *s);
 RLDEF void rl_state_free(rl_state *s);
 /* Feed n tokens to each of the state's s->batch sequences at s->pos (prefill when n > 1,
    one decode step when n = 1): ids [batch][n], row-major; writes the logits of each
-   sequence's last token to logits[batch][vocab] and advances the state. */
+   sequence's last token to logits[batch][vocab] and advances the state. A decode step of one
+   sequence on the CPU runs each RAD-RWKV6/7 mixer as one fused step (rl_ctx.op_by_op). */
 RLDEF rl_status rl_model_step(rl_ctx *c, rl_model *m, rl_state *s, const int32_t *ids, int64_t n, float *logits);
 
 /* Sampling: temperature <= 0 is greedy; top_k 0 and top_p 1 disable those filters. */
