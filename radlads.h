@@ -5105,6 +5105,12 @@ RLDEF rl_tensor *rl_mul_row(rl_ctx *c, rl_tensor *x, rl_tensor *w) { return rl__
 /* the products of an op on bf16 kernels? (rl_ctx.bf16_dot: 1 those with BF16 weights, 2 all) */
 static int rl__bf16_on(const rl_ctx *c, rl_dtype wt) { return c->bf16_dot >= 2 || (c->bf16_dot == 1 && wt == RL_BF16); }
 
+/* y = x·Wᵀ's operand for host weights W (*B, its type returned): rl_model_pack's interleaved rows, else W */
+static rl_dtype rl__wt_operand(const rl_tensor *W, const void **B) {
+    if (W->packed && RL_DTYPE_IS_GGML(W->dtype)) return *B = W->packed, RL_DTYPE_R8(W->dtype - RL_DTYPE_GGML0);
+    return *B = W->data, W->dtype;
+}
+
 /* C (+)= A·B on the op's place, failing the op with `what` and W's name */
 static int rl__gemm_on(rl_ctx *c, rl_device *d, const char *what, const rl_tensor *W, int64_t M, int64_t N, int64_t K,
                        const float *A, int64_t a_rs, int64_t a_cs, const void *B, rl_dtype bt, int64_t b_rs, int64_t b_cs,
@@ -5113,7 +5119,7 @@ static int rl__gemm_on(rl_ctx *c, rl_device *d, const char *what, const rl_tenso
     double t0 = c->prof ? rl__now() : 0;
     int ok;
     snprintf(op, sizeof op, "%s %s", what, W->name ? W->name : "");
-    if (!d && W->packed && B == W->data && b_rs == 1 && RL_DTYPE_IS_GGML(bt)) B = W->packed, bt = RL_DTYPE_R8(bt - RL_DTYPE_GGML0); /* x·Wᵀ */
+    if (!d && B == W->data && b_rs == 1) bt = rl__wt_operand(W, &B); /* x·Wᵀ */
     ok = RL__ON(c, d, op, gemm, M, N, K, A, a_rs, a_cs, B, (int)bt, b_rs, b_cs, C, ldc, acc, bf16);
     if (c->prof && ok) rl__prof_gemm(c, what, M, N, K, a_cs != 1, b_cs != 1, W->dtype, bf16, rl__now() - t0);
     return ok;
@@ -7061,9 +7067,8 @@ static int rl__mv_ggml(rl_ctx *c, rl__mv *p, rl__job *job); /* (section 12) */
 /* y = x·Wᵀ of a weight tensor on the host in any type rl_linear reads, as rl__gemm_on picks its
    kernels (a ggml type's interleaved rows where the model was packed); 0: the op failed */
 static int rl__mv_linear(rl_ctx *c, rl__mv *p, rl__job *job, const float *x, const rl_tensor *W, float *y) {
-    const void *B = W->data;
-    rl_dtype bt = W->dtype;
-    if (W->packed && RL_DTYPE_IS_GGML(bt)) B = W->packed, bt = RL_DTYPE_R8(bt - RL_DTYPE_GGML0);
+    const void *B;
+    rl_dtype bt = rl__wt_operand(W, &B);
     *job = rl__mv_job(p, 1, x, B, bt, y, W->shape[0], W->shape[1]);
 #if !defined(RADLADS_NO_GGUF)
     if (RL_DTYPE_IS_GGML(bt) || RL_DTYPE_IS_R8(bt)) return rl__mv_ggml(c, p, job);
@@ -7249,7 +7254,7 @@ static rl_tensor *rl__rwkv7_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t p
     const rl_mixer_cfg *g = &m->cfg;
     const rl__kern *K = rl__kern_get();
     int64_t C = g->C, KV = g->KVH * g->N, rw = m->w1.shape[1], ra = m->a1.shape[1], rv = g->layer > 0 ? m->v1.shape[1] : 0;
-    int64_t rg = rl__gate_type(g) == 2 ? m->g1.shape[1] : 0, shape[2];
+    int64_t rg = rl__gate_type(g) == 2 ? m->g1.shape[1] : 0;
     const float *xs = rl_f32(x), *tab;
     float *f, *hw, *ha, *hv, *hg, *rr, *kr, *z;
     rl_tensor *y = NULL, *vf = NULL;
@@ -7261,12 +7266,9 @@ static rl_tensor *rl__rwkv7_step(rl_ctx *c, rl_mixer *m, rl_tensor *x, int64_t p
 #if !defined(RADLADS_NO_TRAINING)
     if (c->prof) rl__prof_op(c, rl__rwkv7_step_prof);
 #endif
-    shape[0] = 1;
-    shape[1] = C;
     /* r k v, the LoRAs' first outputs, r k after RoPE, zw za zv gate, the scan inputs (4C), vv, t (2C), y */
-    if (!(f = rl__step_mem(c, m, 2 * (C + KV) + KV + rw + ra + rv + rg + 12 * C, pos0, &y, &tab)) ||
-        (g->layer == 0 && !(vf = rl__out_on(c, NULL, 2, shape))))
-        return rl__op_fail(c, RL_ERR_NOMEM, "RAD-RWKV7 decoding step: out of memory");
+    if (!(f = rl__step_mem(c, m, 2 * (C + KV) + KV + rw + ra + rv + rg + 12 * C, pos0, &y, &tab))) return NULL;
+    if (g->layer == 0 && !(vf = rl__out_like(c, y))) return rl__op_fail(c, RL_ERR_NOMEM, "RAD-RWKV7 decoding step: out of memory");
     memset(&A, 0, sizeof A);
     A.m = m;
     A.S = rl_f32(io->state_in);
@@ -16127,9 +16129,10 @@ static void rl__gemm_ggml_panel_task(void *ctx, int64_t b, int64_t e, int tid) {
    rounded to 8 bits where the type's kernels take them (rl__dot8_for), or NULL (fp32 dot
    products). The tasks' scratch, if they need one, comes from `a`, or from the heap when a is
    NULL (then rl__scratch_free(&j->sc) after the run). */
+static int rl__ggml_type_of(rl_dtype bt) { return (int)bt - (RL_DTYPE_IS_R8(bt) ? RL_DTYPE_R80 : RL_DTYPE_GGML0); } /* (ggml or interleaved) */
 static rl_status rl__gemm_ggml_plan(rl_pool *pool, const rl__gemm_args *g, const rl__kern *k, rl__gemm_ggml_job *j, rl__q8x *xq,
                                     rl_arena *a, rl__job *job) {
-    int r8 = RL_DTYPE_IS_R8(g->bt), type = (int)g->bt - (r8 ? RL_DTYPE_R80 : RL_DTYPE_GGML0), panel = rl__ggml_panels(type, g->M, k);
+    int r8 = RL_DTYPE_IS_R8(g->bt), type = rl__ggml_type_of(g->bt), panel = rl__ggml_panels(type, g->M, k);
     size_t per;
     memset(j, 0, sizeof *j);
     /* only y = x·Wᵀ (rows of W contiguous, A rows contiguous): the forward of rl_linear */
@@ -16175,7 +16178,7 @@ static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__
         decoding such models); out of memory for more: the fp32 dot_q */
     int64_t nb = g->M * (g->K / 32);
     rl_status st;
-    if (rl__dot8_for((int)g->bt - (RL_DTYPE_IS_R8(g->bt) ? RL_DTYPE_R80 : RL_DTYPE_GGML0), g->M, k))
+    if (rl__dot8_for(rl__ggml_type_of(g->bt), g->M, k))
         xq = nb <= 128 ? stack : (rl__q8x *)RL_MALLOC(sizeof(rl__q8x) * (size_t)nb);
     if ((st = rl__gemm_ggml_plan(pool, g, k, &j, xq, NULL, &job)) == RL_OK) rl_pool_for(pool, job.n, job.grain, job.fn, job.ctx);
     if (xq != stack) RL_FREE(xq);
@@ -16186,8 +16189,7 @@ static rl_status rl__gemm_ggml(rl_pool *pool, const rl__gemm_args *g, const rl__
 /* rl__mv_linear's ggml case (section 4b): the job's arguments and x's rounded blocks in the
    context's arena, nothing to free; 0 (the op failed) on an error */
 static int rl__mv_ggml(rl_ctx *c, rl__mv *p, rl__job *job) {
-    int type = (int)p->g.bt - (RL_DTYPE_IS_R8(p->g.bt) ? RL_DTYPE_R80 : RL_DTYPE_GGML0);
-    int want8 = rl__dot8_for(type, 1, p->j.k) != NULL; /* (as rl__gemm_ggml: x rounded to 8 bits) */
+    int want8 = rl__dot8_for(rl__ggml_type_of(p->g.bt), 1, p->j.k) != NULL; /* (as rl__gemm_ggml: x rounded to 8 bits) */
     rl__gemm_ggml_job *j = (rl__gemm_ggml_job *)rl_arena_alloc(&c->arena, sizeof *j);
     rl__q8x *xq = want8 ? (rl__q8x *)rl_arena_alloc(&c->arena, sizeof(rl__q8x) * (size_t)(p->g.K / 32)) : NULL;
     int oom = !j || (want8 && !xq);
